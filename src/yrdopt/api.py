@@ -1,0 +1,130 @@
+"""The Python API scripts use directly; the CLI is a thin shell over it.
+
+>>> import yrdopt
+>>> inst = yrdopt.load_instance()          # the embedded default instance
+>>> sol = yrdopt.solve(inst, time_limit=60)
+>>> sol.layout.head(); sol.components; sol.check.verified
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .check import CheckReport, check_layout
+from .errors import InfeasibleError, SolverError
+from .io import content_hash, load_instance
+from .model.compiled import BuildOptions, CompiledModel, build
+from .schema import Instance
+from .solution import Solution, tables_from_x
+from .solver import HighsSolver, SolveResult, SolverOptions
+
+
+def solve(
+    instance: Instance | str | Path | dict | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float = 1e-4,
+    threads: int | None = None,
+    seed: int = 0,
+    log_file: str | None = None,
+    options: SolverOptions | None = None,
+    build_options: BuildOptions | None = None,
+    start: np.ndarray | None = None,
+    mps_path: str | Path | None = None,
+    out: str | Path | None = None,
+    check: bool = True,
+    raise_on_infeasible: bool = True,
+) -> Solution:
+    """Build, solve and check a layout.
+
+    Raises :class:`InfeasibleError` (with a planner-level explanation) when no layout
+    exists, and :class:`SolverError` when the solver stops without any layout.
+    """
+    t_start = time.perf_counter()
+    inst = load_instance(instance)
+    options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
+    t0 = time.perf_counter()
+    cm = build(inst, build_options)
+    build_s = time.perf_counter() - t0
+    solver = HighsSolver(options)
+    solver.load(cm)
+    if mps_path is not None:
+        solver.write_mps(mps_path)
+    res = solver.solve(start)
+    if not res.has_solution:
+        if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
+            from .diagnose import explain_infeasibility
+
+            raise InfeasibleError(*explain_infeasibility(inst))
+        if raise_on_infeasible:
+            raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
+    sol = solution_from_result(inst, cm, res, build_s=build_s, check=check, t_start=t_start)
+    if out is not None:
+        sol.write(out)
+    return sol
+
+
+def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *, build_s: float = 0.0,
+                         check: bool = True, t_start: float | None = None) -> Solution:
+    """Package a solver result: tables, the checker's verdict and summary.json contents."""
+    import pandas as pd
+
+    from .solution import FLOW_COLUMNS, LAYOUT_COLUMNS
+
+    if res.x is not None:
+        layout, flows, expansions = tables_from_x(cm, res.x)
+    else:
+        layout = pd.DataFrame(columns=LAYOUT_COLUMNS)
+        flows = pd.DataFrame(columns=FLOW_COLUMNS)
+        expansions = pd.DataFrame(columns=["region", "option", "taken", "fixed_cost"])
+    report: CheckReport | None = None
+    check_s = 0.0
+    if check and res.x is not None:
+        t0 = time.perf_counter()
+        report = check_layout(inst, layout, flows, expansions)
+        check_s = time.perf_counter() - t0
+    components = cm.components(res.x) if res.x is not None else {}
+    matches = bool(report and res.objective is not None
+                   and abs(report.objective - res.objective) <= 1e-6 * max(1.0, abs(res.objective)))
+    verified = bool(report and report.verified and matches)
+    summary = {
+        "status": res.status,
+        "status_text": res.message,
+        "objective": res.objective,
+        "bound": res.bound,
+        "gap": res.gap,
+        "components": components,
+        "components_raw": cm.raw_components(res.x) if res.x is not None else {},
+        "weights": dict(cm.data.weights),
+        "verified": verified,
+        "max_violation": report.max_violation if report else None,
+        "check": ({"objective": report.objective, "components": report.components,
+                   "n_violations": report.n_violations,
+                   "objective_matches_solver": matches}
+                  if report else None),
+        "sites": int(layout["sited"].sum()) if len(layout) else 0,
+        "duplicated_segments": report.duplicated_segments if report else None,
+        "timings": {
+            "build_s": build_s,
+            "handoff_s": res.handoff_s,
+            "solve_s": res.solve_s,
+            "check_s": check_s,
+            "total_s": (time.perf_counter() - t_start) if t_start is not None else build_s + res.handoff_s + res.solve_s + check_s,
+        },
+        "solver": res.solver,
+        "model": {"variables": cm.n_cols, "rows": cm.n_rows, "nonzeros": int(cm.A.nnz),
+                  "binaries": int(cm.integrality.sum()), "options": cm.options.__dict__},
+        "instance": {"name": inst.name, "hash": content_hash(inst)},
+    }
+    return Solution(instance=inst, layout=layout, flows=flows, expansions=expansions,
+                    summary=summary, check=report, x=res.x)
+
+
+def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:
+    """Re-check a written layout against an instance (see :mod:`yrdopt.check`)."""
+    from .check import check_dir
+
+    return check_dir(load_instance(instance), solution_dir)

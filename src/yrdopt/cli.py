@@ -1,0 +1,187 @@
+"""Command line: a thin shell over :mod:`yrdopt.api`.
+
+Every user mistake ends in a short message and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="yrdopt: inter-regional division of labour of industry chains (MILP on HiGHS).")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED = 2, 3, 4, 5
+
+
+def fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def run_guarded(fn):
+    """Turn the errors a user can cause into messages and exit codes."""
+    try:
+        return fn()
+    except InstanceError as exc:
+        fail(exc.message(), EXIT_INPUT)
+    except InfeasibleError as exc:
+        fail(exc.explanation, EXIT_INFEASIBLE)
+    except SolverError as exc:
+        fail(str(exc), EXIT_SOLVER)
+    except YrdoptError as exc:
+        fail(str(exc), EXIT_INPUT)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def layout_table(sol) -> Table:
+    regions = {r.id: r for r in sol.instance.regions}
+    t = Table(title=f"Layout: {sol.instance.name}", show_lines=False)
+    for col in ("chain", "segment", "kind", "regions (activity)"):
+        t.add_column(col)
+    placed = sol.placements()
+    for (chain, seg), g in placed.groupby(["chain", "segment"], sort=False):
+        hosts = ", ".join(f"{regions[r].name_en}{(' ' + regions[r].name_zh) if regions[r].name_zh else ''} ({a:.4g})"
+                          for r, a in zip(g["region"], g["activity"]))
+        t.add_row(chain, seg, str(g["kind"].iloc[0]), hosts)
+    return t
+
+
+def summary_table(summary: dict) -> Table:
+    t = Table(title="Objective")
+    t.add_column("term")
+    t.add_column("value", justify="right")
+    for k, v in summary["components"].items():
+        t.add_row(k, f"{v:,.4f}")
+    t.add_row("[bold]total[/]", f"[bold]{summary['objective']:,.4f}[/]")
+    return t
+
+
+@app.command()
+def solve(
+    instance: Optional[Path] = typer.Argument(None, help="instance file (.yaml/.json/.xlsx); default: the embedded 4-province instance"),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="directory for layout.csv, flows.csv, summary.json"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds"),
+    gap: float = typer.Option(1e-4, "--gap", help="relative MIP gap at which to stop"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="HiGHS threads (fixed per process)"),
+    seed: int = typer.Option(0, "--seed", help="HiGHS random seed"),
+    log_file: Optional[Path] = typer.Option(None, "--log-file", help="write the HiGHS log here"),
+    mps: Optional[Path] = typer.Option(None, "--mps", help="also export the model as MPS"),
+    presolve: str = typer.Option("choose", "--presolve", help="choose, on or off"),
+    heuristic_effort: Optional[float] = typer.Option(None, "--heuristic-effort", help="HiGHS mip_heuristic_effort (0..1)"),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="layout to compare against (default: baseline.csv next to the instance)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="do not print the layout"),
+) -> None:
+    """Solve an instance, check the layout independently, and write it to OUT."""
+    from . import api
+    from .solver import SolverOptions
+
+    def go():
+        if presolve not in ("choose", "on", "off"):
+            raise InstanceError([Problem("command line", "--presolve", presolve, "choose, on or off")])
+        opts = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
+                             log_file=str(log_file) if log_file else None, presolve=presolve,
+                             mip_heuristic_effort=heuristic_effort)
+        sol = api.solve(instance, options=opts, mps_path=mps)
+        base = _baseline_for(instance, baseline)
+        if base is not None:
+            from .analysis.baseline import compare_with_baseline
+
+            sol.summary["baseline"] = compare_with_baseline(sol, base)
+        sol.write(out)
+        return sol
+
+    sol = run_guarded(go)
+    s = sol.summary
+    if not quiet:
+        console.print(layout_table(sol))
+        console.print(summary_table(s))
+        if "baseline" in s:
+            from .analysis.baseline import baseline_table
+
+            console.print(baseline_table(s["baseline"]))
+    gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
+    console.print(f"status: {s['status']} (gap {gap_txt}); checker: "
+                  f"{'verified' if s['verified'] else 'NOT verified'} (max violation {s['max_violation']:.2g}); "
+                  f"solve {s['timings']['solve_s']:.2f} s; written to {out}/", highlight=False)
+    if not s["verified"]:
+        raise typer.Exit(EXIT_UNVERIFIED)
+
+
+def _baseline_for(instance: Optional[Path], baseline: Optional[Path]) -> Optional[Path]:
+    if baseline is not None:
+        return baseline
+    if instance is None:
+        from .io import default_instance_path
+
+        instance = default_instance_path()
+    p = Path(instance)
+    cand = p.with_name(p.stem + ".baseline.csv")
+    return cand if cand.exists() else None
+
+
+@app.command()
+def validate(instance: Path = typer.Argument(..., help="instance file")) -> None:
+    """Validate an instance and print its size."""
+    from .data import build_model_data
+    from .io import content_hash, load_instance
+
+    def go():
+        inst = load_instance(instance)
+        return inst, build_model_data(inst)
+
+    inst, d = run_guarded(go)
+    console.print(f"{instance}: valid. {d.R} regions, {len(inst.chains)} chains, {d.S} segments, "
+                  f"{d.L} links, {d.K} resources, {d.E} expansion options. hash {content_hash(inst)[:12]}",
+                  highlight=False)
+
+
+@app.command()
+def check(
+    instance: Path = typer.Argument(..., help="instance file"),
+    solution: Path = typer.Argument(..., help="solution directory (layout.csv, flows.csv) or a layout CSV"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Recompute every constraint and objective term of a written layout."""
+    from . import api
+
+    rep = run_guarded(lambda: api.check(instance, solution))
+    if as_json:
+        print(json.dumps(rep.to_dict(), indent=2, default=str))
+    else:
+        for line in rep.lines():
+            console.print(line, highlight=False)
+        console.print("verified" if rep.verified else "NOT verified", style="bold green" if rep.verified else "bold red")
+    if not rep.verified:
+        raise typer.Exit(EXIT_UNVERIFIED)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of instance files (for editors' validation)."""
+    from .schema import Instance
+
+    print(json.dumps(Instance.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

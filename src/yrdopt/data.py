@@ -1,0 +1,255 @@
+"""Index sets and parameter arrays: the one place where an instance becomes numbers.
+
+Both model builders — the compiled array model (:mod:`yrdopt.model.compiled`) and the
+Pyomo twin (:mod:`yrdopt.model.pyomo_model`) — read only a :class:`ModelData`, so the
+two cannot drift apart.  Every array is indexed by position in the id lists below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .schema import DISTANCE_COMPONENTS, Instance, Matrix
+
+
+def matrix_array(m: Matrix, region_ids: list[str]) -> np.ndarray:
+    """A schema Matrix reordered to ``region_ids``."""
+    pos = {rid: k for k, rid in enumerate(m.regions)}
+    order = np.array([pos[r] for r in region_ids])
+    return np.asarray(m.values, dtype=float)[np.ix_(order, order)]
+
+
+@dataclass(frozen=True)
+class ModelData:
+    name: str
+    region_ids: list[str]
+    resource_ids: list[str]
+    segment_keys: list[tuple[str, str]]  # (chain id, segment id)
+    segment_kind: list[str]
+    chain_ids: list[str]
+    province_ids: list[str]
+    # per segment (S,)
+    seg_chain: np.ndarray
+    activity: np.ndarray
+    value_per_unit: np.ndarray
+    min_scale: np.ndarray
+    single_site: np.ndarray
+    min_sites: np.ndarray
+    max_sites: np.ndarray
+    dup_tolerance: np.ndarray
+    # per segment x region (S, R)
+    unit_cost: np.ndarray
+    fixed_cost: np.ndarray
+    allowed: np.ndarray
+    fixed: np.ndarray
+    # per segment x region x resource (S, R, K)
+    use: np.ndarray
+    # per region x resource (R, K); inf = unlimited
+    quota: np.ndarray
+    # links (L,)
+    link_up: np.ndarray
+    link_down: np.ndarray
+    link_volume: np.ndarray
+    link_intensity: np.ndarray
+    # economic distance (R, R), hours, and its components when given
+    distance: np.ndarray
+    distance_components: dict[str, np.ndarray]
+    component_weights: dict[str, float]
+    # expansion options (E,)
+    exp_region: np.ndarray
+    exp_ids: list[str]
+    exp_cost: np.ndarray
+    exp_quota: np.ndarray  # (E, K)
+    # provinces
+    region_province: np.ndarray  # (R,) index into province_ids
+    province_min_share: np.ndarray  # (P,) 0 where no rule
+    weights: dict[str, float] = field(default_factory=dict)
+
+    # -- sizes --------------------------------------------------------------------------
+    @property
+    def R(self) -> int:
+        return len(self.region_ids)
+
+    @property
+    def S(self) -> int:
+        return len(self.segment_keys)
+
+    @property
+    def K(self) -> int:
+        return len(self.resource_ids)
+
+    @property
+    def L(self) -> int:
+        return len(self.link_up)
+
+    @property
+    def E(self) -> int:
+        return len(self.exp_ids)
+
+    @property
+    def P(self) -> int:
+        return len(self.province_ids)
+
+    # -- derived ------------------------------------------------------------------------
+    @property
+    def link_total_volume(self) -> np.ndarray:
+        """Volume shipped on each link in the whole area: volume_per_unit x upstream activity."""
+        return self.link_volume * self.activity[self.link_up]
+
+    @property
+    def link_demand_factor(self) -> np.ndarray:
+        """Inflow per unit of downstream activity, so that inflow totals equal outflow totals."""
+        return self.link_total_volume / self.activity[self.link_down]
+
+    def activity_upper(self) -> np.ndarray:
+        """(S, R) upper bound on activity of a segment in a region, from demand and quotas.
+
+        A tight big-M: the least of the segment's total activity and, for every resource it
+        uses there, the region's quota plus every expansion it could take, over the use.
+        """
+        cap = self.quota.copy()
+        if self.E:
+            np.add.at(cap, self.exp_region, self.exp_quota)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.use > 0, cap[None, :, :] / self.use, np.inf)
+        bound = np.minimum(self.activity[:, None], ratio.min(axis=2) if self.K else np.inf)
+        return np.where(self.allowed, bound, 0.0)
+
+    def segment_label(self, s: int) -> str:
+        c, g = self.segment_keys[s]
+        return f"{c}/{g}"
+
+
+def build_model_data(inst: Instance) -> ModelData:
+    region_ids = [r.id for r in inst.regions]
+    rpos = {r: k for k, r in enumerate(region_ids)}
+    resource_ids = [r.id for r in inst.resources]
+    kpos = {k: i for i, k in enumerate(resource_ids)}
+    R, K = len(region_ids), len(resource_ids)
+
+    keys, kinds, seg_chain = [], [], []
+    segs = []
+    for ci, c in enumerate(inst.chains):
+        for s in c.segments:
+            keys.append((c.id, s.id))
+            kinds.append(s.kind)
+            seg_chain.append(ci)
+            segs.append(s)
+    S = len(keys)
+    spos = {k: i for i, k in enumerate(keys)}
+
+    activity = np.array([s.activity for s in segs], dtype=float)
+    value = np.array([s.value_per_unit for s in segs], dtype=float)
+    min_scale = np.array([s.min_scale for s in segs], dtype=float)
+    single = np.array([s.single_site for s in segs], dtype=bool)
+    dup_tol = np.array([s.duplication_tolerance for s in segs], dtype=float)
+
+    unit_cost = np.empty((S, R))
+    fixed_cost = np.empty((S, R))
+    use = np.zeros((S, R, K))
+    for i, s in enumerate(segs):
+        unit_cost[i, :] = s.site_cost_default
+        for rid, v in s.site_cost.items():
+            unit_cost[i, rpos[rid]] = v
+        fixed_cost[i, :] = s.fixed_cost
+        for rid, v in s.fixed_cost_by_region.items():
+            fixed_cost[i, rpos[rid]] = v
+        for res, v in s.resource_use.items():
+            use[i, :, kpos[res]] = v
+        for rid, d in s.resource_use_by_region.items():
+            for res, v in d.items():
+                use[i, rpos[rid], kpos[res]] = v
+
+    quota = np.full((R, K), np.inf)
+    for j, r in enumerate(inst.regions):
+        for res, v in r.quotas.items():
+            quota[j, kpos[res]] = v
+
+    min_sites = np.where(single, 1, 1).astype(float)  # every segment needs at least one site
+    max_sites = np.where(single, 1, R).astype(float)
+    for lim in inst.policy.site_limits:
+        i = spos[(lim.chain, lim.segment)]
+        min_sites[i] = max(min_sites[i], lim.min_sites)
+        if lim.max_sites is not None:
+            max_sites[i] = min(max_sites[i], lim.max_sites)
+
+    allowed = np.ones((S, R), dtype=bool)
+    fixed = np.zeros((S, R), dtype=bool)
+    for p in inst.policy.forbidden:
+        allowed[spos[(p.chain, p.segment)], rpos[p.region]] = False
+    for p in inst.policy.fixed:
+        fixed[spos[(p.chain, p.segment)], rpos[p.region]] = True
+
+    up, down, vol, inten = [], [], [], []
+    for c in inst.chains:
+        for link in c.links:
+            up.append(spos[(c.id, link.from_.split("/")[-1])])
+            down.append(spos[(c.id, link.to.split("/")[-1])])
+            vol.append(link.volume_per_unit)
+            inten.append(link.transport_intensity)
+
+    ed = inst.economic_distance
+    comps: dict[str, np.ndarray] = {}
+    cw = {k: float(v) for k, v in ed.component_weights.items()}
+    if ed.matrix is not None:
+        distance = matrix_array(ed.matrix, region_ids)
+    else:
+        comps = {k: matrix_array(m, region_ids) for k, m in (ed.components or {}).items()}
+        distance = sum(cw.get(k, 1.0) * comps[k] for k in DISTANCE_COMPONENTS if k in comps)
+
+    exp_region, exp_ids, exp_cost, exp_quota = [], [], [], []
+    for j, r in enumerate(inst.regions):
+        for o in r.expansions:
+            exp_region.append(j)
+            exp_ids.append(f"{r.id}/{o.id}")
+            exp_cost.append(o.fixed_cost)
+            q = np.zeros(K)
+            for res, v in o.extra_quota.items():
+                q[kpos[res]] = v
+            exp_quota.append(q)
+
+    province_ids = inst.provinces
+    ppos = {p: i for i, p in enumerate(province_ids)}
+    share = np.zeros(len(province_ids))
+    for p, v in inst.policy.province_min_share.items():
+        share[ppos[p]] = v
+
+    return ModelData(
+        name=inst.name,
+        region_ids=region_ids,
+        resource_ids=resource_ids,
+        segment_keys=keys,
+        segment_kind=kinds,
+        chain_ids=[c.id for c in inst.chains],
+        province_ids=province_ids,
+        seg_chain=np.array(seg_chain, dtype=int),
+        activity=activity,
+        value_per_unit=value,
+        min_scale=min_scale,
+        single_site=single,
+        min_sites=min_sites,
+        max_sites=max_sites,
+        dup_tolerance=dup_tol,
+        unit_cost=unit_cost,
+        fixed_cost=fixed_cost,
+        allowed=allowed,
+        fixed=fixed,
+        use=use,
+        quota=quota,
+        link_up=np.array(up, dtype=int),
+        link_down=np.array(down, dtype=int),
+        link_volume=np.array(vol, dtype=float),
+        link_intensity=np.array(inten, dtype=float),
+        distance=np.asarray(distance, dtype=float),
+        distance_components=comps,
+        component_weights=cw,
+        exp_region=np.array(exp_region, dtype=int),
+        exp_ids=exp_ids,
+        exp_cost=np.array(exp_cost, dtype=float),
+        exp_quota=np.array(exp_quota, dtype=float).reshape(len(exp_ids), K),
+        region_province=np.array([ppos[r.province] for r in inst.regions], dtype=int),
+        province_min_share=share,
+        weights=inst.weights.model_dump(),
+    )

@@ -1,0 +1,63 @@
+"""Errors a user can cause, carried with enough context to fix them.
+
+Every problem names the file, the field path inside it, the bad value and what was
+expected.  The CLI prints them as a short list and exits non-zero; it never shows a
+traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where, what was found, what was expected."""
+
+    file: str
+    path: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: got {_short(self.value)}; expected {self.expected}"
+
+
+class YrdoptError(Exception):
+    """Base class of every error that is the user's to fix (never a bug of ours)."""
+
+
+class InstanceError(YrdoptError):
+    """An instance (or layout, or sweep spec) that does not validate."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(self.message())
+
+    def message(self, limit: int = 20) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the input:"
+        lines = [f"  - {p}" for p in self.problems[:limit]]
+        if n > limit:
+            lines.append(f"  ... and {n - limit} more")
+        return "\n".join([head, *lines])
+
+
+class InfeasibleError(YrdoptError):
+    """No layout satisfies every limit; ``explanation`` says which limits conflict."""
+
+    def __init__(self, explanation: str, details: Any = None):
+        self.explanation = explanation
+        self.details = details
+        super().__init__(explanation)
+
+
+class SolverError(YrdoptError):
+    """The solver stopped without a usable layout (error, time limit without incumbent...)."""

@@ -1,0 +1,332 @@
+"""Reading and writing instances: YAML/JSON files, CSV side tables, clear errors.
+
+``load_instance`` is the single entry point; it accepts a path, a mapping or an
+:class:`~yrdopt.schema.Instance`.  CSV tables named in the file are read relative to it:
+
+* ``regions_csv``: columns ``id, name_en, name_zh, province, kind, lon, lat`` and one
+  ``quota_<resource>`` column per resource;
+* ``site_costs_csv``: ``chain, segment, region, site_cost``;
+* ``resource_use_csv``: ``chain, segment, region, resource, use``;
+* ``economic_distance.matrix_csv``: a square table, first column the region id;
+* ``economic_distance.components_csv``: long form ``from, to, cost, time, labour``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from importlib import resources as _res
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import InstanceError, Problem
+from .schema import DISTANCE_COMPONENTS, Instance, cross_check
+
+DEFAULT_INSTANCE = "yrd-default.yaml"
+
+
+def default_instance_path() -> Path:
+    """Path of the embedded default instance (four YRD provinces, a handful of chains)."""
+    return Path(str(_res.files("yrdopt") / "data" / DEFAULT_INSTANCE))
+
+
+def load_instance(source: str | Path | dict | Instance | None = None) -> Instance:
+    """Load and fully validate an instance; raise :class:`InstanceError` listing every problem.
+
+    ``None`` loads the embedded default instance.
+    """
+    if isinstance(source, Instance):
+        return source
+    if source is None:
+        source = default_instance_path()
+    if isinstance(source, dict):
+        return _validate(source, "<dict>", Path.cwd())
+    path = Path(source)
+    file = str(path)
+    if not path.exists():
+        raise InstanceError([Problem(file, "", "missing file", "an existing instance file (.yaml, .yml, .json, .xlsx)")])
+    if path.is_dir():
+        candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+        if len(candidates) != 1:
+            raise InstanceError([Problem(file, "", "a directory", "an instance file, or a directory with exactly one .yaml")])
+        return load_instance(candidates[0])
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from .excel import read_workbook
+
+        data = read_workbook(path)
+    else:
+        data = read_mapping(path)
+    return _validate(data, file, path.parent)
+
+
+def read_mapping(path: Path) -> dict:
+    """Read a YAML/JSON file into a dict, or raise an InstanceError naming the line."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError([Problem(file, "", type(exc).__name__, f"a readable UTF-8 text file ({exc})")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InstanceError([Problem(file, f"line {exc.lineno}, column {exc.colno}", exc.msg, "valid JSON")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InstanceError([Problem(file, where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
+    if not isinstance(data, dict):
+        raise InstanceError([Problem(file, "", type(data).__name__, "a mapping at the top level (name:, regions:, chains:, ...)")])
+    return data
+
+
+def _validate(data: dict, file: str, base: Path) -> Instance:
+    problems: list[Problem] = []
+    data = _expand_tables(dict(data), file, base, problems)
+    if problems:
+        raise InstanceError(problems)
+    try:
+        inst = Instance.model_validate(data)
+    except ValidationError as exc:
+        raise InstanceError(pydantic_problems(exc, file)) from None
+    problems = cross_check(inst, file)
+    if problems:
+        raise InstanceError(problems)
+    return inst
+
+
+def pydantic_problems(exc: ValidationError, file: str) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        path = format_loc(err["loc"])
+        value = err.get("input")
+        if err["type"] == "missing":
+            value = "nothing"
+        out.append(Problem(file, path, value, _expected(err)))
+    return out
+
+
+def _expected(err: dict) -> str:
+    msg = err["msg"]
+    kind = err["type"]
+    if kind == "missing":
+        return "this field (it is required)"
+    if kind == "extra_forbidden":
+        return "no such field (check the spelling; `yrdopt schema` lists every field)"
+    for prefix in ("Input should be ", "String should ", "Value error, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+# ---------------------------------------------------------------------------- CSV tables
+def _read_csv(base: Path, ref: Any, file: str, path: str, problems: list[Problem]) -> tuple[str, list[dict]] | None:
+    if not isinstance(ref, str) or not ref:
+        problems.append(Problem(file, path, ref, "a CSV file name (relative to the instance file)"))
+        return None
+    p = (base / ref)
+    if not p.exists():
+        problems.append(Problem(file, path, ref, f"an existing CSV file (looked for {p})"))
+        return None
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(str(p), "", type(exc).__name__, f"a readable UTF-8 CSV file ({exc})"))
+        return None
+    return str(p), rows
+
+
+def _num(text: Any, csv_file: str, where: str, problems: list[Problem], *, blank_ok: bool = False):
+    if text is None or (isinstance(text, str) and text.strip() == ""):
+        if blank_ok:
+            return None
+        problems.append(Problem(csv_file, where, text, "a number"))
+        return None
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        problems.append(Problem(csv_file, where, text, "a number"))
+        return None
+    if not math.isfinite(v):
+        problems.append(Problem(csv_file, where, text, "a finite number"))
+        return None
+    return v
+
+
+def _need_columns(rows: list[dict], cols: list[str], csv_file: str, problems: list[Problem]) -> bool:
+    have = set(rows[0].keys()) if rows else set()
+    missing = [c for c in cols if c not in have]
+    if missing:
+        problems.append(Problem(csv_file, "header", sorted(have), f"columns {cols} (missing {missing})"))
+        return False
+    return True
+
+
+def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem]) -> dict:
+    if "regions_csv" in data:
+        got = _read_csv(base, data.pop("regions_csv"), file, "regions_csv", problems)
+        if got:
+            csv_file, rows = got
+            if _need_columns(rows, ["id", "name_en", "province", "kind"], csv_file, problems):
+                regions = list(data.get("regions") or []) if isinstance(data.get("regions"), list) else []
+                for i, row in enumerate(rows, start=2):
+                    reg: dict[str, Any] = {k: row[k] for k in ("id", "name_en", "name_zh", "province", "kind") if row.get(k)}
+                    for k in ("lon", "lat"):
+                        v = _num(row.get(k), csv_file, f"row {i}, column {k}", problems, blank_ok=True)
+                        if v is not None:
+                            reg[k] = v
+                    quotas = {}
+                    for col, text in row.items():
+                        if col and col.startswith("quota_"):
+                            v = _num(text, csv_file, f"row {i}, column {col}", problems, blank_ok=True)
+                            if v is not None:
+                                quotas[col[len("quota_"):]] = v
+                    reg["quotas"] = quotas
+                    regions.append(reg)
+                data["regions"] = regions
+    seg_tables = {
+        "site_costs_csv": (["chain", "segment", "region", "site_cost"], "site_cost"),
+        "resource_use_csv": (["chain", "segment", "region", "resource", "use"], "resource_use_by_region"),
+    }
+    for key, (cols, field) in seg_tables.items():
+        if key not in data:
+            continue
+        got = _read_csv(base, data.pop(key), file, key, problems)
+        if not got:
+            continue
+        csv_file, rows = got
+        if not _need_columns(rows, cols, csv_file, problems):
+            continue
+        segs = _segment_lookup(data)
+        for i, row in enumerate(rows, start=2):
+            seg = segs.get((row["chain"], row["segment"]))
+            if seg is None:
+                problems.append(Problem(csv_file, f"row {i}, columns chain/segment", f"{row['chain']}/{row['segment']}",
+                                        "a segment defined under chains"))
+                continue
+            if field == "site_cost":
+                v = _num(row["site_cost"], csv_file, f"row {i}, column site_cost", problems)
+                if v is not None:
+                    seg.setdefault("site_cost", {})[row["region"]] = v
+            else:
+                v = _num(row["use"], csv_file, f"row {i}, column use", problems)
+                if v is not None:
+                    seg.setdefault("resource_use_by_region", {}).setdefault(row["region"], {})[row["resource"]] = v
+    ed = data.get("economic_distance")
+    if isinstance(ed, dict) and ("matrix_csv" in ed or "components_csv" in ed):
+        ed = dict(ed)
+        data["economic_distance"] = ed
+        if "matrix_csv" in ed:
+            got = _read_csv(base, ed.pop("matrix_csv"), file, "economic_distance.matrix_csv", problems)
+            if got:
+                ed["matrix"] = _square_from_rows(*got, problems)
+        if "components_csv" in ed:
+            got = _read_csv(base, ed.pop("components_csv"), file, "economic_distance.components_csv", problems)
+            if got:
+                ed["components"] = _components_from_rows(*got, problems)
+    return data
+
+
+def _segment_lookup(data: dict) -> dict[tuple[str, str], dict]:
+    out: dict[tuple[str, str], dict] = {}
+    chains = data.get("chains")
+    if not isinstance(chains, list):
+        return out
+    for c in chains:
+        if isinstance(c, dict) and isinstance(c.get("segments"), list):
+            for s in c["segments"]:
+                if isinstance(s, dict):
+                    out[(str(c.get("id")), str(s.get("id")))] = s
+    return out
+
+
+def _square_from_rows(csv_file: str, rows: list[dict], problems: list[Problem]) -> dict:
+    if not rows:
+        problems.append(Problem(csv_file, "", "an empty table", "a square matrix with a header row of region ids"))
+        return {"regions": [], "values": []}
+    cols = list(rows[0].keys())
+    first, ids = cols[0], cols[1:]
+    row_ids = [r[first] for r in rows]
+    if row_ids != ids:
+        problems.append(Problem(csv_file, f"column {first}", row_ids[:5],
+                                f"the same region ids, in the same order, as the header ({ids[:5]}...)"))
+    values = []
+    for i, r in enumerate(rows, start=2):
+        values.append([_num(r[c], csv_file, f"row {i}, column {c}", problems) or 0.0 for c in ids])
+    return {"regions": ids, "values": values}
+
+
+def _components_from_rows(csv_file: str, rows: list[dict], problems: list[Problem]) -> dict:
+    if not _need_columns(rows, ["from", "to", *DISTANCE_COMPONENTS], csv_file, problems):
+        return {}
+    ids = list(dict.fromkeys([r["from"] for r in rows] + [r["to"] for r in rows]))
+    pos = {rid: k for k, rid in enumerate(ids)}
+    n = len(ids)
+    out = {}
+    for comp in DISTANCE_COMPONENTS:
+        m = [[0.0] * n for _ in range(n)]
+        seen = [[i == j for j in range(n)] for i in range(n)]
+        for i, r in enumerate(rows, start=2):
+            v = _num(r[comp], csv_file, f"row {i}, column {comp}", problems)
+            if v is not None:
+                a, b = pos[r["from"]], pos[r["to"]]
+                m[a][b] = v
+                seen[a][b] = True
+        gaps = [(ids[a], ids[b]) for a in range(n) for b in range(n) if not seen[a][b]]
+        if gaps:
+            problems.append(Problem(csv_file, f"column {comp}", f"{len(gaps)} missing pairs, e.g. {gaps[0]}",
+                                    "a row for every ordered pair of regions"))
+            break
+        out[comp] = {"regions": ids, "values": m}
+    return out
+
+
+# ----------------------------------------------------------------------- hashing / dump
+def instance_dict(inst: Instance) -> dict:
+    return inst.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+
+
+def content_hash(inst: Instance) -> str:
+    """sha256 of the canonical JSON of the validated instance (CSV tables included)."""
+    blob = json.dumps(instance_dict(inst), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def dump_instance(inst: Instance, path: str | Path) -> Path:
+    """Write an instance as one self-contained YAML (or JSON) file."""
+    path = Path(path)
+    data = inst.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data = {"name": inst.name, **data}
+    if path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=1, ensure_ascii=False)
+    else:
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    atomic_write_text(path, text)
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

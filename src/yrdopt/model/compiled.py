@@ -1,0 +1,114 @@
+"""The production model: the formulation compiled into arrays for one ``passModel`` call.
+
+``CompiledModel`` holds the costs, a CSC matrix, bounds, integrality and the map from
+each named block to its index range.  It is what the HiGHS adapter solves, what sweeps
+change in place, and what every analysis reads solutions from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..data import ModelData, build_model_data
+from ..schema import Instance
+from . import constraints as C
+from . import variables as V
+from .arrays import ArrayModel, Block
+from .objective import objective_vector, term_vectors
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Formulation choices; each is documented with its measured effect in models/."""
+
+    flow_linking: Literal["none", "disaggregated"] = "none"
+    elastic: bool = False  # add quota slack and minimise it (explains infeasibility)
+
+
+@dataclass
+class CompiledModel:
+    data: ModelData
+    options: BuildOptions
+    cost: np.ndarray
+    terms: dict[str, np.ndarray]
+    A: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    var_blocks: dict[str, Block]
+    row_blocks: dict[str, Block]
+    offset: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return self.A.shape[1]
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    def var(self, name: str) -> Block:
+        return self.var_blocks[name]
+
+    def row(self, name: str) -> Block:
+        return self.row_blocks[name]
+
+    def components(self, x: np.ndarray) -> dict[str, float]:
+        """Weighted value of every objective term at the column vector x."""
+        w = self.data.weights
+        return {k: float(w.get(k, 1.0) * (v @ x)) for k, v in self.terms.items() if k != "quota_slack"}
+
+    def raw_components(self, x: np.ndarray) -> dict[str, float]:
+        return {k: float(v @ x) for k, v in self.terms.items()}
+
+    def refresh_cost(self) -> None:
+        """Recompute the objective vector after ``data.weights`` or a term vector changed."""
+        self.cost = objective_vector(self.data, self.terms)
+
+
+def build(source: Instance | ModelData, options: BuildOptions | None = None) -> CompiledModel:
+    """Compile an instance into arrays (no per-element Python loops)."""
+    options = options or BuildOptions()
+    d = source if isinstance(source, ModelData) else build_model_data(source)
+    m = ArrayModel()
+    place = V.add_placement(m, d)
+    activity = V.add_activity(m, d)
+    flow = V.add_flow(m, d)
+    expand = V.add_expansion(m, d)
+    excess = V.add_excess_sites(m, d)
+    slack = V.add_quota_slack(m, d) if options.elastic else None
+
+    C.add_demand(m, d, activity)
+    C.add_site_capacity(m, d, place, activity)
+    C.add_min_scale(m, d, place, activity)
+    C.add_site_count(m, d, place)
+    C.add_duplication(m, d, place, excess)
+    C.add_quota(m, d, activity, expand, slack)
+    C.add_flow_balance(m, d, activity, flow)
+    if options.flow_linking == "disaggregated":
+        C.add_flow_linking(m, d, place, flow)
+    C.add_province_share(m, d, activity)
+
+    col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
+    terms = term_vectors(d, m.n_cols, m.var_blocks)
+    return CompiledModel(
+        data=d,
+        options=options,
+        cost=objective_vector(d, terms),
+        terms=terms,
+        A=m.matrix(),
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integrality=integrality,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        var_blocks=m.var_blocks,
+        row_blocks=m.row_blocks,
+    )

@@ -1,0 +1,351 @@
+"""Instance schema (pydantic v2): what a division-of-labour problem is made of.
+
+An instance file is YAML or JSON.  Large tables may live in CSV files next to it; the
+loader (:mod:`yrdopt.io`) reads them into the inline fields below before validation, so
+the models here always describe a complete, in-memory instance.
+
+Field-level rules (signs, ranges) live on the fields; rules that relate one part of the
+instance to another (ids that must exist, a square distance matrix, links inside one
+chain, fixed-and-forbidden at once) are collected by :func:`cross_check` so that all of
+them are reported at once, each with its field path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import Problem
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Identifier = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion")
+DISTANCE_COMPONENTS = ("cost", "time", "labour")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Resource(_Model):
+    """A limited resource (land, energy, talent, ...) that segments use and regions cap."""
+
+    id: Identifier
+    unit: str = ""
+    description: str = ""
+
+
+class ExpansionOption(_Model):
+    """A new or co-built park: taken as a whole for ``fixed_cost``, adds ``extra_quota``."""
+
+    id: Identifier
+    fixed_cost: NonNeg
+    extra_quota: dict[str, NonNeg]
+    description: str = ""
+
+
+class Region(_Model):
+    id: Identifier
+    name_en: str = Field(min_length=1)
+    name_zh: str = ""
+    province: str = Field(min_length=1, description="province the region rolls up to")
+    kind: Literal["province", "city", "outer"]
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    quotas: dict[str, NonNeg] = Field(
+        default_factory=dict, description="cap per resource; a resource not named is unlimited"
+    )
+    expansions: list[ExpansionOption] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict, description="field -> where the number comes from")
+
+
+class Segment(_Model):
+    """One segment (R&D, manufacturing, testing, ...) of a chain."""
+
+    id: Identifier
+    name: str = ""
+    kind: str = Field("manufacturing", min_length=1, description="rd, manufacturing, testing or any user kind")
+    activity: Positive = Field(description="activity that must exist in the whole area")
+    unit: str = ""
+    value_per_unit: NonNeg = Field(1.0, description="activity value per unit (benefit sharing)")
+    resource_use: dict[str, NonNeg] = Field(default_factory=dict, description="use per unit of activity")
+    resource_use_by_region: dict[str, dict[str, NonNeg]] = Field(
+        default_factory=dict, description="region -> resource -> use per unit, overriding resource_use"
+    )
+    site_cost: dict[str, Finite] = Field(
+        default_factory=dict, description="region -> cost per unit of activity (comparative advantage)"
+    )
+    site_cost_default: Finite = 0.0
+    fixed_cost: NonNeg = Field(0.0, description="cost of opening one site")
+    fixed_cost_by_region: dict[str, NonNeg] = Field(default_factory=dict)
+    min_scale: NonNeg = Field(0.0, description="minimum activity of an open site")
+    single_site: bool = Field(False, description="must sit in exactly one region")
+    duplication_tolerance: Annotated[int, Field(ge=1)] = Field(
+        1, description="number of sites tolerated before the duplication penalty starts"
+    )
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Link(_Model):
+    """Upstream -> downstream trade inside one chain."""
+
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    volume_per_unit: Positive = Field(description="volume shipped per unit of upstream activity")
+    transport_intensity: NonNeg = Field(1.0, description="logistics weight per unit volume and hour")
+
+
+class Chain(_Model):
+    id: Identifier
+    name_en: str = ""
+    name_zh: str = ""
+    segments: list[Segment] = Field(min_length=1)
+    links: list[Link] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Matrix(_Model):
+    """A square region x region table, rows and columns in the order of ``regions``."""
+
+    regions: list[str] = Field(min_length=1)
+    values: list[list[Finite]]
+
+
+class EconomicDistance(_Model):
+    """Economic distance in hours: a matrix, or the cost/time/labour components (seed 000)."""
+
+    matrix: Matrix | None = None
+    components: dict[Literal["cost", "time", "labour"], Matrix] | None = None
+    component_weights: dict[Literal["cost", "time", "labour"], NonNeg] = Field(
+        default_factory=lambda: {"cost": 1.0, "time": 1.0, "labour": 1.0}
+    )
+    unit: str = "h"
+
+
+class SegmentRef(_Model):
+    chain: str
+    segment: str
+
+
+class Placement(SegmentRef):
+    region: str
+
+
+class SiteLimit(SegmentRef):
+    min_sites: Annotated[int, Field(ge=0)] = 0
+    max_sites: Annotated[int, Field(ge=1)] | None = None
+
+
+class Policy(_Model):
+    fixed: list[Placement] = Field(default_factory=list, description="segment must have a site here")
+    forbidden: list[Placement] = Field(default_factory=list, description="segment may not sit here")
+    site_limits: list[SiteLimit] = Field(default_factory=list)
+    province_min_share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict, description="province -> minimum share of total activity value"
+    )
+
+
+class Weights(_Model):
+    distance: NonNeg = 1.0
+    site_cost: NonNeg = 1.0
+    fixed_cost: NonNeg = 1.0
+    duplication: NonNeg = 1.0
+    expansion: NonNeg = 1.0
+
+
+class Instance(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    resources: list[Resource] = Field(default_factory=list)
+    regions: list[Region] = Field(min_length=1)
+    chains: list[Chain] = Field(min_length=1)
+    economic_distance: EconomicDistance
+    policy: Policy = Field(default_factory=Policy)
+    weights: Weights = Field(default_factory=Weights)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    # -- convenience -------------------------------------------------------------------
+    def region(self, region_id: str) -> Region:
+        return next(r for r in self.regions if r.id == region_id)
+
+    def chain(self, chain_id: str) -> Chain:
+        return next(c for c in self.chains if c.id == chain_id)
+
+    def segment(self, chain_id: str, segment_id: str) -> Segment:
+        return next(s for s in self.chain(chain_id).segments if s.id == segment_id)
+
+    @property
+    def provinces(self) -> list[str]:
+        return list(dict.fromkeys(r.province for r in self.regions))
+
+
+def _duplicates(ids: list[str]) -> list[int]:
+    seen: set[str] = set()
+    out = []
+    for i, x in enumerate(ids):
+        if x in seen:
+            out.append(i)
+        seen.add(x)
+    return out
+
+
+def cross_check(inst: Instance, file: str) -> list[Problem]:
+    """All problems that relate one part of the instance to another."""
+    P: list[Problem] = []
+
+    def bad(path: str, value, expected: str) -> None:
+        P.append(Problem(file, path, value, expected))
+
+    region_ids = [r.id for r in inst.regions]
+    regions = set(region_ids)
+    resources = {r.id for r in inst.resources}
+    for i in _duplicates(region_ids):
+        bad(f"regions[{i}].id", region_ids[i], "a region id not used before")
+    for i in _duplicates([r.id for r in inst.resources]):
+        bad(f"resources[{i}].id", inst.resources[i].id, "a resource id not used before")
+    for i in _duplicates([c.id for c in inst.chains]):
+        bad(f"chains[{i}].id", inst.chains[i].id, "a chain id not used before")
+
+    def check_resources(path: str, d: dict) -> None:
+        for k in d:
+            if k not in resources:
+                bad(f"{path}.{k}", k, f"a resource declared in resources ({sorted(resources)})")
+
+    def check_region(path: str, rid: str) -> None:
+        if rid not in regions:
+            bad(path, rid, f"a region id ({_preview(region_ids)})")
+
+    for i, r in enumerate(inst.regions):
+        check_resources(f"regions[{i}].quotas", r.quotas)
+        for j in _duplicates([o.id for o in r.expansions]):
+            bad(f"regions[{i}].expansions[{j}].id", r.expansions[j].id, "an option id not used before in this region")
+        for j, o in enumerate(r.expansions):
+            check_resources(f"regions[{i}].expansions[{j}].extra_quota", o.extra_quota)
+        if (r.lon is None) != (r.lat is None):
+            bad(f"regions[{i}].lon/lat", (r.lon, r.lat), "both lon and lat, or neither")
+
+    seg_index: dict[tuple[str, str], Segment] = {}
+    for ci, c in enumerate(inst.chains):
+        seg_ids = [s.id for s in c.segments]
+        for j in _duplicates(seg_ids):
+            bad(f"chains[{ci}].segments[{j}].id", seg_ids[j], f"a segment id not used before in chain {c.id}")
+        for si, s in enumerate(c.segments):
+            seg_index[(c.id, s.id)] = s
+            base = f"chains[{ci}].segments[{si}]"
+            check_resources(f"{base}.resource_use", s.resource_use)
+            for rid, use in s.resource_use_by_region.items():
+                check_region(f"{base}.resource_use_by_region.{rid}", rid)
+                check_resources(f"{base}.resource_use_by_region.{rid}", use)
+            for rid in s.site_cost:
+                check_region(f"{base}.site_cost.{rid}", rid)
+            for rid in s.fixed_cost_by_region:
+                check_region(f"{base}.fixed_cost_by_region.{rid}", rid)
+            if s.single_site and s.min_scale > s.activity:
+                bad(f"{base}.min_scale", s.min_scale, f"at most the activity {s.activity} of a single-site segment")
+            elif s.min_scale > s.activity:
+                bad(f"{base}.min_scale", s.min_scale, f"at most the segment's activity {s.activity}")
+        seen_links: set[tuple[str, str]] = set()
+        for li, link in enumerate(c.links):
+            ends = []
+            for end, ref in (("from", link.from_), ("to", link.to)):
+                chain_id, seg_id = (ref.split("/", 1) if "/" in ref else (c.id, ref))
+                if chain_id != c.id:
+                    bad(f"chains[{ci}].links[{li}].{end}", ref,
+                        f"a segment of chain {c.id} (links may not cross chains)")
+                elif seg_id not in seg_ids:
+                    bad(f"chains[{ci}].links[{li}].{end}", ref, f"a segment of chain {c.id} ({_preview(seg_ids)})")
+                ends.append(seg_id)
+            if len(ends) == 2 and ends[0] == ends[1]:
+                bad(f"chains[{ci}].links[{li}]", f"{ends[0]} -> {ends[1]}", "two different segments")
+            if tuple(ends) in seen_links:
+                bad(f"chains[{ci}].links[{li}]", f"{ends[0]} -> {ends[1]}", "each link listed once")
+            seen_links.add(tuple(ends))
+
+    # economic distance
+    ed = inst.economic_distance
+    if ed.matrix is None and not ed.components:
+        bad("economic_distance", None, "either matrix or components (cost, time, labour)")
+    if ed.matrix is not None and ed.components:
+        bad("economic_distance", "matrix and components", "only one of matrix or components")
+    mats = {"matrix": ed.matrix} if ed.matrix is not None else {f"components.{k}": m for k, m in (ed.components or {}).items()}
+    for name, m in mats.items():
+        _check_matrix(m, f"economic_distance.{name}", regions, bad)
+
+    # policy
+    def check_ref(path: str, ref: SegmentRef) -> bool:
+        if (ref.chain, ref.segment) not in seg_index:
+            if ref.chain not in {c.id for c in inst.chains}:
+                bad(f"{path}.chain", ref.chain, f"a chain id ({_preview([c.id for c in inst.chains])})")
+            else:
+                bad(f"{path}.segment", ref.segment, f"a segment of chain {ref.chain}")
+            return False
+        return True
+
+    pol = inst.policy
+    fixed = set()
+    for i, p in enumerate(pol.fixed):
+        if check_ref(f"policy.fixed[{i}]", p):
+            check_region(f"policy.fixed[{i}].region", p.region)
+            fixed.add((p.chain, p.segment, p.region))
+    for i, p in enumerate(pol.forbidden):
+        if check_ref(f"policy.forbidden[{i}]", p):
+            check_region(f"policy.forbidden[{i}].region", p.region)
+            if (p.chain, p.segment, p.region) in fixed:
+                bad(f"policy.forbidden[{i}]", f"{p.chain}/{p.segment} in {p.region}",
+                    "a placement that is not also in policy.fixed (fixed and forbidden at once)")
+    fixed_count: dict[tuple[str, str], int] = {}
+    for c, s, _ in fixed:
+        fixed_count[(c, s)] = fixed_count.get((c, s), 0) + 1
+    for (c, s), n in fixed_count.items():
+        if (c, s) in seg_index and seg_index[(c, s)].single_site and n > 1:
+            bad("policy.fixed", f"{c}/{s} fixed in {n} regions", "at most one region for a single-site segment")
+    for i, lim in enumerate(pol.site_limits):
+        if check_ref(f"policy.site_limits[{i}]", lim):
+            if lim.max_sites is not None and lim.min_sites > lim.max_sites:
+                bad(f"policy.site_limits[{i}].min_sites", lim.min_sites, f"at most max_sites = {lim.max_sites}")
+            n_fixed = fixed_count.get((lim.chain, lim.segment), 0)
+            if lim.max_sites is not None and n_fixed > lim.max_sites:
+                bad(f"policy.site_limits[{i}].max_sites", lim.max_sites,
+                    f"at least the {n_fixed} regions policy.fixed opens for {lim.chain}/{lim.segment}")
+            if lim.min_sites > len(regions):
+                bad(f"policy.site_limits[{i}].min_sites", lim.min_sites, f"at most the number of regions ({len(regions)})")
+    provinces = set(inst.provinces)
+    for p, share in pol.province_min_share.items():
+        if p not in provinces:
+            bad(f"policy.province_min_share.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})")
+    total_share = sum(pol.province_min_share.values())
+    if total_share > 1 + 1e-9:
+        bad("policy.province_min_share", round(total_share, 6), "shares that add up to at most 1")
+    return P
+
+
+def _preview(ids: list[str], n: int = 8) -> str:
+    ids = list(ids)
+    return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")
+
+
+def _check_matrix(m: Matrix, path: str, regions: set[str], bad) -> None:
+    n = len(m.regions)
+    for i in _duplicates(m.regions):
+        bad(f"{path}.regions[{i}]", m.regions[i], "each region once")
+    for i, rid in enumerate(m.regions):
+        if rid not in regions:
+            bad(f"{path}.regions[{i}]", rid, "a region id of this instance")
+    missing = regions - set(m.regions)
+    if missing:
+        bad(f"{path}.regions", sorted(missing), "every region of the instance to appear in the matrix")
+    if len(m.values) != n:
+        bad(f"{path}.values", f"{len(m.values)} rows", f"a square matrix: {n} rows of {n} values")
+        return
+    for i, row in enumerate(m.values):
+        if len(row) != n:
+            bad(f"{path}.values[{i}]", f"{len(row)} values", f"a square matrix: {n} values per row")
+            continue
+        for j, v in enumerate(row):
+            if v < 0 or not math.isfinite(v):
+                bad(f"{path}.values[{i}][{j}] ({m.regions[i]} -> {m.regions[j]})", v, "a finite distance >= 0")

@@ -1,0 +1,125 @@
+"""Solutions as tables: a layout a planner can read and a script can load.
+
+A solution directory holds ``layout.csv``, ``flows.csv``, ``expansions.csv`` and
+``summary.json``; :func:`write_solution` writes each atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .check import CheckReport
+from .io import atomic_write_text
+from .model.compiled import CompiledModel
+from .schema import Instance
+
+LAYOUT_COLUMNS = ["chain", "segment", "kind", "region", "sited", "activity"]
+FLOW_COLUMNS = ["chain", "from_segment", "to_segment", "from_region", "to_region", "volume", "distance_h", "cost"]
+
+
+@dataclass
+class Solution:
+    instance: Instance
+    layout: pd.DataFrame
+    flows: pd.DataFrame
+    expansions: pd.DataFrame
+    summary: dict
+    check: CheckReport | None = None
+    x: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+    @property
+    def objective(self) -> float | None:
+        return self.summary.get("objective")
+
+    @property
+    def components(self) -> dict[str, float]:
+        return self.summary.get("components", {})
+
+    def placements(self) -> pd.DataFrame:
+        """Sited rows only: where each segment sits and how much of it."""
+        return self.layout[self.layout["sited"]].reset_index(drop=True)
+
+    def write(self, out_dir: str | Path) -> Path:
+        return write_solution(self, out_dir)
+
+
+def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Layout, flow and expansion tables read off a column vector of the compiled model."""
+    d = cm.data
+    place = cm.var("place").take(x) > 0.5
+    act = cm.var("activity").take(x).copy()
+    act[np.abs(act) < tol] = 0.0
+    s_idx, r_idx = np.nonzero(place | (act > tol))
+    layout = pd.DataFrame({
+        "chain": [d.segment_keys[s][0] for s in s_idx],
+        "segment": [d.segment_keys[s][1] for s in s_idx],
+        "kind": [d.segment_kind[s] for s in s_idx],
+        "region": [d.region_ids[r] for r in r_idx],
+        "sited": place[s_idx, r_idx],
+        "activity": act[s_idx, r_idx],
+    }, columns=LAYOUT_COLUMNS)
+
+    flow = cm.var("flow").take(x)
+    l_idx, a_idx, b_idx = np.nonzero(flow > tol)
+    vol = flow[l_idx, a_idx, b_idx]
+    hours = d.distance[a_idx, b_idx]
+    flows = pd.DataFrame({
+        "chain": [d.chain_ids[d.seg_chain[d.link_up[link]]] for link in l_idx],
+        "from_segment": [d.segment_keys[d.link_up[link]][1] for link in l_idx],
+        "to_segment": [d.segment_keys[d.link_down[link]][1] for link in l_idx],
+        "from_region": [d.region_ids[a] for a in a_idx],
+        "to_region": [d.region_ids[b] for b in b_idx],
+        "volume": vol,
+        "distance_h": hours,
+        "cost": d.link_intensity[l_idx] * hours * vol,
+    }, columns=FLOW_COLUMNS)
+
+    taken = cm.var("expand").take(x) > 0.5 if d.E else np.zeros(0, dtype=bool)
+    expansions = pd.DataFrame({
+        "region": [e.split("/")[0] for e in d.exp_ids],
+        "option": [e.split("/", 1)[1] for e in d.exp_ids],
+        "taken": taken,
+        "fixed_cost": d.exp_cost,
+    }, columns=["region", "option", "taken", "fixed_cost"])
+    return layout, flows, expansions
+
+
+def write_solution(sol: Solution, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "layout.csv", sol.layout.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "flows.csv", sol.flows.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "expansions.csv", sol.expansions.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False, default=_json_default))
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def load_solution_tables(sol_dir: str | Path) -> dict[str, pd.DataFrame | dict]:
+    """Read a solution directory back: layout, flows, expansions, summary."""
+    p = Path(sol_dir)
+    out: dict = {"layout": pd.read_csv(p / "layout.csv")}
+    for name in ("flows", "expansions"):
+        f = p / f"{name}.csv"
+        out[name] = pd.read_csv(f) if f.exists() else None
+    f = p / "summary.json"
+    out["summary"] = json.loads(f.read_text()) if f.exists() else {}
+    return out

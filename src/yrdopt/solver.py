@@ -1,0 +1,245 @@
+"""A thin adapter around HiGHS (highspy): one ``passModel``, clear status words, timings.
+
+A :class:`HighsSolver` keeps one persistent ``Highs`` object, so sweeps can change costs
+and bounds in place and re-solve from the previous layout (MIP start).
+
+highspy 1.15 notes: ``getOptionValue`` returns ``(status, value)``; ``getRunTime``
+accumulates across runs, so times here are measured with ``perf_counter`` around each
+call; ``threads`` is fixed per process by HiGHS's global scheduler.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import highspy
+import numpy as np
+
+from .model.compiled import CompiledModel
+
+Status = Literal[
+    "optimal",
+    "time_limit_with_incumbent",
+    "time_limit_no_incumbent",
+    "infeasible",
+    "unbounded",
+    "infeasible_or_unbounded",
+    "interrupted",
+    "error",
+]
+
+STATUS_TEXT = {
+    "optimal": "optimal: the layout is proven best within the gap tolerance",
+    "time_limit_with_incumbent": "stopped at the time limit with a feasible layout (gap reported)",
+    "time_limit_no_incumbent": "stopped at the time limit before any feasible layout was found",
+    "infeasible": "infeasible: no layout satisfies every limit",
+    "unbounded": "unbounded: the objective can decrease without limit (a negative cost without a cap?)",
+    "infeasible_or_unbounded": "infeasible or unbounded (HiGHS could not tell which)",
+    "interrupted": "interrupted by the user",
+    "error": "the solver reported an error",
+}
+
+HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "interrupted"}
+
+
+@dataclass
+class SolverOptions:
+    """Options exposed to users; their measured effect is in the README."""
+
+    time_limit: float | None = None
+    mip_gap: float = 1e-4
+    threads: int | None = None
+    seed: int = 0
+    log_file: str | None = None
+    presolve: Literal["choose", "on", "off"] = "choose"
+    mip_heuristic_effort: float | None = None
+    verbose: bool = False
+
+    def highs_options(self) -> dict:
+        opts = {
+            "mip_rel_gap": float(self.mip_gap),
+            "random_seed": int(self.seed),
+            "presolve": self.presolve,
+            "output_flag": bool(self.verbose or self.log_file),
+            "log_to_console": bool(self.verbose),
+        }
+        if self.time_limit is not None:
+            opts["time_limit"] = float(self.time_limit)
+        if self.threads is not None:
+            opts["threads"] = int(self.threads)
+        if self.log_file:
+            opts["log_file"] = str(self.log_file)
+        if self.mip_heuristic_effort is not None:
+            opts["mip_heuristic_effort"] = float(self.mip_heuristic_effort)
+        return opts
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SolveResult:
+    status: Status
+    highs_status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    x: np.ndarray | None
+    row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
+    row_value: np.ndarray | None = None
+    handoff_s: float = 0.0
+    solve_s: float = 0.0
+    nodes: int = 0
+    solver: dict = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+    @property
+    def message(self) -> str:
+        return STATUS_TEXT[self.status]
+
+
+def highs_version() -> str:
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+class HighsSolver:
+    """One persistent HiGHS instance holding one compiled model."""
+
+    def __init__(self, options: SolverOptions | None = None):
+        self.options = options or SolverOptions()
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.apply_options(self.options)
+        self.model: CompiledModel | None = None
+        self.handoff_s = 0.0
+
+    def apply_options(self, options: SolverOptions) -> None:
+        self.options = options
+        for key, value in options.highs_options().items():
+            self.h.setOptionValue(key, value)
+
+    # -- loading ------------------------------------------------------------------------
+    def load(self, cm: CompiledModel) -> float:
+        """Hand the compiled arrays to HiGHS in one call; return the seconds it took."""
+        t0 = time.perf_counter()
+        A = cm.A
+        integrality = cm.integrality if cm.integrality.any() else np.zeros(0, dtype=np.int32)
+        status = self.h.passModel(
+            cm.n_cols, cm.n_rows, A.nnz,
+            int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), float(cm.offset),
+            cm.cost, cm.col_lower, cm.col_upper, cm.row_lower, cm.row_upper,
+            A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+            integrality.astype(np.int32),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS rejected the compiled model (passModel returned an error)")
+        self.model = cm
+        self.handoff_s = time.perf_counter() - t0
+        return self.handoff_s
+
+    # -- in-place changes (sweeps) --------------------------------------------------------
+    def set_costs(self, cost: np.ndarray) -> None:
+        idx = np.arange(len(cost), dtype=np.int32)
+        self.h.changeColsCost(len(idx), idx, np.asarray(cost, dtype=float))
+
+    def set_col_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        idx = np.asarray(idx, dtype=np.int32)
+        self.h.changeColsBounds(len(idx), idx, np.asarray(lower, float), np.asarray(upper, float))
+
+    def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        idx = np.asarray(idx, dtype=np.int32)
+        self.h.changeRowsBounds(len(idx), idx, np.asarray(lower, float), np.asarray(upper, float))
+
+    def set_start(self, x: np.ndarray) -> None:
+        """Offer a layout as a MIP start (HiGHS checks it and ignores it if infeasible)."""
+        idx = np.arange(len(x), dtype=np.int32)
+        self.h.setSolution(len(idx), idx, np.asarray(x, dtype=float))
+
+    def write_mps(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.h.writeModel(str(path))
+        return path
+
+    # -- solving --------------------------------------------------------------------------
+    def solve(self, start: np.ndarray | None = None) -> SolveResult:
+        if self.model is None:
+            raise RuntimeError("load a model before solving")
+        if start is not None:
+            self.set_start(start)
+        t0 = time.perf_counter()
+        self.h.run()
+        solve_s = time.perf_counter() - t0
+        return self._result(solve_s)
+
+    def _result(self, solve_s: float) -> SolveResult:
+        h = self.h
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        is_mip = bool(self.model.integrality.any())
+        has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        S = highspy.HighsModelStatus
+        if ms == S.kOptimal:
+            status = "optimal"
+        elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget):
+            status = "time_limit_with_incumbent" if has_primal else "time_limit_no_incumbent"
+        elif ms in (S.kInterrupt, S.kHighsInterrupt):
+            status = "interrupted" if has_primal else "time_limit_no_incumbent"
+        elif ms == S.kInfeasible:
+            status = "infeasible"
+        elif ms == S.kUnbounded:
+            status = "unbounded"
+        elif ms == S.kUnboundedOrInfeasible:
+            status = "infeasible_or_unbounded"
+        else:
+            status = "error"
+        x = row_dual = col_dual = row_value = None
+        objective = bound = gap = None
+        if status in HAS_SOLUTION:
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value, dtype=float)
+            row_value = np.asarray(sol.row_value, dtype=float)
+            objective = float(info.objective_function_value)
+            if is_mip:
+                bound = float(info.mip_dual_bound)
+                gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+                if status == "optimal" and gap is None:
+                    gap = 0.0
+            else:
+                bound, gap = objective, 0.0
+                if sol.dual_valid:
+                    row_dual = np.asarray(sol.row_dual, dtype=float)
+                    col_dual = np.asarray(sol.col_dual, dtype=float)
+        return SolveResult(
+            status=status,
+            highs_status=h.modelStatusToString(ms),
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            x=x,
+            row_dual=row_dual,
+            col_dual=col_dual,
+            row_value=row_value,
+            handoff_s=self.handoff_s,
+            solve_s=solve_s,
+            nodes=int(info.mip_node_count) if is_mip else 0,
+            solver={"name": "HiGHS", "version": highs_version(), "options": self.options.to_dict()},
+        )
+
+
+def solve_compiled(cm: CompiledModel, options: SolverOptions | None = None,
+                   start: np.ndarray | None = None, mps_path: str | Path | None = None) -> SolveResult:
+    """Load a compiled model into a fresh HiGHS, optionally write MPS, and solve it."""
+    solver = HighsSolver(options)
+    solver.load(cm)
+    if mps_path is not None:
+        solver.write_mps(mps_path)
+    return solver.solve(start)
