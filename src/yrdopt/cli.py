@@ -11,39 +11,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
+from .errors import InstanceError, Problem
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="yrdopt: inter-regional division of labour of industry chains (MILP on HiGHS).")
-console = Console()
-err = Console(stderr=True)
-
-EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED = 2, 3, 4, 5
-
-
-def fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def run_guarded(fn):
-    """Turn the errors a user can cause into messages and exit codes."""
-    try:
-        return fn()
-    except InstanceError as exc:
-        fail(exc.message(), EXIT_INPUT)
-    except InfeasibleError as exc:
-        fail(exc.explanation, EXIT_INFEASIBLE)
-    except SolverError as exc:
-        fail(str(exc), EXIT_SOLVER)
-    except YrdoptError as exc:
-        fail(str(exc), EXIT_INPUT)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-
+from .cli_common import EXIT_UNVERIFIED, app, console, run_guarded
 
 def layout_table(sol) -> Table:
     regions = {r.id: r for r in sol.instance.regions}
@@ -175,11 +147,26 @@ def schema() -> None:
     print(json.dumps(Instance.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
 
 
+def _register_command_modules() -> None:
+    """Every module in yrdopt.commands adds its commands through ``register(app)``."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        print("interrupted", file=sys.stderr)
         sys.exit(130)
 
 
