@@ -1,0 +1,1 @@
+"""Analysis of layouts: specialization indices, baseline comparison, explanations."""
