@@ -1,0 +1,368 @@
+"""Modelling to generate alternatives (MGA): several near-optimal layouts that differ.
+
+A planner brings several good layouts to a meeting, not one.  Like PyPSA's ``mga.py``
+this stands apart from the core model: it loads the compiled model once into a
+persistent HiGHS, adds a *budget* row (objective within a slack of the optimum) and,
+for every layout found, a *no-good cut* so it never comes back, and then changes the
+objective to "differ as much as possible from the layouts before".
+
+Distance between layouts is the Hamming distance on the placement binaries
+``place[s, r]``: the number of (segment, region) sites opened in one layout and not in
+the other.  HiGHS has no solution pool, so layouts are generated one MIP at a time:
+
+    layout 1   the optimum z* (minimum weighted objective)
+    layout k   maximise  sum_{j<k} hamming(place, p_j)        (metric "sum", PyPSA-like)
+               or        min_{j<k} hamming(place, p_j)        (metric "min", via t <= each)
+               s.t.      every row of the model,
+                         objective <= budget = z* + slack * |z*|     (= (1+S) z* for z* > 0)
+                         hamming(place, p_j) >= 1 for j < k           (no-good cuts)
+                         activity[s, r] >= min_share * A[s] * place[s, r]
+
+The last row keeps the distance honest: without it, a MIP that maximises changed
+placements opens "sites" that host nothing (``place = 1``, activity 0) whenever fixed
+costs allow it.  Each layout found is then *polished*: placements fixed, the weighted
+objective minimised again, so its activities, flows and expansions are the cheapest for
+those placements; the polished layout is re-checked by the independent checker.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .api import solution_from_result
+from .errors import InstanceError, Problem, SolverError
+from .io import atomic_write_text, content_hash, load_instance
+from .model.compiled import BuildOptions, CompiledModel, build
+from .schema import Instance
+from .solution import Solution
+from .solver import HighsSolver, SolveResult, SolverOptions
+
+
+# -- helpers shared with pareto.py and explain.py ------------------------------------------
+def add_row(solver: HighsSolver, coef: np.ndarray, lower: float, upper: float) -> int:
+    """Append one row ``lower <= coef @ x <= upper`` (dense coefficient vector over the
+    current columns) to the loaded HiGHS model; return its index."""
+    idx = np.flatnonzero(coef).astype(np.int32)
+    solver.h.addRow(float(lower), float(upper), len(idx), idx, np.asarray(coef[idx], dtype=float))
+    return solver.h.getNumRow() - 1
+
+
+def add_rows_csr(solver: HighsSolver, lower: np.ndarray, upper: np.ndarray, rows: np.ndarray,
+                 cols: np.ndarray, vals: np.ndarray) -> None:
+    """Append many rows given as triplets (row numbers 0..n-1 in the new block)."""
+    import scipy.sparse as sp
+
+    n = len(lower)
+    if n == 0:
+        return
+    M = sp.csr_matrix((vals, (rows, cols)), shape=(n, solver.h.getNumCol()))
+    M.sort_indices()
+    solver.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), M.nnz,
+                     M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data.astype(float))
+
+
+def model_result(cm: CompiledModel, res: SolveResult) -> SolveResult:
+    """A result restricted to the compiled model's own columns, its objective recomputed
+    as the weighted objective (the solver may have minimised something else)."""
+    if res.x is None:
+        return res
+    x = res.x[: cm.n_cols]
+    return replace(res, x=x, objective=float(cm.cost @ x + cm.offset), row_value=None,
+                   row_dual=None, col_dual=None)
+
+
+def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
+    """(S, R) booleans: where each segment has a site."""
+    return cm.var("place").take(x) > 0.5
+
+
+def place_from_layout(cm: CompiledModel, layout: pd.DataFrame, file: str = "layout.csv") -> np.ndarray:
+    """(S, R) booleans from a written layout (rows with sited true, or activity > 0)."""
+    d = cm.data
+    spos = {f"{c}/{s}": i for i, (c, s) in enumerate(d.segment_keys)}
+    rpos = {r: j for j, r in enumerate(d.region_ids)}
+    if "sited" in layout.columns:
+        on = layout["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])
+    else:
+        on = layout["activity"].astype(float) > 0
+    rows = layout[on.to_numpy()]
+    keys = (rows["chain"].astype(str) + "/" + rows["segment"].astype(str)).tolist()
+    regions = rows["region"].astype(str).tolist()
+    bad = [Problem(file, "chain/segment", k, "a segment of the instance") for k in keys if k not in spos]
+    bad += [Problem(file, "region", r, "a region id of the instance") for r in regions if r not in rpos]
+    if bad:
+        raise InstanceError(bad)
+    P = np.zeros((d.S, d.R), dtype=bool)
+    P[[spos[k] for k in keys], [rpos[r] for r in regions]] = True
+    return P
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of (segment, region) sites open in one layout and not in the other."""
+    return int(np.count_nonzero(a != b))
+
+
+def pairwise_distances(places: dict[str, np.ndarray]) -> pd.DataFrame:
+    names = list(places)
+    D = np.array([[hamming(places[a], places[b]) for b in names] for a in names], dtype=int).reshape(len(names), len(names))
+    return pd.DataFrame(D, index=pd.Index(names, name="layout"), columns=names)
+
+
+def min_share_rows(cm: CompiledModel, min_share: float) -> tuple:
+    """Triplets of ``activity[s, r] - min_share * A[s] * place[s, r] >= 0`` for every free
+    placement (fixed or forbidden ones are left alone)."""
+    d = cm.data
+    place, act = cm.var("place"), cm.var("activity")
+    free = cm.col_lower[place.slice] < cm.col_upper[place.slice]
+    s, r = np.nonzero(free.reshape(d.S, d.R))
+    n = len(s)
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    cols = np.concatenate([act.index(s, r), place.index(s, r)])
+    vals = np.concatenate([np.ones(n), -min_share * d.activity[s]])
+    return np.zeros(n), np.full(n, np.inf), rows, cols, vals
+
+
+def check_options(n: int, slack: float, metric: str, min_share: float) -> None:
+    problems = []
+    if n < 1:
+        problems.append(Problem("command line", "-n", n, "at least 1 layout"))
+    if not (slack >= 0 and np.isfinite(slack)):
+        problems.append(Problem("command line", "--slack", slack, "a relative slack >= 0, e.g. 0.05 for 5 %"))
+    if metric not in ("sum", "min"):
+        problems.append(Problem("command line", "--metric", metric, "sum or min"))
+    if not (0 <= min_share < 1):
+        problems.append(Problem("command line", "--min-share", min_share, "a share in [0, 1)"))
+    if problems:
+        raise InstanceError(problems)
+
+
+# -- results ------------------------------------------------------------------------------
+@dataclass
+class Alternative:
+    name: str
+    solution: Solution
+    place: np.ndarray = field(repr=False)
+    objective: float
+    above_optimum: float  # relative: (objective - z*) / max(|z*|, tiny)
+    distance_to_previous: dict[str, int]
+    mga_status: str  # status of the distance-maximising solve ("optimal" for layout 1)
+    seconds: float
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.solution.summary.get("verified"))
+
+    def record(self) -> dict:
+        return {"name": self.name, "objective": self.objective, "above_optimum": self.above_optimum,
+                "verified": self.verified, "sites": int(self.place.sum()),
+                "min_distance_to_previous": min(self.distance_to_previous.values(), default=None),
+                "distance_to_previous": self.distance_to_previous, "mga_status": self.mga_status,
+                "seconds": self.seconds, "components": self.solution.summary.get("components", {})}
+
+
+@dataclass
+class AlternativesResult:
+    instance: Instance
+    optimum: float
+    budget: float
+    slack: float
+    metric: str
+    layouts: list[Alternative]
+    exhausted: bool  # the no-good cuts left no other layout within the budget
+    stopped: str | None = None  # why fewer layouts than asked, in words
+
+    @property
+    def distances(self) -> pd.DataFrame:
+        return pairwise_distances({a.name: a.place for a in self.layouts})
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([a.record() for a in self.layouts]).drop(columns=["distance_to_previous", "components"])
+
+    def manifest(self) -> dict:
+        return {"instance": {"name": self.instance.name, "hash": content_hash(self.instance)},
+                "optimum": self.optimum, "budget": self.budget, "slack": self.slack, "metric": self.metric,
+                "exhausted": self.exhausted, "stopped": self.stopped,
+                "layouts": [a.record() for a in self.layouts]}
+
+
+# -- the generator ------------------------------------------------------------------------
+def _budget(optimum: float, slack: float) -> float:
+    return optimum + slack * abs(optimum)
+
+
+def alternatives(
+    instance,
+    n: int = 5,
+    slack: float = 0.05,
+    *,
+    metric: str = "sum",
+    min_share: float = 0.01,
+    options: SolverOptions | None = None,
+    build_options: BuildOptions | None = None,
+    out: str | Path | None = None,
+    resume: bool = True,
+    progress=None,
+) -> AlternativesResult:
+    """Up to ``n`` layouts (the optimum first), each within the budget and distinct.
+
+    ``options.time_limit`` applies to each MIP.  With ``out``, every layout is written to
+    ``out/layout-k`` as soon as it is found (plus ``alternatives.json`` and
+    ``distances.csv``), atomically; a rerun with the same instance, slack and metric
+    resumes from the layouts already written.
+    """
+    check_options(n, slack, metric, min_share)
+    inst = load_instance(instance)
+    options = options or SolverOptions(time_limit=60.0)
+    cm = build(inst, build_options)
+    d = cm.data
+    place = cm.var("place")
+    free = np.flatnonzero(cm.col_lower[place.slice] < cm.col_upper[place.slice]) + place.start
+    out = Path(out) if out is not None else None
+    done = _resume(inst, cm, out, slack, metric) if (out is not None and resume) else []
+
+    solver = HighsSolver(options)
+    solver.load(cm)
+    t0 = time.perf_counter()
+    if done:
+        optimum = done[0]["optimum"]
+    else:
+        res = solver.solve()
+        if not res.has_solution:
+            if res.status in ("infeasible", "infeasible_or_unbounded"):
+                from .diagnose import explain_infeasibility
+                from .errors import InfeasibleError
+
+                raise InfeasibleError(*explain_infeasibility(inst))
+            raise SolverError(f"no optimum to build alternatives around: {res.message}")
+        # at a time limit the budget is relative to the best known layout (its status says so)
+        optimum = float(res.objective)
+    budget = _budget(optimum, slack)
+    result = AlternativesResult(inst, optimum, budget, slack, metric, [], exhausted=False)
+
+    # polisher: same model plus min-share rows; placements fixed per layout, cost minimised
+    polisher = HighsSolver(options)
+    polisher.load(cm)
+    add_rows_csr(polisher, *min_share_rows(cm, min_share)) if min_share > 0 else None
+
+    def polish(P: np.ndarray, s: HighsSolver = polisher) -> SolveResult:
+        lo, hi = cm.col_lower[place.slice].copy(), cm.col_upper[place.slice].copy()
+        fixed = P.ravel().astype(float)
+        s.set_col_bounds(np.arange(place.start, place.stop), fixed, fixed)
+        r = s.solve()
+        s.set_col_bounds(np.arange(place.start, place.stop), lo, hi)
+        return r
+
+    def accept(name: str, r: SolveResult, mga_status: str, seconds: float) -> None:
+        r = model_result(cm, r)
+        sol = solution_from_result(inst, cm, r)
+        P = place_matrix(cm, r.x)
+        prev = {a.name: hamming(P, a.place) for a in result.layouts}
+        alt = Alternative(name, sol, P, float(r.objective),
+                          (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, mga_status, seconds)
+        result.layouts.append(alt)
+        if out is not None:
+            sol.write(out / name)
+            _write_manifest(result, out)
+        if progress is not None:
+            progress(alt)
+
+    # layout 1: the optimum (or the resumed layouts)
+    for k, rec in enumerate(done):
+        # the optimum may host a site below the minimum share: re-solve it without those rows
+        r = polish(rec["place"], solver if k == 0 else polisher)
+        if r.x is None:
+            break
+        accept(rec["name"], r, rec["mga_status"], rec["seconds"])
+    if not result.layouts:
+        accept("layout-1", res, res.status, time.perf_counter() - t0)
+
+    # the MGA model: budget row, min-share rows, no-good cuts, distance objective
+    add_row(solver, cm.cost, -np.inf, budget - cm.offset)
+    if min_share > 0:
+        add_rows_csr(solver, *min_share_rows(cm, min_share))
+    t_col = None
+    if metric == "min":
+        solver.h.addCol(0.0, 1.0, float(len(free)), 0, np.zeros(0, np.int32), np.zeros(0))
+        t_col = solver.h.getNumCol() - 1
+    for a in result.layouts:
+        _cut(solver, cm, free, a.place, t_col)
+
+    while len(result.layouts) < n:
+        t1 = time.perf_counter()
+        cost = np.zeros(solver.h.getNumCol())
+        if metric == "sum":
+            # maximise sum_j hamming(place, p_j) == minimise sum_j (2 p_j - 1) . place (+ const)
+            for a in result.layouts:
+                cost[free] += 2.0 * a.place.ravel()[free - place.start] - 1.0
+        else:
+            cost[t_col] = -1.0
+        solver.set_costs(cost)
+        r = solver.solve()
+        if r.status in ("infeasible", "infeasible_or_unbounded"):
+            result.exhausted = True
+            result.stopped = (f"only {len(result.layouts)} distinct layouts exist within {slack:.1%} of the optimum "
+                              "(with every site hosting at least the minimum share)")
+            break
+        if r.x is None:
+            result.stopped = f"layout {len(result.layouts) + 1}: {r.message}"
+            break
+        P = place_matrix(cm, r.x)
+        pol = polish(P)
+        if pol.x is None:  # cannot happen: the MGA point itself is feasible for the polisher
+            result.stopped = f"layout {len(result.layouts) + 1}: polishing failed ({pol.message})"
+            break
+        accept(f"layout-{len(result.layouts) + 1}", pol, r.status, time.perf_counter() - t1)
+        _cut(solver, cm, free, result.layouts[-1].place, t_col)
+    if out is not None:
+        _write_manifest(result, out)
+    return result
+
+
+def _cut(solver: HighsSolver, cm: CompiledModel, free: np.ndarray, P: np.ndarray, t_col: int | None) -> None:
+    """No-good cut hamming(place, P) >= 1 over the free placements; with the max-min
+    metric also hamming(place, P) >= t."""
+    start = cm.var("place").start
+    p = P.ravel()[free - start].astype(float)
+    coef = np.zeros(solver.h.getNumCol())
+    coef[free] = 1.0 - 2.0 * p  # hamming = sum(p) + (1 - 2p) . place
+    add_row(solver, coef, 1.0 - p.sum(), np.inf)
+    if t_col is not None:
+        coef[t_col] = -1.0
+        add_row(solver, coef, -p.sum(), np.inf)
+
+
+def _write_manifest(result: AlternativesResult, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "alternatives.json", json.dumps(result.manifest(), indent=2, ensure_ascii=False, default=float))
+    atomic_write_text(out / "distances.csv", result.distances.to_csv())
+
+
+def _resume(inst: Instance, cm: CompiledModel, out: Path, slack: float, metric: str) -> list[dict]:
+    """Layouts already written by an earlier run with the same instance, slack and metric."""
+    f = out / "alternatives.json"
+    if not f.exists():
+        return []
+    try:
+        man = json.loads(f.read_text())
+    except json.JSONDecodeError:
+        return []
+    if (man.get("instance", {}).get("hash") != content_hash(inst) or man.get("slack") != slack
+            or man.get("metric") != metric):
+        return []
+    from .solution import load_solution_tables
+
+    done = []
+    for rec in man.get("layouts", []):
+        p = out / rec["name"] / "layout.csv"
+        if not p.exists():
+            break
+        done.append({"name": rec["name"], "optimum": man["optimum"], "mga_status": rec.get("mga_status", "resumed"),
+                     "seconds": rec.get("seconds", 0.0),
+                     "place": place_from_layout(cm, load_solution_tables(out / rec["name"])["layout"], str(p))})
+    return done
