@@ -62,6 +62,8 @@ def solve(
         if raise_on_infeasible:
             raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     sol = solution_from_result(inst, cm, res, build_s=build_s, check=check, t_start=t_start)
+    if isinstance(instance, (str, Path)):
+        sol.summary["instance"]["file"] = str(instance)
     if out is not None:
         sol.write(out)
     return sol

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .check import CheckReport
-from .io import atomic_write_text
+from .io import atomic_write_text, dump_instance
 from .model.compiled import CompiledModel
 from .schema import Instance
 
+INSTANCE_FILE = "instance.json"
 LAYOUT_COLUMNS = ["chain", "segment", "kind", "region", "sited", "activity"]
 FLOW_COLUMNS = ["chain", "from_segment", "to_segment", "from_region", "to_region", "volume", "distance_h", "cost"]
 
@@ -100,6 +101,8 @@ def write_solution(sol: Solution, out_dir: str | Path) -> Path:
     atomic_write_text(out / "flows.csv", sol.flows.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "expansions.csv", sol.expansions.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False, default=_json_default))
+    # the instance travels with its layout, so check/report/compare need only the directory
+    dump_instance(sol.instance, out / INSTANCE_FILE)
     return out
 
 
