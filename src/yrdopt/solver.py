@@ -234,12 +234,3 @@ class HighsSolver:
             solver={"name": "HiGHS", "version": highs_version(), "options": self.options.to_dict()},
         )
 
-
-def solve_compiled(cm: CompiledModel, options: SolverOptions | None = None,
-                   start: np.ndarray | None = None, mps_path: str | Path | None = None) -> SolveResult:
-    """Load a compiled model into a fresh HiGHS, optionally write MPS, and solve it."""
-    solver = HighsSolver(options)
-    solver.load(cm)
-    if mps_path is not None:
-        solver.write_mps(mps_path)
-    return solver.solve(start)
