@@ -10,6 +10,7 @@ call; ``threads`` is fixed per process by HiGHS's global scheduler.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,7 @@ class SolveResult:
         return STATUS_TEXT[self.status]
 
 
+@functools.cache
 def highs_version() -> str:
     h = highspy.Highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
