@@ -1,0 +1,292 @@
+"""Trade-off fronts between two objective terms, and lexicographic solving.
+
+**ε-constraint front.**  For two terms f1, f2 (unweighted, e.g. ``distance`` and
+``duplication``) every point of the front is a *lexicographic* optimum
+
+    minimise f1  s.t. f2 <= eps;   then minimise f2  s.t. f1 <= f1*;   then the weighted
+    objective s.t. f1 <= f1*, f2 <= f2*  (a tie-break, so each point is a sensible layout)
+
+which is non-dominated by construction.  Starting from eps = +inf and lowering eps to
+just below the last point's f2 (by ``step``) walks the whole front from the f1-best to
+the f2-best end: every non-dominated point with f2 values at least ``step`` apart is
+found, including those on non-convex stretches that weighted sums never reach.  With
+``points=K`` eps runs instead over K evenly spaced values between the two ends.
+
+When both terms depend on continuous activities (e.g. distance vs site cost with
+split segments) the front can contain continuous pieces; the exact walk then reports a
+point every ``step`` and stops at ``max_points`` (``truncated`` says so).
+
+**Lexicographic.**  Minimise the first term, keep it within a relative tolerance of its
+optimum, minimise the next, and so on; finally minimise the weighted objective.
+
+Both work on one persistent HiGHS model: one row per term, added once with free bounds,
+whose upper bound is changed in place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .api import solution_from_result
+from .errors import InfeasibleError, InstanceError, Problem, SolverError
+from .io import atomic_write_text, content_hash, load_instance
+from .mga import add_row, model_result
+from .model.compiled import BuildOptions, CompiledModel, build
+from .schema import TERMS, Instance
+from .solution import Solution
+from .solver import HighsSolver, SolveResult, SolverOptions
+
+# absolute slack added when a term is held at its optimum (HiGHS's primal feasibility
+# tolerance is 1e-7; the next stage must not lose the point to rounding)
+HOLD_ABS = 1e-7
+HOLD_REL = 1e-9
+
+
+def check_terms(terms, where: str = "--between") -> list[str]:
+    terms = list(terms)
+    bad = [Problem("command line", where, t, f"an objective term ({', '.join(TERMS)})") for t in terms if t not in TERMS]
+    if len(set(terms)) != len(terms):
+        bad.append(Problem("command line", where, terms, "different terms"))
+    if bad:
+        raise InstanceError(bad)
+    return terms
+
+
+class _Lex:
+    """Lexicographic minimisation on a persistent solver with one hold row per term."""
+
+    def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions):
+        self.inst, self.cm = inst, cm
+        self.solver = HighsSolver(options)
+        self.solver.load(cm)
+        self.solver.h.setOptionValue("mip_abs_gap", 1e-9)
+        self.rows = {t: add_row(self.solver, cm.terms[t], -np.inf, np.inf) for t in TERMS}
+        self.n_solves = 0
+
+    def bound(self, term: str, upper: float) -> None:
+        self.solver.set_row_bounds(np.array([self.rows[term]]), np.array([-np.inf]), np.array([upper]))
+
+    def free(self, *terms: str) -> None:
+        for t in terms:
+            self.bound(t, np.inf)
+
+    def solve(self, order: list[str], tolerance: float = 0.0) -> tuple[SolveResult | None, dict[str, float], str]:
+        """Lexicographic minimum of ``order`` then the weighted objective; hold rows of the
+        terms in ``order`` are released afterwards (other bounds stay)."""
+        held = []
+        values: dict[str, float] = {}
+        res = None
+        try:
+            for t in [*order, None]:
+                cost = self.cm.cost if t is None else self.cm.terms[t]
+                self.solver.set_costs(np.concatenate([cost, np.zeros(self.solver.h.getNumCol() - self.cm.n_cols)]))
+                res = self.solver.solve()
+                self.n_solves += 1
+                if res.x is None:
+                    return None, values, res.status
+                if t is not None:
+                    v = float(self.cm.terms[t] @ res.x[: self.cm.n_cols])
+                    values[t] = v
+                    self.bound(t, v + tolerance * abs(v) + HOLD_ABS + HOLD_REL * abs(v))
+                    held.append(t)
+        finally:
+            self.free(*held)
+        return res, values, res.status
+
+    def package(self, res: SolveResult) -> Solution:
+        return solution_from_result(self.inst, self.cm, model_result(self.cm, res))
+
+
+@dataclass
+class FrontPoint:
+    name: str
+    values: dict[str, float]  # unweighted values of the two terms
+    solution: Solution
+    status: str
+
+    def record(self, t1: str, t2: str) -> dict:
+        s = self.solution.summary
+        return {"point": self.name, t1: self.values[t1], t2: self.values[t2], "objective": s["objective"],
+                "verified": bool(s["verified"]), "status": self.status,
+                **{f"raw_{k}": v for k, v in s.get("components_raw", {}).items() if k != "quota_slack"}}
+
+
+@dataclass
+class FrontResult:
+    instance: Instance
+    terms: tuple[str, str]
+    points: list[FrontPoint] = field(default_factory=list)
+    truncated: bool = False
+    method: str = "exact"
+    step: float | None = None
+    n_solves: int = 0
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([p.record(*self.terms) for p in self.points])
+
+    def values(self) -> list[tuple[float, float]]:
+        t1, t2 = self.terms
+        return [(p.values[t1], p.values[t2]) for p in self.points]
+
+
+def pareto_front(
+    instance,
+    between: tuple[str, str] = ("distance", "duplication"),
+    *,
+    points: int | None = None,
+    step: float | None = None,
+    max_points: int = 100,
+    options: SolverOptions | None = None,
+    build_options: BuildOptions | None = None,
+    out: str | Path | None = None,
+    progress=None,
+) -> FrontResult:
+    """The non-dominated front between two terms, each point a verified layout.
+
+    ``points=None``: the exact walk (every point whose second term differs by at least
+    ``step``; default 1e-4 of the range of the second term).  ``points=K``: K ε values.
+    """
+    t1, t2 = check_terms(between)
+    if len((t1, t2)) != 2:
+        raise InstanceError([Problem("command line", "--between", between, "exactly two terms")])
+    if points is not None and points < 2:
+        raise InstanceError([Problem("command line", "--points", points, "at least 2 points")])
+    inst = load_instance(instance)
+    options = options or SolverOptions(mip_gap=1e-6)
+    cm = build(inst, build_options)
+    lex = _Lex(inst, cm, options)
+    out = Path(out) if out is not None else None
+    result = FrontResult(inst, (t1, t2), method="exact" if points is None else f"{points} points")
+
+    def keep(res: SolveResult, vals: dict, status: str) -> FrontPoint:
+        # values of the layout itself (after the tie-break), not of the stage optima
+        vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
+        p = FrontPoint(f"point-{len(result.points) + 1}", {t1: vals[t1], t2: vals[t2]}, lex.package(res), status)
+        result.points.append(p)
+        if out is not None:
+            p.solution.write(out / p.name)
+            _write_front(result, out)
+        if progress is not None:
+            progress(p)
+        return p
+
+    first, v_first, st = lex.solve([t1, t2])
+    if first is None:
+        if st in ("infeasible", "infeasible_or_unbounded"):
+            from .diagnose import explain_infeasibility
+
+            raise InfeasibleError(*explain_infeasibility(inst))
+        raise SolverError(f"no layout for the front: {st}")
+    last, v_last, _ = lex.solve([t2, t1])
+    lo, hi = v_last[t2], v_first[t2]
+    span = max(hi - lo, 0.0)
+    keep(first, v_first, st)
+    if points is None:
+        result.step = step if step is not None else max(1e-4 * span, 1e-6)
+        cur = v_first[t2]
+        while cur > lo + result.step:
+            if len(result.points) >= max_points:
+                result.truncated = True
+                break
+            lex.bound(t2, cur - result.step)
+            res, vals, st = lex.solve([t1, t2])
+            if res is None:
+                break  # nothing below: the last point was the f2-best end
+            if vals[t2] > cur - result.step / 2:  # numerical stall: do not loop
+                break
+            keep(res, vals, st)
+            cur = vals[t2]
+    else:
+        for eps in np.linspace(hi, lo, points)[1:]:
+            lex.bound(t2, eps + HOLD_ABS)
+            res, vals, st = lex.solve([t1, t2])
+            if res is None:
+                continue
+            if any(abs(vals[t1] - p.values[t1]) <= 1e-9 * max(1, abs(vals[t1])) + HOLD_ABS
+                   and abs(vals[t2] - p.values[t2]) <= 1e-9 * max(1, abs(vals[t2])) + HOLD_ABS for p in result.points):
+                continue
+            keep(res, vals, st)
+    lex.free(t2)
+    result.n_solves = lex.n_solves
+    if out is not None:
+        _write_front(result, out)
+        _plot_front(result, out / "front.png")
+    return result
+
+
+def _write_front(result: FrontResult, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "front.csv", result.table().to_csv(index=False, float_format="%.10g"))
+    meta = {"instance": {"name": result.instance.name, "hash": content_hash(result.instance)},
+            "between": list(result.terms), "method": result.method, "step": result.step,
+            "truncated": result.truncated, "points": len(result.points), "solves": result.n_solves}
+    atomic_write_text(out / "front.json", json.dumps(meta, indent=2))
+
+
+def _plot_front(result: FrontResult, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t1, t2 = result.terms
+    v = np.array(result.values(), dtype=float).reshape(-1, 2)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.step(v[:, 0], v[:, 1], where="post", color="0.7", lw=1)
+    ax.plot(v[:, 0], v[:, 1], "o", color="C0")
+    for p, (a, b) in zip(result.points, v):
+        ax.annotate(p.name.split("-")[-1], (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set_xlabel(f"{t1} (unweighted)")
+    ax.set_ylabel(f"{t2} (unweighted)")
+    ax.set_title(f"{result.instance.name}: non-dominated layouts")
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+@dataclass
+class LexResult:
+    solution: Solution
+    values: dict[str, float]
+    order: list[str]
+    tolerance: float
+
+
+def lexicographic(
+    instance,
+    order: list[str],
+    *,
+    tolerance: float = 0.0,
+    options: SolverOptions | None = None,
+    build_options: BuildOptions | None = None,
+    out: str | Path | None = None,
+) -> LexResult:
+    """Minimise ``order[0]``, then ``order[1]`` keeping ``order[0]`` within ``tolerance``
+    (relative) of its optimum, and so on; the weighted objective breaks the last ties."""
+    order = check_terms(order, "terms")
+    if not order:
+        raise InstanceError([Problem("command line", "terms", order, "at least one objective term")])
+    if not (tolerance >= 0 and np.isfinite(tolerance)):
+        raise InstanceError([Problem("command line", "--tolerance", tolerance, "a relative tolerance >= 0")])
+    inst = load_instance(instance)
+    cm = build(inst, build_options)
+    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6))
+    res, vals, st = lex.solve(order, tolerance)
+    if res is None:
+        if st in ("infeasible", "infeasible_or_unbounded"):
+            from .diagnose import explain_infeasibility
+
+            raise InfeasibleError(*explain_infeasibility(inst))
+        raise SolverError(f"lexicographic solve stopped without a layout: {st}")
+    sol = lex.package(res)
+    sol.summary["lexicographic"] = {"order": order, "tolerance": tolerance, "stage_optima": vals}
+    if out is not None:
+        sol.write(out)
+    return LexResult(sol, vals, order, tolerance)
