@@ -1,0 +1,140 @@
+"""Today's layout against the optimized one: every objective term, duplication, specialization.
+
+A baseline is a layout file (chain, segment, region, sited, activity) that places each
+segment where the sources say it sits today.  It is evaluated by the independent checker
+with the same objective (flows routed by the cheapest transportation plan, since a
+baseline names none) and is allowed to break constraints: a baseline that exceeds a
+quota or duplicates a single-site segment is reported, not rejected — that is the point
+of comparing it.
+
+The specialization indices are those of seed 002_dc2e56f958125681.txt (Krugman index),
+computed on the region x chain table of placed activity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from ..check import CheckReport, check_layout, read_layout_dir
+from ..schema import TERMS, Instance
+from .specialization import activity_table, interregional_specialization, relative_specialization
+
+
+def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "region") -> dict:
+    """Relative (per region) and inter-regional (mean and per pair) Krugman indices.
+
+    ``level="province"`` rolls regions up to their province first (city instances).
+    Regions that host nothing are left out: an empty industry structure has no shares.
+    """
+    lay = layout.copy()
+    lay["activity"] = lay["activity"].astype(float)
+    if "sited" in lay.columns:
+        sited = lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])
+        lay = lay[sited | (lay["activity"] > 0)]
+    lay = lay[lay["activity"] > 0]
+    if level == "province":
+        prov = {r.id: r.province for r in inst.regions}
+        lay = lay.assign(region=lay["region"].map(prov))
+    if lay.empty:
+        return {"relative": {}, "interregional_mean": 0.0, "interregional_pairs": {}}
+    table = activity_table(lay, by="chain", value="activity")
+    table = table.reindex(columns=[c.id for c in inst.chains], fill_value=0.0)
+    rel = relative_specialization(table)
+    inter = interregional_specialization(table)
+    ids = list(table.index)
+    pairs = {f"{a}-{b}": float(inter.loc[a, b]) for i, a in enumerate(ids) for b in ids[i + 1:]}
+    return {
+        "relative": {k: float(v) for k, v in rel.items()},
+        "relative_mean": float(rel.mean()),
+        "interregional_mean": float(np.mean(list(pairs.values()))) if pairs else 0.0,
+        "interregional_pairs": pairs,
+        "regions_hosting": len(ids),
+    }
+
+
+def _violations(rep: CheckReport) -> list[dict]:
+    return [{"constraint": fam, "where": v.where, "amount": float(v.amount), "detail": v.detail}
+            for fam, v in rep.worst.items() if v.amount > 1e-6]
+
+
+def evaluate_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
+                    expansions: pd.DataFrame | None = None, file: str = "layout") -> dict:
+    """Objective terms, duplication and specialization of one layout (checker-evaluated)."""
+    rep = check_layout(inst, layout, flows, expansions, file=file)
+    out = {
+        "components": {k: float(rep.components.get(k, 0.0)) for k in TERMS},
+        "total": float(rep.objective),
+        "duplicated_segments": int(rep.duplicated_segments),
+        "sites": int(rep.sites),
+        "feasible": bool(rep.verified),
+        "max_violation": float(rep.max_violation),
+        "n_violations": int(rep.n_violations),
+        "violations": _violations(rep),
+        "specialization": specialization_summary(inst, layout),
+    }
+    if len({r.province for r in inst.regions}) < len(inst.regions):
+        out["specialization_by_province"] = specialization_summary(inst, layout, level="province")
+    return out
+
+
+def compare_with_baseline(sol, baseline_path: str | Path) -> dict:
+    """Compare a solved layout with a baseline layout file; the dict goes to summary.json."""
+    inst = sol.instance
+    base_layout, base_flows, base_exp = read_layout_dir(baseline_path)
+    base = evaluate_layout(inst, base_layout, base_flows, base_exp, file=str(baseline_path))
+    opt = evaluate_layout(inst, sol.layout, sol.flows, sol.expansions, file="optimized layout")
+    change = {k: opt["components"][k] - base["components"][k] for k in TERMS}
+    change["total"] = opt["total"] - base["total"]
+    return {
+        "baseline_file": str(baseline_path),
+        "baseline": base,
+        "optimized": opt,
+        "change": change,
+        "change_duplicated_segments": opt["duplicated_segments"] - base["duplicated_segments"],
+        "change_interregional_mean": (opt["specialization"]["interregional_mean"]
+                                      - base["specialization"]["interregional_mean"]),
+    }
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.2f}"
+
+
+def baseline_table(cmp: dict) -> Table:
+    """A rich table: baseline vs optimized for every term, duplication and specialization."""
+    b, o = cmp["baseline"], cmp["optimized"]
+    t = Table(title=f"Optimized layout against today's baseline ({Path(cmp['baseline_file']).name})")
+    for col, just in (("measure", "left"), ("baseline", "right"), ("optimized", "right"), ("change", "right")):
+        t.add_column(col, justify=just)
+    for k in TERMS:
+        t.add_row(k, _fmt(b["components"][k]), _fmt(o["components"][k]), _fmt(cmp["change"][k]))
+    t.add_row("[bold]total[/]", f"[bold]{_fmt(b['total'])}[/]", f"[bold]{_fmt(o['total'])}[/]",
+              f"[bold]{_fmt(cmp['change']['total'])}[/]")
+    t.add_row("duplicated segments", str(b["duplicated_segments"]), str(o["duplicated_segments"]),
+              f"{o['duplicated_segments'] - b['duplicated_segments']:+d}")
+    t.add_row("sites", str(b["sites"]), str(o["sites"]), f"{o['sites'] - b['sites']:+d}")
+    for key, label in (("specialization", "region"), ("specialization_by_province", "province")):
+        if key not in b:
+            continue
+        bs, os_ = b[key], o[key]
+        t.add_row(f"Krugman inter-{label}, mean", f"{bs['interregional_mean']:.3f}", f"{os_['interregional_mean']:.3f}",
+                  f"{os_['interregional_mean'] - bs['interregional_mean']:+.3f}")
+        names = list(dict.fromkeys(list(bs["relative"]) + list(os_["relative"])))
+        if len(names) <= 10:
+            for r in names:
+                vb, vo = bs["relative"].get(r), os_["relative"].get(r)
+                t.add_row(f"  Krugman relative {r}", "-" if vb is None else f"{vb:.3f}",
+                          "-" if vo is None else f"{vo:.3f}",
+                          "" if vb is None or vo is None else f"{vo - vb:+.3f}")
+        else:
+            t.add_row(f"Krugman relative, mean over {label}s", f"{bs['relative_mean']:.3f}", f"{os_['relative_mean']:.3f}",
+                      f"{os_['relative_mean'] - bs['relative_mean']:+.3f}")
+    feas = "yes" if b["feasible"] else f"no ({b['n_violations']} violations, largest {b['max_violation']:.3g})"
+    t.add_row("passes the checker", feas, "yes" if o["feasible"] else "no", "")
+    for v in b["violations"][:6]:
+        t.add_row(f"  baseline breaks {v['constraint']}", v["where"], "", v["detail"])
+    return t
