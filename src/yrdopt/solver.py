@@ -133,7 +133,9 @@ class HighsSolver:
         """Hand the compiled arrays to HiGHS in one call; return the seconds it took."""
         t0 = time.perf_counter()
         A = cm.A
-        integrality = cm.integrality if cm.integrality.any() else np.zeros(0, dtype=np.int32)
+        # always the full-length array: highspy 1.15 reads an empty one as uninitialised
+        # memory ("illegal integer value"); all zeros is a plain LP with duals
+        integrality = np.ascontiguousarray(cm.integrality, dtype=np.int32)
         status = self.h.passModel(
             cm.n_cols, cm.n_rows, A.nnz,
             int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), float(cm.offset),
