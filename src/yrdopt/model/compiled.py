@@ -7,7 +7,7 @@ change in place, and what every analysis reads solutions from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -78,15 +78,18 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     options = options or BuildOptions()
     d = source if isinstance(source, ModelData) else build_model_data(source)
     m = ArrayModel()
+    # elastic mode lets quotas grow, so the activity bounds (a big-M derived from the
+    # quotas) must not be: they would cap a segment at its region's current quota
+    bounds_d = replace(d, quota=np.full_like(d.quota, np.inf)) if options.elastic else d
     place = V.add_placement(m, d)
-    activity = V.add_activity(m, d)
+    activity = V.add_activity(m, bounds_d)
     flow = V.add_flow(m, d)
     expand = V.add_expansion(m, d)
     excess = V.add_excess_sites(m, d)
     slack = V.add_quota_slack(m, d) if options.elastic else None
 
     C.add_demand(m, d, activity)
-    C.add_site_capacity(m, d, place, activity)
+    C.add_site_capacity(m, bounds_d, place, activity)
     C.add_min_scale(m, d, place, activity)
     C.add_site_count(m, d, place)
     C.add_duplication(m, d, place, excess)
