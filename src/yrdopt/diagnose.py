@@ -1,13 +1,24 @@
 """Explaining infeasibility in a planner's words.
 
 HiGHS's IIS on this model's LP relaxation lists hundreds of flow rows, so instead:
-aggregate pre-checks (demand against quotas, single-site segments against every region)
-name the obvious conflicts, and an elastic solve — every quota may grow, at a cost of one
-per unit — reports the least quota increase per region and resource that makes the
-instance feasible.
+
+* aggregate pre-checks (demand against quotas, single-site segments against every
+  region) name the obvious conflicts without solving;
+* :func:`conflicting_limits` finds an irreducible set of conflicting *limits* — one
+  region's quota of one resource, one segment's demand, single-site rule, site limit or
+  minimum scale, one fixed or forbidden placement, one province share — by a deletion
+  filter on a model without flows (flows never make a layout infeasible: every link is
+  a transportation problem between the hosts of its two segments, uncapacitated).  Each
+  limit is switched off through a bound, so a check is one feasibility MIP on a
+  persistent HiGHS; limits are tried in halving batches, so a small conflict among
+  hundreds of limits costs a few dozen solves;
+* an elastic solve — every quota may grow, at a cost of one per unit — reports the
+  least quota increase per region and resource that makes the instance feasible.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -73,15 +84,23 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
     return out
 
 
-def explain_infeasibility(inst: Instance) -> tuple[str, dict]:
+def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) -> tuple[str, dict]:
     """One paragraph a planner can act on, plus the details behind it."""
     d = build_model_data(inst)
     msgs = aggregate_checks(d)
-    increase = elastic_quota_increase(inst)
-    details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()}}
+    conflict = conflicting_limits(inst, time_limit=time_limit)
+    increase = elastic_quota_increase(inst, time_limit=time_limit)
+    details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
+               "conflicting_limits": [lim.to_dict() for lim in conflict.limits],
+               "conflict_complete": conflict.complete}
     parts = ["No layout satisfies every limit."]
     if msgs:
         parts.append("Conflicts: " + "; ".join(msgs) + ".")
+    if conflict.limits:
+        head = "These limits cannot all hold together" if conflict.complete else \
+            "These limits conflict (search stopped at the time limit; the set may not be the smallest)"
+        parts.append(f"{head} (drop or relax any one of them): "
+                     + "; ".join(f"({i}) {lim.text}" for i, lim in enumerate(conflict.limits, 1)) + ".")
     if increase:
         inc = ", ".join(f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items()))
         parts.append(f"The least quota increase that makes it feasible: {inc}.")
@@ -89,3 +108,185 @@ def explain_infeasibility(inst: Instance) -> tuple[str, dict]:
         parts.append("Raising quotas alone does not help: the conflict is among policy rules "
                      "(fixed/forbidden regions, site limits, minimum scales or province shares).")
     return " ".join(parts), details
+
+
+# -- irreducible set of conflicting limits ---------------------------------------------------
+@dataclass
+class Limit:
+    """One limit of the instance in the planner's words, and how to switch it off."""
+
+    kind: str  # quota, demand, single_site, site_max, site_min, min_scale, fixed, forbidden, province_share
+    text: str
+    region: str | None = None
+    resource: str | None = None
+    segment: str | None = None
+    rule: str | None = None  # the instance field that states the limit
+    # how to switch it off in the feasibility model: ("col"|"row", indices, on-bounds, off-bounds)
+    _switch: tuple = field(default=(), repr=False)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+
+@dataclass
+class Conflict:
+    limits: list[Limit]
+    complete: bool  # False when a solve hit its time limit: the set may not be irreducible
+    solves: int = 0
+
+
+def _region_name(inst: Instance, rid: str) -> str:
+    r = inst.region(rid)
+    return f"{r.name_en} ({rid})" if r.name_en and r.name_en != rid else rid
+
+
+def enumerate_limits(inst: Instance, cm) -> list[Limit]:
+    """Every limit that can take part in a conflict, with the bounds that switch it off."""
+    d = cm.data
+    out: list[Limit] = []
+    units = {r.id: r.unit for r in inst.resources}
+    slack, place = cm.var("quota_slack"), cm.var("place")
+    for r, k in zip(*np.nonzero(np.isfinite(d.quota))):
+        rid, res = d.region_ids[r], d.resource_ids[k]
+        out.append(Limit("quota", f"the {res} quota of {_region_name(inst, rid)}: {d.quota[r, k]:.6g} {units[res]}".rstrip(),
+                         rid, res, None, f"regions.{rid}.quotas.{res}",
+                         ("col", np.array([slack.index(r, k)]), (0.0, 0.0), (0.0, np.inf))))
+    demand, count, minsc = cm.row("demand"), cm.row("site_count"), cm.row("min_scale")
+    from .model.constraints import min_scale_segments
+
+    ms_pos = {int(s): i for i, s in enumerate(min_scale_segments(d))}
+    for s in range(d.S):
+        label, seg = d.segment_label(s), d.segment_keys[s]
+        unit = inst.segment(*seg).unit
+        out.append(Limit("demand", f"{label} must place its whole activity {d.activity[s]:.6g} {unit}".rstrip(),
+                         None, None, label, f"chains.{seg[0]}.segments.{seg[1]}.activity",
+                         ("row", np.array([demand.index(s)]), (d.activity[s], d.activity[s]), (-np.inf, np.inf))))
+        if d.max_sites[s] < d.R:
+            kind = "single_site" if d.single_site[s] else "site_max"
+            text = (f"{label} is single-site (all of it in one region)" if d.single_site[s]
+                    else f"{label} may have at most {int(d.max_sites[s])} sites (policy.site_limits)")
+            rule = f"chains.{seg[0]}.segments.{seg[1]}.single_site" if d.single_site[s] else "policy.site_limits"
+            out.append(Limit(kind, text, None, None, label, rule,
+                             ("row_upper", np.array([count.index(s)]), d.max_sites[s], float(d.R))))
+        if d.min_sites[s] > 1:
+            out.append(Limit("site_min", f"{label} needs at least {int(d.min_sites[s])} sites (policy.site_limits)",
+                             None, None, label, "policy.site_limits",
+                             ("row_lower", np.array([count.index(s)]), d.min_sites[s], 1.0)))
+        if s in ms_pos:
+            rows = minsc.index(np.full(d.R, ms_pos[s]), np.arange(d.R))
+            out.append(Limit("min_scale", f"every site of {label} needs at least {d.min_scale[s]:.6g} {unit} (min_scale)".replace("  ", " "),
+                             None, None, label, f"chains.{seg[0]}.segments.{seg[1]}.min_scale",
+                             ("row_lower", rows, 0.0, -np.inf)))
+    for s, r in zip(*np.nonzero(d.fixed)):
+        label, rid = d.segment_label(s), d.region_ids[r]
+        out.append(Limit("fixed", f"policy.fixed puts {label} in {_region_name(inst, rid)}", rid, None, label,
+                         "policy.fixed", ("col", np.array([place.index(s, r)]), (1.0, 1.0), (0.0, 1.0))))
+    for s, r in zip(*np.nonzero(~d.allowed)):
+        label, rid = d.segment_label(s), d.region_ids[r]
+        out.append(Limit("forbidden", f"policy.forbidden keeps {label} out of {_region_name(inst, rid)}", rid, None,
+                         label, "policy.forbidden",
+                         ("col", np.array([place.index(s, r)]), (0.0, 0.0), (float(d.fixed[s, r]), 1.0))))
+    share = cm.row("province_share")
+    total_value = float(d.value_per_unit @ d.activity)
+    for i, p in enumerate(np.flatnonzero(d.province_min_share > 0)):
+        pid = d.province_ids[p]
+        out.append(Limit("province_share", f"{pid} must host at least {d.province_min_share[p]:.1%} of all activity value "
+                         "(policy.province_min_share)", None, None, None, f"policy.province_min_share.{pid}",
+                         ("row_lower", np.array([share.index(i)]), d.province_min_share[p] * total_value, -np.inf)))
+    return out
+
+
+class _Feasibility:
+    """The flow-free model on a persistent HiGHS, with every limit switchable."""
+
+    def __init__(self, inst: Instance, time_limit: float | None):
+        from .model.compiled import BuildOptions, build
+        from .solver import HighsSolver, SolverOptions
+
+        d = build_model_data(inst)
+        # forbidden placements as place bounds only (so they can be switched off), and
+        # quota-free activity bounds (elastic build) so a quota is stated only in its row
+        relaxed = replace(d, allowed=np.ones_like(d.allowed))
+        full = build(relaxed, BuildOptions(elastic=True))
+        keep_cols = np.ones(full.n_cols, dtype=bool)
+        keep_cols[full.var("flow").slice] = False
+        keep_rows = np.ones(full.n_rows, dtype=bool)
+        for name in ("flow_out", "flow_in", "flow_link_up", "flow_link_down"):
+            if name in full.row_blocks:
+                keep_rows[full.row(name).slice] = False
+        col_map = np.cumsum(keep_cols) - 1
+        row_map = np.cumsum(keep_rows) - 1
+        A = full.A[np.flatnonzero(keep_rows)][:, np.flatnonzero(keep_cols)].tocsc()
+        cm = replace(full, data=d, cost=np.zeros(int(keep_cols.sum())), A=A,
+                     col_lower=full.col_lower[keep_cols], col_upper=full.col_upper[keep_cols],
+                     integrality=full.integrality[keep_cols], row_lower=full.row_lower[keep_rows],
+                     row_upper=full.row_upper[keep_rows], terms={})
+        self.limits = enumerate_limits(inst, full)
+        for lim in self.limits:  # re-index the switches into the flow-free model
+            how, idx, on, off = lim._switch
+            lim._switch = (how, (col_map if how == "col" else row_map)[idx], on, off)
+        self.cm = cm
+        self.solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1.0))
+        self.solver.load(cm)
+        self.incomplete = False
+        self.solves = 0
+        for lim in self.limits:
+            self.set(lim, True)
+
+    def set(self, lim: Limit, on: bool) -> None:
+        how, idx, on_b, off_b = lim._switch
+        b = on_b if on else off_b
+        s = self.solver
+        n = len(idx)
+        if how == "col":
+            s.set_col_bounds(idx, np.full(n, b[0]), np.full(n, b[1]))
+        elif how == "row":
+            s.set_row_bounds(idx, np.full(n, b[0]), np.full(n, b[1]))
+        else:  # one side of a row: keep the other side as built
+            lo, hi = self.cm.row_lower[idx], self.cm.row_upper[idx]
+            if how == "row_upper":
+                s.set_row_bounds(idx, lo, np.full(n, b))
+            else:
+                s.set_row_bounds(idx, np.full(n, b), hi)
+
+    def infeasible(self) -> bool:
+        res = self.solver.solve()
+        self.solves += 1
+        if res.status in ("infeasible", "infeasible_or_unbounded"):
+            return True
+        if res.x is None:  # time limit without an answer: treat as feasible (keeps the limit)
+            self.incomplete = True
+        return False
+
+
+def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0) -> Conflict:
+    """An irreducible set of limits that cannot all hold (empty if the instance is feasible).
+
+    Deletion filter with halving batches: switch a batch of limits off; if the rest is
+    still infeasible the batch is not needed, else halve the batch (a single limit whose
+    removal makes the rest feasible belongs to the set).
+    """
+    try:
+        f = _Feasibility(inst, time_limit)
+    except Exception:  # never let the explanation hide the original infeasibility
+        return Conflict([], False)
+    if not f.infeasible():
+        return Conflict([], not f.incomplete, f.solves)
+    cand = list(f.limits)
+    i, size = 0, max(1, len(cand) // 4)
+    while i < len(cand):
+        chunk = cand[i:i + size]
+        for lim in chunk:
+            f.set(lim, False)
+        if f.infeasible():
+            del cand[i:i + size]  # not needed: stays switched off
+            size = min(size * 2, max(1, len(cand) - i))
+        else:
+            for lim in chunk:
+                f.set(lim, True)
+            if size == 1:
+                i += 1  # needed: part of the conflict
+                size = max(1, (len(cand) - i) // 2)
+            else:
+                size = max(1, size // 2)
+    return Conflict(cand, not f.incomplete, f.solves)

@@ -1,0 +1,255 @@
+"""Why each segment sits where it sits: the price of every limit, and the cost of moving.
+
+**Shadow prices.**  With the placements (and the expansions taken) of a layout fixed,
+what is left is a linear programme in activities and flows.  The dual value of each
+quota row of that LP is the marginal value of the quota: how much the weighted
+objective falls per extra unit of land, energy or talent in that region.  Two details
+make these duals mean what a planner reads into them:
+
+* the site-capacity rows ``activity <= U * place`` use a big-M U derived from the
+  quotas themselves; left in, they bind together with the quota row and steal its dual.
+  In the fixed-placement LP they are replaced by the bound ``activity <= A[s]`` on open
+  sites (exact once placements are fixed), so the quota row is the only place a quota
+  appears;
+* the price is reported as "value of one more unit" = minus the HiGHS row dual (for a
+  minimisation, relaxing a binding ``<=`` row lowers the objective).  It is a one-sided
+  derivative: valid while the LP basis stays the same.
+
+**Cost of moving.**  For one segment, force all of it into each other region (its
+placement row fixed to that region) and re-solve: either with every other placement
+kept (``reoptimise=False``, the "all else equal" answer) or with the rest of the layout
+re-optimised.  The change of each weighted objective term is reported; a move that is
+infeasible says why (forbidden, fixed elsewhere by policy, or the quota it lacks, from
+the elastic model with the same placements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .check import read_layout_dir
+from .errors import InstanceError, Problem
+from .io import load_instance
+from .mga import place_from_layout
+from .model.compiled import BuildOptions, CompiledModel, build
+from .schema import Instance
+from .solver import HighsSolver, SolveResult, SolverOptions
+
+
+def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.ndarray:
+    """(E,) booleans from an expansions table (region, option, taken)."""
+    d = cm.data
+    taken = np.zeros(d.E, dtype=bool)
+    if expansions is None or not len(expansions) or not d.E:
+        return taken
+    pos = {e: i for i, e in enumerate(d.exp_ids)}
+    on = expansions["taken"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]).to_numpy()
+    for reg, opt in zip(expansions["region"].astype(str)[on], expansions["option"].astype(str)[on]):
+        if f"{reg}/{opt}" in pos:
+            taken[pos[f"{reg}/{opt}"]] = True
+    return taken
+
+
+def read_layout(inst: Instance, solution_dir: str | Path, cm: CompiledModel | None = None):
+    """Placements and expansions of a written layout, as arrays of ``cm``."""
+    cm = cm or build(inst)
+    layout, _, exps = read_layout_dir(solution_dir)
+    return cm, place_from_layout(cm, layout, str(solution_dir)), expansions_taken(cm, exps)
+
+
+def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | None = None, *,
+                   lp: bool = False) -> CompiledModel:
+    """A copy of ``cm`` with placements (and, if given, expansions) fixed.
+
+    ``lp=True`` also drops integrality and replaces the quota-derived site capacities by
+    ``activity <= A[s] * place`` (see the module docstring) — the fixed-placement LP.
+    """
+    d = cm.data
+    lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+    pb = cm.var("place")
+    lo[pb.slice] = hi[pb.slice] = place.ravel().astype(float)
+    if expand is not None and d.E:
+        eb = cm.var("expand")
+        lo[eb.slice] = hi[eb.slice] = expand.astype(float)
+    row_lo, row_hi = cm.row_lower, cm.row_upper
+    integrality = cm.integrality
+    if lp:
+        if expand is None and d.E:
+            raise ValueError("the fixed-placement LP needs the expansions fixed too")
+        ab = cm.var("activity")
+        hi[ab.slice] = (d.activity[:, None] * place).ravel()
+        row_hi = row_hi.copy()
+        row_hi[cm.row("site_capacity").slice] = np.inf
+        integrality = np.zeros_like(cm.integrality)
+    return replace(cm, col_lower=lo, col_upper=hi, row_lower=row_lo, row_upper=row_hi, integrality=integrality)
+
+
+def _solve(cm: CompiledModel, options: SolverOptions | None = None) -> SolveResult:
+    s = HighsSolver(options or SolverOptions(mip_gap=1e-9))
+    s.load(cm)
+    return s.solve()
+
+
+# -- shadow prices --------------------------------------------------------------------------
+@dataclass
+class Prices:
+    objective: float  # of the fixed-placement LP
+    quotas: pd.DataFrame  # region, resource, quota, extra, used, binding, value_per_unit
+    province_share: pd.DataFrame  # province, min_share, value, binding, value_per_unit
+
+    def matrix(self) -> pd.DataFrame:
+        """Region x resource table of the value of one more unit (0 where not binding)."""
+        q = self.quotas
+        return q.pivot(index="region", columns="resource", values="value_per_unit").reindex(q["region"].unique())
+
+
+def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm: CompiledModel | None = None):
+    cm = cm or build(inst)
+    lp = fix_placements(cm, place, expand, lp=True)
+    return lp, _solve(lp)
+
+
+def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
+                  expand: np.ndarray | None = None) -> Prices:
+    """Marginal value of one more unit of every quota, with the layout's placements fixed."""
+    inst = load_instance(instance)
+    cm = build(inst)
+    if solution_dir is not None:
+        cm, place, expand = read_layout(inst, solution_dir, cm)
+    if place is None:
+        raise ValueError("give a solution directory or the placements")
+    expand = np.zeros(cm.data.E, dtype=bool) if expand is None else expand
+    lp, res = fixed_placement_lp(inst, place, expand, cm)
+    d = cm.data
+    if res.x is None or res.row_dual is None:
+        raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
+                                     "placements under which the instance is feasible (check the layout first)")])
+    qb = cm.row("quota")
+    dual = qb.take(res.row_dual)
+    used = (d.use * cm.var("activity").take(res.x)[:, :, None]).sum(axis=0)
+    extra = np.zeros((d.R, d.K))
+    if d.E:
+        np.add.at(extra, d.exp_region, d.exp_quota * expand[:, None])
+    r, k = np.meshgrid(np.arange(d.R), np.arange(d.K), indexing="ij")
+    cap = d.quota + extra
+    finite = np.isfinite(d.quota)
+    quotas = pd.DataFrame({
+        "region": np.array(d.region_ids)[r.ravel()],
+        "resource": np.array(d.resource_ids)[k.ravel()],
+        "quota": d.quota.ravel(),
+        "extra": extra.ravel(),
+        "used": used.ravel(),
+        "binding": (finite & (used >= cap - 1e-6 * np.maximum(1, np.abs(cap)))).ravel(),
+        # objective decrease per extra unit; 0 (not -0.0) for slack rows
+        "value_per_unit": np.where(finite, -dual, 0.0).ravel() + 0.0,
+    })
+    quotas = quotas[finite.ravel()].reset_index(drop=True)
+    pb = cm.row("province_share")
+    provs = np.flatnonzero(d.province_min_share > 0)
+    total_value = float(d.value_per_unit @ d.activity)
+    act = cm.var("activity").take(res.x)
+    prov_value = np.zeros(d.P)
+    np.add.at(prov_value, d.region_province, (d.value_per_unit[:, None] * act).sum(axis=0))
+    share = pd.DataFrame({
+        "province": [d.province_ids[p] for p in provs],
+        "min_share": d.province_min_share[provs],
+        "value": prov_value[provs],
+        "binding": prov_value[provs] <= d.province_min_share[provs] * total_value * (1 + 1e-9) + 1e-9,
+        # objective decrease per unit of value the rule no longer requires
+        "value_per_unit": pb.take(res.row_dual).reshape(-1) + 0.0 if len(provs) else np.zeros(0),
+    })
+    return Prices(float(res.objective), quotas, share)
+
+
+# -- cost of moving -----------------------------------------------------------------------
+def segment_index(cm: CompiledModel, ref: str) -> int:
+    if "/" not in ref:
+        raise InstanceError([Problem("command line", "--segment", ref, "CHAIN/SEGMENT, e.g. ic/fab")])
+    key = tuple(ref.split("/", 1))
+    keys = cm.data.segment_keys
+    if key not in keys:
+        preview = ", ".join(f"{c}/{s}" for c, s in keys[:10]) + (", ..." if len(keys) > 10 else "")
+        raise InstanceError([Problem("command line", "--segment", ref, f"a segment of the instance ({preview})")])
+    return keys.index(key)
+
+
+def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimise: bool = False,
+                   options: SolverOptions | None = None) -> pd.DataFrame:
+    """One row per region: the segment moved there entirely, the change of every term.
+
+    The reference ("current") is the layout's own placements re-solved the same way, so
+    every difference is between like and like.
+    """
+    inst = load_instance(instance)
+    cm, place, expand = read_layout(inst, solution_dir, build(inst))
+    d = cm.data
+    s = segment_index(cm, segment)
+    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+
+    def run(P: np.ndarray, only_segment: bool) -> tuple[SolveResult, CompiledModel]:
+        if only_segment:  # fix this segment's row only; the rest re-optimised
+            c = fix_rows(cm, s, P[s])
+        else:
+            c = fix_placements(cm, P)
+        return _solve(c, options), c
+
+    base, _ = run(place, reoptimise)
+    if base.x is None:
+        raise InstanceError([Problem(str(solution_dir), "layout", base.status,
+                                     "a feasible layout of this instance (run `yrdopt check`)")])
+    base_terms = cm.components(base.x)
+    rows = []
+    hosts = np.flatnonzero(place[s])
+    for r in range(d.R):
+        row = {"region": d.region_ids[r], "current": bool(place[s, r] and len(hosts) == 1)}
+        P = place.copy()
+        P[s] = False
+        P[s, r] = True
+        why = None
+        if not d.allowed[s, r]:
+            why = "forbidden by policy.forbidden"
+        elif d.fixed[s].any() and not d.fixed[s, r]:
+            why = "policy.fixed keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]])
+        elif d.min_sites[s] > 1:
+            why = f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)"
+        if why is None:
+            res, c = run(P, reoptimise)
+            if res.x is not None:
+                terms = cm.components(res.x)
+                row.update(status=res.status, objective=float(res.objective),
+                           change=float(res.objective - base.objective),
+                           **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
+                rows.append(row)
+                continue
+            why = _missing_quota(inst, P if not reoptimise else None, s, P[s], options)
+        row.update(status="infeasible", objective=np.nan, change=np.nan,
+                   **{f"change_{k}": np.nan for k in base_terms}, why=why)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
+                     hosts=[d.region_ids[h] for h in hosts])
+    return out
+
+
+def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
+    lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+    idx = cm.var("place").index(np.full(cm.data.R, s), np.arange(cm.data.R))
+    lo[idx] = hi[idx] = row.astype(float)
+    return replace(cm, col_lower=lo, col_upper=hi)
+
+
+def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, options: SolverOptions) -> str:
+    """Why a forced placement is infeasible: the least quota it would need (elastic model)."""
+    ecm = build(inst, BuildOptions(elastic=True))
+    c = fix_placements(ecm, P) if P is not None else fix_rows(ecm, s, row)
+    res = _solve(c, options)
+    if res.x is None:
+        return "infeasible even with unlimited quotas (a policy rule or minimum scale conflicts)"
+    slack = ecm.var("quota_slack").take(res.x)
+    d = ecm.data
+    parts = [f"{d.region_ids[r]} {d.resource_ids[k]} +{slack[r, k]:.6g}" for r, k in zip(*np.nonzero(slack > 1e-7))]
+    return "quota too small: needs " + ", ".join(parts) if parts else "infeasible (numerically borderline)"
