@@ -1,0 +1,379 @@
+"""One self-contained HTML report of a solution directory.
+
+Everything is inline - CSS, and every figure as a base64 PNG - so the file opens anywhere
+with no network access.  Sections: instance summary, the checker's verdict (re-run here, from
+the layout and the instance only), objective terms, maps, the layout table with bilingual
+region names, flows, resource use against quota, value per province, sites per segment, the
+baseline comparison when ``summary.json`` holds one, binding limits and their prices when a
+prices CSV is present, and a sweep's or a pareto run's charts when given.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .. import __name__ as _pkg
+from ..check import check_layout
+from ..errors import InstanceError, Problem
+from ..io import content_hash, default_instance_path, load_instance
+from ..schema import Instance
+from ..solution import load_solution_tables
+from . import charts, maps
+
+PRICE_PATTERNS = ("*price*.csv", "*binding*.csv", "*dual*.csv", "*shadow*.csv")
+PARETO_PATTERNS = ("pareto*.csv", "front*.csv")
+TORNADO_PATTERNS = ("tornado*.csv", "sensitivity*.csv")
+FREQUENCY_PATTERNS = ("frequency*.csv", "sweep_layouts*.csv", "layouts*.csv")
+BASELINE_LAYOUTS = ("baseline_layout.csv", "baseline.csv")
+
+
+# ------------------------------------------------------------------ finding the instance
+def resolve_instance(sol_dir: str | Path, instance: str | Path | Instance | None = None) -> tuple[Instance, list[str]]:
+    """The instance a solution was solved with, and warnings for the report.
+
+    With ``instance`` given it is used (a warning if its content hash differs from the one in
+    summary.json).  Otherwise the directory (instance.yaml/.json/.xlsx or a single *.yaml), the
+    embedded default and ``instances/*.yaml`` are searched for the hash in summary.json.
+    """
+    d = Path(sol_dir)
+    summary = _summary(d)
+    want = (summary.get("instance") or {}).get("hash")
+    name = (summary.get("instance") or {}).get("name")
+    if instance is not None:
+        inst = load_instance(instance)
+        warnings = []
+        if want and content_hash(inst) != want:
+            warnings.append(f"the instance given ({inst.name}, hash {content_hash(inst)[:12]}) is not the one "
+                            f"summary.json names ({name}, hash {want[:12]}): the layout is checked against the "
+                            "instance given")
+        return inst, warnings
+    cands = [d / f for f in ("instance.yaml", "instance.yml", "instance.json", "instance.xlsx")]
+    cands += sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")) + [default_instance_path()]
+    for root in {Path.cwd(), Path(__file__).resolve().parents[3]}:
+        cands += sorted((root / "instances").glob("*.yaml"))
+    seen, by_name = set(), None
+    for c in cands:
+        if c in seen or not c.exists():
+            continue
+        seen.add(c)
+        try:
+            inst = load_instance(c)
+        except InstanceError:
+            continue
+        if want and content_hash(inst) == want:
+            return inst, []
+        if not want and c.parent == d:
+            return inst, [f"summary.json names no instance hash; using {c.name} from the solution directory"]
+        if name and inst.name == name and by_name is None:
+            by_name = inst
+    if by_name is not None:
+        return by_name, [f"no instance file with hash {str(want)[:12]} found; using the instance named {name!r}, "
+                         "whose content differs from the one solved"]
+    raise InstanceError([Problem(str(d), "summary.json: instance", f"{name} (hash {str(want)[:12]})",
+                                 "the instance file: pass --instance FILE, or keep a copy as instance.yaml "
+                                 "in the solution directory")])
+
+
+def _summary(d: Path) -> dict:
+    if not (d / "layout.csv").exists():
+        raise InstanceError([Problem(str(d), "", "no layout.csv", "a solution directory written by `yrdopt solve`")])
+    f = d / "summary.json"
+    if not f.exists():
+        return {}
+    try:
+        return json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InstanceError([Problem(str(f), f"line {exc.lineno}", exc.msg, "valid JSON")]) from None
+
+
+# --------------------------------------------------------------------------- rendering
+def region_label(inst: Instance, rid: str) -> str:
+    """``Suzhou 苏州市`` - English then Chinese name, as planners on both sides read them."""
+    try:
+        r = inst.region(rid)
+    except StopIteration:
+        return rid
+    return f"{r.name_en} {r.name_zh}".strip() if r.name_zh else r.name_en
+
+
+def _img(fig: Figure, kind: str, alt: str, dpi: int = 100) -> str:
+    data = base64.b64encode(maps.figure_png(fig, dpi)).decode("ascii")
+    return (f'<figure class="fig" data-figure="{html.escape(kind)}"><img alt="{html.escape(alt)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}</figcaption></figure>')
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else ("yes" if v else "no")
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        return f"{v:,.6g}"
+    if isinstance(v, (list, tuple, set)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300) -> str:
+    more = len(df) - max_rows
+    df = df.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            num = isinstance(v, (int, float)) and not isinstance(v, bool)
+            cells.append(f'<td{" class=num" if num else ""}>{html.escape(_fmt(v))}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = f'<p class="note">... and {more} more rows</p>' if more > 0 else ""
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
+
+
+def render_value(obj: Any) -> str:
+    """Any JSON-like structure as tables (baseline comparisons and the like, whatever their shape)."""
+    if isinstance(obj, dict):
+        if obj and all(isinstance(v, dict) for v in obj.values()) and all(
+                all(not isinstance(x, (dict, list)) for x in v.values()) for v in obj.values()):
+            df = pd.DataFrame.from_dict(obj, orient="index")
+            df.insert(0, "", list(obj.keys()))
+            return _df_html(df.reset_index(drop=True))
+        scalars = {k: v for k, v in obj.items() if not isinstance(v, (dict, list))}
+        parts = []
+        if scalars:
+            parts.append(_df_html(pd.DataFrame({"item": list(scalars), "value": list(scalars.values())})))
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                parts.append(f"<h4>{html.escape(str(k))}</h4>{render_value(v)}")
+        return "".join(parts)
+    if isinstance(obj, list):
+        if obj and all(isinstance(x, dict) for x in obj):
+            return _df_html(pd.DataFrame(obj))
+        return f"<p>{html.escape(_fmt(obj))}</p>"
+    return f"<p>{html.escape(_fmt(obj))}</p>"
+
+
+def _find(d: Path, patterns: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for p in patterns:
+        out += [f for f in sorted(d.glob(p)) if f not in out]
+    return out
+
+
+def baseline_terms(summary: dict) -> dict[str, float] | None:
+    """Per-term baseline values from summary["baseline"], whatever nesting it uses."""
+    b = summary.get("baseline")
+    if not isinstance(b, dict):
+        return None
+    for key in ("terms", "components", "objective_terms", "per_term"):
+        t = b.get(key)
+        if isinstance(t, dict):
+            out = {}
+            for term, v in t.items():
+                if isinstance(v, dict) and "baseline" in v:
+                    out[term] = v["baseline"]
+                elif isinstance(v, (int, float)):
+                    out[term] = v
+            if out:
+                return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and k != "total"}
+    out = {k: v["baseline"] for k, v in b.items() if isinstance(v, dict) and isinstance(v.get("baseline"), (int, float))}
+    return {k: float(v) for k, v in out.items() if k != "total"} or None
+
+
+# ------------------------------------------------------------------------------ report
+CSS = """
+body{font-family:"Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",Arial,sans-serif;margin:24px auto;
+max-width:1280px;color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #4c78a8;padding-bottom:2px;margin-top:1.8em}
+table{border-collapse:collapse;margin:8px 0;font-size:0.85em}th,td{border:1px solid #ccc;padding:3px 7px;text-align:left}
+th{background:#eef2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.fig{margin:10px 0;display:inline-block}.fig img{max-width:100%;border:1px solid #ddd}
+figcaption{font-size:0.8em;color:#555}.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}
+.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px}.note{color:#666;font-size:0.85em}
+.kv td:first-child{font-weight:bold}nav a{margin-right:12px}
+"""
+
+
+def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = None, *,
+                 pareto: pd.DataFrame | str | Path | None = None, tornado: pd.DataFrame | str | Path | None = None,
+                 frequency: pd.DataFrame | str | Path | None = None, title: str | None = None) -> str:
+    """The HTML text of the report for solution directory ``sol_dir``."""
+    d = Path(sol_dir)
+    summary = _summary(d)
+    inst, warnings = resolve_instance(d, instance)
+    tables = load_solution_tables(d)
+    layout: pd.DataFrame = tables["layout"]
+    flows = tables["flows"]
+    expansions = tables["expansions"]
+    names = {r.id: region_label(inst, r.id) for r in inst.regions}
+    sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
+
+    # instance summary
+    kinds = pd.Series([r.kind for r in inst.regions]).value_counts().to_dict()
+    info = {
+        "instance": inst.name, "content hash": content_hash(inst)[:16],
+        "regions": ", ".join(f"{n} {k}" for k, n in kinds.items()),
+        "provinces": ", ".join(inst.provinces),
+        "chains": len(inst.chains), "segments": sum(len(c.segments) for c in inst.chains),
+        "links": sum(len(c.links) for c in inst.chains),
+        "resources": ", ".join(f"{r.id} ({r.unit})" if r.unit else r.id for r in inst.resources) or "none",
+        "expansion options": sum(len(r.expansions) for r in inst.regions),
+        "weights": ", ".join(f"{k} {v:g}" for k, v in inst.weights.model_dump().items()),
+    }
+    body = _df_html(pd.DataFrame({"item": list(info), "value": list(info.values())}), "kv")
+    chain_rows = [{"chain": c.id, "name": " ".join(x for x in (c.name_en, c.name_zh) if x), "segment": s.id,
+                   "kind": s.kind, "activity": s.activity, "unit": s.unit, "single site": s.single_site}
+                  for c in inst.chains for s in c.segments]
+    body += _df_html(pd.DataFrame(chain_rows))
+    if inst.description:
+        body = f"<p>{html.escape(inst.description)}</p>" + body
+    sections.append(("instance", "Instance", body))
+
+    # the checker's verdict, re-run from the written tables
+    rep = check_layout(inst, layout, flows, expansions)
+    obj = summary.get("objective")
+    matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
+    verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
+               f'{"VERIFIED" if rep.verified else "NOT VERIFIED"}</span> (largest scaled violation '
+               f"{rep.max_violation:.3g}; {rep.n_violations} violated rows). Objective recomputed from the layout: "
+               f"{rep.objective:,.6g}; solver reported {_fmt(obj)} "
+               f'<span class="{"ok" if matches else "bad"}">({"match" if matches else "MISMATCH"})</span>. '
+               f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
+               f"{', gap ' + format(summary['gap'], '.2e') if summary.get('gap') is not None else ''}.</p>")
+    worst = [{"constraint": v.constraint, "where": v.where, "scaled amount": v.amount, "detail": v.detail}
+             for v in rep.worst.values() if v.amount > 1e-6]
+    if worst:
+        verdict += _df_html(pd.DataFrame(worst))
+    sections.append(("check", "Checker's verdict", verdict))
+
+    # objective terms
+    comps = summary.get("components") or rep.components
+    raw = summary.get("components_raw") or rep.components_raw
+    terms = pd.DataFrame({"term": list(comps), "weighted": [comps[k] for k in comps],
+                          "unweighted": [raw.get(k) for k in comps],
+                          "weight": [inst.weights.model_dump().get(k) for k in comps]})
+    layouts = {"optimized": comps}
+    base = baseline_terms(summary)
+    if base:
+        layouts = {"baseline": base, "optimized": comps}
+        terms["baseline"] = [base.get(k) for k in comps]
+    body = _df_html(terms) + _img(charts.objective_terms_chart(layouts), "chart", "Objective terms by layout")
+    sections.append(("objective", "Objective terms", body))
+
+    # maps
+    body = _img(maps.layout_map(inst, layout, flows, by="chain"), "map",
+                "Layout by chain: regions coloured by the segment they host; lines = flows, width ~ volume")
+    if len({s.kind for c in inst.chains for s in c.segments}) > 1:
+        body += _img(maps.layout_map(inst, layout, flows, by="kind"), "map",
+                     "Layout by segment kind: regions coloured by the chain whose segment of that kind they host")
+    base_layout = next((d / f for f in BASELINE_LAYOUTS if (d / f).exists()), None)
+    if base_layout is not None:
+        before = pd.read_csv(base_layout)
+        if "sited" not in before.columns:
+            before["sited"] = True
+        body += _img(maps.comparison_map(inst, before, layout, names=("baseline", "optimized")), "map",
+                     "Placements that moved from the baseline to the optimized layout")
+        moved = maps.moved_placements(before, layout)
+        if len(moved):
+            for col in ("removed_from", "added_in", "kept_in"):
+                moved[col] = [", ".join(names.get(r, r) for r in rs) for rs in moved[col]]
+            body += _df_html(moved)
+    geo = maps.match_regions(inst)
+    unmatched = [names[r] for r, g in geo.items() if g.shape is None]
+    if unmatched:
+        body += f'<p class="note">Drawn as points or not drawn (no boundary matched): {html.escape(", ".join(unmatched))}</p>'
+    sections.append(("maps", "Maps", body))
+
+    # layout table
+    placed = maps.sited_rows(layout).copy()
+    prov = {r.id: r.province for r in inst.regions}
+    lt = pd.DataFrame({"chain": placed["chain"], "segment": placed["segment"], "kind": placed["kind"] if "kind" in placed else "",
+                       "region": [names.get(str(r), str(r)) for r in placed["region"]],
+                       "province": [prov.get(str(r), "") for r in placed["region"]],
+                       "activity": placed["activity"].astype(float)})
+    body = _df_html(lt.reset_index(drop=True), "layout")
+    if expansions is not None and len(expansions):
+        taken = expansions[expansions["taken"].astype(str).str.lower().isin(["true", "1", "1.0"])]
+        if len(taken):
+            body += "<h3>Expansions taken</h3>" + _df_html(taken.assign(
+                region=[names.get(str(r), str(r)) for r in taken["region"]]).reset_index(drop=True))
+    sections.append(("layout", "Layout", body))
+
+    if flows is not None and len(flows):
+        f = flows.sort_values("cost", ascending=False).copy()
+        f["from_region"] = [names.get(str(r), str(r)) for r in f["from_region"]]
+        f["to_region"] = [names.get(str(r), str(r)) for r in f["to_region"]]
+        sections.append(("flows", "Flows (largest cost first)", _df_html(f.reset_index(drop=True), max_rows=60)))
+
+    # resources, value, duplication
+    use = charts.resource_use_table(inst, layout, expansions)
+    body = _img(charts.resource_use_chart(inst, layout, expansions), "chart", "Resource use against quota per region")
+    tight = use[(use["share"] >= 0.999) & (use["use"] > 0)].copy()
+    if len(tight):
+        tight["region"] = [names.get(r, r) for r in tight["region"]]
+        body += "<h3>Quotas used to the limit</h3>" + _df_html(tight.reset_index(drop=True))
+    sections.append(("resources", "Resource use", body))
+    body = _img(charts.province_value_chart(inst, layout), "chart", "Activity value hosted per province, by segment kind")
+    body += _img(charts.sites_chart(inst, layout), "chart", "Sites per segment against duplication tolerance")
+    sections.append(("value", "Value sharing and duplication", body))
+
+    # baseline comparison (the instances work writes it into summary.json)
+    if isinstance(summary.get("baseline"), dict):
+        sections.append(("baseline", "Comparison with the baseline", render_value(summary["baseline"])))
+
+    # binding limits and their prices (the planning work writes a prices CSV)
+    price_files = _find(d, PRICE_PATTERNS)
+    if price_files:
+        body = ""
+        for p in price_files:
+            try:
+                body += f"<h3>{html.escape(p.name)}</h3>" + _df_html(pd.read_csv(p))
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                body += f'<p class="warn">{html.escape(p.name)}: could not be read ({html.escape(str(exc))})</p>'
+        sections.append(("prices", "Binding limits and their prices", body))
+
+    # pareto and sweep charts, given or found in the directory
+    extra = ""
+    for given, pats, fn, alt in ((pareto, PARETO_PATTERNS, charts.pareto_chart, "Trade-off front"),
+                                 (tornado, TORNADO_PATTERNS, charts.tornado_chart, "Sensitivity (tornado)"),
+                                 (frequency, FREQUENCY_PATTERNS, None, "Segment x region frequency over the sweep")):
+        src = given if given is not None else next(iter(_find(d, pats)), None)
+        if src is None:
+            continue
+        if fn is None:
+            fig = charts.frequency_heatmap(src, region_names={r.id: r.name_en for r in inst.regions})
+        else:
+            fig = fn(src)
+        extra += _img(fig, "chart", alt)
+    if extra:
+        sections.append(("sweeps", "Trade-offs and sensitivity", extra))
+
+    title = title or f"yrdopt report: {inst.name}"
+    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
+    warn = "".join(f'<p class="warn">{html.escape(w)}</p>' for w in warnings)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>",
+             f"<style>{CSS}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1><p class=\"note\">solution: {html.escape(str(d))}; generated {stamp} by {_pkg}</p>",
+             warn, f"<nav>{nav}</nav>"]
+    parts += [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>' for a, t, b in sections]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(sol_dir: str | Path, out: str | Path, instance: str | Path | Instance | None = None, **kw) -> Path:
+    from ..io import atomic_write_text
+
+    out = Path(out)
+    atomic_write_text(out, build_report(sol_dir, instance, **kw))
+    return out
