@@ -1,0 +1,105 @@
+"""Scenario designs: one-at-a-time, full grid, Latin hypercube, Monte Carlo.
+
+Every design is a pure function of the spec (sampling uses ``numpy.random.default_rng(seed)``
+with our own Latin-hypercube construction, so a seed gives the same scenarios on every
+machine).  A scenario's id is derived from its content — the base instance's hash, the
+parameter paths and values, and the solver settings that change its answer — so the same
+question always gets the same id and a re-run reuses what was already solved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .spec import Parameter, SweepSpec
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    index: int  # position in the design (results are reported in this order)
+    values: dict[str, Any] = field(hash=False)  # parameter label -> multiplier (scale) or value (set)
+    kind: str = "solve"  # "solve", or "evaluate" (robust-layout phase)
+
+
+def canonical(v: Any) -> Any:
+    """A value as it enters the scenario id: floats to 12 significant digits."""
+    if isinstance(v, bool) or v is None or isinstance(v, (str, int)):
+        return v
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    if isinstance(v, (list, tuple)):
+        return [canonical(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): canonical(x) for k, x in v.items()}
+    if isinstance(v, np.generic):
+        return canonical(v.item())
+    return str(v)
+
+
+def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any]) -> str:
+    """Content-derived id: unchanged parameters are left out, so the base is the same everywhere."""
+    changes = []
+    for p in spec.parameters:
+        v = values.get(p.label)
+        if v is None or (p.op == "scale" and float(v) == 1.0):
+            continue
+        changes.append([p.path, p.op, canonical(v)])
+    blob = json.dumps({"instance": instance_hash, "changes": sorted(changes, key=lambda c: c[0]),
+                       "solver": spec.solver.fingerprint(), "check": spec.check},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _base_values(params: list[Parameter]) -> dict[str, Any]:
+    return {p.label: p.base_value for p in params}
+
+
+def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The parameter values of every scenario, in design order (duplicates kept)."""
+    params, d = spec.parameters, spec.design
+    base = _base_values(params)
+    if d.kind == "one_at_a_time":
+        points = [dict(base)]
+        for p in params:
+            for v in p.grid():
+                points.append({**base, p.label: v})
+        return points
+    if d.kind == "full_grid":
+        points = [dict(zip([p.label for p in params], combo)) for combo in itertools.product(*[p.grid() for p in params])]
+    else:
+        rng = np.random.default_rng(d.seed)
+        n, k = d.samples, len(params)
+        if d.kind == "latin_hypercube":
+            # one point per stratum in every dimension, strata paired by random permutations
+            u = (np.stack([rng.permutation(n) for _ in range(k)], axis=1) + rng.random((n, k))) / n
+        else:
+            u = rng.random((n, k))
+        points = [{p.label: p.from_unit(float(u[i, j])) for j, p in enumerate(params)} for i in range(n)]
+    if d.include_base:
+        points.insert(0, dict(base))
+    return points
+
+
+def build_design(spec: SweepSpec, instance_hash: str) -> list[Scenario]:
+    """Scenarios with content-derived ids; a point equal to an earlier one is dropped."""
+    out: list[Scenario] = []
+    seen: set[str] = set()
+    for values in design_points(spec):
+        sid = scenario_id(instance_hash, spec, values)
+        if sid in seen:
+            continue
+        seen.add(sid)
+        out.append(Scenario(sid, len(out), values))
+    return out
+
+
+def chunks(scenarios: list[Scenario], size: int) -> list[list[Scenario]]:
+    """Fixed slices of the design: a worker solves one chunk in a row, from the base model."""
+    return [scenarios[i:i + size] for i in range(0, len(scenarios), size)]

@@ -1,0 +1,349 @@
+"""``yrdopt.sweep.run``: a spec in, one tidy table out (and every file written on the way).
+
+>>> import yrdopt.sweep
+>>> df = yrdopt.sweep.run("instances/sweeps/provinces-oat.yaml", out="out/oat", workers=2)
+>>> df[["scenario", "status", "objective"]]
+
+Phases: (1) solve every scenario not yet in ``OUT/scenarios``; (2) evaluate the most
+frequent layouts under every solved scenario (robust layout, resumable the same way);
+(3) consolidate into Parquet/CSV tables and summaries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InstanceError, Problem
+from ..io import content_hash, instance_dict, load_instance
+from ..schema import TERMS
+from . import summaries
+from .apply import _get, format_loc, resolve_parameters, scenario_dict, validate_instance
+from .backends import make_backend
+from .design import Scenario, build_design, chunks
+from .spec import SweepSpec, load_spec
+from .store import Store
+from .worker import Context
+
+RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
+STATUS_COLUMNS = ["update", "status", "ok", "reason", "objective", "bound", "gap"]
+TAIL_COLUMNS = ["verified", "max_violation", "sites", "mip_start", "nodes", "solve_s", "prep_s", "check_s",
+                "total_s", "worker"]
+# columns that depend on where and how fast a scenario ran, not on its answer
+RUN_DEPENDENT = ["solve_s", "prep_s", "check_s", "total_s", "worker", "nodes", "mip_start", "update"]
+
+
+@dataclass
+class Progress:
+    """What the progress bar shows; passed to the ``progress`` callback after every record."""
+
+    phase: str
+    total: int
+    done: int = 0
+    failed: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    new: int = 0  # solved in this run (for the rate)
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def rate(self) -> float:
+        dt = time.perf_counter() - self.started
+        return self.new / dt if dt > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        r = self.rate
+        return self.remaining / r if r > 0 else None
+
+
+def prepare(spec: SweepSpec | dict | str | Path):
+    """Load the spec and its instance, resolve paths, check extreme values, build the design."""
+    spec = load_spec(spec)
+    inst = load_instance(spec.instance_path())
+    base = instance_dict(inst)
+    file = spec.source or "<spec>"
+    resolved = resolve_parameters(base, spec.parameters, file)
+    _check_extremes(spec, base, resolved, file)
+    ihash = content_hash(inst)
+    return spec, inst, base, resolved, ihash, build_design(spec, ihash)
+
+
+def _check_extremes(spec, base, resolved, file) -> None:
+    """Each parameter alone at each end of its range must give a valid instance."""
+    problems = []
+    for i, p in enumerate(spec.parameters):
+        ends = [p.scale[0], p.scale[1]] if p.scale is not None else p.grid()
+        for v in dict.fromkeys(map(str, ends)):
+            value = next(e for e in ends if str(e) == v)
+            try:
+                validate_instance(scenario_dict(base, resolved, {p.label: value}), "instance")
+            except InstanceError as exc:
+                first = exc.problems[0]
+                problems.append(Problem(file, f"parameters[{i}]", value,
+                                        f"values that keep the instance valid; at {value!r}: {first.path}: "
+                                        f"got {first.value!r}, expected {first.expected}"))
+                break
+    if problems:
+        raise InstanceError(problems)
+
+
+def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, workers: int | None = None,
+        scheduler: str | None = None, resume: bool = False, backend: str = "auto",
+        progress: Callable[[Progress], None] | None = None, dask_processes: bool = True) -> pd.DataFrame:
+    """Run a sweep and return its results table (one row per scenario, in design order).
+
+    backend: "auto" (process pool, or Dask when ``scheduler`` is given), "processes",
+    "inprocess".  scheduler: a Dask scheduler address, or "local-dask" for a local cluster
+    of ``workers`` processes.  ``resume``: keep what ``out`` already holds and solve only
+    the missing scenarios.  Without ``out`` the sweep runs in a temporary directory.
+    """
+    spec, inst, base, resolved, ihash, scenarios = prepare(spec)
+    out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="yrdopt-sweep-"))
+    store = Store(out)
+    manifest = {"name": spec.name, "instance": {"name": inst.name, "hash": ihash,
+                                                 "path": str(spec.instance_path() or "embedded default")},
+                "spec": spec.model_dump(mode="json"), "scenarios": [s.id for s in scenarios]}
+    store.open(manifest, resume=resume)
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
+    ctx = Context(key=key, base=base, parameters=tuple(p.model_dump(mode="json") for p in spec.parameters),
+                  solver=spec.solver.model_dump(mode="json"), check=spec.check, out=str(out.resolve()),
+                  token=store.token)
+    be = None
+    try:
+        todo = _missing(scenarios, store.done_ids(), spec.chunk_size)
+        if todo:
+            be = make_backend(backend, workers, scheduler, dask_processes)
+            _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress)
+        records = [store.read(s.id) for s in scenarios]
+        robust = None
+        if spec.robust.enabled:
+            robust = _robust_phase(lambda: be or make_backend(backend, workers, scheduler, dask_processes),
+                                   ctx, store, spec, scenarios, records, run_id, progress)
+            if robust is not None:
+                be = robust.pop("backend") or be
+        return consolidate(out, spec, base, resolved, scenarios, records, robust)
+    finally:
+        if be is not None:
+            be.close()
+        store.close()
+
+
+def _missing(scenarios: list[Scenario], done: set[str], size: int) -> list[list[Scenario]]:
+    out = []
+    for ch in chunks(scenarios, size):
+        ch = [s for s in ch if s.id not in done]
+        if ch:
+            out.append(ch)
+    return out
+
+
+def _phase(be, ctx, store: Store, scenarios, todo, mode, extra, run_id, sub: Path | None, progress) -> None:
+    ids = {s.id for s in scenarios}
+    folder = sub or store.scen_dir
+    seen: set[str] = set()
+    prog = Progress("solve" if mode == "solve" else "robust", total=len(ids))
+
+    def count(rec: dict, new: bool) -> None:
+        sid = rec["scenario"]
+        if sid in seen or sid not in ids:
+            return
+        seen.add(sid)
+        prog.done += 1
+        prog.new += new
+        if mode == "solve" and not rec.get("ok"):
+            prog.failed += 1
+        if progress:
+            progress(prog)
+
+    existing = {p.name[:-5] for p in folder.glob("*.json")}
+    for sid in existing & ids:
+        count(store.read(sid, folder) if mode == "solve" else {"scenario": sid, "ok": True}, False)
+    if progress:
+        progress(prog)
+
+    def sink(rec: dict) -> None:  # a record that came back to the client
+        store.write(rec, run_id, folder)
+        count(rec, True)
+
+    def poll() -> None:  # records that workers wrote themselves
+        for p in folder.glob("*.json"):
+            sid = p.name[:-5]
+            if sid in ids and sid not in seen:
+                try:
+                    count(store.read(sid, folder) if mode == "solve" else {"scenario": sid, "ok": True}, True)
+                except (OSError, ValueError):
+                    pass
+
+    rel = None if sub is None else str(sub.relative_to(store.out))
+    be.run(ctx, todo, mode=mode, extra=extra, run=run_id, sub=rel, sink=sink, poll=poll)
+    poll()
+
+
+def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_id, progress) -> dict | None:
+    ok = [r for r in records if r.get("ok")]
+    if len(ok) < 2:
+        return None
+    cands = summaries.candidate_layouts(ok, spec.robust.candidates)
+    payload = []
+    for c in cands:
+        # full 0/1 vectors; sizes from the base model (candidates from rebuilt shapes are compared as "not_comparable")
+        payload.append({"place_index": c["place_index"], "expand_index": c["expand_index"]})
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    sub = store.robust_dir(key)
+    opt_ids = {r["scenario"] for r in ok}
+    eval_scen = [s for s in scenarios if s.id in opt_ids]
+    done = {p.name[:-5] for p in sub.glob("*.json")}
+    todo = _missing(eval_scen, done, spec.chunk_size)
+    be = None
+    if todo:
+        be = get_backend()
+        extra = _dense_candidates(ctx, payload)
+        _phase(be, ctx, store, eval_scen, todo, "evaluate", extra, run_id, sub, progress)
+    evals = [store.read(s.id, sub) for s in eval_scen]
+    return {"candidates": cands, "evaluations": evals, "backend": be,
+            "optimum": {r["scenario"]: r["objective"] for r in ok}}
+
+
+def _dense_candidates(ctx: Context, payload: list[dict]) -> list[dict]:
+    from ..data import build_model_data
+
+    d = build_model_data(validate_instance(ctx.base, "base"))
+    out = []
+    for c in payload:
+        place = np.zeros(d.S * d.R)
+        place[c["place_index"]] = 1.0
+        expand = np.zeros(d.E)
+        expand[c["expand_index"]] = 1.0
+        out.append({"place": place.tolist(), "expand": expand.tolist()})
+    return out
+
+
+# ------------------------------------------------------------------------- consolidation
+def base_values(spec: SweepSpec, base: dict, resolved) -> dict[str, Any]:
+    """What 'unchanged' shows as: multiplier 1, or a set parameter's base value when it has one."""
+    out = {}
+    for p, r in zip(spec.parameters, resolved):
+        if p.op == "scale":
+            out[p.label] = 1.0
+        else:
+            vals = []
+            for loc in r.locations:
+                try:
+                    vals.append(_get(base, loc))
+                except (KeyError, IndexError, TypeError):
+                    vals.append(None)
+            out[p.label] = vals[0] if len(set(map(str, vals))) == 1 else None
+    return out
+
+
+def results_table(spec: SweepSpec, records: list[dict], bases: dict) -> pd.DataFrame:
+    rows = []
+    for r in records:
+        row = {"scenario": r["scenario"], "index": r["index"]}
+        for p in spec.parameters:
+            v = r["params"].get(p.label)
+            row[p.label] = bases[p.label] if v is None else v
+        for c in STATUS_COLUMNS:
+            row[c] = r.get(c)
+        terms = r.get("terms") or {}
+        for t in TERMS:
+            row[t] = terms.get(t)
+        row["sites"] = len(r["layout"]) if "layout" in r else None
+        for c in TAIL_COLUMNS:
+            if c != "sites":
+                row[c] = r.get(c)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for c in ["objective", "bound", "gap", *TERMS, "max_violation", "solve_s", "prep_s", "check_s", "total_s"]:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    df["ok"] = df["ok"].astype(bool)
+    return df.sort_values("index", ignore_index=True)
+
+
+def layout_table(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = [[r["scenario"], *row] for r in records for row in r.get("layout", [])]
+    layout = pd.DataFrame(rows, columns=["scenario", "chain", "segment", "region", "activity"])
+    exps = [[r["scenario"], *e.split("/", 1)] for r in records for e in r.get("expansions", [])]
+    return layout, pd.DataFrame(exps, columns=["scenario", "region", "option"])
+
+
+def _write_table(df: pd.DataFrame, out: Path, name: str, parquet: bool = True) -> None:
+    from ..io import atomic_write_text
+
+    atomic_write_text(out / f"{name}.csv", df.to_csv(index=False, float_format="%.10g"))
+    if parquet:
+        tmp = out / f".{name}.parquet.tmp"
+        _parquet_safe(df).to_parquet(tmp, index=False)
+        tmp.replace(out / f"{name}.parquet")
+
+
+def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Mixed-type object columns (a parameter set to strings and numbers) become strings."""
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            kinds = {type(v) for v in df[c] if v is not None and not (isinstance(v, float) and math.isnan(v))}
+            if len(kinds) > 1 or (kinds and not kinds <= {str, bool}):
+                df[c] = df[c].map(lambda v: None if v is None else str(v))
+    return df
+
+
+def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records, robust) -> pd.DataFrame:
+    bases = base_values(spec, base, resolved)
+    results = results_table(spec, records, bases)
+    layout, exps = layout_table(records)
+    _write_table(results, out, "results")
+    _write_table(layout, out, "layout")
+    _write_table(exps, out, "expansions", parquet=False)
+    _write_table(summaries.frequency(results, layout), out, "frequency", parquet=False)
+    tor = summaries.tornado(results, spec.parameters, bases, spec.design.kind)
+    _write_table(tor, out, "tornado", parquet=False)
+    base_id = next((s.id for s in scenarios if all(
+        summaries._is_base(s.values.get(p.label), bases[p.label]) for p in spec.parameters)), None)
+    base_obj = results.loc[results["scenario"] == base_id, "objective"]
+    try:
+        summaries.tornado_png(tor, float(base_obj.iloc[0]) if len(base_obj) and pd.notna(base_obj.iloc[0]) else None,
+                              out / "tornado.png")
+    except Exception:  # a chart is a convenience; the CSV holds the numbers
+        pass
+    if robust:
+        long, table, best = summaries.regret_tables(robust["candidates"], robust["evaluations"], robust["optimum"])
+        _write_table(long, out, "regret", parquet=False)
+        _write_table(table, out, "robust", parquet=False)
+        if best is not None:
+            _write_table(summaries.robust_layout_table(robust["candidates"][best]), out, "robust_layout", parquet=False)
+    results.attrs["out"] = str(out)
+    return results
+
+
+def load_results(out: str | Path) -> dict[str, pd.DataFrame]:
+    """Read a finished sweep directory's tables back."""
+    out = Path(out)
+    tables = {}
+    for name in ("results", "layout"):
+        tables[name] = pd.read_parquet(out / f"{name}.parquet")
+    for name in ("expansions", "frequency", "tornado", "robust", "regret", "robust_layout"):
+        p = out / f"{name}.csv"
+        if p.exists() and p.stat().st_size > 1:
+            try:
+                tables[name] = pd.read_csv(p)
+            except pd.errors.EmptyDataError:
+                tables[name] = pd.DataFrame()
+    return tables
+
+
+__all__ = ["Progress", "RUN_DEPENDENT", "load_results", "prepare", "run", "format_loc"]

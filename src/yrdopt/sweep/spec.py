@@ -1,0 +1,188 @@
+"""The sweep specification: which instance, which parameters, which design, which solver.
+
+A spec is YAML (or a dict, or a :class:`SweepSpec`)::
+
+    name: land-and-distance
+    instance: ../yrd-provinces.yaml      # relative to the spec file; omitted = embedded default
+    parameters:
+      - path: regions[*].quotas.land      # every region's land quota ...
+        scale: [0.8, 1.2]                 # ... times a multiplier in this range
+      - path: weights.distance
+        values: [0.5, 1.0, 2.0]           # set to each of these values
+      - path: economic_distance.component_weights.labour
+        name: labour_weight
+        scales: [0.5, 1.5]                # a set of multipliers
+    design: {kind: latin_hypercube, samples: 200, seed: 7}
+    solver: {time_limit: 60, mip_gap: 1.0e-4}
+
+Parameter paths address the instance as it is written: ``field``, ``list[id=X]``,
+``list[*]`` (every element), ``list[3]``, and mapping keys as ``.key`` or ``[*]``.
+:mod:`yrdopt.sweep.apply` resolves them and decides which ones can be changed in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from ..errors import InstanceError, Problem
+
+Multiplier = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Parameter(_Model):
+    """One uncertain input: a path into the instance and the values it takes."""
+
+    path: str = Field(min_length=1, description="where in the instance, e.g. regions[id=ZJ].quotas.land")
+    name: str | None = Field(None, description="column name in the results (default: the path)")
+    scale: tuple[Multiplier, Multiplier] | None = Field(
+        None, description="[low, high] multiplier range applied to the base value(s)")
+    scales: list[Multiplier] | None = Field(None, min_length=1, description="a set of multipliers")
+    values: list[Any] | None = Field(None, min_length=1, description="a set of values the field is set to")
+    levels: Annotated[int, Field(ge=2, le=101)] = Field(
+        3, description="points of a scale range used by one-at-a-time and full-grid designs (ends included)")
+    distribution: Literal["uniform", "loguniform"] = Field(
+        "uniform", description="how sampling designs draw from a scale range")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Parameter":
+        given = [k for k in ("scale", "scales", "values") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"exactly one of scale, scales or values (got {given or 'none'})")
+        if self.scale is not None and self.scale[0] > self.scale[1]:
+            raise ValueError(f"scale [low, high] with low <= high (got {list(self.scale)})")
+        if self.distribution == "loguniform" and self.scale is not None and self.scale[0] <= 0:
+            raise ValueError("a loguniform scale range needs low > 0")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path
+
+    @property
+    def op(self) -> Literal["scale", "set"]:
+        return "set" if self.values is not None else "scale"
+
+    @property
+    def base_value(self) -> Any:
+        """The value that means 'unchanged' (multiplier 1) — None for a set of values."""
+        return 1.0 if self.op == "scale" else None
+
+    def grid(self) -> list[Any]:
+        """The discrete levels of this parameter (one-at-a-time and full-grid designs)."""
+        if self.values is not None:
+            return list(self.values)
+        if self.scales is not None:
+            return [float(v) for v in self.scales]
+        lo, hi = self.scale
+        n = self.levels
+        return [float(lo + (hi - lo) * i / (n - 1)) for i in range(n)]
+
+    def from_unit(self, u: float) -> Any:
+        """Map a number in [0, 1) to a value of this parameter (sampling designs)."""
+        if self.scale is not None:
+            lo, hi = self.scale
+            if self.distribution == "loguniform":
+                import math
+
+                return float(math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u))
+            return float(lo + (hi - lo) * u)
+        choices = self.grid()
+        return choices[min(int(u * len(choices)), len(choices) - 1)]
+
+
+class Design(_Model):
+    kind: Literal["one_at_a_time", "full_grid", "latin_hypercube", "monte_carlo"] = "one_at_a_time"
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        100, description="scenarios drawn by latin_hypercube and monte_carlo")
+    seed: int = Field(0, description="random seed: the same seed gives the same scenarios")
+    include_base: bool = Field(True, description="add the unchanged base scenario (one-at-a-time always has it)")
+
+
+class SweepSolver(_Model):
+    """Solver options of every scenario.  threads is per worker: one worker per core."""
+
+    time_limit: Annotated[float, Field(gt=0)] | None = 60.0
+    mip_gap: Annotated[float, Field(ge=0, le=1)] = 1e-4
+    seed: int = 0
+    presolve: Literal["choose", "on", "off"] = "choose"
+    mip_heuristic_effort: Annotated[float, Field(ge=0, le=1)] | None = None
+    threads: Annotated[int, Field(ge=1)] = 1
+    mip_start: bool = Field(True, description="start each in-place re-solve from the previous layout")
+    flow_linking: Literal["none", "disaggregated"] = "none"
+
+    def fingerprint(self) -> dict:
+        """What changes a scenario's answer (not how fast it comes): part of the scenario id."""
+        return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "seed": self.seed,
+                "presolve": self.presolve, "mip_heuristic_effort": self.mip_heuristic_effort,
+                "flow_linking": self.flow_linking}
+
+
+class Robust(_Model):
+    enabled: bool = True
+    candidates: Annotated[int, Field(ge=1, le=200)] = Field(
+        6, description="most frequent distinct layouts evaluated under every scenario")
+
+
+class SweepSpec(_Model):
+    name: str = Field("sweep", min_length=1)
+    description: str = ""
+    instance: str | None = Field(None, description="instance file, relative to the spec file; none = embedded default")
+    parameters: list[Parameter] = Field(min_length=1)
+    design: Design = Field(default_factory=Design)
+    solver: SweepSolver = Field(default_factory=SweepSolver)
+    check: bool = Field(True, description="re-check every layout with the independent checker")
+    chunk_size: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        8, description="scenarios a worker solves in a row (each chunk starts from the base model, "
+                       "so results do not depend on the backend or the number of workers)")
+    robust: Robust = Field(default_factory=Robust)
+    # where the spec came from (resolving `instance`); not part of the file
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str | None:
+        return self._source
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "SweepSpec":
+        labels = [p.label for p in self.parameters]
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        if dup:
+            raise ValueError(f"parameters with distinct names (give `name:` to tell apart {dup})")
+        return self
+
+    def instance_path(self) -> Path | None:
+        if self.instance is None:
+            return None
+        p = Path(self.instance)
+        if not p.is_absolute() and self.source:
+            p = Path(self.source).parent / p
+        return p
+
+
+def load_spec(source: "SweepSpec | dict | str | Path") -> SweepSpec:
+    """Read and validate a sweep spec; raise :class:`InstanceError` naming file and field."""
+    from ..io import pydantic_problems, read_mapping
+
+    if isinstance(source, SweepSpec):
+        return source
+    file, data = "<spec>", source
+    if not isinstance(source, dict):
+        path = Path(source)
+        file = str(path)
+        if not path.is_file():
+            raise InstanceError([Problem(file, "", "missing file", "an existing sweep spec (.yaml or .json)")])
+        data = read_mapping(path)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InstanceError(pydantic_problems(exc, file)) from None
+    if file != "<spec>":
+        spec._source = file
+    return spec

@@ -1,0 +1,154 @@
+"""Results on disk, written as they finish: nothing is lost, nothing is written twice.
+
+Layout of a sweep directory::
+
+    OUT/
+      sweep.json              the spec, the instance hash, the scenario ids in design order
+      .token                  random id of this directory (workers check it before writing)
+      .lock                   held (flock) by the running sweep: two runs cannot share OUT
+      scenarios/<id>.json     one file per finished scenario (temp file + hard link: atomic,
+                              and a second writer of the same id fails instead of replacing)
+      robust/<set>/<id>.json  robust-layout evaluations, same rules
+      journal.jsonl           one line per scenario file created (O_APPEND, fsync)
+      results.parquet/.csv, layout.parquet/.csv, expansions.csv, frequency.csv,
+      tornado.csv/.png, robust.csv, robust_layout.csv, regret.csv   (consolidated at the end)
+
+A killed sweep leaves only complete scenario files (a half-written temp file is ignored
+and cleaned), so ``--resume`` solves exactly the scenarios without a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import YrdoptError
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def dumps(rec: dict) -> str:
+    # inf/nan are written as JSON's Infinity/NaN (Python's json reads them back)
+    return json.dumps(rec, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+
+
+def write_once(path: Path, text: str, *, fsync: bool = True) -> bool:
+    """Write ``path`` atomically unless it exists; return whether this call created it.
+
+    The text goes to a unique temp file, is fsynced, then hard-linked to its name: the link
+    is atomic and fails if the name exists, so concurrent writers of one id cannot both win.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        if fsync:
+            fh.flush()
+            os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)
+        created = True
+    except FileExistsError:
+        created = False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return created
+
+
+class Store:
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.scen_dir = self.out / "scenarios"
+        self._lock_fh = None
+
+    # -- directory -------------------------------------------------------------------------
+    def open(self, manifest: dict, *, resume: bool) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.scen_dir.mkdir(exist_ok=True)
+        self._lock()
+        done = self.done_ids()
+        if done and not resume:
+            self.close()
+            raise YrdoptError(f"{self.out} already holds {len(done)} finished scenario(s); pass --resume "
+                              "(resume=True) to solve only the missing ones, or choose a new --out directory")
+        for tmp in self.scen_dir.glob(".*.tmp"):  # left by a killed writer
+            tmp.unlink(missing_ok=True)
+        token_file = self.out / ".token"
+        if not token_file.exists():
+            write_once(token_file, secrets.token_hex(8))
+        from ..io import atomic_write_text
+
+        atomic_write_text(self.out / "sweep.json", json.dumps(manifest, indent=1, ensure_ascii=False,
+                                                             default=_json_default))
+
+    @property
+    def token(self) -> str:
+        return (self.out / ".token").read_text().strip()
+
+    def _lock(self) -> None:
+        import fcntl
+
+        fh = open(self.out / ".lock", "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise YrdoptError(f"another sweep is writing to {self.out}; wait for it or choose another --out") from None
+        self._lock_fh = fh
+
+    def close(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    # -- scenario records ----------------------------------------------------------------------
+    def done_ids(self) -> set[str]:
+        if not self.scen_dir.is_dir():
+            return set()
+        return {p.name[:-5] for p in self.scen_dir.iterdir() if p.name.endswith(".json") and not p.name.startswith(".")}
+
+    def read(self, sid: str, sub: Path | None = None) -> dict:
+        return json.loads(((sub or self.scen_dir) / f"{sid}.json").read_text(encoding="utf-8"))
+
+    def write(self, rec: dict, run: str, sub: Path | None = None) -> bool:
+        return write_record(self.out, rec, run, sub)
+
+    def robust_dir(self, key: str) -> Path:
+        p = self.out / "robust" / key
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+
+def write_record(out: Path, rec: dict, run: str, sub: Path | None = None) -> bool:
+    """Write one finished scenario (if not already there) and journal it; used by workers too."""
+    folder = sub or (Path(out) / "scenarios")
+    rec = {**rec, "run": run, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    created = write_once(folder / f"{rec['scenario']}.json", dumps(rec))
+    if created:
+        line = dumps({"event": "done", "scenario": rec["scenario"], "kind": folder.name, "run": run,
+                      "worker": rec.get("worker", f"pid {os.getpid()}"), "t": time.time()}) + "\n"
+        fd = os.open(Path(out) / "journal.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())  # one write of < 4 KiB on O_APPEND: lines never interleave
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return created
+
+
+def read_journal(out: str | Path) -> list[dict[str, Any]]:
+    p = Path(out) / "journal.jsonl"
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]

@@ -1,0 +1,194 @@
+"""What a sweep says: where segments land, which assumptions matter, which layout is robust.
+
+* **frequency** — for every segment and region, the share of solved scenarios in which the
+  segment has a site there.
+* **tornado** — per parameter, the objective at its low and high end.  In a one-at-a-time
+  design these are the exact scenarios that move only that parameter; in sampling and grid
+  designs they are the mean objective over the scenarios in the parameter's bottom and top
+  fifth (with Spearman's rank correlation as a second measure).  Sorted by swing.
+* **robust layout** — min-max regret.  Candidates are the most frequent distinct optimal
+  layouts (sites and parks).  Each candidate is evaluated under every solved scenario by a
+  *fixed-placement re-solve*: its sites and parks are fixed, activities and flows are
+  re-optimised for the scenario (the checker would need the activities too, which change
+  with demand).  Regret = that cost minus the scenario's optimum (never below 0: a
+  difference inside the MIP gap is no regret); a candidate that is infeasible under a
+  scenario has infinite regret there.  The robust layout has the smallest worst-case regret.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..schema import TERMS
+
+
+def frequency(results: pd.DataFrame, layout: pd.DataFrame) -> pd.DataFrame:
+    ok = results.loc[results["ok"], "scenario"]
+    n = len(ok)
+    cols = ["chain", "segment", "region", "scenarios", "share"]
+    if n == 0 or layout.empty:
+        return pd.DataFrame(columns=cols)
+    lay = layout[layout["scenario"].isin(set(ok))]
+    g = lay.groupby(["chain", "segment", "region"], sort=True)["scenario"].nunique().rename("scenarios").reset_index()
+    g["share"] = g["scenarios"] / n
+    return g.sort_values(["chain", "segment", "share", "region"], ascending=[True, True, False, True],
+                         ignore_index=True)[cols]
+
+
+def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind: str) -> pd.DataFrame:
+    cols = ["parameter", "low", "high", "objective_low", "objective_high", "swing", "spearman", "n"]
+    ok = results[results["ok"] & results["objective"].notna()]
+    rows = []
+    for p in params:
+        lab = p.label
+        if lab not in ok.columns or ok.empty:
+            continue
+        if design_kind == "one_at_a_time":
+            others = [q.label for q in params if q.label != lab]
+            mask = np.ones(len(ok), dtype=bool)
+            for o in others:
+                mask &= ok[o].map(lambda v, b=base_values.get(o): _is_base(v, b)).to_numpy(dtype=bool)
+            sub = ok[mask]
+            vals = sub[lab]
+            if sub.empty:
+                continue
+            order = _order(vals)
+            lo_i, hi_i = order[0], order[-1]
+            rows.append([lab, vals.iloc[lo_i], vals.iloc[hi_i], float(sub["objective"].iloc[lo_i]),
+                         float(sub["objective"].iloc[hi_i]), None, _spearman(vals, sub["objective"]), len(sub)])
+            continue
+        vals = ok[lab]
+        if _numeric(vals):
+            v = vals.astype(float)
+            lo_q, hi_q = v.quantile(0.2), v.quantile(0.8)
+            lo_m, hi_m = v <= lo_q, v >= hi_q
+            rows.append([lab, float(v[lo_m].mean()), float(v[hi_m].mean()), float(ok.loc[lo_m, "objective"].mean()),
+                         float(ok.loc[hi_m, "objective"].mean()), None, _spearman(v, ok["objective"]), len(ok)])
+        else:
+            means = ok.groupby(vals.astype(str))["objective"].mean().sort_values()
+            rows.append([lab, means.index[0], means.index[-1], float(means.iloc[0]), float(means.iloc[-1]),
+                         None, None, len(ok)])
+    df = pd.DataFrame(rows, columns=cols)
+    if len(df):
+        df["swing"] = (df["objective_high"] - df["objective_low"]).astype(float)
+        df = df.reindex(df["swing"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    return df
+
+
+def _is_base(v, base) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return True
+    try:
+        return float(v) == float(base)
+    except (TypeError, ValueError):
+        return v == base
+
+
+def _numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _order(vals: pd.Series) -> np.ndarray:
+    if _numeric(vals):
+        return np.argsort(vals.to_numpy(dtype=float), kind="stable")
+    return np.arange(len(vals))
+
+
+def _spearman(x: pd.Series, y: pd.Series) -> float | None:
+    if not _numeric(x) or len(x) < 3:
+        return None
+    rx = pd.Series(np.asarray(x, float)).rank()
+    ry = pd.Series(np.asarray(y, float)).rank()
+    if rx.std() == 0 or ry.std() == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def tornado_png(df: pd.DataFrame, base_objective: float | None, path: Path) -> Path | None:
+    if df.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = df.iloc[::-1]
+    ref = base_objective if base_objective is not None else float(np.nanmean(d[["objective_low", "objective_high"]]))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2))
+    y = np.arange(len(d))
+    ax.barh(y, d["objective_low"] - ref, left=ref, color="#4C72B0", label="low end")
+    ax.barh(y, d["objective_high"] - ref, left=ref, color="#DD8452", label="high end")
+    ax.axvline(ref, color="black", lw=0.8)
+    ax.set_yticks(y, d["parameter"])
+    ax.set_xlabel("objective")
+    ax.set_title("Which assumptions move the objective")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------------------------------- robust
+def candidate_layouts(records: list[dict], k: int) -> list[dict]:
+    """The k most frequent distinct optimal layouts (sites and parks) of the solved scenarios."""
+    groups: dict[tuple, dict] = {}
+    for r in records:
+        if not r.get("ok") or "place_index" not in r:
+            continue
+        key = (tuple(r["place_index"]), tuple(r.get("expand_index", [])))
+        g = groups.setdefault(key, {"place_index": list(key[0]), "expand_index": list(key[1]), "scenarios": [],
+                                     "layout": [row[:3] for row in r["layout"]], "expansions": r.get("expansions", [])})
+        g["scenarios"].append(r["scenario"])
+    ranked = sorted(groups.values(), key=lambda g: (-len(g["scenarios"]), min(g["scenarios"])))
+    for i, g in enumerate(ranked):
+        g["candidate"] = i
+    return ranked[:k]
+
+
+def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict[str, float]):
+    """Long regret table, one row per candidate, and the index of the most robust candidate."""
+    rows = []
+    for ev in evaluations:
+        sid = ev["scenario"]
+        if sid not in optimum or "error" in ev:
+            continue
+        for c, (cost, status) in enumerate(zip(ev["costs"], ev["status"])):
+            if cost is None:
+                continue
+            regret = max(0.0, cost - optimum[sid]) if math.isfinite(cost) else math.inf
+            rows.append([c, sid, cost, optimum[sid], regret, status])
+    long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "regret", "status"])
+    summary = []
+    for c, cand in enumerate(candidates):
+        g = long[long["candidate"] == c]
+        if g.empty:
+            continue
+        fin = g.loc[np.isfinite(g["regret"]), "regret"]
+        worst = g.loc[g["regret"].idxmax()]
+        summary.append({"candidate": c, "optimal_in": len(cand["scenarios"]), "evaluated": len(g),
+                        "infeasible_in": int((~np.isfinite(g["regret"])).sum()),
+                        "max_regret": float(g["regret"].max()), "mean_regret": float(fin.mean()) if len(fin) else math.inf,
+                        "worst_scenario": worst["scenario"], "sites": len(cand["layout"]),
+                        "example_scenario": cand["scenarios"][0]})
+    table = pd.DataFrame(summary)
+    best = None
+    if len(table):
+        order = table.sort_values(["infeasible_in", "max_regret", "mean_regret", "optimal_in"],
+                                  ascending=[True, True, True, False])
+        best = int(order["candidate"].iloc[0])
+        table["robust"] = table["candidate"] == best
+    return long, table, best
+
+
+def robust_layout_table(cand: dict) -> pd.DataFrame:
+    rows = [[c, s, r, "site"] for c, s, r in cand["layout"]]
+    rows += [[None, None, e.split("/")[0], f"park {e.split('/', 1)[1]}"] for e in cand.get("expansions", [])]
+    return pd.DataFrame(rows, columns=["chain", "segment", "region", "what"])
+
+
+__all__ = ["TERMS", "candidate_layouts", "frequency", "regret_tables", "robust_layout_table", "tornado", "tornado_png"]

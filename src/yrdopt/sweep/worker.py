@@ -1,0 +1,211 @@
+"""One worker's solver: a persistent HiGHS model, patched and re-solved scenario by scenario.
+
+Each worker process (or Dask worker thread) holds one :class:`ScenarioSolver` per sweep.
+A chunk of scenarios starts from the base model loaded afresh, so what a scenario's
+solve sees (model, MIP start, HiGHS state) depends only on its chunk — never on which
+worker ran it or what it ran before.  That is why every backend gives the same tables.
+
+A scenario's record is a small JSON-ready dict: parameter values, status, objective and
+terms, gap, timings, the layout in long form, and for a failed scenario the reason (for
+an infeasible one, the planner-level explanation of :func:`yrdopt.diagnose.explain_infeasibility`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..data import build_model_data
+from ..errors import InstanceError
+from ..model.compiled import BuildOptions, CompiledModel, build
+from ..solver import HighsSolver, SolverOptions
+from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
+from .design import Scenario
+from .spec import Parameter, SweepSolver
+
+OBJECTIVE_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a worker needs, picklable and shipped once per worker."""
+
+    key: str  # identifies the sweep (instance hash + spec), for caching solvers in workers
+    base: dict  # the base instance as a JSON-ready dict
+    parameters: tuple[dict, ...]  # Parameter dumps
+    solver: dict  # SweepSolver dump
+    check: bool
+    out: str | None = None  # results directory, written to directly when this worker can see it
+    token: str | None = None  # the directory's token, to be sure it is the same directory
+
+
+class ScenarioSolver:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.params = [Parameter.model_validate(p) for p in ctx.parameters]
+        self.resolved = resolve_parameters(ctx.base, self.params)
+        self.opts = SweepSolver.model_validate(ctx.solver)
+        self.build_options = BuildOptions(flow_linking=self.opts.flow_linking)
+        self.base_inst = validate_instance(ctx.base, "base instance")
+        self.base_cm = build(build_model_data(self.base_inst), self.build_options)
+        so = self.opts
+        self.solver = HighsSolver(SolverOptions(time_limit=so.time_limit, mip_gap=so.mip_gap, threads=so.threads,
+                                                seed=so.seed, presolve=so.presolve,
+                                                mip_heuristic_effort=so.mip_heuristic_effort))
+        self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
+        self.loaded: CompiledModel | None = None
+        self.last_x: np.ndarray | None = None
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    # -- state ---------------------------------------------------------------------------
+    def begin_chunk(self) -> None:
+        """Load the base model afresh: a chunk never depends on what the worker did before."""
+        self._load_base()
+        self.last_x = None
+
+    def _load_base(self) -> None:
+        self.solver.h.clearSolver()
+        self.solver.load(self.base_cm)
+        self.model = InPlaceModel(self.solver.h, self.base_cm)
+        self.loaded = self.base_cm
+
+    def _load(self, cm: CompiledModel) -> None:
+        self.solver.h.clearSolver()
+        self.solver.load(cm)
+        self.model = None
+        self.loaded = cm
+
+    def prepare(self, sc: Scenario):
+        """The scenario's instance and model, loaded into HiGHS (patched in place when possible)."""
+        data = scenario_dict(self.ctx.base, self.resolved, sc.values)
+        inst = validate_instance(data, f"scenario {sc.id}")
+        d = build_model_data(inst)
+        changed = [p for p in self.resolved if not _unchanged(p, sc.values.get(p.label))]
+        if all(p.inplace for p in changed) and patchable(self.base_cm.data, d):
+            if self.model is None:
+                self._load_base()
+            cm = self.model.patch(d)
+            update = "in_place"
+        else:
+            cm = build(d, self.build_options)
+            self._load(cm)
+            update = "rebuild"
+        return inst, cm, update
+
+    # -- one scenario --------------------------------------------------------------------------
+    def solve(self, sc: Scenario) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "params": sc.values, "worker": self.worker}
+        try:
+            inst, cm, update = self.prepare(sc)
+        except InstanceError as exc:
+            return {**rec, "status": "invalid", "ok": False, "reason": exc.message(), "total_s": time.perf_counter() - t0}
+        except Exception as exc:  # a bug must not stop the sweep: record it, start clean
+            self.model = None
+            return {**rec, "status": "error", "ok": False, "reason": f"{type(exc).__name__}: {exc}",
+                    "total_s": time.perf_counter() - t0}
+        prep_s = time.perf_counter() - t0
+        start = None
+        if self.opts.mip_start and self.last_x is not None and len(self.last_x) == cm.n_cols:
+            start = self.last_x
+        try:
+            res = self.solver.solve(start)
+        except Exception as exc:
+            self.model = None
+            return {**rec, "status": "error", "ok": False, "reason": f"HiGHS failed: {type(exc).__name__}: {exc}",
+                    "update": update, "total_s": time.perf_counter() - t0}
+        rec.update(update=update, mip_start=start is not None, status=res.status, ok=res.has_solution,
+                   highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
+        if res.has_solution:
+            x = res.x
+            self.last_x = x
+            rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
+                       reason=None if res.status == "optimal" else res.message)
+            rec.update(_layout_lists(cm, x))
+            if self.ctx.check:
+                rec.update(_check(inst, cm, x, res.objective))
+        else:
+            rec.update(objective=None, reason=self._reason(inst, res))
+        rec["total_s"] = time.perf_counter() - t0
+        return rec
+
+    def _reason(self, inst, res) -> str:
+        if res.status in ("infeasible", "infeasible_or_unbounded"):
+            from ..diagnose import explain_infeasibility
+
+            try:
+                return explain_infeasibility(inst)[0]
+            except Exception as exc:  # the explanation is a courtesy; the status stands
+                return f"{res.message} (explanation failed: {exc})"
+        if res.status == "time_limit_no_incumbent":
+            return f"{res.message} (time limit {self.opts.time_limit} s)"
+        return f"{res.message} (HiGHS: {res.highs_status})"
+
+    # -- robust-layout phase ------------------------------------------------------------------
+    def evaluate(self, sc: Scenario, candidates: list[dict]) -> dict[str, Any]:
+        """Cost of each candidate layout (sites and parks fixed, activities and flows free)
+        under this scenario: a fixed-placement re-solve per candidate."""
+        t0 = time.perf_counter()
+        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "costs": [], "status": []}
+        try:
+            _, cm, _ = self.prepare(sc)
+        except Exception as exc:
+            self.model = None
+            return {**rec, "error": f"{type(exc).__name__}: {exc}", "total_s": time.perf_counter() - t0}
+        P, E = cm.var("place"), cm.var("expand")
+        lo0, hi0 = cm.col_lower.copy(), cm.col_upper.copy()
+        if self.model is not None:  # in place: bounds of place/expand are the base's
+            lo0, hi0 = self.base_cm.col_lower, self.base_cm.col_upper
+        cols = np.r_[np.arange(P.start, P.stop), np.arange(E.start, E.stop)].astype(np.int32)
+        for cand in candidates:
+            place = np.asarray(cand["place"], dtype=float)
+            expand = np.asarray(cand["expand"], dtype=float)
+            if place.size != P.size or expand.size != E.size:
+                rec["costs"].append(None)
+                rec["status"].append("not_comparable")
+                continue
+            fix = np.r_[place, expand]
+            if np.any(fix < lo0[cols] - 1e-9) or np.any(fix > hi0[cols] + 1e-9):
+                rec["costs"].append(float("inf"))
+                rec["status"].append("violates_policy")
+                continue
+            self.solver.set_col_bounds(cols, fix, fix)
+            res = self.solver.solve()
+            rec["costs"].append(res.objective if res.has_solution else float("inf"))
+            rec["status"].append(res.status)
+        self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
+        rec["total_s"] = time.perf_counter() - t0
+        return rec
+
+
+def _unchanged(p, v) -> bool:
+    return v is None or (p.op == "scale" and float(v) == 1.0)
+
+
+def _layout_lists(cm: CompiledModel, x: np.ndarray) -> dict:
+    d = cm.data
+    place = cm.var("place").take(x) > 0.5
+    act = cm.var("activity").take(x)
+    s_idx, r_idx = np.nonzero(place)
+    layout = [[d.segment_keys[s][0], d.segment_keys[s][1], d.region_ids[r], float(act[s, r])]
+              for s, r in zip(s_idx.tolist(), r_idx.tolist())]
+    taken = np.flatnonzero(cm.var("expand").take(x) > 0.5) if d.E else np.zeros(0, dtype=int)
+    return {"layout": layout, "expansions": [d.exp_ids[e] for e in taken.tolist()],
+            "place_index": np.flatnonzero(place.ravel()).tolist(), "expand_index": taken.tolist()}
+
+
+def _check(inst, cm: CompiledModel, x: np.ndarray, objective: float) -> dict:
+    from ..check import check_layout
+    from ..solution import tables_from_x
+
+    t0 = time.perf_counter()
+    layout, flows, exps = tables_from_x(cm, x)
+    rep = check_layout(inst, layout, flows, exps)
+    matches = abs(rep.objective - objective) <= OBJECTIVE_TOL * max(1.0, abs(objective))
+    return {"verified": bool(rep.verified and matches), "max_violation": rep.max_violation,
+            "check_objective": rep.objective, "check_s": time.perf_counter() - t0}
