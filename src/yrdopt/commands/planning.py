@@ -1,0 +1,253 @@
+"""Planner commands: alternatives, pareto, lexicographic, explain, prices, diagnose, compare.
+
+Thin shells over :mod:`yrdopt.mga`, :mod:`yrdopt.pareto`, :mod:`yrdopt.explain`,
+:mod:`yrdopt.diagnose` and :mod:`yrdopt.analysis.compare`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import typer
+from rich.table import Table
+
+from ..cli_common import EXIT_INFEASIBLE, EXIT_UNVERIFIED, console, run_guarded
+
+
+def _options(time_limit, gap, threads, seed):
+    from ..solver import SolverOptions
+
+    return SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
+
+
+def _df_table(df, title: str, index: bool = True, fmt: str = "{:,.4g}") -> Table:
+    t = Table(title=title)
+    if index:
+        t.add_column(str(df.index.name or ""))
+    for c in df.columns:
+        t.add_column(str(c), justify="right")
+    for idx, row in df.iterrows():
+        cells = [str(idx)] if index else []
+        for v in row:
+            if isinstance(v, bool) or v is None:
+                cells.append(str(v))
+            elif isinstance(v, (int, float)):
+                cells.append(fmt.format(v) if v == v else "")
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("alternatives")
+    def alternatives_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        n: int = typer.Option(5, "-n", help="number of layouts, the optimum included"),
+        slack: float = typer.Option(0.05, "--slack", help="relative slack on the optimum: objective <= (1+S) * optimum"),
+        out: Path = typer.Option(Path("alternatives"), "--out", "-o", help="directory for layout-1..N, distances.csv"),
+        metric: str = typer.Option("sum", "--metric", help="sum: maximise the summed distance to earlier layouts; "
+                                   "min: maximise the smallest one"),
+        min_share: float = typer.Option(0.01, "--min-share", help="a site in an alternative hosts at least this share "
+                                        "of its segment (no empty sites)"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per MIP"),
+        gap: float = typer.Option(1e-4, "--gap", help="relative MIP gap"),
+        threads: Optional[int] = typer.Option(None, "--threads"),
+        seed: int = typer.Option(0, "--seed"),
+        fresh: bool = typer.Option(False, "--fresh", help="ignore layouts an earlier run wrote to OUT"),
+    ) -> None:
+        """N near-optimal layouts that differ as much as possible (modelling to generate alternatives)."""
+        from ..mga import alternatives
+
+        def show(a):
+            console.print(f"{a.name}: objective {a.objective:,.4f} (+{a.above_optimum:.2%}), "
+                          f"{'verified' if a.verified else 'NOT verified'}, "
+                          + (f"sites differing from earlier layouts {min(a.distance_to_previous.values())}.."
+                             f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
+                          + f"{a.seconds:.1f} s", highlight=False)
+
+        res = run_guarded(lambda: alternatives(instance, n, slack, metric=metric, min_share=min_share,
+                                               options=_options(time_limit, gap, threads, seed), out=out,
+                                               resume=not fresh, progress=show))
+        console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
+                                fmt="{:d}"))
+        console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
+                      f"{len(res.layouts)} layouts written to {out}/", highlight=False)
+        if res.stopped:
+            console.print(f"[yellow]{res.stopped}[/]", highlight=False)
+        if not all(a.verified for a in res.layouts):
+            raise typer.Exit(EXIT_UNVERIFIED)
+
+    @app.command("pareto")
+    def pareto_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        between: Tuple[str, str] = typer.Option(("distance", "duplication"), "--between",
+                                                help="two objective terms: distance, site_cost, fixed_cost, duplication, expansion"),
+        points: Optional[int] = typer.Option(None, "--points", help="K evenly spaced epsilon values instead of the exact walk"),
+        step: Optional[float] = typer.Option(None, "--step", help="exact walk: smallest separation of the second term"),
+        max_points: int = typer.Option(100, "--max-points", help="stop the exact walk after this many points"),
+        out: Path = typer.Option(Path("pareto"), "--out", "-o"),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds per MIP"),
+        gap: float = typer.Option(1e-6, "--gap", help="relative MIP gap (the front is exact only at gap ~0)"),
+        threads: Optional[int] = typer.Option(None, "--threads"),
+        seed: int = typer.Option(0, "--seed"),
+    ) -> None:
+        """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
+        from ..pareto import pareto_front
+
+        res = run_guarded(lambda: pareto_front(instance, between, points=points, step=step, max_points=max_points,
+                                               options=_options(time_limit, gap, threads, seed), out=out))
+        t1, t2 = res.terms
+        tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
+        console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
+        console.print(f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/"
+                      + (" [yellow]truncated at --max-points: the front has continuous stretches[/]" if res.truncated else ""),
+                      highlight=False)
+        if not all(p.solution.summary["verified"] for p in res.points):
+            raise typer.Exit(EXIT_UNVERIFIED)
+
+    @app.command("lexicographic")
+    def lexicographic_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        terms: List[str] = typer.Argument(..., help="objective terms in order of priority"),
+        tolerance: float = typer.Option(0.0, "--tolerance", help="relative slack each earlier term may give up"),
+        out: Path = typer.Option(Path("lexicographic"), "--out", "-o"),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds per MIP"),
+        gap: float = typer.Option(1e-6, "--gap"),
+        threads: Optional[int] = typer.Option(None, "--threads"),
+        seed: int = typer.Option(0, "--seed"),
+    ) -> None:
+        """Optimise one term, then the next within a tolerance, and so on."""
+        from ..pareto import lexicographic
+
+        res = run_guarded(lambda: lexicographic(instance, list(terms), tolerance=tolerance,
+                                                options=_options(time_limit, gap, threads, seed), out=out))
+        for t, v in res.values.items():
+            console.print(f"{t}: {v:,.6g}", highlight=False)
+        s = res.solution.summary
+        console.print(f"weighted objective {s['objective']:,.4f}; checker: {'verified' if s['verified'] else 'NOT verified'}; "
+                      f"written to {out}/", highlight=False)
+        if not s["verified"]:
+            raise typer.Exit(EXIT_UNVERIFIED)
+
+    @app.command("explain")
+    def explain_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        solution: Path = typer.Argument(..., help="solution directory (layout.csv, expansions.csv)"),
+        segment: Optional[str] = typer.Option(None, "--segment", help="CHAIN/SEGMENT: cost of moving it to each region"),
+        reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move"),
+        prices: bool = typer.Option(False, "--prices", help="also print the shadow prices of every quota"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / prices.csv here"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per MIP"),
+    ) -> None:
+        """Why a segment sits where it sits: the change of every objective term if it moved."""
+        from ..explain import cost_of_moving
+        from ..solver import SolverOptions
+
+        if segment is None and not prices:
+            from ..cli_common import fail
+
+            fail("give --segment CHAIN/SEGMENT, --prices, or both", 2)
+        if segment is not None:
+            moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise,
+                                                       options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
+            show = moves.set_index("region")
+            cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
+            table = show[cols].rename(columns=lambda c: "Δ " + (c[7:] if c.startswith("change_") else "total"))
+            table.insert(0, "now", show["current"].map({True: "here", False: ""}))
+            hosts = ", ".join(moves.attrs["hosts"])
+            console.print(_df_table(table, f"Moving {segment} (now in {hosts}) entirely to each region"
+                                    + (" (rest re-optimised)" if reoptimise else " (all else equal)")))
+            for r in moves[moves["status"] != "optimal"].itertuples():
+                console.print(f"{r.region}: {r.status} — {r.why}", highlight=False)
+            if out is not None:
+                from ..io import atomic_write_text
+
+                out.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(out / "moves.csv", moves.to_csv(index=False, float_format="%.10g"))
+        if prices:
+            _print_prices(instance, solution, out)
+
+    @app.command("prices")
+    def prices_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        solution: Path = typer.Argument(..., help="solution directory"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv here"),
+    ) -> None:
+        """Value of one more unit of each quota (duals of the fixed-placement LP), region x resource."""
+        _print_prices(instance, solution, out)
+
+    @app.command("diagnose")
+    def diagnose_cmd(
+        instance: Path = typer.Argument(..., help="instance file"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per feasibility MIP"),
+    ) -> None:
+        """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
+        from ..diagnose import conflicting_limits, explain_infeasibility
+        from ..io import load_instance
+
+        inst = run_guarded(lambda: load_instance(instance))
+        conflict = conflicting_limits(inst, time_limit=time_limit)
+        if not conflict.limits:
+            console.print("feasible: no conflicting limits (every limit can hold at once)"
+                          if conflict.complete else "no conflict found before the time limit", highlight=False)
+            return
+        text, details = explain_infeasibility(inst, time_limit=time_limit)
+        console.print(text, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+    @app.command("compare")
+    def compare_cmd(
+        layouts: List[Path] = typer.Argument(..., help="two or more solution directories"),
+        instance: Optional[Path] = typer.Option(None, "--instance", "-i",
+                                                help="recompute terms with the checker and weigh mixes by value"),
+        names: Optional[str] = typer.Option(None, "--names", help="comma-separated names, one per layout"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the tables as CSV here"),
+        all_segments: bool = typer.Option(False, "--all", help="show every segment, not only those that differ"),
+    ) -> None:
+        """Layouts side by side: differing placements, objective terms, duplication, specialization."""
+        from ..analysis.compare import compare_layouts
+        from ..io import load_instance
+
+        def go():
+            inst = load_instance(instance) if instance is not None else None
+            return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst)
+
+        c = run_guarded(go)
+        pl = c.placements.drop(columns="differs") if all_segments else c.differing()
+        console.print(_df_table(pl, f"Placements{' that differ' if not all_segments else ''} "
+                                f"({int(c.placements['differs'].sum())} of {len(c.placements)} segments differ)"))
+        console.print(_df_table(c.terms, "Objective terms (weighted)" + (" — recomputed by the checker" if instance else "")))
+        dup = c.duplicated.groupby("layout")["segment"].apply(lambda s: f"{len(s)}: " + ", ".join(s)).reindex(c.names).fillna("0")
+        console.print(_df_table(dup.to_frame("duplicated segments"), "Segments built in more than one region"))
+        spec = c.relative.copy()
+        spec.loc["mean inter-regional"] = c.interregional_mean
+        console.print(_df_table(spec, f"Krugman specialization (relative per region; by {c.weighting} per chain)"))
+        console.print(_df_table(c.distances, "Sites that differ between layouts", fmt="{:d}"))
+        for note in c.notes:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
+        if out is not None:
+            c.write(out)
+            console.print(f"tables written to {out}/", highlight=False)
+
+
+def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
+    from ..explain import shadow_prices
+
+    p = run_guarded(lambda: shadow_prices(instance, solution))
+    console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit; "
+                            "placements fixed)", fmt="{:,.6g}"))
+    bind = p.quotas[p.quotas["binding"]]
+    if len(bind):
+        console.print("binding quotas: " + "; ".join(f"{r.region} {r.resource} ({r.used:.6g} of {r.quota + r.extra:.6g})"
+                                                     for r in bind.itertuples()), highlight=False)
+    else:
+        console.print("no quota is binding: one more unit anywhere is worth nothing for these placements", highlight=False)
+    if len(p.province_share):
+        console.print(_df_table(p.province_share.set_index("province"), "Province minimum shares"))
+    if out is not None:
+        from ..io import atomic_write_text
+
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "prices.csv", p.quotas.to_csv(index=False, float_format="%.10g"))
