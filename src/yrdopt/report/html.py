@@ -171,23 +171,82 @@ def _find(d: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def baseline_terms(summary: dict) -> dict[str, float] | None:
-    """Per-term baseline values from summary["baseline"], whatever nesting it uses."""
+    """Per-term baseline values from summary["baseline"] (``baseline.components`` or flat forms)."""
     b = summary.get("baseline")
     if not isinstance(b, dict):
         return None
-    for key in ("terms", "components", "objective_terms", "per_term"):
-        t = b.get(key)
-        if isinstance(t, dict):
-            out = {}
-            for term, v in t.items():
-                if isinstance(v, dict) and "baseline" in v:
-                    out[term] = v["baseline"]
-                elif isinstance(v, (int, float)):
-                    out[term] = v
-            if out:
-                return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and k != "total"}
-    out = {k: v["baseline"] for k, v in b.items() if isinstance(v, dict) and isinstance(v.get("baseline"), (int, float))}
-    return {k: float(v) for k, v in out.items() if k != "total"} or None
+    for holder in (b.get("baseline"), b):
+        if not isinstance(holder, dict):
+            continue
+        for key in ("components", "terms", "objective_terms"):
+            t = holder.get(key)
+            if isinstance(t, dict):
+                out = {k: (v.get("baseline") if isinstance(v, dict) else v) for k, v in t.items()}
+                out = {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and k != "total"}
+                if out:
+                    return out
+    return None
+
+
+def baseline_section(cmp: dict, names: dict[str, str]) -> str:
+    """Baseline against optimized: terms, duplication, specialization (Krugman) indices; the rest folded."""
+    base, opt, change = cmp.get("baseline"), cmp.get("optimized"), cmp.get("change")
+    if not (isinstance(base, dict) and isinstance(opt, dict)):
+        return render_value(cmp)
+    parts = []
+    if cmp.get("baseline_file"):
+        parts.append(f'<p class="note">baseline layout: {html.escape(str(cmp["baseline_file"]))}</p>')
+    rows = []
+    bc, oc = base.get("components") or {}, opt.get("components") or {}
+    ch = change if isinstance(change, dict) else {}
+    for term in list(dict.fromkeys([*bc, *oc])) + ["total"]:
+        b = base.get("total") if term == "total" else bc.get(term)
+        o = opt.get("total") if term == "total" else oc.get(term)
+        rows.append({"": term, "baseline": b, "optimized": o, "change": ch.get(term)})
+    for key, label in (("duplicated_segments", "duplicated segments"), ("sites", "sites"),
+                       ("feasible", "feasible (checker)"), ("n_violations", "violated limits")):
+        if key in base or key in opt:
+            b, o = base.get(key), opt.get(key)
+            rows.append({"": label, "baseline": b, "optimized": o,
+                         "change": (o - b) if isinstance(b, (int, float)) and isinstance(o, (int, float))
+                         and not isinstance(b, bool) else None})
+    for level in ("specialization", "specialization_by_province"):
+        sb, so = base.get(level) or {}, opt.get(level) or {}
+        for key, label in (("relative_mean", "mean relative specialization (Krugman)"),
+                           ("interregional_mean", "mean inter-regional specialization")):
+            if key in sb or key in so:
+                b, o = sb.get(key), so.get(key)
+                rows.append({"": f"{label}{' by province' if level.endswith('province') else ''}",
+                             "baseline": b, "optimized": o,
+                             "change": (o - b) if isinstance(b, (int, float)) and isinstance(o, (int, float)) else None})
+    parts.append(_df_html(pd.DataFrame(rows)))
+    sb, so = (base.get("specialization_by_province") or {}), (opt.get("specialization_by_province") or {})
+    rb, ro = sb.get("relative") or {}, so.get("relative") or {}
+    if rb or ro:
+        keys = list(dict.fromkeys([*rb, *ro]))
+        parts.append("<h3>Relative specialization index per province (Krugman; higher = more specialised)</h3>"
+                     + _df_html(pd.DataFrame({"province": keys, "baseline": [rb.get(k) for k in keys],
+                                              "optimized": [ro.get(k) for k in keys]})))
+    viol = base.get("violations")
+    if isinstance(viol, list) and viol:
+        parts.append("<h3>Limits the baseline breaks (worst per kind)</h3>" + render_value(viol))
+    parts.append(f"<details><summary>everything in summary.json's baseline entry</summary>{render_value(cmp)}</details>")
+    return "".join(parts)
+
+
+def baseline_layout_file(d: Path, summary: dict) -> Path | None:
+    """The baseline layout CSV: in the solution dir, or the file summary.json names."""
+    cands = [d / f for f in BASELINE_LAYOUTS]
+    b = summary.get("baseline")
+    named = b.get("baseline_file") if isinstance(b, dict) else None
+    inst_file = (summary.get("instance") or {}).get("file")
+    if inst_file:
+        p = Path(inst_file)
+        named = named or str(p.with_name(p.stem + ".baseline.csv"))
+    if named:
+        p = Path(named)
+        cands += [p] if p.is_absolute() else [Path.cwd() / p, d / p, Path(__file__).resolve().parents[3] / p]
+    return next((c for c in cands if c.exists()), None)
 
 
 # ------------------------------------------------------------------------------ report
@@ -276,7 +335,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     if len({s.kind for c in inst.chains for s in c.segments}) > 1:
         body += _img(maps.layout_map(inst, layout, flows, by="kind"), "map",
                      "Layout by segment kind: regions coloured by the chain whose segment of that kind they host")
-    base_layout = next((d / f for f in BASELINE_LAYOUTS if (d / f).exists()), None)
+    base_layout = baseline_layout_file(d, summary)
     if base_layout is not None:
         before = pd.read_csv(base_layout)
         if "sited" not in before.columns:
@@ -329,7 +388,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
 
     # baseline comparison (the instances work writes it into summary.json)
     if isinstance(summary.get("baseline"), dict):
-        sections.append(("baseline", "Comparison with the baseline", render_value(summary["baseline"])))
+        sections.append(("baseline", "Comparison with the baseline", baseline_section(summary["baseline"], names)))
 
     # binding limits and their prices (the planning work writes a prices CSV)
     price_files = _find(d, PRICE_PATTERNS)

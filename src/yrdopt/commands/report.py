@@ -1,0 +1,119 @@
+"""Report commands: the HTML report, maps, Excel out (solutions) and in (instance template).
+
+Thin shells over :mod:`yrdopt.report.html`, :mod:`yrdopt.report.maps` and :mod:`yrdopt.excel`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..cli_common import console, run_guarded
+from ..errors import InstanceError, Problem
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_cmd(
+        solution: Path = typer.Argument(..., help="solution directory written by `yrdopt solve` (layout.csv, summary.json)"),
+        out: Path = typer.Option(Path("report.html"), "--out", "-o", help="the HTML file to write (one self-contained file)"),
+        instance: Optional[Path] = typer.Option(None, "--instance", "-i", help="the instance solved (default: found by "
+                                                "the hash in summary.json: DIR/instance.yaml, the embedded default, instances/*.yaml)"),
+        pareto: Optional[Path] = typer.Option(None, "--pareto", help="CSV of trade-off points (default: DIR/pareto*.csv)"),
+        tornado: Optional[Path] = typer.Option(None, "--tornado", help="CSV parameter,low,high or parameter,objective "
+                                               "(default: DIR/tornado*.csv)"),
+        frequency: Optional[Path] = typer.Option(None, "--frequency", help="CSV of a sweep's layouts (run, chain, segment, "
+                                                 "region) or frequencies (default: DIR/frequency*.csv)"),
+        title: Optional[str] = typer.Option(None, "--title", help="report title"),
+    ) -> None:
+        """Write one self-contained HTML report (maps, charts, tables; no network needed to open it)."""
+        from ..report.html import write_report
+
+        path = run_guarded(lambda: write_report(solution, out, instance, pareto=pareto, tornado=tornado,
+                                                frequency=frequency, title=title))
+        console.print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)", highlight=False)
+
+    @app.command("map")
+    def map_cmd(
+        solution: Path = typer.Argument(..., help="solution directory"),
+        out: Path = typer.Option(Path("map.png"), "--out", "-o", help="image file (.png, .svg, .pdf)"),
+        instance: Optional[Path] = typer.Option(None, "--instance", "-i", help="the instance solved (default: as for report)"),
+        by: str = typer.Option("chain", "--by", help="chain: one map per chain; kind: one map per segment kind"),
+        compare: Optional[Path] = typer.Option(None, "--compare", help="a layout CSV or solution directory to compare "
+                                               "against: draws the placements that moved"),
+        no_flows: bool = typer.Option(False, "--no-flows", help="do not draw flows"),
+    ) -> None:
+        """Draw a layout as maps (one small multiple per chain or per segment kind)."""
+        import pandas as pd
+
+        from ..report import maps
+        from ..report.html import resolve_instance
+        from ..solution import load_solution_tables
+
+        def go():
+            if by not in ("chain", "kind"):
+                raise InstanceError([Problem("command line", "--by", by, "chain or kind")])
+            inst, warnings = resolve_instance(solution, instance)
+            t = load_solution_tables(solution)
+            if compare is not None:
+                src = compare / "layout.csv" if compare.is_dir() else compare
+                if not src.exists():
+                    raise InstanceError([Problem(str(src), "", "missing file", "a layout CSV or a solution directory")])
+                before = pd.read_csv(src)
+                if "sited" not in before.columns:
+                    before["sited"] = True
+                fig = maps.comparison_map(inst, before, t["layout"], names=(src.parent.name or "before", "this layout"))
+            else:
+                fig = maps.layout_map(inst, t["layout"], t["flows"], by=by, show_flows=not no_flows)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out, dpi=120, facecolor="white")
+            return warnings
+
+        for w in run_guarded(go):
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"map written to {out}", highlight=False)
+
+    @app.command("export-excel")
+    def export_excel_cmd(
+        solution: Path = typer.Argument(..., help="solution directory"),
+        out: Path = typer.Argument(..., help="the .xlsx workbook to write"),
+        instance: Optional[Path] = typer.Option(None, "--instance", "-i", help="the instance solved: adds region names "
+                                                "(English, Chinese) and provinces to the layout sheet"),
+    ) -> None:
+        """Write every table of a solution directory as one sheet of a workbook (plus the summary)."""
+        from ..excel import export_solution
+        from ..report.html import resolve_instance
+
+        def go():
+            try:
+                inst = resolve_instance(solution, instance)[0]
+            except InstanceError:
+                if instance is not None:
+                    raise
+                inst = None  # names are a nicety: export without them
+            return export_solution(solution, out, inst)
+
+        path = run_guarded(go)
+        console.print(f"workbook written to {path}", highlight=False)
+
+    @app.command("template")
+    def template_cmd(
+        out: Path = typer.Argument(..., help="the .xlsx workbook to write"),
+        from_instance: Optional[Path] = typer.Option(None, "--from", help="fill the workbook with this instance "
+                                                     "(YAML/JSON/xlsx) instead of leaving it empty"),
+    ) -> None:
+        """Write an instance workbook: one sheet per part of the schema; fill it and run `yrdopt solve BOOK.xlsx`."""
+        from ..excel import write_workbook
+        from ..io import load_instance
+
+        def go():
+            if out.suffix.lower() != ".xlsx":
+                raise InstanceError([Problem("command line", "OUT", str(out), "a file name ending in .xlsx")])
+            inst = load_instance(from_instance) if from_instance is not None else None
+            return write_workbook(inst, out)
+
+        path = run_guarded(go)
+        what = f"instance {from_instance}" if from_instance else "empty template"
+        console.print(f"{what} written to {path}; fill it, then `yrdopt validate {path}`", highlight=False)

@@ -1,0 +1,739 @@
+"""Instances in Excel: a template, a reader with cell-level errors, a writer; solutions out.
+
+One sheet per part of the schema (see :data:`SHEETS`); every sheet is a plain table with its
+column names in row 1, except the distance sheets, which are square matrices (region ids in
+row 1 and column A).  :func:`read_workbook` returns the same nested dict as a YAML instance
+and runs the same validation (pydantic + :func:`yrdopt.schema.cross_check`), translating every
+field path back to the sheet, row and column it came from::
+
+    book.xlsx: sheet regions, row 5, column F (lon): got 'east'; expected a valid number
+
+Blank cells mean "not given" (the schema's default applies).  A sheet named README (the
+template's notes) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import InstanceError, Problem
+from .io import _expected, format_loc
+from .schema import DISTANCE_COMPONENTS, TERMS, Instance, cross_check
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = "str"  # str (an id: trimmed), text (kept as typed), any, num, int, bool
+    required: bool = False
+    help: str = ""
+
+
+def _cols(*specs: tuple) -> list[Column]:
+    return [Column(*s) for s in specs]
+
+
+SEG_KEY = (("chain", "str", True, "chain id (sheet chains)"), ("segment", "str", True, "segment id (sheet segments)"))
+# sheet -> columns, in the order they are written.  Long form ("one row per value") wherever the
+# schema has a mapping, so that every number has its own cell and its own error location.
+SHEETS: dict[str, list[Column]] = {
+    "instance": _cols(("field", "str", True, "name, description, distance_unit, component_weight_<cost|time|labour>"),
+                      ("value", "any", False, "its value")),
+    "resources": _cols(("id", "str", True, "resource id (land, energy, talent...)"), ("unit", "text"),
+                       ("description", "text")),
+    "regions": _cols(("id", "str", True, "region id, letters/digits/_.-"), ("name_en", "text", True, "English name"),
+                     ("name_zh", "text", False, "Chinese name"), ("province", "str", True, "province it rolls up to"),
+                     ("kind", "str", True, "province, city or outer"), ("lon", "num", False, "longitude, degrees"),
+                     ("lat", "num", False, "latitude, degrees")),
+    "quotas": _cols(("region", "str", True, "region id"), ("resource", "str", True, "resource id"),
+                    ("quota", "num", True, "cap on the resource; a resource not listed is unlimited")),
+    "expansions": _cols(("region", "str", True, "region id"), ("option", "str", True, "option id (one row per resource)"),
+                        ("fixed_cost", "num", False, "cost of taking the option (first row of the option)"),
+                        ("description", "text"), ("resource", "str", False, "resource the option adds quota of"),
+                        ("extra_quota", "num", False, "quota added")),
+    "chains": _cols(("id", "str", True, "chain id"), ("name_en", "text"), ("name_zh", "text")),
+    "segments": _cols(("chain", "str", True, "chain id"), ("id", "str", True, "segment id"), ("name", "text"),
+                      ("kind", "str", False, "rd, manufacturing, testing or any kind"),
+                      ("activity", "num", True, "activity that must exist in the whole area"), ("unit", "text"),
+                      ("value_per_unit", "num"), ("site_cost_default", "num"), ("fixed_cost", "num"),
+                      ("min_scale", "num"), ("single_site", "bool"), ("duplication_tolerance", "int")),
+    "resource_use": _cols(*SEG_KEY, ("region", "str", False, "blank = every region"), ("resource", "str", True),
+                          ("use", "num", True, "use per unit of activity")),
+    "site_costs": _cols(*SEG_KEY, ("region", "str", True), ("site_cost", "num", True, "cost per unit of activity")),
+    "fixed_costs": _cols(*SEG_KEY, ("region", "str", True), ("fixed_cost", "num", True, "cost of a site there")),
+    "links": _cols(("chain", "str", True), ("from", "str", True, "upstream segment id"),
+                   ("to", "str", True, "downstream segment id"), ("volume_per_unit", "num", True),
+                   ("transport_intensity", "num")),
+    "policy_fixed": _cols(*SEG_KEY, ("region", "str", True, "segment must have a site here")),
+    "policy_forbidden": _cols(*SEG_KEY, ("region", "str", True, "segment may not sit here")),
+    "site_limits": _cols(*SEG_KEY, ("min_sites", "int"), ("max_sites", "int")),
+    "province_min_share": _cols(("province", "str", True), ("share", "num", True, "minimum share of activity value")),
+    "weights": _cols(("term", "str", True, ", ".join(TERMS)), ("weight", "num", True)),
+    "sources": _cols(("part", "str", True, "instance, region, chain or segment"),
+                     ("id", "str", False, "region id, chain id or chain/segment"), ("field", "str", True),
+                     ("source", "text", True)),
+}
+MATRIX_SHEETS = ["distance"] + [f"distance_{c}" for c in DISTANCE_COMPONENTS]
+IGNORED_SHEETS = {"readme"}
+INSTANCE_FIELDS = ["name", "description", "distance_unit"] + [f"component_weight_{c}" for c in DISTANCE_COMPONENTS]
+
+
+@dataclass(frozen=True)
+class Cell:
+    sheet: str
+    row: int | None = None
+    column: int | None = None  # 1-based
+    header: str = ""
+
+    def where(self) -> str:
+        out = f"sheet {self.sheet}"
+        if self.row is not None:
+            out += f", row {self.row}"
+        if self.column is not None:
+            out += f", column {_letter(self.column)}" + (f" ({self.header})" if self.header else "")
+        return out
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+class _Locations:
+    """Field path (a pydantic loc tuple) -> the cell it was read from (and its key cell)."""
+
+    def __init__(self) -> None:
+        self.value: dict[tuple, Cell] = {}
+        self.key: dict[tuple, Cell] = {}
+
+    def set(self, loc: tuple, cell: Cell, key: Cell | None = None) -> None:
+        self.value[loc] = cell
+        if key is not None:
+            self.key[loc] = key
+
+    def find(self, loc: tuple, prefer_key: bool = False) -> Cell | None:
+        for n in range(len(loc), -1, -1):
+            sub = tuple(loc[:n])
+            if prefer_key and sub in self.key:
+                return self.key[sub]
+            if sub in self.value:
+                return self.value[sub]
+        return None
+
+
+def parse_path(path: str) -> tuple:
+    """``chains[0].segments[2].site_cost.sh (x)`` -> ('chains', 0, 'segments', 2, 'site_cost', 'sh')."""
+    path = re.sub(r"\s+\(.*\)$", "", path.strip())
+    out: list = []
+    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        out.append(int(idx) if idx else name)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- reading
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        from openpyxl import load_workbook
+
+        self.file = str(path)
+        self.problems: list[Problem] = []
+        self.locs = _Locations()
+        try:
+            self.wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+            raise InstanceError([Problem(self.file, "", type(exc).__name__,
+                                         f"an Excel .xlsx workbook ({exc})")]) from None
+        self.sheets: dict[str, Any] = {}
+        for ws in self.wb.worksheets:
+            key = ws.title.strip().lower().replace(" ", "_")
+            if key in IGNORED_SHEETS:
+                continue
+            if key not in SHEETS and key not in MATRIX_SHEETS:
+                self.bad(Cell(ws.title), ws.title, f"a sheet of the template ({', '.join([*SHEETS, *MATRIX_SHEETS])})")
+                continue
+            self.sheets[key] = ws
+
+    def bad(self, cell: Cell, value: Any, expected: str) -> None:
+        self.problems.append(Problem(self.file, cell.where(), value, expected))
+
+    def table(self, name: str) -> list[dict[str, tuple[Any, Cell]]]:
+        """Rows of a table sheet as column -> (value, cell); blank rows skipped."""
+        ws = self.sheets.get(name)
+        if ws is None:
+            return []
+        cols = {c.name: c for c in SHEETS[name]}
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows:
+            return []
+        header: dict[int, str] = {}
+        for j, h in enumerate(rows[0], start=1):
+            if h is None or str(h).strip() == "":
+                continue
+            key = str(h).strip().lower().replace(" ", "_")
+            if key not in cols:
+                self.bad(Cell(ws.title, 1, j, str(h)), h, f"a column of sheet {name} ({', '.join(cols)})")
+                continue
+            header[j] = key
+        missing = [c for c, spec in cols.items() if spec.required and c not in header.values()]
+        if missing:
+            self.bad(Cell(ws.title, 1), [h for h in rows[0] if h is not None], f"columns {missing} in row 1")
+            return []
+        out = []
+        for i, row in enumerate(rows[1:], start=2):
+            rec: dict[str, tuple[Any, Cell]] = {}
+            for j, key in header.items():
+                v = row[j - 1] if j - 1 < len(row) else None
+                rec[key] = (_clean(v, cols[key].kind), Cell(ws.title, i, j, key))
+            if all(v is None for v, _ in rec.values()):
+                continue
+            for key, spec in cols.items():
+                if key in rec and spec.required and rec[key][0] is None:
+                    self.bad(rec[key][1], None, f"a value ({spec.help or key}); the column is required")
+            out.append(rec)
+        return out
+
+    def matrix(self, name: str) -> dict | None:
+        ws = self.sheets.get(name)
+        if ws is None:
+            return None
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows:
+            return None
+        head = list(rows[0][1:])
+        while head and (head[-1] is None or str(head[-1]).strip() == ""):
+            head.pop()
+        ids = [_clean(h, "str") for h in head]
+        mloc = ("economic_distance", "matrix") if name == "distance" else ("economic_distance", "components", name.split("_", 1)[1])
+        self.locs.set(mloc, Cell(ws.title))
+        for j, rid in enumerate(ids):
+            self.locs.set((*mloc, "regions", j), Cell(ws.title, 1, j + 2, "region id"))
+        values = []
+        body = [(i, r) for i, r in enumerate(rows[1:], start=2) if any(v is not None and str(v).strip() != "" for v in r)]
+        for k, (i, r) in enumerate(body):
+            rid = _clean(r[0], "str") if r else None
+            if k >= len(ids) or rid != ids[k]:
+                self.bad(Cell(ws.title, i, 1, "region id"), rid,
+                         f"the region ids of row 1 in the same order ({ids[k] if k < len(ids) else 'no more rows'})")
+            vals = [(_clean(r[j + 1], "num") if j + 1 < len(r) else None) for j in range(len(ids))]
+            for j in range(len(ids)):
+                self.locs.set((*mloc, "values", k, j), Cell(ws.title, i, j + 2, f"{rid} -> {ids[j]}"))
+            self.locs.set((*mloc, "values", k), Cell(ws.title, i))
+            values.append(vals)
+        return {"regions": ids, "values": values}
+
+
+def _clean(v: Any, kind: str) -> Any:
+    if isinstance(v, str):
+        if v.strip() == "":
+            return None
+        # ids and numbers are trimmed; free text (descriptions, sources) is kept as typed
+        return v if kind in ("text", "any") else v.strip()
+    if v is None:
+        return None
+    if kind in ("str", "text") and not isinstance(v, str):
+        # an id typed as a number (320500) or read as a float (320500.0) is the text "320500"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+    return v
+
+
+def read_workbook(path: str | Path) -> dict:
+    """Read an instance workbook into the nested dict a YAML instance gives; validate it.
+
+    Raises :class:`InstanceError` whose problems name the sheet, row and column of each bad cell.
+    """
+    path = Path(path)
+    rd = _Reader(path)
+    data = _assemble(rd)
+    if rd.problems:
+        raise InstanceError(rd.problems)
+    validate_workbook_dict(data, rd.locs, rd.file)
+    return data
+
+
+def validate_workbook_dict(data: dict, locs: _Locations, file: str) -> Instance:
+    """The YAML validation (pydantic, then cross_check), with paths turned into cells."""
+    try:
+        inst = Instance.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            cell = locs.find(loc, prefer_key=err["type"] == "extra_forbidden")
+            value = ("nothing" if err["type"] == "missing"
+                     else loc[-1] if err["type"] == "extra_forbidden" and loc else err.get("input"))
+            problems.append(Problem(file, _where(cell, loc), value, _expected(err)))
+        raise InstanceError(problems) from None
+    problems = []
+    for p in cross_check(inst, file):
+        loc = parse_path(p.path)
+        # a problem about a mapping's key (an unknown region or resource) points at the key's cell
+        cell = locs.find(loc, prefer_key=bool(loc) and isinstance(p.value, str) and p.value == loc[-1])
+        problems.append(Problem(file, _where(cell, loc), p.value, p.expected))
+    if problems:
+        raise InstanceError(problems)
+    return inst
+
+
+def _where(cell: Cell | None, loc: tuple) -> str:
+    return cell.where() if cell is not None else f"(field {format_loc(loc)})"
+
+
+def _assemble(rd: _Reader) -> dict:
+    L = rd.locs
+    data: dict[str, Any] = {}
+    # instance-level fields
+    ed: dict[str, Any] = {}
+    for rec in rd.table("instance"):
+        field, fcell = rec["field"]
+        value, vcell = rec.get("value", (None, fcell))
+        if field is None:
+            continue
+        f = field.strip().lower()
+        if f in ("name", "description"):
+            if value is not None:
+                data[f] = str(value)
+            L.set((f,), vcell)
+        elif f == "distance_unit":
+            if value is not None:
+                ed["unit"] = str(value)
+            L.set(("economic_distance", "unit"), vcell)
+        elif f.startswith("component_weight_") and f[len("component_weight_"):] in DISTANCE_COMPONENTS:
+            comp = f[len("component_weight_"):]
+            if value is not None:
+                ed.setdefault("component_weights", {})[comp] = value
+            L.set(("economic_distance", "component_weights", comp), vcell, fcell)
+        else:
+            rd.bad(fcell, field, f"one of {', '.join(INSTANCE_FIELDS)}")
+    L.set(("name",), L.value.get(("name",), Cell("instance")))
+
+    def fill(target: dict, rec: dict, loc: tuple, skip: tuple = ()) -> None:
+        for col, (v, cell) in rec.items():
+            if col in skip:
+                continue
+            L.set((*loc, col), cell)
+            if v is not None:
+                target[col] = v
+
+    data["resources"] = []
+    L.set(("resources",), Cell("resources"))
+    for i, rec in enumerate(rd.table("resources")):
+        item: dict = {}
+        L.set(("resources", i), Cell(rec["id"][1].sheet, rec["id"][1].row))
+        fill(item, rec, ("resources", i))
+        data["resources"].append(item)
+
+    # regions, then their quotas and expansions
+    data["regions"] = []
+    L.set(("regions",), Cell("regions"))
+    region_pos: dict[str, int] = {}
+    for i, rec in enumerate(rd.table("regions")):
+        item = {"quotas": {}, "expansions": []}
+        L.set(("regions", i), Cell(rec["id"][1].sheet, rec["id"][1].row))
+        fill(item, rec, ("regions", i))
+        rid = rec["id"][0]
+        if rid is not None:
+            region_pos.setdefault(rid, i)
+        data["regions"].append(item)
+
+    def region_of(rec: dict) -> int | None:
+        rid, cell = rec["region"]
+        if rid is None:
+            return None
+        if rid not in region_pos:
+            rd.bad(cell, rid, "a region id listed in sheet regions")
+            return None
+        return region_pos[rid]
+
+    seen: set = set()
+    for rec in rd.table("quotas"):
+        ri = region_of(rec)
+        res, rcell = rec["resource"]
+        if ri is None or res is None:
+            continue
+        if (ri, res) in seen:
+            rd.bad(rcell, res, "each (region, resource) once")
+            continue
+        seen.add((ri, res))
+        v, vcell = rec["quota"]
+        data["regions"][ri]["quotas"][res] = v
+        L.set(("regions", ri, "quotas", res), vcell, rcell)
+
+    options: dict[tuple[int, str], int] = {}
+    for rec in rd.table("expansions"):
+        ri = region_of(rec)
+        oid, ocell = rec["option"]
+        if ri is None or oid is None:
+            continue
+        exps = data["regions"][ri]["expansions"]
+        if (ri, oid) not in options:
+            options[(ri, oid)] = len(exps)
+            exps.append({"id": oid, "extra_quota": {}})
+            j = len(exps) - 1
+            L.set(("regions", ri, "expansions", j), Cell(ocell.sheet, ocell.row))
+            L.set(("regions", ri, "expansions", j, "id"), ocell)
+            L.set(("regions", ri, "expansions", j, "fixed_cost"), rec["fixed_cost"][1] if "fixed_cost" in rec else ocell)
+        j = options[(ri, oid)]
+        opt = exps[j]
+        for col in ("fixed_cost", "description"):
+            v, cell = rec.get(col, (None, None))
+            if v is None:
+                continue
+            if col in opt and opt[col] != v:
+                rd.bad(cell, v, f"the same {col} as the option's earlier row ({opt[col]!r}), or a blank")
+                continue
+            opt[col] = v
+            L.set(("regions", ri, "expansions", j, col), cell)
+        res, rcell = rec.get("resource", (None, None))
+        v, vcell = rec.get("extra_quota", (None, None))
+        if res is None and v is not None:
+            rd.bad(rcell or vcell, None, "the resource the extra quota is of")
+        elif res is not None:
+            if res in opt["extra_quota"]:
+                rd.bad(rcell, res, f"each resource once per option ({oid})")
+                continue
+            opt["extra_quota"][res] = v
+            L.set(("regions", ri, "expansions", j, "extra_quota", res), vcell, rcell)
+
+    # chains, segments and everything keyed by segment
+    data["chains"] = []
+    L.set(("chains",), Cell("chains"))
+    chain_pos: dict[str, int] = {}
+    for ci, rec in enumerate(rd.table("chains")):
+        item = {"segments": [], "links": []}
+        L.set(("chains", ci), Cell(rec["id"][1].sheet, rec["id"][1].row))
+        fill(item, rec, ("chains", ci))
+        if rec["id"][0] is not None:
+            chain_pos.setdefault(rec["id"][0], ci)
+        data["chains"].append(item)
+
+    def chain_of(rec: dict) -> int | None:
+        cid, cell = rec["chain"]
+        if cid is None:
+            return None
+        if cid not in chain_pos:
+            rd.bad(cell, cid, "a chain id listed in sheet chains")
+            return None
+        return chain_pos[cid]
+
+    seg_pos: dict[tuple[str, str], tuple[int, int]] = {}
+    for rec in rd.table("segments"):
+        ci = chain_of(rec)
+        if ci is None:
+            continue
+        segs = data["chains"][ci]["segments"]
+        si = len(segs)
+        item: dict = {}
+        L.set(("chains", ci, "segments", si), Cell(rec["id"][1].sheet, rec["id"][1].row))
+        fill(item, rec, ("chains", ci, "segments", si), skip=("chain",))
+        if rec["id"][0] is not None:
+            seg_pos.setdefault((rec["chain"][0], rec["id"][0]), (ci, si))
+        segs.append(item)
+    for ci, c in enumerate(data["chains"]):
+        L.set(("chains", ci, "segments"), L.value.get(("chains", ci), Cell("segments")))
+
+    def segment_of(rec: dict) -> tuple[int, int] | None:
+        key = (rec["chain"][0], rec["segment"][0])
+        if None in key:
+            return None
+        if key not in seg_pos:
+            cell = rec["chain"][1] if key[0] not in chain_pos else rec["segment"][1]
+            rd.bad(cell, key[0] if key[0] not in chain_pos else key[1],
+                   "a chain id listed in sheet chains" if key[0] not in chain_pos
+                   else f"a segment of chain {key[0]} listed in sheet segments")
+            return None
+        return seg_pos[key]
+
+    per_region = {"site_costs": ("site_cost", "site_cost"), "fixed_costs": ("fixed_cost", "fixed_cost_by_region")}
+    for sheet, (col, field) in per_region.items():
+        for rec in rd.table(sheet):
+            pos = segment_of(rec)
+            rid, rcell = rec["region"]
+            if pos is None or rid is None:
+                continue
+            seg = data["chains"][pos[0]]["segments"][pos[1]]
+            d = seg.setdefault(field, {})
+            if rid in d:
+                rd.bad(rcell, rid, "each (segment, region) once")
+                continue
+            d[rid] = rec[col][0]
+            L.set(("chains", *_seg_loc(pos), field, rid), rec[col][1], rcell)
+
+    for rec in rd.table("resource_use"):
+        pos = segment_of(rec)
+        res, kcell = rec["resource"]
+        if pos is None or res is None:
+            continue
+        seg = data["chains"][pos[0]]["segments"][pos[1]]
+        rid, rcell = rec.get("region", (None, None))
+        if rid is None:
+            d, loc = seg.setdefault("resource_use", {}), ("chains", *_seg_loc(pos), "resource_use")
+        else:
+            d = seg.setdefault("resource_use_by_region", {}).setdefault(rid, {})
+            loc = ("chains", *_seg_loc(pos), "resource_use_by_region", rid)
+            L.set(loc, rcell, rcell)
+        if res in d:
+            rd.bad(kcell, res, "each (segment, region, resource) once")
+            continue
+        d[res] = rec["use"][0]
+        L.set((*loc, res), rec["use"][1], kcell)
+
+    for rec in rd.table("links"):
+        ci = chain_of(rec)
+        if ci is None:
+            continue
+        links = data["chains"][ci]["links"]
+        li = len(links)
+        item = {}
+        L.set(("chains", ci, "links", li), Cell(rec["chain"][1].sheet, rec["chain"][1].row))
+        fill(item, rec, ("chains", ci, "links", li), skip=("chain",))
+        links.append(item)
+
+    # economic distance: a matrix, or components
+    L.set(("economic_distance",), Cell("distance"))
+    m = rd.matrix("distance")
+    if m is not None:
+        ed["matrix"] = m
+    comps = {c: rd.matrix(f"distance_{c}") for c in DISTANCE_COMPONENTS}
+    comps = {c: v for c, v in comps.items() if v is not None}
+    if comps:
+        ed["components"] = comps
+    data["economic_distance"] = ed
+
+    # policy
+    policy: dict[str, Any] = {}
+    for sheet, key in (("policy_fixed", "fixed"), ("policy_forbidden", "forbidden"), ("site_limits", "site_limits")):
+        L.set(("policy", key), Cell(sheet))
+        rows = rd.table(sheet)
+        if rows:
+            policy[key] = []
+        for i, rec in enumerate(rows):
+            item = {}
+            L.set(("policy", key, i), Cell(rec["chain"][1].sheet, rec["chain"][1].row))
+            fill(item, rec, ("policy", key, i))
+            policy[key].append(item)
+    L.set(("policy", "province_min_share"), Cell("province_min_share"))
+    for rec in rd.table("province_min_share"):
+        p, pcell = rec["province"]
+        if p is None:
+            continue
+        policy.setdefault("province_min_share", {})[p] = rec["share"][0]
+        L.set(("policy", "province_min_share", p), rec["share"][1], pcell)
+    data["policy"] = policy
+
+    L.set(("weights",), Cell("weights"))
+    weights: dict[str, Any] = {}
+    for rec in rd.table("weights"):
+        t, tcell = rec["term"]
+        if t is None:
+            continue
+        weights[t] = rec["weight"][0]
+        L.set(("weights", t), rec["weight"][1], tcell)
+    if weights:
+        data["weights"] = weights
+
+    for rec in rd.table("sources"):
+        part, pcell = rec["part"]
+        oid, icell = rec.get("id", (None, pcell))
+        field, fcell = rec["field"]
+        src = rec["source"][0]
+        if part is None or field is None:
+            continue
+        part = part.lower()
+        if part == "instance":
+            target, loc = data, ()
+        elif part == "region" and oid in region_pos:
+            target, loc = data["regions"][region_pos[oid]], ("regions", region_pos[oid])
+        elif part == "chain" and oid in chain_pos:
+            target, loc = data["chains"][chain_pos[oid]], ("chains", chain_pos[oid])
+        elif part == "segment" and oid and "/" in oid and tuple(oid.split("/", 1)) in seg_pos:
+            pos = seg_pos[tuple(oid.split("/", 1))]
+            target, loc = data["chains"][pos[0]]["segments"][pos[1]], ("chains", *_seg_loc(pos))
+        elif part in ("instance", "region", "chain", "segment"):
+            rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else ""))
+            continue
+        else:
+            rd.bad(pcell, part, "instance, region, chain or segment")
+            continue
+        target.setdefault("sources", {})[field] = src
+        L.set((*loc, "sources", field), rec["source"][1], fcell)
+    return data
+
+
+def _seg_loc(pos: tuple[int, int]) -> tuple:
+    return (pos[0], "segments", pos[1])
+
+
+# ----------------------------------------------------------------------------- writing
+def instance_tables(inst: Instance | None) -> dict[str, list[list[Any]]]:
+    """Rows (without header) of every table sheet for ``inst`` (None: an empty template)."""
+    t: dict[str, list[list[Any]]] = {name: [] for name in SHEETS}
+    if inst is None:
+        t["instance"] = [[f, None] for f in INSTANCE_FIELDS]
+        t["weights"] = [[term, 1.0] for term in TERMS]
+        return t
+    ed = inst.economic_distance
+    t["instance"] = [["name", inst.name], ["description", inst.description], ["distance_unit", ed.unit]]
+    t["instance"] += [[f"component_weight_{c}", ed.component_weights[c]] for c in DISTANCE_COMPONENTS
+                      if c in ed.component_weights]
+    t["resources"] = [[r.id, r.unit, r.description] for r in inst.resources]
+    for r in inst.regions:
+        t["regions"].append([r.id, r.name_en, r.name_zh, r.province, r.kind, r.lon, r.lat])
+        t["quotas"] += [[r.id, k, v] for k, v in r.quotas.items()]
+        for o in r.expansions:
+            rows = [[r.id, o.id, None, None, k, v] for k, v in o.extra_quota.items()] or [[r.id, o.id, None, None, None, None]]
+            rows[0][2], rows[0][3] = o.fixed_cost, o.description
+            t["expansions"] += rows
+        t["sources"] += [["region", r.id, k, v] for k, v in r.sources.items()]
+    for c in inst.chains:
+        t["chains"].append([c.id, c.name_en, c.name_zh])
+        t["sources"] += [["chain", c.id, k, v] for k, v in c.sources.items()]
+        for s in c.segments:
+            t["segments"].append([c.id, s.id, s.name, s.kind, s.activity, s.unit, s.value_per_unit, s.site_cost_default,
+                                  s.fixed_cost, s.min_scale, s.single_site, s.duplication_tolerance])
+            t["resource_use"] += [[c.id, s.id, None, k, v] for k, v in s.resource_use.items()]
+            t["resource_use"] += [[c.id, s.id, rid, k, v] for rid, d in s.resource_use_by_region.items() for k, v in d.items()]
+            t["site_costs"] += [[c.id, s.id, rid, v] for rid, v in s.site_cost.items()]
+            t["fixed_costs"] += [[c.id, s.id, rid, v] for rid, v in s.fixed_cost_by_region.items()]
+            t["sources"] += [["segment", f"{c.id}/{s.id}", k, v] for k, v in s.sources.items()]
+        t["links"] += [[c.id, ln.from_, ln.to, ln.volume_per_unit, ln.transport_intensity] for ln in c.links]
+    p = inst.policy
+    t["policy_fixed"] = [[x.chain, x.segment, x.region] for x in p.fixed]
+    t["policy_forbidden"] = [[x.chain, x.segment, x.region] for x in p.forbidden]
+    t["site_limits"] = [[x.chain, x.segment, x.min_sites, x.max_sites] for x in p.site_limits]
+    t["province_min_share"] = [[k, v] for k, v in p.province_min_share.items()]
+    t["weights"] = [[k, v] for k, v in inst.weights.model_dump().items()]
+    t["sources"] = [["instance", None, k, v] for k, v in inst.sources.items()] + t["sources"]
+    return t
+
+
+def write_workbook(inst: Instance | None, path: str | Path) -> Path:
+    """Write ``inst`` as an instance workbook; ``None`` writes the empty template."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    readme = wb.create_sheet("README")
+    readme.append(["sheet", "column", "meaning"])
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F0")
+    tables = instance_tables(inst)
+    for name, cols in SHEETS.items():
+        ws = wb.create_sheet(name)
+        ws.append([c.name for c in cols])
+        for row in tables[name]:
+            _append(ws, row)
+        for cell in ws[1]:
+            cell.font, cell.fill = bold, fill
+        ws.freeze_panes = "A2"
+        for j, c in enumerate(cols, start=1):
+            ws.column_dimensions[_letter(j)].width = max(12, len(c.name) + 4)
+            readme.append([name, c.name, (c.help + ("; required" if c.required else "")).strip("; ")])
+        if name == "regions":
+            dv = DataValidation(type="list", formula1='"province,city,outer"', allow_blank=True)
+            ws.add_data_validation(dv)
+            dv.add("E2:E2000")
+    matrices: dict[str, Any] = {}
+    if inst is not None:
+        ed = inst.economic_distance
+        if ed.matrix is not None:
+            matrices["distance"] = ed.matrix
+        for comp, m in (ed.components or {}).items():
+            matrices[f"distance_{comp}"] = m
+    else:
+        matrices["distance"] = None
+    for name, m in matrices.items():
+        ws = wb.create_sheet(name)
+        ws.append(["from \\ to"] + (list(m.regions) if m is not None else []))
+        if m is not None:
+            for rid, row in zip(m.regions, m.values):
+                _append(ws, [rid, *row])
+        ws.freeze_panes = "B2"
+        readme.append([name, "matrix", "economic distance (hours): region ids in row 1 and column A, same order; "
+                       "use sheet distance, or distance_cost/distance_time/distance_labour with component weights"])
+    for cell in readme[1]:
+        cell.font = bold
+    readme.column_dimensions["C"].width = 90
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def _append(ws, row: list) -> None:
+    ws.append(row)
+    for cell in ws[ws.max_row]:
+        # text that starts with "=" is text, not a formula (a source note, a description)
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+# ------------------------------------------------------------------------ solution out
+def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None = None) -> Path:
+    """One sheet per table of a solution directory (every CSV in it) plus the summary.
+
+    With the instance, the layout gains the regions' English and Chinese names and province.
+    """
+    import pandas as pd
+
+    d = Path(sol_dir)
+    if not (d / "layout.csv").exists():
+        raise InstanceError([Problem(str(d), "", "no layout.csv", "a solution directory written by `yrdopt solve`")])
+    path = Path(path)
+    sheets: dict[str, pd.DataFrame] = {}
+    first = ["layout.csv", "flows.csv", "expansions.csv"]
+    for f in [d / n for n in first if (d / n).exists()] + sorted(p for p in d.glob("*.csv") if p.name not in first):
+        try:
+            df = pd.read_csv(f)
+        except pd.errors.EmptyDataError:
+            df = pd.DataFrame()
+        if f.name == "layout.csv" and inst is not None:
+            regions = {r.id: r for r in inst.regions}
+            df.insert(df.columns.get_loc("region") + 1, "name_en", [regions[r].name_en if r in regions else "" for r in df["region"]])
+            df.insert(df.columns.get_loc("name_en") + 1, "name_zh", [regions[r].name_zh if r in regions else "" for r in df["region"]])
+            df.insert(df.columns.get_loc("name_zh") + 1, "province", [regions[r].province if r in regions else "" for r in df["region"]])
+        sheets[_sheet_name(f.stem, sheets)] = df
+    s = d / "summary.json"
+    if s.exists():
+        flat = _flatten(json.loads(s.read_text(encoding="utf-8")))
+        sheets[_sheet_name("summary", sheets)] = pd.DataFrame({"key": list(flat), "value": list(flat.values())})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")
+    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name, index=False)
+    tmp.replace(path)
+    return path
+
+
+def _sheet_name(stem: str, taken: dict) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", stem)[:31] or "sheet"
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base[:28]}_{k}"
+    return name
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(obj, list) and any(isinstance(x, (dict, list)) for x in obj):
+        for i, v in enumerate(obj):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = json.dumps(obj, ensure_ascii=False) if isinstance(obj, list) else obj
+    return out
