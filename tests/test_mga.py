@@ -1,0 +1,121 @@
+"""Near-optimal alternatives (yrdopt.mga): real HiGHS solves, every layout re-checked."""
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import yrdopt
+from yrdopt.check import check_layout
+from yrdopt.cli import app
+from yrdopt.errors import InstanceError
+from yrdopt.mga import alternatives
+
+from conftest import DATA
+from single_site import evaluate_all, weighted
+
+SMALL = DATA / "planning_small.yaml"
+TINY = DATA / "pareto_tiny.yaml"
+
+
+def test_five_distinct_verified_layouts_within_the_slack():
+    opt = yrdopt.solve(SMALL).objective
+    res = alternatives(SMALL, n=5, slack=0.05)
+    assert len(res.layouts) == 5
+    assert res.layouts[0].objective == pytest.approx(opt, rel=1e-9)
+    for a in res.layouts:
+        assert a.verified
+        # the independent checker's objective, not the solver's, is within the budget
+        assert a.solution.check.objective <= 1.05 * opt + 1e-6
+        assert a.solution.check.objective >= opt - 1e-6
+    D = res.distances.to_numpy()
+    assert (D[~np.eye(5, dtype=bool)] > 0).all()
+    places = {a.place.tobytes() for a in res.layouts}
+    assert len(places) == 5
+    # the distance table counts the sites that differ, read off the written layouts too
+    sites = [set(map(tuple, a.solution.placements()[["chain", "segment", "region"]].to_numpy())) for a in res.layouts]
+    for i, j in itertools.combinations(range(5), 2):
+        assert D[i, j] == len(sites[i] ^ sites[j])
+
+
+def test_no_empty_sites_in_alternatives():
+    res = alternatives(SMALL, n=4, slack=0.05, min_share=0.05)
+    d = yrdopt.build(yrdopt.load_instance(SMALL)).data
+    A = dict(zip([f"{c}/{s}" for c, s in d.segment_keys], d.activity))
+    for a in res.layouts[1:]:
+        p = a.solution.placements()
+        share = p["activity"].to_numpy() / np.array([A[f"{c}/{s}"] for c, s in zip(p["chain"], p["segment"])])
+        assert (share >= 0.05 - 1e-9).all()
+
+
+def _brute_force_layouts(path, budget):
+    """Every placement of a tiny single-site instance, evaluated by hand; those within budget."""
+    inst = yrdopt.load_instance(path)
+    return [c for c, ok, raw in evaluate_all(inst) if ok and weighted(inst, raw) <= budget + 1e-9]
+
+
+def test_hand_evaluation_agrees_with_the_checker(williams_path):
+    inst = yrdopt.load_instance(williams_path)
+    for combo, ok, raw in list(evaluate_all(inst))[::40]:
+        lay = pd.DataFrame({"chain": "office", "segment": list("ABCDE"), "region": list(combo), "sited": True, "activity": 1.0})
+        rep = check_layout(inst, lay)
+        assert rep.verified == ok
+        assert rep.objective == pytest.approx(weighted(inst, raw), abs=1e-9)
+
+
+def test_stops_when_every_layout_within_the_budget_is_found():
+    opt = yrdopt.solve(TINY).objective
+    slack = 0.1
+    within = _brute_force_layouts(TINY, opt + slack * abs(opt))
+    assert 2 <= len(within) < 20
+    res = alternatives(TINY, n=len(within) + 3, slack=slack)
+    assert res.exhausted and len(res.layouts) == len(within)
+    found = {tuple(a.solution.placements().sort_values("segment")["region"]) for a in res.layouts}
+    assert found == set(within)
+
+
+def test_max_min_metric_and_negative_optimum(williams_path):
+    # Williams' optimum is negative (-14.9): the budget is optimum + slack * |optimum| = 0 here;
+    # enumerating all 3^5 placements with the checker gives exactly three layouts <= 0:
+    # -14.9, -8.1, -3.6
+    inst = yrdopt.load_instance(williams_path)
+    brute = [weighted(inst, raw) for _, ok, raw in evaluate_all(inst) if ok and weighted(inst, raw) <= 1e-9]
+    res = alternatives(williams_path, n=5, slack=1.0, metric="min")
+    assert res.budget == pytest.approx(0.0, abs=1e-12)
+    assert res.exhausted and len(res.layouts) == len(brute) == 3
+    assert sorted(a.objective for a in res.layouts) == pytest.approx(sorted(brute), abs=1e-6)
+    assert all(a.verified for a in res.layouts)
+    D = res.distances.to_numpy()
+    assert (D[~np.eye(3, dtype=bool)] > 0).all()
+
+
+def test_resume_keeps_written_layouts(tmp_path):
+    first = alternatives(SMALL, n=2, slack=0.05, out=tmp_path)
+    again = alternatives(SMALL, n=4, slack=0.05, out=tmp_path)
+    assert len(again.layouts) == 4
+    for a, b in zip(first.layouts, again.layouts):
+        assert (a.place == b.place).all()
+    man = json.loads((tmp_path / "alternatives.json").read_text())
+    assert [x["name"] for x in man["layouts"]] == ["layout-1", "layout-2", "layout-3", "layout-4"]
+
+
+@pytest.mark.parametrize("kw", [{"n": 0}, {"slack": -0.1}, {"metric": "max"}, {"min_share": 1.5}])
+def test_bad_options_are_input_errors(kw):
+    args = {"n": 3, "slack": 0.05, **kw}
+    with pytest.raises(InstanceError):
+        alternatives(SMALL, args.pop("n"), args.pop("slack"), **args)
+
+
+def test_cli_alternatives(tmp_path):
+    r = CliRunner().invoke(app, ["alternatives", str(SMALL), "-n", "3", "--slack", "0.05", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    D = pd.read_csv(tmp_path / "distances.csv", index_col=0).to_numpy()
+    assert D.shape == (3, 3) and (D[~np.eye(3, dtype=bool)] > 0).all()
+    for k in (1, 2, 3):
+        s = json.loads((tmp_path / f"layout-{k}" / "summary.json").read_text())
+        assert s["verified"]
+    bad = CliRunner().invoke(app, ["alternatives", str(SMALL), "--slack", "-1", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--slack" in bad.output
