@@ -207,7 +207,8 @@ class _Feasibility:
         # forbidden placements as place bounds only (so they can be switched off), and
         # quota-free activity bounds (elastic build) so a quota is stated only in its row
         relaxed = replace(d, allowed=np.ones_like(d.allowed))
-        full = build(relaxed, BuildOptions(elastic=True))
+        # the relaxed data only shape the bounds; limits are read from the instance's own
+        full = replace(build(relaxed, BuildOptions(elastic=True)), data=d)
         keep_cols = np.ones(full.n_cols, dtype=bool)
         keep_cols[full.var("flow").slice] = False
         keep_rows = np.ones(full.n_rows, dtype=bool)

@@ -1,0 +1,136 @@
+"""Explanations: conflicting limits, elastic quota increase, shadow prices, cost of moving."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import yrdopt
+from yrdopt.cli import app
+from yrdopt.diagnose import conflicting_limits, elastic_quota_increase, explain_infeasibility
+from yrdopt.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices
+
+from conftest import DATA
+
+SMALL = DATA / "planning_small.yaml"
+PRICES = DATA / "quota_prices.yaml"
+
+
+def small_with(land_sh: float) -> dict:
+    """planning_small with ic/rd fixed to Shanghai by policy and Shanghai's land set."""
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True)
+    d["policy"]["fixed"] = [{"chain": "ic", "segment": "rd", "region": "sh"}]
+    d["regions"][0]["quotas"]["land"] = land_sh
+    return d
+
+
+def test_cut_land_quota_is_explained_by_region_and_resource():
+    assert yrdopt.solve(small_with(30)).summary["verified"]  # feasible before the cut
+    d = small_with(3.0)
+    inst = yrdopt.load_instance(d)
+    with pytest.raises(yrdopt.InfeasibleError) as exc:
+        yrdopt.solve(inst)
+    msg = exc.value.explanation
+    assert "Shanghai" in msg and "land" in msg
+    # the hand computation: ic/rd is single-site, fixed in sh, uses 0.2 ha per unit of 20 units
+    seg = inst.segment("ic", "rd")
+    missing = seg.resource_use["land"] * seg.activity - 3.0
+    inc = elastic_quota_increase(inst)
+    assert set(inc) == {("sh", "land")}
+    assert inc[("sh", "land")] == pytest.approx(missing, abs=1e-6)
+    assert exc.value.details["quota_increase"] == pytest.approx({"sh/land": missing}, abs=1e-6)
+
+
+def test_conflicting_limits_are_irreducible_and_in_planner_words():
+    inst = yrdopt.load_instance(small_with(3.0))
+    c = conflicting_limits(inst)
+    assert c.complete
+    kinds = {(lim.kind, lim.region, lim.resource, lim.segment) for lim in c.limits}
+    assert kinds == {("quota", "sh", "land", None), ("demand", None, None, "ic/rd"),
+                     ("single_site", None, None, "ic/rd"), ("fixed", "sh", None, "ic/rd")}
+    assert any("land quota of Shanghai" in lim.text for lim in c.limits)
+    # irreducible: dropping any one limit from the instance makes it feasible
+    fixes = {
+        "quota": lambda d: d["regions"][0]["quotas"].pop("land"),
+        "fixed": lambda d: d["policy"].update(fixed=[]),
+        "single_site": lambda d: d["chains"][0]["segments"][0].update(single_site=False),
+    }
+    for kind, fix in fixes.items():
+        d = small_with(3.0)
+        fix(d)
+        assert yrdopt.solve(d).summary["verified"], kind
+    assert conflicting_limits(yrdopt.load_instance(small_with(30))).limits == []
+
+
+def test_policy_conflict_is_not_fixed_by_quotas():
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True)
+    # everything of value may not leave Shanghai's province and Anhui must host 60 % of it
+    d["policy"]["province_min_share"] = {"anhui": 0.6}
+    d["policy"]["forbidden"] = [{"chain": "ic", "segment": s, "region": "ah"} for s in ("fab", "test", "rd")]
+    inst = yrdopt.load_instance(d)
+    text, details = explain_infeasibility(inst)
+    assert "policy" in text
+    kinds = {x["kind"] for x in details["conflicting_limits"]}
+    assert "province_share" in kinds and "forbidden" in kinds
+    assert "quota" not in kinds
+
+
+def _prices_layout(tmp_path):
+    sol = yrdopt.solve(PRICES, out=tmp_path / "opt")
+    return yrdopt.load_instance(PRICES), tmp_path / "opt", sol
+
+
+def test_shadow_price_of_binding_land_matches_re_solve_and_hand(tmp_path):
+    inst, sol_dir, _ = _prices_layout(tmp_path)
+    p = shadow_prices(inst, sol_dir)
+    q = p.quotas.set_index(["region", "resource"])
+    assert q.loc[("a", "land"), "binding"] and not q.loc[("b", "land"), "binding"]
+    price = q.loc[("a", "land"), "value_per_unit"]
+    # by hand (see the instance description): site-cost difference + inflow x hours saved
+    assert price == pytest.approx((2.0 - 1.0) + 2.0 * 10 / 100 * (1.0 - 0.1), rel=1e-9)
+    assert q.loc[("b", "land"), "value_per_unit"] == 0.0
+    # re-solve the fixed-placement LP with one more hectare in a
+    cm, place, expand = read_layout(inst, sol_dir)
+    d = inst.model_dump(by_alias=True)
+    d["regions"][0]["quotas"]["land"] += 1.0
+    more = fixed_placement_lp(yrdopt.load_instance(d), place, expand)[1].objective
+    assert p.objective - more == pytest.approx(price, rel=1e-6)
+    assert p.matrix().loc["a", "land"] == pytest.approx(price)
+
+
+def test_cost_of_moving(tmp_path):
+    sol_dir = tmp_path / "opt"
+    yrdopt.solve(SMALL, out=sol_dir)
+    moves = cost_of_moving(SMALL, sol_dir, "ic/fab").set_index("region")
+    assert moves.attrs["hosts"] == ["ah"]
+    assert moves.loc["ah", "current"] and moves.loc["ah", "change"] == pytest.approx(0, abs=1e-9)
+    ok = moves[moves["status"] == "optimal"]
+    assert (ok["change"] >= -1e-6).all()  # the layout was optimal: no move pays
+    terms = [c for c in moves.columns if c.startswith("change_")]
+    np.testing.assert_allclose(ok[terms].sum(axis=1), ok["change"], atol=1e-9)
+    # Shanghai cannot take all of fab: 60 ha + 4 ha of ic/rd against 30, 90 energy against 80
+    assert moves.loc["sh", "status"] == "infeasible"
+    assert "sh land +34" in moves.loc["sh", "why"] and "sh energy +10" in moves.loc["sh", "why"]
+    # the reference is the written optimum, as the checker prices it
+    base = yrdopt.check(SMALL, sol_dir).objective
+    assert moves.loc["js", "objective"] - base == pytest.approx(moves.loc["js", "change"], abs=1e-6)
+    re = cost_of_moving(SMALL, sol_dir, "ic/fab", reoptimise=True).set_index("region")
+    both = re.index[(re["status"] == "optimal") & (moves["status"] == "optimal")]
+    assert (re.loc[both, "change"] <= moves.loc[both, "change"] + 1e-6).all()
+
+
+def test_cli_explain_prices_diagnose(tmp_path):
+    inst, sol_dir, _ = _prices_layout(tmp_path)
+    r = CliRunner().invoke(app, ["prices", str(PRICES), str(sol_dir), "--out", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "p" / "prices.csv").query("region == 'a'")["value_per_unit"].iloc[0] == pytest.approx(1.18)
+    r = CliRunner().invoke(app, ["explain", str(PRICES), str(sol_dir), "--segment", "x/mfg"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["explain", str(PRICES), str(sol_dir), "--segment", "x/none"])
+    assert r.exit_code == 2 and "x/none" in r.output
+    bad = tmp_path / "bad.yaml"
+    import yaml
+
+    bad.write_text(yaml.safe_dump(small_with(3.0), allow_unicode=True))
+    r = CliRunner().invoke(app, ["diagnose", str(bad)])
+    assert r.exit_code == 3 and "Shanghai" in r.output and "land" in r.output
