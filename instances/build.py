@@ -124,14 +124,15 @@ DEFAULT_CHAINS = ["ic", "biomed", "nev", "ai", "equipment"]
 # chosen to reflect the sources' qualitative statements; see README).
 #   land km2, energy 10k tce, talent thousand skilled staff, per unit of activity.
 KIND = {
-    "rd": dict(use={"land": 0.05, "energy": 2.0, "talent": 4.0}, base_cost=6.0, fixed=15.0),
+    "rd": dict(use={"land": 0.05, "energy": 2.0, "talent": 2.5}, base_cost=6.0, fixed=15.0),
     "manufacturing": dict(use={"land": 1.0, "energy": 20.0, "talent": 0.6}, base_cost=10.0, fixed=25.0),
-    "testing": dict(use={"land": 0.2, "energy": 5.0, "talent": 1.0}, base_cost=3.0, fixed=20.0),
+    "testing": dict(use={"land": 0.1, "energy": 5.0, "talent": 0.5}, base_cost=3.0, fixed=20.0),
     "standards": dict(use={"land": 0.01, "energy": 0.5, "talent": 1.5}, base_cost=1.0, fixed=5.0),
     "delivery": dict(use={"land": 0.4, "energy": 5.0, "talent": 0.3}, base_cost=3.0, fixed=10.0),
 }
 DATACENTRE_ENERGY = 150.0  # assumption: AI computing (data centres) uses 7.5x the energy of other manufacturing
 # per unit ("energy-hungry, low-output", BRIEF / seed 001)
+DATACENTRE_MIN_SCALE_SHARE = 0.1  # assumption: data centres are modular, smaller sites are viable
 DATACENTRE_LAND = 0.3  # assumption: data centres are compact
 # Finer sequence of seed 003: 研发-工艺-验证-标准-质量-交付.
 FINE_SEGMENTS = [("rd", "R&D 研发", "rd"), ("process", "process 工艺", "manufacturing"),
@@ -157,12 +158,16 @@ ROLE = {
 }
 DUP_WEIGHT = 40.0  # assumption: penalty per site beyond tolerance, about one and a half fixed site costs
 MIN_SCALE_SHARE = 0.2  # assumption: a split manufacturing site holds at least 20 % of its segment
+PLATFORM_MIN_SCALE_SHARE = 0.25  # assumption: in the city instance an R&D/testing/standards site holds >= 25 %
 
 # ------------------------------------------------------------------------------- quotas
 LAND_SHARE = 0.001  # assumption: share of the territory available for new sites of these chains
 ZHEJIANG_LAND_FACTOR = 0.4  # assumption: Zhejiang is land-constrained (BRIEF, seeds 001/002)
 ENERGY_PER_GDP = 0.035  # assumption: 10k tce of quota for these chains per 100 million CNY of GDP
 TALENT_PER_GDP = 0.004  # assumption: thousand skilled staff per 100 million CNY of GDP available to these chains
+CITY_QUOTA_HEADROOM = 2.0  # assumption: a city may draw up to twice its share of its province's quota (provinces
+# reallocate quota among their cities); with exact shares the 41-city model is much slower to prove (measured:
+# 8 % gap after 120 s against optimal in 90 s with headroom 2) and the provincial totals bind in yrd-provinces.
 
 
 # =========================================================================== data access
@@ -351,17 +356,19 @@ def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataF
                     v, s = 2 * h, f"2 x {s} (assumption: annual = twice the first half)"
             if v is not None:
                 gdp[r.id] = (v, s)
-        pgdp = prov[pname].quotas["energy"] / ENERGY_PER_GDP
+        pgdp = prov[pname].quotas["energy"] / ENERGY_PER_GDP  # province GDP back from its quota
         known = sum(v for v, _ in gdp.values())
         rest_area = sum(r.area_km2 for r in members if r.id not in gdp)
         rest = max(pgdp - known, 0.0)
         parea = sum(r.area_km2 for r in members)
         for r in members:
             land_factor = ZHEJIANG_LAND_FACTOR if pname == "Zhejiang" else 1.0
-            r.quotas["land"] = r4(r.area_km2 * LAND_SHARE * land_factor)
+            H = CITY_QUOTA_HEADROOM
+            r.quotas["land"] = r4(r.area_km2 * LAND_SHARE * land_factor * H)
             r.sources["quotas.land"] = (f"area {r.area_km2:g} km2 ({r.area_src}) x {LAND_SHARE} (assumption, as for "
                                         "provinces)" + (f" x {ZHEJIANG_LAND_FACTOR} (assumption: Zhejiang is "
-                                                        "land-constrained, BRIEF)" if land_factor != 1 else ""))
+                                                        "land-constrained, BRIEF)" if land_factor != 1 else "")
+                                        + f" x {H} (assumption: city quota headroom, see instances/README.md)")
             if pname == "Shanghai":
                 g, s = pgdp, prov[pname].sources["quotas.energy"]
             elif r.id in gdp:
@@ -370,10 +377,12 @@ def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataF
                 g = rest * r.area_km2 / rest_area if rest_area else 0.0
                 s = (f"assumption: no city GDP in {STATS}; {pname}'s GDP not covered by listed cities "
                      f"({rest:.6g}) split by polygon area ({r.area_km2:g} of {rest_area:g} km2)")
-            r.quotas["energy"] = r4(g * ENERGY_PER_GDP)
-            r.quotas["talent"] = r4(g * TALENT_PER_GDP)
-            r.sources["quotas.energy"] = f"GDP {g:.6g} ({s}) x {ENERGY_PER_GDP} (assumption, as for provinces)"
-            r.sources["quotas.talent"] = f"GDP {g:.6g} (as for energy) x {TALENT_PER_GDP} (assumption, as for provinces)"
+            r.quotas["energy"] = r4(g * ENERGY_PER_GDP * H)
+            r.quotas["talent"] = r4(g * TALENT_PER_GDP * H)
+            r.sources["quotas.energy"] = (f"GDP {g:.6g} ({s}) x {ENERGY_PER_GDP} (assumption, as for provinces) x {H} "
+                                          "(assumption: city quota headroom)")
+            r.sources["quotas.talent"] = (f"GDP {g:.6g} (as for energy) x {TALENT_PER_GDP} (assumption, as for "
+                                          f"provinces) x {H} (assumption: city quota headroom)")
         del parea
 
 
@@ -451,11 +460,15 @@ def build_chain(cid: str, regs: list[Region], lq: pd.DataFrame, *, level: str) -
                 srcs[reg.province] = why
         seg["site_cost"] = costs
         seg["fixed_cost"] = k["fixed"]
+        dc = c.get("datacentre") and kind == "manufacturing"
         if split:
-            seg["min_scale"] = r4(size * MIN_SCALE_SHARE)
+            seg["min_scale"] = r4(size * (DATACENTRE_MIN_SCALE_SHARE if dc else MIN_SCALE_SHARE))
             seg["duplication_tolerance"] = 2
         else:
-            seg["single_site"] = level == "city"
+            # A whole chain's R&D or testing exceeds one city's talent/land quota, so at city
+            # level these may split too, but only into large pieces (few sites).
+            if level == "city":
+                seg["min_scale"] = r4(size * PLATFORM_MIN_SCALE_SHARE)
             seg["duplication_tolerance"] = 1
         seg["sources"] = {
             "activity": size_src,
@@ -468,10 +481,15 @@ def build_chain(cid: str, regs: list[Region], lq: pd.DataFrame, *, level: str) -
             "fixed_cost": f"assumption: fixed cost of opening a site of kind {kind}",
         }
         if split:
-            seg["sources"]["min_scale"] = f"assumption: {MIN_SCALE_SHARE:.0%} of the segment per split site (scale economies)"
+            seg["sources"]["min_scale"] = (f"assumption: {DATACENTRE_MIN_SCALE_SHARE:.0%} of the segment per data-centre "
+                                           "site (modular)" if dc else
+                                           f"assumption: {MIN_SCALE_SHARE:.0%} of the segment per split site (scale economies)")
             seg["sources"]["duplication_tolerance"] = "assumption: two sites of a production segment are not duplication"
         else:
             seg["sources"]["duplication_tolerance"] = "BRIEF: shared R&D/testing platforms rather than one per region"
+            if level == "city":
+                seg["sources"]["min_scale"] = (f"assumption: {PLATFORM_MIN_SCALE_SHARE:.0%} of the segment per site "
+                                               "(a platform is large or absent)")
         segs.append(seg)
     links = []
     for (a, _, ka), (b, _, _) in zip(spec, spec[1:]):
@@ -706,8 +724,8 @@ def _expansions_cities(regs: list[Region]) -> None:
 
 
 # Core cities (BRIEF: "core-city R&D, surrounding-city manufacturing"): the four capitals
-# plus the sub-provincial city Ningbo and Suzhou (Jiangsu's largest GDP in yrd_stats.csv).
-CORE_CITIES = ["Shanghai", "Nanjing", "Suzhou (Jiangsu)", "Hangzhou", "Ningbo", "Hefei"]
+# plus the sub-provincial city Ningbo and Suzhou and Wuxi (Jiangsu's largest GDPs in yrd_stats.csv).
+CORE_CITIES = ["Shanghai", "Nanjing", "Suzhou (Jiangsu)", "Wuxi", "Hangzhou", "Ningbo", "Hefei"]
 
 
 def _city_policy(regs: list[Region], chains: list[dict]) -> dict:
