@@ -15,7 +15,9 @@ template's notes) is ignored.
 from __future__ import annotations
 
 import json
+import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -666,9 +668,37 @@ def write_workbook(inst: Instance | None, path: str | Path) -> Path:
     readme.column_dimensions["C"].width = 90
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
+    with _exact_floats():
+        wb.save(tmp)
     tmp.replace(path)
     return path
+
+
+@contextmanager
+def _exact_floats():
+    """Write floats with all 17 significant digits while saving.
+
+    openpyxl writes numbers as ``"%.16g"``, which changes 0.1 + 0.2 into 0.3: a workbook would
+    then not give back the instance it was written from (a different content hash).  Excel reads
+    and writes 17 digits itself, so the file stays an ordinary workbook.
+    """
+    from openpyxl.cell import _writer
+
+    original = getattr(_writer, "safe_string", None)
+    if original is None:  # a future openpyxl: keep its behaviour (the round-trip test will tell)
+        yield
+        return
+
+    def exact(value):
+        if isinstance(value, float) and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    _writer.safe_string = exact
+    try:
+        yield
+    finally:
+        _writer.safe_string = original
 
 
 def _append(ws, row: list) -> None:

@@ -15,6 +15,7 @@ import datetime as _dt
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,8 @@ def resolve_instance(sol_dir: str | Path, instance: str | Path | Instance | None
         if c in seen or not c.exists():
             continue
         seen.add(c)
+        if name and c.parent != d and c.suffix in (".yaml", ".yml") and _declared_name(c) not in (None, name):
+            continue  # another instance: do not parse a large file only to compare hashes
         try:
             inst = load_instance(c)
         except InstanceError:
@@ -81,6 +84,17 @@ def resolve_instance(sol_dir: str | Path, instance: str | Path | Instance | None
     raise InstanceError([Problem(str(d), "summary.json: instance", f"{name} (hash {str(want)[:12]})",
                                  "the instance file: pass --instance FILE, or keep a copy as instance.yaml "
                                  "in the solution directory")])
+
+
+def _declared_name(path: Path) -> str | None:
+    """The top-level ``name:`` of a YAML instance, read from its first lines only."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return None
+    m = re.search(r"^name:\s*['\"]?([^'\"\n#]+?)['\"]?\s*(#.*)?$", head, re.M)
+    return m.group(1).strip() if m else None
 
 
 def _summary(d: Path) -> dict:

@@ -1,0 +1,170 @@
+"""Excel: instance -> workbook -> instance is the identity; bad cells are named by sheet, row, column."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from report_fixtures import city_instance_dict, province_instance_dict
+from yrdopt.cli import app
+from yrdopt.errors import InstanceError
+from yrdopt.excel import MATRIX_SHEETS, SHEETS, read_workbook, write_workbook
+from yrdopt.io import content_hash, default_instance_path, load_instance
+
+runner = CliRunner()
+
+
+def _rich_instance() -> dict:
+    """Every part of the schema used at least once, with text that Excel could mangle."""
+    d = province_instance_dict(outer=True)
+    d["description"] = "multi-line\ndescription, trailing newline\n"
+    d["sources"] = {"weights": "=assumption: a formula-looking note", "regions": "built in tests"}
+    d["regions"][0]["expansions"] = [
+        {"id": "lingang", "fixed_cost": 12.5, "extra_quota": {"land": 3.25, "energy": 10.0}, "description": "co-built park"},
+        {"id": "empty", "fixed_cost": 1.0, "extra_quota": {}}]
+    d["regions"][1]["quotas"] = {"land": 0.1 + 0.2}  # a float that is not its short decimal
+    seg = d["chains"][0]["segments"][1]
+    seg["resource_use_by_region"] = {"anhui": {"land": 0.75}, "zhejiang": {"energy": 1.25, "land": 2.0}}
+    seg["fixed_cost_by_region"] = {"shanghai": 40.0}
+    seg["sources"] = {"activity": "assumption: test"}
+    seg["duplication_tolerance"] = 2
+    d["chains"][1]["sources"] = {"name_zh": "seed 004"}
+    d["chains"][1]["links"][0]["transport_intensity"] = 0.5
+    ids = d["economic_distance"]["matrix"]["regions"]
+    vals = d["economic_distance"]["matrix"]["values"]
+    d["economic_distance"] = {"components": {
+        "cost": {"regions": ids, "values": vals},
+        "time": {"regions": ids, "values": [[v / 2 for v in row] for row in vals]},
+        "labour": {"regions": ids, "values": [[v / 3 for v in row] for row in vals]}},
+        "component_weights": {"cost": 0.5, "time": 1.0, "labour": 2.0}, "unit": "h"}
+    d["policy"] = {"fixed": [{"chain": "ic", "segment": "design", "region": "shanghai"}],
+                   "forbidden": [{"chain": "nev", "segment": "battery", "region": "hunan"},
+                                 {"chain": "ic", "segment": "fab", "region": "fujian"}],
+                   "site_limits": [{"chain": "ic", "segment": "fab", "min_sites": 1, "max_sites": 3},
+                                   {"chain": "nev", "segment": "assembly", "min_sites": 2}],
+                   "province_min_share": {"Anhui": 0.1, "Zhejiang": 0.05}}
+    return d
+
+
+@pytest.mark.parametrize("source", ["williams", "default", "city", "rich"])
+def test_round_trip_gives_an_equal_instance(source, tmp_path, williams_path):
+    inst = load_instance({"williams": williams_path, "default": default_instance_path(), "city": city_instance_dict(),
+                          "rich": _rich_instance()}[source])
+    book = write_workbook(inst, tmp_path / "book.xlsx")
+    back = load_instance(book)  # through io.load_instance, as `yrdopt solve book.xlsx` does
+    assert back.model_dump() == inst.model_dump()
+    assert content_hash(back) == content_hash(inst)
+
+
+def test_template_has_a_sheet_per_part_and_names_what_is_missing(tmp_path):
+    book = write_workbook(None, tmp_path / "template.xlsx")
+    wb = load_workbook(book)
+    assert set(SHEETS) | {"distance", "README"} <= set(wb.sheetnames)
+    assert [c.value for c in wb["segments"][1]] == [c.name for c in SHEETS["segments"]]
+    with pytest.raises(InstanceError) as e:
+        read_workbook(book)
+    where = {p.path for p in e.value.problems}
+    assert "sheet instance, row 2, column B (value)" in where  # the name
+    assert {"sheet regions", "sheet chains"} <= where
+
+
+def _book(tmp_path, inst=None):
+    inst = inst or load_instance(province_instance_dict(outer=True))
+    return inst, write_workbook(inst, tmp_path / "book.xlsx")
+
+
+def _edit(book, edits):
+    wb = load_workbook(book)
+    for sheet, cell, value in edits:
+        if cell == "append":
+            wb[sheet].append(value)
+        else:
+            wb[sheet][cell] = value
+    wb.save(book)
+
+
+@pytest.fixture(scope="module")
+def clean_book(tmp_path_factory):
+    return _book(tmp_path_factory.mktemp("book"))[1]
+
+
+@pytest.mark.parametrize("edits, where, bad", [
+    # pydantic (field-level) errors
+    ([("regions", "F5", "east")], "sheet regions, row 5, column F (lon)", "east"),
+    ([("segments", "E3", -4)], "sheet segments, row 3, column E (activity)", -4),
+    ([("distance", "C4", None)], "sheet distance, row 4, column C", None),
+    ([("weights", "append", ["distanse", 1])], "sheet weights, row 7, column A (term)", "distanse"),
+    ([("regions", "E3", "town")], "sheet regions, row 3, column E (kind)", "town"),
+    # cross-check (reference) errors
+    ([("quotas", "B3", "lnd")], "sheet quotas, row 3, column B (resource)", "lnd"),
+    ([("site_costs", "C7", "nowhere")], "sheet site_costs, row 7, column C (region)", "nowhere"),
+    ([("links", "C2", "fabx")], "sheet links, row 2, column C (to)", "fabx"),
+    ([("policy_fixed", "append", ["ic", "fab", "shanghai"]), ("policy_forbidden", "append", ["ic", "fab", "shanghai"])],
+     "sheet policy_forbidden, row 2", "ic/fab in shanghai"),
+    # structural errors found while reading
+    ([("quotas", "append", ["atlantis", "land", 3])], "sheet quotas, row 32, column A (region)", "atlantis"),
+    ([("regions", "H1", "colour")], "sheet regions, row 1, column H (colour)", "colour"),
+    ([("segments", "append", ["icc", "x", None, "rd", 3])], "sheet segments, row 8, column A (chain)", "icc"),
+])
+def test_bad_cell_is_named_by_sheet_row_column(tmp_path, clean_book, edits, where, bad):
+    book = tmp_path / "book.xlsx"
+    shutil.copy(clean_book, book)
+    _edit(book, edits)
+    with pytest.raises(InstanceError) as e:
+        load_instance(book)
+    hits = [p for p in e.value.problems if p.path.startswith(where)]
+    assert hits, [str(p) for p in e.value.problems]
+    assert hits[0].value == bad
+    assert hits[0].file == str(book)
+
+
+def test_ids_typed_as_numbers_and_padded_text_are_read_as_ids(tmp_path, williams_path):
+    d = load_instance(williams_path).model_dump(mode="json", by_alias=True)
+    d["regions"][0]["id"] = "320500"  # an adcode-like id, which a planner types as a number
+    d["economic_distance"]["matrix"]["regions"][0] = "320500"
+    for s in d["chains"][0]["segments"]:
+        s["site_cost"] = {("320500" if k == "bristol" else k): v for k, v in s["site_cost"].items()}
+    inst, book = _book(tmp_path, load_instance(d))
+    _edit(book, [("regions", "A2", 320500), ("regions", "A3", "  brighton  "), ("distance", "B1", 320500.0)])
+    back = load_instance(book)
+    assert [r.id for r in back.regions] == ["320500", "brighton", "london"]
+    assert content_hash(back) == content_hash(inst)
+
+
+def test_cli_template_solve_and_error_exit(tmp_path, williams_path):
+    book = tmp_path / "w.xlsx"
+    r = runner.invoke(app, ["template", str(book), "--from", str(williams_path)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["solve", str(book), "--out", str(tmp_path / "sol"), "-q"])
+    assert r.exit_code == 0, r.output
+    summary = pd.read_json(tmp_path / "sol" / "summary.json", typ="series")
+    assert summary["objective"] == pytest.approx(-14.9, abs=1e-6)  # Williams' published optimum, via Excel
+    _edit(book, [("segments", "E4", "lots")])
+    r = runner.invoke(app, ["solve", str(book), "--out", str(tmp_path / "sol2"), "-q"])
+    assert r.exit_code == 2
+    assert "sheet segments, row 4, column E (activity)" in r.output.replace("\n", "")
+    r = runner.invoke(app, ["template", str(tmp_path / "empty.xlsx")])
+    assert r.exit_code == 0 and (tmp_path / "empty.xlsx").exists()
+
+
+def test_export_excel_has_one_sheet_per_table(tmp_path, williams_path):
+    import yrdopt
+
+    sol = yrdopt.solve(williams_path, out=tmp_path / "sol")
+    (tmp_path / "sol" / "prices.csv").write_text("region,resource,price\nbristol,offices,0\n")
+    out = tmp_path / "sol.xlsx"
+    r = runner.invoke(app, ["export-excel", str(tmp_path / "sol"), str(out)])
+    assert r.exit_code == 0, r.output
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert {"layout", "flows", "expansions", "prices", "summary"} <= set(sheets)
+    lay = sheets["layout"]
+    assert len(lay) == len(sol.layout)
+    assert list(lay["region"]) == list(sol.layout["region"])
+    assert list(lay["name_en"]) == [sol.instance.region(r).name_en for r in sol.layout["region"]]
+    summ = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
+    assert float(summ["objective"]) == pytest.approx(sol.objective)
+    assert MATRIX_SHEETS[0] == "distance"

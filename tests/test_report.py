@@ -1,0 +1,237 @@
+"""The HTML report: one self-contained file, rendered by headless Chromium with the network cut."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import yrdopt
+from report_fixtures import city_instance_dict
+from yrdopt.analysis.baseline import compare_with_baseline
+from yrdopt.cli import app
+from yrdopt.explain import shadow_prices
+from yrdopt.io import load_instance
+from yrdopt.report import charts
+from yrdopt.report.html import build_report, resolve_instance
+
+runner = CliRunner()
+IMG = re.compile(r'<figure class="fig" data-figure="(\w+)"><img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-extensions", "--hide-scrollbars",
+                  # no network: any request that is not a file would go to a dead proxy
+                  "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+
+
+@pytest.fixture(scope="module")
+def city_solution(tmp_path_factory):
+    """A solved 41-city layout (real HiGHS), its baseline comparison and quota prices, written as `solve` does."""
+    d = tmp_path_factory.mktemp("city")
+    inst = load_instance(city_instance_dict())
+    sol = yrdopt.solve(inst, time_limit=30)
+    assert sol.summary["verified"]
+    # a baseline: every segment where the optimum puts it, plus a second fab in Suzhou (Anhui)
+    base = sol.placements()[["chain", "segment", "region", "sited", "activity"]].copy()
+    suzhou_ah = next(r.id for r in inst.regions if r.name_zh == "宿州市")
+    assert suzhou_ah not in set(base["region"])
+    base = pd.concat([base, pd.DataFrame([{"chain": "ic", "segment": "fab", "region": suzhou_ah, "sited": True,
+                                           "activity": 5.0}])], ignore_index=True)
+    base.to_csv(d / "baseline_layout.csv", index=False)
+    sol.summary["baseline"] = compare_with_baseline(sol, d / "baseline_layout.csv")
+    sol.write(d)
+    prices = shadow_prices(inst, d)
+    prices.quotas.to_csv(d / "prices.csv", index=False)
+    return inst, sol, d
+
+
+def _rgb(png: bytes | Path) -> np.ndarray:
+    """(H, W, 3) uint8 pixels of a PNG (PIL directly: a tall screenshot decodes in a blink)."""
+    src = io.BytesIO(png) if isinstance(png, bytes) else png
+    with Image.open(src) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _images(text: str) -> list[tuple[str, str, np.ndarray]]:
+    return [(kind, alt, _rgb(base64.b64decode(data))) for kind, alt, data in IMG.findall(text)]
+
+
+def _ink(a: np.ndarray) -> float:
+    """Share of pixels that are not (near) white."""
+    return float(((a[..., :3] < 240).any(axis=-1)).mean())
+
+
+@pytest.fixture(scope="module")
+def city_report(city_solution, tmp_path_factory):
+    d = city_solution[2]
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    r = runner.invoke(app, ["report", str(d), "--out", str(out)])  # the instance is found by its hash
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_report_is_one_self_contained_file(city_solution, city_report):
+    inst, sol, d = city_solution
+    text = city_report.read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)\s*=\s*"(?!data:|#)', text), "a reference outside the file"
+    assert "<script" not in text and "<link" not in text and "url(" not in text and "@import" not in text
+    imgs = _images(text)
+    kinds = [k for k, _, _ in imgs]
+    assert kinds.count("map") >= 3 and kinds.count("chart") >= 4  # layout by chain, by kind, vs baseline
+    for kind, alt, a in imgs:
+        assert a.shape[0] > 200 and a.shape[1] > 300, alt
+        assert _ink(a) > 0.02, f"{alt}: blank image"
+    # bilingual names wherever a region is named: every host, and the baseline's namesake
+    for rid in set(sol.placements()["region"]):
+        r = inst.region(rid)
+        assert f"{r.name_en} {r.name_zh}" in text
+    assert "Suzhou 宿州市" in text
+    assert "VERIFIED" in text and "NOT VERIFIED" not in text
+    # every placement of the layout is in the layout table
+    table = text[text.index('<section id="layout">'):text.index("</section>", text.index('<section id="layout">'))]
+    assert table.count("<tr>") - 1 >= len(sol.placements())
+    assert "Comparison with the baseline" in text and "duplicated segments" in text
+    assert "Relative specialization index per province" in text
+    assert "Binding limits and their prices" in text and "prices.csv" in text
+    assert "Placements that moved" in text
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian: apt-get install -y chromium)")
+def test_report_renders_in_headless_chromium(city_report, tmp_path):
+    report = city_report
+    chromium = find_chromium()
+    # 1. where Chromium lays out each figure, and whether it decoded the image
+    probe = tmp_path / "probe.html"
+    script = ("<script>window.addEventListener('load',()=>{const r=[...document.querySelectorAll('figure img')]"
+              ".map(i=>{const b=i.getBoundingClientRect();return {kind:i.parentElement.dataset.figure,x:b.left+scrollX,"
+              "y:b.top+scrollY,w:b.width,h:b.height,natural:i.naturalWidth,complete:i.complete}});"
+              "const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify({figs:r,"
+              "height:document.documentElement.scrollHeight});document.body.appendChild(p);});</script>")
+    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
+    width = 1280
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile1'}",
+                          f"--window-size={width},1000", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=60)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
+    assert m, dom.stderr[-2000:]
+    info = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    figs = info["figs"]
+    assert all(f["complete"] and f["natural"] > 0 for f in figs), "Chromium could not decode an embedded image"
+    # 2. a screenshot of the report itself, tall enough to hold the whole page
+    height = int(info["height"]) + 20
+    shot = tmp_path / "shot.png"
+    res = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
+                          f"--window-size={width},{height}", f"--screenshot={shot}", report.as_uri()],
+                         capture_output=True, text=True, timeout=60)
+    assert shot.exists(), res.stderr[-2000:]
+    img = _rgb(shot)
+    assert img.shape[1] == width and img.shape[0] >= height - 40
+    # 3. the map and the charts are on screen and not blank where Chromium put them
+    drawn = {"map": 0, "chart": 0}
+    for f in figs:
+        x0, y0 = int(f["x"]), int(f["y"])
+        crop = img[y0:y0 + int(f["h"]), x0:x0 + int(f["w"])]
+        assert crop.size and f["w"] > 200 and f["h"] > 150, f
+        assert _ink(crop) > 0.02, f"blank {f['kind']} at {f}"
+        rgb = crop[::3, ::3, :3].astype(np.int64)
+        assert len(np.unique(rgb[..., 0] * 65536 + rgb[..., 1] * 256 + rgb[..., 2])) > 8, f  # a picture, not a fill
+        drawn[f["kind"]] += 1
+    assert drawn["map"] >= 1 and drawn["chart"] >= 3
+
+
+def test_report_without_geography_or_instance_copy(tmp_path, williams_path):
+    """Williams' English cities have no boundary: the maps say what they could not draw; --instance is honoured."""
+    d = tmp_path / "sol"
+    yrdopt.solve(williams_path, out=d)
+    (d / "instance.json").unlink()
+    r = runner.invoke(app, ["report", str(d), "--out", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "--instance" in r.output  # not found: say how to give it
+    r = runner.invoke(app, ["report", str(d), "--out", str(tmp_path / "r.html"), "--instance", str(williams_path)])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "not drawn" in text and "Bristol" in text
+    assert "VERIFIED" in text
+    # a different instance than the one solved: reported, not hidden
+    other = load_instance(williams_path).model_copy(update={"name": "other"})
+    assert "is not the one summary.json names" in resolve_instance(d, other)[1][0]
+
+
+def test_charts_compute_what_they_show(tmp_path):
+    pts = pd.DataFrame({"distance": [1.0, 2.0, 3.0, 2.5, 4.0], "duplication": [5.0, 3.0, 1.0, 3.5, 1.0],
+                        "weight": [0, 0.25, 0.5, 0.75, 1.0]})
+    assert list(charts.nondominated(pts[["distance", "duplication"]].to_numpy())) == [True, True, True, False, False]
+    fig = charts.pareto_chart(pts)  # columns chosen: the weight column is bookkeeping
+    assert fig.axes[0].get_xlabel() == "distance" and fig.axes[0].get_ylabel() == "duplication"
+    long = pd.DataFrame({"parameter": ["land", "land", "land", "energy", "energy"],
+                         "objective": [10.0, 12.0, 9.0, 10.5, 10.2]})
+    t, base = charts.tornado_table(long, base=10.0)
+    assert list(t["parameter"]) == ["energy", "land"]  # widest range last (top of the chart)
+    assert t.set_index("parameter").loc["land", ["low", "high"]].tolist() == [9.0, 12.0]
+    runs = pd.DataFrame({"run": [1, 1, 2, 2, 3], "chain": "ic", "segment": ["rd", "fab", "rd", "fab", "rd"],
+                         "region": ["sh", "ah", "sh", "js", "js"], "sited": True})
+    m = charts.frequency_matrix(runs)
+    assert m.loc["ic/rd", "sh"] == pytest.approx(2 / 3) and m.loc["ic/fab", "js"] == pytest.approx(1 / 3)
+    assert m.loc["ic/rd", "js"] == pytest.approx(1 / 3) and m.loc["ic/fab", "sh"] == 0.0
+    for fig in (charts.tornado_chart(long, 10.0), charts.frequency_heatmap(runs),
+                charts.objective_terms_chart({"a": {"distance": 1, "site_cost": 2}, "b": {"distance": 2, "site_cost": 1}})):
+        assert _ink(_rgb(_png(fig))) > 0.02
+
+
+def test_resource_use_matches_the_checker(city_solution):
+    inst, sol, d = city_solution
+    t = charts.resource_use_table(inst, sol.layout, sol.expansions)
+    # recompute from the instance objects directly: activity x use per unit, summed per region
+    want = {}
+    for row in sol.placements().itertuples():
+        seg = inst.segment(row.chain, row.segment)
+        for res in [r.id for r in inst.resources]:
+            use = seg.resource_use_by_region.get(row.region, {}).get(res, seg.resource_use.get(res, 0.0))
+            want[(row.region, res)] = want.get((row.region, res), 0.0) + row.activity * use
+    got = {(r, k): u for r, k, u in zip(t["region"], t["resource"], t["use"])}
+    for key, v in want.items():
+        assert got[key] == pytest.approx(v, rel=1e-9, abs=1e-9)
+    assert (t["use"] <= t["quota"] * (1 + 1e-6) + 1e-6).all()  # a verified layout stays within quota
+
+
+def test_sweep_and_pareto_files_in_the_directory_join_the_report(tmp_path, williams_path):
+    d2 = tmp_path / "sol"
+    sol = yrdopt.solve(williams_path, out=d2)
+    pd.DataFrame({"distance": [1.0, 2.0, 3.0], "duplication": [3.0, 2.0, 1.0]}).to_csv(d2 / "pareto.csv", index=False)
+    pd.DataFrame({"parameter": ["land", "energy"], "low": [90.0, 94.0], "high": [99.0, 95.0]}).to_csv(d2 / "tornado.csv", index=False)
+    runs = sol.placements().assign(run=1)
+    pd.concat([runs, runs.assign(run=2)]).to_csv(d2 / "sweep_layouts.csv", index=False)
+    text = build_report(d2)
+    alts = [alt for _, alt, _ in _images(text)]
+    assert {"Trade-off front", "Sensitivity (tornado)", "Segment x region frequency over the sweep"} <= set(alts)
+
+
+def _png(fig) -> bytes:
+    from yrdopt.report.maps import figure_png
+
+    return figure_png(fig)
+
+
+def test_export_html_paths_are_clear_errors(tmp_path):
+    r = runner.invoke(app, ["report", str(tmp_path), "--out", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "layout.csv" in r.output
+    assert Path(tmp_path / "r.html").exists() is False
