@@ -208,6 +208,8 @@ def alternatives(
     out: str | Path | None = None,
     resume: bool = True,
     progress=None,
+    neighbour_moves: int = 5,
+    neighbour_tries: int = 40,
 ) -> AlternativesResult:
     """Up to ``n`` layouts (the optimum first), each within the budget and distinct.
 
@@ -248,7 +250,8 @@ def alternatives(
     # polisher: same model plus min-share rows; placements fixed per layout, cost minimised
     polisher = HighsSolver(options)
     polisher.load(cm)
-    add_rows_csr(polisher, *min_share_rows(cm, min_share)) if min_share > 0 else None
+    if min_share > 0:
+        add_rows_csr(polisher, *min_share_rows(cm, min_share))
 
     def polish(P: np.ndarray, s: HighsSolver = polisher) -> SolveResult:
         lo, hi = cm.col_lower[place.slice].copy(), cm.col_upper[place.slice].copy()
@@ -303,7 +306,18 @@ def alternatives(
         else:
             cost[t_col] = -1.0
         solver.set_costs(cost)
+        # a MIP start: the distance objective gives HiGHS no guidance towards the budget,
+        # and on large instances it can run out of time before any layout within it
+        start = _neighbour_start(cm, result, polish, budget, max_moves=neighbour_moves, max_tries=neighbour_tries)
+        if start is not None:
+            x0 = np.zeros(solver.h.getNumCol())
+            x0[: cm.n_cols] = start.x[: cm.n_cols]
+            if t_col is not None:
+                x0[t_col] = min(hamming(place_matrix(cm, start.x), a.place) for a in result.layouts)
+            solver.set_start(x0)
         r = solver.solve()
+        if r.x is None and start is not None:
+            r = replace(start, status="neighbour_start")  # the start itself is a valid alternative
         if r.status in ("infeasible", "infeasible_or_unbounded"):
             result.exhausted = True
             result.stopped = (f"only {len(result.layouts)} distinct layouts exist within {slack:.1%} of the optimum "
@@ -322,6 +336,48 @@ def alternatives(
     if out is not None:
         _write_manifest(result, out)
     return result
+
+
+def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budget: float, *,
+                     max_moves: int, max_tries: int) -> SolveResult | None:
+    """A layout within the budget that differs from every earlier one, by local search.
+
+    From the optimum, move whole segments (all of a segment to one other region), the
+    moves cheapest by a first-order estimate (site and fixed cost at the segment's full
+    activity) first; keep a move when the polished layout stays within the budget; stop
+    after ``max_moves`` kept moves or ``max_tries`` evaluations.
+    """
+    if max_tries <= 0 or not result.layouts:
+        return None
+    d = cm.data
+    P = result.layouts[0].place.copy()
+    w = d.weights
+    est = (w.get("site_cost", 1.0) * d.unit_cost * d.activity[:, None] + w.get("fixed_cost", 1.0) * d.fixed_cost)
+    now = np.where(P, est, 0.0).sum(axis=1)
+    # a move: segment s entirely to region r (not its host now; allowed; not fixed elsewhere)
+    movable = d.allowed & ~P & ~d.fixed.any(axis=1)[:, None] & (d.min_sites[:, None] <= 1)
+    s_idx, r_idx = np.nonzero(movable)
+    order = np.argsort(est[s_idx, r_idx] - now[s_idx], kind="stable")
+    earlier = [a.place for a in result.layouts]
+    best, moved, tried, used = None, 0, 0, set()
+    for i in order:
+        if tried >= max_tries or moved >= max_moves:
+            break
+        s, r = int(s_idx[i]), int(r_idx[i])
+        if s in used:
+            continue
+        Q = P.copy()
+        Q[s] = False
+        Q[s, r] = True
+        if any((Q == E).all() for E in earlier):
+            continue
+        tried += 1
+        res = polish(Q)
+        if res.x is None or res.objective > budget:
+            continue
+        P, best, moved = Q, res, moved + 1
+        used.add(s)
+    return best
 
 
 def _cut(solver: HighsSolver, cm: CompiledModel, free: np.ndarray, P: np.ndarray, t_col: int | None) -> None:
