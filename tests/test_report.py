@@ -187,6 +187,14 @@ def test_charts_compute_what_they_show(tmp_path):
     t, base = charts.tornado_table(long, base=10.0)
     assert list(t["parameter"]) == ["energy", "land"]  # widest range last (top of the chart)
     assert t.set_index("parameter").loc["land", ["low", "high"]].tolist() == [9.0, 12.0]
+    # the sweep's own tornado.csv: low/high are the parameter's values, objective_low/high the objectives
+    sweep = pd.DataFrame({"parameter": ["land", "energy"], "low": [0.8, 0.9], "high": [1.2, 1.1],
+                          "objective_low": [100.0, 99.0], "objective_high": [90.0, 101.0]})
+    t, _ = charts.tornado_table(sweep, base=100.0)
+    assert t["low"].tolist() == [99.0, 100.0] and t["high"].tolist() == [101.0, 90.0]
+    assert t["parameter"].tolist() == ["energy (0.9 / 1.1)", "land (0.8 / 1.2)"]
+    share = pd.DataFrame({"chain": "ic", "segment": "rd", "region": ["a", "b"], "scenarios": [3, 1], "share": [0.75, 0.25]})
+    assert charts.frequency_matrix(share).loc["ic/rd"].tolist() == [0.75, 0.25]
     runs = pd.DataFrame({"run": [1, 1, 2, 2, 3], "chain": "ic", "segment": ["rd", "fab", "rd", "fab", "rd"],
                          "region": ["sh", "ah", "sh", "js", "js"], "sited": True})
     m = charts.frequency_matrix(runs)
@@ -217,10 +225,13 @@ def test_sweep_and_pareto_files_in_the_directory_join_the_report(tmp_path, willi
     d2 = tmp_path / "sol"
     sol = yrdopt.solve(williams_path, out=d2)
     pd.DataFrame({"distance": [1.0, 2.0, 3.0], "duplication": [3.0, 2.0, 1.0]}).to_csv(d2 / "pareto.csv", index=False)
-    pd.DataFrame({"parameter": ["land", "energy"], "low": [90.0, 94.0], "high": [99.0, 95.0]}).to_csv(d2 / "tornado.csv", index=False)
-    runs = sol.placements().assign(run=1)
-    pd.concat([runs, runs.assign(run=2)]).to_csv(d2 / "sweep_layouts.csv", index=False)
-    text = build_report(d2)
+    sweep = tmp_path / "sweep"  # what `yrdopt sweep` writes
+    sweep.mkdir()
+    pd.DataFrame({"parameter": ["land", "energy"], "low": [0.8, 0.9], "high": [1.2, 1.1],
+                  "objective_low": [90.0, 94.0], "objective_high": [99.0, 95.0]}).to_csv(sweep / "tornado.csv", index=False)
+    runs = sol.placements().assign(scenario=1)
+    pd.concat([runs, runs.assign(scenario=2)]).to_csv(d2 / "sweep_layouts.csv", index=False)
+    text = build_report(d2, tornado=sweep)
     alts = [alt for _, alt, _ in _images(text)]
     assert {"Trade-off front", "Sensitivity (tornado)", "Segment x region frequency over the sweep"} <= set(alts)
 

@@ -21,18 +21,26 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("report.html"), "--out", "-o", help="the HTML file to write (one self-contained file)"),
         instance: Optional[Path] = typer.Option(None, "--instance", "-i", help="the instance solved (default: found by "
                                                 "the hash in summary.json: DIR/instance.yaml, the embedded default, instances/*.yaml)"),
-        pareto: Optional[Path] = typer.Option(None, "--pareto", help="CSV of trade-off points (default: DIR/pareto*.csv)"),
-        tornado: Optional[Path] = typer.Option(None, "--tornado", help="CSV parameter,low,high or parameter,objective "
-                                               "(default: DIR/tornado*.csv)"),
-        frequency: Optional[Path] = typer.Option(None, "--frequency", help="CSV of a sweep's layouts (run, chain, segment, "
-                                                 "region) or frequencies (default: DIR/frequency*.csv)"),
+        pareto: Optional[Path] = typer.Option(None, "--pareto", help="front.csv of `yrdopt pareto` (or its directory; "
+                                              "default: DIR/pareto*.csv, DIR/front*.csv)"),
+        sweep: Optional[Path] = typer.Option(None, "--sweep", help="a sweep's output directory: its tornado.csv and "
+                                             "frequency.csv become charts"),
+        tornado: Optional[Path] = typer.Option(None, "--tornado", help="tornado CSV (default: SWEEP/ or DIR/tornado*.csv)"),
+        frequency: Optional[Path] = typer.Option(None, "--frequency", help="segment x region frequency CSV, or a sweep's "
+                                                 "stacked layouts (default: SWEEP/ or DIR/frequency*.csv)"),
         title: Optional[str] = typer.Option(None, "--title", help="report title"),
     ) -> None:
         """Write one self-contained HTML report (maps, charts, tables; no network needed to open it)."""
         from ..report.html import write_report
 
-        path = run_guarded(lambda: write_report(solution, out, instance, pareto=pareto, tornado=tornado,
-                                                frequency=frequency, title=title))
+        def go():
+            for p in (pareto, sweep, tornado, frequency):
+                if p is not None and not p.exists():
+                    raise InstanceError([Problem(str(p), "", "missing", "an existing file or directory")])
+            return write_report(solution, out, instance, pareto=pareto, tornado=tornado or sweep,
+                                frequency=frequency or sweep, title=title)
+
+        path = run_guarded(go)
         console.print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)", highlight=False)
 
     @app.command("map")
@@ -64,7 +72,7 @@ def register(app: typer.Typer) -> None:
                 before = pd.read_csv(src)
                 if "sited" not in before.columns:
                     before["sited"] = True
-                fig = maps.comparison_map(inst, before, t["layout"], names=(src.parent.name or "before", "this layout"))
+                fig = maps.comparison_map(inst, before, t["layout"], names=(compare.name if compare.is_dir() else src.stem, "this layout"))
             else:
                 fig = maps.layout_map(inst, t["layout"], t["flows"], by=by, show_flows=not no_flows)
             out.parent.mkdir(parents=True, exist_ok=True)

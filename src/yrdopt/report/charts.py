@@ -121,13 +121,21 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
 
 # ------------------------------------------------------------------------------ tornado
 def tornado_table(sweep: pd.DataFrame, base: float | None = None) -> tuple[pd.DataFrame, float]:
-    """``parameter, low, high`` (objective at the low/high setting) and the base objective.
+    """``parameter, low, high`` (objective at the parameter's low/high setting) and the base objective.
 
-    Accepts that wide form (``base`` column optional) or a long form ``parameter, value,
-    objective`` (one row per run; low/high = the least and largest objective seen).
+    Accepts the sweep's ``tornado.csv`` (``parameter, low, high, objective_low, objective_high``:
+    low/high are the parameter's values there), the plain form ``parameter, low, high`` with
+    objective values (``base`` column optional), or a long form ``parameter, objective``
+    (one row per run; low/high = the least and the largest objective seen).
     """
-    cols = _need(sweep, "sweep table", [["parameter", "low", "high"], ["parameter", "objective"]])
-    if cols == ["parameter", "low", "high"]:
+    cols = _need(sweep, "sweep table", [["parameter", "objective_low", "objective_high"], ["parameter", "low", "high"],
+                                        ["parameter", "objective"]])
+    if cols[1] == "objective_low":
+        label = sweep["parameter"].astype(str)
+        if "low" in sweep.columns and "high" in sweep.columns:
+            label = label + " (" + sweep["low"].map(_short) + " / " + sweep["high"].map(_short) + ")"
+        t = pd.DataFrame({"parameter": label, "low": sweep["objective_low"], "high": sweep["objective_high"]})
+    elif cols[1] == "low":
         t = sweep[["parameter", "low", "high"]].copy()
         if base is None and "base" in sweep.columns:
             base = float(pd.to_numeric(sweep["base"]).iloc[0])
@@ -136,9 +144,13 @@ def tornado_table(sweep: pd.DataFrame, base: float | None = None) -> tuple[pd.Da
         t = pd.DataFrame({"parameter": list(g.groups), "low": g.min().to_numpy(), "high": g.max().to_numpy()})
     t[["low", "high"]] = t[["low", "high"]].apply(pd.to_numeric, errors="coerce")
     if base is None:
-        base = float(np.median(np.r_[t["low"].to_numpy(), t["high"].to_numpy()]))
+        base = float(np.nanmedian(np.r_[t["low"].to_numpy(dtype=float), t["high"].to_numpy(dtype=float)]))
     t["range"] = (t["high"] - t["low"]).abs()
     return t.sort_values("range", ascending=True).reset_index(drop=True), float(base)
+
+
+def _short(v) -> str:
+    return f"{v:.4g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
 
 def tornado_chart(sweep: pd.DataFrame | str | Path, base: float | None = None, *, title: str = "Sensitivity (tornado)") -> Figure:

@@ -31,6 +31,7 @@ from ..solution import load_solution_tables
 from . import charts, maps
 
 PRICE_PATTERNS = ("*price*.csv", "*binding*.csv", "*dual*.csv", "*shadow*.csv")
+# what `yrdopt pareto` (front.csv) and `yrdopt sweep` (tornado.csv, frequency.csv) write
 PARETO_PATTERNS = ("pareto*.csv", "front*.csv")
 TORNADO_PATTERNS = ("tornado*.csv", "sensitivity*.csv")
 FREQUENCY_PATTERNS = ("frequency*.csv", "sweep_layouts*.csv", "layouts*.csv")
@@ -420,6 +421,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     for given, pats, fn, alt in ((pareto, PARETO_PATTERNS, charts.pareto_chart, "Trade-off front"),
                                  (tornado, TORNADO_PATTERNS, charts.tornado_chart, "Sensitivity (tornado)"),
                                  (frequency, FREQUENCY_PATTERNS, None, "Segment x region frequency over the sweep")):
+        if given is not None and not isinstance(given, pd.DataFrame) and Path(given).is_dir():
+            given = next(iter(_find(Path(given), pats)), None)  # a sweep without this table: no chart
         src = given if given is not None else next(iter(_find(d, pats)), None)
         if src is None:
             continue

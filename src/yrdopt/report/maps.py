@@ -221,7 +221,8 @@ def _labels(ax, frame: MapFrame, panel: Panel) -> None:
         if many and not hosted:
             continue  # 41 names on a small multiple are noise: name only the hosts
         # with few regions say what each hosts; with many, only where the colour says "several"
-        text = names[rid] + (f"\n{', '.join(hosted)}" if hosted and (not many or len(hosted) > 1) else "")
+        shown = ", ".join(hosted[:3]) + (f" +{len(hosted) - 3}" if len(hosted) > 3 else "")
+        text = names[rid] + (f"\n{shown}" if hosted and (not many or len(hosted) > 1) else "")
         ax.text(a[0], a[1], text, fontsize=6 if many else 7, ha="center", va="center", zorder=6,
                 color="black", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
 
@@ -305,15 +306,14 @@ def comparison_map(inst: Instance, before: pd.DataFrame, after: pd.DataFrame, *,
     frame = map_frame(inst)
     cat = comparison_categories(inst, before, after)
     moved = moved_placements(before, after)
-    hosts = {r.id: [] for r in inst.regions}
-    for _, m in moved.iterrows():
-        for r in m["added_in"]:
-            hosts.setdefault(r, []).append(f"+{m['chain']}/{m['segment']}")
-        for r in m["removed_from"]:
-            hosts.setdefault(r, []).append(f"-{m['chain']}/{m['segment']}")
+    gained = pd.Series([r for rs in moved["added_in"] for r in rs], dtype=object).value_counts()
+    lost = pd.Series([r for rs in moved["removed_from"] for r in rs], dtype=object).value_counts()
+    # counts on the map; which segments moved is a table (moved_placements) next to it
+    hosts = {r.id: [f"+{int(gained.get(r.id, 0))} / -{int(lost.get(r.id, 0))}"] for r in inst.regions
+             if r.id in gained.index or r.id in lost.index}
     n_moves = int(sum(len(a) + len(b) for a, b in zip(moved["added_in"], moved["removed_from"])))
     panel = Panel("comparison", f"{names[0]} -> {names[1]}: {len(moved)} segments moved ({n_moves} site changes)",
-                  dict(COMPARISON_COLOURS), cat, {k: v for k, v in hosts.items() if v})
+                  dict(COMPARISON_COLOURS), cat, hosts)
     fig = _grid(1, 1, panel_size, frame, dpi)
     ax = fig.axes[0]
     draw_panel(ax, frame, panel, show_flows=False, labels=labels, legend=legend)
