@@ -342,40 +342,45 @@ def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budg
                      max_moves: int, max_tries: int) -> SolveResult | None:
     """A layout within the budget that differs from every earlier one, by local search.
 
-    From the optimum, move whole segments (all of a segment to one other region), the
-    moves cheapest by a first-order estimate (site and fixed cost at the segment's full
-    activity) first; keep a move when the polished layout stays within the budget; stop
-    after ``max_moves`` kept moves or ``max_tries`` evaluations.
+    From the optimum, relocate single sites (segment s leaves region r0 for a region r
+    that does not host it), the cheapest by a first-order estimate first (site cost of
+    the activity moved, fixed cost) and only where the activity moved fits in the quota
+    r has left; keep a move when the polished layout stays within the budget; stop after
+    ``max_moves`` kept moves or ``max_tries`` evaluations.
     """
-    if max_tries <= 0 or not result.layouts:
+    if max_tries <= 0 or not result.layouts or result.layouts[0].solution.x is None:
         return None
     d = cm.data
-    P = result.layouts[0].place.copy()
+    base = result.layouts[0]
+    P = base.place.copy()
+    act = cm.var("activity").take(base.solution.x)
+    left = d.quota - np.einsum("srk,sr->rk", d.use, act)  # quota each region has left (inf: unlimited)
     w = d.weights
-    est = (w.get("site_cost", 1.0) * d.unit_cost * d.activity[:, None] + w.get("fixed_cost", 1.0) * d.fixed_cost)
-    now = np.where(P, est, 0.0).sum(axis=1)
-    # a move: segment s entirely to region r (not its host now; allowed; not fixed elsewhere)
-    movable = d.allowed & ~P & ~d.fixed.any(axis=1)[:, None] & (d.min_sites[:, None] <= 1)
-    s_idx, r_idx = np.nonzero(movable)
-    order = np.argsort(est[s_idx, r_idx] - now[s_idx], kind="stable")
+    s_idx, r0_idx, r_idx = np.nonzero(P[:, :, None] & ~P[:, None, :] & d.allowed[:, None, :]
+                                      & ~d.fixed[:, :, None])
+    moved = act[s_idx, r0_idx]
+    fits = np.all(d.use[s_idx, r_idx] * moved[:, None] <= left[r_idx] + 1e-9, axis=1)
+    est = (w.get("site_cost", 1.0) * (d.unit_cost[s_idx, r_idx] - d.unit_cost[s_idx, r0_idx]) * moved
+           + w.get("fixed_cost", 1.0) * (d.fixed_cost[s_idx, r_idx] - d.fixed_cost[s_idx, r0_idx]))
+    cand = np.flatnonzero(fits)
+    cand = cand[np.argsort(est[cand], kind="stable")]
     earlier = [a.place for a in result.layouts]
-    best, moved, tried, used = None, 0, 0, set()
-    for i in order:
-        if tried >= max_tries or moved >= max_moves:
+    best, kept, tried, used = None, 0, 0, set()
+    for i in cand:
+        if tried >= max_tries or kept >= max_moves:
             break
-        s, r = int(s_idx[i]), int(r_idx[i])
-        if s in used:
+        s, r0, r = int(s_idx[i]), int(r0_idx[i]), int(r_idx[i])
+        if s in used or not P[s, r0] or P[s, r]:
             continue
         Q = P.copy()
-        Q[s] = False
-        Q[s, r] = True
+        Q[s, r0], Q[s, r] = False, True
         if any((Q == E).all() for E in earlier):
             continue
         tried += 1
         res = polish(Q)
         if res.x is None or res.objective > budget:
             continue
-        P, best, moved = Q, res, moved + 1
+        P, best, kept = Q, res, kept + 1
         used.add(s)
     return best
 
