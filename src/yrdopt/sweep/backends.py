@@ -64,7 +64,7 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
     out = []
     for sc in chunk:
         if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
-            raise SystemExit("the sweep that started this worker is gone")
+            os._exit(3)  # the sweep that started this worker is gone: stop, do not solve on unseen
         rec = ws.solve(sc) if mode == "solve" else ws.evaluate(sc, extra)
         if write:
             write_record(Path(ctx.out), rec, run, folder)
@@ -139,7 +139,11 @@ class Dask:
     def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None]) -> None:
         from distributed import as_completed
 
-        ctx_f = self.client.scatter(ctx, broadcast=True)
+        # scattered once per sweep and kept referenced: a re-scatter of the same content would
+        # reuse the key while the scheduler is releasing it ("lost dependencies")
+        if getattr(self, "_ctx", (None,))[0] is not ctx:
+            self._ctx = (ctx, self.client.scatter(ctx, broadcast=True, hash=False))
+        ctx_f = self._ctx[1]
         futures = [self.client.submit(run_chunk, ctx_f, ch, mode, extra, run, sub, pure=False) for ch in chunks]
         ac = as_completed(futures)
         try:

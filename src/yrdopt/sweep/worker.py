@@ -139,7 +139,7 @@ class ScenarioSolver:
             from ..diagnose import explain_infeasibility
 
             try:
-                return explain_infeasibility(inst)[0]
+                return explain_infeasibility(inst, time_limit=self.opts.time_limit)[0]
             except Exception as exc:  # the explanation is a courtesy; the status stands
                 return f"{res.message} (explanation failed: {exc})"
         if res.status == "time_limit_no_incumbent":

@@ -1,0 +1,71 @@
+"""``yrdopt sweep SPEC --out DIR``: a batch sensitivity study with a live progress bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sweep")
+    def sweep(
+        spec: Path = typer.Argument(..., help="sweep spec (.yaml/.json): instance, parameters, design, solver"),
+        out: Path = typer.Option(..., "--out", "-o", help="results directory (one file per finished scenario, tables at the end)"),
+        workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                              help="worker processes (default: one per core)"),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Dask scheduler address (tcp://host:8786), or local-dask"),
+        resume: bool = typer.Option(False, "--resume", help="keep finished scenarios in OUT, solve only the missing ones"),
+        in_process: bool = typer.Option(False, "--in-process", help="solve in this process (no pool; for debugging)"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or summary"),
+    ) -> None:
+        """Solve every scenario of a sweep spec; write results, layouts and summaries to OUT."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from ..cli_common import console, run_guarded
+        from ..errors import InstanceError, Problem
+        from ..sweep import run as run_sweep
+
+        bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("done {task.fields[done]}/{task.total}  failed {task.fields[failed]}  "
+                       "remaining {task.fields[remaining]}  {task.fields[rate]}  ETA {task.fields[eta]}"),
+            TimeElapsedColumn(), console=console, disable=quiet, transient=False)
+        tasks: dict[str, int] = {}
+
+        def on_progress(p) -> None:
+            if p.phase not in tasks:
+                label = "solving" if p.phase == "solve" else "robust layout"
+                tasks[p.phase] = bar.add_task(label, total=p.total, done=0, failed=0, remaining=p.total,
+                                              rate="", eta="-")
+            eta = p.eta
+            bar.update(tasks[p.phase], completed=p.done, done=p.done, failed=p.failed, remaining=p.remaining,
+                       rate=f"{p.rate:.2f}/s" if p.new else "", eta=_clock(eta) if eta is not None else "-")
+
+        def go():
+            if in_process and scheduler:
+                raise InstanceError([Problem("command line", "--in-process", True,
+                                             "either --in-process or --scheduler, not both")])
+            with bar:
+                return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
+                                 backend="inprocess" if in_process else "auto", progress=on_progress)
+
+        df = run_guarded(go)
+        if quiet:
+            return
+        n, ok = len(df), int(df["ok"].sum())
+        failed = df[~df["ok"]]
+        console.print(f"{n} scenarios: {ok} with a layout ({int((df['status'] == 'optimal').sum())} optimal), "
+                      f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado, robust)",
+                      highlight=False)
+        for row in failed.head(5).itertuples(index=False):
+            console.print(f"  {row.scenario}: {row.status}: {str(row.reason)[:300]}", highlight=False)
+        if len(failed) > 5:
+            console.print(f"  ... and {len(failed) - 5} more (see results.csv)", highlight=False)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -1,0 +1,247 @@
+"""Sweeps: spec and design, in-place patches against a fresh build, failures recorded, summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import yaml
+
+import yrdopt
+import yrdopt.sweep as sw
+from yrdopt.data import build_model_data
+from yrdopt.errors import InstanceError
+from yrdopt.io import instance_dict
+from yrdopt.model.compiled import BuildOptions, build
+from yrdopt.solver import HighsSolver, SolverOptions
+from yrdopt.sweep.apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
+from yrdopt.sweep.design import build_design, design_points
+from yrdopt.sweep.spec import Parameter
+
+DATA = Path(__file__).parent / "data"
+TOY = DATA / "toy_features.yaml"
+
+
+def write_spec(tmp_path: Path, **spec) -> Path:
+    spec.setdefault("instance", str(TOY))
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return p
+
+
+# ---------------------------------------------------------------------------- spec/design
+def test_design_is_seeded_and_ids_are_content_derived():
+    spec = sw.load_spec({"parameters": [{"path": "weights.distance", "scale": [0.5, 2.0]},
+                                        {"path": "regions[*].quotas.land", "scales": [0.9, 1.1]}],
+                         "design": {"kind": "latin_hypercube", "samples": 20, "seed": 5}})
+    a, b = build_design(spec, "h"), build_design(spec, "h")
+    assert [s.id for s in a] == [s.id for s in b]
+    assert a[0].values == {"weights.distance": 1.0, "regions[*].quotas.land": 1.0}  # the base first
+    # Latin hypercube: exactly one sample in each of the 20 strata of the continuous range
+    u = sorted((s.values["weights.distance"] - 0.5) / 1.5 for s in a[1:])
+    assert [int(x * 20) for x in u] == list(range(20))
+    other = sw.load_spec({**spec.model_dump(), "design": {"kind": "latin_hypercube", "samples": 20, "seed": 6}})
+    assert {s.id for s in build_design(other, "h")} & {s.id for s in a} == {a[0].id}  # only the base is shared
+    assert build_design(spec, "another-instance")[0].id != a[0].id
+
+
+def test_one_at_a_time_and_grid_reuse_ids():
+    p = [{"path": "weights.distance", "scale": [0.5, 1.5], "levels": 3}, {"path": "weights.site_cost", "values": [2, 3]}]
+    oat = build_design(sw.load_spec({"parameters": p}), "h")
+    # base + 3 levels (1.0 is the base again, dropped) + 2 values
+    assert len(oat) == 1 + 2 + 2
+    grid = build_design(sw.load_spec({"parameters": p, "design": {"kind": "full_grid"}}), "h")
+    assert len(grid) == 1 + 3 * 2  # the base, then the grid
+    # the same question has the same id in both designs
+    assert {s.id for s in oat} & {s.id for s in grid} == {
+        s.id for s in oat if s.values["weights.site_cost"] is not None or s.values["weights.distance"] == 1.0}
+
+
+def test_bad_specs_name_field_and_value(tmp_path):
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(write_spec(tmp_path, parameters=[{"path": "regions[id=nowhere].quotas.land", "scale": [0.5, 1]},
+                                                    {"path": "weights.distance", "scale": [1, 2], "values": [1]}]))
+    text = e.value.message()
+    assert "parameters[1]" in text and "exactly one of scale, scales or values" in text
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(write_spec(tmp_path, parameters=[{"path": "regions[id=nowhere].quotas.land", "scale": [0.5, 1]}]))
+    assert "parameters[0].path" in e.value.message() and "no element with id 'nowhere'" in e.value.message()
+    with pytest.raises(InstanceError) as e:  # fab's min_scale 4 > activity 12 x 0.2
+        sw.prepare(write_spec(tmp_path, parameters=[{"path": "chains[id=ic].segments[id=fab].activity",
+                                                     "scale": [0.2, 1.0]}]))
+    assert "parameters[0]" in e.value.message() and "min_scale" in e.value.message()
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(write_spec(tmp_path, parameters=[{"path": "regions[*].name_en", "scale": [1, 2]}]))
+    assert "not a number to scale" in e.value.message()
+
+
+# -------------------------------------------------------------------------- in place
+IN_PLACE_PATHS = [
+    "regions[*].quotas.land", "regions[id=a1].quotas.energy", "weights.distance", "weights.duplication",
+    "chains[id=ic].segments[id=fab].activity", "chains[*].segments[*].activity",
+    "economic_distance.component_weights.labour", "economic_distance.components.time",
+    "chains[id=ic].segments[id=fab].resource_use.land", "regions[id=a1].expansions[id=park].extra_quota.land",
+    "regions[id=a1].expansions[id=park].fixed_cost", "chains[*].links[*].volume_per_unit",
+    "chains[id=ic].links[0].transport_intensity", "policy.province_min_share.PA",
+    "chains[id=ic].segments[id=rd].site_cost.a1", "chains[id=nev].segments[id=assembly].fixed_cost",
+    "chains[id=ic].segments[id=fab].resource_use_by_region.b2.land",
+]
+
+
+def _highs_lp(h):
+    lp = h.getLp()
+    a = lp.a_matrix_
+    A = sp.csc_matrix((np.array(a.value_), np.array(a.index_), np.array(a.start_)), shape=(lp.num_row_, lp.num_col_))
+    return (np.array(lp.col_cost_), np.array(lp.col_lower_), np.array(lp.col_upper_),
+            np.array(lp.row_lower_), np.array(lp.row_upper_), A)
+
+
+@pytest.mark.parametrize("flow_linking", ["none", "disaggregated"])
+def test_in_place_patch_equals_fresh_build(flow_linking):
+    """Random scenarios patched one after another into one HiGHS model: after each patch the
+    model HiGHS holds equals a fresh compile of the scenario (costs, bounds, every coefficient)."""
+    inst = yrdopt.load_instance(TOY)
+    base = instance_dict(inst)
+    params = [Parameter(path=p, scale=(0.5, 1.5)) for p in IN_PLACE_PATHS]
+    resolved = resolve_parameters(base, params)
+    assert all(r.inplace for r in resolved)
+    bo = BuildOptions(flow_linking=flow_linking)
+    cm0 = build(inst, bo)
+    solver = HighsSolver(SolverOptions(threads=1))
+    solver.load(cm0)
+    model = InPlaceModel(solver.h, cm0)
+    rng = np.random.default_rng(11)
+    for it in range(25):
+        values = {p.label: float(rng.uniform(0.5, 1.5)) if rng.random() < 0.4 else 1.0 for p in params}
+        d = build_model_data(validate_instance(scenario_dict(base, resolved, values), "scenario"))
+        assert patchable(cm0.data, d)
+        model.patch(d)
+        if it % 5 == 0:
+            solver.solve()  # patches also apply to a model that has been solved
+        ref = build(d, bo)
+        cost, cl, cu, rl, ru, A = _highs_lp(solver.h)
+        for got, want in [(cost, ref.cost), (cl, ref.col_lower), (cu, ref.col_upper), (rl, ref.row_lower),
+                          (ru, ref.row_upper)]:
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+        assert abs(A - ref.A).max() < 1e-12
+
+
+def test_structural_paths_rebuild():
+    base = instance_dict(yrdopt.load_instance(TOY))
+    params = [Parameter(path="chains[id=ic].segments[id=fab].min_scale", scale=(0.5, 1)),
+              Parameter(path="policy.site_limits[0].max_sites", values=[1, 2]),
+              Parameter(path="regions[*].quotas.land", scale=(0.5, 1))]
+    assert [r.inplace for r in resolve_parameters(base, params)] == [False, False, True]
+    # a province share going to zero removes a row: the data-level guard refuses to patch
+    r = resolve_parameters(base, [Parameter(path="policy.province_min_share.PA", values=[0.0])])
+    d0 = build_model_data(validate_instance(base, "b"))
+    d1 = build_model_data(validate_instance(scenario_dict(base, r, {"policy.province_min_share.PA": 0.0}), "s"))
+    assert not patchable(d0, d1)
+
+
+# ---------------------------------------------------------------------------- running
+def test_sweep_in_process_matches_independent_solves_and_records_infeasible(tmp_path):
+    """Every scenario's objective equals a from-scratch yrdopt.solve of its instance; a scenario
+    with too little land is recorded as infeasible with the planner-level reason and the
+    sweep goes on; summaries and tables are written."""
+    spec = write_spec(tmp_path, name="toy", parameters=[
+        {"path": "regions[*].quotas.land", "scales": [0.3, 1.4]},
+        {"path": "weights.distance", "values": [0.5, 2.0]},
+        {"path": "chains[id=ic].segments[id=fab].activity", "scale": [0.8, 1.2], "levels": 2},
+        {"path": "chains[id=ic].segments[id=fab].min_scale", "scales": [1.5]},
+    ], design={"kind": "one_at_a_time"}, solver={"mip_gap": 1e-9}, chunk_size=3)
+    out = tmp_path / "out"
+    df = sw.run(spec, out=out, backend="inprocess")
+    assert len(df) == 1 + 2 + 2 + 2 + 1 and df["scenario"].is_unique
+    bad = df[df["regions[*].quotas.land"] == 0.3]
+    assert len(bad) == 1 and bad["status"].iloc[0] == "infeasible" and not bad["ok"].iloc[0]
+    reason = bad["reason"].iloc[0]
+    assert reason.startswith("No layout satisfies every limit") and "land" in reason
+    good = df[df["ok"]]
+    assert len(good) == len(df) - 1 and (good["status"] == "optimal").all() and good["verified"].all()
+    assert set(df["update"]) == {"in_place", "rebuild"}
+    assert (df.loc[df["chains[id=ic].segments[id=fab].min_scale"] == 1.5, "update"] == "rebuild").all()
+    # independent check: solve each scenario instance from scratch
+    _, inst, base, resolved, _, scenarios = sw.prepare(spec)
+    for sc in scenarios:
+        row = df[df["scenario"] == sc.id].iloc[0]
+        if not row["ok"]:
+            continue
+        ref = yrdopt.solve(validate_instance(scenario_dict(base, resolved, sc.values), "s"), gap=1e-9)
+        assert row["objective"] == pytest.approx(ref.objective, rel=1e-7, abs=1e-7)
+        terms = sum(row[t] for t in ("distance", "site_cost", "fixed_cost", "duplication", "expansion"))
+        assert terms == pytest.approx(row["objective"], rel=1e-9, abs=1e-9)
+    # files
+    for name in ("results.parquet", "results.csv", "layout.parquet", "layout.csv", "frequency.csv", "tornado.csv",
+                 "robust.csv", "regret.csv", "robust_layout.csv"):
+        assert (out / name).exists(), name
+    tables = sw.load_results(out)
+    pd.testing.assert_frame_equal(tables["results"][["scenario", "objective"]], df[["scenario", "objective"]])
+    lay = tables["layout"]
+    assert set(lay["scenario"]) == set(good["scenario"])
+    # every solved layout places each segment's whole activity
+    tot = lay.groupby(["scenario", "chain", "segment"])["activity"].sum()
+    assert (tot.xs(("ic", "fab"), level=("chain", "segment")) > 9).all()
+    # tornado: one row per parameter, the distance weight's swing equals the two OAT objectives' difference
+    tor = tables["tornado"].set_index("parameter")
+    obj = df.set_index("weights.distance")["objective"]
+    assert tor.loc["weights.distance", "swing"] == pytest.approx(obj[2.0] - obj[0.5])
+    # frequency shares are counts over the solved scenarios
+    freq = tables["frequency"]
+    assert freq["share"].between(0, 1).all()
+    rd = freq[(freq["chain"] == "nev") & (freq["segment"] == "rd")]
+    assert rd.set_index("region")["share"].get("a2") == 1.0  # fixed by policy in every scenario
+    # robust layout: regret 0 where it is optimal; the chosen one has the smallest worst case
+    rob = tables["robust"]
+    assert rob["robust"].sum() == 1
+    best = rob[rob["robust"]].iloc[0]
+    feasible_everywhere = rob[rob["infeasible_in"] == 0]
+    if len(feasible_everywhere):
+        assert best["max_regret"] == feasible_everywhere["max_regret"].min()
+    reg = tables["regret"]
+    assert (reg["regret"] >= 0).all()
+    assert (reg.loc[reg["scenario"] == best["example_scenario"]].query("candidate == @best.candidate")["regret"]
+            .abs() < 1e-6 * max(1, abs(df["objective"].max()))).all()
+
+
+def test_resume_refuses_and_reuses(tmp_path):
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5, 2.0]}],
+                      robust={"enabled": False})
+    out = tmp_path / "out"
+    first = sw.run(spec, out=out, backend="inprocess")
+    with pytest.raises(yrdopt.YrdoptError, match="--resume"):
+        sw.run(spec, out=out, backend="inprocess")
+    again = sw.run(spec, out=out, backend="inprocess", resume=True)
+    pd.testing.assert_frame_equal(first, again)
+    journal = [json.loads(x) for x in (out / "journal.jsonl").read_text().splitlines()]
+    assert len(journal) == 3  # nothing solved twice
+    # a larger design keeps the old scenarios and solves only the new one
+    spec2 = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5, 2.0, 3.0]}],
+                       robust={"enabled": False})
+    bigger = sw.run(spec2, out=out, backend="inprocess", resume=True)
+    assert len(bigger) == 4
+    assert len((out / "journal.jsonl").read_text().splitlines()) == 4
+    assert not math.isnan(bigger["objective"].iloc[-1])
+
+
+def test_cli_sweep_and_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5, 2.0]}],
+                      robust={"enabled": False})
+    runner = CliRunner()
+    res = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "o"), "--in-process"])
+    assert res.exit_code == 0, res.output
+    assert "3 scenarios: 3 with a layout" in res.output
+    res = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "o"), "--in-process"])
+    assert res.exit_code != 0 and "--resume" in res.output
+    bad = write_spec(tmp_path, parameters=[{"path": "weights.nothing", "scale": [1, 2]}])
+    res = runner.invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "o2"), "--in-process"])
+    assert res.exit_code == 2 and "parameters[0].path" in res.output and "Traceback" not in res.output
