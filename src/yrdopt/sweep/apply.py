@@ -51,7 +51,7 @@ from ..data import ModelData
 from ..errors import InstanceError, Problem
 from ..model.compiled import CompiledModel
 from ..model.objective import objective_vector, term_vectors
-from ..schema import Instance, cross_check
+from ..schema import Instance
 
 # Mapping fields: the keys below them are ids (resources, regions, components, terms)
 # rather than field names.  resource_use_by_region is region -> resource -> value.
@@ -288,18 +288,12 @@ def scenario_dict(base: dict, params: list[ResolvedParameter], values: dict[str,
 
 
 def validate_instance(data: dict, file: str) -> Instance:
-    from pydantic import ValidationError
+    """Full validation (fields and cross-references) of a scenario's instance dict."""
+    from pathlib import Path
 
-    from ..io import pydantic_problems
+    from ..io import _validate
 
-    try:
-        inst = Instance.model_validate(data)
-    except ValidationError as exc:
-        raise InstanceError(pydantic_problems(exc, file)) from None
-    problems = cross_check(inst, file)
-    if problems:
-        raise InstanceError(problems)
-    return inst
+    return _validate(data, file, Path.cwd())
 
 
 def changed_fields(base: ModelData, d: ModelData) -> set[str]:
