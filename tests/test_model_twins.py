@@ -7,17 +7,16 @@ from yrdopt.model.compiled import BuildOptions
 from yrdopt.model.pyomo_model import solve_pyomo
 from conftest import DATA, ROOT
 
-INSTANCES = [
+SMALL = [
     DATA / "williams_decentralization.yaml",
     DATA / "toy_features.yaml",
     None,  # the embedded default instance
-    ROOT / "instances" / "yrd-provinces.yaml",
-    ROOT / "instances" / "yrd-outer.yaml",
 ]
+SHIPPED = [ROOT / "instances" / "yrd-provinces.yaml", ROOT / "instances" / "yrd-outer.yaml"]
+CASES = ([(p, "none") for p in SMALL + SHIPPED] + [(p, "disaggregated") for p in SMALL])
 
 
-@pytest.mark.parametrize("path", INSTANCES, ids=lambda p: p.stem if p else "default")
-@pytest.mark.parametrize("flow_linking", ["none", "disaggregated"])
+@pytest.mark.parametrize("path,flow_linking", CASES, ids=lambda v: (v.stem if hasattr(v, "stem") else str(v or "default")))
 def test_compiled_and_pyomo_optima_equal(path, flow_linking):
     inst = yrdopt.load_instance(path)
     opts = BuildOptions(flow_linking=flow_linking)
