@@ -60,11 +60,16 @@ def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[
     act = cm.var("activity").take(x).copy()
     act[np.abs(act) < tol] = 0.0
     s_idx, r_idx = np.nonzero(place | (act > tol))
+    # id lookups by fancy indexing into object arrays: no per-row Python
+    seg_chain_ids = np.array([k[0] for k in d.segment_keys], dtype=object)
+    seg_ids = np.array([k[1] for k in d.segment_keys], dtype=object)
+    kinds = np.array(d.segment_kind, dtype=object)
+    region_ids = np.array(d.region_ids, dtype=object)
     layout = pd.DataFrame({
-        "chain": [d.segment_keys[s][0] for s in s_idx],
-        "segment": [d.segment_keys[s][1] for s in s_idx],
-        "kind": [d.segment_kind[s] for s in s_idx],
-        "region": [d.region_ids[r] for r in r_idx],
+        "chain": seg_chain_ids[s_idx],
+        "segment": seg_ids[s_idx],
+        "kind": kinds[s_idx],
+        "region": region_ids[r_idx],
         "sited": place[s_idx, r_idx],
         "activity": act[s_idx, r_idx],
     }, columns=LAYOUT_COLUMNS)
@@ -74,11 +79,11 @@ def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[
     vol = flow[l_idx, a_idx, b_idx]
     hours = d.distance[a_idx, b_idx]
     flows = pd.DataFrame({
-        "chain": [d.chain_ids[d.seg_chain[d.link_up[link]]] for link in l_idx],
-        "from_segment": [d.segment_keys[d.link_up[link]][1] for link in l_idx],
-        "to_segment": [d.segment_keys[d.link_down[link]][1] for link in l_idx],
-        "from_region": [d.region_ids[a] for a in a_idx],
-        "to_region": [d.region_ids[b] for b in b_idx],
+        "chain": seg_chain_ids[d.link_up[l_idx]],
+        "from_segment": seg_ids[d.link_up[l_idx]],
+        "to_segment": seg_ids[d.link_down[l_idx]],
+        "from_region": region_ids[a_idx],
+        "to_region": region_ids[b_idx],
         "volume": vol,
         "distance_h": hours,
         "cost": d.link_intensity[l_idx] * hours * vol,

@@ -81,8 +81,8 @@ class ArrayModel:
         """Coefficients at (global row, global column); arrays broadcast together."""
         rows, cols, vals = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=float))
         keep = vals != 0
-        self._rows.append(rows[keep].ravel().astype(np.int64))
-        self._cols.append(cols[keep].ravel().astype(np.int64))
+        self._rows.append(rows[keep].ravel().astype(np.int64, copy=False))  # boolean indexing already copied
+        self._cols.append(cols[keep].ravel().astype(np.int64, copy=False))
         self._vals.append(vals[keep].ravel())
 
     def matrix(self) -> sp.csc_matrix:

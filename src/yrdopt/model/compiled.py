@@ -27,6 +27,10 @@ class BuildOptions:
 
     flow_linking: Literal["none", "disaggregated"] = "none"
     elastic: bool = False  # add quota slack and minimise it (explains infeasibility)
+    # Valid bound tightening (same optimum, see tighten_bounds): per-pair flow bounds from
+    # per-site activity bounds, single-site segments only where the whole activity fits,
+    # site counts capped by activity / min_scale.
+    tighten_bounds: bool = False
 
 
 @dataclass
@@ -100,6 +104,8 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     C.add_province_share(m, d, activity)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
+    if options.tighten_bounds and not options.elastic:
+        tighten_bounds(d, m.var_blocks, m.row_blocks, col_upper, row_upper)
     terms = term_vectors(d, m.n_cols, m.var_blocks)
     return CompiledModel(
         data=d,
@@ -115,3 +121,31 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
         var_blocks=m.var_blocks,
         row_blocks=m.row_blocks,
     )
+
+
+def tighten_bounds(d: ModelData, var_blocks: dict[str, Block], row_blocks: dict[str, Block],
+                   col_upper: np.ndarray, row_upper: np.ndarray) -> None:
+    """Tighten bounds in place; every change is implied by the constraints, so the optimum
+    is unchanged (valid for the Pyomo twin without it).
+
+    * flow[l, r, q] <= min(V[l], volume[l] * U[up, r], inflow[l] * U[down, q]): what region r
+      can ship and region q can take, from (C2) + (C7)/(C8), instead of the link's whole volume;
+    * place[s, r] = 0 for a single-site segment where U[s, r] < A[s]: its one site must hold
+      all of it (C1, C2);
+    * sum_r place[s, r] <= floor(A[s] / min_scale[s]): every open site carries min_scale (C1, C3).
+    """
+    U = d.activity_upper()
+    flow = var_blocks["flow"]
+    ship = d.link_volume[:, None] * U[d.link_up]  # (L, R)
+    take = d.link_demand_factor[:, None] * U[d.link_down]  # (L, R)
+    bound = np.minimum(ship[:, :, None], take[:, None, :])
+    col_upper[flow.slice] = np.minimum(col_upper[flow.slice], bound.ravel())
+    place = var_blocks["place"]
+    too_small = d.single_site[:, None] & (U < d.activity[:, None] * (1 - 1e-9)) & ~d.fixed
+    pu = col_upper[place.slice].reshape(place.shape)
+    pu[too_small] = 0.0
+    col_upper[place.slice] = pu.ravel()
+    with np.errstate(divide="ignore"):
+        cap = np.where(d.min_scale > 0, np.floor(d.activity / np.where(d.min_scale > 0, d.min_scale, 1.0) + 1e-9), np.inf)
+    sc = row_blocks["site_count"]
+    row_upper[sc.slice] = np.maximum(np.minimum(row_upper[sc.slice], cap), d.min_sites)

@@ -1,0 +1,252 @@
+"""The benchmark suite: one command, one Markdown table, one JSON file, one plot.
+
+    python benchmarks/run.py            # full suite, 4 -> 300 regions (about 30 min on 2 cores)
+    python benchmarks/run.py --quick    # small sizes, short limits (about 2 min)
+
+Per size it generates an instance (yrdopt.generate, fixed seed), then runs in separate
+processes (so peak memory belongs to one size and method):
+
+* the fast path: build (ModelData + arrays), hand-off (one passModel), HiGHS solve,
+  peak RSS, proven gap; plus the greedy MIP start's cost and time;
+* the Pyomo twin (yrdopt.model.pyomo_model.build_pyomo) with the same HiGHS options:
+  build, hand-off (appsi set_instance), solve, peak RSS; above --pyomo-solve-max regions
+  only build + hand-off, above --pyomo-max none (its memory grows past the machine);
+* a ``summary.json`` check: ``yrdopt.api.solve`` timed from outside on one size, its
+  summary timings compared with the outside wall clock and with the fast worker.
+
+Ratios are Pyomo / fast on measurements of the same run.  Results are written after each
+size (atomically), so an interrupted run keeps what it measured; ``--resume`` skips sizes
+already in ``results/latest.json`` with the same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, ROOT, fmt, machine, run_worker, write_json  # noqa: E402
+
+# (regions, chains, segments, time limit s)
+FULL = [(4, 8, 4, 60), (10, 12, 4, 60), (20, 20, 4, 60), (41, 30, 4, 120),
+        (100, 20, 4, 180), (200, 8, 4, 240), (300, 4, 4, 600)]
+QUICK = [(4, 6, 4, 20), (10, 8, 4, 20), (20, 10, 4, 20)]
+SEED = 1
+
+
+def instance_file(R: int, C: int, S: int, seed: int, folder: Path) -> Path:
+    from yrdopt.generate import generate_dict, write_generated
+
+    path = folder / f"gen-r{R}-c{C}-s{S}-seed{seed}.yaml"
+    if not path.exists():
+        write_generated(generate_dict(R, C, S, seed), path)
+    return path
+
+
+def pyomo_available() -> bool:
+    try:
+        import yrdopt.model.pyomo_model  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, short limits")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--gap", type=float, default=1e-4)
+    ap.add_argument("--pyomo-solve-max", type=int, default=20, help="largest size the Pyomo twin also solves")
+    ap.add_argument("--pyomo-max", type=int, default=100, help="largest size the Pyomo twin is built at all")
+    ap.add_argument("--start", choices=["none", "greedy"], default="greedy",
+                    help="MIP start for the fast path (the shipped default is greedy; see models/)")
+    ap.add_argument("--sizes", default=None, help="comma list RxCxS:limit, e.g. 41x30x4:120")
+    ap.add_argument("--out", type=Path, default=RESULTS / "latest")
+    ap.add_argument("--resume", action="store_true")
+    a = ap.parse_args(argv)
+
+    sizes = QUICK if a.quick else FULL
+    if a.sizes:
+        sizes = []
+        for tok in a.sizes.split(","):
+            dims, _, lim = tok.partition(":")
+            R, C, S = (int(v) for v in dims.split("x"))
+            sizes.append((R, C, S, float(lim or 60)))
+    inst_dir = ROOT / "instances"
+    inst_dir.mkdir(parents=True, exist_ok=True)
+    json_path = a.out.with_suffix(".json")
+    prev = {}
+    if a.resume and json_path.exists():
+        import json
+
+        prev = {r["size"]: r for r in json.loads(json_path.read_text()).get("rows", [])}
+    has_pyomo = pyomo_available()
+    report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), "threads": a.threads,
+              "gap": a.gap, "seed": SEED, "start": a.start, "pyomo_available": has_pyomo, "rows": []}
+    for R, C, S, limit in sizes:
+        key = f"{R}x{C}x{S}"
+        if key in prev and prev[key].get("time_limit") == limit:
+            report["rows"].append(prev[key])
+            continue
+        path = instance_file(R, C, S, SEED, inst_dir)
+        common = [str(path), "--time-limit", str(limit), "--threads", str(a.threads), "--gap", str(a.gap)]
+        print(f"[{key}] fast path ...", flush=True)
+        fast = run_worker(ROOT / "worker.py", ["fast", *common, "--start", a.start], timeout=limit * 3 + 600)
+        row = {"size": key, "regions": R, "chains": C, "segments": S, "time_limit": limit, "fast": fast}
+        if not has_pyomo:
+            row["pyomo"] = {"skipped": "yrdopt.model.pyomo_model is not importable"}
+        elif R > a.pyomo_max:
+            row["pyomo"] = {"skipped": f"above --pyomo-max {a.pyomo_max} regions"}
+        else:
+            args = ["pyomo", *common] + (["--no-solve"] if R > a.pyomo_solve_max else [])
+            print(f"[{key}] Pyomo twin ...", flush=True)
+            row["pyomo"] = run_worker(ROOT / "worker.py", args, timeout=limit * 3 + 1800)
+        report["rows"].append(row)
+        _print_row(row)
+        write_json(json_path, report)
+        write_markdown(a.out.with_suffix(".md"), report)
+    # summary.json check on one mid size
+    check_size = sizes[min(2, len(sizes) - 1)]
+    report["summary_check"] = summary_check(check_size, a, inst_dir)
+    report["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    write_json(json_path, report)
+    write_markdown(a.out.with_suffix(".md"), report)
+    plot(report, a.out.with_name(a.out.name + "-scaling.png"))
+    print(f"wrote {a.out.with_suffix('.md')}, {json_path}")
+    return 0
+
+
+def summary_check(size, a, inst_dir: Path) -> dict:
+    """Compare summary.json's timings with the benchmark's own clocks.
+
+    1. ``api.solve`` is timed from outside (same process): summary total_s vs that wall.
+    2. The same instance and options in the fast worker: summary solve_s vs the worker's.
+    """
+    import json
+
+    R, C, S, limit = size
+    path = instance_file(R, C, S, SEED, inst_dir)
+    out_dir = RESULTS / "summary-check"
+    common = [str(path), "--time-limit", str(limit), "--threads", str(a.threads), "--gap", str(a.gap)]
+    api = run_worker(ROOT / "worker.py", ["api", *common, "--out", str(out_dir)], timeout=limit * 3 + 600)
+    fast = run_worker(ROOT / "worker.py", ["fast", *common], timeout=limit * 3 + 600)
+    if "error" in api or "error" in fast:
+        return {"error": api.get("error") or fast.get("error")}
+    summary = json.loads((out_dir / "summary.json").read_text())
+    t = summary["timings"]
+    rel_total = abs(t["total_s"] - api["api_wall_s"]) / api["api_wall_s"]
+    rel_solve = abs(t["solve_s"] - fast["solve_s"]) / max(fast["solve_s"], 1e-9)
+    return {"size": f"{R}x{C}x{S}", "summary_timings": t, "outside_wall_s": api["api_wall_s"],
+            "worker_solve_s": fast["solve_s"], "worker_build_s": fast["build_s"], "worker_handoff_s": fast["handoff_s"],
+            "rel_diff_total": rel_total, "rel_diff_solve": rel_solve,
+            "within_10pct": bool(rel_total <= 0.10 and rel_solve <= 0.10),
+            "status": summary["status"], "worker_status": fast.get("status")}
+
+
+def _print_row(row: dict) -> None:
+    f, p = row["fast"], row.get("pyomo", {})
+    print(f"  fast: build {fmt(f.get('build_s'))} s, hand-off {fmt(f.get('handoff_s'))} s, solve {fmt(f.get('solve_s'))} s, "
+          f"{f.get('status')}, gap {fmt(f.get('gap'))}, peak {fmt(f.get('peak_rss_mb'), '.0f')} MB {f.get('error', '')}")
+    if "build_s" in p:
+        print(f"  pyomo: build {fmt(p.get('build_s'))} s, hand-off {fmt(p.get('handoff_s'))} s, solve {fmt(p.get('solve_s'))} s, "
+              f"peak {fmt(p.get('peak_rss_mb'), '.0f')} MB")
+    elif p:
+        print(f"  pyomo: {p.get('skipped') or p.get('error')}")
+
+
+def _ratio(a, b):
+    return (a / b) if (a is not None and b) else None
+
+
+def write_markdown(path: Path, report: dict) -> None:
+    from yrdopt.io import atomic_write_text
+
+    m = report["machine"]
+    lines = [
+        f"# Benchmark results ({report['started']})",
+        "",
+        f"Generated instances (yrdopt generate, seed {report['seed']}), HiGHS {m['highs']}, {report['threads']} threads, "
+        f"gap target {report['gap']:g}, Python {m['python']}, {m['cpu_count']} CPUs. Fast path MIP start: {report['start']}. "
+        "Times in seconds, memory = peak RSS of the measuring process in MB (model = peak minus RSS before building). "
+        "Ratio = Pyomo / fast, measured in the same run. `python benchmarks/run.py` regenerates this file.",
+        "",
+        "| size (R×C×S) | variables | binaries | fast build | fast hand-off | (build+hand-off)/solve | solve (limit) | status | proven gap | fast peak / model MB | Pyomo build | Pyomo hand-off | Pyomo solve | Pyomo peak / model MB | build+hand-off ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["rows"]:
+        f, p = row["fast"], row.get("pyomo", {})
+        if "error" in f:
+            lines.append(f"| {row['size']} | error: {f['error']} |" + " |" * 13)
+            continue
+        over = _ratio((f.get("build_s") or 0) + (f.get("handoff_s") or 0), f.get("solve_s"))
+        p_total = (p.get("build_s") or 0) + (p.get("handoff_s") or 0) if "build_s" in p else None
+        f_total = f["build_s"] + f["handoff_s"]
+        gap = f.get("gap")
+        gap_txt = f"{gap:.2%}" if gap is not None else ("no incumbent" if f.get("status") else "—")
+        p_solve = fmt(p.get("solve_s")) if "solve_s" in p else ("not solved" if "build_s" in p else (p.get("skipped") or p.get("error") or "—"))
+        lines.append(
+            f"| {row['size']} | {f['variables']:,} | {f['binaries']:,} | {fmt(f['build_s'])} | {fmt(f['handoff_s'])} | "
+            f"{over:.2%} | {fmt(f.get('solve_s'))} ({row['time_limit']:g}) | {f.get('status')} | {gap_txt} | "
+            f"{fmt(f.get('peak_rss_mb'), '.0f')} / {fmt(f.get('model_mem_mb'), '.0f')} | "
+            f"{fmt(p.get('build_s'))} | {fmt(p.get('handoff_s'))} | {p_solve} | "
+            f"{fmt(p.get('peak_rss_mb'), '.0f')} / {fmt(p.get('model_mem_mb'), '.0f')} | "
+            f"{fmt(_ratio(p_total, f_total), '.0f')}× |")
+    lines += ["", "Greedy MIP start (yrdopt.heuristic) and the checker on the fast path:", "",
+              "| size | greedy start cost | greedy s | best found | tables_from_x s | check_layout s | verified |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for row in report["rows"]:
+        f = row["fast"]
+        if "error" in f:
+            continue
+        lines.append(f"| {row['size']} | {fmt(f.get('start_objective'), ',.1f')} | {fmt(f.get('start_s'))} | "
+                     f"{fmt(f.get('objective'), ',.1f')} | {fmt(f.get('tables_s'))} | {fmt(f.get('check_s'))} | {f.get('verified', '—')} |")
+    sc = report.get("summary_check")
+    if sc:
+        lines += ["", "## summary.json timings against the benchmark's own clocks", ""]
+        if "error" in sc:
+            lines.append(f"error: {sc['error']}")
+        else:
+            t = sc["summary_timings"]
+            lines += [
+                f"Instance {sc['size']}: `yrdopt.api.solve` timed from outside {sc['outside_wall_s']:.3f} s; "
+                f"summary.json total_s {t['total_s']:.3f} s (difference {sc['rel_diff_total']:.1%}). "
+                f"summary.json solve_s {t['solve_s']:.3f} s vs the fast worker's solve {sc['worker_solve_s']:.3f} s "
+                f"(difference {sc['rel_diff_solve']:.1%}; statuses {sc['status']} / {sc['worker_status']}). "
+                f"Build {t['build_s']:.4f} s vs {sc['worker_build_s']:.4f} s, hand-off {t['handoff_s']:.4f} s vs "
+                f"{sc['worker_handoff_s']:.4f} s. Within 10 %: **{sc['within_10pct']}**."]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report["rows"] if "error" not in r["fast"]]
+    if not rows:
+        return
+    n = [r["fast"]["variables"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = [("fast build", "fast", "build_s", "o-"), ("fast hand-off", "fast", "handoff_s", "s-"),
+              ("HiGHS solve (time-limited)", "fast", "solve_s", "^-"),
+              ("Pyomo build", "pyomo", "build_s", "o--"), ("Pyomo hand-off", "pyomo", "handoff_s", "s--")]
+    for label, who, key, style in series:
+        pts = [(nv, r.get(who, {}).get(key)) for nv, r in zip(n, rows) if r.get(who, {}).get(key)]
+        if pts:
+            ax.loglog(*zip(*pts), style, label=label)
+    ax.set_xlabel("variables")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"yrdopt scaling ({report['threads']} threads, HiGHS {report['machine']['highs']})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
