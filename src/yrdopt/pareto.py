@@ -75,20 +75,32 @@ class _Lex:
         for t in terms:
             self.bound(t, np.inf)
 
-    def solve(self, order: list[str], tolerance: float = 0.0) -> tuple[SolveResult | None, dict[str, float], str]:
+    def solve(self, order: list[str], tolerance: float = 0.0,
+              start: np.ndarray | None = None) -> tuple[SolveResult | None, dict[str, float], str]:
         """Lexicographic minimum of ``order`` then the weighted objective; hold rows of the
-        terms in ``order`` are released afterwards (other bounds stay)."""
+        terms in ``order`` are released afterwards (other bounds stay).
+
+        The first stage may start from ``start`` (a layout feasible for it).  The status returned is
+        "optimal" only if every stage was proven optimal.
+        """
         held = []
         values: dict[str, float] = {}
         res = None
+        worst = "optimal"
         try:
             for t in [*order, None]:
                 cost = self.cm.cost if t is None else self.cm.terms[t]
                 self.solver.set_costs(np.concatenate([cost, np.zeros(self.solver.h.getNumCol() - self.cm.n_cols)]))
+                if start is not None:
+                    self.solver.set_start(start)
                 res = self.solver.solve()
                 self.n_solves += 1
                 if res.x is None:
                     return None, values, res.status
+                start = None  # later stages: HiGHS's own incumbent search (a handed-on start
+                # can come back with violations just above the checker's tolerance)
+                if res.status != "optimal":
+                    worst = res.status
                 if t is not None:
                     v = float(self.cm.terms[t] @ res.x[: self.cm.n_cols])
                     values[t] = v
@@ -96,7 +108,7 @@ class _Lex:
                     held.append(t)
         finally:
             self.free(*held)
-        return res, values, res.status
+        return res, values, worst
 
     def package(self, res: SolveResult) -> Solution:
         return solution_from_result(self.inst, self.cm, model_result(self.cm, res))
@@ -125,6 +137,12 @@ class FrontResult:
     method: str = "exact"
     step: float | None = None
     n_solves: int = 0
+    stopped: str | None = None  # a solve ended without a proven answer (time limit)
+
+    @property
+    def exact(self) -> bool:
+        """Every point proven (all its stages optimal) and the walk not cut short."""
+        return not self.truncated and self.stopped is None and all(p.status == "optimal" for p in self.points)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.record(*self.terms) for p in self.points])
@@ -182,7 +200,9 @@ def pareto_front(
 
             raise InfeasibleError(*explain_infeasibility(inst))
         raise SolverError(f"no layout for the front: {st}")
-    last, v_last, _ = lex.solve([t2, t1])
+    last, v_last, st_last = lex.solve([t2, t1])
+    if last is None:
+        raise SolverError(f"no layout minimising {t2}: {st_last}")
     lo, hi = v_last[t2], v_first[t2]
     span = max(hi - lo, 0.0)
     keep(first, v_first, st)
@@ -194,9 +214,11 @@ def pareto_front(
                 result.truncated = True
                 break
             lex.bound(t2, cur - result.step)
-            res, vals, st = lex.solve([t1, t2])
+            res, vals, st = lex.solve([t1, t2], start=last.x)  # the f2-best end is feasible for every eps
             if res is None:
-                break  # nothing below: the last point was the f2-best end
+                if st not in ("infeasible", "infeasible_or_unbounded"):
+                    result.stopped = f"stopped below {t2} = {cur:.6g}: {st}"
+                break  # infeasible: nothing below, the last point was the f2-best end
             if vals[t2] > cur - result.step / 2:  # numerical stall: do not loop
                 break
             keep(res, vals, st)
@@ -204,8 +226,9 @@ def pareto_front(
     else:
         for eps in np.linspace(hi, lo, points)[1:]:
             lex.bound(t2, eps + HOLD_ABS)
-            res, vals, st = lex.solve([t1, t2])
+            res, vals, st = lex.solve([t1, t2], start=last.x)
             if res is None:
+                result.stopped = f"no layout for {t2} <= {eps:.6g}: {st}"
                 continue
             if any(abs(vals[t1] - p.values[t1]) <= 1e-9 * max(1, abs(vals[t1])) + HOLD_ABS
                    and abs(vals[t2] - p.values[t2]) <= 1e-9 * max(1, abs(vals[t2])) + HOLD_ABS for p in result.points):
@@ -224,7 +247,8 @@ def _write_front(result: FrontResult, out: Path) -> None:
     atomic_write_text(out / "front.csv", result.table().to_csv(index=False, float_format="%.10g"))
     meta = {"instance": {"name": result.instance.name, "hash": content_hash(result.instance)},
             "between": list(result.terms), "method": result.method, "step": result.step,
-            "truncated": result.truncated, "points": len(result.points), "solves": result.n_solves}
+            "truncated": result.truncated, "stopped": result.stopped, "exact": result.exact,
+            "points": len(result.points), "solves": result.n_solves}
     atomic_write_text(out / "front.json", json.dumps(meta, indent=2))
 
 

@@ -104,6 +104,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/"
                       + (" [yellow]truncated at --max-points: the front has continuous stretches[/]" if res.truncated else ""),
                       highlight=False)
+        if res.stopped or not res.exact and not res.truncated:
+            console.print(f"[yellow]not proven exact:[/] {res.stopped or 'a stage stopped at the time limit (see status in front.csv)'}",
+                          highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
 
