@@ -7,6 +7,8 @@
    - a plain Pyomo rebuild-per-scenario loop (``build_pyomo`` + HiGHS through Pyomo's
      appsi interface: what an analyst would otherwise write);
    and the time spent outside HiGHS in each.
+   The same four loops on the small test instance (30 ms solves), where the machinery
+   around HiGHS is visible.
 2. 41-city instance: time outside HiGHS as a share of HiGHS's solve time for in-place
    re-solves (with and without the independent check of every layout).
 3. Process pool: throughput with 2 workers over 1 (same sweep, same chunks).
@@ -38,8 +40,18 @@ PARAMS = [
 ]
 
 
-def spec_for(instance: str | None, n: int, time_limit: float, gap: float, **extra) -> dict:
-    return {"name": "bench", "instance": instance, "parameters": PARAMS,
+# the small feature-complete test instance: solves take ~30 ms, so the machinery shows
+SMALL = ROOT / "tests" / "data" / "toy_features.yaml"
+SMALL_PARAMS = [
+    {"path": "regions[*].quotas.land", "name": "land", "scale": [0.9, 1.3]},
+    {"path": "weights.distance", "name": "distance_weight", "scale": [0.5, 2.0]},
+    {"path": "economic_distance.component_weights.labour", "name": "labour", "scale": [0.5, 2.0]},
+    {"path": "chains[id=ic].segments[id=fab].activity", "name": "fab", "scale": [0.9, 1.15]},
+]
+
+
+def spec_for(instance: str | None, n: int, time_limit: float, gap: float, params=None, **extra) -> dict:
+    return {"name": "bench", "instance": instance, "parameters": params or PARAMS,
             "design": {"kind": "latin_hypercube", "samples": n, "seed": 1, "include_base": False},
             "solver": {"time_limit": time_limit, "mip_gap": gap, "threads": 1}, "check": False,
             "chunk_size": 10_000, "robust": {"enabled": False}, **extra}
@@ -147,10 +159,11 @@ def _count(recs):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenarios", type=int, default=12, help="4-province scenarios per loop")
+    ap.add_argument("--small-scenarios", type=int, default=60, help="scenarios per loop on the small instance")
     ap.add_argument("--city-scenarios", type=int, default=4)
     ap.add_argument("--city-time-limit", type=float, default=10.0)
     ap.add_argument("--pool-scenarios", type=int, default=16)
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: provinces,cities,pool")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: provinces,small,cities,pool")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
@@ -166,7 +179,16 @@ def main() -> None:
         r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
                                                                    "rebuild_fast_path")}
         report["provinces_4"] = r
-        print(_fmt_provinces(r), flush=True)
+        print(_fmt_provinces(r, "4-province instance (embedded default)"), flush=True)
+    if "small" not in skip:
+        spec = spec_for(str(SMALL), a.small_scenarios, time_limit=60, gap=1e-4, params=SMALL_PARAMS)
+        r = {"in_place_no_start": in_place_loop(spec, False), "in_place_mip_start": in_place_loop(spec, True),
+             "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec)}
+        base = r["pyomo_loop"]["per_s"]
+        r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
+                                                                   "rebuild_fast_path")}
+        report["small_toy"] = r
+        print(_fmt_provinces(r, "small instance (tests/data/toy_features.yaml)"), flush=True)
     if "cities" not in skip:
         spec = spec_for(str(ROOT / "instances" / "yrd-cities.yaml"), a.city_scenarios,
                         time_limit=a.city_time_limit, gap=0.01)
@@ -190,8 +212,8 @@ def main() -> None:
         a.json.write_text(json.dumps(report, indent=1, default=str))
 
 
-def _fmt_provinces(r: dict) -> str:
-    lines = ["4-province instance (embedded default), scenarios per second:"]
+def _fmt_provinces(r: dict, title: str) -> str:
+    lines = [f"{title}, scenarios per second:"]
     for k in ("in_place_no_start", "in_place_mip_start", "rebuild_fast_path", "pyomo_loop"):
         v = r[k]
         extra = ""
