@@ -77,6 +77,16 @@ def model_result(cm: CompiledModel, res: SolveResult) -> SolveResult:
                    row_dual=None, col_dual=None)
 
 
+def rounded(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
+    """A MIP start with its integer columns rounded: HiGHS may reject a start whose
+    binaries are 0.9999999, and then searches as if it had none."""
+    x = np.array(x, dtype=float)
+    n = min(len(x), cm.n_cols)
+    ints = np.flatnonzero(cm.integrality[:n] > 0)
+    x[ints] = np.round(x[ints])
+    return x
+
+
 def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     """(S, R) booleans: where each segment has a site."""
     return cm.var("place").take(x) > 0.5
@@ -311,7 +321,7 @@ def alternatives(
         start = _neighbour_start(cm, result, polish, budget, max_moves=neighbour_moves, max_tries=neighbour_tries)
         if start is not None:
             x0 = np.zeros(solver.h.getNumCol())
-            x0[: cm.n_cols] = start.x[: cm.n_cols]
+            x0[: cm.n_cols] = rounded(cm, start.x[: cm.n_cols])
             if t_col is not None:
                 x0[t_col] = min(hamming(place_matrix(cm, start.x), a.place) for a in result.layouts)
             solver.set_start(x0)

@@ -35,15 +35,15 @@ import pandas as pd
 from .api import solution_from_result
 from .errors import InfeasibleError, InstanceError, Problem, SolverError
 from .io import atomic_write_text, content_hash, load_instance
-from .mga import add_row, model_result
+from .mga import add_row, model_result, rounded
 from .model.compiled import BuildOptions, CompiledModel, build
 from .schema import TERMS, Instance
 from .solution import Solution
 from .solver import HighsSolver, SolveResult, SolverOptions
 
-# absolute slack added when a term is held at its optimum (HiGHS's primal feasibility
-# tolerance is 1e-7; the next stage must not lose the point to rounding)
-HOLD_ABS = 1e-7
+# slack added when a term is held at its optimum (HiGHS's MIP feasibility tolerance is
+# 1e-6: the next stage must not lose the point to rounding)
+HOLD_ABS = 1e-6
 HOLD_REL = 1e-9
 
 
@@ -92,9 +92,15 @@ class _Lex:
                 cost = self.cm.cost if t is None else self.cm.terms[t]
                 self.solver.set_costs(np.concatenate([cost, np.zeros(self.solver.h.getNumCol() - self.cm.n_cols)]))
                 if start is not None:
-                    self.solver.set_start(start)
+                    self.solver.set_start(rounded(self.cm, start))
+                prev = res
                 res = self.solver.solve()
                 self.n_solves += 1
+                if res.x is None and prev is not None and res.status in ("infeasible", "infeasible_or_unbounded"):
+                    # a later stage cannot be infeasible (the previous layout satisfies it):
+                    # HiGHS lost that layout to its tolerances; keep the previous stage's answer
+                    res, worst = prev, "optimal_previous_stage"
+                    break
                 if res.x is None:
                     return None, values, res.status
                 start = None  # later stages: HiGHS's own incumbent search (a handed-on start
