@@ -131,6 +131,9 @@ def pool_scaling(spec: dict) -> dict:
         spec_w = {**spec, "chunk_size": 2}
         with tempfile.TemporaryDirectory() as tmp:
             firsts: list[float] = []
+            import resource
+
+            cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
 
             def progress(p, t0=t0):
@@ -139,10 +142,12 @@ def pool_scaling(spec: dict) -> dict:
 
             df = sw.run(spec_w, out=Path(tmp) / "o", workers=w, backend="processes", progress=progress)
             wall = time.perf_counter() - t0
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, reaped at shutdown
+        cores = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / wall
         n = len(df)
         out[w] = {"scenarios": n, "wall_s": wall, "per_s": n / wall, "first_result_s": firsts[0] if firsts else None,
                   "steady_per_s": (n - 1) / (wall - firsts[0]) if firsts else None,
-                  "highs_s": float(df["solve_s"].sum())}
+                  "highs_s": float(df["solve_s"].sum()), "cores_obtained": cores}
     out["speedup"] = out[2]["per_s"] / out[1]["per_s"]
     if out[1]["steady_per_s"] and out[2]["steady_per_s"]:
         out["steady_speedup"] = out[2]["steady_per_s"] / out[1]["steady_per_s"]
@@ -204,7 +209,9 @@ def main() -> None:
         report["pool"] = r
         print(f"process pool, {a.pool_scenarios} 4-province scenarios: 1 worker {r[1]['per_s']:.3f}/s, "
               f"2 workers {r[2]['per_s']:.3f}/s -> {r['speedup']:.2f}x (after the first result: "
-              f"{r.get('steady_speedup', float('nan')):.2f}x)", flush=True)
+              f"{r.get('steady_speedup', float('nan')):.2f}x); CPU the workers obtained: {r[1]['cores_obtained']:.2f} "
+              f"vs {r[2]['cores_obtained']:.2f} cores; HiGHS s/scenario {r[1]['highs_s'] / r[1]['scenarios']:.2f} vs "
+              f"{r[2]['highs_s'] / r[2]['scenarios']:.2f}", flush=True)
     with open("/proc/loadavg") as fh:
         report["machine"]["loadavg_at_end"] = fh.read().split()[:3]
     print(f"load average at start {load}, at end {report['machine']['loadavg_at_end']} on {os.cpu_count()} CPUs")
