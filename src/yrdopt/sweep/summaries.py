@@ -12,7 +12,9 @@
   re-optimised for the scenario (the checker would need the activities too, which change
   with demand).  Regret = that cost minus the scenario's optimum (never below 0: a
   difference inside the MIP gap is no regret); a candidate that is infeasible under a
-  scenario has infinite regret there.  The robust layout has the smallest worst-case regret.
+  scenario has infinite regret there.  The robust layout is the one feasible in the most
+  scenarios and, among those, with the smallest worst-case regret where it is feasible
+  (``robust.csv`` lists every candidate with both numbers).
 """
 
 from __future__ import annotations
@@ -172,13 +174,15 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
         worst = g.loc[g["regret"].idxmax()]
         summary.append({"candidate": c, "optimal_in": len(cand["scenarios"]), "evaluated": len(g),
                         "infeasible_in": int((~np.isfinite(g["regret"])).sum()),
-                        "max_regret": float(g["regret"].max()), "mean_regret": float(fin.mean()) if len(fin) else math.inf,
+                        "max_regret": float(g["regret"].max()),
+                        "max_regret_where_feasible": float(fin.max()) if len(fin) else math.inf,
+                        "mean_regret": float(fin.mean()) if len(fin) else math.inf,
                         "worst_scenario": worst["scenario"], "sites": len(cand["layout"]),
                         "example_scenario": cand["scenarios"][0]})
     table = pd.DataFrame(summary)
     best = None
     if len(table):
-        order = table.sort_values(["infeasible_in", "max_regret", "mean_regret", "optimal_in"],
+        order = table.sort_values(["infeasible_in", "max_regret_where_feasible", "mean_regret", "optimal_in"],
                                   ascending=[True, True, True, False])
         best = int(order["candidate"].iloc[0])
         table["robust"] = table["candidate"] == best
