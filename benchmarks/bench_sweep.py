@@ -154,6 +154,15 @@ def pool_scaling(spec: dict) -> dict:
     return out
 
 
+def four_loops(spec: dict) -> dict:
+    r = {"in_place_no_start": in_place_loop(spec, False), "in_place_mip_start": in_place_loop(spec, True),
+         "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec)}
+    base = r["pyomo_loop"]["per_s"]
+    r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
+                                                               "rebuild_fast_path")}
+    return r
+
+
 def _count(recs):
     c: dict[str, int] = {}
     for r in recs:
@@ -177,22 +186,11 @@ def main() -> None:
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
                                 "loadavg_at_start": load}}
     if "provinces" not in skip:
-        spec = spec_for(None, a.scenarios, time_limit=60, gap=1e-4)
-        r = {"in_place_no_start": in_place_loop(spec, False), "in_place_mip_start": in_place_loop(spec, True),
-             "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec)}
-        base = r["pyomo_loop"]["per_s"]
-        r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
-                                                                   "rebuild_fast_path")}
-        report["provinces_4"] = r
+        r = report["provinces_4"] = four_loops(spec_for(None, a.scenarios, time_limit=60, gap=1e-4))
         print(_fmt_provinces(r, "4-province instance (embedded default)"), flush=True)
     if "small" not in skip:
-        spec = spec_for(str(SMALL), a.small_scenarios, time_limit=60, gap=1e-4, params=SMALL_PARAMS)
-        r = {"in_place_no_start": in_place_loop(spec, False), "in_place_mip_start": in_place_loop(spec, True),
-             "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec)}
-        base = r["pyomo_loop"]["per_s"]
-        r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
-                                                                   "rebuild_fast_path")}
-        report["small_toy"] = r
+        r = report["small_toy"] = four_loops(spec_for(str(SMALL), a.small_scenarios, time_limit=60, gap=1e-4,
+                                                      params=SMALL_PARAMS))
         print(_fmt_provinces(r, "small instance (tests/data/toy_features.yaml)"), flush=True)
     if "cities" not in skip:
         spec = spec_for(str(ROOT / "instances" / "yrd-cities.yaml"), a.city_scenarios,
