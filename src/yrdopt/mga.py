@@ -87,6 +87,33 @@ def rounded(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     return x
 
 
+def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
+    """Re-solve a MIP answer as an LP with its placements and expansions fixed.
+
+    HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
+    (1e-6 absolute), a hair above what the independent checker allows on large
+    instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
+    ``coef @ x <= upper`` (e.g. terms held at their front values).  Returns ``res``
+    unchanged when the LP does not solve.
+    """
+    if res.x is None:
+        return res
+    from .explain import fix_placements
+
+    x = res.x[: cm.n_cols]
+    expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
+    lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True)
+    s = HighsSolver(SolverOptions())
+    s.load(lp)
+    for coef, upper in holds:
+        add_row(s, coef, -np.inf, upper)
+    out = s.solve()
+    if out.x is None:
+        return res
+    return replace(out, status=res.status, gap=res.gap, bound=res.bound, nodes=res.nodes,
+                   solve_s=res.solve_s + out.solve_s, row_dual=None, col_dual=None)
+
+
 def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     """(S, R) booleans: where each segment has a site."""
     return cm.var("place").take(x) > 0.5
@@ -272,7 +299,7 @@ def alternatives(
         return r
 
     def accept(name: str, r: SolveResult, mga_status: str, seconds: float) -> None:
-        r = model_result(cm, r)
+        r = model_result(cm, lp_polish(cm, model_result(cm, r)))
         sol = solution_from_result(inst, cm, r)
         P = place_matrix(cm, r.x)
         prev = {a.name: hamming(P, a.place) for a in result.layouts}

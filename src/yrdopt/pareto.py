@@ -35,7 +35,7 @@ import pandas as pd
 from .api import solution_from_result
 from .errors import InfeasibleError, InstanceError, Problem, SolverError
 from .io import atomic_write_text, content_hash, load_instance
-from .mga import add_row, model_result, rounded
+from .mga import add_row, lp_polish, model_result, rounded
 from .model.compiled import BuildOptions, CompiledModel, build
 from .schema import TERMS, Instance
 from .solution import Solution
@@ -188,7 +188,10 @@ def pareto_front(
     result = FrontResult(inst, (t1, t2), method="exact" if points is None else f"{points} points")
 
     def keep(res: SolveResult, vals: dict, status: str) -> FrontPoint:
-        # values of the layout itself (after the tie-break), not of the stage optima
+        # values of the layout itself (after the tie-break), not of the stage optima;
+        # re-solved as an LP with placements fixed and both terms held (checker tolerance)
+        vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
+        res = lp_polish(cm, model_result(cm, res), [(cm.terms[t], v + HOLD_ABS + HOLD_REL * abs(v)) for t, v in vals.items()])
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         p = FrontPoint(f"point-{len(result.points) + 1}", {t1: vals[t1], t2: vals[t2]}, lex.package(res), status)
         result.points.append(p)
@@ -315,7 +318,8 @@ def lexicographic(
 
             raise InfeasibleError(*explain_infeasibility(inst))
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
-    sol = lex.package(res)
+    held = [(cm.terms[t], float(cm.terms[t] @ res.x[: cm.n_cols]) + HOLD_ABS) for t in order]
+    sol = lex.package(lp_polish(cm, model_result(cm, res), held))
     sol.summary["lexicographic"] = {"order": order, "tolerance": tolerance, "stage_optima": vals}
     if out is not None:
         sol.write(out)
