@@ -20,7 +20,7 @@ from yrdopt.io import instance_dict
 from yrdopt.model.compiled import BuildOptions, build
 from yrdopt.solver import HighsSolver, SolverOptions
 from yrdopt.sweep.apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
-from yrdopt.sweep.design import build_design, design_points
+from yrdopt.sweep.design import build_design
 from yrdopt.sweep.spec import Parameter
 
 DATA = Path(__file__).parent / "data"

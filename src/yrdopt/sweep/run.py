@@ -28,7 +28,7 @@ from ..errors import InstanceError, Problem
 from ..io import content_hash, instance_dict, load_instance
 from ..schema import TERMS
 from . import summaries
-from .apply import _get, format_loc, resolve_parameters, scenario_dict, validate_instance
+from .apply import _get, resolve_parameters, scenario_dict, validate_instance
 from .backends import make_backend
 from .design import Scenario, build_design, chunks
 from .spec import SweepSpec, load_spec
@@ -346,4 +346,4 @@ def load_results(out: str | Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-__all__ = ["Progress", "RUN_DEPENDENT", "load_results", "prepare", "run", "format_loc"]
+__all__ = ["Progress", "RUN_DEPENDENT", "load_results", "prepare", "run"]
