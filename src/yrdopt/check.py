@@ -247,27 +247,40 @@ def _validate_layout_ids(layout: pd.DataFrame, regions: dict, seg: dict, file: s
 
 
 def _check_flows(inst: Instance, act: dict, flows: pd.DataFrame, dist: dict, rec: _Recorder) -> float:
-    total = 0.0
+    """Flow balance of every link in every region, and the distance term, from the flow table."""
+    key = ["chain", "from_segment", "to_segment"]
+    out = flows.groupby(key + ["from_region"])["volume"].sum().to_dict() if len(flows) else {}
+    inn = flows.groupby(key + ["to_region"])["volume"].sum().to_dict() if len(flows) else {}
     regions = [r.id for r in inst.regions]
+    intensity: dict[tuple[str, str, str], float] = {}
     for c in inst.chains:
         acts = {s.id: s.activity for s in c.segments}
         for link in c.links:
             up, down = link.from_.split("/")[-1], link.to.split("/")[-1]
-            f = flows[(flows["chain"] == c.id) & (flows["from_segment"] == up) & (flows["to_segment"] == down)]
-            out = f.groupby("from_region")["volume"].sum().to_dict()
-            inn = f.groupby("to_region")["volume"].sum().to_dict()
+            intensity[(c.id, up, down)] = link.transport_intensity
             factor = link.volume_per_unit * acts[up] / acts[down]
             for rid in regions:
+                shipped = out.get((c.id, up, down, rid), 0.0)
                 need_out = link.volume_per_unit * act.get((c.id, up, rid), 0.0)
-                rec.add("flow_out", f"{c.id}: {up}->{down} from {rid}", abs(out.get(rid, 0.0) - need_out), need_out,
-                        f"ships {out.get(rid, 0.0):.6g}, produces {need_out:.6g}")
+                rec.add("flow_out", f"{c.id}: {up}->{down} from {rid}", abs(shipped - need_out), need_out,
+                        f"ships {shipped:.6g}, produces {need_out:.6g}")
+                received = inn.get((c.id, up, down, rid), 0.0)
                 need_in = factor * act.get((c.id, down, rid), 0.0)
-                rec.add("flow_in", f"{c.id}: {up}->{down} into {rid}", abs(inn.get(rid, 0.0) - need_in), need_in,
-                        f"receives {inn.get(rid, 0.0):.6g}, needs {need_in:.6g}")
-            for row in f.itertuples(index=False):
-                rec.add("flow_nonnegative", f"{c.id}: {row.from_region}->{row.to_region}", -row.volume, 0.0, "negative flow")
-                total += link.transport_intensity * dist[(row.from_region, row.to_region)] * row.volume
-    return total
+                rec.add("flow_in", f"{c.id}: {up}->{down} into {rid}", abs(received - need_in), need_in,
+                        f"receives {received:.6g}, needs {need_in:.6g}")
+    if not len(flows):
+        return 0.0
+    links = list(zip(flows["chain"], flows["from_segment"], flows["to_segment"]))
+    pairs = list(zip(flows["from_region"], flows["to_region"]))
+    volume = flows["volume"].to_numpy(dtype=float)
+    unknown = [i for i, k in enumerate(links) if k not in intensity or pairs[i] not in dist]
+    for i in unknown[:1]:
+        rec.add("flow_link", f"{links[i]} {pairs[i]}", 1.0, 0.0, "a flow on a link or region pair the instance does not have")
+    worst = int(np.argmin(volume))
+    rec.add("flow_nonnegative", f"{links[worst][0]}: {pairs[worst][0]}->{pairs[worst][1]}", -volume[worst], 0.0,
+            f"flow {volume[worst]:.6g} < 0")
+    cost = np.array([intensity.get(k, 0.0) * dist.get(p, 0.0) for k, p in zip(links, pairs)])
+    return float(cost @ volume)
 
 
 def route_flows(inst: Instance, act: dict, dist: dict) -> pd.DataFrame:

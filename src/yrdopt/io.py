@@ -45,7 +45,7 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
     if source is None:
         source = default_instance_path()
     if isinstance(source, dict):
-        return _validate(source, "<dict>", Path.cwd())
+        return validate_mapping(source, "<dict>", Path.cwd())
     path = Path(source)
     file = str(path)
     if not path.exists():
@@ -62,7 +62,7 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
         data = read_workbook(path)
     else:
         data = read_mapping(path)
-    return _validate(data, file, path.parent)
+    return validate_mapping(data, file, path.parent)
 
 
 def read_mapping(path: Path) -> dict:
@@ -88,7 +88,10 @@ def read_mapping(path: Path) -> dict:
     return data
 
 
-def _validate(data: dict, file: str, base: Path) -> Instance:
+def validate_mapping(data: dict, file: str = "<dict>", base: Path | None = None) -> Instance:
+    """Validate an instance given as a mapping; CSV references resolve against ``base``.
+    Every problem is reported with ``file`` and its field path."""
+    base = base if base is not None else Path.cwd()
     problems: list[Problem] = []
     data = _expand_tables(dict(data), file, base, problems)
     if problems:

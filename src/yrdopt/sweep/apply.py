@@ -291,9 +291,9 @@ def validate_instance(data: dict, file: str) -> Instance:
     """Full validation (fields and cross-references) of a scenario's instance dict."""
     from pathlib import Path
 
-    from ..io import _validate
+    from ..io import validate_mapping
 
-    return _validate(data, file, Path.cwd())
+    return validate_mapping(data, file, Path.cwd())
 
 
 def changed_fields(base: ModelData, d: ModelData) -> set[str]:
