@@ -140,7 +140,7 @@ class FrontResult:
     terms: tuple[str, str]
     points: list[FrontPoint] = field(default_factory=list)
     truncated: bool = False
-    method: str = "exact"
+    method: str = "epsilon walk"
     step: float | None = None
     n_solves: int = 0
     stopped: str | None = None  # a solve ended without a proven answer (time limit)
@@ -185,7 +185,7 @@ def pareto_front(
     cm = build(inst, build_options)
     lex = _Lex(inst, cm, options)
     out = Path(out) if out is not None else None
-    result = FrontResult(inst, (t1, t2), method="exact" if points is None else f"{points} points")
+    result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
 
     def keep(res: SolveResult, vals: dict, status: str) -> FrontPoint:
         # values of the layout itself (after the tie-break), not of the stage optima;
