@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         from ..mga import alternatives
 
         def show(a):
-            console.print(f"{a.name}: objective {a.objective:,.4f} (+{a.above_optimum:.2%}), "
+            console.print(f"{a.name}: objective {a.objective:,.4f} ({max(a.above_optimum, 0.0):+.2%}), "
                           f"{'verified' if a.verified else 'NOT verified'}, "
                           + (f"sites differing from earlier layouts {min(a.distance_to_previous.values())}.."
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
