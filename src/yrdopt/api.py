@@ -17,6 +17,7 @@ from .check import CheckReport, check_layout
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
+from .model.fixed import lp_polish
 from .schema import Instance
 from .solution import Solution, tables_from_x
 from .solver import HighsSolver, SolveResult, SolverOptions
@@ -36,12 +37,15 @@ def solve(
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
+    polish: bool = True,
     raise_on_infeasible: bool = True,
 ) -> Solution:
     """Build, solve and check a layout.
 
-    Raises :class:`InfeasibleError` (with a planner-level explanation) when no layout
-    exists, and :class:`SolverError` when the solver stops without any layout.
+    With ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
+    (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
+    :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
+    :class:`SolverError` when the solver stops without any layout.
     """
     t_start = time.perf_counter()
     inst = load_instance(instance)
@@ -54,6 +58,8 @@ def solve(
     if mps_path is not None:
         solver.write_mps(mps_path)
     res = solver.solve(start)
+    if res.has_solution and polish:
+        res = lp_polish(cm, res)
     if not res.has_solution:
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
             from .diagnose import explain_infeasibility

@@ -36,6 +36,7 @@ from .errors import InstanceError, Problem
 from .io import load_instance
 from .mga import place_from_layout
 from .model.compiled import BuildOptions, CompiledModel, build
+from .model.fixed import fix_placements
 from .schema import Instance
 from .solver import HighsSolver, SolveResult, SolverOptions
 
@@ -59,33 +60,6 @@ def read_layout(inst: Instance, solution_dir: str | Path, cm: CompiledModel | No
     cm = cm or build(inst)
     layout, _, exps = read_layout_dir(solution_dir)
     return cm, place_from_layout(cm, layout, str(solution_dir)), expansions_taken(cm, exps)
-
-
-def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | None = None, *,
-                   lp: bool = False) -> CompiledModel:
-    """A copy of ``cm`` with placements (and, if given, expansions) fixed.
-
-    ``lp=True`` also drops integrality and replaces the quota-derived site capacities by
-    ``activity <= A[s] * place`` (see the module docstring) — the fixed-placement LP.
-    """
-    d = cm.data
-    lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
-    pb = cm.var("place")
-    lo[pb.slice] = hi[pb.slice] = place.ravel().astype(float)
-    if expand is not None and d.E:
-        eb = cm.var("expand")
-        lo[eb.slice] = hi[eb.slice] = expand.astype(float)
-    row_lo, row_hi = cm.row_lower, cm.row_upper
-    integrality = cm.integrality
-    if lp:
-        if expand is None and d.E:
-            raise ValueError("the fixed-placement LP needs the expansions fixed too")
-        ab = cm.var("activity")
-        hi[ab.slice] = (d.activity[:, None] * place).ravel()
-        row_hi = row_hi.copy()
-        row_hi[cm.row("site_capacity").slice] = np.inf
-        integrality = np.zeros_like(cm.integrality)
-    return replace(cm, col_lower=lo, col_upper=hi, row_lower=row_lo, row_upper=row_hi, integrality=integrality)
 
 
 def _solve(cm: CompiledModel, options: SolverOptions | None = None) -> SolveResult:

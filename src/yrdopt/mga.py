@@ -39,34 +39,13 @@ from .api import solution_from_result
 from .errors import InstanceError, Problem, SolverError
 from .io import atomic_write_text, content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
+from .model.fixed import lp_polish, place_matrix
 from .schema import Instance
 from .solution import Solution
 from .solver import HighsSolver, SolveResult, SolverOptions
 
 
 # -- helpers shared with pareto.py and explain.py ------------------------------------------
-def add_row(solver: HighsSolver, coef: np.ndarray, lower: float, upper: float) -> int:
-    """Append one row ``lower <= coef @ x <= upper`` (dense coefficient vector over the
-    current columns) to the loaded HiGHS model; return its index."""
-    idx = np.flatnonzero(coef).astype(np.int32)
-    solver.h.addRow(float(lower), float(upper), len(idx), idx, np.asarray(coef[idx], dtype=float))
-    return solver.h.getNumRow() - 1
-
-
-def add_rows_csr(solver: HighsSolver, lower: np.ndarray, upper: np.ndarray, rows: np.ndarray,
-                 cols: np.ndarray, vals: np.ndarray) -> None:
-    """Append many rows given as triplets (row numbers 0..n-1 in the new block)."""
-    import scipy.sparse as sp
-
-    n = len(lower)
-    if n == 0:
-        return
-    M = sp.csr_matrix((vals, (rows, cols)), shape=(n, solver.h.getNumCol()))
-    M.sort_indices()
-    solver.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), M.nnz,
-                     M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data.astype(float))
-
-
 def model_result(cm: CompiledModel, res: SolveResult) -> SolveResult:
     """A result restricted to the compiled model's own columns, its objective recomputed
     as the weighted objective (the solver may have minimised something else)."""
@@ -85,38 +64,6 @@ def rounded(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     ints = np.flatnonzero(cm.integrality[:n] > 0)
     x[ints] = np.round(x[ints])
     return x
-
-
-def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
-    """Re-solve a MIP answer as an LP with its placements and expansions fixed.
-
-    HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
-    (1e-6 absolute), a hair above what the independent checker allows on large
-    instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
-    ``coef @ x <= upper`` (e.g. terms held at their front values).  Returns ``res``
-    unchanged when the LP does not solve.
-    """
-    if res.x is None:
-        return res
-    from .explain import fix_placements
-
-    x = res.x[: cm.n_cols]
-    expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
-    lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True)
-    s = HighsSolver(SolverOptions())
-    s.load(lp)
-    for coef, upper in holds:
-        add_row(s, coef, -np.inf, upper)
-    out = s.solve()
-    if out.x is None:
-        return res
-    return replace(out, status=res.status, gap=res.gap, bound=res.bound, nodes=res.nodes,
-                   solve_s=res.solve_s + out.solve_s, row_dual=None, col_dual=None)
-
-
-def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
-    """(S, R) booleans: where each segment has a site."""
-    return cm.var("place").take(x) > 0.5
 
 
 def place_from_layout(cm: CompiledModel, layout: pd.DataFrame, file: str = "layout.csv") -> np.ndarray:
@@ -288,7 +235,7 @@ def alternatives(
     polisher = HighsSolver(options)
     polisher.load(cm)
     if min_share > 0:
-        add_rows_csr(polisher, *min_share_rows(cm, min_share))
+        polisher.add_rows(*min_share_rows(cm, min_share))
 
     def polish(P: np.ndarray, s: HighsSolver = polisher) -> SolveResult:
         lo, hi = cm.col_lower[place.slice].copy(), cm.col_upper[place.slice].copy()
@@ -323,9 +270,9 @@ def alternatives(
         accept("layout-1", res, res.status, time.perf_counter() - t0)
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
-    add_row(solver, cm.cost, -np.inf, budget - cm.offset)
+    solver.add_row(cm.cost, -np.inf, budget - cm.offset)
     if min_share > 0:
-        add_rows_csr(solver, *min_share_rows(cm, min_share))
+        solver.add_rows(*min_share_rows(cm, min_share))
     t_col = None
     if metric == "min":
         solver.h.addCol(0.0, 1.0, float(len(free)), 0, np.zeros(0, np.int32), np.zeros(0))
@@ -429,10 +376,10 @@ def _cut(solver: HighsSolver, cm: CompiledModel, free: np.ndarray, P: np.ndarray
     p = P.ravel()[free - start].astype(float)
     coef = np.zeros(solver.h.getNumCol())
     coef[free] = 1.0 - 2.0 * p  # hamming = sum(p) + (1 - 2p) . place
-    add_row(solver, coef, 1.0 - p.sum(), np.inf)
+    solver.add_row(coef, 1.0 - p.sum(), np.inf)
     if t_col is not None:
         coef[t_col] = -1.0
-        add_row(solver, coef, -p.sum(), np.inf)
+        solver.add_row(coef, -p.sum(), np.inf)
 
 
 def _write_manifest(result: AlternativesResult, out: Path) -> None:

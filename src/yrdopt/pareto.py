@@ -35,7 +35,8 @@ import pandas as pd
 from .api import solution_from_result
 from .errors import InfeasibleError, InstanceError, Problem, SolverError
 from .io import atomic_write_text, content_hash, load_instance
-from .mga import add_row, lp_polish, model_result, rounded
+from .mga import model_result, rounded
+from .model.fixed import lp_polish
 from .model.compiled import BuildOptions, CompiledModel, build
 from .schema import TERMS, Instance
 from .solution import Solution
@@ -65,7 +66,7 @@ class _Lex:
         self.solver = HighsSolver(options)
         self.solver.load(cm)
         self.solver.h.setOptionValue("mip_abs_gap", 1e-9)
-        self.rows = {t: add_row(self.solver, cm.terms[t], -np.inf, np.inf) for t in TERMS}
+        self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
         self.n_solves = 0
 
     def bound(self, term: str, upper: float) -> None:

@@ -162,6 +162,26 @@ class HighsSolver:
         idx = np.asarray(idx, dtype=np.int32)
         self.h.changeRowsBounds(len(idx), idx, np.asarray(lower, float), np.asarray(upper, float))
 
+    def add_row(self, coef: np.ndarray, lower: float, upper: float) -> int:
+        """Append the row ``lower <= coef @ x <= upper`` (dense over the current columns);
+        return its index."""
+        idx = np.flatnonzero(coef).astype(np.int32)
+        self.h.addRow(float(lower), float(upper), len(idx), idx, np.asarray(coef[idx], dtype=float))
+        return self.h.getNumRow() - 1
+
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                 vals: np.ndarray) -> None:
+        """Append a block of rows given as triplets (row numbers 0..n-1 within the block)."""
+        import scipy.sparse as sp
+
+        n = len(lower)
+        if n == 0:
+            return
+        M = sp.csr_matrix((vals, (rows, cols)), shape=(n, self.h.getNumCol()))
+        M.sort_indices()
+        self.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), M.nnz,
+                       M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data.astype(float))
+
     def set_start(self, x: np.ndarray) -> None:
         """Offer a layout as a MIP start (HiGHS checks it and ignores it if infeasible)."""
         idx = np.arange(len(x), dtype=np.int32)

@@ -1,0 +1,73 @@
+"""The fixed-placement LP: a layout's sites (and parks) fixed, activities and flows free.
+
+Used to polish every reported layout (HiGHS accepts MIP solutions that violate rows by up
+to its MIP feasibility tolerance, 1e-6 absolute; the LP's primal tolerance is tighter), to
+price quotas (its duals, :mod:`yrdopt.explain`) and to evaluate a layout under other
+scenarios (sweeps' robust layout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..solver import HighsSolver, SolveResult, SolverOptions
+from .compiled import CompiledModel
+
+
+def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | None = None, *,
+                   lp: bool = False) -> CompiledModel:
+    """A copy of ``cm`` with placements (and, if given, expansions) fixed.
+
+    ``lp=True`` also drops integrality and replaces the quota-derived site capacities by
+    ``activity <= A[s] * place`` (see the module docstring) — the fixed-placement LP.
+    """
+    d = cm.data
+    lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+    pb = cm.var("place")
+    lo[pb.slice] = hi[pb.slice] = place.ravel().astype(float)
+    if expand is not None and d.E:
+        eb = cm.var("expand")
+        lo[eb.slice] = hi[eb.slice] = expand.astype(float)
+    row_lo, row_hi = cm.row_lower, cm.row_upper
+    integrality = cm.integrality
+    if lp:
+        if expand is None and d.E:
+            raise ValueError("the fixed-placement LP needs the expansions fixed too")
+        ab = cm.var("activity")
+        hi[ab.slice] = (d.activity[:, None] * place).ravel()
+        row_hi = row_hi.copy()
+        row_hi[cm.row("site_capacity").slice] = np.inf
+        integrality = np.zeros_like(cm.integrality)
+    return replace(cm, col_lower=lo, col_upper=hi, row_lower=row_lo, row_upper=row_hi, integrality=integrality)
+
+
+def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
+    """(S, R) booleans: where each segment has a site."""
+    return cm.var("place").take(x) > 0.5
+
+
+def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
+    """Re-solve a MIP answer as an LP with its placements and expansions fixed.
+
+    HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
+    (1e-6 absolute), a hair above what the independent checker allows on large
+    instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
+    ``coef @ x <= upper`` (e.g. terms held at their front values).  Returns ``res``
+    unchanged when the LP does not solve.
+    """
+    if res.x is None:
+        return res
+    x = res.x[: cm.n_cols]
+    expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
+    lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True)
+    s = HighsSolver(SolverOptions())
+    s.load(lp)
+    for coef, upper in holds:
+        s.add_row(coef, -np.inf, upper)
+    out = s.solve()
+    if out.x is None:
+        return res
+    return replace(out, status=res.status, gap=res.gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
+                   solve_s=res.solve_s + out.solve_s, solver=res.solver, row_dual=None, col_dual=None)
