@@ -164,7 +164,18 @@ def generate_dict(regions: int, chains: int, segments: int, seed: int = 0, *, ti
         witness[lead, 0] = activity[lead]
     used = np.einsum("sr,sk->rk", witness, use)  # (R, 3)
     demand = activity @ use  # (3,)
-    quota = used * 1.02 + (tightness - 1.02) * demand[None, :] * endow
+    # a single-site segment needs one region with room for all of it: besides its witness
+    # host, give two alternative regions that room, so the choice of host is a real choice
+    # at any number of regions (else only the witness host fits once R >> segments)
+    alt_room = np.zeros((R, 3))
+    for i in np.flatnonzero(single):
+        others = np.flatnonzero(witness[i] == 0)
+        if len(others):
+            w = endow[others, res_of_kind[kind_of[i]]] + 1e-9
+            alt = rng.choice(others, size=min(2, len(others)), replace=False, p=w / w.sum())
+            alt_room[alt] += activity[i] * use[i]
+    spread = np.maximum(tightness - 1.02 - alt_room.sum(axis=0) / demand, 0.1)
+    quota = used * 1.02 + alt_room + spread[None, :] * demand[None, :] * endow
     quota = np.round(quota + 1e-3, 3)
 
     # -- expansion options: co-built parks in land-poor regions (seed 004, 飞地经济) --------

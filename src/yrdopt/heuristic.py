@@ -48,7 +48,9 @@ def _big_first(d: ModelData) -> np.ndarray:
     has_fixed = d.fixed.any(axis=1)
     size = d.activity * (d.use.max(axis=1).sum(axis=1) if d.K else 1.0)
     rest = np.flatnonzero(~has_fixed)
-    return np.concatenate([np.flatnonzero(has_fixed), rest[np.argsort(-size[rest], kind="stable")]])
+    # single-site segments first (they need one region with room for all of them), biggest first
+    key = np.lexsort((-size[rest], ~d.single_site[rest]))
+    return np.concatenate([np.flatnonzero(has_fixed), rest[key]])
 
 
 def _greedy(d: ModelData, order: np.ndarray) -> GreedyLayout | None:
@@ -59,6 +61,7 @@ def _greedy(d: ModelData, order: np.ndarray) -> GreedyLayout | None:
     links_down = [np.flatnonzero(d.link_down == s) for s in range(S)]
     links_up = [np.flatnonzero(d.link_up == s) for s in range(S)]
     placed = np.zeros(S, dtype=bool)
+    taken = np.zeros(d.E, dtype=bool)  # expansion options opened
     hours = d.distance
     for s in order:
         A = d.activity[s]
@@ -74,20 +77,34 @@ def _greedy(d: ModelData, order: np.ndarray) -> GreedyLayout | None:
                 share = act[down] / d.activity[down]
                 score = score + d.link_intensity[l] * d.link_total_volume[l] * (hours @ share)
         use = d.use[s]  # (R, K)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            room = np.where(use > 0, cap / use, np.inf).min(axis=1) if d.K else np.full(R, np.inf)
-        room = np.where(d.allowed[s], room, 0.0)
+        room = _room(cap, use, d.allowed[s])
         fixed = np.flatnonzero(d.fixed[s])
         n_max = int(d.max_sites[s])
         n_min = int(max(d.min_sites[s], len(fixed)))
         amounts = _split(A, score, room, fixed, n_min, n_max, d.min_scale[s])
+        if amounts is None and d.E and not taken.all():
+            # stuck: open the parks (expansion options) of the regions it then uses
+            extra = np.zeros_like(cap)
+            np.add.at(extra, d.exp_region[~taken], d.exp_quota[~taken])
+            amounts = _split(A, score, _room(cap + extra, use, d.allowed[s]), fixed, n_min, n_max, d.min_scale[s])
+            if amounts is not None:
+                opened = ~taken & (amounts[d.exp_region] > room[d.exp_region] + 1e-9)
+                taken |= opened
+                np.add.at(cap, d.exp_region[opened], d.exp_quota[opened])
         if amounts is None:
             return None
         act[s] = amounts
         if d.K:
             cap = cap - amounts[:, None] * use
         placed[s] = True
-    return GreedyLayout(activity=act, place=act > 0, expand=np.zeros(d.E, dtype=bool))
+    return GreedyLayout(activity=act, place=act > 0, expand=taken)
+
+
+def _room(cap: np.ndarray, use: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """(R,) activity each region can still take within every quota."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(use > 0, cap / use, np.inf).min(axis=1) if use.shape[1] else np.full(len(cap), np.inf)
+    return np.where(allowed, np.maximum(room, 0.0), 0.0)
 
 
 def _order(d: ModelData) -> np.ndarray:
@@ -113,11 +130,18 @@ def _split(A: float, score: np.ndarray, room: np.ndarray, fixed: np.ndarray, n_m
             return out
     if n_max <= 1:
         return None
-    # the best-scoring regions with room for a minimum-scale site, until their room covers A
-    ok = order[(room[order] >= max(min_scale, eps)) | np.isin(order, fixed)]
-    cum = np.cumsum(room[ok])
-    k = max(int(np.searchsorted(cum, A - eps)) + 1, n_min)
-    if k > min(n_max, len(ok)) or cum[min(k, len(ok)) - 1] < A - eps:
+    # the best-scoring regions with room for a minimum-scale site, until their room covers A;
+    # if n_max of them cannot, the roomiest regions instead
+    by_room = np.argsort(-room, kind="stable")
+    for cand in (order, np.concatenate([fixed, by_room[~np.isin(by_room, fixed)]])):
+        ok = cand[(room[cand] >= max(min_scale, eps)) | np.isin(cand, fixed)]
+        if not len(ok):
+            continue
+        cum = np.cumsum(room[ok])
+        k = max(int(np.searchsorted(cum, A - eps)) + 1, n_min)
+        if k <= min(n_max, len(ok)) and cum[k - 1] >= A - eps:
+            break
+    else:
         return None
     hosts = ok[:k]
     base = np.minimum(min_scale, room[hosts])

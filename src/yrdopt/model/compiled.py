@@ -29,7 +29,8 @@ class BuildOptions:
     elastic: bool = False  # add quota slack and minimise it (explains infeasibility)
     # Valid bound tightening (same optimum, see tighten_bounds): per-pair flow bounds from
     # per-site activity bounds, single-site segments only where the whole activity fits,
-    # site counts capped by activity / min_scale.
+    # site counts capped by activity / min_scale.  Off: no measurable gain (models/
+    # formulation.md section 7), and in-place sweep patches do not update these bounds.
     tighten_bounds: bool = False
 
 
