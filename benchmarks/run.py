@@ -173,13 +173,16 @@ def summary_check(size, a, inst_dir: Path) -> dict:
         return {"error": api.get("error") or fast.get("error")}
     summary = json.loads((out_dir / "summary.json").read_text())
     t = summary["timings"]
-    rel_total = abs(t["total_s"] - api["api_wall_s"]) / api["api_wall_s"]
-    rel_solve = abs(t["solve_s"] - fast["solve_s"]) / max(fast["solve_s"], 1e-9)
-    return {"size": f"{R}x{C}x{S}", "summary_timings": t, "outside_wall_s": api["api_wall_s"],
-            "worker_solve_s": fast["solve_s"], "worker_build_s": fast["build_s"], "worker_handoff_s": fast["handoff_s"],
-            "rel_diff_total": rel_total, "rel_diff_solve": rel_solve,
-            "within_10pct": bool(rel_total <= 0.10 and rel_solve <= 0.10),
-            "status": summary["status"], "worker_status": fast.get("status")}
+    clock = dict(api["clock"], total_s=api["api_wall_s"])
+    # same run: each summary timing against the benchmark's clock around the same call;
+    # within 10 % (or 1 ms for the sub-millisecond hand-offs of small models)
+    diffs = {k: {"summary": t[k], "benchmark": clock[k], "rel": abs(t[k] - clock[k]) / max(clock[k], 1e-9),
+                 "ok": abs(t[k] - clock[k]) <= max(0.10 * clock[k], 1e-3)} for k in ("build_s", "handoff_s", "solve_s", "total_s")}
+    return {"size": f"{R}x{C}x{S}", "summary_timings": t, "same_run": diffs,
+            "within_10pct": all(v["ok"] for v in diffs.values()), "status": summary["status"],
+            # a second process solving the same instance: run-to-run variation, for context
+            "other_run": {"solve_s": fast.get("solve_s"), "build_s": fast.get("build_s"), "handoff_s": fast.get("handoff_s"),
+                          "status": fast.get("status")}}
 
 
 def _print_row(row: dict) -> None:
@@ -248,14 +251,16 @@ def write_markdown(path: Path, report: dict) -> None:
         if "error" in sc:
             lines.append(f"error: {sc['error']}")
         else:
-            t = sc["summary_timings"]
-            lines += [
-                f"Instance {sc['size']}: `yrdopt.api.solve` timed from outside {sc['outside_wall_s']:.3f} s; "
-                f"summary.json total_s {t['total_s']:.3f} s (difference {sc['rel_diff_total']:.1%}). "
-                f"summary.json solve_s {t['solve_s']:.3f} s vs the fast worker's solve {sc['worker_solve_s']:.3f} s "
-                f"(difference {sc['rel_diff_solve']:.1%}; statuses {sc['status']} / {sc['worker_status']}). "
-                f"Build {t['build_s']:.4f} s vs {sc['worker_build_s']:.4f} s, hand-off {t['handoff_s']:.4f} s vs "
-                f"{sc['worker_handoff_s']:.4f} s. Within 10 %: **{sc['within_10pct']}**."]
+            lines += [f"Instance {sc['size']} ({sc['status']}), `yrdopt.api.solve` with `out=`; the benchmark wraps the "
+                      "same calls api.solve makes (build, HighsSolver.load, HighsSolver.solve, and the whole call) with its "
+                      "own clock in the same run:", "",
+                      "| timing | summary.json | benchmark clock | difference |", "|---|---:|---:|---:|"]
+            for k, v in sc["same_run"].items():
+                lines.append(f"| {k} | {v['summary']:.4f} | {v['benchmark']:.4f} | {v['rel']:.1%} |")
+            o = sc["other_run"]
+            lines += ["", f"Within 10 % (1 ms for sub-millisecond timings): **{sc['within_10pct']}**. For context, a second "
+                      f"process solving the same instance took {fmt(o.get('solve_s'))} s to solve ({o.get('status')}): "
+                      "run-to-run variation of HiGHS's wall time, not a measurement error."]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
