@@ -120,3 +120,10 @@ def test_schema_command_prints_json_schema():
     res = run_cli("schema")
     schema = json.loads(res.stdout)
     assert "regions" in schema["properties"] and "economic_distance" in schema["properties"]
+
+
+def test_solves_with_different_thread_counts_in_one_process():
+    # HiGHS fixes its scheduler's thread count per process; the adapter must reset it
+    inst = yrdopt.load_instance(DATA / "toy_features.yaml")
+    objectives = [yrdopt.solve(inst, threads=t).objective for t in (None, 2, 1, 2)]
+    assert objectives == pytest.approx([objectives[0]] * 4, rel=1e-9)

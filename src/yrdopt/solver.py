@@ -5,7 +5,8 @@ and bounds in place and re-solve from the previous layout (MIP start).
 
 highspy 1.15 notes: ``getOptionValue`` returns ``(status, value)``; ``getRunTime``
 accumulates across runs, so times here are measured with ``perf_counter`` around each
-call; ``threads`` is fixed per process by HiGHS's global scheduler.
+call; ``threads`` is fixed per process by HiGHS's global scheduler, so a solve that asks
+for a different count resets it (``_ensure_scheduler``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,19 @@ STATUS_TEXT = {
 }
 
 HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "interrupted"}
+
+# HiGHS sizes one global task scheduler per process at its first parallel run; a later run
+# asking for another thread count fails with model status "Not Set".  We remember the count
+# the scheduler was made for and reset it when a solve asks for a different one.
+_scheduler_threads: int | None = None
+
+
+def _ensure_scheduler(threads: int | None) -> None:
+    global _scheduler_threads
+    wanted = int(threads or 0)  # 0: HiGHS's own default
+    if _scheduler_threads is not None and wanted != _scheduler_threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = wanted
 
 
 @dataclass
@@ -199,6 +213,7 @@ class HighsSolver:
             raise RuntimeError("load a model before solving")
         if start is not None:
             self.set_start(start)
+        _ensure_scheduler(self.options.threads)
         t0 = time.perf_counter()
         self.h.run()
         solve_s = time.perf_counter() - t0
