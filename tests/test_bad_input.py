@@ -161,3 +161,31 @@ def test_malformed_instances_never_crash_the_loader(mutations):
         assert exc.problems and all(p.expected for p in exc.problems)
     else:
         yrdopt.build(inst)  # whatever validates must also build
+
+
+def test_duplicate_site_limits_are_rejected():
+    probs = problems_of(mutated(lambda d: d.setdefault("policy", {}).update({"site_limits": [
+        {"chain": "office", "segment": "A", "max_sites": 1}, {"chain": "office", "segment": "A", "max_sites": 3}]})))
+    assert any(p.path == "policy.site_limits[1]" and "once" not in p.expected for p in probs)
+
+
+@pytest.mark.parametrize("name,content,where", [
+    ("expansions.csv", "a,b\n1,2\n", "header"),
+    ("flows.csv", "chain,from_segment\nx,y\n", "header"),
+    ("flows.csv", 'chain,from_segment,to_segment,from_region,to_region,volume\noffice,A,"C,x\n', ""),
+    ("flows.csv", "chain,from_segment,to_segment,from_region,to_region,volume\noffice,A,C,bristol,london,abc\n",
+     "row 2, column volume"),
+])
+def test_checker_reports_bad_side_tables_without_traceback(tmp_path, williams_path, name, content, where):
+    sol = yrdopt.solve(williams_path, out=tmp_path / "sol")
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    (bad_dir / "layout.csv").write_text((tmp_path / "sol" / "layout.csv").read_text())
+    (bad_dir / name).write_text(content)
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.check(sol.instance, bad_dir)
+    p = exc.value.problems[0]
+    assert p.file.endswith(name) and p.path == where
+    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "check", str(williams_path), str(bad_dir)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and name in res.stderr

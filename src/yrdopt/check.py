@@ -92,16 +92,38 @@ def read_layout_dir(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None
     if not layout_file.exists():
         raise InstanceError([Problem(str(layout_file), "", "missing file", "a layout.csv written by `yrdopt solve`, or a baseline layout")])
     base = layout_file.parent
-    try:
-        layout = pd.read_csv(layout_file)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InstanceError([Problem(str(layout_file), "", type(exc).__name__, f"a CSV table ({exc})")]) from None
-    need = {"chain", "segment", "region", "activity"}
-    if not need <= set(layout.columns):
-        raise InstanceError([Problem(str(layout_file), "header", list(layout.columns), f"columns {sorted(need)} (and optionally sited)")])
-    flows = pd.read_csv(base / "flows.csv") if path.is_dir() and (base / "flows.csv").exists() else None
-    exps = pd.read_csv(base / "expansions.csv") if path.is_dir() and (base / "expansions.csv").exists() else None
+    layout = _read_table(layout_file, ["chain", "segment", "region", "activity"], ["activity"])
+    flows = exps = None
+    if path.is_dir() and (base / "flows.csv").exists():
+        flows = _read_table(base / "flows.csv", ["chain", "from_segment", "to_segment", "from_region", "to_region",
+                                                 "volume"], ["volume"])
+        if not len(flows):
+            flows = None  # a header only: route the flows instead of reading "nothing shipped"
+    if path.is_dir() and (base / "expansions.csv").exists():
+        exps = _read_table(base / "expansions.csv", ["region", "option", "taken"], [])
     return layout, flows, exps
+
+
+def _read_table(file: Path, columns: list[str], numeric: list[str]) -> pd.DataFrame:
+    """A CSV with the named columns, numeric ones parsed, or an InstanceError naming the cell."""
+    try:
+        df = pd.read_csv(file)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InstanceError([Problem(str(file), "", type(exc).__name__, f"a CSV table ({exc})")]) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InstanceError([Problem(str(file), "header", list(df.columns), f"columns {columns} (missing {missing})")])
+    for col in numeric:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InstanceError([Problem(str(file), f"row {i + 2}, column {col}", df[col].iloc[i], "a finite number")])
+        df[col] = values.astype(float)
+    for col in df.columns:
+        if col in columns and col not in numeric:
+            df[col] = df[col].astype(str)
+    return df
 
 
 def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
@@ -167,6 +189,10 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         for row in expansions.itertuples(index=False):
             if str(getattr(row, "taken", 1)).lower() in ("1", "true", "1.0", "yes"):
                 taken.add((str(row.region), str(row.option)))
+    known = {(rid, o.id) for rid, r in regions.items() for o in r.expansions}
+    if taken - known:
+        raise InstanceError([Problem(f"{file}/expansions.csv", "region/option", sorted(taken - known)[0],
+                                     "an expansion option the instance defines for that region")])
     expansion_cost = 0.0
     for rid, r in regions.items():
         extra: dict[str, float] = {}

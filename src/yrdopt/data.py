@@ -167,7 +167,7 @@ def build_model_data(inst: Instance) -> ModelData:
         for res, v in r.quotas.items():
             quota[j, kpos[res]] = v
 
-    min_sites = np.where(single, 1, 1).astype(float)  # every segment needs at least one site
+    min_sites = np.ones(S)  # activity > 0: every segment needs at least one site
     max_sites = np.where(single, 1, R).astype(float)
     for lim in inst.policy.site_limits:
         i = spos[(lim.chain, lim.segment)]

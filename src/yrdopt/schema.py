@@ -245,9 +245,7 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
                 check_region(f"{base}.site_cost.{rid}", rid)
             for rid in s.fixed_cost_by_region:
                 check_region(f"{base}.fixed_cost_by_region.{rid}", rid)
-            if s.single_site and s.min_scale > s.activity:
-                bad(f"{base}.min_scale", s.min_scale, f"at most the activity {s.activity} of a single-site segment")
-            elif s.min_scale > s.activity:
+            if s.min_scale > s.activity:
                 bad(f"{base}.min_scale", s.min_scale, f"at most the segment's activity {s.activity}")
         seen_links: set[tuple[str, str]] = set()
         for li, link in enumerate(c.links):
@@ -304,7 +302,11 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     for (c, s), n in fixed_count.items():
         if (c, s) in seg_index and seg_index[(c, s)].single_site and n > 1:
             bad("policy.fixed", f"{c}/{s} fixed in {n} regions", "at most one region for a single-site segment")
+    limited: set[tuple[str, str]] = set()
     for i, lim in enumerate(pol.site_limits):
+        if (lim.chain, lim.segment) in limited:
+            bad(f"policy.site_limits[{i}]", f"{lim.chain}/{lim.segment}", "one site limit per segment (it is listed twice)")
+        limited.add((lim.chain, lim.segment))
         if check_ref(f"policy.site_limits[{i}]", lim):
             if lim.max_sites is not None and lim.min_sites > lim.max_sites:
                 bad(f"policy.site_limits[{i}].min_sites", lim.min_sites, f"at most max_sites = {lim.max_sites}")

@@ -29,6 +29,8 @@ Status = Literal[
     "infeasible",
     "unbounded",
     "infeasible_or_unbounded",
+    "stopped_with_incumbent",
+    "stopped_no_incumbent",
     "interrupted",
     "error",
 ]
@@ -40,11 +42,13 @@ STATUS_TEXT = {
     "infeasible": "infeasible: no layout satisfies every limit",
     "unbounded": "unbounded: the objective can decrease without limit (a negative cost without a cap?)",
     "infeasible_or_unbounded": "infeasible or unbounded (HiGHS could not tell which)",
+    "stopped_with_incumbent": "stopped at an iteration, solution or objective limit with a feasible layout",
+    "stopped_no_incumbent": "stopped at an iteration, solution or objective limit before any feasible layout",
     "interrupted": "interrupted by the user",
     "error": "the solver reported an error",
 }
 
-HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "interrupted"}
+HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted"}
 
 # HiGHS sizes one global task scheduler per process at its first parallel run; a later run
 # asking for another thread count fails with model status "Not Set".  We remember the count
@@ -228,10 +232,12 @@ class HighsSolver:
         S = highspy.HighsModelStatus
         if ms == S.kOptimal:
             status = "optimal"
-        elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget):
+        elif ms == S.kTimeLimit:
             status = "time_limit_with_incumbent" if has_primal else "time_limit_no_incumbent"
+        elif ms in (S.kIterationLimit, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget, S.kMemoryLimit):
+            status = "stopped_with_incumbent" if has_primal else "stopped_no_incumbent"
         elif ms in (S.kInterrupt, S.kHighsInterrupt):
-            status = "interrupted" if has_primal else "time_limit_no_incumbent"
+            status = "interrupted" if has_primal else "stopped_no_incumbent"
         elif ms == S.kInfeasible:
             status = "infeasible"
         elif ms == S.kUnbounded:
@@ -239,7 +245,7 @@ class HighsSolver:
         elif ms == S.kUnboundedOrInfeasible:
             status = "infeasible_or_unbounded"
         else:
-            status = "error"
+            status = "stopped_with_incumbent" if has_primal else "error"  # keep an incumbent if there is one
         x = row_dual = col_dual = row_value = None
         objective = bound = gap = None
         if status in HAS_SOLUTION:

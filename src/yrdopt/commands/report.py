@@ -75,8 +75,9 @@ def register(app: typer.Typer) -> None:
                 fig = maps.comparison_map(inst, before, t["layout"], names=(compare.name if compare.is_dir() else src.stem, "this layout"))
             else:
                 fig = maps.layout_map(inst, t["layout"], t["flows"], by=by, show_flows=not no_flows)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out, dpi=120, facecolor="white")
+            from ..io import atomic_savefig
+
+            atomic_savefig(fig, out, dpi=120, facecolor="white")
             return warnings
 
         for w in run_guarded(go):

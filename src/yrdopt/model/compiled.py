@@ -71,7 +71,11 @@ class CompiledModel:
         return {k: float(w.get(k, 1.0) * (v @ x)) for k, v in self.terms.items() if k != "quota_slack"}
 
     def raw_components(self, x: np.ndarray) -> dict[str, float]:
-        return {k: float(v @ x) for k, v in self.terms.items()}
+        raw = {k: float(v @ x) for k, v in self.terms.items()}
+        # excess_sites is free above max(0, sites - tolerance) when its weight is 0: count from placements
+        sites = (self.var("place").take(x) > 0.5).sum(axis=1)
+        raw["duplication"] = float(np.maximum(sites - self.data.dup_tolerance, 0.0).sum())
+        return raw
 
     def refresh_cost(self) -> None:
         """Recompute the objective vector after ``data.weights`` or a term vector changed."""

@@ -62,12 +62,16 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
     x = res.x[: cm.n_cols]
     expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
     lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True)
-    s = HighsSolver(SolverOptions())
+    # the MIP's thread count: another one would make HiGHS rebuild its scheduler
+    s = HighsSolver(SolverOptions(threads=(res.solver.get("options") or {}).get("threads")))
     s.load(lp)
     for coef, upper in holds:
         s.add_row(coef, -np.inf, upper)
     out = s.solve()
     if out.x is None:
         return res
-    return replace(out, status=res.status, gap=res.gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
+    gap = res.gap
+    if res.bound is not None and out.objective is not None:
+        gap = max(0.0, out.objective - res.bound) / max(abs(out.objective), 1e-9)
+    return replace(out, status=res.status, gap=gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
                    solve_s=res.solve_s + out.solve_s, solver=res.solver, row_dual=None, col_dual=None)

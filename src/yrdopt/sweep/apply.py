@@ -332,6 +332,9 @@ class InPlaceModel:
     """
 
     def __init__(self, h, base_cm: CompiledModel):
+        if base_cm.options.tighten_bounds or base_cm.options.elastic:
+            # their derived bounds (flow caps, site counts, quota-free U) are not patched here
+            raise ValueError("in-place patches need a model built without tighten_bounds or elastic mode")
         self.h = h
         self.base = base_cm
         self.d = base_cm.data

@@ -130,7 +130,9 @@ def tornado_png(df: pd.DataFrame, base_objective: float | None, path: Path) -> P
     ax.set_title("Which assumptions move the objective")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    from ..io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
