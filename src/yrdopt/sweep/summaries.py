@@ -111,30 +111,14 @@ def _spearman(x: pd.Series, y: pd.Series) -> float | None:
 
 
 def tornado_png(df: pd.DataFrame, base_objective: float | None, path: Path) -> Path | None:
+    """The tornado chart of the report module, saved atomically next to tornado.csv."""
     if df.empty:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    d = df.iloc[::-1]
-    ref = base_objective if base_objective is not None else float(np.nanmean(d[["objective_low", "objective_high"]]))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2))
-    y = np.arange(len(d))
-    ax.barh(y, d["objective_low"] - ref, left=ref, color="#4C72B0", label="low end")
-    ax.barh(y, d["objective_high"] - ref, left=ref, color="#DD8452", label="high end")
-    ax.axvline(ref, color="black", lw=0.8)
-    ax.set_yticks(y, d["parameter"])
-    ax.set_xlabel("objective")
-    ax.set_title("Which assumptions move the objective")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
     from ..io import atomic_savefig
+    from ..report.charts import tornado_chart
 
-    atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
-    return path
+    fig = tornado_chart(df, base_objective, title="Which assumptions move the objective")
+    return atomic_savefig(fig, path, dpi=120)
 
 
 # ------------------------------------------------------------------------------- robust
