@@ -44,7 +44,7 @@ def main() -> None:
 
     # import every library first, so "model memory" (peak minus RSS before building) is the
     # model's and the solver's, not numpy's or Pyomo's code
-    import yrdopt.check, yrdopt.model.compiled, yrdopt.solution, yrdopt.solver  # noqa: E401, F401
+    import yrdopt.checker, yrdopt.model.compiled, yrdopt.solution, yrdopt.solver  # noqa: E401, F401
     if a.method == "pyomo":
         import pyomo.contrib.appsi.solvers  # noqa: F401
         import pyomo.environ  # noqa: F401
@@ -113,7 +113,7 @@ def run_fast(inst, a) -> dict:
         tables_from_x(cm, res.x)
         out["tables_s"] = time.perf_counter() - t0
         if cm.n_cols <= 2_000_000:  # the checker is allowed to be slower; time it where it is practical
-            from yrdopt.check import check_layout
+            from yrdopt.checker import check_layout
 
             layout, flows, exps = tables_from_x(cm, res.x)
             t0 = time.perf_counter()

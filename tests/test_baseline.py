@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import yrdopt
 from yrdopt.analysis.baseline import baseline_table, compare_with_baseline, evaluate_layout
-from yrdopt.check import read_layout_dir
+from yrdopt.checker import read_layout_dir
 from yrdopt.cli import app
 from yrdopt.io import default_instance_path, load_instance
 from yrdopt.schema import TERMS

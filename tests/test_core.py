@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import yrdopt
-from yrdopt.check import check_dir
+from yrdopt.checker import check_dir
 from yrdopt.model.compiled import build
 from yrdopt.solver import HighsSolver, SolverOptions
 from conftest import DATA

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import yrdopt
-from yrdopt.check import check_layout
+from yrdopt.checker import check_layout
 from yrdopt.cli import app
 from yrdopt.errors import InstanceError
 from yrdopt.mga import alternatives

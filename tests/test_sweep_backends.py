@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 import yrdopt.sweep as sw
-from yrdopt.sweep.run import RUN_DEPENDENT
+from yrdopt.sweep.runner import RUN_DEPENDENT
 
 TOY = Path(__file__).parent / "data" / "toy_features.yaml"
 

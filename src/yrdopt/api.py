@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .check import CheckReport, check_layout
+from .checker import CheckReport, check_layout
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
@@ -139,7 +139,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:
-    """Re-check a written layout against an instance (see :mod:`yrdopt.check`)."""
-    from .check import check_dir
+    """Re-check a written layout against an instance (see :mod:`yrdopt.checker`)."""
+    from .checker import check_dir
 
     return check_dir(load_instance(instance), solution_dir)

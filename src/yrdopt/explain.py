@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .check import read_layout_dir
+from .checker import read_layout_dir
 from .errors import InstanceError, Problem
 from .io import load_instance
 from .mga import place_from_layout

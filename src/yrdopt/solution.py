@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .check import CheckReport
+from .checker import CheckReport
 from .io import atomic_write_text, dump_instance
 from .model.compiled import CompiledModel
 from .schema import Instance

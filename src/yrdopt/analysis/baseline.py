@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from ..check import CheckReport, check_layout, read_layout_dir
+from ..checker import CheckReport, check_layout, read_layout_dir
 from ..schema import TERMS, Instance
 from .specialization import activity_table, interregional_specialization, relative_specialization
 

@@ -66,7 +66,7 @@ class Comparison:
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, dict]:
-    from ..check import read_layout_dir
+    from ..checker import read_layout_dir
 
     layout, _, _ = read_layout_dir(path)
     summary = {}
@@ -148,7 +148,7 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
     terms = {}
     for n, (lay, summ) in read.items():
         if instance is not None:
-            from ..check import check_layout
+            from ..checker import check_layout
 
             p = paths[names.index(n)]
             flows = pd.read_csv(p / "flows.csv") if p.is_dir() and (p / "flows.csv").exists() else None

@@ -4,12 +4,21 @@
 >>> table = yrdopt.sweep.run("instances/sweeps/provinces-oat.yaml", out="out/oat")
 
 See :mod:`yrdopt.sweep.spec` for the spec format and :mod:`yrdopt.sweep.apply` for which
-parameter paths are changed in place and which rebuild the model.
+parameter paths are changed in place and which rebuild the model.  Names are imported on
+first use, so a worker process that imports :mod:`yrdopt.sweep.worker` does not load the
+driver's pandas tables and progress bar.
 """
 
-from .design import Scenario, build_design
-from .run import Progress, load_results, prepare, run
-from .spec import Design, Parameter, SweepSolver, SweepSpec, load_spec
+from __future__ import annotations
 
-__all__ = ["Design", "Parameter", "Progress", "Scenario", "SweepSolver", "SweepSpec", "build_design",
-           "load_results", "load_spec", "prepare", "run"]
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "Scenario": ".design", "build_design": ".design",
+    "Progress": ".runner", "load_results": ".runner", "prepare": ".runner", "run": ".runner",
+    "Design": ".spec", "Parameter": ".spec", "SweepSolver": ".spec", "SweepSpec": ".spec", "load_spec": ".spec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -200,7 +200,7 @@ def _layout_lists(cm: CompiledModel, x: np.ndarray) -> dict:
 
 
 def _check(inst, cm: CompiledModel, x: np.ndarray, objective: float) -> dict:
-    from ..check import check_layout
+    from ..checker import check_layout
     from ..solution import tables_from_x
 
     t0 = time.perf_counter()

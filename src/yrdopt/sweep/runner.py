@@ -1,4 +1,4 @@
-"""``yrdopt.sweep.run``: a spec in, one tidy table out (and every file written on the way).
+"""``yrdopt.sweep.run()``: a spec in, one tidy table out (and every file written on the way).
 
 >>> import yrdopt.sweep
 >>> df = yrdopt.sweep.run("instances/sweeps/provinces-oat.yaml", out="out/oat", workers=2)
