@@ -2,10 +2,13 @@
 
 1. 4-province instance (the embedded default): scenarios per second for
    - in-place re-solve without MIP start,
-   - in-place re-solve with MIP start (the previous scenario's layout),
+   - in-place re-solve with MIP start (the previous scenario's layout) -- the sweep's default,
+   - the same with HiGHS's default options (``profile: highs``), to show what the sweep's
+     re-solve profile (``SolverOptions.for_resolves``) contributes,
    - rebuild with the fast path (validate, ModelData, compile arrays, one passModel, solve),
    - a plain Pyomo rebuild-per-scenario loop (``build_pyomo`` + HiGHS through Pyomo's
-     appsi interface: what an analyst would otherwise write);
+     appsi interface with HiGHS's defaults: what an analyst would otherwise write),
+   - the same Pyomo loop given the sweep's HiGHS options (the machinery alone);
    and the time spent outside HiGHS in each.
    The same four loops on the small test instance (30 ms solves), where the machinery
    around HiGHS is visible.
@@ -16,7 +19,7 @@
 Every loop solves the same scenarios (a seeded Latin hypercube over numbers-only
 parameters) with one HiGHS thread.  Usage::
 
-    python benchmarks/bench_sweep.py [--scenarios 12] [--city-scenarios 4] [--pool-scenarios 16] [--json out.json]
+    python benchmarks/bench_sweep.py [--scenarios 12] [--city-scenarios 4] [--pool-scenarios 64] [--json out.json]
 """
 
 from __future__ import annotations
@@ -57,11 +60,11 @@ def spec_for(instance: str | None, n: int, time_limit: float, gap: float, params
             "chunk_size": 10_000, "robust": {"enabled": False}, **extra}
 
 
-def in_place_loop(spec: dict, mip_start: bool, check: bool = False) -> dict:
+def in_place_loop(spec: dict, mip_start: bool, check: bool = False, profile: str = "auto") -> dict:
     from yrdopt.sweep import prepare
     from yrdopt.sweep.worker import Context, ScenarioSolver
 
-    spec = {**spec, "solver": {**spec["solver"], "mip_start": mip_start}, "check": check}
+    spec = {**spec, "solver": {**spec["solver"], "mip_start": mip_start, "profile": profile}, "check": check}
     spec_m, inst, base, resolved, ihash, scenarios = prepare(spec)
     ctx = Context("bench", base, tuple(p.model_dump(mode="json") for p in spec_m.parameters),
                   spec_m.solver.model_dump(mode="json"), check)
@@ -75,13 +78,14 @@ def in_place_loop(spec: dict, mip_start: bool, check: bool = False) -> dict:
             "outside_s": wall - highs, "outside_share": (wall - highs) / highs,
             "check_s": sum(r.get("check_s", 0.0) for r in recs),
             "updates": sorted({r.get("update") for r in recs}), "status": _count(recs),
+            "profile": ws.profile,
             "objectives": [r.get("objective") for r in recs]}
 
 
 def rebuild_loop(spec: dict) -> dict:
     from yrdopt.data import build_model_data
     from yrdopt.model.compiled import build
-    from yrdopt.solver import HighsSolver, SolverOptions
+    from yrdopt.solver import HighsSolver
     from yrdopt.sweep import prepare
     from yrdopt.sweep.apply import scenario_dict, validate_instance
 
@@ -91,8 +95,9 @@ def rebuild_loop(spec: dict) -> dict:
     highs, objs = 0.0, []
     for sc in scenarios:
         d = build_model_data(validate_instance(scenario_dict(base, resolved, sc.values), "s"))
-        solver = HighsSolver(SolverOptions(time_limit=so.time_limit, mip_gap=so.mip_gap, threads=1))
-        solver.load(build(d))
+        cm = build(d)
+        solver = HighsSolver(so.solver_options(int(cm.integrality.sum())))  # the sweep's options
+        solver.load(cm)
         res = solver.solve()
         highs += res.solve_s
         objs.append(res.objective)
@@ -101,20 +106,28 @@ def rebuild_loop(spec: dict) -> dict:
             "outside_s": wall - highs, "objectives": objs}
 
 
-def pyomo_loop(spec: dict) -> dict:
+def pyomo_loop(spec: dict, sweep_options: bool = False) -> dict:
+    """Rebuild the Pyomo twin per scenario; HiGHS's defaults, or (``sweep_options``) the very
+    HiGHS options the sweep's in-place loop runs with."""
     from yrdopt.data import build_model_data
+    from yrdopt.model.compiled import build
     from yrdopt.model.pyomo_model import solve_pyomo
     from yrdopt.sweep import prepare
     from yrdopt.sweep.apply import scenario_dict, validate_instance
 
     spec_m, inst, base, resolved, ihash, scenarios = prepare(spec)
     so = spec_m.solver
+    extra = {}
+    if sweep_options:
+        binaries = int(build(build_model_data(inst)).integrality.sum())
+        opts = so.solver_options(binaries).highs_options()
+        extra = {k: v for k, v in opts.items() if k not in ("output_flag", "log_to_console")}
     t0 = time.perf_counter()
     build_s = solve_s = 0.0
     objs = []
     for sc in scenarios:
         d = build_model_data(validate_instance(scenario_dict(base, resolved, sc.values), "s"))
-        r = solve_pyomo(d, time_limit=so.time_limit, mip_gap=so.mip_gap, threads=1)
+        r = solve_pyomo(d, time_limit=so.time_limit, mip_gap=so.mip_gap, threads=1, highs_options=extra)
         build_s += r.build_s
         solve_s += r.solve_s
         objs.append(r.objective)
@@ -154,12 +167,18 @@ def pool_scaling(spec: dict) -> dict:
     return out
 
 
-def four_loops(spec: dict) -> dict:
+LOOPS = ("in_place_no_start", "in_place_mip_start", "in_place_highs_defaults", "rebuild_fast_path",
+         "pyomo_loop", "pyomo_loop_sweep_options")
+
+
+def all_loops(spec: dict) -> dict:
     r = {"in_place_no_start": in_place_loop(spec, False), "in_place_mip_start": in_place_loop(spec, True),
-         "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec)}
-    base = r["pyomo_loop"]["per_s"]
-    r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / base for k in ("in_place_no_start", "in_place_mip_start",
-                                                               "rebuild_fast_path")}
+         "in_place_highs_defaults": in_place_loop(spec, True, profile="highs"),
+         "rebuild_fast_path": rebuild_loop(spec), "pyomo_loop": pyomo_loop(spec),
+         "pyomo_loop_sweep_options": pyomo_loop(spec, sweep_options=True)}
+    r["ratio_vs_pyomo"] = {k: r[k]["per_s"] / r["pyomo_loop"]["per_s"] for k in LOOPS[:4]}
+    r["ratio_vs_pyomo_same_options"] = {k: r[k]["per_s"] / r["pyomo_loop_sweep_options"]["per_s"]
+                                        for k in ("in_place_no_start", "in_place_mip_start", "rebuild_fast_path")}
     return r
 
 
@@ -176,7 +195,7 @@ def main() -> None:
     ap.add_argument("--small-scenarios", type=int, default=60, help="scenarios per loop on the small instance")
     ap.add_argument("--city-scenarios", type=int, default=4)
     ap.add_argument("--city-time-limit", type=float, default=10.0)
-    ap.add_argument("--pool-scenarios", type=int, default=16)
+    ap.add_argument("--pool-scenarios", type=int, default=64)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: provinces,small,cities,pool")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
@@ -186,10 +205,10 @@ def main() -> None:
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
                                 "loadavg_at_start": load}}
     if "provinces" not in skip:
-        r = report["provinces_4"] = four_loops(spec_for(None, a.scenarios, time_limit=60, gap=1e-4))
+        r = report["provinces_4"] = all_loops(spec_for(None, a.scenarios, time_limit=60, gap=1e-4))
         print(_fmt_provinces(r, "4-province instance (embedded default)"), flush=True)
     if "small" not in skip:
-        r = report["small_toy"] = four_loops(spec_for(str(SMALL), a.small_scenarios, time_limit=60, gap=1e-4,
+        r = report["small_toy"] = all_loops(spec_for(str(SMALL), a.small_scenarios, time_limit=60, gap=1e-4,
                                                       params=SMALL_PARAMS))
         print(_fmt_provinces(r, "small instance (tests/data/toy_features.yaml)"), flush=True)
     if "cities" not in skip:
@@ -218,17 +237,18 @@ def main() -> None:
 
 
 def _fmt_provinces(r: dict, title: str) -> str:
-    lines = [f"{title}, scenarios per second:"]
-    for k in ("in_place_no_start", "in_place_mip_start", "rebuild_fast_path", "pyomo_loop"):
+    lines = [f"{title}, scenarios per second (sweep profile: {r['in_place_mip_start']['profile']}):"]
+    for k in LOOPS:
         v = r[k]
         extra = ""
         if "outside_s" in v:
             extra = f"; HiGHS {v['highs_s']:.2f} s, outside HiGHS {v['outside_s']:.3f} s"
         if "build_s" in v:
             extra = f"; Pyomo build {v['build_s']:.2f} s, hand-off+solve {v['handoff_and_solve_s']:.2f} s"
-        ratio = r["ratio_vs_pyomo"].get(k)
-        lines.append(f"  {k:20s} {v['per_s']:7.3f}/s  ({v['scenarios']} in {v['wall_s']:.2f} s{extra})"
-                     + (f"  = {ratio:.2f}x Pyomo" if ratio else ""))
+        ratio, same = r["ratio_vs_pyomo"].get(k), r["ratio_vs_pyomo_same_options"].get(k)
+        lines.append(f"  {k:24s} {v['per_s']:7.3f}/s  ({v['scenarios']} in {v['wall_s']:.2f} s{extra})"
+                     + (f"  = {ratio:.2f}x Pyomo loop" if ratio else "")
+                     + (f", {same:.2f}x Pyomo loop with the same options" if same else ""))
     return "\n".join(lines)
 
 

@@ -120,15 +120,19 @@ def test_in_place_patch_equals_fresh_build(flow_linking):
         values = {p.label: float(rng.uniform(0.5, 1.5)) if rng.random() < 0.4 else 1.0 for p in params}
         d = build_model_data(validate_instance(scenario_dict(base, resolved, values), "scenario"))
         assert patchable(cm0.data, d)
-        model.patch(d)
+        patched = model.patch(d)
         if it % 5 == 0:
             solver.solve()  # patches also apply to a model that has been solved
         ref = build(d, bo)
-        cost, cl, cu, rl, ru, A = _highs_lp(solver.h)
-        for got, want in [(cost, ref.cost), (cl, ref.col_lower), (cu, ref.col_upper), (rl, ref.row_lower),
-                          (ru, ref.row_upper)]:
-            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
-        assert abs(A - ref.A).max() < 1e-12
+        highs_lp = _highs_lp(solver.h)
+        returned = (patched.cost, patched.col_lower, patched.col_upper, patched.row_lower, patched.row_upper, patched.A)
+        for lp in (highs_lp, returned):  # what HiGHS holds, and the model patch() says it holds
+            cost, cl, cu, rl, ru, A = lp
+            for got, want in [(cost, ref.cost), (cl, ref.col_lower), (cu, ref.col_upper), (rl, ref.row_lower),
+                              (ru, ref.row_upper)]:
+                np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+            assert abs(A - ref.A).max() < 1e-12
+    assert abs(cm0.A - build(inst, bo).A).max() == 0  # the base model is never written to
 
 
 def test_structural_paths_rebuild():
@@ -247,3 +251,48 @@ def test_cli_sweep_and_errors(tmp_path):
     bad = write_spec(tmp_path, parameters=[{"path": "weights.nothing", "scale": [1, 2]}])
     res = runner.invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "o2"), "--in-process"])
     assert res.exit_code == 2 and "parameters[0].path" in res.output and "Traceback" not in res.output
+
+
+# ------------------------------------------------------------------------ solver profile
+def test_resolve_profile_gives_the_optima_of_highs_defaults_on_the_provinces(tmp_path):
+    """The sweep's default profile on a small model (presolve, RINS and RENS off) changes how
+    fast HiGHS proves optimality, not the optima."""
+    base = {"name": "prov", "instance": None, "chunk_size": 3, "robust": {"enabled": False},
+            "parameters": [{"path": "regions[*].quotas.land", "scale": [0.85, 1.25]},
+                           {"path": "weights.distance", "scale": [0.5, 2.0]}],
+            "design": {"kind": "latin_hypercube", "samples": 5, "seed": 3}}
+    tables = {}
+    for profile in ("auto", "highs"):
+        spec = {**base, "solver": {"profile": profile, "mip_gap": 1e-6}}
+        tables[profile] = sw.run(spec, out=tmp_path / profile, backend="inprocess").sort_values("index")
+    auto, highs = tables["auto"], tables["highs"]
+    assert set(auto["profile"]) == {"resolve"} and set(highs["profile"]) == {"highs"}
+    assert (auto["status"] == "optimal").all() and (highs["status"] == "optimal").all()
+    np.testing.assert_allclose(auto["objective"].to_numpy(), highs["objective"].to_numpy(), rtol=2e-6)
+
+
+def test_solver_profile_choice_explicit_options_and_reset():
+    from yrdopt.solver import RESOLVE_MAX_BINARIES
+
+    so = sw.SweepSolver()
+    assert so.resolved_profile(RESOLVE_MAX_BINARIES) == "resolve"
+    assert so.resolved_profile(RESOLVE_MAX_BINARIES + 1) == "highs"
+    opts = so.solver_options(10).highs_options()
+    assert opts["presolve"] == "off" and opts["mip_heuristic_run_rins"] is False
+    assert "mip_heuristic_run_rins" not in so.solver_options(10_000).highs_options()
+    explicit = sw.SweepSolver(presolve="on", highs={"mip_heuristic_run_rens": True}).solver_options(10).highs_options()
+    assert explicit["presolve"] == "on" and explicit["mip_heuristic_run_rens"] is True  # the user's word wins
+    # a reused solver keeps nothing of its earlier options
+    s = HighsSolver(SolverOptions.for_resolves(threads=1))
+    assert s.h.getOptionValue("presolve")[1] == "off"
+    s.apply_options(SolverOptions())
+    assert s.h.getOptionValue("presolve")[1] == "choose" and s.h.getOptionValue("mip_heuristic_run_rins")[1] is True
+
+
+def test_unknown_highs_option_is_named_in_the_spec(tmp_path):
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(write_spec(tmp_path, parameters=[{"path": "weights.distance", "scale": [0.5, 2]}],
+                              solver={"highs": {"mip_heuristic_run_rins": "maybe", "no_such_option": 3}}))
+    text = e.value.message()
+    assert "solver.highs" in text and "'no_such_option': HiGHS has no option" in text
+    assert "rejects the value 'maybe'" in text

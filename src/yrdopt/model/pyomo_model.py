@@ -131,8 +131,9 @@ class PyomoResult:
 
 
 def solve_pyomo(source: Instance | ModelData, *, options: BuildOptions | None = None, time_limit: float | None = None,
-                mip_gap: float = 1e-4, threads: int | None = None) -> PyomoResult:
-    """Build the twin and solve it with HiGHS through Pyomo's solver interface."""
+                mip_gap: float = 1e-4, threads: int | None = None, highs_options: dict | None = None) -> PyomoResult:
+    """Build the twin and solve it with HiGHS through Pyomo's solver interface
+    (``highs_options``: any further HiGHS options by their HiGHS names)."""
     d = source if isinstance(source, ModelData) else build_model_data(source)
     t0 = time.perf_counter()
     m = build_pyomo(d, options)
@@ -145,6 +146,7 @@ def solve_pyomo(source: Instance | ModelData, *, options: BuildOptions | None = 
         opt.highs_options["time_limit"] = float(time_limit)
     if threads is not None:
         opt.highs_options["threads"] = int(threads)
+    opt.highs_options.update(highs_options or {})
     opt.config.load_solution = False
     t0 = time.perf_counter()
     res = opt.solve(m)

@@ -327,8 +327,9 @@ def patchable(base: ModelData, d: ModelData) -> bool:
 class InPlaceModel:
     """A HiGHS model holding the base compiled model, patched scenario by scenario.
 
-    It mirrors what HiGHS holds (the data arrays, the activity bound U, costs) so each
-    patch sends only the entries that differ from the model as it stands.
+    It mirrors what HiGHS holds (the data arrays, the activity bound U, costs, bounds and
+    matrix) so each patch sends only the entries that differ from the model as it stands,
+    and the model :meth:`patch` returns is the one HiGHS solves.
     """
 
     def __init__(self, h, base_cm: CompiledModel):
@@ -341,6 +342,10 @@ class InPlaceModel:
         self.U = base_cm.data.activity_upper()
         self.cost = base_cm.cost.copy()
         self.terms = base_cm.terms
+        self.col_lower, self.col_upper = base_cm.col_lower.copy(), base_cm.col_upper.copy()
+        self.row_lower, self.row_upper = base_cm.row_lower.copy(), base_cm.row_upper.copy()
+        self.A = base_cm.A.copy()
+        self._A_changed = False  # True once this patch has its own copy of A
         self.n_coeff = 0  # coefficients changed by the last patch (for the benchmark)
 
     def patch(self, d: ModelData) -> CompiledModel:
@@ -391,7 +396,10 @@ class InPlaceModel:
             if i.size:
                 self._row_bounds(blk.index(i), new[i], np.full(i.size, np.inf))
         self.d = d
-        return replace(cm, data=d, cost=self.cost, terms=self.terms)
+        self._A_changed = False  # the returned model shares self.A; the next change copies it
+        return replace(cm, data=d, cost=self.cost, terms=self.terms, A=self.A,
+                       col_lower=self.col_lower.copy(), col_upper=self.col_upper.copy(),
+                       row_lower=self.row_lower.copy(), row_upper=self.row_upper.copy())
 
     def _patch_links(self, cur: ModelData, d: ModelData) -> None:
         V, RB, R = self.base.var_blocks, self.base.row_blocks, d.R
@@ -417,11 +425,15 @@ class InPlaceModel:
     # -- HiGHS calls ------------------------------------------------------------------------
     def _col_bounds(self, idx, lo, hi) -> None:
         idx = np.asarray(idx, dtype=np.int32).ravel()
-        self.h.changeColsBounds(idx.size, idx, np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel())
+        lo, hi = np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel()
+        self.h.changeColsBounds(idx.size, idx, lo, hi)
+        self.col_lower[idx], self.col_upper[idx] = lo, hi
 
     def _row_bounds(self, idx, lo, hi) -> None:
         idx = np.asarray(idx, dtype=np.int32).ravel()
-        self.h.changeRowsBounds(idx.size, idx, np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel())
+        lo, hi = np.asarray(lo, float).ravel(), np.asarray(hi, float).ravel()
+        self.h.changeRowsBounds(idx.size, idx, lo, hi)
+        self.row_lower[idx], self.row_upper[idx] = lo, hi
 
     def _coeffs(self, rows, cols, vals) -> None:
         rows, cols, vals = (np.asarray(x).ravel() for x in np.broadcast_arrays(rows, cols, vals))
@@ -429,3 +441,18 @@ class InPlaceModel:
         for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
             change(i, j, v)
         self.n_coeff += rows.size
+        self._set_entries(rows, cols, vals)
+
+    def _set_entries(self, rows, cols, vals) -> None:
+        """Write A[rows, cols] = vals into the mirror, finding each entry in its CSC column."""
+        A = self.A
+        if not self._A_changed:
+            A = self.A = A.copy()  # the last returned model keeps its own matrix
+            self._A_changed = True
+        for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
+            lo, hi = A.indptr[j], A.indptr[j + 1]
+            k = lo + int(np.searchsorted(A.indices[lo:hi], i))
+            if k < hi and A.indices[k] == i:
+                A.data[k] = v
+            else:  # a coefficient the base model did not have (not expected: patchable() keeps structure)
+                A[i, j] = v

@@ -37,7 +37,7 @@ from .worker import Context
 
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
 STATUS_COLUMNS = ["update", "status", "ok", "reason", "objective", "bound", "gap"]
-TAIL_COLUMNS = ["verified", "max_violation", "sites", "mip_start", "nodes", "solve_s", "prep_s", "check_s",
+TAIL_COLUMNS = ["verified", "max_violation", "sites", "profile", "mip_start", "nodes", "solve_s", "prep_s", "check_s",
                 "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer
 RUN_DEPENDENT = ["solve_s", "prep_s", "check_s", "total_s", "worker", "nodes", "mip_start", "update"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..errors import InstanceError, Problem
 
@@ -116,12 +116,50 @@ class SweepSolver(_Model):
     threads: Annotated[int, Field(ge=1)] = 1
     mip_start: bool = Field(True, description="start each in-place re-solve from the previous layout")
     flow_linking: Literal["none", "disaggregated"] = "none"
+    profile: Literal["auto", "resolve", "highs"] = Field(
+        "auto", description="resolve: presolve and HiGHS's RINS/RENS sub-MIPs off, fastest on small models; "
+        "highs: HiGHS's defaults; auto: resolve up to 200 binary columns, highs above (measured, README)")
+    highs: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, description="any other HiGHS option by its HiGHS name, applied last")
+
+    @field_validator("highs")
+    @classmethod
+    def _known_highs_options(cls, v: dict) -> dict:
+        from ..solver import check_highs_options
+
+        check_highs_options(v)  # ValueError -> a validation error at solver.highs.<name>
+        return v
 
     def fingerprint(self) -> dict:
-        """What changes a scenario's answer (not how fast it comes): part of the scenario id."""
-        return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "seed": self.seed,
-                "presolve": self.presolve, "mip_heuristic_effort": self.mip_heuristic_effort,
-                "flow_linking": self.flow_linking}
+        """What can change a scenario's answer (within the gap, or at a time limit): part of
+        the scenario id.  ``profile`` and ``highs`` enter only when set, so the ids of sweeps
+        run before they existed (with what is now ``auto`` and no extra options) stay valid."""
+        fp = {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "seed": self.seed,
+              "presolve": self.presolve, "mip_heuristic_effort": self.mip_heuristic_effort,
+              "flow_linking": self.flow_linking}
+        if self.profile != "auto":
+            fp["profile"] = self.profile
+        if self.highs:
+            fp["highs"] = dict(sorted(self.highs.items()))
+        return fp
+
+    def solver_options(self, binaries: int):
+        """HiGHS options of every scenario of a model with ``binaries`` binary columns."""
+        from ..solver import SolverOptions
+
+        profile = self.resolved_profile(binaries)
+        kw = dict(time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads, seed=self.seed,
+                  mip_heuristic_effort=self.mip_heuristic_effort, highs=dict(self.highs))
+        if self.presolve != "choose":
+            kw["presolve"] = self.presolve  # an explicit choice beats the profile
+        return SolverOptions.for_resolves(**kw) if profile == "resolve" else SolverOptions(**kw)
+
+    def resolved_profile(self, binaries: int) -> str:
+        from ..solver import RESOLVE_MAX_BINARIES
+
+        if self.profile == "auto":
+            return "resolve" if binaries <= RESOLVE_MAX_BINARIES else "highs"
+        return self.profile
 
 
 class Robust(_Model):

@@ -23,7 +23,7 @@ import numpy as np
 from ..data import build_model_data
 from ..errors import InstanceError
 from ..model.compiled import BuildOptions, CompiledModel, build
-from ..solver import HighsSolver, SolverOptions
+from ..solver import HighsSolver
 from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
 from .design import Scenario
 from .spec import Parameter, SweepSolver
@@ -53,10 +53,9 @@ class ScenarioSolver:
         self.build_options = BuildOptions(flow_linking=self.opts.flow_linking)
         self.base_inst = validate_instance(ctx.base, "base instance")
         self.base_cm = build(build_model_data(self.base_inst), self.build_options)
-        so = self.opts
-        self.solver = HighsSolver(SolverOptions(time_limit=so.time_limit, mip_gap=so.mip_gap, threads=so.threads,
-                                                seed=so.seed, presolve=so.presolve,
-                                                mip_heuristic_effort=so.mip_heuristic_effort))
+        binaries = int(np.count_nonzero(self.base_cm.integrality))
+        self.profile = self.opts.resolved_profile(binaries)
+        self.solver = HighsSolver(self.opts.solver_options(binaries))
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
         self.last_x: np.ndarray | None = None
@@ -119,7 +118,7 @@ class ScenarioSolver:
             self.model = None
             return {**rec, "status": "error", "ok": False, "reason": f"HiGHS failed: {type(exc).__name__}: {exc}",
                     "update": update, "total_s": time.perf_counter() - t0}
-        rec.update(update=update, mip_start=start is not None, status=res.status, ok=res.has_solution,
+        rec.update(update=update, mip_start=start is not None, profile=self.profile, status=res.status, ok=res.has_solution,
                    highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
         if res.has_solution:
             x = res.x
