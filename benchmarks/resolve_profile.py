@@ -29,6 +29,7 @@ INSTANCES = [
     ("generated 10x8x4 seed 2", (10, 8, 4, 2)),
     ("generated 12x10x4 seed 3", (12, 10, 4, 3)),
     ("generated 16x10x4 seed 4", (16, 10, 4, 4)),
+    ("yrd-cities (41 cities)", REPO / "instances/yrd-cities.yaml"),
 ]
 
 

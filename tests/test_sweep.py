@@ -116,11 +116,15 @@ def test_in_place_patch_equals_fresh_build(flow_linking):
     solver.load(cm0)
     model = InPlaceModel(solver.h, cm0)
     rng = np.random.default_rng(11)
+    previous = None  # (model returned by the last patch, its fresh build)
     for it in range(25):
         values = {p.label: float(rng.uniform(0.5, 1.5)) if rng.random() < 0.4 else 1.0 for p in params}
         d = build_model_data(validate_instance(scenario_dict(base, resolved, values), "scenario"))
         assert patchable(cm0.data, d)
         patched = model.patch(d)
+        if previous is not None:  # a returned model is not changed by later patches
+            assert abs(previous[0].A - previous[1].A).max() < 1e-12
+            np.testing.assert_array_equal(previous[0].row_upper, previous[1].row_upper)
         if it % 5 == 0:
             solver.solve()  # patches also apply to a model that has been solved
         ref = build(d, bo)
@@ -132,7 +136,24 @@ def test_in_place_patch_equals_fresh_build(flow_linking):
                               (ru, ref.row_upper)]:
                 np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
             assert abs(A - ref.A).max() < 1e-12
+        previous = (patched, ref)
     assert abs(cm0.A - build(inst, bo).A).max() == 0  # the base model is never written to
+
+
+def test_in_place_mirror_takes_a_coefficient_the_base_did_not_hold():
+    inst = yrdopt.load_instance(TOY)
+    cm0 = build(inst)
+    solver = HighsSolver(SolverOptions(threads=1))
+    solver.load(cm0)
+    model = InPlaceModel(solver.h, cm0)
+    dense = cm0.A.toarray()
+    i, j = np.argwhere(dense == 0)[0]
+    i2, j2 = np.argwhere(dense != 0)[0]
+    model._coeffs(np.array([i, i2]), np.array([j, j2]), np.array([2.5, 7.0]))  # one new entry, one existing
+    got = model.patch(cm0.data).A
+    assert got[i, j] == 2.5 and got[i2, j2] == 7.0 and got.has_sorted_indices
+    assert abs(got - _highs_lp(solver.h)[5]).max() == 0  # what HiGHS holds
+    assert cm0.A[i, j] == 0  # the base model is untouched
 
 
 def test_structural_paths_rebuild():
@@ -267,6 +288,7 @@ def test_resolve_profile_gives_the_optima_of_highs_defaults_on_the_provinces(tmp
         tables[profile] = sw.run(spec, out=tmp_path / profile, backend="inprocess").sort_values("index")
     auto, highs = tables["auto"], tables["highs"]
     assert set(auto["profile"]) == {"resolve"} and set(highs["profile"]) == {"highs"}
+    assert not set(auto["scenario"]) & set(highs["scenario"])  # the profile is part of a scenario's id
     assert (auto["status"] == "optimal").all() and (highs["status"] == "optimal").all()
     np.testing.assert_allclose(auto["objective"].to_numpy(), highs["objective"].to_numpy(), rtol=2e-6)
 
@@ -282,6 +304,7 @@ def test_solver_profile_choice_explicit_options_and_reset():
     assert "mip_heuristic_run_rins" not in so.solver_options(10_000).highs_options()
     explicit = sw.SweepSolver(presolve="on", highs={"mip_heuristic_run_rens": True}).solver_options(10).highs_options()
     assert explicit["presolve"] == "on" and explicit["mip_heuristic_run_rens"] is True  # the user's word wins
+    assert sw.SweepSolver(presolve="choose").solver_options(10).highs_options()["presolve"] == "choose"
     # a reused solver keeps nothing of its earlier options
     s = HighsSolver(SolverOptions.for_resolves(threads=1))
     assert s.h.getOptionValue("presolve")[1] == "off"
@@ -296,3 +319,11 @@ def test_unknown_highs_option_is_named_in_the_spec(tmp_path):
     text = e.value.message()
     assert "solver.highs" in text and "'no_such_option': HiGHS has no option" in text
     assert "rejects the value 'maybe'" in text
+    # options with their own field are refused (threads sizes HiGHS's scheduler); YAML's off is False
+    (tmp_path / "spec.yaml").write_text("parameters: [{path: weights.distance, scale: [0.5, 2]}]\n"
+                                        f"instance: {TOY}\n"
+                                        "solver: {highs: {threads: 2, mip_lp_solver: off}}\n")
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(tmp_path / "spec.yaml")
+    text = e.value.message()
+    assert "'threads': set it with the 'threads' option" in text and "quote the word" in text

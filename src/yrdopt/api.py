@@ -73,7 +73,8 @@ def solve(
 
             raise InfeasibleError(*explain_infeasibility(inst))
         if raise_on_infeasible:
-            raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
+            proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
+            raise SolverError(f"{res.message} (HiGHS: {res.highs_status}){proved}")
     sol = solution_from_result(inst, cm, res, build_s=build_s, check=check, t_start=t_start)
     if isinstance(instance, (str, Path)):
         sol.summary["instance"]["file"] = str(instance)

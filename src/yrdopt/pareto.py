@@ -26,7 +26,7 @@ whose upper bound is changed in place.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +63,9 @@ class _Lex:
 
     def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions):
         self.inst, self.cm = inst, cm
-        self.solver = HighsSolver(options)
+        # an absolute gap of 1e-9: a term held at its optimum must not drift by HiGHS's default 1e-6
+        self.solver = HighsSolver(replace(options, highs={**options.highs, "mip_abs_gap": 1e-9}))
         self.solver.load(cm)
-        self.solver.h.setOptionValue("mip_abs_gap", 1e-9)
         self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
         self.n_solves = 0
 

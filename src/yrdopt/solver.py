@@ -148,8 +148,16 @@ class SolveResult:
         return STATUS_TEXT[self.status]
 
 
+# HiGHS options that SolverOptions (and a sweep spec's solver:) set through their own fields
+OWNED_OPTIONS = {"threads": "threads", "time_limit": "time_limit", "mip_rel_gap": "mip_gap", "random_seed": "seed",
+                 "presolve": "presolve", "mip_heuristic_effort": "mip_heuristic_effort", "output_flag": "verbose",
+                 "log_to_console": "verbose", "log_file": "log_file"}
+
+
 def check_highs_options(options: dict) -> None:
-    """Raise ValueError naming every option HiGHS does not know or whose value it rejects."""
+    """Raise ValueError naming every option HiGHS does not know, whose value it rejects, or
+    that has its own field (``threads`` must go through ``threads``: the adapter sizes
+    HiGHS's scheduler from it)."""
     if not options:
         return
     h = highspy.Highs()
@@ -157,10 +165,14 @@ def check_highs_options(options: dict) -> None:
     bad = []
     for key, value in options.items():
         status, current = h.getOptionValue(key)
-        if status == highspy.HighsStatus.kError:
+        if key in OWNED_OPTIONS:
+            bad.append(f"{key!r}: set it with the {OWNED_OPTIONS[key]!r} option, not as a raw HiGHS option")
+        elif status == highspy.HighsStatus.kError:
             bad.append(f"{key!r}: HiGHS has no option of that name")
         elif h.setOptionValue(key, value) == highspy.HighsStatus.kError:
-            bad.append(f"{key!r}: HiGHS rejects the value {value!r} (its type/range: like {current!r})")
+            hint = (" (YAML reads on/off/yes/no as true/false: quote the word)"
+                    if isinstance(value, bool) and isinstance(current, str) else "")
+            bad.append(f"{key!r}: HiGHS rejects the value {value!r}; its current value is {current!r}{hint}")
     if bad:
         raise ValueError("; ".join(bad) + " (see https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
 
@@ -184,10 +196,10 @@ class HighsSolver:
 
     def apply_options(self, options: SolverOptions) -> None:
         """Make ``options`` the solver's options; nothing set by earlier options is kept."""
+        check_highs_options(options.highs)  # before anything changes
         self.options = options
         self.h.resetOptions()
         self.h.setOptionValue("output_flag", False)
-        check_highs_options(options.highs)
         for key, value in options.highs_options().items():
             self.h.setOptionValue(key, value)
 
@@ -308,6 +320,10 @@ class HighsSolver:
                 if sol.dual_valid:
                     row_dual = np.asarray(sol.row_dual, dtype=float)
                     col_dual = np.asarray(sol.col_dual, dtype=float)
+        elif is_mip and status in ("time_limit_no_incumbent", "stopped_no_incumbent"):
+            # no layout, but what HiGHS proved is still worth saying: no layout costs less
+            b = float(info.mip_dual_bound)
+            bound = b if np.isfinite(b) else None
         return SolveResult(
             status=status,
             highs_status=h.modelStatusToString(ms),

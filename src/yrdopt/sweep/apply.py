@@ -344,8 +344,9 @@ class InPlaceModel:
         self.terms = base_cm.terms
         self.col_lower, self.col_upper = base_cm.col_lower.copy(), base_cm.col_upper.copy()
         self.row_lower, self.row_upper = base_cm.row_lower.copy(), base_cm.row_upper.copy()
-        self.A = base_cm.A.copy()
+        self.A = base_cm.A  # copied on the first change (copy on write)
         self._A_changed = False  # True once this patch has its own copy of A
+        self._keys: np.ndarray | None = None  # column-major keys of A's entries, for _set_entries
         self.n_coeff = 0  # coefficients changed by the last patch (for the benchmark)
 
     def patch(self, d: ModelData) -> CompiledModel:
@@ -444,15 +445,26 @@ class InPlaceModel:
         self._set_entries(rows, cols, vals)
 
     def _set_entries(self, rows, cols, vals) -> None:
-        """Write A[rows, cols] = vals into the mirror, finding each entry in its CSC column."""
+        """Write A[rows, cols] = vals into the mirror, finding every entry at once by its
+        column-major key (column * n_rows + row), which a sorted CSC matrix lists in order."""
         A = self.A
         if not self._A_changed:
-            A = self.A = A.copy()  # the last returned model keeps its own matrix
+            A = self.A = A.copy()  # the base model and the last returned model keep their matrix
             self._A_changed = True
-        for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
-            lo, hi = A.indptr[j], A.indptr[j + 1]
-            k = lo + int(np.searchsorted(A.indices[lo:hi], i))
-            if k < hi and A.indices[k] == i:
-                A.data[k] = v
-            else:  # a coefficient the base model did not have (not expected: patchable() keeps structure)
-                A[i, j] = v
+        if self._keys is None:
+            col_of = np.repeat(np.arange(A.shape[1], dtype=np.int64), np.diff(A.indptr))
+            self._keys = col_of * A.shape[0] + A.indices
+        want = cols.astype(np.int64) * A.shape[0] + rows
+        k = np.minimum(np.searchsorted(self._keys, want), self._keys.size - 1)
+        found = self._keys[k] == want
+        A.data[k[found]] = vals[found]
+        if not found.all():  # an entry the base model did not hold (patchable() keeps structure, so rare)
+            import warnings
+
+            import scipy.sparse as sp
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+                A[rows[~found], cols[~found]] = vals[~found]
+            A.sort_indices()
+            self._keys = None  # the structure changed

@@ -127,18 +127,16 @@ class SweepSolver(_Model):
     def _known_highs_options(cls, v: dict) -> dict:
         from ..solver import check_highs_options
 
-        check_highs_options(v)  # ValueError -> a validation error at solver.highs.<name>
+        check_highs_options(v)  # ValueError -> a validation error at solver.highs naming the option
         return v
 
     def fingerprint(self) -> dict:
         """What can change a scenario's answer (within the gap, or at a time limit): part of
-        the scenario id.  ``profile`` and ``highs`` enter only when set, so the ids of sweeps
-        run before they existed (with what is now ``auto`` and no extra options) stay valid."""
+        the scenario id.  The profile is part of it: ``auto`` resolves by the instance's size,
+        which the id already covers."""
         fp = {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "seed": self.seed,
               "presolve": self.presolve, "mip_heuristic_effort": self.mip_heuristic_effort,
-              "flow_linking": self.flow_linking}
-        if self.profile != "auto":
-            fp["profile"] = self.profile
+              "flow_linking": self.flow_linking, "profile": self.profile}
         if self.highs:
             fp["highs"] = dict(sorted(self.highs.items()))
         return fp
@@ -150,11 +148,13 @@ class SweepSolver(_Model):
         profile = self.resolved_profile(binaries)
         kw = dict(time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads, seed=self.seed,
                   mip_heuristic_effort=self.mip_heuristic_effort, highs=dict(self.highs))
-        if self.presolve != "choose":
-            kw["presolve"] = self.presolve  # an explicit choice beats the profile
+        if "presolve" in self.model_fields_set:
+            kw["presolve"] = self.presolve  # an explicit choice, even "choose", beats the profile
         return SolverOptions.for_resolves(**kw) if profile == "resolve" else SolverOptions(**kw)
 
     def resolved_profile(self, binaries: int) -> str:
+        """The profile for a model with ``binaries`` binary columns.  A worker decides it once,
+        from the base model: a scenario that rebuilds the model keeps it."""
         from ..solver import RESOLVE_MAX_BINARIES
 
         if self.profile == "auto":

@@ -129,7 +129,7 @@ class ScenarioSolver:
             if self.ctx.check:
                 rec.update(_check(inst, cm, x, res.objective))
         else:
-            rec.update(objective=None, reason=self._reason(inst, res))
+            rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res))
         rec["total_s"] = time.perf_counter() - t0
         return rec
 
@@ -157,27 +157,27 @@ class ScenarioSolver:
             self.model = None
             return {**rec, "error": f"{type(exc).__name__}: {exc}", "total_s": time.perf_counter() - t0}
         P, E = cm.var("place"), cm.var("expand")
-        lo0, hi0 = cm.col_lower.copy(), cm.col_upper.copy()
-        if self.model is not None:  # in place: bounds of place/expand are the base's
-            lo0, hi0 = self.base_cm.col_lower, self.base_cm.col_upper
+        lo0, hi0 = cm.col_lower, cm.col_upper  # the bounds HiGHS holds (patched or rebuilt)
         cols = np.r_[np.arange(P.start, P.stop), np.arange(E.start, E.stop)].astype(np.int32)
-        for cand in candidates:
-            place = np.asarray(cand["place"], dtype=float)
-            expand = np.asarray(cand["expand"], dtype=float)
-            if place.size != P.size or expand.size != E.size:
-                rec["costs"].append(None)
-                rec["status"].append("not_comparable")
-                continue
-            fix = np.r_[place, expand]
-            if np.any(fix < lo0[cols] - 1e-9) or np.any(fix > hi0[cols] + 1e-9):
-                rec["costs"].append(float("inf"))
-                rec["status"].append("violates_policy")
-                continue
-            self.solver.set_col_bounds(cols, fix, fix)
-            res = self.solver.solve()
-            rec["costs"].append(res.objective if res.has_solution else float("inf"))
-            rec["status"].append(res.status)
-        self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
+        try:
+            for cand in candidates:
+                place = np.asarray(cand["place"], dtype=float)
+                expand = np.asarray(cand["expand"], dtype=float)
+                if place.size != P.size or expand.size != E.size:
+                    rec["costs"].append(None)
+                    rec["status"].append("not_comparable")
+                    continue
+                fix = np.r_[place, expand]
+                if np.any(fix < lo0[cols] - 1e-9) or np.any(fix > hi0[cols] + 1e-9):
+                    rec["costs"].append(float("inf"))
+                    rec["status"].append("violates_policy")
+                    continue
+                self.solver.set_col_bounds(cols, fix, fix)
+                res = self.solver.solve()
+                rec["costs"].append(res.objective if res.has_solution else float("inf"))
+                rec["status"].append(res.status)
+        finally:  # the next scenario patches this model: it must hold the scenario's own bounds
+            self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
         rec["total_s"] = time.perf_counter() - t0
         return rec
 
