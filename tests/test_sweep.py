@@ -190,6 +190,14 @@ def test_sweep_in_process_matches_independent_solves_and_records_infeasible(tmp_
     good = df[df["ok"]]
     assert len(good) == len(df) - 1 and (good["status"] == "optimal").all() and good["verified"].all()
     assert set(df["update"]) == {"in_place", "rebuild"}
+    # MIP starts: a chunk (3 scenarios here) begins from the greedy layout, then each scenario
+    # from the layout of the last one solved in its chunk
+    rows = df.sort_values("index").to_dict("records")
+    assert rows[0]["mip_start"] == "greedy"
+    for row in rows[1:]:
+        chunk_start = row["index"] - row["index"] % 3
+        solved_before = any(r["ok"] for r in rows if chunk_start <= r["index"] < row["index"])
+        assert row["mip_start"] in (("previous",) if solved_before else ("greedy", "none")), row
     assert (df.loc[df["chains[id=ic].segments[id=fab].min_scale"] == 1.5, "update"] == "rebuild").all()
     # independent check: solve each scenario instance from scratch
     _, inst, base, resolved, _, scenarios = sw.prepare(spec)

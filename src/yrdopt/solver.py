@@ -67,9 +67,9 @@ def _ensure_scheduler(threads: int | None) -> None:
 # HiGHS's sub-MIP primal heuristics, off in the re-solve profile (see SolverOptions.for_resolves)
 RESOLVE_HIGHS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 # the largest model (binary columns) a sweep solves with the re-solve profile by default.
-# benchmarks/resolve_profile.py: 2.2-2.6x faster from 73 to 161 binaries (and 4.5x on the
-# 301-binary yrd-outer), but a generated 321-binary model that HiGHS's defaults prove optimal
-# in 29 s stops at the 30 s limit 7 % worse; at 481 binaries it is 2.5 % better, at 641 21 % worse.
+# benchmarks/resolve_profile.py: 2.3-2.7x faster from 73 to 161 binaries (and 4.5x on the
+# 301-binary yrd-outer), but at a 30 s limit 6-21 % worse layouts on generated models of 321 to
+# 641 binaries, and 6 % worse on the 41-city instance that the defaults prove optimal in 27 s.
 # 200 sits between the last measured win and the first loss on generated models.
 RESOLVE_MAX_BINARIES = 200
 
