@@ -296,6 +296,15 @@ def test_resolve_profile_gives_the_optima_of_highs_defaults_on_the_provinces(tmp
         tables[profile] = sw.run(spec, out=tmp_path / profile, backend="inprocess").sort_values("index")
     auto, highs = tables["auto"], tables["highs"]
     assert set(auto["profile"]) == {"resolve"} and set(highs["profile"]) == {"highs"}
+    # the options reach the worker's HiGHS (the worker rebuilds them from the shipped context)
+    from yrdopt.sweep.worker import Context, ScenarioSolver
+
+    for profile, presolve, rins in (("auto", "off", False), ("highs", "choose", True)):
+        spec_m, _, base_d, *_ = sw.prepare({**base, "solver": {"profile": profile}})
+        ctx = Context("k", base_d, tuple(p.model_dump(mode="json") for p in spec_m.parameters),
+                      spec_m.solver.model_dump(mode="json"), False)
+        h = ScenarioSolver(ctx).solver.h
+        assert (h.getOptionValue("presolve")[1], h.getOptionValue("mip_heuristic_run_rins")[1]) == (presolve, rins)
     assert not set(auto["scenario"]) & set(highs["scenario"])  # the profile is part of a scenario's id
     assert (auto["status"] == "optimal").all() and (highs["status"] == "optimal").all()
     np.testing.assert_allclose(auto["objective"].to_numpy(), highs["objective"].to_numpy(), rtol=2e-6)

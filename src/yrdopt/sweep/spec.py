@@ -111,7 +111,8 @@ class SweepSolver(_Model):
     time_limit: Annotated[float, Field(gt=0)] | None = 60.0
     mip_gap: Annotated[float, Field(ge=0, le=1)] = 1e-4
     seed: int = 0
-    presolve: Literal["choose", "on", "off"] = "choose"
+    presolve: Literal["choose", "on", "off"] | None = Field(
+        None, description="HiGHS presolve; unset: as the profile says (off for resolve, choose for highs)")
     mip_heuristic_effort: Annotated[float, Field(ge=0, le=1)] | None = None
     threads: Annotated[int, Field(ge=1)] = 1
     mip_start: bool = Field(True, description="start each in-place re-solve from the previous layout")
@@ -148,7 +149,7 @@ class SweepSolver(_Model):
         profile = self.resolved_profile(binaries)
         kw = dict(time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads, seed=self.seed,
                   mip_heuristic_effort=self.mip_heuristic_effort, highs=dict(self.highs))
-        if "presolve" in self.model_fields_set:
+        if self.presolve is not None:
             kw["presolve"] = self.presolve  # an explicit choice, even "choose", beats the profile
         return SolverOptions.for_resolves(**kw) if profile == "resolve" else SolverOptions(**kw)
 
