@@ -343,4 +343,9 @@ def test_unknown_highs_option_is_named_in_the_spec(tmp_path):
     with pytest.raises(InstanceError) as e:
         sw.prepare(tmp_path / "spec.yaml")
     text = e.value.message()
-    assert "'threads': set it with the 'threads' option" in text and "quote the word" in text
+    assert "'threads': set it with solver.threads" in text and "quote the word" in text
+    (tmp_path / "spec.yaml").write_text("parameters: [{path: weights.distance, scale: [0.5, 2]}]\n"
+                                        f"instance: {TOY}\nsolver: {{highs: {{log_file: x.log}}}}\n")
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(tmp_path / "spec.yaml")
+    assert "'log_file': not available in sweeps" in e.value.message()

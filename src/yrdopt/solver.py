@@ -67,7 +67,7 @@ def _ensure_scheduler(threads: int | None) -> None:
 # HiGHS's sub-MIP primal heuristics, off in the re-solve profile (see SolverOptions.for_resolves)
 RESOLVE_HIGHS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 # the largest model (binary columns) a sweep solves with the re-solve profile by default.
-# benchmarks/resolve_profile.py: 2.3-2.7x faster from 73 to 161 binaries (and 4.5x on the
+# benchmarks/resolve_profile.py: 2.1-2.7x faster from 73 to 161 binaries (and 4.5x on the
 # 301-binary yrd-outer), but at a 30 s limit 6-21 % worse layouts on generated models of 321 to
 # 641 binaries, and 6 % worse on the 41-city instance that the defaults prove optimal in 27 s.
 # 200 sits between the last measured win and the first loss on generated models.
@@ -93,7 +93,7 @@ class SolverOptions:
         """Options for many re-solves of a small model: presolve and its restarts off, RINS/RENS off.
 
         On a model that HiGHS proves optimal at or near the root, these are most of the
-        time of a solve (4 provinces: 0.31 s -> 0.12 s, same optima; measured in
+        time of a solve (4 provinces: 0.31-0.36 s -> 0.12-0.17 s, same optima; measured in
         ``benchmarks/resolve_profile.py``); on a hard model they are what finds the layouts,
         so :data:`RESOLVE_MAX_BINARIES` bounds where sweeps use this by default.
         """
@@ -148,16 +148,20 @@ class SolveResult:
         return STATUS_TEXT[self.status]
 
 
-# HiGHS options that SolverOptions (and a sweep spec's solver:) set through their own fields
-OWNED_OPTIONS = {"threads": "threads", "time_limit": "time_limit", "mip_rel_gap": "mip_gap", "random_seed": "seed",
-                 "presolve": "presolve", "mip_heuristic_effort": "mip_heuristic_effort", "output_flag": "verbose",
-                 "log_to_console": "verbose", "log_file": "log_file"}
+# HiGHS options that SolverOptions sets through its own fields: name -> what to use instead
+OWNED_OPTIONS = {"threads": "set it with the 'threads' option", "time_limit": "set it with the 'time_limit' option",
+                 "mip_rel_gap": "set it with the 'mip_gap' option", "random_seed": "set it with the 'seed' option",
+                 "presolve": "set it with the 'presolve' option",
+                 "mip_heuristic_effort": "set it with the 'mip_heuristic_effort' option",
+                 "output_flag": "set it with the 'verbose' option", "log_to_console": "set it with the 'verbose' option",
+                 "log_file": "set it with the 'log_file' option"}
 
 
-def check_highs_options(options: dict) -> None:
+def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> None:
     """Raise ValueError naming every option HiGHS does not know, whose value it rejects, or
-    that has its own field (``threads`` must go through ``threads``: the adapter sizes
-    HiGHS's scheduler from it)."""
+    that has its own field (``owned``: name -> what to do instead; ``threads`` above all must
+    go through its field: the adapter sizes HiGHS's scheduler from it)."""
+    owned = OWNED_OPTIONS if owned is None else owned
     if not options:
         return
     h = highspy.Highs()
@@ -165,8 +169,8 @@ def check_highs_options(options: dict) -> None:
     bad = []
     for key, value in options.items():
         status, current = h.getOptionValue(key)
-        if key in OWNED_OPTIONS:
-            bad.append(f"{key!r}: set it with the {OWNED_OPTIONS[key]!r} option, not as a raw HiGHS option")
+        if key in owned:
+            bad.append(f"{key!r}: {owned[key]}, not as a raw HiGHS option")
         elif status == highspy.HighsStatus.kError:
             bad.append(f"{key!r}: HiGHS has no option of that name")
         elif h.setOptionValue(key, value) == highspy.HighsStatus.kError:

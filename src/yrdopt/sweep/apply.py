@@ -455,8 +455,8 @@ class InPlaceModel:
             col_of = np.repeat(np.arange(A.shape[1], dtype=np.int64), np.diff(A.indptr))
             self._keys = col_of * A.shape[0] + A.indices
         want = cols.astype(np.int64) * A.shape[0] + rows
-        k = np.minimum(np.searchsorted(self._keys, want), self._keys.size - 1)
-        found = self._keys[k] == want
+        k = np.minimum(np.searchsorted(self._keys, want), max(self._keys.size - 1, 0))
+        found = self._keys[k] == want if self._keys.size else np.zeros(want.size, dtype=bool)
         A.data[k[found]] = vals[found]
         if not found.all():  # an entry the base model did not hold (patchable() keeps structure, so rare)
             import warnings

@@ -105,6 +105,16 @@ class Design(_Model):
     include_base: bool = Field(True, description="add the unchanged base scenario (one-at-a-time always has it)")
 
 
+# HiGHS options a sweep sets itself: name -> what to do instead
+SWEEP_OWNED_OPTIONS = {
+    "threads": "set it with solver.threads (per worker)", "time_limit": "set it with solver.time_limit",
+    "mip_rel_gap": "set it with solver.mip_gap", "random_seed": "set it with solver.seed",
+    "presolve": "set it with solver.presolve", "mip_heuristic_effort": "set it with solver.mip_heuristic_effort",
+    **{k: "not available in sweeps (thousands of solves run without logs)"
+       for k in ("output_flag", "log_to_console", "log_file", "log_dev_level")},
+}
+
+
 class SweepSolver(_Model):
     """Solver options of every scenario.  threads is per worker: one worker per core."""
 
@@ -115,7 +125,8 @@ class SweepSolver(_Model):
         None, description="HiGHS presolve; unset: as the profile says (off for resolve, choose for highs)")
     mip_heuristic_effort: Annotated[float, Field(ge=0, le=1)] | None = None
     threads: Annotated[int, Field(ge=1)] = 1
-    mip_start: bool = Field(True, description="start each in-place re-solve from the previous layout")
+    mip_start: bool = Field(True, description="start each scenario from the previous layout (a chunk's first "
+                            "scenario from the greedy layout)")
     flow_linking: Literal["none", "disaggregated"] = "none"
     profile: Literal["auto", "resolve", "highs"] = Field(
         "auto", description="resolve: presolve and HiGHS's RINS/RENS sub-MIPs off, fastest on small models; "
@@ -128,7 +139,7 @@ class SweepSolver(_Model):
     def _known_highs_options(cls, v: dict) -> dict:
         from ..solver import check_highs_options
 
-        check_highs_options(v)  # ValueError -> a validation error at solver.highs naming the option
+        check_highs_options(v, SWEEP_OWNED_OPTIONS)  # ValueError -> a validation error at solver.highs
         return v
 
     def fingerprint(self) -> dict:
