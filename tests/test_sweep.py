@@ -262,6 +262,20 @@ def test_resume_refuses_and_reuses(tmp_path):
     assert len(bigger) == 4
     assert len((out / "journal.jsonl").read_text().splitlines()) == 4
     assert not math.isnan(bigger["objective"].iloc[-1])
+    # other solver options: new ids, nothing reusable -- said out loud, not silently re-solved
+    spec3 = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5, 2.0, 3.0]}],
+                       robust={"enabled": False}, solver={"mip_gap": 1e-3})
+    with pytest.warns(UserWarning, match="none of the 4 scenarios already in"):
+        other = sw.run(spec3, out=out, backend="inprocess", resume=True)
+    assert len(other) == 4 and other["ok"].all()
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    spec4 = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5]}],
+                       robust={"enabled": False}, solver={"mip_gap": 2e-3})
+    res = CliRunner().invoke(app, ["sweep", str(spec4), "--out", str(out), "--resume", "--in-process"])
+    assert res.exit_code == 0 and "warning:" in res.output and "solved again" in res.output
 
 
 def test_cli_sweep_and_errors(tmp_path):

@@ -52,7 +52,13 @@ def register(app: typer.Typer) -> None:
                 return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
                                  backend="inprocess" if in_process else "auto", progress=on_progress)
 
-        df = run_guarded(go)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            df = run_guarded(go)
+        for w in caught:  # after the bar, so they stay readable
+            console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
         if quiet:
             return
         n, ok = len(df), int(df["ok"].sum())

@@ -17,6 +17,7 @@ import math
 import secrets
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -100,6 +101,10 @@ def _check_extremes(spec, base, resolved, file) -> None:
         raise InstanceError(problems)
 
 
+class ResumeMismatch(UserWarning):
+    """``--resume`` found finished scenarios, none of them from this sweep."""
+
+
 def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, workers: int | None = None,
         scheduler: str | None = None, resume: bool = False, backend: str = "auto",
         progress: Callable[[Progress], None] | None = None, dask_processes: bool = True) -> pd.DataFrame:
@@ -117,6 +122,14 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
                                                  "path": str(spec.instance_path() or "embedded default")},
                 "spec": spec.model_dump(mode="json"), "scenarios": [s.id for s in scenarios]}
     store.open(manifest, resume=resume)
+    if resume:
+        stored = store.done_ids()
+        if stored and not stored & {s.id for s in scenarios}:
+            warnings.warn(ResumeMismatch(
+                f"--resume: none of the {len(stored)} scenarios already in {out} belongs to this sweep, so every "
+                "scenario is solved again. A scenario's id comes from the instance, its parameter values and the "
+                "solver options: a change in any of them (or in how this yrdopt version computes ids) gives new "
+                "ids."), stacklevel=2)
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
     ctx = Context(key=key, base=base, parameters=tuple(p.model_dump(mode="json") for p in spec.parameters),
@@ -346,4 +359,4 @@ def load_results(out: str | Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-__all__ = ["Progress", "RUN_DEPENDENT", "load_results", "prepare", "run"]
+__all__ = ["Progress", "RUN_DEPENDENT", "ResumeMismatch", "load_results", "prepare", "run"]
