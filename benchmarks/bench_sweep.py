@@ -66,8 +66,7 @@ def in_place_loop(spec: dict, mip_start: bool, check: bool = False, profile: str
 
     spec = {**spec, "solver": {**spec["solver"], "mip_start": mip_start, "profile": profile}, "check": check}
     spec_m, inst, base, resolved, ihash, scenarios = prepare(spec)
-    ctx = Context("bench", base, tuple(p.model_dump(mode="json") for p in spec_m.parameters),
-                  spec_m.solver.model_dump(mode="json"), check)
+    ctx = Context.for_spec(spec_m, base, "bench", check=check)
     ws = ScenarioSolver(ctx)
     ws.begin_chunk()
     t0 = time.perf_counter()

@@ -315,9 +315,7 @@ def test_resolve_profile_gives_the_optima_of_highs_defaults_on_the_provinces(tmp
 
     for profile, presolve, rins in (("auto", "off", False), ("highs", "choose", True)):
         spec_m, _, base_d, *_ = sw.prepare({**base, "solver": {"profile": profile}})
-        ctx = Context("k", base_d, tuple(p.model_dump(mode="json") for p in spec_m.parameters),
-                      spec_m.solver.model_dump(mode="json"), False)
-        h = ScenarioSolver(ctx).solver.h
+        h = ScenarioSolver(Context.for_spec(spec_m, base_d, "k")).solver.h  # as the runner ships it
         assert (h.getOptionValue("presolve")[1], h.getOptionValue("mip_heuristic_run_rins")[1]) == (presolve, rins)
     assert not set(auto["scenario"]) & set(highs["scenario"])  # the profile is part of a scenario's id
     assert (auto["status"] == "optimal").all() and (highs["status"] == "optimal").all()

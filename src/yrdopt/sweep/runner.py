@@ -132,9 +132,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
                 "ids."), stacklevel=2)
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
-    ctx = Context(key=key, base=base, parameters=tuple(p.model_dump(mode="json") for p in spec.parameters),
-                  solver=spec.solver.model_dump(mode="json"), check=spec.check, out=str(out.resolve()),
-                  token=store.token)
+    ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
     be = None
     try:
         todo = _missing(scenarios, store.done_ids(), spec.chunk_size)

@@ -43,6 +43,14 @@ class Context:
     out: str | None = None  # results directory, written to directly when this worker can see it
     token: str | None = None  # the directory's token, to be sure it is the same directory
 
+    @classmethod
+    def for_spec(cls, spec, base: dict, key: str, *, check: bool | None = None, out: str | None = None,
+                 token: str | None = None) -> "Context":
+        """The context of a validated :class:`SweepSpec` over the base instance ``base``."""
+        return cls(key=key, base=base, parameters=tuple(p.model_dump(mode="json") for p in spec.parameters),
+                   solver=spec.solver.model_dump(mode="json"), check=spec.check if check is None else check,
+                   out=out, token=token)
+
 
 class ScenarioSolver:
     def __init__(self, ctx: Context):
