@@ -17,7 +17,9 @@ split segments) the front can contain continuous pieces; the exact walk then rep
 point every ``step`` and stops at ``max_points`` (``truncated`` says so).
 
 **Lexicographic.**  Minimise the first term, keep it within a relative tolerance of its
-optimum, minimise the next, and so on; finally minimise the weighted objective.
+optimum, minimise the next, and so on; finally minimise the weighted objective with the
+last term held at its optimum (the tolerance widens the choice for the *next term*; the
+weighted objective only breaks ties, so it never trades the last term away).
 
 Both work on one persistent HiGHS model: one row per term, added once with free bounds,
 whose upper bound is changed in place.
@@ -46,6 +48,12 @@ from .solver import HighsSolver, SolveResult, SolverOptions
 # 1e-6: the next stage must not lose the point to rounding)
 HOLD_ABS = 1e-6
 HOLD_REL = 1e-9
+
+
+def hold_limit(value: float, tolerance: float = 0.0) -> float:
+    """The upper limit a term is held to after its stage reached ``value``: the relative
+    ``tolerance`` plus the slack that keeps the point through HiGHS's tolerances."""
+    return value + tolerance * abs(value) + HOLD_ABS + HOLD_REL * abs(value)
 
 
 def check_terms(terms, where: str = "--between") -> list[str]:
@@ -79,7 +87,8 @@ class _Lex:
     def solve(self, order: list[str], tolerance: float = 0.0,
               start: np.ndarray | None = None) -> tuple[SolveResult | None, dict[str, float], str]:
         """Lexicographic minimum of ``order`` then the weighted objective; hold rows of the
-        terms in ``order`` are released afterwards (other bounds stay).
+        terms in ``order`` are released afterwards (other bounds stay).  ``tolerance``
+        relaxes the hold of every term but the last (see :func:`hold_limit`).
 
         The first stage may start from ``start`` (a layout feasible for it).  The status returned is
         "optimal" only if every stage was proven optimal.
@@ -111,7 +120,7 @@ class _Lex:
                 if t is not None:
                     v = float(self.cm.terms[t] @ res.x[: self.cm.n_cols])
                     values[t] = v
-                    self.bound(t, v + tolerance * abs(v) + HOLD_ABS + HOLD_REL * abs(v))
+                    self.bound(t, hold_limit(v, tolerance if t != order[-1] else 0.0))
                     held.append(t)
         finally:
             self.free(*held)
