@@ -20,7 +20,7 @@ from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
 from .schema import Instance
 from .solution import Solution, tables_from_x
-from .solver import HighsSolver, SolveResult, SolverOptions
+from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag
 
 
 def solve(
@@ -40,6 +40,8 @@ def solve(
     check: bool = True,
     polish: bool = True,
     raise_on_infeasible: bool = True,
+    progress: ProgressHook | None = None,
+    stop: StopFlag | None = None,
 ) -> Solution:
     """Build, solve and check a layout.
 
@@ -48,6 +50,10 @@ def solve(
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
     :class:`SolverError` when the solver stops without any layout.
+
+    ``progress(elapsed_s, best_objective, bound, gap)`` is called a few times a second while
+    HiGHS searches; setting ``stop`` (a :class:`threading.Event`) ends the search early with
+    the best layout found so far (status ``interrupted``), which is polished and checked as usual.
     """
     t_start = time.perf_counter()
     inst = load_instance(instance)
@@ -55,7 +61,7 @@ def solve(
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
-    solver = HighsSolver(options)
+    solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(cm)
     if mps_path is not None:
         solver.write_mps(mps_path)

@@ -12,10 +12,13 @@ for a different count resets it (``_ensure_scheduler``).
 from __future__ import annotations
 
 import functools
+import math
+import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal, Protocol
 
 import highspy
 import numpy as np
@@ -164,7 +167,7 @@ def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> N
     owned = OWNED_OPTIONS if owned is None else owned
     if not options:
         return
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     bad = []
     for key, value in options.items():
@@ -181,22 +184,155 @@ def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> N
         raise ValueError("; ".join(bad) + " (see https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
 
 
+_banner_shown = False
+
+
+def new_highs() -> "highspy.Highs":
+    """A ``Highs`` object, without the banner HiGHS prints on the first one of a process.
+
+    HiGHS 1.16 prints "Running HiGHS ... Copyright" from its constructor, before any option
+    can turn output off; only the first construction in a process prints it, so that one is
+    made with the C-level stdout pointed at /dev/null.  The banner appears with the log when
+    ``verbose`` or a log file is asked for (HiGHS writes it at the start of every logged run).
+    """
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    _banner_shown = True
+    import sys
+
+    try:
+        sys.stdout.flush()
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded, closed): nothing to hide
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                return highspy.Highs()
+            finally:
+                _flush_c_stdout()
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    """Flush C's stdio buffer (HiGHS's printf) while stdout still points at /dev/null."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no libc symbol lookup on this platform
+        pass
+
+
 @functools.cache
 def highs_version() -> str:
-    h = highspy.Highs()
+    h = new_highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
-class HighsSolver:
-    """One persistent HiGHS instance holding one compiled model."""
+class StopFlag(Protocol):
+    """What ``stop=`` accepts: a :class:`threading.Event` or anything with ``is_set()``."""
 
-    def __init__(self, options: SolverOptions | None = None):
+    def is_set(self) -> bool: ...
+
+
+# progress(elapsed_s, best_objective, bound, gap); None where HiGHS has no value yet
+ProgressHook = Callable[[float, "float | None", "float | None", "float | None"], None]
+
+# at most this many seconds between two progress reports (a few per second)
+PROGRESS_INTERVAL_S = 0.25
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+class SolveMonitor:
+    """Progress reports and stop requests for one solve, through HiGHS's MIP callbacks.
+
+    HiGHS calls ``cbMipInterrupt`` between the steps of its branch and bound (nodes,
+    heuristics, cut rounds) and ``cbMipImprovingSolution`` for each better layout; setting
+    ``user_interrupt`` there ends the MIP with status "Interrupted" and its incumbent
+    (``cancelSolve`` does not stop a MIP).  HiGHS calls no callback during presolve and the
+    root LP, so on a large model a stop takes effect, and progress starts, only after those
+    (seconds on the 41x30x4 generated model).  LP solves are stopped through
+    ``cbSimplexInterrupt``.  Callbacks run in the thread that called ``solve``.
+
+    An exception raised inside a callback (the progress hook's, or KeyboardInterrupt that
+    Python delivers while a callback runs) must not cross HiGHS's C++ frames: it is kept,
+    the solve is interrupted, and :meth:`HighsSolver.solve` re-raises it once HiGHS returns.
+    """
+
+    def __init__(self, progress: ProgressHook | None, stop: StopFlag, interval: float = PROGRESS_INTERVAL_S):
+        self.progress = progress
+        self.stop = stop
+        self.interval = interval
+        self.t0 = time.perf_counter()
+        self.last_report = -math.inf
+        self.pending = False  # a better layout not yet reported
+        self.error: BaseException | None = None
+
+    def on_mip(self, e) -> None:
+        try:
+            if self.error is not None or self.stop.is_set():
+                e.interrupt()
+                return
+            if e.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+                self.pending = True
+            if self.progress is None:
+                return
+            now = time.perf_counter()
+            if now - self.last_report < self.interval:
+                return
+            self.last_report = now
+            self.pending = False
+            out = e.data_out
+            self.progress(now - self.t0, _finite(out.mip_primal_bound), _finite(out.mip_dual_bound),
+                          _finite(out.mip_gap))
+        except BaseException as exc:  # noqa: BLE001 - kept and re-raised after HiGHS returns
+            self.error = exc
+            e.interrupt()
+
+    def on_lp(self, e) -> None:
+        if self.error is not None or self.stop.is_set():
+            e.interrupt()
+
+
+class HighsSolver:
+    """One persistent HiGHS instance holding one compiled model.
+
+    ``progress(elapsed_s, best_objective, bound, gap)`` is called during MIP solves at most
+    every :data:`PROGRESS_INTERVAL_S` seconds (values HiGHS does not have yet are None).
+    ``stop`` (a :class:`threading.Event` or anything with ``is_set()``; the solver makes
+    its own when none is given) ends a running or later solve as soon as HiGHS next calls
+    back, keeping the best layout found (status ``interrupted``); :meth:`request_stop` sets
+    it, from any thread.  The flag stays set until :meth:`clear_stop`, so a loop of solves
+    (alternatives, fronts) stops as a whole.
+    """
+
+    def __init__(self, options: SolverOptions | None = None, *, progress: ProgressHook | None = None,
+                 stop: StopFlag | None = None):
         self.options = options or SolverOptions()
-        self.h = highspy.Highs()
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", False)
         self.apply_options(self.options)
         self.model: CompiledModel | None = None
         self.handoff_s = 0.0
+        self.progress = progress
+        self.stop = stop if stop is not None else threading.Event()
+        self.last_result: SolveResult | None = None
+
+    def request_stop(self) -> None:
+        """Stop the running solve (if any) at HiGHS's next callback, keeping its incumbent."""
+        self.stop.set()
+
+    def clear_stop(self) -> None:
+        self.stop.clear()
 
     def apply_options(self, options: SolverOptions) -> None:
         """Make ``options`` the solver's options; nothing set by earlier options is kept."""
@@ -279,10 +415,23 @@ class HighsSolver:
         if start is not None:
             self.set_start(start)
         _ensure_scheduler(self.options.threads)
+        monitor = SolveMonitor(self.progress, self.stop)
+        h = self.h
+        h.cbMipInterrupt += monitor.on_mip
+        h.cbMipImprovingSolution += monitor.on_mip
+        h.cbSimplexInterrupt += monitor.on_lp
         t0 = time.perf_counter()
-        self.h.run()
+        try:
+            h.run()
+        finally:
+            h.cbMipInterrupt -= monitor.on_mip
+            h.cbMipImprovingSolution -= monitor.on_mip
+            h.cbSimplexInterrupt -= monitor.on_lp
         solve_s = time.perf_counter() - t0
-        return self._result(solve_s)
+        self.last_result = self._result(solve_s)
+        if monitor.error is not None:
+            raise monitor.error  # the interrupted solve's result is in self.last_result
+        return self.last_result
 
     def _result(self, solve_s: float) -> SolveResult:
         h = self.h
