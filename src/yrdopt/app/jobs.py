@@ -1,0 +1,177 @@
+"""Background work: one solver worker, a first-in first-out queue, live progress, stop.
+
+HiGHS gets the machine's cores for one model at a time, so the workbench runs one job at a
+time whatever the number of browser tabs: a second "Solve" waits in the queue (its position is
+reported) instead of competing for the cores or crashing.  HiGHS releases the GIL while it
+searches, so the HTTP threads keep answering progress requests during a solve.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import InfeasibleError, InstanceError, SolverError, YrdoptError
+
+FINISHED = ("done", "failed", "stopped", "cancelled")
+
+
+class Stopped(Exception):
+    """Raised inside a job when the user pressed Stop (between steps the job controls)."""
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    title: str
+    run: Callable[["Job"], Any] = field(repr=False)
+    state: str = "queued"
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    progress: dict = field(default_factory=dict)
+    result: Any = None
+    error: dict | None = None
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def report(self, elapsed: float | None = None, best: float | None = None, bound: float | None = None,
+               gap: float | None = None, **extra) -> None:
+        """Progress hook for the solver: elapsed seconds, best layout's objective, bound, gap."""
+        p = dict(self.progress)
+        for k, v in (("best", best), ("bound", bound), ("gap", gap)):
+            if v is not None:
+                p[k] = float(v)
+        if elapsed is not None:
+            p["solver_elapsed"] = float(elapsed)
+        p.update(extra)
+        self.progress = p
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise Stopped()
+
+    def to_dict(self, position: int | None = None) -> dict:
+        now = time.time()
+        elapsed = None
+        if self.started is not None:
+            elapsed = (self.finished or now) - self.started
+        return {"id": self.id, "kind": self.kind, "title": self.title, "state": self.state,
+                "position": position, "elapsed": elapsed, "progress": self.progress,
+                "result": self.result, "error": self.error, "stop_requested": self.stop.is_set()}
+
+
+class JobQueue:
+    """One worker thread; jobs run in the order they were submitted."""
+
+    def __init__(self, keep: int = 200):
+        self._q: queue.Queue[Job | None] = queue.Queue()
+        self._jobs: dict[str, Job] = {}
+        self._order: list[str] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._keep = keep
+        self._worker = threading.Thread(target=self._loop, name="yrdopt-solver", daemon=True)
+        self._worker.start()
+
+    def submit(self, kind: str, title: str, run: Callable[[Job], Any]) -> Job:
+        with self._lock:
+            job = Job(f"j{next(self._ids)}", kind, title, run)
+            self._jobs[job.id] = job
+            self._order.append(job.id)
+            while len(self._order) > self._keep:
+                old = self._jobs.get(self._order[0])
+                if old is None or old.state not in FINISHED:
+                    break
+                del self._jobs[self._order.pop(0)]
+        self._q.put(job)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def position(self, job: Job) -> int | None:
+        """0 = running, k = k jobs ahead of it; None when finished."""
+        if job.state == "running":
+            return 0
+        if job.state != "queued":
+            return None
+        with self._lock:
+            ahead = [j for j in (self._jobs[i] for i in self._order if i in self._jobs)
+                     if j.state in ("queued", "running") and j.created <= job.created and j.id != job.id]
+        return len(ahead)
+
+    def view(self, job: Job) -> dict:
+        return job.to_dict(self.position(job))
+
+    def all(self) -> list[dict]:
+        with self._lock:
+            jobs = [self._jobs[i] for i in self._order if i in self._jobs]
+        return [self.view(j) for j in jobs]
+
+    def stop(self, job_id: str) -> Job | None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        job.stop.set()
+        if job.state == "queued":
+            job.state = "cancelled"
+            job.finished = time.time()
+        return job
+
+    def idle(self) -> bool:
+        return all(j.state in FINISHED for j in list(self._jobs.values()))
+
+    def close(self) -> None:
+        self._q.put(None)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            if job.state != "queued":  # cancelled while waiting
+                continue
+            job.state = "running"
+            job.started = time.time()
+            try:
+                job.check_stop()
+                job.result = job.run(job)
+                job.state = "stopped" if job.stop.is_set() else "done"
+            except Stopped:
+                job.state = "stopped"
+                job.error = {"message": "stopped before a layout was found"}
+            except InstanceError as exc:
+                job.state = "failed"
+                job.error = {"message": exc.message(), "problems": problems_json(exc.problems)}
+            except InfeasibleError as exc:
+                job.state = "failed"
+                job.error = {"message": exc.explanation, "infeasible": True}
+            except SolverError as exc:
+                job.state = "stopped" if job.stop.is_set() else "failed"
+                job.error = {"message": str(exc)}
+            except YrdoptError as exc:
+                job.state = "failed"
+                job.error = {"message": str(exc)}
+            except Exception as exc:  # a bug: keep the worker alive, show what happened
+                job.state = "failed"
+                job.error = {"message": f"internal error: {type(exc).__name__}: {exc}",
+                             "trace": traceback.format_exc(limit=8)}
+            finally:
+                job.finished = time.time()
+
+
+def problems_json(problems) -> list[dict]:
+    return [{"file": p.file, "path": p.path, "value": _plain(p.value), "expected": p.expected, "message": str(p)}
+            for p in problems]
+
+
+def _plain(v):
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return repr(v)

@@ -1,0 +1,511 @@
+"""The HTTP layer of the workbench (standard library ``http.server``; JSON in, JSON out).
+
+Safe by default:
+
+* it binds 127.0.0.1 and answers only requests addressed to the loopback name it serves
+  (``Host`` checked, which stops DNS-rebinding pages from reaching it);
+* serving other machines needs ``allow_remote`` *and* a token: the first visit carries
+  ``?token=...``, which becomes a same-site cookie; every other request without it is refused;
+* requests that change anything need the ``X-Yrdopt`` header and a JSON body, which a page
+  of another origin cannot send without a CORS preflight this server never grants;
+* the browser names scenarios and segments, never files: instances arrive as JSON and any
+  ``*_csv`` file reference in them is refused; scenario ids are looked up in the workspace;
+* every script, style and map shape is served by the app itself (``Content-Security-Policy:
+  default-src 'self'``), so it works with no network.
+"""
+
+from __future__ import annotations
+
+import hmac
+import http.cookies
+import inspect
+import ipaddress
+import json
+import mimetypes
+import re
+import secrets
+import tempfile
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources as _res
+from pathlib import Path
+
+from ..errors import InstanceError, Problem, YrdoptError
+from ..io import content_hash, instance_dict, load_instance, validate_mapping
+from ..schema import Instance
+from . import views
+from .jobs import JobQueue, problems_json
+from .workspace import Workspace, slug
+
+MAX_BODY = 32 * 1024 * 1024
+BROWSER_FILE = "what-if instance"
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+
+
+class ClientError(Exception):
+    def __init__(self, status: int, message: str, problems: list[dict] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.problems = status, message, problems
+
+
+def static_dir() -> Path:
+    return Path(str(_res.files("yrdopt") / "app" / "static"))
+
+
+def baseline_for(instance_path: Path | None) -> Path | None:
+    """Today's layout next to an instance file (``NAME.baseline.csv``), as ``yrdopt solve`` finds it."""
+    from ..io import default_instance_path
+
+    p = Path(instance_path) if instance_path is not None else default_instance_path()
+    cand = p.with_name(p.stem + ".baseline.csv")
+    return cand if cand.exists() else None
+
+
+def find_csv_refs(data, path: str = "") -> list[str]:
+    """Field paths of file references (``regions_csv``, ``matrix_csv``, ...) anywhere in ``data``."""
+    out = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            p = f"{path}.{k}" if path else str(k)
+            if str(k).endswith("_csv"):
+                out.append(p)
+            out += find_csv_refs(v, p)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += find_csv_refs(v, f"{path}[{i}]")
+    return out
+
+
+def validate_browser_instance(data) -> Instance:
+    """An instance sent by the page: the same schema and cross-checks as files, no file references."""
+    if not isinstance(data, dict):
+        raise InstanceError([Problem(BROWSER_FILE, "", type(data).__name__, "an instance object")])
+    refs = find_csv_refs(data)
+    if refs:
+        raise InstanceError([Problem(BROWSER_FILE, p, "a file reference", "tables inline (the browser may not name files)")
+                             for p in refs])
+    return validate_mapping(data, BROWSER_FILE)
+
+
+def changes(base, new, path: str = "", limit: int = 40) -> list[str]:
+    """Readable differences between two instance dicts (``regions[id=sh].quotas.land: 6.3 -> 8``)."""
+    out: list[str] = []
+
+    def walk(a, b, p):
+        if len(out) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in list(a) + [k for k in b if k not in a]:
+                if k == "sources":
+                    continue
+                walk(a.get(k), b.get(k), f"{p}.{k}" if p else str(k))
+        elif (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+              and all(isinstance(x, dict) and "id" in x for x in a + b)
+              and [x["id"] for x in a] == [x["id"] for x in b]):
+            for x, y in zip(a, b):
+                walk(x, y, f"{p}[id={x['id']}]")
+        else:
+            out.append(f"{p}: {_short(a)} -> {_short(b)}")
+
+    walk(base, new, path)
+    return out
+
+
+def _short(v) -> str:
+    t = json.dumps(v, ensure_ascii=False, default=str)
+    return t if len(t) <= 80 else t[:77] + "..."
+
+
+class Workbench:
+    """State shared by the request threads: the instance opened, the workspace, the job queue."""
+
+    def __init__(self, instance: str | Path | None, workspace: str | Path, *, token: str | None = None,
+                 time_limit: float = 60.0, solve_on_start: bool = True):
+        self.instance_path = Path(instance) if instance is not None else None
+        self.instance = load_instance(instance)
+        self.instance_json = instance_dict(self.instance)
+        self.workspace = Workspace(workspace)
+        self.jobs = JobQueue()
+        self.token = token
+        self.time_limit = time_limit
+        self.baseline_csv = baseline_for(self.instance_path)
+        self.schema = Instance.model_json_schema(by_alias=True)
+        self.geometry = views.geometry(self.instance)
+        self.baseline_id = self._ensure_baseline()
+        from .. import api
+
+        params = inspect.signature(api.solve).parameters
+        self.solver_features = {"progress": "progress" in params, "stop": "stop" in params}
+        self._static = {p.name: p.read_bytes() for p in static_dir().iterdir() if p.is_file()}
+        h = content_hash(self.instance)
+        if solve_on_start and not any(s.meta.get("kind") == "solve" and s.meta.get("instance_hash") == h
+                                      for s in self.workspace.scenarios()):
+            # a first look needs a layout beside today's: the opened instance as it is
+            self.submit_solve(self.instance_json, f"optimum: {self.instance.name}", None)
+
+    # --------------------------------------------------------------------------- baseline
+    def _ensure_baseline(self) -> str | None:
+        if self.baseline_csv is None:
+            return None
+        h = content_hash(self.instance)
+        sid = f"000-baseline-{slug(self.instance.name, 30)}-{h[:6]}"
+        if self.workspace.get(sid) is None:
+            try:
+                self.workspace.save(lambda d: views.baseline_files(self.instance, self.baseline_csv, d),
+                                    f"today's layout ({self.instance.name})", self.instance, kind="baseline",
+                                    scenario_id=sid)
+            except FileExistsError:
+                pass
+        return sid
+
+    # ------------------------------------------------------------------------------ jobs
+    def _solver_kwargs(self, job) -> dict:
+        kw = {}
+        if self.solver_features["progress"]:
+            kw["progress"] = job.report
+        if self.solver_features["stop"]:
+            kw["stop"] = job.stop
+        return kw
+
+    def submit_solve(self, data, name: str | None, time_limit: float | None):
+        inst = validate_browser_instance(data)
+        name = (name or "").strip()[:120] or f"what-if {time.strftime('%H:%M:%S')}"
+        diff = changes(self.instance_json, instance_dict(inst))
+        tl = float(time_limit) if time_limit else self.time_limit
+
+        def run(job):
+            from .. import api
+
+            sol = api.solve(inst, time_limit=tl, **self._solver_kwargs(job))
+            if self.baseline_csv is not None:
+                from ..analysis.baseline import compare_with_baseline
+
+                try:
+                    sol.summary["baseline"] = compare_with_baseline(sol, self.baseline_csv)
+                except (YrdoptError, KeyError) as exc:  # edited regions/segments the baseline cannot name
+                    sol.summary["baseline_note"] = str(exc)
+            sc = self.workspace.save(sol.write, name, inst, extra={"changes": diff, "time_limit": tl})
+            return {"scenario": sc.id, "objective": sol.objective, "status": sol.status}
+
+        return self.jobs.submit("solve", name, run)
+
+    def submit_explain(self, sc, segment: str, reoptimise: bool):
+        from ..explain import cost_of_moving
+
+        inst = sc.instance()
+        keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
+        if segment not in keys:
+            raise ClientError(400, f"unknown segment {segment!r}; expected chain/segment of this scenario's instance")
+
+        def run(job):
+            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise)
+            return views.explain_view(t)
+
+        return self.jobs.submit("explain", f"why here? {segment} in {sc.name}", run)
+
+    def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
+        from ..mga import alternatives, check_options
+        from ..solver import SolverOptions
+
+        check_options(n, slack, "sum", 0.01)
+        inst = sc.instance()
+        tl = float(time_limit) if time_limit else self.time_limit
+
+        def run(job):
+            saved = []
+
+            def keep(alt):
+                if alt.name != "layout-1":  # layout-1 is the optimum the scenario already holds
+                    new = self.workspace.save(alt.solution.write, f"{sc.name} · alternative {alt.name.split('-')[-1]}", inst,
+                                              kind="alternative",
+                                              extra={"parent": sc.id, "above_optimum": alt.above_optimum})
+                    saved.append(new.id)
+                job.report(found=len(saved))
+                job.check_stop()
+
+            res = alternatives(inst, n=n, slack=slack, options=SolverOptions(time_limit=tl), progress=keep)
+            return {"scenarios": saved, "stopped": res.stopped, "optimum": res.optimum}
+
+        return self.jobs.submit("alternatives", f"{n - 1} alternatives within {slack:.0%} of {sc.name}", run)
+
+    # ------------------------------------------------------------------------- scenarios
+    def scenario(self, sid: str):
+        sc = self.workspace.get(sid)
+        if sc is None:
+            raise ClientError(404, f"no scenario {sid!r}")
+        return sc
+
+    def bootstrap(self) -> dict:
+        return {"instance": self.instance_json, "instance_name": self.instance.name,
+                "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
+                "baseline_id": self.baseline_id, "scenarios": [s.listing() for s in self.workspace.scenarios()],
+                "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all()}
+
+    def static(self, name: str) -> bytes | None:
+        return self._static.get(name)
+
+
+# ------------------------------------------------------------------------------- handler
+class Handler(BaseHTTPRequestHandler):
+    server_version = "yrdopt-workbench"
+    protocol_version = "HTTP/1.1"
+    app: Workbench  # set on the subclass made by make_server
+    allowed_hosts: set[str]
+
+    def log_message(self, fmt, *args):  # quiet: the terminal shows the address and errors only
+        pass
+
+    # ---- plumbing
+    def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        if "Content-Security-Policy" not in (headers or {}):
+            self.send_header("Content-Security-Policy", CSP)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, obj) -> None:
+        self._send(status, json.dumps(obj, ensure_ascii=False, default=_json_default, allow_nan=False).encode("utf-8"),
+                   "application/json; charset=utf-8")
+
+    def _error(self, status: int, message: str, problems=None) -> None:
+        self._json(status, {"error": message, "problems": problems or []})
+
+    def _body(self) -> dict:
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            raise ClientError(413, "request too large")
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype != "application/json":
+            raise ClientError(415, "expected a JSON body")
+        raw = self.rfile.read(n) if n else b"{}"
+        try:
+            data = json.loads(raw or b"{}")
+        except json.JSONDecodeError as exc:
+            raise ClientError(400, f"invalid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ClientError(400, "expected a JSON object")
+        return data
+
+    def _cookie_token(self) -> str | None:
+        c = http.cookies.SimpleCookie(self.headers.get("Cookie") or "")
+        return c["yrdopt_token"].value if "yrdopt_token" in c else None
+
+    def _guard(self, url) -> bool:
+        """Host check, token check; True when the request may go on."""
+        host = (self.headers.get("Host") or "").lower()
+        if self.allowed_hosts and host not in self.allowed_hosts:
+            self._error(421, f"this server answers only for {', '.join(sorted(self.allowed_hosts))}")
+            return False
+        token = self.app.token
+        if token:
+            query = urllib.parse.parse_qs(url.query)
+            given = self.headers.get("X-Yrdopt-Token") or self._cookie_token()
+            if url.path == "/" and "token" in query and hmac.compare_digest(query["token"][0], token):
+                self._send(303, b"", "text/plain", {"Location": "/", "Set-Cookie":
+                           f"yrdopt_token={token}; Path=/; HttpOnly; SameSite=Strict"})
+                return False
+            if not (given and hmac.compare_digest(given, token)):
+                self._error(401, "this workbench needs its token: open the address printed by `yrdopt app` (…/?token=…)")
+                return False
+        if self.command in ("POST", "DELETE") and self.headers.get("X-Yrdopt") != "1":
+            self._error(403, "requests that change anything must come from the workbench page")
+            return False
+        return True
+
+    def _dispatch(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if not self._guard(url):
+            return
+        try:
+            self._route(url)
+        except ClientError as exc:
+            self._error(exc.status, exc.message, exc.problems)
+        except InstanceError as exc:
+            self._error(400, exc.message(), problems_json(exc.problems))
+        except YrdoptError as exc:
+            self._error(400, str(exc))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_POST = do_DELETE = do_HEAD = lambda self: self._dispatch()  # noqa: E731
+
+    # ---- routes
+    def _route(self, url) -> None:
+        app, path, method = self.app, url.path, self.command
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
+        if method in ("GET", "HEAD") and path in ("/", "/index.html"):
+            return self._send(200, app.static("index.html"), "text/html; charset=utf-8")
+        if method in ("GET", "HEAD") and path.startswith("/static/"):
+            name = path[len("/static/"):]
+            body = app.static(name) if re.fullmatch(r"[A-Za-z0-9_.-]+", name) else None
+            if body is None:
+                raise ClientError(404, "no such file")
+            ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            if ctype.startswith("text/") or ctype.endswith("javascript"):
+                ctype += "; charset=utf-8"
+            return self._send(200, body, ctype)
+        if path == "/favicon.ico":
+            return self._send(204, b"", "image/x-icon")
+        if not path.startswith("/api/"):
+            raise ClientError(404, "not found")
+        parts = [urllib.parse.unquote(p) for p in path[len("/api/"):].split("/") if p]
+
+        if parts == ["bootstrap"] and method == "GET":
+            return self._json(200, app.bootstrap())
+        if parts == ["validate"] and method == "POST":
+            body = self._body()
+            try:
+                inst = validate_browser_instance(body.get("instance"))
+            except InstanceError as exc:
+                return self._json(200, {"ok": False, "problems": problems_json(exc.problems)})
+            return self._json(200, {"ok": True, "problems": [], "hash": content_hash(inst),
+                                    "changes": changes(app.instance_json, instance_dict(inst))})
+        if parts == ["solve"] and method == "POST":
+            body = self._body()
+            job = app.submit_solve(body.get("instance"), body.get("name"), body.get("time_limit"))
+            return self._json(202, app.jobs.view(job))
+        if parts == ["jobs"] and method == "GET":
+            return self._json(200, app.jobs.all())
+        if len(parts) >= 2 and parts[0] == "jobs":
+            job = app.jobs.get(parts[1])
+            if job is None:
+                raise ClientError(404, f"no job {parts[1]!r}")
+            if len(parts) == 2 and method == "GET":
+                return self._json(200, app.jobs.view(job))
+            if parts[2:] == ["stop"] and method == "POST":
+                app.jobs.stop(job.id)
+                return self._json(200, app.jobs.view(job))
+        if parts == ["scenarios"] and method == "GET":
+            return self._json(200, [s.listing() for s in app.workspace.scenarios()])
+        if len(parts) >= 2 and parts[0] == "scenarios":
+            sc = app.scenario(parts[1])
+            rest = parts[2:]
+            if not rest and method == "GET":
+                inst = sc.instance()
+                return self._json(200, views.scenario_view(sc.path, inst, sc.summary(), sc.listing()))
+            if not rest and method == "DELETE":
+                app.workspace.delete(sc.id)
+                return self._json(200, {"deleted": sc.id})
+            if rest == ["instance"] and method == "GET":
+                return self._json(200, instance_dict(sc.instance()))
+            if rest == ["rename"] and method == "POST":
+                name = str(self._body().get("name") or "").strip()[:120]
+                if not name:
+                    raise ClientError(400, "a name is needed")
+                return self._json(200, app.workspace.rename(sc.id, name).listing())
+            if rest == ["export.xlsx"] and method == "GET":
+                from ..excel import export_solution
+
+                with tempfile.TemporaryDirectory() as tmp:
+                    out = export_solution(sc.path, Path(tmp) / "x.xlsx", sc.instance())
+                    data = out.read_bytes()
+                return self._send(200, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                  {"Content-Disposition": f'attachment; filename="{sc.id}.xlsx"'})
+            if rest == ["report.html"] and method == "GET":
+                from ..report.html import build_report
+
+                text = build_report(sc.path, sc.instance(), title=f"yrdopt report: {sc.name}")
+                return self._send(200, text.encode("utf-8"), "text/html; charset=utf-8",
+                                  {"Content-Disposition": f'attachment; filename="{sc.id}-report.html"',
+                                   "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"})
+            if rest == ["explain"] and method == "POST":
+                body = self._body()
+                job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")))
+                return self._json(202, app.jobs.view(job))
+            if rest == ["alternatives"] and method == "POST":
+                body = self._body()
+                try:
+                    n, slack = int(body.get("n", 3)), float(body.get("slack", 0.05))
+                except (TypeError, ValueError):
+                    raise ClientError(400, "n must be a whole number and slack a number") from None
+                job = app.submit_alternatives(sc, n, slack, body.get("time_limit"))
+                return self._json(202, app.jobs.view(job))
+        if parts == ["compare"] and method == "GET":
+            a, b = app.scenario(q.get("a", "")), app.scenario(q.get("b", ""))
+            return self._json(200, compare(a, b))
+        raise ClientError(404, f"no route {method} {path}")
+
+
+def compare(a, b) -> dict:
+    """The comparison view, each layout's terms under its own instance (what-ifs differ)."""
+    from ..checker import check_dir
+
+    inst_b = b.instance()
+    out = views.comparison_view(inst_b, a, b)
+    ra, rb = check_dir(a.instance(), a.path), check_dir(inst_b, b.path)
+    terms = []
+    for k in list(ra.components) + ["total"]:
+        va = ra.objective if k == "total" else ra.components[k]
+        vb = rb.objective if k == "total" else rb.components[k]
+        terms.append({"term": k, "a": va, "b": vb, "change": vb - va})
+    terms.append({"term": "verified", "a": bool(ra.verified), "b": bool(rb.verified), "change": None})
+    out["terms"] = terms
+    out["notes"] = [n for n in out["notes"] if not n.startswith("solved for another version")]
+    if a.meta.get("instance_hash") != b.meta.get("instance_hash"):
+        out["notes"].append("the two scenarios were solved for different what-if instances: each layout's terms "
+                            "are recomputed by the checker under its own instance")
+    return out
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.bool_,)):
+        return bool(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating, float)):
+        f = float(o)
+        return f if np.isfinite(f) else None
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    if isinstance(o, Path):
+        return o.name
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def make_server(app: Workbench, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> Server:
+    """Bind (port 0 = any free port).  A non-loopback host needs ``allow_remote`` and ``app.token``."""
+    if not is_loopback(host) and not (allow_remote and app.token):
+        raise ClientError(2, f"refusing to serve on {host}: beyond this machine needs --allow-remote and a token")
+    handler = type("WorkbenchHandler", (Handler,), {"app": app, "allowed_hosts": set()})
+    srv = Server((host, port), handler)
+    real_port = srv.server_address[1]
+    if is_loopback(host):
+        handler.allowed_hosts = {f"{h}:{real_port}" for h in ("127.0.0.1", "localhost", "[::1]")}
+    return srv
+
+
+def serve_in_thread(app: Workbench, host: str = "127.0.0.1", port: int = 0) -> tuple[Server, threading.Thread]:
+    srv = make_server(app, host, port)
+    t = threading.Thread(target=srv.serve_forever, name="yrdopt-http", daemon=True)
+    t.start()
+    return srv, t
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)

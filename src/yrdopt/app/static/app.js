@@ -1,0 +1,677 @@
+/* yrdopt workbench: hand-written vanilla JavaScript (no libraries, nothing loaded from the network).
+ * The page holds a draft of the instance as JSON; edits are validated by the server with the same
+ * schema as instance files; Solve queues a background job and polls its progress; every solve is a
+ * scenario on disk, shown on an SVG map drawn from the region boundaries the package ships. */
+"use strict";
+
+const S = {
+  boot: null, draft: null, draftSource: "opened instance", scenarios: [], current: null, view: null, baseView: null,
+  panelKey: null, region: null, job: null, problems: [], validateTimer: null, placementSeg: null, cmp: null,
+};
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const SVGNS = "http://www.w3.org/2000/svg";
+
+function el(tag, attrs = {}, ...children) {
+  const e = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "style") e.style.cssText = v; // CSSOM: allowed by the page's Content-Security-Policy
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c.nodeType ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+function fmt(v, digits = 4) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "–";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v !== "number") return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2);
+  return v.toLocaleString("en-US", { maximumSignificantDigits: Math.max(digits, Math.ceil(Math.log10(a + 1)) + 2) });
+}
+const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
+
+async function api(method, path, body) {
+  const opts = { method, headers: { "X-Yrdopt": "1" }, credentials: "same-origin" };
+  if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+  const r = await fetch("/api/" + path, opts);
+  const j = await r.json();
+  if (!r.ok) { const e = new Error(j.error || r.statusText); e.status = r.status; e.problems = j.problems || []; throw e; }
+  return j;
+}
+
+/* ------------------------------------------------------------------------------ tabs */
+function tabs(navId, prefix) {
+  $$("#" + navId + " button[data-tab]").forEach((b) => b.addEventListener("click", () => showTab(navId, prefix, b.dataset.tab)));
+}
+function showTab(navId, prefix, name) {
+  $$("#" + navId + " button[data-tab]").forEach((x) => x.classList.toggle("active", x.dataset.tab === name));
+  const sections = navId === "side-tabs" ? ["whatif", "scenarios"] : ["summary", "region", "compare", "why", "alternatives"];
+  sections.forEach((s) => $("#" + prefix + s).classList.toggle("active", s === name));
+}
+
+/* ----------------------------------------------------------------------------- schema */
+function resolve(schema) {
+  if (!schema) return {};
+  if (schema.$ref) return resolve(S.boot.schema.$defs[schema.$ref.split("/").pop()]);
+  if (schema.anyOf) {
+    const nonNull = schema.anyOf.filter((s) => s.type !== "null");
+    if (nonNull.length === 1) return { ...resolve(nonNull[0]), nullable: true, default: schema.default, description: schema.description, title: schema.title };
+  }
+  return schema;
+}
+const defs = (name) => S.boot.schema.$defs[name];
+function pathString(path) {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : (out ? "." : "") + p;
+  return out;
+}
+function getAt(obj, path) { return path.reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), obj); }
+function setAt(obj, path, value) {
+  let o = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (o[path[i]] === undefined || o[path[i]] === null) o[path[i]] = typeof path[i + 1] === "number" ? [] : {};
+    o = o[path[i]];
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) { if (Array.isArray(o)) o.splice(last, 1); else delete o[last]; } else o[last] = value;
+}
+function defaultFor(schema) {
+  const s = resolve(schema);
+  if (s.default !== undefined) return JSON.parse(JSON.stringify(s.default));
+  if (s.enum) return s.enum[0];
+  if (s.const !== undefined) return s.const;
+  switch (s.type) {
+    case "number": case "integer": return 0;
+    case "boolean": return false;
+    case "string": return "";
+    case "array": return [];
+    case "object": {
+      const o = {};
+      for (const k of s.required || []) o[k] = defaultFor(s.properties[k]);
+      return o;
+    }
+  }
+  return null;
+}
+
+/* A form for any part of the instance, generated from its JSON Schema: new fields of the schema
+ * (province guarantees, parks, change budgets, ...) appear here without page changes. */
+function genericField(path, schema, label, { exclude = [] } = {}) {
+  const s = resolve(schema);
+  const value = getAt(S.draft, path);
+  const ps = pathString(path);
+  const title = label || s.title || String(path[path.length - 1]);
+  const help = s.description ? el("span", { class: "muted small", text: " " + s.description }) : null;
+  const changed = () => { onDraftChanged(); };
+  if (s.type === "object" && s.properties) {
+    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title }));
+    for (const [k, sub] of Object.entries(s.properties)) {
+      if (exclude.includes(k)) continue;
+      fs.append(genericField([...path, k], sub));
+    }
+    return fs;
+  }
+  if (s.type === "object") { // a dict: key -> value
+    const box = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
+    const obj = value || {};
+    const valSchema = resolve(s.additionalProperties || { type: "number" });
+    for (const k of Object.keys(obj)) {
+      const row = el("div", { class: "kv" }, el("code", { text: k }));
+      row.append(scalarInput([...path, k], valSchema, obj[k]));
+      row.append(el("button", { type: "button", text: "×", title: "remove", onclick: () => { setAt(S.draft, [...path, k], undefined); renderEditor(); changed(); } }));
+      box.append(row);
+    }
+    const keyIn = el("input", { type: "text", placeholder: "key", class: "new-key" });
+    box.append(el("div", { class: "kv" }, keyIn, el("button", { type: "button", text: "add", onclick: () => {
+      if (!keyIn.value) return;
+      if (!getAt(S.draft, path)) setAt(S.draft, path, {});
+      setAt(S.draft, [...path, keyIn.value], defaultFor(valSchema)); renderEditor(); changed();
+    } })));
+    return box;
+  }
+  if (s.type === "array") {
+    const box = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
+    (value || []).forEach((_, i) => {
+      const item = el("div", { class: "item" }, genericField([...path, i], s.items, `${title} ${i + 1}`));
+      item.append(el("button", { type: "button", text: "remove", onclick: () => { setAt(S.draft, [...path, i], undefined); renderEditor(); changed(); } }));
+      box.append(item);
+    });
+    box.append(el("button", { type: "button", text: "add", onclick: () => {
+      if (!getAt(S.draft, path)) setAt(S.draft, path, []);
+      getAt(S.draft, path).push(defaultFor(s.items)); renderEditor(); changed();
+    } }));
+    return box;
+  }
+  return el("label", {}, title + " ", scalarInput(path, s, value), help);
+}
+
+function scalarInput(path, s, value) {
+  const ps = pathString(path);
+  let input;
+  if (s.enum) {
+    input = el("select", { "data-path": ps }, s.enum.map((v) => el("option", { value: v, text: v, selected: v === value })));
+    input.addEventListener("change", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
+  } else if (s.type === "boolean") {
+    input = el("input", { type: "checkbox", "data-path": ps, checked: !!value });
+    input.addEventListener("change", () => { setAt(S.draft, path, input.checked); onDraftChanged(); });
+  } else if (s.type === "number" || s.type === "integer") {
+    input = el("input", { type: "number", step: s.type === "integer" ? "1" : "any", "data-path": ps, value: value ?? "" });
+    input.addEventListener("input", () => {
+      const raw = input.value.trim();
+      // blank = not given (optional fields fall back to their default); anything else is sent as typed
+      setAt(S.draft, path, raw === "" ? (s.nullable ? null : undefined) : Number(raw));
+      onDraftChanged();
+    });
+  } else {
+    input = el("input", { type: "text", "data-path": ps, value: value ?? "" });
+    input.addEventListener("input", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
+  }
+  return input;
+}
+
+/* ----------------------------------------------------------------------------- editor */
+const KNOWN_TOP = ["name", "description", "resources", "regions", "chains", "economic_distance", "policy", "weights", "sources"];
+const REGION_SHOWN_ELSEWHERE = ["id", "name_en", "name_zh", "province", "kind", "lon", "lat", "sources", "quotas"];
+
+function renderEditor() {
+  const d = S.draft;
+  // quotas: region x resource
+  const res = d.resources.map((r) => r.id);
+  const qt = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), res.map((r) => el("th", { text: r }))));
+  d.regions.forEach((r, i) => {
+    qt.append(el("tr", { "data-region": r.id }, el("td", { text: r.name_en }),
+      res.map((k) => el("td", {}, scalarInput(["regions", i, "quotas", k], { type: "number" }, r.quotas ? r.quotas[k] : undefined)))));
+  });
+  $("#ed-quotas").replaceChildren(qt, el("p", { class: "muted small", text: "Blank = unlimited." }));
+  // weights: every field of the schema's Weights
+  const w = el("div", { class: "generic" });
+  for (const [k, sub] of Object.entries(defs("Weights").properties)) w.append(genericField(["weights", k], sub, k));
+  $("#ed-weights").replaceChildren(w);
+  // province guarantees
+  const provinces = [...new Set(d.regions.map((r) => r.province))];
+  const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
+  provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
+    el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
+  $("#ed-shares").replaceChildren(st);
+  renderPlacements();
+  renderRegionEditor();
+  // everything else the schema has: other policy fields, unknown top-level fields
+  const other = el("div", { class: "generic" });
+  const polSchema = resolve(S.boot.schema.properties.policy);
+  for (const [k, sub] of Object.entries(polSchema.properties || {})) {
+    if (["fixed", "forbidden", "province_min_share"].includes(k)) continue;
+    other.append(genericField(["policy", k], sub, "policy." + k));
+  }
+  for (const [k, sub] of Object.entries(S.boot.schema.properties)) {
+    if (KNOWN_TOP.includes(k)) continue;
+    other.append(genericField([k], sub, k));
+  }
+  $("#ed-other").replaceChildren(other);
+  showProblems();
+}
+
+function segmentKeys() { return S.draft.chains.flatMap((c) => c.segments.map((s) => `${c.id}/${s.id}`)); }
+
+function placementState(seg, region) {
+  const [c, s] = seg.split("/");
+  const m = (p) => p.chain === c && p.segment === s && p.region === region;
+  if ((S.draft.policy.fixed || []).some(m)) return "fixed";
+  if ((S.draft.policy.forbidden || []).some(m)) return "forbidden";
+  return "free";
+}
+function setPlacement(seg, region, state) {
+  const [c, s] = seg.split("/");
+  const pol = S.draft.policy;
+  const keep = (p) => !(p.chain === c && p.segment === s && p.region === region);
+  pol.fixed = (pol.fixed || []).filter(keep);
+  pol.forbidden = (pol.forbidden || []).filter(keep);
+  if (state === "fixed") pol.fixed.push({ chain: c, segment: s, region });
+  if (state === "forbidden") pol.forbidden.push({ chain: c, segment: s, region });
+  renderPlacements(); onDraftChanged();
+}
+
+function renderPlacements() {
+  const keys = segmentKeys();
+  if (!S.placementSeg || !keys.includes(S.placementSeg)) S.placementSeg = keys[0];
+  const sel = el("select", { id: "placement-segment" }, keys.map((k) => el("option", { value: k, text: k, selected: k === S.placementSeg })));
+  sel.addEventListener("change", () => { S.placementSeg = sel.value; renderPlacements(); });
+  const t = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: S.placementSeg })));
+  for (const r of S.draft.regions) {
+    const st = placementState(S.placementSeg, r.id);
+    const s = el("select", { "data-placement": r.id }, ["free", "fixed", "forbidden"].map((v) => el("option", { value: v, text: v, selected: v === st })));
+    s.addEventListener("change", () => setPlacement(S.placementSeg, r.id, s.value));
+    t.append(el("tr", {}, el("td", { text: r.name_en }), el("td", {}, s)));
+  }
+  const list = el("ul", { class: "small" });
+  for (const kind of ["fixed", "forbidden"]) {
+    (S.draft.policy[kind] || []).forEach((p, i) => list.append(el("li", { "data-path": `policy.${kind}[${i}]` },
+      `${kind}: ${p.chain}/${p.segment} in ${p.region} `,
+      el("button", { type: "button", text: "×", onclick: () => setPlacement(`${p.chain}/${p.segment}`, p.region, "free") }))));
+  }
+  const mapMode = el("label", { class: "small" }, el("input", { type: "checkbox", id: "placement-map-mode", checked: S.placementMapMode }),
+    " clicking a region on the map cycles free → fixed → forbidden");
+  mapMode.firstChild.addEventListener("change", (e) => { S.placementMapMode = e.target.checked; });
+  $("#ed-placements").replaceChildren(el("div", { class: "row" }, "Segment ", sel), mapMode, t, list);
+  showProblems();
+}
+
+function renderRegionEditor() {
+  const i = S.draft.regions.findIndex((r) => r.id === S.region);
+  if (i < 0) { $("#ed-region").replaceChildren(el("p", { class: "muted", text: "Click a region on the map." })); return; }
+  const box = el("div", { class: "generic" },
+    genericField(["regions", i], defs("Region"), S.draft.regions[i].name_en, { exclude: REGION_SHOWN_ELSEWHERE }));
+  $("#ed-region").replaceChildren(box);
+}
+
+function onDraftChanged() {
+  clearTimeout(S.validateTimer);
+  S.validateTimer = setTimeout(validateDraft, 200);
+}
+
+async function validateDraft() {
+  try {
+    const r = await api("POST", "validate", { instance: S.draft });
+    S.problems = r.problems;
+    $("#changes").replaceChildren(...(r.changes || []).map((c) => el("li", { text: c })));
+  } catch (e) { S.problems = [{ path: "", message: e.message }]; }
+  showProblems();
+}
+
+function showProblems() {
+  $$(".field-error").forEach((x) => x.remove());
+  $$(".invalid").forEach((x) => x.classList.remove("invalid"));
+  const box = $("#validation");
+  const problems = S.problems || [];
+  box.hidden = problems.length === 0;
+  box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving` }),
+    el("ul", {}, problems.map((p) => el("li", { text: `${p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}` }))));
+  for (const p of problems) {
+    // beside the field: the input with this path, else the closest enclosing block that has one
+    let target = null, path = p.path;
+    while (path && !target) {
+      target = document.querySelector(`[data-path="${CSS.escape(path)}"]`);
+      if (!target) path = path.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
+    }
+    if (!target) continue;
+    target.classList.add("invalid");
+    target.insertAdjacentElement("afterend", el("span", { class: "field-error", text: `expected ${p.expected}` }));
+  }
+  $("#solve-btn").disabled = problems.length > 0;
+}
+
+/* ------------------------------------------------------------------------------- maps */
+function allPanels(view) { return view ? view.panels : []; }
+
+function drawMap(svg, view, panel, { vmax = null, onClick = true } = {}) {
+  const g = S.boot.geometry;
+  svg.setAttribute("viewBox", `0 0 ${g.width} ${g.height}`);
+  svg.replaceChildren();
+  for (const d of g.context) svg.append(el("svg:path", { d, class: "context" }));
+  const byId = {};
+  for (const r of g.regions) {
+    byId[r.id] = r;
+    const cat = panel ? panel.region_category[r.id] : "none";
+    const fill = panel ? panel.colours[cat] : "#e9e9e9";
+    const attrs = { class: "region" + (r.id === S.region ? " selected" : ""), fill, "data-region": r.id, "data-category": cat };
+    let shape;
+    if (r.d) shape = el("svg:path", { ...attrs, d: r.d });
+    else if (r.point) shape = el("svg:circle", { ...attrs, class: attrs.class + " point", cx: r.point[0], cy: r.point[1], r: 6 });
+    else continue;
+    shape.addEventListener("mousemove", (e) => hover(e, r, view, panel));
+    shape.addEventListener("mouseleave", () => { $("#tooltip").hidden = true; });
+    if (onClick) shape.addEventListener("click", () => clickRegion(r.id));
+    svg.append(shape);
+  }
+  for (const d of g.outlines) svg.append(el("svg:path", { d, class: "outline" }));
+  if (panel && panel.flows.length) {
+    const vm = vmax || Math.max(...panel.flows.map((f) => f.volume));
+    for (const f of panel.flows) {
+      const a = byId[f.from] && byId[f.from].anchor, b = byId[f.to] && byId[f.to].anchor;
+      if (!a || !b || vm <= 0) continue;
+      svg.append(el("svg:line", { class: "flow", x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": (0.8 + 7 * f.volume / vm).toFixed(2),
+        "data-from": f.from, "data-to": f.to, "data-volume": f.volume }));
+    }
+  }
+  if (g.regions.length <= 12) {
+    for (const r of g.regions) if (r.label) svg.append(el("svg:text", { x: r.label[0], y: r.label[1], "text-anchor": "middle", text: r.name }));
+  }
+}
+
+function hover(e, r, view, panel) {
+  const tip = $("#tooltip");
+  const info = view && view.regions ? view.regions[r.id] : null;
+  const lines = [el("b", { text: `${r.name}${r.name_zh ? " " + r.name_zh : ""}` }), el("br")];
+  if (panel && panel.region_hosts && panel.region_hosts[r.id] && panel.region_hosts[r.id].length) lines.push(`${panel.title}: ${panel.region_hosts[r.id].join(", ")}`, el("br"));
+  if (info) {
+    lines.push(`${info.segments.length} segments, value ${fmt(info.value)}`, el("br"));
+    for (const u of info.resources) lines.push(`${u.resource}: ${fmt(u.use)} / ${u.quota === null ? "∞" : fmt(u.quota)} (${pct(u.share)})`, el("br"));
+  }
+  tip.replaceChildren(...lines);
+  tip.hidden = false;
+  tip.style.left = e.clientX + 14 + "px";
+  tip.style.top = e.clientY + 10 + "px";
+}
+
+function clickRegion(rid) {
+  if (S.placementMapMode && S.placementSeg) {
+    const next = { free: "fixed", fixed: "forbidden", forbidden: "free" }[placementState(S.placementSeg, rid)];
+    setPlacement(S.placementSeg, rid, next);
+  }
+  S.region = rid;
+  renderRegionInfo();
+  renderRegionEditor();
+  $$("svg.map [data-region]").forEach((p) => p.classList.toggle("selected", p.dataset.region === rid));
+  showTab("main-tabs", "tab-", "region");
+}
+
+function currentPanel(view) {
+  return allPanels(view).find((p) => p.key === S.panelKey) || allPanels(view)[0];
+}
+
+function renderMaps() {
+  const pm = currentPanel(S.view), pb = currentPanel(S.baseView);
+  const vols = [pm, pb].filter((p) => p && p.flows.length).flatMap((p) => p.flows.map((f) => f.volume));
+  const vmax = vols.length ? Math.max(...vols) : null; // one width scale for both maps
+  drawMap($("#map-main"), S.view, pm, { vmax });
+  $("#map-main").dataset.scenario = S.current || "";
+  $("#map-main-title").textContent = S.view ? `${S.view.meta.name} — objective ${fmt(S.view.objective)}` : "no scenario yet: press Solve";
+  if (S.baseView) {
+    drawMap($("#map-base"), S.baseView, pb, { vmax });
+    $("#map-base-title").textContent = `today's layout — objective ${fmt(S.baseView.objective)}`;
+  } else {
+    $("#map-base").replaceChildren();
+    $("#map-base-title").textContent = "no baseline layout for this instance";
+  }
+  const legendPanel = pm || pb;
+  const leg = $("#legend");
+  leg.replaceChildren();
+  if (legendPanel) {
+    const used = new Set([pm, pb].filter(Boolean).flatMap((p) => Object.values(p.region_category)));
+    for (const [cat, col] of Object.entries(legendPanel.colours)) if (used.has(cat)) leg.append(el("span", {}, el("i", { style: `background:${col}` }), cat));
+    leg.append(el("span", { class: "muted", text: "lines: flows, width ~ volume" }));
+  }
+}
+
+/* --------------------------------------------------------------------------- summary */
+function renderSummary() {
+  const v = S.view, b = S.baseView;
+  const objEl = $("#objective-value");
+  objEl.textContent = v ? fmt(v.objective) : "–";
+  objEl.dataset.value = v && v.objective !== null ? String(v.objective) : "";
+  const terms = $("#terms");
+  terms.replaceChildren(el("tr", {}, el("th", { text: "term" }), el("th", { text: v ? v.meta.name : "scenario" }), el("th", { text: "today" }), el("th", { text: "change" })));
+  if (v) {
+    const bt = b ? Object.fromEntries(b.terms.map((t) => [t.term, t.value])) : {};
+    for (const t of v.terms) terms.append(el("tr", { "data-term": t.term }, el("td", { text: t.term }), el("td", { class: "num", text: fmt(t.value) }),
+      el("td", { class: "num", text: fmt(bt[t.term]) }), el("td", { class: "num", text: b ? fmt(t.value - bt[t.term]) : "–" })));
+    terms.append(el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num", text: fmt(v.objective) }),
+      el("td", { class: "num", text: b ? fmt(b.objective) : "–" }), el("td", { class: "num", text: b ? fmt(v.objective - b.objective) : "–" })));
+    terms.append(el("tr", {}, el("td", { text: "duplicated segments" }), el("td", { class: "num", text: v.duplicated_segments }),
+      el("td", { class: "num", text: b ? b.duplicated_segments : "–" }), el("td", {})));
+  }
+  const verdict = $("#verdict");
+  if (v) {
+    const c = v.check;
+    verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
+      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status}${v.gap !== null ? ", gap " + fmt(v.gap, 2) : ""}.`),
+      c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
+  } else verdict.replaceChildren();
+  const pt = $("#provinces");
+  pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "value" }), el("th", { text: "share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
+  if (v) {
+    const bp = b ? Object.fromEntries(b.provinces.map((p) => [p.province, p.share])) : {};
+    for (const p of v.provinces) pt.append(el("tr", { "data-province": p.province }, el("td", { text: p.province }), el("td", { class: "num", text: fmt(p.value) }),
+      el("td", { class: "num", text: pct(p.share) }), el("td", { class: "num", text: b ? pct(bp[p.province]) : "–" }),
+      el("td", { class: "num", text: p.guaranteed === null || p.guaranteed === undefined ? "" : "≥ " + pct(p.guaranteed) })));
+  }
+  const id = S.current;
+  for (const [a, suffix] of [["#export-xlsx", "export.xlsx"], ["#export-report", "report.html"]]) {
+    const link = $(a);
+    link.href = id ? `/api/scenarios/${encodeURIComponent(id)}/${suffix}` : "#";
+    link.toggleAttribute("aria-disabled", !id);
+  }
+  const segSel = $("#explain-segment");
+  if (v) {
+    const keep = segSel.value;
+    const segs = [...new Set(v.placements.map((p) => `${p.chain}/${p.segment}`))];
+    segSel.replaceChildren(...segs.map((s) => el("option", { value: s, text: s, selected: s === keep })));
+  }
+}
+
+function renderRegionInfo() {
+  const box = $("#region-info");
+  const rid = S.region;
+  if (!rid) return;
+  const r = S.boot.geometry.regions.find((x) => x.id === rid);
+  const parts = [el("h3", { text: `${r.name}${r.name_zh ? " " + r.name_zh : ""} (${r.province})` })];
+  for (const [label, view] of [[S.view ? S.view.meta.name : "scenario", S.view], ["today's layout", S.baseView]]) {
+    if (!view) continue;
+    const info = view.regions[rid];
+    parts.push(el("h4", { text: `${label}: value ${fmt(info.value)}` }));
+    parts.push(el("table", { class: "grid" }, el("tr", {}, ["chain", "segment", "kind", "activity", "value"].map((h) => el("th", { text: h }))),
+      info.segments.map((s) => el("tr", {}, el("td", { text: s.chain }), el("td", { text: s.segment }), el("td", { text: s.kind }),
+        el("td", { class: "num", text: `${fmt(s.activity)} ${s.unit || ""}` }), el("td", { class: "num", text: fmt(s.value) })))));
+    parts.push(el("table", { class: "grid" }, el("tr", {}, ["resource", "use", "quota", "share"].map((h) => el("th", { text: h }))),
+      info.resources.map((u) => el("tr", { "data-resource": u.resource }, el("td", { text: `${u.resource}${u.unit ? " (" + u.unit + ")" : ""}` }),
+        el("td", { class: "num", text: fmt(u.use) }), el("td", { class: "num", text: u.quota === null ? "unlimited" : fmt(u.quota) }),
+        el("td", {}, el("span", { class: "bar" + ((u.share || 0) > 1 + 1e-6 ? " over" : ""), style: `width:${Math.min(100, 100 * (u.share || 0)).toFixed(0)}px` }), " ", pct(u.share))))));
+  }
+  box.replaceChildren(...parts);
+}
+
+/* ------------------------------------------------------------------------- scenarios */
+async function refreshScenarios() {
+  S.scenarios = await api("GET", "scenarios");
+  const tb = $("#scenario-table tbody");
+  const keepA = S.cmpA, keepB = S.cmpB;
+  tb.replaceChildren(...S.scenarios.map((s) => el("tr", { "data-id": s.id, class: s.id === S.current ? "selected" : "" },
+    el("td", {}, el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; } })),
+    el("td", {}, el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; } })),
+    el("td", {}, el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
+      el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
+      el("div", { class: "small" },
+        el("button", { type: "button", text: "edit from here", onclick: () => loadDraftFrom(s.id) }), " ",
+        s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
+        s.kind === "baseline" ? "" : el("button", { type: "button", text: "delete", onclick: () => deleteScenario(s) }))),
+    el("td", { class: "num", text: fmt(s.objective) }),
+    el("td", { text: `${s.status || ""}${s.verified ? " ✓" : ""}` }))));
+  const sel = $("#scenario-select");
+  sel.replaceChildren(...S.scenarios.filter((s) => s.kind !== "baseline").map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
+}
+
+async function openScenario(id) {
+  S.current = id;
+  S.view = await api("GET", `scenarios/${encodeURIComponent(id)}`);
+  fillPanelSelect();
+  renderMaps();
+  renderSummary();
+  renderRegionInfo();
+  $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
+  $("#scenario-select").value = id;
+}
+
+function fillPanelSelect() {
+  const panels = allPanels(S.view).length ? allPanels(S.view) : allPanels(S.baseView);
+  const sel = $("#panel-select");
+  if (!S.panelKey && panels.length) S.panelKey = panels[0].key;
+  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: `${p.by === "chain" ? "chain" : "kind"}: ${p.title}`, selected: p.key === S.panelKey })));
+}
+
+async function loadDraftFrom(id) {
+  S.draft = await api("GET", `scenarios/${encodeURIComponent(id)}/instance`);
+  S.draftSource = "from " + (S.scenarios.find((s) => s.id === id) || {}).name;
+  $("#draft-source").textContent = S.draftSource;
+  renderEditor(); onDraftChanged();
+  showTab("side-tabs", "tab-", "whatif");
+}
+async function renameScenario(s) {
+  const name = prompt("New name", s.name);
+  if (!name) return;
+  await api("POST", `scenarios/${encodeURIComponent(s.id)}/rename`, { name });
+  await refreshScenarios();
+  if (S.current === s.id) openScenario(s.id);
+}
+async function deleteScenario(s) {
+  if (!confirm(`Delete scenario "${s.name}" and its files?`)) return;
+  await api("DELETE", `scenarios/${encodeURIComponent(s.id)}`);
+  if (S.current === s.id) { S.current = null; S.view = null; }
+  await refreshScenarios(); renderMaps(); renderSummary();
+}
+
+/* ------------------------------------------------------------------------------- jobs */
+async function runJob(promise, onDone) {
+  let job;
+  try { job = await promise; } catch (e) {
+    if (e.problems && e.problems.length) { S.problems = e.problems; showProblems(); }
+    showJob({ state: "failed", title: "", error: { message: e.message } });
+    return;
+  }
+  S.job = job;
+  showJob(job);
+  while (!["done", "failed", "stopped", "cancelled"].includes(job.state)) {
+    await new Promise((r) => setTimeout(r, 120));
+    try { job = await api("GET", `jobs/${job.id}`); } catch (e) { continue; }
+    S.job = job;
+    showJob(job);
+  }
+  await onDone(job);
+}
+
+function showJob(job) {
+  const bar = $("#job-bar");
+  bar.dataset.state = job.state;
+  bar.dataset.job = job.id || "";
+  const where = job.state === "queued" && job.position ? ` (${job.position} ahead in the queue)` : "";
+  let text = `${job.kind || "job"} ${job.state}${where}${job.title ? ": " + job.title : ""}`;
+  if (job.error) text += ` — ${job.error.message}`;
+  $("#job-status").textContent = text;
+  $("#job-status").title = text;
+  const p = job.progress || {};
+  $("#prog-elapsed").textContent = job.elapsed !== null && job.elapsed !== undefined ? job.elapsed.toFixed(1) + " s" : "–";
+  $("#prog-best").textContent = fmt(p.best);
+  $("#prog-bound").textContent = fmt(p.bound);
+  $("#prog-gap").textContent = p.gap !== undefined ? pct(p.gap) : "–";
+  $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
+}
+
+async function solve() {
+  const name = $("#scenario-name").value.trim();
+  const tl = Number($("#time-limit").value) || null;
+  await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: tl }), async (job) => {
+    if (job.result && job.result.scenario) {
+      await refreshScenarios();
+      await openScenario(job.result.scenario);
+      $("#scenario-name").value = "";
+    }
+    if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
+  });
+}
+
+async function stopJob() {
+  if (!S.job) return;
+  try { showJob(await api("POST", `jobs/${S.job.id}/stop`)); } catch (e) { /* already finished */ }
+}
+
+/* ---------------------------------------------------------------------------- compare */
+async function compareAB() {
+  const a = S.cmpA, b = S.cmpB;
+  if (!a || !b) { $("#compare-view").replaceChildren(el("p", { class: "bad", text: "Tick one scenario as A and one as B." })); showTab("main-tabs", "tab-", "compare"); return; }
+  const c = await api("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  S.cmp = c;
+  const svg = el("svg:svg", { class: "map", id: "map-compare" });
+  const hosts = {};
+  for (const m of c.moved) {
+    for (const r of m.added_in) (hosts[r] = hosts[r] || []).push(`+${m.chain}/${m.segment}`);
+    for (const r of m.removed_from) (hosts[r] = hosts[r] || []).push(`−${m.chain}/${m.segment}`);
+  }
+  const panel = { title: "moved", colours: c.colours, region_category: c.categories, region_hosts: hosts, flows: [] };
+  drawMap(svg, null, panel, { onClick: false });
+  const used = new Set(Object.values(c.categories));
+  const legend = el("div", { class: "legend" }, Object.entries(c.colours).filter(([k]) => used.has(k)).map(([k, col]) => el("span", {}, el("i", { style: `background:${col}` }), k)));
+  const terms = el("table", { class: "grid", id: "compare-terms" }, el("tr", {}, el("th", { text: "term" }), el("th", { text: "A: " + c.a.name }), el("th", { text: "B: " + c.b.name }), el("th", { text: "B − A" })),
+    c.terms.map((t) => el("tr", { "data-term": t.term }, el("td", { text: t.term }), el("td", { class: "num", text: fmt(t.a) }), el("td", { class: "num", text: fmt(t.b) }), el("td", { class: "num", text: fmt(t.change) }))));
+  const moved = el("table", { class: "grid", id: "compare-moved" }, el("tr", {}, ["segment", "removed from", "added in", "kept in"].map((h) => el("th", { text: h }))),
+    c.moved.map((m) => el("tr", {}, el("td", { text: `${m.chain}/${m.segment}` }), el("td", { text: m.removed_from.join(", ") }), el("td", { text: m.added_in.join(", ") }), el("td", { text: m.kept_in.join(", ") }))));
+  const dup = el("table", { class: "grid" }, el("tr", {}, ["layout", "segment", "sites", "regions"].map((h) => el("th", { text: h }))),
+    c.duplicated.map((d) => el("tr", {}, el("td", { text: d.layout }), el("td", { text: d.segment }), el("td", { class: "num", text: d.sites }), el("td", { text: d.regions }))));
+  const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
+    c.relative_specialization.map((r) => el("tr", {}, el("td", { text: r.region }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
+  $("#compare-view").replaceChildren(
+    el("h3", { text: `A: ${c.a.name}  →  B: ${c.b.name} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
+    el("div", { class: "cols" }, el("div", {}, svg, legend), el("div", {}, el("h4", { text: "Objective terms (checker)" }), terms)),
+    el("h4", { text: "What moved" }), c.moved.length ? moved : el("p", { class: "muted", text: "Nothing moved." }),
+    el("div", { class: "cols" },
+      el("div", {}, el("h4", { text: "Duplicated segments (more than one site)" }), c.duplicated.length ? dup : el("p", { class: "muted", text: "none" })),
+      el("div", {}, el("h4", { text: `Specialization (Krugman): mean inter-regional A ${fmt(c.interregional_mean.a, 3)}, B ${fmt(c.interregional_mean.b, 3)}` }), spec)),
+    c.notes.length ? el("ul", { class: "small muted" }, c.notes.map((n) => el("li", { text: n }))) : "");
+  showTab("main-tabs", "tab-", "compare");
+}
+
+/* ----------------------------------------------------------------- explain, alternatives */
+async function explain() {
+  if (!S.current) return;
+  const seg = $("#explain-segment").value;
+  $("#explain-result").replaceChildren(el("p", { class: "muted", text: "working…" }));
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, { segment: seg, reoptimise: $("#explain-reopt").checked }), async (job) => {
+    if (!job.result) { $("#explain-result").replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
+    const r = job.result;
+    const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why"];
+    $("#explain-result").replaceChildren(
+      el("p", { text: `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:` }),
+      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ") }))),
+        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "" }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
+  });
+}
+
+async function findAlternatives() {
+  if (!S.current) return;
+  const n = Number($("#alt-n").value), slack = Number($("#alt-slack").value);
+  $("#alt-result").replaceChildren(el("p", { class: "muted", text: "working…" }));
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, { n, slack, time_limit: Number($("#time-limit").value) || null }), async (job) => {
+    await refreshScenarios();
+    const r = job.result;
+    $("#alt-result").replaceChildren(el("p", { text: r ? `${r.scenarios.length} alternatives saved as scenarios${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
+  });
+}
+
+/* ------------------------------------------------------------------------------- start */
+async function start() {
+  tabs("side-tabs", "tab-");
+  tabs("main-tabs", "tab-");
+  S.boot = await api("GET", "bootstrap");
+  S.draft = JSON.parse(JSON.stringify(S.boot.instance));
+  $("#instance-name").textContent = `instance ${S.boot.instance_name} · ${S.boot.geometry.regions.length} regions`;
+  $("#time-limit").value = S.boot.time_limit;
+  $("#draft-source").textContent = "from the opened instance";
+  if (!S.boot.solver.stop) $("#stop-btn").title = "this yrdopt cannot interrupt a running solve; Stop cancels queued jobs";
+  $("#solve-btn").addEventListener("click", solve);
+  $("#stop-btn").addEventListener("click", stopJob);
+  $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; renderEditor(); onDraftChanged(); });
+  $("#compare-btn").addEventListener("click", compareAB);
+  $("#explain-btn").addEventListener("click", explain);
+  $("#alt-btn").addEventListener("click", findAlternatives);
+  $("#panel-select").addEventListener("change", (e) => { S.panelKey = e.target.value; renderMaps(); });
+  $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
+  renderEditor();
+  S.scenarios = S.boot.scenarios;
+  if (S.boot.baseline_id) {
+    S.baseView = await api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`);
+    S.cmpB = S.boot.baseline_id;
+  }
+  await refreshScenarios();
+  const last = S.scenarios.filter((s) => s.kind !== "baseline").pop();
+  if (last) await openScenario(last.id);
+  else { fillPanelSelect(); renderMaps(); renderSummary(); }
+  const running = (S.boot.jobs || []).filter((j) => ["queued", "running"].includes(j.state)).pop();
+  if (running) showJob(running);
+  document.body.dataset.ready = "1";
+}
+
+document.addEventListener("DOMContentLoaded", () => start().catch((e) => {
+  document.body.prepend(el("div", { class: "problems", text: "The workbench could not start: " + e.message }));
+}));

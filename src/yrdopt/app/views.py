@@ -1,0 +1,287 @@
+"""What the page shows, as JSON: the map geometry, a scenario, a comparison, an explanation.
+
+Every number comes from the library: panels and colours from :func:`yrdopt.report.maps.layout_panels`
+(the report's maps), resource use from :func:`yrdopt.report.charts.resource_use_table`, value per
+province from :func:`~yrdopt.report.charts.province_value_table`, the checker's verdict re-run on the
+written tables (:func:`yrdopt.checker.check_layout`), comparisons from
+:func:`yrdopt.analysis.compare.compare_layouts`, "why here?" from :func:`yrdopt.explain.cost_of_moving`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..schema import Instance
+
+MAP_WIDTH = 600.0
+
+
+def _num(v):
+    """JSON-safe number (NaN and infinities become None)."""
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return f if math.isfinite(f) else None
+
+
+# ------------------------------------------------------------------------------ geometry
+def geometry(inst: Instance) -> dict:
+    """SVG paths of the instance's regions (and context provinces) in one equirectangular frame."""
+    key = tuple((r.id, r.name_en, r.name_zh, r.province, r.kind, r.lon, r.lat) for r in inst.regions)
+    got = _GEOMETRY.get(key)
+    if got is None:
+        got = _GEOMETRY[key] = _geometry(inst)
+    return got
+
+
+_GEOMETRY: dict[tuple, dict] = {}  # the geometry depends on the regions only
+
+
+def _geometry(inst: Instance) -> dict:
+    from ..report.maps import map_frame
+
+    frame = map_frame(inst)
+    x0, x1, y0, y1 = frame.extent
+    kx = math.cos(math.radians((y0 + y1) / 2))
+    scale = MAP_WIDTH / ((x1 - x0) * kx)
+    height = (y1 - y0) * scale
+
+    def xy(lon, lat):
+        return round((lon - x0) * kx * scale, 1), round((y1 - lat) * scale, 1)
+
+    def path(shape) -> str:
+        parts = []
+        for ring in shape.rings:
+            pts = [xy(lon, lat) for lon, lat in ring]
+            # drop points that round onto the previous one (smaller pages, same picture)
+            keep = [pts[0]] + [p for a, p in zip(pts, pts[1:]) if p != a]
+            parts.append("M" + "L".join(f"{x:g},{y:g}" for x, y in keep) + "Z")
+        return "".join(parts)
+
+    regions = []
+    for r in inst.regions:
+        g = frame.geo[r.id]
+        end = g.flow_end
+        regions.append({
+            "id": r.id, "name": r.name_en, "name_zh": r.name_zh, "province": r.province,
+            "d": path(g.shape) if g.shape is not None else None,
+            "point": xy(*g.point) if g.shape is None and g.point is not None else None,
+            "anchor": xy(*end) if end is not None else None,
+            "label": xy(*g.anchor) if g.anchor is not None else None,
+        })
+    return {"width": MAP_WIDTH, "height": round(height, 1), "regions": regions,
+            "context": [path(s) for s in frame.context if _visible(s, frame.extent)],
+            "outlines": [path(s) for s in frame.province_outlines],
+            "not_drawn": frame.not_drawn}
+
+
+def _visible(shape, extent) -> bool:
+    x0, y0, x1, y1 = shape.bbox
+    return not (x1 < extent[0] or x0 > extent[1] or y1 < extent[2] or y0 > extent[3])
+
+
+# ------------------------------------------------------------------------------ scenario
+def _tables(path: Path):
+    from ..solution import load_solution_tables
+
+    return load_solution_tables(path)
+
+
+def _panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None) -> list[dict]:
+    from ..report.maps import layout_panels
+
+    out = []
+    for by in ("chain", "kind"):
+        for p in layout_panels(inst, layout, flows, by=by):
+            fl = []
+            if p.flows is not None:
+                f = p.flows[p.flows["from_region"] != p.flows["to_region"]]
+                fl = [{"from": str(a), "to": str(b), "volume": float(v)}
+                      for a, b, v in zip(f["from_region"], f["to_region"], f["volume"])]
+            out.append({"key": f"{by}:{p.key}", "by": by, "title": p.title, "colours": p.colours,
+                        "region_category": p.region_category, "region_hosts": p.region_hosts, "flows": fl})
+    return out
+
+
+def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None) -> dict:
+    """Per region: hosted segments (activity, value), total value, resource use against quota."""
+    from ..report.charts import resource_use_table
+    from ..report.maps import sited_rows
+
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    out = {r.id: {"segments": [], "value": 0.0, "resources": []} for r in inst.regions}
+    for _, row in sited_rows(layout).iterrows():
+        rid, key = str(row["region"]), (str(row["chain"]), str(row["segment"]))
+        if rid not in out:
+            continue
+        s = seg.get(key)
+        value = float(row["activity"]) * (s.value_per_unit if s else 1.0)
+        out[rid]["segments"].append({"chain": key[0], "segment": key[1], "kind": s.kind if s else "",
+                                     "activity": float(row["activity"]), "unit": s.unit if s else "",
+                                     "value": value})
+        out[rid]["value"] += value
+    units = {r.id: r.unit for r in inst.resources}
+    for _, u in resource_use_table(inst, layout, expansions).iterrows():
+        out[str(u["region"])]["resources"].append({"resource": u["resource"], "unit": units.get(u["resource"], ""),
+                                                   "use": _num(u["use"]), "quota": _num(u["quota"]),
+                                                   "share": _num(u["share"])})
+    return out
+
+
+def province_values(inst: Instance, layout: pd.DataFrame) -> list[dict]:
+    from ..report.charts import province_value_table
+
+    t = province_value_table(inst, layout)
+    total = float(t.to_numpy().sum()) or 1.0
+    guarantees = inst.policy.province_min_share
+    rows = []
+    for p in inst.provinces:
+        v = float(t.loc[p].sum()) if p in t.index else 0.0
+        rows.append({"province": p, "value": v, "share": v / total, "guaranteed": guarantees.get(p)})
+    return rows
+
+
+def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None = None) -> dict:
+    from ..checker import check_layout
+
+    t = _tables(path)
+    layout, flows, expansions = t["layout"], t["flows"], t["expansions"]
+    rep = check_layout(inst, layout, flows, expansions, file=str(path.name))
+    obj = summary.get("objective")
+    matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
+    terms = [{"term": k, "value": _num(v), "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
+             for k, v in (summary.get("components") or rep.components).items()]
+    baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
+    return {
+        "meta": meta or {},
+        "status": summary.get("status"), "status_text": summary.get("status_text"),
+        "objective": _num(obj), "bound": _num(summary.get("bound")), "gap": _num(summary.get("gap")),
+        "terms": terms,
+        "check": {"verified": bool(rep.verified), "max_violation": _num(rep.max_violation),
+                  "n_violations": int(rep.n_violations), "objective": _num(rep.objective),
+                  "matches_solver": bool(matches),
+                  "violations": [{"constraint": v.constraint, "where": v.where, "amount": _num(v.amount),
+                                  "detail": v.detail} for v in rep.worst.values() if v.amount > 1e-6]},
+        "sites": int(rep.sites), "duplicated_segments": int(rep.duplicated_segments),
+        "timings": summary.get("timings"),
+        "panels": _panels(inst, layout, flows),
+        "regions": region_details(inst, layout, expansions),
+        "provinces": province_values(inst, layout),
+        "baseline": _baseline_brief(baseline),
+        "placements": [{"chain": str(c), "segment": str(s), "region": str(r), "activity": float(a)}
+                       for c, s, r, a, on in zip(layout["chain"], layout["segment"], layout["region"],
+                                                 layout["activity"], _sited(layout)) if on],
+    }
+
+
+def _sited(layout: pd.DataFrame) -> np.ndarray:
+    from ..report.maps import sited_rows
+
+    mask = np.zeros(len(layout), dtype=bool)
+    mask[layout.index.get_indexer(sited_rows(layout).index)] = True
+    return mask
+
+
+def _baseline_brief(cmp: dict | None) -> dict | None:
+    if not cmp:
+        return None
+    b, o = cmp["baseline"], cmp["optimized"]
+    return {"baseline_total": _num(b["total"]), "total": _num(o["total"]), "change": {k: _num(v) for k, v in cmp["change"].items()},
+            "duplicated": [b["duplicated_segments"], o["duplicated_segments"]],
+            "interregional_mean": [_num(b["specialization"]["interregional_mean"]),
+                                   _num(o["specialization"]["interregional_mean"])],
+            "baseline_feasible": b["feasible"]}
+
+
+# -------------------------------------------------------------------------- baseline
+def baseline_files(inst: Instance, baseline_csv: Path, out: Path) -> dict:
+    """Write today's layout as a solution directory (flows routed by the checker) and return its summary."""
+    import json
+
+    from ..analysis.baseline import evaluate_layout
+    from ..checker import check_layout, read_layout_dir
+    from ..io import atomic_write_text, dump_instance
+    from ..solution import FLOW_COLUMNS, INSTANCE_FILE
+
+    layout, flows, exps = read_layout_dir(baseline_csv)
+    rep = check_layout(inst, layout, flows, exps, file=str(baseline_csv))
+    ev = evaluate_layout(inst, layout, flows, exps, file=str(baseline_csv))
+    if flows is None:  # a baseline names no flows: the checker's cheapest routing, as it evaluated them
+        from ..checker import _distance, route_flows
+
+        dist = _distance(inst)
+        lay = layout.assign(activity=layout["activity"].astype(float))
+        act = lay.groupby(["chain", "segment", "region"])["activity"].sum().to_dict()
+        flows = route_flows(inst, act, dist)
+        intensity = {(c.id, l.from_.split("/")[-1], l.to.split("/")[-1]): l.transport_intensity
+                     for c in inst.chains for l in c.links}
+        flows["distance_h"] = [dist[(a, b)] for a, b in zip(flows["from_region"], flows["to_region"])]
+        flows["cost"] = [intensity[(c, u, d)] * h * v for c, u, d, h, v in
+                         zip(flows["chain"], flows["from_segment"], flows["to_segment"], flows["distance_h"], flows["volume"])]
+    out.mkdir(parents=True, exist_ok=True)
+    lay = layout.copy()
+    atomic_write_text(out / "layout.csv", lay.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "flows.csv", pd.DataFrame(flows).reindex(columns=FLOW_COLUMNS).to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "expansions.csv", "region,option,taken,fixed_cost\n")
+    summary = {"status": "baseline", "status_text": f"today's layout ({baseline_csv.name}), evaluated by the checker",
+               "objective": rep.objective, "bound": None, "gap": None, "components": rep.components,
+               "components_raw": rep.components_raw, "verified": bool(rep.verified), "max_violation": rep.max_violation,
+               "duplicated_segments": rep.duplicated_segments, "sites": rep.sites,
+               "specialization": ev["specialization"], "violations": ev["violations"],
+               "instance": {"name": inst.name}}
+    from ..io import content_hash
+
+    summary["instance"]["hash"] = content_hash(inst)
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float))
+    dump_instance(inst, out / INSTANCE_FILE)
+    return summary
+
+
+# -------------------------------------------------------------------------- comparison
+def comparison_view(inst: Instance, a, b) -> dict:
+    """Two scenarios side by side: what moved (map categories), terms, duplication, specialization."""
+    from ..analysis.compare import compare_layouts
+    from ..report.maps import COMPARISON_COLOURS, comparison_categories, moved_placements
+
+    cmp = compare_layouts([a.path, b.path], names=[a.name, b.name], instance=inst)
+    la, lb = _tables(a.path)["layout"], _tables(b.path)["layout"]
+    moved = moved_placements(la, lb)
+    terms = []
+    for term, row in cmp.terms.iterrows():
+        va, vb = row.iloc[0], row.iloc[1]
+        if term == "verified":
+            terms.append({"term": term, "a": bool(va), "b": bool(vb), "change": None})
+        else:
+            terms.append({"term": term, "a": _num(va), "b": _num(vb), "change": _num(float(vb) - float(va))})
+    rel = cmp.relative
+    return {
+        "a": {"id": a.id, "name": a.name}, "b": {"id": b.id, "name": b.name},
+        "moved": [{"chain": m.chain, "segment": m.segment, "removed_from": list(m.removed_from),
+                   "added_in": list(m.added_in), "kept_in": list(m.kept_in)} for m in moved.itertuples()],
+        "categories": comparison_categories(inst, la, lb), "colours": dict(COMPARISON_COLOURS),
+        "terms": terms,
+        "duplicated": cmp.duplicated.to_dict(orient="records"),
+        "placements": [{"segment": k, "a": row.iloc[0], "b": row.iloc[1], "differs": bool(row["differs"])}
+                       for k, row in cmp.placements.iterrows()],
+        "relative_specialization": [{"region": r, "a": _num(rel.iloc[i, 0]), "b": _num(rel.iloc[i, 1])}
+                                    for i, r in enumerate(rel.index)],
+        "interregional_mean": {"a": _num(cmp.interregional_mean.iloc[0]), "b": _num(cmp.interregional_mean.iloc[1])},
+        "distance": int(cmp.distances.iloc[0, 1]),
+        "notes": cmp.notes,
+    }
+
+
+def explain_view(table: pd.DataFrame) -> dict:
+    cols = [c for c in table.columns]
+    rows = [{c: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool) else
+                 bool(v) if isinstance(v, (bool, np.bool_)) else v) for c, v in zip(cols, r)}
+            for r in table.itertuples(index=False)]
+    return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
+            "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"), "columns": cols, "rows": rows}

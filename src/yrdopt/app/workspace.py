@@ -1,0 +1,164 @@
+"""Scenarios on disk: every solve the workbench runs is one directory of the files
+``yrdopt solve`` writes (``layout.csv``, ``flows.csv``, ``expansions.csv``, ``summary.json``,
+``instance.json``) plus ``scenario.json`` (its name, when and from what it was made).
+
+A scenario appears whole or not at all: it is written into a hidden sibling directory and
+renamed into place (one ``rename``, atomic on POSIX), so a server killed mid-write leaves only
+a hidden ``.tmp-*`` directory, which the next start removes.  The browser names scenarios by
+id only; ids are checked against :data:`ID_PATTERN` and looked up among the directories that
+exist, so no request can reach a path outside the workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io import atomic_write_text, content_hash, load_instance
+from ..schema import Instance
+
+META_FILE = "scenario.json"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+SOLUTION_FILES = ("layout.csv", "flows.csv", "expansions.csv", "summary.json", "instance.json")
+
+
+def slug(text: str, limit: int = 40) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s[:limit].strip("-") or "scenario"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Scenario:
+    id: str
+    path: Path
+    meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", self.id)
+
+    def summary(self) -> dict:
+        f = self.path / "summary.json"
+        return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+
+    def instance(self) -> Instance:
+        return load_instance(self.path / "instance.json")
+
+    def listing(self) -> dict:
+        s = self.summary()
+        return {"id": self.id, "name": self.name, "kind": self.meta.get("kind", "solve"),
+                "created": self.meta.get("created"), "instance": self.meta.get("instance_name"),
+                "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
+                "status": s.get("status"), "objective": s.get("objective"), "gap": s.get("gap"),
+                "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments")}
+
+
+class Workspace:
+    """The directory ``ROOT/scenarios`` and the scenarios in it."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.dir = self.root / "scenarios"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.clean()
+
+    def clean(self) -> list[str]:
+        """Remove what a killed server left half-written (hidden temporary directories)."""
+        gone = []
+        for p in self.dir.iterdir():
+            if p.name.startswith((".tmp-", ".trash-")) and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+                gone.append(p.name)
+        return gone
+
+    # ------------------------------------------------------------------- reading
+    def scenarios(self) -> list[Scenario]:
+        out = []
+        for p in sorted(self.dir.iterdir()):
+            if p.name.startswith(".") or not p.is_dir() or not ID_PATTERN.match(p.name):
+                continue
+            meta_file = p / META_FILE
+            if not meta_file.exists() or not (p / "layout.csv").exists():
+                continue
+            try:
+                meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            out.append(Scenario(p.name, p, meta))
+        return out
+
+    def get(self, scenario_id: str) -> Scenario | None:
+        if not isinstance(scenario_id, str) or not ID_PATTERN.match(scenario_id):
+            return None
+        return next((s for s in self.scenarios() if s.id == scenario_id), None)
+
+    # ------------------------------------------------------------------- writing
+    def _new_id(self, name: str) -> str:
+        taken = [int(m.group(1)) for p in self.dir.iterdir() if (m := re.match(r"^(\d{3,})-", p.name))]
+        return f"{max(taken, default=0) + 1:03d}-{slug(name)}"
+
+    def save(self, write, name: str, instance: Instance, *, kind: str = "solve", extra: dict | None = None,
+             scenario_id: str | None = None) -> Scenario:
+        """Create a scenario: ``write(tmp_dir)`` writes the solution files, then one rename publishes it."""
+        with self._lock:
+            sid = scenario_id or self._new_id(name)
+            final = self.dir / sid
+            if final.exists():
+                raise FileExistsError(sid)
+            tmp = self.dir / f".tmp-{sid}-{os.urandom(4).hex()}"
+            try:
+                tmp.mkdir()
+                write(tmp)
+                meta = {"id": sid, "name": str(name), "kind": kind, "created": _now(),
+                        "instance_name": instance.name, "instance_hash": content_hash(instance), **(extra or {})}
+                atomic_write_text(tmp / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False))
+                _fsync_dir(tmp)
+                os.rename(tmp, final)
+                _fsync_dir(self.dir)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+            return Scenario(sid, final, meta)
+
+    def rename(self, scenario_id: str, name: str) -> Scenario | None:
+        with self._lock:
+            sc = self.get(scenario_id)
+            if sc is None:
+                return None
+            sc.meta["name"] = str(name)
+            atomic_write_text(sc.path / META_FILE, json.dumps(sc.meta, indent=2, ensure_ascii=False))
+            return sc
+
+    def delete(self, scenario_id: str) -> bool:
+        with self._lock:
+            sc = self.get(scenario_id)
+            if sc is None:
+                return False
+            trash = self.dir / f".trash-{sc.id}-{os.urandom(4).hex()}"
+            os.rename(sc.path, trash)  # gone from the list at once; removal may take longer
+            shutil.rmtree(trash, ignore_errors=True)
+            return True

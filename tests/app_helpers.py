@@ -1,0 +1,69 @@
+"""Helpers for the workbench tests: a server in a child process (so it can be killed), HTTP calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HEADERS = {"X-Yrdopt": "1", "Content-Type": "application/json"}
+
+
+def start_server(workspace: Path, *args: str, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """`yrdopt app --port 0` in a child process; returns it and the address it printed."""
+    cmd = [sys.executable, "-m", "yrdopt.cli", "app", "--port", "0", "--workspace", str(workspace), *args]
+    env = {**os.environ, "COLUMNS": "400", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    t0 = time.time()
+    lines = []
+    while time.time() - t0 < timeout:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if line.startswith("yrdopt workbench: "):
+            return proc, line.split(": ", 1)[1].strip()
+    proc.kill()
+    raise RuntimeError("the workbench did not start:\n" + "".join(lines))
+
+
+def call(base: str, method: str, path: str, body=None, headers: dict | None = None):
+    """(status, parsed JSON or bytes)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base.rstrip("/") + path, data=data, method=method,
+                                 headers=HEADERS if headers is None else headers)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            raw, status, ctype = r.read(), r.status, r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        raw, status, ctype = e.read(), e.code, e.headers.get("Content-Type", "")
+    return status, (json.loads(raw) if ctype.startswith("application/json") else raw)
+
+
+def wait_job(base: str, job: dict, timeout: float = 120.0) -> dict:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        status, job = call(base, "GET", f"/api/jobs/{job['id']}")
+        assert status == 200, job
+        if job["state"] in ("done", "failed", "stopped", "cancelled"):
+            return job
+        time.sleep(0.05)
+    raise TimeoutError(f"job {job['id']} still {job['state']} after {timeout} s")
+
+
+def wait_idle(base: str, timeout: float = 120.0) -> list[dict]:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        status, jobs = call(base, "GET", "/api/jobs")
+        if all(j["state"] in ("done", "failed", "stopped", "cancelled") for j in jobs):
+            return jobs
+        time.sleep(0.05)
+    raise TimeoutError("jobs still running")

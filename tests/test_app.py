@@ -1,0 +1,351 @@
+"""The workbench's server: scenarios on disk, the solver queue, validation, the safety rules.
+
+Real solves with HiGHS through the HTTP API of a server running in this process (and, for the
+kill test, in a child process killed with SIGKILL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import yrdopt
+from app_helpers import HEADERS, call, start_server, wait_idle, wait_job
+from conftest import ROOT
+from yrdopt.app.server import ClientError, Workbench, make_server, serve_in_thread
+from yrdopt.app.workspace import SOLUTION_FILES, Workspace
+from yrdopt.checker import check_layout, read_layout_dir
+from yrdopt.cli import app as cli_app
+from yrdopt.io import content_hash, instance_dict, load_instance
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("ws")
+    wb = Workbench(None, ws)  # the embedded default; solves it at start
+    srv, _ = serve_in_thread(wb)
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    wait_idle(base)
+    yield wb, base
+    srv.shutdown()
+    srv.server_close()
+
+
+def edited(wb, land: float) -> dict:
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["regions"][0]["quotas"]["land"] = land
+    return inst
+
+
+def solve_via_api(base, inst, name):
+    status, job = call(base, "POST", "/api/solve", {"instance": inst, "name": name})
+    assert status == 202, job
+    job = wait_job(base, job)
+    assert job["state"] == "done", job
+    return job
+
+
+def test_bootstrap_has_the_instance_map_and_todays_layout(server):
+    wb, base = server
+    status, boot = call(base, "GET", "/api/bootstrap")
+    assert status == 200
+    assert boot["instance_name"] == "yrd-default"
+    regions = {r["id"]: r for r in boot["geometry"]["regions"]}
+    assert set(regions) == {r.id for r in wb.instance.regions}
+    assert all(r["d"].startswith("M") and r["anchor"] for r in regions.values())
+    scen = {s["id"]: s for s in boot["scenarios"]}
+    base_sc = scen[boot["baseline_id"]]
+    assert base_sc["kind"] == "baseline"
+    # today's objective as the checker evaluates the shipped baseline file
+    layout, flows, exps = read_layout_dir(ROOT / "src/yrdopt/data/yrd-default.baseline.csv")
+    rep = check_layout(wb.instance, layout, flows, exps)
+    assert base_sc["objective"] == pytest.approx(rep.objective, rel=1e-9)
+    # the opened instance was solved at start: its optimum, verified
+    first = [s for s in boot["scenarios"] if s["kind"] == "solve"]
+    assert len(first) == 1 and first[0]["verified"] and first[0]["status"] == "optimal"
+    assert first[0]["objective"] == pytest.approx(yrdopt.solve(wb.instance).objective, rel=1e-6)
+
+
+def test_page_and_assets_are_served_locally(server):
+    _, base = server
+    status, html = call(base, "GET", "/", headers={})
+    assert status == 200
+    text = html.decode()
+    refs = [r for r in re.findall(r'(?:src|href)="([^"]+)"', text) if r != "#"]
+    assert refs and all(r.startswith("/static/") for r in refs), refs
+    for r in refs:
+        st, body = call(base, "GET", r, headers={})
+        assert st == 200 and body
+        # no script or style reaches for the network (the SVG namespace is a name, not a request)
+        urls = set(re.findall(r"https?://[^\s\"'`)]+", body.decode())) - {"http://www.w3.org/2000/svg"}
+        assert not urls, (r, urls)
+
+
+def test_solve_saves_a_scenario_with_the_files_yrdopt_solve_writes(server):
+    wb, base = server
+    inst = edited(wb, 20.0)
+    job = solve_via_api(base, inst, "more land for Shanghai")
+    sid = job["result"]["scenario"]
+    d = wb.workspace.dir / sid
+    for f in SOLUTION_FILES:
+        assert (d / f).exists(), f
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["verified"] and "baseline" in summary
+    # the files read back by the library: the instance solved is the edited one, the layout checks
+    assert content_hash(load_instance(d / "instance.json")) == content_hash(load_instance(inst))
+    assert yrdopt.check(d / "instance.json", d).verified
+    # same optimum as solving the edited instance directly
+    assert summary["objective"] == pytest.approx(yrdopt.solve(load_instance(inst)).objective, rel=1e-6)
+    meta = json.loads((d / "scenario.json").read_text())
+    assert meta["name"] == "more land for Shanghai"
+    assert meta["changes"] == ["regions[id=shanghai].quotas.land: 6.341 -> 20.0"]
+    status, view = call(base, "GET", f"/api/scenarios/{sid}")
+    assert status == 200 and view["check"]["verified"]
+    assert view["objective"] == pytest.approx(summary["objective"])
+    sh = view["regions"]["shanghai"]
+    land = next(u for u in sh["resources"] if u["resource"] == "land")
+    assert land["quota"] == 20.0 and land["use"] <= 20.0 + 1e-6
+
+
+def test_invalid_edit_is_reported_with_its_field_path(server):
+    wb, base = server
+    inst = edited(wb, 20.0)
+    inst["regions"][1]["quotas"]["energy"] = -5
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and not res["ok"]
+    assert [p["path"] for p in res["problems"]] == ["regions[1].quotas.energy"]
+    assert "greater than or equal to 0" in res["problems"][0]["expected"]
+    status, res = call(base, "POST", "/api/solve", {"instance": inst})
+    assert status == 400 and res["problems"][0]["path"] == "regions[1].quotas.energy"
+    # cross-checks too: a guarantee for a province that no region names
+    inst = edited(wb, 20.0)
+    inst["policy"]["province_min_share"] = {"Atlantis": 0.1}
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert res["problems"][0]["path"] == "policy.province_min_share.Atlantis"
+
+
+def test_the_browser_can_name_no_files(server):
+    wb, base = server
+    inst = edited(wb, 20.0)
+    inst["regions_csv"] = "/etc/passwd"
+    status, res = call(base, "POST", "/api/solve", {"instance": inst})
+    assert status == 400 and res["problems"][0]["path"] == "regions_csv"
+    inst = edited(wb, 20.0)
+    inst["economic_distance"]["matrix_csv"] = "../../secret.csv"
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert res["problems"][0]["path"] == "economic_distance.matrix_csv"
+    for bad in ("..%2F..%2Fetc", "%2Fetc%2Fpasswd", "001-x%2F..%2F..", "UPPER"):
+        assert call(base, "GET", f"/api/scenarios/{bad}")[0] == 404
+    assert call(base, "GET", "/static/..%2Fserver.py", headers={})[0] == 404
+    assert call(base, "GET", "/api/compare?a=/etc&b=/tmp")[0] == 404
+
+
+def test_requests_from_other_pages_and_hosts_are_refused(server):
+    wb, base = server
+    # a DNS-rebinding page reaches 127.0.0.1 under another name
+    assert call(base, "GET", "/api/bootstrap", headers={"Host": "evil.example:80"})[0] == 421
+    # a cross-site form can send neither the custom header nor a JSON content type
+    body = {"instance": wb.instance_json}
+    assert call(base, "POST", "/api/solve", body, headers={"Content-Type": "application/json"})[0] == 403
+    assert call(base, "POST", "/api/solve", body, headers={"X-Yrdopt": "1", "Content-Type": "text/plain"})[0] == 415
+    status, _ = call(base, "GET", "/", headers={})
+    assert status == 200
+
+
+def test_serving_beyond_the_machine_needs_a_token(tmp_path):
+    wb = Workbench(None, tmp_path, token="s3cret-token", solve_on_start=False)
+    with pytest.raises(ClientError):
+        make_server(wb, "0.0.0.0", 0, allow_remote=False)
+    wb_no_token = Workbench(None, tmp_path, solve_on_start=False)
+    with pytest.raises(ClientError):
+        make_server(wb_no_token, "0.0.0.0", 0, allow_remote=True)
+    srv, _ = serve_in_thread(wb)  # loopback here; the token rule is the same on any address
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        assert call(base, "GET", "/api/bootstrap", headers={})[0] == 401
+        assert call(base, "GET", "/", headers={})[0] == 401
+        assert call(base, "GET", "/api/bootstrap", headers={"X-Yrdopt-Token": "wrong"})[0] == 401
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", srv.server_address[1])
+        conn.request("GET", "/?token=s3cret-token")
+        r = conn.getresponse()
+        cookie = r.getheader("Set-Cookie")
+        assert r.status == 303 and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        conn.close()
+        token_cookie = cookie.split(";")[0]
+        assert call(base, "GET", "/api/bootstrap", headers={"Cookie": token_cookie})[0] == 200
+        assert call(base, "GET", "/api/bootstrap", headers={"X-Yrdopt-Token": "s3cret-token"})[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    res = CliRunner().invoke(cli_app, ["app", "--host", "0.0.0.0", "--workspace", str(tmp_path)])
+    assert res.exit_code == 2 and "--allow-remote" in res.output
+
+
+def test_two_tabs_solving_at_once_are_queued(server):
+    wb, base = server
+    results = {}
+
+    def tab(name, land):
+        results[name] = call(base, "POST", "/api/solve", {"instance": edited(wb, land), "name": name})
+
+    threads = [threading.Thread(target=tab, args=(f"tab {i}", 10.0 + i)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(st == 202 for st, _ in results.values())
+    assert sorted(j["position"] for _, j in results.values()) == [0, 1, 2]  # one runs, the others wait
+    jobs = [wb.jobs.get(j["id"]) for _, j in results.values()]
+    for j in jobs:
+        wait_job(base, {"id": j.id})
+    assert all(j.state == "done" for j in jobs)
+    spans = sorted((j.started, j.finished) for j in jobs)
+    assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))  # one at a time, never overlapping
+
+
+def test_compare_with_todays_layout(server):
+    wb, base = server
+    job = solve_via_api(base, edited(wb, 15.0), "compare me")
+    sid = job["result"]["scenario"]
+    status, cmp = call(base, "GET", f"/api/compare?a={wb.baseline_id}&b={sid}")
+    assert status == 200
+    terms = {t["term"]: t for t in cmp["terms"]}
+    a_dir, b_dir = wb.workspace.dir / wb.baseline_id, wb.workspace.dir / sid
+    ra = yrdopt.check(a_dir / "instance.json", a_dir)
+    rb = yrdopt.check(b_dir / "instance.json", b_dir)
+    assert terms["total"]["a"] == pytest.approx(ra.objective) and terms["total"]["b"] == pytest.approx(rb.objective)
+    assert terms["verified"]["a"] is False and terms["verified"]["b"] is True  # today's layout breaks quotas
+    dup = pd.DataFrame(cmp["duplicated"])
+    assert (dup["layout"] == cmp["a"]["name"]).sum() == ra.duplicated_segments
+    assert cmp["moved"], "the optimized layout moves segments away from today's"
+    assert set(cmp["categories"]) == {r.id for r in wb.instance.regions}
+    assert cmp["interregional_mean"]["b"] > cmp["interregional_mean"]["a"]  # less duplication, more division of labour
+
+
+def test_export_excel_and_report(server, tmp_path):
+    wb, base = server
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    status, data = call(base, "GET", f"/api/scenarios/{sid}/export.xlsx", headers={})
+    assert status == 200 and data[:2] == b"PK"
+    (tmp_path / "x.xlsx").write_bytes(data)
+    book = openpyxl.load_workbook(tmp_path / "x.xlsx", read_only=True)
+    layout = pd.read_csv(wb.workspace.dir / sid / "layout.csv")
+    assert "layout" in book.sheetnames
+    assert book["layout"].max_row == len(layout) + 1
+    status, html = call(base, "GET", f"/api/scenarios/{sid}/report.html", headers={})
+    assert status == 200 and b"Checker" in html and b"VERIFIED" in html
+
+
+def test_why_here_and_alternatives(server):
+    wb, base = server
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/rd"})
+    job = wait_job(base, job)
+    assert job["state"] == "done"
+    rows = job["result"]["rows"]
+    assert {r["region"] for r in rows} == {r.id for r in wb.instance.regions}
+    assert all(r["change"] is None or r["change"] >= -1e-6 for r in rows)  # the optimum: no move is cheaper
+    assert call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "no/such"})[0] == 400
+    before = {s.id for s in wb.workspace.scenarios()}
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 3, "slack": 0.05})
+    job = wait_job(base, job)
+    assert job["state"] == "done", job
+    new = [s for s in wb.workspace.scenarios() if s.id not in before]
+    assert [s.id for s in new] == job["result"]["scenarios"] and len(new) == 2
+    optimum = job["result"]["optimum"]
+    for s in new:
+        assert s.meta["kind"] == "alternative" and s.meta["parent"] == sid
+        rep = yrdopt.check(s.path / "instance.json", s.path)
+        assert rep.verified and rep.objective <= optimum + 0.05 * abs(optimum) + 1e-6
+
+
+def test_rename_and_delete(server):
+    wb, base = server
+    job = solve_via_api(base, edited(wb, 12.0), "to rename")
+    sid = job["result"]["scenario"]
+    status, listing = call(base, "POST", f"/api/scenarios/{sid}/rename", {"name": "renamed"})
+    assert status == 200 and listing["name"] == "renamed"
+    assert json.loads((wb.workspace.dir / sid / "scenario.json").read_text())["name"] == "renamed"
+    assert call(base, "DELETE", f"/api/scenarios/{sid}")[0] == 200
+    assert not (wb.workspace.dir / sid).exists()
+    assert sid not in {s["id"] for s in call(base, "GET", "/api/scenarios")[1]}
+
+
+def test_a_scenario_appears_whole_or_not_at_all(tmp_path):
+    ws = Workspace(tmp_path)
+    inst = load_instance(None)
+    sol = yrdopt.solve(inst)
+
+    def half_then_crash(d):
+        (d / "layout.csv").write_text("chain,segment\n")
+        raise KeyboardInterrupt  # the write dies half way
+
+    with pytest.raises(KeyboardInterrupt):
+        ws.save(half_then_crash, "dies", inst)
+    assert ws.scenarios() == [] and not any(tmp_path.joinpath("scenarios").iterdir())
+    ok = ws.save(sol.write, "lives", inst)
+    # a server SIGKILLed between writing and renaming leaves a hidden directory: the next start removes it
+    left = tmp_path / "scenarios" / ".tmp-002-half-abcd"
+    left.mkdir()
+    (left / "layout.csv").write_text("partial")
+    ws2 = Workspace(tmp_path)
+    assert [s.id for s in ws2.scenarios()] == [ok.id] and not left.exists()
+
+
+def _digest(d: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
+
+
+def test_killed_during_a_solve_loses_no_saved_scenario(tmp_path):
+    ws = tmp_path / "ws"
+    proc, url = start_server(ws)
+    base = url.rstrip("/")
+    try:
+        wait_idle(base)
+        boot = call(base, "GET", "/api/bootstrap")[1]
+        inst = boot["instance"]
+        inst["regions"][0]["quotas"]["land"] = 25.0
+        solve_via_api(base, inst, "saved before the kill")
+        saved = {s["id"]: s for s in call(base, "GET", "/api/scenarios")[1]}
+        assert len(saved) == 3  # today's layout, the optimum solved at start, this one
+        digests = {sid: _digest(ws / "scenarios" / sid) for sid in saved}
+        # a long solve (the 41-city instance), killed while HiGHS works on it
+        cities = instance_dict(load_instance(ROOT / "instances" / "yrd-cities.yaml"))
+        status, job = call(base, "POST", "/api/solve", {"instance": cities, "name": "killed mid-solve"})
+        assert status == 202
+        t0 = time.time()
+        while call(base, "GET", f"/api/jobs/{job['id']}")[1]["state"] != "running":
+            assert time.time() - t0 < 30
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert call(base, "GET", f"/api/jobs/{job['id']}")[1]["state"] == "running"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    proc, url = start_server(ws, "--no-solve")
+    base = url.rstrip("/")
+    try:
+        after = {s["id"]: s for s in call(base, "GET", "/api/scenarios")[1]}
+        assert set(after) == set(saved)
+        for sid, s in saved.items():
+            assert _digest(ws / "scenarios" / sid) == digests[sid]
+            assert after[sid]["objective"] == s["objective"] and after[sid]["name"] == s["name"]
+            if s["kind"] != "baseline":
+                assert yrdopt.check(ws / "scenarios" / sid / "instance.json", ws / "scenarios" / sid).verified
+        assert not [p for p in (ws / "scenarios").iterdir() if p.name.startswith(".")]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

@@ -1,0 +1,159 @@
+"""The workbench driven in headless Chromium (Debian's chromium + chromium-driver, through Selenium):
+open the default instance, change a quota, solve, see the map and the objective change, save,
+compare with today's layout, export Excel.  The network is cut: every asset comes from the app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from app_helpers import call, start_server, wait_idle
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                                reason="Chromium or chromedriver is not installed (Debian: apt-get install -y chromium chromium-driver)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-extensions", "--disable-dev-shm-usage", "--window-size=1600,1000",
+         # no network beyond this machine: any request elsewhere would go to a dead proxy
+         # (loopback addresses bypass a proxy by default: the app itself is reached)
+         "--proxy-server=http://127.0.0.1:9"]
+
+
+def make_driver(tmp: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for f in FLAGS:
+        opts.add_argument(f)
+    opts.add_argument(f"--user-data-dir={tmp / 'profile'}")
+    opts.add_experimental_option("prefs", {"download.default_directory": str(tmp / "downloads"),
+                                           "download.prompt_for_download": False})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # the Debian driver, given explicitly: Selenium Manager never downloads anything
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    proc, url = start_server(tmp / "ws")
+    wait_idle(url.rstrip("/"))
+    driver = make_driver(tmp)
+    try:
+        yield driver, url, tmp
+    finally:
+        driver.quit()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def wait(driver, cond, timeout=30.0, what="condition"):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: cond(d), message=what)
+
+
+def region_fills(driver, svg_id: str) -> dict[str, str]:
+    return driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll(arguments[0] + ' [data-region]')]"
+        ".map(p => [p.dataset.region, p.getAttribute('fill')]))", f"#{svg_id}")
+
+
+def test_plan_a_what_if_in_the_browser(workbench):
+    from selenium.webdriver.common.by import By
+
+    driver, url, tmp = workbench
+    driver.get(url)
+    wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", what="page ready")
+    # the map: every region of the instance drawn, today's layout beside the scenario
+    base_fills = region_fills(driver, "map-base")
+    assert set(base_fills) == {"shanghai", "jiangsu", "zhejiang", "anhui"}
+    main = driver.find_element(By.ID, "map-main")
+    first_scenario = main.get_attribute("data-scenario")
+    assert first_scenario, "the opened instance was solved at start and is shown"
+    obj0 = float(driver.find_element(By.ID, "objective-value").get_attribute("data-value"))
+
+    # hover a region: its segments, value and resource use against quota
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, '#map-main [data-region="jiangsu"]')).perform()
+    tip = driver.find_element(By.ID, "tooltip")
+    wait(driver, lambda d: tip.is_displayed() and "land:" in tip.text, what="tooltip")
+    assert "Jiangsu" in tip.text and "value" in tip.text
+
+    # a bad edit: the error sits beside the field and Solve is disabled
+    land = driver.find_element(By.CSS_SELECTOR, 'input[data-path="regions[0].quotas.land"]')
+    land.clear()
+    land.send_keys("-1")
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[data-path="regions[0].quotas.land"] + .field-error'),
+         what="field error")
+    assert not driver.find_element(By.ID, "solve-btn").is_enabled()
+
+    # change a quota: more land for Shanghai
+    land.clear()
+    land.send_keys("20")
+    wait(driver, lambda d: "shanghai" in d.find_element(By.ID, "changes").text and d.find_element(By.ID, "solve-btn").is_enabled(),
+         what="validated change")
+    driver.find_element(By.ID, "scenario-name").send_keys("more land for Shanghai")
+    panels = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#panel-select option")]
+    before = {}
+    for p in panels:
+        driver.execute_script("const s=document.querySelector('#panel-select'); s.value=arguments[0]; s.dispatchEvent(new Event('change'))", p)
+        before[p] = region_fills(driver, "map-main")
+    t0 = time.perf_counter()
+    driver.find_element(By.ID, "solve-btn").click()
+    wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") not in ("", first_scenario),
+         what="map of the new scenario")
+    solve_to_map = time.perf_counter() - t0
+    obj1 = float(driver.find_element(By.ID, "objective-value").get_attribute("data-value"))
+    assert obj1 < obj0 - 1.0, (obj0, obj1)  # more land: a cheaper layout
+    assert driver.find_element(By.ID, "verdict-word").text == "VERIFIED"
+    assert driver.find_element(By.ID, "job-bar").get_attribute("data-state") == "done"
+    after = {}
+    for p in panels:
+        driver.execute_script("const s=document.querySelector('#panel-select'); s.value=arguments[0]; s.dispatchEvent(new Event('change'))", p)
+        after[p] = region_fills(driver, "map-main")
+    assert before != after, "the map shows the new layout"
+    print(f"solve to updated map: {solve_to_map:.2f} s")
+
+    # saved: listed under its name, on disk as the files `yrdopt solve` writes
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    new_id = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
+    row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{new_id}"]')
+    assert "more land for Shanghai" in row.text
+    sdir = tmp / "ws" / "scenarios" / new_id
+    assert all((sdir / f).exists() for f in ("layout.csv", "flows.csv", "summary.json", "instance.json"))
+
+    # compare with today's layout: A = baseline, B = the new scenario
+    base_id = call(url.split("?")[0].rstrip("/"), "GET", "/api/bootstrap")[1]["baseline_id"]
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{base_id}"] input.cmp-a').click()
+    row.find_element(By.CSS_SELECTOR, "input.cmp-b").click()
+    driver.find_element(By.ID, "compare-btn").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#compare-terms tr[data-term="total"]'), what="comparison")
+    total = driver.find_element(By.CSS_SELECTOR, '#compare-terms tr[data-term="total"]').text
+    assert total.split()[-1].startswith("-"), total  # the what-if layout costs less than today's
+    assert driver.find_elements(By.CSS_SELECTOR, "#compare-moved tr")[1:], "segments moved"
+    assert set(region_fills(driver, "map-compare")) == set(base_fills)
+
+    # export to Excel: the browser downloads the workbook of the shown scenario
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="summary"]').click()
+    driver.find_element(By.ID, "export-xlsx").click()
+    target = tmp / "downloads" / f"{new_id}.xlsx"
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 0, what="download")
+    book = openpyxl.load_workbook(target, read_only=True)
+    assert "layout" in book.sheetnames
+
+    # nothing went to the network, nothing failed in the page
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
