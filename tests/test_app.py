@@ -216,6 +216,31 @@ def test_two_tabs_solving_at_once_are_queued(server):
     assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))  # one at a time, never overlapping
 
 
+def test_progress_is_reported_and_stop_keeps_the_best_layout(server):
+    wb, base = server
+    cities = instance_dict(load_instance(ROOT / "instances" / "yrd-cities.yaml"))  # ~30 s to optimality
+    status, job = call(base, "POST", "/api/solve", {"instance": cities, "name": "stopped early"})
+    assert status == 202
+    t0 = time.time()
+    while True:
+        job = call(base, "GET", f"/api/jobs/{job['id']}")[1]
+        if job["progress"].get("best") is not None:
+            break
+        assert time.time() - t0 < 60 and job["state"] in ("queued", "running"), job
+        time.sleep(0.05)
+    p = job["progress"]
+    assert p["bound"] <= p["best"] and 0 <= p["gap"] <= 1 and p["solver_elapsed"] >= 0
+    t_stop = time.time()
+    assert call(base, "POST", f"/api/jobs/{job['id']}/stop", {})[0] == 200
+    job = wait_job(base, job)
+    assert time.time() - t_stop < 15
+    assert job["state"] == "stopped" and job["result"]["status"] == "interrupted"
+    d = wb.workspace.dir / job["result"]["scenario"]
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["verified"]  # the best layout so far, checked
+    assert summary["objective"] <= p["best"] + 1e-6 * abs(p["best"])
+
+
 def test_compare_with_todays_layout(server):
     wb, base = server
     job = solve_via_api(base, edited(wb, 15.0), "compare me")
@@ -260,11 +285,11 @@ def test_why_here_and_alternatives(server):
     assert all(r["change"] is None or r["change"] >= -1e-6 for r in rows)  # the optimum: no move is cheaper
     assert call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "no/such"})[0] == 400
     before = {s.id for s in wb.workspace.scenarios()}
-    status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 3, "slack": 0.05})
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 2, "slack": 0.05})
     job = wait_job(base, job)
     assert job["state"] == "done", job
     new = [s for s in wb.workspace.scenarios() if s.id not in before]
-    assert [s.id for s in new] == job["result"]["scenarios"] and len(new) == 2
+    assert [s.id for s in new] == job["result"]["scenarios"] and len(new) == 1
     optimum = job["result"]["optimum"]
     for s in new:
         assert s.meta["kind"] == "alternative" and s.meta["parent"] == sid
