@@ -130,6 +130,16 @@ KIND = {
     "standards": dict(use={"land": 0.01, "energy": 0.5, "talent": 1.5}, base_cost=1.0, fixed=5.0),
     "delivery": dict(use={"land": 0.4, "energy": 5.0, "talent": 0.3}, base_cost=3.0, fixed=10.0),
 }
+# Value added per unit of activity by segment kind (benefit sharing, issue 15).  Assumption:
+# the sources place R&D and standards at the "middle and high end of the value chain" (seeds
+# 001, 004: 全球价值链中高端) and name the sequence R&D - process - verification - standards -
+# quality - delivery (seed 003), but give no value-added figures per segment.  The numbers
+# follow the smile curve of value added along a chain (high at R&D and standards, lowest at
+# assembly and delivery); manufacturing is the unit.
+VALUE_PER_UNIT = {"rd": 1.6, "standards": 1.5, "testing": 1.1, "manufacturing": 1.0, "delivery": 0.7}
+VALUE_SOURCE = ("assumption: smile curve of value added per unit by kind (R&D 1.6, standards 1.5, testing 1.1, "
+                "manufacturing 1, delivery 0.7); the sources put R&D and standards at the middle-high end of the value "
+                f"chain ({SEED001}, {SEED004}: 全球价值链中高端) but give no figures")
 DATACENTRE_ENERGY = 150.0  # assumption: AI computing (data centres) uses 7.5x the energy of other manufacturing
 # per unit ("energy-hungry, low-output", BRIEF / seed 001)
 DATACENTRE_MIN_SCALE_SHARE = 0.1  # assumption: data centres are modular, smaller sites are viable
@@ -450,7 +460,7 @@ def build_chain(cid: str, regs: list[Region], lq: pd.DataFrame, *, level: str) -
         split = kind in ("manufacturing", "delivery")
         seg = {"id": sid, "name": name if not (c.get("datacentre") and kind == "manufacturing")
                else "computing (data centres) 算力", "kind": kind, "activity": size, "unit": UNIT,
-               "resource_use": use}
+               "value_per_unit": VALUE_PER_UNIT[kind], "resource_use": use}
         costs = {}
         srcs = {}
         for reg in regs:
@@ -472,6 +482,7 @@ def build_chain(cid: str, regs: list[Region], lq: pd.DataFrame, *, level: str) -
             seg["duplication_tolerance"] = 1
         seg["sources"] = {
             "activity": size_src,
+            "value_per_unit": VALUE_SOURCE,
             "resource_use": (f"assumption: per-kind intensities ({kind}); R&D talent-heavy, manufacturing land- "
                              "and energy-heavy" + ("; data centres energy-hungry (BRIEF, seed 001)"
                                                    if c.get("datacentre") and kind == "manufacturing" else "")),
@@ -614,7 +625,7 @@ RESOURCES = [
 
 
 def instance_dict(name: str, description: str, regs: list[Region], chains: list[dict], ed: dict,
-                  policy: dict | None = None) -> dict:
+                  policy: dict | None = None, enclaves: list[dict] | None = None) -> dict:
     d = {
         "name": name,
         "description": description,
@@ -622,7 +633,8 @@ def instance_dict(name: str, description: str, regs: list[Region], chains: list[
         "regions": [r.to_dict() for r in regs],
         "chains": chains,
         "economic_distance": ed,
-        "weights": {"distance": 1.0, "site_cost": 1.0, "fixed_cost": 1.0, "duplication": DUP_WEIGHT, "expansion": 1.0},
+        "weights": {"distance": 1.0, "site_cost": 1.0, "fixed_cost": 1.0, "duplication": DUP_WEIGHT, "expansion": 1.0,
+                    "guarantee_shortfall": 1.0},
         "sources": {
             **DISTANCE_SOURCES,
             "weights.duplication": f"assumption: {DUP_WEIGHT} per site beyond tolerance (BRIEF: duplicated construction "
@@ -633,8 +645,10 @@ def instance_dict(name: str, description: str, regs: list[Region], chains: list[
             "builder": "instances/build.py (python instances/build.py rebuilds this file)",
         },
     }
+    if enclaves:
+        d = {**{k: v for k, v in d.items() if k != "weights"}, "enclaves": enclaves, "weights": d["weights"]}
     if policy:
-        d["policy"] = policy
+        d = {**{k: v for k, v in d.items() if k != "weights"}, "policy": policy, "weights": d["weights"]}
     return d
 
 
@@ -647,14 +661,14 @@ def build_all() -> dict[str, str]:
     # ---------------- provinces
     prov = province_regions(YRD4, stats, cities, geo)
     set_province_quotas(prov, stats)
-    _expansions_provinces(prov)
     chains = [build_chain(c, prov, lq, level="province") for c in CHAINS]
     comps = distance_components(prov, gc)
     ed = {"components": {k: {"regions": [r.id for r in prov], "values": v} for k, v in comps.items()},
           "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}
     files["instances/yrd-provinces.yaml"] = to_yaml(instance_dict(
         "yrd-provinces", "The four YRD provinces (Shanghai, Jiangsu, Zhejiang, Anhui) and eight industry chains from "
-        "the sources; built by instances/build.py from shared/data and the seeds.", prov, chains, ed))
+        "the sources; built by instances/build.py from shared/data and the seeds.", prov, chains, ed,
+        {"guarantees": province_guarantees(chains, prov)}, province_enclaves()))
     files["instances/yrd-provinces.baseline.csv"] = baseline_csv(baseline_rows(chains, prov, "province"))
 
     # ---------------- default = provinces with five chains, inline everything
@@ -662,13 +676,12 @@ def build_all() -> dict[str, str]:
     files["src/yrdopt/data/yrd-default.yaml"] = to_yaml(instance_dict(
         "yrd-default", "Embedded default: the four YRD provinces and five chains (ICs, biomedicine, NEVs, AI/computing, "
         "high-end equipment). The yrd-provinces instance restricted to five chains; built by instances/build.py.",
-        prov, dchains, ed))
+        prov, dchains, ed, {"guarantees": province_guarantees(dchains, prov, shares=False)}, province_enclaves()))
     files["src/yrdopt/data/yrd-default.baseline.csv"] = baseline_csv(baseline_rows(dchains, prov, "province"))
 
     # ---------------- outer ring
     outer = province_regions(YRD4 + OUTER, stats, cities, geo)
     set_province_quotas(outer, stats)
-    _expansions_provinces(outer)
     ochains = [build_chain(c, outer, lq, level="province") for c in CHAINS]
     ocomps = distance_components(outer, gc)
     files["instances/yrd-outer.components.csv"] = components_csv(outer, ocomps)
@@ -676,13 +689,13 @@ def build_all() -> dict[str, str]:
         "yrd-outer", "The four YRD provinces plus the neighbouring provinces seed 000 names (Shandong, Henan, Hubei, "
         "Jiangxi, Fujian, Hunan) for studies of moving segments out of the delta; built by instances/build.py.",
         outer, ochains, {"components_csv": "yrd-outer.components.csv",
-                         "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}))
+                         "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"},
+        None, province_enclaves()))
     files["instances/yrd-outer.baseline.csv"] = baseline_csv(baseline_rows(ochains, outer, "province"))
 
     # ---------------- 41 cities
     city = city_regions(stats, cities)
     set_city_quotas(city, prov, stats)
-    _expansions_cities(city)
     cchains = [build_chain(c, city, lq, level="city") for c in CHAINS]
     ccomps = distance_components(city, gc)
     policy = _city_policy(city, cchains)
@@ -693,8 +706,8 @@ def build_all() -> dict[str, str]:
         "yrd-cities", "The 41 prefecture-level cities of the YRD (region.province = the province, for roll-ups) and "
         "eight chains; built by instances/build.py.", city, cchains,
         {"components_csv": "yrd-cities.components.csv",
-         "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}, policy)
-        | {"site_costs_csv": "yrd-cities.site_costs.csv"})
+         "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}, policy,
+        city_enclaves()) | {"site_costs_csv": "yrd-cities.site_costs.csv"})
     files["instances/yrd-cities.baseline.csv"] = baseline_csv(crow)
     files["instances/NUMBERS.md"] = numbers_markdown(files)
     return files
@@ -715,9 +728,14 @@ def numbers_markdown(files: dict[str, str]) -> str:
             out.append(f"| {r['id']} | lon, lat | {r['lon']}, {r['lat']} | degrees | {r['sources']['lon/lat']} |")
             for k, v in r["quotas"].items():
                 out.append(f"| {r['id']} | quota {k} | {v} | {units[k]} | {r['sources'][f'quotas.{k}']} |")
-            for e in r.get("expansions", []):
-                out.append(f"| {r['id']} | expansion {e['id']} | fixed cost {e['fixed_cost']}, extra "
-                           f"{e['extra_quota']} | index points, km2 | {r['sources']['expansions']} |")
+        out += ["", "### Enclave parks", "", "| park | quantity | value | unit | source |",
+                "| --- | --- | --- | --- | --- |"]
+        for e in d.get("enclaves", []):
+            split = e.get("value_split") or {"factor inputs": e.get("factor_inputs")}
+            out.append(f"| {e['id']} | host {e['host']}, partner {e['partner']}; capacity {e['capacity']}; fixed cost "
+                       f"{e['fixed_cost']}; extra {e['extra_quota']}; cost split {e['cost_split']}; value split {split}; "
+                       f"kinds {e.get('kinds', 'all')}{'; existing' if e.get('existing') else ''} | activity units, "
+                       f"index points, km2 | {'; '.join(f'{k}: {v}' for k, v in e['sources'].items())} |")
         out += ["", "### Chains and segments", "",
                 "| chain/segment | quantity | value | unit | source |", "| --- | --- | ---: | --- | --- |"]
         for c in d["chains"]:
@@ -725,6 +743,8 @@ def numbers_markdown(files: dict[str, str]) -> str:
                 key = f"{c['id']}/{sg['id']}"
                 src = sg["sources"]
                 out.append(f"| {key} | activity | {sg['activity']} | {sg['unit']} | {src['activity']} |")
+                out.append(f"| {key} | value per unit | {sg['value_per_unit']} | value index per unit of activity | "
+                           f"{src['value_per_unit']} |")
                 out.append(f"| {key} | resource use per unit | {sg['resource_use']} | land km2, energy 10k tce, "
                            f"talent thousand | {src['resource_use']} |")
                 if "site_cost" in sg:
@@ -743,6 +763,14 @@ def numbers_markdown(files: dict[str, str]) -> str:
                 out.append(f"| {c['id']}: {ln['from']} -> {ln['to']} | volume per unit, transport intensity | "
                            f"{ln['volume_per_unit']}, {ln['transport_intensity']} | per unit, per hour | "
                            f"{c['sources']['links.volume_per_unit']}; {c['sources']['links.transport_intensity']} |")
+        guarantees = d.get("policy", {}).get("guarantees", [])
+        if guarantees:
+            out += ["", "### Guarantees", "", "| target | measure | value | source |", "| --- | --- | ---: | --- |"]
+            for g in guarantees:
+                kinds = f" [{'+'.join(g['kinds'])}]" if g.get("kinds") else ""
+                pen = f" (soft, penalty {g['penalty']})" if g.get("penalty") is not None else " (hard)"
+                out.append(f"| {g.get('province') or g.get('region')} | {g['measure']}{kinds}{pen} | {g['value']} | "
+                           f"{'; '.join(f'{k}: {v}' for k, v in g['sources'].items())} |")
         out += ["", "### Instance-wide", "", "| quantity | value | source |", "| --- | --- | --- |"]
         for k, v in d["weights"].items():
             out.append(f"| weight {k} | {v} | {d['sources']['weights.duplication' if k == 'duplication' else 'weights (others)']} |")
@@ -757,28 +785,98 @@ def numbers_markdown(files: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
-# Co-built parks (seed 004: enclave economy, e.g. the Suzhou-Suqian park): an expansion in
-# the host region that adds land; the fixed cost is an assumption.
+# Enclave / co-built parks (飞地经济, seed 004; benefits by factor inputs, seed 002).  A park
+# uses its host's land and quotas, adds land to it, and credits a share of the value it hosts
+# to its partner.  Numbers are assumptions: the sources name the mechanism and the
+# Suzhou-Suqian park but give no sizes, costs or splits.
 ENCLAVE_COST = 60.0  # assumption: about two manufacturing site fixed costs
-ENCLAVE_LAND = 15.0  # assumption: km2 of land a co-built park adds
+ENCLAVE_LAND = 15.0  # assumption: km2 of land a co-built park adds to a province
+ENCLAVE_CAPACITY = 15.0  # assumption: activity a province-level park holds (15 km2 at 1 km2 per unit of manufacturing)
+ENCLAVE_CITY_SCALE = 1 / 3  # assumption: a city-level park is a third of a province-level one
+ENCLAVE_INPUTS = {"host": 40.0, "partner": 60.0}  # assumption: the host puts in land and quotas, the core partner
+# capital, management and know-how (seed 002: 按生产要素投入比例分享利益); 40 : 60 in the absence of figures
+ENCLAVE_SRC = (f"{SEED004}: enclave economy (飞地经济), co-built parks, economic indicators shared; {SEED002}: benefits "
+               "shared in proportion to factor inputs; size, cost, capacity and split are assumptions "
+               "(instances/build.py, ENCLAVE_*)")
+# (id, host, partner, description): province level, core province partner, surrounding host
+PROVINCE_PARKS = [
+    ("shanghai_anhui", "Anhui", "Shanghai", "candidate: a Shanghai park in Anhui (core city with a surrounding province)"),
+    ("shanghai_jiangsu_north", "Jiangsu", "Shanghai",
+     "candidate: a Shanghai park in northern Jiangsu (at province level the host is Jiangsu)"),
+    ("zhejiang_anhui", "Anhui", "Zhejiang", "candidate: a land-constrained Zhejiang developing a park in Anhui"),
+]
+CITY_PARKS = [
+    ("suzhou_suqian", "Suqian", "Suzhou (Jiangsu)", True, f"the Suzhou-Suqian industrial park ({SEED004}); it exists"),
+    ("shanghai_yancheng", "Yancheng", "Shanghai", False, "candidate: a Shanghai park in northern Jiangsu"),
+    ("shanghai_chuzhou", "Chuzhou", "Shanghai", False, "candidate: a Shanghai park in an Anhui city"),
+    ("hangzhou_luan", "Lu'an", "Hangzhou", False, "candidate: a Hangzhou park in an Anhui city"),
+]
 
 
-def _expansions_provinces(regs: list[Region]) -> None:
-    for r in regs:
-        if r.province == "Anhui":
-            r.expansions.append({"id": "cobuilt_park", "fixed_cost": ENCLAVE_COST, "extra_quota": {"land": ENCLAVE_LAND},
-                                 "description": f"co-built park with Shanghai/Zhejiang (enclave economy, {SEED004}); "
-                                                "cost and size: assumptions"})
-            r.sources["expansions"] = f"{SEED004} names enclave / co-built parks; cost {ENCLAVE_COST} and land {ENCLAVE_LAND} km2 are assumptions"
+def _enclave(pid: str, host: str, partner: str, description: str, scale: float, existing: bool = False) -> dict:
+    park = {"id": pid, "host": host, "partner": partner, "capacity": r4(ENCLAVE_CAPACITY * scale),
+            "fixed_cost": 0.0 if existing else ENCLAVE_COST, "extra_quota": {"land": r4(ENCLAVE_LAND * scale)},
+            "cost_split": {"host": 0.5, "partner": 0.5}, "factor_inputs": dict(ENCLAVE_INPUTS),
+            "kinds": ["manufacturing", "testing", "delivery"]}
+    if existing:
+        park["existing"] = True
+    park["description"] = description
+    park["sources"] = {"park": ENCLAVE_SRC,
+                       "fixed_cost": "sunk: the park exists" if existing else "assumption: about two manufacturing "
+                                                                              "site fixed costs",
+                       "cost_split": "assumption: 成本共担 (seed 001/004) as an equal split",
+                       "kinds": "assumption: production segments move to parks; R&D stays in the partner (BRIEF)"}
+    return park
 
 
-def _expansions_cities(regs: list[Region]) -> None:
-    for r in regs:
-        if r.name_en == "Suqian":
-            r.expansions.append({"id": "suzhou_suqian_park", "fixed_cost": ENCLAVE_COST,
-                                 "extra_quota": {"land": ENCLAVE_LAND / 3},
-                                 "description": f"Suzhou-Suqian industrial park ({SEED004}); cost and size: assumptions"})
-            r.sources["expansions"] = f"{SEED004} names the Suzhou-Suqian park; cost and land are assumptions"
+def province_enclaves() -> list[dict]:
+    return [_enclave(pid, slug(h), slug(p), d, 1.0) for pid, h, p, d in PROVINCE_PARKS]
+
+
+def city_enclaves() -> list[dict]:
+    return [_enclave(pid, slug(h), slug(p), d, ENCLAVE_CITY_SCALE, ex) for pid, h, p, ex, d in CITY_PARKS]
+
+
+# Guarantees per province (issue 15).  Assumptions, stated so planners can change them:
+# every province hosts R&D in at least one chain (BRIEF: no province is only a workshop), and
+# is credited at least GUARANTEE_BASELINE_FRACTION of its share of today's value (the baseline
+# layout); no province is credited more than GUARANTEE_MAX_SHARE of the area's value, soft at
+# GUARANTEE_PENALTY per unit of value over.
+GUARANTEE_BASELINE_FRACTION = 0.5  # measured: 0.75 costs the embedded default 3 % and 186 B&B nodes against 7
+# (python benchmarks/guarantee_costs.py); half of today's share is what a planner can defend as a floor
+GUARANTEE_MAX_SHARE = 0.5
+GUARANTEE_PENALTY = 5.0
+
+
+def province_guarantees(chains: list[dict], regs: list[Region], *, shares: bool = True) -> list[dict]:
+    """R&D in one chain per province; with ``shares`` also the minimum and maximum shares.
+    The embedded default keeps only the first (its solve stays well under a second)."""
+    rows = baseline_rows(chains, regs, "province")
+    value = {(c["id"], s["id"]): s["value_per_unit"] for c in chains for s in c["segments"]}
+    prov = {r.id: r.province for r in regs}
+    by_prov: dict[str, float] = {}
+    for cid, sid, rid, _, a in rows:
+        by_prov[prov[rid]] = by_prov.get(prov[rid], 0.0) + a * value[(cid, sid)]
+    total = sum(by_prov.values())
+    out = []
+    for p in YRD4:
+        share = by_prov.get(p, 0.0) / total
+        out.append({"province": p, "measure": "min_chains", "value": 1, "kinds": ["rd"],
+                    "description": f"{p} hosts R&D in at least one chain",
+                    "sources": {"value": "assumption: no province is left with production only (BRIEF: core-city R&D, "
+                                         "but benefit sharing, seeds 001/004)"}})
+        if not shares:
+            continue
+        out.append({"province": p, "measure": "min_share", "value": round(math.floor(share * GUARANTEE_BASELINE_FRACTION
+                                                                                     * 1000) / 1000, 3),
+                    "description": f"{p} keeps at least {GUARANTEE_BASELINE_FRACTION:.0%} of its share of today's value",
+                    "sources": {"value": f"assumption: {GUARANTEE_BASELINE_FRACTION} x today's share {share:.4f} "
+                                         "(baseline layout, values per unit by kind), rounded down"}})
+        out.append({"province": p, "measure": "max_share", "value": GUARANTEE_MAX_SHARE, "penalty": GUARANTEE_PENALTY,
+                    "description": f"{p} is credited at most {GUARANTEE_MAX_SHARE:.0%} of the area's value (soft)",
+                    "sources": {"value": "assumption: no province takes everything (issue 15)",
+                                "penalty": f"assumption: {GUARANTEE_PENALTY} index points per unit of value over"}})
+    return out
 
 
 # Core cities (BRIEF: "core-city R&D, surrounding-city manufacturing"): the four capitals

@@ -6,6 +6,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from conftest import DATA
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -50,10 +51,10 @@ def _rich_instance() -> dict:
     return d
 
 
-@pytest.mark.parametrize("source", ["williams", "default", "city", "rich"])
+@pytest.mark.parametrize("source", ["williams", "default", "city", "rich", "sharing"])
 def test_round_trip_gives_an_equal_instance(source, tmp_path, williams_path):
     inst = load_instance({"williams": williams_path, "default": default_instance_path(), "city": city_instance_dict(),
-                          "rich": _rich_instance()}[source])
+                          "rich": _rich_instance(), "sharing": DATA / "sharing_small.yaml"}[source])
     book = write_workbook(inst, tmp_path / "book.xlsx")
     back = load_instance(book)  # through io.load_instance, as `yrdopt solve book.xlsx` does
     assert back.model_dump() == inst.model_dump()
@@ -97,7 +98,7 @@ def clean_book(tmp_path_factory):
     ([("regions", "F5", "east")], "sheet regions, row 5, column F (lon)", "east"),
     ([("segments", "E3", -4)], "sheet segments, row 3, column E (activity)", -4),
     ([("distance", "C4", None)], "sheet distance, row 4, column C", None),
-    ([("weights", "append", ["distanse", 1])], "sheet weights, row 7, column A (term)", "distanse"),
+    ([("weights", "append", ["distanse", 1])], "sheet weights, row 8, column A (term)", "distanse"),
     ([("regions", "E3", "town")], "sheet regions, row 3, column E (kind)", "town"),
     # cross-check (reference) errors
     ([("quotas", "B3", "lnd")], "sheet quotas, row 3, column B (resource)", "lnd"),

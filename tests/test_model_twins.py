@@ -10,6 +10,7 @@ from conftest import DATA, ROOT
 SMALL = [
     DATA / "williams_decentralization.yaml",
     DATA / "toy_features.yaml",
+    DATA / "sharing_small.yaml",
     None,  # the embedded default instance
 ]
 SHIPPED = [ROOT / "instances" / "yrd-provinces.yaml", ROOT / "instances" / "yrd-outer.yaml"]

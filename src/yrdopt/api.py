@@ -19,7 +19,7 @@ from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
 from .schema import Instance
-from .solution import Solution, tables_from_x
+from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag
 
 
@@ -102,11 +102,12 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         layout = pd.DataFrame(columns=LAYOUT_COLUMNS)
         flows = pd.DataFrame(columns=FLOW_COLUMNS)
         expansions = pd.DataFrame(columns=["region", "option", "taken", "fixed_cost"])
+    parks, park_activity = park_tables_from_x(cm, res.x)
     report: CheckReport | None = None
     check_s = 0.0
     if check and res.x is not None:
         t0 = time.perf_counter()
-        report = check_layout(inst, layout, flows, expansions)
+        report = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
         check_s = time.perf_counter() - t0
     components = cm.components(res.x) if res.x is not None else {}
     matches = bool(report and res.objective is not None
@@ -141,8 +142,15 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
                   "binaries": int(cm.integrality.sum()), "options": cm.options.__dict__},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
     }
+    benefits = None
+    if res.x is not None:
+        from .analysis.benefits import benefit_table, benefit_warnings
+
+        benefits = benefit_table(inst, layout, park_activity)
+        summary["benefit_warnings"] = benefit_warnings(benefits)
     return Solution(instance=inst, layout=layout, flows=flows, expansions=expansions,
-                    summary=summary, check=report, x=res.x)
+                    summary=summary, check=report, x=res.x, parks=parks, park_activity=park_activity,
+                    benefits=benefits)
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:

@@ -126,9 +126,28 @@ def _read_table(file: Path, columns: list[str], numeric: list[str]) -> pd.DataFr
     return df
 
 
+def read_park_tables(path: str | Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """parks.csv and park_activity.csv of a solution directory (None where absent)."""
+    path = Path(path)
+    if not path.is_dir():
+        return None, None
+    parks = park_act = None
+    if (path / "parks.csv").exists():
+        parks = _read_table(path / "parks.csv", ["park", "opened"], [])
+    if (path / "park_activity.csv").exists():
+        park_act = _read_table(path / "park_activity.csv", ["park", "chain", "segment", "activity"], ["activity"])
+    return parks, park_act
+
+
+def _truthy(v) -> bool:
+    return str(v).strip().lower() in ("1", "true", "1.0", "yes")
+
+
 def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
-                 expansions: pd.DataFrame | None = None, file: str = "layout") -> CheckReport:
-    """Recompute feasibility and every objective term of a layout."""
+                 expansions: pd.DataFrame | None = None, file: str = "layout",
+                 parks: pd.DataFrame | None = None, park_activity: pd.DataFrame | None = None) -> CheckReport:
+    """Recompute feasibility and every objective term of a layout (enclave parks from
+    ``parks`` / ``park_activity`` when given; without them only existing parks are open)."""
     rec = _Recorder()
     regions = {r.id: r for r in inst.regions}
     seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
@@ -194,8 +213,15 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         raise InstanceError([Problem(f"{file}/expansions.csv", "region/option", sorted(taken - known)[0],
                                      "an expansion option the instance defines for that region")])
     expansion_cost = 0.0
+    opened, park_act = _park_state(inst, parks, park_activity, file)
+    park_extra: dict[str, dict[str, float]] = {}
+    for p in inst.enclaves:
+        if p.id in opened:
+            expansion_cost += p.fixed_cost
+            for k, v in p.extra_quota.items():
+                park_extra.setdefault(p.host, {})[k] = park_extra.setdefault(p.host, {}).get(k, 0.0) + v
     for rid, r in regions.items():
-        extra: dict[str, float] = {}
+        extra: dict[str, float] = dict(park_extra.get(rid, {}))
         for o in r.expansions:
             if (rid, o.id) in taken:
                 expansion_cost += o.fixed_cost
@@ -208,21 +234,14 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 if a:
                     use = s.resource_use_by_region.get(rid, {}).get(k, s.resource_use.get(k, 0.0))
                     used += use * a
+                if (cid, sid, rid) in sited:  # the site's footprint, whatever its activity
+                    used += s.site_footprint_by_region.get(rid, {}).get(k, s.site_footprint.get(k, 0.0))
             cap = q + extra.get(k, 0.0)
             rec.add("quota", f"{rid} {k}", used - cap, cap, f"uses {used:.6g} of {cap:.6g}")
 
-    # province share
-    if inst.policy.province_min_share:
-        total_value = sum(s.value_per_unit * s.activity for s in seg.values())
-        value_by_prov: dict[str, float] = {}
-        for (cid, sid, rid), a in act.items():
-            if rid in regions:
-                p = regions[rid].province
-                value_by_prov[p] = value_by_prov.get(p, 0.0) + seg[(cid, sid)].value_per_unit * a
-        for p, share in inst.policy.province_min_share.items():
-            need = share * total_value
-            got = value_by_prov.get(p, 0.0)
-            rec.add("province_share", p, need - got, need, f"value {got:.6g}, needs {need:.6g} ({share:.1%})")
+    # enclave parks and guarantees (credited value)
+    _check_parks(inst, opened, park_act, act, parks, park_activity, rec)
+    shortfall_cost = _check_guarantees(inst, act, sited, park_act, rec)
 
     # flows and distance
     dist = _distance(inst)
@@ -237,6 +256,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         "fixed_cost": fixed_cost,
         "duplication": dup_excess,
         "expansion": expansion_cost,
+        "guarantee_shortfall": shortfall_cost,
     }
     w = inst.weights.model_dump()
     comps = {k: w[k] * v for k, v in raw.items()}
@@ -343,4 +363,141 @@ def route_flows(inst: Instance, act: dict, dist: dict) -> pd.DataFrame:
 
 def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     layout, flows, exps = read_layout_dir(path)
-    return check_layout(inst, layout, flows, exps, file=str(path))
+    parks, park_act = read_park_tables(path)
+    return check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+
+
+# ------------------------------------------------------------------ benefit sharing
+def _park_state(inst: Instance, parks: pd.DataFrame | None, park_activity: pd.DataFrame | None,
+                file: str) -> tuple[set[str], dict[tuple[str, str, str], float]]:
+    """Opened parks (existing ones always) and park activity per (park, chain, segment)."""
+    known = {p.id for p in inst.enclaves}
+    opened = {p.id for p in inst.enclaves if p.existing}
+    if parks is not None:
+        for i, row in enumerate(parks.itertuples(index=False), start=2):
+            if str(row.park) not in known:
+                raise InstanceError([Problem(f"{file}/parks.csv", f"row {i}, park", row.park,
+                                             "an enclave park of the instance")])
+            if _truthy(row.opened):
+                opened.add(str(row.park))
+    park_act: dict[tuple[str, str, str], float] = {}
+    if park_activity is not None:
+        for i, row in enumerate(park_activity.itertuples(index=False), start=2):
+            if str(row.park) not in known:
+                raise InstanceError([Problem(f"{file}/park_activity.csv", f"row {i}, park", row.park,
+                                             "an enclave park of the instance")])
+            key = (str(row.park), str(row.chain), str(row.segment))
+            park_act[key] = park_act.get(key, 0.0) + float(row.activity)
+    return opened, park_act
+
+
+def _check_parks(inst: Instance, opened: set[str], park_act: dict, act: dict, parks: pd.DataFrame | None,
+                 park_activity: pd.DataFrame | None, rec: _Recorder) -> None:
+    """Each park: open if it hosts anything, within capacity and its kinds, inside its host's
+    activity; the written value split and cost split equal the instance's shares."""
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    by_id = {p.id: p for p in inst.enclaves}
+    for p in inst.enclaves:
+        mine = {(c, s): a for (n, c, s), a in park_act.items() if n == p.id}
+        total = sum(mine.values())
+        cap = p.capacity if p.id in opened else 0.0
+        rec.add("park_capacity", p.id, total - cap, p.capacity,
+                f"hosts {total:.6g}, capacity {cap:.6g}" + ("" if p.id in opened else " (not opened)"))
+        for (c, s), a in mine.items():
+            if (c, s) not in seg:
+                rec.add("park_segment", f"{p.id}: {c}/{s}", 1.0, 0.0, "a segment the instance does not have")
+                continue
+            rec.add("park_activity_nonnegative", f"{p.id}: {c}/{s}", -a, 0.0, f"activity {a:.6g} < 0")
+            if p.kinds and seg[(c, s)].kind not in p.kinds and a > 0:
+                rec.add("park_kinds", f"{p.id}: {c}/{s}", a, 0.0, f"kind {seg[(c, s)].kind} not in {p.kinds}")
+            host_a = act.get((c, s, p.host), 0.0)
+            rec.add("park_in_host", f"{p.id}: {c}/{s}", a - host_a, host_a,
+                    f"park hosts {a:.6g}, its host {p.host} only {host_a:.6g}")
+    # the split written beside each park's value must be the declared one, exactly
+    pi = {p.id: p.partner_share for p in inst.enclaves}
+    if park_activity is not None and {"value", "host_value", "partner_value"} <= set(park_activity.columns):
+        for row in park_activity.itertuples(index=False):
+            key = (str(row.chain), str(row.segment))
+            if str(row.park) not in pi or key not in seg:
+                continue
+            value = float(row.activity) * seg[key].value_per_unit
+            share = pi[str(row.park)]
+            for col, want in (("value", value), ("host_value", value * (1 - share)),
+                              ("partner_value", value * share)):
+                got = float(getattr(row, col))
+                rec.add("enclave_split", f"{row.park}: {row.chain}/{row.segment} {col}", abs(got - want), want,
+                        f"written {got:.10g}, the declared split gives {want:.10g}")
+    if parks is not None and {"host_cost", "partner_cost"} <= set(parks.columns):
+        for row in parks.itertuples(index=False):
+            p = by_id.get(str(row.park))
+            if p is None:
+                continue
+            cost = p.fixed_cost if p.id in opened else 0.0
+            for col, want in (("host_cost", cost * p.cost_split.host), ("partner_cost", cost * p.cost_split.partner)):
+                got = float(getattr(row, col))
+                rec.add("enclave_cost_split", f"{p.id} {col}", abs(got - want), max(cost, 1.0),
+                        f"written {got:.10g}, the declared cost split gives {want:.10g}")
+
+
+def credited_values(inst: Instance, act: dict, park_act: dict) -> pd.DataFrame:
+    """Value per region and segment: hosted, and credited after enclave sharing.
+
+    Columns region, province, chain, segment, kind, hosted, credited.  A park's value moves
+    from its host to its partner by the park's partner share."""
+    regions = {r.id: r for r in inst.regions}
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    val: dict[tuple[str, str, str], list[float]] = {}
+    for (c, s, r), a in act.items():
+        if (c, s) in seg and r in regions:
+            v = val.setdefault((r, c, s), [0.0, 0.0])
+            v[0] += a * seg[(c, s)].value_per_unit
+            v[1] += a * seg[(c, s)].value_per_unit
+    by_id = {p.id: p for p in inst.enclaves}
+    for (n, c, s), a in park_act.items():
+        if n not in by_id or (c, s) not in seg:
+            continue
+        p = by_id[n]
+        moved = a * seg[(c, s)].value_per_unit * p.partner_share
+        val.setdefault((p.host, c, s), [0.0, 0.0])[1] -= moved
+        val.setdefault((p.partner, c, s), [0.0, 0.0])[1] += moved
+    rows = [(r, regions[r].province, c, s, seg[(c, s)].kind, h, cr) for (r, c, s), (h, cr) in val.items()]
+    return pd.DataFrame(rows, columns=["region", "province", "chain", "segment", "kind", "hosted", "credited"])
+
+
+def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec: _Recorder) -> float:
+    """Every guarantee (policy.province_min_share as hard min_share ones) on credited value;
+    returns the shortfall cost of the soft ones."""
+    from .schema import Guarantee
+
+    pol = inst.policy
+    items = [(f"policy.province_min_share.{p}", Guarantee(province=p, measure="min_share", value=v))
+             for p, v in pol.province_min_share.items() if v > 0]
+    items += [(f"policy.guarantees[{i}]", g) for i, g in enumerate(pol.guarantees)]
+    if not items:
+        return 0.0
+    values = credited_values(inst, act, park_act)
+    total = sum(s.value_per_unit * s.activity for c in inst.chains for s in c.segments)
+    kind_of = {(c.id, s.id): s.kind for c in inst.chains for s in c.segments}
+    province_of = {r.id: r.province for r in inst.regions}
+    cost = 0.0
+    for path, g in items:
+        mine = values["province"] == g.province if g.province is not None else values["region"] == g.region
+        if g.kinds:
+            mine &= values["kind"].isin(g.kinds)
+        if g.measure == "min_chains":
+            got = len({c for (c, s, r) in sited if (c, s) in kind_of and r in province_of
+                       and (province_of[r] == g.province if g.province is not None else r == g.region)
+                       and (not g.kinds or kind_of[(c, s)] in g.kinds)})
+            need, short = g.value, max(0.0, g.value - got)
+            detail = f"present in {got} chains, needs {g.value:g}"
+        else:
+            got = float(values.loc[mine, "credited"].sum())
+            need = g.value * total if g.measure in ("min_share", "max_share") else g.value
+            short = max(0.0, got - need) if g.measure == "max_share" else max(0.0, need - got)
+            detail = f"credited value {got:.6g}, {'at most' if g.measure == 'max_share' else 'needs'} {need:.6g}"
+        if g.penalty is None:
+            rec.add("guarantee", f"{path} ({g.label})", short, need, detail)
+        else:
+            cost += g.penalty * short
+    return cost
+

@@ -83,6 +83,13 @@ def solve(
             from .analysis.baseline import baseline_table
 
             console.print(baseline_table(s["baseline"]))
+        if sol.benefits is not None:
+            from .analysis.benefits import baseline_benefits, benefit_rich_table
+
+            base = _baseline_for(instance, baseline)
+            console.print(benefit_rich_table(sol.benefits, baseline_benefits(sol.instance, base) if base else None))
+    for w in s.get("benefit_warnings", []):
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
     console.print(f"status: {s['status']} (gap {gap_txt}); checker: "
                   f"{'verified' if s['verified'] else 'NOT verified'} (max violation {s['max_violation']:.2g}); "

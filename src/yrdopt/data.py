@@ -66,6 +66,27 @@ class ModelData:
     region_province: np.ndarray  # (R,) index into province_ids
     province_min_share: np.ndarray  # (P,) 0 where no rule
     weights: dict[str, float] = field(default_factory=dict)
+    # site footprint (S, R, K): resource use that comes with an open site (model/site_footprint.py)
+    footprint: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
+    # enclave parks (N,) (model/enclaves.py)
+    park_ids: list[str] = field(default_factory=list)
+    park_host: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    park_partner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    park_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    park_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    park_quota: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (N, K)
+    park_partner_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of the park's value
+    park_cost_partner_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # of its fixed cost
+    park_allowed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (N, S)
+    park_existing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # guarantees (G,) (model/guarantees.py); policy.province_min_share rules come first
+    g_labels: list[str] = field(default_factory=list)
+    g_paths: list[str] = field(default_factory=list)
+    g_measure: list[str] = field(default_factory=list)
+    g_target: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (G, R)
+    g_kinds: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (G, S)
+    g_rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    g_penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # inf: hard
 
     # -- sizes --------------------------------------------------------------------------
     @property
@@ -92,6 +113,18 @@ class ModelData:
     def P(self) -> int:
         return len(self.province_ids)
 
+    @property
+    def N(self) -> int:
+        return len(self.park_ids)
+
+    @property
+    def G(self) -> int:
+        return len(self.g_labels)
+
+    @property
+    def total_value(self) -> float:
+        return float(self.value_per_unit @ self.activity)
+
     # -- derived ------------------------------------------------------------------------
     @property
     def link_total_volume(self) -> np.ndarray:
@@ -112,8 +145,12 @@ class ModelData:
         cap = self.quota.copy()
         if self.E:
             np.add.at(cap, self.exp_region, self.exp_quota)
+        if self.N:
+            np.add.at(cap, self.park_host, self.park_quota)
+        # an open site's footprint comes out of the quota before its activity
+        room = cap[None, :, :] - self.footprint if self.footprint.size else cap[None, :, :]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self.use > 0, cap[None, :, :] / self.use, np.inf)
+            ratio = np.where(self.use > 0, np.maximum(room, 0.0) / self.use, np.inf)
         bound = np.minimum(self.activity[:, None], ratio.min(axis=2) if self.K else np.inf)
         return np.where(self.allowed, bound, 0.0)
 
@@ -252,4 +289,72 @@ def build_model_data(inst: Instance) -> ModelData:
         region_province=np.array([ppos[r.province] for r in inst.regions], dtype=int),
         province_min_share=share,
         weights=inst.weights.model_dump(),
+        footprint=_footprint(inst, segs, rpos, kpos),
+        **_park_arrays(inst, rpos, kpos, kinds),
+        **_guarantee_arrays(inst, region_ids, province_ids, kinds, keys, float(value @ activity)),
+    )
+
+
+def _footprint(inst: Instance, segs: list, rpos: dict, kpos: dict) -> np.ndarray:
+    """(S, R, K) resource use of an open site, whatever its activity."""
+    fp = np.zeros((len(segs), len(rpos), len(kpos)))
+    for i, s in enumerate(segs):
+        for res, v in s.site_footprint.items():
+            fp[i, :, kpos[res]] = v
+        for rid, d in s.site_footprint_by_region.items():
+            for res, v in d.items():
+                fp[i, rpos[rid], kpos[res]] = v
+    return fp
+
+
+def _park_arrays(inst: Instance, rpos: dict, kpos: dict, kinds: list[str]) -> dict:
+    parks = inst.enclaves
+    quota = np.zeros((len(parks), len(kpos)))
+    for n, p in enumerate(parks):
+        for res, v in p.extra_quota.items():
+            quota[n, kpos[res]] = v
+    kind_arr = np.array(kinds, dtype=object)
+    allowed = np.array([np.isin(kind_arr, p.kinds) if p.kinds else np.ones(len(kinds), dtype=bool) for p in parks],
+                       dtype=bool).reshape(len(parks), len(kinds))
+    return dict(
+        park_ids=[p.id for p in parks],
+        park_host=np.array([rpos[p.host] for p in parks], dtype=int),
+        park_partner=np.array([rpos[p.partner] for p in parks], dtype=int),
+        park_capacity=np.array([p.capacity for p in parks], dtype=float),
+        park_cost=np.array([p.fixed_cost for p in parks], dtype=float),
+        park_quota=quota,
+        park_partner_share=np.array([p.partner_share for p in parks], dtype=float),
+        park_cost_partner_share=np.array([p.cost_split.partner for p in parks], dtype=float),
+        park_allowed=allowed,
+        park_existing=np.array([p.existing for p in parks], dtype=bool),
+    )
+
+
+def _guarantee_arrays(inst: Instance, region_ids: list[str], province_ids: list[str], kinds: list[str],
+                      keys: list[tuple[str, str]], total_value: float) -> dict:
+    """One row per guarantee: policy.province_min_share (hard min_share) first, then policy.guarantees."""
+    from .schema import Guarantee
+
+    regions = {r.id: r for r in inst.regions}
+    items = [(f"policy.province_min_share.{p}", Guarantee(province=p, measure="min_share", value=v))
+             for p, v in inst.policy.province_min_share.items() if v > 0]
+    items += [(f"policy.guarantees[{i}]", g) for i, g in enumerate(inst.policy.guarantees)]
+    kind_arr = np.array(kinds, dtype=object)
+    target = np.zeros((len(items), len(region_ids)), dtype=bool)
+    kmask = np.ones((len(items), len(kinds)), dtype=bool)
+    rhs = np.zeros(len(items))
+    for i, (_, g) in enumerate(items):
+        target[i] = [(regions[r].province == g.province) if g.province is not None else (r == g.region)
+                     for r in region_ids]
+        if g.kinds:
+            kmask[i] = np.isin(kind_arr, g.kinds)
+        rhs[i] = g.value * total_value if g.measure in ("min_share", "max_share") else g.value
+    return dict(
+        g_labels=[g.label for _, g in items],
+        g_paths=[p for p, _ in items],
+        g_measure=[g.measure for _, g in items],
+        g_target=target,
+        g_kinds=kmask,
+        g_rhs=rhs,
+        g_penalty=np.array([np.inf if g.penalty is None else g.penalty for _, g in items], dtype=float),
     )

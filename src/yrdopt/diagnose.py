@@ -186,13 +186,15 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
         out.append(Limit("forbidden", f"policy.forbidden keeps {label} out of {_region_name(inst, rid)}", rid, None,
                          label, "policy.forbidden",
                          ("col", np.array([place.index(s, r)]), (0.0, 0.0), (float(d.fixed[s, r]), 1.0))))
-    share = cm.row("province_share")
-    total_value = float(d.value_per_unit @ d.activity)
-    for i, p in enumerate(np.flatnonzero(d.province_min_share > 0)):
-        pid = d.province_ids[p]
-        out.append(Limit("province_share", f"{pid} must host at least {d.province_min_share[p]:.1%} of all activity value "
-                         "(policy.province_min_share)", None, None, None, f"policy.province_min_share.{pid}",
-                         ("row_lower", np.array([share.index(i)]), d.province_min_share[p] * total_value, -np.inf)))
+    rows = cm.row("guarantee")
+    for g in range(d.G):
+        if np.isfinite(d.g_penalty[g]):
+            continue  # soft: it can always fall short
+        kind = "province_share" if d.g_paths[g].startswith("policy.province_min_share") else "guarantee"
+        bound = "row_upper" if d.g_measure[g] == "max_share" else "row_lower"
+        free = np.inf if bound == "row_upper" else -np.inf
+        out.append(Limit(kind, f"guarantee {d.g_labels[g]} ({d.g_paths[g]})", None, None, None, d.g_paths[g],
+                         (bound, np.array([rows.index(g)]), d.g_rhs[g], free)))
     return out
 
 

@@ -77,7 +77,23 @@ SHEETS: dict[str, list[Column]] = {
     "site_limits": _cols(*SEG_KEY, ("min_sites", "int"), ("max_sites", "int")),
     "province_min_share": _cols(("province", "str", True), ("share", "num", True, "minimum share of activity value")),
     "weights": _cols(("term", "str", True, ", ".join(TERMS)), ("weight", "num", True)),
-    "sources": _cols(("part", "str", True, "instance, region, chain or segment"),
+    "site_footprints": _cols(*SEG_KEY, ("region", "str", False, "blank = every region"), ("resource", "str", True),
+                             ("footprint", "num", True, "use of an open site, whatever its activity")),
+    "enclaves": _cols(("id", "str", True, "park id"), ("host", "str", True, "region whose land and quotas it uses"),
+                      ("partner", "str", True, "region credited a share of its value"), ("capacity", "num", True),
+                      ("fixed_cost", "num"), ("cost_split_host", "num"), ("cost_split_partner", "num"),
+                      ("value_split_host", "num", False, "declared split (or factor inputs)"),
+                      ("value_split_partner", "num"), ("factor_input_host", "num", False, "split by factor inputs"),
+                      ("factor_input_partner", "num"), ("kinds", "text", False, "segment kinds it may host, comma-separated"),
+                      ("existing", "bool"), ("description", "text")),
+    "enclave_quotas": _cols(("park", "str", True, "park id (sheet enclaves)"), ("resource", "str", True),
+                            ("extra_quota", "num", True, "quota the park adds to its host")),
+    "guarantees": _cols(("province", "str", False, "province guaranteed (or region)"), ("region", "str", False),
+                        ("measure", "str", True, "min_share, max_share, min_value or min_chains"),
+                        ("value", "num", True, "share in [0, 1], value, or number of chains"),
+                        ("kinds", "text", False, "segment kinds counted, comma-separated (blank: all)"),
+                        ("penalty", "num", False, "cost per unit short (blank: hard)"), ("description", "text")),
+    "sources": _cols(("part", "str", True, "instance, region, chain, segment, enclave or guarantee (its row number)"),
                      ("id", "str", False, "region id, chain id or chain/segment"), ("field", "str", True),
                      ("source", "text", True)),
 }
@@ -542,6 +558,9 @@ def _assemble(rd: _Reader) -> dict:
     if weights:
         data["weights"] = weights
 
+    _read_sharing(rd, data, L, fill, segment_of)
+    enclave_pos = {e.get("id"): i for i, e in enumerate(data.get("enclaves", []))}
+
     for rec in rd.table("sources"):
         part, pcell = rec["part"]
         oid, icell = rec.get("id", (None, pcell))
@@ -559,15 +578,97 @@ def _assemble(rd: _Reader) -> dict:
         elif part == "segment" and oid and "/" in oid and tuple(oid.split("/", 1)) in seg_pos:
             pos = seg_pos[tuple(oid.split("/", 1))]
             target, loc = data["chains"][pos[0]]["segments"][pos[1]], ("chains", *_seg_loc(pos))
-        elif part in ("instance", "region", "chain", "segment"):
-            rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else ""))
+        elif part == "enclave" and oid in enclave_pos:
+            target, loc = data["enclaves"][enclave_pos[oid]], ("enclaves", enclave_pos[oid])
+        elif part == "guarantee" and oid and str(oid).isdigit() and 0 < int(oid) <= len(policy.get("guarantees", [])):
+            gi = int(oid) - 1
+            target, loc = policy["guarantees"][gi], ("policy", "guarantees", gi)
+        elif part in ("instance", "region", "chain", "segment", "enclave", "guarantee"):
+            rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else "")
+                   + (" (its row number in sheet guarantees)" if part == "guarantee" else ""))
             continue
         else:
-            rd.bad(pcell, part, "instance, region, chain or segment")
+            rd.bad(pcell, part, "instance, region, chain, segment, enclave or guarantee")
             continue
         target.setdefault("sources", {})[field] = src
         L.set((*loc, "sources", field), rec["source"][1], fcell)
     return data
+
+
+def _kinds(text) -> list[str]:
+    return [k.strip() for k in str(text).split(",") if k.strip()] if text is not None else []
+
+
+def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
+    """Site footprints, enclave parks and guarantees (benefit sharing)."""
+    for rec in rd.table("site_footprints"):
+        pos = segment_of(rec)
+        res, kcell = rec["resource"]
+        if pos is None or res is None:
+            continue
+        seg = data["chains"][pos[0]]["segments"][pos[1]]
+        rid, rcell = rec.get("region", (None, None))
+        if rid is None:
+            d, loc = seg.setdefault("site_footprint", {}), ("chains", *_seg_loc(pos), "site_footprint")
+        else:
+            d = seg.setdefault("site_footprint_by_region", {}).setdefault(rid, {})
+            loc = ("chains", *_seg_loc(pos), "site_footprint_by_region", rid)
+            L.set(loc, rcell, rcell)
+        if res in d:
+            rd.bad(kcell, res, "each (segment, region, resource) once")
+            continue
+        d[res] = rec["footprint"][0]
+        L.set((*loc, res), rec["footprint"][1], kcell)
+
+    parks: list[dict] = []
+    L.set(("enclaves",), Cell("enclaves"))
+    pairs = {"cost_split": ("cost_split_host", "cost_split_partner"),
+             "value_split": ("value_split_host", "value_split_partner"),
+             "factor_inputs": ("factor_input_host", "factor_input_partner")}
+    flat = {c for cols in pairs.values() for c in cols}
+    for i, rec in enumerate(rd.table("enclaves")):
+        item: dict = {"extra_quota": {}}
+        loc = ("enclaves", i)
+        L.set(loc, Cell(rec["id"][1].sheet, rec["id"][1].row))
+        fill(item, rec, loc, skip=(*flat, "kinds"))
+        for field, (h, p) in pairs.items():
+            (hv, hcell), (pv, pcell) = rec.get(h, (None, None)), rec.get(p, (None, None))
+            if hv is not None or pv is not None:
+                item[field] = {k: v for k, v in (("host", hv), ("partner", pv)) if v is not None}
+                L.set((*loc, field), hcell or pcell)
+                L.set((*loc, field, "host"), hcell or pcell)
+                L.set((*loc, field, "partner"), pcell or hcell)
+        kinds, kcell = rec.get("kinds", (None, None))
+        if kinds is not None:
+            item["kinds"] = _kinds(kinds)
+            L.set((*loc, "kinds"), kcell)
+        parks.append(item)
+    pos = {p.get("id"): i for i, p in enumerate(parks)}
+    for rec in rd.table("enclave_quotas"):
+        pid, pcell = rec["park"]
+        res, rcell = rec["resource"]
+        if pid is None or res is None:
+            continue
+        if pid not in pos:
+            rd.bad(pcell, pid, "a park id listed in sheet enclaves")
+            continue
+        parks[pos[pid]]["extra_quota"][res] = rec["extra_quota"][0]
+        L.set(("enclaves", pos[pid], "extra_quota", res), rec["extra_quota"][1], rcell)
+    if parks:
+        data["enclaves"] = parks
+
+    policy = data.setdefault("policy", {})
+    L.set(("policy", "guarantees"), Cell("guarantees"))
+    for i, rec in enumerate(rd.table("guarantees")):
+        item = {}
+        loc = ("policy", "guarantees", i)
+        L.set(loc, Cell(rec["measure"][1].sheet, rec["measure"][1].row))
+        fill(item, rec, loc, skip=("kinds",))
+        kinds, kcell = rec.get("kinds", (None, None))
+        if kinds is not None:
+            item["kinds"] = _kinds(kinds)
+            L.set((*loc, "kinds"), kcell)
+        policy.setdefault("guarantees", []).append(item)
 
 
 def _seg_loc(pos: tuple[int, int]) -> tuple:
@@ -613,6 +714,22 @@ def instance_tables(inst: Instance | None) -> dict[str, list[list[Any]]]:
     t["site_limits"] = [[x.chain, x.segment, x.min_sites, x.max_sites] for x in p.site_limits]
     t["province_min_share"] = [[k, v] for k, v in p.province_min_share.items()]
     t["weights"] = [[k, v] for k, v in inst.weights.model_dump().items()]
+    for c in inst.chains:
+        for s in c.segments:
+            t["site_footprints"] += [[c.id, s.id, None, k, v] for k, v in s.site_footprint.items()]
+            t["site_footprints"] += [[c.id, s.id, rid, k, v] for rid, d in s.site_footprint_by_region.items()
+                                     for k, v in d.items()]
+    for e in inst.enclaves:
+        vs, fi = e.value_split, e.factor_inputs
+        t["enclaves"].append([e.id, e.host, e.partner, e.capacity, e.fixed_cost, e.cost_split.host, e.cost_split.partner,
+                              vs.host if vs else None, vs.partner if vs else None, fi.host if fi else None,
+                              fi.partner if fi else None, ", ".join(e.kinds) or None, e.existing, e.description])
+        t["enclave_quotas"] += [[e.id, k, v] for k, v in e.extra_quota.items()]
+        t["sources"] += [["enclave", e.id, k, v] for k, v in e.sources.items()]
+    for i, g in enumerate(p.guarantees, start=1):
+        t["guarantees"].append([g.province, g.region, g.measure, g.value, ", ".join(g.kinds) or None, g.penalty,
+                                g.description])
+        t["sources"] += [["guarantee", str(i), k, v] for k, v in g.sources.items()]
     t["sources"] = [["instance", None, k, v] for k, v in inst.sources.items()] + t["sources"]
     return t
 

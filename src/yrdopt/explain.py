@@ -73,7 +73,7 @@ def _solve(cm: CompiledModel, options: SolverOptions | None = None) -> SolveResu
 class Prices:
     objective: float  # of the fixed-placement LP
     quotas: pd.DataFrame  # region, resource, quota, extra, used, binding, value_per_unit
-    province_share: pd.DataFrame  # province, min_share, value, binding, value_per_unit
+    guarantees: pd.DataFrame  # guarantee, path, measure, required, value, binding, value_per_unit
 
     def matrix(self) -> pd.DataFrame:
         """Region x resource table of the value of one more unit (0 where not binding)."""
@@ -81,9 +81,27 @@ class Prices:
         return q.pivot(index="region", columns="resource", values="value_per_unit").reindex(q["region"].unique())
 
 
-def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm: CompiledModel | None = None):
+def parks_opened(cm: CompiledModel, solution_dir: str | Path | None) -> np.ndarray:
+    """(N,) booleans from a solution directory's parks.csv (existing parks always open)."""
+    from .checker import read_park_tables
+
+    d = cm.data
+    opened = d.park_existing.copy()
+    parks, _ = read_park_tables(solution_dir) if solution_dir is not None else (None, None)
+    if parks is not None and d.N:
+        pos = {p: i for i, p in enumerate(d.park_ids)}
+        for pid, on in zip(parks["park"].astype(str), parks["opened"].astype(str).str.lower()):
+            if pid in pos and on in ("1", "true", "1.0", "yes"):
+                opened[pos[pid]] = True
+    return opened
+
+
+def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm: CompiledModel | None = None,
+                       parks: np.ndarray | None = None):
     cm = cm or build(inst)
-    lp = fix_placements(cm, place, expand, lp=True)
+    if parks is None:
+        parks = cm.data.park_existing.copy()
+    lp = fix_placements(cm, place, expand, lp=True, parks=parks)
     return lp, _solve(lp)
 
 
@@ -97,7 +115,7 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     if place is None:
         raise ValueError("give a solution directory or the placements")
     expand = np.zeros(cm.data.E, dtype=bool) if expand is None else expand
-    lp, res = fixed_placement_lp(inst, place, expand, cm)
+    lp, res = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, solution_dir))
     d = cm.data
     if res.x is None or res.row_dual is None:
         raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
@@ -122,21 +140,30 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
         "value_per_unit": np.where(finite, -dual, 0.0).ravel() + 0.0,
     })
     quotas = quotas[finite.ravel()].reset_index(drop=True)
-    pb = cm.row("province_share")
-    provs = np.flatnonzero(d.province_min_share > 0)
-    total_value = float(d.value_per_unit @ d.activity)
-    act = cm.var("activity").take(res.x)
-    prov_value = np.zeros(d.P)
-    np.add.at(prov_value, d.region_province, (d.value_per_unit[:, None] * act).sum(axis=0))
-    share = pd.DataFrame({
-        "province": [d.province_ids[p] for p in provs],
-        "min_share": d.province_min_share[provs],
-        "value": prov_value[provs],
-        "binding": prov_value[provs] <= d.province_min_share[provs] * total_value * (1 + 1e-9) + 1e-9,
-        # objective decrease per unit of value the rule no longer requires
-        "value_per_unit": pb.take(res.row_dual).reshape(-1) + 0.0 if len(provs) else np.zeros(0),
+    return Prices(float(res.objective), quotas, guarantee_prices(cm, res))
+
+
+def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
+    """Each guarantee row at the fixed-placement LP: what it requires, what the layout
+    gives, and its dual — the objective decrease per unit the guarantee no longer requires
+    (value units; for min_chains the placements are fixed, so the price is 0)."""
+    from .model.guarantees import guarantee_bounds
+
+    d = cm.data
+    gb = cm.row("guarantee")
+    short = cm.var("guarantee_shortfall").take(res.x)
+    sign = np.array([-1.0 if m == "max_share" else 1.0 for m in d.g_measure]).reshape(d.G)
+    lhs = (cm.A @ res.x)[gb.slice] - sign * short
+    lo, hi = guarantee_bounds(d)
+    required = np.where(np.isfinite(lo), lo, hi)
+    dual = gb.take(res.row_dual).reshape(-1) if d.G else np.zeros(0)
+    return pd.DataFrame({
+        "guarantee": d.g_labels, "path": d.g_paths, "measure": d.g_measure, "required": required,
+        "value": lhs, "shortfall": short,
+        "binding": np.abs(lhs - required) <= 1e-6 * np.maximum(1.0, np.abs(required)),
+        "value_per_unit": sign * dual + 0.0,
     })
-    return Prices(float(res.objective), quotas, share)
+
 
 
 # -- cost of moving -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Identifier = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
-TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion")
+TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion", "guarantee_shortfall")
 DISTANCE_COMPONENTS = ("cost", "time", "labour")
 
 
@@ -88,6 +88,12 @@ class Segment(_Model):
     duplication_tolerance: Annotated[int, Field(ge=1)] = Field(
         1, description="number of sites tolerated before the duplication penalty starts"
     )
+    site_footprint: dict[str, NonNeg] = Field(
+        default_factory=dict, description="resource -> use that comes with opening a site, whatever its activity"
+    )
+    site_footprint_by_region: dict[str, dict[str, NonNeg]] = Field(
+        default_factory=dict, description="region -> resource -> site footprint, overriding site_footprint"
+    )
     sources: dict[str, str] = Field(default_factory=dict)
 
 
@@ -141,13 +147,90 @@ class SiteLimit(SegmentRef):
     max_sites: Annotated[int, Field(ge=1)] | None = None
 
 
+# ------------------------------------------------------------------- benefit sharing
+GUARANTEE_MEASURES = ("min_share", "max_share", "min_value", "min_chains")
+
+
+class Guarantee(_Model):
+    """What one province (or region) is guaranteed of the area's activity value.
+
+    Value is *credited* value: what the province's regions host, with the value of every
+    enclave park moved between its host and partner by the park's split.  ``penalty``
+    makes the guarantee soft: it may fall short at that cost per unit short (value units;
+    chains for ``min_chains``), reported as the objective term ``guarantee_shortfall``.
+    """
+
+    province: str | None = Field(None, description="the province guaranteed (or give region)")
+    region: str | None = Field(None, description="the region guaranteed (or give province)")
+    measure: Literal["min_share", "max_share", "min_value", "min_chains"] = Field(
+        description="min_share / max_share of the area's total value; min_value in the kinds named; "
+                    "min_chains: number of chains in which it hosts a segment of the kinds named")
+    value: NonNeg = Field(description="a share in [0, 1], a value, or a number of chains")
+    kinds: list[str] = Field(default_factory=list, description="segment kinds counted (empty: every kind)")
+    penalty: NonNeg | None = Field(None, description="cost per unit short; none: a hard guarantee")
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return self.province if self.province is not None else f"region {self.region}"
+
+    @property
+    def label(self) -> str:
+        kinds = f" [{'+'.join(self.kinds)}]" if self.kinds else ""
+        return f"{self.target} {self.measure}{kinds} {self.value:g}"
+
+
+class Split(_Model):
+    """Shares of a park's host and partner (they sum to 1)."""
+
+    host: Annotated[float, Field(ge=0, le=1)]
+    partner: Annotated[float, Field(ge=0, le=1)]
+
+
+class FactorInputs(_Model):
+    """What each side puts into a co-built park (seed 002: benefits in proportion to the
+    factor inputs); the value split is partner / (host + partner)."""
+
+    host: NonNeg = Field(description="the host's input: land, quotas, services (any common unit)")
+    partner: NonNeg = Field(description="the partner's input: capital, management, know-how (same unit)")
+
+
+class EnclavePark(_Model):
+    """An enclave / co-built park (飞地经济, seed 004): built in ``host`` (its land and quotas),
+    developed with ``partner``; the value of what it hosts is credited to both by a split."""
+
+    id: Identifier
+    host: str = Field(min_length=1, description="region whose land and quotas the park uses")
+    partner: str = Field(min_length=1, description="region that co-develops the park and is credited a share")
+    capacity: Positive = Field(description="activity the park can hold")
+    fixed_cost: NonNeg = Field(0.0, description="cost of opening the park (objective term expansion)")
+    extra_quota: dict[str, NonNeg] = Field(default_factory=dict, description="quota the park adds to the host")
+    cost_split: Split = Field(default_factory=lambda: Split(host=0.5, partner=0.5))
+    value_split: Split | None = Field(None, description="declared shares of the park's value (or factor_inputs)")
+    factor_inputs: FactorInputs | None = Field(None, description="shares of value in proportion to these inputs")
+    kinds: list[str] = Field(default_factory=list, description="segment kinds the park may host (empty: every kind)")
+    existing: bool = Field(False, description="the park exists: it is open in every layout")
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def partner_share(self) -> float:
+        if self.value_split is not None:
+            return self.value_split.partner
+        fi = self.factor_inputs
+        return fi.partner / (fi.host + fi.partner)
+
+
 class Policy(_Model):
     fixed: list[Placement] = Field(default_factory=list, description="segment must have a site here")
     forbidden: list[Placement] = Field(default_factory=list, description="segment may not sit here")
     site_limits: list[SiteLimit] = Field(default_factory=list)
     province_min_share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=dict, description="province -> minimum share of total activity value"
+        default_factory=dict, description="province -> minimum share of total activity value "
+                                          "(shorthand for a hard min_share guarantee)"
     )
+    guarantees: list[Guarantee] = Field(default_factory=list, description="guarantees per province or region")
 
 
 class Weights(_Model):
@@ -156,6 +239,7 @@ class Weights(_Model):
     fixed_cost: NonNeg = 1.0
     duplication: NonNeg = 1.0
     expansion: NonNeg = 1.0
+    guarantee_shortfall: NonNeg = 1.0
 
 
 class Instance(_Model):
@@ -165,6 +249,7 @@ class Instance(_Model):
     regions: list[Region] = Field(min_length=1)
     chains: list[Chain] = Field(min_length=1)
     economic_distance: EconomicDistance
+    enclaves: list[EnclavePark] = Field(default_factory=list, description="enclave / co-built parks")
     policy: Policy = Field(default_factory=Policy)
     weights: Weights = Field(default_factory=Weights)
     sources: dict[str, str] = Field(default_factory=dict)
@@ -245,6 +330,10 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
                 check_region(f"{base}.site_cost.{rid}", rid)
             for rid in s.fixed_cost_by_region:
                 check_region(f"{base}.fixed_cost_by_region.{rid}", rid)
+            check_resources(f"{base}.site_footprint", s.site_footprint)
+            for rid, use in s.site_footprint_by_region.items():
+                check_region(f"{base}.site_footprint_by_region.{rid}", rid)
+                check_resources(f"{base}.site_footprint_by_region.{rid}", use)
             if s.min_scale > s.activity:
                 bad(f"{base}.min_scale", s.min_scale, f"at most the segment's activity {s.activity}")
         seen_links: set[tuple[str, str]] = set()
@@ -323,7 +412,66 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     total_share = sum(pol.province_min_share.values())
     if total_share > 1 + 1e-9:
         bad("policy.province_min_share", round(total_share, 6), "shares that add up to at most 1")
+    kinds = {s.kind for s in seg_index.values()}
+    _check_guarantees(inst, provinces, regions, kinds, bad)
+    _check_enclaves(inst, regions, resources, kinds, bad)
     return P
+
+
+def _check_guarantees(inst: Instance, provinces: set[str], regions: set[str], kinds: set[str], bad) -> None:
+    """Guarantees name one province or region, shares within [0, 1], kinds that exist."""
+    hard_min: dict[str, float] = dict(inst.policy.province_min_share)
+    for i, g in enumerate(inst.policy.guarantees):
+        path = f"policy.guarantees[{i}]"
+        if (g.province is None) == (g.region is None):
+            bad(path, {"province": g.province, "region": g.region}, "exactly one of province or region")
+        elif g.province is not None and g.province not in provinces:
+            bad(f"{path}.province", g.province, f"a province named by a region ({_preview(sorted(provinces))})")
+        elif g.region is not None and g.region not in regions:
+            bad(f"{path}.region", g.region, "a region id of this instance")
+        if g.measure in ("min_share", "max_share") and g.value > 1:
+            bad(f"{path}.value", g.value, f"a share of at most 1 (100 %) for {g.measure}")
+        if g.measure == "min_chains":
+            if g.value != int(g.value):
+                bad(f"{path}.value", g.value, "a whole number of chains")
+            elif g.value > len(inst.chains):
+                bad(f"{path}.value", g.value, f"at most the number of chains ({len(inst.chains)})")
+        for j, k in enumerate(g.kinds):
+            if k not in kinds:
+                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+        if g.measure == "min_share" and g.penalty is None and g.province is not None and not g.kinds:
+            hard_min[g.province] = max(hard_min.get(g.province, 0.0), g.value)
+    total = sum(hard_min.values())
+    if total > 1 + 1e-9:
+        bad("policy.guarantees", round(total, 6), "hard minimum shares of the provinces that add up to at most 1")
+
+
+def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kinds: set[str], bad) -> None:
+    """A park has a host and a different partner, one value split, splits summing to 1."""
+    for i in _duplicates([p.id for p in inst.enclaves]):
+        bad(f"enclaves[{i}].id", inst.enclaves[i].id, "a park id not used before")
+    for i, p in enumerate(inst.enclaves):
+        path = f"enclaves[{i}]"
+        for end in ("host", "partner"):
+            if getattr(p, end) not in regions:
+                bad(f"{path}.{end}", getattr(p, end), "a region id of this instance")
+        if p.host == p.partner:
+            bad(f"{path}.partner", p.partner, f"a region other than the host {p.host} (a park is shared by two regions)")
+        for k in p.extra_quota:
+            if k not in resources:
+                bad(f"{path}.extra_quota.{k}", k, f"a resource declared in resources ({sorted(resources)})")
+        for name in ("cost_split", "value_split"):
+            sp = getattr(p, name)
+            if sp is not None and abs(sp.host + sp.partner - 1.0) > 1e-9:
+                bad(f"{path}.{name}", {"host": sp.host, "partner": sp.partner}, "host and partner shares that sum to 1")
+        if (p.value_split is None) == (p.factor_inputs is None):
+            bad(f"{path}.value_split", None if p.value_split is None else "value_split and factor_inputs",
+                "exactly one of value_split (declared shares) or factor_inputs (shares by factor inputs)")
+        elif p.factor_inputs is not None and p.factor_inputs.host + p.factor_inputs.partner <= 0:
+            bad(f"{path}.factor_inputs", p.factor_inputs.model_dump(), "inputs with a positive total")
+        for j, k in enumerate(p.kinds):
+            if k not in kinds:
+                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
 
 
 def _preview(ids: list[str], n: int = 8) -> str:

@@ -1,7 +1,9 @@
 """Solutions as tables: a layout a planner can read and a script can load.
 
-A solution directory holds ``layout.csv``, ``flows.csv``, ``expansions.csv`` and
-``summary.json``; :func:`write_solution` writes each atomically.
+A solution directory holds ``layout.csv``, ``flows.csv``, ``expansions.csv``,
+``parks.csv`` and ``park_activity.csv`` (enclave parks opened and what they host),
+``benefits.csv`` (value hosted and credited per province) and ``summary.json``;
+:func:`write_solution` writes each atomically.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from .schema import Instance
 INSTANCE_FILE = "instance.json"
 LAYOUT_COLUMNS = ["chain", "segment", "kind", "region", "sited", "activity"]
 FLOW_COLUMNS = ["chain", "from_segment", "to_segment", "from_region", "to_region", "volume", "distance_h", "cost"]
+PARK_COLUMNS = ["park", "host", "partner", "opened", "fixed_cost", "host_cost", "partner_cost", "partner_share",
+                "activity", "value", "host_value", "partner_value"]
+PARK_ACTIVITY_COLUMNS = ["park", "chain", "segment", "activity", "value", "host_value", "partner_value"]
 
 
 @dataclass
@@ -32,6 +37,9 @@ class Solution:
     summary: dict
     check: CheckReport | None = None
     x: np.ndarray | None = field(default=None, repr=False)
+    parks: pd.DataFrame | None = None
+    park_activity: pd.DataFrame | None = None
+    benefits: pd.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -99,12 +107,49 @@ def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[
     return layout, flows, expansions
 
 
+def park_tables_from_x(cm: CompiledModel, x: np.ndarray | None, tol: float = 1e-7) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Enclave parks (one row each) and what each opened park hosts, with the value split."""
+    d = cm.data
+    if x is None or not d.N:
+        return pd.DataFrame(columns=PARK_COLUMNS), pd.DataFrame(columns=PARK_ACTIVITY_COLUMNS)
+    opened = cm.var("park_open").take(x) > 0.5
+    act = cm.var("park_activity").take(x).copy()
+    act[(act < tol) | ~opened[:, None]] = 0.0
+    pi = d.park_partner_share
+    n_idx, s_idx = np.nonzero(act > 0)
+    value = act[n_idx, s_idx] * d.value_per_unit[s_idx]
+    park_activity = pd.DataFrame({
+        "park": np.array(d.park_ids, dtype=object)[n_idx],
+        "chain": np.array([k[0] for k in d.segment_keys], dtype=object)[s_idx],
+        "segment": np.array([k[1] for k in d.segment_keys], dtype=object)[s_idx],
+        "activity": act[n_idx, s_idx],
+        "value": value,
+        "host_value": value * (1 - pi[n_idx]),
+        "partner_value": value * pi[n_idx],
+    }, columns=PARK_ACTIVITY_COLUMNS)
+    regions = np.array(d.region_ids, dtype=object)
+    pv = (act * d.value_per_unit[None, :]).sum(axis=1)
+    cost = d.park_cost * opened
+    inst_split = d.park_cost_partner_share
+    parks = pd.DataFrame({
+        "park": d.park_ids, "host": regions[d.park_host], "partner": regions[d.park_partner], "opened": opened,
+        "fixed_cost": d.park_cost, "host_cost": cost * (1 - inst_split), "partner_cost": cost * inst_split,
+        "partner_share": pi, "activity": act.sum(axis=1), "value": pv,
+        "host_value": pv * (1 - pi), "partner_value": pv * pi,
+    }, columns=PARK_COLUMNS)
+    return parks, park_activity
+
+
 def write_solution(sol: Solution, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "layout.csv", sol.layout.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "flows.csv", sol.flows.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "expansions.csv", sol.expansions.to_csv(index=False, float_format="%.10g"))
+    for name in ("parks", "park_activity", "benefits"):
+        table = getattr(sol, name)
+        if table is not None:
+            atomic_write_text(out / f"{name}.csv", table.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False, default=_json_default))
     # the instance travels with its layout, so check/report/compare need only the directory
     dump_instance(sol.instance, out / INSTANCE_FILE)
@@ -125,7 +170,7 @@ def load_solution_tables(sol_dir: str | Path) -> dict[str, pd.DataFrame | dict]:
     """Read a solution directory back: layout, flows, expansions, summary."""
     p = Path(sol_dir)
     out: dict = {"layout": pd.read_csv(p / "layout.csv")}
-    for name in ("flows", "expansions"):
+    for name in ("flows", "expansions", "parks", "park_activity", "benefits"):
         f = p / f"{name}.csv"
         out[name] = pd.read_csv(f) if f.exists() else None
     f = p / "summary.json"

@@ -148,12 +148,13 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
     terms = {}
     for n, (lay, summ) in read.items():
         if instance is not None:
-            from ..checker import check_layout
+            from ..checker import check_layout, read_park_tables
 
             p = paths[names.index(n)]
             flows = pd.read_csv(p / "flows.csv") if p.is_dir() and (p / "flows.csv").exists() else None
             exps = pd.read_csv(p / "expansions.csv") if p.is_dir() and (p / "expansions.csv").exists() else None
-            rep = check_layout(instance, lay, flows, exps, file=str(p))
+            parks, park_act = read_park_tables(p)
+            rep = check_layout(instance, lay, flows, exps, file=str(p), parks=parks, park_activity=park_act)
             col = {**rep.components, "total": rep.objective, "verified": rep.verified}
         else:
             comp = summ.get("components") or {}

@@ -247,8 +247,9 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
                                                      for r in bind.itertuples()), highlight=False)
     else:
         console.print("no quota is binding: one more unit anywhere is worth nothing for these placements", highlight=False)
-    if len(p.province_share):
-        console.print(_df_table(p.province_share.set_index("province"), "Province minimum shares"))
+    if len(p.guarantees):
+        console.print(_df_table(p.guarantees.drop(columns=["path"]).set_index("guarantee"),
+                                "Guarantees (value_per_unit: objective decrease per unit no longer required)"))
     if out is not None:
         from ..io import atomic_write_text
 

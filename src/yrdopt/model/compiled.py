@@ -17,6 +17,9 @@ from ..data import ModelData, build_model_data
 from ..schema import Instance
 from . import constraints as C
 from . import variables as V
+from .enclaves import add_enclaves
+from .guarantees import add_guarantees
+from .site_footprint import add_site_footprint
 from .arrays import ArrayModel, Block
 from .objective import objective_vector, term_vectors
 
@@ -102,11 +105,13 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     C.add_min_scale(m, d, place, activity)
     C.add_site_count(m, d, place)
     C.add_duplication(m, d, place, excess)
-    C.add_quota(m, d, activity, expand, slack)
+    quota = C.add_quota(m, d, activity, expand, slack)
+    add_site_footprint(m, d, place, quota)
+    _, park_activity = add_enclaves(m, d, activity, quota)
     C.add_flow_balance(m, d, activity, flow)
     if options.flow_linking == "disaggregated":
         C.add_flow_linking(m, d, place, flow)
-    C.add_province_share(m, d, activity)
+    add_guarantees(m, d, place, activity, park_activity)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if options.tighten_bounds and not options.elastic:

@@ -116,18 +116,3 @@ def add_flow_linking(m: ArrayModel, d: ModelData, place: Block, flow: Block) -> 
     m.add_terms(down_rows.index(l, r, q), flow.index(l, r, q), 1.0)
     m.add_terms(down_rows.index(l, r, q), place.index(d.link_down[l], q), -V)
     return up_rows, down_rows
-
-
-def add_province_share(m: ArrayModel, d: ModelData, activity: Block) -> Block:
-    """(C11) sum_{r in p} sum_s value[s] activity[s, r] >= share[p] * sum_s value[s] A[s]."""
-    provs = np.flatnonzero(d.province_min_share > 0)
-    total_value = float(d.value_per_unit @ d.activity)
-    rows = m.add_rows("province_share", (len(provs),), d.province_min_share[provs] * total_value, np.inf)
-    if len(provs):
-        row_of_prov = np.full(d.P, -1)
-        row_of_prov[provs] = np.arange(len(provs))
-        s, r = _grid(d.S, d.R)
-        pr = row_of_prov[d.region_province[r]]
-        keep = pr >= 0
-        m.add_terms(rows.index(pr[keep]), activity.index(s[keep], r[keep]), d.value_per_unit[s[keep]])
-    return rows

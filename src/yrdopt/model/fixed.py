@@ -17,11 +17,12 @@ from .compiled import CompiledModel
 
 
 def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | None = None, *,
-                   lp: bool = False) -> CompiledModel:
-    """A copy of ``cm`` with placements (and, if given, expansions) fixed.
+                   lp: bool = False, parks: np.ndarray | None = None) -> CompiledModel:
+    """A copy of ``cm`` with placements (and, if given, expansions and opened parks) fixed.
 
     ``lp=True`` also drops integrality and replaces the quota-derived site capacities by
     ``activity <= A[s] * place`` (see the module docstring) — the fixed-placement LP.
+    Enclave parks not given stay binary (the model is then a small MIP, without duals).
     """
     d = cm.data
     lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
@@ -30,6 +31,9 @@ def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | No
     if expand is not None and d.E:
         eb = cm.var("expand")
         lo[eb.slice] = hi[eb.slice] = expand.astype(float)
+    if parks is not None and d.N:
+        nb = cm.var("park_open")
+        lo[nb.slice] = hi[nb.slice] = parks.astype(float)
     row_lo, row_hi = cm.row_lower, cm.row_upper
     integrality = cm.integrality
     if lp:
@@ -40,6 +44,8 @@ def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | No
         row_hi = row_hi.copy()
         row_hi[cm.row("site_capacity").slice] = np.inf
         integrality = np.zeros_like(cm.integrality)
+        if parks is None and d.N:
+            integrality[cm.var("park_open").slice] = 1
     return replace(cm, col_lower=lo, col_upper=hi, row_lower=row_lo, row_upper=row_hi, integrality=integrality)
 
 
@@ -61,7 +67,8 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
         return res
     x = res.x[: cm.n_cols]
     expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
-    lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True)
+    parks = cm.var("park_open").take(x) > 0.5 if cm.data.N else None
+    lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True, parks=parks)
     # the MIP's thread count: another one would make HiGHS rebuild its scheduler
     s = HighsSolver(SolverOptions(threads=(res.solver.get("options") or {}).get("threads")))
     s.load(lp)

@@ -17,7 +17,8 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
     (O2) site_cost   = sum_{s,r} unit_cost[s, r] * activity[s, r]
     (O3) fixed_cost  = sum_{s,r} fixed_cost[s, r] * place[s, r]
     (O4) duplication = sum_s excess_sites[s]
-    (O5) expansion   = sum_e cost[e] * expand[e]
+    (O5) expansion   = sum_e cost[e] * expand[e] + sum_n park_cost[n] * park_open[n]
+    (O6) guarantee_shortfall = sum_g penalty[g] * shortfall[g]   (soft guarantees)
     """
     terms = {}
     vec = np.zeros(n)
@@ -34,7 +35,13 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
     terms["duplication"] = vec
     vec = np.zeros(n)
     vec[blocks["expand"].slice] = d.exp_cost
+    if "park_open" in blocks:
+        vec[blocks["park_open"].slice] = d.park_cost
     terms["expansion"] = vec
+    vec = np.zeros(n)
+    if "guarantee_shortfall" in blocks:
+        vec[blocks["guarantee_shortfall"].slice] = np.where(np.isfinite(d.g_penalty), d.g_penalty, 0.0)
+    terms["guarantee_shortfall"] = vec
     if "quota_slack" in blocks:
         vec = np.zeros(n)
         vec[blocks["quota_slack"].slice] = 1.0

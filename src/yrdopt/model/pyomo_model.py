@@ -18,6 +18,8 @@ from ..data import ModelData, build_model_data
 from ..schema import Instance
 from .compiled import BuildOptions
 from .constraints import min_scale_segments
+from .enclaves import credit_matrix
+from .guarantees import guarantee_bounds, shortfall_upper
 
 
 def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = None) -> pyo.ConcreteModel:
@@ -64,12 +66,20 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
     m.duplication = pyo.Constraint(m.S, rule=lambda m, s: sum(m.place[s, r] for r in m.R) - m.excess_sites[s]
                                    <= float(d.dup_tolerance[s]))
 
-    # (C6) quotas, only where a quota exists
+    # (V7), (V8) enclave parks: opened, and the part of the host's activity each runs
+    m.N = pyo.RangeSet(0, d.N - 1) if d.N else pyo.Set(initialize=[])
+    m.park_open = pyo.Var(m.N, domain=pyo.Binary, bounds=lambda m, n: (float(d.park_existing[n]), 1.0))
+    m.park_activity = pyo.Var(m.N, m.S, domain=pyo.NonNegativeReals, bounds=lambda m, n, s: (
+        0.0, float(min(d.activity[s], d.park_capacity[n]) * d.park_allowed[n, s])))
+
+    # (C6) quotas, only where a quota exists; (C12) site footprints; open parks add quota
     def quota_rule(m, r, k):
         if not np.isfinite(d.quota[r, k]):
             return pyo.Constraint.Skip
         used = sum(float(d.use[s, r, k]) * m.activity[s, r] for s in m.S if d.use[s, r, k] != 0)
+        used += sum(float(d.footprint[s, r, k]) * m.place[s, r] for s in m.S if d.footprint[s, r, k] != 0)
         extra = sum(float(d.exp_quota[e, k]) * m.expand[e] for e in m.E if d.exp_region[e] == r and d.exp_quota[e, k])
+        extra += sum(float(d.park_quota[n, k]) * m.park_open[n] for n in m.N if d.park_host[n] == r and d.park_quota[n, k])
         return used <= float(d.quota[r, k]) + extra
 
     m.quota = pyo.Constraint(m.R, m.K, rule=quota_rule)
@@ -86,12 +96,39 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
         m.flow_link_down = pyo.Constraint(m.L, m.R, m.R, rule=lambda m, l, r, q:
                                           m.flow[l, r, q] <= float(V[l]) * m.place[int(d.link_down[l]), q])
 
-    # (C11) province share
-    total_value = float(d.value_per_unit @ d.activity)
-    m.P = pyo.Set(initialize=[int(p) for p in np.flatnonzero(d.province_min_share > 0)])
-    m.province_share = pyo.Constraint(m.P, rule=lambda m, p: sum(
-        float(d.value_per_unit[s]) * m.activity[s, r] for s in m.S for r in m.R if d.region_province[r] == p)
-        >= float(d.province_min_share[p]) * total_value)
+    # (C13) park capacity; (C14) a park runs part of its host's activity
+    m.park_capacity = pyo.Constraint(m.N, rule=lambda m, n: sum(m.park_activity[n, s] for s in m.S)
+                                     <= float(d.park_capacity[n]) * m.park_open[n])
+    m.park_in_host = pyo.Constraint(m.N, m.S, rule=lambda m, n, s:
+                                    m.park_activity[n, s] <= m.activity[s, int(d.park_host[n])])
+
+    # (C11) guarantees on credited value, (C15) chain presence; policy.province_min_share rules first
+    credit = credit_matrix(d, d.g_target)
+    lo, hi = guarantee_bounds(d)
+    short_ub = shortfall_upper(d)
+    m.G = pyo.RangeSet(0, d.G - 1) if d.G else pyo.Set(initialize=[])
+    m.guarantee_shortfall = pyo.Var(m.G, domain=pyo.NonNegativeReals, bounds=lambda m, g: (0.0, float(short_ub[g])))
+    m.GC = pyo.Set(initialize=[g for g in range(d.G) if d.g_measure[g] == "min_chains"])
+    m.C = pyo.RangeSet(0, len(d.chain_ids) - 1)
+    m.chain_present = pyo.Var(m.GC, m.C, bounds=(0.0, 1.0))
+    m.chain_present_link = pyo.Constraint(m.GC, m.C, rule=lambda m, g, c: m.chain_present[g, c] <= sum(
+        m.place[s, r] for s in m.S for r in m.R if d.seg_chain[s] == c and d.g_kinds[g, s] and d.g_target[g, r]))
+
+    def credited(m, g):
+        v = d.value_per_unit
+        hosted = sum(float(v[s]) * m.activity[s, r] for s in m.S for r in m.R if d.g_kinds[g, s] and d.g_target[g, r])
+        moved = sum(float(v[s] * credit[g, n]) * m.park_activity[n, s] for n in m.N for s in m.S
+                    if d.g_kinds[g, s] and credit[g, n] != 0)
+        return hosted + moved
+
+    def guarantee_rule(m, g):
+        if d.g_measure[g] == "min_chains":
+            return sum(m.chain_present[g, c] for c in m.C) + m.guarantee_shortfall[g] >= float(lo[g])
+        if d.g_measure[g] == "max_share":
+            return credited(m, g) - m.guarantee_shortfall[g] <= float(hi[g])
+        return credited(m, g) + m.guarantee_shortfall[g] >= float(lo[g])
+
+    m.guarantee = pyo.Constraint(m.G, rule=guarantee_rule)
 
     # (O1)-(O5) each term an Expression, the objective their weighted sum
     m.distance = pyo.Expression(expr=sum(float(d.link_intensity[l] * d.distance[r, q]) * m.flow[l, r, q]
@@ -101,16 +138,21 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
     m.fixed_cost = pyo.Expression(expr=sum(float(d.fixed_cost[s, r]) * m.place[s, r]
                                            for s in m.S for r in m.R if d.fixed_cost[s, r] != 0))
     m.duplication_term = pyo.Expression(expr=sum(m.excess_sites[s] for s in m.S))
-    m.expansion = pyo.Expression(expr=sum(float(d.exp_cost[e]) * m.expand[e] for e in m.E))
+    m.expansion = pyo.Expression(expr=sum(float(d.exp_cost[e]) * m.expand[e] for e in m.E)
+                                 + sum(float(d.park_cost[n]) * m.park_open[n] for n in m.N))
+    penalty = np.where(np.isfinite(d.g_penalty), d.g_penalty, 0.0)
+    m.guarantee_shortfall_term = pyo.Expression(expr=sum(float(penalty[g]) * m.guarantee_shortfall[g] for g in m.G))
     w = d.weights
     m.objective = pyo.Objective(sense=pyo.minimize, expr=(
         w["distance"] * m.distance + w["site_cost"] * m.site_cost + w["fixed_cost"] * m.fixed_cost
-        + w["duplication"] * m.duplication_term + w["expansion"] * m.expansion))
+        + w["duplication"] * m.duplication_term + w["expansion"] * m.expansion
+        + w.get("guarantee_shortfall", 1.0) * m.guarantee_shortfall_term))
     return m
 
 
 TERM_EXPRESSIONS = {"distance": "distance", "site_cost": "site_cost", "fixed_cost": "fixed_cost",
-                    "duplication": "duplication_term", "expansion": "expansion"}
+                    "duplication": "duplication_term", "expansion": "expansion",
+                    "guarantee_shortfall": "guarantee_shortfall_term"}
 
 
 @dataclass

@@ -336,3 +336,31 @@ def sites_chart(inst: Instance, layout: pd.DataFrame) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def benefit_share_chart(optimized: pd.DataFrame, baseline: pd.DataFrame | None = None) -> Figure:
+    """Credited share of value per province (after enclave sharing), today's beside when known;
+    the hatched part of each bar is the share of high-value segments in what it hosts."""
+    t = optimized.set_index("province")
+    fig = Figure(figsize=(6.0, max(2.5, 0.55 * len(t) + 1.3)), dpi=100)
+    ax = fig.subplots()
+    y = np.arange(len(t))
+    h = 0.38 if baseline is not None else 0.6
+    share = t["credited_share"].to_numpy(dtype=float)
+    ax.barh(y - (h / 2 if baseline is not None else 0), share, height=h, color=USED, label="optimized, credited")
+    high = share * t["high_value_share"].to_numpy(dtype=float) * np.where(t["credited_value"] > 0, t["hosted_value"]
+                                                                          / t["credited_value"].where(t["credited_value"] > 0, 1), 0)
+    ax.barh(y - (h / 2 if baseline is not None else 0), np.minimum(high, share), height=h, fill=False, hatch="///",
+            edgecolor=QUOTA, linewidth=0, label="of it high-value segments (hosted)")
+    if baseline is not None:
+        b = baseline.set_index("province").reindex(t.index)
+        ax.barh(y + h / 2, b["credited_share"].fillna(0).to_numpy(dtype=float), height=h, color=PALETTE[1],
+                label="today (baseline)")
+    ax.set_yticks(y, t.index.astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the area's value")
+    ax.set_title("Value credited per province after enclave sharing", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

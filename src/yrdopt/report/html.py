@@ -314,7 +314,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     sections.append(("instance", "Instance", body))
 
     # the checker's verdict, re-run from the written tables
-    rep = check_layout(inst, layout, flows, expansions)
+    rep = check_layout(inst, layout, flows, expansions, parks=tables.get("parks"),
+                       park_activity=tables.get("park_activity"))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
     verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
@@ -397,7 +398,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         tight["region"] = [names.get(r, r) for r in tight["region"]]
         body += "<h3>Quotas used to the limit</h3>" + _df_html(tight.reset_index(drop=True))
     sections.append(("resources", "Resource use", body))
-    body = _img(charts.province_value_chart(inst, layout), "chart", "Activity value hosted per province, by segment kind")
+    body = _benefit_section(inst, d, summary, layout, tables.get("park_activity"), tables.get("parks"), names)
+    body += _img(charts.province_value_chart(inst, layout), "chart", "Activity value hosted per province, by segment kind")
     body += _img(charts.sites_chart(inst, layout), "chart", "Sites per segment against duplication tolerance")
     sections.append(("value", "Value sharing and duplication", body))
 
@@ -445,6 +447,34 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     parts += [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>' for a, t, b in sections]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFrame, park_activity, parks,
+                     names: dict) -> str:
+    """Benefit sharing per province: the table and chart of the optimized layout, today's beside."""
+    from ..analysis.benefits import benefit_table, benefit_warnings
+
+    opt = benefit_table(inst, layout, park_activity)
+    base = None
+    base_file = baseline_layout_file(d, summary)
+    if base_file is not None:
+        before = pd.read_csv(base_file)
+        if "sited" not in before.columns:
+            before["sited"] = True
+        base = benefit_table(inst, before)
+    t = opt.copy()
+    if base is not None:
+        t.insert(4, "credited_share_today", base["credited_share"].to_numpy())
+        t.insert(5, "high_value_share_today", base["high_value_share"].to_numpy())
+    body = "<h3>Benefit sharing per province</h3>" + _df_html(t)
+    body += "".join(f'<p class="warn">{html.escape(w)}</p>' for w in benefit_warnings(opt))
+    body += _img(charts.benefit_share_chart(opt, base), "chart", "Value credited per province, today beside")
+    if parks is not None and len(parks):
+        p = parks.copy()
+        for col in ("host", "partner"):
+            p[col] = [names.get(str(r), str(r)) for r in p[col]]
+        body += "<h3>Enclave parks (value and cost split between host and partner)</h3>" + _df_html(p)
+    return body
 
 
 def write_report(sol_dir: str | Path, out: str | Path, instance: str | Path | Instance | None = None, **kw) -> Path:

@@ -32,7 +32,9 @@ quota, use, exp_quota              U (activity bounds and site_capacity coeffici
 use                                quota row coefficients on activity
 exp_quota                          quota row coefficients on expand
 link_volume                        flow_out coefficients, flow bounds, flow_in factor
-province_min_share                 province_share row lower bound (same provinces only)
+province_min_share, g_rhs          guarantee row bounds (same guarantees only); soft
+                                   guarantees' shortfall bounds
+activity                           park_activity upper bounds min(A, capacity)
 =================================  ===================================================
 
 A test patches random scenarios in place and compares HiGHS's model with a fresh build.
@@ -84,7 +86,7 @@ INPLACE = {
 COST_FIELDS = ("distance", "unit_cost", "fixed_cost", "exp_cost", "link_intensity")
 PATCHED_FIELDS = {"weights", "distance", "distance_components", "component_weights", "unit_cost", "fixed_cost",
                   "exp_cost", "link_intensity", "quota", "use", "exp_quota", "activity", "link_volume",
-                  "province_min_share"}
+                  "province_min_share", "g_rhs", "g_labels"}  # g_labels: text naming the value
 
 
 class PathError(ValueError):
@@ -319,7 +321,7 @@ def patchable(base: ModelData, d: ModelData) -> bool:
     if set(base.weights) != set(d.weights):
         return False
     if not np.array_equal(base.province_min_share > 0, d.province_min_share > 0):
-        return False  # the province_share rows exist only for provinces with a rule
+        return False  # guarantee rows exist only for provinces with a rule
     return changed_fields(base, d) <= PATCHED_FIELDS
 
 
@@ -387,15 +389,19 @@ class InPlaceModel:
         # links: flow bounds and flow-balance coefficients
         if d.L:
             self._patch_links(cur, d)
-        # province shares
-        blk = RB.get("province_share")
-        if blk is not None and blk.size:
-            provs = np.flatnonzero(d.province_min_share > 0)
-            old = cur.province_min_share[provs] * float(cur.value_per_unit @ cur.activity)
-            new = d.province_min_share[provs] * float(d.value_per_unit @ d.activity)
-            i = np.flatnonzero(old != new)
-            if i.size:
-                self._row_bounds(blk.index(i), new[i], np.full(i.size, np.inf))
+        # guarantees (policy.province_min_share rules among them): row bounds, soft shortfall bounds
+        if d.G and not np.array_equal(cur.g_rhs, d.g_rhs):
+            from ..model.guarantees import guarantee_bounds, shortfall_upper
+
+            g = np.flatnonzero(cur.g_rhs != d.g_rhs)
+            lo, hi = guarantee_bounds(d)
+            self._row_bounds(RB["guarantee"].index(g), lo[g], hi[g])
+            self._col_bounds(V["guarantee_shortfall"].index(g), np.zeros(g.size), shortfall_upper(d)[g])
+        # parks: what a park may hold of a segment is capped by the segment's activity
+        if d.N and not np.array_equal(cur.activity, d.activity):
+            n, s = np.meshgrid(np.arange(d.N), np.arange(d.S), indexing="ij")
+            upper = np.minimum(d.activity[None, :], d.park_capacity[:, None]) * d.park_allowed
+            self._col_bounds(V["park_activity"].index(n, s).ravel(), np.zeros(n.size), upper.ravel())
         self.d = d
         self._A_changed = False  # the returned model shares self.A; the next change copies it
         return replace(cm, data=d, cost=self.cost, terms=self.terms, A=self.A,

@@ -222,11 +222,12 @@ def _layout_lists(cm: CompiledModel, x: np.ndarray) -> dict:
 
 def _check(inst, cm: CompiledModel, x: np.ndarray, objective: float) -> dict:
     from ..checker import check_layout
-    from ..solution import tables_from_x
+    from ..solution import park_tables_from_x, tables_from_x
 
     t0 = time.perf_counter()
     layout, flows, exps = tables_from_x(cm, x)
-    rep = check_layout(inst, layout, flows, exps)
+    parks, park_activity = park_tables_from_x(cm, x)
+    rep = check_layout(inst, layout, flows, exps, parks=parks, park_activity=park_activity)
     matches = abs(rep.objective - objective) <= OBJECTIVE_TOL * max(1.0, abs(objective))
     return {"verified": bool(rep.verified and matches), "max_violation": rep.max_violation,
             "check_objective": rep.objective, "check_s": time.perf_counter() - t0}

@@ -1,0 +1,114 @@
+"""Benefit sharing per province: what each province hosts and is credited.
+
+``benefit_table`` reads only the instance and written tables (layout, park activity), so it
+works for an optimized layout and for today's baseline alike.  Credited value moves each
+enclave park's value from its host to its partner by the park's split
+(:func:`yrdopt.checker.credited_values`).
+
+A segment is *high-value* when its value per unit is above the area's average value per
+unit of activity (total value / total activity): with the shipped values, R&D, standards
+and testing are, manufacturing and delivery are not.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..checker import credited_values
+from ..schema import Instance
+
+COLUMNS = ["province", "hosted_value", "credited_value", "credited_share", "high_value_share",
+           "chains_present", "high_value_chains", "sites"]
+
+
+def high_value_segments(inst: Instance) -> set[tuple[str, str]]:
+    segs = [(c.id, s) for c in inst.chains for s in c.segments]
+    total_value = sum(s.value_per_unit * s.activity for _, s in segs)
+    total_activity = sum(s.activity for _, s in segs)
+    mean = total_value / total_activity
+    return {(c, s.id) for c, s in segs if s.value_per_unit > mean * (1 + 1e-9)}
+
+
+def benefit_table(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per province (in the instance's order)."""
+    act: dict[tuple[str, str, str], float] = {}
+    sited: set[tuple[str, str, str]] = set()
+    for row in layout.itertuples(index=False):
+        key = (str(row.chain), str(row.segment), str(row.region))
+        a = float(row.activity)
+        act[key] = act.get(key, 0.0) + a
+        on = getattr(row, "sited", a > 0)
+        if str(on).strip().lower() in ("1", "true", "1.0", "yes") and a >= 0:
+            sited.add(key)
+    park_act: dict[tuple[str, str, str], float] = {}
+    if park_activity is not None:
+        for row in park_activity.itertuples(index=False):
+            k = (str(row.park), str(row.chain), str(row.segment))
+            park_act[k] = park_act.get(k, 0.0) + float(row.activity)
+    vals = credited_values(inst, act, park_act)
+    high = high_value_segments(inst)
+    vals["high"] = [(c, s) in high for c, s in zip(vals["chain"], vals["segment"])]
+    total = sum(s.value_per_unit * s.activity for c in inst.chains for s in c.segments)
+    province_of = {r.id: r.province for r in inst.regions}
+    rows = []
+    for p in inst.provinces:
+        mine = vals[vals["province"] == p]
+        hosted = float(mine["hosted"].sum())
+        credited = float(mine["credited"].sum())
+        present = {(c, s) for (c, s, r) in sited if province_of.get(r) == p}
+        rows.append({
+            "province": p,
+            "hosted_value": hosted,
+            "credited_value": credited,
+            "credited_share": credited / total if total else 0.0,
+            "high_value_share": float(mine.loc[mine["high"], "hosted"].sum()) / hosted if hosted > 0 else 0.0,
+            "chains_present": len({c for c, _ in present}),
+            "high_value_chains": len({c for c, s in present if (c, s) in high}),
+            "sites": len(present),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def benefit_warnings(table: pd.DataFrame) -> list[str]:
+    """Provinces a planner cannot defend: nothing at all, or only low-value segments."""
+    out = []
+    any_high = bool((table["high_value_chains"] > 0).any())  # all values per unit equal: no high-value segment
+    for row in table.itertuples(index=False):
+        if row.credited_value <= 1e-9 and row.sites == 0:
+            out.append(f"{row.province} gets nothing: no site and no credited value")
+        elif any_high and row.sites and row.high_value_chains == 0:
+            out.append(f"{row.province} hosts only low-value segments (no R&D, standards or other segment above the "
+                       f"area's average value per unit)")
+    return out
+
+
+def baseline_benefits(inst: Instance, baseline_path) -> pd.DataFrame | None:
+    """The benefit table of today's layout (a baseline CSV), or None if it cannot be read."""
+    from ..checker import read_layout_dir
+
+    try:
+        layout, _, _ = read_layout_dir(baseline_path)
+    except Exception:  # a baseline is an extra: never let it stop a solve
+        return None
+    return benefit_table(inst, layout)
+
+
+def benefit_rich_table(table: pd.DataFrame, baseline: pd.DataFrame | None = None):
+    """The per-province table the CLI prints, today's credited share beside when known."""
+    from rich.table import Table
+
+    t = Table(title="Benefit sharing per province: value hosted, credited after enclave sharing, its share "
+                    "(today's beside), share of high-value segments, chains present (with high-value segments)")
+    cols = ["province", "hosted", "credited", "share"]
+    cols += ["today"] if baseline is not None else []
+    cols += ["high-value", "chains", "hv chains"]
+    for c in cols:
+        t.add_column(c, justify="left" if c == "province" else "right")
+    today = dict(zip(baseline["province"], baseline["credited_share"])) if baseline is not None else {}
+    for r in table.itertuples(index=False):
+        cells = [str(r.province), f"{r.hosted_value:,.4g}", f"{r.credited_value:,.4g}", f"{r.credited_share:.1%}"]
+        if baseline is not None:
+            cells.append(f"{today.get(r.province, 0.0):.1%}")
+        cells += [f"{r.high_value_share:.0%}", str(r.chains_present), str(r.high_value_chains)]
+        t.add_row(*cells)
+    return t

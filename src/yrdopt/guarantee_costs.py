@@ -1,0 +1,133 @@
+"""What each guarantee costs: the optimum re-solved with the guarantee dropped, and with it
+tightened by one step, beside its LP price (issue 15, item 6).
+
+One persistent HiGHS model of the instance: each variant changes the bounds of one row of
+the ``guarantee`` block (model/guarantees.py) in place, re-solves from the base layout when
+that layout is still feasible, and restores the row.  "All dropped" relaxes every guarantee
+at once: the cost of the guarantees as a whole.  The LP price is the dual of the guarantee
+row in the fixed-placement LP of the base layout (``yrdopt.explain.guarantee_prices``): the
+objective change per unit of value for small changes that keep the placements, so it is
+meaningful for value guarantees only (a min_chains guarantee moves placements: no price).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .io import load_instance
+from .model.compiled import build
+from .model.guarantees import guarantee_bounds
+from .solver import HighsSolver, SolverOptions
+
+SHARE_STEP = 0.01  # one percentage point of the area's value
+VALUE_STEP = 0.05  # 5 % of a min_value guarantee
+
+
+@dataclass
+class GuaranteeCosts:
+    objective: float  # with every guarantee as stated
+    without_any: float | None  # every guarantee dropped (None: no layout)
+    table: pd.DataFrame  # one row per guarantee
+
+    @property
+    def cost_of_all(self) -> float | None:
+        return None if self.without_any is None else self.objective - self.without_any
+
+
+def _step(measure: str, value: float, total: float) -> tuple[float, str]:
+    """(change of the row's right-hand side that tightens it, the step in the planner's words)."""
+    if measure == "min_share":
+        return SHARE_STEP * total, f"+{SHARE_STEP:.0%} share"
+    if measure == "max_share":
+        return -SHARE_STEP * total, f"-{SHARE_STEP:.0%} share"
+    if measure == "min_chains":
+        return 1.0, "+1 chain"
+    step = VALUE_STEP * value if value > 0 else 1.0
+    return step, f"+{step:.4g} value"
+
+
+def guarantee_costs(instance, *, options: SolverOptions | None = None) -> GuaranteeCosts:
+    """Re-solve without each guarantee, with each tightened by a step, and without all of them."""
+    from .api import solve
+    from .explain import guarantee_prices
+    from .model.fixed import fix_placements, place_matrix
+
+    inst = load_instance(instance)
+    options = options or SolverOptions(mip_gap=1e-6)
+    base = solve(inst, options=options, check=False)
+    cm = build(inst)
+    d = cm.data
+    x0 = base.x
+    solver = HighsSolver(options)
+    solver.load(cm)
+    rows = cm.row("guarantee")
+    lo, hi = guarantee_bounds(d)
+    soft = np.flatnonzero(np.isfinite(d.g_penalty))
+    if soft.size:  # a tightened soft guarantee may fall further short (same optimum otherwise: shortfall costs)
+        solver.set_col_bounds(cm.var("guarantee_shortfall").index(soft), np.zeros(soft.size), np.full(soft.size, np.inf))
+
+    def resolve(g_idx: np.ndarray, new_lo: np.ndarray, new_hi: np.ndarray) -> float | None:
+        idx = rows.index(g_idx)
+        solver.set_row_bounds(idx, new_lo, new_hi)
+        try:
+            res = solver.solve(x0)
+        finally:
+            solver.set_row_bounds(idx, lo[g_idx], hi[g_idx])
+        return res.objective if res.has_solution else None  # None: no layout (infeasible when tightened)
+
+    all_g = np.arange(d.G)
+    without_any = resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G else base.objective
+
+    prices = None
+    if d.G:
+        lp = fix_placements(cm, place_matrix(cm, x0), cm.var("expand").take(x0) > 0.5 if d.E else None, lp=True,
+                            parks=cm.var("park_open").take(x0) > 0.5 if d.N else None)
+        s = HighsSolver(SolverOptions(threads=options.threads))
+        s.load(lp)
+        res = s.solve()
+        if res.x is not None and res.row_dual is not None:
+            prices = guarantee_prices(lp, res)
+
+    records = []
+    total = d.total_value
+    for g in range(d.G):
+        measure = d.g_measure[g]
+        value = float(d.g_rhs[g] / total) if measure in ("min_share", "max_share") else float(d.g_rhs[g])
+        drop = resolve(np.array([g]), np.array([-np.inf]), np.array([np.inf]))
+        delta, step_txt = _step(measure, float(d.g_rhs[g]), total)
+        new = d.g_rhs[g] + delta
+        if measure == "max_share":
+            tight = resolve(np.array([g]), np.array([-np.inf]), np.array([new]))
+        elif measure == "min_chains" and new > len(d.chain_ids):
+            tight = None
+        else:
+            tight = resolve(np.array([g]), np.array([new]), np.array([np.inf]))
+        price = None
+        if prices is not None and measure != "min_chains":
+            price = float(prices["value_per_unit"].iloc[g])
+        records.append({
+            "guarantee": d.g_labels[g], "path": d.g_paths[g], "measure": measure, "value": value,
+            "soft": bool(np.isfinite(d.g_penalty[g])),
+            "objective_dropped": drop,
+            "saving_if_dropped": None if drop is None else base.objective - drop,
+            "step": step_txt,
+            "objective_tightened": tight,
+            "cost_of_step": None if tight is None else tight - base.objective,
+            "lp_price_per_unit": price,
+            "lp_estimate_of_step": None if price is None else price * abs(delta),
+        })
+    return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records))
+
+
+def write(costs: GuaranteeCosts, out: str | Path) -> Path:
+    from .io import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "guarantee_costs.csv", costs.table.to_csv(index=False, float_format="%.10g"))
+    return out
+

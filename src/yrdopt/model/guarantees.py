@@ -1,0 +1,87 @@
+"""Guarantees per province or region (models/formulation.md, section 10).
+
+Generalises the former minimum share per province (C11): ``policy.province_min_share``
+entries are hard ``min_share`` guarantees, the first rows of this block.  Every guarantee
+g has a target T(g) (the regions of a province, or one region) and counts the segments
+of its kinds K(g).  Value is *credited* value: hosted value plus the enclave credit
+(model/enclaves.py, ``credit_matrix``).
+
+* min_share / min_value: credited value + shortfall[g] >= rhs[g]
+* max_share:             credited value - shortfall[g] <= rhs[g]
+* min_chains:            sum_c present[g, c] + shortfall[g] >= rhs[g], with
+                         present[g, c] <= sum_{s in c, K(g)} sum_{r in T(g)} place[s, r]
+
+A hard guarantee has shortfall fixed at 0; a soft one pays ``penalty`` per unit short
+(the objective term ``guarantee_shortfall``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import ModelData
+from .arrays import ArrayModel, Block
+from .enclaves import credit_matrix
+
+LOWER = ("min_share", "min_value", "min_chains")
+
+
+def chain_rows(d: ModelData) -> np.ndarray:
+    """Indices of the min_chains guarantees."""
+    return np.array([g for g, m in enumerate(d.g_measure) if m == "min_chains"], dtype=int)
+
+
+def value_rows(d: ModelData) -> np.ndarray:
+    return np.array([g for g, m in enumerate(d.g_measure) if m != "min_chains"], dtype=int)
+
+
+def shortfall_upper(d: ModelData) -> np.ndarray:
+    """0 for a hard guarantee; for a soft one, the most it can fall short."""
+    soft_cap = np.array([d.total_value - r if m == "max_share" else r for m, r in zip(d.g_measure, d.g_rhs)],
+                        dtype=float).reshape(d.G)
+    return np.where(np.isfinite(d.g_penalty), np.maximum(soft_cap, 0.0), 0.0)
+
+
+def guarantee_bounds(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    upper_rule = np.array([m == "max_share" for m in d.g_measure], dtype=bool).reshape(d.G)
+    lo = np.where(upper_rule, -np.inf, d.g_rhs)
+    hi = np.where(upper_rule, d.g_rhs, np.inf)
+    return lo, hi
+
+
+def value_coefficients(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(G, S, R) coefficient of activity and (G, N, S) of park activity in each guarantee's credited value."""
+    v = d.value_per_unit
+    on_act = d.g_kinds[:, :, None] * d.g_target[:, None, :] * v[None, :, None]
+    on_park = credit_matrix(d, d.g_target)[:, :, None] * (d.g_kinds * v[None, :])[:, None, :]
+    return on_act.astype(float), on_park
+
+
+def add_guarantees(m: ArrayModel, d: ModelData, place: Block, activity: Block,
+                   park_activity: Block) -> tuple[Block, Block]:
+    """(V9) shortfall, (V10) chain presence, (C11) guarantee rows, (C15) chain presence rows."""
+    short = m.add_variables("guarantee_shortfall", (d.G,), 0.0, shortfall_upper(d))
+    gc = chain_rows(d)
+    C = len(d.chain_ids)
+    present = m.add_variables("chain_present", (len(gc), C), 0.0, 1.0)
+    lo, hi = guarantee_bounds(d)
+    rows = m.add_rows("guarantee", (d.G,), lo, hi)
+    sign = np.array([-1.0 if mm == "max_share" else 1.0 for mm in d.g_measure]).reshape(d.G)
+    m.add_terms(rows.index(np.arange(d.G)), short.index(np.arange(d.G)), sign)
+    gv = value_rows(d)
+    if len(gv):
+        on_act, on_park = value_coefficients(d)
+        g, s, r = np.meshgrid(gv, np.arange(d.S), np.arange(d.R), indexing="ij")
+        m.add_terms(rows.index(g), activity.index(s, r), on_act[g, s, r])
+        if d.N:
+            g, n, s = np.meshgrid(gv, np.arange(d.N), np.arange(d.S), indexing="ij")
+            m.add_terms(rows.index(g), park_activity.index(n, s), on_park[g, n, s])
+    link = m.add_rows("chain_present_link", (len(gc), C), -np.inf, 0.0)
+    if len(gc):
+        i, c = np.meshgrid(np.arange(len(gc)), np.arange(C), indexing="ij")
+        m.add_terms(rows.index(gc[i]), present.index(i, c), 1.0)
+        m.add_terms(link.index(i, c), present.index(i, c), 1.0)
+        i, s, r = np.meshgrid(np.arange(len(gc)), np.arange(d.S), np.arange(d.R), indexing="ij")
+        counts = d.g_kinds[gc[i], s] & d.g_target[gc[i], r]
+        m.add_terms(link.index(i[counts], d.seg_chain[s[counts]]), place.index(s[counts], r[counts]), -1.0)
+    return rows, short

@@ -1,0 +1,285 @@
+"""Benefit sharing (issue 15): enclave parks, guarantees per province or region, site
+footprints, the benefit table and what each guarantee costs.  Real HiGHS solves; every
+layout is re-checked by the independent checker from the written files."""
+
+import copy
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy.optimize import linprog
+
+import yrdopt
+from yrdopt.errors import InfeasibleError, InstanceError
+from conftest import DATA, ROOT
+
+SMALL = DATA / "sharing_small.yaml"
+
+
+def enclave_instance(with_park: bool = True) -> dict:
+    """Rim can host nothing (no land, no talent), yet is guaranteed 20 % of the value: only a
+    park in Core that credits Rim part of its value makes that possible."""
+    d = {
+        "name": "enclave-only",
+        "resources": [{"id": "land"}, {"id": "talent"}],
+        "regions": [
+            {"id": "core", "name_en": "Core", "province": "PC", "kind": "city", "quotas": {"land": 30, "talent": 30}},
+            {"id": "rim", "name_en": "Rim", "province": "PR", "kind": "city", "quotas": {"land": 0, "talent": 0}},
+        ],
+        "chains": [{"id": "ic", "segments": [
+            {"id": "rd", "kind": "rd", "activity": 2, "value_per_unit": 3, "resource_use": {"talent": 1}},
+            {"id": "fab", "kind": "manufacturing", "activity": 10, "value_per_unit": 1, "resource_use": {"land": 1},
+             "site_cost_default": 1.0},
+        ], "links": [{"from": "rd", "to": "fab", "volume_per_unit": 1}]}],
+        "economic_distance": {"matrix": {"regions": ["core", "rim"], "values": [[0.5, 2.0], [2.0, 0.5]]}},
+        "policy": {"guarantees": [{"province": "PR", "measure": "min_share", "value": 0.2}]},
+    }
+    if with_park:
+        d["enclaves"] = [{"id": "core_rim", "host": "core", "partner": "rim", "capacity": 8, "fixed_cost": 5,
+                          "cost_split": {"host": 0.3, "partner": 0.7}, "value_split": {"host": 0.4, "partner": 0.6},
+                          "kinds": ["manufacturing"]}]
+    return d
+
+
+# -- enclave parks --------------------------------------------------------------------------
+def test_enclave_park_is_the_only_way_to_meet_a_guarantee(tmp_path):
+    with pytest.raises(InfeasibleError):
+        yrdopt.solve(enclave_instance(with_park=False))
+    sol = yrdopt.solve(enclave_instance(), out=tmp_path / "s")
+    assert sol.status == "optimal" and sol.summary["verified"]
+    park = sol.parks.set_index("park").loc["core_rim"]
+    assert bool(park["opened"]) and park["host_cost"] == pytest.approx(1.5) and park["partner_cost"] == pytest.approx(3.5)
+    # rim is credited 60 % of what the park hosts: at least 20 % of the total value 16
+    pa = sol.park_activity
+    assert pa["partner_value"].sum() >= 0.2 * 16 - 1e-9
+    assert pa["partner_value"].sum() == pytest.approx(0.6 * pa["value"].sum(), abs=1e-12)
+    ben = sol.benefits.set_index("province")
+    assert ben.loc["PR", "hosted_value"] == 0.0
+    assert ben.loc["PR", "credited_value"] == pytest.approx(pa["partner_value"].sum(), abs=1e-12)
+    assert ben["credited_value"].sum() == pytest.approx(16.0)
+    # the checker recomputes the split from the written files alone ...
+    inst = yrdopt.load_instance(enclave_instance())
+    assert yrdopt.check(inst, tmp_path / "s").verified
+    # ... and refuses a layout whose written split differs from the declared one
+    f = tmp_path / "s" / "park_activity.csv"
+    t = pd.read_csv(f)
+    t.loc[0, "partner_value"] += 0.01
+    t.to_csv(f, index=False)
+    rep = yrdopt.check(inst, tmp_path / "s")
+    assert not rep.verified and "enclave_split" in {k for k, v in rep.worst.items() if v.amount > 1e-6}
+
+
+def test_park_capacity_and_host_activity_are_checked(tmp_path):
+    sol = yrdopt.solve(enclave_instance(), out=tmp_path / "s")
+    inst = yrdopt.load_instance(enclave_instance())
+    pa = sol.park_activity.copy()
+    pa.loc[0, "activity"] = 9.0  # above the park's capacity of 8
+    rep = yrdopt.check_layout(inst, sol.layout, sol.flows, sol.expansions, parks=sol.parks, park_activity=pa)
+    assert rep.worst["park_capacity"].amount > 1e-6
+    closed = sol.parks.assign(opened=False)  # park activity without the park opened
+    rep = yrdopt.check_layout(inst, sol.layout, sol.flows, sol.expansions, parks=closed, park_activity=sol.park_activity)
+    assert rep.worst["park_capacity"].amount > 1e-6
+    # without the park the guarantee of PR fails (nothing credited)
+    rep = yrdopt.check_layout(inst, sol.layout, sol.flows, sol.expansions)
+    assert rep.worst["guarantee"].amount > 1e-6
+
+
+def test_factor_input_split_and_existing_park():
+    d = enclave_instance()
+    park = d["enclaves"][0]
+    park.pop("value_split")
+    park["factor_inputs"] = {"host": 30, "partner": 70}
+    park["existing"] = True
+    sol = yrdopt.solve(d)
+    assert sol.summary["verified"]
+    p = sol.parks.iloc[0]
+    assert bool(p["opened"]) and p["partner_share"] == pytest.approx(0.7)
+    assert p["partner_value"] == pytest.approx(0.7 * p["value"])
+
+
+# -- site footprint -------------------------------------------------------------------------
+def footprint_instance(footprint: float) -> dict:
+    """One segment of 10 units: one large site in 'big' (dearer per unit) or two small ones in
+    'left' and 'right' (cheaper).  A land footprint per site decides between them."""
+    regions = [("big", 12.0, 2.0), ("left", 6.0, 1.0), ("right", 6.0, 1.0)]
+    return {
+        "name": "footprint",
+        "resources": [{"id": "land"}],
+        "regions": [{"id": r, "name_en": r, "province": r, "kind": "city", "quotas": {"land": q}} for r, q, _ in regions],
+        "chains": [{"id": "c", "segments": [
+            {"id": "fab", "kind": "manufacturing", "activity": 10, "fixed_cost": 6, "duplication_tolerance": 3,
+             "resource_use": {"land": 1}, "site_footprint": {"land": footprint},
+             "site_cost": {r: c for r, _, c in regions}}]}],
+        "economic_distance": {"matrix": {"regions": [r for r, _, _ in regions],
+                                         "values": [[0, 1, 1], [1, 0, 1], [1, 1, 0]]}},
+    }
+
+
+def enumerate_sites(d: dict) -> float:
+    """Least cost over every set of open sites (an LP of the activities for each set)."""
+    seg = d["chains"][0]["segments"][0]
+    regions = d["regions"]
+    best = np.inf
+    for n in range(1, len(regions) + 1):
+        for sites in itertools.combinations(range(len(regions)), n):
+            cost = [seg["site_cost"][regions[i]["id"]] for i in sites]
+            room = [regions[i]["quotas"]["land"] - seg["site_footprint"]["land"] for i in sites]
+            if min(room) < 0:
+                continue
+            res = linprog(cost, A_eq=[np.ones(n)], b_eq=[seg["activity"]], bounds=[(0, r) for r in room],
+                          method="highs")
+            if res.success:
+                best = min(best, res.fun + seg["fixed_cost"] * n)
+    return best
+
+
+@pytest.mark.parametrize("footprint", [0.0, 2.0])
+def test_site_footprint_decides_between_one_large_and_two_small_sites(footprint):
+    d = footprint_instance(footprint)
+    sol = yrdopt.solve(d, gap=1e-9)
+    assert sol.summary["verified"]
+    assert sol.objective == pytest.approx(enumerate_sites(d), rel=1e-9)
+    sites = set(sol.placements()["region"])
+    assert sites == ({"left", "right"} if footprint == 0 else {"big"})
+
+
+def test_checker_counts_site_footprint_in_quota():
+    d = footprint_instance(2.0)
+    sol = yrdopt.solve(footprint_instance(0.0))  # two small sites, fine without a footprint
+    rep = yrdopt.check_layout(yrdopt.load_instance(d), sol.layout, sol.flows, sol.expansions)
+    assert rep.worst["quota"].amount > 1e-6  # 5 units + 2 footprint > 6 land
+
+
+# -- guarantees ------------------------------------------------------------------------------
+def test_small_instance_every_guarantee_kind_verified(tmp_path):
+    sol = yrdopt.solve(SMALL, gap=1e-9, out=tmp_path / "s")
+    assert sol.summary["verified"] and yrdopt.check(SMALL, tmp_path / "s").verified
+    # soft guarantees: the shortfall term the checker recomputes equals the solver's
+    assert sol.components["guarantee_shortfall"] == pytest.approx(sol.check.components["guarantee_shortfall"])
+    assert sol.components["guarantee_shortfall"] > 0
+    ben = pd.read_csv(tmp_path / "s" / "benefits.csv").set_index("province")
+    total = sum(s.value_per_unit * s.activity for c in yrdopt.load_instance(SMALL).chains for s in c.segments)
+    assert ben["credited_value"].sum() == pytest.approx(total)  # enclave credit moves value, never creates it
+    assert ben.loc["PN", "chains_present"] >= 2  # min_chains 2, hard
+
+
+def test_checker_reports_a_broken_min_chains_guarantee():
+    inst = yrdopt.load_instance(SMALL)
+    sol = yrdopt.solve(inst)
+    lay = sol.layout.copy()
+    north = lay["region"] == "north"
+    moved = lay[north & (lay["chain"] == "nev")].index
+    lay.loc[moved, "region"] = "west"  # PN loses its nev site
+    rep = yrdopt.check_layout(inst, lay, None, sol.expansions, parks=sol.parks, park_activity=sol.park_activity)
+    assert "guarantee" in rep.worst and "min_chains" in rep.worst["guarantee"].where
+
+
+def test_yrd_provinces_guarantees_hold():
+    """Every province hosts R&D in at least one chain and keeps its stated minimum share."""
+    path = ROOT / "instances" / "yrd-provinces.yaml"
+    inst = yrdopt.load_instance(path)
+    sol = yrdopt.solve(inst)
+    assert sol.summary["verified"]
+    ben = sol.benefits.set_index("province")
+    rd_chains = sol.layout[(sol.layout["kind"] == "rd") & sol.layout["sited"]]
+    prov = {r.id: r.province for r in inst.regions}
+    for g in inst.policy.guarantees:
+        if g.measure == "min_share":
+            assert ben.loc[g.province, "credited_share"] >= g.value - 1e-9
+        if g.measure == "min_chains" and g.kinds == ["rd"]:
+            assert rd_chains[rd_chains["region"].map(prov) == g.province]["chain"].nunique() >= g.value
+    assert {g.province for g in inst.policy.guarantees if g.measure == "min_share"} == set(inst.provinces)
+    assert not [w for w in sol.summary["benefit_warnings"] if "nothing" in w]
+
+
+def test_default_leaves_no_province_with_nothing():
+    sol = yrdopt.solve()
+    assert sol.summary["verified"]
+    assert (sol.benefits["sites"] > 0).all() and (sol.benefits["credited_value"] > 0).all()
+    assert not [w for w in sol.summary["benefit_warnings"] if "nothing" in w]
+
+
+def test_province_min_share_is_a_hard_min_share_guarantee():
+    """The old policy rule and the guarantee it stands for give the same model and optimum."""
+    d = yaml.safe_load(SMALL.read_text())
+    d["policy"] = {"province_min_share": {"PN": 0.2}}
+    a = yrdopt.solve(d, gap=1e-9)
+    d["policy"] = {"guarantees": [{"province": "PN", "measure": "min_share", "value": 0.2}]}
+    b = yrdopt.solve(d, gap=1e-9)
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    assert a.benefits.set_index("province").loc["PN", "credited_share"] >= 0.2 - 1e-9
+
+
+# -- what each guarantee costs ------------------------------------------------------------
+def test_guarantee_costs_match_independent_re_solves():
+    from yrdopt.guarantee_costs import guarantee_costs
+
+    costs = guarantee_costs(SMALL)
+    base = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)
+    for i, row in costs.table.iterrows():
+        d = copy.deepcopy(base)
+        if row["path"].startswith("policy.province_min_share"):
+            d["policy"]["province_min_share"].pop(row["path"].split(".")[-1])
+        else:
+            d["policy"]["guarantees"].pop(int(row["path"].split("[")[1].rstrip("]")) )
+        alone = yrdopt.solve(d, gap=1e-9, check=False)
+        assert row["objective_dropped"] == pytest.approx(alone.objective, rel=1e-6), row["guarantee"]
+    d = copy.deepcopy(base)
+    d["policy"] = {}
+    assert costs.without_any == pytest.approx(yrdopt.solve(d, gap=1e-9, check=False).objective, rel=1e-6)
+    # where the step keeps the layout, the LP price predicts its cost
+    soft = costs.table[costs.table["soft"] & (costs.table["measure"] != "min_chains")]
+    assert (soft["cost_of_step"] >= soft["lp_estimate_of_step"] - 1e-6).all()  # re-solving can only cost more
+    assert np.isclose(soft["cost_of_step"], soft["lp_estimate_of_step"], atol=1e-6).any()
+
+
+def test_guarantees_command_writes_csv(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "guarantees", str(SMALL), "-o", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "guarantee_costs.csv")
+    assert len(t) == 7 and "cost_of_step" in t.columns
+
+
+# -- bad input -------------------------------------------------------------------------------
+BAD = {
+    "park partner is its host": (lambda d: d["enclaves"][0].update(partner="north"), "enclaves[0].partner"),
+    "value split not summing to 1": (lambda d: d["enclaves"][0].update(value_split={"host": 0.6, "partner": 0.6}),
+                                     "enclaves[0].value_split"),
+    "cost split not summing to 1": (lambda d: d["enclaves"][0].update(cost_split={"host": 0.2, "partner": 0.2}),
+                                    "enclaves[0].cost_split"),
+    "both value split and factor inputs": (lambda d: d["enclaves"][1].update(value_split={"host": 0.5, "partner": 0.5}),
+                                           "enclaves[1].value_split"),
+    "park host unknown": (lambda d: d["enclaves"][0].update(host="mars"), "enclaves[0].host"),
+    "guarantee above 100 %": (lambda d: d["policy"]["guarantees"][0].update(value=1.2), "policy.guarantees[0].value"),
+    "guarantee of an unknown province": (lambda d: d["policy"]["guarantees"][0].update(province="PX"),
+                                         "policy.guarantees[0].province"),
+    "guarantee kind unknown": (lambda d: d["policy"]["guarantees"][1].update(kinds=["xyz"]),
+                               "policy.guarantees[1].kinds[0]"),
+    "footprint of an unknown resource": (
+        lambda d: d["chains"][0]["segments"][0]["site_footprint"].update(water=1), "chains[0].segments[0].site_footprint.water"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_sharing_input_names_the_field(name):
+    fn, path = BAD[name]
+    d = yaml.safe_load(SMALL.read_text())
+    fn(d)
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(d)
+    assert path in [p.path for p in exc.value.problems], exc.value.message()
+
+
+def test_bad_sharing_input_exits_2(tmp_path):
+    d = yaml.safe_load(SMALL.read_text())
+    d["enclaves"][0]["partner"] = d["enclaves"][0]["host"]
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(d))
+    r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "solve", str(f), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "enclaves[0].partner" in r.stdout + r.stderr and "Traceback" not in r.stderr
