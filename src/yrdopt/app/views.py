@@ -140,7 +140,10 @@ def province_values(inst: Instance, layout: pd.DataFrame) -> list[dict]:
 
     t = province_value_table(inst, layout)
     total = float(t.to_numpy().sum()) or 1.0
-    guarantees = inst.policy.province_min_share
+    guarantees = dict(inst.policy.province_min_share)
+    for g in inst.policy.guarantees:  # hard minimum shares of all value (the same rule, stated as a guarantee)
+        if g.measure == "min_share" and g.penalty is None and g.province and not g.kinds:
+            guarantees[g.province] = max(guarantees.get(g.province, 0.0), g.value)
     rows = []
     for p in inst.provinces:
         v = float(t.loc[p].sum()) if p in t.index else 0.0
@@ -153,7 +156,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
 
     t = _tables(path)
     layout, flows, expansions = t["layout"], t["flows"], t["expansions"]
-    rep = check_layout(inst, layout, flows, expansions, file=str(path.name))
+    rep = check_layout(inst, layout, flows, expansions, file=str(path.name), parks=t.get("parks"),
+                       park_activity=t.get("park_activity"))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
     terms = [{"term": k, "value": _num(v), "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
