@@ -56,6 +56,11 @@ def solve(
     the best layout found so far (status ``interrupted``), which is polished and checked as usual.
     """
     t_start = time.perf_counter()
+    if out is not None:  # found before solving, not after
+        from .outdir import check_outputs
+        from .solution import out_problems
+
+        check_outputs(out_problems(out, inputs=[instance] if isinstance(instance, (str, Path)) else []))
     inst = load_instance(instance)
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
     t0 = time.perf_counter()

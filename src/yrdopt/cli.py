@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .errors import InstanceError, Problem
 
-from .cli_common import EXIT_UNVERIFIED, app, console, run_guarded
+from .cli_common import EXIT_UNVERIFIED, app, console, run_guarded, solver_options, styled
 
 def layout_table(sol) -> Table:
     regions = {r.id: r for r in sol.instance.regions}
@@ -36,7 +36,7 @@ def summary_table(summary: dict) -> Table:
     t.add_column("value", justify="right")
     for k, v in summary["components"].items():
         t.add_row(k, f"{v:,.4f}")
-    t.add_row("[bold]total[/]", f"[bold]{summary['objective']:,.4f}[/]")
+    t.add_row(styled("total", "bold"), styled(f"{summary['objective']:,.4f}", "bold"))
     return t
 
 
@@ -60,13 +60,17 @@ def solve(
     from .solver import SolverOptions
 
     def go():
-        if presolve not in ("choose", "on", "off"):
-            raise InstanceError([Problem("command line", "--presolve", presolve, "choose, on or off")])
-        opts = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
-                             log_file=str(log_file) if log_file else None, presolve=presolve,
-                             mip_heuristic_effort=heuristic_effort)
-        sol = api.solve(instance, options=opts, mps_path=mps)
+        from .outdir import check_outputs, output_file_problems
+        from .solution import out_problems
+
+        opts = solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
+                              log_file=str(log_file) if log_file else None, presolve=presolve,
+                              mip_heuristic_effort=heuristic_effort)
         base = _baseline_for(instance, baseline)
+        # everything that can stop the results from being written is found before solving
+        check_outputs(output_file_problems(log_file, "--log-file") + output_file_problems(mps, "--mps")
+                      + out_problems(out, inputs=[instance, base]))
+        sol = api.solve(instance, options=opts, mps_path=mps)
         if base is not None:
             from .analysis.baseline import compare_with_baseline
 

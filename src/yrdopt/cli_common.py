@@ -8,19 +8,52 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from .errors import InfeasibleError, InstanceError, SolverError, YrdoptError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="yrdopt: inter-regional division of labour of industry chains (MILP on HiGHS).")
-console = Console()
-err = Console(stderr=True)
+# markup off: instance names, ids, file names and values are the user's and may contain
+# "[bold]" or "[/x]"; they are printed literally (a style is given as a Text, see ``styled``)
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
+
+
+def styled(text: str, style: str) -> Text:
+    """A piece of text in a style (the consoles do not parse markup)."""
+    return Text(text, style=style)
+
+
+def labelled(label: str, style: str, message: str) -> Text:
+    """``label`` in ``style`` followed by a literal message (never parsed as markup)."""
+    return Text.assemble((label, style), " ", message)
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED = 2, 3, 4, 5
 
 
+# command-line flag of each SolverOptions field
+OPTION_FLAGS = {"time_limit": "--time-limit", "mip_gap": "--gap", "threads": "--threads", "seed": "--seed",
+                "presolve": "--presolve", "mip_heuristic_effort": "--heuristic-effort"}
+
+
+def solver_options(**fields):
+    """SolverOptions from command-line values; out-of-range values are an input error naming the flag."""
+    from .errors import Problem
+    from .solver import SolverOptions
+
+    opts = SolverOptions(**fields)
+    bad = opts.problems()
+    if opts.time_limit == 0:  # allowed from Python (a solve that only loads the model), not meant here
+        bad.append(("time_limit", 0, "a finite number of seconds > 0"))
+    if bad:
+        raise InstanceError([Problem("command line", OPTION_FLAGS.get(name, name), value, expected)
+                             for name, value, expected in bad])
+    return opts
+
+
 def fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(labelled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -25,7 +25,8 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InstanceError, Problem
-from .schema import DISTANCE_COMPONENTS, Instance, cross_check
+from .limits import MAX_DEPTH, check_file_size, check_tree, load_yaml
+from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, cross_check
 
 DEFAULT_INSTANCE = "yrd-default.yaml"
 
@@ -45,6 +46,7 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
     if source is None:
         source = default_instance_path()
     if isinstance(source, dict):
+        check_tree(source, "<dict>")
         return validate_mapping(source, "<dict>", Path.cwd())
     path = Path(source)
     file = str(path)
@@ -56,6 +58,7 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
             raise InstanceError([Problem(file, "", "a directory", "an instance file, or a directory with exactly one .yaml")])
         return load_instance(candidates[0])
     suffix = path.suffix.lower()
+    check_file_size(path, file)
     if suffix == ".xlsx":
         from .excel import read_workbook
 
@@ -69,6 +72,7 @@ def read_mapping(path: Path) -> dict:
     """Read a YAML/JSON file into a dict, or raise an InstanceError naming the line."""
     file = str(path)
     try:
+        check_file_size(path, file)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InstanceError([Problem(file, "", type(exc).__name__, f"a readable UTF-8 text file ({exc})")]) from None
@@ -76,7 +80,10 @@ def read_mapping(path: Path) -> dict:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = load_yaml(text, file)
+    except RecursionError:
+        raise InstanceError([Problem(file, "", "nesting too deep to read",
+                                     f"mappings and lists nested at most {MAX_DEPTH} deep")]) from None
     except json.JSONDecodeError as exc:
         raise InstanceError([Problem(file, f"line {exc.lineno}, column {exc.colno}", exc.msg, "valid JSON")]) from None
     except yaml.YAMLError as exc:
@@ -85,6 +92,7 @@ def read_mapping(path: Path) -> dict:
         raise InstanceError([Problem(file, where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
     if not isinstance(data, dict):
         raise InstanceError([Problem(file, "", type(data).__name__, "a mapping at the top level (name:, regions:, chains:, ...)")])
+    check_tree(data, file)
     return data
 
 
@@ -93,17 +101,28 @@ def validate_mapping(data: dict, file: str = "<dict>", base: Path | None = None)
     Every problem is reported with ``file`` and its field path."""
     base = base if base is not None else Path.cwd()
     problems: list[Problem] = []
-    data = _expand_tables(dict(data), file, base, problems)
+    origin: dict[str, tuple[str, str]] = {}
+    data = _expand_tables(dict(data), file, base, problems, origin)
     if problems:
         raise InstanceError(problems)
     try:
         inst = Instance.model_validate(data)
     except ValidationError as exc:
-        raise InstanceError(pydantic_problems(exc, file)) from None
+        raise InstanceError(_to_csv_cells(pydantic_problems(exc, file), origin)) from None
     problems = cross_check(inst, file)
     if problems:
-        raise InstanceError(problems)
+        raise InstanceError(_to_csv_cells(problems, origin))
     return inst
+
+
+def _to_csv_cells(problems: list[Problem], origin: dict[str, tuple[str, str]]) -> list[Problem]:
+    """Report a value read from a CSV side table against the CSV's file, row and column (the
+    instance field path follows in parentheses)."""
+    out = []
+    for p in problems:
+        got = origin.get(p.path.split(" (")[0])
+        out.append(Problem(got[0], f"{got[1]} ({p.path})", p.value, p.expected) if got else p)
+    return out
 
 
 def pydantic_problems(exc: ValidationError, file: str) -> list[Problem]:
@@ -124,6 +143,10 @@ def _expected(err: dict) -> str:
         return "this field (it is required)"
     if kind == "extra_forbidden":
         return "no such field (check the spelling; `yrdopt schema` lists every field)"
+    ctx = err.get("ctx") or {}
+    if ctx.get("le") == MAX_ABS or ctx.get("ge") == -MAX_ABS:
+        return (f"a number within -{MAX_ABS:g}..{MAX_ABS:g} (the range the solver can work with; "
+                "rescale the units if your numbers are larger)")
     for prefix in ("Input should be ", "String should ", "Value error, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
@@ -149,13 +172,39 @@ def _read_csv(base: Path, ref: Any, file: str, path: str, problems: list[Problem
     if not p.exists():
         problems.append(Problem(file, path, ref, f"an existing CSV file (looked for {p})"))
         return None
+    csv_file = str(p)
     try:
+        check_file_size(p, csv_file)
         with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Problem(str(p), "", type(exc).__name__, f"a readable UTF-8 CSV file ({exc})"))
+            records = list(csv.reader(fh))
+    except InstanceError as exc:
+        problems.extend(exc.problems)
         return None
-    return str(p), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(csv_file, "", type(exc).__name__, f"a readable UTF-8 CSV file ({exc})"))
+        return None
+    if not records:
+        return csv_file, []
+    header, rows, before = records[0], [], len(problems)
+    for i, rec in enumerate(records[1:], start=2):
+        if not rec:  # a blank line
+            continue
+        if len(rec) > len(header):
+            problems.append(Problem(csv_file, f"row {i}, column {len(header) + 1}", rec[len(header):],
+                                    f"at most {len(header)} values, one per column of the header ({_preview(header)})"))
+        elif len(rec) < len(header):
+            problems.append(Problem(csv_file, f"row {i}, column {len(rec) + 1} ({header[len(rec)]})",
+                                    f"{len(rec)} values", f"{len(header)} values, one per column of the header "
+                                    f"({_preview(header)})"))
+        else:
+            rows.append((i, dict(zip(header, rec))))
+    if len(problems) > before:
+        return None
+    return csv_file, rows
+
+
+def _preview(items: list, n: int = 6) -> str:
+    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
 def _num(text: Any, csv_file: str, where: str, problems: list[Problem], *, blank_ok: bool = False):
@@ -175,8 +224,8 @@ def _num(text: Any, csv_file: str, where: str, problems: list[Problem], *, blank
     return v
 
 
-def _need_columns(rows: list[dict], cols: list[str], csv_file: str, problems: list[Problem]) -> bool:
-    have = set(rows[0].keys()) if rows else set()
+def _need_columns(rows: list[tuple[int, dict]], cols: list[str], csv_file: str, problems: list[Problem]) -> bool:
+    have = set(rows[0][1].keys()) if rows else set()
     missing = [c for c in cols if c not in have]
     if missing:
         problems.append(Problem(csv_file, "header", sorted(have), f"columns {cols} (missing {missing})"))
@@ -184,25 +233,34 @@ def _need_columns(rows: list[dict], cols: list[str], csv_file: str, problems: li
     return True
 
 
-def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem]) -> dict:
+def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
+                   origin: dict[str, tuple[str, str]]) -> dict:
+    """Read the CSV side tables into the inline fields; ``origin`` maps each field path filled
+    from a CSV to its (file, "row i, column c"), so later problems name the CSV cell."""
     if "regions_csv" in data:
         got = _read_csv(base, data.pop("regions_csv"), file, "regions_csv", problems)
         if got:
             csv_file, rows = got
             if _need_columns(rows, ["id", "name_en", "province", "kind"], csv_file, problems):
                 regions = list(data.get("regions") or []) if isinstance(data.get("regions"), list) else []
-                for i, row in enumerate(rows, start=2):
+                for i, row in rows:
+                    at = f"regions[{len(regions)}]"
+                    origin[at] = (csv_file, f"row {i}")
                     reg: dict[str, Any] = {k: row[k] for k in ("id", "name_en", "name_zh", "province", "kind") if row.get(k)}
+                    for k in ("id", "name_en", "name_zh", "province", "kind"):
+                        origin[f"{at}.{k}"] = (csv_file, f"row {i}, column {k}")
                     for k in ("lon", "lat"):
                         v = _num(row.get(k), csv_file, f"row {i}, column {k}", problems, blank_ok=True)
                         if v is not None:
                             reg[k] = v
+                            origin[f"{at}.{k}"] = (csv_file, f"row {i}, column {k}")
                     quotas = {}
                     for col, text in row.items():
                         if col and col.startswith("quota_"):
                             v = _num(text, csv_file, f"row {i}, column {col}", problems, blank_ok=True)
                             if v is not None:
                                 quotas[col[len("quota_"):]] = v
+                                origin[f"{at}.quotas.{col[len('quota_'):]}"] = (csv_file, f"row {i}, column {col}")
                     reg["quotas"] = quotas
                     regions.append(reg)
                 data["regions"] = regions
@@ -210,6 +268,8 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem]) -
         "site_costs_csv": (["chain", "segment", "region", "site_cost"], "site_cost"),
         "resource_use_csv": (["chain", "segment", "region", "resource", "use"], "resource_use_by_region"),
     }
+    region_ids = _ids(data.get("regions"))
+    resource_ids = _ids(data.get("resources"))
     for key, (cols, field) in seg_tables.items():
         if key not in data:
             continue
@@ -220,20 +280,32 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem]) -
         if not _need_columns(rows, cols, csv_file, problems):
             continue
         segs = _segment_lookup(data)
-        for i, row in enumerate(rows, start=2):
-            seg = segs.get((row["chain"], row["segment"]))
-            if seg is None:
+        for i, row in rows:
+            found = segs.get((row["chain"], row["segment"]))
+            if found is None:
                 problems.append(Problem(csv_file, f"row {i}, columns chain/segment", f"{row['chain']}/{row['segment']}",
                                         "a segment defined under chains"))
+                continue
+            at, seg = found
+            if region_ids is not None and row["region"] not in region_ids:
+                problems.append(Problem(csv_file, f"row {i}, column region", row["region"],
+                                        f"a region id ({_preview(sorted(region_ids))})"))
                 continue
             if field == "site_cost":
                 v = _num(row["site_cost"], csv_file, f"row {i}, column site_cost", problems)
                 if v is not None:
                     seg.setdefault("site_cost", {})[row["region"]] = v
+                    origin[f"{at}.site_cost.{row['region']}"] = (csv_file, f"row {i}, column site_cost")
             else:
+                if resource_ids is not None and row["resource"] not in resource_ids:
+                    problems.append(Problem(csv_file, f"row {i}, column resource", row["resource"],
+                                            f"a resource declared in resources ({_preview(sorted(resource_ids))})"))
+                    continue
                 v = _num(row["use"], csv_file, f"row {i}, column use", problems)
                 if v is not None:
                     seg.setdefault("resource_use_by_region", {}).setdefault(row["region"], {})[row["resource"]] = v
+                    origin[f"{at}.resource_use_by_region.{row['region']}.{row['resource']}"] = (
+                        csv_file, f"row {i}, column use")
     ed = data.get("economic_distance")
     if isinstance(ed, dict) and ("matrix_csv" in ed or "components_csv" in ed):
         ed = dict(ed)
@@ -241,59 +313,73 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem]) -
         if "matrix_csv" in ed:
             got = _read_csv(base, ed.pop("matrix_csv"), file, "economic_distance.matrix_csv", problems)
             if got:
-                ed["matrix"] = _square_from_rows(*got, problems)
+                ed["matrix"] = _square_from_rows(*got, problems, origin)
         if "components_csv" in ed:
             got = _read_csv(base, ed.pop("components_csv"), file, "economic_distance.components_csv", problems)
             if got:
-                ed["components"] = _components_from_rows(*got, problems)
+                ed["components"] = _components_from_rows(*got, problems, origin)
     return data
 
 
-def _segment_lookup(data: dict) -> dict[tuple[str, str], dict]:
-    out: dict[tuple[str, str], dict] = {}
+def _ids(items: Any) -> set[str] | None:
+    """The ids of a list of mappings, or None when it is not one (the schema will say why)."""
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        return None
+    return {str(x.get("id")) for x in items}
+
+
+def _segment_lookup(data: dict) -> dict[tuple[str, str], tuple[str, dict]]:
+    out: dict[tuple[str, str], tuple[str, dict]] = {}
     chains = data.get("chains")
     if not isinstance(chains, list):
         return out
-    for c in chains:
+    for ci, c in enumerate(chains):
         if isinstance(c, dict) and isinstance(c.get("segments"), list):
-            for s in c["segments"]:
+            for si, s in enumerate(c["segments"]):
                 if isinstance(s, dict):
-                    out[(str(c.get("id")), str(s.get("id")))] = s
+                    out[(str(c.get("id")), str(s.get("id")))] = (f"chains[{ci}].segments[{si}]", s)
     return out
 
 
-def _square_from_rows(csv_file: str, rows: list[dict], problems: list[Problem]) -> dict:
+def _square_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems: list[Problem],
+                      origin: dict[str, tuple[str, str]]) -> dict:
     if not rows:
         problems.append(Problem(csv_file, "", "an empty table", "a square matrix with a header row of region ids"))
         return {"regions": [], "values": []}
-    cols = list(rows[0].keys())
+    cols = list(rows[0][1].keys())
     first, ids = cols[0], cols[1:]
-    row_ids = [r[first] for r in rows]
+    row_ids = [r[first] for _, r in rows]
     if row_ids != ids:
         problems.append(Problem(csv_file, f"column {first}", row_ids[:5],
                                 f"the same region ids, in the same order, as the header ({ids[:5]}...)"))
     values = []
-    for i, r in enumerate(rows, start=2):
+    for a, (i, r) in enumerate(rows):
         values.append([_num(r[c], csv_file, f"row {i}, column {c}", problems) or 0.0 for c in ids])
+        for b, c in enumerate(ids):
+            origin[f"economic_distance.matrix.values[{a}][{b}]"] = (csv_file, f"row {i}, column {c}")
+    for b, c in enumerate(ids):
+        origin[f"economic_distance.matrix.regions[{b}]"] = (csv_file, f"row 1, column {c}")
     return {"regions": ids, "values": values}
 
 
-def _components_from_rows(csv_file: str, rows: list[dict], problems: list[Problem]) -> dict:
+def _components_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems: list[Problem],
+                          origin: dict[str, tuple[str, str]]) -> dict:
     if not _need_columns(rows, ["from", "to", *DISTANCE_COMPONENTS], csv_file, problems):
         return {}
-    ids = list(dict.fromkeys([r["from"] for r in rows] + [r["to"] for r in rows]))
+    ids = list(dict.fromkeys([r["from"] for _, r in rows] + [r["to"] for _, r in rows]))
     pos = {rid: k for k, rid in enumerate(ids)}
     n = len(ids)
     out = {}
     for comp in DISTANCE_COMPONENTS:
         m = [[0.0] * n for _ in range(n)]
         seen = [[i == j for j in range(n)] for i in range(n)]
-        for i, r in enumerate(rows, start=2):
+        for i, r in rows:
             v = _num(r[comp], csv_file, f"row {i}, column {comp}", problems)
             if v is not None:
                 a, b = pos[r["from"]], pos[r["to"]]
                 m[a][b] = v
                 seen[a][b] = True
+                origin[f"economic_distance.components.{comp}.values[{a}][{b}]"] = (csv_file, f"row {i}, column {comp}")
         gaps = [(ids[a], ids[b]) for a in range(n) for b in range(n) if not seen[a][b]]
         if gaps:
             problems.append(Problem(csv_file, f"column {comp}", f"{len(gaps)} missing pairs, e.g. {gaps[0]}",

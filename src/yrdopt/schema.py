@@ -19,9 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import Problem
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# Every number of an instance lies within +-MAX_ABS: HiGHS treats 1e20 as infinite
+# (``infinite_cost``, ``infinite_bound``) and rejects matrix entries above 1e15
+# (``large_matrix_value``), so inputs are kept far enough below that the products the model
+# forms stay finite; the products that can still overflow are checked in :func:`cross_check`.
+MAX_ABS = 1e9
+# the largest cost coefficient or matrix entry the model may form (HiGHS's large_matrix_value)
+MAX_COEFFICIENT = 1e15
+MAX_COUNT = 1_000_000  # integer fields (site counts, tolerances)
+NonNeg = Annotated[float, Field(ge=0, le=MAX_ABS, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, le=MAX_ABS, allow_inf_nan=False)]
+Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Identifier = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion", "guarantee_shortfall")
@@ -85,7 +94,7 @@ class Segment(_Model):
     fixed_cost_by_region: dict[str, NonNeg] = Field(default_factory=dict)
     min_scale: NonNeg = Field(0.0, description="minimum activity of an open site")
     single_site: bool = Field(False, description="must sit in exactly one region")
-    duplication_tolerance: Annotated[int, Field(ge=1)] = Field(
+    duplication_tolerance: Annotated[int, Field(ge=1, le=MAX_COUNT)] = Field(
         1, description="number of sites tolerated before the duplication penalty starts"
     )
     site_footprint: dict[str, NonNeg] = Field(
@@ -143,8 +152,8 @@ class Placement(SegmentRef):
 
 
 class SiteLimit(SegmentRef):
-    min_sites: Annotated[int, Field(ge=0)] = 0
-    max_sites: Annotated[int, Field(ge=1)] | None = None
+    min_sites: Count = 0
+    max_sites: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
 
 
 # ------------------------------------------------------------------- benefit sharing
@@ -415,6 +424,8 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     kinds = {s.kind for s in seg_index.values()}
     _check_guarantees(inst, provinces, regions, kinds, bad)
     _check_enclaves(inst, regions, resources, kinds, bad)
+    if not P:
+        _check_products(inst, bad)
     return P
 
 
@@ -472,6 +483,48 @@ def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kind
         for j, k in enumerate(p.kinds):
             if k not in kinds:
                 bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+
+
+def _check_products(inst: Instance, bad) -> None:
+    """Products the model forms from numbers that are each within range: a cost coefficient or
+    matrix entry above MAX_COEFFICIENT would make HiGHS reject the model (or lose all precision)."""
+    limit = f"at most {MAX_COEFFICIENT:g}, the largest coefficient the solver accepts"
+    w = inst.weights
+    ed = inst.economic_distance
+    if ed.matrix is not None:
+        longest = max((max(row) for row in ed.matrix.values if row), default=0.0)
+    else:
+        longest = sum(ed.component_weights.get(k, 1.0) * max((max(row) for row in m.values if row), default=0.0)
+                      for k, m in (ed.components or {}).items())
+    for ci, c in enumerate(inst.chains):
+        activity = {s.id: s.activity for s in c.segments}
+        for li, link in enumerate(c.links):
+            cost = w.distance * link.transport_intensity * longest
+            if cost > MAX_COEFFICIENT:
+                bad(f"chains[{ci}].links[{li}].transport_intensity", link.transport_intensity,
+                    f"weights.distance ({w.distance:g}) x transport_intensity x the longest economic distance "
+                    f"({longest:g} h) = {cost:.3g} {limit}")
+            up, down = (activity.get(e.split("/")[-1]) for e in (link.from_, link.to))
+            if up and down and link.volume_per_unit * up / down > MAX_COEFFICIENT:
+                bad(f"chains[{ci}].links[{li}].volume_per_unit", link.volume_per_unit,
+                    f"volume_per_unit x activity of {link.from_} ({up:g}) / activity of {link.to} ({down:g}) = "
+                    f"{link.volume_per_unit * up / down:.3g} (the inflow per unit of downstream activity) {limit}")
+    segs = [(f"chains[{ci}].segments[{si}]", s) for ci, c in enumerate(inst.chains) for si, s in enumerate(c.segments)]
+    for term, weight, values in (
+        ("site_cost", w.site_cost, [(f"{p}.site_cost", abs(v)) for p, s in segs for v in (*s.site_cost.values(), s.site_cost_default)]),
+        ("fixed_cost", w.fixed_cost, [(f"{p}.fixed_cost", v) for p, s in segs for v in (*s.fixed_cost_by_region.values(), s.fixed_cost)]),
+        ("expansion", w.expansion, [(f"regions[{i}].expansions[{j}].fixed_cost", o.fixed_cost)
+                                    for i, r in enumerate(inst.regions) for j, o in enumerate(r.expansions)]),
+    ):
+        where, largest = max(values, key=lambda pv: pv[1], default=("", 0.0))
+        if weight * largest > MAX_COEFFICIENT:
+            bad(f"weights.{term}", weight, f"weights.{term} x the largest {term} ({where}: {largest:g}) = "
+                                           f"{weight * largest:.3g} {limit}")
+    if inst.policy.province_min_share or inst.policy.guarantees:
+        total = sum(s.value_per_unit * s.activity for _, s in segs)
+        if total > MAX_COEFFICIENT:
+            bad("policy.guarantees" if inst.policy.guarantees else "policy.province_min_share", total,
+                f"a total activity value (value_per_unit x activity over all segments, {total:.3g}) {limit}")
 
 
 def _preview(ids: list[str], n: int = 8) -> str:

@@ -140,20 +140,37 @@ def park_tables_from_x(cm: CompiledModel, x: np.ndarray | None, tol: float = 1e-
     return parks, park_activity
 
 
+# what a solution directory may hold: its own files and those later commands derive from it
+# (``yrdopt prices/explain --out DIR``); a new solution replaces all of them at once
+SOLUTION_FILES = ("layout.csv", "flows.csv", "expansions.csv", "parks.csv", "park_activity.csv", "benefits.csv",
+                  "summary.json", INSTANCE_FILE, "prices.csv", "moves.csv")
+
+
+def out_problems(out_dir: str | Path, inputs=()) -> list:
+    """Problems with ``out_dir`` as the directory of a solution, found before solving."""
+    from .outdir import out_dir_problems
+
+    return out_dir_problems(out_dir, keep=SOLUTION_FILES, inputs=inputs)
+
+
 def write_solution(sol: Solution, out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "layout.csv", sol.layout.to_csv(index=False, float_format="%.10g"))
-    atomic_write_text(out / "flows.csv", sol.flows.to_csv(index=False, float_format="%.10g"))
-    atomic_write_text(out / "expansions.csv", sol.expansions.to_csv(index=False, float_format="%.10g"))
-    for name in ("parks", "park_activity", "benefits"):
-        table = getattr(sol, name)
-        if table is not None:
-            atomic_write_text(out / f"{name}.csv", table.to_csv(index=False, float_format="%.10g"))
-    atomic_write_text(out / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False, default=_json_default))
-    # the instance travels with its layout, so check/report/compare need only the directory
-    dump_instance(sol.instance, out / INSTANCE_FILE)
-    return out
+    """Write the solution directory whole or not at all (see :mod:`yrdopt.outdir`)."""
+    from .outdir import write_dir_atomically
+
+    def fill(tmp: Path) -> None:
+        atomic_write_text(tmp / "layout.csv", sol.layout.to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(tmp / "flows.csv", sol.flows.to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(tmp / "expansions.csv", sol.expansions.to_csv(index=False, float_format="%.10g"))
+        for name in ("parks", "park_activity", "benefits"):
+            table = getattr(sol, name)
+            if table is not None:
+                atomic_write_text(tmp / f"{name}.csv", table.to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(tmp / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False,
+                                                           default=_json_default))
+        # the instance travels with its layout, so check/report/compare need only the directory
+        dump_instance(sol.instance, tmp / INSTANCE_FILE)
+
+    return write_dir_atomically(out_dir, fill, keep=SOLUTION_FILES)
 
 
 def _json_default(o):

@@ -53,6 +53,9 @@ STATUS_TEXT = {
 
 HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted"}
 
+# more threads than this only slow HiGHS down (the scheduler spins); 4 per core is generous
+MAX_THREADS = 4 * (os.cpu_count() or 1)
+
 # HiGHS sizes one global task scheduler per process at its first parallel run; a later run
 # asking for another thread count fails with model status "Not Set".  We remember the count
 # the scheduler was made for and reset it when a solve asks for a different one.
@@ -102,6 +105,29 @@ class SolverOptions:
         """
         highs = {**RESOLVE_HIGHS, **kwargs.pop("highs", {})}
         return cls(**{"presolve": "off", **kwargs, "highs": highs})
+
+    def problems(self) -> list[tuple[str, object, str]]:
+        """(field, value, accepted range) of every option out of range; HiGHS would silently
+        clamp or ignore most of them, and 1000 threads turn a 0.05 s solve into 4 s."""
+        out = []
+
+        def finite(v) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        if self.time_limit is not None and not (finite(self.time_limit) and self.time_limit >= 0):
+            out.append(("time_limit", self.time_limit, "a finite number of seconds >= 0"))
+        if not (finite(self.mip_gap) and self.mip_gap >= 0):
+            out.append(("mip_gap", self.mip_gap, "a finite relative gap >= 0 (1e-4 = 0.01 %)"))
+        if self.mip_heuristic_effort is not None and not (finite(self.mip_heuristic_effort)
+                                                          and 0 <= self.mip_heuristic_effort <= 1):
+            out.append(("mip_heuristic_effort", self.mip_heuristic_effort, "a number in [0, 1]"))
+        if self.threads is not None and not (isinstance(self.threads, int) and 1 <= self.threads <= MAX_THREADS):
+            out.append(("threads", self.threads, f"an integer in 1..{MAX_THREADS} (4 per core of this machine)"))
+        if not (isinstance(self.seed, int) and 0 <= self.seed <= 2**31 - 1):
+            out.append(("seed", self.seed, f"an integer in 0..{2**31 - 1}"))
+        if self.presolve not in ("choose", "on", "off"):
+            out.append(("presolve", self.presolve, "choose, on or off"))
+        return out
 
     def highs_options(self) -> dict:
         opts = {
@@ -229,6 +255,39 @@ def _flush_c_stdout() -> None:
         pass
 
 
+def _check_representable(cm: CompiledModel) -> None:
+    """Raise a user error naming the model block when a cost, matrix entry or bound is beyond
+    what HiGHS accepts (the schema's ranges and product checks should make this unreachable;
+    an in-place sweep change or a hand-built model may not have gone through them)."""
+    from .errors import YrdoptError
+    from .schema import MAX_COEFFICIENT
+
+    def block_of(blocks: dict, i: int) -> str:
+        return next((name for name, b in blocks.items() if b.start <= i < b.stop), "?")
+
+    checks = (("cost", cm.cost, cm.var_blocks), ("matrix entry in column", None, cm.var_blocks),
+              ("lower bound", cm.col_lower, cm.var_blocks), ("upper bound", cm.col_upper, cm.var_blocks),
+              ("row lower bound", cm.row_lower, cm.row_blocks), ("row upper bound", cm.row_upper, cm.row_blocks))
+    for what, arr, blocks in checks:
+        if arr is None:  # matrix: locate the column of the largest entry
+            data = np.abs(cm.A.data)
+            if not len(data) or (np.isfinite(data).all() and data.max() <= MAX_COEFFICIENT):
+                continue
+            k = int(np.argmax(np.where(np.isfinite(data), data, np.inf)))
+            i, value = int(np.searchsorted(cm.A.indptr, k, side="right") - 1), cm.A.data[k]
+        else:
+            finite = np.isfinite(arr)
+            bad = np.isnan(arr) | (finite & (np.abs(arr) > (MAX_COEFFICIENT if what == "cost" else 1e19)))
+            if what == "cost":
+                bad |= ~finite
+            if not bad.any():
+                continue
+            i = int(np.flatnonzero(bad)[0])
+            value = arr[i]
+        raise YrdoptError(f"the model has a {what} {value:.3g} in block {block_of(blocks, i)!r} (position {i}), beyond "
+                          f"what the solver accepts ({MAX_COEFFICIENT:g}); rescale the instance's numbers")
+
+
 @functools.cache
 def highs_version() -> str:
     h = new_highs()
@@ -336,6 +395,11 @@ class HighsSolver:
 
     def apply_options(self, options: SolverOptions) -> None:
         """Make ``options`` the solver's options; nothing set by earlier options is kept."""
+        bad = options.problems()
+        if bad:
+            from .errors import InstanceError, Problem
+
+            raise InstanceError([Problem("solver options", name, value, expected) for name, value, expected in bad])
         check_highs_options(options.highs)  # before anything changes
         self.options = options
         self.h.resetOptions()
@@ -346,6 +410,7 @@ class HighsSolver:
     # -- loading ------------------------------------------------------------------------
     def load(self, cm: CompiledModel) -> float:
         """Hand the compiled arrays to HiGHS in one call; return the seconds it took."""
+        _check_representable(cm)
         t0 = time.perf_counter()
         A = cm.A
         # always the full-length array: highspy 1.15 reads an empty one as uninitialised

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.table import Table
+from rich.text import Text
 
 from ..checker import CheckReport, check_layout, read_layout_dir
 from ..schema import TERMS, Instance
@@ -112,8 +113,8 @@ def baseline_table(cmp: dict) -> Table:
         t.add_column(col, justify=just)
     for k in TERMS:
         t.add_row(k, _fmt(b["components"][k]), _fmt(o["components"][k]), _fmt(cmp["change"][k]))
-    t.add_row("[bold]total[/]", f"[bold]{_fmt(b['total'])}[/]", f"[bold]{_fmt(o['total'])}[/]",
-              f"[bold]{_fmt(cmp['change']['total'])}[/]")
+    t.add_row(*(Text(v, style="bold") for v in ("total", _fmt(b["total"]), _fmt(o["total"]),
+                                                  _fmt(cmp["change"]["total"]))))
     t.add_row("duplicated segments", str(b["duplicated_segments"]), str(o["duplicated_segments"]),
               f"{o['duplicated_segments'] - b['duplicated_segments']:+d}")
     t.add_row("sites", str(b["sites"]), str(o["sites"]), f"{o['sites'] - b['sites']:+d}")

@@ -11,14 +11,13 @@ from typing import List, Optional, Tuple
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from ..cli_common import EXIT_INFEASIBLE, EXIT_UNVERIFIED, console, run_guarded
+from ..cli_common import EXIT_INFEASIBLE, EXIT_UNVERIFIED, console, labelled, run_guarded, solver_options, styled
 
 
 def _options(time_limit, gap, threads, seed):
-    from ..solver import SolverOptions
-
-    return SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
+    return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
 
 def _df_table(df, title: str, index: bool = True, fmt: str = "{:,.4g}") -> Table:
@@ -75,7 +74,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
                       f"{len(res.layouts)} layouts written to {out}/", highlight=False)
         if res.stopped:
-            console.print(f"[yellow]{res.stopped}[/]", highlight=False)
+            console.print(styled(str(res.stopped), "yellow"), highlight=False)
         if not all(a.verified for a in res.layouts):
             raise typer.Exit(EXIT_UNVERIFIED)
 
@@ -101,11 +100,13 @@ def register(app: typer.Typer) -> None:
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
-        console.print(f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/"
-                      + (" [yellow]truncated at --max-points: the front has continuous stretches[/]" if res.truncated else ""),
-                      highlight=False)
+        console.print(Text.assemble(
+            f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/",
+            (" truncated at --max-points: the front has continuous stretches" if res.truncated else "", "yellow")),
+            highlight=False)
         if res.stopped or not res.exact and not res.truncated:
-            console.print(f"[yellow]not proven exact:[/] {res.stopped or 'a stage stopped at the time limit (see status in front.csv)'}",
+            console.print(labelled("not proven exact:", "yellow",
+                                   res.stopped or "a stage stopped at the time limit (see status in front.csv)"),
                           highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
@@ -229,7 +230,7 @@ def register(app: typer.Typer) -> None:
         console.print(_df_table(spec, f"Krugman specialization (relative per region; by {c.weighting} per chain)"))
         console.print(_df_table(c.distances, "Sites that differ between layouts", fmt="{:d}"))
         for note in c.notes:
-            console.print(f"[yellow]note:[/] {note}", highlight=False)
+            console.print(labelled("note:", "yellow", str(note)), highlight=False)
         if out is not None:
             c.write(out)
             console.print(f"tables written to {out}/", highlight=False)

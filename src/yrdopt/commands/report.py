@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ..cli_common import console, run_guarded
+from ..cli_common import console, labelled, run_guarded
 from ..errors import InstanceError, Problem
 
 
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             return warnings
 
         for w in run_guarded(go):
-            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            console.print(labelled("warning:", "yellow", str(w)), highlight=False)
         console.print(f"map written to {out}", highlight=False)
 
     @app.command("export-excel")
@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Argument(..., help="the .xlsx workbook to write"),
         from_instance: Optional[Path] = typer.Option(None, "--from", help="fill the workbook with this instance "
                                                      "(YAML/JSON/xlsx) instead of leaving it empty"),
+        force: bool = typer.Option(False, "--force", help="replace OUT if it exists"),
     ) -> None:
         """Write an instance workbook: one sheet per part of the schema; fill it and run `yrdopt solve BOOK.xlsx`."""
         from ..excel import write_workbook
@@ -120,6 +121,9 @@ def register(app: typer.Typer) -> None:
         def go():
             if out.suffix.lower() != ".xlsx":
                 raise InstanceError([Problem("command line", "OUT", str(out), "a file name ending in .xlsx")])
+            if out.exists() and not force:  # a filled workbook is hours of work
+                raise InstanceError([Problem("command line", "OUT", str(out),
+                                             "a file that does not exist yet (pass --force to replace it)")])
             inst = load_instance(from_instance) if from_instance is not None else None
             return write_workbook(inst, out)
 

@@ -24,12 +24,12 @@ def register(app: typer.Typer) -> None:
         """Solve every scenario of a sweep spec; write results, layouts and summaries to OUT."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from ..cli_common import console, run_guarded
+        from ..cli_common import console, labelled, run_guarded
         from ..errors import InstanceError, Problem
         from ..sweep import run as run_sweep
 
         bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
             TextColumn("done {task.fields[done]}/{task.total}  failed {task.fields[failed]}  "
                        "remaining {task.fields[remaining]}  {task.fields[rate]}  ETA {task.fields[eta]}"),
             TimeElapsedColumn(), console=console, disable=quiet, transient=False)
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
             warnings.simplefilter("always", UserWarning)
             df = run_guarded(go)
         for w in caught:  # after the bar, so they stay readable
-            console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+            console.print(labelled("warning:", "yellow", str(w.message)), highlight=False)
         if quiet:
             return
         n, ok = len(df), int(df["ok"].sum())
