@@ -85,6 +85,8 @@ def solve(
             raise InfeasibleError(*explain_infeasibility(inst))
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
+            if stop is not None and stop.is_set():
+                raise SolverError(f"interrupted before any feasible layout was found; nothing written{proved}")
             raise SolverError(f"{res.message} (HiGHS: {res.highs_status}){proved}")
     sol = solution_from_result(inst, cm, res, build_s=build_s, check=check, t_start=t_start)
     if isinstance(instance, (str, Path)):

@@ -52,6 +52,58 @@ def solver_options(**fields):
     return opts
 
 
+def run_interruptible(fn):
+    """Run ``fn(stop)`` so that Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the first signal
+    sets ``stop`` (a :class:`threading.Event` the solver checks at each HiGHS callback, keeping
+    the best layout found); a second one ends the process at once.  Returns ``(result, signum)``,
+    ``signum`` None when no signal came.
+
+    ``fn`` runs in a worker thread: Python runs signal handlers only in the main thread and only
+    between bytecodes, so a main thread inside HiGHS's C++ code would hear nothing until HiGHS
+    returned (42 s on the 41-city instance); here the main thread only waits, and answers at once.
+    """
+    import os
+    import signal
+    import threading
+
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
+        return fn(stop), None
+    received: list[int] = []
+
+    def handler(signum, frame):
+        if received:
+            err.print(labelled("interrupted:", "bold red", "second signal, quitting at once (nothing written)"),
+                      highlight=False)
+            os._exit(128 + signum)
+        received.append(signum)
+        stop.set()
+        err.print(labelled("stopping:", "yellow", "keeping the best layout found so far; press Ctrl-C again to "
+                                                  "quit at once"), highlight=False)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    box: dict = {}
+
+    def work():
+        try:
+            box["value"] = fn(stop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="yrdopt-solve", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if "error" in box:
+        box["error"].signum = received[0] if received else None
+        raise box["error"]
+    return box["value"], (received[0] if received else None)
+
+
 def fail(message: str, code: int) -> None:
     err.print(labelled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -65,8 +117,8 @@ def run_guarded(fn):
         fail(exc.message(), EXIT_INPUT)
     except InfeasibleError as exc:
         fail(exc.explanation, EXIT_INFEASIBLE)
-    except SolverError as exc:
-        fail(str(exc), EXIT_SOLVER)
+    except SolverError as exc:  # after Ctrl-C (run_interruptible notes the signal): 128 + signal number
+        fail(str(exc), 128 + exc.signum if getattr(exc, "signum", None) else EXIT_SOLVER)
     except YrdoptError as exc:
         fail(str(exc), EXIT_INPUT)
     except KeyboardInterrupt:
