@@ -177,6 +177,55 @@ class _Reader:
                 self.bad(Cell(ws.title), ws.title, f"a sheet of the template ({', '.join([*SHEETS, *MATRIX_SHEETS])})")
                 continue
             self.sheets[key] = ws
+        # a missing sheet is a mistake, not "none": without its quotas sheet every quota would be
+        # unlimited (the template writes every sheet; an empty table keeps just its header row)
+        for name in SHEETS:
+            if name not in self.sheets:
+                self.bad(Cell(name), "no such sheet", f"a sheet named {name} (every sheet of `yrdopt template`; "
+                                                      "keep only its header row if it has no rows)")
+        comps = [f"distance_{c}" for c in DISTANCE_COMPONENTS]
+        if "distance" not in self.sheets and not any(c in self.sheets for c in comps):
+            self.bad(Cell("distance"), "no such sheet", f"a sheet named distance, or the sheets {', '.join(comps)}")
+        elif any(c in self.sheets for c in comps):
+            for c in comps:
+                if c not in self.sheets:
+                    self.bad(Cell(c), "no such sheet", f"a sheet named {c} (economic distance given by components "
+                                                       f"needs all of {', '.join(comps)})")
+        self.formulas = self._formula_rows(path)
+
+    def _formula_rows(self, path: Path) -> dict[str, list[tuple]]:
+        """Sheet title -> its rows as formulas, for the sheets that hold any.
+
+        The values view (``data_only``) shows a formula's result as saved by the program that
+        last computed it; a workbook written by a script has no saved results, and such a cell
+        reads as blank.  The formulas view tells those apart from blank cells."""
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                if not any(b"<f" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")):
+                    return {}
+        except (OSError, zipfile.BadZipFile, KeyError):
+            return {}
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=False)
+        try:
+            return {ws.title: _rows(ws, self) for ws in wb.worksheets if ws.title in {s.title for s in self.sheets.values()}}
+        finally:
+            wb.close()
+
+    def values(self, ws) -> list[tuple]:
+        """The sheet's rows (values), a formula without a saved result reported by its cell."""
+        rows = _rows(ws, self)
+        forms = self.formulas.get(ws.title)
+        if forms:
+            for i, (row, frow) in enumerate(zip(rows, forms), start=1):
+                for j, (v, f) in enumerate(zip(row, frow), start=1):
+                    if v is None and isinstance(f, str) and f.startswith("="):
+                        self.bad(Cell(ws.title, i, j), f, "a value: the cell holds a formula with no saved result "
+                                 "(open and save the workbook in Excel or LibreOffice, or type the value)")
+        return rows
 
     def bad(self, cell: Cell, value: Any, expected: str) -> None:
         self.problems.append(Problem(self.file, cell.where(), value, expected))
@@ -187,7 +236,7 @@ class _Reader:
         if ws is None:
             return []
         cols = {c.name: c for c in SHEETS[name]}
-        rows = list(ws.iter_rows(values_only=True))
+        rows = self.values(ws)
         if not rows:
             return []
         header: dict[int, str] = {}
@@ -208,6 +257,9 @@ class _Reader:
             rec: dict[str, tuple[Any, Cell]] = {}
             for j, key in header.items():
                 v = row[j - 1] if j - 1 < len(row) else None
+                if isinstance(v, bool) and cols[key].kind in ("num", "int"):  # TRUE would read as 1
+                    self.bad(Cell(ws.title, i, j, key), v, "a number (TRUE and FALSE are not numbers)")
+                    v = None
                 rec[key] = (_clean(v, cols[key].kind), Cell(ws.title, i, j, key))
             if all(v is None for v, _ in rec.values()):
                 continue
@@ -221,7 +273,7 @@ class _Reader:
         ws = self.sheets.get(name)
         if ws is None:
             return None
-        rows = list(ws.iter_rows(values_only=True))
+        rows = self.values(ws)
         if not rows:
             return None
         head = list(rows[0][1:])
@@ -240,11 +292,30 @@ class _Reader:
                 self.bad(Cell(ws.title, i, 1, "region id"), rid,
                          f"the region ids of row 1 in the same order ({ids[k] if k < len(ids) else 'no more rows'})")
             vals = [(_clean(r[j + 1], "num") if j + 1 < len(r) else None) for j in range(len(ids))]
+            for j, v in enumerate(vals):
+                if isinstance(v, bool):
+                    self.bad(Cell(ws.title, i, j + 2, f"{rid} -> {ids[j]}"), v, "a number (TRUE and FALSE are not numbers)")
+                    vals[j] = None
             for j in range(len(ids)):
                 self.locs.set((*mloc, "values", k, j), Cell(ws.title, i, j + 2, f"{rid} -> {ids[j]}"))
             self.locs.set((*mloc, "values", k), Cell(ws.title, i))
             values.append(vals)
         return {"regions": ids, "values": values}
+
+
+def _rows(ws, rd: "_Reader") -> list[tuple]:
+    """All rows of a sheet, at most MAX_ENTRIES cells (a small .xlsx can unpack to millions)."""
+    from .limits import MAX_ENTRIES
+
+    out, cells = [], 0
+    for row in ws.iter_rows(values_only=True):
+        cells += len(row)
+        if cells > MAX_ENTRIES:
+            rd.bad(Cell(ws.title), f"more than {MAX_ENTRIES:,} cells", f"at most {MAX_ENTRIES:,} cells per sheet "
+                                                                       "(yrdopt's input limit)")
+            break
+        out.append(row)
+    return out
 
 
 def _clean(v: Any, kind: str) -> Any:

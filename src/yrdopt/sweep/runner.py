@@ -105,6 +105,24 @@ class ResumeMismatch(UserWarning):
     """``--resume`` found finished scenarios, none of them from this sweep."""
 
 
+class UnreadableRecords(UserWarning):
+    """``--resume`` found scenario files it cannot read; they are set aside and solved again."""
+
+
+# keys every stored record has: solved scenarios, and robust-layout evaluations
+SOLVE_KEYS = frozenset({"scenario", "status", "ok"})
+EVALUATE_KEYS = frozenset({"scenario", "status", "costs"})
+
+
+def _set_aside(store: Store, folder: Path, required: frozenset[str]) -> None:
+    bad = store.set_aside_unreadable(folder, required)
+    if bad:
+        warnings.warn(UnreadableRecords(
+            f"--resume: {len(bad)} scenario file(s) in {folder} could not be read (truncated, empty or not a "
+            f"scenario record: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); moved to "
+            f"{store.out / 'unreadable'} and solved again"), stacklevel=3)
+
+
 def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, workers: int | None = None,
         scheduler: str | None = None, resume: bool = False, backend: str = "auto",
         progress: Callable[[Progress], None] | None = None, dask_processes: bool = True) -> pd.DataFrame:
@@ -123,6 +141,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
                 "spec": spec.model_dump(mode="json"), "scenarios": [s.id for s in scenarios]}
     store.open(manifest, resume=resume)
     if resume:
+        _set_aside(store, store.scen_dir, SOLVE_KEYS)
         stored = store.done_ids()
         if stored and not stored & {s.id for s in scenarios}:
             warnings.warn(ResumeMismatch(
@@ -215,6 +234,7 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
         payload.append({"place_index": c["place_index"], "expand_index": c["expand_index"]})
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
     sub = store.robust_dir(key)
+    _set_aside(store, sub, EVALUATE_KEYS)
     opt_ids = {r["scenario"] for r in ok}
     eval_scen = [s for s in scenarios if s.id in opt_ids]
     done = {p.name[:-5] for p in sub.glob("*.json")}

@@ -118,6 +118,28 @@ class Store:
             return set()
         return {p.name[:-5] for p in self.scen_dir.iterdir() if p.name.endswith(".json") and not p.name.startswith(".")}
 
+    def set_aside_unreadable(self, folder: Path, required: frozenset[str]) -> list[str]:
+        """Move every record in ``folder`` that cannot be read — truncated, empty, not JSON, not a
+        record of its own id with the ``required`` keys — to ``OUT/unreadable/`` (kept for
+        inspection, never read again) and return their ids, so ``--resume`` solves them again."""
+        bad = []
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            if p.name.startswith("."):
+                continue
+            sid = p.name[:-5]
+            try:
+                rec = json.loads(p.read_text(encoding="utf-8"))
+                readable = isinstance(rec, dict) and rec.get("scenario") == sid and required <= rec.keys()
+            except (OSError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+                readable = False
+            if not readable:
+                dest = self.out / "unreadable" / folder.relative_to(self.out) / f"{p.name}.{stamp}"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(p, dest)
+                bad.append(sid)
+        return bad
+
     def read(self, sid: str, sub: Path | None = None) -> dict:
         return json.loads(((sub or self.scen_dir) / f"{sid}.json").read_text(encoding="utf-8"))
 
@@ -151,4 +173,10 @@ def read_journal(out: str | Path) -> list[dict[str, Any]]:
     p = Path(out) / "journal.jsonl"
     if not p.exists():
         return []
-    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+    out_lines = []
+    for line in p.read_text(errors="replace").splitlines():
+        try:
+            out_lines.append(json.loads(line))
+        except ValueError:  # a line cut short by a crash: the scenario files are what counts
+            continue
+    return out_lines
