@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from .checker import CheckReport, check_layout
+from .claims import CLAIM_TOL, relative_gap
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
 from .schema import Instance
 from .solution import Solution, park_tables_from_x, tables_from_x
-from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag
+from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
 
 
 def solve(
@@ -97,8 +98,13 @@ def solve(
 
 
 def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *, build_s: float = 0.0,
-                         check: bool = True, t_start: float | None = None) -> Solution:
-    """Package a solver result: tables, the checker's verdict and summary.json contents."""
+                         check: bool = True, t_start: float | None = None, claims: dict | None = None) -> Solution:
+    """Package a solver result: tables, the checker's verdict and summary.json contents.
+
+    The status and gap follow from the objective the checker recomputes and the solver's
+    bound ("optimal" only within the requested gap); ``claims`` (e.g. ``{"lexicographic": ...}``)
+    join the summary before the checker re-derives every claim of it.
+    """
     import pandas as pd
 
     from .solution import FLOW_COLUMNS, LAYOUT_COLUMNS
@@ -118,23 +124,25 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         check_s = time.perf_counter() - t0
     components = cm.components(res.x) if res.x is not None else {}
     matches = bool(report and res.objective is not None
-                   and abs(report.objective - res.objective) <= 1e-6 * max(1.0, abs(res.objective)))
-    verified = bool(report and report.verified and matches)
+                   and abs(report.objective - res.objective) <= CLAIM_TOL * max(1.0, abs(res.objective)))
+    requested = res.solver.get("gap_requested")
+    status, gap = res.status, res.gap
+    if report is not None and requested and bool(cm.integrality.any()):
+        status = derived_status(status, report.objective, res.bound, requested["relative"], requested["absolute"])
+        gap = relative_gap(report.objective, res.bound) if res.bound is not None else None
     summary = {
-        "status": res.status,
-        "status_text": res.message,
+        "status": status,
+        "status_text": STATUS_TEXT[status],
         "objective": res.objective,
         "bound": res.bound,
-        "gap": res.gap,
+        "gap": gap,
+        "gap_requested": requested,
         "components": components,
         "components_raw": cm.raw_components(res.x) if res.x is not None else {},
         "weights": dict(cm.data.weights),
-        "verified": verified,
+        "verified": False,
         "max_violation": report.max_violation if report else None,
-        "check": ({"objective": report.objective, "components": report.components,
-                   "n_violations": report.n_violations,
-                   "objective_matches_solver": matches}
-                  if report else None),
+        "check": None,
         "sites": int(layout["sited"].sum()) if len(layout) else 0,
         "duplicated_segments": report.duplicated_segments if report else None,
         "timings": {
@@ -148,6 +156,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         "model": {"variables": cm.n_cols, "rows": cm.n_rows, "nonzeros": int(cm.A.nnz),
                   "binaries": int(cm.integrality.sum()), "options": cm.options.__dict__},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
+        **(claims or {}),
     }
     benefits = None
     if res.x is not None:
@@ -155,6 +164,12 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
 
         benefits = benefit_table(inst, layout, park_activity)
         summary["benefit_warnings"] = benefit_warnings(benefits)
+    if report is not None:
+        report.add_claims(summary)
+        summary["verified"] = bool(report.verified and matches)
+        summary["check"] = {"objective": report.objective, "components": report.components,
+                            "n_violations": report.n_violations, "objective_matches_solver": matches,
+                            "false_claims": [str(c) for c in report.false_claims]}
     return Solution(instance=inst, layout=layout, flows=flows, expansions=expansions,
                     summary=summary, check=report, x=res.x, parks=parks, park_activity=park_activity,
                     benefits=benefits)

@@ -5,6 +5,9 @@ layout — ``layout.csv`` (chain, segment, region, sited, activity), optionally
 ``flows.csv`` and ``expansions.csv`` — and never the solver's values.  Where no flows are
 given (a hand-written baseline), it routes each link by the cheapest transportation plan
 between the regions hosting its two segments, solved with ``scipy.optimize.linprog``.
+When the directory holds a ``summary.json``, its claims (status, objective, bound, gap,
+lexicographic holds, front caps) are re-derived from the recomputed values
+(:mod:`yrdopt.claims`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance
 
@@ -41,10 +45,18 @@ class CheckReport:
     flows_given: bool = True
     sites: int = 0
     duplicated_segments: int = 0
+    false_claims: list[FalseClaim] = field(default_factory=list)  # claims of summary.json that fail
+
+    def add_claims(self, summary: dict) -> "CheckReport":
+        """Re-derive the claims of ``summary`` (:mod:`yrdopt.claims`); any false one unverifies the layout."""
+        self.false_claims = check_claims(summary, self.objective, self.components_raw)
+        self.verified = self.verified and not self.false_claims
+        return self
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["worst"] = {k: asdict(v) for k, v in self.worst.items()}
+        d["false_claims"] = [asdict(c) for c in self.false_claims]
         return d
 
     def lines(self) -> list[str]:
@@ -54,6 +66,7 @@ class CheckReport:
         for fam, v in self.worst.items():
             if v.amount > TOLERANCE:
                 out.append(f"  violated {fam} at {v.where}: {v.detail}")
+        out += [f"  false claim of summary.json: {c}" for c in self.false_claims]
         return out
 
 
@@ -362,9 +375,22 @@ def route_flows(inst: Instance, act: dict, dist: dict) -> pd.DataFrame:
 
 
 def check_dir(inst: Instance, path: str | Path) -> CheckReport:
+    """Check a written layout and, when the directory has a summary.json, its claims."""
     layout, flows, exps = read_layout_dir(path)
     parks, park_act = read_park_tables(path)
-    return check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+    report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+    summary_file = Path(path) / "summary.json"
+    if Path(path).is_dir() and summary_file.exists():
+        import json
+
+        try:
+            summary = json.loads(summary_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InstanceError([Problem(str(summary_file), "", type(exc).__name__, f"a JSON object ({exc})")]) from None
+        if not isinstance(summary, dict):
+            raise InstanceError([Problem(str(summary_file), "", type(summary).__name__, "a JSON object")])
+        report.add_claims(summary)
+    return report
 
 
 # ------------------------------------------------------------------ benefit sharing

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .api import solution_from_result
+from .claims import HOLD_ABS, lexicographic_holds
 from .errors import InfeasibleError, InstanceError, Problem, SolverError
 from .io import atomic_write_text, content_hash, load_instance
 from .mga import model_result, rounded
@@ -43,18 +44,6 @@ from .model.compiled import BuildOptions, CompiledModel, build
 from .schema import TERMS, Instance
 from .solution import Solution
 from .solver import HighsSolver, SolveResult, SolverOptions
-
-# slack added when a term is held at its optimum (HiGHS's MIP feasibility tolerance is
-# 1e-6: the next stage must not lose the point to rounding)
-HOLD_ABS = 1e-6
-HOLD_REL = 1e-9
-
-
-def hold_limit(value: float, tolerance: float = 0.0) -> float:
-    """The upper limit a term is held to after its stage reached ``value``: the relative
-    ``tolerance`` plus the slack that keeps the point through HiGHS's tolerances."""
-    return value + tolerance * abs(value) + HOLD_ABS + HOLD_REL * abs(value)
-
 
 def check_terms(terms, where: str = "--between") -> list[str]:
     terms = list(terms)
@@ -88,7 +77,7 @@ class _Lex:
               start: np.ndarray | None = None) -> tuple[SolveResult | None, dict[str, float], str]:
         """Lexicographic minimum of ``order`` then the weighted objective; hold rows of the
         terms in ``order`` are released afterwards (other bounds stay).  ``tolerance``
-        relaxes the hold of every term but the last (see :func:`hold_limit`).
+        relaxes the hold of every term but the last (:func:`yrdopt.claims.lexicographic_holds`).
 
         The first stage may start from ``start`` (a layout feasible for it).  The status returned is
         "optimal" only if every stage was proven optimal.
@@ -120,14 +109,15 @@ class _Lex:
                 if t is not None:
                     v = float(self.cm.terms[t] @ res.x[: self.cm.n_cols])
                     values[t] = v
-                    self.bound(t, hold_limit(v, tolerance if t != order[-1] else 0.0))
+                    self.bound(t, lexicographic_holds(order, tolerance, {t: v})[t])
                     held.append(t)
         finally:
             self.free(*held)
         return res, values, worst
 
-    def package(self, res: SolveResult) -> Solution:
-        return solution_from_result(self.inst, self.cm, model_result(self.cm, res))
+    def package(self, res: SolveResult, claims: dict) -> Solution:
+        """The layout with the claims the checker re-derives (its holds, its cap)."""
+        return solution_from_result(self.inst, self.cm, model_result(self.cm, res), claims=claims)
 
 
 @dataclass
@@ -197,13 +187,16 @@ def pareto_front(
     out = Path(out) if out is not None else None
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
 
-    def keep(res: SolveResult, vals: dict, status: str) -> FrontPoint:
+    def keep(res: SolveResult, stage: dict, status: str, cap: float | None = None) -> FrontPoint:
         # values of the layout itself (after the tie-break), not of the stage optima;
         # re-solved as an LP with placements fixed and both terms held (checker tolerance)
+        limits = lexicographic_holds([t1, t2], 0.0, stage)
+        if cap is not None:
+            limits[t2] = min(limits[t2], cap)
+        res = lp_polish(cm, model_result(cm, res), _polish_holds(cm, res.x, limits))
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
-        res = lp_polish(cm, model_result(cm, res), [(cm.terms[t], v + HOLD_ABS + HOLD_REL * abs(v)) for t, v in vals.items()])
-        vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
-        p = FrontPoint(f"point-{len(result.points) + 1}", {t1: vals[t1], t2: vals[t2]}, lex.package(res), status)
+        claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
+        p = FrontPoint(f"point-{len(result.points) + 1}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status)
         result.points.append(p)
         if out is not None:
             p.solution.write(out / p.name)
@@ -232,7 +225,8 @@ def pareto_front(
             if len(result.points) >= max_points:
                 result.truncated = True
                 break
-            lex.bound(t2, cur - result.step)
+            cap = cur - result.step
+            lex.bound(t2, cap)
             res, vals, st = lex.solve([t1, t2], start=last.x)  # the f2-best end is feasible for every eps
             if res is None:
                 if st not in ("infeasible", "infeasible_or_unbounded"):
@@ -240,11 +234,12 @@ def pareto_front(
                 break  # infeasible: nothing below, the last point was the f2-best end
             if vals[t2] > cur - result.step / 2:  # numerical stall: do not loop
                 break
-            keep(res, vals, st)
+            keep(res, vals, st, cap)
             cur = vals[t2]
     else:
         for eps in np.linspace(hi, lo, points)[1:]:
-            lex.bound(t2, eps + HOLD_ABS)
+            cap = eps + HOLD_ABS
+            lex.bound(t2, cap)
             res, vals, st = lex.solve([t1, t2], start=last.x)
             if res is None:
                 result.stopped = f"no layout for {t2} <= {eps:.6g}: {st}"
@@ -252,13 +247,20 @@ def pareto_front(
             if any(abs(vals[t1] - p.values[t1]) <= 1e-9 * max(1, abs(vals[t1])) + HOLD_ABS
                    and abs(vals[t2] - p.values[t2]) <= 1e-9 * max(1, abs(vals[t2])) + HOLD_ABS for p in result.points):
                 continue
-            keep(res, vals, st)
+            keep(res, vals, st, cap)
     lex.free(t2)
     result.n_solves = lex.n_solves
     if out is not None:
         _write_front(result, out)
         _plot_front(result, out / "front.png")
     return result
+
+
+def _polish_holds(cm: CompiledModel, x: np.ndarray, limits: dict[str, float]) -> list[tuple[np.ndarray, float]]:
+    """Rows holding each term at its limit in the LP polish; a layout that HiGHS left above a
+    limit by its feasibility tolerance keeps its own value (the LP stays feasible, and the
+    checker's claim tolerance covers that much)."""
+    return [(cm.terms[t], max(limit, float(cm.terms[t] @ x[: cm.n_cols]))) for t, limit in limits.items()]
 
 
 def _write_front(result: FrontResult, out: Path) -> None:
@@ -328,9 +330,9 @@ def lexicographic(
 
             raise InfeasibleError(*explain_infeasibility(inst))
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
-    held = [(cm.terms[t], float(cm.terms[t] @ res.x[: cm.n_cols]) + HOLD_ABS) for t in order]
-    sol = lex.package(lp_polish(cm, model_result(cm, res), held))
-    sol.summary["lexicographic"] = {"order": order, "tolerance": tolerance, "stage_optima": vals}
+    held = _polish_holds(cm, res.x, lexicographic_holds(order, tolerance, vals))
+    claims = {"lexicographic": {"order": order, "tolerance": tolerance, "stage_optima": vals}}
+    sol = lex.package(lp_polish(cm, model_result(cm, res), held), claims)
     if out is not None:
         sol.write(out)
     return LexResult(sol, vals, order, tolerance)

@@ -23,6 +23,7 @@ from typing import Callable, Literal, Protocol
 import highspy
 import numpy as np
 
+from .claims import CLAIM_TOL, proven_optimal, relative_gap
 from .model.compiled import CompiledModel
 
 Status = Literal[
@@ -35,6 +36,7 @@ Status = Literal[
     "stopped_with_incumbent",
     "stopped_no_incumbent",
     "interrupted",
+    "unproven",
     "error",
 ]
 
@@ -48,10 +50,21 @@ STATUS_TEXT = {
     "stopped_with_incumbent": "stopped at an iteration, solution or objective limit with a feasible layout",
     "stopped_no_incumbent": "stopped at an iteration, solution or objective limit before any feasible layout",
     "interrupted": "interrupted by the user",
+    "unproven": "HiGHS reported optimal, but the gap recomputed from the layout's own objective exceeds the "
+                "requested gap: a feasible layout, not proven best",
     "error": "the solver reported an error",
 }
 
-HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted"}
+HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven"}
+
+
+def derived_status(status: str, objective: float | None, bound: float | None, rel_gap: float,
+                   abs_gap: float) -> str:
+    """The status a layout may claim: "optimal" only if its own objective and the bound prove it."""
+    if status == "optimal" and not proven_optimal(objective, bound, rel_gap, abs_gap):
+        return "unproven"
+    return status
+
 
 # more threads than this only slow HiGHS down (the scheduler spins); 4 per core is generous
 MAX_THREADS = 4 * (os.cpu_count() or 1)
@@ -475,6 +488,16 @@ class HighsSolver:
 
     # -- solving --------------------------------------------------------------------------
     def solve(self, start: np.ndarray | None = None) -> SolveResult:
+        """Run HiGHS; the result's objective, gap and status are recomputed from the layout.
+
+        When HiGHS's objective disagrees with the returned layout's own cost, its claim is
+        about another point: HiGHS 1.16 maps a MIP start into the presolved space and takes
+        the objective of that image as the incumbent's, which presolve's dual reductions
+        (dual fixing, probing) can make lower than the true optimum; the search is then
+        pruned against it and "Optimal" returned with the start (models/formulation.md,
+        "Claims derived, never trusted").  The solve is then repeated once without any start,
+        within what is left of the time limit.
+        """
         if self.model is None:
             raise RuntimeError("load a model before solving")
         if start is not None:
@@ -488,12 +511,26 @@ class HighsSolver:
         t0 = time.perf_counter()
         try:
             h.run()
+            res = self._result(time.perf_counter() - t0)
+            disagreement = res.solver.get("highs_objective_disagrees")
+            left = None if self.options.time_limit is None else self.options.time_limit - res.solve_s
+            if disagreement is not None and monitor.error is None and res.status != "interrupted" \
+                    and (left is None or left > 0):
+                h.clearSolver()  # drops the start (and HiGHS's previous solution, its implicit start)
+                if left is not None:
+                    h.setOptionValue("time_limit", float(left))
+                try:
+                    h.run()
+                finally:
+                    if left is not None:
+                        h.setOptionValue("time_limit", float(self.options.time_limit))
+                res = self._result(time.perf_counter() - t0)
+                res.solver["resolved_without_start"] = disagreement
         finally:
             h.cbMipInterrupt -= monitor.on_mip
             h.cbMipImprovingSolution -= monitor.on_mip
             h.cbSimplexInterrupt -= monitor.on_lp
-        solve_s = time.perf_counter() - t0
-        self.last_result = self._result(solve_s)
+        self.last_result = res
         if monitor.error is not None:
             raise monitor.error  # the interrupted solve's result is in self.last_result
         return self.last_result
@@ -523,16 +560,25 @@ class HighsSolver:
             status = "stopped_with_incumbent" if has_primal else "error"  # keep an incumbent if there is one
         x = row_dual = col_dual = row_value = None
         objective = bound = gap = None
+        rel_gap, abs_gap = self._requested_gaps()
+        solver = {"name": "HiGHS", "version": highs_version(), "options": self.options.to_dict(),
+                  "gap_requested": {"relative": rel_gap, "absolute": abs_gap}}
         if status in HAS_SOLUTION:
             sol = h.getSolution()
             x = np.asarray(sol.col_value, dtype=float)
             row_value = np.asarray(sol.row_value, dtype=float)
-            objective = float(info.objective_function_value)
+            lp = h.getLp()
+            # the layout's own cost under HiGHS's current objective (costs may have been changed in place)
+            objective = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
+            claimed = float(info.objective_function_value)
+            if abs(claimed - objective) > CLAIM_TOL * max(1.0, abs(objective)):
+                solver["highs_objective_disagrees"] = {"highs_status": h.modelStatusToString(ms),
+                                                       "highs_objective": claimed, "layout_objective": objective}
             if is_mip:
-                bound = float(info.mip_dual_bound)
-                gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
-                if status == "optimal" and gap is None:
-                    gap = 0.0
+                b = float(info.mip_dual_bound)
+                bound = b if np.isfinite(b) else None
+                gap = relative_gap(objective, bound) if bound is not None else None
+                status = derived_status(status, objective, bound, rel_gap, abs_gap)
             else:
                 bound, gap = objective, 0.0
                 if sol.dual_valid:
@@ -555,6 +601,10 @@ class HighsSolver:
             handoff_s=self.handoff_s,
             solve_s=solve_s,
             nodes=int(info.mip_node_count) if is_mip else 0,
-            solver={"name": "HiGHS", "version": highs_version(), "options": self.options.to_dict()},
+            solver=solver,
         )
+
+    def _requested_gaps(self) -> tuple[float, float]:
+        """(relative, absolute) MIP gaps HiGHS was asked for."""
+        return float(self.h.getOptionValue("mip_rel_gap")[1]), float(self.h.getOptionValue("mip_abs_gap")[1])
 

@@ -1,0 +1,172 @@
+"""The checker's claims part: what ``summary.json`` says about a layout, re-derived.
+
+The feasibility checker (:mod:`yrdopt.checker`) recomputes every constraint and objective
+term from the written layout.  This part takes those recomputed values and the claims of
+the summary — status, objective, bound, gap, lexicographic stage holds, a front point's
+cap — and re-derives each claim from the rule that defines it:
+
+* ``objective`` equals the recomputed objective;
+* ``bound`` (a lower bound: every objective is minimised) is not above it;
+* ``gap`` is ``(objective - bound) / |objective|`` of the recomputed objective;
+* ``optimal`` holds only if the recomputed objective and the bound are within the requested
+  gap (``gap_requested``: HiGHS's relative and absolute gaps), the rule HiGHS stops by;
+* a lexicographic layout keeps every term within its stage's hold
+  (:func:`hold_limit` of the stage optimum; the tolerance relaxes every term but the last),
+  and no term is below a stage optimum proven optimal (this layout would beat it);
+* a front point keeps its capped term within the cap, and its two stage holds.
+
+It reads nothing of the solver or the model: only the instance-derived values the checker
+recomputed and the summary as written.  A claim that fails makes the layout unverified
+(exit code 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .schema import TERMS
+
+# numerical slack when a recomputed objective is compared with a bound or a claimed value
+# (the objective-match tolerance; HiGHS's MIP feasibility tolerance is 1e-6)
+CLAIM_TOL = 1e-6
+# slack added when a term is held at a stage's value (HiGHS's MIP feasibility tolerance is
+# 1e-6: the next stage must not lose the point to rounding)
+HOLD_ABS = 1e-6
+HOLD_REL = 1e-9
+
+STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven"}
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """HiGHS's gap formula, ``(objective - bound) / |objective|``."""
+    if objective == 0.0:
+        return 0.0 if bound >= 0.0 else float("inf")
+    return max(0.0, objective - bound) / abs(objective)
+
+
+def proven_optimal(objective: float | None, bound: float | None, rel_gap: float, abs_gap: float) -> bool:
+    """Is ``bound`` close enough to ``objective`` for the requested gaps?  HiGHS stops when
+    ``objective - bound <= max(abs_gap, rel_gap * |objective|)``."""
+    if objective is None or bound is None or bound != bound or abs(bound) == float("inf"):
+        return False
+    return objective - bound <= max(abs_gap, rel_gap * abs(objective)) + CLAIM_TOL * max(1.0, abs(objective))
+
+
+def hold_limit(value: float, tolerance: float = 0.0) -> float:
+    """The upper limit a term is held to after its stage reached ``value``: the relative
+    ``tolerance`` plus the slack that keeps the point through HiGHS's tolerances."""
+    return value + tolerance * abs(value) + HOLD_ABS + HOLD_REL * abs(value)
+
+
+def lexicographic_holds(order: list[str], tolerance: float, stage_optima: dict[str, float]) -> dict[str, float]:
+    """term -> limit it is held to: the tolerance relaxes every term but the last (the
+    weighted objective after the last stage only breaks ties)."""
+    return {t: hold_limit(stage_optima[t], tolerance if i < len(order) - 1 else 0.0)
+            for i, t in enumerate(order) if t in stage_optima}
+
+
+@dataclass
+class FalseClaim:
+    claim: str
+    stated: Any
+    recomputed: Any
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.claim}: states {self.stated!r}, recomputed {self.recomputed!r}: {self.reason}"
+
+
+def _number(summary: dict, key: str, out: list[FalseClaim]) -> float | None:
+    """A numeric claim, or None when absent; a value that is no number is itself a false claim."""
+    v = summary.get(key)
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return v
+    out.append(FalseClaim(key, v, None, "not a number"))
+    return None
+
+
+def _exceeds(value: float, limit: float) -> bool:
+    return value - limit > CLAIM_TOL * max(1.0, abs(limit))
+
+
+def check_claims(summary: dict, objective: float, raw: dict[str, float]) -> list[FalseClaim]:
+    """Every claim of ``summary`` that the recomputed ``objective`` and unweighted terms
+    ``raw`` contradict (empty: all hold)."""
+    out: list[FalseClaim] = []
+    status = summary.get("status")
+    stated_obj, bound, gap = (_number(summary, k, out) for k in ("objective", "bound", "gap"))
+    if status is not None and status not in STATUSES_WITH_LAYOUT:
+        out.append(FalseClaim("status", status, "a layout", "the status says there is no layout, but one is written"))
+    if stated_obj is not None and abs(stated_obj - objective) > CLAIM_TOL * max(1.0, abs(objective)):
+        out.append(FalseClaim("objective", stated_obj, objective, "the layout's objective differs"))
+    if bound is not None and _exceeds(bound, objective):
+        out.append(FalseClaim("bound", bound, objective, "a lower bound above the objective of a feasible layout"))
+    if gap is not None and bound is not None:
+        want = relative_gap(objective, bound)
+        if abs(gap - want) > CLAIM_TOL + 1e-9 * abs(want):
+            out.append(FalseClaim("gap", gap, want, "the gap is (objective - bound) / |objective|"))
+    if status == "optimal":
+        req = summary.get("gap_requested")
+        rel, ab = (req.get("relative"), req.get("absolute")) if isinstance(req, dict) else (None, None)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (rel, ab)):
+            out.append(FalseClaim("status", status, None, "'optimal' without the requested gap (gap_requested)"))
+        elif not proven_optimal(objective, bound, rel, ab):
+            out.append(FalseClaim("status", status, relative_gap(objective, bound) if bound is not None else None,
+                                  f"'optimal' needs the bound within the requested gap (relative {rel:g}, "
+                                  f"absolute {ab:g}) of the layout's objective"))
+    out += _lexicographic_claims(summary.get("lexicographic"), raw, status)
+    out += _front_claims(summary.get("front"), raw)
+    return out
+
+
+def _stages(claim: str, section, order_key: str) -> tuple[list[str], dict[str, float]] | FalseClaim:
+    """(term order, stage optima) of a lexicographic or front section, or why it is malformed."""
+    try:
+        order = [str(t) for t in section[order_key]]
+        optima = {str(t): float(v) for t, v in section.get("stage_optima", {}).items()}
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return FalseClaim(claim, section, None, f"a section with '{order_key}' and numeric 'stage_optima'")
+    unknown = sorted(set(order) - set(TERMS))
+    if unknown:
+        return FalseClaim(claim, unknown, None, f"objective terms ({', '.join(TERMS)})")
+    return order, optima
+
+
+def _lexicographic_claims(lex: dict | None, raw: dict[str, float], status: str | None) -> list[FalseClaim]:
+    if not lex:
+        return []
+    stages = _stages("lexicographic", lex, "order")
+    if isinstance(stages, FalseClaim):
+        return [stages]
+    out = []
+    order, optima = stages
+    for t, limit in lexicographic_holds(order, float(lex.get("tolerance", 0.0)), optima).items():
+        if _exceeds(raw[t], limit):
+            out.append(FalseClaim(f"lexicographic hold on {t}", limit, raw[t],
+                                  f"the layout breaks the hold its stage set ({t} <= {limit:.10g})"))
+    if status == "optimal":
+        for t in order[:1]:  # the first stage is unconstrained by holds: nothing may beat its optimum
+            if t in optima and raw[t] < optima[t] - HOLD_ABS - CLAIM_TOL * max(1.0, abs(optima[t])):
+                out.append(FalseClaim(f"lexicographic stage optimum of {t}", optima[t], raw[t],
+                                      "this layout has less: the stage optimum was not the least"))
+    return out
+
+
+def _front_claims(front: dict | None, raw: dict[str, float]) -> list[FalseClaim]:
+    if not front:
+        return []
+    stages = _stages("front", front, "between")
+    if isinstance(stages, FalseClaim):
+        return [stages]
+    between, optima = stages
+    out = []
+    for t, cap in (front.get("cap") or {}).items():
+        if t in between and isinstance(cap, (int, float)) and _exceeds(raw[t], cap):
+            out.append(FalseClaim(f"front cap on {t}", cap, raw[t], f"the point breaks its cap ({t} <= {cap:.10g})"))
+    holds = lexicographic_holds(between, 0.0, optima)
+    for t, limit in holds.items():
+        if _exceeds(raw[t], limit):
+            out.append(FalseClaim(f"front stage hold on {t}", limit, raw[t],
+                                  f"the point breaks the hold its stage set ({t} <= {limit:.10g})"))
+    return out
