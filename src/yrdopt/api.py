@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .checker import CheckReport, check_layout
+from .deadline import Deadline, highs_options_for
 from .claims import CLAIM_TOL, relative_gap
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
@@ -43,6 +45,7 @@ def solve(
     raise_on_infeasible: bool = True,
     progress: ProgressHook | None = None,
     stop: StopFlag | None = None,
+    deadline: Deadline | None = None,
 ) -> Solution:
     """Build, solve and check a layout.
 
@@ -55,6 +58,10 @@ def solve(
     ``progress(elapsed_s, best_objective, bound, gap)`` is called a few times a second while
     HiGHS searches; setting ``stop`` (a :class:`threading.Event`) ends the search early with
     the best layout found so far (status ``interrupted``), which is polished and checked as usual.
+
+    The time limit covers the whole call (or, with ``deadline``, counts from its start: the CLI
+    counts from the process start): HiGHS gets what is left after reading, building and the
+    start, minus what the polish, check and writing need (:mod:`yrdopt.deadline`).
     """
     t_start = time.perf_counter()
     if out is not None:  # found before solving, not after
@@ -62,8 +69,9 @@ def solve(
         from .solution import out_problems
 
         check_outputs(out_problems(out, inputs=[instance] if isinstance(instance, (str, Path)) else []))
-    inst = load_instance(instance)
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
+    deadline = deadline or Deadline(options.time_limit, t_start)
+    inst = load_instance(instance)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
@@ -76,9 +84,12 @@ def solve(
         from .heuristic import greedy_start as greedy
 
         start = greedy(cm)
+    highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, int(cm.integrality.sum()), options.highs)
+    if highs_limit is not None:
+        solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
     res = solver.solve(start)
     if res.has_solution and polish:
-        res = lp_polish(cm, res)
+        res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
             from .diagnose import explain_infeasibility

@@ -62,6 +62,7 @@ def solve(
 
     def go(stop):
         from . import api  # imported here, so a Ctrl-C while importing is already handled
+        from .deadline import Deadline
         from .outdir import check_outputs, output_file_problems
         from .solution import out_problems
 
@@ -72,7 +73,9 @@ def solve(
         # everything that can stop the results from being written is found before solving
         check_outputs(output_file_problems(log_file, "--log-file") + output_file_problems(mps, "--mps")
                       + out_problems(out, inputs=[instance, base]))
-        sol = api.solve(instance, options=opts, mps_path=mps, stop=stop)
+        # the limit counts from the process start: start-up and reading the instance are part of it
+        sol = api.solve(instance, options=opts, mps_path=mps, stop=stop,
+                        deadline=Deadline.from_process_start(time_limit))
         if base is not None and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline
 

@@ -54,14 +54,14 @@ def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     return cm.var("place").take(x) > 0.5
 
 
-def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
+def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float | None = None) -> SolveResult:
     """Re-solve a MIP answer as an LP with its placements and expansions fixed.
 
     HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
     (1e-6 absolute), a hair above what the independent checker allows on large
     instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
     ``coef @ x <= upper`` (e.g. terms held at their front values).  Returns ``res``
-    unchanged when the LP does not solve.
+    unchanged when the LP does not solve to optimality (e.g. within ``time_limit`` seconds).
     """
     if res.x is None:
         return res
@@ -70,12 +70,14 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=()) -> SolveResult:
     parks = cm.var("park_open").take(x) > 0.5 if cm.data.N else None
     lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True, parks=parks)
     # the MIP's thread count: another one would make HiGHS rebuild its scheduler
-    s = HighsSolver(SolverOptions(threads=(res.solver.get("options") or {}).get("threads")))
+    if time_limit is not None and time_limit <= 0:
+        return res
+    s = HighsSolver(SolverOptions(threads=(res.solver.get("options") or {}).get("threads"), time_limit=time_limit))
     s.load(lp)
     for coef, upper in holds:
         s.add_row(coef, -np.inf, upper)
     out = s.solve()
-    if out.x is None:
+    if out.x is None or out.status != "optimal":  # a time-limited LP point may cost more than the MIP's
         return res
     gap = res.gap
     if res.bound is not None and out.objective is not None:

@@ -1,0 +1,76 @@
+"""One overall time limit that every phase of a solve keeps.
+
+``--time-limit 30`` means the command ends within about 30 s of wall time: reading the
+instance, building, the greedy start, HiGHS (presolve, search), the LP polish, the check and
+writing all count.  :class:`Deadline` is that limit as a point in time; each phase asks what
+is left.  HiGHS gets what is left minus :func:`after_solve_reserve` (what the polish, the
+check and writing need; measured in ``benchmarks/time_limit.py``).
+
+HiGHS keeps its own ``time_limit`` except in presolve *probing*, which checks the clock only
+between binaries and whose set-up does not check it at all: on the generated 41×30×4
+instance (4,905 binaries) HiGHS 1.16.0 estimates 196 s for probing and overran a 30 s limit
+by 7-9 s (README, "Time limits").  With a time limit, models above
+:data:`PROBING_MAX_BINARIES` binaries are solved with probing switched off
+(``presolve_rule_off`` bit 15), unless the caller sets ``presolve_rule_off`` itself.
+"""
+
+from __future__ import annotations
+
+import time
+
+# models with more binaries than this skip presolve probing when a time limit is set: the
+# largest shipped instance (yrd-cities, 1,231 binaries) probes in well under a second, the
+# 41x30x4 generated one (4,905) needs minutes (benchmarks/time_limit.py)
+PROBING_MAX_BINARIES = 2500
+PROBING_OFF = {"presolve_rule_off": 1 << 15}  # HiGHS's kPresolveRuleProbing
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc), 0 where unknown."""
+    try:
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        import os
+
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Deadline:
+    """``limit_s`` seconds from ``started`` (a :func:`time.perf_counter` value); no limit if None."""
+
+    def __init__(self, limit_s: float | None, started: float | None = None):
+        self.limit_s = limit_s
+        self.started = time.perf_counter() if started is None else started
+
+    @classmethod
+    def from_process_start(cls, limit_s: float | None) -> "Deadline":
+        """Counted from the start of the process (the interpreter's start-up and imports count)."""
+        return cls(limit_s, time.perf_counter() - _process_age())
+
+    def left(self) -> float | None:
+        if self.limit_s is None:
+            return None
+        return self.limit_s - (time.perf_counter() - self.started)
+
+
+def after_solve_reserve(n_cols: int) -> float:
+    """Seconds kept back from HiGHS for its own overrun (it checks the clock between simplex
+    iterations: 1.2-2.6 s past a 20-30 s limit at the 41x30x4 root LP with probing off), the
+    LP polish, the check and writing the files: 3.5 s per 100,000 columns, measured on a
+    loaded 2-core machine (41x30x4, 161,254 columns: polish 1.8 s, check 0.2-0.3 s, tables and
+    files ~0.5 s), at least 0.2 s."""
+    return max(0.2, 3.5e-5 * n_cols)
+
+
+def highs_options_for(limit_left: float | None, n_cols: int, n_binaries: int, highs: dict) -> tuple[float | None, dict]:
+    """(HiGHS's time limit, HiGHS options) for a solve that must end within ``limit_left``."""
+    if limit_left is None:
+        return None, highs
+    limit = max(limit_left - after_solve_reserve(n_cols), 0.05 * limit_left, 0.1)
+    if n_binaries > PROBING_MAX_BINARIES and "presolve_rule_off" not in highs:
+        highs = {**highs, **PROBING_OFF}
+    return limit, highs
