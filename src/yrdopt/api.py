@@ -21,7 +21,7 @@ from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
-from .schema import Instance
+from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
 
@@ -154,7 +154,8 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         "verified": False,
         "max_violation": report.max_violation if report else None,
         "check": None,
-        "sites": int(layout["sited"].sum()) if len(layout) else 0,
+        "sites": (report.sites if report else
+                  int((layout["sited"] & (layout["activity"] > 0)).sum()) if len(layout) else 0),
         "duplicated_segments": report.duplicated_segments if report else None,
         "timings": {
             "build_s": build_s,
@@ -168,6 +169,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
                   "binaries": int(cm.integrality.sum()), "options": cm.options.__dict__},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
         **(claims or {}),
+        "warnings": instance_warnings(inst),
     }
     benefits = None
     if res.x is not None:

@@ -40,8 +40,9 @@ class CheckReport:
     objective: float
     components: dict[str, float]
     components_raw: dict[str, float]
-    worst: dict[str, Violation] = field(default_factory=dict)  # per constraint family
+    worst: dict[str, Violation] = field(default_factory=dict)  # per constraint family, violated ones only
     n_violations: int = 0
+    violations: list[Violation] = field(default_factory=list)  # every violated row, largest first
     flows_given: bool = True
     sites: int = 0
     duplicated_segments: int = 0
@@ -57,31 +58,41 @@ class CheckReport:
         d = asdict(self)
         d["worst"] = {k: asdict(v) for k, v in self.worst.items()}
         d["false_claims"] = [asdict(c) for c in self.false_claims]
+        d["violations"] = [asdict(v) for v in self.violations]
         return d
 
     def lines(self) -> list[str]:
         out = [f"verified: {self.verified}  (largest scaled violation {self.max_violation:.3g})",
                f"objective: {self.objective:.6g}"]
         out += [f"  {k}: {v:.6g}" for k, v in self.components.items()]
-        for fam, v in self.worst.items():
-            if v.amount > TOLERANCE:
-                out.append(f"  violated {fam} at {v.where}: {v.detail}")
+        if self.violations:
+            out.append(f"{len(self.violations)} violated limit{'s' if len(self.violations) > 1 else ''} "
+                       "(scaled amount: excess / max(1, |limit|)):")
+        out += [f"  {v.constraint} at {v.where}: {v.detail} (scaled {v.amount:.3g})" for v in self.violations]
         out += [f"  false claim of summary.json: {c}" for c in self.false_claims]
         return out
 
 
 class _Recorder:
+    """Keeps every violated row (amount above TOLERANCE); rows that hold are not violations."""
+
     def __init__(self) -> None:
         self.worst: dict[str, Violation] = {}
-        self.count = 0
+        self.all: list[Violation] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.all)
 
     def add(self, family: str, where: str, excess: float, rhs: float, detail: str) -> None:
         amount = max(0.0, float(excess)) / max(1.0, abs(float(rhs)))
-        if amount > TOLERANCE:
-            self.count += 1
+        if amount <= TOLERANCE:
+            return
+        v = Violation(family, where, amount, detail)
+        self.all.append(v)
         cur = self.worst.get(family)
         if cur is None or amount > cur.amount:
-            self.worst[family] = Violation(family, where, amount, detail)
+            self.worst[family] = v
 
 
 def _distance(inst: Instance) -> dict[tuple[str, str], float]:
@@ -178,7 +189,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     forbidden = {(p.chain, p.segment, p.region) for p in inst.policy.forbidden}
     fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
     limits = {(x.chain, x.segment): x for x in inst.policy.site_limits}
-    n_sites_total = 0
+    n_sites_total = 0  # sites that host activity: a site is where activity is placed
     duplicated = 0
     dup_excess = 0.0
     fixed_cost = site_cost = 0.0
@@ -186,7 +197,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         total = sum(act.get((cid, sid, r), 0.0) for r in regions)
         rec.add("demand", f"{cid}/{sid}", abs(total - s.activity), s.activity,
                 f"placed {total:.6g}, must place {s.activity:.6g}")
-        n = 0
+        n = hosting = 0
         for rid in regions:
             a = act.get((cid, sid, rid), 0.0)
             on = (cid, sid, rid) in sited
@@ -195,6 +206,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 rec.add("site_capacity", f"{cid}/{sid} in {rid}", a, 0.0, f"activity {a:.6g} without a site")
             else:
                 n += 1
+                hosting += a > TOLERANCE * max(1.0, s.activity)
                 rec.add("min_scale", f"{cid}/{sid} in {rid}", s.min_scale - a, s.min_scale,
                         f"activity {a:.6g} below minimum scale {s.min_scale:.6g}")
                 fixed_cost += s.fixed_cost_by_region.get(rid, s.fixed_cost)
@@ -203,7 +215,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             if not on and (cid, sid, rid) in fixed:
                 rec.add("fixed", f"{cid}/{sid} in {rid}", 1.0, 0.0, "fixed placement without a site")
             site_cost += s.site_cost.get(rid, s.site_cost_default) * a
-        n_sites_total += n
+        n_sites_total += hosting
         lo, hi = 1, (1 if s.single_site else len(regions))
         if (cid, sid) in limits:
             lim = limits[(cid, sid)]
@@ -211,7 +223,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             hi = min(hi, lim.max_sites if lim.max_sites is not None else hi)
         rec.add("site_count", f"{cid}/{sid}", max(lo - n, n - hi), max(lo, 1),
                 f"{n} sites, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""))
-        if n > 1:
+        if hosting > 1:
             duplicated += 1
         dup_excess += max(0, n - s.duplication_tolerance)
 
@@ -282,6 +294,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         components_raw=raw,
         worst=rec.worst,
         n_violations=rec.count,
+        violations=sorted(rec.all, key=lambda v: -v.amount),
         flows_given=flows_given,
         sites=n_sites_total,
         duplicated_segments=duplicated,

@@ -85,6 +85,7 @@ def solve(
 
     sol, signum = run_guarded(lambda: run_interruptible(go))
     s = sol.summary
+    _print_warnings(s.get("warnings", []))
     if not quiet:
         console.print(layout_table(sol))
         console.print(summary_table(s))
@@ -111,6 +112,11 @@ def solve(
         raise typer.Exit(128 + signum)  # 130 after Ctrl-C, 143 after SIGTERM
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        err.print(labelled("warning:", "yellow", w), highlight=False, soft_wrap=True)
+
+
 def _baseline_for(instance: Optional[Path], baseline: Optional[Path]) -> Optional[Path]:
     if baseline is not None:
         return baseline
@@ -128,12 +134,14 @@ def validate(instance: Path = typer.Argument(..., help="instance file")) -> None
     """Validate an instance and print its size."""
     from .data import build_model_data
     from .io import content_hash, load_instance
+    from .schema import instance_warnings
 
     def go():
         inst = load_instance(instance)
         return inst, build_model_data(inst)
 
     inst, d = run_guarded(go)
+    _print_warnings(instance_warnings(inst))
     console.print(f"{instance}: valid. {d.R} regions, {len(inst.chains)} chains, {d.S} segments, "
                   f"{d.L} links, {d.K} resources, {d.E} expansion options. hash {content_hash(inst)[:12]}",
                   highlight=False)

@@ -527,6 +527,22 @@ def _check_products(inst: Instance, bad) -> None:
                 f"a total activity value (value_per_unit x activity over all segments, {total:.3g}) {limit}")
 
 
+def instance_warnings(inst: Instance) -> list[str]:
+    """What is valid but probably not meant: a segment without a ``site_cost`` for some
+    regions silently costs ``site_cost_default`` (0 unless given) there."""
+    out = []
+    region_ids = [r.id for r in inst.regions]
+    for i, c in enumerate(inst.chains):
+        for j, s in enumerate(c.segments):
+            missing = [r for r in region_ids if r not in s.site_cost]
+            if missing and "site_cost_default" not in s.model_fields_set:
+                out.append(f"chains[{i}].segments[{j}] ({c.id}/{s.id}): no site_cost for "
+                           f"{'any region' if len(missing) == len(region_ids) else 'regions ' + _preview(missing)}; "
+                           f"they cost site_cost_default = {s.site_cost_default:g} per unit "
+                           "(give site_cost for them, or set site_cost_default to mean it)")
+    return out
+
+
 def _preview(ids: list[str], n: int = 8) -> str:
     ids = list(ids)
     return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")

@@ -54,16 +54,50 @@ class Solution:
         return self.summary.get("components", {})
 
     def placements(self) -> pd.DataFrame:
-        """Sited rows only: where each segment sits and how much of it."""
-        return self.layout[self.layout["sited"]].reset_index(drop=True)
+        """Where each segment sits and how much of it: sited rows that host activity."""
+        return self.layout[self.layout["sited"] & (self.layout["activity"] > 0)].reset_index(drop=True)
 
     def write(self, out_dir: str | Path) -> Path:
         return write_solution(self, out_dir)
 
 
+def close_empty_sites(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """``x`` with every site that hosts no activity closed, where closing it costs nothing.
+
+    A site binary whose column costs nothing (fixed cost 0, duplication within tolerance)
+    may be left at 1 by HiGHS where no activity is placed (presolve fixes such columns at
+    either bound).  A site is where activity is placed, so such a binary is set to 0 when no
+    row of the model gets further from its bounds by it (a fixed placement or a minimum
+    number of sites keeps it open); the objective is unchanged.
+    """
+    x = np.array(x[: cm.n_cols], dtype=float)
+    pb, ab = cm.var("place"), cm.var("activity")
+    place, act = pb.take(x), ab.take(x)
+    empty = np.flatnonzero(((place > 0.5) & (np.abs(act) <= tol)).ravel())
+    if not len(empty):
+        return x
+    cols = np.arange(pb.slice.start, pb.slice.stop)[empty]
+    A = cm.A.tocsc()
+    row = A @ x
+    for j in cols:
+        if cm.cost[j] != 0.0 or cm.col_lower[j] > 0.0:
+            continue
+        lo, hi = A.indptr[j], A.indptr[j + 1]
+        rows, coef = A.indices[lo:hi], A.data[lo:hi]
+        new = row[rows] - coef * x[j]
+        before = np.maximum(cm.row_lower[rows] - row[rows], row[rows] - cm.row_upper[rows]).clip(min=0.0)
+        after = np.maximum(cm.row_lower[rows] - new, new - cm.row_upper[rows]).clip(min=0.0)
+        if np.all(after <= np.maximum(before, 1e-9)):
+            row[rows] = new
+            x[j] = 0.0
+    return x
+
+
 def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Layout, flow and expansion tables read off a column vector of the compiled model."""
+    """Layout, flow and expansion tables read off a column vector of the compiled model
+    (empty sites that cost nothing closed first: :func:`close_empty_sites`)."""
     d = cm.data
+    x = close_empty_sites(cm, x, tol)
     place = cm.var("place").take(x) > 0.5
     act = cm.var("activity").take(x).copy()
     act[np.abs(act) < tol] = 0.0

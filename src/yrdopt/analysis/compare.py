@@ -78,7 +78,9 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict]:
             raise InstanceError([Problem(str(f), "", "invalid JSON", f"a summary.json written by yrdopt ({exc})")]) from None
     layout = layout.copy()
     if "sited" in layout.columns:
-        layout["sited"] = layout["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])
+        # a site is where activity is placed (a binary left at 1 with nothing there is no site)
+        layout["sited"] = (layout["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])
+                           & (layout["activity"].astype(float) > 0))
     else:
         layout["sited"] = layout["activity"].astype(float) > 0
     layout["activity"] = layout["activity"].astype(float)

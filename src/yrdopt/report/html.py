@@ -418,7 +418,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                 body += f'<p class="warn">{html.escape(p.name)}: could not be read ({html.escape(str(exc))})</p>'
         sections.append(("prices", "Binding limits and their prices", body))
 
-    # pareto and sweep charts, given or found in the directory
+    # pareto and sweep charts, given or found in the directory; never another instance's
+    same_instance(inst, [x for x in (pareto, tornado, frequency) if x is not None and not isinstance(x, pd.DataFrame)])
     extra = ""
     for given, pats, fn, alt in ((pareto, PARETO_PATTERNS, charts.pareto_chart, "Trade-off front"),
                                  (tornado, TORNADO_PATTERNS, charts.tornado_chart, "Sensitivity (tornado)"),
@@ -475,6 +476,33 @@ def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFram
             p[col] = [names.get(str(r), str(r)) for r in p[col]]
         body += "<h3>Enclave parks (value and cost split between host and partner)</h3>" + _df_html(p)
     return body
+
+
+# the files that say which instance a sweep (sweep.json) or a front (front.json) was run on
+RUN_MANIFESTS = ("sweep.json", "front.json")
+
+
+def same_instance(inst: Instance, sources: list[str | Path]) -> None:
+    """Raise InstanceError when a sweep or front given to the report was run on another instance
+    (the content hash recorded in its sweep.json or front.json differs from the layout's)."""
+    want = content_hash(inst)
+    problems = []
+    for src in map(Path, sources):
+        folder = src if src.is_dir() else src.parent
+        for name in RUN_MANIFESTS:
+            f = folder / name
+            if not f.exists():
+                continue
+            try:
+                recorded = (json.loads(f.read_text()).get("instance") or {})
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+                continue
+            if recorded.get("hash") and recorded["hash"] != want:
+                problems.append(Problem(str(f), "instance.hash", f"{recorded.get('name', '?')} {recorded['hash'][:12]}",
+                                        f"the instance of the layout, {inst.name} {want[:12]}: this run belongs to "
+                                        "another instance, and its charts would describe that one"))
+    if problems:
+        raise InstanceError(problems)
 
 
 def write_report(sol_dir: str | Path, out: str | Path, instance: str | Path | Instance | None = None, **kw) -> Path:

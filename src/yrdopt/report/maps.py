@@ -52,12 +52,15 @@ class Panel:
 
 
 def sited_rows(layout: pd.DataFrame) -> pd.DataFrame:
-    """Placements only (``sited`` true), whatever the CSV made of the column's dtype."""
+    """Placements only (``sited`` true and activity placed: a site is where activity is placed),
+    whatever the CSV made of the column's dtype."""
     if "sited" not in layout.columns:
         return layout
     s = layout["sited"]
     if s.dtype != bool:
         s = s.astype(str).str.strip().str.lower().isin(["true", "1", "1.0", "yes"])
+    if "activity" in layout.columns:
+        s = s & (pd.to_numeric(layout["activity"], errors="coerce").fillna(0.0) > 0)
     return layout[s.to_numpy()]
 
 

@@ -1,0 +1,111 @@
+"""Reported facts are true (issue 11, item 3): each test reproduces a false report first."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import yrdopt
+from yrdopt.checker import check_layout
+from conftest import DATA, ROOT
+
+PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "yrdopt.cli", *map(str, args)], capture_output=True, text=True)
+
+
+# -- a site is where activity is placed -------------------------------------------------------
+
+def test_a_site_binary_left_at_one_without_activity_is_no_site():
+    # fixed cost 0 and duplication tolerated: without the greedy start HiGHS 1.16 leaves the
+    # site binary of region c at 1 although c hosts nothing
+    sol = yrdopt.solve(DATA / "free_sites.yaml", greedy_start=False)
+    hosting = sol.layout[sol.layout["activity"] > 0]
+    assert set(hosting["region"]) == {"a", "b"}
+    assert not (sol.layout["sited"] & (sol.layout["activity"] <= 0)).any()
+    assert sol.summary["sites"] == 2 and sol.summary["duplicated_segments"] == 1
+    assert sol.summary["verified"]
+    assert set(sol.placements()["region"]) == {"a", "b"}
+
+
+def test_checker_counts_only_sites_that_host_activity():
+    inst = yrdopt.load_instance(DATA / "free_sites.yaml")
+    layout = pd.DataFrame({"chain": ["ch"] * 3, "segment": ["make"] * 3, "region": ["a", "b", "c"],
+                           "sited": [True, True, True], "activity": [6.0, 2.0, 0.0]})
+    rep = check_layout(inst, layout)
+    assert rep.verified and rep.sites == 2 and rep.duplicated_segments == 1
+    one = layout.assign(activity=[8.0, 0.0, 0.0])
+    rep = check_layout(inst, one)
+    assert rep.sites == 1 and rep.duplicated_segments == 0
+
+
+# -- a missing site cost is said, not silently 0 ----------------------------------------------
+
+def test_segments_without_site_cost_are_named_by_validate_and_solve(tmp_path):
+    res = run_cli("validate", DATA / "toy_features.yaml")
+    assert res.returncode == 0
+    assert "ic/test" in res.stderr and "nev/rd" in res.stderr and "site_cost_default" in res.stderr
+    assert "ic/fab" not in res.stderr
+    sol = yrdopt.solve(DATA / "toy_features.yaml")
+    assert any("ic/test" in w for w in sol.summary["warnings"])
+    # a default given on purpose is no warning
+    data = yrdopt.load_instance(DATA / "toy_features.yaml").model_dump(by_alias=True, exclude_defaults=True)
+    for c in data["chains"]:
+        for s in c["segments"]:
+            s["site_cost_default"] = 0.0
+    f = tmp_path / "meant.json"
+    f.write_text(json.dumps(data))
+    res = run_cli("validate", f)
+    assert res.returncode == 0 and "warning" not in res.stderr
+
+
+# -- a report embeds only its own instance's sweep and front ------------------------------------
+
+def test_report_refuses_a_sweep_or_front_of_another_instance(tmp_path):
+    import yaml
+
+    import yrdopt.sweep as sw
+    from yrdopt.pareto import pareto_front
+
+    default = tmp_path / "default"
+    yrdopt.solve(None, out=default)
+    front = tmp_path / "front"
+    pareto_front(DATA / "pareto_tiny.yaml", ("site_cost", "distance"), points=2, out=front)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": str(DATA / "toy_features.yaml"), "name": "toy",
+                                    "parameters": [{"path": "weights.distance", "values": [0.5, 2.0]}]}))
+    sweep = tmp_path / "sweep"
+    sw.run(spec, out=sweep, backend="inprocess")
+    from yrdopt.errors import InstanceError
+    from yrdopt.report.html import same_instance
+
+    for path in (front, front / "front.csv", sweep, sweep / "tornado.csv"):
+        with pytest.raises(InstanceError, match="another instance"):
+            same_instance(yrdopt.load_instance(None), [path])
+    same_instance(yrdopt.load_instance(DATA / "pareto_tiny.yaml"), [front])  # its own instance: accepted
+    same_instance(yrdopt.load_instance(DATA / "toy_features.yaml"), [sweep])
+    r = run_cli("report", default, "--out", tmp_path / "r.html", "--sweep", sweep)
+    assert r.returncode == 2 and "another instance" in r.stderr and "sweep.json" in r.stderr.replace("\n", "")
+    assert not (tmp_path / "r.html").exists()
+
+
+# -- check lists every violation, and only violations ------------------------------------------
+
+def test_check_lists_every_violated_limit_and_nothing_that_holds():
+    base = ROOT / "src" / "yrdopt" / "data"
+    res = run_cli("check", base / "yrd-default.yaml", base / "yrd-default.baseline.csv", "--json")
+    assert res.returncode == 5
+    rep = json.loads(res.stdout)
+    assert rep["n_violations"] == len(rep["violations"]) >= 10  # min scales in Anhui/Shanghai, two land quotas
+    listed = {(v["constraint"], v["where"]) for v in rep["violations"]}
+    assert {("quota", "shanghai land"), ("quota", "zhejiang land"), ("min_scale", "nev/manufacturing in anhui")} <= listed
+    assert all(v["amount"] > 1e-6 for v in rep["violations"] + list(rep["worst"].values()))
+    assert "activity_nonnegative" not in rep["worst"]
+    text = run_cli("check", base / "yrd-default.yaml", base / "yrd-default.baseline.csv").stdout
+    assert " < 0" not in text
+    assert sum(line.startswith("  min_scale at") or line.startswith("  quota at")
+               for line in text.splitlines()) == rep["n_violations"]
