@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,3 +110,96 @@ def test_check_lists_every_violated_limit_and_nothing_that_holds():
     assert " < 0" not in text
     assert sum(line.startswith("  min_scale at") or line.startswith("  quota at")
                for line in text.splitlines()) == rep["n_violations"]
+
+
+# -- quotas used to the limit, and what an LP price of 0 hides -----------------------------------
+
+@pytest.fixture(scope="module")
+def provinces_solution(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prov")
+    yrdopt.solve(PROVINCES, out=out, threads=1)
+    return out
+
+
+def test_quotas_used_to_the_limit_are_found_by_slack_and_priced_by_a_resolve(provinces_solution):
+    from yrdopt.explain import shadow_prices
+    from yrdopt.report.charts import resource_use_table
+
+    p = shadow_prices(PROVINCES, provinces_solution)
+    q = p.quotas.set_index(["region", "resource"])
+    # Shanghai keeps 0.4 % of its land, Jiangsu 0.25 %: not "binding" for the LP, yet used up
+    for key in (("shanghai", "land"), ("jiangsu", "land")):
+        assert q.loc[key, "tight"] and 0 < q.loc[key, "slack"] < 0.01 * q.loc[key, "quota"]
+        assert q.loc[key, "value_per_unit"] == 0.0
+    assert not q.loc[("anhui", "land"), "tight"]
+    # the LP says Shanghai's land is worth 0; one more unit lets the layout change and pays
+    assert q.loc[("shanghai", "land"), "resolved_value_per_unit"] > 1.0
+    assert np.isnan(q.loc[("anhui", "land"), "resolved_value_per_unit"])  # not tight: not re-solved
+    # the report's "used to the limit" uses the same rule
+    from yrdopt.explain import tight
+    from yrdopt.solution import load_solution_tables
+
+    t = load_solution_tables(provinces_solution)
+    use = resource_use_table(yrdopt.load_instance(PROVINCES), t["layout"], t["expansions"])
+    shown = use[tight(use["use"], use["quota"]) & (use["use"] > 0)]
+    assert {("shanghai", "land"), ("jiangsu", "land")} <= set(zip(shown["region"], shown["resource"]))
+
+
+def test_explain_and_prices_say_a_layout_belongs_to_another_instance(provinces_solution):
+    default = yrdopt.load_instance(None)
+    for args in (("explain", "--segment", "ic/rd"), ("prices",)):
+        res = run_cli(args[0], default_path(), provinces_solution, *args[1:])
+        assert res.returncode == 2, res.stderr
+        text = res.stderr.replace("\n", "")
+        assert "belongs to another instance" in text and "yrd-provinces" in text and "infeasible" not in text
+    assert default.name == "yrd-default"
+
+
+def default_path():
+    return yrdopt.default_instance_path()
+
+
+# -- every province is shown, hosting or not ---------------------------------------------------
+
+def test_a_province_that_hosts_nothing_shows_zero_value():
+    from yrdopt.report.charts import province_value_table
+
+    sol = yrdopt.solve(None)
+    hosting = {r.province for r in sol.instance.regions if r.id in set(sol.placements()["region"])}
+    assert "Anhui" not in hosting  # the default optimum places nothing in Anhui
+    t = province_value_table(sol.instance, sol.layout)
+    assert list(t.index) == sol.instance.provinces
+    assert t.loc["Anhui"].sum() == 0.0 and (t.drop(index="Anhui").sum(axis=1) > 0).all()
+
+
+# -- lexicographic prints the written layout's values ------------------------------------------
+
+def test_lexicographic_prints_the_written_layouts_recomputed_values(tmp_path):
+    out = tmp_path / "lex"
+    res = run_cli("lexicographic", DATA / "pareto_tiny.yaml", "site_cost", "distance", "--tolerance", "0.2",
+                  "--out", out)
+    assert res.returncode == 0, res.stderr
+    written = yrdopt.check(DATA / "pareto_tiny.yaml", out).components_raw
+    stages = json.loads((out / "summary.json").read_text())["lexicographic"]["stage_optima"]
+    assert "written layout" in res.stdout
+    for term in ("site_cost", "distance"):
+        row = next(line for line in res.stdout.splitlines() if line.startswith("│") and f" {term} " in line)
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert float(cells[1].replace(",", "")) == pytest.approx(stages[term], rel=1e-5)
+        assert float(cells[2].replace(",", "")) == pytest.approx(written[term], rel=1e-5)
+
+
+# -- the README states the shipped facts --------------------------------------------------------
+
+def test_readme_counts_and_segment_examples_are_true():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    inst = yrdopt.load_instance(None)
+    n_seg = sum(len(c.segments) for c in inst.chains)
+    n_links = sum(len(c.links) for c in inst.chains)
+    row = next(line for line in readme.splitlines() if "yrd-default.yaml` (embedded)" in line)
+    assert f"{len(inst.chains)} / {n_seg} / {n_links}" in row
+    segments = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
+    named = [ref for ref in re.findall(r"--segment ([\w-]+/[\w-]+)", readme) if ref != "CHAIN/SEGMENT"]
+    assert named and all(ref in segments for ref in named), named

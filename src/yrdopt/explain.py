@@ -55,8 +55,29 @@ def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.n
     return taken
 
 
+def same_instance_layout(inst: Instance, solution_dir: str | Path) -> None:
+    """Raise InstanceError when the solution directory's summary.json names another instance."""
+    import json
+
+    from .io import content_hash
+
+    f = Path(solution_dir) / "summary.json"
+    if not Path(solution_dir).is_dir() or not f.exists():
+        return  # a bare layout CSV (a baseline): nothing says which instance it is for
+    try:
+        recorded = json.loads(f.read_text()).get("instance") or {}
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return
+    want = content_hash(inst)
+    if recorded.get("hash") and recorded["hash"] != want:
+        raise InstanceError([Problem(str(f), "instance", f"{recorded.get('name', '?')} {recorded['hash'][:12]}",
+                                     f"a layout of {inst.name} {want[:12]}: this layout belongs to another "
+                                     "instance (give the instance it was solved for)")])
+
+
 def read_layout(inst: Instance, solution_dir: str | Path, cm: CompiledModel | None = None):
     """Placements and expansions of a written layout, as arrays of ``cm``."""
+    same_instance_layout(inst, solution_dir)
     cm = cm or build(inst)
     layout, _, exps = read_layout_dir(solution_dir)
     return cm, place_from_layout(cm, layout, str(solution_dir)), expansions_taken(cm, exps)
@@ -69,10 +90,24 @@ def _solve(cm: CompiledModel, options: SolverOptions | None = None) -> SolveResu
 
 
 # -- shadow prices --------------------------------------------------------------------------
+# a quota is used to the limit when less than this share of it is left: a fixed-placement LP
+# price is 0 at any positive slack, yet 0.4 % of Shanghai's land left (yrd-provinces) is what
+# keeps IC R&D out
+TIGHT_SLACK_SHARE = 0.01
+
+
+def tight(used: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Quotas used to the limit: slack at most :data:`TIGHT_SLACK_SHARE` of the quota."""
+    cap = np.asarray(cap, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(cap) & (cap - np.asarray(used, dtype=float) <= TIGHT_SLACK_SHARE * np.abs(cap) + 1e-9)
+
+
 @dataclass
 class Prices:
     objective: float  # of the fixed-placement LP
-    quotas: pd.DataFrame  # region, resource, quota, extra, used, binding, value_per_unit
+    # region, resource, quota, extra, used, slack, tight, binding, value_per_unit, resolved_value_per_unit
+    quotas: pd.DataFrame
     guarantees: pd.DataFrame  # guarantee, path, measure, required, value, binding, value_per_unit
 
     def matrix(self) -> pd.DataFrame:
@@ -106,8 +141,16 @@ def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm
 
 
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
-                  expand: np.ndarray | None = None) -> Prices:
-    """Marginal value of one more unit of every quota, with the layout's placements fixed."""
+                  expand: np.ndarray | None = None, resolve: bool = True,
+                  options: SolverOptions | None = None) -> Prices:
+    """Marginal value of one more unit of every quota, with the layout's placements fixed.
+
+    The LP price is 0 for every quota with any slack left, yet a quota used nearly to the
+    limit can keep a whole site out (a discrete effect the fixed-placement LP cannot see).
+    With ``resolve``, every quota used to the limit (:func:`tight`) whose LP price is 0 is
+    given one more unit and the whole MIP re-solved from the layout:
+    ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved).
+    """
     inst = load_instance(instance)
     cm = build(inst)
     if solution_dir is not None:
@@ -135,10 +178,18 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
         "quota": d.quota.ravel(),
         "extra": extra.ravel(),
         "used": used.ravel(),
+        "slack": (cap - used).ravel(),
+        "tight": tight(used, cap).ravel(),
         "binding": (finite & (used >= cap - 1e-6 * np.maximum(1, np.abs(cap)))).ravel(),
         # objective decrease per extra unit; 0 (not -0.0) for slack rows
         "value_per_unit": np.where(finite, -dual, 0.0).ravel() + 0.0,
+        "resolved_value_per_unit": np.nan,
     })
+    if resolve:
+        hidden = quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)
+        for i in np.flatnonzero(hidden.to_numpy()):
+            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(r.ravel()[i]), int(k.ravel()[i]),
+                                                                       options)
     quotas = quotas[finite.ravel()].reset_index(drop=True)
     return Prices(float(res.objective), quotas, guarantee_prices(cm, res))
 
@@ -166,12 +217,27 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
 
 
 
+def _resolved_value(cm: CompiledModel, fixed: SolveResult, r: int, k: int, options: SolverOptions | None) -> float:
+    """Objective decrease when quota (r, k) gets one more unit and the MIP is re-solved from
+    the layout (placements free); NaN when the re-solve finds no layout."""
+    row = cm.row("quota").index(np.array([r]), np.array([k]))
+    hi = cm.row_upper.copy()
+    hi[row] += 1.0
+    res = HighsSolver(options or SolverOptions(mip_gap=1e-6, time_limit=30))
+    res.load(replace(cm, row_upper=hi))
+    out = res.solve(fixed.x[: cm.n_cols])
+    if out.objective is None:
+        return float("nan")
+    gain = float(fixed.objective) - float(out.objective)
+    return gain if gain > 1e-9 * max(1.0, abs(float(fixed.objective))) else 0.0
+
+
 # -- cost of moving -----------------------------------------------------------------------
 def segment_index(cm: CompiledModel, ref: str) -> int:
-    if "/" not in ref:
-        raise InstanceError([Problem("command line", "--segment", ref, "CHAIN/SEGMENT, e.g. ic/fab")])
-    key = tuple(ref.split("/", 1))
     keys = cm.data.segment_keys
+    if "/" not in ref:
+        raise InstanceError([Problem("command line", "--segment", ref, "CHAIN/SEGMENT, e.g. " + "/".join(keys[0]))])
+    key = tuple(ref.split("/", 1))
     if key not in keys:
         preview = ", ".join(f"{c}/{s}" for c, s in keys[:10]) + (", ..." if len(keys) > 10 else "")
         raise InstanceError([Problem("command line", "--segment", ref, f"a segment of the instance ({preview})")])

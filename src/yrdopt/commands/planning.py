@@ -127,8 +127,15 @@ def register(app: typer.Typer) -> None:
 
         res = run_guarded(lambda: lexicographic(instance, list(terms), tolerance=tolerance,
                                                 options=_options(time_limit, gap, threads, seed), out=out))
-        for t, v in res.values.items():
-            console.print(f"{t}: {v:,.6g}", highlight=False)
+        # the written layout's own values, recomputed by the checker; a stage's optimum is what
+        # that stage reached, and a later stage may give up to --tolerance of it
+        written = res.solution.check.components_raw if res.solution.check else {}
+        t = Table(title=f"Lexicographic: {' > '.join(res.order)} (tolerance {tolerance:g}; unweighted)")
+        for col in ("term", "stage optimum", "written layout (recomputed)"):
+            t.add_column(col, justify="left" if col == "term" else "right")
+        for term, v in res.values.items():
+            t.add_row(term, f"{v:,.6g}", f"{written.get(term, float('nan')):,.6g}")
+        console.print(t)
         s = res.solution.summary
         console.print(f"weighted objective {s['objective']:,.4f}; checker: {'verified' if s['verified'] else 'NOT verified'}; "
                       f"written to {out}/", highlight=False)
@@ -242,12 +249,23 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
     p = run_guarded(lambda: shadow_prices(instance, solution))
     console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit; "
                             "placements fixed)", fmt="{:,.6g}"))
-    bind = p.quotas[p.quotas["binding"]]
-    if len(bind):
-        console.print("binding quotas: " + "; ".join(f"{r.region} {r.resource} ({r.used:.6g} of {r.quota + r.extra:.6g})"
-                                                     for r in bind.itertuples()), highlight=False)
+    from ..explain import TIGHT_SLACK_SHARE
+
+    tight = p.quotas[p.quotas["tight"]]
+    if len(tight):
+        for r in tight.itertuples():
+            line = (f"used to the limit: {r.region} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g} "
+                    f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}")
+            if r.resolved_value_per_unit == r.resolved_value_per_unit:  # not NaN: re-solved
+                gain = r.resolved_value_per_unit
+                line += ("; one more unit with the layout re-optimised: "
+                         + (f"objective falls by {gain:.6g}" if gain > 0 else "no change"))
+            console.print(line, highlight=False)
+        console.print("An LP price is 0 while any slack is left: it holds the placements fixed. Where a nearly "
+                      "used quota keeps a site out, only the re-solve shows it.", highlight=False, style="dim")
     else:
-        console.print("no quota is binding: one more unit anywhere is worth nothing for these placements", highlight=False)
+        console.print(f"no quota is used to the limit (every one has more than {TIGHT_SLACK_SHARE:.0%} left)",
+                      highlight=False)
     if len(p.guarantees):
         console.print(_df_table(p.guarantees.drop(columns=["path"]).set_index("guarantee"),
                                 "Guarantees (value_per_unit: objective decrease per unit no longer required)"))

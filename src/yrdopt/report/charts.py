@@ -293,7 +293,10 @@ def province_value_table(inst: Instance, layout: pd.DataFrame) -> pd.DataFrame:
         "value": [a * (seg[(str(c), str(s))].value_per_unit if (str(c), str(s)) in seg else 1.0)
                   for a, c, s in zip(rows["activity"].astype(float), rows["chain"], rows["segment"])],
     })
-    return df.pivot_table(index="province", columns="kind", values="value", aggfunc="sum", fill_value=0.0)
+    t = df.pivot_table(index="province", columns="kind", values="value", aggfunc="sum", fill_value=0.0)
+    # a province that hosts nothing is shown with 0, not left out
+    kinds = list(dict.fromkeys(s.kind for c in inst.chains for s in c.segments))
+    return t.reindex(index=list(inst.provinces), columns=kinds, fill_value=0.0)
 
 
 def province_value_chart(inst: Instance, layout: pd.DataFrame) -> Figure:

@@ -393,10 +393,14 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     # resources, value, duplication
     use = charts.resource_use_table(inst, layout, expansions)
     body = _img(charts.resource_use_chart(inst, layout, expansions), "chart", "Resource use against quota per region")
-    tight = use[(use["share"] >= 0.999) & (use["use"] > 0)].copy()
+    from ..explain import TIGHT_SLACK_SHARE, tight as used_to_limit
+
+    tight = use[used_to_limit(use["use"], use["quota"]) & (use["use"] > 0)].copy()
     if len(tight):
         tight["region"] = [names.get(r, r) for r in tight["region"]]
-        body += "<h3>Quotas used to the limit</h3>" + _df_html(tight.reset_index(drop=True))
+        tight.insert(4, "slack", (tight["quota"] - tight["use"]).clip(lower=0.0))
+        body += (f"<h3>Quotas used to the limit (at most {TIGHT_SLACK_SHARE:.0%} left)</h3>"
+                 + _df_html(tight.reset_index(drop=True)))
     sections.append(("resources", "Resource use", body))
     body = _benefit_section(inst, d, summary, layout, tables.get("park_activity"), tables.get("parks"), names)
     body += _img(charts.province_value_chart(inst, layout), "chart", "Activity value hosted per province, by segment kind")
