@@ -16,3 +16,57 @@ def test_default_output_has_no_highs_banner(tmp_path):
         assert res.returncode == 0, res.stderr
         assert "Running HiGHS" not in res.stdout + res.stderr
         assert "Copyright" not in res.stdout + res.stderr
+
+
+HEAVY = ("pandas", "matplotlib", "pyomo", "highspy", "scipy")
+
+
+def _modules_after(code: str) -> list[str]:
+    probe = (code + "\nimport sys\n"
+             f"print('HEAVY:', *[m for m in {HEAVY!r} if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("HEAVY:"))
+    return line.split()[1:]
+
+
+def test_the_command_line_starts_without_the_heavy_modules():
+    # `yrdopt --help` imports yrdopt.cli and every command module; none may pull the solver stack
+    assert _modules_after("import yrdopt.cli") == []
+    # validate needs the schema and the index sets only (numpy, pydantic, yaml)
+    run_validate = ("import sys, yrdopt.cli as c\n"
+                    f"sys.argv = ['yrdopt', 'validate', {str(DATA / 'toy_features.yaml')!r}]\n"
+                    "try:\n    c.main()\nexcept SystemExit:\n    pass")
+    assert _modules_after(run_validate) == []
+
+
+def test_progress_line_shows_elapsed_best_bound_and_gap_only_after_the_delay():
+    import io
+    import time
+
+    from rich.console import Console
+
+    from yrdopt.cli_common import SolveProgress
+
+    buf = io.StringIO()
+    prog = SolveProgress("solving", console=Console(file=buf, force_terminal=True, width=100))
+    assert prog.enabled
+    prog(0.5, 120.0, 100.0, 0.1667)
+    assert prog.line().startswith("solving: ") and "best 120" in prog.line() and "gap 16.67%" in prog.line()
+    assert str(prog.__rich__()) == ""  # nothing before the delay
+    prog.t0 = time.monotonic() - SolveProgress.DELAY_S
+    assert "bound 100" in str(prog.__rich__())
+    assert not SolveProgress(console=Console(file=io.StringIO())).enabled  # not a terminal: quiet
+    assert not SolveProgress(quiet=True, console=Console(file=io.StringIO(), force_terminal=True)).enabled
+
+
+def test_tables_keep_small_numbers_and_whole_region_names(tmp_path):
+    from yrdopt.cli_common import fmt_num
+
+    assert fmt_num(1.2e-05) == "1.20000e-05" and fmt_num(0.0) == "0"
+    assert fmt_num(3356.1498) == "3,356.15" and fmt_num(-0.00345) == "-0.00345"
+    # piped output is 80 columns wide: the default layout's longest cell used to end in "Zhejian…"
+    res = run_cli("solve", "--out", tmp_path / "sol")
+    assert res.returncode == 0, res.stderr
+    assert "…" not in res.stdout
+    assert "Zhejiang" in res.stdout

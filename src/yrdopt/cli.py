@@ -14,17 +14,17 @@ import typer
 from rich.table import Table
 
 
-from .cli_common import (EXIT_UNVERIFIED, app, console, err, labelled, run_guarded, run_interruptible,
-                         solver_options, styled)
+from .cli_common import (EXIT_UNVERIFIED, app, console, err, fmt_num, labelled, run_guarded, run_interruptible,
+                         SolveProgress, solver_options, styled)
 
 def layout_table(sol) -> Table:
     regions = {r.id: r for r in sol.instance.regions}
     t = Table(title=f"Layout: {sol.instance.name}", show_lines=False)
     for col in ("chain", "segment", "kind", "regions (activity)"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")  # a narrow terminal wraps a region's name, never cuts it
     placed = sol.placements()
     for (chain, seg), g in placed.groupby(["chain", "segment"], sort=False):
-        hosts = ", ".join(f"{regions[r].name_en}{(' ' + regions[r].name_zh) if regions[r].name_zh else ''} ({a:.4g})"
+        hosts = ", ".join(f"{regions[r].name_en}{(' ' + regions[r].name_zh) if regions[r].name_zh else ''} ({fmt_num(a, 4)})"
                           for r, a in zip(g["region"], g["activity"]))
         t.add_row(chain, seg, str(g["kind"].iloc[0]), hosts)
     return t
@@ -35,8 +35,8 @@ def summary_table(summary: dict) -> Table:
     t.add_column("term")
     t.add_column("value", justify="right")
     for k, v in summary["components"].items():
-        t.add_row(k, f"{v:,.4f}")
-    t.add_row(styled("total", "bold"), styled(f"{summary['objective']:,.4f}", "bold"))
+        t.add_row(k, fmt_num(v))
+    t.add_row(styled("total", "bold"), styled(fmt_num(summary["objective"]), "bold"))
     return t
 
 
@@ -74,8 +74,9 @@ def solve(
         check_outputs(output_file_problems(log_file, "--log-file") + output_file_problems(mps, "--mps")
                       + out_problems(out, inputs=[instance, base]))
         # the limit counts from the process start: start-up and reading the instance are part of it
-        sol = api.solve(instance, options=opts, mps_path=mps, stop=stop,
-                        deadline=Deadline.from_process_start(time_limit))
+        with SolveProgress("solving", quiet=quiet) as progress:
+            sol = api.solve(instance, options=opts, mps_path=mps, stop=stop, progress=progress,
+                            deadline=Deadline.from_process_start(time_limit))
         if base is not None and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline
 
@@ -99,7 +100,7 @@ def solve(
             base = _baseline_for(instance, baseline)
             console.print(benefit_rich_table(sol.benefits, baseline_benefits(sol.instance, base) if base else None))
     for w in s.get("benefit_warnings", []):
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(labelled("warning:", "yellow", w), highlight=False)
     gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
     console.print(f"status: {s['status']} (gap {gap_txt}); checker: "
                   f"{'verified' if s['verified'] else 'NOT verified'} (max violation {s['max_violation']:.2g}); "

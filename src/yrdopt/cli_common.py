@@ -6,6 +6,8 @@ on ``app``; :mod:`yrdopt.cli` discovers them.
 
 from __future__ import annotations
 
+import time
+
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -125,3 +127,74 @@ def run_guarded(fn):
         fail("interrupted", 130)
 
 
+
+
+def fmt_num(v: float | None, sig: int = 6) -> str:
+    """A number with ``sig`` significant digits and thousands separators; tiny values are not
+    shown as 0 (1.2e-05, not 0.0000), and 0 is "0"."""
+    if v is None or v != v:
+        return ""
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if 1e-3 <= a < 1e12:
+        import math
+
+        decimals = max(0, sig - 1 - int(math.floor(math.log10(a))))
+        text = f"{v:,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{v:.{sig - 1}e}"
+
+
+class SolveProgress:
+    """A live line on stderr while HiGHS searches: elapsed time, best layout, bound, gap.
+
+    Pass it as the solver's ``progress`` hook and use it as a context manager.  It shows
+    only on a terminal (``err.is_terminal``), never with ``quiet``, and only once the work has
+    run for :attr:`DELAY_S` seconds, so short solves print nothing; the line is removed at
+    the end.  Rich redraws it four times a second from its own thread, so the clock moves
+    while HiGHS is in presolve or the root LP, where it calls no callback.
+    """
+
+    DELAY_S = 2.0
+
+    def __init__(self, label: str = "solving", *, quiet: bool = False, console: Console | None = None):
+        self.label = label
+        self.console = console or err
+        self.enabled = not quiet and self.console.is_terminal
+        self.best = self.bound = self.gap = None
+        self.solves = 0
+        self._last_elapsed = float("inf")
+        self.t0 = time.monotonic()
+        self._live = None
+
+    def __call__(self, elapsed: float, best: float | None, bound: float | None, gap: float | None) -> None:
+        if elapsed < self._last_elapsed:  # a new solve began (alternatives, fronts)
+            self.solves += 1
+        self._last_elapsed = elapsed
+        self.best, self.bound, self.gap = best, bound, gap
+
+    def line(self) -> str:
+        el = time.monotonic() - self.t0
+        parts = [f"{self.label}{f' (solve {self.solves})' if self.solves > 1 else ''}: {el:.0f} s",
+                 f"best {fmt_num(self.best) or '-'}", f"bound {fmt_num(self.bound) or '-'}",
+                 f"gap {self.gap:.2%}" if self.gap is not None else "gap -"]
+        return "  ".join(parts)
+
+    def __rich__(self):
+        from rich.text import Text
+
+        return Text(self.line() if time.monotonic() - self.t0 >= self.DELAY_S else "")
+
+    def __enter__(self) -> "SolveProgress":
+        if self.enabled:
+            from rich.live import Live
+
+            self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None

@@ -42,7 +42,7 @@ from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish, place_matrix
 from .schema import Instance
 from .solution import Solution
-from .solver import HighsSolver, SolveResult, SolverOptions
+from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
 
 
 # -- helpers shared with pareto.py and explain.py ------------------------------------------
@@ -192,6 +192,7 @@ def alternatives(
     out: str | Path | None = None,
     resume: bool = True,
     progress=None,
+    solver_progress: ProgressHook | None = None,
     neighbour_moves: int = 5,
     neighbour_tries: int = 40,
 ) -> AlternativesResult:
@@ -200,7 +201,8 @@ def alternatives(
     ``options.time_limit`` applies to each MIP.  With ``out``, every layout is written to
     ``out/layout-k`` as soon as it is found (plus ``alternatives.json`` and
     ``distances.csv``), atomically; a rerun with the same instance, slack and metric
-    resumes from the layouts already written.
+    resumes from the layouts already written.  ``progress(layout)`` is called for each layout
+    found, ``solver_progress`` during each MIP (see :class:`~yrdopt.solver.HighsSolver`).
     """
     check_options(n, slack, metric, min_share)
     inst = load_instance(instance)
@@ -212,7 +214,7 @@ def alternatives(
     out = Path(out) if out is not None else None
     done = _resume(inst, cm, out, slack, metric) if (out is not None and resume) else []
 
-    solver = HighsSolver(options)
+    solver = HighsSolver(options, progress=solver_progress)
     solver.load(cm)
     t0 = time.perf_counter()
     if done:

@@ -43,7 +43,7 @@ from .model.fixed import lp_polish
 from .model.compiled import BuildOptions, CompiledModel, build
 from .schema import TERMS, Instance
 from .solution import Solution
-from .solver import HighsSolver, SolveResult, SolverOptions
+from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
 
 def check_terms(terms, where: str = "--between") -> list[str]:
     terms = list(terms)
@@ -58,10 +58,12 @@ def check_terms(terms, where: str = "--between") -> list[str]:
 class _Lex:
     """Lexicographic minimisation on a persistent solver with one hold row per term."""
 
-    def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions):
+    def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions,
+                 solver_progress: ProgressHook | None = None):
         self.inst, self.cm = inst, cm
         # an absolute gap of 1e-9: a term held at its optimum must not drift by HiGHS's default 1e-6
-        self.solver = HighsSolver(replace(options, highs={**options.highs, "mip_abs_gap": 1e-9}))
+        self.solver = HighsSolver(replace(options, highs={**options.highs, "mip_abs_gap": 1e-9}),
+                                  progress=solver_progress)
         self.solver.load(cm)
         self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
         self.n_solves = 0
@@ -169,6 +171,7 @@ def pareto_front(
     build_options: BuildOptions | None = None,
     out: str | Path | None = None,
     progress=None,
+    solver_progress: ProgressHook | None = None,
 ) -> FrontResult:
     """The non-dominated front between two terms, each point a verified layout.
 
@@ -183,7 +186,7 @@ def pareto_front(
     inst = load_instance(instance)
     options = options or SolverOptions(mip_gap=1e-6)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options)
+    lex = _Lex(inst, cm, options, solver_progress)
     out = Path(out) if out is not None else None
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
 
@@ -312,6 +315,7 @@ def lexicographic(
     options: SolverOptions | None = None,
     build_options: BuildOptions | None = None,
     out: str | Path | None = None,
+    solver_progress: ProgressHook | None = None,
 ) -> LexResult:
     """Minimise ``order[0]``, then ``order[1]`` keeping ``order[0]`` within ``tolerance``
     (relative) of its optimum, and so on; the weighted objective breaks the last ties."""
@@ -322,7 +326,7 @@ def lexicographic(
         raise InstanceError([Problem("command line", "--tolerance", tolerance, "a relative tolerance >= 0")])
     inst = load_instance(instance)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6))
+    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress)
     res, vals, st = lex.solve(order, tolerance)
     if res is None:
         if st in ("infeasible", "infeasible_or_unbounded"):

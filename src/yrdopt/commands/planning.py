@@ -13,26 +13,29 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..cli_common import EXIT_INFEASIBLE, EXIT_UNVERIFIED, console, labelled, run_guarded, solver_options, styled
+from ..cli_common import (EXIT_INFEASIBLE, EXIT_UNVERIFIED, SolveProgress, console, fmt_num, labelled, run_guarded,
+                          solver_options, styled)
 
 
 def _options(time_limit, gap, threads, seed):
     return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
 
-def _df_table(df, title: str, index: bool = True, fmt: str = "{:,.4g}") -> Table:
+def _df_table(df, title: str, index: bool = True, fmt: str | None = None) -> Table:
+    """A table that fits the terminal: cells and headers wrap (fold), never end in "…"; numbers
+    keep their significant digits (``fmt``: a format string, default :func:`fmt_num`)."""
     t = Table(title=title)
     if index:
-        t.add_column(str(df.index.name or ""))
+        t.add_column(str(df.index.name or ""), overflow="fold")
     for c in df.columns:
-        t.add_column(str(c), justify="right")
+        t.add_column(str(c), justify="right", overflow="fold")
     for idx, row in df.iterrows():
         cells = [str(idx)] if index else []
         for v in row:
             if isinstance(v, bool) or v is None:
                 cells.append(str(v))
             elif isinstance(v, (int, float)):
-                cells.append(fmt.format(v) if v == v else "")
+                cells.append((fmt.format(v) if fmt else fmt_num(v, 4)) if v == v else "")
             else:
                 cells.append(str(v))
         t.add_row(*cells)
@@ -66,9 +69,13 @@ def register(app: typer.Typer) -> None:
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
                           + f"{a.seconds:.1f} s", highlight=False)
 
-        res = run_guarded(lambda: alternatives(instance, n, slack, metric=metric, min_share=min_share,
-                                               options=_options(time_limit, gap, threads, seed), out=out,
-                                               resume=not fresh, progress=show))
+        def go():
+            with SolveProgress("alternatives") as prog:
+                return alternatives(instance, n, slack, metric=metric, min_share=min_share,
+                                    options=_options(time_limit, gap, threads, seed), out=out,
+                                    resume=not fresh, progress=show, solver_progress=prog)
+
+        res = run_guarded(go)
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
         console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
@@ -95,8 +102,12 @@ def register(app: typer.Typer) -> None:
         """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
         from ..pareto import pareto_front
 
-        res = run_guarded(lambda: pareto_front(instance, between, points=points, step=step, max_points=max_points,
-                                               options=_options(time_limit, gap, threads, seed), out=out))
+        def go():
+            with SolveProgress("trade-off front") as prog:
+                return pareto_front(instance, between, points=points, step=step, max_points=max_points,
+                                    options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
+
+        res = run_guarded(go)
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
@@ -125,8 +136,12 @@ def register(app: typer.Typer) -> None:
         """Optimise one term, then the next within a tolerance, and so on."""
         from ..pareto import lexicographic
 
-        res = run_guarded(lambda: lexicographic(instance, list(terms), tolerance=tolerance,
-                                                options=_options(time_limit, gap, threads, seed), out=out))
+        def go():
+            with SolveProgress("lexicographic") as prog:
+                return lexicographic(instance, list(terms), tolerance=tolerance,
+                                     options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
+
+        res = run_guarded(go)
         # the written layout's own values, recomputed by the checker; a stage's optimum is what
         # that stage reached, and a later stage may give up to --tolerance of it
         written = res.solution.check.components_raw if res.solution.check else {}
@@ -165,11 +180,13 @@ def register(app: typer.Typer) -> None:
                                                        options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
             show = moves.set_index("region")
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
-            table = show[cols].rename(columns=lambda c: "Δ " + (c[7:] if c.startswith("change_") else "total"))
+            # short headers that wrap between words: the table fits an 80-column terminal
+            table = show[cols].rename(columns=lambda c: c[7:].replace("_", " ") if c.startswith("change_") else "total")
             table.insert(0, "now", show["current"].map({True: "here", False: ""}))
             hosts = ", ".join(moves.attrs["hosts"])
             console.print(_df_table(table, f"Moving {segment} (now in {hosts}) entirely to each region"
-                                    + (" (rest re-optimised)" if reoptimise else " (all else equal)")))
+                                    + (" (rest re-optimised)" if reoptimise else " (all else equal)")
+                                    + ": change of each weighted term"))
             for r in moves[moves["status"] != "optimal"].itertuples():
                 console.print(f"{r.region}: {r.status} — {r.why}", highlight=False)
             if out is not None:
