@@ -110,7 +110,7 @@ def baseline_table(cmp: dict) -> Table:
     b, o = cmp["baseline"], cmp["optimized"]
     t = Table(title=f"Optimized layout against today's baseline ({Path(cmp['baseline_file']).name})")
     for col, just in (("measure", "left"), ("baseline", "right"), ("optimized", "right"), ("change", "right")):
-        t.add_column(col, justify=just)
+        t.add_column(col, justify=just, overflow="fold")
     for k in TERMS:
         t.add_row(k, _fmt(b["components"][k]), _fmt(o["components"][k]), _fmt(cmp["change"][k]))
     t.add_row(*(Text(v, style="bold") for v in ("total", _fmt(b["total"]), _fmt(o["total"]),

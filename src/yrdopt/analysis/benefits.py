@@ -103,7 +103,7 @@ def benefit_rich_table(table: pd.DataFrame, baseline: pd.DataFrame | None = None
     cols += ["today"] if baseline is not None else []
     cols += ["high-value", "chains", "hv chains"]
     for c in cols:
-        t.add_column(c, justify="left" if c == "province" else "right")
+        t.add_column(c, justify="left" if c == "province" else "right", overflow="fold")
     today = dict(zip(baseline["province"], baseline["credited_share"])) if baseline is not None else {}
     for r in table.itertuples(index=False):
         cells = [str(r.province), f"{r.hosted_value:,.4g}", f"{r.credited_value:,.4g}", f"{r.credited_share:.1%}"]

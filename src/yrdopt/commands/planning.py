@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
         written = res.solution.check.components_raw if res.solution.check else {}
         t = Table(title=f"Lexicographic: {' > '.join(res.order)} (tolerance {tolerance:g}; unweighted)")
         for col in ("term", "stage optimum", "written layout (recomputed)"):
-            t.add_column(col, justify="left" if col == "term" else "right")
+            t.add_column(col, justify="left" if col == "term" else "right", overflow="fold")
         for term, v in res.values.items():
             t.add_row(term, f"{v:,.6g}", f"{written.get(term, float('nan')):,.6g}")
         console.print(t)

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         t.caption = ("drop saves: optimum minus the optimum without it; step costs: re-solved with it tightened by "
                      "the step; LP price: fixed-placement dual per unit of value, and the step it prices")
         for c in ("guarantee", "", "drop saves", "step", "step costs", "LP price", "LP est."):
-            t.add_column(c, justify="left" if c in ("guarantee", "step") else "right")
+            t.add_column(c, justify="left" if c in ("guarantee", "step") else "right", overflow="fold")
         for r in res.table.itertuples(index=False):
             t.add_row(r.guarantee, "soft" if r.soft else "hard", _num(r.saving_if_dropped), r.step,
                       _num(r.cost_of_step) if r.objective_tightened is not None and r.objective_tightened == r.objective_tightened
