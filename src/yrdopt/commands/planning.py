@@ -20,6 +20,14 @@ def _options(time_limit, gap, threads, seed):
     return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
 
+def _checked_first(problems, run):
+    """Refuse bad output paths before any solve, then run."""
+    from ..outdir import check_outputs
+
+    check_outputs(problems())
+    return run()
+
+
 def _df_table(df, title: str, index: bool = True, fmt: str = "{:,.4g}") -> Table:
     t = Table(title=title)
     if index:
@@ -66,9 +74,13 @@ def register(app: typer.Typer) -> None:
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
                           + f"{a.seconds:.1f} s", highlight=False)
 
-        res = run_guarded(lambda: alternatives(instance, n, slack, metric=metric, min_share=min_share,
-                                               options=_options(time_limit, gap, threads, seed), out=out,
-                                               resume=not fresh, progress=show))
+        from ..outdir import folder_problems
+
+        res = run_guarded(lambda: _checked_first(
+            lambda: folder_problems(out),
+            lambda: alternatives(instance, n, slack, metric=metric, min_share=min_share,
+                                 options=_options(time_limit, gap, threads, seed), out=out, resume=not fresh,
+                                 progress=show)))
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
         console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
@@ -95,8 +107,12 @@ def register(app: typer.Typer) -> None:
         """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
         from ..pareto import pareto_front
 
-        res = run_guarded(lambda: pareto_front(instance, between, points=points, step=step, max_points=max_points,
-                                               options=_options(time_limit, gap, threads, seed), out=out))
+        from ..outdir import folder_problems
+
+        res = run_guarded(lambda: _checked_first(
+            lambda: folder_problems(out),
+            lambda: pareto_front(instance, between, points=points, step=step, max_points=max_points,
+                                 options=_options(time_limit, gap, threads, seed), out=out)))
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
@@ -125,8 +141,12 @@ def register(app: typer.Typer) -> None:
         """Optimise one term, then the next within a tolerance, and so on."""
         from ..pareto import lexicographic
 
-        res = run_guarded(lambda: lexicographic(instance, list(terms), tolerance=tolerance,
-                                                options=_options(time_limit, gap, threads, seed), out=out))
+        from ..solution import out_problems
+
+        res = run_guarded(lambda: _checked_first(
+            lambda: out_problems(out, inputs=[instance]),
+            lambda: lexicographic(instance, list(terms), tolerance=tolerance,
+                                  options=_options(time_limit, gap, threads, seed), out=out)))
         for t, v in res.values.items():
             console.print(f"{t}: {v:,.6g}", highlight=False)
         s = res.solution.summary
