@@ -66,3 +66,13 @@ def test_a_formula_without_a_saved_result_is_named_by_its_cell(book):
     assert any("sheet segments, row 2" in p and "=2*0.5" in p and "formula" in p for p in got), got
     res = run_cli("validate", book)
     assert res.returncode == 2 and "formula" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_huge_number_in_a_cell_is_named_with_the_range(book):
+    def put(wb):
+        ws = wb["segments"]
+        col = [c.value for c in ws[1]].index("activity") + 1
+        ws.cell(row=2, column=col, value=1e308)
+    edit(book, put)
+    got = problems(book)
+    assert any("sheet segments, row 2" in p and "(activity)" in p and "1e+09" in p for p in got), got

@@ -76,6 +76,17 @@ def test_too_large_files_are_refused_at_once(tmp_path):
     assert took < 10
 
 
+def test_too_many_csv_cells_are_refused(tmp_path):
+    base = __import__("yaml").safe_load((DATA / "williams_decentralization.yaml").read_text())
+    base["economic_distance"] = {"matrix_csv": "dist.csv"}
+    f = tmp_path / "i.yaml"
+    f.write_text(__import__("yaml").safe_dump(base))
+    (tmp_path / "dist.csv").write_text("id,a,b,c\n" + "x,1,2,3\n" * 260_000)
+    res, took = validate(f)
+    assert res.returncode == 2 and "1,000,000 cells" in res.stderr and "dist.csv" in res.stderr, res.stderr[-2000:]
+    assert took < 10, f"{took:.1f} s"
+
+
 def test_too_many_values_are_refused(tmp_path):
     base = json.loads(json.dumps(__import__("yaml").safe_load((DATA / "williams_decentralization.yaml").read_text())))
     base["sources"] = {f"k{i}": "" for i in range(1_100_000)}

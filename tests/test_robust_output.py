@@ -103,3 +103,24 @@ def test_template_does_not_replace_a_workbook_without_force(tmp_path):
     assert res.returncode == 2 and "--force" in res.stderr
     assert book.read_bytes() == filled
     assert cli("template", book, "--force").returncode == 0 and book.read_bytes() != filled
+
+
+@pytest.mark.parametrize("command", [["alternatives", WILLIAMS, "-n", "2"], ["pareto", WILLIAMS],
+                                     ["lexicographic", WILLIAMS, "site_cost", "distance"]])
+def test_planning_commands_refuse_an_out_that_is_a_file_before_solving(tmp_path, command):
+    f = tmp_path / "taken"
+    f.write_text("mine")
+    res = cli(*command, "--out", f)
+    assert res.returncode == 2 and "existing file" in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert f.read_text() == "mine"
+
+
+def test_temporary_directories_of_a_killed_writer_are_removed(tmp_path):
+    out = tmp_path / "out"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()  # a pid that has exited
+    stale = tmp_path / f".out.tmp-{dead}-abcd1234"
+    stale.mkdir()
+    (stale / "layout.csv").write_text("half")
+    assert cli("solve", WILLIAMS, "--out", out, "-q").returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

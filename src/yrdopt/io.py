@@ -25,7 +25,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InstanceError, Problem
-from .limits import MAX_DEPTH, check_file_size, check_tree, load_yaml
+from .limits import MAX_DEPTH, MAX_ENTRIES, check_file_size, check_tree, load_yaml
 from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, cross_check
 
 DEFAULT_INSTANCE = "yrd-default.yaml"
@@ -185,6 +185,10 @@ def _read_csv(base: Path, ref: Any, file: str, path: str, problems: list[Problem
         return None
     if not records:
         return csv_file, []
+    cells = sum(map(len, records))
+    if cells > MAX_ENTRIES:
+        problems.append(Problem(csv_file, "", f"{cells:,} cells", f"at most {MAX_ENTRIES:,} cells (yrdopt's input limit)"))
+        return None
     header, rows, before = records[0], [], len(problems)
     for i, rec in enumerate(records[1:], start=2):
         if not rec:  # a blank line

@@ -4,7 +4,8 @@ message, instead of taking minutes and gigabytes (or a RecursionError) before fa
 * ``MAX_FILE_BYTES``: an instance, CSV side table, workbook or sweep spec on disk;
 * ``MAX_DEPTH``: nesting of mappings and lists (an instance needs 7);
 * ``MAX_ENTRIES``: values after YAML aliases are expanded (the 41-city instance with its CSV
-  tables has about 12,000; a generated 300-region instance about 100,000);
+  tables has about 12,000; a generated 300-region instance about 100,000), and cells of one
+  CSV side table or workbook sheet;
 * ``MAX_TEXT_CHARS``: characters of all strings after aliases are expanded.
 
 YAML aliases are kept as shared objects while reading and counted as often as they are

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from glob import escape as glob_escape
 import secrets
 import shutil
 from pathlib import Path
@@ -87,6 +88,19 @@ def out_dir_problems(out: str | Path, keep: Iterable[str] = (), inputs: Iterable
     return []
 
 
+def folder_problems(out: str | Path, option: str = "--out") -> list[Problem]:
+    """Problems with a directory a command adds files and result directories to (``alternatives``,
+    ``pareto``), found before any work: it is not a file, and it can be written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return [Problem("command line", option, str(out), "a directory (this is an existing file)")]
+    folder = _nearest_existing(out)
+    why = _probe_writable(folder)
+    if why:
+        return [Problem("command line", option, str(out), f"a directory in a writable place ({folder}: {why})")]
+    return []
+
+
 def check_outputs(problems: list[Problem]) -> None:
     if problems:
         raise InstanceError(problems)
@@ -120,6 +134,22 @@ def _fsync_dir(p: Path) -> None:
         os.close(fd)
 
 
+def _remove_stale_siblings(out: Path) -> None:
+    """Temporary siblings of ``out`` left by a process that died mid-write (a second Ctrl-C, a
+    kill): their names carry the writer's pid."""
+    for p in out.parent.glob(f".{glob_escape(out.name)}.*-*-*"):
+        kind, _, rest = p.name[len(out.name) + 2:].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # the writer is gone
+            shutil.rmtree(p, ignore_errors=True)
+        except OSError:  # alive (or not ours to signal): leave it
+            pass
+
+
 def write_dir_atomically(out: str | Path, fill: Callable[[Path], None], keep: Iterable[str] = ()) -> Path:
     """Call ``fill(tmp)`` to write every file into a fresh temporary sibling of ``out``, then
     put it in place of ``out``.  On any failure ``out`` is left as it was and the temporary
@@ -127,6 +157,7 @@ def write_dir_atomically(out: str | Path, fill: Callable[[Path], None], keep: It
     out = Path(out)
     check_outputs(out_dir_problems(out, keep=keep))
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(out)
     tag = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = out.parent / f".{out.name}.tmp-{tag}"
     old = out.parent / f".{out.name}.old-{tag}"

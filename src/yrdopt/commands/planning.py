@@ -21,6 +21,14 @@ def _options(time_limit, gap, threads, seed):
     return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
 
+def _checked_first(problems, run):
+    """Refuse bad output paths before any solve, then run."""
+    from ..outdir import check_outputs
+
+    check_outputs(problems())
+    return run()
+
+
 def _df_table(df, title: str, index: bool = True, fmt: str | None = None) -> Table:
     """A table that fits the terminal: cells and headers wrap (fold), never end in "…"; numbers
     keep their significant digits (``fmt``: a format string, default :func:`fmt_num`)."""
@@ -69,13 +77,15 @@ def register(app: typer.Typer) -> None:
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
                           + f"{a.seconds:.1f} s", highlight=False)
 
+        from ..outdir import folder_problems
+
         def go():
             with SolveProgress("alternatives") as prog:
                 return alternatives(instance, n, slack, metric=metric, min_share=min_share,
                                     options=_options(time_limit, gap, threads, seed), out=out,
                                     resume=not fresh, progress=show, solver_progress=prog)
 
-        res = run_guarded(go)
+        res = run_guarded(lambda: _checked_first(lambda: folder_problems(out), go))
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
         console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
@@ -102,12 +112,14 @@ def register(app: typer.Typer) -> None:
         """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
         from ..pareto import pareto_front
 
+        from ..outdir import folder_problems
+
         def go():
             with SolveProgress("trade-off front") as prog:
                 return pareto_front(instance, between, points=points, step=step, max_points=max_points,
                                     options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
 
-        res = run_guarded(go)
+        res = run_guarded(lambda: _checked_first(lambda: folder_problems(out), go))
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
@@ -136,12 +148,14 @@ def register(app: typer.Typer) -> None:
         """Optimise one term, then the next within a tolerance, and so on."""
         from ..pareto import lexicographic
 
+        from ..solution import out_problems
+
         def go():
             with SolveProgress("lexicographic") as prog:
                 return lexicographic(instance, list(terms), tolerance=tolerance,
                                      options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
 
-        res = run_guarded(go)
+        res = run_guarded(lambda: _checked_first(lambda: out_problems(out, inputs=[instance]), go))
         # the written layout's own values, recomputed by the checker; a stage's optimum is what
         # that stage reached, and a later stage may give up to --tolerance of it
         written = res.solution.check.components_raw if res.solution.check else {}
