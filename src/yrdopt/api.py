@@ -57,9 +57,11 @@ def solve(
 
     Without a ``start``, a greedy layout (:mod:`yrdopt.heuristic`) is offered as a MIP
     start (where the greedy gets stuck, :func:`yrdopt.lns.construct`'s, within
-    :data:`CONSTRUCT_S` and a quarter of the time limit); with ``improve_s`` > 0 the start comes from up to that many seconds (at most half
-    the ``time_limit``, taken from it) of :func:`yrdopt.lns.improved_start` instead: the greedy
-    or, where it gets stuck, a packing sub-MILP, then chain-group fix-and-optimize.  With
+    :data:`CONSTRUCT_S` and a quarter of the time limit); with ``improve_s`` > 0 the start
+    comes from up to that many seconds (at most half the ``time_limit``) of
+    :func:`yrdopt.lns.improved_start` instead: the greedy or, where it gets stuck, a packing
+    sub-MILP, then chain-group fix-and-optimize.  Time spent on the start is taken from
+    ``time_limit``; ``stop`` is not watched during it.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
