@@ -50,11 +50,11 @@ def test_a_group_sub_model_at_the_optimum_has_the_optimum_s_own_cost(case):
     for chain in range(len(d.chain_ids)):
         segs = np.flatnonzero(d.seg_chain == chain)
         others = np.setdiff1d(np.arange(d.S), segs)
-        sub = sub_data(d, segs, act, expand)
+        sub = sub_data(d, segs, act, place, expand)
         sub_res = _solve(build(sub))
         assert sub_res.status == "optimal"
         # the rest of the optimum's cost: its other chains with this group's segments absent
-        rest = sub_data(d, others, act, np.zeros(d.E, dtype=bool))
+        rest = sub_data(d, others, act, place, np.zeros(d.E, dtype=bool))
         rest_cost = _layout_cost(build(rest), GreedyLayout(act[others], place[others], expand))
         assert sub_res.objective + rest_cost == pytest.approx(ref.objective, rel=1e-5)
 

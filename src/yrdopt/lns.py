@@ -34,31 +34,42 @@ class LnsResult:
     seconds: float
 
 
-def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, expand: np.ndarray) -> ModelData:
-    """The model of segments ``segs`` (whole chains) with every other segment fixed at ``act``.
+def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, place: np.ndarray, expand: np.ndarray) -> ModelData:
+    """The model of segments ``segs`` (whole chains) with every other segment fixed at
+    ``act``/``place``.
 
-    Quotas are what the others leave (plus the parks already opened, which the group uses
-    for free); the parks not yet opened stay options.  Province shares become the value the
-    group must add.
+    Quotas are what the others leave (their use per unit and their sites' footprints), plus
+    the parks (expansions) already opened and the existing enclave parks, which the group
+    uses for free; expansions not yet opened stay options; enclave parks are not offered
+    (their capacity is shared by chains; a layout here runs nothing in them).  Guarantees
+    keep their rows with what the others already contribute taken off the right-hand side
+    (value rows: their credited value; chain counts: their chains present).
     """
     segs = np.asarray(segs, dtype=int)
     others = np.setdiff1d(np.arange(d.S), segs)
     cap = d.quota.copy()
     if d.E:
         np.add.at(cap, d.exp_region[expand], d.exp_quota[expand])
+    if d.N:
+        np.add.at(cap, d.park_host[d.park_existing], d.park_quota[d.park_existing])
     if d.K:
         cap = cap - np.einsum("sr,srk->rk", act[others], d.use[others])
+        if d.footprint.size:
+            cap = cap - np.einsum("sr,srk->rk", place[others].astype(float), d.footprint[others])
     pos = -np.ones(d.S, dtype=int)
     pos[segs] = np.arange(len(segs))
     links = np.flatnonzero(np.isin(d.link_up, segs) & np.isin(d.link_down, segs))
-    share = d.province_min_share.copy()
-    if (share > 0).any():
-        total = float(d.value_per_unit @ d.activity)
-        sub_total = float(d.value_per_unit[segs] @ d.activity[segs])
-        other_val = np.zeros(d.P)
-        np.add.at(other_val, d.region_province, (d.value_per_unit[others, None] * act[others]).sum(axis=0))
-        share = np.where(share > 0, np.maximum(share * total - other_val, 0.0) / max(sub_total, 1e-12), 0.0)
     keep = ~expand if d.E else np.zeros(0, dtype=bool)
+    K = d.K
+    g_rhs = d.g_rhs.copy()
+    if d.G:
+        value = d.value_per_unit[others, None] * act[others]  # (others, R); no park activity here
+        counts = np.array([m != "min_chains" for m in d.g_measure])
+        g_rhs[counts] -= np.einsum("gs,gr,sr->g", d.g_kinds[counts][:, others].astype(float),
+                                   d.g_target[counts].astype(float), value)
+        for g in np.flatnonzero(~counts):  # min_chains: the other chains already present
+            hit = d.g_kinds[g, others][:, None] & d.g_target[g][None, :] & place[others]
+            g_rhs[g] -= len(np.unique(d.seg_chain[others][hit.any(axis=1)]))
     return replace(
         d,
         segment_keys=[d.segment_keys[s] for s in segs], segment_kind=[d.segment_kind[s] for s in segs],
@@ -66,17 +77,24 @@ def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, expand: np.ndarray
         min_scale=d.min_scale[segs], single_site=d.single_site[segs], min_sites=d.min_sites[segs],
         max_sites=d.max_sites[segs], dup_tolerance=d.dup_tolerance[segs], unit_cost=d.unit_cost[segs],
         fixed_cost=d.fixed_cost[segs], allowed=d.allowed[segs], fixed=d.fixed[segs], use=d.use[segs],
+        footprint=d.footprint[segs] if d.footprint.size else d.footprint,
         quota=cap, link_up=pos[d.link_up[links]], link_down=pos[d.link_down[links]],
         link_volume=d.link_volume[links], link_intensity=d.link_intensity[links],
         exp_region=d.exp_region[keep], exp_ids=[e for e, k in zip(d.exp_ids, keep) if k],
-        exp_cost=d.exp_cost[keep], exp_quota=d.exp_quota[keep], province_min_share=share,
+        exp_cost=d.exp_cost[keep], exp_quota=d.exp_quota[keep],
+        park_ids=[], park_host=np.zeros(0, dtype=int), park_partner=np.zeros(0, dtype=int),
+        park_capacity=np.zeros(0), park_cost=np.zeros(0), park_quota=np.zeros((0, K)),
+        park_partner_share=np.zeros(0), park_cost_partner_share=np.zeros(0),
+        park_allowed=np.zeros((0, len(segs)), dtype=bool), park_existing=np.zeros(0, dtype=bool),
+        g_kinds=d.g_kinds[:, segs], g_rhs=g_rhs,
     )
 
 
 def _fixed_lp_cost(sub: ModelData, layout: GreedyLayout) -> float:
     """Cost of a (group's) layout with its placements fixed (best activities and flows);
     inf when the placements admit no feasible activities."""
-    lp = fix_placements(build(sub), layout.place, layout.expand if sub.E else None, lp=True)
+    lp = fix_placements(build(sub), layout.place, layout.expand if sub.E else None, lp=True,
+                        parks=sub.park_existing if sub.N else None)  # layouts here open no new park
     s = HighsSolver(SolverOptions(threads=1))
     s.load(lp)
     r = s.solve()
@@ -108,7 +126,7 @@ def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_
             if left <= 0.05:
                 break
             segs = np.flatnonzero(np.isin(d.seg_chain, chains[i:i + group_size]))
-            sub = sub_data(d, segs, act, expand)
+            sub = sub_data(d, segs, act, place, expand)
             cur = GreedyLayout(act[segs], place[segs], np.zeros(sub.E, dtype=bool))
             cm = build(sub)
             s = HighsSolver(SolverOptions(time_limit=min(group_limit, left), threads=1, mip_gap=1e-3))
@@ -155,7 +173,7 @@ def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> Gr
     while True:
         n = max(int(np.searchsorted(np.cumsum(sites[order]), binaries, side="right")), 1)
         hard = np.sort(order[:n])
-        sub = sub_data(d, hard, np.zeros((d.S, d.R)), np.zeros(d.E, dtype=bool))
+        sub = sub_data(d, hard, np.zeros((d.S, d.R)), np.zeros((d.S, d.R), dtype=bool), np.zeros(d.E, dtype=bool))
         sub = replace(sub, link_up=none, link_down=none, link_volume=none[:0].astype(float),
                       link_intensity=none[:0].astype(float))  # placement and quotas only
         cm = build(sub)
@@ -174,7 +192,7 @@ def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> Gr
         rest = np.setdiff1d(np.arange(d.S), hard)
         if not len(rest):
             return GreedyLayout(act, act > 0, expand)
-        rest_sub = sub_data(d, rest, act, expand)
+        rest_sub = sub_data(d, rest, act, act > 0, expand)
         layout = greedy_layout(rest_sub)
         if layout is not None:
             act[rest] = layout.activity
