@@ -351,7 +351,8 @@ def set_province_quotas(regs: list[Region], stats: pd.DataFrame) -> None:
                                         "statistic in the sources; skilled staff proportional to GDP)")
 
 
-def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataFrame) -> None:
+def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataFrame,
+                    headroom: float = CITY_QUOTA_HEADROOM) -> None:
     """Province quotas split over its cities: land by area; energy and talent by GDP where
     yrd_stats.csv has it (annual 2022, else 2 x 2023 H1), the rest of the province by area."""
     prov = {p.province: p for p in provinces}
@@ -373,7 +374,7 @@ def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataF
         parea = sum(r.area_km2 for r in members)
         for r in members:
             land_factor = ZHEJIANG_LAND_FACTOR if pname == "Zhejiang" else 1.0
-            H = CITY_QUOTA_HEADROOM
+            H = headroom
             r.quotas["land"] = r4(r.area_km2 * LAND_SHARE * land_factor * H)
             r.sources["quotas.land"] = (f"area {r.area_km2:g} km2 ({r.area_src}) x {LAND_SHARE} (assumption, as for "
                                         "provinces)" + (f" x {ZHEJIANG_LAND_FACTOR} (assumption: Zhejiang is "
@@ -652,8 +653,8 @@ def instance_dict(name: str, description: str, regs: list[Region], chains: list[
     return d
 
 
-def build_all() -> dict[str, str]:
-    """Every shipped file: relative path -> text."""
+def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
+    """Every shipped file: relative path -> text (``city_headroom``: variants of the city quotas for studies)."""
     stats, cities, gc, geo = read_stats(), read_cities(), read_gc(), province_geometry()
     lq = lq_table()
     files: dict[str, str] = {}
@@ -695,7 +696,7 @@ def build_all() -> dict[str, str]:
 
     # ---------------- 41 cities
     city = city_regions(stats, cities)
-    set_city_quotas(city, prov, stats)
+    set_city_quotas(city, prov, stats, city_headroom)
     cchains = [build_chain(c, city, lq, level="city") for c in CHAINS]
     ccomps = distance_components(city, gc)
     policy = _city_policy(city, cchains)
@@ -925,11 +926,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT, help="root under which to write (default: the repository)")
     ap.add_argument("--lq", action="store_true", help="print the provinces' location quotients and exit")
+    ap.add_argument("--city-headroom", type=float, default=CITY_QUOTA_HEADROOM,
+                    help="multiple of its share of the province's quotas a city may use (studies; default %(default)s)")
     a = ap.parse_args(argv)
     if a.lq:
         print_lq()
         return 0
-    files = build_all()
+    files = build_all(a.city_headroom)
     write(files, a.out)
     for rel in files:
         print(a.out / rel)

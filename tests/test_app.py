@@ -224,7 +224,8 @@ def test_progress_is_reported_and_stop_keeps_the_best_layout(server):
     t0 = time.time()
     while True:
         job = call(base, "GET", f"/api/jobs/{job['id']}")[1]
-        if job["progress"].get("best") is not None:
+        # with a MIP start HiGHS has a best layout before its first bound: wait for both
+        if job["progress"].get("best") is not None and job["progress"].get("bound") is not None:
             break
         assert time.time() - t0 < 60 and job["state"] in ("queued", "running"), job
         time.sleep(0.05)

@@ -26,6 +26,11 @@ from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
 
 
+# at most this many seconds (and a quarter of the time limit) go to lns.construct when the
+# greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
+CONSTRUCT_S = 15.0
+
+
 def solve(
     instance: Instance | str | Path | dict | None = None,
     *,
@@ -38,6 +43,7 @@ def solve(
     build_options: BuildOptions | None = None,
     start: np.ndarray | None = None,
     greedy_start: bool = True,
+    improve_s: float = 0.0,
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
@@ -50,7 +56,13 @@ def solve(
     """Build, solve and check a layout.
 
     Without a ``start``, a greedy layout (:mod:`yrdopt.heuristic`) is offered as a MIP
-    start.  With ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
+    start (where the greedy gets stuck, :func:`yrdopt.lns.construct`'s, within
+    :data:`CONSTRUCT_S` and a quarter of the time limit); with ``improve_s`` > 0 the start
+    comes from up to that many seconds (at most half the ``time_limit``) of
+    :func:`yrdopt.lns.improved_start` instead: the greedy or, where it gets stuck, a packing
+    sub-MILP, then chain-group fix-and-optimize.  Time spent on the start is taken from
+    ``time_limit``; ``stop`` is not watched during it.  With
+    ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
     :class:`SolverError` when the solver stops without any layout.
@@ -80,10 +92,7 @@ def solve(
     if mps_path is not None:
         solver.write_mps(mps_path)
     if start is None and greedy_start:
-        # ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes (benchmarks/)
-        from .heuristic import greedy_start as greedy
-
-        start = greedy(cm)
+        start = _primal_start(cm, deadline.left(), improve_s)
     highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, int(cm.integrality.sum()), options.highs)
     if highs_limit is not None:
         solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
@@ -106,6 +115,21 @@ def solve(
     if out is not None:
         sol.write(out)
     return sol
+
+
+def _primal_start(cm: CompiledModel, left: float | None, improve_s: float):
+    """The MIP start (see :func:`solve`); ``left``: seconds left of the time limit (the
+    deadline then gives HiGHS what the start did not use)."""
+    # the greedy takes ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes
+    from .heuristic import greedy_start
+    from .lns import improved_start, start_where_greedy_is_stuck
+
+    if improve_s > 0:
+        return improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left))
+    start = greedy_start(cm)
+    if start is None:  # quotas bite: pack the tightest segments first
+        start = start_where_greedy_is_stuck(cm, CONSTRUCT_S if left is None else min(CONSTRUCT_S, 0.25 * left))
+    return start
 
 
 def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *, build_s: float = 0.0,

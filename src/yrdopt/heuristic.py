@@ -171,6 +171,8 @@ def start_vector(cm: CompiledModel, layout: GreedyLayout) -> np.ndarray:
         x[cm.var("expand").slice] = layout.expand.astype(float)
     sites = layout.place.sum(axis=1)
     x[cm.var("excess_sites").slice] = np.maximum(sites - d.dup_tolerance, 0.0)
+    if d.N:  # existing parks are open in every layout (the greedy runs nothing in them)
+        x[cm.var("park_open").slice] = d.park_existing.astype(float)
     return x
 
 

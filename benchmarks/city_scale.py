@@ -1,0 +1,141 @@
+"""City scale (issue 13): what each method proves at the time limits the issue sets.
+
+    python benchmarks/city_scale.py [--threads 1] [--quick]
+
+Cases: yrd-cities at exact shares of the provincial quotas (x1, built with
+``instances/build.py --city-headroom 1``) and as shipped (x2), 60 s; generated 41x10x3 and
+41x30x4 (seed 1), 120 s, and 41x30x4 at 10 s (is there a bound?).  Configurations, each in a
+fresh process, in one run (the machine is shared, so only same-run ratios mean anything):
+
+* ``greedy``  — the path before issue 13: greedy MIP start (when the greedy finds one), HiGHS;
+* ``default`` — ``api.solve`` now: as ``greedy``, but where the greedy gets stuck the start of
+  ``lns.construct`` (at most 15 s and a quarter of the limit), HiGHS for the rest;
+* ``lns``     — the greedy improved by chain-group fix-and-optimize (``yrdopt.lns``) for a
+  half of the limit (where the greedy gets stuck, first a packing sub-MILP: `lns.construct`), then
+  HiGHS for the rest.
+
+Writes benchmarks/results/city-scale.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, ROOT, fmt, machine, write_json  # noqa: E402
+
+REPO = ROOT.parent
+CASES = {  # name: (instance, time limit s)
+    "yrd-cities x1 (exact shares)": ("cities-x1", 60.0),
+    "yrd-cities x2 (shipped)": (str(REPO / "instances" / "yrd-cities.yaml"), 60.0),
+    "generated 41x10x3 seed 1": ("gen:41:10:3:1", 120.0),
+    "generated 41x30x4 seed 1": ("gen:41:30:4:1", 120.0),
+    "generated 41x30x4 seed 1, 10 s": ("gen:41:30:4:1", 10.0),
+}
+CONFIGS = {"greedy": "greedy", "default": "default", "lns": "lns"}
+
+
+def materialise(spec: str, tmp: Path) -> Path:
+    if spec == "cities-x1":
+        out = tmp / "x1"
+        subprocess.run([sys.executable, str(REPO / "instances" / "build.py"), "--out", str(out),
+                        "--city-headroom", "1"], check=True, capture_output=True)
+        return out / "instances" / "yrd-cities.yaml"
+    if spec.startswith("gen:"):
+        R, C, S, seed = spec.split(":")[1:]
+        path = tmp / f"g{R}x{C}x{S}s{seed}.yaml"
+        if not path.exists():
+            from yrdopt.generate import generate_dict, write_generated
+
+            path = write_generated(generate_dict(int(R), int(C), int(S), int(seed)), path)
+        return path
+    return Path(spec)
+
+
+def one(path: str, limit: float, mode: str, threads: int) -> dict:
+    from yrdopt.api import CONSTRUCT_S
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.io import load_instance
+    from yrdopt.lns import improved_start, start_where_greedy_is_stuck
+    from yrdopt.model.compiled import build
+    from yrdopt.solver import HighsSolver, SolverOptions
+
+    t0 = time.perf_counter()
+    cm = build(load_instance(path))
+    start = greedy_start(cm)
+    out = {"greedy": None if start is None else float(cm.cost @ start)}
+    if mode == "default" and start is None:
+        start = start_where_greedy_is_stuck(cm, min(CONSTRUCT_S, 0.25 * limit))
+        out["constructed"] = None if start is None else float(cm.cost @ start)
+    elif mode == "lns":
+        start = improved_start(cm, 0.5 * limit)
+        out["lns_start"] = None if start is None else float(cm.cost @ start)
+    left = max(limit - (time.perf_counter() - t0), 1.0)
+    s = HighsSolver(SolverOptions(time_limit=left, threads=threads))
+    s.load(cm)
+    res = s.solve(start)
+    out.update(status=res.status, objective=res.objective, bound=res.bound, gap=res.gap, nodes=res.nodes,
+               wall_s=time.perf_counter() - t0)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help="first case only")
+    ap.add_argument("--one", nargs=3, metavar=("INSTANCE", "LIMIT", "MODE"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one[0], float(a.one[1]), a.one[2], a.threads)))
+        return 0
+    out = {"machine": machine(), "threads": a.threads, "cases": {}}
+    cases = dict(list(CASES.items())[:1]) if a.quick else CASES
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (spec, limit) in cases.items():
+            path = materialise(spec, Path(tmp))
+            out["cases"][name] = {"limit_s": limit}
+            for cfg, mode in CONFIGS.items():
+                p = subprocess.run([sys.executable, __file__, "--threads", str(a.threads), "--one", str(path),
+                                    str(limit), mode], capture_output=True, text=True, timeout=limit * 3 + 120)
+                try:
+                    res = json.loads(p.stdout.strip().splitlines()[-1])
+                except (IndexError, json.JSONDecodeError):
+                    res = {"error": p.stderr[-2000:]}
+                out["cases"][name][cfg] = res
+                print(f"{name:34s} {cfg:8s} {res.get('status')} obj={fmt(res.get('objective'), '.7g')} "
+                      f"bound={fmt(res.get('bound'), '.7g')} gap={fmt(res.get('gap'))} "
+                      f"wall={fmt(res.get('wall_s'))}", flush=True)
+                write_json(RESULTS / "city-scale.json", out)
+    write_markdown(out)
+    return 0
+
+
+def write_markdown(out: dict) -> None:
+    from yrdopt.io import atomic_write_text
+
+    m = out["machine"]
+    lines = [f"# City scale (issue 13): {out['threads']} thread(s), HiGHS {m.get('highs')}", "",
+             "Shared 2-core machine (other jobs running): timings are pessimistic and noisy. "
+             "`start` = objective of the MIP start handed to HiGHS (greedy, constructed or LNS; — = none).", "",
+             "| case | limit | config | start | status | best layout | bound | gap |",
+             "|---|---:|---|---:|---|---:|---:|---:|"]
+    for name, case in out["cases"].items():
+        for cfg in CONFIGS:
+            r = case.get(cfg, {})
+            gap = r.get("gap")
+            st = r.get("lns_start", r.get("constructed", r.get("greedy")))
+            lines.append(f"| {name} | {case['limit_s']:g} s | {cfg} | {fmt(st, '.7g')} | "
+                         f"{r.get('status', r.get('error', '')[:60])} | "
+                         f"{fmt(r.get('objective'), '.7g')} | {fmt(r.get('bound'), '.7g')} | "
+                         f"{'—' if gap is None else f'{100 * gap:.2f} %'} |")
+    atomic_write_text(RESULTS / "city-scale.md", "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

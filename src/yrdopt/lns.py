@@ -1,0 +1,225 @@
+"""Chain-group large-neighbourhood search (fix-and-optimize) for large instances.
+
+Chains interact only through the regions' quotas (and province shares): links join
+segments of one chain.  So with every chain outside a group fixed, the best layout of the
+group is the same MILP on the group's segments alone, with each region's quota reduced by
+what the fixed chains use there — a model a few hundred binaries large that HiGHS solves in
+a second or two.  :func:`improve` re-solves chain groups in turn from a feasible layout (the
+greedy's), keeping a group's new layout when it lowers the group's cost (the rest of the
+objective does not change: a group's quota room is what the others leave).
+
+Every layout returned is re-checked by HiGHS (as a MIP start) and by the independent checker
+after the solve; nothing here claims a bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .data import ModelData
+from .heuristic import GreedyLayout, start_vector
+from .model.compiled import build
+from .model.fixed import fix_placements
+from .solver import HighsSolver, SolverOptions
+
+
+@dataclass
+class LnsResult:
+    layout: GreedyLayout
+    rounds: int  # full passes over the chain groups
+    improved: int  # group re-solves that lowered the cost
+    seconds: float
+
+
+def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, place: np.ndarray, expand: np.ndarray) -> ModelData:
+    """The model of segments ``segs`` (whole chains) with every other segment fixed at
+    ``act``/``place``.
+
+    Quotas are what the others leave (their use per unit and their sites' footprints), plus
+    the parks (expansions) already opened and the existing enclave parks, which the group
+    uses for free; expansions not yet opened stay options; enclave parks are not offered
+    (their capacity is shared by chains; a layout here runs nothing in them).  Guarantees
+    keep their rows with what the others already contribute taken off the right-hand side
+    (value rows: their credited value; chain counts: their chains present).
+    """
+    segs = np.asarray(segs, dtype=int)
+    others = np.setdiff1d(np.arange(d.S), segs)
+    cap = d.quota.copy()
+    if d.E:
+        np.add.at(cap, d.exp_region[expand], d.exp_quota[expand])
+    if d.N:
+        np.add.at(cap, d.park_host[d.park_existing], d.park_quota[d.park_existing])
+    if d.K:
+        cap = cap - np.einsum("sr,srk->rk", act[others], d.use[others])
+        if d.footprint.size:
+            cap = cap - np.einsum("sr,srk->rk", place[others].astype(float), d.footprint[others])
+    pos = -np.ones(d.S, dtype=int)
+    pos[segs] = np.arange(len(segs))
+    links = np.flatnonzero(np.isin(d.link_up, segs) & np.isin(d.link_down, segs))
+    keep = ~expand if d.E else np.zeros(0, dtype=bool)
+    K = d.K
+    g_rhs = d.g_rhs.copy()
+    if d.G:
+        value = d.value_per_unit[others, None] * act[others]  # (others, R); no park activity here
+        counts = np.array([m != "min_chains" for m in d.g_measure])
+        g_rhs[counts] -= np.einsum("gs,gr,sr->g", d.g_kinds[counts][:, others].astype(float),
+                                   d.g_target[counts].astype(float), value)
+        for g in np.flatnonzero(~counts):  # min_chains: the other chains already present
+            hit = d.g_kinds[g, others][:, None] & d.g_target[g][None, :] & place[others]
+            g_rhs[g] -= len(np.unique(d.seg_chain[others][hit.any(axis=1)]))
+    return replace(
+        d,
+        segment_keys=[d.segment_keys[s] for s in segs], segment_kind=[d.segment_kind[s] for s in segs],
+        seg_chain=d.seg_chain[segs], activity=d.activity[segs], value_per_unit=d.value_per_unit[segs],
+        min_scale=d.min_scale[segs], single_site=d.single_site[segs], min_sites=d.min_sites[segs],
+        max_sites=d.max_sites[segs], dup_tolerance=d.dup_tolerance[segs], unit_cost=d.unit_cost[segs],
+        fixed_cost=d.fixed_cost[segs], allowed=d.allowed[segs], fixed=d.fixed[segs], use=d.use[segs],
+        footprint=d.footprint[segs] if d.footprint.size else d.footprint,
+        quota=cap, link_up=pos[d.link_up[links]], link_down=pos[d.link_down[links]],
+        link_volume=d.link_volume[links], link_intensity=d.link_intensity[links],
+        exp_region=d.exp_region[keep], exp_ids=[e for e, k in zip(d.exp_ids, keep) if k],
+        exp_cost=d.exp_cost[keep], exp_quota=d.exp_quota[keep],
+        park_ids=[], park_host=np.zeros(0, dtype=int), park_partner=np.zeros(0, dtype=int),
+        park_capacity=np.zeros(0), park_cost=np.zeros(0), park_quota=np.zeros((0, K)),
+        park_partner_share=np.zeros(0), park_cost_partner_share=np.zeros(0),
+        park_allowed=np.zeros((0, len(segs)), dtype=bool), park_existing=np.zeros(0, dtype=bool),
+        g_kinds=d.g_kinds[:, segs], g_rhs=g_rhs,
+    )
+
+
+def _fixed_lp_cost(sub: ModelData, layout: GreedyLayout) -> float:
+    """Cost of a (group's) layout with its placements fixed (best activities and flows);
+    inf when the placements admit no feasible activities."""
+    lp = fix_placements(build(sub), layout.place, layout.expand if sub.E else None, lp=True,
+                        parks=sub.park_existing if sub.N else None)  # layouts here open no new park
+    s = HighsSolver(SolverOptions(threads=1))
+    s.load(lp)
+    r = s.solve()
+    return float(r.objective) if r.x is not None else np.inf
+
+
+def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_size: int = 2,
+            group_limit: float = 3.0, seed: int = 0) -> LnsResult:
+    """Fix-and-optimize over random chain groups until ``time_limit`` or a pass without gain.
+
+    ``layout`` should be feasible (e.g. :func:`yrdopt.heuristic.greedy_layout`; it is
+    returned unchanged if its placements admit no feasible activities); every layout kept is
+    feasible too: each group's sub-MILP has exactly the room the others leave.
+    """
+    t0 = time.perf_counter()
+    if not np.isfinite(_fixed_lp_cost(d, layout)):
+        # the greedy does not try to meet every rule (e.g. province shares): nothing to keep
+        return LnsResult(layout, 0, 0, time.perf_counter() - t0)
+    rng = np.random.default_rng(seed)
+    act, place, expand = layout.activity.copy(), layout.place.copy(), layout.expand.copy()
+    rounds = improved = 0
+    n_chains = len(d.chain_ids)
+    while time.perf_counter() - t0 < time_limit:
+        rounds += 1
+        gained = False
+        chains = rng.permutation(n_chains)
+        for i in range(0, n_chains, group_size):
+            left = time_limit - (time.perf_counter() - t0)
+            if left <= 0.05:
+                break
+            segs = np.flatnonzero(np.isin(d.seg_chain, chains[i:i + group_size]))
+            sub = sub_data(d, segs, act, place, expand)
+            cur = GreedyLayout(act[segs], place[segs], np.zeros(sub.E, dtype=bool))
+            cm = build(sub)
+            s = HighsSolver(SolverOptions(time_limit=min(group_limit, left), threads=1, mip_gap=1e-3))
+            s.load(cm)
+            res = s.solve(start_vector(cm, cur))
+            if res.x is None:
+                continue
+            before = _fixed_lp_cost(sub, cur)
+            if res.objective < before - 1e-6 * max(1.0, abs(before)):
+                new_place = cm.var("place").take(res.x) > 0.5
+                act[segs] = np.where(new_place, cm.var("activity").take(res.x), 0.0)
+                place[segs] = new_place
+                if sub.E:
+                    expand[np.flatnonzero(~expand)[cm.var("expand").take(res.x) > 0.5]] = True
+                improved += 1
+                gained = True
+        if not gained:
+            break
+    return LnsResult(GreedyLayout(act, place, expand), rounds, improved, time.perf_counter() - t0)
+
+
+def tightness(d: ModelData) -> np.ndarray:
+    """(S,) share of the room of its regions a segment needs: its activity over the sum of
+    its per-site bounds U[s, r] where a minimum-scale site fits."""
+    U = d.activity_upper()
+    room = np.where(U >= d.min_scale[:, None] * (1 - 1e-9), U, 0.0).sum(axis=1)
+    return d.activity / np.maximum(room, 1e-12)
+
+
+def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> GreedyLayout | None:
+    """A layout where the greedy gets stuck: the tightest segments first, packed together by
+    one sub-MILP without flows (the packing is what the greedy misses: on yrd-cities at exact
+    quota shares the R&D and testing platforms fill 92 % of the core cities' talent), then
+    the greedy for the rest in the room left.  ``binaries`` bounds the first sub-MILP (the
+    set doubles while the greedy still gets stuck); None if no layout within ``time_limit``.
+    """
+    from .heuristic import greedy_layout
+
+    t0 = time.perf_counter()
+    U = d.activity_upper()
+    sites = (U >= d.min_scale[:, None] * (1 - 1e-9)).sum(axis=1)
+    order = np.argsort(-tightness(d), kind="stable")
+    none = np.zeros(0, dtype=int)
+    while True:
+        n = max(int(np.searchsorted(np.cumsum(sites[order]), binaries, side="right")), 1)
+        hard = np.sort(order[:n])
+        sub = sub_data(d, hard, np.zeros((d.S, d.R)), np.zeros((d.S, d.R), dtype=bool), np.zeros(d.E, dtype=bool))
+        sub = replace(sub, link_up=none, link_down=none, link_volume=none[:0].astype(float),
+                      link_intensity=none[:0].astype(float))  # placement and quotas only
+        cm = build(sub)
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.1:
+            return None
+        s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2))
+        s.load(cm)
+        res = s.solve()
+        if res.x is None:
+            return None
+        act = np.zeros((d.S, d.R))
+        place = cm.var("place").take(res.x) > 0.5
+        act[hard] = np.where(place, cm.var("activity").take(res.x), 0.0)
+        expand = cm.var("expand").take(res.x) > 0.5 if d.E else np.zeros(0, dtype=bool)
+        rest = np.setdiff1d(np.arange(d.S), hard)
+        if not len(rest):
+            return GreedyLayout(act, act > 0, expand)
+        rest_sub = sub_data(d, rest, act, act > 0, expand)
+        layout = greedy_layout(rest_sub)
+        if layout is not None:
+            act[rest] = layout.activity
+            opened = expand.copy()
+            if d.E:
+                opened[np.flatnonzero(~expand)[layout.expand]] = True
+            return GreedyLayout(act, act > 0, opened)
+        if n >= d.S:
+            return None
+        binaries *= 2
+
+
+def start_where_greedy_is_stuck(cm, seconds: float) -> np.ndarray | None:
+    """:func:`construct`'s layout as a MIP start for ``cm`` (None if none within ``seconds``)."""
+    layout = construct(cm.data, seconds)
+    return None if layout is None else start_vector(cm, layout)
+
+
+def improved_start(cm, seconds: float) -> np.ndarray | None:
+    """A MIP start for ``cm`` from up to ``seconds`` of primal work: the greedy (or, where it
+    gets stuck, :func:`construct` with half the time), improved by :func:`improve`."""
+    from .heuristic import greedy_layout
+
+    t0 = time.perf_counter()
+    layout = greedy_layout(cm.data)
+    if layout is None:
+        layout = construct(cm.data, 0.5 * seconds)
+    if layout is None:
+        return None
+    return start_vector(cm, improve(cm.data, layout, seconds - (time.perf_counter() - t0)).layout)
