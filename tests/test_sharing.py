@@ -283,3 +283,31 @@ def test_bad_sharing_input_exits_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "solve", str(f), "-o", str(tmp_path / "o")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "enclaves[0].partner" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_shows_benefit_table_with_baseline(tmp_path):
+    from yrdopt.report.html import build_report
+
+    inst_file = tmp_path / "enclave.yaml"
+    inst_file.write_text(yaml.safe_dump(enclave_instance()))
+    (tmp_path / "enclave.baseline.csv").write_text("chain,segment,region,sited,activity\nic,rd,core,1,2\nic,fab,core,1,10\n")
+    yrdopt.solve(inst_file, out=tmp_path / "s")
+    page = build_report(tmp_path / "s")
+    assert "Benefit sharing per province" in page and "credited_share_today" in page
+    assert "Value credited per province, today beside" in page and "core_rim" in page
+
+
+def test_greedy_start_counts_footprints_and_opens_existing_parks():
+    """The MIP start is feasible where footprints bind, and existing parks are open in it."""
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.model.compiled import build
+
+    d = enclave_instance()
+    d["enclaves"][0]["existing"] = True
+    d["policy"] = {}
+    for data in (footprint_instance(2.0), d):
+        cm = build(yrdopt.load_instance(data))
+        x = greedy_start(cm)
+        r = cm.A @ x
+        assert (r >= cm.row_lower - 1e-6).all() and (r <= cm.row_upper + 1e-6).all()
+        assert (x >= cm.col_lower - 1e-9).all() and (x <= cm.col_upper + 1e-9).all()
