@@ -393,7 +393,7 @@ function renderMaps() {
   if (legendPanel) {
     const used = new Set([pm, pb].filter(Boolean).flatMap((p) => Object.values(p.region_category)));
     for (const [cat, col] of Object.entries(legendPanel.colours)) if (used.has(cat)) leg.append(el("span", {}, el("i", { style: `background:${col}` }), cat));
-    leg.append(el("span", { class: "muted", text: "lines: flows, width ~ volume" }));
+    leg.append(el("span", { class: "muted", text: (pm || pb).by === "overview" ? "pick a chain to see its flows" : "lines: flows, width ~ volume" }));
   }
 }
 
@@ -487,6 +487,11 @@ async function refreshScenarios() {
 async function openScenario(id) {
   S.current = id;
   S.view = await api("GET", `scenarios/${encodeURIComponent(id)}`);
+  showScenario();
+}
+
+function showScenario() {
+  const id = S.current;
   fillPanelSelect();
   renderMaps();
   renderSummary();
@@ -499,7 +504,7 @@ function fillPanelSelect() {
   const panels = allPanels(S.view).length ? allPanels(S.view) : allPanels(S.baseView);
   const sel = $("#panel-select");
   if (!S.panelKey && panels.length) S.panelKey = panels[0].key;
-  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: `${p.by === "chain" ? "chain" : "kind"}: ${p.title}`, selected: p.key === S.panelKey })));
+  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: p.by === "overview" ? p.title : `${p.by}: ${p.title}`, selected: p.key === S.panelKey })));
 }
 
 async function loadDraftFrom(id) {
@@ -560,12 +565,14 @@ function showJob(job) {
 }
 
 async function solve() {
+  performance.mark("solve-clicked"); // benchmarks/app_latency.py reads these marks
   const name = $("#scenario-name").value.trim();
   const tl = Number($("#time-limit").value) || null;
   await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: tl }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
+      performance.mark("map-updated");
       $("#scenario-name").value = "";
     }
     if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
@@ -659,17 +666,20 @@ async function start() {
   $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
   renderEditor();
   S.scenarios = S.boot.scenarios;
-  if (S.boot.baseline_id) {
-    S.baseView = await api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`);
-    S.cmpB = S.boot.baseline_id;
-  }
-  await refreshScenarios();
   const last = S.scenarios.filter((s) => s.kind !== "baseline").pop();
-  if (last) await openScenario(last.id);
+  // today's layout and the latest scenario in parallel
+  const [baseView, lastView] = await Promise.all([
+    S.boot.baseline_id ? api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`) : null,
+    last ? api("GET", `scenarios/${encodeURIComponent(last.id)}`) : null]);
+  S.baseView = baseView;
+  if (S.boot.baseline_id) S.cmpB = S.boot.baseline_id;
+  await refreshScenarios();
+  if (last) { S.current = last.id; S.view = lastView; showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
   const running = (S.boot.jobs || []).filter((j) => ["queued", "running"].includes(j.state)).pop();
   if (running) showJob(running);
   document.body.dataset.ready = "1";
+  performance.mark("ready");
 }
 
 document.addEventListener("DOMContentLoaded", () => start().catch((e) => {
