@@ -109,9 +109,10 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   const help = s.description ? el("span", { class: "muted small", text: " " + s.description }) : null;
   const changed = () => { onDraftChanged(); };
   if (s.type === "object" && s.properties) {
-    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title }));
+    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
     for (const [k, sub] of Object.entries(s.properties)) {
-      if (exclude.includes(k)) continue;
+      // provenance and prose are not what-if material; file references are the server's business
+      if (exclude.includes(k) || k === "sources" || k === "description" || k.endsWith("_csv")) continue;
       fs.append(genericField([...path, k], sub));
     }
     return fs;
@@ -169,12 +170,13 @@ function scalarInput(path, s, value) {
     });
   } else {
     input = el("input", { type: "text", "data-path": ps, value: value ?? "" });
-    input.addEventListener("input", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
+    input.addEventListener("input", () => { setAt(S.draft, path, input.value === "" && s.nullable ? null : input.value); onDraftChanged(); });
   }
   return input;
 }
 
 /* ----------------------------------------------------------------------------- editor */
+const GUARANTEE_FIELD = /guarantee/;
 const KNOWN_TOP = ["name", "description", "resources", "regions", "chains", "economic_distance", "policy", "weights", "sources"];
 const REGION_SHOWN_ELSEWHERE = ["id", "name_en", "name_zh", "province", "kind", "lon", "lat", "sources", "quotas"];
 
@@ -192,19 +194,24 @@ function renderEditor() {
   const w = el("div", { class: "generic" });
   for (const [k, sub] of Object.entries(defs("Weights").properties)) w.append(genericField(["weights", k], sub, k));
   $("#ed-weights").replaceChildren(w);
-  // province guarantees
-  const provinces = [...new Set(d.regions.map((r) => r.province))];
-  const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
-  provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
-    el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
-  $("#ed-shares").replaceChildren(st);
+  // province guarantees: the shorthand table when the schema has it, and every guarantee-like policy field
+  const polSchema = resolve(S.boot.schema.properties.policy);
+  const shares = el("div", { class: "generic" });
+  if ((polSchema.properties || {}).province_min_share) {
+    const provinces = [...new Set(d.regions.map((r) => r.province))];
+    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
+    provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
+      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
+    shares.append(st);
+  }
+  for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, k));
+  $("#ed-shares").replaceChildren(shares);
   renderPlacements();
   renderRegionEditor();
   // everything else the schema has: other policy fields, unknown top-level fields
   const other = el("div", { class: "generic" });
-  const polSchema = resolve(S.boot.schema.properties.policy);
   for (const [k, sub] of Object.entries(polSchema.properties || {})) {
-    if (["fixed", "forbidden", "province_min_share"].includes(k)) continue;
+    if (["fixed", "forbidden", "province_min_share"].includes(k) || GUARANTEE_FIELD.test(k)) continue;
     other.append(genericField(["policy", k], sub, "policy." + k));
   }
   for (const [k, sub] of Object.entries(S.boot.schema.properties)) {
