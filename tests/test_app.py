@@ -343,6 +343,7 @@ def _digest(d: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
 
 
+@pytest.mark.timeout(300)
 def test_killed_during_a_solve_loses_no_saved_scenario(tmp_path):
     ws = tmp_path / "ws"
     proc, url = start_server(ws)

@@ -70,6 +70,7 @@ def region_fills(driver, svg_id: str) -> dict[str, str]:
         ".map(p => [p.dataset.region, p.getAttribute('fill')]))", f"#{svg_id}")
 
 
+@pytest.mark.timeout(300)
 def test_plan_a_what_if_in_the_browser(workbench):
     from selenium.webdriver.common.by import By
 
