@@ -109,7 +109,8 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   const help = s.description ? el("span", { class: "muted small", text: " " + s.description }) : null;
   const changed = () => { onDraftChanged(); };
   if (s.type === "object" && s.properties) {
-    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
+    // an object's own description is a paragraph (shown once, not per list item); its fields say enough
+    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title, title: s.description || "" }));
     for (const [k, sub] of Object.entries(s.properties)) {
       // provenance and prose are not what-if material; file references are the server's business
       if (exclude.includes(k) || k === "sources" || k === "description" || k.endsWith("_csv")) continue;
