@@ -113,6 +113,15 @@ def test_solve_saves_a_scenario_with_the_files_yrdopt_solve_writes(server):
     status, view = call(base, "GET", f"/api/scenarios/{sid}")
     assert status == 200 and view["check"]["verified"]
     assert view["objective"] == pytest.approx(summary["objective"])
+    # the overview map: each region in the colour of the chain with the largest value it hosts
+    lay = pd.read_csv(d / "layout.csv")
+    lay = lay[lay["sited"].astype(bool)]
+    vpu = {(c.id, s.id): s.value_per_unit for c in wb.instance.chains for s in c.segments}
+    lay["value"] = [a * vpu[(c, s)] for a, c, s in zip(lay["activity"], lay["chain"], lay["segment"])]
+    lead = lay.groupby(["region", "chain"])["value"].sum().unstack(fill_value=0).idxmax(axis=1).to_dict()
+    overview = view["panels"][0]
+    assert overview["key"] == "overview:lead-chain"
+    assert overview["region_category"] == {r.id: lead.get(r.id, "none") for r in wb.instance.regions}
     sh = view["regions"]["shanghai"]
     land = next(u for u in sh["resources"] if u["resource"] == "land")
     assert land["quota"] == 20.0 and land["use"] <= 20.0 + 1e-6
@@ -335,6 +344,7 @@ def _digest(d: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
 
 
+@pytest.mark.timeout(300)
 def test_killed_during_a_solve_loses_no_saved_scenario(tmp_path):
     ws = tmp_path / "ws"
     proc, url = start_server(ws)

@@ -70,6 +70,7 @@ def region_fills(driver, svg_id: str) -> dict[str, str]:
         ".map(p => [p.dataset.region, p.getAttribute('fill')]))", f"#{svg_id}")
 
 
+@pytest.mark.timeout(300)
 def test_plan_a_what_if_in_the_browser(workbench):
     from selenium.webdriver.common.by import By
 
@@ -153,6 +154,30 @@ def test_plan_a_what_if_in_the_browser(workbench):
     wait(driver, lambda d: target.exists() and target.stat().st_size > 0, what="download")
     book = openpyxl.load_workbook(target, read_only=True)
     assert "layout" in book.sheetnames
+
+    # the editor is generated from the schema: every weight and every policy field has its input
+    from yrdopt.schema import Instance
+
+    schema = Instance.model_json_schema(by_alias=True)
+    for k in schema["$defs"]["Weights"]["properties"]:
+        assert driver.find_elements(By.CSS_SELECTOR, f'[data-path="weights.{k}"]'), k
+    for k in schema["$defs"]["Policy"]["properties"]:
+        if k in ("fixed", "forbidden"):  # the placement table
+            continue
+        assert driver.find_elements(By.CSS_SELECTOR, f'[data-path^="policy.{k}"]'), k
+    # a generated field is validated like the rest: a new site limit names no segment yet
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="whatif"]').click()
+    driver.execute_script("document.querySelector('#ed-other').closest('details').open = true")
+    limits = driver.find_element(By.CSS_SELECTOR, '#ed-other fieldset[data-path="policy.site_limits"]')
+    limits.find_element(By.XPATH, "./button[text()='add']").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="policy.site_limits[0].chain"] + .field-error'),
+         what="error beside a generated field")
+    assert not driver.find_element(By.ID, "solve-btn").is_enabled()
+    chain = driver.find_element(By.CSS_SELECTOR, 'input[data-path="policy.site_limits[0].chain"]')
+    chain.send_keys("ic")
+    seg = driver.find_element(By.CSS_SELECTOR, 'input[data-path="policy.site_limits[0].segment"]')
+    seg.send_keys("rd")
+    wait(driver, lambda d: d.find_element(By.ID, "solve-btn").is_enabled(), what="valid site limit")
 
     # nothing went to the network, nothing failed in the page
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -97,7 +97,7 @@ def _tables(path: Path):
 def _panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None) -> list[dict]:
     from ..report.maps import layout_panels
 
-    out = []
+    out = [_lead_chain_panel(inst, layout)]
     for by in ("chain", "kind"):
         for p in layout_panels(inst, layout, flows, by=by):
             fl = []
@@ -108,6 +108,32 @@ def _panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None) ->
             out.append({"key": f"{by}:{p.key}", "by": by, "title": p.title, "colours": p.colours,
                         "region_category": p.region_category, "region_hosts": p.region_hosts, "flows": fl})
     return out
+
+
+def _lead_chain_panel(inst: Instance, layout: pd.DataFrame) -> dict:
+    """Overview: each region coloured by the chain with the largest share of the activity value it
+    hosts (a province hosts several segments of most chains, so per-chain panels say "several")."""
+    from ..report.maps import NONE, NONE_COLOUR, PALETTE, sited_rows
+
+    seg = {(c.id, s.id): s.value_per_unit for c in inst.chains for s in c.segments}
+    rows = sited_rows(layout)
+    value = pd.DataFrame({"region": rows["region"].astype(str), "chain": rows["chain"].astype(str),
+                          "value": [float(a) * seg.get((str(c), str(s)), 1.0)
+                                    for a, c, s in zip(rows["activity"], rows["chain"], rows["segment"])]})
+    table = value.pivot_table(index="region", columns="chain", values="value", aggfunc="sum", fill_value=0.0)
+    colours = {c.id: PALETTE[i % len(PALETTE)] for i, c in enumerate(inst.chains)}
+    colours[NONE] = NONE_COLOUR
+    category, hosts = {}, {}
+    for r in inst.regions:
+        if r.id in table.index and table.loc[r.id].sum() > 0:
+            row = table.loc[r.id]
+            category[r.id] = str(row.idxmax())
+            hosts[r.id] = [f"{c} {v / row.sum():.0%}" for c, v in row.sort_values(ascending=False).items() if v > 0]
+        else:
+            category[r.id], hosts[r.id] = NONE, []
+    # no flows here: volumes of different chains have different units (a chain's panel draws its own)
+    return {"key": "overview:lead-chain", "by": "overview", "title": "lead chain (largest share of value hosted)",
+            "colours": colours, "region_category": category, "region_hosts": hosts, "flows": []}
 
 
 def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None) -> dict:

@@ -4,7 +4,7 @@
 
 A scenario appears whole or not at all: it is written into a hidden sibling directory and
 renamed into place (one ``rename``, atomic on POSIX), so a server killed mid-write leaves only
-a hidden ``.tmp-*`` directory, which the next start removes.  The browser names scenarios by
+hidden directories, which the next start removes.  The browser names scenarios by
 id only; ids are checked against :data:`ID_PATTERN` and looked up among the directories that
 exist, so no request can reach a path outside the workspace.
 """
@@ -87,10 +87,11 @@ class Workspace:
         self.clean()
 
     def clean(self) -> list[str]:
-        """Remove what a killed server left half-written (hidden temporary directories)."""
+        """Remove what a killed server left half-written: every hidden directory here is a temporary
+        (ours, ``.tmp-*`` / ``.trash-*``, or one of :func:`yrdopt.outdir.write_dir_atomically`)."""
         gone = []
         for p in self.dir.iterdir():
-            if p.name.startswith((".tmp-", ".trash-")) and p.is_dir():
+            if p.name.startswith(".") and p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
                 gone.append(p.name)
         return gone

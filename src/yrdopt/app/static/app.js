@@ -109,9 +109,11 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   const help = s.description ? el("span", { class: "muted small", text: " " + s.description }) : null;
   const changed = () => { onDraftChanged(); };
   if (s.type === "object" && s.properties) {
-    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title }));
+    // an object's own description is a paragraph (shown once, not per list item); its fields say enough
+    const fs = el("fieldset", { "data-path": ps }, el("legend", { text: title, title: s.description || "" }));
     for (const [k, sub] of Object.entries(s.properties)) {
-      if (exclude.includes(k)) continue;
+      // provenance and prose are not what-if material; file references are the server's business
+      if (exclude.includes(k) || k === "sources" || k === "description" || k.endsWith("_csv")) continue;
       fs.append(genericField([...path, k], sub));
     }
     return fs;
@@ -169,12 +171,13 @@ function scalarInput(path, s, value) {
     });
   } else {
     input = el("input", { type: "text", "data-path": ps, value: value ?? "" });
-    input.addEventListener("input", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
+    input.addEventListener("input", () => { setAt(S.draft, path, input.value === "" && s.nullable ? null : input.value); onDraftChanged(); });
   }
   return input;
 }
 
 /* ----------------------------------------------------------------------------- editor */
+const GUARANTEE_FIELD = /guarantee/;
 const KNOWN_TOP = ["name", "description", "resources", "regions", "chains", "economic_distance", "policy", "weights", "sources"];
 const REGION_SHOWN_ELSEWHERE = ["id", "name_en", "name_zh", "province", "kind", "lon", "lat", "sources", "quotas"];
 
@@ -192,19 +195,24 @@ function renderEditor() {
   const w = el("div", { class: "generic" });
   for (const [k, sub] of Object.entries(defs("Weights").properties)) w.append(genericField(["weights", k], sub, k));
   $("#ed-weights").replaceChildren(w);
-  // province guarantees
-  const provinces = [...new Set(d.regions.map((r) => r.province))];
-  const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
-  provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
-    el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
-  $("#ed-shares").replaceChildren(st);
+  // province guarantees: the shorthand table when the schema has it, and every guarantee-like policy field
+  const polSchema = resolve(S.boot.schema.properties.policy);
+  const shares = el("div", { class: "generic" });
+  if ((polSchema.properties || {}).province_min_share) {
+    const provinces = [...new Set(d.regions.map((r) => r.province))];
+    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
+    provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
+      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
+    shares.append(st);
+  }
+  for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, k));
+  $("#ed-shares").replaceChildren(shares);
   renderPlacements();
   renderRegionEditor();
   // everything else the schema has: other policy fields, unknown top-level fields
   const other = el("div", { class: "generic" });
-  const polSchema = resolve(S.boot.schema.properties.policy);
   for (const [k, sub] of Object.entries(polSchema.properties || {})) {
-    if (["fixed", "forbidden", "province_min_share"].includes(k)) continue;
+    if (["fixed", "forbidden", "province_min_share"].includes(k) || GUARANTEE_FIELD.test(k)) continue;
     other.append(genericField(["policy", k], sub, "policy." + k));
   }
   for (const [k, sub] of Object.entries(S.boot.schema.properties)) {
@@ -393,7 +401,7 @@ function renderMaps() {
   if (legendPanel) {
     const used = new Set([pm, pb].filter(Boolean).flatMap((p) => Object.values(p.region_category)));
     for (const [cat, col] of Object.entries(legendPanel.colours)) if (used.has(cat)) leg.append(el("span", {}, el("i", { style: `background:${col}` }), cat));
-    leg.append(el("span", { class: "muted", text: "lines: flows, width ~ volume" }));
+    leg.append(el("span", { class: "muted", text: (pm || pb).by === "overview" ? "pick a chain to see its flows" : "lines: flows, width ~ volume" }));
   }
 }
 
@@ -487,6 +495,11 @@ async function refreshScenarios() {
 async function openScenario(id) {
   S.current = id;
   S.view = await api("GET", `scenarios/${encodeURIComponent(id)}`);
+  showScenario();
+}
+
+function showScenario() {
+  const id = S.current;
   fillPanelSelect();
   renderMaps();
   renderSummary();
@@ -499,7 +512,7 @@ function fillPanelSelect() {
   const panels = allPanels(S.view).length ? allPanels(S.view) : allPanels(S.baseView);
   const sel = $("#panel-select");
   if (!S.panelKey && panels.length) S.panelKey = panels[0].key;
-  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: `${p.by === "chain" ? "chain" : "kind"}: ${p.title}`, selected: p.key === S.panelKey })));
+  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: p.by === "overview" ? p.title : `${p.by}: ${p.title}`, selected: p.key === S.panelKey })));
 }
 
 async function loadDraftFrom(id) {
@@ -560,12 +573,14 @@ function showJob(job) {
 }
 
 async function solve() {
+  performance.mark("solve-clicked"); // benchmarks/app_latency.py reads these marks
   const name = $("#scenario-name").value.trim();
   const tl = Number($("#time-limit").value) || null;
   await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: tl }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
+      performance.mark("map-updated");
       $("#scenario-name").value = "";
     }
     if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
@@ -659,17 +674,20 @@ async function start() {
   $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
   renderEditor();
   S.scenarios = S.boot.scenarios;
-  if (S.boot.baseline_id) {
-    S.baseView = await api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`);
-    S.cmpB = S.boot.baseline_id;
-  }
-  await refreshScenarios();
   const last = S.scenarios.filter((s) => s.kind !== "baseline").pop();
-  if (last) await openScenario(last.id);
+  // today's layout and the latest scenario in parallel
+  const [baseView, lastView] = await Promise.all([
+    S.boot.baseline_id ? api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`) : null,
+    last ? api("GET", `scenarios/${encodeURIComponent(last.id)}`) : null]);
+  S.baseView = baseView;
+  if (S.boot.baseline_id) S.cmpB = S.boot.baseline_id;
+  await refreshScenarios();
+  if (last) { S.current = last.id; S.view = lastView; showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
   const running = (S.boot.jobs || []).filter((j) => ["queued", "running"].includes(j.state)).pop();
   if (running) showJob(running);
   document.body.dataset.ready = "1";
+  performance.mark("ready");
 }
 
 document.addEventListener("DOMContentLoaded", () => start().catch((e) => {
