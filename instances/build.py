@@ -538,6 +538,48 @@ def baseline_province_shares(cid: str, kind: str) -> dict[str, float]:
     return (prof / prof.sum()).to_dict()
 
 
+CALIBRATION_HEADROOM = 0.15  # assumption: a quota leaves today's sites room for about one year of growth at the
+# high-tech industry's 2005-2014 yearly growth of 14.89 % (seed 002_dc2e56f958125681.txt)
+
+
+def calibrate_to_today(regs: list[Region], chains: list[dict], rows: list[tuple], *, min_scale: bool) -> None:
+    """Today's layout exists, so it must fit the shipped limits (issue 14, item 9).
+
+    A separate step after the quotas are set: every quota becomes at least today's use (the
+    baseline rows) plus CALIBRATION_HEADROOM, and its source says so.  With ``min_scale``
+    (province level, where the sites' sizes come from the profit table of seed 004), a
+    segment's minimum scale becomes at most its smallest site today; at city level the
+    hosts within a province are an assumption, not named by the sources, so minimum scales
+    stay and a brownfield model lets an existing smaller site keep running (grandfathered).
+    """
+    use = {(c["id"], s["id"]): s["resource_use"] for c in chains for s in c["segments"]}
+    used: dict[tuple[str, str], float] = {}
+    smallest: dict[tuple[str, str], float] = {}
+    for cid, sid, rid, _, act in rows:
+        for k, u in use[(cid, sid)].items():
+            used[(rid, k)] = used.get((rid, k), 0.0) + u * act
+        smallest[(cid, sid)] = min(smallest.get((cid, sid), math.inf), act)
+    for reg in regs:
+        for k, q in list(reg.quotas.items()):
+            need = used.get((reg.id, k), 0.0)
+            if need > q:
+                reg.quotas[k] = r4(need * (1 + CALIBRATION_HEADROOM))
+                reg.sources[f"quotas.{k}"] = (
+                    f"today's use {need:.6g} (the baseline layout x resource use per unit) x {1 + CALIBRATION_HEADROOM} "
+                    f"(assumption: room for about a year of growth at the high-tech industry's 14.89 %/yr, {SEED002}); "
+                    f"the rule below gave {q:g}, less than today's sites use: " + reg.sources[f"quotas.{k}"])
+    if not min_scale:
+        return
+    for c in chains:
+        for seg in c["segments"]:
+            today = smallest.get((c["id"], seg["id"]))
+            if seg.get("min_scale") and today is not None and today < seg["min_scale"]:
+                rule = seg["min_scale"]
+                seg["min_scale"] = math.floor(today * 1e4) / 1e4
+                seg["sources"]["min_scale"] = (f"the smallest site today ({today:g}, the baseline share of seed 004 "
+                                               f"Table 1), below the rule's {rule:g}: " + seg["sources"]["min_scale"])
+
+
 BASELINE_CITY_HOSTS = {
     # assumption: the cities that host a province's share today: R&D / standards in the capital
     # (and Suzhou, Ningbo, Wuhu as second poles), production in the largest industrial cities.
@@ -557,15 +599,21 @@ def baseline_rows(chains: list[dict], regs: list[Region], level: str) -> list[tu
             placed: dict[str, float] = {}
             for prov, share in shares.items():
                 if level == "city":
-                    group = "rd" if seg["kind"] in ("rd", "standards") else "production"
+                    # testing platforms sit in the core cities today as they may in the model
+                    group = "rd" if seg["kind"] in ("rd", "standards", "testing") else "production"
                     hosts = BASELINE_CITY_HOSTS[group][prov]
                     for h in hosts:
                         placed[by_name[h].id] = placed.get(by_name[h].id, 0.0) + share / len(hosts)
                 else:
                     placed[slug(prov)] = share
-            for reg in regs:
-                if reg.id in placed:
-                    rows.append((ch["id"], seg["id"], reg.id, 1, round(seg["activity"] * placed[reg.id], 6)))
+            hosts = [reg for reg in regs if reg.id in placed]
+            left = seg["activity"]
+            for i, reg in enumerate(hosts):
+                # the last host takes what rounding left, so today's sites add up to the
+                # segment's activity (a change budget of 0 then keeps today's layout exactly)
+                a = round(seg["activity"] * placed[reg.id], 6) if i < len(hosts) - 1 else round(left, 6)
+                left -= a
+                rows.append((ch["id"], seg["id"], reg.id, 1, a))
     return rows
 
 
@@ -662,6 +710,8 @@ def build_all() -> dict[str, str]:
     prov = province_regions(YRD4, stats, cities, geo)
     set_province_quotas(prov, stats)
     chains = [build_chain(c, prov, lq, level="province") for c in CHAINS]
+    prov_rows = baseline_rows(chains, prov, "province")
+    calibrate_to_today(prov, chains, prov_rows, min_scale=True)
     comps = distance_components(prov, gc)
     ed = {"components": {k: {"regions": [r.id for r in prov], "values": v} for k, v in comps.items()},
           "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}
@@ -669,10 +719,11 @@ def build_all() -> dict[str, str]:
         "yrd-provinces", "The four YRD provinces (Shanghai, Jiangsu, Zhejiang, Anhui) and eight industry chains from "
         "the sources; built by instances/build.py from shared/data and the seeds.", prov, chains, ed,
         {"guarantees": province_guarantees(chains, prov)}, province_enclaves()))
-    files["instances/yrd-provinces.baseline.csv"] = baseline_csv(baseline_rows(chains, prov, "province"))
+    files["instances/yrd-provinces.baseline.csv"] = baseline_csv(prov_rows)
 
     # ---------------- default = provinces with five chains, inline everything
     dchains = [build_chain(c, prov, lq, level="province") for c in DEFAULT_CHAINS]
+    calibrate_to_today(prov, dchains, baseline_rows(dchains, prov, "province"), min_scale=True)
     files["src/yrdopt/data/yrd-default.yaml"] = to_yaml(instance_dict(
         "yrd-default", "Embedded default: the four YRD provinces and five chains (ICs, biomedicine, NEVs, AI/computing, "
         "high-end equipment). The yrd-provinces instance restricted to five chains; built by instances/build.py.",
@@ -683,6 +734,7 @@ def build_all() -> dict[str, str]:
     outer = province_regions(YRD4 + OUTER, stats, cities, geo)
     set_province_quotas(outer, stats)
     ochains = [build_chain(c, outer, lq, level="province") for c in CHAINS]
+    calibrate_to_today(outer, ochains, baseline_rows(ochains, outer, "province"), min_scale=True)
     ocomps = distance_components(outer, gc)
     files["instances/yrd-outer.components.csv"] = components_csv(outer, ocomps)
     files["instances/yrd-outer.yaml"] = to_yaml(instance_dict(
@@ -700,6 +752,7 @@ def build_all() -> dict[str, str]:
     ccomps = distance_components(city, gc)
     policy = _city_policy(city, cchains)
     crow = baseline_rows(cchains, city, "city")
+    calibrate_to_today(city, cchains, crow, min_scale=False)
     files["instances/yrd-cities.components.csv"] = components_csv(city, ccomps)
     files["instances/yrd-cities.site_costs.csv"] = site_costs_csv(cchains)
     files["instances/yrd-cities.yaml"] = to_yaml(instance_dict(

@@ -181,9 +181,28 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         summary["check"] = {"objective": report.objective, "components": report.components,
                             "n_violations": report.n_violations, "objective_matches_solver": matches,
                             "false_claims": [str(c) for c in report.false_claims]}
+    transition = None
+    if cm.data.brownfield is not None and res.x is not None:
+        from .model.transitions import transition_table
+
+        transition = transition_table(cm.data, cm.var("place").take(res.x) > 0.5, cm.var("activity").take(res.x))
+        summary["transition"] = transition_summary(transition)
     return Solution(instance=inst, layout=layout, flows=flows, expansions=expansions,
                     summary=summary, check=report, x=res.x, parks=parks, park_activity=park_activity,
-                    benefits=benefits)
+                    benefits=benefits, transition=transition)
+
+
+def transition_summary(transition) -> dict:
+    """Counts of kept/grown/shrunk/closed/opened sites, activity moved and costs of change."""
+    counts = transition["status"].value_counts()
+    moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
+    today = float(transition["activity_before"].sum())
+    return {**{k: int(counts.get(k, 0)) for k in ("kept", "grown", "shrunk", "closed", "opened")},
+            "activity_moved": float(moved), "activity_today": today,
+            "moved_share": float(moved / today) if today else 0.0,
+            "opening_cost": float(transition["opening_cost"].sum()),
+            "closing_cost": float(transition["closing_cost"].sum()),
+            "shrink_cost": float(transition["shrink_cost"].sum())}
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:
