@@ -197,7 +197,10 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             else:
                 n += 1
                 # an existing site smaller than the minimum scale may keep today's size
-                ms = min(s.min_scale, existing[(cid, sid, rid)].activity) if (cid, sid, rid) in existing else s.min_scale
+                ms = s.min_scale
+                if (cid, sid, rid) in existing:
+                    e = existing[(cid, sid, rid)]
+                    ms = e.min_scale if e.min_scale is not None else min(s.min_scale, e.activity)
                 rec.add("min_scale", f"{cid}/{sid} in {rid}", ms - a, ms,
                         f"activity {a:.6g} below minimum scale {ms:.6g}")
                 if (cid, sid, rid) not in existing:  # an existing site's opening cost is sunk

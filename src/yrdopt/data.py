@@ -160,12 +160,14 @@ class ModelData:
 
     def site_min_scale(self) -> np.ndarray:
         """(S, R) minimum activity of an open site: the segment's minimum scale, except that
-        an existing site smaller than that may keep running at today's size or more."""
+        an existing site smaller than that may keep running at today's size or more (or at
+        its own ``min_scale`` when the instance gives one)."""
         m = np.broadcast_to(self.min_scale[:, None], (self.S, self.R))
         if self.brownfield is None:
             return m.copy()
         bf = self.brownfield
-        return np.where(bf.existing, np.minimum(m, bf.existing_activity), m)
+        grandfathered = np.where(np.isnan(bf.own_min_scale), np.minimum(m, bf.existing_activity), bf.own_min_scale)
+        return np.where(bf.existing, grandfathered, m)
 
     def segment_label(self, s: int) -> str:
         c, g = self.segment_keys[s]

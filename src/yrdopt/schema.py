@@ -258,6 +258,8 @@ class ExistingSite(Placement):
 
     activity: NonNeg = Field(description="today's activity at this site")
     capacity: NonNeg | None = Field(None, description="most activity the site can run (none: no limit of its own)")
+    min_scale: NonNeg | None = Field(
+        None, description="least activity while open (default: the segment's min_scale, or today's activity if smaller)")
     opened: Annotated[int, Field(ge=1900, le=2100)] | None = Field(None, description="year the site opened (age)")
 
 
@@ -300,6 +302,27 @@ class Brownfield(_Model):
     sources: dict[str, str] = Field(default_factory=dict)
 
 
+class Period(_Model):
+    """A milestone year: the layout the plan reaches then, and what changes into it."""
+
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    years: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="years this period's running costs count (default: to the next milestone; the last: as the one before)")
+    growth: dict[str, Positive] = Field(default_factory=dict, description="chain -> activity relative to the segments' activity")
+    quota_factor: dict[str, Positive] = Field(default_factory=dict, description="resource -> every quota times this")
+    budget: ChangeBudget | None = Field(None, description="change budget into this period (default: brownfield.budget)")
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Periods(_Model):
+    """Milestone periods (issue 14): one layout per period, transitions between them."""
+
+    milestones: list[Period] = Field(min_length=1)
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, on every cost")
+    min_run_years: Annotated[int, Field(ge=0)] = Field(0, description="a new site runs at least this many years")
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
 class Instance(_Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -311,6 +334,7 @@ class Instance(_Model):
     policy: Policy = Field(default_factory=Policy)
     weights: Weights = Field(default_factory=Weights)
     brownfield: Brownfield | None = Field(None, description="today's sites and the rules for changing them")
+    periods: Periods | None = Field(None, description="milestone periods; without them one period")
     sources: dict[str, str] = Field(default_factory=dict)
 
     # -- convenience -------------------------------------------------------------------
@@ -476,6 +500,8 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     _check_enclaves(inst, regions, resources, kinds, bad)
     if inst.brownfield is not None:
         cross_check_brownfield(inst, check_ref, check_region, bad)
+    if inst.periods is not None:
+        cross_check_periods(inst, bad)
     if not P:
         _check_products(inst, bad)
     return P
@@ -577,6 +603,36 @@ def _check_products(inst: Instance, bad) -> None:
         if total > MAX_COEFFICIENT:
             bad("policy.guarantees" if inst.policy.guarantees else "policy.province_min_share", total,
                 f"a total activity value (value_per_unit x activity over all segments, {total:.3g}) {limit}")
+
+
+def cross_check_periods(inst: Instance, bad) -> None:
+    """Milestones in increasing order; growth names chains, quota factors name resources;
+    budgets name provinces and are not below what fixed placements force into period 1."""
+    ms = inst.periods.milestones
+    for i in range(1, len(ms)):
+        if ms[i].year <= ms[i - 1].year:
+            bad(f"periods.milestones[{i}].year", ms[i].year, f"a year after the previous milestone {ms[i - 1].year}")
+    chains = {c.id for c in inst.chains}
+    resources = {r.id for r in inst.resources}
+    provinces = set(inst.provinces)
+    existing = ({(e.chain, e.segment, e.region) for e in inst.brownfield.existing}
+                if inst.brownfield is not None else set())
+    forced_open = {(p.chain, p.segment, p.region) for p in inst.policy.fixed} - existing
+    for i, m in enumerate(ms):
+        for c in m.growth:
+            if c not in chains:
+                bad(f"periods.milestones[{i}].growth.{c}", c, f"a chain id ({_preview(sorted(chains))})")
+        for k in m.quota_factor:
+            if k not in resources:
+                bad(f"periods.milestones[{i}].quota_factor.{k}", k, f"a resource ({_preview(sorted(resources))})")
+        if m.budget is None:
+            continue
+        for p in m.budget.by_province:
+            if p not in provinces:
+                bad(f"periods.milestones[{i}].budget.by_province.{p}", p, f"a province ({_preview(sorted(provinces))})")
+        if i == 0 and m.budget.max_opened is not None and m.budget.max_opened < len(forced_open):
+            bad(f"periods.milestones[{i}].budget.max_opened", m.budget.max_opened,
+                f"at least the {len(forced_open)} new sites policy.fixed already forces")
 
 
 def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None:

@@ -22,6 +22,7 @@ class BrownfieldData:
     existing: np.ndarray  # (S, R) bool: a site exists today
     existing_activity: np.ndarray  # (S, R) today's activity, 0 where no site
     capacity: np.ndarray  # (S, R) most activity of an existing site, inf where none given
+    own_min_scale: np.ndarray  # (S, R) an existing site's own minimum scale, nan where none given
     protected: np.ndarray  # (S, R) bool: may not close
     close_cost: np.ndarray  # (S,) per existing site closed
     shrink_cost: np.ndarray  # (S,) per unit of activity removed from an existing site
@@ -48,12 +49,15 @@ def brownfield_data(inst, region_ids: list[str], segment_keys: list[tuple[str, s
     existing = np.zeros((S, R), dtype=bool)
     act = np.zeros((S, R))
     cap = np.full((S, R), np.inf)
+    own = np.full((S, R), np.nan)
     for e in bf.existing:
         s, r = spos[(e.chain, e.segment)], rpos[e.region]
         existing[s, r] = True
         act[s, r] = e.activity
         if e.capacity is not None:
             cap[s, r] = e.capacity
+        if e.min_scale is not None:
+            own[s, r] = e.min_scale
     protected = np.zeros((S, R), dtype=bool)
     for p in bf.protected:
         protected[spos[(p.chain, p.segment)], rpos[p.region]] = True
@@ -72,7 +76,7 @@ def brownfield_data(inst, region_ids: list[str], segment_keys: list[tuple[str, s
                 out[1 + ppos[p]] = v
         return out
 
-    return BrownfieldData(existing=existing, existing_activity=act, capacity=cap, protected=protected,
+    return BrownfieldData(existing=existing, existing_activity=act, capacity=cap, own_min_scale=own, protected=protected,
                           close_cost=close, shrink_cost=shrink, max_opened=limits("max_opened"),
                           max_closed=limits("max_closed"), max_moved_share=limits("max_moved_share"))
 
