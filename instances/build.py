@@ -9,6 +9,8 @@ Writes (relative to the repository root, or to DIR):
 * instances/yrd-provinces.yaml (+ .baseline.csv)
 * instances/yrd-cities.yaml, yrd-cities.components.csv, yrd-cities.site_costs.csv (+ .baseline.csv)
 * instances/yrd-outer.yaml, yrd-outer.components.csv (+ .baseline.csv)
+* instances/yrd-provinces-2035.yaml, instances/yrd-cities-2035.yaml: brownfield, three periods
+  (today's sites from the baselines; 2025 -> 2030 -> 2035; issue 14)
 * src/yrdopt/data/yrd-default.yaml (+ .baseline.csv): the embedded default instance, the
   province instance restricted to five chains, self-contained (inline matrices).
 
@@ -580,6 +582,81 @@ def calibrate_to_today(regs: list[Region], chains: list[dict], rows: list[tuple]
                                                f"Table 1), below the rule's {rule:g}: " + seg["sources"]["min_scale"])
 
 
+# ------------------------------------------------------- transition to 2035 (issue 14)
+# Costs of change, relative to the kind's opening (fixed) cost and unit site cost; assumptions.
+CLOSE_SHARE_OF_FIXED = 0.5  # assumption: closing writes off about half of what opening cost (undepreciated plant)
+# plus retraining (seed 004 asks for orderly exit channels, 适时退出渠道)
+SHRINK_SHARE_OF_UNIT_COST = 0.2  # assumption: removing a unit of activity costs a fifth of a year's unit site cost
+# (severance, idle assets)
+MILESTONES = [2025, 2030, 2035]  # seed 001: the 15th Five-Year Plan (2026-2030) and 2035
+GROWTH_DEFAULT = 0.05  # assumption: yearly growth of a chain's activity; below seed 002's 6.8 % manufacturing growth
+# of 2014 and its 14.89 %/yr high-tech growth of 2005-2014, as growth slows
+GROWTH = {"ic": 0.08, "ai": 0.08, "drones": 0.15}  # assumption: digital chains faster (seed 001: new productive forces);
+# drones fastest (seed 001: low-altitude economy core industry to reach 1 trillion CNY by 2035, CAAC forecast)
+QUOTA_GROWTH = {"land": 0.02, "energy": 0.05, "talent": 0.05}  # assumption: yearly growth of the quotas; land least
+# (seed 001: optimise the existing stock, 存量优化 + 增量突破)
+PERIOD_BUDGET = {"max_opened": 6, "max_closed": 6, "max_moved_share": 0.15}  # assumption: per five-year period at most
+# six new and six closed sites and 15 % of activity moved (orderly transition, seed 003: yearly tasks, rolling review)
+DISCOUNT_RATE = 0.08  # assumption: China's social discount rate for project appraisal (NDRC parameters, 3rd ed.);
+# not in shared/ sources
+MIN_RUN_YEARS = 10  # assumption: a new site runs at least ten years (plant depreciation)
+
+
+def brownfield_part(chains: list[dict], baseline_file: str) -> dict:
+    """Today's sites from the shipped baseline and the costs of change by segment kind."""
+    kinds = {seg["kind"] for c in chains for seg in c["segments"]}
+    by_kind = {k: {"close_per_site": r4(KIND[k]["fixed"] * CLOSE_SHARE_OF_FIXED),
+                   "shrink_per_unit": r4(KIND[k]["base_cost"] * SHRINK_SHARE_OF_UNIT_COST)} for k in sorted(kinds)}
+    return {
+        "existing_csv": baseline_file,
+        "costs": {"by_kind": by_kind},
+        "sources": {
+            "existing": f"{baseline_file}: today's layout (instances/README.md, Baselines)",
+            "costs.close_per_site": f"assumption: {CLOSE_SHARE_OF_FIXED} x the kind's fixed (opening) cost: write-off of "
+                                    f"undepreciated plant plus retraining ({SEED004}: orderly exit channels)",
+            "costs.shrink_per_unit": f"assumption: {SHRINK_SHARE_OF_UNIT_COST} x the kind's base unit site cost per unit "
+                                     "removed (severance, idle assets)",
+            "opening": "an existing site's opening cost is sunk; a new site pays the segment's fixed_cost",
+        },
+    }
+
+
+def periods_part(chains: list[dict]) -> dict:
+    """2025 (today's layout: every budget 0) -> 2030 -> 2035."""
+    out = []
+    for i, y in enumerate(MILESTONES):
+        n = y - MILESTONES[0]
+        m = {"year": y,
+             "growth": {c["id"]: r4((1 + GROWTH.get(c["id"], GROWTH_DEFAULT)) ** n) for c in chains} if n else {},
+             "quota_factor": {k: r4((1 + g) ** n) for k, g in QUOTA_GROWTH.items()} if n else {},
+             "budget": ({"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0} if i == 0 else dict(PERIOD_BUDGET))}
+        m["sources"] = {"budget": "2025 is today: nothing changes yet" if i == 0 else
+                        "assumption: per five-year period (seed 003: yearly tasks, rolling review)"}
+        if n:
+            m["sources"]["growth"] = (f"assumption: (1 + g)^{n}, g = {GROWTH_DEFAULT} a year, ic/ai {GROWTH['ic']}, drones "
+                                      f"{GROWTH['drones']} ({SEED002}: 6.8 % manufacturing growth in 2014, 14.89 %/yr "
+                                      f"high-tech 2005-2014; {SEED001}: low-altitude economy to 1 trillion CNY by 2035)")
+            m["sources"]["quota_factor"] = (f"assumption: (1 + g)^{n}, land {QUOTA_GROWTH['land']}, energy "
+                                            f"{QUOTA_GROWTH['energy']}, talent {QUOTA_GROWTH['talent']} a year "
+                                            f"({SEED001}: optimise the existing stock)")
+        out.append(m)
+    return {"milestones": out, "discount_rate": DISCOUNT_RATE, "min_run_years": MIN_RUN_YEARS,
+            "sources": {"milestones": f"{SEED001}: the 15th Five-Year Plan and 2035; {SEED003}: yearly tasks",
+                        "discount_rate": "assumption: 8 % social discount rate (NDRC project appraisal parameters)",
+                        "min_run_years": "assumption: plant depreciation"}}
+
+
+def phased_yaml(text: str, name: str, chains: list[dict]) -> str:
+    """``name``.yaml starting from today's sites (its baseline) and phased 2025 -> 2030 -> 2035."""
+    d = yaml.safe_load(text)
+    d["name"] = f"{name}-2035"
+    d["description"] = (f"{name} starting from today's sites ({name}.baseline.csv), phased 2025 -> 2030 -> 2035 "
+                        "(issue 14); built by instances/build.py.")
+    d["brownfield"] = brownfield_part(chains, f"{name}.baseline.csv")
+    d["periods"] = periods_part(chains)
+    return to_yaml(d)
+
+
 BASELINE_CITY_HOSTS = {
     # assumption: the cities that host a province's share today: R&D / standards in the capital
     # (and Suzhou, Ningbo, Wuhu as second poles), production in the largest industrial cities.
@@ -762,6 +839,8 @@ def build_all() -> dict[str, str]:
          "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}, policy,
         city_enclaves()) | {"site_costs_csv": "yrd-cities.site_costs.csv"})
     files["instances/yrd-cities.baseline.csv"] = baseline_csv(crow)
+    for name, ch in (("yrd-provinces", chains), ("yrd-cities", cchains)):
+        files[f"instances/{name}-2035.yaml"] = phased_yaml(files[f"instances/{name}.yaml"], name, ch)
     files["instances/NUMBERS.md"] = numbers_markdown(files)
     return files
 

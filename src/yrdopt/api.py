@@ -72,6 +72,11 @@ def solve(
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
     deadline = deadline or Deadline(options.time_limit, t_start)
     inst = load_instance(instance)
+    if inst.periods is not None:  # milestone periods: one MILP over all of them (yrdopt.phasing)
+        from .phasing import solve_phased
+
+        return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
+                            build_options=build_options, out=out, check=check)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0

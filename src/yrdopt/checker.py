@@ -197,10 +197,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             else:
                 n += 1
                 # an existing site smaller than the minimum scale may keep today's size
-                ms = s.min_scale
-                if (cid, sid, rid) in existing:
-                    e = existing[(cid, sid, rid)]
-                    ms = e.min_scale if e.min_scale is not None else min(s.min_scale, e.activity)
+                ms = grandfathered_min_scale(s, existing[(cid, sid, rid)]) if (cid, sid, rid) in existing else s.min_scale
                 rec.add("min_scale", f"{cid}/{sid} in {rid}", ms - a, ms,
                         f"activity {a:.6g} below minimum scale {ms:.6g}")
                 if (cid, sid, rid) not in existing:  # an existing site's opening cost is sunk
@@ -307,6 +304,12 @@ def existing_sites(inst: Instance) -> dict:
 
 
 KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
+
+
+def grandfathered_min_scale(segment, site) -> float:
+    """An existing site's least activity while open: its own min_scale if given, else the
+    segment's, or today's activity if that is smaller (it may keep its size)."""
+    return site.min_scale if site.min_scale is not None else min(segment.min_scale, site.activity)
 
 
 def transition_rows(inst: Instance, act: dict, sited: set) -> list[dict]:
@@ -504,6 +507,8 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     """Check a written layout and, when the directory has a summary.json, its claims."""
     layout, flows, exps = read_layout_dir(path)
     parks, park_act = read_park_tables(path)
+    if inst.periods is not None:
+        return check_phased(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
     report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
     table = Path(path) / "transition.csv"
     if Path(path).is_dir() and table.exists() and inst.brownfield is not None:
@@ -663,3 +668,60 @@ def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec
             cost += g.penalty * short
     return cost
 
+
+
+# ------------------------------------------------------------------ periods (issue 14)
+def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
+                 expansions: pd.DataFrame | None = None, file: str = "layout", parks: pd.DataFrame | None = None,
+                 park_activity: pd.DataFrame | None = None) -> CheckReport:
+    """Every period re-checked as its own brownfield instance starting from the previous
+    period's written layout (:func:`yrdopt.phasing.period_instance`): quotas, demand, flows,
+    budgets, protected and minimum-run sites, every transition cost; parks built stay built.
+    The objective is the discounted sum of the periods' objectives."""
+    from .phasing import opened_parks, opened_sites, period_instance, period_years, sited_keys, taken_keys
+
+    years, _, disc = period_years(inst)
+    if "period" not in layout.columns:
+        raise InstanceError([Problem(file, "header", list(layout.columns), "a period column (the instance has periods)")])
+
+    def of(df, y):
+        if df is None or "period" not in df.columns:
+            return None
+        return df[df["period"].astype(int) == y].drop(columns=["period"])
+
+    rec = _Recorder()
+    reports = []
+    prev, taken, opened_at, built = None, set(), {}, set()
+    prev_keys = {(e.chain, e.segment, e.region) for e in inst.brownfield.existing} if inst.brownfield else set()
+    for t, y in enumerate(years):
+        lay, fl, ex, pk, pa = (of(df, y) for df in (layout, flows, expansions, parks, park_activity))
+        now_taken, now_built = taken_keys(ex), opened_parks(pk)
+        for what in sorted(taken - now_taken) + sorted(built - now_built):
+            rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
+        inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(built))
+        if ex is not None:  # parks built earlier are part of the quotas now
+            ex = ex[[(str(r), str(o)) not in taken for r, o in zip(ex["region"], ex["option"])]]
+        rep = check_layout(inst_t, lay, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({y})",
+                           parks=pk, park_activity=pa)
+        reports.append(rep)
+        for fam, v in rep.worst.items():
+            if v.amount > 0:
+                rec.add(fam, f"{y}: {v.where}", v.amount, 0.0, v.detail)
+        keys = sited_keys(lay)
+        opened_at = opened_sites(prev_keys, keys, t, opened_at)
+        prev, prev_keys, taken, built = lay, keys, taken | now_taken, built | now_built
+    comps: dict[str, float] = {}
+    raw: dict[str, float] = {}
+    for t, rep in enumerate(reports):
+        for k, v in rep.components.items():
+            comps[k] = comps.get(k, 0.0) + disc[t] * v
+        for k, v in rep.components_raw.items():
+            raw[k] = raw.get(k, 0.0) + v
+    max_v = max((v.amount for v in rec.worst.values()), default=0.0)
+    return CheckReport(verified=max_v <= TOLERANCE, max_violation=max_v,
+                       objective=float(sum(disc[t] * r.objective for t, r in enumerate(reports))),
+                       components=comps, components_raw=raw, worst=rec.worst,
+                       n_violations=sum(r.n_violations for r in reports) + sum(
+                           1 for k, v in rec.worst.items() if k == "park_stays" and v.amount > TOLERANCE),
+                       flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
+                       duplicated_segments=max((r.duplicated_segments for r in reports), default=0))

@@ -36,6 +36,9 @@ class BuildOptions:
     # site counts capped by activity / min_scale.  Off: no measurable gain (models/
     # formulation.md section 7), and in-place sweep patches do not update these bounds.
     tighten_bounds: bool = False
+    # brownfield: add the transition from today's layout (section 8); the phased model builds
+    # its per-period cores without it and ties the periods itself (section 9)
+    transition_from_today: bool = True
 
 
 @dataclass
@@ -115,7 +118,7 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     if options.flow_linking == "disaggregated":
         C.add_flow_linking(m, d, place, flow)
     add_guarantees(m, d, place, activity, park_activity)
-    if d.brownfield is not None:
+    if d.brownfield is not None and options.transition_from_today:
         T.add_transition(m, d, place, activity)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()

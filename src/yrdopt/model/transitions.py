@@ -105,28 +105,33 @@ TRANSITION_COLUMNS = ["chain", "segment", "region", "status", "activity_before",
 KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
 
 
-def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray):
-    """transition.csv from the model's arrays: every site that exists today or after the
+def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray, *, prev_place: np.ndarray | None = None,
+                     prev_activity: np.ndarray | None = None, opening_cost: np.ndarray | None = None):
+    """transition.csv from the model's arrays: every site that exists before or after the
     change (kept, grown, shrunk, closed, opened), activity before and after, and its cost
-    (opening = the segment's fixed cost; closing and shrinking = the change term)."""
+    (opening = the fixed cost; closing and shrinking = the change term).
+
+    Before = today's layout (``d.brownfield``), or ``prev_place``/``prev_activity`` (the previous
+    period).  ``opening_cost`` (S, R) defaults to the model's fixed cost (0 on today's sites).
+    """
     import pandas as pd
 
     bf = d.brownfield
-    existing = bf.existing if bf is not None else np.zeros_like(place)
-    before = bf.existing_activity if bf is not None else np.zeros_like(activity)
+    if prev_place is None:
+        prev_place = bf.existing if bf is not None else np.zeros_like(place)
+        prev_activity = bf.existing_activity if bf is not None else np.zeros_like(activity)
+    opening_cost = d.fixed_cost if opening_cost is None else opening_cost
     after = np.where(place, activity, 0.0)
-    s, r = np.nonzero(existing | place)
-    b, a = before[s, r], after[s, r]
+    s, r = np.nonzero(prev_place | place)
+    b, a = prev_activity[s, r], after[s, r]
     tol = KEEP_TOLERANCE * np.maximum(1.0, b)
-    is_existing, is_open = existing[s, r], place[s, r]
-    status = np.select([~is_existing, ~is_open, a < b - tol, a > b + tol],
-                       ["opened", "closed", "shrunk", "grown"], "kept")
+    was, is_open = prev_place[s, r], place[s, r]
+    status = np.select([~was, ~is_open, a < b - tol, a > b + tol], ["opened", "closed", "shrunk", "grown"], "kept")
     close = bf.close_cost[s] if bf is not None else np.zeros(len(s))
     shrink = bf.shrink_cost[s] if bf is not None else np.zeros(len(s))
-    # the model's fixed_cost is 0 on existing sites (sunk), so this is the opening cost
-    opening = np.where(is_existing, 0.0, d.fixed_cost[s, r])
-    closing = np.where(is_existing & ~is_open, close, 0.0)
-    shrinking = np.where(is_existing, shrink * np.maximum(b - a, 0.0), 0.0)
+    opening = np.where(was, 0.0, opening_cost[s, r])
+    closing = np.where(was & ~is_open, close, 0.0)
+    shrinking = np.where(was, shrink * np.maximum(b - a, 0.0), 0.0)
     df = pd.DataFrame({
         "chain": [d.segment_keys[i][0] for i in s], "segment": [d.segment_keys[i][1] for i in s],
         "region": [d.region_ids[j] for j in r], "status": status, "activity_before": b, "activity_after": a,
