@@ -9,6 +9,8 @@ Writes (relative to the repository root, or to DIR):
 * instances/yrd-provinces.yaml (+ .baseline.csv)
 * instances/yrd-cities.yaml, yrd-cities.components.csv, yrd-cities.site_costs.csv (+ .baseline.csv)
 * instances/yrd-outer.yaml, yrd-outer.components.csv (+ .baseline.csv)
+* instances/yrd-provinces-2035.yaml, instances/yrd-cities-2035.yaml: brownfield, three periods
+  (today's sites from the baselines; 2025 -> 2030 -> 2035; issue 14)
 * src/yrdopt/data/yrd-default.yaml (+ .baseline.csv): the embedded default instance, the
   province instance restricted to five chains, self-contained (inline matrices).
 
@@ -539,6 +541,123 @@ def baseline_province_shares(cid: str, kind: str) -> dict[str, float]:
     return (prof / prof.sum()).to_dict()
 
 
+CALIBRATION_HEADROOM = 0.15  # assumption: a quota leaves today's sites room for about one year of growth at the
+# high-tech industry's 2005-2014 yearly growth of 14.89 % (seed 002_dc2e56f958125681.txt)
+
+
+def calibrate_to_today(regs: list[Region], chains: list[dict], rows: list[tuple], *, min_scale: bool) -> None:
+    """Today's layout exists, so it must fit the shipped limits (issue 14, item 9).
+
+    A separate step after the quotas are set: every quota becomes at least today's use (the
+    baseline rows) plus CALIBRATION_HEADROOM, and its source says so.  With ``min_scale``
+    (province level, where the sites' sizes come from the profit table of seed 004), a
+    segment's minimum scale becomes at most its smallest site today; at city level the
+    hosts within a province are an assumption, not named by the sources, so minimum scales
+    stay and a brownfield model lets an existing smaller site keep running (grandfathered).
+    """
+    use = {(c["id"], s["id"]): s["resource_use"] for c in chains for s in c["segments"]}
+    used: dict[tuple[str, str], float] = {}
+    smallest: dict[tuple[str, str], float] = {}
+    for cid, sid, rid, _, act in rows:
+        for k, u in use[(cid, sid)].items():
+            used[(rid, k)] = used.get((rid, k), 0.0) + u * act
+        smallest[(cid, sid)] = min(smallest.get((cid, sid), math.inf), act)
+    for reg in regs:
+        for k, q in list(reg.quotas.items()):
+            need = used.get((reg.id, k), 0.0)
+            if need > q:
+                reg.quotas[k] = r4(need * (1 + CALIBRATION_HEADROOM))
+                reg.sources[f"quotas.{k}"] = (
+                    f"today's use {need:.6g} (the baseline layout x resource use per unit) x {1 + CALIBRATION_HEADROOM} "
+                    f"(assumption: room for about a year of growth at the high-tech industry's 14.89 %/yr, {SEED002}); "
+                    f"the rule below gave {q:g}, less than today's sites use: " + reg.sources[f"quotas.{k}"])
+    if not min_scale:
+        return
+    for c in chains:
+        for seg in c["segments"]:
+            today = smallest.get((c["id"], seg["id"]))
+            if seg.get("min_scale") and today is not None and today < seg["min_scale"]:
+                rule = seg["min_scale"]
+                seg["min_scale"] = math.floor(today * 1e4) / 1e4
+                seg["sources"]["min_scale"] = (f"the smallest site today ({today:g}, the baseline share of seed 004 "
+                                               f"Table 1), below the rule's {rule:g}: " + seg["sources"]["min_scale"])
+
+
+# ------------------------------------------------------- transition to 2035 (issue 14)
+# Costs of change, relative to the kind's opening (fixed) cost and unit site cost; assumptions.
+CLOSE_SHARE_OF_FIXED = 0.5  # assumption: closing writes off about half of what opening cost (undepreciated plant)
+# plus retraining (seed 004 asks for orderly exit channels, 适时退出渠道)
+SHRINK_SHARE_OF_UNIT_COST = 0.2  # assumption: removing a unit of activity costs a fifth of a year's unit site cost
+# (severance, idle assets)
+MILESTONES = [2025, 2030, 2035]  # seed 001: the 15th Five-Year Plan (2026-2030) and 2035
+GROWTH_DEFAULT = 0.05  # assumption: yearly growth of a chain's activity; below seed 002's 6.8 % manufacturing growth
+# of 2014 and its 14.89 %/yr high-tech growth of 2005-2014, as growth slows
+GROWTH = {"ic": 0.08, "ai": 0.08, "drones": 0.15}  # assumption: digital chains faster (seed 001: new productive forces);
+# drones fastest (seed 001: low-altitude economy core industry to reach 1 trillion CNY by 2035, CAAC forecast)
+QUOTA_GROWTH = {"land": 0.02, "energy": 0.05, "talent": 0.05}  # assumption: yearly growth of the quotas; land least
+# (seed 001: optimise the existing stock, 存量优化 + 增量突破)
+PERIOD_BUDGET = {"max_opened": 6, "max_closed": 6, "max_moved_share": 0.15}  # assumption: per five-year period at most
+# six new and six closed sites and 15 % of activity moved (orderly transition, seed 003: yearly tasks, rolling review)
+DISCOUNT_RATE = 0.08  # assumption: China's social discount rate for project appraisal (NDRC parameters, 3rd ed.);
+# not in shared/ sources
+MIN_RUN_YEARS = 10  # assumption: a new site runs at least ten years (plant depreciation)
+
+
+def brownfield_part(chains: list[dict], baseline_file: str) -> dict:
+    """Today's sites from the shipped baseline and the costs of change by segment kind."""
+    kinds = {seg["kind"] for c in chains for seg in c["segments"]}
+    by_kind = {k: {"close_per_site": r4(KIND[k]["fixed"] * CLOSE_SHARE_OF_FIXED),
+                   "shrink_per_unit": r4(KIND[k]["base_cost"] * SHRINK_SHARE_OF_UNIT_COST)} for k in sorted(kinds)}
+    return {
+        "existing_csv": baseline_file,
+        "costs": {"by_kind": by_kind},
+        "sources": {
+            "existing": f"{baseline_file}: today's layout (instances/README.md, Baselines)",
+            "costs.close_per_site": f"assumption: {CLOSE_SHARE_OF_FIXED} x the kind's fixed (opening) cost: write-off of "
+                                    f"undepreciated plant plus retraining ({SEED004}: orderly exit channels)",
+            "costs.shrink_per_unit": f"assumption: {SHRINK_SHARE_OF_UNIT_COST} x the kind's base unit site cost per unit "
+                                     "removed (severance, idle assets)",
+            "opening": "an existing site's opening cost is sunk; a new site pays the segment's fixed_cost",
+        },
+    }
+
+
+def periods_part(chains: list[dict]) -> dict:
+    """2025 (today's layout: every budget 0) -> 2030 -> 2035."""
+    out = []
+    for i, y in enumerate(MILESTONES):
+        n = y - MILESTONES[0]
+        m = {"year": y,
+             "growth": {c["id"]: r4((1 + GROWTH.get(c["id"], GROWTH_DEFAULT)) ** n) for c in chains} if n else {},
+             "quota_factor": {k: r4((1 + g) ** n) for k, g in QUOTA_GROWTH.items()} if n else {},
+             "budget": ({"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0} if i == 0 else dict(PERIOD_BUDGET))}
+        m["sources"] = {"budget": "2025 is today: nothing changes yet" if i == 0 else
+                        "assumption: per five-year period (seed 003: yearly tasks, rolling review)"}
+        if n:
+            m["sources"]["growth"] = (f"assumption: (1 + g)^{n}, g = {GROWTH_DEFAULT} a year, ic/ai {GROWTH['ic']}, drones "
+                                      f"{GROWTH['drones']} ({SEED002}: 6.8 % manufacturing growth in 2014, 14.89 %/yr "
+                                      f"high-tech 2005-2014; {SEED001}: low-altitude economy to 1 trillion CNY by 2035)")
+            m["sources"]["quota_factor"] = (f"assumption: (1 + g)^{n}, land {QUOTA_GROWTH['land']}, energy "
+                                            f"{QUOTA_GROWTH['energy']}, talent {QUOTA_GROWTH['talent']} a year "
+                                            f"({SEED001}: optimise the existing stock)")
+        out.append(m)
+    return {"milestones": out, "discount_rate": DISCOUNT_RATE, "min_run_years": MIN_RUN_YEARS,
+            "sources": {"milestones": f"{SEED001}: the 15th Five-Year Plan and 2035; {SEED003}: yearly tasks",
+                        "discount_rate": "assumption: 8 % social discount rate (NDRC project appraisal parameters)",
+                        "min_run_years": "assumption: plant depreciation"}}
+
+
+def phased_yaml(text: str, name: str, chains: list[dict]) -> str:
+    """``name``.yaml starting from today's sites (its baseline) and phased 2025 -> 2030 -> 2035."""
+    d = yaml.safe_load(text)
+    d["name"] = f"{name}-2035"
+    d["description"] = (f"{name} starting from today's sites ({name}.baseline.csv), phased 2025 -> 2030 -> 2035 "
+                        "(issue 14); built by instances/build.py.")
+    d["brownfield"] = brownfield_part(chains, f"{name}.baseline.csv")
+    d["periods"] = periods_part(chains)
+    return to_yaml(d)
+
+
 BASELINE_CITY_HOSTS = {
     # assumption: the cities that host a province's share today: R&D / standards in the capital
     # (and Suzhou, Ningbo, Wuhu as second poles), production in the largest industrial cities.
@@ -558,15 +677,21 @@ def baseline_rows(chains: list[dict], regs: list[Region], level: str) -> list[tu
             placed: dict[str, float] = {}
             for prov, share in shares.items():
                 if level == "city":
-                    group = "rd" if seg["kind"] in ("rd", "standards") else "production"
+                    # testing platforms sit in the core cities today as they may in the model
+                    group = "rd" if seg["kind"] in ("rd", "standards", "testing") else "production"
                     hosts = BASELINE_CITY_HOSTS[group][prov]
                     for h in hosts:
                         placed[by_name[h].id] = placed.get(by_name[h].id, 0.0) + share / len(hosts)
                 else:
                     placed[slug(prov)] = share
-            for reg in regs:
-                if reg.id in placed:
-                    rows.append((ch["id"], seg["id"], reg.id, 1, round(seg["activity"] * placed[reg.id], 6)))
+            hosts = [reg for reg in regs if reg.id in placed]
+            left = seg["activity"]
+            for i, reg in enumerate(hosts):
+                # the last host takes what rounding left, so today's sites add up to the
+                # segment's activity (a change budget of 0 then keeps today's layout exactly)
+                a = round(seg["activity"] * placed[reg.id], 6) if i < len(hosts) - 1 else round(left, 6)
+                left -= a
+                rows.append((ch["id"], seg["id"], reg.id, 1, a))
     return rows
 
 
@@ -663,6 +788,8 @@ def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
     prov = province_regions(YRD4, stats, cities, geo)
     set_province_quotas(prov, stats)
     chains = [build_chain(c, prov, lq, level="province") for c in CHAINS]
+    prov_rows = baseline_rows(chains, prov, "province")
+    calibrate_to_today(prov, chains, prov_rows, min_scale=True)
     comps = distance_components(prov, gc)
     ed = {"components": {k: {"regions": [r.id for r in prov], "values": v} for k, v in comps.items()},
           "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}
@@ -670,10 +797,11 @@ def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
         "yrd-provinces", "The four YRD provinces (Shanghai, Jiangsu, Zhejiang, Anhui) and eight industry chains from "
         "the sources; built by instances/build.py from shared/data and the seeds.", prov, chains, ed,
         {"guarantees": province_guarantees(chains, prov)}, province_enclaves()))
-    files["instances/yrd-provinces.baseline.csv"] = baseline_csv(baseline_rows(chains, prov, "province"))
+    files["instances/yrd-provinces.baseline.csv"] = baseline_csv(prov_rows)
 
     # ---------------- default = provinces with five chains, inline everything
     dchains = [build_chain(c, prov, lq, level="province") for c in DEFAULT_CHAINS]
+    calibrate_to_today(prov, dchains, baseline_rows(dchains, prov, "province"), min_scale=True)
     files["src/yrdopt/data/yrd-default.yaml"] = to_yaml(instance_dict(
         "yrd-default", "Embedded default: the four YRD provinces and five chains (ICs, biomedicine, NEVs, AI/computing, "
         "high-end equipment). The yrd-provinces instance restricted to five chains, without its enclave parks and share "
@@ -687,6 +815,7 @@ def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
     outer = province_regions(YRD4 + OUTER, stats, cities, geo)
     set_province_quotas(outer, stats)
     ochains = [build_chain(c, outer, lq, level="province") for c in CHAINS]
+    calibrate_to_today(outer, ochains, baseline_rows(ochains, outer, "province"), min_scale=True)
     ocomps = distance_components(outer, gc)
     files["instances/yrd-outer.components.csv"] = components_csv(outer, ocomps)
     files["instances/yrd-outer.yaml"] = to_yaml(instance_dict(
@@ -704,6 +833,7 @@ def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
     ccomps = distance_components(city, gc)
     policy = _city_policy(city, cchains)
     crow = baseline_rows(cchains, city, "city")
+    calibrate_to_today(city, cchains, crow, min_scale=False)
     files["instances/yrd-cities.components.csv"] = components_csv(city, ccomps)
     files["instances/yrd-cities.site_costs.csv"] = site_costs_csv(cchains)
     files["instances/yrd-cities.yaml"] = to_yaml(instance_dict(
@@ -713,6 +843,8 @@ def build_all(city_headroom: float = CITY_QUOTA_HEADROOM) -> dict[str, str]:
          "component_weights": {k: round(v, 6) for k, v in COMPONENT_WEIGHTS.items()}, "unit": "h"}, policy,
         city_enclaves()) | {"site_costs_csv": "yrd-cities.site_costs.csv"})
     files["instances/yrd-cities.baseline.csv"] = baseline_csv(crow)
+    for name, ch in (("yrd-provinces", chains), ("yrd-cities", cchains)):
+        files[f"instances/{name}-2035.yaml"] = phased_yaml(files[f"instances/{name}.yaml"], name, ch)
     files["instances/NUMBERS.md"] = numbers_markdown(files)
     return files
 

@@ -34,7 +34,7 @@ def test_solve_writes_files_and_check_verifies(tmp_path):
                 "solver", "instance"):
         assert key in summary
     assert set(summary["components"]) == {"distance", "site_cost", "fixed_cost", "duplication", "expansion",
-                                         "guarantee_shortfall"}
+                                         "guarantee_shortfall", "change"}
     assert summary["objective"] == pytest.approx(sum(summary["components"].values()))
     assert set(summary["timings"]) >= {"build_s", "solve_s", "total_s"}
     assert summary["solver"]["name"] == "HiGHS" and len(summary["instance"]["hash"]) == 64

@@ -98,7 +98,7 @@ def clean_book(tmp_path_factory):
     ([("regions", "F5", "east")], "sheet regions, row 5, column F (lon)", "east"),
     ([("segments", "E3", -4)], "sheet segments, row 3, column E (activity)", -4),
     ([("distance", "C4", None)], "sheet distance, row 4, column C", None),
-    ([("weights", "append", ["distanse", 1])], "sheet weights, row 8, column A (term)", "distanse"),
+    ([("weights", "append", ["distanse", 1])], "sheet weights, row 9, column A (term)", "distanse"),
     ([("regions", "E3", "town")], "sheet regions, row 3, column E (kind)", "town"),
     # cross-check (reference) errors
     ([("quotas", "B3", "lnd")], "sheet quotas, row 3, column B (resource)", "lnd"),

@@ -84,6 +84,11 @@ def solve(
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
     deadline = deadline or Deadline(options.time_limit, t_start)
     inst = load_instance(instance)
+    if inst.periods is not None:  # milestone periods: one MILP over all of them (yrdopt.phasing)
+        from .phasing import solve_phased
+
+        return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
+                            build_options=build_options, out=out, check=check)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
@@ -207,9 +212,28 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         summary["check"] = {"objective": report.objective, "components": report.components,
                             "n_violations": report.n_violations, "objective_matches_solver": matches,
                             "false_claims": [str(c) for c in report.false_claims]}
+    transition = None
+    if cm.data.brownfield is not None and res.x is not None:
+        from .model.transitions import transition_table
+
+        transition = transition_table(cm.data, cm.var("place").take(res.x) > 0.5, cm.var("activity").take(res.x))
+        summary["transition"] = transition_summary(transition)
     return Solution(instance=inst, layout=layout, flows=flows, expansions=expansions,
                     summary=summary, check=report, x=res.x, parks=parks, park_activity=park_activity,
-                    benefits=benefits)
+                    benefits=benefits, transition=transition)
+
+
+def transition_summary(transition) -> dict:
+    """Counts of kept/grown/shrunk/closed/opened sites, activity moved and costs of change."""
+    counts = transition["status"].value_counts()
+    moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
+    today = float(transition["activity_before"].sum())
+    return {**{k: int(counts.get(k, 0)) for k in ("kept", "grown", "shrunk", "closed", "opened")},
+            "activity_moved": float(moved), "activity_today": today,
+            "moved_share": float(moved / today) if today else 0.0,
+            "opening_cost": float(transition["opening_cost"].sum()),
+            "closing_cost": float(transition["closing_cost"].sum()),
+            "shrink_cost": float(transition["shrink_cost"].sum())}
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:

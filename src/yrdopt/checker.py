@@ -186,6 +186,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     sited = {k for k, v in layout.groupby(["chain", "segment", "region"])["sited"].any().items() if v}
 
     # demand, site capacity, min scale, allowed/fixed, site counts
+    existing = existing_sites(inst)
     forbidden = {(p.chain, p.segment, p.region) for p in inst.policy.forbidden}
     fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
     limits = {(x.chain, x.segment): x for x in inst.policy.site_limits}
@@ -207,9 +208,12 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             else:
                 n += 1
                 hosting += a > TOLERANCE * max(1.0, s.activity)
-                rec.add("min_scale", f"{cid}/{sid} in {rid}", s.min_scale - a, s.min_scale,
-                        f"activity {a:.6g} below minimum scale {s.min_scale:.6g}")
-                fixed_cost += s.fixed_cost_by_region.get(rid, s.fixed_cost)
+                # an existing site smaller than the minimum scale may keep today's size
+                ms = grandfathered_min_scale(s, existing[(cid, sid, rid)]) if (cid, sid, rid) in existing else s.min_scale
+                rec.add("min_scale", f"{cid}/{sid} in {rid}", ms - a, ms,
+                        f"activity {a:.6g} below minimum scale {ms:.6g}")
+                if (cid, sid, rid) not in existing:  # an existing site's opening cost is sunk
+                    fixed_cost += s.fixed_cost_by_region.get(rid, s.fixed_cost)
             if on and (cid, sid, rid) in forbidden:
                 rec.add("forbidden", f"{cid}/{sid} in {rid}", 1.0, 0.0, "site in a forbidden region")
             if not on and (cid, sid, rid) in fixed:
@@ -275,6 +279,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         flows = route_flows(inst, act, dist)
     distance_term = _check_flows(inst, act, flows, dist, rec)
 
+    change_term = check_transition(inst, act, sited, rec)["change"] if inst.brownfield is not None else 0.0
+
     raw = {
         "distance": distance_term,
         "site_cost": site_cost,
@@ -282,6 +288,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         "duplication": dup_excess,
         "expansion": expansion_cost,
         "guarantee_shortfall": shortfall_cost,
+        "change": change_term,
     }
     w = inst.weights.model_dump()
     comps = {k: w[k] * v for k, v in raw.items()}
@@ -299,6 +306,128 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         sites=n_sites_total,
         duplicated_segments=duplicated,
     )
+
+
+# ------------------------------------------------------------------ transition (issue 14)
+def existing_sites(inst: Instance) -> dict:
+    """(chain, segment, region) -> the ExistingSite of today's layout (empty when greenfield)."""
+    if inst.brownfield is None:
+        return {}
+    return {(e.chain, e.segment, e.region): e for e in inst.brownfield.existing}
+
+
+KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
+
+
+def grandfathered_min_scale(segment, site) -> float:
+    """An existing site's least activity while open: its own min_scale if given, else the
+    segment's, or today's activity if that is smaller (it may keep its size)."""
+    return site.min_scale if site.min_scale is not None else min(segment.min_scale, site.activity)
+
+
+def transition_rows(inst: Instance, act: dict, sited: set) -> list[dict]:
+    """Every site that exists today or after the change, with its status and what the
+    change costs, recomputed from the instance and the layout alone."""
+    existing = existing_sites(inst)
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    costs = inst.brownfield.costs if inst.brownfield is not None else None
+    rows = []
+    for key in sorted(set(existing) | set(sited), key=lambda k: (k[0], k[1], k[2])):
+        cid, sid, rid = key
+        s = seg[(cid, sid)]
+        before = existing[key].activity if key in existing else 0.0
+        after = act.get(key, 0.0) if key in sited else 0.0
+        kind_costs = costs.by_kind.get(s.kind) if costs is not None else None
+        close = (kind_costs.close_per_site if kind_costs and kind_costs.close_per_site is not None
+                 else (costs.close_per_site if costs else 0.0))
+        shrink = (kind_costs.shrink_per_unit if kind_costs and kind_costs.shrink_per_unit is not None
+                  else (costs.shrink_per_unit if costs else 0.0))
+        opening = closing = shrinking = 0.0
+        if key not in existing:
+            status = "opened"
+            opening = s.fixed_cost_by_region.get(rid, s.fixed_cost)
+        elif key not in sited:
+            status, closing, shrinking = "closed", close, shrink * before
+        elif after < before - KEEP_TOLERANCE * max(1.0, before):
+            status, shrinking = "shrunk", shrink * (before - after)
+        elif after > before + KEEP_TOLERANCE * max(1.0, before):
+            status = "grown"
+        else:
+            status = "kept"
+        rows.append({"chain": cid, "segment": sid, "region": rid, "status": status, "activity_before": before,
+                     "activity_after": after, "opening_cost": opening, "closing_cost": closing,
+                     "shrink_cost": shrinking, "cost": opening + closing + shrinking})
+    return rows
+
+
+def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> dict:
+    """Protected sites, capacities and change budgets; returns the change term (closure and
+    shrink costs) and the counts the budgets limit."""
+    bf = inst.brownfield
+    assert bf is not None
+    existing = existing_sites(inst)
+    province = {r.id: r.province for r in inst.regions}
+    rows = transition_rows(inst, act, sited)
+    for p in bf.protected:
+        if (p.chain, p.segment, p.region) not in sited:
+            rec.add("protected", f"{p.chain}/{p.segment} in {p.region}", 1.0, 0.0, "a protected site closes")
+    for key, e in existing.items():
+        if e.capacity is not None and key in sited:
+            a = act.get(key, 0.0)
+            rec.add("existing_capacity", f"{key[0]}/{key[1]} in {key[2]}", a - e.capacity, e.capacity,
+                    f"activity {a:.6g} above the site's capacity {e.capacity:.6g}")
+    seg_total = {(c.id, s.id): s.activity for c in inst.chains for s in c.segments}
+    today: dict[tuple[str, str], float] = {}
+    for (cid, sid, _), e in existing.items():
+        today[(cid, sid)] = today.get((cid, sid), 0.0) + e.activity
+    forced = sum(max(0.0, v - seg_total[k]) for k, v in today.items())
+    scopes = [("area", None, bf.budget)] + [(p, p, lim) for p, lim in bf.budget.by_province.items()]
+    counts = {}
+    for name, prov, lim in scopes:
+        inside = [r for r in rows if prov is None or province[r["region"]] == prov]
+        opened = sum(r["status"] == "opened" for r in inside)
+        closed = sum(r["status"] == "closed" for r in inside)
+        moved = sum(max(0.0, r["activity_before"] - r["activity_after"]) for r in inside)
+        base = sum(e.activity for k, e in existing.items() if prov is None or province[k[2]] == prov)
+        counts[name] = {"opened": opened, "closed": closed, "moved": moved, "today": base}
+        if lim.max_opened is not None:
+            rec.add("change_opened", name, opened - lim.max_opened, lim.max_opened,
+                    f"{opened} new sites, at most {lim.max_opened}")
+        if lim.max_closed is not None:
+            rec.add("change_closed", name, closed - lim.max_closed, lim.max_closed,
+                    f"{closed} sites closed, at most {lim.max_closed}")
+        if lim.max_moved_share is not None:
+            cap = lim.max_moved_share * base + forced
+            rec.add("change_moved", name, moved - cap, cap,
+                    f"moves {moved:.6g} of today's {base:.6g}, at most {cap:.6g}")
+    change = sum(r["closing_cost"] + r["shrink_cost"] for r in rows)
+    return {"change": change, "rows": rows, "counts": counts}
+
+
+def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataFrame, file: str) -> list[str]:
+    """Differences between a written transition.csv and the one recomputed from the layout."""
+    lay = layout.copy()
+    lay["activity"] = lay["activity"].astype(float)
+    on = lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]) if "sited" in lay else lay["activity"] > 0
+    act = lay.groupby(["chain", "segment", "region"])["activity"].sum().to_dict()
+    sited = {k for k, v in lay.assign(on=on).groupby(["chain", "segment", "region"])["on"].any().items() if v}
+    want = {(r["chain"], r["segment"], r["region"]): r for r in transition_rows(inst, act, sited)}
+    got = {(str(r.chain), str(r.segment), str(r.region)): r for r in table.itertuples(index=False)}
+    out = []
+    for key in sorted(set(want) | set(got)):
+        where = f"{file}: {key[0]}/{key[1]} in {key[2]}"
+        if key not in got:
+            out.append(f"{where}: missing ({want[key]['status']})")
+        elif key not in want:
+            out.append(f"{where}: listed but neither exists today nor after the change")
+        else:
+            w, g = want[key], got[key]
+            if str(g.status) != w["status"]:
+                out.append(f"{where}: status {g.status}, recomputed {w['status']}")
+            for col in ("activity_before", "activity_after", "cost"):
+                if abs(float(getattr(g, col)) - w[col]) > 1e-6 * max(1.0, abs(w[col])):
+                    out.append(f"{where}: {col} {getattr(g, col)}, recomputed {w[col]:.10g}")
+    return out
 
 
 def _validate_layout_ids(layout: pd.DataFrame, regions: dict, seg: dict, file: str) -> None:
@@ -391,7 +520,19 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     """Check a written layout and, when the directory has a summary.json, its claims."""
     layout, flows, exps = read_layout_dir(path)
     parks, park_act = read_park_tables(path)
+    if inst.periods is not None:
+        return check_phased(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
     report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+    table = Path(path) / "transition.csv"
+    if Path(path).is_dir() and table.exists() and inst.brownfield is not None:
+        cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"]
+        diffs = check_transition_table(inst, layout, _read_table(table, cols, cols[4:]), str(table))
+        if diffs:
+            report.verified = False
+            report.worst["transition_table"] = Violation("transition_table", diffs[0], 1.0,
+                                                         f"{len(diffs)} rows differ from the layout")
+            report.max_violation = max(report.max_violation, 1.0)
+            report.n_violations += len(diffs)
     summary_file = Path(path) / "summary.json"
     if Path(path).is_dir() and summary_file.exists():
         import json
@@ -535,3 +676,60 @@ def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec
             cost += g.penalty * short
     return cost
 
+
+
+# ------------------------------------------------------------------ periods (issue 14)
+def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
+                 expansions: pd.DataFrame | None = None, file: str = "layout", parks: pd.DataFrame | None = None,
+                 park_activity: pd.DataFrame | None = None) -> CheckReport:
+    """Every period re-checked as its own brownfield instance starting from the previous
+    period's written layout (:func:`yrdopt.phasing.period_instance`): quotas, demand, flows,
+    budgets, protected and minimum-run sites, every transition cost; parks built stay built.
+    The objective is the discounted sum of the periods' objectives."""
+    from .phasing import opened_parks, opened_sites, period_instance, period_years, sited_keys, taken_keys
+
+    years, _, disc = period_years(inst)
+    if "period" not in layout.columns:
+        raise InstanceError([Problem(file, "header", list(layout.columns), "a period column (the instance has periods)")])
+
+    def of(df, y):
+        if df is None or "period" not in df.columns:
+            return None
+        return df[df["period"].astype(int) == y].drop(columns=["period"])
+
+    rec = _Recorder()
+    reports = []
+    prev, taken, opened_at, built = None, set(), {}, set()
+    prev_keys = {(e.chain, e.segment, e.region) for e in inst.brownfield.existing} if inst.brownfield else set()
+    for t, y in enumerate(years):
+        lay, fl, ex, pk, pa = (of(df, y) for df in (layout, flows, expansions, parks, park_activity))
+        now_taken, now_built = taken_keys(ex), opened_parks(pk)
+        for what in sorted(taken - now_taken) + sorted(built - now_built):
+            rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
+        inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(built))
+        if ex is not None:  # parks built earlier are part of the quotas now
+            ex = ex[[(str(r), str(o)) not in taken for r, o in zip(ex["region"], ex["option"])]]
+        rep = check_layout(inst_t, lay, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({y})",
+                           parks=pk, park_activity=pa)
+        reports.append(rep)
+        for fam, v in rep.worst.items():
+            if v.amount > 0:
+                rec.add(fam, f"{y}: {v.where}", v.amount, 0.0, v.detail)
+        keys = sited_keys(lay)
+        opened_at = opened_sites(prev_keys, keys, t, opened_at)
+        prev, prev_keys, taken, built = lay, keys, taken | now_taken, built | now_built
+    comps: dict[str, float] = {}
+    raw: dict[str, float] = {}
+    for t, rep in enumerate(reports):
+        for k, v in rep.components.items():
+            comps[k] = comps.get(k, 0.0) + disc[t] * v
+        for k, v in rep.components_raw.items():
+            raw[k] = raw.get(k, 0.0) + v
+    max_v = max((v.amount for v in rec.worst.values()), default=0.0)
+    return CheckReport(verified=max_v <= TOLERANCE, max_violation=max_v,
+                       objective=float(sum(disc[t] * r.objective for t, r in enumerate(reports))),
+                       components=comps, components_raw=raw, worst=rec.worst,
+                       n_violations=sum(r.n_violations for r in reports) + sum(
+                           1 for k, v in rec.worst.items() if k == "park_stays" and v.amount > TOLERANCE),
+                       flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
+                       duplicated_segments=max((r.duplicated_segments for r in reports), default=0))

@@ -30,6 +30,23 @@ def layout_table(sol) -> Table:
     return t
 
 
+def periods_table(summary: dict) -> Table:
+    """The transition period by period: sites kept, grown, shrunk, closed, opened; activity moved."""
+    t = Table(title="Transition per period (transition.csv has every site)")
+    cols = ("kept", "grown", "shrunk", "closed", "opened")
+    for col in ("period", *cols, "moved", "cost of change"):
+        t.add_column(col, justify="right")
+    for p in summary["periods"]:
+        tr = p["transition"]
+        t.add_row(str(p["year"]), *(str(tr[c]) for c in cols), f"{tr['moved_share']:.1%}",
+                  f"{tr['opening_cost'] + tr['closing_cost'] + tr['shrink_cost']:,.1f}")
+    my = summary.get("myopic")
+    if my:
+        t.caption = (f"myopic plan (period by period): {my['objective']:,.1f}; "
+                     f"foresight saves {my['foresight_saves']:,.1f}")
+    return t
+
+
 def summary_table(summary: dict) -> Table:
     t = Table(title="Objective")
     t.add_column("term")
@@ -88,7 +105,10 @@ def solve(
     s = sol.summary
     _print_warnings(s.get("warnings", []))
     if not quiet:
-        console.print(layout_table(sol))
+        if "periods" in s:
+            console.print(periods_table(s))
+        else:
+            console.print(layout_table(sol))
         console.print(summary_table(s))
         if "baseline" in s:
             from .analysis.baseline import baseline_table

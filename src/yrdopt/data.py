@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .model.existing_sites import BrownfieldData, brownfield_data
 from .schema import DISTANCE_COMPONENTS, Instance, Matrix
 
 
@@ -87,6 +88,7 @@ class ModelData:
     g_kinds: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (G, S)
     g_rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     g_penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))  # inf: hard
+    brownfield: BrownfieldData | None = None  # today's sites (issue 14); None = greenfield
 
     # -- sizes --------------------------------------------------------------------------
     @property
@@ -152,7 +154,20 @@ class ModelData:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(self.use > 0, np.maximum(room, 0.0) / self.use, np.inf)
         bound = np.minimum(self.activity[:, None], ratio.min(axis=2) if self.K else np.inf)
+        if self.brownfield is not None:  # an existing site's own capacity
+            bound = np.minimum(bound, self.brownfield.capacity)
         return np.where(self.allowed, bound, 0.0)
+
+    def site_min_scale(self) -> np.ndarray:
+        """(S, R) minimum activity of an open site: the segment's minimum scale, except that
+        an existing site smaller than that may keep running at today's size or more (or at
+        its own ``min_scale`` when the instance gives one)."""
+        m = np.broadcast_to(self.min_scale[:, None], (self.S, self.R))
+        if self.brownfield is None:
+            return m.copy()
+        bf = self.brownfield
+        grandfathered = np.where(np.isnan(bf.own_min_scale), np.minimum(m, bf.existing_activity), bf.own_min_scale)
+        return np.where(bf.existing, grandfathered, m)
 
     def segment_label(self, s: int) -> str:
         c, g = self.segment_keys[s]
@@ -248,6 +263,10 @@ def build_model_data(inst: Instance) -> ModelData:
             exp_quota.append(q)
 
     province_ids = inst.provinces
+    bf = brownfield_data(inst, region_ids, keys, kinds, province_ids)
+    if bf is not None:
+        fixed_cost[bf.existing] = 0.0  # sunk: an existing site does not pay to open again
+        fixed |= bf.protected
     ppos = {p: i for i, p in enumerate(province_ids)}
     share = np.zeros(len(province_ids))
     for p, v in inst.policy.province_min_share.items():
@@ -289,6 +308,7 @@ def build_model_data(inst: Instance) -> ModelData:
         region_province=np.array([ppos[r.province] for r in inst.regions], dtype=int),
         province_min_share=share,
         weights=inst.weights.model_dump(),
+        brownfield=bf,
         footprint=_footprint(inst, segs, rpos, kpos),
         **_park_arrays(inst, rpos, kpos, kinds),
         **_guarantee_arrays(inst, region_ids, kinds, float(value @ activity)),

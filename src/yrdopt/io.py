@@ -310,6 +310,13 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
                     seg.setdefault("resource_use_by_region", {}).setdefault(row["region"], {})[row["resource"]] = v
                     origin[f"{at}.resource_use_by_region.{row['region']}.{row['resource']}"] = (
                         csv_file, f"row {i}, column use")
+    bf = data.get("brownfield")
+    if isinstance(bf, dict) and "existing_csv" in bf:
+        bf = dict(bf)
+        data["brownfield"] = bf
+        got = _read_csv(base, bf.pop("existing_csv"), file, "brownfield.existing_csv", problems)
+        if got:
+            bf["existing"] = list(bf.get("existing") or []) + _existing_sites_from_rows(*got, problems)
     ed = data.get("economic_distance")
     if isinstance(ed, dict) and ("matrix_csv" in ed or "components_csv" in ed):
         ed = dict(ed)
@@ -330,6 +337,30 @@ def _ids(items: Any) -> set[str] | None:
     if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
         return None
     return {str(x.get("id")) for x in items}
+
+
+def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems: list[Problem]) -> list[dict]:
+    """Today's sites from a baseline table (chain, segment, region, activity; optional sited,
+    capacity, opened).  Rows with ``sited`` 0/false are not sites."""
+    if not _need_columns(rows, ["chain", "segment", "region", "activity"], csv_file, problems):
+        return []
+    out = []
+    for i, row in rows:
+        if str(row.get("sited", "1")).strip().lower() in ("0", "0.0", "false", "no"):
+            continue
+        a = _num(row["activity"], csv_file, f"row {i}, column activity", problems)
+        if a is None:
+            continue
+        if a < 0:
+            problems.append(Problem(csv_file, f"row {i}, column activity", row["activity"], "today's activity >= 0"))
+            continue
+        site: dict[str, Any] = {"chain": row["chain"], "segment": row["segment"], "region": row["region"], "activity": a}
+        for col in ("capacity", "opened"):
+            v = _num(row.get(col), csv_file, f"row {i}, column {col}", problems, blank_ok=True)
+            if v is not None:
+                site[col] = int(v) if col == "opened" else v
+        out.append(site)
+    return out
 
 
 def _segment_lookup(data: dict) -> dict[tuple[str, str], tuple[str, dict]]:

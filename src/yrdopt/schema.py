@@ -33,7 +33,7 @@ Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Identifier = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
-TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion", "guarantee_shortfall")
+TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion", "guarantee_shortfall", "change")
 DISTANCE_COMPONENTS = ("cost", "time", "labour")
 
 
@@ -255,6 +255,78 @@ class Weights(_Model):
     duplication: NonNeg = 1.0
     expansion: NonNeg = 1.0
     guarantee_shortfall: NonNeg = 1.0
+    change: NonNeg = 1.0  # cost of changing today's layout (brownfield: closures, shrinking)
+
+
+# ------------------------------------------------------------------ brownfield (issue 14)
+class ExistingSite(Placement):
+    """A site that exists today: segment ``chain/segment`` runs ``activity`` in ``region``."""
+
+    activity: NonNeg = Field(description="today's activity at this site")
+    capacity: NonNeg | None = Field(None, description="most activity the site can run (none: no limit of its own)")
+    min_scale: NonNeg | None = Field(
+        None, description="least activity while open (default: the segment's min_scale, or today's activity if smaller)")
+    opened: Annotated[int, Field(ge=1900, le=2100)] | None = Field(None, description="year the site opened (age)")
+
+
+class KindChangeCosts(_Model):
+    close_per_site: NonNeg | None = None
+    shrink_per_unit: NonNeg | None = None
+
+
+class ChangeCosts(_Model):
+    """What changing today's layout costs; an existing site's opening cost is sunk.
+
+    Closing a site pays ``close_per_site`` (write-off, retraining); every unit of activity
+    removed from an existing site (shrinking or closing) pays ``shrink_per_unit``.  Opening
+    a new site pays the segment's ``fixed_cost``; relocating is closing here plus opening there.
+    """
+
+    close_per_site: NonNeg = 0.0
+    shrink_per_unit: NonNeg = 0.0
+    by_kind: dict[str, KindChangeCosts] = Field(default_factory=dict, description="segment kind -> costs overriding the defaults")
+
+
+class ChangeLimits(_Model):
+    max_opened: Annotated[int, Field(ge=0)] | None = Field(None, description="most new sites")
+    max_closed: Annotated[int, Field(ge=0)] | None = Field(None, description="most existing sites closed")
+    max_moved_share: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="most activity removed from existing sites, as a share of today's activity")
+
+
+class ChangeBudget(ChangeLimits):
+    by_province: dict[str, ChangeLimits] = Field(default_factory=dict, description="province -> its own limits")
+
+
+class Brownfield(_Model):
+    """Today's industry (issue 14): existing sites, what changing them costs, how much may change."""
+
+    existing: list[ExistingSite] = Field(default_factory=list)
+    costs: ChangeCosts = Field(default_factory=ChangeCosts)
+    budget: ChangeBudget = Field(default_factory=ChangeBudget)
+    protected: list[Placement] = Field(default_factory=list, description="existing sites that may not close")
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Period(_Model):
+    """A milestone year: the layout the plan reaches then, and what changes into it."""
+
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    years: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="years this period's running costs count (default: to the next milestone; the last: as the one before)")
+    growth: dict[str, Positive] = Field(default_factory=dict, description="chain -> activity relative to the segments' activity")
+    quota_factor: dict[str, Positive] = Field(default_factory=dict, description="resource -> every quota times this")
+    budget: ChangeBudget | None = Field(None, description="change budget into this period (default: brownfield.budget)")
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Periods(_Model):
+    """Milestone periods (issue 14): one layout per period, transitions between them."""
+
+    milestones: list[Period] = Field(min_length=1)
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, on every cost")
+    min_run_years: Annotated[int, Field(ge=0)] = Field(0, description="a new site runs at least this many years")
+    sources: dict[str, str] = Field(default_factory=dict)
 
 
 class Instance(_Model):
@@ -267,6 +339,8 @@ class Instance(_Model):
     enclaves: list[EnclavePark] = Field(default_factory=list, description="enclave / co-built parks")
     policy: Policy = Field(default_factory=Policy)
     weights: Weights = Field(default_factory=Weights)
+    brownfield: Brownfield | None = Field(None, description="today's sites and the rules for changing them")
+    periods: Periods | None = Field(None, description="milestone periods; without them one period")
     sources: dict[str, str] = Field(default_factory=dict)
 
     # -- convenience -------------------------------------------------------------------
@@ -430,6 +504,10 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     kinds = {s.kind for s in seg_index.values()}
     _check_guarantees(inst, provinces, regions, kinds, bad)
     _check_enclaves(inst, regions, resources, kinds, bad)
+    if inst.brownfield is not None:
+        cross_check_brownfield(inst, check_ref, check_region, bad)
+    if inst.periods is not None:
+        cross_check_periods(inst, bad)
     if not P:
         _check_products(inst, bad)
     return P
@@ -547,6 +625,97 @@ def instance_warnings(inst: Instance) -> list[str]:
                            f"they cost site_cost_default = {s.site_cost_default:g} per unit "
                            "(give site_cost for them, or set site_cost_default to mean it)")
     return out
+
+
+def cross_check_periods(inst: Instance, bad) -> None:
+    """Milestones in increasing order; growth names chains, quota factors name resources;
+    budgets name provinces and are not below what fixed placements force into period 1."""
+    ms = inst.periods.milestones
+    for i in range(1, len(ms)):
+        if ms[i].year <= ms[i - 1].year:
+            bad(f"periods.milestones[{i}].year", ms[i].year, f"a year after the previous milestone {ms[i - 1].year}")
+    chains = {c.id for c in inst.chains}
+    resources = {r.id for r in inst.resources}
+    provinces = set(inst.provinces)
+    existing = ({(e.chain, e.segment, e.region) for e in inst.brownfield.existing}
+                if inst.brownfield is not None else set())
+    forced_open = {(p.chain, p.segment, p.region) for p in inst.policy.fixed} - existing
+    for i, m in enumerate(ms):
+        for c in m.growth:
+            if c not in chains:
+                bad(f"periods.milestones[{i}].growth.{c}", c, f"a chain id ({_preview(sorted(chains))})")
+        for k in m.quota_factor:
+            if k not in resources:
+                bad(f"periods.milestones[{i}].quota_factor.{k}", k, f"a resource ({_preview(sorted(resources))})")
+        if m.budget is None:
+            continue
+        for p in m.budget.by_province:
+            if p not in provinces:
+                bad(f"periods.milestones[{i}].budget.by_province.{p}", p, f"a province ({_preview(sorted(provinces))})")
+        if i == 0 and m.budget.max_opened is not None and m.budget.max_opened < len(forced_open):
+            bad(f"periods.milestones[{i}].budget.max_opened", m.budget.max_opened,
+                f"at least the {len(forced_open)} new sites policy.fixed already forces")
+
+
+def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None:
+    """Existing sites name known segments and regions, once each; protected sites exist
+    today; budgets name known provinces and are not below what the policy already forces."""
+    bf = inst.brownfield
+    assert bf is not None
+    seen: set[tuple[str, str, str]] = set()
+    existing: set[tuple[str, str, str]] = set()
+    for i, e in enumerate(bf.existing):
+        path = f"brownfield.existing[{i}]"
+        if check_ref(path, e):
+            check_region(f"{path}.region", e.region)
+        key = (e.chain, e.segment, e.region)
+        if key in seen:
+            bad(path, f"{e.chain}/{e.segment} in {e.region}", "each existing site listed once")
+        seen.add(key)
+        existing.add(key)
+        if e.capacity is not None and e.capacity < e.activity:
+            bad(f"{path}.capacity", e.capacity, f"at least today's activity {e.activity}")
+    for i, p in enumerate(bf.protected):
+        if check_ref(f"brownfield.protected[{i}]", p) and (p.chain, p.segment, p.region) not in existing:
+            bad(f"brownfield.protected[{i}]", f"{p.chain}/{p.segment} in {p.region}",
+                "an existing site (brownfield.existing); only a site that exists can be protected from closing")
+    forbidden = {(p.chain, p.segment, p.region) for p in inst.policy.forbidden}
+    for i, p in enumerate(bf.protected):
+        if (p.chain, p.segment, p.region) in forbidden:
+            bad(f"brownfield.protected[{i}]", f"{p.chain}/{p.segment} in {p.region}",
+                "a site that policy.forbidden does not forbid (protected and forbidden at once)")
+    kinds = {s.kind for c in inst.chains for s in c.segments}
+    for k in bf.costs.by_kind:
+        if k not in kinds:
+            bad(f"brownfield.costs.by_kind.{k}", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+    provinces = set(inst.provinces)
+    region_province = {r.id: r.province for r in inst.regions}
+    for p in bf.budget.by_province:
+        if p not in provinces:
+            bad(f"brownfield.budget.by_province.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})")
+    # what fixed placements and forbidden regions already force
+    fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
+    forced_open = fixed - existing
+    forced_closed = existing & forbidden
+
+    def count_by_province(keys):
+        out: dict[str, int] = {}
+        for _, _, r in keys:
+            if r in region_province:
+                out[region_province[r]] = out.get(region_province[r], 0) + 1
+        return out
+
+    limits = [("brownfield.budget", bf.budget, len(forced_open), len(forced_closed))]
+    fo, fc = count_by_province(forced_open), count_by_province(forced_closed)
+    limits += [(f"brownfield.budget.by_province.{p}", lim, fo.get(p, 0), fc.get(p, 0))
+               for p, lim in bf.budget.by_province.items()]
+    for path, lim, n_open, n_close in limits:
+        if lim.max_opened is not None and lim.max_opened < n_open:
+            bad(f"{path}.max_opened", lim.max_opened,
+                f"at least the {n_open} new sites policy.fixed already forces")
+        if lim.max_closed is not None and lim.max_closed < n_close:
+            bad(f"{path}.max_closed", lim.max_closed,
+                f"at least the {n_close} existing sites policy.forbidden already closes")
 
 
 def _preview(ids: list[str], n: int = 8) -> str:

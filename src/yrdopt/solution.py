@@ -40,6 +40,7 @@ class Solution:
     parks: pd.DataFrame | None = None
     park_activity: pd.DataFrame | None = None
     benefits: pd.DataFrame | None = None
+    transition: pd.DataFrame | None = None  # brownfield: every site kept, grown, shrunk, closed or opened
 
     @property
     def status(self) -> str:
@@ -177,7 +178,7 @@ def park_tables_from_x(cm: CompiledModel, x: np.ndarray | None, tol: float = 1e-
 # what a solution directory may hold: its own files and those later commands derive from it
 # (``yrdopt prices/explain --out DIR``); a new solution replaces all of them at once
 SOLUTION_FILES = ("layout.csv", "flows.csv", "expansions.csv", "parks.csv", "park_activity.csv", "benefits.csv",
-                  "summary.json", INSTANCE_FILE, "prices.csv", "moves.csv")
+                  "summary.json", INSTANCE_FILE, "prices.csv", "moves.csv", "transition.csv")
 
 
 def out_problems(out_dir: str | Path, inputs=()) -> list:
@@ -199,6 +200,8 @@ def write_solution(sol: Solution, out_dir: str | Path) -> Path:
             table = getattr(sol, name)
             if table is not None:
                 atomic_write_text(tmp / f"{name}.csv", table.to_csv(index=False, float_format="%.10g"))
+        if sol.transition is not None:
+            atomic_write_text(tmp / "transition.csv", sol.transition.to_csv(index=False, float_format="%.10g"))
         atomic_write_text(tmp / "summary.json", json.dumps(sol.summary, indent=2, ensure_ascii=False,
                                                            default=_json_default))
         # the instance travels with its layout, so check/report/compare need only the directory

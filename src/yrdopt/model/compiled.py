@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from ..data import ModelData, build_model_data
 from ..schema import Instance
 from . import constraints as C
+from . import transitions as T
 from . import variables as V
 from .enclaves import add_enclaves
 from .guarantees import add_guarantees
@@ -35,6 +36,9 @@ class BuildOptions:
     # site counts capped by activity / min_scale.  Off: no measurable gain (models/
     # formulation.md section 7), and in-place sweep patches do not update these bounds.
     tighten_bounds: bool = False
+    # brownfield: add the transition from today's layout (section 8); the phased model builds
+    # its per-period cores without it and ties the periods itself (section 9)
+    transition_from_today: bool = True
 
 
 @dataclass
@@ -78,6 +82,8 @@ class CompiledModel:
         # excess_sites is free above max(0, sites - tolerance) when its weight is 0: count from placements
         sites = (self.var("place").take(x) > 0.5).sum(axis=1)
         raw["duplication"] = float(np.maximum(sites - self.data.dup_tolerance, 0.0).sum())
+        if self.data.brownfield is not None:  # closed/removed float when their weight is 0
+            raw["change"] = T.change_cost(self.data, self.var("place").take(x) > 0.5, self.var("activity").take(x))
         return raw
 
     def refresh_cost(self) -> None:
@@ -112,6 +118,8 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     if options.flow_linking == "disaggregated":
         C.add_flow_linking(m, d, place, flow)
     add_guarantees(m, d, place, activity, park_activity)
+    if d.brownfield is not None and options.transition_from_today:
+        T.add_transition(m, d, place, activity)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if options.tighten_bounds and not options.elastic:
@@ -156,6 +164,7 @@ def tighten_bounds(d: ModelData, var_blocks: dict[str, Block], row_blocks: dict[
     pu[too_small] = 0.0
     col_upper[place.slice] = pu.ravel()
     with np.errstate(divide="ignore"):
-        cap = np.where(d.min_scale > 0, np.floor(d.activity / np.where(d.min_scale > 0, d.min_scale, 1.0) + 1e-9), np.inf)
+        min_scale = d.site_min_scale().min(axis=1)  # an existing site may be smaller than min_scale
+        cap = np.where(min_scale > 0, np.floor(d.activity / np.where(min_scale > 0, min_scale, 1.0) + 1e-9), np.inf)
     sc = row_blocks["site_count"]
     row_upper[sc.slice] = np.maximum(np.minimum(row_upper[sc.slice], cap), d.min_sites)

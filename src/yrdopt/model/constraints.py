@@ -38,13 +38,14 @@ def min_scale_segments(d: ModelData) -> np.ndarray:
 
 
 def add_min_scale(m: ArrayModel, d: ModelData, place: Block, activity: Block) -> Block:
-    """(C3) activity[s, r] >= min_scale[s] * place[s, r] for segments with a minimum scale."""
+    """(C3) activity[s, r] >= min_scale[s, r] * place[s, r] for segments with a minimum scale
+    (``ModelData.site_min_scale``: an existing site below it may keep today's size)."""
     segs = min_scale_segments(d)
     rows = m.add_rows("min_scale", (len(segs), d.R), 0.0, np.inf)
     i, r = _grid(len(segs), d.R)
     s = segs[i]
     m.add_terms(rows.index(i, r), activity.index(s, r), 1.0)
-    m.add_terms(rows.index(i, r), place.index(s, r), -d.min_scale[s])
+    m.add_terms(rows.index(i, r), place.index(s, r), -d.site_min_scale()[s, r])
     return rows
 
 

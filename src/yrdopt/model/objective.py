@@ -9,6 +9,7 @@ import numpy as np
 
 from ..data import ModelData
 from .arrays import Block
+from .transitions import change_term
 
 def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np.ndarray]:
     """Unweighted cost vector (length n) of every objective term.
@@ -19,6 +20,7 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
     (O4) duplication = sum_s excess_sites[s]
     (O5) expansion   = sum_e cost[e] * expand[e] + sum_n park_cost[n] * park_open[n]
     (O6) guarantee_shortfall = sum_g penalty[g] * shortfall[g]   (soft guarantees)
+    (O7) change      = closure and shrink costs of changing today's layout (0 when greenfield)
     """
     terms = {}
     vec = np.zeros(n)
@@ -42,6 +44,7 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
     if "guarantee_shortfall" in blocks:
         vec[blocks["guarantee_shortfall"].slice] = np.where(np.isfinite(d.g_penalty), d.g_penalty, 0.0)
     terms["guarantee_shortfall"] = vec
+    terms["change"] = change_term(d, n, blocks)
     if "quota_slack" in blocks:
         vec = np.zeros(n)
         vec[blocks["quota_slack"].slice] = 1.0

@@ -57,8 +57,9 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
     m.site_capacity = pyo.Constraint(m.S, m.R, rule=lambda m, s, r: m.activity[s, r] <= float(U[s, r]) * m.place[s, r])
     # (C3) minimum scale
     m.MS = pyo.Set(initialize=[int(s) for s in min_scale_segments(d)])
+    site_min = d.site_min_scale()
     m.min_scale = pyo.Constraint(m.MS, m.R,
-                                 rule=lambda m, s, r: m.activity[s, r] >= float(d.min_scale[s]) * m.place[s, r])
+                                 rule=lambda m, s, r: m.activity[s, r] >= float(site_min[s, r]) * m.place[s, r])
     # (C4) site count
     m.site_count = pyo.Constraint(m.S, rule=lambda m, s: pyo.inequality(
         float(d.min_sites[s]), sum(m.place[s, r] for r in m.R), float(d.max_sites[s])))
@@ -130,7 +131,10 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
 
     m.guarantee = pyo.Constraint(m.G, rule=guarantee_rule)
 
-    # (O1)-(O5) each term an Expression, the objective their weighted sum
+    # (T1)-(T5) transition from today's layout (brownfield only)
+    m.change = pyo.Expression(expr=_add_transition(m, d) if d.brownfield is not None else 0.0)
+
+    # (O1)-(O7) each term an Expression, the objective their weighted sum
     m.distance = pyo.Expression(expr=sum(float(d.link_intensity[l] * d.distance[r, q]) * m.flow[l, r, q]
                                          for l in m.L for r in m.R for q in m.R if d.distance[r, q] != 0))
     m.site_cost = pyo.Expression(expr=sum(float(d.unit_cost[s, r]) * m.activity[s, r]
@@ -146,13 +150,44 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
     m.objective = pyo.Objective(sense=pyo.minimize, expr=(
         w["distance"] * m.distance + w["site_cost"] * m.site_cost + w["fixed_cost"] * m.fixed_cost
         + w["duplication"] * m.duplication_term + w["expansion"] * m.expansion
-        + w.get("guarantee_shortfall", 1.0) * m.guarantee_shortfall_term))
+        + w.get("guarantee_shortfall", 1.0) * m.guarantee_shortfall_term
+        + w["change"] * m.change))
     return m
+
+
+def _add_transition(m: pyo.ConcreteModel, d: ModelData):
+    """Closure, shrink and change-budget rows as in models/formulation.md section 12; returns
+    the change term (O7)."""
+    from .existing_sites import forced_removal
+    from .transitions import budget_scopes
+
+    bf = d.brownfield
+    E = [(int(s), int(r)) for s, r in zip(*np.nonzero(bf.existing))]
+    m.EX = pyo.Set(initialize=E, dimen=2)
+    m.closed = pyo.Var(m.EX, bounds=(0.0, 1.0))
+    m.removed = pyo.Var(m.EX, bounds=lambda m, s, r: (0.0, float(bf.existing_activity[s, r])))
+    m.closure = pyo.Constraint(m.EX, rule=lambda m, s, r: m.closed[s, r] + m.place[s, r] >= 1)
+    m.shrink = pyo.Constraint(m.EX, rule=lambda m, s, r: m.removed[s, r] + m.activity[s, r]
+                              >= float(bf.existing_activity[s, r]))
+    scope, _ = budget_scopes(d)
+    forced = forced_removal(d.activity, bf.existing_activity)
+    m.change_budget = pyo.ConstraintList()
+    for g in range(len(scope)):
+        if np.isfinite(bf.max_opened[g]):
+            m.change_budget.add(sum(m.place[s, r] for s in m.S for r in m.R
+                                    if scope[g, r] and not bf.existing[s, r]) <= float(bf.max_opened[g]))
+        inside = [(s, r) for s, r in E if scope[g, r]]
+        if np.isfinite(bf.max_closed[g]):
+            m.change_budget.add(sum(m.closed[k] for k in inside) <= float(bf.max_closed[g]))
+        if np.isfinite(bf.max_moved_share[g]):
+            today = float(bf.existing_activity[:, scope[g]].sum())
+            m.change_budget.add(sum(m.removed[k] for k in inside) <= float(bf.max_moved_share[g]) * today + forced)
+    return sum(float(bf.close_cost[s]) * m.closed[s, r] + float(bf.shrink_cost[s]) * m.removed[s, r] for s, r in E)
 
 
 TERM_EXPRESSIONS = {"distance": "distance", "site_cost": "site_cost", "fixed_cost": "fixed_cost",
                     "duplication": "duplication_term", "expansion": "expansion",
-                    "guarantee_shortfall": "guarantee_shortfall_term"}
+                    "guarantee_shortfall": "guarantee_shortfall_term", "change": "change"}
 
 
 @dataclass

@@ -1,0 +1,257 @@
+"""Starting from today's industry (issue 14): existing sites, costs and budgets of change.
+
+Every test solves with real HiGHS and checks with the independent checker.  Constraint
+names as in models/formulation.md section 11 (C12 closure, C13 shrink, C14 change budgets).
+"""
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import yrdopt
+from yrdopt.checker import check_dir, read_layout_dir
+from yrdopt.cli import app
+from yrdopt.errors import InstanceError
+from yrdopt.io import default_instance_path, validate_mapping
+from yrdopt.model.pyomo_model import solve_pyomo
+
+DEFAULT = default_instance_path()
+BASELINE = DEFAULT.with_name("yrd-default.baseline.csv")
+COSTS = {"close_per_site": 20.0, "shrink_per_unit": 2.0, "by_kind": {"rd": {"close_per_site": 10.0}}}
+
+
+def default_brownfield(budget=None, **extra):
+    """The embedded default instance with today's sites from its shipped baseline."""
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["brownfield"] = {"existing_csv": BASELINE.name, "costs": COSTS, "budget": budget or {}, **extra}
+    return validate_mapping(data, str(DEFAULT), DEFAULT.parent)
+
+
+def test_greenfield_instance_behaves_as_before():
+    """An instance without existing sites has the same optimum with or without a brownfield part."""
+    data = yaml.safe_load(DEFAULT.read_text())
+    plain = yrdopt.solve(validate_mapping(data, str(DEFAULT), DEFAULT.parent), gap=1e-6)
+    data["brownfield"] = {"costs": COSTS}
+    empty = yrdopt.solve(validate_mapping(data, str(DEFAULT), DEFAULT.parent), gap=1e-6)
+    assert empty.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert plain.components["change"] == 0.0 and plain.transition is None
+
+
+def test_change_budget_zero_returns_todays_layout(tmp_path):
+    """T5 with every budget 0: today's layout, verified by the checker (it fits the calibrated limits)."""
+    inst = default_brownfield({"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0})
+    sol = yrdopt.solve(inst, out=tmp_path)
+    assert sol.summary["verified"]
+    today = pd.read_csv(BASELINE)
+    got = sol.placements().merge(today, on=["chain", "segment", "region"], how="outer", suffixes=("", "_today"))
+    assert len(got) == len(today) == len(sol.placements())
+    assert (got["activity"] - got["activity_today"]).abs().max() < 1e-6
+    assert set(sol.transition["status"]) == {"kept"}
+    assert sol.components["change"] == pytest.approx(0.0, abs=1e-6)
+    assert sol.components["fixed_cost"] == 0.0  # every site exists: opening costs are sunk
+    rep = check_dir(inst, tmp_path)
+    assert rep.verified and rep.objective == pytest.approx(sol.objective, rel=1e-7)
+
+
+def test_raising_the_budget_never_makes_the_optimum_worse():
+    budgets = [{"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0},
+               {"max_opened": 1, "max_closed": 1, "max_moved_share": 0.05},
+               {"max_opened": 2, "max_closed": 3, "max_moved_share": 0.1},
+               {"max_opened": 4, "max_closed": 8, "max_moved_share": 0.25},
+               {}]
+    values = []
+    for b in budgets:
+        sol = yrdopt.solve(default_brownfield(b), gap=1e-7)
+        assert sol.status == "optimal" and sol.summary["verified"]
+        t = sol.summary["transition"]
+        for key, count in (("max_opened", t["opened"]), ("max_closed", t["closed"])):
+            assert key not in b or count <= b[key]
+        assert "max_moved_share" not in b or t["moved_share"] <= b["max_moved_share"] + 1e-7
+        values.append(sol.objective)
+    assert all(b <= a + 1e-6 * abs(a) for a, b in zip(values, values[1:])), values
+    assert values[-1] < values[0]  # change pays on the default instance
+
+
+def test_protected_site_stays_and_province_budget_holds():
+    free = yrdopt.solve(default_brownfield())
+    closed = free.transition[free.transition["status"] == "closed"].iloc[0]
+    site = {"chain": closed["chain"], "segment": closed["segment"], "region": closed["region"]}
+    sol = yrdopt.solve(default_brownfield({"by_province": {"Anhui": {"max_closed": 0, "max_opened": 0}}},
+                                          protected=[site]))
+    assert sol.summary["verified"]
+    t = sol.transition.set_index(["chain", "segment", "region"])
+    assert t.loc[(site["chain"], site["segment"], site["region"]), "status"] != "closed"
+    anhui = sol.transition[sol.transition["region"] == "anhui"]
+    assert not anhui["status"].isin(["closed", "opened"]).any()
+
+
+def test_twin_has_the_same_brownfield_optimum():
+    inst = default_brownfield({"max_opened": 2, "max_closed": 4, "max_moved_share": 0.15,
+                               "by_province": {"Shanghai": {"max_moved_share": 0.05}}})
+    sol = yrdopt.solve(inst, gap=1e-7)
+    twin = solve_pyomo(inst, mip_gap=1e-7)
+    assert twin.objective == pytest.approx(sol.objective, rel=1e-6)
+    assert twin.components["change"] == pytest.approx(sol.components["change"], rel=1e-5, abs=1e-6)
+
+
+def test_checker_recomputes_transition_table(tmp_path):
+    sol = yrdopt.solve(default_brownfield({"max_closed": 5}), out=tmp_path)
+    assert (tmp_path / "transition.csv").exists() and check_dir(sol.instance, tmp_path).verified
+    t = pd.read_csv(tmp_path / "transition.csv")
+    i = t.index[t["status"] == "closed"][0]
+    t.loc[i, "cost"] = t.loc[i, "cost"] + 1.0
+    t.to_csv(tmp_path / "transition.csv", index=False)
+    rep = check_dir(sol.instance, tmp_path)
+    assert not rep.verified and "transition_table" in rep.worst
+
+
+# --------------------------------------------------------------- brute force, one period
+def tiny(budget=None, protected=()):
+    """Three regions; a -> b -> c; a and b single-site; c in one site or two halves (min_scale = A/2)."""
+    regions = [{"id": r, "name_en": r, "province": p, "kind": "province", "quotas": {"land": q}}
+               for r, p, q in (("r1", "P", 9.0), ("r2", "P", 7.0), ("r3", "Q", 12.0))]
+    segs = [
+        {"id": "a", "kind": "rd", "activity": 4.0, "single_site": True, "resource_use": {"land": 0.5},
+         "site_cost": {"r1": 5.0, "r2": 2.0, "r3": 1.0}, "fixed_cost": 2.0},
+        {"id": "b", "kind": "manufacturing", "activity": 4.0, "single_site": True, "resource_use": {"land": 1.0},
+         "site_cost": {"r1": 6.0, "r2": 3.0, "r3": 2.0}, "fixed_cost": 3.0},
+        {"id": "c", "kind": "manufacturing", "activity": 6.0, "min_scale": 3.0, "resource_use": {"land": 1.0},
+         "site_cost": {"r1": 3.0, "r2": 1.0, "r3": 1.5}, "fixed_cost": 2.0, "fixed_cost_by_region": {"r3": 3.0},
+         "duplication_tolerance": 1},
+    ]
+    D = [[0.5, 2.0, 4.0], [2.0, 0.5, 3.0], [4.0, 3.0, 0.5]]
+    return {
+        "name": "tiny-brownfield",
+        "resources": [{"id": "land"}],
+        "regions": regions,
+        "chains": [{"id": "k", "segments": segs, "links": [
+            {"from": "a", "to": "b", "volume_per_unit": 1.0, "transport_intensity": 0.5},
+            {"from": "b", "to": "c", "volume_per_unit": 1.0, "transport_intensity": 1.0}]}],
+        "economic_distance": {"matrix": {"regions": ["r1", "r2", "r3"], "values": D}},
+        "weights": {"duplication": 2.0},
+        "brownfield": {
+            "existing": [{"chain": "k", "segment": "a", "region": "r1", "activity": 4.0},
+                         {"chain": "k", "segment": "b", "region": "r1", "activity": 4.0},
+                         {"chain": "k", "segment": "c", "region": "r1", "activity": 3.0},
+                         {"chain": "k", "segment": "c", "region": "r2", "activity": 3.0}],
+            "costs": {"close_per_site": 4.0, "shrink_per_unit": 0.5, "by_kind": {"rd": {"close_per_site": 1.0}}},
+            "budget": budget or {},
+            "protected": [{"chain": "k", "segment": s, "region": r} for s, r in protected],
+        },
+    }
+
+
+def brute_force(data):
+    """Least total cost over every layout, written out by hand (no model, no checker)."""
+    bf = data["brownfield"]
+    regions = [r["id"] for r in data["regions"]]
+    prov = {r["id"]: r["province"] for r in data["regions"]}
+    quota = {r["id"]: r["quotas"]["land"] for r in data["regions"]}
+    D = dict(zip(regions, [dict(zip(regions, row)) for row in data["economic_distance"]["matrix"]["values"]]))
+    segs = {s["id"]: s for s in data["chains"][0]["segments"]}
+    today = {(e["segment"], e["region"]): e["activity"] for e in bf["existing"]}
+    costs = bf["costs"]
+    protected = {(p["segment"], p["region"]) for p in bf["protected"]}
+    c_options = [{r: 6.0} for r in regions] + [{r: 3.0, q: 3.0} for r, q in itertools.combinations(regions, 2)]
+    best = None
+    for ra, rb, cc in itertools.product(regions, regions, c_options):
+        act = {("a", ra): 4.0, ("b", rb): 4.0, **{("c", r): v for r, v in cc.items()}}
+        land = {r: 0.0 for r in regions}
+        for (s, r), v in act.items():
+            land[r] += segs[s]["resource_use"]["land"] * v
+        if any(land[r] > quota[r] + 1e-9 for r in regions) or not protected <= set(act):
+            continue
+        # b ships its 4 units to c's sites in proportion to their activity (4/6 per unit of c)
+        dist = 0.5 * 4.0 * D[ra][rb] + sum(4.0 / 6.0 * v * D[rb][r] for r, v in cc.items())
+        site = sum(segs[s]["site_cost"][r] * v for (s, r), v in act.items())
+        fixed = sum(segs[s].get("fixed_cost_by_region", {}).get(r, segs[s]["fixed_cost"])
+                    for (s, r) in act if (s, r) not in today)
+        dup = 2.0 * max(0, len(cc) - 1)
+        change = 0.0
+        opened = {g: 0 for g in ("area", "P", "Q")}
+        closed = dict(opened)
+        moved = {g: 0.0 for g in opened}
+        for (s, r), e in today.items():
+            kind = segs[s]["kind"]
+            close = costs["by_kind"].get(kind, {}).get("close_per_site", costs["close_per_site"])
+            removed = max(0.0, e - act.get((s, r), 0.0))
+            change += costs["shrink_per_unit"] * removed + (close if (s, r) not in act else 0.0)
+            for g in ("area", prov[r]):
+                closed[g] += (s, r) not in act
+                moved[g] += removed
+        for (s, r) in act:
+            if (s, r) not in today:
+                for g in ("area", prov[r]):
+                    opened[g] += 1
+        today_by = {g: sum(e for (s, r), e in today.items() if g == "area" or prov[r] == g) for g in opened}
+        limits = [("area", bf["budget"])] + list(bf["budget"].get("by_province", {}).items())
+        ok = all((lim.get("max_opened") is None or opened[g] <= lim["max_opened"])
+                 and (lim.get("max_closed") is None or closed[g] <= lim["max_closed"])
+                 and (lim.get("max_moved_share") is None or moved[g] <= lim["max_moved_share"] * today_by[g] + 1e-9)
+                 for g, lim in limits)
+        if ok:
+            total = dist + site + fixed + dup + change
+            best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("budget, protected", [
+    # optima by brute force, in this order: 50.5, 60, 50.5, 60, 60, 60, 64 (today's layout), 60, 60
+    (None, ()),
+    ({"max_opened": 1}, ()),
+    ({"max_opened": 2}, ()),
+    ({"max_moved_share": 0.5}, ()),
+    ({"max_closed": 1}, ()),
+    ({"max_moved_share": 0.3}, ()),
+    ({"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0}, ()),
+    ({"by_province": {"Q": {"max_opened": 1}, "P": {"max_moved_share": 0.5}}}, ()),
+    (None, [("b", "r1")]),
+])
+def test_optimal_transition_equals_brute_force(budget, protected):
+    data = tiny(budget, protected)
+    want = brute_force(data)
+    sol = yrdopt.solve(validate_mapping(data), gap=1e-9)
+    assert sol.summary["verified"]
+    assert sol.objective == pytest.approx(want, abs=1e-6)
+
+
+# ------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("edit, path, value", [
+    (lambda b: b["existing"][0].update(region="r9"), "brownfield.existing[0].region", "r9"),
+    (lambda b: b["existing"][1].update(segment="zz"), "brownfield.existing[1].segment", "zz"),
+    (lambda b: b["existing"][2].update(activity=-1.0), "brownfield.existing.2.activity", -1.0),
+    (lambda b: b["protected"].append({"chain": "k", "segment": "a", "region": "r3"}), "brownfield.protected[0]",
+     "k/a in r3"),
+    (lambda b: b["budget"].update(by_province={"X": {"max_opened": 1}}), "brownfield.budget.by_province.X", "X"),
+    (lambda b: b["existing"].append(dict(b["existing"][0])), "brownfield.existing[4]", "k/a in r1"),
+])
+def test_bad_brownfield_input_names_field_and_value(edit, path, value):
+    data = tiny()
+    edit(data["brownfield"])
+    with pytest.raises(InstanceError) as e:
+        validate_mapping(data, "tiny.yaml")
+    hits = [p for p in e.value.problems if p.path.replace("[", ".").replace("]", "") == path.replace("[", ".").replace("]", "")]
+    assert hits and hits[0].value == value, [str(p) for p in e.value.problems]
+
+
+def test_budget_below_what_fixed_placements_force_is_an_error():
+    data = tiny({"max_opened": 0})
+    data["policy"] = {"fixed": [{"chain": "k", "segment": "c", "region": "r3"}]}
+    with pytest.raises(InstanceError) as e:
+        validate_mapping(data, "tiny.yaml")
+    assert any(p.path == "brownfield.budget.max_opened" and p.value == 0 for p in e.value.problems)
+
+
+def test_negative_activity_in_existing_csv_exits_2(tmp_path):
+    data = tiny()
+    del data["brownfield"]["existing"]
+    (tmp_path / "today.csv").write_text("chain,segment,region,activity\nk,a,r1,4\nk,b,r1,-2\n")
+    data["brownfield"]["existing_csv"] = "today.csv"
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
+    assert res.exit_code == 2
+    assert "row 3, column activity" in res.output and "-2" in res.output

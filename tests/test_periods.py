@@ -1,0 +1,235 @@
+"""Milestone periods (issue 14): one MILP over all periods against a hand-written brute force,
+the myopic plan, the period-by-period checker, the shipped 2035 instances' first period.
+
+Rows as in models/formulation.md section 12 (P1-P6)."""
+
+import copy
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import yrdopt
+from yrdopt.checker import check_dir
+from yrdopt.errors import InstanceError
+from yrdopt.io import load_instance, validate_mapping
+from yrdopt.phasing import myopic, period_instance, solve_phased
+
+ROOT = Path(__file__).parents[1]
+YEARS = [2025, 2030, 2035]
+GROWTH = [1.0, 1.25, 1.5]
+LAND = [1.0, 1.1, 1.3]
+RATE = 0.05
+
+
+def tiny3(budgets=(None, None, None), run=10):
+    """Three regions, a -> b -> c all single-site; today a, b, c in r1; three periods."""
+    regions = [{"id": r, "name_en": r, "province": p, "kind": "province", "quotas": {"land": q}}
+               for r, p, q in (("r1", "P", 9.0), ("r2", "P", 6.0), ("r3", "Q", 8.0))]
+    segs = [
+        {"id": "a", "kind": "rd", "activity": 4.0, "single_site": True, "resource_use": {"land": 0.5},
+         "site_cost": {"r1": 5.0, "r2": 2.0, "r3": 1.5}, "fixed_cost": 6.0},
+        {"id": "b", "kind": "manufacturing", "activity": 4.0, "single_site": True, "resource_use": {"land": 1.0},
+         "site_cost": {"r1": 4.0, "r2": 3.0, "r3": 1.0}, "fixed_cost": 20.0},
+        {"id": "c", "kind": "manufacturing", "activity": 3.0, "single_site": True, "resource_use": {"land": 1.0},
+         "site_cost": {"r1": 3.0, "r2": 1.0, "r3": 2.5}, "fixed_cost": 9.0},
+    ]
+    D = [[0.5, 2.0, 4.0], [2.0, 0.5, 3.0], [4.0, 3.0, 0.5]]
+    return {
+        "name": "tiny-phased", "resources": [{"id": "land"}], "regions": regions,
+        "chains": [{"id": "k", "segments": segs, "links": [
+            {"from": "a", "to": "b", "volume_per_unit": 1.0, "transport_intensity": 0.5},
+            {"from": "b", "to": "c", "volume_per_unit": 1.0, "transport_intensity": 1.0}]}],
+        "economic_distance": {"matrix": {"regions": ["r1", "r2", "r3"], "values": D}},
+        "brownfield": {
+            "existing": [{"chain": "k", "segment": s, "region": "r1", "activity": a} for s, a in
+                         (("a", 4.0), ("b", 4.0), ("c", 3.0))],
+            "costs": {"close_per_site": 3.0, "shrink_per_unit": 0.5, "by_kind": {"rd": {"close_per_site": 1.0}}},
+        },
+        "periods": {"discount_rate": RATE, "min_run_years": run, "milestones": [
+            {"year": y, "growth": {"k": g}, "quota_factor": {"land": f}, **({"budget": b} if b is not None else {})}
+            for y, g, f, b in zip(YEARS, GROWTH, LAND, budgets)]},
+    }
+
+
+def brute_force3(data):
+    """Least discounted cost over every sequence of three layouts, written out by hand."""
+    regions = [r["id"] for r in data["regions"]]
+    prov = {r["id"]: r["province"] for r in data["regions"]}
+    quota = {r["id"]: r["quotas"]["land"] for r in data["regions"]}
+    D = dict(zip(regions, [dict(zip(regions, row)) for row in data["economic_distance"]["matrix"]["values"]]))
+    segs = {s["id"]: s for s in data["chains"][0]["segments"]}
+    bf = data["brownfield"]
+    costs = bf["costs"]
+    today = {(e["segment"], e["region"]) for e in bf["existing"]}
+    per = data["periods"]
+    ms = per["milestones"]
+    run = per["min_run_years"]
+    layouts = list(itertools.product(regions, repeat=3))  # region of a, b, c
+
+    def sites(L):
+        return {(s, r) for s, r in zip("abc", L)}
+
+    def running(L, t):
+        g = GROWTH[t]
+        land = {r: 0.0 for r in regions}
+        for s, r in zip("abc", L):
+            land[r] += segs[s]["resource_use"]["land"] * segs[s]["activity"] * g
+        if any(land[r] > quota[r] * LAND[t] + 1e-9 for r in regions):
+            return None
+        ra, rb, rc = L
+        dist = g * (0.5 * 4.0 * D[ra][rb] + 1.0 * 4.0 * D[rb][rc])
+        site = g * sum(segs[s]["site_cost"][r] * segs[s]["activity"] for s, r in zip("abc", L))
+        return 5.0 * (dist + site)  # each period counts five years
+
+    def change(prev, L, t):
+        """Opening + closing + shrink cost into period t, or None if a budget is broken."""
+        before = sites(prev) if prev is not None else today
+        prev_act = {(s, r): segs[s]["activity"] * (GROWTH[t - 1] if t else 1.0) for s, r in before}
+        now = sites(L)
+        opened, closed = now - before, before - now
+        cost = sum(segs[s]["fixed_cost"] for s, _ in opened)
+        for s, r in closed:
+            close = costs["by_kind"].get(segs[s]["kind"], {}).get("close_per_site", costs["close_per_site"])
+            cost += close + costs["shrink_per_unit"] * prev_act[(s, r)]
+        b = ms[t].get("budget") or {}
+        for g, lim in [("area", b)] + list(b.get("by_province", {}).items()):
+            inside = lambda keys: [k for k in keys if g == "area" or prov[k[1]] == g]  # noqa: E731
+            if lim.get("max_opened") is not None and len(inside(opened)) > lim["max_opened"]:
+                return None
+            if lim.get("max_closed") is not None and len(inside(closed)) > lim["max_closed"]:
+                return None
+            if lim.get("max_moved_share") is not None:
+                moved = sum(prev_act[k] for k in inside(closed))
+                if moved > lim["max_moved_share"] * sum(prev_act[k] for k in inside(before)) + 1e-9:
+                    return None
+        return cost, opened
+
+    run_cost = [{L: running(L, t) for L in layouts} for t in range(3)]
+    best = None
+    for seq in itertools.product(layouts, repeat=3):
+        total, prev, opened_at = 0.0, None, {}
+        for t, L in enumerate(seq):
+            if run_cost[t][L] is None:
+                break
+            ch = change(prev, L, t)
+            if ch is None:
+                break
+            # a site opened in t0 must still run while year < year[t0] + run
+            if any(k not in sites(L) for k, t0 in opened_at.items() if YEARS[t] < YEARS[t0] + run):
+                break
+            opened_at.update({k: t for k in ch[1]})
+            total += (1 + RATE) ** -(YEARS[t] - YEARS[0]) * (run_cost[t][L] + ch[0])
+            prev = L
+        else:
+            best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("budgets, run", [
+    ((None, None, None), 10),
+    ((None, None, None), 0),
+    (({"max_opened": 0, "max_closed": 0}, {"max_opened": 1}, {"max_closed": 1}), 10),
+    (({"max_moved_share": 0.4}, {"by_province": {"Q": {"max_opened": 0}}}, None), 10),
+])
+def test_three_periods_equal_brute_force(tmp_path, budgets, run):
+    data = tiny3(budgets, run)
+    want = brute_force3(data)
+    inst = validate_mapping(data)
+    sol = solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
+    assert sol.summary["verified"], sol.check.lines()
+    assert sol.objective == pytest.approx(want, rel=1e-7)
+    # the myopic plan can only cost more; the checker re-checks the written tables alone
+    assert sol.summary["myopic"]["objective"] >= sol.objective - 1e-6
+    rep = check_dir(inst, tmp_path)
+    assert rep.verified and rep.objective == pytest.approx(sol.objective, rel=1e-7)
+    layout = pd.read_csv(tmp_path / "layout.csv")
+    assert sorted(layout["period"].unique()) == YEARS
+    trans = pd.read_csv(tmp_path / "transition.csv")
+    assert set(trans["period"]) <= set(YEARS) and {"status", "activity_before", "activity_after", "cost"} <= set(trans)
+
+
+def test_myopic_plan_is_the_sum_of_its_periods_and_never_cheaper():
+    """The myopic plan's reported total is its periods' discounted objectives, and no cheaper
+    than the joint optimum."""
+    data = tiny3(({"max_opened": 1, "max_closed": 1}, {"max_opened": 0, "max_closed": 0}, None), 10)
+    sol = solve_phased(validate_mapping(data), options=yrdopt.SolverOptions(mip_gap=1e-9))
+    my = myopic(validate_mapping(data))
+    years = [1.0, (1 + RATE) ** -5, (1 + RATE) ** -10]
+    total = sum(w * s.objective for w, s in zip(years, my))
+    assert sol.summary["myopic"]["objective"] == pytest.approx(total, rel=1e-7)
+    assert total >= sol.objective - 1e-6
+
+
+def test_checker_finds_a_new_site_closed_before_its_minimum_run(tmp_path):
+    data = tiny3((None, None, None), 10)
+    inst = validate_mapping(data)
+    sol = solve_phased(inst, out=tmp_path)
+    lay = pd.read_csv(tmp_path / "layout.csv")
+    first_new = sol.transition[(sol.transition["status"] == "opened") & (sol.transition["period"] == 2025)]
+    assert len(first_new), "the optimum opens a site in 2025"
+    site = first_new.iloc[0]
+    # move that segment back to where it was in 2030: a new site closes after five years
+    mask = (lay["period"] == 2030) & (lay["segment"] == site["segment"])
+    lay.loc[mask, "region"] = "r1"
+    lay.to_csv(tmp_path / "layout.csv", index=False)
+    (tmp_path / "flows.csv").unlink()
+    rep = check_dir(inst, tmp_path)
+    assert not rep.verified and "protected" in rep.worst
+
+
+@pytest.mark.parametrize("name", ["yrd-provinces-2035", "yrd-cities-2035"])
+def test_shipped_first_period_is_todays_layout(name):
+    """2025 is today: every change budget 0, so its optimum is today's layout (verified)."""
+    inst = load_instance(ROOT / "instances" / f"{name}.yaml")
+    sol = yrdopt.solve(period_instance(inst, 0))
+    assert sol.summary["verified"]
+    today = pd.read_csv(ROOT / "instances" / f"{name[:-5]}.baseline.csv")
+    got = sol.placements().merge(today, on=["chain", "segment", "region"], how="outer", suffixes=("", "_today"))
+    assert len(got) == len(today) == len(sol.placements())
+    assert (got["activity"] - got["activity_today"]).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("edit, path, value", [
+    (lambda p: p["milestones"][1].update(year=2020), "periods.milestones[1].year", 2020),
+    (lambda p: p["milestones"][1]["growth"].update(zz=1.1), "periods.milestones[1].growth.zz", "zz"),
+    (lambda p: p["milestones"][0].update(budget={"by_province": {"X": {"max_opened": 1}}}),
+     "periods.milestones[0].budget.by_province.X", "X"),
+])
+def test_bad_periods_name_field_and_value(edit, path, value):
+    data = tiny3()
+    edit(data["periods"])
+    with pytest.raises(InstanceError) as e:
+        validate_mapping(data, "tiny.yaml")
+    assert any(p.path == path and p.value == value for p in e.value.problems), [str(p) for p in e.value.problems]
+
+
+def test_period_budget_below_fixed_placements_is_an_error():
+    data = tiny3(({"max_opened": 0}, None, None))
+    data["policy"] = {"fixed": [{"chain": "k", "segment": "c", "region": "r3"}]}
+    with pytest.raises(InstanceError) as e:
+        validate_mapping(data, "tiny.yaml")
+    assert any(p.path == "periods.milestones[0].budget.max_opened" for p in e.value.problems)
+
+
+def test_cli_solves_periods_and_rejects_periods_out_of_order(tmp_path):
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    data = tiny3()
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    res = CliRunner().invoke(app, ["solve", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "Transition per period" in res.output and "foresight saves" in res.output
+    assert "period" in pd.read_csv(tmp_path / "out" / "layout.csv").columns
+    assert (tmp_path / "out" / "transition.csv").exists()
+    res = CliRunner().invoke(app, ["check", str(tmp_path / "tiny.yaml"), str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    bad = copy.deepcopy(data)
+    bad["periods"]["milestones"][2]["year"] = 2030
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "bad.yaml")])
+    assert res.exit_code == 2 and "periods.milestones[2].year" in res.output and "2030" in res.output
