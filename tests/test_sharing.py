@@ -283,3 +283,15 @@ def test_bad_sharing_input_exits_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "solve", str(f), "-o", str(tmp_path / "o")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "enclaves[0].partner" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_shows_benefit_table_with_baseline(tmp_path):
+    from yrdopt.report.html import build_report
+
+    inst_file = tmp_path / "enclave.yaml"
+    inst_file.write_text(yaml.safe_dump(enclave_instance()))
+    (tmp_path / "enclave.baseline.csv").write_text("chain,segment,region,sited,activity\nic,rd,core,1,2\nic,fab,core,1,10\n")
+    yrdopt.solve(inst_file, out=tmp_path / "s")
+    page = build_report(tmp_path / "s")
+    assert "Benefit sharing per province" in page and "credited_share_today" in page
+    assert "Value credited per province, today beside" in page and "core_rim" in page

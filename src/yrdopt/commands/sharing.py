@@ -13,7 +13,9 @@ from ..cli_common import console, run_guarded
 
 
 def _num(v, fmt: str = "{:,.4f}") -> str:
-    return "n/a" if v is None or v != v else fmt.format(v)
+    if v is None or v != v:
+        return "n/a"
+    return fmt.format(0.0 if abs(v) < 5e-9 * max(1.0, abs(v)) + 5e-9 else v)  # no "-0.0000" from solver noise
 
 
 def register(app: typer.Typer) -> None:
