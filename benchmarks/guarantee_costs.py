@@ -6,7 +6,8 @@ For the embedded default and yrd-provinces (yrd-outer: parks only), in one proce
 HiGHS thread, gap 1e-4, greedy start as ``yrdopt solve``: the optimum as shipped, without
 the guarantees, without the parks and without both — objective, B&B nodes (deterministic)
 and HiGHS time (best of ``--reps``; the machine is shared, times are noisy, compare within a
-run).  Writes benchmarks/results/guarantee-costs.{json,md}.
+run).  The default ships no parks; it is also solved with yrd-provinces' parks, to record
+why.  Writes benchmarks/results/guarantee-costs.{json,md}.
 """
 
 from __future__ import annotations
@@ -22,8 +23,17 @@ from common import RESULTS, ROOT, machine, write_json  # noqa: E402
 REPO = ROOT.parent
 INSTANCES = [("embedded default", None), ("yrd-provinces", REPO / "instances/yrd-provinces.yaml"),
              ("yrd-outer", REPO / "instances/yrd-outer.yaml")]
+PROVINCE_PARKS = None  # yrd-provinces' parks, offered to the default (which ships none: they slowed it down)
+
+
+def _with_province_parks(d: dict) -> None:
+    if not d.get("enclaves"):
+        d["enclaves"] = PROVINCE_PARKS
+
+
 VARIANTS = {
     "as shipped": lambda d: None,
+    "with yrd-provinces' parks": _with_province_parks,
     "without guarantees": lambda d: d["policy"].update(guarantees=[]),
     "without parks": lambda d: d.update(enclaves=[]),
     "without both": lambda d: (d.update(enclaves=[]), d["policy"].update(guarantees=[])),
@@ -39,12 +49,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=2)
     a = ap.parse_args()
+    global PROVINCE_PARKS
+    PROVINCE_PARKS = load_instance(REPO / "instances/yrd-provinces.yaml").model_dump(by_alias=True)["enclaves"]
     rows = []
     for label, path in INSTANCES:
         base = load_instance(path).model_dump(by_alias=True, exclude_none=True)
         base.setdefault("policy", {})
         for vname, change in VARIANTS.items():
-            d = {**base, "policy": dict(base["policy"])}
+            d = {**base, "policy": dict(base["policy"]), "enclaves": list(base.get("enclaves", []))}
             change(d)
             if vname != "as shipped" and d == base:
                 continue

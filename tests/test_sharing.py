@@ -295,3 +295,19 @@ def test_report_shows_benefit_table_with_baseline(tmp_path):
     page = build_report(tmp_path / "s")
     assert "Benefit sharing per province" in page and "credited_share_today" in page
     assert "Value credited per province, today beside" in page and "core_rim" in page
+
+
+def test_greedy_start_counts_footprints_and_opens_existing_parks():
+    """The MIP start is feasible where footprints bind, and existing parks are open in it."""
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.model.compiled import build
+
+    d = enclave_instance()
+    d["enclaves"][0]["existing"] = True
+    d["policy"] = {}
+    for data in (footprint_instance(2.0), d):
+        cm = build(yrdopt.load_instance(data))
+        x = greedy_start(cm)
+        r = cm.A @ x
+        assert (r >= cm.row_lower - 1e-6).all() and (r <= cm.row_upper + 1e-6).all()
+        assert (x >= cm.col_lower - 1e-9).all() and (x <= cm.col_upper + 1e-9).all()

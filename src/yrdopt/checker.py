@@ -493,12 +493,7 @@ def credited_values(inst: Instance, act: dict, park_act: dict) -> pd.DataFrame:
 def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec: _Recorder) -> float:
     """Every guarantee (policy.province_min_share as hard min_share ones) on credited value;
     returns the shortfall cost of the soft ones."""
-    from .schema import Guarantee
-
-    pol = inst.policy
-    items = [(f"policy.province_min_share.{p}", Guarantee(province=p, measure="min_share", value=v))
-             for p, v in pol.province_min_share.items() if v > 0]
-    items += [(f"policy.guarantees[{i}]", g) for i, g in enumerate(pol.guarantees)]
+    items = inst.policy.all_guarantees()
     if not items:
         return 0.0
     values = credited_values(inst, act, park_act)

@@ -291,7 +291,7 @@ def build_model_data(inst: Instance) -> ModelData:
         weights=inst.weights.model_dump(),
         footprint=_footprint(inst, segs, rpos, kpos),
         **_park_arrays(inst, rpos, kpos, kinds),
-        **_guarantee_arrays(inst, region_ids, province_ids, kinds, keys, float(value @ activity)),
+        **_guarantee_arrays(inst, region_ids, kinds, float(value @ activity)),
     )
 
 
@@ -330,15 +330,10 @@ def _park_arrays(inst: Instance, rpos: dict, kpos: dict, kinds: list[str]) -> di
     )
 
 
-def _guarantee_arrays(inst: Instance, region_ids: list[str], province_ids: list[str], kinds: list[str],
-                      keys: list[tuple[str, str]], total_value: float) -> dict:
+def _guarantee_arrays(inst: Instance, region_ids: list[str], kinds: list[str], total_value: float) -> dict:
     """One row per guarantee: policy.province_min_share (hard min_share) first, then policy.guarantees."""
-    from .schema import Guarantee
-
     regions = {r.id: r for r in inst.regions}
-    items = [(f"policy.province_min_share.{p}", Guarantee(province=p, measure="min_share", value=v))
-             for p, v in inst.policy.province_min_share.items() if v > 0]
-    items += [(f"policy.guarantees[{i}]", g) for i, g in enumerate(inst.policy.guarantees)]
+    items = inst.policy.all_guarantees()
     kind_arr = np.array(kinds, dtype=object)
     target = np.zeros((len(items), len(region_ids)), dtype=bool)
     kmask = np.ones((len(items), len(kinds)), dtype=bool)

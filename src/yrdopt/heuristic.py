@@ -29,6 +29,7 @@ class GreedyLayout:
     activity: np.ndarray  # (S, R)
     place: np.ndarray  # (S, R) bool
     expand: np.ndarray  # (E,) bool
+    parks: np.ndarray | None = None  # (N,) bool: enclave parks opened
 
 
 def greedy_layout(d: ModelData) -> GreedyLayout | None:
@@ -55,13 +56,18 @@ def _big_first(d: ModelData) -> np.ndarray:
 
 def _greedy(d: ModelData, order: np.ndarray) -> GreedyLayout | None:
     S, R = d.S, d.R
+    # expansion options and enclave parks alike add quota to a region when opened
+    opt_region = np.concatenate([d.exp_region, d.park_host]).astype(int)
+    opt_quota = np.concatenate([d.exp_quota.reshape(d.E, d.K), d.park_quota.reshape(d.N, d.K)])
+    taken = np.concatenate([np.zeros(d.E, dtype=bool), d.park_existing])  # existing parks are open
     cap = d.quota.copy()  # (R, K), inf = unlimited
+    np.add.at(cap, opt_region[taken], opt_quota[taken])
+    footprint = d.footprint if d.footprint.size else np.zeros((S, R, d.K))
     act = np.zeros((S, R))
     # which links touch each segment, to price distance to what is already placed
     links_down = [np.flatnonzero(d.link_down == s) for s in range(S)]
     links_up = [np.flatnonzero(d.link_up == s) for s in range(S)]
     placed = np.zeros(S, dtype=bool)
-    taken = np.zeros(d.E, dtype=bool)  # expansion options opened
     hours = d.distance
     for s in order:
         A = d.activity[s]
@@ -77,27 +83,28 @@ def _greedy(d: ModelData, order: np.ndarray) -> GreedyLayout | None:
                 share = act[down] / d.activity[down]
                 score = score + d.link_intensity[l] * d.link_total_volume[l] * (hours @ share)
         use = d.use[s]  # (R, K)
-        room = _room(cap, use, d.allowed[s])
+        room = _room(cap - footprint[s], use, d.allowed[s])
         fixed = np.flatnonzero(d.fixed[s])
         n_max = int(d.max_sites[s])
         n_min = int(max(d.min_sites[s], len(fixed)))
         amounts = _split(A, score, room, fixed, n_min, n_max, d.min_scale[s])
-        if amounts is None and d.E and not taken.all():
-            # stuck: open the parks (expansion options) of the regions it then uses
+        if amounts is None and len(taken) and not taken.all():
+            # stuck: open the parks (expansion options, enclave parks) of the regions it then uses
             extra = np.zeros_like(cap)
-            np.add.at(extra, d.exp_region[~taken], d.exp_quota[~taken])
-            amounts = _split(A, score, _room(cap + extra, use, d.allowed[s]), fixed, n_min, n_max, d.min_scale[s])
+            np.add.at(extra, opt_region[~taken], opt_quota[~taken])
+            amounts = _split(A, score, _room(cap + extra - footprint[s], use, d.allowed[s]), fixed, n_min, n_max,
+                             d.min_scale[s])
             if amounts is not None:
-                opened = ~taken & (amounts[d.exp_region] > room[d.exp_region] + 1e-9)
+                opened = ~taken & (amounts[opt_region] > room[opt_region] + 1e-9)
                 taken |= opened
-                np.add.at(cap, d.exp_region[opened], d.exp_quota[opened])
+                np.add.at(cap, opt_region[opened], opt_quota[opened])
         if amounts is None:
             return None
         act[s] = amounts
         if d.K:
-            cap = cap - amounts[:, None] * use
+            cap = cap - amounts[:, None] * use - (amounts > 0)[:, None] * footprint[s]
         placed[s] = True
-    return GreedyLayout(activity=act, place=act > 0, expand=taken)
+    return GreedyLayout(activity=act, place=act > 0, expand=taken[:d.E], parks=taken[d.E:])
 
 
 def _room(cap: np.ndarray, use: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -171,9 +178,24 @@ def start_vector(cm: CompiledModel, layout: GreedyLayout) -> np.ndarray:
         x[cm.var("expand").slice] = layout.expand.astype(float)
     sites = layout.place.sum(axis=1)
     x[cm.var("excess_sites").slice] = np.maximum(sites - d.dup_tolerance, 0.0)
-    if d.N:  # existing parks are open in every layout (the greedy runs nothing in them)
-        x[cm.var("park_open").slice] = d.park_existing.astype(float)
+    if d.N:
+        x[cm.var("park_open").slice] = (layout.parks if layout.parks is not None else d.park_existing).astype(float)
+    if d.G:
+        _guarantee_columns(cm, x)
     return x
+
+
+def _guarantee_columns(cm: CompiledModel, x: np.ndarray) -> None:
+    """Chain presence and soft shortfalls that match the layout in ``x`` (a hard guarantee the
+    greedy misses leaves the start infeasible; HiGHS then ignores it)."""
+    link = cm.row("chain_present_link")
+    if link.size:
+        counted = -(cm.A[link.slice] @ x)  # sum of counted placements (presence still 0)
+        x[cm.var("chain_present").slice] = np.clip(counted, 0.0, 1.0)
+    rows, short = cm.row("guarantee"), cm.var("guarantee_shortfall")
+    lhs = cm.A[rows.slice] @ x
+    need = np.maximum(cm.row_lower[rows.slice] - lhs, lhs - cm.row_upper[rows.slice])
+    x[short.slice] = np.clip(need, 0.0, cm.col_upper[short.slice])
 
 
 def greedy_start(cm: CompiledModel) -> np.ndarray | None:

@@ -241,6 +241,12 @@ class Policy(_Model):
     )
     guarantees: list[Guarantee] = Field(default_factory=list, description="guarantees per province or region")
 
+    def all_guarantees(self) -> list[tuple[str, Guarantee]]:
+        """(field path, guarantee) of every guarantee: province_min_share rules (hard min_share) first."""
+        items = [(f"policy.province_min_share.{p}", Guarantee(province=p, measure="min_share", value=v))
+                 for p, v in self.province_min_share.items() if v > 0]
+        return items + [(f"policy.guarantees[{i}]", g) for i, g in enumerate(self.guarantees)]
+
 
 class Weights(_Model):
     distance: NonNeg = 1.0

@@ -23,7 +23,6 @@ from ..data import ModelData
 from .arrays import ArrayModel, Block
 from .enclaves import credit_matrix
 
-LOWER = ("min_share", "min_value", "min_chains")
 
 
 def chain_rows(d: ModelData) -> np.ndarray:
