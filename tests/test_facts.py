@@ -220,3 +220,17 @@ def test_readme_counts_and_segment_examples_are_true():
     segments = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
     named = [ref for ref in re.findall(r"--segment ([\w-]+/[\w-]+)", readme) if ref != "CHAIN/SEGMENT"]
     assert named and all(ref in segments for ref in named), named
+
+
+def test_a_tight_quota_the_lp_prices_at_zero_is_priced_by_a_resolve(tmp_path):
+    # tests/data/discrete_quota.yaml: a's land is used to 0.4 % of its quota, the LP with the
+    # placements fixed prices it at 0, and one more unit lets the small segment move to a (saving 2)
+    from yrdopt.explain import shadow_prices
+
+    path = DATA / "discrete_quota.yaml"
+    yrdopt.solve(path, out=tmp_path / "sol", threads=1)
+    q = shadow_prices(path, tmp_path / "sol").quotas.set_index(["region", "resource"])
+    a = q.loc[("a", "land")]
+    assert a["tight"] and not a["binding"] and a["value_per_unit"] == 0.0
+    assert a["resolved_value_per_unit"] == pytest.approx(2.0, abs=1e-6)
+    assert np.isnan(q.loc[("b", "land"), "resolved_value_per_unit"])  # not tight: not re-solved
