@@ -556,24 +556,7 @@ def _assemble(rd: _Reader) -> dict:
             d[rid] = rec[col][0]
             L.set(("chains", *_seg_loc(pos), field, rid), rec[col][1], rcell)
 
-    for rec in rd.table("resource_use"):
-        pos = segment_of(rec)
-        res, kcell = rec["resource"]
-        if pos is None or res is None:
-            continue
-        seg = data["chains"][pos[0]]["segments"][pos[1]]
-        rid, rcell = rec.get("region", (None, None))
-        if rid is None:
-            d, loc = seg.setdefault("resource_use", {}), ("chains", *_seg_loc(pos), "resource_use")
-        else:
-            d = seg.setdefault("resource_use_by_region", {}).setdefault(rid, {})
-            loc = ("chains", *_seg_loc(pos), "resource_use_by_region", rid)
-            L.set(loc, rcell, rcell)
-        if res in d:
-            rd.bad(kcell, res, "each (segment, region, resource) once")
-            continue
-        d[res] = rec["use"][0]
-        L.set((*loc, res), rec["use"][1], kcell)
+    _read_per_resource(rd, data, L, segment_of, "resource_use", "resource_use", "use")
 
     for rec in rd.table("links"):
         ci = chain_of(rec)
@@ -666,13 +649,10 @@ def _assemble(rd: _Reader) -> dict:
     return data
 
 
-def _kinds(text) -> list[str]:
-    return [k.strip() for k in str(text).split(",") if k.strip()] if text is not None else []
-
-
-def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
-    """Site footprints, enclave parks and guarantees (benefit sharing)."""
-    for rec in rd.table("site_footprints"):
+def _read_per_resource(rd, data: dict, L, segment_of, sheet: str, field: str, column: str) -> None:
+    """A sheet of (segment, optional region, resource, value) rows into ``field`` of each segment,
+    or ``<field>_by_region`` where a region is given (resource use per unit, site footprints)."""
+    for rec in rd.table(sheet):
         pos = segment_of(rec)
         res, kcell = rec["resource"]
         if pos is None or res is None:
@@ -680,16 +660,25 @@ def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
         seg = data["chains"][pos[0]]["segments"][pos[1]]
         rid, rcell = rec.get("region", (None, None))
         if rid is None:
-            d, loc = seg.setdefault("site_footprint", {}), ("chains", *_seg_loc(pos), "site_footprint")
+            d, loc = seg.setdefault(field, {}), ("chains", *_seg_loc(pos), field)
         else:
-            d = seg.setdefault("site_footprint_by_region", {}).setdefault(rid, {})
-            loc = ("chains", *_seg_loc(pos), "site_footprint_by_region", rid)
+            d = seg.setdefault(f"{field}_by_region", {}).setdefault(rid, {})
+            loc = ("chains", *_seg_loc(pos), f"{field}_by_region", rid)
             L.set(loc, rcell, rcell)
         if res in d:
             rd.bad(kcell, res, "each (segment, region, resource) once")
             continue
-        d[res] = rec["footprint"][0]
-        L.set((*loc, res), rec["footprint"][1], kcell)
+        d[res] = rec[column][0]
+        L.set((*loc, res), rec[column][1], kcell)
+
+
+def _kinds(text) -> list[str]:
+    return [k.strip() for k in str(text).split(",") if k.strip()] if text is not None else []
+
+
+def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
+    """Site footprints, enclave parks and guarantees (benefit sharing)."""
+    _read_per_resource(rd, data, L, segment_of, "site_footprints", "site_footprint", "footprint")
 
     parks: list[dict] = []
     L.set(("enclaves",), Cell("enclaves"))
