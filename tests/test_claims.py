@@ -13,7 +13,7 @@ import yrdopt
 from yrdopt.api import solution_from_result
 from yrdopt.cli import app
 from yrdopt.model.compiled import build
-from yrdopt.pareto import lexicographic, pareto_front
+from yrdopt.analysis.fronts import lexicographic, pareto_front
 from yrdopt.solver import HighsSolver, SolverOptions
 
 from conftest import DATA

@@ -11,7 +11,7 @@ import yrdopt
 from yrdopt.analysis.compare import compare_layouts
 from yrdopt.cli import app
 from yrdopt.errors import InstanceError
-from yrdopt.mga import alternatives
+from yrdopt.analysis.alternatives import alternatives
 
 from conftest import DATA
 

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 import yrdopt
 from yrdopt.cli import app
-from yrdopt.diagnose import conflicting_limits, elastic_quota_increase, explain_infeasibility
-from yrdopt.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices
+from yrdopt.analysis.diagnose import conflicting_limits, elastic_quota_increase, explain_infeasibility
+from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices
 
 from conftest import DATA
 

@@ -70,7 +70,7 @@ def test_report_refuses_a_sweep_or_front_of_another_instance(tmp_path):
     import yaml
 
     import yrdopt.sweep as sw
-    from yrdopt.pareto import pareto_front
+    from yrdopt.analysis.fronts import pareto_front
 
     default = tmp_path / "default"
     yrdopt.solve(None, out=default)
@@ -133,7 +133,7 @@ def provinces_solution(tmp_path_factory):
 
 
 def test_quotas_used_to_the_limit_are_found_by_slack_and_priced_by_a_resolve(provinces_solution):
-    from yrdopt.explain import shadow_prices
+    from yrdopt.analysis.explain import shadow_prices
     from yrdopt.report.charts import resource_use_table
 
     p = shadow_prices(PROVINCES, provinces_solution)
@@ -150,7 +150,7 @@ def test_quotas_used_to_the_limit_are_found_by_slack_and_priced_by_a_resolve(pro
     assert (resolved == (q["tight"] & (q["value_per_unit"] == 0.0))).all()
     assert np.isnan(q.loc[("anhui", "land"), "resolved_value_per_unit"])  # not tight: not re-solved
     # the report's "used to the limit" uses the same rule
-    from yrdopt.explain import tight
+    from yrdopt.analysis.explain import tight
     from yrdopt.solution import load_solution_tables
 
     t = load_solution_tables(provinces_solution)
@@ -225,7 +225,7 @@ def test_readme_counts_and_segment_examples_are_true():
 def test_a_tight_quota_the_lp_prices_at_zero_is_priced_by_a_resolve(tmp_path):
     # tests/data/discrete_quota.yaml: a's land is used to 0.4 % of its quota, the LP with the
     # placements fixed prices it at 0, and one more unit lets the small segment move to a (saving 2)
-    from yrdopt.explain import shadow_prices
+    from yrdopt.analysis.explain import shadow_prices
 
     path = DATA / "discrete_quota.yaml"
     yrdopt.solve(path, out=tmp_path / "sol", threads=1)

@@ -21,7 +21,7 @@ import yrdopt
 from conftest import ROOT
 from yrdopt.analysis.baseline import compare_with_baseline
 from yrdopt.cli import app
-from yrdopt.explain import shadow_prices
+from yrdopt.analysis.explain import shadow_prices
 from yrdopt.io import load_instance
 from yrdopt.report import charts
 from yrdopt.report.html import build_report, resolve_instance

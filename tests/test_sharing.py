@@ -216,7 +216,7 @@ def test_province_min_share_is_a_hard_min_share_guarantee():
 
 # -- what each guarantee costs ------------------------------------------------------------
 def test_guarantee_costs_match_independent_re_solves():
-    from yrdopt.guarantee_costs import guarantee_costs
+    from yrdopt.analysis.guarantee_costs import guarantee_costs
 
     costs = guarantee_costs(SMALL)
     base = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)

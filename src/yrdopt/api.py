@@ -106,7 +106,7 @@ def solve(
         res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
-            from .diagnose import explain_infeasibility
+            from .analysis.diagnose import explain_infeasibility
 
             raise InfeasibleError(*explain_infeasibility(inst))
         if raise_on_infeasible:

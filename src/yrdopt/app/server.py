@@ -197,7 +197,7 @@ class Workbench:
         return self.jobs.submit("solve", name, run)
 
     def submit_explain(self, sc, segment: str, reoptimise: bool):
-        from ..explain import cost_of_moving
+        from ..analysis.explain import cost_of_moving
 
         inst = sc.instance()
         keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
@@ -211,7 +211,7 @@ class Workbench:
         return self.jobs.submit("explain", f"why here? {segment} in {sc.name}", run)
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
-        from ..mga import alternatives, check_options
+        from ..analysis.alternatives import alternatives, check_options
         from ..solver import SolverOptions
 
         check_options(n, slack, "sum", 0.01)

@@ -4,7 +4,7 @@ Every number comes from the library: panels and colours from :func:`yrdopt.repor
 (the report's maps), resource use from :func:`yrdopt.report.charts.resource_use_table`, value per
 province from :func:`~yrdopt.report.charts.province_value_table`, the checker's verdict re-run on the
 written tables (:func:`yrdopt.checker.check_layout`), comparisons from
-:func:`yrdopt.analysis.compare.compare_layouts`, "why here?" from :func:`yrdopt.explain.cost_of_moving`.
+:func:`yrdopt.analysis.compare.compare_layouts`, "why here?" from :func:`yrdopt.analysis.explain.cost_of_moving`.
 """
 
 from __future__ import annotations

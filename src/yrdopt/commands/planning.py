@@ -1,7 +1,7 @@
 """Planner commands: alternatives, pareto, lexicographic, explain, prices, diagnose, compare.
 
-Thin shells over :mod:`yrdopt.mga`, :mod:`yrdopt.pareto`, :mod:`yrdopt.explain`,
-:mod:`yrdopt.diagnose` and :mod:`yrdopt.analysis.compare`.
+Thin shells over :mod:`yrdopt.analysis.alternatives`, :mod:`yrdopt.analysis.fronts`, :mod:`yrdopt.analysis.explain`,
+:mod:`yrdopt.analysis.diagnose` and :mod:`yrdopt.analysis.compare`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         fresh: bool = typer.Option(False, "--fresh", help="ignore layouts an earlier run wrote to OUT"),
     ) -> None:
         """N near-optimal layouts that differ as much as possible (modelling to generate alternatives)."""
-        from ..mga import alternatives
+        from ..analysis.alternatives import alternatives
 
         def show(a):
             console.print(f"{a.name}: objective {a.objective:,.4f} ({max(a.above_optimum, 0.0):+.2%}), "
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
-        from ..pareto import pareto_front
+        from ..analysis.fronts import pareto_front
 
         from ..outdir import folder_problems
 
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Optimise one term, then the next within a tolerance, and so on."""
-        from ..pareto import lexicographic
+        from ..analysis.fronts import lexicographic
 
         from ..solution import out_problems
 
@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per MIP"),
     ) -> None:
         """Why a segment sits where it sits: the change of every objective term if it moved."""
-        from ..explain import cost_of_moving
+        from ..analysis.explain import cost_of_moving
         from ..solver import SolverOptions
 
         if segment is None and not prices:
@@ -226,7 +226,7 @@ def register(app: typer.Typer) -> None:
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per feasibility MIP"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
-        from ..diagnose import conflicting_limits, explain_infeasibility
+        from ..analysis.diagnose import conflicting_limits, explain_infeasibility
         from ..io import load_instance
 
         inst = run_guarded(lambda: load_instance(instance))
@@ -275,12 +275,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
-    from ..explain import shadow_prices
+    from ..analysis.explain import shadow_prices
 
     p = run_guarded(lambda: shadow_prices(instance, solution))
     console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit; "
                             "placements fixed)", fmt="{:,.6g}"))
-    from ..explain import TIGHT_SLACK_SHARE
+    from ..analysis.explain import TIGHT_SLACK_SHARE
 
     tight = p.quotas[p.quotas["tight"]]
     if len(tight):

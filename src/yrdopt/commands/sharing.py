@@ -1,5 +1,5 @@
 """Benefit-sharing commands: what each guarantee costs (a thin shell over
-:mod:`yrdopt.guarantee_costs`)."""
+:mod:`yrdopt.analysis.guarantee_costs`)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """What each guarantee costs: the optimum with it dropped and tightened by a step, and its LP price."""
-        from ..guarantee_costs import guarantee_costs, write
+        from ..analysis.guarantee_costs import guarantee_costs, write
         from ..solver import SolverOptions
 
         opts = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)

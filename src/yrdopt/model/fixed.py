@@ -2,7 +2,7 @@
 
 Used to polish every reported layout (HiGHS accepts MIP solutions that violate rows by up
 to its MIP feasibility tolerance, 1e-6 absolute; the LP's primal tolerance is tighter), to
-price quotas (its duals, :mod:`yrdopt.explain`) and to evaluate a layout under other
+price quotas (its duals, :mod:`yrdopt.analysis.explain`) and to evaluate a layout under other
 scenarios (sweeps' robust layout).
 """
 

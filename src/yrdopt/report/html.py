@@ -393,7 +393,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     # resources, value, duplication
     use = charts.resource_use_table(inst, layout, expansions)
     body = _img(charts.resource_use_chart(inst, layout, expansions), "chart", "Resource use against quota per region")
-    from ..explain import TIGHT_SLACK_SHARE, tight as used_to_limit
+    from ..analysis.explain import TIGHT_SLACK_SHARE, tight as used_to_limit
 
     tight = use[used_to_limit(use["use"], use["quota"]) & (use["use"] > 0)].copy()
     if len(tight):

@@ -7,7 +7,7 @@ worker ran it or what it ran before.  That is why every backend gives the same t
 
 A scenario's record is a small JSON-ready dict: parameter values, status, objective and
 terms, gap, timings, the layout in long form, and for a failed scenario the reason (for
-an infeasible one, the planner-level explanation of :func:`yrdopt.diagnose.explain_infeasibility`).
+an infeasible one, the planner-level explanation of :func:`yrdopt.analysis.diagnose.explain_infeasibility`).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class ScenarioSolver:
 
     def _reason(self, inst, res) -> str:
         if res.status in ("infeasible", "infeasible_or_unbounded"):
-            from ..diagnose import explain_infeasibility
+            from ..analysis.diagnose import explain_infeasibility
 
             try:
                 return explain_infeasibility(inst, time_limit=self.opts.time_limit)[0]

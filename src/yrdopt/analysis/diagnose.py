@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from .data import ModelData, build_model_data
-from .schema import Instance
+from ..data import ModelData, build_model_data
+from ..schema import Instance
 
 
 def aggregate_checks(d: ModelData) -> list[str]:
@@ -68,8 +68,8 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
 
     Returns None when even unlimited quotas do not help (the conflict is a policy rule).
     """
-    from .model.compiled import BuildOptions, build
-    from .solver import HighsSolver, SolverOptions
+    from ..model.compiled import BuildOptions, build
+    from ..solver import HighsSolver, SolverOptions
 
     cm = build(inst, BuildOptions(elastic=True))
     solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
@@ -152,7 +152,7 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
                          rid, res, None, f"regions.{rid}.quotas.{res}",
                          ("col", np.array([slack.index(r, k)]), (0.0, 0.0), (0.0, np.inf))))
     demand, count, minsc = cm.row("demand"), cm.row("site_count"), cm.row("min_scale")
-    from .model.constraints import min_scale_segments
+    from ..model.constraints import min_scale_segments
 
     ms_pos = {int(s): i for i, s in enumerate(min_scale_segments(d))}
     for s in range(d.S):
@@ -202,8 +202,8 @@ class _Feasibility:
     """The flow-free model on a persistent HiGHS, with every limit switchable."""
 
     def __init__(self, inst: Instance, time_limit: float | None):
-        from .model.compiled import BuildOptions, build
-        from .solver import HighsSolver, SolverOptions
+        from ..model.compiled import BuildOptions, build
+        from ..solver import HighsSolver, SolverOptions
 
         d = build_model_data(inst)
         # forbidden placements as place bounds only (so they can be switched off), and

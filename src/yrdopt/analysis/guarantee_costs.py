@@ -5,7 +5,7 @@ One persistent HiGHS model of the instance: each variant changes the bounds of o
 the ``guarantee`` block (model/guarantees.py) in place, re-solves from the base layout when
 that layout is still feasible, and restores the row.  "All dropped" relaxes every guarantee
 at once: the cost of the guarantees as a whole.  The LP price is the dual of the guarantee
-row in the fixed-placement LP of the base layout (``yrdopt.explain.guarantee_prices``): the
+row in the fixed-placement LP of the base layout (``yrdopt.analysis.explain.guarantee_prices``): the
 objective change per unit of value for small changes that keep the placements, so it is
 meaningful for value guarantees only (a min_chains guarantee moves placements: no price).
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import load_instance
-from .model.compiled import build
-from .model.guarantees import guarantee_bounds
-from .solver import HighsSolver, SolverOptions
+from ..io import load_instance
+from ..model.compiled import build
+from ..model.guarantees import guarantee_bounds
+from ..solver import HighsSolver, SolverOptions
 
 SHARE_STEP = 0.01  # one percentage point of the area's value
 VALUE_STEP = 0.05  # 5 % of a min_value guarantee
@@ -52,9 +52,9 @@ def _step(measure: str, value: float, total: float) -> tuple[float, str]:
 
 def guarantee_costs(instance, *, options: SolverOptions | None = None) -> GuaranteeCosts:
     """Re-solve without each guarantee, with each tightened by a step, and without all of them."""
-    from .api import solve
+    from ..api import solve
     from .explain import guarantee_prices
-    from .model.fixed import fix_placements, place_matrix
+    from ..model.fixed import fix_placements, place_matrix
 
     inst = load_instance(instance)
     options = options or SolverOptions(mip_gap=1e-6)
@@ -124,7 +124,7 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
 
 
 def write(costs: GuaranteeCosts, out: str | Path) -> Path:
-    from .io import atomic_write_text
+    from ..io import atomic_write_text
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

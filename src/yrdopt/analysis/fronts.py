@@ -34,16 +34,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .api import solution_from_result
-from .claims import HOLD_ABS, lexicographic_holds
-from .errors import InfeasibleError, InstanceError, Problem, SolverError
-from .io import atomic_write_text, content_hash, load_instance
-from .mga import model_result, rounded
-from .model.fixed import lp_polish
-from .model.compiled import BuildOptions, CompiledModel, build
-from .schema import TERMS, Instance
-from .solution import Solution
-from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+from ..api import solution_from_result
+from ..claims import HOLD_ABS, lexicographic_holds
+from ..errors import InfeasibleError, InstanceError, Problem, SolverError
+from ..io import atomic_write_text, content_hash, load_instance
+from .alternatives import model_result, rounded
+from ..model.fixed import lp_polish
+from ..model.compiled import BuildOptions, CompiledModel, build
+from ..schema import TERMS, Instance
+from ..solution import Solution
+from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
 
 def check_terms(terms, where: str = "--between") -> list[str]:
     terms = list(terms)

@@ -31,14 +31,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checker import read_layout_dir
-from .errors import InstanceError, Problem
-from .io import load_instance
-from .mga import place_from_layout
-from .model.compiled import BuildOptions, CompiledModel, build
-from .model.fixed import fix_placements
-from .schema import Instance
-from .solver import HighsSolver, SolveResult, SolverOptions
+from ..checker import read_layout_dir
+from ..errors import InstanceError, Problem
+from ..io import load_instance
+from .alternatives import place_from_layout
+from ..model.compiled import BuildOptions, CompiledModel, build
+from ..model.fixed import fix_placements
+from ..schema import Instance
+from ..solver import HighsSolver, SolveResult, SolverOptions
 
 
 def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.ndarray:
@@ -59,7 +59,7 @@ def same_instance_layout(inst: Instance, solution_dir: str | Path) -> None:
     """Raise InstanceError when the solution directory's summary.json names another instance."""
     import json
 
-    from .io import content_hash
+    from ..io import content_hash
 
     f = Path(solution_dir) / "summary.json"
     if not Path(solution_dir).is_dir() or not f.exists():
@@ -118,7 +118,7 @@ class Prices:
 
 def parks_opened(cm: CompiledModel, solution_dir: str | Path | None) -> np.ndarray:
     """(N,) booleans from a solution directory's parks.csv (existing parks always open)."""
-    from .checker import read_park_tables
+    from ..checker import read_park_tables
 
     d = cm.data
     opened = d.park_existing.copy()
@@ -198,7 +198,7 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
     """Each guarantee row at the fixed-placement LP: what it requires, what the layout
     gives, and its dual — the objective decrease per unit the guarantee no longer requires
     (value units; for min_chains the placements are fixed, so the price is 0)."""
-    from .model.guarantees import guarantee_bounds
+    from ..model.guarantees import guarantee_bounds
 
     d = cm.data
     gb = cm.row("guarantee")

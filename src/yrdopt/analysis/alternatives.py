@@ -35,17 +35,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .api import solution_from_result
-from .errors import InstanceError, Problem, SolverError
-from .io import atomic_write_text, content_hash, load_instance
-from .model.compiled import BuildOptions, CompiledModel, build
-from .model.fixed import lp_polish, place_matrix
-from .schema import Instance
-from .solution import Solution
-from .solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+from ..api import solution_from_result
+from ..errors import InstanceError, Problem, SolverError
+from ..io import atomic_write_text, content_hash, load_instance
+from ..model.compiled import BuildOptions, CompiledModel, build
+from ..model.fixed import lp_polish, place_matrix
+from ..schema import Instance
+from ..solution import Solution
+from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
 
 
-# -- helpers shared with pareto.py and explain.py ------------------------------------------
+# -- helpers shared with fronts.py and explain.py ------------------------------------------
 def model_result(cm: CompiledModel, res: SolveResult) -> SolveResult:
     """A result restricted to the compiled model's own columns, its objective recomputed
     as the weighted objective (the solver may have minimised something else)."""
@@ -224,7 +224,7 @@ def alternatives(
         if not res.has_solution:
             if res.status in ("infeasible", "infeasible_or_unbounded"):
                 from .diagnose import explain_infeasibility
-                from .errors import InfeasibleError
+                from ..errors import InfeasibleError
 
                 raise InfeasibleError(*explain_infeasibility(inst))
             raise SolverError(f"no optimum to build alternatives around: {res.message}")
@@ -402,7 +402,7 @@ def _resume(inst: Instance, cm: CompiledModel, out: Path, slack: float, metric: 
     if (man.get("instance", {}).get("hash") != content_hash(inst) or man.get("slack") != slack
             or man.get("metric") != metric):
         return []
-    from .solution import load_solution_tables
+    from ..solution import load_solution_tables
 
     done = []
     for rec in man.get("layouts", []):

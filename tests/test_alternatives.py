@@ -1,4 +1,4 @@
-"""Near-optimal alternatives (yrdopt.mga): real HiGHS solves, every layout re-checked."""
+"""Near-optimal alternatives (yrdopt.analysis.alternatives): real HiGHS solves, every layout re-checked."""
 
 import itertools
 import json
@@ -12,7 +12,7 @@ import yrdopt
 from yrdopt.checker import check_layout
 from yrdopt.cli import app
 from yrdopt.errors import InstanceError
-from yrdopt.mga import alternatives
+from yrdopt.analysis.alternatives import alternatives
 
 from conftest import DATA
 from single_site import evaluate_all, weighted

@@ -1,4 +1,4 @@
-"""Trade-off fronts and lexicographic solving (yrdopt.pareto) against brute force."""
+"""Trade-off fronts and lexicographic solving (yrdopt.analysis.fronts) against brute force."""
 
 import json
 
@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 import yrdopt
 from yrdopt.cli import app
 from yrdopt.errors import InstanceError
-from yrdopt.pareto import lexicographic, pareto_front
+from yrdopt.analysis.fronts import lexicographic, pareto_front
 
 from conftest import DATA
 from single_site import evaluate_all, non_dominated
