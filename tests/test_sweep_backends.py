@@ -102,3 +102,22 @@ def test_sigkill_half_way_then_resume(tmp_path):
     df = pd.read_parquet(out / "results.parquet")
     assert len(df) == n and df["scenario"].is_unique
     assert set(df["scenario"]) == set(sw.prepare(spec)[-1][i].id for i in range(n))
+
+
+def test_resume_journals_a_record_written_just_before_the_kill(tmp_path):
+    # A worker killed between creating a scenario file and appending its journal line leaves a
+    # finished scenario the journal does not list; --resume keeps the record and journals it,
+    # with the run that wrote it, so the journal again lists every scenario exactly once.
+    spec = small_spec(tmp_path, samples=3, chunk=2, robust={"enabled": False}, check=False)
+    out = tmp_path / "out"
+    sw.run(spec, out=out, backend="inprocess")
+    lines = (out / "journal.jsonl").read_text().splitlines()
+    lost = json.loads(lines[-1])
+    (out / "journal.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    record = (out / "scenarios" / f"{lost['scenario']}.json").read_text()
+    sw.run(spec, out=out, backend="inprocess", resume=True)
+    entries = _journal(out)
+    assert sorted(e["scenario"] for e in entries) == sorted(json.loads(x)["scenario"] for x in lines)
+    recovered = [e for e in entries if e.get("recovered")]
+    assert [(e["scenario"], e["run"]) for e in recovered] == [(lost["scenario"], lost["run"])]
+    assert (out / "scenarios" / f"{lost['scenario']}.json").read_text() == record  # not solved again

@@ -33,7 +33,7 @@ from .apply import _get, resolve_parameters, scenario_dict, validate_instance
 from .backends import make_backend
 from .design import Scenario, build_design, chunks
 from .spec import SweepSpec, load_spec
-from .store import Store
+from .store import Store, journal_recovered
 from .worker import Context
 
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
@@ -121,6 +121,7 @@ def _set_aside(store: Store, folder: Path, required: frozenset[str]) -> None:
             f"--resume: {len(bad)} scenario file(s) in {folder} could not be read (truncated, empty or not a "
             f"scenario record: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); moved to "
             f"{store.out / 'unreadable'} and solved again"), stacklevel=3)
+    journal_recovered(store.out, folder)
 
 
 def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, workers: int | None = None,

@@ -158,15 +158,36 @@ def write_record(out: Path, rec: dict, run: str, sub: Path | None = None) -> boo
     rec = {**rec, "run": run, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     created = write_once(folder / f"{rec['scenario']}.json", dumps(rec))
     if created:
-        line = dumps({"event": "done", "scenario": rec["scenario"], "kind": folder.name, "run": run,
-                      "worker": rec.get("worker", f"pid {os.getpid()}"), "t": time.time()}) + "\n"
-        fd = os.open(Path(out) / "journal.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode())  # one write of < 4 KiB on O_APPEND: lines never interleave
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append_journal(out, {"event": "done", "scenario": rec["scenario"], "kind": folder.name, "run": run,
+                              "worker": rec.get("worker", f"pid {os.getpid()}"), "t": time.time()})
     return created
+
+
+def _append_journal(out: Path, entry: dict) -> None:
+    fd = os.open(Path(out) / "journal.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (dumps(entry) + "\n").encode())  # one write of < 4 KiB on O_APPEND: lines never interleave
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def journal_recovered(out: Path, folder: Path) -> list[str]:
+    """Journal the records in ``folder`` that have no journal line — written by a process killed
+    between creating the record and appending its line — with the run that wrote them (from the
+    record), marked ``recovered``; return their ids.  Afterwards the journal again lists every
+    finished scenario exactly once."""
+    journaled = {(e.get("kind"), e.get("scenario")) for e in read_journal(out) if e.get("event") == "done"}
+    missing = []
+    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        sid = p.name[:-5]
+        if p.name.startswith(".") or (folder.name, sid) in journaled:
+            continue
+        rec = json.loads(p.read_text(encoding="utf-8"))  # readable: unreadable ones were set aside first
+        _append_journal(out, {"event": "done", "scenario": sid, "kind": folder.name, "run": rec.get("run"),
+                              "worker": rec.get("worker"), "t": p.stat().st_mtime, "recovered": True})
+        missing.append(sid)
+    return missing
 
 
 def read_journal(out: str | Path) -> list[dict[str, Any]]:
