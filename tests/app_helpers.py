@@ -67,3 +67,28 @@ def wait_idle(base: str, timeout: float = 120.0) -> list[dict]:
             return jobs
         time.sleep(0.05)
     raise TimeoutError("jobs still running")
+
+
+def phased_default(path: Path) -> Path:
+    """The embedded default started from today's sites (its baseline) over two milestones:
+    2025 changes nothing (budget 0), 2030 grows every chain by 20 %.  Costs and growth are test
+    assumptions, not data."""
+    import pandas as pd
+    import yaml
+
+    from yrdopt.io import default_instance_path
+
+    src = Path(default_instance_path())
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    today = pd.read_csv(src.with_name(src.stem + ".baseline.csv"))
+    data["name"] = "default-phased"
+    data["brownfield"] = {
+        "existing": [{"chain": c, "segment": s, "region": r, "activity": float(a)}
+                     for c, s, r, a in zip(today["chain"], today["segment"], today["region"], today["activity"]) if a > 0],
+        "costs": {"close_per_site": 5.0, "shrink_per_unit": 0.5}}
+    data["periods"] = {"discount_rate": 0.05, "min_run_years": 10, "milestones": [
+        {"year": 2025, "budget": {"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0}},
+        {"year": 2030, "growth": {c["id"]: 1.2 for c in data["chains"]},
+         "quota_factor": {"land": 1.1, "energy": 1.2, "talent": 1.2}}]}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

@@ -386,3 +386,47 @@ def test_killed_during_a_solve_loses_no_saved_scenario(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+def test_a_phased_plan_is_shown_period_by_period_with_its_changes(tmp_path):
+    from app_helpers import phased_default
+
+    inst_file = phased_default(tmp_path / "default-phased.yaml")
+    wb = Workbench(inst_file, tmp_path / "ws")  # solves the plan at start
+    srv, _ = serve_in_thread(wb)
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        wait_idle(base)
+        inst = load_instance(inst_file)
+        status, boot = call(base, "GET", "/api/bootstrap")
+        # today's layout is the instance's existing sites (no NAME.baseline.csv beside it)
+        assert boot["baseline_id"], "the existing sites are today's layout"
+        status, today = call(base, "GET", f"/api/scenarios/{boot['baseline_id']}")
+        assert today["check"]["verified"] and today["periods"] is None
+        existing = {(e.chain, e.segment, e.region): e.activity for e in inst.brownfield.existing}
+        assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in today["placements"]} == pytest.approx(existing)
+        plan = next(s for s in boot["scenarios"] if s["kind"] != "baseline")
+        status, view = call(base, "GET", f"/api/scenarios/{plan['id']}")
+        assert status == 200 and view["check"]["verified"], view["check"]
+        assert [p["year"] for p in view["periods"]] == [2025, 2030]
+        first, last = view["periods"]
+        # budget 0 into 2025: today's sites, as they are
+        assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in first["placements"]} == pytest.approx(existing)
+        # the shown layout is one period's (the last), never the periods summed
+        assert view["placements"] == last["placements"]
+        grown = {(c.id, s.id): 1.2 * s.activity for c in inst.chains for s in c.segments}
+        per_segment = pd.DataFrame(last["placements"]).groupby(["chain", "segment"])["activity"].sum()
+        assert per_segment.to_dict() == pytest.approx(grown)
+        # quotas of the period, not today's
+        r0 = inst.regions[0]
+        land = next(u for u in last["regions"][r0.id]["resources"] if u["resource"] == "land")
+        assert land["quota"] == pytest.approx(1.1 * r0.quotas["land"])
+        # the changes are transition.csv's rows; 2025 has none but kept sites
+        table = pd.read_csv(wb.workspace.get(plan["id"]).path / "transition.csv")
+        assert len(view["changes"]) == len(table)
+        assert {c["status"] for c in view["changes"] if c["period"] == 2025} == {"kept"}
+        assert first["transition"]["opened"] == first["transition"]["closed"] == 0
+        assert view["myopic"]["foresight_saves"] >= -1e-6
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -182,3 +182,44 @@ def test_plan_a_what_if_in_the_browser(workbench):
     # nothing went to the network, nothing failed in the page
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_step_through_the_periods_of_a_phased_plan(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    import pandas as pd
+    from app_helpers import phased_default
+
+    inst_file = phased_default(tmp_path / "default-phased.yaml")
+    proc, url = start_server(tmp_path / "ws", str(inst_file))
+    driver = None
+    try:
+        wait_idle(url.split("?")[0].rstrip("/"))
+        driver = make_driver(tmp_path)
+        driver.get(url)
+        wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", what="page ready")
+        period = Select(driver.find_element(By.ID, "period-select"))
+        assert driver.find_element(By.ID, "period-label").is_displayed()
+        assert [o.text for o in period.options] == ["2025", "2030"]
+        assert "2030" in driver.find_element(By.ID, "map-main-title").text  # the last period first
+        assert driver.find_element(By.ID, "verdict-word").text == "VERIFIED"
+        sid = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
+        table = pd.read_csv(tmp_path / "ws" / "scenarios" / sid / "transition.csv")
+        driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="changes"]').click()
+        for year in (2025, 2030):
+            period.select_by_visible_text(str(year))
+            wait(driver, lambda d: str(year) in d.find_element(By.ID, "map-main-title").text, what=f"map of {year}")
+            changed = table[(table["period"] == year) & ~table["status"].isin(["kept", "grown"])]
+            rows = driver.find_elements(By.CSS_SELECTOR, "#changes-table tr[data-status]")
+            assert sorted(r.get_attribute("data-status") for r in rows) == sorted(changed["status"]), year
+        # today's sites (the instance's existing sites) beside the plan
+        assert set(region_fills(driver, "map-base")) == {"shanghai", "jiangsu", "zhejiang", "anhui"}
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        if driver is not None:
+            driver.quit()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

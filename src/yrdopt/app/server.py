@@ -130,7 +130,7 @@ class Workbench:
         self.jobs = JobQueue()
         self.token = token
         self.time_limit = time_limit
-        self.baseline_csv = baseline_for(self.instance_path)
+        self.baseline_csv = baseline_for(self.instance_path) or self._existing_sites_csv()
         self.schema = Instance.model_json_schema(by_alias=True)
         self.geometry = views.geometry(self.instance)
         self._views: dict[tuple, dict] = {}
@@ -150,6 +150,23 @@ class Workbench:
             self.submit_solve(self.instance_json, f"optimum: {self.instance.name}", None)
 
     # --------------------------------------------------------------------------- baseline
+    def _existing_sites_csv(self) -> Path | None:
+        """Today's layout of a brownfield instance without a ``NAME.baseline.csv`` beside it: its
+        existing sites, written once into the workspace (the map beside every scenario)."""
+        bf = self.instance.brownfield
+        if bf is None or not bf.existing:
+            return None
+        from ..io import atomic_write_text
+
+        import pandas as pd
+
+        path = self.workspace.root / f".today-{content_hash(self.instance)[:12]}.csv"
+        if not path.exists():
+            today = pd.DataFrame([(e.chain, e.segment, e.region, e.activity) for e in bf.existing],
+                                 columns=["chain", "segment", "region", "activity"])
+            atomic_write_text(path, today.to_csv(index=False, float_format="%.10g"))
+        return path
+
     def _ensure_baseline(self) -> str | None:
         if self.baseline_csv is None:
             return None
@@ -183,7 +200,7 @@ class Workbench:
             from .. import api
 
             sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
-            if self.baseline_csv is not None:
+            if self.baseline_csv is not None and inst.periods is None:  # a plan over periods is no one layout
                 from ..analysis.baseline import compare_with_baseline
 
                 try:

@@ -178,17 +178,23 @@ def province_values(inst: Instance, layout: pd.DataFrame) -> list[dict]:
 
 
 def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None = None) -> dict:
-    from ..checker import check_layout
+    from ..checker import check_layout, check_phased
 
     t = _tables(path)
     layout, flows, expansions = t["layout"], t["flows"], t["expansions"]
-    rep = check_layout(inst, layout, flows, expansions, file=str(path.name), parks=t.get("parks"),
-                       park_activity=t.get("park_activity"))
+    phased = inst.periods is not None and "period" in layout.columns
+    # a phased plan is checked period by period, each from the period before (the CLI's `check`)
+    rep = (check_phased if phased else check_layout)(inst, layout, flows, expansions, file=str(path.name),
+                                                     parks=t.get("parks"), park_activity=t.get("park_activity"))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
     terms = [{"term": k, "value": _num(v), "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
              for k, v in (summary.get("components") or rep.components).items()]
     baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
+    periods = _period_views(inst, t, summary) if phased else None
+    # the map, region and province panels show one layout: a phased plan's last period unless the
+    # page picks another (its `periods` list); the whole plan's layout summed over periods means nothing
+    shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions)
     return {
         "meta": meta or {},
         "status": summary.get("status"), "status_text": summary.get("status_text"),
@@ -201,14 +207,55 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
                                   "detail": v.detail} for v in rep.worst.values() if v.amount > 1e-6]},
         "sites": int(rep.sites), "duplicated_segments": int(rep.duplicated_segments),
         "timings": summary.get("timings"),
+        **shown,
+        "baseline": _baseline_brief(baseline),
+        "periods": periods,
+        "myopic": summary.get("myopic"),
+        "changes": _changes(path),
+    }
+
+
+def _layout_view(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None,
+                 expansions: pd.DataFrame | None) -> dict:
+    """Map panels, regions, provinces and placements of one layout."""
+    return {
         "panels": _panels(inst, layout, flows),
         "regions": region_details(inst, layout, expansions),
         "provinces": province_values(inst, layout),
-        "baseline": _baseline_brief(baseline),
         "placements": [{"chain": str(c), "segment": str(s), "region": str(r), "activity": float(a)}
                        for c, s, r, a, on in zip(layout["chain"], layout["segment"], layout["region"],
                                                  layout["activity"], _sited(layout)) if on],
     }
+
+
+def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
+    """One layout view per milestone, against that period's grown activity and scaled quotas."""
+    from ..phasing import scaled_instance
+
+    def of(df, year):
+        if df is None or "period" not in df.columns:
+            return df
+        return df[df["period"].astype(int) == year].drop(columns=["period"]).reset_index(drop=True)
+
+    info = {int(p["year"]): p for p in summary.get("periods") or [] if isinstance(p, dict) and "year" in p}
+    out = []
+    for t, m in enumerate(inst.periods.milestones):
+        inst_t = scaled_instance(inst, t)
+        view = _layout_view(inst_t, of(tables["layout"], m.year), of(tables["flows"], m.year),
+                            of(tables["expansions"], m.year))
+        out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"), **view})
+    return out
+
+
+def _changes(path: Path) -> list[dict] | None:
+    """transition.csv (brownfield and phased solves): every site kept, grown, shrunk, closed or opened."""
+    f = Path(path) / "transition.csv"
+    if not f.exists():
+        return None
+    tab = pd.read_csv(f)
+    return [{k: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and k != "period" else
+                 int(v) if k == "period" else str(v)) for k, v in row.items()}
+            for row in tab.to_dict(orient="records")]
 
 
 def _sited(layout: pd.DataFrame) -> np.ndarray:

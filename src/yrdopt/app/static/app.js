@@ -6,6 +6,7 @@
 
 const S = {
   boot: null, draft: null, draftSource: "opened instance", scenarios: [], current: null, view: null, baseView: null,
+  fullView: null, period: null,
   panelKey: null, region: null, job: null, problems: [], validateTimer: null, placementSeg: null, cmp: null,
 };
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -50,7 +51,7 @@ function tabs(navId, prefix) {
 }
 function showTab(navId, prefix, name) {
   $$("#" + navId + " button[data-tab]").forEach((x) => x.classList.toggle("active", x.dataset.tab === name));
-  const sections = navId === "side-tabs" ? ["whatif", "scenarios"] : ["summary", "region", "compare", "why", "alternatives"];
+  const sections = navId === "side-tabs" ? ["whatif", "scenarios"] : ["summary", "region", "changes", "compare", "why", "alternatives"];
   sections.forEach((s) => $("#" + prefix + s).classList.toggle("active", s === name));
 }
 
@@ -387,7 +388,9 @@ function renderMaps() {
   const vmax = vols.length ? Math.max(...vols) : null; // one width scale for both maps
   drawMap($("#map-main"), S.view, pm, { vmax });
   $("#map-main").dataset.scenario = S.current || "";
-  $("#map-main-title").textContent = S.view ? `${S.view.meta.name} — objective ${fmt(S.view.objective)}` : "no scenario yet: press Solve";
+  $("#map-main-title").textContent = !S.view ? "no scenario yet: press Solve"
+    : S.view.year ? `${S.view.meta.name} — ${S.view.year} (plan objective ${fmt(S.view.objective)})`
+    : `${S.view.meta.name} — objective ${fmt(S.view.objective)}`;
   if (S.baseView) {
     drawMap($("#map-base"), S.baseView, pb, { vmax });
     $("#map-base-title").textContent = `today's layout — objective ${fmt(S.baseView.objective)}`;
@@ -407,7 +410,9 @@ function renderMaps() {
 
 /* --------------------------------------------------------------------------- summary */
 function renderSummary() {
-  const v = S.view, b = S.baseView;
+  const v = S.view;
+  // a phased plan's terms are discounted sums over its periods: not comparable with today's one year
+  const b = v && v.periods ? null : S.baseView;
   const objEl = $("#objective-value");
   objEl.textContent = v ? fmt(v.objective) : "–";
   objEl.dataset.value = v && v.objective !== null ? String(v.objective) : "";
@@ -432,9 +437,9 @@ function renderSummary() {
   const pt = $("#provinces");
   pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "value" }), el("th", { text: "share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
   if (v) {
-    const bp = b ? Object.fromEntries(b.provinces.map((p) => [p.province, p.share])) : {};
+    const bv = S.baseView, bp = bv ? Object.fromEntries(bv.provinces.map((p) => [p.province, p.share])) : {};
     for (const p of v.provinces) pt.append(el("tr", { "data-province": p.province }, el("td", { text: p.province }), el("td", { class: "num", text: fmt(p.value) }),
-      el("td", { class: "num", text: pct(p.share) }), el("td", { class: "num", text: b ? pct(bp[p.province]) : "–" }),
+      el("td", { class: "num", text: pct(p.share) }), el("td", { class: "num", text: bv ? pct(bp[p.province]) : "–" }),
       el("td", { class: "num", text: p.guaranteed === null || p.guaranteed === undefined ? "" : "≥ " + pct(p.guaranteed) })));
   }
   const id = S.current;
@@ -472,6 +477,34 @@ function renderRegionInfo() {
   box.replaceChildren(...parts);
 }
 
+/* --------------------------------------------------------------------------- periods */
+// A plan over milestone periods has one layout per period: the maps and panels show the period
+// picked in the toolbar (the last by default); the Changes tab lists what changes into it.
+function setView(full) {
+  S.fullView = full;
+  const ps = full && full.periods && full.periods.length ? full.periods : null;
+  if (ps && !ps.some((p) => p.year === S.period)) S.period = ps[ps.length - 1].year;
+  S.view = ps ? { ...full, ...ps.find((p) => p.year === S.period) } : full;
+  $("#period-label").hidden = !ps;
+  $("#period-select").replaceChildren(...(ps || []).map((p) => el("option", { value: p.year, text: p.year, selected: p.year === S.period })));
+}
+
+function renderChanges() {
+  const box = $("#changes-view"), v = S.view;
+  if (!v || !v.changes) return;
+  const all = $("#changes-kept").checked;
+  const rows = v.changes.filter((c) => (v.year === undefined || c.period === v.year) && (all || !["kept", "grown"].includes(c.status)));
+  const tr = v.transition;
+  const head = tr ? el("p", {}, `Into ${v.year}: ${tr.opened} opened, ${tr.closed} closed, ${tr.shrunk} shrunk, ${tr.grown} grown, ${tr.kept} kept; `
+    + `${pct(tr.moved_share)} of the activity moved; opening ${fmt(tr.opening_cost)}, closing ${fmt(tr.closing_cost)}, shrinking ${fmt(tr.shrink_cost)}.`) : "";
+  const my = v.myopic ? el("p", { class: "small muted", text: `Solved period by period without foresight, the plan would cost ${fmt(v.myopic.objective)}; foresight saves ${fmt(v.myopic.foresight_saves)}.` }) : "";
+  const cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"];
+  box.replaceChildren(head, my, rows.length ? el("table", { class: "grid", id: "changes-table" },
+    el("tr", {}, cols.map((h) => el("th", { text: h.replace("_", " ") }))),
+    rows.map((c) => el("tr", { "data-status": c.status }, cols.map((k) => el("td", { class: typeof c[k] === "number" ? "num" : null, text: fmt(c[k]) })))))
+    : el("p", { class: "muted", text: all ? "No sites." : "No site opens, closes or shrinks." }));
+}
+
 /* ------------------------------------------------------------------------- scenarios */
 async function refreshScenarios() {
   S.scenarios = await api("GET", "scenarios");
@@ -494,7 +527,7 @@ async function refreshScenarios() {
 
 async function openScenario(id) {
   S.current = id;
-  S.view = await api("GET", `scenarios/${encodeURIComponent(id)}`);
+  setView(await api("GET", `scenarios/${encodeURIComponent(id)}`));
   showScenario();
 }
 
@@ -504,6 +537,7 @@ function showScenario() {
   renderMaps();
   renderSummary();
   renderRegionInfo();
+  renderChanges();
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
 }
@@ -532,7 +566,7 @@ async function renameScenario(s) {
 async function deleteScenario(s) {
   if (!confirm(`Delete scenario "${s.name}" and its files?`)) return;
   await api("DELETE", `scenarios/${encodeURIComponent(s.id)}`);
-  if (S.current === s.id) { S.current = null; S.view = null; }
+  if (S.current === s.id) { S.current = null; setView(null); }
   await refreshScenarios(); renderMaps(); renderSummary();
 }
 
@@ -671,6 +705,8 @@ async function start() {
   $("#explain-btn").addEventListener("click", explain);
   $("#alt-btn").addEventListener("click", findAlternatives);
   $("#panel-select").addEventListener("change", (e) => { S.panelKey = e.target.value; renderMaps(); });
+  $("#period-select").addEventListener("change", (e) => { S.period = Number(e.target.value); setView(S.fullView); showScenario(); });
+  $("#changes-kept").addEventListener("change", renderChanges);
   $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
   renderEditor();
   S.scenarios = S.boot.scenarios;
@@ -682,7 +718,7 @@ async function start() {
   S.baseView = baseView;
   if (S.boot.baseline_id) S.cmpB = S.boot.baseline_id;
   await refreshScenarios();
-  if (last) { S.current = last.id; S.view = lastView; showScenario(); }
+  if (last) { S.current = last.id; setView(lastView); showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
   const running = (S.boot.jobs || []).filter((j) => ["queued", "running"].includes(j.state)).pop();
   if (running) showJob(running);
