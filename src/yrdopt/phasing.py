@@ -22,6 +22,19 @@ from .schema import Instance
 RUNNING = ("distance", "site_cost", "duplication", "guarantee_shortfall")
 
 
+def refuse_periods(inst: Instance, what: str, instead: str = "", file: str | None = None) -> None:
+    """Raise InstanceError (exit 2) when ``inst`` declares milestone periods and ``what`` (an
+    analysis of one period's model) would otherwise silently read it as one period."""
+    if inst.periods is None:
+        return
+    from .errors import InstanceError, Problem
+
+    years = [m.year for m in inst.periods.milestones]
+    raise InstanceError([Problem(file or inst.name, "periods", years,
+                                 f"an instance without milestone periods: {what} is not supported over "
+                                 f"periods{'; ' + instead if instead else ''}")])
+
+
 def period_years(inst: Instance) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Milestone years, the years each period's running costs count, and discount factors."""
     ms = inst.periods.milestones

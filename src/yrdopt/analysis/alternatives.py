@@ -40,6 +40,7 @@ from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from ..model.compiled import BuildOptions, CompiledModel, build
 from ..model.fixed import lp_polish, place_matrix
+from ..phasing import refuse_periods
 from ..schema import Instance
 from ..solution import Solution
 from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
@@ -206,6 +207,8 @@ def alternatives(
     """
     check_options(n, slack, metric, min_share)
     inst = load_instance(instance)
+    refuse_periods(inst, "alternatives (near-optimal layouts)",
+                   "solve the phased instance, or alternatives of one period's instance (README, known limits)")
     options = options or SolverOptions(time_limit=60.0)
     cm = build(inst, build_options)
     d = cm.data
@@ -247,8 +250,12 @@ def alternatives(
         s.set_col_bounds(np.arange(place.start, place.stop), lo, hi)
         return r
 
-    def accept(name: str, r: SolveResult, mga_status: str, seconds: float) -> None:
-        r = model_result(cm, lp_polish(cm, model_result(cm, r)))
+    def accept(name: str, r: SolveResult, mga_status: str, seconds: float, optimum_itself: bool = False) -> None:
+        # the polish keeps the least share per site: without it an existing site (no opening
+        # cost) could stay "open" with nothing in it and so dodge its closing cost
+        r = model_result(cm, lp_polish(cm, model_result(cm, r),
+                                       rows=min_share_rows(cm, min_share) if min_share > 0 and not optimum_itself
+                                       else None))
         sol = solution_from_result(inst, cm, r)
         P = place_matrix(cm, r.x)
         prev = {a.name: hamming(P, a.place) for a in result.layouts}
@@ -267,9 +274,9 @@ def alternatives(
         r = polish(rec["place"], solver if k == 0 else polisher)
         if r.x is None:
             break
-        accept(rec["name"], r, rec["mga_status"], rec["seconds"])
+        accept(rec["name"], r, rec["mga_status"], rec["seconds"], optimum_itself=k == 0)
     if not result.layouts:
-        accept("layout-1", res, res.status, time.perf_counter() - t0)
+        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True)
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
     solver.add_row(cm.cost, -np.inf, budget - cm.offset)

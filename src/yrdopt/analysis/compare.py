@@ -76,6 +76,10 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict]:
             summary = json.loads(f.read_text())
         except json.JSONDecodeError as exc:
             raise InstanceError([Problem(str(f), "", "invalid JSON", f"a summary.json written by yrdopt ({exc})")]) from None
+    if "period" in layout.columns:
+        raise InstanceError([Problem(str(path), "layout.csv: period", sorted(layout["period"].unique().tolist()),
+                                     "a layout of one period: comparing phased plans is not supported "
+                                     "(compare their transition.csv, or one period's layouts)")])
     layout = layout.copy()
     if "sited" in layout.columns:
         # a site is where activity is placed (a binary left at 1 with nothing there is no site)

@@ -23,7 +23,10 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from ..data import ModelData, build_model_data
+from ..phasing import refuse_periods
 from ..schema import Instance
+
+PHASED_DIAGNOSE = "diagnose one period's instance"
 
 
 def aggregate_checks(d: ModelData) -> list[str]:
@@ -71,6 +74,7 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
     from ..model.compiled import BuildOptions, build
     from ..solver import HighsSolver, SolverOptions
 
+    refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     cm = build(inst, BuildOptions(elastic=True))
     solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
     solver.load(cm)
@@ -86,6 +90,7 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
 
 def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) -> tuple[str, dict]:
     """One paragraph a planner can act on, plus the details behind it."""
+    refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     d = build_model_data(inst)
     msgs = aggregate_checks(d)
     conflict = conflicting_limits(inst, time_limit=time_limit)
@@ -269,6 +274,7 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0) -> Co
     still infeasible the batch is not needed, else halve the batch (a single limit whose
     removal makes the rest feasible belongs to the set).
     """
+    refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     try:
         f = _Feasibility(inst, time_limit)
     except Exception:  # never let the explanation hide the original infeasibility

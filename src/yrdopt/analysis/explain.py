@@ -37,8 +37,12 @@ from ..io import load_instance
 from .alternatives import place_from_layout
 from ..model.compiled import BuildOptions, CompiledModel, build
 from ..model.fixed import fix_placements
+from ..phasing import refuse_periods
 from ..schema import Instance
 from ..solver import HighsSolver, SolveResult, SolverOptions
+
+
+PHASED_EXPLAIN = "explain one period's instance"
 
 
 def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.ndarray:
@@ -152,6 +156,7 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved).
     """
     inst = load_instance(instance)
+    refuse_periods(inst, "quota prices", PHASED_EXPLAIN)
     cm = build(inst)
     if solution_dir is not None:
         cm, place, expand = read_layout(inst, solution_dir, cm)
@@ -252,6 +257,7 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     every difference is between like and like.
     """
     inst = load_instance(instance)
+    refuse_periods(inst, "explain", PHASED_EXPLAIN)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
     d = cm.data
     s = segment_index(cm, segment)

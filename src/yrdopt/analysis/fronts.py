@@ -40,10 +40,15 @@ from ..errors import InfeasibleError, InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from .alternatives import model_result, rounded
 from ..model.fixed import lp_polish
+from ..phasing import refuse_periods
 from ..model.compiled import BuildOptions, CompiledModel, build
 from ..schema import TERMS, Instance
 from ..solution import Solution
 from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+
+# the terms of a phased plan are discounted sums over periods; fronts over them are a known limit
+FRONTS_OVER_PERIODS = "solve the phased instance, or a front on one period's instance (README, known limits)"
+
 
 def check_terms(terms, where: str = "--between") -> list[str]:
     terms = list(terms)
@@ -184,6 +189,7 @@ def pareto_front(
     if points is not None and points < 2:
         raise InstanceError([Problem("command line", "--points", points, "at least 2 points")])
     inst = load_instance(instance)
+    refuse_periods(inst, "a trade-off front", FRONTS_OVER_PERIODS)
     options = options or SolverOptions(mip_gap=1e-6)
     cm = build(inst, build_options)
     lex = _Lex(inst, cm, options, solver_progress)
@@ -325,6 +331,7 @@ def lexicographic(
     if not (tolerance >= 0 and np.isfinite(tolerance)):
         raise InstanceError([Problem("command line", "--tolerance", tolerance, "a relative tolerance >= 0")])
     inst = load_instance(instance)
+    refuse_periods(inst, "lexicographic solving", FRONTS_OVER_PERIODS)
     cm = build(inst, build_options)
     lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress)
     res, vals, st = lex.solve(order, tolerance)

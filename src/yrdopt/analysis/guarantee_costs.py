@@ -21,6 +21,7 @@ import pandas as pd
 from ..io import load_instance
 from ..model.compiled import build
 from ..model.guarantees import guarantee_bounds
+from ..phasing import refuse_periods
 from ..solver import HighsSolver, SolverOptions
 
 SHARE_STEP = 0.01  # one percentage point of the area's value
@@ -57,6 +58,7 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
     from ..model.fixed import fix_placements, place_matrix
 
     inst = load_instance(instance)
+    refuse_periods(inst, "the cost of each guarantee", "run it on one period's instance")
     options = options or SolverOptions(mip_gap=1e-6)
     base = solve(inst, options=options, check=False)
     cm = build(inst)

@@ -230,7 +230,7 @@ def register(app: typer.Typer) -> None:
         from ..io import load_instance
 
         inst = run_guarded(lambda: load_instance(instance))
-        conflict = conflicting_limits(inst, time_limit=time_limit)
+        conflict = run_guarded(lambda: conflicting_limits(inst, time_limit=time_limit))
         if not conflict.limits:
             console.print("feasible: no conflicting limits (every limit can hold at once)"
                           if conflict.complete else "no conflict found before the time limit", highlight=False)

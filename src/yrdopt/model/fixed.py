@@ -54,13 +54,15 @@ def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
     return cm.var("place").take(x) > 0.5
 
 
-def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float | None = None) -> SolveResult:
+def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float | None = None,
+              rows: tuple | None = None) -> SolveResult:
     """Re-solve a MIP answer as an LP with its placements and expansions fixed.
 
     HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
     (1e-6 absolute), a hair above what the independent checker allows on large
     instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
-    ``coef @ x <= upper`` (e.g. terms held at their front values).  Returns ``res``
+    ``coef @ x <= upper`` (e.g. terms held at their front values); ``rows`` more rows as
+    (lower, upper, row, col, value) triplets (e.g. alternatives' least share per site).  Returns ``res``
     unchanged when the LP does not solve to optimality (e.g. within ``time_limit`` seconds).
     """
     if res.x is None:
@@ -76,6 +78,8 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
     s.load(lp)
     for coef, upper in holds:
         s.add_row(coef, -np.inf, upper)
+    if rows is not None:
+        s.add_rows(*rows)
     out = s.solve()
     if out.x is None or out.status != "optimal":  # a time-limited LP point may cost more than the MIP's
         return res

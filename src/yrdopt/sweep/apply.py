@@ -299,12 +299,16 @@ def validate_instance(data: dict, file: str) -> Instance:
 
 
 def changed_fields(base: ModelData, d: ModelData) -> set[str]:
-    """Names of the ModelData fields that differ between two data sets of one instance shape."""
+    """Names of the ModelData fields that differ between two data sets of one instance shape
+    (for a nested record of arrays, e.g. ``brownfield``, ``brownfield.<field>``)."""
     out = set()
     for name in base.__dataclass_fields__:
         a, b = getattr(base, name), getattr(d, name)
-        if isinstance(a, np.ndarray):
-            same = a.shape == b.shape and np.array_equal(a, b)
+        if hasattr(a, "__dataclass_fields__") and hasattr(b, "__dataclass_fields__"):
+            out |= {f"{name}.{f}" for f in changed_fields(a, b)}
+            continue
+        if isinstance(a, np.ndarray):  # nan marks "none given" (e.g. an existing site's own minimum scale)
+            same = a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
         elif isinstance(a, dict) and a and isinstance(next(iter(a.values())), np.ndarray):
             same = a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
         else:

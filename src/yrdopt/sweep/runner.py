@@ -74,8 +74,11 @@ def prepare(spec: SweepSpec | dict | str | Path):
     """Load the spec and its instance, resolve paths, check extreme values, build the design."""
     spec = load_spec(spec)
     inst = load_instance(spec.instance_path())
-    base = instance_dict(inst)
     file = spec.source or "<spec>"
+    from ..phasing import refuse_periods
+
+    refuse_periods(inst, "a sweep", "sweep one period's instance", file=str(spec.instance_path() or file))
+    base = instance_dict(inst)
     resolved = resolve_parameters(base, spec.parameters, file)
     _check_extremes(spec, base, resolved, file)
     ihash = content_hash(inst)
