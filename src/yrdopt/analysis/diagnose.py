@@ -69,7 +69,18 @@ def aggregate_checks(d: ModelData) -> list[str]:
 def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> dict | None:
     """Least total quota increase that makes the instance feasible, per (region, resource).
 
-    Returns None when even unlimited quotas do not help (the conflict is a policy rule).
+    Returns None when even unlimited quotas (and change budgets) do not help (the conflict is a
+    policy rule).
+    """
+    inc = elastic_increase(inst, time_limit)
+    return None if inc is None else inc[0]
+
+
+def elastic_increase(inst: Instance, time_limit: float | None = 60.0) -> tuple[dict, list[dict]] | None:
+    """Least increase of quotas and change budgets that makes the instance feasible: the quota
+    added per (region, resource), and one record per change budget that must grow (T6).
+
+    Returns None when even unlimited quotas and budgets do not help (the conflict is a policy rule).
     """
     from ..model.compiled import BuildOptions, build
     from ..solver import HighsSolver, SolverOptions
@@ -81,10 +92,49 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
     res = solver.solve()
     if res.x is None:
         return None
-    slack = cm.var("quota_slack").take(res.x)
-    out = {}
-    for r, k in zip(*np.nonzero(slack > 1e-9)):
-        out[(cm.data.region_ids[r], cm.data.resource_ids[k])] = float(slack[r, k])
+    return quota_increase(cm, res.x), budget_increase(cm, res.x)
+
+
+def quota_increase(cm, x: np.ndarray) -> dict:
+    """(region, resource) -> quota added in an elastic model's solution ``x``."""
+    slack = cm.var("quota_slack").take(x)
+    return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k])
+            for r, k in zip(*np.nonzero(slack > 1e-9))}
+
+
+BUDGET_WORDS = {"change_opened": ("max_opened", "new sites"), "change_closed": ("max_closed", "closed sites"),
+                "change_moved": ("max_moved_share", "activity moved")}
+
+
+def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict]:
+    """Change budgets that an elastic solution ``x`` exceeds: scope, budget, limit and how far
+    it is short, in the planner's words ("the budget of 1 closed sites in Anhui is too small by 1")."""
+    from ..model.transitions import BUDGETS, budget_groups
+
+    d = data or cm.data
+    if d.brownfield is None:
+        return []
+    scopes = ["the whole area", *d.province_ids]
+    out = []
+    for name in BUDGETS:
+        if f"{prefix}{name}_slack" not in cm.var_blocks:
+            continue
+        slack = cm.var(f"{prefix}{name}_slack").take(x)
+        rows = cm.row(f"{prefix}{name}")
+        field, words = BUDGET_WORDS[name]
+        for i, g in enumerate(budget_groups(d, name)):
+            if slack[i] <= 1e-7:
+                continue
+            limit = float(cm.row_upper[rows.index(i)])
+            scope = scopes[g]
+            path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
+            if name == "change_moved":
+                text = (f"the budget of activity moved in {scope} ({limit:.6g} units) is too small by "
+                        f"{slack[i]:.6g} units")
+            else:
+                text = f"the budget of {limit:.6g} {words} in {scope} is too small by {slack[i]:.6g}"
+            out.append({"budget": field, "scope": scope, "path": path, "limit": limit,
+                        "short_by": float(slack[i]), "text": text})
     return out
 
 
@@ -94,8 +144,10 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
     d = build_model_data(inst)
     msgs = aggregate_checks(d)
     conflict = conflicting_limits(inst, time_limit=time_limit)
-    increase = elastic_quota_increase(inst, time_limit=time_limit)
+    elastic = elastic_increase(inst, time_limit=time_limit)
+    increase, budgets = elastic if elastic is not None else (None, [])
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
+               "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in conflict.limits],
                "conflict_complete": conflict.complete}
     parts = ["No layout satisfies every limit."]
@@ -106,12 +158,16 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
             "These limits conflict (search stopped at the time limit; the set may not be the smallest)"
         parts.append(f"{head} (drop or relax any one of them): "
                      + "; ".join(f"({i}) {lim.text}" for i, lim in enumerate(conflict.limits, 1)) + ".")
-    if increase:
-        inc = ", ".join(f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items()))
-        parts.append(f"The least quota increase that makes it feasible: {inc}.")
-    elif increase is None:
-        parts.append("Raising quotas alone does not help: the conflict is among policy rules "
-                     "(fixed/forbidden regions, site limits, minimum scales or province shares).")
+    if increase or budgets:
+        inc = ", ".join([f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items())]
+                        + [b["text"] + f" ({b['path']})" for b in budgets])
+        what = "quota and change budget" if budgets else "quota"
+        parts.append(f"The least {what} increase that makes it feasible: {inc}.")
+    elif elastic is None:
+        parts.append("Raising quotas" + (" and change budgets" if d.brownfield is not None else "")
+                     + " alone does not help: the conflict is among policy rules "
+                     "(fixed/forbidden regions, site limits, minimum scales, province shares"
+                     + (" or protected sites" if d.brownfield is not None else "") + ").")
     return " ".join(parts), details
 
 
@@ -182,10 +238,17 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
             out.append(Limit("min_scale", f"every site of {label} needs at least {d.min_scale[s]:.6g} {unit} (min_scale)".replace("  ", " "),
                              None, None, label, f"chains.{seg[0]}.segments.{seg[1]}.min_scale",
                              ("row_lower", rows, 0.0, -np.inf)))
+    protected = d.brownfield.protected if d.brownfield is not None else np.zeros_like(d.fixed)
     for s, r in zip(*np.nonzero(d.fixed)):
         label, rid = d.segment_label(s), d.region_ids[r]
-        out.append(Limit("fixed", f"policy.fixed puts {label} in {_region_name(inst, rid)}", rid, None, label,
-                         "policy.fixed", ("col", np.array([place.index(s, r)]), (1.0, 1.0), (0.0, 1.0))))
+        if protected[s, r]:  # a protected existing site joins the fixed placements (formulation section 12)
+            kind, text, rule = "protected", f"brownfield.protected keeps {label} open in {_region_name(inst, rid)}", \
+                "brownfield.protected"
+        else:
+            kind, text, rule = "fixed", f"policy.fixed puts {label} in {_region_name(inst, rid)}", "policy.fixed"
+        out.append(Limit(kind, text, rid, None, label, rule,
+                         ("col", np.array([place.index(s, r)]), (1.0, 1.0), (0.0, 1.0))))
+    out += _budget_limits(d, cm)
     for s, r in zip(*np.nonzero(~d.allowed)):
         label, rid = d.segment_label(s), d.region_ids[r]
         out.append(Limit("forbidden", f"policy.forbidden keeps {label} out of {_region_name(inst, rid)}", rid, None,
@@ -200,6 +263,30 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
         free = np.inf if bound == "row_upper" else -np.inf
         out.append(Limit(kind, f"guarantee {d.g_labels[g]} ({d.g_paths[g]})", None, None, None, d.g_paths[g],
                          (bound, np.array([rows.index(g)]), d.g_rhs[g], free)))
+    return out
+
+
+def _budget_limits(d, cm) -> list[Limit]:
+    """Every change budget (T5) of a brownfield instance, switched off through its elastic slack."""
+    from ..model.transitions import BUDGETS, budget_groups
+
+    if d.brownfield is None:
+        return []
+    scopes = ["the whole area", *d.province_ids]
+    out = []
+    for name in BUDGETS:
+        if f"{name}_slack" not in cm.var_blocks:
+            continue
+        field, words = BUDGET_WORDS[name]
+        slack = cm.var(f"{name}_slack")
+        for i, g in enumerate(budget_groups(d, name)):
+            lim = getattr(d.brownfield, field)[g]
+            scope = scopes[g]
+            path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
+            text = (f"at most {100 * lim:.4g} % of today's activity moved in {scope} ({path})" if name == "change_moved"
+                    else f"at most {lim:.6g} {words} in {scope} ({path})")
+            out.append(Limit("change_budget", text, None, None, None, path,
+                             ("col", np.array([slack.index(i)]), (0.0, 0.0), (0.0, np.inf))))
     return out
 
 

@@ -113,6 +113,9 @@ class Prices:
     # region, resource, quota, extra, used, slack, tight, binding, value_per_unit, resolved_value_per_unit
     quotas: pd.DataFrame
     guarantees: pd.DataFrame  # guarantee, path, measure, required, value, binding, value_per_unit
+    # change budgets of a brownfield instance: budget, scope, path, limit, used, binding, value_per_unit,
+    # resolved_value_per_unit (empty when greenfield)
+    budgets: pd.DataFrame = None
 
     def matrix(self) -> pd.DataFrame:
         """Region x resource table of the value of one more unit (0 where not binding)."""
@@ -193,10 +196,44 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     if resolve:
         hidden = quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)
         for i in np.flatnonzero(hidden.to_numpy()):
-            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(r.ravel()[i]), int(k.ravel()[i]),
-                                                                       options)
+            row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
+            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(row), options)
     quotas = quotas[finite.ravel()].reset_index(drop=True)
-    return Prices(float(res.objective), quotas, guarantee_prices(cm, res))
+    return Prices(float(res.objective), quotas, guarantee_prices(cm, res), budget_prices(cm, res, resolve, options))
+
+
+def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
+                  options: SolverOptions | None = None) -> pd.DataFrame:
+    """Each change budget row (T5) at the fixed-placement LP: its limit, what the layout uses,
+    the LP price (objective decrease per unit more: a site, or a unit of activity moved) and,
+    for a budget used to the limit, the decrease when it grows by one and the MIP is re-solved
+    from the layout (with placements fixed a site budget's LP price is always 0)."""
+    from ..model.transitions import BUDGETS, budget_groups
+    from .diagnose import BUDGET_WORDS
+
+    d = cm.data
+    cols = ["budget", "scope", "path", "limit", "used", "binding", "value_per_unit", "resolved_value_per_unit"]
+    if d.brownfield is None:
+        return pd.DataFrame(columns=cols)
+    scopes = ["area", *d.province_ids]
+    used_all = cm.A @ res.x
+    rows = []
+    for name in BUDGETS:
+        if name not in cm.row_blocks:
+            continue
+        block = cm.row(name)
+        field = BUDGET_WORDS[name][0]
+        for i, g in enumerate(budget_groups(d, name)):
+            j = block.index(i)
+            limit, used = float(cm.row_upper[j]), float(used_all[j])
+            binding = used >= limit - 1e-6 * max(1.0, abs(limit))
+            resolved = _resolved_value(cm, res, j, options) if resolve and binding else np.nan
+            rows.append({"budget": field, "scope": scopes[g],
+                         "path": f"brownfield.budget.{field}" if g == 0
+                         else f"brownfield.budget.by_province.{scopes[g]}.{field}",
+                         "limit": limit, "used": used, "binding": binding,
+                         "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": resolved})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
@@ -222,10 +259,9 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
 
 
 
-def _resolved_value(cm: CompiledModel, fixed: SolveResult, r: int, k: int, options: SolverOptions | None) -> float:
-    """Objective decrease when quota (r, k) gets one more unit and the MIP is re-solved from
-    the layout (placements free); NaN when the re-solve finds no layout."""
-    row = cm.row("quota").index(np.array([r]), np.array([k]))
+def _resolved_value(cm: CompiledModel, fixed: SolveResult, row: int, options: SolverOptions | None) -> float:
+    """Objective decrease when the limit of ``row`` (a quota, a change budget) grows by one unit
+    and the MIP is re-solved from the layout (placements free); NaN when the re-solve finds no layout."""
     hi = cm.row_upper.copy()
     hi[row] += 1.0
     res = HighsSolver(options or SolverOptions(mip_gap=1e-6, time_limit=30))
@@ -316,13 +352,101 @@ def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
 
 
 def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, options: SolverOptions) -> str:
-    """Why a forced placement is infeasible: the least quota it would need (elastic model)."""
+    """Why a forced placement is infeasible: the least quota (and, on a brownfield instance,
+    change budget) it would need, from the elastic model."""
+    from .diagnose import budget_increase, quota_increase
+
     ecm = build(inst, BuildOptions(elastic=True))
     c = fix_placements(ecm, P) if P is not None else fix_rows(ecm, s, row)
     res = _solve(c, options)
     if res.x is None:
-        return "infeasible even with unlimited quotas (a policy rule or minimum scale conflicts)"
-    slack = ecm.var("quota_slack").take(res.x)
-    d = ecm.data
-    parts = [f"{d.region_ids[r]} {d.resource_ids[k]} +{slack[r, k]:.6g}" for r, k in zip(*np.nonzero(slack > 1e-7))]
-    return "quota too small: needs " + ", ".join(parts) if parts else "infeasible (numerically borderline)"
+        return ("infeasible even with unlimited quotas" + (" and change budgets" if ecm.data.brownfield else "")
+                + " (a policy rule or minimum scale conflicts)")
+    quotas = quota_increase(ecm, res.x)
+    budgets = budget_increase(ecm, res.x)
+    parts = [f"{r} {k} +{v:.6g}" for (r, k), v in quotas.items() if v > 1e-7]
+    out = ["quota too small: needs " + ", ".join(parts)] if parts else []
+    out += [f"{b['text']} ({b['path']})" for b in budgets]
+    return "; ".join(out) if out else "infeasible (numerically borderline)"
+
+
+# -- why a site is open or closed ---------------------------------------------------------
+def site_index(cm: CompiledModel, ref: str) -> tuple[int, int]:
+    """(segment, region) of ``CHAIN/SEGMENT@REGION``."""
+    if "@" not in ref:
+        raise InstanceError([Problem("command line", "--site", ref, "CHAIN/SEGMENT@REGION, e.g. "
+                                     + "/".join(cm.data.segment_keys[0]) + "@" + cm.data.region_ids[0])])
+    seg, region = ref.rsplit("@", 1)
+    s = segment_index(cm, seg)
+    if region not in cm.data.region_ids:
+        raise InstanceError([Problem("command line", "--site", region, "a region id of the instance ("
+                                     + ", ".join(cm.data.region_ids[:10]) + ")")])
+    return s, cm.data.region_ids.index(region)
+
+
+def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: bool = False,
+                  options: SolverOptions | None = None) -> pd.DataFrame:
+    """Why a site is open or closed ("why does this site close?"): the layout against the same
+    layout with that one site flipped — kept open where it closes, closed where it stays — every
+    weighted term side by side (on a brownfield instance ``change`` holds the closing and shrink
+    cost).  All else equal (the other placements fixed) or with the rest re-optimised.
+
+    One row per objective term and ``total``; columns ``layout``, ``flipped``, ``difference``
+    (flipped minus layout).  ``attrs``: the site's state in the layout and today, the flipped
+    layout's tables (``flipped_tables``: layout, flows, expansions, parks, park activity) or, when
+    the flip has no layout, ``why``.
+    """
+    inst = load_instance(instance)
+    refuse_periods(inst, "explain", PHASED_EXPLAIN)
+    cm, place, expand = read_layout(inst, solution_dir, build(inst))
+    return _site_decision(inst, cm, place, site, reoptimise, options or SolverOptions(mip_gap=1e-9, time_limit=60),
+                          str(solution_dir))
+
+
+def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: str, reoptimise: bool,
+                   options: SolverOptions, where: str) -> pd.DataFrame:
+    d = cm.data
+    s, r = site_index(cm, site)
+    flipped = place.copy()
+    flipped[s, r] = not place[s, r]
+
+    def run(P: np.ndarray) -> SolveResult:
+        if reoptimise:  # only this site's binary fixed; every other placement free
+            lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+            i = cm.var("place").index(s, r)
+            lo[i] = hi[i] = float(P[s, r])
+            return _solve(replace(cm, col_lower=lo, col_upper=hi), options)
+        return _solve(fix_placements(cm, P), options)
+
+    base = run(place)
+    if base.x is None:
+        raise InstanceError([Problem(where, "layout", base.status, "a feasible layout of this instance (run `yrdopt check`)")])
+    bf = d.brownfield
+    today = float(bf.existing_activity[s, r]) if bf is not None and bf.existing[s, r] else None
+    attrs = {"site": site, "open": bool(place[s, r]), "today": today, "reoptimise": reoptimise,
+             "activity": float(cm.var("activity").take(base.x)[s, r]),
+             "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
+    why = None
+    if not place[s, r] and not d.allowed[s, r]:
+        why = "forbidden by policy.forbidden"
+    elif place[s, r] and d.fixed[s, r]:
+        why = "brownfield.protected keeps it open" if attrs["protected"] else "policy.fixed keeps it here"
+    alt = run(flipped) if why is None else None
+    if alt is None or alt.x is None:
+        why = why or _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options)
+    terms_a = cm.components(base.x)
+    terms_b = cm.components(alt.x) if alt is not None and alt.x is not None else {k: np.nan for k in terms_a}
+    rows = [{"term": k, "layout": terms_a[k], "flipped": terms_b[k]} for k in terms_a]
+    rows.append({"term": "total", "layout": float(base.objective),
+                 "flipped": float(alt.objective) if alt is not None and alt.x is not None else np.nan})
+    out = pd.DataFrame(rows)
+    diff = out["flipped"] - out["layout"]
+    # a term both solves give the same value differs only by round-off: show it as 0
+    out["difference"] = diff.where(diff.abs() > 1e-9 * max(1.0, abs(float(base.objective))), 0.0)
+    attrs["why"] = why or ""
+    if alt is not None and alt.x is not None:  # the flipped layout's tables, for the checker
+        from ..solution import park_tables_from_x, tables_from_x
+
+        attrs["flipped_tables"] = (*tables_from_x(cm, alt.x), *park_tables_from_x(cm, alt.x))
+    out.attrs.update(attrs)
+    return out

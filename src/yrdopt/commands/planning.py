@@ -176,6 +176,8 @@ def register(app: typer.Typer) -> None:
         instance: Path = typer.Argument(..., help="instance file"),
         solution: Path = typer.Argument(..., help="solution directory (layout.csv, expansions.csv)"),
         segment: Optional[str] = typer.Option(None, "--segment", help="CHAIN/SEGMENT: cost of moving it to each region"),
+        site: Optional[str] = typer.Option(None, "--site", help="CHAIN/SEGMENT@REGION: why this site is open or "
+                                           "closed — the layout against the same layout with the site flipped"),
         reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move"),
         prices: bool = typer.Option(False, "--prices", help="also print the shadow prices of every quota"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / prices.csv here"),
@@ -185,10 +187,16 @@ def register(app: typer.Typer) -> None:
         from ..analysis.explain import cost_of_moving
         from ..solver import SolverOptions
 
-        if segment is None and not prices:
+        if segment is None and site is None and not prices:
             from ..cli_common import fail
 
-            fail("give --segment CHAIN/SEGMENT, --prices, or both", 2)
+            fail("give --segment CHAIN/SEGMENT, --site CHAIN/SEGMENT@REGION, --prices, or several", 2)
+        if site is not None:
+            from ..analysis.explain import site_decision
+
+            table = run_guarded(lambda: site_decision(instance, solution, site, reoptimise=reoptimise,
+                                                      options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
+            _print_site(table, out)
         if segment is not None:
             moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise,
                                                        options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
@@ -274,6 +282,36 @@ def register(app: typer.Typer) -> None:
             console.print(f"tables written to {out}/", highlight=False)
 
 
+def _print_site(table, out: Optional[Path]) -> None:
+    """The layout against the same layout with one site flipped, and the verdict in words."""
+    a = table.attrs
+    state = "open" if a["open"] else "closed"
+    if a["today"] is not None:
+        now = (f"runs today with {a['today']:.6g}; in this layout it is "
+               + (f"kept ({a['activity']:.6g})" if a["open"] else "closed"))
+    else:
+        now = "is not a site today; in this layout it is " + ("opened" if a["open"] else "not opened")
+    flip = ("closing it" if a["open"] else ("keeping it open" if a["today"] is not None else "opening it"))
+    how = " (rest re-optimised)" if a["reoptimise"] else " (all else equal)"
+    console.print(_df_table(table.set_index("term"), f"{a['site']} {now}: the layout against {flip}{how}, "
+                            "weighted terms"))
+    total = table.set_index("term")["difference"]
+    if a["why"]:
+        console.print(f"{flip[0].upper() + flip[1:]} is not possible: {a['why']}", highlight=False)
+    else:
+        parts = ", ".join(f"{k} {v:+,.6g}" for k, v in total.drop("total").items() if abs(v) > 1e-9)
+        verdict = "costs" if total["total"] > 1e-9 else "saves" if total["total"] < -1e-9 else "changes"
+        console.print(f"{flip[0].upper() + flip[1:]} {verdict} {abs(total['total']):,.6g}"
+                      + (f" ({parts})" if parts else "")
+                      + (f": that is why it is {state} in this layout" if total["total"] > 1e-9 else ""),
+                      highlight=False)
+    if out is not None:
+        from ..io import atomic_write_text
+
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "site.csv", table.to_csv(index=False, float_format="%.10g"))
+
+
 def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
     from ..analysis.explain import shadow_prices
 
@@ -300,8 +338,15 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
     if len(p.guarantees):
         console.print(_df_table(p.guarantees.drop(columns=["path"]).set_index("guarantee"),
                                 "Guarantees (value_per_unit: objective decrease per unit no longer required)"))
+    if p.budgets is not None and len(p.budgets):
+        b = p.budgets.drop(columns=["path"]).rename(columns={"value_per_unit": "LP price",
+                                                             "resolved_value_per_unit": "one more, re-solved"})
+        console.print(_df_table(b, "Change budgets (objective decrease per site, or per unit of activity moved, "
+                                "the budget grows by; re-solved where used to the limit)", index=False))
     if out is not None:
         from ..io import atomic_write_text
 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "prices.csv", p.quotas.to_csv(index=False, float_format="%.10g"))
+        if p.budgets is not None and len(p.budgets):
+            atomic_write_text(out / "budget_prices.csv", p.budgets.to_csv(index=False, float_format="%.10g"))

@@ -75,7 +75,7 @@ class CompiledModel:
     def components(self, x: np.ndarray) -> dict[str, float]:
         """Weighted value of every objective term at the column vector x."""
         w = self.data.weights
-        return {k: float(w.get(k, 1.0) * (v @ x)) for k, v in self.terms.items() if k != "quota_slack"}
+        return {k: float(w.get(k, 1.0) * (v @ x)) for k, v in self.terms.items() if k not in ELASTIC_TERMS}
 
     def raw_components(self, x: np.ndarray) -> dict[str, float]:
         raw = {k: float(v @ x) for k, v in self.terms.items()}
@@ -89,6 +89,9 @@ class CompiledModel:
     def refresh_cost(self) -> None:
         """Recompute the objective vector after ``data.weights`` or a term vector changed."""
         self.cost = objective_vector(self.data, self.terms)
+
+
+ELASTIC_TERMS = ("quota_slack", "budget_slack")  # elastic mode only: not objective terms of a layout
 
 
 def build(source: Instance | ModelData, options: BuildOptions | None = None) -> CompiledModel:
@@ -119,7 +122,7 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
         C.add_flow_linking(m, d, place, flow)
     add_guarantees(m, d, place, activity, park_activity)
     if d.brownfield is not None and options.transition_from_today:
-        T.add_transition(m, d, place, activity)
+        T.add_transition(m, d, place, activity, elastic=options.elastic)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if options.tighten_bounds and not options.elastic:

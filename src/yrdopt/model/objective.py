@@ -9,7 +9,7 @@ import numpy as np
 
 from ..data import ModelData
 from .arrays import Block
-from .transitions import change_term
+from .transitions import budget_slack_term, change_term
 
 def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np.ndarray]:
     """Unweighted cost vector (length n) of every objective term.
@@ -49,12 +49,16 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
         vec = np.zeros(n)
         vec[blocks["quota_slack"].slice] = 1.0
         terms["quota_slack"] = vec
+        budget = budget_slack_term(n, blocks)
+        if budget is not None:
+            terms["budget_slack"] = budget
     return terms
 
 
 def objective_vector(d: ModelData, terms: dict[str, np.ndarray]) -> np.ndarray:
-    """Weighted sum of the terms; in elastic mode only the added quota counts (phase one:
-    the least quota increase that makes the instance feasible)."""
+    """Weighted sum of the terms; in elastic mode only the added quota and change budget count
+    (phase one: the least increase that makes the instance feasible; one unit of quota, one
+    site or one unit of activity moved each count 1)."""
     if "quota_slack" in terms:
-        return terms["quota_slack"].copy()
+        return terms["quota_slack"] + terms.get("budget_slack", 0.0)
     return np.asarray(sum(d.weights.get(k, 0.0) * v for k, v in terms.items()), dtype=float)

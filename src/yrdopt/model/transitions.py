@@ -25,8 +25,8 @@ from .arrays import ArrayModel, Block
 from .existing_sites import forced_removal
 
 
-def add_transition(m: ArrayModel, d: ModelData, place: Block, activity: Block) -> dict[str, Block]:
-    """(T1)-(T5) for a single-period brownfield instance."""
+def add_transition(m: ArrayModel, d: ModelData, place: Block, activity: Block, elastic: bool = False) -> dict[str, Block]:
+    """(T1)-(T5) for a single-period brownfield instance (``elastic``: budgets may grow, T6)."""
     bf = d.brownfield
     assert bf is not None
     closed = m.add_variables("closed", (d.S, d.R), 0.0, bf.existing.astype(float))
@@ -41,7 +41,7 @@ def add_transition(m: ArrayModel, d: ModelData, place: Block, activity: Block) -
     rows = m.add_rows("shrink", (n,), bf.existing_activity[es, er], np.inf)
     m.add_terms(rows.index(np.arange(n)), removed.index(es, er), 1.0)
     m.add_terms(rows.index(np.arange(n)), activity.index(es, er), 1.0)
-    add_change_budget(m, d, place, closed, removed)
+    add_change_budget(m, d, place, closed, removed, elastic)
     return {"closed": closed, "removed": removed}
 
 
@@ -52,13 +52,20 @@ def budget_scopes(d: ModelData) -> tuple[np.ndarray, list[str]]:
     return scope, ["area", *d.province_ids]
 
 
-def add_change_budget(m: ArrayModel, d: ModelData, place: Block, closed: Block, removed: Block) -> dict[str, Block]:
+BUDGETS = ("change_opened", "change_closed", "change_moved")  # row blocks of (T5), in this order
+
+
+def add_change_budget(m: ArrayModel, d: ModelData, place: Block, closed: Block, removed: Block,
+                      elastic: bool = False) -> dict[str, Block]:
     """(T5) per scope g (the area, or a province) with a finite limit:
 
     sum_{r in g, not existing} place[s, r] <= max_opened[g]
     sum_{r in g} closed[s, r] <= max_closed[g]
     sum_{r in g} removed[s, r] <= max_moved_share[g] * sum_{r in g} E[s, r] + forced
     where forced = sum_s max(0, sum_r E[s, r] - A[s]) is what a shrinking segment must remove.
+
+    (T6, ``elastic`` only) each row gains ``- <name>_slack[i]``, slack >= 0: how much the budget
+    must grow for a layout to exist (:mod:`yrdopt.analysis.diagnose`).
     """
     bf = d.brownfield
     scope, _ = budget_scopes(d)
@@ -76,8 +83,29 @@ def add_change_budget(m: ArrayModel, d: ModelData, place: Block, closed: Block, 
         for i, g in enumerate(groups):
             s, r = np.nonzero(where & scope[g][None, :])
             m.add_terms(rows.index(np.full(len(s), i)), var.index(s, r), 1.0)
+        if elastic:
+            slack = m.add_variables(f"{name}_slack", (len(groups),), 0.0, np.inf)
+            m.add_terms(rows.index(np.arange(len(groups))), slack.index(np.arange(len(groups))), -1.0)
         out[name] = rows
     return out
+
+
+def budget_groups(d: ModelData, name: str) -> np.ndarray:
+    """The scopes (0 = the area, 1 + p = province p) of the rows of budget block ``name``."""
+    bf = d.brownfield
+    limit = {"change_opened": bf.max_opened, "change_closed": bf.max_closed, "change_moved": bf.max_moved_share}[name]
+    return np.flatnonzero(np.isfinite(limit))
+
+
+def budget_slack_term(n: int, blocks: dict[str, Block]) -> np.ndarray | None:
+    """(T6) sum of the budget slacks (elastic mode), or None without budget slack columns."""
+    names = [f"{b}_slack" for b in BUDGETS if f"{b}_slack" in blocks]
+    if not names:
+        return None
+    vec = np.zeros(n)
+    for b in names:
+        vec[blocks[b].slice] = 1.0
+    return vec
 
 
 def change_term(d: ModelData, n: int, blocks: dict[str, Block]) -> np.ndarray:
