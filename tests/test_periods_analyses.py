@@ -8,8 +8,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from test_periods import tiny3
+import yrdopt
+from test_periods import YEARS, tiny3
+from yrdopt.analysis.diagnose import explain_phased_infeasibility
+from yrdopt.analysis.explain import cost_of_moving, shadow_prices, site_decision
+from yrdopt.analysis.phased import plan_lp, plan_values
+from yrdopt.checker import check_phased
 from yrdopt.cli import app
+from yrdopt.model.periods import build_phased
+from yrdopt.solver import HighsSolver, SolverOptions
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +24,7 @@ def phased(tmp_path_factory):
     """tiny3 (three periods) on disk and its joint plan."""
     d = tmp_path_factory.mktemp("phased")
     (d / "tiny.yaml").write_text(yaml.safe_dump(tiny3()))
-    res = CliRunner().invoke(app, ["solve", str(d / "tiny.yaml"), "--out", str(d / "plan"), "--threads", "1", "-q"])
+    res = CliRunner().invoke(app, ["solve", str(d / "tiny.yaml"), "--out", str(d / "plan"), "-q"])
     assert res.exit_code == 0, res.output
     return d
 
@@ -41,8 +48,101 @@ def test_analysis_without_periods_support_refuses(phased, argv, what):
     assert not any((phased / n).exists() for n in ("alt", "par", "lex"))
 
 
-def test_sweep_over_a_phased_instance_refuses(phased, tmp_path):
-    spec = {"instance": str(phased / "tiny.yaml"), "parameters": [{"path": "weights.distance", "scale": [0.5, 2]}]}
-    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
-    res = CliRunner().invoke(app, ["sweep", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "out")])
-    assert res.exit_code == 2 and "periods" in res.output and "sweep" in res.output, res.output
+def test_explain_and_prices_of_a_phased_plan_need_a_period(phased):
+    """Without --period they refuse, naming the years; --period on an instance without periods is refused."""
+    for argv in (["prices", "{i}", "{d}/plan"], ["explain", "{i}", "{d}/plan", "--segment", "k/a"],
+                 ["explain", "{i}", "{d}/plan", "--site", "k/a@r1"], ["prices", "{i}", "{d}/plan", "--period", "2031"]):
+        res = CliRunner().invoke(app, [a.format(i=phased / "tiny.yaml", d=phased) for a in argv])
+        assert res.exit_code == 2 and "2025, 2030, 2035" in res.output, res.output
+
+
+def split_c():
+    """tiny3 with c allowed in several regions: r3's land binds in every period."""
+    d = tiny3()
+    d["chains"][0]["segments"][2]["single_site"] = False
+    d["regions"][1]["quotas"]["land"] = 3.0
+    return d
+
+
+@pytest.fixture(scope="module")
+def split_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("split") / "plan"
+    sol = yrdopt.solve(split_c(), out=out, gap=1e-9)
+    assert sol.status == "optimal" and sol.summary["verified"]
+    return out, sol
+
+
+@pytest.mark.parametrize("year", [2025, 2035])
+def test_quota_price_of_a_period_is_the_plans_marginal_value(split_plan, year):
+    """prices --period: the LP price of a period's binding quota equals the finite difference of
+    the plan model (every period's sites fixed) when that period's quota factor grows."""
+    out, sol = split_plan
+    p = shadow_prices(split_c(), out, period=year)
+    q = p.quotas.set_index("region")
+    assert q.loc["r3", "binding"] and q.loc["r3", "value_per_unit"] > 0
+    assert (q.drop("r3")["value_per_unit"] == 0).all()
+    assert p.objective == pytest.approx(sol.objective, rel=1e-7)  # the plan LP re-finds the plan
+    eps = 1e-4
+    d = split_c()
+    t = YEARS.index(year)
+    d["periods"]["milestones"][t]["quota_factor"]["land"] *= 1 + eps
+    inst = yrdopt.load_instance(d)
+    pm = build_phased(inst)
+    s = HighsSolver(SolverOptions())
+    s.load(plan_lp(pm, plan_values(pm, out)))
+    res = s.solve()
+    gain = sol.objective - res.objective
+    assert gain == pytest.approx(q.loc["r3", "value_per_unit"] * eps * q.loc["r3", "quota"], rel=1e-4)
+
+
+def test_why_a_site_of_a_period_is_kept_against_the_checker(split_plan):
+    """explain --site --period: the flipped plan is re-checked by the period-by-period checker
+    and its objective is the table's; the plan is optimal, so no flip (or move) is cheaper."""
+    out, sol = split_plan
+    closing = site_decision(split_c(), out, "k/c@r2", period=2030)  # r3 has no land left for all of c
+    assert closing.attrs["open"] and closing.attrs["today"] == pytest.approx(1.0)
+    assert "2030" in closing.attrs["why"] and "flipped_tables" not in closing.attrs
+    t = site_decision(split_c(), out, "k/c@r1", period=2035)
+    a, terms = t.attrs, t.set_index("term")
+    assert not a["open"] and a["today"] is None and a["period"] == 2035
+    assert terms.loc["total", "layout"] == pytest.approx(sol.objective, rel=1e-7)
+    layout, flows, exps, trans, parks, pa = a["flipped_tables"]
+    rep = check_phased(yrdopt.load_instance(split_c()), layout, flows, exps, parks=parks, park_activity=pa)
+    assert rep.verified and rep.objective == pytest.approx(terms.loc["total", "flipped"], rel=1e-7)
+    assert terms.loc["total", "difference"] >= -1e-7 * sol.objective
+    assert layout[(layout.period == 2035) & (layout.region == "r1") & (layout.segment == "c")]["sited"].all()
+    assert terms.loc["fixed_cost", "difference"] > 0  # the new site pays its opening cost
+    moves = cost_of_moving(split_c(), out, "k/a", period=2035)
+    ok = moves[moves["status"] == "optimal"]
+    assert len(ok) >= 2 and (ok["change"] >= -1e-7 * sol.objective).all()
+    assert ok.set_index("region").loc["r3", "change"] == pytest.approx(0.0, abs=1e-7)
+
+
+def two_b_sites(opened_2025=0, land_r1=9.0):
+    """tiny3 where policy needs two sites of b while nothing may change in 2025 or 2030."""
+    z = {"max_opened": opened_2025, "max_closed": 0, "max_moved_share": 0.0}
+    d = tiny3(budgets=(z, {**z, "max_opened": 0}, None))
+    d["chains"][0]["segments"][1]["single_site"] = False
+    d["policy"] = {"site_limits": [{"chain": "k", "segment": "b", "min_sites": 2}]}
+    d["regions"][0]["quotas"]["land"] = land_r1
+    return d
+
+
+def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path):
+    """Elastic quotas and budgets per period: 2025 must open b's second site (its budget is 0),
+    and in 2030 nothing may leave r1, whose land then falls short by
+    0.5 x 5 (a) + 4 (b, kept) + 3.75 (c) - 9 x 1.1 = 0.35 (by hand).  Raising exactly these makes
+    the plan exist."""
+    d = two_b_sites()
+    with pytest.raises(yrdopt.InfeasibleError):
+        yrdopt.solve(d)
+    text, details = explain_phased_infeasibility(yrdopt.load_instance(d))
+    assert details["quota_increase"] == pytest.approx({"2030/r1/land": 0.35})
+    (b,) = details["budget_increase"]
+    assert (b["period"], b["path"], b["short_by"]) == (2025, "periods.milestones[0].budget.max_opened", 1.0)
+    assert "2025: the budget of 0 new sites in the whole area is too small by 1" in text
+    assert yrdopt.solve(two_b_sites(1, 9.0 + 0.35 / 1.1 + 1e-9)).summary["verified"]
+    assert explain_phased_infeasibility(yrdopt.load_instance(tiny3())) is None
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(d))
+    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bad.yaml")])
+    assert res.exit_code == 3 and "periods.milestones[0].budget.max_opened" in res.output, res.output

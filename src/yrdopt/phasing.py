@@ -194,13 +194,10 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                  check: bool = True):
     """One MILP over all periods, started from the myopic plan; a Solution whose tables carry
     a ``period`` column, whose summary holds every period and the value of foresight."""
-    import pandas as pd
-
     from .checker import check_phased
     from .io import content_hash, load_instance
     from .model.periods import build_phased
-    from .model.transitions import transition_table
-    from .solution import Solution, park_tables_from_x, tables_from_x
+    from .solution import Solution
     from .solver import HighsSolver, SolverOptions
 
     t_start = time.perf_counter()
@@ -230,26 +227,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options)
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
-    layouts, flows, exps, trans, parks, park_acts = [], [], [], [], [], []
-    prev_place = prev_act = None
-    for t, core in enumerate(pm.periods):
-        xt = pm.period_x(x, t)
-        lay, fl, ex = tables_from_x(core, xt)
-        pk, pa = park_tables_from_x(core, xt)
-        if t and len(pk):  # a park open in the period before was paid for then
-            paid = pk["park"].isin(opened_parks(parks[-1]))
-            pk.loc[paid, ["fixed_cost", "host_cost", "partner_cost"]] = 0.0
-        place = core.var("place").take(xt) > 0.5
-        act = core.var("activity").take(xt)
-        tr = transition_table(core.data, place, act, prev_place=prev_place, prev_activity=prev_act,
-                              opening_cost=pm.full_fixed)
-        for df in (lay, fl, ex, tr, pk, pa):
-            df.insert(0, "period", years[t])
-        for acc, df in ((layouts, lay), (flows, fl), (exps, ex), (trans, tr), (parks, pk), (park_acts, pa)):
-            acc.append(df)
-        prev_place, prev_act = place, np.where(place, act, 0.0)
-    layout, flows_df, exp_df, trans_df, parks_df, pa_df = (pd.concat(v, ignore_index=True)
-                                                           for v in (layouts, flows, exps, trans, parks, park_acts))
+    layout, flows_df, exp_df, trans_df, parks_df, pa_df = plan_tables(pm, x)
+    trans = [trans_df[trans_df["period"] == y] for y in years]
     objective = float(pm.cm.cost @ x)
     report = check_phased(inst, layout, flows_df, exp_df, parks=parks_df, park_activity=pa_df) if check else None
     matches = bool(report and abs(report.objective - objective) <= 1e-6 * max(1.0, abs(objective)))
@@ -284,6 +263,35 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     if out is not None:
         sol.write(out)
     return sol
+
+
+def plan_tables(pm, x: np.ndarray) -> tuple:
+    """The written tables of a plan (column vector ``x`` of the phased model), each with a
+    ``period`` column: layout, flows, expansions, transition, parks, park activity."""
+    import pandas as pd
+
+    from .model.transitions import transition_table
+    from .solution import park_tables_from_x, tables_from_x
+
+    layouts, flows, exps, trans, parks, park_acts = [], [], [], [], [], []
+    prev_place = prev_act = None
+    for t, core in enumerate(pm.periods):
+        xt = pm.period_x(x, t)
+        lay, fl, ex = tables_from_x(core, xt)
+        pk, pa = park_tables_from_x(core, xt)
+        if t and len(pk):  # a park open in the period before was paid for then
+            paid = pk["park"].isin(opened_parks(parks[-1]))
+            pk.loc[paid, ["fixed_cost", "host_cost", "partner_cost"]] = 0.0
+        place = core.var("place").take(xt) > 0.5
+        act = core.var("activity").take(xt)
+        tr = transition_table(core.data, place, act, prev_place=prev_place, prev_activity=prev_act,
+                              opening_cost=pm.full_fixed)
+        for df in (lay, fl, ex, tr, pk, pa):
+            df.insert(0, "period", pm.years[t])
+        for acc, df in ((layouts, lay), (flows, fl), (exps, ex), (trans, tr), (parks, pk), (park_acts, pa)):
+            acc.append(df)
+        prev_place, prev_act = place, np.where(place, act, 0.0)
+    return tuple(pd.concat(v, ignore_index=True) for v in (layouts, flows, exps, trans, parks, park_acts))
 
 
 def _counts(tr) -> dict:

@@ -171,6 +171,59 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
     return " ".join(parts), details
 
 
+def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) -> tuple[str, dict] | None:
+    """A phased instance (milestone periods): the least increase of each period's quotas and
+    change budgets that lets a plan over all periods exist (one elastic MILP over every period,
+    :func:`yrdopt.model.periods.build_phased`); None when a plan exists.  The smallest set of
+    conflicting limits is not searched over periods."""
+    import re
+
+    from ..model.compiled import BuildOptions
+    from ..model.periods import build_phased
+    from ..solver import HighsSolver, SolverOptions
+
+    pm = build_phased(inst, BuildOptions(elastic=True))
+    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
+    solver.load(pm.cm)
+    res = solver.solve()
+    if res.x is None:
+        return ("No plan over the periods satisfies every limit, and raising quotas and change budgets alone does "
+                "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
+                "scales, protected sites or the minimum run of new sites).", {"quota_increase": {}, "budget_increase": []})
+    if float(pm.cm.cost @ res.x) <= 1e-7:
+        return None
+    quotas = {}
+    for t, core in enumerate(pm.periods):
+        for (r, k), v in quota_increase(core, pm.period_x(res.x, t)).items():
+            quotas[f"{pm.years[t]}/{r}/{k}"] = v
+    scopes = ["the whole area", *pm.periods[0].data.province_ids]
+    budgets = []
+    pattern = re.compile(r"(change_(opened|closed|moved)\[(\d+),(\d+)\])_slack$")
+    for name, block in pm.cm.var_blocks.items():
+        m = pattern.match(name)
+        if m is None or res.x[block.start] <= 1e-7:
+            continue
+        t, g = int(m.group(3)), int(m.group(4))
+        field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
+        short = float(res.x[block.start])
+        y, scope = pm.years[t], scopes[g]
+        path = (f"periods.milestones[{t}].budget.{field}" if g == 0
+                else f"periods.milestones[{t}].budget.by_province.{scope}.{field}")
+        if field == "max_moved_share":
+            text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
+        else:
+            limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
+            words = "new sites" if field == "max_opened" else "closed sites"
+            text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
+        budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
+    parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
+    parts += [f"{b['text']} ({b['path']})" for b in budgets]
+    text = ("No plan over the periods satisfies every limit. The least quota and change budget increase that makes "
+            "one exist: " + "; ".join(parts) + ". (The smallest set of conflicting limits is not searched over "
+            "periods: run `yrdopt diagnose` on one period's limits to see it.)")
+    return text, {"quota_increase": quotas, "budget_increase": budgets}
+
+
 # -- irreducible set of conflicting limits ---------------------------------------------------
 @dataclass
 class Limit:

@@ -42,7 +42,17 @@ from ..schema import Instance
 from ..solver import HighsSolver, SolveResult, SolverOptions
 
 
-PHASED_EXPLAIN = "explain one period's instance"
+def _phased(inst: Instance, period, what: str) -> bool:
+    """True when ``period`` selects a period of a phased instance; refuses a phased instance
+    without ``period`` and a ``period`` on an instance without periods."""
+    if inst.periods is None:
+        if period is not None:
+            raise InstanceError([Problem("command line", "--period", period, "no --period: the instance has no periods")])
+        return False
+    if period is None:
+        years = ", ".join(str(m.year) for m in inst.periods.milestones)
+        refuse_periods(inst, f"{what} of the whole plan", f"give --period YEAR ({years}) for one period of it")
+    return True
 
 
 def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.ndarray:
@@ -149,7 +159,7 @@ def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm
 
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
                   expand: np.ndarray | None = None, resolve: bool = True,
-                  options: SolverOptions | None = None) -> Prices:
+                  options: SolverOptions | None = None, period: int | None = None) -> Prices:
     """Marginal value of one more unit of every quota, with the layout's placements fixed.
 
     The LP price is 0 for every quota with any slack left, yet a quota used nearly to the
@@ -157,9 +167,14 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     With ``resolve``, every quota used to the limit (:func:`tight`) whose LP price is 0 is
     given one more unit and the whole MIP re-solved from the layout:
     ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved).
+    On a phased instance ``period`` (a milestone year) prices that period of the written plan
+    (:func:`yrdopt.analysis.phased.prices_in_period`).
     """
     inst = load_instance(instance)
-    refuse_periods(inst, "quota prices", PHASED_EXPLAIN)
+    if _phased(inst, period, "prices"):
+        from .phased import prices_in_period
+
+        return prices_in_period(inst, solution_dir, period)
     cm = build(inst)
     if solution_dir is not None:
         cm, place, expand = read_layout(inst, solution_dir, cm)
@@ -167,10 +182,17 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
         raise ValueError("give a solution directory or the placements")
     expand = np.zeros(cm.data.E, dtype=bool) if expand is None else expand
     lp, res = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, solution_dir))
-    d = cm.data
     if res.x is None or res.row_dual is None:
         raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
                                      "placements under which the instance is feasible (check the layout first)")])
+    return Prices(float(res.objective), quota_prices(cm, res, expand, resolve, options), guarantee_prices(cm, res),
+                  budget_prices(cm, res, resolve, options))
+
+
+def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolve: bool = True,
+                 options: SolverOptions | None = None) -> pd.DataFrame:
+    """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``."""
+    d = cm.data
     qb = cm.row("quota")
     dual = qb.take(res.row_dual)
     used = (d.use * cm.var("activity").take(res.x)[:, :, None]).sum(axis=0)
@@ -198,8 +220,7 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
         for i in np.flatnonzero(hidden.to_numpy()):
             row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
             quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(row), options)
-    quotas = quotas[finite.ravel()].reset_index(drop=True)
-    return Prices(float(res.objective), quotas, guarantee_prices(cm, res), budget_prices(cm, res, resolve, options))
+    return quotas[finite.ravel()].reset_index(drop=True)
 
 
 def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
@@ -286,14 +307,17 @@ def segment_index(cm: CompiledModel, ref: str) -> int:
 
 
 def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimise: bool = False,
-                   options: SolverOptions | None = None) -> pd.DataFrame:
+                   options: SolverOptions | None = None, period: int | None = None) -> pd.DataFrame:
     """One row per region: the segment moved there entirely, the change of every term.
 
     The reference ("current") is the layout's own placements re-solved the same way, so
     every difference is between like and like.
     """
     inst = load_instance(instance)
-    refuse_periods(inst, "explain", PHASED_EXPLAIN)
+    if _phased(inst, period, "explain"):
+        from .phased import moves_in_period
+
+        return moves_in_period(inst, solution_dir, segment, period, reoptimise=reoptimise, options=options)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
     d = cm.data
     s = segment_index(cm, segment)
@@ -318,13 +342,7 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         P = place.copy()
         P[s] = False
         P[s, r] = True
-        why = None
-        if not d.allowed[s, r]:
-            why = "forbidden by policy.forbidden"
-        elif d.fixed[s].any() and not d.fixed[s, r]:
-            why = "policy.fixed keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]])
-        elif d.min_sites[s] > 1:
-            why = f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)"
+        why = move_blocked(d, s, r)
         if why is None:
             res, c = run(P, reoptimise)
             if res.x is not None:
@@ -370,6 +388,53 @@ def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray
     return "; ".join(out) if out else "infeasible (numerically borderline)"
 
 
+def move_blocked(d, s: int, r: int) -> str | None:
+    """Why policy alone keeps segment s from moving entirely to region r (None: it may)."""
+    if not d.allowed[s, r]:
+        return "forbidden by policy.forbidden"
+    if d.fixed[s].any() and not d.fixed[s, r]:
+        return "policy.fixed or brownfield.protected keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]])
+    if d.min_sites[s] > 1:
+        return f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)"
+    return None
+
+
+def flip_blocked(d, s: int, r: int, now_open: bool) -> str | None:
+    """Why policy alone keeps site (s, r) as it is (None: it may flip)."""
+    if not now_open and not d.allowed[s, r]:
+        return "forbidden by policy.forbidden"
+    if now_open and d.fixed[s, r]:
+        protected = d.brownfield is not None and d.brownfield.protected[s, r]
+        return "brownfield.protected keeps it open" if protected else "policy.fixed keeps it here"
+    return None
+
+
+# a site a flip opens (or keeps open) hosts at least this share of its segment, as alternatives'
+# sites do: open and empty, an existing site would dodge its closing cost and a new one is no site
+FLIP_SHARE = 0.01
+
+
+def hosting(cm: CompiledModel, col: int, activity: float) -> CompiledModel:
+    """``cm`` with the activity column ``col`` of a site at least FLIP_SHARE of its segment's ``activity``."""
+    lo = cm.col_lower.copy()
+    lo[col] = max(lo[col], FLIP_SHARE * activity)
+    return replace(cm, col_lower=lo)
+
+
+def flip_table(cm: CompiledModel, base: SolveResult, alt: SolveResult | None) -> pd.DataFrame:
+    """term, layout, flipped, difference: every weighted term of two solutions of ``cm`` and the total."""
+    terms_a = cm.components(base.x)
+    ok = alt is not None and alt.x is not None
+    terms_b = cm.components(alt.x) if ok else {k: np.nan for k in terms_a}
+    rows = [{"term": k, "layout": terms_a[k], "flipped": terms_b[k]} for k in terms_a]
+    rows.append({"term": "total", "layout": float(base.objective), "flipped": float(alt.objective) if ok else np.nan})
+    out = pd.DataFrame(rows)
+    diff = out["flipped"] - out["layout"]
+    # a term both solves give the same value differs only by round-off: show it as 0
+    out["difference"] = diff.where(diff.isna() | (diff.abs() > 1e-9 * max(1.0, abs(float(base.objective)))), 0.0)
+    return out
+
+
 # -- why a site is open or closed ---------------------------------------------------------
 def site_index(cm: CompiledModel, ref: str) -> tuple[int, int]:
     """(segment, region) of ``CHAIN/SEGMENT@REGION``."""
@@ -385,7 +450,7 @@ def site_index(cm: CompiledModel, ref: str) -> tuple[int, int]:
 
 
 def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: bool = False,
-                  options: SolverOptions | None = None) -> pd.DataFrame:
+                  options: SolverOptions | None = None, period: int | None = None) -> pd.DataFrame:
     """Why a site is open or closed ("why does this site close?"): the layout against the same
     layout with that one site flipped — kept open where it closes, closed where it stays — every
     weighted term side by side (on a brownfield instance ``change`` holds the closing and shrink
@@ -397,7 +462,10 @@ def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: 
     the flip has no layout, ``why``.
     """
     inst = load_instance(instance)
-    refuse_periods(inst, "explain", PHASED_EXPLAIN)
+    if _phased(inst, period, "explain"):
+        from .phased import site_in_period
+
+        return site_in_period(inst, solution_dir, site, period, reoptimise=reoptimise, options=options)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
     return _site_decision(inst, cm, place, site, reoptimise, options or SolverOptions(mip_gap=1e-9, time_limit=60),
                           str(solution_dir))
@@ -415,8 +483,12 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
             lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
             i = cm.var("place").index(s, r)
             lo[i] = hi[i] = float(P[s, r])
-            return _solve(replace(cm, col_lower=lo, col_upper=hi), options)
-        return _solve(fix_placements(cm, P), options)
+            c = replace(cm, col_lower=lo, col_upper=hi)
+        else:
+            c = fix_placements(cm, P)
+        if P[s, r] and not place[s, r]:
+            c = hosting(c, cm.var("activity").index(s, r), d.activity[s])
+        return _solve(c, options)
 
     base = run(place)
     if base.x is None:
@@ -426,23 +498,11 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     attrs = {"site": site, "open": bool(place[s, r]), "today": today, "reoptimise": reoptimise,
              "activity": float(cm.var("activity").take(base.x)[s, r]),
              "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
-    why = None
-    if not place[s, r] and not d.allowed[s, r]:
-        why = "forbidden by policy.forbidden"
-    elif place[s, r] and d.fixed[s, r]:
-        why = "brownfield.protected keeps it open" if attrs["protected"] else "policy.fixed keeps it here"
+    why = flip_blocked(d, s, r, bool(place[s, r]))
     alt = run(flipped) if why is None else None
     if alt is None or alt.x is None:
         why = why or _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options)
-    terms_a = cm.components(base.x)
-    terms_b = cm.components(alt.x) if alt is not None and alt.x is not None else {k: np.nan for k in terms_a}
-    rows = [{"term": k, "layout": terms_a[k], "flipped": terms_b[k]} for k in terms_a]
-    rows.append({"term": "total", "layout": float(base.objective),
-                 "flipped": float(alt.objective) if alt is not None and alt.x is not None else np.nan})
-    out = pd.DataFrame(rows)
-    diff = out["flipped"] - out["layout"]
-    # a term both solves give the same value differs only by round-off: show it as 0
-    out["difference"] = diff.where(diff.abs() > 1e-9 * max(1.0, abs(float(base.objective))), 0.0)
+    out = flip_table(cm, base, alt)
     attrs["why"] = why or ""
     if alt is not None and alt.x is not None:  # the flipped layout's tables, for the checker
         from ..solution import park_tables_from_x, tables_from_x

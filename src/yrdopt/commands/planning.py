@@ -180,8 +180,10 @@ def register(app: typer.Typer) -> None:
                                            "closed — the layout against the same layout with the site flipped"),
         reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move"),
         prices: bool = typer.Option(False, "--prices", help="also print the shadow prices of every quota"),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / prices.csv here"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / site.csv / prices.csv here"),
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per MIP"),
+        period: Optional[int] = typer.Option(None, "--period", help="phased instance: the milestone year to explain "
+                                             "(the other periods' sites kept as written)"),
     ) -> None:
         """Why a segment sits where it sits: the change of every objective term if it moved."""
         from ..analysis.explain import cost_of_moving
@@ -194,11 +196,11 @@ def register(app: typer.Typer) -> None:
         if site is not None:
             from ..analysis.explain import site_decision
 
-            table = run_guarded(lambda: site_decision(instance, solution, site, reoptimise=reoptimise,
+            table = run_guarded(lambda: site_decision(instance, solution, site, reoptimise=reoptimise, period=period,
                                                       options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
             _print_site(table, out)
         if segment is not None:
-            moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise,
+            moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise, period=period,
                                                        options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
             show = moves.set_index("region")
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
@@ -206,7 +208,8 @@ def register(app: typer.Typer) -> None:
             table = show[cols].rename(columns=lambda c: c[7:].replace("_", " ") if c.startswith("change_") else "total")
             table.insert(0, "now", show["current"].map({True: "here", False: ""}))
             hosts = ", ".join(moves.attrs["hosts"])
-            console.print(_df_table(table, f"Moving {segment} (now in {hosts}) entirely to each region"
+            when = f" in {period}" if period is not None else ""
+            console.print(_df_table(table, f"Moving {segment}{when} (now in {hosts}) entirely to each region"
                                     + (" (rest re-optimised)" if reoptimise else " (all else equal)")
                                     + ": change of each weighted term"))
             for r in moves[moves["status"] != "optimal"].itertuples():
@@ -217,16 +220,18 @@ def register(app: typer.Typer) -> None:
                 out.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(out / "moves.csv", moves.to_csv(index=False, float_format="%.10g"))
         if prices:
-            _print_prices(instance, solution, out)
+            _print_prices(instance, solution, out, period)
 
     @app.command("prices")
     def prices_cmd(
         instance: Path = typer.Argument(..., help="instance file"),
         solution: Path = typer.Argument(..., help="solution directory"),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv here"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv (budget_prices.csv) here"),
+        period: Optional[int] = typer.Option(None, "--period", help="phased instance: the milestone year to price "
+                                             "(every period's sites kept as written)"),
     ) -> None:
-        """Value of one more unit of each quota (duals of the fixed-placement LP), region x resource."""
-        _print_prices(instance, solution, out)
+        """Value of one more unit of each quota and change budget (duals of the fixed-placement LP)."""
+        _print_prices(instance, solution, out, period)
 
     @app.command("diagnose")
     def diagnose_cmd(
@@ -238,6 +243,15 @@ def register(app: typer.Typer) -> None:
         from ..io import load_instance
 
         inst = run_guarded(lambda: load_instance(instance))
+        if inst.periods is not None:  # over the periods: the least increase of each period's limits
+            from ..analysis.diagnose import explain_phased_infeasibility
+
+            found = run_guarded(lambda: explain_phased_infeasibility(inst, time_limit=time_limit))
+            if found is None:
+                console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
+                return
+            console.print(found[0], highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INFEASIBLE)
         conflict = run_guarded(lambda: conflicting_limits(inst, time_limit=time_limit))
         if not conflict.limits:
             console.print("feasible: no conflicting limits (every limit can hold at once)"
@@ -286,11 +300,13 @@ def _print_site(table, out: Optional[Path]) -> None:
     """The layout against the same layout with one site flipped, and the verdict in words."""
     a = table.attrs
     state = "open" if a["open"] else "closed"
+    when = f" in {a['period']}" if a.get("period") is not None else ""
+    before = "in the period before" if when else "today"
     if a["today"] is not None:
-        now = (f"runs today with {a['today']:.6g}; in this layout it is "
+        now = (f"runs {before} with {a['today']:.6g}; in this layout{when} it is "
                + (f"kept ({a['activity']:.6g})" if a["open"] else "closed"))
     else:
-        now = "is not a site today; in this layout it is " + ("opened" if a["open"] else "not opened")
+        now = f"is not a site {before}; in this layout{when} it is " + ("opened" if a["open"] else "not opened")
     flip = ("closing it" if a["open"] else ("keeping it open" if a["today"] is not None else "opening it"))
     how = " (rest re-optimised)" if a["reoptimise"] else " (all else equal)"
     console.print(_df_table(table.set_index("term"), f"{a['site']} {now}: the layout against {flip}{how}, "
@@ -312,12 +328,14 @@ def _print_site(table, out: Optional[Path]) -> None:
         atomic_write_text(out / "site.csv", table.to_csv(index=False, float_format="%.10g"))
 
 
-def _print_prices(instance: Path, solution: Path, out: Optional[Path]) -> None:
+def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None) -> None:
     from ..analysis.explain import shadow_prices
 
-    p = run_guarded(lambda: shadow_prices(instance, solution))
-    console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit; "
-                            "placements fixed)", fmt="{:,.6g}"))
+    p = run_guarded(lambda: shadow_prices(instance, solution, period=period))
+    when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
+        "; placements fixed"
+    console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit"
+                            + when + ")", fmt="{:,.6g}"))
     from ..analysis.explain import TIGHT_SLACK_SHARE
 
     tight = p.quotas[p.quotas["tight"]]

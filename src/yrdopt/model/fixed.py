@@ -40,7 +40,8 @@ def fix_placements(cm: CompiledModel, place: np.ndarray, expand: np.ndarray | No
         if expand is None and d.E:
             raise ValueError("the fixed-placement LP needs the expansions fixed too")
         ab = cm.var("activity")
-        hi[ab.slice] = (d.activity[:, None] * place).ravel()
+        cap = d.activity[:, None] if d.brownfield is None else np.minimum(d.activity[:, None], d.brownfield.capacity)
+        hi[ab.slice] = (cap * place).ravel()  # an existing site keeps its own capacity
         row_hi = row_hi.copy()
         row_hi[cm.row("site_capacity").slice] = np.inf
         integrality = np.zeros_like(cm.integrality)

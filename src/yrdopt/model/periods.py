@@ -125,7 +125,7 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
         m.add_terms(rows.index(s, r), col(t, "activity"), 1.0)
         if prev_act is not None:
             m.add_terms(rows.index(s, r), prev_act, -1.0)
-        _add_period_budget(m, inst, base, datas, t, opened, closed, removed, col, e, E)
+        _add_period_budget(m, inst, base, datas, t, opened, closed, removed, col, e, E, options.elastic)
     # (P5) minimum run time of a new site
     run = inst.periods.min_run_years
     for t in range(T):
@@ -155,9 +155,18 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
     terms = _phased_terms(base, cores, offsets, m.n_cols, span, disc, opened, closed, removed, full_fixed)
     w = base.weights
     cost = np.asarray(sum(w.get(k, 0.0) * v for k, v in terms.items()), dtype=float)
+    if options.elastic:  # phase one: the least quota and budget increase over all periods (diagnose)
+        terms["quota_slack"] = np.zeros(m.n_cols)
+        for t, c in enumerate(cores):
+            terms["quota_slack"][offsets[t]: offsets[t] + c.n_cols] = c.terms["quota_slack"]
+        terms["budget_slack"] = np.zeros(m.n_cols)
+        for name, b in m.var_blocks.items():
+            if name.endswith("_slack"):
+                terms["budget_slack"][b.slice] = 1.0
+        cost = terms["quota_slack"] + terms["budget_slack"]
     var_blocks = {f"{t}.{name}": replace(b, start=b.start + offsets[t], name=f"{t}.{name}")
                   for t, c in enumerate(cores) for name, b in c.var_blocks.items()}
-    var_blocks.update({"opened": opened, "closed": closed, "removed": removed})
+    var_blocks.update(m.var_blocks)  # opened, closed, removed (and budget slacks when elastic)
     row_off = list(np.cumsum([0] + [c.n_rows for c in cores]).astype(int))
     row_blocks = {f"{t}.{name}": replace(b, start=b.start + row_off[t], name=f"{t}.{name}")
                   for t, c in enumerate(cores) for name, b in c.row_blocks.items()}
@@ -173,8 +182,10 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
 
 
 def _add_period_budget(m: ArrayModel, inst: Instance, base: ModelData, datas: list[ModelData], t: int,
-                       opened: Block, closed: Block, removed: Block, col, e: np.ndarray, E: np.ndarray) -> None:
-    """(P4) budgets of period t per scope g (area, provinces) with a finite limit."""
+                       opened: Block, closed: Block, removed: Block, col, e: np.ndarray, E: np.ndarray,
+                       elastic: bool = False) -> None:
+    """(P4) budgets of period t per scope g (area, provinces) with a finite limit; ``elastic``:
+    each row gains ``- <row>_slack`` >= 0, how much the budget must grow (as T6)."""
     scope, _ = budget_scopes(base)
     S, R = base.S, base.R
     prev_activity = E.sum(axis=1) if t == 0 else datas[t - 1].activity
@@ -185,6 +196,7 @@ def _add_period_budget(m: ArrayModel, inst: Instance, base: ModelData, datas: li
             rows = m.add_rows(f"change_{field[4:]}[{t},{g}]", (1,), -np.inf, lim[g])
             s, r = np.nonzero(np.broadcast_to(scope[g][None, :], (S, R)))
             m.add_terms(rows.index(np.zeros(len(s), dtype=int)), var.index(np.full(len(s), t), s, r), 1.0)
+            _elastic_budget(m, rows, elastic)
     share = _limits(inst, t, base.province_ids, "max_moved_share")
     for g in np.flatnonzero(np.isfinite(share)):
         s, r = np.nonzero(np.broadcast_to(scope[g][None, :], (S, R)))
@@ -196,6 +208,13 @@ def _add_period_budget(m: ArrayModel, inst: Instance, base: ModelData, datas: li
             prev = col(t - 1, "activity")[s, r]
             m.add_terms(rows.index(zero), prev, -share[g])
         m.add_terms(rows.index(zero), removed.index(np.full(len(s), t), s, r), 1.0)
+        _elastic_budget(m, rows, elastic)
+
+
+def _elastic_budget(m: ArrayModel, rows: Block, elastic: bool) -> None:
+    if elastic:
+        slack = m.add_variables(f"{rows.name}_slack", (1,), 0.0, np.inf)
+        m.add_terms(rows.index(0), slack.index(0), -1.0)
 
 
 def _phased_terms(base: ModelData, cores: list[CompiledModel], offsets: list[int], n: int, span: np.ndarray,

@@ -70,16 +70,12 @@ def add_change_budget(m: ArrayModel, d: ModelData, place: Block, closed: Block, 
     bf = d.brownfield
     scope, _ = budget_scopes(d)
     out = {}
-    forced = forced_removal(d.activity, bf.existing_activity)
-    specs = (
-        ("change_opened", bf.max_opened, place, ~bf.existing, lambda g: bf.max_opened[g]),
-        ("change_closed", bf.max_closed, closed, bf.existing, lambda g: bf.max_closed[g]),
-        ("change_moved", bf.max_moved_share, removed, bf.existing,
-         lambda g: bf.max_moved_share[g] * bf.existing_activity[:, scope[g]].sum() + forced),
-    )
-    for name, limit, var, where, rhs in specs:
-        groups = np.flatnonzero(np.isfinite(limit))
-        rows = m.add_rows(name, (len(groups),), -np.inf, np.array([rhs(g) for g in groups], dtype=float))
+    rhs = budget_rhs(d)
+    specs = (("change_opened", place, ~bf.existing), ("change_closed", closed, bf.existing),
+             ("change_moved", removed, bf.existing))
+    for name, var, where in specs:
+        groups = budget_groups(d, name)
+        rows = m.add_rows(name, (len(groups),), -np.inf, rhs[name])
         for i, g in enumerate(groups):
             s, r = np.nonzero(where & scope[g][None, :])
             m.add_terms(rows.index(np.full(len(s), i)), var.index(s, r), 1.0)
@@ -88,6 +84,18 @@ def add_change_budget(m: ArrayModel, d: ModelData, place: Block, closed: Block, 
             m.add_terms(rows.index(np.arange(len(groups))), slack.index(np.arange(len(groups))), -1.0)
         out[name] = rows
     return out
+
+
+def budget_rhs(d: ModelData) -> dict[str, np.ndarray]:
+    """Right-hand side of each (T5) row, per budget block (its rows: :func:`budget_groups`)."""
+    bf = d.brownfield
+    scope, _ = budget_scopes(d)
+    forced = forced_removal(d.activity, bf.existing_activity)
+    moved = np.array([bf.max_moved_share[g] * bf.existing_activity[:, scope[g]].sum() + forced
+                      for g in budget_groups(d, "change_moved")], dtype=float)
+    return {"change_opened": bf.max_opened[budget_groups(d, "change_opened")].astype(float),
+            "change_closed": bf.max_closed[budget_groups(d, "change_closed")].astype(float),
+            "change_moved": moved}
 
 
 def budget_groups(d: ModelData, name: str) -> np.ndarray:

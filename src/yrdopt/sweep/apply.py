@@ -59,7 +59,8 @@ from ..schema import Instance
 # rather than field names.  resource_use_by_region is region -> resource -> value.
 MAPPING_FIELDS = {"quotas": 1, "component_weights": 1, "components": 1, "extra_quota": 1, "site_cost": 1,
                   "fixed_cost_by_region": 1, "resource_use": 1, "resource_use_by_region": 2,
-                  "province_min_share": 1, "sources": 1}
+                  "province_min_share": 1, "sources": 1,
+                  "by_kind": 1, "by_province": 1, "growth": 1, "quota_factor": 1}  # brownfield, periods
 
 # Path patterns whose every change is numbers-only (see the table in the module doc).
 INPLACE = {
@@ -80,13 +81,23 @@ INPLACE = {
     "chains[].links[].volume_per_unit",
     "chains[].links[].transport_intensity",
     "policy.province_min_share{}",
+    "weights.change",
+    "brownfield.costs.close_per_site", "brownfield.costs.shrink_per_unit",
+    "brownfield.costs.by_kind{}.close_per_site", "brownfield.costs.by_kind{}.shrink_per_unit",
+    "brownfield.budget.max_opened", "brownfield.budget.max_closed", "brownfield.budget.max_moved_share",
+    "brownfield.budget.by_province{}.max_opened", "brownfield.budget.by_province{}.max_closed",
+    "brownfield.budget.by_province{}.max_moved_share",
 }
 
 # ModelData fields an in-place patch handles; every other field must equal the base's.
 COST_FIELDS = ("distance", "unit_cost", "fixed_cost", "exp_cost", "link_intensity")
+# brownfield: change costs (objective) and the limits of budget rows that exist in the base model
+BROWNFIELD_COSTS = ("close_cost", "shrink_cost")
+BROWNFIELD_BUDGETS = ("max_opened", "max_closed", "max_moved_share")
 PATCHED_FIELDS = {"weights", "distance", "distance_components", "component_weights", "unit_cost", "fixed_cost",
                   "exp_cost", "link_intensity", "quota", "use", "exp_quota", "activity", "link_volume",
-                  "province_min_share", "g_rhs", "g_labels"}  # g_labels: text naming the value
+                  "province_min_share", "g_rhs", "g_labels",  # g_labels: text naming the value
+                  *(f"brownfield.{f}" for f in BROWNFIELD_COSTS + BROWNFIELD_BUDGETS)}
 
 
 class PathError(ValueError):
@@ -98,7 +109,7 @@ _STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[([^\]]*)\]")
 
 
 def parse_path(path: str) -> list[tuple[str, Any]]:
-    """``regions[id=ZJ].quotas.land`` → [("key", "regions"), ("id", "ZJ"), ("key", "quotas"), ("key", "land")]."""
+    """``regions[id=ZJ].quotas.land`` → [("key", "regions"), ("match", ("id", "ZJ")), ("key", "quotas"), ("key", "land")]."""
     steps: list[tuple[str, Any]] = []
     pos = 0
     while pos < len(path):
@@ -113,8 +124,9 @@ def parse_path(path: str) -> list[tuple[str, Any]]:
             sel = m.group(2).strip()
             if sel == "*":
                 steps.append(("all", None))
-            elif sel.startswith("id="):
-                steps.append(("id", sel[3:].strip().strip("'\"")))
+            elif re.fullmatch(r"[A-Za-z_]\w*\s*=.*", sel):  # [id=X], or another field: [year=2030]
+                field, value = sel.split("=", 1)
+                steps.append(("match", (field.strip(), value.strip().strip("'\""))))
             elif re.fullmatch(r"-?\d+", sel):
                 steps.append(("index", int(sel)))
             elif sel:
@@ -152,13 +164,14 @@ def resolve(data: dict, path: str, *, allow_new_key: bool = False) -> list[tuple
                     nxt += [(loc + (k,), v) for k, v in obj.items()]
                 else:
                     raise PathError(f"{where} is a {_kind(obj)}, not a list or mapping")
-            elif kind == "id":
+            elif kind == "match":
+                field, value = arg
                 if not isinstance(obj, list):
-                    raise PathError(f"{where} is a {_kind(obj)}; [id=...] selects from a list")
-                hits = [j for j, v in enumerate(obj) if isinstance(v, dict) and str(v.get("id")) == arg]
+                    raise PathError(f"{where} is a {_kind(obj)}; [{field}=...] selects from a list")
+                hits = [j for j, v in enumerate(obj) if isinstance(v, dict) and str(v.get(field)) == value]
                 if not hits:
-                    ids = [str(v.get("id")) for v in obj if isinstance(v, dict)]
-                    raise PathError(f"{where} has no element with id {arg!r} (ids: {_preview(ids)})")
+                    ids = [str(v.get(field)) for v in obj if isinstance(v, dict)]
+                    raise PathError(f"{where} has no element with {field} {value!r} ({field}s: {_preview(ids)})")
                 nxt += [(loc + (j,), obj[j]) for j in hits]
             else:  # index
                 if not isinstance(obj, list) or not -len(obj) <= arg < len(obj):
@@ -326,6 +339,10 @@ def patchable(base: ModelData, d: ModelData) -> bool:
         return False
     if not np.array_equal(base.province_min_share > 0, d.province_min_share > 0):
         return False  # guarantee rows exist only for provinces with a rule
+    if base.brownfield is not None and d.brownfield is not None and not all(
+            np.array_equal(np.isfinite(getattr(base.brownfield, f)), np.isfinite(getattr(d.brownfield, f)))
+            for f in BROWNFIELD_BUDGETS):
+        return False  # budget rows exist only for scopes with a finite limit
     return changed_fields(base, d) <= PATCHED_FIELDS
 
 
@@ -361,7 +378,9 @@ class InPlaceModel:
         V, RB = cm.var_blocks, cm.row_blocks
         self.n_coeff = 0
         # objective
-        if (cur.weights != d.weights or any(not np.array_equal(getattr(cur, f), getattr(d, f)) for f in COST_FIELDS)):
+        if (cur.weights != d.weights or any(not np.array_equal(getattr(cur, f), getattr(d, f)) for f in COST_FIELDS)
+                or (d.brownfield is not None and any(not np.array_equal(getattr(cur.brownfield, f), getattr(d.brownfield, f))
+                                                     for f in BROWNFIELD_COSTS))):
             terms = term_vectors(d, cm.n_cols, V)
             cost = objective_vector(d, terms)
             idx = np.flatnonzero(cost != self.cost)
@@ -406,6 +425,15 @@ class InPlaceModel:
             n, s = np.meshgrid(np.arange(d.N), np.arange(d.S), indexing="ij")
             upper = np.minimum(d.activity[None, :], d.park_capacity[:, None]) * d.park_allowed
             self._col_bounds(V["park_activity"].index(n, s).ravel(), np.zeros(n.size), upper.ravel())
+        # change budgets (T5): limits of sites, and the moved-activity limit (it counts what a
+        # shrinking segment must remove anyway, so it follows activity too)
+        if d.brownfield is not None:
+            from ..model.transitions import budget_rhs
+
+            for name, rhs in budget_rhs(d).items():
+                i = np.flatnonzero(self.row_upper[RB[name].slice] != rhs)
+                if i.size:
+                    self._row_bounds(RB[name].index(i), np.full(i.size, -np.inf), rhs[i])
         self.d = d
         self._A_changed = False  # the returned model shares self.A; the next change copies it
         return replace(cm, data=d, cost=self.cost, terms=self.terms, A=self.A,

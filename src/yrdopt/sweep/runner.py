@@ -75,9 +75,6 @@ def prepare(spec: SweepSpec | dict | str | Path):
     spec = load_spec(spec)
     inst = load_instance(spec.instance_path())
     file = spec.source or "<spec>"
-    from ..phasing import refuse_periods
-
-    refuse_periods(inst, "a sweep", "sweep one period's instance", file=str(spec.instance_path() or file))
     base = instance_dict(inst)
     resolved = resolve_parameters(base, spec.parameters, file)
     _check_extremes(spec, base, resolved, file)
@@ -164,7 +161,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress)
         records = [store.read(s.id) for s in scenarios]
         robust = None
-        if spec.robust.enabled:
+        if spec.robust.enabled and inst.periods is None:  # fixed-layout re-solves are single-period
             robust = _robust_phase(lambda: be or make_backend(backend, workers, scheduler, dask_processes),
                                    ctx, store, spec, scenarios, records, run_id, progress)
             if robust is not None:

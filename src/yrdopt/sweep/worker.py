@@ -60,7 +60,14 @@ class ScenarioSolver:
         self.opts = SweepSolver.model_validate(ctx.solver)
         self.build_options = BuildOptions(flow_linking=self.opts.flow_linking)
         self.base_inst = validate_instance(ctx.base, "base instance")
-        self.base_cm = build(build_model_data(self.base_inst), self.build_options)
+        # milestone periods: every scenario is one MILP over all periods, rebuilt (_solve_phased)
+        self.phased = self.base_inst.periods is not None
+        if self.phased:
+            from ..model.periods import build_phased
+
+            self.base_cm = build_phased(self.base_inst, self.build_options).cm
+        else:
+            self.base_cm = build(build_model_data(self.base_inst), self.build_options)
         binaries = int(np.count_nonzero(self.base_cm.integrality))
         self.profile = self.opts.resolved_profile(binaries)
         self.solver = HighsSolver(self.opts.solver_options(binaries))
@@ -108,6 +115,8 @@ class ScenarioSolver:
     def solve(self, sc: Scenario) -> dict[str, Any]:
         t0 = time.perf_counter()
         rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "params": sc.values, "worker": self.worker}
+        if self.phased:
+            return self._solve_phased(sc, rec, t0)
         try:
             inst, cm, update = self.prepare(sc)
         except InstanceError as exc:
@@ -136,6 +145,46 @@ class ScenarioSolver:
                 rec.update(_check(inst, cm, x, res.objective))
         else:
             rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res))
+        rec["total_s"] = time.perf_counter() - t0
+        return rec
+
+    def _solve_phased(self, sc: Scenario, rec: dict[str, Any], t0: float) -> dict[str, Any]:
+        """A scenario of a phased instance: :func:`yrdopt.phasing.solve_phased` on the scenario's
+        instance (rebuilt; started from the myopic plan when ``mip_start``), checked period by
+        period.  ``layout`` holds the last milestone's sites (where the plan ends)."""
+        from ..errors import InfeasibleError
+        from ..phasing import solve_phased
+
+        try:
+            inst = validate_instance(scenario_dict(self.ctx.base, self.resolved, sc.values), f"scenario {sc.id}")
+        except InstanceError as exc:
+            return {**rec, "status": "invalid", "ok": False, "reason": exc.message(), "total_s": time.perf_counter() - t0}
+        binaries = int(np.count_nonzero(self.base_cm.integrality))
+        start = "myopic" if self.opts.mip_start else "none"
+        rec.update(update="rebuild", mip_start=start, profile=self.profile)
+        try:
+            sol = solve_phased(inst, options=self.opts.solver_options(binaries), start=start, check=self.ctx.check)
+        except InfeasibleError:
+            from ..analysis.diagnose import explain_phased_infeasibility
+
+            found = explain_phased_infeasibility(inst, time_limit=self.opts.time_limit)
+            return {**rec, "status": "infeasible", "ok": False, "objective": None,
+                    "reason": found[0] if found else "infeasible", "total_s": time.perf_counter() - t0}
+        except Exception as exc:  # a bug or a solver failure must not stop the sweep
+            return {**rec, "status": "error", "ok": False, "reason": f"{type(exc).__name__}: {exc}",
+                    "total_s": time.perf_counter() - t0}
+        s = sol.summary
+        last = sol.layout[(sol.layout["period"] == sol.layout["period"].max()) & sol.layout["sited"]]
+        exps = sol.expansions
+        taken = exps[(exps["period"] == exps["period"].max()) & exps["taken"].astype(bool)] if len(exps) else exps
+        rec.update(status=s["status"], ok=True, solve_s=s["timings"]["solve_s"], objective=s["objective"],
+                   bound=s["bound"], gap=s["gap"], terms=s["components"],
+                   reason=None if s["status"] == "optimal" else s.get("status_text"),
+                   layout=[[r.chain, r.segment, r.region, float(r.activity)] for r in last.itertuples()],
+                   expansions=[f"{r.region}/{r.option}" for r in taken.itertuples()] if len(taken) else [])
+        if self.ctx.check:
+            rec.update(verified=bool(s["verified"]), max_violation=s["max_violation"],
+                       check_objective=(s.get("check") or {}).get("objective"))
         rec["total_s"] = time.perf_counter() - t0
         return rec
 

@@ -1,0 +1,268 @@
+"""Explain and prices for one period of a phased plan (issue 14, point 7).
+
+A phased plan (``yrdopt solve`` on an instance with ``periods``) is one MILP over all
+milestones (:mod:`yrdopt.model.periods`).  What one period's analysis means there:
+
+* **the plan model** — every integer column (sites, parks) of every period fixed at the
+  written plan (``layout.csv``, ``expansions.csv``, ``parks.csv`` with their ``period``
+  column), activities, flows and transitions free: an LP (:func:`plan_lp`), with the
+  site capacities replaced by ``activity <= min(A_t[s], capacity) * place`` as in the
+  single-period fixed-placement LP (:func:`yrdopt.model.fixed.fix_placements`);
+* **prices of period t** — duals of period t's quota, guarantee and change-budget rows in
+  that LP: the decrease of the plan's *discounted* objective (``summary.json: objective``)
+  per unit more in that period only.  Later periods see the effect through the transition
+  rows (what is shrunk or moved from period t);
+* **moving a segment in period t** — its placement row of period t set to one region, every
+  other period's sites kept as written (the LP), or, with ``reoptimise``, only that row fixed
+  and the whole phased MILP re-solved;
+* **why a site of period t is open or closed** — the plan against the same plan with that one
+  site of period t flipped.
+
+Re-solving to price a quota that is tight but has LP price 0 (as single-period prices do) is
+not offered here: each re-solve is the whole phased MILP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..checker import _truthy, read_layout_dir, read_park_tables
+from ..errors import InstanceError, Problem
+from ..io import load_instance
+from ..model.compiled import CompiledModel
+from ..solver import SolveResult, SolverOptions
+from .alternatives import place_from_layout
+from .explain import (Prices, _solve, expansions_taken, flip_blocked, flip_table, guarantee_prices, hosting, move_blocked,
+                      quota_prices, same_instance_layout, segment_index, site_index)
+
+
+def period_index(inst, year) -> int:
+    years = [m.year for m in inst.periods.milestones]
+    if year is None or int(year) not in years:
+        raise InstanceError([Problem("command line", "--period", year,
+                                     f"a milestone year of the instance ({', '.join(map(str, years))})")])
+    return years.index(int(year))
+
+
+def plan_model(instance, solution_dir: str | Path, year):
+    """(instance, phased model, period index, integer values of the written plan)."""
+    from ..model.periods import build_phased
+
+    inst = load_instance(instance)
+    t = period_index(inst, year)
+    same_instance_layout(inst, solution_dir)
+    pm = build_phased(inst)
+    return inst, pm, t, plan_values(pm, solution_dir)
+
+
+def plan_values(pm, solution_dir: str | Path) -> np.ndarray:
+    """Sites, expansions and parks of every period of a written plan, as values of ``pm``'s columns."""
+    layout, _, exps = read_layout_dir(solution_dir)
+    parks, _ = read_park_tables(solution_dir)
+    file = str(Path(solution_dir) / "layout.csv")
+    if "period" not in layout.columns:
+        raise InstanceError([Problem(file, "header", list(layout.columns), "a period column (the instance has periods)")])
+    x = np.zeros(pm.cm.n_cols)
+    for t, (y, core) in enumerate(zip(pm.years, pm.periods)):
+        off = pm.offsets[t]
+        lay = layout[layout["period"].astype(int) == y]
+        x[core.var("place").slice.start + off: core.var("place").slice.stop + off] = \
+            place_from_layout(core, lay, f"{file} (period {y})").ravel()
+        d = core.data
+        if d.E and exps is not None and "period" in exps.columns:
+            eb = core.var("expand")
+            x[eb.start + off: eb.stop + off] = expansions_taken(core, exps[exps["period"].astype(int) == y])
+        if d.N:
+            opened = d.park_existing.copy()
+            if parks is not None and "period" in parks.columns:
+                pk = parks[parks["period"].astype(int) == y]
+                for pid, on in zip(pk["park"].astype(str), pk["opened"]):
+                    if pid in d.park_ids and _truthy(on):
+                        opened[d.park_ids.index(pid)] = True
+            nb = core.var("park_open")
+            x[nb.start + off: nb.stop + off] = opened
+    return x
+
+
+def plan_lp(pm, values: np.ndarray) -> CompiledModel:
+    """The phased model with every integer column fixed at ``values``: an LP in activities,
+    flows and transitions, site capacities as bounds (see the module doc)."""
+    cm = pm.cm
+    lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+    ints = cm.integrality > 0
+    lo[ints] = hi[ints] = np.round(values[ints])
+    row_hi = cm.row_upper.copy()
+    for t, core in enumerate(pm.periods):
+        d, off = core.data, pm.offsets[t]
+        pb, ab = core.var("place"), core.var("activity")
+        place = np.round(values[pb.start + off: pb.stop + off]).reshape(d.S, d.R)
+        cap = d.activity[:, None] if d.brownfield is None else np.minimum(d.activity[:, None], d.brownfield.capacity)
+        hi[ab.start + off: ab.stop + off] = (cap * place).ravel()
+        row_hi[cm.row(f"{t}.site_capacity").slice] = np.inf
+    return replace(cm, col_lower=lo, col_upper=hi, row_upper=row_hi, integrality=np.zeros_like(cm.integrality))
+
+
+def _row_offset(pm, t: int) -> int:
+    name = next(iter(pm.periods[t].row_blocks))
+    return pm.cm.row(f"{t}.{name}").start - pm.periods[t].row(name).start
+
+
+def _period_result(pm, t: int, res: SolveResult) -> SolveResult:
+    """Period t's part of a plan LP answer, as a result of period t's core model."""
+    r0 = _row_offset(pm, t)
+    return replace(res, x=pm.period_x(res.x, t), row_dual=res.row_dual[r0: r0 + pm.periods[t].n_rows])
+
+
+def _infeasible_plan(where: str, res: SolveResult) -> InstanceError:
+    return InstanceError([Problem(where, "plan", res.status,
+                                  "a plan under which the instance is feasible (run `yrdopt check` on it)")])
+
+
+# -- prices ----------------------------------------------------------------------------------
+_BUDGET_ROW = re.compile(r"change_(opened|closed|moved)\[(\d+),(\d+)\]$")
+_FIELD = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}
+
+
+def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
+    """Prices of one period's quotas, guarantees and change budgets in the written plan (LP
+    duals of the plan model; objective = the plan's discounted objective)."""
+    inst, pm, t, values = plan_model(instance, solution_dir, year)
+    res = _solve(plan_lp(pm, values))
+    if res.x is None or res.row_dual is None:
+        raise _infeasible_plan(str(solution_dir), res)
+    core = pm.periods[t]
+    rt = _period_result(pm, t, res)
+    expand = core.var("expand").take(rt.x) > 0.5 if core.data.E else np.zeros(0, dtype=bool)
+    scopes = ["area", *core.data.province_ids]
+    act = pm.cm.A @ res.x
+    rows = []
+    for name, block in pm.cm.row_blocks.items():
+        m = _BUDGET_ROW.match(name)
+        if m is None or int(m.group(2)) != t:
+            continue
+        field, g = _FIELD[m.group(1)], int(m.group(3))
+        j = block.start
+        limit, used = float(pm.cm.row_upper[j]), float(act[j])
+        rows.append({"budget": field, "scope": scopes[g],
+                     "path": f"periods.milestones[{t}].budget.{field}" if g == 0
+                     else f"periods.milestones[{t}].budget.by_province.{scopes[g]}.{field}",
+                     "limit": limit, "used": used, "binding": used >= limit - 1e-6 * max(1.0, abs(limit)),
+                     "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": np.nan})
+    budgets = pd.DataFrame(rows, columns=["budget", "scope", "path", "limit", "used", "binding", "value_per_unit",
+                                          "resolved_value_per_unit"])
+    return Prices(float(res.objective), quota_prices(core, rt, expand, resolve=False), guarantee_prices(core, rt),
+                  budgets)
+
+
+# -- moving a segment, flipping a site ----------------------------------------------------------
+def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptimise: bool, options: SolverOptions):
+    """Solve the plan with the placements of segment s in period t in ``regions`` set to a row of
+    values; a site the row opens hosts at least FLIP_SHARE of the segment."""
+    core = pm.periods[t]
+    cols = core.var("place").index(np.full(len(regions), s), regions) + pm.offsets[t]
+    acts = core.var("activity").index(np.full(len(regions), s), regions) + pm.offsets[t]
+
+    def run(row: np.ndarray) -> SolveResult:
+        if reoptimise:  # only these placements fixed; the whole phased MILP re-solved
+            lo, hi = pm.cm.col_lower.copy(), pm.cm.col_upper.copy()
+            lo[cols] = hi[cols] = row.astype(float)
+            cm = replace(pm.cm, col_lower=lo, col_upper=hi)
+        else:
+            v = values.copy()
+            v[cols] = row.astype(float)
+            cm = plan_lp(pm, v)
+        for col in acts[row & (values[cols] < 0.5)]:
+            cm = hosting(cm, col, core.data.activity[s])
+        return _solve(cm, options)
+    return run
+
+
+def _not_possible(year: int, reoptimise: bool) -> str:
+    return (f"infeasible with the plan's other sites fixed: a quota, change budget or minimum run of {year} or "
+            "a later period binds" if not reoptimise else
+            f"no plan over the periods has it (a quota, change budget or minimum run of {year} or later)")
+
+
+def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, reoptimise: bool = False,
+                    options: SolverOptions | None = None) -> pd.DataFrame:
+    """:func:`yrdopt.analysis.explain.cost_of_moving` for period ``year`` of a phased plan: the
+    segment moved entirely to each region in that period; terms are the plan's (discounted)."""
+    inst, pm, t, values = plan_model(instance, solution_dir, year)
+    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+    core = pm.periods[t]
+    d = core.data
+    s = segment_index(core, segment)
+    cols = core.var("place").index(np.full(d.R, s), np.arange(d.R)) + pm.offsets[t]
+    run = _runner(pm, t, s, np.arange(d.R), values, reoptimise, options)
+    current = values[cols] > 0.5
+    base = run(current)
+    if base.x is None:
+        raise _infeasible_plan(str(solution_dir), base)
+    base_terms = pm.cm.components(base.x)
+    hosts = np.flatnonzero(current)
+    rows = []
+    for r in range(d.R):
+        row = {"region": d.region_ids[r], "current": bool(current[r] and len(hosts) == 1)}
+        P = np.zeros(d.R, dtype=bool)
+        P[r] = True
+        why = move_blocked(d, s, r)
+        res = run(P) if why is None else None
+        if res is not None and res.x is not None:
+            terms = pm.cm.components(res.x)
+            row.update(status=res.status, objective=float(res.objective), change=float(res.objective - base.objective),
+                       **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
+        else:
+            row.update(status="infeasible", objective=np.nan, change=np.nan,
+                       **{f"change_{k}": np.nan for k in base_terms}, why=why or _not_possible(pm.years[t], reoptimise))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
+                     hosts=[d.region_ids[h] for h in hosts], period=pm.years[t])
+    return out
+
+
+def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reoptimise: bool = False,
+                   options: SolverOptions | None = None) -> pd.DataFrame:
+    """:func:`yrdopt.analysis.explain.site_decision` for period ``year`` of a phased plan: the plan
+    against the same plan with that site of that period flipped (the plan's discounted terms).
+    ``attrs["today"]`` is the site's activity in the period before (today's for the first);
+    ``attrs["flipped_tables"]`` the flipped plan's tables for the checker."""
+    from ..phasing import plan_tables
+
+    inst, pm, t, values = plan_model(instance, solution_dir, year)
+    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+    core = pm.periods[t]
+    d = core.data
+    s, r = site_index(core, site)
+    col = np.array([core.var("place").index(s, r) + pm.offsets[t]])
+    run = _runner(pm, t, s, np.array([r]), values, reoptimise, options)
+    now = bool(values[col[0]] > 0.5)
+    base = run(np.array([now]))
+    if base.x is None:
+        raise _infeasible_plan(str(solution_dir), base)
+    if t == 0:
+        bf = d.brownfield
+        before = float(bf.existing_activity[s, r]) if bf is not None and bf.existing[s, r] else None
+    else:
+        prev = pm.periods[t - 1]
+        x_prev = pm.period_x(base.x, t - 1)
+        before = float(prev.var("activity").take(x_prev)[s, r]) if prev.var("place").take(x_prev)[s, r] > 0.5 else None
+    attrs = {"site": site, "open": now, "today": before, "reoptimise": reoptimise, "period": pm.years[t],
+             "activity": float(core.var("activity").take(pm.period_x(base.x, t))[s, r]),
+             "protected": bool(d.brownfield is not None and d.brownfield.protected[s, r]), "why": ""}
+    why = flip_blocked(d, s, r, now)
+    alt = run(np.array([not now])) if why is None else None
+    ok = alt is not None and alt.x is not None
+    if not ok:
+        why = why or _not_possible(pm.years[t], reoptimise)
+    out = flip_table(pm.cm, base, alt)
+    attrs["why"] = why or ""
+    if ok:
+        attrs["flipped_tables"] = plan_tables(pm, alt.x[: pm.cm.n_cols])
+    out.attrs.update(attrs)
+    return out
