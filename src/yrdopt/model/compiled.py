@@ -23,6 +23,7 @@ from .guarantees import add_guarantees
 from .site_footprint import add_site_footprint
 from .arrays import ArrayModel, Block
 from .objective import objective_vector, term_vectors
+from .packing import add_packing, raise_site_count
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class BuildOptions:
     # brownfield: add the transition from today's layout (section 8); the phased model builds
     # its per-period cores without it and ties the periods itself (section 9)
     transition_from_today: bool = True
+    # valid packing rows over the site binaries (models/formulation.md section 11, packing.py):
+    # any of "knapsack", "min_sites", "cover"; none by default (measured in benchmarks/city_scale.py)
+    packing: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,15 +120,19 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     C.add_duplication(m, d, place, excess)
     quota = C.add_quota(m, d, activity, expand, slack)
     add_site_footprint(m, d, place, quota)
-    _, park_activity = add_enclaves(m, d, activity, quota)
+    park_open, park_activity = add_enclaves(m, d, activity, quota)
     C.add_flow_balance(m, d, activity, flow)
     if options.flow_linking == "disaggregated":
         C.add_flow_linking(m, d, place, flow)
     add_guarantees(m, d, place, activity, park_activity)
     if d.brownfield is not None and options.transition_from_today:
         T.add_transition(m, d, place, activity, elastic=options.elastic)
+    packing = () if options.elastic else tuple(options.packing)  # elastic quotas grow: no packing
+    add_packing(m, d, packing, place, expand, park_open)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
+    if "min_sites" in packing:
+        raise_site_count(d, m.row_blocks, row_lower, row_upper)
     if options.tighten_bounds and not options.elastic:
         tighten_bounds(d, m.var_blocks, m.row_blocks, col_upper, row_upper)
     terms = term_vectors(d, m.n_cols, m.var_blocks)

@@ -1,0 +1,205 @@
+"""City scale, the bound side (issue 13): what each strengthening of the relaxation proves.
+
+    python benchmarks/city_bound.py [--cases x1,x2] [--configs default,knapsack,...] [--limit 120]
+
+Every configuration starts as ``api.solve`` does (the greedy start, or where it gets stuck the
+start of ``lns.construct``) and differs only in the model rows or HiGHS settings below, each in
+a fresh process, one thread, the same time limit, in one run.  The machine is shared: the load
+average (``os.getloadavg``) is recorded before and after each process, and the CPU seconds
+beside the wall seconds; only same-run ratios mean anything.  Reported per configuration: the
+LP bound, HiGHS's bound and best layout at 10, 30 and 60 s (from its progress callback), the
+final status and when (wall and CPU seconds) the gap reached 1 % and 1e-4.
+
+Cases: yrd-cities at exact shares of the provincial quotas (x1, ``instances/build.py
+--city-headroom 1``), as shipped (x2), generated 41x10x3 seed 1.
+
+Writes benchmarks/results/city-bound.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from city_scale import materialise  # noqa: E402
+from common import RESULTS, ROOT, fmt, machine, write_json  # noqa: E402
+
+REPO = ROOT.parent
+CASES = {
+    "x1": ("yrd-cities x1 (exact shares)", "cities-x1"),
+    "x2": ("yrd-cities x2 (shipped)", str(REPO / "instances" / "yrd-cities.yaml")),
+    "g41x10x3": ("generated 41x10x3 seed 1", "gen:41:10:3:1"),
+}
+# name: (BuildOptions.packing, extra HiGHS options)
+CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "default": ((), {}),
+    "knapsack": (("knapsack",), {}),
+    "min_sites": (("min_sites",), {}),
+    "cover": (("cover",), {}),
+    "all_rows": (("knapsack", "min_sites", "cover"), {}),
+    "heuristic_0.3": ((), {"mip_heuristic_effort": 0.3}),
+    "heuristic_0.02": ((), {"mip_heuristic_effort": 0.02}),
+    "pool_soft_20000": ((), {"mip_pool_soft_limit": 20000}),
+    "lp_age_40": ((), {"mip_lp_age_limit": 40}),
+    "chain_lagrangian": ((), {}),  # not HiGHS: yrdopt.chain_bound's column generation, within the limit
+}
+MARKS = (10.0, 30.0, 60.0)
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def lp_bound(cm) -> float | None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from yrdopt.solver import HighsSolver, SolverOptions
+
+    s = HighsSolver(SolverOptions(threads=1, presolve="off"))
+    s.load(replace(cm, integrality=np.zeros_like(cm.integrality)))
+    return s.solve().objective
+
+
+def one(path: str, limit: float, config: str, seed: int = 0) -> dict:
+    from yrdopt.api import CONSTRUCT_S
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.io import load_instance
+    from yrdopt.lns import start_where_greedy_is_stuck
+    from yrdopt.model.compiled import BuildOptions, build
+    from yrdopt.solver import HighsSolver, SolverOptions
+
+    packing, highs = CONFIGS[config]
+    cm = build(load_instance(path), BuildOptions(packing=packing))
+    out = {"rows": cm.n_rows, "lp": lp_bound(cm)}
+    t0, c0 = time.perf_counter(), cpu_s()
+    if config == "chain_lagrangian":
+        from yrdopt.chain_bound import chain_dw_bound
+
+        cb = chain_dw_bound(cm.data, iterations=1000, time_limit=limit)
+        out.update(status="bound only", bound=cb.bound, master=cb.master, iterations=cb.iterations,
+                   wall_s=time.perf_counter() - t0, cpu_s=cpu_s() - c0)
+        return out
+    start = greedy_start(cm)
+    if start is None:
+        start = start_where_greedy_is_stuck(cm, min(CONSTRUCT_S, 0.25 * limit))
+    out["start"] = None if start is None else float(cm.cost @ start)
+    trace: list[tuple[float, float, float | None, float | None]] = []
+
+    def progress(_elapsed, best, bound, _gap):
+        trace.append((time.perf_counter() - t0, cpu_s() - c0, best, bound))
+
+    s = HighsSolver(SolverOptions(time_limit=max(limit - (time.perf_counter() - t0), 1.0), threads=1, seed=seed,
+                                  highs=highs),
+                    progress=progress)
+    s.load(cm)
+    res = s.solve(start)
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    trace.append((wall, cpu, res.objective, res.bound))
+    out.update(status=res.status, objective=res.objective, bound=res.bound, gap=res.gap, nodes=res.nodes,
+               wall_s=wall, cpu_s=cpu)
+    for mark in MARKS:
+        seen = [t for t in trace if t[0] <= mark]
+        if seen and mark <= wall + 1e-9:
+            out[f"at_{mark:g}s"] = {"best": seen[-1][2], "bound": seen[-1][3]}
+        seen = [t for t in trace if t[1] <= mark]  # the same at CPU seconds: less sensitive to the load
+        if seen and mark <= cpu + 1e-9:
+            out[f"at_cpu_{mark:g}s"] = {"best": seen[-1][2], "bound": seen[-1][3]}
+    for name, tol in (("gap_1pct", 1e-2), ("optimal", 1e-4)):
+        hit = next((t for t in trace if t[2] is not None and t[3] is not None
+                    and t[2] - t[3] <= tol * abs(t[2])), None)
+        out[f"{name}_at"] = None if hit is None else {"wall_s": hit[0], "cpu_s": hit[1]}
+    kept, last = [], -1e9
+    for t in trace:  # (wall s, CPU s, best, bound) about every 2 s, for CPU-time comparisons
+        if t[0] - last >= 2.0 or t is trace[-1]:
+            kept.append([round(t[0], 2), round(t[1], 2), t[2], t[3]])
+            last = t[0]
+    out["trace"] = kept
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", default="x1", help=f"comma-separated, of {','.join(CASES)}")
+    ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated, of " + ",".join(CONFIGS))
+    ap.add_argument("--limit", type=float, default=120.0, help="seconds per solve (wall, from the start)")
+    ap.add_argument("--seeds", default="0", help="HiGHS random seeds, comma-separated: each config runs once per seed")
+    ap.add_argument("--out", default="city-bound", help="results file stem under benchmarks/results")
+    ap.add_argument("--one", nargs=4, metavar=("INSTANCE", "LIMIT", "CONFIG", "SEED"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(one(a.one[0], float(a.one[1]), a.one[2], int(a.one[3]))))
+        return 0
+    configs = a.configs.split(",")
+    out = {"machine": machine(), "threads": 1, "limit_s": a.limit, "cases": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in a.cases.split(","):
+            name, spec = CASES[key]
+            path = materialise(spec, Path(tmp))
+            out["cases"][name] = {}
+            for cfg, seed in [(c, sd) for sd in a.seeds.split(",") for c in configs]:
+                label = cfg if a.seeds == "0" else f"{cfg} seed {seed}"
+                load0 = os.getloadavg()[0]
+                p = subprocess.run([sys.executable, __file__, "--one", str(path), str(a.limit), cfg, seed],
+                                   capture_output=True, text=True, timeout=a.limit * 3 + 120)
+                try:
+                    res = json.loads(p.stdout.strip().splitlines()[-1])
+                except (IndexError, json.JSONDecodeError):
+                    res = {"error": p.stderr[-2000:]}
+                res["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+                out["cases"][name][label] = res
+                at60 = res.get("at_60s") or {}
+                print(f"{name:30s} {label:20s} lp={fmt(res.get('lp'), '.6g')} 60s: {fmt(at60.get('best'), '.6g')}"
+                      f"/{fmt(at60.get('bound'), '.6g')} end: {res.get('status')} {fmt(res.get('objective'), '.6g')}"
+                      f"/{fmt(res.get('bound'), '.6g')} opt@{(res.get('optimal_at') or {}).get('wall_s')} "
+                      f"load {res['load']}", flush=True)
+                write_json(RESULTS / f"{a.out}.json", out)
+    write_markdown(out, a.out)
+    return 0
+
+
+def _pct(best, bound) -> str:
+    return "—" if best is None or bound is None else f"{100 * (best - bound) / abs(best):.2f} %"
+
+
+def write_markdown(out: dict, stem: str = "city-bound") -> None:
+    from yrdopt.io import atomic_write_text
+
+    m = out["machine"]
+    lines = [f"# City scale, bound side (issue 13): 1 thread, HiGHS {m.get('highs')}, limit {out['limit_s']:g} s", "",
+             "Shared 2-core machine: the load average before/after each process is listed; wall times are "
+             "pessimistic and noisy, CPU seconds less so. `at 60 s` = best layout / bound / gap at 60 s wall; "
+             "`1 %` and `opt` = wall (CPU) seconds when the gap reached 1 % and 1e-4.", "",
+             "| case | config | LP | at 10 s bound | at 60 s best / bound / gap | at 30 CPU-s gap | end | 1 % at | opt at | load |",
+             "|---|---|---:|---:|---|---:|---|---:|---:|---|"]
+
+    def when(r, key):
+        v = r.get(key)
+        return "—" if not v else f"{v['wall_s']:.0f} s ({v['cpu_s']:.0f})"
+
+    for name, case in out["cases"].items():
+        for cfg, r in case.items():
+            a10, a60 = r.get("at_10s") or {}, r.get("at_60s") or {}
+            c30 = next(({"best": t[2], "bound": t[3]} for t in reversed(r.get("trace") or [])
+                        if t[1] <= 30 and r.get("cpu_s", 0) >= 30), {})
+            lines.append(
+                f"| {name} | {cfg} | {fmt(r.get('lp'), '.6g')} | {fmt(a10.get('bound'), '.6g')} | "
+                f"{fmt(a60.get('best'), '.6g')} / {fmt(a60.get('bound'), '.6g')} / {_pct(a60.get('best'), a60.get('bound'))} | "
+                f"{_pct(c30.get('best'), c30.get('bound'))} | "
+                f"{r.get('status', r.get('error', '')[:50])} {fmt(r.get('objective'), '.6g')} / {fmt(r.get('bound'), '.6g')} | "
+                f"{when(r, 'gap_1pct_at')} | {when(r, 'optimal_at')} | {r.get('load')} |")
+    atomic_write_text(RESULTS / f"{stem}.md", "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The chain Lagrangian bound (yrdopt.chain_bound, models/formulation.md section 11): never above
+the plain MILP's optimum, never below its LP bound once converged, and exact where the quotas
+do not couple the chains."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from yrdopt.chain_bound import chain_dw_bound, not_applicable
+from yrdopt.data import build_model_data
+from yrdopt.generate import generate_dict
+from yrdopt.io import load_instance
+from yrdopt.model.compiled import build
+from yrdopt.solver import HighsSolver, SolverOptions
+
+from tight_quotas import cut_quotas_to_optimum
+
+
+def _solve(cm, lp=False):
+    if lp:
+        cm = replace(cm, integrality=np.zeros_like(cm.integrality))
+    s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-7))
+    s.load(cm)
+    return s.solve()
+
+
+def _generated(R, C, S, seed):
+    """A generated instance without province shares (they couple chains beside the quotas)."""
+    data = generate_dict(R, C, S, seed)
+    data["policy"].pop("province_min_share", None)
+    return data
+
+
+def _tight(R, C, S, seed):
+    """Quotas cut to what the optimum uses (+0.1 %): they bind and couple the chains."""
+    return cut_quotas_to_optimum(_generated(R, C, S, seed))
+
+
+@pytest.mark.parametrize("R, C, S, seed", [(6, 3, 3, 1), (8, 3, 3, 2)])
+def test_chain_bound_lies_between_the_lp_and_the_optimum(R, C, S, seed):
+    d = build_model_data(load_instance(_tight(R, C, S, seed)))
+    assert not_applicable(d) is None
+    cm = build(d)
+    opt, lp = _solve(cm).objective, _solve(cm, lp=True).objective
+    cb = chain_dw_bound(d, iterations=200, time_limit=60)
+    assert cb.bound <= opt + 1e-6 * abs(opt)
+    assert cb.master - cb.bound <= 1e-4 * abs(cb.master)  # converged: the Dantzig-Wolfe bound
+    assert cb.bound >= lp - 1e-4 * abs(lp)  # a convex hull of chain layouts lies inside the LP's
+
+
+def test_chain_bound_is_the_optimum_where_no_quota_binds():
+    """Without quotas the MILP is one MILP per chain: the bound at pi = 0 is the optimum."""
+    data = _generated(6, 3, 3, 3)
+    for region in data["regions"]:
+        region.pop("quotas", None)
+        region.pop("expansions", None)
+    d = build_model_data(load_instance(data))
+    opt = _solve(build(d)).objective
+    cb = chain_dw_bound(d, iterations=5)
+    assert cb.bound == pytest.approx(opt, rel=1e-6)
