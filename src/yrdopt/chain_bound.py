@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from .data import ModelData
 from .lns import sub_data
 from .model.compiled import CompiledModel, build
-from .solver import HighsSolver, SolverOptions
+from .solver import HighsSolver, SolverOptions, _ensure_scheduler, new_highs
 
 SLACK_COST = 1e4  # price of a unit of quota the master may exceed while its columns cannot fit
 
@@ -147,8 +147,10 @@ def _master(d: ModelData, rk: np.ndarray, columns) -> tuple[float, np.ndarray]:
         entries.append((C + i, j, -1.0))
     r, cidx, v = (np.array(x) for x in zip(*entries))
     A = sp.csc_matrix((v.astype(float), (r.astype(int), cidx.astype(int))), shape=(C + Q, len(cost)))
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    _ensure_scheduler(1)  # HiGHS's one scheduler per process: a run with another count breaks later solves
     row_lo = np.r_[np.ones(C), np.full(Q, -np.inf)]
     row_hi = np.r_[np.ones(C), d.quota[rk[:, 0], rk[:, 1]]]
     h.passModel(len(cost), C + Q, A.nnz, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
