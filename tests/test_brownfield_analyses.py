@@ -12,6 +12,7 @@ from test_periods import tiny3
 from yrdopt.analysis.alternatives import alternatives
 from yrdopt.analysis.diagnose import elastic_increase, explain_infeasibility
 from yrdopt.analysis.explain import shadow_prices, site_decision
+from yrdopt.analysis.fronts import lexicographic, pareto_front
 from yrdopt.checker import check_layout
 from yrdopt.cli import app
 
@@ -130,3 +131,15 @@ def test_diagnose_cli_on_a_brownfield_instance(tmp_path):
     res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bf.yaml")])
     assert res.exit_code == 3, res.output
     assert "brownfield.budget.max_moved_share" in res.output and "r1 land" in res.output
+
+
+def test_fronts_on_a_brownfield_instance(tmp_path):
+    """pareto and lexicographic treat the change term like any other: every point checked, and
+    the least change first leaves no site closed or shrunk."""
+    inst = default_brownfield(BUDGET)
+    front = pareto_front(inst, ("distance", "duplication"), points=2, out=tmp_path / "front")
+    assert len(front.points) >= 2 and all(p.solution.summary["verified"] for p in front.points)
+    assert all(p.solution.summary["transition"]["closed"] <= 3 for p in front.points)
+    lex = lexicographic(inst, ["change", "distance"], out=tmp_path / "lex")
+    assert lex.solution.summary["verified"] and lex.values["change"] == pytest.approx(0.0, abs=1e-6)
+    assert not set(lex.solution.transition["status"]) & {"closed", "shrunk"}
