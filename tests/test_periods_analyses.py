@@ -146,3 +146,19 @@ def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(d))
     res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bad.yaml")])
     assert res.exit_code == 3 and "periods.milestones[0].budget.max_opened" in res.output, res.output
+
+
+def test_a_site_the_plan_keeps_empty_is_written_open():
+    """A site kept open with nothing in it (its closure is not allowed: max_closed 0) is written
+    as a site, as the plan counts it: one period's model alone would close it as free, and the
+    checker would then see a closure beyond the budget (the shipped yrd-provinces-2035 failed so)."""
+    z = {"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0}
+    d = tiny3(budgets=(z, {"max_closed": 0}, {"max_closed": 0}))
+    d["chains"][0]["segments"][2].update(single_site=False)
+    d["chains"][0]["segments"][2]["site_cost"]["r2"] = 50.0  # c wants out of r2, but may not close there
+    d["brownfield"]["existing"][2]["activity"] = 2.0
+    d["brownfield"]["existing"].append({"chain": "k", "segment": "c", "region": "r2", "activity": 1.0})
+    sol = yrdopt.solve(d)
+    assert sol.summary["verified"], sol.summary["max_violation"]
+    kept = sol.layout[(sol.layout.segment == "c") & (sol.layout.region == "r2")]
+    assert kept["sited"].all() and kept.loc[kept.period > 2025, "activity"].max() == pytest.approx(0.0, abs=1e-9)

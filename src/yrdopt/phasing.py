@@ -271,13 +271,18 @@ def plan_tables(pm, x: np.ndarray) -> tuple:
     import pandas as pd
 
     from .model.transitions import transition_table
-    from .solution import park_tables_from_x, tables_from_x
+    from .solution import close_empty_sites, park_tables_from_x, tables_from_x
 
+    # empty sites are closed against the whole plan: in one period's core model closing a site
+    # that ran in the period before looks free, but it is a closure the plan did not count
+    x = np.array(x[: pm.cm.n_cols], dtype=float)
+    for t in range(pm.T):
+        x = close_empty_sites(pm.cm, x, place=f"{t}.place", activity=f"{t}.activity")
     layouts, flows, exps, trans, parks, park_acts = [], [], [], [], [], []
     prev_place = prev_act = None
     for t, core in enumerate(pm.periods):
         xt = pm.period_x(x, t)
-        lay, fl, ex = tables_from_x(core, xt)
+        lay, fl, ex = tables_from_x(core, xt, close_empty=False)
         pk, pa = park_tables_from_x(core, xt)
         if t and len(pk):  # a park open in the period before was paid for then
             paid = pk["park"].isin(opened_parks(parks[-1]))

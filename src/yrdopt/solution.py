@@ -62,17 +62,20 @@ class Solution:
         return write_solution(self, out_dir)
 
 
-def close_empty_sites(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+def close_empty_sites(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7, *, place: str = "place",
+                      activity: str = "activity") -> np.ndarray:
     """``x`` with every site that hosts no activity closed, where closing it costs nothing.
 
     A site binary whose column costs nothing (fixed cost 0, duplication within tolerance)
     may be left at 1 by HiGHS where no activity is placed (presolve fixes such columns at
     either bound).  A site is where activity is placed, so such a binary is set to 0 when no
     row of the model gets further from its bounds by it (a fixed placement or a minimum
-    number of sites keeps it open); the objective is unchanged.
+    number of sites keeps it open); the objective is unchanged.  ``place``/``activity`` name
+    the blocks (one period's, ``"t.place"``, in the phased model, whose transition rows keep
+    a site open when closing it would be a closure the plan did not pay for).
     """
     x = np.array(x[: cm.n_cols], dtype=float)
-    pb, ab = cm.var("place"), cm.var("activity")
+    pb, ab = cm.var(place), cm.var(activity)
     place, act = pb.take(x), ab.take(x)
     empty = np.flatnonzero(((place > 0.5) & (np.abs(act) <= tol)).ravel())
     if not len(empty):
@@ -94,11 +97,13 @@ def close_empty_sites(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> np
     return x
 
 
-def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def tables_from_x(cm: CompiledModel, x: np.ndarray, tol: float = 1e-7,
+                  close_empty: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Layout, flow and expansion tables read off a column vector of the compiled model
     (empty sites that cost nothing closed first: :func:`close_empty_sites`)."""
     d = cm.data
-    x = close_empty_sites(cm, x, tol)
+    if close_empty:
+        x = close_empty_sites(cm, x, tol)
     place = cm.var("place").take(x) > 0.5
     act = cm.var("activity").take(x).copy()
     act[np.abs(act) < tol] = 0.0

@@ -140,6 +140,8 @@ def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
     expand = core.var("expand").take(rt.x) > 0.5 if core.data.E else np.zeros(0, dtype=bool)
     scopes = ["area", *core.data.province_ids]
     act = pm.cm.A @ res.x
+    A = pm.cm.A.tocsr()
+    removed = pm.transition["removed"]
     rows = []
     for name, block in pm.cm.row_blocks.items():
         m = _BUDGET_ROW.match(name)
@@ -148,6 +150,12 @@ def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
         field, g = _FIELD[m.group(1)], int(m.group(3))
         j = block.start
         limit, used = float(pm.cm.row_upper[j]), float(act[j])
+        if field == "max_moved_share":  # the row reads removed - share x activity[t-1] <= forced: show
+            cols = A.indices[A.indptr[j]: A.indptr[j + 1]]  # activity moved against share x activity + forced
+            vals = A.data[A.indptr[j]: A.indptr[j + 1]]
+            mine = (cols >= removed.start) & (cols < removed.stop)
+            moved = float(vals[mine] @ res.x[cols[mine]])
+            limit, used = limit - (used - moved), moved
         rows.append({"budget": field, "scope": scopes[g],
                      "path": f"periods.milestones[{t}].budget.{field}" if g == 0
                      else f"periods.milestones[{t}].budget.by_province.{scopes[g]}.{field}",

@@ -64,7 +64,8 @@ def register(app: typer.Typer) -> None:
         n, ok = len(df), int(df["ok"].sum())
         failed = df[~df["ok"]]
         console.print(f"{n} scenarios: {ok} with a layout ({int((df['status'] == 'optimal').sum())} optimal), "
-                      f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado, robust)",
+                      f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
+                      + (", robust)" if (Path(out) / "robust.csv").exists() else "; no robust layout)"),
                       highlight=False)
         for row in failed.head(5).itertuples(index=False):
             console.print(f"  {row.scenario}: {row.status}: {str(row.reason)[:300]}", highlight=False)
