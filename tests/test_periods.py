@@ -233,3 +233,19 @@ def test_cli_solves_periods_and_rejects_periods_out_of_order(tmp_path):
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
     res = CliRunner().invoke(app, ["validate", str(tmp_path / "bad.yaml")])
     assert res.exit_code == 2 and "periods.milestones[2].year" in res.output and "2030" in res.output
+
+
+def test_site_kept_open_empty_under_a_closure_budget_is_written_open(tmp_path):
+    """A closure budget of 0 keeps today's site of b open while b moves to r3 (b is not
+    single-site here, minimum scale 0): the written layout must keep that empty site, or the
+    checker sees a closure the budget forbids (the shipped provinces did so before the fix:
+    12 closures written against a budget of 6)."""
+    data = tiny3(({"max_closed": 0, "max_opened": 1}, None, None), 10)
+    data["chains"][0]["segments"][1].update(single_site=False, site_cost={"r1": 40.0, "r2": 3.0, "r3": 1.0})
+    inst = validate_mapping(data)
+    sol = solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
+    assert sol.summary["verified"], sol.check.lines()
+    lay = sol.layout
+    idle = lay[(lay["period"] == 2025) & (lay["segment"] == "b") & (lay["region"] == "r1")]
+    assert len(idle) == 1 and bool(idle["sited"].iloc[0]) and idle["activity"].iloc[0] == 0.0
+    assert check_dir(inst, tmp_path).verified
