@@ -88,7 +88,8 @@ def solve(
         from .phasing import solve_phased
 
         return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
-                            build_options=build_options, out=out, check=check)
+                            build_options=build_options, out=out, check=check, deadline=deadline,
+                            progress=progress, stop=stop)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0

@@ -520,19 +520,29 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     """Check a written layout and, when the directory has a summary.json, its claims."""
     layout, flows, exps = read_layout_dir(path)
     parks, park_act = read_park_tables(path)
-    if inst.periods is not None:
-        return check_phased(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
-    report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
     table = Path(path) / "transition.csv"
-    if Path(path).is_dir() and table.exists() and inst.brownfield is not None:
-        cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"]
-        diffs = check_transition_table(inst, layout, _read_table(table, cols, cols[4:]), str(table))
-        if diffs:
-            report.verified = False
-            report.worst["transition_table"] = Violation("transition_table", diffs[0], 1.0,
-                                                         f"{len(diffs)} rows differ from the layout")
-            report.max_violation = max(report.max_violation, 1.0)
-            report.n_violations += len(diffs)
+    has_table = Path(path).is_dir() and table.exists() and inst.brownfield is not None
+    cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"]
+    diffs = []
+    if inst.periods is not None:
+        report = check_phased(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+        if has_table:  # each period's rows against the layout of the period before (today's first)
+            from .phasing import written_periods
+
+            written = _read_table(table, ["period", *cols], ["period", *cols[4:]])
+            for p in written_periods(inst, layout, flows, exps, parks, park_act):
+                diffs += check_transition_table(p.instance, p.layout, written[written["period"].astype(int) == p.year],
+                                                f"{table} ({p.year})")
+    else:
+        report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
+        if has_table:
+            diffs = check_transition_table(inst, layout, _read_table(table, cols, cols[4:]), str(table))
+    if diffs:
+        report.verified = False
+        report.worst["transition_table"] = Violation("transition_table", diffs[0], 1.0,
+                                                     f"{len(diffs)} rows differ from the layout")
+        report.max_violation = max(report.max_violation, 1.0)
+        report.n_violations += len(diffs)
     summary_file = Path(path) / "summary.json"
     if Path(path).is_dir() and summary_file.exists():
         import json
@@ -686,38 +696,27 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     period's written layout (:func:`yrdopt.phasing.period_instance`): quotas, demand, flows,
     budgets, protected and minimum-run sites, every transition cost; parks built stay built.
     The objective is the discounted sum of the periods' objectives."""
-    from .phasing import opened_parks, opened_sites, period_instance, period_years, sited_keys, taken_keys
+    from .phasing import opened_parks, period_years, taken_keys, written_periods
 
     years, _, disc = period_years(inst)
     if "period" not in layout.columns:
         raise InstanceError([Problem(file, "header", list(layout.columns), "a period column (the instance has periods)")])
 
-    def of(df, y):
-        if df is None or "period" not in df.columns:
-            return None
-        return df[df["period"].astype(int) == y].drop(columns=["period"])
-
     rec = _Recorder()
     reports = []
-    prev, taken, opened_at, built = None, set(), {}, set()
-    prev_keys = {(e.chain, e.segment, e.region) for e in inst.brownfield.existing} if inst.brownfield else set()
-    for t, y in enumerate(years):
-        lay, fl, ex, pk, pa = (of(df, y) for df in (layout, flows, expansions, parks, park_activity))
-        now_taken, now_built = taken_keys(ex), opened_parks(pk)
-        for what in sorted(taken - now_taken) + sorted(built - now_built):
+    for p in written_periods(inst, layout, flows, expansions, parks, park_activity):
+        y, ex = p.year, p.expansions
+        for what in sorted(p.taken_before - taken_keys(ex)) + sorted(p.built_before - opened_parks(p.parks)):
             rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
-        inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(built))
         if ex is not None:  # parks built earlier are part of the quotas now
-            ex = ex[[(str(r), str(o)) not in taken for r, o in zip(ex["region"], ex["option"])]]
-        rep = check_layout(inst_t, lay, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({y})",
-                           parks=pk, park_activity=pa)
+            ex = ex[[(str(r), str(o)) not in p.taken_before for r, o in zip(ex["region"], ex["option"])]]
+        fl = p.flows
+        rep = check_layout(p.instance, p.layout, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({y})",
+                           parks=p.parks, park_activity=p.park_activity)
         reports.append(rep)
         for fam, v in rep.worst.items():
             if v.amount > 0:
                 rec.add(fam, f"{y}: {v.where}", v.amount, 0.0, v.detail)
-        keys = sited_keys(lay)
-        opened_at = opened_sites(prev_keys, keys, t, opened_at)
-        prev, prev_keys, taken, built = lay, keys, taken | now_taken, built | now_built
     comps: dict[str, float] = {}
     raw: dict[str, float] = {}
     for t, rep in enumerate(reports):

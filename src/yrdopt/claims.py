@@ -118,8 +118,33 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float]) -> list
             out.append(FalseClaim("status", status, relative_gap(objective, bound) if bound is not None else None,
                                   f"'optimal' needs the bound within the requested gap (relative {rel:g}, "
                                   f"absolute {ab:g}) of the layout's objective"))
+    out += _myopic_claims(summary, objective, bound)
     out += _lexicographic_claims(summary.get("lexicographic"), raw, status)
     out += _front_claims(summary.get("front"), raw)
+    return out
+
+
+def _myopic_claims(summary: dict, objective: float, bound: float | None) -> list[FalseClaim]:
+    """A phased plan's myopic comparison (issue 14): its total is the discounted sum of its
+    periods, foresight saves the difference to this plan, and no plan costs less than a bound."""
+    my = summary.get("myopic")
+    if not my:
+        return []
+    try:
+        total, saves = float(my["objective"]), float(my["foresight_saves"])
+        per = [float(v) for v in my["per_period"]]
+        disc = [float(p["discount"]) for p in summary["periods"]]
+    except (TypeError, ValueError, KeyError):
+        return [FalseClaim("myopic", my, None, "objective, foresight_saves, per_period and periods[].discount")]
+    out = []
+    if len(per) == len(disc) and abs(sum(d * v for d, v in zip(disc, per)) - total) > CLAIM_TOL * max(1.0, abs(total)):
+        out.append(FalseClaim("myopic.objective", total, sum(d * v for d, v in zip(disc, per)),
+                              "the discounted sum of the myopic periods"))
+    if abs(saves - (total - objective)) > CLAIM_TOL * max(1.0, abs(objective)):
+        out.append(FalseClaim("myopic.foresight_saves", saves, total - objective,
+                              "the myopic plan's total minus this plan's"))
+    if bound is not None and _exceeds(bound, total):
+        out.append(FalseClaim("myopic.objective", total, bound, "a plan cheaper than the proven bound"))
     return out
 
 

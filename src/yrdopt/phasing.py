@@ -13,6 +13,7 @@ terms + one-off terms) — :func:`period_instance` multiplies the running weight
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -161,16 +162,35 @@ def taken_keys(expansions) -> set:
     return set(zip(e["region"].astype(str), e["option"].astype(str)))
 
 
-def myopic(inst: Instance, *, options=None, check: bool = True) -> list:
-    """The myopic plan: each period solved alone from the last one's layout (no foresight).
-    Returns one Solution per period (objective of period t = its undiscounted cost)."""
-    from . import api
+# the myopic plan (the joint MILP's start, and what foresight is measured against) gets at
+# most this share of a time limit; the joint MILP the rest
+MYOPIC_SHARE = 0.4
 
+
+def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: float | None = None,
+           stop=None) -> list:
+    """The myopic plan: each period solved alone from the last one's layout (no foresight).
+    Returns one Solution per period (objective of period t = its undiscounted cost).
+
+    ``time_limit`` (seconds) covers the whole plan: each period gets an equal share of what
+    the periods before it left (a period stopped by it keeps its best layout, so the plan is
+    still a plan, its status says it is not proven optimal)."""
+    from dataclasses import replace
+
+    from . import api
+    from .deadline import Deadline
+    from .solver import SolverOptions
+
+    options = options or SolverOptions()
+    plan = Deadline(time_limit)
     years, _, _ = period_years(inst)
     sols, prev, taken, opened_at, parks = [], None, set(), {}, set()
     for t in range(len(years)):
         inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(parks))
-        sol = api.solve(inst_t, options=options, check=check)
+        left = plan.left()
+        share = None if left is None else max(left, 0.0) / (len(years) - t)
+        sol = api.solve(inst_t, options=replace(options, time_limit=share), check=check, stop=stop,
+                        deadline=Deadline(share))
         sols.append(sol)
         opened_at = opened_sites(sited_keys(prev) if prev is not None else _today_keys(inst), sited_keys(sol.layout),
                                  t, opened_at)
@@ -178,6 +198,48 @@ def myopic(inst: Instance, *, options=None, check: bool = True) -> list:
         taken |= taken_keys(sol.expansions)
         parks |= opened_parks(sol.parks)
     return sols
+
+
+@dataclass
+class WrittenPeriod:
+    """Period t of a written phased plan: its tables (without the period column) and the
+    single-period instance it is checked against (:func:`period_instance`, from the written
+    layout of the period before); ``before`` is that layout (None for the first period:
+    today's sites are the instance's)."""
+
+    t: int
+    year: int
+    instance: Instance
+    layout: object
+    flows: object
+    expansions: object
+    parks: object
+    park_activity: object
+    before: object
+    taken_before: frozenset
+    built_before: frozenset
+
+
+def written_periods(inst: Instance, layout, flows=None, expansions=None, parks=None, park_activity=None):
+    """Yield a :class:`WrittenPeriod` for every milestone of a written plan (tables with a
+    ``period`` column), each period's instance built from the tables alone."""
+    years, _, _ = period_years(inst)
+
+    def of(df, y):
+        if df is None or "period" not in df.columns:
+            return None
+        return df[df["period"].astype(int) == y].drop(columns=["period"])
+
+    prev, taken, opened_at, built = None, frozenset(), {}, frozenset()
+    prev_keys = _today_keys(inst)
+    for t, y in enumerate(years):
+        lay, fl, ex, pk, pa = (of(df, y) for df in (layout, flows, expansions, parks, park_activity))
+        inst_t = period_instance(inst, t, prev, taken, opened_at, built)
+        yield WrittenPeriod(t, y, inst_t, lay, fl, ex, pk, pa, prev, taken, built)
+        keys = sited_keys(lay)
+        opened_at = opened_sites(prev_keys, keys, t, opened_at)
+        prev, prev_keys = lay, keys
+        taken, built = taken | taken_keys(ex), built | opened_parks(pk)
 
 
 def opened_parks(parks) -> set:
@@ -191,32 +253,49 @@ def _today_keys(inst: Instance) -> set:
 
 
 def solve_phased(instance, *, options=None, build_options=None, start: str = "myopic", out: str | Path | None = None,
-                 check: bool = True):
+                 check: bool = True, deadline=None, progress=None, stop=None):
     """One MILP over all periods, started from the myopic plan; a Solution whose tables carry
-    a ``period`` column, whose summary holds every period and the value of foresight."""
+    a ``period`` column, whose summary holds every period and the value of foresight.
+
+    The time limit (``options.time_limit``, or ``deadline`` counting from an earlier start)
+    covers every phase: the myopic plan gets at most :data:`MYOPIC_SHARE` of what is left
+    after building, the joint MILP what is left then, minus what the polish, the check and
+    writing need (:func:`yrdopt.deadline.highs_options_for`)."""
+    from dataclasses import replace
+
     from .checker import check_phased
+    from .claims import relative_gap
+    from .deadline import Deadline, highs_options_for
     from .io import content_hash, load_instance
     from .model.periods import build_phased
     from .solution import Solution
-    from .solver import HighsSolver, SolverOptions
+    from .solver import STATUS_TEXT, HighsSolver, SolverOptions, derived_status
 
     t_start = time.perf_counter()
-    inst = load_instance(instance)
     options = options or SolverOptions()
+    deadline = deadline or Deadline(options.time_limit, t_start)
+    inst = load_instance(instance)
     t0 = time.perf_counter()
     pm = build_phased(inst, build_options)
     build_s = time.perf_counter() - t0
     years, span, disc = period_years(inst)
-    my_sols, x0, my_total = None, None, None
+    my_sols, x0, my_total, myopic_s = None, None, None, 0.0
     if start == "myopic":
+        t0 = time.perf_counter()
+        left = deadline.left()
         try:
-            my_sols = myopic(inst, options=options, check=False)
+            my_sols = myopic(inst, options=options, check=False, stop=stop,
+                             time_limit=None if left is None else MYOPIC_SHARE * max(left, 0.0))
             my_total = float(sum(disc[t] * s.objective for t, s in enumerate(my_sols)))
-            x0 = _fixed_integer_lp(pm, _integer_values(pm, my_sols), options)
+            x0 = _fixed_integer_lp(pm, _integer_values(pm, my_sols), options, deadline.left())
         except Exception:  # noqa: BLE001 - a failing start never costs the joint solve
             my_sols, x0 = None, None
-    solver = HighsSolver(options)
+        myopic_s = time.perf_counter() - t0
+    solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(pm.cm)
+    highs_limit, highs = highs_options_for(deadline.left(), pm.cm.n_cols, int(pm.cm.integrality.sum()), options.highs)
+    if highs_limit is not None:
+        solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
     res = solver.solve(x0)
     if res.x is None:
         from .errors import InfeasibleError, SolverError
@@ -225,7 +304,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
             raise InfeasibleError("no plan over the periods meets every limit and budget",
                                   ["check each period alone: yrdopt solve on one milestone, or loosen the budgets"])
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
-    x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options)
+    x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
     layout, flows_df, exp_df, trans_df, parks_df, pa_df = plan_tables(pm, x)
     trans = [trans_df[trans_df["period"] == y] for y in years]
@@ -234,12 +313,17 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     matches = bool(report and abs(report.objective - objective) <= 1e-6 * max(1.0, abs(objective)))
     w = pm.cm.data.weights
     comps = {k: float(w.get(k, 0.0) * (v @ x)) for k, v in pm.cm.terms.items()}
-    gap = res.gap
+    # status and gap as a single-period solve states them: "optimal" only when the checked
+    # objective and the bound prove it (yrdopt.claims re-derives both from summary.json)
+    requested = res.solver.get("gap_requested")
+    status, gap = res.status, res.gap
     if res.bound is not None:
-        gap = max(0.0, objective - res.bound) / max(abs(objective), 1e-9)
+        gap = relative_gap(objective, res.bound)
+    if report is not None and requested:
+        status = derived_status(status, report.objective, res.bound, requested["relative"], requested["absolute"])
     summary = {
-        "status": res.status, "status_text": res.message, "objective": objective, "bound": res.bound, "gap": gap,
-        "components": comps, "weights": dict(w),
+        "status": status, "status_text": STATUS_TEXT[status], "objective": objective, "bound": res.bound, "gap": gap,
+        "gap_requested": requested, "components": comps, "weights": dict(w),
         "verified": bool(report and report.verified and matches),
         "max_violation": report.max_violation if report else None,
         "check": ({"objective": report.objective, "n_violations": report.n_violations,
@@ -248,8 +332,9 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         "periods": [{"year": years[t], "years_counted": float(span[t]), "discount": float(disc[t]),
                      "transition": _counts(trans[t])} for t in range(pm.T)],
         "myopic": ({"objective": my_total, "foresight_saves": my_total - objective,
-                    "per_period": [float(s.objective) for s in my_sols]} if my_sols else None),
-        "timings": {"build_s": build_s, "handoff_s": res.handoff_s, "solve_s": res.solve_s,
+                    "per_period": [float(s.objective) for s in my_sols],
+                    "per_period_status": [s.summary["status"] for s in my_sols]} if my_sols else None),
+        "timings": {"build_s": build_s, "myopic_s": myopic_s, "handoff_s": res.handoff_s, "solve_s": res.solve_s,
                     "total_s": time.perf_counter() - t_start},
         "solver": res.solver,
         "model": {"variables": pm.cm.n_cols, "rows": pm.cm.n_rows, "nonzeros": int(pm.cm.A.nnz),
@@ -258,6 +343,10 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     }
     if isinstance(instance, (str, Path)):
         summary["instance"]["file"] = str(instance)
+    if report is not None:
+        report.add_claims(summary)
+        summary["verified"] = bool(report.verified and matches)
+        summary["check"]["false_claims"] = [str(c) for c in report.false_claims]
     sol = Solution(instance=inst, layout=layout, flows=flows_df, expansions=exp_df, summary=summary, check=report,
                    x=x, transition=trans_df, parks=parks_df, park_activity=pa_df)
     if out is not None:
@@ -324,9 +413,10 @@ def _integer_values(pm, sols) -> np.ndarray:
     return x
 
 
-def _fixed_integer_lp(pm, values: np.ndarray, options) -> np.ndarray | None:
+def _fixed_integer_lp(pm, values: np.ndarray, options, time_limit: float | None = None) -> np.ndarray | None:
     """The LP with every integer column fixed at ``values``: a full start vector from a plan's
-    placements, or the polish of a MIP answer (tighter tolerances than the MIP's)."""
+    placements, or the polish of a MIP answer (tighter tolerances than the MIP's); None when
+    it does not solve within ``time_limit`` seconds."""
     from dataclasses import replace
 
     from .solver import HighsSolver, SolverOptions
@@ -336,7 +426,9 @@ def _fixed_integer_lp(pm, values: np.ndarray, options) -> np.ndarray | None:
     ints = cm.integrality > 0
     lo[ints] = hi[ints] = np.round(values[ints])
     lp = replace(cm, col_lower=lo, col_upper=hi, integrality=np.zeros_like(cm.integrality))
-    s = HighsSolver(SolverOptions(threads=options.threads))
+    if time_limit is not None and time_limit <= 0:
+        return None
+    s = HighsSolver(SolverOptions(threads=options.threads, time_limit=time_limit))
     s.load(lp)
     out = s.solve()
-    return out.x[: cm.n_cols] if out.x is not None else None
+    return out.x[: cm.n_cols] if out.x is not None and out.status == "optimal" else None

@@ -52,8 +52,14 @@ def register(app: typer.Typer) -> None:
         compare: Optional[Path] = typer.Option(None, "--compare", help="a layout CSV or solution directory to compare "
                                                "against: draws the placements that moved"),
         no_flows: bool = typer.Option(False, "--no-flows", help="do not draw flows"),
+        period: Optional[str] = typer.Option(None, "--period", help="a phased plan: YEAR draws that period's layout; "
+                                             "'all' (the default for a phased plan) what moved in every period, one panel each"),
     ) -> None:
-        """Draw a layout as maps (one small multiple per chain or per segment kind)."""
+        """Draw a layout as maps (one small multiple per chain or per segment kind).
+
+        A phased plan (layout.csv with a period column) is drawn per period: ``--period all``
+        one panel per period with the sites that moved since the period before, ``--period
+        2030`` the layout of 2030."""
         import pandas as pd
 
         from ..report import maps
@@ -65,7 +71,9 @@ def register(app: typer.Typer) -> None:
                 raise InstanceError([Problem("command line", "--by", by, "chain or kind")])
             inst, warnings = resolve_instance(solution, instance)
             t = load_solution_tables(solution)
-            if compare is not None:
+            if inst.periods is not None or period is not None:
+                fig = _period_map(inst, t, period, by, not no_flows)
+            elif compare is not None:
                 src = compare / "layout.csv" if compare.is_dir() else compare
                 if not src.exists():
                     raise InstanceError([Problem(str(src), "", "missing file", "a layout CSV or a solution directory")])
@@ -83,6 +91,25 @@ def register(app: typer.Typer) -> None:
         for w in run_guarded(go):
             console.print(labelled("warning:", "yellow", str(w)), highlight=False)
         console.print(f"map written to {out}", highlight=False)
+
+    def _period_map(inst, tables, period, by, show_flows):
+        from ..report import periods
+
+        years = [m.year for m in inst.periods.milestones] if inst.periods is not None else []
+        if not years or "period" not in tables["layout"].columns:
+            raise InstanceError([Problem("command line", "--period", period,
+                                         "no --period: the instance has no periods (or layout.csv no period column)")])
+        views = periods.period_views(inst, tables)
+        if period is None or period == "all":
+            return periods.all_periods_map(inst, views, panel_size=4.5)
+        try:
+            year = int(period)
+        except ValueError:
+            year = None
+        if year not in years:
+            raise InstanceError([Problem("command line", "--period", period,
+                                         f"one of the plan's years ({', '.join(map(str, years))}) or 'all'")])
+        return periods.period_layout_map(inst, views, year, by=by, show_flows=show_flows)
 
     @app.command("export-excel")
     def export_excel_cmd(

@@ -289,8 +289,23 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     layout: pd.DataFrame = tables["layout"]
     flows = tables["flows"]
     expansions = tables["expansions"]
+    parks, park_activity = tables.get("parks"), tables.get("park_activity")
     names = {r.id: region_label(inst, r.id) for r in inst.regions}
     sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
+    # a phased plan: the transition per period has its own section; the sections about one
+    # layout (maps, tables, resources, value) describe the last period, against its instance
+    views, view_inst = None, inst
+    if inst.periods is not None:
+        from .periods import period_views
+
+        views = period_views(inst, tables)
+        last = views[-1]
+        view_inst, layout, flows, parks, park_activity = (last.instance, last.layout, last.flows, last.parks,
+                                                          last.park_activity)
+        expansions = last.expansions
+        if expansions is not None:  # parks built earlier are part of the period's quotas
+            expansions = expansions[[(str(r), str(o)) not in last.taken_before
+                                     for r, o in zip(expansions["region"], expansions["option"])]]
 
     # instance summary
     kinds = pd.Series([r.kind for r in inst.regions]).value_counts().to_dict()
@@ -314,8 +329,13 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     sections.append(("instance", "Instance", body))
 
     # the checker's verdict, re-run from the written tables
-    rep = check_layout(inst, layout, flows, expansions, parks=tables.get("parks"),
-                       park_activity=tables.get("park_activity"))
+    if views is not None:
+        from ..checker import check_phased
+
+        rep = check_phased(inst, tables["layout"], tables.get("flows"), tables.get("expansions"),
+                           parks=tables.get("parks"), park_activity=tables.get("park_activity"))
+    else:
+        rep = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
     verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
@@ -344,14 +364,17 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         terms["baseline"] = [base.get(k) for k in comps]
     body = _df_html(terms) + _img(charts.objective_terms_chart(layouts), "chart", "Objective terms by layout")
     sections.append(("objective", "Objective terms", body))
+    if views is not None:
+        sections.append(("periods", "Transition per period", _periods_section(inst, d, summary, views, names)))
 
     # maps
-    body = _img(maps.layout_map(inst, layout, flows, by="chain"), "map",
-                "Layout by chain: regions coloured by the segment they host; lines = flows, width ~ volume")
+    when = f" in {views[-1].year} (the last period)" if views is not None else ""
+    body = _img(maps.layout_map(view_inst, layout, flows, by="chain"), "map",
+                f"Layout{when} by chain: regions coloured by the segment they host; lines = flows, width ~ volume")
     if len({s.kind for c in inst.chains for s in c.segments}) > 1:
-        body += _img(maps.layout_map(inst, layout, flows, by="kind"), "map",
-                     "Layout by segment kind: regions coloured by the chain whose segment of that kind they host")
-    base_layout = baseline_layout_file(d, summary)
+        body += _img(maps.layout_map(view_inst, layout, flows, by="kind"), "map",
+                     f"Layout{when} by segment kind: regions coloured by the chain whose segment of that kind they host")
+    base_layout = baseline_layout_file(d, summary) if views is None else None
     if base_layout is not None:
         before = pd.read_csv(base_layout)
         if "sited" not in before.columns:
@@ -391,8 +414,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         sections.append(("flows", "Flows (largest cost first)", _df_html(f.reset_index(drop=True), max_rows=60)))
 
     # resources, value, duplication
-    use = charts.resource_use_table(inst, layout, expansions)
-    body = _img(charts.resource_use_chart(inst, layout, expansions), "chart", "Resource use against quota per region")
+    use = charts.resource_use_table(view_inst, layout, expansions)
+    body = _img(charts.resource_use_chart(view_inst, layout, expansions), "chart",
+                f"Resource use against quota per region{when}")
     from ..analysis.explain import TIGHT_SLACK_SHARE, tight as used_to_limit
 
     tight = use[used_to_limit(use["use"], use["quota"]) & (use["use"] > 0)].copy()
@@ -402,9 +426,11 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         body += (f"<h3>Quotas used to the limit (at most {TIGHT_SLACK_SHARE:.0%} left)</h3>"
                  + _df_html(tight.reset_index(drop=True)))
     sections.append(("resources", "Resource use", body))
-    body = _benefit_section(inst, d, summary, layout, tables.get("park_activity"), tables.get("parks"), names)
-    body += _img(charts.province_value_chart(inst, layout), "chart", "Activity value hosted per province, by segment kind")
-    body += _img(charts.sites_chart(inst, layout), "chart", "Sites per segment against duplication tolerance")
+    body = _benefit_section(view_inst, d, summary, layout, park_activity, parks, names,
+                            today=views is not None)
+    body += _img(charts.province_value_chart(view_inst, layout), "chart",
+                 f"Activity value hosted per province{when}, by segment kind")
+    body += _img(charts.sites_chart(view_inst, layout), "chart", f"Sites per segment{when} against duplication tolerance")
     sections.append(("value", "Value sharing and duplication", body))
 
     # baseline comparison (the instances work writes it into summary.json)
@@ -455,14 +481,18 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
 
 
 def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFrame, park_activity, parks,
-                     names: dict) -> str:
-    """Benefit sharing per province: the table and chart of the optimized layout, today's beside."""
+                     names: dict, today: bool = False) -> str:
+    """Benefit sharing per province: the table and chart of the optimized layout, today's beside
+    (``today``: today's sites of the instance's brownfield part, else the baseline file)."""
     from ..analysis.benefits import benefit_table, benefit_warnings
+    from .periods import todays_layout
 
     opt = benefit_table(inst, layout, park_activity)
     base = None
-    base_file = baseline_layout_file(d, summary)
-    if base_file is not None:
+    base_file = baseline_layout_file(d, summary) if not today else None
+    if today:
+        base = benefit_table(inst, todays_layout(inst))
+    elif base_file is not None:
         before = pd.read_csv(base_file)
         if "sited" not in before.columns:
             before["sited"] = True
@@ -479,6 +509,33 @@ def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFram
         for col in ("host", "partner"):
             p[col] = [names.get(str(r), str(r)) for r in p[col]]
         body += "<h3>Enclave parks (value and cost split between host and partner)</h3>" + _df_html(p)
+    return body
+
+
+def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict) -> str:
+    """Per period: counts and costs of change, what foresight saves, a map of what moved, and
+    every site that changed (transition.csv has every site, kept ones too)."""
+    from .periods import change_rows, foresight_text, period_change_maps, period_summary
+
+    f = d / "transition.csv"
+    if not f.exists():
+        return '<p class="warn">transition.csv is missing: the changes per period cannot be shown.</p>'
+    transition = pd.read_csv(f)
+    body = _df_html(period_summary(transition, [v.year for v in views]))
+    text = foresight_text(summary)
+    if text:
+        body += f"<p>{html.escape(text)}</p>"
+    changes = change_rows(transition)
+    for v, fig in zip(views, period_change_maps(inst, views)):
+        before = "today" if v.t == 0 else str(views[v.t - 1].year)
+        body += f"<h3>{v.year}</h3>"
+        body += _img(fig, "period-map", f"{before} -> {v.year}: regions that gained or lost a segment's site")
+        ch = changes[changes["period"].astype(int) == v.year].drop(columns=["period"])
+        if len(ch):
+            ch = ch.assign(region=[names.get(str(r), str(r)) for r in ch["region"]])
+            body += _df_html(ch.reset_index(drop=True), "changes", max_rows=len(ch))
+        else:
+            body += '<p class="note">no site changes in this period</p>'
     return body
 
 

@@ -306,7 +306,24 @@ def comparison_map(inst: Instance, before: pd.DataFrame, after: pd.DataFrame, *,
                    labels: bool = True, arrows: bool = True, legend: bool = True, panel_size: float = 6.0,
                    dpi: int = 100) -> Figure:
     """One map of the placements that moved from ``before`` to ``after`` (arrows: lost -> gained)."""
+    return comparison_maps(inst, [(before, after, names)], labels=labels, arrows=arrows, legend=legend,
+                           panel_size=panel_size, dpi=dpi)
+
+
+def comparison_maps(inst: Instance, pairs: list[tuple[pd.DataFrame, pd.DataFrame, tuple[str, str]]], *,
+                    labels: bool = True, arrows: bool = True, legend: bool = True, panel_size: float = 6.0,
+                    ncols: int | None = None, dpi: int = 100) -> Figure:
+    """One panel per (before, after, names): the placements that moved (e.g. period by period)."""
     frame = map_frame(inst)
+    fig = _grid(len(pairs), ncols, panel_size, frame, dpi)
+    for ax, (before, after, names) in zip(fig.axes, pairs):
+        _draw_comparison(ax, frame, inst, before, after, names, labels=labels, arrows=arrows, legend=legend)
+    _footer(fig, frame, False, 0.0)
+    return fig
+
+
+def _draw_comparison(ax, frame: MapFrame, inst: Instance, before: pd.DataFrame, after: pd.DataFrame,
+                     names: tuple[str, str], *, labels: bool, arrows: bool, legend: bool) -> None:
     cat = comparison_categories(inst, before, after)
     moved = moved_placements(before, after)
     gained = pd.Series([r for rs in moved["added_in"] for r in rs], dtype=object).value_counts()
@@ -317,8 +334,6 @@ def comparison_map(inst: Instance, before: pd.DataFrame, after: pd.DataFrame, *,
     n_moves = int(sum(len(a) + len(b) for a, b in zip(moved["added_in"], moved["removed_from"])))
     panel = Panel("comparison", f"{names[0]} -> {names[1]}: {len(moved)} segments moved ({n_moves} site changes)",
                   dict(COMPARISON_COLOURS), cat, hosts)
-    fig = _grid(1, 1, panel_size, frame, dpi)
-    ax = fig.axes[0]
     draw_panel(ax, frame, panel, show_flows=False, labels=labels, legend=legend)
     if arrows:
         ends = {rid: g.flow_end for rid, g in frame.geo.items()}
@@ -329,8 +344,6 @@ def comparison_map(inst: Instance, before: pd.DataFrame, after: pd.DataFrame, *,
                         ax.add_patch(FancyArrowPatch(ends[a], ends[b], arrowstyle="-|>", mutation_scale=10,
                                                      color="#333333", lw=1.0, alpha=0.8, zorder=5,
                                                      connectionstyle="arc3,rad=0.15"))
-    _footer(fig, frame, False, 0.0)
-    return fig
 
 
 # -------------------------------------------------------------------------------- output

@@ -1,0 +1,111 @@
+"""What a planner reads of a phased plan (issue 14): the CLI summary per period, `yrdopt check`
+re-verifying the written directory end to end, the report's map and change table per period,
+and `yrdopt map --period`.  One real solve of the shipped yrd-provinces-2035 (HiGHS, ~10-25 s)."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from yrdopt.cli import app
+
+ROOT = Path(__file__).parents[1]
+INSTANCE = ROOT / "instances" / "yrd-provinces-2035.yaml"
+YEARS = [2025, 2030, 2035]
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    out = tmp_path_factory.mktemp("phased") / "out"
+    res = CliRunner().invoke(app, ["solve", str(INSTANCE), "--out", str(out), "--threads", "1", "--time-limit", "120"])
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def test_cli_summary_shows_every_period_with_its_changes_and_foresight(solved):
+    out, output = solved
+    summary = json.loads((out / "summary.json").read_text())
+    assert "Transition per period" in output
+    plain = re.sub(r"[│┃]", " ", output)  # the table's column rules
+    for p in summary["periods"]:
+        tr = p["transition"]
+        counts = r"\s+".join(str(tr[k]) for k in ("kept", "grown", "shrunk", "closed", "opened"))
+        assert re.search(rf"{p['year']}\s+{counts}", plain), (p["year"], counts, output)
+    my = summary["myopic"]
+    assert f"foresight saves {my['foresight_saves']:,.1f}" in re.sub(r"\s+", " ", plain)
+    assert my["foresight_saves"] == pytest.approx(my["objective"] - summary["objective"])
+
+
+def test_check_reverifies_a_phased_directory_end_to_end(solved, tmp_path):
+    out, _ = solved
+    res = CliRunner().invoke(app, ["check", str(INSTANCE), str(out)])
+    assert res.exit_code == 0 and "verified" in res.output, res.output
+    # each written file is re-derived: a changed transition cost, a false claim of
+    # summary.json, a site moved in the layout each unverify the directory (exit 5)
+    for name, edit in (("transition.csv", _change_a_transition_cost), ("summary.json", _claim_more_foresight),
+                       ("layout.csv", _drop_a_site_in_2035)):
+        bad = tmp_path / name.replace(".", "_")
+        bad.mkdir()
+        for f in out.iterdir():
+            (bad / f.name).write_bytes(f.read_bytes())
+        edit(bad / name)
+        res = CliRunner().invoke(app, ["check", str(INSTANCE), str(bad)])
+        assert res.exit_code == 5 and "NOT verified" in res.output, (name, res.output)
+
+
+def _change_a_transition_cost(f):
+    t = pd.read_csv(f)
+    i = t.index[(t["period"] == 2030) & (t["status"] == "closed")][0]
+    t.loc[i, "cost"] += 1.0
+    t.to_csv(f, index=False)
+
+
+def _claim_more_foresight(f):
+    s = json.loads(f.read_text())
+    s["myopic"]["foresight_saves"] += 100.0
+    f.write_text(json.dumps(s))
+
+
+def _drop_a_site_in_2035(f):
+    lay = pd.read_csv(f)
+    i = lay.index[(lay["period"] == 2035) & lay["sited"] & (lay["activity"] > 0)][0]
+    lay.drop(index=i).to_csv(f, index=False)
+
+
+def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
+    from yrdopt.report.html import write_report
+
+    out, _ = solved
+    page = write_report(out, tmp_path / "report.html", INSTANCE).read_text()
+    assert "VERIFIED" in page and "NOT VERIFIED" not in page
+    assert page.count('data-figure="period-map"') == len(YEARS)
+    trans = pd.read_csv(out / "transition.csv")
+    changed = trans[trans["status"] != "kept"]
+    section = page[page.index('id="periods"'):page.index("</section>", page.index('id="periods"'))]
+    tables = re.findall(r'<table class="changes">.*?</table>', section, flags=re.S)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for t in tables for tr in re.findall(r"<tr>(.*?)</tr>", t)]
+    rows = [r for r in rows if r]  # the header rows have no <td>
+    assert len(rows) == len(changed)
+    # per period, the statuses listed are transition.csv's
+    for y in YEARS:
+        want = sorted(changed.loc[changed["period"] == y, "status"])
+        h3 = section.index(f"<h3>{y}</h3>")
+        nxt = section.find("<h3>", h3 + 1)
+        part = section[h3: nxt if nxt > 0 else len(section)]
+        got = sorted(s for s in re.findall(r"<td>(kept|grown|shrunk|closed|opened)</td>", part))
+        assert got == want, y
+    saves = json.loads((out / "summary.json").read_text())["myopic"]["foresight_saves"]
+    assert f"foresight saves {saves:,.1f}" in section
+
+
+def test_map_draws_one_period_or_all(solved, tmp_path):
+    out, _ = solved
+    for period in ("all", "2030"):
+        png = tmp_path / f"map-{period}.png"
+        res = CliRunner().invoke(app, ["map", str(out), "-i", str(INSTANCE), "-o", str(png), "--period", period])
+        assert res.exit_code == 0 and png.stat().st_size > 10_000, res.output
+    res = CliRunner().invoke(app, ["map", str(out), "-i", str(INSTANCE), "-o", str(tmp_path / "x.png"), "--period", "2031"])
+    assert res.exit_code == 2 and "--period" in res.output and "2031" in res.output
