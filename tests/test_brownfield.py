@@ -255,3 +255,35 @@ def test_negative_activity_in_existing_csv_exits_2(tmp_path):
     res = CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
     assert res.exit_code == 2
     assert "row 3, column activity" in res.output and "-2" in res.output
+
+
+def test_unknown_region_or_segment_in_existing_csv_names_the_cell_and_exits_2(tmp_path):
+    data = tiny()
+    del data["brownfield"]["existing"]
+    (tmp_path / "today.csv").write_text("chain,segment,region,activity\nk,a,r9,4\nk,zz,r1,4\nk,c,r1,3\n")
+    data["brownfield"]["existing_csv"] = "today.csv"
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
+    assert res.exit_code == 2
+    out = " ".join(res.output.split())
+    assert "today.csv: row 2, column region" in out and "'r9'" in out
+    assert "today.csv: row 3, column segment" in out and "'zz'" in out
+
+
+def test_chain_group_sub_model_keeps_only_its_segments_existing_sites():
+    """yrdopt.lns builds sub-models of some segments (the start where the greedy gets stuck,
+    as on yrd-cities-2035's myopic periods): today's sites must be sliced with them, or the
+    sub-model's activity bounds do not broadcast (the crash that lost the cities' myopic plan)."""
+    import numpy as np
+
+    from yrdopt.data import build_model_data
+    from yrdopt.lns import sub_data
+    from yrdopt.model.compiled import build
+
+    d = build_model_data(validate_mapping(tiny()))
+    segs = np.array([1])
+    sub = sub_data(d, segs, np.zeros((d.S, d.R)), np.zeros((d.S, d.R), dtype=bool), np.zeros(d.E, dtype=bool))
+    assert sub.brownfield.existing.shape == (1, d.R)
+    assert (sub.brownfield.existing_activity == d.brownfield.existing_activity[segs]).all()
+    cm = build(sub)
+    assert cm.var("place").shape == (1, d.R)

@@ -94,9 +94,11 @@ def solve(
         with SolveProgress("solving", quiet=quiet) as progress:
             sol = api.solve(instance, options=opts, mps_path=mps, stop=stop, progress=progress,
                             deadline=Deadline.from_process_start(time_limit))
-        if base is not None and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
+        phased = sol.instance.periods is not None and sol.instance.brownfield is not None
+        if (base is not None or phased) and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline
 
+            # a phased plan against today's sites kept unchanged (the instance's, without a file)
             sol.summary["baseline"] = compare_with_baseline(sol, base)
         sol.write(out)
         return sol

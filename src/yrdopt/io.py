@@ -316,7 +316,8 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
         data["brownfield"] = bf
         got = _read_csv(base, bf.pop("existing_csv"), file, "brownfield.existing_csv", problems)
         if got:
-            bf["existing"] = list(bf.get("existing") or []) + _existing_sites_from_rows(*got, problems)
+            inline = list(bf.get("existing") or [])
+            bf["existing"] = inline + _existing_sites_from_rows(*got, problems, origin, len(inline))
     ed = data.get("economic_distance")
     if isinstance(ed, dict) and ("matrix_csv" in ed or "components_csv" in ed):
         ed = dict(ed)
@@ -339,9 +340,11 @@ def _ids(items: Any) -> set[str] | None:
     return {str(x.get("id")) for x in items}
 
 
-def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems: list[Problem]) -> list[dict]:
+def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems: list[Problem],
+                              origin: dict[str, tuple[str, str]] | None = None, first: int = 0) -> list[dict]:
     """Today's sites from a baseline table (chain, segment, region, activity; optional sited,
-    capacity, opened).  Rows with ``sited`` 0/false are not sites."""
+    capacity, opened).  Rows with ``sited`` 0/false are not sites.  ``origin`` gets each
+    site's fields' CSV cells (``brownfield.existing[first + k]`` for the k-th site read)."""
     if not _need_columns(rows, ["chain", "segment", "region", "activity"], csv_file, problems):
         return []
     out = []
@@ -355,6 +358,11 @@ def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], probl
             problems.append(Problem(csv_file, f"row {i}, column activity", row["activity"], "today's activity >= 0"))
             continue
         site: dict[str, Any] = {"chain": row["chain"], "segment": row["segment"], "region": row["region"], "activity": a}
+        if origin is not None:
+            at = f"brownfield.existing[{first + len(out)}]"
+            origin[at] = (csv_file, f"row {i}")
+            for col in ("chain", "segment", "region", "activity", "capacity", "opened"):
+                origin[f"{at}.{col}"] = (csv_file, f"row {i}, column {col}")
         for col in ("capacity", "opened"):
             v = _num(row.get(col), csv_file, f"row {i}, column {col}", problems, blank_ok=True)
             if v is not None:

@@ -87,6 +87,7 @@ def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, place: np.ndarray,
         park_partner_share=np.zeros(0), park_cost_partner_share=np.zeros(0),
         park_allowed=np.zeros((0, len(segs)), dtype=bool), park_existing=np.zeros(0, dtype=bool),
         g_kinds=d.g_kinds[:, segs], g_rhs=g_rhs,
+        brownfield=d.brownfield.for_segments(segs) if d.brownfield is not None else None,
     )
 
 

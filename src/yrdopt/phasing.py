@@ -165,6 +165,11 @@ def taken_keys(expansions) -> set:
 # the myopic plan (the joint MILP's start, and what foresight is measured against) gets at
 # most this share of a time limit; the joint MILP the rest
 MYOPIC_SHARE = 0.4
+# seconds per period kept back from the joint MILP beyond yrdopt.deadline's reserve: the
+# period-by-period check (0.05-0.2 s a period) and the CLI's comparison with today's layout
+# kept unchanged (two plans checked: 0.6 s idle, 1.9 s on a loaded 2-core machine, for the
+# three periods of yrd-provinces-2035)
+AFTER_SOLVE_S_PER_PERIOD = 0.7
 
 
 def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: float | None = None,
@@ -279,6 +284,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     pm = build_phased(inst, build_options)
     build_s = time.perf_counter() - t0
     years, span, disc = period_years(inst)
+    options, profile = phased_profile(options, int(pm.cm.integrality.sum()) / pm.T)
     my_sols, x0, my_total, myopic_s = None, None, None, 0.0
     if start == "myopic":
         t0 = time.perf_counter()
@@ -293,7 +299,10 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         myopic_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(pm.cm)
-    highs_limit, highs = highs_options_for(deadline.left(), pm.cm.n_cols, int(pm.cm.integrality.sum()), options.highs)
+    left = deadline.left()
+    if left is not None:
+        left -= AFTER_SOLVE_S_PER_PERIOD * pm.T
+    highs_limit, highs = highs_options_for(left, pm.cm.n_cols, int(pm.cm.integrality.sum()), options.highs)
     if highs_limit is not None:
         solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
     res = solver.solve(x0)
@@ -336,7 +345,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                     "per_period_status": [s.summary["status"] for s in my_sols]} if my_sols else None),
         "timings": {"build_s": build_s, "myopic_s": myopic_s, "handoff_s": res.handoff_s, "solve_s": res.solve_s,
                     "total_s": time.perf_counter() - t_start},
-        "solver": res.solver,
+        "solver": {**res.solver, "profile": profile},
         "model": {"variables": pm.cm.n_cols, "rows": pm.cm.n_rows, "nonzeros": int(pm.cm.A.nnz),
                   "binaries": int(pm.cm.integrality.sum()), "periods": years},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
@@ -386,6 +395,23 @@ def plan_tables(pm, x: np.ndarray) -> tuple:
             acc.append(df)
         prev_place, prev_act = place, np.where(place, act, 0.0)
     return tuple(pd.concat(v, ignore_index=True) for v in (layouts, flows, exps, trans, parks, park_acts))
+
+
+def phased_profile(options, binaries_per_period: float):
+    """(options, profile name): options the caller left at HiGHS's defaults become the re-solve
+    profile (presolve and RINS/RENS off, :meth:`SolverOptions.for_resolves`) when each period's
+    model is as small as the sweeps' re-solve models (:data:`yrdopt.solver.RESOLVE_MAX_BINARIES`
+    binaries); the myopic periods and the joint MILP both use them.  yrd-provinces-2035 (123
+    binaries a period, 369 joint): myopic plan 21 -> 4 s, joint MILP 12.5 -> 2.6 s, same optima
+    (benchmarks/phased.py, 1 thread, loaded machine)."""
+    from dataclasses import replace
+
+    from .solver import RESOLVE_HIGHS, RESOLVE_MAX_BINARIES
+
+    chosen = options.presolve != "choose" or options.mip_heuristic_effort is not None or options.highs
+    if chosen or binaries_per_period > RESOLVE_MAX_BINARIES:
+        return options, "default"
+    return replace(options, presolve="off", highs=dict(RESOLVE_HIGHS)), "resolve"
 
 
 def _counts(tr) -> dict:

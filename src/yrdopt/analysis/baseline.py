@@ -65,7 +65,11 @@ def _violations(rep: CheckReport) -> list[dict]:
 def evaluate_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
                     expansions: pd.DataFrame | None = None, file: str = "layout") -> dict:
     """Objective terms, duplication and specialization of one layout (checker-evaluated)."""
-    rep = check_layout(inst, layout, flows, expansions, file=file)
+    return _evaluation(inst, check_layout(inst, layout, flows, expansions, file=file), layout)
+
+
+def _evaluation(inst: Instance, rep: CheckReport, layout: pd.DataFrame) -> dict:
+    """The checker's verdict on a layout (or plan) and the specialization of ``layout``."""
     out = {
         "components": {k: float(rep.components.get(k, 0.0)) for k in TERMS},
         "total": float(rep.objective),
@@ -82,16 +86,25 @@ def evaluate_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | 
     return out
 
 
-def compare_with_baseline(sol, baseline_path: str | Path) -> dict:
-    """Compare a solved layout with a baseline layout file; the dict goes to summary.json."""
+def compare_with_baseline(sol, baseline_path: str | Path | None) -> dict:
+    """Compare a solved layout with a baseline layout file; the dict goes to summary.json.
+    A phased plan is compared with today's layout kept through every period
+    (:func:`compare_plan_with_baseline`; without a file, today's sites of the instance)."""
     inst = sol.instance
+    if inst.periods is not None:
+        return compare_plan_with_baseline(sol, baseline_path)
     base_layout, base_flows, base_exp = read_layout_dir(baseline_path)
     base = evaluate_layout(inst, base_layout, base_flows, base_exp, file=str(baseline_path))
     opt = evaluate_layout(inst, sol.layout, sol.flows, sol.expansions, file="optimized layout")
+    return _comparison(str(baseline_path), base, opt)
+
+
+def _comparison(baseline_file: str, base: dict, opt: dict, **extra) -> dict:
     change = {k: opt["components"][k] - base["components"][k] for k in TERMS}
     change["total"] = opt["total"] - base["total"]
     return {
-        "baseline_file": str(baseline_path),
+        "baseline_file": baseline_file,
+        **extra,
         "baseline": base,
         "optimized": opt,
         "change": change,
@@ -101,6 +114,52 @@ def compare_with_baseline(sol, baseline_path: str | Path) -> dict:
     }
 
 
+def unchanged_plan(inst: Instance, today: pd.DataFrame) -> pd.DataFrame:
+    """Today's layout kept in every period, each site grown with its chain (period column):
+    what happens without a transition.  Meets every period's activity when today's does."""
+    from ..phasing import period_years
+
+    years = period_years(inst)[0]
+    lay = today.copy()
+    lay["activity"] = lay["activity"].astype(float)
+    if "sited" not in lay.columns:
+        lay["sited"] = True
+    out = []
+    for y, m in zip(years, inst.periods.milestones):
+        grown = lay.assign(activity=lay["activity"] * lay["chain"].astype(str).map(m.growth).fillna(1.0))
+        out.append(grown.assign(period=y))
+    return pd.concat(out, ignore_index=True)
+
+
+def _evaluate_plan(inst: Instance, layout: pd.DataFrame, flows=None, expansions=None, parks=None,
+                   park_activity=None, file: str = "plan") -> dict:
+    """Objective terms (discounted sums), feasibility and the last period's specialization of a
+    phased plan, by the independent checker (today's sites are sunk: each period pays only
+    for what it opens, closes or shrinks, so only avoidable costs are counted)."""
+    from ..checker import check_phased
+
+    rep = check_phased(inst, layout, flows, expansions, file=file, parks=parks, park_activity=park_activity)
+    return _evaluation(inst, rep, layout[layout["period"].astype(int) == int(layout["period"].max())].drop(columns=["period"]))
+
+
+def compare_plan_with_baseline(sol, baseline_path: str | Path | None = None) -> dict:
+    """A phased plan against today's layout (``baseline_path``, else the instance's existing
+    sites) kept unchanged through every period; flows of the unchanged plan are routed by the
+    cheapest transportation plan.  Discounted totals over all periods; sites summed over them."""
+    inst = sol.instance
+    if baseline_path is not None:
+        today = read_layout_dir(baseline_path)[0]
+    else:
+        from ..report.periods import todays_layout
+
+        today = todays_layout(inst)
+    base = _evaluate_plan(inst, unchanged_plan(inst, today), file=str(baseline_path or "today's sites, unchanged"))
+    opt = _evaluate_plan(inst, sol.layout, sol.flows, sol.expansions, sol.parks, sol.park_activity, file="optimized plan")
+    return _comparison(str(baseline_path) if baseline_path is not None else "today's sites (instance), unchanged",
+                       base, opt,
+                       plan="today's layout kept in every period, grown with its chains; totals discounted over the periods")
+
+
 def _fmt(v: float) -> str:
     return f"{v:,.2f}"
 
@@ -108,7 +167,9 @@ def _fmt(v: float) -> str:
 def baseline_table(cmp: dict) -> Table:
     """A rich table: baseline vs optimized for every term, duplication and specialization."""
     b, o = cmp["baseline"], cmp["optimized"]
-    t = Table(title=f"Optimized layout against today's baseline ({Path(cmp['baseline_file']).name})")
+    title = (f"Optimized plan against {cmp['plan']}" if cmp.get("plan")
+             else f"Optimized layout against today's baseline ({Path(cmp['baseline_file']).name})")
+    t = Table(title=title)
     for col, just in (("measure", "left"), ("baseline", "right"), ("optimized", "right"), ("change", "right")):
         t.add_column(col, justify=just, overflow="fold")
     for k in TERMS:

@@ -12,7 +12,7 @@ all stated in models/formulation.md section 12:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,15 @@ class BrownfieldData:
     @property
     def n_existing(self) -> int:
         return int(self.existing.sum())
+
+    def for_segments(self, segs: np.ndarray) -> "BrownfieldData":
+        """Today's sites of segments ``segs`` only (a chain-group sub-model, :func:`yrdopt.lns.sub_data`);
+        budgets unchanged: the group may use all of them (a start that breaks them with the
+        other groups' changes is refused by HiGHS, never written)."""
+        return replace(self, existing=self.existing[segs], existing_activity=self.existing_activity[segs],
+                       capacity=self.capacity[segs], own_min_scale=self.own_min_scale[segs],
+                       protected=self.protected[segs], close_cost=self.close_cost[segs],
+                       shrink_cost=self.shrink_cost[segs])
 
 
 def brownfield_data(inst, region_ids: list[str], segment_keys: list[tuple[str, str]], kinds: list[str],
