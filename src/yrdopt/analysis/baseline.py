@@ -132,13 +132,14 @@ def unchanged_plan(inst: Instance, today: pd.DataFrame) -> pd.DataFrame:
 
 
 def _evaluate_plan(inst: Instance, layout: pd.DataFrame, flows=None, expansions=None, parks=None,
-                   park_activity=None, file: str = "plan") -> dict:
+                   park_activity=None, file: str = "plan", report: CheckReport | None = None) -> dict:
     """Objective terms (discounted sums), feasibility and the last period's specialization of a
     phased plan, by the independent checker (today's sites are sunk: each period pays only
-    for what it opens, closes or shrinks, so only avoidable costs are counted)."""
+    for what it opens, closes or shrinks, so only avoidable costs are counted); ``report``:
+    the checker's report of this plan when the solve made one already."""
     from ..checker import check_phased
 
-    rep = check_phased(inst, layout, flows, expansions, file=file, parks=parks, park_activity=park_activity)
+    rep = report or check_phased(inst, layout, flows, expansions, file=file, parks=parks, park_activity=park_activity)
     return _evaluation(inst, rep, layout[layout["period"].astype(int) == int(layout["period"].max())].drop(columns=["period"]))
 
 
@@ -154,7 +155,8 @@ def compare_plan_with_baseline(sol, baseline_path: str | Path | None = None) -> 
 
         today = todays_layout(inst)
     base = _evaluate_plan(inst, unchanged_plan(inst, today), file=str(baseline_path or "today's sites, unchanged"))
-    opt = _evaluate_plan(inst, sol.layout, sol.flows, sol.expansions, sol.parks, sol.park_activity, file="optimized plan")
+    opt = _evaluate_plan(inst, sol.layout, sol.flows, sol.expansions, sol.parks, sol.park_activity,
+                         file="optimized plan", report=getattr(sol, "check", None))
     return _comparison(str(baseline_path) if baseline_path is not None else "today's sites (instance), unchanged",
                        base, opt,
                        plan="today's layout kept in every period, grown with its chains; totals discounted over the periods")
