@@ -85,8 +85,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--cities", action="store_true", help="also yrd-cities-2035 (one CLI run at --limit)")
     ap.add_argument("--limit", type=float, default=300.0, help="time limit of the cities run")
-    ap.add_argument("--no-baseline", action="store_true", help="skip the joint MILP without a start")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the baseline (HiGHS's default profile)")
+    ap.add_argument("--render", action="store_true", help="only redraw results/phased.md from results/phased.json")
     args = ap.parse_args()
+    if args.render:
+        return render(json.loads((RESULTS / "phased.json").read_text()))
     import highspy  # noqa: F401 - version only
     from importlib.metadata import version
 
@@ -111,11 +114,18 @@ def main() -> None:
         print(json.dumps(out["runs"][-1]), flush=True)
     RESULTS.mkdir(exist_ok=True)
     write_json(RESULTS / "phased.json", out)
-    base = {r["instance"]: r["wall_s"] for r in out["runs"] if r["variant"] == BASELINE}
-    lines = [f"threads {args.threads}, {out['cpus']} cpus, " + ", ".join(f"{k} {v}" for k, v in out["versions"].items()),
+    render(out)
+
+
+def render(out: dict) -> None:
+    """results/phased.md: each run's ratio to the baseline run of the same repeat (the one before it)."""
+    lines = [f"threads {out['threads']}, {out['cpus']} cpus, " + ", ".join(f"{k} {v}" for k, v in out["versions"].items()),
              "", "| instance | variant | wall s | ratio to baseline | status | gap | verified | load |",
              "|---|---|---|---|---|---|---|---|"]
+    base = {}
     for r in out["runs"]:
+        if r["variant"] == BASELINE:
+            base[r["instance"]] = r["wall_s"]
         ratio = f"{r['wall_s'] / base[r['instance']]:.2f}" if r["instance"] in base else ""
         gap = f"{r['gap']:.2e}" if r.get("gap") is not None else "n/a"
         lines.append(f"| {r['instance']} | {r['variant']} | {r['wall_s']:.1f} | {ratio} | {r.get('status', r.get('error'))} "

@@ -426,8 +426,12 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         body += (f"<h3>Quotas used to the limit (at most {TIGHT_SLACK_SHARE:.0%} left)</h3>"
                  + _df_html(tight.reset_index(drop=True)))
     sections.append(("resources", "Resource use", body))
-    body = _benefit_section(view_inst, d, summary, layout, park_activity, parks, names,
-                            today=views is not None)
+    today = None
+    if views is not None:
+        from .periods import todays_layout
+
+        today = todays_layout(inst)  # the instance's sites today, not the last period's predecessor
+    body = _benefit_section(view_inst, d, summary, layout, park_activity, parks, names, today=today)
     body += _img(charts.province_value_chart(view_inst, layout), "chart",
                  f"Activity value hosted per province{when}, by segment kind")
     body += _img(charts.sites_chart(view_inst, layout), "chart", f"Sites per segment{when} against duplication tolerance")
@@ -481,17 +485,16 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
 
 
 def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFrame, park_activity, parks,
-                     names: dict, today: bool = False) -> str:
+                     names: dict, today: pd.DataFrame | None = None) -> str:
     """Benefit sharing per province: the table and chart of the optimized layout, today's beside
-    (``today``: today's sites of the instance's brownfield part, else the baseline file)."""
+    (``today``: a layout of today's sites, else the baseline file's)."""
     from ..analysis.benefits import benefit_table, benefit_warnings
-    from .periods import todays_layout
 
     opt = benefit_table(inst, layout, park_activity)
     base = None
-    base_file = baseline_layout_file(d, summary) if not today else None
-    if today:
-        base = benefit_table(inst, todays_layout(inst))
+    base_file = baseline_layout_file(d, summary) if today is None else None
+    if today is not None:
+        base = benefit_table(inst, today)
     elif base_file is not None:
         before = pd.read_csv(base_file)
         if "sited" not in before.columns:
