@@ -128,3 +128,18 @@ def test_solves_with_different_thread_counts_in_one_process():
     inst = yrdopt.load_instance(DATA / "toy_features.yaml")
     objectives = [yrdopt.solve(inst, threads=t).objective for t in (None, 2, 1, 2)]
     assert objectives == pytest.approx([objectives[0]] * 4, rel=1e-9)
+
+
+def test_solves_after_another_thread_reset_the_scheduler():
+    """The CLI solves in a worker thread: a thread count changed there resets HiGHS's
+    scheduler, and the main thread's next solve must not fail with "Not Set" (it did after
+    test_periods + test_periods_analyses, before test_progress)."""
+    import threading
+
+    inst = yrdopt.load_instance(DATA / "toy_features.yaml")
+    got = [yrdopt.solve(inst).objective]
+    worker = threading.Thread(target=lambda: got.append(yrdopt.solve(inst, threads=1).objective))
+    worker.start()
+    worker.join()
+    got.append(yrdopt.solve(inst, threads=1).objective)
+    assert len(got) == 3 and got == pytest.approx([got[0]] * 3, rel=1e-9)

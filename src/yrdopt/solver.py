@@ -71,16 +71,26 @@ MAX_THREADS = 4 * (os.cpu_count() or 1)
 
 # HiGHS sizes one global task scheduler per process at its first parallel run; a later run
 # asking for another thread count fails with model status "Not Set".  We remember the count
-# the scheduler was made for and reset it when a solve asks for a different one.
+# the scheduler was made for and reset it when a solve asks for a different one.  Each
+# calling thread keeps its own handle on the scheduler: after a reset from another thread
+# (the CLI solves in a worker thread) a thread that ran before must reset again, or its next
+# run fails the same way ("Not Set": a solve with threads=None, then the CLI's --threads 1,
+# then threads=1 in the main thread).  ``generation`` counts the resets.
 _scheduler_threads: int | None = None
+_scheduler_generation = 0
+_thread_generation = threading.local()
 
 
 def _ensure_scheduler(threads: int | None) -> None:
-    global _scheduler_threads
+    global _scheduler_threads, _scheduler_generation
     wanted = int(threads or 0)  # 0: HiGHS's own default
-    if _scheduler_threads is not None and wanted != _scheduler_threads:
+    seen = getattr(_thread_generation, "value", None)
+    stale = seen is not None and seen != _scheduler_generation
+    if _scheduler_threads is not None and (wanted != _scheduler_threads or stale):
         highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_generation += 1
     _scheduler_threads = wanted
+    _thread_generation.value = _scheduler_generation
 
 
 # HiGHS's sub-MIP primal heuristics, off in the re-solve profile (see SolverOptions.for_resolves)
