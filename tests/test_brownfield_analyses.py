@@ -117,7 +117,7 @@ def test_diagnose_names_the_change_budget_that_is_too_small():
     d.pop("periods")
     d["brownfield"]["budget"] = {"by_province": {"P": {"max_closed": 0}}}
     d["regions"][0]["quotas"]["land"] = 3.0  # today a, b, c use 9 in r1: two must leave
-    (b,) = elastic_increase(yrdopt.load_instance(d))[1]
+    (b,) = elastic_increase(yrdopt.load_instance(d)).budgets
     assert b["path"] == "brownfield.budget.by_province.P.max_closed" and b["short_by"] == pytest.approx(2.0)
     assert "closed sites in P is too small by 2" in b["text"]
 

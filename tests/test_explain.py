@@ -41,6 +41,12 @@ def test_cut_land_quota_is_explained_by_region_and_resource():
     assert exc.value.details["quota_increase"] == pytest.approx({"sh/land": missing}, abs=1e-6)
 
 
+def test_diagnose_stopped_by_its_time_limit_blames_no_policy_rule():
+    text, details = explain_infeasibility(yrdopt.load_instance(small_with(3.0)), time_limit=1e-9)
+    assert "stopped at its time limit" in text and "alone does not help" not in text
+    assert details["quota_increase"] == {}
+
+
 def test_conflicting_limits_are_irreducible_and_in_planner_words():
     inst = yrdopt.load_instance(small_with(3.0))
     c = conflicting_limits(inst)

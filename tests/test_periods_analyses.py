@@ -162,3 +162,10 @@ def test_a_site_the_plan_keeps_empty_is_written_open():
     assert sol.summary["verified"], sol.summary["max_violation"]
     kept = sol.layout[(sol.layout.segment == "c") & (sol.layout.region == "r2")]
     assert kept["sited"].all() and kept.loc[kept.period > 2025, "activity"].max() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_diagnose_stopped_by_its_time_limit_says_so_and_blames_no_policy_rule():
+    # a search that found nothing in its time is no proof that quotas and budgets cannot help
+    text, details = explain_phased_infeasibility(yrdopt.load_instance(two_b_sites()), time_limit=1e-9)
+    assert "stopped at its time limit" in text and "policy rules" not in text
+    assert details == {"quota_increase": {}, "budget_increase": []}

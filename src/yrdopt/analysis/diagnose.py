@@ -73,26 +73,53 @@ def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> d
     policy rule).
     """
     inc = elastic_increase(inst, time_limit)
-    return None if inc is None else inc[0]
+    return None if inc is None or not inc.answered else inc.quotas
 
 
-def elastic_increase(inst: Instance, time_limit: float | None = 60.0) -> tuple[dict, list[dict]] | None:
+@dataclass
+class ElasticIncrease:
+    """What the elastic model (quotas and change budgets may grow at a cost) found.
+
+    ``answered`` False: the search stopped at its time limit with no increase found — nothing is
+    known.  ``proven`` False: an increase that works, not proven the least."""
+
+    quotas: dict
+    budgets: list[dict]
+    answered: bool = True
+    proven: bool = True
+
+
+def _elastic_solve(cm, time_limit: float | None):
+    """Solve an elastic model (objective: the increase) to a proven optimum, within ``time_limit``."""
+    from ..solver import HighsSolver, SolverOptions
+
+    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
+    solver.load(cm)
+    return solver.solve()
+
+
+def elastic_increase(inst: Instance, time_limit: float | None = 60.0) -> ElasticIncrease | None:
     """Least increase of quotas and change budgets that makes the instance feasible: the quota
     added per (region, resource), and one record per change budget that must grow (T6).
 
-    Returns None when even unlimited quotas and budgets do not help (the conflict is a policy rule).
+    Returns None only when the elastic model is proven infeasible: even unlimited quotas and
+    budgets do not help (the conflict is a policy rule).  A search stopped by its time limit is
+    never read as that: it returns ``answered=False`` (nothing found) or ``proven=False``.
     """
     from ..model.compiled import BuildOptions, build
-    from ..solver import HighsSolver, SolverOptions
 
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     cm = build(inst, BuildOptions(elastic=True))
-    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
-    solver.load(cm)
-    res = solver.solve()
+    res = _elastic_solve(cm, time_limit)
     if res.x is None:
-        return None
-    return quota_increase(cm, res.x), budget_increase(cm, res.x)
+        if res.status in ("infeasible", "infeasible_or_unbounded"):
+            return None
+        return ElasticIncrease({}, [], answered=False, proven=False)
+    return ElasticIncrease(quota_increase(cm, res.x), budget_increase(cm, res.x), proven=res.status == "optimal")
+
+
+TIMED_OUT = ("The search for the least quota and change budget increase stopped at its time limit before it "
+             "found one: give diagnose more time (--time-limit).")
 
 
 def quota_increase(cm, x: np.ndarray) -> dict:
@@ -145,7 +172,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
     msgs = aggregate_checks(d)
     conflict = conflicting_limits(inst, time_limit=time_limit)
     elastic = elastic_increase(inst, time_limit=time_limit)
-    increase, budgets = elastic if elastic is not None else (None, [])
+    increase, budgets = (elastic.quotas, elastic.budgets) if elastic is not None else (None, [])
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in conflict.limits],
@@ -162,7 +189,10 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
         inc = ", ".join([f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items())]
                         + [b["text"] + f" ({b['path']})" for b in budgets])
         what = "quota and change budget" if budgets else "quota"
-        parts.append(f"The least {what} increase that makes it feasible: {inc}.")
+        least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
+        parts.append(f"{least} {what} increase that makes it feasible: {inc}.")
+    elif elastic is not None and not elastic.answered:
+        parts.append(TIMED_OUT)
     elif elastic is None:
         parts.append("Raising quotas" + (" and change budgets" if d.brownfield is not None else "")
                      + " alone does not help: the conflict is among policy rules "
@@ -180,12 +210,11 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
 
     from ..model.compiled import BuildOptions
     from ..model.periods import build_phased
-    from ..solver import HighsSolver, SolverOptions
 
     pm = build_phased(inst, BuildOptions(elastic=True))
-    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
-    solver.load(pm.cm)
-    res = solver.solve()
+    res = _elastic_solve(pm.cm, time_limit)
+    if res.x is None and res.status not in ("infeasible", "infeasible_or_unbounded"):
+        return "No plan over the periods satisfies every limit. " + TIMED_OUT, {"quota_increase": {}, "budget_increase": []}
     if res.x is None:
         return ("No plan over the periods satisfies every limit, and raising quotas and change budgets alone does "
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
@@ -218,7 +247,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
     parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
     parts += [f"{b['text']} ({b['path']})" for b in budgets]
-    text = ("No plan over the periods satisfies every limit. The least quota and change budget increase that makes "
+    least = "The least" if res.status == "optimal" else "An (at the time limit, not proven least)"
+    text = (f"No plan over the periods satisfies every limit. {least} quota and change budget increase that makes "
             "one exist: " + "; ".join(parts) + ". (The smallest set of conflicting limits is not searched over "
             "periods: run `yrdopt diagnose` on one period's limits to see it.)")
     return text, {"quota_increase": quotas, "budget_increase": budgets}
