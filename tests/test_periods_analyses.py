@@ -169,3 +169,16 @@ def test_diagnose_stopped_by_its_time_limit_says_so_and_blames_no_policy_rule():
     text, details = explain_phased_infeasibility(yrdopt.load_instance(two_b_sites()), time_limit=1e-9)
     assert "stopped at its time limit" in text and "policy rules" not in text
     assert details == {"quota_increase": {}, "budget_increase": []}
+
+
+def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
+    # per period the prices are LP prices with every site fixed: no "re-solved" column or words
+    d = tiny3(budgets=(None, {"max_closed": 1, "max_opened": 1}, None))
+    (tmp_path / "tb.yaml").write_text(yaml.safe_dump(d))
+    assert CliRunner().invoke(app, ["solve", str(tmp_path / "tb.yaml"), "--out", str(tmp_path / "plan"), "-q"]).exit_code == 0
+    res = CliRunner().invoke(app, ["prices", str(tmp_path / "tb.yaml"), str(tmp_path / "plan"), "--period", "2030"],
+                             env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())  # titles wrap to their table's width
+    assert "max_closed" in text and "LP prices with every site fixed" in text
+    assert "re-solved" not in text

@@ -359,8 +359,14 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     if p.budgets is not None and len(p.budgets):
         b = p.budgets.drop(columns=["path"]).rename(columns={"value_per_unit": "LP price",
                                                              "resolved_value_per_unit": "one more, re-solved"})
+        resolved = bool(b["one more, re-solved"].notna().any())
+        if not resolved:  # per period of a plan: LP prices only (the sites fixed, so a site budget's is 0)
+            b = b.drop(columns=["one more, re-solved"])
+        how = ("re-solved where used to the limit" if resolved else
+               "LP prices with every site fixed as written: a site budget's is 0 here; solve with the budget "
+               "raised to see what one more is worth")
         console.print(_df_table(b, "Change budgets (objective decrease per site, or per unit of activity moved, "
-                                "the budget grows by; re-solved where used to the limit)", index=False))
+                                f"the budget grows by; {how})", index=False))
     if out is not None:
         from ..io import atomic_write_text
 
