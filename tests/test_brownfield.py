@@ -287,3 +287,24 @@ def test_chain_group_sub_model_keeps_only_its_segments_existing_sites():
     assert (sub.brownfield.existing_activity == d.brownfield.existing_activity[segs]).all()
     cm = build(sub)
     assert cm.var("place").shape == (1, d.R)
+
+
+def test_transition_table_writes_no_negative_zero_or_round_off():
+    # HiGHS returns activities like -0.0 or 1e-12 for emptied sites: transition.csv writes 0,
+    # as layout.csv does, never "-0"
+    import numpy as np
+
+    from yrdopt.data import build_model_data
+    from yrdopt.model.transitions import transition_table
+
+    d = build_model_data(yrdopt.load_instance(tiny()))
+    place = d.brownfield.existing.copy()
+    activity = np.where(place, d.brownfield.existing_activity, 0.0)
+    s, r = np.argwhere(place)[0]
+    activity[s, r] = -0.0
+    s2, r2 = np.argwhere(place)[1]
+    activity[s2, r2] = 1e-12
+    table = transition_table(d, place, activity)
+    csv = table.to_csv(index=False)
+    assert "-0" not in csv and "e-12" not in csv
+    assert (table["activity_after"] >= 0).all()

@@ -158,6 +158,7 @@ def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray, *, p
         prev_activity = bf.existing_activity if bf is not None else np.zeros_like(activity)
     opening_cost = d.fixed_cost if opening_cost is None else opening_cost
     after = np.where(place, activity, 0.0)
+    after[np.abs(after) < 1e-7] = 0.0  # as the layout writes them (solution.tables_from_x): no -0 or 1e-12
     s, r = np.nonzero(prev_place | place)
     b, a = prev_activity[s, r], after[s, r]
     tol = KEEP_TOLERANCE * np.maximum(1.0, b)
