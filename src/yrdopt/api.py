@@ -44,6 +44,7 @@ def solve(
     start: np.ndarray | None = None,
     greedy_start: bool = True,
     improve_s: float = 0.0,
+    search_lns: float = 0.0,
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
@@ -60,8 +61,11 @@ def solve(
     :data:`CONSTRUCT_S` and a quarter of the time limit); with ``improve_s`` > 0 the start
     comes from up to that many seconds (at most half the ``time_limit``) of
     :func:`yrdopt.lns.improved_start` instead: the greedy or, where it gets stuck, a packing
-    sub-MILP, then chain-group fix-and-optimize.  Time spent on the start is taken from
-    ``time_limit``; ``stop`` is not watched during it.  With
+    sub-MILP, then chain-group fix-and-optimize.  With ``search_lns`` > 0, that share of
+    HiGHS's search goes to fix-and-optimize from HiGHS's incumbent between its callbacks
+    (:class:`yrdopt.lns.SearchLns`; better layouts go back through the user-solution
+    callback).  Time spent on the start is taken from
+    ``time_limit``; ``stop`` ends it as it ends the search.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
@@ -94,11 +98,16 @@ def solve(
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
+    if search_lns > 0:
+        from .lns import SearchLns, applies
+
+        if applies(cm.data):
+            solver.primal = SearchLns(cm, share=search_lns, threads=options.threads, seed=options.seed)
     solver.load(cm)
     if mps_path is not None:
         solver.write_mps(mps_path)
     if start is None and greedy_start:
-        start = _primal_start(cm, deadline.left(), improve_s)
+        start = _primal_start(cm, deadline.left(), improve_s, stop)
     highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, int(cm.integrality.sum()), options.highs)
     if highs_limit is not None:
         solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
@@ -123,19 +132,25 @@ def solve(
     return sol
 
 
-def _primal_start(cm: CompiledModel, left: float | None, improve_s: float):
+def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop: StopFlag | None = None):
     """The MIP start (see :func:`solve`); ``left``: seconds left of the time limit (the
-    deadline then gives HiGHS what the start did not use)."""
+    deadline then gives HiGHS what the start did not use); ``stop`` ends the sub-MILPs."""
     # the greedy takes ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes
     from .heuristic import greedy_start
     from .lns import improved_start, start_where_greedy_is_stuck
 
     if improve_s > 0:
-        return improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left))
+        return improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left), stop)
     start = greedy_start(cm)
     if start is None:  # quotas bite: pack the tightest segments first
-        start = start_where_greedy_is_stuck(cm, CONSTRUCT_S if left is None else min(CONSTRUCT_S, 0.25 * left))
+        start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
     return start
+
+
+def construct_seconds(left: float | None) -> float:
+    """Seconds :func:`yrdopt.lns.construct` may take when ``left`` seconds are left of the
+    time limit: :data:`CONSTRUCT_S`, at most a quarter of what is left."""
+    return CONSTRUCT_S if left is None else min(CONSTRUCT_S, 0.25 * left)
 
 
 def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *, build_s: float = 0.0,

@@ -10,6 +10,10 @@ objective does not change: a group's quota room is what the others leave).
 
 Every layout returned is re-checked by HiGHS (as a MIP start) and by the independent checker
 after the solve; nothing here claims a bound.
+
+:class:`SearchLns` runs the same fix-and-optimize *during* HiGHS's search, between its
+callbacks: it starts from HiGHS's incumbent, and a better layout goes back to HiGHS through
+the user-solution callback (``cbMipUserSolution``), which checks it before taking it.
 """
 
 from __future__ import annotations
@@ -103,12 +107,13 @@ def _fixed_lp_cost(sub: ModelData, layout: GreedyLayout) -> float:
 
 
 def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_size: int = 2,
-            group_limit: float = 3.0, seed: int = 0) -> LnsResult:
+            group_limit: float = 3.0, seed: int = 0, stop=None) -> LnsResult:
     """Fix-and-optimize over random chain groups until ``time_limit`` or a pass without gain.
 
     ``layout`` should be feasible (e.g. :func:`yrdopt.heuristic.greedy_layout`; it is
     returned unchanged if its placements admit no feasible activities); every layout kept is
-    feasible too: each group's sub-MILP has exactly the room the others leave.
+    feasible too: each group's sub-MILP has exactly the room the others leave.  ``stop`` (a
+    :class:`threading.Event`) ends it with the best layout so far.
     """
     t0 = time.perf_counter()
     if not np.isfinite(_fixed_lp_cost(d, layout)):
@@ -124,13 +129,13 @@ def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_
         chains = rng.permutation(n_chains)
         for i in range(0, n_chains, group_size):
             left = time_limit - (time.perf_counter() - t0)
-            if left <= 0.05:
+            if left <= 0.05 or _stopped(stop):
                 break
             segs = np.flatnonzero(np.isin(d.seg_chain, chains[i:i + group_size]))
             sub = sub_data(d, segs, act, place, expand)
             cur = GreedyLayout(act[segs], place[segs], np.zeros(sub.E, dtype=bool))
             cm = build(sub)
-            s = HighsSolver(SolverOptions(time_limit=min(group_limit, left), threads=1, mip_gap=1e-3))
+            s = HighsSolver(SolverOptions(time_limit=min(group_limit, left), threads=1, mip_gap=1e-3), stop=stop)
             s.load(cm)
             res = s.solve(start_vector(cm, cur))
             if res.x is None:
@@ -149,6 +154,10 @@ def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_
     return LnsResult(GreedyLayout(act, place, expand), rounds, improved, time.perf_counter() - t0)
 
 
+def _stopped(stop) -> bool:
+    return stop is not None and stop.is_set()
+
+
 def tightness(d: ModelData) -> np.ndarray:
     """(S,) share of the room of its regions a segment needs: its activity over the sum of
     its per-site bounds U[s, r] where a minimum-scale site fits."""
@@ -157,12 +166,14 @@ def tightness(d: ModelData) -> np.ndarray:
     return d.activity / np.maximum(room, 1e-12)
 
 
-def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> GreedyLayout | None:
+def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200, stop=None) -> GreedyLayout | None:
     """A layout where the greedy gets stuck: the tightest segments first, packed together by
     one sub-MILP without flows (the packing is what the greedy misses: on yrd-cities at exact
     quota shares the R&D and testing platforms fill 92 % of the core cities' talent), then
     the greedy for the rest in the room left.  ``binaries`` bounds the first sub-MILP (the
-    set doubles while the greedy still gets stuck); None if no layout within ``time_limit``.
+    set doubles while the greedy still gets stuck); None if no layout within ``time_limit``
+    or once ``stop`` is set.  Its sub-MILPs keep ``time_limit`` (HiGHS's own limit, less what
+    the steps before used); the greedy for the rest takes milliseconds.
     """
     from .heuristic import greedy_layout
 
@@ -179,12 +190,12 @@ def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> Gr
                       link_intensity=none[:0].astype(float))  # placement and quotas only
         cm = build(sub)
         left = time_limit - (time.perf_counter() - t0)
-        if left <= 0.1:
+        if left <= 0.1 or _stopped(stop):
             return None
-        s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2))
+        s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2), stop=stop)
         s.load(cm)
         res = s.solve()
-        if res.x is None:
+        if res.x is None or _stopped(stop):
             return None
         act = np.zeros((d.S, d.R))
         place = cm.var("place").take(res.x) > 0.5
@@ -206,13 +217,13 @@ def construct(d: ModelData, time_limit: float = 10.0, binaries: int = 200) -> Gr
         binaries *= 2
 
 
-def start_where_greedy_is_stuck(cm, seconds: float) -> np.ndarray | None:
+def start_where_greedy_is_stuck(cm, seconds: float, stop=None) -> np.ndarray | None:
     """:func:`construct`'s layout as a MIP start for ``cm`` (None if none within ``seconds``)."""
-    layout = construct(cm.data, seconds)
+    layout = construct(cm.data, seconds, stop=stop)
     return None if layout is None else start_vector(cm, layout)
 
 
-def improved_start(cm, seconds: float) -> np.ndarray | None:
+def improved_start(cm, seconds: float, stop=None) -> np.ndarray | None:
     """A MIP start for ``cm`` from up to ``seconds`` of primal work: the greedy (or, where it
     gets stuck, :func:`construct` with half the time), improved by :func:`improve`."""
     from .heuristic import greedy_layout
@@ -220,7 +231,178 @@ def improved_start(cm, seconds: float) -> np.ndarray | None:
     t0 = time.perf_counter()
     layout = greedy_layout(cm.data)
     if layout is None:
-        layout = construct(cm.data, 0.5 * seconds)
+        layout = construct(cm.data, 0.5 * seconds, stop=stop)
     if layout is None:
         return None
-    return start_vector(cm, improve(cm.data, layout, seconds - (time.perf_counter() - t0)).layout)
+    return start_vector(cm, improve(cm.data, layout, seconds - (time.perf_counter() - t0), stop=stop).layout)
+
+
+def applies(d: ModelData) -> bool:
+    """Whether chain-group fix-and-optimize fits the model: :func:`sub_data` carries quotas,
+    expansions and guarantees over, not enclave-park activity, today's sites (brownfield) or
+    elastic quotas (their columns are not re-composed)."""
+    return d.N == 0 and d.brownfield is None
+
+
+def layout_of(cm, x: np.ndarray) -> GreedyLayout:
+    """The placements, activities and expansions of the full column vector ``x``."""
+    place = cm.var("place").take(x) > 0.5
+    act = np.where(place, cm.var("activity").take(x), 0.0)
+    expand = cm.var("expand").take(x) > 0.5 if cm.data.E else np.zeros(0, dtype=bool)
+    return GreedyLayout(act, place, expand)
+
+
+def compose(cm, x: np.ndarray, segs: np.ndarray, sub_cm, sub_x: np.ndarray) -> np.ndarray:
+    """``x`` with the columns of segments ``segs`` (whole chains, sorted) replaced by the
+    sub-model's solution ``sub_x`` (:func:`sub_data` with the others fixed at ``x``):
+    placements, activities, excess sites, the flows of their links and the expansions the
+    sub-model opened; guarantee columns re-derived.  Feasible when ``sub_x`` is, because the
+    sub-model's quotas and guarantee targets are exactly what the others leave."""
+    d = cm.data
+    out = x.copy()
+    place_b, act_b = cm.var("place"), cm.var("activity")
+    place = place_b.take(out).copy()
+    act = act_b.take(out).copy()
+    sub_place = sub_cm.var("place").take(sub_x) > 0.5
+    place[segs] = sub_place
+    act[segs] = np.where(sub_place, sub_cm.var("activity").take(sub_x), 0.0)
+    out[place_b.slice] = np.round(place).ravel()
+    out[act_b.slice] = act.ravel()
+    exc = cm.var("excess_sites")
+    ex = exc.take(out).copy()
+    ex[segs] = np.maximum(sub_place.sum(axis=1) - d.dup_tolerance[segs], 0.0)
+    out[exc.slice] = ex
+    links = np.flatnonzero(np.isin(d.link_up, segs) & np.isin(d.link_down, segs))
+    if len(links):
+        fl = cm.var("flow")
+        flow = fl.take(out).copy()
+        flow[links] = sub_cm.var("flow").take(sub_x)
+        out[fl.slice] = flow.ravel()
+    if d.E:
+        e = cm.var("expand")
+        opened = e.take(out) > 0.5
+        opened[np.flatnonzero(~opened)[sub_cm.var("expand").take(sub_x) > 0.5]] = True
+        out[e.slice] = opened.astype(float)
+    if d.G:
+        from .heuristic import _guarantee_columns
+
+        _guarantee_columns(cm, out)
+    return out
+
+
+class SearchLns:
+    """Fix-and-optimize between HiGHS's callbacks (the solver's ``primal`` helper).
+
+    HiGHS reports each better layout it finds (:meth:`incumbent`) and asks for a layout of
+    ours before its dives and root rounds (:meth:`propose`).  There, as long as this has used
+    less than ``share`` of the time since the search started, it re-solves one neighbourhood
+    of the best layout known — chains, at most ``binaries`` placement columns, re-optimized
+    with the others fixed (:func:`sub_data`) — and returns the composed layout when it costs
+    less.  Neighbourhoods alternate between random chains and *region* neighbourhoods: the
+    chains with a site in a random region whose quotas are the most used (and the regions
+    nearest it), i.e. the chains that compete for the same quota.
+
+    One thread: the sub-MILP runs inside HiGHS's callback, so HiGHS waits; its time counts
+    in HiGHS's time limit, and every sub-MILP ends before the search's limit.  ``stop`` (the
+    solve's stop flag) ends a sub-MILP as it ends HiGHS.
+    """
+
+    def __init__(self, cm, *, share: float = 0.5, binaries: int = 600, step_limit: float = 10.0, seed: int = 0,
+                 threads: int | None = 1, mip_gap: float = 1e-3):
+        self.cm = cm
+        self.mip_gap = mip_gap
+        self.threads = threads  # the outer solve's: HiGHS's scheduler must not be resized inside its callback
+        self.share = share
+        self.binaries = binaries
+        self.step_limit = step_limit
+        self.rng = np.random.default_rng(seed)
+        self.stop = None
+        self.time_limit: float | None = None
+        self.t0 = time.perf_counter()
+        self.used = 0.0  # seconds spent in sub-MILPs
+        self.x: np.ndarray | None = None  # best layout known (full column vector)
+        self.objective = np.inf
+        self.steps = self.improved = 0
+        self.log: list[tuple[float, float, float]] = []  # (start s, seconds, objective after) per step
+        d = cm.data
+        self.n_cells = d.allowed.sum(axis=1)  # placement columns per segment
+        self.chain_cells = np.bincount(d.seg_chain, weights=self.n_cells, minlength=len(d.chain_ids))
+
+    def begin(self, time_limit: float | None, stop=None) -> None:
+        """A search starts now, with ``time_limit`` seconds and the stop flag ``stop``."""
+        self.t0 = time.perf_counter()
+        self.used = 0.0
+        self.time_limit = time_limit
+        self.stop = stop
+
+    def incumbent(self, x: np.ndarray) -> None:
+        """HiGHS found a layout."""
+        x = np.asarray(x, dtype=float)
+        if len(x) != self.cm.n_cols:
+            return
+        obj = float(self.cm.cost @ x + self.cm.offset)
+        if obj < self.objective - 1e-9 * max(1.0, abs(obj)):
+            self.x, self.objective = x.copy(), obj
+
+    def propose(self) -> np.ndarray | None:
+        """A better layout than HiGHS's incumbent, or None (no time share left, no incumbent,
+        or the neighbourhood tried gave nothing)."""
+        if self.x is None or (self.stop is not None and self.stop.is_set()):
+            return None
+        elapsed = time.perf_counter() - self.t0
+        if self.used > self.share * elapsed:
+            return None
+        left = None if self.time_limit is None else self.time_limit - elapsed - 0.5
+        limit = self.step_limit if left is None else min(self.step_limit, left)
+        if limit < 0.5:
+            return None
+        t = time.perf_counter()
+        try:
+            return self._step(limit)
+        finally:
+            self.used += time.perf_counter() - t
+            self.log.append((t - self.t0, time.perf_counter() - t, self.objective))
+
+    def _chains(self) -> np.ndarray:
+        d = self.cm.data
+        n_chains = len(d.chain_ids)
+        if self.steps % 2 == 0:  # random chains
+            order = self.rng.permutation(n_chains)
+        else:  # the chains competing for one busy region's quota, then its neighbours'
+            layout = layout_of(self.cm, self.x)
+            used = np.einsum("sr,srk->rk", layout.activity, d.use) if d.K else np.zeros((d.R, 0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                load = np.where(np.isfinite(d.quota) & (d.quota > 0), used / d.quota, 0.0)
+            busy = load.max(axis=1) if d.K else np.ones(d.R)
+            p = busy + 1e-3
+            r = self.rng.choice(d.R, p=p / p.sum())
+            near = np.argsort(d.distance[r], kind="stable")
+            hosted = layout.place[:, near]  # (S, R) by nearness
+            first = np.where(hosted.any(axis=1), hosted.argmax(axis=1), d.R)
+            chain_first = np.full(n_chains, d.R)
+            np.minimum.at(chain_first, d.seg_chain, first)
+            order = np.lexsort((self.rng.random(n_chains), chain_first))
+        k = max(int(np.searchsorted(np.cumsum(self.chain_cells[order]), self.binaries, side="right")), 1)
+        return np.sort(order[:k])
+
+    def _step(self, limit: float) -> np.ndarray | None:
+        d = self.cm.data
+        chains = self._chains()
+        self.steps += 1
+        segs = np.flatnonzero(np.isin(d.seg_chain, chains))
+        cur = layout_of(self.cm, self.x)
+        sub = sub_data(d, segs, cur.activity, cur.place, cur.expand)
+        sub_cm = build(sub)
+        s = HighsSolver(SolverOptions(time_limit=limit, threads=self.threads, mip_gap=self.mip_gap), stop=self.stop)
+        s.load(sub_cm)
+        res = s.solve(start_vector(sub_cm, GreedyLayout(cur.activity[segs], cur.place[segs],
+                                                        np.zeros(sub.E, dtype=bool))))
+        if res.x is None:
+            return None
+        x = compose(self.cm, self.x, segs, sub_cm, res.x)
+        obj = float(self.cm.cost @ x + self.cm.offset)
+        if obj < self.objective - 1e-6 * max(1.0, abs(self.objective)):
+            self.x, self.objective = x, obj
+            self.improved += 1
+            return x
+        return None

@@ -16,7 +16,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Literal, Protocol
 
@@ -334,6 +334,17 @@ def _finite(v: float) -> float | None:
     return float(v) if v is not None and math.isfinite(v) else None
 
 
+class PrimalHelper(Protocol):
+    """Finds layouts during HiGHS's search (e.g. :class:`yrdopt.lns.SearchLns`): told of each
+    better layout HiGHS finds, asked for one of its own before HiGHS's dives."""
+
+    def begin(self, time_limit: float | None, stop: StopFlag) -> None: ...
+
+    def incumbent(self, x: np.ndarray) -> None: ...
+
+    def propose(self) -> np.ndarray | None: ...
+
+
 class SolveMonitor:
     """Progress reports and stop requests for one solve, through HiGHS's MIP callbacks.
 
@@ -350,8 +361,10 @@ class SolveMonitor:
     the solve is interrupted, and :meth:`HighsSolver.solve` re-raises it once HiGHS returns.
     """
 
-    def __init__(self, progress: ProgressHook | None, stop: StopFlag, interval: float = PROGRESS_INTERVAL_S):
+    def __init__(self, progress: ProgressHook | None, stop: StopFlag, interval: float = PROGRESS_INTERVAL_S,
+                 primal: "PrimalHelper | None" = None):
         self.progress = progress
+        self.primal = primal
         self.stop = stop
         self.interval = interval
         self.t0 = time.perf_counter()
@@ -364,8 +377,18 @@ class SolveMonitor:
             if self.error is not None or self.stop.is_set():
                 e.interrupt()
                 return
-            if e.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+            kind = e.callback_type
+            if kind == highspy.cb.HighsCallbackType.kCallbackMipUserSolution:
+                # not before the root LP's bound: a bound early is worth more than a layout
+                ready = self.primal is not None and math.isfinite(e.data_out.mip_dual_bound)
+                x = self.primal.propose() if ready else None
+                if x is not None:
+                    e.data_in.setSolution(x)
+                return
+            if kind == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
                 self.pending = True
+                if self.primal is not None:
+                    self.primal.incumbent(e.data_out.mip_solution)
             if self.progress is None:
                 return
             now = time.perf_counter()
@@ -398,7 +421,7 @@ class HighsSolver:
     """
 
     def __init__(self, options: SolverOptions | None = None, *, progress: ProgressHook | None = None,
-                 stop: StopFlag | None = None):
+                 stop: StopFlag | None = None, primal: PrimalHelper | None = None):
         self.options = options or SolverOptions()
         self.h = new_highs()
         self.h.setOptionValue("output_flag", False)
@@ -407,6 +430,7 @@ class HighsSolver:
         self.handoff_s = 0.0
         self.progress = progress
         self.stop = stop if stop is not None else threading.Event()
+        self.primal = primal  # layouts offered during the search through the user-solution callback
         self.last_result: SolveResult | None = None
 
     def request_stop(self) -> None:
@@ -497,8 +521,11 @@ class HighsSolver:
         return path
 
     # -- solving --------------------------------------------------------------------------
-    def solve(self, start: np.ndarray | None = None) -> SolveResult:
+    def solve(self, start: np.ndarray | None = None, time_limit: float | None = None) -> SolveResult:
         """Run HiGHS; the result's objective, gap and status are recomputed from the layout.
+
+        ``time_limit`` replaces the options' limit for this solve only (e.g. what is left
+        after a constructed start).
 
         When HiGHS's objective disagrees with the returned layout's own cost, its claim is
         about another point: HiGHS 1.16 maps a MIP start into the presolved space and takes
@@ -510,14 +537,29 @@ class HighsSolver:
         """
         if self.model is None:
             raise RuntimeError("load a model before solving")
+        if time_limit is None:
+            return self._solve(start)
+        kept = self.options
+        self.options = replace(kept, time_limit=time_limit)
+        self.h.setOptionValue("time_limit", float(time_limit))
+        try:
+            return self._solve(start)
+        finally:
+            self.options = kept
+            self.h.setOptionValue("time_limit", float(kept.time_limit) if kept.time_limit is not None else math.inf)
+
+    def _solve(self, start: np.ndarray | None) -> SolveResult:
         if start is not None:
             self.set_start(start)
         _ensure_scheduler(self.options.threads)
-        monitor = SolveMonitor(self.progress, self.stop)
+        monitor = SolveMonitor(self.progress, self.stop, primal=self.primal)
         h = self.h
         h.cbMipInterrupt += monitor.on_mip
         h.cbMipImprovingSolution += monitor.on_mip
         h.cbSimplexInterrupt += monitor.on_lp
+        if self.primal is not None:
+            self.primal.begin(self.options.time_limit, self.stop)
+            h.cbMipUserSolution += monitor.on_mip
         t0 = time.perf_counter()
         try:
             h.run()
@@ -540,6 +582,8 @@ class HighsSolver:
             h.cbMipInterrupt -= monitor.on_mip
             h.cbMipImprovingSolution -= monitor.on_mip
             h.cbSimplexInterrupt -= monitor.on_lp
+            if self.primal is not None:
+                h.cbMipUserSolution -= monitor.on_mip
         self.last_result = res
         if monitor.error is not None:
             raise monitor.error  # the interrupted solve's result is in self.last_result

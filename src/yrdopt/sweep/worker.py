@@ -125,10 +125,13 @@ class ScenarioSolver:
             self.model = None
             return {**rec, "status": "error", "ok": False, "reason": f"{type(exc).__name__}: {exc}",
                     "total_s": time.perf_counter() - t0}
+        t_start = time.perf_counter()
         start, start_from = self._start(cm)
+        start_s = time.perf_counter() - t_start
         prep_s = time.perf_counter() - t0
         try:
-            res = self.solver.solve(start)
+            # a constructed start's seconds come out of the scenario's time limit
+            res = self.solver.solve(start, time_limit=self._left(start_s))
         except Exception as exc:
             self.model = None
             return {**rec, "status": "error", "ok": False, "reason": f"HiGHS failed: {type(exc).__name__}: {exc}",
@@ -191,18 +194,31 @@ class ScenarioSolver:
     def _start(self, cm: CompiledModel) -> tuple[np.ndarray | None, str]:
         """The MIP start: the previous scenario's layout, or for a chunk's first scenario (and
         after a rebuild) the greedy layout, as ``yrdopt.solve`` offers — on large instances
-        HiGHS alone may find no layout within a scenario's time limit."""
+        HiGHS alone may find no layout within a scenario's time limit.  Where the greedy gets
+        stuck, :func:`yrdopt.lns.construct`'s layout, within the share of the time limit
+        ``yrdopt.solve`` gives it (:func:`yrdopt.api.construct_seconds`)."""
         if not self.opts.mip_start:
             return None, "none"
         if self.last_x is not None and len(self.last_x) == cm.n_cols:
             return self.last_x, "previous"
+        from ..api import construct_seconds
         from ..heuristic import greedy_start
+        from ..lns import start_where_greedy_is_stuck
 
         try:
             x = greedy_start(cm)  # ~10 ms at 41 regions x 30 chains
+            if x is not None:
+                return x, "greedy"
+            x = start_where_greedy_is_stuck(cm, construct_seconds(self.opts.time_limit), self.solver.stop)
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
-        return (x, "greedy") if x is not None else (None, "none")
+        return (x, "constructed") if x is not None else (None, "none")
+
+    def _left(self, start_s: float) -> float | None:
+        """HiGHS's time limit for a scenario whose start took ``start_s`` seconds."""
+        if self.opts.time_limit is None:
+            return None
+        return max(self.opts.time_limit - start_s, 0.05 * self.opts.time_limit)
 
     def _reason(self, inst, res) -> str:
         if res.status in ("infeasible", "infeasible_or_unbounded"):

@@ -1,0 +1,109 @@
+"""Fix-and-optimize during HiGHS's search (yrdopt.lns.SearchLns) and time limits that hold
+while a start is constructed (lns.construct in solve and in sweeps)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import yrdopt.sweep as sw
+from yrdopt.api import solve
+from yrdopt.checker import check_layout
+from yrdopt.errors import SolverError
+from yrdopt.generate import generate_instance
+from yrdopt.heuristic import greedy_layout, greedy_start
+from yrdopt.io import dump_instance, instance_dict, load_instance
+from yrdopt.lns import SearchLns, layout_of
+from yrdopt.model.compiled import build
+from yrdopt.solution import tables_from_x
+from yrdopt.solver import HighsSolver, SolverOptions
+
+CITIES = Path(__file__).resolve().parents[1] / "instances" / "yrd-cities.yaml"
+
+
+def _optimum(cm):
+    s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-6))
+    s.load(cm)
+    res = s.solve()
+    assert res.status == "optimal"
+    return res
+
+
+@pytest.fixture(scope="module", params=[(6, 4, 3, 1), (5, 4, 4, 2)], ids=lambda p: "x".join(map(str, p)))
+def case(request):
+    R, C, S, seed = request.param
+    inst = generate_instance(R, C, S, seed=seed)
+    cm = build(inst)
+    return inst, cm, _optimum(cm)
+
+
+def test_every_layout_search_lns_offers_is_checked_feasible_and_priced_as_the_checker_prices_it(case):
+    """Neighbourhood after neighbourhood from the greedy layout: each better layout it hands
+    HiGHS passes the independent checker, costs what it claims, never less than the optimum."""
+    inst, cm, ref = case
+    x0 = greedy_start(cm)
+    lns = SearchLns(cm, share=1.0, binaries=25, step_limit=5.0, seed=1)  # ~1 chain per neighbourhood
+    lns.incumbent(x0)
+    lns.begin(None)
+    offered = [x for x in (lns.propose() for _ in range(8)) if x is not None]
+    assert lns.steps == 8 and offered, "no neighbourhood improved the greedy layout"
+    last = np.inf
+    for x in offered:
+        layout, flows, exps = tables_from_x(cm, x)
+        rep = check_layout(inst, layout, flows, exps)
+        obj = float(cm.cost @ x + cm.offset)
+        assert rep.verified, rep.violations[:3] if hasattr(rep, "violations") else rep
+        assert rep.objective == pytest.approx(obj, rel=1e-6)
+        assert ref.objective - 1e-6 * abs(ref.objective) <= obj < last
+        last = obj
+    assert np.array_equal(layout_of(cm, offered[-1]).place, layout_of(cm, lns.x).place)
+
+
+def test_solve_with_search_lns_proves_the_plain_milp_optimum(case):
+    inst, _, ref = case
+    sol = solve(inst, time_limit=30, threads=1, gap=1e-6, search_lns=0.5)
+    assert sol.summary["verified"] and sol.summary["status"] == "optimal"
+    assert sol.summary["objective"] == pytest.approx(ref.objective, rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def stuck_cities():
+    """yrd-cities with every city quota halved (about exact provincial shares): the greedy
+    gets stuck, and lns.construct needs ~10 s (loaded 2-core machine) for its packing."""
+    data = instance_dict(load_instance(CITIES))
+    for region in data["regions"]:
+        region["quotas"] = {k: (v / 2 if v is not None else v) for k, v in region.get("quotas", {}).items()}
+    inst = load_instance(data)
+    assert greedy_layout(build(inst).data) is None
+    return inst
+
+
+def test_a_stop_ends_solve_while_the_start_is_constructed(stuck_cities):
+    """The stop flag reaches construct's sub-MILPs: without it, construct ran its ~10 s."""
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    t0 = time.perf_counter()
+    try:
+        solve(stuck_cities, time_limit=60, threads=1, stop=stop, check=False)
+    except SolverError:
+        pass  # interrupted before any layout: what a stop this early gives
+    assert time.perf_counter() - t0 < 4.0
+
+
+def test_a_sweep_scenario_keeps_its_time_limit_while_the_start_is_constructed(stuck_cities, tmp_path):
+    """A chunk's first scenario constructs its start (the greedy gets stuck) inside the
+    scenario's time limit, not on top of it."""
+    limit = 4.0
+    inst_path = tmp_path / "stuck.yaml"
+    dump_instance(stuck_cities, inst_path)
+    spec = {"name": "stuck", "instance": str(inst_path), "chunk_size": 2, "robust": {"enabled": False},
+            "parameters": [{"path": "weights.distance", "scale": [0.9, 1.1]}],
+            "design": {"kind": "latin_hypercube", "samples": 2, "seed": 1},
+            "solver": {"time_limit": limit, "threads": 1}}
+    table = sw.run(spec, out=tmp_path / "out", backend="inprocess").sort_values("index")
+    assert "constructed" in set(table["mip_start"])
+    assert (table["prep_s"] + table["solve_s"] <= limit + 1.5).all(), table[["prep_s", "solve_s"]]
