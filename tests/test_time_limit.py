@@ -6,7 +6,8 @@ import time
 import pytest
 
 import yrdopt
-from yrdopt.deadline import PROBING_MAX_BINARIES, PROBING_OFF, Deadline, after_solve_reserve, highs_options_for
+from yrdopt.deadline import (PROBING_MAX_BINARIES, PROBING_OFF, ROOT_SOON, Deadline, after_solve_reserve,
+                             highs_options_for, root_options_for)
 
 from conftest import DATA
 
@@ -42,3 +43,14 @@ def test_a_spent_deadline_still_returns_the_checked_start():
     d = Deadline(1.0, time.perf_counter() - 10.0)
     sol = yrdopt.solve(DATA / "toy_features.yaml", time_limit=1.0, deadline=d)
     assert sol.summary["verified"] and sol.status in ("optimal", "time_limit_with_incumbent")
+
+
+@pytest.mark.parametrize("binaries,has_start,highs,expected", [
+    (PROBING_MAX_BINARIES + 1, True, {}, ROOT_SOON),     # a large model with a start: straight to the root LP
+    (PROBING_MAX_BINARIES + 1, False, {}, {}),           # no start: the feasibility jump may find the first layout
+    (PROBING_MAX_BINARIES, True, {}, {}),                # small models keep HiGHS's defaults
+    (PROBING_MAX_BINARIES + 1, True, {"mip_detect_symmetry": True},
+     {"mip_heuristic_run_feasibility_jump": False, "mip_detect_symmetry": True}),  # the caller's choice wins
+])
+def test_root_set_up_skipped_only_for_large_models_with_a_start(binaries, has_start, highs, expected):
+    assert root_options_for(binaries, has_start, highs) == expected

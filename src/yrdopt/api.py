@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .checker import CheckReport, check_layout
-from .deadline import Deadline, highs_options_for
+from .deadline import Deadline, highs_options_for, root_options_for
 from .claims import CLAIM_TOL, relative_gap
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
@@ -108,9 +108,12 @@ def solve(
         solver.write_mps(mps_path)
     if start is None and greedy_start:
         start = _primal_start(cm, deadline.left(), improve_s, stop)
-    highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, int(cm.integrality.sum()), options.highs)
-    if highs_limit is not None:
-        solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
+    binaries = int(cm.integrality.sum())
+    highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, options.highs)
+    highs = root_options_for(binaries, start is not None, highs)
+    if highs_limit is not None or highs != options.highs:
+        solver.apply_options(replace(options, time_limit=highs_limit if highs_limit is not None else options.time_limit,
+                                     highs=highs))
     res = solver.solve(start)
     if res.has_solution and polish:
         res = lp_polish(cm, res, time_limit=deadline.left())

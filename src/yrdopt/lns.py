@@ -298,7 +298,8 @@ class SearchLns:
     less than ``share`` of the time since the search started, it re-solves one neighbourhood
     of the best layout known — chains, at most ``binaries`` placement columns, re-optimized
     with the others fixed (:func:`sub_data`) — and returns the composed layout when it costs
-    less.  Neighbourhoods alternate between random chains and *region* neighbourhoods: the
+    less.  The neighbourhood shrinks by a quarter when a sub-MILP runs into ``step_limit``
+    and grows by a quarter when one is proven within a quarter of it.  Neighbourhoods alternate between random chains and *region* neighbourhoods: the
     chains with a site in a random region whose quotas are the most used (and the regions
     nearest it), i.e. the chains that compete for the same quota.
 
@@ -399,6 +400,12 @@ class SearchLns:
                                                         np.zeros(sub.E, dtype=bool))))
         if res.x is None:
             return None
+        # adapt the neighbourhood to the time a step may take: smaller when the sub-MILP ran
+        # into its limit unproven, larger when it was proven in a fraction of it
+        if res.status != "optimal" and res.solve_s >= 0.9 * limit:
+            self.binaries = max(int(0.75 * self.binaries), int(self.n_cells.max()))
+        elif res.status == "optimal" and res.solve_s < 0.25 * limit:
+            self.binaries = min(int(1.25 * self.binaries), int(self.n_cells.sum()))
         x = compose(self.cm, self.x, segs, sub_cm, res.x)
         obj = float(self.cm.cost @ x + self.cm.offset)
         if obj < self.objective - 1e-6 * max(1.0, abs(self.objective)):

@@ -379,8 +379,11 @@ class SolveMonitor:
                 return
             kind = e.callback_type
             if kind == highspy.cb.HighsCallbackType.kCallbackMipUserSolution:
-                # not before the root LP's bound: a bound early is worth more than a layout
-                ready = self.primal is not None and math.isfinite(e.data_out.mip_dual_bound)
+                # not before the root LP's bound (a bound early is worth more than a layout):
+                # the bounds HiGHS has before it (after presolve) are a small share of the cost
+                out = e.data_out
+                ready = (self.primal is not None and math.isfinite(out.mip_dual_bound)
+                         and out.mip_dual_bound >= 0.5 * out.mip_primal_bound)
                 x = self.primal.propose() if ready else None
                 if x is not None:
                     e.data_in.setSolution(x)
