@@ -13,6 +13,8 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
 * ``lns``     — the greedy improved by chain-group fix-and-optimize (``yrdopt.lns``) for a
   half of the limit (where the greedy gets stuck, first a packing sub-MILP: `lns.construct`), then
   HiGHS for the rest;
+* ``main``    — ``default`` as it was before this run's changes (HiGHS's feasibility jump and
+  symmetry detection on, no bound from the relaxation without flows), for same-run ratios;
 * ``search-lns`` — ``api.solve(search_lns=0.5)``: as ``default``, and half of HiGHS's search
   goes to fix-and-optimize from HiGHS's incumbent between its callbacks (``lns.SearchLns``),
   better layouts handed back through the user-solution callback.
@@ -45,8 +47,10 @@ CASES = {  # name: (instance, time limit s)
     "generated 41x30x4 seed 1": ("gen:41:30:4:1", 120.0),
     "generated 41x30x4 seed 1, 10 s": ("gen:41:30:4:1", 10.0),
 }
-CONFIGS = {"greedy": "greedy", "default": "default", "lns": "lns", "search-lns": "search-lns"}
-SOLVE_KW = {"default": {}, "lns": {"improve_s": "half"}, "search-lns": {"search_lns": 0.5}}
+CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns"}
+SOLVE_KW = {"main": {}, "default": {}, "lns": {"improve_s": "half"}, "search-lns": {"search_lns": 0.5}}
+# "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
+MAIN_HIGHS = {"mip_heuristic_run_feasibility_jump": True, "mip_detect_symmetry": True}
 
 
 def materialise(spec: str, tmp: Path) -> Path:
@@ -76,9 +80,13 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
 
     t0 = time.perf_counter()
     if mode in SOLVE_KW:
+        import yrdopt.api
         from yrdopt.api import solve
 
         kw = {k: (0.5 * limit if v == "half" else v) for k, v in SOLVE_KW[mode].items()}
+        if mode == "main":
+            yrdopt.api.RELAXED_BOUND_S = 0.0
+            kw["options"] = SolverOptions(time_limit=limit, threads=threads, highs=MAIN_HIGHS)
         sol = solve(path, time_limit=limit, threads=threads, **kw)
         m = sol.summary
         return {"status": m["status"], "objective": m["objective"], "bound": m["bound"], "gap": m["gap"],
@@ -107,6 +115,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="first case only")
     ap.add_argument("--cases", nargs="*", help="case names (substrings) to run; default all")
     ap.add_argument("--configs", nargs="*", choices=list(CONFIGS), help="configurations to run; default all")
+    ap.add_argument("--out", default="city-scale", help="results file stem under benchmarks/results")
     ap.add_argument("--one", nargs=3, metavar=("INSTANCE", "LIMIT", "MODE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
@@ -134,12 +143,12 @@ def main() -> int:
                 print(f"{name:34s} {cfg:8s} {res.get('status')} obj={fmt(res.get('objective'), '.7g')} "
                       f"bound={fmt(res.get('bound'), '.7g')} gap={fmt(res.get('gap'))} "
                       f"wall={fmt(res.get('wall_s'))}", flush=True)
-                write_json(RESULTS / "city-scale.json", out)
-    write_markdown(out)
+                write_json(RESULTS / f"{a.out}.json", out)
+    write_markdown(out, a.out)
     return 0
 
 
-def write_markdown(out: dict) -> None:
+def write_markdown(out: dict, stem: str = "city-scale") -> None:
     from yrdopt.io import atomic_write_text
 
     m = out["machine"]
@@ -158,7 +167,7 @@ def write_markdown(out: dict) -> None:
                          f"{r.get('status', r.get('error', '')[:60])} | "
                          f"{fmt(r.get('objective'), '.7g')} | {fmt(r.get('bound'), '.7g')} | "
                          f"{'—' if gap is None else f'{100 * gap:.2f} %'} | {fmt(r.get('wall_s'), '.1f')} s |")
-    atomic_write_text(RESULTS / "city-scale.md", "\n".join(lines) + "\n")
+    atomic_write_text(RESULTS / f"{stem}.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,12 @@ def solve(
     if highs_limit is not None or highs != options.highs:
         solver.apply_options(replace(options, time_limit=highs_limit if highs_limit is not None else options.time_limit,
                                      highs=highs))
+    relaxed = _relaxed_bound(cm, deadline.left(), options.threads, stop) if highs_limit is not None else None
+    if relaxed is not None:
+        solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
     res = solver.solve(start)
+    if relaxed is not None:
+        res = _with_bound(res, relaxed[0])
     if res.has_solution and polish:
         res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
@@ -148,6 +153,36 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop:
     if start is None:  # quotas bite: pack the tightest segments first
         start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
     return start
+
+
+# models above this many binaries get a bound from the relaxation without flows
+# (model/logistics_bound.py) before HiGHS: their root LP may take longer than a short limit
+# (41x30x4: 10-25 s; the relaxation's LP: 0.1-0.5 s)
+RELAXED_BOUND_S = 1.0
+
+
+def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop) -> tuple[float, float] | None:
+    """(bound, seconds) from :func:`yrdopt.model.logistics_bound.relaxation_bound` for a model
+    above :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, within
+    :data:`RELAXED_BOUND_S` and a tenth of what is left; None for smaller models."""
+    from .deadline import PROBING_MAX_BINARIES
+    from .model.logistics_bound import relaxation_bound
+
+    if left is None or RELAXED_BOUND_S <= 0 or int(cm.integrality.sum()) <= PROBING_MAX_BINARIES or cm.data.L == 0:
+        return None
+    t0 = time.perf_counter()
+    bound = relaxation_bound(cm.data, min(RELAXED_BOUND_S, 0.1 * left), threads=threads, stop=stop)
+    return None if bound is None else (bound, time.perf_counter() - t0)
+
+
+def _with_bound(res: SolveResult, bound: float) -> SolveResult:
+    """``res`` with the better of HiGHS's bound and ``bound`` (both valid lower bounds)."""
+    if res.bound is not None and res.bound >= bound:
+        return res
+    solver = {**res.solver, "bound_from": "relaxation without flows (model/logistics_bound.py)",
+              "highs_bound": res.bound}
+    gap = relative_gap(res.objective, bound) if res.objective is not None else None
+    return replace(res, bound=bound, gap=gap, solver=solver)
 
 
 def construct_seconds(left: float | None) -> float:

@@ -20,6 +20,7 @@ from . import transitions as T
 from . import variables as V
 from .enclaves import add_enclaves
 from .guarantees import add_guarantees
+from .logistics_bound import add_logistics_bound
 from .site_footprint import add_site_footprint
 from .arrays import ArrayModel, Block
 from .objective import objective_vector, term_vectors
@@ -43,6 +44,9 @@ class BuildOptions:
     # valid packing rows over the site binaries (models/formulation.md section 11, packing.py):
     # any of "knapsack", "min_sites", "cover"; none by default (measured in benchmarks/city_scale.py)
     packing: tuple[str, ...] = ()
+    # "bound": the flows replaced by a lower bound on each link's distance cost
+    # (model/logistics_bound.py) - a relaxation whose optimum bounds the model's from below
+    logistics: Literal["flows", "bound"] = "flows"
 
 
 @dataclass
@@ -108,7 +112,7 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     bounds_d = replace(d, quota=np.full_like(d.quota, np.inf)) if options.elastic else d
     place = V.add_placement(m, d)
     activity = V.add_activity(m, bounds_d)
-    flow = V.add_flow(m, d)
+    flow = V.add_flow(m, d) if options.logistics == "flows" else None
     expand = V.add_expansion(m, d)
     excess = V.add_excess_sites(m, d)
     slack = V.add_quota_slack(m, d) if options.elastic else None
@@ -121,9 +125,12 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     quota = C.add_quota(m, d, activity, expand, slack)
     add_site_footprint(m, d, place, quota)
     park_open, park_activity = add_enclaves(m, d, activity, quota)
-    C.add_flow_balance(m, d, activity, flow)
-    if options.flow_linking == "disaggregated":
-        C.add_flow_linking(m, d, place, flow)
+    if flow is None:
+        add_logistics_bound(m, d, activity)
+    else:
+        C.add_flow_balance(m, d, activity, flow)
+        if options.flow_linking == "disaggregated":
+            C.add_flow_linking(m, d, place, flow)
     add_guarantees(m, d, place, activity, park_activity)
     if d.brownfield is not None and options.transition_from_today:
         T.add_transition(m, d, place, activity, elastic=options.elastic)
@@ -133,7 +140,7 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if "min_sites" in packing:
         raise_site_count(d, m.row_blocks, row_lower, row_upper)
-    if options.tighten_bounds and not options.elastic:
+    if options.tighten_bounds and not options.elastic and flow is not None:
         tighten_bounds(d, m.var_blocks, m.row_blocks, col_upper, row_upper)
     terms = term_vectors(d, m.n_cols, m.var_blocks)
     return CompiledModel(

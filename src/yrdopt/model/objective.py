@@ -24,7 +24,10 @@ def term_vectors(d: ModelData, n: int, blocks: dict[str, Block]) -> dict[str, np
     """
     terms = {}
     vec = np.zeros(n)
-    vec[blocks["flow"].slice] = (d.link_intensity[:, None, None] * d.distance[None, :, :]).ravel()
+    if "flow" in blocks:
+        vec[blocks["flow"].slice] = (d.link_intensity[:, None, None] * d.distance[None, :, :]).ravel()
+    else:  # the relaxation without flows (logistics_bound.py): a lower bound per link
+        vec[blocks["logistics_bound"].slice] = 1.0
     terms["distance"] = vec
     vec = np.zeros(n)
     vec[blocks["activity"].slice] = d.unit_cost.ravel()
