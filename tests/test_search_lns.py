@@ -109,3 +109,18 @@ def test_a_sweep_scenario_keeps_its_time_limit_while_the_start_is_constructed(st
     # construct ran (it found a layout, or used its whole second: a quarter of the limit)
     assert first["mip_start"] in ("constructed", "none") and first["prep_s"] >= 0.5
     assert (table["prep_s"] + table["solve_s"] <= limit + 1.5).all(), table[["prep_s", "solve_s"]]
+
+
+def test_a_sweep_with_search_lns_finds_the_same_optima(tmp_path):
+    inst_path = tmp_path / "g.yaml"
+    dump_instance(generate_instance(6, 4, 3, seed=1), inst_path)
+    base = {"name": "g", "instance": str(inst_path), "chunk_size": 3, "robust": {"enabled": False},
+            "parameters": [{"path": "regions[*].quotas.land", "scale": [0.9, 1.2]},
+                           {"path": "weights.distance", "scale": [0.5, 2.0]}],
+            "design": {"kind": "latin_hypercube", "samples": 2, "seed": 2}}
+    tables = {k: sw.run({**base, "solver": {"mip_gap": 1e-6, "threads": 1, "search_lns": share}},
+                        out=tmp_path / k, backend="inprocess").sort_values("index")
+              for k, share in (("plain", 0.0), ("lns", 0.5))}
+    plain, lns = tables["plain"], tables["lns"]
+    assert (plain["status"] == "optimal").all() and (lns["status"] == "optimal").all() and lns["verified"].all()
+    np.testing.assert_allclose(lns["objective"].to_numpy(), plain["objective"].to_numpy(), rtol=1e-5)

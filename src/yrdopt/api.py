@@ -26,6 +26,14 @@ from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
 
 
+# fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large: in
+# benchmarks/city_scale.py (one thread, loaded machine) 41x10x3 (1,230 binaries) ended at 2.8 %
+# instead of 6.1 % in 2 of 3 runs (the third: no change), 41x30x4 at 18.0 % instead of 19.3 %;
+# no change on yrd-cities (1,231 binaries) at x1 or x2.  Smaller models mostly prove optimality
+# at the root, where it would only take time.
+SEARCH_LNS_MIN_BINARIES = 1000
+SEARCH_LNS_SHARE = 0.5
+
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
 # greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
 CONSTRUCT_S = 15.0
@@ -44,7 +52,7 @@ def solve(
     start: np.ndarray | None = None,
     greedy_start: bool = True,
     improve_s: float = 0.0,
-    search_lns: float = 0.0,
+    search_lns: float | None = None,
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
@@ -64,7 +72,8 @@ def solve(
     sub-MILP, then chain-group fix-and-optimize.  With ``search_lns`` > 0, that share of
     HiGHS's search goes to fix-and-optimize from HiGHS's incumbent between its callbacks
     (:class:`yrdopt.lns.SearchLns`; better layouts go back through the user-solution
-    callback).  Time spent on the start is taken from
+    callback); None (the default): :data:`SEARCH_LNS_SHARE` on models of at least
+    :data:`SEARCH_LNS_MIN_BINARIES` binaries, 0 below.  Time spent on the start is taken from
     ``time_limit``; ``stop`` ends it as it ends the search.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
@@ -98,6 +107,8 @@ def solve(
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
+    if search_lns is None:
+        search_lns = SEARCH_LNS_SHARE if int(cm.integrality.sum()) >= SEARCH_LNS_MIN_BINARIES else 0.0
     if search_lns > 0:
         from .lns import SearchLns, applies
 

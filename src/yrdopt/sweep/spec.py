@@ -128,6 +128,9 @@ class SweepSolver(_Model):
     mip_start: bool = Field(True, description="start each scenario from the previous layout (a chunk's first "
                             "scenario from the greedy layout)")
     flow_linking: Literal["none", "disaggregated"] = "none"
+    search_lns: Annotated[float, Field(ge=0, le=0.9)] = Field(
+        0.0, description="share of each scenario's search given to fix-and-optimize between HiGHS's callbacks "
+        "(yrdopt.lns.SearchLns; 0 = off)")
     profile: Literal["auto", "resolve", "highs"] = Field(
         "auto", description="resolve: presolve and HiGHS's RINS/RENS sub-MIPs off, fastest on small models; "
         "highs: HiGHS's defaults; auto: resolve up to 200 binary columns, highs above (measured, README)")
@@ -149,6 +152,8 @@ class SweepSolver(_Model):
         fp = {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "seed": self.seed,
               "presolve": self.presolve, "mip_heuristic_effort": self.mip_heuristic_effort,
               "flow_linking": self.flow_linking, "profile": self.profile}
+        if self.search_lns:  # absent when off: ids of sweeps without it do not change
+            fp["search_lns"] = self.search_lns
         if self.highs:
             fp["highs"] = dict(sorted(self.highs.items()))
         return fp

@@ -128,6 +128,7 @@ class ScenarioSolver:
         t_start = time.perf_counter()
         start, start_from = self._start(cm)
         start_s = time.perf_counter() - t_start
+        self.solver.primal = self._search_lns(cm)
         prep_s = time.perf_counter() - t0
         try:
             # a constructed start's seconds come out of the scenario's time limit
@@ -213,6 +214,15 @@ class ScenarioSolver:
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
         return (x, "constructed") if x is not None else (None, "none")
+
+    def _search_lns(self, cm: CompiledModel):
+        """Fix-and-optimize during this scenario's search, if the spec asks for it."""
+        if not self.opts.search_lns:
+            return None
+        from ..lns import SearchLns, applies
+
+        return SearchLns(cm, share=self.opts.search_lns, threads=self.opts.threads, seed=self.opts.seed) \
+            if applies(cm.data) else None
 
     def _left(self, start_s: float) -> float | None:
         """HiGHS's time limit for a scenario whose start took ``start_s`` seconds."""
