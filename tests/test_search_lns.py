@@ -124,3 +124,29 @@ def test_a_sweep_with_search_lns_finds_the_same_optima(tmp_path):
     plain, lns = tables["plain"], tables["lns"]
     assert (plain["status"] == "optimal").all() and (lns["status"] == "optimal").all() and lns["verified"].all()
     np.testing.assert_allclose(lns["objective"].to_numpy(), plain["objective"].to_numpy(), rtol=1e-5)
+
+
+def test_repair_fits_a_layout_to_a_scenario_that_cut_its_quotas(case):
+    """The optimum of an instance, in a scenario whose busiest region lost a tenth of each
+    quota: it no longer fits; the repaired layout fits, passes the checker and costs no less
+    than that scenario's own optimum."""
+    inst, cm, ref = case
+    from yrdopt.lns import fits, repair
+
+    assert fits(cm, ref.x)
+    data = instance_dict(inst)
+    used = np.einsum("sr,srk->rk", cm.var("activity").take(ref.x), cm.data.use)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        busy = int(np.nanargmax(np.where(np.isfinite(cm.data.quota), used / cm.data.quota, 0).max(axis=1)))
+    region = data["regions"][busy]
+    region["quotas"] = {k: (0.9 * float(used[busy, cm.data.resource_ids.index(k)]) if v is not None else v)
+                        for k, v in region["quotas"].items()}
+    cut = load_instance(data)
+    cm_cut = build(cut)
+    assert not fits(cm_cut, ref.x)
+    x = repair(cm_cut, ref.x, 10.0)
+    assert x is not None and fits(cm_cut, x)
+    layout, flows, exps = tables_from_x(cm_cut, x)
+    rep = check_layout(cut, layout, flows, exps)
+    assert rep.verified
+    assert rep.objective >= _optimum(cm_cut).objective - 1e-6 * abs(ref.objective)

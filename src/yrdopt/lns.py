@@ -239,9 +239,15 @@ def improved_start(cm, seconds: float, stop=None) -> np.ndarray | None:
 
 def applies(d: ModelData) -> bool:
     """Whether chain-group fix-and-optimize fits the model: :func:`sub_data` carries quotas,
-    expansions and guarantees over, not enclave-park activity, today's sites (brownfield) or
-    elastic quotas (their columns are not re-composed)."""
-    return d.N == 0 and d.brownfield is None
+    expansions, opened parks' quota and guarantees over, not today's sites (brownfield).
+    Activity run inside enclave parks is not re-composed: a neighbourhood with some is skipped
+    (:meth:`SearchLns.propose`), and HiGHS and :func:`fits` check whatever is composed."""
+    return d.brownfield is None
+
+
+def _park_activity(cm, x: np.ndarray, segs: np.ndarray) -> bool:
+    """Whether segments ``segs`` run any activity inside an enclave park in ``x``."""
+    return bool(cm.data.N) and bool((cm.var("park_activity").take(x)[:, segs] > 1e-9).any())
 
 
 def layout_of(cm, x: np.ndarray) -> GreedyLayout:
@@ -353,7 +359,8 @@ class SearchLns:
         elapsed = time.perf_counter() - self.t0
         if self.used > self.share * elapsed:
             return None
-        left = None if self.time_limit is None else self.time_limit - elapsed - 0.5
+        # HiGHS must still notice its limit after the step: keep 5 % of it (at least 0.5 s)
+        left = None if self.time_limit is None else self.time_limit - elapsed - max(0.5, 0.05 * self.time_limit)
         limit = self.step_limit if left is None else min(self.step_limit, left)
         if limit < 0.5:
             return None
@@ -391,6 +398,8 @@ class SearchLns:
         chains = self._chains()
         self.steps += 1
         segs = np.flatnonzero(np.isin(d.seg_chain, chains))
+        if _park_activity(self.cm, self.x, segs):
+            return None
         cur = layout_of(self.cm, self.x)
         sub = sub_data(d, segs, cur.activity, cur.place, cur.expand)
         sub_cm = build(sub)
@@ -413,3 +422,84 @@ class SearchLns:
             self.improved += 1
             return x
         return None
+
+
+def fits(cm, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether the column vector ``x`` meets every bound and row of ``cm`` (within ``tol``,
+    relative to each row's size) and is integral where it must be."""
+    if len(x) != cm.n_cols:
+        return False
+    scale = np.maximum(1.0, np.abs(x))
+    if np.any(x < cm.col_lower - tol * scale) or np.any(x > cm.col_upper + tol * scale):
+        return False
+    ints = cm.integrality > 0
+    if np.any(np.abs(x[ints] - np.round(x[ints])) > tol):
+        return False
+    row = cm.A @ x
+    row_tol = tol * np.maximum(1.0, abs(cm.A) @ np.abs(x))
+    return not (np.any(row < cm.row_lower - row_tol) or np.any(row > cm.row_upper + row_tol))
+
+
+def repair(cm, x: np.ndarray, seconds: float, stop=None) -> np.ndarray | None:
+    """A layout for ``cm`` near ``x``, a layout of a neighbouring scenario that no longer fits
+    (a quota cut, a segment grown): the chains with a site where a quota is now exceeded, or
+    whose activity no longer adds up, are re-placed with the rest fixed (:func:`sub_data`: the
+    greedy in the room left, else its sub-MILP), growing by the chains of regions the fixed
+    ones alone overfill.  None if no layout within ``seconds`` or the rest cannot be kept."""
+    d = cm.data
+    if not applies(d):
+        return None
+    t0 = time.perf_counter()
+    cur = layout_of(cm, x)
+    act, place = cur.activity, cur.place
+    expand = cur.expand
+    cap = d.quota.copy()
+    if d.E:
+        np.add.at(cap, d.exp_region[expand], d.exp_quota[expand])
+    footprint = d.footprint if d.footprint.size else np.zeros((d.S, d.R, d.K))
+
+    def use_of(mask: np.ndarray) -> np.ndarray:
+        return (np.einsum("sr,srk->rk", act[mask], d.use[mask])
+                + np.einsum("sr,srk->rk", place[mask].astype(float), footprint[mask]))
+
+    slack = 1e-9 * np.maximum(1.0, np.abs(cap))
+    bad = ~np.isclose(act.sum(axis=1), d.activity, rtol=1e-7, atol=1e-9) | (place & ~d.allowed).any(axis=1)
+    chains = np.zeros(len(d.chain_ids), dtype=bool)
+    every = np.ones(d.S, dtype=bool)
+    over = (use_of(every) > cap + slack).any(axis=1) if d.K else np.zeros(d.R, dtype=bool)
+    bad |= place[:, over].any(axis=1)
+    while True:
+        chains[d.seg_chain[bad]] = True
+        free = chains[d.seg_chain]
+        over = (use_of(~free) > cap + slack).any(axis=1) if d.K else np.zeros(d.R, dtype=bool)
+        more = place[:, over].any(axis=1) & ~free
+        if not more.any():
+            break
+        bad |= more
+    segs = np.flatnonzero(free)
+    if not len(segs):
+        return x if fits(cm, x) else None
+    if _park_activity(cm, x, np.arange(d.S)):
+        return None
+    sub = sub_data(d, segs, act, place, expand)
+    from .heuristic import greedy_layout
+
+    part = greedy_layout(sub)
+    if part is None:
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0.1 or _stopped(stop):
+            return None
+        sub_cm = build(sub)
+        s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2), stop=stop)
+        s.load(sub_cm)
+        res = s.solve()
+        if res.x is None:
+            return None
+        part = layout_of(sub_cm, res.x)
+    act = act.copy()
+    act[segs] = part.activity
+    opened = expand.copy()
+    if d.E:
+        opened[np.flatnonzero(~expand)[part.expand]] = True
+    out = start_vector(cm, GreedyLayout(act, act > 0, opened))
+    return out if fits(cm, out) else None

@@ -197,20 +197,27 @@ class ScenarioSolver:
         after a rebuild) the greedy layout, as ``yrdopt.solve`` offers — on large instances
         HiGHS alone may find no layout within a scenario's time limit.  Where the greedy gets
         stuck, :func:`yrdopt.lns.construct`'s layout, within the share of the time limit
-        ``yrdopt.solve`` gives it (:func:`yrdopt.api.construct_seconds`)."""
+        ``yrdopt.solve`` gives it (:func:`yrdopt.api.construct_seconds`).  A previous layout
+        that breaks this scenario (a quota cut) is repaired first (:func:`yrdopt.lns.repair`)."""
         if not self.opts.mip_start:
             return None, "none"
-        if self.last_x is not None and len(self.last_x) == cm.n_cols:
-            return self.last_x, "previous"
         from ..api import construct_seconds
         from ..heuristic import greedy_start
-        from ..lns import start_where_greedy_is_stuck
+        from ..lns import fits, repair, start_where_greedy_is_stuck
 
+        seconds = construct_seconds(self.opts.time_limit)
         try:
+            if self.last_x is not None and len(self.last_x) == cm.n_cols:
+                if fits(cm, self.last_x):
+                    return self.last_x, "previous"
+                # the previous layout breaks this scenario (a quota cut): re-place what breaks it
+                x = repair(cm, self.last_x, seconds, self.solver.stop)
+                if x is not None:
+                    return x, "repaired"
             x = greedy_start(cm)  # ~10 ms at 41 regions x 30 chains
             if x is not None:
                 return x, "greedy"
-            x = start_where_greedy_is_stuck(cm, construct_seconds(self.opts.time_limit), self.solver.stop)
+            x = start_where_greedy_is_stuck(cm, seconds, self.solver.stop)
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
         return (x, "constructed") if x is not None else (None, "none")
