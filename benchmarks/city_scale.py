@@ -10,8 +10,8 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
 * ``greedy``  — the path before issue 13: greedy MIP start (when the greedy finds one), HiGHS;
 * ``default`` — ``api.solve`` now: as ``greedy``, but where the greedy gets stuck the start of
   ``lns.construct`` (at most 15 s and a quarter of the limit), HiGHS for the rest, with
-  fix-and-optimize during its search on models of 1,000+ binaries and, above 2,500, the bound
-  without flows and a shorter root set-up;
+  fix-and-optimize during its search, the bound without flows and a shorter root set-up on
+  models above 2,500 binaries;
 * ``lns``     — the greedy improved by chain-group fix-and-optimize (``yrdopt.lns``) for a
   half of the limit (where the greedy gets stuck, first a packing sub-MILP: `lns.construct`), then
   HiGHS for the rest;
@@ -20,7 +20,7 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
   same-run ratios;
 * ``search-lns`` — ``api.solve(search_lns=0.5)``: half of HiGHS's search goes to fix-and-optimize
   from HiGHS's incumbent between its callbacks (``lns.SearchLns``), better layouts handed back
-  through the user-solution callback (``default`` does this on models of 1,000+ binaries).
+  through the user-solution callback (``default`` does this above 2,500 binaries).
 
 Every configuration but ``greedy`` runs through ``api.solve`` (the time limit covers building,
 the start, HiGHS, the polish and the check, counted from the call; the checker verifies the

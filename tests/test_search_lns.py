@@ -94,6 +94,17 @@ def test_a_stop_ends_solve_while_the_start_is_constructed(stuck_cities):
     assert time.perf_counter() - t0 < 4.0
 
 
+def test_solve_keeps_a_short_time_limit_while_the_start_is_constructed(stuck_cities):
+    """construct needs ~10 s here; under a 4 s limit it gets a quarter of it and the whole
+    call (build, construct, HiGHS, polish, check) ends within the limit and a little."""
+    t0 = time.perf_counter()
+    try:
+        solve(stuck_cities, time_limit=4.0, threads=1)
+    except SolverError:
+        pass  # no layout within 4 s: said so, nothing written
+    assert time.perf_counter() - t0 <= 4.0 + 1.5
+
+
 def test_a_sweep_scenario_keeps_its_time_limit_while_the_start_is_constructed(stuck_cities, tmp_path):
     """A chunk's first scenario constructs its start (the greedy gets stuck) inside the
     scenario's time limit, not on top of it."""

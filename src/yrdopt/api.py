@@ -26,12 +26,12 @@ from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
 
 
-# fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large: in
-# benchmarks/city_scale.py (one thread, loaded machine) 41x10x3 (1,230 binaries) ended at 2.8 %
-# instead of 6.1 % in 2 of 3 runs (the third: no change), 41x30x4 at 18.0 % instead of 19.3 %;
-# no change on yrd-cities (1,231 binaries) at x1 or x2.  Smaller models mostly prove optimality
-# at the root, where it would only take time.
-SEARCH_LNS_MIN_BINARIES = 1000
+# fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large
+# (benchmarks/city_scale.py, one thread, loaded machine): 41x30x4 (4,905 binaries) ended at
+# 18.0 % instead of 19.3 %.  Not below: on 41x10x3 (1,230) it gave 2.8-3.5 % instead of 6.1 % in
+# 3 of 4 runs (solve(search_lns=0.5)), but on the shipped yrd-cities (1,231) it cost the proof
+# within 60 s (3531.0-3543.7 at 1.7 % against optimal 3505.3 in 57.8 s without).
+SEARCH_LNS_MIN_BINARIES = 2500
 SEARCH_LNS_SHARE = 0.5
 
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
@@ -72,7 +72,7 @@ def solve(
     sub-MILP, then chain-group fix-and-optimize.  With ``search_lns`` > 0, that share of
     HiGHS's search goes to fix-and-optimize from HiGHS's incumbent between its callbacks
     (:class:`yrdopt.lns.SearchLns`; better layouts go back through the user-solution
-    callback); None (the default): :data:`SEARCH_LNS_SHARE` on models of at least
+    callback); None (the default): :data:`SEARCH_LNS_SHARE` on models above
     :data:`SEARCH_LNS_MIN_BINARIES` binaries, 0 below.  Time spent on the start is taken from
     ``time_limit``; ``stop`` ends it as it ends the search.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
@@ -108,7 +108,7 @@ def solve(
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     if search_lns is None:
-        search_lns = SEARCH_LNS_SHARE if int(cm.integrality.sum()) >= SEARCH_LNS_MIN_BINARIES else 0.0
+        search_lns = SEARCH_LNS_SHARE if int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES else 0.0
     if search_lns > 0:
         from .lns import SearchLns, applies
 

@@ -342,7 +342,7 @@ class PrimalHelper(Protocol):
 
     def incumbent(self, x: np.ndarray) -> None: ...
 
-    def propose(self) -> np.ndarray | None: ...
+    def propose(self, gap: float | None) -> np.ndarray | None: ...
 
 
 class SolveMonitor:
@@ -384,7 +384,7 @@ class SolveMonitor:
                 out = e.data_out
                 ready = (self.primal is not None and math.isfinite(out.mip_dual_bound)
                          and out.mip_dual_bound >= 0.5 * out.mip_primal_bound)
-                x = self.primal.propose() if ready else None
+                x = self.primal.propose(relative_gap(out.mip_primal_bound, out.mip_dual_bound)) if ready else None
                 if x is not None:
                     e.data_in.setSolution(x)
                 return
