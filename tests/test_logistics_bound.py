@@ -33,6 +33,7 @@ def test_the_relaxation_s_optimum_lies_between_the_optimum_without_distance_and_
     assert no_distance - 1e-6 * abs(full) <= value <= full + 1e-6 * abs(full)
     assert value > no_distance + 1e-6 * abs(full)  # it does price logistics
     assert relaxation_bound(d, 10.0) <= full + 1e-6 * abs(full)
+    assert relaxation_bound(d, 10.0, options=BuildOptions(elastic=True)) is None  # its objective is added quota
 
 
 def test_solve_reports_the_better_of_two_valid_bounds(monkeypatch):

@@ -182,7 +182,8 @@ def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop) -> tupl
     if left is None or RELAXED_BOUND_S <= 0 or int(cm.integrality.sum()) <= PROBING_MAX_BINARIES or cm.data.L == 0:
         return None
     t0 = time.perf_counter()
-    bound = relaxation_bound(cm.data, min(RELAXED_BOUND_S, 0.1 * left), threads=threads, stop=stop)
+    bound = relaxation_bound(cm.data, min(RELAXED_BOUND_S, 0.1 * left), threads=threads, stop=stop,
+                             options=cm.options)
     return None if bound is None else (bound, time.perf_counter() - t0)
 
 

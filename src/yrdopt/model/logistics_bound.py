@@ -57,14 +57,22 @@ def add_logistics_bound(m: ArrayModel, d: ModelData, activity: Block) -> Block:
     return z
 
 
-def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, stop=None) -> float | None:
-    """A valid lower bound on the optimum of ``d``'s model from its relaxation without flows:
-    HiGHS's dual bound on it after at most ``time_limit`` seconds (None if it has none)."""
+def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, stop=None,
+                     options=None) -> float | None:
+    """A valid lower bound on the optimum of ``d``'s model (built with ``options``, default
+    ones if None) from its relaxation without flows: HiGHS's dual bound on it after at most
+    ``time_limit`` seconds (None if it has none, or for the elastic model, whose objective is
+    the added quota)."""
+    from dataclasses import replace
+
     from ..deadline import PROBING_OFF, ROOT_SOON
     from ..solver import HighsSolver, SolverOptions
     from .compiled import BuildOptions, build
 
-    cm = build(d, BuildOptions(logistics="bound"))
+    options = options or BuildOptions()
+    if options.elastic:
+        return None
+    cm = build(d, replace(options, logistics="bound", flow_linking="none", tighten_bounds=False))
     s = HighsSolver(SolverOptions(time_limit=time_limit, threads=threads, mip_gap=1e-4,
                                   highs={**PROBING_OFF, **ROOT_SOON}), stop=stop)
     s.load(cm)
