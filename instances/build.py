@@ -601,6 +601,7 @@ PERIOD_BUDGET = {"max_opened": 6, "max_closed": 6, "max_moved_share": 0.15}  # a
 DISCOUNT_RATE = 0.08  # assumption: China's social discount rate for project appraisal (NDRC parameters, 3rd ed.);
 # not in shared/ sources
 MIN_RUN_YEARS = 10  # assumption: a new site runs at least ten years (plant depreciation)
+MIN_KEPT_SHARE = 0.1  # assumption: a site kept below a tenth of today's activity is a closure in all but name
 
 
 def brownfield_part(chains: list[dict], baseline_file: str) -> dict:
@@ -611,6 +612,7 @@ def brownfield_part(chains: list[dict], baseline_file: str) -> dict:
     return {
         "existing_csv": baseline_file,
         "costs": {"by_kind": by_kind},
+        "min_kept_share": MIN_KEPT_SHARE,
         "sources": {
             "existing": f"{baseline_file}: today's layout (instances/README.md, Baselines)",
             "costs.close_per_site": f"assumption: {CLOSE_SHARE_OF_FIXED} x the kind's fixed (opening) cost: write-off of "
@@ -618,6 +620,9 @@ def brownfield_part(chains: list[dict], baseline_file: str) -> dict:
             "costs.shrink_per_unit": f"assumption: {SHRINK_SHARE_OF_UNIT_COST} x the kind's base unit site cost per unit "
                                      "removed (severance, idle assets)",
             "opening": "an existing site's opening cost is sunk; a new site pays the segment's fixed_cost",
+            "min_kept_share": f"assumption: an existing site that stays open runs at least {MIN_KEPT_SHARE:.0%} of today's "
+                              "activity; emptied below that it is closed and pays its closing cost (without a floor an "
+                              "empty site would dodge closing costs and budgets)",
         },
     }
 

@@ -308,3 +308,29 @@ def test_transition_table_writes_no_negative_zero_or_round_off():
     csv = table.to_csv(index=False)
     assert "-0" not in csv and "e-12" not in csv
     assert (table["activity_after"] >= 0).all()
+
+
+@pytest.mark.parametrize("protected", [(), (("c", "r1"),)])
+def test_an_existing_site_kept_open_runs_at_least_its_kept_share(protected):
+    # c without a minimum scale, cheap only in r3, closing dear: keeping today's sites of c open
+    # but empty would dodge the closing cost, the closure budget and protection. An open existing
+    # site runs at least min_kept_share (0.1) of today's activity; emptied, it is closed.
+    data = tiny({"max_closed": 0}, protected)
+    c = data["chains"][0]["segments"][2]
+    c.pop("min_scale")
+    c["site_cost"] = {"r1": 9.0, "r2": 9.0, "r3": 1.0}
+    data["brownfield"]["costs"]["close_per_site"] = 50.0
+    sol = yrdopt.solve(data, options=yrdopt.SolverOptions(mip_gap=1e-9))
+    assert sol.summary["verified"]
+    lay = sol.layout.set_index(["segment", "region"])
+    for r in ("r1", "r2"):  # may not close (budget 0): kept, at the floor 0.1 x 3
+        assert bool(lay.loc[("c", r), "sited"]) and lay.loc[("c", r), "activity"] == pytest.approx(0.3, abs=1e-7)
+    # the checker holds a written layout to the same floor: an existing site open and empty breaks it
+    emptied = sol.layout.copy()
+    moved = (emptied["segment"] == "c") & (emptied["region"].isin(["r1", "r2"]))
+    emptied.loc[moved, "activity"] = 0.0
+    emptied.loc[(emptied["segment"] == "c") & (emptied["region"] == "r3"), "activity"] = 6.0
+    from yrdopt.checker import check_layout
+
+    rep = check_layout(yrdopt.load_instance(data), emptied)
+    assert not rep.verified and "min_scale" in rep.worst

@@ -235,17 +235,21 @@ def test_cli_solves_periods_and_rejects_periods_out_of_order(tmp_path):
     assert res.exit_code == 2 and "periods.milestones[2].year" in res.output and "2030" in res.output
 
 
-def test_site_kept_open_empty_under_a_closure_budget_is_written_open(tmp_path):
+@pytest.mark.parametrize("kept_share", [0.1, 0.0])
+def test_site_kept_open_under_a_closure_budget_runs_its_floor_and_is_written_open(tmp_path, kept_share):
     """A closure budget of 0 keeps today's site of b open while b moves to r3 (b is not
-    single-site here, minimum scale 0): the written layout must keep that empty site, or the
-    checker sees a closure the budget forbids (the shipped provinces did so before the fix:
-    12 closures written against a budget of 6)."""
+    single-site here, minimum scale 0).  The kept site runs at least min_kept_share of today's
+    4 units (an emptied site is a closure in all but name); with a share of 0 it may stay open
+    empty, and the written layout must keep it open, or the checker sees a closure the budget
+    forbids (the shipped provinces did so before the fix: 12 closures against a budget of 6)."""
     data = tiny3(({"max_closed": 0, "max_opened": 1}, None, None), 10)
     data["chains"][0]["segments"][1].update(single_site=False, site_cost={"r1": 40.0, "r2": 3.0, "r3": 1.0})
+    data["brownfield"]["min_kept_share"] = kept_share
     inst = validate_mapping(data)
     sol = solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
     assert sol.summary["verified"], sol.check.lines()
     lay = sol.layout
-    idle = lay[(lay["period"] == 2025) & (lay["segment"] == "b") & (lay["region"] == "r1")]
-    assert len(idle) == 1 and bool(idle["sited"].iloc[0]) and idle["activity"].iloc[0] == 0.0
+    kept = lay[(lay["period"] == 2025) & (lay["segment"] == "b") & (lay["region"] == "r1")]
+    assert len(kept) == 1 and bool(kept["sited"].iloc[0])
+    assert kept["activity"].iloc[0] == pytest.approx(kept_share * 4.0, abs=1e-7)
     assert check_dir(inst, tmp_path).verified

@@ -209,7 +209,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 n += 1
                 hosting += a > TOLERANCE * max(1.0, s.activity)
                 # an existing site smaller than the minimum scale may keep today's size
-                ms = grandfathered_min_scale(s, existing[(cid, sid, rid)]) if (cid, sid, rid) in existing else s.min_scale
+                ms = (grandfathered_min_scale(s, existing[(cid, sid, rid)], inst.brownfield.min_kept_share)
+                      if (cid, sid, rid) in existing else s.min_scale)
                 rec.add("min_scale", f"{cid}/{sid} in {rid}", ms - a, ms,
                         f"activity {a:.6g} below minimum scale {ms:.6g}")
                 if (cid, sid, rid) not in existing:  # an existing site's opening cost is sunk
@@ -319,10 +320,14 @@ def existing_sites(inst: Instance) -> dict:
 KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
 
 
-def grandfathered_min_scale(segment, site) -> float:
+def grandfathered_min_scale(segment, site, min_kept_share: float = 0.0) -> float:
     """An existing site's least activity while open: its own min_scale if given, else the
-    segment's, or today's activity if that is smaller (it may keep its size)."""
-    return site.min_scale if site.min_scale is not None else min(segment.min_scale, site.activity)
+    segment's, or today's activity if that is smaller (it may keep its size) — and at least
+    ``min_kept_share`` of today's activity (emptied below that, a site is closed)."""
+    if site.min_scale is not None:
+        return site.min_scale
+    floor = max(min(segment.min_scale, site.activity), min_kept_share * site.activity)
+    return floor if site.capacity is None else min(floor, site.capacity)
 
 
 def transition_rows(inst: Instance, act: dict, sited: set) -> list[dict]:

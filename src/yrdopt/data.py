@@ -161,12 +161,16 @@ class ModelData:
     def site_min_scale(self) -> np.ndarray:
         """(S, R) minimum activity of an open site: the segment's minimum scale, except that
         an existing site smaller than that may keep running at today's size or more (or at
-        its own ``min_scale`` when the instance gives one)."""
+        its own ``min_scale`` when the instance gives one); and an existing site runs at least
+        ``brownfield.min_kept_share`` of today's activity while open — emptied, it is closed
+        (:func:`yrdopt.checker.grandfathered_min_scale` is the checker's copy of this rule)."""
         m = np.broadcast_to(self.min_scale[:, None], (self.S, self.R))
         if self.brownfield is None:
             return m.copy()
         bf = self.brownfield
-        grandfathered = np.where(np.isnan(bf.own_min_scale), np.minimum(m, bf.existing_activity), bf.own_min_scale)
+        E = bf.existing_activity
+        rule = np.minimum(np.maximum(np.minimum(m, E), bf.min_kept_share * E), bf.capacity)
+        grandfathered = np.where(np.isnan(bf.own_min_scale), rule, bf.own_min_scale)
         return np.where(bf.existing, grandfathered, m)
 
     def segment_label(self, s: int) -> str:

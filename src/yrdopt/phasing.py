@@ -120,7 +120,8 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
             key = (str(row.chain), str(row.segment), str(row.region))
             site = {"chain": key[0], "segment": key[1], "region": key[2], "activity": max(float(row.activity), 0.0)}
             # the least size stays today's rule: grandfathered for today's sites, the segment's otherwise
-            site["min_scale"] = (grandfathered_min_scale(segs[key[:2]], today[key]) if key in today
+            site["min_scale"] = (grandfathered_min_scale(segs[key[:2]], today[key], inst.brownfield.min_kept_share)
+                                 if key in today
                                  else segs[key[:2]].min_scale)
             if key in today and today[key].capacity is not None:
                 site["capacity"] = today[key].capacity

@@ -305,6 +305,9 @@ class Brownfield(_Model):
     costs: ChangeCosts = Field(default_factory=ChangeCosts)
     budget: ChangeBudget = Field(default_factory=ChangeBudget)
     protected: list[Placement] = Field(default_factory=list, description="existing sites that may not close")
+    min_kept_share: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.1, description="an existing site that stays open runs at least this share of today's activity; one emptied "
+                         "below it is closed (pays its closing cost, counts against max_closed, may not be protected)")
     sources: dict[str, str] = Field(default_factory=dict)
 
 

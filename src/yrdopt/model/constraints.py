@@ -34,7 +34,8 @@ def add_site_capacity(m: ArrayModel, d: ModelData, place: Block, activity: Block
 
 
 def min_scale_segments(d: ModelData) -> np.ndarray:
-    return np.flatnonzero(d.min_scale > 0)
+    """Segments with a least size somewhere: their own minimum scale, or an existing site's floor."""
+    return np.flatnonzero((d.site_min_scale() > 0).any(axis=1))
 
 
 def add_min_scale(m: ArrayModel, d: ModelData, place: Block, activity: Block) -> Block:

@@ -30,6 +30,7 @@ class BrownfieldData:
     max_opened: np.ndarray  # (1 + P,)
     max_closed: np.ndarray  # (1 + P,)
     max_moved_share: np.ndarray  # (1 + P,)
+    min_kept_share: float = 0.0  # an open existing site runs at least this share of today's activity
 
     @property
     def n_existing(self) -> int:
@@ -87,7 +88,8 @@ def brownfield_data(inst, region_ids: list[str], segment_keys: list[tuple[str, s
 
     return BrownfieldData(existing=existing, existing_activity=act, capacity=cap, own_min_scale=own, protected=protected,
                           close_cost=close, shrink_cost=shrink, max_opened=limits("max_opened"),
-                          max_closed=limits("max_closed"), max_moved_share=limits("max_moved_share"))
+                          max_closed=limits("max_closed"), max_moved_share=limits("max_moved_share"),
+                          min_kept_share=float(bf.min_kept_share))
 
 
 def _kind_cost(costs, kind: str, field: str) -> float:
