@@ -107,16 +107,22 @@ def chain_dw_bound(d: ModelData, *, iterations: int = 50, time_limit: float = 60
                 if d.footprint.size:
                     use = use + np.einsum("sr,srk->rk", place.take(res.x), d.footprint[segs])
                 cols.append((float(cm.cost @ res.x), use[rk[:, 0], rk[:, 1]]))
+        w_exp = expansion_weight(d)
         if d.E:
-            value += float(np.minimum(0.0, d.exp_cost - (pi[d.exp_region] * d.exp_quota).sum(axis=1)).sum())
+            value += float(np.minimum(0.0, w_exp * d.exp_cost - (pi[d.exp_region] * d.exp_quota).sum(axis=1)).sum())
         if d.N:
-            park = d.park_cost - (pi[d.park_host] * d.park_quota).sum(axis=1)
+            park = w_exp * d.park_cost - (pi[d.park_host] * d.park_quota).sum(axis=1)
             value += float(np.where(d.park_existing, park, np.minimum(0.0, park)).sum())
         best = max(best, value)
         master, pi = _master(d, rk, columns)
         if master - best <= tol * max(1.0, abs(master)) or time.perf_counter() - t0 > time_limit:
             break
     return ChainBound(bound=best, master=master, iterations=it, seconds=time.perf_counter() - t0)
+
+
+def expansion_weight(d: ModelData) -> float:
+    """Weight of the objective's expansion term (O5), as the compiled model applies it."""
+    return float(d.weights.get("expansion", 1.0))
 
 
 def _master(d: ModelData, rk: np.ndarray, columns) -> tuple[float, np.ndarray]:
@@ -132,9 +138,10 @@ def _master(d: ModelData, rk: np.ndarray, columns) -> tuple[float, np.ndarray]:
             j = len(cost)
             cost.append(own), lo.append(0.0), hi.append(np.inf)
             entries += [(c, j, 1.0)] + [(C + i, j, u) for i, u in enumerate(use) if u]
-    extras = [(d.exp_cost, d.exp_region, d.exp_quota, np.zeros(d.E, dtype=bool))] if d.E else []
+    w_exp = expansion_weight(d)  # the chains' costs are weighted (cm.cost): so are parks and expansions
+    extras = [(w_exp * d.exp_cost, d.exp_region, d.exp_quota, np.zeros(d.E, dtype=bool))] if d.E else []
     if d.N:
-        extras.append((d.park_cost, d.park_host, d.park_quota, d.park_existing))
+        extras.append((w_exp * d.park_cost, d.park_host, d.park_quota, d.park_existing))
     for fixed_cost, region, extra, existing in extras:
         for e in range(len(fixed_cost)):
             j = len(cost)
