@@ -15,6 +15,7 @@ from conftest import ROOT
 
 CITIES = ROOT / "instances" / "yrd-cities.yaml"
 # a log line of HiGHS's branch and bound that reports a new layout (source letter in column 1)
+EXIT_S = 3.0  # most seconds from the signal to the process's exit, the layout written
 INCUMBENT = re.compile(r"^ ?[A-Za-z] +\d+ +\d+ +\d+ ", re.M)
 
 
@@ -64,7 +65,9 @@ def assert_interrupted_layout_written(out_dir):
 def test_ctrl_c_keeps_the_best_layout(tmp_path):
     code, took, out, err = interrupt_while_searching(tmp_path, signal.SIGINT)
     assert code == 130, err
-    assert took < 2.0, f"exit {took:.2f} s after Ctrl-C"
+    # ~1 s on an idle machine; 3 s leaves room for a loaded one (without the interrupt callback
+    # HiGHS would search on for tens of seconds, so the test still tells)
+    assert took < EXIT_S, f"exit {took:.2f} s after Ctrl-C"
     assert "Traceback" not in err and "interrupted" in err and "written" in err
     assert_interrupted_layout_written(tmp_path / "out")
 
@@ -72,7 +75,7 @@ def test_ctrl_c_keeps_the_best_layout(tmp_path):
 def test_sigterm_keeps_the_best_layout(tmp_path):
     code, took, out, err = interrupt_while_searching(tmp_path, signal.SIGTERM)
     assert code == 143, err
-    assert took < 2.0, f"exit {took:.2f} s after SIGTERM"
+    assert took < EXIT_S, f"exit {took:.2f} s after SIGTERM"
     assert_interrupted_layout_written(tmp_path / "out")
 
 
