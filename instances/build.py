@@ -177,9 +177,10 @@ LAND_SHARE = 0.001  # assumption: share of the territory available for new sites
 ZHEJIANG_LAND_FACTOR = 0.4  # assumption: Zhejiang is land-constrained (BRIEF, seeds 001/002)
 ENERGY_PER_GDP = 0.035  # assumption: 10k tce of quota for these chains per 100 million CNY of GDP
 TALENT_PER_GDP = 0.004  # assumption: thousand skilled staff per 100 million CNY of GDP available to these chains
-CITY_QUOTA_HEADROOM = 2.0  # assumption: a city may draw up to twice its share of its province's quota (provinces
-# reallocate quota among their cities); with exact shares the 41-city model is much slower to prove (measured:
-# 8 % gap after 120 s against optimal in 90 s with headroom 2) and the provincial totals bind in yrd-provinces.
+CITY_QUOTA_HEADROOM = 1.0  # each city gets exactly its share of its province's quota (issue 13; before: x2, an
+# assumption that provinces reallocate quota among their cities).  Since the calibration to today's layout (quotas
+# >= today's use x 1.15) the exact-share model is proven optimal in 45-61 CPU-s on one thread (README, City scale;
+# models/formulation.md section 11); --city-headroom H builds the other variants for studies.
 
 
 # =========================================================================== data access
@@ -377,11 +378,13 @@ def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataF
         for r in members:
             land_factor = ZHEJIANG_LAND_FACTOR if pname == "Zhejiang" else 1.0
             H = headroom
+            # exact shares name no factor; another headroom is a study variant and says so
+            hx = "" if H == 1 else f" x {H} (assumption: city quota headroom, see instances/README.md)"
             r.quotas["land"] = r4(r.area_km2 * LAND_SHARE * land_factor * H)
             r.sources["quotas.land"] = (f"area {r.area_km2:g} km2 ({r.area_src}) x {LAND_SHARE} (assumption, as for "
                                         "provinces)" + (f" x {ZHEJIANG_LAND_FACTOR} (assumption: Zhejiang is "
                                                         "land-constrained, BRIEF)" if land_factor != 1 else "")
-                                        + f" x {H} (assumption: city quota headroom, see instances/README.md)")
+                                        + hx)
             if pname == "Shanghai":
                 g, s = pgdp, prov[pname].sources["quotas.energy"]
             elif r.id in gdp:
@@ -392,10 +395,9 @@ def set_city_quotas(regs: list[Region], provinces: list[Region], stats: pd.DataF
                      f"({rest:.6g}) split by polygon area ({r.area_km2:g} of {rest_area:g} km2)")
             r.quotas["energy"] = r4(g * ENERGY_PER_GDP * H)
             r.quotas["talent"] = r4(g * TALENT_PER_GDP * H)
-            r.sources["quotas.energy"] = (f"GDP {g:.6g} ({s}) x {ENERGY_PER_GDP} (assumption, as for provinces) x {H} "
-                                          "(assumption: city quota headroom)")
+            r.sources["quotas.energy"] = f"GDP {g:.6g} ({s}) x {ENERGY_PER_GDP} (assumption, as for provinces){hx}"
             r.sources["quotas.talent"] = (f"GDP {g:.6g} (as for energy) x {TALENT_PER_GDP} (assumption, as for "
-                                          f"provinces) x {H} (assumption: city quota headroom)")
+                                          f"provinces){hx}")
         del parea
 
 

@@ -227,7 +227,7 @@ def test_two_tabs_solving_at_once_are_queued(server):
 
 def test_progress_is_reported_and_stop_keeps_the_best_layout(server):
     wb, base = server
-    cities = instance_dict(load_instance(ROOT / "instances" / "yrd-cities.yaml"))  # ~30 s to optimality
+    cities = instance_dict(load_instance(ROOT / "instances" / "yrd-cities.yaml"))  # about a minute of CPU to optimality
     status, job = call(base, "POST", "/api/solve", {"instance": cities, "name": "stopped early"})
     assert status == 202
     t0 = time.time()

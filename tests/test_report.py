@@ -52,7 +52,9 @@ def city_solution(tmp_path_factory):
     d = tmp_path_factory.mktemp("city")
     path = ROOT / "instances" / "yrd-cities.yaml"
     inst = load_instance(path)
-    sol = yrdopt.solve(inst, time_limit=90)
+    # a layout within 1 % is all the report needs: at exact quota shares (issue 13) the proof of
+    # the last 1 % takes about as much CPU again as the first
+    sol = yrdopt.solve(inst, time_limit=90, gap=0.01)
     assert sol.summary["verified"]
     sol.summary["baseline"] = compare_with_baseline(sol, path.with_name("yrd-cities.baseline.csv"))
     sol.write(d)
