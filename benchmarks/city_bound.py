@@ -98,8 +98,10 @@ def one(path: str, limit: float, config: str, seed: int = 0) -> dict:
     def progress(_elapsed, best, bound, _gap):
         trace.append((time.perf_counter() - t0, cpu_s() - c0, best, bound))
 
+    highs = dict(highs)
+    effort = highs.pop("mip_heuristic_effort", None)  # yrdopt's own option, not a raw HiGHS one
     s = HighsSolver(SolverOptions(time_limit=max(limit - (time.perf_counter() - t0), 1.0), threads=1, seed=seed,
-                                  highs=highs),
+                                  mip_heuristic_effort=effort, highs=highs),
                     progress=progress)
     s.load(cm)
     res = s.solve(start)
