@@ -246,24 +246,24 @@ def test_budget_below_what_fixed_placements_force_is_an_error():
     assert any(p.path == "brownfield.budget.max_opened" and p.value == 0 for p in e.value.problems)
 
 
-def test_negative_activity_in_existing_csv_exits_2(tmp_path):
+def validate_with_existing_csv(tmp_path, rows: str):
+    """`yrdopt validate` on tiny() whose existing sites come from a CSV with these rows."""
     data = tiny()
     del data["brownfield"]["existing"]
-    (tmp_path / "today.csv").write_text("chain,segment,region,activity\nk,a,r1,4\nk,b,r1,-2\n")
+    (tmp_path / "today.csv").write_text("chain,segment,region,activity\n" + rows)
     data["brownfield"]["existing_csv"] = "today.csv"
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
-    res = CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
+    return CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
+
+
+def test_negative_activity_in_existing_csv_exits_2(tmp_path):
+    res = validate_with_existing_csv(tmp_path, "k,a,r1,4\nk,b,r1,-2\n")
     assert res.exit_code == 2
     assert "row 3, column activity" in res.output and "-2" in res.output
 
 
 def test_unknown_region_or_segment_in_existing_csv_names_the_cell_and_exits_2(tmp_path):
-    data = tiny()
-    del data["brownfield"]["existing"]
-    (tmp_path / "today.csv").write_text("chain,segment,region,activity\nk,a,r9,4\nk,zz,r1,4\nk,c,r1,3\n")
-    data["brownfield"]["existing_csv"] = "today.csv"
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
-    res = CliRunner().invoke(app, ["validate", str(tmp_path / "tiny.yaml")])
+    res = validate_with_existing_csv(tmp_path, "k,a,r9,4\nk,zz,r1,4\nk,c,r1,3\n")
     assert res.exit_code == 2
     out = " ".join(res.output.split())
     assert "today.csv: row 2, column region" in out and "'r9'" in out
