@@ -3,8 +3,6 @@ and it never claims better than the plain MILP's optimum."""
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
@@ -16,6 +14,8 @@ from yrdopt.lns import construct, improve, sub_data
 from yrdopt.model.compiled import build
 from yrdopt.model.fixed import fix_placements
 from yrdopt.solver import HighsSolver, SolverOptions
+
+from tight_quotas import cut_quotas_to_optimum
 
 
 def _solve(cm, start=None, limit=60):
@@ -89,15 +89,7 @@ def tight(request):
     """A generated instance whose quotas are cut to what its optimum uses (+0.1 %): the
     packing bites as on yrd-cities at exact shares, and the greedy gets stuck."""
     R, C, S, seed = request.param
-    data = generate_dict(R, C, S, seed)
-    cm = build(load_instance(copy.deepcopy(data)))
-    ref = _solve(cm)
-    used = np.einsum("sr,srk->rk", cm.var("activity").take(ref.x), cm.data.use)
-    for r, region in enumerate(data["regions"]):
-        for k, res_id in enumerate(cm.data.resource_ids):
-            if res_id in region.get("quotas", {}):
-                region["quotas"][res_id] = float(np.ceil(used[r, k] * 1.001 * 1e4) / 1e4)
-    inst = load_instance(data)
+    inst = load_instance(cut_quotas_to_optimum(generate_dict(R, C, S, seed)))
     cm = build(inst)
     ref = _solve(cm)
     assert ref.status == "optimal"

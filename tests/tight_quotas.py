@@ -1,4 +1,4 @@
-"""Generated instances whose quotas bite (tests of the packing rows and the chain bound)."""
+"""Generated instances whose quotas bite (tests of the packing rows, the chain bound and LNS)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ def cut_quotas_to_optimum(data: dict, slack: float = 1.001) -> dict:
     cm = build(load_instance(copy.deepcopy(data)))
     s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-7))
     s.load(cm)
-    used = np.einsum("sr,srk->rk", cm.var("activity").take(s.solve().x), cm.data.use)
+    res = s.solve()
+    assert res.status == "optimal", f"the instance to tighten is not solved to optimality ({res.status})"
+    used = np.einsum("sr,srk->rk", cm.var("activity").take(res.x), cm.data.use)
+    if cm.data.footprint.size:  # what an open site uses whatever its activity (C6)
+        used = used + np.einsum("sr,srk->rk", cm.var("place").take(res.x), cm.data.footprint)
     for r, region in enumerate(data["regions"]):
         for k, res_id in enumerate(cm.data.resource_ids):
             if res_id in region.get("quotas", {}):
