@@ -295,6 +295,8 @@ def test_why_here_and_alternatives(server):
     assert {r["region"] for r in rows} == {r.id for r in wb.instance.regions}
     assert all(r["change"] is None or r["change"] >= -1e-6 for r in rows)  # the optimum: no move is cheaper
     assert call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "no/such"})[0] == 400
+    status, err = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/rd", "period": 2030})
+    assert status == 400 and "not a plan over periods" in err["error"]
     before = {s.id for s in wb.workspace.scenarios()}
     status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 2, "slack": 0.05})
     job = wait_job(base, job)
@@ -388,45 +390,104 @@ def test_killed_during_a_solve_loses_no_saved_scenario(tmp_path):
         proc.wait(timeout=30)
 
 
-def test_a_phased_plan_is_shown_period_by_period_with_its_changes(tmp_path):
+@pytest.fixture(scope="module")
+def phased_server(tmp_path_factory):
+    """A workbench opened on the default instance over two milestones (app_helpers.phased_default);
+    it solves the plan at start."""
     from app_helpers import phased_default
 
-    inst_file = phased_default(tmp_path / "default-phased.yaml")
-    wb = Workbench(inst_file, tmp_path / "ws")  # solves the plan at start
+    tmp = tmp_path_factory.mktemp("phased")
+    inst_file = phased_default(tmp / "default-phased.yaml")
+    wb = Workbench(inst_file, tmp / "ws")
     srv, _ = serve_in_thread(wb)
     base = f"http://127.0.0.1:{srv.server_address[1]}"
-    try:
-        wait_idle(base)
-        inst = load_instance(inst_file)
-        status, boot = call(base, "GET", "/api/bootstrap")
-        # today's layout is the instance's existing sites (no NAME.baseline.csv beside it)
-        assert boot["baseline_id"], "the existing sites are today's layout"
-        status, today = call(base, "GET", f"/api/scenarios/{boot['baseline_id']}")
-        assert today["check"]["verified"] and today["periods"] is None
-        existing = {(e.chain, e.segment, e.region): e.activity for e in inst.brownfield.existing}
-        assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in today["placements"]} == pytest.approx(existing)
-        plan = next(s for s in boot["scenarios"] if s["kind"] != "baseline")
-        status, view = call(base, "GET", f"/api/scenarios/{plan['id']}")
-        assert status == 200 and view["check"]["verified"], view["check"]
-        assert [p["year"] for p in view["periods"]] == [2025, 2030]
-        first, last = view["periods"]
-        # budget 0 into 2025: today's sites, as they are
-        assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in first["placements"]} == pytest.approx(existing)
-        # the shown layout is one period's (the last), never the periods summed
-        assert view["placements"] == last["placements"]
-        grown = {(c.id, s.id): 1.2 * s.activity for c in inst.chains for s in c.segments}
-        per_segment = pd.DataFrame(last["placements"]).groupby(["chain", "segment"])["activity"].sum()
-        assert per_segment.to_dict() == pytest.approx(grown)
-        # quotas of the period, not today's
-        r0 = inst.regions[0]
-        land = next(u for u in last["regions"][r0.id]["resources"] if u["resource"] == "land")
-        assert land["quota"] == pytest.approx(1.1 * r0.quotas["land"])
-        # the changes are transition.csv's rows; 2025 has none but kept sites
-        table = pd.read_csv(wb.workspace.get(plan["id"]).path / "transition.csv")
-        assert len(view["changes"]) == len(table)
-        assert {c["status"] for c in view["changes"] if c["period"] == 2025} == {"kept"}
-        assert first["transition"]["opened"] == first["transition"]["closed"] == 0
-        assert view["myopic"]["foresight_saves"] >= -1e-6
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    wait_idle(base)
+    yield wb, base, load_instance(inst_file)
+    srv.shutdown()
+    srv.server_close()
+
+
+def phased_plan(base) -> str:
+    status, boot = call(base, "GET", "/api/bootstrap")
+    return next(s["id"] for s in boot["scenarios"] if s["kind"] != "baseline")
+
+
+def test_a_phased_plan_is_shown_period_by_period_with_its_changes(phased_server):
+    wb, base, inst = phased_server
+    status, boot = call(base, "GET", "/api/bootstrap")
+    # today's layout is the instance's existing sites (no NAME.baseline.csv beside it)
+    assert boot["baseline_id"], "the existing sites are today's layout"
+    status, today = call(base, "GET", f"/api/scenarios/{boot['baseline_id']}")
+    assert today["check"]["verified"] and today["periods"] is None
+    existing = {(e.chain, e.segment, e.region): e.activity for e in inst.brownfield.existing}
+    assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in today["placements"]} == pytest.approx(existing)
+    plan = next(s for s in boot["scenarios"] if s["kind"] != "baseline")
+    assert plan["periods"] == [2025, 2030]
+    assert next(s for s in boot["scenarios"] if s["kind"] == "baseline")["periods"] is None
+    status, view = call(base, "GET", f"/api/scenarios/{plan['id']}")
+    assert status == 200 and view["check"]["verified"], view["check"]
+    assert [p["year"] for p in view["periods"]] == [2025, 2030]
+    first, last = view["periods"]
+    # budget 0 into 2025: today's sites, as they are
+    assert {(p["chain"], p["segment"], p["region"]): p["activity"] for p in first["placements"]} == pytest.approx(existing)
+    # the shown layout is one period's (the last), never the periods summed
+    assert view["placements"] == last["placements"]
+    grown = {(c.id, s.id): 1.2 * s.activity for c in inst.chains for s in c.segments}
+    per_segment = pd.DataFrame(last["placements"]).groupby(["chain", "segment"])["activity"].sum()
+    assert per_segment.to_dict() == pytest.approx(grown)
+    # quotas of the period, not today's
+    r0 = inst.regions[0]
+    land = next(u for u in last["regions"][r0.id]["resources"] if u["resource"] == "land")
+    assert land["quota"] == pytest.approx(1.1 * r0.quotas["land"])
+    # the changes are transition.csv's rows; 2025 has none but kept sites
+    table = pd.read_csv(wb.workspace.get(plan["id"]).path / "transition.csv")
+    assert len(view["changes"]) == len(table)
+    assert {c["status"] for c in view["changes"] if c["period"] == 2025} == {"kept"}
+    assert first["transition"]["opened"] == first["transition"]["closed"] == 0
+    assert view["myopic"]["foresight_saves"] >= -1e-6
+
+
+def test_why_here_on_a_phased_plan_answers_for_one_period(phased_server):
+    wb, base, inst = phased_server
+    sid = phased_plan(base)
+    layout = pd.read_csv(wb.workspace.get(sid).path / "layout.csv")
+    sited = layout[layout["sited"].astype(bool) & (layout["activity"] > 0)
+                   & (layout["chain"] == "ic") & (layout["segment"] == "rd")]
+    regions = {r.id for r in inst.regions}
+    answers = {}
+    for year in (2025, 2030):
+        status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/rd", "period": year})
+        assert status == 202, job
+        job = wait_job(base, job)
+        assert job["state"] == "done", job
+        r = answers[year] = job["result"]
+        assert r["period"] == year and str(year) in job["title"]
+        # the hosts of that period's layout, not of the other period's
+        assert sorted(r["hosts"]) == sorted(sited.loc[sited["period"] == year, "region"])
+        assert {row["region"] for row in r["rows"]} == regions
+    # 2030: the plan is optimal, so no move of the segment in 2030 (the rest of the plan kept) is cheaper
+    rows = answers[2030]["rows"]
+    assert all(row["change"] is not None and row["change"] >= -1e-6 for row in rows), rows
+    assert [row["change"] for row in rows if row["current"]] == [pytest.approx(0.0, abs=1e-6)]
+    # 2025 has budget 0 (nothing opens, nothing closes): every move is infeasible, and says so for 2025
+    assert all(row["change"] is None and "2025" in row["why"] for row in answers[2025]["rows"]), answers[2025]["rows"]
+    # a plan is explained one milestone at a time: no period, or one it does not have, is a 400
+    for body in ({"segment": "ic/rd"}, {"segment": "ic/rd", "period": 1999}, {"segment": "ic/rd", "period": "x"}):
+        status, err = call(base, "POST", f"/api/scenarios/{sid}/explain", body)
+        assert status == 400 and "2025, 2030" in err["error"], (body, err)
+
+
+def test_analyses_of_whole_phased_plans_are_refused_at_once(phased_server):
+    wb, base, inst = phased_server
+    sid = phased_plan(base)
+    reasons = call(base, "GET", "/api/bootstrap")[1]["not_for_phased"]
+    assert set(reasons) == {"alternatives", "compare"} and all("phased plans" in r for r in reasons.values())
+    jobs_before = len(call(base, "GET", "/api/jobs")[1])
+    # alternatives: a 400 with the library's refusal, no job queued that can only fail
+    status, err = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 2, "slack": 0.05})
+    assert status == 400 and "alternatives" in err["error"] and "periods" in err["error"], err
+    assert err["problems"] and err["problems"][0]["path"] == "periods"
+    assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before
+    # compare: the library compares layouts of one period, not plans
+    status, err = call(base, "GET", f"/api/compare?a={wb.baseline_id}&b={sid}")
+    assert status == 400 and "phased plans is not supported" in err["error"], err

@@ -184,42 +184,102 @@ def test_plan_a_what_if_in_the_browser(workbench):
     assert not errors, errors
 
 
-@pytest.mark.timeout(300)
-def test_step_through_the_periods_of_a_phased_plan(tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
-    import pandas as pd
+@pytest.fixture(scope="module")
+def phased_workbench(tmp_path_factory):
+    """`yrdopt app` on the default instance over two milestones (it solves the plan at start), and a browser."""
     from app_helpers import phased_default
 
-    inst_file = phased_default(tmp_path / "default-phased.yaml")
-    proc, url = start_server(tmp_path / "ws", str(inst_file))
+    tmp = tmp_path_factory.mktemp("phased-browser")
+    inst_file = phased_default(tmp / "default-phased.yaml")
+    proc, url = start_server(tmp / "ws", str(inst_file))
     driver = None
     try:
         wait_idle(url.split("?")[0].rstrip("/"))
-        driver = make_driver(tmp_path)
-        driver.get(url)
-        wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", what="page ready")
-        period = Select(driver.find_element(By.ID, "period-select"))
-        assert driver.find_element(By.ID, "period-label").is_displayed()
-        assert [o.text for o in period.options] == ["2025", "2030"]
-        assert "2030" in driver.find_element(By.ID, "map-main-title").text  # the last period first
-        assert driver.find_element(By.ID, "verdict-word").text == "VERIFIED"
-        sid = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
-        table = pd.read_csv(tmp_path / "ws" / "scenarios" / sid / "transition.csv")
-        driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="changes"]').click()
-        for year in (2025, 2030):
-            period.select_by_visible_text(str(year))
-            wait(driver, lambda d: str(year) in d.find_element(By.ID, "map-main-title").text, what=f"map of {year}")
-            changed = table[(table["period"] == year) & ~table["status"].isin(["kept", "grown"])]
-            rows = driver.find_elements(By.CSS_SELECTOR, "#changes-table tr[data-status]")
-            assert sorted(r.get_attribute("data-status") for r in rows) == sorted(changed["status"]), year
-        # today's sites (the instance's existing sites) beside the plan
-        assert set(region_fills(driver, "map-base")) == {"shanghai", "jiangsu", "zhejiang", "anhui"}
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, errors
+        driver = make_driver(tmp)
+        yield driver, url, tmp
     finally:
         if driver is not None:
             driver.quit()
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+def open_page(driver, url):
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", what="page ready")
+
+
+@pytest.mark.timeout(300)
+def test_step_through_the_periods_of_a_phased_plan(phased_workbench):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    import pandas as pd
+
+    driver, url, tmp = phased_workbench
+    open_page(driver, url)
+    period = Select(driver.find_element(By.ID, "period-select"))
+    assert driver.find_element(By.ID, "period-label").is_displayed()
+    assert [o.text for o in period.options] == ["2025", "2030"]
+    assert "2030" in driver.find_element(By.ID, "map-main-title").text  # the last period first
+    assert driver.find_element(By.ID, "verdict-word").text == "VERIFIED"
+    sid = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
+    table = pd.read_csv(tmp / "ws" / "scenarios" / sid / "transition.csv")
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="changes"]').click()
+    for year in (2025, 2030):
+        period.select_by_visible_text(str(year))
+        wait(driver, lambda d: str(year) in d.find_element(By.ID, "map-main-title").text, what=f"map of {year}")
+        changed = table[(table["period"] == year) & ~table["status"].isin(["kept", "grown"])]
+        rows = driver.find_elements(By.CSS_SELECTOR, "#changes-table tr[data-status]")
+        assert sorted(r.get_attribute("data-status") for r in rows) == sorted(changed["status"]), year
+    # today's sites (the instance's existing sites) beside the plan
+    assert set(region_fills(driver, "map-base")) == {"shanghai", "jiangsu", "zhejiang", "anhui"}
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_workbench):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    import pandas as pd
+
+    driver, url, tmp = phased_workbench
+    open_page(driver, url)
+    sid = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
+    layout = pd.read_csv(tmp / "ws" / "scenarios" / sid / "layout.csv")
+    sited = layout[layout["sited"].astype(bool) & (layout["activity"] > 0)
+                   & (layout["chain"] == "ic") & (layout["segment"] == "rd")]
+    period = Select(driver.find_element(By.ID, "period-select"))
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
+    for year in (2025, 2030):
+        period.select_by_visible_text(str(year))
+        note = driver.find_element(By.ID, "explain-period")
+        wait(driver, lambda d: note.is_displayed() and f"Period {year}" in note.text, what=f"Why here? names {year}")
+        Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/rd")
+        driver.find_element(By.ID, "explain-btn").click()
+        wait(driver, lambda d: d.find_elements(By.ID, "explain-heading")
+             and d.find_element(By.ID, "explain-heading").text.startswith(f"In {year},"), what=f"the answer for {year}")
+        heading = driver.find_element(By.ID, "explain-heading").text
+        hosts = sited.loc[sited["period"] == year, "region"]
+        assert f"sits in {', '.join(hosts)}." in heading, (heading, list(hosts))
+        assert driver.find_element(By.ID, "explain-result").get_attribute("data-period") == str(year)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
+        assert {r.get_attribute("data-region") for r in rows} == {"shanghai", "jiangsu", "zhejiang", "anhui"}
+    # alternatives of a whole plan: the button is off and the tab says why
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
+    assert not driver.find_element(By.ID, "alt-btn").is_enabled()
+    reason = driver.find_element(By.ID, "alt-unavailable")
+    assert reason.is_displayed() and "not available for phased plans" in reason.text
+    # comparing the plan with today's layout: off too, with the reason beside the button
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"] input.cmp-a').click()
+    cmp_reason = driver.find_element(By.ID, "compare-unavailable")
+    wait(driver, lambda d: cmp_reason.is_displayed(), what="compare reason")
+    assert not driver.find_element(By.ID, "compare-btn").is_enabled()
+    assert "Changes tab" in cmp_reason.text
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

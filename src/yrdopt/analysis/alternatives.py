@@ -181,6 +181,13 @@ def _budget(optimum: float, slack: float) -> float:
     return optimum + slack * abs(optimum)
 
 
+def refuse_phased(inst: Instance) -> None:
+    """Refuse an instance with milestone periods (InstanceError): alternatives are near-optimal
+    layouts of one period's model; callers that queue work check this before queuing it."""
+    refuse_periods(inst, "alternatives (near-optimal layouts)",
+                   "solve the phased instance, or alternatives of one period's instance (README, known limits)")
+
+
 def alternatives(
     instance,
     n: int = 5,
@@ -207,8 +214,7 @@ def alternatives(
     """
     check_options(n, slack, metric, min_share)
     inst = load_instance(instance)
-    refuse_periods(inst, "alternatives (near-optimal layouts)",
-                   "solve the phased instance, or alternatives of one period's instance (README, known limits)")
+    refuse_phased(inst)
     options = options or SolverOptions(time_limit=60.0)
     cm = build(inst, build_options)
     d = cm.data

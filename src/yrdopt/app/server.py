@@ -213,26 +213,30 @@ class Workbench:
 
         return self.jobs.submit("solve", name, run)
 
-    def submit_explain(self, sc, segment: str, reoptimise: bool):
+    def submit_explain(self, sc, segment: str, reoptimise: bool, period=None):
+        """Queue "why here?"; a phased plan is explained one milestone (``period``) at a time."""
         from ..analysis.explain import cost_of_moving
 
         inst = sc.instance()
         keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
         if segment not in keys:
             raise ClientError(400, f"unknown segment {segment!r}; expected chain/segment of this scenario's instance")
+        year = milestone(inst, period)
 
         def run(job):
-            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise)
+            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year)
             return views.explain_view(t)
 
-        return self.jobs.submit("explain", f"why here? {segment} in {sc.name}", run)
+        title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
+        return self.jobs.submit("explain", title, run)
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
-        from ..analysis.alternatives import alternatives, check_options
+        from ..analysis.alternatives import alternatives, check_options, refuse_phased
         from ..solver import SolverOptions
 
         check_options(n, slack, "sum", 0.01)
         inst = sc.instance()
+        refuse_phased(inst)  # at once, as a 400: not as a job that can only fail
         tl = float(time_limit) if time_limit else self.time_limit
 
         def run(job):
@@ -277,7 +281,8 @@ class Workbench:
         return {"instance": self.instance_json, "instance_name": self.instance.name,
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
                 "baseline_id": self.baseline_id, "scenarios": [s.listing() for s in self.workspace.scenarios()],
-                "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all()}
+                "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all(),
+                "not_for_phased": views.NOT_FOR_PHASED}
 
     def static(self, name: str) -> bytes | None:
         return self._static.get(name)
@@ -455,7 +460,8 @@ class Handler(BaseHTTPRequestHandler):
                                    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"})
             if rest == ["explain"] and method == "POST":
                 body = self._body()
-                job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")))
+                job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")),
+                                         body.get("period"))
                 return self._json(202, app.jobs.view(job))
             if rest == ["alternatives"] and method == "POST":
                 body = self._body()
@@ -469,6 +475,21 @@ class Handler(BaseHTTPRequestHandler):
             a, b = app.scenario(q.get("a", "")), app.scenario(q.get("b", ""))
             return self._json(200, compare(a, b))
         raise ClientError(404, f"no route {method} {path}")
+
+
+def milestone(inst: Instance, period) -> int | None:
+    """The milestone year a request names: required for a plan over periods, refused otherwise."""
+    if inst.periods is None:
+        if period is not None:
+            raise ClientError(400, f"period {period!r} given, but this scenario is not a plan over periods")
+        return None
+    years = [m.year for m in inst.periods.milestones]
+    year = (period if isinstance(period, int) and not isinstance(period, bool)
+            else int(period) if isinstance(period, str) and period.strip().isdigit() else None)
+    if year not in years:
+        raise ClientError(400, f"period {period!r}: expected a milestone year of this scenario's plan "
+                               f"({', '.join(map(str, years))})")
+    return year
 
 
 def solver_options(inst: Instance, time_limit: float | None):

@@ -19,6 +19,14 @@ from ..schema import Instance
 
 MAP_WIDTH = 600.0
 
+# what the page says instead of offering an analysis the library refuses on a plan over periods
+# (yrdopt.analysis.alternatives.refuse_phased, yrdopt.analysis.compare: one layout per scenario)
+NOT_FOR_PHASED = {
+    "alternatives": "not available for phased plans: near-optimal alternatives are layouts of one period's "
+                    "model; ask Why here? per period instead",
+    "compare": "not available for phased plans: compare periods with the Changes tab",
+}
+
 
 def _num(v):
     """JSON-safe number (NaN and infinities become None)."""
@@ -361,4 +369,5 @@ def explain_view(table: pd.DataFrame) -> dict:
                  bool(v) if isinstance(v, (bool, np.bool_)) else v) for c, v in zip(cols, r)}
             for r in table.itertuples(index=False)]
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
-            "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"), "columns": cols, "rows": rows}
+            "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
+            "period": table.attrs.get("period"), "columns": cols, "rows": rows}

@@ -73,7 +73,10 @@ class Scenario:
                 "created": self.meta.get("created"), "instance": self.meta.get("instance_name"),
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
                 "status": s.get("status"), "objective": s.get("objective"), "gap": s.get("gap"),
-                "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments")}
+                "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
+                # a plan over milestone periods: its years (the page offers per-period analyses only)
+                "periods": [p["year"] for p in s["periods"] if isinstance(p, dict) and "year" in p]
+                if isinstance(s.get("periods"), list) else None}
 
 
 class Workspace:

@@ -511,8 +511,8 @@ async function refreshScenarios() {
   const tb = $("#scenario-table tbody");
   const keepA = S.cmpA, keepB = S.cmpB;
   tb.replaceChildren(...S.scenarios.map((s) => el("tr", { "data-id": s.id, class: s.id === S.current ? "selected" : "" },
-    el("td", {}, el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; } })),
-    el("td", {}, el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; } })),
+    el("td", {}, el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; renderAvailability(); } })),
+    el("td", {}, el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; renderAvailability(); } })),
     el("td", {}, el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
       el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
       el("div", { class: "small" },
@@ -523,6 +523,30 @@ async function refreshScenarios() {
     el("td", { text: `${s.status || ""}${s.verified ? " ✓" : ""}` }))));
   const sel = $("#scenario-select");
   sel.replaceChildren(...S.scenarios.filter((s) => s.kind !== "baseline").map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
+  renderAvailability();
+}
+
+/* ------------------------------------------------------------------- phased analyses */
+// The library answers "why here?" for one period of a plan over milestone periods; it refuses
+// alternatives and comparisons of whole plans. The page offers no button that can only fail:
+// those are disabled with the server's reason (bootstrap.not_for_phased), Why here? names its period.
+const isPhased = (id) => { const s = S.scenarios.find((x) => x.id === id); return !!(s && s.periods); };
+
+function setUnavailable(button, note, reason) {
+  $(button).disabled = !!reason;
+  $(button).title = reason || "";
+  $(note).hidden = !reason;
+  $(note).textContent = reason || "";
+}
+
+function renderAvailability() {
+  const why = S.boot.not_for_phased;
+  const phased = !!(S.fullView && S.fullView.periods);
+  setUnavailable("#alt-btn", "#alt-unavailable", phased ? why.alternatives : null);
+  setUnavailable("#compare-btn", "#compare-unavailable", [S.cmpA, S.cmpB].some(isPhased) ? why.compare : null);
+  const note = $("#explain-period");
+  note.hidden = !phased;
+  note.textContent = phased ? `Period ${S.view.year} (the Period picker above): the plan's other sites and periods stay as they are.` : "";
 }
 
 async function openScenario(id) {
@@ -538,6 +562,7 @@ function showScenario() {
   renderSummary();
   renderRegionInfo();
   renderChanges();
+  renderAvailability();
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
 }
@@ -573,9 +598,11 @@ async function deleteScenario(s) {
 /* ------------------------------------------------------------------------------- jobs */
 async function runJob(promise, onDone) {
   let job;
-  try { job = await promise; } catch (e) {
+  try { job = await promise; } catch (e) { // refused at once (4xx): the job bar and the caller say why
     if (e.problems && e.problems.length) { S.problems = e.problems; showProblems(); }
-    showJob({ state: "failed", title: "", error: { message: e.message } });
+    job = { state: "failed", title: "", error: { message: e.message } };
+    showJob(job);
+    await onDone(job);
     return;
   }
   S.job = job;
@@ -630,7 +657,10 @@ async function stopJob() {
 async function compareAB() {
   const a = S.cmpA, b = S.cmpB;
   if (!a || !b) { $("#compare-view").replaceChildren(el("p", { class: "bad", text: "Tick one scenario as A and one as B." })); showTab("main-tabs", "tab-", "compare"); return; }
-  const c = await api("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  let c;
+  try { c = await api("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`); } catch (e) {
+    $("#compare-view").replaceChildren(el("p", { class: "bad", text: e.message })); showTab("main-tabs", "tab-", "compare"); return;
+  }
   S.cmp = c;
   const svg = el("svg:svg", { class: "map", id: "map-compare" });
   const hosts = {};
@@ -665,15 +695,22 @@ async function compareAB() {
 async function explain() {
   if (!S.current) return;
   const seg = $("#explain-segment").value;
-  $("#explain-result").replaceChildren(el("p", { class: "muted", text: "working…" }));
-  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, { segment: seg, reoptimise: $("#explain-reopt").checked }), async (job) => {
-    if (!job.result) { $("#explain-result").replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
+  const body = { segment: seg, reoptimise: $("#explain-reopt").checked };
+  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
+  const box = $("#explain-result");
+  box.dataset.period = body.period || "";
+  box.replaceChildren(el("p", { class: "muted", text: "working…" }));
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body), async (job) => {
+    if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
     const r = job.result;
     const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why"];
-    $("#explain-result").replaceChildren(
-      el("p", { text: `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:` }),
+    const text = r.period
+      ? `In ${r.period}, ${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
+      : `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
+    box.replaceChildren(
+      el("p", { id: "explain-heading", text }),
       el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ") }))),
-        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "" }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
+        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
   });
 }
 
