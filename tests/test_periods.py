@@ -253,3 +253,73 @@ def test_site_kept_open_under_a_closure_budget_runs_its_floor_and_is_written_ope
     assert len(kept) == 1 and bool(kept["sited"].iloc[0])
     assert kept["activity"].iloc[0] == pytest.approx(kept_share * 4.0, abs=1e-7)
     assert check_dir(inst, tmp_path).verified
+
+
+def emptied_site_instance(kept_share=0.1):
+    """tiny3 with b spread over sites (minimum scale 0, cheapest in r3, links nearly free) and a
+    water quota that lets b into r3 only from 2030: the plan opens b in r2 in 2025 and moves
+    it to r3 in 2030, where a closure budget of 0 keeps the r2 site open."""
+    data = tiny3(({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0}), run=0)
+    data["resources"].append({"id": "water"})
+    for reg, water, land in zip(data["regions"], (40.0, 40.0, 8.0), (9.0, 9.0, 30.0)):
+        reg["quotas"].update(water=water, land=land)
+    data["chains"][0]["segments"][1].update(single_site=False, site_cost={"r1": 40.0, "r2": 3.0, "r3": 0.0},
+                                            resource_use={"land": 1.0, "water": 1.0})
+    for link in data["chains"][0]["links"]:
+        link["transport_intensity"] = 0.01
+    for m, f in zip(data["periods"]["milestones"], (0.25, 1.0, 1.0)):
+        m["quota_factor"]["water"] = f
+    data["brownfield"]["min_kept_share"] = kept_share
+    return data
+
+
+def kept_share_breaches(layout: pd.DataFrame, share: float) -> list:
+    """Sites open in two consecutive periods that run below ``share`` of their activity before."""
+    lay = layout[layout["sited"].astype(bool)]
+    act = {(int(p), c, s, r): a for p, c, s, r, a in lay[["period", "chain", "segment", "region", "activity"]]
+           .itertuples(index=False)}
+    following = dict(zip(YEARS, YEARS[1:]))
+    out = []
+    for (y, *site), before in act.items():
+        after = act.get((following.get(y), *site))
+        if after is not None and after < share * before - 1e-7:
+            out.append((following[y], tuple(site), after, before))
+    return out
+
+
+def test_kept_share_site_opened_by_the_plan_is_not_emptied_under_a_closure_budget(tmp_path):
+    """(P7) A site the plan opened in 2025 and keeps open in 2030 (the closure budget is 0)
+    runs at least min_kept_share of its 2025 activity: emptied, it would be a closure that
+    dodges its closing cost and the budget (the joint model did so before P7, and the
+    checker, which took only today's activity as the floor, verified it)."""
+    inst = validate_mapping(emptied_site_instance())
+    sol = solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
+    assert sol.summary["verified"], sol.check.lines()
+    lay = sol.layout
+    r2 = lay[(lay["segment"] == "b") & (lay["region"] == "r2") & lay["sited"].astype(bool)]
+    assert set(r2["period"]) >= {2025, 2030}, "the plan opens b in r2 in 2025 and keeps it open in 2030"
+    assert kept_share_breaches(lay, 0.1) == []
+    assert r2.set_index("period").loc[2030, "activity"] >= 0.1 * r2.set_index("period").loc[2025, "activity"] - 1e-7
+    assert check_dir(inst, tmp_path).verified
+    # the myopic plan obeys the same rule (each period's instance starts from the one before)
+    my = myopic(inst)
+    my_lay = pd.concat([s.layout.assign(period=y) for y, s in zip(YEARS, my)], ignore_index=True)
+    assert kept_share_breaches(my_lay, 0.1) == []
+
+
+def test_checker_finds_a_site_emptied_while_kept_open(tmp_path):
+    """The checker applies the same floor from the written layout alone: b's r2 site kept open
+    in 2030 with its activity moved to r3 is a minimum-scale violation named in 2030."""
+    inst = validate_mapping(emptied_site_instance())
+    solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
+    assert check_dir(inst, tmp_path).verified
+    lay = pd.read_csv(tmp_path / "layout.csv")
+    at = lambda r: (lay["period"] == 2030) & (lay["segment"] == "b") & (lay["region"] == r)  # noqa: E731
+    assert at("r2").sum() == 1 and at("r3").sum() == 1
+    lay.loc[at("r3"), "activity"] += lay.loc[at("r2"), "activity"].iloc[0]
+    lay.loc[at("r2"), "activity"] = 0.0
+    lay.to_csv(tmp_path / "layout.csv", index=False)
+    (tmp_path / "flows.csv").unlink()
+    rep = check_dir(inst, tmp_path)
+    assert not rep.verified and "min_scale" in rep.worst
+    assert rep.worst["min_scale"].where.startswith("2030") and "r2" in rep.worst["min_scale"].where

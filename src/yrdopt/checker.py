@@ -320,13 +320,15 @@ def existing_sites(inst: Instance) -> dict:
 KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
 
 
-def grandfathered_min_scale(segment, site, min_kept_share: float = 0.0) -> float:
+def grandfathered_min_scale(segment, site, min_kept_share: float = 0.0, before: float | None = None) -> float:
     """An existing site's least activity while open: its own min_scale if given, else the
     segment's, or today's activity if that is smaller (it may keep its size) — and at least
-    ``min_kept_share`` of today's activity (emptied below that, a site is closed)."""
+    ``min_kept_share`` of its activity in the period before (``before``; today's by default):
+    emptied below that, a site is closed (formulation.md sections 12 and 13, P7)."""
     if site.min_scale is not None:
         return site.min_scale
-    floor = max(min(segment.min_scale, site.activity), min_kept_share * site.activity)
+    before = site.activity if before is None else before
+    floor = max(min(segment.min_scale, site.activity), min_kept_share * before)
     return floor if site.capacity is None else min(floor, site.capacity)
 
 

@@ -88,8 +88,6 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
     ``opened_at`` maps (chain, segment, region) to the period a site was opened in;
     ``parks_before`` are enclave parks opened earlier (they exist now, their cost is paid).
     """
-    from .checker import grandfathered_min_scale
-
     years, span, _ = period_years(inst)
     d = _scaled_dict(inst, t)
     for p in d.get("enclaves") or []:
@@ -110,6 +108,7 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
             d["weights"][k] = d["weights"][k] * float(span[t])
     bf = d.get("brownfield") or {"existing": [], "protected": []}
     today = {(e.chain, e.segment, e.region): e for e in (inst.brownfield.existing if inst.brownfield else [])}
+    share = kept_share(inst)
     if previous is not None:
         segs = {(c.id, s.id): s for c in inst.chains for s in c.segments}
         existing = []
@@ -119,10 +118,7 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
         for row in lay.itertuples(index=False):
             key = (str(row.chain), str(row.segment), str(row.region))
             site = {"chain": key[0], "segment": key[1], "region": key[2], "activity": max(float(row.activity), 0.0)}
-            # the least size stays today's rule: grandfathered for today's sites, the segment's otherwise
-            site["min_scale"] = (grandfathered_min_scale(segs[key[:2]], today[key], inst.brownfield.min_kept_share)
-                                 if key in today
-                                 else segs[key[:2]].min_scale)
+            site["min_scale"] = kept_min_scale(segs[key[:2]], today.get(key), site["activity"], share)
             if key in today and today[key].capacity is not None:
                 site["capacity"] = today[key].capacity
             existing.append(site)
@@ -137,6 +133,28 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
     bf["protected"] = protected
     d["brownfield"] = bf
     return Instance.model_validate(d)
+
+
+def kept_share(inst: Instance) -> float:
+    """lambda: a site open in periods t-1 and t runs in t at least this share of its activity in
+    t-1 (``brownfield.min_kept_share``; the schema's default when the instance has no sites today,
+    as :func:`period_instance` reads a later period of it)."""
+    from .schema import Brownfield
+
+    bf = inst.brownfield
+    return float(bf.min_kept_share if bf is not None else Brownfield.model_fields["min_kept_share"].default)
+
+
+def kept_min_scale(segment, today_site, before: float, share: float) -> float:
+    """(P7, formulation.md section 13) the least activity in period t of a site that ran
+    ``before`` in period t-1: the segment's minimum scale (today's sites: grandfathered,
+    :func:`yrdopt.checker.grandfathered_min_scale`), and at least ``share`` x ``before`` —
+    emptied below that, the site is closed and pays, counts and is protected as one."""
+    from .checker import grandfathered_min_scale
+
+    if today_site is not None:
+        return grandfathered_min_scale(segment, today_site, share, before)
+    return max(segment.min_scale, share * before)
 
 
 def opened_sites(previous_sites: set, sites: set, t: int, opened_at: dict) -> dict:

@@ -11,7 +11,9 @@ the periods are stacked block-diagonally and tied by transition blocks:
 * (P4) change budgets per period and scope, the moved share relative to the previous
   period's activity in the scope;
 * (P5) a site opened in period t stays open while year[t'] < year[t] + min_run_years;
-* (P6) a park once built stays: expand[t] >= expand[t-1], park_open[t] >= park_open[t-1].
+* (P6) a park once built stays: expand[t] >= expand[t-1], park_open[t] >= park_open[t-1];
+* (P7) a site open in t-1 and t runs in t at least min_kept_share x its activity in t-1
+  (:mod:`.kept_share`).
 
 Costs, discounted by $\\delta_t = (1+\\rho)^{-(y_t - y_0)}$: running terms (distance, site
 cost, duplication, guarantee shortfall) count ``years[t]`` times per period; one-off terms once: opening
@@ -26,11 +28,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data import ModelData, build_model_data
-from ..phasing import period_budget, period_years, scaled_instance
+from ..phasing import kept_share, period_budget, period_years, scaled_instance
 from ..schema import Instance
 from .arrays import ArrayModel, Block
 from .compiled import BuildOptions, CompiledModel, build
 from .existing_sites import BrownfieldData
+from .kept_share import add_kept_share
 from .transitions import budget_scopes
 
 RUNNING_TERMS = ("distance", "site_cost", "duplication", "guarantee_shortfall")
@@ -63,8 +66,13 @@ class PhasedModel:
 
 def period_data(inst: Instance, t: int) -> ModelData:
     """The core model data of period t: built from the instance with the period's activity and
-    quotas (so every derived number — bounds, guarantee targets — follows), today's sites kept."""
-    return build_model_data(scaled_instance(inst, t))
+    quotas (so every derived number — bounds, guarantee targets — follows), today's sites kept.
+    After period 0 today's sites keep their grandfathered size but not min_kept_share x today's
+    activity in C3: the kept share runs from the period before (P7, :mod:`.kept_share`)."""
+    d = build_model_data(scaled_instance(inst, t))
+    if t and d.brownfield is not None:
+        d = replace(d, brownfield=replace(d.brownfield, min_kept_share=0.0))
+    return d
 
 
 def _limits(inst: Instance, t: int, province_ids: list[str], field: str) -> np.ndarray:
@@ -81,7 +89,7 @@ def _limits(inst: Instance, t: int, province_ids: list[str], field: str) -> np.n
 
 
 def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedModel:
-    """Stack one core model per milestone and add the transition blocks P1–P6."""
+    """Stack one core model per milestone and add the transition blocks P1–P7."""
     options = replace(options or BuildOptions(), transition_from_today=False)
     base = build_model_data(inst)
     # opening costs on ``opened`` are the full fixed costs (a closed site that reopens pays again)
@@ -126,6 +134,10 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
         if prev_act is not None:
             m.add_terms(rows.index(s, r), prev_act, -1.0)
         _add_period_budget(m, inst, base, datas, t, opened, closed, removed, col, e, E, options.elastic)
+        if prev_act is not None:  # (P7) a site kept open runs a share of its activity before
+            own_floor = bf.existing & ~np.isnan(bf.own_min_scale) if bf is not None else np.zeros((S, R), dtype=bool)
+            prev_upper = cores[t - 1].var("activity").take(cores[t - 1].col_upper)
+            add_kept_share(m, t, kept_share(inst), col(t, "place"), col(t, "activity"), prev_act, prev_upper, own_floor)
     # (P5) minimum run time of a new site
     run = inst.periods.min_run_years
     for t in range(T):
