@@ -7,6 +7,7 @@ import copy
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -255,11 +256,16 @@ def test_site_kept_open_under_a_closure_budget_runs_its_floor_and_is_written_ope
     assert check_dir(inst, tmp_path).verified
 
 
-def emptied_site_instance(kept_share=0.1):
+def emptied_site_instance(kept_share=0.1, budgets=({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0}),
+                          fixed=False):
     """tiny3 with b spread over sites (minimum scale 0, cheapest in r3, links nearly free) and a
     water quota that lets b into r3 only from 2030: the plan opens b in r2 in 2025 and moves
-    it to r3 in 2030, where a closure budget of 0 keeps the r2 site open."""
-    data = tiny3(({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0}), run=0)
+    it to r3 in 2030, where a closure budget of 0 keeps the r2 site open.  ``fixed``: a and c
+    fixed where that plan puts them (r3, r1), for the brute force."""
+    data = tiny3(budgets, run=0)
+    if fixed:
+        data["policy"] = {"fixed": [{"chain": "k", "segment": "a", "region": "r3"},
+                                    {"chain": "k", "segment": "c", "region": "r1"}]}
     data["resources"].append({"id": "water"})
     for reg, water, land in zip(data["regions"], (40.0, 40.0, 8.0), (9.0, 9.0, 30.0)):
         reg["quotas"].update(water=water, land=land)
@@ -285,6 +291,121 @@ def kept_share_breaches(layout: pd.DataFrame, share: float) -> list:
         if after is not None and after < share * before - 1e-7:
             out.append((following[y], tuple(site), after, before))
     return out
+
+
+def brute_force_kept_share(data):
+    """Least discounted cost of ``emptied_site_instance(fixed=True)`` by hand: every sequence of
+    site sets of b (a and c stay where policy fixes them), each with the activity LP of b written
+    from the rules — demand, land and water quotas, a site kept open from t-1 to t runs at least
+    min_kept_share x its activity in t-1 (today's for 2025), shrinking costs per unit removed —
+    solved by scipy's linprog; budgets and minimum runs checked on the site sets."""
+    from scipy.optimize import linprog
+
+    regions = [r["id"] for r in data["regions"]]
+    quota = {r["id"]: r["quotas"] for r in data["regions"]}
+    D = dict(zip(regions, [dict(zip(regions, row)) for row in data["economic_distance"]["matrix"]["values"]]))
+    chain = data["chains"][0]
+    segs = {s["id"]: s for s in chain["segments"]}
+    ti = {(ln["from"], ln["to"]): ln["transport_intensity"] * ln["volume_per_unit"] for ln in chain["links"]}
+    bf = data["brownfield"]
+    costs, share = bf["costs"], bf["min_kept_share"]
+    close = {s: costs["by_kind"].get(seg["kind"], {}).get("close_per_site", costs["close_per_site"])
+             for s, seg in segs.items()}
+    today = {(e["segment"], e["region"]): e["activity"] for e in bf["existing"]}
+    where = {f["segment"]: f["region"] for f in data["policy"]["fixed"]}  # a and c: single sites
+    ra, rc = where["a"], where["c"]
+    ms = data["periods"]["milestones"]
+    run = data["periods"]["min_run_years"]
+    tol = segs["b"].get("duplication_tolerance", 1)
+    per_unit_b = {r: segs["b"]["site_cost"][r] + ti[("a", "b")] * D[ra][r] + ti[("b", "c")] * D[r][rc] for r in regions}
+    site_sets = [frozenset(c) for n in (1, 2, 3) for c in itertools.combinations(regions, n)]
+    best = None
+    for seq in itertools.product(site_sets, repeat=3):
+        fixed_total, opened_at, ok = 0.0, {}, True
+        sites_before = set(today)
+        for t, B in enumerate(seq):
+            g = GROWTH[t]
+            sites = {("a", ra), ("c", rc)} | {("b", r) for r in B}
+            opened, closed = sites - sites_before, sites_before - sites
+            budget = ms[t].get("budget") or {}
+            if len(opened) > budget.get("max_opened", 99) or len(closed) > budget.get("max_closed", 99):
+                ok = False
+            if any(k in closed and YEARS[t] < YEARS[t0] + run for k, t0 in opened_at.items()):
+                ok = False
+            opened_at.update({k: t for k in opened})
+            disc = (1 + RATE) ** -(YEARS[t] - YEARS[0])
+            prev = {s: segs[s]["activity"] * (GROWTH[t - 1] if t else 1.0) for s in "ac"}
+            running = (segs["a"]["site_cost"][ra] * segs["a"]["activity"] * g
+                       + segs["c"]["site_cost"][rc] * segs["c"]["activity"] * g + max(0, len(B) - tol))
+            change = sum(segs[s]["fixed_cost"] for s, _ in opened)
+            change += sum(close[s] + costs["shrink_per_unit"] * (today[(s, r)] if t == 0 else prev[s])
+                          for s, r in closed if s != "b")
+            change += sum(close[s] for s, r in closed if s == "b")  # b's shrinking is in the LP
+            fixed_total += disc * (5.0 * running + change)
+            sites_before = sites
+        if not ok:
+            continue
+        # the activity LP: x[t, r] (b in r in period t), removed[t, r] for every site of b open in t-1
+        cols = [(t, r) for t in range(3) for r in seq[t]]
+        before = [set(r for s, r in today if s == "b")] + [set(seq[t]) for t in range(2)]
+        rem = [(t, r) for t in range(3) for r in sorted(before[t])]
+        n = len(cols) + len(rem)
+        cx = {k: i for i, k in enumerate(cols)}
+        cr = {k: len(cols) + i for i, k in enumerate(rem)}
+        c = np.zeros(n)
+        for (t, r), i in cx.items():
+            c[i] = (1 + RATE) ** -(YEARS[t] - YEARS[0]) * 5.0 * per_unit_b[r]
+        for (t, r), i in cr.items():
+            c[i] = (1 + RATE) ** -(YEARS[t] - YEARS[0]) * costs["shrink_per_unit"]
+        A_eq, b_eq, A_ub, b_ub = [], [], [], []
+        for t in range(3):
+            row = np.zeros(n)
+            row[[cx[(t, r)] for r in seq[t]]] = 1.0
+            A_eq.append(row), b_eq.append(segs["b"]["activity"] * GROWTH[t])
+            for r in seq[t]:
+                for k, use in segs["b"]["resource_use"].items():
+                    fixed_use = sum(segs[s]["resource_use"].get(k, 0.0) * segs[s]["activity"] * GROWTH[t]
+                                    for s, rs in (("a", ra), ("c", rc)) if rs == r)
+                    row = np.zeros(n)
+                    row[cx[(t, r)]] = use
+                    A_ub.append(row), b_ub.append(quota[r][k] * ms[t]["quota_factor"].get(k, 1.0) - fixed_use)
+            for r in before[t]:
+                # removed[t, r] >= x[t-1, r] - x[t, r]   and, kept open:  x[t, r] >= share x[t-1, r]
+                for kind in ("shrink", "kept"):
+                    if kind == "kept" and r not in seq[t]:
+                        continue
+                    row, rhs = np.zeros(n), 0.0
+                    if t:
+                        row[cx[(t - 1, r)]] = 1.0 if kind == "shrink" else share
+                    else:
+                        rhs = -today[("b", r)] * (1.0 if kind == "shrink" else share)
+                    if r in seq[t]:
+                        row[cx[(t, r)]] = -1.0
+                    if kind == "shrink":
+                        row[cr[(t, r)]] = -1.0
+                    A_ub.append(row), b_ub.append(rhs)
+        lp = linprog(c, A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq, bounds=(0, None),
+                     method="highs")
+        if lp.status == 0:
+            total = fixed_total + lp.fun
+            best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("kept_share, budgets", [
+    (0.1, ({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0})),
+    (0.5, ({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0})),
+    (0.0, ({"max_opened": 2}, {"max_closed": 0}, {"max_closed": 0})),
+    (0.5, ({"max_opened": 2, "max_closed": 1}, {"max_closed": 0}, None)),  # a closes r1; b kept there: 2, then 1
+])
+def test_kept_share_equals_brute_force(kept_share, budgets):
+    """(P7) against every sequence of b's site sets with the activity LP written by hand."""
+    data = emptied_site_instance(kept_share, budgets, fixed=True)
+    want = brute_force_kept_share(data)
+    sol = solve_phased(validate_mapping(data), options=yrdopt.SolverOptions(mip_gap=1e-9))
+    assert sol.summary["verified"], sol.check.lines()
+    assert sol.objective == pytest.approx(want, rel=1e-7)
+    assert kept_share_breaches(sol.layout, kept_share) == []
 
 
 def test_kept_share_site_opened_by_the_plan_is_not_emptied_under_a_closure_budget(tmp_path):
