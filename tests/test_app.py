@@ -481,13 +481,54 @@ def test_analyses_of_whole_phased_plans_are_refused_at_once(phased_server):
     wb, base, inst = phased_server
     sid = phased_plan(base)
     reasons = call(base, "GET", "/api/bootstrap")[1]["not_for_phased"]
-    assert set(reasons) == {"alternatives", "compare"} and all("phased plans" in r for r in reasons.values())
+    assert set(reasons) == {"alternatives", "compare"} and all("phased plan" in r for r in reasons.values())
     jobs_before = len(call(base, "GET", "/api/jobs")[1])
     # alternatives: a 400 with the library's refusal, no job queued that can only fail
     status, err = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 2, "slack": 0.05})
     assert status == 400 and "alternatives" in err["error"] and "periods" in err["error"], err
     assert err["problems"] and err["problems"][0]["path"] == "periods"
     assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before
-    # compare: the library compares layouts of one period, not plans
-    status, err = call(base, "GET", f"/api/compare?a={wb.baseline_id}&b={sid}")
-    assert status == 400 and "phased plans is not supported" in err["error"], err
+    # compare: a plan with a one-period layout (today's) is refused, with or without a period
+    for q in ("", "&period=2030"):
+        status, err = call(base, "GET", f"/api/compare?a={wb.baseline_id}&b={sid}{q}")
+        assert status == 400 and "compares only with another plan" in err["error"], err
+
+
+def test_two_phased_plans_are_compared_in_one_milestone(phased_server):
+    from yrdopt.checker import check_period
+    from yrdopt.phasing import period_years
+
+    wb, base, inst = phased_server
+    a = phased_plan(base)
+    more_land = json.loads(json.dumps(wb.instance_json))
+    more_land["regions"][0]["quotas"]["land"] = 60.0
+    b = solve_via_api(base, more_land, "plan: more land for Shanghai")["result"]["scenario"]
+    assert call(base, "GET", "/api/scenarios")[1][-1]["periods"] == [2025, 2030]
+    dirs = {sid: wb.workspace.get(sid).path for sid in (a, b)}
+    sited = {sid: pd.read_csv(d / "layout.csv").query("sited == 1 and activity > 0") for sid, d in dirs.items()}
+    moved = {}
+    for year in (2025, 2030):
+        status, cmp = call(base, "GET", f"/api/compare?a={a}&b={b}&period={year}")
+        assert status == 200, cmp
+        assert cmp["period"] == year and any(str(year) in n for n in cmp["notes"])
+        # what moved: the segments whose sited regions differ in that year's layouts
+        hosts = {sid: t[t["period"] == year].groupby(["chain", "segment"])["region"].apply(frozenset).to_dict()
+                 for sid, t in sited.items()}
+        differ = {k for k in hosts[a].keys() | hosts[b].keys() if hosts[a].get(k) != hosts[b].get(k)}
+        assert {(m["chain"], m["segment"]) for m in cmp["moved"]} == differ
+        moved[year] = cmp
+        # terms: that period's, each plan checked under its own instance, from its own period before
+        terms = {t["term"]: t for t in cmp["terms"]}
+        for side, sid in (("a", a), ("b", b)):
+            rep = check_period(wb.workspace.get(sid).instance(), dirs[sid], year)
+            assert terms["total"][side] == pytest.approx(rep.objective) and terms["verified"][side] is True
+    assert moved[2030]["moved"] and moved[2030]["distance"] > 0, "2030: more land for Shanghai moves segments"
+    assert moved[2025]["moved"] == [] and moved[2025]["distance"] == 0  # budget 0 into 2025: both keep today's sites
+    # the periods' terms add up to the plan's objective (discounted), as the checker of the whole plan has it
+    _, _, disc = period_years(inst)
+    per_period = [check_period(inst, dirs[a], y).objective for y in (2025, 2030)]
+    assert float(disc @ per_period) == pytest.approx(json.loads((dirs[a] / "summary.json").read_text())["objective"])
+    # one milestone both have: none, or one they lack, is a 400 naming the years
+    for q in ("", "&period=1999"):
+        status, err = call(base, "GET", f"/api/compare?a={a}&b={b}{q}")
+        assert status == 400 and "2025, 2030" in err["error"], err

@@ -283,3 +283,38 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
     assert "Changes tab" in cmp_reason.text
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_compare_two_phased_plans_in_a_milestone_year(phased_workbench):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from app_helpers import wait_job
+
+    driver, url, tmp = phased_workbench
+    base = url.split("?")[0].rstrip("/")
+    boot = call(base, "GET", "/api/bootstrap")[1]
+    first = next(s["id"] for s in boot["scenarios"] if s["kind"] != "baseline")
+    inst = boot["instance"]
+    inst["regions"][0]["quotas"]["land"] = 60.0
+    status, job = call(base, "POST", "/api/solve", {"instance": inst, "name": "plan: more land for Shanghai"})
+    second = wait_job(base, job)["result"]["scenario"]
+    open_page(driver, url)
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{first}"] input.cmp-a').click()
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{second}"] input.cmp-b').click()
+    label = driver.find_element(By.ID, "compare-period-label")
+    wait(driver, lambda d: label.is_displayed(), what="the milestone to compare in")
+    assert driver.find_element(By.ID, "compare-btn").is_enabled()
+    assert not driver.find_element(By.ID, "compare-unavailable").is_displayed()
+    years = Select(driver.find_element(By.ID, "compare-period"))
+    assert [o.text for o in years.options] == ["2025", "2030"]
+    years.select_by_visible_text("2030")
+    driver.find_element(By.ID, "compare-btn").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "compare-heading")
+         and " in 2030 — " in d.find_element(By.ID, "compare-heading").text, what="the comparison of 2030")
+    want = call(base, "GET", f"/api/compare?a={first}&b={second}&period=2030")[1]
+    assert f"{len(want['moved'])} segments moved" in driver.find_element(By.ID, "compare-heading").text
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

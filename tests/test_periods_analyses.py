@@ -183,3 +183,26 @@ def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
     text = " ".join(res.output.split())  # titles wrap to their table's width
     assert "max_closed" in text and "LP prices with every site fixed" in text
     assert "re-solved" not in text
+
+
+def test_compare_two_plans_in_one_milestone(phased):
+    """`compare --period YEAR`: the plans' layouts of that year; with the instance, each plan's terms of
+    that period as the checker has them (the periods' discounted terms add up to the plan's)."""
+    import json
+
+    from yrdopt.checker import check_period, read_layout_dir
+    from yrdopt.io import load_instance
+    from yrdopt.phasing import period_years
+
+    inst = load_instance(phased / "tiny.yaml")
+    argv = ["compare", str(phased / "plan"), str(phased / "plan"), "--names", "a,b", "-i", str(phased / "tiny.yaml")]
+    res = CliRunner().invoke(app, [*argv, "--period", "2030", "--out", str(phased / "cmp")])
+    assert res.exit_code == 0, res.output
+    out = json.loads((phased / "cmp" / "comparison.json").read_text())
+    assert out["differing_segments"] == 0 and any("2030" in n for n in out["notes"])
+    assert out["terms"]["a"]["total"] == pytest.approx(check_period(inst, phased / "plan", 2030).objective)
+    _, _, disc = period_years(inst)
+    per_period = [check_period(inst, phased / "plan", y).objective for y in YEARS]
+    assert float(disc @ per_period) == pytest.approx(check_phased(inst, *read_layout_dir(phased / "plan")).objective)
+    res = CliRunner().invoke(app, [*argv, "--period", "2031"])
+    assert res.exit_code == 2 and "2025, 2030, 2035" in res.output, res.output

@@ -696,6 +696,31 @@ def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec
 
 
 # ------------------------------------------------------------------ periods (issue 14)
+def check_written_period(p, file: str = "layout") -> CheckReport:
+    """Period ``p`` of a written plan (:func:`yrdopt.phasing.written_periods`) checked as its own
+    brownfield instance, from the plan's layout of the period before: its terms undiscounted."""
+    ex = p.expansions
+    if ex is not None:  # parks built earlier are part of the quotas now
+        ex = ex[[(str(r), str(o)) not in p.taken_before for r, o in zip(ex["region"], ex["option"])]]
+    fl = p.flows
+    return check_layout(p.instance, p.layout, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({p.year})",
+                        parks=p.parks, park_activity=p.park_activity)
+
+
+def check_period(inst: Instance, path: str | Path, year: int) -> CheckReport:
+    """Milestone ``year`` of a plan written in ``path``, checked as :func:`check_phased` checks
+    each period (its terms undiscounted; the plan's other periods are not checked here)."""
+    from .phasing import written_periods
+
+    layout, flows, exps = read_layout_dir(path)
+    parks, park_act = read_park_tables(path)
+    years = [m.year for m in inst.periods.milestones] if inst.periods is not None else []
+    if "period" not in layout.columns or int(year) not in years:
+        raise InstanceError([Problem(str(path), "period", year, f"a milestone year of a plan over periods ({years})")])
+    return next(check_written_period(p, str(path)) for p in written_periods(inst, layout, flows, exps, parks, park_act)
+                if p.year == int(year))
+
+
 def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
                  expansions: pd.DataFrame | None = None, file: str = "layout", parks: pd.DataFrame | None = None,
                  park_activity: pd.DataFrame | None = None) -> CheckReport:
@@ -715,11 +740,7 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         y, ex = p.year, p.expansions
         for what in sorted(p.taken_before - taken_keys(ex)) + sorted(p.built_before - opened_parks(p.parks)):
             rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
-        if ex is not None:  # parks built earlier are part of the quotas now
-            ex = ex[[(str(r), str(o)) not in p.taken_before for r, o in zip(ex["region"], ex["option"])]]
-        fl = p.flows
-        rep = check_layout(p.instance, p.layout, fl if fl is not None and len(fl) else None, ex, file=f"{file} ({y})",
-                           parks=p.parks, park_activity=p.park_activity)
+        rep = check_written_period(p, file)
         reports.append(rep)
         for fam, v in rep.worst.items():
             if v.amount > 0:

@@ -65,7 +65,8 @@ class Comparison:
         return out
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, dict]:
+def _read(path: Path, period: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """A layout and its summary; of a plan over periods, the layout of milestone ``period``."""
     from ..checker import read_layout_dir
 
     layout, _, _ = read_layout_dir(path)
@@ -77,9 +78,17 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict]:
         except json.JSONDecodeError as exc:
             raise InstanceError([Problem(str(f), "", "invalid JSON", f"a summary.json written by yrdopt ({exc})")]) from None
     if "period" in layout.columns:
-        raise InstanceError([Problem(str(path), "layout.csv: period", sorted(layout["period"].unique().tolist()),
-                                     "a layout of one period: comparing phased plans is not supported "
-                                     "(compare their transition.csv, or one period's layouts)")])
+        years = sorted(int(y) for y in layout["period"].unique())
+        if period is None:
+            raise InstanceError([Problem(str(path), "layout.csv: period", years,
+                                         "a layout of one period: comparing whole phased plans is not supported "
+                                         "(compare their transition.csv, or the layouts of one milestone: --period)")])
+        if int(period) not in years:
+            raise InstanceError([Problem(str(path), "layout.csv: period", years, f"a plan with milestone {period}")])
+        layout = layout[layout["period"].astype(int) == int(period)].drop(columns="period").reset_index(drop=True)
+    elif period is not None:
+        raise InstanceError([Problem(str(path), "layout.csv", "no period column",
+                                     f"a plan over milestone periods (period {period} was asked for)")])
     layout = layout.copy()
     if "sited" in layout.columns:
         # a site is where activity is placed (a binary left at 1 with nothing there is no site)
@@ -116,14 +125,22 @@ def _hosts(g: pd.DataFrame) -> str:
 
 
 def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
-                    instance: Instance | None = None) -> Comparison:
-    """Compare two or more written layouts."""
+                    instance: Instance | None = None, period: int | None = None) -> Comparison:
+    """Compare two or more written layouts.
+
+    With ``period`` (a milestone year), the layouts are plans over periods compared in that
+    milestone: each plan's layout of that year, and with the instance its terms of that period
+    as :func:`yrdopt.checker.check_period` computes them (undiscounted; the transition into it
+    from that plan's own period before)."""
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise InstanceError([Problem("command line", "layouts", [str(p) for p in paths], "at least two solution directories")])
     names = _names(paths, names)
-    read = {n: _read(p) for n, p in zip(names, paths)}
+    read = {n: _read(p, period) for n, p in zip(names, paths)}
     notes: list[str] = []
+    if period is not None:
+        notes.append(f"the plans' layouts of {period}; terms are that period's, undiscounted, each plan's transition "
+                     "into it from its own period before")
 
     hashes = {n: s.get("instance", {}).get("hash") for n, (_, s) in read.items()}
     if instance is not None:
@@ -153,7 +170,12 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
     # objective terms: recomputed by the checker when the instance is given
     terms = {}
     for n, (lay, summ) in read.items():
-        if instance is not None:
+        if instance is not None and period is not None:
+            from ..checker import check_period
+
+            rep = check_period(instance, paths[names.index(n)], period)
+            col = {**rep.components, "total": rep.objective, "verified": rep.verified}
+        elif instance is not None:
             from ..checker import check_layout, read_park_tables
 
             p = paths[names.index(n)]
@@ -162,11 +184,13 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
             parks, park_act = read_park_tables(p)
             rep = check_layout(instance, lay, flows, exps, file=str(p), parks=parks, park_activity=park_act)
             col = {**rep.components, "total": rep.objective, "verified": rep.verified}
-        else:
-            comp = summ.get("components") or {}
+        else:  # summary.json's terms (of a whole plan: not one period's)
+            comp = (summ.get("components") or {}) if period is None else {}
             col = {**{t: comp.get(t, np.nan) for t in TERMS}, "total": summ.get("objective", np.nan),
                    "verified": summ.get("verified")}
         terms[n] = col
+    if period is not None and instance is None:
+        notes.append("no instance given: one period's terms need it (summary.json holds the whole plan's)")
     terms = pd.DataFrame(terms).reindex([*TERMS, "total", "verified"])
     terms.index.name = "term"
 

@@ -221,7 +221,7 @@ class Workbench:
         keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
         if segment not in keys:
             raise ClientError(400, f"unknown segment {segment!r}; expected chain/segment of this scenario's instance")
-        year = milestone(inst, period)
+        year = milestone(sc, period)
 
         def run(job):
             t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year)
@@ -473,17 +473,17 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(202, app.jobs.view(job))
         if parts == ["compare"] and method == "GET":
             a, b = app.scenario(q.get("a", "")), app.scenario(q.get("b", ""))
-            return self._json(200, compare(a, b))
+            return self._json(200, compare(a, b, q.get("period")))
         raise ClientError(404, f"no route {method} {path}")
 
 
-def milestone(inst: Instance, period) -> int | None:
+def milestone(sc, period) -> int | None:
     """The milestone year a request names: required for a plan over periods, refused otherwise."""
-    if inst.periods is None:
+    years = sc.periods()
+    if years is None:
         if period is not None:
             raise ClientError(400, f"period {period!r} given, but this scenario is not a plan over periods")
         return None
-    years = [m.year for m in inst.periods.milestones]
     year = (period if isinstance(period, int) and not isinstance(period, bool)
             else int(period) if isinstance(period, str) and period.strip().isdigit() else None)
     if year not in years:
@@ -504,13 +504,22 @@ def solver_options(inst: Instance, time_limit: float | None):
     return SolverOptions(time_limit=time_limit)
 
 
-def compare(a, b) -> dict:
-    """The comparison view, each layout's terms under its own instance (what-ifs differ)."""
-    from ..checker import check_dir
+def compare(a, b, period=None) -> dict:
+    """The comparison view, each layout's terms under its own instance (what-ifs differ); two
+    plans over periods are compared in one milestone year they both have."""
+    from ..checker import check_dir, check_period
 
-    inst_b = b.instance()
-    out = views.comparison_view(inst_b, a, b)
-    ra, rb = check_dir(a.instance(), a.path), check_dir(inst_b, b.path)
+    if (a.periods() is None) != (b.periods() is None):
+        raise ClientError(400, "a plan over periods compares only with another plan, in a milestone year both have "
+                               "(a plan's own periods: the Changes tab)")
+    year = milestone(a, period)
+    milestone(b, period)
+    inst_a, inst_b = a.instance(), b.instance()
+    out = views.comparison_view(inst_b, a, b, year)
+    if year is None:
+        ra, rb = check_dir(inst_a, a.path), check_dir(inst_b, b.path)
+    else:  # that period's terms of each plan, from the plan's own period before
+        ra, rb = check_period(inst_a, a.path, year), check_period(inst_b, b.path, year)
     terms = []
     for k in list(ra.components) + ["total"]:
         va = ra.objective if k == "total" else ra.components[k]

@@ -24,7 +24,8 @@ MAP_WIDTH = 600.0
 NOT_FOR_PHASED = {
     "alternatives": "not available for phased plans: near-optimal alternatives are layouts of one period's "
                     "model; ask Why here? per period instead",
-    "compare": "not available for phased plans: compare periods with the Changes tab",
+    "compare": "not available between a phased plan and a one-period layout: compare a plan's periods with the "
+               "Changes tab, or two plans in a milestone year they share",
 }
 
 
@@ -236,15 +237,18 @@ def _layout_view(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     }
 
 
+def _of_period(df: pd.DataFrame | None, year: int | None) -> pd.DataFrame | None:
+    """The rows of milestone ``year`` of a plan's table, without the period column."""
+    if df is None or year is None or "period" not in df.columns:
+        return df
+    return df[df["period"].astype(int) == year].drop(columns=["period"]).reset_index(drop=True)
+
+
 def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
     """One layout view per milestone, against that period's grown activity and scaled quotas."""
     from ..phasing import scaled_instance
 
-    def of(df, year):
-        if df is None or "period" not in df.columns:
-            return df
-        return df[df["period"].astype(int) == year].drop(columns=["period"]).reset_index(drop=True)
-
+    of = _of_period
     info = {int(p["year"]): p for p in summary.get("periods") or [] if isinstance(p, dict) and "year" in p}
     out = []
     for t, m in enumerate(inst.periods.milestones):
@@ -330,13 +334,14 @@ def baseline_files(inst: Instance, baseline_csv: Path, out: Path) -> dict:
 
 
 # -------------------------------------------------------------------------- comparison
-def comparison_view(inst: Instance, a, b) -> dict:
-    """Two scenarios side by side: what moved (map categories), terms, duplication, specialization."""
+def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
+    """Two scenarios side by side: what moved (map categories), terms, duplication, specialization;
+    two plans over periods in milestone ``period``."""
     from ..analysis.compare import compare_layouts
     from ..report.maps import COMPARISON_COLOURS, comparison_categories, moved_placements
 
-    cmp = compare_layouts([a.path, b.path], names=[a.name, b.name], instance=inst)
-    la, lb = _tables(a.path)["layout"], _tables(b.path)["layout"]
+    cmp = compare_layouts([a.path, b.path], names=[a.name, b.name], instance=inst, period=period)
+    la, lb = (_of_period(_tables(x.path)["layout"], period) for x in (a, b))
     moved = moved_placements(la, lb)
     terms = []
     for term, row in cmp.terms.iterrows():
@@ -347,7 +352,7 @@ def comparison_view(inst: Instance, a, b) -> dict:
             terms.append({"term": term, "a": _num(va), "b": _num(vb), "change": _num(float(vb) - float(va))})
     rel = cmp.relative
     return {
-        "a": {"id": a.id, "name": a.name}, "b": {"id": b.id, "name": b.name},
+        "a": {"id": a.id, "name": a.name}, "b": {"id": b.id, "name": b.name}, "period": period,
         "moved": [{"chain": m.chain, "segment": m.segment, "removed_from": list(m.removed_from),
                    "added_in": list(m.added_in), "kept_in": list(m.kept_in)} for m in moved.itertuples()],
         "categories": comparison_categories(inst, la, lb), "colours": dict(COMPARISON_COLOURS),

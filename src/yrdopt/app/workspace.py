@@ -74,9 +74,15 @@ class Scenario:
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
                 "status": s.get("status"), "objective": s.get("objective"), "gap": s.get("gap"),
                 "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
-                # a plan over milestone periods: its years (the page offers per-period analyses only)
-                "periods": [p["year"] for p in s["periods"] if isinstance(p, dict) and "year" in p]
-                if isinstance(s.get("periods"), list) else None}
+                "periods": self.periods(s)}
+
+    def periods(self, summary: dict | None = None) -> list[int] | None:
+        """A plan over milestone periods: its years (analyses take one at a time); None for one
+        layout (today's layout of a phased instance included)."""
+        s = self.summary() if summary is None else summary
+        if not isinstance(s.get("periods"), list):
+            return None
+        return [int(p["year"]) for p in s["periods"] if isinstance(p, dict) and "year" in p]
 
 
 class Workspace:

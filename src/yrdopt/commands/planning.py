@@ -269,6 +269,8 @@ def register(app: typer.Typer) -> None:
         names: Optional[str] = typer.Option(None, "--names", help="comma-separated names, one per layout"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the tables as CSV here"),
         all_segments: bool = typer.Option(False, "--all", help="show every segment, not only those that differ"),
+        period: Optional[int] = typer.Option(None, "--period", help="plans over periods: compare their layouts of "
+                                             "this milestone year (terms of that period with --instance)"),
     ) -> None:
         """Layouts side by side: differing placements, objective terms, duplication, specialization."""
         from ..analysis.compare import compare_layouts
@@ -276,7 +278,7 @@ def register(app: typer.Typer) -> None:
 
         def go():
             inst = load_instance(instance) if instance is not None else None
-            return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst)
+            return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst, period=period)
 
         c = run_guarded(go)
         pl = c.placements.drop(columns="differs") if all_segments else c.differing()

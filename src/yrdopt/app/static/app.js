@@ -527,10 +527,11 @@ async function refreshScenarios() {
 }
 
 /* ------------------------------------------------------------------- phased analyses */
-// The library answers "why here?" for one period of a plan over milestone periods; it refuses
-// alternatives and comparisons of whole plans. The page offers no button that can only fail:
-// those are disabled with the server's reason (bootstrap.not_for_phased), Why here? names its period.
-const isPhased = (id) => { const s = S.scenarios.find((x) => x.id === id); return !!(s && s.periods); };
+// The library answers "why here?" and compares plans over milestone periods one period at a
+// time; it refuses alternatives of a plan and comparing a plan with a one-period layout. The page
+// offers no button that can only fail: those are disabled with the server's reason
+// (bootstrap.not_for_phased); Why here? and Compare name the milestone they are about.
+const periodsOf = (id) => { const s = S.scenarios.find((x) => x.id === id); return s ? s.periods : null; };
 
 function setUnavailable(button, note, reason) {
   $(button).disabled = !!reason;
@@ -543,7 +544,14 @@ function renderAvailability() {
   const why = S.boot.not_for_phased;
   const phased = !!(S.fullView && S.fullView.periods);
   setUnavailable("#alt-btn", "#alt-unavailable", phased ? why.alternatives : null);
-  setUnavailable("#compare-btn", "#compare-unavailable", [S.cmpA, S.cmpB].some(isPhased) ? why.compare : null);
+  const pa = periodsOf(S.cmpA), pb = periodsOf(S.cmpB);
+  const years = pa && pb ? pa.filter((y) => pb.includes(y)) : [];
+  setUnavailable("#compare-btn", "#compare-unavailable", !(S.cmpA && S.cmpB) || !(pa || pb) ? null
+    : !(pa && pb) ? why.compare : years.length ? null : "the two plans share no milestone year");
+  const keep = Number($("#compare-period").value) || S.period;
+  $("#compare-period-label").hidden = !years.length;
+  $("#compare-period").replaceChildren(...years.map((y) => el("option", { value: y, text: y,
+    selected: y === (years.includes(keep) ? keep : years[years.length - 1]) })));
   const note = $("#explain-period");
   note.hidden = !phased;
   note.textContent = phased ? `Period ${S.view.year} (the Period picker above): the plan's other sites and periods stay as they are.` : "";
@@ -658,7 +666,8 @@ async function compareAB() {
   const a = S.cmpA, b = S.cmpB;
   if (!a || !b) { $("#compare-view").replaceChildren(el("p", { class: "bad", text: "Tick one scenario as A and one as B." })); showTab("main-tabs", "tab-", "compare"); return; }
   let c;
-  try { c = await api("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`); } catch (e) {
+  const period = $("#compare-period-label").hidden ? "" : `&period=${encodeURIComponent($("#compare-period").value)}`;
+  try { c = await api("GET", `compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}${period}`); } catch (e) {
     $("#compare-view").replaceChildren(el("p", { class: "bad", text: e.message })); showTab("main-tabs", "tab-", "compare"); return;
   }
   S.cmp = c;
@@ -681,8 +690,8 @@ async function compareAB() {
   const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
     c.relative_specialization.map((r) => el("tr", {}, el("td", { text: r.region }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
   $("#compare-view").replaceChildren(
-    el("h3", { text: `A: ${c.a.name}  →  B: ${c.b.name} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
-    el("div", { class: "cols" }, el("div", {}, svg, legend), el("div", {}, el("h4", { text: "Objective terms (checker)" }), terms)),
+    el("h3", { id: "compare-heading", text: `A: ${c.a.name}  →  B: ${c.b.name}${c.period ? " in " + c.period : ""} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
+    el("div", { class: "cols" }, el("div", {}, svg, legend), el("div", {}, el("h4", { text: c.period ? `Objective terms of ${c.period} (checker; undiscounted)` : "Objective terms (checker)" }), terms)),
     el("h4", { text: "What moved" }), c.moved.length ? moved : el("p", { class: "muted", text: "Nothing moved." }),
     el("div", { class: "cols" },
       el("div", {}, el("h4", { text: "Duplicated segments (more than one site)" }), c.duplicated.length ? dup : el("p", { class: "muted", text: "none" })),
