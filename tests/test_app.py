@@ -477,6 +477,22 @@ def test_why_here_on_a_phased_plan_answers_for_one_period(phased_server):
         assert status == 400 and "2025, 2030" in err["error"], (body, err)
 
 
+def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_server):
+    wb, base, inst = phased_server
+    tight = json.loads(json.dumps(wb.instance_json))
+    tight["periods"]["milestones"][1]["quota_factor"]["land"] = 0.3  # 2030 with 30 % of today's land
+    status, job = call(base, "POST", "/api/solve", {"instance": tight, "name": "too little land in 2030"})
+    assert status == 202, job
+    job = wait_job(base, job)
+    assert job["state"] == "failed" and job["error"]["infeasible"], job
+    # the diagnosis of `yrdopt diagnose` (elastic quotas and budgets per period), not only "no plan exists"
+    msg = job["error"]["message"]
+    raised = re.findall(r"2030: (\w+) land \+", msg)
+    assert raised and set(raised) <= {r.id for r in inst.regions}, msg
+    assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
+    assert not [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
+
+
 def test_analyses_of_whole_phased_plans_are_refused_at_once(phased_server):
     wb, base, inst = phased_server
     sid = phased_plan(base)
