@@ -18,6 +18,9 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
 * ``main``    — ``default`` as it was before fix-and-optimize during the search, the bound without
   flows and the shorter root set-up (HiGHS's feasibility jump and symmetry detection on), for
   same-run ratios;
+* ``flow-free`` — ``default`` with the bound of the relaxation without flows as it was before its
+  Benders cuts (its MILP with two rows per link, within 1 s and a tenth of what is left), for
+  same-run ratios;
 * ``search-lns`` — ``api.solve(search_lns=0.5)``: half of HiGHS's search goes to fix-and-optimize
   from HiGHS's incumbent between its callbacks (``lns.SearchLns``), better layouts handed back
   through the user-solution callback (``default`` does this above 2,500 binaries).
@@ -49,9 +52,12 @@ CASES = {  # name: (instance, time limit s)
     "generated 41x10x3 seed 1": ("gen:41:10:3:1", 120.0),
     "generated 41x30x4 seed 1": ("gen:41:30:4:1", 120.0),
     "generated 41x30x4 seed 1, 10 s": ("gen:41:30:4:1", 10.0),
+    "generated 41x30x4 seed 1, 30 s": ("gen:41:30:4:1", 30.0),
 }
-CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns"}
-SOLVE_KW = {"main": {"search_lns": 0.0}, "default": {}, "lns": {"improve_s": "half"}, "search-lns": {"search_lns": 0.5}}
+CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns",
+           "flow-free": "flow-free"}
+SOLVE_KW = {"main": {"search_lns": 0.0}, "default": {}, "lns": {"improve_s": "half"}, "search-lns": {"search_lns": 0.5},
+            "flow-free": {}}
 # "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
 MAIN_HIGHS = {"mip_heuristic_run_feasibility_jump": True, "mip_detect_symmetry": True}
 
@@ -89,6 +95,11 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
         from yrdopt.api import solve
 
         kw = {k: (0.5 * limit if v == "half" else v) for k, v in SOLVE_KW[mode].items()}
+        if mode == "flow-free":
+            import yrdopt.model.logistics_bound
+
+            yrdopt.model.logistics_bound.CUT_ROUNDS = False
+            yrdopt.api.RELAXED_BOUND_LONG_S = 0.0  # min(RELAXED_BOUND_S, a tenth of what is left), as before
         if mode == "main":
             yrdopt.api.RELAXED_BOUND_S = 0.0
             kw["options"] = SolverOptions(time_limit=limit, threads=threads, highs=MAIN_HIGHS)

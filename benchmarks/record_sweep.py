@@ -36,7 +36,7 @@ def summarise(out: Path) -> dict:
     return {
         "scenarios": len(df), "unique_ids": int(df["scenario"].nunique()),
         "status": df["status"].value_counts().to_dict(), "with_layout": int(df["ok"].sum()),
-        "gap": {"mean": float(gap.mean()), "max": float(gap.max())} if len(gap) else None,
+        "gap": {"mean": float(gap.mean()), "median": float(gap.median()), "max": float(gap.max())} if len(gap) else None,
         "solve_s": {"mean": float(df["solve_s"].mean()), "max": float(df["solve_s"].max())},
         "profile": df["profile"].value_counts().to_dict() if "profile" in df else None,
         "update": df["update"].value_counts().to_dict(),

@@ -125,7 +125,7 @@ def solve(
     if highs_limit is not None or highs != options.highs:
         solver.apply_options(replace(options, time_limit=highs_limit if highs_limit is not None else options.time_limit,
                                      highs=highs))
-    relaxed = _relaxed_bound(cm, deadline.left(), options.threads, stop) if highs_limit is not None else None
+    relaxed = _relaxed_bound(cm, deadline.left(), options.threads, stop, start) if highs_limit is not None else None
     if relaxed is not None:
         solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
     res = solver.solve(start)
@@ -168,22 +168,37 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop:
 
 # models above this many binaries get a bound from the relaxation without flows
 # (model/logistics_bound.py) before HiGHS: their root LP may take longer than a short limit
-# (41x30x4: 10-25 s; the relaxation's LP: 0.1-0.5 s)
+# (41x30x4: 10-25 s with HiGHS's set-up; the relaxation's LP with its Benders cuts: 2-5 s).
+# Under a short limit (below RELAXED_BOUND_LONG_S left) it gets half of what is left, at most
+# RELAXED_BOUND_MAX_S: HiGHS would not reach its own root bound anyway; under a long one only
+# RELAXED_BOUND_S, since HiGHS's bound is then the better one (benchmarks/city_scale.py).
 RELAXED_BOUND_S = 1.0
+RELAXED_BOUND_MAX_S = 5.0
+RELAXED_BOUND_LONG_S = 60.0
 
 
-def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop) -> tuple[float, float] | None:
-    """(bound, seconds) from :func:`yrdopt.model.logistics_bound.relaxation_bound` for a model
-    above :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, within
-    :data:`RELAXED_BOUND_S` and a tenth of what is left; None for smaller models."""
+def relaxed_bound_seconds(left: float) -> float:
+    """Seconds the relaxation without flows gets when ``left`` seconds are left."""
+    if left < RELAXED_BOUND_LONG_S:
+        return min(RELAXED_BOUND_MAX_S, 0.5 * left)
+    return min(RELAXED_BOUND_S, 0.1 * left)
+
+
+def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop,
+                   start: np.ndarray | None = None) -> tuple[float, float] | None:
+    """(bound, seconds) from :func:`yrdopt.model.logistics_bound.relaxation_bound` (with the
+    cuts at the start's activities) for a model above
+    :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, within :func:`relaxed_bound_seconds`;
+    None for smaller models."""
     from .deadline import PROBING_MAX_BINARIES
     from .model.logistics_bound import relaxation_bound
 
     if left is None or RELAXED_BOUND_S <= 0 or int(cm.integrality.sum()) <= PROBING_MAX_BINARIES or cm.data.L == 0:
         return None
     t0 = time.perf_counter()
-    bound = relaxation_bound(cm.data, min(RELAXED_BOUND_S, 0.1 * left), threads=threads, stop=stop,
-                             options=cm.options)
+    activity = cm.var("activity").take(start) if start is not None else None
+    bound = relaxation_bound(cm.data, relaxed_bound_seconds(left), threads=threads, stop=stop,
+                             options=cm.options, start=activity)
     return None if bound is None else (bound, time.perf_counter() - t0)
 
 
