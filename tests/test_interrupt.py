@@ -15,7 +15,8 @@ from conftest import ROOT
 
 CITIES = ROOT / "instances" / "yrd-cities.yaml"
 # a log line of HiGHS's branch and bound that reports a new layout (source letter in column 1)
-EXIT_S = 3.0  # most seconds from the signal to the process's exit, the layout written
+EXIT_S = 5.0  # most seconds from the signal to the process's exit, the layout written
+# (about 1 s idle; 2.3 s and 3.1 s measured while two other test suites shared the 2 cores)
 INCUMBENT = re.compile(r"^ ?[A-Za-z] +\d+ +\d+ +\d+ ", re.M)
 
 
