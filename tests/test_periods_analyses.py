@@ -206,3 +206,35 @@ def test_compare_two_plans_in_one_milestone(phased):
     assert float(disc @ per_period) == pytest.approx(check_phased(inst, *read_layout_dir(phased / "plan")).objective)
     res = CliRunner().invoke(app, [*argv, "--period", "2031"])
     assert res.exit_code == 2 and "2025, 2030, 2035" in res.output, res.output
+
+
+def land_short_in_2030():
+    d = tiny3()
+    d["periods"]["milestones"][1]["quota_factor"]["land"] = 0.3  # 6.9 land in all for 11.25 needed
+    return d
+
+
+def fixed_c_without_closures_in_2025():
+    d = tiny3(budgets=({"max_closed": 0}, None, None))
+    d["policy"] = {"fixed": [{"chain": "k", "segment": "c", "region": "r3"}]}  # c (single site) leaves r1
+    return d
+
+
+@pytest.mark.parametrize("make, names", [
+    (land_short_in_2030, ["2030: ", " land +"]),
+    (fixed_c_without_closures_in_2025,
+     ["2025: the budget of 0 closed sites in the whole area is too small by 1", "periods.milestones[0].budget.max_closed"]),
+])
+def test_solve_explains_an_infeasible_phased_instance_by_period_and_limit(tmp_path, make, names):
+    """`yrdopt solve` on a phased instance without a plan says, as on one period, which limit of
+    which period is short and by how much (the elastic model over the periods), exits 3 and
+    writes nothing."""
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(make()))
+    res = CliRunner().invoke(app, ["solve", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "plan")])
+    assert res.exit_code == 3, res.output
+    text = " ".join(res.output.split())
+    assert "No plan over the periods satisfies every limit" in text and all(n in text for n in names), text
+    assert not (tmp_path / "plan" / "layout.csv").exists()
+    with pytest.raises(yrdopt.InfeasibleError) as e:  # the API raises the same explanation
+        yrdopt.solve(make())
+    assert all(n in e.value.explanation for n in names)

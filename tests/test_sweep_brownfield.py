@@ -96,16 +96,21 @@ def test_a_new_budget_scope_rebuilds():
 def test_sweep_over_a_phased_instance_solves_every_scenario_over_all_periods(tmp_path):
     """Growth per chain, a period's quota factor, a period's budget and the change costs of a
     phased instance: each scenario is the joint MILP over the periods (checked period by period);
-    its objective equals solving the scenario's instance directly."""
+    its objective equals solving the scenario's instance directly.  A quota factor too small for
+    any plan (0.3) is recorded as infeasible with the period and the quota that fall short."""
     d = tiny3()
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(d))
     spec = {"instance": str(tmp_path / "tiny.yaml"), "design": {"kind": "one_at_a_time"},
             "solver": {"mip_gap": 1e-9, "time_limit": 60},
             "parameters": [{"path": "periods.milestones[year=2035].growth.k", "scale": [0.8, 1.2], "levels": 2},
-                           {"path": "periods.milestones[year=2030].quota_factor.land", "values": [0.9, 1.4]},
+                           {"path": "periods.milestones[year=2030].quota_factor.land", "values": [0.9, 1.4, 0.3]},
                            {"path": "periods.milestones[year=2030].budget", "values": [{"max_closed": 0}]},
                            {"path": "brownfield.costs.close_per_site", "scale": [0.5, 4.0], "levels": 2}]}
     res = sw.run(spec, out=tmp_path / "out", backend="inprocess")
+    short = res["periods.milestones[year=2030].quota_factor.land"] == 0.3
+    (reason,) = res.loc[short, "reason"]
+    assert (res.loc[short, "status"] == "infeasible").all() and "2030: " in reason and " land +" in reason, reason
+    res = res[~short]
     assert res["ok"].all() and res["verified"].all() and (res["update"] == "rebuild").all()
     assert res["objective"].nunique() > 2  # the parameters move the plan's cost
     row = res[res["periods.milestones[year=2035].growth.k"] == 1.2].iloc[0]

@@ -192,13 +192,15 @@ AFTER_SOLVE_S_PER_PERIOD = 1.0
 
 
 def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: float | None = None,
-           stop=None) -> list:
+           stop=None, explain: bool = True) -> list:
     """The myopic plan: each period solved alone from the last one's layout (no foresight).
     Returns one Solution per period (objective of period t = its undiscounted cost).
 
     ``time_limit`` (seconds) covers the whole plan: each period gets an equal share of what
     the periods before it left (a period stopped by it keeps its best layout, so the plan is
-    still a plan, its status says it is not proven optimal)."""
+    still a plan, its status says it is not proven optimal).  A period without a layout raises
+    InfeasibleError, with :func:`yrdopt.analysis.diagnose.explain_infeasibility`'s explanation
+    when ``explain`` (else at once: the joint MILP's start needs no diagnosis)."""
     from dataclasses import replace
 
     from . import api
@@ -214,7 +216,11 @@ def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: floa
         left = plan.left()
         share = None if left is None else max(left, 0.0) / (len(years) - t)
         sol = api.solve(inst_t, options=replace(options, time_limit=share), check=check, stop=stop,
-                        deadline=Deadline(share))
+                        deadline=Deadline(share), raise_on_infeasible=explain)
+        if sol.x is None:  # only without explain (api.solve raised otherwise)
+            from .errors import InfeasibleError
+
+            raise InfeasibleError(f"the myopic plan has no layout in {years[t]} ({sol.summary['status']})")
         sols.append(sol)
         opened_at = opened_sites(sited_keys(prev) if prev is not None else _today_keys(inst), sited_keys(sol.layout),
                                  t, opened_at)
@@ -309,7 +315,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         t0 = time.perf_counter()
         left = deadline.left()
         try:
-            my_sols = myopic(inst, options=options, check=False, stop=stop,
+            my_sols = myopic(inst, options=options, check=False, stop=stop, explain=False,
                              time_limit=None if left is None else MYOPIC_SHARE * max(left, 0.0))
             my_total = float(sum(disc[t] * s.objective for t, s in enumerate(my_sols)))
             x0 = _fixed_integer_lp(pm, _integer_values(pm, my_sols), options, deadline.left())
@@ -334,8 +340,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         from .errors import InfeasibleError, SolverError
 
         if res.status in ("infeasible", "infeasible_or_unbounded"):
-            raise InfeasibleError("no plan over the periods meets every limit and budget",
-                                  ["check each period alone: yrdopt solve on one milestone, or loosen the budgets"])
+            raise InfeasibleError(*explain_infeasible_plan(inst, deadline.left()))
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
@@ -385,6 +390,25 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     if out is not None:
         sol.write(out)
     return sol
+
+
+# seconds the diagnosis of an infeasible phased instance may take per elastic solve, as
+# yrdopt.analysis.diagnose.explain_infeasibility on one period (or what is left of a time limit)
+DIAGNOSE_S = 60.0
+
+
+def explain_infeasible_plan(inst: Instance, left: float | None = None) -> tuple[str, dict]:
+    """Why no plan over the periods exists, in the planner's terms: the least increase of each
+    period's quotas and change budgets (:func:`yrdopt.analysis.diagnose.explain_phased_infeasibility`),
+    within ``left`` seconds (at least 1) or :data:`DIAGNOSE_S`."""
+    from .analysis.diagnose import explain_phased_infeasibility
+
+    limit = DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, 1.0))
+    found = explain_phased_infeasibility(inst, time_limit=limit)
+    if found is None:  # the elastic model finds a plan the joint MILP did not: no period to name
+        return ("No plan over the periods was found, yet every limit can hold with no increase: "
+                "run `yrdopt diagnose` on the instance", {"quota_increase": {}, "budget_increase": []})
+    return found
 
 
 def plan_tables(pm, x: np.ndarray) -> tuple:

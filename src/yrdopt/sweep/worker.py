@@ -168,12 +168,9 @@ class ScenarioSolver:
         rec.update(update="rebuild", mip_start=start, profile=self.profile)
         try:
             sol = solve_phased(inst, options=self.opts.solver_options(binaries), start=start, check=self.ctx.check)
-        except InfeasibleError:
-            from ..analysis.diagnose import explain_phased_infeasibility
-
-            found = explain_phased_infeasibility(inst, time_limit=self.opts.time_limit)
+        except InfeasibleError as exc:  # explained per period by solve_phased (phasing.explain_infeasible_plan)
             return {**rec, "status": "infeasible", "ok": False, "objective": None,
-                    "reason": found[0] if found else "infeasible", "total_s": time.perf_counter() - t0}
+                    "reason": exc.explanation, "total_s": time.perf_counter() - t0}
         except Exception as exc:  # a bug or a solver failure must not stop the sweep
             return {**rec, "status": "error", "ok": False, "reason": f"{type(exc).__name__}: {exc}",
                     "total_s": time.perf_counter() - t0}
