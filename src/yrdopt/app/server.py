@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources as _res
 from pathlib import Path
 
-from ..errors import InfeasibleError, InstanceError, Problem, YrdoptError
+from ..errors import InstanceError, Problem, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
@@ -199,19 +199,9 @@ class Workbench:
         def run(job):
             from .. import api
 
-            try:
-                sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
-            except InfeasibleError:
-                if inst.periods is None:  # one period: api.solve has explained it already
-                    raise
-                # a plan over periods: the least increase of each period's quotas and budgets
-                # (what `yrdopt diagnose` says), not only "no plan meets every limit"
-                from ..analysis.diagnose import explain_phased_infeasibility
-
-                found = explain_phased_infeasibility(inst, time_limit=tl)
-                if found is None:
-                    raise
-                raise InfeasibleError(*found) from None
+            # an infeasible instance raises InfeasibleError explained in the planner's terms, over
+            # periods too: the least increase of each period's quotas and budgets (phasing.solve_phased)
+            sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
             if self.baseline_csv is not None and inst.periods is None:  # a plan over periods is no one layout
                 from ..analysis.baseline import compare_with_baseline
 
