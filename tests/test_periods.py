@@ -444,3 +444,32 @@ def test_checker_finds_a_site_emptied_while_kept_open(tmp_path):
     rep = check_dir(inst, tmp_path)
     assert not rep.verified and "min_scale" in rep.worst
     assert rep.worst["min_scale"].where.startswith("2030") and "r2" in rep.worst["min_scale"].where
+
+
+def reopen_instance():
+    """tiny3 with b spread over sites, minimum scale 3: today 3.5 in r1 (its capacity) and 0.5 in r2
+    (below the minimum, grandfathered); b's activity is 3 in 2025 and 4 from 2030, so a plan that
+    leaves r2 in 2025 needs a 0.5 from 2030 on that a reopened r2 could take only at its old size."""
+    d = tiny3(run=0)
+    d["chains"][0]["segments"][1].update(single_site=False, min_scale=3.0, duplication_tolerance=3)
+    d["brownfield"]["existing"][1].update(activity=3.5, capacity=3.5)
+    d["brownfield"]["existing"].append({"chain": "k", "segment": "b", "region": "r2", "activity": 0.5})
+    for m, g in zip(d["periods"]["milestones"], (0.75, 1.0, 1.0)):
+        m["growth"]["k"] = g
+    return d
+
+
+def test_reopened_min_scale_a_site_of_today_closed_and_opened_again_is_a_new_site(tmp_path):
+    """(P8) Only a site of today that ran in the period before keeps its grandfathered size (0.5
+    below b's minimum scale of 3); closed in 2025 and opened again in 2030 it is a new site, as the
+    checker reads it (not among the sites before).  The joint model once reopened r2 at 0.5 in 2030
+    and the checker refused its own plan."""
+    inst = validate_mapping(reopen_instance())
+    sol = solve_phased(inst, options=yrdopt.SolverOptions(mip_gap=1e-9), out=tmp_path)
+    assert sol.summary["verified"], sol.check.lines()
+    assert check_dir(inst, tmp_path).verified
+    lay = sol.layout[sol.layout["sited"].astype(bool) & (sol.layout["segment"] == "b")]
+    sites = {y: set(lay.loc[lay["period"] == y, "region"]) for y in YEARS}
+    before = {2025: {"r1", "r2"}, 2030: sites[2025], 2035: sites[2030]}
+    new = lay[[r not in before[y] for y, r in zip(lay["period"], lay["region"])]]
+    assert (new["activity"] >= 3.0 - 1e-7).all(), new

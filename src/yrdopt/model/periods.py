@@ -12,8 +12,9 @@ the periods are stacked block-diagonally and tied by transition blocks:
   period's activity in the scope;
 * (P5) a site opened in period t stays open while year[t'] < year[t] + min_run_years;
 * (P6) a park once built stays: expand[t] >= expand[t-1], park_open[t] >= park_open[t-1];
-* (P7) a site open in t-1 and t runs in t at least min_kept_share x its activity in t-1
-  (:mod:`.kept_share`).
+* (P7) a site open in t-1 and t runs in t at least min_kept_share x its activity in t-1;
+* (P8) a site of today closed in t-1 and opened again in t runs at least the segment's minimum
+  scale, not its grandfathered size (both :mod:`.kept_share`).
 
 Costs, discounted by $\\delta_t = (1+\\rho)^{-(y_t - y_0)}$: running terms (distance, site
 cost, duplication, guarantee shortfall) count ``years[t]`` times per period; one-off terms once: opening
@@ -33,7 +34,7 @@ from ..schema import Instance
 from .arrays import ArrayModel, Block
 from .compiled import BuildOptions, CompiledModel, build
 from .existing_sites import BrownfieldData
-from .kept_share import add_kept_share
+from .kept_share import add_kept_share, add_reopened_min_scale
 from .transitions import budget_scopes
 
 RUNNING_TERMS = ("distance", "site_cost", "duplication", "guarantee_shortfall")
@@ -89,7 +90,7 @@ def _limits(inst: Instance, t: int, province_ids: list[str], field: str) -> np.n
 
 
 def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedModel:
-    """Stack one core model per milestone and add the transition blocks P1–P7."""
+    """Stack one core model per milestone and add the transition blocks P1–P8."""
     options = replace(options or BuildOptions(), transition_from_today=False)
     base = build_model_data(inst)
     # opening costs on ``opened`` are the full fixed costs (a closed site that reopens pays again)
@@ -138,6 +139,8 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
             own_floor = bf.existing & ~np.isnan(bf.own_min_scale) if bf is not None else np.zeros((S, R), dtype=bool)
             prev_upper = cores[t - 1].var("activity").take(cores[t - 1].col_upper)
             add_kept_share(m, t, kept_share(inst), col(t, "place"), col(t, "activity"), prev_act, prev_upper, own_floor)
+            # (P8) a site of today closed in t-1 and opened again in t is a new site
+            add_reopened_min_scale(m, t, datas[t], col(t, "place"), col(t, "activity"), prev_place)
     # (P5) minimum run time of a new site
     run = inst.periods.min_run_years
     for t in range(T):
