@@ -3,6 +3,8 @@ model's optimum without the distance term and the model's optimum, so it is a va
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -99,3 +101,26 @@ def test_benders_rounds_raise_the_relaxation_to_the_full_lp_and_stay_below_the_o
     assert cuts and "logistics_cut" in with_cuts(base, cuts).row_blocks
     bound = relaxation_bound(d, 10.0, start=cm.var("activity").take(best.x))
     assert full_lp - 1e-6 * abs(full_lp) <= bound <= best.objective + 1e-6 * abs(best.objective)
+
+
+def test_benders_cuts_keep_the_process_s_highs_thread_count():
+    """HiGHS keeps one scheduler per process, fixed by its first run.  The transportation LPs
+    of the cuts at a split start were that first run (at HiGHS's default count), and every
+    later one-thread solve of the process failed ("Not Set").  A fresh process, as `yrdopt
+    solve --threads 1` is."""
+    script = (
+        "from yrdopt.generate import generate_instance\n"
+        "from yrdopt.data import build_model_data\n"
+        "from yrdopt.model.compiled import build\n"
+        "from yrdopt.model.logistics_bound import relaxation_bound\n"
+        "from yrdopt.solver import HighsSolver, SolverOptions\n"
+        "d = build_model_data(generate_instance(6, 4, 3, seed=1))\n"
+        "split = d.allowed * (d.activity[:, None] / d.allowed.sum(axis=1, keepdims=True))\n"
+        "print(relaxation_bound(d, 5.0, threads=1, start=split))\n"
+        "s = HighsSolver(SolverOptions(threads=1, time_limit=30)); s.load(build(d)); r = s.solve()\n"
+        "print(r.status, r.objective)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    bound, status = out.stdout.strip().splitlines()[-2:]
+    assert bound != "None" and status.startswith("optimal"), out.stdout
+    assert float(bound) <= float(status.split()[1]) * (1 + 1e-6)

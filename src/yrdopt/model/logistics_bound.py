@@ -24,7 +24,8 @@ one more valid row, ``logistics_bound[l] >= sum_r alpha[r] volume[l] activity[up
 beta[q] inflow[l] activity[down, q]`` (weak LP duality: any flows meeting C7-C8 cost at least
 that); :func:`transport_cut` computes the prices at a given layout, where the row is tight, and
 :func:`relaxation_bound` adds them where the relaxation's LP violates them until it equals the
-full model's LP (models/formulation.md section 11, "Benders cuts on the flows").
+full model's LP as ``solve`` builds it (without the optional flow linking rows; models/formulation.md
+section 11, "Benders cuts on the flows").
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def link_cost(d: ModelData, l: int) -> np.ndarray:
     return d.link_intensity[l] * d.distance
 
 
-def transport_cut(d: ModelData, l: int, x_up: np.ndarray, x_down: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def transport_cut(d: ModelData, l: int, x_up: np.ndarray, x_down: np.ndarray,
+                  threads: int | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """(least cost, alpha, beta) of link l's transportation problem when its upstream segment
     runs ``x_up`` (R,) and its downstream one ``x_down`` (R,).
 
@@ -81,6 +83,7 @@ def transport_cut(d: ModelData, l: int, x_up: np.ndarray, x_down: np.ndarray) ->
     inflow x_down[q]`` is at most the link's cost for *every* layout, and equals the least cost
     at this one.  Prices outside the two supports come from c-transforms (the largest values
     that keep every pair feasible), which makes the row as strong as the optimum allows.
+    ``threads``: the process's HiGHS thread count (HiGHS keeps one scheduler per process).
     """
     cost = link_cost(d, l)
     supply = d.link_volume[l] * np.asarray(x_up, dtype=float)
@@ -95,22 +98,24 @@ def transport_cut(d: ModelData, l: int, x_up: np.ndarray, x_down: np.ndarray) ->
         alpha_u = c[:, 0]
         beta_d = np.array([np.min(c[:, 0] - alpha_u)])
     else:
-        beta_d = _transport_duals(c, supply[Su], demand[Sd] * supply[Su].sum() / demand[Sd].sum())
+        beta_d = _transport_duals(c, supply[Su], demand[Sd] * supply[Su].sum() / demand[Sd].sum(), threads)
     ok_up = d.allowed[d.link_up[l]]
-    # best alpha against beta on Sd, less a rounding margin so that every pair stays feasible
-    alpha = np.min(cost[:, Sd] - beta_d[None, :], axis=1) - 1e-9 * max(1.0, float(np.abs(c).max()))
+    alpha = np.min(cost[:, Sd] - beta_d[None, :], axis=1)  # best alpha against beta on Sd
     beta = np.min(np.where(ok_up[:, None], cost - alpha[:, None], np.inf), axis=0)  # then against every r
-    beta = np.where(np.isfinite(beta), beta, 0.0)
+    # less a rounding margin, last, so that alpha + beta <= cost holds in floating point too
+    beta = np.where(np.isfinite(beta), beta, 0.0) - 1e-9 * max(1.0, float(np.abs(c).max()))
     value = float(alpha[Su] @ supply[Su] + beta[Sd] @ demand[Sd])
     return value, alpha, beta
 
 
-def _transport_duals(c: np.ndarray, supply: np.ndarray, demand: np.ndarray) -> np.ndarray:
+def _transport_duals(c: np.ndarray, supply: np.ndarray, demand: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Optimal duals of the receiving rows of a small balanced transportation LP (HiGHS's
     row duals: the objective's change per unit more received)."""
     import highspy
 
-    from ..solver import new_highs
+    from ..solver import _ensure_scheduler, new_highs
+
+    _ensure_scheduler(threads)  # the first HiGHS run of a process fixes its thread count
 
     nu, nd = c.shape
     n = nu * nd
@@ -118,6 +123,8 @@ def _transport_duals(c: np.ndarray, supply: np.ndarray, demand: np.ndarray) -> n
     indices = np.stack([np.repeat(np.arange(nu), nd), nu + np.tile(np.arange(nd), nu)], axis=1).ravel()
     h = new_highs()
     h.setOptionValue("output_flag", False)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
     b = np.r_[supply, demand]
     h.passModel(n, nu + nd, 2 * n, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
                 c.ravel().astype(float), np.zeros(n), np.full(n, np.inf), b, b,
@@ -130,12 +137,12 @@ def _transport_duals(c: np.ndarray, supply: np.ndarray, demand: np.ndarray) -> n
 
 
 def logistics_cuts(d: ModelData, activity: np.ndarray, below: np.ndarray | None = None,
-                   tol: float = 1e-6) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
+                   tol: float = 1e-6, threads: int | None = None) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
     """(link, alpha, beta, cost) of the cut of every link at ``activity`` (S, R) whose cost is
     above ``below[l]`` (the relaxation's current value of the link; all links if None)."""
     out = []
     for l in range(d.L):
-        value, alpha, beta = transport_cut(d, l, activity[d.link_up[l]], activity[d.link_down[l]])
+        value, alpha, beta = transport_cut(d, l, activity[d.link_up[l]], activity[d.link_down[l]], threads)
         if below is None or value > below[l] + tol * max(1.0, abs(value)):
             out.append((l, alpha, beta, value))
     return out
@@ -191,7 +198,7 @@ def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, s
     left = lambda: t_end - time.perf_counter()  # noqa: E731
     stopped = lambda: stop is not None and stop.is_set()  # noqa: E731
     base = build(d, replace(options, logistics="bound", flow_linking="none", tighten_bounds=False))
-    cuts = logistics_cuts(d, start) if start is not None and CUT_ROUNDS else []
+    cuts = logistics_cuts(d, start, threads=threads) if start is not None and CUT_ROUNDS else []
     best, cuts = _lp_rounds(base, cuts, left, stopped, threads) if CUT_ROUNDS else (-np.inf, [])
     if left() > MIP_MIN_S and not stopped():
         s = HighsSolver(SolverOptions(time_limit=max(left(), 0.01), threads=threads, mip_gap=1e-4,
@@ -234,7 +241,7 @@ def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads) -> tup
             break
         x = np.asarray(h.getSolution().col_value)
         best = max(best, float(h.getInfo().objective_function_value))
-        pending = logistics_cuts(d, act.take(x), below=z.take(x))
+        pending = logistics_cuts(d, act.take(x), below=z.take(x), threads=threads)
         if not pending:
             break
         cuts = cuts + pending
