@@ -238,3 +238,23 @@ def test_solve_explains_an_infeasible_phased_instance_by_period_and_limit(tmp_pa
     with pytest.raises(yrdopt.InfeasibleError) as e:  # the API raises the same explanation
         yrdopt.solve(make())
     assert all(n in e.value.explanation for n in names)
+
+
+def test_compare_period_names_a_layout_row_of_another_instance(phased, tmp_path):
+    """`compare --period`: the period before is read from the plan's layout; a row naming a
+    segment the instance does not have was a KeyError traceback (check_phased checks that period
+    first, check_period did not)."""
+    import shutil
+
+    import pandas as pd
+
+    bad = tmp_path / "plan"
+    shutil.copytree(phased / "plan", bad)
+    lay = pd.read_csv(bad / "layout.csv")
+    row = lay.index[(lay["period"] == 2030) & lay["sited"].astype(bool)][0]
+    lay.loc[row, "segment"] = "bogus"
+    lay.to_csv(bad / "layout.csv", index=False)
+    res = CliRunner().invoke(app, ["compare", str(bad), str(phased / "plan"), "--names", "a,b",
+                                   "-i", str(phased / "tiny.yaml"), "--period", "2035"])
+    assert res.exit_code == 2, res.output
+    assert "bogus" in res.output and "2030" in res.output and "Traceback" not in res.output, res.output

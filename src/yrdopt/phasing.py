@@ -115,8 +115,15 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
         lay = previous
         if "sited" in lay.columns:
             lay = lay[lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])]
-        for row in lay.itertuples(index=False):
+        regions = {r.id for r in inst.regions}
+        for i, row in enumerate(lay.itertuples(index=False)):
             key = (str(row.chain), str(row.segment), str(row.region))
+            if key[:2] not in segs or key[2] not in regions:  # a layout written for another instance
+                from .errors import InstanceError, Problem
+
+                what = "chain/segment" if key[:2] not in segs else "region"
+                raise InstanceError([Problem(f"layout of period {years[t - 1] if t > 0 else 'today'}", f"row {i + 1}",
+                                             "/".join(key), f"a {what} of the instance")])
             site = {"chain": key[0], "segment": key[1], "region": key[2], "activity": max(float(row.activity), 0.0)}
             site["min_scale"] = kept_min_scale(segs[key[:2]], today.get(key), site["activity"], share)
             if key in today and today[key].capacity is not None:

@@ -27,6 +27,7 @@ import secrets
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources as _res
@@ -224,6 +225,9 @@ class Workbench:
         if segment not in keys:
             raise ClientError(400, f"unknown segment {segment!r}; expected chain/segment of this scenario's instance")
         year = milestone(sc, period)
+        if year is None and inst.periods is not None:  # today's layout of a phased instance
+            raise ClientError(400, "this scenario is today's layout of an instance over periods: ask why here? "
+                                   "of one of its plans, in a milestone year")
 
         def run(job):
             t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year)
@@ -379,6 +383,12 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, str(exc))
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as exc:  # a bug answers 500 with its kind instead of dropping the connection
+            self.log_error("%s", traceback.format_exc())
+            try:
+                self._error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
     do_GET = do_POST = do_DELETE = do_HEAD = lambda self: self._dispatch()  # noqa: E731
 
@@ -486,8 +496,9 @@ def milestone(sc, period) -> int | None:
         if period is not None:
             raise ClientError(400, f"period {period!r} given, but this scenario is not a plan over periods")
         return None
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
     year = (period if isinstance(period, int) and not isinstance(period, bool)
-            else int(period) if isinstance(period, str) and period.strip().isdigit() else None)
+            else int(period) if isinstance(period, str) and re.fullmatch(r"[0-9]{1,6}", period.strip()) else None)
     if year not in years:
         raise ClientError(400, f"period {period!r}: expected a milestone year of this scenario's plan "
                                f"({', '.join(map(str, years))})")
@@ -511,6 +522,8 @@ def compare(a, b, period=None) -> dict:
     plans over periods are compared in one milestone year they both have."""
     from ..checker import check_dir, check_period
 
+    if a.id == b.id:
+        raise ClientError(400, "pick two different scenarios to compare")
     if (a.periods() is None) != (b.periods() is None):
         raise ClientError(400, "a plan over periods compares only with another plan, in a milestone year both have "
                                "(a plan's own periods: the Changes tab)")

@@ -340,7 +340,8 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
     from ..analysis.compare import compare_layouts
     from ..report.maps import COMPARISON_COLOURS, comparison_categories, moved_placements
 
-    cmp = compare_layouts([a.path, b.path], names=[a.name, b.name], instance=inst, period=period)
+    names = [a.name, b.name] if a.name != b.name else [f"{a.name} ({a.id})", f"{b.name} ({b.id})"]  # one column each
+    cmp = compare_layouts([a.path, b.path], names=names, instance=inst, period=period)
     la, lb = (_of_period(_tables(x.path)["layout"], period) for x in (a, b))
     moved = moved_placements(la, lb)
     terms = []
