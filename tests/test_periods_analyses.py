@@ -258,3 +258,61 @@ def test_compare_period_names_a_layout_row_of_another_instance(phased, tmp_path)
                                    "-i", str(phased / "tiny.yaml"), "--period", "2035"])
     assert res.exit_code == 2, res.output
     assert "bogus" in res.output and "2030" in res.output and "Traceback" not in res.output, res.output
+
+
+def _reopened_with_capacity():
+    """tiny3 where b must close in r2 in 2025 (x there at 1 %) and reopen there in 2030, and
+    today's r2 site of b has a capacity of 1 (below the 3 it must run when it reopens)."""
+    d = tiny3(run=0)
+    d["resources"].append({"id": "x"})
+    for r in d["regions"]:
+        r["quotas"] = {"r1": {"land": 100.0}, "r2": {"land": 100.0, "x": 3.0}, "r3": {"land": 0.0}}[r["id"]]
+    segs = d["chains"][0]["segments"]
+    for s in segs:
+        if s["id"] != "b":
+            s["resource_use"] = {}
+    b = segs[1]
+    b.update(single_site=False, min_scale=3.0, duplication_tolerance=3, resource_use={"land": 1.0, "x": 1.0}, activity=4.0)
+    d["brownfield"]["existing"][1].update(activity=3.0, capacity=3.0)
+    d["brownfield"]["existing"].append({"chain": "k", "segment": "b", "region": "r2", "activity": 1.0, "capacity": 1.0})
+    for m, g, fx in zip(d["periods"]["milestones"], (0.75, 1.5, 0.75), (0.01, 1.0, 1.0)):
+        m["growth"]["k"] = g
+        m["quota_factor"] = {"land": 1.0, "x": fx}
+    return d
+
+
+def test_a_plan_the_periods_allow_is_never_called_infeasible():
+    """Known gap (models/formulation.md section 13): the joint model keeps a reopened site of today
+    at today's capacity, the period-by-period rules (and the checker) read it as new.  The joint
+    MILP then finds no plan where the myopic one exists; solve said "infeasible: add 3 land in
+    r3".  It must not claim infeasibility while it holds a plan."""
+    from yrdopt.errors import SolverError
+
+    with pytest.raises(SolverError, match="period-by-period plan exists") as e:
+        yrdopt.solve(_reopened_with_capacity())
+    assert not isinstance(e.value, yrdopt.InfeasibleError)
+
+
+def test_an_inherited_budget_is_named_where_it_is_written():
+    """A milestone without a budget of its own uses brownfield.budget: the explanation names that
+    field, not a periods.milestones[t].budget the instance does not have."""
+    d = tiny3()
+    d["brownfield"]["budget"] = {"max_closed": 0}
+    d["policy"] = {"fixed": [{"chain": "k", "segment": "c", "region": "r3"}]}
+    with pytest.raises(yrdopt.InfeasibleError) as e:
+        yrdopt.solve(d)
+    assert "(brownfield.budget.max_closed)" in e.value.explanation and "milestones[0].budget" not in e.value.explanation
+
+
+def test_an_interrupted_diagnosis_says_so():
+    """Ctrl-C while an infeasible plan is diagnosed ends the diagnosis (it took up to 60 s)."""
+    import threading
+
+    from yrdopt.phasing import explain_infeasible_plan
+
+    stop = threading.Event()
+    stop.set()
+    from yrdopt.io import validate_mapping
+
+    text, details = explain_infeasible_plan(validate_mapping(land_short_in_2030()), stop=stop, threads=1)
+    assert "interrupted" in text and details == {"quota_increase": {}, "budget_increase": []}

@@ -347,7 +347,13 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         from .errors import InfeasibleError, SolverError
 
         if res.status in ("infeasible", "infeasible_or_unbounded"):
-            raise InfeasibleError(*explain_infeasible_plan(inst, deadline.left()))
+            if my_sols is not None:  # the period-by-period plan exists: the joint model refused a plan
+                raise SolverError(
+                    "the plan over all periods found no layout, yet the period-by-period plan exists (discounted "
+                    f"objective {my_total:.6g}): the joint model is stricter than the period-by-period rules here "
+                    "(known for one of today's sites that closes and reopens while it has its own capacity or "
+                    "minimum scale); nothing written")
+            raise InfeasibleError(*explain_infeasible_plan(inst, deadline.left(), stop=stop, threads=options.threads))
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
@@ -404,14 +410,15 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
 DIAGNOSE_S = 60.0
 
 
-def explain_infeasible_plan(inst: Instance, left: float | None = None) -> tuple[str, dict]:
+def explain_infeasible_plan(inst: Instance, left: float | None = None, stop=None,
+                            threads: int | None = None) -> tuple[str, dict]:
     """Why no plan over the periods exists, in the planner's terms: the least increase of each
     period's quotas and change budgets (:func:`yrdopt.analysis.diagnose.explain_phased_infeasibility`),
-    within ``left`` seconds (at least 1) or :data:`DIAGNOSE_S`."""
+    within ``left`` seconds (at least 1) or :data:`DIAGNOSE_S`; ``stop`` (Ctrl-C) ends it."""
     from .analysis.diagnose import explain_phased_infeasibility
 
     limit = DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, 1.0))
-    found = explain_phased_infeasibility(inst, time_limit=limit)
+    found = explain_phased_infeasibility(inst, time_limit=limit, stop=stop, threads=threads)
     if found is None:  # the elastic model finds a plan the joint MILP did not: no period to name
         return ("No plan over the periods was found, yet every limit can hold with no increase: "
                 "run `yrdopt diagnose` on the instance", {"quota_increase": {}, "budget_increase": []})

@@ -89,11 +89,12 @@ class ElasticIncrease:
     proven: bool = True
 
 
-def _elastic_solve(cm, time_limit: float | None):
-    """Solve an elastic model (objective: the increase) to a proven optimum, within ``time_limit``."""
+def _elastic_solve(cm, time_limit: float | None, stop=None, threads: int | None = None):
+    """Solve an elastic model (objective: the increase) to a proven optimum, within ``time_limit``;
+    ``stop`` ends it early (Ctrl-C, the workbench's stop), ``threads`` as the caller's solve."""
     from ..solver import HighsSolver, SolverOptions
 
-    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9))
+    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9, threads=threads), stop=stop)
     solver.load(cm)
     return solver.solve()
 
@@ -201,7 +202,8 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
     return " ".join(parts), details
 
 
-def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) -> tuple[str, dict] | None:
+def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, stop=None,
+                                 threads: int | None = None) -> tuple[str, dict] | None:
     """A phased instance (milestone periods): the least increase of each period's quotas and
     change budgets that lets a plan over all periods exist (one elastic MILP over every period,
     :func:`yrdopt.model.periods.build_phased`); None when a plan exists.  The smallest set of
@@ -212,7 +214,11 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     from ..model.periods import build_phased
 
     pm = build_phased(inst, BuildOptions(elastic=True))
-    res = _elastic_solve(pm.cm, time_limit)
+    res = _elastic_solve(pm.cm, time_limit, stop, threads)
+    if res.x is None and stop is not None and stop.is_set():
+        return ("No plan over the periods satisfies every limit (the diagnosis was interrupted: run "
+                "`yrdopt diagnose` on the instance for the least increase of each period's limits).",
+                {"quota_increase": {}, "budget_increase": []})
     if res.x is None and res.status not in ("infeasible", "infeasible_or_unbounded"):
         return "No plan over the periods satisfies every limit. " + TIMED_OUT, {"quota_increase": {}, "budget_increase": []}
     if res.x is None:
@@ -236,8 +242,10 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
         short = float(res.x[block.start])
         y, scope = pm.years[t], scopes[g]
-        path = (f"periods.milestones[{t}].budget.{field}" if g == 0
-                else f"periods.milestones[{t}].budget.by_province.{scope}.{field}")
+        # a milestone without a budget of its own inherits brownfield.budget (phasing.period_budget)
+        owner = (f"periods.milestones[{t}].budget" if inst.periods.milestones[t].budget is not None
+                 else "brownfield.budget")
+        path = f"{owner}.{field}" if g == 0 else f"{owner}.by_province.{scope}.{field}"
         if field == "max_moved_share":
             text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
         else:
@@ -247,7 +255,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
     parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
     parts += [f"{b['text']} ({b['path']})" for b in budgets]
-    least = "The least" if res.status == "optimal" else "An (at the time limit, not proven least)"
+    least = ("The least" if res.status == "optimal" else "An (interrupted, not proven least)"
+             if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
     text = (f"No plan over the periods satisfies every limit. {least} quota and change budget increase that makes "
             "one exist: " + "; ".join(parts) + ". (The smallest set of conflicting limits is not searched over "
             "periods: run `yrdopt diagnose` on one period's limits to see it.)")
