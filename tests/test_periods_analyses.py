@@ -221,9 +221,10 @@ def fixed_c_without_closures_in_2025():
 
 
 @pytest.mark.parametrize("make, names", [
-    (land_short_in_2030, ["2030: ", " land +"]),
+    (land_short_in_2030, ["2030: ", " land +", "2030 is the first milestone with no layout"]),
     (fixed_c_without_closures_in_2025,
-     ["2025: the budget of 0 closed sites in the whole area is too small by 1", "periods.milestones[0].budget.max_closed"]),
+     ["2025: the budget of 0 closed sites in the whole area is too small by 1", "periods.milestones[0].budget.max_closed",
+      "2025 is the first milestone with no layout"]),
 ])
 def test_solve_explains_an_infeasible_phased_instance_by_period_and_limit(tmp_path, make, names):
     """`yrdopt solve` on a phased instance without a plan says, as on one period, which limit of

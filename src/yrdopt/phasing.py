@@ -227,7 +227,10 @@ def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: floa
         if sol.x is None:  # only without explain (api.solve raised otherwise)
             from .errors import InfeasibleError
 
-            raise InfeasibleError(f"the myopic plan has no layout in {years[t]} ({sol.summary['status']})")
+            err = InfeasibleError(f"the myopic plan has no layout in {years[t]} ({sol.summary['status']})")
+            if sol.summary["status"] in ("infeasible", "infeasible_or_unbounded"):
+                err.infeasible_year = years[t]  # proven: no layout, not a time limit
+            raise err
         sols.append(sol)
         opened_at = opened_sites(sited_keys(prev) if prev is not None else _today_keys(inst), sited_keys(sol.layout),
                                  t, opened_at)
@@ -317,7 +320,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     build_s = time.perf_counter() - t0
     years, span, disc = period_years(inst)
     options, profile = phased_profile(options, int(pm.cm.integrality.sum()) / pm.T)
-    my_sols, x0, my_total, myopic_s = None, None, None, 0.0
+    my_sols, x0, my_total, myopic_s, my_stop = None, None, None, 0.0, None
     if start == "myopic":
         t0 = time.perf_counter()
         left = deadline.left()
@@ -326,8 +329,11 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                              time_limit=None if left is None else MYOPIC_SHARE * max(left, 0.0))
             my_total = float(sum(disc[t] * s.objective for t, s in enumerate(my_sols)))
             x0 = _fixed_integer_lp(pm, _integer_values(pm, my_sols), options, deadline.left())
-        except Exception:  # noqa: BLE001 - a failing start never costs the joint solve
+        except Exception as exc:  # noqa: BLE001 - a failing start never costs the joint solve
             my_sols, x0 = None, None
+            # the first period with no layout at all, period by period: a fact worth saying if the
+            # joint MILP finds no plan either (a time-limited period proves nothing)
+            my_stop = getattr(exc, "infeasible_year", None)
         myopic_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(pm.cm)
@@ -353,7 +359,12 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                     f"objective {my_total:.6g}): the joint model is stricter than the period-by-period rules here "
                     "(known for one of today's sites that closes and reopens while it has its own capacity or "
                     "minimum scale); nothing written")
-            raise InfeasibleError(*explain_infeasible_plan(inst, deadline.left(), stop=stop, threads=options.threads))
+            text, details = explain_infeasible_plan(inst, deadline.left(), stop=stop, threads=options.threads)
+            if my_stop is not None:
+                text += (f" Period by period (each period from the layout of the one before), {my_stop} is the "
+                         "first milestone with no layout at all.")
+                details = {**details, "first_period_without_layout": my_stop}
+            raise InfeasibleError(text, details)
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
