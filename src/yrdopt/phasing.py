@@ -227,10 +227,9 @@ def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: floa
         if sol.x is None:  # only without explain (api.solve raised otherwise)
             from .errors import InfeasibleError
 
-            err = InfeasibleError(f"the myopic plan has no layout in {years[t]} ({sol.summary['status']})")
-            if sol.summary["status"] in ("infeasible", "infeasible_or_unbounded"):
-                err.infeasible_year = years[t]  # proven: no layout, not a time limit
-            raise err
+            status = sol.summary["status"]
+            raise InfeasibleError(f"the myopic plan has no layout in {years[t]} ({status})",
+                                  {"period": years[t], "status": status})
         sols.append(sol)
         opened_at = opened_sites(sited_keys(prev) if prev is not None else _today_keys(inst), sited_keys(sol.layout),
                                  t, opened_at)
@@ -333,7 +332,10 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
             my_sols, x0 = None, None
             # the first period with no layout at all, period by period: a fact worth saying if the
             # joint MILP finds no plan either (a time-limited period proves nothing)
-            my_stop = getattr(exc, "infeasible_year", None)
+            found = getattr(exc, "details", None)
+            found = found if isinstance(found, dict) else {}
+            proven = found.get("status") in ("infeasible", "infeasible_or_unbounded")
+            my_stop = found.get("period") if proven else None
         myopic_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(pm.cm)

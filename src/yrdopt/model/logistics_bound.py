@@ -148,10 +148,25 @@ def logistics_cuts(d: ModelData, activity: np.ndarray, below: np.ndarray | None 
     return out
 
 
+def cut_rows(cm: "CompiledModel", cuts):
+    """(len(cuts), n_cols) CSR matrix, one row per cut:
+    ``logistics_bound[l] - sum_r alpha[r] volume x[up, r] - sum_q beta[q] inflow x[down, q]`` (>= 0)."""
+    import scipy.sparse as sp
+
+    d, z, act = cm.data, cm.var("logistics_bound"), cm.var("activity")
+    r = np.arange(d.R)
+    rows, cols, vals = [], [], []
+    for i, (l, alpha, beta, _) in enumerate(cuts):
+        rows += [np.full(2 * d.R + 1, i)]
+        cols += [np.r_[z.index(l), act.index(d.link_up[l], r), act.index(d.link_down[l], r)]]
+        vals += [np.r_[1.0, -d.link_volume[l] * alpha, -d.link_demand_factor[l] * beta]]
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(len(cuts), cm.n_cols))
+
+
 def with_cuts(cm: "CompiledModel", cuts) -> "CompiledModel":
-    """The relaxation ``cm`` (built with ``logistics="bound"``) with one row per cut,
-    ``logistics_bound[l] - sum_r alpha[r] volume x[up, r] - sum_q beta[q] inflow x[down, q] >= 0``
-    (block ``logistics_cut``)."""
+    """The relaxation ``cm`` (built with ``logistics="bound"``) with the :func:`cut_rows` of
+    ``cuts`` appended as block ``logistics_cut``."""
     from dataclasses import replace
 
     import scipy.sparse as sp
@@ -160,17 +175,9 @@ def with_cuts(cm: "CompiledModel", cuts) -> "CompiledModel":
 
     if not cuts:
         return cm
-    d, z, act = cm.data, cm.var("logistics_bound"), cm.var("activity")
-    r = np.arange(d.R)
-    rows, cols, vals = [], [], []
-    for i, (l, alpha, beta, _) in enumerate(cuts):
-        rows += [np.full(2 * d.R + 1, i)]
-        cols += [np.r_[z.index(l), act.index(d.link_up[l], r), act.index(d.link_down[l], r)]]
-        vals += [np.r_[1.0, -d.link_volume[l] * alpha, -d.link_demand_factor[l] * beta]]
     n = len(cuts)
-    extra = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, cm.n_cols))
     blocks = {**cm.row_blocks, "logistics_cut": Block("logistics_cut", cm.n_rows, (n,))}
-    return replace(cm, A=sp.vstack([cm.A.tocsr(), extra]).tocsc(), row_blocks=blocks,
+    return replace(cm, A=sp.vstack([cm.A.tocsr(), cut_rows(cm, cuts)]).tocsc(), row_blocks=blocks,
                    row_lower=np.r_[cm.row_lower, np.zeros(n)], row_upper=np.r_[cm.row_upper, np.full(n, np.inf)])
 
 
@@ -232,7 +239,7 @@ def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads) -> tup
     pending, best = list(cuts), -np.inf
     while left() > 0.01 and not stopped():
         if pending:
-            rows = with_cuts(base, pending).A.tocsr()[base.n_rows:]
+            rows = cut_rows(base, pending)  # only the new rows: the basis is kept
             h.addRows(rows.shape[0], np.zeros(rows.shape[0]), np.full(rows.shape[0], np.inf), rows.nnz,
                       rows.indptr.astype(np.int32), rows.indices.astype(np.int32), rows.data.astype(float))
         h.setOptionValue("time_limit", max(left(), 0.01))
