@@ -107,6 +107,7 @@ def one(path: str, limit: float, config: str) -> dict:
     import numpy as np
 
     import yrdopt.model.packing as packing
+    from yrdopt.data import build_model_data
     from yrdopt.deadline import PROBING_OFF, ROOT_SOON
     from yrdopt.heuristic import greedy_start
     from yrdopt.io import load_instance
@@ -114,7 +115,7 @@ def one(path: str, limit: float, config: str) -> dict:
     from yrdopt.model.logistics_bound import _lp_rounds, logistics_cuts, transport_cut, with_cuts
     from yrdopt.solver import HighsSolver, SolverOptions
 
-    d = build(load_instance(path)).data
+    d = build_model_data(load_instance(path))
     full = build(d)
     start = greedy_start(full)
     out: dict = {"greedy": None if start is None else float(full.cost @ start)}
