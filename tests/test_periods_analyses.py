@@ -13,8 +13,9 @@ from test_periods import YEARS, tiny3
 from yrdopt.analysis.diagnose import explain_phased_infeasibility
 from yrdopt.analysis.explain import cost_of_moving, shadow_prices, site_decision
 from yrdopt.analysis.phased import plan_lp, plan_values
-from yrdopt.checker import check_phased
+from yrdopt.checker import check_dir, check_phased
 from yrdopt.cli import app
+from yrdopt.io import validate_mapping
 from yrdopt.model.periods import build_phased
 from yrdopt.solver import HighsSolver, SolverOptions
 
@@ -282,16 +283,19 @@ def _reopened_with_capacity():
     return d
 
 
-def test_a_plan_the_periods_allow_is_never_called_infeasible():
-    """Known gap (models/formulation.md section 13): the joint model keeps a reopened site of today
-    at today's capacity, the period-by-period rules (and the checker) read it as new.  The joint
-    MILP then finds no plan where the myopic one exists; solve said "infeasible: add 3 land in
-    r3".  It must not claim infeasibility while it holds a plan."""
-    from yrdopt.errors import SolverError
-
-    with pytest.raises(SolverError, match="period-by-period plan exists") as e:
-        yrdopt.solve(_reopened_with_capacity())
-    assert not isinstance(e.value, yrdopt.InfeasibleError)
+def test_a_plan_the_periods_allow_is_never_called_infeasible(tmp_path):
+    """The only plans reopen b in r2 in 2030 at 3 or more, above the capacity of 1 of today's r2
+    site, which closed in 2025: it is a new site (P8, models/formulation.md section 13), in the
+    joint model as in the period-by-period rules and the checker.  The joint model once kept
+    today's capacity on it, found no plan where the myopic one exists and wrote nothing (before
+    that, solve said "infeasible: add 3 land in r3")."""
+    inst = validate_mapping(_reopened_with_capacity())
+    sol = yrdopt.solve(inst, out=tmp_path)
+    assert sol.summary["verified"], sol.check.lines()
+    assert check_dir(inst, tmp_path).verified
+    lay = sol.layout[sol.layout["sited"].astype(bool) & (sol.layout["segment"] == "b")]
+    r2 = lay[lay["region"] == "r2"].set_index("period")["activity"]
+    assert 2025 not in r2.index and r2[2030] >= 3.0 - 1e-7
 
 
 def test_an_inherited_budget_is_named_where_it_is_written():
@@ -313,7 +317,6 @@ def test_an_interrupted_diagnosis_says_so():
 
     stop = threading.Event()
     stop.set()
-    from yrdopt.io import validate_mapping
 
     text, details = explain_infeasible_plan(validate_mapping(land_short_in_2030()), stop=stop, threads=1)
     assert "interrupted" in text and details == {"quota_increase": {}, "budget_increase": []}

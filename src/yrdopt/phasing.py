@@ -80,13 +80,18 @@ def _scaled_dict(inst: Instance, t: int) -> dict:
 
 
 def period_instance(inst: Instance, t: int, previous=None, taken_before: set | frozenset = frozenset(),
-                    opened_at: dict | None = None, parks_before: set | frozenset = frozenset()) -> Instance:
+                    opened_at: dict | None = None, parks_before: set | frozenset = frozenset(),
+                    grandfathered: set | frozenset | None = None) -> Instance:
     """Period t alone: activity grown, quotas scaled, parks built earlier folded into the quotas,
     today's sites = ``previous`` (a layout of period t-1; None for the first period), the
     period's budget, and the sites that must still run (min_run_years) protected.
 
     ``opened_at`` maps (chain, segment, region) to the period a site was opened in;
-    ``parks_before`` are enclave parks opened earlier (they exist now, their cost is paid).
+    ``parks_before`` are enclave parks opened earlier (they exist now, their cost is paid);
+    ``grandfathered`` are the sites of today that ran in every period before t
+    (:func:`still_grandfathered`; None: every site of today, true up to t = 1): only they keep
+    today's capacity and grandfathered minimum scale (formulation.md section 13, P8), any other
+    site of ``previous`` is a new site.
     """
     years, span, _ = period_years(inst)
     d = _scaled_dict(inst, t)
@@ -108,6 +113,8 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
             d["weights"][k] = d["weights"][k] * float(span[t])
     bf = d.get("brownfield") or {"existing": [], "protected": []}
     today = {(e.chain, e.segment, e.region): e for e in (inst.brownfield.existing if inst.brownfield else [])}
+    if grandfathered is not None:
+        today = {k: e for k, e in today.items() if k in grandfathered}
     share = kept_share(inst)
     if previous is not None:
         segs = {(c.id, s.id): s for c in inst.chains for s in c.segments}
@@ -164,6 +171,11 @@ def kept_min_scale(segment, today_site, before: float, share: float) -> float:
     return max(segment.min_scale, share * before)
 
 
+def still_grandfathered(grandfathered: set, sites: set) -> set:
+    """(P8) today's sites that ran in every period so far, after a period whose sites are ``sites``."""
+    return grandfathered & sites
+
+
 def opened_sites(previous_sites: set, sites: set, t: int, opened_at: dict) -> dict:
     """opened_at updated with the sites of period t that did not run in period t-1."""
     out = {k: v for k, v in opened_at.items() if k in sites}
@@ -217,9 +229,9 @@ def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: floa
     options = options or SolverOptions()
     plan = Deadline(time_limit)
     years, _, _ = period_years(inst)
-    sols, prev, taken, opened_at, parks = [], None, set(), {}, set()
+    sols, prev, taken, opened_at, parks, grand = [], None, set(), {}, set(), _today_keys(inst)
     for t in range(len(years)):
-        inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(parks))
+        inst_t = period_instance(inst, t, prev, frozenset(taken), opened_at, frozenset(parks), frozenset(grand))
         left = plan.left()
         share = None if left is None else max(left, 0.0) / (len(years) - t)
         sol = api.solve(inst_t, options=replace(options, time_limit=share), check=check, stop=stop,
@@ -234,6 +246,7 @@ def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: floa
         opened_at = opened_sites(sited_keys(prev) if prev is not None else _today_keys(inst), sited_keys(sol.layout),
                                  t, opened_at)
         prev = sol.layout
+        grand = still_grandfathered(grand, sited_keys(prev))
         taken |= taken_keys(sol.expansions)
         parks |= opened_parks(sol.parks)
     return sols
@@ -270,13 +283,14 @@ def written_periods(inst: Instance, layout, flows=None, expansions=None, parks=N
         return df[df["period"].astype(int) == y].drop(columns=["period"])
 
     prev, taken, opened_at, built = None, frozenset(), {}, frozenset()
-    prev_keys = _today_keys(inst)
+    prev_keys = grand = _today_keys(inst)
     for t, y in enumerate(years):
         lay, fl, ex, pk, pa = (of(df, y) for df in (layout, flows, expansions, parks, park_activity))
-        inst_t = period_instance(inst, t, prev, taken, opened_at, built)
+        inst_t = period_instance(inst, t, prev, taken, opened_at, built, frozenset(grand))
         yield WrittenPeriod(t, y, inst_t, lay, fl, ex, pk, pa, prev, taken, built)
         keys = sited_keys(lay)
         opened_at = opened_sites(prev_keys, keys, t, opened_at)
+        grand = still_grandfathered(grand, keys)
         prev, prev_keys = lay, keys
         taken, built = taken | taken_keys(ex), built | opened_parks(pk)
 
@@ -358,9 +372,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
             if my_sols is not None:  # the period-by-period plan exists: the joint model refused a plan
                 raise SolverError(
                     "the plan over all periods found no layout, yet the period-by-period plan exists (discounted "
-                    f"objective {my_total:.6g}): the joint model is stricter than the period-by-period rules here "
-                    "(known for one of today's sites that closes and reopens while it has its own capacity or "
-                    "minimum scale); nothing written")
+                    f"objective {my_total:.6g}): the joint model and the period-by-period rules disagree here, "
+                    "a defect (please report it with the instance); nothing written")
             text, details = explain_infeasible_plan(inst, deadline.left(), stop=stop, threads=options.threads)
             if my_stop is not None:
                 text += (f" Period by period (each period from the layout of the one before), {my_stop} is the "

@@ -12,9 +12,10 @@ the periods are stacked block-diagonally and tied by transition blocks:
   period's activity in the scope;
 * (P5) a site opened in period t stays open while year[t'] < year[t] + min_run_years;
 * (P6) a park once built stays: expand[t] >= expand[t-1], park_open[t] >= park_open[t-1];
-* (P7) a site open in t-1 and t runs in t at least min_kept_share x its activity in t-1;
-* (P8) a site of today closed in t-1 and opened again in t runs at least the segment's minimum
-  scale, not its grandfathered size (both :mod:`.kept_share`).
+* (P7) a site open in t-1 and t runs in t at least min_kept_share x its activity in t-1
+  (:mod:`.kept_share`);
+* (P8) a site of today keeps its own capacity and grandfathered minimum scale only while it has
+  run in every period since today; closed once, it is a new site for good (:mod:`.grandfathered`).
 
 Costs, discounted by $\\delta_t = (1+\\rho)^{-(y_t - y_0)}$: running terms (distance, site
 cost, duplication, guarantee shortfall) count ``years[t]`` times per period; one-off terms once: opening
@@ -34,7 +35,8 @@ from ..schema import Instance
 from .arrays import ArrayModel, Block
 from .compiled import BuildOptions, CompiledModel, build
 from .existing_sites import BrownfieldData
-from .kept_share import add_kept_share, add_reopened_min_scale
+from .grandfathered import add_grandfathered, relaxed_core, today_limits
+from .kept_share import add_kept_share
 from .transitions import budget_scopes
 
 RUNNING_TERMS = ("distance", "site_cost", "duplication", "guarantee_shortfall")
@@ -68,12 +70,11 @@ class PhasedModel:
 def period_data(inst: Instance, t: int) -> ModelData:
     """The core model data of period t: built from the instance with the period's activity and
     quotas (so every derived number — bounds, guarantee targets — follows), today's sites kept.
-    After period 0 today's sites keep their grandfathered size but not min_kept_share x today's
-    activity in C3: the kept share runs from the period before (P7, :mod:`.kept_share`)."""
+    After period 0 today's sites get in C2 and C3 only what a site of today gets whether or not
+    it has run in every period since today (:func:`.grandfathered.relaxed_core`): P8 adds their
+    own limits while they have, P7 the kept share from the period before."""
     d = build_model_data(scaled_instance(inst, t))
-    if t and d.brownfield is not None:
-        d = replace(d, brownfield=replace(d.brownfield, min_kept_share=0.0))
-    return d
+    return relaxed_core(d) if t else d
 
 
 def _limits(inst: Instance, t: int, province_ids: list[str], field: str) -> np.ndarray:
@@ -112,6 +113,12 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
     removed = m.add_variables("removed", (T, S, R), 0.0, np.inf)
     s, r = np.meshgrid(np.arange(S), np.arange(R), indexing="ij")
     col = lambda t, name: cores[t].var(name).index(s, r) + offsets[t]  # noqa: E731
+    upper = lambda t: cores[t].var("activity").take(cores[t].col_upper)  # noqa: E731
+    share = kept_share(inst)
+    today = today_limits(base, share)
+    if today is not None and not len(today.s):
+        today = None
+    h = None if today is None else col(0, "place")[today.s, today.r]  # h[0] = place[0]
     for t in range(T):
         tt = np.full_like(s, t)
         prev_place = None if t == 0 else col(t - 1, "place")
@@ -135,12 +142,16 @@ def build_phased(inst: Instance, options: BuildOptions | None = None) -> PhasedM
         if prev_act is not None:
             m.add_terms(rows.index(s, r), prev_act, -1.0)
         _add_period_budget(m, inst, base, datas, t, opened, closed, removed, col, e, E, options.elastic)
-        if prev_act is not None:  # (P7) a site kept open runs a share of its activity before
-            own_floor = bf.existing & ~np.isnan(bf.own_min_scale) if bf is not None else np.zeros((S, R), dtype=bool)
-            prev_upper = cores[t - 1].var("activity").take(cores[t - 1].col_upper)
-            add_kept_share(m, t, kept_share(inst), col(t, "place"), col(t, "activity"), prev_act, prev_upper, own_floor)
-            # (P8) a site of today closed in t-1 and opened again in t is a new site
-            add_reopened_min_scale(m, t, datas[t], col(t, "place"), col(t, "activity"), prev_place)
+        if prev_act is not None:
+            # (P8) today's sites keep their own limits while they have run in every period so far
+            own_floor_h = np.full((S, R), -1)
+            if today is not None:
+                place_t, act_t = col(t, "place")[today.s, today.r], col(t, "activity")[today.s, today.r]
+                h = add_grandfathered(m, t, today, place_t, act_t, h, upper(t)[today.s, today.r]).index(
+                    np.arange(len(today.s)))
+                own_floor_h[today.s[today.own_floor], today.r[today.own_floor]] = h[today.own_floor]
+            # (P7) a site kept open runs a share of its activity before
+            add_kept_share(m, t, share, col(t, "place"), col(t, "activity"), prev_act, upper(t - 1), own_floor_h)
     # (P5) minimum run time of a new site
     run = inst.periods.min_run_years
     for t in range(T):
