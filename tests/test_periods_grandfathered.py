@@ -22,11 +22,12 @@ RATE = 0.05
 REGIONS = ["r1", "r2", "r3"]
 
 
-def grandfathered_instance(*, own_min_scale=None, share=0.1, x_2025=0.05, capacity=1.0, close_cost=1.0):
+def grandfathered_instance(*, own_min_scale=None, share=0.1, x_2025=0.05, x_2035=1.0, capacity=1.0,
+                           close_cost=1.0):
     """One segment b (minimum scale 2) over three regions; today b runs 2.5 in r1 and 0.5 in r2,
     where its site has a capacity of 1 (and its own ``min_scale`` if given).  r2 is the cheapest
     region and the only one that uses resource x, whose 2025 quota factor ``x_2025`` can leave r2
-    too little room to stay open in 2025 (0.05 x 4 = 0.2 < 0.5)."""
+    too little room to stay open in 2025 (0.05 x 4 = 0.2 < 0.5); ``x_2035`` likewise in 2035."""
     r2_today = {"chain": "k", "segment": "b", "region": "r2", "activity": 0.5, "capacity": capacity}
     if own_min_scale is not None:
         r2_today["min_scale"] = own_min_scale
@@ -47,7 +48,7 @@ def grandfathered_instance(*, own_min_scale=None, share=0.1, x_2025=0.05, capaci
         },
         "periods": {"discount_rate": RATE, "min_run_years": 0, "milestones": [
             {"year": y, "growth": {"k": g}, "quota_factor": {"x": f}}
-            for y, g, f in zip(YEARS, GROWTH, (x_2025, 1.0, 1.0))]},
+            for y, g, f in zip(YEARS, GROWTH, (x_2025, 1.0, x_2035))]},
     }
 
 
@@ -141,6 +142,8 @@ CASES = {
     "closed-in-2025": dict(),
     "closed-in-2025-own-min-scale": dict(own_min_scale=0.25),
     "closed-in-2025-kept-share-0.5": dict(share=0.5),
+    # reopened in 2030, r2 has room for 1 in 2035: below m, so it must close (it once kept today's 0.5 floor)
+    "closed-in-2025-no-room-in-2035": dict(capacity=None, x_2035=0.25),
     # r2 may stay: kept at its capacity, or closed to escape it (a closure and a new opening)
     "may-stay": dict(x_2025=1.0),
     "may-stay-own-min-scale": dict(x_2025=1.0, own_min_scale=0.25, share=0.5),
