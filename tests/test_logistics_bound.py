@@ -124,3 +124,40 @@ def test_benders_cuts_keep_the_process_s_highs_thread_count():
     bound, status = out.stdout.strip().splitlines()[-2:]
     assert bound != "None" and status.startswith("optimal"), out.stdout
     assert float(bound) <= float(status.split()[1]) * (1 + 1e-6)
+
+
+def test_transport_duals_of_a_layout_with_rounding_dust():
+    """A link of the generated 41x30x4 instance at a cut round's LP layout: three regions ship
+    1e-8..1.5e-7 beside units in the tens.  HiGHS 1.16's presolve called this balanced
+    transportation LP infeasible, and the cut rounds (in `solve` under a time limit) raised."""
+    from yrdopt.model.logistics_bound import _transport_duals
+
+    cost = np.array([
+        [0.450186, 6.153978, 5.982735, 9.43452, 4.438317],
+        [5.393616, 6.431844, 5.2773, 13.883607, 4.089369],
+        [5.982735, 10.335969, 0.50619, 12.555666, 2.636496],
+        [4.410315, 9.06834, 2.343552, 11.277267, 1.575651],
+        [4.438317, 8.533071, 2.636496, 11.998857, 0.551424]])
+    supply = np.array([9.22700381784912e-08, 1.4867187943955252e-08, 1.4942074633207316e-07,
+                       11.448154215812172, 48.87784552762985])
+    demand = np.array([1.5520882277918544, 4.482201615302189, 2.464659767946695,
+                       0.07942092034500645, 51.74762946861426])
+    demand = demand * supply.sum() / demand.sum()  # balanced, as transport_cut hands it over
+    beta = _transport_duals(cost, supply, demand, threads=1)
+    alpha = np.min(cost - beta[None, :], axis=1)  # the c-transform: dual feasible
+    # the least cost by brute force over the vertices is out of reach; weak duality from a
+    # feasible plan (the northwest corner rule) and strong duality at the optimum instead
+    plan, s, dm = np.zeros_like(cost), supply.copy(), demand.copy()
+    i = j = 0
+    while i < 5 and j < 5:
+        q = min(s[i], dm[j]); plan[i, j] = q; s[i] -= q; dm[j] -= q
+        i, j = (i + 1, j) if s[i] <= dm[j] else (i, j + 1)
+    dual_value = alpha @ supply + beta @ demand
+    assert dual_value <= (cost * plan).sum() + 1e-9
+    from scipy.optimize import linprog
+    n = cost.size
+    A = np.vstack([np.kron(np.eye(5), np.ones(5)), np.kron(np.ones(5), np.eye(5))])
+    primal = linprog(cost.ravel(), A_eq=A, b_eq=np.r_[supply, demand], bounds=[(0, None)] * n,
+                     method="highs", options={"presolve": False})
+    assert primal.status == 0
+    assert dual_value == pytest.approx(primal.fun, rel=1e-7)
