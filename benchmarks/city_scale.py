@@ -10,8 +10,11 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
 * ``greedy``  — the path before issue 13: greedy MIP start (when the greedy finds one), HiGHS;
 * ``default`` — ``api.solve`` now: as ``greedy``, but where the greedy gets stuck the start of
   ``lns.construct`` (at most 15 s and a quarter of the limit), HiGHS for the rest, with
-  fix-and-optimize during its search, the bound without flows and a shorter root set-up on
+  fix-and-optimize during its search, the bound without flows, a shorter root set-up and, under
+  a limit of at least 30 s, a start improved by kernel search (``yrdopt.kernel_search``) on
   models above 2,500 binaries;
+* ``no-kernel`` — ``default`` without the kernel search (``api.solve(kernel_search=0)``), for
+  same-run ratios;
 * ``lns``     — the greedy improved by chain-group fix-and-optimize (``yrdopt.lns``) for a
   half of the limit (where the greedy gets stuck, first a packing sub-MILP: `lns.construct`), then
   HiGHS for the rest;
@@ -55,9 +58,9 @@ CASES = {  # name: (instance, time limit s)
     "generated 41x30x4 seed 1, 30 s": ("gen:41:30:4:1", 30.0),
 }
 CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns",
-           "flow-free": "flow-free"}
-SOLVE_KW = {"main": {"search_lns": 0.0}, "default": {}, "lns": {"improve_s": "half"}, "search-lns": {"search_lns": 0.5},
-            "flow-free": {}}
+           "flow-free": "flow-free", "no-kernel": "no-kernel"}
+SOLVE_KW = {"main": {"search_lns": 0.0, "kernel_search": 0.0}, "default": {}, "lns": {"improve_s": "half"},
+            "search-lns": {"search_lns": 0.5}, "flow-free": {}, "no-kernel": {"kernel_search": 0.0}}
 # "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
 MAIN_HIGHS = {"mip_heuristic_run_feasibility_jump": True, "mip_detect_symmetry": True}
 

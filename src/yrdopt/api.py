@@ -34,6 +34,13 @@ from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverO
 SEARCH_LNS_MIN_BINARIES = 2500
 SEARCH_LNS_SHARE = 0.5
 
+# models above SEARCH_LNS_MIN_BINARIES binaries under a time limit of at least
+# KERNEL_SEARCH_MIN_S left improve their start by kernel search (yrdopt.kernel_search) for this
+# share of what is left before HiGHS starts: on the generated 41x30x4 HiGHS's own heuristics do
+# not improve the greedy layout within 120 s (benchmarks/city_scale.py, config "kernel")
+KERNEL_SEARCH_SHARE = 0.4
+KERNEL_SEARCH_MIN_S = 30.0
+
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
 # greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
 CONSTRUCT_S = 15.0
@@ -53,6 +60,7 @@ def solve(
     greedy_start: bool = True,
     improve_s: float = 0.0,
     search_lns: float | None = None,
+    kernel_search: float | None = None,
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
@@ -73,7 +81,10 @@ def solve(
     HiGHS's search goes to fix-and-optimize from HiGHS's incumbent between its callbacks
     (:class:`yrdopt.lns.SearchLns`; better layouts go back through the user-solution
     callback); None (the default): :data:`SEARCH_LNS_SHARE` on models above
-    :data:`SEARCH_LNS_MIN_BINARIES` binaries, 0 below.  Time spent on the start is taken from
+    :data:`SEARCH_LNS_MIN_BINARIES` binaries, 0 below.  With ``kernel_search`` > 0, that share
+    of the time left improves the start by kernel search from the LP relaxation's layout
+    (:mod:`yrdopt.kernel_search`); None (the default): :data:`KERNEL_SEARCH_SHARE` on the same
+    models when at least :data:`KERNEL_SEARCH_MIN_S` are left, 0 otherwise.  Time spent on the start is taken from
     ``time_limit``; ``stop`` ends it as it ends the search.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
@@ -120,6 +131,8 @@ def solve(
     if start is None and greedy_start:
         start = _primal_start(cm, deadline.left(), improve_s, stop)
     binaries = int(cm.integrality.sum())
+    if start is not None:
+        start = _kernel_start(cm, start, deadline.left(), kernel_search, options.threads, stop)
     highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, options.highs)
     highs = root_options_for(binaries, start is not None, highs)
     if highs_limit is not None or highs != options.highs:
@@ -164,6 +177,20 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop:
     if start is None:  # quotas bite: pack the tightest segments first
         start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
     return start
+
+
+def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float | None,
+                  threads: int | None, stop: StopFlag | None) -> np.ndarray:
+    """``start``, or the better layout kernel search finds from it (see :func:`solve`)."""
+    if share is None:
+        big = int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES
+        share = KERNEL_SEARCH_SHARE if big and left is not None and left >= KERNEL_SEARCH_MIN_S else 0.0
+    if share <= 0 or left is None or cm.options.elastic:
+        return start
+    from .kernel_search import kernel_search
+
+    found = kernel_search(cm, start, share * left, threads=threads, stop=stop)
+    return found.x if found.x is not None else start
 
 
 # models above this many binaries get a bound from the relaxation without flows

@@ -223,10 +223,12 @@ def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, s
     return float(best) if np.isfinite(best) else None
 
 
-def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads) -> tuple[float, list]:
+def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads,
+               last: dict | None = None) -> tuple[float, list]:
     """The relaxation's LP, re-solved from its last basis after each round of violated cuts
     (a cold start with a few hundred dense cut rows takes 10x longer); (its last value, or
-    -inf, and every cut added)."""
+    -inf, and every cut added).  ``last``, if given, receives the last optimal LP's columns
+    (``x``) and reduced costs (``reduced``), in ``base``'s column order."""
     import highspy
 
     from ..solver import _ensure_scheduler, new_highs
@@ -252,8 +254,11 @@ def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads) -> tup
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
-        x = np.asarray(h.getSolution().col_value)
+        solution = h.getSolution()
+        x = np.asarray(solution.col_value)
         best = max(best, float(h.getInfo().objective_function_value))
+        if last is not None:
+            last.update(x=x, reduced=np.asarray(solution.col_dual))
         pending = logistics_cuts(d, act.take(x), below=z.take(x), threads=threads)
         if not pending:
             break

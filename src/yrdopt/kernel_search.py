@@ -1,0 +1,145 @@
+"""Kernel search from the LP relaxation's layout, for city-scale instances (models/formulation.md,
+section 11, "Kernel search").
+
+On the generated 41x30x4 instance HiGHS explores no node within two minutes and its own
+heuristics do not improve the greedy layout: the primal side, not only the bound, keeps the gap
+wide.  The LP relaxation splits segments, but over few regions, and mostly the right ones (those
+whose quotas and costs suit the segment).  So the MILP restricted to the placements the LP uses
+(the *kernel*, with the start's sites, so the start stays feasible) is a few hundred binaries,
+and its optimum is a good layout of the whole model.  Kernel search (Angelelli, Mansini &
+Speranza, "Kernel search: a general heuristic for the multi-dimensional knapsack problem",
+Computers & Operations Research 37, 2010) then offers the other placements in *buckets*, cheapest
+LP reduced cost first, and keeps in the kernel the ones a better layout uses.
+
+The LP is the relaxation without flows with its Benders rounds (:mod:`yrdopt.model.logistics_bound`),
+which reaches the full model's LP in a few seconds where HiGHS's root LP takes 10-25.  Each
+restricted MILP is the full model with the placements outside it bounded to 0, started from the
+best layout so far: every layout it returns is feasible for the whole model, HiGHS checks the
+start, and the checker verifies the final layout.  Nothing here claims a bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .model.compiled import BuildOptions, CompiledModel, build
+from .solver import HighsSolver, SolverOptions
+
+# share of the kernel search's seconds its LP may take (the Benders rounds stop there)
+LP_SHARE = 0.3
+# share of what is left after the LP that the first (kernel-only) MILP may take
+KERNEL_FIRST_SHARE = 0.5
+# placements offered per bucket: half the kernel, at least this many
+MIN_BUCKET = 50
+# a restricted MILP needs at least this long to be worth starting
+MIN_MILP_S = 2.0
+# activity above this share of a unit counts as a placement the LP uses
+LP_USES = 1e-6
+
+
+@dataclass
+class KernelSearch:
+    x: np.ndarray | None  # the best layout found (full column vector), None if no better than the start
+    objective: float | None  # its cost
+    start_objective: float  # inf where the start misses a row
+    lp_value: float | None  # the LP relaxation's value the rounds reached
+    kernel: int  # placements in the final kernel
+    buckets: int  # buckets tried
+    improved: int  # restricted MILPs that found a better layout
+    seconds: float
+
+
+def lp_guide(cm: CompiledModel, seconds: float, *, threads: int | None = None, stop=None,
+             start: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """(LP value, activity (S, R), reduced cost of activity (S, R)) of the LP relaxation, from
+    the relaxation without flows with its Benders rounds within ``seconds`` (the cuts at
+    ``start``'s activities first); None if no LP finished."""
+    from .model.logistics_bound import _lp_rounds, logistics_cuts
+
+    d = cm.data
+    base = build(d, replace(cm.options, logistics="bound", flow_linking="none", tighten_bounds=False))
+    act = base.var("activity")
+    t_end = time.perf_counter() + seconds
+    cuts = logistics_cuts(d, cm.var("activity").take(start), threads=threads) if start is not None and d.L else []
+    last: dict = {}
+    value, _ = _lp_rounds(base, cuts, lambda: t_end - time.perf_counter(),
+                          lambda: stop is not None and stop.is_set(), threads, last)
+    if "x" not in last:
+        return None
+    return value, act.take(last["x"]), act.take(last["reduced"])
+
+
+def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threads: int | None = None,
+                  stop=None) -> KernelSearch:
+    """Improve the layout ``start`` (a full column vector of ``cm``) within ``seconds``."""
+    t0 = time.perf_counter()
+    t_end = t0 + seconds
+    left = lambda: t_end - time.perf_counter()  # noqa: E731
+    stopped = lambda: stop is not None and stop.is_set()  # noqa: E731
+    from .lns import fits
+
+    place, act = cm.var("place"), cm.var("activity")
+    # a start that misses a row (the greedy may miss a hard province share) is only a hint to
+    # HiGHS: any layout found beats it
+    start_obj = float(cm.cost @ start) + cm.offset if fits(cm, start) else np.inf
+    result = KernelSearch(None, None, start_obj, None, 0, 0, 0, 0.0)
+    if cm.options.elastic:
+        return result
+    guide = lp_guide(cm, LP_SHARE * seconds, threads=threads, stop=stop, start=start)
+    if guide is None or stopped():
+        result.seconds = time.perf_counter() - t0
+        return result
+    result.lp_value, lp_act, reduced = guide
+    allowed = place.take(cm.col_upper) > 0.5
+    kernel = allowed & ((lp_act > LP_USES) | (place.take(start) > 0.5) | (place.take(cm.col_lower) > 0.5))
+    # the rest, cheapest LP reduced cost first (0 for a placement the LP could use at no loss)
+    rest = np.flatnonzero((allowed & ~kernel).ravel())
+    rest = rest[np.argsort(reduced.ravel()[rest], kind="stable")]
+    bucket_size = max(MIN_BUCKET, int(kernel.sum()) // 2)
+    best_x, best_obj = start, start_obj
+    first = True
+    while not stopped() and left() > MIN_MILP_S:
+        if first:
+            trial, limit = kernel, KERNEL_FIRST_SHARE * left()
+        else:
+            if not len(rest):
+                break
+            bucket, rest = rest[:bucket_size], rest[bucket_size:]
+            trial = kernel.copy()
+            trial.ravel()[bucket] = True
+            result.buckets += 1
+            limit = left()  # the last bucket gets what is left; HiGHS stops at its gap before
+        res = _restricted(cm, trial, best_x, limit, threads, stop)
+        first = False
+        if res.x is not None and res.objective is not None and _better(res.objective, best_obj):
+            best_x, best_obj = res.x, res.objective
+            result.improved += 1
+            kernel |= place.take(res.x) > 0.5  # a bucket's placements the better layout uses
+    result.kernel = int(kernel.sum())
+    if result.improved:
+        result.x, result.objective = best_x, best_obj
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _better(objective: float, best: float) -> bool:
+    return not np.isfinite(best) or objective < best - 1e-6 * max(1.0, abs(best))
+
+
+def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit: float,
+                threads: int | None, stop):
+    """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``."""
+    from .deadline import PROBING_OFF, ROOT_SOON
+
+    place, act = cm.var("place"), cm.var("activity")
+    out = np.flatnonzero(~kernel.ravel())
+    upper = cm.col_upper.copy()
+    upper[place.start + out] = 0.0
+    upper[act.start + out] = 0.0
+    s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, mip_gap=1e-3,
+                                  highs={**PROBING_OFF, **ROOT_SOON}), stop=stop)
+    s.load(replace(cm, col_upper=upper))
+    return s.solve(start)
