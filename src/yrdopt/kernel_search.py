@@ -32,8 +32,11 @@ from .solver import HighsSolver, SolverOptions
 LP_SHARE = 0.3
 # share of what is left after the LP that the first (kernel-only) MILP may take
 KERNEL_FIRST_SHARE = 0.5
-# placements offered per bucket: half the kernel, at least this many
+# placements offered per bucket: this share of the kernel, at least MIN_BUCKET
+BUCKET_SHARE = 0.5
 MIN_BUCKET = 50
+# seconds per bucket's MILP: this share of the first (kernel-only) MILP's limit
+BUCKET_TIME_SHARE = 1.0
 # a restricted MILP needs at least this long to be worth starting
 MIN_MILP_S = 2.0
 # activity above this share of a unit counts as a placement the LP uses
@@ -98,12 +101,14 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
     # the rest, cheapest LP reduced cost first (0 for a placement the LP could use at no loss)
     rest = np.flatnonzero((allowed & ~kernel).ravel())
     rest = rest[np.argsort(reduced.ravel()[rest], kind="stable")]
-    bucket_size = max(MIN_BUCKET, int(kernel.sum()) // 2)
+    bucket_size = max(MIN_BUCKET, int(BUCKET_SHARE * kernel.sum()))
     best_x, best_obj = start, start_obj
     first = True
     while not stopped() and left() > MIN_MILP_S:
         if first:
+            # each bucket then gets as long as the kernel alone (Angelelli et al.: one limit per MILP)
             trial, limit = kernel, KERNEL_FIRST_SHARE * left()
+            bucket_limit = max(MIN_MILP_S, BUCKET_TIME_SHARE * limit)
         else:
             if not len(rest):
                 break
@@ -111,7 +116,7 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
             trial = kernel.copy()
             trial.ravel()[bucket] = True
             result.buckets += 1
-            limit = left()  # the last bucket gets what is left; HiGHS stops at its gap before
+            limit = min(left(), bucket_limit)
         res = _restricted(cm, trial, best_x, limit, threads, stop)
         first = False
         if res.x is not None and res.objective is not None and _better(res.objective, best_obj):
