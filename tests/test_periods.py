@@ -460,7 +460,7 @@ def reopen_instance():
 
 
 def test_reopened_min_scale_a_site_of_today_closed_and_opened_again_is_a_new_site(tmp_path):
-    """(P8) Only a site of today that ran in the period before keeps its grandfathered size (0.5
+    """(P8) Only a site of today that has run in every period since today keeps its grandfathered size (0.5
     below b's minimum scale of 3); closed in 2025 and opened again in 2030 it is a new site, as the
     checker reads it (not among the sites before).  The joint model once reopened r2 at 0.5 in 2030
     and the checker refused its own plan."""

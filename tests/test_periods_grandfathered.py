@@ -195,3 +195,33 @@ def test_checker_holds_a_site_of_today_to_its_capacity_only_while_it_has_run(tmp
     rep = check_phased(inst, kept)
     assert not rep.verified
     assert rep.worst["existing_capacity"].where == "2030: k/b in r2", rep.lines()
+
+
+def test_a_plan_without_a_sited_column_pays_to_reopen_a_site_of_today():
+    """Without a ``sited`` column a site is a row with activity above 0, in every period: a site
+    of today written at 0 in 2025 closed there (and paid for closing), so running it again in
+    2030 opens a new site, fixed cost included.  Before, the next period's instance still took
+    the 0-activity row as a site of today, and the plan was verified without that cost."""
+    inst = validate_mapping(grandfathered_instance(x_2025=1.0))
+    rows = [(2025, "k", "b", "r1", 3.0), (2025, "k", "b", "r2", 0.0), (2030, "k", "b", "r1", 2.5),
+            (2030, "k", "b", "r2", 2.0), (2035, "k", "b", "r1", 4.0), (2035, "k", "b", "r2", 2.0)]
+    lay = pd.DataFrame(rows, columns=["period", "chain", "segment", "region", "activity"])
+    without = check_phased(inst, lay)
+    with_sited = check_phased(inst, lay.assign(sited=lay["activity"] > 0))
+    assert with_sited.components["fixed_cost"] > 0  # r2's reopening in 2030 is a new site
+    assert without.verified == with_sited.verified
+    assert without.objective == pytest.approx(with_sited.objective, rel=1e-9)
+    assert without.components["fixed_cost"] == pytest.approx(with_sited.components["fixed_cost"], rel=1e-9)
+
+
+def test_a_site_of_today_an_ulp_above_its_capacity_enters_the_next_period_at_its_capacity():
+    """The model's capacity row (P8) may leave a grandfathered site's activity an ulp above its
+    capacity; the next period's site of today is then read at its capacity, not above it."""
+    from yrdopt.phasing import period_instance
+
+    inst = validate_mapping(grandfathered_instance(x_2025=1.0, capacity=0.7))
+    lay = pd.DataFrame([("k", "b", "r1", 3.0), ("k", "b", "r2", 0.7000000000000002)],
+                       columns=["chain", "segment", "region", "activity"])
+    nxt = period_instance(inst, 1, previous=lay)
+    r2 = [e for e in nxt.brownfield.existing if e.region == "r2"]
+    assert len(r2) == 1 and r2[0].capacity == 0.7 and r2[0].activity == 0.7

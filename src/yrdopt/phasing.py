@@ -119,9 +119,7 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
     if previous is not None:
         segs = {(c.id, s.id): s for c in inst.chains for s in c.segments}
         existing = []
-        lay = previous
-        if "sited" in lay.columns:
-            lay = lay[lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])]
+        lay = sited_rows(previous)  # the sites of t-1, as sited_keys counts them
         regions = {r.id for r in inst.regions}
         for i, row in enumerate(lay.itertuples(index=False)):
             key = (str(row.chain), str(row.segment), str(row.region))
@@ -134,7 +132,10 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
             site = {"chain": key[0], "segment": key[1], "region": key[2], "activity": max(float(row.activity), 0.0)}
             site["min_scale"] = kept_min_scale(segs[key[:2]], today.get(key), site["activity"], share)
             if key in today and today[key].capacity is not None:
-                site["capacity"] = today[key].capacity
+                site["capacity"] = cap = today[key].capacity
+                # the model's capacity row may leave the activity an ulp above it
+                if cap < site["activity"] <= cap * (1 + 1e-9) + 1e-12:
+                    site["activity"] = cap
             existing.append(site)
         bf["existing"] = existing
     budget = period_budget(inst, t)
@@ -184,11 +185,21 @@ def opened_sites(previous_sites: set, sites: set, t: int, opened_at: dict) -> di
     return out
 
 
+def sited_rows(layout):
+    """The rows of a written layout that are sites: its ``sited`` column where it has one
+    (a site kept open empty is a site), else the rows with activity above 0 (as the checker
+    counts them)."""
+    import pandas as pd
+
+    if "sited" in layout.columns:
+        return layout[layout["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"])]
+    return layout[pd.to_numeric(layout["activity"], errors="coerce").fillna(0.0) > 0]
+
+
 def sited_keys(layout) -> set:
     if layout is None or not len(layout):
         return set()
-    on = layout["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]) if "sited" in layout else layout["activity"] > 0
-    lay = layout[on]
+    lay = sited_rows(layout)
     return set(zip(lay["chain"].astype(str), lay["segment"].astype(str), lay["region"].astype(str)))
 
 
