@@ -118,32 +118,11 @@ def solve(
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
-    if search_lns is None:
-        search_lns = SEARCH_LNS_SHARE if int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES else 0.0
-    if search_lns > 0:
-        from .lns import SearchLns, applies
-
-        if applies(cm.data):
-            solver.primal = SearchLns(cm, share=search_lns, threads=options.threads, seed=options.seed)
     solver.load(cm)
     if mps_path is not None:
         solver.write_mps(mps_path)
-    if start is None and greedy_start:
-        start = _primal_start(cm, deadline.left(), improve_s, stop)
-    binaries = int(cm.integrality.sum())
-    if start is not None:
-        start = _kernel_start(cm, start, deadline.left(), kernel_search, options.threads, stop)
-    highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, options.highs)
-    highs = root_options_for(binaries, start is not None, highs)
-    if highs_limit is not None or highs != options.highs:
-        solver.apply_options(replace(options, time_limit=highs_limit if highs_limit is not None else options.time_limit,
-                                     highs=highs))
-    relaxed = _relaxed_bound(cm, deadline.left(), options.threads, stop, start) if highs_limit is not None else None
-    if relaxed is not None:
-        solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
-    res = solver.solve(start)
-    if relaxed is not None:
-        res = _with_bound(res, relaxed[0])
+    res = search(solver, cm, deadline, start=start, greedy_start=greedy_start, improve_s=improve_s,
+                 search_lns=search_lns, kernel_search=kernel_search)
     if res.has_solution and polish:
         res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
@@ -164,19 +143,82 @@ def solve(
     return sol
 
 
-def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop: StopFlag | None = None):
-    """The MIP start (see :func:`solve`); ``left``: seconds left of the time limit (the
-    deadline then gives HiGHS what the start did not use); ``stop`` ends the sub-MILPs."""
+def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start: np.ndarray | None = None,
+           greedy_start: bool = True, improve_s: float = 0.0, search_lns: float | None = None,
+           kernel_search: float | None = None, bound_without_flows: bool = True) -> SolveResult:
+    """One MIP search on ``solver`` (``cm`` loaded, perhaps with rows or an objective of the
+    caller's added) within ``deadline``, with the city-scale machinery of :func:`solve`.
+
+    * Without ``start`` and with ``greedy_start``: the greedy layout or, where it gets stuck,
+      :func:`yrdopt.lns.construct`'s (:func:`construct_seconds`, taken from the deadline); only
+      where any layout of ``cm`` is feasible for the solver's model (``cm``'s own rows).
+    * ``kernel_search`` (None: :data:`KERNEL_SEARCH_SHARE` on the same models with at least
+      :data:`KERNEL_SEARCH_MIN_S` left): the start improved by kernel search; only where the
+      solver minimises ``cm``'s own objective over its own rows (as ``search_lns``).
+    * ``search_lns`` (None: :data:`SEARCH_LNS_SHARE` above :data:`SEARCH_LNS_MIN_BINARIES`
+      binaries): fix-and-optimize during the search; only where the solver minimises ``cm``'s
+      own objective over its own rows (its sub-MILPs know no others).
+    * HiGHS gets what is left less the reserve for polish and check, probing off and
+      :data:`yrdopt.deadline.ROOT_SOON` on large models (:mod:`yrdopt.deadline`).
+    * ``bound_without_flows``: the relaxation's bound (:func:`relaxed_bound_seconds`) where it
+      bounds the solver's objective (``cm``'s cost; extra rows only restrict).
+
+    The solver's options and primal helper are restored afterwards (a persistent solver goes on).
+    The result's ``solver["start"]`` says where the MIP start came from (``given``, ``greedy``,
+    ``constructed``, ``improved``) or None.
+    """
+    kept_options, kept_primal = solver.options, solver.primal
+    stop = solver.stop
+    binaries = int(cm.integrality.sum())
+    if search_lns is None:
+        search_lns = SEARCH_LNS_SHARE if binaries > SEARCH_LNS_MIN_BINARIES else 0.0
+    try:
+        if search_lns > 0:
+            from .lns import SearchLns, applies
+
+            if applies(cm.data):
+                solver.primal = SearchLns(cm, share=search_lns, threads=kept_options.threads, seed=kept_options.seed)
+        start_from = "given" if start is not None else None
+        if start is None and greedy_start:
+            start, start_from = _primal_start(cm, deadline.left(), improve_s, stop)
+        if start is not None:
+            start = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options.threads, stop)
+        highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
+        highs = root_options_for(binaries, start is not None, highs)
+        if highs_limit is not None or highs != kept_options.highs:
+            solver.apply_options(replace(kept_options, highs=highs,
+                                         time_limit=highs_limit if highs_limit is not None else kept_options.time_limit))
+        relaxed = (_relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start)
+                   if highs_limit is not None and bound_without_flows else None)
+        if relaxed is not None:
+            solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
+        res = solver.solve(start)
+        res.solver["start"] = start_from
+        return _with_bound(res, relaxed[0]) if relaxed is not None else res
+    finally:
+        solver.primal = kept_primal
+        if solver.options is not kept_options:
+            solver.apply_options(kept_options)
+
+
+def _primal_start(cm: CompiledModel, left: float | None, improve_s: float,
+                  stop: StopFlag | None = None) -> tuple[np.ndarray | None, str | None]:
+    """(The MIP start (see :func:`solve`), where it came from); ``left``: seconds left of the
+    time limit (the deadline then gives HiGHS what the start did not use); ``stop`` ends the
+    sub-MILPs."""
     # the greedy takes ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes
     from .heuristic import greedy_start
     from .lns import improved_start, start_where_greedy_is_stuck
 
     if improve_s > 0:
-        return improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left), stop)
+        start = improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left), stop)
+        return start, "improved" if start is not None else None
     start = greedy_start(cm)
-    if start is None:  # quotas bite: pack the tightest segments first
-        start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
-    return start
+    if start is not None:
+        return start, "greedy"
+    # quotas bite: pack the tightest segments first
+    start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
+    return start, "constructed" if start is not None else None
 
 
 def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float | None,

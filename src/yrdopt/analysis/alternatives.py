@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import solution_from_result
+from ..api import construct_seconds, search, solution_from_result
+from ..deadline import Deadline
 from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from ..model.compiled import BuildOptions, CompiledModel, build
@@ -138,6 +139,7 @@ class Alternative:
     distance_to_previous: dict[str, int]
     mga_status: str  # status of the distance-maximising solve ("optimal" for layout 1)
     seconds: float
+    start: str | None = None  # where its MIP's start came from (api.search; "neighbour": _neighbour_start)
 
     @property
     def verified(self) -> bool:
@@ -148,7 +150,7 @@ class Alternative:
                 "verified": self.verified, "sites": int(self.place.sum()),
                 "min_distance_to_previous": min(self.distance_to_previous.values(), default=None),
                 "distance_to_previous": self.distance_to_previous, "mga_status": self.mga_status,
-                "seconds": self.seconds, "components": self.solution.summary.get("components", {})}
+                "seconds": self.seconds, "start": self.start, "components": self.solution.summary.get("components", {})}
 
 
 @dataclass
@@ -203,10 +205,16 @@ def alternatives(
     solver_progress: ProgressHook | None = None,
     neighbour_moves: int = 5,
     neighbour_tries: int = 40,
+    greedy_start: bool = True,
 ) -> AlternativesResult:
     """Up to ``n`` layouts (the optimum first), each within the budget and distinct.
 
-    ``options.time_limit`` applies to each MIP.  With ``out``, every layout is written to
+    ``options.time_limit`` applies to each MIP, and the start it gets counts in it.  The
+    optimum is searched as :func:`yrdopt.solve` searches (:func:`yrdopt.api.search`: with
+    ``greedy_start`` the greedy or constructed start, and on large models fix-and-optimize,
+    the bound without flows and HiGHS's settings for them); each later layout starts from a
+    local search around the optimum (within :func:`yrdopt.api.construct_seconds` of the
+    limit; the earlier layouts themselves are cut off).  With ``out``, every layout is written to
     ``out/layout-k`` as soon as it is found (plus ``alternatives.json`` and
     ``distances.csv``), atomically; a rerun with the same instance, slack and metric
     resumes from the layouts already written.  ``progress(layout)`` is called for each layout
@@ -229,7 +237,7 @@ def alternatives(
     if done:
         optimum = done[0]["optimum"]
     else:
-        res = solver.solve()
+        res = search(solver, cm, Deadline(options.time_limit), greedy_start=greedy_start)
         if not res.has_solution:
             if res.status in ("infeasible", "infeasible_or_unbounded"):
                 from .diagnose import explain_infeasibility
@@ -256,7 +264,8 @@ def alternatives(
         s.set_col_bounds(np.arange(place.start, place.stop), lo, hi)
         return r
 
-    def accept(name: str, r: SolveResult, mga_status: str, seconds: float, optimum_itself: bool = False) -> None:
+    def accept(name: str, r: SolveResult, mga_status: str, seconds: float, optimum_itself: bool = False,
+               start: str | None = None) -> None:
         # the polish keeps the least share per site: without it an existing site (no opening
         # cost) could stay "open" with nothing in it and so dodge its closing cost
         r = model_result(cm, lp_polish(cm, model_result(cm, r),
@@ -266,7 +275,7 @@ def alternatives(
         P = place_matrix(cm, r.x)
         prev = {a.name: hamming(P, a.place) for a in result.layouts}
         alt = Alternative(name, sol, P, float(r.objective),
-                          (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, mga_status, seconds)
+                          (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, mga_status, seconds, start)
         result.layouts.append(alt)
         if out is not None:
             sol.write(out / name)
@@ -282,7 +291,7 @@ def alternatives(
             break
         accept(rec["name"], r, rec["mga_status"], rec["seconds"], optimum_itself=k == 0)
     if not result.layouts:
-        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True)
+        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True, start=res.solver.get("start"))
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
     solver.add_row(cm.cost, -np.inf, budget - cm.offset)
@@ -297,6 +306,7 @@ def alternatives(
 
     while len(result.layouts) < n:
         t1 = time.perf_counter()
+        stage = Deadline(options.time_limit, t1)
         cost = np.zeros(solver.h.getNumCol())
         if metric == "sum":
             # maximise sum_j hamming(place, p_j) == minimise sum_j (2 p_j - 1) . place (+ const)
@@ -307,14 +317,18 @@ def alternatives(
         solver.set_costs(cost)
         # a MIP start: the distance objective gives HiGHS no guidance towards the budget,
         # and on large instances it can run out of time before any layout within it
-        start = _neighbour_start(cm, result, polish, budget, max_moves=neighbour_moves, max_tries=neighbour_tries)
+        start = _neighbour_start(cm, result, polish, budget, max_moves=neighbour_moves, max_tries=neighbour_tries,
+                                 seconds=construct_seconds(stage.left()))
+        x0 = None
         if start is not None:
             x0 = np.zeros(solver.h.getNumCol())
             x0[: cm.n_cols] = rounded(cm, start.x[: cm.n_cols])
             if t_col is not None:
                 x0[t_col] = min(hamming(place_matrix(cm, start.x), a.place) for a in result.layouts)
-            solver.set_start(x0)
-        r = solver.solve()
+        # the distance objective and the budget and no-good rows: no start of solve's applies,
+        # no fix-and-optimize or kernel search (their sub-MILPs minimise cost), no bound without flows
+        r = search(solver, cm, stage, start=x0, greedy_start=False, search_lns=0.0, kernel_search=0.0,
+                   bound_without_flows=False)
         if r.x is None and start is not None:
             r = replace(start, status="neighbour_start")  # the start itself is a valid alternative
         if r.status in ("infeasible", "infeasible_or_unbounded"):
@@ -330,7 +344,8 @@ def alternatives(
         if pol.x is None:  # cannot happen: the MGA point itself is feasible for the polisher
             result.stopped = f"layout {len(result.layouts) + 1}: polishing failed ({pol.message})"
             break
-        accept(f"layout-{len(result.layouts) + 1}", pol, r.status, time.perf_counter() - t1)
+        accept(f"layout-{len(result.layouts) + 1}", pol, r.status, time.perf_counter() - t1,
+               start="neighbour" if x0 is not None else None)
         _cut(solver, cm, free, result.layouts[-1].place, t_col)
     if out is not None:
         _write_manifest(result, out)
@@ -338,14 +353,14 @@ def alternatives(
 
 
 def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budget: float, *,
-                     max_moves: int, max_tries: int) -> SolveResult | None:
+                     max_moves: int, max_tries: int, seconds: float | None = None) -> SolveResult | None:
     """A layout within the budget that differs from every earlier one, by local search.
 
     From the optimum, relocate single sites (segment s leaves region r0 for a region r
     that does not host it), the cheapest by a first-order estimate first (site cost of
     the activity moved, fixed cost) and only where the activity moved fits in the quota
     r has left; keep a move when the polished layout stays within the budget; stop after
-    ``max_moves`` kept moves or ``max_tries`` evaluations.
+    ``max_moves`` kept moves or ``max_tries`` evaluations (or after ``seconds``).
     """
     if max_tries <= 0 or not result.layouts or result.layouts[0].solution.x is None:
         return None
@@ -365,8 +380,9 @@ def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budg
     cand = cand[np.argsort(est[cand], kind="stable")]
     earlier = [a.place for a in result.layouts]
     best, kept, tried, used = None, 0, 0, set()
+    t0 = time.perf_counter()
     for i in cand:
-        if tried >= max_tries or kept >= max_moves:
+        if tried >= max_tries or kept >= max_moves or (seconds is not None and time.perf_counter() - t0 > seconds):
             break
         s, r0, r = int(s_idx[i]), int(r0_idx[i]), int(r_idx[i])
         if s in used or not P[s, r0] or P[s, r]:

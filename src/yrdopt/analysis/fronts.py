@@ -34,8 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import solution_from_result
+from ..api import search, solution_from_result
 from ..claims import HOLD_ABS, lexicographic_holds
+from ..deadline import Deadline
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from .alternatives import model_result, rounded
@@ -64,16 +65,20 @@ class _Lex:
     """Lexicographic minimisation on a persistent solver with one hold row per term."""
 
     def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions,
-                 solver_progress: ProgressHook | None = None):
+                 solver_progress: ProgressHook | None = None, greedy_start: bool = True):
         self.inst, self.cm = inst, cm
+        self.greedy_start = greedy_start
+        self.capped: set[str] = set()  # terms whose hold row has a finite bound now
         # an absolute gap of 1e-9: a term held at its optimum must not drift by HiGHS's default 1e-6
         self.solver = HighsSolver(replace(options, highs={**options.highs, "mip_abs_gap": 1e-9}),
                                   progress=solver_progress)
         self.solver.load(cm)
         self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
         self.n_solves = 0
+        self.stages: list[dict] = []  # one record per MIP: where the time went, which had a start
 
     def bound(self, term: str, upper: float) -> None:
+        (self.capped.add if np.isfinite(upper) else self.capped.discard)(term)
         self.solver.set_row_bounds(np.array([self.rows[term]]), np.array([-np.inf]), np.array([upper]))
 
     def free(self, *terms: str) -> None:
@@ -86,8 +91,11 @@ class _Lex:
         terms in ``order`` are released afterwards (other bounds stay).  ``tolerance``
         relaxes the hold of every term but the last (:func:`yrdopt.claims.lexicographic_holds`).
 
-        The first stage may start from ``start`` (a layout feasible for it).  The status returned is
-        "optimal" only if every stage was proven optimal.
+        The first stage may start from ``start`` (a layout feasible for it); without one, and with
+        no term capped, from the greedy or constructed layout, as :func:`yrdopt.solve` starts
+        (any layout is feasible there); each later stage from the stage before's layout.  Every stage is searched by :func:`yrdopt.api.search`
+        within the solver's time limit (the start's time counted in the first stage's).  The
+        status returned is "optimal" only if every stage was proven optimal.
         """
         held = []
         values: dict[str, float] = {}
@@ -97,11 +105,17 @@ class _Lex:
             for t in [*order, None]:
                 cost = self.cm.cost if t is None else self.cm.terms[t]
                 self.solver.set_costs(np.concatenate([cost, np.zeros(self.solver.h.getNumCol() - self.cm.n_cols)]))
-                if start is not None:
-                    self.solver.set_start(rounded(self.cm, start))
                 prev = res
-                res = self.solver.solve()
+                # a term's objective or hold rows: no fix-and-optimize or kernel search (their
+                # sub-MILPs minimise the weighted cost over the model's own rows), no bound
+                # without flows (it bounds the cost)
+                res = search(self.solver, self.cm, Deadline(self.solver.options.time_limit),
+                             start=rounded(self.cm, start) if start is not None else None,
+                             greedy_start=prev is None and self.greedy_start and not self.capped,
+                             search_lns=0.0, kernel_search=0.0, bound_without_flows=False)
                 self.n_solves += 1
+                self.stages.append({"minimise": t or "weighted objective", "start": res.solver.get("start"),
+                                    "status": res.status, "gap": res.gap, "solve_s": res.solve_s})
                 if res.x is None and prev is not None and res.status in ("infeasible", "infeasible_or_unbounded"):
                     # a later stage cannot be infeasible (the previous layout satisfies it):
                     # HiGHS lost that layout to its tolerances; keep the previous stage's answer
@@ -109,8 +123,11 @@ class _Lex:
                     break
                 if res.x is None:
                     return None, values, res.status
-                start = None  # later stages: HiGHS's own incumbent search (a handed-on start
-                # can come back with violations just above the checker's tolerance)
+                # the next stage holds this term at this layout's value, so the layout is feasible
+                # there (at 41 cities HiGHS found no layout of its own for a second stage within
+                # 30 s).  Only the integer columns handed on (HiGHS completes the rest by an LP)
+                # gave no layout there either: HiGHS 1.16 found the completion infeasible.
+                start = res.x[: self.cm.n_cols]
                 if res.status != "optimal":
                     worst = res.status
                 if t is not None:
@@ -150,6 +167,7 @@ class FrontResult:
     method: str = "epsilon walk"
     step: float | None = None
     n_solves: int = 0
+    stages: list[dict] = field(default_factory=list)  # every MIP (_Lex.stages)
     stopped: str | None = None  # a solve ended without a proven answer (time limit)
 
     @property
@@ -177,11 +195,15 @@ def pareto_front(
     out: str | Path | None = None,
     progress=None,
     solver_progress: ProgressHook | None = None,
+    greedy_start: bool = True,
 ) -> FrontResult:
     """The non-dominated front between two terms, each point a verified layout.
 
     ``points=None``: the exact walk (every point whose second term differs by at least
     ``step``; default 1e-4 of the range of the second term).  ``points=K``: K ε values.
+    ``options.time_limit`` applies to each MIP (three per point); the f1-best end starts as
+    :func:`yrdopt.solve` does (``greedy_start``), the f2-best end from the f1-best end, every
+    other point from the f2-best end (feasible for every ε).
     """
     t1, t2 = check_terms(between)
     if len((t1, t2)) != 2:
@@ -192,7 +214,7 @@ def pareto_front(
     refuse_periods(inst, "a trade-off front", FRONTS_OVER_PERIODS)
     options = options or SolverOptions(mip_gap=1e-6)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options, solver_progress)
+    lex = _Lex(inst, cm, options, solver_progress, greedy_start)
     out = Path(out) if out is not None else None
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
 
@@ -221,7 +243,7 @@ def pareto_front(
 
             raise InfeasibleError(*explain_infeasibility(inst))
         raise SolverError(f"no layout for the front: {st}")
-    last, v_last, st_last = lex.solve([t2, t1])
+    last, v_last, st_last = lex.solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
     if last is None:
         raise SolverError(f"no layout minimising {t2}: {st_last}")
     lo, hi = v_last[t2], v_first[t2]
@@ -258,7 +280,7 @@ def pareto_front(
                 continue
             keep(res, vals, st, cap)
     lex.free(t2)
-    result.n_solves = lex.n_solves
+    result.n_solves, result.stages = lex.n_solves, lex.stages
     if out is not None:
         _write_front(result, out)
         _plot_front(result, out / "front.png")
@@ -278,7 +300,7 @@ def _write_front(result: FrontResult, out: Path) -> None:
     meta = {"instance": {"name": result.instance.name, "hash": content_hash(result.instance)},
             "between": list(result.terms), "method": result.method, "step": result.step,
             "truncated": result.truncated, "stopped": result.stopped, "exact": result.exact,
-            "points": len(result.points), "solves": result.n_solves}
+            "points": len(result.points), "solves": result.n_solves, "stages": result.stages}
     atomic_write_text(out / "front.json", json.dumps(meta, indent=2))
 
 
@@ -322,9 +344,12 @@ def lexicographic(
     build_options: BuildOptions | None = None,
     out: str | Path | None = None,
     solver_progress: ProgressHook | None = None,
+    greedy_start: bool = True,
 ) -> LexResult:
     """Minimise ``order[0]``, then ``order[1]`` keeping ``order[0]`` within ``tolerance``
-    (relative) of its optimum, and so on; the weighted objective breaks the last ties."""
+    (relative) of its optimum, and so on; the weighted objective breaks the last ties.
+    ``options.time_limit`` applies to each stage; the first starts as :func:`yrdopt.solve`
+    does (``greedy_start``)."""
     order = check_terms(order, "terms")
     if not order:
         raise InstanceError([Problem("command line", "terms", order, "at least one objective term")])
@@ -333,7 +358,7 @@ def lexicographic(
     inst = load_instance(instance)
     refuse_periods(inst, "lexicographic solving", FRONTS_OVER_PERIODS)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress)
+    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress, greedy_start)
     res, vals, st = lex.solve(order, tolerance)
     if res is None:
         if st in ("infeasible", "infeasible_or_unbounded"):
