@@ -32,26 +32,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from city_scale import materialise  # noqa: E402
 from common import RESULTS, ROOT, fmt, machine, write_json  # noqa: E402
 
 REPO = ROOT.parent
 BEFORE = "029372e"  # main just before api.search
-CASES = {"yrd-cities (shipped, exact shares)": "instances/yrd-cities.yaml",
+CASES = {"yrd-cities (shipped, exact shares)": str(REPO / "instances" / "yrd-cities.yaml"),
          "generated 41x10x3 seed 1": "gen:41:10:3:1"}
 ANALYSES = {"alternatives": 60.0, "front": 30.0}  # seconds per MIP
 CONFIGS = ("before", "after")
-
-
-def materialise(spec: str, tmp: Path) -> Path:
-    if spec.startswith("gen:"):
-        R, C, S, seed = spec.split(":")[1:]
-        path = tmp / f"g{R}x{C}x{S}s{seed}.yaml"
-        if not path.exists():
-            from yrdopt.generate import generate_dict, write_generated
-
-            path = write_generated(generate_dict(int(R), int(C), int(S), int(seed)), path)
-        return path
-    return REPO / spec
 
 
 def one(path: str, analysis: str, limit: float, threads: int) -> dict:
