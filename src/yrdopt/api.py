@@ -41,6 +41,14 @@ SEARCH_LNS_SHARE = 0.5
 KERNEL_SEARCH_SHARE = 0.4
 KERNEL_SEARCH_MIN_S = 30.0
 
+# a MIP that minimises one objective term (a front's or lexicographic solve's first stage) gets
+# the greedy layout (built for the weighted cost) as its start only on models above this many
+# binaries (benchmarks/planning_city.py, one thread, loaded machine): distance on 41x30x4 (4,905)
+# had no layout within 40 s without it, but on 41x10x3 (1,234) HiGHS's own reached 1,211.5 in 30 s
+# against 1,509.7 from the greedy start (yrd-cities: 459.3 against 463.0).  Where the greedy gets
+# stuck, construct's layout is offered whatever the size (HiGHS may then find none either).
+TERM_START_MIN_BINARIES = 2500
+
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
 # greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
 CONSTRUCT_S = 15.0
@@ -144,14 +152,17 @@ def solve(
 
 
 def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start: np.ndarray | None = None,
-           greedy_start: bool = True, improve_s: float = 0.0, search_lns: float | None = None,
-           kernel_search: float | None = None, bound_without_flows: bool = True) -> SolveResult:
+           greedy_start: bool = True, greedy_min_binaries: int = 0, improve_s: float = 0.0,
+           search_lns: float | None = None, kernel_search: float | None = None,
+           bound_without_flows: bool = True) -> SolveResult:
     """One MIP search on ``solver`` (``cm`` loaded, perhaps with rows or an objective of the
     caller's added) within ``deadline``, with the city-scale machinery of :func:`solve`.
 
     * Without ``start`` and with ``greedy_start``: the greedy layout or, where it gets stuck,
       :func:`yrdopt.lns.construct`'s (:func:`construct_seconds`, taken from the deadline); only
-      where any layout of ``cm`` is feasible for the solver's model (``cm``'s own rows).
+      where any layout of ``cm`` is feasible for the solver's model (``cm``'s own rows).  The
+      greedy layout only on models above ``greedy_min_binaries`` binaries (a MIP that minimises
+      something else may do better without it: :data:`TERM_START_MIN_BINARIES`).
     * ``kernel_search`` (None: :data:`KERNEL_SEARCH_SHARE` on the same models with at least
       :data:`KERNEL_SEARCH_MIN_S` left): the start improved by kernel search; only where the
       solver minimises ``cm``'s own objective over its own rows (as ``search_lns``).
@@ -180,7 +191,7 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
                 solver.primal = SearchLns(cm, share=search_lns, threads=kept_options.threads, seed=kept_options.seed)
         start_from = "given" if start is not None else None
         if start is None and greedy_start:
-            start, start_from = _primal_start(cm, deadline.left(), improve_s, stop)
+            start, start_from = _primal_start(cm, deadline.left(), improve_s, stop, greedy_min_binaries)
         if start is not None:
             start = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options.threads, stop)
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
@@ -201,11 +212,12 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
             solver.apply_options(kept_options)
 
 
-def _primal_start(cm: CompiledModel, left: float | None, improve_s: float,
-                  stop: StopFlag | None = None) -> tuple[np.ndarray | None, str | None]:
+def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop: StopFlag | None = None,
+                  greedy_min_binaries: int = 0) -> tuple[np.ndarray | None, str | None]:
     """(The MIP start (see :func:`solve`), where it came from); ``left``: seconds left of the
     time limit (the deadline then gives HiGHS what the start did not use); ``stop`` ends the
-    sub-MILPs."""
+    sub-MILPs; the greedy layout is no start on models of ``greedy_min_binaries`` binaries or
+    fewer (``construct``'s still is where the greedy gets stuck)."""
     # the greedy takes ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes
     from .heuristic import greedy_start
     from .lns import improved_start, start_where_greedy_is_stuck
@@ -215,6 +227,8 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float,
         return start, "improved" if start is not None else None
     start = greedy_start(cm)
     if start is not None:
+        if int(cm.integrality.sum()) <= greedy_min_binaries:
+            return None, None
         return start, "greedy"
     # quotas bite: pack the tightest segments first
     start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)

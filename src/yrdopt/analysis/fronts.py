@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import search, solution_from_result
+from ..api import TERM_START_MIN_BINARIES, search, solution_from_result
 from ..claims import HOLD_ABS, lexicographic_holds
 from ..deadline import Deadline
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError
@@ -93,7 +93,8 @@ class _Lex:
 
         The first stage may start from ``start`` (a layout feasible for it); without one, and with
         no term capped, from the greedy or constructed layout, as :func:`yrdopt.solve` starts
-        (any layout is feasible there); each later stage from the stage before's layout.  Every stage is searched by :func:`yrdopt.api.search`
+        (any layout is feasible there; the greedy's only above
+        :data:`yrdopt.api.TERM_START_MIN_BINARIES` binaries); each later stage from the stage before's layout.  Every stage is searched by :func:`yrdopt.api.search`
         within the solver's time limit (the start's time counted in the first stage's).  The
         status returned is "optimal" only if every stage was proven optimal.
         """
@@ -112,6 +113,7 @@ class _Lex:
                 res = search(self.solver, self.cm, Deadline(self.solver.options.time_limit),
                              start=rounded(self.cm, start) if start is not None else None,
                              greedy_start=prev is None and self.greedy_start and not self.capped,
+                             greedy_min_binaries=TERM_START_MIN_BINARIES if t is not None else 0,
                              search_lns=0.0, kernel_search=0.0, bound_without_flows=False)
                 self.n_solves += 1
                 self.stages.append({"minimise": t or "weighted objective", "start": res.solver.get("start"),
