@@ -94,9 +94,10 @@ class _Lex:
         The first stage may start from ``start`` (a layout feasible for it); without one, and with
         no term capped, from the greedy or constructed layout, as :func:`yrdopt.solve` starts
         (any layout is feasible there; the greedy's only above
-        :data:`yrdopt.api.TERM_START_MIN_BINARIES` binaries); each later stage from the stage before's layout.  Every stage is searched by :func:`yrdopt.api.search`
-        within the solver's time limit (the start's time counted in the first stage's).  The
-        status returned is "optimal" only if every stage was proven optimal.
+        :data:`yrdopt.api.TERM_START_MIN_BINARIES` binaries); each later stage from the stage
+        before's layout.  Every stage is searched by :func:`yrdopt.api.search` within the
+        solver's time limit (the start's time counted in the first stage's).  The status
+        returned is "optimal" only if every stage was proven optimal.
         """
         held = []
         values: dict[str, float] = {}
