@@ -43,10 +43,11 @@ KERNEL_SEARCH_MIN_S = 30.0
 
 # a MIP that minimises one objective term (a front's or lexicographic solve's first stage) gets
 # the greedy layout (built for the weighted cost) as its start only on models above this many
-# binaries (one-off runs, one thread, loaded machine; models/formulation.md section 11): distance on 41x30x4 (4,905)
-# had no layout within 40 s without it, but on 41x10x3 (1,234) HiGHS's own reached 1,440.2 in the
-# stage's 28.8 s against 1,509.7 from the greedy start (yrd-cities: 459.3 against 463.0).  Where the greedy gets
-# stuck, construct's layout is offered whatever the size (HiGHS may then find none either).
+# binaries (benchmarks/planning_city.py, two runs, one thread, loaded machine; formulation.md
+# section 11): on 41x10x3 (1,234) HiGHS's own layout reached distance 1,440.2 in the stage's 28.8 s
+# against 1,509.7 from the greedy start (yrd-cities: 459.3 against 463.0), but on 41x30x4 (4,905)
+# HiGHS found no layout within 40 s without it.  Where the greedy gets stuck, construct's layout
+# is offered whatever the size (HiGHS may then find none either).
 TERM_START_MIN_BINARIES = 2500
 
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
