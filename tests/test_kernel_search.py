@@ -83,8 +83,20 @@ def test_kernel_search_layouts_are_checked_feasible_and_never_below_the_optimum(
     assert ref.objective - 1e-6 * abs(ref.objective) <= found.objective < start_obj
 
 
-def test_solve_with_kernel_search_proves_the_plain_milp_optimum(case):
+def test_solve_with_kernel_search_proves_the_plain_milp_optimum_and_records_the_search(case):
     inst, _, ref = case
     sol = solve(inst, time_limit=40, threads=1, gap=1e-6, kernel_search=0.4)
     assert sol.summary["verified"] and sol.summary["status"] == "optimal"
     assert sol.summary["objective"] == pytest.approx(ref.objective, rel=1e-5)
+    rec = sol.summary["solver"]["kernel_search"]
+    assert rec["kernel"] > 0 and 0 < rec["seconds"] <= 0.4 * 40 + 2
+    assert rec["lp_value"] <= ref.objective + 1e-6 * abs(ref.objective)
+    if rec["improved"]:
+        assert ref.objective - 1e-6 * abs(ref.objective) <= rec["objective"]
+
+
+def test_solve_skips_kernel_search_by_default_on_small_models_and_refuses_a_whole_share(case):
+    inst, _, _ = case
+    assert "kernel_search" not in solve(inst, time_limit=40, threads=1).summary["solver"]  # 2,500 binaries and less
+    with pytest.raises(ValueError, match="kernel_search"):
+        solve(inst, time_limit=40, threads=1, kernel_search=1.0)

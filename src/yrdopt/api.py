@@ -37,7 +37,8 @@ SEARCH_LNS_SHARE = 0.5
 # models above SEARCH_LNS_MIN_BINARIES binaries under a time limit of at least
 # KERNEL_SEARCH_MIN_S left improve their start by kernel search (yrdopt.kernel_search) for this
 # share of what is left before HiGHS starts: on the generated 41x30x4 HiGHS's own heuristics do
-# not improve the greedy layout within 120 s (benchmarks/city_scale.py, config "kernel")
+# not improve the greedy layout within 120 s (benchmarks/city_scale.py, configs "default" and
+# "no-kernel"); phased instances (one MILP over the periods) do not use it
 KERNEL_SEARCH_SHARE = 0.4
 KERNEL_SEARCH_MIN_S = 30.0
 
@@ -193,19 +194,26 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
         start_from = "given" if start is not None else None
         if start is None and greedy_start:
             start, start_from = _primal_start(cm, deadline.left(), improve_s, stop, greedy_min_binaries)
+        kernel = None
         if start is not None:
-            start = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options.threads, stop)
+            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options, stop)
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
         highs = root_options_for(binaries, start is not None, highs)
         if highs_limit is not None or highs != kept_options.highs:
             solver.apply_options(replace(kept_options, highs=highs,
                                          time_limit=highs_limit if highs_limit is not None else kept_options.time_limit))
-        relaxed = (_relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start)
-                   if highs_limit is not None and bound_without_flows else None)
-        if relaxed is not None:
+        if not bound_without_flows:
+            relaxed = None
+        elif kernel is not None and kernel.lp_value is not None:  # its LP rounds gave the relaxation's bound
+            relaxed = (kernel.lp_value, 0.0)
+        else:
+            relaxed = _relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start) if highs_limit is not None else None
+        if relaxed is not None and relaxed[1] > 0:
             solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
         res = solver.solve(start)
         res.solver["start"] = start_from
+        if kernel is not None:
+            res.solver["kernel_search"] = kernel.summary()
         return _with_bound(res, relaxed[0]) if relaxed is not None else res
     finally:
         solver.primal = kept_primal
@@ -237,17 +245,24 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop:
 
 
 def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float | None,
-                  threads: int | None, stop: StopFlag | None) -> np.ndarray:
-    """``start``, or the better layout kernel search finds from it (see :func:`solve`)."""
+                  options: SolverOptions, stop: StopFlag | None):
+    """(``start``, or the better layout kernel search finds from it; the search's record or
+    None) (see :func:`solve`)."""
     if share is None:
         big = int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES
         share = KERNEL_SEARCH_SHARE if big and left is not None and left >= KERNEL_SEARCH_MIN_S else 0.0
-    if share <= 0 or left is None or cm.options.elastic:
-        return start
+    if not 0 <= share < 1:
+        raise ValueError(f"kernel_search: {share!r} is not a share of the time limit in [0, 1)")
+    if share == 0 or left is None or cm.options.elastic:
+        return start, None
     from .kernel_search import kernel_search
+    from .lns import fits
 
-    found = kernel_search(cm, start, share * left, threads=threads, stop=stop)
-    return found.x if found.x is not None else start
+    found = kernel_search(cm, start, share * left, threads=options.threads, seed=options.seed, stop=stop)
+    # HiGHS drops a start it finds infeasible, and the solve would then start from nothing:
+    # keep the greedy's unless the found layout meets every row (as sweeps check their starts)
+    better = found.x is not None and fits(cm, found.x)
+    return (found.x if better else start), found
 
 
 # models above this many binaries get a bound from the relaxation without flows

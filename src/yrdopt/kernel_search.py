@@ -54,6 +54,13 @@ class KernelSearch:
     improved: int  # restricted MILPs that found a better layout
     seconds: float
 
+    def summary(self) -> dict:
+        """What ``summary.json`` records of the search (``solver.kernel_search``)."""
+        finite = lambda v: None if v is None or not np.isfinite(v) else float(v)  # noqa: E731
+        return {"seconds": round(self.seconds, 3), "start_objective": finite(self.start_objective),
+                "objective": finite(self.objective), "lp_value": finite(self.lp_value),
+                "kernel": self.kernel, "buckets": self.buckets, "improved": self.improved}
+
 
 def lp_guide(cm: CompiledModel, seconds: float, *, threads: int | None = None, stop=None,
              start: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray] | None:
@@ -76,7 +83,7 @@ def lp_guide(cm: CompiledModel, seconds: float, *, threads: int | None = None, s
 
 
 def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threads: int | None = None,
-                  stop=None) -> KernelSearch:
+                  seed: int = 0, stop=None) -> KernelSearch:
     """Improve the layout ``start`` (a full column vector of ``cm``) within ``seconds``."""
     t0 = time.perf_counter()
     t_end = t0 + seconds
@@ -117,7 +124,7 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
             trial.ravel()[bucket] = True
             result.buckets += 1
             limit = min(left(), bucket_limit)
-        res = _restricted(cm, trial, best_x, limit, threads, stop)
+        res = _restricted(cm, trial, best_x, limit, threads, stop, seed)
         first = False
         if res.x is not None and res.objective is not None and _better(res.objective, best_obj):
             best_x, best_obj = res.x, res.objective
@@ -135,7 +142,7 @@ def _better(objective: float, best: float) -> bool:
 
 
 def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit: float,
-                threads: int | None, stop):
+                threads: int | None, stop, seed: int = 0):
     """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``."""
     from .deadline import PROBING_OFF, ROOT_SOON
 
@@ -144,7 +151,8 @@ def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit:
     upper = cm.col_upper.copy()
     upper[place.start + out] = 0.0
     upper[act.start + out] = 0.0
-    s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, mip_gap=1e-3,
+    # gap 1e-3: a heuristic step, not a proof; the main solve proves
+    s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, seed=seed, mip_gap=1e-3,
                                   highs={**PROBING_OFF, **ROOT_SOON}), stop=stop)
     s.load(replace(cm, col_upper=upper))
     return s.solve(start)

@@ -135,10 +135,14 @@ def _transport_duals(c: np.ndarray, supply: np.ndarray, demand: np.ndarray, thre
                 np.arange(0, 2 * n + 1, 2, dtype=np.int32), indices.astype(np.int32), np.ones(2 * n),
                 np.zeros(n, dtype=np.int32))
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        # a balanced problem always has an optimum; should HiGHS still fail, prices of 0 on
-        # the receiving side give a weaker row that is still valid (the c-transform follows)
+    status = h.getModelStatus()
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        # a balanced problem always has an optimum: a wrong "infeasible" (as presolve gave, on
+        # rounding dust) gets prices of 0 on the receiving side, a weaker row that is still
+        # valid (the c-transform follows); any other failure is a defect and is raised
         return np.zeros(nd)
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"transportation LP: {h.modelStatusToString(status)}")
     return np.asarray(h.getSolution().row_dual[nu:], dtype=float)
 
 
