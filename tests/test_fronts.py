@@ -118,3 +118,20 @@ def test_cli_pareto_and_lexicographic(tmp_path):
     assert json.loads((tmp_path / "l" / "summary.json").read_text())["verified"]
     r = CliRunner().invoke(app, ["pareto", str(TINY), "--between", "distance", "nope"])
     assert r.exit_code == 2 and "nope" in r.output
+
+
+def test_a_front_goes_on_when_a_later_stage_loses_the_layout_handed_on(monkeypatch):
+    """With the settings of a model above 2,500 binaries (no presolve probing, the greedy layout
+    as a term's start), HiGHS 1.16 accepts a start that misses a row by 2e-6 on this instance, the
+    next stage's hold sits 1e-5 under the term's optimum and that stage comes back infeasible.
+    The lexicographic solve keeps the previous stage's layout; the front then read the term it
+    never reached (KeyError: 'duplication')."""
+    import yrdopt.analysis.fronts as fronts
+    import yrdopt.deadline as deadline
+    from yrdopt.generate import generate_instance
+
+    monkeypatch.setattr(deadline, "PROBING_MAX_BINARIES", 0)
+    monkeypatch.setattr(fronts, "TERM_START_MIN_BINARIES", 0)
+    front = pareto_front(generate_instance(8, 3, 3, seed=1), ("distance", "duplication"), points=3,
+                         options=yrdopt.SolverOptions(time_limit=20, threads=1, mip_gap=1e-6))
+    assert front

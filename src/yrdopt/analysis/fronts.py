@@ -121,8 +121,11 @@ class _Lex:
                                     "status": res.status, "gap": res.gap, "solve_s": res.solve_s})
                 if res.x is None and prev is not None and res.status in ("infeasible", "infeasible_or_unbounded"):
                     # a later stage cannot be infeasible (the previous layout satisfies it):
-                    # HiGHS lost that layout to its tolerances; keep the previous stage's answer
+                    # HiGHS lost that layout to its tolerances; keep the previous stage's answer,
+                    # with the terms not reached valued at its layout (callers read every term)
                     res, worst = prev, "optimal_previous_stage"
+                    for later in order:
+                        values.setdefault(later, float(self.cm.terms[later] @ prev.x[: self.cm.n_cols]))
                     break
                 if res.x is None:
                     return None, values, res.status
