@@ -446,22 +446,20 @@ def fits(cm, x: np.ndarray, tol: float = 1e-6) -> bool:
     return not (np.any(row < cm.row_lower - row_tol) or np.any(row > cm.row_upper + row_tol))
 
 
-def repair(cm, x: np.ndarray, seconds: float, stop=None) -> np.ndarray | None:
-    """A layout for ``cm`` near ``x``, a layout of a neighbouring scenario that no longer fits
-    (a quota cut, a segment grown): the chains with a site where a quota is now exceeded, or
-    whose activity no longer adds up, are re-placed with the rest fixed (:func:`sub_data`: the
-    greedy in the room left, else its sub-MILP), growing by the chains of regions the fixed
-    ones alone overfill.  None if no layout within ``seconds`` or the rest cannot be kept."""
+def freed_segments(cm, x: np.ndarray) -> np.ndarray | None:
+    """The segments :func:`repair` re-places to fit the layout ``x`` of a neighbouring scenario
+    into ``cm`` (whole chains, sorted): the chains with a site where a quota is now exceeded, or
+    whose activity no longer adds up (or that sit where they may not), growing by the chains of
+    regions the fixed ones alone overfill.  None where :func:`sub_data` cannot keep the rest
+    (brownfield, activity run inside enclave parks)."""
     d = cm.data
     if not applies(d):
         return None
-    t0 = time.perf_counter()
     cur = layout_of(cm, x)
     act, place = cur.activity, cur.place
-    expand = cur.expand
     cap = d.quota.copy()
     if d.E:
-        np.add.at(cap, d.exp_region[expand], d.exp_quota[expand])
+        np.add.at(cap, d.exp_region[cur.expand], d.exp_quota[cur.expand])
     footprint = d.footprint if d.footprint.size else np.zeros((d.S, d.R, d.K))
 
     def use_of(mask: np.ndarray) -> np.ndarray:
@@ -483,17 +481,33 @@ def repair(cm, x: np.ndarray, seconds: float, stop=None) -> np.ndarray | None:
             break
         bad |= more
     segs = np.flatnonzero(free)
+    if len(segs) and _park_activity(cm, x, np.arange(d.S)):
+        return None
+    return segs
+
+
+def repair(cm, x: np.ndarray, seconds: float, stop=None, milp: bool = True) -> np.ndarray | None:
+    """A layout for ``cm`` near ``x``, a layout of a neighbouring scenario that no longer fits
+    (a quota cut, a segment grown): the chains :func:`freed_segments` names are re-placed with
+    the rest fixed (:func:`sub_data`): by the greedy in the room left, else (``milp``) by their
+    sub-MILP within what is left of ``seconds``.  None if no layout that way or the rest cannot
+    be kept."""
+    d = cm.data
+    t0 = time.perf_counter()
+    segs = freed_segments(cm, x)
+    if segs is None:
+        return None
     if not len(segs):
         return x if fits(cm, x) else None
-    if _park_activity(cm, x, np.arange(d.S)):
-        return None
-    sub = sub_data(d, segs, act, place, expand)
+    cur = layout_of(cm, x)
+    act, expand = cur.activity, cur.expand
+    sub = sub_data(d, segs, act, cur.place, expand)
     from .heuristic import greedy_layout
 
     part = greedy_layout(sub)
     if part is None:
         left = seconds - (time.perf_counter() - t0)
-        if left <= 0.1 or _stopped(stop):
+        if not milp or left <= 0.1 or _stopped(stop):
             return None
         sub_cm = build(sub)
         s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2), stop=stop)

@@ -62,7 +62,7 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
     write = _can_write(ctx)
     folder = Path(ctx.out) / sub if (write and sub) else None
     out = []
-    for sc in chunk:
+    for sc in (ws.solve_order(chunk) if mode == "solve" else chunk):
         if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
             os._exit(3)  # the sweep that started this worker is gone: stop, do not solve on unseen
         rec = ws.solve(sc) if mode == "solve" else ws.evaluate(sc, extra)

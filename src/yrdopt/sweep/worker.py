@@ -73,14 +73,34 @@ class ScenarioSolver:
         self.solver = HighsSolver(self.opts.solver_options(binaries))
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
-        self.last_x: np.ndarray | None = None
+        self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved so far
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     # -- state ---------------------------------------------------------------------------
     def begin_chunk(self) -> None:
         """Load the base model afresh: a chunk never depends on what the worker did before."""
         self._load_base()
-        self.last_x = None
+        self.pool = []
+
+    def solve_order(self, chunk: list[Scenario]) -> list[Scenario]:
+        """The order to solve a chunk in: the tightest scenario first (the largest mean share of
+        its regions' room a segment needs, :func:`yrdopt.lns.tightness`), so that a layout that
+        fits a tight scenario is there to start the looser ones from (it fits them where only
+        quotas grew).  Without MIP starts, or for milestone plans (each scenario its own
+        solve), the chunk's own order."""
+        if not self.opts.mip_start or self.phased or len(chunk) < 2:
+            return list(chunk)
+        from ..lns import tightness
+
+        def tight(sc: Scenario) -> float:
+            try:
+                d = build_model_data(validate_instance(scenario_dict(self.ctx.base, self.resolved, sc.values), "s"))
+            except Exception:  # an invalid scenario is reported by solve, in any order
+                return 0.0
+            return float(tightness(d).mean()) if d.S else 0.0
+
+        keys = {sc.id: tight(sc) for sc in chunk}
+        return sorted(chunk, key=lambda sc: (-keys[sc.id], sc.index))
 
     def _load_base(self) -> None:
         self.solver.h.clearSolver()
@@ -128,6 +148,7 @@ class ScenarioSolver:
         t_start = time.perf_counter()
         start, start_from = self._start(cm)
         start_s = time.perf_counter() - t_start
+        rec.update(start_s=start_s, start_objective=None if start is None else float(cm.cost @ start + cm.offset))
         self.solver.primal = self._search_lns(cm)
         prep_s = time.perf_counter() - t0
         try:
@@ -141,7 +162,7 @@ class ScenarioSolver:
                    highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
         if res.has_solution:
             x = res.x
-            self.last_x = x
+            self.pool.append(x)
             rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
                        reason=None if res.status == "optimal" else res.message)
             rec.update(_layout_lists(cm, x))
@@ -190,31 +211,42 @@ class ScenarioSolver:
         return rec
 
     def _start(self, cm: CompiledModel) -> tuple[np.ndarray | None, str]:
-        """The MIP start: the previous scenario's layout, or for a chunk's first scenario (and
-        after a rebuild) the greedy layout, as ``yrdopt.solve`` offers — on large instances
-        HiGHS alone may find no layout within a scenario's time limit.  Where the greedy gets
-        stuck, :func:`yrdopt.lns.construct`'s layout, within the share of the time limit
-        ``yrdopt.solve`` gives it (:func:`yrdopt.api.construct_seconds`).  A previous layout
-        that breaks this scenario (a quota cut) is repaired first (:func:`yrdopt.lns.repair`)."""
+        """The MIP start: the cheapest, under this scenario's costs, of the layouts of the
+        chunk's scenarios solved before that fit it (``previous``), those that do not fit
+        repaired by the greedy in the room the rest leaves (``repaired``, :func:`yrdopt.lns.repair`
+        without its sub-MILP) and the greedy layout (``greedy``, as ``yrdopt.solve`` offers: on
+        large instances HiGHS alone may find no layout within a scenario's time limit; it competes
+        only where it fits, for the greedy may miss a hard guarantee).  Each costs milliseconds.
+        Only where none is found, :func:`yrdopt.lns.construct`'s layout, within the share of the
+        time limit ``yrdopt.solve`` gives it (:func:`yrdopt.api.construct_seconds`).  A repair by
+        sub-MILP is not tried: on the city sweep it found a layout for one scenario in 17 and
+        cost its share each time."""
         if not self.opts.mip_start:
             return None, "none"
         from ..api import construct_seconds
         from ..heuristic import greedy_start
         from ..lns import fits, repair, start_where_greedy_is_stuck
 
-        seconds = construct_seconds(self.opts.time_limit)
         try:
-            if self.last_x is not None and len(self.last_x) == cm.n_cols:
-                if fits(cm, self.last_x):
-                    return self.last_x, "previous"
-                # the previous layout breaks this scenario (a quota cut): re-place what breaks it
-                x = repair(cm, self.last_x, seconds, self.solver.stop)
+            found: list[tuple[np.ndarray, str]] = []
+            for x in self.pool:
+                if len(x) != cm.n_cols:  # solved on a rebuilt model of another shape
+                    continue
+                if fits(cm, x):
+                    found.append((x, "previous"))
+                    continue
+                # the layout breaks this scenario (a quota cut, a grown segment): re-place what breaks it
+                x = repair(cm, x, 0.0, self.solver.stop, milp=False)
                 if x is not None:
-                    return x, "repaired"
-            x = greedy_start(cm)  # ~10 ms at 41 regions x 30 chains
-            if x is not None:
-                return x, "greedy"
-            x = start_where_greedy_is_stuck(cm, seconds, self.solver.stop)
+                    found.append((x, "repaired"))
+            greedy = greedy_start(cm)  # ~10 ms at 41 regions x 30 chains
+            if greedy is not None and fits(cm, greedy):
+                found.append((greedy, "greedy"))
+            if found:  # all fit: the cheapest is the best start
+                return found[int(np.argmin([float(cm.cost @ x) for x, _ in found]))]
+            if greedy is not None:  # it misses a rule (a hard guarantee): HiGHS ignores it, as in solve
+                return greedy, "greedy"
+            x = start_where_greedy_is_stuck(cm, construct_seconds(self.opts.time_limit), self.solver.stop)
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
         return (x, "constructed") if x is not None else (None, "none")

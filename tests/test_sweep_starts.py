@@ -1,0 +1,145 @@
+"""A sweep scenario's MIP start (sweep/worker.py, ScenarioSolver._start and solve_order): the
+cheapest of the chunk's earlier layouts that fit (repaired by the greedy where they do not)
+and the greedy layout, the chunk solved tightest scenario first.  Real HiGHS, small generated
+instances; every start is verified by the independent checker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import yrdopt.sweep as sw
+from yrdopt.checker import check_layout
+from yrdopt.generate import generate_instance
+from yrdopt.io import dump_instance
+from yrdopt.lns import fits
+from yrdopt.model.compiled import build
+from yrdopt.solution import tables_from_x
+from yrdopt.solver import HighsSolver, SolverOptions
+from yrdopt.sweep.design import Scenario
+from yrdopt.sweep.worker import Context, ScenarioSolver
+
+EXACT = {"mip_gap": 1e-9, "threads": 1, "time_limit": 60}
+
+
+def _solver(tmp_path, parameters, *, design=None, instance=(6, 4, 3, 1)):
+    R, C, S, seed = instance
+    path = tmp_path / "g.yaml"
+    dump_instance(generate_instance(R, C, S, seed=seed), path)
+    spec = {"name": "starts", "instance": str(path), "parameters": parameters, "solver": EXACT,
+            "robust": {"enabled": False},
+            "design": design or {"kind": "latin_hypercube", "samples": 2, "seed": 1}}
+    spec_m, _, base, resolved, _, scenarios = sw.prepare(spec)
+    ws = ScenarioSolver(Context.for_spec(spec_m, base, "starts", check=True))
+    ws.begin_chunk()
+    return spec, ws, base, resolved, scenarios
+
+
+def _optimum(inst) -> float:
+    s = HighsSolver(SolverOptions(**EXACT))
+    s.load(build(inst))
+    res = s.solve()
+    assert res.status == "optimal"
+    return res.objective
+
+
+def _checked_cost(inst, cm, x) -> float:
+    """The start's cost as the independent checker recomputes it from its layout alone."""
+    layout, flows, exps = tables_from_x(cm, x)
+    rep = check_layout(inst, layout, flows, exps)
+    assert rep.verified, rep
+    obj = float(cm.cost @ x + cm.offset)
+    assert rep.objective == pytest.approx(obj, rel=1e-6)
+    return obj
+
+
+def test_a_start_is_the_cheapest_earlier_layout_of_the_chunk_not_only_the_last(tmp_path):
+    """Scenario C is scenario A with a little more land: A's optimal layout fits C at A's cost,
+    the last layout solved (B's, for four times A's weight of distance) fits too but costs more.
+    C starts from a layout that costs no more than A's optimum (before: B's layout, the last)."""
+    params = [{"path": "weights.distance", "name": "w", "scale": [0.5, 2.0]},
+              {"path": "regions[*].quotas.land", "name": "land", "scale": [1.0, 1.1]}]
+    _, ws, base, resolved, _ = _solver(tmp_path, params)
+    a, b, c = (Scenario(f"s{i}", i, v) for i, v in enumerate([{"w": 0.5, "land": 1.0}, {"w": 2.0, "land": 1.0},
+                                                              {"w": 0.5, "land": 1.001}]))
+    ra, rb = ws.solve(a), ws.solve(b)
+    assert ra["status"] == rb["status"] == "optimal"
+    assert ra["place_index"] != rb["place_index"], "the instance must move its layout with the distance weight"
+    inst_c, cm, _ = ws.prepare(c)
+    x, how = ws._start(cm)
+    assert how in ("previous", "repaired", "greedy")
+    assert _checked_cost(inst_c, cm, x) <= ra["objective"] * (1 + 1e-7)
+    rc = ws.solve(c)
+    assert rc["verified"] and rc["objective"] == pytest.approx(_optimum(inst_c), rel=1e-7)
+
+
+@pytest.mark.parametrize("instance", [(6, 4, 3, 1), (5, 3, 3, 2)], ids=lambda p: "x".join(map(str, p)))
+def test_every_start_a_chunk_offers_passes_the_checker_and_the_scenarios_reach_the_plain_optima(tmp_path, instance):
+    """A chunk of scenarios that cut and grow quotas and grow a segment: after the first, each
+    scenario's start (earlier layouts, repaired where they no longer fit, or the greedy's) passes
+    the checker and costs no less than the scenario's optimum, which the sweep reaches.  The
+    first may be a greedy layout that misses a guarantee (the instances have province shares);
+    then the checker rejects it too (HiGHS ignores it)."""
+    inst0 = generate_instance(*instance[:3], seed=instance[3])
+    seg = f"chains[id={inst0.chains[0].id}].segments[id={inst0.chains[0].segments[0].id}].activity"
+    params = [{"path": "regions[*].quotas.land", "name": "land", "scale": [0.85, 1.2]},
+              {"path": "weights.distance", "name": "w", "scale": [0.5, 2.0]},
+              {"path": seg, "name": "grown", "scale": [0.9, 1.2]}]
+    spec, ws, _, _, scenarios = _solver(
+        tmp_path, params, instance=instance, design={"kind": "latin_hypercube", "samples": 6, "seed": 3})
+    order = ws.solve_order(scenarios)
+    assert sorted(sc.index for sc in order) == [sc.index for sc in scenarios]
+    starts, optima = [], {}
+    for sc in order:
+        inst, cm, _ = ws.prepare(sc)
+        x, how = ws._start(cm)
+        opt = optima[sc.id] = _optimum(inst)
+        if starts and x is not None:  # once the chunk has a layout, every start fits
+            assert _checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
+        elif x is not None and not fits(cm, x):  # the greedy may miss a guarantee: the checker says so too
+            assert how == "greedy" and not check_layout(inst, *tables_from_x(cm, x)).verified
+        starts.append(how)
+        rec = ws.solve(sc)
+        assert rec["status"] == "optimal" and rec["verified"]
+        assert rec["objective"] == pytest.approx(opt, rel=1e-7)
+    assert starts[0] in ("greedy", "constructed") and set(starts[1:]) <= {"previous", "repaired", "greedy"}
+    assert {"previous", "repaired"} & set(starts[1:]), starts
+    # the same scenarios through the sweep (chunks of 3, each solved tightest first)
+    df = sw.run({**spec, "design": {"kind": "latin_hypercube", "samples": 6, "seed": 3}, "chunk_size": 3},
+                out=tmp_path / "out", backend="inprocess")
+    for sc in scenarios:
+        row = df[df["scenario"] == sc.id].iloc[0]
+        assert row["verified"] and row["objective"] == pytest.approx(optima[sc.id], rel=1e-7)
+        assert row["start_objective"] >= optima[sc.id] * (1 - 1e-7) or row["mip_start"] == "greedy"
+
+
+def test_a_chunk_is_solved_tightest_scenario_first(tmp_path):
+    """The scenario with the least land comes first whatever its place in the chunk (its layout
+    fits the roomier ones); scenarios equally tight keep their order."""
+    params = [{"path": "regions[*].quotas.land", "name": "land", "scale": [0.8, 1.3]},
+              {"path": "weights.distance", "name": "w", "scale": [0.5, 2.0]}]
+    _, ws, _, _, _ = _solver(tmp_path, params)
+    chunk = [Scenario(f"s{i}", i, {"land": land, "w": w})
+             for i, (land, w) in enumerate([(1.2, 1.0), (0.9, 1.0), (1.2, 2.0), (1.0, 1.0)])]
+    assert [sc.index for sc in ws.solve_order(chunk)] == [1, 3, 0, 2]
+    no_starts = ScenarioSolver(Context.for_spec(sw.prepare({**_solver(tmp_path, params)[0],
+                                                             "solver": {**EXACT, "mip_start": False}})[0],
+                                                ws.ctx.base, "nostart", check=False))
+    assert [sc.index for sc in no_starts.solve_order(chunk)] == [0, 1, 2, 3]
+
+
+def test_repair_frees_nothing_in_a_layout_that_fits_and_every_chain_of_an_empty_one():
+    """What ``repair`` re-places (:func:`yrdopt.lns.freed_segments`): nothing where the layout
+    fits (it is returned as it is, sub-MILP or not), every segment where none is placed."""
+    from yrdopt.lns import freed_segments, repair
+
+    inst = generate_instance(6, 4, 3, seed=1)
+    cm = build(inst)
+    s = HighsSolver(SolverOptions(**EXACT))
+    s.load(cm)
+    x = s.solve().x
+    assert fits(cm, x) and len(freed_segments(cm, x)) == 0
+    assert repair(cm, x, 0.0, milp=False) is x
+    # a layout that places every segment nowhere: every chain is freed
+    empty = np.zeros_like(x)
+    assert len(freed_segments(cm, empty)) == cm.data.S
