@@ -1,5 +1,6 @@
-"""Record what a finished sweep directory shows: scenarios by status, gaps, solve times, and
-from the journal how many solves each run made and whether any scenario was solved twice.
+"""Record what a finished sweep directory shows: scenarios by status, gaps (also by MIP start),
+solve times, and from the journal how many solves each run made and whether any scenario was
+solved twice.
 
     python benchmarks/record_sweep.py OUT_DIR --json benchmarks/results/NAME.json [--note TEXT]
 
@@ -40,6 +41,9 @@ def summarise(out: Path) -> dict:
         "solve_s": {"mean": float(df["solve_s"].mean()), "max": float(df["solve_s"].max())},
         "profile": df["profile"].value_counts().to_dict() if "profile" in df else None,
         "update": df["update"].value_counts().to_dict(),
+        "by_start": {k: {"n": int(len(g)), "gap_median": float(g["gap"].median())}
+                     for k, g in df.groupby("mip_start")} if "mip_start" in df else None,
+        "start_s_max": float(df["start_s"].max()) if "start_s" in df else None,
         "journal": {"solves": len(solves), "scenarios_solved_twice": sum(1 for c in per_scenario.values() if c > 1),
                     "runs": runs},
     }

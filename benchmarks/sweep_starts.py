@@ -11,8 +11,12 @@ checker.
 
 * ``before`` — the starts up to commit 029372e: the previous scenario's layout, else
   ``lns.repair`` of it (greedy, then its sub-MILP within the construct share), else the greedy,
-  else ``lns.construct``; the chunk solved in its own order.
-* ``now`` — ``ScenarioSolver`` as it is (``_start``, ``solve_order``).
+  else ``lns.construct``; the chunk solved in its own order; the start not improved.
+* ``now`` — ``ScenarioSolver`` as it is (``solve_order``, ``_start``, ``_improve_start``).
+* ``unimproved`` — now, without ``_improve_start``; ``improve_constructed`` — now, improving
+  only a start that ``construct`` made (alone or on the chains a repair freed).
+
+Ratios are of each variant over the first one named.
 """
 
 from __future__ import annotations
@@ -46,10 +50,25 @@ def _solver_class(variant: str):
 
     if variant == "now":
         return ScenarioSolver
+    if variant == "improve_constructed":  # now, improving only a start construct made
+        class ImproveConstructed(ScenarioSolver):
+            def _improve_start(self, cm, x, spent):
+                return super()._improve_start(cm, x, spent) if self.constructed else x
+
+        return ImproveConstructed
+    if variant == "unimproved":  # now, without improving the start
+        class Unimproved(ScenarioSolver):
+            def _improve_start(self, cm, x, spent):
+                return x
+
+        return Unimproved
 
     class Before(ScenarioSolver):
         def solve_order(self, chunk):
             return list(chunk)
+
+        def _improve_start(self, cm, x, spent):
+            return x
 
         def _start(self, cm):
             from yrdopt.api import construct_seconds
@@ -139,12 +158,12 @@ def main() -> int:
               f"longest start {s['start_s_max']:.2f} s, longest scenario {s['total_s_max']:.2f} s; by start "
               + ", ".join(f"{k} {b['n']} ({100 * b['gap_median']:.1f} %)" for k, b in s["by_start"].items()),
               flush=True)
-    if "before" in out["variants"] and "now" in out["variants"]:
-        b, n = out["variants"]["before"], out["variants"]["now"]
-        out["ratio_now_over_before"] = {"gap_median": n["gap_median"] / b["gap_median"],
-                                        "gap_max": n["gap_max"] / b["gap_max"]}
-        print(f"now / before: median gap x{out['ratio_now_over_before']['gap_median']:.2f}, largest "
-              f"x{out['ratio_now_over_before']['gap_max']:.2f}")
+    ref = variants[0]
+    for v in variants[1:]:
+        b, n = out["variants"][ref], out["variants"][v]
+        ratio = out.setdefault("ratios", {})[f"{v}/{ref}"] = {"gap_median": n["gap_median"] / b["gap_median"],
+                                                               "gap_max": n["gap_max"] / b["gap_max"]}
+        print(f"{v} / {ref}: median gap x{ratio['gap_median']:.2f}, largest x{ratio['gap_max']:.2f}")
     print(f"load average at start {load0}, at end {load1}")
     if a.json:
         write_json(a.json, out)

@@ -5,19 +5,23 @@ instances; every start is verified by the independent checker."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 import yrdopt.sweep as sw
 from yrdopt.checker import check_layout
-from yrdopt.generate import generate_instance
-from yrdopt.io import dump_instance
+from yrdopt.generate import generate_dict, generate_instance
+from yrdopt.io import dump_instance, load_instance
 from yrdopt.lns import fits
 from yrdopt.model.compiled import build
 from yrdopt.solution import tables_from_x
 from yrdopt.solver import HighsSolver, SolverOptions
 from yrdopt.sweep.design import Scenario
 from yrdopt.sweep.worker import Context, ScenarioSolver
+
+from tight_quotas import cut_quotas_to_optimum
 
 EXACT = {"mip_gap": 1e-9, "threads": 1, "time_limit": 60}
 
@@ -139,7 +143,62 @@ def test_repair_frees_nothing_in_a_layout_that_fits_and_every_chain_of_an_empty_
     s.load(cm)
     x = s.solve().x
     assert fits(cm, x) and len(freed_segments(cm, x)) == 0
-    assert repair(cm, x, 0.0, milp=False) is x
+    assert repair(cm, x, 0.0, fallback=None) is x
     # a layout that places every segment nowhere: every chain is freed
     empty = np.zeros_like(x)
     assert len(freed_segments(cm, empty)) == cm.data.S
+
+
+@pytest.fixture(scope="module", params=[(6, 4, 3, 1), (8, 4, 3, 1)], ids=lambda p: "x".join(map(str, p)))
+def tight_and_elsewhere(request):
+    """A generated instance with its quotas cut to what its optimum uses (the greedy gets stuck,
+    as on yrd-cities at exact shares), its optimum, and the optimum of the roomy instance at three
+    times the weight of distance: a layout of a neighbouring scenario that does not fit it."""
+    R, C, S, seed = request.param
+    data = generate_dict(R, C, S, seed)
+    far = copy.deepcopy(data)
+    far["weights"]["distance"] = 3.0 * far["weights"].get("distance", 1.0)
+    inst = load_instance(cut_quotas_to_optimum(data))
+    cm = build(inst)
+    x_far = _solved(build(load_instance(far))).x
+    assert not fits(cm, x_far)
+    return inst, cm, _solved(cm).objective, x_far
+
+
+def _solved(cm):
+    s = HighsSolver(SolverOptions(**EXACT))
+    s.load(cm)
+    res = s.solve()
+    assert res.status == "optimal"
+    return res
+
+
+def test_a_repair_that_constructs_the_freed_chains_gives_a_checked_layout(tight_and_elsewhere):
+    """Where the greedy cannot re-place the chains a neighbouring layout breaks, ``repair``
+    constructs them (``fallback="construct"``): the layout fits, passes the checker and costs
+    no less than the optimum."""
+    from yrdopt.lns import repair
+
+    inst, cm, opt, x_far = tight_and_elsewhere
+    x = repair(cm, x_far, 20.0, fallback="construct")
+    assert x is not None and fits(cm, x)
+    assert _checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
+
+
+def test_an_improved_start_fits_passes_the_checker_and_costs_less():
+    """``improved_layout`` (chain pairs, then the fixed-placement LP) from the greedy layout of
+    a generated instance at three times the weight of distance: it fits, the checker verifies
+    it, and it costs less than the greedy's and no less than the optimum."""
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.lns import improved_layout
+
+    data = generate_dict(6, 4, 3, 1)
+    data["weights"]["distance"] = 3.0 * data["weights"].get("distance", 1.0)
+    inst = load_instance(data)
+    cm = build(inst)
+    x0 = greedy_start(cm)
+    assert fits(cm, x0)
+    x = improved_layout(cm, x0, 10.0)
+    assert fits(cm, x)
+    opt = _solved(cm).objective
+    assert opt * (1 - 1e-7) <= _checked_cost(inst, cm, x) < float(cm.cost @ x0 + cm.offset)

@@ -154,6 +154,31 @@ def improve(d: ModelData, layout: GreedyLayout, time_limit: float = 10.0, group_
     return LnsResult(GreedyLayout(act, place, expand), rounds, improved, time.perf_counter() - t0)
 
 
+def improved_layout(cm, x: np.ndarray, seconds: float, stop=None, seed: int = 0) -> np.ndarray:
+    """``x`` (a layout that fits ``cm``) improved by :func:`improve` (chain pairs, each sub-MILP
+    within 1.5 s) for at most ``seconds``, then its activities and flows re-solved as the
+    fixed-placement LP; ``x`` itself where that is not cheaper or does not fit.  Nothing is
+    improved where :func:`sub_data` cannot keep the rest (:func:`applies`, enclave-park activity)."""
+    d = cm.data
+    if seconds <= 0.2 or not applies(d) or _park_activity(cm, x, np.arange(d.S)):
+        return x
+    t0 = time.perf_counter()
+    res = improve(d, layout_of(cm, x), seconds, group_size=2, group_limit=1.5, seed=seed, stop=stop)
+    if not res.improved:
+        return x
+    lay = res.layout
+    lp = fix_placements(cm, lay.place, lay.expand if d.E else None, lp=True,
+                        parks=cm.var("park_open").take(x) > 0.5 if d.N else None)
+    left = seconds - (time.perf_counter() - t0)
+    s = HighsSolver(SolverOptions(threads=1, time_limit=max(left, 0.5)), stop=stop)
+    s.load(lp)
+    out = s.solve()
+    if out.x is None or out.status != "optimal":
+        return x
+    y = out.x[: cm.n_cols]
+    return y if fits(cm, y) and cm.cost @ y < cm.cost @ x else x
+
+
 def _stopped(stop) -> bool:
     return stop is not None and stop.is_set()
 
@@ -486,12 +511,22 @@ def freed_segments(cm, x: np.ndarray) -> np.ndarray | None:
     return segs
 
 
-def repair(cm, x: np.ndarray, seconds: float, stop=None, milp: bool = True) -> np.ndarray | None:
+def _milp_layout(d: ModelData, seconds: float, stop=None) -> GreedyLayout | None:
+    """The layout HiGHS finds for ``d`` within ``seconds`` (gap 1 %), None if none."""
+    cm = build(d)
+    s = HighsSolver(SolverOptions(time_limit=seconds, threads=1, mip_gap=1e-2), stop=stop)
+    s.load(cm)
+    res = s.solve()
+    return None if res.x is None else layout_of(cm, res.x)
+
+
+def repair(cm, x: np.ndarray, seconds: float, stop=None, fallback: str | None = "milp") -> np.ndarray | None:
     """A layout for ``cm`` near ``x``, a layout of a neighbouring scenario that no longer fits
     (a quota cut, a segment grown): the chains :func:`freed_segments` names are re-placed with
-    the rest fixed (:func:`sub_data`): by the greedy in the room left, else (``milp``) by their
-    sub-MILP within what is left of ``seconds``.  None if no layout that way or the rest cannot
-    be kept."""
+    the rest fixed (:func:`sub_data`): by the greedy in the room left, else, within what is left
+    of ``seconds``, by their sub-MILP (``fallback="milp"``) or by :func:`construct` on them
+    (``"construct"``: their tightest segments packed by a sub-MILP without flows, the greedy for
+    the rest); ``None``: the greedy only.  None if no layout that way or the rest cannot be kept."""
     d = cm.data
     t0 = time.perf_counter()
     segs = freed_segments(cm, x)
@@ -507,15 +542,11 @@ def repair(cm, x: np.ndarray, seconds: float, stop=None, milp: bool = True) -> n
     part = greedy_layout(sub)
     if part is None:
         left = seconds - (time.perf_counter() - t0)
-        if not milp or left <= 0.1 or _stopped(stop):
+        if fallback is None or left <= 0.1 or _stopped(stop):
             return None
-        sub_cm = build(sub)
-        s = HighsSolver(SolverOptions(time_limit=left, threads=1, mip_gap=1e-2), stop=stop)
-        s.load(sub_cm)
-        res = s.solve()
-        if res.x is None:
+        part = construct(sub, left, stop=stop) if fallback == "construct" else _milp_layout(sub, left, stop)
+        if part is None:
             return None
-        part = layout_of(sub_cm, res.x)
     act = act.copy()
     act[segs] = part.activity
     opened = expand.copy()
