@@ -74,7 +74,7 @@ class ScenarioSolver:
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
         self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved so far
-        self.constructed = False  # whether the last start was constructed
+        self.constructed = False  # whether construct made the last start (benchmarks/sweep_starts.py reads it)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     # -- state ---------------------------------------------------------------------------
@@ -222,7 +222,7 @@ class ScenarioSolver:
         Only where none is found, within the share of the time limit ``yrdopt.solve`` gives
         :func:`yrdopt.lns.construct` (:func:`yrdopt.api.construct_seconds`): the earlier layout
         that needs the fewest segments re-placed, with those constructed (``repaired``), else
-        ``construct``'s layout (``constructed``; at least half the share is left for it).  The
+        ``construct``'s layout (``constructed``, within a whole share again).  The
         repair by a sub-MILP of every chain freed is not used: on the city sweep it found a
         layout for one scenario in 17 and cost its share each time."""
         self.constructed = False  # whether construct ran (alone or on the chains a repair freed)
