@@ -202,3 +202,24 @@ def test_an_improved_start_fits_passes_the_checker_and_costs_less():
     assert fits(cm, x)
     opt = _solved(cm).objective
     assert opt * (1 - 1e-7) <= _checked_cost(inst, cm, x) < float(cm.cost @ x0 + cm.offset)
+
+
+def test_a_greedy_layout_that_misses_a_guarantee_is_no_start_where_construct_finds_one(tmp_path):
+    """On this instance the greedy layout misses a province's minimum share (a hard guarantee):
+    HiGHS drops such a start.  The scenario's start is then constructed and fits, and the record
+    gives no start cost for a layout that is not one (it read 5725.5, like a bound)."""
+    from yrdopt.heuristic import greedy_start
+
+    params = [{"path": "regions[*].quotas.land", "name": "land", "scale": [0.8, 1.2]}]
+    _, ws, _, _, scenarios = _solver(tmp_path, params, design={"kind": "latin_hypercube", "samples": 4, "seed": 1},
+                                     instance=(6, 4, 3, 1))
+    order = ws.solve_order(scenarios)
+    inst, cm, _ = ws.prepare(order[0])
+    greedy = greedy_start(cm)
+    assert greedy is not None and not fits(cm, greedy)  # the case this test is about
+    x, how = ws._start(cm)
+    assert how == "constructed" and fits(cm, x)
+    assert _checked_cost(inst, cm, x) >= _optimum(inst) * (1 - 1e-7)
+    rec = ws.solve(order[0])
+    assert rec["verified"] and rec["mip_start"] == "constructed"
+    assert rec["start_objective"] is not None and rec["start_objective"] >= rec["objective"] * (1 - 1e-7)

@@ -150,7 +150,12 @@ class ScenarioSolver:
         start, start_from = self._start(cm)
         start = self._improve_start(cm, start, time.perf_counter() - t_start)
         start_s = time.perf_counter() - t_start
-        rec.update(start_s=start_s, start_objective=None if start is None else float(cm.cost @ start + cm.offset))
+        # the cost of a start only where it is a layout of this scenario (a greedy layout that
+        # misses a hard guarantee is not, and its cost could read like a bound)
+        from ..lns import fits
+
+        rec.update(start_s=start_s, start_objective=float(cm.cost @ start + cm.offset)
+                   if start is not None and fits(cm, start) else None)
         self.solver.primal = self._search_lns(cm)
         prep_s = time.perf_counter() - t0
         try:
@@ -224,7 +229,8 @@ class ScenarioSolver:
         that needs the fewest segments re-placed, with those constructed (``repaired``), else
         ``construct``'s layout (``constructed``, within a whole share again).  The
         repair by a sub-MILP of every chain freed is not used: on the city sweep it found a
-        layout for one scenario in 17 and cost its share each time."""
+        layout for one scenario in 17 and cost its share each time.  A greedy layout that misses a
+        rule is offered (``greedy``) only where all of that finds nothing."""
         self.constructed = False  # whether construct ran (alone or on the chains a repair freed)
         if not self.opts.mip_start:
             return None, "none"
@@ -249,8 +255,8 @@ class ScenarioSolver:
                 found.append((greedy, "greedy"))
             if found:  # all fit: the cheapest is the best start
                 return found[int(np.argmin([float(cm.cost @ x) for x, _ in found]))]
-            if greedy is not None:  # it misses a rule (a hard guarantee): HiGHS ignores it, as in solve
-                return greedy, "greedy"
+            # a greedy layout that misses a rule (a hard guarantee) is no start (HiGHS drops it):
+            # construct one that keeps every rule, and offer the greedy's only if that fails too
             seconds = construct_seconds(self.opts.time_limit)
             self.constructed = True
             near = self._nearest(cm)
@@ -261,6 +267,8 @@ class ScenarioSolver:
             # construct keeps its whole share after a repair that found nothing: with half of it
             # one city scenario under load was left without any layout
             x = start_where_greedy_is_stuck(cm, seconds, self.solver.stop)
+            if x is None and greedy is not None:
+                return greedy, "greedy"
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
         return (x, "constructed") if x is not None else (None, "none")
