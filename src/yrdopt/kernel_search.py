@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .model.compiled import BuildOptions, CompiledModel, build
+from .model.compiled import CompiledModel
 from .solver import HighsSolver, SolverOptions
 
 # share of the kernel search's seconds its LP may take (the Benders rounds stop there)
@@ -67,18 +67,16 @@ def lp_guide(cm: CompiledModel, seconds: float, *, threads: int | None = None, s
     """(LP value, activity (S, R), reduced cost of activity (S, R)) of the LP relaxation, from
     the relaxation without flows with its Benders rounds within ``seconds`` (the cuts at
     ``start``'s activities first); None if no LP finished."""
-    from .model.logistics_bound import _lp_rounds, logistics_cuts
+    from .model.logistics_bound import relaxation_lp
 
-    d = cm.data
-    base = build(d, replace(cm.options, logistics="bound", flow_linking="none", tighten_bounds=False))
-    act = base.var("activity")
     t_end = time.perf_counter() + seconds
-    cuts = logistics_cuts(d, cm.var("activity").take(start), threads=threads) if start is not None and d.L else []
     last: dict = {}
-    value, _ = _lp_rounds(base, cuts, lambda: t_end - time.perf_counter(),
-                          lambda: stop is not None and stop.is_set(), threads, last)
+    base, value, _ = relaxation_lp(cm.data, cm.options, lambda: t_end - time.perf_counter(),
+                                   lambda: stop is not None and stop.is_set(), threads,
+                                   cm.var("activity").take(start) if start is not None else None, last)
     if "x" not in last:
         return None
+    act = base.var("activity")
     return value, act.take(last["x"]), act.take(last["reduced"])
 
 

@@ -214,9 +214,10 @@ def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, s
     t_end = time.perf_counter() + time_limit
     left = lambda: t_end - time.perf_counter()  # noqa: E731
     stopped = lambda: stop is not None and stop.is_set()  # noqa: E731
-    base = build(d, replace(options, logistics="bound", flow_linking="none", tighten_bounds=False))
-    cuts = logistics_cuts(d, start, threads=threads) if start is not None and CUT_ROUNDS else []
-    best, cuts = _lp_rounds(base, cuts, left, stopped, threads) if CUT_ROUNDS else (-np.inf, [])
+    if CUT_ROUNDS:
+        base, best, cuts = relaxation_lp(d, options, left, stopped, threads, start)
+    else:
+        base, best, cuts = build(d, replace(options, **RELAXATION)), -np.inf, []
     if left() > MIP_MIN_S and not stopped():
         s = HighsSolver(SolverOptions(time_limit=max(left(), 0.01), threads=threads, mip_gap=1e-4,
                                       highs={**PROBING_OFF, **ROOT_SOON}), stop=stop)
@@ -225,6 +226,25 @@ def relaxation_bound(d: ModelData, time_limit: float, threads: int | None = 1, s
         if res.bound is not None:
             best = max(best, res.bound)
     return float(best) if np.isfinite(best) else None
+
+
+# the relaxation's build options beside the model's own
+RELAXATION = {"logistics": "bound", "flow_linking": "none", "tighten_bounds": False}
+
+
+def relaxation_lp(d: ModelData, options, left, stopped, threads, start: np.ndarray | None = None,
+                  last: dict | None = None) -> tuple["CompiledModel", float, list]:
+    """(the relaxation of ``d``'s model built with ``options``, its LP value after the Benders
+    rounds within ``left()`` seconds or -inf, every cut added), the cuts at ``start``'s
+    activities (S, R) first; ``last`` as in :func:`_lp_rounds`."""
+    from dataclasses import replace
+
+    from .compiled import build
+
+    base = build(d, replace(options, **RELAXATION))
+    cuts = logistics_cuts(d, start, threads=threads) if start is not None and d.L else []
+    best, cuts = _lp_rounds(base, cuts, left, stopped, threads, last)
+    return base, best, cuts
 
 
 def _lp_rounds(base: "CompiledModel", cuts: list, left, stopped, threads,
