@@ -392,7 +392,9 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                 details = {**details, "first_period_without_layout": my_stop}
             raise InfeasibleError(text, details)
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
+    t0 = time.perf_counter()
     x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
+    polish_s = time.perf_counter() - t0
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
     layout, flows_df, exp_df, trans_df, parks_df, pa_df = plan_tables(pm, x)
     trans = [trans_df[trans_df["period"] == y] for y in years]
@@ -423,8 +425,9 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
                     "per_period": [float(s.objective) for s in my_sols],
                     "per_period_status": [s.summary["status"] for s in my_sols]} if my_sols else None),
         "timings": {"build_s": build_s, "myopic_s": myopic_s, "handoff_s": res.handoff_s, "solve_s": res.solve_s,
-                    "total_s": time.perf_counter() - t_start},
-        "solver": {**res.solver, "profile": profile},
+                    "polish_s": polish_s, "total_s": time.perf_counter() - t_start},
+        # whether the LP with every integer column fixed replaced HiGHS's continuous values
+        "solver": {**res.solver, "profile": profile, "polished": x_pol is not None, "mip_objective": res.objective},
         "model": {"variables": pm.cm.n_cols, "rows": pm.cm.n_rows, "nonzeros": int(pm.cm.A.nnz),
                   "binaries": int(pm.cm.integrality.sum()), "periods": years},
         "instance": {"name": inst.name, "hash": content_hash(inst)},

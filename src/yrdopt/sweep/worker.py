@@ -29,6 +29,10 @@ from .design import Scenario
 from .spec import Parameter, SweepSolver
 
 OBJECTIVE_TOL = 1e-6
+# the share of a scenario's time limit kept from HiGHS for the polish (the fixed-placement LP of
+# its layout, yrdopt.model.fixed.lp_polish): on yrd-cities (39,596 columns) it takes 0.03-0.05 s
+# of a 10 s limit (one thread, 2-core machine under load; formulation.md section 11)
+POLISH_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,8 @@ class ScenarioSolver:
         self.solver.primal = self._search_lns(cm)
         prep_s = time.perf_counter() - t0
         try:
-            # a constructed start's seconds come out of the scenario's time limit
-            res = self.solver.solve(start, time_limit=self._left(start_s))
+            # a constructed start's seconds come out of the scenario's time limit, and so do the polish's
+            res = self.solver.solve(start, time_limit=self._left(start_s, polish=True))
         except Exception as exc:
             self.model = None
             return {**rec, "status": "error", "ok": False, "reason": f"HiGHS failed: {type(exc).__name__}: {exc}",
@@ -168,6 +172,7 @@ class ScenarioSolver:
         rec.update(update=update, mip_start=start_from, profile=self.profile, status=res.status, ok=res.has_solution,
                    highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
         if res.has_solution:
+            res = self._polish(cm, res, rec, t_start)
             x = res.x
             self.pool.append(x)
             rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
@@ -211,6 +216,8 @@ class ScenarioSolver:
                    reason=None if s["status"] == "optimal" else s.get("status_text"),
                    layout=[[r.chain, r.segment, r.region, float(r.activity)] for r in last.itertuples()],
                    expansions=[f"{r.region}/{r.option}" for r in taken.itertuples()] if len(taken) else [])
+        rec.update(polished=bool(s["solver"].get("polished")), mip_objective=s["solver"].get("mip_objective"),
+                   polish_s=s["timings"].get("polish_s"))
         if self.ctx.check:
             rec.update(verified=bool(s["verified"]), max_violation=s["max_violation"],
                        check_objective=(s.get("check") or {}).get("objective"))
@@ -316,11 +323,36 @@ class ScenarioSolver:
         return SearchLns(cm, share=self.opts.search_lns, threads=self.opts.threads, seed=self.opts.seed) \
             if applies(cm.data) else None
 
-    def _left(self, start_s: float) -> float | None:
-        """HiGHS's time limit for a scenario whose start took ``start_s`` seconds."""
+    def _left(self, start_s: float, polish: bool = False) -> float | None:
+        """HiGHS's time limit for a scenario whose start took ``start_s`` seconds (less the
+        polish's share, :data:`POLISH_SHARE`, with ``polish``)."""
         if self.opts.time_limit is None:
             return None
-        return max(self.opts.time_limit - start_s, 0.05 * self.opts.time_limit)
+        limit = self.opts.time_limit * (1 - POLISH_SHARE if polish else 1)
+        return max(limit - start_s, 0.05 * self.opts.time_limit)
+
+    def _polish(self, cm: CompiledModel, res, rec: dict[str, Any], t_start: float):
+        """``res`` with its layout's activities and flows re-solved as the fixed-placement LP
+        (:func:`yrdopt.model.fixed.lp_polish`, as :func:`yrdopt.solve` does): HiGHS accepts MIP
+        layouts that violate rows by up to its feasibility tolerance (1e-6 absolute), which the
+        checker may reject; the LP's tolerance is tighter, and its optimum costs no more than the
+        MIP's layout (which it contains).  The gap is recomputed from the polished objective and
+        HiGHS's bound.  The LP gets what is left of the scenario's limit (at least its
+        :data:`POLISH_SHARE`); where it does not solve to optimality, HiGHS's layout stays.
+        The record says which (``polished``), what HiGHS's layout cost (``mip_objective``) and
+        how long the polish took (``polish_s``)."""
+        from ..model.fixed import lp_polish
+
+        t = time.perf_counter()
+        limit = None
+        if self.opts.time_limit is not None:
+            limit = max(self.opts.time_limit - (t - t_start), POLISH_SHARE * self.opts.time_limit)
+        try:
+            out = lp_polish(cm, res, time_limit=limit)
+        except Exception:  # the polish is a courtesy: HiGHS's layout stands (and is checked as it is)
+            out = res
+        rec.update(polished=out is not res, mip_objective=res.objective, polish_s=time.perf_counter() - t)
+        return out
 
     def _reason(self, inst, res) -> str:
         if res.status in ("infeasible", "infeasible_or_unbounded"):
