@@ -29,6 +29,7 @@ from yrdopt.app.workspace import SOLUTION_FILES, Workspace
 from yrdopt.checker import check_layout, read_layout_dir
 from yrdopt.cli import app as cli_app
 from yrdopt.io import content_hash, instance_dict, load_instance
+from yrdopt.progress import PHASES
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +242,7 @@ def test_progress_is_reported_and_stop_keeps_the_best_layout(server):
         time.sleep(0.05)
     p = job["progress"]
     assert p["bound"] <= p["best"] and 0 <= p["gap"] <= 1 and p["solver_elapsed"] >= 0
+    assert p["phase"] in PHASES  # the job bar names it (yrdopt.progress)
     t_stop = time.time()
     assert call(base, "POST", f"/api/jobs/{job['id']}/stop", {})[0] == 200
     job = wait_job(base, job)

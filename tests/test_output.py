@@ -60,6 +60,25 @@ def test_progress_line_shows_elapsed_best_bound_and_gap_only_after_the_delay():
     assert not SolveProgress(quiet=True, console=Console(file=io.StringIO(), force_terminal=True)).enabled
 
 
+def test_progress_line_names_the_phase_before_highs_reports():
+    import io
+
+    from rich.console import Console
+
+    from yrdopt.cli_common import SolveProgress
+    from yrdopt.progress import KERNEL, Phases
+
+    prog = SolveProgress("solving", console=Console(file=io.StringIO(), force_terminal=True, width=120))
+    phases = Phases(prog)  # as yrdopt.api.search reports to the CLI's hook
+    phases.enter(KERNEL)
+    assert prog.line().split("  ")[1:] == ["kernel search", "best -", "bound -", "gap -"]
+    phases.layout(39704.5)
+    phases.bounded(32276.0)
+    assert prog.line().split("  ")[1:] == ["kernel search", "best 39,704.5", "bound 32,276", "gap 18.71%"]
+    prog(3.0, 39000.0, 33000.0, 0.1538)  # a hook called without a phase (HiGHS directly) shows none
+    assert prog.line().split("  ")[1:] == ["best 39,000", "bound 33,000", "gap 15.38%"] and prog.solves == 1
+
+
 def test_tables_keep_small_numbers_and_whole_region_names(tmp_path):
     from yrdopt.cli_common import fmt_num
 

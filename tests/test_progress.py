@@ -86,3 +86,45 @@ def test_an_exception_in_the_progress_hook_stops_the_solve_and_is_raised(hard_in
         solver.solve(greedy_start(cm))
     assert time.perf_counter() - t0 < 15
     assert solver.last_result is not None and solver.last_result.x is not None
+
+
+def test_phases_before_highs_report_their_name_the_start_s_cost_and_the_lp_bound():
+    """Kernel search (forced on a model of 97 binaries) runs before HiGHS: the hook hears each
+    phase in order, the greedy layout's cost (recomputed by the checker) as the first best,
+    the kernel search's LP value as the first bound, all before HiGHS's first report."""
+    from yrdopt.checker import check_layout
+    from yrdopt.progress import BUILD, CHECK, GREEDY, HIGHS, KERNEL, POLISH
+    from yrdopt.solution import tables_from_x
+
+    inst = generate_instance(8, 4, 3, 2)  # its greedy layout meets every row
+    calls = []
+    sol = yrdopt.solve(inst, time_limit=15, gap=0.01, threads=1, kernel_search=0.4,
+                       progress=lambda el, best, bound, gap, phase=None: calls.append((el, phase, best, bound)))
+    assert sol.summary["verified"] and sol.summary["solver"]["start"] == "greedy"
+    ks = sol.summary["solver"]["kernel_search"]
+    phases = [c[1] for c in calls]
+    order = list(dict.fromkeys(phases))
+    assert order == [BUILD, GREEDY, KERNEL, HIGHS, POLISH, CHECK]
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    before = calls[:phases.index(HIGHS)]
+    # the first best layout is the greedy's, reported in its own phase, as the checker costs it
+    cm = build(inst)
+    x = greedy_start(cm)
+    layout, flows, expansions = tables_from_x(cm, x)
+    greedy = check_layout(inst, layout, flows, expansions)
+    assert greedy.verified
+    first = next(c for c in before if c[2] is not None)
+    assert first[1] == GREEDY and first[2] == pytest.approx(greedy.objective, rel=1e-9)
+    # the LP's value is the first bound, during kernel search, and the result's bound is no weaker
+    first_bound = next(c for c in before if c[3] is not None)
+    assert first_bound[1] == KERNEL and first_bound[3] == pytest.approx(ks["lp_value"], rel=1e-12)
+    assert first_bound[3] <= sol.summary["bound"] + 1e-9
+    # each better kernel-search layout, down to the one HiGHS starts from
+    bests = [c[2] for c in before if c[2] is not None]
+    assert bests == sorted(bests, reverse=True)
+    if ks["improved"]:
+        assert bests[-1] == pytest.approx(ks["objective"], rel=1e-9) and bests[-1] < first[2]
+    # HiGHS's reports keep the better bound and never a worse best than the start
+    for _, _, best, bound in calls[phases.index(HIGHS):]:
+        assert bound >= first_bound[3] - 1e-9 and best <= bests[-1] * (1 + 1e-9)
+    assert calls[-1][1] == CHECK and calls[-1][2] == pytest.approx(sol.objective, rel=1e-6)

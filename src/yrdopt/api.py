@@ -21,6 +21,7 @@ from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
+from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, Phases
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
@@ -101,9 +102,12 @@ def solve(
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
     :class:`SolverError` when the solver stops without any layout.
 
-    ``progress(elapsed_s, best_objective, bound, gap)`` is called a few times a second while
-    HiGHS searches; setting ``stop`` (a :class:`threading.Event`) ends the search early with
-    the best layout found so far (status ``interrupted``), which is polished and checked as usual.
+    ``progress(elapsed_s, best_objective, bound, gap)`` is called as each phase begins (building,
+    the start, kernel search, the relaxation's bound, HiGHS, polish, check), on each better
+    layout and bound found before HiGHS, and a few times a second while HiGHS searches; a hook
+    that takes a ``phase`` keyword is also told the phase's name (:mod:`yrdopt.progress`).
+    Setting ``stop`` (a :class:`threading.Event`) ends the search early with the best layout
+    found so far (status ``interrupted``), which is polished and checked as usual.
 
     The time limit covers the whole call (or, with ``deadline``, counts from its start: the CLI
     counts from the process start): HiGHS gets what is left after reading, building and the
@@ -124,6 +128,8 @@ def solve(
         return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
                             build_options=build_options, out=out, check=check, deadline=deadline,
                             progress=progress, stop=stop)
+    phases = Phases(progress, t_start)
+    phases.enter(BUILD)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
     build_s = time.perf_counter() - t0
@@ -132,8 +138,9 @@ def solve(
     if mps_path is not None:
         solver.write_mps(mps_path)
     res = search(solver, cm, deadline, start=start, greedy_start=greedy_start, improve_s=improve_s,
-                 search_lns=search_lns, kernel_search=kernel_search)
+                 search_lns=search_lns, kernel_search=kernel_search, phases=phases)
     if res.has_solution and polish:
+        phases.enter(POLISH, best=res.objective, bound=res.bound)
         res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
@@ -145,6 +152,8 @@ def solve(
             if stop is not None and stop.is_set():
                 raise SolverError(f"interrupted before any feasible layout was found; nothing written{proved}")
             raise SolverError(f"{res.message} (HiGHS: {res.highs_status}){proved}")
+    if check and res.x is not None:
+        phases.enter(CHECK, best=res.objective, bound=res.bound)
     sol = solution_from_result(inst, cm, res, build_s=build_s, check=check, t_start=t_start)
     if isinstance(instance, (str, Path)):
         sol.summary["instance"]["file"] = str(instance)
@@ -156,7 +165,7 @@ def solve(
 def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start: np.ndarray | None = None,
            greedy_start: bool = True, greedy_min_binaries: int = 0, improve_s: float = 0.0,
            search_lns: float | None = None, kernel_search: float | None = None,
-           bound_without_flows: bool = True) -> SolveResult:
+           bound_without_flows: bool = True, phases: Phases | None = None) -> SolveResult:
     """One MIP search on ``solver`` (``cm`` loaded, perhaps with rows or an objective of the
     caller's added) within ``deadline``, with the city-scale machinery of :func:`solve`.
 
@@ -176,13 +185,22 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     * ``bound_without_flows``: the relaxation's bound (:func:`relaxed_bound_seconds`) where it
       bounds the solver's objective (``cm``'s cost; extra rows only restrict).
 
-    The solver's options and primal helper are restored afterwards (a persistent solver goes on).
+    Each phase is reported through the solver's progress hook (:class:`yrdopt.progress.Phases`;
+    ``phases``: the caller's, counting from its start), with the cost of each layout found
+    where the solver's model is ``cm``'s own (its rows, and its objective: ``bound_without_flows``).
+    The solver's options, primal helper and progress hook are restored afterwards (a persistent solver goes on).
     The result's ``solver["start"]`` says where the MIP start came from (``given``, ``greedy``,
     ``constructed``, ``improved``) or None.
     """
-    kept_options, kept_primal = solver.options, solver.primal
+    from .lns import layout_cost
+
+    kept_options, kept_primal, kept_progress = solver.options, solver.primal, solver.progress
     stop = solver.stop
     binaries = int(cm.integrality.sum())
+    phases = phases or Phases(kept_progress, deadline.started)
+    # a layout's cost under cm is the solver's objective only on cm's own model
+    own_model = bound_without_flows and solver.h.getNumRow() == cm.n_rows and solver.h.getNumCol() == cm.n_cols
+    costed = (lambda x: layout_cost(cm, x)) if own_model else (lambda x: None)
     if search_lns is None:
         search_lns = SEARCH_LNS_SHARE if binaries > SEARCH_LNS_MIN_BINARIES else 0.0
     try:
@@ -193,10 +211,12 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
                 solver.primal = SearchLns(cm, share=search_lns, threads=kept_options.threads, seed=kept_options.seed)
         start_from = "given" if start is not None else None
         if start is None and greedy_start:
-            start, start_from = _primal_start(cm, deadline.left(), improve_s, stop, greedy_min_binaries)
+            start, start_from = _primal_start(cm, deadline.left(), improve_s, stop, greedy_min_binaries,
+                                              phases, costed)
         kernel = None
         if start is not None:
-            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options, stop)
+            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options, stop, phases)
+            phases.layout(costed(start), replaces=True)  # what HiGHS starts from
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
         highs = root_options_for(binaries, start is not None, highs)
         if highs_limit is not None or highs != kept_options.highs:
@@ -207,47 +227,60 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
         elif kernel is not None and kernel.lp_value is not None:  # its LP rounds gave the relaxation's bound
             relaxed = (kernel.lp_value, 0.0)
         else:
-            relaxed = _relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start) if highs_limit is not None else None
+            relaxed = (_relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start, phases)
+                       if highs_limit is not None else None)
         if relaxed is not None and relaxed[1] > 0:
             solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
+        if relaxed is not None:
+            phases.bounded(relaxed[0])
+        phases.enter(HIGHS)
+        if kept_progress is not None:
+            solver.progress = phases.highs
         res = solver.solve(start)
         res.solver["start"] = start_from
         if kernel is not None:
             res.solver["kernel_search"] = kernel.summary()
         return _with_bound(res, relaxed[0]) if relaxed is not None else res
     finally:
-        solver.primal = kept_primal
+        solver.primal, solver.progress = kept_primal, kept_progress
         if solver.options is not kept_options:
             solver.apply_options(kept_options)
 
 
 def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop: StopFlag | None = None,
-                  greedy_min_binaries: int = 0) -> tuple[np.ndarray | None, str | None]:
+                  greedy_min_binaries: int = 0, phases: Phases | None = None,
+                  costed=lambda x: None) -> tuple[np.ndarray | None, str | None]:
     """(The MIP start (see :func:`solve`), where it came from); ``left``: seconds left of the
     time limit (the deadline then gives HiGHS what the start did not use); ``stop`` ends the
     sub-MILPs; the greedy layout is no start on models of ``greedy_min_binaries`` binaries or
-    fewer (``construct``'s still is where the greedy gets stuck)."""
+    fewer (``construct``'s still is where the greedy gets stuck).  Each phase and the start's
+    cost (``costed(x)``, None where unknown) are reported to ``phases``."""
     # the greedy takes ~10 ms; at 41+ regions HiGHS alone may find no layout within minutes
     from .heuristic import greedy_start
     from .lns import improved_start, start_where_greedy_is_stuck
 
+    phases = phases or Phases()
     if improve_s > 0:
-        start = improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left), stop)
-        return start, "improved" if start is not None else None
-    start = greedy_start(cm)
-    if start is not None:
-        if int(cm.integrality.sum()) <= greedy_min_binaries:
+        phases.enter(IMPROVE)
+        start, source = improved_start(cm, improve_s if left is None else min(improve_s, 0.5 * left), stop), "improved"
+    else:
+        phases.enter(GREEDY)
+        start, source = greedy_start(cm), "greedy"
+        if start is not None and int(cm.integrality.sum()) <= greedy_min_binaries:
             return None, None
-        return start, "greedy"
-    # quotas bite: pack the tightest segments first
-    start = start_where_greedy_is_stuck(cm, construct_seconds(left), stop)
-    return start, "constructed" if start is not None else None
+        if start is None:  # quotas bite: pack the tightest segments first
+            phases.enter(CONSTRUCT)
+            start, source = start_where_greedy_is_stuck(cm, construct_seconds(left), stop), "constructed"
+    if start is None:
+        return None, None
+    phases.layout(costed(start))
+    return start, source
 
 
 def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float | None,
-                  options: SolverOptions, stop: StopFlag | None):
+                  options: SolverOptions, stop: StopFlag | None, phases: Phases | None = None):
     """(``start``, or the better layout kernel search finds from it; the search's record or
-    None) (see :func:`solve`)."""
+    None) (see :func:`solve`); the search's layouts and LP bound are reported to ``phases``."""
     if share is None:
         big = int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES
         share = KERNEL_SEARCH_SHARE if big and left is not None and left >= KERNEL_SEARCH_MIN_S else 0.0
@@ -258,7 +291,10 @@ def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, shar
     from .kernel_search import kernel_search
     from .lns import fits
 
-    found = kernel_search(cm, start, share * left, threads=options.threads, seed=options.seed, stop=stop)
+    phases = phases or Phases()
+    phases.enter(KERNEL)
+    found = kernel_search(cm, start, share * left, threads=options.threads, seed=options.seed, stop=stop,
+                          report=phases)
     # HiGHS drops a start it finds infeasible, and the solve would then start from nothing:
     # keep the greedy's unless the found layout meets every row (as sweeps check their starts)
     better = found.x is not None and fits(cm, found.x)
@@ -284,7 +320,7 @@ def relaxed_bound_seconds(left: float) -> float:
 
 
 def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop,
-                   start: np.ndarray | None = None) -> tuple[float, float] | None:
+                   start: np.ndarray | None = None, phases: Phases | None = None) -> tuple[float, float] | None:
     """(bound, seconds) from :func:`yrdopt.model.logistics_bound.relaxation_bound` (with the
     cuts at the start's activities) for a model above
     :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, within :func:`relaxed_bound_seconds`;
@@ -294,6 +330,8 @@ def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop,
 
     if left is None or RELAXED_BOUND_S <= 0 or int(cm.integrality.sum()) <= PROBING_MAX_BINARIES or cm.data.L == 0:
         return None
+    if phases is not None:
+        phases.enter(RELAXATION)
     t0 = time.perf_counter()
     activity = cm.var("activity").take(start) if start is not None else None
     bound = relaxation_bound(cm.data, relaxed_bound_seconds(left), threads=threads, stop=stop,

@@ -147,7 +147,9 @@ def fmt_num(v: float | None, sig: int = 6) -> str:
 
 
 class SolveProgress:
-    """A live line on stderr while HiGHS searches: elapsed time, best layout, bound, gap.
+    """A live line on stderr while a solve runs: elapsed time, the phase (the greedy start,
+    kernel search, the relaxation's bound, HiGHS, ...: :mod:`yrdopt.progress`), best layout,
+    bound, gap.
 
     Pass it as the solver's ``progress`` hook and use it as a context manager.  It shows
     only on a terminal (``err.is_terminal``), never with ``quiet``, and only once the work has
@@ -163,21 +165,23 @@ class SolveProgress:
         self.console = console or err
         self.enabled = not quiet and self.console.is_terminal
         self.best = self.bound = self.gap = None
+        self.phase: str | None = None
         self.solves = 0
         self._last_elapsed = float("inf")
         self.t0 = time.monotonic()
         self._live = None
 
-    def __call__(self, elapsed: float, best: float | None, bound: float | None, gap: float | None) -> None:
+    def __call__(self, elapsed: float, best: float | None, bound: float | None, gap: float | None,
+                 phase: str | None = None) -> None:
         if elapsed < self._last_elapsed:  # a new solve began (alternatives, fronts)
             self.solves += 1
         self._last_elapsed = elapsed
-        self.best, self.bound, self.gap = best, bound, gap
+        self.best, self.bound, self.gap, self.phase = best, bound, gap, phase
 
     def line(self) -> str:
         el = time.monotonic() - self.t0
         parts = [f"{self.label}{f' (solve {self.solves})' if self.solves > 1 else ''}: {el:.0f} s",
-                 f"best {fmt_num(self.best) or '-'}", f"bound {fmt_num(self.bound) or '-'}",
+                 *([self.phase] if self.phase else []), f"best {fmt_num(self.best) or '-'}", f"bound {fmt_num(self.bound) or '-'}",
                  f"gap {self.gap:.2%}" if self.gap is not None else "gap -"]
         return "  ".join(parts)
 

@@ -81,18 +81,24 @@ def lp_guide(cm: CompiledModel, seconds: float, *, threads: int | None = None, s
 
 
 def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threads: int | None = None,
-                  seed: int = 0, stop=None) -> KernelSearch:
-    """Improve the layout ``start`` (a full column vector of ``cm``) within ``seconds``."""
+                  seed: int = 0, stop=None, report=None) -> KernelSearch:
+    """Improve the layout ``start`` (a full column vector of ``cm``) within ``seconds``.
+
+    ``report`` (a :class:`yrdopt.progress.Phases`) is told the LP's value (a bound) once the
+    LP is solved and the cost of each better layout as the restricted MILPs find it."""
     t0 = time.perf_counter()
     t_end = t0 + seconds
     left = lambda: t_end - time.perf_counter()  # noqa: E731
     stopped = lambda: stop is not None and stop.is_set()  # noqa: E731
-    from .lns import fits
+    from .lns import layout_cost
+    from .progress import Phases
 
+    report = report or Phases()
     place, act = cm.var("place"), cm.var("activity")
     # a start that misses a row (the greedy may miss a hard province share) is only a hint to
     # HiGHS: any layout found beats it
-    start_obj = float(cm.cost @ start) + cm.offset if fits(cm, start) else np.inf
+    start_obj = layout_cost(cm, start)
+    start_obj = np.inf if start_obj is None else start_obj
     result = KernelSearch(None, None, start_obj, None, 0, 0, 0, 0.0)
     if cm.options.elastic:
         return result
@@ -101,6 +107,7 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
         result.seconds = time.perf_counter() - t0
         return result
     result.lp_value, lp_act, reduced = guide
+    report.bounded(result.lp_value)
     allowed = place.take(cm.col_upper) > 0.5
     kernel = allowed & ((lp_act > LP_USES) | (place.take(start) > 0.5) | (place.take(cm.col_lower) > 0.5))
     # the rest, cheapest LP reduced cost first (0 for a placement the LP could use at no loss)
@@ -122,7 +129,7 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
             trial.ravel()[bucket] = True
             result.buckets += 1
             limit = min(left(), bucket_limit)
-        res = _restricted(cm, trial, best_x, limit, threads, stop, seed)
+        res = _restricted(cm, trial, best_x, limit, threads, stop, seed, report)
         first = False
         if res.x is not None and res.objective is not None and _better(res.objective, best_obj):
             best_x, best_obj = res.x, res.objective
@@ -140,8 +147,10 @@ def _better(objective: float, best: float) -> bool:
 
 
 def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit: float,
-                threads: int | None, stop, seed: int = 0):
-    """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``."""
+                threads: int | None, stop, seed: int = 0, report=None):
+    """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``;
+    each better layout HiGHS finds (one of the whole model too) goes to ``report.layout``; its
+    bound bounds the restricted model only, so it goes nowhere."""
     from .deadline import PROBING_OFF, ROOT_SOON
 
     place, act = cm.var("place"), cm.var("activity")
@@ -151,6 +160,7 @@ def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit:
     upper[act.start + out] = 0.0
     # gap 1e-3: a heuristic step, not a proof; the main solve proves
     s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, seed=seed, mip_gap=1e-3,
-                                  highs={**PROBING_OFF, **ROOT_SOON}), stop=stop)
+                                  highs={**PROBING_OFF, **ROOT_SOON}), stop=stop,
+                  progress=None if report is None else lambda _el, best, _bound, _gap: report.layout(best))
     s.load(replace(cm, col_upper=upper))
     return s.solve(start)

@@ -471,6 +471,12 @@ def fits(cm, x: np.ndarray, tol: float = 1e-6) -> bool:
     return not (np.any(row < cm.row_lower - row_tol) or np.any(row > cm.row_upper + row_tol))
 
 
+def layout_cost(cm, x: np.ndarray | None) -> float | None:
+    """The cost of the column vector ``x`` of ``cm`` where it is a layout of ``cm``'s model
+    (:func:`fits`); None where it is not (the greedy may miss a hard province share)."""
+    return float(cm.cost @ x) + cm.offset if x is not None and fits(cm, x) else None
+
+
 def freed_segments(cm, x: np.ndarray) -> np.ndarray | None:
     """The segments :func:`repair` re-places to fit the layout ``x`` of a neighbouring scenario
     into ``cm`` (whole chains, sorted): the chains with a site where a quota is now exceeded, or

@@ -332,6 +332,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     from .deadline import Deadline, highs_options_for
     from .io import content_hash, load_instance
     from .model.periods import build_phased
+    from .progress import BUILD, HIGHS, PERIOD_START, Phases
     from .solution import Solution
     from .solver import STATUS_TEXT, HighsSolver, SolverOptions, derived_status
 
@@ -339,6 +340,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     options = options or SolverOptions()
     deadline = deadline or Deadline(options.time_limit, t_start)
     inst = load_instance(instance)
+    phases = Phases(progress, t_start)
+    phases.enter(BUILD)
     t0 = time.perf_counter()
     pm = build_phased(inst, build_options)
     build_s = time.perf_counter() - t0
@@ -346,6 +349,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     options, profile = phased_profile(options, int(pm.cm.integrality.sum()) / pm.T)
     my_sols, x0, my_total, myopic_s, my_stop = None, None, None, 0.0, None
     if start == "myopic":
+        phases.enter(PERIOD_START)
         t0 = time.perf_counter()
         left = deadline.left()
         try:
@@ -362,7 +366,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
             proven = found.get("status") in ("infeasible", "infeasible_or_unbounded")
             my_stop = found.get("period") if proven else None
         myopic_s = time.perf_counter() - t0
-    solver = HighsSolver(options, progress=progress, stop=stop)
+    phases.enter(HIGHS)
+    solver = HighsSolver(options, progress=None if progress is None else phases.highs, stop=stop)
     solver.load(pm.cm)
     left = deadline.left()
     if left is not None:

@@ -635,6 +635,8 @@ function showJob(job) {
   $("#job-status").title = text;
   const p = job.progress || {};
   $("#prog-elapsed").textContent = job.elapsed !== null && job.elapsed !== undefined ? job.elapsed.toFixed(1) + " s" : "–";
+  // the solve's phase (greedy start, kernel search, relaxation bound, HiGHS, ...), while it runs
+  $("#prog-phase").textContent = job.state === "running" && p.phase ? p.phase : "–";
   $("#prog-best").textContent = fmt(p.best);
   $("#prog-bound").textContent = fmt(p.bound);
   $("#prog-gap").textContent = p.gap !== undefined ? pct(p.gap) : "–";

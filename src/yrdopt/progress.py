@@ -1,0 +1,108 @@
+"""Progress of one solve phase by phase, through the caller's progress hook.
+
+Before HiGHS starts, a city-scale solve spends up to 40 % of its time on its own phases (the
+greedy start, :func:`yrdopt.lns.construct`, kernel search, the relaxation's bound); HiGHS's
+callbacks (:class:`yrdopt.solver.SolveMonitor`) say nothing then.  :class:`Phases` tells the
+same hook, ``progress(elapsed_s, best, bound, gap)``, when each phase begins, each better
+layout as soon as one exists and the bound once there is one; during HiGHS it passes HiGHS's
+reports on with the best bound known (HiGHS's own, at first, may be weaker than the
+relaxation's, which the result keeps: :func:`yrdopt.api._with_bound`).
+
+A hook that takes a ``phase`` keyword (or ``**kwargs``) is also given the phase's name (one
+of :data:`PHASES`); one with the four positional parameters only is called as before.  All
+reports of one search count ``elapsed_s`` from one origin, so it never goes back within a
+search (a caller running several searches, as alternatives do, sees it start again).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from .claims import relative_gap
+
+BUILD = "building the model"
+GREEDY = "greedy start"
+CONSTRUCT = "constructing a start"
+IMPROVE = "improving the start"
+PERIOD_START = "period-by-period start"
+KERNEL = "kernel search"
+RELAXATION = "relaxation bound"
+HIGHS = "HiGHS"
+POLISH = "polishing the layout"
+CHECK = "checking the layout"
+# costs this close (relative) are one layout's, in two solvers' arithmetic
+SAME = 1e-9
+
+PHASES = (BUILD, PERIOD_START, GREEDY, CONSTRUCT, IMPROVE, KERNEL, RELAXATION, HIGHS, POLISH, CHECK)
+
+
+def takes_phase(hook) -> bool:
+    """Whether ``hook`` accepts the ``phase`` keyword."""
+    try:
+        params = inspect.signature(hook).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: the plain four arguments
+        return False
+    return any(p.name == "phase" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+class Phases:
+    """The reports of one search to ``hook`` (None: no reports), ``elapsed_s`` counted from
+    ``started`` (a :func:`time.perf_counter` value; default now)."""
+
+    def __init__(self, hook=None, started: float | None = None):
+        self.hook = hook
+        self.with_phase = hook is not None and takes_phase(hook)
+        self.started = time.perf_counter() if started is None else started
+        self.phase: str | None = None
+        self.best: float | None = None  # the best layout's cost known here
+        self.bound: float | None = None  # a valid lower bound known here
+
+    def enter(self, phase: str, *, best: float | None = None, bound: float | None = None) -> None:
+        """``phase`` begins; ``best`` and ``bound``, where given, replace the values known (a
+        search's result, which HiGHS's last report may not have had)."""
+        self.phase = phase
+        self.best = self.best if best is None else float(best)
+        self.bound = self.bound if bound is None else float(bound)
+        self._report(self.best, self.bound)
+
+    def layout(self, cost: float | None, *, replaces: bool = False) -> None:
+        """A layout of cost ``cost`` was found (None: none); reported if better than the best
+        so far, or whatever it costs with ``replaces`` (the layout HiGHS starts from)."""
+        if cost is None:
+            return
+        same = self.best is not None and abs(cost - self.best) <= SAME * max(1.0, abs(self.best))
+        if same or not (replaces or self.best is None or cost < self.best):
+            return
+        self.best = float(cost)
+        self._report(self.best, self.bound)
+
+    def bounded(self, bound: float | None) -> None:
+        """A valid lower bound ``bound`` was found (None: none)."""
+        if bound is None or (self.bound is not None and bound <= self.bound):
+            return
+        self.bound = float(bound)
+        self._report(self.best, self.bound)
+
+    def highs(self, _elapsed: float, best: float | None, bound: float | None, gap: float | None) -> None:
+        """HiGHS's report (:class:`yrdopt.solver.SolveMonitor`), passed on with the start's
+        cost until HiGHS has a layout and the better of the two bounds."""
+        self.phase = HIGHS
+        if best is not None:
+            self.best = best
+        if bound is not None and (self.bound is None or bound > self.bound):
+            self.bound = bound
+        elif self.bound is not None and self.best is not None:
+            gap = relative_gap(self.best, self.bound)
+        self._report(self.best, self.bound, gap)
+
+    def _report(self, best, bound, gap=None) -> None:
+        if self.hook is None:
+            return
+        if gap is None and best is not None and bound is not None:
+            gap = relative_gap(best, bound)
+        elapsed = time.perf_counter() - self.started
+        if self.with_phase:
+            self.hook(elapsed, best, bound, gap, phase=self.phase)
+        else:
+            self.hook(elapsed, best, bound, gap)
