@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,24 +18,37 @@ HEADERS = {"X-Yrdopt": "1", "Content-Type": "application/json"}
 
 
 def start_server(workspace: Path, *args: str, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """`yrdopt app --port 0` in a child process; returns it and the address it printed."""
+    """`yrdopt app --port 0` in a child process; returns it and the address it printed.
+
+    Its output is read by a thread, so ``timeout`` holds even when the server prints nothing
+    (a blocking ``readline`` waited for ever), and the pipe never fills while the test runs."""
     cmd = [sys.executable, "-m", "yrdopt.cli", "app", "--port", "0", "--workspace", str(workspace), *args]
     env = {**os.environ, "COLUMNS": "400", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True)
-    t0 = time.time()
-    lines = []
-    while time.time() - t0 < timeout:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        lines.append(line)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_drain, args=(proc.stdout, lines), daemon=True).start()
+    t_end = time.time() + timeout
+    seen = []
+    while (left := t_end - time.time()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:  # the server ended
+            break
+        seen.append(line)
         if line.startswith("yrdopt workbench: "):
             return proc, line.split(": ", 1)[1].strip()
-    proc.kill()
-    raise RuntimeError("the workbench did not start:\n" + "".join(lines))
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    raise RuntimeError(f"the workbench printed no address within {timeout} s:\n" + "".join(seen))
+
+
+def _drain(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 def call(base: str, method: str, path: str, body=None, headers: dict | None = None):

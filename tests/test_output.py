@@ -18,6 +18,36 @@ def test_default_output_has_no_highs_banner(tmp_path):
         assert "Copyright" not in res.stdout + res.stderr
 
 
+# the workbench printed its address while its start-up solve made the process's first HiGHS,
+# whose banner is hidden by pointing fd 1 away for that moment: the address was lost (3 starts in
+# 130 under load), and the kill test waited for it until pytest's timeout.  Here another thread
+# prints at that moment, deterministically: the real HiGHS constructor waits until it has.
+_PRINTS_WHILE_HIGHS_STARTS = """
+import threading, highspy
+from yrdopt.solver import new_highs
+real, go, printed = highspy.Highs, threading.Event(), threading.Event()
+def printer():
+    go.wait()
+    print("printed while HiGHS starts", flush=True)
+    printed.set()
+def highs_beside_a_printer():
+    go.set()
+    printed.wait(30)
+    return real()
+threading.Thread(target=printer).start()
+highspy.Highs = highs_beside_a_printer
+new_highs()
+print("done", flush=True)
+"""
+
+
+def test_output_of_other_threads_is_kept_while_the_highs_banner_is_hidden():
+    res = subprocess.run([sys.executable, "-c", _PRINTS_WHILE_HIGHS_STARTS], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["printed while HiGHS starts", "done"]  # no banner, nothing lost
+
+
 HEAVY = ("pandas", "matplotlib", "pyomo", "highspy", "scipy")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -234,6 +235,9 @@ def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> N
 
 
 _banner_shown = False
+_banner_lock = threading.Lock()
+# what HiGHS 1.16's constructor prints (the second line from 1.13 on)
+_BANNER = re.compile(rb"Running HiGHS \d[^\n]*\n(Includes third-party software[^\n]*\n)?")
 
 
 def new_highs() -> "highspy.Highs":
@@ -241,14 +245,27 @@ def new_highs() -> "highspy.Highs":
 
     HiGHS 1.16 prints "Running HiGHS ... Copyright" from its constructor, before any option
     can turn output off; only the first construction in a process prints it, so that one is
-    made with the C-level stdout pointed at /dev/null.  The banner appears with the log when
-    ``verbose`` or a log file is asked for (HiGHS writes it at the start of every logged run).
+    made with the C-level stdout pointed at a temporary file.  That is the whole process's
+    stdout, so what other threads print meanwhile lands there too (the workbench's address,
+    printed while its first solve starts): all of it but the banner is written back to stdout
+    afterwards.  The banner appears with the log when ``verbose`` or a log file is asked for
+    (HiGHS writes it at the start of every logged run).
     """
     global _banner_shown
     if _banner_shown:
         return highspy.Highs()
-    _banner_shown = True
+    with _banner_lock:  # a second thread's first Highs waits: its constructor might print the banner
+        if _banner_shown:
+            return highspy.Highs()
+        try:
+            return _highs_without_banner()
+        finally:
+            _banner_shown = True
+
+
+def _highs_without_banner() -> "highspy.Highs":
     import sys
+    import tempfile
 
     try:
         sys.stdout.flush()
@@ -257,13 +274,17 @@ def new_highs() -> "highspy.Highs":
     except (OSError, ValueError, AttributeError):  # no real stdout (embedded, closed): nothing to hide
         return highspy.Highs()
     try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), fd)
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), fd)
             try:
                 return highspy.Highs()
             finally:
                 _flush_c_stdout()
                 os.dup2(saved, fd)
+                held.seek(0)
+                rest = _BANNER.sub(b"", held.read(), count=1)
+                while rest:
+                    rest = rest[os.write(fd, rest):]
     finally:
         os.close(saved)
 
