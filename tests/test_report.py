@@ -179,6 +179,11 @@ def test_charts_compute_what_they_show(tmp_path):
     assert list(charts.nondominated(pts[["distance", "duplication"]].to_numpy())) == [True, True, True, False, False]
     fig = charts.pareto_chart(pts)  # columns chosen: the weight column is bookkeeping
     assert fig.axes[0].get_xlabel() == "distance" and fig.axes[0].get_ylabel() == "duplication"
+    # a front whose stages stopped at their limit (yrdopt pareto's proven column): those points are marked
+    legend = [t.get_text() for t in charts.pareto_chart(pts.assign(proven=[True, False, True, True, True]))
+              .axes[0].get_legend().get_texts()]
+    assert "not proven (1: a stage stopped at its limit)" in legend
+    assert not any("not proven" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
     long = pd.DataFrame({"parameter": ["land", "land", "land", "energy", "energy"],
                          "objective": [10.0, 12.0, 9.0, 10.5, 10.2]})
     t, base = charts.tornado_table(long, base=10.0)

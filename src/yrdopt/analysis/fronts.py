@@ -28,6 +28,7 @@ whose upper bound is changed in place.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import TERM_START_MIN_BINARIES, search, solution_from_result
-from ..claims import HOLD_ABS, lexicographic_holds
+from ..claims import CLAIM_TOL, HOLD_ABS, lexicographic_holds, relative_gap
 from ..deadline import Deadline
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
@@ -74,12 +75,33 @@ class _Lex:
                                   progress=solver_progress)
         self.solver.load(cm)
         self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
+        self.limits: dict[str, float] = {}  # term -> the finite upper bound of its hold row now
         self.n_solves = 0
         self.stages: list[dict] = []  # one record per MIP: where the time went, which had a start
 
     def bound(self, term: str, upper: float) -> None:
         (self.capped.add if np.isfinite(upper) else self.capped.discard)(term)
+        if np.isfinite(upper):
+            self.limits[term] = upper
+        else:
+            self.limits.pop(term, None)
         self.solver.set_row_bounds(np.array([self.rows[term]]), np.array([-np.inf]), np.array([upper]))
+
+    def exact_layout(self, res: SolveResult, term: str | None, deadline: Deadline) -> SolveResult:
+        """``res`` with its activities and flows re-solved by the fixed-placement LP
+        (:func:`yrdopt.model.fixed.lp_polish`): the stage's own objective (``term``, or the weighted
+        one) minimised over its rows with the placements fixed.  An exact layout (no activity where
+        there is no site: HiGHS's MIP answer may keep some there, within its feasibility
+        tolerance), feasible for the next stage, and as good in what the stage minimised (better
+        where HiGHS's answer leant on its tolerance).  ``res`` itself where the LP does not solve
+        within what is left of the stage's ``deadline`` (HiGHS was given the stage's limit less
+        :func:`yrdopt.deadline.after_solve_reserve`, which covers this LP; at least 0.1 s).
+        """
+        left = deadline.left()
+        pol = lp_polish(self.cm, model_result(self.cm, res), _polish_holds(self.cm, res.x, self.limits),
+                        time_limit=None if left is None else max(left, 0.1),
+                        cost=self.cm.terms[term] if term is not None else None)
+        return res if pol is res or pol.x is None else replace(res, x=pol.x[: self.cm.n_cols])
 
     def free(self, *terms: str) -> None:
         for t in terms:
@@ -111,14 +133,16 @@ class _Lex:
                 # a term's objective or hold rows: no fix-and-optimize or kernel search (their
                 # sub-MILPs minimise the weighted cost over the model's own rows), no bound
                 # without flows (it bounds the cost)
-                res = search(self.solver, self.cm, Deadline(self.solver.options.time_limit),
+                deadline = Deadline(self.solver.options.time_limit)
+                res = search(self.solver, self.cm, deadline,
                              start=rounded(self.cm, start) if start is not None else None,
                              greedy_start=prev is None and self.greedy_start and not self.capped,
                              greedy_min_binaries=TERM_START_MIN_BINARIES if t is not None else 0,
                              search_lns=0.0, kernel_search=0.0, bound_without_flows=False)
                 self.n_solves += 1
-                self.stages.append({"minimise": t or "weighted objective", "start": res.solver.get("start"),
-                                    "status": res.status, "gap": res.gap, "solve_s": res.solve_s})
+                stage = {"minimise": t or "weighted objective", "start": res.solver.get("start"),
+                         "status": res.status, "gap": res.gap, "bound": None, "solve_s": res.solve_s}
+                self.stages.append(stage)
                 if res.x is None and prev is not None and res.status in ("infeasible", "infeasible_or_unbounded"):
                     # a later stage cannot be infeasible (the previous layout satisfies it):
                     # HiGHS lost that layout to its tolerances; keep the previous stage's answer,
@@ -132,12 +156,21 @@ class _Lex:
                 # the next stage holds this term at this layout's value, so the layout is feasible
                 # there (at 41 cities HiGHS found no layout of its own for a second stage within
                 # 30 s).  Only the integer columns handed on (HiGHS completes the rest by an LP)
-                # gave no layout there either: HiGHS 1.16 found the completion infeasible.
+                # gave no layout there either: HiGHS 1.16 found the completion infeasible.  The
+                # layout is handed on exact (activity 0 where no site): HiGHS's own vector kept up
+                # to 3e-5 there on a generated 10x3x3, which lns.fits rejects.
+                res = self.exact_layout(res, t, deadline)
                 start = res.x[: self.cm.n_cols]
                 if res.status != "optimal":
                     worst = res.status
+                # the stage's own bound and gap on what it minimised (a term's: its value at this
+                # layout; the solver's objective carries the model's constant offset)
+                value = float(self.cm.terms[t] @ start) if t is not None else float(self.cm.cost @ start + self.cm.offset)
+                if res.bound is not None:
+                    stage["bound"] = float(res.bound) - (self.cm.offset if t is not None else 0.0)
+                    stage["gap"] = relative_gap(value, stage["bound"])
                 if t is not None:
-                    v = float(self.cm.terms[t] @ res.x[: self.cm.n_cols])
+                    v = value
                     values[t] = v
                     self.bound(t, lexicographic_holds(order, tolerance, {t: v})[t])
                     held.append(t)
@@ -153,14 +186,27 @@ class _Lex:
 @dataclass
 class FrontPoint:
     name: str
-    values: dict[str, float]  # unweighted values of the two terms
+    values: dict[str, float]  # unweighted values of the two terms (of the written layout)
     solution: Solution
-    status: str
+    status: str  # "optimal" only if every stage of its lexicographic solve was proven optimal
+    stages: list[dict] = field(default_factory=list)  # its lexicographic solve's stages (_Lex.stages)
+    layout: bytes = field(default=b"", repr=False)  # its placements, expansions and parks (layout_key)
+
+    @property
+    def proven(self) -> bool:
+        return self.status == "optimal"
+
+    def stage_of(self, minimised: str) -> dict:
+        return next((s for s in self.stages if s["minimise"] == minimised), {})
 
     def record(self, t1: str, t2: str) -> dict:
         s = self.solution.summary
+        # the bound and gap of the stage that minimised each term (a stage stopped at its limit:
+        # a layout with this cap might reach the bound), and of the tie-break
+        proof = {f"{k}_{what}": self.stage_of(m).get(what)
+                 for k, m in ((t1, t1), (t2, t2), ("objective", "weighted objective")) for what in ("bound", "gap")}
         return {"point": self.name, t1: self.values[t1], t2: self.values[t2], "objective": s["objective"],
-                "verified": bool(s["verified"]), "status": self.status,
+                "verified": bool(s["verified"]), "status": self.status, "proven": self.proven, **proof,
                 **{f"raw_{k}": v for k, v in s.get("components_raw", {}).items() if k != "quota_slack"}}
 
 
@@ -175,11 +221,18 @@ class FrontResult:
     n_solves: int = 0
     stages: list[dict] = field(default_factory=list)  # every MIP (_Lex.stages)
     stopped: str | None = None  # a solve ended without a proven answer (time limit)
+    # layouts a stage found that are not on the written front (a stage stopped at its limit):
+    # the same point as one written, or dominated by one written; each {"values", "status", "reason"}
+    dropped: list[dict] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
         """Every point proven (all its stages optimal) and the walk not cut short."""
         return not self.truncated and self.stopped is None and all(p.status == "optimal" for p in self.points)
+
+    @property
+    def unproven(self) -> list[str]:
+        return [p.name for p in self.points if not p.proven]
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.record(*self.terms) for p in self.points])
@@ -187,6 +240,30 @@ class FrontResult:
     def values(self) -> list[tuple[float, float]]:
         t1, t2 = self.terms
         return [(p.values[t1], p.values[t2]) for p in self.points]
+
+
+def layout_key(cm: CompiledModel, x: np.ndarray) -> bytes:
+    """What makes two layouts the same: their placements, expansions and opened parks (the
+    integer columns, rounded)."""
+    return np.round(x[: cm.n_cols][cm.integrality > 0]).astype(np.int8).tobytes()
+
+
+def same_values(a: dict[str, float], b: dict[str, float], terms) -> bool:
+    """Equal within the checker's claim tolerance (two polishes of one layout under other holds
+    may differ by the LP's tolerances)."""
+    return all(abs(a[t] - b[t]) <= CLAIM_TOL * max(1.0, abs(a[t]), abs(b[t])) for t in terms)
+
+
+def dominates(a: dict[str, float], b: dict[str, float], terms) -> bool:
+    """``a`` at least as good as ``b`` in both terms and better in one (beyond the tolerance)."""
+    return not same_values(a, b, terms) and all(
+        a[t] <= b[t] + CLAIM_TOL * max(1.0, abs(a[t]), abs(b[t])) for t in terms)
+
+
+def _proof_rank(status: str, stages: list[dict]) -> tuple:
+    """Smaller is better proven: proven optimal first, then the smaller largest stage gap."""
+    gaps = [s["gap"] for s in stages if s.get("gap") is not None]
+    return (status != "optimal", max(gaps) if gaps else np.inf)
 
 
 def pareto_front(
@@ -210,6 +287,12 @@ def pareto_front(
     ``options.time_limit`` applies to each MIP (three per point); the f1-best end starts as
     :func:`yrdopt.solve` does (``greedy_start``), the f2-best end from the f1-best end, every
     other point from the f2-best end (feasible for every ε).
+
+    Where a stage stops at its limit, its layout need not be on the front: a later ε may find
+    the same layout or one that beats it.  The front written holds each layout once (the best
+    proven of its finds) and no point another written point dominates; the others are listed
+    in ``dropped`` (with the reason), and every point not proven optimal says so (``status``,
+    each stage's bound and gap).  The walk goes on from the values it wrote.
     """
     t1, t2 = check_terms(between)
     if len((t1, t2)) != 2:
@@ -223,8 +306,13 @@ def pareto_front(
     lex = _Lex(inst, cm, options, solver_progress, greedy_start)
     out = Path(out) if out is not None else None
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
+    written = 0  # points named so far (a dropped point's name is not reused)
 
-    def keep(res: SolveResult, stage: dict, status: str, cap: float | None = None) -> FrontPoint:
+    def offer(res: SolveResult, stage: dict, status: str, stages: list[dict], cap: float | None = None) -> dict:
+        """Polish a lexicographic solve's layout and write it as a point unless the front already
+        has it (the same values: the better proven of the two stays) or a written point dominates
+        it; a written point it dominates is dropped.  Returns the layout's values."""
+        nonlocal written
         # values of the layout itself (after the tie-break), not of the stage optima;
         # re-solved as an LP with placements fixed and both terms held (checker tolerance)
         limits = lexicographic_holds([t1, t2], 0.0, stage)
@@ -232,59 +320,95 @@ def pareto_front(
             limits[t2] = min(limits[t2], cap)
         res = lp_polish(cm, model_result(cm, res), _polish_holds(cm, res.x, limits))
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
+        key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
-        p = FrontPoint(f"point-{len(result.points) + 1}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status)
+        twin = next((p for p in result.points if same_values(p.values, vals, (t1, t2))), None)
+        if twin is not None:
+            if _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
+                result.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
+                return vals
+            # found again and better proven: the point keeps its name, with this solve's proof
+            result.dropped.append({"values": twin.values, "status": twin.status,
+                                   "reason": f"{twin.name} found again with a better proof"})
+            twin.values, twin.status, twin.stages, twin.layout = vals, status, stages, key
+            twin.solution = lex.package(res, claims)
+            if out is not None:
+                twin.solution.write(out / twin.name)
+                _write_front(result, out)
+            return vals
+        better = next((p for p in result.points if dominates(p.values, vals, (t1, t2))), None)
+        if better is not None:
+            result.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
+            return vals
+        written += 1
+        p = FrontPoint(f"point-{written}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status, stages, key)
+        beaten = [q for q in result.points if dominates(vals, q.values, (t1, t2))]
+        result.points = [q for q in result.points if q not in beaten]
+        result.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {p.name}"}
+                           for q in beaten]
         result.points.append(p)
+        result.points.sort(key=lambda q: (q.values[t1], -q.values[t2]))  # along the front; names: order found
         if out is not None:
             p.solution.write(out / p.name)
-            _write_front(result, out)
+            _write_front(result, out)  # the front no longer names a beaten point before its folder goes
+            for q in beaten:
+                shutil.rmtree(out / q.name, ignore_errors=True)
         if progress is not None:
             progress(p)
-        return p
+        return vals
 
-    first, v_first, st = lex.solve([t1, t2])
+    def lex_solve(order, start=None):
+        n = len(lex.stages)
+        res, vals, st = lex.solve(order, start=start)
+        return res, vals, st, lex.stages[n:]
+
+    first, v_first, st, stages = lex_solve([t1, t2])
     if first is None:
         if st in ("infeasible", "infeasible_or_unbounded"):
             from .diagnose import explain_infeasibility
 
             raise InfeasibleError(*explain_infeasibility(inst))
         raise SolverError(f"no layout for the front: {st}")
-    last, v_last, st_last = lex.solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
+    last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
     if last is None:
         raise SolverError(f"no layout minimising {t2}: {st_last}")
-    lo, hi = v_last[t2], v_first[t2]
+    hi = offer(first, v_first, st, stages)[t2]
+    # the f2-best end's own layout (a later stage may have lowered its first stage's value)
+    lo = min(v_last[t2], float(cm.terms[t2] @ last.x[: cm.n_cols]))
     span = max(hi - lo, 0.0)
-    keep(first, v_first, st)
     if points is None:
         result.step = step if step is not None else max(1e-4 * span, 1e-6)
-        cur = v_first[t2]
+        cur = hi
         while cur > lo + result.step:
             if len(result.points) >= max_points:
                 result.truncated = True
                 break
             cap = cur - result.step
             lex.bound(t2, cap)
-            res, vals, st = lex.solve([t1, t2], start=last.x)  # the f2-best end is feasible for every eps
+            res, vals, st, stages = lex_solve([t1, t2], start=last.x)  # the f2-best end is feasible for every eps
             if res is None:
                 if st not in ("infeasible", "infeasible_or_unbounded"):
                     result.stopped = f"stopped below {t2} = {cur:.6g}: {st}"
                 break  # infeasible: nothing below, the last point was the f2-best end
-            if vals[t2] > cur - result.step / 2:  # numerical stall: do not loop
+            got = offer(res, vals, st, stages, cap)[t2]
+            if got > cur - result.step / 2:  # numerical stall: do not loop
                 break
-            keep(res, vals, st, cap)
-            cur = vals[t2]
+            cur = got  # on from the layout written, not from its stages' values
     else:
+        proven_t2 = [hi] if st == "optimal" else []  # t2 of every proven lexicographic optimum so far
         for eps in np.linspace(hi, lo, points)[1:]:
             cap = eps + HOLD_ABS
+            # a proven optimum under a larger cap that meets this one is this cap's optimum too
+            if any(v <= cap for v in proven_t2):
+                continue
             lex.bound(t2, cap)
-            res, vals, st = lex.solve([t1, t2], start=last.x)
+            res, vals, st, stages = lex_solve([t1, t2], start=last.x)
             if res is None:
                 result.stopped = f"no layout for {t2} <= {eps:.6g}: {st}"
                 continue
-            if any(abs(vals[t1] - p.values[t1]) <= 1e-9 * max(1, abs(vals[t1])) + HOLD_ABS
-                   and abs(vals[t2] - p.values[t2]) <= 1e-9 * max(1, abs(vals[t2])) + HOLD_ABS for p in result.points):
-                continue
-            keep(res, vals, st, cap)
+            got = offer(res, vals, st, stages, cap)
+            if st == "optimal":
+                proven_t2.append(got[t2])
     lex.free(t2)
     result.n_solves, result.stages = lex.n_solves, lex.stages
     if out is not None:
@@ -306,7 +430,8 @@ def _write_front(result: FrontResult, out: Path) -> None:
     meta = {"instance": {"name": result.instance.name, "hash": content_hash(result.instance)},
             "between": list(result.terms), "method": result.method, "step": result.step,
             "truncated": result.truncated, "stopped": result.stopped, "exact": result.exact,
-            "points": len(result.points), "solves": result.n_solves, "stages": result.stages}
+            "points": len(result.points), "unproven": result.unproven, "dropped": result.dropped,
+            "solves": result.n_solves, "stages": result.stages}
     atomic_write_text(out / "front.json", json.dumps(meta, indent=2))
 
 
@@ -321,6 +446,11 @@ def _plot_front(result: FrontResult, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.step(v[:, 0], v[:, 1], where="post", color="0.7", lw=1)
     ax.plot(v[:, 0], v[:, 1], "o", color="C0")
+    open_ = np.array([not p.proven for p in result.points], dtype=bool)
+    if open_.any():
+        ax.scatter(v[open_, 0], v[open_, 1], s=80, facecolors="none", edgecolors="C3", zorder=3,
+                   label="not proven: a stage stopped at its limit")
+        ax.legend(fontsize=7)
     for p, (a, b) in zip(result.points, v):
         ax.annotate(p.name.split("-")[-1], (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel(f"{t1} (unweighted)")

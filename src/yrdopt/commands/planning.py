@@ -50,6 +50,10 @@ def _df_table(df, title: str, index: bool = True, fmt: str | None = None) -> Tab
     return t
 
 
+def _percent(gap) -> str:
+    return "" if gap is None or gap != gap else f"{100 * gap:.2f} %"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("alternatives")
     def alternatives_cmd(
@@ -121,16 +125,24 @@ def register(app: typer.Typer) -> None:
 
         res = run_guarded(lambda: _checked_first(lambda: folder_problems(out), go))
         t1, t2 = res.terms
-        tab = res.table()[["point", t1, t2, "objective", "verified"]].set_index("point")
+        tab = res.table()[["point", t1, t2, "objective", "verified", "proven"]].set_index("point")
+        for t in (t1, t2):  # the gap of the stage that minimised the term (0: proven for this cap)
+            tab[f"{t} gap"] = [_percent(g) for g in res.table()[f"{t}_gap"]]
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
         console.print(Text.assemble(
             f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/",
             (" truncated at --max-points: the front has continuous stretches" if res.truncated else "", "yellow")),
             highlight=False)
-        if res.stopped or not res.exact and not res.truncated:
-            console.print(labelled("not proven exact:", "yellow",
-                                   res.stopped or "a stage stopped at the time limit (see status in front.csv)"),
-                          highlight=False)
+        if res.dropped:
+            console.print(labelled("not written:", "yellow",
+                                   f"{len(res.dropped)} layouts found at a stage's limit were a point already written "
+                                   "or dominated by one (front.json, dropped)"), highlight=False)
+        if res.unproven:
+            console.print(labelled("not proven:", "yellow",
+                                   f"{', '.join(res.unproven)}: a stage stopped at its limit; a layout with the same cap "
+                                   "may be better, by at most the gap shown (bounds in front.csv)"), highlight=False)
+        if res.stopped:
+            console.print(labelled("not proven exact:", "yellow", res.stopped), highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
 

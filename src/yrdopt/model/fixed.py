@@ -56,15 +56,17 @@ def place_matrix(cm: CompiledModel, x: np.ndarray) -> np.ndarray:
 
 
 def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float | None = None,
-              rows: tuple | None = None) -> SolveResult:
+              rows: tuple | None = None, cost: np.ndarray | None = None) -> SolveResult:
     """Re-solve a MIP answer as an LP with its placements and expansions fixed.
 
     HiGHS accepts MIP solutions that violate rows by up to its MIP feasibility tolerance
     (1e-6 absolute), a hair above what the independent checker allows on large
     instances; the LP's primal tolerance (1e-7) is not.  ``holds`` are extra rows
     ``coef @ x <= upper`` (e.g. terms held at their front values); ``rows`` more rows as
-    (lower, upper, row, col, value) triplets (e.g. alternatives' least share per site).  Returns ``res``
-    unchanged when the LP does not solve to optimality (e.g. within ``time_limit`` seconds).
+    (lower, upper, row, col, value) triplets (e.g. alternatives' least share per site); ``cost``
+    what to minimise instead of the weighted objective (e.g. one term, a lexicographic stage's
+    own objective; the result's objective is then its value).  Returns ``res`` unchanged when
+    the LP does not solve to optimality (e.g. within ``time_limit`` seconds).
     """
     if res.x is None:
         return res
@@ -72,6 +74,8 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
     expand = cm.var("expand").take(x) > 0.5 if cm.data.E else None
     parks = cm.var("park_open").take(x) > 0.5 if cm.data.N else None
     lp = fix_placements(cm, place_matrix(cm, x), expand, lp=True, parks=parks)
+    if cost is not None:
+        lp = replace(lp, cost=np.asarray(cost, dtype=float), offset=0.0)
     # the MIP's thread count: another one would make HiGHS rebuild its scheduler
     if time_limit is not None and time_limit <= 0:
         return res

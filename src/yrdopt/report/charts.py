@@ -87,7 +87,8 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     """The trade-off front between two objectives (both minimised).
 
     ``x`` and ``y`` default to the first two numeric columns that are not bookkeeping (weights,
-    times, gaps, ids); non-dominated points are joined by a line, the others are grey.
+    times, gaps, ids); non-dominated points are joined by a line, the others are grey; with a
+    ``proven`` column (``yrdopt pareto``'s front.csv) the points not proven are ringed in red.
     """
     df = _table(points, "pareto points")
     if x is None or y is None:
@@ -107,6 +108,11 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     ax.scatter(pts[~front, 0], pts[~front, 1], color="#bbbbbb", s=25, label="dominated")
     f = pts[front][np.argsort(pts[front, 0])]
     ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5, label=f"trade-off front ({len(f)} points)")
+    if "proven" in df.columns:  # yrdopt pareto's front.csv: a point whose stages stopped at their limit
+        unproven = ~df.loc[d.index, "proven"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+        if unproven.any():
+            ax.scatter(pts[unproven, 0], pts[unproven, 1], s=80, facecolors="none", edgecolors="#d62728", zorder=3,
+                       label=f"not proven ({int(unproven.sum())}: a stage stopped at its limit)")
     if label and label in df.columns:
         for (_, row), (px, py) in zip(df.loc[d.index].iterrows(), pts):
             ax.annotate(str(row[label]), (px, py), fontsize=6, xytext=(3, 3), textcoords="offset points")
