@@ -55,10 +55,14 @@ def _can_write(ctx: Context) -> bool:
 
 
 def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=None, run: str = "",
-              sub: str | None = None, on_record: Sink | None = None) -> list[dict]:
-    """Solve (or, in the robust phase, evaluate) a chunk in a row, writing each record as it finishes."""
+              sub: str | None = None, on_record: Sink | None = None, earlier: list[dict] | None = None) -> list[dict]:
+    """Solve (or, in the robust phase, evaluate) a chunk in a row, writing each record as it finishes.
+    ``earlier``: the stored records of the chunk's scenarios already solved (a resumed sweep),
+    whose layouts start the rest (:meth:`ScenarioSolver.restore`)."""
     ws = worker_solver(ctx)
     ws.begin_chunk()
+    if mode == "solve" and earlier:
+        ws.restore(earlier)
     write = _can_write(ctx)
     folder = Path(ctx.out) / sub if (write and sub) else None
     out = []
@@ -83,9 +87,9 @@ class InProcess:
     name = "inprocess"
     workers = 1
 
-    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None]) -> None:
-        for ch in chunks:
-            run_chunk(ctx, ch, mode, extra, run, sub, on_record=sink)
+    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
+        for ch, e in zip(chunks, earlier or [None] * len(chunks)):
+            run_chunk(ctx, ch, mode, extra, run, sub, on_record=sink, earlier=e)
 
     def close(self) -> None:
         pass
@@ -102,8 +106,9 @@ class ProcessPool:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                         initializer=_init_pool, initargs=(os.getpid(),))
 
-    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None]) -> None:
-        futures = {self.pool.submit(run_chunk, ctx, ch, mode, extra, run, sub) for ch in chunks}
+    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
+        futures = {self.pool.submit(run_chunk, ctx, ch, mode, extra, run, sub, earlier=e)
+                   for ch, e in zip(chunks, earlier or [None] * len(chunks))}
         try:
             while futures:
                 finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -136,7 +141,7 @@ class Dask:
             self.client = Client(scheduler, timeout="30s")
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
-    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None]) -> None:
+    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
         from distributed import as_completed
 
         # scattered once per sweep and kept referenced: a re-scatter of the same content would
@@ -144,7 +149,8 @@ class Dask:
         if getattr(self, "_ctx", (None,))[0] is not ctx:
             self._ctx = (ctx, self.client.scatter(ctx, broadcast=True, hash=False))
         ctx_f = self._ctx[1]
-        futures = [self.client.submit(run_chunk, ctx_f, ch, mode, extra, run, sub, pure=False) for ch in chunks]
+        futures = [self.client.submit(run_chunk, ctx_f, ch, mode, extra, run, sub, earlier=e, pure=False)
+                   for ch, e in zip(chunks, earlier or [None] * len(chunks))]
         ac = as_completed(futures)
         try:
             while not ac.is_empty():

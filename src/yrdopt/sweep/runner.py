@@ -156,10 +156,12 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
     be = None
     try:
-        todo = _missing(scenarios, store.done_ids(), spec.chunk_size)
+        done = store.done_ids()
+        todo = _missing(scenarios, done, spec.chunk_size)
         if todo:
             be = make_backend(backend, workers, scheduler, dask_processes)
-            _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress)
+            _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
+                   earlier=_earlier(store, scenarios, done, spec.chunk_size))
         records = [store.read(s.id) for s in scenarios]
         robust = None
         if spec.robust.enabled and inst.periods is None:  # fixed-layout re-solves are single-period
@@ -183,7 +185,25 @@ def _missing(scenarios: list[Scenario], done: set[str], size: int) -> list[list[
     return out
 
 
-def _phase(be, ctx, store: Store, scenarios, todo, mode, extra, run_id, sub: Path | None, progress) -> None:
+# what a resumed chunk's worker needs of a stored record to start the rest from its layout
+RESTORED_KEYS = ("scenario", "index", "params", "ok", "place_index", "expand_index", "park_index", "layout")
+
+
+def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int) -> list[list[dict]]:
+    """For each chunk :func:`_missing` returns, the stored records (their :data:`RESTORED_KEYS`)
+    of its scenarios already solved: a resumed chunk starts its other scenarios from their
+    layouts as an uninterrupted one would (:meth:`ScenarioSolver.restore`)."""
+    out = []
+    for ch in chunks(scenarios, size):
+        if all(s.id in done for s in ch):
+            continue
+        recs = (store.read(s.id) for s in ch if s.id in done)
+        out.append([{k: r[k] for k in RESTORED_KEYS if k in r} for r in recs if r.get("ok")])
+    return out
+
+
+def _phase(be, ctx, store: Store, scenarios, todo, mode, extra, run_id, sub: Path | None, progress,
+           earlier: list[list[dict]] | None = None) -> None:
     ids = {s.id for s in scenarios}
     folder = sub or store.scen_dir
     seen: set[str] = set()
@@ -221,7 +241,7 @@ def _phase(be, ctx, store: Store, scenarios, todo, mode, extra, run_id, sub: Pat
                     pass
 
     rel = None if sub is None else str(sub.relative_to(store.out))
-    be.run(ctx, todo, mode=mode, extra=extra, run=run_id, sub=rel, sink=sink, poll=poll)
+    be.run(ctx, todo, mode=mode, extra=extra, run=run_id, sub=rel, sink=sink, poll=poll, earlier=earlier)
     poll()
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..data import build_model_data
 from ..errors import InstanceError
 from ..model.compiled import BuildOptions, CompiledModel, build
-from ..solver import HighsSolver
+from ..solver import HighsSolver, SolveResult
 from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
 from .design import Scenario
 from .spec import Parameter, SweepSolver
@@ -33,6 +33,13 @@ OBJECTIVE_TOL = 1e-6
 # its layout, yrdopt.model.fixed.lp_polish): on yrd-cities (39,596 columns) it takes 0.03-0.05 s
 # of a 10 s limit (one thread, 2-core machine under load; formulation.md section 11)
 POLISH_SHARE = 0.02
+# a scenario's start is chosen among the layouts of the chunk's last STARTS_KEPT scenarios: each
+# is checked for fit (~1 ms on yrd-cities), and of those that do not fit only the STARTS_REPAIRED
+# cheapest under the scenario's costs are repaired (2-20 ms each).  Without a cap the starts of a
+# chunk took time growing with the square of its size (a chunk of 50 on yrd-cities: 1.2 s per
+# scenario in its second half; formulation.md section 11)
+STARTS_KEPT = 32
+STARTS_REPAIRED = 8
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,9 @@ class ScenarioSolver:
         self.solver = HighsSolver(self.opts.solver_options(binaries))
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
-        self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved so far
+        self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved last (STARTS_KEPT)
+        self.starts_kept: int | None = STARTS_KEPT  # None: every layout of the chunk (benchmarks)
+        self.starts_repaired: int | None = STARTS_REPAIRED  # None: every one that does not fit
         self.constructed = False  # whether construct made the last start (benchmarks/sweep_starts.py reads it)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -106,6 +115,51 @@ class ScenarioSolver:
 
         keys = {sc.id: tight(sc) for sc in chunk}
         return sorted(chunk, key=lambda sc: (-keys[sc.id], sc.index))
+
+    def restore(self, records: list[dict]) -> None:
+        """Refill the starts of a chunk resumed after a crash (``--resume``) from the stored
+        records of its scenarios solved before (``records``; the pool otherwise holds only
+        layouts solved in this process).  In the order they were solved (:meth:`solve_order`),
+        the last :data:`STARTS_KEPT`: each record's sites, expansions and parks
+        (``place_index``, ``expand_index``, ``park_index``) re-solved as the fixed-placement LP
+        under its own scenario — the LP that polished it (:meth:`_polish`), so the pool holds the
+        vectors an uninterrupted run held — else its stored activities with flows in proportion
+        (:func:`yrdopt.heuristic.start_vector`).  Like every earlier layout, one is a start for a
+        later scenario only where it fits it (:func:`yrdopt.lns.fits`) or once repaired (:meth:`_start`)."""
+        if not self.opts.mip_start or self.phased:
+            return
+        by_id = {r["scenario"]: r for r in records if r.get("ok") and r.get("place_index") is not None}
+        done = self.solve_order([Scenario(sid, int(r["index"]), r.get("params") or {}) for sid, r in by_id.items()])
+        for sc in done[-self.starts_kept:] if self.starts_kept is not None else done:
+            try:
+                x = self._stored_vector(sc, by_id[sc.id])
+            except Exception:  # a start is a courtesy: a record it cannot use is skipped
+                continue
+            if x is not None:
+                self._remember(x)
+
+    def _stored_vector(self, sc: Scenario, rec: dict) -> np.ndarray | None:
+        """The full column vector of a stored record's layout under its own scenario (:meth:`restore`)."""
+        from ..heuristic import GreedyLayout, start_vector
+        from ..model.fixed import lp_polish
+
+        d = build_model_data(validate_instance(scenario_dict(self.ctx.base, self.resolved, sc.values), "stored"))
+        cm = build(d, self.build_options)
+        place = np.zeros(d.S * d.R, dtype=bool)
+        place[rec["place_index"]] = True
+        activity = np.zeros(d.S * d.R)
+        activity[rec["place_index"]] = [row[3] for row in rec["layout"]]
+        expand = np.zeros(d.E, dtype=bool)
+        expand[rec.get("expand_index") or []] = True
+        parks = None
+        if d.N and rec.get("park_index") is not None:
+            parks = np.zeros(d.N, dtype=bool)
+            parks[rec["park_index"]] = True
+        x = start_vector(cm, GreedyLayout(activity.reshape(d.S, d.R), place.reshape(d.S, d.R), expand, parks))
+        threads = self.opts.solver_options(self.binaries).threads  # the polish's (lp_polish: the MIP's)
+        found = SolveResult("time_limit_with_incumbent", "", None, None, None, x,
+                            solver={"options": {"threads": threads}})
+        return lp_polish(cm, found).x[: cm.n_cols]
 
     def _load_base(self) -> None:
         self.solver.h.clearSolver()
@@ -174,7 +228,7 @@ class ScenarioSolver:
         if res.has_solution:
             res = self._polish(cm, res, rec, t_start)
             x = res.x
-            self.pool.append(x)
+            self._remember(x)
             rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
                        reason=None if res.status == "optimal" else res.message)
             rec.update(_layout_lists(cm, x))
@@ -226,9 +280,9 @@ class ScenarioSolver:
 
     def _start(self, cm: CompiledModel) -> tuple[np.ndarray | None, str]:
         """The MIP start: the cheapest, under this scenario's costs, of the layouts of the
-        chunk's scenarios solved before that fit it (``previous``), those that do not fit
-        repaired by the greedy in the room the rest leaves (``repaired``, :func:`yrdopt.lns.repair`
-        without its sub-MILP) and the greedy layout (``greedy``, as ``yrdopt.solve`` offers: on
+        chunk's scenarios solved before (the last :data:`STARTS_KEPT`) that fit it (``previous``),
+        the :data:`STARTS_REPAIRED` cheapest of those that do not fit repaired by the greedy in the
+        room the rest leaves (``repaired``, :func:`yrdopt.lns.repair` without its sub-MILP) and the greedy layout (``greedy``, as ``yrdopt.solve`` offers: on
         large instances HiGHS alone may find no layout within a scenario's time limit; it competes
         only where it fits, for the greedy may miss a hard guarantee).  Each costs milliseconds.
         Only where none is found, within the share of the time limit ``yrdopt.solve`` gives
@@ -247,13 +301,15 @@ class ScenarioSolver:
 
         try:
             found: list[tuple[np.ndarray, str]] = []
+            broken = []
             for x in self.pool:
                 if len(x) != cm.n_cols:  # solved on a rebuilt model of another shape
                     continue
-                if fits(cm, x):
-                    found.append((x, "previous"))
-                    continue
-                # the layout breaks this scenario (a quota cut, a grown segment): re-place what breaks it
+                (found if fits(cm, x) else broken).append((x, "previous"))
+            # the layouts that break this scenario (a quota cut, a grown segment): the cheapest
+            # under its costs re-placed where they break it (np.dot: a 1-d matmul is 100x slower)
+            broken.sort(key=lambda xs: float(np.dot(cm.cost, xs[0])))
+            for x, _ in broken[:self.starts_repaired] if self.starts_repaired is not None else broken:
                 x = repair(cm, x, 0.0, self.solver.stop, fallback=None)
                 if x is not None:
                     found.append((x, "repaired"))
@@ -261,7 +317,7 @@ class ScenarioSolver:
             if greedy is not None and fits(cm, greedy):
                 found.append((greedy, "greedy"))
             if found:  # all fit: the cheapest is the best start
-                return found[int(np.argmin([float(cm.cost @ x) for x, _ in found]))]
+                return found[int(np.argmin([float(np.dot(cm.cost, x)) for x, _ in found]))]
             # a greedy layout that misses a rule (a hard guarantee) is no start (HiGHS drops it):
             # construct one that keeps every rule, and offer the greedy's only if that fails too
             seconds = construct_seconds(self.opts.time_limit)
@@ -302,6 +358,12 @@ class ScenarioSolver:
             return improved_layout(cm, x, min(share, 2 * share - spent), self.solver.stop, self.opts.seed)
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             return x
+
+    def _remember(self, x: np.ndarray) -> None:
+        """Keep ``x`` as a start for the chunk's later scenarios (the last :data:`STARTS_KEPT`)."""
+        self.pool.append(x)
+        if self.starts_kept is not None:
+            del self.pool[:-self.starts_kept]
 
     def _nearest(self, cm: CompiledModel) -> np.ndarray | None:
         """The chunk's earlier layout whose repair re-places the fewest segments in ``cm``."""
@@ -415,8 +477,11 @@ def _layout_lists(cm: CompiledModel, x: np.ndarray) -> dict:
     layout = [[d.segment_keys[s][0], d.segment_keys[s][1], d.region_ids[r], float(act[s, r])]
               for s, r in zip(s_idx.tolist(), r_idx.tolist())]
     taken = np.flatnonzero(cm.var("expand").take(x) > 0.5) if d.E else np.zeros(0, dtype=int)
-    return {"layout": layout, "expansions": [d.exp_ids[e] for e in taken.tolist()],
-            "place_index": np.flatnonzero(place.ravel()).tolist(), "expand_index": taken.tolist()}
+    out = {"layout": layout, "expansions": [d.exp_ids[e] for e in taken.tolist()],
+           "place_index": np.flatnonzero(place.ravel()).tolist(), "expand_index": taken.tolist()}
+    if d.N:  # opened enclave parks: a resumed chunk re-solves a stored layout with them (restore)
+        out["park_index"] = np.flatnonzero(cm.var("park_open").take(x) > 0.5).tolist()
+    return out
 
 
 def _check(inst, cm: CompiledModel, x: np.ndarray, objective: float) -> dict:
