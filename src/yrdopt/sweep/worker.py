@@ -3,7 +3,9 @@
 Each worker process (or Dask worker thread) holds one :class:`ScenarioSolver` per sweep.
 A chunk of scenarios starts from the base model loaded afresh, so what a scenario's
 solve sees (model, MIP start, HiGHS state) depends only on its chunk — never on which
-worker ran it or what it ran before.  That is why every backend gives the same tables.
+worker ran it or what it ran before.  That is why every backend gives the same tables.  A
+chunk resumed after a crash gets the layouts its scenarios stored before (:meth:`ScenarioSolver.restore`),
+so its later scenarios start as they would have without the crash.
 
 A scenario's record is a small JSON-ready dict: parameter values, status, objective and
 terms, gap, timings, the layout in long form, and for a failed scenario the reason (for
@@ -300,19 +302,7 @@ class ScenarioSolver:
         from ..lns import fits, repair, start_where_greedy_is_stuck
 
         try:
-            found: list[tuple[np.ndarray, str]] = []
-            broken = []
-            for x in self.pool:
-                if len(x) != cm.n_cols:  # solved on a rebuilt model of another shape
-                    continue
-                (found if fits(cm, x) else broken).append((x, "previous"))
-            # the layouts that break this scenario (a quota cut, a grown segment): the cheapest
-            # under its costs re-placed where they break it (np.dot: a 1-d matmul is 100x slower)
-            broken.sort(key=lambda xs: float(np.dot(cm.cost, xs[0])))
-            for x, _ in broken[:self.starts_repaired] if self.starts_repaired is not None else broken:
-                x = repair(cm, x, 0.0, self.solver.stop, fallback=None)
-                if x is not None:
-                    found.append((x, "repaired"))
+            found = self._from_pool(cm)
             greedy = greedy_start(cm)  # ~10 ms at 41 regions x 30 chains
             if greedy is not None and fits(cm, greedy):
                 found.append((greedy, "greedy"))
@@ -335,6 +325,27 @@ class ScenarioSolver:
         except Exception:  # a start is a courtesy: a bug in it must not cost the scenario
             x = None
         return (x, "constructed") if x is not None else (None, "none")
+
+    def _from_pool(self, cm: CompiledModel) -> list[tuple[np.ndarray, str]]:
+        """The chunk's earlier layouts that fit ``cm`` (``previous``) and the
+        :data:`STARTS_REPAIRED` cheapest of those that do not, repaired by the greedy
+        (``repaired``; those it cannot repair left out)."""
+        from ..lns import fits, repair
+
+        found: list[tuple[np.ndarray, str]] = []
+        broken = []
+        for x in self.pool:
+            if len(x) != cm.n_cols:  # solved on a rebuilt model of another shape
+                continue
+            (found if fits(cm, x) else broken).append((x, "previous"))
+        # the layouts that break this scenario (a quota cut, a grown segment): the cheapest under
+        # its costs re-placed where they break it (np.dot: numpy's 1-d matmul is ~100x slower)
+        broken.sort(key=lambda xs: float(np.dot(cm.cost, xs[0])))
+        for x, _ in broken[:self.starts_repaired] if self.starts_repaired is not None else broken:
+            x = repair(cm, x, 0.0, self.solver.stop, fallback=None)
+            if x is not None:
+                found.append((x, "repaired"))
+        return found
 
     def _improve_start(self, cm: CompiledModel, x: np.ndarray | None, spent: float) -> np.ndarray | None:
         """The start improved by :func:`yrdopt.lns.improved_layout` (chain pairs re-solved with
