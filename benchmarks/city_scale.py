@@ -58,9 +58,13 @@ CASES = {  # name: (instance, time limit s)
     "generated 41x30x4 seed 1, 30 s": ("gen:41:30:4:1", 30.0),
 }
 CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns",
-           "flow-free": "flow-free", "no-kernel": "no-kernel"}
+           "flow-free": "flow-free", "no-kernel": "no-kernel", "highs-threads": "highs-threads",
+           "concurrent": "concurrent"}
 SOLVE_KW = {"main": {"search_lns": 0.0, "kernel_search": 0.0}, "default": {}, "lns": {"improve_s": "half"},
-            "search-lns": {"search_lns": 0.5}, "flow-free": {}, "no-kernel": {"kernel_search": 0.0}}
+            "search-lns": {"search_lns": 0.5}, "flow-free": {}, "no-kernel": {"kernel_search": 0.0},
+            "highs-threads": {"threads": None}, "concurrent": {"concurrent_lns": True}}
+# "highs-threads": as `yrdopt solve` without --threads (HiGHS's own count: 2 MIP workers on 2 cores),
+# whatever --threads says; "concurrent": the fix-and-optimize in a thread beside HiGHS (lns.ConcurrentLns)
 # "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
 MAIN_HIGHS = {"mip_heuristic_run_feasibility_jump": True, "mip_detect_symmetry": True}
 
@@ -106,10 +110,12 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
         if mode == "main":
             yrdopt.api.RELAXED_BOUND_S = 0.0
             kw["options"] = SolverOptions(time_limit=limit, threads=threads, highs=MAIN_HIGHS)
-        sol = solve(path, time_limit=limit, threads=threads, **kw)
+        kw.setdefault("threads", threads)
+        sol = solve(path, time_limit=limit, **kw)
         m = sol.summary
         return {"status": m["status"], "objective": m["objective"], "bound": m["bound"], "gap": m["gap"],
-                "verified": m["verified"], "wall_s": time.perf_counter() - t0}
+                "verified": m["verified"], "wall_s": time.perf_counter() - t0,
+                "concurrent_lns": m["solver"].get("concurrent_lns")}
     cm = build(load_instance(path))
     start = greedy_start(cm)
     out = {"greedy": None if start is None else float(cm.cost @ start)}

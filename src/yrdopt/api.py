@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,13 @@ from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverO
 # within 60 s (3531.0-3543.7 at 1.7 % against optimal 3505.3 in 57.8 s without).
 SEARCH_LNS_MIN_BINARIES = 2500
 SEARCH_LNS_SHARE = 0.5
+# There, with HiGHS on one thread (or its own count) and a second core, the same fix-and-optimize
+# runs in a thread beside HiGHS instead (lns.ConcurrentLns; HiGHS then on one thread: it explores
+# no node on 41x30x4 within 120 s, so its second worker idles): 41x30x4 at 120 s 9.3 % against
+# 9.9 % (benchmarks/results/city-scale-concurrent-g30.md).  Not by default below: on 41x10x3 it
+# gave 2.2 % against 6.0 % (HiGHS's 2 workers), but the shipped yrd-cities is proven by HiGHS's
+# tree search, where its two workers count more (proven in 106 s and 141 s; with the thread not
+# within 150 s, 0.65-0.82 %; city-scale-concurrent.md, formulation.md section 11).
 
 # models above SEARCH_LNS_MIN_BINARIES binaries under a time limit of at least
 # KERNEL_SEARCH_MIN_S left improve their start by kernel search (yrdopt.kernel_search) for this
@@ -72,6 +80,7 @@ def solve(
     improve_s: float = 0.0,
     search_lns: float | None = None,
     kernel_search: float | None = None,
+    concurrent_lns: bool | None = None,
     mps_path: str | Path | None = None,
     out: str | Path | None = None,
     check: bool = True,
@@ -95,7 +104,10 @@ def solve(
     :data:`SEARCH_LNS_MIN_BINARIES` binaries, 0 below.  With ``kernel_search`` > 0, that share
     of the time left improves the start by kernel search from the LP relaxation's layout
     (:mod:`yrdopt.kernel_search`); None (the default): :data:`KERNEL_SEARCH_SHARE` on the same
-    models when at least :data:`KERNEL_SEARCH_MIN_S` are left, 0 otherwise.  Time spent on the start is taken from
+    models when at least :data:`KERNEL_SEARCH_MIN_S` are left, 0 otherwise.  With ``concurrent_lns``
+    the fix-and-optimize runs in a thread beside HiGHS (then on one thread) instead of inside its
+    callbacks (:class:`yrdopt.lns.ConcurrentLns`); None (the default): in place of the search LNS's
+    default where a second core is free (:func:`search`).  Time spent on the start is taken from
     ``time_limit``; ``stop`` ends it as it ends the search.  With
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
@@ -138,7 +150,7 @@ def solve(
     if mps_path is not None:
         solver.write_mps(mps_path)
     res = search(solver, cm, deadline, start=start, greedy_start=greedy_start, improve_s=improve_s,
-                 search_lns=search_lns, kernel_search=kernel_search, phases=phases)
+                 search_lns=search_lns, kernel_search=kernel_search, concurrent_lns=concurrent_lns, phases=phases)
     if res.has_solution and polish:
         phases.enter(POLISH, best=res.objective, bound=res.bound)
         res = lp_polish(cm, res, time_limit=deadline.left())
@@ -165,7 +177,8 @@ def solve(
 def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start: np.ndarray | None = None,
            greedy_start: bool = True, greedy_min_binaries: int = 0, improve_s: float = 0.0,
            search_lns: float | None = None, kernel_search: float | None = None,
-           bound_without_flows: bool = True, phases: Phases | None = None) -> SolveResult:
+           concurrent_lns: bool | None = None, bound_without_flows: bool = True,
+           phases: Phases | None = None) -> SolveResult:
     """One MIP search on ``solver`` (``cm`` loaded, perhaps with rows or an objective of the
     caller's added) within ``deadline``, with the city-scale machinery of :func:`solve`.
 
@@ -180,6 +193,11 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     * ``search_lns`` (None: :data:`SEARCH_LNS_SHARE` above :data:`SEARCH_LNS_MIN_BINARIES`
       binaries): fix-and-optimize during the search; only where the solver minimises ``cm``'s
       own objective over its own rows (its sub-MILPs know no others).
+    * ``concurrent_lns`` (None: in place of ``search_lns``'s default, with HiGHS on one thread and
+      at least two cores; True needs threads 1 or unset): the same fix-and-optimize in a thread beside HiGHS
+      (:class:`yrdopt.lns.ConcurrentLns`) instead of inside its callbacks; its better layouts go
+      to HiGHS at its next callback, and its best is the result's layout when HiGHS ends with a
+      dearer one (``solver["concurrent_lns"]``).
     * HiGHS gets what is left less the reserve for polish and check, probing off and
       :data:`yrdopt.deadline.ROOT_SOON` on large models (:mod:`yrdopt.deadline`).
     * ``bound_without_flows``: the relaxation's bound (:func:`relaxed_bound_seconds`) where it
@@ -195,19 +213,33 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     from .lns import layout_cost
 
     kept_options, kept_primal, kept_progress = solver.options, solver.primal, solver.progress
+    if concurrent_lns and kept_options.threads not in (None, 1):
+        from .errors import InstanceError, Problem
+
+        raise InstanceError([Problem("solver options", "threads", kept_options.threads,
+                                     "1 or unset with concurrent_lns: HiGHS then runs on one thread and the "
+                                     "fix-and-optimize thread on another (its sub-MILPs share HiGHS's scheduler)")])
     stop = solver.stop
     binaries = int(cm.integrality.sum())
     phases = phases or Phases(kept_progress, deadline.started)
     # a layout's cost under cm is the solver's objective only on cm's own model
     own_model = bound_without_flows and solver.h.getNumRow() == cm.n_rows and solver.h.getNumCol() == cm.n_cols
     costed = (lambda x: layout_cost(cm, x)) if own_model else (lambda x: None)
+    if concurrent_lns is None:  # in place of the search LNS's default, where a core is free for it
+        concurrent_lns = (search_lns is None and binaries > SEARCH_LNS_MIN_BINARIES
+                          and kept_options.threads in (None, 1) and (os.cpu_count() or 1) >= 2)
     if search_lns is None:
         search_lns = SEARCH_LNS_SHARE if binaries > SEARCH_LNS_MIN_BINARIES else 0.0
     try:
-        if search_lns > 0:
-            from .lns import SearchLns, applies
+        options, concurrent = kept_options, None
+        if search_lns > 0 or concurrent_lns:
+            from .lns import ConcurrentLns, SearchLns, applies
 
-            if applies(cm.data):
+            if applies(cm.data) and concurrent_lns:
+                options = replace(kept_options, threads=1)  # HiGHS on one core, the thread on the other
+                solver.apply_options(options)
+                solver.primal = concurrent = ConcurrentLns(cm, threads=1, seed=kept_options.seed)
+            elif applies(cm.data):
                 solver.primal = SearchLns(cm, share=search_lns, threads=kept_options.threads, seed=kept_options.seed)
         start_from = "given" if start is not None else None
         if start is None and greedy_start:
@@ -215,28 +247,35 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
                                               phases, costed)
         kernel = None
         if start is not None:
-            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, kept_options, stop, phases)
+            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, options, stop, phases)
             phases.layout(costed(start), replaces=True)  # what HiGHS starts from
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
         highs = root_options_for(binaries, start is not None, highs)
         if highs_limit is not None or highs != kept_options.highs:
-            solver.apply_options(replace(kept_options, highs=highs,
+            solver.apply_options(replace(options, highs=highs,
                                          time_limit=highs_limit if highs_limit is not None else kept_options.time_limit))
         if not bound_without_flows:
             relaxed = None
         elif kernel is not None and kernel.lp_value is not None:  # its LP rounds gave the relaxation's bound
             relaxed = (kernel.lp_value, 0.0)
         else:
-            relaxed = (_relaxed_bound(cm, deadline.left(), kept_options.threads, stop, start, phases)
+            relaxed = (_relaxed_bound(cm, deadline.left(), options.threads, stop, start, phases)
                        if highs_limit is not None else None)
         if relaxed is not None and relaxed[1] > 0:
             solver.apply_options(replace(solver.options, time_limit=max(highs_limit - relaxed[1], 0.05 * highs_limit)))
         if relaxed is not None:
             phases.bounded(relaxed[0])
+        if concurrent is not None and start is not None:
+            from .lns import fits
+
+            if fits(cm, start):  # the thread starts from it before HiGHS reports its first layout
+                concurrent.incumbent(start)
         phases.enter(HIGHS)
         if kept_progress is not None:
             solver.progress = phases.highs
         res = solver.solve(start)
+        if concurrent is not None:
+            res = _with_concurrent_layout(cm, res, concurrent)
         res.solver["start"] = start_from
         if kernel is not None:
             res.solver["kernel_search"] = kernel.summary()
@@ -337,6 +376,29 @@ def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop,
     bound = relaxation_bound(cm.data, relaxed_bound_seconds(left), threads=threads, stop=stop,
                              options=cm.options, start=activity)
     return None if bound is None else (bound, time.perf_counter() - t0)
+
+
+# statuses with a layout to replace, and what a layout turns those without one into
+_LAYOUT_STATUS = {"optimal": "optimal", "time_limit_with_incumbent": "time_limit_with_incumbent",
+                  "time_limit_no_incumbent": "time_limit_with_incumbent", "interrupted": "interrupted",
+                  "stopped_with_incumbent": "stopped_with_incumbent", "stopped_no_incumbent": "stopped_with_incumbent"}
+
+
+def _with_concurrent_layout(cm: CompiledModel, res: SolveResult, lns) -> SolveResult:
+    """``res`` with the concurrent LNS's best layout where HiGHS ended with a dearer one (or none):
+    the thread may find it after HiGHS's last callback.  The bound stays HiGHS's; the gap follows."""
+    x, objective = lns.best()
+    record = {"steps": lns.steps, "improved": lns.improved, "seconds": round(lns.used, 3), "layout": False}
+    if lns.error is not None:
+        record["error"] = f"{type(lns.error).__name__}: {lns.error}"
+    better = x is not None and (res.objective is None
+                                or objective < res.objective - 1e-6 * max(1.0, abs(res.objective)))
+    if not better or res.status not in _LAYOUT_STATUS:
+        return replace(res, solver={**res.solver, "concurrent_lns": record})
+    gap = relative_gap(objective, res.bound) if res.bound is not None else None
+    return replace(res, x=x.copy(), objective=objective, gap=gap, status=_LAYOUT_STATUS[res.status],
+                   row_value=None, row_dual=None, col_dual=None,
+                   solver={**res.solver, "concurrent_lns": {**record, "layout": True}})
 
 
 def _with_bound(res: SolveResult, bound: float) -> SolveResult:

@@ -69,6 +69,9 @@ def solve(
     mps: Optional[Path] = typer.Option(None, "--mps", help="also export the model as MPS"),
     presolve: str = typer.Option("choose", "--presolve", help="choose, on or off"),
     heuristic_effort: Optional[float] = typer.Option(None, "--heuristic-effort", help="HiGHS mip_heuristic_effort (0..1)"),
+    concurrent_lns: Optional[bool] = typer.Option(
+        None, "--concurrent-lns/--no-concurrent-lns",
+        help="fix-and-optimize in a thread beside HiGHS (city scale; default: see README)"),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="layout to compare against (default: baseline.csv next to the instance)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="do not print the layout"),
 ) -> None:
@@ -93,7 +96,7 @@ def solve(
         # the limit counts from the process start: start-up and reading the instance are part of it
         with SolveProgress("solving", quiet=quiet) as progress:
             sol = api.solve(instance, options=opts, mps_path=mps, stop=stop, progress=progress,
-                            deadline=Deadline.from_process_start(time_limit))
+                            deadline=Deadline.from_process_start(time_limit), concurrent_lns=concurrent_lns)
         phased = sol.instance.periods is not None and sol.instance.brownfield is not None
         if (base is not None or phased) and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline

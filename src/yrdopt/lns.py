@@ -371,6 +371,9 @@ class SearchLns:
         self.time_limit = time_limit
         self.stop = stop
 
+    def end(self) -> None:
+        """HiGHS returned (nothing runs between callbacks here)."""
+
     def incumbent(self, x: np.ndarray) -> None:
         """HiGHS found a layout."""
         x = np.asarray(x, dtype=float)
@@ -402,13 +405,13 @@ class SearchLns:
             self.used += time.perf_counter() - t
             self.log.append((t - self.t0, time.perf_counter() - t, self.objective))
 
-    def _chains(self) -> np.ndarray:
+    def _chains(self, base: np.ndarray) -> np.ndarray:
         d = self.cm.data
         n_chains = len(d.chain_ids)
         if self.steps % 2 == 0:  # random chains
             order = self.rng.permutation(n_chains)
         else:  # the chains competing for one busy region's quota, then its neighbours'
-            layout = layout_of(self.cm, self.x)
+            layout = layout_of(self.cm, base)
             used = np.einsum("sr,srk->rk", layout.activity, d.use) if d.K else np.zeros((d.R, 0))
             with np.errstate(divide="ignore", invalid="ignore"):
                 load = np.where(np.isfinite(d.quota) & (d.quota > 0), used / d.quota, 0.0)
@@ -425,16 +428,28 @@ class SearchLns:
         return np.sort(order[:k])
 
     def _step(self, limit: float) -> np.ndarray | None:
+        found = self._neighbourhood(self.x, self.objective, limit)
+        if found is None:
+            return None
+        self.x, self.objective = found
+        self.improved += 1
+        return self.x
+
+    def _neighbourhood(self, base: np.ndarray, base_objective: float, limit: float,
+                       stop=None) -> tuple[np.ndarray, float] | None:
+        """One neighbourhood of the layout ``base`` re-solved: the composed layout and its cost
+        when it costs less than ``base_objective``, else None.  ``base`` is read, never written."""
         d = self.cm.data
-        chains = self._chains()
+        chains = self._chains(base)
         self.steps += 1
         segs = np.flatnonzero(np.isin(d.seg_chain, chains))
-        if _park_activity(self.cm, self.x, segs):
+        if _park_activity(self.cm, base, segs):
             return None
-        cur = layout_of(self.cm, self.x)
+        cur = layout_of(self.cm, base)
         sub = sub_data(d, segs, cur.activity, cur.place, cur.expand)
         sub_cm = build(sub)
-        s = HighsSolver(SolverOptions(time_limit=limit, threads=self.threads, mip_gap=self.mip_gap), stop=self.stop)
+        s = HighsSolver(SolverOptions(time_limit=limit, threads=self.threads, mip_gap=self.mip_gap),
+                        stop=stop if stop is not None else self.stop)
         s.load(sub_cm)
         res = s.solve(start_vector(sub_cm, GreedyLayout(cur.activity[segs], cur.place[segs],
                                                         np.zeros(sub.E, dtype=bool))))
@@ -446,13 +461,116 @@ class SearchLns:
             self.binaries = max(int(0.75 * self.binaries), int(self.n_cells.max()))
         elif res.status == "optimal" and res.solve_s < 0.25 * limit:
             self.binaries = min(int(1.25 * self.binaries), int(self.n_cells.sum()))
-        x = compose(self.cm, self.x, segs, sub_cm, res.x)
+        x = compose(self.cm, base, segs, sub_cm, res.x)
         obj = float(self.cm.cost @ x + self.cm.offset)
-        if obj < self.objective - 1e-6 * max(1.0, abs(self.objective)):
-            self.x, self.objective = x, obj
-            self.improved += 1
-            return x
+        if obj < base_objective - 1e-6 * max(1.0, abs(base_objective)):
+            return x, obj
         return None
+
+
+class ConcurrentLns(SearchLns):
+    """The same fix-and-optimize as :class:`SearchLns`, in a thread of its own beside HiGHS.
+
+    On city-scale models HiGHS spends most of two minutes in its root (LP, cuts: no node on
+    41x30x4, about a hundred on 41x10x3) and uses one core there, so on two cores the other
+    one is idle; taking the search LNS's steps inside HiGHS's callback instead costs HiGHS
+    half its time (and the shipped yrd-cities its proof within 60 s).  Here the steps run
+    in a thread started by :meth:`begin` (HiGHS releases the GIL while it solves), always from
+    the best layout known: HiGHS's incumbents (:meth:`incumbent`) and the thread's own.  When
+    HiGHS asks for a user layout (:meth:`propose`) it gets the thread's best if that is
+    better than its incumbent, without waiting.  :meth:`end` stops the thread (its sub-MILP
+    through a stop flag of its own) once HiGHS returns; :meth:`best` then holds a layout
+    HiGHS may not have seen, which the caller keeps when it is better (:func:`yrdopt.api.search`).
+
+    ``threads`` is the sub-MILPs' HiGHS thread count: the outer solve's (HiGHS's scheduler
+    is sized once per process).
+    """
+
+    def __init__(self, cm, **kw):
+        import threading
+
+        super().__init__(cm, **kw)
+        self._lock = threading.Lock()
+        self._done = threading.Event()  # set by end(): stops the thread's sub-MILP too
+        self._thread: threading.Thread | None = None
+        self.highs_objective = np.inf  # HiGHS's incumbent's cost
+        self.error: BaseException | None = None
+
+    def begin(self, time_limit: float | None, stop=None) -> None:
+        import threading
+
+        super().begin(time_limit, stop)
+        self._done.clear()
+        self._thread = threading.Thread(target=self._run, name="yrdopt-lns", daemon=True)
+        self._thread.start()
+
+    def incumbent(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=float)
+        if len(x) != self.cm.n_cols:
+            return
+        obj = float(self.cm.cost @ x + self.cm.offset)
+        with self._lock:
+            self.highs_objective = min(self.highs_objective, obj)
+            if obj < self.objective - 1e-9 * max(1.0, abs(obj)):
+                self.x, self.objective = x.copy(), obj
+
+    def propose(self, gap: float | None = None) -> np.ndarray | None:
+        with self._lock:
+            if self.x is None or not self.objective < self.highs_objective - 1e-6 * max(1.0, abs(self.objective)):
+                return None
+            self.highs_objective = self.objective  # offered once; HiGHS checks it before taking it
+            return self.x.copy()
+
+    def end(self) -> None:
+        """Stop the thread and wait for it (its running sub-MILP is interrupted)."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def best(self) -> tuple[np.ndarray | None, float]:
+        with self._lock:
+            return self.x, self.objective
+
+    def _stopped(self) -> bool:
+        return self._done.is_set() or (self.stop is not None and self.stop.is_set())
+
+    def _run(self) -> None:
+        stop = _Either(self._done, self.stop)
+        try:
+            while not self._stopped():
+                with self._lock:
+                    base, base_obj = self.x, self.objective
+                if base is None:  # no layout yet: wait for HiGHS's first
+                    self._done.wait(0.2)
+                    continue
+                elapsed = time.perf_counter() - self.t0
+                # a step ends before HiGHS's limit (5 %, at least 0.5 s, kept for it to notice)
+                left = None if self.time_limit is None else self.time_limit - elapsed - max(0.5, 0.05 * self.time_limit)
+                limit = self.step_limit if left is None else min(self.step_limit, left)
+                if limit < 0.5:
+                    return
+                t = time.perf_counter()
+                found = self._neighbourhood(base, base_obj, limit, stop=stop)
+                self.used += time.perf_counter() - t
+                if found is not None:
+                    with self._lock:
+                        if found[1] < self.objective:
+                            self.x, self.objective = found
+                            self.improved += 1
+                self.log.append((t - self.t0, time.perf_counter() - t, self.objective))
+        except BaseException as exc:  # noqa: BLE001 - a failed step must not end the solve; kept for the record
+            self.error = exc
+
+
+class _Either:
+    """A stop flag set when either of two is (the thread's own and the solve's)."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or (self.b is not None and self.b.is_set())
 
 
 def fits(cm, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -365,6 +365,8 @@ class PrimalHelper(Protocol):
 
     def propose(self, gap: float | None) -> np.ndarray | None: ...
 
+    def end(self) -> None: ...
+
 
 class SolveMonitor:
     """Progress reports and stop requests for one solve, through HiGHS's MIP callbacks.
@@ -608,6 +610,7 @@ class HighsSolver:
             h.cbSimplexInterrupt -= monitor.on_lp
             if self.primal is not None:
                 h.cbMipUserSolution -= monitor.on_mip
+                self.primal.end()
         self.last_result = res
         if monitor.error is not None:
             raise monitor.error  # the interrupted solve's result is in self.last_result
