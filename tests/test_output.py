@@ -48,6 +48,23 @@ def test_output_of_other_threads_is_kept_while_the_highs_banner_is_hidden():
     assert res.stdout.splitlines() == ["printed while HiGHS starts", "done"]  # no banner, nothing lost
 
 
+_NO_TEMP_DIR = """
+import tempfile
+tempfile.tempdir = "/nonexistent/yrdopt-no-temp-dir"
+from yrdopt.solver import new_highs
+new_highs()
+print("made")
+"""
+
+
+def test_the_first_highs_is_made_without_a_writable_temporary_directory():
+    """Hiding the banner holds stdout in a temporary file; with none to be had (a read-only
+    container) the first HiGHS is made all the same (before: FileNotFoundError)."""
+    res = subprocess.run([sys.executable, "-c", _NO_TEMP_DIR], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "made"
+
+
 HEAVY = ("pandas", "matplotlib", "pyomo", "highspy", "scipy")
 
 

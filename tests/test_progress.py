@@ -128,3 +128,27 @@ def test_phases_before_highs_report_their_name_the_start_s_cost_and_the_lp_bound
     for _, _, best, bound in calls[phases.index(HIGHS):]:
         assert bound >= first_bound[3] - 1e-9 and best <= bests[-1] * (1 + 1e-9)
     assert calls[-1][1] == CHECK and calls[-1][2] == pytest.approx(sol.objective, rel=1e-6)
+
+
+def test_a_four_argument_hook_behind_a_plain_wrapper_is_called_with_four_arguments():
+    """A hook wrapped by a decorator without functools.wraps takes (*args, **kwargs) and hands
+    them on: it must not be given the phase (before: TypeError, unexpected keyword 'phase').
+    A hook that names ``phase`` gets it."""
+    four_calls, named = [], []
+
+    def four(elapsed, best, bound, gap):
+        four_calls.append((elapsed, best, bound, gap))
+
+    def logged(f):
+        def wrapper(*args, **kwargs):
+            return f(*args, **kwargs)
+        return wrapper
+
+    def with_phase(elapsed, best, bound, gap, phase=None):
+        named.append(phase)
+
+    inst = generate_instance(4, 2, 2, seed=1)
+    for hook in (logged(four), with_phase):
+        sol = yrdopt.solve(inst, time_limit=20, threads=1, progress=hook)
+        assert sol.summary["verified"]
+    assert four_calls and named and all(p is not None for p in named)

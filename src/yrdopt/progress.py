@@ -8,8 +8,8 @@ layout as soon as one exists and the bound once there is one; during HiGHS it pa
 reports on with the best bound known (HiGHS's own, at first, may be weaker than the
 relaxation's, which the result keeps: :func:`yrdopt.api._with_bound`).
 
-A hook that takes a ``phase`` keyword (or ``**kwargs``) is also given the phase's name (one
-of :data:`PHASES`); one with the four positional parameters only is called as before.  All
+A hook with a parameter named ``phase`` is also given the phase's name (one of :data:`PHASES`);
+any other (four positional parameters, ``*args``/``**kwargs`` wrappers) is called as before.  All
 reports of one search count ``elapsed_s`` from one origin, so it never goes back within a
 search (a caller running several searches, as alternatives do, sees it start again).
 """
@@ -43,7 +43,9 @@ def takes_phase(hook) -> bool:
         params = inspect.signature(hook).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: the plain four arguments
         return False
-    return any(p.name == "phase" or p.kind is p.VAR_KEYWORD for p in params)
+    # named, not merely **kwargs: a plain decorator's wrapper (*args, **kwargs) would hand the
+    # keyword on to a four-argument hook, which then fails
+    return any(p.name == "phase" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
 
 class Phases:

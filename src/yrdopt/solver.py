@@ -274,17 +274,24 @@ def _highs_without_banner() -> "highspy.Highs":
     except (OSError, ValueError, AttributeError):  # no real stdout (embedded, closed): nothing to hide
         return highspy.Highs()
     try:
-        with tempfile.TemporaryFile() as held:
+        try:
+            held = tempfile.TemporaryFile()
+        except OSError:  # no writable temporary directory: the banner shows, the solve goes on
+            return highspy.Highs()
+        with held:
             os.dup2(held.fileno(), fd)
             try:
                 return highspy.Highs()
             finally:
                 _flush_c_stdout()
                 os.dup2(saved, fd)
-                held.seek(0)
-                rest = _BANNER.sub(b"", held.read(), count=1)
-                while rest:
-                    rest = rest[os.write(fd, rest):]
+                try:
+                    held.seek(0)
+                    rest = _BANNER.sub(b"", held.read(), count=1)
+                    while rest:
+                        rest = rest[os.write(fd, rest):]
+                except OSError:  # stdout gone (a closed pipe): what others printed cannot be shown anyway
+                    pass
     finally:
         os.close(saved)
 

@@ -41,9 +41,12 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def report(self, elapsed: float | None = None, best: float | None = None, bound: float | None = None,
-               gap: float | None = None, **extra) -> None:
-        """Progress hook for the solver: elapsed seconds, best layout's objective, bound, gap."""
+               gap: float | None = None, phase: str | None = None, **extra) -> None:
+        """Progress hook for the solver: elapsed seconds, best layout's objective, bound, gap and
+        the solve's phase (named: :func:`yrdopt.progress.takes_phase`)."""
         p = dict(self.progress)
+        if phase is not None:
+            extra["phase"] = phase
         for k, v in (("best", best), ("bound", bound), ("gap", gap)):
             if v is not None:
                 p[k] = float(v)

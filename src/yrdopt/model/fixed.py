@@ -88,8 +88,17 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
     out = s.solve()
     if out.x is None or out.status != "optimal":  # a time-limited LP point may cost more than the MIP's
         return res
+    status = res.status
+    requested = res.solver.get("gap_requested")
+    if requested and out.objective is not None:
+        # the MIP's own point is one of this LP's, so the LP costs no more unless that point lay
+        # outside a row by HiGHS's MIP tolerance; then the exact point may cost a hair more, and
+        # "optimal" stands only if its cost and the bound still prove it
+        from ..solver import derived_status
+
+        status = derived_status(status, out.objective, res.bound, requested["relative"], requested["absolute"])
     gap = res.gap
     if res.bound is not None and out.objective is not None:
         gap = max(0.0, out.objective - res.bound) / max(abs(out.objective), 1e-9)
-    return replace(out, status=res.status, gap=gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
+    return replace(out, status=status, gap=gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
                    solve_s=res.solve_s + out.solve_s, solver=res.solver, row_dual=None, col_dual=None)

@@ -41,7 +41,7 @@ STATUS_COLUMNS = ["update", "status", "ok", "reason", "objective", "bound", "gap
 TAIL_COLUMNS = ["verified", "max_violation", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
                 "polished", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer
-RUN_DEPENDENT = ["solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker", "nodes", "mip_start",
+RUN_DEPENDENT = ["solve_s", "prep_s", "polish_s", "polished", "check_s", "total_s", "worker", "nodes", "mip_start",
                  "start_objective", "start_s", "update"]
 
 

@@ -422,8 +422,9 @@ class ScenarioSolver:
             limit = max(self.opts.time_limit - (t - t_start), POLISH_SHARE * self.opts.time_limit)
         try:
             out = lp_polish(cm, res, time_limit=limit)
-        except Exception:  # the polish is a courtesy: HiGHS's layout stands (and is checked as it is)
+        except Exception as exc:  # the polish is a courtesy: HiGHS's layout stands (and is checked as it is)
             out = res
+            rec["polish_error"] = f"{type(exc).__name__}: {exc}"
         rec.update(polished=out is not res, mip_objective=res.objective, polish_s=time.perf_counter() - t)
         return out
 
