@@ -229,6 +229,7 @@ class ScenarioSolver:
                    highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
         if res.has_solution:
             res = self._polish(cm, res, rec, t_start)
+            rec["status"] = res.status  # "optimal" only if the polished cost and the bound still prove it (lp_polish)
             x = res.x
             self._remember(x)
             rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
