@@ -218,7 +218,8 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
 
         raise InstanceError([Problem("solver options", "threads", kept_options.threads,
                                      "1 or unset with concurrent_lns: HiGHS then runs on one thread and the "
-                                     "fix-and-optimize thread on another (its sub-MILPs share HiGHS's scheduler)")])
+                                     "fix-and-optimize thread on another core (more HiGHS threads would compete "
+                                     "with it; that combination is not measured)")])
     stop = solver.stop
     binaries = int(cm.integrality.sum())
     phases = phases or Phases(kept_progress, deadline.started)
@@ -227,7 +228,9 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     costed = (lambda x: layout_cost(cm, x)) if own_model else (lambda x: None)
     if concurrent_lns is None:  # in place of the search LNS's default, where a core is free for it
         concurrent_lns = (search_lns is None and binaries > SEARCH_LNS_MIN_BINARIES
-                          and kept_options.threads in (None, 1) and (os.cpu_count() or 1) >= 2)
+                          and kept_options.threads in (None, 1) and usable_cores() >= 2)
+    # its sub-MILPs know cm's rows only: never on a model a caller added rows or columns to
+    concurrent_lns = bool(concurrent_lns) and solver.h.getNumRow() == cm.n_rows and solver.h.getNumCol() == cm.n_cols
     if search_lns is None:
         search_lns = SEARCH_LNS_SHARE if binaries > SEARCH_LNS_MIN_BINARIES else 0.0
     try:
@@ -379,7 +382,7 @@ def _relaxed_bound(cm: CompiledModel, left: float | None, threads, stop,
 
 
 # statuses with a layout to replace, and what a layout turns those without one into
-_LAYOUT_STATUS = {"optimal": "optimal", "time_limit_with_incumbent": "time_limit_with_incumbent",
+_LAYOUT_STATUS = {"optimal": "optimal", "unproven": "unproven", "time_limit_with_incumbent": "time_limit_with_incumbent",
                   "time_limit_no_incumbent": "time_limit_with_incumbent", "interrupted": "interrupted",
                   "stopped_with_incumbent": "stopped_with_incumbent", "stopped_no_incumbent": "stopped_with_incumbent"}
 
@@ -391,14 +394,29 @@ def _with_concurrent_layout(cm: CompiledModel, res: SolveResult, lns) -> SolveRe
     record = {"steps": lns.steps, "improved": lns.improved, "seconds": round(lns.used, 3), "layout": False}
     if lns.error is not None:
         record["error"] = f"{type(lns.error).__name__}: {lns.error}"
+    from .lns import fits
+
     better = x is not None and (res.objective is None
                                 or objective < res.objective - 1e-6 * max(1.0, abs(res.objective)))
-    if not better or res.status not in _LAYOUT_STATUS:
+    # HiGHS checked the layouts it took; this one it never saw, so it is checked here (and by the checker)
+    if not better or res.status not in _LAYOUT_STATUS or not fits(cm, x):
         return replace(res, solver={**res.solver, "concurrent_lns": record})
+    status = _LAYOUT_STATUS[res.status]
+    if res.status == "stopped_no_incumbent" and "interrupt" in (res.highs_status or "").lower():
+        status = "interrupted"  # a stop (Ctrl-C) before HiGHS had a layout of its own
     gap = relative_gap(objective, res.bound) if res.bound is not None else None
-    return replace(res, x=x.copy(), objective=objective, gap=gap, status=_LAYOUT_STATUS[res.status],
+    return replace(res, x=x.copy(), objective=objective, gap=gap, status=status,
                    row_value=None, row_dual=None, col_dual=None,
                    solver={**res.solver, "concurrent_lns": {**record, "layout": True}})
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity: a container or ``taskset`` may allow fewer
+    than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity on this platform
+        return os.cpu_count() or 1
 
 
 def _with_bound(res: SolveResult, bound: float) -> SolveResult:

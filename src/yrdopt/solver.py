@@ -372,7 +372,8 @@ class PrimalHelper(Protocol):
 
     def propose(self, gap: float | None) -> np.ndarray | None: ...
 
-    def end(self) -> None: ...
+    def end(self) -> None:
+        """HiGHS returned (optional: a helper running beside HiGHS stops here)."""
 
 
 class SolveMonitor:
@@ -617,7 +618,9 @@ class HighsSolver:
             h.cbSimplexInterrupt -= monitor.on_lp
             if self.primal is not None:
                 h.cbMipUserSolution -= monitor.on_mip
-                self.primal.end()
+                end = getattr(self.primal, "end", None)  # helpers written before end() existed have none
+                if end is not None:
+                    end()
         self.last_result = res
         if monitor.error is not None:
             raise monitor.error  # the interrupted solve's result is in self.last_result
