@@ -88,16 +88,22 @@ def test_a_restored_layout_is_a_start_only_where_it_fits(tmp_path):
     path = tmp_path / "g.yaml"
     dump_instance(generate_instance(6, 4, 3, seed=1), path)
     spec = {"name": "restore", "instance": str(path), "robust": {"enabled": False}, "solver": EXACT,
-            "parameters": [{"path": "regions[*].quotas.land", "name": "land", "scale": [0.8, 1.3]}],
+            "parameters": [{"path": "regions[*].quotas.land", "name": "land", "scale": [0.8, 1.3]},
+                           {"path": "weights.distance", "name": "dist", "scale": [0.2, 5.0]}],
             "design": {"kind": "latin_hypercube", "samples": 2, "seed": 1}}
     spec_m, _, base, _, _, _ = sw.prepare(spec)
     ws = ScenarioSolver(Context.for_spec(spec_m, base, "restore", check=True))
     ws.begin_chunk()
     ws.starts_kept = 4  # STARTS_KEPT, smaller: fewer scenarios to solve here
-    roomy = [Scenario(f"r{i}", i, {"land": 1.3 - 0.01 * i}) for i in range(ws.starts_kept + 2)]
+    # the weight of distance moves the layout: distinct layouts, so that a restore that kept the
+    # wrong ones, or in the wrong order, fails the comparison below
+    roomy = [Scenario(f"r{i}", i, {"land": 1.3 - 0.01 * i, "dist": (0.2, 5.0)[i % 2] * (1 + 0.1 * i)})
+             for i in range(ws.starts_kept + 2)]
     recs = [ws.solve(sc) for sc in roomy]
     held = [x.copy() for x in ws.pool]
     assert len(held) == ws.starts_kept
+    assert all(not np.allclose(a, b, rtol=1e-7, atol=1e-7) for a, b in zip(held, held[1:])), \
+        "the test needs neighbouring layouts that differ"
     ws.begin_chunk()
     ws.restore(list(reversed(recs)))  # the order they were solved in comes from solve_order, not the list
     assert len(ws.pool) == ws.starts_kept
