@@ -223,3 +223,32 @@ def test_every_stage_starts_from_an_exact_layout(monkeypatch):
         assert res.x is not None  # HiGHS took it: no stage after a start lost its layout
     assert all(s["status"] == "optimal" for s in front.stages)
     assert front.exact
+
+
+def test_points_a_step_apart_are_different_points_however_large_the_values():
+    """The claim tolerance is relative (1e-6 of 2,000,000 is 2): with a walk step of 0.1 a point
+    0.9 better in the second term is its own point, not a twin and not dominated (before: dropped
+    as dominated by the point 50 better in the first term)."""
+    from yrdopt.analysis.fronts import dominates, same_values
+
+    terms = ("distance", "site_cost")
+    a, b = {"distance": 100.0, "site_cost": 2_000_000.9}, {"distance": 150.0, "site_cost": 2_000_000.0}
+    assert not dominates(a, b, terms, step=0.1) and not same_values(a, b, terms, step=0.1)
+    assert dominates(a, b, terms)  # without a step: within the claim tolerance, b is no better
+    near = {"distance": 100.0, "site_cost": 2_000_000.9 + 1e-3}
+    assert same_values(a, near, terms, step=0.1)  # less than half a step apart: one point
+
+
+def test_a_front_that_dropped_an_unproven_layout_is_not_exact():
+    """The walk goes on from each layout a stage returns, so a stage stopped at its limit may have
+    stepped over points before a later point beat its layout: every written point proven is not
+    enough to call the front exact."""
+    from yrdopt.analysis.fronts import FrontPoint, FrontResult
+
+    proven = [FrontPoint(f"point-{i}", {"distance": float(i), "duplication": float(3 - i)}, None, "optimal")
+              for i in range(3)]
+    front = FrontResult(None, ("distance", "duplication"), points=proven)  # the property reads no instance
+    assert front.exact
+    front.dropped.append({"values": {"distance": 1.5, "duplication": 1.5}, "status": "time_limit_with_incumbent",
+                          "reason": "dominated by point-1"})
+    assert not front.exact

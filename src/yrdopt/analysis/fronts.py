@@ -227,8 +227,11 @@ class FrontResult:
 
     @property
     def exact(self) -> bool:
-        """Every point proven (all its stages optimal) and the walk not cut short."""
-        return not self.truncated and self.stopped is None and all(p.status == "optimal" for p in self.points)
+        """Every point proven (all its stages optimal), the walk not cut short, and no layout
+        dropped unproven: the walk goes on from each layout a stage returns, so an unproven one
+        may have stepped over points of the front before a later point beat it."""
+        return (not self.truncated and self.stopped is None and all(p.status == "optimal" for p in self.points)
+                and all(d["status"] == "optimal" for d in self.dropped))
 
     @property
     def unproven(self) -> list[str]:
@@ -248,16 +251,22 @@ def layout_key(cm: CompiledModel, x: np.ndarray) -> bytes:
     return np.round(x[: cm.n_cols][cm.integrality > 0]).astype(np.int8).tobytes()
 
 
-def same_values(a: dict[str, float], b: dict[str, float], terms) -> bool:
-    """Equal within the checker's claim tolerance (two polishes of one layout under other holds
-    may differ by the LP's tolerances)."""
-    return all(abs(a[t] - b[t]) <= CLAIM_TOL * max(1.0, abs(a[t]), abs(b[t])) for t in terms)
+def _tolerance(a: float, b: float, step: float | None) -> float:
+    """The checker's claim tolerance (two polishes of one layout under other holds may differ by
+    the LP's tolerances), but never half a ``step`` or more: points the walk finds a step apart
+    are different points, however large the values."""
+    tol = CLAIM_TOL * max(1.0, abs(a), abs(b))
+    return tol if step is None else min(tol, 0.5 * step)
 
 
-def dominates(a: dict[str, float], b: dict[str, float], terms) -> bool:
-    """``a`` at least as good as ``b`` in both terms and better in one (beyond the tolerance)."""
-    return not same_values(a, b, terms) and all(
-        a[t] <= b[t] + CLAIM_TOL * max(1.0, abs(a[t]), abs(b[t])) for t in terms)
+def same_values(a: dict[str, float], b: dict[str, float], terms, step: float | None = None) -> bool:
+    """Equal within :func:`_tolerance` in every term."""
+    return all(abs(a[t] - b[t]) <= _tolerance(a[t], b[t], step) for t in terms)
+
+
+def dominates(a: dict[str, float], b: dict[str, float], terms, step: float | None = None) -> bool:
+    """``a`` at least as good as ``b`` in both terms and better in one (beyond :func:`_tolerance`)."""
+    return not same_values(a, b, terms, step) and all(a[t] <= b[t] + _tolerance(a[t], b[t], step) for t in terms)
 
 
 def _proof_rank(status: str, stages: list[dict]) -> tuple:
@@ -322,7 +331,7 @@ def pareto_front(
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
-        twin = next((p for p in result.points if same_values(p.values, vals, (t1, t2))), None)
+        twin = next((p for p in result.points if same_values(p.values, vals, (t1, t2), result.step)), None)
         if twin is not None:
             if _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
                 result.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
@@ -336,13 +345,13 @@ def pareto_front(
                 twin.solution.write(out / twin.name)
                 _write_front(result, out)
             return vals
-        better = next((p for p in result.points if dominates(p.values, vals, (t1, t2))), None)
+        better = next((p for p in result.points if dominates(p.values, vals, (t1, t2), result.step)), None)
         if better is not None:
             result.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
             return vals
         written += 1
         p = FrontPoint(f"point-{written}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status, stages, key)
-        beaten = [q for q in result.points if dominates(vals, q.values, (t1, t2))]
+        beaten = [q for q in result.points if dominates(vals, q.values, (t1, t2), result.step)]
         result.points = [q for q in result.points if q not in beaten]
         result.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {p.name}"}
                            for q in beaten]
