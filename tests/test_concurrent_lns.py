@@ -183,3 +183,18 @@ def test_usable_cores_follow_the_process_affinity():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+def test_the_thread_asked_for_where_it_cannot_run_is_a_clear_error(tmp_path):
+    """A brownfield or phased instance: the thread's sub-MILPs cannot keep today's sites (before:
+    --concurrent-lns was silently ignored)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    shipped = Path(__file__).resolve().parents[1] / "instances" / "yrd-provinces-2035.yaml"
+    r = CliRunner().invoke(app, ["solve", str(shipped), "--concurrent-lns", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    assert "concurrent_lns" in r.output and "Traceback" not in r.output

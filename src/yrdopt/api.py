@@ -134,6 +134,13 @@ def solve(
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
     deadline = deadline or Deadline(options.time_limit, t_start)
     inst = load_instance(instance)
+    if concurrent_lns and (inst.periods is not None or inst.brownfield is not None):
+        from .errors import InstanceError, Problem
+
+        what = "milestone periods (one MILP over all of them)" if inst.periods is not None else \
+            "today's sites (brownfield): its sub-MILPs cannot keep them"
+        raise InstanceError([Problem("solver options", "concurrent_lns", True,
+                                     f"off for an instance with {what}; drop --concurrent-lns")])
     if inst.periods is not None:  # milestone periods: one MILP over all of them (yrdopt.phasing)
         from .phasing import solve_phased
 
