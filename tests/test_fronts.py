@@ -252,3 +252,22 @@ def test_a_front_that_dropped_an_unproven_layout_is_not_exact():
     front.dropped.append({"values": {"distance": 1.5, "duplication": 1.5}, "status": "time_limit_with_incumbent",
                           "reason": "dominated by point-1"})
     assert not front.exact
+
+
+def test_cli_pareto_names_the_unproven_points_and_what_it_dropped(tmp_path, monkeypatch):
+    """The command's table shows each point's proof (stages stopped by a node limit of 1 here,
+    given through the command's option builder: the CLI has no HiGHS options of its own)."""
+    import yrdopt.commands.planning as planning
+    from yrdopt.generate import generate_dict, write_generated
+
+    inst = write_generated(generate_dict(8, 3, 3, 2), tmp_path / "g.yaml")
+    monkeypatch.setattr(planning, "_options", lambda *a: NODE_LIMITED)
+    r = CliRunner().invoke(app, ["pareto", str(inst), "--points", "6", "--out", str(tmp_path / "f")],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "f" / "front.csv")
+    unproven = list(table.loc[~table["proven"], "point"])
+    assert unproven and f"not proven: {', '.join(unproven)}" in " ".join(r.output.split())
+    dropped = json.loads((tmp_path / "f" / "front.json").read_text())["dropped"]
+    assert dropped and f"not written: {len(dropped)} layouts" in " ".join(r.output.split())
+    assert "distance gap" in r.output and "duplication gap" in r.output

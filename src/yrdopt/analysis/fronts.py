@@ -383,7 +383,8 @@ def pareto_front(
         raise SolverError(f"no layout minimising {t2}: {st_last}")
     hi = offer(first, v_first, st, stages)[t2]
     # the f2-best end's own layout (a later stage may have lowered its first stage's value)
-    lo = min(v_last[t2], float(cm.terms[t2] @ last.x[: cm.n_cols]))
+    # (at a limit the f2-best end's stages may end above the f1-best end: nothing is known below)
+    lo = min(v_last[t2], float(cm.terms[t2] @ last.x[: cm.n_cols]), hi)
     span = max(hi - lo, 0.0)
     if points is None:
         result.step = step if step is not None else max(1e-4 * span, 1e-6)
