@@ -65,7 +65,7 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
     ``coef @ x <= upper`` (e.g. terms held at their front values); ``rows`` more rows as
     (lower, upper, row, col, value) triplets (e.g. alternatives' least share per site); ``cost``
     what to minimise instead of the weighted objective (e.g. one term, a lexicographic stage's
-    own objective; the result's objective is then its value).  Returns ``res`` unchanged when
+    own objective; the result's objective is then its value, its status and gap the MIP's).  Returns ``res`` unchanged when
     the LP does not solve to optimality (e.g. within ``time_limit`` seconds).
     """
     if res.x is None:
@@ -90,7 +90,7 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
         return res
     status = res.status
     requested = res.solver.get("gap_requested")
-    if requested and out.objective is not None:
+    if requested and out.objective is not None and cost is None:  # (another objective proves nothing here)
         # the MIP's own point is one of this LP's, so the LP costs no more unless that point lay
         # outside a row by HiGHS's MIP tolerance; then the exact point may cost a hair more, and
         # "optimal" stands only if its cost and the bound still prove it
@@ -98,7 +98,7 @@ def lp_polish(cm: CompiledModel, res: SolveResult, holds=(), time_limit: float |
 
         status = derived_status(status, out.objective, res.bound, requested["relative"], requested["absolute"])
     gap = res.gap
-    if res.bound is not None and out.objective is not None:
+    if res.bound is not None and out.objective is not None and cost is None:
         gap = max(0.0, out.objective - res.bound) / max(abs(out.objective), 1e-9)
     return replace(out, status=status, gap=gap, bound=res.bound, nodes=res.nodes, handoff_s=res.handoff_s,
                    solve_s=res.solve_s + out.solve_s, solver=res.solver, row_dual=None, col_dual=None)
