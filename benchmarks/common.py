@@ -74,3 +74,30 @@ def fmt(v, spec: str = ".3g", none: str = "—") -> str:
     if isinstance(v, float):
         return format(v, spec)
     return str(v)
+
+
+def loadavg() -> list[str]:
+    """The machine's 1/5/15-minute load averages (empty where /proc has none)."""
+    try:
+        with open("/proc/loadavg") as fh:
+            return fh.read().split()[:3]
+    except OSError:
+        return []
+
+
+def side_by_side(target, variants: list[str], *args) -> tuple[dict, list[str], list[str]]:
+    """Run ``target(variant, *args, queue)`` for every variant at the same time, each in a
+    fresh (spawned) process, so that all see the same load on a shared machine; returns
+    ({variant: what it put on the queue}, load averages at start, at end)."""
+    import multiprocessing as mp
+
+    load0 = loadavg()
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(v, *args, queue)) for v in variants]
+    for p in procs:
+        p.start()
+    results = dict(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return results, load0, loadavg()

@@ -21,7 +21,6 @@ whether the checker verified the layout.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import machine, write_json  # noqa: E402
+from common import machine, side_by_side, write_json  # noqa: E402
 from sweep_starts import _spec  # noqa: E402
 
 
@@ -100,18 +99,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     variants = a.variants.split(",")
-    with open("/proc/loadavg") as fh:
-        load0 = fh.read().split()[:3]
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=run_variant, args=(v, a.samples, a.time_limit, queue)) for v in variants]
-    for p in procs:
-        p.start()
-    results = dict(queue.get() for _ in procs)
-    for p in procs:
-        p.join()
-    with open("/proc/loadavg") as fh:
-        load1 = fh.read().split()[:3]
+    results, load0, load1 = side_by_side(run_variant, variants, a.samples, a.time_limit)
     out = {"machine": {**machine(), "loadavg_at_start": load0, "loadavg_at_end": load1},
            "spec": "instances/sweeps/cities-lhs.yaml", "samples": a.samples,
            "time_limit": a.time_limit or float(_spec(a.samples)["solver"]["time_limit"]), "variants": {}}

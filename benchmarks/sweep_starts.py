@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import machine, write_json  # noqa: E402
+from common import machine, side_by_side, write_json  # noqa: E402
 
 SPEC = ROOT / "instances" / "sweeps" / "cities-lhs.yaml"
 
@@ -135,18 +134,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     variants = a.variants.split(",")
-    with open("/proc/loadavg") as fh:
-        load0 = fh.read().split()[:3]
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=run_variant, args=(v, a.samples, queue)) for v in variants]
-    for p in procs:
-        p.start()
-    results = dict(queue.get() for _ in procs)
-    for p in procs:
-        p.join()
-    with open("/proc/loadavg") as fh:
-        load1 = fh.read().split()[:3]
+    results, load0, load1 = side_by_side(run_variant, variants, a.samples)
     limit = float(_spec(a.samples)["solver"]["time_limit"])
     out = {"machine": {**machine(), "loadavg_at_start": load0, "loadavg_at_end": load1},
            "spec": str(SPEC.relative_to(ROOT)), "samples": a.samples, "time_limit": limit, "variants": {}}

@@ -9,36 +9,24 @@ import numpy as np
 import pytest
 
 import yrdopt.sweep as sw
-from yrdopt.checker import check_layout
 from yrdopt.generate import generate_dict, generate_instance
 from yrdopt.io import dump_instance, load_instance
 from yrdopt.lns import fits, freed_segments
 from yrdopt.model.compiled import build
-from yrdopt.solution import tables_from_x
 from yrdopt.solver import HighsSolver, SolverOptions
 from yrdopt.sweep.design import Scenario, chunks
 from yrdopt.sweep.store import Store
 from yrdopt.sweep.worker import Context, ScenarioSolver
 
-EXACT = {"mip_gap": 1e-9, "threads": 1, "time_limit": 60}
+from sweep_start_helpers import EXACT, checked_cost, optimum
 
 
-def _optimum(inst) -> float:
-    s = HighsSolver(SolverOptions(**EXACT))
-    s.load(build(inst))
-    res = s.solve()
-    assert res.status == "optimal"
-    return res.objective
+
 
 
 def _checked_cost(inst, cm, x) -> float:
-    """The start's cost as the independent checker recomputes it from its layout alone."""
-    assert fits(cm, x)
-    rep = check_layout(inst, *tables_from_x(cm, x))
-    assert rep.verified, rep
-    obj = float(cm.cost @ x + cm.offset)
-    assert rep.objective == pytest.approx(obj, rel=1e-6)
-    return obj
+    assert fits(cm, x)  # a start HiGHS would keep
+    return checked_cost(inst, cm, x)
 
 
 class Crash(Exception):
@@ -115,7 +103,7 @@ def test_a_restored_layout_is_a_start_only_where_it_fits(tmp_path):
     x, how = ws._start(cm)
     assert how in ("repaired", "greedy", "constructed")
     if x is not None and how != "greedy":
-        assert _checked_cost(inst, cm, x) >= _optimum(inst) * (1 - 1e-7)
+        assert _checked_cost(inst, cm, x) >= optimum(inst) * (1 - 1e-7)
 
 
 def _solver(tmp_path, data: dict, parameters, solver=EXACT) -> ScenarioSolver:
@@ -158,7 +146,7 @@ def test_where_no_earlier_layout_fits_the_start_repairs_the_one_that_frees_fewes
     cost = _checked_cost(inst, cm, x)
     rec = ws.solve(tight)
     assert rec["mip_start"] == "repaired" and rec["status"] == "optimal" and rec["verified"]
-    assert rec["objective"] == pytest.approx(_optimum(inst), rel=1e-7)
+    assert rec["objective"] == pytest.approx(optimum(inst), rel=1e-7)
     assert cost >= rec["objective"] * (1 - 1e-7) and rec["start_objective"] >= rec["objective"] * (1 - 1e-7)
 
 

@@ -21,9 +21,10 @@ from yrdopt.solver import HighsSolver, SolverOptions
 from yrdopt.sweep.design import Scenario
 from yrdopt.sweep.worker import Context, ScenarioSolver
 
+from sweep_start_helpers import EXACT, checked_cost, optimum
+
 from tight_quotas import cut_quotas_to_optimum
 
-EXACT = {"mip_gap": 1e-9, "threads": 1, "time_limit": 60}
 
 
 def _solver(tmp_path, parameters, *, design=None, instance=(6, 4, 3, 1)):
@@ -39,22 +40,6 @@ def _solver(tmp_path, parameters, *, design=None, instance=(6, 4, 3, 1)):
     return spec, ws, base, resolved, scenarios
 
 
-def _optimum(inst) -> float:
-    s = HighsSolver(SolverOptions(**EXACT))
-    s.load(build(inst))
-    res = s.solve()
-    assert res.status == "optimal"
-    return res.objective
-
-
-def _checked_cost(inst, cm, x) -> float:
-    """The start's cost as the independent checker recomputes it from its layout alone."""
-    layout, flows, exps = tables_from_x(cm, x)
-    rep = check_layout(inst, layout, flows, exps)
-    assert rep.verified, rep
-    obj = float(cm.cost @ x + cm.offset)
-    assert rep.objective == pytest.approx(obj, rel=1e-6)
-    return obj
 
 
 def test_a_start_is_the_cheapest_earlier_layout_of_the_chunk_not_only_the_last(tmp_path):
@@ -72,9 +57,9 @@ def test_a_start_is_the_cheapest_earlier_layout_of_the_chunk_not_only_the_last(t
     inst_c, cm, _ = ws.prepare(c)
     x, how = ws._start(cm)
     assert how in ("previous", "repaired", "greedy")
-    assert _checked_cost(inst_c, cm, x) <= ra["objective"] * (1 + 1e-7)
+    assert checked_cost(inst_c, cm, x) <= ra["objective"] * (1 + 1e-7)
     rc = ws.solve(c)
-    assert rc["verified"] and rc["objective"] == pytest.approx(_optimum(inst_c), rel=1e-7)
+    assert rc["verified"] and rc["objective"] == pytest.approx(optimum(inst_c), rel=1e-7)
 
 
 @pytest.mark.parametrize("instance", [(6, 4, 3, 1), (5, 3, 3, 2)], ids=lambda p: "x".join(map(str, p)))
@@ -97,9 +82,9 @@ def test_every_start_a_chunk_offers_passes_the_checker_and_the_scenarios_reach_t
     for sc in order:
         inst, cm, _ = ws.prepare(sc)
         x, how = ws._start(cm)
-        opt = optima[sc.id] = _optimum(inst)
+        opt = optima[sc.id] = optimum(inst)
         if starts and x is not None:  # once the chunk has a layout, every start fits
-            assert _checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
+            assert checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
         elif x is not None and not fits(cm, x):  # the greedy may miss a guarantee: the checker says so too
             assert how == "greedy" and not check_layout(inst, *tables_from_x(cm, x)).verified
         starts.append(how)
@@ -182,7 +167,7 @@ def test_a_repair_that_constructs_the_freed_chains_gives_a_checked_layout(tight_
     inst, cm, opt, x_far = tight_and_elsewhere
     x = repair(cm, x_far, 20.0, fallback="construct")
     assert x is not None and fits(cm, x)
-    assert _checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
+    assert checked_cost(inst, cm, x) >= opt * (1 - 1e-7)
 
 
 def test_an_improved_start_fits_passes_the_checker_and_costs_less():
@@ -201,7 +186,7 @@ def test_an_improved_start_fits_passes_the_checker_and_costs_less():
     x = improved_layout(cm, x0, 10.0)
     assert fits(cm, x)
     opt = _solved(cm).objective
-    assert opt * (1 - 1e-7) <= _checked_cost(inst, cm, x) < float(cm.cost @ x0 + cm.offset)
+    assert opt * (1 - 1e-7) <= checked_cost(inst, cm, x) < float(cm.cost @ x0 + cm.offset)
 
 
 def test_a_greedy_layout_that_misses_a_guarantee_is_no_start_where_construct_finds_one(tmp_path):
@@ -219,7 +204,7 @@ def test_a_greedy_layout_that_misses_a_guarantee_is_no_start_where_construct_fin
     assert greedy is not None and not fits(cm, greedy)  # the case this test is about
     x, how = ws._start(cm)
     assert how == "constructed" and fits(cm, x)
-    assert _checked_cost(inst, cm, x) >= _optimum(inst) * (1 - 1e-7)
+    assert checked_cost(inst, cm, x) >= optimum(inst) * (1 - 1e-7)
     rec = ws.solve(order[0])
     assert rec["verified"] and rec["mip_start"] == "constructed"
     assert rec["start_objective"] is not None and rec["start_objective"] >= rec["objective"] * (1 - 1e-7)
