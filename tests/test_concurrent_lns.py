@@ -124,6 +124,39 @@ def test_by_default_the_thread_replaces_the_search_lns_where_that_is_on_by_defau
     assert "concurrent_lns" not in off.summary["solver"]
 
 
+def test_by_default_the_thread_runs_where_highs_lps_are_large_whatever_the_binaries(case, monkeypatch):
+    """Below api.SEARCH_LNS_MIN_BINARIES the thread is on by default where the model has more
+    than api.CONCURRENT_LNS_MIN_COLUMNS columns that can be nonzero (HiGHS's node LPs are large:
+    41x10x3), off where it has fewer (yrd-cities, proven by HiGHS's tree search)."""
+    import yrdopt.api
+    from yrdopt.api import live_columns
+
+    inst, cm, ref = case
+    assert int(cm.integrality.sum()) <= yrdopt.api.SEARCH_LNS_MIN_BINARIES
+    monkeypatch.setattr(yrdopt.api, "usable_cores", lambda: 2)
+    monkeypatch.setattr(yrdopt.api, "CONCURRENT_LNS_MIN_COLUMNS", live_columns(cm) - 1)
+    on = solve(inst, time_limit=30, gap=1e-6)
+    assert "concurrent_lns" in on.summary["solver"] and on.summary["status"] == "optimal"
+    assert on.summary["objective"] == pytest.approx(ref.objective, rel=1e-5)
+    monkeypatch.setattr(yrdopt.api, "CONCURRENT_LNS_MIN_COLUMNS", live_columns(cm))
+    off = solve(inst, time_limit=30, gap=1e-6)
+    assert "concurrent_lns" not in off.summary["solver"]
+
+
+def test_the_shipped_instances_fall_on_the_measured_sides_of_the_column_rule():
+    """The rule's threshold separates the instances it was measured on: the shipped yrd-cities
+    (HiGHS's two workers prove it sooner) below, the generated 41x10x3 (HiGHS stays in its root)
+    above; a change to the model's blocks that moves either across it must be measured again."""
+    from pathlib import Path
+
+    from yrdopt.api import CONCURRENT_LNS_MIN_COLUMNS, live_columns
+    from yrdopt.io import load_instance
+
+    cities = build(load_instance(Path(__file__).resolve().parents[1] / "instances" / "yrd-cities.yaml"))
+    g10 = build(generate_instance(41, 10, 3, seed=1))
+    assert live_columns(cities) < CONCURRENT_LNS_MIN_COLUMNS < live_columns(g10)
+
+
 def test_the_thread_with_more_than_one_highs_thread_is_a_clear_error(case, tmp_path):
     from typer.testing import CliRunner
 

@@ -42,6 +42,14 @@ SEARCH_LNS_SHARE = 0.5
 # gave 2.2 % against 6.0 % (HiGHS's 2 workers), but the shipped yrd-cities is proven by HiGHS's
 # tree search, where its two workers count more (proven in 106 s and 141 s; with the thread not
 # within 150 s, 0.65-0.82 %; city-scale-concurrent.md, formulation.md section 11).
+# What tells the two apart is the size of HiGHS's node LPs, not the binaries (both have 1,234):
+# yrd-cities has 6,576 columns that can be nonzero (its R&D may sit only in core cities, so most
+# flows are fixed at 0; live_columns), 41x10x3 35,610.  Where the LP is that large HiGHS stays in its root and
+# its second worker buys little, so the thread is on by default there too: on an idle machine
+# 41x10x3 at 120 s ended at 2.10 % with it against 3.49 % with HiGHS's 2 workers, while on
+# yrd-cities the 2 workers proved the optimum in 44.5 s (the thread: 50.7 s) and at load 2-5 were
+# at 1.07 % and 1.40 % after 60 s against 2.31 % and 1.55 % (benchmarks/results/city-scale-idle.md).
+CONCURRENT_LNS_MIN_COLUMNS = 20_000
 
 # models above SEARCH_LNS_MIN_BINARIES binaries under a time limit of at least
 # KERNEL_SEARCH_MIN_S left improve their start by kernel search (yrdopt.kernel_search) for this
@@ -200,7 +208,8 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     * ``search_lns`` (None: :data:`SEARCH_LNS_SHARE` above :data:`SEARCH_LNS_MIN_BINARIES`
       binaries): fix-and-optimize during the search; only where the solver minimises ``cm``'s
       own objective over its own rows (its sub-MILPs know no others).
-    * ``concurrent_lns`` (None: in place of ``search_lns``'s default, with HiGHS on one thread and
+    * ``concurrent_lns`` (None: in place of ``search_lns``'s default, or on models with more than
+      :data:`CONCURRENT_LNS_MIN_COLUMNS` columns that can be nonzero, with HiGHS on one thread and
       at least two cores; True needs threads 1 or unset): the same fix-and-optimize in a thread beside HiGHS
       (:class:`yrdopt.lns.ConcurrentLns`) instead of inside its callbacks; its better layouts go
       to HiGHS at its next callback, and its best is the result's layout when HiGHS ends with a
@@ -234,8 +243,9 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
     own_model = bound_without_flows and solver.h.getNumRow() == cm.n_rows and solver.h.getNumCol() == cm.n_cols
     costed = (lambda x: layout_cost(cm, x)) if own_model else (lambda x: None)
     if concurrent_lns is None:  # in place of the search LNS's default, where a core is free for it
-        concurrent_lns = (search_lns is None and binaries > SEARCH_LNS_MIN_BINARIES
-                          and kept_options.threads in (None, 1) and usable_cores() >= 2)
+        concurrent_lns = (search_lns is None and kept_options.threads in (None, 1)
+                          and (binaries > SEARCH_LNS_MIN_BINARIES or live_columns(cm) > CONCURRENT_LNS_MIN_COLUMNS)
+                          and usable_cores() >= 2)
     # its sub-MILPs know cm's rows only: never on a model a caller added rows or columns to
     concurrent_lns = bool(concurrent_lns) and solver.h.getNumRow() == cm.n_rows and solver.h.getNumCol() == cm.n_cols
     if search_lns is None:
@@ -424,6 +434,12 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # no affinity on this platform
         return os.cpu_count() or 1
+
+
+def live_columns(cm: CompiledModel) -> int:
+    """Columns of ``cm`` that can be nonzero (a bound away from 0): the size of HiGHS's LPs once
+    presolve has dropped the fixed ones (forbidden placements and the flows they shut)."""
+    return int(np.count_nonzero((cm.col_upper > 0) | (cm.col_lower < 0)))
 
 
 def _with_bound(res: SolveResult, bound: float) -> SolveResult:
