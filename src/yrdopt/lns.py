@@ -176,7 +176,7 @@ def improved_layout(cm, x: np.ndarray, seconds: float, stop=None, seed: int = 0)
     if out.x is None or out.status != "optimal":
         return x
     y = out.x[: cm.n_cols]
-    return y if fits(cm, y) and cm.cost @ y < cm.cost @ x else x
+    return y if fits(cm, y) and cost_of(cm, y) < cost_of(cm, x) else x
 
 
 def _stopped(stop) -> bool:
@@ -379,7 +379,7 @@ class SearchLns:
         x = np.asarray(x, dtype=float)
         if len(x) != self.cm.n_cols:
             return
-        obj = float(self.cm.cost @ x + self.cm.offset)
+        obj = cost_of(self.cm, x)
         if obj < self.objective - 1e-9 * max(1.0, abs(obj)):
             self.x, self.objective = x.copy(), obj
 
@@ -462,7 +462,7 @@ class SearchLns:
         elif res.status == "optimal" and res.solve_s < 0.25 * limit:
             self.binaries = min(int(1.25 * self.binaries), int(self.n_cells.sum()))
         x = compose(self.cm, base, segs, sub_cm, res.x)
-        obj = float(self.cm.cost @ x + self.cm.offset)
+        obj = cost_of(self.cm, x)
         if obj < base_objective - 1e-6 * max(1.0, abs(base_objective)):
             return x, obj
         return None
@@ -508,7 +508,7 @@ class ConcurrentLns(SearchLns):
         x = np.asarray(x, dtype=float)
         if len(x) != self.cm.n_cols:
             return
-        obj = float(self.cm.cost @ x + self.cm.offset)
+        obj = cost_of(self.cm, x)
         with self._lock:
             self.highs_objective = min(self.highs_objective, obj)
             if obj < self.objective - 1e-9 * max(1.0, abs(obj)):
@@ -575,24 +575,73 @@ class _Either:
 
 def fits(cm, x: np.ndarray, tol: float = 1e-6) -> bool:
     """Whether the column vector ``x`` meets every bound and row of ``cm`` (within ``tol``,
-    relative to each row's size) and is integral where it must be."""
-    if len(x) != cm.n_cols:
+    relative to each row's size: ``tol * max(1, |A| @ |x|)``, each bound's ``tol * max(1, |x|)``)
+    and is integral where it must be.
+
+    A sweep calls it for every earlier layout of a chunk (``ScenarioSolver._from_pool``) and the
+    LNS on every layout it composes, so it does little: every tolerance is at least ``tol``, so
+    only what misses by more than ``tol`` needs its size, and the rows' sizes are computed for
+    those rows alone (usually none), from a row-major copy of ``cm.A`` made once per matrix
+    (:func:`_row_major`)."""
+    x = np.asarray(x, dtype=float)
+    if len(x) != cm.n_cols or not np.isfinite(x).all():
         return False
-    scale = np.maximum(1.0, np.abs(x))
-    if np.any(x < cm.col_lower - tol * scale) or np.any(x > cm.col_upper + tol * scale):
+    miss = np.maximum(cm.col_lower - x, x - cm.col_upper)
+    j = np.flatnonzero(miss > tol)
+    if j.size and np.any(miss[j] > tol * np.maximum(1.0, np.abs(x[j]))):
         return False
     ints = cm.integrality > 0
     if np.any(np.abs(x[ints] - np.round(x[ints])) > tol):
         return False
-    row = cm.A @ x
-    row_tol = tol * np.maximum(1.0, abs(cm.A) @ np.abs(x))
-    return not (np.any(row < cm.row_lower - row_tol) or np.any(row > cm.row_upper + row_tol))
+    A = _row_major(cm.A)
+    row = A @ x
+    miss = np.maximum(cm.row_lower - row, row - cm.row_upper)
+    i = np.flatnonzero(miss > tol)
+    if not i.size:
+        return True
+    size = abs(A[i]) @ np.abs(x)
+    return not np.any(miss[i] > tol * np.maximum(1.0, size))
+
+
+# row-major copies of constraint matrices (id -> (weak reference to the matrix, its CSR copy)):
+# a CSR product is 2-3x faster than CSC's, and only CSR gives a few rows cheaply.  Keyed by the
+# matrix object, which nothing changes once a model holds it: a sweep's in-place patch writes new
+# coefficients into a copy of the matrix and returns a model holding that copy
+# (sweep.apply.InPlaceModel._set_entries), so a patched model is checked against its own rows.
+# The weak reference drops the entry with the matrix, and tells a new matrix at a reused id apart.
+_ROW_MAJOR: dict[int, tuple] = {}
+
+
+def _row_major(A):
+    """``A`` in CSR form, converted once per matrix object (:data:`_ROW_MAJOR`)."""
+    import weakref
+
+    key = id(A)
+    hit = _ROW_MAJOR.get(key)
+    if hit is not None and hit[0]() is A:
+        return hit[1]
+    csr = A.tocsr(copy=True)  # a copy even of a CSR matrix: the cache must not keep A alive
+
+    def drop(ref, key=key):
+        if _ROW_MAJOR.get(key, (None,))[0] is ref:
+            del _ROW_MAJOR[key]
+
+    _ROW_MAJOR[key] = (weakref.ref(A, drop), csr)
+    return csr
+
+
+def cost_of(cm, x: np.ndarray) -> float:
+    """``cm``'s objective at the column vector ``x``.  Not ``cm.cost @ x`` (or ``np.dot``): a 1-d
+    dot product goes to OpenBLAS, which at this length hands it to its threads and, on a loaded
+    2-core machine, waits milliseconds for them (41x30x4, 161,256 columns: 8 ms against 0.08 ms
+    for ``einsum``'s own loop; ``benchmarks/fits_time.py``)."""
+    return float(np.einsum("i,i->", cm.cost, x)) + cm.offset
 
 
 def layout_cost(cm, x: np.ndarray | None) -> float | None:
     """The cost of the column vector ``x`` of ``cm`` where it is a layout of ``cm``'s model
     (:func:`fits`); None where it is not (the greedy may miss a hard province share)."""
-    return float(cm.cost @ x) + cm.offset if x is not None and fits(cm, x) else None
+    return cost_of(cm, x) if x is not None and fits(cm, x) else None
 
 
 def freed_segments(cm, x: np.ndarray) -> np.ndarray | None:

@@ -212,10 +212,9 @@ class ScenarioSolver:
         start_s = time.perf_counter() - t_start
         # the cost of a start only where it is a layout of this scenario (a greedy layout that
         # misses a hard guarantee is not, and its cost could read like a bound)
-        from ..lns import fits
+        from ..lns import layout_cost
 
-        rec.update(start_s=start_s, start_objective=float(cm.cost @ start + cm.offset)
-                   if start is not None and fits(cm, start) else None)
+        rec.update(start_s=start_s, start_objective=layout_cost(cm, start))
         self.solver.primal = self._search_lns(cm)
         prep_s = time.perf_counter() - t0
         try:
@@ -300,7 +299,7 @@ class ScenarioSolver:
             return None, "none"
         from ..api import construct_seconds
         from ..heuristic import greedy_start
-        from ..lns import fits, repair, start_where_greedy_is_stuck
+        from ..lns import cost_of, fits, repair, start_where_greedy_is_stuck
 
         try:
             found = self._from_pool(cm)
@@ -308,7 +307,7 @@ class ScenarioSolver:
             if greedy is not None and fits(cm, greedy):
                 found.append((greedy, "greedy"))
             if found:  # all fit: the cheapest is the best start
-                return found[int(np.argmin([float(np.dot(cm.cost, x)) for x, _ in found]))]
+                return found[int(np.argmin([cost_of(cm, x) for x, _ in found]))]
             # a greedy layout that misses a rule (a hard guarantee) is no start (HiGHS drops it):
             # construct one that keeps every rule, and offer the greedy's only if that fails too
             seconds = construct_seconds(self.opts.time_limit)
@@ -331,7 +330,7 @@ class ScenarioSolver:
         """The chunk's earlier layouts that fit ``cm`` (``previous``) and the
         :data:`STARTS_REPAIRED` cheapest of those that do not, repaired by the greedy
         (``repaired``; those it cannot repair left out)."""
-        from ..lns import fits, repair
+        from ..lns import cost_of, fits, repair
 
         found: list[tuple[np.ndarray, str]] = []
         broken = []
@@ -340,8 +339,8 @@ class ScenarioSolver:
                 continue
             (found if fits(cm, x) else broken).append((x, "previous"))
         # the layouts that break this scenario (a quota cut, a grown segment): the cheapest under
-        # its costs re-placed where they break it (np.dot: numpy's 1-d matmul is ~100x slower)
-        broken.sort(key=lambda xs: float(np.dot(cm.cost, xs[0])))
+        # its costs re-placed where they break it
+        broken.sort(key=lambda xs: cost_of(cm, xs[0]))
         for x, _ in broken[:self.starts_repaired] if self.starts_repaired is not None else broken:
             x = repair(cm, x, 0.0, self.solver.stop, fallback=None)
             if x is not None:
