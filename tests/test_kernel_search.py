@@ -100,3 +100,38 @@ def test_solve_skips_kernel_search_by_default_on_small_models_and_refuses_a_whol
     assert "kernel_search" not in solve(inst, time_limit=40, threads=1).summary["solver"]  # 2,500 binaries and less
     with pytest.raises(ValueError, match="kernel_search"):
         solve(inst, time_limit=40, threads=1, kernel_search=1.0)
+
+
+def test_kernel_search_keeps_and_reports_only_layouts_that_fit_the_whole_model(case):
+    """HiGHS keeps a layout that misses a row by its own (absolute) tolerance; the main solve
+    takes kernel search's layout as its start only where it fits (lns.fits).  So a layout that
+    misses a row is neither kept nor shown as progress (``_FittingLayouts``: before, every better
+    layout HiGHS found was reported, and one that missed a row was dropped afterwards, taking the
+    progress's best back up to the start's); a restricted MILP's result is its best layout that
+    fits, the last best shown."""
+    from yrdopt.kernel_search import _FittingLayouts
+    from yrdopt.lns import fits, layout_cost
+    from yrdopt.progress import Phases
+
+    _, cm, ref = case
+    shown = []
+    phases = Phases(lambda _el, best, _bound, _gap: shown.append(best))
+    kept = _FittingLayouts(cm, phases)
+    act = cm.var("activity")
+    s, r = np.argwhere(act.take(ref.x) > 1.0)[0]
+    short = ref.x.copy()
+    j = int(act.index(s, r))
+    short[j] -= 1e-3 * ref.x[j]  # misses its segment's demand by 0.1 %
+    assert not fits(cm, short) and cm.cost @ short < ref.objective - cm.offset  # cheaper, and no layout
+    kept.incumbent(short)
+    assert kept.x is None and shown == []
+    kept.incumbent(ref.x)
+    assert np.array_equal(kept.x, ref.x) and shown == [pytest.approx(ref.objective, rel=1e-9)]
+    # a restricted MILP: what it returns fits, is the last best shown, and the bests only fall
+    shown.clear()
+    allowed = cm.var("place").take(cm.col_upper) > 0.5
+    res = _restricted(cm, allowed, greedy_start(cm), 60.0, 1, None, report=Phases(
+        lambda _el, best, _bound, _gap: shown.append(best)))
+    assert res.x is not None and fits(cm, res.x)
+    assert shown and shown == sorted(shown, reverse=True)
+    assert res.objective == pytest.approx(layout_cost(cm, res.x), rel=1e-12) == pytest.approx(shown[-1], rel=1e-9)

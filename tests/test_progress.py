@@ -3,6 +3,7 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import yrdopt
@@ -152,3 +153,54 @@ def test_a_four_argument_hook_behind_a_plain_wrapper_is_called_with_four_argumen
         sol = yrdopt.solve(inst, time_limit=20, threads=1, progress=hook)
         assert sol.summary["verified"]
     assert four_calls and named and all(p is not None for p in named)
+
+
+def test_the_best_shown_never_rises_within_a_search():
+    """The best layout shown is the lowest cost reported so far: HiGHS's first report may hold a
+    dearer incumbent than the start shown before it (HiGHS dropped the start; the search then
+    keeps the start, api._with_layout), and the result entering the polish may cost a hair more
+    in another arithmetic.  Before, both replaced the best shown, which rose."""
+    from yrdopt.progress import GREEDY, HIGHS, KERNEL, POLISH, Phases
+
+    shown = []
+    phases = Phases(lambda _el, best, bound, _gap, phase=None: shown.append((phase, best, bound)))
+    phases.enter(GREEDY)
+    phases.layout(120.0)  # the greedy's layout
+    phases.enter(KERNEL)
+    phases.layout(110.0)  # a better one, which kernel search keeps
+    phases.layout(115.0)  # a dearer one: not shown
+    phases.enter(HIGHS)
+    phases.highs(0.1, 112.0, 90.0, None)  # HiGHS without the start
+    phases.highs(0.2, 105.0, 95.0, None)  # then better than it
+    phases.enter(POLISH, best=105.0 * (1 + 1e-12), bound=95.0)
+    bests = [b for _, b, _ in shown if b is not None]
+    assert bests == sorted(bests, reverse=True) and bests[0] == 120.0 and bests[-1] == 105.0
+    assert [b for p, b, _ in shown if p == HIGHS] == [110.0, 110.0, 105.0]
+
+
+def test_a_search_keeps_the_start_it_showed_where_highs_ends_without_it(hard_instance):
+    """The start is shown as the best layout before HiGHS runs; where HiGHS ends without a layout
+    of its own or with a dearer one (it dropped the start, or a re-solve without it ran out of
+    time), the search keeps the start (api._with_layout), at its own cost, with HiGHS's bound and
+    the gap recomputed.  Here HiGHS is stopped before its first layout."""
+    from yrdopt.api import _with_layout
+    from yrdopt.lns import layout_cost
+    from yrdopt.progress import SAME
+
+    cm = build(hard_instance)
+    start = greedy_start(cm)
+    cost = layout_cost(cm, start)
+    assert cost is not None
+    solver = HighsSolver(SolverOptions(time_limit=30, threads=1))
+    solver.load(cm)
+    solver.request_stop()
+    res = solver.solve()
+    assert res.x is None and res.status == "stopped_no_incumbent"
+    kept = _with_layout(cm, res, start, cost, margin=SAME)
+    assert kept is not None and kept.status == "interrupted" and np.array_equal(kept.x, start)
+    assert kept.objective == cost and kept.bound == res.bound
+    # a dearer start leaves HiGHS's result as it is
+    ended = HighsSolver(SolverOptions(time_limit=30, threads=1, mip_gap=0.5))
+    ended.load(cm)
+    own = ended.solve(start)
+    assert own.objective <= cost * (1 + 1e-9) and _with_layout(cm, own, start, cost, margin=SAME) is None

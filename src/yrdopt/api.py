@@ -22,7 +22,7 @@ from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
-from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, Phases
+from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, SAME, Phases
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
@@ -268,7 +268,7 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
         kernel = None
         if start is not None:
             start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, options, stop, phases)
-            phases.layout(costed(start), replaces=True)  # what HiGHS starts from
+            phases.layout(costed(start))  # what HiGHS starts from (a better layout is reported as found)
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
         highs = root_options_for(binaries, start is not None, highs)
         if highs_limit is not None or highs != kept_options.highs:
@@ -296,6 +296,11 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
         res = solver.solve(start)
         if concurrent is not None:
             res = _with_concurrent_layout(cm, res, concurrent)
+        start_cost = costed(start) if start is not None else None
+        if start_cost is not None:  # shown as the best layout: kept where HiGHS dropped it for a dearer one
+            kept = _with_layout(cm, res, start, start_cost, margin=SAME)
+            if kept is not None:
+                res = replace(kept, solver={**kept.solver, "start_kept": True})
         res.solver["start"] = start_from
         if kernel is not None:
             res.solver["kernel_search"] = kernel.summary()
@@ -348,16 +353,15 @@ def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, shar
     if share == 0 or left is None or cm.options.elastic:
         return start, None
     from .kernel_search import kernel_search
-    from .lns import fits
 
     phases = phases or Phases()
     phases.enter(KERNEL)
+    # its layouts are kept, and reported, only where they meet every row (lns.fits, as sweeps
+    # check their starts): HiGHS drops a start it finds infeasible, and the progress shown must
+    # be a layout the solve keeps
     found = kernel_search(cm, start, share * left, threads=options.threads, seed=options.seed, stop=stop,
                           report=phases)
-    # HiGHS drops a start it finds infeasible, and the solve would then start from nothing:
-    # keep the greedy's unless the found layout meets every row (as sweeps check their starts)
-    better = found.x is not None and fits(cm, found.x)
-    return (found.x if better else start), found
+    return (found.x if found.x is not None else start), found
 
 
 # models above this many binaries get a bound from the relaxation without flows
@@ -411,20 +415,29 @@ def _with_concurrent_layout(cm: CompiledModel, res: SolveResult, lns) -> SolveRe
     record = {"steps": lns.steps, "improved": lns.improved, "seconds": round(lns.used, 3), "layout": False}
     if lns.error is not None:
         record["error"] = f"{type(lns.error).__name__}: {lns.error}"
+    out = _with_layout(cm, res, x, objective) if x is not None else None
+    if out is None:
+        return replace(res, solver={**res.solver, "concurrent_lns": record})
+    return replace(out, solver={**out.solver, "concurrent_lns": {**record, "layout": True}})
+
+
+def _with_layout(cm: CompiledModel, res: SolveResult, x: np.ndarray, objective: float,
+                 margin: float = 1e-6) -> SolveResult | None:
+    """``res`` with the layout ``x`` of cost ``objective`` where HiGHS ended with a layout dearer
+    by more than ``margin`` (relative) or none, and ``x`` fits ``cm`` (HiGHS never checked it, or
+    dropped it: its tolerance is absolute, :func:`yrdopt.lns.fits`'s relative; the polish and the
+    checker check it again); None where ``res`` stands.  The bound stays HiGHS's; the gap follows."""
     from .lns import fits
 
-    better = x is not None and (res.objective is None
-                                or objective < res.objective - 1e-6 * max(1.0, abs(res.objective)))
-    # HiGHS checked the layouts it took; this one it never saw, so it is checked here (and by the checker)
+    better = res.objective is None or objective < res.objective - margin * max(1.0, abs(res.objective))
     if not better or res.status not in _LAYOUT_STATUS or not fits(cm, x):
-        return replace(res, solver={**res.solver, "concurrent_lns": record})
+        return None
     status = _LAYOUT_STATUS[res.status]
     if res.status == "stopped_no_incumbent" and "interrupt" in (res.highs_status or "").lower():
         status = "interrupted"  # a stop (Ctrl-C) before HiGHS had a layout of its own
     gap = relative_gap(objective, res.bound) if res.bound is not None else None
     return replace(res, x=x.copy(), objective=objective, gap=gap, status=status,
-                   row_value=None, row_dual=None, col_dual=None,
-                   solver={**res.solver, "concurrent_lns": {**record, "layout": True}})
+                   row_value=None, row_dual=None, col_dual=None)
 
 
 def usable_cores() -> int:

@@ -14,8 +14,9 @@ LP reduced cost first, and keeps in the kernel the ones a better layout uses.
 The LP is the relaxation without flows with its Benders rounds (:mod:`yrdopt.model.logistics_bound`),
 which reaches the full model's LP in a few seconds where HiGHS's root LP takes 10-25.  Each
 restricted MILP is the full model with the placements outside it bounded to 0, started from the
-best layout so far: every layout it returns is feasible for the whole model, HiGHS checks the
-start, and the checker verifies the final layout.  Nothing here claims a bound.
+best layout so far: a layout it finds is kept (and reported as progress) only where it fits the
+whole model (:func:`yrdopt.lns.fits`), HiGHS checks the start, and the checker verifies the final
+layout.  Nothing here claims a bound.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ LP_USES = 1e-6
 
 @dataclass
 class KernelSearch:
-    x: np.ndarray | None  # the best layout found (full column vector), None if no better than the start
+    x: np.ndarray | None  # the best layout found that fits (full column vector), None if no better than the start
     objective: float | None  # its cost
     start_objective: float  # inf where the start misses a row
     lp_value: float | None  # the LP relaxation's value the rounds reached
@@ -149,8 +150,11 @@ def _better(objective: float, best: float) -> bool:
 def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit: float,
                 threads: int | None, stop, seed: int = 0, report=None):
     """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``;
-    each better layout HiGHS finds (one of the whole model too) goes to ``report.layout``; its
-    bound bounds the restricted model only, so it goes nowhere."""
+    the result holds the best layout HiGHS found that fits the whole model (:func:`yrdopt.lns.fits`;
+    ``x`` None if none did): HiGHS keeps layouts that miss a row by its tolerance, and one that
+    misses by more than ``fits`` allows is no start for the main solve (:func:`yrdopt.api._kernel_start`).
+    Each better one goes to ``report.layout`` as HiGHS finds it, so the progress shown is always
+    a layout kept; the restricted MILP's bound bounds it only, so it goes nowhere."""
     from .deadline import PROBING_OFF, ROOT_SOON
 
     place, act = cm.var("place"), cm.var("activity")
@@ -158,9 +162,41 @@ def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit:
     upper = cm.col_upper.copy()
     upper[place.start + out] = 0.0
     upper[act.start + out] = 0.0
+    kept = _FittingLayouts(cm, report)
     # gap 1e-3: a heuristic step, not a proof; the main solve proves
     s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, seed=seed, mip_gap=1e-3,
-                                  highs={**PROBING_OFF, **ROOT_SOON}), stop=stop,
-                  progress=None if report is None else lambda _el, best, _bound, _gap: report.layout(best))
+                                  highs={**PROBING_OFF, **ROOT_SOON}), stop=stop, primal=kept)
     s.load(replace(cm, col_upper=upper))
-    return s.solve(start)
+    res = s.solve(start)
+    if res.x is not None:
+        kept.incumbent(res.x)  # HiGHS's result, should it not have called back with it
+    return replace(res, x=kept.x, objective=kept.objective if kept.x is not None else None)
+
+
+class _FittingLayouts:
+    """The layouts HiGHS finds in a restricted MILP (through its improving-solution callback,
+    :class:`yrdopt.solver.SolveMonitor`) that fit the whole model ``cm``: the cheapest is kept and
+    each better one reported (``report.layout``).  It proposes none of its own."""
+
+    def __init__(self, cm: CompiledModel, report=None):
+        self.cm, self.report = cm, report
+        self.x: np.ndarray | None = None
+        self.objective = np.inf
+
+    def begin(self, time_limit, stop) -> None:
+        pass
+
+    def incumbent(self, x: np.ndarray) -> None:
+        from .lns import layout_cost
+
+        cost = layout_cost(self.cm, np.asarray(x, dtype=float))
+        if cost is not None and _better(cost, self.objective):
+            self.x, self.objective = np.array(x, dtype=float), cost
+            if self.report is not None:
+                self.report.layout(cost)
+
+    def propose(self, gap=None) -> None:
+        return None
+
+    def end(self) -> None:
+        pass

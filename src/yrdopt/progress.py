@@ -8,6 +8,12 @@ layout as soon as one exists and the bound once there is one; during HiGHS it pa
 reports on with the best bound known (HiGHS's own, at first, may be weaker than the
 relaxation's, which the result keeps: :func:`yrdopt.api._with_bound`).
 
+The best shown never rises within a search, and is always the cost of a layout the search keeps:
+only layouts that meet every row are reported (:func:`yrdopt.lns.layout_cost`; kernel search's
+as they are found, :func:`yrdopt.kernel_search._restricted`), and where HiGHS drops the start it
+was given (its own tolerance is absolute) and ends with a dearer layout or none, the search keeps
+the start (:func:`yrdopt.api._with_layout`).
+
 A hook with a parameter named ``phase`` is also given the phase's name (one of :data:`PHASES`);
 any other (four positional parameters, ``*args``/``**kwargs`` wrappers) is called as before.  All
 reports of one search count ``elapsed_s`` from one origin, so it never goes back within a
@@ -61,20 +67,21 @@ class Phases:
         self.bound: float | None = None  # a valid lower bound known here
 
     def enter(self, phase: str, *, best: float | None = None, bound: float | None = None) -> None:
-        """``phase`` begins; ``best`` and ``bound``, where given, replace the values known (a
-        search's result, which HiGHS's last report may not have had)."""
+        """``phase`` begins; ``best`` and ``bound``, where given, are a search's result, which
+        HiGHS's last report may not have had (the best known stays where it is lower: the
+        polish may cost a hair more in the LP's arithmetic)."""
         self.phase = phase
-        self.best = self.best if best is None else float(best)
+        self.best = _lower(self.best, best)
         self.bound = self.bound if bound is None else float(bound)
         self._report(self.best, self.bound)
 
-    def layout(self, cost: float | None, *, replaces: bool = False) -> None:
-        """A layout of cost ``cost`` was found (None: none); reported if better than the best
-        so far, or whatever it costs with ``replaces`` (the layout HiGHS starts from)."""
+    def layout(self, cost: float | None) -> None:
+        """A layout of cost ``cost`` was found (None: none, or not a layout of the model);
+        reported if better than the best so far."""
         if cost is None:
             return
         same = self.best is not None and abs(cost - self.best) <= SAME * max(1.0, abs(self.best))
-        if same or not (replaces or self.best is None or cost < self.best):
+        if same or not (self.best is None or cost < self.best):
             return
         self.best = float(cost)
         self._report(self.best, self.bound)
@@ -88,10 +95,11 @@ class Phases:
 
     def highs(self, _elapsed: float, best: float | None, bound: float | None, gap: float | None) -> None:
         """HiGHS's report (:class:`yrdopt.solver.SolveMonitor`), passed on with the start's
-        cost until HiGHS has a layout and the better of the two bounds."""
+        cost until HiGHS has a cheaper layout and the better of the two bounds."""
         self.phase = HIGHS
-        if best is not None:
-            self.best = best
+        # HiGHS's incumbent costs more than the best known only where it dropped the start it was
+        # given; the search then keeps the start (api._with_layout)
+        self.best = _lower(self.best, best)
         if bound is not None and (self.bound is None or bound > self.bound):
             self.bound = bound
         elif self.bound is not None and self.best is not None:
@@ -108,3 +116,10 @@ class Phases:
             self.hook(elapsed, best, bound, gap, phase=self.phase)
         else:
             self.hook(elapsed, best, bound, gap)
+
+
+def _lower(best: float | None, new: float | None) -> float | None:
+    """The lower of two costs (None: none known)."""
+    if new is None:
+        return best
+    return float(new) if best is None else min(best, float(new))
