@@ -160,22 +160,25 @@ def test_the_best_shown_never_rises_within_a_search():
     dearer incumbent than the start shown before it (HiGHS dropped the start; the search then
     keeps the start, api._with_layout), and the result entering the polish may cost a hair more
     in another arithmetic.  Before, both replaced the best shown, which rose."""
+    from yrdopt.claims import relative_gap
     from yrdopt.progress import GREEDY, HIGHS, KERNEL, POLISH, Phases
 
     shown = []
-    phases = Phases(lambda _el, best, bound, _gap, phase=None: shown.append((phase, best, bound)))
+    phases = Phases(lambda _el, best, bound, gap, phase=None: shown.append((phase, best, bound, gap)))
     phases.enter(GREEDY)
     phases.layout(120.0)  # the greedy's layout
     phases.enter(KERNEL)
     phases.layout(110.0)  # a better one, which kernel search keeps
     phases.layout(115.0)  # a dearer one: not shown
     phases.enter(HIGHS)
-    phases.highs(0.1, 112.0, 90.0, None)  # HiGHS without the start
-    phases.highs(0.2, 105.0, 95.0, None)  # then better than it
+    phases.highs(0.1, 112.0, 90.0, relative_gap(112.0, 90.0))  # HiGHS without the start
+    phases.highs(0.2, 105.0, 95.0, relative_gap(105.0, 95.0))  # then better than it
     phases.enter(POLISH, best=105.0 * (1 + 1e-12), bound=95.0)
-    bests = [b for _, b, _ in shown if b is not None]
+    bests = [b for _, b, _, _ in shown if b is not None]
     assert bests == sorted(bests, reverse=True) and bests[0] == 120.0 and bests[-1] == 105.0
-    assert [b for p, b, _ in shown if p == HIGHS] == [110.0, 110.0, 105.0]
+    assert [b for p, b, _, _ in shown if p == HIGHS] == [110.0, 110.0, 105.0]
+    # the gap shown is that of the best and the bound shown
+    assert [g for p, _, _, g in shown if p == HIGHS] == [None, relative_gap(110.0, 90.0), relative_gap(105.0, 95.0)]
 
 
 def test_a_search_keeps_the_start_it_showed_where_highs_ends_without_it(hard_instance):

@@ -102,9 +102,8 @@ class Phases:
         self.best = _lower(self.best, best)
         if bound is not None and (self.bound is None or bound > self.bound):
             self.bound = bound
-        elif self.bound is not None and self.best is not None:
-            gap = relative_gap(self.best, self.bound)
-        self._report(self.best, self.bound, gap)
+        # the gap of the best and the bound shown (HiGHS's own is of its incumbent and bound)
+        self._report(self.best, self.bound, None if self.best is not None and self.bound is not None else gap)
 
     def _report(self, best, bound, gap=None) -> None:
         if self.hook is None:
