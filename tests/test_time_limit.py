@@ -54,3 +54,52 @@ def test_a_spent_deadline_still_returns_the_checked_start():
 ])
 def test_root_set_up_skipped_only_for_large_models_with_a_start(binaries, has_start, highs, expected):
     assert root_options_for(binaries, has_start, highs) == expected
+
+
+def _scenario_solver(tmp_path, inst_dict, solver):
+    from yrdopt.io import dump_instance, load_instance
+    from yrdopt.sweep import prepare
+    from yrdopt.sweep.worker import Context, ScenarioSolver
+
+    path = tmp_path / "g.yaml"
+    dump_instance(load_instance(inst_dict), path)
+    spec = {"name": "budget", "instance": str(path), "robust": {"enabled": False}, "chunk_size": 2,
+            "parameters": [{"path": "regions[*].quotas.land", "scale": [0.95, 1.3]}],
+            "design": {"kind": "latin_hypercube", "samples": 2, "seed": 3}, "solver": solver}
+    spec_m, _, base, _, _, scenarios = prepare(spec)
+    return ScenarioSolver(Context.for_spec(spec_m, base, "budget", check=True)), scenarios
+
+
+def test_a_sweep_scenario_keeps_back_what_solve_keeps_for_the_polish_and_check(tmp_path):
+    """A sweep scenario's HiGHS gets what is left of its limit after the start, less the reserve
+    ``yrdopt.solve`` keeps for HiGHS's overrun, the polish and the check on a model of this size
+    (without writing files); its layout is then polished and verified, and start, HiGHS, polish
+    and check end within the limit (a second's slack for HiGHS's own overrun on a shared machine).
+    Before, 2 % of the limit was kept whatever the model's size."""
+    from yrdopt.generate import generate_dict
+
+    limit = 4.0
+    ws, scenarios = _scenario_solver(tmp_path, generate_dict(12, 8, 4, seed=2), {"time_limit": limit, "threads": 1})
+    n_cols = ws.base_cm.n_cols
+    ws.begin_chunk()
+    for sc in ws.solve_order(scenarios):
+        rec = ws.solve(sc)
+        want = max(limit - rec["start_s"] - after_solve_reserve(n_cols, files=False), 0.05 * limit)
+        assert rec["highs_limit_s"] == pytest.approx(want, rel=1e-9)
+        assert rec["polished"] and rec["verified"]
+        assert rec["start_s"] + rec["solve_s"] + rec["polish_s"] + rec["check_s"] <= limit + 1.0
+
+
+@pytest.mark.parametrize("highs,probing_off", [({}, True), ({"presolve_rule_off": 0}, False)])
+def test_a_large_sweep_model_gets_the_options_solve_gives_it_under_a_limit(tmp_path, highs, probing_off):
+    """Above 2,500 binaries a sweep's HiGHS skips presolve probing and, with MIP starts, the
+    feasibility jump and symmetry detection, as ``yrdopt.solve`` does under a time limit
+    (HiGHS 1.16's probing overruns a 10 s limit by seconds there); the spec's own choice wins."""
+    from yrdopt.generate import generate_dict
+
+    ws, _ = _scenario_solver(tmp_path, generate_dict(30, 22, 4, seed=1),
+                             {"time_limit": 10, "threads": 1, "highs": highs})
+    assert ws.binaries > PROBING_MAX_BINARIES
+    got = ws.solver.options.highs
+    assert (got.get("presolve_rule_off") == PROBING_OFF["presolve_rule_off"]) == probing_off
+    assert all(got[k] == v for k, v in ROOT_SOON.items())

@@ -63,13 +63,29 @@ class Deadline:
         return self.limit_s - (time.perf_counter() - self.started)
 
 
-def after_solve_reserve(n_cols: int) -> float:
-    """Seconds kept back from HiGHS for its own overrun (it checks the clock between simplex
-    iterations: 1.2-2.6 s past a 20-30 s limit at the 41x30x4 root LP with probing off), the
-    LP polish, the check and writing the files: 3.5 s per 100,000 columns, measured on a
-    loaded 2-core machine (41x30x4, 161,254 columns: polish 1.8 s, check 0.2-0.3 s, tables and
-    files ~0.5 s), at least 0.2 s."""
-    return max(0.2, 3.5e-5 * n_cols)
+# what follows HiGHS, in seconds per column of the model, measured on a loaded 2-core machine
+# (41x30x4, 161,254 columns): the LP polish of the layout (the fixed-placement LP: the whole model
+# loaded and presolved, the sites' activities and flows solved; 1.8 s) and its check (0.2-0.3 s) ...
+POLISH_S_PER_COL = 1.3e-5
+# ... HiGHS's own overrun past its limit (it checks the clock between simplex iterations: 1.2-2.6 s
+# past a 20-30 s limit at the 41x30x4 root LP with probing off) ...
+OVERRUN_S_PER_COL = 1.9e-5
+# ... and writing the tables and files (~0.5 s)
+FILES_S_PER_COL = 0.3e-5
+
+
+def polish_reserve(n_cols: int) -> float:
+    """Seconds the LP polish of a layout and its check need on a model of ``n_cols`` columns
+    (:data:`POLISH_S_PER_COL`), at least 0.1 s."""
+    return max(0.1, POLISH_S_PER_COL * n_cols)
+
+
+def after_solve_reserve(n_cols: int, files: bool = True) -> float:
+    """Seconds kept back from HiGHS for its own overrun, the LP polish, the check and, with
+    ``files``, writing the files: 3.5 s per 100,000 columns (3.2 s without the files, as a sweep's
+    scenario, which writes a small record), at least 0.2 s."""
+    per_col = POLISH_S_PER_COL + OVERRUN_S_PER_COL + (FILES_S_PER_COL if files else 0.0)
+    return max(0.2, per_col * n_cols)
 
 
 def root_options_for(n_binaries: int, has_start: bool, highs: dict) -> dict:

@@ -39,9 +39,9 @@ from .worker import Context
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
 STATUS_COLUMNS = ["update", "status", "ok", "reason", "objective", "bound", "gap"]
 TAIL_COLUMNS = ["verified", "max_violation", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
-                "polished", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
+                "polished", "highs_limit_s", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer
-RUN_DEPENDENT = ["solve_s", "prep_s", "polish_s", "polished", "check_s", "total_s", "worker", "nodes", "mip_start",
+RUN_DEPENDENT = ["highs_limit_s", "solve_s", "prep_s", "polish_s", "polished", "check_s", "total_s", "worker", "nodes", "mip_start",
                  "start_objective", "start_s", "update"]
 
 
@@ -321,8 +321,8 @@ def results_table(spec: SweepSpec, records: list[dict], bases: dict) -> pd.DataF
                 row[c] = r.get(c)
         rows.append(row)
     df = pd.DataFrame(rows)
-    for c in ["objective", "bound", "gap", *TERMS, "max_violation", "start_objective", "start_s", "solve_s", "prep_s",
-              "polish_s", "check_s", "total_s"]:
+    for c in ["objective", "bound", "gap", *TERMS, "max_violation", "start_objective", "start_s", "highs_limit_s",
+              "solve_s", "prep_s", "polish_s", "check_s", "total_s"]:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df["ok"] = df["ok"].astype(bool)
     return df.sort_values("index", ignore_index=True)

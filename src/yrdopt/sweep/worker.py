@@ -31,10 +31,6 @@ from .design import Scenario
 from .spec import Parameter, SweepSolver
 
 OBJECTIVE_TOL = 1e-6
-# the share of a scenario's time limit kept from HiGHS for the polish (the fixed-placement LP of
-# its layout, yrdopt.model.fixed.lp_polish): on yrd-cities (39,596 columns) it takes 0.03-0.05 s
-# of a 10 s limit (one thread, 2-core machine under load; formulation.md section 11)
-POLISH_SHARE = 0.02
 # a scenario's start is chosen among the layouts of the chunk's last STARTS_KEPT scenarios: each
 # is checked for fit (~1 ms on yrd-cities), and of those that do not fit only the STARTS_REPAIRED
 # cheapest under the scenario's costs are repaired (2-20 ms each).  Without a cap the starts of a
@@ -83,7 +79,7 @@ class ScenarioSolver:
             self.base_cm = build(build_model_data(self.base_inst), self.build_options)
         binaries = self.binaries = int(np.count_nonzero(self.base_cm.integrality))
         self.profile = self.opts.resolved_profile(binaries)
-        self.solver = HighsSolver(self.opts.solver_options(binaries))
+        self.solver = HighsSolver(self._highs_options())
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
         self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved last (STARTS_KEPT)
@@ -219,13 +215,15 @@ class ScenarioSolver:
         prep_s = time.perf_counter() - t0
         try:
             # a constructed start's seconds come out of the scenario's time limit, and so do the polish's
-            res = self.solver.solve(start, time_limit=self._left(start_s, polish=True))
+            highs_limit = self._highs_limit(cm, start_s)
+            res = self.solver.solve(start, time_limit=highs_limit)
         except Exception as exc:
             self.model = None
             return {**rec, "status": "error", "ok": False, "reason": f"HiGHS failed: {type(exc).__name__}: {exc}",
                     "update": update, "total_s": time.perf_counter() - t0}
         rec.update(update=update, mip_start=start_from, profile=self.profile, status=res.status, ok=res.has_solution,
-                   highs_status=res.highs_status, solve_s=res.solve_s, prep_s=prep_s, nodes=res.nodes)
+                   highs_status=res.highs_status, highs_limit_s=highs_limit, solve_s=res.solve_s, prep_s=prep_s,
+                   nodes=res.nodes)
         if res.has_solution:
             res = self._polish(cm, res, rec, t_start)
             rec["status"] = res.status  # "optimal" only if the polished cost and the bound still prove it (lp_polish)
@@ -396,13 +394,44 @@ class ScenarioSolver:
         return SearchLns(cm, share=self.opts.search_lns, threads=self.opts.threads, seed=self.opts.seed) \
             if applies(cm.data) else None
 
-    def _left(self, start_s: float, polish: bool = False) -> float | None:
-        """HiGHS's time limit for a scenario whose start took ``start_s`` seconds (less the
-        polish's share, :data:`POLISH_SHARE`, with ``polish``)."""
+    def _highs_options(self):
+        """HiGHS's options for every scenario: the spec's, with what :func:`yrdopt.solve` sets for a
+        model of this size under a time limit (:func:`yrdopt.deadline.highs_options_for`: presolve
+        probing off above :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, where HiGHS 1.16
+        overran a 10 s limit by seconds in probing; :func:`yrdopt.deadline.root_options_for` where
+        scenarios get MIP starts).  A choice the spec makes itself (``highs``) wins."""
+        from dataclasses import replace
+
+        from ..deadline import highs_options_for, root_options_for
+
+        options = self.opts.solver_options(self.binaries)
+        if options.time_limit is None:
+            return options
+        _, highs = highs_options_for(options.time_limit, self.base_cm.n_cols, self.binaries, options.highs)
+        return replace(options, highs=root_options_for(self.binaries, self.opts.mip_start, highs))
+
+    def _highs_limit(self, cm: CompiledModel, start_s: float) -> float | None:
+        """HiGHS's time limit for a scenario whose start took ``start_s`` seconds: what is left of
+        the scenario's limit less what ``yrdopt.solve`` keeps back for HiGHS's overrun, the polish
+        and the check on a model of this size (:func:`yrdopt.deadline.after_solve_reserve`,
+        without writing files: a scenario writes a small record), at least 5 % of the limit."""
+        from ..deadline import after_solve_reserve
+
         if self.opts.time_limit is None:
             return None
-        limit = self.opts.time_limit * (1 - POLISH_SHARE if polish else 1)
-        return max(limit - start_s, 0.05 * self.opts.time_limit)
+        left = self.opts.time_limit - start_s
+        return max(left - after_solve_reserve(cm.n_cols, files=False), 0.05 * self.opts.time_limit)
+
+    def _polish_limit(self, cm: CompiledModel, t_start: float) -> float | None:
+        """The polish's time limit: what is left of the scenario's limit (counted from ``t_start``),
+        at least what the polish and the check of a layout need on a model of this size
+        (:func:`yrdopt.deadline.polish_reserve`): a layout left unpolished may miss a row by
+        HiGHS's tolerance, which the checker then reports."""
+        from ..deadline import polish_reserve
+
+        if self.opts.time_limit is None:
+            return None
+        return max(self.opts.time_limit - (time.perf_counter() - t_start), polish_reserve(cm.n_cols))
 
     def _polish(self, cm: CompiledModel, res, rec: dict[str, Any], t_start: float):
         """``res`` with its layout's activities and flows re-solved as the fixed-placement LP
@@ -410,18 +439,15 @@ class ScenarioSolver:
         layouts that violate rows by up to its feasibility tolerance (1e-6 absolute), which the
         checker may reject; the LP's tolerance is tighter, and its optimum costs no more than the
         MIP's layout (which it contains).  The gap is recomputed from the polished objective and
-        HiGHS's bound.  The LP gets what is left of the scenario's limit (at least its
-        :data:`POLISH_SHARE`); where it does not solve to optimality, HiGHS's layout stays.
-        The record says which (``polished``), what HiGHS's layout cost (``mip_objective``) and
-        how long the polish took (``polish_s``)."""
+        HiGHS's bound.  The LP gets what is left of the scenario's limit (:meth:`_polish_limit`);
+        where it does not solve to optimality, HiGHS's layout stays.  The record says which
+        (``polished``), what HiGHS's layout cost (``mip_objective``) and how long the polish took
+        (``polish_s``)."""
         from ..model.fixed import lp_polish
 
         t = time.perf_counter()
-        limit = None
-        if self.opts.time_limit is not None:
-            limit = max(self.opts.time_limit - (t - t_start), POLISH_SHARE * self.opts.time_limit)
         try:
-            out = lp_polish(cm, res, time_limit=limit)
+            out = lp_polish(cm, res, time_limit=self._polish_limit(cm, t_start))
         except Exception as exc:  # the polish is a courtesy: HiGHS's layout stands (and is checked as it is)
             out = res
             rec["polish_error"] = f"{type(exc).__name__}: {exc}"
