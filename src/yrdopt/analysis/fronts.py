@@ -240,6 +240,33 @@ class FrontResult:
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.record(*self.terms) for p in self.points])
 
+    def admit(self, vals: dict[str, float], status: str, stages: list[dict],
+              name: str) -> tuple[str, "FrontPoint | None", list]:
+        """Where a layout with values ``vals`` (its solve's ``status`` and ``stages``; ``name``: its
+        name if it becomes a new point) goes:
+        ("dropped", None, []) when the front has its values already, as well proven, or a written
+        point dominates it; ("replaces", twin, beaten) when it is a written point found again with
+        a better proof; ("new", None, beaten) otherwise.  ``beaten``: the written points it
+        dominates, to be removed.  Every layout dropped or beaten is listed in ``dropped``."""
+        terms = self.terms
+        twin = next((p for p in self.points if same_values(p.values, vals, terms, self.step)), None)
+        if twin is not None:
+            if _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
+                self.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
+                return "dropped", None, []
+            self.dropped.append({"values": twin.values, "status": twin.status,
+                                 "reason": f"{twin.name} found again with a better proof"})
+            return "replaces", twin, []
+        better = next((p for p in self.points if dominates(p.values, vals, terms, self.step)), None)
+        if better is not None:
+            self.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
+            return "dropped", None, []
+        beaten = [q for q in self.points if dominates(vals, q.values, terms, self.step)]
+        self.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {name}"}
+                         for q in beaten]
+        return "new", None, beaten
+
+
     def values(self) -> list[tuple[float, float]]:
         t1, t2 = self.terms
         return [(p.values[t1], p.values[t2]) for p in self.points]
@@ -331,39 +358,26 @@ def pareto_front(
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
-        twin = next((p for p in result.points if same_values(p.values, vals, (t1, t2), result.step)), None)
-        if twin is not None:
-            if _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
-                result.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
-                return vals
-            # found again and better proven: the point keeps its name, with this solve's proof
-            result.dropped.append({"values": twin.values, "status": twin.status,
-                                   "reason": f"{twin.name} found again with a better proof"})
-            twin.values, twin.status, twin.stages, twin.layout = vals, status, stages, key
-            twin.solution = lex.package(res, claims)
-            if out is not None:
-                twin.solution.write(out / twin.name)
-                _write_front(result, out)
+        verdict, point, beaten = result.admit(vals, status, stages, f"point-{written + 1}")
+        if verdict == "dropped":
             return vals
-        better = next((p for p in result.points if dominates(p.values, vals, (t1, t2), result.step)), None)
-        if better is not None:
-            result.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
-            return vals
-        written += 1
-        p = FrontPoint(f"point-{written}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status, stages, key)
-        beaten = [q for q in result.points if dominates(vals, q.values, (t1, t2), result.step)]
+        if verdict == "replaces":  # found again and better proven: the point keeps its name, with this solve's proof
+            point.values, point.status, point.stages, point.layout = vals, status, stages, key
+            point.solution = lex.package(res, claims)
+        else:
+            written += 1
+            point = FrontPoint(f"point-{written}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status,
+                               stages, key)
+            result.points.append(point)
         result.points = [q for q in result.points if q not in beaten]
-        result.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {p.name}"}
-                           for q in beaten]
-        result.points.append(p)
         result.points.sort(key=lambda q: (q.values[t1], -q.values[t2]))  # along the front; names: order found
         if out is not None:
-            p.solution.write(out / p.name)
+            point.solution.write(out / point.name)
             _write_front(result, out)  # the front no longer names a beaten point before its folder goes
             for q in beaten:
                 shutil.rmtree(out / q.name, ignore_errors=True)
-        if progress is not None:
-            progress(p)
+        if progress is not None and verdict == "new":
+            progress(point)
         return vals
 
     def lex_solve(order, start=None):
