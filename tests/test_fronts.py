@@ -271,3 +271,30 @@ def test_cli_pareto_names_the_unproven_points_and_what_it_dropped(tmp_path, monk
     dropped = json.loads((tmp_path / "f" / "front.json").read_text())["dropped"]
     assert dropped and f"not written: {len(dropped)} layouts" in " ".join(r.output.split())
     assert "distance gap" in r.output and "duplication gap" in r.output
+
+
+@pytest.mark.parametrize("written, found", [
+    # found again (within the tolerance of the unproven point (1000.0, 50)) at values that the
+    # point (1000.0015, 40) dominates: the better proof must not put a dominated point on the front
+    ([(1000.0, 50.0), (1000.0015, 40.0)], (1000.0009, 50.0)),
+    # found again at values that dominate the point (1000.0, 50), which the unproven point did not
+    ([(1000.0015, 40.0), (1000.0, 50.0)], (1000.0007, 40.0)),
+])
+def test_a_point_found_again_with_a_better_proof_is_checked_for_dominance(written, found):
+    """Two values within the claim tolerance are one point, but dominance is not transitive
+    through that tolerance: a point found again with a better proof was written without the
+    dominance checks a new point gets (before: the front then held a point another dominates)."""
+    from yrdopt.analysis.fronts import FrontPoint, FrontResult, dominates
+
+    terms = ("distance", "duplication")
+    unproven = [{"minimise": "distance", "gap": 0.5}]
+    front = FrontResult(None, terms, step=0.1,
+                        points=[FrontPoint(f"point-{i + 1}", dict(zip(terms, v)), None, "time_limit_with_incumbent",
+                                           unproven) for i, v in enumerate(written)])
+    vals = dict(zip(terms, found))
+    verdict, point, beaten = front.admit(vals, "optimal", [{"minimise": "distance", "gap": 0.0}], "point-3")
+    if verdict == "replaces":
+        point.values, point.status = vals, "optimal"
+    front.points = [p for p in front.points if p not in beaten]
+    assert not any(dominates(a.values, b.values, terms, front.step) for a in front.points for b in front.points)
+    assert all(any(d["values"] == q.values for d in front.dropped) for q in beaten)

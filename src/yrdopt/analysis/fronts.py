@@ -250,20 +250,25 @@ class FrontResult:
         dominates, to be removed.  Every layout dropped or beaten is listed in ``dropped``."""
         terms = self.terms
         twin = next((p for p in self.points if same_values(p.values, vals, terms, self.step)), None)
-        if twin is not None:
-            if _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
-                self.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
-                return "dropped", None, []
-            self.dropped.append({"values": twin.values, "status": twin.status,
-                                 "reason": f"{twin.name} found again with a better proof"})
-            return "replaces", twin, []
-        better = next((p for p in self.points if dominates(p.values, vals, terms, self.step)), None)
-        if better is not None:
+        if twin is not None and _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
+            self.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
+            return "dropped", None, []
+        # a twin found again is checked against the other points as a new one is: values within
+        # the tolerance of the twin's may be dominated where the twin's were not (or dominate more)
+        others = [p for p in self.points if p is not twin]
+        better = next((p for p in others if dominates(p.values, vals, terms, self.step)), None)
+        if better is not None:  # a twin keeps its own values and proof
             self.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
             return "dropped", None, []
-        beaten = [q for q in self.points if dominates(vals, q.values, terms, self.step)]
+        beaten = [q for q in others if dominates(vals, q.values, terms, self.step)]
+        if twin is not None:
+            self.dropped.append({"values": twin.values, "status": twin.status,
+                                 "reason": f"{twin.name} found again with a better proof"})
+            name = twin.name
         self.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {name}"}
                          for q in beaten]
+        if twin is not None:
+            return "replaces", twin, beaten
         return "new", None, beaten
 
 
