@@ -78,6 +78,7 @@ class _Lex:
         self.limits: dict[str, float] = {}  # term -> the finite upper bound of its hold row now
         self.n_solves = 0
         self.stages: list[dict] = []  # one record per MIP: where the time went, which had a start
+        self.deadline = Deadline(None)  # the last stage's: what polishes its layout runs within it
 
     def bound(self, term: str, upper: float) -> None:
         (self.capped.add if np.isfinite(upper) else self.capped.discard)(term)
@@ -95,13 +96,17 @@ class _Lex:
         tolerance), feasible for the next stage, and as good in what the stage minimised (better
         where HiGHS's answer leant on its tolerance).  ``res`` itself where the LP does not solve
         within what is left of the stage's ``deadline`` (HiGHS was given the stage's limit less
-        :func:`yrdopt.deadline.after_solve_reserve`, which covers this LP; at least 0.1 s).
+        :func:`yrdopt.deadline.after_solve_reserve`, which covers this LP; none when nothing is left).
         """
-        left = deadline.left()
         pol = lp_polish(self.cm, model_result(self.cm, res), _polish_holds(self.cm, res.x, self.limits),
-                        time_limit=None if left is None else max(left, 0.1),
-                        cost=self.cm.terms[term] if term is not None else None)
+                        time_limit=deadline.left(), cost=self.cm.terms[term] if term is not None else None)
         return res if pol is res or pol.x is None else replace(res, x=pol.x[: self.cm.n_cols])
+
+    def polish(self, res: SolveResult, holds: list[tuple[np.ndarray, float]]) -> SolveResult:
+        """``res`` (the last stage's layout) re-solved by the fixed-placement LP for the weighted
+        objective under ``holds``, within what is left of the last stage's deadline (``res`` itself
+        when nothing is left: its stage handed it on exact already, :meth:`exact_layout`)."""
+        return lp_polish(self.cm, model_result(self.cm, res), holds, time_limit=self.deadline.left())
 
     def free(self, *terms: str) -> None:
         for t in terms:
@@ -133,7 +138,7 @@ class _Lex:
                 # a term's objective or hold rows: no fix-and-optimize or kernel search (their
                 # sub-MILPs minimise the weighted cost over the model's own rows), no bound
                 # without flows (it bounds the cost)
-                deadline = Deadline(self.solver.options.time_limit)
+                deadline = self.deadline = Deadline(self.solver.options.time_limit)
                 res = search(self.solver, self.cm, deadline,
                              start=rounded(self.cm, start) if start is not None else None,
                              greedy_start=prev is None and self.greedy_start and not self.capped,
@@ -359,7 +364,7 @@ def pareto_front(
         limits = lexicographic_holds([t1, t2], 0.0, stage)
         if cap is not None:
             limits[t2] = min(limits[t2], cap)
-        res = lp_polish(cm, model_result(cm, res), _polish_holds(cm, res.x, limits))
+        res = lex.polish(res, _polish_holds(cm, res.x, limits))
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
@@ -533,7 +538,7 @@ def lexicographic(
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
     held = _polish_holds(cm, res.x, lexicographic_holds(order, tolerance, vals))
     claims = {"lexicographic": {"order": order, "tolerance": tolerance, "stage_optima": vals}}
-    sol = lex.package(lp_polish(cm, model_result(cm, res), held), claims)
+    sol = lex.package(lex.polish(res, held), claims)
     if out is not None:
         sol.write(out)
     return LexResult(sol, vals, order, tolerance)
