@@ -140,3 +140,51 @@ def test_cli_explain_prices_diagnose(tmp_path):
     bad.write_text(yaml.safe_dump(small_with(3.0), allow_unicode=True))
     r = CliRunner().invoke(app, ["diagnose", str(bad)])
     assert r.exit_code == 3 and "Shanghai" in r.output and "land" in r.output
+
+
+def short_of_land(tmp_path=None):
+    """Generated 20x10x3 with every land quota cut to 30 %: the segments need more land than all
+    regions have.  Before the diagnosis kept a time limit, its conflict search took 42 s (353
+    feasibility MIPs) and its elastic solve 38 s, each MIP within 60 s of its own."""
+    from yrdopt.generate import generate_dict
+
+    d = generate_dict(20, 10, 3, seed=1)
+    for r in d["regions"]:
+        r["quotas"]["land"] = round(r["quotas"]["land"] * 0.3, 3)
+    if tmp_path is None:
+        return yrdopt.load_instance(d)
+    import yaml
+
+    path = tmp_path / "short_of_land.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True))
+    return path
+
+
+def test_a_solve_that_finds_its_instance_infeasible_diagnoses_it_within_its_time_limit():
+    """``yrdopt.solve(time_limit=3)`` on an infeasible instance: the diagnosis takes what the solve
+    left (at least DIAGNOSE_MIN_S); before, 104 s here (each diagnosis MIP had 60 s)."""
+    import time
+
+    from yrdopt.analysis.diagnose import DIAGNOSE_MIN_S
+
+    inst = short_of_land()
+    t0 = time.perf_counter()
+    with pytest.raises(yrdopt.InfeasibleError) as exc:
+        yrdopt.solve(inst, time_limit=3, threads=1)
+    wall = time.perf_counter() - t0
+    assert "land: the segments need at least" in exc.value.explanation
+    assert wall <= 3 + DIAGNOSE_MIN_S + 1.5  # HiGHS's own overrun on a loaded machine: up to ~1 s
+
+
+def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
+    """``yrdopt diagnose --time-limit 3``: the conflict search and the elastic solve share the 3 s;
+    what was found by then is reported as not proven smallest / not found."""
+    import time
+
+    path = short_of_land(tmp_path)
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "3"])
+    wall = time.perf_counter() - t0
+    assert r.exit_code == 3, r.output
+    assert "land: the segments need at least" in r.output and "stopped at the time limit" in r.output
+    assert wall <= 3 + 1.5

@@ -171,9 +171,9 @@ def solve(
         res = lp_polish(cm, res, time_limit=deadline.left())
     if not res.has_solution:
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
-            from .analysis.diagnose import explain_infeasibility
+            from .analysis.diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
             if stop is not None and stop.is_set():

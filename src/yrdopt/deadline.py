@@ -62,6 +62,11 @@ class Deadline:
             return None
         return self.limit_s - (time.perf_counter() - self.started)
 
+    def part(self, share: float) -> "Deadline":
+        """``share`` of what is left, as a deadline of its own from now (no limit without one)."""
+        left = self.left()
+        return Deadline(None if left is None else max(left, 0.0) * share)
+
 
 # what follows HiGHS, in seconds per column of the model, measured on a loaded 2-core machine
 # (41x30x4, 161,254 columns): the LP polish of the layout (the fixed-placement LP: the whole model

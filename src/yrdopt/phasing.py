@@ -450,20 +450,14 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     return sol
 
 
-# seconds the diagnosis of an infeasible phased instance may take per elastic solve, as
-# yrdopt.analysis.diagnose.explain_infeasibility on one period (or what is left of a time limit)
-DIAGNOSE_S = 60.0
-
-
 def explain_infeasible_plan(inst: Instance, left: float | None = None, stop=None,
                             threads: int | None = None) -> tuple[str, dict]:
     """Why no plan over the periods exists, in the planner's terms: the least increase of each
     period's quotas and change budgets (:func:`yrdopt.analysis.diagnose.explain_phased_infeasibility`),
-    within ``left`` seconds (at least 1) or :data:`DIAGNOSE_S`; ``stop`` (Ctrl-C) ends it."""
-    from .analysis.diagnose import explain_phased_infeasibility
+    within ``left`` seconds (:func:`yrdopt.analysis.diagnose.diagnosis_deadline`); ``stop`` (Ctrl-C) ends it."""
+    from .analysis.diagnose import diagnosis_deadline, explain_phased_infeasibility
 
-    limit = DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, 1.0))
-    found = explain_phased_infeasibility(inst, time_limit=limit, stop=stop, threads=threads)
+    found = explain_phased_infeasibility(inst, stop=stop, threads=threads, deadline=diagnosis_deadline(left))
     if found is None:  # the elastic model finds a plan the joint MILP did not: no period to name
         return ("No plan over the periods was found, yet every limit can hold with no increase: "
                 "run `yrdopt diagnose` on the instance", {"quota_increase": {}, "budget_increase": []})

@@ -237,13 +237,14 @@ def alternatives(
     if done:
         optimum = done[0]["optimum"]
     else:
-        res = search(solver, cm, Deadline(options.time_limit), greedy_start=greedy_start)
+        deadline = Deadline(options.time_limit)
+        res = search(solver, cm, deadline, greedy_start=greedy_start)
         if not res.has_solution:
             if res.status in ("infeasible", "infeasible_or_unbounded"):
-                from .diagnose import explain_infeasibility
+                from .diagnose import diagnosis_deadline, explain_infeasibility
                 from ..errors import InfeasibleError
 
-                raise InfeasibleError(*explain_infeasibility(inst))
+                raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
             raise SolverError(f"no optimum to build alternatives around: {res.message}")
         # at a time limit the budget is relative to the best known layout (its status says so)
         optimum = float(res.objective)

@@ -14,6 +14,12 @@ HiGHS's IIS on this model's LP relaxation lists hundreds of flow rows, so instea
   hundreds of limits costs a few dozen solves;
 * an elastic solve — every quota may grow, at a cost of one per unit — reports the
   least quota increase per region and resource that makes the instance feasible.
+
+A time limit covers the whole diagnosis (:class:`yrdopt.deadline.Deadline`): the search for
+conflicting limits gets up to :data:`CONFLICT_SHARE` of it (each of its MIPs what is left of
+that share; stopped there, the limits kept so far still conflict, not proven irreducible), the
+elastic solve the rest.  A command that finds its instance infeasible diagnoses it within what is
+left of its own limit, at least :data:`DIAGNOSE_MIN_S` (:func:`diagnosis_deadline`).
 """
 
 from __future__ import annotations
@@ -23,10 +29,26 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from ..data import ModelData, build_model_data
+from ..deadline import Deadline, highs_options_for
 from ..phasing import refuse_periods
 from ..schema import Instance
 
 PHASED_DIAGNOSE = "diagnose one period's instance"
+
+# without a time limit of its own, a command diagnoses an infeasible instance within this long
+DIAGNOSE_S = 60.0
+# a command that finds its instance infeasible with less than this left of its time limit still
+# diagnoses it for this long: the most it may end past its limit (plus HiGHS's overrun)
+DIAGNOSE_MIN_S = 1.0
+# the share of a diagnosis's time limit that the search for conflicting limits may take (it is
+# usually done in a fraction of it: 1.5 s on the 41-city instance made infeasible on purpose)
+CONFLICT_SHARE = 0.5
+
+
+def diagnosis_deadline(left: float | None) -> Deadline:
+    """The deadline of a diagnosis that follows a solve with ``left`` seconds of its time limit
+    left (None: no limit): what is left, at least :data:`DIAGNOSE_MIN_S`, at most :data:`DIAGNOSE_S`."""
+    return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)))
 
 
 def aggregate_checks(d: ModelData) -> list[str]:
@@ -89,19 +111,27 @@ class ElasticIncrease:
     proven: bool = True
 
 
-def _elastic_solve(cm, time_limit: float | None, stop=None, threads: int | None = None):
-    """Solve an elastic model (objective: the increase) to a proven optimum, within ``time_limit``;
-    ``stop`` ends it early (Ctrl-C, the workbench's stop), ``threads`` as the caller's solve."""
-    from ..solver import HighsSolver, SolverOptions
+def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None):
+    """Solve an elastic model (objective: the increase) to a proven optimum, within ``deadline``
+    (HiGHS gets what is left less :func:`yrdopt.deadline.after_solve_reserve`, and probing off
+    on large models, as a solve does; no solve when nothing is left); ``stop`` ends it early
+    (Ctrl-C, the workbench's stop), ``threads`` as the caller's solve."""
+    from ..solver import HighsSolver, SolveResult, SolverOptions
 
-    solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1e-9, threads=threads), stop=stop)
+    left = deadline.left()
+    if left is not None and left <= 0:
+        return SolveResult("time_limit_no_incumbent", "Time limit reached", None, None, None, None)
+    limit, highs = highs_options_for(left, cm.n_cols, int(cm.integrality.sum()), {})
+    solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1e-9, threads=threads, highs=highs), stop=stop)
     solver.load(cm)
     return solver.solve()
 
 
-def elastic_increase(inst: Instance, time_limit: float | None = 60.0) -> ElasticIncrease | None:
+def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
+                     deadline: Deadline | None = None) -> ElasticIncrease | None:
     """Least increase of quotas and change budgets that makes the instance feasible: the quota
-    added per (region, resource), and one record per change budget that must grow (T6).
+    added per (region, resource), and one record per change budget that must grow (T6); within
+    ``deadline`` (else ``time_limit`` seconds from now), the model's build included.
 
     Returns None only when the elastic model is proven infeasible: even unlimited quotas and
     budgets do not help (the conflict is a policy rule).  A search stopped by its time limit is
@@ -109,9 +139,10 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0) -> Elastic
     """
     from ..model.compiled import BuildOptions, build
 
+    deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     cm = build(inst, BuildOptions(elastic=True))
-    res = _elastic_solve(cm, time_limit)
+    res = _elastic_solve(cm, deadline)
     if res.x is None:
         if res.status in ("infeasible", "infeasible_or_unbounded"):
             return None
@@ -166,13 +197,18 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
     return out
 
 
-def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) -> tuple[str, dict]:
-    """One paragraph a planner can act on, plus the details behind it."""
+def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None,
+                          conflict: "Conflict | None" = None) -> tuple[str, dict]:
+    """One paragraph a planner can act on, plus the details behind it; within ``deadline`` (else
+    ``time_limit`` seconds from now; None: no limit): the search for conflicting limits (unless
+    ``conflict`` is given: its result) gets up to :data:`CONFLICT_SHARE` of it, the elastic solve the rest."""
+    deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     d = build_model_data(inst)
     msgs = aggregate_checks(d)
-    conflict = conflicting_limits(inst, time_limit=time_limit)
-    elastic = elastic_increase(inst, time_limit=time_limit)
+    if conflict is None:
+        conflict = conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE))
+    elastic = elastic_increase(inst, deadline=deadline)
     increase, budgets = (elastic.quotas, elastic.budgets) if elastic is not None else (None, [])
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
@@ -203,18 +239,20 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0) ->
 
 
 def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, stop=None,
-                                 threads: int | None = None) -> tuple[str, dict] | None:
+                                 threads: int | None = None, deadline: Deadline | None = None) -> tuple[str, dict] | None:
     """A phased instance (milestone periods): the least increase of each period's quotas and
     change budgets that lets a plan over all periods exist (one elastic MILP over every period,
     :func:`yrdopt.model.periods.build_phased`); None when a plan exists.  The smallest set of
-    conflicting limits is not searched over periods."""
+    conflicting limits is not searched over periods.  Within ``deadline`` (else ``time_limit``
+    seconds from now), the model's build included."""
     import re
 
     from ..model.compiled import BuildOptions
     from ..model.periods import build_phased
 
+    deadline = deadline or Deadline(time_limit)
     pm = build_phased(inst, BuildOptions(elastic=True))
-    res = _elastic_solve(pm.cm, time_limit, stop, threads)
+    res = _elastic_solve(pm.cm, deadline, stop, threads)
     if res.x is None and stop is not None and stop.is_set():
         return ("No plan over the periods satisfies every limit (the diagnosis was interrupted: run "
                 "`yrdopt diagnose` on the instance for the least increase of each period's limits).",
@@ -385,7 +423,7 @@ def _budget_limits(d, cm) -> list[Limit]:
 class _Feasibility:
     """The flow-free model on a persistent HiGHS, with every limit switchable."""
 
-    def __init__(self, inst: Instance, time_limit: float | None):
+    def __init__(self, inst: Instance, deadline: Deadline):
         from ..model.compiled import BuildOptions, build
         from ..solver import HighsSolver, SolverOptions
 
@@ -413,7 +451,8 @@ class _Feasibility:
             how, idx, on, off = lim._switch
             lim._switch = (how, (col_map if how == "col" else row_map)[idx], on, off)
         self.cm = cm
-        self.solver = HighsSolver(SolverOptions(time_limit=time_limit, mip_gap=1.0))
+        self.deadline = deadline
+        self.solver = HighsSolver(SolverOptions(mip_gap=1.0))
         self.solver.load(cm)
         self.incomplete = False
         self.solves = 0
@@ -436,8 +475,16 @@ class _Feasibility:
             else:
                 s.set_row_bounds(idx, np.full(n, b), hi)
 
+    def spent(self) -> bool:
+        left = self.deadline.left()
+        return left is not None and left <= 0
+
     def infeasible(self) -> bool:
-        res = self.solver.solve()
+        """Proven infeasible within what is left of the deadline (no solve when nothing is)."""
+        if self.spent():
+            self.incomplete = True
+            return False
+        res = self.solver.solve(time_limit=self.deadline.left())
         self.solves += 1
         if res.status in ("infeasible", "infeasible_or_unbounded"):
             return True
@@ -446,23 +493,26 @@ class _Feasibility:
         return False
 
 
-def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0) -> Conflict:
+def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None) -> Conflict:
     """An irreducible set of limits that cannot all hold (empty if the instance is feasible).
 
     Deletion filter with halving batches: switch a batch of limits off; if the rest is
     still infeasible the batch is not needed, else halve the batch (a single limit whose
-    removal makes the rest feasible belongs to the set).
+    removal makes the rest feasible belongs to the set).  Within ``deadline`` (else
+    ``time_limit`` seconds from now): where it runs out, the limits kept so far (they still
+    conflict) with ``complete`` False.
     """
+    deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     try:
-        f = _Feasibility(inst, time_limit)
+        f = _Feasibility(inst, deadline)
     except Exception:  # never let the explanation hide the original infeasibility
         return Conflict([], False)
     if not f.infeasible():
         return Conflict([], not f.incomplete, f.solves)
     cand = list(f.limits)
     i, size = 0, max(1, len(cand) // 4)
-    while i < len(cand):
+    while i < len(cand) and not f.spent():
         chunk = cand[i:i + size]
         for lim in chunk:
             f.set(lim, False)
@@ -477,4 +527,6 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0) -> Co
                 size = max(1, (len(cand) - i) // 2)
             else:
                 size = max(1, size // 2)
+    if i < len(cand):  # stopped by the deadline: these limits conflict, not proven irreducible
+        f.incomplete = True
     return Conflict(cand, not f.incomplete, f.solves)

@@ -398,9 +398,9 @@ def pareto_front(
     first, v_first, st, stages = lex_solve([t1, t2])
     if first is None:
         if st in ("infeasible", "infeasible_or_unbounded"):
-            from .diagnose import explain_infeasibility
+            from .diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
         raise SolverError(f"no layout for the front: {st}")
     last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
     if last is None:
@@ -532,9 +532,9 @@ def lexicographic(
     res, vals, st = lex.solve(order, tolerance)
     if res is None:
         if st in ("infeasible", "infeasible_or_unbounded"):
-            from .diagnose import explain_infeasibility
+            from .diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
     held = _polish_holds(cm, res.x, lexicographic_holds(order, tolerance, vals))
     claims = {"lexicographic": {"order": order, "tolerance": tolerance, "stage_optima": vals}}

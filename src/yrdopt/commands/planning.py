@@ -248,28 +248,30 @@ def register(app: typer.Typer) -> None:
     @app.command("diagnose")
     def diagnose_cmd(
         instance: Path = typer.Argument(..., help="instance file"),
-        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per feasibility MIP"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole diagnosis"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
-        from ..analysis.diagnose import conflicting_limits, explain_infeasibility
+        from ..analysis.diagnose import CONFLICT_SHARE, conflicting_limits, explain_infeasibility
+        from ..deadline import Deadline
         from ..io import load_instance
 
+        deadline = Deadline(time_limit)  # the whole command: reading, the conflict search, the elastic solve
         inst = run_guarded(lambda: load_instance(instance))
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
 
-            found = run_guarded(lambda: explain_phased_infeasibility(inst, time_limit=time_limit))
+            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline))
             if found is None:
                 console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
                 return
             console.print(found[0], highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INFEASIBLE)
-        conflict = run_guarded(lambda: conflicting_limits(inst, time_limit=time_limit))
+        conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
         if not conflict.limits:
             console.print("feasible: no conflicting limits (every limit can hold at once)"
                           if conflict.complete else "no conflict found before the time limit", highlight=False)
             return
-        text, details = explain_infeasibility(inst, time_limit=time_limit)
+        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict)
         console.print(text, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INFEASIBLE)
 

@@ -235,7 +235,7 @@ class ScenarioSolver:
             if self.ctx.check:
                 rec.update(_check(inst, cm, x, res.objective))
         else:
-            rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res))
+            rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res, t_start))
         rec["total_s"] = time.perf_counter() - t0
         return rec
 
@@ -454,12 +454,16 @@ class ScenarioSolver:
         rec.update(polished=out is not res, mip_objective=res.objective, polish_s=time.perf_counter() - t)
         return out
 
-    def _reason(self, inst, res) -> str:
+    def _reason(self, inst, res, t_start: float) -> str:
+        """Why a scenario has no layout; an infeasible one diagnosed within what is left of its
+        time limit (counted from ``t_start``, its start's time included)."""
         if res.status in ("infeasible", "infeasible_or_unbounded"):
-            from ..analysis.diagnose import explain_infeasibility
+            from ..analysis.diagnose import diagnosis_deadline, explain_infeasibility
+            from ..deadline import Deadline
 
             try:
-                return explain_infeasibility(inst, time_limit=self.opts.time_limit)[0]
+                left = Deadline(self.opts.time_limit, t_start).left()
+                return explain_infeasibility(inst, deadline=diagnosis_deadline(left))[0]
             except Exception as exc:  # the explanation is a courtesy; the status stands
                 return f"{res.message} (explanation failed: {exc})"
         if res.status == "time_limit_no_incumbent":
