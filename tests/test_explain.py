@@ -188,3 +188,36 @@ def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
     assert r.exit_code == 3, r.output
     assert "land: the segments need at least" in r.output and "stopped at the time limit" in r.output
     assert wall <= 3 + 1.5
+
+
+def test_explain_reoptimise_keeps_its_time_limit_for_the_whole_command(tmp_path):
+    """``explain --segment --reoptimise --time-limit 4`` on generated 20x10x3: 21 MIPs (the
+    reference and a move to each region) share the 4 s, each from its layout with the rest kept
+    (before: 4 s each, 40+ s).  A move whose MIP stops without a layout says so; it is not
+    reported infeasible with a made-up missing quota."""
+    import time
+
+    import yaml
+
+    from yrdopt.generate import generate_dict
+
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(generate_dict(20, 10, 3, seed=1), allow_unicode=True))
+    sol = yrdopt.solve(path, time_limit=3, threads=1, out=tmp_path / "sol")
+    assert sol.summary["verified"]
+    segment = "c1/2_testing"  # neither fixed nor forbidden anywhere
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(app, ["explain", str(path), str(tmp_path / "sol"), "--segment", segment, "--reoptimise",
+                                 "--time-limit", "4", "--out", str(tmp_path / "why")])
+    wall = time.perf_counter() - t0
+    assert r.exit_code == 0, r.output
+    moves = pd.read_csv(tmp_path / "why" / "moves.csv")
+    assert len(moves) == 20
+    assert wall <= 4 + 1.5  # HiGHS's overrun of the last MIP (after_solve_reserve kept back for it)
+    solved = moves[moves["objective"].notna()]
+    assert len(solved) >= 1 and (solved["status"] != "infeasible").all()
+    unsolved = moves[moves["objective"].isna()]
+    # a MIP stopped without a layout is no infeasible move
+    timed_out = unsolved["status"].str.startswith("time_limit")
+    assert unsolved.loc[timed_out, "why"].str.contains("no layout within its share of the time limit").all()
+    assert (unsolved.loc[~timed_out, "status"] == "infeasible").all()

@@ -68,6 +68,27 @@ class Deadline:
         return Deadline(None if left is None else max(left, 0.0) * share)
 
 
+class Shares:
+    """Solves that share one deadline (an analysis's MIPs: one per region, per quota): each gets
+    an equal share of what is left, less ``reserve`` (kept for what follows the last one, e.g.
+    HiGHS's overrun of it), among the ``solves`` still to run; a solve that ends early leaves
+    its time to those after it."""
+
+    def __init__(self, deadline: Deadline, solves: int, reserve: float = 0.0):
+        self.deadline, self.solves, self.reserve = deadline, solves, reserve
+
+    def add(self, solves: int = 1) -> None:
+        """``solves`` more to run (e.g. the elastic solve that says why a move has no layout)."""
+        self.solves += solves
+
+    def next(self) -> float | None:
+        """Seconds for the next solve: None without a limit, 0 when nothing is left."""
+        n = max(self.solves, 1)
+        self.solves = max(self.solves - 1, 0)
+        left = self.deadline.left()
+        return None if left is None else max((left - self.reserve) / n, 0.0)
+
+
 # what follows HiGHS, in seconds per column of the model, measured on a loaded 2-core machine
 # (41x30x4, 161,254 columns): the LP polish of the layout (the fixed-placement LP: the whole model
 # loaded and presolved, the sites' activities and flows solved; 1.8 s) and its check (0.2-0.3 s) ...

@@ -196,6 +196,11 @@ class SolveResult:
     def has_solution(self) -> bool:
         return self.x is not None
 
+    @classmethod
+    def no_time_left(cls) -> "SolveResult":
+        """A solve not started: its time limit was spent before it began."""
+        return cls("time_limit_no_incumbent", "not run: no time left", None, None, None, None)
+
     @property
     def message(self) -> str:
         return STATUS_TEXT[self.status]

@@ -120,7 +120,7 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
 
     left = deadline.left()
     if left is not None and left <= 0:
-        return SolveResult("time_limit_no_incumbent", "Time limit reached", None, None, None, None)
+        return SolveResult.no_time_left()
     limit, highs = highs_options_for(left, cm.n_cols, int(cm.integrality.sum()), {})
     solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1e-9, threads=threads, highs=highs), stop=stop)
     solver.load(cm)

@@ -21,6 +21,11 @@ kept (``reoptimise=False``, the "all else equal" answer) or with the rest of the
 re-optimised.  The change of each weighted objective term is reported; a move that is
 infeasible says why (forbidden, fixed elsewhere by policy, or the quota it lacks, from
 the elastic model with the same placements).
+
+**Time limits.**  A time limit covers the whole call (:class:`yrdopt.deadline.Deadline`): its
+solves share it (:class:`yrdopt.deadline.Shares`), each an equal share of what is left among
+those still to run, less :func:`yrdopt.deadline.after_solve_reserve` kept for HiGHS's overrun of
+the last one.  A move whose solve stops without a layout says so (it is not reported infeasible).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ..checker import read_layout_dir
-from ..errors import InstanceError, Problem
+from ..deadline import Deadline, Shares, after_solve_reserve
+from ..errors import InstanceError, Problem, SolverError
 from ..io import load_instance
 from .alternatives import place_from_layout
 from ..model.compiled import BuildOptions, CompiledModel, build
@@ -97,10 +103,40 @@ def read_layout(inst: Instance, solution_dir: str | Path, cm: CompiledModel | No
     return cm, place_from_layout(cm, layout, str(solution_dir)), expansions_taken(cm, exps)
 
 
-def _solve(cm: CompiledModel, options: SolverOptions | None = None) -> SolveResult:
-    s = HighsSolver(options or SolverOptions(mip_gap=1e-9))
+# the time limit of explain, prices and their API functions when none is given: the whole call
+EXPLAIN_S = 60.0
+
+
+def _solve(cm: CompiledModel, options: SolverOptions | None = None, shares: Shares | None = None,
+           start: np.ndarray | None = None) -> SolveResult:
+    """Solve ``cm`` (from ``start``), within the next of ``shares`` (none: ``options``'s own limit;
+    not at all when nothing is left: :meth:`SolveResult.no_time_left`)."""
+    options = options or SolverOptions(mip_gap=1e-9)
+    if shares is not None:
+        limit = shares.next()
+        if limit is not None and limit <= 0:
+            return SolveResult.no_time_left()
+        options = replace(options, time_limit=limit)
+    s = HighsSolver(options)
     s.load(cm)
-    return s.solve()
+    return s.solve(start)
+
+
+def _deadline(deadline: Deadline | None, options: SolverOptions | None, default: float | None = EXPLAIN_S) -> Deadline:
+    """The call's deadline: ``deadline``, else ``options.time_limit`` (else ``default``) from now."""
+    if deadline is not None:
+        return deadline
+    return Deadline(options.time_limit if options is not None else default)
+
+
+def no_layout_why(res: SolveResult) -> str:
+    """Why a solve that should have a layout has none, when it is not proven infeasible."""
+    return (f"no layout within its share of the time limit ({res.status}): give it more time (--time-limit)"
+            if res.status.startswith("time_limit") else f"no layout: {res.message}")
+
+
+def _timed_out(res: SolveResult) -> bool:
+    return res.x is None and res.status not in ("infeasible", "infeasible_or_unbounded")
 
 
 # -- shadow prices --------------------------------------------------------------------------
@@ -149,17 +185,18 @@ def parks_opened(cm: CompiledModel, solution_dir: str | Path | None) -> np.ndarr
 
 
 def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm: CompiledModel | None = None,
-                       parks: np.ndarray | None = None):
+                       parks: np.ndarray | None = None, shares: Shares | None = None):
     cm = cm or build(inst)
     if parks is None:
         parks = cm.data.park_existing.copy()
     lp = fix_placements(cm, place, expand, lp=True, parks=parks)
-    return lp, _solve(lp)
+    return lp, _solve(lp, shares=shares)
 
 
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
                   expand: np.ndarray | None = None, resolve: bool = True,
-                  options: SolverOptions | None = None, period: int | None = None) -> Prices:
+                  options: SolverOptions | None = None, period: int | None = None,
+                  deadline: Deadline | None = None) -> Prices:
     """Marginal value of one more unit of every quota, with the layout's placements fixed.
 
     The LP price is 0 for every quota with any slack left, yet a quota used nearly to the
@@ -168,8 +205,11 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     given one more unit and the whole MIP re-solved from the layout:
     ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved).
     On a phased instance ``period`` (a milestone year) prices that period of the written plan
-    (:func:`yrdopt.analysis.phased.prices_in_period`).
+    (:func:`yrdopt.analysis.phased.prices_in_period`).  The whole call keeps ``deadline`` (else
+    ``options.time_limit``, else :data:`EXPLAIN_S`, from now): the LP first, then the quotas'
+    re-solves (half of what is left on a brownfield instance), then the budgets'.
     """
+    deadline = _deadline(deadline, options)
     inst = load_instance(instance)
     if _phased(inst, period, "prices"):
         from .phased import prices_in_period
@@ -181,17 +221,21 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     if place is None:
         raise ValueError("give a solution directory or the placements")
     expand = np.zeros(cm.data.E, dtype=bool) if expand is None else expand
-    lp, res = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, solution_dir))
+    lp, res = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, solution_dir), Shares(deadline, 1))
     if res.x is None or res.row_dual is None:
+        if _timed_out(res):
+            raise SolverError(f"the fixed-placement LP of the layout: {no_layout_why(res)}")
         raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
                                      "placements under which the instance is feasible (check the layout first)")])
-    return Prices(float(res.objective), quota_prices(cm, res, expand, resolve, options), guarantee_prices(cm, res),
-                  budget_prices(cm, res, resolve, options))
+    quotas = quota_prices(cm, res, expand, resolve, options,
+                          deadline.part(0.5) if cm.data.brownfield is not None else deadline)
+    return Prices(float(res.objective), quotas, guarantee_prices(cm, res), budget_prices(cm, res, resolve, options, deadline))
 
 
 def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolve: bool = True,
-                 options: SolverOptions | None = None) -> pd.DataFrame:
-    """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``."""
+                 options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
+    """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``; the
+    re-solves within ``deadline`` (else ``options.time_limit`` or :data:`EXPLAIN_S` from now)."""
     d = cm.data
     qb = cm.row("quota")
     dual = qb.take(res.row_dual)
@@ -216,19 +260,21 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
         "resolved_value_per_unit": np.nan,
     })
     if resolve:
-        hidden = quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)
-        for i in np.flatnonzero(hidden.to_numpy()):
+        hidden = np.flatnonzero((quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)).to_numpy())
+        shares = Shares(_deadline(deadline, options), len(hidden), after_solve_reserve(cm.n_cols))
+        for i in hidden:
             row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
-            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(row), options)
+            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(row), options, shares)
     return quotas[finite.ravel()].reset_index(drop=True)
 
 
 def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
-                  options: SolverOptions | None = None) -> pd.DataFrame:
+                  options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """Each change budget row (T5) at the fixed-placement LP: its limit, what the layout uses,
     the LP price (objective decrease per unit more: a site, or a unit of activity moved) and,
     for a budget used to the limit, the decrease when it grows by one and the MIP is re-solved
-    from the layout (with placements fixed a site budget's LP price is always 0)."""
+    from the layout (with placements fixed a site budget's LP price is always 0), the re-solves
+    within ``deadline`` (else ``options.time_limit`` or :data:`EXPLAIN_S` from now)."""
     from ..model.transitions import BUDGETS, budget_groups
     from .diagnose import BUDGET_WORDS
 
@@ -248,12 +294,16 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
             j = block.index(i)
             limit, used = float(cm.row_upper[j]), float(used_all[j])
             binding = used >= limit - 1e-6 * max(1.0, abs(limit))
-            resolved = _resolved_value(cm, res, j, options) if resolve and binding else np.nan
             rows.append({"budget": field, "scope": scopes[g],
                          "path": f"brownfield.budget.{field}" if g == 0
                          else f"brownfield.budget.by_province.{scopes[g]}.{field}",
-                         "limit": limit, "used": used, "binding": binding,
-                         "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": resolved})
+                         "limit": limit, "used": used, "binding": binding, "row": j,
+                         "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": np.nan})
+    if resolve:
+        binding = [rec for rec in rows if rec["binding"]]
+        shares = Shares(_deadline(deadline, options), len(binding), after_solve_reserve(cm.n_cols))
+        for rec in binding:
+            rec["resolved_value_per_unit"] = _resolved_value(cm, res, rec["row"], options, shares)
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -280,14 +330,14 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
 
 
 
-def _resolved_value(cm: CompiledModel, fixed: SolveResult, row: int, options: SolverOptions | None) -> float:
+def _resolved_value(cm: CompiledModel, fixed: SolveResult, row: int, options: SolverOptions | None,
+                    shares: Shares | None = None) -> float:
     """Objective decrease when the limit of ``row`` (a quota, a change budget) grows by one unit
-    and the MIP is re-solved from the layout (placements free); NaN when the re-solve finds no layout."""
+    and the MIP is re-solved from the layout (placements free), within the next of ``shares``; NaN
+    when the re-solve finds no layout (or has no time left)."""
     hi = cm.row_upper.copy()
     hi[row] += 1.0
-    res = HighsSolver(options or SolverOptions(mip_gap=1e-6, time_limit=30))
-    res.load(replace(cm, row_upper=hi))
-    out = res.solve(fixed.x[: cm.n_cols])
+    out = _solve(replace(cm, row_upper=hi), options or SolverOptions(mip_gap=1e-6), shares, start=fixed.x[: cm.n_cols])
     if out.objective is None:
         return float("nan")
     gain = float(fixed.objective) - float(out.objective)
@@ -307,31 +357,41 @@ def segment_index(cm: CompiledModel, ref: str) -> int:
 
 
 def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimise: bool = False,
-                   options: SolverOptions | None = None, period: int | None = None) -> pd.DataFrame:
+                   options: SolverOptions | None = None, period: int | None = None,
+                   deadline: Deadline | None = None) -> pd.DataFrame:
     """One row per region: the segment moved there entirely, the change of every term.
 
     The reference ("current") is the layout's own placements re-solved the same way, so
-    every difference is between like and like.
+    every difference is between like and like.  The whole call keeps ``deadline`` (else
+    ``options.time_limit``, else :data:`EXPLAIN_S`, from now; module docstring); with
+    ``reoptimise`` each MIP starts from the same layout with the rest kept, where it has one.
     """
+    deadline = _deadline(deadline, options)
     inst = load_instance(instance)
     if _phased(inst, period, "explain"):
         from .phased import moves_in_period
 
-        return moves_in_period(inst, solution_dir, segment, period, reoptimise=reoptimise, options=options)
+        return moves_in_period(inst, solution_dir, segment, period, reoptimise=reoptimise, options=options,
+                               deadline=deadline)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
     d = cm.data
     s = segment_index(cm, segment)
-    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+    options = options or SolverOptions(mip_gap=1e-9)
+    movable = [r for r in range(d.R) if move_blocked(d, s, r) is None]
+    # with reoptimise, each MIP after the fixed-placement solve of its layout (its start)
+    shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1), after_solve_reserve(cm.n_cols))
 
-    def run(P: np.ndarray, only_segment: bool) -> tuple[SolveResult, CompiledModel]:
-        if only_segment:  # fix this segment's row only; the rest re-optimised
-            c = fix_rows(cm, s, P[s])
-        else:
-            c = fix_placements(cm, P)
-        return _solve(c, options), c
+    def run(P: np.ndarray) -> SolveResult:
+        fixed = _solve(fix_placements(cm, P), options, shares)
+        if not reoptimise:
+            return fixed
+        # this segment's row fixed only; the rest re-optimised
+        return _solve(fix_rows(cm, s, P[s]), options, shares, start=fixed.x)
 
-    base, _ = run(place, reoptimise)
+    base = run(place)
     if base.x is None:
+        if _timed_out(base):
+            raise SolverError(f"the layout re-solved as the reference: {no_layout_why(base)}")
         raise InstanceError([Problem(str(solution_dir), "layout", base.status,
                                      "a feasible layout of this instance (run `yrdopt check`)")])
     base_terms = cm.components(base.x)
@@ -342,9 +402,9 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         P = place.copy()
         P[s] = False
         P[s, r] = True
-        why = move_blocked(d, s, r)
+        why, status = move_blocked(d, s, r), "infeasible"
         if why is None:
-            res, c = run(P, reoptimise)
+            res = run(P)
             if res.x is not None:
                 terms = cm.components(res.x)
                 row.update(status=res.status, objective=float(res.objective),
@@ -352,8 +412,12 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
                            **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
                 rows.append(row)
                 continue
-            why = _missing_quota(inst, P if not reoptimise else None, s, P[s], options)
-        row.update(status="infeasible", objective=np.nan, change=np.nan,
+            if _timed_out(res):
+                why, status = no_layout_why(res), res.status
+            else:
+                shares.add()
+                why = _missing_quota(inst, P if not reoptimise else None, s, P[s], options, shares)
+        row.update(status=status, objective=np.nan, change=np.nan,
                    **{f"change_{k}": np.nan for k in base_terms}, why=why)
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -369,14 +433,17 @@ def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
     return replace(cm, col_lower=lo, col_upper=hi)
 
 
-def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, options: SolverOptions) -> str:
+def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, options: SolverOptions,
+                   shares: Shares | None = None) -> str:
     """Why a forced placement is infeasible: the least quota (and, on a brownfield instance,
-    change budget) it would need, from the elastic model."""
+    change budget) it would need, from the elastic model (solved within the next of ``shares``)."""
     from .diagnose import budget_increase, quota_increase
 
     ecm = build(inst, BuildOptions(elastic=True))
     c = fix_placements(ecm, P) if P is not None else fix_rows(ecm, s, row)
-    res = _solve(c, options)
+    res = _solve(c, options, shares)
+    if _timed_out(res):
+        return "infeasible; the quota it lacks was not found within the time limit"
     if res.x is None:
         return ("infeasible even with unlimited quotas" + (" and change budgets" if ecm.data.brownfield else "")
                 + " (a policy rule or minimum scale conflicts)")
@@ -385,6 +452,8 @@ def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray
     parts = [f"{r} {k} +{v:.6g}" for (r, k), v in quotas.items() if v > 1e-7]
     out = ["quota too small: needs " + ", ".join(parts)] if parts else []
     out += [f"{b['text']} ({b['path']})" for b in budgets]
+    if out and res.status != "optimal":  # the elastic solve stopped at its limit: an increase that works
+        out.append("an increase found at the time limit, not proven the least")
     return "; ".join(out) if out else "infeasible (numerically borderline)"
 
 
@@ -450,7 +519,8 @@ def site_index(cm: CompiledModel, ref: str) -> tuple[int, int]:
 
 
 def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: bool = False,
-                  options: SolverOptions | None = None, period: int | None = None) -> pd.DataFrame:
+                  options: SolverOptions | None = None, period: int | None = None,
+                  deadline: Deadline | None = None) -> pd.DataFrame:
     """Why a site is open or closed ("why does this site close?"): the layout against the same
     layout with that one site flipped — kept open where it closes, closed where it stays — every
     weighted term side by side (on a brownfield instance ``change`` holds the closing and shrink
@@ -459,20 +529,23 @@ def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: 
     One row per objective term and ``total``; columns ``layout``, ``flipped``, ``difference``
     (flipped minus layout).  ``attrs``: the site's state in the layout and today, the flipped
     layout's tables (``flipped_tables``: layout, flows, expansions, parks, park activity) or, when
-    the flip has no layout, ``why``.
+    the flip has no layout, ``why``.  The whole call keeps ``deadline`` (else ``options.time_limit``,
+    else :data:`EXPLAIN_S`, from now; module docstring).
     """
+    deadline = _deadline(deadline, options)
     inst = load_instance(instance)
     if _phased(inst, period, "explain"):
         from .phased import site_in_period
 
-        return site_in_period(inst, solution_dir, site, period, reoptimise=reoptimise, options=options)
+        return site_in_period(inst, solution_dir, site, period, reoptimise=reoptimise, options=options,
+                              deadline=deadline)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
-    return _site_decision(inst, cm, place, site, reoptimise, options or SolverOptions(mip_gap=1e-9, time_limit=60),
-                          str(solution_dir))
+    return _site_decision(inst, cm, place, site, reoptimise, options or SolverOptions(mip_gap=1e-9),
+                          str(solution_dir), Shares(deadline, 2, after_solve_reserve(cm.n_cols)))
 
 
 def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: str, reoptimise: bool,
-                   options: SolverOptions, where: str) -> pd.DataFrame:
+                   options: SolverOptions, where: str, shares: Shares) -> pd.DataFrame:
     d = cm.data
     s, r = site_index(cm, site)
     flipped = place.copy()
@@ -488,10 +561,12 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
             c = fix_placements(cm, P)
         if P[s, r] and not place[s, r]:
             c = hosting(c, cm.var("activity").index(s, r), d.activity[s])
-        return _solve(c, options)
+        return _solve(c, options, shares)
 
     base = run(place)
     if base.x is None:
+        if _timed_out(base):
+            raise SolverError(f"the layout re-solved as the reference: {no_layout_why(base)}")
         raise InstanceError([Problem(where, "layout", base.status, "a feasible layout of this instance (run `yrdopt check`)")])
     bf = d.brownfield
     today = float(bf.existing_activity[s, r]) if bf is not None and bf.existing[s, r] else None
@@ -500,8 +575,11 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
              "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
     why = flip_blocked(d, s, r, bool(place[s, r]))
     alt = run(flipped) if why is None else None
-    if alt is None or alt.x is None:
-        why = why or _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options)
+    if alt is not None and _timed_out(alt):
+        why = no_layout_why(alt)
+    elif alt is not None and alt.x is None:  # proven infeasible (a blocked flip has its why)
+        shares.add()
+        why = _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options, shares)
     out = flip_table(cm, base, alt)
     attrs["why"] = why or ""
     if alt is not None and alt.x is not None:  # the flipped layout's tables, for the checker

@@ -8,16 +8,23 @@ at once: the cost of the guarantees as a whole.  The LP price is the dual of the
 row in the fixed-placement LP of the base layout (``yrdopt.analysis.explain.guarantee_prices``): the
 objective change per unit of value for small changes that keep the placements, so it is
 meaningful for value guarantees only (a min_chains guarantee moves placements: no price).
+
+``options.time_limit`` covers the whole call (:class:`yrdopt.deadline.Shares`): the base solve,
+the LP and each re-solve get an equal share of what is left among those still to run.  A
+re-solve stopped by its share says so in ``dropped_status`` / ``tightened_status`` (its
+objective is then a layout's, not proven the least; with no layout, no objective and not
+"infeasible").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..deadline import Deadline, Shares, after_solve_reserve
 from ..io import load_instance
 from ..model.compiled import build
 from ..model.guarantees import guarantee_bounds
@@ -33,6 +40,7 @@ class GuaranteeCosts:
     objective: float  # with every guarantee as stated
     without_any: float | None  # every guarantee dropped (None: no layout)
     table: pd.DataFrame  # one row per guarantee
+    status: str = "optimal"  # the base solve's (at its share of a time limit: not proven optimal)
 
     @property
     def cost_of_all(self) -> float | None:
@@ -52,17 +60,23 @@ def _step(measure: str, value: float, total: float) -> tuple[float, str]:
 
 
 def guarantee_costs(instance, *, options: SolverOptions | None = None) -> GuaranteeCosts:
-    """Re-solve without each guarantee, with each tightened by a step, and without all of them."""
+    """Re-solve without each guarantee, with each tightened by a step, and without all of them,
+    all within ``options.time_limit`` (module docstring)."""
     from ..api import solve
     from .explain import guarantee_prices
     from ..model.fixed import fix_placements, place_matrix
 
+    options = options or SolverOptions(mip_gap=1e-6)
+    deadline = Deadline(options.time_limit)
     inst = load_instance(instance)
     refuse_periods(inst, "the cost of each guarantee", "run it on one period's instance")
-    options = options or SolverOptions(mip_gap=1e-6)
-    base = solve(inst, options=options, check=False)
     cm = build(inst)
     d = cm.data
+    # the base, all dropped, the LP, and each guarantee dropped and tightened
+    shares = Shares(deadline, 1 + (2 + 2 * d.G if d.G else 0), after_solve_reserve(cm.n_cols))
+    first = shares.next()
+    # (no layout: it raises, InfeasibleError with the diagnosis or SolverError)
+    base = solve(inst, options=replace(options, time_limit=first), deadline=Deadline(first), check=False)
     x0 = base.x
     solver = HighsSolver(options)
     solver.load(cm)
@@ -72,42 +86,51 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
     if soft.size:  # a tightened soft guarantee may fall further short (same optimum otherwise: shortfall costs)
         solver.set_col_bounds(cm.var("guarantee_shortfall").index(soft), np.zeros(soft.size), np.full(soft.size, np.inf))
 
-    def resolve(g_idx: np.ndarray, new_lo: np.ndarray, new_hi: np.ndarray) -> float | None:
+    def resolve(g_idx: np.ndarray, new_lo: np.ndarray, new_hi: np.ndarray) -> tuple[float | None, str]:
+        """(objective, status) with the rows ``g_idx`` at new bounds: None without a layout
+        (status "infeasible": none exists when tightened; a time-limit status: none found)."""
+        limit = shares.next()
+        if limit is not None and limit <= 0:
+            return None, "time_limit_no_incumbent"
         idx = rows.index(g_idx)
         solver.set_row_bounds(idx, new_lo, new_hi)
         try:
-            res = solver.solve(x0)
+            res = solver.solve(x0, time_limit=limit)
         finally:
             solver.set_row_bounds(idx, lo[g_idx], hi[g_idx])
-        return res.objective if res.has_solution else None  # None: no layout (infeasible when tightened)
+        status = "infeasible" if res.status in ("infeasible", "infeasible_or_unbounded") else res.status
+        return (res.objective if res.has_solution else None), status
 
     all_g = np.arange(d.G)
-    without_any = resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G else base.objective
+    without_any = resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf))[0] if d.G else base.objective
 
     prices = None
     if d.G:
         lp = fix_placements(cm, place_matrix(cm, x0), cm.var("expand").take(x0) > 0.5 if d.E else None, lp=True,
                             parks=cm.var("park_open").take(x0) > 0.5 if d.N else None)
-        s = HighsSolver(SolverOptions(threads=options.threads))
-        s.load(lp)
-        res = s.solve()
-        if res.x is not None and res.row_dual is not None:
-            prices = guarantee_prices(lp, res)
+        limit = shares.next()
+        if limit is None or limit > 0:
+            s = HighsSolver(SolverOptions(threads=options.threads, time_limit=limit))
+            s.load(lp)
+            res = s.solve()
+            if res.x is not None and res.row_dual is not None and res.status == "optimal":
+                prices = guarantee_prices(lp, res)
 
     records = []
     total = d.total_value
     for g in range(d.G):
         measure = d.g_measure[g]
         value = float(d.g_rhs[g] / total) if measure in ("min_share", "max_share") else float(d.g_rhs[g])
-        drop = resolve(np.array([g]), np.array([-np.inf]), np.array([np.inf]))
+        drop, drop_status = resolve(np.array([g]), np.array([-np.inf]), np.array([np.inf]))
         delta, step_txt = _step(measure, float(d.g_rhs[g]), total)
         new = d.g_rhs[g] + delta
         if measure == "max_share":
-            tight = resolve(np.array([g]), np.array([-np.inf]), np.array([new]))
+            tight, tight_status = resolve(np.array([g]), np.array([-np.inf]), np.array([new]))
         elif measure == "min_chains" and new > len(d.chain_ids):
-            tight = None
+            tight, tight_status = None, "infeasible"
+            shares.next()  # its share goes to the others
         else:
-            tight = resolve(np.array([g]), np.array([new]), np.array([np.inf]))
+            tight, tight_status = resolve(np.array([g]), np.array([new]), np.array([np.inf]))
         price = None
         if prices is not None and measure != "min_chains":
             price = float(prices["value_per_unit"].iloc[g])
@@ -115,14 +138,16 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
             "guarantee": d.g_labels[g], "path": d.g_paths[g], "measure": measure, "value": value,
             "soft": bool(np.isfinite(d.g_penalty[g])),
             "objective_dropped": drop,
+            "dropped_status": drop_status,
             "saving_if_dropped": None if drop is None else base.objective - drop,
             "step": step_txt,
             "objective_tightened": tight,
+            "tightened_status": tight_status,
             "cost_of_step": None if tight is None else tight - base.objective,
             "lp_price_per_unit": price,
             "lp_estimate_of_step": None if price is None else price * abs(delta),
         })
-    return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records))
+    return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records), base.summary["status"])
 
 
 def write(costs: GuaranteeCosts, out: str | Path) -> Path:

@@ -37,8 +37,11 @@ from ..io import load_instance
 from ..model.compiled import CompiledModel
 from ..solver import SolveResult, SolverOptions
 from .alternatives import place_from_layout
-from .explain import (Prices, _solve, expansions_taken, flip_blocked, flip_table, guarantee_prices, hosting, move_blocked,
-                      quota_prices, same_instance_layout, segment_index, site_index)
+from ..deadline import Deadline, Shares, after_solve_reserve
+from ..errors import SolverError
+from .explain import (Prices, _deadline, _solve, _timed_out, expansions_taken, flip_blocked, flip_table, guarantee_prices,
+                      hosting, move_blocked, no_layout_why, quota_prices, same_instance_layout, segment_index,
+                      site_index)
 
 
 def period_index(inst, year) -> int:
@@ -168,9 +171,11 @@ def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
 
 
 # -- moving a segment, flipping a site ----------------------------------------------------------
-def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptimise: bool, options: SolverOptions):
+def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptimise: bool, options: SolverOptions,
+            shares: Shares):
     """Solve the plan with the placements of segment s in period t in ``regions`` set to a row of
-    values; a site the row opens hosts at least FLIP_SHARE of the segment."""
+    values, each solve within the next of ``shares``; a site the row opens hosts at least
+    FLIP_SHARE of the segment."""
     core = pm.periods[t]
     cols = core.var("place").index(np.full(len(regions), s), regions) + pm.offsets[t]
     acts = core.var("activity").index(np.full(len(regions), s), regions) + pm.offsets[t]
@@ -186,8 +191,17 @@ def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptim
             cm = plan_lp(pm, v)
         for col in acts[row & (values[cols] < 0.5)]:
             cm = hosting(cm, col, core.data.activity[s])
-        return _solve(cm, options)
+        return _solve(cm, options, shares)
     return run
+
+
+def _reference(where: str, base: SolveResult) -> SolveResult:
+    """The written plan re-solved as the reference; an error where it has no layout."""
+    if base.x is None:
+        if _timed_out(base):
+            raise SolverError(f"the plan re-solved as the reference: {no_layout_why(base)}")
+        raise _infeasible_plan(where, base)
+    return base
 
 
 def _not_possible(year: int, reoptimise: bool) -> str:
@@ -197,20 +211,22 @@ def _not_possible(year: int, reoptimise: bool) -> str:
 
 
 def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, reoptimise: bool = False,
-                    options: SolverOptions | None = None) -> pd.DataFrame:
+                    options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """:func:`yrdopt.analysis.explain.cost_of_moving` for period ``year`` of a phased plan: the
-    segment moved entirely to each region in that period; terms are the plan's (discounted)."""
+    segment moved entirely to each region in that period; terms are the plan's (discounted).
+    Within ``deadline`` (else ``options.time_limit``, else 60 s, from now) for the whole call."""
+    deadline = _deadline(deadline, options)
     inst, pm, t, values = plan_model(instance, solution_dir, year)
-    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+    options = options or SolverOptions(mip_gap=1e-9)
     core = pm.periods[t]
     d = core.data
     s = segment_index(core, segment)
     cols = core.var("place").index(np.full(d.R, s), np.arange(d.R)) + pm.offsets[t]
-    run = _runner(pm, t, s, np.arange(d.R), values, reoptimise, options)
+    n_solves = 1 + sum(move_blocked(d, s, r) is None for r in range(d.R))
+    run = _runner(pm, t, s, np.arange(d.R), values, reoptimise, options,
+                  Shares(deadline, n_solves, after_solve_reserve(pm.cm.n_cols)))
     current = values[cols] > 0.5
-    base = run(current)
-    if base.x is None:
-        raise _infeasible_plan(str(solution_dir), base)
+    base = _reference(str(solution_dir), run(current))
     base_terms = pm.cm.components(base.x)
     hosts = np.flatnonzero(current)
     rows = []
@@ -224,6 +240,9 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
             terms = pm.cm.components(res.x)
             row.update(status=res.status, objective=float(res.objective), change=float(res.objective - base.objective),
                        **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
+        elif res is not None and _timed_out(res):
+            row.update(status=res.status, objective=np.nan, change=np.nan,
+                       **{f"change_{k}": np.nan for k in base_terms}, why=no_layout_why(res))
         else:
             row.update(status="infeasible", objective=np.nan, change=np.nan,
                        **{f"change_{k}": np.nan for k in base_terms}, why=why or _not_possible(pm.years[t], reoptimise))
@@ -235,24 +254,25 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
 
 
 def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reoptimise: bool = False,
-                   options: SolverOptions | None = None) -> pd.DataFrame:
+                   options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """:func:`yrdopt.analysis.explain.site_decision` for period ``year`` of a phased plan: the plan
     against the same plan with that site of that period flipped (the plan's discounted terms).
     ``attrs["today"]`` is the site's activity in the period before (today's for the first);
-    ``attrs["flipped_tables"]`` the flipped plan's tables for the checker."""
+    ``attrs["flipped_tables"]`` the flipped plan's tables for the checker.  Within ``deadline``
+    (else ``options.time_limit``, else 60 s, from now) for the whole call."""
     from ..phasing import plan_tables
 
+    deadline = _deadline(deadline, options)
     inst, pm, t, values = plan_model(instance, solution_dir, year)
-    options = options or SolverOptions(mip_gap=1e-9, time_limit=60)
+    options = options or SolverOptions(mip_gap=1e-9)
     core = pm.periods[t]
     d = core.data
     s, r = site_index(core, site)
     col = np.array([core.var("place").index(s, r) + pm.offsets[t]])
-    run = _runner(pm, t, s, np.array([r]), values, reoptimise, options)
+    run = _runner(pm, t, s, np.array([r]), values, reoptimise, options,
+                  Shares(deadline, 2, after_solve_reserve(pm.cm.n_cols)))
     now = bool(values[col[0]] > 0.5)
-    base = run(np.array([now]))
-    if base.x is None:
-        raise _infeasible_plan(str(solution_dir), base)
+    base = _reference(str(solution_dir), run(np.array([now])))
     if t == 0:
         bf = d.brownfield
         before = float(bf.existing_activity[s, r]) if bf is not None and bf.existing[s, r] else None
@@ -267,7 +287,7 @@ def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reopt
     alt = run(np.array([not now])) if why is None else None
     ok = alt is not None and alt.x is not None
     if not ok:
-        why = why or _not_possible(pm.years[t], reoptimise)
+        why = why or (no_layout_why(alt) if _timed_out(alt) else _not_possible(pm.years[t], reoptimise))
     out = flip_table(pm.cm, base, alt)
     attrs["why"] = why or ""
     if ok:

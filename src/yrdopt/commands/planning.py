@@ -193,27 +193,37 @@ def register(app: typer.Typer) -> None:
         reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move"),
         prices: bool = typer.Option(False, "--prices", help="also print the shadow prices of every quota"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / site.csv / prices.csv here"),
-        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds per MIP"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole command (its "
+                                                   "MIPs share them)"),
         period: Optional[int] = typer.Option(None, "--period", help="phased instance: the milestone year to explain "
                                              "(the other periods' sites kept as written)"),
     ) -> None:
         """Why a segment sits where it sits: the change of every objective term if it moved."""
         from ..analysis.explain import cost_of_moving
-        from ..solver import SolverOptions
+        from ..deadline import Deadline
 
         if segment is None and site is None and not prices:
             from ..cli_common import fail
 
             fail("give --segment CHAIN/SEGMENT, --site CHAIN/SEGMENT@REGION, --prices, or several", 2)
+        # the whole command keeps --time-limit: each analysis asked for gets an equal part of what is left
+        options = run_guarded(lambda: solver_options(time_limit=time_limit, mip_gap=1e-9))
+        deadline, parts = Deadline(time_limit), [site is not None, segment is not None, prices].count(True)
+
+        def part() -> Deadline:
+            nonlocal parts
+            parts -= 1
+            return deadline.part(1 / (parts + 1))
+
         if site is not None:
             from ..analysis.explain import site_decision
 
             table = run_guarded(lambda: site_decision(instance, solution, site, reoptimise=reoptimise, period=period,
-                                                      options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
+                                                      options=options, deadline=part()))
             _print_site(table, out)
         if segment is not None:
             moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise, period=period,
-                                                       options=SolverOptions(mip_gap=1e-9, time_limit=time_limit)))
+                                                       options=options, deadline=part()))
             show = moves.set_index("region")
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
             # short headers that wrap between words: the table fits an 80-column terminal
@@ -232,7 +242,7 @@ def register(app: typer.Typer) -> None:
                 out.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(out / "moves.csv", moves.to_csv(index=False, float_format="%.10g"))
         if prices:
-            _print_prices(instance, solution, out, period)
+            _print_prices(instance, solution, out, period, part())
 
     @app.command("prices")
     def prices_cmd(
@@ -241,9 +251,14 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv (budget_prices.csv) here"),
         period: Optional[int] = typer.Option(None, "--period", help="phased instance: the milestone year to price "
                                              "(every period's sites kept as written)"),
+        time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole command: the LP "
+                                                   "and the re-solves of quotas used to the limit share them"),
     ) -> None:
         """Value of one more unit of each quota and change budget (duals of the fixed-placement LP)."""
-        _print_prices(instance, solution, out, period)
+        from ..deadline import Deadline
+
+        run_guarded(lambda: solver_options(time_limit=time_limit))
+        _print_prices(instance, solution, out, period, Deadline(time_limit))
 
     @app.command("diagnose")
     def diagnose_cmd(
@@ -255,6 +270,7 @@ def register(app: typer.Typer) -> None:
         from ..deadline import Deadline
         from ..io import load_instance
 
+        run_guarded(lambda: solver_options(time_limit=time_limit))
         deadline = Deadline(time_limit)  # the whole command: reading, the conflict search, the elastic solve
         inst = run_guarded(lambda: load_instance(instance))
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
@@ -344,10 +360,11 @@ def _print_site(table, out: Optional[Path]) -> None:
         atomic_write_text(out / "site.csv", table.to_csv(index=False, float_format="%.10g"))
 
 
-def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None) -> None:
+def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None,
+                  deadline=None) -> None:
     from ..analysis.explain import shadow_prices
 
-    p = run_guarded(lambda: shadow_prices(instance, solution, period=period))
+    p = run_guarded(lambda: shadow_prices(instance, solution, period=period, deadline=deadline))
     when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
         "; placements fixed"
     console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit"

@@ -18,33 +18,46 @@ def _num(v, fmt: str = "{:,.4f}") -> str:
     return fmt.format(0.0 if abs(v) < 5e-9 * max(1.0, abs(v)) + 5e-9 else v)  # no "-0.0000" from solver noise
 
 
+def _resolved(v, status: str) -> str:
+    """A re-solve's figure: "infeasible", "no layout in time", or the number, marked "*" where the
+    re-solve stopped at its share of the time limit (a layout's figure, not proven the least)."""
+    if status == "infeasible":
+        return "infeasible"
+    if v is None or v != v:
+        return "no layout in time"
+    return _num(v) + ("" if status == "optimal" else " *")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("guarantees")
     def guarantees_cmd(
         instance: Path = typer.Argument(..., help="instance file"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write guarantee_costs.csv here"),
-        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds per solve"),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="seconds for the whole command (its "
+                                                   "solves share them)"),
         gap: float = typer.Option(1e-6, "--gap", help="relative MIP gap of every solve"),
         threads: Optional[int] = typer.Option(None, "--threads"),
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """What each guarantee costs: the optimum with it dropped and tightened by a step, and its LP price."""
         from ..analysis.guarantee_costs import guarantee_costs, write
-        from ..solver import SolverOptions
+        from ..cli_common import solver_options
 
-        opts = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
+        opts = run_guarded(lambda: solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed))
         res = run_guarded(lambda: guarantee_costs(instance, options=opts))
         t = Table(title="What each guarantee costs (objective; re-solved)")
         t.caption = ("drop saves: optimum minus the optimum without it; step costs: re-solved with it tightened by "
-                     "the step; LP price: fixed-placement dual per unit of value, and the step it prices")
+                     "the step; LP price: fixed-placement dual per unit of value, and the step it prices; "
+                     "*: the re-solve stopped at its share of --time-limit (a layout's figure, not the least)")
         for c in ("guarantee", "", "drop saves", "step", "step costs", "LP price", "LP est."):
             t.add_column(c, justify="left" if c in ("guarantee", "step") else "right", overflow="fold")
         for r in res.table.itertuples(index=False):
-            t.add_row(r.guarantee, "soft" if r.soft else "hard", _num(r.saving_if_dropped), r.step,
-                      _num(r.cost_of_step) if r.objective_tightened is not None and r.objective_tightened == r.objective_tightened
-                      else "infeasible", _num(r.lp_price_per_unit), _num(r.lp_estimate_of_step))
+            t.add_row(r.guarantee, "soft" if r.soft else "hard", _resolved(r.saving_if_dropped, r.dropped_status),
+                      r.step, _resolved(r.cost_of_step, r.tightened_status), _num(r.lp_price_per_unit),
+                      _num(r.lp_estimate_of_step))
         console.print(t)
-        console.print(f"optimum with the guarantees {res.objective:,.4f}; without any "
+        best = "optimum" if res.status == "optimal" else "best layout found (not proven optimal: --time-limit)"
+        console.print(f"{best} with the guarantees {res.objective:,.4f}; without any "
                       f"{_num(res.without_any)}; the guarantees cost {_num(res.cost_of_all)}", highlight=False)
         if out is not None:
             write(res, out)
