@@ -234,10 +234,10 @@ def alternatives(
     solver = HighsSolver(options, progress=solver_progress)
     solver.load(cm)
     t0 = time.perf_counter()
+    deadline = Deadline(options.time_limit)  # the optimum's MIP (and its polish)
     if done:
         optimum = done[0]["optimum"]
     else:
-        deadline = Deadline(options.time_limit)
         res = search(solver, cm, deadline, greedy_start=greedy_start)
         if not res.has_solution:
             if res.status in ("infeasible", "infeasible_or_unbounded"):
@@ -257,21 +257,26 @@ def alternatives(
     if min_share > 0:
         polisher.add_rows(*min_share_rows(cm, min_share))
 
-    def polish(P: np.ndarray, s: HighsSolver = polisher) -> SolveResult:
+    def polish(P: np.ndarray, s: HighsSolver = polisher, deadline: Deadline | None = None) -> SolveResult:
+        """Least cost with placements ``P`` (within what is left of ``deadline``; else the MIP's limit)."""
+        left = None if deadline is None else deadline.left()
+        if left is not None and left <= 0:
+            return SolveResult.no_time_left()
         lo, hi = cm.col_lower[place.slice].copy(), cm.col_upper[place.slice].copy()
         fixed = P.ravel().astype(float)
         s.set_col_bounds(np.arange(place.start, place.stop), fixed, fixed)
-        r = s.solve()
+        r = s.solve(time_limit=left)
         s.set_col_bounds(np.arange(place.start, place.stop), lo, hi)
         return r
 
     def accept(name: str, r: SolveResult, mga_status: str, seconds: float, optimum_itself: bool = False,
-               start: str | None = None) -> None:
+               start: str | None = None, deadline: Deadline | None = None) -> None:
         # the polish keeps the least share per site: without it an existing site (no opening
-        # cost) could stay "open" with nothing in it and so dodge its closing cost
+        # cost) could stay "open" with nothing in it and so dodge its closing cost; within what is
+        # left of the MIP's ``deadline`` (HiGHS was given its limit less after_solve_reserve for it)
         r = model_result(cm, lp_polish(cm, model_result(cm, r),
                                        rows=min_share_rows(cm, min_share) if min_share > 0 and not optimum_itself
-                                       else None))
+                                       else None, time_limit=None if deadline is None else deadline.left()))
         sol = solution_from_result(inst, cm, r)
         P = place_matrix(cm, r.x)
         prev = {a.name: hamming(P, a.place) for a in result.layouts}
@@ -292,7 +297,8 @@ def alternatives(
             break
         accept(rec["name"], r, rec["mga_status"], rec["seconds"], optimum_itself=k == 0)
     if not result.layouts:
-        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True, start=res.solver.get("start"))
+        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True, start=res.solver.get("start"),
+               deadline=deadline)
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
     solver.add_row(cm.cost, -np.inf, budget - cm.offset)
@@ -341,12 +347,14 @@ def alternatives(
             result.stopped = f"layout {len(result.layouts) + 1}: {r.message}"
             break
         P = place_matrix(cm, r.x)
-        pol = polish(P)
+        pol = polish(P, deadline=stage)
+        if pol.x is None and pol.status.startswith("time_limit"):
+            pol = r  # no time left for its least cost: the MGA layout itself (within the budget row)
         if pol.x is None:  # cannot happen: the MGA point itself is feasible for the polisher
             result.stopped = f"layout {len(result.layouts) + 1}: polishing failed ({pol.message})"
             break
         accept(f"layout-{len(result.layouts) + 1}", pol, r.status, time.perf_counter() - t1,
-               start="neighbour" if x0 is not None else None)
+               start="neighbour" if x0 is not None else None, deadline=stage)
         _cut(solver, cm, free, result.layouts[-1].place, t_col)
     if out is not None:
         _write_manifest(result, out)
@@ -393,7 +401,7 @@ def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budg
         if any((Q == E).all() for E in earlier):
             continue
         tried += 1
-        res = polish(Q)
+        res = polish(Q, deadline=None if seconds is None else Deadline(seconds, t0))
         if res.x is None or res.objective > budget:
             continue
         P, best, kept = Q, res, kept + 1
