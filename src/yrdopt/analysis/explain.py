@@ -222,9 +222,9 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
         raise ValueError("give a solution directory or the placements")
     expand = np.zeros(cm.data.E, dtype=bool) if expand is None else expand
     lp, res = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, solution_dir), Shares(deadline, 1))
+    if res.status.startswith("time_limit"):  # its duals are no prices
+        raise SolverError(f"the fixed-placement LP of the layout did not solve within the time limit ({res.status})")
     if res.x is None or res.row_dual is None:
-        if _timed_out(res):
-            raise SolverError(f"the fixed-placement LP of the layout: {no_layout_why(res)}")
         raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
                                      "placements under which the instance is feasible (check the layout first)")])
     quotas = quota_prices(cm, res, expand, resolve, options,
