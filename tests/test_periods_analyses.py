@@ -175,7 +175,7 @@ def test_diagnose_stopped_by_its_time_limit_says_so_and_blames_no_policy_rule():
 
 def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
     # per period the prices are LP prices with every site fixed: no "re-solved" column or words
-    d = tiny3(budgets=(None, {"max_closed": 1, "max_opened": 1}, None))
+    d = tiny3(budgets=(None, {"max_closed": 1, "max_opened": 1, "max_moved_share": 0.5}, None))
     (tmp_path / "tb.yaml").write_text(yaml.safe_dump(d))
     assert CliRunner().invoke(app, ["solve", str(tmp_path / "tb.yaml"), "--out", str(tmp_path / "plan"), "-q"]).exit_code == 0
     res = CliRunner().invoke(app, ["prices", str(tmp_path / "tb.yaml"), str(tmp_path / "plan"), "--period", "2030"],
@@ -184,6 +184,10 @@ def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
     text = " ".join(res.output.split())  # titles wrap to their table's width
     assert "max_closed" in text and "LP prices with every site fixed" in text
     assert "re-solved" not in text
+    # a share budget's limit and use are amounts of activity (share x the activity before): said so
+    units = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in res.output.splitlines()
+             if line.startswith("│") and line.split("│")[1].strip().startswith("max_")}
+    assert units == {"max_opened": "sites", "max_closed": "sites", "max_moved_share": "units of activity moved"}
 
 
 def test_compare_two_plans_in_one_milestone(phased):

@@ -8,7 +8,8 @@ quota or duplicates a single-site segment is reported, not rejected — that is 
 of comparing it.
 
 The specialization indices are those of seed 002_dc2e56f958125681.txt (Krugman index),
-computed on the region x chain table of placed activity.
+computed on the region x chain table of the value placed (as ``compare``: seed 002 measures
+industries by output value; :func:`yrdopt.analysis.specialization.value_table`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rich.text import Text
 
 from ..checker import CheckReport, check_layout, read_layout_dir
 from ..schema import TERMS, Instance
-from .specialization import activity_table, interregional_specialization, relative_specialization
+from .specialization import WEIGHTING, interregional_specialization, relative_specialization, value_table
 
 
 def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "region") -> dict:
@@ -41,8 +42,8 @@ def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "r
         prov = {r.id: r.province for r in inst.regions}
         lay = lay.assign(region=lay["region"].map(prov))
     if lay.empty:
-        return {"relative": {}, "interregional_mean": 0.0, "interregional_pairs": {}}
-    table = activity_table(lay, by="chain", value="activity")
+        return {"relative": {}, "interregional_mean": 0.0, "interregional_pairs": {}, "weighting": WEIGHTING}
+    table = value_table(lay, inst)
     table = table.reindex(columns=[c.id for c in inst.chains], fill_value=0.0)
     rel = relative_specialization(table)
     inter = interregional_specialization(table)
@@ -54,6 +55,7 @@ def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "r
         "interregional_mean": float(np.mean(list(pairs.values()))) if pairs else 0.0,
         "interregional_pairs": pairs,
         "regions_hosting": len(ids),
+        "weighting": WEIGHTING,
     }
 
 
@@ -185,7 +187,7 @@ def baseline_table(cmp: dict) -> Table:
         if key not in b:
             continue
         bs, os_ = b[key], o[key]
-        t.add_row(f"Krugman inter-{label}, mean", f"{bs['interregional_mean']:.3f}", f"{os_['interregional_mean']:.3f}",
+        t.add_row(f"Krugman inter-{label}, mean (by {WEIGHTING} per chain)", f"{bs['interregional_mean']:.3f}", f"{os_['interregional_mean']:.3f}",
                   f"{os_['interregional_mean'] - bs['interregional_mean']:+.3f}")
         names = list(dict.fromkeys(list(bs["relative"]) + list(os_["relative"])))
         if len(names) <= 10:

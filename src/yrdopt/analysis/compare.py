@@ -26,8 +26,8 @@ import pandas as pd
 from ..errors import InstanceError, Problem
 from ..io import atomic_write_text, content_hash
 from ..schema import TERMS, Instance
-from .specialization import (activity_table, interregional_specialization, location_quotients,
-                             mean_interregional, relative_specialization)
+from .specialization import (WEIGHTING, interregional_specialization, location_quotients, mean_interregional,
+                             relative_specialization, value_table)
 
 
 @dataclass
@@ -205,20 +205,12 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
     duplicated = pd.DataFrame(dup_rows, columns=["layout", "segment", "sites", "regions"])
 
     # specialization on the region x chain table
-    weighting = "activity"
-    value = None
-    if instance is not None:
-        weighting = "value"
-        value = {(c.id, s.id): s.value_per_unit for c in instance.chains for s in c.segments}
-    else:
-        notes.append("no instance given: industry mixes use raw activity (units may differ across chains)")
-    tables = {}
-    for n in names:
-        lay = read[n][0]
-        lay = lay[lay["activity"] > 0]
-        if value is not None:
-            lay = lay.assign(activity=lay["activity"] * [value.get((c, s), 1.0) for c, s in zip(lay["chain"], lay["segment"])])
-        tables[n] = activity_table(lay, by="chain")
+    # the same industry mix as solve's (value_table); only bare layouts fall back to activity
+    weighting = WEIGHTING if instance is not None else "activity"
+    if instance is None:
+        notes.append("no instance given: industry mixes use raw activity, not value as `solve` does "
+                     "(units may differ across chains); give -i INSTANCE")
+    tables = {n: value_table(read[n][0], instance) for n in names}
     regions = sorted(set().union(*[t.index for t in tables.values()]))
     chains = sorted(set().union(*[t.columns for t in tables.values()]))
     if instance is not None:

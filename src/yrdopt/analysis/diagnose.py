@@ -385,13 +385,15 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
                          label, "policy.forbidden",
                          ("col", np.array([place.index(s, r)]), (0.0, 0.0), (float(d.fixed[s, r]), 1.0))))
     rows = cm.row("guarantee")
+    said = [g.description for _, g in inst.policy.all_guarantees()]
     for g in range(d.G):
         if np.isfinite(d.g_penalty[g]):
             continue  # soft: it can always fall short
         kind = "province_share" if d.g_paths[g].startswith("policy.province_min_share") else "guarantee"
         bound = "row_upper" if d.g_measure[g] == "max_share" else "row_lower"
         free = np.inf if bound == "row_upper" else -np.inf
-        out.append(Limit(kind, f"guarantee {d.g_labels[g]} ({d.g_paths[g]})", None, None, None, d.g_paths[g],
+        what = f'"{said[g]}", ' if g < len(said) and said[g] else ""
+        out.append(Limit(kind, f"guarantee {what}{d.g_labels[g]} ({d.g_paths[g]})", None, None, None, d.g_paths[g],
                          (bound, np.array([rows.index(g)]), d.g_rhs[g], free)))
     return out
 
@@ -423,7 +425,7 @@ def _budget_limits(d, cm) -> list[Limit]:
 class _Feasibility:
     """The flow-free model on a persistent HiGHS, with every limit switchable."""
 
-    def __init__(self, inst: Instance, deadline: Deadline):
+    def __init__(self, inst: Instance, deadline: Deadline, pinned: np.ndarray | None = None):
         from ..model.compiled import BuildOptions, build
         from ..solver import HighsSolver, SolverOptions
 
@@ -454,6 +456,11 @@ class _Feasibility:
         self.deadline = deadline
         self.solver = HighsSolver(SolverOptions(mip_gap=1.0))
         self.solver.load(cm)
+        if pinned is not None:  # placements held by rows, apart from the limits' own switches
+            s, r = np.nonzero(~np.isnan(pinned))
+            cols = col_map[full.var("place").index(s, r)]
+            v = pinned[s, r].astype(float)
+            self.solver.add_rows(v, v, np.arange(len(v)), cols, np.ones(len(v)))
         self.incomplete = False
         self.solves = 0
         for lim in self.limits:
@@ -493,7 +500,8 @@ class _Feasibility:
         return False
 
 
-def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None) -> Conflict:
+def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None,
+                       pinned: np.ndarray | None = None, without: tuple[str, ...] = ()) -> Conflict:
     """An irreducible set of limits that cannot all hold (empty if the instance is feasible).
 
     Deletion filter with halving batches: switch a batch of limits off; if the rest is
@@ -501,16 +509,24 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadl
     removal makes the rest feasible belongs to the set).  Within ``deadline`` (else
     ``time_limit`` seconds from now): where it runs out, the limits kept so far (they still
     conflict) with ``complete`` False.
+
+    ``pinned`` ((S, R) floats, NaN where free) holds placements as given whatever the limits
+    (``explain``'s move, with the rest of the layout kept or free): the set is then the limits
+    that conflict with them.  Limits of the kinds in ``without`` are switched off first (e.g.
+    ``quota`` where the elastic model has shown that quotas alone cannot help).
     """
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     try:
-        f = _Feasibility(inst, deadline)
+        f = _Feasibility(inst, deadline, pinned)
     except Exception:  # never let the explanation hide the original infeasibility
         return Conflict([], False)
+    for lim in f.limits:
+        if lim.kind in without:
+            f.set(lim, False)
     if not f.infeasible():
         return Conflict([], not f.incomplete, f.solves)
-    cand = list(f.limits)
+    cand = [lim for lim in f.limits if lim.kind not in without]
     i, size = 0, max(1, len(cand) // 4)
     while i < len(cand) and not f.spent():
         chunk = cand[i:i + size]

@@ -268,6 +268,13 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
     return quotas[finite.ravel()].reset_index(drop=True)
 
 
+BUDGET_COLUMNS = ["budget", "unit", "scope", "path", "limit", "used", "binding", "value_per_unit",
+                  "resolved_value_per_unit"]
+# what a budget's limit and use count: max_moved_share is a share of today's activity, yet its row (T5)
+# and so its limit, use and price are in units of activity (share x today's activity in the scope)
+BUDGET_UNITS = {"max_opened": "sites", "max_closed": "sites", "max_moved_share": "units of activity moved"}
+
+
 def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
                   options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """Each change budget row (T5) at the fixed-placement LP: its limit, what the layout uses,
@@ -279,7 +286,7 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
     from .diagnose import BUDGET_WORDS
 
     d = cm.data
-    cols = ["budget", "scope", "path", "limit", "used", "binding", "value_per_unit", "resolved_value_per_unit"]
+    cols = BUDGET_COLUMNS
     if d.brownfield is None:
         return pd.DataFrame(columns=cols)
     scopes = ["area", *d.province_ids]
@@ -294,7 +301,7 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
             j = block.index(i)
             limit, used = float(cm.row_upper[j]), float(used_all[j])
             binding = used >= limit - 1e-6 * max(1.0, abs(limit))
-            rows.append({"budget": field, "scope": scopes[g],
+            rows.append({"budget": field, "unit": BUDGET_UNITS[field], "scope": scopes[g],
                          "path": f"brownfield.budget.{field}" if g == 0
                          else f"brownfield.budget.by_province.{scopes[g]}.{field}",
                          "limit": limit, "used": used, "binding": binding, "row": j,
@@ -397,8 +404,10 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     base_terms = cm.components(base.x)
     rows = []
     hosts = np.flatnonzero(place[s])
+    now = now_shares(cm.var("activity").take(base.x)[s], place[s])
+    scale = abs(float(base.objective))
     for r in range(d.R):
-        row = {"region": d.region_ids[r], "current": bool(place[s, r] and len(hosts) == 1)}
+        row = {"region": d.region_ids[r], "current": bool(place[s, r] and len(hosts) == 1), "now_share": now[r]}
         P = place.copy()
         P[s] = False
         P[s, r] = True
@@ -408,8 +417,8 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
             if res.x is not None:
                 terms = cm.components(res.x)
                 row.update(status=res.status, objective=float(res.objective),
-                           change=float(res.objective - base.objective),
-                           **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
+                           change=round_off(float(res.objective - base.objective), scale),
+                           **{f"change_{k}": round_off(terms[k] - base_terms[k], scale) for k in terms}, why="")
                 rows.append(row)
                 continue
             if _timed_out(res):
@@ -424,6 +433,25 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
                      hosts=[d.region_ids[h] for h in hosts])
     return out
+
+
+def now_shares(activity: np.ndarray, placed: np.ndarray) -> np.ndarray:
+    """(R,) share of a segment's activity each region hosts in the reference layout (0 where it has
+    no site): "now" for a segment split over several regions, where no single move is the layout."""
+    act = np.where(placed, np.maximum(activity, 0.0), 0.0)
+    total = act.sum()
+    return act / total if total > 0 else placed / max(int(placed.sum()), 1)
+
+
+# two objective values that differ by less than this share of the objective differ by round-off
+# (HiGHS's solves of two models that share the layout): shown as 0, not as -6.8e-13
+ROUND_OFF = 1e-9
+
+
+def round_off(diff, scale: float):
+    """``diff`` (a number or array) with what is round-off at objective ``scale`` set to 0 (NaN kept)."""
+    small = np.abs(diff) <= ROUND_OFF * max(1.0, abs(scale))
+    return np.where(small, 0.0, diff) + 0.0 if np.ndim(diff) else (0.0 if small else float(diff))
 
 
 def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
@@ -445,8 +473,7 @@ def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray
     if _timed_out(res):
         return "infeasible; the quota it lacks was not found within the time limit"
     if res.x is None:
-        return ("infeasible even with unlimited quotas" + (" and change budgets" if ecm.data.brownfield else "")
-                + " (a policy rule or minimum scale conflicts)")
+        return _blocking_rules(inst, P, s, row, ecm.data, shares)
     quotas = quota_increase(ecm, res.x)
     budgets = budget_increase(ecm, res.x)
     parts = [f"{r} {k} +{v:.6g}" for (r, k), v in quotas.items() if v > 1e-7]
@@ -455,6 +482,35 @@ def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray
     if out and res.status != "optimal":  # the elastic solve stopped at its limit: an increase that works
         out.append("an increase found at the time limit, not proven the least")
     return "; ".join(out) if out else "infeasible (numerically borderline)"
+
+
+def _blocking_rules(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, d,
+                    shares: Shares | None) -> str:
+    """Why a forced placement that no quota (nor change budget) increase makes feasible is
+    infeasible: the rules it conflicts with — guarantees, fixed or forbidden placements, site
+    limits, minimum scales, province shares — by :func:`yrdopt.analysis.diagnose.conflicting_limits`
+    with the move (and with ``P`` the rest of the layout) held, quotas and budgets unlimited;
+    within the next of ``shares`` (a deletion filter of small flow-free MIPs)."""
+    from .diagnose import conflicting_limits
+
+    pinned = np.full((d.S, d.R), np.nan)
+    if P is not None:
+        pinned[:] = P
+    else:
+        pinned[s] = row
+    if shares is not None:
+        shares.add()
+    limit = shares.next() if shares is not None else None
+    unlimited = "unlimited quotas" + (" and change budgets" if d.brownfield is not None else "")
+    conflict = conflicting_limits(inst, deadline=Deadline(limit), pinned=pinned,
+                                  without=("quota", "change_budget")) if limit is None or limit > 0 else None
+    if conflict is None or not conflict.limits:
+        return f"infeasible even with {unlimited} (a policy rule or minimum scale conflicts)"
+    kept = " with the rest of the layout kept (--reoptimise lets it change)" if P is not None else ""
+    rules = "; ".join(lim.text for lim in conflict.limits)
+    head = "it breaks" if len(conflict.limits) == 1 else "these rules cannot all hold with it"
+    tail = "" if conflict.complete else " (search stopped at its time limit: the set may not be the smallest)"
+    return f"{head}: {rules}{kept}, even with {unlimited}{tail}"
 
 
 def move_blocked(d, s: int, r: int) -> str | None:
@@ -498,9 +554,8 @@ def flip_table(cm: CompiledModel, base: SolveResult, alt: SolveResult | None) ->
     rows = [{"term": k, "layout": terms_a[k], "flipped": terms_b[k]} for k in terms_a]
     rows.append({"term": "total", "layout": float(base.objective), "flipped": float(alt.objective) if ok else np.nan})
     out = pd.DataFrame(rows)
-    diff = out["flipped"] - out["layout"]
     # a term both solves give the same value differs only by round-off: show it as 0
-    out["difference"] = diff.where(diff.isna() | (diff.abs() > 1e-9 * max(1.0, abs(float(base.objective)))), 0.0)
+    out["difference"] = round_off((out["flipped"] - out["layout"]).to_numpy(), float(base.objective))
     return out
 
 

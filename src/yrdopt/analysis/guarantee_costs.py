@@ -14,6 +14,13 @@ the LP and each re-solve get an equal share of what is left among those still to
 re-solve stopped by its share says so in ``dropped_status`` / ``tightened_status`` (its
 objective is then a layout's, not proven the least; with no layout, no objective and not
 "infeasible").
+
+**Within the gap.**  Each solve proves its optimum only to its gap (``--gap``; a re-solve at a
+time limit, to its bound): two optima of 3633.815 and 3633.858 at a gap of 1e-4 (0.36) do not
+show a cost of 0.043.  Every saving and step cost carries what the two solves' bounds prove
+(``*_least``, ``*_most``: the difference of the true optima lies between them) and
+``*_within_gap``: True where that interval holds 0 and is wider than round-off (neither a proven
+cost nor a proven 0); the command shows it as "≈0 (within gap)", never as a cost.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..deadline import Deadline, Shares, after_solve_reserve
+from .explain import ROUND_OFF
 from ..io import load_instance
 from ..model.compiled import build
 from ..model.guarantees import guarantee_bounds
@@ -41,10 +49,40 @@ class GuaranteeCosts:
     without_any: float | None  # every guarantee dropped (None: no layout)
     table: pd.DataFrame  # one row per guarantee
     status: str = "optimal"  # the base solve's (at its share of a time limit: not proven optimal)
+    bound: float | None = None  # the base solve's proven lower bound
+    without_any_bound: float | None = None
 
     @property
     def cost_of_all(self) -> float | None:
         return None if self.without_any is None else self.objective - self.without_any
+
+    @property
+    def cost_of_all_most(self) -> float | None:
+        """The most the guarantees may cost, by the solves' bounds."""
+        return within_gap(self.objective, self.bound, self.without_any, self.without_any_bound)[1]
+
+    @property
+    def cost_of_all_within_gap(self) -> bool:
+        """True when the solves' gaps do not prove that the guarantees cost anything (module docstring)."""
+        return within_gap(self.objective, self.bound, self.without_any, self.without_any_bound)[2]
+
+
+def within_gap(a: float | None, a_bound: float | None, b: float | None, b_bound: float | None
+               ) -> tuple[float | None, float | None, bool]:
+    """What two MIP solves prove about the difference of their true optima, optimum(a) - optimum(b),
+    from their objectives and lower bounds: (least, most, within_gap).  The difference lies in
+    [a_bound - b, a - b_bound]; ``within_gap`` is True where that interval holds 0 and more than
+    round-off: neither a cost (least above 0) nor proven 0 (most at 0) — a figure the gaps cannot
+    tell from 0 (the point ``a - b`` may be 0.043 or 0 while the truth may be up to ``most``).
+    None where a solve has no layout."""
+    if a is None or b is None or a != a or b != b:
+        return None, None, False
+    lo = None if a_bound is None else float(a_bound) - float(b)
+    hi = None if b_bound is None else float(a) - float(b_bound)
+    noise = ROUND_OFF * max(1.0, abs(float(a)))
+    proven_cost = lo is not None and lo > noise
+    proven_zero = hi is not None and hi <= noise and abs(float(a) - float(b)) <= noise
+    return lo, hi, not proven_cost and not proven_zero
 
 
 def _step(measure: str, value: float, total: float) -> tuple[float, str]:
@@ -86,12 +124,12 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
     if soft.size:  # a tightened soft guarantee may fall further short (same optimum otherwise: shortfall costs)
         solver.set_col_bounds(cm.var("guarantee_shortfall").index(soft), np.zeros(soft.size), np.full(soft.size, np.inf))
 
-    def resolve(g_idx: np.ndarray, new_lo: np.ndarray, new_hi: np.ndarray) -> tuple[float | None, str]:
-        """(objective, status) with the rows ``g_idx`` at new bounds: None without a layout
-        (status "infeasible": none exists when tightened; a time-limit status: none found)."""
+    def resolve(g_idx: np.ndarray, new_lo: np.ndarray, new_hi: np.ndarray) -> tuple[float | None, str, float | None]:
+        """(objective, status, proven bound) with the rows ``g_idx`` at new bounds: None without a
+        layout (status "infeasible": none exists when tightened; a time-limit status: none found)."""
         limit = shares.next()
         if limit is not None and limit <= 0:
-            return None, "time_limit_no_incumbent"
+            return None, "time_limit_no_incumbent", None
         idx = rows.index(g_idx)
         solver.set_row_bounds(idx, new_lo, new_hi)
         try:
@@ -99,10 +137,12 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
         finally:
             solver.set_row_bounds(idx, lo[g_idx], hi[g_idx])
         status = "infeasible" if res.status in ("infeasible", "infeasible_or_unbounded") else res.status
-        return (res.objective if res.has_solution else None), status
+        return (res.objective, status, res.bound) if res.has_solution else (None, status, None)
 
+    base_bound = base.summary.get("bound")
     all_g = np.arange(d.G)
-    without_any = resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf))[0] if d.G else base.objective
+    without_any, _, without_bound = (resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G
+                                     else (base.objective, "optimal", base_bound))
 
     prices = None
     if d.G:
@@ -121,16 +161,18 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
     for g in range(d.G):
         measure = d.g_measure[g]
         value = float(d.g_rhs[g] / total) if measure in ("min_share", "max_share") else float(d.g_rhs[g])
-        drop, drop_status = resolve(np.array([g]), np.array([-np.inf]), np.array([np.inf]))
+        drop, drop_status, drop_bound = resolve(np.array([g]), np.array([-np.inf]), np.array([np.inf]))
         delta, step_txt = _step(measure, float(d.g_rhs[g]), total)
         new = d.g_rhs[g] + delta
         if measure == "max_share":
-            tight, tight_status = resolve(np.array([g]), np.array([-np.inf]), np.array([new]))
+            tight, tight_status, tight_bound = resolve(np.array([g]), np.array([-np.inf]), np.array([new]))
         elif measure == "min_chains" and new > len(d.chain_ids):
-            tight, tight_status = None, "infeasible"
+            tight, tight_status, tight_bound = None, "infeasible", None
             shares.next()  # its share goes to the others
         else:
-            tight, tight_status = resolve(np.array([g]), np.array([new]), np.array([np.inf]))
+            tight, tight_status, tight_bound = resolve(np.array([g]), np.array([new]), np.array([np.inf]))
+        save_lo, save_hi, save_noise = within_gap(base.objective, base_bound, drop, drop_bound)
+        step_lo, step_hi, step_noise = within_gap(tight, tight_bound, base.objective, base_bound)
         price = None
         if prices is not None and measure != "min_chains":
             price = float(prices["value_per_unit"].iloc[g])
@@ -140,14 +182,19 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
             "objective_dropped": drop,
             "dropped_status": drop_status,
             "saving_if_dropped": None if drop is None else base.objective - drop,
+            # what the two solves' bounds prove of the saving; within_gap: not told from 0
+            "saving_if_dropped_least": save_lo, "saving_if_dropped_most": save_hi,
+            "saving_if_dropped_within_gap": save_noise,
             "step": step_txt,
             "objective_tightened": tight,
             "tightened_status": tight_status,
             "cost_of_step": None if tight is None else tight - base.objective,
+            "cost_of_step_least": step_lo, "cost_of_step_most": step_hi, "cost_of_step_within_gap": step_noise,
             "lp_price_per_unit": price,
             "lp_estimate_of_step": None if price is None else price * abs(delta),
         })
-    return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records), base.summary["status"])
+    return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records), base.summary["status"],
+                          base_bound, without_bound)
 
 
 def write(costs: GuaranteeCosts, out: str | Path) -> Path:

@@ -39,9 +39,9 @@ from ..solver import SolveResult, SolverOptions
 from .alternatives import place_from_layout
 from ..deadline import Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
-from .explain import (Prices, _deadline, _solve, _timed_out, expansions_taken, flip_blocked, flip_table, guarantee_prices,
-                      hosting, move_blocked, no_layout_why, quota_prices, same_instance_layout, segment_index,
-                      site_index)
+from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_blocked, flip_table, guarantee_prices,
+                      hosting, move_blocked, no_layout_why, now_shares, quota_prices, round_off, same_instance_layout,
+                      segment_index, site_index)
 
 
 def period_index(inst, year) -> int:
@@ -159,13 +159,12 @@ def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
             mine = (cols >= removed.start) & (cols < removed.stop)
             moved = float(vals[mine] @ res.x[cols[mine]])
             limit, used = limit - (used - moved), moved
-        rows.append({"budget": field, "scope": scopes[g],
+        rows.append({"budget": field, "unit": BUDGET_UNITS[field], "scope": scopes[g],
                      "path": f"periods.milestones[{t}].budget.{field}" if g == 0
                      else f"periods.milestones[{t}].budget.by_province.{scopes[g]}.{field}",
                      "limit": limit, "used": used, "binding": used >= limit - 1e-6 * max(1.0, abs(limit)),
                      "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": np.nan})
-    budgets = pd.DataFrame(rows, columns=["budget", "scope", "path", "limit", "used", "binding", "value_per_unit",
-                                          "resolved_value_per_unit"])
+    budgets = pd.DataFrame(rows, columns=BUDGET_COLUMNS)
     return Prices(float(res.objective), quota_prices(core, rt, expand, resolve=False), guarantee_prices(core, rt),
                   budgets)
 
@@ -229,17 +228,20 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
     base = _reference(str(solution_dir), run(current))
     base_terms = pm.cm.components(base.x)
     hosts = np.flatnonzero(current)
+    now = now_shares(core.var("activity").take(pm.period_x(base.x, t))[s], current)
     rows = []
     for r in range(d.R):
-        row = {"region": d.region_ids[r], "current": bool(current[r] and len(hosts) == 1)}
+        row = {"region": d.region_ids[r], "current": bool(current[r] and len(hosts) == 1), "now_share": now[r]}
         P = np.zeros(d.R, dtype=bool)
         P[r] = True
         why = move_blocked(d, s, r)
         res = run(P) if why is None else None
         if res is not None and res.x is not None:
             terms = pm.cm.components(res.x)
-            row.update(status=res.status, objective=float(res.objective), change=float(res.objective - base.objective),
-                       **{f"change_{k}": terms[k] - base_terms[k] for k in terms}, why="")
+            row.update(status=res.status, objective=float(res.objective),
+                       change=round_off(float(res.objective - base.objective), float(base.objective)),
+                       **{f"change_{k}": round_off(terms[k] - base_terms[k], float(base.objective)) for k in terms},
+                       why="")
         elif res is not None and _timed_out(res):
             row.update(status=res.status, objective=np.nan, change=np.nan,
                        **{f"change_{k}": np.nan for k in base_terms}, why=no_layout_why(res))

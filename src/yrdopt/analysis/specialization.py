@@ -1,7 +1,9 @@
 """Location quotients and Krugman specialization indices (seed 002_dc2e56f958125681.txt).
 
-All functions take a region x industry table of activity (or output, or profit) as a
-pandas DataFrame: rows are regions, columns industries, values non-negative.
+All functions take a region x industry table of output (or activity, or profit) as a
+pandas DataFrame: rows are regions, columns industries, values non-negative.  yrdopt weighs
+industries by value everywhere (:func:`value_table`, :data:`WEIGHTING`): seed 002 computes its
+indices on output value.
 
 * location quotient  LQ[r, i] = (x[r, i] / x[r, :].sum()) / (x[:, i].sum() / x.sum())
 * relative specialization of r (against the rest of the area)
@@ -50,6 +52,24 @@ def interregional_specialization(table: pd.DataFrame) -> pd.DataFrame:
 def activity_table(layout: pd.DataFrame, by: str = "chain", value: str = "activity") -> pd.DataFrame:
     """Region x industry table from a layout (long form: chain, segment, region, activity)."""
     return layout.pivot_table(index="region", columns=by, values=value, aggfunc="sum", fill_value=0.0)
+
+
+# what every specialization index of yrdopt weighs an industry by: seed 002 measures a region's
+# industries by their output value (产值, 主营业务收入), so a region's mix is its value hosted per chain
+WEIGHTING = "value"
+
+
+def value_table(layout: pd.DataFrame, instance) -> pd.DataFrame:
+    """Region x chain table of the value a layout hosts (activity x the segment's ``value_per_unit``):
+    the industry mix every Krugman index and location quotient of ``solve``, ``compare`` and the
+    report is computed on (:data:`WEIGHTING`).  Without an instance (``compare`` of bare layouts) the
+    raw activity is summed instead."""
+    lay = layout[layout["activity"].astype(float) > 0]
+    act = lay["activity"].astype(float)
+    if instance is not None:
+        per_unit = {(c.id, s.id): s.value_per_unit for c in instance.chains for s in c.segments}
+        act = act * np.array([per_unit.get((c, s), 1.0) for c, s in zip(lay["chain"], lay["segment"])], dtype=float)
+    return activity_table(lay.assign(activity=act), by="chain")
 
 
 def mean_interregional(table: pd.DataFrame) -> float:

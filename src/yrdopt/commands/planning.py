@@ -228,14 +228,18 @@ def register(app: typer.Typer) -> None:
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
             # short headers that wrap between words: the table fits an 80-column terminal
             table = show[cols].rename(columns=lambda c: c[7:].replace("_", " ") if c.startswith("change_") else "total")
-            table.insert(0, "now", show["current"].map({True: "here", False: ""}))
+            # "here": the move there is the layout; a segment split over regions: each host's share
+            table.insert(0, "now", [("here" if cur else f"{share:.0%} here" if share > 0 else "")
+                                    for cur, share in zip(show["current"], show["now_share"])])
             hosts = ", ".join(moves.attrs["hosts"])
             when = f" in {period}" if period is not None else ""
             console.print(_df_table(table, f"Moving {segment}{when} (now in {hosts}) entirely to each region"
                                     + (" (rest re-optimised)" if reoptimise else " (all else equal)")
                                     + ": change of each weighted term"))
             for r in moves[moves["status"] != "optimal"].itertuples():
-                console.print(f"{r.region}: {r.status} — {r.why}", highlight=False)
+                why = r.why or ("stopped at its share of --time-limit: the change of the best layout found, "
+                                "not proven the least")
+                console.print(f"{r.region}: {r.status} — {why}", highlight=False)
             if out is not None:
                 from ..io import atomic_write_text
 

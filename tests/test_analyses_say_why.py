@@ -1,0 +1,162 @@
+"""What the planner's analyses say (usability review of 2026-11-30): ``explain`` names the rule that
+blocks a move, ``solve`` and ``compare`` give the same Krugman indices, ``guarantees`` tells a cost
+from what lies within the solves' gaps, and no output shows round-off or a blank "now"."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import yrdopt
+from conftest import ROOT, run_cli
+from typer.testing import CliRunner
+from yrdopt.cli import app
+from yrdopt.analysis.compare import compare_layouts
+from yrdopt.analysis.explain import cost_of_moving
+from yrdopt.analysis.specialization import relative_specialization
+
+PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
+
+
+def flat(text: str) -> str:
+    """Command output with rich's wrapping undone (tables and lines wrap to the terminal)."""
+    return " ".join(text.replace("│", " ").split())
+
+
+@pytest.fixture(scope="module")
+def provinces(tmp_path_factory):
+    """yrd-provinces solved by the command (its printed report and its directory)."""
+    out = tmp_path_factory.mktemp("prov") / "p1"
+    res = wide("solve", PROVINCES, "--out", out, "--threads", "1")
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def wide(*argv):
+    """The command line in this process, its tables one line per row."""
+    return CliRunner().invoke(app, [str(a) for a in argv], env={"COLUMNS": "250"})
+
+
+# -- explain: the rule that blocks a move ---------------------------------------------------------
+
+def test_explain_names_the_guarantee_that_blocks_a_move(provinces, tmp_path):
+    out, _ = provinces
+    inst = yrdopt.load_instance(PROVINCES)
+    (g,) = [i for i, g in enumerate(inst.policy.guarantees) if g.province == "Jiangsu" and g.measure == "min_chains"]
+    moves = cost_of_moving(PROVINCES, out, "ic/rd").set_index("region")
+    assert list(moves.index[moves["current"]]) == ["jiangsu"]  # Jiangsu's only R&D in this layout
+    for region in ("shanghai", "zhejiang", "anhui"):
+        why = moves.loc[region, "why"]
+        assert moves.loc[region, "status"] == "infeasible"
+        assert "Jiangsu hosts R&D in at least one chain" in why and f"policy.guarantees[{g}]" in why, why
+        assert "with the rest of the layout kept" in why and "policy rule or minimum scale" not in why
+    res = run_cli("explain", PROVINCES, out, "--segment", "ic/rd")
+    assert res.returncode == 0, res.stderr
+    assert flat(res.stdout).count(f"Jiangsu hosts R&D in at least one chain\", Jiangsu min_chains [rd] 1 "
+                                  f"(policy.guarantees[{g}])") == 3
+    # that guarantee is what blocks them: without it the same moves have a layout, all else equal
+    d = inst.model_dump(by_alias=True, exclude_none=True)
+    d["policy"]["guarantees"].pop(g)
+    (tmp_path / "nojsrd.yaml").write_text(yaml.safe_dump(d, allow_unicode=True))
+    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
+    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    free = cost_of_moving(tmp_path / "nojsrd.yaml", bare, "ic/rd").set_index("region")
+    assert (free.loc[["zhejiang", "anhui"], "status"] == "optimal").all()
+    assert (free.loc[["zhejiang", "anhui"], "change"] > 0).all()
+    # Shanghai then lacks a quota (its land, used up): said as such, no rule named
+    assert free.loc["shanghai", "why"].startswith("quota too small: needs shanghai")
+
+
+def test_explain_reports_each_host_of_a_split_segment_as_now(provinces):
+    out, _ = provinces
+    layout = pd.read_csv(out / "layout.csv")
+    hosting = layout[layout["activity"] > 0]
+    split = hosting.groupby(["chain", "segment"]).filter(lambda g: len(g) > 1)
+    assert len(split), "the layout splits no segment"
+    chain, segment = split.iloc[0][["chain", "segment"]]
+    mine = split[(split["chain"] == chain) & (split["segment"] == segment)].set_index("region")["activity"]
+    moves = cost_of_moving(PROVINCES, out, f"{chain}/{segment}").set_index("region")
+    assert not moves["current"].any()  # no single move is the layout
+    np.testing.assert_allclose(moves.loc[mine.index, "now_share"], mine / mine.sum(), rtol=1e-6)
+    assert (moves.drop(index=mine.index)["now_share"] == 0).all()
+    res = wide("explain", PROVINCES, out, "--segment", f"{chain}/{segment}")
+    assert res.exit_code == 0, res.output
+    now = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in res.output.splitlines()
+           if line.startswith("│")}
+    assert now == {r: f"{mine[r] / mine.sum():.0%} here" if r in mine else "" for r in moves.index}
+
+
+def test_explain_shows_round_off_as_zero(tmp_path):
+    # the embedded default: ic/rd moved with the rest re-optimised; the re-solves' terms that are
+    # the layout's own differ from it by ~1e-13 (printed as -6.821e-13 before)
+    out = tmp_path / "dflt"
+    yrdopt.solve(None, out=out, threads=1)
+    res = run_cli("explain", yrdopt.default_instance_path(), out, "--segment", "ic/rd", "--reoptimise",
+                  "--out", tmp_path / "why")
+    assert res.returncode == 0, res.stderr
+    moves = pd.read_csv(tmp_path / "why" / "moves.csv")
+    scale = 1e-9 * moves["objective"].abs().max()
+    changes = moves[[c for c in moves.columns if c.startswith("change")]].to_numpy(dtype=float)
+    changes = changes[np.isfinite(changes)]
+    assert ((changes == 0) | (np.abs(changes) > scale)).all(), changes
+    assert "e-1" not in res.stdout
+
+
+# -- the same Krugman index in solve and compare --------------------------------------------------
+
+def test_solve_and_compare_give_the_same_krugman_indices(provinces):
+    out, printed = provinces
+    inst = yrdopt.load_instance(PROVINCES)
+    spec = json.loads((out / "summary.json").read_text())["baseline"]["optimized"]["specialization"]
+    c = compare_layouts([out, out], instance=inst)
+    assert spec["weighting"] == c.weighting == "value"
+    assert spec["relative"] == pytest.approx(c.relative.iloc[:, 0].to_dict(), rel=1e-9)
+    assert spec["interregional_mean"] == pytest.approx(float(c.interregional_mean.iloc[0]), rel=1e-9)
+    # seed 002's index by hand on the value each region hosts per chain (activity x value per unit)
+    layout = pd.read_csv(out / "layout.csv")
+    per_unit = {(ch.id, s.id): s.value_per_unit for ch in inst.chains for s in ch.segments}
+    layout["value"] = layout["activity"] * [per_unit[k] for k in zip(layout["chain"], layout["segment"])]
+    table = layout.pivot_table(index="region", columns="chain", values="value", aggfunc="sum", fill_value=0.0)
+    table = table[table.sum(axis=1) > 0]
+    shares = table.div(table.sum(axis=1), axis=0)
+    for region in table.index:
+        rest = table.drop(index=region).sum()
+        assert spec["relative"][region] == pytest.approx((shares.loc[region] - rest / rest.sum()).abs().sum())
+    assert relative_specialization(table).to_dict() == pytest.approx(spec["relative"])
+    # both commands say what they weigh by
+    assert "Krugman inter-region, mean (by value per chain)" in flat(printed)
+    res = wide("compare", out, out, "-i", PROVINCES)
+    assert res.exit_code == 0, res.output
+    assert "by value per chain" in flat(res.output)
+
+
+# -- guarantees: what lies within the gaps is no cost ---------------------------------------------
+
+def test_guarantee_costs_within_the_solves_gaps_are_not_costs(tmp_path):
+    path = yrdopt.default_instance_path()
+    gap = 1e-2  # the re-solves stop within 1 % (32 index points): their differences prove little
+    res = run_cli("guarantees", path, "--gap", gap, "--threads", 1, "--out", tmp_path)
+    assert res.returncode == 0, res.stderr
+    t = pd.read_csv(tmp_path / "guarantee_costs.csv").set_index("guarantee")
+    for what in ("saving_if_dropped", "cost_of_step"):
+        least, most, noise = t[f"{what}_least"], t[f"{what}_most"], t[f"{what}_within_gap"].astype(bool)
+        assert (least <= t[what] + 1e-9).all() and (t[what] <= most + 1e-9).all()
+        # within the gap exactly where the proven interval holds 0 and more than round-off
+        assert (noise == ((least <= 1e-6) & ~((most <= 1e-6) & (t[what].abs() <= 1e-6)))).all()
+    anhui = t.loc["Anhui min_chains [rd] 1"]
+    assert anhui["saving_if_dropped_within_gap"]
+    # the interval holds the true saving (a solve without Anhui's guarantee at gap 1e-9)
+    d = yrdopt.load_instance(path).model_dump(by_alias=True, exclude_none=True)
+    (g,) = [i for i, x in enumerate(d["policy"]["guarantees"]) if x["province"] == "Anhui"]
+    d["policy"]["guarantees"].pop(g)
+    exact = yrdopt.solve(path, gap=1e-9, threads=1, check=False).objective \
+        - yrdopt.solve(d, gap=1e-9, threads=1, check=False).objective
+    assert anhui["saving_if_dropped_least"] - 1e-6 <= exact <= anhui["saving_if_dropped_most"] + 1e-6
+    # the command shows such a figure as ≈0 (within gap), never as a number
+    rows = [line for line in res.stdout.splitlines() if line.startswith("│ Anhui")]
+    assert rows and "≈0 (within" in rows[0] and f"{anhui['saving_if_dropped']:,.4f}" not in rows[0].split("│")[3]
+    shown = sum(line.count("≈0 (within") for line in res.stdout.splitlines() if line.startswith("│"))
+    assert shown == int(t["saving_if_dropped_within_gap"].sum() + t["cost_of_step_within_gap"].sum())
