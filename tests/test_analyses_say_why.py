@@ -15,7 +15,7 @@ from conftest import ROOT, run_cli
 from typer.testing import CliRunner
 from yrdopt.cli import app
 from yrdopt.analysis.compare import compare_layouts
-from yrdopt.analysis.explain import cost_of_moving
+from yrdopt.analysis.explain import cost_of_moving, site_decision
 from yrdopt.analysis.specialization import relative_specialization
 
 PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
@@ -57,6 +57,9 @@ def test_explain_names_the_guarantee_that_blocks_a_move(provinces, tmp_path):
     assert res.returncode == 0, res.stderr
     assert flat(res.stdout).count(f"Jiangsu hosts R&D in at least one chain\", Jiangsu min_chains [rd] 1 "
                                   f"(policy.guarantees[{g}])") == 3
+    # closing that site, all else equal: no limit but the model's own "every segment has a site"
+    site = site_decision(PROVINCES, out, "ic/rd@jiangsu")
+    assert site.attrs["why"].startswith("it is the only site of ic/rd"), site.attrs["why"]
     # that guarantee is what blocks them: without it the same moves have a layout, all else equal
     d = inst.model_dump(by_alias=True, exclude_none=True)
     d["policy"]["guarantees"].pop(g)

@@ -629,6 +629,10 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
              "activity": float(cm.var("activity").take(base.x)[s, r]),
              "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
     why = flip_blocked(d, s, r, bool(place[s, r]))
+    # the model's own "every segment has a site" is no limit diagnose could name: said here
+    if why is None and not reoptimise and place[s, r] and place[s].sum() == 1:
+        why = (f"it is the only site of {d.segment_label(s)}: closed with the rest of the layout kept, the "
+               "segment has no site (--reoptimise lets it open elsewhere)")
     alt = run(flipped) if why is None else None
     if alt is not None and _timed_out(alt):
         why = no_layout_why(alt)

@@ -227,8 +227,8 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
                          and not isinstance(b, bool) else None})
     for level in ("specialization", "specialization_by_province"):
         sb, so = base.get(level) or {}, opt.get(level) or {}
-        for key, label in (("relative_mean", "mean relative specialization (Krugman)"),
-                           ("interregional_mean", "mean inter-regional specialization")):
+        for key, label in (("relative_mean", "mean relative specialization (Krugman, by value per chain)"),
+                           ("interregional_mean", "mean inter-regional specialization (by value per chain)")):
             if key in sb or key in so:
                 b, o = sb.get(key), so.get(key)
                 rows.append({"": f"{label}{' by province' if level.endswith('province') else ''}",
@@ -239,7 +239,8 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
     rb, ro = sb.get("relative") or {}, so.get("relative") or {}
     if rb or ro:
         keys = list(dict.fromkeys([*rb, *ro]))
-        parts.append("<h3>Relative specialization index per province (Krugman; higher = more specialised)</h3>"
+        parts.append("<h3>Relative specialization index per province (Krugman, by value per chain; higher = more "
+                     "specialised)</h3>"
                      + _df_html(pd.DataFrame({"province": keys, "baseline": [rb.get(k) for k in keys],
                                               "optimized": [ro.get(k) for k in keys]})))
     viol = base.get("violations")
