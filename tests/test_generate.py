@@ -95,3 +95,24 @@ def test_cli_generate_writes_a_valid_instance_and_rejects_bad_arguments(tmp_path
     res = runner.invoke(app, ["generate", "--regions", "0", "--out", str(tmp_path / "x.txt")])
     assert res.exit_code == 2
     assert "--regions" in res.output and "--out" in res.output
+
+
+def test_cli_generate_refuses_an_existing_file_unless_force(tmp_path):
+    # as `yrdopt template` does: an instance file may be hand-edited, so it is never replaced silently
+    runner = CliRunner()
+    out = tmp_path / "g.yaml"
+    out.write_text("name: edited by hand\n")
+    args = ["generate", "--regions", "5", "--chains", "2", "--segments", "3", "--seed", "4", "--out", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "--force" in res.output and str(out) in res.output
+    assert out.read_text() == "name: edited by hand\n"
+    res = runner.invoke(app, [*args, "--force"])
+    assert res.exit_code == 0, res.output
+    assert load_instance(out).name == "generated-r5-c2-s3-seed4"
+    # above --csv-threshold the side tables count too: none of them is replaced either
+    side = tmp_path / "h.site_costs.csv"
+    side.write_text("kept\n")
+    res = runner.invoke(app, ["generate", "--regions", "5", "--chains", "2", "--csv-threshold", "3",
+                              "--out", str(tmp_path / "h.yaml")])
+    assert res.exit_code == 2 and "h.site_costs.csv" in res.output
+    assert side.read_text() == "kept\n" and not (tmp_path / "h.yaml").exists()

@@ -80,6 +80,38 @@ def test_bad_specs_name_field_and_value(tmp_path):
     assert "not a number to scale" in e.value.message()
 
 
+def _field_names(tp) -> set[str]:
+    """Every field name of a pydantic model and of the models inside its fields' annotations."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        return set().union(*map(_field_names, get_args(tp)))
+    return set().union(*({f.alias or n} | _field_names(f.annotation) for n, f in tp.model_fields.items()))
+
+
+def test_a_misspelt_spec_field_points_to_the_spec_fields_not_the_instance_schema(tmp_path):
+    # `yrdopt schema` lists instance fields only; a spec error lists the fields allowed where it is
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "scale": [0.5, 2.0]}],
+                      design={"kind": "full_grid", "levels": 3})
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(spec)
+    text = e.value.message()
+    assert "design.levels" in text and "yrdopt schema" not in text
+    assert "allowed here: kind, samples, seed, include_base" in text
+    assert "levels belongs in parameters[]" in text and "yrdopt sweep --help" in text
+    # and `yrdopt sweep --help` names every field a spec can have (kept in step with SweepSpec)
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+    from yrdopt.sweep.spec import SweepSpec
+
+    res = CliRunner().invoke(app, ["sweep", "--help"], env={"COLUMNS": "200"})
+    words = set(res.output.replace(",", " ").replace("(", " ").replace(")", " ").split())
+    assert _field_names(SweepSpec) - words == set()
+
+
 # -------------------------------------------------------------------------- in place
 IN_PLACE_PATHS = [
     "regions[*].quotas.land", "regions[id=a1].quotas.energy", "weights.distance", "weights.duplication",

@@ -1,5 +1,7 @@
 """The same spec gives the same tables in-process, in a process pool and on a local Dask cluster;
-a sweep killed with SIGKILL half-way resumes to exactly N scenarios, none solved twice."""
+a sweep killed with SIGKILL half-way resumes to exactly N scenarios, none solved twice.  What
+goes wrong around the backends (a scheduler that does not answer, a script without the
+``__main__`` guard, a killed worker, Ctrl-C in process) is one clear error, OUT left usable."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from typer.testing import CliRunner
 
 import yrdopt.sweep as sw
+from yrdopt.cli import app
+from yrdopt.generate import generate_dict, write_generated
 from yrdopt.sweep.runner import RUN_DEPENDENT
 
 TOY = Path(__file__).parent / "data" / "toy_features.yaml"
@@ -121,3 +126,113 @@ def test_resume_journals_a_record_written_just_before_the_kill(tmp_path):
     recovered = [e for e in entries if e.get("recovered")]
     assert [(e["scenario"], e["run"]) for e in recovered] == [(lost["scenario"], lost["run"])]
     assert (out / "scenarios" / f"{lost['scenario']}.json").read_text() == record  # not solved again
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again: nobody listens there, connections are refused
+
+
+def test_an_unreachable_scheduler_exits_2_before_anything_is_written(tmp_path):
+    spec = small_spec(tmp_path, samples=2)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--scheduler", "garbage"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "cannot reach the Dask scheduler at 'garbage'" in res.output and "tcp://host:8786" in res.output
+    assert not out.exists()
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--scheduler", address,
+                                   "--connect-timeout", "1"])
+    assert res.exit_code == 2 and f"cannot reach the Dask scheduler at '{address}'" in res.output, res.output
+    assert time.perf_counter() - t0 < 15  # the timeout given, not Dask's 30 s
+    assert not out.exists()
+
+
+def _script(tmp_path: Path, name: str, body: str) -> Path:
+    p = tmp_path / name
+    p.write_text("import os, socket\nimport yrdopt.sweep\n" + body)
+    return p
+
+
+def test_workers_1_solves_in_this_process_without_a_main_guard(tmp_path):
+    # the README's example at a script's top level (and in a notebook): no pool, no guard needed
+    spec = small_spec(tmp_path, samples=3)
+    script = _script(tmp_path, "top.py", f"""
+df = yrdopt.sweep.run({str(spec)!r}, out={str(tmp_path / "out")!r}, workers=1)
+print(len(df), sorted(set(df["worker"])) == [f"{{socket.gethostname()}}:{{os.getpid()}}"])
+""")
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["4", "True"]  # every scenario solved by the script's own process
+
+
+def test_a_pool_started_by_an_unguarded_script_is_one_clear_error_and_out_stays_usable(tmp_path):
+    spec = small_spec(tmp_path, samples=3, robust={"enabled": False})
+    out = tmp_path / "out"
+    call = f"df = yrdopt.sweep.run({str(spec)!r}, out={str(out)!r}, workers=2)\nprint('rows', len(df))\n"
+    res = subprocess.run([sys.executable, str(_script(tmp_path, "top.py", call))], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 1
+    assert res.stderr.count("Traceback") == 1 and 'if __name__ == "__main__":' in res.stderr, res.stderr
+    assert "BrokenProcessPool" not in res.stderr and "another sweep" not in res.stderr
+    # the lock died with the run: the guarded script runs on the same OUT
+    guarded = "if __name__ == '__main__':\n" + "".join("    " + line + "\n" for line in call.splitlines())
+    res = subprocess.run([sys.executable, str(_script(tmp_path, "guarded.py", guarded))], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0 and "rows 4" in res.stdout, res.stderr
+
+
+def _children(pid: int) -> list[tuple[int, bytes]]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                kids.append((int(stat.parent.name), (stat.parent / "cmdline").read_bytes()))
+        except (OSError, ValueError, IndexError):
+            continue
+    return kids
+
+
+def test_a_killed_pool_worker_is_one_error_and_the_sweep_resumes(tmp_path):
+    spec = small_spec(tmp_path, samples=29, chunk=2, robust={"enabled": False}, check=False)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out), "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    scen, deadline = out / "scenarios", time.time() + 120
+    while not (scen.is_dir() and any(scen.glob("*.json"))):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.02)
+    worker = next(pid for pid, cmdline in _children(proc.pid) if b"spawn_main" in cmdline)
+    os.kill(worker, signal.SIGKILL)  # out of memory, say
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 4, err  # EXIT_SOLVER
+    assert "a worker process of the sweep stopped abruptly" in err and "SIGKILL" in err and "--resume" in err
+    assert "Traceback" not in err
+    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert len(list(scen.glob("*.json"))) == 30
+
+
+def test_ctrl_c_in_process_stops_highs_at_once_and_records_nothing_cut_short(tmp_path):
+    # a 16-region generated model that HiGHS does not prove within the minute (README, solver profile)
+    write_generated(generate_dict(16, 10, 4, seed=4), tmp_path / "g.yaml")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": "g.yaml", "parameters": [{"path": "weights.distance",
+                                                                          "values": [0.5, 2.0]}],
+                                    "solver": {"time_limit": 60}, "robust": {"enabled": False}, "check": False}))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out),
+                             "--workers", "1", "--quiet"], stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # imports, model, start: then HiGHS's search, which runs no Python between its callbacks
+    assert proc.poll() is None, proc.stderr.read()
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130 and "interrupted" in err, err
+    assert time.perf_counter() - t0 < 10  # not at the scenario's time limit
+    assert not any((out / "scenarios").glob("*.json"))  # the cut-short scenario is not a result

@@ -290,6 +290,15 @@ def generate_instance(regions: int, chains: int, segments: int, seed: int = 0, *
     return load_instance(generate_dict(regions, chains, segments, seed, **kw))
 
 
+def generated_files(out: str | Path, regions: int, *, csv_threshold: int = 60) -> list[Path]:
+    """The files :func:`write_generated` writes for an instance of ``regions`` regions: ``out``,
+    and above ``csv_threshold`` regions its distance and site-cost CSV files next to it."""
+    out = Path(out)
+    if regions <= csv_threshold:
+        return [out]
+    return [out, out.with_name(f"{out.stem}.distance.csv"), out.with_name(f"{out.stem}.site_costs.csv")]
+
+
 def write_generated(data: dict, out: str | Path, *, csv_threshold: int = 60) -> Path:
     """Write a generated mapping as YAML; above ``csv_threshold`` regions the distance
     components and site costs go to CSV files next to it (``components_csv``,
@@ -297,8 +306,8 @@ def write_generated(data: dict, out: str | Path, *, csv_threshold: int = 60) -> 
     out = Path(out)
     data = _deepcopy(data)
     R = len(data["regions"])
-    if R > csv_threshold:
-        stem = out.stem
+    files = generated_files(out, R, csv_threshold=csv_threshold)
+    if len(files) > 1:
         ed = data["economic_distance"]
         comps = ed.pop("components")
         ids = comps["cost"]["regions"]
@@ -308,17 +317,15 @@ def write_generated(data: dict, out: str | Path, *, csv_threshold: int = 60) -> 
         ids_arr = np.asarray(ids)
         cols = [ids_arr[a.ravel()], ids_arr[b.ravel()]] + [np.char.mod("%.10g", vals[k].ravel()) for k in ("cost", "time", "labour")]
         lines += [",".join(t) for t in zip(*cols)]
-        dist_file = f"{stem}.distance.csv"
-        atomic_write_text(out.with_name(dist_file), "\n".join(lines) + "\n")
-        ed["components_csv"] = dist_file
+        atomic_write_text(files[1], "\n".join(lines) + "\n")
+        ed["components_csv"] = files[1].name
         rows = ["chain,segment,region,site_cost"]
         for ch in data["chains"]:
             for seg in ch["segments"]:
                 for rid, v in seg.pop("site_cost").items():
                     rows.append(f"{ch['id']},{seg['id']},{rid},{v!r}")
-        cost_file = f"{stem}.site_costs.csv"
-        atomic_write_text(out.with_name(cost_file), "\n".join(rows) + "\n")
-        data["site_costs_csv"] = cost_file
+        atomic_write_text(files[2], "\n".join(rows) + "\n")
+        data["site_costs_csv"] = files[2].name
     if out.suffix.lower() == ".json":
         import json
 

@@ -125,24 +125,69 @@ def _to_csv_cells(problems: list[Problem], origin: dict[str, tuple[str, str]]) -
     return out
 
 
-def pydantic_problems(exc: ValidationError, file: str) -> list[Problem]:
+# where an instance's fields are listed, for a misspelt one
+INSTANCE_FIELDS_HELP = "`yrdopt schema` lists every field"
+
+
+def pydantic_problems(exc: ValidationError, file: str, model: type | None = None,
+                      fields_help: str = INSTANCE_FIELDS_HELP) -> list[Problem]:
+    """One :class:`Problem` per validation error.  A field that does not exist points to
+    ``fields_help``; with the validated ``model`` it also lists the fields allowed there."""
     out = []
     for err in exc.errors(include_url=False):
         path = format_loc(err["loc"])
         value = err.get("input")
         if err["type"] == "missing":
             value = "nothing"
-        out.append(Problem(file, path, value, _expected(err)))
+        out.append(Problem(file, path, value, _expected(err, model, fields_help)))
     return out
 
 
-def _expected(err: dict) -> str:
+def _inner_model(tp) -> type | None:
+    """The pydantic model inside an annotation (``Design``, ``list[Parameter]``, ``X | None``)."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    return next((m for m in map(_inner_model, get_args(tp)) if m is not None), None)
+
+
+def _model_at(model: type, loc: tuple) -> type | None:
+    """The pydantic model holding the last field of ``loc`` (list indices skipped), or None."""
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = _inner_model(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return model
+
+
+def _homes(model: type, name: str, where: str = "the top level") -> list[str]:
+    """Which parts of ``model`` have a field called ``name`` (``levels``: ``parameters[]``)."""
+    out = [where] if any((f.alias or n) == name for n, f in model.model_fields.items()) else []
+    for n, f in model.model_fields.items():
+        sub = _inner_model(f.annotation)
+        if sub is not None:
+            path = (where + "." if where != "the top level" else "") + (f.alias or n)
+            out += _homes(sub, name, path + ("[]" if "list" in str(f.annotation) else ""))
+    return out
+
+
+def _expected(err: dict, model: type | None = None, fields_help: str = INSTANCE_FIELDS_HELP) -> str:
     msg = err["msg"]
     kind = err["type"]
     if kind == "missing":
         return "this field (it is required)"
     if kind == "extra_forbidden":
-        return "no such field (check the spelling; `yrdopt schema` lists every field)"
+        holder = _model_at(model, err["loc"]) if model is not None else None
+        allowed = f"; allowed here: {', '.join(f.alias or n for n, f in holder.model_fields.items())}" if holder else ""
+        homes = _homes(model, str(err["loc"][-1])) if model is not None else []
+        elsewhere = f"; {err['loc'][-1]} belongs in {' and '.join(homes)}" if homes else ""
+        return f"no such field (check the spelling{allowed}{elsewhere}; {fields_help})"
     ctx = err.get("ctx") or {}
     if ctx.get("le") == MAX_ABS or ctx.get("ge") == -MAX_ABS:
         return (f"a number within -{MAX_ABS:g}..{MAX_ABS:g} (the range the solver can work with; "

@@ -21,9 +21,10 @@ def register(app: typer.Typer) -> None:
         tightness: float = typer.Option(1.4, "--tightness", help="total quota / total demand per resource (> 1.02)"),
         csv_threshold: int = typer.Option(60, "--csv-threshold",
                                           help="above this many regions, distances and site costs go to CSV files"),
+        force: bool = typer.Option(False, "--force", help="replace OUT (and its CSV files) if they exist"),
     ) -> None:
         """Write a valid synthetic instance with the structure of the YRD problem."""
-        from ..generate import generate_dict, write_generated
+        from ..generate import generate_dict, generated_files, write_generated
         from ..io import load_instance
 
         def go():
@@ -35,6 +36,11 @@ def register(app: typer.Typer) -> None:
                 problems.append(Problem("command line", "--out", str(out), "a file name ending in .yaml, .yml or .json"))
             if problems:
                 raise InstanceError(problems)
+            taken = [p for p in generated_files(out, regions, csv_threshold=csv_threshold) if p.exists()]
+            if taken and not force:  # an instance file may be hand-edited: as `yrdopt template` does
+                raise InstanceError([Problem("command line", "--out", "a file that exists",
+                                             f"a file that does not exist yet ({' and '.join(map(str, taken))} "
+                                             f"{'exists' if len(taken) == 1 else 'exist'}; pass --force to replace)")])
             data = generate_dict(regions, chains, segments, seed, tightness=tightness)
             path = write_generated(data, out, csv_threshold=csv_threshold)
             return path, load_instance(path)  # re-read: what we wrote validates

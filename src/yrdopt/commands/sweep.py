@@ -14,14 +14,26 @@ def register(app: typer.Typer) -> None:
         spec: Path = typer.Argument(..., help="sweep spec (.yaml/.json): instance, parameters, design, solver"),
         out: Path = typer.Option(..., "--out", "-o", help="results directory (one file per finished scenario, tables at the end)"),
         workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
-                                              help="worker processes (default: one per core)"),
+                                              help="worker processes (default: one per core; 1: in this process)"),
         scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                                 help="Dask scheduler address (tcp://host:8786), or local-dask"),
+        connect_timeout: float = typer.Option(10.0, "--connect-timeout", min=0.1,
+                                              help="seconds to wait for the --scheduler to answer"),
         resume: bool = typer.Option(False, "--resume", help="keep finished scenarios in OUT, solve only the missing ones"),
         in_process: bool = typer.Option(False, "--in-process", help="solve in this process (no pool; for debugging)"),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or summary"),
     ) -> None:
-        """Solve every scenario of a sweep spec; write results, layouts and summaries to OUT."""
+        """Solve every scenario of a sweep spec; write results, layouts and summaries to OUT.
+
+        The spec's fields (YAML or JSON; examples in instances/sweeps/, more in the README,
+        section "Sensitivity sweeps"): name, description, instance (relative to the spec;
+        omitted: the embedded default), parameters (a list; each: path such as
+        regions\\[id=zhejiang].quotas.land, one of scale \\[low, high] / scales \\[...] / values \\[...],
+        optional name, levels, distribution uniform|loguniform), design (kind one_at_a_time |
+        full_grid | latin_hypercube | monte_carlo, samples, seed, include_base), solver
+        (time_limit, mip_gap, seed, presolve, mip_heuristic_effort, threads, mip_start,
+        flow_linking, search_lns, profile, highs), check, chunk_size, robust (enabled, candidates).
+        """
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from ..cli_common import console, labelled, run_guarded
@@ -50,7 +62,8 @@ def register(app: typer.Typer) -> None:
                                              "either --in-process or --scheduler, not both")])
             with bar:
                 return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
-                                 backend="inprocess" if in_process else "auto", progress=on_progress)
+                                 backend="inprocess" if in_process else "auto", progress=on_progress,
+                                 connect_timeout=connect_timeout)
 
         import warnings
 

@@ -4,7 +4,8 @@ Every backend runs the same function, :func:`run_chunk`, on the same chunks; a c
 starts from the base model (see :mod:`yrdopt.sweep.worker`), so the backend changes the
 speed, never the answers.
 
-* ``inprocess`` — chunks one after the other in the calling process (scripts, debugging).
+* ``inprocess`` — chunks one after the other in the calling process (``workers=1``, notebooks,
+  debugging).
 * ``processes`` — a local pool of spawned processes, one per core by default, each with
   one persistent single-threaded HiGHS.  Workers write each scenario's file the moment it
   finishes; a worker whose parent died stops at the next scenario instead of running on.
@@ -17,20 +18,39 @@ speed, never the answers.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
+from ..errors import SolverError, YrdoptError
 from .design import Scenario
 from .store import write_record
 from .worker import Context, ScenarioSolver
 
 Sink = Callable[[dict], None]
+# how long a sweep waits for a remote Dask scheduler to answer (Dask's own default is 30 s)
+CONNECT_TIMEOUT_S = 10.0
 
 _local = threading.local()
 _PARENT_PID: int | None = None
+# exit code of a spawned worker whose import of the calling script started a sweep again
+NOT_GUARDED_EXIT = 86
+
+
+def refuse_in_spawned_worker() -> None:
+    """Called first by :func:`yrdopt.sweep.run`.  A pool worker is spawned: it imports the
+    parent's main script again (as ``__mp_main__``) before it takes any work, and a script that
+    calls the sweep outside ``if __name__ == "__main__":`` would start the sweep again in every
+    worker.  Such a worker leaves quietly with :data:`NOT_GUARDED_EXIT`; the parent sees the
+    pool break and says why (:meth:`ProcessPool._lost_worker`)."""
+    import multiprocessing as mp
+
+    if getattr(mp.current_process(), "_inheriting", False):
+        raise SystemExit(NOT_GUARDED_EXIT)
 
 
 def worker_solver(ctx: Context) -> ScenarioSolver:
@@ -55,11 +75,16 @@ def _can_write(ctx: Context) -> bool:
 
 
 def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=None, run: str = "",
-              sub: str | None = None, on_record: Sink | None = None, earlier: list[dict] | None = None) -> list[dict]:
+              sub: str | None = None, on_record: Sink | None = None, earlier: list[dict] | None = None,
+              stop: threading.Event | None = None) -> list[dict]:
     """Solve (or, in the robust phase, evaluate) a chunk in a row, writing each record as it finishes.
     ``earlier``: the stored records of the chunk's scenarios already solved (a resumed sweep),
-    whose layouts start the rest (:meth:`ScenarioSolver.restore`)."""
+    whose layouts start the rest (:meth:`ScenarioSolver.restore`).  ``stop`` (in-process runs):
+    once set, HiGHS ends at its next callback and the chunk returns without recording the
+    scenario it cut short, which a resumed sweep then solves in full."""
     ws = worker_solver(ctx)
+    if stop is not None:
+        ws.solver.stop = stop
     ws.begin_chunk()
     if mode == "solve" and earlier:
         ws.restore(earlier)
@@ -69,7 +94,11 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
     for sc in (ws.solve_order(chunk) if mode == "solve" else chunk):
         if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
             os._exit(3)  # the sweep that started this worker is gone: stop, do not solve on unseen
+        if stop is not None and stop.is_set():
+            break
         rec = ws.solve(sc) if mode == "solve" else ws.evaluate(sc, extra)
+        if stop is not None and stop.is_set():
+            break  # cut short (or its status is "interrupted"): not a result
         if write:
             write_record(Path(ctx.out), rec, run, folder)
         if on_record is not None:
@@ -84,15 +113,46 @@ def _init_pool(parent_pid: int) -> None:
 
 
 class InProcess:
+    """Chunks one after the other in one thread of this process (its own, so that its HiGHS
+    model lives as long as the backend, through both phases).  The calling thread only waits:
+    Python delivers Ctrl-C (a notebook's interrupt) there at once, whereas a thread inside HiGHS
+    hears it at the next Python callback, where it cannot cross HiGHS's C++ frames (it was lost,
+    or recorded the scenario as a solver error).  Here it stops HiGHS through the solver's stop
+    flag and is raised again once the chunk has returned, its cut-short scenario unrecorded."""
+
     name = "inprocess"
     workers = 1
 
-    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="yrdopt-sweep")
+        self.stop = threading.Event()
+
+    def _chunks(self, ctx, chunks, mode, extra, run, sub, sink, earlier) -> None:
         for ch, e in zip(chunks, earlier or [None] * len(chunks)):
-            run_chunk(ctx, ch, mode, extra, run, sub, on_record=sink, earlier=e)
+            run_chunk(ctx, ch, mode, extra, run, sub, on_record=sink, earlier=e, stop=self.stop)
+            if self.stop.is_set():
+                return
+
+    def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
+        from concurrent.futures import TimeoutError as Pending
+
+        done = self.thread.submit(self._chunks, ctx, chunks, mode, extra, run, sub, sink, earlier)
+        try:
+            while True:
+                try:
+                    return done.result(timeout=0.25)
+                except Pending:
+                    continue
+        except KeyboardInterrupt:
+            self.stop.set()
+            done.exception()  # HiGHS ends at its next callback; a second Ctrl-C leaves at once
+            raise
 
     def close(self) -> None:
-        pass
+        self.stop.set()  # after an error in the caller: the worker thread stops at its next callback
+        self.thread.shutdown(wait=True, cancel_futures=True)  # its thread, and with it its HiGHS model, ends
 
 
 class ProcessPool:
@@ -116,10 +176,31 @@ class ProcessPool:
                 for f in finished:
                     for rec in f.result():
                         sink(rec)
+        except BrokenProcessPool:
+            raise self._lost_worker(ctx) from None
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
+
+    def _lost_worker(self, ctx: Context) -> YrdoptError:
+        """One error that says why the pool broke, instead of BrokenProcessPool (and, before,
+        a second error from every worker that ran the calling script's sweep again)."""
+        procs = dict(getattr(self.pool, "_processes", None) or {})  # private; only read for the message
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        codes = sorted({p.exitcode for p in procs.values() if p.exitcode not in (None, 0)})
+        how = ", ".join(f"killed by {signal.Signals(-c).name}" if c < 0 and -c in signal.valid_signals()
+                        else f"exit code {c}" for c in codes) or "exit code unknown"
+        keep = f"the scenarios finished so far are kept in {ctx.out}" if ctx.out else "nothing was kept"
+        if NOT_GUARDED_EXIT in codes:
+            return YrdoptError(
+                "the sweep's worker processes could not start: they are spawned and import the script that "
+                "called yrdopt.sweep.run() again, and that script calls it outside `if __name__ == \"__main__\":`. "
+                "Put the call under that guard, or pass workers=1 (solves in this process, no pool)")
+        return SolverError(
+            f"a worker process of the sweep stopped abruptly ({how}: killed, out of memory, or a crash in the "
+            f"solver); {keep}: run the sweep again with --resume "
+            "(resume=True) to solve only the missing ones")
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -128,7 +209,8 @@ class ProcessPool:
 class Dask:
     name = "dask"
 
-    def __init__(self, scheduler: str, workers: int | None = None, processes: bool = True):
+    def __init__(self, scheduler: str, workers: int | None = None, processes: bool = True,
+                 connect_timeout: float = CONNECT_TIMEOUT_S):
         from distributed import Client, LocalCluster
 
         self.cluster = None
@@ -138,7 +220,14 @@ class Dask:
                                         dashboard_address=None, silence_logs=40)
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler, timeout="30s")
+            where = f"cannot reach the Dask scheduler at {scheduler!r}"
+            try:
+                self.client = Client(scheduler, timeout=f"{connect_timeout:g}s")
+            except (ValueError, TypeError) as exc:  # no port, unknown scheme, TLS without its context
+                raise YrdoptError(f"{where}: {exc} (expected an address such as tcp://host:8786, or local-dask)") from None
+            except Exception as exc:  # nobody answered within the timeout (OSError), or not a scheduler
+                raise YrdoptError(f"{where}: {exc} (is a scheduler running there? --connect-timeout (connect_timeout=) "
+                                  "sets how long to wait)") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
     def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
@@ -173,11 +262,12 @@ class Dask:
             self.cluster.close()
 
 
-def make_backend(backend: str, workers: int | None, scheduler: str | None, dask_processes: bool = True):
+def make_backend(backend: str, workers: int | None, scheduler: str | None, dask_processes: bool = True,
+                 connect_timeout: float = CONNECT_TIMEOUT_S):
     if scheduler:
-        return Dask(scheduler, workers, processes=dask_processes)
-    if backend == "inprocess":
-        return InProcess()
+        return Dask(scheduler, workers, processes=dask_processes, connect_timeout=connect_timeout)
+    if backend == "inprocess" or (backend == "auto" and (workers or os.cpu_count() or 1) == 1):
+        return InProcess()  # one worker: a pool would only add a process to start and a script guard to need
     if backend in ("processes", "auto"):
         return ProcessPool(workers)
     raise ValueError(f"unknown backend {backend!r} (inprocess, processes, or give a Dask scheduler)")

@@ -30,7 +30,7 @@ from ..io import content_hash, instance_dict, load_instance
 from ..schema import TERMS
 from . import summaries
 from .apply import _get, resolve_parameters, scenario_dict, validate_instance
-from .backends import make_backend
+from .backends import CONNECT_TIMEOUT_S, make_backend, refuse_in_spawned_worker
 from .design import Scenario, build_design, chunks
 from .spec import SweepSpec, load_spec
 from .store import Store, journal_recovered
@@ -127,46 +127,56 @@ def _set_aside(store: Store, folder: Path, required: frozenset[str]) -> None:
 
 def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, workers: int | None = None,
         scheduler: str | None = None, resume: bool = False, backend: str = "auto",
-        progress: Callable[[Progress], None] | None = None, dask_processes: bool = True) -> pd.DataFrame:
+        progress: Callable[[Progress], None] | None = None, dask_processes: bool = True,
+        connect_timeout: float = CONNECT_TIMEOUT_S) -> pd.DataFrame:
     """Run a sweep and return its results table (one row per scenario, in design order).
 
-    backend: "auto" (process pool, or Dask when ``scheduler`` is given), "processes",
-    "inprocess".  scheduler: a Dask scheduler address, or "local-dask" for a local cluster
-    of ``workers`` processes.  ``resume``: keep what ``out`` already holds and solve only
-    the missing scenarios.  Without ``out`` the sweep runs in a temporary directory.
+    backend: "auto" (in this process for ``workers=1``, else a process pool; Dask when
+    ``scheduler`` is given), "processes", "inprocess".  scheduler: a Dask scheduler address,
+    reached within ``connect_timeout`` seconds before anything is written to ``out``, or
+    "local-dask" for a local cluster of ``workers`` processes.  ``resume``: keep what ``out``
+    already holds and solve only the missing scenarios.  Without ``out`` the sweep runs in a
+    temporary directory.  A pool's workers are spawned and import the calling script again:
+    a script that runs a sweep with more than one worker calls it under
+    ``if __name__ == "__main__":``.
     """
+    refuse_in_spawned_worker()
     spec, inst, base, resolved, ihash, scenarios = prepare(spec)
+
+    def new_backend():
+        return make_backend(backend, workers, scheduler, dask_processes, connect_timeout)
+
+    # a remote scheduler is reached first: an address that does not answer leaves OUT untouched
+    be = new_backend() if scheduler and scheduler != "local-dask" else None
     out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="yrdopt-sweep-"))
     store = Store(out)
     manifest = {"name": spec.name, "instance": {"name": inst.name, "hash": ihash,
                                                  "path": str(spec.instance_path() or "embedded default")},
                 "spec": spec.model_dump(mode="json"), "scenarios": [s.id for s in scenarios]}
-    store.open(manifest, resume=resume)
-    if resume:
-        _set_aside(store, store.scen_dir, SOLVE_KEYS)
-        stored = store.done_ids()
-        if stored and not stored & {s.id for s in scenarios}:
-            warnings.warn(ResumeMismatch(
-                f"--resume: none of the {len(stored)} scenarios already in {out} belongs to this sweep, so every "
-                "scenario is solved again. A scenario's id comes from the instance, its parameter values and the "
-                "solver options: a change in any of them (or in how this yrdopt version computes ids) gives new "
-                "ids."), stacklevel=2)
-    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-    key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
-    ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
-    be = None
     try:
+        store.open(manifest, resume=resume)
+        if resume:
+            _set_aside(store, store.scen_dir, SOLVE_KEYS)
+            stored = store.done_ids()
+            if stored and not stored & {s.id for s in scenarios}:
+                warnings.warn(ResumeMismatch(
+                    f"--resume: none of the {len(stored)} scenarios already in {out} belongs to this sweep, so every "
+                    "scenario is solved again. A scenario's id comes from the instance, its parameter values and the "
+                    "solver options: a change in any of them (or in how this yrdopt version computes ids) gives new "
+                    "ids."), stacklevel=2)
+        run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
+        ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
         done = store.done_ids()
         todo = _missing(scenarios, done, spec.chunk_size)
         if todo:
-            be = make_backend(backend, workers, scheduler, dask_processes)
+            be = be or new_backend()
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
                    earlier=_earlier(store, scenarios, done, spec.chunk_size))
         records = [store.read(s.id) for s in scenarios]
         robust = None
         if spec.robust.enabled and inst.periods is None:  # fixed-layout re-solves are single-period
-            robust = _robust_phase(lambda: be or make_backend(backend, workers, scheduler, dask_processes),
-                                   ctx, store, spec, scenarios, records, run_id, progress)
+            robust = _robust_phase(lambda: be or new_backend(), ctx, store, spec, scenarios, records, run_id, progress)
             if robust is not None:
                 be = robust.pop("backend") or be
         return consolidate(out, spec, base, resolved, scenarios, records, robust)

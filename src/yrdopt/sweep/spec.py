@@ -221,6 +221,10 @@ class SweepSpec(_Model):
         return p
 
 
+# where a sweep spec's fields are documented (`yrdopt schema` covers instance files only)
+SPEC_FIELDS_HELP = "a sweep spec's fields: README, section \"Sensitivity sweeps\", or `yrdopt sweep --help`"
+
+
 def load_spec(source: "SweepSpec | dict | str | Path") -> SweepSpec:
     """Read and validate a sweep spec; raise :class:`InstanceError` naming file and field."""
     from ..io import pydantic_problems, read_mapping
@@ -237,7 +241,7 @@ def load_spec(source: "SweepSpec | dict | str | Path") -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise InstanceError(pydantic_problems(exc, file)) from None
+        raise InstanceError(pydantic_problems(exc, file, SweepSpec, SPEC_FIELDS_HELP)) from None
     if file != "<spec>":
         spec._source = file
     return spec
