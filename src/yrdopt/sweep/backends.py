@@ -147,7 +147,7 @@ class InProcess:
                     continue
         except KeyboardInterrupt:
             self.stop.set()
-            done.exception()  # HiGHS ends at its next callback; a second Ctrl-C leaves at once
+            done.exception()  # HiGHS ends at its next callback (a second Ctrl-C stops this wait)
             raise
 
     def close(self) -> None:
