@@ -1,6 +1,8 @@
 """Solver progress reports and stop requests (HiGHS callbacks), with real HiGHS."""
 
 import threading
+from pathlib import Path
+from types import SimpleNamespace
 import time
 
 import numpy as np
@@ -207,3 +209,73 @@ def test_a_search_keeps_the_start_it_showed_where_highs_ends_without_it(hard_ins
     ended.load(cm)
     own = ended.solve(start)
     assert own.objective <= cost * (1 + 1e-9) and _with_layout(cm, own, start, cost, margin=SAME) is None
+
+
+def test_the_result_replaces_a_cost_highs_claimed_for_a_layout_that_does_not_have_it():
+    """HiGHS 1.16 reports its mapped MIP start on OR-Library cap71 at 559,724.075, a cost no layout
+    has (the solve re-solves without the start and ends at the optimum 932,615.75, formulation.md
+    section 6).  The polish and check lines show the result's cost, the optimum; before, the
+    best shown only fell, so the false claim stayed on screen to the end with a gap of 0."""
+    from orlib_cap import cap_instance, read_cap_file
+
+    from yrdopt.progress import CHECK, HIGHS, POLISH
+
+    data = Path(__file__).resolve().parent / "data" / "orlib_cap"
+    inst = yrdopt.load_instance(cap_instance(read_cap_file(data / "cap71.txt"), "cap71.txt"))
+    shown = []
+    sol = yrdopt.solve(inst, gap=1e-9, threads=1,
+                       progress=lambda _el, best, bound, gap, phase=None: shown.append((phase, best, bound)))
+    assert sol.summary["solver"].get("resolved_without_start")  # the false claim happened
+    assert sol.objective == pytest.approx(932615.75, rel=1e-9)
+    assert any(p == HIGHS and b is not None and b < 0.9 * sol.objective for p, b, _ in shown)
+    after = [(b, bound) for p, b, bound in shown if p in (POLISH, CHECK)]
+    assert after and all(b == pytest.approx(sol.objective, rel=1e-9) and bound <= b + 1e-6 for b, bound in after)
+
+
+def test_kernel_search_shows_a_layout_only_where_it_would_keep_it():
+    """A restricted MILP's layout is shown only where it beats kernel search's best so far by
+    kernel search's own margin (kernel_search._better, 1e-6 relative); a smaller improvement,
+    which kernel search drops, would otherwise be shown and stay on screen."""
+    from yrdopt.kernel_search import _FittingLayouts
+    from yrdopt.lns import layout_cost
+
+    cm = build(generate_instance(5, 3, 3, seed=1))
+    x = greedy_start(cm)
+    cost = layout_cost(cm, x)
+    assert cost is not None
+
+    shown: list = []
+    report = SimpleNamespace(layout=shown.append)
+    _FittingLayouts(cm, report, floor=cost * (1 + 1e-7)).incumbent(x)  # better by 1e-7 only
+    assert shown == []
+    _FittingLayouts(cm, report, floor=cost * (1 + 1e-5)).incumbent(x)
+    assert shown == [cost]
+
+
+def test_with_the_thread_a_start_highs_dropped_is_kept_as_the_start_not_as_the_threads(hard_instance, monkeypatch):
+    """Where HiGHS ends without the start it was given (here: stopped before its first layout,
+    the start not handed over) the search keeps the start and says so (start_kept); the
+    concurrent LNS, which holds the start until it improves on it, is not credited with it.
+    Before, the thread's record claimed the layout and start_kept was never set."""
+    import yrdopt.api
+    from yrdopt.api import search
+    from yrdopt.deadline import Deadline
+
+    monkeypatch.setattr(yrdopt.api, "usable_cores", lambda: 2)
+    cm = build(hard_instance)
+    start = greedy_start(cm)
+    solver = HighsSolver(SolverOptions(time_limit=30, threads=1))
+    solver.load(cm)
+    plain = solver.solve
+
+    def dropped(_start=None, **kw):  # real HiGHS, stopped before a layout, the start never given
+        solver.request_stop()
+        try:
+            return plain(None, **kw)
+        finally:
+            solver.stop.clear()
+
+    monkeypatch.setattr(solver, "solve", dropped)
+    res = search(solver, cm, Deadline(30), start=start.copy(), concurrent_lns=True, kernel_search=0.0)
+    assert np.array_equal(res.x, start) and res.solver.get("start_kept") is True
+    assert res.solver["concurrent_lns"]["layout"] is False

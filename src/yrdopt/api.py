@@ -294,13 +294,13 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
         if kept_progress is not None:
             solver.progress = phases.highs
         res = solver.solve(start)
-        if concurrent is not None:
-            res = _with_concurrent_layout(cm, res, concurrent)
         start_cost = costed(start) if start is not None else None
         if start_cost is not None:  # shown as the best layout: kept where HiGHS dropped it for a dearer one
             kept = _with_layout(cm, res, start, start_cost, margin=SAME)
             if kept is not None:
                 res = replace(kept, solver={**kept.solver, "start_kept": True})
+        if concurrent is not None:  # after the start: the thread holds the start until it improves on it
+            res = _with_concurrent_layout(cm, res, concurrent)
         res.solver["start"] = start_from
         if kernel is not None:
             res.solver["kernel_search"] = kernel.summary()

@@ -130,7 +130,7 @@ def kernel_search(cm: CompiledModel, start: np.ndarray, seconds: float, *, threa
             trial.ravel()[bucket] = True
             result.buckets += 1
             limit = min(left(), bucket_limit)
-        res = _restricted(cm, trial, best_x, limit, threads, stop, seed, report)
+        res = _restricted(cm, trial, best_x, limit, threads, stop, seed, report, floor=best_obj)
         first = False
         if res.x is not None and res.objective is not None and _better(res.objective, best_obj):
             best_x, best_obj = res.x, res.objective
@@ -148,13 +148,14 @@ def _better(objective: float, best: float) -> bool:
 
 
 def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit: float,
-                threads: int | None, stop, seed: int = 0, report=None):
+                threads: int | None, stop, seed: int = 0, report=None, floor: float = np.inf):
     """The model with every placement outside ``kernel`` (S, R) bounded to 0, from ``start``;
     the result holds the best layout HiGHS found that fits the whole model (:func:`yrdopt.lns.fits`;
     ``x`` None if none did): HiGHS keeps layouts that miss a row by its tolerance, and one that
     misses by more than ``fits`` allows is no start for the main solve (:func:`yrdopt.api._kernel_start`).
-    Each better one goes to ``report.layout`` as HiGHS finds it, so the progress shown is always
-    a layout kept; the restricted MILP's bound bounds it only, so it goes nowhere."""
+    Each better one that kernel search would keep over ``floor`` (its best so far, by its own
+    margin, :func:`_better`) goes to ``report.layout`` as HiGHS finds it, so the progress shown is
+    always a layout kept; the restricted MILP's bound bounds it only, so it goes nowhere."""
     from .deadline import PROBING_OFF, ROOT_SOON
 
     place, act = cm.var("place"), cm.var("activity")
@@ -162,7 +163,7 @@ def _restricted(cm: CompiledModel, kernel: np.ndarray, start: np.ndarray, limit:
     upper = cm.col_upper.copy()
     upper[place.start + out] = 0.0
     upper[act.start + out] = 0.0
-    kept = _FittingLayouts(cm, report)
+    kept = _FittingLayouts(cm, report, floor)
     # gap 1e-3: a heuristic step, not a proof; the main solve proves
     s = HighsSolver(SolverOptions(time_limit=max(limit, 0.01), threads=threads, seed=seed, mip_gap=1e-3,
                                   highs={**PROBING_OFF, **ROOT_SOON}), stop=stop, primal=kept)
@@ -178,10 +179,11 @@ class _FittingLayouts:
     :class:`yrdopt.solver.SolveMonitor`) that fit the whole model ``cm``: the cheapest is kept and
     each better one reported (``report.layout``).  It proposes none of its own."""
 
-    def __init__(self, cm: CompiledModel, report=None):
+    def __init__(self, cm: CompiledModel, report=None, floor: float = np.inf):
         self.cm, self.report = cm, report
         self.x: np.ndarray | None = None
         self.objective = np.inf
+        self.floor = floor  # the cost of kernel search's best layout so far: no better, not shown
 
     def begin(self, time_limit, stop) -> None:
         pass
@@ -192,8 +194,8 @@ class _FittingLayouts:
         cost = layout_cost(self.cm, np.asarray(x, dtype=float))
         if cost is not None and _better(cost, self.objective):
             self.x, self.objective = np.array(x, dtype=float), cost
-            if self.report is not None:
-                self.report.layout(cost)
+            if self.report is not None and _better(cost, self.floor):
+                self.report.layout(cost)  # only what kernel search would keep over its best so far
 
     def propose(self, gap=None) -> None:
         return None

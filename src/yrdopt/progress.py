@@ -8,11 +8,14 @@ layout as soon as one exists and the bound once there is one; during HiGHS it pa
 reports on with the best bound known (HiGHS's own, at first, may be weaker than the
 relaxation's, which the result keeps: :func:`yrdopt.api._with_bound`).
 
-The best shown never rises within a search, and is always the cost of a layout the search keeps:
+Before HiGHS, the best shown never rises and is always the cost of a layout the search keeps:
 only layouts that meet every row are reported (:func:`yrdopt.lns.layout_cost`; kernel search's
-as they are found, :func:`yrdopt.kernel_search._restricted`), and where HiGHS drops the start it
-was given (its own tolerance is absolute) and ends with a dearer layout or none, the search keeps
-the start (:func:`yrdopt.api._with_layout`).
+as they are found and only where kernel search keeps them, :func:`yrdopt.kernel_search._restricted`),
+and where HiGHS drops the start it was given (its own tolerance is absolute) and ends with a
+dearer layout or none, the search keeps the start (:func:`yrdopt.api._with_layout`).  During
+HiGHS it shows HiGHS's claims, never above the best before; when the search ends, its result
+(re-derived by the solver) replaces them: it rises only where HiGHS claimed a cost its layout did
+not have (HiGHS 1.16's mapped MIP start, formulation.md section 6).
 
 A hook with a parameter named ``phase`` is also given the phase's name (one of :data:`PHASES`);
 any other (four positional parameters, ``*args``/``**kwargs`` wrappers) is called as before.  All
@@ -39,6 +42,9 @@ POLISH = "polishing the layout"
 CHECK = "checking the layout"
 # costs this close (relative) are one layout's, in two solvers' arithmetic
 SAME = 1e-9
+# a search's result may cost this much more (relative) than the best shown before it and still
+# be that layout (the polish re-solves its continuous part in the LP's arithmetic)
+POLISH_HAIR = 1e-6
 
 PHASES = (BUILD, PERIOD_START, GREEDY, CONSTRUCT, IMPROVE, KERNEL, RELAXATION, HIGHS, POLISH, CHECK)
 
@@ -67,11 +73,15 @@ class Phases:
         self.bound: float | None = None  # a valid lower bound known here
 
     def enter(self, phase: str, *, best: float | None = None, bound: float | None = None) -> None:
-        """``phase`` begins; ``best`` and ``bound``, where given, are a search's result, which
-        HiGHS's last report may not have had (the best known stays where it is lower: the
-        polish may cost a hair more in the LP's arithmetic)."""
+        """``phase`` begins; ``best`` and ``bound``, where given, are a search's result: the cost
+        of the layout it keeps, re-derived by the solver, which replaces what HiGHS reported
+        (HiGHS 1.16 may report a cost its layout does not have: the start it mapped, which
+        :meth:`yrdopt.solver.HighsSolver.solve` re-solves without).  The best shown stays where
+        it is lower by a hair (:data:`POLISH_HAIR`: the polish's LP arithmetic)."""
         self.phase = phase
-        self.best = _lower(self.best, best)
+        if best is not None:
+            hair = self.best is not None and self.best <= best <= self.best + POLISH_HAIR * max(1.0, abs(self.best))
+            self.best = self.best if hair else float(best)
         self.bound = self.bound if bound is None else float(bound)
         self._report(self.best, self.bound)
 
