@@ -279,3 +279,24 @@ def test_with_the_thread_a_start_highs_dropped_is_kept_as_the_start_not_as_the_t
     res = search(solver, cm, Deadline(30), start=start.copy(), concurrent_lns=True, kernel_search=0.0)
     assert np.array_equal(res.x, start) and res.solver.get("start_kept") is True
     assert res.solver["concurrent_lns"]["layout"] is False
+
+
+def test_a_layout_below_highs_bound_never_replaces_highs_result(hard_instance):
+    """The start (or the thread's layout) replaces HiGHS's result only where it is cheaper and
+    fits; a layout cheaper than HiGHS's proven bound cannot be feasible to HiGHS's tolerance (it
+    passed fits' relative one), so HiGHS's result stands, never an "optimal" below its own bound.
+    Here HiGHS's real result is given a bound above the start's cost."""
+    from dataclasses import replace
+
+    from yrdopt.api import _with_layout
+    from yrdopt.lns import layout_cost
+
+    cm = build(hard_instance)
+    start = greedy_start(cm)
+    cost = layout_cost(cm, start)
+    solver = HighsSolver(SolverOptions(time_limit=30, threads=1))
+    solver.load(cm)
+    solver.request_stop()
+    res = solver.solve()
+    assert res.x is None and _with_layout(cm, res, start, cost) is not None  # no bound above it: kept
+    assert _with_layout(cm, replace(res, bound=cost * 1.01), start, cost) is None

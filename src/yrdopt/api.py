@@ -430,7 +430,10 @@ def _with_layout(cm: CompiledModel, res: SolveResult, x: np.ndarray, objective: 
     from .lns import fits
 
     better = res.objective is None or objective < res.objective - margin * max(1.0, abs(res.objective))
-    if not better or res.status not in _LAYOUT_STATUS or not fits(cm, x):
+    # a layout cheaper than HiGHS's bound misses a row by HiGHS's (absolute) tolerance though it
+    # passes fits' (relative) one: HiGHS's own result stands
+    below = res.bound is not None and objective < res.bound - 1e-6 * max(1.0, abs(res.bound))
+    if not better or below or res.status not in _LAYOUT_STATUS or not fits(cm, x):
         return None
     status = _LAYOUT_STATUS[res.status]
     if res.status == "stopped_no_incumbent" and "interrupt" in (res.highs_status or "").lower():
