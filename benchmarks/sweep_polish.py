@@ -4,7 +4,10 @@ HiGHS's options as the spec gives them) against now (``sized``: ``yrdopt.deadlin
 as ``yrdopt.solve`` keeps it, less writing files, and HiGHS's options as ``solve`` sets them for
 the model's size; ``ScenarioSolver._highs_limit``), side by side; ``--variants share,sized,lean``
 adds ``lean`` (tried, not kept): HiGHS's overrun kept back only above
-``deadline.PROBING_MAX_BINARIES`` binaries, only the polish and check's share below.
+``deadline.PROBING_MAX_BINARIES`` binaries, only the polish and check's share below; ``adaptive``
+(tried, not kept): the chunk's first scenario as ``sized``, later ones 1.5 times the longest that
+HiGHS's overrun, the polish and the check took in the chunk so far (at most ``sized``'s, at least
+0.2 s).
 
     python benchmarks/sweep_polish.py --case cities [--samples 8] [--json benchmarks/results/sweep-polish-cities.json]
     python benchmarks/sweep_polish.py --case 41x30x4 [--samples 4] [--json benchmarks/results/sweep-polish-41x30x4.json]
@@ -79,10 +82,32 @@ def run_variant(variant: str, case: str, samples: int, queue) -> None:
             reserve = after_solve_reserve(cm.n_cols, files=False) if big else polish_reserve(cm.n_cols)
             return max(left - reserve, 0.05 * self.opts.time_limit)
 
+    class Adaptive(ScenarioSolver):
+        """After the first scenario, 1.5 times the longest the chunk took after HiGHS's limit."""
+
+        after_highs: list = []
+
+        def _highs_limit(self, cm, start_s):
+            from yrdopt.deadline import after_solve_reserve
+
+            reserve = after_solve_reserve(cm.n_cols, files=False)
+            if self.after_highs:
+                reserve = min(reserve, max(0.2, 1.5 * max(self.after_highs)))
+            self.given = max(self.opts.time_limit - start_s - reserve, 0.05 * self.opts.time_limit)
+            return self.given
+
+        def solve(self, sc):
+            r = super().solve(sc)
+            if r.get("ok"):
+                # HiGHS's overrun, and what followed HiGHS (prep_s: up to HiGHS's start)
+                self.after_highs = [*self.after_highs, max(0.0, r["solve_s"] - self.given)
+                                    + max(0.0, r["total_s"] - r["prep_s"] - r["solve_s"])]
+            return r
+
     spec = spec_for(case, samples)
     spec["solver"]["threads"] = 1
     spec_m, _, base, _, _, scenarios = prepare(spec)
-    cls = {"share": Share, "lean": Lean}.get(variant, ScenarioSolver)
+    cls = {"share": Share, "lean": Lean, "adaptive": Adaptive}.get(variant, ScenarioSolver)
     ws = cls(Context.for_spec(spec_m, base, variant, check=True))
     recs = []
     t0 = time.perf_counter()
