@@ -136,6 +136,35 @@ def test_solve_and_compare_give_the_same_krugman_indices(provinces):
     assert "by value per chain" in flat(res.output)
 
 
+def test_a_layouts_krugman_indices_do_not_depend_on_the_layout_it_is_compared_with(provinces, tmp_path):
+    """A layout that leaves a region empty (here: Anhui's activity moved to Jiangsu) has the same
+    indices beside the solved layout as beside itself and as solve's summary computes them: the
+    region another layout uses has no industry mix in it.  Before, its zero row counted as pairs
+    at index 1 (mean 1.436 beside the solved layout against 1.872 alone) and Anhui was listed at 1."""
+    from yrdopt.analysis.baseline import specialization_summary
+
+    out, _ = provinces
+    inst = yrdopt.load_instance(PROVINCES)
+    moved = tmp_path / "no-anhui"
+    shutil.copytree(out, moved)
+    lay = pd.read_csv(moved / "layout.csv")
+    anhui = lay["region"] == "anhui"
+    assert anhui.any() and lay.loc[anhui, "activity"].sum() > 0
+    for i in lay.index[anhui]:
+        j = lay.index[(lay.chain == lay.chain[i]) & (lay.segment == lay.segment[i]) & (lay.region == "jiangsu")]
+        lay.loc[j, "activity"] += lay.loc[i, "activity"]
+        lay.loc[j, "sited"] = lay.loc[j, "sited"] | lay.loc[i, "sited"]
+    lay.loc[anhui, "activity"], lay.loc[anhui, "sited"] = 0.0, False
+    lay.to_csv(moved / "layout.csv", index=False)
+    alone = specialization_summary(inst, lay)
+    beside = compare_layouts([moved, out], instance=inst)
+    assert "anhui" not in alone["relative"] and np.isnan(beside.relative.loc["anhui", beside.names[0]])
+    assert beside.relative.iloc[:, 0].dropna().to_dict() == pytest.approx(alone["relative"], rel=1e-9)
+    assert float(beside.interregional_mean.iloc[0]) == pytest.approx(alone["interregional_mean"], rel=1e-9)
+    solved = json.loads((out / "summary.json").read_text())["baseline"]["optimized"]["specialization"]
+    assert float(beside.interregional_mean.iloc[1]) == pytest.approx(solved["interregional_mean"], rel=1e-9)
+
+
 # -- guarantees: what lies within the gaps is no cost ---------------------------------------------
 
 def test_guarantee_costs_within_the_solves_gaps_are_not_costs(tmp_path):
@@ -158,8 +187,27 @@ def test_guarantee_costs_within_the_solves_gaps_are_not_costs(tmp_path):
     exact = yrdopt.solve(path, gap=1e-9, threads=1, check=False).objective \
         - yrdopt.solve(d, gap=1e-9, threads=1, check=False).objective
     assert anhui["saving_if_dropped_least"] - 1e-6 <= exact <= anhui["saving_if_dropped_most"] + 1e-6
-    # the command shows such a figure as ≈0 (within gap), never as a number
+    # a saving or a step cost is one of a model and its relaxation: never below 0
+    assert (t[["saving_if_dropped_least", "cost_of_step_least"]] >= 0).all().all()
+    # the command shows such a figure as the interval the bounds prove, never as a number or a
+    # bare 0 (here the true saving is the instance's largest, 22.80: "≈0" hid it)
     rows = [line for line in res.stdout.splitlines() if line.startswith("│ Anhui")]
-    assert rows and "≈0 (within" in rows[0] and f"{anhui['saving_if_dropped']:,.4f}" not in rows[0].split("│")[3]
-    shown = sum(line.count("≈0 (within") for line in res.stdout.splitlines() if line.startswith("│"))
+    cell = rows[0].split("│")[3] if rows else ""  # the cell's first line (the table wraps the rest)
+    assert f"0 – {anhui['saving_if_dropped_most']:,.4g}" in cell and "≈0" not in res.stdout
+    assert f"{anhui['saving_if_dropped']:,.4f}" not in cell
+    shown = sum(line.count("–") for line in res.stdout.splitlines() if line.startswith("│"))  # one per interval
     assert shown == int(t["saving_if_dropped_within_gap"].sum() + t["cost_of_step_within_gap"].sum())
+
+
+def test_an_instance_without_guarantees_costs_exactly_nothing_for_them(tmp_path):
+    """Without guarantees, "without any" is the base solve itself: the guarantees cost 0 exactly,
+    whatever the gap (before: an interval from the base's own gap, "≈0 (within gap, ≤ 0.3473)")."""
+    d = yrdopt.load_instance(PROVINCES).model_dump(by_alias=True, exclude_none=True)
+    d["policy"].pop("guarantees", None)
+    d["policy"].pop("province_min_share", None)
+    path = tmp_path / "no-guarantees.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False))
+    res = run_cli("guarantees", path, "--gap", 1e-4, "--threads", 1)
+    assert res.returncode == 0, res.stderr
+    flat = " ".join(res.stdout.split())
+    assert "the guarantees cost 0.0000" in flat and "the guarantees cost 0 –" not in flat

@@ -45,6 +45,9 @@ def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "r
         return {"relative": {}, "interregional_mean": 0.0, "interregional_pairs": {}, "weighting": WEIGHTING}
     table = value_table(lay, inst)
     table = table.reindex(columns=[c.id for c in inst.chains], fill_value=0.0)
+    table = table[table.sum(axis=1) > 0]  # a region hosting only segments of no value has no mix
+    if table.empty:
+        return {"relative": {}, "interregional_mean": 0.0, "interregional_pairs": {}, "weighting": WEIGHTING}
     rel = relative_specialization(table)
     inter = interregional_specialization(table)
     ids = list(table.index)

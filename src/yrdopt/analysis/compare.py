@@ -218,7 +218,11 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
         chains = [c.id for c in instance.chains if c.id in set(chains)]
     lq_rows, rel, inter, inter_mean = [], {}, {}, {}
     for n, t in tables.items():
+        # each layout's own hosting regions, as solve's summary (baseline.specialization_summary):
+        # a region another layout uses but this one leaves empty has no industry mix, and its
+        # zero row would count as a pair at index 1 and pull this layout's mean down
         t = t.reindex(index=regions, columns=chains, fill_value=0.0)
+        t = t[t.sum(axis=1) > 0]
         lq = location_quotients(t)
         lq_rows.append(lq.stack().rename("lq").reset_index().rename(columns={"level_1": "chain"}).assign(layout=n))
         rel[n] = relative_specialization(t)

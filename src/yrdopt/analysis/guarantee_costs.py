@@ -20,7 +20,10 @@ time limit, to its bound): two optima of 3633.815 and 3633.858 at a gap of 1e-4 
 show a cost of 0.043.  Every saving and step cost carries what the two solves' bounds prove
 (``*_least``, ``*_most``: the difference of the true optima lies between them) and
 ``*_within_gap``: True where that interval holds 0 and is wider than round-off (neither a proven
-cost nor a proven 0); the command shows it as "≈0 (within gap)", never as a cost.
+cost nor a proven 0); the command shows the interval, "0 – most (not resolved at this gap)",
+never a cost and never a bare 0.  Every difference here is one of a model and its relaxation
+(dropping a guarantee, hard or soft, can only lower the optimum; tightening one can only raise
+it), so it is at least 0 and ``*_least`` is clipped there.
 """
 
 from __future__ import annotations
@@ -57,14 +60,23 @@ class GuaranteeCosts:
         return None if self.without_any is None else self.objective - self.without_any
 
     @property
+    def cost_of_all_least(self) -> float | None:
+        """The least the guarantees may cost, by the solves' bounds (0 without any guarantee)."""
+        return 0.0 if self.table.empty else within_gap(self.objective, self.bound, self.without_any,
+                                                       self.without_any_bound)[0]
+
+    @property
     def cost_of_all_most(self) -> float | None:
-        """The most the guarantees may cost, by the solves' bounds."""
-        return within_gap(self.objective, self.bound, self.without_any, self.without_any_bound)[1]
+        """The most the guarantees may cost, by the solves' bounds (0 without any guarantee)."""
+        return 0.0 if self.table.empty else within_gap(self.objective, self.bound, self.without_any,
+                                                       self.without_any_bound)[1]
 
     @property
     def cost_of_all_within_gap(self) -> bool:
-        """True when the solves' gaps do not prove that the guarantees cost anything (module docstring)."""
-        return within_gap(self.objective, self.bound, self.without_any, self.without_any_bound)[2]
+        """True when the solves' gaps do not prove that the guarantees cost anything (module
+        docstring); never without any guarantee (then "without any" is the same solve: 0 exactly)."""
+        return not self.table.empty and within_gap(self.objective, self.bound, self.without_any,
+                                                   self.without_any_bound)[2]
 
 
 def within_gap(a: float | None, a_bound: float | None, b: float | None, b_bound: float | None
@@ -77,7 +89,8 @@ def within_gap(a: float | None, a_bound: float | None, b: float | None, b_bound:
     None where a solve has no layout."""
     if a is None or b is None or a != a or b != b:
         return None, None, False
-    lo = None if a_bound is None else float(a_bound) - float(b)
+    # a relaxation's optimum is never above its model's (module docstring): the least is >= 0
+    lo = None if a_bound is None else max(float(a_bound) - float(b), 0.0)
     hi = None if b_bound is None else float(a) - float(b_bound)
     noise = ROUND_OFF * max(1.0, abs(float(a)))
     proven_cost = lo is not None and lo > noise

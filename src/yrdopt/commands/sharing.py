@@ -18,20 +18,23 @@ def _num(v, fmt: str = "{:,.4f}") -> str:
     return fmt.format(0.0 if abs(v) < 5e-9 * max(1.0, abs(v)) + 5e-9 else v)  # no "-0.0000" from solver noise
 
 
-def _within_gap(most) -> str:
-    """A difference the solves' gaps cannot tell from 0, with the most it may be."""
-    return "≈0 (within gap)" if most is None or most != most else f"≈0 (within gap, ≤ {max(most, 0.0):,.4g})"
+def _within_gap(least, most) -> str:
+    """A difference the solves' gaps cannot tell from 0: the interval they prove (never a bare 0:
+    the truth may be anywhere in it)."""
+    lo = "0" if least is None or least != least or least <= 0 else f"{least:,.4g}"
+    hi = "?" if most is None or most != most else f"{max(most, 0.0):,.4g}"
+    return f"{lo} – {hi} (not resolved at this gap)"
 
 
-def _resolved(v, status: str, noise: bool = False, most=None) -> str:
-    """A re-solve's figure: "infeasible", "no layout in time", "≈0 (within gap)" where the solves'
-    gaps cannot tell it from 0, or the number; marked "*" where the re-solve stopped at its share
-    of the time limit (a layout's figure, not proven the least)."""
+def _resolved(v, status: str, noise: bool = False, least=None, most=None) -> str:
+    """A re-solve's figure: "infeasible", "no layout in time", the interval where the solves' gaps
+    cannot tell it from 0, or the number; marked "*" where the re-solve stopped at its share of the
+    time limit (a layout's figure, not proven the least)."""
     if status == "infeasible":
         return "infeasible"
     if v is None or v != v:
         return "no layout in time"
-    return (_within_gap(most) if noise else _num(v)) + ("" if status == "optimal" else " *")
+    return (_within_gap(least, most) if noise else _num(v)) + ("" if status == "optimal" else " *")
 
 
 def register(app: typer.Typer) -> None:
@@ -53,22 +56,24 @@ def register(app: typer.Typer) -> None:
         res = run_guarded(lambda: guarantee_costs(instance, options=opts))
         t = Table(title="What each guarantee costs (objective; re-solved)")
         t.caption = ("drop saves: optimum minus the optimum without it; step costs: re-solved with it tightened by "
-                     "the step; ≈0 (within gap): a difference of two optima the solves' --gap cannot tell from 0 (the CSV "
-                     "has the proven interval); LP price: fixed-placement dual per unit of value, and the step it prices; "
+                     "the step; a – b (not resolved at this gap): a difference of two optima the solves' --gap cannot "
+                     "tell from 0, with the interval their bounds prove (lower --gap to resolve it); LP price: fixed-placement dual per unit of value, and the step it prices; "
                      "*: the re-solve stopped at its share of --time-limit (a layout's figure, not the least)")
         for c in ("guarantee", "", "drop saves", "step", "step costs", "LP price", "LP est."):
             t.add_column(c, justify="left" if c in ("guarantee", "step") else "right", overflow="fold")
         for r in res.table.itertuples(index=False):
             t.add_row(r.guarantee, "soft" if r.soft else "hard",
                       _resolved(r.saving_if_dropped, r.dropped_status, r.saving_if_dropped_within_gap,
-                                r.saving_if_dropped_most),
-                      r.step, _resolved(r.cost_of_step, r.tightened_status, r.cost_of_step_within_gap, r.cost_of_step_most),
+                                r.saving_if_dropped_least, r.saving_if_dropped_most),
+                      r.step, _resolved(r.cost_of_step, r.tightened_status, r.cost_of_step_within_gap,
+                                        r.cost_of_step_least, r.cost_of_step_most),
                       _num(r.lp_price_per_unit), _num(r.lp_estimate_of_step))
         console.print(t)
         best = "optimum" if res.status == "optimal" else "best layout found (not proven optimal: --time-limit)"
         console.print(f"{best} with the guarantees {res.objective:,.4f}; without any "
                       f"{_num(res.without_any)}; the guarantees cost "
-                      + (_within_gap(res.cost_of_all_most) if res.cost_of_all_within_gap else _num(res.cost_of_all)), highlight=False)
+                      + (_within_gap(res.cost_of_all_least, res.cost_of_all_most) if res.cost_of_all_within_gap
+                         else _num(0.0 if res.table.empty else res.cost_of_all)), highlight=False)
         if out is not None:
             write(res, out)
             console.print(f"written to {out}/guarantee_costs.csv", highlight=False)
