@@ -221,3 +221,35 @@ def test_explain_reoptimise_keeps_its_time_limit_for_the_whole_command(tmp_path)
     timed_out = unsolved["status"].str.startswith("time_limit")
     assert unsolved.loc[timed_out, "why"].str.contains("no layout within its share of the time limit").all()
     assert (unsolved.loc[~timed_out, "status"] == "infeasible").all()
+
+
+def test_a_price_resolve_stopped_at_its_limit_is_not_proven_and_not_worth_0(tmp_path):
+    """prices: the re-solve with one more unit starts from the layout, so one stopped by its share
+    of the time limit still holds the layout (gain 0).  Before, that was reported as "one more unit
+    is worth 0" (Shanghai's land on yrd-provinces: 34.3 proven, 0 after 0.05 s); now its status is
+    kept, its figure is a lower bound (with the bound's upper end), and the CLI says "not proven"."""
+    from yrdopt.analysis.explain import _resolved_value, parks_opened
+    from yrdopt.commands.planning import _resolved_gain
+    from yrdopt.deadline import Deadline, Shares
+
+    from conftest import ROOT
+
+    inst = yrdopt.load_instance(ROOT / "instances" / "yrd-provinces.yaml")
+    assert yrdopt.solve(inst, out=tmp_path / "sol", threads=1, time_limit=30).summary["verified"]
+    cm, place, expand = read_layout(inst, tmp_path / "sol")
+    _, lp = fixed_placement_lp(inst, place, expand, cm, parks_opened(cm, tmp_path / "sol"))
+    d = cm.data
+    row = int(cm.row("quota").index(d.region_ids.index("shanghai"), d.resource_ids.index("land")))
+    proven = _resolved_value(cm, lp, row, None)
+    assert proven["resolved_status"] == "optimal" and proven["resolved_value_per_unit"] > 1.0
+    assert proven["resolved_value_most"] == proven["resolved_value_per_unit"]
+    assert "falls by" in _resolved_gain(*proven.values())
+    cut = _resolved_value(cm, lp, row, None, Shares(Deadline(0.05), 1))
+    assert cut["resolved_status"].startswith("time_limit")
+    # what it proves holds the true gain: at least its layout's, at most its bound's
+    assert cut["resolved_value_per_unit"] <= proven["resolved_value_per_unit"] + 1e-6
+    if cut["resolved_value_most"] == cut["resolved_value_most"]:
+        assert cut["resolved_value_most"] >= proven["resolved_value_per_unit"] - 1e-6
+    said = _resolved_gain(*cut.values())
+    assert "not proven" in said or "no layout" in said
+    assert "no change" not in said

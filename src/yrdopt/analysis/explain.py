@@ -156,11 +156,12 @@ def tight(used: np.ndarray, cap: np.ndarray) -> np.ndarray:
 @dataclass
 class Prices:
     objective: float  # of the fixed-placement LP
-    # region, resource, quota, extra, used, slack, tight, binding, value_per_unit, resolved_value_per_unit
+    # region, resource, quota, extra, used, slack, tight, binding, value_per_unit, resolved_value_per_unit,
+    # resolved_value_most, resolved_status (_resolved_value)
     quotas: pd.DataFrame
     guarantees: pd.DataFrame  # guarantee, path, measure, required, value, binding, value_per_unit
     # change budgets of a brownfield instance: budget, scope, path, limit, used, binding, value_per_unit,
-    # resolved_value_per_unit (empty when greenfield)
+    # resolved_value_per_unit, resolved_value_most, resolved_status (empty when greenfield)
     budgets: pd.DataFrame = None
 
     def matrix(self) -> pd.DataFrame:
@@ -203,7 +204,8 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     limit can keep a whole site out (a discrete effect the fixed-placement LP cannot see).
     With ``resolve``, every quota used to the limit (:func:`tight`) whose LP price is 0 is
     given one more unit and the whole MIP re-solved from the layout:
-    ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved).
+    ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved), proven only
+    where ``resolved_status`` is "optimal" (else at least that, at most ``resolved_value_most``).
     On a phased instance ``period`` (a milestone year) prices that period of the written plan
     (:func:`yrdopt.analysis.phased.prices_in_period`).  The whole call keeps ``deadline`` (else
     ``options.time_limit``, else :data:`EXPLAIN_S`, from now): the LP first, then the quotas'
@@ -258,18 +260,22 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
         # objective decrease per extra unit; 0 (not -0.0) for slack rows
         "value_per_unit": np.where(finite, -dual, 0.0).ravel() + 0.0,
         "resolved_value_per_unit": np.nan,
+        "resolved_value_most": np.nan,
+        "resolved_status": "",  # the re-solve's status ("": not re-solved)
     })
     if resolve:
         hidden = np.flatnonzero((quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)).to_numpy())
         shares = Shares(_deadline(deadline, options), len(hidden), after_solve_reserve(cm.n_cols))
         for i in hidden:
             row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
-            quotas.loc[i, "resolved_value_per_unit"] = _resolved_value(cm, res, int(row), options, shares)
+            for col, v in _resolved_value(cm, res, int(row), options, shares).items():
+                quotas.loc[i, col] = v
     return quotas[finite.ravel()].reset_index(drop=True)
 
 
-BUDGET_COLUMNS = ["budget", "unit", "scope", "path", "limit", "used", "binding", "value_per_unit",
-                  "resolved_value_per_unit"]
+# a re-solve's figures (_resolved_value): proven only where resolved_status is "optimal"
+RESOLVED_COLUMNS = ["resolved_value_per_unit", "resolved_value_most", "resolved_status"]
+BUDGET_COLUMNS = ["budget", "unit", "scope", "path", "limit", "used", "binding", "value_per_unit", *RESOLVED_COLUMNS]
 # what a budget's limit and use count: max_moved_share is a share of today's activity, yet its row (T5)
 # and so its limit, use and price are in units of activity (share x today's activity in the scope)
 BUDGET_UNITS = {"max_opened": "sites", "max_closed": "sites", "max_moved_share": "units of activity moved"}
@@ -305,12 +311,13 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
                          "path": f"brownfield.budget.{field}" if g == 0
                          else f"brownfield.budget.by_province.{scopes[g]}.{field}",
                          "limit": limit, "used": used, "binding": binding, "row": j,
-                         "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": np.nan})
+                         "value_per_unit": -float(res.row_dual[j]) + 0.0, "resolved_value_per_unit": np.nan,
+                         "resolved_value_most": np.nan, "resolved_status": ""})
     if resolve:
         binding = [rec for rec in rows if rec["binding"]]
         shares = Shares(_deadline(deadline, options), len(binding), after_solve_reserve(cm.n_cols))
         for rec in binding:
-            rec["resolved_value_per_unit"] = _resolved_value(cm, res, rec["row"], options, shares)
+            rec.update(_resolved_value(cm, res, rec["row"], options, shares))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -338,17 +345,25 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
 
 
 def _resolved_value(cm: CompiledModel, fixed: SolveResult, row: int, options: SolverOptions | None,
-                    shares: Shares | None = None) -> float:
+                    shares: Shares | None = None) -> dict:
     """Objective decrease when the limit of ``row`` (a quota, a change budget) grows by one unit
-    and the MIP is re-solved from the layout (placements free), within the next of ``shares``; NaN
-    when the re-solve finds no layout (or has no time left)."""
+    and the MIP is re-solved from the layout (placements free), within the next of ``shares``:
+    :data:`RESOLVED_COLUMNS`.  ``resolved_status`` is the re-solve's; only "optimal" proves the
+    decrease.  A re-solve stopped at its limit with a layout (it starts from the layout, so it keeps
+    at least that one) proves only that the decrease is at least ``resolved_value_per_unit`` and at
+    most ``resolved_value_most`` (from its bound): "0" there means "not found", not "worth 0".  No
+    layout (or no time left): NaN."""
     hi = cm.row_upper.copy()
     hi[row] += 1.0
     out = _solve(replace(cm, row_upper=hi), options or SolverOptions(mip_gap=1e-6), shares, start=fixed.x[: cm.n_cols])
     if out.objective is None:
-        return float("nan")
-    gain = float(fixed.objective) - float(out.objective)
-    return gain if gain > 1e-9 * max(1.0, abs(float(fixed.objective))) else 0.0
+        return {"resolved_value_per_unit": np.nan, "resolved_value_most": np.nan, "resolved_status": out.status}
+    base = float(fixed.objective)
+    noise = 1e-9 * max(1.0, abs(base))
+    gain = base - float(out.objective)
+    least = gain if gain > noise else 0.0
+    most = least if out.status == "optimal" else np.nan if out.bound is None else max(base - float(out.bound), least)
+    return {"resolved_value_per_unit": least, "resolved_value_most": most, "resolved_status": out.status}
 
 
 # -- cost of moving -----------------------------------------------------------------------
