@@ -13,7 +13,8 @@ meaningful for value guarantees only (a min_chains guarantee moves placements: n
 the LP and each re-solve get an equal share of what is left among those still to run.  A
 re-solve stopped by its share says so in ``dropped_status`` / ``tightened_status`` (its
 objective is then a layout's, not proven the least; with no layout, no objective and not
-"infeasible").
+"infeasible"); so do the base solve (``status``) and the every-guarantee-dropped one
+(``without_any_status``): ``cost_of_all`` is proven only where both are optimal (``proven``).
 
 **Within the gap.**  Each solve proves its optimum only to its gap (``--gap``; a re-solve at a
 time limit, to its bound): two optima of 3633.815 and 3633.858 at a gap of 1e-4 (0.36) do not
@@ -54,10 +55,18 @@ class GuaranteeCosts:
     status: str = "optimal"  # the base solve's (at its share of a time limit: not proven optimal)
     bound: float | None = None  # the base solve's proven lower bound
     without_any_bound: float | None = None
+    # the every-guarantee-dropped re-solve's: stopped by its share, it holds the base layout it started
+    # from (or a better one), so ``without_any`` and ``cost_of_all`` are a layout's figures, not proven
+    without_any_status: str = "optimal"
 
     @property
     def cost_of_all(self) -> float | None:
         return None if self.without_any is None else self.objective - self.without_any
+
+    @property
+    def proven(self) -> bool:
+        """True when both solves behind ``cost_of_all`` are proven optimal (to their gap)."""
+        return self.status == "optimal" and self.without_any_status == "optimal"
 
     @property
     def cost_of_all_least(self) -> float | None:
@@ -154,8 +163,8 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
 
     base_bound = base.summary.get("bound")
     all_g = np.arange(d.G)
-    without_any, _, without_bound = (resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G
-                                     else (base.objective, "optimal", base_bound))
+    without_any, without_status, without_bound = (resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G
+                                                  else (base.objective, base.summary["status"], base_bound))
 
     prices = None
     if d.G:
@@ -207,7 +216,7 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
             "lp_estimate_of_step": None if price is None else price * abs(delta),
         })
     return GuaranteeCosts(float(base.objective), without_any, pd.DataFrame(records), base.summary["status"],
-                          base_bound, without_bound)
+                          base_bound, without_bound, without_status)
 
 
 def write(costs: GuaranteeCosts, out: str | Path) -> Path:
@@ -215,6 +224,9 @@ def write(costs: GuaranteeCosts, out: str | Path) -> Path:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "guarantee_costs.csv", costs.table.to_csv(index=False, float_format="%.10g"))
+    # every row carries the two solves behind it and behind the cost of all: their objectives and statuses
+    table = costs.table.assign(objective=costs.objective, status=costs.status, objective_without_any=costs.without_any,
+                               without_any_status=costs.without_any_status)
+    atomic_write_text(out / "guarantee_costs.csv", table.to_csv(index=False, float_format="%.10g"))
     return out
 
