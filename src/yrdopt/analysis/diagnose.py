@@ -141,6 +141,9 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
 
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
+    left = deadline.left()
+    if left is not None and left <= 0:  # not even the build (2-3 s on 41x30x4) when nothing is left
+        return ElasticIncrease({}, [], answered=False, proven=False)
     cm = build(inst, BuildOptions(elastic=True))
     res = _elastic_solve(cm, deadline)
     if res.x is None:
@@ -198,10 +201,15 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
 
 
 def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None,
-                          conflict: "Conflict | None" = None) -> tuple[str, dict]:
+                          conflict: "Conflict | None" = None, known_infeasible: bool = True) -> tuple[str, dict]:
     """One paragraph a planner can act on, plus the details behind it; within ``deadline`` (else
     ``time_limit`` seconds from now; None: no limit): the search for conflicting limits (unless
-    ``conflict`` is given: its result) gets up to :data:`CONFLICT_SHARE` of it, the elastic solve the rest."""
+    ``conflict`` is given: its result) gets up to :data:`CONFLICT_SHARE` of it, the elastic solve the rest.
+
+    ``known_infeasible`` False (``diagnose``: nothing has proven it yet): the paragraph says what
+    its own evidence proves — ``details["verdict"]`` is "infeasible" (an aggregate check, a
+    conflicting set, or the elastic solve proves it), "feasible" (the elastic solve found a layout
+    that needs no increase) or "undecided" (every search stopped at its time limit first)."""
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     d = build_model_data(inst)
@@ -214,7 +222,20 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in conflict.limits],
                "conflict_complete": conflict.complete}
-    parts = ["No layout satisfies every limit."]
+    answered = elastic is not None and elastic.answered
+    if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
+        verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
+    elif answered and not increase and not budgets:
+        verdict = "feasible"  # the elastic layout adds nothing: a layout of the instance itself
+    else:
+        verdict = "undecided"
+    details["verdict"] = "infeasible" if known_infeasible else verdict
+    if known_infeasible or verdict == "infeasible":
+        parts = ["No layout satisfies every limit."]
+    elif verdict == "feasible":
+        return "feasible: a layout meets every limit (the elastic solve needs no increase)", details
+    else:
+        parts = ["Not decided within the time limit whether a layout satisfies every limit."]
     if msgs:
         parts.append("Conflicts: " + "; ".join(msgs) + ".")
     if conflict.limits:

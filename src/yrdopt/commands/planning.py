@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..cli_common import (EXIT_INFEASIBLE, EXIT_UNVERIFIED, SolveProgress, console, fmt_num, labelled, run_guarded,
+from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolveProgress, console, fmt_num, labelled, run_guarded,
                           solver_options, styled)
 
 
@@ -287,13 +287,16 @@ def register(app: typer.Typer) -> None:
             console.print(found[0], highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INFEASIBLE)
         conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
-        if not conflict.limits:
-            console.print("feasible: no conflicting limits (every limit can hold at once)"
-                          if conflict.complete else "no conflict found before the time limit", highlight=False)
+        if not conflict.limits and conflict.complete:
+            console.print("feasible: no conflicting limits (every limit can hold at once)", highlight=False)
             return
-        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict)
+        # the conflict search's first check proved nothing when it ran out of its share: the aggregate
+        # checks (instant) and the elastic solve (the rest of the time) may still prove either answer
+        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict, known_infeasible=False)
         console.print(text, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INFEASIBLE)
+        # 0 proven feasible, 3 proven infeasible, 4 neither within --time-limit (never "fine" unproven)
+        if details["verdict"] != "feasible":
+            raise typer.Exit(EXIT_INFEASIBLE if details["verdict"] == "infeasible" else EXIT_SOLVER)
 
     @app.command("compare")
     def compare_cmd(
