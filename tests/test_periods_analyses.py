@@ -96,6 +96,17 @@ def test_quota_price_of_a_period_is_the_plans_marginal_value(split_plan, year):
     assert gain == pytest.approx(q.loc["r3", "value_per_unit"] * eps * q.loc["r3", "quota"], rel=1e-4)
 
 
+def test_prices_of_a_period_keep_the_time_limit(split_plan):
+    """prices --period: the plan LP keeps the command's time limit (before: solved without one);
+    one stopped by it gives no prices."""
+    from yrdopt.deadline import Deadline
+    from yrdopt.errors import SolverError
+
+    out, _ = split_plan
+    with pytest.raises(SolverError, match="time limit"):
+        shadow_prices(split_c(), out, period=2025, deadline=Deadline(0.0))
+
+
 def test_why_a_site_of_a_period_is_kept_against_the_checker(split_plan):
     """explain --site --period: the flipped plan is re-checked by the period-by-period checker
     and its objective is the table's; the plan is optimal, so no flip (or move) is cheaper."""

@@ -216,7 +216,7 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     if _phased(inst, period, "prices"):
         from .phased import prices_in_period
 
-        return prices_in_period(inst, solution_dir, period)
+        return prices_in_period(inst, solution_dir, period, deadline)
     cm = build(inst)
     if solution_dir is not None:
         cm, place, expand = read_layout(inst, solution_dir, cm)

@@ -131,11 +131,14 @@ _BUDGET_ROW = re.compile(r"change_(opened|closed|moved)\[(\d+),(\d+)\]$")
 _FIELD = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}
 
 
-def prices_in_period(instance, solution_dir: str | Path, year) -> Prices:
+def prices_in_period(instance, solution_dir: str | Path, year, deadline: Deadline | None = None) -> Prices:
     """Prices of one period's quotas, guarantees and change budgets in the written plan (LP
-    duals of the plan model; objective = the plan's discounted objective)."""
+    duals of the plan model; objective = the plan's discounted objective); the plan LP within
+    ``deadline`` (None: no limit), its duals refused where it stops at it."""
     inst, pm, t, values = plan_model(instance, solution_dir, year)
-    res = _solve(plan_lp(pm, values))
+    res = _solve(plan_lp(pm, values), shares=None if deadline is None else Shares(deadline, 1))
+    if res.status.startswith("time_limit"):  # its duals are no prices
+        raise SolverError(f"the plan LP of the written plan did not solve within the time limit ({res.status})")
     if res.x is None or res.row_dual is None:
         raise _infeasible_plan(str(solution_dir), res)
     core = pm.periods[t]
