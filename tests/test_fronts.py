@@ -341,3 +341,23 @@ def test_every_phase_of_a_stage_keeps_its_time_limit(monkeypatch, what, limit):
     assert polishes and all(given is not None and given <= left + 0.05 for given, left, _ in polishes)
     assert all(took <= max(given, 0.0) + 1.0 for given, _, took in polishes)
     assert all(sol.summary["verified"] for sol in layouts)
+
+
+def test_the_f1_best_point_is_polished_within_its_own_solve(tmp_path):
+    """``lex.polish`` runs within what is left of the last stage's deadline: the f1-best point must
+    be polished (and reported) right after its own lexicographic solve, before the t2-first solve
+    replaces that deadline with its stages'.  Before, it was polished after that solve (with its
+    leftovers): HiGHS's log then held both solves' MIPs (6) when point-1 was reported, now its own 3."""
+    from yrdopt.analysis.fronts import pareto_front
+
+    log = tmp_path / "highs.log"
+    log.write_text("")
+    reported = {}
+
+    def progress(point):
+        reported[point.name] = (log.read_text().count("Solving report"), len(point.stages))
+
+    pareto_front(DATA / "planning_small.yaml", points=3, progress=progress,
+                 options=yrdopt.SolverOptions(mip_gap=1e-6, time_limit=20, log_file=str(log)))
+    mips, stages = reported["point-1"]
+    assert stages == 3 and mips == stages

@@ -402,10 +402,12 @@ def pareto_front(
 
             raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
         raise SolverError(f"no layout for the front: {st}")
+    # the f1-best point is polished (lex.polish: within what is left of its solve's last stage) before
+    # the t2-first solve replaces that deadline with its own stages' (before: it got their leftovers)
+    hi = offer(first, v_first, st, stages)[t2]
     last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
     if last is None:
         raise SolverError(f"no layout minimising {t2}: {st_last}")
-    hi = offer(first, v_first, st, stages)[t2]
     # the f2-best end's own layout (a later stage may have lowered its first stage's value)
     # (at a limit the f2-best end's stages may end above the f1-best end: nothing is known below)
     lo = min(v_last[t2], float(cm.terms[t2] @ last.x[: cm.n_cols]), hi)
