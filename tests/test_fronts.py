@@ -13,7 +13,7 @@ from yrdopt.cli import app
 from yrdopt.errors import InstanceError
 from yrdopt.analysis.fronts import lexicographic, pareto_front
 
-from conftest import DATA
+from conftest import DATA, HIGHS_OVERRUN_S
 from single_site import evaluate_all, non_dominated
 
 TINY = DATA / "pareto_tiny.yaml"
@@ -283,7 +283,8 @@ def test_cli_pareto_names_the_unproven_points_and_what_it_dropped(tmp_path, monk
 def test_a_point_found_again_with_a_better_proof_is_checked_for_dominance(written, found):
     """Two values within the claim tolerance are one point, but dominance is not transitive
     through that tolerance: a point found again with a better proof was written without the
-    dominance checks a new point gets (before: the front then held a point another dominates)."""
+    dominance checks a new point gets (before: the front then held a point another dominates).
+    Through ``FrontResult.offer``, the path ``pareto_front`` writes its points by."""
     from yrdopt.analysis.fronts import FrontPoint, FrontResult, dominates
 
     terms = ("distance", "duplication")
@@ -292,10 +293,11 @@ def test_a_point_found_again_with_a_better_proof_is_checked_for_dominance(writte
                         points=[FrontPoint(f"point-{i + 1}", dict(zip(terms, v)), None, "time_limit_with_incumbent",
                                            unproven) for i, v in enumerate(written)])
     vals = dict(zip(terms, found))
-    verdict, point, beaten = front.admit(vals, "optimal", [{"minimise": "distance", "gap": 0.0}], "point-3")
-    if verdict == "replaces":
-        point.values, point.status = vals, "optimal"
-    front.points = [p for p in front.points if p not in beaten]
+    verdict, point, beaten = front.offer(vals, "optimal", [{"minimise": "distance", "gap": 0.0}], "point-3",
+                                         lambda: "its solution")
+    if verdict != "dropped":  # written with this find's values, proof and solution
+        assert point in front.points and point.values == vals and point.status == "optimal"
+        assert point.solution == "its solution"
     assert not any(dominates(a.values, b.values, terms, front.step) for a in front.points for b in front.points)
     assert all(any(d["values"] == q.values for d in front.dropped) for q in beaten)
 
@@ -339,7 +341,7 @@ def test_every_phase_of_a_stage_keeps_its_time_limit(monkeypatch, what, limit):
     # between simplex iterations: 0.1 s over idle); so a stage ends within its limit, or, where
     # HiGHS overran the MIP's share, with no LP after it
     assert polishes and all(given is not None and given <= left + 0.05 for given, left, _ in polishes)
-    assert all(took <= max(given, 0.0) + 1.0 for given, _, took in polishes)
+    assert all(took <= max(given, 0.0) + HIGHS_OVERRUN_S for given, _, took in polishes)  # a loaded 2-core CI
     assert all(sol.summary["verified"] for sol in layouts)
 
 

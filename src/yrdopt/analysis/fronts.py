@@ -276,6 +276,26 @@ class FrontResult:
             return "replaces", twin, beaten
         return "new", None, beaten
 
+    def offer(self, vals: dict[str, float], status: str, stages: list[dict], name: str, solution,
+              layout: bytes = b"") -> tuple[str, "FrontPoint | None", list]:
+        """:meth:`admit` a layout and apply its verdict: a twin found again takes its values, proof,
+        layout and ``solution()`` (a callable: made only for a layout that stays); a new point is
+        added as ``name``; the points it beats go; the points stay sorted along the front.
+        Returns (verdict, the point written or None, beaten)."""
+        verdict, point, beaten = self.admit(vals, status, stages, name)
+        if verdict == "dropped":
+            return verdict, None, []
+        if verdict == "replaces":  # found again and better proven: the point keeps its name, with this solve's proof
+            point.values, point.status, point.stages, point.layout = vals, status, stages, layout
+            point.solution = solution()
+        else:
+            point = FrontPoint(name, {t: vals[t] for t in self.terms}, solution(), status, stages, layout)
+            self.points.append(point)
+        self.points = [q for q in self.points if q not in beaten]
+        t1, t2 = self.terms
+        self.points.sort(key=lambda q: (q.values[t1], -q.values[t2]))  # along the front; names: order found
+        return verdict, point, beaten
+
 
     def values(self) -> list[tuple[float, float]]:
         t1, t2 = self.terms
@@ -368,19 +388,11 @@ def pareto_front(
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
-        verdict, point, beaten = result.admit(vals, status, stages, f"point-{written + 1}")
+        verdict, point, beaten = result.offer(vals, status, stages, f"point-{written + 1}",
+                                              lambda: lex.package(res, claims), key)
         if verdict == "dropped":
             return vals
-        if verdict == "replaces":  # found again and better proven: the point keeps its name, with this solve's proof
-            point.values, point.status, point.stages, point.layout = vals, status, stages, key
-            point.solution = lex.package(res, claims)
-        else:
-            written += 1
-            point = FrontPoint(f"point-{written}", {t1: vals[t1], t2: vals[t2]}, lex.package(res, claims), status,
-                               stages, key)
-            result.points.append(point)
-        result.points = [q for q in result.points if q not in beaten]
-        result.points.sort(key=lambda q: (q.values[t1], -q.values[t2]))  # along the front; names: order found
+        written += verdict == "new"
         if out is not None:
             point.solution.write(out / point.name)
             _write_front(result, out)  # the front no longer names a beaten point before its folder goes
