@@ -154,3 +154,5 @@ def test_every_phase_of_an_alternatives_mip_keeps_its_time_limit(monkeypatch):
     assert all(given is not None and given <= left + 0.05 for given, left, _ in polishes)
     assert all(took <= max(given, 0.0) + HIGHS_OVERRUN_S for given, _, took in polishes)  # HiGHS's LP overrun, loaded
     assert all(a.verified for a in res.layouts)
+    # each within the budget, the least cost of its sites cut short or not (the cheaper of it and the MGA layout)
+    assert all(a.objective <= res.budget + 1e-6 * max(1.0, abs(res.budget)) for a in res.layouts)

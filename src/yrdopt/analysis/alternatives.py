@@ -350,6 +350,12 @@ def alternatives(
         pol = polish(P, deadline=stage)
         if pol.x is None and pol.status.startswith("time_limit"):
             pol = r  # no time left for its least cost: the MGA layout itself (within the budget row)
+        elif pol.x is not None and pol.status != "optimal" and \
+                model_result(cm, pol).objective > model_result(cm, r).objective:
+            # a least cost stopped at its limit above the MGA layout's own cost (its sites' expansions
+            # and parks not settled): the MGA layout, within the budget row (before: the dearer one,
+            # possibly over the budget)
+            pol = r
         if pol.x is None:  # cannot happen: the MGA point itself is feasible for the polisher
             result.stopped = f"layout {len(result.layouts) + 1}: polishing failed ({pol.message})"
             break
