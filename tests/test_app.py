@@ -297,6 +297,12 @@ def test_why_here_and_alternatives(server):
     rows = job["result"]["rows"]
     assert {r["region"] for r in rows} == {r.id for r in wb.instance.regions}
     assert all(r["change"] is None or r["change"] >= -1e-6 for r in rows)  # the optimum: no move is cheaper
+    assert job["result"]["base_status"] == "optimal"  # what every change is measured against, said
+    # the page's own time limit field: no time for the reference, said in the page's words (no --time-limit)
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/rd", "time_limit": 1e-6})
+    job = wait_job(base, job)
+    assert job["state"] != "done" and "the time limit field" in json.dumps(job["error"])
+    assert "--time-limit" not in json.dumps(job["error"])
     assert call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "no/such"})[0] == 400
     status, err = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/rd", "period": 2030})
     assert status == 400 and "not a plan over periods" in err["error"]

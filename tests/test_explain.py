@@ -109,6 +109,8 @@ def test_cost_of_moving(tmp_path):
     yrdopt.solve(SMALL, out=sol_dir)
     moves = cost_of_moving(SMALL, sol_dir, "ic/fab").set_index("region")
     assert moves.attrs["hosts"] == ["ah"]
+    # every change is measured against the reference re-solve: its status is in the table (moves.csv)
+    assert moves.attrs["base_status"] == "optimal" and (moves["base_status"] == "optimal").all()
     assert moves.loc["ah", "current"] and moves.loc["ah", "change"] == pytest.approx(0, abs=1e-9)
     ok = moves[moves["status"] == "optimal"]
     assert (ok["change"] >= -1e-6).all()  # the layout was optimal: no move pays
@@ -170,10 +172,12 @@ def test_a_solve_that_finds_its_instance_infeasible_diagnoses_it_within_its_time
     inst = short_of_land()
     t0 = time.perf_counter()
     with pytest.raises(yrdopt.InfeasibleError) as exc:
-        yrdopt.solve(inst, time_limit=3, threads=1)
+        # 6 s: HiGHS proves the instance infeasible in under 1 s idle, yet not within 3 s on a loaded
+        # 2-core machine (it then stops at its limit: no diagnosis to time)
+        yrdopt.solve(inst, time_limit=6, threads=1)
     wall = time.perf_counter() - t0
     assert "land: the segments need at least" in exc.value.explanation
-    assert wall <= 3 + DIAGNOSE_MIN_S + HIGHS_OVERRUN_S
+    assert wall <= 6 + DIAGNOSE_MIN_S + HIGHS_OVERRUN_S
 
 
 def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):

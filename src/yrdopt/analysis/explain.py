@@ -445,8 +445,10 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
                    **{f"change_{k}": np.nan for k in base_terms}, why=why)
         rows.append(row)
     out = pd.DataFrame(rows)
+    # every change is measured against the reference: its status travels with the table (and the CSV)
+    out["base_status"] = base.status
     out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
-                     hosts=[d.region_ids[h] for h in hosts])
+                     hosts=[d.region_ids[h] for h in hosts], base_status=base.status)
     return out
 
 
@@ -597,7 +599,8 @@ def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: 
     cost).  All else equal (the other placements fixed) or with the rest re-optimised.
 
     One row per objective term and ``total``; columns ``layout``, ``flipped``, ``difference``
-    (flipped minus layout).  ``attrs``: the site's state in the layout and today, the flipped
+    (flipped minus layout), ``base_status`` (the reference re-solve's: not "optimal" at a time limit,
+    so every difference is against a layout not proven the least).  ``attrs``: the site's state in the layout and today, the flipped
     layout's tables (``flipped_tables``: layout, flows, expansions, parks, park activity) or, when
     the flip has no layout, ``why``.  The whole call keeps ``deadline`` (else ``options.time_limit``,
     else :data:`EXPLAIN_S`, from now; module docstring).
@@ -641,6 +644,7 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     bf = d.brownfield
     today = float(bf.existing_activity[s, r]) if bf is not None and bf.existing[s, r] else None
     attrs = {"site": site, "open": bool(place[s, r]), "today": today, "reoptimise": reoptimise,
+             "base_status": base.status,  # the layout re-solved as the reference: what "layout" holds
              "activity": float(cm.var("activity").take(base.x)[s, r]),
              "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
     why = flip_blocked(d, s, r, bool(place[s, r]))
@@ -655,6 +659,7 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
         shares.add()
         why = _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options, shares)
     out = flip_table(cm, base, alt)
+    out["base_status"] = base.status
     attrs["why"] = why or ""
     if alt is not None and alt.x is not None:  # the flipped layout's tables, for the checker
         from ..solution import park_tables_from_x, tables_from_x

@@ -253,7 +253,9 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
                        **{f"change_{k}": np.nan for k in base_terms}, why=why or _not_possible(pm.years[t], reoptimise))
         rows.append(row)
     out = pd.DataFrame(rows)
+    out["base_status"] = base.status  # every change is measured against it
     out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
+                     base_status=base.status,
                      hosts=[d.region_ids[h] for h in hosts], period=pm.years[t])
     return out
 
@@ -285,7 +287,8 @@ def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reopt
         prev = pm.periods[t - 1]
         x_prev = pm.period_x(base.x, t - 1)
         before = float(prev.var("activity").take(x_prev)[s, r]) if prev.var("place").take(x_prev)[s, r] > 0.5 else None
-    attrs = {"site": site, "open": now, "today": before, "reoptimise": reoptimise, "period": pm.years[t],
+    attrs = {"site": site, "open": now, "today": before, "reoptimise": reoptimise, "base_status": base.status,
+             "period": pm.years[t],
              "activity": float(core.var("activity").take(pm.period_x(base.x, t))[s, r]),
              "protected": bool(d.brownfield is not None and d.brownfield.protected[s, r]), "why": ""}
     why = flip_blocked(d, s, r, now)
@@ -294,6 +297,7 @@ def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reopt
     if not ok:
         why = why or (no_layout_why(alt) if _timed_out(alt) else _not_possible(pm.years[t], reoptimise))
     out = flip_table(pm.cm, base, alt)
+    out["base_status"] = base.status
     attrs["why"] = why or ""
     if ok:
         attrs["flipped_tables"] = plan_tables(pm, alt.x[: pm.cm.n_cols])

@@ -216,9 +216,11 @@ class Workbench:
 
         return self.jobs.submit("solve", name, run)
 
-    def submit_explain(self, sc, segment: str, reoptimise: bool, period=None):
-        """Queue "why here?"; a phased plan is explained one milestone (``period``) at a time."""
+    def submit_explain(self, sc, segment: str, reoptimise: bool, period=None, time_limit: float | None = None):
+        """Queue "why here?"; a phased plan is explained one milestone (``period``) at a time; the
+        whole job within ``time_limit`` (the page's time limit field; else the server's)."""
         from ..analysis.explain import cost_of_moving
+        from ..deadline import Deadline
 
         inst = sc.instance()
         keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
@@ -229,8 +231,18 @@ class Workbench:
             raise ClientError(400, "this scenario is today's layout of an instance over periods: ask why here? "
                                    "of one of its plans, in a milestone year")
 
+        tl = float(time_limit) if time_limit else self.time_limit
+
         def run(job):
-            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year)
+            from ..errors import SolverError
+
+            # the page has no --time-limit: what it says names the page's own field
+            web = ("--time-limit", "the time limit field")
+            try:
+                t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year, deadline=Deadline(tl))
+            except SolverError as exc:
+                raise SolverError(str(exc).replace(*web)) from exc
+            t["why"] = t["why"].astype(str).str.replace(*web, regex=False)
             return views.explain_view(t)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
@@ -473,7 +485,7 @@ class Handler(BaseHTTPRequestHandler):
             if rest == ["explain"] and method == "POST":
                 body = self._body()
                 job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")),
-                                         body.get("period"))
+                                         body.get("period"), body.get("time_limit"))
                 return self._json(202, app.jobs.view(job))
             if rest == ["alternatives"] and method == "POST":
                 body = self._body()

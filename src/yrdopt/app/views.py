@@ -376,4 +376,5 @@ def explain_view(table: pd.DataFrame) -> dict:
             for r in table.itertuples(index=False)]
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
+            "base_status": table.attrs.get("base_status"),
             "period": table.attrs.get("period"), "columns": cols, "rows": rows}

@@ -240,6 +240,7 @@ def register(app: typer.Typer) -> None:
                 why = r.why or ("stopped at its share of --time-limit: the change of the best layout found, "
                                 "not proven the least")
                 console.print(f"{r.region}: {r.status} — {why}", highlight=False)
+            _print_reference(moves.attrs.get("base_status"))
             if out is not None:
                 from ..io import atomic_write_text
 
@@ -335,6 +336,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"tables written to {out}/", highlight=False)
 
 
+def _print_reference(status: Optional[str]) -> None:
+    """Say when the reference (the layout re-solved the same way) is not proven: every change is against it."""
+    if status and status != "optimal":
+        console.print(f"the reference (the layout re-solved the same way) stopped at its share of --time-limit "
+                      f"({status}): every change is measured against a layout not proven the least", highlight=False)
+
+
 def _print_site(table, out: Optional[Path]) -> None:
     """The layout against the same layout with one site flipped, and the verdict in words."""
     a = table.attrs
@@ -348,8 +356,9 @@ def _print_site(table, out: Optional[Path]) -> None:
         now = f"is not a site {before}; in this layout{when} it is " + ("opened" if a["open"] else "not opened")
     flip = ("closing it" if a["open"] else ("keeping it open" if a["today"] is not None else "opening it"))
     how = " (rest re-optimised)" if a["reoptimise"] else " (all else equal)"
-    console.print(_df_table(table.set_index("term"), f"{a['site']} {now}: the layout against {flip}{how}, "
-                            "weighted terms"))
+    console.print(_df_table(table.drop(columns=["base_status"], errors="ignore").set_index("term"),
+                            f"{a['site']} {now}: the layout against {flip}{how}, weighted terms"))
+    _print_reference(a.get("base_status"))
     total = table.set_index("term")["difference"]
     if a["why"]:
         console.print(f"{flip[0].upper() + flip[1:]} is not possible: {a['why']}", highlight=False)

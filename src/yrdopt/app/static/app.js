@@ -706,7 +706,7 @@ async function compareAB() {
 async function explain() {
   if (!S.current) return;
   const seg = $("#explain-segment").value;
-  const body = { segment: seg, reoptimise: $("#explain-reopt").checked };
+  const body = { segment: seg, reoptimise: $("#explain-reopt").checked, time_limit: Number($("#time-limit").value) || null };
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   const box = $("#explain-result");
   box.dataset.period = body.period || "";
@@ -718,8 +718,11 @@ async function explain() {
     const text = r.period
       ? `In ${r.period}, ${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
       : `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
+    const ref = r.base_status && r.base_status !== "optimal"
+      ? el("p", { class: "muted", id: "explain-reference", text: `The reference (this layout re-solved the same way) stopped at its share of the time limit (${r.base_status}): every change is measured against a layout not proven the least.` })
+      : "";
     box.replaceChildren(
-      el("p", { id: "explain-heading", text }),
+      el("p", { id: "explain-heading", text }), ref,
       el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ") }))),
         r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
   });
