@@ -376,9 +376,6 @@ def _print_site(table, out: Optional[Path]) -> None:
         atomic_write_text(out / "site.csv", table.to_csv(index=False, float_format="%.10g"))
 
 
-from ..analysis.explain import RESOLVED_COLUMNS  # noqa: E402  (the prices tables' re-solve columns)
-
-
 def _resolved_gain(value: float, most: float, status: str, short: bool = False) -> str:
     """What a re-solve with one more unit proves it is worth: the decrease where it is proven
     optimal; else at least what its layout gains (and at most what its bound allows), marked not
@@ -430,6 +427,8 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
             b["one more, re-solved"] = [_resolved_gain(v, most, st, short=True) if st else "" for v, most, st in
                                         zip(b["resolved_value_per_unit"], b["resolved_value_most"], status)]
         # per period of a plan: LP prices only (the sites fixed, so a site budget's is 0)
+        from ..analysis.explain import RESOLVED_COLUMNS
+
         b = b.drop(columns=[c for c in RESOLVED_COLUMNS if c in b])
         how = ("re-solved where used to the limit" if resolved else
                "LP prices with every site fixed as written: a site budget's is 0 here; solve with the budget "
