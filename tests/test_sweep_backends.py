@@ -186,6 +186,13 @@ def test_a_pool_started_by_an_unguarded_script_is_one_clear_error_and_out_stays_
     assert res.returncode == 0 and "rows 4" in res.stdout, res.stderr
 
 
+def _end(proc: subprocess.Popen) -> None:
+    """A sweep a failed test started does not run on (its pool ends with it)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
 def _children(pid: int) -> list[tuple[int, bytes]]:
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -203,15 +210,20 @@ def test_a_killed_pool_worker_is_one_error_and_the_sweep_resumes(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out), "--workers", "2", "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    scen, deadline = out / "scenarios", time.time() + 120
-    while not (scen.is_dir() and any(scen.glob("*.json"))):
-        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
-        time.sleep(0.02)
-    worker = next(pid for pid, cmdline in _children(proc.pid) if b"spawn_main" in cmdline)
-    os.kill(worker, signal.SIGKILL)  # out of memory, say
-    err = proc.communicate(timeout=120)[1]
+    try:
+        scen, deadline = out / "scenarios", time.time() + 120
+        while not (scen.is_dir() and any(scen.glob("*.json"))):
+            assert proc.poll() is None, proc.communicate()[1]  # ended: its stderr is complete
+            assert time.time() < deadline, "no scenario written within 120 s"
+            time.sleep(0.02)
+        worker = next(pid for pid, cmdline in _children(proc.pid) if b"spawn_main" in cmdline)
+        os.kill(worker, signal.SIGKILL)  # out of memory, say
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        _end(proc)
     assert proc.returncode == 4, err  # EXIT_SOLVER
     assert "a worker process of the sweep stopped abruptly" in err and "SIGKILL" in err and "--resume" in err
+    assert "SIGTERM" not in err  # the pool's own ending of the healthy workers is not a cause
     assert "Traceback" not in err
     res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
@@ -228,11 +240,21 @@ def test_ctrl_c_in_process_stops_highs_at_once_and_records_nothing_cut_short(tmp
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out),
                              "--workers", "1", "--quiet"], stderr=subprocess.PIPE, text=True)
-    time.sleep(8)  # imports, model, start: then HiGHS's search, which runs no Python between its callbacks
-    assert proc.poll() is None, proc.stderr.read()
-    t0 = time.perf_counter()
-    proc.send_signal(signal.SIGINT)
-    err = proc.communicate(timeout=60)[1]
+    try:
+        # the sweep took OUT (imports done, Ctrl-C handled), then model and start: HiGHS's search,
+        # which runs no Python between its callbacks, follows within seconds
+        deadline = time.time() + 120
+        while not (out / "sweep.json").exists():
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.time() < deadline, "the sweep did not start within 120 s"
+            time.sleep(0.05)
+        time.sleep(4)
+        assert proc.poll() is None, proc.communicate()[1]
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        _end(proc)
     assert proc.returncode == 130 and "interrupted" in err, err
     assert time.perf_counter() - t0 < 10  # not at the scenario's time limit
     assert not any((out / "scenarios").glob("*.json"))  # the cut-short scenario is not a result

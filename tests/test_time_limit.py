@@ -9,7 +9,7 @@ import yrdopt
 from yrdopt.deadline import (PROBING_MAX_BINARIES, PROBING_OFF, ROOT_SOON, Deadline, after_solve_reserve,
                              highs_options_for, root_options_for)
 
-from conftest import DATA
+from conftest import DATA, ROOT
 
 
 def test_highs_gets_what_is_left_after_reading_building_and_the_start():
@@ -103,3 +103,27 @@ def test_a_large_sweep_model_gets_the_options_solve_gives_it_under_a_limit(tmp_p
     got = ws.solver.options.highs
     assert (got.get("presolve_rule_off") == PROBING_OFF["presolve_rule_off"]) == probing_off
     assert all(got[k] == v for k, v in ROOT_SOON.items())
+
+
+def test_a_phased_sweep_scenario_stops_when_the_chunk_is_stopped(tmp_path):
+    """A scenario of a phased (milestone) instance takes the chunk's stop flag, as every other
+    scenario's HiGHS does (Ctrl-C of an in-process sweep, sweep.backends.InProcess): with the flag
+    set it ends at once instead of running its one MILP over the periods to the end (before: the
+    flag never reached solve_phased; 12 s after Ctrl-C in review)."""
+    import threading
+
+    from yrdopt.io import load_instance
+
+    ws, scenarios = _scenario_solver(tmp_path, load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml"),
+                                     {"time_limit": 120, "threads": 1})
+    assert ws.phased
+    plain = time.perf_counter()
+    ws.solve(scenarios[0])
+    plain = time.perf_counter() - plain
+    stop = threading.Event()
+    stop.set()
+    ws.solver.stop = stop
+    t0 = time.perf_counter()
+    rec = ws.solve(scenarios[1])
+    took = time.perf_counter() - t0
+    assert rec.get("status") != "optimal" and took < max(0.3 * plain, 1.0), (rec.get("status"), took, plain)

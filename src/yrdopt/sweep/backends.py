@@ -189,6 +189,9 @@ class ProcessPool:
         procs = dict(getattr(self.pool, "_processes", None) or {})  # private; only read for the message
         self.pool.shutdown(wait=True, cancel_futures=True)
         codes = sorted({p.exitcode for p in procs.values() if p.exitcode not in (None, 0)})
+        # the pool terminates (SIGTERM) the healthy workers once one dies: name the cause only
+        cause = [c for c in codes if c != -signal.SIGTERM]
+        codes = cause or codes
         how = ", ".join(f"killed by {signal.Signals(-c).name}" if c < 0 and -c in signal.valid_signals()
                         else f"exit code {c}" for c in codes) or "exit code unknown"
         keep = f"the scenarios finished so far are kept in {ctx.out}" if ctx.out else "nothing was kept"

@@ -274,8 +274,14 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
     be = None
     if todo:
         be = get_backend()
-        extra = _dense_candidates(ctx, payload)
-        _phase(be, ctx, store, eval_scen, todo, "evaluate", extra, run_id, sub, progress)
+        try:
+            extra = _dense_candidates(ctx, payload)
+            _phase(be, ctx, store, eval_scen, todo, "evaluate", extra, run_id, sub, progress)
+        except BaseException:
+            # run() closes only the backend it holds: one made here would outlive the lock (its
+            # workers still writing while another run takes OUT); closing one run() holds twice is harmless
+            be.close()
+            raise
     evals = [store.read(s.id, sub) for s in eval_scen]
     return {"candidates": cands, "evaluations": evals, "backend": be,
             "optimum": {r["scenario"]: r["objective"] for r in ok}}

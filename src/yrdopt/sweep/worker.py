@@ -254,7 +254,9 @@ class ScenarioSolver:
         start = "myopic" if self.opts.mip_start else "none"
         rec.update(update="rebuild", mip_start=start, profile=self.profile)
         try:
-            sol = solve_phased(inst, options=self.opts.solver_options(binaries), start=start, check=self.ctx.check)
+            # the chunk's stop flag (Ctrl-C in-process, a stop from the caller) reaches its HiGHS too
+            sol = solve_phased(inst, options=self.opts.solver_options(binaries), start=start, check=self.ctx.check,
+                               stop=self.solver.stop)
         except InfeasibleError as exc:  # explained per period by solve_phased (phasing.explain_infeasible_plan)
             return {**rec, "status": "infeasible", "ok": False, "objective": None,
                     "reason": exc.explanation, "total_s": time.perf_counter() - t0}
