@@ -102,7 +102,8 @@ def test_resume_keeps_written_layouts(tmp_path):
     assert [x["name"] for x in man["layouts"]] == ["layout-1", "layout-2", "layout-3", "layout-4"]
 
 
-@pytest.mark.parametrize("kw", [{"n": 0}, {"slack": -0.1}, {"metric": "max"}, {"min_share": 1.5}])
+@pytest.mark.parametrize("kw", [{"n": 0}, {"n": 21}, {"n": 100000}, {"slack": -0.1}, {"metric": "max"},
+                                {"min_share": 1.5}])
 def test_bad_options_are_input_errors(kw):
     args = {"n": 3, "slack": 0.05, **kw}
     with pytest.raises(InstanceError):
@@ -156,3 +157,10 @@ def test_every_phase_of_an_alternatives_mip_keeps_its_time_limit(monkeypatch):
     assert all(a.verified for a in res.layouts)
     # each within the budget, the least cost of its sites cut short or not (the cheaper of it and the MGA layout)
     assert all(a.objective <= res.budget + 1e-6 * max(1.0, abs(res.budget)) for a in res.layouts)
+
+
+def test_cli_refuses_more_layouts_than_the_limit_before_solving(tmp_path):
+    """-n 100000 was accepted (the workbench queued "99999 alternatives" and held its solver)."""
+    bad = CliRunner().invoke(app, ["alternatives", str(SMALL), "-n", "21", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "-n: got 21; expected a whole number of layouts in 1..20" in bad.output, bad.output
+    assert not (tmp_path / "x").exists()

@@ -575,3 +575,72 @@ def test_odd_periods_and_pairs_get_a_400_not_a_dropped_connection(phased_server)
     status, err = call(base, "POST", f"/api/scenarios/{wb.baseline_id}/explain", {"segment": "ic/rd"})
     assert status == 400 and "plans" in err["error"], err
     assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before
+
+
+# ---------------------------------------------------------------------- job options (usability review)
+BAD_JOB_OPTIONS = [  # (endpoint, body, the form's field named, what is expected)
+    ("solve", {"time_limit": "abc"}, "Time limit (s)", "seconds > 0"),
+    ("solve", {"time_limit": -1}, "Time limit (s)", "seconds > 0"),
+    ("solve", {"time_limit": 0}, "Time limit (s)", "seconds > 0"),
+    ("solve", {"time_limit": True}, "Time limit (s)", "seconds > 0"),
+    ("alternatives", {"time_limit": -1}, "Time limit (s)", "seconds > 0"),
+    ("alternatives", {"n": 100000}, "Layouts (n)", "1..20"),
+    ("alternatives", {"n": 0}, "Layouts (n)", "1..20"),
+    ("alternatives", {"n": "abc"}, "Layouts (n)", "1..20"),
+    ("alternatives", {"n": 2.5}, "Layouts (n)", "1..20"),
+    ("alternatives", {"slack": -0.1}, "(slack)", ">= 0"),
+    ("alternatives", {"slack": "5%"}, "(slack)", ">= 0"),
+]
+
+
+@pytest.mark.parametrize("endpoint,body,field,expected", BAD_JOB_OPTIONS)
+def test_a_bad_job_option_is_a_400_naming_the_field_value_and_range(server, endpoint, body, field, expected):
+    """"abc" answered 500 (a ValueError), -1 was queued and failed later, n=100000 held the solver
+    for 10 minutes, and errors named the CLI's flags (-n) in the browser."""
+    wb, base = server
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    jobs_before = len(call(base, "GET", "/api/jobs")[1])
+    path = "/api/solve" if endpoint == "solve" else f"/api/scenarios/{sid}/alternatives"
+    payload = {**({"instance": wb.instance_json} if endpoint == "solve" else {}), **body}
+    status, err = call(base, "POST", path, payload)
+    assert status == 400, (status, err)
+    (value,) = body.values()
+    assert field in err["error"] and repr(value) in err["error"] and expected in err["error"], err
+    assert "command line" not in err["error"] and "-n:" not in err["error"] and ">= 0" not in err["error"].replace(
+        "slack >= 0", ""), err
+    assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before  # nothing queued
+
+
+def test_an_internal_error_reaches_the_server_log(server, capsys, monkeypatch):
+    wb, base = server
+
+    def broken():
+        raise RuntimeError("a bug in bootstrap")
+
+    monkeypatch.setattr(wb, "bootstrap", broken)
+    status, err = call(base, "GET", "/api/bootstrap")
+    assert status == 500 and "the server log has the details" in err["error"]
+    logged = capsys.readouterr().err
+    assert "GET /api/bootstrap" in logged and "RuntimeError: a bug in bootstrap" in logged and "Traceback" in logged
+
+
+def test_stopped_alternatives_report_the_scenarios_they_saved(server):
+    """Stop used to answer "stopped before a layout was found", result null, after 64 were saved."""
+    wb, base = server
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    before = {s.id for s in wb.workspace.scenarios()}
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 20, "slack": 0.3})
+    assert status == 202, job
+    t0 = time.time()
+    while (job := call(base, "GET", f"/api/jobs/{job['id']}")[1])["progress"].get("found", 0) < 2:
+        assert job["state"] in ("queued", "running") and time.time() - t0 < 120, job
+        time.sleep(0.05)
+    assert call(base, "POST", f"/api/jobs/{job['id']}/stop", {})[0] == 200
+    job = wait_job(base, job)
+    assert job["state"] == "stopped" and job["error"] is None, job
+    new = sorted(s.id for s in wb.workspace.scenarios() if s.id not in before)
+    assert len(new) >= 2 and sorted(job["result"]["scenarios"]) == new
+    n_layouts = len(new) + 1  # the optimum is the scenario asked about
+    assert job["result"]["stopped"] == f"stopped by the user after {n_layouts} of 20 layouts"
+    for s in new:
+        assert yrdopt.check(wb.workspace.dir / s / "instance.json", wb.workspace.dir / s).verified

@@ -76,3 +76,18 @@ def test_a_huge_number_in_a_cell_is_named_with_the_range(book):
     edit(book, put)
     got = problems(book)
     assert any("sheet segments, row 2" in p and "(activity)" in p and "1e+09" in p for p in got), got
+
+
+def test_an_empty_template_is_explained_in_the_planners_words(tmp_path):
+    """A fresh template said "got []; expected List should have at least 1 item after validation,
+    not 0" (pydantic's words), and "sheet instance, row 2, column B (value): got 'nothing'"
+    without naming the field."""
+    p = tmp_path / "book.xlsx"
+    assert run_cli("template", p).returncode == 0
+    res = run_cli("validate", p)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    out = " ".join(res.stderr.split())
+    assert "sheet regions: got no region; expected at least one region" in out, out
+    assert "sheet chains: got no chain; expected at least one chain" in out, out
+    assert "sheet instance, row 2, column B (value), field name: got nothing; expected a value for name" in out, out
+    assert "List should" not in out and "'nothing'" not in out

@@ -155,6 +155,27 @@ def test_bad_options_exit_2_naming_the_range(tmp_path, opt, value):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_one_time_limit_rule_in_one_wording(tmp_path, value):
+    """-1 said "expected ... >= 0" while 0 said "> 0" (the README says > 0)."""
+    res = cli("solve", WILLIAMS, "--out", tmp_path / "o", "--time-limit", value)
+    assert res.returncode == 2
+    assert "--time-limit" in res.stderr and "expected a finite number of seconds > 0" in res.stderr, res.stderr
+    assert ">= 0" not in res.stderr
+
+
+@pytest.mark.parametrize("value", [-1, 0, float("nan")])
+def test_the_python_api_and_sweeps_keep_the_same_time_limit_rule(value):
+    from yrdopt.solver import TIME_LIMIT_EXPECTED
+    from yrdopt.sweep.spec import SweepSolver
+
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.solve(WILLIAMS, time_limit=value)
+    assert [p.expected for p in exc.value.problems] == [TIME_LIMIT_EXPECTED]
+    with pytest.raises(ValueError, match=TIME_LIMIT_EXPECTED):
+        SweepSolver(time_limit=value)
+
+
 def test_mps_and_log_file_paths_are_checked_before_solving(tmp_path):
     for opt, value in (("--mps", tmp_path), ("--log-file", tmp_path), ("--log-file", tmp_path / "no" / "h.log"),
                        ("--mps", tmp_path / "no" / "m.mps")):

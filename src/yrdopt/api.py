@@ -25,7 +25,8 @@ from .model.fixed import lp_polish
 from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, SAME, Phases
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
-from .solver import STATUS_TEXT, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag, derived_status
+from .solver import (STATUS_TEXT, TIME_LIMIT_EXPECTED, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag,
+                     derived_status, time_limit_problem)
 
 
 # fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large
@@ -139,6 +140,10 @@ def solve(
         from .solution import out_problems
 
         check_outputs(out_problems(out, inputs=[instance] if isinstance(instance, (str, Path)) else []))
+    if options is None and time_limit is not None and time_limit_problem(time_limit):
+        from .errors import InstanceError, Problem
+
+        raise InstanceError([Problem("solver options", "time_limit", time_limit, TIME_LIMIT_EXPECTED)])
     options = options or SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed, log_file=log_file)
     deadline = deadline or Deadline(options.time_limit, t_start)
     inst = load_instance(instance)

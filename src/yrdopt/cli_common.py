@@ -42,12 +42,12 @@ OPTION_FLAGS = {"time_limit": "--time-limit", "mip_gap": "--gap", "threads": "--
 def solver_options(**fields):
     """SolverOptions from command-line values; out-of-range values are an input error naming the flag."""
     from .errors import Problem
-    from .solver import SolverOptions
+    from .solver import TIME_LIMIT_EXPECTED, SolverOptions
 
     opts = SolverOptions(**fields)
     bad = opts.problems()
-    if opts.time_limit == 0:  # allowed from Python (a solve that only loads the model), not meant here
-        bad.append(("time_limit", 0, "a finite number of seconds > 0"))
+    if opts.time_limit == 0:  # SolverOptions lets 0 through for yrdopt's own phases, never a user's
+        bad.append(("time_limit", 0, TIME_LIMIT_EXPECTED))
     if bad:
         raise InstanceError([Problem("command line", OPTION_FLAGS.get(name, name), value, expected)
                              for name, value, expected in bad])

@@ -16,6 +16,14 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class Described(str):
+    """A value told in words ("nothing", "no region"), printed as is: quoted, it would read as
+    the text a user typed."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input: where, what was found, what was expected."""

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InstanceError, Problem
-from .io import _expected, format_loc
+from .io import _expected, _got, format_loc
 from .schema import DISTANCE_COMPONENTS, TERMS, Instance, cross_check
 
 
@@ -357,8 +357,7 @@ def validate_workbook_dict(data: dict, locs: _Locations, file: str) -> Instance:
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             cell = locs.find(loc, prefer_key=err["type"] == "extra_forbidden")
-            value = ("nothing" if err["type"] == "missing"
-                     else loc[-1] if err["type"] == "extra_forbidden" and loc else err.get("input"))
+            value = loc[-1] if err["type"] == "extra_forbidden" and loc else _got(err)
             problems.append(Problem(file, _where(cell, loc), value, _expected(err)))
         raise InstanceError(problems) from None
     problems = []
@@ -373,7 +372,12 @@ def validate_workbook_dict(data: dict, locs: _Locations, file: str) -> Instance:
 
 
 def _where(cell: Cell | None, loc: tuple) -> str:
-    return cell.where() if cell is not None else f"(field {format_loc(loc)})"
+    """The cell, and the field it holds where its column header does not say (the instance sheet's
+    ``value`` column holds name, description, ...)."""
+    if cell is None:
+        return f"(field {format_loc(loc)})"
+    named = any(str(p) == cell.header for p in loc if isinstance(p, str))
+    return cell.where() if cell.row is None or named or not loc else f"{cell.where()}, field {format_loc(loc)}"
 
 
 def _assemble(rd: _Reader) -> dict:

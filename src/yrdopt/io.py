@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import InstanceError, Problem
+from .errors import Described, InstanceError, Problem
 from .limits import MAX_DEPTH, MAX_ENTRIES, check_file_size, check_tree, load_yaml
 from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, cross_check
 
@@ -133,14 +133,26 @@ def pydantic_problems(exc: ValidationError, file: str, model: type | None = None
                       fields_help: str = INSTANCE_FIELDS_HELP) -> list[Problem]:
     """One :class:`Problem` per validation error.  A field that does not exist points to
     ``fields_help``; with the validated ``model`` it also lists the fields allowed there."""
-    out = []
-    for err in exc.errors(include_url=False):
-        path = format_loc(err["loc"])
-        value = err.get("input")
-        if err["type"] == "missing":
-            value = "nothing"
-        out.append(Problem(file, path, value, _expected(err, model, fields_help)))
-    return out
+    return [Problem(file, format_loc(err["loc"]), _got(err), _expected(err, model, fields_help))
+            for err in exc.errors(include_url=False)]
+
+
+def _got(err: dict) -> Any:
+    """The value a validation error found, in words where there is none to show."""
+    if err["type"] == "missing":
+        return Described("nothing")
+    if err["type"] == "too_short" and isinstance(err.get("input"), (list, tuple, dict)):
+        n = len(err["input"])
+        return Described(f"no {_item(err['loc'])}" if n == 0 else f"only {n} {_item(err['loc'], n)}")
+    return err.get("input")
+
+
+def _item(loc: tuple, count: int = 1) -> str:
+    """What one entry of the list at ``loc`` is, in the planner's words ("region", "chains")."""
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "item")
+    one = name[:-1] if name.endswith("s") else name
+    where = " in the distance matrix" if tuple(loc[-2:]) == ("matrix", "regions") else ""
+    return (one if count == 1 else f"{one}s") + where
 
 
 def _inner_model(tp) -> type | None:
@@ -181,7 +193,11 @@ def _expected(err: dict, model: type | None = None, fields_help: str = INSTANCE_
     msg = err["msg"]
     kind = err["type"]
     if kind == "missing":
-        return "this field (it is required)"
+        field = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str)), "this field")
+        return f"a value for {field} (it is required)"
+    if kind == "too_short" and isinstance(err.get("input"), (list, tuple, dict)):
+        m = int((err.get("ctx") or {}).get("min_length", 1))
+        return f"at least {'one' if m == 1 else m} {_item(err['loc'], m)}"
     if kind == "extra_forbidden":
         holder = _model_at(model, err["loc"]) if model is not None else None
         allowed = f"; allowed here: {', '.join(f.alias or n for n, f in holder.model_fields.items())}" if holder else ""

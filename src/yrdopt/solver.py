@@ -104,6 +104,19 @@ RESOLVE_HIGHS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": Fals
 RESOLVE_MAX_BINARIES = 200
 
 
+# the one rule for a time limit a user gives, and its wording (CLI --time-limit, the workbench's
+# "Time limit (s)", yrdopt.solve(time_limit=...), a sweep's solver.time_limit): 0 s would stop
+# before any layout, a negative or infinite limit means nothing
+TIME_LIMIT_EXPECTED = "a finite number of seconds > 0"
+
+
+def time_limit_problem(value) -> str | None:
+    """What is wrong with a user's time limit (None: nothing; no limit is given as None, not here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        return TIME_LIMIT_EXPECTED
+    return None
+
+
 @dataclass
 class SolverOptions:
     """Options exposed to users; their measured effect is in the README."""
@@ -138,8 +151,10 @@ class SolverOptions:
         def finite(v) -> bool:
             return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-        if self.time_limit is not None and not (finite(self.time_limit) and self.time_limit >= 0):
-            out.append(("time_limit", self.time_limit, "a finite number of seconds >= 0"))
+        # 0 passes here only: yrdopt's own phases hand HiGHS 0 s when a deadline has passed; every
+        # limit a user gives (CLI, workbench, yrdopt.solve) is checked by time_limit_problem first
+        if self.time_limit is not None and self.time_limit != 0 and time_limit_problem(self.time_limit):
+            out.append(("time_limit", self.time_limit, TIME_LIMIT_EXPECTED))
         if not (finite(self.mip_gap) and self.mip_gap >= 0):
             out.append(("mip_gap", self.mip_gap, "a finite relative gap >= 0 (1e-4 = 0.01 %)"))
         if self.mip_heuristic_effort is not None and not (finite(self.mip_heuristic_effort)

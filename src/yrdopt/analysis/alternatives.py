@@ -114,16 +114,33 @@ def min_share_rows(cm: CompiledModel, min_share: float) -> tuple:
     return np.zeros(n), np.full(n, np.inf), rows, cols, vals
 
 
-def check_options(n: int, slack: float, metric: str, min_share: float) -> None:
-    problems = []
-    if n < 1:
-        problems.append(Problem("command line", "-n", n, "at least 1 layout"))
-    if not (slack >= 0 and np.isfinite(slack)):
-        problems.append(Problem("command line", "--slack", slack, "a relative slack >= 0, e.g. 0.05 for 5 %"))
+# at most this many layouts per run: a meeting compares a handful, each one is a MIP of up to the
+# time limit (20 x 60 s = 20 min), and every layout adds a no-good row to all the MIPs after it;
+# 100,000 asked of the workbench held its one solver worker for good (an assumption, not measured
+# beyond that: yrd-provinces finds 5 in 27 s, README)
+MAX_LAYOUTS = 20
+# the command line's flag of each option (the workbench passes the labels of its form instead)
+CLI_OPTION_NAMES = {"n": "-n", "slack": "--slack", "metric": "--metric", "min_share": "--min-share"}
+
+
+def option_problems(n: int, slack: float, metric: str = "sum", min_share: float = 0.01) -> list[tuple[str, object, str]]:
+    """(option, value, what is expected) of every option out of its range."""
+    out = []
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_LAYOUTS:
+        out.append(("n", n, f"a whole number of layouts in 1..{MAX_LAYOUTS}, the optimum included"))
+    if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not (slack >= 0 and np.isfinite(slack)):
+        out.append(("slack", slack, "a relative slack >= 0, e.g. 0.05 for 5 %"))
     if metric not in ("sum", "min"):
-        problems.append(Problem("command line", "--metric", metric, "sum or min"))
-    if not (0 <= min_share < 1):
-        problems.append(Problem("command line", "--min-share", min_share, "a share in [0, 1)"))
+        out.append(("metric", metric, "sum or min"))
+    if isinstance(min_share, bool) or not isinstance(min_share, (int, float)) or not 0 <= min_share < 1:
+        out.append(("min_share", min_share, "a share in [0, 1)"))
+    return out
+
+
+def check_options(n: int, slack: float, metric: str, min_share: float, *, where: str = "command line",
+                  names: dict[str, str] = CLI_OPTION_NAMES) -> None:
+    """Raise an input error naming each option out of range as ``where`` calls it (``names``)."""
+    problems = [Problem(where, names.get(k, k), v, e) for k, v, e in option_problems(n, slack, metric, min_share)]
     if problems:
         raise InstanceError(problems)
 
@@ -206,6 +223,7 @@ def alternatives(
     neighbour_moves: int = 5,
     neighbour_tries: int = 40,
     greedy_start: bool = True,
+    stop=None,
 ) -> AlternativesResult:
     """Up to ``n`` layouts (the optimum first), each within the budget and distinct.
 
@@ -219,6 +237,9 @@ def alternatives(
     ``distances.csv``), atomically; a rerun with the same instance, slack and metric
     resumes from the layouts already written.  ``progress(layout)`` is called for each layout
     found, ``solver_progress`` during each MIP (see :class:`~yrdopt.solver.HighsSolver`).
+    Setting ``stop`` (a :class:`threading.Event`) ends the run at HiGHS's next callback: the
+    layouts found so far are kept (a MIP stopped with a layout within the budget adds it) and
+    ``stopped`` says so.
     """
     check_options(n, slack, metric, min_share)
     inst = load_instance(instance)
@@ -231,7 +252,7 @@ def alternatives(
     out = Path(out) if out is not None else None
     done = _resume(inst, cm, out, slack, metric) if (out is not None and resume) else []
 
-    solver = HighsSolver(options, progress=solver_progress)
+    solver = HighsSolver(options, progress=solver_progress, stop=stop)
     solver.load(cm)
     t0 = time.perf_counter()
     deadline = Deadline(options.time_limit)  # the optimum's MIP (and its polish)
@@ -312,6 +333,9 @@ def alternatives(
         _cut(solver, cm, free, a.place, t_col)
 
     while len(result.layouts) < n:
+        if stop is not None and stop.is_set():
+            result.stopped = f"stopped by the user after {len(result.layouts)} of {n} layouts"
+            break
         t1 = time.perf_counter()
         stage = Deadline(options.time_limit, t1)
         cost = np.zeros(solver.h.getNumCol())
@@ -344,7 +368,8 @@ def alternatives(
                               "(with every site hosting at least the minimum share)")
             break
         if r.x is None:
-            result.stopped = f"layout {len(result.layouts) + 1}: {r.message}"
+            result.stopped = (f"stopped by the user after {len(result.layouts)} of {n} layouts"
+                              if stop is not None and stop.is_set() else f"layout {len(result.layouts) + 1}: {r.message}")
             break
         P = place_matrix(cm, r.x)
         pol = polish(P, deadline=stage)

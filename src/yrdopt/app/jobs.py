@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -161,12 +162,18 @@ class JobQueue:
             except YrdoptError as exc:
                 job.state = "failed"
                 job.error = {"message": str(exc)}
-            except Exception as exc:  # a bug: keep the worker alive, show what happened
+            except Exception as exc:  # a bug: keep the worker alive, show what happened (page and terminal)
                 job.state = "failed"
                 job.error = {"message": f"internal error: {type(exc).__name__}: {exc}",
                              "trace": traceback.format_exc(limit=8)}
+                log(f"job {job.id} ({job.kind}: {job.title}) failed with an internal error:\n{traceback.format_exc()}")
             finally:
                 job.finished = time.time()
+
+
+def log(message: str) -> None:
+    """A line on the server's terminal (stderr): request errors and jobs' internal errors."""
+    print(f"yrdopt workbench [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def problems_json(problems) -> list[dict]:

@@ -21,6 +21,7 @@ import http.cookies
 import inspect
 import ipaddress
 import json
+import math
 import mimetypes
 import re
 import secrets
@@ -37,7 +38,7 @@ from ..errors import InstanceError, Problem, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
-from .jobs import JobQueue, problems_json
+from .jobs import JobQueue, log, problems_json
 from .workspace import Workspace, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -119,6 +120,50 @@ def _short(v) -> str:
     return t if len(t) <= 80 else t[:77] + "..."
 
 
+# the page's names for what a job request carries (errors speak of the form, never of CLI flags)
+WHATIF_FORM = "what-if form"
+ALTERNATIVES_FORM = "alternatives tab"
+FORM_FIELDS = {"time_limit": "Time limit (s)", "n": "Layouts (n)", "slack": "within … of the optimum (slack)"}
+
+
+def _json_number(v, *, integer: bool = False):
+    """A JSON number as Python's (a whole float such as 3.0 counts as whole), None if it is none."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return None
+    if integer:
+        return int(v) if float(v).is_integer() else None
+    return float(v)
+
+
+def job_options(body: dict, form: str, **defaults) -> tuple:
+    """The numeric options of a job request, in the order of ``defaults`` (absent or null: the
+    default); a 400 before anything is queued naming each bad one as the page labels it, its value
+    and what is expected (the rules are the library's: the time limit's of
+    :func:`yrdopt.solver.time_limit_problem`, n's and slack's of
+    :func:`yrdopt.analysis.alternatives.option_problems`)."""
+    from ..analysis.alternatives import option_problems
+    from ..solver import time_limit_problem
+
+    values, problems = [], []
+    for key, default in defaults.items():
+        raw = body.get(key)
+        if raw is None:
+            values.append(default)
+            continue
+        v = _json_number(raw, integer=key == "n")
+        given = raw if v is None else v  # not a number: the library's rule refuses it in its own words
+        if key == "time_limit":
+            bad = time_limit_problem(given)
+        else:
+            bad = next((e for k, _, e in option_problems(**{"n": 3, "slack": 0.05, key: given}) if k == key), None)
+        if bad:
+            problems.append(Problem(form, FORM_FIELDS.get(key, key), raw, bad))
+        values.append(v)
+    if problems:
+        raise ClientError(400, "; ".join(map(str, problems)))
+    return tuple(values)
+
+
 class Workbench:
     """State shared by the request threads: the instance opened, the workspace, the job queue."""
 
@@ -195,7 +240,7 @@ class Workbench:
         inst = validate_browser_instance(data)
         name = (name or "").strip()[:120] or f"what-if {time.strftime('%H:%M:%S')}"
         diff = changes(self.instance_json, instance_dict(inst))
-        tl = float(time_limit) if time_limit else self.time_limit
+        tl = self.time_limit if time_limit is None else time_limit
 
         def run(job):
             from .. import api
@@ -249,13 +294,15 @@ class Workbench:
         return self.jobs.submit("explain", title, run)
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
+        """Queue near-optimal alternatives of ``sc`` (``n`` layouts, the optimum included: n - 1 new
+        scenarios).  Stop ends the MIP running; the alternatives saved by then are the result."""
         from ..analysis.alternatives import alternatives, check_options, refuse_phased
         from ..solver import SolverOptions
 
-        check_options(n, slack, "sum", 0.01)
+        check_options(n, slack, "sum", 0.01, where=ALTERNATIVES_FORM, names=FORM_FIELDS)
         inst = sc.instance()
         refuse_phased(inst)  # at once, as a 400: not as a job that can only fail
-        tl = float(time_limit) if time_limit else self.time_limit
+        tl = self.time_limit if time_limit is None else time_limit
 
         def run(job):
             saved = []
@@ -267,9 +314,9 @@ class Workbench:
                                               extra={"parent": sc.id, "above_optimum": alt.above_optimum})
                     saved.append(new.id)
                 job.report(found=len(saved))
-                job.check_stop()
 
-            res = alternatives(inst, n=n, slack=slack, options=SolverOptions(time_limit=tl), progress=keep)
+            res = alternatives(inst, n=n, slack=slack, options=SolverOptions(time_limit=tl), progress=keep,
+                               stop=job.stop)
             return {"scenarios": saved, "stopped": res.stopped, "optimum": res.optimum}
 
         return self.jobs.submit("alternatives", f"{n - 1} alternatives within {slack:.0%} of {sc.name}", run)
@@ -315,6 +362,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: the terminal shows the address and errors only
         pass
+
+    def log_error(self, fmt, *args):  # errors do reach the terminal (log_message, which it calls, is quiet)
+        log(f"{self.command} {self.path}: " + (fmt % args if args else fmt))
 
     # ---- plumbing
     def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
@@ -396,7 +446,7 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # a bug answers 500 with its kind instead of dropping the connection
-            self.log_error("%s", traceback.format_exc())
+            self.log_error("internal error answered 500:\n%s", traceback.format_exc())
             try:
                 self._error(500, f"internal error ({type(exc).__name__}); the server log has the details")
             except (BrokenPipeError, ConnectionResetError):
@@ -437,7 +487,8 @@ class Handler(BaseHTTPRequestHandler):
                                     "changes": changes(app.instance_json, instance_dict(inst))})
         if parts == ["solve"] and method == "POST":
             body = self._body()
-            job = app.submit_solve(body.get("instance"), body.get("name"), body.get("time_limit"))
+            (tl,) = job_options(body, WHATIF_FORM, time_limit=None)
+            job = app.submit_solve(body.get("instance"), body.get("name"), tl)
             return self._json(202, app.jobs.view(job))
         if parts == ["jobs"] and method == "GET":
             return self._json(200, app.jobs.all())
@@ -489,11 +540,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(202, app.jobs.view(job))
             if rest == ["alternatives"] and method == "POST":
                 body = self._body()
-                try:
-                    n, slack = int(body.get("n", 3)), float(body.get("slack", 0.05))
-                except (TypeError, ValueError):
-                    raise ClientError(400, "n must be a whole number and slack a number") from None
-                job = app.submit_alternatives(sc, n, slack, body.get("time_limit"))
+                n, slack, tl = job_options(body, ALTERNATIVES_FORM, n=3, slack=0.05, time_limit=None)
+                job = app.submit_alternatives(sc, n, slack, tl)
                 return self._json(202, app.jobs.view(job))
         if parts == ["compare"] and method == "GET":
             a, b = app.scenario(q.get("a", "")), app.scenario(q.get("b", ""))

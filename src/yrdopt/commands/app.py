@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
         """Start the workbench: map, what-if editor, background solves, saved scenarios, comparisons."""
         from ..app.server import ClientError, Workbench, is_loopback, make_server, new_token
 
+        from ..solver import time_limit_problem
+
+        if time_limit_problem(time_limit):
+            fail(f"command line: --time-limit: got {time_limit:g}; expected {time_limit_problem(time_limit)}", EXIT_INPUT)
         if not is_loopback(host) and not allow_remote:
             fail(f"--host {host} serves beyond this machine: add --allow-remote (a token is then required)", EXIT_INPUT)
         if allow_remote and not token:

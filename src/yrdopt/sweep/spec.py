@@ -137,6 +137,15 @@ class SweepSolver(_Model):
     highs: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="any other HiGHS option by its HiGHS name, applied last")
 
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _time_limit_rule(cls, v):
+        from ..solver import time_limit_problem
+
+        if v is not None and (problem := time_limit_problem(v)):  # the CLI's and workbench's rule and words
+            raise ValueError(problem)
+        return v
+
     @field_validator("highs")
     @classmethod
     def _known_highs_options(cls, v: dict) -> dict:

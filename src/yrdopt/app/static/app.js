@@ -643,11 +643,16 @@ function showJob(job) {
   $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
 }
 
+// the field as typed (empty: the server's default); a bad value comes back as a 400 naming the field
+function timeLimit() {
+  const v = $("#time-limit").value.trim();
+  return v === "" ? null : Number(v);
+}
+
 async function solve() {
   performance.mark("solve-clicked"); // benchmarks/app_latency.py reads these marks
   const name = $("#scenario-name").value.trim();
-  const tl = Number($("#time-limit").value) || null;
-  await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: tl }), async (job) => {
+  await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: timeLimit() }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
@@ -732,7 +737,7 @@ async function findAlternatives() {
   if (!S.current) return;
   const n = Number($("#alt-n").value), slack = Number($("#alt-slack").value);
   $("#alt-result").replaceChildren(el("p", { class: "muted", text: "working…" }));
-  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, { n, slack, time_limit: Number($("#time-limit").value) || null }), async (job) => {
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, { n, slack, time_limit: timeLimit() }), async (job) => {
     await refreshScenarios();
     const r = job.result;
     $("#alt-result").replaceChildren(el("p", { text: r ? `${r.scenarios.length} alternatives saved as scenarios${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
