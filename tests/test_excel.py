@@ -69,7 +69,7 @@ def test_template_has_a_sheet_per_part_and_names_what_is_missing(tmp_path):
     with pytest.raises(InstanceError) as e:
         read_workbook(book)
     where = {p.path for p in e.value.problems}
-    assert "sheet instance, row 2, column B (value)" in where  # the name
+    assert "sheet instance, row 2, column B (value), field name" in where  # the cell, and the field it holds
     assert {"sheet regions", "sheet chains"} <= where
 
 
