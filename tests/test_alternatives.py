@@ -16,6 +16,7 @@ from yrdopt.analysis.alternatives import alternatives
 
 from conftest import DATA, HIGHS_OVERRUN_S
 from single_site import evaluate_all, weighted
+from phase_recording import record_polishes
 
 SMALL = DATA / "planning_small.yaml"
 TINY = DATA / "pareto_tiny.yaml"
@@ -127,27 +128,11 @@ def test_every_phase_of_an_alternatives_mip_keeps_its_time_limit(monkeypatch):
     cost of its layout's sites and the polish run within what its MIP left (before: the polish
     without a limit, the least cost with the MIP's whole limit again).  Generated 41x30x4
     (161,000 columns): its LP takes 0.2-0.6 s idle, up to 1.8 s loaded."""
-    import time
 
     import yrdopt.analysis.alternatives as alternatives_module
     from yrdopt.generate import generate_instance
 
-    stage, polishes = {}, []
-    search, lp_polish = alternatives_module.search, alternatives_module.lp_polish
-
-    def recording_search(solver, cm, deadline, **kw):
-        stage["deadline"] = deadline
-        return search(solver, cm, deadline, **kw)
-
-    def recording_polish(*args, time_limit=None, **kw):
-        d = stage["deadline"]
-        given, left, t = time_limit, d.left(), time.perf_counter()
-        out = lp_polish(*args, time_limit=time_limit, **kw)
-        polishes.append((given, left, time.perf_counter() - t))
-        return out
-
-    monkeypatch.setattr(alternatives_module, "search", recording_search)
-    monkeypatch.setattr(alternatives_module, "lp_polish", recording_polish)
+    polishes = record_polishes(monkeypatch, alternatives_module)
     limit = 1.5
     res = alternatives(generate_instance(41, 30, 4, seed=1), 2, 0.05,
                        options=yrdopt.SolverOptions(time_limit=limit, threads=1, mip_gap=1e-4))

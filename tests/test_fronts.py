@@ -14,6 +14,7 @@ from yrdopt.errors import InstanceError
 from yrdopt.analysis.fronts import lexicographic, pareto_front
 
 from conftest import DATA, HIGHS_OVERRUN_S
+from phase_recording import record_polishes
 from single_site import evaluate_all, non_dominated
 
 TINY = DATA / "pareto_tiny.yaml"
@@ -310,27 +311,11 @@ def test_every_phase_of_a_stage_keeps_its_time_limit(monkeypatch, what, limit):
     stage's end, the polish of a front's point and of the lexicographic layout no limit at all).
     Generated 41x30x4 (161,000 columns): its LP takes 0.2-0.6 s on an idle machine, up to 1.8 s
     loaded, so at these limits it is cut short in some stages (or not run)."""
-    import time
 
     import yrdopt.analysis.fronts as fronts
     from yrdopt.generate import generate_instance
 
-    stage, polishes = {}, []
-    search, lp_polish = fronts.search, fronts.lp_polish
-
-    def recording_search(solver, cm, deadline, **kw):
-        stage["deadline"] = deadline
-        return search(solver, cm, deadline, **kw)
-
-    def recording_polish(*args, time_limit=None, **kw):
-        d = stage["deadline"]
-        given, left, t = time_limit, d.left(), time.perf_counter()
-        out = lp_polish(*args, time_limit=time_limit, **kw)
-        polishes.append((given, left, time.perf_counter() - t))
-        return out
-
-    monkeypatch.setattr(fronts, "search", recording_search)
-    monkeypatch.setattr(fronts, "lp_polish", recording_polish)
+    polishes = record_polishes(monkeypatch, fronts)
     inst = generate_instance(41, 30, 4, seed=1)
     options = yrdopt.SolverOptions(time_limit=limit, threads=1, mip_gap=1e-6)
     if what == "front":
