@@ -211,3 +211,28 @@ def test_an_instance_without_guarantees_costs_exactly_nothing_for_them(tmp_path)
     assert res.returncode == 0, res.stderr
     flat = " ".join(res.stdout.split())
     assert "the guarantees cost 0.0000" in flat and "the guarantees cost 0 –" not in flat
+
+
+def test_guarantees_without_any_guarantee_blames_no_solve_that_never_ran(tmp_path):
+    """An instance without guarantees whose base solve stops at its time limit: no solve "without
+    the guarantees" ran (it would be the base solve itself), so none is said not proven (before:
+    "not proven: with them time_limit_with_incumbent, without time_limit_with_incumbent"); the
+    message and guarantee_costs.json say what ran: the base solve, unproven, and no guarantee."""
+    from yrdopt.generate import generate_dict
+
+    d = generate_dict(41, 10, 3, seed=1)
+    d["policy"].pop("province_min_share", None)
+    d["policy"].pop("guarantees", None)
+    path = tmp_path / "no-guarantees.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True))
+    res = run_cli("guarantees", path, "--time-limit", 1, "--threads", 1, "-o", tmp_path / "g")
+    assert res.returncode == 0, res.stderr
+    said = " ".join(res.stdout.split())
+    assert "best layout found (not proven optimal" in said, "this test needs a base solve stopped at its limit"
+    assert "without any" not in said and "without time_limit" not in said, said
+    assert "has no guarantees" in said and "the guarantees cost 0.0000" in said, said
+    meta = json.loads((tmp_path / "g" / "guarantee_costs.json").read_text())
+    assert meta["status"].startswith("time_limit") and meta["objective"] > 0
+    assert meta["guarantees"] == 0 and meta["without_any"]["solved"] is False
+    assert "no guarantees" in meta["without_any"]["why"]
+    assert meta["cost_of_all"] == 0 and meta["proven"] is True  # nothing to cost: 0 exactly

@@ -29,6 +29,7 @@ it), so it is at least 0 and ``*_least`` is clipped there.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,36 +57,59 @@ class GuaranteeCosts:
     bound: float | None = None  # the base solve's proven lower bound
     without_any_bound: float | None = None
     # the every-guarantee-dropped re-solve's: stopped by its share, it holds the base layout it started
-    # from (or a better one), so ``without_any`` and ``cost_of_all`` are a layout's figures, not proven
-    without_any_status: str = "optimal"
+    # from (or a better one), so ``without_any`` and ``cost_of_all`` are a layout's figures, not proven.
+    # None where it did not run: an instance without guarantees (the base solve is that model itself)
+    without_any_status: str | None = "optimal"
+
+    @property
+    def has_guarantees(self) -> bool:
+        return not self.table.empty
 
     @property
     def cost_of_all(self) -> float | None:
+        if not self.has_guarantees:
+            return 0.0  # nothing to drop: exactly 0, whatever the base solve proved
         return None if self.without_any is None else self.objective - self.without_any
 
     @property
     def proven(self) -> bool:
-        """True when both solves behind ``cost_of_all`` are proven optimal (to their gap)."""
-        return self.status == "optimal" and self.without_any_status == "optimal"
+        """True when ``cost_of_all`` is proven: both solves behind it optimal (to their gap), or
+        no guarantee at all (0 exactly; no solve without them ran)."""
+        return not self.has_guarantees or (self.status == "optimal" and self.without_any_status == "optimal")
 
     @property
     def cost_of_all_least(self) -> float | None:
         """The least the guarantees may cost, by the solves' bounds (0 without any guarantee)."""
-        return 0.0 if self.table.empty else within_gap(self.objective, self.bound, self.without_any,
-                                                       self.without_any_bound)[0]
+        return 0.0 if not self.has_guarantees else within_gap(self.objective, self.bound, self.without_any,
+                                                               self.without_any_bound)[0]
 
     @property
     def cost_of_all_most(self) -> float | None:
         """The most the guarantees may cost, by the solves' bounds (0 without any guarantee)."""
-        return 0.0 if self.table.empty else within_gap(self.objective, self.bound, self.without_any,
-                                                       self.without_any_bound)[1]
+        return 0.0 if not self.has_guarantees else within_gap(self.objective, self.bound, self.without_any,
+                                                               self.without_any_bound)[1]
 
     @property
     def cost_of_all_within_gap(self) -> bool:
         """True when the solves' gaps do not prove that the guarantees cost anything (module
         docstring); never without any guarantee (then "without any" is the same solve: 0 exactly)."""
-        return not self.table.empty and within_gap(self.objective, self.bound, self.without_any,
-                                                   self.without_any_bound)[2]
+        return self.has_guarantees and within_gap(self.objective, self.bound, self.without_any,
+                                                  self.without_any_bound)[2]
+
+    def record(self) -> dict:
+        """What ran and what it proves, for guarantee_costs.json: the base solve, the
+        every-guarantee-dropped re-solve (or why none ran) and the cost of all the guarantees."""
+        without = ({"solved": True, "objective": self.without_any, "status": self.without_any_status,
+                    "bound": self.without_any_bound} if self.has_guarantees else
+                   {"solved": False, "why": NO_GUARANTEES})
+        return {"guarantees": len(self.table), "objective": self.objective, "status": self.status,
+                "bound": self.bound, "without_any": without, "cost_of_all": self.cost_of_all,
+                "cost_of_all_least": self.cost_of_all_least, "cost_of_all_most": self.cost_of_all_most,
+                "cost_of_all_within_gap": self.cost_of_all_within_gap, "proven": self.proven}
+
+
+# why no every-guarantee-dropped solve runs on an instance without guarantees
+NO_GUARANTEES = "the instance has no guarantees: the model without them is the base solve's own, so none ran"
 
 
 def within_gap(a: float | None, a_bound: float | None, b: float | None, b_bound: float | None
@@ -163,8 +187,9 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
 
     base_bound = base.summary.get("bound")
     all_g = np.arange(d.G)
+    # without guarantees no such solve runs: the base solve is that model (GuaranteeCosts.record says so)
     without_any, without_status, without_bound = (resolve(all_g, np.full(d.G, -np.inf), np.full(d.G, np.inf)) if d.G
-                                                  else (base.objective, base.summary["status"], base_bound))
+                                                  else (base.objective, None, base_bound))
 
     prices = None
     if d.G:
@@ -228,5 +253,7 @@ def write(costs: GuaranteeCosts, out: str | Path) -> Path:
     table = costs.table.assign(objective=costs.objective, status=costs.status, objective_without_any=costs.without_any,
                                without_any_status=costs.without_any_status)
     atomic_write_text(out / "guarantee_costs.csv", table.to_csv(index=False, float_format="%.10g"))
+    # what ran, also where no guarantee gives the CSV a row
+    atomic_write_text(out / "guarantee_costs.json", json.dumps(costs.record(), indent=2))
     return out
 

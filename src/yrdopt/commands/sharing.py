@@ -69,15 +69,19 @@ def register(app: typer.Typer) -> None:
                                         r.cost_of_step_least, r.cost_of_step_most),
                       _num(r.lp_price_per_unit), _num(r.lp_estimate_of_step))
         console.print(t)
-        best = "optimum" if res.status == "optimal" else "best layout found (not proven optimal: --time-limit)"
-        without = _resolved(res.without_any, res.without_any_status)
-        cost = (_within_gap(res.cost_of_all_least, res.cost_of_all_most) if res.cost_of_all_within_gap
-                else _num(0.0 if res.table.empty else res.cost_of_all)) + (
-            "" if res.proven or res.cost_of_all is None else
-            f" (not proven: with them {res.status}, without {res.without_any_status}; "
-            "a solve stopped at its share of --time-limit)")
-        console.print(f"{best} with the guarantees {res.objective:,.4f}; without any {without}; the guarantees cost "
-                      + cost, highlight=False)
+        best = "optimum" if res.status == "optimal" else f"best layout found (not proven optimal: --time-limit, {res.status})"
+        if not res.has_guarantees:  # only the base solve ran: nothing was dropped, nothing re-solved
+            console.print(f"{best} {res.objective:,.4f}; the instance has no guarantees, so the guarantees cost "
+                          f"{_num(0.0)} (no solve without them ran: it would be this one)", highlight=False)
+        else:
+            without = _resolved(res.without_any, res.without_any_status)
+            cost = (_within_gap(res.cost_of_all_least, res.cost_of_all_most) if res.cost_of_all_within_gap
+                    else _num(res.cost_of_all)) + (
+                "" if res.proven or res.cost_of_all is None else
+                f" (not proven: with them {res.status}, without {res.without_any_status}; "
+                "a solve stopped at its share of --time-limit)")
+            console.print(f"{best} with the guarantees {res.objective:,.4f}; without any {without}; the guarantees "
+                          "cost " + cost, highlight=False)
         if out is not None:
             write(res, out)
-            console.print(f"written to {out}/guarantee_costs.csv", highlight=False)
+            console.print(f"written to {out}/guarantee_costs.csv and guarantee_costs.json", highlight=False)
