@@ -248,7 +248,7 @@ def test_a_front_that_dropped_an_unproven_layout_is_not_exact():
 
     proven = [FrontPoint(f"point-{i}", {"distance": float(i), "duplication": float(3 - i)}, None, "optimal")
               for i in range(3)]
-    front = FrontResult(None, ("distance", "duplication"), points=proven)  # the property reads no instance
+    front = FrontResult(None, ("distance", "duplication"), points=proven, finished=True)  # reads no instance
     assert front.exact
     front.dropped.append({"values": {"distance": 1.5, "duplication": 1.5}, "status": "time_limit_with_incumbent",
                           "reason": "dominated by point-1"})
@@ -348,3 +348,62 @@ def test_the_f1_best_point_is_polished_within_its_own_solve(tmp_path):
                  options=yrdopt.SolverOptions(mip_gap=1e-6, time_limit=20, log_file=str(log)))
     mips, stages = reported["point-1"]
     assert stages == 3 and mips == stages
+
+
+def _losing_the_start_for_the_second_end(monkeypatch):
+    """The first MIP of the t2-first solve (the 4th search: the t1-first solve has three stages)
+    ends without a layout, as HiGHS does where it drops the start and its time is out (the re-run
+    without the start in ``HighsSolver.solve``): HiGHS's start and previous solution are cleared and
+    it runs for 1 µs.  Real HiGHS; only the stage's start and time are taken away."""
+    import yrdopt.analysis.fronts as fronts
+
+    search, calls = fronts.search, []
+
+    def second_end_without_a_layout(solver, cm, deadline, **kw):
+        calls.append(solver.h.getLp().col_cost_[: cm.n_cols].copy())
+        if len(calls) != 4:
+            return search(solver, cm, deadline, **kw)
+        solver.h.clearSolver()
+        return solver.solve(None, time_limit=1e-6)
+
+    monkeypatch.setattr(fronts, "search", second_end_without_a_layout)
+    return calls
+
+
+def test_a_front_whose_second_end_has_no_layout_says_it_is_incomplete(tmp_path, monkeypatch):
+    """Before, the t2-first solve's failure raised after point-1 and front.json were written: --out
+    held what looked like a finished one-point front (front.json: 1 point, exact true).  Now the
+    front says plainly that it is incomplete and why (status, front.json, the command's message)
+    and the command exits 4, as a solve that stops without a layout."""
+    from yrdopt.model.compiled import build
+
+    calls = _losing_the_start_for_the_second_end(monkeypatch)
+    out = tmp_path / "f"
+    r = CliRunner().invoke(app, ["pareto", str(TINY), "--between", "distance", "site_cost", "--out", str(out)],
+                           env={"COLUMNS": "200"})
+    cm = build(yrdopt.load_instance(TINY))
+    assert len(calls) >= 4 and np.array_equal(calls[3], cm.terms["site_cost"])  # the t2-first stage lost its layout
+    said = " ".join(r.output.split())
+    assert r.exit_code == 4, r.output
+    assert "front incomplete: no layout minimising site_cost (time_limit_no_incumbent)" in said, said
+    meta = json.loads((out / "front.json").read_text())
+    assert meta["status"] == "incomplete" and not meta["exact"] and meta["points"] == 1
+    assert meta["incomplete"].startswith("no layout minimising site_cost") and "point-1" in meta["incomplete"]
+    assert (out / "point-1" / "layout.csv").exists() and (out / "front.png").exists()
+    # the API says the same
+    calls.clear()
+    res = pareto_front(TINY, ("distance", "site_cost"))
+    assert res.status == "incomplete" and res.missing_end and not res.exact and len(res.points) == 1
+
+
+def test_a_front_json_written_mid_walk_says_the_walk_has_not_ended(tmp_path):
+    """front.json is rewritten as each point is written: a run killed mid-walk must not leave a
+    front that reads as finished (its status says in_progress until the walk ends)."""
+    seen = []
+
+    def progress(point):
+        seen.append(json.loads((tmp_path / "front.json").read_text())["status"])
+
+    res = pareto_front(TINY, ("distance", "site_cost"), out=tmp_path, progress=progress)
+    assert seen and set(seen) == {"in_progress"}
+    assert res.status == "exact" and json.loads((tmp_path / "front.json").read_text())["status"] == "exact"

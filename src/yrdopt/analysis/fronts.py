@@ -229,14 +229,35 @@ class FrontResult:
     # layouts a stage found that are not on the written front (a stage stopped at its limit):
     # the same point as one written, or dominated by one written; each {"values", "status", "reason"}
     dropped: list[dict] = field(default_factory=list)
+    # the second term's best end has no layout (its MIP ended without one): only the first term's
+    # end is written, and no point between them was searched (why, in words)
+    missing_end: str | None = None
+    finished: bool = False  # the walk has ended (a front.json written before says "in_progress")
 
     @property
     def exact(self) -> bool:
         """Every point proven (all its stages optimal), the walk not cut short, and no layout
         dropped unproven: the walk goes on from each layout a stage returns, so an unproven one
         may have stepped over points of the front before a later point beat it."""
-        return (not self.truncated and self.stopped is None and all(p.status == "optimal" for p in self.points)
-                and all(d["status"] == "optimal" for d in self.dropped))
+        return (self.finished and not self.truncated and self.stopped is None and self.missing_end is None
+                and all(p.status == "optimal" for p in self.points) and all(d["status"] == "optimal" for d in self.dropped))
+
+    @property
+    def incomplete(self) -> str | None:
+        """Why part of the front is missing — a MIP ended without a layout (the second term's end,
+        or a cap of the walk) — or None."""
+        return self.missing_end or self.stopped
+
+    @property
+    def status(self) -> str:
+        """``in_progress`` (the walk has not ended: a front.json left so by a killed run is no front),
+        ``incomplete`` (:attr:`incomplete` says what is missing and why), ``truncated`` (at
+        ``max_points``), ``exact``, else ``not_proven`` (a point or a dropped layout not proven)."""
+        if not self.finished:
+            return "in_progress"
+        if self.incomplete:
+            return "incomplete"
+        return "truncated" if self.truncated else "exact" if self.exact else "not_proven"
 
     @property
     def unproven(self) -> list[str]:
@@ -359,6 +380,10 @@ def pareto_front(
     proven of its finds) and no point another written point dominates; the others are listed
     in ``dropped`` (with the reason), and every point not proven optimal says so (``status``,
     each stage's bound and gap).  The walk goes on from the values it wrote.
+
+    A MIP that ends without a layout leaves part of the front missing: the f2-best end
+    (``missing_end``: only the f1-best end is written) or the points below a cap (``stopped``);
+    ``status`` is then "incomplete", in front.json too, which says "in_progress" until the walk ends.
     """
     t1, t2 = check_terms(between)
     if len((t1, t2)) != 2:
@@ -418,8 +443,12 @@ def pareto_front(
     # the t2-first solve replaces that deadline with its own stages' (before: it got their leftovers)
     hi = offer(first, v_first, st, stages)[t2]
     last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
-    if last is None:
-        raise SolverError(f"no layout minimising {t2}: {st_last}")
+    if last is None:  # (HiGHS lost the start, e.g. its re-run without one: solver.HighsSolver.solve)
+        # the one point written is no front: said in front.json's status, never a finished one-point front
+        result.missing_end = (f"no layout minimising {t2} ({st_last}): the {t2}-best end and every point between "
+                              f"it and the {t1}-best end ({result.points[0].name if result.points else 'none'}) "
+                              "are missing")
+        return _finish(result, lex, out)
     # the f2-best end's own layout (a later stage may have lowered its first stage's value)
     # (at a limit the f2-best end's stages may end above the f1-best end: nothing is known below)
     lo = min(v_last[t2], float(cm.terms[t2] @ last.x[: cm.n_cols]), hi)
@@ -458,7 +487,12 @@ def pareto_front(
             if st == "optimal":
                 proven_t2.append(got[t2])
     lex.free(t2)
-    result.n_solves, result.stages = lex.n_solves, lex.stages
+    return _finish(result, lex, out)
+
+
+def _finish(result: FrontResult, lex: _Lex, out: Path | None) -> FrontResult:
+    """The walk has ended: its solves counted, front.json (its final status) and front.png written."""
+    result.n_solves, result.stages, result.finished = lex.n_solves, lex.stages, True
     if out is not None:
         _write_front(result, out)
         _plot_front(result, out / "front.png")
@@ -477,6 +511,7 @@ def _write_front(result: FrontResult, out: Path) -> None:
     atomic_write_text(out / "front.csv", result.table().to_csv(index=False, float_format="%.10g"))
     meta = {"instance": {"name": result.instance.name, "hash": content_hash(result.instance)},
             "between": list(result.terms), "method": result.method, "step": result.step,
+            "status": result.status, "incomplete": result.incomplete,
             "truncated": result.truncated, "stopped": result.stopped, "exact": result.exact,
             "points": len(result.points), "unproven": result.unproven, "dropped": result.dropped,
             "solves": result.n_solves, "stages": result.stages}
@@ -503,7 +538,8 @@ def _plot_front(result: FrontResult, path: Path) -> None:
         ax.annotate(p.name.split("-")[-1], (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel(f"{t1} (unweighted)")
     ax.set_ylabel(f"{t2} (unweighted)")
-    ax.set_title(f"{result.instance.name}: non-dominated layouts")
+    ax.set_title(f"{result.instance.name}: non-dominated layouts"
+                 + ("\nINCOMPLETE: a MIP ended without a layout (front.json)" if result.incomplete else ""))
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=120)

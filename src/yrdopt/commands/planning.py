@@ -141,10 +141,13 @@ def register(app: typer.Typer) -> None:
             console.print(labelled("not proven:", "yellow",
                                    f"{', '.join(res.unproven)}: a stage stopped at its limit; a layout with the same cap "
                                    "may be better, by at most the gap shown (bounds in front.csv)"), highlight=False)
-        if res.stopped:
-            console.print(labelled("not proven exact:", "yellow", res.stopped), highlight=False)
+        if res.incomplete:  # a MIP ended without a layout: part of the front is missing (front.json says so)
+            console.print(labelled("front incomplete:", "red", f"{res.incomplete}; front.json status incomplete"),
+                          highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
+        if res.incomplete:  # as any solve that stopped without a layout
+            raise typer.Exit(EXIT_SOLVER)
 
     @app.command("lexicographic")
     def lexicographic_cmd(
