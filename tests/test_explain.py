@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 import yrdopt
 from yrdopt.cli import app
 from yrdopt.analysis.diagnose import conflicting_limits, elastic_quota_increase, explain_infeasibility
-from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices
+from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
 
 from conftest import DATA, HIGHS_OVERRUN_S
 
@@ -252,6 +252,38 @@ def test_explain_reoptimise_keeps_its_time_limit_for_the_whole_command(tmp_path)
     timed_out = unsolved["status"].str.startswith("time_limit")
     assert unsolved.loc[timed_out, "why"].str.contains("no layout within its share of the time limit").all()
     assert (unsolved.loc[~timed_out, "status"] == "infeasible").all()
+
+
+def test_explain_site_reoptimise_starts_from_the_layout_with_the_rest_kept(tmp_path):
+    """``explain --site --reoptimise --time-limit 2`` on generated 41x10x3: the reference and the
+    flip are each re-solved with the rest kept first, and the MIP that re-optimises the rest starts
+    from that layout (as ``--segment --reoptimise`` does), so a short share still has a layout.
+    Before, those MIPs started from nothing: HiGHS found no layout of this model within its share
+    and the command failed ("the layout re-solved as the reference: no layout …", exit 4)."""
+    import yaml
+
+    from yrdopt.generate import generate_dict
+
+    d = generate_dict(41, 10, 3, seed=1)
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True))
+    sol = yrdopt.solve(path, time_limit=5, threads=1, out=tmp_path / "sol")
+    assert sol.summary["verified"]
+    # a site to open that has a layout with the rest kept (most closings here break a quota): the
+    # first R&D site not in the layout for which the fixed-placement flip solves
+    inst = yrdopt.load_instance(path)
+    cm, place, _ = read_layout(inst, tmp_path / "sol")
+    d = cm.data
+    closed = [f"{c}/{g}@{d.region_ids[r]}" for s, (c, g) in enumerate(d.segment_keys) if g.endswith("rd")
+              for r in range(d.R) if not place[s, r] and d.allowed[s, r]]
+    ref = next(site for site in closed
+               if np.isfinite(site_decision(inst, tmp_path / "sol", site).set_index("term").loc["total", "flipped"]))
+    r = CliRunner().invoke(app, ["explain", str(path), str(tmp_path / "sol"), "--site", ref, "--reoptimise",
+                                 "--time-limit", "2", "--out", str(tmp_path / "why")])
+    assert r.exit_code == 0, r.output  # the reference has a layout
+    table = pd.read_csv(tmp_path / "why" / "site.csv").set_index("term")
+    # the flip re-optimised starts from the flip with the rest kept: it has a layout too
+    assert np.isfinite(table.loc["total", "layout"]) and np.isfinite(table.loc["total", "flipped"]), r.output
 
 
 def test_a_price_resolve_stopped_at_its_limit_is_not_proven_and_not_worth_0(tmp_path):

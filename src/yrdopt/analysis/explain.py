@@ -614,7 +614,7 @@ def site_decision(instance, solution_dir: str | Path, site: str, *, reoptimise: 
                               deadline=deadline)
     cm, place, expand = read_layout(inst, solution_dir, build(inst))
     return _site_decision(inst, cm, place, site, reoptimise, options or SolverOptions(mip_gap=1e-9),
-                          str(solution_dir), Shares(deadline, 2, after_solve_reserve(cm.n_cols)))
+                          str(solution_dir), Shares(deadline, 4 if reoptimise else 2, after_solve_reserve(cm.n_cols)))
 
 
 def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: str, reoptimise: bool,
@@ -625,16 +625,18 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     flipped[s, r] = not place[s, r]
 
     def run(P: np.ndarray) -> SolveResult:
-        if reoptimise:  # only this site's binary fixed; every other placement free
-            lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
-            i = cm.var("place").index(s, r)
-            lo[i] = hi[i] = float(P[s, r])
-            c = replace(cm, col_lower=lo, col_upper=hi)
-        else:
-            c = fix_placements(cm, P)
-        if P[s, r] and not place[s, r]:
-            c = hosting(c, cm.var("activity").index(s, r), d.activity[s])
-        return _solve(c, options, shares)
+        def hosted(c: CompiledModel) -> CompiledModel:
+            return hosting(c, cm.var("activity").index(s, r), d.activity[s]) if P[s, r] and not place[s, r] else c
+
+        fixed = _solve(hosted(fix_placements(cm, P)), options, shares)
+        if not reoptimise:
+            return fixed
+        # only this site's binary fixed, every other placement free; from the layout with the rest
+        # kept (as cost_of_moving's MIPs: without a start, a short share found no layout at all)
+        lo, hi = cm.col_lower.copy(), cm.col_upper.copy()
+        i = cm.var("place").index(s, r)
+        lo[i] = hi[i] = float(P[s, r])
+        return _solve(hosted(replace(cm, col_lower=lo, col_upper=hi)), options, shares, start=fixed.x)
 
     base = run(place)
     if base.x is None:
