@@ -19,6 +19,7 @@ from yrdopt.analysis.explain import cost_of_moving, site_decision
 from yrdopt.analysis.specialization import relative_specialization
 
 PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
+SMALL = ROOT / "tests" / "data" / "planning_small.yaml"
 
 
 def flat(text: str) -> str:
@@ -71,6 +72,96 @@ def test_explain_names_the_guarantee_that_blocks_a_move(provinces, tmp_path):
     assert (free.loc[["zhejiang", "anhui"], "change"] > 0).all()
     # Shanghai then lacks a quota (its land, used up): said as such, no rule named
     assert free.loc["shanghai", "why"].startswith("quota too small: needs shanghai")
+    # with the guarantee, that quota blocks the move to Shanghai too: both are named, the shortfall
+    # the same (before: only the guarantee, the first rule found)
+    lacks = free.loc["shanghai", "why"].split("needs ")[1]
+    assert f"; quota too small: needs {lacks} with the rest of the layout kept" in moves.loc["shanghai", "why"]
+    assert moves.loc["shanghai", "blocked_by"].split("; ") == [f"policy.guarantees[{g}]", free.loc["shanghai", "blocked_by"]]
+
+
+def forbidden_and_short(tmp_path):
+    """planning_small with ic/fab forbidden in Shanghai and Shanghai's land cut to 10 ha: a move of
+    ic/fab there is blocked by the forbidden placement, its land and its energy; opening a site
+    there by the forbidden placement, and by the minimum scale (15) against the land left."""
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)
+    d["policy"]["forbidden"] = [{"chain": "ic", "segment": "fab", "region": "sh"}]
+    d["regions"][0]["quotas"]["land"] = 10
+    path = tmp_path / "forbidden-short.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True))
+    return path, d
+
+
+def test_explain_names_every_rule_that_blocks_a_move(tmp_path):
+    """Before, a move blocked by policy named only that (``forbidden by policy.forbidden``), and a
+    move blocked by a rule only the first rule found: now every rule that blocks it, each quota
+    with its shortfall per resource, in the CLI, moves.csv (``blocked_by``: the instance fields)
+    and ``explain --site``.  The shortfalls are checked by re-solving with the forbidden placement
+    dropped and the quotas raised by them (and by less)."""
+    path, d = forbidden_and_short(tmp_path)
+    out = tmp_path / "sol"
+    assert yrdopt.solve(path, out=out).summary["verified"]
+    moves = cost_of_moving(path, out, "ic/fab").set_index("region")
+    why = moves.loc["sh", "why"]
+    assert moves.loc["sh", "status"] == "infeasible"
+    assert why.startswith("it breaks: policy.forbidden keeps ic/fab out of Shanghai (sh); quota too small: needs "), why
+    assert "sh land +54" in why and "sh energy +10" in why and why.endswith("with the rest of the layout kept "
+                                                                             "(--reoptimise lets it change)")
+    assert set(moves.loc["sh", "blocked_by"].split("; ")) == {"policy.forbidden", "regions.sh.quotas.land",
+                                                               "regions.sh.quotas.energy"}
+    # the shortfalls are what the move lacks: allowed and raised by them it has a layout, by less not
+    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
+    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    for land, energy, ok in ((54, 10, True), (53, 10, False), (54, 9, False)):
+        e = json.loads(json.dumps(d))
+        e["policy"].pop("forbidden")
+        e["regions"][0]["quotas"]["land"] += land
+        e["regions"][0]["quotas"]["energy"] += energy
+        (tmp_path / "raised.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
+        raised = cost_of_moving(tmp_path / "raised.yaml", bare, "ic/fab").set_index("region")
+        assert (raised.loc["sh", "status"] == "optimal") == ok, (land, energy, raised.loc["sh", "why"])
+    # the command and moves.csv say the same
+    res = wide("explain", path, out, "--segment", "ic/fab", "--out", tmp_path / "why")
+    assert res.exit_code == 0, res.output
+    assert f"sh: infeasible — {why}" in flat(res.output)
+    written = pd.read_csv(tmp_path / "why" / "moves.csv").set_index("region")
+    assert written.loc["sh", "why"] == why and written.loc["sh", "blocked_by"] == moves.loc["sh", "blocked_by"]
+    # opening a site there: the forbidden placement, and the minimum scale against the land left
+    site = site_decision(path, out, "ic/fab@sh")
+    said = site.attrs["why"]
+    assert said.startswith("it breaks: policy.forbidden keeps ic/fab out of Shanghai (sh); every site of ic/fab "
+                           "needs at least 15"), said
+    assert "quota too small: needs sh land +9" in said  # 15 ha of the site and 4 of ic/rd against 10
+    assert set(site.attrs["blocked_by"].split("; ")) == {"policy.forbidden", "chains.ic.segments.fab.min_scale",
+                                                         "regions.sh.quotas.land"}
+    res = wide("explain", path, out, "--site", "ic/fab@sh", "--out", tmp_path / "site")
+    assert res.exit_code == 0 and f"Opening it is not possible: {said}" in flat(res.output), res.output
+    written = pd.read_csv(tmp_path / "site" / "site.csv")
+    assert (written["why"] == said).all() and (written["blocked_by"] == site.attrs["blocked_by"]).all()
+
+
+def test_the_workbench_why_here_names_every_rule_that_blocks_a_move(tmp_path):
+    """The workbench's "why here?" (its JSON, which the page's table shows) carries the same answer."""
+    from app_helpers import call, wait_idle, wait_job
+    from yrdopt.app.server import Workbench, serve_in_thread
+
+    path, _ = forbidden_and_short(tmp_path)
+    wb = Workbench(path, tmp_path / "ws")
+    srv, _ = serve_in_thread(wb)
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        wait_idle(base)
+        sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+        status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/fab"})
+        job = wait_job(base, job)
+        assert job["state"] == "done", job
+        sh = next(r for r in job["result"]["rows"] if r["region"] == "sh")
+        assert sh["why"].startswith("it breaks: policy.forbidden keeps ic/fab out of Shanghai (sh); quota too small")
+        assert "sh land +54" in sh["why"] and "sh energy +10" in sh["why"], sh
+        assert set(sh["blocked_by"].split("; ")) == {"policy.forbidden", "regions.sh.quotas.land",
+                                                      "regions.sh.quotas.energy"}
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_explain_reports_each_host_of_a_split_segment_as_now(provinces):

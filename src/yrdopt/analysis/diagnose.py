@@ -477,15 +477,36 @@ class _Feasibility:
         self.deadline = deadline
         self.solver = HighsSolver(SolverOptions(mip_gap=1.0))
         self.solver.load(cm)
-        if pinned is not None:  # placements held by rows, apart from the limits' own switches
-            s, r = np.nonzero(~np.isnan(pinned))
-            cols = col_map[full.var("place").index(s, r)]
-            v = pinned[s, r].astype(float)
-            self.solver.add_rows(v, v, np.arange(len(v)), cols, np.ones(len(v)))
+        # (S, R) columns of the placements and activities in the flow-free model
+        self.place_cols = col_map[np.arange(full.n_cols)[full.var("place").slice]].reshape(d.S, d.R)
+        self.activity_cols = col_map[np.arange(full.n_cols)[full.var("activity").slice]].reshape(d.S, d.R)
+        self.pin_rows: np.ndarray | None = None  # one row per placement, added by the first pin()
+        self.floors: np.ndarray = np.zeros(0, dtype=int)  # activity columns a pin() raised
+        if pinned is not None:
+            self.pin(pinned)
         self.incomplete = False
         self.solves = 0
         for lim in self.limits:
             self.set(lim, True)
+
+    def pin(self, pinned: np.ndarray, floor: dict | None = None) -> None:
+        """Hold placements as ``pinned`` ((S, R) floats, NaN where free) by rows, apart from the
+        limits' own switches, and activities at least ``floor`` ({(s, r): units}); every earlier
+        pin and floor released."""
+        if self.pin_rows is None:
+            n = self.place_cols.size
+            self.pin_rows = np.arange(self.solver.h.getNumRow(), self.solver.h.getNumRow() + n)
+            self.solver.add_rows(np.full(n, -np.inf), np.full(n, np.inf), np.arange(n), self.place_cols.ravel(),
+                                 np.ones(n))
+        v = np.asarray(pinned, dtype=float).ravel()
+        held = ~np.isnan(v)
+        self.solver.set_row_bounds(self.pin_rows, np.where(held, v, -np.inf), np.where(held, v, np.inf))
+        if self.floors.size:
+            self.solver.set_col_bounds(self.floors, self.cm.col_lower[self.floors], self.cm.col_upper[self.floors])
+        self.floors = np.array([self.activity_cols[s, r] for s, r in (floor or {})], dtype=int)
+        if self.floors.size:
+            lo = np.maximum(self.cm.col_lower[self.floors], np.array(list(floor.values()), dtype=float))
+            self.solver.set_col_bounds(self.floors, lo, self.cm.col_upper[self.floors])
 
     def set(self, lim: Limit, on: bool) -> None:
         how, idx, on_b, off_b = lim._switch
@@ -547,7 +568,19 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadl
             f.set(lim, False)
     if not f.infeasible():
         return Conflict([], not f.incomplete, f.solves)
-    cand = [lim for lim in f.limits if lim.kind not in without]
+    cand, needed = _deletion_filter(f, [lim for lim in f.limits if lim.kind not in without])
+    if needed < len(cand):  # stopped by the deadline: these limits conflict, not proven irreducible
+        f.incomplete = True
+    return Conflict(cand, not f.incomplete, f.solves)
+
+
+def _deletion_filter(f: _Feasibility, cand: list[Limit]) -> tuple[list[Limit], int]:
+    """The limits of ``cand`` (all switched on, the model infeasible) that conflict, by the deletion
+    filter with halving batches: switch a batch off; if the rest is still infeasible the batch is
+    not needed (it stays off), else halve the batch (a single limit whose removal makes the rest
+    feasible belongs to the set).  Returns (the limits kept, how many of them, first, are proven
+    needed): where the deadline ran out, the rest were not tested."""
+    cand = list(cand)
     i, size = 0, max(1, len(cand) // 4)
     while i < len(cand) and not f.spent():
         chunk = cand[i:i + size]
@@ -564,6 +597,110 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadl
                 size = max(1, (len(cand) - i) // 2)
             else:
                 size = max(1, size // 2)
-    if i < len(cand):  # stopped by the deadline: these limits conflict, not proven irreducible
-        f.incomplete = True
-    return Conflict(cand, not f.incomplete, f.solves)
+    return cand, i
+
+
+# -- every limit that blocks pinned placements (explain's moves and flips) ---------------------
+# what can be raised, and by how much: a limit switched off through an elastic slack column
+RAISABLE = ("quota", "change_budget")
+
+
+@dataclass
+class Blocking:
+    """Every limit found that keeps pinned placements from holding (:class:`BlockingSearch`)."""
+
+    limits: list[Limit]
+    short_by: list[float | None]  # per limit: how far a quota or change budget falls short (else None)
+    complete: bool  # False: the search stopped at its time limit; other limits may block too
+    least: bool = True  # the shortfalls are the least (False: found at the time limit)
+    groups: list[list[int]] = field(default_factory=list)  # the conflicts found (indices into limits)
+
+
+class BlockingSearch:
+    """Every limit that blocks placements held as given (``explain``'s move of a segment, or
+    flip of a site): not one smallest conflict but all of them, so that a move blocked by a
+    guarantee *and* by a region's land names both.  Conflicts are found one after another by
+    the deletion filter, each switched off before the next is searched, until the placements
+    hold; a segment's demand is a fact of the move, never a candidate.  Then the quotas and change
+    budgets found are raised by the least that lets the placements hold (their elastic slack,
+    minimised with the other limits of their own conflicts held — a quota that conflicts only
+    together with a minimum scale falls short by what that scale needs — and every other limit
+    found switched off): each quota's shortfall per resource.
+
+    One flow-free model (:class:`_Feasibility`) is built at the first question and re-pinned for
+    each (flows never make placements infeasible)."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.f: _Feasibility | None = None
+
+    def __call__(self, pinned: np.ndarray, deadline: Deadline, floor: dict | None = None) -> Blocking:
+        """The limits that block ``pinned`` ((S, R), NaN where free; activities at least ``floor``),
+        within ``deadline`` (the first call builds the model within it)."""
+        if self.f is None:
+            try:
+                self.f = _Feasibility(self.inst, deadline)
+            except Exception:  # never let the explanation hide the answer it explains
+                return Blocking([], [], False)
+        f = self.f
+        f.deadline, f.incomplete = deadline, False
+        f.pin(pinned, floor)
+        for lim in f.limits:
+            f.set(lim, True)
+        cand = [lim for lim in f.limits if lim.kind != "demand"]
+        found: list[Limit] = []
+        groups: list[list[int]] = []
+        while f.infeasible():
+            conflict, needed = _deletion_filter(f, cand)
+            new = conflict[:needed]  # proven part of this conflict
+            for lim in cand:
+                f.set(lim, True)
+            groups.append(list(range(len(found), len(found) + len(new))))
+            found += new
+            for lim in found:
+                f.set(lim, False)
+            cand = [lim for lim in cand if not any(lim is n for n in new)]
+            if needed < len(conflict) or not new:
+                f.incomplete = True
+                break
+        short_by, least = self._shortfalls(found, groups) if not f.incomplete else ([None] * len(found), False)
+        return Blocking(found, short_by, not f.incomplete, least, groups)
+
+    def _shortfalls(self, found: list[Limit], groups: list[list[int]]) -> tuple[list[float | None], bool]:
+        """How far each quota and change budget found falls short (class docstring), within the
+        deadline; where the other limits of their conflicts cannot all hold with them raised, with
+        every limit found switched off."""
+        from ..solver import SolverOptions
+
+        f = self.f
+        raisable = [i for i, lim in enumerate(found) if lim.kind in RAISABLE]
+        out: list[float | None] = [None] * len(found)
+        if not raisable:
+            return out, True
+        # the other limits of a conflict that has a quota or budget stay on (every found one is off now)
+        held = [found[i] for g in groups if any(found[j].kind in RAISABLE for j in g)
+                for i in g if found[i].kind not in RAISABLE]
+        cost = np.zeros(f.cm.n_cols)
+        for i in raisable:
+            cost[found[i]._switch[1]] = 1.0
+        f.solver.set_costs(cost)
+        f.solver.apply_options(SolverOptions(mip_gap=1e-9))
+        res = None
+        try:
+            for on in ([held, []] if held else [[]]):
+                for lim in on:
+                    f.set(lim, True)
+                left = f.deadline.left()
+                res = f.solver.solve(time_limit=left) if left is None or left > 0 else None
+                for lim in on:
+                    f.set(lim, False)
+                if res is None or res.x is not None or res.status not in ("infeasible", "infeasible_or_unbounded"):
+                    break
+        finally:
+            f.solver.set_costs(np.zeros(f.cm.n_cols))
+            f.solver.apply_options(SolverOptions(mip_gap=1.0))
+        if res is None or res.x is None:
+            return out, False
+        for i in raisable:
+            out[i] = float(res.x[found[i]._switch[1]].sum())
+        return out, res.status == "optimal"

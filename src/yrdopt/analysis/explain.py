@@ -19,8 +19,9 @@ make these duals mean what a planner reads into them:
 placement row fixed to that region) and re-solve: either with every other placement
 kept (``reoptimise=False``, the "all else equal" answer) or with the rest of the layout
 re-optimised.  The change of each weighted objective term is reported; a move that is
-infeasible says why (forbidden, fixed elsewhere by policy, or the quota it lacks, from
-the elastic model with the same placements).
+infeasible names every rule that blocks it — forbidden or fixed elsewhere by policy, site limits,
+guarantees, change budgets, each quota it lacks with the shortfall per resource —
+(:class:`yrdopt.analysis.diagnose.BlockingSearch` with the same placements held).
 
 **Time limits.**  A time limit covers the whole call (:class:`yrdopt.deadline.Deadline`): its
 solves share it (:class:`yrdopt.deadline.Shares`), each an equal share of what is left among
@@ -39,9 +40,10 @@ import pandas as pd
 from ..checker import read_layout_dir
 from ..deadline import Deadline, Shares, after_solve_reserve
 from ..errors import InstanceError, Problem, SolverError
+from .diagnose import Blocking, BlockingSearch, RAISABLE
 from ..io import load_instance
 from .alternatives import place_from_layout
-from ..model.compiled import BuildOptions, CompiledModel, build
+from ..model.compiled import CompiledModel, build
 from ..model.fixed import fix_placements
 from ..phasing import refuse_periods
 from ..schema import Instance
@@ -400,8 +402,14 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     s = segment_index(cm, segment)
     options = options or SolverOptions(mip_gap=1e-9)
     movable = [r for r in range(d.R) if move_blocked(d, s, r) is None]
-    # with reoptimise, each MIP after the fixed-placement solve of its layout (its start)
-    shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1), after_solve_reserve(cm.n_cols))
+    # with reoptimise, each MIP after the fixed-placement solve of its layout (its start).  Why a
+    # move is blocked is searched after every MIP, within what they leave: each move blocked by
+    # policy counts as BLOCKED_SHARE of a MIP's share (a few small feasibility MIPs), one found
+    # infeasible as a whole share (as the elastic solve that explained it before)
+    reserve = after_solve_reserve(cm.n_cols)
+    shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1) + BLOCKED_SHARE * (d.R - len(movable)),
+                    reserve)
+    blocked = []  # (row, pinned placements, what policy says): explained once every MIP has run
 
     def run(P: np.ndarray) -> SolveResult:
         fixed = _solve(fix_placements(cm, P), options, shares)
@@ -426,24 +434,31 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         P = place.copy()
         P[s] = False
         P[s, r] = True
-        why, status = move_blocked(d, s, r), "infeasible"
-        if why is None:
-            res = run(P)
-            if res.x is not None:
-                terms = cm.components(res.x)
-                row.update(status=res.status, objective=float(res.objective),
-                           change=round_off(float(res.objective - base.objective), scale),
-                           **{f"change_{k}": round_off(terms[k] - base_terms[k], scale) for k in terms}, why="")
-                rows.append(row)
-                continue
-            if _timed_out(res):
-                why, status = no_layout_why(res), res.status
-            else:
+        policy, status, blocked_by = move_blocked(d, s, r), "infeasible", ""
+        why = policy
+        res = run(P) if policy is None else None
+        if res is not None and res.x is not None:
+            terms = cm.components(res.x)
+            row.update(status=res.status, objective=float(res.objective),
+                       change=round_off(float(res.objective - base.objective), scale),
+                       **{f"change_{k}": round_off(terms[k] - base_terms[k], scale) for k in terms}, why="",
+                       blocked_by="")
+            rows.append(row)
+            continue
+        if res is not None and _timed_out(res):
+            why, status = no_layout_why(res), res.status
+        else:  # blocked by policy, or proven infeasible: every rule that blocks it, below
+            if res is not None:
                 shares.add()
-                why = _missing_quota(inst, P if not reoptimise else None, s, P[s], options, shares)
+            blocked.append((row, P.astype(float) if not reoptimise else _pinned_row(d, s, P[s]), policy))
         row.update(status=status, objective=np.nan, change=np.nan,
-                   **{f"change_{k}": np.nan for k in base_terms}, why=why)
+                   **{f"change_{k}": np.nan for k in base_terms}, why=why, blocked_by=blocked_by)
         rows.append(row)
+    search, explained = BlockingSearch(inst), Shares(deadline, len(blocked), reserve)  # one model for every move
+    for row, pinned, policy in blocked:
+        limit = explained.next()
+        row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(limit), kept=not reoptimise,
+                                                    policy=policy)
     out = pd.DataFrame(rows)
     # every change is measured against the reference: its status travels with the table (and the CSV)
     out["base_status"] = base.status
@@ -478,67 +493,78 @@ def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
     return replace(cm, col_lower=lo, col_upper=hi)
 
 
-def _missing_quota(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, options: SolverOptions,
-                   shares: Shares | None = None) -> str:
-    """Why a forced placement is infeasible: the least quota (and, on a brownfield instance,
-    change budget) it would need, from the elastic model (solved within the next of ``shares``)."""
-    from .diagnose import budget_increase, quota_increase
-
-    ecm = build(inst, BuildOptions(elastic=True))
-    c = fix_placements(ecm, P) if P is not None else fix_rows(ecm, s, row)
-    res = _solve(c, options, shares)
-    if _timed_out(res):
-        return "infeasible; the quota it lacks was not found within the time limit"
-    if res.x is None:
-        return _blocking_rules(inst, P, s, row, ecm.data, shares)
-    quotas = quota_increase(ecm, res.x)
-    budgets = budget_increase(ecm, res.x)
-    parts = [f"{r} {k} +{v:.6g}" for (r, k), v in quotas.items() if v > 1e-7]
-    out = ["quota too small: needs " + ", ".join(parts)] if parts else []
-    out += [f"{b['text']} ({b['path']})" for b in budgets]
-    if out and res.status != "optimal":  # the elastic solve stopped at its limit: an increase that works
-        out.append("an increase found at the time limit, not proven the least")
-    return "; ".join(out) if out else "infeasible (numerically borderline)"
+# what the search for the rules that block a move forbidden by policy (a few small feasibility MIPs
+# of the flow-free model) is kept in a move's MIPs' shares: a quarter of one
+BLOCKED_SHARE = 0.25
 
 
-def _blocking_rules(inst: Instance, P: np.ndarray | None, s: int, row: np.ndarray, d,
-                    shares: Shares | None) -> str:
-    """Why a forced placement that no quota (nor change budget) increase makes feasible is
-    infeasible: the rules it conflicts with — guarantees, fixed or forbidden placements, site
-    limits, minimum scales, province shares — by :func:`yrdopt.analysis.diagnose.conflicting_limits`
-    with the move (and with ``P`` the rest of the layout) held, quotas and budgets unlimited;
-    within the next of ``shares`` (a deletion filter of small flow-free MIPs)."""
-    from .diagnose import conflicting_limits
-
+def _pinned_row(d, s: int, row: np.ndarray) -> np.ndarray:
+    """(S, R) pins of segment s's placements only (NaN elsewhere: free)."""
     pinned = np.full((d.S, d.R), np.nan)
-    if P is not None:
-        pinned[:] = P
+    pinned[s] = row
+    return pinned
+
+
+def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
+                policy: str | None = None, floor: dict | None = None) -> tuple[str, str]:
+    """Why pinned placements (a move, a flip) cannot hold: every rule that blocks them, in the
+    planner's words, and the instance fields that state those rules ("; "-joined: ``blocked_by``).
+    Found by ``search`` within ``deadline``; ``kept``: the rest of the layout was held too;
+    ``policy``: what :func:`move_blocked` / :func:`flip_blocked` says (kept where the search stops
+    before it finds those rules)."""
+    left = deadline.left()
+    found = search(pinned, deadline, floor) if left is None or left > 0 else Blocking([], [], False, False)
+    quotas = [f"{lim.region} {lim.resource}" + ("" if v is not None and v <= 1e-7 else f" +{v:.6g}" if v is not None
+                                                 else " (its shortfall was not found within the time limit)")
+              for lim, v in zip(found.limits, found.short_by) if lim.kind == "quota"]
+    budgets = [lim.text + (f", too small by {v:.6g}" if v is not None and v > 1e-7 else "")
+               for lim, v in zip(found.limits, found.short_by) if lim.kind == "change_budget"]
+    rules = [lim.text for lim in found.limits if lim.kind not in RAISABLE]
+    # what policy alone says (forbidden, fixed elsewhere, site limits) where the search did not name it
+    kinds = {lim.kind for lim in found.limits}
+    unsaid = [(p, f) for p in (policy.split("; ") if policy else []) for k, f in [_policy_rule(p)] if not kinds & k]
+    parts = [p for p, _ in unsaid] + rules + budgets + (["quota too small: needs " + ", ".join(quotas)] if quotas else [])
+    fields = [f for _, f in unsaid] + [lim.rule for lim in found.limits]
+    if not parts:
+        why = ("infeasible; the rules that block it were not found within the time limit" if not found.complete
+               else "infeasible (numerically borderline)")
+        return why, ""
+    if len(parts) == 1 and quotas:  # only quotas: the quota it lacks, as before
+        why = parts[0]
     else:
-        pinned[s] = row
-    if shares is not None:
-        shares.add()
-    limit = shares.next() if shares is not None else None
-    unlimited = "unlimited quotas" + (" and change budgets" if d.brownfield is not None else "")
-    conflict = conflicting_limits(inst, deadline=Deadline(limit), pinned=pinned,
-                                  without=("quota", "change_budget")) if limit is None or limit > 0 else None
-    if conflict is None or not conflict.limits:
-        return f"infeasible even with {unlimited} (a policy rule or minimum scale conflicts)"
-    kept = " with the rest of the layout kept (--reoptimise lets it change)" if P is not None else ""
-    rules = "; ".join(lim.text for lim in conflict.limits)
-    head = "it breaks" if len(conflict.limits) == 1 else "these rules cannot all hold with it"
-    tail = "" if conflict.complete else " (search stopped at its time limit: the set may not be the smallest)"
-    return f"{head}: {rules}{kept}, even with {unlimited}{tail}"
+        why = "it breaks: " + "; ".join(parts)
+        if kept:
+            why += " with the rest of the layout kept (--reoptimise lets it change)"
+    if not found.complete:
+        why += " (the search stopped at its time limit: other rules may block it too)"
+    elif quotas or budgets:
+        if not found.least:  # the shortfall solve stopped at its limit: an increase that works
+            why += "; an increase found at the time limit, not proven the least"
+    return why, "; ".join(dict.fromkeys(fields))
+
+
+def _policy_rule(reason: str) -> tuple[set[str], str]:
+    """(the kinds of limit that state it, its instance field) of a :func:`move_blocked` or
+    :func:`flip_blocked` reason."""
+    if reason.startswith("forbidden"):
+        return {"forbidden"}, "policy.forbidden"
+    if reason.startswith("needs at least"):
+        return {"site_min"}, "policy.site_limits"
+    protected = reason.startswith("brownfield.protected")
+    return {"fixed", "protected"}, "brownfield.protected" if protected else "policy.fixed"
 
 
 def move_blocked(d, s: int, r: int) -> str | None:
-    """Why policy alone keeps segment s from moving entirely to region r (None: it may)."""
+    """Why policy alone keeps segment s from moving entirely to region r: every reason,
+    "; "-joined (None: it may)."""
+    why = []
     if not d.allowed[s, r]:
-        return "forbidden by policy.forbidden"
+        why.append("forbidden by policy.forbidden")
     if d.fixed[s].any() and not d.fixed[s, r]:
-        return "policy.fixed or brownfield.protected keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]])
+        why.append("policy.fixed or brownfield.protected keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]]))
     if d.min_sites[s] > 1:
-        return f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)"
-    return None
+        why.append(f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)")
+    return "; ".join(why) or None
 
 
 def flip_blocked(d, s: int, r: int, now_open: bool) -> str | None:
@@ -654,15 +680,25 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     if why is None and not reoptimise and place[s, r] and place[s].sum() == 1:
         why = (f"it is the only site of {d.segment_label(s)}: closed with the rest of the layout kept, the "
                "segment has no site (--reoptimise lets it open elsewhere)")
+    policy = flip_blocked(d, s, r, bool(place[s, r]))
     alt = run(flipped) if why is None else None
+    blocked_by = ""
     if alt is not None and _timed_out(alt):
         why = no_layout_why(alt)
-    elif alt is not None and alt.x is None:  # proven infeasible (a blocked flip has its why)
+    elif policy is not None or (alt is not None and alt.x is None):  # every rule that blocks the flip
+        if reoptimise:  # only this site held, as run() holds it
+            pinned = np.full((d.S, d.R), np.nan)
+            pinned[s, r] = float(flipped[s, r])
+        else:
+            pinned = flipped.astype(float)
+        floor = {(s, r): FLIP_SHARE * d.activity[s]} if flipped[s, r] and not place[s, r] else None
         shares.add()
-        why = _missing_quota(inst, flipped if not reoptimise else None, s, flipped[s], options, shares)
+        why, blocked_by = why_blocked(BlockingSearch(inst), pinned, Deadline(shares.next()), kept=not reoptimise,
+                                      policy=policy, floor=floor)
     out = flip_table(cm, base, alt)
     out["base_status"] = base.status
     attrs["why"] = why or ""
+    attrs["blocked_by"] = blocked_by
     if alt is not None and alt.x is not None:  # the flipped layout's tables, for the checker
         from ..solution import park_tables_from_x, tables_from_x
 
