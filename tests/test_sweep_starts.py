@@ -208,3 +208,34 @@ def test_a_greedy_layout_that_misses_a_guarantee_is_no_start_where_construct_fin
     rec = ws.solve(order[0])
     assert rec["verified"] and rec["mip_start"] == "constructed"
     assert rec["start_objective"] is not None and rec["start_objective"] >= rec["objective"] * (1 - 1e-7)
+
+
+def test_each_scenario_gets_the_highs_options_solve_chooses_for_its_start_situation(tmp_path, monkeypatch):
+    """Above PROBING_MAX_BINARIES a MIP with a start skips HiGHS's feasibility jump (ROOT_SOON): the
+    start is its first layout.  A sweep scenario that ends up without any start (here: quotas cut
+    to 5 %, no layout exists) must keep it, as ``yrdopt.solve``'s search does for the same model
+    without a start (before: every scenario of a spec with mip_start had it off).  The threshold is
+    lowered so that a small model is "large" (the rule, not the size, is under test)."""
+    from yrdopt import deadline
+    from yrdopt.api import search
+    from yrdopt.deadline import Deadline, PROBING_OFF, ROOT_SOON
+
+    monkeypatch.setattr(deadline, "PROBING_MAX_BINARIES", 0)
+    limit = EXACT["time_limit"]
+    params = [{"path": "regions[*].quotas.land", "name": "land", "scales": [0.05]}]
+    _, ws, _, _, scenarios = _solver(tmp_path, params, design={"kind": "one_at_a_time"})
+    decided = [*ROOT_SOON, *PROBING_OFF]  # what yrdopt.deadline decides from the model and its start
+    seen = {}
+    for sc in scenarios:
+        rec = ws.solve(sc)
+        sweep_highs = ws.solver.last_result.solver["options"]["highs"]
+        inst, _, _ = ws.prepare(sc)
+        cm = build(inst)
+        solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=EXACT["mip_gap"], threads=1))
+        solver.load(cm)
+        res = search(solver, cm, Deadline(limit))
+        assert (rec["mip_start"] != "none") == (res.solver["start"] is not None)  # the same start situation
+        solve_highs = res.solver["options"]["highs"]
+        assert {k: sweep_highs.get(k) for k in decided} == {k: solve_highs.get(k) for k in decided}, rec["mip_start"]
+        seen[rec["mip_start"] != "none"] = rec["status"]
+    assert seen.get(False) == "infeasible" and seen.get(True) == "optimal"  # both situations were met

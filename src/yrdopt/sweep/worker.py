@@ -79,7 +79,10 @@ class ScenarioSolver:
             self.base_cm = build(build_model_data(self.base_inst), self.build_options)
         binaries = self.binaries = int(np.count_nonzero(self.base_cm.integrality))
         self.profile = self.opts.resolved_profile(binaries)
-        self.solver = HighsSolver(self._highs_options())
+        # HiGHS's options with and without a MIP start (they differ on large models): a scenario
+        # gets the pair's member for the start it ends up with (_use_options)
+        self.highs_options = {has_start: self._highs_options(has_start) for has_start in (True, False)}
+        self.solver = HighsSolver(self.highs_options[self.opts.mip_start])
         self.model: InPlaceModel | None = None  # set while the base model (patched or not) is loaded
         self.loaded: CompiledModel | None = None
         self.pool: list[np.ndarray] = []  # the layouts of this chunk's scenarios solved last (STARTS_KEPT)
@@ -92,6 +95,7 @@ class ScenarioSolver:
     def begin_chunk(self) -> None:
         """Load the base model afresh: a chunk never depends on what the worker did before."""
         self._load_base()
+        self._use_options(self.opts.mip_start)
         self.pool = []
 
     def solve_order(self, chunk: list[Scenario]) -> list[Scenario]:
@@ -216,6 +220,7 @@ class ScenarioSolver:
         try:
             # a constructed start's seconds come out of the scenario's time limit, and so do the polish's
             highs_limit = self._highs_limit(cm, start_s)
+            self._use_options(start is not None)
             res = self.solver.solve(start, time_limit=highs_limit)
         except Exception as exc:
             self.model = None
@@ -396,12 +401,14 @@ class ScenarioSolver:
         return SearchLns(cm, share=self.opts.search_lns, threads=self.opts.threads, seed=self.opts.seed) \
             if applies(cm.data) else None
 
-    def _highs_options(self):
-        """HiGHS's options for every scenario: the spec's, with what :func:`yrdopt.solve` sets for a
-        model of this size under a time limit (:func:`yrdopt.deadline.highs_options_for`: presolve
-        probing off above :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, where HiGHS 1.16
-        overran a 10 s limit by seconds in probing; :func:`yrdopt.deadline.root_options_for` where
-        scenarios get MIP starts).  A choice the spec makes itself (``highs``) wins."""
+    def _highs_options(self, has_start: bool):
+        """HiGHS's options for a scenario with (``has_start``) or without a MIP start: the spec's,
+        with what :func:`yrdopt.solve` sets for a model of this size under a time limit
+        (:func:`yrdopt.deadline.highs_options_for`: presolve probing off above
+        :data:`yrdopt.deadline.PROBING_MAX_BINARIES` binaries, where HiGHS 1.16 overran a 10 s
+        limit by seconds in probing; :func:`yrdopt.deadline.root_options_for` with a start: a
+        scenario that ends up without one keeps HiGHS's feasibility jump, its first layout).  A
+        choice the spec makes itself (``highs``) wins."""
         from dataclasses import replace
 
         from ..deadline import highs_options_for, root_options_for
@@ -410,7 +417,13 @@ class ScenarioSolver:
         if options.time_limit is None:
             return options
         _, highs = highs_options_for(options.time_limit, self.base_cm.n_cols, self.binaries, options.highs)
-        return replace(options, highs=root_options_for(self.binaries, self.opts.mip_start, highs))
+        return replace(options, highs=root_options_for(self.binaries, has_start, highs))
+
+    def _use_options(self, has_start: bool) -> None:
+        """Give HiGHS the options for a scenario with or without a MIP start (a no-op where they are set)."""
+        options = self.highs_options[has_start]
+        if self.solver.options != options:
+            self.solver.apply_options(options)
 
     def _highs_limit(self, cm: CompiledModel, start_s: float) -> float | None:
         """HiGHS's time limit for a scenario whose start took ``start_s`` seconds: what is left of
