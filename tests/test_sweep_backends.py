@@ -258,3 +258,141 @@ def test_ctrl_c_in_process_stops_highs_at_once_and_records_nothing_cut_short(tmp
     assert proc.returncode == 130 and "interrupted" in err, err
     assert time.perf_counter() - t0 < 10  # not at the scenario's time limit
     assert not any((out / "scenarios").glob("*.json"))  # the cut-short scenario is not a result
+
+
+def _sweep_process(tmp_path: Path, spec: Path, out: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
+    """``yrdopt sweep`` in a session of its own (a pool's workers are ended with it), its stderr
+    in a file (never a pipe a test could block on while the process lives)."""
+    err = tmp_path / f"stderr-{len(list(tmp_path.glob('stderr-*')))}.txt"
+    with open(err, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out), "--quiet",
+                                 *extra], stdout=subprocess.DEVNULL, stderr=fh, start_new_session=True)
+    return proc, err
+
+
+def _end_session(proc: subprocess.Popen) -> None:
+    """The sweep and whatever it started (pool workers) end with the test."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _wait_for_records(proc: subprocess.Popen, err: Path, scen: Path, n: int, timeout: float = 180) -> dict[str, str]:
+    deadline = time.time() + timeout
+    while not (scen.is_dir() and len(list(scen.glob("*.json"))) >= n):
+        assert proc.poll() is None, err.read_text()
+        assert time.time() < deadline, f"fewer than {n} scenario(s) written within {timeout} s"
+        time.sleep(0.05)
+    return {p.name: p.read_text() for p in scen.glob("*.json")}
+
+
+def _resume_solves_only_the_missing(cmd_args: list[str], out: Path, before: dict[str, str], n: int) -> None:
+    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "sweep", *cmd_args, "--resume"], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    after = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
+    assert len(after) == n and all(after[k] == v for k, v in before.items())  # kept intact, not redone
+    runs = [e["run"] for e in _journal(out)]
+    resumed = [e["scenario"] for e in _journal(out) if e["run"] == runs[-1]]
+    assert sorted(f"{s}.json" for s in resumed) == sorted(set(after) - set(before))  # only the missing ones
+
+
+def _probing_spec(tmp_path: Path) -> Path:
+    """Two scenarios of the generated 41x30x4 model with presolve probing on (the spec's choice wins
+    over the sweep's probing off): HiGHS probes for the whole scenario (6-9 s) without any callback,
+    where the first Ctrl-C's stop flag cannot reach it (deadline.py); no MIP start: HiGHS begins at once."""
+    write_generated(generate_dict(41, 30, 4, seed=1), tmp_path / "g.yaml")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": "g.yaml", "parameters": [{"path": "weights.distance", "values": [2.0]}],
+                                    "solver": {"time_limit": 10, "mip_start": False, "highs": {"presolve_rule_off": 0}},
+                                    "robust": {"enabled": False}, "check": False}))
+    return spec
+
+
+def test_a_second_ctrl_c_in_process_quits_at_once_while_highs_runs_no_callback(tmp_path):
+    spec = _probing_spec(tmp_path)
+    out = tmp_path / "out"
+    proc, err = _sweep_process(tmp_path, spec, out, "--workers", "1")
+    try:
+        before = _wait_for_records(proc, err, out / "scenarios", 1)
+        time.sleep(0.5)  # the second scenario's HiGHS is probing
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert proc.poll() is None, err.read_text()  # the first Ctrl-C waits for the scenario to stop
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        took = time.perf_counter() - t0
+    finally:
+        _end_session(proc)
+    message = err.read_text()
+    assert took < 2.5, f"exit {took:.2f} s after the second Ctrl-C"  # before: when HiGHS returned, 5-8 s
+    assert proc.returncode == 130 and "quitting at once" in message and "--resume" in message, message
+    assert {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")} == before  # nothing cut short recorded
+    _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "1"], out, before, 2)
+
+
+def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_path):
+    # 16x10x4 (641 binaries): HiGHS searches each scenario to its time limit, calling back all along
+    write_generated(generate_dict(16, 10, 4, seed=4), tmp_path / "g.yaml")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": "g.yaml",
+                                    "parameters": [{"path": "weights.distance", "values": [0.6, 0.8, 1.25, 1.5, 2.0]}],
+                                    "solver": {"time_limit": 6}, "chunk_size": 3, "robust": {"enabled": False},
+                                    "check": False}))
+    out = tmp_path / "out"
+    proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
+    try:
+        before = _wait_for_records(proc, err, out / "scenarios", 1)  # each worker has 1-2 scenarios of its chunk to go
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)  # to the sweep alone: its workers hear it from the sweep
+        proc.wait(timeout=120)
+        took = time.perf_counter() - t0
+        time.sleep(0.5)
+        kept = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
+    finally:
+        _end_session(proc)
+    message = err.read_text()
+    assert proc.returncode == 130 and "Traceback" not in message, message
+    assert took < 4.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 6-12 s
+    assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
+    _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
+
+
+def test_a_second_interrupt_gives_a_python_caller_control_at_once(tmp_path):
+    # a notebook's second interrupt (here: a script's second SIGINT) does not wait for HiGHS, which
+    # ends at its next callback in the background; the script then leaves without waiting for it
+    spec = _probing_spec(tmp_path)
+    out, mark = tmp_path / "out", tmp_path / "returned"
+    script = _script(tmp_path, "notebook.py", f"""
+import time
+try:
+    yrdopt.sweep.run({str(spec)!r}, out={str(out)!r}, workers=1)
+except KeyboardInterrupt:
+    open({str(mark)!r}, "w").write(repr(time.monotonic()))
+    os._exit(0)
+""")
+    err = tmp_path / "stderr.txt"
+    with open(err, "w") as fh:
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        deadline = time.time() + 120
+        while not (out / "sweep.json").exists():
+            assert proc.poll() is None, err.read_text()
+            assert time.time() < deadline, "the sweep did not start within 120 s"
+            time.sleep(0.05)
+        time.sleep(1.0)  # the base model is built, then HiGHS probes: neither calls back
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert proc.poll() is None, err.read_text()  # the first interrupt waits for the scenario to stop
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        _end(proc)
+    assert proc.returncode == 0 and mark.exists(), err.read_text()
+    took = float(mark.read_text()) - sent
+    assert took < 2.5, f"control back {took:.2f} s after the second interrupt"  # before: when HiGHS returned
+    assert not any((out / "scenarios").glob("*.json"))  # the cut-short scenario is not a result

@@ -7,6 +7,7 @@ on ``app``; :mod:`yrdopt.cli` discovers them.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -104,6 +105,38 @@ def run_interruptible(fn):
         box["error"].signum = received[0] if received else None
         raise box["error"]
     return box["value"], (received[0] if received else None)
+
+
+@contextmanager
+def second_interrupt_quits(kept: str):
+    """Within the block the first Ctrl-C raises KeyboardInterrupt as usual (the caller stops
+    gracefully, which can wait for HiGHS's next callback: none comes during presolve and the
+    root LP, seconds on a large model); a second one ends the process at once with exit 130,
+    saying ``kept`` (what is safe on disk).  Outside the main thread, Python's own handling."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
+        yield
+        return
+    heard: list[int] = []
+
+    def handler(signum, frame):
+        if heard:
+            console.show_cursor(True)  # the progress bar hid it; nothing after this restores it
+            err.print(labelled("interrupted:", "bold red", f"second Ctrl-C, quitting at once; {kept}"), highlight=False)
+            os._exit(128 + signum)
+        heard.append(signum)
+        err.print(labelled("stopping:", "yellow", "the running scenarios stop at HiGHS's next callback; press "
+                                                  "Ctrl-C again to quit at once"), highlight=False)
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def fail(message: str, code: int) -> None:

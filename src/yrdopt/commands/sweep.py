@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from ..cli_common import console, labelled, run_guarded
+        from ..cli_common import console, labelled, run_guarded, second_interrupt_quits
         from ..errors import InstanceError, Problem
         from ..sweep import run as run_sweep
 
@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
             if in_process and scheduler:
                 raise InstanceError([Problem("command line", "--in-process", True,
                                              "either --in-process or --scheduler, not both")])
-            with bar:
+            # scenario files are written atomically: quitting mid-write leaves only a temp file, cleaned on --resume
+            with bar, second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest"):
                 return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
                                  backend="inprocess" if in_process else "auto", progress=on_progress,
                                  connect_timeout=connect_timeout)

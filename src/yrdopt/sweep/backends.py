@@ -37,6 +37,7 @@ CONNECT_TIMEOUT_S = 10.0
 
 _local = threading.local()
 _PARENT_PID: int | None = None
+_POOL_STOP = None  # in a pool worker: the pool's stop event (multiprocessing.Event), set by the sweep on Ctrl-C
 # exit code of a spawned worker whose import of the calling script started a sweep again
 NOT_GUARDED_EXIT = 86
 
@@ -79,9 +80,11 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
               stop: threading.Event | None = None) -> list[dict]:
     """Solve (or, in the robust phase, evaluate) a chunk in a row, writing each record as it finishes.
     ``earlier``: the stored records of the chunk's scenarios already solved (a resumed sweep),
-    whose layouts start the rest (:meth:`ScenarioSolver.restore`).  ``stop`` (in-process runs):
-    once set, HiGHS ends at its next callback and the chunk returns without recording the
-    scenario it cut short, which a resumed sweep then solves in full."""
+    whose layouts start the rest (:meth:`ScenarioSolver.restore`).  ``stop`` (in-process runs;
+    in a pool worker the pool's own): once set, HiGHS ends at its next callback and the chunk
+    returns without recording the scenario it cut short, which a resumed sweep then solves in full."""
+    if stop is None:
+        stop = _POOL_STOP
     ws = worker_solver(ctx)
     if stop is not None:
         ws.solver.stop = stop
@@ -107,9 +110,26 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
     return out
 
 
-def _init_pool(parent_pid: int) -> None:
-    global _PARENT_PID
-    _PARENT_PID = parent_pid
+def _init_pool(parent_pid: int, stop) -> None:
+    global _PARENT_PID, _POOL_STOP
+    _PARENT_PID, _POOL_STOP = parent_pid, stop
+    # Ctrl-C in a terminal reaches every process of its group: the sweep alone answers it and
+    # stops its workers through ``stop`` (a KeyboardInterrupt of the worker's own would end a
+    # chunk anywhere, and an idle worker with a traceback)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_and_wait(backend, wait_for: Callable[[], object]) -> None:
+    """After Ctrl-C: set the backend's stop flag (HiGHS ends at its next callback, the scenario
+    it cut short unrecorded) and wait for the running chunks to return.  A second Ctrl-C ends
+    the wait, and :meth:`close` then does not wait either: the caller gets control back at once
+    (the command line quits; the chunks end at their next callback on their own)."""
+    backend.stop.set()
+    try:
+        wait_for()
+    except KeyboardInterrupt:
+        backend.abandoned = True
+        raise
 
 
 class InProcess:
@@ -118,7 +138,8 @@ class InProcess:
     Python delivers Ctrl-C (a notebook's interrupt) there at once, whereas a thread inside HiGHS
     hears it at the next Python callback, where it cannot cross HiGHS's C++ frames (it was lost,
     or recorded the scenario as a solver error).  Here it stops HiGHS through the solver's stop
-    flag and is raised again once the chunk has returned, its cut-short scenario unrecorded."""
+    flag and is raised again once the chunk has returned, its cut-short scenario unrecorded; a
+    second Ctrl-C returns at once (:func:`_stop_and_wait`)."""
 
     name = "inprocess"
     workers = 1
@@ -128,6 +149,7 @@ class InProcess:
 
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="yrdopt-sweep")
         self.stop = threading.Event()
+        self.abandoned = False  # a second Ctrl-C: close() does not wait for HiGHS
 
     def _chunks(self, ctx, chunks, mode, extra, run, sub, sink, earlier) -> None:
         for ch, e in zip(chunks, earlier or [None] * len(chunks)):
@@ -146,16 +168,20 @@ class InProcess:
                 except Pending:
                     continue
         except KeyboardInterrupt:
-            self.stop.set()
-            done.exception()  # HiGHS ends at its next callback (a second Ctrl-C stops this wait)
+            _stop_and_wait(self, done.exception)
             raise
 
     def close(self) -> None:
         self.stop.set()  # after an error in the caller: the worker thread stops at its next callback
-        self.thread.shutdown(wait=True, cancel_futures=True)  # its thread, and with it its HiGHS model, ends
+        # its thread, and with it its HiGHS model, ends (in the background after a second Ctrl-C)
+        self.thread.shutdown(wait=not self.abandoned, cancel_futures=True)
 
 
 class ProcessPool:
+    """A local pool of spawned worker processes.  Ctrl-C sets the pool's stop event, which every
+    worker's HiGHS callback reads (as the in-process thread's): the running chunks end within a
+    callback, their cut-short scenarios unrecorded, and the chunks not begun never start."""
+
     name = "processes"
 
     def __init__(self, workers: int | None = None):
@@ -163,8 +189,11 @@ class ProcessPool:
 
         self.workers = max(1, workers or os.cpu_count() or 1)
         # spawn, not fork: HiGHS keeps a global thread pool that a fork would copy half-alive
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                        initializer=_init_pool, initargs=(os.getpid(),))
+        spawn = mp.get_context("spawn")
+        self.stop = spawn.Event()
+        self.abandoned = False  # a second Ctrl-C: close() does not wait for the workers
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=spawn,
+                                        initializer=_init_pool, initargs=(os.getpid(), self.stop))
 
     def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
         futures = {self.pool.submit(run_chunk, ctx, ch, mode, extra, run, sub, earlier=e)
@@ -178,9 +207,12 @@ class ProcessPool:
                         sink(rec)
         except BrokenProcessPool:
             raise self._lost_worker(ctx) from None
-        except BaseException:
+        except BaseException as exc:
             for f in futures:
                 f.cancel()
+            if isinstance(exc, KeyboardInterrupt):
+                _stop_and_wait(self, lambda: wait(futures))
+                poll()  # what the workers finished before the stop
             raise
 
     def _lost_worker(self, ctx: Context) -> YrdoptError:
@@ -206,7 +238,7 @@ class ProcessPool:
             "(resume=True) to solve only the missing ones")
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=not self.abandoned, cancel_futures=True)
 
 
 class Dask:
