@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -170,15 +171,18 @@ print(len(df), sorted(set(df["worker"])) == [f"{{socket.gethostname()}}:{{os.get
     assert res.stdout.split() == ["4", "True"]  # every scenario solved by the script's own process
 
 
-def test_a_pool_started_by_an_unguarded_script_is_one_clear_error_and_out_stays_usable(tmp_path):
+@pytest.mark.parametrize("backend", ["workers=2", "scheduler='local-dask', workers=2"])
+def test_a_pool_started_by_an_unguarded_script_is_one_clear_error_and_out_stays_usable(tmp_path, backend):
+    # the README's example with a process pool or a local Dask cluster: both spawn their workers
     spec = small_spec(tmp_path, samples=3, robust={"enabled": False})
     out = tmp_path / "out"
-    call = f"df = yrdopt.sweep.run({str(spec)!r}, out={str(out)!r}, workers=2)\nprint('rows', len(df))\n"
+    call = f"df = yrdopt.sweep.run({str(spec)!r}, out={str(out)!r}, {backend})\nprint('rows', len(df))\n"
     res = subprocess.run([sys.executable, str(_script(tmp_path, "top.py", call))], capture_output=True, text=True,
                          timeout=300)
     assert res.returncode == 1
     assert res.stderr.count("Traceback") == 1 and 'if __name__ == "__main__":' in res.stderr, res.stderr
-    assert "BrokenProcessPool" not in res.stderr and "another sweep" not in res.stderr
+    assert "yrdopt.errors.YrdoptError: the sweep's" in res.stderr, res.stderr
+    assert "BrokenProcessPool" not in res.stderr and "Nanny" not in res.stderr and "another sweep" not in res.stderr
     # the lock died with the run: the guarded script runs on the same OUT
     guarded = "if __name__ == '__main__':\n" + "".join("    " + line + "\n" for line in call.splitlines())
     res = subprocess.run([sys.executable, str(_script(tmp_path, "guarded.py", guarded))], capture_output=True,

@@ -8,7 +8,8 @@ speed, never the answers.
   debugging).
 * ``processes`` — a local pool of spawned processes, one per core by default, each with
   one persistent single-threaded HiGHS.  Workers write each scenario's file the moment it
-  finishes; a worker whose parent died stops at the next scenario instead of running on.
+  finishes; a worker whose parent died stops at the next scenario instead of running on, and
+  Ctrl-C stops every running chunk at its next HiGHS callback (a stop event the workers share).
 * ``dask`` — ``distributed``: a scheduler address (``tcp://host:8786``) or a local cluster.
   Workers that can see the results directory (same machine or shared file system; checked
   with the directory's token) write each scenario as it finishes; otherwise the client
@@ -108,6 +109,28 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
             on_record(rec)
         out.append(rec)
     return out
+
+
+def _not_guarded(what: str) -> YrdoptError:
+    return YrdoptError(
+        f"the sweep's {what} could not start: they are spawned and import the script that "
+        "called yrdopt.sweep.run() again, and that script calls it outside `if __name__ == \"__main__\":`. "
+        "Put the call under that guard, or pass workers=1 (solves in this process, no pool)")
+
+
+def _main_script_runs_a_sweep(method: str) -> bool:
+    """Whether a process started the way ``method`` starts one ends with :data:`NOT_GUARDED_EXIT`:
+    it imported the calling script again, and the script started a sweep outside its
+    ``__main__`` guard (:func:`refuse_in_spawned_worker`).  Asked only after workers failed to start."""
+    import multiprocessing as mp
+
+    probe = mp.get_context(method).Process(target=int, daemon=True)
+    probe.start()
+    probe.join(60)
+    if probe.exitcode is None:
+        probe.kill()
+        probe.join()
+    return probe.exitcode == NOT_GUARDED_EXIT
 
 
 def _init_pool(parent_pid: int, stop) -> None:
@@ -228,10 +251,7 @@ class ProcessPool:
                         else f"exit code {c}" for c in codes) or "exit code unknown"
         keep = f"the scenarios finished so far are kept in {ctx.out}" if ctx.out else "nothing was kept"
         if NOT_GUARDED_EXIT in codes:
-            return YrdoptError(
-                "the sweep's worker processes could not start: they are spawned and import the script that "
-                "called yrdopt.sweep.run() again, and that script calls it outside `if __name__ == \"__main__\":`. "
-                "Put the call under that guard, or pass workers=1 (solves in this process, no pool)")
+            return _not_guarded("worker processes")
         return SolverError(
             f"a worker process of the sweep stopped abruptly ({how}: killed, out of memory, or a crash in the "
             f"solver); {keep}: run the sweep again with --resume "
@@ -251,8 +271,15 @@ class Dask:
         self.cluster = None
         if scheduler == "local-dask":
             n = max(1, workers or os.cpu_count() or 1)
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                        dashboard_address=None, silence_logs=40)
+            try:
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                            dashboard_address=None, silence_logs=40)
+            except Exception:  # "Nanny failed to start": say why where it is the script's missing guard
+                import dask
+
+                if processes and _main_script_runs_a_sweep(dask.config.get("distributed.worker.multiprocessing-method")):
+                    raise _not_guarded("local Dask workers") from None
+                raise
             self.client = Client(self.cluster)
         else:
             where = f"cannot reach the Dask scheduler at {scheduler!r}"

@@ -136,9 +136,9 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     reached within ``connect_timeout`` seconds before anything is written to ``out``, or
     "local-dask" for a local cluster of ``workers`` processes.  ``resume``: keep what ``out``
     already holds and solve only the missing scenarios.  Without ``out`` the sweep runs in a
-    temporary directory.  A pool's workers are spawned and import the calling script again:
-    a script that runs a sweep with more than one worker calls it under
-    ``if __name__ == "__main__":``.
+    temporary directory.  A pool's workers (and a local Dask cluster's) are spawned and import the
+    calling script again: a script that runs a sweep with more than one worker calls it under
+    ``if __name__ == "__main__":`` (without it, one error says so).
     """
     refuse_in_spawned_worker()
     spec, inst, base, resolved, ihash, scenarios = prepare(spec)
