@@ -360,7 +360,7 @@ def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_pa
         _end_session(proc)
     message = err.read_text()
     assert proc.returncode == 130 and "Traceback" not in message, message
-    assert took < 4.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 6-12 s
+    assert took < 5.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 12 s
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 
