@@ -29,25 +29,54 @@ def _checked_first(problems, run):
     return run()
 
 
-def _df_table(df, title: str, index: bool = True, fmt: str | None = None) -> Table:
-    """A table that fits the terminal: cells and headers wrap (fold), never end in "…"; numbers
-    keep their significant digits (``fmt``: a format string, default :func:`fmt_num`)."""
-    t = Table(title=title)
-    if index:
-        t.add_column(str(df.index.name or ""), overflow="fold")
-    for c in df.columns:
-        t.add_column(str(c), justify="right", overflow="fold")
-    for idx, row in df.iterrows():
-        cells = [str(idx)] if index else []
-        for v in row:
-            if isinstance(v, bool) or v is None:
-                cells.append(str(v))
-            elif isinstance(v, (int, float)):
-                cells.append((fmt.format(v) if fmt else fmt_num(v, 4)) if v == v else "")
-            else:
-                cells.append(str(v))
-        t.add_row(*cells)
-    return t
+def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
+    """``df`` as tables that fit the terminal: numbers keep their significant digits (``fmt``: a
+    format string, default :func:`fmt_num`) and are never split across lines; headers wrap at
+    words.  A frame wider than the terminal continues below in blocks of columns, each repeating
+    the index (as pandas prints a wide frame): a number cut in two reads as two numbers."""
+    from rich.console import Group
+
+    def cell(v) -> str:
+        if isinstance(v, bool) or v is None:
+            return str(v)
+        if isinstance(v, (int, float)):
+            return (fmt.format(v) if fmt else fmt_num(v, 4)) if v == v else ""
+        return str(v)
+
+    def words(text: str) -> int:  # the narrowest a header folds to without cutting a word
+        return max((len(w) for w in text.split()), default=0)
+
+    index_cells = [str(i) for i in df.index] if index else []
+    index_name = str(df.index.name or "")
+    index_w = max([len(c) for c in index_cells] + [words(index_name)], default=0) if index else 0
+    index_w = min(index_w, max(20, console.width // 2))  # a longer label folds
+    room = max(console.width, 40) - (index_w + 4 if index else 1)  # borders: "│ " + " │" per cell
+    columns = []  # (header, cells, the width its cells need)
+    for j, c in enumerate(df.columns):
+        cells = [cell(v) for v in df.iloc[:, j]]
+        columns.append((str(c), cells, max([len(x) for x in cells] + [words(str(c))], default=1)))
+    whole = [(h, cells, max(w, len(h))) for h, cells, w in columns]
+    if sum(w + 3 for *_, w in whole) <= room:  # it fits with every header on one line
+        columns = whole
+    blocks, block, used = [], [], 0
+    for col in columns:
+        if block and used + col[2] + 3 > room:
+            blocks.append(block)
+            block, used = [], 0
+        block.append(col)
+        used += col[2] + 3
+    blocks.append(block)
+    tables = []
+    for b, block in enumerate(blocks):
+        t = Table(title=title if b == 0 else f"{title} (continued)")
+        if index:
+            t.add_column(index_name, overflow="fold", width=index_w)
+        for header, _, width in block:
+            t.add_column(header, justify="right", overflow="fold", width=width)
+        for i in range(len(df)):
+            t.add_row(*([index_cells[i]] if index else []), *[cells[i] for _, cells, _ in block])
+        tables.append(t)
+    return tables[0] if len(tables) == 1 else Group(*tables)
 
 
 def _percent(gap) -> str:

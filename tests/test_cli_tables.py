@@ -1,0 +1,46 @@
+"""The CLI's tables (``commands/planning._df_table``) on a terminal narrower than the frame: a
+number is never cut across lines (a planner read "-136." and "1" as two figures), no line is
+wider than the terminal, and every column is shown (in blocks that repeat the index)."""
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from rich.console import Console
+
+import yrdopt.commands.planning as planning
+
+
+def render(df, width, monkeypatch, **kw):
+    out = Console(file=io.StringIO(), width=width)
+    monkeypatch.setattr(planning, "console", out)
+    out.print(planning._df_table(df, "Moving ic/standards entirely to each region", **kw))
+    return out.file.getvalue()
+
+
+def cells(text):
+    return [c.strip() for line in text.splitlines() if line.startswith("│") for c in line.strip("│").split("│")]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_numbers_stay_whole_and_lines_fit(monkeypatch, width):
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({f"change of objective {i}": rng.normal(0, 10.0 ** (i % 7), 4) for i in range(14)},
+                      index=pd.Index([f"ic/standards@region_{i}" for i in range(4)], name="site"))
+    text = render(df, width, monkeypatch)
+    assert max(len(line) for line in text.splitlines()) <= width
+    shown = cells(text)
+    for v in df.to_numpy().ravel():
+        assert planning.fmt_num(v, 4) in shown  # the whole figure in one cell, on one line
+    for label in df.index:
+        assert sum(c == label for c in shown) >= 1  # the index is repeated in every block
+    headers = re.sub(r"[┃\s]+", " ", "".join(line for line in text.splitlines() if line.startswith("┃")))
+    assert all(w in headers for c in df.columns for w in c.split())
+
+
+def test_a_narrow_frame_is_one_table_with_whole_headers(monkeypatch):
+    df = pd.DataFrame({"objective": [3633.8151], "duplicated segments": [12]}, index=["base"])
+    text = render(df, 80, monkeypatch)
+    assert "(continued)" not in text and "duplicated segments" in text and planning.fmt_num(3633.8151, 4) in text
