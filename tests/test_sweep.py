@@ -259,6 +259,15 @@ def test_sweep_in_process_matches_independent_solves_and_records_infeasible(tmp_
     tor = tables["tornado"].set_index("parameter")
     obj = df.set_index("weights.distance")["objective"]
     assert tor.loc["weights.distance", "swing"] == pytest.approx(obj[2.0] - obj[0.5])
+    # the land quota's low end (x0.3) has no layout: the row says so and comes first, never as a
+    # small swing between the feasible ends (before, that end was left out: 1.0 / 1.4)
+    land = tor.loc["regions[*].quotas.land"]
+    assert (land["low"], land["high"], land["infeasible_low"], land["infeasible_high"]) == (0.3, 1.4, 1, 0)
+    assert np.isnan(land["objective_low"]) and tables["tornado"]["parameter"].iloc[0] == "regions[*].quotas.land"
+    assert (tor.drop(index="regions[*].quotas.land")[["infeasible_low", "infeasible_high"]] == 0).all().all()
+    from yrdopt.report.charts import tornado_table
+    drawn, _ = tornado_table(tables["tornado"], base=float(df.loc[df["index"] == 0, "objective"].iloc[0]))
+    assert drawn["parameter"].iloc[-1] == "regions[*].quotas.land (0.3: infeasible / 1.4)"  # drawn at the top
     # frequency shares are counts over the solved scenarios
     freq = tables["frequency"]
     assert freq["share"].between(0, 1).all()

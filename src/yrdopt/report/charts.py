@@ -139,7 +139,7 @@ def tornado_table(sweep: pd.DataFrame, base: float | None = None) -> tuple[pd.Da
     if cols[1] == "objective_low":
         label = sweep["parameter"].astype(str)
         if "low" in sweep.columns and "high" in sweep.columns:
-            label = label + " (" + sweep["low"].map(_short) + " / " + sweep["high"].map(_short) + ")"
+            label = label + " (" + _end(sweep, "low") + " / " + _end(sweep, "high") + ")"
         t = pd.DataFrame({"parameter": label, "low": sweep["objective_low"], "high": sweep["objective_high"]})
     elif cols[1] == "low":
         t = sweep[["parameter", "low", "high"]].copy()
@@ -152,7 +152,20 @@ def tornado_table(sweep: pd.DataFrame, base: float | None = None) -> tuple[pd.Da
     if base is None:
         base = float(np.nanmedian(np.r_[t["low"].to_numpy(dtype=float), t["high"].to_numpy(dtype=float)]))
     t["range"] = (t["high"] - t["low"]).abs()
-    return t.sort_values("range", ascending=True).reset_index(drop=True), float(base)
+    # an end without an objective (infeasible there) draws at the top: it matters most
+    t["range"] = t["range"].where(t[["low", "high"]].notna().all(axis=1), np.inf)
+    return t.sort_values("range", ascending=True, kind="stable").reset_index(drop=True), float(base)
+
+
+def _end(sweep: pd.DataFrame, end: str) -> pd.Series:
+    """A tornado end's label: the parameter's value, and how many scenarios there are infeasible
+    (``infeasible_low``/``_high`` of the sweep's tornado.csv) — an end that makes the plan
+    impossible has no objective to draw, and must not read as a small swing."""
+    label = sweep[end].map(_short)
+    if f"infeasible_{end}" in sweep.columns:
+        lost = pd.to_numeric(sweep[f"infeasible_{end}"], errors="coerce").fillna(0).astype(int)
+        label = label + lost.map(lambda k: "" if k == 0 else (": infeasible" if k == 1 else f": {k} infeasible"))
+    return label
 
 
 def _short(v) -> str:
@@ -167,6 +180,9 @@ def tornado_chart(sweep: pd.DataFrame | str | Path, base: float | None = None, *
     lo, hi = t["low"].to_numpy(dtype=float), t["high"].to_numpy(dtype=float)
     ax.barh(y, lo - base, left=base, color=PALETTE[0], label="low setting")
     ax.barh(y, hi - base, left=base, color=PALETTE[1], label="high setting")
+    for i in np.flatnonzero(np.isnan(lo) | np.isnan(hi)):  # no objective at that end: say why in the plot
+        ax.annotate("no layout at an end", (base, y[i]), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=7, color="#b00020")
     ax.axvline(base, color="#333333", lw=1)
     ax.set_yticks(y, t["parameter"].astype(str))
     ax.set_xlabel(f"objective (base {base:,.4g})")

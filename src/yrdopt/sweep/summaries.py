@@ -5,7 +5,11 @@
 * **tornado** — per parameter, the objective at its low and high end.  In a one-at-a-time
   design these are the exact scenarios that move only that parameter; in sampling and grid
   designs they are the mean objective over the scenarios in the parameter's bottom and top
-  fifth (with Spearman's rank correlation as a second measure).  Sorted by swing.
+  fifth (with Spearman's rank correlation as a second measure).  ``infeasible_low`` /
+  ``infeasible_high`` count the scenarios at each end that have no layout because the instance
+  is infeasible there (a one-at-a-time end whose scenario is infeasible has no objective): a
+  parameter whose end makes the plan impossible matters more than any swing, so those come
+  first, then the rest by swing.
 * **robust layout** — min-max regret.  Candidates are the most frequent distinct optimal
   layouts (sites and parks).  Each candidate is evaluated under every solved scenario by a
   *fixed-placement re-solve*: its sites and parks are fixed, activities and flows are
@@ -42,42 +46,52 @@ def frequency(results: pd.DataFrame, layout: pd.DataFrame) -> pd.DataFrame:
 
 
 def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind: str) -> pd.DataFrame:
-    cols = ["parameter", "low", "high", "objective_low", "objective_high", "swing", "spearman", "n"]
-    ok = results[results["ok"] & results["objective"].notna()]
+    cols = ["parameter", "low", "high", "objective_low", "objective_high", "swing", "spearman", "n",
+            "infeasible_low", "infeasible_high"]
+    # every scenario with an objective, and those the solver proved infeasible (no layout exists)
+    ok = results["ok"].astype(bool) & results["objective"].notna()
+    infeasible = (results["status"] == "infeasible") if "status" in results else pd.Series(False, index=results.index)
     rows = []
     for p in params:
         lab = p.label
-        if lab not in ok.columns or ok.empty:
+        if lab not in results.columns or not ok.any():
             continue
         if design_kind == "one_at_a_time":
             others = [q.label for q in params if q.label != lab]
-            mask = np.ones(len(ok), dtype=bool)
+            mask = np.ones(len(results), dtype=bool)
             for o in others:
-                mask &= ok[o].map(lambda v, b=base_values.get(o): _is_base(v, b)).to_numpy(dtype=bool)
-            sub = ok[mask]
-            vals = sub[lab]
-            if sub.empty:
+                mask &= results[o].map(lambda v, b=base_values.get(o): _is_base(v, b)).to_numpy(dtype=bool)
+            sub = results[mask & (ok | infeasible).to_numpy()]
+            if not ok[sub.index].any():
                 continue
+            vals = sub[lab]
             order = _order(vals)
-            lo_i, hi_i = order[0], order[-1]
-            rows.append([lab, vals.iloc[lo_i], vals.iloc[hi_i], float(sub["objective"].iloc[lo_i]),
-                         float(sub["objective"].iloc[hi_i]), None, _spearman(vals, sub["objective"]), len(sub)])
+            ends = [sub.index[order[0]], sub.index[order[-1]]]
+            objective = [float(results.at[i, "objective"]) if ok[i] else float("nan") for i in ends]
+            rows.append([lab, vals[ends[0]], vals[ends[1]], *objective, None,
+                         _spearman(vals[ok[sub.index]], sub.loc[ok[sub.index], "objective"]), int(ok[sub.index].sum()),
+                         int(infeasible[ends[0]]), int(infeasible[ends[1]])])
             continue
-        vals = ok[lab]
+        vals = results[lab]
         if _numeric(vals):
             v = vals.astype(float)
-            lo_q, hi_q = v.quantile(0.2), v.quantile(0.8)
+            lo_q, hi_q = v[ok].quantile(0.2), v[ok].quantile(0.8)
             lo_m, hi_m = v <= lo_q, v >= hi_q
-            rows.append([lab, float(v[lo_m].mean()), float(v[hi_m].mean()), float(ok.loc[lo_m, "objective"].mean()),
-                         float(ok.loc[hi_m, "objective"].mean()), None, _spearman(v, ok["objective"]), len(ok)])
+            rows.append([lab, float(v[lo_m & ok].mean()), float(v[hi_m & ok].mean()),
+                         float(results.loc[lo_m & ok, "objective"].mean()), float(results.loc[hi_m & ok, "objective"].mean()),
+                         None, _spearman(v[ok], results.loc[ok, "objective"]), int(ok.sum()),
+                         int((lo_m & infeasible).sum()), int((hi_m & infeasible).sum())])
         else:
-            means = ok.groupby(vals.astype(str))["objective"].mean().sort_values()
+            means = results[ok].groupby(vals[ok].astype(str))["objective"].mean().sort_values()
+            lost = infeasible.groupby(vals.astype(str)).sum()
             rows.append([lab, means.index[0], means.index[-1], float(means.iloc[0]), float(means.iloc[-1]),
-                         None, None, len(ok)])
+                         None, None, int(ok.sum()), int(lost.get(means.index[0], 0)), int(lost.get(means.index[-1], 0))])
     df = pd.DataFrame(rows, columns=cols)
     if len(df):
         df["swing"] = (df["objective_high"] - df["objective_low"]).astype(float)
-        df = df.reindex(df["swing"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+        impossible = (df["infeasible_low"] + df["infeasible_high"]) > 0
+        key = pd.DataFrame({"impossible": impossible, "swing": df["swing"].abs().fillna(0.0)})
+        df = df.loc[key.sort_values(["impossible", "swing"], ascending=False).index].reset_index(drop=True)
     return df
 
 
