@@ -201,6 +201,23 @@ def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
     assert units == {"max_opened": "sites", "max_closed": "sites", "max_moved_share": "units of activity moved"}
 
 
+def test_prices_of_a_period_raise_no_pandas_warning(tmp_path):
+    """Per period no budget is re-solved: its ``resolved_status`` column is all NaN.  Before,
+    ``fillna("")`` on it raised pandas' FutureWarning (pandas 3: Pandas4Warning) about a str fill
+    value for a float column; as errors, the command failed."""
+    import warnings
+
+    d = tiny3(budgets=(None, {"max_closed": 1, "max_opened": 1, "max_moved_share": 0.5}, None))
+    (tmp_path / "tb.yaml").write_text(yaml.safe_dump(d))
+    assert CliRunner().invoke(app, ["solve", str(tmp_path / "tb.yaml"), "--out", str(tmp_path / "plan"), "-q"]).exit_code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)  # pandas 3's Pandas4Warning
+        res = CliRunner().invoke(app, ["prices", str(tmp_path / "tb.yaml"), str(tmp_path / "plan"), "--period", "2030"])
+    assert res.exit_code == 0 and res.exception is None, (res.output, res.exception)
+    assert "max_closed" in res.output
+
+
 def test_compare_two_plans_in_one_milestone(phased):
     """`compare --period YEAR`: the plans' layouts of that year; with the instance, each plan's terms of
     that period as the checker has them (the periods' discounted terms add up to the plan's)."""

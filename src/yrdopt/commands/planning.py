@@ -455,7 +455,9 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
                                 "Guarantees (value_per_unit: objective decrease per unit no longer required)"))
     if p.budgets is not None and len(p.budgets):
         b = p.budgets.drop(columns=["path"]).rename(columns={"value_per_unit": "LP price"})
-        status = b["resolved_status"].fillna("").astype(str) if "resolved_status" in b else None
+        # a status per re-solved row, "" elsewhere (an all-NaN column where none was, e.g. per period: fillna("")
+        # on a float column warns in pandas 2.2+ and will raise)
+        status = b["resolved_status"].map(lambda v: v if isinstance(v, str) else "") if "resolved_status" in b else None
         resolved = status is not None and bool((status != "").any())
         if resolved:  # a re-solve's figure says whether it is proven
             b["one more, re-solved"] = [_resolved_gain(v, most, st, short=True) if st else "" for v, most, st in
