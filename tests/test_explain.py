@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 import yrdopt
 from yrdopt.cli import app
-from yrdopt.analysis.diagnose import conflicting_limits, elastic_quota_increase, explain_infeasibility
+from yrdopt.analysis.diagnose import (Conflict, conflicting_limits, elastic_increase, elastic_quota_increase,
+                                      explain_infeasibility)
 from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
 
 from conftest import DATA, HIGHS_OVERRUN_S
@@ -45,6 +46,28 @@ def test_diagnose_stopped_by_its_time_limit_blames_no_policy_rule():
     text, details = explain_infeasibility(yrdopt.load_instance(small_with(3.0)), time_limit=1e-9)
     assert "stopped at its time limit" in text and "alone does not help" not in text
     assert details["quota_increase"] == {}
+
+
+def test_an_elastic_slack_within_round_off_is_no_increase():
+    """Shanghai's land 1e-8 below what ic/rd (fixed there, single-site) needs: a layout the checker
+    verifies, and the conflict search finds no conflict.  Before, the elastic solve's proven optimum
+    (slack 1.0e-08, HiGHS's round-off) was reported as "sh land +1e-08" and the aggregate check called
+    it a conflict: where the conflict search is cut short, verdict infeasible (exit 3)."""
+    inst = yrdopt.load_instance(small_with(4.0 - 1e-8))
+    assert yrdopt.solve(inst).summary["verified"]
+    conflict = conflicting_limits(inst)
+    assert conflict.limits == [] and conflict.complete
+    inc = elastic_increase(inst)
+    assert inc.answered and inc.proven and inc.quotas == {} and 0 < inc.round_off <= 1e-6
+    # the conflict search cut short (as by a time limit, nothing found): the elastic solve decides
+    text, details = explain_infeasibility(inst, conflict=Conflict([], False), known_infeasible=False)
+    assert details["verdict"] == "feasible" and text.startswith("feasible"), text
+    assert details["checks"] == [] and details["quota_increase"] == {}
+    # 2e-6 below: HiGHS (the conflict search) proves the limits conflict; the verdict stays its, and the
+    # increase within round-off of the quota is said to be that, not listed as one to make
+    text, details = explain_infeasibility(yrdopt.load_instance(small_with(4.0 - 2e-6)), known_infeasible=False)
+    assert details["verdict"] == "infeasible" and details["conflicting_limits"] and details["quota_increase"] == {}
+    assert "no increase beyond round-off" in text and "+2e-06" not in text
 
 
 def test_conflicting_limits_are_irreducible_and_in_planner_words():

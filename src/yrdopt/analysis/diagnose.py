@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from ..checker import TOLERANCE as ROUND_OFF
 from ..data import ModelData, build_model_data
 from ..deadline import Deadline, highs_options_for
 from ..phasing import refuse_periods
@@ -51,19 +52,46 @@ def diagnosis_deadline(left: float | None) -> Deadline:
     return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)))
 
 
-def aggregate_checks(d: ModelData) -> list[str]:
-    """Conflicts visible without solving: each names a region, resource, segment or rule."""
-    msgs: list[str] = []
+def round_off(limit) -> np.ndarray:
+    """How far past ``limit`` (a quota, a change budget) a use may go and still count as within it:
+    :data:`ROUND_OFF` × max(1, |limit|), the independent checker's own rule for a limit
+    (:data:`yrdopt.checker.TOLERANCE`), so a layout that stays within it is one the checker verifies.
+
+    Why a diagnosis needs it: HiGHS keeps rows to its feasibility tolerances (primal 1e-7, MIP
+    1e-6) and proves the elastic optimum only to ``mip_abs_gap`` 1e-6, so a proven-optimal elastic
+    solve of a feasible instance can return slacks of ~1e-8: round-off, not an increase a planner
+    must make.  Scaled to the limit because round-off grows with the size of the numbers."""
+    return ROUND_OFF * np.maximum(1.0, np.abs(np.asarray(limit, dtype=float)))
+
+
+def most_quota(d: ModelData) -> np.ndarray:
+    """(R, K) the most of each resource a region can have: its quota plus every expansion and park
+    it could open (C6's right-hand side with every one of them built)."""
     cap = d.quota.copy()
     if d.E:
         np.add.at(cap, d.exp_region, d.exp_quota)
+    if d.N:
+        np.add.at(cap, d.park_host, d.park_quota)
+    return cap
+
+
+def aggregate_checks(d: ModelData) -> list[str]:
+    """Conflicts visible without solving: each names a region, resource, segment or rule.
+
+    Each is a proof: it bounds the use from below (the least use per unit of each segment, no
+    footprint, no rule) and the quotas from above (every expansion and park built), and allows each
+    region's quota the checker's round-off (:func:`round_off`), so it never rejects an instance with
+    a layout the checker verifies (``yrdopt solve`` runs it before HiGHS)."""
+    msgs: list[str] = []
+    cap = most_quota(d)
+    placeable = d.allowed.any(axis=1)  # a segment with nowhere to go is the site check's (below)
     for k, res in enumerate(d.resource_ids):
         total_cap = cap[:, k].sum()
         if not np.isfinite(total_cap):
             continue
-        use = np.where(d.allowed, d.use[:, :, k], np.inf)
-        need = float((d.activity * use.min(axis=1)).sum())
-        if need > total_cap * (1 + 1e-9):
+        use = np.where(d.allowed, d.use[:, :, k], np.inf)[placeable]
+        need = float((d.activity[placeable] * use.min(axis=1)).sum())
+        if need > total_cap + round_off(cap[:, k]).sum():
             msgs.append(f"{res}: the segments need at least {need:.6g} in total but all regions together "
                         f"have {total_cap:.6g} (short by {need - total_cap:.6g})")
     for s in range(d.S):
@@ -74,7 +102,7 @@ def aggregate_checks(d: ModelData) -> list[str]:
         if not d.single_site[s]:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            fits = np.all((d.activity[s] * d.use[s] <= cap * (1 + 1e-9)) | (d.use[s] == 0), axis=1) & d.allowed[s]
+            fits = np.all((d.activity[s] * d.use[s] <= cap + round_off(cap)) | (d.use[s] == 0), axis=1) & d.allowed[s]
         fixed = np.flatnonzero(d.fixed[s])
         for r in fixed:
             if not fits[r]:
@@ -103,12 +131,14 @@ class ElasticIncrease:
     """What the elastic model (quotas and change budgets may grow at a cost) found.
 
     ``answered`` False: the search stopped at its time limit with no increase found — nothing is
-    known.  ``proven`` False: an increase that works, not proven the least."""
+    known.  ``proven`` False: an increase that works, not proven the least.  ``round_off``: with no
+    increase, the slacks left out as round-off (:func:`round_off`), summed; else 0."""
 
     quotas: dict
     budgets: list[dict]
     answered: bool = True
     proven: bool = True
+    round_off: float = 0.0
 
 
 def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None):
@@ -150,7 +180,9 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
         if res.status in ("infeasible", "infeasible_or_unbounded"):
             return None
         return ElasticIncrease({}, [], answered=False, proven=False)
-    return ElasticIncrease(quota_increase(cm, res.x), budget_increase(cm, res.x), proven=res.status == "optimal")
+    quotas, budgets = quota_increase(cm, res.x), budget_increase(cm, res.x)
+    left_out = 0.0 if quotas or budgets else max(float(cm.cost @ res.x), 0.0)  # the elastic objective: every slack
+    return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out)
 
 
 TIMED_OUT = ("The search for the least quota and change budget increase stopped at its time limit before it "
@@ -158,10 +190,12 @@ TIMED_OUT = ("The search for the least quota and change budget increase stopped 
 
 
 def quota_increase(cm, x: np.ndarray) -> dict:
-    """(region, resource) -> quota added in an elastic model's solution ``x``."""
+    """(region, resource) -> quota added in an elastic model's solution ``x``; a slack within
+    round-off of its quota (:func:`round_off`) is no increase."""
     slack = cm.var("quota_slack").take(x)
-    return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k])
-            for r, k in zip(*np.nonzero(slack > 1e-9))}
+    quota = cm.data.quota
+    needed = slack > round_off(np.where(np.isfinite(quota), quota, 0.0))
+    return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k]) for r, k in zip(*np.nonzero(needed))}
 
 
 BUDGET_WORDS = {"change_opened": ("max_opened", "new sites"), "change_closed": ("max_closed", "closed sites"),
@@ -185,9 +219,9 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
         rows = cm.row(f"{prefix}{name}")
         field, words = BUDGET_WORDS[name]
         for i, g in enumerate(budget_groups(d, name)):
-            if slack[i] <= 1e-7:
-                continue
             limit = float(cm.row_upper[rows.index(i)])
+            if slack[i] <= round_off(limit):
+                continue
             scope = scopes[g]
             path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
             if name == "change_moved":
@@ -226,14 +260,14 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
         verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
     elif answered and not increase and not budgets:
-        verdict = "feasible"  # the elastic layout adds nothing: a layout of the instance itself
+        verdict = "feasible"  # the elastic layout adds nothing beyond round-off: a layout the checker verifies
     else:
         verdict = "undecided"
     details["verdict"] = "infeasible" if known_infeasible else verdict
     if known_infeasible or verdict == "infeasible":
         parts = ["No layout satisfies every limit."]
     elif verdict == "feasible":
-        return "feasible: a layout meets every limit (the elastic solve needs no increase)", details
+        return "feasible: a layout meets every limit (the elastic solve needs no increase beyond round-off)", details
     else:
         parts = ["Not decided within the time limit whether a layout satisfies every limit."]
     if msgs:
@@ -251,6 +285,10 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         parts.append(f"{least} {what} increase that makes it feasible: {inc}.")
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT)
+    elif elastic is not None:  # another proof says infeasible, yet the elastic layout needs only round-off
+        parts.append(f"The elastic solve's layout needs no increase beyond round-off (its slacks sum to "
+                     f"{elastic.round_off:.2g}, each within the checker's tolerance of {ROUND_OFF:g} × its limit): the limits conflict only at the "
+                     "solver's precision, and the least relaxation of any of them resolves it.")
     elif elastic is None:
         parts.append("Raising quotas" + (" and change budgets" if d.brownfield is not None else "")
                      + " alone does not help: the conflict is among policy rules "
@@ -284,8 +322,6 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         return ("No plan over the periods satisfies every limit, and raising quotas and change budgets alone does "
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
                 "scales, protected sites or the minimum run of new sites).", {"quota_increase": {}, "budget_increase": []})
-    if float(pm.cm.cost @ res.x) <= 1e-7:
-        return None
     quotas = {}
     for t, core in enumerate(pm.periods):
         for (r, k), v in quota_increase(core, pm.period_x(res.x, t)).items():
@@ -295,7 +331,7 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     pattern = re.compile(r"(change_(opened|closed|moved)\[(\d+),(\d+)\])_slack$")
     for name, block in pm.cm.var_blocks.items():
         m = pattern.match(name)
-        if m is None or res.x[block.start] <= 1e-7:
+        if m is None or res.x[block.start] <= round_off(pm.cm.row_upper[pm.cm.row(m.group(1)).start]):
             continue
         t, g = int(m.group(3)), int(m.group(4))
         field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
@@ -312,6 +348,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
             words = "new sites" if field == "max_opened" else "closed sites"
             text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
+    if not quotas and not budgets:  # every slack within round-off: a plan exists
+        return None
     parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
     parts += [f"{b['text']} ({b['path']})" for b in budgets]
     least = ("The least" if res.status == "optimal" else "An (interrupted, not proven least)"
