@@ -11,7 +11,7 @@ from yrdopt.analysis.diagnose import (Conflict, conflicting_limits, elastic_incr
                                       explain_infeasibility)
 from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
 
-from conftest import DATA, HIGHS_OVERRUN_S
+from conftest import DATA, HIGHS_OVERRUN_S, ROOT
 
 SMALL = DATA / "planning_small.yaml"
 PRICES = DATA / "quota_prices.yaml"
@@ -39,7 +39,10 @@ def test_cut_land_quota_is_explained_by_region_and_resource():
     inc = elastic_quota_increase(inst)
     assert set(inc) == {("sh", "land")}
     assert inc[("sh", "land")] == pytest.approx(missing, abs=1e-6)
-    assert exc.value.details["quota_increase"] == pytest.approx({"sh/land": missing}, abs=1e-6)
+    # solve's instant totals check finds it (before HiGHS); diagnose adds the least increase
+    assert "ic/rd is fixed to Shanghai (sh), but its land use 4 exceeds the quota 3 by 1" in msg
+    _, details = explain_infeasibility(inst)
+    assert details["quota_increase"] == pytest.approx({"sh/land": missing}, abs=1e-6)
 
 
 def test_diagnose_stopped_by_its_time_limit_blames_no_policy_rule():
@@ -242,6 +245,51 @@ def test_diagnose_that_proves_nothing_in_time_does_not_exit_0(tmp_path):
     assert "Not decided within the time limit" in " ".join(r.output.split())
     r = CliRunner().invoke(app, ["diagnose", str(small), "--time-limit", "20"])
     assert r.exit_code == 0 and r.output.startswith("feasible"), r.output
+
+
+def a_fixed_site_short_of_land() -> dict:
+    """Generated 41x30x4 with the single-site c00/2_testing (17.7 ha of land) fixed to r05 by policy
+    and r05's land cut from 81.3 to 1 ha."""
+    from yrdopt.generate import generate_dict
+
+    d = generate_dict(41, 30, 4, seed=1)
+    d["policy"]["fixed"].append({"chain": "c00", "segment": "2_testing", "region": "r05"})
+    d["regions"][5]["quotas"]["land"] = 1.0
+    return d
+
+
+def test_solve_stops_at_once_where_the_totals_prove_there_is_no_layout(tmp_path):
+    """solve's instant totals check: no HiGHS, no diagnosis; the conflict in diagnose's words, the
+    region and resource named, exit 3 as an infeasible solve.  Before: HiGHS, then a diagnosis within
+    what the 20 s left (14.8 s here; now 2 ms)."""
+    import time
+
+    import yaml
+
+    inst = yrdopt.load_instance(a_fixed_site_short_of_land())
+    t0 = time.perf_counter()
+    with pytest.raises(yrdopt.InfeasibleError) as exc:
+        yrdopt.solve(inst, time_limit=20, threads=1)
+    assert time.perf_counter() - t0 < 1.0
+    said = exc.value.explanation
+    assert "c00/2_testing is fixed to Region r05 (r05), but its land use 17.6857 exceeds the quota 1" in said, said
+    assert "yrdopt diagnose" in said and exc.value.details["verdict"] == "infeasible"
+    path = tmp_path / "cut.yaml"
+    path.write_text(yaml.safe_dump(a_fixed_site_short_of_land()))
+    r = CliRunner().invoke(app, ["solve", str(path), "--out", str(tmp_path / "out"), "--time-limit", "20"])
+    assert r.exit_code == 3 and "r05" in r.output and "land use" in r.output, r.output
+    assert not (tmp_path / "out" / "layout.csv").exists()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "instances").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_totals_check_passes_every_shipped_instance(path):
+    """It never rejects an instance that has a layout: each shipped one (each period of a phased one)."""
+    from yrdopt.analysis.diagnose import check_totals
+    from yrdopt.phasing import scaled_instance
+
+    inst = yrdopt.load_instance(path)
+    for one in ([scaled_instance(inst, t) for t in range(len(inst.periods.milestones))] if inst.periods else [inst]):
+        check_totals(one)  # raises InfeasibleError where it rejects
 
 
 def test_explain_reoptimise_keeps_its_time_limit_for_the_whole_command(tmp_path):

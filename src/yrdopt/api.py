@@ -121,7 +121,9 @@ def solve(
     ``polish`` the layout's continuous part is re-solved as the fixed-placement LP
     (tighter tolerances than the MIP's; see :mod:`yrdopt.model.fixed`).  Raises
     :class:`InfeasibleError` (with a planner-level explanation) when no layout exists, and
-    :class:`SolverError` when the solver stops without any layout.
+    :class:`SolverError` when the solver stops without any layout.  Before building, the
+    instant totals check (:func:`yrdopt.analysis.diagnose.check_totals`) raises
+    :class:`InfeasibleError` where demand and quota totals alone prove there is no layout.
 
     ``progress(elapsed_s, best_objective, bound, gap)`` is called as each phase begins (building,
     the start, kernel search, the relaxation's bound, HiGHS, polish, check), on each better
@@ -160,6 +162,10 @@ def solve(
         return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
                             build_options=build_options, out=out, check=check, deadline=deadline,
                             progress=progress, stop=stop)
+    if raise_on_infeasible:  # an instance the totals alone prove infeasible stops here, explained, in milliseconds
+        from .analysis.diagnose import check_totals
+
+        check_totals(inst)
     phases = Phases(progress, t_start)
     phases.enter(BUILD)
     t0 = time.perf_counter()

@@ -75,8 +75,9 @@ def most_quota(d: ModelData) -> np.ndarray:
     return cap
 
 
-def aggregate_checks(d: ModelData) -> list[str]:
-    """Conflicts visible without solving: each names a region, resource, segment or rule.
+def aggregate_checks(d: ModelData, inst: Instance | None = None) -> list[str]:
+    """Conflicts visible without solving: each names a region (by its name, with ``inst``), resource,
+    segment or rule.
 
     Each is a proof: it bounds the use from below (the least use per unit of each segment, no
     footprint, no rule) and the quotas from above (every expansion and park built), and allows each
@@ -108,12 +109,30 @@ def aggregate_checks(d: ModelData) -> list[str]:
             if not fits[r]:
                 k = int(np.argmax(d.activity[s] * d.use[s, r] - cap[r]))
                 over = d.activity[s] * d.use[s, r, k] - cap[r, k]
-                msgs.append(f"{label} is fixed to {d.region_ids[r]}, but its {d.resource_ids[k]} use "
+                where = _region_name(inst, d.region_ids[r]) if inst is not None else d.region_ids[r]
+                msgs.append(f"{label} is fixed to {where}, but its {d.resource_ids[k]} use "
                             f"{d.activity[s] * d.use[s, r, k]:.6g} exceeds the quota {cap[r, k]:.6g} by {over:.6g}")
         if not fits.any():
             msgs.append(f"{label} is single-site with activity {d.activity[s]:.6g}, and no allowed region has "
                         "the quota to host all of it")
     return msgs
+
+
+def check_totals(inst: Instance) -> None:
+    """``yrdopt solve``'s instant check before HiGHS: raise :class:`yrdopt.errors.InfeasibleError`
+    with the conflicts :func:`aggregate_checks` proves (totals of demand against quotas, single-site
+    segments against every region, site counts against the regions not forbidden), in the words
+    ``diagnose`` uses; nothing when they prove nothing (never for an instance with a layout)."""
+    msgs = aggregate_checks(build_model_data(inst), inst)
+    if msgs:
+        from ..errors import InfeasibleError
+
+        raise InfeasibleError(
+            "No layout satisfies every limit. Conflicts: " + "; ".join(msgs) + ". (Found before solving, by "
+            "comparing totals; `yrdopt diagnose INSTANCE` also names the smallest set of conflicting limits and "
+            "the least quota increase that makes it feasible.)",
+            {"checks": msgs, "quota_increase": {}, "budget_increase": [], "conflicting_limits": [],
+             "conflict_complete": False, "verdict": "infeasible"})
 
 
 def elastic_quota_increase(inst: Instance, time_limit: float | None = 60.0) -> dict | None:
@@ -247,7 +266,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     d = build_model_data(inst)
-    msgs = aggregate_checks(d)
+    msgs = aggregate_checks(d, inst)
     if conflict is None:
         conflict = conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE))
     elastic = elastic_increase(inst, deadline=deadline)
