@@ -230,10 +230,42 @@ def test_diagnose_short_of_time_for_the_conflict_search_still_proves_infeasibili
     runs out of its half.  Before: "no conflict found before the time limit", exit 0 (with 20 s: exit
     3); now the aggregate check (instant) proves it, exit 3, and the elastic solve gets the rest."""
     path = short_of_land(tmp_path, (41, 30, 4))
-    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "2"])
+    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "2", "--out", str(tmp_path / "dg")])
     assert r.exit_code == 3, r.output
     said = " ".join(r.output.split())
     assert said.startswith("No layout satisfies every limit") and "land: the segments need at least" in said
+    # where the search's first check ended in time it kept all 351 limits: ten are printed, all written
+    assert "(11) " not in said
+    if "(10) " in said:
+        assert "and 341 more (full list in" in said and (tmp_path / "dg" / "conflicting_limits.csv").exists()
+
+
+def test_a_long_list_of_conflicting_limits_is_cut_short_and_written_whole(tmp_path):
+    """The search cut short right after its first check keeps every limit (351 on 41x30x4 short of land,
+    all printed before).  Now the paragraph lists SHORT_LIST of them — those the least increase raises
+    first, the largest increase first — and "and N more (full list in FILE)"; the file (atomic) and
+    the details keep all of them."""
+    import pandas as pd
+
+    from yrdopt.analysis.diagnose import LIMITS_FILE, SHORT_LIST, _Feasibility
+    from yrdopt.deadline import Deadline
+
+    inst = short_of_land()
+    kept = _Feasibility(inst, Deadline(None)).limits  # every limit: what the search keeps after its first check
+    text, details = explain_infeasibility(inst, conflict=Conflict(kept, False), time_limit=5, out=tmp_path / "dg")
+    said = " ".join(text.split())
+    assert f"({SHORT_LIST}) " in said and f"({SHORT_LIST + 1}) " not in said
+    more = len(kept) - SHORT_LIST
+    assert f"and {more} more (full list in {tmp_path / 'dg' / LIMITS_FILE})" in said
+    table = pd.read_csv(tmp_path / "dg" / LIMITS_FILE)
+    assert len(table) == len(details["conflicting_limits"]) == len(kept)
+    assert sorted(table["text"]) == sorted(lim.text for lim in kept)
+    assert list(table["text"]) == [lim["text"] for lim in details["conflicting_limits"]]  # one ranking
+    raised = sorted(details["quota_increase"].items(), key=lambda kv: -kv[1])
+    assert raised, said  # an increase the elastic solve found within 5 s (not proven least: it needs more)
+    first = [f"{r}/{k}" for r, k in zip(table["region"][:len(raised)], table["resource"][:len(raised)])]
+    assert first == [key for key, _ in raised]
+    assert set(table["resource"][len(raised):len(raised) + 5]) == {"land"}  # then the quotas the totals name
 
 
 def test_diagnose_that_proves_nothing_in_time_does_not_exit_0(tmp_path):

@@ -75,7 +75,22 @@ def most_quota(d: ModelData) -> np.ndarray:
     return cap
 
 
+@dataclass
+class Finding:
+    """A conflict an aggregate check proves, and the resource, segment and region it names."""
+
+    text: str
+    resource: str | None = None
+    segment: str | None = None
+    region: str | None = None
+
+
 def aggregate_checks(d: ModelData, inst: Instance | None = None) -> list[str]:
+    """Conflicts visible without solving, in words (:func:`aggregate_findings`)."""
+    return [f.text for f in aggregate_findings(d, inst)]
+
+
+def aggregate_findings(d: ModelData, inst: Instance | None = None) -> list[Finding]:
     """Conflicts visible without solving: each names a region (by its name, with ``inst``), resource,
     segment or rule.
 
@@ -83,7 +98,7 @@ def aggregate_checks(d: ModelData, inst: Instance | None = None) -> list[str]:
     footprint, no rule) and the quotas from above (every expansion and park built), and allows each
     region's quota the checker's round-off (:func:`round_off`), so it never rejects an instance with
     a layout the checker verifies (``yrdopt solve`` runs it before HiGHS)."""
-    msgs: list[str] = []
+    msgs: list[Finding] = []
     cap = most_quota(d)
     placeable = d.allowed.any(axis=1)  # a segment with nowhere to go is the site check's (below)
     for k, res in enumerate(d.resource_ids):
@@ -93,13 +108,13 @@ def aggregate_checks(d: ModelData, inst: Instance | None = None) -> list[str]:
         use = np.where(d.allowed, d.use[:, :, k], np.inf)[placeable]
         need = float((d.activity[placeable] * use.min(axis=1)).sum())
         if need > total_cap + round_off(cap[:, k]).sum():
-            msgs.append(f"{res}: the segments need at least {need:.6g} in total but all regions together "
-                        f"have {total_cap:.6g} (short by {need - total_cap:.6g})")
+            msgs.append(Finding(f"{res}: the segments need at least {need:.6g} in total but all regions together "
+                                f"have {total_cap:.6g} (short by {need - total_cap:.6g})", resource=res))
     for s in range(d.S):
         label = d.segment_label(s)
         if d.allowed[s].sum() < d.min_sites[s]:
-            msgs.append(f"{label}: needs at least {int(d.min_sites[s])} sites but only {int(d.allowed[s].sum())} "
-                        "regions are not forbidden")
+            msgs.append(Finding(f"{label}: needs at least {int(d.min_sites[s])} sites but only "
+                                f"{int(d.allowed[s].sum())} regions are not forbidden", segment=label))
         if not d.single_site[s]:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -110,11 +125,12 @@ def aggregate_checks(d: ModelData, inst: Instance | None = None) -> list[str]:
                 k = int(np.argmax(d.activity[s] * d.use[s, r] - cap[r]))
                 over = d.activity[s] * d.use[s, r, k] - cap[r, k]
                 where = _region_name(inst, d.region_ids[r]) if inst is not None else d.region_ids[r]
-                msgs.append(f"{label} is fixed to {where}, but its {d.resource_ids[k]} use "
-                            f"{d.activity[s] * d.use[s, r, k]:.6g} exceeds the quota {cap[r, k]:.6g} by {over:.6g}")
+                msgs.append(Finding(f"{label} is fixed to {where}, but its {d.resource_ids[k]} use "
+                                    f"{d.activity[s] * d.use[s, r, k]:.6g} exceeds the quota {cap[r, k]:.6g} by "
+                                    f"{over:.6g}", d.resource_ids[k], label, d.region_ids[r]))
         if not fits.any():
-            msgs.append(f"{label} is single-site with activity {d.activity[s]:.6g}, and no allowed region has "
-                        "the quota to host all of it")
+            msgs.append(Finding(f"{label} is single-site with activity {d.activity[s]:.6g}, and no allowed region "
+                                "has the quota to host all of it", segment=label))
     return msgs
 
 
@@ -253,8 +269,50 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
     return out
 
 
+# an explanation lists at most this many conflicting limits (the search cut short keeps hundreds: 351 on
+# a 41x30x4 instance short of land); the rest go to a file (``out``) and the details
+SHORT_LIST = 10
+LIMITS_FILE = "conflicting_limits.csv"
+
+
+def ranked_limits(limits: list["Limit"], findings: list[Finding], increase: dict | None,
+                  budgets: list[dict]) -> list["Limit"]:
+    """The limits most likely responsible first: the quotas the elastic solve raises (the largest
+    increase first) and the change budgets it raises; then those of a resource, segment or region an
+    aggregate check names (its totals, its fixed single-site segment); then the rest, in the
+    search's order."""
+    raised = {f"quota {r} {k}": v for (r, k), v in (increase or {}).items()}
+    raised |= {f"budget {b['path']}": b["short_by"] for b in budgets}
+    named = {(f.resource, f.region) for f in findings if f.resource} | {(None, f.segment) for f in findings if f.segment}
+
+    def key(item):
+        i, lim = item
+        amount = raised.get(f"quota {lim.region} {lim.resource}" if lim.kind == "quota" else f"budget {lim.rule}")
+        if amount is not None:
+            return (0, -amount, i)
+        hit = lim.kind == "quota" and ((lim.resource, None) in named or (lim.resource, lim.region) in named)
+        return (1 if hit or (None, lim.segment) in named else 2, 0.0, i)
+
+    return [lim for _, lim in sorted(enumerate(limits), key=key)]
+
+
+def write_limits(limits: list["Limit"], out) -> "Path":
+    """The whole list of conflicting limits, ranked, as ``out/conflicting_limits.csv`` (atomically)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ..io import atomic_write_text
+
+    path = Path(out) / LIMITS_FILE
+    table = pd.DataFrame([{"rank": i, **lim.to_dict()} for i, lim in enumerate(limits, 1)])
+    atomic_write_text(path, table.to_csv(index=False))
+    return path
+
+
 def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None,
-                          conflict: "Conflict | None" = None, known_infeasible: bool = True) -> tuple[str, dict]:
+                          conflict: "Conflict | None" = None, known_infeasible: bool = True,
+                          out=None) -> tuple[str, dict]:
     """One paragraph a planner can act on, plus the details behind it; within ``deadline`` (else
     ``time_limit`` seconds from now; None: no limit): the search for conflicting limits (unless
     ``conflict`` is given: its result) gets up to :data:`CONFLICT_SHARE` of it, the elastic solve the rest.
@@ -262,19 +320,28 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     ``known_infeasible`` False (``diagnose``: nothing has proven it yet): the paragraph says what
     its own evidence proves — ``details["verdict"]`` is "infeasible" (an aggregate check, a
     conflicting set, or the elastic solve proves it), "feasible" (the elastic solve found a layout
-    that needs no increase) or "undecided" (every search stopped at its time limit first)."""
+    that needs no increase) or "undecided" (every search stopped at its time limit first).
+
+    More than :data:`SHORT_LIST` conflicting limits: the paragraph lists the first of
+    :func:`ranked_limits` and says how many more; with ``out`` (a directory) all of them are written
+    to ``out/conflicting_limits.csv`` (``details["conflicting_limits_file"]``).
+    ``details["conflicting_limits"]`` holds all of them, ranked."""
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
     d = build_model_data(inst)
-    msgs = aggregate_checks(d, inst)
+    findings = aggregate_findings(d, inst)
+    msgs = [f.text for f in findings]
     if conflict is None:
         conflict = conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE))
     elastic = elastic_increase(inst, deadline=deadline)
     increase, budgets = (elastic.quotas, elastic.budgets) if elastic is not None else (None, [])
+    limits = ranked_limits(conflict.limits, findings, increase, budgets)
+    limits_file = write_limits(limits, out) if out is not None and len(limits) > SHORT_LIST else None
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
-               "conflicting_limits": [lim.to_dict() for lim in conflict.limits],
-               "conflict_complete": conflict.complete}
+               "conflicting_limits": [lim.to_dict() for lim in limits],
+               "conflict_complete": conflict.complete,
+               "conflicting_limits_file": str(limits_file) if limits_file else None}
     answered = elastic is not None and elastic.answered
     if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
         verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
@@ -291,11 +358,16 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         parts = ["Not decided within the time limit whether a layout satisfies every limit."]
     if msgs:
         parts.append("Conflicts: " + "; ".join(msgs) + ".")
-    if conflict.limits:
-        head = "These limits cannot all hold together" if conflict.complete else \
-            "These limits conflict (search stopped at the time limit; the set may not be the smallest)"
-        parts.append(f"{head} (drop or relax any one of them): "
-                     + "; ".join(f"({i}) {lim.text}" for i, lim in enumerate(conflict.limits, 1)) + ".")
+    if limits:
+        head = ("These limits cannot all hold together (drop or relax any one of them)" if conflict.complete else
+                "These limits conflict (search stopped at the time limit; the set may not be the smallest)")
+        listed = "; ".join(f"({i}) {lim.text}" for i, lim in enumerate(limits[:SHORT_LIST], 1))
+        if len(limits) > SHORT_LIST:
+            head += ", those the least increase raises or the totals name first"
+            where = (f"full list in {limits_file}" if limits_file else
+                     "all in the details' conflicting_limits; `yrdopt diagnose INSTANCE --out DIR` writes them to a file")
+            listed += f"; and {len(limits) - SHORT_LIST} more ({where})"
+        parts.append(f"{head}: {listed}.")
     if increase or budgets:
         inc = ", ".join([f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items())]
                         + [b["text"] + f" ({b['path']})" for b in budgets])

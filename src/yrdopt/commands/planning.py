@@ -301,13 +301,17 @@ def register(app: typer.Typer) -> None:
     def diagnose_cmd(
         instance: Path = typer.Argument(..., help="instance file"),
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole diagnosis"),
+        out: Path = typer.Option(Path("diagnosis"), "--out", "-o", help="where the whole list of conflicting limits "
+                                 "goes (conflicting_limits.csv) when it is too long to print"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
         from ..analysis.diagnose import CONFLICT_SHARE, conflicting_limits, explain_infeasibility
         from ..deadline import Deadline
         from ..io import load_instance
+        from ..outdir import check_outputs, folder_problems
 
         run_guarded(lambda: solver_options(time_limit=time_limit))
+        run_guarded(lambda: check_outputs(folder_problems(out)))
         deadline = Deadline(time_limit)  # the whole command: reading, the conflict search, the elastic solve
         inst = run_guarded(lambda: load_instance(instance))
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
@@ -325,7 +329,7 @@ def register(app: typer.Typer) -> None:
             return
         # the conflict search's first check proved nothing when it ran out of its share: the aggregate
         # checks (instant) and the elastic solve (the rest of the time) may still prove either answer
-        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict, known_infeasible=False)
+        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict, known_infeasible=False, out=out)
         console.print(text, highlight=False, soft_wrap=True)
         # 0 proven feasible, 3 proven infeasible, 4 neither within --time-limit (never "fine" unproven)
         if details["verdict"] != "feasible":
