@@ -128,7 +128,7 @@ def test_diagnose_cli_on_a_brownfield_instance(tmp_path):
     d["brownfield"]["budget"] = {"max_closed": 0, "max_moved_share": 0.0}
     d["regions"][0]["quotas"]["land"] = 5.0
     (tmp_path / "bf.yaml").write_text(yaml.safe_dump(d))
-    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bf.yaml")])
+    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bf.yaml"), "--out", str(tmp_path / "dg")])
     assert res.exit_code == 3, res.output
     assert "brownfield.budget.max_moved_share" in res.output and "r1 land" in res.output
 

@@ -47,7 +47,7 @@ def test_cut_land_quota_is_explained_by_region_and_resource():
 
 def test_diagnose_stopped_by_its_time_limit_blames_no_policy_rule():
     text, details = explain_infeasibility(yrdopt.load_instance(small_with(3.0)), time_limit=1e-9)
-    assert "stopped at its time limit" in text and "alone does not help" not in text
+    assert "did not start: the time limit left too little" in text and "alone does not help" not in text
     assert details["quota_increase"] == {}
 
 
@@ -166,7 +166,7 @@ def test_cli_explain_prices_diagnose(tmp_path):
     import yaml
 
     bad.write_text(yaml.safe_dump(small_with(3.0), allow_unicode=True))
-    r = CliRunner().invoke(app, ["diagnose", str(bad)])
+    r = CliRunner().invoke(app, ["diagnose", str(bad), "--out", str(tmp_path / "dg")])
     assert r.exit_code == 3 and "Shanghai" in r.output and "land" in r.output
 
 
@@ -213,7 +213,7 @@ def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
 
     path = short_of_land(tmp_path)
     t0 = time.perf_counter()
-    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "3"])
+    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "3", "--out", str(tmp_path / "dg")])
     wall = time.perf_counter() - t0
     assert r.exit_code == 3, r.output
     assert wall <= 3 + HIGHS_OVERRUN_S  # before: 192 s (the conflict searched twice, 3 s per MIP)
@@ -222,7 +222,7 @@ def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
     # what each search found by its share of the 3 s (how far it gets depends on the machine): the
     # conflicting set complete or said to be cut short, the least increase found or said not to be
     assert ("cannot all hold together" in said) or ("search stopped at the time limit" in said), said
-    assert ("increase that makes it feasible" in said) or ("stopped at its time limit" in said), said
+    assert any(w in said for w in ("increase that makes it feasible", "stopped at its time limit", "did not start")), said
 
 
 def test_diagnose_short_of_time_for_the_conflict_search_still_proves_infeasibility(tmp_path):
@@ -262,20 +262,45 @@ def test_a_long_list_of_conflicting_limits_is_cut_short_and_written_whole(tmp_pa
     assert sorted(table["text"]) == sorted(lim.text for lim in kept)
     assert list(table["text"]) == [lim["text"] for lim in details["conflicting_limits"]]  # one ranking
     raised = sorted(details["quota_increase"].items(), key=lambda kv: -kv[1])
-    assert raised, said  # an increase the elastic solve found within 5 s (not proven least: it needs more)
+    assert raised, said  # the least increase, found within 5 s
     first = [f"{r}/{k}" for r, k in zip(table["region"][:len(raised)], table["resource"][:len(raised)])]
     assert first == [key for key, _ in raised]
-    assert set(table["resource"][len(raised):len(raised) + 5]) == {"land"}  # then the quotas the totals name
+    rest = table.iloc[len(raised):]  # then the land quotas the totals check names, not raised
+    land = rest[(rest["kind"] == "quota") & (rest["resource"] == "land")]
+    assert list(land.index) == list(range(len(raised), len(raised) + len(land)))
+
+
+def test_diagnose_keeps_its_time_limit_from_the_process_start(tmp_path):
+    """``yrdopt diagnose --time-limit 5`` as its own process on a generated 200x30x4: start-up, reading,
+    the conflict search and the elastic solve, their models' builds included, within the 5 s.  Before,
+    the start-up was not charged, both models were built with flows (3.6 million columns; 1.5 s and
+    0.6 s) and HiGHS got at least 0.1 s of the elastic one whatever was left, then spent seconds
+    loading it: 9.8-12.1 s (2-core machine at load 4); now 3.9-4.2 s.  The margin is for a loaded
+    machine (HIGHS_OVERRUN_S)."""
+    import subprocess
+    import sys
+    import time
+
+    from yrdopt.generate import generate_dict, write_generated
+
+    path = write_generated(generate_dict(200, 30, 4, seed=1), tmp_path / "g200.yaml")
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "diagnose", str(path), "--time-limit", "5",
+                        "--out", str(tmp_path / "dg")], capture_output=True, text=True, timeout=300)
+    wall = time.perf_counter() - t0
+    # feasible (tightness 1.4), but not provable in 5 s: "not decided" (4), never "fine" unproven
+    assert r.returncode == 4 and "Not decided within the time limit" in " ".join(r.stdout.split()), r.stdout + r.stderr
+    assert wall <= 5 + HIGHS_OVERRUN_S
 
 
 def test_diagnose_that_proves_nothing_in_time_does_not_exit_0(tmp_path):
     """A feasible instance with no time to tell: exit 4 and "not decided" (before: exit 0, "no
     conflict found before the time limit"); with time, exit 0 and "feasible"."""
     small = DATA / "planning_small.yaml"
-    r = CliRunner().invoke(app, ["diagnose", str(small), "--time-limit", "0.001"])
+    r = CliRunner().invoke(app, ["diagnose", str(small), "--time-limit", "0.001", "--out", str(tmp_path / "dg")])
     assert r.exit_code == 4, r.output
     assert "Not decided within the time limit" in " ".join(r.output.split())
-    r = CliRunner().invoke(app, ["diagnose", str(small), "--time-limit", "20"])
+    r = CliRunner().invoke(app, ["diagnose", str(small), "--time-limit", "20", "--out", str(tmp_path / "dg")])
     assert r.exit_code == 0 and r.output.startswith("feasible"), r.output
 
 

@@ -219,6 +219,9 @@ _register_command_modules()
 def main() -> None:
     import gc
 
+    from . import cli_common
+
+    cli_common.PROCESS_PER_COMMAND = True  # diagnose's --time-limit counts from the process start
     try:
         app()
     except KeyboardInterrupt:

@@ -34,6 +34,19 @@ def labelled(label: str, style: str, message: str) -> Text:
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED = 2, 3, 4, 5
 
+# set by yrdopt.cli.main: this process was started for one command, so a limit counts from the
+# process start (start-up and imports are part of it); a command run in-process (a test's or
+# script's CliRunner) counts from its own start, not from when that process began
+PROCESS_PER_COMMAND = False
+
+
+def command_deadline(limit_s: float | None):
+    """The deadline of a command's ``--time-limit``: from the process start where it has one of its
+    own (:data:`PROCESS_PER_COMMAND`), else from now."""
+    from .deadline import Deadline
+
+    return Deadline.from_process_start(limit_s) if PROCESS_PER_COMMAND else Deadline(limit_s)
+
 
 # command-line flag of each SolverOptions field
 OPTION_FLAGS = {"time_limit": "--time-limit", "mip_gap": "--gap", "threads": "--threads", "seed": "--seed",

@@ -306,13 +306,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
         from ..analysis.diagnose import CONFLICT_SHARE, conflicting_limits, explain_infeasibility
-        from ..deadline import Deadline
+        from ..cli_common import command_deadline
         from ..io import load_instance
         from ..outdir import check_outputs, folder_problems
 
         run_guarded(lambda: solver_options(time_limit=time_limit))
         run_guarded(lambda: check_outputs(folder_problems(out)))
-        deadline = Deadline(time_limit)  # the whole command: reading, the conflict search, the elastic solve
+        # the whole command, counted from the process start (as solve): start-up, reading, the conflict
+        # search, the elastic solve's build and solve
+        deadline = command_deadline(time_limit)
         inst = run_guarded(lambda: load_instance(instance))
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
