@@ -62,6 +62,26 @@ def test_one_at_a_time_and_grid_reuse_ids():
         s.id for s in oat if s.values["weights.site_cost"] is not None or s.values["weights.distance"] == 1.0}
 
 
+def test_setting_todays_value_is_the_base_scenario(tmp_path):
+    """A one-at-a-time design whose values list today's value (a1's land is 6 in the toy) solves
+    the base once, not once more per such parameter (review: the base was solved three times),
+    and the tornado's ends are the values listed on either side of it."""
+    spec = write_spec(tmp_path, name="today", parameters=[
+        {"path": "regions[id=a1].quotas.land", "values": [2, 6, 12]},
+        {"path": "weights.distance", "values": [0.5, 1, 2]},  # 1 is today's weight too
+    ], design={"kind": "one_at_a_time"}, solver={"mip_gap": 1e-9})
+    scenarios = sw.prepare(spec)[-1]
+    assert len(scenarios) == 1 + 2 + 2 and len({s.id for s in scenarios}) == 5
+    df = sw.run(spec, out=tmp_path / "out", backend="inprocess")
+    assert len(df) == 5 and df["ok"].all()
+    # the base row shows today's values (as results.csv always did), so the ends are 2 and 12
+    base = df[df["index"] == 0].iloc[0]
+    assert (base["regions[id=a1].quotas.land"], base["weights.distance"]) == (6, 1)
+    tor = sw.load_results(tmp_path / "out")["tornado"].set_index("parameter")
+    assert (tor.loc["regions[id=a1].quotas.land", "low"], tor.loc["regions[id=a1].quotas.land", "high"]) == (2, 12)
+    assert (tor.loc["weights.distance", "low"], tor.loc["weights.distance", "high"]) == (0.5, 2)
+
+
 def test_bad_specs_name_field_and_value(tmp_path):
     with pytest.raises(InstanceError) as e:
         sw.prepare(write_spec(tmp_path, parameters=[{"path": "regions[id=nowhere].quotas.land", "scale": [0.5, 1]},

@@ -43,12 +43,20 @@ def canonical(v: Any) -> Any:
     return str(v)
 
 
-def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any]) -> str:
-    """Content-derived id: unchanged parameters are left out, so the base is the same everywhere."""
+def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any],
+                base: dict[str, Any] | None = None) -> str:
+    """Content-derived id: unchanged parameters are left out, so the base is the same everywhere.
+    ``base`` maps a set parameter's label to the value the instance already has at every one of its
+    locations (None: not one value; :func:`yrdopt.sweep.runner.base_values`): setting that value
+    changes nothing, so it is left out too (a one-at-a-time design listing today's value solved
+    the base again)."""
+    base = base or {}
     changes = []
     for p in spec.parameters:
         v = values.get(p.label)
         if v is None or (p.op == "scale" and float(v) == 1.0):
+            continue
+        if p.op == "set" and base.get(p.label) is not None and canonical(v) == canonical(base[p.label]):
             continue
         changes.append([p.path, p.op, canonical(v)])
     blob = json.dumps({"instance": instance_hash, "changes": sorted(changes, key=lambda c: c[0]),
@@ -87,12 +95,13 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     return points
 
 
-def build_design(spec: SweepSpec, instance_hash: str) -> list[Scenario]:
-    """Scenarios with content-derived ids; a point equal to an earlier one is dropped."""
+def build_design(spec: SweepSpec, instance_hash: str, base: dict[str, Any] | None = None) -> list[Scenario]:
+    """Scenarios with content-derived ids; a point equal to an earlier one is dropped (``base``:
+    what :func:`scenario_id` takes, so a point that sets only today's values is the base)."""
     out: list[Scenario] = []
     seen: set[str] = set()
     for values in design_points(spec):
-        sid = scenario_id(instance_hash, spec, values)
+        sid = scenario_id(instance_hash, spec, values, base)
         if sid in seen:
             continue
         seen.add(sid)

@@ -80,7 +80,7 @@ def prepare(spec: SweepSpec | dict | str | Path):
     resolved = resolve_parameters(base, spec.parameters, file)
     _check_extremes(spec, base, resolved, file)
     ihash = content_hash(inst)
-    return spec, inst, base, resolved, ihash, build_design(spec, ihash)
+    return spec, inst, base, resolved, ihash, build_design(spec, ihash, base_values(spec, base, resolved))
 
 
 def _check_extremes(spec, base, resolved, file) -> None:
