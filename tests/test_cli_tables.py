@@ -34,8 +34,10 @@ def test_numbers_stay_whole_and_lines_fit(monkeypatch, width):
     shown = cells(text)
     for v in df.to_numpy().ravel():
         assert planning.fmt_num(v, 4) in shown  # the whole figure in one cell, on one line
+    blocks = 1 + text.count("(continued)")
+    assert blocks > 1 if width < 120 else True
     for label in df.index:
-        assert sum(c == label for c in shown) >= 1  # the index is repeated in every block
+        assert sum(c == label for c in shown) == blocks  # the index is repeated in every block
     headers = re.sub(r"[┃\s]+", " ", "".join(line for line in text.splitlines() if line.startswith("┃")))
     assert all(w in headers for c in df.columns for w in c.split())
 
@@ -44,3 +46,21 @@ def test_a_narrow_frame_is_one_table_with_whole_headers(monkeypatch):
     df = pd.DataFrame({"objective": [3633.8151], "duplicated segments": [12]}, index=["base"])
     text = render(df, 80, monkeypatch)
     assert "(continued)" not in text and "duplicated segments" in text and planning.fmt_num(3633.8151, 4) in text
+
+
+@pytest.mark.parametrize("width", [30, 60])
+def test_long_text_folds_but_labels_and_numbers_stay_whole(monkeypatch, width):
+    """A reason wider than the terminal folds within it; the index label and the numbers beside
+    it stay whole (before: the label went down the screen one letter a line, and at 30 columns
+    numbers split)."""
+    df = pd.DataFrame({"objective": [12345678.9, 3.25], "reason": ["the layout " * 12, "ok"]},
+                      index=["base", "moved"])
+    text = render(df, width, monkeypatch)
+    assert max(len(line) for line in text.splitlines()) <= width
+    shown = cells(text)
+    assert {"base", "moved", planning.fmt_num(12345678.9, 4), "3.25"} <= set(shown)
+    # a label longer than the terminal folds, and the number beside it keeps its room
+    df = pd.DataFrame({f"col {i}": [-136.123456, 12345678.9] for i in range(3)}, index=["a" * 70, "b"])
+    text = render(df, width, monkeypatch)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert planning.fmt_num(12345678.9, 4) in cells(text)

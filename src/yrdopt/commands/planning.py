@@ -49,12 +49,17 @@ def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
     index_cells = [str(i) for i in df.index] if index else []
     index_name = str(df.index.name or "")
     index_w = max([len(c) for c in index_cells] + [words(index_name)], default=0) if index else 0
-    index_w = min(index_w, max(20, console.width // 2))  # a longer label folds
-    room = max(console.width, 40) - (index_w + 4 if index else 1)  # borders: "│ " + " │" per cell
-    columns = []  # (header, cells, the width its cells need)
+    columns = []  # (header, cells, the width its cells need, numbers only)
     for j, c in enumerate(df.columns):
         cells = [cell(v) for v in df.iloc[:, j]]
-        columns.append((str(c), cells, max([len(x) for x in cells] + [words(str(c))], default=1)))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in df.iloc[:, j])
+        columns.append((str(c), cells, max([len(x) for x in cells] + [words(str(c))], default=1), numbers))
+    widest = max([w for *_, w, numbers in columns if numbers], default=0)
+    # a longer label folds (text may; numbers not), and leaves room for the widest number beside it
+    index_w = min(index_w, max(8, console.width // 2), max(4, console.width - 7 - widest))
+    room = console.width - (index_w + 4 if index else 1)  # borders: "│ " + " │" per cell
+    # text (a reason) folds within the room left
+    columns = [(h, cells, w if numbers else min(w, max(room - 3, 8))) for h, cells, w, numbers in columns]
     whole = [(h, cells, max(w, len(h))) for h, cells, w in columns]
     if sum(w + 3 for *_, w in whole) <= room:  # it fits with every header on one line
         columns = whole

@@ -152,9 +152,9 @@ def tornado_table(sweep: pd.DataFrame, base: float | None = None) -> tuple[pd.Da
     if base is None:
         base = float(np.nanmedian(np.r_[t["low"].to_numpy(dtype=float), t["high"].to_numpy(dtype=float)]))
     t["range"] = (t["high"] - t["low"]).abs()
-    # an end without an objective (infeasible there) draws at the top: it matters most
-    t["range"] = t["range"].where(t[["low", "high"]].notna().all(axis=1), np.inf)
-    return t.sort_values("range", ascending=True, kind="stable").reset_index(drop=True), float(base)
+    if "infeasible_low" in sweep.columns:  # the sweep's own order (what makes a plan impossible first)
+        return t.iloc[::-1].reset_index(drop=True), float(base)  # drawn bottom up: the first on top
+    return t.sort_values("range", ascending=True).reset_index(drop=True), float(base)
 
 
 def _end(sweep: pd.DataFrame, end: str) -> pd.Series:

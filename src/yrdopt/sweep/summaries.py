@@ -6,10 +6,14 @@
   design these are the exact scenarios that move only that parameter; in sampling and grid
   designs they are the mean objective over the scenarios in the parameter's bottom and top
   fifth (with Spearman's rank correlation as a second measure).  ``infeasible_low`` /
-  ``infeasible_high`` count the scenarios at each end that have no layout because the instance
-  is infeasible there (a one-at-a-time end whose scenario is infeasible has no objective): a
-  parameter whose end makes the plan impossible matters more than any swing, so those come
-  first, then the rest by swing.
+  ``infeasible_high`` count the scenarios at each end that the solver proved infeasible (no
+  layout exists; an end without any feasible scenario has no objective), ``infeasible_values``
+  lists a one-at-a-time parameter's infeasible settings (also between its ends) and a
+  categorical one's settings that are always infeasible.  A parameter that makes the plan
+  impossible matters more than any swing, so those come first — one-at-a-time: some setting of
+  it alone is infeasible; sampled designs: its two ends differ in their share of infeasible
+  scenarios (an infeasibility another parameter causes is spread evenly over its ends) — then
+  the rest by swing.
 * **robust layout** — min-max regret.  Candidates are the most frequent distinct optimal
   layouts (sites and parks).  Each candidate is evaluated under every solved scenario by a
   *fixed-placement re-solve*: its sites and parks are fixed, activities and flows are
@@ -45,13 +49,15 @@ def frequency(results: pd.DataFrame, layout: pd.DataFrame) -> pd.DataFrame:
                          ignore_index=True)[cols]
 
 
+INFEASIBLE = ("infeasible", "infeasible_or_unbounded")  # proven: no layout exists
+
+
 def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind: str) -> pd.DataFrame:
     cols = ["parameter", "low", "high", "objective_low", "objective_high", "swing", "spearman", "n",
-            "infeasible_low", "infeasible_high"]
-    # every scenario with an objective, and those the solver proved infeasible (no layout exists)
+            "infeasible_low", "infeasible_high", "infeasible_values"]
     ok = results["ok"].astype(bool) & results["objective"].notna()
-    infeasible = (results["status"] == "infeasible") if "status" in results else pd.Series(False, index=results.index)
-    rows = []
+    infeasible = results["status"].isin(INFEASIBLE) if "status" in results else pd.Series(False, index=results.index)
+    rows, promoted = [], []
     for p in params:
         lab = p.label
         if lab not in results.columns or not ok.any():
@@ -61,38 +67,51 @@ def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind:
             mask = np.ones(len(results), dtype=bool)
             for o in others:
                 mask &= results[o].map(lambda v, b=base_values.get(o): _is_base(v, b)).to_numpy(dtype=bool)
-            sub = results[mask & (ok | infeasible).to_numpy()]
+            sub = results[mask]
             if not ok[sub.index].any():
                 continue
             vals = sub[lab]
             order = _order(vals)
-            ends = [sub.index[order[0]], sub.index[order[-1]]]
+            ends = [sub.index[order[0]], sub.index[order[-1]]]  # the extreme settings, whatever their status
             objective = [float(results.at[i, "objective"]) if ok[i] else float("nan") for i in ends]
+            lost = vals[infeasible[sub.index]]
+            shown = ok[sub.index]
             rows.append([lab, vals[ends[0]], vals[ends[1]], *objective, None,
-                         _spearman(vals[ok[sub.index]], sub.loc[ok[sub.index], "objective"]), int(ok[sub.index].sum()),
-                         int(infeasible[ends[0]]), int(infeasible[ends[1]])])
+                         _spearman(vals[shown], sub.loc[shown, "objective"]), int(shown.sum()),
+                         int(infeasible[ends[0]]), int(infeasible[ends[1]]),
+                         "; ".join(_short(v) for v in lost.iloc[_order(lost)])])
+            promoted.append(len(lost) > 0)  # some setting of it alone makes the plan impossible
             continue
         vals = results[lab]
-        if _numeric(vals):
+        if _numeric(vals):  # the bottom and top fifth of every scenario's setting, whatever its status
             v = vals.astype(float)
-            lo_q, hi_q = v[ok].quantile(0.2), v[ok].quantile(0.8)
-            lo_m, hi_m = v <= lo_q, v >= hi_q
-            rows.append([lab, float(v[lo_m & ok].mean()), float(v[hi_m & ok].mean()),
+            lo_m, hi_m = v <= v.quantile(0.2), v >= v.quantile(0.8)
+            lo_n, hi_n = int((lo_m & infeasible).sum()), int((hi_m & infeasible).sum())
+            rows.append([lab, float(v[lo_m].mean()), float(v[hi_m].mean()),
                          float(results.loc[lo_m & ok, "objective"].mean()), float(results.loc[hi_m & ok, "objective"].mean()),
-                         None, _spearman(v[ok], results.loc[ok, "objective"]), int(ok.sum()),
-                         int((lo_m & infeasible).sum()), int((hi_m & infeasible).sum())])
-        else:
-            means = results[ok].groupby(vals[ok].astype(str))["objective"].mean().sort_values()
-            lost = infeasible.groupby(vals.astype(str)).sum()
-            rows.append([lab, means.index[0], means.index[-1], float(means.iloc[0]), float(means.iloc[-1]),
-                         None, None, int(ok.sum()), int(lost.get(means.index[0], 0)), int(lost.get(means.index[-1], 0))])
+                         None, _spearman(v[ok], results.loc[ok, "objective"]), int(ok.sum()), lo_n, hi_n, ""])
+            # its ends differ in how often no layout exists: that, not another parameter, makes it so
+            promoted.append(lo_n / max(int(lo_m.sum()), 1) != hi_n / max(int(hi_m.sum()), 1))
+        else:  # a setting with no layout at all is the dearest; then by mean objective
+            key = vals.astype(str)
+            groups = pd.DataFrame({"lost": infeasible.groupby(key).mean(),
+                                   "objective": results[ok].groupby(key[ok])["objective"].mean()})
+            groups = groups.sort_values(["lost", "objective"], na_position="last")
+            lo, hi = groups.index[0], groups.index[-1]
+            rows.append([lab, lo, hi, float(groups.at[lo, "objective"]), float(groups.at[hi, "objective"]), None, None,
+                         int(ok.sum()), int(infeasible[key == lo].sum()), int(infeasible[key == hi].sum()),
+                         "; ".join(groups.index[groups["lost"] == 1.0])])
+            promoted.append(groups["lost"].nunique() > 1)
     df = pd.DataFrame(rows, columns=cols)
     if len(df):
         df["swing"] = (df["objective_high"] - df["objective_low"]).astype(float)
-        impossible = (df["infeasible_low"] + df["infeasible_high"]) > 0
-        key = pd.DataFrame({"impossible": impossible, "swing": df["swing"].abs().fillna(0.0)})
-        df = df.loc[key.sort_values(["impossible", "swing"], ascending=False).index].reset_index(drop=True)
+        key = pd.DataFrame({"promoted": promoted, "swing": df["swing"].abs().fillna(np.inf)})
+        df = df.loc[key.sort_values(["promoted", "swing"], ascending=False, kind="stable").index].reset_index(drop=True)
     return df
+
+
+def _short(v) -> str:
+    return f"{v:.6g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
 
 
 def _is_base(v, base) -> bool:
