@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,12 +52,53 @@ def _rich_instance() -> dict:
     return d
 
 
-@pytest.mark.parametrize("source", ["williams", "default", "city", "rich", "sharing"])
+def _phased_brownfield_instance() -> dict:
+    """Every field of brownfield and periods, with defaults left out and given, blank budgets kept."""
+    d = _rich_instance()
+    d["brownfield"] = {
+        "existing": [{"chain": "ic", "segment": "design", "region": "shanghai", "activity": 3.5},
+                     {"chain": "ic", "segment": "fab", "region": "jiangsu", "activity": 2.0, "capacity": 4.0,
+                      "min_scale": 0.5, "opened": 2011},
+                     {"chain": "nev", "segment": "battery", "region": "anhui", "activity": 1.25}],
+        "costs": {"close_per_site": 2.0, "shrink_per_unit": 0.3,
+                  "by_kind": {"manufacturing": {"close_per_site": 12.5}, "rd": {"shrink_per_unit": 1.2}, "testing": {}}},
+        "budget": {"max_closed": 2, "by_province": {"Anhui": {"max_opened": 1, "max_moved_share": 0.2}, "Zhejiang": {}}},
+        "protected": [{"chain": "ic", "segment": "design", "region": "shanghai"}],
+        "min_kept_share": 0.25,
+        "sources": {"existing": "assumption: test", "costs.close_per_site": "=formula-looking"}}
+    d["periods"] = {
+        "milestones": [
+            {"year": 2025, "budget": {"max_opened": 0, "max_closed": 0, "max_moved_share": 0.0},
+             "sources": {"budget": "today"}},
+            {"year": 2030, "years": 4, "growth": {"ic": 1.5, "nev": 1.25}, "quota_factor": {"land": 1.1},
+             "budget": {}},
+            {"year": 2035, "growth": {"ic": 2.0}, "quota_factor": {"energy": 1.6, "talent": 1.3},
+             "budget": {"by_province": {"Jiangsu": {"max_closed": 1}}}},
+            {"year": 2040}],
+        "discount_rate": 0.05, "min_run_years": 7, "sources": {"discount_rate": "assumption: test"}}
+    return d
+
+
+@pytest.mark.parametrize("source", ["williams", "default", "city", "rich", "sharing", "phased_brownfield"])
 def test_round_trip_gives_an_equal_instance(source, tmp_path, williams_path):
     inst = load_instance({"williams": williams_path, "default": default_instance_path(), "city": city_instance_dict(),
-                          "rich": _rich_instance(), "sharing": DATA / "sharing_small.yaml"}[source])
+                          "rich": _rich_instance(), "sharing": DATA / "sharing_small.yaml",
+                          "phased_brownfield": _phased_brownfield_instance()}[source])
     book = write_workbook(inst, tmp_path / "book.xlsx")
     back = load_instance(book)  # through io.load_instance, as `yrdopt solve book.xlsx` does
+    assert back.model_dump() == inst.model_dump()
+    assert content_hash(back) == content_hash(inst)
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "instances").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_instance_round_trips_through_a_workbook(path, tmp_path):
+    """Brownfield (today's sites, change costs and budgets), periods (milestones, growth,
+    quota factors, budgets) and enclave parks all survive: the same content hash."""
+    inst = load_instance(path)
+    back = load_instance(write_workbook(inst, tmp_path / "book.xlsx"))
     assert back.model_dump() == inst.model_dump()
     assert content_hash(back) == content_hash(inst)
 
@@ -112,6 +154,10 @@ def clean_book(tmp_path_factory):
     ([("segments", "append", ["icc", "x", None, "rd", 3])], "sheet segments, row 8, column A (chain)", "icc"),
 ])
 def test_bad_cell_is_named_by_sheet_row_column(tmp_path, clean_book, edits, where, bad):
+    _assert_cell_named(tmp_path, clean_book, edits, where, bad)
+
+
+def _assert_cell_named(tmp_path, clean_book, edits, where, bad):
     book = tmp_path / "book.xlsx"
     shutil.copy(clean_book, book)
     _edit(book, edits)
@@ -121,6 +167,26 @@ def test_bad_cell_is_named_by_sheet_row_column(tmp_path, clean_book, edits, wher
     assert hits, [str(p) for p in e.value.problems]
     assert hits[0].value == bad
     assert hits[0].file == str(book)
+
+
+@pytest.fixture(scope="module")
+def phased_book(tmp_path_factory):
+    return _book(tmp_path_factory.mktemp("phased"), load_instance(_phased_brownfield_instance()))[1]
+
+
+@pytest.mark.parametrize("edits, where, bad", [
+    ([("existing_sites", "D3", -2)], "sheet existing_sites, row 3, column D (activity)", -2),
+    ([("existing_sites", "C2", "atlantis")], "sheet existing_sites, row 2, column C (region)", "atlantis"),
+    ([("protected_sites", "C2", "anhui")], "sheet protected_sites, row 2", "ic/design in anhui"),
+    ([("change_costs", "A3", "mining")], "sheet change_costs, row 3, column A (kind)", "mining"),
+    ([("change_budgets", "B3", "Atlantis")], "sheet change_budgets, row 3, column B (province)", "Atlantis"),
+    ([("periods", "A5", 2033)], "sheet periods, row 5, column A (year)", 2033),  # before 2035
+    ([("period_growth", "A2", 2031)], "sheet period_growth, row 2, column A (year)", 2031),
+    ([("period_quotas", "B2", "water")], "sheet period_quotas, row 2, column B (resource)", "water"),
+    ([("instance", "append", ["discount_rate", 1.5])], "sheet instance", 1.5),
+])
+def test_bad_brownfield_or_period_cell_is_named(tmp_path, phased_book, edits, where, bad):
+    _assert_cell_named(tmp_path, phased_book, edits, where, bad)
 
 
 def test_ids_typed_as_numbers_and_padded_text_are_read_as_ids(tmp_path, williams_path):
@@ -150,6 +216,24 @@ def test_cli_template_solve_and_error_exit(tmp_path, williams_path):
     assert "sheet segments, row 4, column E (activity)" in r.output.replace("\n", "")
     r = runner.invoke(app, ["template", str(tmp_path / "empty.xlsx")])
     assert r.exit_code == 0 and (tmp_path / "empty.xlsx").exists()
+
+
+@pytest.mark.parametrize("text, where", [
+    ("Hangzhou\r\nBay", "regions[1].name_zh"),  # a workbook gives CR LF back as LF: a different instance
+    ("bell\x07", "sheet regions, row 3, column C"),  # a control character no Excel cell can hold
+])
+def test_template_refuses_what_a_workbook_cannot_give_back(tmp_path, text, where):
+    from yrdopt.io import dump_instance
+
+    d = province_instance_dict()
+    d["regions"][1]["name_zh"] = text
+    src = dump_instance(load_instance(d), tmp_path / "inst.yaml")
+    book = tmp_path / "book.xlsx"
+    r = runner.invoke(app, ["template", str(book), "--from", str(src)])
+    assert r.exit_code == 2, r.output
+    squeeze = lambda t: "".join(t.split())  # noqa: E731 (the console wraps long lines anywhere)
+    assert squeeze(f"{book}: {where}") in squeeze(r.output), r.output
+    assert not book.exists() and not list(tmp_path.glob(".book*"))  # nothing half-written left behind
 
 
 def test_export_excel_has_one_sheet_per_table(tmp_path, williams_path):

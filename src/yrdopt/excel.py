@@ -45,7 +45,8 @@ SEG_KEY = (("chain", "str", True, "chain id (sheet chains)"), ("segment", "str",
 # sheet -> columns, in the order they are written.  Long form ("one row per value") wherever the
 # schema has a mapping, so that every number has its own cell and its own error location.
 SHEETS: dict[str, list[Column]] = {
-    "instance": _cols(("field", "str", True, "name, description, distance_unit, component_weight_<cost|time|labour>"),
+    "instance": _cols(("field", "str", True, "name, description, distance_unit, component_weight_<cost|time|labour>, "
+                                             "min_kept_share (brownfield), discount_rate, min_run_years (periods)"),
                       ("value", "any", False, "its value")),
     "resources": _cols(("id", "str", True, "resource id (land, energy, talent...)"), ("unit", "text"),
                        ("description", "text")),
@@ -93,13 +94,42 @@ SHEETS: dict[str, list[Column]] = {
                         ("value", "num", True, "share in [0, 1], value, or number of chains"),
                         ("kinds", "text", False, "segment kinds counted, comma-separated (blank: all)"),
                         ("penalty", "num", False, "cost per unit short (blank: hard)"), ("description", "text")),
-    "sources": _cols(("part", "str", True, "instance, region, chain, segment, enclave or guarantee (its row number)"),
+    # brownfield: today's sites and the rules for changing them (any row here, or min_kept_share on
+    # sheet instance, makes the instance brownfield)
+    "existing_sites": _cols(*SEG_KEY, ("region", "str", True, "region the site is in today"),
+                            ("activity", "num", True, "today's activity at the site"),
+                            ("capacity", "num", False, "most activity the site can run (blank: no limit of its own)"),
+                            ("min_scale", "num", False, "least activity while open (blank: the segment's)"),
+                            ("opened", "int", False, "year the site opened")),
+    "protected_sites": _cols(*SEG_KEY, ("region", "str", True, "an existing site that may not close")),
+    "change_costs": _cols(("kind", "str", False, "segment kind (blank: every kind, the defaults)"),
+                          ("close_per_site", "num", False, "cost of closing an existing site"),
+                          ("shrink_per_unit", "num", False, "cost per unit of activity removed from an existing site")),
+    "change_budgets": _cols(("year", "int", False, "milestone year of sheet periods (blank: the brownfield budget)"),
+                            ("province", "str", False, "province with its own limits (blank: the whole area)"),
+                            ("max_opened", "int", False, "most new sites"),
+                            ("max_closed", "int", False, "most existing sites closed"),
+                            ("max_moved_share", "num", False, "most activity removed, as a share of today's")),
+    # milestone periods (any row here makes the instance phased)
+    "periods": _cols(("year", "int", True, "milestone year, increasing"),
+                     ("years", "int", False, "years its running costs count (blank: to the next milestone)")),
+    "period_growth": _cols(("year", "int", True, "milestone year (sheet periods)"), ("chain", "str", True),
+                           ("growth", "num", True, "chain activity relative to the segments' activity")),
+    "period_quotas": _cols(("year", "int", True, "milestone year (sheet periods)"), ("resource", "str", True),
+                           ("quota_factor", "num", True, "every quota of the resource times this")),
+    "sources": _cols(("part", "str", True, "instance, region, chain, segment, enclave, guarantee (its row number), "
+                                           "brownfield, periods or period (its year)"),
                      ("id", "str", False, "region id, chain id or chain/segment"), ("field", "str", True),
                      ("source", "text", True)),
 }
 MATRIX_SHEETS = ["distance"] + [f"distance_{c}" for c in DISTANCE_COMPONENTS]
 IGNORED_SHEETS = {"readme"}
 INSTANCE_FIELDS = ["name", "description", "distance_unit"] + [f"component_weight_{c}" for c in DISTANCE_COMPONENTS]
+# instance-sheet fields of the brownfield and periods sections: field -> its path in the instance
+PLAN_FIELDS = {"min_kept_share": ("brownfield", "min_kept_share"), "discount_rate": ("periods", "discount_rate"),
+               "min_run_years": ("periods", "min_run_years")}
+INSTANCE_FIELDS += list(PLAN_FIELDS)
+SOURCE_PARTS = ("instance", "region", "chain", "segment", "enclave", "guarantee", "brownfield", "periods", "period")
 
 
 @dataclass(frozen=True)
@@ -399,6 +429,11 @@ def _assemble(rd: _Reader) -> dict:
             if value is not None:
                 ed["unit"] = str(value)
             L.set(("economic_distance", "unit"), vcell)
+        elif f in PLAN_FIELDS:
+            section, key = PLAN_FIELDS[f]
+            if value is not None:
+                data.setdefault(section, {})[key] = value
+            L.set((section, key), vcell)
         elif f.startswith("component_weight_") and f[len("component_weight_"):] in DISTANCE_COMPONENTS:
             comp = f[len("component_weight_"):]
             if value is not None:
@@ -618,6 +653,7 @@ def _assemble(rd: _Reader) -> dict:
 
     _read_sharing(rd, data, L, fill, segment_of)
     enclave_pos = {e.get("id"): i for i, e in enumerate(data.get("enclaves", []))}
+    period_pos = _read_plan(rd, data, L, fill)
 
     for rec in rd.table("sources"):
         part, pcell = rec["part"]
@@ -641,12 +677,18 @@ def _assemble(rd: _Reader) -> dict:
         elif part == "guarantee" and oid and str(oid).isdigit() and 0 < int(oid) <= len(policy.get("guarantees", [])):
             gi = int(oid) - 1
             target, loc = policy["guarantees"][gi], ("policy", "guarantees", gi)
-        elif part in ("instance", "region", "chain", "segment", "enclave", "guarantee"):
+        elif part in ("brownfield", "periods"):
+            target, loc = data.setdefault(part, {}), (part,)
+        elif part == "period" and _year(oid) in period_pos:
+            mi = period_pos[_year(oid)]
+            target, loc = data["periods"]["milestones"][mi], ("periods", "milestones", mi)
+        elif part in SOURCE_PARTS:
             rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else "")
-                   + (" (its row number in sheet guarantees)" if part == "guarantee" else ""))
+                   + (" (its row number in sheet guarantees)" if part == "guarantee" else "")
+                   + (" (its year in sheet periods)" if part == "period" else ""))
             continue
         else:
-            rd.bad(pcell, part, "instance, region, chain, segment, enclave or guarantee")
+            rd.bad(pcell, part, ", ".join(SOURCE_PARTS))
             continue
         target.setdefault("sources", {})[field] = src
         L.set((*loc, "sources", field), rec["source"][1], fcell)
@@ -735,6 +777,131 @@ def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
         policy.setdefault("guarantees", []).append(item)
 
 
+def _year(v) -> int | None:
+    """A milestone year as typed: 2030, 2030.0 or the text "2030"."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _read_plan(rd, data: dict, L, fill) -> dict[int, int]:
+    """Brownfield (today's sites, change costs and budgets) and milestone periods.
+
+    Returns milestone year -> its position (for the sources sheet)."""
+    bf: dict = data.get("brownfield", {})
+
+    def segment_ref(rec: dict, loc: tuple) -> dict:
+        L.set(loc, Cell(rec["chain"][1].sheet, rec["chain"][1].row))
+        item: dict = {}
+        fill(item, rec, loc)
+        return item
+
+    L.set(("brownfield",), Cell("existing_sites"))
+    L.set(("brownfield", "existing"), Cell("existing_sites"))
+    for i, rec in enumerate(rd.table("existing_sites")):
+        bf.setdefault("existing", []).append(segment_ref(rec, ("brownfield", "existing", i)))
+    L.set(("brownfield", "protected"), Cell("protected_sites"))
+    for i, rec in enumerate(rd.table("protected_sites")):
+        bf.setdefault("protected", []).append(segment_ref(rec, ("brownfield", "protected", i)))
+
+    L.set(("brownfield", "costs"), Cell("change_costs"))
+    defaults_row = None
+    for rec in rd.table("change_costs"):
+        kind, kcell = rec.get("kind", (None, None))
+        costs = bf.setdefault("costs", {})
+        if kind is None:
+            loc, target = ("brownfield", "costs"), costs
+            row = next(c for _, c in rec.values()).row
+            if defaults_row is not None:
+                rd.bad(Cell("change_costs", row), "a second row with a blank kind",
+                       f"one row of default costs (row {defaults_row} is one)")
+                continue
+            defaults_row = row
+        else:
+            by_kind = costs.setdefault("by_kind", {})
+            if kind in by_kind:
+                rd.bad(kcell, kind, "each kind once")
+                continue
+            loc, target = ("brownfield", "costs", "by_kind", kind), by_kind.setdefault(kind, {})
+            L.set(loc, kcell, kcell)
+        fill(target, rec, loc, skip=("kind",))
+
+    milestones: list[dict] = []
+    period_pos: dict[int, int] = {}
+    L.set(("periods",), Cell("periods"))
+    L.set(("periods", "milestones"), Cell("periods"))
+    for i, rec in enumerate(rd.table("periods")):
+        item: dict = {}
+        loc = ("periods", "milestones", i)
+        L.set(loc, Cell(rec["year"][1].sheet, rec["year"][1].row))
+        fill(item, rec, loc)
+        y = _year(rec["year"][0])
+        if y is not None:
+            if y in period_pos:
+                rd.bad(rec["year"][1], y, "each milestone year once")
+            period_pos.setdefault(y, i)
+        milestones.append(item)
+
+    def milestone_of(rec: dict) -> int | None:
+        y, cell = rec["year"]
+        if y is None:
+            return None
+        if _year(y) not in period_pos:
+            rd.bad(cell, y, f"a milestone year listed in sheet periods ({', '.join(map(str, period_pos)) or 'none'})")
+            return None
+        return period_pos[_year(y)]
+
+    for sheet, field, key in (("period_growth", "growth", "chain"), ("period_quotas", "quota_factor", "resource")):
+        for rec in rd.table(sheet):
+            mi = milestone_of(rec)
+            k, kcell = rec[key]
+            if mi is None or k is None:
+                continue
+            d = milestones[mi].setdefault(field, {})
+            if k in d:
+                rd.bad(kcell, k, f"each (year, {key}) once")
+                continue
+            d[k] = rec[field][0]
+            L.set(("periods", "milestones", mi, field, k), rec[field][1], kcell)
+
+    seen: set = set()
+    L.set(("brownfield", "budget"), Cell("change_budgets"))
+    for rec in rd.table("change_budgets"):
+        y, ycell = rec.get("year", (None, None))
+        prov, pcell = rec.get("province", (None, None))
+        if y is None:
+            budget, loc = bf.setdefault("budget", {}), ("brownfield", "budget")
+        else:
+            mi = milestone_of(rec)
+            if mi is None:
+                continue
+            budget, loc = milestones[mi].setdefault("budget", {}), ("periods", "milestones", mi, "budget")
+        first = ycell or pcell
+        if (_year(y), prov) in seen:
+            rd.bad(Cell(first.sheet, first.row), f"year {y or 'blank'}, province {prov or 'blank'}",
+                   "each (year, province) once")
+            continue
+        seen.add((_year(y), prov))
+        if prov is not None:
+            budget, loc = budget.setdefault("by_province", {}).setdefault(prov, {}), (*loc, "by_province", prov)
+            L.set(loc, pcell, pcell)
+        else:
+            L.set(loc, Cell(first.sheet, first.row))
+        fill(budget, rec, loc, skip=("year", "province"))
+
+    if bf:
+        data["brownfield"] = bf
+    if milestones or "periods" in data:
+        data.setdefault("periods", {})["milestones"] = milestones
+    return period_pos
+
+
 def _seg_loc(pos: tuple[int, int]) -> tuple:
     return (pos[0], "segments", pos[1])
 
@@ -794,8 +961,39 @@ def instance_tables(inst: Instance | None) -> dict[str, list[list[Any]]]:
         t["guarantees"].append([g.province, g.region, g.measure, g.value, ", ".join(g.kinds) or None, g.penalty,
                                 g.description])
         t["sources"] += [["guarantee", str(i), k, v] for k, v in g.sources.items()]
+    _plan_tables(inst, t)
     t["sources"] = [["instance", None, k, v] for k, v in inst.sources.items()] + t["sources"]
     return t
+
+
+def _budget_rows(year: int | None, budget) -> list[list[Any]]:
+    rows = [[year, None, budget.max_opened, budget.max_closed, budget.max_moved_share]]
+    return rows + [[year, p, lim.max_opened, lim.max_closed, lim.max_moved_share]
+                   for p, lim in budget.by_province.items()]
+
+
+def _plan_tables(inst: Instance, t: dict[str, list[list[Any]]]) -> None:
+    """Rows of the brownfield and periods sheets (and their instance-sheet fields and sources)."""
+    bf, per = inst.brownfield, inst.periods
+    if bf is not None:
+        t["instance"].append(["min_kept_share", bf.min_kept_share])
+        t["existing_sites"] = [[e.chain, e.segment, e.region, e.activity, e.capacity, e.min_scale, e.opened]
+                               for e in bf.existing]
+        t["protected_sites"] = [[p.chain, p.segment, p.region] for p in bf.protected]
+        t["change_costs"] = [[None, bf.costs.close_per_site, bf.costs.shrink_per_unit]]
+        t["change_costs"] += [[k, c.close_per_site, c.shrink_per_unit] for k, c in bf.costs.by_kind.items()]
+        t["change_budgets"] = _budget_rows(None, bf.budget)
+        t["sources"] += [["brownfield", None, k, v] for k, v in bf.sources.items()]
+    if per is not None:
+        t["instance"] += [["discount_rate", per.discount_rate], ["min_run_years", per.min_run_years]]
+        for m in per.milestones:
+            t["periods"].append([m.year, m.years])
+            t["period_growth"] += [[m.year, c, g] for c, g in m.growth.items()]
+            t["period_quotas"] += [[m.year, k, f] for k, f in m.quota_factor.items()]
+            if m.budget is not None:
+                t["change_budgets"] += _budget_rows(m.year, m.budget)
+        t["sources"] += [["periods", None, k, v] for k, v in per.sources.items()]
+        t["sources"] += [["period", str(m.year), k, v] for m in per.milestones for k, v in m.sources.items()]
 
 
 def write_workbook(inst: Instance | None, path: str | Path) -> Path:
@@ -815,7 +1013,7 @@ def write_workbook(inst: Instance | None, path: str | Path) -> Path:
         ws = wb.create_sheet(name)
         ws.append([c.name for c in cols])
         for row in tables[name]:
-            _append(ws, row)
+            _append(ws, row, str(path))
         for cell in ws[1]:
             cell.font, cell.fill = bold, fill
         ws.freeze_panes = "A2"
@@ -840,7 +1038,7 @@ def write_workbook(inst: Instance | None, path: str | Path) -> Path:
         ws.append(["from \\ to"] + (list(m.regions) if m is not None else []))
         if m is not None:
             for rid, row in zip(m.regions, m.values):
-                _append(ws, [rid, *row])
+                _append(ws, [rid, *row], str(path))
         ws.freeze_panes = "B2"
         readme.append([name, "matrix", "economic distance (hours): region ids in row 1 and column A, same order; "
                        "use sheet distance, or distance_cost/distance_time/distance_labour with component weights"])
@@ -848,11 +1046,45 @@ def write_workbook(inst: Instance | None, path: str | Path) -> Path:
         cell.font = bold
     readme.column_dimensions["C"].width = 90
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with _exact_floats():
-        wb.save(tmp)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")  # read back below: openpyxl reads only .xlsx names
+    try:
+        with _exact_floats():
+            wb.save(tmp)
+        if inst is not None:
+            _check_reads_back(inst, tmp, path)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _check_reads_back(inst: Instance, written: Path, path: Path) -> None:
+    """Refuse a workbook that would not give back ``inst``: nothing is dropped or changed silently
+    (a line break written as CR LF reads back as LF, for one)."""
+    back = Instance.model_validate(read_workbook(written))
+    where, want, got = _first_difference(inst.model_dump(mode="json", by_alias=True),
+                                         back.model_dump(mode="json", by_alias=True))
+    if where is not None:
+        raise InstanceError([Problem(str(path), where or "(instance)", want,
+                                     f"a value an Excel workbook gives back unchanged (it would read back as "
+                                     f"{got!r}); change it, or keep this instance in YAML")])
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> tuple[str | None, Any, Any]:
+    """(field path, value in a, value in b) of the first place where a and b differ; (None, ...) if equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in [*a, *(k for k in b if k not in a)]:
+            where, x, y = _first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
+            if where is not None:
+                return where, x, y
+        return None, None, None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            where, x, y = _first_difference(x, y, f"{path}[{i}]")
+            if where is not None:
+                return where, x, y
+        return None, None, None
+    return (None, None, None) if a == b else (path, a, b)
 
 
 @contextmanager
@@ -882,7 +1114,14 @@ def _exact_floats():
         _writer.safe_string = original
 
 
-def _append(ws, row: list) -> None:
+def _append(ws, row: list, file: str) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    for j, v in enumerate(row, start=1):
+        if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v):
+            raise InstanceError([Problem(file, Cell(ws.title, ws.max_row + 1, j).where(), v,
+                                         "text without control characters (an Excel cell cannot hold them); "
+                                         "change it, or keep this instance in YAML")])
     ws.append(row)
     for cell in ws[ws.max_row]:
         # text that starts with "=" is text, not a formula (a source note, a description)
