@@ -161,7 +161,7 @@ def solve(
 
         return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
                             build_options=build_options, out=out, check=check, deadline=deadline,
-                            progress=progress, stop=stop)
+                            progress=progress, stop=stop, mps_path=mps_path)
     if raise_on_infeasible:  # an instance the totals alone prove infeasible stops here, explained, in milliseconds
         from .analysis.diagnose import check_totals
 
@@ -585,7 +585,11 @@ def transition_summary(transition) -> dict:
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:
-    """Re-check a written layout against an instance (see :mod:`yrdopt.checker`)."""
+    """Re-check a written layout against an instance (see :mod:`yrdopt.checker`); refused
+    (InstanceError) when the directory's summary.json names another instance, as explain does."""
+    from .analysis.explain import same_instance_layout
     from .checker import check_dir
 
-    return check_dir(load_instance(instance), solution_dir)
+    inst = load_instance(instance)
+    same_instance_layout(inst, solution_dir)
+    return check_dir(inst, solution_dir)

@@ -31,14 +31,19 @@ def layout_table(sol) -> Table:
 
 
 def periods_table(summary: dict) -> Table:
-    """The transition period by period: sites kept, grown, shrunk, closed, opened; activity moved."""
-    t = Table(title="Transition per period (transition.csv has every site)")
+    """The transition period by period (a one-period brownfield solve: from today's sites): sites
+    kept, grown, shrunk, closed, opened; activity moved; cost of change."""
     cols = ("kept", "grown", "shrunk", "closed", "opened")
-    for col in ("period", *cols, "moved", "cost of change"):
+    if "periods" in summary:
+        t = Table(title="Transition per period (transition.csv has every site)")
+        t.add_column("period", justify="right")
+        rows = [(str(p["year"]), p["transition"]) for p in summary["periods"]]
+    else:
+        t, rows = Table(title="Transition from today's sites (transition.csv has every site)"), [(None, summary["transition"])]
+    for col in (*cols, "moved", "cost of change"):
         t.add_column(col, justify="right")
-    for p in summary["periods"]:
-        tr = p["transition"]
-        t.add_row(str(p["year"]), *(str(tr[c]) for c in cols), f"{tr['moved_share']:.1%}",
+    for year, tr in rows:
+        t.add_row(*([year] if year else []), *(str(tr[c]) for c in cols), f"{tr['moved_share']:.1%}",
                   f"{tr['opening_cost'] + tr['closing_cost'] + tr['shrink_cost']:,.1f}")
     my = summary.get("myopic")
     if my:
@@ -97,11 +102,11 @@ def solve(
         with SolveProgress("solving", quiet=quiet) as progress:
             sol = api.solve(instance, options=opts, mps_path=mps, stop=stop, progress=progress,
                             deadline=Deadline.from_process_start(time_limit), concurrent_lns=concurrent_lns)
-        phased = sol.instance.periods is not None and sol.instance.brownfield is not None
-        if (base is not None or phased) and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
+        today = sol.instance.brownfield is not None
+        if (base is not None or today) and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline
 
-            # a phased plan against today's sites kept unchanged (the instance's, without a file)
+            # without a file, against today's sites of the instance (a phased plan: kept unchanged)
             sol.summary["baseline"] = compare_with_baseline(sol, base)
         sol.write(out)
         return sol
@@ -114,16 +119,19 @@ def solve(
             console.print(periods_table(s))
         else:
             console.print(layout_table(sol))
+            if "transition" in s:
+                console.print(periods_table(s))
         console.print(summary_table(s))
         if "baseline" in s:
             from .analysis.baseline import baseline_table
 
             console.print(baseline_table(s["baseline"]))
         if sol.benefits is not None:
-            from .analysis.benefits import baseline_benefits, benefit_rich_table
+            from .analysis.benefits import baseline_benefits, benefit_rich_table, todays_benefits
 
             base = _baseline_for(instance, baseline)
-            console.print(benefit_rich_table(sol.benefits, baseline_benefits(sol.instance, base) if base else None))
+            today = baseline_benefits(sol.instance, base) if base else todays_benefits(sol.instance)
+            console.print(benefit_rich_table(sol.benefits, today))
     for w in s.get("benefit_warnings", []):
         console.print(labelled("warning:", "yellow", w), highlight=False)
     gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
@@ -168,9 +176,16 @@ def validate(instance: Path = typer.Argument(..., help="instance file")) -> None
 
     inst, d = run_guarded(go)
     _print_warnings(instance_warnings(inst))
-    console.print(f"{instance}: valid. {d.R} regions, {len(inst.chains)} chains, {d.S} segments, "
-                  f"{d.L} links, {d.K} resources, {d.E} expansion options. hash {content_hash(inst)[:12]}",
-                  highlight=False)
+    parks = len(inst.enclaves)
+    parts = [f"{d.R} regions", f"{len(inst.chains)} chains", f"{d.S} segments", f"{d.L} links", f"{d.K} resources",
+             f"{d.E} expansion options",
+             f"{parks} enclave park{'' if parks == 1 else 's'} ({sum(p.existing for p in inst.enclaves)} existing)"]
+    if inst.brownfield is not None:
+        parts.append(f"{len(inst.brownfield.existing)} sites today")
+    if inst.periods is not None:
+        ms = inst.periods.milestones
+        parts.append(f"{len(ms)} period{'' if len(ms) == 1 else 's'} ({', '.join(str(m.year) for m in ms)})")
+    console.print(f"{instance}: valid. {', '.join(parts)}. hash {content_hash(inst)[:12]}", highlight=False)
 
 
 @app.command()

@@ -317,9 +317,11 @@ def _today_keys(inst: Instance) -> set:
 
 
 def solve_phased(instance, *, options=None, build_options=None, start: str = "myopic", out: str | Path | None = None,
-                 check: bool = True, deadline=None, progress=None, stop=None):
+                 check: bool = True, deadline=None, progress=None, stop=None, mps_path: str | Path | None = None):
     """One MILP over all periods, started from the myopic plan; a Solution whose tables carry
-    a ``period`` column, whose summary holds every period and the value of foresight.
+    a ``period`` column, whose summary holds every period and the value of foresight, and
+    ``benefits`` per period (:func:`yrdopt.analysis.benefits.period_benefit_table`).
+    ``mps_path``: write that MILP (every period at once) there as MPS.
 
     The time limit (``options.time_limit``, or ``deadline`` counting from an earlier start)
     covers every phase: the myopic plan gets at most :data:`MYOPIC_SHARE` of what is left
@@ -327,6 +329,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     writing need (:func:`yrdopt.deadline.highs_options_for`)."""
     from dataclasses import replace
 
+    from .analysis.benefits import benefit_warnings, period_benefit_table
     from .checker import check_phased
     from .claims import relative_gap
     from .deadline import Deadline, highs_options_for
@@ -369,6 +372,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     phases.enter(HIGHS)
     solver = HighsSolver(options, progress=None if progress is None else phases.highs, stop=stop)
     solver.load(pm.cm)
+    if mps_path is not None:
+        solver.write_mps(mps_path)
     left = deadline.left()
     if left is not None:
         left -= AFTER_SOLVE_S_PER_PERIOD * pm.T
@@ -405,6 +410,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     trans = [trans_df[trans_df["period"] == y] for y in years]
     objective = float(pm.cm.cost @ x)
     report = check_phased(inst, layout, flows_df, exp_df, parks=parks_df, park_activity=pa_df) if check else None
+    benefits = period_benefit_table(inst, layout, flows_df, exp_df, parks_df, pa_df)
     matches = bool(report and abs(report.objective - objective) <= 1e-6 * max(1.0, abs(objective)))
     w = pm.cm.data.weights
     comps = {k: float(w.get(k, 0.0) * (v @ x)) for k, v in pm.cm.terms.items()}
@@ -436,6 +442,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         "model": {"variables": pm.cm.n_cols, "rows": pm.cm.n_rows, "nonzeros": int(pm.cm.A.nnz),
                   "binaries": int(pm.cm.integrality.sum()), "periods": years},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
+        "benefit_warnings": benefit_warnings(benefits),
     }
     if isinstance(instance, (str, Path)):
         summary["instance"]["file"] = str(instance)
@@ -444,7 +451,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         summary["verified"] = bool(report.verified and matches)
         summary["check"]["false_claims"] = [str(c) for c in report.false_claims]
     sol = Solution(instance=inst, layout=layout, flows=flows_df, expansions=exp_df, summary=summary, check=report,
-                   x=x, transition=trans_df, parks=parks_df, park_activity=pa_df)
+                   x=x, transition=trans_df, parks=parks_df, park_activity=pa_df, benefits=benefits)
     if out is not None:
         sol.write(out)
     return sol

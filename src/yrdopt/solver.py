@@ -569,9 +569,18 @@ class HighsSolver:
         self.h.setSolution(len(idx), idx, np.asarray(x, dtype=float))
 
     def write_mps(self, path: str | Path) -> Path:
+        """Write the loaded model (HiGHS picks the format by the name: .mps, .lp) through a
+        temporary sibling renamed into place: never half a file."""
+        import os
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.h.writeModel(str(path))
+        tmp = path.with_name(f".tmp.{path.name}")  # the same ending: the same format
+        try:
+            self.h.writeModel(str(tmp))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     # -- solving --------------------------------------------------------------------------

@@ -91,16 +91,26 @@ def _evaluation(inst: Instance, rep: CheckReport, layout: pd.DataFrame) -> dict:
     return out
 
 
+# what a brownfield instance without a baseline file is compared with: its existing sites, unchanged
+TODAYS_SITES = "today's sites (instance)"
+
+
 def compare_with_baseline(sol, baseline_path: str | Path | None) -> dict:
-    """Compare a solved layout with a baseline layout file; the dict goes to summary.json.
-    A phased plan is compared with today's layout kept through every period
-    (:func:`compare_plan_with_baseline`; without a file, today's sites of the instance)."""
+    """Compare a solved layout with a baseline layout file (None: a brownfield instance's existing
+    sites, :data:`TODAYS_SITES`); the dict goes to summary.json.  A phased plan is compared with
+    today's layout kept through every period (:func:`compare_plan_with_baseline`; without a file,
+    today's sites of the instance)."""
     inst = sol.instance
     if inst.periods is not None:
         return compare_plan_with_baseline(sol, baseline_path)
+    opt = evaluate_layout(inst, sol.layout, sol.flows, sol.expansions, file="optimized layout")
+    if baseline_path is None:  # a brownfield instance without a file: its existing sites, unchanged
+        from ..report.periods import todays_layout
+
+        base = evaluate_layout(inst, todays_layout(inst), file=TODAYS_SITES)
+        return _comparison(TODAYS_SITES, base, opt, against="today's sites (the instance's brownfield.existing)")
     base_layout, base_flows, base_exp = read_layout_dir(baseline_path)
     base = evaluate_layout(inst, base_layout, base_flows, base_exp, file=str(baseline_path))
-    opt = evaluate_layout(inst, sol.layout, sol.flows, sol.expansions, file="optimized layout")
     return _comparison(str(baseline_path), base, opt)
 
 
@@ -175,6 +185,7 @@ def baseline_table(cmp: dict) -> Table:
     """A rich table: baseline vs optimized for every term, duplication and specialization."""
     b, o = cmp["baseline"], cmp["optimized"]
     title = (f"Optimized plan against {cmp['plan']}" if cmp.get("plan")
+             else f"Optimized layout against {cmp['against']}" if cmp.get("against")
              else f"Optimized layout against today's baseline ({Path(cmp['baseline_file']).name})")
     t = Table(title=title)
     for col, just in (("measure", "left"), ("baseline", "right"), ("optimized", "right"), ("change", "right")):

@@ -69,8 +69,31 @@ def benefit_table(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFr
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def period_benefit_table(inst: Instance, layout: pd.DataFrame, flows=None, expansions=None, parks=None,
+                         park_activity=None) -> pd.DataFrame:
+    """The benefit table of every period of a plan (tables with a ``period`` column), each
+    against that period's instance (its chains grown), with a ``period`` column first."""
+    from ..phasing import written_periods
+
+    frames = [benefit_table(p.instance, p.layout, p.park_activity).assign(period=p.year)
+              for p in written_periods(inst, layout, flows, expansions, parks, park_activity)]
+    return pd.concat(frames, ignore_index=True)[["period", *COLUMNS]]
+
+
+def todays_benefits(inst: Instance) -> pd.DataFrame | None:
+    """The benefit table of today's sites (the instance's brownfield part), or None without them."""
+    if inst.brownfield is None or not inst.brownfield.existing:
+        return None
+    from ..report.periods import todays_layout
+
+    return benefit_table(inst, todays_layout(inst))
+
+
 def benefit_warnings(table: pd.DataFrame) -> list[str]:
     """Provinces a planner cannot defend: nothing at all, or only low-value segments."""
+    if "period" in table.columns:  # a plan: each period's, named by its year
+        return [f"{y}: {w}" for y, rows in table.groupby("period", sort=True)
+                for w in benefit_warnings(rows.drop(columns=["period"]))]
     out = []
     any_high = bool((table["high_value_chains"] > 0).any())  # all values per unit equal: no high-value segment
     for row in table.itertuples(index=False):
@@ -94,10 +117,15 @@ def baseline_benefits(inst: Instance, baseline_path) -> pd.DataFrame | None:
 
 
 def benefit_rich_table(table: pd.DataFrame, baseline: pd.DataFrame | None = None):
-    """The per-province table the CLI prints, today's credited share beside when known."""
+    """The per-province table the CLI prints, today's credited share beside when known; of a
+    plan (a ``period`` column), its last period's."""
     from rich.table import Table
 
-    t = Table(title="Benefit sharing per province: value hosted, credited after enclave sharing, its share "
+    when = ""
+    if "period" in table.columns:
+        year = int(table["period"].max())
+        table, when = table[table["period"] == year].drop(columns=["period"]), f" in {year} (benefits.csv has every period)"
+    t = Table(title=f"Benefit sharing per province{when}: value hosted, credited after enclave sharing, its share "
                     "(today's beside), share of high-value segments, chains present (with high-value segments)")
     cols = ["province", "hosted", "credited", "share"]
     cols += ["today"] if baseline is not None else []
