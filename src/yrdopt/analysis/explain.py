@@ -65,16 +65,9 @@ def _phased(inst: Instance, period, what: str) -> bool:
 
 def expansions_taken(cm: CompiledModel, expansions: pd.DataFrame | None) -> np.ndarray:
     """(E,) booleans from an expansions table (region, option, taken)."""
-    d = cm.data
-    taken = np.zeros(d.E, dtype=bool)
-    if expansions is None or not len(expansions) or not d.E:
-        return taken
-    pos = {e: i for i, e in enumerate(d.exp_ids)}
-    on = expansions["taken"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]).to_numpy()
-    for reg, opt in zip(expansions["region"].astype(str)[on], expansions["option"].astype(str)[on]):
-        if f"{reg}/{opt}" in pos:
-            taken[pos[f"{reg}/{opt}"]] = True
-    return taken
+    from .quota_use import taken_expansions
+
+    return taken_expansions(cm.data, expansions)
 
 
 def same_instance_layout(inst: Instance, solution_dir: str | Path) -> None:
@@ -175,16 +168,10 @@ class Prices:
 def parks_opened(cm: CompiledModel, solution_dir: str | Path | None) -> np.ndarray:
     """(N,) booleans from a solution directory's parks.csv (existing parks always open)."""
     from ..checker import read_park_tables
+    from .quota_use import open_parks
 
-    d = cm.data
-    opened = d.park_existing.copy()
     parks, _ = read_park_tables(solution_dir) if solution_dir is not None else (None, None)
-    if parks is not None and d.N:
-        pos = {p: i for i, p in enumerate(d.park_ids)}
-        for pid, on in zip(parks["park"].astype(str), parks["opened"].astype(str).str.lower()):
-            if pid in pos and on in ("1", "true", "1.0", "yes"):
-                opened[pos[pid]] = True
-    return opened
+    return open_parks(cm.data, parks)
 
 
 def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm: CompiledModel | None = None,
@@ -240,15 +227,18 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
                  options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``; the
     re-solves within ``deadline`` (else ``options.time_limit`` or :data:`EXPLAIN_S` from now)."""
+    from .quota_use import layout_quota, layout_use
+
     d = cm.data
     qb = cm.row("quota")
     dual = qb.take(res.row_dual)
-    used = (d.use * cm.var("activity").take(res.x)[:, :, None]).sum(axis=0)
-    extra = np.zeros((d.R, d.K))
-    if d.E:
-        np.add.at(extra, d.exp_region, d.exp_quota * expand[:, None])
+    used = layout_use(d, cm.var("activity").take(res.x), cm.var("place").take(res.x))
+    # the parks open in the LP (fixed there: parks.csv, or a phased plan's period)
+    parks = cm.var("park_open").take(res.x) > 0.5 if d.N else None
+    cap = layout_quota(d, expand, parks)
+    with np.errstate(invalid="ignore"):  # inf - inf where unlimited (left out below)
+        extra = np.where(np.isfinite(d.quota), cap - d.quota, 0.0)  # expansions taken and parks open
     r, k = np.meshgrid(np.arange(d.R), np.arange(d.K), indexing="ij")
-    cap = d.quota + extra
     finite = np.isfinite(d.quota)
     quotas = pd.DataFrame({
         "region": np.array(d.region_ids)[r.ravel()],

@@ -145,7 +145,8 @@ def _lead_chain_panel(inst: Instance, layout: pd.DataFrame) -> dict:
             "colours": colours, "region_category": category, "region_hosts": hosts, "flows": []}
 
 
-def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None) -> dict:
+def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None,
+                   parks: pd.DataFrame | None = None) -> dict:
     """Per region: hosted segments (activity, value), total value, resource use against quota."""
     from ..report.charts import resource_use_table
     from ..report.maps import sited_rows
@@ -163,7 +164,7 @@ def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFram
                                      "value": value})
         out[rid]["value"] += value
     units = {r.id: r.unit for r in inst.resources}
-    for _, u in resource_use_table(inst, layout, expansions).iterrows():
+    for _, u in resource_use_table(inst, layout, expansions, parks).iterrows():
         out[str(u["region"])]["resources"].append({"resource": u["resource"], "unit": units.get(u["resource"], ""),
                                                    "use": _num(u["use"]), "quota": _num(u["quota"]),
                                                    "share": _num(u["share"])})
@@ -203,7 +204,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     periods = _period_views(inst, t, summary) if phased else None
     # the map, region and province panels show one layout: a phased plan's last period unless the
     # page picks another (its `periods` list); the whole plan's layout summed over periods means nothing
-    shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions)
+    shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"))
     return {
         "meta": meta or {},
         "status": summary.get("status"), "status_text": summary.get("status_text"),
@@ -225,11 +226,11 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
 
 
 def _layout_view(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None,
-                 expansions: pd.DataFrame | None) -> dict:
-    """Map panels, regions, provinces and placements of one layout."""
+                 expansions: pd.DataFrame | None, parks: pd.DataFrame | None = None) -> dict:
+    """Map panels, regions, provinces and placements of one layout (its parks open add quota)."""
     return {
         "panels": _panels(inst, layout, flows),
-        "regions": region_details(inst, layout, expansions),
+        "regions": region_details(inst, layout, expansions, parks),
         "provinces": province_values(inst, layout),
         "placements": [{"chain": str(c), "segment": str(s), "region": str(r), "activity": float(a)}
                        for c, s, r, a, on in zip(layout["chain"], layout["segment"], layout["region"],
@@ -254,7 +255,7 @@ def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
     for t, m in enumerate(inst.periods.milestones):
         inst_t = scaled_instance(inst, t)
         view = _layout_view(inst_t, of(tables["layout"], m.year), of(tables["flows"], m.year),
-                            of(tables["expansions"], m.year))
+                            of(tables["expansions"], m.year), of(tables.get("parks"), m.year))
         out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"), **view})
     return out
 

@@ -240,26 +240,16 @@ def frequency_heatmap(sweep: pd.DataFrame | str | Path, *, region_names: dict[st
 
 
 # ----------------------------------------------------------------------- resource use
-def resource_use_table(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Region x resource: use of the layout, quota (base + taken expansions), share of quota."""
+def resource_use_table(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None = None,
+                       parks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Region x resource: use of the layout, its quota (base + expansions taken + parks open:
+    :func:`yrdopt.analysis.quota_use.layout_quota`), share of quota."""
+    from ..analysis.quota_use import layout_arrays, layout_quota, layout_use, open_parks, taken_expansions
+
     d = build_model_data(inst)
-    act = np.zeros((d.S, d.R))
-    rows = sited_rows(layout) if "sited" in layout.columns else layout
-    spos = {k: i for i, k in enumerate(d.segment_keys)}
-    rpos = {r: i for i, r in enumerate(d.region_ids)}
-    keys = list(zip(rows["chain"].astype(str), rows["segment"].astype(str)))
-    ok = np.array([k in spos and r in rpos for k, r in zip(keys, rows["region"].astype(str))], dtype=bool)
-    if ok.any():
-        s_idx = np.array([spos[k] for k, good in zip(keys, ok) if good])
-        r_idx = np.array([rpos[r] for r, good in zip(rows["region"].astype(str), ok) if good])
-        np.add.at(act, (s_idx, r_idx), rows["activity"].to_numpy(dtype=float)[ok])
-    use = np.einsum("sr,srk->rk", act, d.use)  # (R, K)
-    quota = d.quota.copy()
-    if expansions is not None and len(expansions) and d.E:
-        taken = expansions[expansions["taken"].astype(str).str.lower().isin(["true", "1", "1.0"])]
-        ids = {f"{r}/{o}" for r, o in zip(taken["region"].astype(str), taken["option"].astype(str))}
-        mask = np.array([e in ids for e in d.exp_ids], dtype=bool)
-        np.add.at(quota, d.exp_region[mask], d.exp_quota[mask])
+    act, place = layout_arrays(d, layout)
+    use = layout_use(d, act, place)  # (R, K)
+    quota = layout_quota(d, taken_expansions(d, expansions), open_parks(d, parks))
     rr, kk = np.meshgrid(np.arange(d.R), np.arange(d.K), indexing="ij")
     out = pd.DataFrame({
         "region": np.array(d.region_ids, dtype=object)[rr.ravel()],
@@ -273,9 +263,10 @@ def resource_use_table(inst: Instance, layout: pd.DataFrame, expansions: pd.Data
     return out
 
 
-def resource_use_chart(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None = None) -> Figure:
+def resource_use_chart(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None = None,
+                       parks: pd.DataFrame | None = None) -> Figure:
     """One panel per resource: bars = use, black tick = quota; red where use exceeds quota."""
-    t = resource_use_table(inst, layout, expansions)
+    t = resource_use_table(inst, layout, expansions, parks)
     names = {r.id: r.name_en for r in inst.regions}
     res = list(dict.fromkeys(t["resource"])) or ["(no resources)"]
     # regions that use something or have a finite quota; with many regions, only users

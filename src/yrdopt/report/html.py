@@ -415,8 +415,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         sections.append(("flows", "Flows (largest cost first)", _df_html(f.reset_index(drop=True), max_rows=60)))
 
     # resources, value, duplication
-    use = charts.resource_use_table(view_inst, layout, expansions)
-    body = _img(charts.resource_use_chart(view_inst, layout, expansions), "chart",
+    use = charts.resource_use_table(view_inst, layout, expansions, parks)
+    body = _img(charts.resource_use_chart(view_inst, layout, expansions, parks), "chart",
                 f"Resource use against quota per region{when}")
     from ..analysis.explain import TIGHT_SLACK_SHARE, tight as used_to_limit
 

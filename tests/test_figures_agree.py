@@ -1,0 +1,140 @@
+"""Every output shows the same figure for the same thing (planner review, figures2).
+
+One real solve of the shipped yrd-provinces-2035 (HiGHS, ~10-25 s): its plan opens the
+shanghai_jiangsu_north park in 2035, whose extra land lets Jiangsu use more land than its
+base quota.  Each figure is re-derived here from the instance and the written CSVs alone
+(not from the code under test) and compared with what `prices`, the report and the workbench show.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import yrdopt
+from yrdopt.cli import app
+
+ROOT = Path(__file__).parents[1]
+INSTANCE = ROOT / "instances" / "yrd-provinces-2035.yaml"
+TRUE = ("true", "1", "1.0", "yes")
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures") / "plan"
+    res = CliRunner().invoke(app, ["solve", str(INSTANCE), "--out", str(out), "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _on(col: pd.Series) -> pd.Series:
+    return col.astype(str).str.strip().str.lower().isin(TRUE)
+
+
+def quota_and_use(out: Path, year: int) -> dict:
+    """(region, resource) -> (quota, use) of period ``year`` of a written plan: the milestone's
+    scaled base quota, plus every expansion taken and park open in that period (parks.csv,
+    expansions.csv), against activity x resource use + site footprints (layout.csv)."""
+    inst = yrdopt.load_instance(INSTANCE)
+    m = next(m for m in inst.periods.milestones if m.year == year)
+    cap = {(r.id, k): q * m.quota_factor.get(k, 1.0) for r in inst.regions for k, q in r.quotas.items()}
+    exps = pd.read_csv(out / "expansions.csv")
+    exps = exps[(exps["period"] == year) & _on(exps["taken"])]
+    options = {(r.id, o.id): (r.id, o.extra_quota) for r in inst.regions for o in r.expansions}
+    parks = pd.read_csv(out / "parks.csv")
+    opened = set(parks.loc[(parks["period"] == year) & _on(parks["opened"]), "park"])
+    adds = [options[(r, o)] for r, o in zip(exps["region"], exps["option"])]
+    adds += [(p.host, p.extra_quota) for p in inst.enclaves if p.id in opened or p.existing]
+    for rid, extra in adds:
+        for k, v in extra.items():
+            if (rid, k) in cap:
+                cap[(rid, k)] += v
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    use = dict.fromkeys(cap, 0.0)
+    lay = pd.read_csv(out / "layout.csv")
+    for row in lay[lay["period"] == year].itertuples(index=False):
+        s = seg[(row.chain, row.segment)]
+        for k in {k for (r, k) in cap if r == row.region}:
+            use[(row.region, k)] += row.activity * s.resource_use_by_region.get(row.region, {}).get(
+                k, s.resource_use.get(k, 0.0))
+            if str(row.sited).lower() in TRUE:
+                use[(row.region, k)] += s.site_footprint_by_region.get(row.region, {}).get(
+                    k, s.site_footprint.get(k, 0.0))
+    return {key: (cap[key], use[key]) for key in cap}
+
+
+def _park_adds_quota(out: Path, year: int) -> None:
+    """The case under test is there: a park open in ``year`` whose region uses more than its
+    base quota of a resource the park adds."""
+    inst = yrdopt.load_instance(INSTANCE)
+    parks = pd.read_csv(out / "parks.csv")
+    opened = set(parks.loc[(parks["period"] == year) & _on(parks["opened"]), "park"])
+    m = next(m for m in inst.periods.milestones if m.year == year)
+    base = {(r.id, k): q * m.quota_factor.get(k, 1.0) for r in inst.regions for k, q in r.quotas.items()}
+    figures = quota_and_use(out, year)
+    over = [(p.host, k) for p in inst.enclaves if p.id in opened for k in p.extra_quota
+            if figures[(p.host, k)][1] > base[(p.host, k)] + 1e-6]
+    assert over, ("the plan no longer leans on a park's extra quota", opened)
+
+
+def test_prices_count_the_quota_an_open_park_adds(plan, tmp_path):
+    _park_adds_quota(plan, 2035)
+    want = quota_and_use(plan, 2035)
+    res = CliRunner().invoke(app, ["prices", str(INSTANCE), str(plan), "--period", "2035", "--out", str(tmp_path / "pr")])
+    assert res.exit_code == 0, res.output
+    prices = pd.read_csv(tmp_path / "pr" / "prices.csv")
+    assert len(prices) == len(want)
+    for row in prices.itertuples(index=False):
+        cap, use = want[(row.region, row.resource)]
+        assert row.quota + row.extra == pytest.approx(cap, rel=1e-6), (row.region, row.resource)
+        assert row.used == pytest.approx(use, rel=1e-6, abs=1e-6), (row.region, row.resource)
+        assert row.slack == pytest.approx(cap - use, rel=1e-6, abs=1e-6), (row.region, row.resource)
+    text = " ".join(res.output.split())
+    lines = re.findall(r"used to the limit: (\w+) (\w+), ([\d.e+-]+) of ([\d.e+-]+)", text)
+    assert lines, res.output
+    for region, resource, used, of in lines:
+        assert float(of) == pytest.approx(want[(region, resource)][0], rel=1e-5), (region, resource)
+
+
+def _html_table_after(page: str, heading: str) -> pd.DataFrame:
+    start = page.index(heading)
+    table = page[page.index("<table", start): page.index("</table>", start)]
+    head = re.findall(r"<th>(.*?)</th>", table)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
+    return pd.DataFrame(rows, columns=head)
+
+
+def test_report_quota_table_counts_the_quota_an_open_park_adds(plan, tmp_path):
+    _park_adds_quota(plan, 2035)
+    want = quota_and_use(plan, 2035)
+    page_file = tmp_path / "report.html"
+    res = CliRunner().invoke(app, ["report", str(plan), "--out", str(page_file)])
+    assert res.exit_code == 0, res.output
+    tight = _html_table_after(page_file.read_text(), "Quotas used to the limit")
+    names = {" ".join(filter(None, (r.name_en, r.name_zh))): r.id for r in yrdopt.load_instance(INSTANCE).regions}
+    assert len(tight)
+    for row in tight.itertuples(index=False):
+        cap, use = want[(names.get(row.region, row.region), row.resource)]
+        num = lambda s: float(s.replace(",", ""))  # noqa: E731
+        assert num(row.quota) == pytest.approx(cap, rel=1e-5), row
+        assert num(row.use) == pytest.approx(use, rel=1e-5, abs=1e-6), row
+        assert num(row.share) <= 1 + 1e-5, row  # a verified plan is never over its quota
+
+
+def test_workbench_region_panel_counts_the_quota_an_open_park_adds(plan):
+    from yrdopt.app.views import scenario_view
+
+    _park_adds_quota(plan, 2035)
+    inst = yrdopt.load_instance(INSTANCE)
+    view = scenario_view(plan, inst, json.loads((plan / "summary.json").read_text()))
+    for period in view["periods"]:
+        want = quota_and_use(plan, period["year"])
+        for rid, region in period["regions"].items():
+            for u in region["resources"]:
+                cap, use = want[(rid, u["resource"])]
+                assert u["quota"] == pytest.approx(cap, rel=1e-9), (period["year"], rid, u)
+                assert u["use"] == pytest.approx(use, rel=1e-9, abs=1e-9), (period["year"], rid, u)
+                assert u["share"] <= 1 + 1e-6, (period["year"], rid, u)
