@@ -138,3 +138,41 @@ def test_workbench_region_panel_counts_the_quota_an_open_park_adds(plan):
                 assert u["quota"] == pytest.approx(cap, rel=1e-9), (period["year"], rid, u)
                 assert u["use"] == pytest.approx(use, rel=1e-9, abs=1e-9), (period["year"], rid, u)
                 assert u["share"] <= 1 + 1e-6, (period["year"], rid, u)
+
+
+def _credited_shares(inst, rows, park_rows=()) -> dict:
+    """province -> credited value / the layout's total value: each (chain, segment, region,
+    activity) row's value, a park's (park, chain, segment, activity) partner share moved from
+    its host's province to its partner's."""
+    value = {(c.id, s.id): s.value_per_unit for c in inst.chains for s in c.segments}
+    province = {r.id: r.province for r in inst.regions}
+    parks = {p.id: p for p in inst.enclaves}
+    got = dict.fromkeys(inst.provinces, 0.0)
+    for c, s, r, a in rows:
+        got[province[r]] += a * value[(c, s)]
+    total = sum(got.values())
+    for n, c, s, a in park_rows:
+        moved = a * value[(c, s)] * parks[n].partner_share
+        got[province[parks[n].host]] -= moved
+        got[province[parks[n].partner]] += moved
+    return {p: v / total for p, v in got.items()}
+
+
+def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, tmp_path):
+    """Today's credited shares are today's sites over today's value (they were divided by the
+    last period's grown value: about half), the plan's are 2035's over 2035's."""
+    inst = yrdopt.load_instance(INSTANCE)
+    today = _credited_shares(inst, [(e.chain, e.segment, e.region, e.activity) for e in inst.brownfield.existing])
+    lay, pa = pd.read_csv(plan / "layout.csv"), pd.read_csv(plan / "park_activity.csv")
+    lay, pa = lay[lay["period"] == 2035], pa[pa["period"] == 2035]
+    assert len(pa)  # a park shares value in 2035
+    last = _credited_shares(inst, zip(lay["chain"], lay["segment"], lay["region"], lay["activity"]),
+                            zip(pa["park"], pa["chain"], pa["segment"], pa["activity"]))
+    page = tmp_path / "report.html"
+    res = CliRunner().invoke(app, ["report", str(plan), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    table = _html_table_after(page.read_text(), "Benefit sharing per province")
+    assert sorted(table["province"]) == sorted(inst.provinces)
+    for row in table.itertuples(index=False):
+        assert float(row.credited_share_today) == pytest.approx(today[row.province], abs=1e-5), row
+        assert float(row.credited_share) == pytest.approx(last[row.province], abs=1e-5), row

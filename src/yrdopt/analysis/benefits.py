@@ -30,7 +30,8 @@ def high_value_segments(inst: Instance) -> set[tuple[str, str]]:
 
 
 def benefit_table(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per province (in the instance's order)."""
+    """One row per province (in the instance's order); ``credited_share`` is the province's credited
+    value over the layout's total value (credited and hosted totals are equal: a park moves value)."""
     act: dict[tuple[str, str, str], float] = {}
     sited: set[tuple[str, str, str]] = set()
     for row in layout.itertuples(index=False):
@@ -48,7 +49,9 @@ def benefit_table(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFr
     vals = credited_values(inst, act, park_act)
     high = high_value_segments(inst)
     vals["high"] = [(c, s) in high for c, s in zip(vals["chain"], vals["segment"])]
-    total = sum(s.value_per_unit * s.activity for c in inst.chains for s in c.segments)
+    # a share of this layout's own value: today's sites against today's total, not against the
+    # (grown) activity of the instance the layout is shown with
+    total = float(vals["hosted"].sum())
     province_of = {r.id: r.province for r in inst.regions}
     rows = []
     for p in inst.provinces:
