@@ -27,6 +27,7 @@ def plan(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures") / "plan"
     res = CliRunner().invoke(app, ["solve", str(INSTANCE), "--out", str(out), "--threads", "1"])
     assert res.exit_code == 0, res.output
+    (out.parent / "solve.txt").write_text(res.output)
     return out
 
 
@@ -176,3 +177,29 @@ def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, tmp_path
     for row in table.itertuples(index=False):
         assert float(row.credited_share_today) == pytest.approx(today[row.province], abs=1e-5), row
         assert float(row.credited_share) == pytest.approx(last[row.province], abs=1e-5), row
+
+
+def _sites_and_duplicated(rows) -> tuple[int, int]:
+    """Sites (sited rows hosting activity) and segments hosted in more than one region."""
+    hosts = {}
+    for c, s, r, a in rows:
+        if a > 1e-6:
+            hosts.setdefault((c, s), set()).add(r)
+    return sum(map(len, hosts.values())), sum(len(h) > 1 for h in hosts.values())
+
+
+def test_plan_baseline_comparison_counts_sites_and_duplication_of_one_period(plan):
+    """Against today's sites kept: sites and duplicated segments are both the last period's (they
+    were summed over the periods for sites, 285 -> 269, yet one period's for duplication)."""
+    inst = yrdopt.load_instance(INSTANCE)
+    today = _sites_and_duplicated((e.chain, e.segment, e.region, e.activity) for e in inst.brownfield.existing)
+    lay = pd.read_csv(plan / "layout.csv")
+    lay = lay[(lay["period"] == 2035) & _on(lay["sited"])]
+    last = _sites_and_duplicated(zip(lay["chain"], lay["segment"], lay["region"], lay["activity"]))
+    cmp = json.loads((plan / "summary.json").read_text())["baseline"]
+    assert (cmp["baseline"]["sites"], cmp["baseline"]["duplicated_segments"]) == today
+    assert (cmp["optimized"]["sites"], cmp["optimized"]["duplicated_segments"]) == last
+    text = re.sub(r"[│┃\s]+", " ", (plan.parent / "solve.txt").read_text())
+    for label, b, o in (("sites", today[0], last[0]), ("duplicated segments", today[1], last[1])):
+        cells = f"{b} {o} {o - b:+d}"  # the label may wrap around the numbers in a narrow terminal
+        assert f"{label} in 2035 {cells}" in text or f"{label} {cells} in 2035" in text, (label, cells, text)

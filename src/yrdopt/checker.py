@@ -44,8 +44,9 @@ class CheckReport:
     n_violations: int = 0
     violations: list[Violation] = field(default_factory=list)  # every violated row, largest first
     flows_given: bool = True
-    sites: int = 0
-    duplicated_segments: int = 0
+    sites: int = 0  # a phased plan: summed over its periods (by_period has each period's)
+    duplicated_segments: int = 0  # a phased plan: the most of any period
+    by_period: list[dict] = field(default_factory=list)  # a phased plan: year, sites, duplicated_segments
     false_claims: list[FalseClaim] = field(default_factory=list)  # claims of summary.json that fail
 
     def add_claims(self, summary: dict) -> "CheckReport":
@@ -759,4 +760,6 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                        n_violations=sum(r.n_violations for r in reports) + sum(
                            1 for k, v in rec.worst.items() if k == "park_stays" and v.amount > TOLERANCE),
                        flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
-                       duplicated_segments=max((r.duplicated_segments for r in reports), default=0))
+                       duplicated_segments=max((r.duplicated_segments for r in reports), default=0),
+                       by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments}
+                                  for y, r in zip(years, reports)])

@@ -155,13 +155,20 @@ def _evaluate_plan(inst: Instance, layout: pd.DataFrame, flows=None, expansions=
     from ..checker import check_phased
 
     rep = report or check_phased(inst, layout, flows, expansions, file=file, parks=parks, park_activity=park_activity)
-    return _evaluation(inst, rep, layout[layout["period"].astype(int) == int(layout["period"].max())].drop(columns=["period"]))
+    last = int(layout["period"].astype(int).max())
+    out = _evaluation(inst, rep, layout[layout["period"].astype(int) == last].drop(columns=["period"]))
+    # sites and duplicated segments of the last period, as the specialization (not summed over periods)
+    counts = next((c for c in rep.by_period if c["year"] == last), None)
+    if counts is not None:
+        out.update(sites=int(counts["sites"]), duplicated_segments=int(counts["duplicated_segments"]), period=last)
+    return out
 
 
 def compare_plan_with_baseline(sol, baseline_path: str | Path | None = None) -> dict:
     """A phased plan against today's layout (``baseline_path``, else the instance's existing
     sites) kept unchanged through every period; flows of the unchanged plan are routed by the
-    cheapest transportation plan.  Discounted totals over all periods; sites summed over them."""
+    cheapest transportation plan.  Discounted totals over all periods; sites, duplicated segments
+    and specialization of the last period (``period``)."""
     inst = sol.instance
     if baseline_path is not None:
         today = read_layout_dir(baseline_path)[0]
@@ -194,14 +201,15 @@ def baseline_table(cmp: dict) -> Table:
         t.add_row(k, _fmt(b["components"][k]), _fmt(o["components"][k]), _fmt(cmp["change"][k]))
     t.add_row(*(Text(v, style="bold") for v in ("total", _fmt(b["total"]), _fmt(o["total"]),
                                                   _fmt(cmp["change"]["total"]))))
-    t.add_row("duplicated segments", str(b["duplicated_segments"]), str(o["duplicated_segments"]),
+    when = f" in {o['period']}" if o.get("period") is not None else ""  # a phased plan: its last period
+    t.add_row(f"duplicated segments{when}", str(b["duplicated_segments"]), str(o["duplicated_segments"]),
               f"{o['duplicated_segments'] - b['duplicated_segments']:+d}")
-    t.add_row("sites", str(b["sites"]), str(o["sites"]), f"{o['sites'] - b['sites']:+d}")
+    t.add_row(f"sites{when}", str(b["sites"]), str(o["sites"]), f"{o['sites'] - b['sites']:+d}")
     for key, label in (("specialization", "region"), ("specialization_by_province", "province")):
         if key not in b:
             continue
         bs, os_ = b[key], o[key]
-        t.add_row(f"Krugman inter-{label}, mean (by {WEIGHTING} per chain)", f"{bs['interregional_mean']:.3f}", f"{os_['interregional_mean']:.3f}",
+        t.add_row(f"Krugman inter-{label}, mean (by {WEIGHTING} per chain){when}", f"{bs['interregional_mean']:.3f}", f"{os_['interregional_mean']:.3f}",
                   f"{os_['interregional_mean'] - bs['interregional_mean']:+.3f}")
         names = list(dict.fromkeys(list(bs["relative"]) + list(os_["relative"])))
         if len(names) <= 10:

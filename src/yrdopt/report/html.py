@@ -218,7 +218,8 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
         b = base.get("total") if term == "total" else bc.get(term)
         o = opt.get("total") if term == "total" else oc.get(term)
         rows.append({"": term, "baseline": b, "optimized": o, "change": ch.get(term)})
-    for key, label in (("duplicated_segments", "duplicated segments"), ("sites", "sites"),
+    when = f" in {opt['period']}" if opt.get("period") is not None else ""  # a phased plan: its last period
+    for key, label in (("duplicated_segments", f"duplicated segments{when}"), ("sites", f"sites{when}"),
                        ("feasible", "feasible (checker)"), ("n_violations", "violated limits")):
         if key in base or key in opt:
             b, o = base.get(key), opt.get(key)
@@ -231,7 +232,7 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
                            ("interregional_mean", "mean inter-regional specialization (by value per chain)")):
             if key in sb or key in so:
                 b, o = sb.get(key), so.get(key)
-                rows.append({"": f"{label}{' by province' if level.endswith('province') else ''}",
+                rows.append({"": f"{label}{' by province' if level.endswith('province') else ''}{when}",
                              "baseline": b, "optimized": o,
                              "change": (o - b) if isinstance(b, (int, float)) and isinstance(o, (int, float)) else None})
     parts.append(_df_html(pd.DataFrame(rows)))
