@@ -203,3 +203,25 @@ def test_plan_baseline_comparison_counts_sites_and_duplication_of_one_period(pla
     for label, b, o in (("sites", today[0], last[0]), ("duplicated segments", today[1], last[1])):
         cells = f"{b} {o} {o - b:+d}"  # the label may wrap around the numbers in a narrow terminal
         assert f"{label} in 2035 {cells}" in text or f"{label} {cells} in 2035" in text, (label, cells, text)
+
+
+def test_workbench_lists_todays_layout_with_the_plans_comparable_objective(plan, tmp_path):
+    """Beside a plan (discounted over every period), today's layout is listed as the CLI's baseline:
+    today's sites kept through every period, grown with their chains (it was one year of today: 5,600.5)."""
+    from yrdopt.app import views
+    from yrdopt.app.server import Workbench
+    from yrdopt.checker import check_phased
+
+    inst = yrdopt.load_instance(INSTANCE)
+    kept = pd.DataFrame([{"period": m.year, "chain": e.chain, "segment": e.segment, "region": e.region,
+                          "sited": True, "activity": e.activity * m.growth.get(e.chain, 1.0)}
+                         for m in inst.periods.milestones for e in inst.brownfield.existing])
+    want = check_phased(inst, kept).objective
+    cli = json.loads((plan / "summary.json").read_text())["baseline"]["baseline"]["total"]
+    assert cli == pytest.approx(want, rel=1e-9)
+    wb = Workbench(INSTANCE, tmp_path / "ws", solve_on_start=False)
+    today = wb.workspace.get(wb.baseline_id)
+    assert today.listing()["objective"] == pytest.approx(want, rel=1e-9)
+    view = views.scenario_view(today.path, inst, today.summary())
+    assert view["objective"] == pytest.approx(want, rel=1e-9) and view["check"]["matches_solver"], view["check"]
+    assert view["sites"] == len(inst.brownfield.existing)  # the layout shown: today's sites, once

@@ -146,6 +146,17 @@ def unchanged_plan(inst: Instance, today: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+UNCHANGED_PLAN = "today's layout kept in every period, grown with its chains; totals discounted over the periods"
+
+
+def check_today_kept(inst: Instance, today: pd.DataFrame, file: str = "today's sites, unchanged") -> CheckReport:
+    """The checker's report of today's layout kept through every period of a phased instance
+    (:func:`unchanged_plan`): the figure a plan's objective is compared with."""
+    from ..checker import check_phased
+
+    return check_phased(inst, unchanged_plan(inst, today), file=file)
+
+
 def _evaluate_plan(inst: Instance, layout: pd.DataFrame, flows=None, expansions=None, parks=None,
                    park_activity=None, file: str = "plan", report: CheckReport | None = None) -> dict:
     """Objective terms (discounted sums), feasibility and the last period's specialization of a
@@ -176,12 +187,13 @@ def compare_plan_with_baseline(sol, baseline_path: str | Path | None = None) -> 
         from ..report.periods import todays_layout
 
         today = todays_layout(inst)
-    base = _evaluate_plan(inst, unchanged_plan(inst, today), file=str(baseline_path or "today's sites, unchanged"))
+    plan = unchanged_plan(inst, today)
+    base = _evaluate_plan(inst, plan, report=check_today_kept(inst, today, str(baseline_path or "today's sites, unchanged")))
     opt = _evaluate_plan(inst, sol.layout, sol.flows, sol.expansions, sol.parks, sol.park_activity,
                          file="optimized plan", report=getattr(sol, "check", None))
     return _comparison(str(baseline_path) if baseline_path is not None else "today's sites (instance), unchanged",
                        base, opt,
-                       plan="today's layout kept in every period, grown with its chains; totals discounted over the periods")
+                       plan=UNCHANGED_PLAN)
 
 
 def _fmt(v: float) -> str:

@@ -196,6 +196,13 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     # a phased plan is checked period by period, each from the period before (the CLI's `check`)
     rep = (check_phased if phased else check_layout)(inst, layout, flows, expansions, file=str(path.name),
                                                      parks=t.get("parks"), park_activity=t.get("park_activity"))
+    # the counts of the layout shown: a plan's last period (not summed over periods), today's layout as it is
+    sites, duplicated = ((rep.by_period[-1]["sites"], rep.by_period[-1]["duplicated_segments"]) if phased
+                         else (rep.sites, rep.duplicated_segments))
+    if inst.periods is not None and not phased:  # today's layout beside plans: kept in every period, as its summary
+        from ..analysis.baseline import check_today_kept
+
+        rep = check_today_kept(inst, layout, str(path.name))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
     terms = [{"term": k, "value": _num(v), "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
@@ -215,7 +222,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
                   "matches_solver": bool(matches),
                   "violations": [{"constraint": v.constraint, "where": v.where, "amount": _num(v.amount),
                                   "detail": v.detail} for v in rep.worst.values() if v.amount > 1e-6]},
-        "sites": int(rep.sites), "duplicated_segments": int(rep.duplicated_segments),
+        "sites": int(sites), "duplicated_segments": int(duplicated),
         "timings": summary.get("timings"),
         **shown,
         "baseline": _baseline_brief(baseline),
@@ -320,10 +327,16 @@ def baseline_files(inst: Instance, baseline_csv: Path, out: Path) -> dict:
     atomic_write_text(out / "layout.csv", lay.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "flows.csv", pd.DataFrame(flows).reindex(columns=FLOW_COLUMNS).to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "expansions.csv", "region,option,taken,fixed_cost\n")
-    summary = {"status": "baseline", "status_text": f"today's layout ({baseline_csv.name}), evaluated by the checker",
+    text = f"today's layout ({baseline_csv.name}), evaluated by the checker"
+    if inst.periods is not None:  # a plan's objective is over every period: compare with today's kept as long
+        from ..analysis.baseline import UNCHANGED_PLAN, check_today_kept
+
+        rep = check_today_kept(inst, layout, str(baseline_csv))
+        text += f" as {UNCHANGED_PLAN}"
+    summary = {"status": "baseline", "status_text": text,
                "objective": rep.objective, "bound": None, "gap": None, "components": rep.components,
                "components_raw": rep.components_raw, "verified": bool(rep.verified), "max_violation": rep.max_violation,
-               "duplicated_segments": rep.duplicated_segments, "sites": rep.sites,
+               "duplicated_segments": ev["duplicated_segments"], "sites": ev["sites"],
                "specialization": ev["specialization"], "violations": ev["violations"],
                "instance": {"name": inst.name}}
     from ..io import content_hash
