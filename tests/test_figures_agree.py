@@ -225,3 +225,20 @@ def test_workbench_lists_todays_layout_with_the_plans_comparable_objective(plan,
     view = views.scenario_view(today.path, inst, today.summary())
     assert view["objective"] == pytest.approx(want, rel=1e-9) and view["check"]["matches_solver"], view["check"]
     assert view["sites"] == len(inst.brownfield.existing)  # the layout shown: today's sites, once
+
+
+def test_plan_summary_names_the_activity_each_periods_moved_share_is_of(plan):
+    """Each period's moved share is of the period before's activity (today's for the first): the
+    summary calls it activity_before (it was activity_today, yet 2035's was 2030's activity)."""
+    inst = yrdopt.load_instance(INSTANCE)
+    lay = pd.read_csv(plan / "layout.csv")
+    before = {inst.periods.milestones[0].year: sum(e.activity for e in inst.brownfield.existing)}
+    for prev, m in zip(inst.periods.milestones, inst.periods.milestones[1:]):
+        before[m.year] = float(lay.loc[lay["period"] == prev.year, "activity"].sum())
+    periods = json.loads((plan / "summary.json").read_text())["periods"]
+    for p in periods:
+        tr = p["transition"]
+        assert "activity_today" not in tr
+        assert tr["activity_before"] == pytest.approx(before[p["year"]], rel=1e-9), p["year"]
+        assert tr["moved_share"] == pytest.approx(tr["activity_moved"] / before[p["year"]], rel=1e-9)
+    assert before[2035] != pytest.approx(before[2025], rel=1e-3)  # the periods' figures differ

@@ -572,13 +572,15 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
 
 
 def transition_summary(transition) -> dict:
-    """Counts of kept/grown/shrunk/closed/opened sites, activity moved and costs of change."""
+    """Counts of kept/grown/shrunk/closed/opened sites, activity moved and costs of change;
+    ``activity_before`` is the activity before the change (today's; a plan's period: the period
+    before's), what ``moved_share`` is a share of."""
     counts = transition["status"].value_counts()
     moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
-    today = float(transition["activity_before"].sum())
+    before = float(transition["activity_before"].sum())
     return {**{k: int(counts.get(k, 0)) for k in ("kept", "grown", "shrunk", "closed", "opened")},
-            "activity_moved": float(moved), "activity_today": today,
-            "moved_share": float(moved / today) if today else 0.0,
+            "activity_moved": float(moved), "activity_before": before,
+            "moved_share": float(moved / before) if before else 0.0,
             "opening_cost": float(transition["opening_cost"].sum()),
             "closing_cost": float(transition["closing_cost"].sum()),
             "shrink_cost": float(transition["shrink_cost"].sum())}
