@@ -242,3 +242,26 @@ def test_plan_summary_names_the_activity_each_periods_moved_share_is_of(plan):
         assert tr["activity_before"] == pytest.approx(before[p["year"]], rel=1e-9), p["year"]
         assert tr["moved_share"] == pytest.approx(tr["activity_moved"] / before[p["year"]], rel=1e-9)
     assert before[2035] != pytest.approx(before[2025], rel=1e-3)  # the periods' figures differ
+
+
+def test_workbench_province_shares_are_credited_as_guarantees_count_them(plan):
+    """The province panel compares a share with its guarantees: credited value over the layout's
+    value, as the checker, CLI and report count it (it showed hosted value: Jiangsu 0.508 against
+    its 0.5 ceiling in a verified plan)."""
+    from yrdopt.app.views import scenario_view
+
+    inst = yrdopt.load_instance(INSTANCE)
+    view = scenario_view(plan, inst, json.loads((plan / "summary.json").read_text()))
+    lay, pa = pd.read_csv(plan / "layout.csv"), pd.read_csv(plan / "park_activity.csv")
+    hard = [g for g in inst.policy.guarantees if g.penalty is None and g.province and not g.kinds]
+    for period in view["periods"]:
+        y = period["year"]
+        ly, py = lay[lay["period"] == y], pa[pa["period"] == y]
+        want = _credited_shares(inst, zip(ly["chain"], ly["segment"], ly["region"], ly["activity"]),
+                                zip(py["park"], py["chain"], py["segment"], py["activity"]))
+        for p in period["provinces"]:
+            assert p["share"] == pytest.approx(want[p["province"]], abs=1e-9), (y, p)
+            for g in hard:
+                if g.province == p["province"] and g.measure == "max_share":
+                    assert p["ceiling"] == g.value and p["share"] <= g.value + 1e-6, (y, p)
+    assert "credited share" in (ROOT / "src/yrdopt/app/static/app.js").read_text()

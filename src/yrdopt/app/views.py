@@ -171,20 +171,21 @@ def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFram
     return out
 
 
-def province_values(inst: Instance, layout: pd.DataFrame) -> list[dict]:
-    from ..report.charts import province_value_table
+def province_values(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFrame | None = None) -> list[dict]:
+    """Per province: credited value (after enclave sharing, as guarantees count it) and its share of
+    the layout's value, beside the hard minimum and maximum shares of all value."""
+    from ..analysis.benefits import benefit_table
 
-    t = province_value_table(inst, layout)
-    total = float(t.to_numpy().sum()) or 1.0
-    guarantees = dict(inst.policy.province_min_share)
-    for g in inst.policy.guarantees:  # hard minimum shares of all value (the same rule, stated as a guarantee)
-        if g.measure == "min_share" and g.penalty is None and g.province and not g.kinds:
-            guarantees[g.province] = max(guarantees.get(g.province, 0.0), g.value)
-    rows = []
-    for p in inst.provinces:
-        v = float(t.loc[p].sum()) if p in t.index else 0.0
-        rows.append({"province": p, "value": v, "share": v / total, "guaranteed": guarantees.get(p)})
-    return rows
+    t = benefit_table(inst, layout, park_activity).set_index("province")
+    floors, ceilings = dict(inst.policy.province_min_share), {}
+    for g in inst.policy.guarantees:  # hard shares of all value (the same rule, stated as a guarantee)
+        if g.measure in ("min_share", "max_share") and g.penalty is None and g.province and not g.kinds:
+            if g.measure == "min_share":
+                floors[g.province] = max(floors.get(g.province, 0.0), g.value)
+            else:
+                ceilings[g.province] = min(ceilings.get(g.province, 1.0), g.value)
+    return [{"province": p, "value": float(t.loc[p, "credited_value"]), "share": float(t.loc[p, "credited_share"]),
+             "guaranteed": floors.get(p), "ceiling": ceilings.get(p)} for p in inst.provinces]
 
 
 def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None = None) -> dict:
@@ -211,7 +212,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     periods = _period_views(inst, t, summary) if phased else None
     # the map, region and province panels show one layout: a phased plan's last period unless the
     # page picks another (its `periods` list); the whole plan's layout summed over periods means nothing
-    shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"))
+    shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"), t.get("park_activity"))
     return {
         "meta": meta or {},
         "status": summary.get("status"), "status_text": summary.get("status_text"),
@@ -233,12 +234,13 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
 
 
 def _layout_view(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None,
-                 expansions: pd.DataFrame | None, parks: pd.DataFrame | None = None) -> dict:
+                 expansions: pd.DataFrame | None, parks: pd.DataFrame | None = None,
+                 park_activity: pd.DataFrame | None = None) -> dict:
     """Map panels, regions, provinces and placements of one layout (its parks open add quota)."""
     return {
         "panels": _panels(inst, layout, flows),
         "regions": region_details(inst, layout, expansions, parks),
-        "provinces": province_values(inst, layout),
+        "provinces": province_values(inst, layout, park_activity),
         "placements": [{"chain": str(c), "segment": str(s), "region": str(r), "activity": float(a)}
                        for c, s, r, a, on in zip(layout["chain"], layout["segment"], layout["region"],
                                                  layout["activity"], _sited(layout)) if on],
@@ -262,7 +264,8 @@ def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
     for t, m in enumerate(inst.periods.milestones):
         inst_t = scaled_instance(inst, t)
         view = _layout_view(inst_t, of(tables["layout"], m.year), of(tables["flows"], m.year),
-                            of(tables["expansions"], m.year), of(tables.get("parks"), m.year))
+                            of(tables["expansions"], m.year), of(tables.get("parks"), m.year),
+                            of(tables.get("park_activity"), m.year))
         out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"), **view})
     return out
 

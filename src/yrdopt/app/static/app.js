@@ -435,12 +435,12 @@ function renderSummary() {
       c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
   } else verdict.replaceChildren();
   const pt = $("#provinces");
-  pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "value" }), el("th", { text: "share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
+  pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "credited value" }), el("th", { text: "credited share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
   if (v) {
     const bv = S.baseView, bp = bv ? Object.fromEntries(bv.provinces.map((p) => [p.province, p.share])) : {};
     for (const p of v.provinces) pt.append(el("tr", { "data-province": p.province }, el("td", { text: p.province }), el("td", { class: "num", text: fmt(p.value) }),
       el("td", { class: "num", text: pct(p.share) }), el("td", { class: "num", text: bv ? pct(bp[p.province]) : "–" }),
-      el("td", { class: "num", text: p.guaranteed === null || p.guaranteed === undefined ? "" : "≥ " + pct(p.guaranteed) })));
+      el("td", { class: "num", text: [p.guaranteed, p.ceiling].map((g, i) => g === null || g === undefined ? "" : (i ? "≤ " : "≥ ") + pct(g)).filter(Boolean).join(", ") })));
   }
   const id = S.current;
   for (const [a, suffix] of [["#export-xlsx", "export.xlsx"], ["#export-report", "report.html"]]) {
