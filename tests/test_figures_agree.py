@@ -265,3 +265,15 @@ def test_workbench_province_shares_are_credited_as_guarantees_count_them(plan):
                 if g.province == p["province"] and g.measure == "max_share":
                     assert p["ceiling"] == g.value and p["share"] <= g.value + 1e-6, (y, p)
     assert "credited share" in (ROOT / "src/yrdopt/app/static/app.js").read_text()
+
+
+def test_explain_site_says_what_transition_csv_says_of_it(plan, tmp_path):
+    """`explain --site` words a site's change as transition.csv does (a shrunk site was "kept")."""
+    tr = pd.read_csv(plan / "transition.csv")
+    row = tr[(tr["period"] == 2030) & tr["status"].isin(["shrunk", "grown"])].iloc[0]
+    site = f"{row.chain}/{row.segment}@{row.region}"
+    res = CliRunner().invoke(app, ["explain", str(INSTANCE), str(plan), "--site", site, "--period", "2030",
+                                   "--out", str(tmp_path / "why")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert f"in this layout in 2030 it is {row.status} ({row.activity_after:.6g})" in text, (row, text)

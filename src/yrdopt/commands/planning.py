@@ -392,11 +392,14 @@ def _print_site(table, out: Optional[Path]) -> None:
     state = "open" if a["open"] else "closed"
     when = f" in {a['period']}" if a.get("period") is not None else ""
     before = "in the period before" if when else "today"
+    from ..model.transitions import site_status
+
+    status = site_status(a["today"], a["activity"], a["open"])  # transition.csv's word for it
     if a["today"] is not None:
-        now = (f"runs {before} with {a['today']:.6g}; in this layout{when} it is "
-               + (f"kept ({a['activity']:.6g})" if a["open"] else "closed"))
+        now = (f"runs {before} with {a['today']:.6g}; in this layout{when} it is {status}"
+               + (f" ({a['activity']:.6g})" if a["open"] else ""))
     else:
-        now = f"is not a site {before}; in this layout{when} it is " + ("opened" if a["open"] else "not opened")
+        now = f"is not a site {before}; in this layout{when} it is {status}"
     flip = ("closing it" if a["open"] else ("keeping it open" if a["today"] is not None else "opening it"))
     how = " (rest re-optimised)" if a["reoptimise"] else " (all else equal)"
     console.print(_df_table(table.drop(columns=["base_status"], errors="ignore").set_index("term"),

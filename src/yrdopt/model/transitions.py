@@ -141,6 +141,16 @@ TRANSITION_COLUMNS = ["chain", "segment", "region", "status", "activity_before",
 KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
 
 
+def site_status(before: float | None, after: float, is_open: bool) -> str:
+    """transition.csv's word for one site: ``before`` its activity before the change (None: no
+    site then), ``after`` and ``is_open`` its activity and state after (as :func:`transition_table`)."""
+    if before is None:
+        return "opened" if is_open else "not opened"
+    tol = KEEP_TOLERANCE * max(1.0, before)
+    return ("closed" if not is_open else "shrunk" if after < before - tol else "grown" if after > before + tol
+            else "kept")
+
+
 def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray, *, prev_place: np.ndarray | None = None,
                      prev_activity: np.ndarray | None = None, opening_cost: np.ndarray | None = None):
     """transition.csv from the model's arrays: every site that exists before or after the
