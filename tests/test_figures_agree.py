@@ -31,6 +31,14 @@ def plan(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def report_page(plan) -> str:
+    page = plan.parent / "report.html"
+    res = CliRunner().invoke(app, ["report", str(plan), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    return page.read_text()
+
+
 def _on(col: pd.Series) -> pd.Series:
     return col.astype(str).str.strip().str.lower().isin(TRUE)
 
@@ -108,13 +116,10 @@ def _html_table_after(page: str, heading: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=head)
 
 
-def test_report_quota_table_counts_the_quota_an_open_park_adds(plan, tmp_path):
+def test_report_quota_table_counts_the_quota_an_open_park_adds(plan, report_page):
     _park_adds_quota(plan, 2035)
     want = quota_and_use(plan, 2035)
-    page_file = tmp_path / "report.html"
-    res = CliRunner().invoke(app, ["report", str(plan), "--out", str(page_file)])
-    assert res.exit_code == 0, res.output
-    tight = _html_table_after(page_file.read_text(), "Quotas used to the limit")
+    tight = _html_table_after(report_page, "Quotas used to the limit")
     names = {" ".join(filter(None, (r.name_en, r.name_zh))): r.id for r in yrdopt.load_instance(INSTANCE).regions}
     assert len(tight)
     for row in tight.itertuples(index=False):
@@ -159,7 +164,7 @@ def _credited_shares(inst, rows, park_rows=()) -> dict:
     return {p: v / total for p, v in got.items()}
 
 
-def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, tmp_path):
+def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, report_page):
     """Today's credited shares are today's sites over today's value (they were divided by the
     last period's grown value: about half), the plan's are 2035's over 2035's."""
     inst = yrdopt.load_instance(INSTANCE)
@@ -169,10 +174,7 @@ def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, tmp_path
     assert len(pa)  # a park shares value in 2035
     last = _credited_shares(inst, zip(lay["chain"], lay["segment"], lay["region"], lay["activity"]),
                             zip(pa["park"], pa["chain"], pa["segment"], pa["activity"]))
-    page = tmp_path / "report.html"
-    res = CliRunner().invoke(app, ["report", str(plan), "--out", str(page)])
-    assert res.exit_code == 0, res.output
-    table = _html_table_after(page.read_text(), "Benefit sharing per province")
+    table = _html_table_after(report_page, "Benefit sharing per province")
     assert sorted(table["province"]) == sorted(inst.provinces)
     for row in table.itertuples(index=False):
         assert float(row.credited_share_today) == pytest.approx(today[row.province], abs=1e-5), row
