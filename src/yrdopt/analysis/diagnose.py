@@ -68,13 +68,11 @@ def round_off(limit) -> np.ndarray:
 
 def most_quota(d: ModelData) -> np.ndarray:
     """(R, K) the most of each resource a region can have: its quota plus every expansion and park
-    it could open (C6's right-hand side with every one of them built)."""
-    cap = d.quota.copy()
-    if d.E:
-        np.add.at(cap, d.exp_region, d.exp_quota)
-    if d.N:
-        np.add.at(cap, d.park_host, d.park_quota)
-    return cap
+    it could open (C6's right-hand side with every one of them built: the quota of a layout that
+    builds them all, :func:`yrdopt.analysis.quota_use.layout_quota`)."""
+    from .quota_use import layout_quota
+
+    return layout_quota(d, np.ones(d.E, dtype=bool), np.ones(d.N, dtype=bool))
 
 
 @dataclass
