@@ -170,6 +170,24 @@ def test_cli_explain_prices_diagnose(tmp_path):
     assert r.exit_code == 3 and "Shanghai" in r.output and "land" in r.output
 
 
+def test_diagnose_runs_where_it_cannot_write_and_leaves_no_stale_list(tmp_path, monkeypatch):
+    """`diagnose` writes OUT only for a long list of conflicting limits: run from a folder it cannot
+    write to, it still diagnoses (before: exit 2 before any work, review); a list an earlier
+    diagnosis left in OUT does not stay beside this diagnosis."""
+    import yaml
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(small_with(3.0), allow_unicode=True))
+    monkeypatch.chdir("/proc")  # the default OUT, ./diagnosis, cannot be made here
+    r = CliRunner().invoke(app, ["diagnose", str(bad)])
+    assert r.exit_code == 3 and "Shanghai" in r.output, r.output
+    stale = tmp_path / "dg" / "conflicting_limits.csv"
+    stale.parent.mkdir()
+    stale.write_text("rank,text\n1,an earlier instance's limit\n")
+    r = CliRunner().invoke(app, ["diagnose", str(bad), "--out", str(tmp_path / "dg")])
+    assert r.exit_code == 3 and not stale.exists(), r.output
+
+
 def short_of_land(tmp_path=None, size=(20, 10, 3)):
     """Generated 20x10x3 with every land quota cut to 30 %: the segments need more land than all
     regions have.  Before the diagnosis kept a time limit, its conflict search took 42 s (353

@@ -161,6 +161,25 @@ def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path
     assert res.exit_code == 3 and "periods.milestones[0].budget.max_opened" in res.output, res.output
 
 
+def test_diagnose_of_a_feasible_phased_instance_never_claims_infeasible_at_a_short_limit():
+    """yrd-provinces-2035 has a plan.  Under a limit too short for the elastic solve, `diagnose`
+    says it did not decide (exit 4), never "No plan ... satisfies every limit" (exit 3): before,
+    a search stopped at its limit, or one holding an increase not proven least, was printed as
+    that proof (review: exit 3 at --time-limit 3 and 6, "jiangsu energy +3026.6")."""
+    path = Path(__file__).resolve().parents[1] / "instances" / "yrd-provinces-2035.yaml"
+    for limit in ("0.5", "2", "3"):
+        res = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", limit])
+        assert res.exit_code in (0, 4), (limit, res.output)
+        assert "No plan over the periods satisfies" not in res.output, (limit, res.output)
+        if res.exit_code == 4:
+            assert res.output.startswith("Not decided within the time limit"), res.output
+    inst = yrdopt.load_instance(path)
+    found = explain_phased_infeasibility(inst, time_limit=0.0, known_infeasible=False)
+    assert found is not None and found[1]["verdict"] == "undecided"
+    # where a solve proved that no plan exists, the same search stopped early keeps that proof
+    assert explain_phased_infeasibility(inst, time_limit=0.0)[1]["verdict"] == "infeasible"
+
+
 def test_a_site_the_plan_keeps_open_runs_its_floor_and_is_written_open():
     """A site kept open only because its closure is not allowed (max_closed 0) runs its floor,
     min_kept_share (0.1) of today's activity, and is written as a site, as the plan counts it
@@ -180,8 +199,8 @@ def test_a_site_the_plan_keeps_open_runs_its_floor_and_is_written_open():
 def test_diagnose_stopped_by_its_time_limit_says_so_and_blames_no_policy_rule():
     # a search that found nothing in its time is no proof that quotas and budgets cannot help
     text, details = explain_phased_infeasibility(yrdopt.load_instance(two_b_sites()), time_limit=1e-9)
-    assert "stopped at its time limit" in text and "policy rules" not in text
-    assert details == {"quota_increase": {}, "budget_increase": []}
+    assert ("stopped at its time limit" in text or "did not start" in text) and "policy rules" not in text
+    assert details == {"quota_increase": {}, "budget_increase": [], "verdict": "infeasible"}  # a solve proved it
 
 
 def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):

@@ -350,7 +350,12 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     elastic = elastic_increase(inst, deadline=deadline)
     increase, budgets = (elastic.quotas, elastic.budgets) if elastic is not None else (None, [])
     limits = ranked_limits(conflict.limits, findings, increase, budgets)
-    limits_file = write_limits(limits, out) if out is not None and len(limits) > SHORT_LIST else None
+    limits_file, unwritten = None, None
+    if out is not None and len(limits) > SHORT_LIST:
+        try:
+            limits_file = write_limits(limits, out)
+        except OSError as exc:  # the diagnosis still stands; only its long list has nowhere to go
+            unwritten = f"{out}: {exc.strerror or exc}"
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in limits],
@@ -379,6 +384,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         if len(limits) > SHORT_LIST:
             head += ", those the least increase raises or the totals name first"
             where = (f"full list in {limits_file}" if limits_file else
+                     f"the full list could not be written to {unwritten}" if unwritten else
                      "all in the details' conflicting_limits; `yrdopt diagnose INSTANCE --out DIR` writes them to a file")
             listed += f"; and {len(limits) - SHORT_LIST} more ({where})"
         parts.append(f"{head}: {listed}.")
@@ -403,30 +409,44 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
 
 
 def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, stop=None,
-                                 threads: int | None = None, deadline: Deadline | None = None) -> tuple[str, dict] | None:
+                                 threads: int | None = None, deadline: Deadline | None = None,
+                                 known_infeasible: bool = True) -> tuple[str, dict] | None:
     """A phased instance (milestone periods): the least increase of each period's quotas and
     change budgets that lets a plan over all periods exist (one elastic MILP over every period,
     :func:`yrdopt.model.periods.build_phased`); None when a plan exists.  The smallest set of
     conflicting limits is not searched over periods.  Within ``deadline`` (else ``time_limit``
-    seconds from now), the model's build included."""
+    seconds from now), the model's build included.
+
+    ``known_infeasible``: a solve already proved that no plan exists (``phasing.explain_infeasible_plan``);
+    else (``yrdopt diagnose``) only the elastic solve decides, and ``details["verdict"]`` is
+    "infeasible" only on its proof — an increase proven least, or the elastic model infeasible — and
+    "undecided" where it stopped, never started or holds an increase not proven necessary (a
+    better layout of the elastic model may need none)."""
     import re
 
     from ..model.compiled import BuildOptions
     from ..model.periods import build_phased
 
     deadline = deadline or Deadline(time_limit)
-    pm = build_phased(inst, BuildOptions(elastic=True))
+    none = {"quota_increase": {}, "budget_increase": []}
+    opening = ("No plan over the periods satisfies every limit" if known_infeasible else
+               "Not decided within the time limit whether a plan over the periods exists")
+    left = deadline.left()
+    if left is not None and left <= 0:  # not even the build when nothing is left
+        return f"{opening}. " + NOT_STARTED, {**none, "verdict": "infeasible" if known_infeasible else "undecided"}
+    pm = build_phased(inst, BuildOptions(elastic=True))  # with flows: the period cores read them
     res = _elastic_solve(pm.cm, deadline, stop, threads)
+    undecided = "infeasible" if known_infeasible else "undecided"
     if res.x is None and stop is not None and stop.is_set():
-        return ("No plan over the periods satisfies every limit (the diagnosis was interrupted: run "
-                "`yrdopt diagnose` on the instance for the least increase of each period's limits).",
-                {"quota_increase": {}, "budget_increase": []})
+        return (f"{opening} (the diagnosis was interrupted: run `yrdopt diagnose` on the instance for the least "
+                "increase of each period's limits).", {**none, "verdict": undecided})
     if res.x is None and res.status not in ("infeasible", "infeasible_or_unbounded"):
-        return "No plan over the periods satisfies every limit. " + TIMED_OUT, {"quota_increase": {}, "budget_increase": []}
+        started = res.highs_status != "not run: no time left"
+        return f"{opening}. " + (TIMED_OUT if started else NOT_STARTED), {**none, "verdict": undecided}
     if res.x is None:
         return ("No plan over the periods satisfies every limit, and raising quotas and change budgets alone does "
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
-                "scales, protected sites or the minimum run of new sites).", {"quota_increase": {}, "budget_increase": []})
+                "scales, protected sites or the minimum run of new sites).", {**none, "verdict": "infeasible"})
     quotas = {}
     for t, core in enumerate(pm.periods):
         for (r, k), v in quota_increase(core, pm.period_x(res.x, t)).items():
@@ -457,12 +477,16 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         return None
     parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
     parts += [f"{b['text']} ({b['path']})" for b in budgets]
-    least = ("The least" if res.status == "optimal" else "An (interrupted, not proven least)"
+    proven = res.status == "optimal"
+    least = ("The least" if proven else "An (interrupted, not proven least)"
              if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
-    text = (f"No plan over the periods satisfies every limit. {least} quota and change budget increase that makes "
-            "one exist: " + "; ".join(parts) + ". (The smallest set of conflicting limits is not searched over "
-            "periods: run `yrdopt diagnose` on one period's limits to see it.)")
-    return text, {"quota_increase": quotas, "budget_increase": budgets}
+    # an increase not proven least does not prove that one is needed: only known_infeasible does then
+    head = "No plan over the periods satisfies every limit" if known_infeasible or proven else opening
+    text = (f"{head}. {least} quota and change budget increase that makes one exist: " + "; ".join(parts)
+            + ". (The smallest set of conflicting limits is not searched over periods: run `yrdopt diagnose` "
+            "on the instance without its periods, or on one milestone's limits, to see it.)")
+    return text, {"quota_increase": quotas, "budget_increase": budgets,
+                  "verdict": "infeasible" if known_infeasible or proven else "undecided"}
 
 
 # -- irreducible set of conflicting limits ---------------------------------------------------

@@ -310,13 +310,18 @@ def register(app: typer.Typer) -> None:
                                  "goes (conflicting_limits.csv) when it is too long to print"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
-        from ..analysis.diagnose import CONFLICT_SHARE, conflicting_limits, explain_infeasibility
+        from ..analysis.diagnose import CONFLICT_SHARE, LIMITS_FILE, conflicting_limits, explain_infeasibility
         from ..cli_common import command_deadline
         from ..io import load_instance
-        from ..outdir import check_outputs, folder_problems
 
         run_guarded(lambda: solver_options(time_limit=time_limit))
-        run_guarded(lambda: check_outputs(folder_problems(out)))
+        # OUT is written only for a long list of conflicting limits: a folder that cannot take it is
+        # said then (the diagnosis still printed), not refused before any work; a list an earlier
+        # diagnosis left there is not this one's
+        try:
+            (out / LIMITS_FILE).unlink(missing_ok=True)
+        except OSError:
+            pass
         # the whole command, counted from the process start (as solve): start-up, reading, the conflict
         # search, the elastic solve's build and solve
         deadline = command_deadline(time_limit)
@@ -324,12 +329,13 @@ def register(app: typer.Typer) -> None:
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
 
-            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline))
+            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline, known_infeasible=False))
             if found is None:
                 console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
                 return
             console.print(found[0], highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_INFEASIBLE)
+            # 3 only on the elastic solve's proof; 4 where it stopped or never ran (as for one period)
+            raise typer.Exit(EXIT_INFEASIBLE if found[1]["verdict"] == "infeasible" else EXIT_SOLVER)
         conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
         if not conflict.limits and conflict.complete:
             console.print("feasible: no conflicting limits (every limit can hold at once)", highlight=False)
