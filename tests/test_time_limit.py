@@ -127,3 +127,21 @@ def test_a_phased_sweep_scenario_stops_when_the_chunk_is_stopped(tmp_path):
     rec = ws.solve(scenarios[1])
     took = time.perf_counter() - t0
     assert rec.get("status") != "optimal" and took < max(0.3 * plain, 1.0), (rec.get("status"), took, plain)
+
+
+def test_solve_run_inside_a_longer_lived_process_counts_its_limit_from_the_command(tmp_path):
+    """`yrdopt solve --time-limit` counts from the process start when it is its own process; run in
+    a longer-lived one (a script's CliRunner, a test session) it counts from the command's start.
+    Before, HiGHS got nothing of the limit there: the process had started long before (review)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    time.sleep(3.5)  # this process is older than the limit below, whatever ran before in it
+    r = CliRunner().invoke(app, ["solve", str(ROOT / "instances" / "yrd-cities.yaml"), "--time-limit", "3",
+                                 "--out", str(tmp_path / "o"), "-q"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["timings"]["solve_s"] >= 1.0, summary["timings"]  # HiGHS had its share of the 3 s

@@ -87,7 +87,7 @@ def solve(
 
     def go(stop):
         from . import api  # imported here, so a Ctrl-C while importing is already handled
-        from .deadline import Deadline
+        from .cli_common import command_deadline
         from .outdir import check_outputs, output_file_problems
         from .solution import out_problems
 
@@ -98,10 +98,11 @@ def solve(
         # everything that can stop the results from being written is found before solving
         check_outputs(output_file_problems(log_file, "--log-file") + output_file_problems(mps, "--mps")
                       + out_problems(out, inputs=[instance, base]))
-        # the limit counts from the process start: start-up and reading the instance are part of it
+        # the limit counts from the process start (start-up and reading the instance are part of it),
+        # from the command's start when it runs inside a longer-lived process (cli_common.command_deadline)
         with SolveProgress("solving", quiet=quiet) as progress:
             sol = api.solve(instance, options=opts, mps_path=mps, stop=stop, progress=progress,
-                            deadline=Deadline.from_process_start(time_limit), concurrent_lns=concurrent_lns)
+                            deadline=command_deadline(time_limit), concurrent_lns=concurrent_lns)
         today = sol.instance.brownfield is not None
         if (base is not None or today) and not stop.is_set():  # after Ctrl-C: out fast (3 s on the 41 cities)
             from .analysis.baseline import compare_with_baseline
@@ -236,7 +237,7 @@ def main() -> None:
 
     from . import cli_common
 
-    cli_common.PROCESS_PER_COMMAND = True  # diagnose's --time-limit counts from the process start
+    cli_common.PROCESS_PER_COMMAND = True  # solve's and diagnose's --time-limit count from the process start
     try:
         app()
     except KeyboardInterrupt:
