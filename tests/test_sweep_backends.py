@@ -338,20 +338,45 @@ def test_a_second_ctrl_c_in_process_quits_at_once_while_highs_runs_no_callback(t
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "1"], out, before, 2)
 
 
-def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_path):
-    # 16x10x4 (641 binaries): HiGHS searches each scenario to its time limit, calling back all along
+def _pool_spec(tmp_path: Path) -> Path:
+    """16x10x4 (641 binaries): HiGHS searches each of the 6 scenarios to its 6 s limit, calling back
+    all along; chunks of 3, so each of 2 workers has 1-2 scenarios of its chunk to go after the first record."""
     write_generated(generate_dict(16, 10, 4, seed=4), tmp_path / "g.yaml")
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"instance": "g.yaml",
                                     "parameters": [{"path": "weights.distance", "values": [0.6, 0.8, 1.25, 1.5, 2.0]}],
                                     "solver": {"time_limit": 6}, "chunk_size": 3, "robust": {"enabled": False},
                                     "check": False}))
+    return spec
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie left to an init that does not reap runs nothing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_until_all_ended(pids: list[int], timeout: float) -> list[int]:
+    """The pids still running after at most ``timeout`` s (checked, never killed, here)."""
+    deadline = time.time() + timeout
+    while (left := [p for p in pids if _alive(p)]) and time.time() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_path):
+    # Ctrl-C at a terminal reaches the sweep's whole process group, its workers too, which ignore
+    # it: the sweep alone answers and stops them through the stop event (no worker's
+    # KeyboardInterrupt, traceback or lost chunk); `kill -INT` of the sweep alone takes the same path
+    spec = _pool_spec(tmp_path)
     out = tmp_path / "out"
     proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
     try:
         before = _wait_for_records(proc, err, out / "scenarios", 1)  # each worker has 1-2 scenarios of its chunk to go
         t0 = time.perf_counter()
-        proc.send_signal(signal.SIGINT)  # to the sweep alone: its workers hear it from the sweep
+        os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=120)
         took = time.perf_counter() - t0
         time.sleep(0.5)
@@ -359,10 +384,83 @@ def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_pa
     finally:
         _end_session(proc)
     message = err.read_text()
-    assert proc.returncode == 130 and "Traceback" not in message, message
+    assert proc.returncode == 130 and "Traceback" not in message and message.count("stopping:") == 1, message
     assert took < 5.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 12 s
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_second_ctrl_c_at_the_terminal_leaves_no_process_of_the_pool_running(tmp_path):
+    # the second Ctrl-C ends the sweep at once (os._exit); its workers, which ignore the terminal's
+    # SIGINT, leave with it instead of waiting for their next job forever, adopted by init (before:
+    # both workers and multiprocessing's resource tracker ran on)
+    spec = _pool_spec(tmp_path)
+    out = tmp_path / "out"
+    proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
+    try:
+        before = _wait_for_records(proc, err, out / "scenarios", 1)
+        started = [pid for pid, _ in _children(proc.pid)]  # the 2 workers and the resource tracker
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, Ctrl-C at a terminal: to the whole group
+        time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        left = _wait_until_all_ended(started, timeout=10)
+        kept = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
+    finally:
+        _end_session(proc)
+    message = err.read_text()
+    assert proc.returncode == 130 and "quitting at once" in message and "Traceback" not in message, message
+    assert len(started) >= 3, started
+    assert not left, f"still running 10 s after the sweep quit: {left}"
+    assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
+    _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_ctrl_c_while_the_pool_workers_start_is_one_message(tmp_path):
+    # a worker spends its first seconds importing yrdopt, before the pool's initializer runs:
+    # a terminal's Ctrl-C then printed a KeyboardInterrupt traceback per worker
+    spec = _pool_spec(tmp_path)
+    out = tmp_path / "out"
+    proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
+    try:
+        deadline = time.time() + 120
+        while not (workers := [pid for pid, cmd in _children(proc.pid) if b"spawn_main" in cmd]):
+            assert proc.poll() is None, err.read_text()
+            assert time.time() < deadline, "no pool worker started within 120 s"
+            time.sleep(0.02)
+        time.sleep(0.5)  # past the interpreter's start (where SIGINT's default ends a process silently)
+        assert proc.poll() is None, err.read_text()
+        os.killpg(proc.pid, signal.SIGINT)  # while the workers import yrdopt (seconds), before the pool's initializer
+        proc.wait(timeout=120)
+        left = _wait_until_all_ended(workers, timeout=10)
+    finally:
+        _end_session(proc)
+    message = err.read_text()
+    assert proc.returncode == 130 and "Traceback" not in message and "KeyboardInterrupt" not in message, message
+    assert message.count("stopping:") == 1 and "interrupted" in message, message
+    assert not left, left
+
+
+def test_an_error_in_the_caller_stops_the_running_chunks_of_a_pool(tmp_path):
+    # any error while a pool runs (here the caller's progress hook) ends the running chunks at their
+    # next callback, as Ctrl-C does (before: run() waited for each running chunk to its end, 12 s)
+    spec = _pool_spec(tmp_path)
+    raised = []
+
+    class HookFailed(Exception):
+        pass
+
+    def progress(p):
+        if p.done:
+            raised.append(time.perf_counter())
+            raise HookFailed
+
+    with pytest.raises(HookFailed):
+        sw.run(spec, out=tmp_path / "out", workers=2, progress=progress)
+    took = time.perf_counter() - raised[0]
+    assert took < 5.0, f"run() returned {took:.2f} s after the error"
 
 
 def test_a_second_interrupt_gives_a_python_caller_control_at_once(tmp_path):

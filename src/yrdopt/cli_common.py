@@ -68,6 +68,33 @@ def solver_options(**fields):
     return opts
 
 
+@contextmanager
+def _two_signals(signals, stopping: str, quitting: str, on_first):
+    """Within the block the first of ``signals`` says ``stopping`` and calls ``on_first`` (which
+    may raise); a second one ends the process at once with exit 128 + its number, saying
+    ``quitting``.  Call it from the main thread (Python's handlers run only there)."""
+    import os
+    import signal
+
+    heard: list[int] = []
+
+    def handler(signum, frame):
+        if heard:
+            console.show_cursor(True)  # a progress bar hid it; nothing after this restores it
+            err.print(labelled("interrupted:", "bold red", quitting), highlight=False)
+            os._exit(128 + signum)
+        heard.append(signum)
+        err.print(labelled("stopping:", "yellow", stopping), highlight=False)
+        on_first()
+
+    old = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield heard
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def run_interruptible(fn):
     """Run ``fn(stop)`` so that Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the first signal
     sets ``stop`` (a :class:`threading.Event` the solver checks at each HiGHS callback, keeping
@@ -78,26 +105,12 @@ def run_interruptible(fn):
     between bytecodes, so a main thread inside HiGHS's C++ code would hear nothing until HiGHS
     returned (42 s on the 41-city instance); here the main thread only waits, and answers at once.
     """
-    import os
     import signal
     import threading
 
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
         return fn(stop), None
-    received: list[int] = []
-
-    def handler(signum, frame):
-        if received:
-            err.print(labelled("interrupted:", "bold red", "second signal, quitting at once (nothing written)"),
-                      highlight=False)
-            os._exit(128 + signum)
-        received.append(signum)
-        stop.set()
-        err.print(labelled("stopping:", "yellow", "keeping the best layout found so far; press Ctrl-C again to "
-                                                  "quit at once"), highlight=False)
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     box: dict = {}
 
     def work():
@@ -106,14 +119,13 @@ def run_interruptible(fn):
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             box["error"] = exc
 
-    worker = threading.Thread(target=work, name="yrdopt-solve", daemon=True)
-    worker.start()
-    try:
+    with _two_signals((signal.SIGINT, signal.SIGTERM),
+                      "keeping the best layout found so far; press Ctrl-C again to quit at once",
+                      "second signal, quitting at once (nothing written)", stop.set) as received:
+        worker = threading.Thread(target=work, name="yrdopt-solve", daemon=True)
+        worker.start()
         while worker.is_alive():
             worker.join(0.05)
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
     if "error" in box:
         box["error"].signum = received[0] if received else None
         raise box["error"]
@@ -126,30 +138,19 @@ def second_interrupt_quits(kept: str):
     gracefully, which can wait for HiGHS's next callback: none comes during presolve and the
     root LP, seconds on a large model); a second one ends the process at once with exit 130,
     saying ``kept`` (what is safe on disk).  Outside the main thread, Python's own handling."""
-    import os
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
         yield
         return
-    heard: list[int] = []
 
-    def handler(signum, frame):
-        if heard:
-            console.show_cursor(True)  # the progress bar hid it; nothing after this restores it
-            err.print(labelled("interrupted:", "bold red", f"second Ctrl-C, quitting at once; {kept}"), highlight=False)
-            os._exit(128 + signum)
-        heard.append(signum)
-        err.print(labelled("stopping:", "yellow", "the running scenarios stop at HiGHS's next callback; press "
-                                                  "Ctrl-C again to quit at once"), highlight=False)
+    def interrupt():
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGINT, handler)
-    try:
+    with _two_signals((signal.SIGINT,), "the running scenarios stop at HiGHS's next callback; press Ctrl-C again "
+                                        "to quit at once", f"second Ctrl-C, quitting at once; {kept}", interrupt):
         yield
-    finally:
-        signal.signal(signal.SIGINT, old)
 
 
 def fail(message: str, code: int) -> None:

@@ -8,8 +8,9 @@ speed, never the answers.
   debugging).
 * ``processes`` — a local pool of spawned processes, one per core by default, each with
   one persistent single-threaded HiGHS.  Workers write each scenario's file the moment it
-  finishes; a worker whose parent died stops at the next scenario instead of running on, and
-  Ctrl-C stops every running chunk at its next HiGHS callback (a stop event the workers share).
+  finishes; a worker whose parent died (a second Ctrl-C's immediate exit, a kill) stops its chunk
+  and exits within about a second, and Ctrl-C (or an error in the caller) stops every running chunk
+  at its next HiGHS callback (a stop event the workers share; they ignore the terminal's SIGINT).
 * ``dask`` — ``distributed``: a scheduler address (``tcp://host:8786``) or a local cluster.
   Workers that can see the results directory (same machine or shared file system; checked
   with the directory's token) write each scenario as it finishes; otherwise the client
@@ -22,6 +23,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -133,13 +135,45 @@ def _main_script_runs_a_sweep(method: str) -> bool:
     return probe.exitcode == NOT_GUARDED_EXIT
 
 
+# how long a worker whose sweep is gone lets its chunk stop (at HiGHS's next callback) before it leaves
+ORPHAN_GRACE_S = 1.0
+
+
 def _init_pool(parent_pid: int, stop) -> None:
     global _PARENT_PID, _POOL_STOP
     _PARENT_PID, _POOL_STOP = parent_pid, stop
     # Ctrl-C in a terminal reaches every process of its group: the sweep alone answers it and
     # stops its workers through ``stop`` (a KeyboardInterrupt of the worker's own would end a
-    # chunk anywhere, and an idle worker with a traceback)
+    # chunk anywhere, and an idle worker with a traceback).  Spawned with SIGINT blocked
+    # (:meth:`ProcessPool.run`), so also quiet while it imports, before this runs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_leave_with_parent, args=(parent_pid, stop), name="yrdopt-orphan-watch",
+                     daemon=True).start()
+
+
+def _leave_with_parent(parent_pid: int, stop) -> None:
+    """A worker ends when its sweep is gone (a second Ctrl-C's immediate exit, a kill): an idle
+    worker would otherwise wait for its next job forever, adopted by init."""
+    while os.getppid() == parent_pid:
+        time.sleep(0.2)
+    stop.set()  # the running chunk ends at HiGHS's next callback, its cut-short scenario unrecorded
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(3)
+
+
+@contextmanager
+def _sigint_blocked():
+    """Processes started within inherit a blocked SIGINT (as the resource tracker's): a terminal's
+    Ctrl-C while a worker still imports its modules stays quiet, the sweep answers it alone.
+    A Ctrl-C meanwhile reaches this process when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _stop_and_wait(backend, wait_for: Callable[[], object]) -> None:
@@ -219,9 +253,11 @@ class ProcessPool:
                                         initializer=_init_pool, initargs=(os.getpid(), self.stop))
 
     def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
-        futures = {self.pool.submit(run_chunk, ctx, ch, mode, extra, run, sub, earlier=e)
-                   for ch, e in zip(chunks, earlier or [None] * len(chunks))}
+        futures = set()
         try:
+            with _sigint_blocked():  # the first submit spawns the workers; a Ctrl-C meanwhile comes at its end
+                futures = {self.pool.submit(run_chunk, ctx, ch, mode, extra, run, sub, earlier=e)
+                           for ch, e in zip(chunks, earlier or [None] * len(chunks))}
             while futures:
                 finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
                 poll()  # workers write files; the poll reports them as they appear
@@ -258,6 +294,7 @@ class ProcessPool:
             "(resume=True) to solve only the missing ones")
 
     def close(self) -> None:
+        self.stop.set()  # after an error in the caller: the running chunks stop at their next callback
         self.pool.shutdown(wait=not self.abandoned, cancel_futures=True)
 
 
