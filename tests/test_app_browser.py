@@ -269,6 +269,9 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
         assert driver.find_element(By.ID, "explain-result").get_attribute("data-period") == str(year)
         rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
         assert {r.get_attribute("data-region") for r in rows} == {"shanghai", "jiangsu", "zhejiang", "anhui"}
+        # the instance fields of the rules that block a move: a column of its own (before: in the JSON only)
+        heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#explain-table th")]
+        assert heads[-2:] == ["why", "blocked by"], heads
     # alternatives of a whole plan: the button is off and the tab says why
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
     assert not driver.find_element(By.ID, "alt-btn").is_enabled()

@@ -128,6 +128,8 @@ def test_why_a_site_of_a_period_is_kept_against_the_checker(split_plan):
     ok = moves[moves["status"] == "optimal"]
     assert len(ok) >= 2 and (ok["change"] >= -1e-7 * sol.objective).all()
     assert ok.set_index("region").loc["r3", "change"] == pytest.approx(0.0, abs=1e-7)
+    # blocked_by, as moves.csv and site.csv of one layout (the README's promise; before: no such column)
+    assert (ok["blocked_by"] == "").all() and a["blocked_by"] == "" and closing.attrs["blocked_by"] == ""
 
 
 def two_b_sites(opened_2025=0, land_r1=9.0):

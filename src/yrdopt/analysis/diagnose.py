@@ -696,17 +696,19 @@ class _Feasibility:
         left = self.deadline.left()
         return left is not None and left <= 0
 
-    def infeasible(self) -> bool:
-        """Proven infeasible within what is left of the deadline (no solve when nothing is)."""
+    def infeasible(self) -> bool | None:
+        """True: proven infeasible; False: proven feasible (a layout found); None: not decided (the
+        deadline ran out, or HiGHS stopped at it without an answer).  No solve when nothing is left."""
         if self.spent():
             self.incomplete = True
-            return False
+            return None
         res = self.solver.solve(time_limit=self.deadline.left())
         self.solves += 1
         if res.status in ("infeasible", "infeasible_or_unbounded"):
             return True
-        if res.x is None:  # time limit without an answer: treat as feasible (keeps the limit)
+        if res.x is None:  # stopped without an answer: neither (never read as feasible)
             self.incomplete = True
+            return None
         return False
 
 
@@ -737,7 +739,7 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadl
     for lim in f.limits:
         if lim.kind in without:
             f.set(lim, False)
-    if not f.infeasible():
+    if f.infeasible() is not True:  # feasible, or not decided (incomplete)
         return Conflict([], not f.incomplete, f.solves)
     cand, needed = _deletion_filter(f, [lim for lim in f.limits if lim.kind not in without])
     if needed < len(cand):  # stopped by the deadline: these limits conflict, not proven irreducible
@@ -750,53 +752,66 @@ def _deletion_filter(f: _Feasibility, cand: list[Limit]) -> tuple[list[Limit], i
     filter with halving batches: switch a batch off; if the rest is still infeasible the batch is
     not needed (it stays off), else halve the batch (a single limit whose removal makes the rest
     feasible belongs to the set).  Returns (the limits kept, how many of them, first, are proven
-    needed): where the deadline ran out, the rest were not tested."""
+    needed): where the deadline ran out, or a check stopped without an answer, the rest were not
+    tested (a check not decided never makes a limit needed)."""
     cand = list(cand)
     i, size = 0, max(1, len(cand) // 4)
     while i < len(cand) and not f.spent():
         chunk = cand[i:i + size]
         for lim in chunk:
             f.set(lim, False)
-        if f.infeasible():
+        state = f.infeasible()
+        if state is True:
             del cand[i:i + size]  # not needed: stays switched off
             size = min(size * 2, max(1, len(cand) - i))
+            continue
+        for lim in chunk:
+            f.set(lim, True)
+        if state is None:  # not decided: cand[i:] stay untested
+            break
+        if size == 1:
+            i += 1  # proven needed: part of the conflict
+            size = max(1, (len(cand) - i) // 2)
         else:
-            for lim in chunk:
-                f.set(lim, True)
-            if size == 1:
-                i += 1  # needed: part of the conflict
-                size = max(1, (len(cand) - i) // 2)
-            else:
-                size = max(1, size // 2)
+            size = max(1, size // 2)
     return cand, i
 
 
-# -- every limit that blocks pinned placements (explain's moves and flips) ---------------------
+# -- limits that together block pinned placements (explain's moves and flips) -------------------
 # what can be raised, and by how much: a limit switched off through an elastic slack column
 RAISABLE = ("quota", "change_budget")
 
 
 @dataclass
 class Blocking:
-    """Every limit found that keeps pinned placements from holding (:class:`BlockingSearch`)."""
+    """Limits found that together keep pinned placements from holding (:class:`BlockingSearch`):
+    switched off (quotas and budgets raised by ``short_by``) the placements hold; other limits may
+    block them too (another set that would do instead)."""
 
     limits: list[Limit]
     short_by: list[float | None]  # per limit: how far a quota or change budget falls short (else None)
-    complete: bool  # False: the search stopped at its time limit; other limits may block too
+    complete: bool  # False: the search stopped at its time limit (or a check was not decided)
     least: bool = True  # the shortfalls are the least (False: found at the time limit)
     groups: list[list[int]] = field(default_factory=list)  # the conflicts found (indices into limits)
+    # per limit whose joint shortfall is 0: the least raise of it alone that lets the placements hold
+    # (a float), False where it alone is not enough, None where not decided (not searched: absent)
+    alone: dict[int, float | bool | None] = field(default_factory=dict)
+    # the placements cannot hold even with every limit off (the segments' demand against them)
+    unconditional: bool = False
 
 
 class BlockingSearch:
-    """Every limit that blocks placements held as given (``explain``'s move of a segment, or
-    flip of a site): not one smallest conflict but all of them, so that a move blocked by a
-    guarantee *and* by a region's land names both.  Conflicts are found one after another by
-    the deletion filter, each switched off before the next is searched, until the placements
-    hold; a segment's demand is a fact of the move, never a candidate.  Then the quotas and change
-    budgets found are raised by the least that lets the placements hold (their elastic slack,
-    minimised with the other limits of their own conflicts held — a quota that conflicts only
-    together with a minimum scale falls short by what that scale needs — and every other limit
-    found switched off): each quota's shortfall per resource.
+    """Limits that together block placements held as given (``explain``'s move of a segment, or
+    flip of a site): not one smallest conflict but one after another, so that a move blocked by a
+    guarantee *and* by a region's land names both.  Conflicts are found by the deletion filter,
+    each switched off before the next is searched, until the placements hold: the union is a set
+    that, switched off, lets them hold — not every limit that blocks them (a limit of another set
+    that would do instead is not named).  A segment's demand is a fact of the move, never a
+    candidate.  Then the quotas and change budgets found are raised by the least that lets the
+    placements hold (their elastic slack, minimised with the other limits of their own conflicts
+    held — a quota that conflicts only together with a minimum scale falls short by what that scale
+    needs — and every other limit found switched off): each quota's shortfall per resource; a quota
+    whose shortfall is 0 there (another quota was raised instead) gets the least raise of it alone.
 
     One flow-free model (:class:`_Feasibility`) is built at the first question and re-pinned for
     each (flows never make placements infeasible)."""
@@ -821,57 +836,86 @@ class BlockingSearch:
         cand = [lim for lim in f.limits if lim.kind != "demand"]
         found: list[Limit] = []
         groups: list[list[int]] = []
-        while f.infeasible():
+        unconditional = False
+        state = f.infeasible()
+        while state is True:
             conflict, needed = _deletion_filter(f, cand)
             new = conflict[:needed]  # proven part of this conflict
             for lim in cand:
                 f.set(lim, True)
+            if needed == len(conflict) == 0:  # infeasible with every candidate off: nothing to name
+                unconditional = not found
+                f.incomplete |= bool(found)  # (after conflicts found: numerically borderline)
+                break
             groups.append(list(range(len(found), len(found) + len(new))))
             found += new
             for lim in found:
                 f.set(lim, False)
             cand = [lim for lim in cand if not any(lim is n for n in new)]
-            if needed < len(conflict) or not new:
+            if needed < len(conflict):  # stopped: the rest of this conflict not tested
                 f.incomplete = True
                 break
-        short_by, least = self._shortfalls(found, groups) if not f.incomplete else ([None] * len(found), False)
-        return Blocking(found, short_by, not f.incomplete, least, groups)
+            state = f.infeasible()
+        if state is None:
+            f.incomplete = True
+        if f.incomplete:
+            return Blocking(found, [None] * len(found), False, False, groups)
+        short_by, least, alone = self._shortfalls(found, groups)
+        return Blocking(found, short_by, True, least, groups, alone, unconditional)
 
-    def _shortfalls(self, found: list[Limit], groups: list[list[int]]) -> tuple[list[float | None], bool]:
-        """How far each quota and change budget found falls short (class docstring), within the
-        deadline; where the other limits of their conflicts cannot all hold with them raised, with
-        every limit found switched off."""
+    def _solve_least(self, cost_on: list[Limit], on: list[Limit]):
+        """The least total elastic slack of ``cost_on`` with the limits ``on`` switched on, within the
+        deadline (None: no time left)."""
         from ..solver import SolverOptions
 
         f = self.f
+        cost = np.zeros(f.cm.n_cols)
+        for lim in cost_on:
+            cost[lim._switch[1]] = 1.0
+        f.solver.set_costs(cost)
+        f.solver.apply_options(SolverOptions(mip_gap=1e-9))
+        for lim in on:
+            f.set(lim, True)
+        try:
+            left = f.deadline.left()
+            return f.solver.solve(time_limit=left) if left is None or left > 0 else None
+        finally:
+            for lim in on:
+                f.set(lim, False)
+            f.solver.set_costs(np.zeros(f.cm.n_cols))
+            f.solver.apply_options(SolverOptions(mip_gap=1.0))
+
+    def _shortfalls(self, found: list[Limit], groups: list[list[int]]) -> tuple[list[float | None], bool, dict]:
+        """How far each quota and change budget found falls short (class docstring), within the
+        deadline; where the other limits of their conflicts cannot all hold with them raised, with
+        every limit found switched off.  Then, for each of them the least raise leaves at 0, the
+        least raise of it alone (the others held at their limits)."""
         raisable = [i for i, lim in enumerate(found) if lim.kind in RAISABLE]
         out: list[float | None] = [None] * len(found)
         if not raisable:
-            return out, True
+            return out, True, {}
         # the other limits of a conflict that has a quota or budget stay on (every found one is off now)
         held = [found[i] for g in groups if any(found[j].kind in RAISABLE for j in g)
                 for i in g if found[i].kind not in RAISABLE]
-        cost = np.zeros(f.cm.n_cols)
-        for i in raisable:
-            cost[found[i]._switch[1]] = 1.0
-        f.solver.set_costs(cost)
-        f.solver.apply_options(SolverOptions(mip_gap=1e-9))
-        res = None
-        try:
-            for on in ([held, []] if held else [[]]):
-                for lim in on:
-                    f.set(lim, True)
-                left = f.deadline.left()
-                res = f.solver.solve(time_limit=left) if left is None or left > 0 else None
-                for lim in on:
-                    f.set(lim, False)
-                if res is None or res.x is not None or res.status not in ("infeasible", "infeasible_or_unbounded"):
-                    break
-        finally:
-            f.solver.set_costs(np.zeros(f.cm.n_cols))
-            f.solver.apply_options(SolverOptions(mip_gap=1.0))
+        res, used = None, []
+        for on in ([held, []] if held else [[]]):
+            res, used = self._solve_least([found[i] for i in raisable], on), on
+            if res is None or res.x is not None or res.status not in ("infeasible", "infeasible_or_unbounded"):
+                break
         if res is None or res.x is None:
-            return out, False
+            return out, False, {}
         for i in raisable:
             out[i] = float(res.x[found[i]._switch[1]].sum())
-        return out, res.status == "optimal"
+        least = res.status == "optimal"
+        alone: dict[int, float | bool | None] = {}
+        for i in raisable:
+            if out[i] > 1e-7:
+                continue
+            others = [found[j] for j in raisable if j != i]
+            one = self._solve_least([found[i]], used + others)
+            if one is not None and one.x is not None:
+                alone[i] = float(one.x[found[i]._switch[1]].sum())
+                least &= one.status == "optimal"
+            else:
+                alone[i] = False if one is not None and one.status in ("infeasible", "infeasible_or_unbounded") else None
+        return out, least, alone

@@ -18,10 +18,12 @@ make these duals mean what a planner reads into them:
 **Cost of moving.**  For one segment, force all of it into each other region (its
 placement row fixed to that region) and re-solve: either with every other placement
 kept (``reoptimise=False``, the "all else equal" answer) or with the rest of the layout
-re-optimised.  The change of each weighted objective term is reported; a move that is
-infeasible names every rule that blocks it — forbidden or fixed elsewhere by policy, site limits,
-guarantees, change budgets, each quota it lacks with the shortfall per resource —
-(:class:`yrdopt.analysis.diagnose.BlockingSearch` with the same placements held).
+re-optimised.  The change of each weighted objective term is reported; a move that policy
+forbids (forbidden, fixed or protected elsewhere, site limits) says so at once, without a solve; one
+found infeasible names a set of rules that together block it — guarantees, minimum scales, site
+limits, change budgets, each quota it lacks with the shortfall per resource — that switched off make
+it possible; other rules may also block (:class:`yrdopt.analysis.diagnose.BlockingSearch` with the
+same placements held).
 
 **Time limits.**  A time limit covers the whole call (:class:`yrdopt.deadline.Deadline`): its
 solves share it (:class:`yrdopt.deadline.Shares`), each an equal share of what is left among
@@ -391,15 +393,13 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     d = cm.data
     s = segment_index(cm, segment)
     options = options or SolverOptions(mip_gap=1e-9)
-    movable = [r for r in range(d.R) if move_blocked(d, s, r) is None]
-    # with reoptimise, each MIP after the fixed-placement solve of its layout (its start).  Why a
-    # move is blocked is searched after every MIP, within what they leave: each move blocked by
-    # policy counts as BLOCKED_SHARE of a MIP's share (a few small feasibility MIPs), one found
-    # infeasible as a whole share (as the elastic solve that explained it before)
+    movable = [r for r in range(d.R) if not move_policy(d, s, r)]
+    # with reoptimise, each MIP after the fixed-placement solve of its layout (its start).  A move
+    # blocked by policy is answered from the policy, without a solve; why one found infeasible is
+    # searched after every MIP, within what they leave (a whole share each, as the MIP it explains)
     reserve = after_solve_reserve(cm.n_cols)
-    shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1) + BLOCKED_SHARE * (d.R - len(movable)),
-                    reserve)
-    blocked = []  # (row, pinned placements, what policy says): explained once every MIP has run
+    shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1), reserve)
+    blocked = []  # (row, pinned placements): explained once every MIP has run
 
     def run(P: np.ndarray) -> SolveResult:
         fixed = _solve(fix_placements(cm, P), options, shares)
@@ -424,9 +424,9 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         P = place.copy()
         P[s] = False
         P[s, r] = True
-        policy, status, blocked_by = move_blocked(d, s, r), "infeasible", ""
-        why = policy
-        res = run(P) if policy is None else None
+        policy, status = move_policy(d, s, r), "infeasible"
+        why, blocked_by = "; ".join(t for t, _ in policy), "; ".join(dict.fromkeys(f for _, f in policy))
+        res = run(P) if not policy else None
         if res is not None and res.x is not None:
             terms = cm.components(res.x)
             row.update(status=res.status, objective=float(res.objective),
@@ -437,18 +437,15 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
             continue
         if res is not None and _timed_out(res):
             why, status = no_layout_why(res), res.status
-        else:  # blocked by policy, or proven infeasible: every rule that blocks it, below
-            if res is not None:
-                shares.add()
-            blocked.append((row, P.astype(float) if not reoptimise else _pinned_row(d, s, P[s]), policy))
+        elif res is not None:  # proven infeasible: the rules that block it, below
+            shares.add()
+            blocked.append((row, P.astype(float) if not reoptimise else _pinned_row(d, s, P[s])))
         row.update(status=status, objective=np.nan, change=np.nan,
                    **{f"change_{k}": np.nan for k in base_terms}, why=why, blocked_by=blocked_by)
         rows.append(row)
     search, explained = BlockingSearch(inst), Shares(deadline, len(blocked), reserve)  # one model for every move
-    for row, pinned, policy in blocked:
-        limit = explained.next()
-        row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(limit), kept=not reoptimise,
-                                                    policy=policy)
+    for row, pinned in blocked:
+        row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(explained.next()), kept=not reoptimise)
     out = pd.DataFrame(rows)
     # every change is measured against the reference: its status travels with the table (and the CSV)
     out["base_status"] = base.status
@@ -483,11 +480,6 @@ def fix_rows(cm: CompiledModel, s: int, row: np.ndarray) -> CompiledModel:
     return replace(cm, col_lower=lo, col_upper=hi)
 
 
-# what the search for the rules that block a move forbidden by policy (a few small feasibility MIPs
-# of the flow-free model) is kept in a move's MIPs' shares: a quarter of one
-BLOCKED_SHARE = 0.25
-
-
 def _pinned_row(d, s: int, row: np.ndarray) -> np.ndarray:
     """(S, R) pins of segment s's placements only (NaN elsewhere: free)."""
     pinned = np.full((d.S, d.R), np.nan)
@@ -495,76 +487,100 @@ def _pinned_row(d, s: int, row: np.ndarray) -> np.ndarray:
     return pinned
 
 
+# what why_blocked appends to the rules the search names: they are one set that blocks, not all
+SWITCHED_OFF = "switching these off makes it possible; other rules may also block"
+RAISED = "raised so, it is possible; other rules may also block"
+# a limit of these kinds pins the moved or flipped segment itself: re-optimising the rest never lifts it
+POLICY_KINDS = {"forbidden", "fixed", "protected", "site_min", "site_max", "single_site"}
+
+
+def _quota_text(lim, v, one) -> str | None:
+    """One quota of a search's answer in the planner's words (None: not said — a raise of it is
+    neither needed by the least raise nor enough alone)."""
+    name = f"{lim.region} {lim.resource}"
+    if v is None:
+        return f"{name} (its shortfall was not found within the time limit)"
+    if v > 1e-7:
+        return f"{name} +{v:.6g}"
+    return f"or instead {name} +{one:.6g} alone" if isinstance(one, float) else None
+
+
 def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
-                policy: str | None = None, floor: dict | None = None) -> tuple[str, str]:
-    """Why pinned placements (a move, a flip) cannot hold: every rule that blocks them, in the
-    planner's words, and the instance fields that state those rules ("; "-joined: ``blocked_by``).
-    Found by ``search`` within ``deadline``; ``kept``: the rest of the layout was held too;
-    ``policy``: what :func:`move_blocked` / :func:`flip_blocked` says (kept where the search stops
-    before it finds those rules)."""
+                floor: dict | None = None) -> tuple[str, str]:
+    """Why pinned placements (a move, a flip) cannot hold, where policy alone does not say it: the
+    rules ``search`` finds within ``deadline`` — a set that, switched off (its quotas raised by
+    their shortfalls), lets them hold; other rules may block too — in the planner's words, and the
+    instance fields that state them ("; "-joined: ``blocked_by``).  ``kept``: the rest of the
+    layout was held too."""
     left = deadline.left()
     found = search(pinned, deadline, floor) if left is None or left > 0 else Blocking([], [], False, False)
-    quotas = [f"{lim.region} {lim.resource}" + ("" if v is not None and v <= 1e-7 else f" +{v:.6g}" if v is not None
-                                                 else " (its shortfall was not found within the time limit)")
-              for lim, v in zip(found.limits, found.short_by) if lim.kind == "quota"]
+    said = [(i, _quota_text(lim, v, found.alone.get(i)))
+            for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
+    quotas = [t for _, t in said if t is not None and not t.startswith("or instead")]
+    instead = [t for _, t in said if t is not None and t.startswith("or instead")]
     budgets = [lim.text + (f", too small by {v:.6g}" if v is not None and v > 1e-7 else "")
                for lim, v in zip(found.limits, found.short_by) if lim.kind == "change_budget"]
     rules = [lim.text for lim in found.limits if lim.kind not in RAISABLE]
-    # what policy alone says (forbidden, fixed elsewhere, site limits) where the search did not name it
-    kinds = {lim.kind for lim in found.limits}
-    unsaid = [(p, f) for p in (policy.split("; ") if policy else []) for k, f in [_policy_rule(p)] if not kinds & k]
-    parts = [p for p, _ in unsaid] + rules + budgets + (["quota too small: needs " + ", ".join(quotas)] if quotas else [])
-    fields = [f for _, f in unsaid] + [lim.rule for lim in found.limits]
+    parts = rules + budgets + (["quota too small: needs " + ", ".join(quotas + instead)] if quotas else [])
     if not parts:
-        why = ("infeasible; the rules that block it were not found within the time limit" if not found.complete
-               else "infeasible (numerically borderline)")
-        return why, ""
-    if len(parts) == 1 and quotas:  # only quotas: the quota it lacks, as before
-        why = parts[0]
-    else:
-        why = "it breaks: " + "; ".join(parts)
-        if kept:
-            why += " with the rest of the layout kept (--reoptimise lets it change)"
+        if found.unconditional:
+            return ("infeasible even with every limit switched off: the placements held cannot take the "
+                    "segments' activity"), ""
+        return ("infeasible; the rules that block it were not found within the time limit" if not found.complete
+                else "infeasible (numerically borderline)"), ""
+    lifted = kept and any(lim.kind not in POLICY_KINDS for lim in found.limits)
+    why = "; ".join(parts)
+    if rules or budgets:
+        why = "blocked by: " + why
+    if lifted:
+        why += " with the rest of the layout kept (--reoptimise lets it change)"
     if not found.complete:
-        why += " (the search stopped at its time limit: other rules may block it too)"
-    elif quotas or budgets:
-        if not found.least:  # the shortfall solve stopped at its limit: an increase that works
+        why += " (found before the search stopped at its time limit: other rules may block it too)"
+    else:
+        why += f" ({SWITCHED_OFF if rules or budgets else RAISED})"
+        if (quotas or budgets) and not found.least:  # a shortfall solve stopped at its limit: a raise that works
             why += "; an increase found at the time limit, not proven the least"
-    return why, "; ".join(dict.fromkeys(fields))
+    return why, "; ".join(dict.fromkeys(lim.rule for lim in found.limits))
 
 
-def _policy_rule(reason: str) -> tuple[set[str], str]:
-    """(the kinds of limit that state it, its instance field) of a :func:`move_blocked` or
-    :func:`flip_blocked` reason."""
-    if reason.startswith("forbidden"):
-        return {"forbidden"}, "policy.forbidden"
-    if reason.startswith("needs at least"):
-        return {"site_min"}, "policy.site_limits"
-    protected = reason.startswith("brownfield.protected")
-    return {"fixed", "protected"}, "brownfield.protected" if protected else "policy.fixed"
+def move_policy(d, s: int, r: int) -> list[tuple[str, str]]:
+    """Why policy alone keeps segment s from moving entirely to region r: every reason with the
+    instance field that states it (empty: it may)."""
+    why = []
+    if not d.allowed[s, r]:
+        why.append(("forbidden by policy.forbidden", "policy.forbidden"))
+    others = d.fixed[s] & (np.arange(d.R) != r)  # a fixed site elsewhere would close
+    protected = others & (d.brownfield.protected[s] if d.brownfield is not None else False)
+    names = np.array(d.region_ids)
+    if (others & ~protected).any():
+        why.append(("policy.fixed keeps it in " + ", ".join(names[others & ~protected]), "policy.fixed"))
+    if protected.any():
+        why.append(("brownfield.protected keeps it open in " + ", ".join(names[protected]), "brownfield.protected"))
+    if d.min_sites[s] > 1:
+        why.append((f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)", "policy.site_limits"))
+    return why
 
 
 def move_blocked(d, s: int, r: int) -> str | None:
-    """Why policy alone keeps segment s from moving entirely to region r: every reason,
-    "; "-joined (None: it may)."""
-    why = []
-    if not d.allowed[s, r]:
-        why.append("forbidden by policy.forbidden")
-    if d.fixed[s].any() and not d.fixed[s, r]:
-        why.append("policy.fixed or brownfield.protected keeps it in " + ", ".join(np.array(d.region_ids)[d.fixed[s]]))
-    if d.min_sites[s] > 1:
-        why.append(f"needs at least {int(d.min_sites[s])} sites (policy.site_limits)")
-    return "; ".join(why) or None
+    """:func:`move_policy`'s reasons, "; "-joined (None: it may)."""
+    return "; ".join(t for t, _ in move_policy(d, s, r)) or None
+
+
+def flip_policy(d, s: int, r: int, now_open: bool) -> tuple[str, str] | None:
+    """Why policy alone keeps site (s, r) as it is, with the instance field that states it (None: it may flip)."""
+    if not now_open and not d.allowed[s, r]:
+        return "forbidden by policy.forbidden", "policy.forbidden"
+    if now_open and d.fixed[s, r]:
+        if d.brownfield is not None and d.brownfield.protected[s, r]:
+            return "brownfield.protected keeps it open", "brownfield.protected"
+        return "policy.fixed keeps it here", "policy.fixed"
+    return None
 
 
 def flip_blocked(d, s: int, r: int, now_open: bool) -> str | None:
-    """Why policy alone keeps site (s, r) as it is (None: it may flip)."""
-    if not now_open and not d.allowed[s, r]:
-        return "forbidden by policy.forbidden"
-    if now_open and d.fixed[s, r]:
-        protected = d.brownfield is not None and d.brownfield.protected[s, r]
-        return "brownfield.protected keeps it open" if protected else "policy.fixed keeps it here"
-    return None
+    """:func:`flip_policy`'s reason (None: it may flip)."""
+    said = flip_policy(d, s, r, now_open)
+    return said[0] if said else None
 
 
 # a site a flip opens (or keeps open) hosts at least this share of its segment, as alternatives'
@@ -665,17 +681,16 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
              "base_status": base.status,  # the layout re-solved as the reference: what "layout" holds
              "activity": float(cm.var("activity").take(base.x)[s, r]),
              "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
-    why = flip_blocked(d, s, r, bool(place[s, r]))
+    policy = flip_policy(d, s, r, bool(place[s, r]))
+    why, blocked_by = policy if policy is not None else (None, "")
     # the model's own "every segment has a site" is no limit diagnose could name: said here
     if why is None and not reoptimise and place[s, r] and place[s].sum() == 1:
         why = (f"it is the only site of {d.segment_label(s)}: closed with the rest of the layout kept, the "
                "segment has no site (--reoptimise lets it open elsewhere)")
-    policy = flip_blocked(d, s, r, bool(place[s, r]))
     alt = run(flipped) if why is None else None
-    blocked_by = ""
     if alt is not None and _timed_out(alt):
         why = no_layout_why(alt)
-    elif policy is not None or (alt is not None and alt.x is None):  # every rule that blocks the flip
+    elif alt is not None and alt.x is None:  # proven infeasible: the rules that block the flip
         if reoptimise:  # only this site held, as run() holds it
             pinned = np.full((d.S, d.R), np.nan)
             pinned[s, r] = float(flipped[s, r])
@@ -684,7 +699,7 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
         floor = {(s, r): FLIP_SHARE * d.activity[s]} if flipped[s, r] and not place[s, r] else None
         shares.add()
         why, blocked_by = why_blocked(BlockingSearch(inst), pinned, Deadline(shares.next()), kept=not reoptimise,
-                                      policy=policy, floor=floor)
+                                      floor=floor)
     out = flip_table(cm, base, alt)
     out["base_status"] = base.status
     attrs["why"] = why or ""

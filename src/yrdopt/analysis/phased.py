@@ -39,8 +39,8 @@ from ..solver import SolveResult, SolverOptions
 from .alternatives import place_from_layout
 from ..deadline import Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
-from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_blocked, flip_table, guarantee_prices,
-                      hosting, move_blocked, no_layout_why, now_shares, quota_prices, round_off, same_instance_layout,
+from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
+                      hosting, move_policy, no_layout_why, now_shares, quota_prices, round_off, same_instance_layout,
                       segment_index, site_index)
 
 
@@ -224,7 +224,7 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
     d = core.data
     s = segment_index(core, segment)
     cols = core.var("place").index(np.full(d.R, s), np.arange(d.R)) + pm.offsets[t]
-    n_solves = 1 + sum(move_blocked(d, s, r) is None for r in range(d.R))
+    n_solves = 1 + sum(not move_policy(d, s, r) for r in range(d.R))
     run = _runner(pm, t, s, np.arange(d.R), values, reoptimise, options,
                   Shares(deadline, n_solves, after_solve_reserve(pm.cm.n_cols)))
     current = values[cols] > 0.5
@@ -237,7 +237,8 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
         row = {"region": d.region_ids[r], "current": bool(current[r] and len(hosts) == 1), "now_share": now[r]}
         P = np.zeros(d.R, dtype=bool)
         P[r] = True
-        why = move_blocked(d, s, r)
+        policy = move_policy(d, s, r)  # answered from the policy, with its fields (no search over periods)
+        why = "; ".join(t for t, _ in policy) or None
         res = run(P) if why is None else None
         if res is not None and res.x is not None:
             terms = pm.cm.components(res.x)
@@ -251,6 +252,7 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
         else:
             row.update(status="infeasible", objective=np.nan, change=np.nan,
                        **{f"change_{k}": np.nan for k in base_terms}, why=why or _not_possible(pm.years[t], reoptimise))
+        row["blocked_by"] = "; ".join(dict.fromkeys(f for _, f in policy))
         rows.append(row)
     out = pd.DataFrame(rows)
     out["base_status"] = base.status  # every change is measured against it
@@ -291,7 +293,8 @@ def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reopt
              "period": pm.years[t],
              "activity": float(core.var("activity").take(pm.period_x(base.x, t))[s, r]),
              "protected": bool(d.brownfield is not None and d.brownfield.protected[s, r]), "why": ""}
-    why = flip_blocked(d, s, r, now)
+    policy = flip_policy(d, s, r, now)
+    why, attrs["blocked_by"] = policy if policy is not None else (None, "")
     alt = run(np.array([not now])) if why is None else None
     ok = alt is not None and alt.x is not None
     if not ok:

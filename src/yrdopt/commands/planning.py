@@ -425,7 +425,7 @@ def _print_site(table, out: Optional[Path]) -> None:
         from ..io import atomic_write_text
 
         out.mkdir(parents=True, exist_ok=True)
-        # why the flip is not possible (every rule that blocks it, and their instance fields) travels with it
+        # why the flip is not possible (the rules found to block it, and their instance fields) travels with it
         written = table.assign(why=a["why"], blocked_by=a.get("blocked_by", ""))
         atomic_write_text(out / "site.csv", written.to_csv(index=False, float_format="%.10g"))
 

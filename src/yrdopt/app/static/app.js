@@ -719,7 +719,8 @@ async function explain() {
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body), async (job) => {
     if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
     const r = job.result;
-    const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why"];
+    // blocked_by: the instance fields of the rules named in "why" (moves.csv's column)
+    const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why", ...r.columns.filter((c) => c === "blocked_by")];
     const text = r.period
       ? `In ${r.period}, ${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
       : `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
@@ -728,7 +729,7 @@ async function explain() {
       : "";
     box.replaceChildren(
       el("p", { id: "explain-heading", text }), ref,
-      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ") }))),
+      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
         r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
   });
 }
