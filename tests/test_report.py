@@ -238,6 +238,32 @@ def test_sweep_and_pareto_files_in_the_directory_join_the_report(tmp_path, willi
     assert {"Trade-off front", "Sensitivity (tornado)", "Segment x region frequency over the sweep"} <= set(alts)
 
 
+def test_a_front_not_finished_is_said_so_in_the_report(tmp_path, williams_path):
+    """``report --pareto DIR`` reads front.json's status: a front in progress or incomplete is said so
+    beside its chart and in the chart's title and legend (before: drawn as a finished "trade-off
+    front (1 points)").  A finished front keeps its plain title."""
+    d2 = tmp_path / "sol"
+    yrdopt.solve(williams_path, out=d2)
+    front = tmp_path / "front"
+    front.mkdir()
+    pd.DataFrame({"distance": [1.0], "duplication": [3.0], "proven": [True]}).to_csv(front / "front.csv", index=False)
+    for status, why in (("incomplete", "the duplication-best end has no layout within its time limit"),
+                        ("in_progress", None), ("exact", None)):
+        (front / "front.json").write_text(json.dumps({"status": status, "incomplete": why}))
+        text = build_report(d2, pareto=front)
+        said = f"The trade-off front is {charts.UNFINISHED_FRONT[status]}" if status != "exact" else None
+        assert (said in text if said else "The trade-off front is" not in text), (status, text[:2000])
+        if why:
+            assert why in text
+        fig = charts.pareto_chart(front / "front.csv", status=status)
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        title = fig.axes[0].get_title()
+        if status == "exact":
+            assert title == "Trade-off front" and "trade-off front (1 points)" in legend
+        else:
+            assert title.startswith("Trade-off front: ") and "points found so far (1)" in legend, (title, legend)
+
+
 def _png(fig) -> bytes:
     from yrdopt.report.maps import figure_png
 

@@ -82,13 +82,21 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     return ~(le & lt).any(axis=1)
 
 
+# front.json statuses of a walk that did not end with the whole front: its points are no front
+UNFINISHED_FRONT = {"in_progress": "in progress (the walk has not ended)",
+                    "incomplete": "incomplete (part of the front is missing)",
+                    "truncated": "truncated (the walk stopped at its most points)"}
+
+
 def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str | None = None,
-                 label: str | None = None) -> Figure:
+                 label: str | None = None, status: str | None = None) -> Figure:
     """The trade-off front between two objectives (both minimised).
 
     ``x`` and ``y`` default to the first two numeric columns that are not bookkeeping (weights,
     times, gaps, ids); non-dominated points are joined by a line, the others are grey; with a
     ``proven`` column (``yrdopt pareto``'s front.csv) the points not proven are ringed in red.
+    ``status`` (front.json's): a front in progress, incomplete or truncated says so in its title
+    and legend.
     """
     df = _table(points, "pareto points")
     if x is None or y is None:
@@ -107,7 +115,9 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     ax = fig.subplots()
     ax.scatter(pts[~front, 0], pts[~front, 1], color="#bbbbbb", s=25, label="dominated")
     f = pts[front][np.argsort(pts[front, 0])]
-    ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5, label=f"trade-off front ({len(f)} points)")
+    unfinished = UNFINISHED_FRONT.get(status or "")
+    ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5,
+            label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({len(f)} points)")
     if "proven" in df.columns:  # yrdopt pareto's front.csv: a point whose stages stopped at their limit
         unproven = ~df.loc[d.index, "proven"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
         if unproven.any():
@@ -118,7 +128,7 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
             ax.annotate(str(row[label]), (px, py), fontsize=6, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel(str(x))
     ax.set_ylabel(str(y))
-    ax.set_title("Trade-off front", fontsize=10)
+    ax.set_title(f"Trade-off front: {unfinished}" if unfinished else "Trade-off front", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

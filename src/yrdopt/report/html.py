@@ -465,11 +465,19 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         src = given if given is not None else next(iter(_find(d, pats)), None)
         if src is None:
             continue
+        note = ""
         if fn is None:
             fig = charts.frequency_heatmap(src, region_names={r.id: r.name_en for r in inst.regions})
+        elif fn is charts.pareto_chart:
+            status, why = front_status(src)
+            fig = fn(src, status=status)
+            if status in charts.UNFINISHED_FRONT:  # its points are no finished front: said beside it
+                note = (f'<p class="warn">The trade-off front is {html.escape(charts.UNFINISHED_FRONT[status])}'
+                        + (f": {html.escape(str(why))}" if why else "") + " (front.json status "
+                        + f"{html.escape(status)}).</p>")
         else:
             fig = fn(src)
-        extra += _img(fig, "chart", alt)
+        extra += note + _img(fig, "chart", alt)
     if extra:
         sections.append(("sweeps", "Trade-offs and sensitivity", extra))
 
@@ -542,6 +550,18 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
         else:
             body += '<p class="note">no site changes in this period</p>'
     return body
+
+
+def front_status(src) -> tuple[str | None, str | None]:
+    """(status, why incomplete) from the front.json beside a front.csv (None, None: no such file)."""
+    if isinstance(src, pd.DataFrame):
+        return None, None
+    meta = Path(src).parent / "front.json"
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return None, None
+    return (data.get("status"), data.get("incomplete")) if isinstance(data, dict) else (None, None)
 
 
 # the files that say which instance a sweep (sweep.json) or a front (front.json) was run on
