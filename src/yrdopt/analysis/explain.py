@@ -505,6 +505,15 @@ def _quota_text(lim, v, one) -> str | None:
     return f"or instead {name} +{one:.6g} alone" if isinstance(one, float) else None
 
 
+def _budget_text(lim, v, one) -> str | None:
+    """One change budget of a search's answer, as :func:`_quota_text` says a quota."""
+    if v is None:
+        return f"{lim.text} (its shortfall was not found within the time limit)"
+    if v > 1e-7:
+        return f"{lim.text}, too small by {v:.6g}"
+    return f"or instead {lim.text}, too small by {one:.6g} alone" if isinstance(one, float) else None
+
+
 def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
                 floor: dict | None = None) -> tuple[str, str]:
     """Why pinned placements (a move, a flip) cannot hold, where policy alone does not say it: the
@@ -518,8 +527,8 @@ def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, 
             for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
     quotas = [t for _, t in said if t is not None and not t.startswith("or instead")]
     instead = [t for _, t in said if t is not None and t.startswith("or instead")]
-    budgets = [lim.text + (f", too small by {v:.6g}" if v is not None and v > 1e-7 else "")
-               for lim, v in zip(found.limits, found.short_by) if lim.kind == "change_budget"]
+    budgets = [t for t in (_budget_text(lim, v, found.alone.get(i)) for i, (lim, v) in
+                           enumerate(zip(found.limits, found.short_by)) if lim.kind == "change_budget") if t]
     rules = [lim.text for lim in found.limits if lim.kind not in RAISABLE]
     parts = rules + budgets + (["quota too small: needs " + ", ".join(quotas + instead)] if quotas else [])
     if not parts:
