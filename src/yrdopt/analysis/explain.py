@@ -490,8 +490,9 @@ def _pinned_row(d, s: int, row: np.ndarray) -> np.ndarray:
 # what why_blocked appends to the rules the search names: they are one set that blocks, not all
 SWITCHED_OFF = "switching these off makes it possible; other rules may also block"
 RAISED = "raised so, it is possible; other rules may also block"
-# a limit of these kinds pins the moved or flipped segment itself: re-optimising the rest never lifts it
-POLICY_KINDS = {"forbidden", "fixed", "protected", "site_min", "site_max", "single_site"}
+# the kinds of limit re-optimising the rest never lifts (a placement forbidden, fixed or protected
+# stays so); a site limit may be (with the rest free another site may close or open)
+POLICY_KINDS = {"forbidden", "fixed", "protected"}
 
 
 def _quota_text(lim, v, one) -> str | None:
