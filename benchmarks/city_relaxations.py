@@ -15,6 +15,11 @@ only same-run ratios mean anything).  Configurations:
 * ``few_site_floor`` — the knapsack packing rows (``model/packing.py``) with the site floor of a
   segment allowed at most n sites raised to its activity less the n - 1 largest other capacities
   (a single-site segment: its whole activity);
+* ``chain_dw``  — not HiGHS's bound: the chain Lagrangian (``yrdopt.chain_bound``, Dantzig-Wolfe
+  on the chains with the quota rows priced), run to convergence within the limit.  Its value is
+  the LP over the convex hull of each chain's layouts with the quota rows kept, so it is the most
+  any valid row over one chain's own columns can give (models/formulation.md section 11); it
+  refuses province shares, hence the case ``g41x10x3-noshares``;
 * ``benders``   — the relaxation without flows (``model/logistics_bound.py``), its LP re-solved
   with the Benders cuts its layout violates until none is, then HiGHS on its MILP with those cuts
   and the cuts at the greedy layout.
@@ -43,8 +48,9 @@ from common import RESULTS, fmt, machine, write_json  # noqa: E402
 
 CASES = {"g41x10x3": ("generated 41x10x3 seed 1", "gen:41:10:3:1"),
          "g41x30x4": ("generated 41x30x4 seed 1", "gen:41:30:4:1"),
+         "g41x10x3-noshares": ("generated 41x10x3 seed 1 without its province shares", "gen:41:10:3:1:noshares"),
          "x1": ("yrd-cities (exact shares)", "cities-x1")}
-CONFIGS = ("default", "link_intra", "link_all", "few_site_floor", "benders")
+CONFIGS = ("default", "link_intra", "link_all", "few_site_floor", "benders", "chain_dw")
 MARKS = (10.0, 30.0, 60.0)
 
 
@@ -117,6 +123,13 @@ def one(path: str, limit: float, config: str) -> dict:
 
     d = build_model_data(load_instance(path))
     full = build(d)
+    if config == "chain_dw":
+        from yrdopt.chain_bound import chain_dw_bound
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        b = chain_dw_bound(d, iterations=500, time_limit=limit, chain_time_limit=limit)
+        return {"lp": _lp(full), "bound": b.bound, "master": b.master, "iterations": b.iterations,
+                "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
     start = greedy_start(full)
     out: dict = {"greedy": None if start is None else float(full.cost @ start)}
     t0 = time.perf_counter()
@@ -161,6 +174,7 @@ def main() -> int:
     ap.add_argument("--cases", nargs="*", default=["g41x10x3"], choices=list(CASES))
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--limit", type=float, default=90.0)
+    ap.add_argument("--out", default="city-relaxations", help="results file stem in benchmarks/results")
     ap.add_argument("--one", nargs=3, metavar=("INSTANCE", "LIMIT", "CONFIG"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
@@ -170,7 +184,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for case in a.cases:
             label, spec = CASES[case]
-            path = materialise(spec, Path(tmp))
+            path = materialise(spec.removesuffix(":noshares"), Path(tmp))
+            if spec.endswith(":noshares"):
+                path = without_province_shares(path)
             out["cases"][label] = {}
             for cfg in a.configs:
                 p = subprocess.run([sys.executable, __file__, "--one", str(path), str(a.limit), cfg],
@@ -182,12 +198,23 @@ def main() -> int:
                 out["cases"][label][cfg] = res
                 print(f"{label:28s} {cfg:15s} lp={fmt(res.get('lp'), '.7g')} bound={fmt(res.get('bound'), '.7g')} "
                       f"marks={res.get('marks')} best={fmt(res.get('objective'), '.7g')}", flush=True)
-                write_json(RESULTS / "city-relaxations.json", out)
-    write_markdown(out)
+                write_json(RESULTS / f"{a.out}.json", out)
+    write_markdown(out, a.out)
     return 0
 
 
-def write_markdown(out: dict) -> None:
+def without_province_shares(path: Path) -> Path:
+    """The instance at ``path`` with ``policy.province_min_share`` removed (written beside it)."""
+    from yrdopt.io import load_instance
+
+    inst = load_instance(path)
+    plain = inst.model_copy(update={"policy": inst.policy.model_copy(update={"province_min_share": {}})})
+    out = path.with_name(path.stem + "-noshares.json")
+    out.write_text(plain.model_dump_json(exclude_none=True))
+    return out
+
+
+def write_markdown(out: dict, stem: str = "city-relaxations") -> None:
     from yrdopt.io import atomic_write_text
 
     lines = [f"# City scale, the relaxation (issue 13): HiGHS {out['machine'].get('highs')}, one thread, "
@@ -195,15 +222,15 @@ def write_markdown(out: dict) -> None:
              "Shared 2-core machine: only same-run ratios mean anything. `lp` = the LP relaxation with the "
              "configuration's rows (benders: after its cut rounds); bounds are HiGHS's dual bound at 10 / 30 / 60 s "
              "and at the limit; `best` = the best layout at the limit (benders: re-costed exactly).", "",
-             "| case | config | extra rows / cuts | lp | bound 10 / 30 / 60 s | bound at limit | best | nodes |",
+             "| case | config | extra rows / cuts / iterations | lp | bound 10 / 30 / 60 s | bound at limit | best | nodes |",
              "|---|---|---:|---:|---|---:|---:|---:|"]
     for label, case in out["cases"].items():
         for cfg, r in case.items():
             marks = r.get("marks") or {}
             at = " / ".join(fmt(marks.get(k), ".7g") for k in ("10", "30", "60"))
-            lines.append(f"| {label} | {cfg} | {r.get('rows', r.get('cuts', '—'))} | {fmt(r.get('lp'), '.7g')} | {at} | "
+            lines.append(f"| {label} | {cfg} | {r.get('rows', r.get('cuts', r.get('iterations', '—')))} | {fmt(r.get('lp'), '.7g')} | {at} | "
                          f"{fmt(r.get('bound'), '.7g')} | {fmt(r.get('objective'), '.7g')} | {r.get('nodes', '—')} |")
-    atomic_write_text(RESULTS / "city-relaxations.md", "\n".join(lines) + "\n")
+    atomic_write_text(RESULTS / f"{stem}.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
