@@ -129,7 +129,7 @@ def test_why_a_site_of_a_period_is_kept_against_the_checker(split_plan):
     assert len(ok) >= 2 and (ok["change"] >= -1e-7 * sol.objective).all()
     assert ok.set_index("region").loc["r3", "change"] == pytest.approx(0.0, abs=1e-7)
     # blocked_by, as moves.csv and site.csv of one layout (the README's promise; before: no such column)
-    assert (ok["blocked_by"] == "").all() and a["blocked_by"] == "" and closing.attrs["blocked_by"] == ""
+    assert (ok["blocked_by"] == "").all() and a["blocked_by"] == ""  # closing's: test_why_a_flip_in_a_period_...
 
 
 def two_b_sites(opened_2025=0, land_r1=9.0):
@@ -375,3 +375,62 @@ def test_an_interrupted_diagnosis_says_so():
     assert "interrupted" in text
     # the solve before it proved that no plan exists: that stands, with no increase named
     assert details == {"quota_increase": {}, "budget_increase": [], "verdict": "infeasible"}
+
+
+def test_why_a_flip_in_a_period_names_the_rule_and_the_least_raise(split_plan):
+    """explain --site --period: closing c's 2030 site in r2 (opened in 2025) is blocked by the
+    minimum run of new sites and, that rule off, by r3's land, short by 2.45 with the plan's
+    other sites kept (before: a generic "a quota, change budget or minimum run ... binds").  The
+    claim is re-derived on the plan LP: without the minimum run and with r3's 2030 land raised by
+    that much the flipped plan exists, with a little less it does not; with the rule it never does."""
+    out, _ = split_plan
+    t = site_decision(split_c(), out, "k/c@r2", period=2030)
+    why, blocked_by = t.attrs["why"], t.attrs["blocked_by"]
+    assert why.startswith("blocked by: the minimum run of new sites; quota too small: needs 2030: r3 land +2.45 "), why
+    assert blocked_by == "periods.min_run_years; regions.r3.quotas.land"
+    single = site_decision(split_c(), out, "k/b@r3", period=2035)  # b is single-site: it would have no site
+    assert "cannot take the segments' activity" in single.attrs["why"] and single.attrs["blocked_by"] == ""
+
+    def flipped_plan_exists(min_run: int, raise_by: float) -> bool:
+        d = split_c()
+        d["periods"]["min_run_years"] = min_run
+        pm = build_phased(yrdopt.load_instance(d))
+        v = plan_values(pm, out)
+        core = pm.periods[1]
+        v[core.var("place").index(2, 1) + pm.offsets[1]] = 0.0  # k/c, r2, 2030
+        cm = plan_lp(pm, v)
+        row = cm.row("1.quota").index(2, 0)  # r3, land
+        hi = cm.row_upper.copy()
+        hi[row] += raise_by
+        s = HighsSolver(SolverOptions())
+        s.load(type(cm)(**{**cm.__dict__, "row_upper": hi}))
+        return s.solve().x is not None
+
+    assert flipped_plan_exists(0, 2.45 + 1e-6) and not flipped_plan_exists(0, 2.44)
+    assert not flipped_plan_exists(10, 100.0)
+
+
+def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
+    """explain --segment --period: moving a out of r3 in 2030, where nothing may open or close,
+    names both 2030 budgets with their fields, the rest of the plan kept; re-optimised it is
+    possible (a can stay in r1 from today).  Re-optimised, b (5 units of land in 2030) cannot go
+    to r2 once r2 has 4 x 1.1 = 4.4 of land: short by 0.6 (by hand), the whole plan free."""
+    z = {"max_opened": 0, "max_closed": 0, "max_moved_share": 1.0}
+    d = tiny3(budgets=(None, z, None), run=0)
+    assert yrdopt.solve(d, out=tmp_path / "plan", gap=1e-9).summary["verified"]
+    m = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030).set_index("region")
+    assert m.loc["r2", "status"] == "infeasible"
+    assert ("blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of "
+            "0 closed sites in the whole area is too small by 1 with the plan's other sites kept") in m.loc["r2", "why"]
+    assert m.loc["r2", "blocked_by"] == "periods.milestones[1].budget.max_opened; periods.milestones[1].budget.max_closed"
+    free = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030, reoptimise=True)
+    assert (free["status"] == "optimal").all()
+
+    d = tiny3(run=0)
+    d["regions"][1]["quotas"]["land"] = 4.0
+    assert yrdopt.solve(d, out=tmp_path / "plan2", gap=1e-9).summary["verified"]
+    m = cost_of_moving(d, tmp_path / "plan2", "k/b", period=2030, reoptimise=True).set_index("region")
+    assert m.loc["r2", "status"] == "infeasible"
+    assert m.loc["r2", "why"].startswith("quota too small: needs 2030: r2 land +0.6 (raised so, it is possible"), \
+        m.loc["r2", "why"]
+    assert m.loc["r2", "blocked_by"] == "regions.r2.quotas.land"

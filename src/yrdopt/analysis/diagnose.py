@@ -422,7 +422,6 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     "infeasible" only on its proof — an increase proven least, or the elastic model infeasible — and
     "undecided" where it stopped, never started or holds an increase not proven necessary (a
     better layout of the elastic model may need none)."""
-    import re
 
     from ..model.compiled import BuildOptions
     from ..model.periods import build_phased
@@ -447,32 +446,7 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         return ("No plan over the periods satisfies every limit, and raising quotas and change budgets alone does "
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
                 "scales, protected sites or the minimum run of new sites).", {**none, "verdict": "infeasible"})
-    quotas = {}
-    for t, core in enumerate(pm.periods):
-        for (r, k), v in quota_increase(core, pm.period_x(res.x, t)).items():
-            quotas[f"{pm.years[t]}/{r}/{k}"] = v
-    scopes = ["the whole area", *pm.periods[0].data.province_ids]
-    budgets = []
-    pattern = re.compile(r"(change_(opened|closed|moved)\[(\d+),(\d+)\])_slack$")
-    for name, block in pm.cm.var_blocks.items():
-        m = pattern.match(name)
-        if m is None or res.x[block.start] <= round_off(pm.cm.row_upper[pm.cm.row(m.group(1)).start]):
-            continue
-        t, g = int(m.group(3)), int(m.group(4))
-        field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
-        short = float(res.x[block.start])
-        y, scope = pm.years[t], scopes[g]
-        # a milestone without a budget of its own inherits brownfield.budget (phasing.period_budget)
-        owner = (f"periods.milestones[{t}].budget" if inst.periods.milestones[t].budget is not None
-                 else "brownfield.budget")
-        path = f"{owner}.{field}" if g == 0 else f"{owner}.by_province.{scope}.{field}"
-        if field == "max_moved_share":
-            text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
-        else:
-            limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
-            words = "new sites" if field == "max_opened" else "closed sites"
-            text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
-        budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
+    quotas, budgets = phased_increase(inst, pm, res.x)
     if not quotas and not budgets:  # every slack within round-off: a plan exists
         return None
     parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
@@ -487,6 +461,41 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
             "on the instance without its periods, or on one milestone's limits, to see it.)")
     return text, {"quota_increase": quotas, "budget_increase": budgets,
                   "verdict": "infeasible" if known_infeasible or proven else "undecided"}
+
+
+def phased_increase(inst: Instance, pm, x: np.ndarray) -> tuple[dict, list[dict]]:
+    """What a solution ``x`` of the phased model in elastic mode raises beyond round-off: quotas as
+    ``{"year/region/resource": added}``, change budgets as records (period, budget, scope, path,
+    short_by, text in the planner's words)."""
+    import re
+
+    quotas = {}
+    for t, core in enumerate(pm.periods):
+        for (r, k), v in quota_increase(core, pm.period_x(x, t)).items():
+            quotas[f"{pm.years[t]}/{r}/{k}"] = v
+    scopes = ["the whole area", *pm.periods[0].data.province_ids]
+    budgets = []
+    pattern = re.compile(r"(change_(opened|closed|moved)\[(\d+),(\d+)\])_slack$")
+    for name, block in pm.cm.var_blocks.items():
+        m = pattern.match(name)
+        if m is None or x[block.start] <= round_off(pm.cm.row_upper[pm.cm.row(m.group(1)).start]):
+            continue
+        t, g = int(m.group(3)), int(m.group(4))
+        field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
+        short = float(x[block.start])
+        y, scope = pm.years[t], scopes[g]
+        # a milestone without a budget of its own inherits brownfield.budget (phasing.period_budget)
+        owner = (f"periods.milestones[{t}].budget" if inst.periods.milestones[t].budget is not None
+                 else "brownfield.budget")
+        path = f"{owner}.{field}" if g == 0 else f"{owner}.by_province.{scope}.{field}"
+        if field == "max_moved_share":
+            text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
+        else:
+            limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
+            words = "new sites" if field == "max_opened" else "closed sites"
+            text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
+        budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
+    return quotas, budgets
 
 
 # -- irreducible set of conflicting limits ---------------------------------------------------

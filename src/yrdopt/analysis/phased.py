@@ -212,6 +212,122 @@ def _not_possible(year: int, reoptimise: bool) -> str:
             f"no plan over the periods has it (a quota, change budget or minimum run of {year} or later)")
 
 
+# -- why a move or a flip of period t has no plan -------------------------------------------------
+# rules of the phased model that no raise of a quota or change budget lifts, by the row blocks that
+# state them: (block name test, instance field, the rule in the planner's words)
+PLAN_RULES = (
+    (lambda n: n.startswith("min_run["), "periods.min_run_years", "the minimum run of new sites"),
+    (lambda n: n.startswith("kept_share["), "brownfield.min_kept_share",
+     "the share of its activity a kept site keeps running"),
+    (lambda n: n.endswith(".guarantee"), "policy (guarantees, province shares)", "a guarantee or province share"),
+    (lambda n: n.endswith(".min_scale") or n.startswith("grandfathered"), "chains[].segments[].min_scale",
+     "a minimum scale of a site"),
+)
+
+
+def _rules_off(cm: CompiledModel, rules) -> CompiledModel:
+    """``cm`` with the rows of ``rules`` (entries of :data:`PLAN_RULES`) switched off."""
+    lo, hi = cm.row_lower.copy(), cm.row_upper.copy()
+    for name, b in cm.row_blocks.items():
+        if any(test(name) for test, _, _ in rules):
+            lo[b.slice], hi[b.slice] = -np.inf, np.inf
+    return replace(cm, row_lower=lo, row_upper=hi)
+
+
+class PlanBlocking:
+    """Why placements of period t pinned in a phased plan (``explain --period``'s move of a
+    segment, flip of a site) have no plan: the least raise of every period's quotas and change
+    budgets that gives them one (the phased model in elastic mode, :func:`build_phased` with
+    ``BuildOptions(elastic=True)``: its objective is the total raise, the same model ``diagnose``
+    solves over the periods), with the plan's other sites kept (an LP) or, with ``reoptimise``,
+    the whole plan free (a MIP).  Where no raise helps, the rules of :data:`PLAN_RULES` that,
+    each switched off alone, let them hold.  One model for every question, built at the first."""
+
+    def __init__(self, inst, solution_dir: str | Path):
+        self.inst, self.solution_dir = inst, solution_dir
+        self.pm = None
+
+    def _model(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool) -> CompiledModel:
+        from ..model.compiled import BuildOptions
+        from ..model.periods import build_phased
+
+        if self.pm is None:
+            self.pm = build_phased(self.inst, BuildOptions(elastic=True))
+            self.values = plan_values(self.pm, self.solution_dir)
+        pm, core = self.pm, self.pm.periods[t]
+        cols = core.var("place").index(np.full(len(regions), s), regions) + pm.offsets[t]
+        acts = core.var("activity").index(np.full(len(regions), s), regions) + pm.offsets[t]
+        if reoptimise:
+            lo, hi = pm.cm.col_lower.copy(), pm.cm.col_upper.copy()
+            lo[cols] = hi[cols] = row.astype(float)
+            cm = replace(pm.cm, col_lower=lo, col_upper=hi)
+        else:
+            v = self.values.copy()
+            v[cols] = row.astype(float)
+            cm = plan_lp(pm, v)
+        for col in acts[row & (self.values[cols] < 0.5)]:
+            cm = hosting(cm, col, core.data.activity[s])
+        return cm
+
+    def __call__(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool,
+                 deadline: Deadline) -> tuple[str, str]:
+        """(why, blocked_by) for period t's placements of segment s in ``regions`` set to ``row``,
+        within ``deadline`` (the model's build included)."""
+        from .diagnose import phased_increase
+
+        year = self.inst.periods.milestones[t].year
+        fallback = _not_possible(year, reoptimise), ""
+        try:
+            cm = self._model(t, s, regions, row, reoptimise)
+        except Exception:  # never let the explanation hide the answer it explains
+            return fallback
+        shares = Shares(deadline, 1 + len(PLAN_RULES), after_solve_reserve(cm.n_cols))
+        res = _solve(cm, SolverOptions(mip_gap=1e-9), shares)
+        kept = "" if reoptimise else " with the plan's other sites kept (--reoptimise lets them change)"
+        if _timed_out(res):
+            return f"{fallback[0]}; why was not found within the time limit", ""
+        rules, raised = [], res
+        if res.x is None:  # raising quotas and budgets does not help: which rule, switched off alone, does
+            raised = None
+            present = [(test, path, words) for test, path, words in PLAN_RULES if any(test(n) for n in cm.row_blocks)]
+            for rule in present:
+                alt = _solve(_rules_off(cm, [rule]), SolverOptions(mip_gap=1e-9), shares)
+                if alt.x is not None:
+                    rules.append((rule[2], rule[1]))
+                    raised = raised or alt  # the raise needed beside the first rule found
+                elif _timed_out(alt):
+                    return f"{fallback[0]}; why was not found within the time limit", ""
+            if not rules:  # none alone: all of them together, or none at all
+                shares.add()
+                alt = _solve(_rules_off(cm, present), SolverOptions(mip_gap=1e-9), shares)
+                if _timed_out(alt):
+                    return f"{fallback[0]}; why was not found within the time limit", ""
+                if alt.x is None:
+                    return (f"infeasible even with every quota, change budget and rule of the periods switched off: "
+                            f"the placements held{kept.split(' (')[0]} cannot take the segments' activity"), ""
+                rules, raised = [(" and ".join(w for _, _, w in present) + " together",
+                                  "; ".join(p for _, p, _ in present))], alt
+        quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
+        if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
+            return f"infeasible (numerically borderline){kept}", ""
+        needs = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
+        parts = [rules[0][0]] if rules else []  # the raises below are those with this rule switched off
+        parts += [b["text"] for b in budgets] + (["quota too small: needs " + ", ".join(needs)] if needs else [])
+        if len(rules) > 1:
+            parts.append("or instead " + " or ".join(w for w, _ in rules[1:]))
+        if raised.status != "optimal":
+            tail = " (found at the time limit, not proven the least; other rules may also block)"
+        elif rules:
+            tail = (f" (switching {'that rule' if len(rules) == 1 else 'the first rule'} off"
+                    + (" and raising so" if quotas or budgets else "") + " makes it possible; other rules may also block)")
+        else:
+            tail = " (raised so, it is possible; other rules may also block)"
+        paths = [p for _, p in rules] + [b["path"] for b in budgets] + [
+            f"regions.{k.split('/')[1]}.quotas.{k.split('/')[2]}" for k in sorted(quotas)]
+        return (("blocked by: " if rules or budgets else "") + "; ".join(parts) + kept + tail,
+                "; ".join(dict.fromkeys(paths)))
+
+
 def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, reoptimise: bool = False,
                     options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
     """:func:`yrdopt.analysis.explain.cost_of_moving` for period ``year`` of a phased plan: the
@@ -232,7 +348,7 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
     base_terms = pm.cm.components(base.x)
     hosts = np.flatnonzero(current)
     now = now_shares(core.var("activity").take(pm.period_x(base.x, t))[s], current)
-    rows = []
+    rows, blocked = [], []  # blocked: (row, region) proven infeasible, explained once every move has run
     for r in range(d.R):
         row = {"region": d.region_ids[r], "current": bool(current[r] and len(hosts) == 1), "now_share": now[r]}
         P = np.zeros(d.R, dtype=bool)
@@ -252,8 +368,14 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
         else:
             row.update(status="infeasible", objective=np.nan, change=np.nan,
                        **{f"change_{k}": np.nan for k in base_terms}, why=why or _not_possible(pm.years[t], reoptimise))
+            if why is None:
+                blocked.append((row, r))
         row["blocked_by"] = "; ".join(dict.fromkeys(f for _, f in policy))
         rows.append(row)
+    search, explained = PlanBlocking(inst, solution_dir), Shares(deadline, len(blocked))
+    for row, r in blocked:
+        row["why"], row["blocked_by"] = search(t, s, np.arange(d.R), np.arange(d.R) == r, reoptimise,
+                                               Deadline(explained.next()))
     out = pd.DataFrame(rows)
     out["base_status"] = base.status  # every change is measured against it
     out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,
@@ -297,8 +419,11 @@ def site_in_period(instance, solution_dir: str | Path, site: str, year, *, reopt
     why, attrs["blocked_by"] = policy if policy is not None else (None, "")
     alt = run(np.array([not now])) if why is None else None
     ok = alt is not None and alt.x is not None
-    if not ok:
-        why = why or (no_layout_why(alt) if _timed_out(alt) else _not_possible(pm.years[t], reoptimise))
+    if not ok and why is None and not _timed_out(alt):  # proven infeasible: what blocks it
+        why, attrs["blocked_by"] = PlanBlocking(inst, solution_dir)(t, s, np.array([r]), np.array([not now]),
+                                                                    reoptimise, deadline)
+    elif not ok:
+        why = why or no_layout_why(alt)
     out = flip_table(pm.cm, base, alt)
     out["base_status"] = base.status
     attrs["why"] = why or ""
