@@ -644,3 +644,34 @@ def test_stopped_alternatives_report_the_scenarios_they_saved(server):
     assert job["result"]["stopped"] == f"stopped by the user after {n_layouts} of 20 layouts"
     for s in new:
         assert yrdopt.check(wb.workspace.dir / s / "instance.json", wb.workspace.dir / s).verified
+
+
+def test_what_each_limit_costs(server):
+    """The Limits tab's job (`yrdopt prices` of the scenario): every finite quota, guarantee and its
+    worth as `shadow_prices` gives them for the scenario's files, the limits used to the end first;
+    the page's options are checked before anything is queued."""
+    from yrdopt.analysis.explain import shadow_prices
+
+    wb, base = server
+    sc = next(s for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    status, job = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {})
+    assert status == 202, job
+    job = wait_job(base, job)
+    assert job["state"] == "done", job
+    r = job["result"]
+    expected = shadow_prices(sc.path / "instance.json", sc.path)
+    assert r["objective"] == pytest.approx(expected.objective, rel=1e-9)
+    rows = r["quotas"]["rows"]
+    got = {(q["region"], q["resource"]): q for q in rows}
+    want = expected.quotas.set_index(["region", "resource"])
+    assert set(got) == set(want.index)
+    for key, q in got.items():
+        assert q["value_per_unit"] == pytest.approx(want.loc[key, "value_per_unit"], abs=1e-9)
+        assert q["binding"] == bool(want.loc[key, "binding"])
+    used_up = [bool(q["binding"] or q["tight"]) for q in rows]
+    assert any(used_up) and used_up == sorted(used_up, reverse=True)  # the limits used to the end come first
+    assert len(r["guarantees"]["rows"]) == len(expected.guarantees)
+    status, err = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"time_limit": -1})
+    assert status == 400 and "limits tab" in err["error"] and "Time limit (s)" in err["error"], err
+    status, err = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"period": 2030})
+    assert status == 400 and "not a plan over periods" in err["error"]

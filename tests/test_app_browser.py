@@ -272,6 +272,21 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
         # the instance fields of the rules that block a move: a column of its own (before: in the JSON only)
         heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#explain-table th")]
         assert heads[-2:] == ["why", "blocked by"], heads
+    # what each limit costs, for the period shown (2030: the last picked), as `yrdopt prices --period` says it
+    from yrdopt.analysis.explain import shadow_prices
+
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="limits"]').click()
+    driver.find_element(By.ID, "limits-btn").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#limits-quotas tr td"), what="the limits' table")
+    assert driver.find_element(By.ID, "limits-heading").text.startswith("In 2030, with this layout's sites kept")
+    expected = shadow_prices(tmp / "ws" / "scenarios" / sid / "instance.json", tmp / "ws" / "scenarios" / sid,
+                             period=2030).quotas
+    shown = driver.find_elements(By.CSS_SELECTOR, "#limits-quotas tr")[1:]
+    assert len(shown) == len(expected)
+    heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#limits-quotas th")]
+    first = dict(zip(heads, [td.text for td in shown[0].find_elements(By.TAG_NAME, "td")]))
+    row = expected.set_index(["region", "resource"]).loc[(first["region"], first["resource"])]
+    assert float(first["worth per unit (LP)"].replace(",", "")) == pytest.approx(row["value_per_unit"], rel=1e-3, abs=1e-3)
     # alternatives of a whole plan: the button is off and the tab says why
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
     assert not driver.find_element(By.ID, "alt-btn").is_enabled()

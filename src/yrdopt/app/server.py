@@ -123,6 +123,7 @@ def _short(v) -> str:
 # the page's names for what a job request carries (errors speak of the form, never of CLI flags)
 WHATIF_FORM = "what-if form"
 ALTERNATIVES_FORM = "alternatives tab"
+LIMITS_FORM = "limits tab"
 FORM_FIELDS = {"time_limit": "Time limit (s)", "n": "Layouts (n)", "slack": "within … of the optimum (slack)"}
 
 
@@ -292,6 +293,31 @@ class Workbench:
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
         return self.jobs.submit("explain", title, run)
+
+    def submit_prices(self, sc, period=None, time_limit: float | None = None):
+        """Queue "what each limit costs" (``yrdopt prices``) of ``sc``; a phased plan is priced one
+        milestone (``period``) at a time; the whole job within ``time_limit`` (else the server's)."""
+        from ..analysis.explain import shadow_prices
+        from ..deadline import Deadline
+
+        inst = sc.instance()
+        year = milestone(sc, period)
+        if year is None and inst.periods is not None:  # today's layout of a phased instance
+            raise ClientError(400, "this scenario is today's layout of an instance over periods: price the limits "
+                                   "of one of its plans, in a milestone year")
+        tl = self.time_limit if time_limit is None else time_limit
+
+        def run(job):
+            from ..errors import SolverError
+
+            try:
+                p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl))
+            except SolverError as exc:  # the page has no --time-limit: its own field
+                raise SolverError(str(exc).replace("--time-limit", "the time limit field")) from exc
+            return views.prices_view(p, year)
+
+        title = f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
+        return self.jobs.submit("prices", title, run)
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
         """Queue near-optimal alternatives of ``sc`` (``n`` layouts, the optimum included: n - 1 new
@@ -537,6 +563,11 @@ class Handler(BaseHTTPRequestHandler):
                 body = self._body()
                 job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")),
                                          body.get("period"), body.get("time_limit"))
+                return self._json(202, app.jobs.view(job))
+            if rest == ["prices"] and method == "POST":
+                body = self._body()
+                (tl,) = job_options(body, LIMITS_FORM, time_limit=None)
+                job = app.submit_prices(sc, body.get("period"), tl)
                 return self._json(202, app.jobs.view(job))
             if rest == ["alternatives"] and method == "POST":
                 body = self._body()

@@ -386,11 +386,36 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
     }
 
 
-def explain_view(table: pd.DataFrame) -> dict:
+def _records(table: pd.DataFrame | None) -> tuple[list[str], list[dict]]:
+    """(columns, rows) of a table as JSON: numbers (NaN as null), booleans, text."""
+    if table is None:
+        return [], []
     cols = [c for c in table.columns]
-    rows = [{c: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool) else
+    rows = [{c: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, (bool, np.bool_)) else
                  bool(v) if isinstance(v, (bool, np.bool_)) else v) for c, v in zip(cols, r)}
             for r in table.itertuples(index=False)]
+    return cols, rows
+
+
+def prices_view(prices, period: int | None = None) -> dict:
+    """What each limit costs (``yrdopt prices``: :func:`yrdopt.analysis.explain.shadow_prices`) for
+    the page's *Limits* tab: quotas (the binding or nearly used ones first, dearest first),
+    guarantees and change budgets, each row as the CLI's tables have it."""
+    q = prices.quotas
+    if len(q):  # a slack of -3.6e-15 is round-off of a quota used to the end: shown as 0
+        q = q.assign(slack=q["slack"].where(q["slack"].abs() > 1e-9 * np.maximum(1.0, q["quota"].abs()), 0.0))
+        worth = q["resolved_value_per_unit"].fillna(q["value_per_unit"]).abs()
+        q = q.assign(_worth=worth, _limit=(q["binding"] | q["tight"]).astype(int)) \
+             .sort_values(["_limit", "_worth"], ascending=False, kind="stable").drop(columns=["_worth", "_limit"])
+    out = {"objective": _num(prices.objective), "period": period}
+    for name, table in (("quotas", q), ("guarantees", prices.guarantees), ("budgets", prices.budgets)):
+        cols, rows = _records(table)
+        out[name] = {"columns": cols, "rows": rows}
+    return out
+
+
+def explain_view(table: pd.DataFrame) -> dict:
+    cols, rows = _records(table)
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
             "base_status": table.attrs.get("base_status"),

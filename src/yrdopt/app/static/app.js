@@ -51,7 +51,7 @@ function tabs(navId, prefix) {
 }
 function showTab(navId, prefix, name) {
   $$("#" + navId + " button[data-tab]").forEach((x) => x.classList.toggle("active", x.dataset.tab === name));
-  const sections = navId === "side-tabs" ? ["whatif", "scenarios"] : ["summary", "region", "changes", "compare", "why", "alternatives"];
+  const sections = navId === "side-tabs" ? ["whatif", "scenarios"] : ["summary", "region", "changes", "compare", "why", "limits", "alternatives"];
   sections.forEach((s) => $("#" + prefix + s).classList.toggle("active", s === name));
 }
 
@@ -734,6 +734,43 @@ async function explain() {
   });
 }
 
+// "what each limit costs" (yrdopt prices): one table per kind of limit, the columns the page shows
+const LIMIT_TABLES = [
+  ["quotas", "Quotas", [["region", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
+    ["binding", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["resolved_value_per_unit", "worth of one more unit (re-solved)"], ["resolved_status", "re-solve"]]],
+  ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["required", "required"], ["value", "reached"], ["binding", "binding"], ["value_per_unit", "cost per unit required"]]],
+  ["budgets", "Change budgets", [["budget", "budget"], ["scope", "scope"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["binding", "used up"],
+    ["value_per_unit", "worth per unit (LP)"], ["resolved_value_per_unit", "worth of one more (re-solved)"], ["resolved_status", "re-solve"]]],
+];
+
+function limitCell(v) {
+  if (typeof v === "boolean") return el("td", { text: v ? "yes" : "" });
+  if (typeof v === "number") return el("td", { class: "num", text: fmt(v) });
+  return el("td", { text: v ?? "" });
+}
+
+async function priceLimits() {
+  if (!S.current) return;
+  const body = { time_limit: timeLimit() };
+  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
+  const box = $("#limits-result");
+  box.replaceChildren(el("p", { class: "muted", text: "working…" }));
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/prices`, body), async (job) => {
+    if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
+    const r = job.result;
+    const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth:` })];
+    for (const [key, title, cols] of LIMIT_TABLES) {
+      const t = r[key];
+      if (!t || !t.rows.length) continue;
+      const shown = cols.filter(([c]) => t.columns.includes(c));
+      parts.push(el("h4", { text: title }), el("table", { class: "grid", id: `limits-${key}` },
+        el("tr", {}, shown.map(([, label]) => el("th", { text: label }))),
+        t.rows.map((row) => el("tr", { class: row.binding ? "selected" : "" }, shown.map(([c]) => limitCell(row[c]))))));
+    }
+    box.replaceChildren(...parts);
+  });
+}
+
 async function findAlternatives() {
   if (!S.current) return;
   const n = Number($("#alt-n").value), slack = Number($("#alt-slack").value);
@@ -761,6 +798,7 @@ async function start() {
   $("#compare-btn").addEventListener("click", compareAB);
   $("#explain-btn").addEventListener("click", explain);
   $("#alt-btn").addEventListener("click", findAlternatives);
+  $("#limits-btn").addEventListener("click", priceLimits);
   $("#panel-select").addEventListener("change", (e) => { S.panelKey = e.target.value; renderMaps(); });
   $("#period-select").addEventListener("change", (e) => { S.period = Number(e.target.value); setView(S.fullView); showScenario(); });
   $("#changes-kept").addEventListener("change", renderChanges);
