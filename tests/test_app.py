@@ -76,6 +76,7 @@ def test_bootstrap_has_the_instance_map_and_todays_layout(server):
     # the opened instance was solved at start: its optimum, verified
     first = [s for s in boot["scenarios"] if s["kind"] == "solve"]
     assert len(first) == 1 and first[0]["verified"] and first[0]["status"] == "optimal"
+    assert first[0]["name"] == "opened instance (yrd-default)"  # what it is, optimal or not (its status says)
     assert first[0]["objective"] == pytest.approx(yrdopt.solve(wb.instance).objective, rel=1e-6)
 
 
@@ -575,6 +576,26 @@ def test_odd_periods_and_pairs_get_a_400_not_a_dropped_connection(phased_server)
     status, err = call(base, "POST", f"/api/scenarios/{wb.baseline_id}/explain", {"segment": "ic/rd"})
     assert status == 400 and "plans" in err["error"], err
     assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before
+
+
+def test_a_stop_that_comes_after_the_solve_leaves_the_job_done_as_its_scenario_says(server, monkeypatch):
+    """Stop pressed while a finished solve was checked and saved (the phased instance, 6 s) gave a
+    job "stopped" beside a saved scenario "optimal": the stop had cut nothing short."""
+    wb, base = server
+    save = wb.workspace.save
+
+    def stop_then_save(*args, **kwargs):  # the planner presses Stop while the solved layout is saved
+        for j in wb.jobs.all():
+            if j["state"] == "running":
+                wb.jobs.stop(j["id"])
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(wb.workspace, "save", stop_then_save)
+    status, job = call(base, "POST", "/api/solve", {"instance": edited(wb, 57.0), "name": "stop too late"})
+    job = wait_job(base, job)
+    summary = json.loads((wb.workspace.dir / job["result"]["scenario"] / "summary.json").read_text())
+    assert job["stop_requested"] and summary["status"] == job["result"]["status"] == "optimal"
+    assert job["state"] == "done" and job["stop_too_late"], job
 
 
 # ---------------------------------------------------------------------- job options (usability review)

@@ -336,3 +336,44 @@ def test_compare_two_phased_plans_in_a_milestone_year(phased_workbench):
     assert f"{len(want['moved'])} segments moved" in driver.find_element(By.ID, "compare-heading").text
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def bar_state(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "job-bar").get_attribute("data-state")
+
+
+@pytest.mark.timeout(300)
+def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_path):
+    """Opened while the start-up solve of yrd-cities runs (limit 120 s): the page adopts the job
+    (progress moves, Stop is live), Stop ends it, and the layout found by then is shown."""
+    from selenium.webdriver.common.by import By
+
+    from yrdopt.io import load_instance
+
+    driver = workbench[0]
+    inst = Path(__file__).resolve().parents[1] / "instances" / "yrd-cities.yaml"
+    proc, url = start_server(tmp_path / "ws", str(inst), "--time-limit", "120")
+    try:
+        base = url.rstrip("/")
+        open_page(driver, url)
+        wait(driver, lambda d: bar_state(d) == "running", what="the start-up solve adopted")
+        first = driver.find_element(By.ID, "prog-elapsed").text
+        wait(driver, lambda d: d.find_element(By.ID, "prog-elapsed").text not in ("", "–", first), what="progress moves")
+        stop = driver.find_element(By.ID, "stop-btn")
+        assert stop.is_enabled()
+        stop.click()
+        wait(driver, lambda d: bar_state(d) in ("stopped", "done", "failed"), timeout=90, what="the job ends")
+        job = call(base, "GET", "/api/jobs")[1][-1]
+        assert job["state"] == "stopped" and job["stop_requested"], job
+        sid = job["result"]["scenario"]
+        wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == sid,
+             what="the layout found by the stop shown")
+        listing = next(s for s in call(base, "GET", "/api/scenarios")[1] if s["id"] == sid)
+        assert listing["status"] == "interrupted" and "optimum" not in listing["name"], listing
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

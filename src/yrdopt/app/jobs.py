@@ -40,6 +40,9 @@ class Job:
     result: Any = None
     error: dict | None = None
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    # the run's own word on whether Stop cut its result short (a solve: its status is "interrupted");
+    # None: the stop flag decides.  A Stop pressed after the work was done changes nothing
+    cut_short: bool | None = None
 
     def report(self, elapsed: float | None = None, best: float | None = None, bound: float | None = None,
                gap: float | None = None, phase: str | None = None, **extra) -> None:
@@ -67,7 +70,8 @@ class Job:
             elapsed = (self.finished or now) - self.started
         return {"id": self.id, "kind": self.kind, "title": self.title, "state": self.state,
                 "position": position, "elapsed": elapsed, "progress": self.progress,
-                "result": self.result, "error": self.error, "stop_requested": self.stop.is_set()}
+                "result": self.result, "error": self.error, "stop_requested": self.stop.is_set(),
+                "stop_too_late": self.state == "done" and self.stop.is_set()}
 
 
 class JobQueue:
@@ -146,7 +150,8 @@ class JobQueue:
             try:
                 job.check_stop()
                 job.result = job.run(job)
-                job.state = "stopped" if job.stop.is_set() else "done"
+                cut = job.stop.is_set() if job.cut_short is None else job.cut_short
+                job.state = "stopped" if cut else "done"
             except Stopped:
                 job.state = "stopped"
                 job.error = {"message": "stopped before a layout was found"}

@@ -120,6 +120,11 @@ def _short(v) -> str:
     return t if len(t) <= 80 else t[:77] + "..."
 
 
+def startup_name(instance_name: str) -> str:
+    """The scenario of the start-up solve: the opened instance, as "today's layout (NAME)" is today's."""
+    return f"opened instance ({instance_name})"
+
+
 # the page's names for what a job request carries (errors speak of the form, never of CLI flags)
 WHATIF_FORM = "what-if form"
 ALTERNATIVES_FORM = "alternatives tab"
@@ -194,7 +199,8 @@ class Workbench:
         if solve_on_start and not any(s.meta.get("kind") == "solve" and s.meta.get("instance_hash") == h
                                       for s in self.workspace.scenarios()):
             # a first look needs a layout beside today's: the opened instance as it is
-            self.submit_solve(self.instance_json, f"optimum: {self.instance.name}", None)
+            # named by what it is: its status (optimal or not, when a time limit ends it) is its own column
+            self.submit_solve(self.instance_json, startup_name(self.instance.name), None)
 
     # --------------------------------------------------------------------------- baseline
     def _existing_sites_csv(self) -> Path | None:
@@ -256,9 +262,12 @@ class Workbench:
                     sol.summary["baseline"] = compare_with_baseline(sol, self.baseline_csv)
                 except (YrdoptError, KeyError) as exc:  # edited regions/segments the baseline cannot name
                     sol.summary["baseline_note"] = str(exc)
+            # a Stop that came after HiGHS returned (while checking or saving) cut nothing short
+            job.cut_short = sol.status == "interrupted"
             sc = self.workspace.save(sol.write, name, inst, extra={"changes": diff, "time_limit": tl})
             self.view(sc)  # computed here, so the page's request for it is answered at once
-            return {"scenario": sc.id, "objective": sol.objective, "status": sol.status}
+            return {"scenario": sc.id, "objective": sol.objective, "status": sol.status,
+                    "status_text": sol.summary.get("status_text")}
 
         return self.jobs.submit("solve", name, run)
 
@@ -289,6 +298,7 @@ class Workbench:
             except SolverError as exc:
                 raise SolverError(str(exc).replace(*web)) from exc
             t["why"] = t["why"].astype(str).str.replace(*web, regex=False)
+            job.cut_short = False  # cost_of_moving takes no stop: its answer is whole
             return views.explain_view(t)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
@@ -343,6 +353,7 @@ class Workbench:
 
             res = alternatives(inst, n=n, slack=slack, options=SolverOptions(time_limit=tl), progress=keep,
                                stop=job.stop)
+            job.cut_short = job.stop.is_set() and not res.exhausted and len(res.layouts) < n
             return {"scenarios": saved, "stopped": res.stopped, "optimum": res.optimum}
 
         return self.jobs.submit("alternatives", f"{n - 1} alternatives within {slack:.0%} of {sc.name}", run)

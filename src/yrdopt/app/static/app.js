@@ -604,6 +604,8 @@ async function deleteScenario(s) {
 }
 
 /* ------------------------------------------------------------------------------- jobs */
+const FINISHED = ["done", "failed", "stopped", "cancelled"];
+
 async function runJob(promise, onDone) {
   let job;
   try { job = await promise; } catch (e) { // refused at once (4xx): the job bar and the caller say why
@@ -613,15 +615,34 @@ async function runJob(promise, onDone) {
     await onDone(job);
     return;
   }
+  await followJob(job, onDone);
+}
+
+// Poll a job until it ends, then onDone. The job bar (and Stop) belong to the latest job the page
+// follows: an older one still followed keeps polling for its own onDone without taking the bar back.
+async function followJob(job, onDone) {
   S.job = job;
   showJob(job);
-  while (!["done", "failed", "stopped", "cancelled"].includes(job.state)) {
+  while (!FINISHED.includes(job.state)) {
     await new Promise((r) => setTimeout(r, 120));
     try { job = await api("GET", `jobs/${job.id}`); } catch (e) { continue; }
-    S.job = job;
-    showJob(job);
+    if (S.job && S.job.id === job.id) { S.job = job; showJob(job); }
   }
   await onDone(job);
+}
+
+// A page opened (or reloaded) while jobs run adopts them: the bar shows the running one, Stop
+// stops it, and its scenario is shown when it ends; then the next one queued, if any.
+async function adoptJobs(jobs) {
+  const pending = jobs.filter((j) => !FINISHED.includes(j.state));
+  const job = pending.find((j) => j.state === "running") || pending[0];
+  if (!job) return;
+  await followJob(job, async (done) => {
+    if (!S.job || S.job.id !== done.id) return; // the page has started a job of its own since
+    await refreshScenarios();
+    if (done.result && done.result.scenario) await openScenario(done.result.scenario);
+    try { await adoptJobs(await api("GET", "jobs")); } catch (e) { /* the next reload adopts them */ }
+  });
 }
 
 function showJob(job) {
@@ -631,6 +652,7 @@ function showJob(job) {
   const where = job.state === "queued" && job.position ? ` (${job.position} ahead in the queue)` : "";
   let text = `${job.kind || "job"} ${job.state}${where}${job.title ? ": " + job.title : ""}`;
   if (job.error) text += ` — ${job.error.message}`;
+  if (job.stop_too_late) text += " — it had finished before Stop took effect";
   $("#job-status").textContent = text;
   $("#job-status").title = text;
   const p = job.progress || {};
@@ -815,8 +837,7 @@ async function start() {
   await refreshScenarios();
   if (last) { S.current = last.id; setView(lastView); showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
-  const running = (S.boot.jobs || []).filter((j) => ["queued", "running"].includes(j.state)).pop();
-  if (running) showJob(running);
+  adoptJobs(S.boot.jobs || []); // not awaited: the page is ready while they run
   document.body.dataset.ready = "1";
   performance.mark("ready");
 }
