@@ -611,6 +611,8 @@ BAD_JOB_OPTIONS = [  # (endpoint, body, the form's field named, what is expected
     ("alternatives", {"n": 2.5}, "Layouts (n)", "1..20"),
     ("alternatives", {"slack": -0.1}, "(slack)", ">= 0"),
     ("alternatives", {"slack": "5%"}, "(slack)", ">= 0"),
+    ("explain", {"time_limit": -5}, "why here? tab: Time limit (s)", "seconds > 0"),  # was queued
+    ("explain", {"time_limit": "abc"}, "why here? tab: Time limit (s)", "seconds > 0"),
 ]
 
 
@@ -621,8 +623,9 @@ def test_a_bad_job_option_is_a_400_naming_the_field_value_and_range(server, endp
     wb, base = server
     sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
     jobs_before = len(call(base, "GET", "/api/jobs")[1])
-    path = "/api/solve" if endpoint == "solve" else f"/api/scenarios/{sid}/alternatives"
-    payload = {**({"instance": wb.instance_json} if endpoint == "solve" else {}), **body}
+    path = "/api/solve" if endpoint == "solve" else f"/api/scenarios/{sid}/{endpoint}"
+    payload = {**({"instance": wb.instance_json} if endpoint == "solve" else
+                  {"segment": "ic/rd"} if endpoint == "explain" else {}), **body}
     status, err = call(base, "POST", path, payload)
     assert status == 400, (status, err)
     (value,) = body.values()

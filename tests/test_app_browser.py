@@ -377,3 +377,80 @@ def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_pat
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+def retype(driver, css: str, text: str):
+    """Select all and type (an emptied field gets its input event from the Backspace)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    field = driver.find_element(By.CSS_SELECTOR, css)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    if text:
+        field.send_keys(text)
+    return field
+
+
+def error_beside(driver, css: str) -> str:
+    return driver.execute_script(
+        "const n = document.querySelector(arguments[0]).nextElementSibling;"
+        "return n && n.classList.contains('field-error') ? n.textContent : ''", css)
+
+
+@pytest.mark.timeout(300)
+def test_a_typo_or_a_blank_in_a_number_field_is_refused_beside_it(workbench):
+    """A quota typed "5e", "--3" or "1e400" became null (unlimited) and "1,5" 15, with Solve on; a
+    blanked weight fell back to the schema's default; Alternatives ran "abc" as 0 % and an empty
+    Layouts as 0; Why here? queued a time limit of -5 s."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, tmp = workbench
+    base = url.split("?")[0].rstrip("/")
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+    solve = driver.find_element(By.ID, "solve-btn")
+    wait(driver, lambda d: solve.is_enabled(), what="the opened instance valid")
+    land = 'input[data-path="regions[0].quotas.land"]'
+    quota = driver.execute_script("return S.draft.regions[0].quotas.land")
+    for typo in ("5e", "--3", "1e400", "1,5"):
+        retype(driver, land, typo)
+        # beside the field, Solve off, and the draft keeps the quota it had until the field holds a
+        # number: never null (unlimited), never 15
+        wait(driver, lambda d: error_beside(d, land).startswith("not a number") and not solve.is_enabled()
+             and not d.find_element(By.ID, "changes").text, what=typo)
+        assert driver.execute_script("return S.draft.regions[0].quotas.land") == quota, typo
+    retype(driver, land, "")  # a quota left blank on purpose: unlimited
+    wait(driver, lambda d: "quotas.land: " in d.find_element(By.ID, "changes").text
+         and "-> null" in d.find_element(By.ID, "changes").text, what="blank quota: unlimited")
+    assert error_beside(driver, land) == ""
+    retype(driver, land, str(quota))
+    weight = 'input[data-path="weights.duplication"]'
+    retype(driver, weight, "")  # a weight has no "none": blank is an error, not the schema's default
+    wait(driver, lambda d: error_beside(d, weight) == "a number is needed" and not solve.is_enabled(), what="blank weight")
+    assert driver.execute_script("return S.draft.weights.duplication") == 40
+    retype(driver, weight, "40")
+    wait(driver, lambda d: solve.is_enabled() and not d.find_element(By.ID, "changes").text, what="all fixed")
+
+    jobs_before = len(call(base, "GET", "/api/jobs")[1])
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
+    for field, text, said in (("#alt-slack", "abc", "within … of the optimum: not a number"),
+                              ("#alt-n", "", "Layouts: a number is needed")):
+        retype(driver, field, text)
+        driver.find_element(By.ID, "alt-btn").click()
+        wait(driver, lambda d: said in d.find_element(By.ID, "alt-result").text, what=said)
+        retype(driver, field, {"#alt-slack": "0.05", "#alt-n": "3"}[field])
+    # Why here? reads the time limit as Solve does: a typo refused here, a negative one by the server
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
+    retype(driver, "#time-limit", "5e")
+    driver.find_element(By.ID, "explain-btn").click()
+    wait(driver, lambda d: "Time limit (s) (What-if tab): not a number" in d.find_element(By.ID, "explain-result").text,
+         what="time limit typo refused")
+    assert not solve.is_enabled()
+    retype(driver, "#time-limit", "-5")
+    driver.find_element(By.ID, "explain-btn").click()
+    wait(driver, lambda d: "Time limit (s)" in d.find_element(By.ID, "explain-result").text
+         and "seconds > 0" in d.find_element(By.ID, "explain-result").text, what="negative time limit refused")
+    assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before  # nothing was queued
+    retype(driver, "#time-limit", "60")
+    wait(driver, lambda d: solve.is_enabled(), what="Solve back")

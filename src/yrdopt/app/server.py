@@ -129,6 +129,7 @@ def startup_name(instance_name: str) -> str:
 WHATIF_FORM = "what-if form"
 ALTERNATIVES_FORM = "alternatives tab"
 LIMITS_FORM = "limits tab"
+EXPLAIN_FORM = "why here? tab"
 FORM_FIELDS = {"time_limit": "Time limit (s)", "n": "Layouts (n)", "slack": "within … of the optimum (slack)"}
 
 
@@ -286,7 +287,7 @@ class Workbench:
             raise ClientError(400, "this scenario is today's layout of an instance over periods: ask why here? "
                                    "of one of its plans, in a milestone year")
 
-        tl = float(time_limit) if time_limit else self.time_limit
+        tl = self.time_limit if time_limit is None else time_limit  # checked by job_options, as Solve's
 
         def run(job):
             from ..errors import SolverError
@@ -572,8 +573,9 @@ class Handler(BaseHTTPRequestHandler):
                                    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"})
             if rest == ["explain"] and method == "POST":
                 body = self._body()
+                (tl,) = job_options(body, EXPLAIN_FORM, time_limit=None)
                 job = app.submit_explain(sc, str(body.get("segment") or ""), bool(body.get("reoptimise")),
-                                         body.get("period"), body.get("time_limit"))
+                                         body.get("period"), tl)
                 return self._json(202, app.jobs.view(job))
             if rest == ["prices"] and method == "POST":
                 body = self._body()

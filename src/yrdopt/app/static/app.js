@@ -8,6 +8,7 @@ const S = {
   boot: null, draft: null, draftSource: "opened instance", scenarios: [], current: null, view: null, baseView: null,
   fullView: null, period: null,
   panelKey: null, region: null, job: null, problems: [], validateTimer: null, placementSeg: null, cmp: null,
+  fieldErrors: {}, // path -> {text, message}: what the page itself refuses before the server sees it
 };
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -43,6 +44,42 @@ async function api(method, path, body) {
   const j = await r.json();
   if (!r.ok) { const e = new Error(j.error || r.statusText); e.status = r.status; e.problems = j.problems || []; throw e; }
   return j;
+}
+
+/* --------------------------------------------------------------------- numbers typed */
+// Every number field of the page is a text field read here. A browser's number input hides what
+// was typed: "5e", "--3" and "1e400" read as blank (which meant "unlimited" or "the default") and
+// "1,5" as 15. Here a typo is an error beside its field, never a silent value.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+function parseNumber(text) {
+  const t = String(text ?? "").trim();
+  if (t === "") return { value: null };
+  if (!NUMBER.test(t)) return { error: t.includes(",") ? "not a number (decimals take a point: 1.5)" : "not a number" };
+  const v = Number(t);
+  return Number.isFinite(v) ? { value: v } : { error: "not a number (too large)" };
+}
+
+// The numeric fields of a job's form, [key, selector, label, {required}] each: {key: value} (blank:
+// null, the server's default), or the fields refused, marked beside them ("Label: not a number").
+function formNumbers(fields) {
+  const values = {}, errors = [];
+  for (const [key, sel, label, { required = false } = {}] of fields) {
+    const error = formFieldError($(sel), required);
+    if (error) errors.push(`${label}: ${error}`); else values[key] = parseNumber($(sel).value).value;
+  }
+  return errors.length ? { errors } : { values };
+}
+function formFieldError(input, required = input.dataset.required === "1") {
+  const r = parseNumber(input.value);
+  const error = r.error || (required && r.value === null ? "a number is needed" : null);
+  const next = input.nextElementSibling;
+  if (next && next.classList.contains("form-error")) next.remove();
+  input.classList.toggle("invalid-form", !!error);
+  if (error) input.insertAdjacentElement("afterend", el("span", { class: "field-error form-error", text: error }));
+  return error;
+}
+function refuse(box, errors) {
+  box.replaceChildren(el("p", { class: "bad", text: "Not started: " + errors.join("; ") + "." }));
 }
 
 /* ------------------------------------------------------------------------------ tabs */
@@ -125,7 +162,7 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
     const valSchema = resolve(s.additionalProperties || { type: "number" });
     for (const k of Object.keys(obj)) {
       const row = el("div", { class: "kv" }, el("code", { text: k }));
-      row.append(scalarInput([...path, k], valSchema, obj[k]));
+      row.append(scalarInput([...path, k], valSchema, obj[k], { blank: valSchema.nullable ? "null" : "remove" }));
       row.append(el("button", { type: "button", text: "×", title: "remove", onclick: () => { setAt(S.draft, [...path, k], undefined); renderEditor(); changed(); } }));
       box.append(row);
     }
@@ -153,7 +190,9 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   return el("label", {}, title + " ", scalarInput(path, s, value), help);
 }
 
-function scalarInput(path, s, value) {
+// blank: what an emptied number field means: "null" (none: the schema allows it), "remove" (an entry
+// of a table, e.g. a quota: unlimited) or "error" (a value is needed: no silent fallback to a default)
+function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error" } = {}) {
   const ps = pathString(path);
   let input;
   if (s.enum) {
@@ -163,11 +202,19 @@ function scalarInput(path, s, value) {
     input = el("input", { type: "checkbox", "data-path": ps, checked: !!value });
     input.addEventListener("change", () => { setAt(S.draft, path, input.checked); onDraftChanged(); });
   } else if (s.type === "number" || s.type === "integer") {
-    input = el("input", { type: "number", step: s.type === "integer" ? "1" : "any", "data-path": ps, value: value ?? "" });
+    input = el("input", { type: "text", inputmode: s.type === "integer" ? "numeric" : "decimal", class: "number",
+      "data-path": ps, value: value ?? "" });
     input.addEventListener("input", () => {
-      const raw = input.value.trim();
-      // blank = not given (optional fields fall back to their default); anything else is sent as typed
-      setAt(S.draft, path, raw === "" ? (s.nullable ? null : undefined) : Number(raw));
+      const r = parseNumber(input.value);
+      const error = r.error || (r.value === null && blank === "error" ? "a number is needed" : null);
+      if (error) { // the draft keeps the value the field was drawn with until the field holds a number
+        S.fieldErrors[ps] = { text: input.value, message: error };
+        setAt(S.draft, path, value);
+      } else {
+        delete S.fieldErrors[ps];
+        setAt(S.draft, path, r.value !== null ? r.value : blank === "null" ? null : undefined);
+      }
+      showProblems();
       onDraftChanged();
     });
   } else {
@@ -184,12 +231,13 @@ const REGION_SHOWN_ELSEWHERE = ["id", "name_en", "name_zh", "province", "kind", 
 
 function renderEditor() {
   const d = S.draft;
+  S.fieldErrors = {}; // every field is drawn anew from the draft
   // quotas: region x resource
   const res = d.resources.map((r) => r.id);
   const qt = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), res.map((r) => el("th", { text: r }))));
   d.regions.forEach((r, i) => {
     qt.append(el("tr", { "data-region": r.id }, el("td", { text: r.name_en }),
-      res.map((k) => el("td", {}, scalarInput(["regions", i, "quotas", k], { type: "number" }, r.quotas ? r.quotas[k] : undefined)))));
+      res.map((k) => el("td", {}, scalarInput(["regions", i, "quotas", k], { type: "number" }, r.quotas ? r.quotas[k] : undefined, { blank: "remove" })))));
   });
   $("#ed-quotas").replaceChildren(qt, el("p", { class: "muted small", text: "Blank = unlimited." }));
   // weights: every field of the schema's Weights
@@ -203,7 +251,7 @@ function renderEditor() {
     const provinces = [...new Set(d.regions.map((r) => r.province))];
     const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
     provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
-      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p])))));
+      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove" })))));
     shares.append(st);
   }
   for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, k));
@@ -292,10 +340,11 @@ async function validateDraft() {
 }
 
 function showProblems() {
-  $$(".field-error").forEach((x) => x.remove());
+  $$(".field-error:not(.form-error)").forEach((x) => x.remove());
   $$(".invalid").forEach((x) => x.classList.remove("invalid"));
   const box = $("#validation");
-  const problems = S.problems || [];
+  const typed = Object.entries(S.fieldErrors).map(([path, e]) => ({ path, value: e.text, expected: "a number", message: e.message }));
+  const problems = [...typed, ...(S.problems || []).filter((p) => !S.fieldErrors[p.path])];
   box.hidden = problems.length === 0;
   box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving` }),
     el("ul", {}, problems.map((p) => el("li", { text: `${p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}` }))));
@@ -308,9 +357,9 @@ function showProblems() {
     }
     if (!target) continue;
     target.classList.add("invalid");
-    target.insertAdjacentElement("afterend", el("span", { class: "field-error", text: `expected ${p.expected}` }));
+    target.insertAdjacentElement("afterend", el("span", { class: "field-error", text: p.message && !p.file ? p.message : `expected ${p.expected}` }));
   }
-  $("#solve-btn").disabled = problems.length > 0;
+  $("#solve-btn").disabled = problems.length > 0 || $("#time-limit").classList.contains("invalid-form");
 }
 
 /* ------------------------------------------------------------------------------- maps */
@@ -665,16 +714,17 @@ function showJob(job) {
   $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
 }
 
-// the field as typed (empty: the server's default); a bad value comes back as a 400 naming the field
-function timeLimit() {
-  const v = $("#time-limit").value.trim();
-  return v === "" ? null : Number(v);
-}
+// the job forms' fields (blank time limit: the server's default); a number out of range comes back
+// as a 400 naming the field, from the same rules on the server (server.job_options)
+const TIME_LIMIT = ["time_limit", "#time-limit", "Time limit (s) (What-if tab)"];
+const ALT_FIELDS = [["n", "#alt-n", "Layouts", { required: true }], ["slack", "#alt-slack", "within … of the optimum", { required: true }], TIME_LIMIT];
 
 async function solve() {
   performance.mark("solve-clicked"); // benchmarks/app_latency.py reads these marks
   const name = $("#scenario-name").value.trim();
-  await runJob(api("POST", "solve", { instance: S.draft, name, time_limit: timeLimit() }), async (job) => {
+  const form = formNumbers([TIME_LIMIT]);
+  if (form.errors) { showProblems(); return; }
+  await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
@@ -733,9 +783,11 @@ async function compareAB() {
 async function explain() {
   if (!S.current) return;
   const seg = $("#explain-segment").value;
-  const body = { segment: seg, reoptimise: $("#explain-reopt").checked, time_limit: Number($("#time-limit").value) || null };
-  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   const box = $("#explain-result");
+  const form = formNumbers([TIME_LIMIT]);
+  if (form.errors) { refuse(box, form.errors); return; }
+  const body = { segment: seg, reoptimise: $("#explain-reopt").checked, ...form.values };
+  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   box.dataset.period = body.period || "";
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body), async (job) => {
@@ -773,9 +825,11 @@ function limitCell(v) {
 
 async function priceLimits() {
   if (!S.current) return;
-  const body = { time_limit: timeLimit() };
-  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   const box = $("#limits-result");
+  const form = formNumbers([TIME_LIMIT]);
+  if (form.errors) { refuse(box, form.errors); return; }
+  const body = { ...form.values };
+  if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/prices`, body), async (job) => {
     if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
@@ -795,9 +849,10 @@ async function priceLimits() {
 
 async function findAlternatives() {
   if (!S.current) return;
-  const n = Number($("#alt-n").value), slack = Number($("#alt-slack").value);
+  const form = formNumbers(ALT_FIELDS);
+  if (form.errors) { refuse($("#alt-result"), form.errors); return; }
   $("#alt-result").replaceChildren(el("p", { class: "muted", text: "working…" }));
-  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, { n, slack, time_limit: timeLimit() }), async (job) => {
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, form.values), async (job) => {
     await refreshScenarios();
     const r = job.result;
     $("#alt-result").replaceChildren(el("p", { text: r ? `${r.scenarios.length} alternatives saved as scenarios${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
@@ -815,6 +870,7 @@ async function start() {
   $("#draft-source").textContent = "from the opened instance";
   if (!S.boot.solver.stop) $("#stop-btn").title = "this yrdopt cannot interrupt a running solve; Stop cancels queued jobs";
   $("#solve-btn").addEventListener("click", solve);
+  for (const sel of ["#time-limit", "#alt-n", "#alt-slack"]) $(sel).addEventListener("input", () => { formFieldError($(sel)); showProblems(); });
   $("#stop-btn").addEventListener("click", stopJob);
   $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; renderEditor(); onDraftChanged(); });
   $("#compare-btn").addEventListener("click", compareAB);
