@@ -454,3 +454,28 @@ def test_a_typo_or_a_blank_in_a_number_field_is_refused_beside_it(workbench):
     assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before  # nothing was queued
     retype(driver, "#time-limit", "60")
     wait(driver, lambda d: solve.is_enabled(), what="Solve back")
+
+
+@pytest.mark.timeout(300)
+def test_unsaved_what_if_edits_survive_a_reload_until_reset(workbench):
+    """A reload lost the draft's edits and the scenario's name without a word."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, tmp = workbench
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+    land = 'input[data-path="regions[1].quotas.land"]'
+    retype(driver, land, "123.5")
+    driver.find_element(By.ID, "scenario-name").send_keys("kept over a reload")
+    wait(driver, lambda d: "quotas.land: " in d.find_element(By.ID, "changes").text, what="the edit validated")
+    driver.refresh()
+    open_page(driver, url)
+    assert driver.find_element(By.CSS_SELECTOR, land).get_attribute("value") == "123.5"
+    assert driver.find_element(By.ID, "scenario-name").get_attribute("value") == "kept over a reload"
+    assert "unsaved edits kept" in driver.find_element(By.ID, "draft-source").text
+    wait(driver, lambda d: "-> 123.5" in d.find_element(By.ID, "changes").text, what="the change listed again")
+    driver.find_element(By.ID, "reset-btn").click()  # reset forgets it
+    driver.find_element(By.ID, "scenario-name").clear()
+    open_page(driver, url)
+    assert driver.find_element(By.CSS_SELECTOR, land).get_attribute("value") != "123.5"
+    assert not driver.find_element(By.ID, "changes").text

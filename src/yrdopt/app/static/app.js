@@ -325,7 +325,31 @@ function renderRegionEditor() {
   $("#ed-region").replaceChildren(box);
 }
 
+/* Unsaved what-if edits survive a reload: the draft, its scenario name and where it came from are
+ * kept in the browser (localStorage, one entry per opened instance, by its content hash) until they
+ * are solved into a scenario or reset; nothing is kept while the draft is the opened instance. */
+const draftKey = () => "yrdopt-draft:" + S.boot.instance_hash;
+function keepDraft() {
+  const name = $("#scenario-name").value;
+  try {
+    if (!name && JSON.stringify(S.draft) === JSON.stringify(S.boot.instance)) localStorage.removeItem(draftKey());
+    else localStorage.setItem(draftKey(), JSON.stringify({ draft: S.draft, name, source: $("#draft-source").textContent }));
+  } catch (e) { /* storage off or full: the edits live in this page only */ }
+}
+function forgetDraft() { try { localStorage.removeItem(draftKey()); } catch (e) { /* nothing kept */ } }
+function restoreDraft() {
+  let kept = null;
+  try { kept = JSON.parse(localStorage.getItem(draftKey()) || "null"); } catch (e) { return false; }
+  if (!kept || !kept.draft) return false;
+  S.draft = kept.draft;
+  $("#scenario-name").value = kept.name || "";
+  const source = String(kept.source || "").replace(/ \(unsaved edits[^)]*\)$/, "");
+  $("#draft-source").textContent = `${source} (unsaved edits kept from your last visit)`;
+  return true;
+}
+
 function onDraftChanged() {
+  keepDraft();
   clearTimeout(S.validateTimer);
   S.validateTimer = setTimeout(validateDraft, 200);
 }
@@ -730,6 +754,7 @@ async function solve() {
       await openScenario(job.result.scenario);
       performance.mark("map-updated");
       $("#scenario-name").value = "";
+      forgetDraft(); // saved: the scenario holds it ("edit from here")
     }
     if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
   });
@@ -868,11 +893,13 @@ async function start() {
   $("#instance-name").textContent = `instance ${S.boot.instance_name} · ${S.boot.geometry.regions.length} regions`;
   $("#time-limit").value = S.boot.time_limit;
   $("#draft-source").textContent = "from the opened instance";
+  const restored = restoreDraft();
   if (!S.boot.solver.stop) $("#stop-btn").title = "this yrdopt cannot interrupt a running solve; Stop cancels queued jobs";
   $("#solve-btn").addEventListener("click", solve);
   for (const sel of ["#time-limit", "#alt-n", "#alt-slack"]) $(sel).addEventListener("input", () => { formFieldError($(sel)); showProblems(); });
   $("#stop-btn").addEventListener("click", stopJob);
-  $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; renderEditor(); onDraftChanged(); });
+  $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; forgetDraft(); renderEditor(); onDraftChanged(); });
+  $("#scenario-name").addEventListener("input", keepDraft);
   $("#compare-btn").addEventListener("click", compareAB);
   $("#explain-btn").addEventListener("click", explain);
   $("#alt-btn").addEventListener("click", findAlternatives);
@@ -882,6 +909,7 @@ async function start() {
   $("#changes-kept").addEventListener("change", renderChanges);
   $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
   renderEditor();
+  if (restored) onDraftChanged(); // its change list and problems
   S.scenarios = S.boot.scenarios;
   const last = S.scenarios.filter((s) => s.kind !== "baseline").pop();
   // today's layout and the latest scenario in parallel
