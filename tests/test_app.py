@@ -499,6 +499,7 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     raised = re.findall(r"2030: (\w+) land \+", msg)
     assert raised and set(raised) <= {r.id for r in inst.regions}, msg
     assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
+    assert "yrdopt" not in msg and "--" not in msg, msg  # the page's words: no commands, no flags
     assert not [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
 
 
@@ -576,6 +577,20 @@ def test_odd_periods_and_pairs_get_a_400_not_a_dropped_connection(phased_server)
     status, err = call(base, "POST", f"/api/scenarios/{wb.baseline_id}/explain", {"segment": "ic/rd"})
     assert status == 400 and "plans" in err["error"], err
     assert len(call(base, "GET", "/api/jobs")[1]) == jobs_before
+
+
+def test_an_infeasible_what_if_is_explained_in_the_pages_words(server):
+    """The browser told the planner to run `yrdopt diagnose INSTANCE`: the page has no commands."""
+    wb, base = server
+    bare = json.loads(json.dumps(wb.instance_json))
+    for r in bare["regions"]:
+        r["quotas"]["land"] = 1.0
+    status, job = call(base, "POST", "/api/solve", {"instance": bare, "name": "no land anywhere"})
+    job = wait_job(base, job)
+    msg = job["error"]["message"]
+    assert job["state"] == "failed" and job["error"]["infeasible"], job
+    assert "land: the segments need at least" in msg and "(Found before solving, by comparing totals.)" in msg, msg
+    assert "yrdopt" not in msg and "--" not in msg, msg
 
 
 def test_a_stop_that_comes_after_the_solve_leaves_the_job_done_as_its_scenario_says(server, monkeypatch):

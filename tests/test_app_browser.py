@@ -359,8 +359,12 @@ def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_pat
         base = url.rstrip("/")
         open_page(driver, url)
         wait(driver, lambda d: bar_state(d) == "running", what="the start-up solve adopted")
+        # no scenario yet: the export links lead nowhere (they were href="#")
+        assert driver.find_element(By.ID, "export-xlsx").get_attribute("href") is None
         first = driver.find_element(By.ID, "prog-elapsed").text
         wait(driver, lambda d: d.find_element(By.ID, "prog-elapsed").text not in ("", "–", first), what="progress moves")
+        # a bound (after HiGHS's root LP), so the layout stopped has a gap, shown as a percentage
+        wait(driver, lambda d: d.find_element(By.ID, "prog-gap").text.endswith(" %"), timeout=60, what="a gap")
         stop = driver.find_element(By.ID, "stop-btn")
         assert stop.is_enabled()
         stop.click()
@@ -372,6 +376,13 @@ def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_pat
              what="the layout found by the stop shown")
         listing = next(s for s in call(base, "GET", "/api/scenarios")[1] if s["id"] == sid)
         assert listing["status"] == "interrupted" and "optimum" not in listing["name"], listing
+        # the status in words and the gap as a percentage (were "interrupted" and "0.0306")
+        verdict = driver.find_element(By.ID, "verdict").text
+        assert f"Status: {listing['status_text']}; gap " in verdict and verdict.rstrip(".").endswith(" %"), verdict
+        driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+        row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"]').text
+        assert "interrupted by the user, gap " in row, row
+        assert driver.find_element(By.ID, "export-xlsx").get_attribute("href").endswith(f"/{sid}/export.xlsx")
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+import re
 import sys
 import threading
 import time
@@ -173,7 +174,23 @@ class JobQueue:
                              "trace": traceback.format_exc(limit=8)}
                 log(f"job {job.id} ({job.kind}: {job.title}) failed with an internal error:\n{traceback.format_exc()}")
             finally:
+                if job.error:
+                    job.error["message"] = page_words(job.error["message"])
                 job.finished = time.time()
+
+
+# the library's messages point command-line users at commands and flags; the page has neither
+_COMMAND = re.compile(r"[:;,]?\s*(?:run\s+)?`yrdopt [^`]*`[^.;)]*")
+_FLAGS = (("(--time-limit)", "(the time limit field)"), ("--time-limit", "the time limit field"),
+          ("give diagnose more time", "give it more time"))
+
+
+def page_words(message: str) -> str:
+    """A job's error as the page says it: no `yrdopt ...` command, no --flag (the README's promise)."""
+    out = _COMMAND.sub("", str(message))
+    for cli, page in _FLAGS:
+        out = out.replace(cli, page)
+    return out
 
 
 def log(message: str) -> None:

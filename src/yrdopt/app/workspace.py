@@ -72,7 +72,8 @@ class Scenario:
         return {"id": self.id, "name": self.name, "kind": self.meta.get("kind", "solve"),
                 "created": self.meta.get("created"), "instance": self.meta.get("instance_name"),
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
-                "status": s.get("status"), "objective": s.get("objective"), "gap": s.get("gap"),
+                "status": s.get("status"), "status_text": s.get("status_text"), "objective": s.get("objective"),
+                "gap": s.get("gap"),
                 "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
                 "periods": self.periods(s)}
 

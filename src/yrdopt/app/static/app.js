@@ -36,6 +36,10 @@ function fmt(v, digits = 4) {
   return v.toLocaleString("en-US", { maximumSignificantDigits: Math.max(digits, Math.ceil(Math.log10(a + 1)) + 2) });
 }
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
+// a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
+const gapPct = (v) => (v === null || v === undefined ? "–" : v !== 0 && Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + " %" : pct(v));
+// a status in words (summary.json's status_text), short: its first clause ("optimal", "interrupted by the user")
+const statusWords = (text, status) => (text ? text.split(/: | \(/)[0] : status || "");
 
 async function api(method, path, body) {
   const opts = { method, headers: { "X-Yrdopt": "1" }, credentials: "same-origin" };
@@ -504,7 +508,7 @@ function renderSummary() {
   if (v) {
     const c = v.check;
     verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
-      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status}${v.gap !== null ? ", gap " + fmt(v.gap, 2) : ""}.`),
+      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${v.gap !== null ? "; gap " + gapPct(v.gap) : ""}.`),
       c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
   } else verdict.replaceChildren();
   const pt = $("#provinces");
@@ -518,7 +522,8 @@ function renderSummary() {
   const id = S.current;
   for (const [a, suffix] of [["#export-xlsx", "export.xlsx"], ["#export-report", "report.html"]]) {
     const link = $(a);
-    link.href = id ? `/api/scenarios/${encodeURIComponent(id)}/${suffix}` : "#";
+    // no scenario, no link: an anchor without href is not clickable (href="#" reloaded nothing useful)
+    if (id) link.href = `/api/scenarios/${encodeURIComponent(id)}/${suffix}`; else link.removeAttribute("href");
     link.toggleAttribute("aria-disabled", !id);
   }
   const segSel = $("#explain-segment");
@@ -593,7 +598,7 @@ async function refreshScenarios() {
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "delete", onclick: () => deleteScenario(s) }))),
     el("td", { class: "num", text: fmt(s.objective) }),
-    el("td", { text: `${s.status || ""}${s.verified ? " ✓" : ""}` }))));
+    el("td", { title: s.status_text || "", text: `${statusWords(s.status_text, s.status)}${s.status !== "optimal" && s.gap !== null && s.gap !== undefined ? ", gap " + gapPct(s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
   const sel = $("#scenario-select");
   sel.replaceChildren(...S.scenarios.filter((s) => s.kind !== "baseline").map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
   renderAvailability();
@@ -734,7 +739,7 @@ function showJob(job) {
   $("#prog-phase").textContent = job.state === "running" && p.phase ? p.phase : "–";
   $("#prog-best").textContent = fmt(p.best);
   $("#prog-bound").textContent = fmt(p.bound);
-  $("#prog-gap").textContent = p.gap !== undefined ? pct(p.gap) : "–";
+  $("#prog-gap").textContent = p.gap !== undefined ? gapPct(p.gap) : "–";
   $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
 }
 
