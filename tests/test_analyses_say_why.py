@@ -123,13 +123,19 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
     assert f"sh: infeasible — {why}" in flat(res.output)
     written = pd.read_csv(tmp_path / "why" / "moves.csv").set_index("region")
     assert written.loc["sh", "why"] == why and written.loc["sh", "blocked_by"] == moves.loc["sh", "blocked_by"]
-    # opening a site there: the minimum scale against the land left
+    # opening a site there: the land its minimum scale (15) needs, 15 ha of the site and 4 of ic/rd
+    # against 10 (with quotas elastic the minimum scale alone blocks nothing: not named)
     site = site_decision(path, out, "ic/fab@sh")
     said = site.attrs["why"]
-    assert said.startswith("blocked by: every site of ic/fab needs at least 15"), said
-    assert said.endswith("quota too small: needs sh land +9 with the rest of the layout kept (--reoptimise lets it "
-                         "change) (switching these off makes it possible; other rules may also block)"), said
-    assert set(site.attrs["blocked_by"].split("; ")) == {"chains.ic.segments.fab.min_scale", "regions.sh.quotas.land"}
+    assert said == ("quota too small: needs sh land +9 with the rest of the layout kept (--reoptimise lets it "
+                    "change) (raised so, it is possible; other rules may also block)"), said
+    assert site.attrs["blocked_by"] == "regions.sh.quotas.land"
+    for land, ok in ((9, True), (8.9, False)):  # raised by that, the flip has a layout; by less not
+        e = json.loads(json.dumps(d))
+        e["regions"][0]["quotas"]["land"] += land
+        (tmp_path / "raised.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
+        flipped = site_decision(tmp_path / "raised.yaml", bare, "ic/fab@sh").set_index("term").loc["total", "flipped"]
+        assert np.isfinite(flipped) == ok, land
     res = wide("explain", path, out, "--site", "ic/fab@sh", "--out", tmp_path / "site")
     assert res.exit_code == 0 and f"Opening it is not possible: {said}" in flat(res.output), res.output
     written = pd.read_csv(tmp_path / "site" / "site.csv")
@@ -248,15 +254,20 @@ def test_a_check_stopped_at_its_time_limit_never_names_a_rule(tmp_path):
             f = self.search.f
             return 1e-9 if f is not None and f.solves >= self.k else 100.0
 
-    path, _ = either_talent(tmp_path)
+    # ic/fab held in Shanghai, where it is forbidden and short of land, and ic/rd (single-site) in
+    # Shanghai and Jiangsu: two rules and two quotas, found in 11 checks
+    path, _ = short_of_land(tmp_path, forbidden=True)
     inst = yrdopt.load_instance(path)
-    free = np.full((5, 4), np.nan)
-    full = BlockingSearch(inst)(free, Deadline(60))
-    assert full.complete and len(full.limits) == 5
+    pinned = np.full((5, 4), np.nan)
+    pinned[0], pinned[1] = [1, 1, 0, 0], [1, 0, 0, 0]
+    search = BlockingSearch(inst)
+    full = search(pinned, Deadline(60))
+    assert full.complete and {lim.rule for lim in full.limits} == {
+        "policy.forbidden", "chains.ic.segments.rd.single_site", "regions.sh.quotas.land", "regions.sh.quotas.energy"}
     named = {lim.text for lim in full.limits}
-    for k in range(1, 14):
+    for k in range(1, search.f.solves):
         search = BlockingSearch(inst)
-        stopped = search(free, RunsOutAtCheck(search, k))
+        stopped = search(pinned, RunsOutAtCheck(search, k))
         assert not stopped.complete, k
         assert {lim.text for lim in stopped.limits} <= named, (k, [lim.text for lim in stopped.limits])
 

@@ -399,7 +399,7 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     # searched after every MIP, within what they leave (a whole share each, as the MIP it explains)
     reserve = after_solve_reserve(cm.n_cols)
     shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1), reserve)
-    blocked = []  # (row, pinned placements): explained once every MIP has run
+    blocked = []  # (row, the move's placements): explained once every MIP has run
 
     def run(P: np.ndarray) -> SolveResult:
         fixed = _solve(fix_placements(cm, P), options, shares)
@@ -439,13 +439,16 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
             why, status = no_layout_why(res), res.status
         elif res is not None:  # proven infeasible: the rules that block it, below
             shares.add()
-            blocked.append((row, P.astype(float) if not reoptimise else _pinned_row(d, s, P[s])))
+            blocked.append((row, P))
         row.update(status=status, objective=np.nan, change=np.nan,
                    **{f"change_{k}": np.nan for k in base_terms}, why=why, blocked_by=blocked_by)
         rows.append(row)
     search, explained = BlockingSearch(inst), Shares(deadline, len(blocked), reserve)  # one model for every move
-    for row, pinned in blocked:
-        row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(explained.next()), kept=not reoptimise)
+    for row, P in blocked:
+        # re-optimised: only the segment held, the raise of quotas searched from the rest kept
+        pinned, start = (P.astype(float), None) if not reoptimise else (_pinned_row(d, s, P[s]), P.astype(float))
+        row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(explained.next()), kept=not reoptimise,
+                                                    start=start)
     out = pd.DataFrame(rows)
     # every change is measured against the reference: its status travels with the table (and the CSV)
     out["base_status"] = base.status
@@ -516,14 +519,15 @@ def _budget_text(lim, v, one) -> str | None:
 
 
 def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
-                floor: dict | None = None) -> tuple[str, str]:
+                floor: dict | None = None, start: np.ndarray | None = None) -> tuple[str, str]:
     """Why pinned placements (a move, a flip) cannot hold, where policy alone does not say it: the
     rules ``search`` finds within ``deadline`` — a set that, switched off (its quotas raised by
     their shortfalls), lets them hold; other rules may block too — in the planner's words, and the
     instance fields that state them ("; "-joined: ``blocked_by``).  ``kept``: the rest of the
-    layout was held too."""
+    layout was held too; ``start``: the layout with the move, where the rest may change (the search
+    for the least raise of quotas starts from it)."""
     left = deadline.left()
-    found = search(pinned, deadline, floor) if left is None or left > 0 else Blocking([], [], False, False)
+    found = search(pinned, deadline, floor, start) if left is None or left > 0 else Blocking([], [], False, False)
     said = [(i, _quota_text(lim, v, found.alone.get(i)))
             for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
     quotas = [t for _, t in said if t is not None and not t.startswith("or instead")]
@@ -701,15 +705,14 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     if alt is not None and _timed_out(alt):
         why = no_layout_why(alt)
     elif alt is not None and alt.x is None:  # proven infeasible: the rules that block the flip
-        if reoptimise:  # only this site held, as run() holds it
-            pinned = np.full((d.S, d.R), np.nan)
+        pinned, start = flipped.astype(float), None
+        if reoptimise:  # only this site held, as run() holds it; the raise of quotas from the rest kept
+            pinned, start = np.full((d.S, d.R), np.nan), pinned
             pinned[s, r] = float(flipped[s, r])
-        else:
-            pinned = flipped.astype(float)
         floor = {(s, r): FLIP_SHARE * d.activity[s]} if flipped[s, r] and not place[s, r] else None
         shares.add()
         why, blocked_by = why_blocked(BlockingSearch(inst), pinned, Deadline(shares.next()), kept=not reoptimise,
-                                      floor=floor)
+                                      floor=floor, start=start)
     out = flip_table(cm, base, alt)
     out["base_status"] = base.status
     attrs["why"] = why or ""
