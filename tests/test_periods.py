@@ -473,3 +473,38 @@ def test_reopened_min_scale_a_site_of_today_closed_and_opened_again_is_a_new_sit
     before = {2025: {"r1", "r2"}, 2030: sites[2025], 2035: sites[2030]}
     new = lay[[r not in before[y] for y, r in zip(lay["period"], lay["region"])]]
     assert (new["activity"] >= 3.0 - 1e-7).all(), new
+
+
+def test_solve_over_periods_honours_its_start_and_polish_and_refuses_one_period_search(tmp_path):
+    """``yrdopt.solve`` on an instance with milestone periods: a given ``start`` (a phased layout's
+    x) starts the MILP over all periods instead of the myopic plan, ``greedy_start=False`` starts
+    it from nothing, ``polish=False`` keeps HiGHS's values; ``improve_s``, ``search_lns`` and
+    ``kernel_search`` (one period's machinery) are refused naming the option and why.  Before,
+    every one of them was silently ignored.  The CLI, which has none of these flags, refuses
+    ``--concurrent-lns`` there the same way (exit 2, no traceback)."""
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    inst = validate_mapping(tiny3())
+    first = yrdopt.solve(inst, gap=1e-9)
+    again = yrdopt.solve(inst, gap=1e-9, start=first.x, polish=False)
+    s = again.summary
+    assert s["myopic"] is None and not s["solver"]["polished"], (s["myopic"], s["solver"])  # before: both ran
+    assert s["solver"]["start"] == "given" and first.summary["solver"]["start"] == "myopic"
+    assert first.summary["solver"]["polished"]
+    assert s["verified"] and s["objective"] == pytest.approx(first.summary["objective"], rel=1e-7)
+    bare = yrdopt.solve(inst, gap=1e-9, greedy_start=False).summary
+    assert bare["solver"]["start"] is None and bare["myopic"] is None and bare["verified"]
+    with pytest.raises(InstanceError) as err:
+        yrdopt.solve(inst, start=first.x[:-1])
+    assert f"start: got '{first.x.size - 1} values'" in str(err.value), str(err.value)
+    for name, value in (("improve_s", 5.0), ("search_lns", 0.2), ("kernel_search", 0.1)):
+        with pytest.raises(InstanceError) as err:
+            yrdopt.solve(inst, **{name: value})
+        said = str(err.value)
+        assert f"solver options: {name}: got {value}" in said and "milestone periods" in said, said
+    assert yrdopt.solve(inst, search_lns=0.0, kernel_search=0.0, improve_s=0.0).summary["verified"]  # off: fine
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny3()))
+    res = CliRunner().invoke(app, ["solve", str(tmp_path / "tiny.yaml"), "--concurrent-lns", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "concurrent_lns" in res.output and "Traceback" not in res.output, res.output

@@ -135,6 +135,13 @@ def solve(
     The time limit covers the whole call (or, with ``deadline``, counts from its start: the CLI
     counts from the process start): HiGHS gets what is left after reading, building and the
     start, minus what the polish, check and writing need (:mod:`yrdopt.deadline`).
+
+    An instance with milestone periods is one MILP over all of them
+    (:func:`yrdopt.phasing.solve_phased`): ``start`` is then a start of that model (a phased
+    Solution's ``x``), ``greedy_start`` the period-by-period (myopic) plan it otherwise starts
+    from, and ``polish`` its LP with every integer column fixed; ``improve_s``, ``search_lns``,
+    ``kernel_search`` and ``concurrent_lns`` work on one period's model and are refused there
+    (:class:`InstanceError`, :data:`ONE_PERIOD_SEARCH`) rather than ignored.
     """
     t_start = time.perf_counter()
     if out is not None:  # found before solving, not after
@@ -159,9 +166,11 @@ def solve(
     if inst.periods is not None:  # milestone periods: one MILP over all of them (yrdopt.phasing)
         from .phasing import solve_phased
 
+        refuse_one_period_search(improve_s=improve_s, search_lns=search_lns, kernel_search=kernel_search)
         return solve_phased(inst if not isinstance(instance, (str, Path)) else instance, options=options,
                             build_options=build_options, out=out, check=check, deadline=deadline,
-                            progress=progress, stop=stop, mps_path=mps_path)
+                            progress=progress, stop=stop, mps_path=mps_path, polish=polish,
+                            start=start if start is not None else "myopic" if greedy_start else "none")
     if raise_on_infeasible:  # an instance the totals alone prove infeasible stops here, explained, in milliseconds
         from .analysis.diagnose import check_totals
 
@@ -198,6 +207,27 @@ def solve(
     if out is not None:
         sol.write(out)
     return sol
+
+
+# why the city-scale machinery of one period's MILP has no counterpart over milestone periods
+ONE_PERIOD_SEARCH = {
+    "improve_s": "its improved start (greedy, packing sub-MILP, chain-group fix-and-optimize) is built for one "
+                 "period's model; the plan over all periods starts from the period-by-period (myopic) plan",
+    "search_lns": "its fix-and-optimize sub-MILPs know one period's rows only, not the links between periods",
+    "kernel_search": "it improves a start from one period's LP relaxation, not the model over all periods",
+}
+
+
+def refuse_one_period_search(**given: float | None) -> None:
+    """Raise :class:`InstanceError` naming each of ``given`` (``improve_s``, ``search_lns``,
+    ``kernel_search``) set above 0 for an instance with milestone periods (:data:`ONE_PERIOD_SEARCH`
+    says why); 0 or None (off, or the default) pass."""
+    from .errors import InstanceError, Problem
+
+    problems = [Problem("solver options", name, value, f"0 or unset for an instance with milestone periods: "
+                        f"{ONE_PERIOD_SEARCH[name]}") for name, value in given.items() if value]
+    if problems:
+        raise InstanceError(problems)
 
 
 def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start: np.ndarray | None = None,

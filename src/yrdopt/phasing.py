@@ -316,12 +316,16 @@ def _today_keys(inst: Instance) -> set:
     return {(e.chain, e.segment, e.region) for e in inst.brownfield.existing} if inst.brownfield else set()
 
 
-def solve_phased(instance, *, options=None, build_options=None, start: str = "myopic", out: str | Path | None = None,
-                 check: bool = True, deadline=None, progress=None, stop=None, mps_path: str | Path | None = None):
+def solve_phased(instance, *, options=None, build_options=None, start: str | np.ndarray = "myopic",
+                 out: str | Path | None = None, check: bool = True, deadline=None, progress=None, stop=None,
+                 mps_path: str | Path | None = None, polish: bool = True):
     """One MILP over all periods, started from the myopic plan; a Solution whose tables carry
     a ``period`` column, whose summary holds every period and the value of foresight, and
     ``benefits`` per period (:func:`yrdopt.analysis.benefits.period_benefit_table`).
-    ``mps_path``: write that MILP (every period at once) there as MPS.
+    ``mps_path``: write that MILP (every period at once) there as MPS.  ``start``: "myopic", any
+    other text for none, or a MIP start of that MILP (one value per column: a phased Solution's
+    ``x``; the myopic plan is then not solved).  ``polish``: the LP with every integer column
+    fixed replaces HiGHS's continuous values (tighter tolerances).
 
     The time limit (``options.time_limit``, or ``deadline`` counting from an earlier start)
     covers every phase: the myopic plan gets at most :data:`MYOPIC_SHARE` of what is left
@@ -351,7 +355,16 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
     years, span, disc = period_years(inst)
     options, profile = phased_profile(options, int(pm.cm.integrality.sum()) / pm.T)
     my_sols, x0, my_total, myopic_s, my_stop = None, None, None, 0.0, None
-    if start == "myopic":
+    given = not isinstance(start, str)
+    if given:
+        x0 = np.asarray(start, dtype=float).ravel()
+        if x0.size != pm.cm.n_cols:
+            from .errors import InstanceError, Problem
+
+            raise InstanceError([Problem("solver options", "start", f"{x0.size} values",
+                                         f"{pm.cm.n_cols} values, one per column of the model over all periods "
+                                         "(the x of a Solution of this instance)")])
+    elif start == "myopic":
         phases.enter(PERIOD_START)
         t0 = time.perf_counter()
         left = deadline.left()
@@ -382,9 +395,9 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
     res = solver.solve(x0)
     with_start = {"time_limit_no_incumbent": "time_limit_with_incumbent", "stopped_no_incumbent": "interrupted"}
-    if res.x is None and x0 is not None and res.status in with_start:
+    if res.x is None and x0 is not None and not given and res.status in with_start:
         # stopped before HiGHS took the start in (a short limit on a loaded machine): the
-        # myopic plan is a plan; its bound is HiGHS's, if any
+        # myopic plan is a plan (a given start may not be one); its bound is HiGHS's, if any
         res = replace(res, x=x0, status=with_start[res.status])
     if res.x is None:
         from .errors import InfeasibleError, SolverError
@@ -403,7 +416,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
             raise InfeasibleError(text, details)
         raise SolverError(f"{res.message} (HiGHS: {res.highs_status})")
     t0 = time.perf_counter()
-    x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
+    x_pol = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left()) if polish else None
     polish_s = time.perf_counter() - t0
     x = x_pol if x_pol is not None else res.x[: pm.cm.n_cols]
     layout, flows_df, exp_df, trans_df, parks_df, pa_df = plan_tables(pm, x)
@@ -438,7 +451,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str = "my
         "timings": {"build_s": build_s, "myopic_s": myopic_s, "handoff_s": res.handoff_s, "solve_s": res.solve_s,
                     "polish_s": polish_s, "total_s": time.perf_counter() - t_start},
         # whether the LP with every integer column fixed replaced HiGHS's continuous values
-        "solver": {**res.solver, "profile": profile, "polished": x_pol is not None, "mip_objective": res.objective},
+        "solver": {**res.solver, "profile": profile, "polished": x_pol is not None, "mip_objective": res.objective,
+                   "start": "given" if given else "myopic" if x0 is not None else None},
         "model": {"variables": pm.cm.n_cols, "rows": pm.cm.n_rows, "nonzeros": int(pm.cm.A.nnz),
                   "binaries": int(pm.cm.integrality.sum()), "periods": years},
         "instance": {"name": inst.name, "hash": content_hash(inst)},
