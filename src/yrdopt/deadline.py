@@ -81,12 +81,16 @@ class Shares:
         """``solves`` more to run (e.g. the elastic solve that says why a move has no layout)."""
         self.solves += solves
 
-    def next(self) -> float | None:
-        """Seconds for the next solve: None without a limit, 0 when nothing is left."""
+    def next(self, fraction: float | None = None) -> float | None:
+        """Seconds for the next solve: None without a limit, 0 when nothing is left.  ``fraction``:
+        that part of what is left (less the reserve) instead of an equal share (a solve the others
+        depend on, e.g. the reference they start from)."""
         n = max(self.solves, 1)
         self.solves = max(self.solves - 1, 0)
         left = self.deadline.left()
-        return None if left is None else max((left - self.reserve) / n, 0.0)
+        if left is None:
+            return None
+        return max((left - self.reserve) * (fraction if fraction is not None and n > 1 else 1.0 / n), 0.0)
 
 
 # what follows HiGHS, in seconds per column of the model, measured on a loaded 2-core machine
