@@ -144,37 +144,77 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
 
 def test_a_move_or_flip_blocked_by_policy_is_answered_from_the_policy(tmp_path):
     """A move or flip that policy forbids (policy.forbidden, policy.fixed elsewhere, a protected site
-    of today elsewhere) is answered from the policy with its field, and nothing else is claimed —
-    before, each ran a full search for conflicts (14 CPU-s instead of 1 for the 40 moves of a
-    41-region segment fixed by policy, and every answer "search stopped at its time limit" at
-    --time-limit 8) and a protected site was called policy.fixed."""
+    of today elsewhere) is answered from the policy with its field — before analysis3, each ran a
+    full search for conflicts (14 CPU-s instead of 1 for the 40 moves of a 41-region segment fixed by
+    policy) and a protected site was called policy.fixed — then says what would still block it with
+    that policy lifted, searched within POLICY_SEARCH_S each (before: nothing, as if the policy
+    were all that blocked it).  Both answers are checked by re-solving without the policy."""
     from test_brownfield import tiny
 
-    path, _ = short_of_land(tmp_path, forbidden=True)
+    path, d = short_of_land(tmp_path, forbidden=True)
     out = tmp_path / "sol"
     assert yrdopt.solve(path, out=out).summary["verified"]
     moves = cost_of_moving(path, out, "ic/fab").set_index("region")
-    assert moves.loc["sh", ["status", "why", "blocked_by"]].tolist() == ["infeasible", "forbidden by policy.forbidden",
-                                                                        "policy.forbidden"]
+    why = moves.loc["sh", "why"]
+    assert moves.loc["sh", "status"] == "infeasible"
+    assert why.startswith("forbidden by policy.forbidden; with that lifted, still quota too small: needs "), why
+    assert "sh land +54" in why and "sh energy +10" in why, why
+    assert moves.loc["sh", "blocked_by"].split("; ") == ["policy.forbidden", "regions.sh.quotas.land",
+                                                         "regions.sh.quotas.energy"]
     site = site_decision(path, out, "ic/fab@sh")
-    assert (site.attrs["why"], site.attrs["blocked_by"]) == ("forbidden by policy.forbidden", "policy.forbidden")
-    # fixed by policy: every other region says so
+    assert site.attrs["why"].startswith("forbidden by policy.forbidden; with that lifted, still quota too small: "
+                                        "needs sh land +9"), site.attrs["why"]
+    assert site.attrs["blocked_by"] == "policy.forbidden; regions.sh.quotas.land"
+    # lifted, the quota still blocks: without the forbidden placement the move is still infeasible
+    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
+    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    e = json.loads(json.dumps(d))
+    e["policy"].pop("forbidden")
+    (tmp_path / "allowed.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
+    assert cost_of_moving(tmp_path / "allowed.yaml", bare, "ic/fab").set_index("region").loc["sh", "status"] == \
+        "infeasible"
+    # fixed by policy: every other region says so, and that lifted, nothing else blocks it
     d = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)
     d["policy"]["fixed"] = [{"chain": "bio", "segment": "mfg", "region": "sh"}]
     (tmp_path / "fixed.yaml").write_text(yaml.safe_dump(d, allow_unicode=True))
     assert yrdopt.solve(tmp_path / "fixed.yaml", out=tmp_path / "fs").summary["verified"]
     moves = cost_of_moving(tmp_path / "fixed.yaml", tmp_path / "fs", "bio/mfg").set_index("region")
     others = moves.drop(index="sh")
-    assert (others["why"] == "policy.fixed keeps it in sh").all() and (others["blocked_by"] == "policy.fixed").all()
+    assert (others["why"] == "policy.fixed keeps it in sh; with that lifted it is possible with the rest of the "
+            "layout kept").all(), others["why"]
+    assert (others["blocked_by"] == "policy.fixed").all()
+    shutil.copytree(tmp_path / "fs", tmp_path / "fs-bare", ignore=shutil.ignore_patterns("summary.json"))
+    d["policy"]["fixed"] = []
+    (tmp_path / "free.yaml").write_text(yaml.safe_dump(d, allow_unicode=True))
+    free = cost_of_moving(tmp_path / "free.yaml", tmp_path / "fs-bare", "bio/mfg").set_index("region")
+    assert (free.loc[others.index, "status"] == "optimal").all(), free
     # protected today: brownfield.protected, never policy.fixed
     (tmp_path / "bf.yaml").write_text(yaml.safe_dump(tiny(protected=[("a", "r1")])))
     assert yrdopt.solve(tmp_path / "bf.yaml", out=tmp_path / "bs").summary["verified"]
     moves = cost_of_moving(tmp_path / "bf.yaml", tmp_path / "bs", "k/a").set_index("region")
     for r in ("r2", "r3"):
-        assert moves.loc[r, ["why", "blocked_by"]].tolist() == ["brownfield.protected keeps it open in r1",
-                                                               "brownfield.protected"], moves.loc[r, "why"]
+        assert moves.loc[r, ["why", "blocked_by"]].tolist() == [
+            "brownfield.protected keeps it open in r1; with that lifted it is possible with the rest of the layout "
+            "kept", "brownfield.protected"], moves.loc[r, "why"]
     site = site_decision(tmp_path / "bf.yaml", tmp_path / "bs", "k/a@r1")
-    assert (site.attrs["why"], site.attrs["blocked_by"]) == ("brownfield.protected keeps it open", "brownfield.protected")
+    assert site.attrs["why"].startswith("brownfield.protected keeps it open; with that lifted, still"), site.attrs["why"]
+    assert site.attrs["blocked_by"] == "brownfield.protected"
+
+
+def test_a_search_beyond_policy_without_time_says_other_rules_were_not_checked(tmp_path):
+    """Where no time is left for the search beyond the policy, the answer says so instead of
+    implying the policy is all that blocks the move."""
+    from yrdopt.analysis.diagnose import BlockingSearch
+    from yrdopt.analysis.explain import why_beyond_policy
+    from yrdopt.deadline import Deadline
+
+    path, _ = short_of_land(tmp_path, forbidden=True)
+    pinned = np.full((5, 4), np.nan)
+    pinned[1] = [1, 0, 0, 0]
+    said = why_beyond_policy(BlockingSearch(yrdopt.load_instance(path)), pinned, Deadline(0), kept=False,
+                             segment="ic/fab", policy=[("forbidden by policy.forbidden", "policy.forbidden")])
+    assert said == ("forbidden by policy.forbidden (other rules were not checked within the time limit)",
+                    "policy.forbidden")
 
 
 def test_the_workbench_why_here_names_the_rules_that_block_a_move(tmp_path):

@@ -834,12 +834,13 @@ class BlockingSearch:
         self.f: _Feasibility | None = None
 
     def __call__(self, pinned: np.ndarray, deadline: Deadline, floor: dict | None = None,
-                 start: np.ndarray | None = None) -> Blocking:
+                 start: np.ndarray | None = None, lifted=None) -> Blocking:
         """The limits that block ``pinned`` ((S, R), NaN where free; activities at least ``floor``),
         within ``deadline`` (the first call builds the model within it).  ``start``: (S, R)
         placements that meet ``pinned`` (the layout with the move, where the rest may change): the
         raise of quotas is first found with them held, and that answer starts the search for the
-        least (a bound on it however short the time)."""
+        least (a bound on it however short the time).  ``lifted(limit)``: True for the limits held
+        switched off (the policy rules an answer already names), never candidates."""
         if self.f is None:
             try:
                 self.f = _Feasibility(self.inst, deadline)
@@ -848,9 +849,11 @@ class BlockingSearch:
         f = self.f
         f.deadline, f.incomplete = deadline, False
         f.pin(pinned, floor)
+        off = [lim for lim in f.limits if lifted is not None and lifted(lim)]
         for lim in f.limits:  # quotas and change budgets elastic: raised below, never filtered
-            f.set(lim, lim.kind not in RAISABLE)
-        cand = [lim for lim in f.limits if lim.kind not in RAISABLE and lim.kind != "demand"]
+            f.set(lim, lim.kind not in RAISABLE and not any(lim is o for o in off))
+        cand = [lim for lim in f.limits if lim.kind not in RAISABLE and lim.kind != "demand"
+                and not any(lim is o for o in off)]
         found: list[Limit] = []
         groups: list[list[int]] = []
         unconditional = False

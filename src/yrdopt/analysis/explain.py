@@ -400,6 +400,7 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
     reserve = after_solve_reserve(cm.n_cols)
     shares = Shares(deadline, (1 + len(movable)) * (2 if reoptimise else 1), reserve)
     blocked = []  # (row, the move's placements): explained once every MIP has run
+    by_policy = []  # (row, the move's placements, its policy reasons): searched last
 
     def run(P: np.ndarray) -> SolveResult:
         fixed = _solve(fix_placements(cm, P), options, shares)
@@ -440,6 +441,8 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         elif res is not None:  # proven infeasible: the rules that block it, below
             shares.add()
             blocked.append((row, P))
+        else:  # blocked by policy: what else would block it, below, in what the others leave
+            by_policy.append((row, P, policy))
         row.update(status=status, objective=np.nan, change=np.nan,
                    **{f"change_{k}": np.nan for k in base_terms}, why=why, blocked_by=blocked_by)
         rows.append(row)
@@ -449,6 +452,15 @@ def cost_of_moving(instance, solution_dir: str | Path, segment: str, *, reoptimi
         pinned, start = (P.astype(float), None) if not reoptimise else (_pinned_row(d, s, P[s]), P.astype(float))
         row["why"], row["blocked_by"] = why_blocked(search, pinned, Deadline(explained.next()), kept=not reoptimise,
                                                     start=start)
+    # each move policy forbids: what would still block it with that policy lifted, within a share of
+    # what is left capped at POLICY_SEARCH_S (the policy's answer stands whatever this finds)
+    beyond = Shares(deadline, len(by_policy), reserve)
+    for row, P, policy in by_policy:
+        pinned, start = (P.astype(float), None) if not reoptimise else (_pinned_row(d, s, P[s]), P.astype(float))
+        limit = beyond.next()
+        row["why"], row["blocked_by"] = why_beyond_policy(
+            search, pinned, Deadline(POLICY_SEARCH_S if limit is None else min(limit, POLICY_SEARCH_S)),
+            kept=not reoptimise, segment=d.segment_label(s), policy=policy, start=start)
     out = pd.DataFrame(rows)
     # every change is measured against the reference: its status travels with the table (and the CSV)
     out["base_status"] = base.status
@@ -528,6 +540,11 @@ def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, 
     for the least raise of quotas starts from it)."""
     left = deadline.left()
     found = search(pinned, deadline, floor, start) if left is None or left > 0 else Blocking([], [], False, False)
+    return blocking_text(found, kept)
+
+
+def blocking_text(found: Blocking, kept: bool) -> tuple[str, str]:
+    """:func:`why_blocked`'s words and ``blocked_by`` for a search's answer ``found``."""
     said = [(i, _quota_text(lim, v, found.alone.get(i)))
             for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
     quotas = [t for _, t in said if t is not None and not t.startswith("or instead")]
@@ -555,6 +572,34 @@ def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, 
         if (quotas or budgets) and not found.least:  # a shortfall solve stopped at its limit: a raise that works
             why += "; an increase found at the time limit, not proven the least"
     return why, "; ".join(dict.fromkeys(lim.rule for lim in found.limits))
+
+
+# the most a search beyond a move's policy takes (seconds): at city scale with the rest re-optimised
+# each is a MIP, and a command's 34 forbidden moves must not take the time of its own MIPs
+POLICY_SEARCH_S = 1.0
+# the kinds of limit a segment's policy reasons stand for (move_policy, flip_policy): lifted together
+POLICY_LIFTED = {"forbidden", "fixed", "protected", "site_min"}
+
+
+def why_beyond_policy(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool, segment: str,
+                      policy: list[tuple[str, str]], floor: dict | None = None,
+                      start: np.ndarray | None = None) -> tuple[str, str]:
+    """A move or flip policy forbids (``policy``: its reasons and fields, :func:`move_policy`), with
+    what would still block it were the policy on ``segment`` lifted: the same search as
+    :func:`why_blocked`, those rules switched off, within ``deadline`` ("other rules were not
+    checked" where it does not finish)."""
+    why, fields = "; ".join(t for t, _ in policy), list(dict.fromkeys(f for _, f in policy))
+    left = deadline.left()
+    found = (search(pinned, deadline, floor, start,
+                    lifted=lambda lim: lim.kind in POLICY_LIFTED and lim.segment == segment)
+             if left is None or left > 0 else None)
+    if found is None or (not found.complete and not found.limits):
+        return why + " (other rules were not checked within the time limit)", "; ".join(fields)
+    if found.complete and not found.limits and not found.unconditional:
+        return why + "; with that lifted it is possible" + (" with the rest of the layout kept" if kept else ""), \
+            "; ".join(fields)
+    more, more_fields = blocking_text(found, kept)
+    return f"{why}; with that lifted, still {more}", "; ".join(dict.fromkeys(fields + [f for f in more_fields.split("; ") if f]))
 
 
 def move_policy(d, s: int, r: int) -> list[tuple[str, str]]:
@@ -704,15 +749,21 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     alt = run(flipped) if why is None else None
     if alt is not None and _timed_out(alt):
         why = no_layout_why(alt)
-    elif alt is not None and alt.x is None:  # proven infeasible: the rules that block the flip
+    elif (alt is not None and alt.x is None) or policy is not None:  # the rules that block the flip
         pinned, start = flipped.astype(float), None
         if reoptimise:  # only this site held, as run() holds it; the raise of quotas from the rest kept
             pinned, start = np.full((d.S, d.R), np.nan), pinned
             pinned[s, r] = float(flipped[s, r])
         floor = {(s, r): FLIP_SHARE * d.activity[s]} if flipped[s, r] and not place[s, r] else None
         shares.add()
-        why, blocked_by = why_blocked(BlockingSearch(inst), pinned, Deadline(shares.next()), kept=not reoptimise,
-                                      floor=floor, start=start)
+        limit = shares.next()
+        if policy is not None:  # what would still block it with that policy lifted (cheaply: capped)
+            limit = POLICY_SEARCH_S if limit is None else min(limit, POLICY_SEARCH_S)
+            why, blocked_by = why_beyond_policy(BlockingSearch(inst), pinned, Deadline(limit), kept=not reoptimise,
+                                                segment=d.segment_label(s), policy=[policy], floor=floor, start=start)
+        else:  # proven infeasible
+            why, blocked_by = why_blocked(BlockingSearch(inst), pinned, Deadline(limit), kept=not reoptimise,
+                                          floor=floor, start=start)
     out = flip_table(cm, base, alt)
     out["base_status"] = base.status
     attrs["why"] = why or ""
