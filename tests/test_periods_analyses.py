@@ -389,7 +389,8 @@ def test_why_a_flip_in_a_period_names_the_rule_and_the_least_raise(split_plan):
     assert why.startswith("blocked by: the minimum run of new sites; quota too small: needs 2030: r3 land +2.45 "), why
     assert blocked_by == "periods.min_run_years; regions.r3.quotas.land"
     single = site_decision(split_c(), out, "k/b@r3", period=2035)  # b is single-site: it would have no site
-    assert "cannot take the segments' activity" in single.attrs["why"] and single.attrs["blocked_by"] == ""
+    assert "the sites held cannot take the segment's activity" in single.attrs["why"]
+    assert single.attrs["blocked_by"] == ""
 
     def flipped_plan_exists(min_run: int, raise_by: float) -> bool:
         d = split_c()
@@ -420,8 +421,10 @@ def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
     assert yrdopt.solve(d, out=tmp_path / "plan", gap=1e-9).summary["verified"]
     m = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030).set_index("region")
     assert m.loc["r2", "status"] == "infeasible"
-    assert ("blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of "
-            "0 closed sites in the whole area is too small by 1 with the plan's other sites kept") in m.loc["r2", "why"]
+    assert m.loc["r2", "why"] == (
+        "blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of 0 closed "
+        "sites in the whole area is too small by 1 (the plan's other sites kept, --reoptimise lets them change; "
+        "raising so (the least total raise, each limit in its own unit) makes it possible; other rules may also block)")
     assert m.loc["r2", "blocked_by"] == "periods.milestones[1].budget.max_opened; periods.milestones[1].budget.max_closed"
     free = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030, reoptimise=True)
     assert (free["status"] == "optimal").all()
@@ -431,6 +434,28 @@ def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
     assert yrdopt.solve(d, out=tmp_path / "plan2", gap=1e-9).summary["verified"]
     m = cost_of_moving(d, tmp_path / "plan2", "k/b", period=2030, reoptimise=True).set_index("region")
     assert m.loc["r2", "status"] == "infeasible"
-    assert m.loc["r2", "why"].startswith("quota too small: needs 2030: r2 land +0.6 (raised so, it is possible"), \
-        m.loc["r2", "why"]
+    assert m.loc["r2", "why"].startswith("quota too small: needs 2030: r2 land +0.6 (raising so (the least total "
+                                         "raise"), m.loc["r2", "why"]
     assert m.loc["r2", "blocked_by"] == "regions.r2.quotas.land"
+
+
+def test_why_a_flip_in_a_period_names_site_counts_and_todays_capacity(tmp_path):
+    """explain --site --period names the rule no raise lifts: a second site of the single-site a
+    (before: "the sites held cannot take the segment's activity", false), and today's site of c in
+    r1 kept at its own capacity 3.2 while c's second site in r2 closes (before: "a minimum scale")."""
+    d = tiny3(run=0)
+    assert yrdopt.solve(d, out=tmp_path / "one", gap=1e-9).summary["verified"]
+    t = site_decision(d, tmp_path / "one", "k/a@r1", period=2030)
+    assert t.attrs["why"].startswith("blocked by: the number of sites a segment may have"), t.attrs["why"]
+    assert t.attrs["blocked_by"] == "chains[].segments[].single_site; policy.site_limits"
+
+    d = tiny3(run=0)
+    for r in d["regions"]:
+        r["quotas"]["land"] = 100.0
+    c = d["chains"][0]["segments"][2]
+    c["single_site"], c["site_cost"] = False, {"r1": 0.1, "r2": 3.0, "r3": 9.0}
+    d["brownfield"]["existing"][2]["capacity"] = 3.2  # c grows to 3.75 in 2030: r1 keeps 3.2, r2 the rest
+    assert yrdopt.solve(d, out=tmp_path / "cap", gap=1e-9).summary["verified"]
+    t = site_decision(d, tmp_path / "cap", "k/c@r2", period=2030)
+    assert t.attrs["open"] and t.attrs["why"].startswith("blocked by: the capacity of today's sites"), t.attrs["why"]
+    assert t.attrs["blocked_by"] == "brownfield.existing[].capacity"

@@ -37,7 +37,7 @@ from ..io import load_instance
 from ..model.compiled import CompiledModel
 from ..solver import SolveResult, SolverOptions
 from .alternatives import place_from_layout
-from ..deadline import Deadline, Shares, after_solve_reserve
+from ..deadline import OVERRUN_S_PER_COL, Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
 from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
                       hosting, move_policy, no_layout_why, now_shares, quota_prices, round_off, same_instance_layout,
@@ -214,14 +214,22 @@ def _not_possible(year: int, reoptimise: bool) -> str:
 
 # -- why a move or a flip of period t has no plan -------------------------------------------------
 # rules of the phased model that no raise of a quota or change budget lifts, by the row blocks that
-# state them: (block name test, instance field, the rule in the planner's words)
+# state them: (block name test, instance field, the rule in the planner's words).  Not here: the
+# definitions (demand, flows, transitions, P8a-c), the soft ones (duplication), the park rows, and
+# what a column bound states (fixed, forbidden and protected placements, site capacities)
 PLAN_RULES = (
     (lambda n: n.startswith("min_run["), "periods.min_run_years", "the minimum run of new sites"),
     (lambda n: n.startswith("kept_share["), "brownfield.min_kept_share",
      "the share of its activity a kept site keeps running"),
-    (lambda n: n.endswith(".guarantee"), "policy (guarantees, province shares)", "a guarantee or province share"),
-    (lambda n: n.endswith(".min_scale") or n.startswith("grandfathered"), "chains[].segments[].min_scale",
-     "a minimum scale of a site"),
+    (lambda n: n.endswith(".site_count"), "chains[].segments[].single_site; policy.site_limits",
+     "the number of sites a segment may have (single-site, site limits)"),
+    (lambda n: n.endswith(".min_scale"), "chains[].segments[].min_scale; brownfield.min_kept_share",
+     "a minimum scale of a site (for today's sites in the first period also the share of today's activity they keep)"),
+    (lambda n: n.startswith("grandfathered_min_scale["), "brownfield.existing[].min_scale",
+     "the minimum scale today's sites keep while they run"),
+    (lambda n: n.startswith("grandfathered_capacity["), "brownfield.existing[].capacity",
+     "the capacity of today's sites, kept while they run"),
+    (lambda n: n.endswith(".guarantee"), "policy.guarantees; policy.province_min_share", "a guarantee or province share"),
 )
 
 
@@ -238,22 +246,28 @@ class PlanBlocking:
     """Why placements of period t pinned in a phased plan (``explain --period``'s move of a
     segment, flip of a site) have no plan: the least raise of every period's quotas and change
     budgets that gives them one (the phased model in elastic mode, :func:`build_phased` with
-    ``BuildOptions(elastic=True)``: its objective is the total raise, the same model ``diagnose``
-    solves over the periods), with the plan's other sites kept (an LP) or, with ``reoptimise``,
-    the whole plan free (a MIP).  Where no raise helps, the rules of :data:`PLAN_RULES` that,
-    each switched off alone, let them hold.  One model for every question, built at the first."""
+    ``BuildOptions(elastic=True)``: its objective is the total raise, each in its own unit, the
+    same model ``diagnose`` solves over the periods), with the plan's other sites kept (an LP) or,
+    with ``reoptimise``, the whole plan free (a MIP).  Where no raise helps, the rules of
+    :data:`PLAN_RULES` that, each switched off alone, let them hold (with the raise still needed
+    beside the first); where none alone does, the fewest of them that together do.  One model for
+    every question (:meth:`prepare`)."""
 
     def __init__(self, inst, solution_dir: str | Path):
         self.inst, self.solution_dir = inst, solution_dir
         self.pm = None
 
-    def _model(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool) -> CompiledModel:
+    def prepare(self) -> None:
+        """Build the elastic model (before the explanations share what is left of the time)."""
         from ..model.compiled import BuildOptions
         from ..model.periods import build_phased
 
         if self.pm is None:
             self.pm = build_phased(self.inst, BuildOptions(elastic=True))
             self.values = plan_values(self.pm, self.solution_dir)
+
+    def _model(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool) -> CompiledModel:
+        self.prepare()
         pm, core = self.pm, self.pm.periods[t]
         cols = core.var("place").index(np.full(len(regions), s), regions) + pm.offsets[t]
         acts = core.var("activity").index(np.full(len(regions), s), regions) + pm.offsets[t]
@@ -272,59 +286,78 @@ class PlanBlocking:
     def __call__(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool,
                  deadline: Deadline) -> tuple[str, str]:
         """(why, blocked_by) for period t's placements of segment s in ``regions`` set to ``row``,
-        within ``deadline`` (the model's build included)."""
+        within ``deadline``."""
         from .diagnose import phased_increase
 
         year = self.inst.periods.milestones[t].year
-        fallback = _not_possible(year, reoptimise), ""
+        unknown = (f"infeasible with this change in {year}; why was not found within the time limit "
+                   "(give it more time: --time-limit)", "")
         try:
             cm = self._model(t, s, regions, row, reoptimise)
         except Exception:  # never let the explanation hide the answer it explains
-            return fallback
-        shares = Shares(deadline, 1 + len(PLAN_RULES), after_solve_reserve(cm.n_cols))
-        res = _solve(cm, SolverOptions(mip_gap=1e-9), shares)
-        kept = "" if reoptimise else " with the plan's other sites kept (--reoptimise lets them change)"
+            return _not_possible(year, reoptimise), ""
+        present = [r for r in PLAN_RULES if any(r[0](n) and b.stop > b.start for n, b in cm.row_blocks.items())]
+        # these answers are not written or checked: only a MIP's overrun of its limit is kept back
+        shares = Shares(deadline, 1 + len(present), OVERRUN_S_PER_COL * cm.n_cols if reoptimise else 0.0)
+        options = SolverOptions(mip_gap=1e-9)
+        res = _solve(cm, options, shares)
+        kept = "" if reoptimise else "the plan's other sites kept, --reoptimise lets them change; "
         if _timed_out(res):
-            return f"{fallback[0]}; why was not found within the time limit", ""
-        rules, raised = [], res
+            return unknown
+        rules, raised, stopped = [], res, False
         if res.x is None:  # raising quotas and budgets does not help: which rule, switched off alone, does
             raised = None
-            present = [(test, path, words) for test, path, words in PLAN_RULES if any(test(n) for n in cm.row_blocks)]
             for rule in present:
-                alt = _solve(_rules_off(cm, [rule]), SolverOptions(mip_gap=1e-9), shares)
+                alt = _solve(_rules_off(cm, [rule]), options, shares)
                 if alt.x is not None:
-                    rules.append((rule[2], rule[1]))
+                    rules.append(rule)
                     raised = raised or alt  # the raise needed beside the first rule found
                 elif _timed_out(alt):
-                    return f"{fallback[0]}; why was not found within the time limit", ""
-            if not rules:  # none alone: all of them together, or none at all
-                shares.add()
-                alt = _solve(_rules_off(cm, present), SolverOptions(mip_gap=1e-9), shares)
+                    stopped = True
+                    break
+            if not rules and stopped:
+                return unknown
+            if not rules:  # none alone: the fewest that together do (a deletion filter), or none at all
+                needed = list(present)
+                shares.add(1 + len(present))
+                alt = _solve(_rules_off(cm, needed), options, shares)
                 if _timed_out(alt):
-                    return f"{fallback[0]}; why was not found within the time limit", ""
+                    return unknown
                 if alt.x is None:
-                    return (f"infeasible even with every quota, change budget and rule of the periods switched off: "
-                            f"the placements held{kept.split(' (')[0]} cannot take the segments' activity"), ""
-                rules, raised = [(" and ".join(w for _, _, w in present) + " together",
-                                  "; ".join(p for _, p, _ in present))], alt
+                    return (f"infeasible in {year} with every quota and change budget raised and every rule tried "
+                            f"switched off ({'; '.join(w for _, _, w in present) or 'none'}): {kept}the sites "
+                            "held cannot take the segment's activity (fixed, forbidden and protected placements "
+                            "and site capacities stay)"), ""
+                for rule in present:
+                    fewer = [r for r in needed if r is not rule]
+                    alt2 = _solve(_rules_off(cm, fewer), options, shares)
+                    if alt2.x is not None:
+                        needed, alt = fewer, alt2
+                    elif _timed_out(alt2):
+                        stopped = True
+                        break
+                rules, raised = [(None, " and ".join(p for _, p, _ in needed), " and ".join(w for _, _, w in needed)
+                                  + " together")], alt
         quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
         if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
-            return f"infeasible (numerically borderline){kept}", ""
+            return f"infeasible (numerically borderline); {kept}".rstrip("; "), ""
         needs = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
-        parts = [rules[0][0]] if rules else []  # the raises below are those with this rule switched off
+        parts = [rules[0][2]] if rules else []  # the raises below are those with this rule switched off
         parts += [b["text"] for b in budgets] + (["quota too small: needs " + ", ".join(needs)] if needs else [])
         if len(rules) > 1:
-            parts.append("or instead " + " or ".join(w for w, _ in rules[1:]))
-        if raised.status != "optimal":
-            tail = " (found at the time limit, not proven the least; other rules may also block)"
-        elif rules:
-            tail = (f" (switching {'that rule' if len(rules) == 1 else 'the first rule'} off"
-                    + (" and raising so" if quotas or budgets else "") + " makes it possible; other rules may also block)")
+            parts.append("or instead " + " or ".join(w for _, _, w in rules[1:]))
+        raise_words = "the least total raise, each limit in its own unit" if raised.status == "optimal" else \
+            "a raise found at the time limit, not proven the least"
+        if rules:
+            did = f"switching {'that rule' if len(rules) == 1 else 'the first rule'} off" + (
+                f" and raising so ({raise_words})" if quotas or budgets else "")
         else:
-            tail = " (raised so, it is possible; other rules may also block)"
-        paths = [p for _, p in rules] + [b["path"] for b in budgets] + [
+            did = f"raising so ({raise_words})"
+        found = " (found before the search stopped at its time limit)" if stopped else ""
+        tail = f" ({kept}{did} makes it possible; other rules may also block){found}"
+        paths = [p for _, p, _ in rules] + [b["path"] for b in budgets] + [
             f"regions.{k.split('/')[1]}.quotas.{k.split('/')[2]}" for k in sorted(quotas)]
-        return (("blocked by: " if rules or budgets else "") + "; ".join(parts) + kept + tail,
+        return (("blocked by: " if rules or budgets else "") + "; ".join(parts) + tail,
                 "; ".join(dict.fromkeys(paths)))
 
 
@@ -372,7 +405,10 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
                 blocked.append((row, r))
         row["blocked_by"] = "; ".join(dict.fromkeys(f for _, f in policy))
         rows.append(row)
-    search, explained = PlanBlocking(inst, solution_dir), Shares(deadline, len(blocked))
+    search = PlanBlocking(inst, solution_dir)
+    if blocked:
+        search.prepare()  # once, before the explanations share what is left
+    explained = Shares(deadline, len(blocked))
     for row, r in blocked:
         row["why"], row["blocked_by"] = search(t, s, np.arange(d.R), np.arange(d.R) == r, reoptimise,
                                                Deadline(explained.next()))
