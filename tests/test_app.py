@@ -714,3 +714,50 @@ def test_what_each_limit_costs(server):
     assert status == 400 and "limits tab" in err["error"] and "Time limit (s)" in err["error"], err
     status, err = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"period": 2030})
     assert status == 400 and "not a plan over periods" in err["error"]
+
+
+def test_limits_say_an_unproven_re_solve_is_not_proven(server):
+    """A quota's re-solve stopped at its limit is shown with its bounds and "not proven" (as the
+    CLI's `prices` says it), never as its worth, and does not sort the table; a period's prices say
+    that a plan is not re-solved (before: "0 | time_limit_with_incumbent", and the page's note
+    promised a re-solve for plans too)."""
+    from yrdopt.analysis.explain import shadow_prices
+    from yrdopt.app.views import LIMIT_NOTES, prices_view
+
+    wb, _ = server
+    sc = next(s for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    p = shadow_prices(sc.path / "instance.json", sc.path)
+    q = p.quotas.copy()
+    i = int(q["value_per_unit"].abs().idxmin())  # a quota worth 0 at the LP, whose re-solve stopped
+    q.loc[i, ["tight", "resolved_value_per_unit", "resolved_value_most", "resolved_status"]] = \
+        [True, 0.0, 29.23, "time_limit_with_incumbent"]
+    p.quotas = q
+    view = prices_view(p)
+    row = next(r for r in view["quotas"]["rows"] if (r["region"], r["resource"]) == (q.loc[i, "region"], q.loc[i, "resource"]))
+    assert row["resolved"] == "≥ 0, ≤ 29.23, not proven" and row["use"].startswith("nearly")
+    assert view["notes"]["quotas"] == LIMIT_NOTES["quotas"]
+    assert prices_view(p, 2030)["notes"]["quotas"] == LIMIT_NOTES["quotas_plan"]
+
+
+def test_stop_ends_a_why_here_job_at_once(server):
+    """Stop on "why here?" (re-optimised: one MIP per region) ends the MIP running and skips the
+    rest: the job stops in well under the time the whole job takes (before: Stop set the job's
+    flag, which no solve read, and the job ran to its end, then said "stopped")."""
+    wb, base = server
+    wait_idle(base)
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    body = {"segment": "ic/rd", "reoptimise": True, "time_limit": 120}
+    t0 = time.perf_counter()
+    full = wait_job(base, call(base, "POST", f"/api/scenarios/{sid}/explain", body)[1])
+    whole = time.perf_counter() - t0
+    assert full["state"] == "done", full
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", body)
+    t0 = time.perf_counter()
+    while job["state"] != "running":
+        job = call(base, "GET", f"/api/jobs/{job['id']}")[1]
+    time.sleep(0.2)
+    call(base, "POST", f"/api/jobs/{job['id']}/stop")
+    job = wait_job(base, job)
+    stopped = time.perf_counter() - t0
+    assert job["state"] == "stopped", job
+    assert stopped < 0.5 * whole, (stopped, whole)

@@ -440,7 +440,7 @@ def test_a_price_resolve_stopped_at_its_limit_is_not_proven_and_not_worth_0(tmp_
     is worth 0" (Shanghai's land on yrd-provinces: 34.3 proven, 0 after 0.05 s); now its status is
     kept, its figure is a lower bound (with the bound's upper end), and the CLI says "not proven"."""
     from yrdopt.analysis.explain import _resolved_value, parks_opened
-    from yrdopt.commands.planning import _resolved_gain
+    from yrdopt.analysis.explain import resolved_gain
     from yrdopt.deadline import Deadline, Shares
 
     from conftest import ROOT
@@ -454,13 +454,13 @@ def test_a_price_resolve_stopped_at_its_limit_is_not_proven_and_not_worth_0(tmp_
     proven = _resolved_value(cm, lp, row, None)
     assert proven["resolved_status"] == "optimal" and proven["resolved_value_per_unit"] > 1.0
     assert proven["resolved_value_most"] == proven["resolved_value_per_unit"]
-    assert "falls by" in _resolved_gain(*proven.values())
+    assert "falls by" in resolved_gain(*proven.values())
     cut = _resolved_value(cm, lp, row, None, Shares(Deadline(0.05), 1))
     assert cut["resolved_status"].startswith("time_limit")
     # what it proves holds the true gain: at least its layout's, at most its bound's
     assert cut["resolved_value_per_unit"] <= proven["resolved_value_per_unit"] + 1e-6
     if cut["resolved_value_most"] == cut["resolved_value_most"]:
         assert cut["resolved_value_most"] >= proven["resolved_value_per_unit"] - 1e-6
-    said = _resolved_gain(*cut.values())
+    said = resolved_gain(*cut.values())
     assert "not proven" in said or "no layout" in said
     assert "no change" not in said

@@ -46,11 +46,15 @@ def _process_age() -> float:
 
 
 class Deadline:
-    """``limit_s`` seconds from ``started`` (a :func:`time.perf_counter` value); no limit if None."""
+    """``limit_s`` seconds from ``started`` (a :func:`time.perf_counter` value); no limit if None.
+    ``stop`` (anything with ``is_set()``, e.g. the workbench job's stop event): once set, nothing is
+    left, and the solves that share this deadline (:class:`Shares`) are handed it to end at HiGHS's
+    next callback."""
 
-    def __init__(self, limit_s: float | None, started: float | None = None):
+    def __init__(self, limit_s: float | None, started: float | None = None, stop=None):
         self.limit_s = limit_s
         self.started = time.perf_counter() if started is None else started
+        self.stop = stop
 
     @classmethod
     def from_process_start(cls, limit_s: float | None) -> "Deadline":
@@ -58,6 +62,8 @@ class Deadline:
         return cls(limit_s, time.perf_counter() - _process_age())
 
     def left(self) -> float | None:
+        if self.stop is not None and self.stop.is_set():
+            return 0.0
         if self.limit_s is None:
             return None
         return self.limit_s - (time.perf_counter() - self.started)
@@ -65,7 +71,7 @@ class Deadline:
     def part(self, share: float) -> "Deadline":
         """``share`` of what is left, as a deadline of its own from now (no limit without one)."""
         left = self.left()
-        return Deadline(None if left is None else max(left, 0.0) * share)
+        return Deadline(None if left is None else max(left, 0.0) * share, stop=self.stop)
 
 
 class Shares:

@@ -114,7 +114,7 @@ def _solve(cm: CompiledModel, options: SolverOptions | None = None, shares: Shar
         if limit is not None and limit <= 0:
             return SolveResult.no_time_left()
         options = replace(options, time_limit=limit)
-    s = HighsSolver(options)
+    s = HighsSolver(options, stop=getattr(shares.deadline, "stop", None) if shares is not None else None)
     s.load(cm)
     return s.solve(start)
 
@@ -265,6 +265,22 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
             for col, v in _resolved_value(cm, res, int(row), options, shares).items():
                 quotas.loc[i, col] = v
     return quotas[finite.ravel()].reset_index(drop=True)
+
+
+def resolved_gain(value: float, most: float, status: str, short: bool = False, limit: str = "--time-limit") -> str:
+    """What a re-solve with one more unit proves it is worth: the decrease where it is proven
+    optimal; else at least what its layout gains (and at most what its bound allows), marked not
+    proven — a re-solve stopped at its limit keeps the layout it started from, which is no "worth 0".
+    ``limit``: how the time limit is named where this is read (the CLI's option, the page's field)."""
+    if value != value:
+        return f"no layout within its share of {limit} ({status})" if not short else f"no layout ({status})"
+    if status == "optimal":
+        return f"{value:,.6g}" if short else (f"objective falls by {value:.6g}" if value > 0 else "no change")
+    upto = f", ≤ {most:,.6g}" if most == most else ""
+    if short:
+        return f"≥ {value:,.6g}{upto}, not proven"
+    return (f"objective falls by ≥ {value:.6g}{upto}, not proven (the re-solve stopped at its share of {limit}: "
+            f"{status})")
 
 
 # a re-solve's figures (_resolved_value): proven only where resolved_status is "optimal"

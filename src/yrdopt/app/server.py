@@ -295,11 +295,13 @@ class Workbench:
             # the page has no --time-limit: what it says names the page's own field
             web = ("--time-limit", "the time limit field")
             try:
-                t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year, deadline=Deadline(tl))
+                t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year,
+                                   deadline=Deadline(tl, stop=job.stop))  # Stop ends the MIP running
+                # a Stop before the answer was complete: its solves from then on had no time (Deadline.stop)
+                job.cut_short = job.stop.is_set()
             except SolverError as exc:
                 raise SolverError(str(exc).replace(*web)) from exc
             t["why"] = t["why"].astype(str).str.replace(*web, regex=False)
-            job.cut_short = False  # cost_of_moving takes no stop: its answer is whole
             return views.explain_view(t)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
@@ -322,7 +324,8 @@ class Workbench:
             from ..errors import SolverError
 
             try:
-                p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl))
+                p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop))
+                job.cut_short = job.stop.is_set()  # as Why here?'s
             except SolverError as exc:  # the page has no --time-limit: its own field
                 raise SolverError(str(exc).replace("--time-limit", "the time limit field")) from exc
             return views.prices_view(p, year)

@@ -397,18 +397,57 @@ def _records(table: pd.DataFrame | None) -> tuple[list[str], list[dict]]:
     return cols, rows
 
 
+# the page's words for what the CLI's `prices` prints beside its tables
+LIMIT_NOTES = {
+    "quotas": "An LP price is 0 while any of the quota is left: it holds the sites fixed. Where a quota used (nearly) to "
+              "the end keeps a site out, only a re-solve with one unit more shows it.",
+    "quotas_plan": "Prices of this period with every period's sites fixed as written; a plan is not re-solved (each "
+                   "re-solve would be the whole plan over the periods).",
+    "guarantees": "Worth per unit: the objective's fall per unit less required of a minimum, or per unit more allowed "
+                  "of a cap (max_share). With the sites fixed, a guarantee on a number of chains is worth 0.",
+    "budgets_plan": "A site budget's LP price is 0 here (every site fixed as written): solve with the budget raised to "
+                    "see what one more is worth.",
+}
+WEB_LIMIT = "the time limit field"
+
+
+def _use_words(binding: bool, tight: bool) -> str:
+    return "used up" if binding else "nearly (less than 1 % left)" if tight else ""
+
+
 def prices_view(prices, period: int | None = None) -> dict:
     """What each limit costs (``yrdopt prices``: :func:`yrdopt.analysis.explain.shadow_prices`) for
-    the page's *Limits* tab: quotas (the binding or nearly used ones first, dearest first),
-    guarantees and change budgets, each row as the CLI's tables have it."""
+    the page's *Limits* tab: quotas (those used (nearly) to the end first, dearest first), guarantees
+    and change budgets, each row as the CLI's tables have it; a re-solve's worth in the CLI's words
+    (``resolved``: proven, or its bounds marked not proven); the CLI's notes (``notes``)."""
+    from ..analysis.explain import resolved_gain
+
+    def resolved(t: pd.DataFrame) -> list[str]:
+        if "resolved_status" not in t:
+            return [""] * len(t)
+        return [resolved_gain(v, most, st, short=True, limit=WEB_LIMIT) if isinstance(st, str) and st else ""
+                for v, most, st in zip(t["resolved_value_per_unit"], t["resolved_value_most"], t["resolved_status"])]
+
     q = prices.quotas
     if len(q):  # a slack of -3.6e-15 is round-off of a quota used to the end: shown as 0
-        q = q.assign(slack=q["slack"].where(q["slack"].abs() > 1e-9 * np.maximum(1.0, q["quota"].abs()), 0.0))
-        worth = q["resolved_value_per_unit"].fillna(q["value_per_unit"]).abs()
-        q = q.assign(_worth=worth, _limit=(q["binding"] | q["tight"]).astype(int)) \
+        q = q.assign(slack=q["slack"].where(q["slack"].abs() > 1e-9 * np.maximum(1.0, q["quota"].abs()), 0.0),
+                     use=[_use_words(b, t) for b, t in zip(q["binding"], q["tight"])], resolved=resolved(q))
+        proven = q["resolved_value_per_unit"].where(q["resolved_status"] == "optimal")  # an unproven one: not its worth
+        q = q.assign(_worth=proven.fillna(q["value_per_unit"]).abs(), _limit=(q["binding"] | q["tight"]).astype(int)) \
              .sort_values(["_limit", "_worth"], ascending=False, kind="stable").drop(columns=["_worth", "_limit"])
-    out = {"objective": _num(prices.objective), "period": period}
-    for name, table in (("quotas", q), ("guarantees", prices.guarantees), ("budgets", prices.budgets)):
+    g = prices.guarantees
+    if g is not None and len(g):
+        g = g.assign(use=["binding" if b else "" for b in g["binding"]]) \
+             .sort_values("value_per_unit", key=np.abs, ascending=False, kind="stable")
+    b = prices.budgets
+    if b is not None and len(b):
+        b = b.assign(use=["used up" if x else "" for x in b["binding"]], resolved=resolved(b))
+    notes = {"quotas": LIMIT_NOTES["quotas_plan" if period is not None else "quotas"],
+             "guarantees": LIMIT_NOTES["guarantees"]}
+    if period is not None:
+        notes["budgets"] = LIMIT_NOTES["budgets_plan"]
+    out = {"objective": _num(prices.objective), "period": period, "notes": notes}
+    for name, table in (("quotas", q), ("guarantees", g), ("budgets", b)):
         cols, rows = _records(table)
         out[name] = {"columns": cols, "rows": rows}
     return out

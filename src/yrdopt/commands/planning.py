@@ -430,24 +430,9 @@ def _print_site(table, out: Optional[Path]) -> None:
         atomic_write_text(out / "site.csv", written.to_csv(index=False, float_format="%.10g"))
 
 
-def _resolved_gain(value: float, most: float, status: str, short: bool = False) -> str:
-    """What a re-solve with one more unit proves it is worth: the decrease where it is proven
-    optimal; else at least what its layout gains (and at most what its bound allows), marked not
-    proven — a re-solve stopped at its limit keeps the layout it started from, which is no "worth 0"."""
-    if value != value:
-        return f"no layout within its share of --time-limit ({status})" if not short else f"no layout ({status})"
-    if status == "optimal":
-        return f"{value:,.6g}" if short else (f"objective falls by {value:.6g}" if value > 0 else "no change")
-    upto = f", ≤ {most:,.6g}" if most == most else ""
-    if short:
-        return f"≥ {value:,.6g}{upto}, not proven"
-    return (f"objective falls by ≥ {value:.6g}{upto}, not proven (the re-solve stopped at its share of --time-limit: "
-            f"{status})")
-
-
 def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None,
                   deadline=None) -> None:
-    from ..analysis.explain import shadow_prices
+    from ..analysis.explain import resolved_gain, shadow_prices
 
     p = run_guarded(lambda: shadow_prices(instance, solution, period=period, deadline=deadline))
     when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
@@ -462,7 +447,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
             line = (f"used to the limit: {r.region} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g} "
                     f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}")
             if r.resolved_status:  # re-solved
-                line += "; one more unit with the layout re-optimised: " + _resolved_gain(
+                line += "; one more unit with the layout re-optimised: " + resolved_gain(
                     r.resolved_value_per_unit, r.resolved_value_most, r.resolved_status)
             console.print(line, highlight=False)
         console.print("An LP price is 0 while any slack is left: it holds the placements fixed. Where a nearly "
@@ -480,7 +465,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         status = b["resolved_status"].map(lambda v: v if isinstance(v, str) else "") if "resolved_status" in b else None
         resolved = status is not None and bool((status != "").any())
         if resolved:  # a re-solve's figure says whether it is proven
-            b["one more, re-solved"] = [_resolved_gain(v, most, st, short=True) if st else "" for v, most, st in
+            b["one more, re-solved"] = [resolved_gain(v, most, st, short=True) if st else "" for v, most, st in
                                         zip(b["resolved_value_per_unit"], b["resolved_value_most"], status)]
         # per period of a plan: LP prices only (the sites fixed, so a site budget's is 0)
         from ..analysis.explain import RESOLVED_COLUMNS

@@ -649,6 +649,8 @@ function showScenario() {
   renderRegionInfo();
   renderChanges();
   renderAvailability();
+  const priced = $("#limits-result"); // the prices of another scenario or period are not this one's
+  if (priced.dataset.key && priced.dataset.key !== limitsKey()) { priced.replaceChildren(); delete priced.dataset.key; }
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
 }
@@ -841,10 +843,11 @@ async function explain() {
 // "what each limit costs" (yrdopt prices): one table per kind of limit, the columns the page shows
 const LIMIT_TABLES = [
   ["quotas", "Quotas", [["region", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
-    ["binding", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["resolved_value_per_unit", "worth of one more unit (re-solved)"], ["resolved_status", "re-solve"]]],
-  ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["required", "required"], ["value", "reached"], ["binding", "binding"], ["value_per_unit", "cost per unit required"]]],
-  ["budgets", "Change budgets", [["budget", "budget"], ["scope", "scope"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["binding", "used up"],
-    ["value_per_unit", "worth per unit (LP)"], ["resolved_value_per_unit", "worth of one more (re-solved)"], ["resolved_status", "re-solve"]]],
+    ["use", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["resolved", "worth of one more unit (re-solved)"]]],
+  ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["measure", "measure"], ["required", "required (a minimum) or allowed (a cap)"], ["value", "reached"],
+    ["shortfall", "shortfall"], ["use", "binding"], ["value_per_unit", "worth per unit (LP)"]]],
+  ["budgets", "Change budgets", [["budget", "budget"], ["scope", "scope"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["use", "used to the limit"],
+    ["value_per_unit", "worth per unit (LP)"], ["resolved", "worth of one more (re-solved)"]]],
 ];
 
 function limitCell(v) {
@@ -853,6 +856,8 @@ function limitCell(v) {
   return el("td", { text: v ?? "" });
 }
 
+function limitsKey() { return `${S.current}@${S.fullView && S.fullView.periods ? S.view.year : ""}`; }
+
 async function priceLimits() {
   if (!S.current) return;
   const box = $("#limits-result");
@@ -860,6 +865,7 @@ async function priceLimits() {
   if (form.errors) { refuse(box, form.errors); return; }
   const body = { ...form.values };
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
+  box.dataset.key = limitsKey();
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/prices`, body), async (job) => {
     if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
@@ -871,8 +877,10 @@ async function priceLimits() {
       const shown = cols.filter(([c]) => t.columns.includes(c));
       parts.push(el("h4", { text: title }), el("table", { class: "grid", id: `limits-${key}` },
         el("tr", {}, shown.map(([, label]) => el("th", { text: label }))),
-        t.rows.map((row) => el("tr", { class: row.binding ? "selected" : "" }, shown.map(([c]) => limitCell(row[c]))))));
+        t.rows.map((row) => el("tr", { class: row.use ? "selected" : "" }, shown.map(([c]) => limitCell(row[c]))))),
+      r.notes && r.notes[key] ? el("p", { class: "muted small", text: r.notes[key] }) : "");
     }
+    if (parts.length === 1) parts.push(el("p", { class: "muted", text: "This instance has no quota, guarantee or change budget with a limit: nothing to price." }));
     box.replaceChildren(...parts);
   });
 }
