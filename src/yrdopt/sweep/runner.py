@@ -207,8 +207,10 @@ def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int)
     for ch in chunks(scenarios, size):
         if all(s.id in done for s in ch):
             continue
-        recs = (store.read(s.id) for s in ch if s.id in done)
-        out.append([{k: r[k] for k in RESTORED_KEYS if k in r} for r in recs if r.get("ok")])
+        recs = ((s, store.read(s.id)) for s in ch if s.id in done)
+        # index and values from this design (a record keeps the labels of the spec that solved it)
+        out.append([{**{k: r[k] for k in RESTORED_KEYS if k in r}, "index": s.index, "params": s.values}
+                    for s, r in recs if r.get("ok")])
     return out
 
 
@@ -319,12 +321,15 @@ def base_values(spec: SweepSpec, base: dict, resolved) -> dict[str, Any]:
     return out
 
 
-def results_table(spec: SweepSpec, records: list[dict], bases: dict) -> pd.DataFrame:
+def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict], bases: dict) -> pd.DataFrame:
+    """One row per scenario of this design (``records[i]`` is ``scenarios[i]``'s), in design order.
+    Its index and parameter values are this design's: a record reused by ``--resume`` keeps the
+    index and labels of the spec that solved it (its id covers paths and values, not names or order)."""
     rows = []
-    for r in records:
-        row = {"scenario": r["scenario"], "index": r["index"]}
+    for sc, r in zip(scenarios, records, strict=True):
+        row = {"scenario": sc.id, "index": sc.index}
         for p in spec.parameters:
-            v = r["params"].get(p.label)
+            v = sc.values.get(p.label)
             row[p.label] = bases[p.label] if v is None else v
         for c in STATUS_COLUMNS:
             row[c] = r.get(c)
@@ -374,7 +379,7 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records, robust) -> pd.DataFrame:
     bases = base_values(spec, base, resolved)
-    results = results_table(spec, records, bases)
+    results = results_table(spec, scenarios, records, bases)
     layout, exps = layout_table(records)
     _write_table(results, out, "results")
     _write_table(layout, out, "layout")
