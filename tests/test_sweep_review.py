@@ -43,3 +43,41 @@ def test_resumed_records_take_names_values_and_order_from_the_current_design(tmp
     assert (tor.loc["distance_weight", "low"], tor.loc["distance_weight", "high"]) == (0.5, 2.0)
     assert tor.loc["distance_weight", "n"] == 4  # the base and three levels, nothing of `site`
 
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    return CliRunner().invoke(app, ["sweep", *map(str, args), "--in-process"])
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("design.seed", -1, "greater than or equal to 0"),
+    ("solver.seed", -1, "an integer in 0..2147483647"),
+    ("solver.threads", 10_000, "an integer in 1.."),
+])
+def test_a_seed_or_thread_count_out_of_range_is_named_in_the_spec_before_out_is_touched(tmp_path, field, value,
+                                                                                        expected):
+    """Review: a negative design seed was numpy's traceback; solver.threads/seed were refused by
+    the first worker, after sweep.json, .token and scenarios/ were written, without the spec's name."""
+    section, key = field.split(".")
+    parts = {"design": {"kind": "latin_hypercube", "samples": 2}, "solver": {}}
+    parts[section][key] = value
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "scale": [0.5, 2.0]}], **parts)
+    res = _cli(spec, "--out", tmp_path / "out")
+    assert res.exit_code == 2, res.output
+    assert f"spec.yaml: {field}: got {value}" in res.output and expected in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+def test_an_out_that_is_a_file_or_unwritable_is_exit_2_naming_out_before_anything_is_written(tmp_path):
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5]}])
+    afile = tmp_path / "afile"
+    afile.write_text("notes")
+    res = _cli(spec, "--out", afile)
+    assert res.exit_code == 2 and "--out" in res.output and "existing file" in res.output, res.output
+    assert afile.read_text() == "notes"
+    res = _cli(spec, "--out", "/proc/yrdopt-nope/out")  # /proc takes no directory, not even root's
+    assert res.exit_code == 2 and "--out" in res.output and "writable" in res.output, res.output
+    assert "Traceback" not in res.output

@@ -142,6 +142,10 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     """
     refuse_in_spawned_worker()
     spec, inst, base, resolved, ihash, scenarios = prepare(spec)
+    if out is not None:  # a file, or a place that cannot be written: said before anything is written
+        from ..outdir import check_outputs, folder_problems
+
+        check_outputs(folder_problems(out, "--out"))
 
     def new_backend():
         return make_backend(backend, workers, scheduler, dask_processes, connect_timeout)

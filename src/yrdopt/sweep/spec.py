@@ -101,7 +101,7 @@ class Design(_Model):
     kind: Literal["one_at_a_time", "full_grid", "latin_hypercube", "monte_carlo"] = "one_at_a_time"
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         100, description="scenarios drawn by latin_hypercube and monte_carlo")
-    seed: int = Field(0, description="random seed: the same seed gives the same scenarios")
+    seed: Annotated[int, Field(ge=0)] = Field(0, description="random seed (>= 0): the same seed gives the same scenarios")
     include_base: bool = Field(True, description="add the unchanged base scenario (one-at-a-time always has it)")
 
 
@@ -144,6 +144,17 @@ class SweepSolver(_Model):
 
         if v is not None and (problem := time_limit_problem(v)):  # the CLI's and workbench's rule and words
             raise ValueError(problem)
+        return v
+
+    @field_validator("threads", "seed")
+    @classmethod
+    def _solver_range(cls, v, info):
+        from ..solver import SolverOptions
+
+        # the ranges yrdopt.solve checks (threads 1..4 per core, seed 0..2^31-1), found with the
+        # spec, before OUT is touched, rather than by the first worker
+        for _name, _value, expected in SolverOptions(**{info.field_name: v}).problems():
+            raise ValueError(expected)
         return v
 
     @field_validator("highs")
