@@ -81,3 +81,42 @@ def test_an_out_that_is_a_file_or_unwritable_is_exit_2_naming_out_before_anythin
     res = _cli(spec, "--out", "/proc/yrdopt-nope/out")  # /proc takes no directory, not even root's
     assert res.exit_code == 2 and "--out" in res.output and "writable" in res.output, res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("path", ["policy.site_limits[0].max_sites", "brownfield.budget.max_closed"])
+def test_scaling_an_integer_field_is_refused_with_the_spec_even_when_its_ends_are_whole(tmp_path, path):
+    """Review: max_closed 6 scaled by [0.5, 2.0] passed (3 and 12 are whole) and the middle
+    level, 7.5, failed mid-sweep as invalid."""
+    from test_brownfield import default_brownfield
+
+    from yrdopt.io import dump_instance
+
+    inst = TOY if path.startswith("policy") else dump_instance(default_brownfield({"max_closed": 6}),
+                                                               tmp_path / "bf.yaml")
+    spec = write_spec(tmp_path, instance=str(inst), parameters=[{"path": path, "scale": [0.5, 2.0]}])
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(spec)
+    assert "parameters[0].path" in e.value.message() and "integer field: use values:" in e.value.message()
+
+
+def test_a_mapping_value_is_merged_into_the_mapping_it_sets(tmp_path):
+    """The README's `budget` with `values: [{max_closed: 0}]` tightens one limit and keeps the
+    others (review: it replaced the budget, so max_opened and max_moved_share became unlimited
+    and a tighter limit gave a cheaper plan); null removes a limit."""
+    from test_brownfield import default_brownfield
+
+    from yrdopt.io import dump_instance
+    from yrdopt.sweep.apply import scenario_dict, validate_instance
+
+    bf = dump_instance(default_brownfield({"max_opened": 2, "max_closed": 3, "max_moved_share": 0.1,
+                                           "by_province": {"Anhui": {"max_closed": 1}}}), tmp_path / "bf.yaml")
+    spec = write_spec(tmp_path, instance=str(bf), parameters=[
+        {"path": "brownfield.budget", "name": "budget",
+         "values": [{"max_closed": 0}, {"max_opened": None, "by_province": {"Jiangsu": {"max_closed": 0}}}]}])
+    spec, inst, base, resolved, ihash, scenarios = sw.prepare(spec)
+    one = validate_instance(scenario_dict(base, resolved, scenarios[1].values), "s").brownfield.budget
+    assert (one.max_closed, one.max_opened, one.max_moved_share) == (0, 2, 0.1)
+    assert one.by_province["Anhui"].max_closed == 1
+    two = validate_instance(scenario_dict(base, resolved, scenarios[2].values), "s").brownfield.budget
+    assert (two.max_closed, two.max_opened, two.max_moved_share) == (3, None, 0.1)
+    assert two.by_province["Anhui"].max_closed == 1 and two.by_province["Jiangsu"].max_closed == 0

@@ -274,10 +274,25 @@ def resolve_parameters(base: dict, parameters, file: str = "<spec>") -> list[Res
                     problems.append(Problem(file, f"parameters[{i}].path", p.path,
                                             f"a path to numbers when scaling ({exc}); use values: to set it"))
                     break
+                if _has_integer(_get(base, loc)):
+                    # a count (sites opened or closed, a tolerance, a year): a multiplier gives
+                    # fractions between the ends (6 x 1.25 = 7.5), which the instance refuses
+                    problems.append(Problem(file, f"parameters[{i}].path", p.path,
+                                            f"a path to numbers that may take fractions when scaling "
+                                            f"({format_loc(loc)} is an integer field: use values: to set it)"))
+                    break
         out.append(ResolvedParameter(p.label, p.op, tuple(locs), all(is_inplace_location(x) for x in locs)))
     if problems:
         raise InstanceError(problems)
     return out
+
+
+def _has_integer(value: Any) -> bool:
+    """Whether an instance value holds an integer field's number: the base is the validated
+    instance dumped to JSON, where an integer field's value is an int and a real one's a float."""
+    if isinstance(value, list):
+        return any(map(_has_integer, value))
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _get(data: Any, loc: tuple) -> Any:
@@ -298,8 +313,20 @@ def scenario_dict(base: dict, params: list[ResolvedParameter], values: dict[str,
             if p.op == "scale":
                 data = _assign(data, loc, lambda x, v=v, w=where: _scaled(x, float(v), w))
             else:
-                data = _assign(data, loc, lambda _x, v=v: copy.deepcopy(v))
+                data = _assign(data, loc, lambda x, v=v: merged(x, v))
     return data
+
+
+def merged(current: Any, value: Any) -> Any:
+    """What setting ``value`` where the instance holds ``current`` gives: a mapping set on a
+    mapping is merged into it, key by key and at every depth (``budget: {max_closed: 0}`` keeps
+    the budget's other limits; a key set to null removes that one); anything else replaces it."""
+    if isinstance(current, dict) and isinstance(value, dict):
+        out = dict(current)
+        for k, x in value.items():
+            out[k] = merged(current.get(k), x)
+        return out
+    return copy.deepcopy(value)
 
 
 def validate_instance(data: dict, file: str) -> Instance:

@@ -58,7 +58,8 @@ def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any],
             continue
         if p.op == "set" and base.get(p.label) is not None and canonical(v) == canonical(base[p.label]):
             continue
-        changes.append([p.path, p.op, canonical(v)])
+        # a mapping is merged into the instance's mapping (apply.merged): not what it meant before
+        changes.append([p.path, "merge" if p.op == "set" and isinstance(v, dict) else p.op, canonical(v)])
     blob = json.dumps({"instance": instance_hash, "changes": sorted(changes, key=lambda c: c[0]),
                        "solver": spec.solver.fingerprint(), "check": spec.check},
                       sort_keys=True, separators=(",", ":"))

@@ -42,9 +42,9 @@ class Parameter(_Model):
     path: str = Field(min_length=1, description="where in the instance, e.g. regions[id=ZJ].quotas.land")
     name: str | None = Field(None, description="column name in the results (default: the path)")
     scale: tuple[Multiplier, Multiplier] | None = Field(
-        None, description="[low, high] multiplier range applied to the base value(s)")
+        None, description="[low, high] multiplier range applied to the base value(s); not for integer fields")
     scales: list[Multiplier] | None = Field(None, min_length=1, description="a set of multipliers")
-    values: list[Any] | None = Field(None, min_length=1, description="a set of values the field is set to")
+    values: list[Any] | None = Field(None, min_length=1, description="a set of values the field is set to (a mapping is merged into the mapping there)")
     levels: Annotated[int, Field(ge=2, le=101)] = Field(
         3, description="points of a scale range used by one-at-a-time and full-grid designs (ends included)")
     distribution: Literal["uniform", "loguniform"] = Field(
