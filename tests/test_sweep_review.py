@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -120,3 +121,31 @@ def test_a_mapping_value_is_merged_into_the_mapping_it_sets(tmp_path):
     two = validate_instance(scenario_dict(base, resolved, scenarios[2].values), "s").brownfield.budget
     assert (two.max_closed, two.max_opened, two.max_moved_share) == (3, None, 0.1)
     assert two.by_province["Anhui"].max_closed == 1 and two.by_province["Jiangsu"].max_closed == 0
+
+
+def test_sites_count_the_sites_that_host_activity_as_the_checker_and_solve_do(tmp_path):
+    """A fixed placement in a dear region is kept open empty (activity 0): results.csv's `sites`
+    and frequency.csv count only the sites hosting activity, as the checker and `yrdopt solve`'s
+    summary do (review: results counted the empty site, frequency listed it), and layout.csv
+    writes no -0."""
+    import yrdopt
+
+    data = yaml.safe_load(TOY.read_text())
+    rd = next(s for s in data["chains"][1]["segments"] if s["id"] == "rd")
+    rd.update(single_site=False, site_cost={"a1": 0.5, "a2": 50.0, "b1": 0.5, "b2": 0.5})  # fixed in a2
+    inst = tmp_path / "empty_site.yaml"
+    inst.write_text(yaml.safe_dump(data, allow_unicode=True))
+    solved = yrdopt.solve(inst, gap=1e-6)
+    lay = solved.layout
+    empty = lay[(lay["chain"] == "nev") & (lay["segment"] == "rd") & (lay["region"] == "a2")]
+    assert empty["sited"].all() and (empty["activity"].abs() < 1e-9).all()  # the case this test is about
+    spec = write_spec(tmp_path, instance=str(inst), parameters=[{"path": "weights.distance", "values": [1.0, 1.1]}],
+                      solver={"mip_gap": 1e-6})
+    df = sw.run(spec, out=tmp_path / "out", backend="inprocess")
+    base = df[df["index"] == 0].iloc[0]
+    assert base["objective"] == pytest.approx(solved.objective, rel=1e-6)
+    assert base["sites"] == solved.summary["sites"] < len(pd.read_csv(tmp_path / "out" / "layout.csv")
+                                                           .query("scenario == @base.scenario"))
+    freq = pd.read_csv(tmp_path / "out" / "frequency.csv")
+    assert freq.query("chain == 'nev' and segment == 'rd' and region == 'a2'").empty
+    assert ",-0\n" not in (tmp_path / "out" / "layout.csv").read_text()

@@ -325,10 +325,13 @@ def base_values(spec: SweepSpec, base: dict, resolved) -> dict[str, Any]:
     return out
 
 
-def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict], bases: dict) -> pd.DataFrame:
+def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict], bases: dict,
+                  sites: pd.Series | None = None) -> pd.DataFrame:
     """One row per scenario of this design (``records[i]`` is ``scenarios[i]``'s), in design order.
     Its index and parameter values are this design's: a record reused by ``--resume`` keeps the
-    index and labels of the spec that solved it (its id covers paths and values, not names or order)."""
+    index and labels of the spec that solved it (its id covers paths and values, not names or order).
+    ``sites``: per scenario, the sites that host activity (:func:`summaries.hosting_sites`)."""
+    sites = summaries.hosting_sites(layout_table(records)[0]) if sites is None else sites
     rows = []
     for sc, r in zip(scenarios, records, strict=True):
         row = {"scenario": sc.id, "index": sc.index}
@@ -340,7 +343,7 @@ def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict
         terms = r.get("terms") or {}
         for t in TERMS:
             row[t] = terms.get(t)
-        row["sites"] = len(r["layout"]) if "layout" in r else None
+        row["sites"] = int(sites.get(sc.id, 0)) if "layout" in r else None
         for c in TAIL_COLUMNS:
             if c != "sites":
                 row[c] = r.get(c)
@@ -356,6 +359,7 @@ def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict
 def layout_table(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = [[r["scenario"], *row] for r in records for row in r.get("layout", [])]
     layout = pd.DataFrame(rows, columns=["scenario", "chain", "segment", "region", "activity"])
+    layout["activity"] = layout["activity"].astype(float) + 0.0  # HiGHS's -0.0 is written 0, not -0
     exps = [[r["scenario"], *e.split("/", 1)] for r in records for e in r.get("expansions", [])]
     return layout, pd.DataFrame(exps, columns=["scenario", "region", "option"])
 
@@ -383,8 +387,8 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records, robust) -> pd.DataFrame:
     bases = base_values(spec, base, resolved)
-    results = results_table(spec, scenarios, records, bases)
     layout, exps = layout_table(records)
+    results = results_table(spec, scenarios, records, bases, summaries.hosting_sites(layout))
     _write_table(results, out, "results")
     _write_table(layout, out, "layout")
     _write_table(exps, out, "expansions", parquet=False)

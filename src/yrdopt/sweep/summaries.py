@@ -1,7 +1,7 @@
 """What a sweep says: where segments land, which assumptions matter, which layout is robust.
 
 * **frequency** — for every segment and region, the share of solved scenarios in which the
-  segment has a site there.
+  segment has a site there that hosts activity (:func:`hosting`).
 * **tornado** — per parameter, the objective at its low and high end.  In a one-at-a-time
   design these are the exact scenarios that move only that parameter; in sampling and grid
   designs they are the mean objective over the scenarios in the parameter's bottom and top
@@ -36,13 +36,31 @@ import pandas as pd
 from ..schema import TERMS
 
 
+def hosting(layout: pd.DataFrame) -> pd.Series:
+    """Which rows of a sweep's long layout host activity: the checker's rule for the sites it
+    counts (``checker.check_layout``, what ``yrdopt solve``'s summary reports) — activity above
+    1e-6 of the segment's, at least 1e-6 — so a site opened empty (a placement at activity 0)
+    is not counted."""
+    from ..checker import TOLERANCE
+
+    total = layout.groupby(["scenario", "chain", "segment"])["activity"].transform("sum")
+    return layout["activity"] > TOLERANCE * np.maximum(1.0, total)
+
+
+def hosting_sites(layout: pd.DataFrame) -> pd.Series:
+    """Sites that host activity, per scenario (:func:`hosting`)."""
+    if layout.empty:
+        return pd.Series(dtype=int)
+    return layout[hosting(layout)].groupby("scenario").size()
+
+
 def frequency(results: pd.DataFrame, layout: pd.DataFrame) -> pd.DataFrame:
     ok = results.loc[results["ok"], "scenario"]
     n = len(ok)
     cols = ["chain", "segment", "region", "scenarios", "share"]
     if n == 0 or layout.empty:
         return pd.DataFrame(columns=cols)
-    lay = layout[layout["scenario"].isin(set(ok))]
+    lay = layout[layout["scenario"].isin(set(ok)) & hosting(layout)]
     g = lay.groupby(["chain", "segment", "region"], sort=True)["scenario"].nunique().rename("scenarios").reset_index()
     g["share"] = g["scenarios"] / n
     return g.sort_values(["chain", "segment", "share", "region"], ascending=[True, True, False, True],
@@ -214,4 +232,4 @@ def robust_layout_table(cand: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chain", "segment", "region", "what"])
 
 
-__all__ = ["TERMS", "candidate_layouts", "frequency", "regret_tables", "robust_layout_table", "tornado", "tornado_png"]
+__all__ = ["TERMS", "candidate_layouts", "frequency", "hosting", "hosting_sites", "regret_tables", "robust_layout_table", "tornado", "tornado_png"]
