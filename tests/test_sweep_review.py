@@ -149,3 +149,25 @@ def test_sites_count_the_sites_that_host_activity_as_the_checker_and_solve_do(tm
     freq = pd.read_csv(tmp_path / "out" / "frequency.csv")
     assert freq.query("chain == 'nev' and segment == 'rd' and region == 'a2'").empty
     assert ",-0\n" not in (tmp_path / "out" / "layout.csv").read_text()
+
+
+def test_spec_errors_say_what_is_missing_in_the_spec_and_instance_words(tmp_path):
+    """Polish from the review: a brownfield path on an instance without brownfield said
+    'brownfield is a NoneType'; an empty spec was answered in an instance file's words; two
+    parameters of one name were reported on the whole spec, not on the second one's field."""
+    spec = write_spec(tmp_path, parameters=[{"path": "brownfield.budget.max_closed", "values": [1]}])
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(spec)
+    assert "parameters[0].path" in e.value.message() and "the instance has no brownfield section" in e.value.message()
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(empty)
+    assert "an empty file" in e.value.message() and "a sweep spec" in e.value.message()
+    assert "regions:" not in e.value.message()
+    dup = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [1]},
+                                           {"path": "weights.site_cost", "name": "weights.distance", "values": [2]}])
+    with pytest.raises(InstanceError) as e:
+        sw.prepare(dup)
+    assert "parameters[1].name: got 'weights.distance'" in e.value.message()
+    assert "parameters[0] is also called" in e.value.message()

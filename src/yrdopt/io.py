@@ -68,8 +68,12 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
     return validate_mapping(data, file, path.parent)
 
 
-def read_mapping(path: Path) -> dict:
-    """Read a YAML/JSON file into a dict, or raise an InstanceError naming the line."""
+INSTANCE_TOP_LEVEL = "a mapping at the top level (name:, regions:, chains:, ...)"
+
+
+def read_mapping(path: Path, top_level: str = INSTANCE_TOP_LEVEL) -> dict:
+    """Read a YAML/JSON file into a dict, or raise an InstanceError naming the line
+    (``top_level``: what the file should hold, said when it holds no mapping)."""
     file = str(path)
     try:
         check_file_size(path, file)
@@ -91,7 +95,7 @@ def read_mapping(path: Path) -> dict:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InstanceError([Problem(file, where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
     if not isinstance(data, dict):
-        raise InstanceError([Problem(file, "", type(data).__name__, "a mapping at the top level (name:, regions:, chains:, ...)")])
+        raise InstanceError([Problem(file, "", "an empty file" if data is None else type(data).__name__, top_level)])
     check_tree(data, file)
     return data
 

@@ -148,6 +148,10 @@ def resolve(data: dict, path: str, *, allow_new_key: bool = False) -> list[tuple
         nxt: list[tuple[tuple, Any]] = []
         for loc, obj in locs:
             where = format_loc(loc) or "the instance"
+            if obj is None:
+                # an optional section or field the instance leaves out (brownfield:, periods:, a budget)
+                raise PathError(f"the instance has no {where} section" if len(loc) == 1 else
+                                f"the instance does not set {where}")
             if kind == "key":
                 if not isinstance(obj, dict):
                     raise PathError(f"{where} is a {_kind(obj)}; select its elements with [*], [id=X] or [N]")

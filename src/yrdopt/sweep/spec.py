@@ -224,13 +224,18 @@ class SweepSpec(_Model):
     def source(self) -> str | None:
         return self._source
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> "SweepSpec":
-        labels = [p.label for p in self.parameters]
-        dup = sorted({x for x in labels if labels.count(x) > 1})
-        if dup:
-            raise ValueError(f"parameters with distinct names (give `name:` to tell apart {dup})")
-        return self
+    def name_problems(self, file: str) -> list[Problem]:
+        """A parameter whose name (its path when unnamed) another one already has: the results'
+        columns would collide."""
+        first: dict[str, int] = {}
+        out = []
+        for j, p in enumerate(self.parameters):
+            if p.label in first:
+                out.append(Problem(file, f"parameters[{j}].{'name' if p.name else 'path'}", p.label,
+                                   f"a name no other parameter has (parameters[{first[p.label]}] is also called "
+                                   f"{p.label!r}; give `name:` to tell them apart)"))
+            first.setdefault(p.label, j)
+        return out
 
     def instance_path(self) -> Path | None:
         if self.instance is None:
@@ -250,18 +255,21 @@ def load_spec(source: "SweepSpec | dict | str | Path") -> SweepSpec:
     from ..io import pydantic_problems, read_mapping
 
     if isinstance(source, SweepSpec):
-        return source
-    file, data = "<spec>", source
-    if not isinstance(source, dict):
-        path = Path(source)
-        file = str(path)
-        if not path.is_file():
-            raise InstanceError([Problem(file, "", "missing file", "an existing sweep spec (.yaml or .json)")])
-        data = read_mapping(path)
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InstanceError(pydantic_problems(exc, file, SweepSpec, SPEC_FIELDS_HELP)) from None
-    if file != "<spec>":
-        spec._source = file
+        spec, file = source, source.source or "<spec>"
+    else:
+        file, data = "<spec>", source
+        if not isinstance(source, dict):
+            path = Path(source)
+            file = str(path)
+            if not path.is_file():
+                raise InstanceError([Problem(file, "", "missing file", "an existing sweep spec (.yaml or .json)")])
+            data = read_mapping(path, "a sweep spec: a mapping with parameters: (and instance:, design:, solver:, ...)")
+        try:
+            spec = SweepSpec.model_validate(data)
+        except ValidationError as exc:
+            raise InstanceError(pydantic_problems(exc, file, SweepSpec, SPEC_FIELDS_HELP)) from None
+        if file != "<spec>":
+            spec._source = file
+    if problems := spec.name_problems(file):
+        raise InstanceError(problems)
     return spec
