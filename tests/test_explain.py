@@ -288,6 +288,30 @@ def test_a_long_list_of_conflicting_limits_is_cut_short_and_written_whole(tmp_pa
     assert list(land.index) == list(range(len(raised), len(raised) + len(land)))
 
 
+def test_a_long_list_of_increases_is_cut_short_and_written_whole(tmp_path):
+    """Generated 20x10x3 short of land: the least increase raises 24 land quotas, all printed before
+    (review).  Now as the conflicting limits (one function): the SHORT_LIST largest, "and N more
+    (full list in DIR/increase.csv)", the file (atomic) and the details keep all of them."""
+    from yrdopt.analysis.diagnose import INCREASE_FILE, SHORT_LIST
+
+    path = short_of_land(tmp_path)
+    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "60", "--out", str(tmp_path / "dg")])
+    assert r.exit_code == 3, r.output
+    said = " ".join(r.output.split())
+    head = "The least quota increase that makes it feasible, the largest first: "
+    assert head in said, said
+    listed = said.split(head)[1].split(" (full list in")[0]
+    table = pd.read_csv(tmp_path / "dg" / INCREASE_FILE)
+    more = len(table) - SHORT_LIST
+    assert more > 0 and listed.endswith(f"; and {more} more"), listed
+    shown = listed.split("; and ")[0].split("; ")
+    assert shown == list(table["text"][:SHORT_LIST])  # the largest first, as written
+    assert table["increase"].is_monotonic_decreasing and (table["kind"] == "quota").all()
+    assert set(table["resource"]) <= {"land", "energy", "talent"} and (table["limit"] >= 0).all()
+    _, details = explain_infeasibility(short_of_land(), time_limit=60)
+    assert len(details["quota_increase"]) == len(table) and details["increase_file"] is None
+
+
 def test_diagnose_keeps_its_time_limit_from_the_process_start(tmp_path):
     """``yrdopt diagnose --time-limit 5`` as its own process on a generated 200x30x4: start-up, reading,
     the conflict search and the elastic solve, their models' builds included, within the 5 s.  Before,

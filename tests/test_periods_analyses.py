@@ -163,6 +163,25 @@ def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path
     assert res.exit_code == 3 and "periods.milestones[0].budget.max_opened" in res.output, res.output
 
 
+def test_a_long_list_of_phased_increases_is_cut_short_and_written_whole(tmp_path, monkeypatch):
+    """Over periods the increases are cut as for one period (diagnose.short_list): here two, cut at
+    one (SHORT_LIST lowered so that a small plan shows it), the larger first and "and 1 more (full
+    list in DIR/increase.csv)"; before, every increase was printed whatever their number."""
+    import pandas as pd
+
+    from yrdopt.analysis import diagnose
+
+    monkeypatch.setattr(diagnose, "SHORT_LIST", 1)
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(two_b_sites()))
+    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "dg")])
+    assert res.exit_code == 3, res.output
+    said = " ".join(res.output.split())
+    table = pd.read_csv(tmp_path / "dg" / diagnose.INCREASE_FILE)
+    assert list(table["period"]) == [2025, 2030] and list(table["increase"]) == pytest.approx([1.0, 0.35])
+    assert f"the largest first: {table['text'][0]}; and 1 more (full list in {tmp_path / 'dg' / 'increase.csv'})" in said
+    assert table["text"][1] not in said
+
+
 def test_diagnose_of_a_feasible_phased_instance_never_claims_infeasible_at_a_short_limit():
     """yrd-provinces-2035 has a plan.  Under a limit too short for the elastic solve, `diagnose`
     says it did not decide (exit 4), never "No plan ... satisfies every limit" (exit 3): before,

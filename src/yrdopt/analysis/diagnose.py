@@ -283,10 +283,12 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
     return out
 
 
-# an explanation lists at most this many conflicting limits (the search cut short keeps hundreds: 351 on
-# a 41x30x4 instance short of land); the rest go to a file (``out``) and the details
+# an explanation lists at most this many conflicting limits or increases (the search cut short keeps
+# hundreds of limits: 351 on a 41x30x4 instance short of land; its least increase raises 24 quotas on a
+# 20x10x3); the rest go to a file in ``out`` and the details (:func:`short_list`)
 SHORT_LIST = 10
 LIMITS_FILE = "conflicting_limits.csv"
+INCREASE_FILE = "increase.csv"
 
 
 def ranked_limits(limits: list["Limit"], findings: list[Finding], increase: dict | None,
@@ -310,18 +312,59 @@ def ranked_limits(limits: list["Limit"], findings: list[Finding], increase: dict
     return [lim for _, lim in sorted(enumerate(limits), key=key)]
 
 
-def write_limits(limits: list["Limit"], out) -> "Path":
-    """The whole list of conflicting limits, ranked, as ``out/conflicting_limits.csv`` (atomically)."""
+def write_table(rows: list[dict], path) -> "Path":
+    """``rows`` ranked (a ``rank`` column from 1) as the CSV ``path``, atomically."""
     from pathlib import Path
 
     import pandas as pd
 
     from ..io import atomic_write_text
 
-    path = Path(out) / LIMITS_FILE
-    table = pd.DataFrame([{"rank": i, **lim.to_dict()} for i, lim in enumerate(limits, 1)])
-    atomic_write_text(path, table.to_csv(index=False))
+    path = Path(path)
+    atomic_write_text(path, pd.DataFrame([{"rank": i, **row} for i, row in enumerate(rows, 1)]).to_csv(index=False))
     return path
+
+
+def short_list(items: list[str], rows: list[dict], out, file: str, key: str) -> tuple[str, str | None]:
+    """``items`` (one line of the explanation each, most important first) joined by "; ", cut after
+    :data:`SHORT_LIST` with "; and N more (full list in OUT/FILE)": then all of ``rows`` (one per
+    item) are written to ``out/file`` (:func:`write_table`), or where that fails it is said; without
+    ``out``, that the details keep them (under ``key``).  Returns (the text, the file written or None).
+    One rule for every list a diagnosis prints: the conflicting limits and the increases."""
+    listed = "; ".join(items[:SHORT_LIST])
+    if len(items) <= SHORT_LIST:
+        return listed, None
+    path = None
+    if out is None:
+        where = f"all in the details' {key}; `yrdopt diagnose INSTANCE --out DIR` writes them to a file"
+    else:
+        from pathlib import Path
+
+        try:
+            path = str(write_table(rows, Path(out) / file))
+            where = f"full list in {path}"
+        except OSError as exc:  # the diagnosis still stands; only its long list has nowhere to go
+            where = f"the full list could not be written to {out}: {exc.strerror or exc}"
+    return f"{listed}; and {len(items) - SHORT_LIST} more ({where})", path
+
+
+def increase_rows(quotas: dict, budgets: list[dict], quota_of=None) -> tuple[list[str], list[dict]]:
+    """The increases of an elastic solve, the largest first (quotas and change budgets together, as
+    :func:`ranked_limits` ranks them), as (one text each, one table row each).  ``quotas`` maps
+    (region, resource) — or (year, region, resource) over periods — to the quota added;
+    ``quota_of(key)`` the quota it is added to (for the table)."""
+    items = [(v, (f"{key[0]}: " if len(key) == 3 else "") + f"{key[-2]} {key[-1]} +{v:.6g}",
+              {"kind": "quota", "period": key[0] if len(key) == 3 else None, "region": key[-2], "resource": key[-1],
+               "path": f"regions.{key[-2]}.quotas.{key[-1]}", "limit": quota_of(key) if quota_of else None,
+               "increase": v})
+             for key, v in sorted(quotas.items(), key=lambda kv: tuple(map(str, kv[0])))]
+    items += [(b["short_by"], f"{b['text']} ({b['path']})",
+               {"kind": "change_budget", "period": b.get("period"), "region": None, "resource": None,
+                "path": b["path"], "limit": b.get("limit"), "increase": b["short_by"]}) for b in budgets]
+    items.sort(key=lambda item: -item[0])  # stable: ties keep the order above
+    texts = [text for _, text, _ in items]
+    rows = [{**row, "text": text} for _, text, row in items]
+    return texts, rows
 
 
 def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, deadline: Deadline | None = None,
@@ -350,17 +393,16 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     elastic = elastic_increase(inst, deadline=deadline)
     increase, budgets = (elastic.quotas, elastic.budgets) if elastic is not None else (None, [])
     limits = ranked_limits(conflict.limits, findings, increase, budgets)
-    limits_file, unwritten = None, None
-    if out is not None and len(limits) > SHORT_LIST:
-        try:
-            limits_file = write_limits(limits, out)
-        except OSError as exc:  # the diagnosis still stands; only its long list has nowhere to go
-            unwritten = f"{out}: {exc.strerror or exc}"
+    listed, limits_file = short_list([f"({i}) {lim.text}" for i, lim in enumerate(limits, 1)],
+                                     [lim.to_dict() for lim in limits], out, LIMITS_FILE, "conflicting_limits")
+    raised, raised_rows = increase_rows(increase or {}, budgets,
+                                        lambda key: float(d.quota[d.region_ids.index(key[0]), d.resource_ids.index(key[1])]))
+    raised_text, increase_file = short_list(raised, raised_rows, out, INCREASE_FILE, "quota_increase and budget_increase")
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in limits],
                "conflict_complete": conflict.complete,
-               "conflicting_limits_file": str(limits_file) if limits_file else None}
+               "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
     if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
         verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
@@ -380,20 +422,14 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     if limits:
         head = ("These limits cannot all hold together (drop or relax any one of them)" if conflict.complete else
                 "These limits conflict (search stopped at the time limit; the set may not be the smallest)")
-        listed = "; ".join(f"({i}) {lim.text}" for i, lim in enumerate(limits[:SHORT_LIST], 1))
         if len(limits) > SHORT_LIST:
             head += ", those the least increase raises or the totals name first"
-            where = (f"full list in {limits_file}" if limits_file else
-                     f"the full list could not be written to {unwritten}" if unwritten else
-                     "all in the details' conflicting_limits; `yrdopt diagnose INSTANCE --out DIR` writes them to a file")
-            listed += f"; and {len(limits) - SHORT_LIST} more ({where})"
         parts.append(f"{head}: {listed}.")
     if increase or budgets:
-        inc = ", ".join([f"{r} {k} +{v:.6g}" for (r, k), v in sorted(increase.items())]
-                        + [b["text"] + f" ({b['path']})" for b in budgets])
         what = "quota and change budget" if budgets else "quota"
         least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
-        parts.append(f"{least} {what} increase that makes it feasible: {inc}.")
+        first = ", the largest first" if len(raised) > SHORT_LIST else ""
+        parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}.")
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
     elif elastic is not None:  # another proof says infeasible, yet the elastic layout needs only round-off
@@ -410,7 +446,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
 
 def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, stop=None,
                                  threads: int | None = None, deadline: Deadline | None = None,
-                                 known_infeasible: bool = True) -> tuple[str, dict] | None:
+                                 known_infeasible: bool = True, out=None) -> tuple[str, dict] | None:
     """A phased instance (milestone periods): the least increase of each period's quotas and
     change budgets that lets a plan over all periods exist (one elastic MILP over every period,
     :func:`yrdopt.model.periods.build_phased`); None when a plan exists.  The smallest set of
@@ -449,17 +485,21 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     quotas, budgets = phased_increase(inst, pm, res.x)
     if not quotas and not budgets:  # every slack within round-off: a plan exists
         return None
-    parts = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
-    parts += [f"{b['text']} ({b['path']})" for b in budgets]
+    d0 = pm.periods[0].data
+    items, rows = increase_rows({(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())},
+                                budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
+                                    d0.region_ids.index(key[1]), d0.resource_ids.index(key[2])]))
+    listed, increase_file = short_list(items, rows, out, INCREASE_FILE, "quota_increase and budget_increase")
     proven = res.status == "optimal"
     least = ("The least" if proven else "An (interrupted, not proven least)"
              if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
     # an increase not proven least does not prove that one is needed: only known_infeasible does then
     head = "No plan over the periods satisfies every limit" if known_infeasible or proven else opening
-    text = (f"{head}. {least} quota and change budget increase that makes one exist: " + "; ".join(parts)
+    first = ", the largest first" if len(items) > SHORT_LIST else ""
+    text = (f"{head}. {least} quota and change budget increase that makes one exist{first}: {listed}"
             + ". (The smallest set of conflicting limits is not searched over periods: run `yrdopt diagnose` "
             "on the instance without its periods, or on one milestone's limits, to see it.)")
-    return text, {"quota_increase": quotas, "budget_increase": budgets,
+    return text, {"quota_increase": quotas, "budget_increase": budgets, "increase_file": increase_file,
                   "verdict": "infeasible" if known_infeasible or proven else "undecided"}
 
 

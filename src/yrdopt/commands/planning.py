@@ -307,21 +307,23 @@ def register(app: typer.Typer) -> None:
         instance: Path = typer.Argument(..., help="instance file"),
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole diagnosis"),
         out: Path = typer.Option(Path("diagnosis"), "--out", "-o", help="where the whole list of conflicting limits "
-                                 "goes (conflicting_limits.csv) when it is too long to print"),
+                                 "(conflicting_limits.csv) or of increases (increase.csv) goes when it is too long to print"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
-        from ..analysis.diagnose import CONFLICT_SHARE, LIMITS_FILE, conflicting_limits, explain_infeasibility
+        from ..analysis.diagnose import (CONFLICT_SHARE, INCREASE_FILE, LIMITS_FILE, conflicting_limits,
+                                         explain_infeasibility)
         from ..cli_common import command_deadline
         from ..io import load_instance
 
         run_guarded(lambda: solver_options(time_limit=time_limit))
-        # OUT is written only for a long list of conflicting limits: a folder that cannot take it is
-        # said then (the diagnosis still printed), not refused before any work; a list an earlier
-        # diagnosis left there is not this one's
-        try:
-            (out / LIMITS_FILE).unlink(missing_ok=True)
-        except OSError:
-            pass
+        # OUT is written only for a long list of conflicting limits or increases: a folder that cannot
+        # take it is said then (the diagnosis still printed), not refused before any work; a list an
+        # earlier diagnosis left there is not this one's
+        for name in (LIMITS_FILE, INCREASE_FILE):
+            try:
+                (out / name).unlink(missing_ok=True)
+            except OSError:
+                pass
         # the whole command, counted from the process start (as solve): start-up, reading, the conflict
         # search, the elastic solve's build and solve
         deadline = command_deadline(time_limit)
@@ -329,7 +331,8 @@ def register(app: typer.Typer) -> None:
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
 
-            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline, known_infeasible=False))
+            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline, known_infeasible=False,
+                                                                         out=out))
             if found is None:
                 console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
                 return
