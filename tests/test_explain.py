@@ -73,6 +73,27 @@ def test_an_elastic_slack_within_round_off_is_no_increase():
     assert "no increase beyond round-off" in text and "+2e-06" not in text
 
 
+def test_an_increase_within_round_off_yet_beyond_highs_tolerance_is_never_feasible():
+    """Shanghai's land 3e-6 below what ic/rd needs: within the checker's round-off of the quota (4e-6),
+    so the elastic slack was no increase, and where the conflict search was cut short the verdict was
+    "feasible" (exit 0) while HiGHS (`yrdopt solve`) finds no layout (review).  Now: no layout within
+    HiGHS's tolerance (infeasible, exit 3), the tiny increase named; 1e-8 below stays feasible (above)."""
+    import highspy
+
+    from yrdopt.analysis.diagnose import SOLVER_TOLERANCE
+
+    assert highspy.Highs().getOptionValue("primal_feasibility_tolerance")[1] == SOLVER_TOLERANCE
+    inst = yrdopt.load_instance(small_with(4.0 - 3e-6))
+    with pytest.raises(yrdopt.InfeasibleError):
+        yrdopt.solve(inst)
+    text, details = explain_infeasibility(inst, conflict=Conflict([], False), known_infeasible=False)
+    assert details["verdict"] == "infeasible", text
+    assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07)."), text
+    assert "within round-off: sh land +3e-06." in text and "`yrdopt solve` may find no layout" in text, text
+    assert details["round_off_increase"]["quota_increase"] == pytest.approx({"sh/land": 3e-6}, abs=1e-9)
+    assert details["quota_increase"] == {}  # round-off, not an increase a planner must make
+
+
 def test_conflicting_limits_are_irreducible_and_in_planner_words():
     inst = yrdopt.load_instance(small_with(3.0))
     c = conflicting_limits(inst)

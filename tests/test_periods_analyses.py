@@ -182,6 +182,32 @@ def test_a_long_list_of_phased_increases_is_cut_short_and_written_whole(tmp_path
     assert table["text"][1] not in said
 
 
+def b_fixed_to_r1(short: float) -> dict:
+    """tiny3 with b fixed to r1 by policy and r1's land ``short`` below what b needs in 2035
+    (4 x 1.5 = 6 ha against 1.3 x the quota; a and c may leave r1)."""
+    d = tiny3()
+    d["policy"] = {"fixed": [{"chain": "k", "segment": "b", "region": "r1"}]}
+    d["regions"][0]["quotas"]["land"] = (6.0 - short) / 1.3
+    return d
+
+
+def test_a_phased_increase_within_round_off_yet_beyond_highs_tolerance_is_never_feasible(tmp_path):
+    """r1's land 3e-6 short in 2035: within the checker's round-off, so the elastic slack was no
+    increase and `diagnose` said "feasible: a plan over the periods meets every limit" (exit 0) while
+    `yrdopt solve` finds no plan (review).  Now exit 3, the tiny increase named; 1e-8 short: feasible."""
+    with pytest.raises(yrdopt.InfeasibleError):
+        yrdopt.solve(b_fixed_to_r1(3e-6))
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(b_fixed_to_r1(3e-6)))
+    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "tiny.yaml")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 3 and said.startswith("No plan over the periods satisfies every limit within HiGHS's"), said
+    assert "within round-off: 2035: r1 land +3e-06." in said, said
+    (tmp_path / "fine.yaml").write_text(yaml.safe_dump(b_fixed_to_r1(1e-8)))
+    assert yrdopt.solve(b_fixed_to_r1(1e-8)).summary["verified"]
+    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "fine.yaml")])
+    assert res.exit_code == 0 and res.output.startswith("feasible"), res.output
+
+
 def test_diagnose_of_a_feasible_phased_instance_never_claims_infeasible_at_a_short_limit():
     """yrd-provinces-2035 has a plan.  Under a limit too short for the elastic solve, `diagnose`
     says it did not decide (exit 4), never "No plan ... satisfies every limit" (exit 3): before,

@@ -54,6 +54,24 @@ def diagnosis_deadline(left: float | None) -> Deadline:
     return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)))
 
 
+# HiGHS's primal feasibility tolerance (its default; yrdopt sets no other): how far a layout HiGHS
+# accepts may exceed a limit.  An elastic slack within the checker's round-off but beyond this is a
+# limit that `yrdopt solve` holds against every layout (small_with(4 - 3e-6) in tests/test_explain.py)
+SOLVER_TOLERANCE = 1e-7
+
+
+def within_round_off(needed: bool, what: str) -> str:
+    """What an increase within the checker's round-off, yet beyond HiGHS's tolerance, means for a
+    ``what`` ("layout", "plan"); ``needed``: HiGHS's bound proves it (else the best found needs it).
+    Said as "may": near its tolerance HiGHS's verdict depends on the model's scaling (planning_small
+    with the binding land 2e-7 short: `solve` finds a layout; 3e-7 short: none)."""
+    return (f"A {what} that exceeds these limits by that much passes the checker (it allows {ROUND_OFF:g} × "
+            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, so `yrdopt solve` may find no "
+            f"{what}" + (": raise them by that much, or a little more." if needed else
+                         " (not proven needed: HiGHS's bound on the least increase is within its tolerance); "
+                         "raised by that much, it finds one."))
+
+
 def round_off(limit) -> np.ndarray:
     """How far past ``limit`` (a quota, a change budget) a use may go and still count as within it:
     :data:`ROUND_OFF` × max(1, |limit|), the independent checker's own rule for a limit
@@ -177,7 +195,10 @@ class ElasticIncrease:
     ``answered`` False: the search stopped at its time limit with no increase found — nothing is
     known (``started`` False: not even begun, no time was left).  ``proven`` False: an increase that
     works, not proven the least.  ``round_off``: with no increase, the slacks left out as round-off
-    (:func:`round_off`), summed; else 0."""
+    (:func:`round_off`), summed; else 0.  ``tiny_quotas``, ``tiny_budgets``: with no increase, those
+    of them beyond HiGHS's own tolerance (:data:`SOLVER_TOLERANCE`): within the checker's round-off,
+    yet a layout that needs them is one HiGHS rejects.  ``least``: HiGHS's lower bound on the total
+    increase (its MIP dual bound; 0 when not known)."""
 
     quotas: dict
     budgets: list[dict]
@@ -185,6 +206,9 @@ class ElasticIncrease:
     proven: bool = True
     round_off: float = 0.0
     started: bool = True
+    tiny_quotas: dict = field(default_factory=dict)
+    tiny_budgets: list[dict] = field(default_factory=list)
+    least: float = 0.0
 
 
 def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None):
@@ -229,7 +253,10 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
         return ElasticIncrease({}, [], answered=False, proven=False, started=res.highs_status != "not run: no time left")
     quotas, budgets = quota_increase(cm, res.x), budget_increase(cm, res.x)
     left_out = 0.0 if quotas or budgets else max(float(cm.cost @ res.x), 0.0)  # the elastic objective: every slack
-    return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out)
+    tiny_q, tiny_b = ({}, []) if quotas or budgets else (quota_increase(cm, res.x, beyond=SOLVER_TOLERANCE),
+                                                         budget_increase(cm, res.x, beyond=SOLVER_TOLERANCE))
+    return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out, tiny_quotas=tiny_q,
+                           tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0))
 
 
 TIMED_OUT = ("The search for the least quota and change budget increase stopped at its time limit before it "
@@ -238,12 +265,13 @@ NOT_STARTED = ("The search for the least quota and change budget increase did no
                "too little for it (HiGHS would only have overrun it); give diagnose more time (--time-limit).")
 
 
-def quota_increase(cm, x: np.ndarray) -> dict:
+def quota_increase(cm, x: np.ndarray, beyond: float | None = None) -> dict:
     """(region, resource) -> quota added in an elastic model's solution ``x``; a slack within
-    round-off of its quota (:func:`round_off`) is no increase."""
+    round-off of its quota (:func:`round_off`) is no increase (``beyond``: a slack of at most this
+    is none instead)."""
     slack = cm.var("quota_slack").take(x)
     quota = cm.data.quota
-    needed = slack > round_off(np.where(np.isfinite(quota), quota, 0.0))
+    needed = slack > (round_off(np.where(np.isfinite(quota), quota, 0.0)) if beyond is None else beyond)
     return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k]) for r, k in zip(*np.nonzero(needed))}
 
 
@@ -251,9 +279,10 @@ BUDGET_WORDS = {"change_opened": ("max_opened", "new sites"), "change_closed": (
                 "change_moved": ("max_moved_share", "activity moved")}
 
 
-def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict]:
-    """Change budgets that an elastic solution ``x`` exceeds: scope, budget, limit and how far
-    it is short, in the planner's words ("the budget of 1 closed sites in Anhui is too small by 1")."""
+def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, beyond: float | None = None) -> list[dict]:
+    """Change budgets that an elastic solution ``x`` exceeds beyond round-off (``beyond``: by more
+    than this): scope, budget, limit and how far it is short, in the planner's words ("the budget of
+    1 closed sites in Anhui is too small by 1")."""
     from ..model.transitions import BUDGETS, budget_groups
 
     d = data or cm.data
@@ -269,7 +298,7 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None) -> list[dict
         field, words = BUDGET_WORDS[name]
         for i, g in enumerate(budget_groups(d, name)):
             limit = float(cm.row_upper[rows.index(i)])
-            if slack[i] <= round_off(limit):
+            if slack[i] <= (round_off(limit) if beyond is None else beyond):
                 continue
             scope = scopes[g]
             path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
@@ -404,19 +433,27 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                "conflict_complete": conflict.complete,
                "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
+    # round-off only, yet beyond what HiGHS accepts: the checker would verify such a layout, `solve` finds none
+    tiny = answered and not increase and not budgets and bool(elastic.tiny_quotas or elastic.tiny_budgets)
+    if tiny:
+        details["round_off_increase"] = {"quota_increase": {f"{r}/{k}": v for (r, k), v in elastic.tiny_quotas.items()},
+                                         "budget_increase": elastic.tiny_budgets}
     if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
         verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
+    elif tiny:  # proven only where HiGHS's own bound on the least increase is beyond its tolerance
+        verdict = "infeasible" if elastic.proven and elastic.least > SOLVER_TOLERANCE else "undecided"
     elif answered and not increase and not budgets:
-        verdict = "feasible"  # the elastic layout adds nothing beyond round-off: a layout the checker verifies
+        verdict = "feasible"  # the elastic layout exceeds no limit beyond HiGHS's tolerance: a layout it and the checker accept
     else:
         verdict = "undecided"
     details["verdict"] = "infeasible" if known_infeasible else verdict
+    precision = f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})" if tiny else ""
     if known_infeasible or verdict == "infeasible":
-        parts = ["No layout satisfies every limit."]
+        parts = [f"No layout satisfies every limit{precision}."]
     elif verdict == "feasible":
         return "feasible: a layout meets every limit (the elastic solve needs no increase beyond round-off)", details
     else:
-        parts = ["Not decided within the time limit whether a layout satisfies every limit."]
+        parts = [f"Not decided within the time limit whether a layout satisfies every limit{precision}."]
     if msgs:
         parts.append("Conflicts: " + "; ".join(msgs) + ".")
     if limits:
@@ -432,6 +469,13 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}.")
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
+    elif tiny and not msgs and not conflict.limits:  # nothing else names the limits: these do
+        texts, rows = increase_rows(elastic.tiny_quotas, elastic.tiny_budgets)
+        listed, _ = short_list(texts, rows, None, INCREASE_FILE, "round_off_increase")
+        needed = verdict == "infeasible" or known_infeasible
+        least = "The least" if needed else "The best layout found needs an"
+        parts.append(f"{least} increase that makes it feasible is within round-off: {listed}. "
+                     + within_round_off(needed, "layout"))
     elif elastic is not None:  # another proof says infeasible, yet the elastic layout needs only round-off
         parts.append(f"The elastic solve's layout needs no increase beyond round-off (its slacks sum to "
                      f"{elastic.round_off:.2g}, each within the checker's tolerance of {ROUND_OFF:g} × its limit): the limits conflict only at the "
@@ -458,7 +502,6 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     "infeasible" only on its proof — an increase proven least, or the elastic model infeasible — and
     "undecided" where it stopped, never started or holds an increase not proven necessary (a
     better layout of the elastic model may need none)."""
-
     from ..model.compiled import BuildOptions
     from ..model.periods import build_phased
 
@@ -483,8 +526,11 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
                 "scales, protected sites or the minimum run of new sites).", {**none, "verdict": "infeasible"})
     quotas, budgets = phased_increase(inst, pm, res.x)
-    if not quotas and not budgets:  # every slack within round-off: a plan exists
-        return None
+    tiny = not quotas and not budgets  # round-off only: then those beyond HiGHS's tolerance (as for one period)
+    if tiny:
+        quotas, budgets = phased_increase(inst, pm, res.x, SOLVER_TOLERANCE)
+        if not quotas and not budgets:  # every slack within HiGHS's tolerance: a plan it and the checker accept
+            return None
     d0 = pm.periods[0].data
     items, rows = increase_rows({(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())},
                                 budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
@@ -493,32 +539,41 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     proven = res.status == "optimal"
     least = ("The least" if proven else "An (interrupted, not proven least)"
              if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
-    # an increase not proven least does not prove that one is needed: only known_infeasible does then
-    head = "No plan over the periods satisfies every limit" if known_infeasible or proven else opening
+    # an increase not proven least does not prove that one is needed: only known_infeasible does then;
+    # one within round-off only where HiGHS's bound on the least increase is beyond its tolerance
+    needed = proven and (not tiny or max(float(res.bound or 0.0), 0.0) > SOLVER_TOLERANCE)
+    head = ("No plan over the periods satisfies every limit" + (f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})" if tiny else "")
+            if known_infeasible or needed else opening)
     first = ", the largest first" if len(items) > SHORT_LIST else ""
-    text = (f"{head}. {least} quota and change budget increase that makes one exist{first}: {listed}"
-            + ". (The smallest set of conflicting limits is not searched over periods: run `yrdopt diagnose` "
+    within = (" is within round-off" if tiny else "")
+    text = (f"{head}. {least} quota and change budget increase that makes one exist{first}{within}: {listed}"
+            + (". " + within_round_off(known_infeasible or needed, "plan") if tiny else ".")
+            + " (The smallest set of conflicting limits is not searched over periods: run `yrdopt diagnose` "
             "on the instance without its periods, or on one milestone's limits, to see it.)")
-    return text, {"quota_increase": quotas, "budget_increase": budgets, "increase_file": increase_file,
-                  "verdict": "infeasible" if known_infeasible or proven else "undecided"}
+    found = {"quota_increase": quotas, "budget_increase": budgets}
+    return text, {**({**none, "round_off_increase": found} if tiny else found), "increase_file": increase_file,
+                  "verdict": "infeasible" if known_infeasible or needed else "undecided"}
 
 
-def phased_increase(inst: Instance, pm, x: np.ndarray) -> tuple[dict, list[dict]]:
-    """What a solution ``x`` of the phased model in elastic mode raises beyond round-off: quotas as
-    ``{"year/region/resource": added}``, change budgets as records (period, budget, scope, path,
-    short_by, text in the planner's words)."""
+def phased_increase(inst: Instance, pm, x: np.ndarray, beyond: float | None = None) -> tuple[dict, list[dict]]:
+    """What a solution ``x`` of the phased model in elastic mode raises beyond round-off (``beyond``:
+    by more than this): quotas as ``{"year/region/resource": added}``, change budgets as records
+    (period, budget, scope, path, short_by, text in the planner's words)."""
     import re
 
     quotas = {}
     for t, core in enumerate(pm.periods):
-        for (r, k), v in quota_increase(core, pm.period_x(x, t)).items():
+        for (r, k), v in quota_increase(core, pm.period_x(x, t), beyond).items():
             quotas[f"{pm.years[t]}/{r}/{k}"] = v
     scopes = ["the whole area", *pm.periods[0].data.province_ids]
     budgets = []
     pattern = re.compile(r"(change_(opened|closed|moved)\[(\d+),(\d+)\])_slack$")
     for name, block in pm.cm.var_blocks.items():
         m = pattern.match(name)
-        if m is None or x[block.start] <= round_off(pm.cm.row_upper[pm.cm.row(m.group(1)).start]):
+        if m is None:
+            continue
+        limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
+        if x[block.start] <= (round_off(limit) if beyond is None else beyond):
             continue
         t, g = int(m.group(3)), int(m.group(4))
         field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
@@ -531,7 +586,6 @@ def phased_increase(inst: Instance, pm, x: np.ndarray) -> tuple[dict, list[dict]
         if field == "max_moved_share":
             text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
         else:
-            limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
             words = "new sites" if field == "max_opened" else "closed sites"
             text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
