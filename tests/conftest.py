@@ -12,6 +12,21 @@ ROOT = TESTS.parent
 HIGHS_OVERRUN_S = 3.0
 
 
+def run_child_cpu(argv: list[str], timeout: float = 300, **kwargs):
+    """Run ``yrdopt ARGV`` as its own process: (its CompletedProcess, the CPU seconds it used, start-up
+    included).  A time-limit test bounds this, not wall time: on a loaded shared machine the wall time
+    measures the other jobs too, the child's own CPU only its work (a limit kept: at most the limit)."""
+    import resource
+    import subprocess
+    import sys
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", *argv], capture_output=True, text=True, timeout=timeout,
+                         **kwargs)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for child's CPU seconds
+    return res, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 @pytest.fixture
 def williams_path() -> Path:
     return DATA / "williams_decentralization.yaml"

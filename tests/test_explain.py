@@ -11,7 +11,7 @@ from yrdopt.analysis.diagnose import (Conflict, conflicting_limits, elastic_incr
                                       explain_infeasibility)
 from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
 
-from conftest import DATA, HIGHS_OVERRUN_S, ROOT
+from conftest import DATA, HIGHS_OVERRUN_S, ROOT, run_child_cpu
 
 SMALL = DATA / "planning_small.yaml"
 PRICES = DATA / "quota_prices.yaml"
@@ -247,16 +247,15 @@ def test_a_solve_that_finds_its_instance_infeasible_diagnoses_it_within_its_time
 
 def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
     """``yrdopt diagnose --time-limit 3``: the conflict search and the elastic solve share the 3 s;
-    what was found by then is reported as not proven smallest / not found."""
-    import time
-
+    what was found by then is reported as not proven smallest / not found.  Bounded by the command's
+    own CPU time (as its own process, start-up included), not wall time, which failed on a loaded
+    machine (review): a diagnosis that keeps its limit uses at most the 3 s of CPU and HiGHS's
+    overrun (0.9 s of CPU at load 6, 4.8 s wall), one that ignores it (the 3 s per MIP before: 192 s) far more."""
     path = short_of_land(tmp_path)
-    t0 = time.perf_counter()
-    r = CliRunner().invoke(app, ["diagnose", str(path), "--time-limit", "3", "--out", str(tmp_path / "dg")])
-    wall = time.perf_counter() - t0
-    assert r.exit_code == 3, r.output
-    assert wall <= 3 + HIGHS_OVERRUN_S  # before: 192 s (the conflict searched twice, 3 s per MIP)
-    said = " ".join(r.output.split())
+    r, cpu = run_child_cpu(["diagnose", str(path), "--time-limit", "3", "--out", str(tmp_path / "dg")])
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert cpu <= 3 + HIGHS_OVERRUN_S, cpu
+    said = " ".join(r.stdout.split())
     assert "land: the segments need at least" in said
     # what each search found by its share of the 3 s (how far it gets depends on the machine): the
     # conflicting set complete or said to be cut short, the least increase found or said not to be

@@ -5,12 +5,10 @@ CPU time (the child's own; wall time on a loaded shared machine measures the oth
 
 import json
 import resource
-import subprocess
-import sys
 
 import pytest
 
-from conftest import DATA
+from conftest import DATA, run_child_cpu
 
 LIMIT_BYTES = 2**30
 
@@ -19,11 +17,7 @@ def validate(path):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "validate", str(path)], capture_output=True, text=True,
-                         timeout=60, preexec_fn=limit)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for child's CPU seconds, start-up included
-    return res, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return run_child_cpu(["validate", str(path)], timeout=60, preexec_fn=limit)
 
 
 def alias_bomb(levels=12, fan=10):
