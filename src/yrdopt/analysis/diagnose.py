@@ -488,6 +488,15 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     return " ".join(parts), details
 
 
+def phased_elastic_model(inst: Instance):
+    """The elastic model over every milestone period (:func:`yrdopt.model.periods.build_phased`), built
+    without flows as one period's (:func:`_elastic_options`): the same least increase, 41-city periods
+    in seconds instead of minutes (formulation.md sections 5 and 13)."""
+    from ..model.periods import build_phased
+
+    return build_phased(inst, _elastic_options())
+
+
 def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, stop=None,
                                  threads: int | None = None, deadline: Deadline | None = None,
                                  known_infeasible: bool = True, out=None) -> tuple[str, dict] | None:
@@ -502,9 +511,6 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     "infeasible" only on its proof — an increase proven least, or the elastic model infeasible — and
     "undecided" where it stopped, never started or holds an increase not proven necessary (a
     better layout of the elastic model may need none)."""
-    from ..model.compiled import BuildOptions
-    from ..model.periods import build_phased
-
     deadline = deadline or Deadline(time_limit)
     none = {"quota_increase": {}, "budget_increase": []}
     opening = ("No plan over the periods satisfies every limit" if known_infeasible else
@@ -512,7 +518,7 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     left = deadline.left()
     if left is not None and left <= 0:  # not even the build when nothing is left
         return f"{opening}. " + NOT_STARTED, {**none, "verdict": "infeasible" if known_infeasible else "undecided"}
-    pm = build_phased(inst, BuildOptions(elastic=True))  # with flows: the period cores read them
+    pm = phased_elastic_model(inst)
     res = _elastic_solve(pm.cm, deadline, stop, threads)
     undecided = "infeasible" if known_infeasible else "undecided"
     if res.x is None and stop is not None and stop.is_set():
