@@ -31,6 +31,8 @@ def phased(tmp_path_factory):
     return d
 
 
+DATA_SMALL = Path(__file__).resolve().parent / "data" / "planning_small.yaml"
+
 REFUSED = [
     (["alternatives", "{i}", "-n", "2", "--out", "{d}/alt"], "alternatives"),
     (["pareto", "{i}", "--points", "2", "--out", "{d}/par"], "trade-off front"),
@@ -243,6 +245,52 @@ def test_the_phased_elastic_model_is_flow_free_with_the_same_least_increase(case
         assert res.status == "optimal"
         least.append(res.objective)
     assert least[0] == pytest.approx(least[1], abs=1e-7) and least[0] > 1e-4
+
+
+@pytest.mark.parametrize("path", [Path(__file__).resolve().parents[1] / "instances" / "yrd-provinces-2035.yaml", None],
+                         ids=["yrd-provinces-2035", "tiny3"])
+def test_a_milestone_alone_is_the_core_of_every_plans_period(path):
+    """diagnose --period YEAR reads milestone YEAR's limits as an instance without periods
+    (phasing.milestone_instance): its model data are the plan's period core (period_data): the
+    period's activity and quotas, today's sites with the limits of either state."""
+    import numpy as np
+
+    from yrdopt.data import build_model_data
+    from yrdopt.model.periods import period_data
+    from yrdopt.phasing import milestone_instance
+
+    inst = yrdopt.load_instance(path or tiny3())
+    for t in range(len(inst.periods.milestones)):
+        one, core = build_model_data(milestone_instance(inst, t)), period_data(inst, t)
+        for name in ("quota", "activity", "fixed", "allowed", "min_scale"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(core, name), err_msg=f"{t} {name}")
+        np.testing.assert_allclose(one.site_min_scale(), core.site_min_scale(), err_msg=str(t))
+        np.testing.assert_allclose(one.activity_upper(), core.activity_upper(), err_msg=str(t))
+        assert one.brownfield.min_kept_share == core.brownfield.min_kept_share
+        np.testing.assert_array_equal(one.brownfield.capacity, core.brownfield.capacity)
+
+
+def test_the_phased_diagnosis_points_to_a_command_that_names_a_milestones_conflict(tmp_path):
+    """The phased diagnosis said "run `yrdopt diagnose` ... on one milestone's limits", a step that did
+    not exist (review).  It points to `diagnose --period YEAR`, which runs: b fixed to r1, 0.001 ha
+    short in 2035, names the conflicting limits of 2035 alone (exit 3); 2025 alone is feasible (exit 0,
+    not a plan's verdict); a year the instance lacks, or --period without periods, is exit 2."""
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(b_fixed_to_r1(1e-3)))
+    res = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "dg")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 3 and "`yrdopt diagnose INSTANCE --period YEAR` searches it" in said, said
+    res = CliRunner().invoke(app, ["diagnose", str(path), "--period", "2035", "--out", str(tmp_path / "dg")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 3 and said.startswith("2035 alone (what every plan's 2035 must satisfy): No layout"), said
+    assert "cannot all hold together" in said and "the land quota of r1: 5.999" in said and "policy.fixed puts k/b in r1" in said
+    assert "r1 land +0.001" in said
+    res = CliRunner().invoke(app, ["diagnose", str(path), "--period", "2025", "--out", str(tmp_path / "dg")])
+    assert res.exit_code == 0 and " ".join(res.output.split()).startswith("feasible in 2025 alone"), res.output
+    res = CliRunner().invoke(app, ["diagnose", str(path), "--period", "2040"])
+    assert res.exit_code == 2 and "2025, 2030, 2035" in res.output, res.output
+    res = CliRunner().invoke(app, ["diagnose", str(DATA_SMALL), "--period", "2030"])
+    assert res.exit_code == 2 and "no milestone periods" in res.output, res.output
 
 
 def test_diagnose_of_a_feasible_phased_instance_never_claims_infeasible_at_a_short_limit():

@@ -150,6 +150,33 @@ def period_instance(inst: Instance, t: int, previous=None, taken_before: set | f
     return Instance.model_validate(d)
 
 
+def milestone_instance(inst: Instance, t: int) -> Instance:
+    """Milestone t's limits alone, as an instance without periods (``yrdopt diagnose --period YEAR``):
+    what every plan's period t must satisfy, whatever the periods before.  Period 0 is the plan's
+    first period exactly (:func:`period_instance` from today's sites, with its change budget).  A
+    later one is period t's core model (:func:`yrdopt.model.periods.period_data`): its activity and
+    quotas, today's sites with only the limits they have whether or not they ran in every period
+    since today (no capacity of their own, the floor min(g, m), no kept share of today's activity),
+    and no change budget — those count from the plan's period before, which no diagnosis has.  So a
+    conflict found here is one of every plan."""
+    if t == 0:
+        return period_instance(inst, 0)
+    from .model.periods import period_data
+
+    d = _scaled_dict(inst, t)
+    bf = d.get("brownfield")
+    if bf:
+        data = period_data(inst, t)
+        core = data.brownfield  # relaxed_core: the limits of either state
+        seg = {key: s for s, key in enumerate(data.segment_keys)}
+        reg = {r: i for i, r in enumerate(r["id"] for r in d["regions"])}
+        for e in bf["existing"]:
+            floor = core.own_min_scale[seg[(e["chain"], e["segment"])], reg[e["region"]]]
+            e["capacity"], e["min_scale"] = None, float(floor)
+        bf["budget"], bf["min_kept_share"] = {}, 0.0
+    return Instance.model_validate(d)
+
+
 def kept_share(inst: Instance) -> float:
     """lambda: a site open in periods t-1 and t runs in t at least this share of its activity in
     t-1 (``brownfield.min_kept_share``; the schema's default when the instance has no sites today,

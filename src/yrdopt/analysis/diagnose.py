@@ -488,6 +488,20 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     return " ".join(parts), details
 
 
+def one_milestone(inst: Instance, year) -> Instance:
+    """``yrdopt diagnose --period YEAR``: milestone YEAR's limits alone, what every plan's period YEAR
+    must satisfy (:func:`yrdopt.phasing.milestone_instance`), as an instance without periods; exit 2
+    for an instance without milestone periods or a year it does not have."""
+    from ..errors import InstanceError, Problem
+    from ..phasing import milestone_instance
+    from .phased import period_index
+
+    if inst.periods is None:
+        raise InstanceError([Problem("command line", "--period", year, "no --period: the instance has no milestone "
+                                     "periods")])
+    return milestone_instance(inst, period_index(inst, year))
+
+
 def phased_elastic_model(inst: Instance):
     """The elastic model over every milestone period (:func:`yrdopt.model.periods.build_phased`), built
     without flows as one period's (:func:`_elastic_options`): the same least increase, 41-city periods
@@ -554,8 +568,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     within = (" is within round-off" if tiny else "")
     text = (f"{head}. {least} quota and change budget increase that makes one exist{first}{within}: {listed}"
             + (". " + within_round_off(known_infeasible or needed, "plan") if tiny else ".")
-            + " (The smallest set of conflicting limits is not searched over periods: run `yrdopt diagnose` "
-            "on the instance without its periods, or on one milestone's limits, to see it.)")
+            + " (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
+            "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)")
     found = {"quota_increase": quotas, "budget_increase": budgets}
     return text, {**({**none, "round_off_increase": found} if tiny else found), "increase_file": increase_file,
                   "verdict": "infeasible" if known_infeasible or needed else "undecided"}

@@ -308,6 +308,9 @@ def register(app: typer.Typer) -> None:
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole diagnosis"),
         out: Path = typer.Option(Path("diagnosis"), "--out", "-o", help="where the whole list of conflicting limits "
                                  "(conflicting_limits.csv) or of increases (increase.csv) goes when it is too long to print"),
+        period: Optional[int] = typer.Option(None, "--period", help="phased instance: that milestone year's limits "
+                                             "alone (what every plan's period YEAR must satisfy; its quotas x its "
+                                             "quota factor): their smallest set of conflicting limits"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
         from ..analysis.diagnose import (CONFLICT_SHARE, INCREASE_FILE, LIMITS_FILE, conflicting_limits,
@@ -328,6 +331,12 @@ def register(app: typer.Typer) -> None:
         # search, the elastic solve's build and solve
         deadline = command_deadline(time_limit)
         inst = run_guarded(lambda: load_instance(instance))
+        alone = ""
+        if period is not None:  # one milestone's limits: a conflict among them is one of every plan
+            from ..analysis.diagnose import one_milestone
+
+            inst = run_guarded(lambda: one_milestone(inst, period))
+            alone = f"{period} alone (what every plan's {period} must satisfy): "
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
 
@@ -341,12 +350,14 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_INFEASIBLE if found[1]["verdict"] == "infeasible" else EXIT_SOLVER)
         conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
         if not conflict.limits and conflict.complete:
-            console.print("feasible: no conflicting limits (every limit can hold at once)", highlight=False)
+            console.print(f"feasible{' in ' + alone[:-2] if alone else ''}: no conflicting limits (every limit can "
+                          "hold at once)" + ("; the plan over the periods may still not exist (`yrdopt diagnose "
+                                             "INSTANCE` without --period)" if alone else ""), highlight=False)
             return
         # the conflict search's first check proved nothing when it ran out of its share: the aggregate
         # checks (instant) and the elastic solve (the rest of the time) may still prove either answer
         text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict, known_infeasible=False, out=out)
-        console.print(text, highlight=False, soft_wrap=True)
+        console.print(alone + text, highlight=False, soft_wrap=True)
         # 0 proven feasible, 3 proven infeasible, 4 neither within --time-limit (never "fine" unproven)
         if details["verdict"] != "feasible":
             raise typer.Exit(EXIT_INFEASIBLE if details["verdict"] == "infeasible" else EXIT_SOLVER)
