@@ -462,6 +462,9 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         if len(limits) > SHORT_LIST:
             head += ", those the least increase raises or the totals name first"
         parts.append(f"{head}: {listed}.")
+    elif not conflict.complete:  # its first check did not end in time: nothing to name, yet not none
+        parts.append("The search for conflicting limits stopped at the time limit before it named any: give "
+                     "diagnose more time (--time-limit) to see them.")
     if increase or budgets:
         what = "quota and change budget" if budgets else "quota"
         least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
