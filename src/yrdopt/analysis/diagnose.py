@@ -55,9 +55,10 @@ def diagnosis_deadline(left: float | None) -> Deadline:
 
 
 # HiGHS's primal feasibility tolerance (its default; yrdopt sets no other): how far a layout HiGHS
-# accepts may exceed a limit.  An elastic slack within the checker's round-off but beyond this is a
-# limit that `yrdopt solve` holds against every layout (small_with(4 - 3e-6) in tests/test_explain.py)
+# accepts may exceed a limit.  An elastic slack within the checker's round-off but beyond this is an
+# excess `yrdopt solve` may reject (small_with(4 - 3e-6) in tests/test_explain.py: it finds no layout)
 SOLVER_TOLERANCE = 1e-7
+WITHIN_HIGHS = f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})"  # "no layout satisfies every limit ..."
 
 
 def within_round_off(needed: bool, what: str) -> str:
@@ -424,9 +425,10 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     limits = ranked_limits(conflict.limits, findings, increase, budgets)
     listed, limits_file = short_list([f"({i}) {lim.text}" for i, lim in enumerate(limits, 1)],
                                      [lim.to_dict() for lim in limits], out, LIMITS_FILE, "conflicting_limits")
-    raised, raised_rows = increase_rows(increase or {}, budgets,
-                                        lambda key: float(d.quota[d.region_ids.index(key[0]), d.resource_ids.index(key[1])]))
-    raised_text, increase_file = short_list(raised, raised_rows, out, INCREASE_FILE, "quota_increase and budget_increase")
+    raised, raised_rows = increase_rows(
+        increase or {}, budgets, lambda key: float(d.quota[d.region_ids.index(key[0]), d.resource_ids.index(key[1])]))
+    raised_text, increase_file = short_list(raised, raised_rows, out, INCREASE_FILE,
+                                            "quota_increase and budget_increase")
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in limits],
@@ -443,11 +445,12 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     elif tiny:  # proven only where HiGHS's own bound on the least increase is beyond its tolerance
         verdict = "infeasible" if elastic.proven and elastic.least > SOLVER_TOLERANCE else "undecided"
     elif answered and not increase and not budgets:
-        verdict = "feasible"  # the elastic layout exceeds no limit beyond HiGHS's tolerance: a layout it and the checker accept
+        # the elastic layout exceeds no limit beyond HiGHS's tolerance: a layout it and the checker accept
+        verdict = "feasible"
     else:
         verdict = "undecided"
     details["verdict"] = "infeasible" if known_infeasible else verdict
-    precision = f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})" if tiny else ""
+    precision = WITHIN_HIGHS if tiny else ""
     if known_infeasible or verdict == "infeasible":
         parts = [f"No layout satisfies every limit{precision}."]
     elif verdict == "feasible":
@@ -555,8 +558,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
         if not quotas and not budgets:  # every slack within HiGHS's tolerance: a plan it and the checker accept
             return None
     d0 = pm.periods[0].data
-    items, rows = increase_rows({(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())},
-                                budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
+    per_year = {(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())}
+    items, rows = increase_rows(per_year, budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
                                     d0.region_ids.index(key[1]), d0.resource_ids.index(key[2])]))
     listed, increase_file = short_list(items, rows, out, INCREASE_FILE, "quota_increase and budget_increase")
     proven = res.status == "optimal"
@@ -565,7 +568,8 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     # an increase not proven least does not prove that one is needed: only known_infeasible does then;
     # one within round-off only where HiGHS's bound on the least increase is beyond its tolerance
     needed = proven and (not tiny or max(float(res.bound or 0.0), 0.0) > SOLVER_TOLERANCE)
-    head = ("No plan over the periods satisfies every limit" + (f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})" if tiny else "")
+    precision = WITHIN_HIGHS if tiny else ""
+    head = ("No plan over the periods satisfies every limit" + precision
             if known_infeasible or needed else opening)
     first = ", the largest first" if len(items) > SHORT_LIST else ""
     within = (" is within round-off" if tiny else "")
