@@ -341,6 +341,14 @@ function keepDraft() {
   } catch (e) { /* storage off or full: the edits live in this page only */ }
 }
 function forgetDraft() { try { localStorage.removeItem(draftKey()); } catch (e) { /* nothing kept */ } }
+// a solve of the draft ended with a scenario: the draft is forgotten only if it is still what was sent
+// (edits made while it ran are kept), the name only if it is still the one it was saved under
+function settleDraft(sent, name) {
+  if (name && $("#scenario-name").value.trim() === name) $("#scenario-name").value = "";
+  if (sent !== null && JSON.stringify(S.draft) === sent) forgetDraft();
+  else keepDraft();
+  try { localStorage.removeItem(draftKey() + ":sent"); } catch (e) { /* nothing kept */ }
+}
 function restoreDraft() {
   let kept = null;
   try { kept = JSON.parse(localStorage.getItem(draftKey()) || "null"); } catch (e) { return false; }
@@ -720,7 +728,13 @@ async function adoptJobs(jobs) {
   await followJob(job, async (done) => {
     if (!S.job || S.job.id !== done.id) return; // the page has started a job of its own since
     await refreshScenarios();
-    if (done.result && done.result.scenario) await openScenario(done.result.scenario);
+    if (done.result && done.result.scenario) {
+      await openScenario(done.result.scenario);
+      // a solve this browser sent before the reload: its draft is saved, unless edited since
+      let sent = null;
+      try { sent = localStorage.getItem(draftKey() + ":sent"); } catch (e) { /* none kept */ }
+      if (sent !== null) settleDraft(sent, done.title);
+    }
     try { await adoptJobs(await api("GET", "jobs")); } catch (e) { /* the next reload adopts them */ }
   });
 }
@@ -755,13 +769,14 @@ async function solve() {
   const name = $("#scenario-name").value.trim();
   const form = formNumbers([TIME_LIMIT]);
   if (form.errors) { showProblems(); return; }
+  const sent = JSON.stringify(S.draft);
+  try { localStorage.setItem(draftKey() + ":sent", sent); } catch (e) { /* storage off: this page only */ }
   await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
       performance.mark("map-updated");
-      $("#scenario-name").value = "";
-      forgetDraft(); // saved: the scenario holds it ("edit from here")
+      settleDraft(sent, name || null); // saved: the scenario holds it ("edit from here")
     }
     if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
   });
@@ -911,7 +926,7 @@ async function start() {
   $("#solve-btn").addEventListener("click", solve);
   for (const sel of ["#time-limit", "#alt-n", "#alt-slack"]) $(sel).addEventListener("input", () => { formFieldError($(sel)); showProblems(); });
   $("#stop-btn").addEventListener("click", stopJob);
-  $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; forgetDraft(); renderEditor(); onDraftChanged(); });
+  $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; $("#scenario-name").value = ""; forgetDraft(); renderEditor(); onDraftChanged(); });
   $("#scenario-name").addEventListener("input", keepDraft);
   $("#compare-btn").addEventListener("click", compareAB);
   $("#explain-btn").addEventListener("click", explain);
