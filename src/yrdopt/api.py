@@ -197,7 +197,7 @@ def solve(
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
             if stop is not None and stop.is_set():
-                raise SolverError(f"interrupted before any feasible layout was found; nothing written{proved}")
+                raise SolverError(f"stopped before any feasible layout was found; nothing written{proved}")
             raise SolverError(f"{res.message} (HiGHS: {res.highs_status}){proved}")
     if check and res.x is not None:
         phases.enter(CHECK, best=res.objective, bound=res.bound)

@@ -14,8 +14,8 @@ import typer
 from rich.table import Table
 
 
-from .cli_common import (EXIT_UNVERIFIED, app, console, err, fmt_num, labelled, run_guarded, run_interruptible,
-                         SolveProgress, solver_options, styled)
+from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, fmt_num, labelled, run_guarded,
+                         run_interruptible, SolveProgress, solver_options, styled)
 
 def layout_table(sol) -> Table:
     regions = {r.id: r for r in sol.instance.regions}
@@ -142,9 +142,8 @@ def solve(
     if not s["verified"]:
         raise typer.Exit(EXIT_UNVERIFIED)
     if signum is not None and s["status"] == "interrupted":
-        err.print(labelled("interrupted:", "yellow", f"the best layout found before the signal was checked and "
-                                                     f"written to {out}/ (status interrupted)"), highlight=False)
-        raise typer.Exit(128 + signum)  # 130 after Ctrl-C, 143 after SIGTERM
+        exit_interrupted(signum, f"the best layout found before the signal was checked and written to {out}/ "
+                                 "(status interrupted)")  # 130 after Ctrl-C, 143 after SIGTERM
 
 
 def _print_warnings(warnings: list[str]) -> None:

@@ -95,62 +95,69 @@ def _two_signals(signals, stopping: str, quitting: str, on_first):
             signal.signal(s, h)
 
 
-def run_interruptible(fn):
+def run_interruptible(fn, stopping: str = "keeping the best layout found so far"):
     """Run ``fn(stop)`` so that Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the first signal
-    sets ``stop`` (a :class:`threading.Event` the solver checks at each HiGHS callback, keeping
-    the best layout found); a second one ends the process at once.  Returns ``(result, signum)``,
-    ``signum`` None when no signal came.
+    says ``stopping`` and sets ``stop`` (a :class:`threading.Event` the solver checks at each
+    HiGHS callback, keeping the best layout found; the loops of alternatives and fronts stop
+    between MIPs); a second one ends the process at once.  Returns ``(result, signum)``,
+    ``signum`` None when no signal came; an exception raised after a signal carries it as
+    ``signum`` (:func:`run_guarded` exits 128 + signum).
 
-    ``fn`` runs in a worker thread: Python runs signal handlers only in the main thread and only
-    between bytecodes, so a main thread inside HiGHS's C++ code would hear nothing until HiGHS
-    returned (42 s on the 41-city instance); here the main thread only waits, and answers at once.
+    ``fn`` runs in a worker thread (:func:`yrdopt.stopping.run_in_worker`): Python runs signal
+    handlers only in the main thread and only between bytecodes, so a main thread inside HiGHS's
+    C++ code would hear nothing until HiGHS returned (42 s on the 41-city instance), and one heard
+    in a callback crossed HiGHS's C++ frames as "the solver reported an error"; here the main
+    thread only waits, and answers at once.
     """
     import signal
     import threading
 
+    from .stopping import run_in_worker
+
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
         return fn(stop), None
-    box: dict = {}
-
-    def work():
+    with _two_signals((signal.SIGINT, signal.SIGTERM), f"{stopping}; press Ctrl-C again to quit at once",
+                      "second signal, quitting at once (nothing more written)", stop.set) as received:
         try:
-            box["value"] = fn(stop)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            box["error"] = exc
+            value = run_in_worker(fn, stop)
+        except BaseException as exc:
+            exc.signum = received[0] if received else None
+            raise
+    return value, (received[0] if received else None)
 
-    with _two_signals((signal.SIGINT, signal.SIGTERM),
-                      "keeping the best layout found so far; press Ctrl-C again to quit at once",
-                      "second signal, quitting at once (nothing written)", stop.set) as received:
-        worker = threading.Thread(target=work, name="yrdopt-solve", daemon=True)
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.05)
-    if "error" in box:
-        box["error"].signum = received[0] if received else None
-        raise box["error"]
-    return box["value"], (received[0] if received else None)
+
+def exit_interrupted(signum: int, kept: str, code: int | None = None) -> None:
+    """The one line after a run stopped by a signal (``kept``: what was kept, and where); exit
+    ``code``, else 128 + ``signum`` (130 after Ctrl-C, 143 after SIGTERM)."""
+    err.print(labelled("interrupted:", "yellow", kept), highlight=False, soft_wrap=True)
+    raise typer.Exit(code if code is not None else 128 + signum)
 
 
 @contextmanager
-def second_interrupt_quits(kept: str):
-    """Within the block the first Ctrl-C raises KeyboardInterrupt as usual (the caller stops
-    gracefully, which can wait for HiGHS's next callback: none comes during presolve and the
-    root LP, seconds on a large model); a second one ends the process at once with exit 130,
-    saying ``kept`` (what is safe on disk).  Outside the main thread, Python's own handling."""
+def second_interrupt_quits(kept: str, stopping: str = "the running scenarios stop at HiGHS's next callback"):
+    """Within the block the first Ctrl-C (SIGINT) or SIGTERM says ``stopping`` and raises
+    :class:`yrdopt.stopping.Interrupted` (a KeyboardInterrupt carrying the signal: the caller
+    stops gracefully, which can wait for HiGHS's next callback: none comes during presolve and
+    the root LP, seconds on a large model); a second one ends the process at once with exit
+    128 + its number, saying ``kept`` (what is safe on disk).  Yields the signals heard (an error
+    after one, e.g. a pool whose workers the same SIGTERM ended, is the interruption's).
+    Outside the main thread, Python's own handling."""
     import signal
     import threading
 
+    from .stopping import Interrupted
+
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
-        yield
+        yield []
         return
 
     def interrupt():
-        raise KeyboardInterrupt
+        raise Interrupted(signum=heard[0])
 
-    with _two_signals((signal.SIGINT,), "the running scenarios stop at HiGHS's next callback; press Ctrl-C again "
-                                        "to quit at once", f"second Ctrl-C, quitting at once; {kept}", interrupt):
-        yield
+    with _two_signals((signal.SIGINT, signal.SIGTERM), f"{stopping}; press Ctrl-C again to quit at once",
+                      f"second signal, quitting at once; {kept}", interrupt) as heard:
+        yield heard
 
 
 def fail(message: str, code: int) -> None:
@@ -167,11 +174,16 @@ def run_guarded(fn):
     except InfeasibleError as exc:
         fail(exc.explanation, EXIT_INFEASIBLE)
     except SolverError as exc:  # after Ctrl-C (run_interruptible notes the signal): 128 + signal number
-        fail(str(exc), 128 + exc.signum if getattr(exc, "signum", None) else EXIT_SOLVER)
+        if getattr(exc, "signum", None):
+            exit_interrupted(exc.signum, str(exc))
+        fail(str(exc), EXIT_SOLVER)
     except YrdoptError as exc:
         fail(str(exc), EXIT_INPUT)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
+    except KeyboardInterrupt as exc:  # an Interrupted (yrdopt.stopping) says what it kept, and its signal
+        signum = getattr(exc, "signum", None) or 2
+        if getattr(exc, "kept", ""):
+            exit_interrupted(signum, exc.kept)
+        fail("interrupted", 128 + signum)
 
 
 

@@ -45,6 +45,7 @@ from ..phasing import refuse_periods
 from ..schema import Instance
 from ..solution import Solution
 from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+from ..stopping import stoppable
 
 
 # -- helpers shared with fronts.py and explain.py ------------------------------------------
@@ -180,6 +181,7 @@ class AlternativesResult:
     layouts: list[Alternative]
     exhausted: bool  # the no-good cuts left no other layout within the budget
     stopped: str | None = None  # why fewer layouts than asked, in words
+    out: Path | None = None  # where the layouts were written (None: not written)
 
     @property
     def distances(self) -> pd.DataFrame:
@@ -239,9 +241,35 @@ def alternatives(
     found, ``solver_progress`` during each MIP (see :class:`~yrdopt.solver.HighsSolver`).
     Setting ``stop`` (a :class:`threading.Event`) ends the run at HiGHS's next callback: the
     layouts found so far are kept (a MIP stopped with a layout within the budget adds it) and
-    ``stopped`` says so.
+    ``stopped`` says so.  Ctrl-C (KeyboardInterrupt) in the main thread sets that flag, waits for
+    the run to stop and raises :class:`yrdopt.stopping.Interrupted` (a KeyboardInterrupt; its
+    ``result`` holds the layouts found, written to ``out`` already), never a SolverError.
     """
     check_options(n, slack, metric, min_share)
+
+    def run(flag):
+        return _alternatives(instance, n, slack, metric=metric, min_share=min_share, options=options,
+                             build_options=build_options, out=out, resume=resume, progress=progress,
+                             solver_progress=solver_progress, neighbour_moves=neighbour_moves,
+                             neighbour_tries=neighbour_tries, greedy_start=greedy_start, stop=flag)
+
+    return stoppable(run, stop, kept=kept_layouts, nothing="stopped before the optimum was found; nothing written")
+
+
+def kept_layouts(result: AlternativesResult) -> str:
+    """What an alternatives run stopped early kept, and where (one line)."""
+    names = [a.name for a in result.layouts]
+    if not names:
+        return "no layout was found; nothing written"
+    listed = names[0] if len(names) == 1 else f"{names[0]}..{names[-1]}"
+    where = f"written to {result.out}/" if result.out is not None else "in the result"
+    if result.stopped and result.out is not None:
+        where += "; run again without --fresh (resume=True) to find the rest"
+    return f"{len(names)} layout{'s' if len(names) > 1 else ''} ({listed}) {where}"
+
+
+def _alternatives(instance, n, slack, *, metric, min_share, options, build_options, out, resume, progress,
+                  solver_progress, neighbour_moves, neighbour_tries, greedy_start, stop) -> AlternativesResult:
     inst = load_instance(instance)
     refuse_phased(inst)
     options = options or SolverOptions(time_limit=60.0)
@@ -266,11 +294,13 @@ def alternatives(
                 from ..errors import InfeasibleError
 
                 raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
+            if stop.is_set():
+                raise SolverError("stopped before the optimum was found; nothing written")
             raise SolverError(f"no optimum to build alternatives around: {res.message}")
         # at a time limit the budget is relative to the best known layout (its status says so)
         optimum = float(res.objective)
     budget = _budget(optimum, slack)
-    result = AlternativesResult(inst, optimum, budget, slack, metric, [], exhausted=False)
+    result = AlternativesResult(inst, optimum, budget, slack, metric, [], exhausted=False, out=out)
 
     # polisher: same model plus min-share rows; placements fixed per layout, cost minimised
     polisher = HighsSolver(options)
@@ -333,7 +363,7 @@ def alternatives(
         _cut(solver, cm, free, a.place, t_col)
 
     while len(result.layouts) < n:
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             result.stopped = f"stopped by the user after {len(result.layouts)} of {n} layouts"
             break
         t1 = time.perf_counter()
@@ -349,7 +379,10 @@ def alternatives(
         # a MIP start: the distance objective gives HiGHS no guidance towards the budget,
         # and on large instances it can run out of time before any layout within it
         start = _neighbour_start(cm, result, polish, budget, max_moves=neighbour_moves, max_tries=neighbour_tries,
-                                 seconds=construct_seconds(stage.left()))
+                                 seconds=construct_seconds(stage.left()), stop=stop)
+        if stop.is_set():  # no MIP begun after the stop (it would return its start at once)
+            result.stopped = f"stopped by the user after {len(result.layouts)} of {n} layouts"
+            break
         x0 = None
         if start is not None:
             x0 = np.zeros(solver.h.getNumCol())
@@ -369,7 +402,7 @@ def alternatives(
             break
         if r.x is None:
             result.stopped = (f"stopped by the user after {len(result.layouts)} of {n} layouts"
-                              if stop is not None and stop.is_set() else f"layout {len(result.layouts) + 1}: {r.message}")
+                              if stop.is_set() else f"layout {len(result.layouts) + 1}: {r.message}")
             break
         P = place_matrix(cm, r.x)
         pol = polish(P, deadline=stage)
@@ -393,14 +426,14 @@ def alternatives(
 
 
 def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budget: float, *,
-                     max_moves: int, max_tries: int, seconds: float | None = None) -> SolveResult | None:
+                     max_moves: int, max_tries: int, seconds: float | None = None, stop=None) -> SolveResult | None:
     """A layout within the budget that differs from every earlier one, by local search.
 
     From the optimum, relocate single sites (segment s leaves region r0 for a region r
     that does not host it), the cheapest by a first-order estimate first (site cost of
     the activity moved, fixed cost) and only where the activity moved fits in the quota
     r has left; keep a move when the polished layout stays within the budget; stop after
-    ``max_moves`` kept moves or ``max_tries`` evaluations (or after ``seconds``).
+    ``max_moves`` kept moves or ``max_tries`` evaluations (or after ``seconds``, or once ``stop`` is set).
     """
     if max_tries <= 0 or not result.layouts or result.layouts[0].solution.x is None:
         return None
@@ -422,7 +455,8 @@ def _neighbour_start(cm: CompiledModel, result: AlternativesResult, polish, budg
     best, kept, tried, used = None, 0, 0, set()
     t0 = time.perf_counter()
     for i in cand:
-        if tried >= max_tries or kept >= max_moves or (seconds is not None and time.perf_counter() - t0 > seconds):
+        if tried >= max_tries or kept >= max_moves or (seconds is not None and time.perf_counter() - t0 > seconds) \
+                or (stop is not None and stop.is_set()):
             break
         s, r0, r = int(s_idx[i]), int(r0_idx[i]), int(r_idx[i])
         if s in used or not P[s, r0] or P[s, r]:

@@ -47,6 +47,7 @@ from ..model.compiled import BuildOptions, CompiledModel, build
 from ..schema import TERMS, Instance
 from ..solution import Solution
 from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+from ..stopping import stoppable
 
 # the terms of a phased plan are discounted sums over periods; fronts over them are a known limit
 FRONTS_OVER_PERIODS = "solve the phased instance, or a front on one period's instance (README, known limits)"
@@ -66,13 +67,13 @@ class _Lex:
     """Lexicographic minimisation on a persistent solver with one hold row per term."""
 
     def __init__(self, inst: Instance, cm: CompiledModel, options: SolverOptions,
-                 solver_progress: ProgressHook | None = None, greedy_start: bool = True):
+                 solver_progress: ProgressHook | None = None, greedy_start: bool = True, stop=None):
         self.inst, self.cm = inst, cm
         self.greedy_start = greedy_start
         self.capped: set[str] = set()  # terms whose hold row has a finite bound now
         # an absolute gap of 1e-9: a term held at its optimum must not drift by HiGHS's default 1e-6
         self.solver = HighsSolver(replace(options, highs={**options.highs, "mip_abs_gap": 1e-9}),
-                                  progress=solver_progress)
+                                  progress=solver_progress, stop=stop)
         self.solver.load(cm)
         self.rows = {t: self.solver.add_row(cm.terms[t], -np.inf, np.inf) for t in TERMS}
         self.limits: dict[str, float] = {}  # term -> the finite upper bound of its hold row now
@@ -124,7 +125,9 @@ class _Lex:
         :data:`yrdopt.api.TERM_START_MIN_BINARIES` binaries); each later stage from the stage
         before's layout.  Every stage is searched by :func:`yrdopt.api.search` within the
         solver's time limit (the start's time counted in the first stage's).  The status
-        returned is "optimal" only if every stage was proven optimal.
+        returned is "optimal" only if every stage was proven optimal.  Once the solver's stop flag
+        is set no further stage begins: the layout of the last stage reached is returned ("interrupted",
+        the terms not reached valued at it), or None when the first stage had none.
         """
         held = []
         values: dict[str, float] = {}
@@ -132,6 +135,11 @@ class _Lex:
         worst = "optimal"
         try:
             for t in [*order, None]:
+                if res is not None and self.solver.stop.is_set():
+                    worst = "interrupted"
+                    for later in order:
+                        values.setdefault(later, float(self.cm.terms[later] @ res.x[: self.cm.n_cols]))
+                    break
                 cost = self.cm.cost if t is None else self.cm.terms[t]
                 self.solver.set_costs(np.concatenate([cost, np.zeros(self.solver.h.getNumCol() - self.cm.n_cols)]))
                 prev = res
@@ -366,6 +374,7 @@ def pareto_front(
     progress=None,
     solver_progress: ProgressHook | None = None,
     greedy_start: bool = True,
+    stop=None,
 ) -> FrontResult:
     """The non-dominated front between two terms, each point a verified layout.
 
@@ -384,18 +393,43 @@ def pareto_front(
     A MIP that ends without a layout leaves part of the front missing: the f2-best end
     (``missing_end``: only the f1-best end is written) or the points below a cap (``stopped``);
     ``status`` is then "incomplete", in front.json too, which says "in_progress" until the walk ends.
+
+    Setting ``stop`` (a :class:`threading.Event`) ends the walk at HiGHS's next callback: the points
+    written so far are kept (a stage stopped with a layout offers it, not proven) and ``stopped``
+    says so (status "incomplete").  Ctrl-C (KeyboardInterrupt) in the main thread sets that flag,
+    waits for the walk to stop and raises :class:`yrdopt.stopping.Interrupted` (a KeyboardInterrupt;
+    its ``result`` is the front so far, written to ``out`` already), never a SolverError.
     """
     t1, t2 = check_terms(between)
     if len((t1, t2)) != 2:
         raise InstanceError([Problem("command line", "--between", between, "exactly two terms")])
     if points is not None and points < 2:
         raise InstanceError([Problem("command line", "--points", points, "at least 2 points")])
+    out = Path(out) if out is not None else None
+
+    def run(flag):
+        return _pareto_front(instance, t1, t2, points=points, step=step, max_points=max_points, options=options,
+                             build_options=build_options, out=out, progress=progress,
+                             solver_progress=solver_progress, greedy_start=greedy_start, stop=flag)
+
+    return stoppable(run, stop, kept=lambda r: kept_points(r, out),
+                     nothing="stopped before the first point was found; nothing written")
+
+
+def kept_points(result: "FrontResult", out: Path | None) -> str:
+    """What a front stopped early kept, and where (one line)."""
+    n = len(result.points)
+    where = f"written to {out}/ (front.json status {result.status})" if out is not None else "in the result"
+    return f"{n} point{'' if n == 1 else 's'} of the front {where}"
+
+
+def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, options, build_options, out: Path | None,
+                  progress, solver_progress, greedy_start, stop) -> "FrontResult":
     inst = load_instance(instance)
     refuse_periods(inst, "a trade-off front", FRONTS_OVER_PERIODS)
     options = options or SolverOptions(mip_gap=1e-6)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options, solver_progress, greedy_start)
-    out = Path(out) if out is not None else None
+    lex = _Lex(inst, cm, options, solver_progress, greedy_start, stop=stop)
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
     written = 0  # points named so far (a dropped point's name is not reused)
 
@@ -432,8 +466,15 @@ def pareto_front(
         res, vals, st = lex.solve(order, start=start)
         return res, vals, st, lex.stages[n:]
 
+    def stopped_by_user() -> bool:
+        if stop.is_set():
+            result.stopped = f"stopped by the user after {len(result.points)} points"
+        return stop.is_set()
+
     first, v_first, st, stages = lex_solve([t1, t2])
     if first is None:
+        if stop.is_set():
+            raise SolverError("stopped before the first point was found; nothing written")
         if st in ("infeasible", "infeasible_or_unbounded"):
             from .diagnose import diagnosis_deadline, explain_infeasibility
 
@@ -442,7 +483,11 @@ def pareto_front(
     # the f1-best point is polished (lex.polish: within what is left of its solve's last stage) before
     # the t2-first solve replaces that deadline with its own stages' (before: it got their leftovers)
     hi = offer(first, v_first, st, stages)[t2]
+    if stopped_by_user():
+        return _finish(result, lex, out)
     last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
+    if stopped_by_user():
+        return _finish(result, lex, out)
     if last is None:  # (HiGHS lost the start, e.g. its re-run without one: solver.HighsSolver.solve)
         # the one point written is no front: said in front.json's status, never a finished one-point front
         result.missing_end = (f"no layout minimising {t2} ({st_last}): the {t2}-best end and every point between "
@@ -463,11 +508,15 @@ def pareto_front(
             cap = cur - result.step
             lex.bound(t2, cap)
             res, vals, st, stages = lex_solve([t1, t2], start=last.x)  # the f2-best end is feasible for every eps
+            if res is None and stopped_by_user():
+                break
             if res is None:
                 if st not in ("infeasible", "infeasible_or_unbounded"):
                     result.stopped = f"stopped below {t2} = {cur:.6g}: {st}"
                 break  # infeasible: nothing below, the last point was the f2-best end
             got = offer(res, vals, st, stages, cap)[t2]
+            if stopped_by_user():
+                break
             if got > cur - result.step / 2:  # numerical stall: do not loop
                 break
             cur = got  # on from the layout written, not from its stages' values
@@ -480,10 +529,14 @@ def pareto_front(
                 continue
             lex.bound(t2, cap)
             res, vals, st, stages = lex_solve([t1, t2], start=last.x)
+            if res is None and stopped_by_user():
+                break
             if res is None:
                 result.stopped = f"no layout for {t2} <= {eps:.6g}: {st}"
                 continue
             got = offer(res, vals, st, stages, cap)
+            if stopped_by_user():
+                break
             if st == "optimal":
                 proven_t2.append(got[t2])
     lex.free(t2)

@@ -13,8 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolveProgress, console, fmt_num, labelled, run_guarded,
-                          solver_options, styled)
+from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolveProgress, console, exit_interrupted, fmt_num,
+                          labelled, run_guarded, run_interruptible, solver_options, styled)
 
 
 def _options(time_limit, gap, threads, seed):
@@ -27,6 +27,18 @@ def _checked_first(problems, run):
 
     check_outputs(problems())
     return run()
+
+
+def _interruptible(problems, go, stopping: str):
+    """``go(stop)`` after refusing bad output paths, stopped gracefully by Ctrl-C or SIGTERM
+    (:func:`yrdopt.cli_common.run_interruptible`); returns ``(result, signum)``."""
+    from ..outdir import check_outputs
+
+    def run(stop):
+        check_outputs(problems())
+        return go(stop)
+
+    return run_guarded(lambda: run_interruptible(run, stopping))
 
 
 def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
@@ -106,24 +118,28 @@ def register(app: typer.Typer) -> None:
         fresh: bool = typer.Option(False, "--fresh", help="ignore layouts an earlier run wrote to OUT"),
     ) -> None:
         """N near-optimal layouts that differ as much as possible (modelling to generate alternatives)."""
-        from ..analysis.alternatives import alternatives
+        from ..analysis.alternatives import alternatives, kept_layouts
 
         def show(a):
             console.print(f"{a.name}: objective {a.objective:,.4f} ({max(a.above_optimum, 0.0):+.2%}), "
                           f"{'verified' if a.verified else 'NOT verified'}, "
                           + (f"sites differing from earlier layouts {min(a.distance_to_previous.values())}.."
-                             f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous else "the optimum, ")
+                             f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous
+                             else "the optimum, " if a.mga_status != "interrupted"
+                             else "the best layout found before the signal (not proven), ")
                           + f"{a.seconds:.1f} s", highlight=False)
 
         from ..outdir import folder_problems
 
-        def go():
+        def go(stop):
             with SolveProgress("alternatives") as prog:
                 return alternatives(instance, n, slack, metric=metric, min_share=min_share,
                                     options=_options(time_limit, gap, threads, seed), out=out,
-                                    resume=not fresh, progress=show, solver_progress=prog)
+                                    resume=not fresh, progress=show, solver_progress=prog, stop=stop)
 
-        res = run_guarded(lambda: _checked_first(lambda: folder_problems(out), go))
+        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the layouts written so far")
+        if signum is not None:
+            exit_interrupted(signum, kept_layouts(res), None if all(a.verified for a in res.layouts) else EXIT_UNVERIFIED)
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
         console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
@@ -148,16 +164,20 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Non-dominated layouts between two objective terms (epsilon-constraint), each verified."""
-        from ..analysis.fronts import pareto_front
+        from ..analysis.fronts import kept_points, pareto_front
 
         from ..outdir import folder_problems
 
-        def go():
+        def go(stop):
             with SolveProgress("trade-off front") as prog:
                 return pareto_front(instance, between, points=points, step=step, max_points=max_points,
-                                    options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
+                                    options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog,
+                                    stop=stop)
 
-        res = run_guarded(lambda: _checked_first(lambda: folder_problems(out), go))
+        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the points written so far")
+        if signum is not None:
+            exit_interrupted(signum, kept_points(res, out),
+                             None if all(p.solution.summary["verified"] for p in res.points) else EXIT_UNVERIFIED)
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified", "proven"]].set_index("point")
         for t in (t1, t2):  # the gap of the stage that minimised the term (0: proven for this cap)

@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        import signal
+
         from ..cli_common import console, labelled, run_guarded, second_interrupt_quits
+        from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
         from ..sweep import run as run_sweep
 
@@ -61,10 +64,18 @@ def register(app: typer.Typer) -> None:
                 raise InstanceError([Problem("command line", "--in-process", True,
                                              "either --in-process or --scheduler, not both")])
             # scenario files are written atomically: quitting mid-write leaves only a temp file, cleaned on --resume
-            with bar, second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest"):
-                return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
-                                 backend="inprocess" if in_process else "auto", progress=on_progress,
-                                 connect_timeout=connect_timeout)
+            with bar, second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest",
+                                             _stopping(scheduler)) as heard:
+                try:
+                    return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
+                                     backend="inprocess" if in_process else "auto", progress=on_progress,
+                                     connect_timeout=connect_timeout)
+                except BaseException as exc:
+                    # after a signal, what goes wrong is its doing (a SIGTERM to the whole process group
+                    # ends the pool's workers too: the pool breaks): one line saying what was kept
+                    if heard or isinstance(exc, KeyboardInterrupt):
+                        raise Interrupted(_kept(out), signum=heard[0] if heard else signal.SIGINT) from None
+                    raise
 
         import warnings
 
@@ -90,3 +101,28 @@ def register(app: typer.Typer) -> None:
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _stopping(scheduler: str | None) -> str:
+    """What the first Ctrl-C (SIGTERM) does to the running scenarios, on the backend that runs them."""
+    if not scheduler:  # this process or a local pool: the stop flag every worker's HiGHS reads
+        return "the running scenarios stop at HiGHS's next callback (not recorded; the finished ones are kept)"
+    # Dask cannot stop a task that runs: it has no flag the workers' HiGHS would read
+    if scheduler == "local-dask":
+        return ("the chunks not begun are cancelled and the local Dask cluster is shut down, ending the running "
+                "scenarios (not recorded; the finished ones are kept)")
+    return ("the chunks not begun are cancelled; the running ones go on to their end on the Dask workers "
+            "(Dask cannot stop a running task; workers that see OUT write what they finish)")
+
+
+def _kept(out: Path) -> str:
+    """The scenarios a stopped sweep kept in ``out``, in one line."""
+    import json
+
+    try:
+        total = len(json.loads((Path(out) / "sweep.json").read_text())["scenarios"])
+    except (OSError, ValueError, KeyError, TypeError):
+        total = None
+    done = len(list((Path(out) / "scenarios").glob("*.json")))
+    of = f" of {total}" if total is not None else ""
+    return f"{done}{of} scenarios finished and kept in {out}/scenarios; --resume solves the rest"

@@ -1,0 +1,178 @@
+"""Stopping a long planning run: Ctrl-C (SIGINT) or SIGTERM while a MIP of `alternatives`,
+`pareto` or a sweep's pool runs stops HiGHS through its stop flag, keeps every layout already
+written (checked again here from the files), prints one line naming what was kept and where,
+and exits 130 (143) — never 0, never "the solver reported an error", never a traceback.  From
+Python, alternatives() raises KeyboardInterrupt, not SolverError.  Real processes, real signals,
+real HiGHS on a generated 16-region model whose MIPs run to their time limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import yrdopt
+from yrdopt.generate import generate_dict, write_generated
+from test_sweep_backends import _children, _wait_until_all_ended
+
+# each MIP runs to this limit on the 16x10x4 model (HiGHS proves none of them within a minute);
+# a signal SIGNAL_AFTER_S after a layout is printed finds the next MIP searching: its local-search
+# start takes at most a quarter of the limit (api.construct_seconds), its MIP the rest
+LIMIT_S = 8
+SIGNAL_AFTER_S = 3.5
+EXIT_S = 10.0  # most seconds from the signal to the exit (about 1 s idle; a loaded 2-core machine)
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("stop") / "g16.yaml"
+    write_generated(generate_dict(16, 10, 4, seed=4), path)
+    return path
+
+
+def wait_for(cond, proc: subprocess.Popen, what: str, timeout: float = 180.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert proc.poll() is None, f"ended before {what}"
+        assert time.monotonic() - t0 < timeout, f"no {what} within {timeout} s"
+        time.sleep(0.05)
+
+
+def run_until(cmd: list[str], tmp_path: Path, ready, sig: int):
+    """Start ``cmd``; once ``ready(stdout so far)``, wait SIGNAL_AFTER_S and send ``sig``.
+    Returns (exit code, seconds from the signal to the exit, stdout, stderr)."""
+    out_f, err_f = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(out_f, "w") as o, open(err_f, "w") as e:
+        proc = subprocess.Popen(cmd, stdout=o, stderr=e)
+    try:
+        wait_for(lambda: ready(out_f.read_text()), proc, "layout")
+        time.sleep(SIGNAL_AFTER_S)
+        assert proc.poll() is None, err_f.read_text()
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, took, out_f.read_text(), err_f.read_text()
+
+
+def assert_one_line_no_error(err: str) -> str:
+    assert "Traceback" not in err and "solver reported an error" not in err and "error:" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("interrupted:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_ctrl_c_in_alternatives_keeps_the_layouts_written_and_exits_130(instance, tmp_path):
+    out = tmp_path / "alt"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "4", "--time-limit", str(LIMIT_S),
+           "--out", str(out)]
+    # signalled while layout-2's MIP runs (before: the interrupt crossed HiGHS as "the solver reported
+    # an error", its start written as layout-2, and the run went on to exit 0)
+    code, took, stdout, err = run_until(cmd, tmp_path, lambda s: "layout-1:" in s, signal.SIGINT)
+    assert code == 130, err
+    assert took < EXIT_S, f"exit {took:.1f} s after Ctrl-C"
+    line = assert_one_line_no_error(err)
+    man = json.loads((out / "alternatives.json").read_text())
+    names = [rec["name"] for rec in man["layouts"]]
+    assert names and len(names) < 4 and man["stopped"].startswith("stopped by the user"), man["stopped"]
+    assert f"{len(names)} layout" in line and str(out) in line, line
+    for name in names:  # every layout kept is whole and passes the independent checker
+        assert yrdopt.check(instance, out / name).verified, name
+    assert not (out / f"layout-{len(names) + 1}").exists()
+
+
+def test_sigterm_in_pareto_keeps_the_points_written_and_exits_143(instance, tmp_path):
+    out = tmp_path / "front"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "pareto", str(instance), "--points", "3", "--time-limit", "2",
+           "--out", str(out)]
+    # once the first point is written, the duplication-first solve's MIPs run (before: SIGTERM's
+    # default ended the process at once, front.json left "in_progress")
+    code, took, stdout, err = run_until(cmd, tmp_path, lambda s: (out / "front.json").exists(), signal.SIGTERM)
+    assert code == 143, err
+    assert took < EXIT_S, f"exit {took:.1f} s after SIGTERM"
+    line = assert_one_line_no_error(err)
+    front = json.loads((out / "front.json").read_text())
+    assert front["status"] == "incomplete" and front["stopped"].startswith("stopped by the user"), front
+    points = sorted(p for p in out.glob("point-*") if p.is_dir())
+    assert points and f"{len(points)} point" in line and str(out) in line, line
+    for p in points:
+        assert yrdopt.check(instance, p).verified, p.name
+
+
+def test_ctrl_c_in_a_script_raises_keyboard_interrupt_with_the_layouts_found(instance, tmp_path):
+    out, report = tmp_path / "alt", tmp_path / "report.json"
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import json, sys
+from yrdopt.analysis.alternatives import alternatives
+from yrdopt.errors import SolverError
+from yrdopt.solver import SolverOptions
+
+def show(a):
+    print(a.name + ":", flush=True)
+
+try:
+    alternatives({str(instance)!r}, 4, options=SolverOptions(time_limit={LIMIT_S}), out={str(out)!r}, progress=show)
+    got = {{"returned": True}}
+except KeyboardInterrupt as exc:
+    got = {{"keyboard_interrupt": True, "layouts": [a.name for a in exc.result.layouts], "message": str(exc)}}
+except SolverError as exc:
+    got = {{"solver_error": str(exc)}}
+open({str(report)!r}, "w").write(json.dumps(got))
+""")
+    code, took, stdout, err = run_until([sys.executable, str(script)], tmp_path, lambda s: "layout-1:" in s,
+                                        signal.SIGINT)
+    got = json.loads(report.read_text())
+    # before: SolverError "no optimum ...: the solver reported an error", or the run went on to its end
+    assert code == 0 and got.get("keyboard_interrupt"), (got, err)
+    assert got["layouts"] and str(out) in got["message"], got
+    assert [rec["name"] for rec in json.loads((out / "alternatives.json").read_text())["layouts"]] == got["layouts"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_sigterm_to_a_pool_sweep_stops_its_workers_and_keeps_what_finished(instance, tmp_path):
+    # `kill PID` (or a scheduler's SIGTERM) to the sweep alone: before, the sweep died at once
+    # (exit -15, nothing said) and its workers ran on until they noticed it was gone
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": str(instance),
+                                    "parameters": [{"path": "weights.distance", "values": [0.6, 0.8, 1.25, 1.5, 2.0]}],
+                                    "solver": {"time_limit": 6}, "chunk_size": 3, "robust": {"enabled": False},
+                                    "check": False}))
+    out, err_f = tmp_path / "out", tmp_path / "stderr.txt"
+    with open(err_f, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(out), "--quiet",
+                                 "--workers", "2"], stdout=subprocess.DEVNULL, stderr=fh, start_new_session=True)
+    try:
+        scen = out / "scenarios"
+        wait_for(lambda: scen.is_dir() and any(scen.glob("*.json")), proc, "scenario record")
+        before = {p.name: p.read_text() for p in scen.glob("*.json")}
+        started = [pid for pid, _ in _children(proc.pid)]  # the 2 workers and the resource tracker
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+        left = _wait_until_all_ended(started, timeout=10)
+        kept = {p.name: p.read_text() for p in scen.glob("*.json")}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    err = err_f.read_text()
+    assert proc.returncode == 143, err
+    assert took < EXIT_S, f"exit {took:.1f} s after SIGTERM"
+    line = assert_one_line_no_error(err)
+    assert f"{len(kept)} of 6 scenarios" in line and "--resume" in line, line
+    assert len(started) >= 3 and not left, f"still running 10 s after the sweep stopped: {left} of {started}"
+    assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
