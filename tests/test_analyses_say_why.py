@@ -65,8 +65,7 @@ def test_explain_names_the_guarantee_that_blocks_a_move(provinces, tmp_path):
     d = inst.model_dump(by_alias=True, exclude_none=True)
     d["policy"]["guarantees"].pop(g)
     (tmp_path / "nojsrd.yaml").write_text(yaml.safe_dump(d, allow_unicode=True))
-    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
-    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    bare = without_summary(out, tmp_path / "layout")
     free = cost_of_moving(tmp_path / "nojsrd.yaml", bare, "ic/rd").set_index("region")
     assert (free.loc[["zhejiang", "anhui"], "status"] == "optimal").all()
     assert (free.loc[["zhejiang", "anhui"], "change"] > 0).all()
@@ -92,24 +91,36 @@ def short_of_land(tmp_path, forbidden: bool = False):
     return path, d
 
 
-def test_explain_names_the_rules_that_block_a_move(tmp_path):
-    """A move found infeasible names a set of rules that blocks it (each quota with its shortfall per
-    resource) and says that other rules may also block, in the CLI, moves.csv (``blocked_by``: the
-    instance fields) and ``explain --site``.  The shortfalls are checked by re-solving with the
-    quotas raised by them (and by less)."""
-    path, d = short_of_land(tmp_path)
+def ic_fab_moved_to_sh(tmp_path, forbidden: bool = False):
+    """short_of_land solved, and the moves of ic/fab: (instance path, its dict, solution, moves by
+    region, why the move to Shanghai is infeasible)."""
+    path, d = short_of_land(tmp_path, forbidden=forbidden)
     out = tmp_path / "sol"
     assert yrdopt.solve(path, out=out).summary["verified"]
     moves = cost_of_moving(path, out, "ic/fab").set_index("region")
     why = moves.loc["sh", "why"]
     assert moves.loc["sh", "status"] == "infeasible"
+    return path, d, out, moves, why
+
+
+def without_summary(out, bare):
+    """A copy of the layout in ``out`` without its summary (which names the instance it solved)."""
+    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    return bare
+
+
+def test_explain_names_the_rules_that_block_a_move(tmp_path):
+    """A move found infeasible names a set of rules that blocks it (each quota with its shortfall per
+    resource) and says that other rules may also block, in the CLI, moves.csv (``blocked_by``: the
+    instance fields) and ``explain --site``.  The shortfalls are checked by re-solving with the
+    quotas raised by them (and by less)."""
+    path, d, out, moves, why = ic_fab_moved_to_sh(tmp_path)
     assert why.startswith("quota too small: needs "), why
     assert "sh land +54" in why and "sh energy +10" in why and why.endswith(
         "(raised so, it is possible; other rules may also block)"), why
     assert set(moves.loc["sh", "blocked_by"].split("; ")) == {"regions.sh.quotas.land", "regions.sh.quotas.energy"}
     # the shortfalls are what the move lacks: raised by them it has a layout, by less not
-    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
-    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    bare = without_summary(out, tmp_path / "layout")
     for land, energy, ok in ((54, 10, True), (53, 10, False), (54, 9, False)):
         e = json.loads(json.dumps(d))
         e["regions"][0]["quotas"]["land"] += land
@@ -151,12 +162,7 @@ def test_a_move_or_flip_blocked_by_policy_is_answered_from_the_policy(tmp_path):
     were all that blocked it).  Both answers are checked by re-solving without the policy."""
     from test_brownfield import tiny
 
-    path, d = short_of_land(tmp_path, forbidden=True)
-    out = tmp_path / "sol"
-    assert yrdopt.solve(path, out=out).summary["verified"]
-    moves = cost_of_moving(path, out, "ic/fab").set_index("region")
-    why = moves.loc["sh", "why"]
-    assert moves.loc["sh", "status"] == "infeasible"
+    path, d, out, moves, why = ic_fab_moved_to_sh(tmp_path, forbidden=True)
     assert why.startswith("forbidden by policy.forbidden; with that lifted, still quota too small: needs "), why
     assert "sh land +54" in why and "sh energy +10" in why, why
     assert moves.loc["sh", "blocked_by"].split("; ") == ["policy.forbidden", "regions.sh.quotas.land",
@@ -166,8 +172,7 @@ def test_a_move_or_flip_blocked_by_policy_is_answered_from_the_policy(tmp_path):
                                         "needs sh land +9"), site.attrs["why"]
     assert site.attrs["blocked_by"] == "policy.forbidden; regions.sh.quotas.land"
     # lifted, the quota still blocks: without the forbidden placement the move is still infeasible
-    bare = tmp_path / "layout"  # the layout without its summary (which names the instance it solved)
-    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("summary.json"))
+    bare = without_summary(out, tmp_path / "layout")
     e = json.loads(json.dumps(d))
     e["policy"].pop("forbidden")
     (tmp_path / "allowed.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
