@@ -44,6 +44,26 @@ class Job:
     # the run's own word on whether Stop cut its result short (a solve: its status is "interrupted");
     # None: the stop flag decides.  A Stop pressed after the work was done changes nothing
     cut_short: bool | None = None
+    # state, result, error, started and finished change together under this lock and are read
+    # together under it (to_dict): a poll never sees "failed" without its message
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def settle(self, state: str, result: Any = None, error: dict | None = None, *, was: str | None = None) -> bool:
+        """Move to ``state`` with its result and error in one step (the error already in the
+        page's words); "running" also stamps ``started``, a finished state ``finished``.  With
+        ``was``: only from that state (False, nothing changed, otherwise)."""
+        if error is not None:
+            error = {**error, "message": page_words(error["message"])}
+        with self._lock:
+            if was is not None and self.state != was:
+                return False
+            now = time.time()
+            self.state, self.result, self.error = state, result, error
+            if state == "running":
+                self.started = now
+            elif state in FINISHED:
+                self.finished = now
+        return True
 
     def report(self, elapsed: float | None = None, best: float | None = None, bound: float | None = None,
                gap: float | None = None, phase: str | None = None, **extra) -> None:
@@ -65,14 +85,15 @@ class Job:
             raise Stopped()
 
     def to_dict(self, position: int | None = None) -> dict:
-        now = time.time()
+        with self._lock:
+            state, result, error, started, finished = self.state, self.result, self.error, self.started, self.finished
         elapsed = None
-        if self.started is not None:
-            elapsed = (self.finished or now) - self.started
-        return {"id": self.id, "kind": self.kind, "title": self.title, "state": self.state,
+        if started is not None:
+            elapsed = (finished or time.time()) - started
+        return {"id": self.id, "kind": self.kind, "title": self.title, "state": state,
                 "position": position, "elapsed": elapsed, "progress": self.progress,
-                "result": self.result, "error": self.error, "stop_requested": self.stop.is_set(),
-                "stop_too_late": self.state == "done" and self.stop.is_set()}
+                "result": result, "error": error, "stop_requested": self.stop.is_set(),
+                "stop_too_late": state == "done" and self.stop.is_set()}
 
 
 class JobQueue:
@@ -128,9 +149,7 @@ class JobQueue:
         if job is None:
             return None
         job.stop.set()
-        if job.state == "queued":
-            job.state = "cancelled"
-            job.finished = time.time()
+        job.settle("cancelled", was="queued")  # a job still waiting never starts
         return job
 
     def idle(self) -> bool:
@@ -144,39 +163,31 @@ class JobQueue:
             job = self._q.get()
             if job is None:
                 return
-            if job.state != "queued":  # cancelled while waiting
-                continue
-            job.state = "running"
-            job.started = time.time()
-            try:
-                job.check_stop()
-                job.result = job.run(job)
-                cut = job.stop.is_set() if job.cut_short is None else job.cut_short
-                job.state = "stopped" if cut else "done"
-            except Stopped:
-                job.state = "stopped"
-                job.error = {"message": "stopped before a layout was found"}
-            except InstanceError as exc:
-                job.state = "failed"
-                job.error = {"message": exc.message(), "problems": problems_json(exc.problems)}
-            except InfeasibleError as exc:
-                job.state = "failed"
-                job.error = {"message": exc.explanation, "infeasible": True}
-            except SolverError as exc:
-                job.state = "stopped" if job.stop.is_set() else "failed"
-                job.error = {"message": str(exc)}
-            except YrdoptError as exc:
-                job.state = "failed"
-                job.error = {"message": str(exc)}
-            except Exception as exc:  # a bug: keep the worker alive, show what happened (page and terminal)
-                job.state = "failed"
-                job.error = {"message": f"internal error: {type(exc).__name__}: {exc}",
-                             "trace": traceback.format_exc(limit=8)}
-                log(f"job {job.id} ({job.kind}: {job.title}) failed with an internal error:\n{traceback.format_exc()}")
-            finally:
-                if job.error:
-                    job.error["message"] = page_words(job.error["message"])
-                job.finished = time.time()
+            if job.settle("running", was="queued"):  # else cancelled while waiting
+                job.settle(*outcome(job))
+
+
+def outcome(job: Job) -> tuple[str, Any, dict | None]:
+    """Run ``job``: (its final state, result, error), decided before any of them is shown."""
+    try:
+        job.check_stop()
+        result = job.run(job)
+        cut = job.stop.is_set() if job.cut_short is None else job.cut_short
+        return ("stopped" if cut else "done"), result, None
+    except Stopped:
+        return "stopped", None, {"message": "stopped before a layout was found"}
+    except InstanceError as exc:
+        return "failed", None, {"message": exc.message(), "problems": problems_json(exc.problems)}
+    except InfeasibleError as exc:
+        return "failed", None, {"message": exc.explanation, "infeasible": True}
+    except SolverError as exc:
+        return ("stopped" if job.stop.is_set() else "failed"), None, {"message": str(exc)}
+    except YrdoptError as exc:
+        return "failed", None, {"message": str(exc)}
+    except Exception as exc:  # a bug: keep the worker alive, show what happened (page and terminal)
+        log(f"job {job.id} ({job.kind}: {job.title}) failed with an internal error:\n{traceback.format_exc()}")
+        return "failed", None, {"message": f"internal error: {type(exc).__name__}: {exc}",
+                                "trace": traceback.format_exc(limit=8)}
 
 
 # the library's messages point command-line users at commands and flags; the page has neither
