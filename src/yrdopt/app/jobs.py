@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import queue
-import re
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import InfeasibleError, InstanceError, SolverError, YrdoptError
+from .wording import in_page_words, page_words
 
 FINISHED = ("done", "failed", "stopped", "cancelled")
 
@@ -49,9 +49,10 @@ class Job:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def settle(self, state: str, result: Any = None, error: dict | None = None, *, was: str | None = None) -> bool:
-        """Move to ``state`` with its result and error in one step (the error already in the
-        page's words); "running" also stamps ``started``, a finished state ``finished``.  With
-        ``was``: only from that state (False, nothing changed, otherwise)."""
+        """Move to ``state`` with its result and error in one step (both already in the page's
+        words); "running" also stamps ``started``, a finished state ``finished``.  With ``was``:
+        only from that state (False, nothing changed, otherwise)."""
+        result = in_page_words(result)
         if error is not None:
             error = {**error, "message": page_words(error["message"])}
         with self._lock:
@@ -190,28 +191,16 @@ def outcome(job: Job) -> tuple[str, Any, dict | None]:
                                 "trace": traceback.format_exc(limit=8)}
 
 
-# the library's messages point command-line users at commands and flags; the page has neither
-_COMMAND = re.compile(r"[:;,]?\s*(?:run\s+)?`yrdopt [^`]*`[^.;)]*")
-_FLAGS = (("(--time-limit)", "(the time limit field)"), ("--time-limit", "the time limit field"),
-          ("give diagnose more time", "give it more time"))
-
-
-def page_words(message: str) -> str:
-    """A job's error as the page says it: no `yrdopt ...` command, no --flag (the README's promise)."""
-    out = _COMMAND.sub("", str(message))
-    for cli, page in _FLAGS:
-        out = out.replace(cli, page)
-    return out
-
-
 def log(message: str) -> None:
     """A line on the server's terminal (stderr): request errors and jobs' internal errors."""
     print(f"yrdopt workbench [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def problems_json(problems) -> list[dict]:
-    return [{"file": p.file, "path": p.path, "value": _plain(p.value), "expected": p.expected, "message": str(p)}
-            for p in problems]
+    """Problems as the page gets them: ``path`` as the instance names the field (the editor finds
+    it by that), ``expected`` and ``message`` in the page's words."""
+    return [{"file": p.file, "path": p.path, "value": _plain(p.value), "expected": page_words(p.expected),
+             "message": page_words(str(p))} for p in problems]
 
 
 def _plain(v):

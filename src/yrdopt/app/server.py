@@ -39,6 +39,7 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
+from .wording import page_words
 from .workspace import Workspace, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -289,19 +290,11 @@ class Workbench:
 
         tl = self.time_limit if time_limit is None else time_limit  # checked by job_options, as Solve's
 
-        def run(job):
-            from ..errors import SolverError
-
-            # the page has no --time-limit: what it says names the page's own field
-            web = ("--time-limit", "the time limit field")
-            try:
-                t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year,
-                                   deadline=Deadline(tl, stop=job.stop))  # Stop ends the MIP running
-                # a Stop before the answer was complete: its solves from then on had no time (Deadline.stop)
-                job.cut_short = job.stop.is_set()
-            except SolverError as exc:
-                raise SolverError(str(exc).replace(*web)) from exc
-            t["why"] = t["why"].astype(str).str.replace(*web, regex=False)
+        def run(job):  # its answers and errors reach the page in its words (Job.settle: wording.page_words)
+            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year,
+                               deadline=Deadline(tl, stop=job.stop))  # Stop ends the MIP running
+            # a Stop before the answer was complete: its solves from then on had no time (Deadline.stop)
+            job.cut_short = job.stop.is_set()
             return views.explain_view(t)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
@@ -320,14 +313,9 @@ class Workbench:
                                    "of one of its plans, in a milestone year")
         tl = self.time_limit if time_limit is None else time_limit
 
-        def run(job):
-            from ..errors import SolverError
-
-            try:
-                p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop))
-                job.cut_short = job.stop.is_set()  # as Why here?'s
-            except SolverError as exc:  # the page has no --time-limit: its own field
-                raise SolverError(str(exc).replace("--time-limit", "the time limit field")) from exc
+        def run(job):  # in the page's words as Why here?'s
+            p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop))
+            job.cut_short = job.stop.is_set()  # as Why here?'s
             return views.prices_view(p, year)
 
         title = f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
@@ -430,6 +418,10 @@ class Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str, problems=None) -> None:
         self._json(status, {"error": message, "problems": problems or []})
 
+    def _refusal(self, status: int, message: str, problems=None) -> None:
+        """A request the library refused, said in the page's words (wording.page_words)."""
+        self._error(status, page_words(message), problems)
+
     def _body(self) -> dict:
         n = int(self.headers.get("Content-Length") or 0)
         if n > MAX_BODY:
@@ -479,11 +471,11 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._route(url)
         except ClientError as exc:
-            self._error(exc.status, exc.message, exc.problems)
+            self._refusal(exc.status, exc.message, exc.problems)
         except InstanceError as exc:
-            self._error(400, exc.message(), problems_json(exc.problems))
+            self._refusal(400, exc.message(), problems_json(exc.problems))
         except YrdoptError as exc:
-            self._error(400, str(exc))
+            self._refusal(400, str(exc))
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # a bug answers 500 with its kind instead of dropping the connection

@@ -408,7 +408,6 @@ LIMIT_NOTES = {
     "budgets_plan": "A site budget's LP price is 0 here (every site fixed as written): solve with the budget raised to "
                     "see what one more is worth.",
 }
-WEB_LIMIT = "the time limit field"
 
 
 def _use_words(binding: bool, tight: bool) -> str:
@@ -421,11 +420,12 @@ def prices_view(prices, period: int | None = None) -> dict:
     and change budgets, each row as the CLI's tables have it; a re-solve's worth in the CLI's words
     (``resolved``: proven, or its bounds marked not proven); the CLI's notes (``notes``)."""
     from ..analysis.explain import resolved_gain
+    from .wording import TIME_LIMIT_FIELD
 
     def resolved(t: pd.DataFrame) -> list[str]:
         if "resolved_status" not in t:
             return [""] * len(t)
-        return [resolved_gain(v, most, st, short=True, limit=WEB_LIMIT) if isinstance(st, str) and st else ""
+        return [resolved_gain(v, most, st, short=True, limit=TIME_LIMIT_FIELD) if isinstance(st, str) and st else ""
                 for v, most, st in zip(t["resolved_value_per_unit"], t["resolved_value_most"], t["resolved_status"])]
 
     q = prices.quotas
