@@ -491,3 +491,76 @@ def test_unsaved_what_if_edits_survive_a_reload_until_reset(workbench):
     assert not driver.find_element(By.ID, "changes").text
     assert driver.find_element(By.ID, "scenario-name").get_attribute("value") == ""
     assert "unsaved edits kept" not in driver.find_element(By.ID, "draft-source").text
+
+
+def stored_drafts(driver) -> dict[str, str]:
+    return driver.execute_script(
+        "return Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('yrdopt-draft:'))"
+        ".map(k => [k, localStorage.getItem(k)]))")
+
+
+@pytest.mark.timeout(300)
+def test_a_draft_is_kept_as_its_edits_and_forgotten_once_solved(workbench):
+    """Each draft kept the whole instance in localStorage (~215 KB for yrd-cities) and stayed."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, tmp = workbench
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+    land = 'input[data-path="regions[2].quotas.land"]'
+    retype(driver, land, "77.25")
+    wait(driver, lambda d: "-> 77.25" in d.find_element(By.ID, "changes").text, what="the edit validated")
+    key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
+    kept = stored_drafts(driver)
+    assert list(kept) == [key] and '"quotas","land"],77.25' in kept[key], kept
+    solve = driver.find_element(By.ID, "solve-btn")
+    wait(driver, lambda d: solve.is_enabled(), what="Solve on")
+    solve.click()
+    wait(driver, lambda d: d.find_element(By.ID, "job-bar").get_attribute("data-state") == "done", 120, what="solved")
+    wait(driver, lambda d: not stored_drafts(d), what="the draft forgotten once its scenario is saved")
+    open_page(driver, url)  # and not back after a reload
+    assert "unsaved edits kept" not in driver.find_element(By.ID, "draft-source").text
+
+
+@pytest.mark.timeout(300)
+def test_drafts_of_a_large_instance_stay_small_and_few(tmp_path):
+    """yrd-cities (41 regions): one edit is stored in well under a kilobyte, not the whole instance;
+    drafts of other instances beyond the newest five, and whole-instance drafts of earlier pages, are dropped."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    from conftest import ROOT
+
+    proc, url = start_server(tmp_path / "ws", str(ROOT / "instances" / "yrd-cities.yaml"), "--no-solve")
+    driver = make_driver(tmp_path)
+    try:
+        open_page(driver, url)
+        whole = driver.execute_script("return JSON.stringify(S.boot.instance).length")
+        assert whole > 100_000  # what each draft held before
+        # an earlier page's whole draft of another instance, and seven small drafts of others, oldest first
+        driver.execute_script(
+            "localStorage.setItem('yrdopt-draft:earlier', JSON.stringify({draft: S.boot.instance, name: 'x'}));"
+            "for (let i = 1; i <= 7; i++) localStorage.setItem('yrdopt-draft:other' + i,"
+            " JSON.stringify({edits: [[['weights', 'flows'], i]], name: '', source: '', at: i}));"
+            "localStorage.setItem('yrdopt-draft:other1:sent', '[]')")
+        retype(driver, 'input[data-path="regions[17].quotas.land"]', "123.5")
+        driver.find_element(By.ID, "scenario-name").send_keys("more land")
+        wait(driver, lambda d: "-> 123.5" in d.find_element(By.ID, "changes").text, what="the edit validated")
+        key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
+        kept = stored_drafts(driver)
+        assert len(kept[key]) < 1000, kept[key]
+        assert sorted(kept) == sorted([key] + [f"yrdopt-draft:other{i}" for i in (4, 5, 6, 7)]), sorted(kept)
+        assert sum(map(len, kept.values())) < 2000
+        driver.refresh()  # the edits rebuild the draft
+        open_page(driver, url)
+        assert driver.find_element(By.CSS_SELECTOR, 'input[data-path="regions[17].quotas.land"]').get_attribute("value") == "123.5"
+        assert driver.find_element(By.ID, "scenario-name").get_attribute("value") == "more land"
+        edits = driver.execute_script("return draftEdits(S.boot.instance, S.draft)")
+        assert edits == [[["regions", 17, "quotas", "land"], 123.5]], json.dumps(edits)
+        driver.find_element(By.ID, "reset-btn").click()  # reset drops it
+        assert key not in stored_drafts(driver)
+    finally:
+        driver.quit()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

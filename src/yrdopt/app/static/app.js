@@ -329,15 +329,74 @@ function renderRegionEditor() {
   $("#ed-region").replaceChildren(box);
 }
 
-/* Unsaved what-if edits survive a reload: the draft, its scenario name and where it came from are
- * kept in the browser (localStorage, one entry per opened instance, by its content hash) until they
- * are solved into a scenario or reset; nothing is kept while the draft is the opened instance. */
-const draftKey = () => "yrdopt-draft:" + S.boot.instance_hash;
+/* Unsaved what-if edits survive a reload: kept in the browser (localStorage, one entry per opened
+ * instance, by its content hash) until they are solved into a scenario or reset.  An entry holds the
+ * edits against the opened instance, not the draft itself (a whole yrd-cities draft is ~215 KB);
+ * nothing is kept while the draft is the opened instance, and at most MAX_DRAFTS instances' drafts
+ * are kept: the one least recently edited is forgotten first. */
+const DRAFT_PREFIX = "yrdopt-draft:";
+const SENT = ":sent"; // the edits a solve sent, until its scenario settles the draft
+const MAX_DRAFTS = 5;
+const draftKey = () => DRAFT_PREFIX + S.boot.instance_hash;
+const isObject = (x) => x !== null && typeof x === "object";
+// the edits that turn `base` into `value`: [path, value] pairs, [path] alone for a field removed; a
+// list that changed length is one edit (the list)
+function draftEdits(base, value, path = [], out = []) {
+  if (base === value) return out;
+  if (isObject(base) && isObject(value) && Array.isArray(base) === Array.isArray(value)
+      && (!Array.isArray(base) || base.length === value.length)) {
+    const keys = Array.isArray(base) ? base.map((_, i) => i) : [...new Set([...Object.keys(base), ...Object.keys(value)])];
+    for (const k of keys) {
+      if (!Array.isArray(value) && !(k in value)) out.push([[...path, k]]);
+      else draftEdits(base[k], value[k], [...path, k], out);
+    }
+  } else if (JSON.stringify(base) !== JSON.stringify(value)) out.push([path, value]);
+  return out;
+}
+function withEdits(base, edits) {
+  let out = JSON.parse(JSON.stringify(base));
+  for (const [path, ...value] of edits) {
+    if (!path.length) out = JSON.parse(JSON.stringify(value[0]));
+    else setAt(out, path, value.length ? JSON.parse(JSON.stringify(value[0])) : undefined);
+  }
+  return out;
+}
+const sentEdits = () => JSON.stringify(draftEdits(S.boot.instance, S.draft));
+function storedDrafts() {
+  const out = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k && k.startsWith(DRAFT_PREFIX) && !k.endsWith(SENT)) out.push(k);
+  }
+  return out;
+}
+// keep the MAX_DRAFTS drafts edited last (this one included); forget the others and their sent edits
+// (an entry of an earlier page that held the whole draft goes at once)
+function capDrafts() {
+  const at = {};
+  for (const k of storedDrafts()) {
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem(k)); } catch (e) { /* unreadable: forgotten */ }
+    if (kept && Array.isArray(kept.edits)) at[k] = kept.at || 0;
+    else { localStorage.removeItem(k); localStorage.removeItem(k + SENT); }
+  }
+  const keys = Object.keys(at).sort((a, b) => at[b] - at[a]);
+  for (const k of keys.slice(MAX_DRAFTS)) { localStorage.removeItem(k); localStorage.removeItem(k + SENT); }
+  for (let i = localStorage.length - 1; i >= 0; i--) { // sent edits of a draft no longer kept
+    const k = localStorage.key(i);
+    if (k && k.startsWith(DRAFT_PREFIX) && k.endsWith(SENT) && k !== draftKey() + SENT
+        && localStorage.getItem(k.slice(0, -SENT.length)) === null) localStorage.removeItem(k);
+  }
+}
 function keepDraft() {
   const name = $("#scenario-name").value;
   try {
-    if (!name && JSON.stringify(S.draft) === JSON.stringify(S.boot.instance)) localStorage.removeItem(draftKey());
-    else localStorage.setItem(draftKey(), JSON.stringify({ draft: S.draft, name, source: $("#draft-source").textContent }));
+    const edits = draftEdits(S.boot.instance, S.draft);
+    if (!name && !edits.length) localStorage.removeItem(draftKey());
+    else {
+      localStorage.setItem(draftKey(), JSON.stringify({ edits, name, source: $("#draft-source").textContent, at: Date.now() }));
+      capDrafts();
+    }
   } catch (e) { /* storage off or full: the edits live in this page only */ }
 }
 function forgetDraft() { try { localStorage.removeItem(draftKey()); } catch (e) { /* nothing kept */ } }
@@ -345,15 +404,18 @@ function forgetDraft() { try { localStorage.removeItem(draftKey()); } catch (e) 
 // (edits made while it ran are kept), the name only if it is still the one it was saved under
 function settleDraft(sent, name) {
   if (name && $("#scenario-name").value.trim() === name) $("#scenario-name").value = "";
-  if (sent !== null && JSON.stringify(S.draft) === sent) forgetDraft();
+  if (sent !== null && sentEdits() === sent) forgetDraft();
   else keepDraft();
-  try { localStorage.removeItem(draftKey() + ":sent"); } catch (e) { /* nothing kept */ }
+  try { localStorage.removeItem(draftKey() + SENT); } catch (e) { /* nothing kept */ }
 }
 function restoreDraft() {
   let kept = null;
   try { kept = JSON.parse(localStorage.getItem(draftKey()) || "null"); } catch (e) { return false; }
-  if (!kept || !kept.draft) return false;
-  S.draft = kept.draft;
+  if (!kept || !Array.isArray(kept.edits)) { // none, or an earlier page's whole draft: not kept any more
+    try { capDrafts(); } catch (e) { /* storage off */ }
+    return false;
+  }
+  try { S.draft = withEdits(S.boot.instance, kept.edits); } catch (e) { return false; }
   $("#scenario-name").value = kept.name || "";
   const source = String(kept.source || "").replace(/ \(unsaved edits[^)]*\)$/, "");
   $("#draft-source").textContent = `${source} (unsaved edits kept from your last visit)`;
@@ -383,7 +445,7 @@ function showProblems() {
   const problems = [...typed, ...(S.problems || []).filter((p) => !S.fieldErrors[p.path])];
   box.hidden = problems.length === 0;
   box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving` }),
-    el("ul", {}, problems.map((p) => el("li", { text: `${p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}` }))));
+    el("ul", {}, problems.map((p) => el("li", { text: `${p.where || p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}` }))));
   for (const p of problems) {
     // beside the field: the input with this path, else the closest enclosing block that has one
     let target = null, path = p.path;
@@ -732,7 +794,7 @@ async function adoptJobs(jobs) {
       await openScenario(done.result.scenario);
       // a solve this browser sent before the reload: its draft is saved, unless edited since
       let sent = null;
-      try { sent = localStorage.getItem(draftKey() + ":sent"); } catch (e) { /* none kept */ }
+      try { sent = localStorage.getItem(draftKey() + SENT); } catch (e) { /* none kept */ }
       if (sent !== null) settleDraft(sent, done.title);
     }
     try { await adoptJobs(await api("GET", "jobs")); } catch (e) { /* the next reload adopts them */ }
@@ -769,8 +831,8 @@ async function solve() {
   const name = $("#scenario-name").value.trim();
   const form = formNumbers([TIME_LIMIT]);
   if (form.errors) { showProblems(); return; }
-  const sent = JSON.stringify(S.draft);
-  try { localStorage.setItem(draftKey() + ":sent", sent); } catch (e) { /* storage off: this page only */ }
+  const sent = sentEdits();
+  try { localStorage.setItem(draftKey() + SENT, sent); } catch (e) { /* storage off: this page only */ }
   await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
     if (job.result && job.result.scenario) {
       await refreshScenarios();
