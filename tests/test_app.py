@@ -147,6 +147,29 @@ def test_invalid_edit_is_reported_with_its_field_path(server):
     assert res["problems"][0]["path"] == "policy.province_min_share.Atlantis"
 
 
+def test_an_invalid_edit_names_the_region_as_the_planner_knows_it(server):
+    """regions[17].quotas.land meant nothing to a planner: the region's name comes first, the path kept."""
+    wb, base = server
+    k = len(wb.instance.regions) - 1
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["regions"][k]["quotas"]["land"] = -1
+    region = wb.instance.regions[k]
+    where = f"{region.name_en} (regions[{k}]) land quota"
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and [p["where"] for p in res["problems"]] == [where], res
+    assert res["problems"][0]["path"] == f"regions[{k}].quotas.land"  # the editor finds the field by it
+    assert f"{where}: got -1; expected greater than or equal to 0" in res["problems"][0]["message"]
+    status, res = call(base, "POST", "/api/solve", {"instance": inst, "name": "negative land"})
+    assert status == 400 and res["problems"][0]["where"] == where and where in res["error"], res
+    # a segment by its chain's and its own name
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["chains"][0]["segments"][0]["activity"] = -3
+    chain, seg = wb.instance.chains[0], wb.instance.chains[0].segments[0]
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert res["problems"][0]["where"].startswith(f"{chain.name_en or chain.id} / {seg.name or seg.id} "
+                                                   "(chains[0].segments[0]) activity"), res
+
+
 def test_the_browser_can_name_no_files(server):
     wb, base = server
     inst = edited(wb, 60.0)

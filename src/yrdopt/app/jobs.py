@@ -8,6 +8,7 @@ searches, so the HTTP threads keep answering progress requests during a solve.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
 import sys
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import InfeasibleError, InstanceError, SolverError, YrdoptError
-from .wording import in_page_words, page_words
+from .wording import field_words, in_page_words, page_words
 
 FINISHED = ("done", "failed", "stopped", "cancelled")
 
@@ -196,11 +197,17 @@ def log(message: str) -> None:
     print(f"yrdopt workbench [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def problems_json(problems) -> list[dict]:
+def problems_json(problems, data=None) -> list[dict]:
     """Problems as the page gets them: ``path`` as the instance names the field (the editor finds
-    it by that), ``expected`` and ``message`` in the page's words."""
-    return [{"file": p.file, "path": p.path, "value": _plain(p.value), "expected": page_words(p.expected),
-             "message": page_words(str(p))} for p in problems]
+    it by that), ``where`` as a planner reads it (with ``data``, the instance sent: the region's name
+    before its path, "Hefei (regions[17]) land quota"), ``expected`` and ``message`` in the page's words."""
+    out = []
+    for p in problems:
+        where = field_words(data, p.path) if data is not None and p.path else p.path
+        out.append({"file": p.file, "path": p.path, "where": where, "value": _plain(p.value),
+                    "expected": page_words(p.expected),
+                    "message": page_words(str(dataclasses.replace(p, path=where)))})
+    return out
 
 
 def _plain(v):

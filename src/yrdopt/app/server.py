@@ -16,6 +16,7 @@ Safe by default:
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import http.cookies
 import inspect
@@ -39,7 +40,7 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
-from .wording import page_words
+from .wording import field_words, page_words
 from .workspace import Workspace, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -515,13 +516,18 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 inst = validate_browser_instance(body.get("instance"))
             except InstanceError as exc:
-                return self._json(200, {"ok": False, "problems": problems_json(exc.problems)})
+                return self._json(200, {"ok": False, "problems": problems_json(exc.problems, body.get("instance"))})
             return self._json(200, {"ok": True, "problems": [], "hash": content_hash(inst),
                                     "changes": changes(app.instance_json, instance_dict(inst))})
         if parts == ["solve"] and method == "POST":
             body = self._body()
             (tl,) = job_options(body, WHATIF_FORM, time_limit=None)
-            job = app.submit_solve(body.get("instance"), body.get("name"), tl)
+            try:
+                job = app.submit_solve(body.get("instance"), body.get("name"), tl)
+            except InstanceError as exc:  # the edit's fields named as the planner knows them
+                data = body.get("instance")
+                named = [dataclasses.replace(p, path=field_words(data, p.path)) if p.path else p for p in exc.problems]
+                raise ClientError(400, InstanceError(named).message(), problems_json(exc.problems, data)) from None
             return self._json(202, app.jobs.view(job))
         if parts == ["jobs"] and method == "GET":
             return self._json(200, app.jobs.all())

@@ -84,3 +84,43 @@ def in_page_words(obj):
     if isinstance(obj, (list, tuple)):
         return [in_page_words(v) for v in obj]
     return obj
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+# the field a tail path names, as a planner says it ("quotas.land": the land quota)
+_TAILS = ((re.compile(r"^quotas\.(\w+)$"), r"\1 quota"), (re.compile(r"^extra_quota\.(\w+)$"), r"\1 extra quota"))
+
+
+def _label(item) -> str | None:
+    """The name a planner knows an element of the instance by: a region's or chain's English
+    name, a segment's name, else its id."""
+    if not isinstance(item, dict):
+        return None
+    for key in ("name_en", "name", "id"):
+        if isinstance(item.get(key), str) and item[key].strip():
+            return item[key].strip()
+    return None
+
+
+def field_words(data, path: str) -> str:
+    """A field path of an instance as a planner reads it, the path kept: ``regions[17].quotas.land``
+    of an instance whose 18th region is Hefei is "Hefei (regions[17]) land quota";
+    ``chains[0].segments[1].min_scale`` is "NEV / battery (chains[0].segments[1]) min_scale".  A path
+    through no named element (``weights.flows``) stays as it is."""
+    node, labels, named_to = data, [], 0
+    for m in _STEP.finditer(path):
+        key, index = m.group(1), m.group(2)
+        if index is not None:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+            label = _label(node)
+            if label is not None:
+                labels.append(label)
+                named_to = m.end()
+        else:
+            node = node.get(key) if isinstance(node, dict) else None
+    if not labels:
+        return path
+    tail = path[named_to:].lstrip(".")
+    for pattern, words in _TAILS:
+        tail = pattern.sub(words, tail)
+    return f"{' / '.join(labels)} ({path[:named_to]})" + (f" {tail}" if tail else "")
