@@ -312,6 +312,35 @@ def test_export_excel_and_report(server, tmp_path):
     assert status == 200 and b"Checker" in html and b"VERIFIED" in html
 
 
+def test_the_excel_export_says_which_scenario_it_is_and_its_edits(server, tmp_path):
+    """The workbook carried the tables only: no scenario name, no time, no status, no what-if edits."""
+    wb, base = server
+    job = solve_via_api(base, edited(wb, 15.0), "less land for the first region")
+    sid = job["result"]["scenario"]
+    sc = wb.workspace.get(sid)
+    first = wb.instance.regions[0]
+    for scenario, edits in ((sid, [f"regions[id={first.id}].quotas.land: {first.quotas['land']:g} -> 15.0"]),
+                            (wb.baseline_id, [])):
+        status, data = call(base, "GET", f"/api/scenarios/{scenario}/export.xlsx", headers={})
+        assert status == 200
+        (tmp_path / "x.xlsx").write_bytes(data)
+        book = openpyxl.load_workbook(tmp_path / "x.xlsx", read_only=True)
+        assert book.sheetnames[0] == "scenario" and "layout" in book.sheetnames
+        rows = [(w, v) for w, v in book["scenario"].iter_rows(min_row=2, values_only=True)]
+        about = dict(rows)
+        meta, summary = wb.workspace.get(scenario).meta, wb.workspace.get(scenario).summary()
+        assert about["scenario"] == meta["name"] and about["solved at (UTC)"] == meta["created"]
+        assert about["status"] == summary["status_text"]
+        listed = [v for w, v in rows if w.startswith("what-if edit ")]
+        assert listed == edits, rows
+        if edits:
+            assert about["gap"].endswith("(the layout is proven within it of the best possible)") and " % " in about["gap"]
+            assert about["objective"] == pytest.approx(summary["objective"])
+            assert about["time limit (s)"] == sc.meta["time_limit"]
+        else:
+            assert about["what-if edits"] == "none: the opened instance as it is" and about["kind"] == "today's layout"
+
+
 def test_why_here_and_alternatives(server):
     wb, base = server
     sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")

@@ -1130,10 +1130,13 @@ def _append(ws, row: list, file: str) -> None:
 
 
 # ------------------------------------------------------------------------ solution out
-def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None = None) -> Path:
+def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None = None,
+                    about: list[tuple[str, Any]] | None = None) -> Path:
     """One sheet per table of a solution directory (every CSV in it) plus the summary.
 
     With the instance, the layout gains the regions' English and Chinese names and province.
+    ``about``: (what, value) rows of a first sheet, "scenario", that says what the layout is (the
+    workbench: its name, when it was solved, its status and gap in words, its what-if edits).
     """
     import pandas as pd
 
@@ -1142,6 +1145,8 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
         raise InstanceError([Problem(str(d), "", "no layout.csv", "a solution directory written by `yrdopt solve`")])
     path = Path(path)
     sheets: dict[str, pd.DataFrame] = {}
+    if about is not None:
+        sheets["scenario"] = pd.DataFrame([(str(k), v) for k, v in about], columns=["what", "value"])
     first = ["layout.csv", "flows.csv", "expansions.csv"]
     for f in [d / n for n in first if (d / n).exists()] + sorted(p for p in d.glob("*.csv") if p.name not in first):
         try:

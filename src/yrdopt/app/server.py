@@ -93,7 +93,10 @@ def validate_browser_instance(data) -> Instance:
     return validate_mapping(data, BROWSER_FILE)
 
 
-def changes(base, new, path: str = "", limit: int = 40) -> list[str]:
+CHANGES_LISTED = 40  # edits listed per what-if (scenario.json, the Excel export)
+
+
+def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]:
     """Readable differences between two instance dicts (``regions[id=sh].quotas.land: 6.3 -> 8``)."""
     out: list[str] = []
 
@@ -372,6 +375,19 @@ class Workbench:
                     self._views.pop(next(iter(self._views)))
         return got
 
+    def export_about(self, sc) -> list[tuple[str, object]]:
+        """The Excel export's first sheet (:func:`views.export_about`): the edits saved with a solve
+        (``scenario.json``), else the scenario's instance against the opened one, as Solve lists them."""
+        edits = sc.meta.get("changes")
+        if edits is None:
+            edits = changes(self.instance_json, instance_dict(sc.instance()))
+        parent = self.workspace.get(sc.meta["parent"]) if sc.meta.get("parent") else None
+        rows = views.export_about(sc, sc.summary(), list(edits),
+                                  parent.name if parent is not None else sc.meta.get("parent"))
+        if len(edits) >= CHANGES_LISTED:
+            rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))
+        return rows
+
     def bootstrap(self) -> dict:
         return {"instance": self.instance_json, "instance_name": self.instance.name,
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
@@ -561,7 +577,7 @@ class Handler(BaseHTTPRequestHandler):
                 from ..excel import export_solution
 
                 with tempfile.TemporaryDirectory() as tmp:
-                    out = export_solution(sc.path, Path(tmp) / "x.xlsx", sc.instance())
+                    out = export_solution(sc.path, Path(tmp) / "x.xlsx", sc.instance(), about=app.export_about(sc))
                     data = out.read_bytes()
                 return self._send(200, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                   {"Content-Disposition": f'attachment; filename="{sc.id}.xlsx"'})

@@ -459,3 +459,39 @@ def explain_view(table: pd.DataFrame) -> dict:
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
             "base_status": table.attrs.get("base_status"),
             "period": table.attrs.get("period"), "columns": cols, "rows": rows}
+
+
+KIND_WORDS = {"solve": "a what-if solved in the workbench", "baseline": "today's layout",
+              "alternative": "a near-optimal alternative"}
+
+
+def gap_words(gap, status: str | None) -> str:
+    """A MIP gap as the page says it: a percentage and what it means."""
+    if gap is None or gap != gap:
+        return "none: no bound on the best layout" if status != "baseline" else "none: today's layout is not solved"
+    proven = "the layout is proven within it of the best possible" if status == "optimal" else "not proven optimal"
+    return f"{100 * float(gap):.4g} % between the layout and the best bound ({proven})"
+
+
+def export_about(sc, summary: dict, edits: list[str], parent_name: str | None = None) -> list[tuple[str, object]]:
+    """The first sheet of a scenario's Excel export: what the layout is, when it was solved, its
+    status and gap in words, and each what-if edit against the opened instance (``edits``)."""
+    meta = sc.meta
+    rows: list[tuple[str, object]] = [
+        ("scenario", sc.name), ("id", sc.id), ("kind", KIND_WORDS.get(meta.get("kind", "solve"), meta.get("kind"))),
+        ("instance", meta.get("instance_name")), ("solved at (UTC)", meta.get("created")),
+        ("status", summary.get("status_text") or summary.get("status")),
+        ("gap", gap_words(summary.get("gap"), summary.get("status"))),
+        ("objective", _num(summary.get("objective"))),
+        ("checker", "verified: every constraint and term recomputed from the written layout" if summary.get("verified")
+         else "NOT verified by the checker")]
+    if meta.get("time_limit") is not None:
+        rows.append(("time limit (s)", meta["time_limit"]))
+    if parent_name is not None:
+        above = meta.get("above_optimum")
+        rows.append(("alternative of", parent_name + (f" ({100 * above:.3g} % above its optimum)" if above is not None else "")))
+    if not edits:
+        rows.append(("what-if edits", "none: the opened instance as it is"))
+    for i, e in enumerate(edits, 1):
+        rows.append((f"what-if edit {i}", e))
+    return rows
