@@ -267,7 +267,7 @@ class Workbench:
                 try:
                     sol.summary["baseline"] = compare_with_baseline(sol, self.baseline_csv)
                 except (YrdoptError, KeyError) as exc:  # edited regions/segments the baseline cannot name
-                    sol.summary["baseline_note"] = str(exc)
+                    sol.summary["baseline_note"] = page_words(str(exc))
             # a Stop that came after HiGHS returned (while checking or saving) cut nothing short
             job.cut_short = sol.status == "interrupted"
             sc = self.workspace.save(sol.write, name, inst, extra={"changes": diff, "time_limit": tl})
@@ -663,7 +663,7 @@ def compare(a, b, period=None) -> dict:
         terms.append({"term": k, "a": va, "b": vb, "change": vb - va})
     terms.append({"term": "verified", "a": bool(ra.verified), "b": bool(rb.verified), "change": None})
     out["terms"] = terms
-    out["notes"] = [n for n in out["notes"] if not n.startswith("solved for another version")]
+    out["notes"] = [page_words(n) for n in out["notes"] if not n.startswith("solved for another version")]
     if a.meta.get("instance_hash") != b.meta.get("instance_hash"):
         out["notes"].append("the two scenarios were solved for different what-if instances: each layout's terms "
                             "are recomputed by the checker under its own instance")
