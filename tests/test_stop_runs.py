@@ -177,3 +177,155 @@ def test_sigterm_to_a_pool_sweep_stops_its_workers_and_keeps_what_finished(insta
     assert f"{len(kept)} of 6 scenarios" in line and "--resume" in line, line
     assert len(started) >= 3 and not left, f"still running 10 s after the sweep stopped: {left} of {started}"
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds process ``pid`` has used (its own, not its children's): a wait bounded by the
+    work done, not by wall time, which a loaded machine stretches."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_lexicographic_keeps_the_stage_layout_reached(instance, tmp_path, sig):
+    out = tmp_path / "lex"
+    err_f = tmp_path / "stderr.txt"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "lexicographic", str(instance), "distance", "duplication",
+           "--time-limit", str(LIMIT_S), "--out", str(out)]
+    with open(err_f, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        # about 1.5 s of CPU start the process; by 3.5 s its first stage's MIP searches (each stage
+        # runs to its limit: 3 stages x LIMIT_S of wall time, a loaded machine's included)
+        wait_for(lambda: cpu_seconds(proc.pid) >= 3.5, proc, "3.5 s of CPU", err=err_f)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        proc.kill()
+        proc.wait()
+    err = err_f.read_text()
+    # before: SIGINT crossed HiGHS's callback as "error: lexicographic solve stopped without a
+    # layout: error" (exit 4), SIGTERM ended the process at once (-15), nothing written either way
+    assert proc.returncode == 128 + sig, err
+    assert took < EXIT_S, f"exit {took:.1f} s after the signal"
+    line = assert_one_line_no_error(err)
+    assert "not proven" in line and str(out) in line, line
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["verified"], summary["status"]
+    assert yrdopt.check(instance, out).verified  # the written layout's holds and terms, recomputed
+
+
+def test_ctrl_c_in_a_script_solve_raises_keyboard_interrupt_with_the_best_layout(instance, tmp_path):
+    out, report = tmp_path / "sol", tmp_path / "report.json"
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import json
+import yrdopt
+from yrdopt.errors import SolverError
+
+def show(elapsed, best, bound, gap, phase=None):
+    if phase == "HiGHS" and best is not None:
+        print("searching", flush=True)
+
+try:
+    yrdopt.solve({str(instance)!r}, time_limit=60, out={str(out)!r}, progress=show)
+    got = {{"returned": True}}
+except KeyboardInterrupt as exc:
+    sol = exc.result
+    got = {{"keyboard_interrupt": type(exc).__name__, "status": sol.summary["status"], "message": str(exc),
+            "objective": sol.summary["objective"]}}
+except SolverError as exc:
+    got = {{"solver_error": str(exc)}}
+open({str(report)!r}, "w").write(json.dumps(got))
+""")
+    code, took, stdout, err = run_until([sys.executable, str(script)], tmp_path, lambda s: "searching" in s,
+                                        signal.SIGINT)
+    got = json.loads(report.read_text())
+    # before: SolverError "the solver reported an error (HiGHS: Solve error)", the layout found lost
+    assert code == 0 and got.get("keyboard_interrupt") == "Interrupted", (got, err)
+    assert got["status"] == "interrupted" and str(out) in got["message"], got
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["objective"] == got["objective"]
+    assert yrdopt.check(instance, out).verified
+
+
+def test_a_second_ctrl_c_in_a_script_ends_it_cleanly_while_highs_runs(instance, tmp_path):
+    # the run does not hear the first Ctrl-C (a flag whose set() it never sees stands for HiGHS in
+    # presolve, where it calls no callback), so HiGHS still runs when the second one ends the script
+    out, report = tmp_path / "alt", tmp_path / "report.json"
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import json
+from yrdopt.analysis.alternatives import alternatives
+from yrdopt.solver import SolverOptions
+
+class Unheard:
+    def set(self):
+        pass
+
+    def is_set(self):
+        return False
+
+def searching(*args):
+    print("searching", flush=True)
+
+try:
+    alternatives({str(instance)!r}, 4, options=SolverOptions(time_limit=20), out={str(out)!r},
+                 solver_progress=searching, stop=Unheard())
+except KeyboardInterrupt as exc:
+    open({str(report)!r}, "w").write(json.dumps({{"type": type(exc).__name__, "message": str(exc)}}))
+""")
+    out_f, err_f = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(out_f, "w") as o, open(err_f, "w") as e:
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=o, stderr=e)
+    try:
+        wait_for(lambda: "searching" in out_f.read_text(), proc, "HiGHS's search", err=err_f)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        proc.kill()
+        proc.wait()
+    err = err_f.read_text()
+    # before: the script ended while HiGHS's thread ran, and Python ending that thread aborted the
+    # process ("terminate called without an active exception", exit -6) in most runs
+    assert proc.returncode == 130 and "terminate called" not in err and "Traceback" not in err, (proc.returncode, err)
+    assert took < EXIT_S, f"exit {took:.1f} s after the second Ctrl-C"
+    got = json.loads(report.read_text())
+    assert got["type"] == "Interrupted" and "second interrupt" in got["message"] and str(out) in got["message"], got
+
+
+def test_a_second_signal_in_alternatives_quits_at_once_saying_what_stays(instance, tmp_path):
+    out = tmp_path / "alt"
+    err_f = tmp_path / "stderr.txt"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "4", "--time-limit", str(LIMIT_S),
+           "--out", str(out)]
+    with open(tmp_path / "stdout.txt", "w") as o, open(err_f, "w") as e:
+        proc = subprocess.Popen(cmd, stdout=o, stderr=e)
+    try:
+        wait_for(lambda: (out / "alternatives.json").exists(), proc, "layout-1", err=err_f)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        proc.kill()
+        proc.wait()
+    err = err_f.read_text()
+    assert proc.returncode in (130, 143) and took < EXIT_S, (proc.returncode, took, err)
+    assert "Traceback" not in err and "terminate called" not in err, err
+    line = [ln for ln in err.splitlines() if ln.startswith("interrupted:")]
+    assert len(line) == 1, err
+    # before: "second signal, quitting at once (nothing more written)", as if nothing were kept
+    if "second signal" in line[0]:
+        assert f"already written to {out}/ stay there" in line[0], line[0]
+    names = [rec["name"] for rec in json.loads((out / "alternatives.json").read_text())["layouts"]]
+    assert names and all(yrdopt.check(instance, out / n).verified for n in names)

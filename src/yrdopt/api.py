@@ -130,7 +130,12 @@ def solve(
     layout and bound found before HiGHS, and a few times a second while HiGHS searches; a hook
     that takes a ``phase`` keyword is also told the phase's name (:mod:`yrdopt.progress`).
     Setting ``stop`` (a :class:`threading.Event`) ends the search early with the best layout
-    found so far (status ``interrupted``), which is polished and checked as usual.
+    found so far (status ``interrupted``), which is polished and checked as usual.  Ctrl-C
+    (KeyboardInterrupt) in the main thread sets that flag (the solve runs in a worker thread:
+    :func:`yrdopt.stopping.stoppable`; before, a Ctrl-C heard inside HiGHS's callback made HiGHS
+    return "error" and the layout found was lost), waits for the solve to end and raises
+    :class:`yrdopt.stopping.Interrupted` (a KeyboardInterrupt) whose ``result`` is that
+    Solution, written to ``out`` already; stopped before any layout, its cause is the SolverError.
 
     The time limit covers the whole call (or, with ``deadline``, counts from its start: the CLI
     counts from the process start): HiGHS gets what is left after reading, building and the
@@ -143,6 +148,34 @@ def solve(
     ``kernel_search`` and ``concurrent_lns`` work on one period's model and are refused there
     (:class:`InstanceError`, :data:`ONE_PERIOD_SEARCH`) rather than ignored.
     """
+    from .stopping import stoppable
+
+    given = dict(locals())
+    del given["stoppable"]
+
+    def run(flag):
+        return _solve(**{**given, "stop": flag})
+
+    return stoppable(run, stop, kept=lambda sol: kept_layout(sol, out), nothing=NOTHING_FOUND)
+
+
+NOTHING_FOUND = "stopped before any feasible layout was found; nothing written"
+
+
+def kept_layout(sol: Solution, out) -> str:
+    """What a solve stopped early kept, and where (one line)."""
+    s = sol.summary
+    if sol.x is None:
+        return "no layout was found; nothing written"
+    where = f"written to {out}/" if out is not None else "in the result"
+    return (f"the best layout found before the interrupt (status {s['status']}; checker: "
+            f"{'verified' if s.get('verified') else 'NOT verified'}) {where}")
+
+
+def _solve(instance, *, time_limit, gap, threads, seed, log_file, options, build_options, start, greedy_start,
+           improve_s, search_lns, kernel_search, concurrent_lns, mps_path, out, check, polish, raise_on_infeasible,
+           progress, stop, deadline) -> Solution:
+    """:func:`solve` in the thread that runs it (``stop`` always a flag)."""
     t_start = time.perf_counter()
     if out is not None:  # found before solving, not after
         from .outdir import check_outputs
@@ -196,8 +229,8 @@ def solve(
             raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
-            if stop is not None and stop.is_set():
-                raise SolverError(f"stopped before any feasible layout was found; nothing written{proved}")
+            if stop.is_set():
+                raise SolverError(f"{NOTHING_FOUND}{proved}")
             raise SolverError(f"{res.message} (HiGHS: {res.highs_status}){proved}")
     if check and res.x is not None:
         phases.enter(CHECK, best=res.objective, bound=res.bound)

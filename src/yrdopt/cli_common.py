@@ -72,7 +72,12 @@ def solver_options(**fields):
 def _two_signals(signals, stopping: str, quitting: str, on_first):
     """Within the block the first of ``signals`` says ``stopping`` and calls ``on_first`` (which
     may raise); a second one ends the process at once with exit 128 + its number, saying
-    ``quitting``.  Call it from the main thread (Python's handlers run only there)."""
+    ``quitting``.  Call it from the main thread (Python's handlers run only there).
+
+    After the block, in a process run for one command (:data:`PROCESS_PER_COMMAND`) that heard a
+    signal, further signals are ignored: the command only says what it kept and exits 128 + the
+    first one's number (before, the handlers were restored, and a second SIGTERM heard then ended
+    the process with -15, a second Ctrl-C raised KeyboardInterrupt in the middle of its exit)."""
     import os
     import signal
 
@@ -92,14 +97,17 @@ def _two_signals(signals, stopping: str, quitting: str, on_first):
         yield heard
     finally:
         for s, h in old.items():
-            signal.signal(s, h)
+            signal.signal(s, signal.SIG_IGN if heard and PROCESS_PER_COMMAND else h)
 
 
-def run_interruptible(fn, stopping: str = "keeping the best layout found so far"):
+def run_interruptible(fn, stopping: str = "keeping the best layout found so far",
+                      kept_so_far: str = "nothing more written"):
     """Run ``fn(stop)`` so that Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the first signal
     says ``stopping`` and sets ``stop`` (a :class:`threading.Event` the solver checks at each
     HiGHS callback, keeping the best layout found; the loops of alternatives and fronts stop
-    between MIPs); a second one ends the process at once.  Returns ``(result, signum)``,
+    between MIPs); a second one ends the process at once (``os._exit``: HiGHS's thread is not
+    waited for, and no exit code of Python's, which could abort while it runs), saying
+    ``kept_so_far`` (what ``fn`` has kept on disk as it went).  Returns ``(result, signum)``,
     ``signum`` None when no signal came; an exception raised after a signal carries it as
     ``signum`` (:func:`run_guarded` exits 128 + signum).
 
@@ -118,7 +126,7 @@ def run_interruptible(fn, stopping: str = "keeping the best layout found so far"
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
         return fn(stop), None
     with _two_signals((signal.SIGINT, signal.SIGTERM), f"{stopping}; press Ctrl-C again to quit at once",
-                      "second signal, quitting at once (nothing more written)", stop.set) as received:
+                      f"second signal, quitting at once; {kept_so_far}", stop.set) as received:
         try:
             value = run_in_worker(fn, stop)
         except BaseException as exc:

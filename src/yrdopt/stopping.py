@@ -11,14 +11,24 @@ thread only waits, where Python delivers Ctrl-C at once.  The first Ctrl-C sets 
 stop flag, which the solver reads at HiGHS's next callback (the running MIP ends with its
 best layout; the loops of alternatives and fronts stop between MIPs); once the work has
 returned, what it kept is on disk and :class:`Interrupted` (a KeyboardInterrupt) is raised,
-naming it.  A second Ctrl-C raises at once; the work ends at its next callback on its own.
+naming it.  A second Ctrl-C raises at once (an :class:`Interrupted` saying what is safe on disk);
+the work ends at its next callback on its own.  A process that ends while such an abandoned run
+is still inside HiGHS would abort ("terminate called without an active exception", exit -6:
+at exit Python ends the worker thread as it takes the GIL back from HiGHS's C++ frames), so
+:func:`_end_abandoned_runs` waits at exit for it to stop, and ends the process with exit
+128 + the signal's number, its output flushed, where it does not stop within
+:data:`EXIT_WAIT_S` or a third Ctrl-C comes.
 The command line's handlers for SIGINT and SIGTERM (:func:`yrdopt.cli_common.run_interruptible`)
-set the same flag and wait the same way.
+set the same flag and wait the same way (a second signal there ends the process at once).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
 import threading
+import time
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -42,12 +52,47 @@ def _wait(done: threading.Event) -> None:
         pass
 
 
+# the longest the process waits at exit for a run a second Ctrl-C abandoned (its stop flag is set:
+# it ends at HiGHS's next callback, within a second once HiGHS searches; none comes in presolve)
+EXIT_WAIT_S = 1.0
+_abandoned: list[tuple[threading.Event, int]] = []  # (the run's "returned" event, the signal) of each
+
+
+def _end_abandoned_runs() -> None:
+    """At exit (atexit: before Python ends its daemon threads): wait up to :data:`EXIT_WAIT_S` for
+    every run a second Ctrl-C abandoned; one still running then (or a third Ctrl-C) ends the
+    process here, output flushed, with exit 128 + the signal's number (130 after Ctrl-C), instead
+    of the abort Python's end of a thread inside HiGHS causes."""
+    running = [(done, signum) for done, signum in _abandoned if not done.is_set()]
+    if not running:
+        return
+    t0 = time.monotonic()
+    try:
+        while any(not done.is_set() for done, _ in running) and time.monotonic() - t0 < EXIT_WAIT_S:
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        pass
+    if any(not done.is_set() for done, _ in running):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a closed stream: nothing to flush
+                pass
+        os._exit(128 + running[0][1])
+
+
+atexit.register(_end_abandoned_runs)
+
+
 def run_in_worker(fn: Callable[[threading.Event], T], stop: threading.Event,
-                  interrupted: Callable[[dict], BaseException] | None = None) -> T:
+                  interrupted: Callable[[dict, KeyboardInterrupt], BaseException] | None = None,
+                  abandoned: str = "") -> T:
     """``fn(stop)`` in a daemon thread while this thread waits; its exception is raised here.
-    A KeyboardInterrupt heard while waiting sets ``stop`` and waits for ``fn`` to return (a
-    second KeyboardInterrupt is raised at once, ``fn`` left to end at its next callback); then
-    ``interrupted(box)`` is raised (``box``: ``fn``'s "value" or "error"), or the KeyboardInterrupt."""
+    A KeyboardInterrupt heard while waiting sets ``stop`` and waits for ``fn`` to return; then
+    ``interrupted(box, the KeyboardInterrupt)`` is raised (``box``: ``fn``'s "value" or "error"),
+    or the KeyboardInterrupt.  A second KeyboardInterrupt raises :class:`Interrupted` at once,
+    saying ``abandoned`` (what is safe so far), and leaves ``fn`` to end at its next callback
+    (the process waits for it at exit: :func:`_end_abandoned_runs`)."""
     box: dict = {}
     done = threading.Event()
 
@@ -62,32 +107,42 @@ def run_in_worker(fn: Callable[[threading.Event], T], stop: threading.Event,
     threading.Thread(target=work, name="yrdopt-run", daemon=True).start()
     try:
         _wait(done)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as first:
         stop.set()
-        _wait(done)
+        try:
+            _wait(done)
+        except KeyboardInterrupt as second:
+            signum = getattr(second, "signum", None) or getattr(first, "signum", None) or 2
+            _abandoned.append((done, signum))
+            said = "second interrupt: not waiting for the run to stop (it ends at HiGHS's next callback)"
+            raise Interrupted(f"{said}; {abandoned}" if abandoned else said, signum=signum) from None
         if interrupted is None:
             raise
-        raise interrupted(box) from box.get("error")
+        raise interrupted(box, first) from box.get("error")
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
 def stoppable(fn: Callable[[threading.Event], T], stop: threading.Event | None = None,
-              kept: Callable[[T], str] | None = None, nothing: str = "nothing was written") -> T:
+              kept: Callable[[T], str] | None = None, nothing: str = "nothing was written",
+              so_far: str = "") -> T:
     """``fn(stop)``, stopped gracefully by Ctrl-C when called from the main thread (module doc).
 
     After a Ctrl-C raises :class:`Interrupted`: ``kept(result)`` names what was kept when ``fn``
-    returned a result, ``nothing`` when it raised (its exception is the Interrupted's cause).
+    returned a result, ``nothing`` when it raised (its exception is the Interrupted's cause);
+    after a second one, ``so_far`` (what ``fn`` keeps on disk as it goes, e.g. "the layouts
+    written to alt/ so far stay there").
     ``stop`` (a caller's own flag, e.g. a Stop button's) is used as given; outside the main
     thread ``fn`` runs in the calling thread (only the main thread hears Ctrl-C)."""
     stop = stop if stop is not None else threading.Event()
     if threading.current_thread() is not threading.main_thread():
         return fn(stop)
 
-    def interrupted(box: dict) -> Interrupted:
+    def interrupted(box: dict, heard: KeyboardInterrupt) -> Interrupted:
+        signum = getattr(heard, "signum", None) or 2  # a command's handler may raise one carrying SIGTERM
         if "value" in box:
-            return Interrupted(kept(box["value"]) if kept else "", box["value"])
-        return Interrupted(nothing)
+            return Interrupted(kept(box["value"]) if kept else "", box["value"], signum)
+        return Interrupted(nothing, signum=signum)
 
-    return run_in_worker(fn, stop, interrupted)
+    return run_in_worker(fn, stop, interrupted, so_far)

@@ -253,7 +253,8 @@ def alternatives(
                              solver_progress=solver_progress, neighbour_moves=neighbour_moves,
                              neighbour_tries=neighbour_tries, greedy_start=greedy_start, stop=flag)
 
-    return stoppable(run, stop, kept=kept_layouts, nothing="stopped before the optimum was found; nothing written")
+    return stoppable(run, stop, kept=kept_layouts, nothing="stopped before the optimum was found; nothing written",
+                     so_far=f"the layouts written to {out}/ so far stay there" if out is not None else "")
 
 
 def kept_layouts(result: AlternativesResult) -> str:

@@ -413,7 +413,8 @@ def pareto_front(
                              solver_progress=solver_progress, greedy_start=greedy_start, stop=flag)
 
     return stoppable(run, stop, kept=lambda r: kept_points(r, out),
-                     nothing="stopped before the first point was found; nothing written")
+                     nothing="stopped before the first point was found; nothing written",
+                     so_far=f"the points written to {out}/ so far stay there" if out is not None else "")
 
 
 def kept_points(result: "FrontResult", out: Path | None) -> str:
@@ -603,9 +604,17 @@ def _plot_front(result: FrontResult, path: Path) -> None:
 @dataclass
 class LexResult:
     solution: Solution
-    values: dict[str, float]
+    values: dict[str, float]  # each term's stage value (of the layout reached, for stages not reached)
     order: list[str]
     tolerance: float
+    status: str = "optimal"  # "optimal" only if every stage was proven; "interrupted": stopped early
+    stages: list[dict] = field(default_factory=list)  # one record per MIP (_Lex.stages)
+
+    @property
+    def reached(self) -> str:
+        """The stages reached, in words (e.g. "stage 2 of 3 (duplication)")."""
+        n = len(self.stages)
+        return f"stage {n} of {len(self.order) + 1} ({self.stages[-1]['minimise']})" if n else "no stage"
 
 
 def lexicographic(
@@ -618,22 +627,52 @@ def lexicographic(
     out: str | Path | None = None,
     solver_progress: ProgressHook | None = None,
     greedy_start: bool = True,
+    stop=None,
 ) -> LexResult:
     """Minimise ``order[0]``, then ``order[1]`` keeping ``order[0]`` within ``tolerance``
     (relative) of its optimum, and so on; the weighted objective breaks the last ties.
     ``options.time_limit`` applies to each stage; the first starts as :func:`yrdopt.solve`
-    does (``greedy_start``)."""
+    does (``greedy_start``).
+
+    Setting ``stop`` (a :class:`threading.Event`) ends the running stage at HiGHS's next callback
+    and begins no other: the layout of the last stage reached is polished, checked and written
+    (``status`` "interrupted"; the terms not reached valued at that layout).  Ctrl-C in the main
+    thread sets that flag, waits, and raises :class:`yrdopt.stopping.Interrupted` (a
+    KeyboardInterrupt; its ``result`` this LexResult), never a SolverError (before: HiGHS returned
+    "error" and the run said "lexicographic solve stopped without a layout")."""
     order = check_terms(order, "terms")
     if not order:
         raise InstanceError([Problem("command line", "terms", order, "at least one objective term")])
     if not (tolerance >= 0 and np.isfinite(tolerance)):
         raise InstanceError([Problem("command line", "--tolerance", tolerance, "a relative tolerance >= 0")])
+
+    def run(flag):
+        return _lexicographic(instance, order, tolerance, options, build_options, out, solver_progress, greedy_start,
+                              flag)
+
+    return stoppable(run, stop, kept=lambda r: kept_lexicographic(r, out),
+                     nothing="stopped before the first stage found a layout; nothing written")
+
+
+def kept_lexicographic(result: LexResult, out) -> str:
+    """What a lexicographic solve stopped early kept, and where (one line)."""
+    s = result.solution.summary
+    where = f"written to {out}/" if out is not None else "in the result"
+    what = (f"the layout of {result.reached}, reached before the interrupt (status interrupted, not proven"
+            if result.status == "interrupted" else f"the lexicographic layout (status {result.status}")
+    return f"{what}; checker: {'verified' if s.get('verified') else 'NOT verified'}) {where}"
+
+
+def _lexicographic(instance, order, tolerance, options, build_options, out, solver_progress, greedy_start,
+                   stop) -> LexResult:
     inst = load_instance(instance)
     refuse_periods(inst, "lexicographic solving", FRONTS_OVER_PERIODS)
     cm = build(inst, build_options)
-    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress, greedy_start)
+    lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress, greedy_start, stop=stop)
     res, vals, st = lex.solve(order, tolerance)
     if res is None:
+        if stop.is_set():
+            raise SolverError("stopped before the first stage found a layout; nothing written")
         if st in ("infeasible", "infeasible_or_unbounded"):
             from .diagnose import diagnosis_deadline, explain_infeasibility
 
@@ -641,7 +680,10 @@ def lexicographic(
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
     held = _polish_holds(cm, res.x, lexicographic_holds(order, tolerance, vals))
     claims = {"lexicographic": {"order": order, "tolerance": tolerance, "stage_optima": vals}}
-    sol = lex.package(lex.polish(res, held), claims)
+    polished = lex.polish(res, held)
+    if st == "interrupted":  # the last stage reached may have ended proven: the layout is still no lexicographic optimum
+        polished = replace(polished, status="interrupted")
+    sol = lex.package(polished, claims)
     if out is not None:
         sol.write(out)
-    return LexResult(sol, vals, order, tolerance)
+    return LexResult(sol, vals, order, tolerance, st, lex.stages)

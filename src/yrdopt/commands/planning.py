@@ -21,24 +21,17 @@ def _options(time_limit, gap, threads, seed):
     return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
 
-def _checked_first(problems, run):
-    """Refuse bad output paths before any solve, then run."""
-    from ..outdir import check_outputs
-
-    check_outputs(problems())
-    return run()
-
-
-def _interruptible(problems, go, stopping: str):
+def _interruptible(problems, go, stopping: str, kept_so_far: str = "nothing written"):
     """``go(stop)`` after refusing bad output paths, stopped gracefully by Ctrl-C or SIGTERM
-    (:func:`yrdopt.cli_common.run_interruptible`); returns ``(result, signum)``."""
+    (:func:`yrdopt.cli_common.run_interruptible`; a second signal says ``kept_so_far``);
+    returns ``(result, signum)``."""
     from ..outdir import check_outputs
 
     def run(stop):
         check_outputs(problems())
         return go(stop)
 
-    return run_guarded(lambda: run_interruptible(run, stopping))
+    return run_guarded(lambda: run_interruptible(run, stopping, kept_so_far))
 
 
 def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
@@ -137,7 +130,9 @@ def register(app: typer.Typer) -> None:
                                     options=_options(time_limit, gap, threads, seed), out=out,
                                     resume=not fresh, progress=show, solver_progress=prog, stop=stop)
 
-        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the layouts written so far")
+        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the layouts written so far",
+                                     f"the layouts already written to {out}/ stay there (alternatives.json lists "
+                                     "them; a run without --fresh resumes from them)")
         if signum is not None:
             exit_interrupted(signum, kept_layouts(res), None if all(a.verified for a in res.layouts) else EXIT_UNVERIFIED)
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
@@ -174,7 +169,9 @@ def register(app: typer.Typer) -> None:
                                     options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog,
                                     stop=stop)
 
-        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the points written so far")
+        res, signum = _interruptible(lambda: folder_problems(out), go, "keeping the points written so far",
+                                     f"the points already written to {out}/ stay there (front.json status "
+                                     "in_progress: the walk did not end)")
         if signum is not None:
             exit_interrupted(signum, kept_points(res, out),
                              None if all(p.solution.summary["verified"] for p in res.points) else EXIT_UNVERIFIED)
@@ -215,16 +212,20 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Optimise one term, then the next within a tolerance, and so on."""
-        from ..analysis.fronts import lexicographic
-
+        from ..analysis.fronts import kept_lexicographic, lexicographic
         from ..solution import out_problems
 
-        def go():
+        def go(stop):
             with SolveProgress("lexicographic") as prog:
                 return lexicographic(instance, list(terms), tolerance=tolerance,
-                                     options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog)
+                                     options=_options(time_limit, gap, threads, seed), out=out, solver_progress=prog,
+                                     stop=stop)
 
-        res = run_guarded(lambda: _checked_first(lambda: out_problems(out, inputs=[instance]), go))
+        res, signum = _interruptible(lambda: out_problems(out, inputs=[instance]), go,
+                                     "keeping the layout of the last stage reached")
+        if signum is not None:
+            exit_interrupted(signum, kept_lexicographic(res, out),
+                             None if res.solution.summary["verified"] else EXIT_UNVERIFIED)
         # the written layout's own values, recomputed by the checker; a stage's optimum is what
         # that stage reached, and a later stage may give up to --tolerance of it
         written = res.solution.check.components_raw if res.solution.check else {}
