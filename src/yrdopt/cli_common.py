@@ -86,10 +86,10 @@ def _two_signals(signals, stopping: str, quitting: str, on_first):
     def handler(signum, frame):
         if heard:
             console.show_cursor(True)  # a progress bar hid it; nothing after this restores it
-            err.print(labelled("interrupted:", "bold red", quitting), highlight=False)
+            err.print(labelled("interrupted:", "bold red", quitting), highlight=False, soft_wrap=True)
             os._exit(128 + signum)
         heard.append(signum)
-        err.print(labelled("stopping:", "yellow", stopping), highlight=False)
+        err.print(labelled("stopping:", "yellow", stopping), highlight=False, soft_wrap=True)  # one line each
         on_first()
 
     old = {s: signal.signal(s, handler) for s in signals}
