@@ -192,12 +192,12 @@ def test_a_signal_in_lexicographic_keeps_the_stage_layout_reached(instance, tmp_
     out = tmp_path / "lex"
     err_f = tmp_path / "stderr.txt"
     cmd = [sys.executable, "-m", "yrdopt.cli", "lexicographic", str(instance), "distance", "duplication",
-           "--time-limit", str(LIMIT_S), "--out", str(out)]
+           "--time-limit", "30", "--out", str(out)]
     with open(err_f, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
     try:
-        # about 1.5 s of CPU start the process; by 3.5 s its first stage's MIP searches (each stage
-        # runs to its limit: 3 stages x LIMIT_S of wall time, a loaded machine's included)
+        # about 1.5 s of CPU start the process; by 3.5 s its first stage's MIP searches (a stage
+        # runs up to 30 s of wall time: a loaded machine's too)
         wait_for(lambda: cpu_seconds(proc.pid) >= 3.5, proc, "3.5 s of CPU", err=err_f)
         t0 = time.monotonic()
         proc.send_signal(sig)
@@ -329,3 +329,36 @@ def test_a_second_signal_in_alternatives_quits_at_once_saying_what_stays(instanc
         assert f"already written to {out}/ stay there" in line[0], line[0]
     names = [rec["name"] for rec in json.loads((out / "alternatives.json").read_text())["layouts"]]
     assert names and all(yrdopt.check(instance, out / n).verified for n in names)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_resumed_run_searches_again_a_first_layout_stopped_before_its_mip_ended(instance, tmp_path):
+    from yrdopt.analysis.alternatives import alternatives
+    from yrdopt.solver import SolverOptions
+
+    out, err_f = tmp_path / "alt", tmp_path / "stderr.txt"
+    cmd = [sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "2", "--time-limit", "30",
+           "--out", str(out)]
+    with open(err_f, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        # the optimum's MIP runs to its limit (30 s of wall time: a loaded machine's too) from about
+        # 1.5 s of CPU on
+        wait_for(lambda: cpu_seconds(proc.pid) >= 3.0, proc, "3 s of CPU", err=err_f)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130, err_f.read_text()
+    stopped = json.loads((out / "alternatives.json").read_text())
+    assert [r["mga_status"] for r in stopped["layouts"]] == ["interrupted"], stopped["layouts"]
+
+    res = alternatives(instance, 1, options=SolverOptions(time_limit=LIMIT_S), out=out)  # resumed (resume=True)
+    first = res.layouts[0]
+    # before: the interrupted layout was taken as the optimum (mga_status "interrupted", budget from it)
+    assert first.mga_status != "interrupted" and first.start == "interrupted layout-1", (first.mga_status, first.start)
+    assert res.optimum <= stopped["optimum"] + 1e-6 * abs(stopped["optimum"])  # searched from it: never worse
+    man = json.loads((out / "alternatives.json").read_text())
+    assert man["optimum"] == res.optimum and man["layouts"][0]["mga_status"] == first.mga_status
+    assert yrdopt.check(instance, out / "layout-1").verified

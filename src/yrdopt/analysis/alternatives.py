@@ -237,7 +237,9 @@ def alternatives(
     limit; the earlier layouts themselves are cut off).  With ``out``, every layout is written to
     ``out/layout-k`` as soon as it is found (plus ``alternatives.json`` and
     ``distances.csv``), atomically; a rerun with the same instance, slack and metric
-    resumes from the layouts already written.  ``progress(layout)`` is called for each layout
+    resumes from the layouts already written (a layout-1 stopped before its MIP ended,
+    ``mga_status`` "interrupted", is searched again from itself as a start: it is no optimum to
+    measure the others against).  ``progress(layout)`` is called for each layout
     found, ``solver_progress`` during each MIP (see :class:`~yrdopt.solver.HighsSolver`).
     Setting ``stop`` (a :class:`threading.Event`) ends the run at HiGHS's next callback: the
     layouts found so far are kept (a MIP stopped with a layout within the budget adds it) and
@@ -283,26 +285,6 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
 
     solver = HighsSolver(options, progress=solver_progress, stop=stop)
     solver.load(cm)
-    t0 = time.perf_counter()
-    deadline = Deadline(options.time_limit)  # the optimum's MIP (and its polish)
-    if done:
-        optimum = done[0]["optimum"]
-    else:
-        res = search(solver, cm, deadline, greedy_start=greedy_start)
-        if not res.has_solution:
-            if res.status in ("infeasible", "infeasible_or_unbounded"):
-                from .diagnose import diagnosis_deadline, explain_infeasibility
-                from ..errors import InfeasibleError
-
-                raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
-            if stop.is_set():
-                raise SolverError("stopped before the optimum was found; nothing written")
-            raise SolverError(f"no optimum to build alternatives around: {res.message}")
-        # at a time limit the budget is relative to the best known layout (its status says so)
-        optimum = float(res.objective)
-    budget = _budget(optimum, slack)
-    result = AlternativesResult(inst, optimum, budget, slack, metric, [], exhausted=False, out=out)
-
     # polisher: same model plus min-share rows; placements fixed per layout, cost minimised
     polisher = HighsSolver(options)
     polisher.load(cm)
@@ -320,6 +302,34 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
         r = s.solve(time_limit=left)
         s.set_col_bounds(np.arange(place.start, place.stop), lo, hi)
         return r
+
+    t0 = time.perf_counter()
+    deadline = Deadline(options.time_limit)  # the optimum's MIP (and its polish)
+    first_start, first_from = None, None
+    if done and done[0]["mga_status"] == "interrupted":
+        # the earlier run was stopped during the optimum's own MIP: its layout-1 is no optimum to
+        # measure alternatives against (before, its objective became the budget's reference); it
+        # is searched again, from that layout (a start only), and every layout after it dropped
+        first_start = polish(done[0]["place"], solver).x
+        first_from = "interrupted layout-1" if first_start is not None else None
+        done = []
+    if done:
+        optimum = done[0]["optimum"]
+    else:
+        res = search(solver, cm, deadline, start=first_start, greedy_start=greedy_start)
+        if not res.has_solution:
+            if res.status in ("infeasible", "infeasible_or_unbounded"):
+                from .diagnose import diagnosis_deadline, explain_infeasibility
+                from ..errors import InfeasibleError
+
+                raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
+            if stop.is_set():
+                raise SolverError("stopped before the optimum was found; nothing written")
+            raise SolverError(f"no optimum to build alternatives around: {res.message}")
+        # at a time limit the budget is relative to the best known layout (its status says so)
+        optimum = float(res.objective)
+    budget = _budget(optimum, slack)
+    result = AlternativesResult(inst, optimum, budget, slack, metric, [], exhausted=False, out=out)
 
     def accept(name: str, r: SolveResult, mga_status: str, seconds: float, optimum_itself: bool = False,
                start: str | None = None, deadline: Deadline | None = None) -> None:
@@ -349,8 +359,8 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
             break
         accept(rec["name"], r, rec["mga_status"], rec["seconds"], optimum_itself=k == 0)
     if not result.layouts:
-        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True, start=res.solver.get("start"),
-               deadline=deadline)
+        accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True,
+               start=first_from or res.solver.get("start"), deadline=deadline)
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
     solver.add_row(cm.cost, -np.inf, budget - cm.offset)
