@@ -493,6 +493,22 @@ def test_unsaved_what_if_edits_survive_a_reload_until_reset(workbench):
     assert "unsaved edits kept" not in driver.find_element(By.ID, "draft-source").text
 
 
+@pytest.mark.timeout(300)
+def test_a_problem_names_the_region_as_the_planner_knows_it(workbench):
+    """The list of problems said "regions[1].quotas.land: got -1": the region's name comes first."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, tmp = workbench
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+    name = driver.execute_script("return S.boot.instance.regions[1].name_en")
+    retype(driver, 'input[data-path="regions[1].quotas.land"]', "-1")
+    said = f"{name} (regions[1]) land quota: got -1; expected greater than or equal to 0"
+    wait(driver, lambda d: said in d.find_element(By.ID, "validation").text, what=said)
+    assert not driver.find_element(By.ID, "solve-btn").is_enabled()
+    driver.find_element(By.ID, "reset-btn").click()
+
+
 def stored_drafts(driver) -> dict[str, str]:
     return driver.execute_script(
         "return Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('yrdopt-draft:'))"
