@@ -93,7 +93,15 @@ def messages() -> list[tuple[str, int, str]]:
 
 
 MESSAGES = messages()
-DECLARED = re.compile("|".join([re.escape(cli) for cli, _ in PHRASES] + [FLAG.pattern]))
+def phrase_pattern(cli) -> str:
+    return cli.pattern if isinstance(cli, re.Pattern) else re.escape(cli)
+
+
+def has_phrase(text: str) -> bool:
+    return any(re.search(phrase_pattern(cli), text) for cli, _ in PHRASES)
+
+
+DECLARED = re.compile("|".join([phrase_pattern(cli) for cli, _ in PHRASES] + [FLAG.pattern]))
 
 
 def test_the_collection_finds_the_messages_it_is_about():
@@ -109,7 +117,7 @@ def cli_words(text: str) -> set[str]:
     """The flags and commands ``text`` names, but those inside a phrase the page rewrites whole."""
     rest = text
     for cli, _ in PHRASES:
-        rest = rest.replace(cli, " ")
+        rest = re.sub(phrase_pattern(cli), " ", rest)
     return set(FLAG.findall(rest)) | set(COMMAND.findall(rest))
 
 
@@ -121,7 +129,7 @@ def test_every_flag_and_command_the_page_can_show_has_page_words():
 
 def shown(text: str) -> bool:
     """A message the page can show: it has a phrase or flag the page rewrites (not only CLI-only words)."""
-    return any(cli in text for cli, _ in PHRASES) or not cli_words(text) <= set(CLI_ONLY)
+    return has_phrase(text) or not cli_words(text) <= set(CLI_ONLY)
 
 
 @pytest.mark.parametrize("mod,line,text", [m for m in MESSAGES if shown(m[2])],
@@ -161,3 +169,13 @@ def test_a_jobs_result_and_error_reach_the_page_in_its_words():
         jobs.close()
     assert why.endswith("(“re-optimise the rest” lets it change)"), why
     assert msg.endswith("give it more time (the time limit field)"), msg
+
+
+def test_a_long_list_of_a_diagnosis_points_at_nothing_the_page_lacks():
+    """"… and 4 more (all in the details' quota_increase; `yrdopt diagnose INSTANCE --out DIR` writes
+    them to a file)": the page has neither the details nor a file."""
+    from yrdopt.analysis.diagnose import SHORT_LIST, short_list
+
+    items = [f"region{i} land +{i}" for i in range(SHORT_LIST + 4)]
+    text, _ = short_list(items, [{"item": x} for x in items], None, "quota_increase.csv", "quota_increase")
+    assert page_words(text).endswith("; and 4 more (not listed here)"), page_words(text)

@@ -18,13 +18,15 @@ import re
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
 
 # whole phrases first (a command with what it does), in the order they are tried; "" drops a
-# phrase that points at something the page does not have (its sentence stays whole without it)
-PHRASES: tuple[tuple[str, str], ...] = (
+# phrase that points at something the page does not have (its sentence stays whole without it); a
+# pattern stands for a phrase with a name inside (a list's key)
+PHRASES: tuple[tuple[str | re.Pattern, str], ...] = (
     # the totals' check: the page's Solve already says which totals conflict (README's promise)
     ("; `yrdopt diagnose INSTANCE` also names the smallest set of conflicting limits and the least quota "
      "increase that makes it feasible", ""),
-    # the page writes no files of a diagnosis
-    ("; `yrdopt diagnose INSTANCE --out DIR` writes them to a file", ""),
+    # a long list's rest: the page shows neither a diagnosis's details nor writes its files
+    (re.compile(r"all in the details' [^;()]*; `yrdopt diagnose INSTANCE --out DIR` writes them to a file"),
+     "not listed here"),
     (" (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
      "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)",
      " (The smallest set of conflicting limits is not searched over periods.)"),
@@ -71,7 +73,7 @@ def page_words(message: str) -> str:
     """A message as the page says it: each listed phrase and flag in the page's words, the rest as it was."""
     out = str(message)
     for cli, page in PHRASES:
-        out = out.replace(cli, page)
+        out = cli.sub(page, out) if isinstance(cli, re.Pattern) else out.replace(cli, page)
     return FLAG.sub(lambda m: FLAG_WORDS.get(m.group(0), m.group(0)), out)
 
 
