@@ -319,7 +319,7 @@ def test_the_excel_export_says_which_scenario_it_is_and_its_edits(server, tmp_pa
     sid = job["result"]["scenario"]
     sc = wb.workspace.get(sid)
     first = wb.instance.regions[0]
-    for scenario, edits in ((sid, [f"regions[id={first.id}].quotas.land: {first.quotas['land']:g} -> 15.0"]),
+    for scenario, edits in ((sid, [f"{first.name_en} (regions[id={first.id}]) land quota: {first.quotas['land']:g} -> 15.0"]),
                             (wb.baseline_id, [])):
         status, data = call(base, "GET", f"/api/scenarios/{scenario}/export.xlsx", headers={})
         assert status == 200

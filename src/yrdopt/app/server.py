@@ -377,10 +377,14 @@ class Workbench:
 
     def export_about(self, sc) -> list[tuple[str, object]]:
         """The Excel export's first sheet (:func:`views.export_about`): the edits saved with a solve
-        (``scenario.json``), else the scenario's instance against the opened one, as Solve lists them."""
+        (``scenario.json``), else the scenario's instance against the opened one, as Solve lists them,
+        each region or segment named as the planner knows it."""
+        data = instance_dict(sc.instance())
         edits = sc.meta.get("changes")
         if edits is None:
-            edits = changes(self.instance_json, instance_dict(sc.instance()))
+            edits = changes(self.instance_json, data)
+        # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
+        edits = [f"{field_words(data, path)}:{rest}" for path, rest in (e.split(":", 1) for e in edits)]
         parent = self.workspace.get(sc.meta["parent"]) if sc.meta.get("parent") else None
         rows = views.export_about(sc, sc.summary(), list(edits),
                                   parent.name if parent is not None else sc.meta.get("parent"))

@@ -88,7 +88,7 @@ def in_page_words(obj):
     return obj
 
 
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[id=([^\]]+)\]")
 # the field a tail path names, as a planner says it ("quotas.land": the land quota)
 _TAILS = ((re.compile(r"^quotas\.(\w+)$"), r"\1 quota"), (re.compile(r"^extra_quota\.(\w+)$"), r"\1 extra quota"))
 
@@ -107,13 +107,19 @@ def _label(item) -> str | None:
 def field_words(data, path: str) -> str:
     """A field path of an instance as a planner reads it, the path kept: ``regions[17].quotas.land``
     of an instance whose 18th region is Hefei is "Hefei (regions[17]) land quota";
-    ``chains[0].segments[1].min_scale`` is "NEV / battery (chains[0].segments[1]) min_scale".  A path
+    ``chains[0].segments[1].min_scale`` is "NEV / battery (chains[0].segments[1]) min_scale"; an
+    element may be named by its id (``regions[id=hefei]``, as the list of edits does).  A path
     through no named element (``weights.flows``) stays as it is."""
     node, labels, named_to = data, [], 0
     for m in _STEP.finditer(path):
-        key, index = m.group(1), m.group(2)
-        if index is not None:
-            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+        key, index, ident = m.groups()
+        if index is not None or ident is not None:
+            if not isinstance(node, list):
+                node = None
+            elif ident is not None:  # regions[id=sh], as the list of edits names an element
+                node = next((x for x in node if isinstance(x, dict) and x.get("id") == ident), None)
+            else:
+                node = node[int(index)] if int(index) < len(node) else None
             label = _label(node)
             if label is not None:
                 labels.append(label)
