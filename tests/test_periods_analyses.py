@@ -589,3 +589,29 @@ def test_why_a_flip_in_a_period_names_site_counts_and_todays_capacity(tmp_path):
     t = site_decision(d, tmp_path / "cap", "k/c@r2", period=2030)
     assert t.attrs["open"] and t.attrs["why"].startswith("blocked by: the capacity of today's sites"), t.attrs["why"]
     assert t.attrs["blocked_by"] == "brownfield.existing[].capacity"
+
+
+def test_why_a_change_in_a_period_is_searched_on_diagnoses_flow_free_model(split_plan):
+    """explain --period's search for what blocks a move or flip (PlanBlocking) builds diagnose's
+    elastic model over the periods, without flows (before: its own, with them: on yrd-cities-2035,
+    ic/rd moved in 2035, 4.8 s wall against 3.0 s now); its answer is the one of the model with flows
+    (flows never make a plan infeasible)."""
+    import numpy as np
+
+    from yrdopt.analysis.diagnose import phased_elastic_model
+    from yrdopt.analysis.phased import PlanBlocking
+    from yrdopt.deadline import Deadline
+
+    out, _ = split_plan
+    inst = yrdopt.load_instance(split_c())
+    free = PlanBlocking(inst, out)
+    free.prepare()
+    assert not [name for name in free.pm.cm.var_blocks if name.endswith(".flow")]
+    assert free.pm.cm.n_cols == phased_elastic_model(inst).cm.n_cols
+    with_flows = PlanBlocking(inst, out)
+    with_flows.pm = build_phased(inst, BuildOptions(elastic=True))
+    with_flows.values = plan_values(with_flows.pm, out)
+    closing_c_in_r2 = (1, 2, np.array([1]), np.array([False]), False)  # 2030, k/c, r2 closed
+    answer = free(*closing_c_in_r2, Deadline(30.0))
+    assert answer[0].startswith("blocked by: the minimum run of new sites; quota too small: needs 2030: r3 land +2.45 ")
+    assert answer == with_flows(*closing_c_in_r2, Deadline(30.0))

@@ -245,9 +245,9 @@ def _rules_off(cm: CompiledModel, rules) -> CompiledModel:
 class PlanBlocking:
     """Why placements of period t pinned in a phased plan (``explain --period``'s move of a
     segment, flip of a site) have no plan: the least raise of every period's quotas and change
-    budgets that gives them one (the phased model in elastic mode, :func:`build_phased` with
-    ``BuildOptions(elastic=True)``: its objective is the total raise, each in its own unit, the
-    same model ``diagnose`` solves over the periods), with the plan's other sites kept (an LP) or,
+    budgets that gives them one (the phased model in elastic mode, without flows:
+    :func:`yrdopt.analysis.diagnose.phased_elastic_model`, the same model ``diagnose`` solves over the
+    periods; its objective is the total raise, each in its own unit), with the plan's other sites kept (an LP) or,
     with ``reoptimise``, the whole plan free (a MIP).  Where no raise helps, the rules of
     :data:`PLAN_RULES` that, each switched off alone, let them hold (with the raise still needed
     beside the first); where none alone does, the fewest of them that together do.  One model for
@@ -258,12 +258,13 @@ class PlanBlocking:
         self.pm = None
 
     def prepare(self) -> None:
-        """Build the elastic model (before the explanations share what is left of the time)."""
-        from ..model.compiled import BuildOptions
-        from ..model.periods import build_phased
+        """Build the elastic model (before the explanations share what is left of the time): ``diagnose``'s
+        own, without flows (:func:`yrdopt.analysis.diagnose.phased_elastic_model`): flows never make a
+        plan infeasible, so the least raise and the rules that block are the same without them."""
+        from .diagnose import phased_elastic_model
 
         if self.pm is None:
-            self.pm = build_phased(self.inst, BuildOptions(elastic=True))
+            self.pm = phased_elastic_model(self.inst)
             self.values = plan_values(self.pm, self.solution_dir)
 
     def _model(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool) -> CompiledModel:
