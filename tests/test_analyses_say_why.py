@@ -222,6 +222,46 @@ def test_a_search_beyond_policy_without_time_says_other_rules_were_not_checked(t
                     "policy.forbidden")
 
 
+def test_a_conflict_found_for_one_move_is_tried_first_for_the_next(tmp_path):
+    """The 3 moves of bio/mfg out of Shanghai, where policy fixes it and Shanghai keeps a share of
+    the value just above its minimum: with the policy lifted, each is blocked by that share.  The
+    search finds it once by the deletion filter over every limit; for the other moves it tries that
+    conflict first (before: the whole filter again for each move, as 39 of 40 moves of a generated
+    41-region segment, 12 times the command's time) — fewer checks, the same answer as a search
+    that never saw another move."""
+    from yrdopt.analysis.diagnose import BlockingSearch
+    from yrdopt.analysis.explain import read_layout
+    from yrdopt.deadline import Deadline
+    from yrdopt.model.compiled import build
+
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)
+    d["policy"]["fixed"] = [{"chain": "bio", "segment": "mfg", "region": "sh"}]
+    d["policy"]["province_min_share"] = {"shanghai": 0.15}  # 30 of 175 hosted in Shanghai: 0.171
+    assert yrdopt.solve(d, out=tmp_path / "plan").summary["verified"]
+    inst = yrdopt.load_instance(d)
+    cm, place, _ = read_layout(inst, tmp_path / "plan", build(inst))
+    s = cm.data.segment_keys.index(("bio", "mfg"))
+
+    def moved_to(r: int) -> np.ndarray:
+        P = place.astype(float)
+        P[s] = np.arange(cm.data.R) == r
+        return P
+
+    def lifted(lim) -> bool:
+        return lim.kind == "fixed" and lim.segment == "bio/mfg"
+
+    search, solves = BlockingSearch(inst), []
+    for r in (1, 2, 3):  # js, zj, ah
+        before = search.f.solves + search.least_solves if search.f is not None else 0
+        found = search(moved_to(r), Deadline(30.0), lifted=lifted)
+        solves.append(search.f.solves + search.least_solves - before)
+        alone = BlockingSearch(inst)(moved_to(r), Deadline(30.0), lifted=lifted)
+        assert [lim.rule for lim in found.limits] == [lim.rule for lim in alone.limits] == \
+            ["policy.province_min_share.shanghai"]
+        assert found.complete and alone.complete
+    assert solves[1] < solves[0] and solves[2] < solves[0], solves
+
+
 def test_the_workbench_why_here_names_the_rules_that_block_a_move(tmp_path):
     """The workbench's "why here?" (its JSON, which the page's table shows) carries the same answer."""
     from app_helpers import call, wait_idle, wait_job

@@ -784,6 +784,8 @@ class _Feasibility:
             self.pin(pinned)
         self.incomplete = False
         self.solves = 0
+        self._on: dict[int, bool] = {}  # id(limit) -> switched on, as HiGHS holds it
+        self._row_lower, self._row_upper = cm.row_lower.copy(), cm.row_upper.copy()  # as HiGHS holds them
         for lim in self.limits:
             self.set(lim, True)
 
@@ -807,20 +809,26 @@ class _Feasibility:
             self.solver.set_col_bounds(self.floors, lo, self.cm.col_upper[self.floors])
 
     def set(self, lim: Limit, on: bool) -> None:
+        """Switch ``lim`` on or off (nothing sent to HiGHS where it already is: a question sets every
+        limit, and a city-scale instance has a thousand)."""
+        on = bool(on)
+        if self._on.get(id(lim)) is on:
+            return
+        self._on[id(lim)] = on
         how, idx, on_b, off_b = lim._switch
         b = on_b if on else off_b
         s = self.solver
         n = len(idx)
         if how == "col":
             s.set_col_bounds(idx, np.full(n, b[0]), np.full(n, b[1]))
-        elif how == "row":
-            s.set_row_bounds(idx, np.full(n, b[0]), np.full(n, b[1]))
-        else:  # one side of a row: keep the other side as built
-            lo, hi = self.cm.row_lower[idx], self.cm.row_upper[idx]
-            if how == "row_upper":
-                s.set_row_bounds(idx, lo, np.full(n, b))
-            else:
-                s.set_row_bounds(idx, np.full(n, b), hi)
+            return
+        # one side of a row keeps the other side as now held (a segment's site count has a site
+        # limit above and a least number of sites below, switched apart)
+        if how in ("row", "row_lower"):
+            self._row_lower[idx] = b[0] if how == "row" else b
+        if how in ("row", "row_upper"):
+            self._row_upper[idx] = b[1] if how == "row" else b
+        s.set_row_bounds(idx, self._row_lower[idx], self._row_upper[idx])
 
     def spent(self) -> bool:
         left = self.deadline.left()
@@ -908,6 +916,10 @@ def _deletion_filter(f: _Feasibility, cand: list[Limit]) -> tuple[list[Limit], i
 
 
 # -- limits that together block pinned placements (explain's moves and flips) -------------------
+def _same(a: list[Limit], b: list[Limit]) -> bool:
+    return {id(lim) for lim in a} == {id(lim) for lim in b}
+
+
 # what can be raised, and by how much: a limit switched off through an elastic slack column
 RAISABLE = ("quota", "change_budget")
 
@@ -948,11 +960,22 @@ class BlockingSearch:
     budget alone, that one alone would do instead ("or instead"), with its least raise alone.
 
     One flow-free model (:class:`_Feasibility`) is built at the first question and re-pinned for
-    each (flows never make placements infeasible)."""
+    each (flows never make placements infeasible).  A conflict found for one question is tried
+    first for the next with the same limits lifted (:meth:`_known_conflict`): ``explain``'s moves of
+    one segment are mostly blocked by the same rules (the 40 moves of a segment policy fixes to a
+    region whose province share it keeps), found once by the deletion filter over every limit
+    instead of once per move."""
+
+    # how many conflicts found before are tried, the latest first, before the deletion filter over
+    # every limit: each one that does not block this question costs one feasibility check
+    KNOWN_TRIED = 2
 
     def __init__(self, inst: Instance):
         self.inst = inst
         self.f: _Feasibility | None = None
+        # per set of limits lifted (their ids): conflicts found (irreducible, proven), the latest last
+        self.known: dict[frozenset, list[list[Limit]]] = {}
+        self.least_solves = 0  # solves of the least raise (the feasibility checks: ``f.solves``)
 
     def __call__(self, pinned: np.ndarray, deadline: Deadline, floor: dict | None = None,
                  start: np.ndarray | None = None, lifted=None) -> Blocking:
@@ -970,18 +993,36 @@ class BlockingSearch:
         f = self.f
         f.deadline, f.incomplete = deadline, False
         f.pin(pinned, floor)
-        off = [lim for lim in f.limits if lifted is not None and lifted(lim)]
+        off = frozenset(id(lim) for lim in f.limits if lifted is not None and lifted(lim))
         for lim in f.limits:  # quotas and change budgets elastic: raised below, never filtered
-            f.set(lim, lim.kind not in RAISABLE and not any(lim is o for o in off))
-        cand = [lim for lim in f.limits if lim.kind not in RAISABLE and lim.kind != "demand"
-                and not any(lim is o for o in off)]
+            f.set(lim, lim.kind not in RAISABLE and id(lim) not in off)
+        cand = [lim for lim in f.limits if lim.kind not in RAISABLE and lim.kind != "demand" and id(lim) not in off]
+        known = self.known.setdefault(off, [])
         found: list[Limit] = []
         groups: list[list[int]] = []
         unconditional = False
-        state = f.infeasible()
+        # every placement held (an LP in effect): each check whether the rules on block is the least
+        # raise with them on, which says in the same solve whether they block (infeasible) and, where
+        # not, what to raise (the last, with the rules found switched off, is the answer's)
+        held = start is None and not np.isnan(np.asarray(pinned, dtype=float)).any()
+        last = None
+
+        def check() -> bool | None:
+            nonlocal last
+            if not held:
+                return f.infeasible()
+            last = self._solve_least([lim for lim in f.limits if lim.kind in RAISABLE], [])
+            state = (True if last.status in ("infeasible", "infeasible_or_unbounded") else
+                     None if last.x is None else False) if last is not None else None
+            f.incomplete |= state is None
+            return state
+
+        state = check()
         while state is True:
-            conflict, needed = _deletion_filter(f, cand)
+            conflict, needed = self._known_conflict(cand, known) or _deletion_filter(f, cand)
             new = conflict[:needed]  # proven part of this conflict
+            if new and needed == len(conflict) and not any(_same(new, k) for k in known):
+                known.append(new)
             for lim in cand:
                 f.set(lim, True)
             if needed == len(conflict) == 0:  # infeasible with every limit off: nothing to name
@@ -996,13 +1037,13 @@ class BlockingSearch:
             if needed < len(conflict):  # stopped: the rest of this conflict not tested
                 f.incomplete = True
                 break
-            state = f.infeasible()
+            state = check()
         if state is None:
             f.incomplete = True
         short_by: list[float | None] = [None] * len(found)
         if f.incomplete or unconditional:
             return Blocking(found, short_by, not f.incomplete, False, groups, unconditional=unconditional)
-        least_raise = self._raise(pinned, floor, start)
+        least_raise = self._raise(pinned, floor, start, last)
         if least_raise is None:  # no elastic layout within the deadline: the quotas are not known
             return Blocking(found, short_by, False, False, groups)
         raised, instead, least = least_raise
@@ -1014,6 +1055,24 @@ class BlockingSearch:
             found.append(lim)
             short_by.append(v)
         return Blocking(found, short_by, True, least, groups, alone, unconditional)
+
+    def _known_conflict(self, cand: list[Limit], known: list[list[Limit]]) -> tuple[list[Limit], int] | None:
+        """A conflict of this question among those found before (``known``, the latest first, at most
+        :data:`KNOWN_TRIED`): with every other limit of ``cand`` switched off, still infeasible, it is
+        reduced by the deletion filter over its own limits, (limits kept, how many proven needed) as
+        :func:`_deletion_filter`; None where none blocks it (``cand`` as it was: all switched on)."""
+        f = self.f
+        ids = {id(lim) for lim in cand}
+        tried = [k for k in reversed(known) if all(id(lim) in ids for lim in k)][: self.KNOWN_TRIED]
+        for group in tried:
+            inside = {id(lim) for lim in group}
+            for lim in cand:
+                f.set(lim, id(lim) in inside)
+            if f.infeasible() is True:
+                return _deletion_filter(f, list(group))
+        for lim in cand:
+            f.set(lim, True)
+        return None
 
     def _solve_least(self, cost_on: list[Limit], on: list[Limit], start: np.ndarray | None = None):
         """The least total elastic slack of ``cost_on`` with the limits ``on`` switched on, within the
@@ -1030,19 +1089,22 @@ class BlockingSearch:
             f.set(lim, True)
         try:
             left = f.deadline.left()
-            return f.solver.solve(start, time_limit=left) if left is None or left > 0 else None
+            if left is not None and left <= 0:
+                return None
+            self.least_solves += 1
+            return f.solver.solve(start, time_limit=left)
         finally:
             for lim in on:
                 f.set(lim, False)
             f.solver.set_costs(np.zeros(f.cm.n_cols))
             f.solver.apply_options(SolverOptions(mip_gap=1.0))
 
-    def _raise(self, pinned: np.ndarray, floor: dict | None, start: np.ndarray | None):
+    def _raise(self, pinned: np.ndarray, floor: dict | None, start: np.ndarray | None, first=None):
         """(raised, instead, least), within the deadline, the rules found switched off: the quotas and
         change budgets the placements need raised, each with its raise (their elastic slacks
-        minimised, from the answer with ``start`` held where given); the alternatives, each with its
-        least raise alone (class docstring); ``least``: every raise proven the least.  None where no
-        elastic layout is found in time."""
+        minimised, from the answer with ``start`` held where given, or ``first``, that least raise
+        solved already); the alternatives, each with its least raise alone (class docstring);
+        ``least``: every raise proven the least.  None where no elastic layout is found in time."""
         f = self.f
         raisable = [lim for lim in f.limits if lim.kind in RAISABLE]
         if not raisable:
@@ -1053,7 +1115,7 @@ class BlockingSearch:
             held = self._solve_least(raisable, [])
             x0 = held.x if held is not None else None
             f.pin(pinned, floor)
-        res = self._solve_least(raisable, [], x0)
+        res = first if first is not None else self._solve_least(raisable, [], x0)
         # without an answer of its own in time, the held one: a raise that works, not the least
         x, least = (res.x, res.status == "optimal") if res is not None and res.x is not None else (x0, False)
         if x is None:
