@@ -505,3 +505,29 @@ def test_a_price_resolve_stopped_at_its_limit_is_not_proven_and_not_worth_0(tmp_
     said = resolved_gain(*cut.values())
     assert "not proven" in said or "no layout" in said
     assert "no change" not in said
+
+
+def test_a_site_count_switched_off_on_both_sides_is_off():
+    """A segment with at least and at most 2 sites (policy.site_limits): the conflict search switches
+    each side of its site count apart; both off, three sites hold.  Before, switching the least
+    number off restored the most as built (and the other way round), so a batch of the deletion
+    filter with both off still held the limit, and a conflict could lose it."""
+    from yrdopt.analysis.diagnose import _Feasibility
+    from yrdopt.deadline import Deadline
+
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True, exclude_none=True)
+    d["policy"]["site_limits"] = [{"chain": "ic", "segment": "test", "min_sites": 2, "max_sites": 2}]
+    f = _Feasibility(yrdopt.load_instance(d), Deadline(30))
+    s = f.cm.data.segment_keys.index(("ic", "test"))
+    pinned = np.full((f.cm.data.S, f.cm.data.R), np.nan)
+    pinned[s] = [1, 1, 1, 0]
+    f.pin(pinned)
+    sides = [lim for lim in f.limits if lim.segment == "ic/test" and lim.kind in ("site_max", "site_min")]
+    assert [lim.kind for lim in sides] == ["site_max", "site_min"] and f.infeasible() is True
+    for lim in sides:
+        f.set(lim, False)
+    assert f.infeasible() is False
+    f.set(sides[1], True)  # at least 2 back on: three sites still hold
+    assert f.infeasible() is False
+    f.set(sides[0], True)
+    assert f.infeasible() is True
