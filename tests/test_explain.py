@@ -91,7 +91,7 @@ def test_an_increase_within_round_off_yet_beyond_highs_tolerance_is_never_feasib
     text, details = explain_infeasibility(inst, conflict=Conflict([], False), known_infeasible=False)
     assert details["verdict"] == "infeasible", text
     assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07)."), text
-    assert "within round-off: sh land +3e-06." in text and "`yrdopt solve` may find no layout" in text, text
+    assert "within round-off: sh land +3e-06." in text and "`yrdopt solve` finds no layout (re-checked" in text, text
     assert details["round_off_increase"]["quota_increase"] == pytest.approx({"sh/land": 3e-6}, abs=1e-9)
     assert details["quota_increase"] == {}  # round-off, not an increase a planner must make
 
@@ -531,3 +531,28 @@ def test_a_site_count_switched_off_on_both_sides_is_off():
     assert f.infeasible() is False
     f.set(sides[0], True)
     assert f.infeasible() is True
+
+
+def test_diagnose_of_an_instance_5e_7_short_agrees_with_solve(tmp_path):
+    """Shanghai's land 5e-7 below what ic/rd (fixed there, single-site) needs: `yrdopt solve` finds no
+    layout (HiGHS's presolve rejects it beyond its tolerance, 1e-7), yet the conflict search's check
+    found one (HiGHS's MIP accepts up to 1e-6 past a limit) and `yrdopt diagnose` said "feasible", exit
+    0 (review).  Now its verdict is solve's: where only round-off is in question, solve's own model
+    decides — 5e-7 short, infeasible (exit 3); 2e-7 short, where solve finds a layout the checker
+    verifies, feasible (before: the elastic slack of 2e-7 called it infeasible)."""
+    import yaml
+
+    short = small_with(4.0 - 5e-7)
+    with pytest.raises(yrdopt.InfeasibleError):
+        yrdopt.solve(short)
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(short))
+    res = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "dg")])
+    assert res.exit_code == 3, res.output
+    text = " ".join(res.output.split())
+    assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07).") and \
+        "sh land +5e-07" in text and "`yrdopt solve` finds no layout (re-checked on its own model)" in text, text
+    nearly = yrdopt.load_instance(small_with(4.0 - 2e-7))
+    assert yrdopt.solve(nearly).summary["verified"]
+    text, details = explain_infeasibility(nearly, known_infeasible=False)
+    assert details["verdict"] == "feasible" and details["solve_finds_layout"] is True, text

@@ -61,16 +61,18 @@ SOLVER_TOLERANCE = 1e-7
 WITHIN_HIGHS = f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})"  # "no layout satisfies every limit ..."
 
 
-def within_round_off(needed: bool, what: str) -> str:
+def within_round_off(needed: bool, what: str, rechecked: bool = False) -> str:
     """What an increase within the checker's round-off, yet beyond HiGHS's tolerance, means for a
     ``what`` ("layout", "plan"); ``needed``: HiGHS's bound proves it (else the best found needs it).
     Said as "may": near its tolerance HiGHS's verdict depends on the model's scaling (planning_small
-    with the binding land 2e-7 short: `solve` finds a layout; 3e-7 short: none)."""
+    with the binding land 2e-7 short: `solve` finds a layout; 3e-7 short: none); ``rechecked``: solve's
+    own model found none (:func:`solve_finds_layout`)."""
+    finds = f"finds no {what} (re-checked on its own model)" if rechecked else f"may find no {what}"
     return (f"A {what} that exceeds these limits by that much passes the checker (it allows {ROUND_OFF:g} × "
-            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, so `yrdopt solve` may find no "
-            f"{what}" + (": raise them by that much, or a little more." if needed else
-                         " (not proven needed: HiGHS's bound on the least increase is within its tolerance); "
-                         "raised by that much, it finds one."))
+            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, so `yrdopt solve` {finds}"
+            + (": raise them by that much, or a little more." if needed else
+               " (not proven needed: HiGHS's bound on the least increase is within its tolerance); "
+               "raised by that much, it finds one."))
 
 
 def round_off(limit) -> np.ndarray:
@@ -260,6 +262,29 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
                            tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0))
 
 
+def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
+    """Whether ``yrdopt solve`` finds a layout: the instance's own model (with flows, as solve builds
+    it) loaded into HiGHS with solve's settings, stopped at its first layout; None where it stops
+    without an answer (or no time is left for it).  The arbiter where only round-off is in question:
+    HiGHS's MIP accepts a layout up to its ``mip_feasibility_tolerance`` (1e-6) past a limit, its
+    presolve rejects the instance beyond :data:`SOLVER_TOLERANCE`; near that, only solve's own model
+    tells what solve does (planning_small with the binding land 2e-7 short: a layout; 3e-7 short: none)."""
+    from ..model.compiled import build
+    from ..solver import HighsSolver, SolverOptions
+
+    cm = build(inst)
+    left = deadline.left()
+    if left is not None and left <= after_solve_reserve(cm.n_cols):
+        return None
+    limit, highs = highs_options_for(left, cm.n_cols, int(cm.integrality.sum()), {})
+    solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1.0, highs=highs))
+    solver.load(cm)
+    res = solver.solve()
+    if res.status in ("infeasible", "infeasible_or_unbounded"):
+        return False
+    return True if res.x is not None else None
+
+
 TIMED_OUT = ("The search for the least quota and change budget increase stopped at its time limit before it "
              "found one: give diagnose more time (--time-limit).")
 NOT_STARTED = ("The search for the least quota and change budget increase did not start: the time limit left "
@@ -440,20 +465,32 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     if tiny:
         details["round_off_increase"] = {"quota_increase": {f"{r}/{k}": v for (r, k), v in elastic.tiny_quotas.items()},
                                          "budget_increase": elastic.tiny_budgets}
+    # only round-off in question (an elastic slack, or the conflict search's layout past a limit, beyond
+    # HiGHS's tolerance yet within the checker's): solve's own model decides what solve does
+    borderline = (not known_infeasible and not msgs and not conflict.limits and answered and not increase
+                  and not budgets and (tiny or conflict.excess > SOLVER_TOLERANCE))
+    solve_says = solve_finds_layout(inst, deadline) if borderline else None
     if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
         verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
+    elif solve_says is not None:
+        verdict = "feasible" if solve_says else "infeasible"
     elif tiny:  # proven only where HiGHS's own bound on the least increase is beyond its tolerance
         verdict = "infeasible" if elastic.proven and elastic.least > SOLVER_TOLERANCE else "undecided"
-    elif answered and not increase and not budgets:
+    elif answered and not increase and not budgets and conflict.excess <= SOLVER_TOLERANCE:
         # the elastic layout exceeds no limit beyond HiGHS's tolerance: a layout it and the checker accept
         verdict = "feasible"
     else:
         verdict = "undecided"
+    if solve_says is not None:
+        details["solve_finds_layout"] = solve_says
     details["verdict"] = "infeasible" if known_infeasible else verdict
     precision = WITHIN_HIGHS if tiny else ""
     if known_infeasible or verdict == "infeasible":
         parts = [f"No layout satisfies every limit{precision}."]
     elif verdict == "feasible":
+        if solve_says:
+            return ("feasible: `yrdopt solve`'s own model has a layout (re-checked: HiGHS accepts its excess over "
+                    "a limit, within round-off)"), details
         return "feasible: a layout meets every limit (the elastic solve needs no increase beyond round-off)", details
     else:
         parts = [f"Not decided within the time limit whether a layout satisfies every limit{precision}."]
@@ -481,7 +518,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         needed = verdict == "infeasible" or known_infeasible
         least = "The least" if needed else "The best layout found needs an"
         parts.append(f"{least} increase that makes it feasible is within round-off: {listed}. "
-                     + within_round_off(needed, "layout"))
+                     + within_round_off(needed, "layout", rechecked=solve_says is False))
     elif elastic is not None:  # another proof says infeasible, yet the elastic layout needs only round-off
         parts.append(f"The elastic solve's layout needs no increase beyond round-off (its slacks sum to "
                      f"{elastic.round_off:.2g}, each within the checker's tolerance of {ROUND_OFF:g} × its limit): the limits conflict only at the "
@@ -642,6 +679,9 @@ class Conflict:
     limits: list[Limit]
     complete: bool  # False when a solve hit its time limit: the set may not be irreducible
     solves: int = 0
+    # none found: how far the layout its first check found exceeds a limit (HiGHS's MIP accepts up to
+    # its mip_feasibility_tolerance, 1e-6, where `yrdopt solve`'s presolve may reject beyond 1e-7)
+    excess: float = 0.0
 
 
 def _region_name(inst: Instance, rid: str) -> str:
@@ -784,6 +824,7 @@ class _Feasibility:
             self.pin(pinned)
         self.incomplete = False
         self.solves = 0
+        self.excess = 0.0  # the last layout found: how far it exceeds a limit switched on (HiGHS's round-off)
         self._on: dict[int, bool] = {}  # id(limit) -> switched on, as HiGHS holds it
         self._row_lower, self._row_upper = cm.row_lower.copy(), cm.row_upper.copy()  # as HiGHS holds them
         for lim in self.limits:
@@ -847,6 +888,8 @@ class _Feasibility:
         if res.x is None:  # stopped without an answer: neither (never read as feasible)
             self.incomplete = True
             return None
+        used = self.cm.A @ res.x[: self.cm.n_cols]
+        self.excess = float(max(np.max(self._row_lower - used, initial=0.0), np.max(used - self._row_upper, initial=0.0)))
         return False
 
 
@@ -878,7 +921,7 @@ def conflicting_limits(inst: Instance, *, time_limit: float | None = 60.0, deadl
         if lim.kind in without:
             f.set(lim, False)
     if f.infeasible() is not True:  # feasible, or not decided (incomplete)
-        return Conflict([], not f.incomplete, f.solves)
+        return Conflict([], not f.incomplete, f.solves, f.excess)
     cand, needed = _deletion_filter(f, [lim for lim in f.limits if lim.kind not in without])
     if needed < len(cand):  # stopped by the deadline: these limits conflict, not proven irreducible
         f.incomplete = True
