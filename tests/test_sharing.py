@@ -379,3 +379,31 @@ def test_guarantees_command_keeps_its_time_limit(tmp_path):
     assert ("not proven" in cost) == (not proven), said
     if t["without_any_status"].iloc[0] != "optimal":
         assert said[said.index("without any"):].split(";")[0].endswith("*") or "no layout" in said
+
+
+def test_min_chains_counts_a_chain_only_where_it_runs():
+    """PN must host 2 chains (min_chains, hard).  With duplication and fixed costs weighted 0 an empty
+    site costs nothing, and the model met the guarantee with ic/delivery sited in North at activity 0,
+    which the checker verified (review, a sweep with duplication weight 0).  Now a chain counts only
+    where its counted segments run at least PRESENT_SHARE (1 %) of a segment's activity: the layout
+    runs both chains in PN, and the checker reports that layout with ic emptied out of North broken."""
+    from yrdopt.model.guarantees import PRESENT_SHARE
+
+    d = yaml.safe_load(SMALL.read_text())
+    d["weights"].update(duplication=0.0, fixed_cost=0.0)
+    d["policy"]["guarantees"] = [g for g in d["policy"]["guarantees"] if g["measure"] == "min_chains"]
+    inst = yrdopt.load_instance(d)
+    sol = yrdopt.solve(inst, gap=1e-9)
+    assert sol.summary["verified"]
+    lay = sol.layout
+    activity = {(c.id, s.id): s.activity for c in inst.chains for s in c.segments}
+    north = lay[lay["region"] == "north"]
+    presence = (north["activity"] / [PRESENT_SHARE * activity[(c, s)] for c, s in zip(north["chain"], north["segment"])]
+                ).groupby(north["chain"]).sum()
+    assert (presence.reindex(["ic", "nev"]) >= 1 - 1e-6).all(), north
+    emptied = lay.copy()
+    ic_north = (emptied["region"] == "north") & (emptied["chain"] == "ic")
+    emptied.loc[ic_north, "activity"] = 0.0  # sited, running nothing
+    rep = yrdopt.check_layout(inst, emptied, None, sol.expansions, parks=sol.parks, park_activity=sol.park_activity)
+    assert "guarantee" in rep.worst and "min_chains" in rep.worst["guarantee"].where, rep.worst
+    assert "present in 1 chains, needs 2" in rep.worst["guarantee"].detail

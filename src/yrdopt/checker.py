@@ -272,7 +272,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
 
     # enclave parks and guarantees (credited value)
     _check_parks(inst, opened, park_act, act, parks, park_activity, rec)
-    shortfall_cost = _check_guarantees(inst, act, sited, park_act, rec)
+    shortfall_cost = _check_guarantees(inst, act, park_act, rec)
 
     # flows and distance
     dist = _distance(inst)
@@ -662,7 +662,24 @@ def credited_values(inst: Instance, act: dict, park_act: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["region", "province", "chain", "segment", "kind", "hosted", "credited"])
 
 
-def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec: _Recorder) -> float:
+def chains_present(inst: Instance, act: dict, regions: set, kinds=()) -> set[str]:
+    """The chains present in ``regions`` (a guarantee's target): those whose segments of ``kinds``
+    (all if empty) run there, summed over its sites, at least
+    :data:`yrdopt.model.guarantees.PRESENT_SHARE` of one segment's activity (each segment counted in
+    its own share); an empty site is no presence (formulation.md section 10)."""
+    from .model.guarantees import PRESENT_SHARE
+
+    seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    presence: dict[str, float] = {}
+    for (c, s, r), a in act.items():
+        sg = seg.get((c, s))
+        if sg is None or r not in regions or (kinds and sg.kind not in kinds) or sg.activity <= 0:
+            continue
+        presence[c] = presence.get(c, 0.0) + max(a, 0.0) / (PRESENT_SHARE * sg.activity)
+    return {c for c, p in presence.items() if p >= 1.0 - TOLERANCE}
+
+
+def _check_guarantees(inst: Instance, act: dict, park_act: dict, rec: _Recorder) -> float:
     """Every guarantee (policy.province_min_share as hard min_share ones) on credited value;
     returns the shortfall cost of the soft ones."""
     items = inst.policy.all_guarantees()
@@ -670,17 +687,15 @@ def _check_guarantees(inst: Instance, act: dict, sited: set, park_act: dict, rec
         return 0.0
     values = credited_values(inst, act, park_act)
     total = sum(s.value_per_unit * s.activity for c in inst.chains for s in c.segments)
-    kind_of = {(c.id, s.id): s.kind for c in inst.chains for s in c.segments}
     province_of = {r.id: r.province for r in inst.regions}
     cost = 0.0
     for path, g in items:
         mine = values["province"] == g.province if g.province is not None else values["region"] == g.region
         if g.kinds:
             mine &= values["kind"].isin(g.kinds)
-        if g.measure == "min_chains":
-            got = len({c for (c, s, r) in sited if (c, s) in kind_of and r in province_of
-                       and (province_of[r] == g.province if g.province is not None else r == g.region)
-                       and (not g.kinds or kind_of[(c, s)] in g.kinds)})
+        if g.measure == "min_chains":  # by activity: a site with nothing in it counts no chain
+            target = {r for r, p in province_of.items() if (p == g.province if g.province is not None else r == g.region)}
+            got = len(chains_present(inst, act, target, g.kinds))
             need, short = g.value, max(0.0, g.value - got)
             detail = f"present in {got} chains, needs {g.value:g}"
         else:

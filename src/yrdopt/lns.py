@@ -27,6 +27,7 @@ from .data import ModelData
 from .heuristic import GreedyLayout, start_vector
 from .model.compiled import build
 from .model.fixed import fix_placements
+from .model.guarantees import presence_per_unit
 from .solver import HighsSolver, SolverOptions
 
 
@@ -71,9 +72,11 @@ def sub_data(d: ModelData, segs: np.ndarray, act: np.ndarray, place: np.ndarray,
         counts = np.array([m != "min_chains" for m in d.g_measure])
         g_rhs[counts] -= np.einsum("gs,gr,sr->g", d.g_kinds[counts][:, others].astype(float),
                                    d.g_target[counts].astype(float), value)
-        for g in np.flatnonzero(~counts):  # min_chains: the other chains already present
-            hit = d.g_kinds[g, others][:, None] & d.g_target[g][None, :] & place[others]
-            g_rhs[g] -= len(np.unique(d.seg_chain[others][hit.any(axis=1)]))
+        per_unit = presence_per_unit(d.activity[others])
+        for g in np.flatnonzero(~counts):  # min_chains: the other chains already present (where they run)
+            runs = (d.g_kinds[g, others][:, None] & d.g_target[g][None, :]) * act[others] * per_unit[:, None]
+            presence = np.bincount(d.seg_chain[others], weights=runs.sum(axis=1), minlength=len(d.chain_ids))
+            g_rhs[g] -= int(np.count_nonzero(presence >= 1.0 - 1e-9))
     return replace(
         d,
         segment_keys=[d.segment_keys[s] for s in segs], segment_kind=[d.segment_kind[s] for s in segs],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..checker import credited_values
+from ..checker import chains_present, credited_values
 from ..schema import Instance
 
 COLUMNS = ["province", "hosted_value", "credited_value", "credited_share", "high_value_share",
@@ -59,14 +59,17 @@ def benefit_table(inst: Instance, layout: pd.DataFrame, park_activity: pd.DataFr
         hosted = float(mine["hosted"].sum())
         credited = float(mine["credited"].sum())
         present = {(c, s) for (c, s, r) in sited if province_of.get(r) == p}
+        mine_regions = {r for r, q in province_of.items() if q == p}
+        # chains as a min_chains guarantee counts them: where they run, never for an empty site
+        running = chains_present(inst, act, mine_regions)
         rows.append({
             "province": p,
             "hosted_value": hosted,
             "credited_value": credited,
             "credited_share": credited / total if total else 0.0,
             "high_value_share": float(mine.loc[mine["high"], "hosted"].sum()) / hosted if hosted > 0 else 0.0,
-            "chains_present": len({c for c, _ in present}),
-            "high_value_chains": len({c for c, s in present if (c, s) in high}),
+            "chains_present": len(running),
+            "high_value_chains": len({c for c, s in present if (c, s) in high and c in running}),
             "sites": len(present),
         })
     return pd.DataFrame(rows, columns=COLUMNS)

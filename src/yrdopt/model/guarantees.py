@@ -9,7 +9,9 @@ of its kinds K(g).  Value is *credited* value: hosted value plus the enclave cre
 * min_share / min_value: credited value + shortfall[g] >= rhs[g]
 * max_share:             credited value - shortfall[g] <= rhs[g]
 * min_chains:            sum_c present[g, c] + shortfall[g] >= rhs[g], with
-                         present[g, c] <= sum_{s in c, K(g)} sum_{r in T(g)} place[s, r]
+                         present[g, c] <= sum_{s in c, K(g)} sum_{r in T(g)} activity[s, r] / floor[s]
+                         (floor: PRESENT_SHARE of the segment's activity): a chain counts where
+                         the target runs it, never for an empty site
 
 A hard guarantee has shortfall fixed at 0; a soft one pays ``penalty`` per unit short
 (the objective term ``guarantee_shortfall``).
@@ -23,6 +25,20 @@ from ..data import ModelData
 from .arrays import ArrayModel, Block
 from .enclaves import credit_matrix
 
+
+
+# a chain is present in a target where its counted segments run there at least this share of one
+# segment's activity (summed over the target's sites, each segment in its own share): an empty site,
+# which costs nothing where its fixed cost and duplication weigh 0, is no presence.  The same share
+# as a site a flip opens in ``explain`` (explain.FLIP_SHARE): the project's least hosting of a segment
+PRESENT_SHARE = 0.01
+
+
+def presence_per_unit(activity: np.ndarray) -> np.ndarray:
+    """(S,) how much of a chain's presence one unit of each segment's activity makes: 1 / (PRESENT_SHARE ×
+    its activity), 0 for a segment with no activity (it makes no chain present)."""
+    floor = PRESENT_SHARE * np.asarray(activity, dtype=float)
+    return np.divide(1.0, floor, out=np.zeros_like(floor), where=floor > 0)
 
 
 def chain_rows(d: ModelData) -> np.ndarray:
@@ -82,5 +98,6 @@ def add_guarantees(m: ArrayModel, d: ModelData, place: Block, activity: Block,
         m.add_terms(link.index(i, c), present.index(i, c), 1.0)
         i, s, r = np.meshgrid(np.arange(len(gc)), np.arange(d.S), np.arange(d.R), indexing="ij")
         counts = d.g_kinds[gc[i], s] & d.g_target[gc[i], r]
-        m.add_terms(link.index(i[counts], d.seg_chain[s[counts]]), place.index(s[counts], r[counts]), -1.0)
+        m.add_terms(link.index(i[counts], d.seg_chain[s[counts]]), activity.index(s[counts], r[counts]),
+                    -presence_per_unit(d.activity)[s[counts]])
     return rows, short

@@ -19,7 +19,7 @@ from ..schema import Instance
 from .compiled import BuildOptions
 from .constraints import min_scale_segments
 from .enclaves import credit_matrix
-from .guarantees import guarantee_bounds, shortfall_upper
+from .guarantees import guarantee_bounds, presence_per_unit, shortfall_upper
 
 
 def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = None) -> pyo.ConcreteModel:
@@ -112,8 +112,10 @@ def build_pyomo(source: Instance | ModelData, options: BuildOptions | None = Non
     m.GC = pyo.Set(initialize=[g for g in range(d.G) if d.g_measure[g] == "min_chains"])
     m.C = pyo.RangeSet(0, len(d.chain_ids) - 1)
     m.chain_present = pyo.Var(m.GC, m.C, bounds=(0.0, 1.0))
+    per_unit = presence_per_unit(d.activity)  # a chain is present where it runs, never for an empty site
     m.chain_present_link = pyo.Constraint(m.GC, m.C, rule=lambda m, g, c: m.chain_present[g, c] <= sum(
-        m.place[s, r] for s in m.S for r in m.R if d.seg_chain[s] == c and d.g_kinds[g, s] and d.g_target[g, r]))
+        float(per_unit[s]) * m.activity[s, r] for s in m.S for r in m.R
+        if d.seg_chain[s] == c and d.g_kinds[g, s] and d.g_target[g, r]))
 
     def credited(m, g):
         v = d.value_per_unit

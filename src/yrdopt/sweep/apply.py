@@ -451,6 +451,15 @@ class InPlaceModel:
             lo, hi = guarantee_bounds(d)
             self._row_bounds(RB["guarantee"].index(g), lo[g], hi[g])
             self._col_bounds(V["guarantee_shortfall"].index(g), np.zeros(g.size), shortfall_upper(d)[g])
+        # chain presence (C15) counts activity in shares of the segment's: its coefficients follow it
+        if not np.array_equal(cur.activity, d.activity) and RB["chain_present_link"].size:
+            from ..model.guarantees import chain_rows, presence_per_unit
+
+            gc, changed = chain_rows(d), np.flatnonzero(cur.activity != d.activity)
+            i, s, r = np.meshgrid(np.arange(len(gc)), changed, np.arange(d.R), indexing="ij")
+            counts = d.g_kinds[gc[i], s] & d.g_target[gc[i], r]
+            self._coeffs(RB["chain_present_link"].index(i[counts], d.seg_chain[s[counts]]),
+                         V["activity"].index(s[counts], r[counts]), -presence_per_unit(d.activity)[s[counts]])
         # parks: what a park may hold of a segment is capped by the segment's activity
         if d.N and not np.array_equal(cur.activity, d.activity):
             n, s = np.meshgrid(np.arange(d.N), np.arange(d.S), indexing="ij")
