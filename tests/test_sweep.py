@@ -425,3 +425,50 @@ def test_unknown_highs_option_is_named_in_the_spec(tmp_path):
     with pytest.raises(InstanceError) as e:
         sw.prepare(tmp_path / "spec.yaml")
     assert "'log_file': not available in sweeps" in e.value.message()
+
+
+def test_a_mapping_that_sets_todays_values_is_the_base_scenario(tmp_path):
+    """A mapping value is merged into the instance's mapping: one whose every key holds today's value
+    changes nothing (the toy's component weights are {cost 1, time 0.5, labour 1}), so it is the
+    base scenario, with its id (before: a new id, the base solved twice), and the base row of the
+    tornado."""
+    from yrdopt.sweep.summaries import _is_base
+
+    spec = write_spec(tmp_path, name="map", parameters=[
+        {"path": "economic_distance.component_weights", "values": [{"cost": 1.0}, {"cost": 2.0}]},
+    ], design={"kind": "one_at_a_time"})
+    scenarios = sw.prepare(spec)[-1]
+    assert len(scenarios) == 2, [s.values for s in scenarios]  # the base, and cost 2
+    assert scenarios[0].values["economic_distance.component_weights"] is None
+    today = {"cost": 1.0, "time": 0.5, "labour": 1.0}
+    assert _is_base({"cost": 1.0}, today) and _is_base({"time": 0.5, "labour": 1}, today)
+    assert not _is_base({"cost": 2.0}, today) and not _is_base({"extra": 1.0}, today)
+
+
+def test_robust_sites_count_hosting_sites_and_the_layout_says_sited(tmp_path):
+    """ic/fab fixed in a1 at a site cost of 50 runs nothing there: the site is opened empty.  The
+    sweep's layout.csv says every row is a site (`sited`, as solve's layout.csv), the empty one at
+    activity 0, and robust.csv's `sites` counts the sites that host activity, as results.csv does
+    for the candidate's example scenario (before: every placement, the empty site too)."""
+    d = yaml.safe_load(TOY.read_text())
+    fab = d["chains"][0]["segments"][1]
+    fab.pop("min_scale")
+    fab["site_cost"]["a1"] = 50.0
+    d["policy"]["fixed"].append({"chain": "ic", "segment": "fab", "region": "a1"})
+    d["policy"]["province_min_share"] = {}
+    d["regions"][3]["quotas"]["land"] = 30
+    (tmp_path / "empty_site.yaml").write_text(yaml.safe_dump(d, allow_unicode=True))
+    spec = write_spec(tmp_path, instance=str(tmp_path / "empty_site.yaml"), name="empty",
+                      parameters=[{"path": "weights.distance", "scales": [0.9, 1.1]}],
+                      design={"kind": "one_at_a_time"}, solver={"mip_gap": 1e-9})
+    sw.run(spec, out=tmp_path / "out", backend="inprocess")
+    layout = pd.read_csv(tmp_path / "out" / "layout.csv")
+    assert list(layout.columns) == ["scenario", "chain", "segment", "region", "sited", "activity"]
+    assert layout["sited"].all()
+    empty = layout[(layout["chain"] == "ic") & (layout["segment"] == "fab") & (layout["region"] == "a1")]
+    assert len(empty) == 3 and (empty["activity"] == 0).all()
+    results = pd.read_csv(tmp_path / "out" / "results.csv").set_index("scenario")
+    robust = pd.read_csv(tmp_path / "out" / "robust.csv")
+    for row in robust.itertuples():
+        placements = int((layout["scenario"] == row.example_scenario).sum())
+        assert row.sites == results.loc[row.example_scenario, "sites"] == placements - 1

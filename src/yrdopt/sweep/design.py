@@ -43,6 +43,16 @@ def canonical(v: Any) -> Any:
     return str(v)
 
 
+def sets_nothing(value: Any, base: Any) -> bool:
+    """Whether setting ``value`` where the instance holds ``base`` (one value at every location of a
+    set parameter; None: not one) leaves it as it is: a mapping is merged into the instance's
+    (:func:`yrdopt.sweep.apply.merged`), so one whose every key already holds its value changes
+    nothing, whatever other keys the instance's mapping has."""
+    from .apply import merged
+
+    return base is not None and canonical(merged(base, value)) == canonical(base)
+
+
 def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any],
                 base: dict[str, Any] | None = None) -> str:
     """Content-derived id: unchanged parameters are left out, so the base is the same everywhere.
@@ -56,7 +66,7 @@ def scenario_id(instance_hash: str, spec: SweepSpec, values: dict[str, Any],
         v = values.get(p.label)
         if v is None or (p.op == "scale" and float(v) == 1.0):
             continue
-        if p.op == "set" and base.get(p.label) is not None and canonical(v) == canonical(base[p.label]):
+        if p.op == "set" and sets_nothing(v, base.get(p.label)):
             continue
         # a mapping is merged into the instance's mapping (apply.merged): not what it meant before
         changes.append([p.path, "merge" if p.op == "set" and isinstance(v, dict) else p.op, canonical(v)])

@@ -360,6 +360,9 @@ def layout_table(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = [[r["scenario"], *row] for r in records for row in r.get("layout", [])]
     layout = pd.DataFrame(rows, columns=["scenario", "chain", "segment", "region", "activity"])
     layout["activity"] = layout["activity"].astype(float) + 0.0  # HiGHS's -0.0 is written 0, not -0
+    # every row is a site opened (placement 1), as `sited` in `yrdopt solve`'s layout.csv: one that
+    # hosts nothing (a fixed placement, a guarantee's empty site) is sited with activity 0
+    layout.insert(4, "sited", True)
     exps = [[r["scenario"], *e.split("/", 1)] for r in records for e in r.get("expansions", [])]
     return layout, pd.DataFrame(exps, columns=["scenario", "region", "option"])
 

@@ -133,12 +133,14 @@ def _short(v) -> str:
 
 
 def _is_base(v, base) -> bool:
+    from .design import sets_nothing
+
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return True
     try:
         return float(v) == float(base)
     except (TypeError, ValueError):
-        return v == base
+        return sets_nothing(v, base)  # a mapping that sets only today's values is the base
 
 
 def _numeric(s: pd.Series) -> bool:
@@ -180,8 +182,13 @@ def candidate_layouts(records: list[dict], k: int) -> list[dict]:
         if not r.get("ok") or "place_index" not in r:
             continue
         key = (tuple(r["place_index"]), tuple(r.get("expand_index", [])))
-        g = groups.setdefault(key, {"place_index": list(key[0]), "expand_index": list(key[1]), "scenarios": [],
-                                     "layout": [row[:3] for row in r["layout"]], "expansions": r.get("expansions", [])})
+        if key not in groups:  # its sites hosting activity: counted in the first scenario it is optimal in
+            own = pd.DataFrame([[r["scenario"], *row[:4]] for row in r["layout"]],
+                               columns=["scenario", "chain", "segment", "region", "activity"])
+            groups[key] = {"place_index": list(key[0]), "expand_index": list(key[1]), "scenarios": [],
+                           "layout": [row[:3] for row in r["layout"]], "expansions": r.get("expansions", []),
+                           "hosting_sites": int(hosting(own).sum()) if len(own) else 0}
+        g = groups[key]
         g["scenarios"].append(r["scenario"])
     ranked = sorted(groups.values(), key=lambda g: (-len(g["scenarios"]), min(g["scenarios"])))
     for i, g in enumerate(ranked):
@@ -214,7 +221,10 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
                         "max_regret": float(g["regret"].max()),
                         "max_regret_where_feasible": float(fin.max()) if len(fin) else math.inf,
                         "mean_regret": float(fin.mean()) if len(fin) else math.inf,
-                        "worst_scenario": worst["scenario"], "sites": len(cand["layout"]),
+                        "worst_scenario": worst["scenario"],
+                        # sites hosting activity, as results.csv counts them for its example scenario
+                        # (before: every placement, an empty site included)
+                        "sites": cand["hosting_sites"],
                         "example_scenario": cand["scenarios"][0]})
     table = pd.DataFrame(summary)
     best = None
