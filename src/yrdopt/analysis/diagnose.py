@@ -67,9 +67,10 @@ def within_round_off(needed: bool, what: str, rechecked: bool = False) -> str:
     Said as "may": near its tolerance HiGHS's verdict depends on the model's scaling (planning_small
     with the binding land 2e-7 short: `solve` finds a layout; 3e-7 short: none); ``rechecked``: solve's
     own model found none (:func:`solve_finds_layout`)."""
-    finds = f"finds no {what} (re-checked on its own model)" if rechecked else f"may find no {what}"
+    finds = (f"so `yrdopt solve` finds no {what} (re-checked on its own model)" if rechecked else
+             f"so `yrdopt solve` may find no {what}")
     return (f"A {what} that exceeds these limits by that much passes the checker (it allows {ROUND_OFF:g} × "
-            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, so `yrdopt solve` {finds}"
+            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, " + finds
             + (": raise them by that much, or a little more." if needed else
                " (not proven needed: HiGHS's bound on the least increase is within its tolerance); "
                "raised by that much, it finds one."))
