@@ -4,9 +4,6 @@ do not couple the chains."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
 import pytest
 
 from yrdopt.chain_bound import chain_dw_bound, not_applicable
@@ -14,17 +11,8 @@ from yrdopt.data import build_model_data
 from yrdopt.generate import generate_dict
 from yrdopt.io import load_instance
 from yrdopt.model.compiled import build
-from yrdopt.solver import HighsSolver, SolverOptions
 
-from tight_quotas import cut_quotas_to_optimum
-
-
-def _solve(cm, lp=False):
-    if lp:
-        cm = replace(cm, integrality=np.zeros_like(cm.integrality))
-    s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-7))
-    s.load(cm)
-    return s.solve()
+from tight_quotas import cut_quotas_to_optimum, solve_exactly
 
 
 def _generated(R, C, S, seed):
@@ -44,7 +32,7 @@ def test_chain_bound_lies_between_the_lp_and_the_optimum(R, C, S, seed):
     d = build_model_data(load_instance(_tight(R, C, S, seed)))
     assert not_applicable(d) is None
     cm = build(d)
-    opt, lp = _solve(cm).objective, _solve(cm, lp=True).objective
+    opt, lp = solve_exactly(cm).objective, solve_exactly(cm, lp=True).objective
     cb = chain_dw_bound(d, iterations=200, time_limit=60)
     assert cb.bound <= opt + 1e-6 * abs(opt)
     assert cb.master - cb.bound <= 1e-4 * abs(cb.master)  # converged: the Dantzig-Wolfe bound
@@ -58,7 +46,7 @@ def test_chain_bound_is_the_optimum_where_no_quota_binds():
         region.pop("quotas", None)
         region.pop("expansions", None)
     d = build_model_data(load_instance(data))
-    opt = _solve(build(d)).objective
+    opt = solve_exactly(build(d)).objective
     cb = chain_dw_bound(d, iterations=5)
     assert cb.bound == pytest.approx(opt, rel=1e-6)
 
@@ -73,7 +61,7 @@ def test_chain_bound_stays_below_the_optimum_with_weighted_expansions():
     data["weights"]["expansion"] = 0.01
     d = build_model_data(load_instance(data))
     cm = build(d)
-    res = _solve(cm)
+    res = solve_exactly(cm)
     assert (cm.var("expand").take(res.x) > 0.5).any()  # the weight makes expansions worth taking
     cb = chain_dw_bound(d, iterations=100, time_limit=60)
     assert cb.bound <= res.objective + 1e-6 * abs(res.objective)

@@ -36,7 +36,9 @@ SLACK_COST = 1e4  # price of a unit of quota the master may exceed while its col
 
 
 @dataclass
-class ChainBound:
+class LagrangianBound:
+    """What a Dantzig-Wolfe bound returns (this one on the chains, ``region_bound``'s on the regions)."""
+
     bound: float  # max over iterations of L(pi): a valid lower bound on the MILP optimum
     master: float  # last restricted master LP value: the Dantzig-Wolfe bound lies in [bound, master]
     iterations: int
@@ -73,7 +75,7 @@ def _chain_models(d: ModelData) -> list[tuple[np.ndarray, CompiledModel]]:
 
 
 def chain_dw_bound(d: ModelData, *, iterations: int = 50, time_limit: float = 60.0, tol: float = 1e-4,
-                   chain_time_limit: float = 20.0) -> ChainBound:
+                   chain_time_limit: float = 20.0) -> LagrangianBound:
     """Column generation on the chains; stops when the master and the bound meet (``tol``,
     relative), after ``iterations`` or at ``time_limit`` seconds (checked between iterations)."""
     reason = not_applicable(d)
@@ -117,7 +119,7 @@ def chain_dw_bound(d: ModelData, *, iterations: int = 50, time_limit: float = 60
         master, pi = _master(d, rk, columns)
         if master - best <= tol * max(1.0, abs(master)) or time.perf_counter() - t0 > time_limit:
             break
-    return ChainBound(bound=best, master=master, iterations=it, seconds=time.perf_counter() - t0)
+    return LagrangianBound(bound=best, master=master, iterations=it, seconds=time.perf_counter() - t0)
 
 
 def expansion_weight(d: ModelData) -> float:
