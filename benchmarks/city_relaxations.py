@@ -23,9 +23,9 @@ only same-run ratios mean anything).  Configurations:
 * ``region_dw`` — not HiGHS's bound: the region Lagrangian (``yrdopt.region_bound``, Dantzig-Wolfe
   on the regions: each region's sites, activities, expansions and parks under its own quota rows
   and site floors; demand, site counts, flows and guarantees in the master), run to convergence
-  within the limit.  Its value is the most any valid row over one region's own columns can give
-  (the knapsack packing rows and per-region quota covers among them; models/formulation.md
-  section 11); it applies with province shares (they are master rows);
+  within the limit.  Its value is the most any row valid on one region's own set can give (the
+  knapsack packing rows and per-region quota covers among them; models/formulation.md section
+  11); it applies with province shares (they are master rows);
 * ``benders``   — the relaxation without flows (``model/logistics_bound.py``), its LP re-solved
   with the Benders cuts its layout violates until none is, then HiGHS on its MILP with those cuts
   and the cuts at the greedy layout.

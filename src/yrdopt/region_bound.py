@@ -15,14 +15,16 @@ or what the other regions' ``n - 1`` largest sites cannot hold when the segment 
 with ``b_i`` the bound of row i its dual's sign selects, is a lower bound on the MILP's optimum
 (each region MILP enters with its dual *bound*, so L stays valid when one stops early).  Column
 generation converges to the LP over ``{x : x_r in conv(X_r) for all r}`` and the spanning rows,
-the most any family of rows over one region's own columns can give — the knapsack packing
-rows of ``model/packing.py`` among them.  Measured weaker than HiGHS's own root bound on
-yrd-cities and on generated 41x10x3 (formulation.md), so ``solve`` does not use it; it is kept
-for studies, like the chain bound.
+with X_r the region's columns under its own rows and those floors: no row valid on X_r — the
+knapsack packing rows of ``model/packing.py`` among them, or covers of one region's quota — can
+lift the LP beyond that value (a row over one region's columns derived from spanning rows, as the
+floors are, may).  Measured weaker than HiGHS's bound after 10 s on yrd-cities and on generated
+41x10x3 (formulation.md), so ``solve`` does not use it; it is kept for studies, like the chain bound.
 
-Any single-period model: the partition of columns by region needs no assumption for validity
-(columns of no region — flows, excess sites, guarantee shortfalls, transitions — are master
-columns, relaxed to their bounds).
+Any single-period model but an elastic one (its site capacities ignore the quotas, which the
+floors count on): the partition of columns by region needs no assumption for validity (columns of
+no region — flows, excess sites, guarantee shortfalls, transitions — are master columns, relaxed
+to their bounds).
 """
 
 from __future__ import annotations
@@ -35,18 +37,17 @@ import scipy.sparse as sp
 from .chain_bound import LagrangianBound
 from .data import ModelData
 from .model.compiled import CompiledModel, build
-from .model.packing import site_capacity
 from .solver import _ensure_scheduler, new_highs
 
 SLACK_COST = 1e4  # price of a unit of a spanning row the master may violate while its columns cannot meet it
 INF = highspy.kHighsInf
 
 
-def site_floor_few_sites(d: ModelData, max_sites: np.ndarray) -> np.ndarray:
+def site_floor_few_sites(d: ModelData, cap: np.ndarray, max_sites: np.ndarray) -> np.ndarray:
     """(S, R) least activity an open site carries when segment s may have at most ``max_sites[s]``
-    sites: its minimum scale, or its activity less the ``n - 1`` largest capacities elsewhere
-    (C1, C2, C4; a single-site segment: all of it where one site can hold it)."""
-    cap = site_capacity(d)
+    sites and a site in r at most ``cap[s, r]``: its minimum scale, or its activity less the
+    ``n - 1`` largest capacities elsewhere (C1, C2, C4; a single-site segment: all of it where one
+    site can hold it)."""
     floor = np.zeros((d.S, d.R))
     for s in range(d.S):
         n = int(min(max_sites[s], d.R))
@@ -74,8 +75,14 @@ def row_regions(A: sp.csr_matrix, col_region: np.ndarray) -> np.ndarray:
     """Region of each row whose columns all belong to that one region, else -1 (a spanning row)."""
     n = np.diff(A.indptr)
     out = -np.ones(A.shape[0], dtype=int)
-    if not A.nnz:
+    rows = np.flatnonzero(n > 0)  # reduceat over non-empty rows only: an empty one would cut the row before it
+    if not len(rows):
         return out
+    reg = col_region[A.indices]
+    lo, hi = np.minimum.reduceat(reg, A.indptr[rows]), np.maximum.reduceat(reg, A.indptr[rows])
+    one = (lo == hi) & (lo >= 0)
+    out[rows[one]] = lo[one]
+    return out
     reg = col_region[A.indices]
     starts = np.minimum(A.indptr[:-1], A.nnz - 1)
     lo, hi = np.minimum.reduceat(reg, starts), np.maximum.reduceat(reg, starts)
@@ -112,7 +119,8 @@ class _Region:
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             raise ValueError("a region admits no layout of its own sites: the instance is infeasible")
-        x = np.asarray(self.h.getSolution().col_value) if info.primal_solution_status == 2 else None
+        feasible = info.primal_solution_status == int(highspy.SolutionStatus.kSolutionStatusFeasible)
+        x = np.asarray(self.h.getSolution().col_value) if feasible else None
         bound = float(info.mip_dual_bound)
         if not np.isfinite(bound) and status == highspy.HighsModelStatus.kOptimal:
             bound = float(info.objective_function_value)  # every integer column fixed: solved as an LP
@@ -121,13 +129,18 @@ class _Region:
 
 def region_dw_bound(d: ModelData, cm: CompiledModel | None = None, *, iterations: int = 500,
                     time_limit: float = 60.0, tol: float = 1e-4, region_time_limit: float = 10.0,
-                    start: np.ndarray | None = None) -> LagrangianBound:
+                    start: np.ndarray | None = None, site_floors: bool = True) -> LagrangianBound:
     """Column generation on the regions; stops when no region prices out, when the master and
     the bound meet (``tol``, relative), after ``iterations`` or at ``time_limit`` seconds
-    (checked between iterations).  ``start``: a layout of ``cm`` whose regions' parts seed the
-    master (else it starts from its slacks)."""
+    (checked between iterations: one more round of region MILPs may follow, each within
+    ``region_time_limit``).  ``start``: a layout of ``cm`` whose regions' parts seed the master
+    (else each region's own least-cost layout does).  ``site_floors=False``: the regions' own rows
+    alone (to measure what the floors add)."""
     t0 = time.perf_counter()
     cm = cm if cm is not None else build(d)
+    if cm.options.elastic:
+        raise ValueError("region bound not applicable: an elastic model's site capacities ignore the quotas")
+    d = cm.data
     _ensure_scheduler(1)  # HiGHS's one scheduler per process: a run with another count breaks later solves
     A = cm.A.tocsr()
     col_region = column_regions(d, cm)
@@ -137,7 +150,9 @@ def region_dw_bound(d: ModelData, cm: CompiledModel | None = None, *, iterations
     A_span = A[span].tocsc()
     place, act = cm.var("place"), cm.var("activity")
     max_sites = cm.row_upper[cm.row("site_count").slice] if "site_count" in cm.row_blocks else np.full(d.S, d.R)
-    floor = site_floor_few_sites(d, max_sites)
+    # the capacities the model's own activity bounds give (C2 with U), not recomputed from the data
+    cap = np.minimum(cm.col_upper[act.slice].reshape(d.S, d.R), d.activity[:, None])
+    floor = site_floor_few_sites(d, cap, max_sites) if site_floors else np.zeros((d.S, d.R))
     regions = []
     for r in range(d.R):
         cols = np.flatnonzero(col_region == r)
@@ -190,7 +205,8 @@ def region_dw_bound(d: ModelData, cm: CompiledModel | None = None, *, iterations
         value = float(np.where(pi > 0, pi * np.where(np.isfinite(lo), lo, 0.0),
                                pi * np.where(np.isfinite(hi), hi, 0.0)).sum())
         rc0 = reduced[master_cols]
-        rc0 = np.where(np.abs(rc0) < 1e-9, 0.0, rc0)  # round-off, not a direction
+        # round-off, not a direction (on a column without an upper bound it would make L -inf)
+        rc0 = np.where(np.abs(rc0) < 1e-9, 0.0, rc0)
         l0, u0 = cm.col_lower[master_cols], cm.col_upper[master_cols]
         with np.errstate(invalid="ignore"):  # inf * 0 in the branch np.where does not take
             value += float(np.where(rc0 > 0, rc0 * l0, np.where(rc0 < 0, rc0 * u0, 0.0)).sum())
@@ -198,6 +214,7 @@ def region_dw_bound(d: ModelData, cm: CompiledModel | None = None, *, iterations
         for r, reg in enumerate(regions):
             bound, objective, x = reg.price(reduced[reg.cols])
             value += bound
+            # a column enters when it improves the master by more than its share of the tolerance
             if x is not None and objective - mu[r] < -tol * max(1.0, abs(master)) / d.R:
                 add_column(r, x)
                 added += 1
