@@ -580,3 +580,53 @@ def test_drafts_of_a_large_instance_stay_small_and_few(tmp_path):
         driver.quit()
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+@pytest.mark.timeout(120)
+def test_a_why_here_answer_leaves_with_its_scenario(workbench):
+    """A "Why here?" answer describes one scenario's layout: showing another scenario clears it, as
+    the Limits tab is cleared (before: it stayed, unlabelled, under another scenario's map)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, url, _ = workbench
+    open_page(driver, url)
+    shown = Select(driver.find_element(By.ID, "scenario-select"))
+    ids = [o.get_attribute("value") for o in shown.options]
+    assert len(ids) >= 2, ids  # the start-up solve and today's layout at least
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
+    Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/rd")
+    driver.find_element(By.ID, "explain-btn").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), what="the answer")
+    wait_idle(url.split("?")[0].rstrip("/"))
+    current = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
+    other = next(i for i in ids if i != current)
+    shown.select_by_value(other)
+    wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == other, what="the other scenario")
+    assert not driver.find_elements(By.ID, "explain-table")
+    assert driver.find_element(By.ID, "explain-result").text == ""
+
+
+@pytest.mark.timeout(180)
+def test_a_solve_stopped_at_its_time_limit_is_no_green_done(workbench, tmp_path):
+    """A what-if solved to its time limit (yrd-cities in 2 s: a layout, gap ~17 %) is not "solve
+    done" in green: the job bar says it stopped at the time limit, with its gap."""
+    from selenium.webdriver.common.by import By
+
+    driver = workbench[0]
+    inst = Path(__file__).resolve().parents[1] / "instances" / "yrd-cities.yaml"
+    proc, url = start_server(tmp_path / "ws", str(inst), "--time-limit", "2")
+    try:
+        wait_idle(url.split("?")[0].rstrip("/"))
+        open_page(driver, url)
+        driver.find_element(By.ID, "solve-btn").click()
+        wait(driver, lambda d: bar_state(d) not in ("idle", "queued", "running"), timeout=90, what="the solve ends")
+        text = driver.find_element(By.ID, "job-status").text
+        assert bar_state(driver) == "unproven", text
+        assert text.startswith("solve stopped at the time limit") and ", gap " in text and " %" in text, text
+        assert " done" not in text, text
+        color = driver.execute_script("return getComputedStyle(document.querySelector('#job-status')).color")
+        assert color != "rgb(155, 229, 155)", color  # the green of a proven layout
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

@@ -273,7 +273,7 @@ class Workbench:
             sc = self.workspace.save(sol.write, name, inst, extra={"changes": diff, "time_limit": tl})
             self.view(sc)  # computed here, so the page's request for it is answered at once
             return {"scenario": sc.id, "objective": sol.objective, "status": sol.status,
-                    "status_text": sol.summary.get("status_text")}
+                    "status_text": sol.summary.get("status_text"), "gap": sol.summary.get("gap")}
 
         return self.jobs.submit("solve", name, run)
 

@@ -719,8 +719,10 @@ function showScenario() {
   renderRegionInfo();
   renderChanges();
   renderAvailability();
-  const priced = $("#limits-result"); // the prices of another scenario or period are not this one's
-  if (priced.dataset.key && priced.dataset.key !== limitsKey()) { priced.replaceChildren(); delete priced.dataset.key; }
+  // the prices and the "why here?" answer of another scenario or period are not this one's
+  for (const box of [$("#limits-result"), $("#explain-result")]) {
+    if (box.dataset.key && box.dataset.key !== limitsKey()) { box.replaceChildren(); delete box.dataset.key; }
+  }
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
 }
@@ -803,10 +805,15 @@ async function adoptJobs(jobs) {
 
 function showJob(job) {
   const bar = $("#job-bar");
-  bar.dataset.state = job.state;
   bar.dataset.job = job.id || "";
   const where = job.state === "queued" && job.position ? ` (${job.position} ahead in the queue)` : "";
-  let text = `${job.kind || "job"} ${job.state}${where}${job.title ? ": " + job.title : ""}`;
+  // a solve that ended without proving its layout best is no green "done": its status says what it is
+  const unproven = job.state === "done" && job.result && job.result.status && job.result.status !== "optimal";
+  bar.dataset.state = unproven ? "unproven" : job.state;
+  const state = unproven
+    ? `${statusWords(job.result.status_text, job.result.status)}${job.result.gap !== null && job.result.gap !== undefined ? ", gap " + gapPct(job.result.gap) : ""}`
+    : job.state;
+  let text = `${job.kind || "job"} ${state}${where}${job.title ? ": " + job.title : ""}`;
   if (job.error) text += ` — ${job.error.message}`;
   if (job.stop_too_late) text += " — it had finished before Stop took effect";
   $("#job-status").textContent = text;
@@ -898,6 +905,7 @@ async function explain() {
   const body = { segment: seg, reoptimise: $("#explain-reopt").checked, ...form.values };
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   box.dataset.period = body.period || "";
+  box.dataset.key = limitsKey(); // cleared when another scenario or period is shown (showScenario)
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body), async (job) => {
     if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
@@ -970,7 +978,8 @@ async function findAlternatives() {
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, form.values), async (job) => {
     await refreshScenarios();
     const r = job.result;
-    $("#alt-result").replaceChildren(el("p", { text: r ? `${r.scenarios.length} alternatives saved as scenarios${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
+    const saved = r && r.scenarios.length === 1 ? "1 alternative saved as a scenario" : r ? `${r.scenarios.length} alternatives saved as scenarios` : "";
+    $("#alt-result").replaceChildren(el("p", { text: r ? `${saved}${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
   });
 }
 
