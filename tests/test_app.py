@@ -370,6 +370,16 @@ def test_why_here_and_alternatives(server):
         assert s.meta["kind"] == "alternative" and s.meta["parent"] == sid
         rep = yrdopt.check(s.path / "instance.json", s.path)
         assert rep.verified and rep.objective <= optimum + 0.05 * abs(optimum) + 1e-6
+        # said as what it is: near-optimal, so far above its parent's optimum, the parent's status
+        # and gap beside (before: "optimal: the layout is proven best ...; gap 0.0 %", its distance MIP's)
+        above = 100 * s.meta["above_optimum"]
+        view = call(base, "GET", f"/api/scenarios/{s.id}")[1]
+        assert view["status"] == "alternative" and view["gap"] is None, view["status"]
+        assert view["status_text"].startswith(f"near-optimal alternative: {above:.3g} % above its parent's optimum "
+                                              "(the parent: optimal, gap "), view["status_text"]
+        assert "proven best" not in view["status_text"]
+        listed = next(x for x in call(base, "GET", "/api/scenarios")[1] if x["id"] == s.id)
+        assert listed["status_text"] == view["status_text"]
 
 
 def test_rename_and_delete(server):
@@ -813,3 +823,35 @@ def test_stop_ends_a_why_here_job_at_once(server):
     stopped = time.perf_counter() - t0
     assert job["state"] == "stopped", job
     assert stopped < 0.5 * whole, (stopped, whole)
+
+
+@pytest.mark.timeout(120)
+def test_an_alternative_of_an_unproven_layout_says_so(tmp_path):
+    """Alternatives of a layout stopped at its time limit (yrd-cities in 2 s): each says it is a
+    near-optimal alternative so far above its parent's *cost*, the parent's status and gap beside,
+    and the Excel export says neither "optimal" nor "above its optimum" (before: "optimal: the
+    layout is proven best ...; gap 0.0 %" and "(1.51 % above its optimum)")."""
+    wb = Workbench(ROOT / "instances" / "yrd-cities.yaml", tmp_path / "ws", time_limit=2.0)
+    try:
+        while not wb.jobs.idle():
+            time.sleep(0.05)
+        parent = next(s for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+        assert parent.summary()["status"] == "time_limit_with_incumbent"  # no proof in 2 s
+        job = wb.submit_alternatives(parent, 2, 0.05, 2.0)
+        while not wb.jobs.idle():
+            time.sleep(0.05)
+        assert job.state == "done", job.error
+        alt = wb.workspace.get(job.result["scenarios"][0])
+        ref = alt.meta["reference"]
+        assert ref["status"] != "optimal" and ref["gap"] > 0
+        text = wb.view(alt)["status_text"]
+        above = 100 * alt.meta["above_optimum"]
+        assert text.startswith(f"near-optimal alternative: {above:.3g} % above its parent's cost (the parent: "
+                               "stopped at the time limit"), text
+        assert "; not proven best)" in text and "optimal:" not in text and "optimum" not in text, text
+        about = dict(wb.export_about(alt))
+        assert about["status"] == text
+        assert about["gap"].startswith("its parent's: ") and "not proven optimal" in about["gap"], about["gap"]
+        assert "above its optimum" not in about["alternative of"] and "not proven best" in about["alternative of"]
+    finally:
+        wb.jobs.close()

@@ -337,13 +337,16 @@ class Workbench:
         tl = self.time_limit if time_limit is None else time_limit
 
         def run(job):
-            saved = []
+            saved, reference = [], {}
 
             def keep(alt):
-                if alt.name != "layout-1":  # layout-1 is the optimum the scenario already holds
+                if alt.name == "layout-1":  # the optimum the scenario already holds, solved again: its status is
+                    reference.update({k: alt.solution.summary.get(k) for k in ("status", "status_text", "gap")})
+                else:                       # the alternatives' reference (their own is their distance MIP's)
                     new = self.workspace.save(alt.solution.write, f"{sc.name} · alternative {alt.name.split('-')[-1]}", inst,
                                               kind="alternative",
-                                              extra={"parent": sc.id, "above_optimum": alt.above_optimum})
+                                              extra={"parent": sc.id, "above_optimum": alt.above_optimum,
+                                                     "reference": dict(reference)})
                     saved.append(new.id)
                 job.report(found=len(saved))
 
@@ -368,7 +371,8 @@ class Workbench:
         with self._views_lock:
             got = self._views.get(key)
         if got is None:
-            got = views.scenario_view(sc.path, sc.instance(), sc.summary(), sc.listing())
+            summary = sc.summary()
+            got = views.scenario_view(sc.path, sc.instance(), {**summary, **sc.status(summary)}, sc.listing())
             with self._views_lock:
                 self._views[key] = got
                 while len(self._views) > 64:
@@ -386,7 +390,8 @@ class Workbench:
         # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
         edits = [f"{field_words(data, path)}:{rest}" for path, rest in (e.split(":", 1) for e in edits)]
         parent = self.workspace.get(sc.meta["parent"]) if sc.meta.get("parent") else None
-        rows = views.export_about(sc, sc.summary(), list(edits),
+        summary = sc.summary()
+        rows = views.export_about(sc, {**summary, **sc.status(summary)}, list(edits),
                                   parent.name if parent is not None else sc.meta.get("parent"))
         if len(edits) >= CHANGES_LISTED:
             rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))

@@ -481,7 +481,8 @@ def export_about(sc, summary: dict, edits: list[str], parent_name: str | None = 
         ("scenario", sc.name), ("id", sc.id), ("kind", KIND_WORDS.get(meta.get("kind", "solve"), meta.get("kind"))),
         ("instance", meta.get("instance_name")), ("solved at (UTC)", meta.get("created")),
         ("status", summary.get("status_text") or summary.get("status")),
-        ("gap", gap_words(summary.get("gap"), summary.get("status"))),
+        ("gap", gap_words(summary.get("gap"), summary.get("status")) if meta.get("kind") != "alternative"
+         else "its parent's: " + gap_words((meta.get("reference") or {}).get("gap"), (meta.get("reference") or {}).get("status"))),
         ("objective", _num(summary.get("objective"))),
         ("checker", "verified: every constraint and term recomputed from the written layout" if summary.get("verified")
          else "NOT verified by the checker")]
@@ -489,7 +490,10 @@ def export_about(sc, summary: dict, edits: list[str], parent_name: str | None = 
         rows.append(("time limit (s)", meta["time_limit"]))
     if parent_name is not None:
         above = meta.get("above_optimum")
-        rows.append(("alternative of", parent_name + (f" ({100 * above:.3g} % above its optimum)" if above is not None else "")))
+        proven = (meta.get("reference") or {}).get("status") == "optimal"  # "its optimum" only when proven one
+        rows.append(("alternative of", parent_name + (f" ({100 * above:.3g} % above its "
+                                                      f"{'optimum' if proven else 'cost, not proven best'})"
+                                                      if above is not None else "")))
     if not edits:
         rows.append(("what-if edits", "none: the opened instance as it is"))
     for i, e in enumerate(edits, 1):

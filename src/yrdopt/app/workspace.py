@@ -50,6 +50,27 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def gap_percent(gap) -> str:
+    """A gap as the page writes it (app.js gapPct): a small one keeps two significant digits."""
+    g = 100 * float(gap)
+    return f"{g:.2g} %" if g != 0 and abs(g) < 0.1 else f"{g:.1f} %"
+
+
+def alternative_words(meta: dict) -> str:
+    """An alternative's status in words: so far above its parent's cost, the parent's status and gap;
+    "its optimum" only when the parent's layout is proven best."""
+    above, ref = meta.get("above_optimum"), meta.get("reference") or {}
+    proven = ref.get("status") == "optimal"
+    text = "near-optimal alternative"
+    if above is not None:
+        text += f": {100 * above:.3g} % above its parent's " + ("optimum" if proven else "cost")
+    if not ref:
+        return text + " (the parent's status was not recorded)"
+    words = str(ref.get("status_text") or ref.get("status")).split(": ")[0].split(" (")[0]
+    gap = f", gap {gap_percent(ref['gap'])}" if ref.get("gap") is not None else ", no gap"
+    return text + f" (the parent: {words}{gap}" + ("" if proven else "; not proven best") + ")"
+
+
 @dataclass
 class Scenario:
     id: str
@@ -67,13 +88,23 @@ class Scenario:
     def instance(self) -> Instance:
         return load_instance(self.path / "instance.json")
 
+    def status(self, summary: dict | None = None) -> dict:
+        """Its status, status text and gap as the page and the export say them.  A solve's are its
+        summary's.  An alternative's summary is its own distance-maximising MIP's ("optimal, gap 0 %"
+        even around a layout stopped at its time limit): it is said as what it is instead, a
+        near-optimal alternative so far above its parent's cost, with the parent's own status and gap
+        (``reference`` in scenario.json: layout 1 of the search, the parent's instance solved again)."""
+        s = self.summary() if summary is None else summary
+        if self.meta.get("kind") != "alternative":
+            return {"status": s.get("status"), "status_text": s.get("status_text"), "gap": s.get("gap")}
+        return {"status": "alternative", "status_text": alternative_words(self.meta), "gap": None}
+
     def listing(self) -> dict:
         s = self.summary()
         return {"id": self.id, "name": self.name, "kind": self.meta.get("kind", "solve"),
                 "created": self.meta.get("created"), "instance": self.meta.get("instance_name"),
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
-                "status": s.get("status"), "status_text": s.get("status_text"), "objective": s.get("objective"),
-                "gap": s.get("gap"),
+                **self.status(s), "objective": s.get("objective"),
                 "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
                 "periods": self.periods(s)}
 
