@@ -145,6 +145,9 @@ def test_plan_a_what_if_in_the_browser(workbench):
     total = driver.find_element(By.CSS_SELECTOR, '#compare-terms tr[data-term="total"]').text
     assert total.split()[-1].startswith("-"), total  # the what-if layout costs less than today's
     assert driver.find_elements(By.CSS_SELECTOR, "#compare-moved tr")[1:], "segments moved"
+    # each side's status and gap beside the difference (today's layout is not solved: no gap)
+    assert driver.find_element(By.ID, "compare-status").text.endswith("B: optimal, gap 0.0 %.")
+    assert not driver.find_elements(By.ID, "compare-warning")
     assert set(region_fills(driver, "map-compare")) == set(base_fills)
 
     # export to Excel: the browser downloads the workbook of the shown scenario

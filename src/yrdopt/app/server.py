@@ -672,6 +672,20 @@ def compare(a, b, period=None) -> dict:
         terms.append({"term": k, "a": va, "b": vb, "change": vb - va})
     terms.append({"term": "verified", "a": bool(ra.verified), "b": bool(rb.verified), "change": None})
     out["terms"] = terms
+    # each side's status and gap: a difference within the sides' gaps may be solver noise (two layouts
+    # stopped at their time limits each lie up to gap x |objective| above their own optimum)
+    noise = 0.0
+    for side, sc in (("a", a), ("b", b)):
+        summary = sc.summary()
+        out[side].update(sc.status(summary))
+        if out[side]["gap"] is not None and summary.get("objective") is not None:
+            noise += abs(float(out[side]["gap"]) * float(summary["objective"]))
+    diff = rb.objective - ra.objective
+    out["warning"] = None
+    if noise > 0 and abs(diff) <= noise:
+        out["warning"] = (f"The difference in total ({diff:+,.2f}) is within the two layouts' gaps (up to {noise:,.2f} "
+                          "together): it may be solver noise, not the what-if's effect. Solve both with more time "
+                          "(the time limit field) to tell them apart.")
     out["notes"] = [page_words(n) for n in out["notes"] if not n.startswith("solved for another version")]
     if a.meta.get("instance_hash") != b.meta.get("instance_hash"):
         out["notes"].append("the two scenarios were solved for different what-if instances: each layout's terms "

@@ -884,8 +884,12 @@ async function compareAB() {
     c.duplicated.map((d) => el("tr", {}, el("td", { text: d.layout }), el("td", { text: d.segment }), el("td", { class: "num", text: d.sites }), el("td", { text: d.regions }))));
   const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
     c.relative_specialization.map((r) => el("tr", {}, el("td", { text: r.region }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
+  // each side's status and gap: a difference within them may be the solver's, not the what-if's
+  const side = (x) => `${statusWords(x.status_text, x.status)}${x.gap !== null && x.gap !== undefined ? ", gap " + gapPct(x.gap) : ""}`;
   $("#compare-view").replaceChildren(
     el("h3", { id: "compare-heading", text: `A: ${c.a.name}  →  B: ${c.b.name}${c.period ? " in " + c.period : ""} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
+    el("p", { id: "compare-status", text: `A: ${side(c.a)}. B: ${side(c.b)}.` }),
+    c.warning ? el("p", { id: "compare-warning", class: "bad", text: c.warning }) : "",
     el("div", { class: "cols" }, el("div", {}, svg, legend), el("div", {}, el("h4", { text: c.period ? `Objective terms of ${c.period} (checker; undiscounted)` : "Objective terms (checker)" }), terms)),
     el("h4", { text: "What moved" }), c.moved.length ? moved : el("p", { class: "muted", text: "Nothing moved." }),
     el("div", { class: "cols" },
