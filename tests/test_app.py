@@ -826,6 +826,20 @@ def test_stop_ends_a_why_here_job_at_once(server):
     stopped = time.perf_counter() - t0
     assert job["state"] == "stopped", job
     assert stopped < 0.5 * whole, (stopped, whole)
+    # said as the user's Stop after so many seconds, naming the moves not evaluated, in words (before:
+    # "no layout within its share of the time limit (time_limit_no_incumbent): give it more time")
+    from yrdopt.solver import STATUS_TEXT
+
+    if job["result"] is None:  # stopped while the layout was re-solved as the reference
+        said = [job["error"]["message"]]
+        assert said[0].startswith("stopped by the user after ") and "no move was evaluated" in said[0], said
+    else:
+        r = job["result"]
+        assert r["stopped"]["after_s"] > 0 and r["stopped"]["not_evaluated"], r["stopped"]
+        said = [row["why"] for row in r["rows"]]
+        for row in r["rows"]:
+            assert (row["why"] == "not evaluated: stopped by the user") == (row["region"] in r["stopped"]["not_evaluated"])
+    assert not any("more time" in w or any(f"({code})" in w for code in STATUS_TEXT) for w in said), said
 
 
 @pytest.fixture(scope="module")

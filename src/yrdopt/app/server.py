@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources as _res
 from pathlib import Path
 
-from ..errors import InstanceError, Problem, YrdoptError
+from ..errors import InstanceError, Problem, SolverError, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
@@ -295,11 +295,18 @@ class Workbench:
         tl = self.time_limit if time_limit is None else time_limit  # checked by job_options, as Solve's
 
         def run(job):  # its answers and errors reach the page in its words (Job.settle: wording.page_words)
-            t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year,
-                               deadline=Deadline(tl, stop=job.stop))  # Stop ends the MIP running
+            t0 = time.monotonic()
+            try:
+                t = cost_of_moving(inst, sc.path, segment, reoptimise=reoptimise, period=year,
+                                   deadline=Deadline(tl, stop=job.stop))  # Stop ends the MIP running
+            except SolverError as exc:  # the reference had no time: the user's Stop, not the time limit
+                if job.stop.is_set():
+                    raise SolverError(f"stopped by the user after {time.monotonic() - t0:.1f} s, before this "
+                                      "layout was re-solved as the reference: no move was evaluated") from exc
+                raise
             # a Stop before the answer was complete: its solves from then on had no time (Deadline.stop)
             job.cut_short = job.stop.is_set()
-            return views.explain_view(t)
+            return views.explain_view(t, stopped_after=time.monotonic() - t0 if job.cut_short else None)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
         return self.jobs.submit("explain", title, run)

@@ -453,11 +453,23 @@ def prices_view(prices, period: int | None = None) -> dict:
     return out
 
 
-def explain_view(table: pd.DataFrame) -> dict:
+# a move's solve that a Stop left without a layout (Deadline.stop: no time from then on)
+_CUT_SHORT = ("time_limit", "interrupted")
+
+
+def explain_view(table: pd.DataFrame, stopped_after: float | None = None) -> dict:
+    """"Why here?" as the page shows it; ``stopped_after``: the seconds after which the user's Stop
+    ended it, when it did: each move left without a layout by then is "not evaluated", not out of time."""
     cols, rows = _records(table)
+    stopped = None
+    if stopped_after is not None:
+        skipped = [r for r in rows if r.get("change") is None and str(r.get("status", "")).startswith(_CUT_SHORT)]
+        for r in skipped:
+            r["why"] = "not evaluated: stopped by the user"
+        stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped]}
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
-            "base_status": table.attrs.get("base_status"),
+            "base_status": table.attrs.get("base_status"), "stopped": stopped,
             "period": table.attrs.get("period"), "columns": cols, "rows": rows}
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ..solver import STATUS_TEXT
+
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
 
 # whole phrases first (a command with what it does), in the order they are tried; "" drops a
@@ -33,6 +35,8 @@ PHRASES: tuple[tuple[str | re.Pattern, str], ...] = (
     # a what-if Solve runs the diagnosis of a plan that cannot exist: given time, it says more
     ("run `yrdopt diagnose` on the instance", f"solve it again with more time ({TIME_LIMIT_FIELD})"),
     ("give diagnose more time", "give it more time"),
+    # a solver's status code in parentheses ("(time_limit_no_incumbent)"): the sentence says it in words
+    (re.compile(r" \((?:" + "|".join(STATUS_TEXT) + r")\)"), ""),
     ("run `yrdopt check` on it", "see its Checker verdict in Summary"),
     ("run `yrdopt check`", "see the Checker verdict in Summary"),
     ("`yrdopt solve`", "Solve"),

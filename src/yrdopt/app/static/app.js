@@ -920,10 +920,13 @@ async function explain() {
       ? `In ${r.period}, ${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
       : `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
     const ref = r.base_status && r.base_status !== "optimal"
-      ? el("p", { class: "muted", id: "explain-reference", text: `The reference (this layout re-solved the same way) stopped at its share of the time limit (${r.base_status}): every change is measured against a layout not proven the least.` })
+      ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
+      : "";
+    const stopped = r.stopped
+      ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${r.stopped.not_evaluated.join(", ")} were not evaluated` : ""}.` })
       : "";
     box.replaceChildren(
-      el("p", { id: "explain-heading", text }), ref,
+      el("p", { id: "explain-heading", text }), stopped, ref,
       el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
         r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
   });
