@@ -633,3 +633,24 @@ def test_a_solve_stopped_at_its_time_limit_is_no_green_done(workbench, tmp_path)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+@pytest.mark.timeout(120)
+def test_one_alternative_found_is_said_in_the_singular(workbench):
+    """Two layouts asked for (the optimum and one more): "1 alternative saved as a scenario" (was
+    "1 alternatives saved as scenarios"), and it is listed as a near-optimal alternative."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, _ = workbench
+    open_page(driver, url)
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
+    retype(driver, "#alt-n", "2")
+    driver.find_element(By.ID, "alt-btn").click()
+    result = driver.find_element(By.ID, "alt-result")
+    wait(driver, lambda d: "saved" in result.text, timeout=90, what="the alternatives found")
+    assert result.text.startswith("1 alternative saved as a scenario"), result.text
+    job = call(url.split("?")[0].rstrip("/"), "GET", "/api/jobs")[1][-1]
+    sid = job["result"]["scenarios"][0]
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"]')
+    wait(driver, lambda d: "near-optimal alternative" in row.text, what="the alternative listed")
