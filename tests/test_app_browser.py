@@ -214,6 +214,16 @@ def open_page(driver, url):
     wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", what="page ready")
 
 
+def opened_and_reset(workbench):
+    """The workbench's page, opened, with any earlier test's edits reset: (driver, url)."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, _ = workbench
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+    return driver, url
+
+
 @pytest.mark.timeout(300)
 def test_step_through_the_periods_of_a_phased_plan(phased_workbench):
     from selenium.webdriver.common.by import By
@@ -475,9 +485,7 @@ def test_unsaved_what_if_edits_survive_a_reload_until_reset(workbench):
     """A reload lost the draft's edits and the scenario's name without a word."""
     from selenium.webdriver.common.by import By
 
-    driver, url, tmp = workbench
-    open_page(driver, url)
-    driver.find_element(By.ID, "reset-btn").click()
+    driver, url = opened_and_reset(workbench)
     land = 'input[data-path="regions[1].quotas.land"]'
     retype(driver, land, "123.5")
     driver.find_element(By.ID, "scenario-name").send_keys("kept over a reload")
@@ -501,9 +509,7 @@ def test_a_problem_names_the_region_as_the_planner_knows_it(workbench):
     """The list of problems said "regions[1].quotas.land: got -1": the region's name comes first."""
     from selenium.webdriver.common.by import By
 
-    driver, url, tmp = workbench
-    open_page(driver, url)
-    driver.find_element(By.ID, "reset-btn").click()
+    driver, url = opened_and_reset(workbench)
     name = driver.execute_script("return S.boot.instance.regions[1].name_en")
     retype(driver, 'input[data-path="regions[1].quotas.land"]', "-1")
     said = f"{name} (regions[1]) land quota: got -1; expected greater than or equal to 0"
@@ -523,9 +529,7 @@ def test_a_draft_is_kept_as_its_edits_and_forgotten_once_solved(workbench):
     """Each draft kept the whole instance in localStorage (~215 KB for yrd-cities) and stayed."""
     from selenium.webdriver.common.by import By
 
-    driver, url, tmp = workbench
-    open_page(driver, url)
-    driver.find_element(By.ID, "reset-btn").click()
+    driver, url = opened_and_reset(workbench)
     land = 'input[data-path="regions[2].quotas.land"]'
     retype(driver, land, "77.25")
     wait(driver, lambda d: "-> 77.25" in d.find_element(By.ID, "changes").text, what="the edit validated")

@@ -72,6 +72,17 @@ def assert_one_line_no_error(err: str) -> str:
     return lines[0]
 
 
+
+def signal_twice(proc, first, second, gap: float) -> float:
+    """Send ``first``, then ``second`` ``gap`` s later; wait for the exit and return its seconds
+    after the second signal."""
+    proc.send_signal(first)
+    time.sleep(gap)
+    t0 = time.monotonic()
+    proc.send_signal(second)
+    proc.wait(timeout=60)
+    return time.monotonic() - t0
+
 def test_ctrl_c_in_alternatives_keeps_the_layouts_written_and_exits_130(instance, tmp_path):
     out = tmp_path / "alt"
     cmd = [sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "4", "--time-limit", str(LIMIT_S),
@@ -283,12 +294,7 @@ except KeyboardInterrupt as exc:
         proc = subprocess.Popen([sys.executable, str(script)], stdout=o, stderr=e)
     try:
         wait_for(lambda: "searching" in out_f.read_text(), proc, "HiGHS's search", err=err_f)
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.2)
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        took = time.monotonic() - t0
+        took = signal_twice(proc, signal.SIGINT, signal.SIGINT, gap=0.2)
     finally:
         proc.kill()
         proc.wait()
@@ -310,12 +316,7 @@ def test_a_second_signal_in_alternatives_quits_at_once_saying_what_stays(instanc
         proc = subprocess.Popen(cmd, stdout=o, stderr=e)
     try:
         wait_for(lambda: (out / "alternatives.json").exists(), proc, "layout-1", err=err_f)
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.02)
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-        took = time.monotonic() - t0
+        took = signal_twice(proc, signal.SIGINT, signal.SIGTERM, gap=0.02)
     finally:
         proc.kill()
         proc.wait()
