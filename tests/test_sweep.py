@@ -472,3 +472,10 @@ def test_robust_sites_count_hosting_sites_and_the_layout_says_sited(tmp_path):
     for row in robust.itertuples():
         placements = int((layout["scenario"] == row.example_scenario).sum())
         assert row.sites == results.loc[row.example_scenario, "sites"] == placements - 1
+    # robust_layout.csv keeps the empty site (the layout fixes it) but says it hosts nothing
+    # (before: a bare "site" row, indistinguishable from the sites that run the chain)
+    chosen = pd.read_csv(tmp_path / "out" / "robust_layout.csv")
+    sites = chosen[chosen["what"] == "site"]
+    fab_a1 = (sites["chain"] == "ic") & (sites["segment"] == "fab") & (sites["region"] == "a1")
+    assert fab_a1.sum() == 1 and not sites.loc[fab_a1, "hosts"].any() and sites.loc[fab_a1, "activity"].eq(0).all()
+    assert sites.loc[~fab_a1, "hosts"].all() and (sites.loc[~fab_a1, "activity"] > 0).all()

@@ -185,9 +185,11 @@ def candidate_layouts(records: list[dict], k: int) -> list[dict]:
         if key not in groups:  # its sites hosting activity: counted in the first scenario it is optimal in
             own = pd.DataFrame([[r["scenario"], *row[:4]] for row in r["layout"]],
                                columns=["scenario", "chain", "segment", "region", "activity"])
+            hosts = hosting(own) if len(own) else pd.Series(dtype=bool)
             groups[key] = {"place_index": list(key[0]), "expand_index": list(key[1]), "scenarios": [],
                            "layout": [row[:3] for row in r["layout"]], "expansions": r.get("expansions", []),
-                           "hosting_sites": int(hosting(own).sum()) if len(own) else 0}
+                           "activity": own["activity"].astype(float).tolist(), "hosts": hosts.tolist(),
+                           "hosting_sites": int(hosts.sum())}
         g = groups[key]
         g["scenarios"].append(r["scenario"])
     ranked = sorted(groups.values(), key=lambda g: (-len(g["scenarios"]), min(g["scenarios"])))
@@ -237,9 +239,16 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
 
 
 def robust_layout_table(cand: dict) -> pd.DataFrame:
-    rows = [[c, s, r, "site"] for c, s, r in cand["layout"]]
-    rows += [[None, None, e.split("/")[0], f"park {e.split('/', 1)[1]}"] for e in cand.get("expansions", [])]
-    return pd.DataFrame(rows, columns=["chain", "segment", "region", "what"])
+    """The robust layout's sites and parks. A site opened empty (a placement at activity 0: a fixed
+    placement, a guarantee's site) is kept — the layout fixes it — but marked ``hosts`` False, with the
+    ``activity`` of the first scenario the layout was optimal in, as ``layout.csv``'s ``sited`` rows."""
+    n = len(cand["layout"])
+    activity = cand.get("activity") or [None] * n
+    hosts = cand.get("hosts") or [None] * n
+    rows = [[c, s, r, "site", a, h] for (c, s, r), a, h in zip(cand["layout"], activity, hosts)]
+    rows += [[None, None, e.split("/")[0], f"park {e.split('/', 1)[1]}", None, None]
+             for e in cand.get("expansions", [])]
+    return pd.DataFrame(rows, columns=["chain", "segment", "region", "what", "activity", "hosts"])
 
 
 __all__ = ["TERMS", "candidate_layouts", "frequency", "hosting", "hosting_sites", "regret_tables", "robust_layout_table", "tornado", "tornado_png"]
