@@ -654,6 +654,11 @@ def solver_options(inst: Instance, time_limit: float | None):
     return SolverOptions(time_limit=time_limit)
 
 
+# statuses of a layout not proven best: its gap (when the solver had a bound) says how far it may lie
+# above its own optimum
+UNPROVEN_LAYOUT = ("time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven")
+
+
 def compare(a, b, period=None) -> dict:
     """The comparison view, each layout's terms under its own instance (what-ifs differ); two
     plans over periods are compared in one milestone year they both have."""
@@ -681,18 +686,26 @@ def compare(a, b, period=None) -> dict:
     out["terms"] = terms
     # each side's status and gap: a difference within the sides' gaps may be solver noise (two layouts
     # stopped at their time limits each lie up to gap x |objective| above their own optimum)
-    noise = 0.0
+    noise, unbounded = 0.0, []
     for side, sc in (("a", a), ("b", b)):
         summary = sc.summary()
         out[side].update(sc.status(summary))
         if out[side]["gap"] is not None and summary.get("objective") is not None:
             noise += abs(float(out[side]["gap"]) * float(summary["objective"]))
+        elif out[side]["status"] in UNPROVEN_LAYOUT:  # stopped before HiGHS had any bound: its gap is unknown
+            unbounded.append(side.upper())
     diff = rb.objective - ra.objective
     out["warning"] = None
-    if noise > 0 and abs(diff) <= noise:
+    more_time = "Solve both with more time (the time limit field) to tell them apart."
+    if unbounded:
+        which = "both layouts" if len(unbounded) == 2 else f"layout {unbounded[0]}"
+        out["warning"] = (f"The difference in total ({diff:+,.2f}) may be solver noise, not the what-if's effect: "
+                          f"{which} stopped at the time limit before the solver had a bound, so how far "
+                          f"{'each lies' if len(unbounded) == 2 else 'it lies'} above its own optimum is unknown. "
+                          + more_time)
+    elif noise > 0 and abs(diff) <= noise:
         out["warning"] = (f"The difference in total ({diff:+,.2f}) is within the two layouts' gaps (up to {noise:,.2f} "
-                          "together): it may be solver noise, not the what-if's effect. Solve both with more time "
-                          "(the time limit field) to tell them apart.")
+                          "together): it may be solver noise, not the what-if's effect. " + more_time)
     out["notes"] = [page_words(n) for n in out["notes"] if not n.startswith("solved for another version")]
     if a.meta.get("instance_hash") != b.meta.get("instance_hash"):
         out["notes"].append("the two scenarios were solved for different what-if instances: each layout's terms "
