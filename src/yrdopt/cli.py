@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 
-from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, fmt_num, labelled, run_guarded,
+from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, fmt_num, print_warning, run_guarded,
                          run_interruptible, SolveProgress, solver_options, styled)
 
 def layout_table(sol) -> Table:
@@ -134,7 +134,7 @@ def solve(
             today = baseline_benefits(sol.instance, base) if base else todays_benefits(sol.instance)
             console.print(benefit_rich_table(sol.benefits, today))
     for w in s.get("benefit_warnings", []):
-        console.print(labelled("warning:", "yellow", w), highlight=False)
+        print_warning(console, w)
     gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
     console.print(f"status: {s['status']} (gap {gap_txt}); checker: "
                   f"{'verified' if s['verified'] else 'NOT verified'} (max violation {s['max_violation']:.2g}); "
@@ -148,7 +148,7 @@ def solve(
 
 def _print_warnings(warnings: list[str]) -> None:
     for w in warnings:
-        err.print(labelled("warning:", "yellow", w), highlight=False, soft_wrap=True)
+        print_warning(err, w)
 
 
 def _baseline_for(instance: Optional[Path], baseline: Optional[Path]) -> Optional[Path]:

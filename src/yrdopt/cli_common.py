@@ -32,6 +32,12 @@ def labelled(label: str, style: str, message: str) -> Text:
     """``label`` in ``style`` followed by a literal message (never parsed as markup)."""
     return Text.assemble((label, style), " ", message)
 
+def print_warning(where: Console, message: str) -> None:
+    """One warning, soft-wrapped: the terminal wraps it, so a path or an id in it is never broken
+    over lines and the message stays one line to grep (rich's own wrap split "could not be read")."""
+    where.print(labelled("warning:", "yellow", message), highlight=False, soft_wrap=True)
+
+
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED = 2, 3, 4, 5
 
 # set by yrdopt.cli.main: this process was started for one command, so a limit counts from the

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ..cli_common import console, labelled, run_guarded
+from ..cli_common import console, print_warning, run_guarded
 from ..errors import InstanceError, Problem
 
 
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
             return warnings
 
         for w in run_guarded(go):
-            console.print(labelled("warning:", "yellow", str(w)), highlight=False)
+            print_warning(console, str(w))
         console.print(f"map written to {out}", highlight=False)
 
     def _period_map(inst, tables, period, by, show_flows):

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
         import signal
 
-        from ..cli_common import console, labelled, run_guarded, second_interrupt_quits
+        from ..cli_common import console, print_warning, run_guarded, second_interrupt_quits
         from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
         from ..sweep import run as run_sweep
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
             warnings.simplefilter("always", UserWarning)
             df = run_guarded(go)
         for w in caught:  # after the bar, so they stay readable
-            console.print(labelled("warning:", "yellow", str(w.message)), highlight=False)
+            print_warning(console, str(w.message))
         if quiet:
             return
         n, ok = len(df), int(df["ok"].sum())
