@@ -40,7 +40,7 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
-from .wording import field_words, page_words
+from .wording import TERM_WORDS, field_words, page_words, placement_words, region_names, resource_units, term_words
 from .workspace import Workspace, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -101,7 +101,7 @@ def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]
     out: list[str] = []
 
     def walk(a, b, p):
-        if len(out) >= limit or a == b:
+        if len(out) >= limit or a == b or p in PLACEMENT_LISTS:
             return
         if isinstance(a, dict) and isinstance(b, dict):
             for k in list(a) + [k for k in b if k not in a]:
@@ -117,7 +117,48 @@ def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]
             out.append(f"{p}: {_short(a)} -> {_short(b)}")
 
     walk(base, new, path)
+    if not path:  # placements in words, never as their lists' JSON cut short
+        out += placement_changes(base, new)
+    return out[:limit]
+
+
+PLACEMENT_LISTS = ("policy.fixed", "policy.forbidden")
+
+
+def placement_changes(base: dict, new: dict) -> list[str]:
+    """The placements a what-if fixes, forbids or frees, in words ("ic/fab fixed in Suzhou (Jiangsu)").
+    Fixing a placement the instance forbids lifts that ban (the editor keeps a placement in one list):
+    said in the same line, never silently."""
+    def keys(data, kind):
+        items = ((data or {}).get("policy") or {}).get(kind) or []
+        return {(p.get("chain"), p.get("segment"), p.get("region")): p for p in items if isinstance(p, dict)}
+
+    names = {**region_names(base), **region_names(new)}
+    before = {k: keys(base, k) for k in ("fixed", "forbidden")}
+    after = {k: keys(new, k) for k in ("fixed", "forbidden")}
+    out = []
+    for kind, other in (("fixed", "forbidden"), ("forbidden", "fixed")):
+        for k, p in after[kind].items():
+            if k in before[kind]:
+                continue
+            text = placement_words(kind, p, names, added=True)
+            if k in before[other] and k not in after[other]:
+                text += ("; it was not allowed there: that ban is lifted" if kind == "fixed"
+                         else "; it was fixed there: no longer")
+            out.append(text)
+        for k, p in before[kind].items():
+            if k not in after[kind] and k not in after[other]:
+                out.append(placement_words(kind, p, names, added=False))
     return out
+
+
+def edit_words(data, edit: str) -> str:
+    """One line of :func:`changes` with its field named as the planner knows it ("Shanghai
+    (regions[id=shanghai]) land quota: 28.48 -> 15"); a placement's line is in words already."""
+    path, sep, rest = str(edit).partition(": ")
+    if not sep or " " in path:
+        return str(edit)
+    return f"{field_words(data, path)}: {rest}"
 
 
 def _short(v) -> str:
@@ -306,7 +347,7 @@ class Workbench:
                 raise
             # a Stop before the answer was complete: its solves from then on had no time (Deadline.stop)
             job.cut_short = job.stop.is_set()
-            return views.explain_view(t, stopped_after=time.monotonic() - t0 if job.cut_short else None)
+            return views.explain_view(t, stopped_after=time.monotonic() - t0 if job.cut_short else None, inst=inst)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
         return self.jobs.submit("explain", title, run)
@@ -327,7 +368,7 @@ class Workbench:
         def run(job):  # in the page's words as Why here?'s
             p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop))
             job.cut_short = job.stop.is_set()  # as Why here?'s
-            return views.prices_view(p, year)
+            return views.prices_view(p, year, inst)
 
         title = f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
         return self.jobs.submit("prices", title, run)
@@ -395,7 +436,7 @@ class Workbench:
         if edits is None:
             edits = changes(self.instance_json, data)
         # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
-        edits = [f"{field_words(data, path)}:{rest}" for path, rest in (e.split(":", 1) for e in edits)]
+        edits = [edit_words(data, e) for e in edits]
         parent = self.workspace.get(sc.meta["parent"]) if sc.meta.get("parent") else None
         summary = sc.summary()
         rows = views.export_about(sc, {**summary, **sc.status(summary)}, list(edits),
@@ -409,7 +450,10 @@ class Workbench:
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
                 "baseline_id": self.baseline_id, "scenarios": [s.listing() for s in self.workspace.scenarios()],
                 "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all(),
-                "not_for_phased": views.NOT_FOR_PHASED}
+                "not_for_phased": views.NOT_FOR_PHASED,
+                # the planner's words the page shows for ids and keys (wording.py: one mapping)
+                "term_words": TERM_WORDS, "region_names": region_names(self.instance),
+                "resource_units": resource_units(self.instance)}
 
     def static(self, name: str) -> bytes | None:
         return self._static.get(name)
@@ -681,8 +725,9 @@ def compare(a, b, period=None) -> dict:
     for k in list(ra.components) + ["total"]:
         va = ra.objective if k == "total" else ra.components[k]
         vb = rb.objective if k == "total" else rb.components[k]
-        terms.append({"term": k, "a": va, "b": vb, "change": vb - va})
-    terms.append({"term": "verified", "a": bool(ra.verified), "b": bool(rb.verified), "change": None})
+        terms.append({"term": k, "label": term_words(k), "a": va, "b": vb, "change": vb - va})
+    terms.append({"term": "verified", "label": term_words("verified"), "a": bool(ra.verified), "b": bool(rb.verified),
+                  "change": None})
     out["terms"] = terms
     # each side's status and gap: a difference within the sides' gaps may be solver noise (two layouts
     # stopped at their time limits each lie up to gap x |objective| above their own optimum)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Instance
+from .wording import region_names, resource_units, rule_words, term_words, text_with_names, unit_words
 
 MAP_WIDTH = 600.0
 
@@ -160,10 +161,10 @@ def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFram
         s = seg.get(key)
         value = float(row["activity"]) * (s.value_per_unit if s else 1.0)
         out[rid]["segments"].append({"chain": key[0], "segment": key[1], "kind": s.kind if s else "",
-                                     "activity": float(row["activity"]), "unit": s.unit if s else "",
+                                     "activity": float(row["activity"]), "unit": unit_words(s.unit) if s else "",
                                      "value": value})
         out[rid]["value"] += value
-    units = {r.id: r.unit for r in inst.resources}
+    units = resource_units(inst)
     for _, u in resource_use_table(inst, layout, expansions, parks).iterrows():
         out[str(u["region"])]["resources"].append({"resource": u["resource"], "unit": units.get(u["resource"], ""),
                                                    "use": _num(u["use"]), "quota": _num(u["quota"]),
@@ -206,7 +207,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         rep = check_today_kept(inst, layout, str(path.name))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
-    terms = [{"term": k, "value": _num(v), "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
+    terms = [{"term": k, "label": term_words(k), "value": _num(v),
+              "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
              for k, v in (summary.get("components") or rep.components).items()]
     baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
     periods = _period_views(inst, t, summary) if phased else None
@@ -365,20 +367,28 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
     for term, row in cmp.terms.iterrows():
         va, vb = row.iloc[0], row.iloc[1]
         if term == "verified":
-            terms.append({"term": term, "a": bool(va), "b": bool(vb), "change": None})
+            terms.append({"term": term, "label": term_words(term), "a": bool(va), "b": bool(vb), "change": None})
         else:
-            terms.append({"term": term, "a": _num(va), "b": _num(vb), "change": _num(float(vb) - float(va))})
+            terms.append({"term": term, "label": term_words(term), "a": _num(va), "b": _num(vb),
+                          "change": _num(float(vb) - float(va))})
     rel = cmp.relative
+    names = region_names(inst)  # every region said by its name; the map and the data keep the ids
+    named = lambda ids: [names.get(str(r), str(r)) for r in ids]  # noqa: E731
+    duplicated = [{**d, "regions": ", ".join(named(str(d["regions"]).split(", ")))}
+                  for d in cmp.duplicated.to_dict(orient="records")]
     return {
         "a": {"id": a.id, "name": a.name}, "b": {"id": b.id, "name": b.name}, "period": period,
         "moved": [{"chain": m.chain, "segment": m.segment, "removed_from": list(m.removed_from),
-                   "added_in": list(m.added_in), "kept_in": list(m.kept_in)} for m in moved.itertuples()],
+                   "added_in": list(m.added_in), "kept_in": list(m.kept_in),
+                   "removed_from_names": named(m.removed_from), "added_in_names": named(m.added_in),
+                   "kept_in_names": named(m.kept_in)} for m in moved.itertuples()],
         "categories": comparison_categories(inst, la, lb), "colours": dict(COMPARISON_COLOURS),
         "terms": terms,
-        "duplicated": cmp.duplicated.to_dict(orient="records"),
+        "duplicated": duplicated,
         "placements": [{"segment": k, "a": row.iloc[0], "b": row.iloc[1], "differs": bool(row["differs"])}
                        for k, row in cmp.placements.iterrows()],
-        "relative_specialization": [{"region": r, "a": _num(rel.iloc[i, 0]), "b": _num(rel.iloc[i, 1])}
+        "relative_specialization": [{"region": r, "region_name": names.get(str(r), str(r)),
+                                     "a": _num(rel.iloc[i, 0]), "b": _num(rel.iloc[i, 1])}
                                     for i, r in enumerate(rel.index)],
         "interregional_mean": {"a": _num(cmp.interregional_mean.iloc[0]), "b": _num(cmp.interregional_mean.iloc[1])},
         "distance": int(cmp.distances.iloc[0, 1]),
@@ -414,7 +424,7 @@ def _use_words(binding: bool, tight: bool) -> str:
     return "used up" if binding else "nearly (less than 1 % left)" if tight else ""
 
 
-def prices_view(prices, period: int | None = None) -> dict:
+def prices_view(prices, period: int | None = None, inst: Instance | None = None) -> dict:
     """What each limit costs (``yrdopt prices``: :func:`yrdopt.analysis.explain.shadow_prices`) for
     the page's *Limits* tab: quotas (those used (nearly) to the end first, dearest first), guarantees
     and change budgets, each row as the CLI's tables have it; a re-solve's worth in the CLI's words
@@ -446,6 +456,12 @@ def prices_view(prices, period: int | None = None) -> dict:
              "guarantees": LIMIT_NOTES["guarantees"]}
     if period is not None:
         notes["budgets"] = LIMIT_NOTES["budgets_plan"]
+    if inst is not None and len(q):  # each quota by its region's name and its resource's unit
+        names, units = region_names(inst), resource_units(inst)
+        q = q.assign(region_name=[names.get(str(r), str(r)) for r in q["region"]],
+                     resource_unit=[units.get(str(k), "") for k in q["resource"]],
+                     worth_unit=[f"per {units[k]} of {k}" if units.get(str(k)) else f"per unit of {k}"
+                                 for k in q["resource"].astype(str)])
     out = {"objective": _num(prices.objective), "period": period, "notes": notes}
     for name, table in (("quotas", q), ("guarantees", g), ("budgets", b)):
         cols, rows = _records(table)
@@ -457,18 +473,32 @@ def prices_view(prices, period: int | None = None) -> dict:
 _CUT_SHORT = ("time_limit", "interrupted")
 
 
-def explain_view(table: pd.DataFrame, stopped_after: float | None = None) -> dict:
+def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: Instance | None = None) -> dict:
     """"Why here?" as the page shows it; ``stopped_after``: the seconds after which the user's Stop
-    ended it, when it did: each move left without a layout by then is "not evaluated", not out of time."""
+    ended it, when it did: each move left without a layout by then is "not evaluated", not out of time.
+    With ``inst``: every region by its name, each quota raise with its unit, the rules by what they
+    are (``blocked_by_fields`` keeps the instance fields), each column's heading in the planner's terms."""
     cols, rows = _records(table)
+    names = region_names(inst) if inst is not None else {}
+    if inst is not None:
+        for r in rows:
+            r["region_name"] = names.get(str(r.get("region")), r.get("region"))
+            r["why"] = text_with_names(r.get("why"), inst)
+            fields = [f for f in str(r.get("blocked_by") or "").split("; ") if f]
+            r["blocked_by_fields"], r["blocked_by"] = r.get("blocked_by"), "; ".join(
+                dict.fromkeys(rule_words(f, inst) for f in fields))
+    headers = {c: ("change of the objective" if c == "change" else "Δ " + term_words(c[len("change_"):])
+                   if c.startswith("change_") else c.replace("_", " ")) for c in cols}
     stopped = None
     if stopped_after is not None:
         skipped = [r for r in rows if r.get("change") is None and str(r.get("status", "")).startswith(_CUT_SHORT)]
         for r in skipped:
             r["why"] = "not evaluated: stopped by the user"
-        stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped]}
+        stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped],
+                   "not_evaluated_names": [names.get(r["region"], r["region"]) for r in skipped]}
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
+            "host_names": [names.get(h, h) for h in table.attrs.get("hosts") or []], "headers": headers,
             "base_status": table.attrs.get("base_status"), "stopped": stopped,
             "period": table.attrs.get("period"), "columns": cols, "rows": rows}
 

@@ -136,3 +136,127 @@ def field_words(data, path: str) -> str:
     for pattern, words in _TAILS:
         tail = pattern.sub(words, tail)
     return f"{' / '.join(labels)} ({path[:named_to]})" + (f" {tail}" if tail else "")
+
+
+# ----------------------------------------------------------------------------- the planner's terms
+# the objective's terms as a planner names them (summary.json's components keep the model's keys;
+# models/formulation.md section 5); the one mapping the page, Compare and the exports use
+TERM_WORDS: dict[str, str] = {
+    "distance": "distance (logistics)",
+    "site_cost": "site cost",
+    "fixed_cost": "fixed cost",
+    "duplication": "duplication",
+    "expansion": "expansion and parks",
+    "guarantee_shortfall": "guarantee shortfall",
+    "change": "cost of change",
+    "total": "total",
+    "verified": "verified by the checker",
+}
+
+
+def term_words(term: str) -> str:
+    """An objective term in the planner's words (an unknown one as it is stored)."""
+    return TERM_WORDS.get(str(term), str(term).replace("_", " "))
+
+
+# a unit's trailing parenthesis that says where it comes from, not what it is:
+# "10 bn CNY of 2021 profit (seed 004 Table 1 / 100)" is the unit "10 bn CNY of 2021 profit"
+_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:seed|table|source|\.csv|https?:|assumption|see ))[^()]*\)\s*$", re.I)
+
+
+def unit_words(unit) -> str:
+    """A unit as the page shows it: its source note dropped; "" when the instance gives none."""
+    return _SOURCE_NOTE.sub("", str(unit or "")).strip()
+
+
+def region_names(inst) -> dict[str, str]:
+    """Region id -> the name a planner knows it by: its English name, with its province where the
+    region is a city of it ("Nanjing (Jiangsu)"); a province or an outer region by its name alone."""
+    out = {}
+    regions = inst.get("regions") or [] if isinstance(inst, dict) else inst.regions  # an instance or its dict
+    for r in regions:
+        get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
+        rid, name, province = get("id"), str(get("name_en") or get("id")).strip(), get("province")
+        out[rid] = name if not province or province in name or get("kind") != "city" else f"{name} ({province})"
+    return out
+
+
+def resource_units(inst) -> dict[str, str]:
+    """Resource id -> its unit from the instance ("" when it has none: no source note in its place)."""
+    return {r.id: unit_words(r.unit) for r in inst.resources}
+
+
+def amount_words(value: str, unit: str) -> str:
+    return f"{value} {unit}" if unit else value
+
+
+def _region_pattern(names: dict[str, str]) -> re.Pattern | None:
+    """A region id as a word of a message: not inside a field path (``regions.sh.quotas``,
+    ``regions[id=sh]``) nor a segment key."""
+    if not names:
+        return None
+    ids = "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.\[=/-])({ids})(?![\w\]/-]|\.\w)")
+
+
+def text_with_names(text, inst) -> str:
+    """A library message about ``inst`` with region ids as the planner's names and each quota raise
+    with its unit: "needs nanjing talent +41.68" is "needs Nanjing (Jiangsu) talent +41.68 thousand
+    skilled staff"."""
+    if not isinstance(text, str) or not text:
+        return text
+    names, units = region_names(inst), resource_units(inst)
+    pattern = _region_pattern(names)
+    if pattern is None:
+        return text
+    if units:
+        res = "|".join(re.escape(k) for k in sorted(units, key=len, reverse=True))
+        raise_ = re.compile(rf"{pattern.pattern} ({res}) \+([0-9.eE+-]+)")
+        text = raise_.sub(lambda m: f"{names[m.group(1)]} {m.group(2)} +{amount_words(m.group(3), units[m.group(2)])}",
+                          text)
+    text = pattern.sub(lambda m: names[m.group(1)], text)
+    for path, words in RULE_PHRASES:
+        text = text.replace(path, words)
+    return text
+
+
+# the instance fields the library's reasons name, in the planner's words (why a move is blocked)
+RULE_PHRASES: tuple[tuple[str, str], ...] = (
+    ("forbidden by policy.forbidden", "not allowed there (a forbidden placement)"),
+    ("policy.fixed keeps it in", "it is fixed in"),
+    ("policy.fixed keeps it here", "it is fixed here"),
+    ("brownfield.protected keeps it open in", "a protected existing site keeps it open in"),
+    ("brownfield.protected keeps it open", "a protected existing site keeps it open"),
+    ("(policy.site_limits)", "(a site limit)"),
+)
+RULE_WORDS: dict[str, str] = {
+    "policy.forbidden": "forbidden placements",
+    "policy.fixed": "fixed placements",
+    "brownfield.protected": "protected existing sites",
+    "policy.site_limits": "site limits",
+    "policy.guarantees": "province guarantees",
+    "policy.province_min_share": "province guarantees",
+}
+_RULE_PATH = re.compile(r"^regions\.([^.]+)\.quotas\.(\w+)$")
+_SEGMENT_PATH = re.compile(r"^chains\.([^.]+)\.segments\.([^.]+)\.(\w+)$")
+
+
+def rule_words(field: str, inst) -> str:
+    """One instance field a "why" names (``blocked_by``) as the planner says it; the field path stays
+    only for a rule this table does not know."""
+    field = str(field).strip()
+    if field in RULE_WORDS:
+        return RULE_WORDS[field]
+    if m := _RULE_PATH.match(field):
+        return f"the {m.group(2)} quota of {region_names(inst).get(m.group(1), m.group(1))}"
+    if m := _SEGMENT_PATH.match(field):
+        return f"{m.group(1)}/{m.group(2)} {m.group(3).replace('_', ' ')}"
+    return field
+
+
+def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool) -> str:
+    """A placement edit in words: "ic/fab fixed in Suzhou", "ic/rd not allowed in Hefei"."""
+    seg, where = f"{p.get('chain')}/{p.get('segment')}", names.get(p.get("region"), p.get("region"))
+    if kind == "fixed":
+        return f"{seg} fixed in {where}" if added else f"{seg} no longer fixed in {where}"
+    return f"{seg} not allowed in {where}" if added else f"{seg} allowed again in {where}"

@@ -38,6 +38,11 @@ function fmt(v, digits = 4) {
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
 const gapPct = (v) => (v === null || v === undefined ? "–" : v !== 0 && Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + " %" : pct(v));
+// the planner's words for ids and keys, from the server (app/wording.py: one mapping)
+const termWords = (k) => (S.boot && S.boot.term_words[k]) || String(k).replace(/_/g, " ");
+const regionName = (id) => (S.boot && S.boot.region_names[id]) || id;
+const resourceUnit = (k) => (S.boot && S.boot.resource_units[k]) || "";
+const withUnit = (k) => (resourceUnit(k) ? `${k} (${resourceUnit(k)})` : k);
 // a status in words (summary.json's status_text), short: its first clause ("optimal", "interrupted by the user")
 const statusWords = (text, status) => (text ? text.split(/: | \(/)[0] : status || "");
 
@@ -238,7 +243,7 @@ function renderEditor() {
   S.fieldErrors = {}; // every field is drawn anew from the draft
   // quotas: region x resource
   const res = d.resources.map((r) => r.id);
-  const qt = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), res.map((r) => el("th", { text: r }))));
+  const qt = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), res.map((r) => el("th", { text: withUnit(r) }))));
   d.regions.forEach((r, i) => {
     qt.append(el("tr", { "data-region": r.id }, el("td", { text: r.name_en }),
       res.map((k) => el("td", {}, scalarInput(["regions", i, "quotas", k], { type: "number" }, r.quotas ? r.quotas[k] : undefined, { blank: "remove" })))));
@@ -311,7 +316,7 @@ function renderPlacements() {
   const list = el("ul", { class: "small" });
   for (const kind of ["fixed", "forbidden"]) {
     (S.draft.policy[kind] || []).forEach((p, i) => list.append(el("li", { "data-path": `policy.${kind}[${i}]` },
-      `${kind}: ${p.chain}/${p.segment} in ${p.region} `,
+      `${p.chain}/${p.segment} ${kind === "fixed" ? "fixed in" : "not allowed in"} ${regionName(p.region)} `,
       el("button", { type: "button", text: "×", onclick: () => setPlacement(`${p.chain}/${p.segment}`, p.region, "free") }))));
   }
   const mapMode = el("label", { class: "small" }, el("input", { type: "checkbox", id: "placement-map-mode", checked: S.placementMapMode }),
@@ -505,7 +510,7 @@ function hover(e, r, view, panel) {
   if (panel && panel.region_hosts && panel.region_hosts[r.id] && panel.region_hosts[r.id].length) lines.push(`${panel.title}: ${panel.region_hosts[r.id].join(", ")}`, el("br"));
   if (info) {
     lines.push(`${info.segments.length} segments, value ${fmt(info.value)}`, el("br"));
-    for (const u of info.resources) lines.push(`${u.resource}: ${fmt(u.use)} / ${u.quota === null ? "∞" : fmt(u.quota)} (${pct(u.share)})`, el("br"));
+    for (const u of info.resources) lines.push(`${u.resource}: ${fmt(u.use)} / ${u.quota === null ? "∞" : fmt(u.quota)}${u.unit ? " " + u.unit : ""} (${pct(u.share)})`, el("br"));
   }
   tip.replaceChildren(...lines);
   tip.hidden = false;
@@ -567,7 +572,7 @@ function renderSummary() {
   terms.replaceChildren(el("tr", {}, el("th", { text: "term" }), el("th", { text: v ? v.meta.name : "scenario" }), el("th", { text: "today" }), el("th", { text: "change" })));
   if (v) {
     const bt = b ? Object.fromEntries(b.terms.map((t) => [t.term, t.value])) : {};
-    for (const t of v.terms) terms.append(el("tr", { "data-term": t.term }, el("td", { text: t.term }), el("td", { class: "num", text: fmt(t.value) }),
+    for (const t of v.terms) terms.append(el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: fmt(t.value) }),
       el("td", { class: "num", text: fmt(bt[t.term]) }), el("td", { class: "num", text: b ? fmt(t.value - bt[t.term]) : "–" })));
     terms.append(el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num", text: fmt(v.objective) }),
       el("td", { class: "num", text: b ? fmt(b.objective) : "–" }), el("td", { class: "num", text: b ? fmt(v.objective - b.objective) : "–" })));
@@ -869,7 +874,7 @@ async function compareAB() {
   const svg = el("svg:svg", { class: "map", id: "map-compare" });
   const hosts = {};
   for (const m of c.moved) {
-    for (const r of m.added_in) (hosts[r] = hosts[r] || []).push(`+${m.chain}/${m.segment}`);
+    for (const r of m.added_in) (hosts[r] = hosts[r] || []).push(`+${m.chain}/${m.segment}`); // the map's tooltip
     for (const r of m.removed_from) (hosts[r] = hosts[r] || []).push(`−${m.chain}/${m.segment}`);
   }
   const panel = { title: "moved", colours: c.colours, region_category: c.categories, region_hosts: hosts, flows: [] };
@@ -877,13 +882,13 @@ async function compareAB() {
   const used = new Set(Object.values(c.categories));
   const legend = el("div", { class: "legend" }, Object.entries(c.colours).filter(([k]) => used.has(k)).map(([k, col]) => el("span", {}, el("i", { style: `background:${col}` }), k)));
   const terms = el("table", { class: "grid", id: "compare-terms" }, el("tr", {}, el("th", { text: "term" }), el("th", { text: "A: " + c.a.name }), el("th", { text: "B: " + c.b.name }), el("th", { text: "B − A" })),
-    c.terms.map((t) => el("tr", { "data-term": t.term }, el("td", { text: t.term }), el("td", { class: "num", text: fmt(t.a) }), el("td", { class: "num", text: fmt(t.b) }), el("td", { class: "num", text: fmt(t.change) }))));
+    c.terms.map((t) => el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: fmt(t.a) }), el("td", { class: "num", text: fmt(t.b) }), el("td", { class: "num", text: fmt(t.change) }))));
   const moved = el("table", { class: "grid", id: "compare-moved" }, el("tr", {}, ["segment", "removed from", "added in", "kept in"].map((h) => el("th", { text: h }))),
-    c.moved.map((m) => el("tr", {}, el("td", { text: `${m.chain}/${m.segment}` }), el("td", { text: m.removed_from.join(", ") }), el("td", { text: m.added_in.join(", ") }), el("td", { text: m.kept_in.join(", ") }))));
+    c.moved.map((m) => el("tr", {}, el("td", { text: `${m.chain}/${m.segment}` }), el("td", { text: m.removed_from_names.join(", ") }), el("td", { text: m.added_in_names.join(", ") }), el("td", { text: m.kept_in_names.join(", ") }))));
   const dup = el("table", { class: "grid" }, el("tr", {}, ["layout", "segment", "sites", "regions"].map((h) => el("th", { text: h }))),
     c.duplicated.map((d) => el("tr", {}, el("td", { text: d.layout }), el("td", { text: d.segment }), el("td", { class: "num", text: d.sites }), el("td", { text: d.regions }))));
   const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
-    c.relative_specialization.map((r) => el("tr", {}, el("td", { text: r.region }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
+    c.relative_specialization.map((r) => el("tr", { "data-region": r.region }, el("td", { text: r.region_name || regionName(r.region) }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
   // each side's status and gap: a difference within them may be the solver's, not the what-if's
   const side = (x) => `${statusWords(x.status_text, x.status)}${x.gap !== null && x.gap !== undefined ? ", gap " + gapPct(x.gap) : ""}`;
   $("#compare-view").replaceChildren(
@@ -917,25 +922,29 @@ async function explain() {
     // blocked_by: the instance fields of the rules named in "why" (moves.csv's column)
     const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why", ...r.columns.filter((c) => c === "blocked_by")];
     const text = r.period
-      ? `In ${r.period}, ${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
-      : `${r.segment} sits in ${(r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
+      ? `In ${r.period}, ${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
+      : `${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
     const ref = r.base_status && r.base_status !== "optimal"
       ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
       : "";
     const stopped = r.stopped
-      ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${r.stopped.not_evaluated.join(", ")} were not evaluated` : ""}.` })
+      ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${(r.stopped.not_evaluated_names || r.stopped.not_evaluated).join(", ")} were not evaluated` : ""}.` })
       : "";
     box.replaceChildren(
       el("p", { id: "explain-heading", text }), stopped, ref,
-      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
-        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) => el("td", { class: typeof row[c] === "number" ? "num" : "", text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
+      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: (r.headers || {})[c] || c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
+        // each region by its name (the id: data-region); the rules' instance fields as a tooltip
+        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) =>
+          c === "region" ? el("td", { text: row.region_name || regionName(row.region) })
+          : el("td", { class: typeof row[c] === "number" ? "num" : "", title: c === "blocked_by" && row.blocked_by_fields ? row.blocked_by_fields : null,
+              text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
   });
 }
 
 // "what each limit costs" (yrdopt prices): one table per kind of limit, the columns the page shows
 const LIMIT_TABLES = [
-  ["quotas", "Quotas", [["region", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
-    ["use", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["resolved", "worth of one more unit (re-solved)"]]],
+  ["quotas", "Quotas", [["region_name", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
+    ["use", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["worth_unit", "unit"], ["resolved", "worth of one more unit (re-solved)"]]],
   ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["measure", "measure"], ["required", "required (a minimum) or allowed (a cap)"], ["value", "reached"],
     ["shortfall", "shortfall"], ["use", "binding"], ["value_per_unit", "worth per unit (LP)"]]],
   ["budgets", "Change budgets", [["budget", "budget"], ["scope", "scope"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["use", "used to the limit"],
@@ -969,7 +978,8 @@ async function priceLimits() {
       const shown = cols.filter(([c]) => t.columns.includes(c));
       parts.push(el("h4", { text: title }), el("table", { class: "grid", id: `limits-${key}` },
         el("tr", {}, shown.map(([, label]) => el("th", { text: label }))),
-        t.rows.map((row) => el("tr", { class: row.use ? "selected" : "" }, shown.map(([c]) => limitCell(row[c]))))),
+        t.rows.map((row) => el("tr", { class: row.use ? "selected" : "", "data-region": row.region || null },
+          shown.map(([c]) => limitCell(c === "resource" && row.resource_unit ? `${row.resource} (${row.resource_unit})` : row[c]))))),
       r.notes && r.notes[key] ? el("p", { class: "muted small", text: r.notes[key] }) : "");
     }
     if (parts.length === 1) parts.push(el("p", { class: "muted", text: "This instance has no quota, guarantee or change budget with a limit: nothing to price." }));

@@ -1,0 +1,141 @@
+"""The workbench speaks the planner's terms: placements in words, regions by name, objective terms
+by their names, amounts with their units (from the instance, never a source note in their place).
+
+A server in this process on the default instance edited so that names and ids differ (Shanghai's
+name is "Shanghai Municipality"), one placement forbidden (ic/rd in Anhui) and talent without a
+unit; real solves with HiGHS."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pytest
+
+from app_helpers import call, wait_idle, wait_job
+from yrdopt.app.server import Workbench, serve_in_thread
+from yrdopt.io import instance_dict, load_instance
+
+SHANGHAI = "Shanghai Municipality"
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("terms")
+    data = instance_dict(load_instance(None))
+    data["regions"][0]["name_en"] = SHANGHAI
+    data["policy"]["forbidden"] = [{"chain": "ic", "segment": "rd", "region": "anhui"}]
+    next(r for r in data["resources"] if r["id"] == "talent")["unit"] = ""
+    path = tmp / "named.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    wb = Workbench(path, tmp / "ws")  # solves the opened instance at start
+    srv, _ = serve_in_thread(wb)
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    wait_idle(base)
+    yield wb, base
+    srv.shutdown()
+    srv.server_close()
+
+
+def started(wb) -> str:
+    return next(s.id for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+
+
+def placements_edited(wb) -> dict:
+    """ic/rd fixed in Anhui (where the instance forbids it), ic/process forbidden in Zhejiang."""
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["policy"]["forbidden"] = [{"chain": "ic", "segment": "process", "region": "zhejiang"}]
+    inst["policy"]["fixed"] = [{"chain": "ic", "segment": "rd", "region": "anhui"}]
+    return inst
+
+
+FIXED = "ic/rd fixed in Anhui; it was not allowed there: that ban is lifted"
+FORBIDDEN = "ic/process not allowed in Zhejiang"
+
+
+def test_placement_edits_are_listed_in_words_and_a_lifted_ban_is_said(named, tmp_path):
+    """Before: 'policy.forbidden: [{"chain": "ic", "segment": "rd", "region": "anhui"}] -> [{"chain": "ic", "segment":
+    "pro...' in the change list, the scenario list and scenario.json, and fixing a forbidden placement
+    lifted its ban without a word."""
+    wb, base = named
+    inst = placements_edited(wb)
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and res["ok"], res
+    assert sorted(res["changes"]) == sorted([FIXED, FORBIDDEN]), res["changes"]
+    status, job = call(base, "POST", "/api/solve", {"instance": inst, "name": "placements"})
+    assert status == 202, job
+    job = wait_job(base, job)
+    assert job["state"] == "done", job
+    sid = job["result"]["scenario"]
+    meta = json.loads((wb.workspace.dir / sid / "scenario.json").read_text(encoding="utf-8"))
+    assert sorted(meta["changes"]) == sorted([FIXED, FORBIDDEN])
+    listed = next(s for s in call(base, "GET", "/api/scenarios")[1] if s["id"] == sid)
+    assert sorted(listed["changes"]) == sorted([FIXED, FORBIDDEN])
+    # the Excel export's first sheet lists them as they are
+    status, raw = call(base, "GET", f"/api/scenarios/{sid}/export.xlsx")
+    assert status == 200
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True)
+    about = [tuple(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    edits = sorted(str(v) for k, v, *_ in about if str(k).startswith("what-if edit "))
+    assert edits == sorted([FIXED, FORBIDDEN]), about
+    # freeing them again: said as what it is
+    back = json.loads(json.dumps(inst))
+    back["policy"]["fixed"] = []
+    back["policy"]["forbidden"] = []
+    status, res = call(base, "POST", "/api/validate", {"instance": back})
+    assert res["changes"] == ["ic/rd allowed again in Anhui"], res["changes"]
+
+
+def test_why_here_names_regions_and_says_each_quota_raise_with_its_unit(named):
+    """Before: "shanghai" in the table and "needs shanghai land +13.76" (no unit), the blocking rule as
+    regions.shanghai.quotas.land, the columns as change_site_cost."""
+    wb, base = named
+    sid = started(wb)
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/explain", {"segment": "ic/process"})
+    assert status == 202, job
+    r = wait_job(base, job)["result"]
+    rows = {row["region"]: row for row in r["rows"]}  # the data keep the ids; the words are names
+    assert rows["shanghai"]["region_name"] == SHANGHAI
+    why = rows["shanghai"]["why"]
+    assert f"needs {SHANGHAI} land +" in why and " km2" in why, why
+    assert "shanghai" not in why and "--" not in why, why
+    assert rows["shanghai"]["blocked_by"] == f"the land quota of {SHANGHAI}"
+    assert rows["shanghai"]["blocked_by_fields"] == "regions.shanghai.quotas.land"  # kept as secondary detail
+    assert r["headers"]["change_site_cost"] == "Δ site cost" and r["headers"]["change_distance"] == "Δ distance (logistics)"
+    assert all(r["headers"][c] == "Δ " + wb.bootstrap()["term_words"][c[len("change_"):]]
+               for c in r["columns"] if c.startswith("change_"))
+
+
+def test_limits_and_compare_name_regions_terms_and_units(named):
+    wb, base = named
+    sid = started(wb)
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/prices", {})
+    assert status == 202, job
+    rows = wait_job(base, job)["result"]["quotas"]["rows"]
+    sh = {q["resource"]: q for q in rows if q["region"] == "shanghai"}
+    assert {q["region_name"] for q in sh.values()} == {SHANGHAI}
+    assert sh["land"]["resource_unit"] == "km2" and sh["land"]["worth_unit"] == "per km2 of land"
+    # talent has no unit in this instance: none shown, and nothing else in its place
+    assert sh["talent"]["resource_unit"] == "" and sh["talent"]["worth_unit"] == "per unit of talent"
+    # Compare: the terms by their names, the regions by theirs
+    other = next(s.id for s in wb.workspace.scenarios() if s.id != sid)
+    status, c = call(base, "GET", f"/api/compare?a={sid}&b={other}")
+    assert status == 200, c
+    labels = {t["term"]: t["label"] for t in c["terms"]}
+    assert labels["site_cost"] == "site cost" and labels["fixed_cost"] == "fixed cost" and labels["total"] == "total"
+    assert {r["region_name"] for r in c["relative_specialization"]} == {SHANGHAI, "Jiangsu", "Zhejiang", "Anhui"}
+    moved = [n for m in c["moved"] for k in ("removed_from_names", "added_in_names", "kept_in_names") for n in m[k]]
+    assert moved and "shanghai" not in moved and set(moved) <= {SHANGHAI, "Jiangsu", "Zhejiang", "Anhui"}
+
+
+def test_units_come_from_the_instance_never_a_source_note(named):
+    """Before: a segment's activity unit was shown as "10 bn CNY of 2021 profit (seed 004 Table 1 / 100)"."""
+    wb, base = named
+    boot = call(base, "GET", "/api/bootstrap")[1]
+    assert boot["resource_units"] == {"land": "km2", "energy": "10k tce", "talent": ""}
+    assert boot["region_names"]["shanghai"] == SHANGHAI
+    view = call(base, "GET", f"/api/scenarios/{started(wb)}")[1]
+    units = {s["unit"] for r in view["regions"].values() for s in r["segments"]}
+    assert units == {"10 bn CNY of 2021 profit"}, units
+    assert {t["term"]: t["label"] for t in view["terms"]}["site_cost"] == "site cost"
