@@ -277,8 +277,9 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
         wait(driver, lambda d: d.find_elements(By.ID, "explain-heading")
              and d.find_element(By.ID, "explain-heading").text.startswith(f"In {year},"), what=f"the answer for {year}")
         heading = driver.find_element(By.ID, "explain-heading").text
-        hosts = sited.loc[sited["period"] == year, "region"]
-        assert f"sits in {', '.join(hosts)}." in heading, (heading, list(hosts))
+        names = driver.execute_script("return S.boot.region_names")
+        hosts = [names[r] for r in sited.loc[sited["period"] == year, "region"]]  # by name, not id
+        assert f"sits in {', '.join(hosts)}." in heading, (heading, hosts)
         assert driver.find_element(By.ID, "explain-result").get_attribute("data-period") == str(year)
         rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
         assert {r.get_attribute("data-region") for r in rows} == {"shanghai", "jiangsu", "zhejiang", "anhui"}
@@ -298,7 +299,13 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
     assert len(shown) == len(expected)
     heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#limits-quotas th")]
     first = dict(zip(heads, [td.text for td in shown[0].find_elements(By.TAG_NAME, "td")]))
-    row = expected.set_index(["region", "resource"]).loc[(first["region"], first["resource"])]
+    # the region by its name, the resource with its unit (the id: data-region)
+    rid = shown[0].get_attribute("data-region")
+    assert first["region"] == driver.execute_script("return S.boot.region_names")[rid]
+    resource = first["resource"].split(" (")[0]
+    assert first["resource"] == f"{resource} ({driver.execute_script('return S.boot.resource_units')[resource]})"
+    assert first["unit"] == f"per {driver.execute_script('return S.boot.resource_units')[resource]} of {resource}"
+    row = expected.set_index(["region", "resource"]).loc[(rid, resource)]
     assert float(first["worth per unit (LP)"].replace(",", "")) == pytest.approx(row["value_per_unit"], rel=1e-3, abs=1e-3)
     # alternatives of a whole plan: the button is off and the tab says why
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="alternatives"]').click()
@@ -372,6 +379,9 @@ def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_pat
         base = url.rstrip("/")
         open_page(driver, url)
         wait(driver, lambda d: bar_state(d) == "running", what="the start-up solve adopted")
+        # no layout yet, and none to ask for: the map says the solve runs (it said "press Solve")
+        caption = driver.find_element(By.ID, "map-main-title").text
+        assert caption.startswith("solving ") and "press Solve" not in caption, caption
         # no scenario yet: the export links lead nowhere (they were href="#")
         assert driver.find_element(By.ID, "export-xlsx").get_attribute("href") is None
         first = driver.find_element(By.ID, "prog-elapsed").text
@@ -664,3 +674,74 @@ def test_one_alternative_found_is_said_in_the_singular(workbench):
     driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
     row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"]')
     wait(driver, lambda d: "near-optimal alternative" in row.text, what="the alternative listed")
+
+
+@pytest.mark.timeout(300)
+def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
+    """Placements were raw JSON cut short in the change list; quota headers had no unit; Why here?
+    listed region ids; a reload reset the time limit to the server's; after a solve the draft still
+    said "unsaved edits"; a failed solve was explained in the job bar only; the scenario list was cut
+    off on the right."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, url = opened_and_reset(workbench)
+    names = driver.execute_script("return S.boot.region_names")
+    # quota headers with their units (from the instance's resources)
+    heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#ed-quotas th")]
+    assert heads == ["region", "land (km2)", "energy (10k tce)", "talent (thousand skilled staff)"], heads
+    # a placement forbidden: in words, in the change list and under the placement table
+    driver.execute_script("document.querySelector('#ed-placements').closest('details').open = true")
+    Select(driver.find_element(By.ID, "placement-segment")).select_by_value("ic/rd")
+    Select(driver.find_element(By.CSS_SELECTOR, 'select[data-placement="anhui"]')).select_by_value("forbidden")
+    said = f"ic/rd not allowed in {names['anhui']}"
+    wait(driver, lambda d: said in d.find_element(By.ID, "changes").text, what=said)
+    assert "{" not in driver.find_element(By.ID, "changes").text
+    assert said in driver.find_element(By.ID, "ed-placements").text
+    # the time limit typed survives a reload
+    retype(driver, "#time-limit", "45")
+    driver.refresh()
+    open_page(driver, url)
+    assert driver.find_element(By.ID, "time-limit").get_attribute("value") == "45"
+    # solved: the draft is said to be that scenario, and the time limit is still the one typed
+    driver.find_element(By.ID, "scenario-name").send_keys("no ic/rd in Anhui")
+    solve = driver.find_element(By.ID, "solve-btn")
+    wait(driver, lambda d: solve.is_enabled(), what="Solve on")
+    solve.click()
+    wait(driver, lambda d: bar_state(d) == "done", 120, what="solved")
+    wait(driver, lambda d: d.find_element(By.ID, "draft-source").text == "saved as scenario “no ic/rd in Anhui”",
+         what="the draft's label after the solve")
+    open_page(driver, url)
+    assert driver.find_element(By.ID, "time-limit").get_attribute("value") == "45"
+    # Why here?: regions by name, the terms by theirs
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
+    Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/process")
+    driver.find_element(By.ID, "explain-btn").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]"), 120, what="the answer")
+    table = driver.find_element(By.ID, "explain-table")
+    cells = {r.get_attribute("data-region"): r.find_element(By.TAG_NAME, "td").text
+             for r in table.find_elements(By.CSS_SELECTOR, "tr[data-region]")}
+    assert cells == {rid: names[rid] for rid in cells} and "shanghai" not in table.text, table.text
+    heads = [th.text for th in table.find_elements(By.TAG_NAME, "th")]
+    assert "Δ site cost" in heads and not any("_" in h for h in heads), heads
+    assert " km2" in table.text  # a quota raise with its unit
+    # a solve that finds no layout: its reason where the layout would be, above the maps
+    driver.execute_script("S.draft.regions.forEach((r) => { r.quotas.land = 0; }); onDraftChanged();")
+    solve = driver.find_element(By.ID, "solve-btn")  # the page was reloaded
+    wait(driver, lambda d: solve.is_enabled() and "land" in d.find_element(By.ID, "changes").text, what="no land at all")
+    solve.click()
+    failure = driver.find_element(By.ID, "solve-failure")
+    wait(driver, lambda d: failure.is_displayed() and "found no layout" in failure.text, 120, what="the failure shown")
+    assert bar_state(driver) == "failed"
+    driver.find_element(By.ID, "reset-btn").click()
+    retype(driver, "#time-limit", "60")
+    # the scenario list is not cut off: its last column lies within the side panel
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    right = driver.execute_script(
+        "const side = document.querySelector('#side').getBoundingClientRect().right;"
+        "const cells = [...document.querySelectorAll('#scenario-table tr > :last-child')];"
+        "return cells.every((c) => c.getBoundingClientRect().right <= side + 0.5)"
+        " || document.querySelector('.table-scroll').scrollWidth > document.querySelector('.table-scroll').clientWidth")
+    assert right
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

@@ -406,12 +406,32 @@ function keepDraft() {
 }
 function forgetDraft() { try { localStorage.removeItem(draftKey()); } catch (e) { /* nothing kept */ } }
 // a solve of the draft ended with a scenario: the draft is forgotten only if it is still what was sent
-// (edits made while it ran are kept), the name only if it is still the one it was saved under
-function settleDraft(sent, name) {
+// (edits made while it ran are kept), the name only if it is still the one it was saved under; the
+// label says what the draft now is: the scenario saved (before: "unsaved edits" of a draft just saved)
+function settleDraft(sent, name, saved) {
   if (name && $("#scenario-name").value.trim() === name) $("#scenario-name").value = "";
-  if (sent !== null && sentEdits() === sent) forgetDraft();
+  const same = sent !== null && sentEdits() === sent;
+  if (saved) $("#draft-source").textContent = same ? `saved as scenario “${saved}”` : `from scenario “${saved}”, edited since it was solved`;
+  if (same) forgetDraft();
   else keepDraft();
   try { localStorage.removeItem(draftKey() + SENT); } catch (e) { /* nothing kept */ }
+}
+
+/* The time limit typed survives a reload and a solve: kept in the browser per opened instance (its
+ * content hash), as the draft is; blank or the server's default keeps nothing. */
+const TIME_LIMIT_PREFIX = "yrdopt-time-limit:";
+function keepTimeLimit() {
+  const text = $("#time-limit").value.trim();
+  try {
+    if (!text || text === String(S.boot.time_limit)) localStorage.removeItem(TIME_LIMIT_PREFIX + S.boot.instance_hash);
+    else localStorage.setItem(TIME_LIMIT_PREFIX + S.boot.instance_hash, text);
+  } catch (e) { /* storage off: this page only */ }
+}
+function restoreTimeLimit() {
+  let text = null;
+  try { text = localStorage.getItem(TIME_LIMIT_PREFIX + S.boot.instance_hash); } catch (e) { /* none kept */ }
+  $("#time-limit").value = text !== null ? text : S.boot.time_limit;
+  if (text !== null) formFieldError($("#time-limit"));
 }
 function restoreDraft() {
   let kept = null;
@@ -534,13 +554,37 @@ function currentPanel(view) {
   return allPanels(view).find((p) => p.key === S.panelKey) || allPanels(view)[0];
 }
 
+// the main map's caption before any scenario: a solve queued or running (the start-up solve of the
+// opened instance) is said as such, not "press Solve"
+function pendingSolve() {
+  const open = (j) => j && j.kind === "solve" && !FINISHED.includes(j.state);
+  if (S.job) return open(S.job) ? S.job : null;
+  return (S.boot && S.boot.jobs || []).find(open) || null;
+}
+function noScenarioWords() {
+  const job = pendingSolve();
+  if (!job) return "no scenario yet: press Solve";
+  return `solving ${job.title || "the opened instance"}… its layout appears here when the solve ends`;
+}
+
+// a solve that failed: its reason where its layout would have been (above the maps), not in the job bar only
+function showSolveFailure(job) {
+  const box = $("#solve-failure");
+  if (!job) { box.hidden = true; box.replaceChildren(); return; }
+  const what = job.title ? `“${job.title}”` : "the what-if";
+  box.replaceChildren(el("b", { text: `The solve of ${what} found no layout` + (job.state === "failed" ? ": " : ` (${job.state}).`) }),
+    job.error ? " " + job.error.message : "");
+  box.hidden = false;
+  if (!S.view) $("#map-main-title").textContent = noScenarioWords();
+}
+
 function renderMaps() {
   const pm = currentPanel(S.view), pb = currentPanel(S.baseView);
   const vols = [pm, pb].filter((p) => p && p.flows.length).flatMap((p) => p.flows.map((f) => f.volume));
   const vmax = vols.length ? Math.max(...vols) : null; // one width scale for both maps
   drawMap($("#map-main"), S.view, pm, { vmax });
   $("#map-main").dataset.scenario = S.current || "";
-  $("#map-main-title").textContent = !S.view ? "no scenario yet: press Solve"
+  $("#map-main-title").textContent = !S.view ? noScenarioWords()
     : S.view.year ? `${S.view.meta.name} — ${S.view.year} (plan objective ${fmt(S.view.objective)})`
     : `${S.view.meta.name} — objective ${fmt(S.view.objective)}`;
   if (S.baseView) {
@@ -796,13 +840,14 @@ async function adoptJobs(jobs) {
   if (!job) return;
   await followJob(job, async (done) => {
     if (!S.job || S.job.id !== done.id) return; // the page has started a job of its own since
+    if (done.kind === "solve" && ["failed", "cancelled"].includes(done.state)) showSolveFailure(done);
     await refreshScenarios();
     if (done.result && done.result.scenario) {
       await openScenario(done.result.scenario);
       // a solve this browser sent before the reload: its draft is saved, unless edited since
       let sent = null;
       try { sent = localStorage.getItem(draftKey() + SENT); } catch (e) { /* none kept */ }
-      if (sent !== null) settleDraft(sent, done.title);
+      if (sent !== null) settleDraft(sent, done.title, done.title);
     }
     try { await adoptJobs(await api("GET", "jobs")); } catch (e) { /* the next reload adopts them */ }
   });
@@ -831,6 +876,7 @@ function showJob(job) {
   $("#prog-bound").textContent = fmt(p.bound);
   $("#prog-gap").textContent = p.gap !== undefined ? gapPct(p.gap) : "–";
   $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
+  if (!S.view) $("#map-main-title").textContent = noScenarioWords();
 }
 
 // the job forms' fields (blank time limit: the server's default); a number out of range comes back
@@ -845,12 +891,15 @@ async function solve() {
   if (form.errors) { showProblems(); return; }
   const sent = sentEdits();
   try { localStorage.setItem(draftKey() + SENT, sent); } catch (e) { /* storage off: this page only */ }
+  showSolveFailure(null);
   await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
+    if (!(job.result && job.result.scenario) && ["failed", "cancelled"].includes(job.state)) showSolveFailure({ ...job, title: job.title || name });
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
       performance.mark("map-updated");
-      settleDraft(sent, name || null); // saved: the scenario holds it ("edit from here")
+      const saved = (S.scenarios.find((s) => s.id === job.result.scenario) || {}).name;
+      settleDraft(sent, name || null, saved); // saved: the scenario holds it ("edit from here")
     }
     if (job.error && job.error.problems) { S.problems = job.error.problems; showProblems(); }
   });
@@ -1007,12 +1056,13 @@ async function start() {
   S.boot = await api("GET", "bootstrap");
   S.draft = JSON.parse(JSON.stringify(S.boot.instance));
   $("#instance-name").textContent = `instance ${S.boot.instance_name} · ${S.boot.geometry.regions.length} regions`;
-  $("#time-limit").value = S.boot.time_limit;
+  restoreTimeLimit();
   $("#draft-source").textContent = "from the opened instance";
   const restored = restoreDraft();
   if (!S.boot.solver.stop) $("#stop-btn").title = "this yrdopt cannot interrupt a running solve; Stop cancels queued jobs";
   $("#solve-btn").addEventListener("click", solve);
   for (const sel of ["#time-limit", "#alt-n", "#alt-slack"]) $(sel).addEventListener("input", () => { formFieldError($(sel)); showProblems(); });
+  $("#time-limit").addEventListener("input", keepTimeLimit);
   $("#stop-btn").addEventListener("click", stopJob);
   $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; $("#scenario-name").value = ""; forgetDraft(); renderEditor(); onDraftChanged(); });
   $("#scenario-name").addEventListener("input", keepDraft);
