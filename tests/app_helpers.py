@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -108,3 +109,18 @@ def phased_default(path: Path) -> Path:
          "quota_factor": {"land": 1.1, "energy": 1.2, "talent": 1.2}}]}
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def serving(wb):
+    """A Workbench served in this process, its start-up jobs done: yields its base address."""
+    from yrdopt.app.server import serve_in_thread
+
+    srv, _ = serve_in_thread(wb)
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        wait_idle(base)
+        yield base
+    finally:
+        srv.shutdown()
+        srv.server_close()

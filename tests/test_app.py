@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 import yrdopt
-from app_helpers import HEADERS, call, start_server, wait_idle, wait_job
+from app_helpers import HEADERS, call, serving, start_server, wait_idle, wait_job
 from conftest import ROOT
 from yrdopt.app.server import ClientError, Workbench, make_server, serve_in_thread
 from yrdopt.app.workspace import SOLUTION_FILES, Workspace
@@ -36,12 +36,8 @@ from yrdopt.progress import HIGHS, PHASES
 def server(tmp_path_factory):
     ws = tmp_path_factory.mktemp("ws")
     wb = Workbench(None, ws)  # the embedded default; solves it at start
-    srv, _ = serve_in_thread(wb)
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    wait_idle(base)
-    yield wb, base
-    srv.shutdown()
-    srv.server_close()
+    with serving(wb) as base:
+        yield wb, base
 
 
 def edited(wb, land: float) -> dict:
@@ -473,12 +469,8 @@ def phased_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("phased")
     inst_file = phased_default(tmp / "default-phased.yaml")
     wb = Workbench(inst_file, tmp / "ws")
-    srv, _ = serve_in_thread(wb)
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    wait_idle(base)
-    yield wb, base, load_instance(inst_file)
-    srv.shutdown()
-    srv.server_close()
+    with serving(wb) as base:
+        yield wb, base, load_instance(inst_file)
 
 
 def phased_plan(base) -> str:

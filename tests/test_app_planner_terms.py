@@ -13,8 +13,8 @@ import json
 import openpyxl
 import pytest
 
-from app_helpers import call, wait_idle, wait_job
-from yrdopt.app.server import Workbench, serve_in_thread
+from app_helpers import call, serving, wait_job
+from yrdopt.app.server import Workbench
 from yrdopt.io import instance_dict, load_instance
 
 SHANGHAI = "Shanghai Municipality"
@@ -30,12 +30,8 @@ def named(tmp_path_factory):
     path = tmp / "named.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     wb = Workbench(path, tmp / "ws")  # solves the opened instance at start
-    srv, _ = serve_in_thread(wb)
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    wait_idle(base)
-    yield wb, base
-    srv.shutdown()
-    srv.server_close()
+    with serving(wb) as base:
+        yield wb, base
 
 
 def started(wb) -> str:
