@@ -279,8 +279,11 @@ def test_the_workbench_why_here_names_the_rules_that_block_a_move(tmp_path):
         assert job["state"] == "done", job
         sh = next(r for r in job["result"]["rows"] if r["region"] == "sh")
         assert sh["why"].startswith("quota too small: needs ") and "other rules may also block" in sh["why"], sh
-        assert "sh land +54" in sh["why"] and "sh energy +10" in sh["why"], sh
-        assert set(sh["blocked_by"].split("; ")) == {"regions.sh.quotas.land", "regions.sh.quotas.energy"}
+        # in the planner's terms: the region by its name, each raise with its unit, the rules in words
+        # (their instance fields kept beside them)
+        assert "Shanghai land +54 ha" in sh["why"] and "Shanghai energy +10 kt coal equivalent" in sh["why"], sh
+        assert set(sh["blocked_by_fields"].split("; ")) == {"regions.sh.quotas.land", "regions.sh.quotas.energy"}
+        assert set(sh["blocked_by"].split("; ")) == {"the land quota of Shanghai", "the energy quota of Shanghai"}
     finally:
         srv.shutdown()
         srv.server_close()
