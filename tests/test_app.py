@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import yrdopt
 from app_helpers import HEADERS, call, serving, start_server, wait_idle, wait_job
 from conftest import ROOT
-from yrdopt.app.server import ClientError, Workbench, make_server, serve_in_thread
+from yrdopt.app.server import ClientError, Workbench, make_server, scenario_about, serve_in_thread
 from yrdopt.app.workspace import SOLUTION_FILES, Workspace
 from yrdopt.checker import check_layout, read_layout_dir
 from yrdopt.cli import app as cli_app
@@ -870,7 +870,7 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     assert text.startswith(f"near-optimal alternative: {above:.3g} % above its parent's cost (the parent: "
                            "stopped at the time limit"), text
     assert "; not proven best)" in text and "optimal:" not in text and "optimum" not in text, text
-    about = dict(wb.export_about(alt))
+    about = dict(scenario_about(alt, wb.instance_json))  # the export's first sheet
     assert about["status"] == text
     assert about["gap"].startswith("its parent's: ") and "not proven optimal" in about["gap"], about["gap"]
     assert "above its optimum" not in about["alternative of"] and "not proven best" in about["alternative of"]

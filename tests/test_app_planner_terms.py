@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 
 import openpyxl
 import pytest
 
 from app_helpers import call, serving, wait_job
+from conftest import ROOT
 from yrdopt.app.server import Workbench
 from yrdopt.io import instance_dict, load_instance
 
@@ -29,6 +31,7 @@ def named(tmp_path_factory):
     next(r for r in data["resources"] if r["id"] == "talent")["unit"] = ""
     path = tmp / "named.json"
     path.write_text(json.dumps(data), encoding="utf-8")
+    shutil.copy(ROOT / "src/yrdopt/data/yrd-default.baseline.csv", tmp / "named.baseline.csv")  # today's layout
     wb = Workbench(path, tmp / "ws")  # solves the opened instance at start
     with serving(wb) as base:
         yield wb, base
@@ -135,3 +138,82 @@ def test_units_come_from_the_instance_never_a_source_note(named):
     units = {s["unit"] for r in view["regions"].values() for s in r["segments"]}
     assert units == {"10 bn CNY of 2021 profit"}, units
     assert {t["term"]: t["label"] for t in view["terms"]}["site_cost"] == "site cost"
+
+
+def sheet(raw: bytes, name: str = "scenario"):
+    book = openpyxl.load_workbook(io.BytesIO(raw))
+    return book[name]
+
+
+def test_todays_layout_exported_says_it_is_no_solve_and_why_a_check_fails(named):
+    """Before: "kind: today's layout", "solved at (UTC)" and "NOT verified by the checker" with no reason."""
+    from yrdopt.app.views import checker_words
+
+    wb, base = named
+    status, raw = call(base, "GET", f"/api/scenarios/{wb.baseline_id}/export.xlsx")
+    assert status == 200
+    about = {r[0]: r[1] for r in sheet(raw).iter_rows(min_row=2, values_only=True)}
+    assert about["kind"] == "today's layout, not a solve"
+    assert "solved at (UTC)" not in about and about["recorded at (UTC)"]
+    # this instance forbids ic/rd in Anhui, where today's layout has it: the rule it breaks, where
+    assert about["checker"] == ("not verified: today's layout, not a solve, breaks the instance's rules: forbidden at "
+                                "ic/rd in Anhui (site in a forbidden region)"), about["checker"]
+    said = checker_words({"verified": True}, today=True)
+    assert said.startswith("verified: today's layout keeps every constraint"), said
+
+
+def test_exported_columns_fit_their_content(named):
+    """Before: every column 13 characters wide, the edits and names cut short."""
+    wb, base = named
+    sid = started(wb)
+    status, raw = call(base, "GET", f"/api/scenarios/{sid}/export.xlsx")
+    ws = sheet(raw)
+    longest = max(len(str(v)) for (v,) in ws.iter_rows(min_row=1, min_col=2, max_col=2, values_only=True) if v is not None)
+    assert ws.column_dimensions["B"].width >= min(60, longest), (ws.column_dimensions["B"].width, longest)
+    assert ws.column_dimensions["A"].width < ws.column_dimensions["B"].width
+    layout = sheet(raw, "layout")
+    heads = [c.value for c in layout[1]]
+    width = {h: layout.column_dimensions[openpyxl.utils.get_column_letter(i)].width for i, h in enumerate(heads, 1)}
+    assert width["sited"] < width["name_en"] or width["sited"] <= 10, width
+    assert len({round(w) for w in width.values()}) > 1, width
+
+
+def test_export_excel_of_a_workspace_folder_has_the_pages_scenario_sheet(named, tmp_path):
+    """Before: `yrdopt export-excel` on a scenario folder wrote no 'scenario' sheet."""
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app as cli_app
+
+    wb, base = named
+    sid = started(wb)
+    page = [tuple(r) for r in sheet(call(base, "GET", f"/api/scenarios/{sid}/export.xlsx")[1]).iter_rows(values_only=True)]
+    out = tmp_path / "cli.xlsx"
+    res = CliRunner().invoke(cli_app, ["export-excel", str(wb.workspace.dir / sid), str(out)])
+    assert res.exit_code == 0, res.output
+    cli = [tuple(r) for r in openpyxl.load_workbook(out)["scenario"].iter_rows(values_only=True)]
+    assert cli == page and any(r[0] == "scenario" for r in cli), cli
+
+
+def test_the_report_of_an_alternative_says_what_it_is(named, tmp_path):
+    """Before: its HTML report said "Solver status: optimal" (its distance MIP's)."""
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app as cli_app
+
+    wb, base = named
+    sid = started(wb)
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/alternatives", {"n": 2, "slack": 0.05})
+    assert status == 202, job
+    job = wait_job(base, job)
+    assert job["state"] == "done" and job["result"]["scenarios"], job
+    alt = job["result"]["scenarios"][0]
+    words = wb.workspace.get(alt).status()["status_text"]
+    assert words.startswith("near-optimal alternative: ")
+    status, html = call(base, "GET", f"/api/scenarios/{alt}/report.html")
+    text = html.decode()
+    assert f"Status: {words}." in text.replace("&#x27;", "'") and "Solver status: optimal" not in text
+    out = tmp_path / "alt.html"
+    res = CliRunner().invoke(cli_app, ["report", str(wb.workspace.dir / alt), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Solver status: optimal" not in out.read_text(encoding="utf-8")
+    assert "near-optimal alternative: " in out.read_text(encoding="utf-8")

@@ -1168,8 +1168,33 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
     with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         for name, df in sheets.items():
             df.to_excel(xw, sheet_name=name, index=False)
+            fit_columns(xw.sheets[name], df)
     tmp.replace(path)
     return path
+
+
+COLUMN_WIDTH = (8, 60)  # characters: a column's width follows its longest cell within these
+
+
+def fit_columns(ws, df) -> None:
+    """Each column as wide as its heading or longest value (as Excel shows it), within :data:`COLUMN_WIDTH`;
+    longer text wraps in its cell (Excel's default width, 13 characters, cut names and words short)."""
+    from openpyxl.styles import Alignment
+
+    lo, hi = COLUMN_WIDTH
+    for i, col in enumerate(df.columns, 1):
+        texts = [str(col)] + [_shown(v) for v in df[col].tolist()]
+        ws.column_dimensions[_letter(i)].width = min(hi, max(lo, max(len(t) for t in texts) + 2))
+        if max(len(t) for t in texts) > hi:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _shown(v) -> str:
+    """A cell's value as Excel shows it with the General format (floats to about 10 digits)."""
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.10g}"
+    return "" if v is None else str(v)
 
 
 def _sheet_name(stem: str, taken: dict) -> str:

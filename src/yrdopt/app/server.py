@@ -41,7 +41,7 @@ from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
 from .wording import TERM_WORDS, field_words, page_words, placement_words, region_names, resource_units, term_words
-from .workspace import Workspace, slug
+from .workspace import Workspace, sibling, slug
 
 MAX_BODY = 32 * 1024 * 1024
 BROWSER_FILE = "what-if instance"
@@ -159,6 +159,55 @@ def edit_words(data, edit: str) -> str:
     if not sep or " " in path:
         return str(edit)
     return f"{field_words(data, path)}: {rest}"
+
+
+def recorded_edits(sc) -> list[str] | None:
+    """The what-if edits a scenario was solved with: its own (``changes`` in scenario.json), else
+    its parent's (an alternative is its parent's instance solved again), none for today's layout;
+    None when none were recorded."""
+    seen = set()
+    while sc is not None and sc.id not in seen:
+        seen.add(sc.id)
+        if sc.meta.get("changes") is not None:
+            return list(sc.meta["changes"])
+        if sc.meta.get("kind") == "baseline":
+            return []
+        sc = sibling(sc, sc.meta.get("parent"))
+    return None
+
+
+def scenario_about(sc, opened: dict | None = None) -> list[tuple[str, object]]:
+    """The Excel export's first sheet (:func:`views.export_about`) from the scenario's folder: the
+    edits saved with it (or its parent), else against ``opened`` (the instance the page opened), each
+    region or segment named as the planner knows it.  The page's export and ``yrdopt export-excel``
+    on a workspace folder both write it (:func:`export_scenario`)."""
+    inst = sc.instance()
+    data = instance_dict(inst)
+    edits = recorded_edits(sc)
+    if edits is None and opened is not None:
+        edits = changes(opened, data)
+    # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
+    edits = None if edits is None else [edit_words(data, e) for e in edits]
+    parent = sibling(sc, sc.meta.get("parent"))
+    summary = sc.summary()
+    rows = views.export_about(sc, {**summary, **sc.status(summary)}, edits,
+                              parent.name if parent is not None else sc.meta.get("parent"), inst)
+    if edits is not None and len(edits) >= CHANGES_LISTED:
+        rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))
+    return rows
+
+
+def report_status(sc) -> str | None:
+    """The status the HTML report of a scenario gives (``build_report(status_text=...)``): an
+    alternative's own words (:meth:`Scenario.status`), else None (its summary's)."""
+    return sc.status()["status_text"] if sc is not None and sc.meta.get("kind") == "alternative" else None
+
+
+def export_scenario(sc, out: Path, inst: Instance | None = None, opened: dict | None = None) -> Path:
+    """A scenario's workbook: its "scenario" sheet (:func:`scenario_about`), then its tables."""
+    from ..excel import export_solution
+
+    return export_solution(sc.path, out, inst if inst is not None else sc.instance(), about=scenario_about(sc, opened))
 
 
 def _short(v) -> str:
@@ -427,24 +476,6 @@ class Workbench:
                     self._views.pop(next(iter(self._views)))
         return got
 
-    def export_about(self, sc) -> list[tuple[str, object]]:
-        """The Excel export's first sheet (:func:`views.export_about`): the edits saved with a solve
-        (``scenario.json``), else the scenario's instance against the opened one, as Solve lists them,
-        each region or segment named as the planner knows it."""
-        data = instance_dict(sc.instance())
-        edits = sc.meta.get("changes")
-        if edits is None:
-            edits = changes(self.instance_json, data)
-        # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
-        edits = [edit_words(data, e) for e in edits]
-        parent = self.workspace.get(sc.meta["parent"]) if sc.meta.get("parent") else None
-        summary = sc.summary()
-        rows = views.export_about(sc, {**summary, **sc.status(summary)}, list(edits),
-                                  parent.name if parent is not None else sc.meta.get("parent"))
-        if len(edits) >= CHANGES_LISTED:
-            rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))
-        return rows
-
     def bootstrap(self) -> dict:
         return {"instance": self.instance_json, "instance_name": self.instance.name,
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
@@ -634,17 +665,16 @@ class Handler(BaseHTTPRequestHandler):
                     raise ClientError(400, "a name is needed")
                 return self._json(200, app.workspace.rename(sc.id, name).listing())
             if rest == ["export.xlsx"] and method == "GET":
-                from ..excel import export_solution
-
                 with tempfile.TemporaryDirectory() as tmp:
-                    out = export_solution(sc.path, Path(tmp) / "x.xlsx", sc.instance(), about=app.export_about(sc))
+                    out = export_scenario(sc, Path(tmp) / "x.xlsx", opened=app.instance_json)
                     data = out.read_bytes()
                 return self._send(200, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                   {"Content-Disposition": f'attachment; filename="{sc.id}.xlsx"'})
             if rest == ["report.html"] and method == "GET":
                 from ..report.html import build_report
 
-                text = build_report(sc.path, sc.instance(), title=f"yrdopt report: {sc.name}")
+                text = build_report(sc.path, sc.instance(), title=f"yrdopt report: {sc.name}",
+                                    status_text=report_status(sc))
                 return self._send(200, text.encode("utf-8"), "text/html; charset=utf-8",
                                   {"Content-Disposition": f'attachment; filename="{sc.id}-report.html"',
                                    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"})

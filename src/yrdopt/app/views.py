@@ -503,7 +503,7 @@ def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: 
             "period": table.attrs.get("period"), "columns": cols, "rows": rows}
 
 
-KIND_WORDS = {"solve": "a what-if solved in the workbench", "baseline": "today's layout",
+KIND_WORDS = {"solve": "a what-if solved in the workbench", "baseline": "today's layout, not a solve",
               "alternative": "a near-optimal alternative"}
 
 
@@ -515,19 +515,36 @@ def gap_words(gap, status: str | None) -> str:
     return f"{100 * float(gap):.4g} % between the layout and the best bound ({proven})"
 
 
-def export_about(sc, summary: dict, edits: list[str], parent_name: str | None = None) -> list[tuple[str, object]]:
+def checker_words(summary: dict, today: bool = False, inst: Instance | None = None) -> str:
+    """The checker's verdict on a layout in words; a layout it rejects says which rules it breaks
+    (today's layout was recorded, not solved: it may break the instance's limits)."""
+    if summary.get("verified"):
+        return ("verified: today's layout keeps every constraint, recomputed by the checker" if today
+                else "verified: every constraint and term recomputed from the written layout")
+    broken = [v for v in summary.get("violations") or [] if isinstance(v, dict)]
+    where = [text_with_names(str(v.get("where")), inst) if inst is not None else v.get("where") for v in broken[:5]]
+    why = "; ".join(f"{v.get('constraint')} at {w} ({v.get('detail')})" if v.get("detail")
+                    else f"{v.get('constraint')} at {w}" for v, w in zip(broken, where))
+    head = "not verified: today's layout, not a solve, breaks the instance's rules" if today else "NOT verified by the checker"
+    return head + (f": {why}" + (f" and {len(broken) - 5} more" if len(broken) > 5 else "") if why else "")
+
+
+def export_about(sc, summary: dict, edits: list[str] | None, parent_name: str | None = None,
+                 inst: Instance | None = None) -> list[tuple[str, object]]:
     """The first sheet of a scenario's Excel export: what the layout is, when it was solved, its
-    status and gap in words, and each what-if edit against the opened instance (``edits``)."""
+    status and gap in words, and each what-if edit against the opened instance (``edits``; None:
+    none were recorded)."""
     meta = sc.meta
+    today = meta.get("kind") == "baseline"  # recorded, not solved: no "solved at", its checker verdict said why
     rows: list[tuple[str, object]] = [
         ("scenario", sc.name), ("id", sc.id), ("kind", KIND_WORDS.get(meta.get("kind", "solve"), meta.get("kind"))),
-        ("instance", meta.get("instance_name")), ("solved at (UTC)", meta.get("created")),
+        ("instance", meta.get("instance_name")),
+        ("recorded at (UTC)" if today else "solved at (UTC)", meta.get("created")),
         ("status", summary.get("status_text") or summary.get("status")),
         ("gap", gap_words(summary.get("gap"), summary.get("status")) if meta.get("kind") != "alternative"
          else "its parent's: " + gap_words((meta.get("reference") or {}).get("gap"), (meta.get("reference") or {}).get("status"))),
         ("objective", _num(summary.get("objective"))),
-        ("checker", "verified: every constraint and term recomputed from the written layout" if summary.get("verified")
-         else "NOT verified by the checker")]
+        ("checker", checker_words(summary, today, inst))]
     if meta.get("time_limit") is not None:
         rows.append(("time limit (s)", meta["time_limit"]))
     if parent_name is not None:
@@ -536,8 +553,11 @@ def export_about(sc, summary: dict, edits: list[str], parent_name: str | None = 
         rows.append(("alternative of", parent_name + (f" ({100 * above:.3g} % above its "
                                                       f"{'optimum' if proven else 'cost, not proven best'})"
                                                       if above is not None else "")))
-    if not edits:
+    if edits is None:
+        rows.append(("what-if edits", "not recorded with this scenario"))
+    elif not edits:
         rows.append(("what-if edits", "none: the opened instance as it is"))
-    for i, e in enumerate(edits, 1):
+    for i, e in enumerate(edits or [], 1):
         rows.append((f"what-if edit {i}", e))
     return rows
+

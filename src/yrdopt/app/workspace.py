@@ -117,6 +117,26 @@ class Scenario:
         return [int(p["year"]) for p in s["periods"] if isinstance(p, dict) and "year" in p]
 
 
+def scenario_at(path: str | Path) -> Scenario | None:
+    """The scenario in folder ``path`` (its ``scenario.json`` beside a layout), None if it is none:
+    how ``yrdopt export-excel`` on a workspace folder finds what the page knows of it."""
+    p = Path(path)
+    try:
+        meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or not (p / "layout.csv").exists():
+        return None
+    return Scenario(p.name, p, meta)
+
+
+def sibling(sc: Scenario, scenario_id) -> Scenario | None:
+    """Another scenario of the same workspace (a parent beside its alternative), by its id."""
+    if not isinstance(scenario_id, str) or not ID_PATTERN.match(scenario_id):
+        return None
+    return scenario_at(sc.path.parent / scenario_id)
+
+
 class Workspace:
     """The directory ``ROOT/scenarios`` and the scenarios in it."""
 

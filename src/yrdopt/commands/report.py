@@ -37,8 +37,12 @@ def register(app: typer.Typer) -> None:
             for p in (pareto, sweep, tornado, frequency):
                 if p is not None and not p.exists():
                     raise InstanceError([Problem(str(p), "", "missing", "an existing file or directory")])
+            from ..app.server import report_status
+            from ..app.workspace import scenario_at
+
+            # a workbench scenario's folder: its status as the page says it (an alternative's own)
             return write_report(solution, out, instance, pareto=pareto, tornado=tornado or sweep,
-                                frequency=frequency or sweep, title=title)
+                                frequency=frequency or sweep, title=title, status_text=report_status(scenario_at(solution)))
 
         path = run_guarded(go)
         console.print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)", highlight=False)
@@ -118,11 +122,19 @@ def register(app: typer.Typer) -> None:
         instance: Optional[Path] = typer.Option(None, "--instance", "-i", help="the instance solved: adds region names "
                                                 "(English, Chinese) and provinces to the layout sheet"),
     ) -> None:
-        """Write every table of a solution directory as one sheet of a workbook (plus the summary)."""
+        """Write every table of a solution directory as one sheet of a workbook (plus the summary).
+        A workbench scenario's folder (WORKSPACE/scenarios/ID) gets the page's export, its "scenario" sheet first."""
+        from ..app.workspace import scenario_at
         from ..excel import export_solution
+        from ..io import load_instance
         from ..report.html import resolve_instance
 
         def go():
+            scenario = scenario_at(solution)
+            if scenario is not None:  # the one code path of the page's export
+                from ..app.server import export_scenario
+
+                return export_scenario(scenario, out, load_instance(instance) if instance is not None else None)
             try:
                 inst = resolve_instance(solution, instance)[0]
             except InstanceError:

@@ -282,8 +282,11 @@ figcaption{font-size:0.8em;color:#555}.ok{color:#1a7f37;font-weight:bold}.bad{co
 
 def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = None, *,
                  pareto: pd.DataFrame | str | Path | None = None, tornado: pd.DataFrame | str | Path | None = None,
-                 frequency: pd.DataFrame | str | Path | None = None, title: str | None = None) -> str:
-    """The HTML text of the report for solution directory ``sol_dir``."""
+                 frequency: pd.DataFrame | str | Path | None = None, title: str | None = None,
+                 status_text: str | None = None) -> str:
+    """The HTML text of the report for solution directory ``sol_dir``.  ``status_text``: the layout's
+    status in words where the summary's is not the layout's own (a workbench alternative: summary.json
+    holds its distance MIP's "optimal"; it is a near-optimal alternative, x % above its parent)."""
     d = Path(sol_dir)
     summary = _summary(d)
     inst, warnings = resolve_instance(d, instance)
@@ -345,8 +348,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                f"{rep.max_violation:.3g}; {rep.n_violations} violated rows). Objective recomputed from the layout: "
                f"{rep.objective:,.6g}; solver reported {_fmt(obj)} "
                f'<span class="{"ok" if matches else "bad"}">({"match" if matches else "MISMATCH"})</span>. '
-               f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
-               f"{', gap ' + format(summary['gap'], '.2e') if summary.get('gap') is not None else ''}.</p>")
+               + (f"Status: {html.escape(status_text)}.</p>" if status_text is not None else
+                  f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
+                  f"{', gap ' + format(summary['gap'], '.2e') if summary.get('gap') is not None else ''}.</p>"))
     worst = [{"constraint": v.constraint, "where": v.where, "scaled amount": v.amount, "detail": v.detail}
              for v in rep.worst.values() if v.amount > 1e-6]
     if worst:
