@@ -746,3 +746,54 @@ def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
     assert right
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_a_placement_forbidden_on_a_large_instance_is_kept_as_one_edit(tmp_path):
+    """yrd-cities forbids 680 placements: one more forbidden kept the whole list (38.6 KB) in the
+    draft. Now the placement added is kept; a draft kept the old way (the whole list) loads the same."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from conftest import ROOT
+
+    proc, url = start_server(tmp_path / "ws", str(ROOT / "instances" / "yrd-cities.yaml"), "--no-solve")
+    driver = make_driver(tmp_path)
+    try:
+        open_page(driver, url)
+        before = driver.execute_script("return S.boot.instance.policy.forbidden.length")
+        assert before > 600
+        driver.execute_script("document.querySelector('#ed-placements').closest('details').open = true")
+        Select(driver.find_element(By.ID, "placement-segment")).select_by_value("ic/rd")
+        free = next(s for s in driver.find_elements(By.CSS_SELECTOR, "select[data-placement]")
+                    if s.get_attribute("value") == "free")
+        region = free.get_attribute("data-placement")
+        Select(free).select_by_value("forbidden")
+        name = driver.execute_script("return S.boot.region_names[arguments[0]]", region)
+        wait(driver, lambda d: f"ic/rd not allowed in {name}" in d.find_element(By.ID, "changes").text, what="the edit listed")
+        key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
+        kept = stored_drafts(driver)[key]
+        assert len(kept) < 1000, len(kept)
+        assert json.loads(kept)["edits"] == [[["policy", "forbidden"], None,
+                                              {"add": [{"chain": "ic", "segment": "rd", "region": region}], "remove": []}]]
+        draft = driver.execute_script("return JSON.stringify(S.draft)")
+        driver.refresh()  # the edit rebuilds the same draft
+        open_page(driver, url)
+        assert driver.execute_script("return JSON.stringify(S.draft)") == draft
+        # a draft an earlier page kept, with the whole list as one edit, loads the same
+        driver.execute_script(
+            "localStorage.setItem(arguments[0], JSON.stringify({edits: [[['policy', 'forbidden'], S.draft.policy.forbidden]],"
+            " name: '', source: 'from the opened instance', at: Date.now()}))", key)
+        driver.refresh()
+        open_page(driver, url)
+        assert driver.execute_script("return JSON.stringify(S.draft)") == draft
+        assert driver.execute_script("return S.draft.policy.forbidden.length") == before + 1
+        wait(driver, lambda d: f"ic/rd not allowed in {name}" in d.find_element(By.ID, "changes").text, what="listed again")
+        driver.find_element(By.ID, "reset-btn").click()
+        assert key not in stored_drafts(driver)
+    finally:
+        driver.quit()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

@@ -345,9 +345,19 @@ const MAX_DRAFTS = 5;
 const draftKey = () => DRAFT_PREFIX + S.boot.instance_hash;
 const isObject = (x) => x !== null && typeof x === "object";
 // the edits that turn `base` into `value`: [path, value] pairs, [path] alone for a field removed; a
-// list that changed length is one edit (the list)
+// list that changed length is one edit (the list), but for the placement lists, whose order means
+// nothing: [path, null, {add, remove}], the placements added and removed (yrd-cities forbids 680:
+// one more forbidden kept the whole 38.6 KB list). A draft kept before as [path, list] still loads.
+const PLACEMENT_LISTS = ["policy.fixed", "policy.forbidden"];
 function draftEdits(base, value, path = [], out = []) {
   if (base === value) return out;
+  if (PLACEMENT_LISTS.includes(path.join(".")) && (Array.isArray(base) || base == null) && Array.isArray(value)) {
+    const before = (base || []).map((x) => JSON.stringify(x)), after = value.map((x) => JSON.stringify(x));
+    const add = value.filter((_, i) => !before.includes(after[i]));
+    const remove = (base || []).filter((_, i) => !after.includes(before[i]));
+    if (add.length || remove.length || before.length !== after.length) out.push([path, null, { add, remove }]);
+    return out;
+  }
   if (isObject(base) && isObject(value) && Array.isArray(base) === Array.isArray(value)
       && (!Array.isArray(base) || base.length === value.length)) {
     const keys = Array.isArray(base) ? base.map((_, i) => i) : [...new Set([...Object.keys(base), ...Object.keys(value)])];
@@ -361,7 +371,11 @@ function draftEdits(base, value, path = [], out = []) {
 function withEdits(base, edits) {
   let out = JSON.parse(JSON.stringify(base));
   for (const [path, ...value] of edits) {
-    if (!path.length) out = JSON.parse(JSON.stringify(value[0]));
+    if (value.length === 2) { // a placement list's additions and removals
+      const gone = new Set(value[1].remove.map((x) => JSON.stringify(x)));
+      const kept = (getAt(out, path) || []).filter((x) => !gone.has(JSON.stringify(x)));
+      setAt(out, path, [...kept, ...JSON.parse(JSON.stringify(value[1].add))]);
+    } else if (!path.length) out = JSON.parse(JSON.stringify(value[0]));
     else setAt(out, path, value.length ? JSON.parse(JSON.stringify(value[0])) : undefined);
   }
   return out;
