@@ -54,29 +54,69 @@ def diagnosis_deadline(left: float | None) -> Deadline:
     return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)))
 
 
-# HiGHS's primal feasibility tolerance (its default; yrdopt sets no other): how far a layout HiGHS
-# accepts may exceed a limit.  An elastic slack within the checker's round-off but beyond this is an
-# excess `yrdopt solve` may reject (small_with(4 - 3e-6) in tests/test_explain.py: it finds no layout)
+# HiGHS's primal feasibility tolerance (its default; yrdopt sets no other): said in a verdict's words
+# ("no layout satisfies every limit within HiGHS's tolerance").  Never a threshold of a verdict: HiGHS
+# applies it to rows as it scales them, so what it accepts depends on the size of the numbers (Shanghai's
+# land 1e-4 short of 4000: `yrdopt solve` finds a layout; 5e-7 short of 4: none); see :func:`round_off_verdict`
 SOLVER_TOLERANCE = 1e-7
 WITHIN_HIGHS = f" within HiGHS's tolerance ({SOLVER_TOLERANCE:g})"  # "no layout satisfies every limit ..."
+# a layout past no limit by more than this × max(1, |limit|) meets every limit up to the floating-point
+# error of a row's sum, far inside any tolerance of HiGHS: the one excess a verdict needs no re-check for
+FLOAT_ROUND_OFF = 1e-9
 
 
 def within_round_off(needed: bool, what: str, rechecked: bool = False) -> str:
-    """What an increase within the checker's round-off, yet beyond HiGHS's tolerance, means for a
-    ``what`` ("layout", "plan"); ``needed``: HiGHS's bound proves it (else the best found needs it).
-    Said as "may": near its tolerance HiGHS's verdict depends on the model's scaling (planning_small
-    with the binding land 2e-7 short: `solve` finds a layout; 3e-7 short: none); ``rechecked``: solve's
-    own model found none (:func:`solve_finds_layout`)."""
+    """What an increase within the checker's round-off, yet more than HiGHS accepts on solve's own
+    model, means for a ``what`` ("layout", "plan"); ``needed``: proven (solve's own model re-checked,
+    or HiGHS's bound) — else the best found needs it.  Said as "may" where not re-checked: near its
+    tolerance HiGHS's verdict depends on the model's scaling (planning_small with the binding land 2e-7
+    short: `solve` finds a layout; 3e-7 short: none); ``rechecked``: solve's own model found none
+    (:func:`round_off_verdict`)."""
     finds = (f"so `yrdopt solve` finds no {what} (re-checked on its own model)" if rechecked else
              f"so `yrdopt solve` may find no {what}")
     return (f"A {what} that exceeds these limits by that much passes the checker (it allows {ROUND_OFF:g} × "
-            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g}, " + finds
+            f"max(1, |limit|)), but not HiGHS's tolerance of {SOLVER_TOLERANCE:g} on its scaled rows, " + finds
             + (": raise them by that much, or a little more." if needed else
                " (not proven needed: HiGHS's bound on the least increase is within its tolerance); "
                "raised by that much, it finds one."))
 
 
-def round_off(limit) -> np.ndarray:
+def round_off_verdict(proof: bool, borderline: bool, exact: bool, recheck) -> tuple[str, bool | None]:
+    """The one rule behind every verdict of ``yrdopt diagnose`` (one period, or a plan over periods),
+    as (verdict, what solve's own model said: None where not asked or not answered).
+
+    * ``proof``: an answer beyond the checker's round-off (:func:`round_off`) — a totals check, a least
+      increase beyond it, the elastic model infeasible, a conflict the elastic solve did not show to be
+      round-off — "infeasible": no layout the checker verifies, so none `solve` can print as one.
+    * ``borderline``: only round-off in question (every increase within the checker's round-off of its
+      limit, yet some layout or slack past a limit by more than :data:`FLOAT_ROUND_OFF` × max(1,
+      |limit|), or a conflict HiGHS proved on the flow-free model): whether HiGHS accepts that excess
+      depends on how it scales solve's rows, so solve's own model, loaded as solve loads it, decides
+      (``recheck()``: True a layout, False none, None no answer in time -> "undecided").
+    * ``exact``: a layout past no limit by more than float round-off: "feasible".
+    * else "undecided" (every search stopped at its time limit first).
+
+    So "infeasible" is a proof that solve's model has no layout within HiGHS's tolerance, and
+    "feasible" one that it has: diagnose's exit code is solve's (tests/test_explain.py sweeps both
+    over the size of the numbers)."""
+    if proof:
+        return "infeasible", None
+    if borderline:
+        says = recheck()
+        return {True: "feasible", False: "infeasible", None: "undecided"}[says], says
+    return ("feasible" if exact else "undecided"), None
+
+
+def past_limits(used: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """How far row activities ``used`` exceed their bounds, each as a multiple of max(1, |bound|) (the
+    checker's scale, :func:`round_off`); 0 within every bound."""
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lower), (lower - used) / np.maximum(1.0, np.abs(lower)), 0.0)
+        above = np.where(np.isfinite(upper), (used - upper) / np.maximum(1.0, np.abs(upper)), 0.0)
+    return float(max(np.max(below, initial=0.0), np.max(above, initial=0.0)))
+
+
+def round_off(limit, share: float = ROUND_OFF) -> np.ndarray:
     """How far past ``limit`` (a quota, a change budget) a use may go and still count as within it:
     :data:`ROUND_OFF` × max(1, |limit|), the independent checker's own rule for a limit
     (:data:`yrdopt.checker.TOLERANCE`), so a layout that stays within it is one the checker verifies.
@@ -85,7 +125,7 @@ def round_off(limit) -> np.ndarray:
     1e-6) and proves the elastic optimum only to ``mip_abs_gap`` 1e-6, so a proven-optimal elastic
     solve of a feasible instance can return slacks of ~1e-8: round-off, not an increase a planner
     must make.  Scaled to the limit because round-off grows with the size of the numbers."""
-    return ROUND_OFF * np.maximum(1.0, np.abs(np.asarray(limit, dtype=float)))
+    return share * np.maximum(1.0, np.abs(np.asarray(limit, dtype=float)))
 
 
 def most_quota(d: ModelData) -> np.ndarray:
@@ -200,8 +240,8 @@ class ElasticIncrease:
     known (``started`` False: not even begun, no time was left).  ``proven`` False: an increase that
     works, not proven the least.  ``round_off``: with no increase, the slacks left out as round-off
     (:func:`round_off`), summed; else 0.  ``tiny_quotas``, ``tiny_budgets``: with no increase, those
-    of them beyond HiGHS's own tolerance (:data:`SOLVER_TOLERANCE`): within the checker's round-off,
-    yet a layout that needs them is one HiGHS rejects.  ``least``: HiGHS's lower bound on the total
+    of them beyond float round-off (:data:`FLOAT_ROUND_OFF`): within the checker's round-off, yet a
+    layout that needs them may be one HiGHS rejects on solve's model (:func:`round_off_verdict`).  ``least``: HiGHS's lower bound on the total
     increase (its MIP dual bound; 0 when not known)."""
 
     quotas: dict
@@ -257,20 +297,22 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
         return ElasticIncrease({}, [], answered=False, proven=False, started=res.highs_status != "not run: no time left")
     quotas, budgets = quota_increase(cm, res.x), budget_increase(cm, res.x)
     left_out = 0.0 if quotas or budgets else max(float(cm.cost @ res.x), 0.0)  # the elastic objective: every slack
-    tiny_q, tiny_b = ({}, []) if quotas or budgets else (quota_increase(cm, res.x, beyond=SOLVER_TOLERANCE),
-                                                         budget_increase(cm, res.x, beyond=SOLVER_TOLERANCE))
+    tiny_q, tiny_b = ({}, []) if quotas or budgets else (quota_increase(cm, res.x, share=FLOAT_ROUND_OFF),
+                                                         budget_increase(cm, res.x, share=FLOAT_ROUND_OFF))
     return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out, tiny_quotas=tiny_q,
                            tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0))
 
 
 def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
-    """Whether ``yrdopt solve`` finds a layout: the instance's own model (with flows, as solve builds
-    it) loaded into HiGHS with solve's settings, stopped at its first layout; None where it stops
-    without an answer (or no time is left for it).  The arbiter where only round-off is in question:
-    HiGHS's MIP accepts a layout up to its ``mip_feasibility_tolerance`` (1e-6) past a limit, its
-    presolve rejects the instance beyond :data:`SOLVER_TOLERANCE`; near that, only solve's own model
-    tells what solve does (planning_small with the binding land 2e-7 short: a layout; 3e-7 short: none)."""
+    """Whether ``yrdopt solve`` finds a layout the checker verifies: the instance's own model (with
+    flows, as solve builds it) loaded into HiGHS with solve's settings, stopped at its first layout,
+    polished and checked as solve does; False where HiGHS proves it has none; None where it stops
+    without an answer (or no time is left for it), or its layout is one the checker rejects (solve
+    would print it NOT verified, exit 5: no layout proven, none disproven).  The arbiter where only
+    round-off is in question (:func:`round_off_verdict`)."""
+    from ..api import solution_from_result
     from ..model.compiled import build
+    from ..model.fixed import lp_polish
     from ..solver import HighsSolver, SolverOptions
 
     cm = build(inst)
@@ -283,7 +325,10 @@ def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
     res = solver.solve()
     if res.status in ("infeasible", "infeasible_or_unbounded"):
         return False
-    return True if res.x is not None else None
+    if res.x is None:
+        return None
+    res = lp_polish(cm, res, time_limit=deadline.left())
+    return True if solution_from_result(inst, cm, res).check.verified else None
 
 
 TIMED_OUT = ("The search for the least quota and change budget increase stopped at its time limit before it "
@@ -292,13 +337,13 @@ NOT_STARTED = ("The search for the least quota and change budget increase did no
                "too little for it (HiGHS would only have overrun it); give diagnose more time (--time-limit).")
 
 
-def quota_increase(cm, x: np.ndarray, beyond: float | None = None) -> dict:
+def quota_increase(cm, x: np.ndarray, share: float = ROUND_OFF) -> dict:
     """(region, resource) -> quota added in an elastic model's solution ``x``; a slack within
-    round-off of its quota (:func:`round_off`) is no increase (``beyond``: a slack of at most this
-    is none instead)."""
+    round-off of its quota (:func:`round_off`) is no increase (``share``: within this × max(1, |quota|)
+    instead, :data:`FLOAT_ROUND_OFF` for the slacks within round-off yet not exact)."""
     slack = cm.var("quota_slack").take(x)
     quota = cm.data.quota
-    needed = slack > (round_off(np.where(np.isfinite(quota), quota, 0.0)) if beyond is None else beyond)
+    needed = slack > round_off(np.where(np.isfinite(quota), quota, 0.0), share)
     return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k]) for r, k in zip(*np.nonzero(needed))}
 
 
@@ -306,9 +351,9 @@ BUDGET_WORDS = {"change_opened": ("max_opened", "new sites"), "change_closed": (
                 "change_moved": ("max_moved_share", "activity moved")}
 
 
-def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, beyond: float | None = None) -> list[dict]:
-    """Change budgets that an elastic solution ``x`` exceeds beyond round-off (``beyond``: by more
-    than this): scope, budget, limit and how far it is short, in the planner's words ("the budget of
+def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, share: float = ROUND_OFF) -> list[dict]:
+    """Change budgets that an elastic solution ``x`` exceeds beyond round-off (``share``: by more
+    than this × max(1, |budget|)): scope, budget, limit and how far it is short, in the planner's words ("the budget of
     1 closed sites in Anhui is too small by 1")."""
     from ..model.transitions import BUDGETS, budget_groups
 
@@ -325,7 +370,7 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, beyond: floa
         field, words = BUDGET_WORDS[name]
         for i, g in enumerate(budget_groups(d, name)):
             limit = float(cm.row_upper[rows.index(i)])
-            if slack[i] <= (round_off(limit) if beyond is None else beyond):
+            if slack[i] <= round_off(limit, share):
                 continue
             scope = scopes[g]
             path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
@@ -461,31 +506,25 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                "conflict_complete": conflict.complete,
                "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
-    # round-off only, yet beyond what HiGHS accepts: the checker would verify such a layout, `solve` finds none
-    tiny = answered and not increase and not budgets and bool(elastic.tiny_quotas or elastic.tiny_budgets)
+    # the elastic solve shows every increase within the checker's round-off: what is left is a question of
+    # HiGHS's tolerance on solve's rows, which only solve's own model answers (round_off_verdict)
+    round_off_only = answered and not increase and not budgets
+    # within round-off, yet more than float error: the slacks named as "within round-off"
+    tiny = round_off_only and bool(elastic.tiny_quotas or elastic.tiny_budgets)
     if tiny:
         details["round_off_increase"] = {"quota_increase": {f"{r}/{k}": v for (r, k), v in elastic.tiny_quotas.items()},
                                          "budget_increase": elastic.tiny_budgets}
-    # only round-off in question (an elastic slack, or the conflict search's layout past a limit, beyond
-    # HiGHS's tolerance yet within the checker's): solve's own model decides what solve does
-    borderline = (not known_infeasible and not msgs and not conflict.limits and answered and not increase
-                  and not budgets and (tiny or conflict.excess > SOLVER_TOLERANCE))
-    solve_says = solve_finds_layout(inst, deadline) if borderline else None
-    if msgs or conflict.limits or elastic is None or (answered and elastic.proven and (increase or budgets)):
-        verdict = "infeasible"  # each of these is a proof (a conflict's first check was proven infeasible)
-    elif solve_says is not None:
-        verdict = "feasible" if solve_says else "infeasible"
-    elif tiny:  # proven only where HiGHS's own bound on the least increase is beyond its tolerance
-        verdict = "infeasible" if elastic.proven and elastic.least > SOLVER_TOLERANCE else "undecided"
-    elif answered and not increase and not budgets and conflict.excess <= SOLVER_TOLERANCE:
-        # the elastic layout exceeds no limit beyond HiGHS's tolerance: a layout it and the checker accept
-        verdict = "feasible"
-    else:
-        verdict = "undecided"
+    proof = bool(msgs or elastic is None or (answered and elastic.proven and (increase or budgets))
+                 or (conflict.limits and not round_off_only))
+    layout_past = not conflict.limits and conflict.excess > FLOAT_ROUND_OFF  # the conflict search's layout
+    borderline = not known_infeasible and (bool(conflict.limits) or tiny or layout_past)
+    exact = (round_off_only or (conflict.complete and not conflict.limits)) and not tiny and not layout_past
+    verdict, solve_says = round_off_verdict(proof, borderline, exact, lambda: solve_finds_layout(inst, deadline))
     if solve_says is not None:
         details["solve_finds_layout"] = solve_says
     details["verdict"] = "infeasible" if known_infeasible else verdict
-    precision = WITHIN_HIGHS if tiny else ""
+    # a verdict the re-check on solve's own model gave: it holds at HiGHS's tolerance, not beyond round-off
+    precision = WITHIN_HIGHS if tiny or (borderline and not proof) else ""
     if known_infeasible or verdict == "infeasible":
         parts = [f"No layout satisfies every limit{precision}."]
     elif verdict == "feasible":
@@ -590,29 +629,33 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
                 "not help: the conflict is among policy rules (fixed/forbidden regions, site limits, minimum "
                 "scales, protected sites or the minimum run of new sites).", {**none, "verdict": "infeasible"})
     quotas, budgets = phased_increase(inst, pm, res.x)
-    tiny = not quotas and not budgets  # round-off only: then those beyond HiGHS's tolerance (as for one period)
+    tiny = not quotas and not budgets  # round-off only: those beyond float error are named (as for one period)
     if tiny:
-        quotas, budgets = phased_increase(inst, pm, res.x, SOLVER_TOLERANCE)
-        if not quotas and not budgets:  # every slack within HiGHS's tolerance: a plan it and the checker accept
-            return None
+        quotas, budgets = phased_increase(inst, pm, res.x, FLOAT_ROUND_OFF)
+    proven = res.status == "optimal"
+    # the rule of one period (round_off_verdict): an increase beyond round-off proven least is a proof;
+    # one within it, solve's own model over the periods decides; none beyond float error, a plan
+    verdict, solve_says = round_off_verdict(
+        proven and not tiny, tiny and bool(quotas or budgets) and not known_infeasible,
+        tiny and not quotas and not budgets, lambda: solve_finds_plan(inst, deadline))
+    if verdict == "feasible":
+        return None
+    needed = verdict == "infeasible"
     d0 = pm.periods[0].data
     per_year = {(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())}
     items, rows = increase_rows(per_year, budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
                                     d0.region_ids.index(key[1]), d0.resource_ids.index(key[2])]))
     listed, increase_file = short_list(items, rows, out, INCREASE_FILE, "quota_increase and budget_increase")
-    proven = res.status == "optimal"
     least = ("The least" if proven else "An (interrupted, not proven least)"
              if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
-    # an increase not proven least does not prove that one is needed: only known_infeasible does then;
-    # one within round-off only where HiGHS's bound on the least increase is beyond its tolerance
-    needed = proven and (not tiny or max(float(res.bound or 0.0), 0.0) > SOLVER_TOLERANCE)
     precision = WITHIN_HIGHS if tiny else ""
     head = ("No plan over the periods satisfies every limit" + precision
             if known_infeasible or needed else opening)
     first = ", the largest first" if len(items) > SHORT_LIST else ""
     within = (" is within round-off" if tiny else "")
     text = (f"{head}. {least} quota and change budget increase that makes one exist{first}{within}: {listed}"
-            + (". " + within_round_off(known_infeasible or needed, "plan") if tiny else ".")
+            + (". " + within_round_off(known_infeasible or needed, "plan", rechecked=solve_says is False)
+               if tiny else ".")
             + " (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
             "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)")
     found = {"quota_increase": quotas, "budget_increase": budgets}
@@ -620,15 +663,45 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
                   "verdict": "infeasible" if known_infeasible or needed else "undecided"}
 
 
-def phased_increase(inst: Instance, pm, x: np.ndarray, beyond: float | None = None) -> tuple[dict, list[dict]]:
-    """What a solution ``x`` of the phased model in elastic mode raises beyond round-off (``beyond``:
-    by more than this): quotas as ``{"year/region/resource": added}``, change budgets as records
+def solve_finds_plan(inst: Instance, deadline: Deadline) -> bool | None:
+    """:func:`solve_finds_layout` over milestone periods: the plan model as ``yrdopt solve`` builds and
+    loads it (:func:`yrdopt.phasing.solve_phased`: its HiGHS profile), stopped at its first plan,
+    polished and checked period by period as solve does."""
+    from ..checker import check_phased
+    from ..model.periods import build_phased
+    from ..phasing import _fixed_integer_lp, phased_profile, plan_tables
+    from ..solver import HighsSolver, SolverOptions
+
+    pm = build_phased(inst)
+    left = deadline.left()
+    if left is not None and left <= after_solve_reserve(pm.cm.n_cols):
+        return None
+    limit, highs = highs_options_for(left, pm.cm.n_cols, int(pm.cm.integrality.sum()), {})
+    options, _ = phased_profile(SolverOptions(time_limit=limit, mip_gap=1.0), int(pm.cm.integrality.sum()) / pm.T)
+    if highs:
+        options = replace(options, highs={**options.highs, **highs})
+    solver = HighsSolver(options)
+    solver.load(pm.cm)
+    res = solver.solve()
+    if res.status in ("infeasible", "infeasible_or_unbounded"):
+        return False
+    if res.x is None:
+        return None
+    x = _fixed_integer_lp(pm, np.round(res.x[: pm.cm.n_cols]), options, deadline.left())
+    layout, flows, expansions, _, parks, park_activity = plan_tables(pm, res.x[: pm.cm.n_cols] if x is None else x)
+    return True if check_phased(inst, layout, flows, expansions, parks=parks,
+                                park_activity=park_activity).verified else None
+
+
+def phased_increase(inst: Instance, pm, x: np.ndarray, share: float = ROUND_OFF) -> tuple[dict, list[dict]]:
+    """What a solution ``x`` of the phased model in elastic mode raises beyond round-off (``share``:
+    by more than this × max(1, |limit|)): quotas as ``{"year/region/resource": added}``, change budgets as records
     (period, budget, scope, path, short_by, text in the planner's words)."""
     import re
 
     quotas = {}
     for t, core in enumerate(pm.periods):
-        for (r, k), v in quota_increase(core, pm.period_x(x, t), beyond).items():
+        for (r, k), v in quota_increase(core, pm.period_x(x, t), share).items():
             quotas[f"{pm.years[t]}/{r}/{k}"] = v
     scopes = ["the whole area", *pm.periods[0].data.province_ids]
     budgets = []
@@ -638,7 +711,7 @@ def phased_increase(inst: Instance, pm, x: np.ndarray, beyond: float | None = No
         if m is None:
             continue
         limit = float(pm.cm.row_upper[pm.cm.row(m.group(1)).start])
-        if x[block.start] <= (round_off(limit) if beyond is None else beyond):
+        if x[block.start] <= round_off(limit, share):
             continue
         t, g = int(m.group(3)), int(m.group(4))
         field = {"opened": "max_opened", "closed": "max_closed", "moved": "max_moved_share"}[m.group(2)]
@@ -680,8 +753,8 @@ class Conflict:
     limits: list[Limit]
     complete: bool  # False when a solve hit its time limit: the set may not be irreducible
     solves: int = 0
-    # none found: how far the layout its first check found exceeds a limit (HiGHS's MIP accepts up to
-    # its mip_feasibility_tolerance, 1e-6, where `yrdopt solve`'s presolve may reject beyond 1e-7)
+    # none found: how far the layout its first check found exceeds a limit, as a multiple of max(1, |limit|)
+    # (:func:`past_limits`; HiGHS's MIP accepts a layout its presolve on solve's model may reject)
     excess: float = 0.0
 
 
@@ -825,7 +898,7 @@ class _Feasibility:
             self.pin(pinned)
         self.incomplete = False
         self.solves = 0
-        self.excess = 0.0  # the last layout found: how far it exceeds a limit switched on (HiGHS's round-off)
+        self.excess = 0.0  # the last layout found: how far it exceeds a limit switched on (past_limits)
         self._on: dict[int, bool] = {}  # id(limit) -> switched on, as HiGHS holds it
         self._row_lower, self._row_upper = cm.row_lower.copy(), cm.row_upper.copy()  # as HiGHS holds them
         for lim in self.limits:
@@ -889,8 +962,7 @@ class _Feasibility:
         if res.x is None:  # stopped without an answer: neither (never read as feasible)
             self.incomplete = True
             return None
-        used = self.cm.A @ res.x[: self.cm.n_cols]
-        self.excess = float(max(np.max(self._row_lower - used, initial=0.0), np.max(used - self._row_upper, initial=0.0)))
+        self.excess = past_limits(self.cm.A @ res.x[: self.cm.n_cols], self._row_lower, self._row_upper)
         return False
 
 

@@ -334,7 +334,7 @@ def register(app: typer.Typer) -> None:
                                              "quota factor): their smallest set of conflicting limits"),
     ) -> None:
         """Explain an infeasible instance: the smallest set of conflicting limits and the least quota increase."""
-        from ..analysis.diagnose import (CONFLICT_SHARE, INCREASE_FILE, LIMITS_FILE, SOLVER_TOLERANCE,
+        from ..analysis.diagnose import (CONFLICT_SHARE, FLOAT_ROUND_OFF, INCREASE_FILE, LIMITS_FILE,
                                          conflicting_limits, explain_infeasibility)
         from ..cli_common import command_deadline
         from ..io import load_instance
@@ -370,9 +370,9 @@ def register(app: typer.Typer) -> None:
             # 3 only on the elastic solve's proof; 4 where it stopped or never ran (as for one period)
             raise typer.Exit(EXIT_INFEASIBLE if found[1]["verdict"] == "infeasible" else EXIT_SOLVER)
         conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
-        # "feasible" only on a layout within HiGHS's tolerance (SOLVER_TOLERANCE): one past a limit by
-        # more, which HiGHS's MIP accepts and `yrdopt solve`'s presolve may reject, is decided below
-        if not conflict.limits and conflict.complete and conflict.excess <= SOLVER_TOLERANCE:
+        # "feasible" here only on a layout past no limit beyond float round-off: one past a limit by more,
+        # which HiGHS's MIP accepts and `yrdopt solve`'s model may reject, is decided below (round_off_verdict)
+        if not conflict.limits and conflict.complete and conflict.excess <= FLOAT_ROUND_OFF:
             console.print(f"feasible{' in ' + alone[:-2] if alone else ''}: no conflicting limits (every limit can "
                           "hold at once)" + ("; the plan over the periods may still not exist (`yrdopt diagnose "
                                              "INSTANCE` without --period)" if alone else ""), highlight=False)
