@@ -583,16 +583,43 @@ def test_diagnose_agrees_with_solve_at_every_scale(tmp_path, k, short):
     on the flow-free model, was taken as a proof though the elastic solve showed it round-off, and the
     slacks were compared with HiGHS's tolerance as absolute numbers.  Both directions are swept: the
     shorts where solve finds none (k = 1: 5e-7, 3e-6; k = 1000: 3e-4, 1e-3) stay exit 3."""
+    diagnose_exit_is_solves(tmp_path, small_scaled(k, short))
+
+
+def diagnose_exit_is_solves(tmp_path, data: dict, none: str = "No layout satisfies every limit") -> None:
+    """`yrdopt diagnose`'s exit code and first words are `yrdopt solve`'s verdict on ``data``: a layout
+    (or plan) the checker verifies (0, "feasible") or none (3, ``none``); solve never prints one the
+    checker rejects (exit 5)."""
     import yaml
 
-    data = small_scaled(k, short)
     try:
         solved = 0 if yrdopt.solve(data).summary["verified"] else 5
     except yrdopt.InfeasibleError:
         solved = 3
-    path = tmp_path / "scaled.yaml"
+    path = tmp_path / "instance.yaml"
     path.write_text(yaml.safe_dump(data))
     res = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "dg")])
     assert solved in (0, 3) and res.exit_code == solved, (solved, res.output)
     said = " ".join(res.output.split())
-    assert said.startswith("feasible" if solved == 0 else "No layout satisfies every limit"), said
+    assert said.startswith("feasible" if solved == 0 else none), said
+
+
+def fab_in(region: str, short: float) -> dict:
+    """planning_small with every quota × 10, ic/fab on one site fixed to ``region`` and that region's
+    land ``short`` below the 60 ha the fab needs (an analyst's experiment)."""
+    d = yrdopt.load_instance(SMALL).model_dump(by_alias=True)
+    d["policy"]["site_limits"] = [{"chain": "ic", "segment": "fab", "min_sites": 1, "max_sites": 1}]
+    d["policy"]["fixed"] = [{"chain": "ic", "segment": "fab", "region": region}]
+    for r in d["regions"]:
+        r["quotas"] = {q: v * 10 for q, v in r["quotas"].items()}
+    d["regions"][[r["id"] for r in d["regions"]].index(region)]["quotas"]["land"] = 60.0 - short
+    return d
+
+
+@pytest.mark.parametrize("region, short", [("ah", 1e-6), ("ah", 3e-6), ("js", 1e-6), ("js", 3e-5)])
+def test_diagnose_agrees_with_solve_on_a_site_limited_fab(tmp_path, region, short):
+    """The fab 1e-6 short of its land: solve prints an optimal layout the checker verifies (the fab's
+    activity 1e-6 under its target, within the checker's round-off), exit 0; before, diagnose named the
+    land quota, the site limit and the fixing as a conflict and said no layout exists (exit 3).
+    3e-6 or 3e-5 short: solve finds none, and diagnose says so."""
+    diagnose_exit_is_solves(tmp_path, fab_in(region, short))

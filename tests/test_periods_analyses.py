@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 import yrdopt
+from test_explain import diagnose_exit_is_solves
 from test_periods import YEARS, tiny3
 from yrdopt.analysis.diagnose import explain_phased_infeasibility
 from yrdopt.analysis.explain import cost_of_moving, shadow_prices, site_decision
@@ -245,16 +246,7 @@ def test_phased_diagnose_agrees_with_solve_at_every_scale(tmp_path, k, short):
     verifies (exit 0) while diagnose said no plan exists within HiGHS's tolerance (exit 3): it compared
     the elastic slacks with that tolerance as absolute numbers and never asked solve's own model (the
     rule of one period now, diagnose.round_off_verdict)."""
-    data = b_fixed_scaled(k, short)
-    try:
-        solved = 0 if yrdopt.solve(data).summary["verified"] else 5
-    except yrdopt.InfeasibleError:
-        solved = 3
-    (tmp_path / "scaled.yaml").write_text(yaml.safe_dump(data))
-    res = CliRunner().invoke(app, ["diagnose", str(tmp_path / "scaled.yaml")])
-    assert solved in (0, 3) and res.exit_code == solved, (solved, res.output)
-    said = " ".join(res.output.split())
-    assert said.startswith("feasible" if solved == 0 else "No plan over the periods satisfies every limit"), said
+    diagnose_exit_is_solves(tmp_path, b_fixed_scaled(k, short), "No plan over the periods satisfies every limit")
 
 
 @pytest.mark.parametrize("case", [two_b_sites, lambda: b_fixed_to_r1(1e-3)], ids=["budgets_and_quota", "quota"])
