@@ -25,6 +25,7 @@ from .model.fixed import lp_polish
 from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, SAME, Phases
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
+from .stopping import stoppable
 from .solver import (STATUS_TEXT, TIME_LIMIT_EXPECTED, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag,
                      derived_status, time_limit_problem)
 
@@ -148,15 +149,14 @@ def solve(
     ``kernel_search`` and ``concurrent_lns`` work on one period's model and are refused there
     (:class:`InstanceError`, :data:`ONE_PERIOD_SEARCH`) rather than ignored.
     """
-    from .stopping import stoppable
-
     given = dict(locals())
-    del given["stoppable"]
 
     def run(flag):
         return _solve(**{**given, "stop": flag})
 
-    return stoppable(run, stop, kept=lambda sol: kept_layout(sol, out), nothing=NOTHING_FOUND)
+    # after a second Ctrl-C the abandoned solve writes nothing (yrdopt.outdir), as the CLI quits
+    return stoppable(run, stop, kept=lambda sol: kept_layout(sol, out), nothing=NOTHING_FOUND,
+                     so_far=f"nothing written to {out}/" if out is not None else "")
 
 
 NOTHING_FOUND = "stopped before any feasible layout was found; nothing written"

@@ -153,8 +153,14 @@ def _remove_stale_siblings(out: Path) -> None:
 def write_dir_atomically(out: str | Path, fill: Callable[[Path], None], keep: Iterable[str] = ()) -> Path:
     """Call ``fill(tmp)`` to write every file into a fresh temporary sibling of ``out``, then
     put it in place of ``out``.  On any failure ``out`` is left as it was and the temporary
-    directory removed; the error is a :class:`YrdoptError` saying so."""
+    directory removed; the error is a :class:`YrdoptError` saying so.  In a run a second Ctrl-C
+    abandoned nothing is written (:func:`yrdopt.stopping.abandoned`; checked again just before
+    the swap): a script's abandoned solve writes what the command line, which quits, writes."""
+    from .stopping import Abandoned, abandoned
+
     out = Path(out)
+    if abandoned():
+        raise Abandoned(f"not written to {out}: the run was abandoned by a second interrupt")
     check_outputs(out_dir_problems(out, keep=keep))
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_siblings(out)
@@ -165,6 +171,8 @@ def write_dir_atomically(out: str | Path, fill: Callable[[Path], None], keep: It
         tmp.mkdir()
         fill(tmp)
         _fsync_dir(tmp)
+        if abandoned():
+            raise Abandoned(f"not written to {out}: the run was abandoned by a second interrupt")
         if out.exists():
             if _exchange(tmp, out):
                 tmp, old = old, tmp  # tmp now holds the earlier results

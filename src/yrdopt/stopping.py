@@ -56,6 +56,18 @@ def _wait(done: threading.Event) -> None:
 # it ends at HiGHS's next callback, within a second once HiGHS searches; none comes in presolve)
 EXIT_WAIT_S = 1.0
 _abandoned: list[tuple[threading.Event, int]] = []  # (the run's "returned" event, the signal) of each
+_abandoned_threads: set[threading.Thread] = set()  # the worker threads of those runs
+
+
+def abandoned() -> bool:
+    """Whether the calling thread runs work a second Ctrl-C abandoned: such work writes nothing
+    more (:func:`yrdopt.outdir.write_dir_atomically` refuses), as the command line, which ends the
+    process at the second signal, writes nothing more."""
+    return threading.current_thread() in _abandoned_threads
+
+
+class Abandoned(Exception):
+    """Raised instead of writing in a run a second Ctrl-C abandoned (nobody waits for it)."""
 
 
 def _end_abandoned_runs() -> None:
@@ -104,16 +116,24 @@ def run_in_worker(fn: Callable[[threading.Event], T], stop: threading.Event,
         finally:
             done.set()
 
-    threading.Thread(target=work, name="yrdopt-run", daemon=True).start()
-    try:
+    worker = threading.Thread(target=work, name="yrdopt-run", daemon=True)
+    launched = False
+    try:  # a Ctrl-C while the thread starts is heard here too
+        worker.start()
+        launched = True
         _wait(done)
     except KeyboardInterrupt as first:
         stop.set()
+        if not launched:  # the work, if it started at all, sees the stop before anything it writes
+            _abandoned_threads.add(worker)
+            raise Interrupted("stopped before the run started; nothing written",
+                              signum=getattr(first, "signum", None) or 2) from None
         try:
             _wait(done)
         except KeyboardInterrupt as second:
             signum = getattr(second, "signum", None) or getattr(first, "signum", None) or 2
             _abandoned.append((done, signum))
+            _abandoned_threads.add(worker)
             said = "second interrupt: not waiting for the run to stop (it ends at HiGHS's next callback)"
             raise Interrupted(f"{said}; {abandoned}" if abandoned else said, signum=signum) from None
         if interrupted is None:
@@ -146,3 +166,38 @@ def stoppable(fn: Callable[[threading.Event], T], stop: threading.Event | None =
         return Interrupted(nothing, signum=signum)
 
     return run_in_worker(fn, stop, interrupted, so_far)
+
+
+def raise_interrupted(signum, frame):
+    """A signal handler: the signal as a KeyboardInterrupt (:class:`Interrupted`) carrying its number."""
+    raise Interrupted(signum=signum)
+
+
+class quit_while_loading:
+    """From now until :meth:`close`: Ctrl-C (SIGINT) or SIGTERM prints one line and raises
+    SystemExit(128 + the signal's number), no traceback from inside an import.  The command line
+    covers its modules' loading with it (typer, rich, the commands: nothing is written then).  Only
+    in the main thread, and only over Python's own handlers (a host's, e.g. a test runner's, stay)."""
+
+    def __init__(self):
+        import signal
+
+        self._old: dict = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+            if signal.getsignal(sig) is default:
+                self._old[sig] = signal.signal(sig, self._quit)
+
+    @staticmethod
+    def _quit(signum, frame):
+        sys.stderr.write("interrupted: stopped while yrdopt was loading (before any work); nothing written\n")
+        raise SystemExit(128 + signum)
+
+    def close(self) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            if signal.getsignal(sig) == self._quit:
+                signal.signal(sig, old)
+        self._old = {}
