@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
+from .stopping import Interrupted  # light (threading, atexit): loaded before any window it covers
+
 
 def lazy_exports(package: str, namespace: dict, exports: dict[str, str]) -> tuple[Callable, Callable]:
     """``__getattr__`` and ``__dir__`` for ``package``: ``exports`` maps name -> relative module."""
@@ -20,7 +22,16 @@ def lazy_exports(package: str, namespace: dict, exports: dict[str, str]) -> tupl
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
+        try:
+            value = getattr(importlib.import_module(module, package), name)
+        except KeyboardInterrupt as exc:
+            # Ctrl-C while the module (numpy, SciPy, HiGHS) loads: nothing has started, nothing is
+            # written; said as a run's interrupt (yrdopt.stopping.Interrupted), not a bare
+            # KeyboardInterrupt from inside importlib
+            if isinstance(exc, Interrupted):
+                raise
+            raise Interrupted(f"stopped while loading {package}.{name} (before it started); nothing written",
+                              signum=getattr(exc, "signum", None) or 2) from None
         namespace[name] = value  # later lookups do not come here
         return value
 

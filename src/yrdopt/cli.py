@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import typer
+from .stopping import quit_while_loading
+
+_loading = quit_while_loading()  # Ctrl-C or SIGTERM while the commands load: one line, exit 128 + signal
+import typer  # noqa: E402 - after the handlers above
 from rich.table import Table
 
 
@@ -229,6 +232,7 @@ def _register_command_modules() -> None:
 
 
 _register_command_modules()
+_loading.close()  # the commands are loaded: Python's own handlers again (main's, run_interruptible's)
 
 
 def main() -> None:
@@ -237,11 +241,21 @@ def main() -> None:
     from . import cli_common
 
     cli_common.PROCESS_PER_COMMAND = True  # solve's and diagnose's --time-limit count from the process start
+    # SIGTERM before a command's own handlers (run_interruptible) take over, e.g. while its modules
+    # load: as Ctrl-C, one line and exit 143 (before: killed, -15)
+    import signal
+
+    from .stopping import raise_interrupted
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         app()
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:  # heard before a command's run (e.g. while its modules load)
+        signum = getattr(exc, "signum", None) or 2
+        print(f"interrupted: {getattr(exc, 'kept', '') or 'stopped before any work; nothing written'}",
+              file=sys.stderr)
+        sys.exit(128 + signum)
     finally:
         # everything is written and flushed by now; the collections Python runs while tearing
         # down pandas, scipy and HiGHS took 0.6 s of every exit (measured), which a user waits
