@@ -107,7 +107,7 @@ def _two_signals(signals, stopping: str, quitting: str, on_first):
 
 
 def run_interruptible(fn, stopping: str = "keeping the best layout found so far",
-                      kept_so_far: str = "nothing more written"):
+                      kept_so_far: str = "nothing more written", stop=None):
     """Run ``fn(stop)`` so that Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the first signal
     says ``stopping`` and sets ``stop`` (a :class:`threading.Event` the solver checks at each
     HiGHS callback, keeping the best layout found; the loops of alternatives and fronts stop
@@ -121,14 +121,15 @@ def run_interruptible(fn, stopping: str = "keeping the best layout found so far"
     handlers only in the main thread and only between bytecodes, so a main thread inside HiGHS's
     C++ code would hear nothing until HiGHS returned (42 s on the 41-city instance), and one heard
     in a callback crossed HiGHS's C++ frames as "the solver reported an error"; here the main
-    thread only waits, and answers at once.
+    thread only waits, and answers at once.  ``stop``: the flag to set (e.g. one a Deadline
+    carries, made before the run), else a new one.
     """
     import signal
     import threading
 
     from .stopping import run_in_worker
 
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
     if threading.current_thread() is not threading.main_thread():  # handlers need the main thread
         return fn(stop), None
     with _two_signals((signal.SIGINT, signal.SIGTERM), f"{stopping}; press Ctrl-C again to quit at once",
@@ -174,6 +175,24 @@ def second_interrupt_quits(kept: str, stopping: str = "the running scenarios sto
         yield heard
 
 
+def run_stoppable(work, stop, kept: str = "nothing more written", on_stop=None):
+    """``work()`` as an analysis command's step that runs HiGHS (explain, prices, diagnose, compare):
+    in a worker thread under the command's handlers (:func:`run_interruptible`), so that Ctrl-C or
+    SIGTERM is heard at once.  The first signal sets ``stop`` (the ``stop`` of the Deadline its
+    solves share: HiGHS ends at its next callback and no later solve gets time); once ``work``
+    returns, the command says one line, ``kept``, and exits 128 + the signal's number, printing and
+    writing nothing of what the stopped step returned (its figures are not the analysis's).  A
+    second signal quits at once.  Errors are :func:`run_guarded`'s.  ``on_stop()`` removes what the
+    stopped step wrote as it went (e.g. diagnose's long lists)."""
+    value, signum = run_guarded(lambda: run_interruptible(lambda _stop: work(), "stopping the analysis",
+                                                          kept, stop=stop))
+    if signum is not None:
+        if on_stop is not None:
+            on_stop()
+        exit_interrupted(signum, f"the analysis stopped before it finished; {kept}")
+    return value
+
+
 def fail(message: str, code: int) -> None:
     err.print(labelled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -183,21 +202,18 @@ def run_guarded(fn):
     """Turn the errors a user can cause into messages and exit codes."""
     try:
         return fn()
-    except InstanceError as exc:
-        fail(exc.message(), EXIT_INPUT)
-    except InfeasibleError as exc:
-        fail(exc.explanation, EXIT_INFEASIBLE)
-    except SolverError as exc:  # after Ctrl-C (run_interruptible notes the signal): 128 + signal number
-        if getattr(exc, "signum", None):
-            exit_interrupted(exc.signum, str(exc))
-        fail(str(exc), EXIT_SOLVER)
     except YrdoptError as exc:
-        fail(str(exc), EXIT_INPUT)
+        if getattr(exc, "signum", None):  # raised by a run a signal stopped (run_interruptible notes it)
+            exit_interrupted(exc.signum, str(exc) if isinstance(exc, SolverError) else
+                             f"stopped before it finished ({exc}); nothing more written")  # 128 + signal
+        if isinstance(exc, InstanceError):
+            fail(exc.message(), EXIT_INPUT)
+        if isinstance(exc, InfeasibleError):
+            fail(exc.explanation, EXIT_INFEASIBLE)
+        fail(str(exc), EXIT_SOLVER if isinstance(exc, SolverError) else EXIT_INPUT)
     except KeyboardInterrupt as exc:  # an Interrupted (yrdopt.stopping) says what it kept, and its signal
         signum = getattr(exc, "signum", None) or 2
-        if getattr(exc, "kept", ""):
-            exit_interrupted(signum, exc.kept)
-        fail("interrupted", 128 + signum)
+        exit_interrupted(signum, getattr(exc, "kept", "") or "stopped before it finished")
 
 
 

@@ -604,7 +604,7 @@ def _plot_front(result: FrontResult, path: Path) -> None:
 @dataclass
 class LexResult:
     solution: Solution
-    values: dict[str, float]  # each term's stage value (of the layout reached, for stages not reached)
+    values: dict[str, float]  # each term's stage optimum: the stages that ran only (an interrupted run: fewer)
     order: list[str]
     tolerance: float
     status: str = "optimal"  # "optimal" only if every stage was proven; "interrupted": stopped early
@@ -612,9 +612,14 @@ class LexResult:
 
     @property
     def reached(self) -> str:
-        """The stages reached, in words (e.g. "stage 2 of 3 (duplication)")."""
+        """The stages reached, in words, counted as the user named them (e.g. "stage 2 of 3
+        (duplication)"; the weighted objective's tie-break after them is no stage of theirs)."""
         n = len(self.stages)
-        return f"stage {n} of {len(self.order) + 1} ({self.stages[-1]['minimise']})" if n else "no stage"
+        if not n:
+            return "no stage"
+        if n > len(self.order):
+            return f"all {len(self.order)} stages and the tie-break on the weighted objective"
+        return f"stage {n} of {len(self.order)} ({self.stages[-1]['minimise']})"
 
 
 def lexicographic(
@@ -678,6 +683,10 @@ def _lexicographic(instance, order, tolerance, options, build_options, out, solv
 
             raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
+    # only the stages that ran have an optimum to claim (and to hold in the polish); lex.solve values
+    # the terms of stages never begun at the layout reached, which is no stage's optimum
+    ran = {stage["minimise"] for stage in lex.stages}
+    vals = {t: v for t, v in vals.items() if t in ran}
     held = _polish_holds(cm, res.x, lexicographic_holds(order, tolerance, vals))
     claims = {"lexicographic": {"order": order, "tolerance": tolerance, "stage_optima": vals}}
     polished = lex.polish(res, held)

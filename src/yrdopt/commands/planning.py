@@ -6,6 +6,7 @@ Thin shells over :mod:`yrdopt.analysis.alternatives`, :mod:`yrdopt.analysis.fron
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolveProgress, console, exit_interrupted, fmt_num,
-                          labelled, run_guarded, run_interruptible, solver_options, styled)
+                          labelled, run_guarded, run_interruptible, run_stoppable, solver_options, styled)
 
 
 def _options(time_limit, gap, threads, seed):
@@ -93,6 +94,18 @@ def _percent(gap) -> str:
     return "" if gap is None or gap != gap else f"{100 * gap:.2f} %"
 
 
+def _first_layout(a) -> str:
+    """What layout-1 of alternatives is, by the status of its MIP: "the optimum" only where it
+    was proven (a layout stopped at its time limit is the best found, within its gap)."""
+    if a.mga_status == "optimal":
+        return "the optimum"
+    if a.mga_status == "interrupted":
+        return "the best layout found before the signal (not proven)"
+    gap = a.solution.summary.get("gap")
+    return f"the best layout found (gap {_percent(gap)})" if gap is not None else \
+        f"the best layout found (not proven: {a.mga_status})"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("alternatives")
     def alternatives_cmd(
@@ -118,8 +131,7 @@ def register(app: typer.Typer) -> None:
                           f"{'verified' if a.verified else 'NOT verified'}, "
                           + (f"sites differing from earlier layouts {min(a.distance_to_previous.values())}.."
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous
-                             else "the optimum, " if a.mga_status != "interrupted"
-                             else "the best layout found before the signal (not proven), ")
+                             else _first_layout(a) + ", ")
                           + f"{a.seconds:.1f} s", highlight=False)
 
         from ..outdir import folder_problems
@@ -137,7 +149,9 @@ def register(app: typer.Typer) -> None:
             exit_interrupted(signum, kept_layouts(res), None if all(a.verified for a in res.layouts) else EXIT_UNVERIFIED)
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
-        console.print(f"optimum {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
+        first = "optimum" if res.layouts and res.layouts[0].mga_status == "optimal" else \
+            "best layout found (not proven optimal)"
+        console.print(f"{first} {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
                       f"{len(res.layouts)} layouts written to {out}/", highlight=False)
         if res.stopped:
             console.print(styled(str(res.stopped), "yellow"), highlight=False)
@@ -232,8 +246,9 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"Lexicographic: {' > '.join(res.order)} (tolerance {tolerance:g}; unweighted)")
         for col in ("term", "stage optimum", "written layout (recomputed)"):
             t.add_column(col, justify="left" if col == "term" else "right", overflow="fold")
-        for term, v in res.values.items():
-            t.add_row(term, f"{v:,.6g}", f"{written.get(term, float('nan')):,.6g}")
+        for term in res.order:  # a stage never begun (stopped before it) has no optimum
+            v = res.values.get(term)
+            t.add_row(term, f"{v:,.6g}" if v is not None else "not reached", f"{written.get(term, float('nan')):,.6g}")
         console.print(t)
         s = res.solution.summary
         console.print(f"weighted objective {s['objective']:,.4f}; checker: {'verified' if s['verified'] else 'NOT verified'}; "
@@ -266,7 +281,10 @@ def register(app: typer.Typer) -> None:
             fail("give --segment CHAIN/SEGMENT, --site CHAIN/SEGMENT@REGION, --prices, or several", 2)
         # the whole command keeps --time-limit: each analysis asked for gets an equal part of what is left
         options = run_guarded(lambda: solver_options(time_limit=time_limit, mip_gap=1e-9))
-        deadline, parts = Deadline(time_limit), [site is not None, segment is not None, prices].count(True)
+        # Ctrl-C or SIGTERM sets the deadline's stop: its solves end at HiGHS's next callback
+        deadline = Deadline(time_limit, stop=threading.Event())
+        parts = [site is not None, segment is not None, prices].count(True)
+        kept = "nothing written"  # what a signal leaves (each part's file is written whole after it)
 
         def part() -> Deadline:
             nonlocal parts
@@ -276,12 +294,14 @@ def register(app: typer.Typer) -> None:
         if site is not None:
             from ..analysis.explain import site_decision
 
-            table = run_guarded(lambda: site_decision(instance, solution, site, reoptimise=reoptimise, period=period,
-                                                      options=options, deadline=part()))
+            table = run_stoppable(lambda: site_decision(instance, solution, site, reoptimise=reoptimise, period=period,
+                                                        options=options, deadline=part()), deadline.stop, kept)
             _print_site(table, out)
+            kept = f"site.csv is in {out}/" if out is not None else kept
         if segment is not None:
-            moves = run_guarded(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise, period=period,
-                                                       options=options, deadline=part()))
+            moves = run_stoppable(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise,
+                                                         period=period, options=options, deadline=part()),
+                                  deadline.stop, kept)
             show = moves.set_index("region")
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
             # short headers that wrap between words: the table fits an 80-column terminal
@@ -304,8 +324,9 @@ def register(app: typer.Typer) -> None:
 
                 out.mkdir(parents=True, exist_ok=True)
                 atomic_write_text(out / "moves.csv", moves.to_csv(index=False, float_format="%.10g"))
+                kept = f"{'site.csv and ' if site is not None else ''}moves.csv are in {out}/"
         if prices:
-            _print_prices(instance, solution, out, period, part())
+            _print_prices(instance, solution, out, period, part(), kept)
 
     @app.command("prices")
     def prices_cmd(
@@ -321,7 +342,7 @@ def register(app: typer.Typer) -> None:
         from ..deadline import Deadline
 
         run_guarded(lambda: solver_options(time_limit=time_limit))
-        _print_prices(instance, solution, out, period, Deadline(time_limit))
+        _print_prices(instance, solution, out, period, Deadline(time_limit, stop=threading.Event()))
 
     @app.command("diagnose")
     def diagnose_cmd(
@@ -342,15 +363,20 @@ def register(app: typer.Typer) -> None:
         run_guarded(lambda: solver_options(time_limit=time_limit))
         # OUT is written only for a long list of conflicting limits or increases: a folder that cannot
         # take it is said then (the diagnosis still printed), not refused before any work; a list an
-        # earlier diagnosis left there is not this one's
-        for name in (LIMITS_FILE, INCREASE_FILE):
-            try:
-                (out / name).unlink(missing_ok=True)
-            except OSError:
-                pass
+        # earlier diagnosis left there is not this one's, nor one a stopped search wrote (run_stoppable's on_stop)
+        def unwrite():
+            for name in (LIMITS_FILE, INCREASE_FILE):
+                try:
+                    (out / name).unlink(missing_ok=True)
+                except OSError:
+                    pass
+
+        unwrite()
         # the whole command, counted from the process start (as solve): start-up, reading, the conflict
         # search, the elastic solve's build and solve
         deadline = command_deadline(time_limit)
+        stop = deadline.stop = threading.Event()  # set by Ctrl-C or SIGTERM: its solves end at HiGHS's next callback
+
         inst = run_guarded(lambda: load_instance(instance))
         alone = ""
         if period is not None:  # one milestone's limits: a conflict among them is one of every plan
@@ -361,15 +387,17 @@ def register(app: typer.Typer) -> None:
         if inst.periods is not None:  # over the periods: the least increase of each period's limits
             from ..analysis.diagnose import explain_phased_infeasibility
 
-            found = run_guarded(lambda: explain_phased_infeasibility(inst, deadline=deadline, known_infeasible=False,
-                                                                         out=out))
+            found = run_stoppable(lambda: explain_phased_infeasibility(inst, deadline=deadline, known_infeasible=False,
+                                                                       out=out, stop=stop), stop, "nothing written",
+                                  unwrite)
             if found is None:
                 console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
                 return
             console.print(found[0], highlight=False, soft_wrap=True)
             # 3 only on the elastic solve's proof; 4 where it stopped or never ran (as for one period)
             raise typer.Exit(EXIT_INFEASIBLE if found[1]["verdict"] == "infeasible" else EXIT_SOLVER)
-        conflict = run_guarded(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)))
+        conflict = run_stoppable(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)), stop,
+                                 "nothing written", unwrite)
         # "feasible" here only on a layout past no limit beyond float round-off: one past a limit by more,
         # which HiGHS's MIP accepts and `yrdopt solve`'s model may reject, is decided below (round_off_verdict)
         if not conflict.limits and conflict.complete and conflict.excess <= FLOAT_ROUND_OFF:
@@ -379,7 +407,9 @@ def register(app: typer.Typer) -> None:
             return
         # the conflict search's first check proved nothing when it ran out of its share: the aggregate
         # checks (instant) and the elastic solve (the rest of the time) may still prove either answer
-        text, details = explain_infeasibility(inst, deadline=deadline, conflict=conflict, known_infeasible=False, out=out)
+        text, details = run_stoppable(lambda: explain_infeasibility(inst, deadline=deadline, conflict=conflict,
+                                                                    known_infeasible=False, out=out),
+                                      stop, "nothing written", unwrite)
         console.print(alone + text, highlight=False, soft_wrap=True)
         # 0 proven feasible, 3 proven infeasible, 4 neither within --time-limit (never "fine" unproven)
         if details["verdict"] != "feasible":
@@ -404,7 +434,7 @@ def register(app: typer.Typer) -> None:
             inst = load_instance(instance) if instance is not None else None
             return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst, period=period)
 
-        c = run_guarded(go)
+        c = run_stoppable(go, threading.Event(), "nothing written")  # its solves end once it returns
         pl = c.placements.drop(columns="differs") if all_segments else c.differing()
         console.print(_df_table(pl, f"Placements{' that differ' if not all_segments else ''} "
                                 f"({int(c.placements['differs'].sum())} of {len(c.placements)} segments differ)"))
@@ -468,10 +498,11 @@ def _print_site(table, out: Optional[Path]) -> None:
 
 
 def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None,
-                  deadline=None) -> None:
+                  deadline=None, kept: str = "nothing written") -> None:
+    """``deadline`` carries the stop a signal sets (:func:`yrdopt.cli_common.run_stoppable`)."""
     from ..analysis.explain import resolved_gain, shadow_prices
 
-    p = run_guarded(lambda: shadow_prices(instance, solution, period=period, deadline=deadline))
+    p = run_stoppable(lambda: shadow_prices(instance, solution, period=period, deadline=deadline), deadline.stop, kept)
     when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
         "; placements fixed"
     console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit"
