@@ -174,7 +174,8 @@ class Guarantee(_Model):
     measure: Literal["min_share", "max_share", "min_value", "min_chains"] = Field(
         description="min_share / max_share of the area's total value; min_value in the kinds named; "
                     "min_chains: number of chains in which it runs at least 1 % of a segment of the kinds named "
-                    "(an empty site counts no chain)")
+                    "(summed over its sites and over the chain's segments, each as a share of its own activity: "
+                    "0.6 % of one segment and 0.4 % of another count; an empty site counts no chain)")
     value: NonNeg = Field(description="a share in [0, 1], a value, or a number of chains")
     kinds: list[str] = Field(default_factory=list, description="segment kinds counted (empty: every kind)")
     penalty: NonNeg | None = Field(None, description="cost per unit short; none: a hard guarantee")
