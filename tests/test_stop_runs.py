@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -197,61 +198,81 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def signal_after_cpu(cmd: list[str], err_f: Path, cpu_s: float, sig: int, wait_s: float = 60.0):
+    """Start ``cmd`` (stderr to ``err_f``), send ``sig`` once it has used ``cpu_s`` s of CPU (work
+    done, not wall time); returns (exit code, seconds from the signal to the exit, stderr)."""
+    with open(err_f, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        wait_for(lambda: cpu_seconds(proc.pid) >= cpu_s, proc, f"{cpu_s} s of CPU", err=err_f)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=wait_s)
+        took = time.monotonic() - t0
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, took, err_f.read_text()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_in_lexicographic_keeps_the_stage_layout_reached(instance, tmp_path, sig):
     out = tmp_path / "lex"
     err_f = tmp_path / "stderr.txt"
-    cmd = [sys.executable, "-m", "yrdopt.cli", "lexicographic", str(instance), "distance", "duplication",
+    cmd = [sys.executable, "-m", "yrdopt.cli", "lexicographic", str(instance), "distance", "duplication", "site_cost",
            "--time-limit", "30", "--out", str(out)]
-    with open(err_f, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
-    try:
-        # about 1.5 s of CPU start the process; by 3.5 s its first stage's MIP searches (a stage
-        # runs up to 30 s of wall time: a loaded machine's too)
-        wait_for(lambda: cpu_seconds(proc.pid) >= 3.5, proc, "3.5 s of CPU", err=err_f)
-        t0 = time.monotonic()
-        proc.send_signal(sig)
-        proc.wait(timeout=60)
-        took = time.monotonic() - t0
-    finally:
-        proc.kill()
-        proc.wait()
-    err = err_f.read_text()
+    # about 1.5 s of CPU start the process; by 3.5 s its first stage's MIP searches (a stage
+    # runs up to 30 s of wall time: a loaded machine's too)
+    code, took, err = signal_after_cpu(cmd, err_f, 3.5, sig)
     # before: SIGINT crossed HiGHS's callback as "error: lexicographic solve stopped without a
     # layout: error" (exit 4), SIGTERM ended the process at once (-15), nothing written either way
-    assert proc.returncode == 128 + sig, err
+    assert code == 128 + sig, err
     assert took < EXIT_S, f"exit {took:.1f} s after the signal"
     line = assert_one_line_no_error(err)
     assert "not proven" in line and str(out) in line, line
+    # the three stages named, counted as named (before: "stage 1 of 4", the tie-break counted)
+    assert "stage 1 of 3 (distance)" in line, line
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["verified"], summary["status"]
+    # an optimum only for the stage that ran (before: duplication and site_cost valued at its layout)
+    assert list(summary["lexicographic"]["stage_optima"]) == ["distance"], summary["lexicographic"]
     assert yrdopt.check(instance, out).verified  # the written layout's holds and terms, recomputed
 
 
-def test_ctrl_c_in_a_script_solve_raises_keyboard_interrupt_with_the_best_layout(instance, tmp_path):
-    out, report = tmp_path / "sol", tmp_path / "report.json"
+def solve_script(tmp_path: Path, instance: Path, out: Path, report: Path, caught: str, hook: str = "") -> Path:
+    """A script that runs ``yrdopt.solve`` on ``instance`` into ``out``, printing "searching" once
+    HiGHS searches with a layout (the cue for a signal) and running ``hook`` (lines of the progress
+    hook, ``phase`` in scope); ``caught``: lines run on a KeyboardInterrupt ``exc`` that set ``got``,
+    written as JSON to ``report`` (with the imports json, threading, time, yrdopt, SolverError)."""
     script = tmp_path / "script.py"
     script.write_text(f"""
-import json
+import json, threading, time
 import yrdopt
 from yrdopt.errors import SolverError
 
 def show(elapsed, best, bound, gap, phase=None):
     if phase == "HiGHS" and best is not None:
         print("searching", flush=True)
+{textwrap.indent(hook, "    ")}
 
 try:
     yrdopt.solve({str(instance)!r}, time_limit=60, out={str(out)!r}, progress=show)
     got = {{"returned": True}}
 except KeyboardInterrupt as exc:
-    sol = exc.result
-    got = {{"keyboard_interrupt": type(exc).__name__, "status": sol.summary["status"], "message": str(exc),
-            "objective": sol.summary["objective"]}}
+{textwrap.indent(caught, "    ")}
 except SolverError as exc:
     got = {{"solver_error": str(exc)}}
 open({str(report)!r}, "w").write(json.dumps(got))
 """)
+    return script
+
+
+def test_ctrl_c_in_a_script_solve_raises_keyboard_interrupt_with_the_best_layout(instance, tmp_path):
+    out, report = tmp_path / "sol", tmp_path / "report.json"
+    script = solve_script(tmp_path, instance, out, report, """sol = exc.result
+got = {"keyboard_interrupt": type(exc).__name__, "status": sol.summary["status"], "message": str(exc),
+       "objective": sol.summary["objective"]}""")
     code, took, stdout, err = run_until([sys.executable, str(script)], tmp_path, lambda s: "searching" in s,
                                         signal.SIGINT)
     got = json.loads(report.read_text())
@@ -363,3 +384,136 @@ def test_a_resumed_run_searches_again_a_first_layout_stopped_before_its_mip_ende
     man = json.loads((out / "alternatives.json").read_text())
     assert man["optimum"] == res.optimum and man["layouts"][0]["mga_status"] == first.mga_status
     assert yrdopt.check(instance, out / "layout-1").verified
+
+
+def test_a_second_ctrl_c_in_a_script_solve_writes_nothing_as_the_cli(instance, tmp_path):
+    # the first Ctrl-C stops HiGHS; the hook holds the check (the stopped solve's last phase before
+    # it writes) long enough for the second one to abandon the run there; the script then waits
+    # for the run to end
+    out, report = tmp_path / "sol", tmp_path / "report.json"
+    script = solve_script(tmp_path, instance, out, report, """got = {"type": type(exc).__name__, "message": str(exc)}
+for t in threading.enumerate():  # the abandoned run ends on its own (its stop flag is set)
+    if t.name == "yrdopt-run":
+        t.join(120)
+got["run_ended"] = not any(t.name == "yrdopt-run" for t in threading.enumerate())""",
+                          hook="""if phase == "checking the layout":
+    print("checking", flush=True)
+    time.sleep(3)""")
+    out_f, err_f = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(out_f, "w") as o, open(err_f, "w") as e:
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=o, stderr=e)
+    try:
+        wait_for(lambda: "searching" in out_f.read_text(), proc, "HiGHS's search", err=err_f)
+        proc.send_signal(signal.SIGINT)
+        wait_for(lambda: "checking" in out_f.read_text(), proc, "the check", err=err_f)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=180)
+    finally:
+        proc.kill()
+        proc.wait()
+    got = json.loads(report.read_text())
+    assert got["type"] == "Interrupted" and "second interrupt" in got["message"], (got, err_f.read_text())
+    assert got["run_ended"], got
+    # before: the abandoned solve went on to write out/ after the script was told it was abandoned
+    assert not out.exists(), sorted(p.name for p in out.iterdir())
+    assert not list(tmp_path.glob(".sol.tmp-*"))  # nor a temporary directory left behind
+    assert f"nothing written to {out}/" in got["message"], got
+
+
+def test_alternatives_calls_a_first_layout_at_its_time_limit_the_best_found_not_the_optimum(instance, tmp_path):
+    out = tmp_path / "alt"
+    # 16x10x4: HiGHS proves no optimum within a minute, so layout-1 stops at its 3 s limit
+    run = subprocess.run([sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "1",
+                          "--time-limit", "3", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    man = json.loads((out / "alternatives.json").read_text())
+    assert man["layouts"][0]["mga_status"] != "optimal", man["layouts"][0]
+    line = next(ln for ln in run.stdout.splitlines() if ln.startswith("layout-1:"))
+    # before: "layout-1: objective ... the optimum, ..." whatever its MIP's status
+    assert "the optimum" not in line and "the best layout found (gap " in line, line
+    assert "best layout found (not proven optimal)" in run.stdout and "\noptimum " not in run.stdout, run.stdout
+
+
+def slow_import(module: str) -> str:
+    """Script lines (importing sys and time) that make the first import of ``module`` print
+    "loading" and wait a minute: a slow disk, the window in which the test's signal comes."""
+    return f"""import sys, time
+
+class Slow:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            print("loading", flush=True)
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, Slow())
+"""
+
+
+def test_a_ctrl_c_while_solve_loads_scipy_in_a_script_raises_interrupted(tmp_path):
+    # a finder that holds the first import of scipy stands for a slow disk: the Ctrl-C comes while
+    # yrdopt.solve's module (numpy, SciPy, pandas) loads, before any solve began
+    report = tmp_path / "report.json"
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import json
+{slow_import("scipy")}
+import yrdopt
+
+try:
+    yrdopt.solve(time_limit=5)
+    got = {{"returned": True}}
+except KeyboardInterrupt as exc:
+    got = {{"type": type(exc).__name__, "message": str(exc), "signum": getattr(exc, "signum", None)}}
+open({str(report)!r}, "w").write(json.dumps(got))
+""")
+    code, took, stdout, err = run_until([sys.executable, str(script)], tmp_path, lambda s: "loading" in s,
+                                        signal.SIGINT)
+    got = json.loads(report.read_text())
+    # before: a bare KeyboardInterrupt from inside importlib
+    assert code == 0 and got["type"] == "Interrupted" and got["signum"] == 2, (got, err)
+    assert "nothing written" in got["message"], got
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_cli_loads_its_modules_is_one_line(tmp_path, sig):
+    # a finder that holds typer's import (yrdopt.cli loads it first): the signal comes while the
+    # command line's own modules load
+    wrapper = tmp_path / "cli.py"
+    wrapper.write_text(f"""
+import runpy
+{slow_import("typer")}
+sys.argv = ["yrdopt", "--help"]
+runpy.run_module("yrdopt.cli", run_name="__main__")
+""")
+    code, took, stdout, err = run_until([sys.executable, str(wrapper)], tmp_path, lambda s: "loading" in s, sig)
+    # before: a KeyboardInterrupt traceback through importlib (SIGTERM: killed, -15)
+    assert code == 128 + sig, (code, err)
+    line = assert_one_line_no_error(err)
+    assert "nothing written" in line, line
+
+
+@pytest.fixture(scope="module")
+def solved(instance, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("solved") / "sol"
+    yrdopt.solve(instance, time_limit=5, out=out)
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_explain_is_one_line_and_writes_nothing(instance, solved, tmp_path, sig):
+    inst = yrdopt.load_instance(instance)
+    segment = f"{inst.chains[0].id}/{inst.chains[0].segments[0].id}"
+    out, err_f = tmp_path / "why", tmp_path / "stderr.txt"
+    # re-optimised moves of a segment to 16 regions: MIPs that share the 60 s and prove nothing in them
+    cmd = [sys.executable, "-m", "yrdopt.cli", "explain", str(instance), str(solved), "--segment", segment,
+           "--reoptimise", "--time-limit", "60", "--out", str(out)]
+    code, took, err = signal_after_cpu(cmd, err_f, 4.0, sig, wait_s=120)
+    # before: HiGHS ran in the main thread without the handlers: SIGTERM killed it (-15), Ctrl-C
+    # crossed HiGHS's callback or ended as "error: interrupted"
+    assert code == 128 + sig, (code, err)
+    line = assert_one_line_no_error(err)
+    assert "nothing written" in line, line
+    assert not (out / "moves.csv").exists()
+    print(f"exit {took:.1f} s after the signal")
