@@ -517,3 +517,57 @@ def test_a_signal_in_explain_is_one_line_and_writes_nothing(instance, solved, tm
     assert "nothing written" in line, line
     assert not (out / "moves.csv").exists()
     print(f"exit {took:.1f} s after the signal")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("command, module, step", [
+    ("prices", "yrdopt.analysis.explain", "shadow_prices"),
+    ("diagnose", "yrdopt.analysis.diagnose", "conflicting_limits"),
+    ("compare", "yrdopt.analysis.compare", "compare_layouts"),
+])
+def test_a_signal_in_prices_diagnose_or_compare_is_one_line_and_writes_nothing(instance, solved, tmp_path, sig,
+                                                                                 command, module, step):
+    # the command's step (its HiGHS solves) is held a few seconds before it runs for real, as a long
+    # solve would be: the signal comes inside the step, whatever the machine's load
+    out = tmp_path / "out"
+    args = {"prices": [str(instance), str(solved), "--out", str(out)],
+            "diagnose": [str(instance), "--out", str(out)],
+            "compare": [str(solved), str(solved), "--instance", str(instance), "--out", str(out)]}[command]
+    wrapper = tmp_path / "cli.py"
+    wrapper.write_text(f"""
+import runpy, sys, time
+import {module} as analysis
+
+real = analysis.{step}
+
+def held(*args, **kwargs):
+    print("working", flush=True)
+    stop = getattr(kwargs.get("deadline"), "stop", None)  # set by the command's handlers at a signal
+    if stop is not None:
+        stop.wait(5)
+    else:
+        time.sleep(5)
+    return real(*args, **kwargs)
+
+analysis.{step} = held
+sys.argv = ["yrdopt", {command!r}] + {args!r}
+runpy.run_module("yrdopt.cli", run_name="__main__")
+""")
+    out_f, err_f = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(out_f, "w") as o, open(err_f, "w") as e:
+        proc = subprocess.Popen([sys.executable, str(wrapper)], stdout=o, stderr=e)
+    try:
+        wait_for(lambda: "working" in out_f.read_text(), proc, "the step", err=err_f)
+        proc.send_signal(sig)
+        proc.wait(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    err = err_f.read_text()
+    # before: the step ran in the main thread without the handlers: SIGTERM killed the process
+    # (-15), Ctrl-C ended as "error: interrupted"
+    assert proc.returncode == 128 + sig, (proc.returncode, err)
+    line = assert_one_line_no_error(err)
+    assert "nothing written" in line, line
+    assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())
+    assert "working" == out_f.read_text().strip(), out_f.read_text()  # nothing of the stopped step printed

@@ -182,10 +182,18 @@ def run_stoppable(work, stop, kept: str = "nothing more written", on_stop=None):
     solves share: HiGHS ends at its next callback and no later solve gets time); once ``work``
     returns, the command says one line, ``kept``, and exits 128 + the signal's number, printing and
     writing nothing of what the stopped step returned (its figures are not the analysis's).  A
-    second signal quits at once.  Errors are :func:`run_guarded`'s.  ``on_stop()`` removes what the
-    stopped step wrote as it went (e.g. diagnose's long lists)."""
-    value, signum = run_guarded(lambda: run_interruptible(lambda _stop: work(), "stopping the analysis",
-                                                          kept, stop=stop))
+    second signal quits at once.  An error the stop caused (e.g. prices' LP cut short: "did not solve
+    within the time limit") is the same stop, said the same way; other errors are :func:`run_guarded`'s.
+    ``on_stop()`` removes what the stopped step wrote as it went (e.g. diagnose's long lists)."""
+    def step():
+        try:
+            return run_interruptible(lambda _stop: work(), "stopping the analysis", kept, stop=stop)
+        except Exception as exc:
+            if getattr(exc, "signum", None):  # raised after the signal (run_interruptible notes it)
+                return None, exc.signum
+            raise
+
+    value, signum = run_guarded(step)
     if signum is not None:
         if on_stop is not None:
             on_stop()
