@@ -508,3 +508,56 @@ def test_solve_over_periods_honours_its_start_and_polish_and_refuses_one_period_
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny3()))
     res = CliRunner().invoke(app, ["solve", str(tmp_path / "tiny.yaml"), "--concurrent-lns", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "concurrent_lns" in res.output and "Traceback" not in res.output, res.output
+
+
+def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_periods(tmp_path):
+    """An edited plan: every period's violated limits are listed with their year and values
+    (before: ``violations`` was empty over periods, only the worst per kind kept), and an edited
+    transition.csv row is named by period and site with its stated and recomputed status."""
+    from typer.testing import CliRunner
+
+    from yrdopt.cli import app
+
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny3()))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["solve", str(tmp_path / "tiny.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    # today's layout grown breaks r1's land in 2030 and 2035: both counted, the largest as a share of its limit
+    cell = text.split("passes the checker")[1].split("Benefit sharing")[0].replace("│", " ").split()
+    cell = " ".join(w for w in cell if w != "yes")  # the rows as read, wrapped cells joined, the optimized column out
+    assert cell.startswith("no (2 violations, largest 15.4 % over its limit)"), cell
+    assert "baseline breaks 2035: r1 land uses 13.5 of 11.7 quota ... 1 more (worst of each kind listed)" in cell
+    lay = pd.read_csv(out / "layout.csv")
+    lay.loc[lay["period"] == 2035, "region"] = "r2"  # 13.5 land in r2, whose 2035 quota is 6 x 1.3
+    lay.to_csv(out / "layout.csv", index=False)
+    (out / "flows.csv").unlink()
+    trans = pd.read_csv(out / "transition.csv")
+    opened = trans.index[trans["status"] == "opened"][0]
+    trans.loc[opened, "status"] = "kept"
+    trans.to_csv(out / "transition.csv", index=False)
+    row = trans.loc[opened]
+
+    rep = check_dir(validate_mapping(tiny3()), out)
+    assert not rep.verified and rep.n_violations == len(rep.violations) > len(rep.worst)
+    assert [v.amount for v in rep.violations] == sorted((v.amount for v in rep.violations), reverse=True)
+    named = {(v.constraint, v.where): v.detail for v in rep.violations}
+    assert named[("quota", "2035: r2 land")] == "uses 13.5 of 7.8"
+    site = f"{row['period']}: k/{row['segment']} in {row['region']}"
+    assert named[("transition_table", site)] == "transition.csv says kept, recomputed from the layout: opened"
+
+    res = CliRunner().invoke(app, ["check", str(tmp_path / "tiny.yaml"), str(out)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 5 and f"{rep.n_violations} violated limits, largest first" in text, text
+    assert "quota at 2035: r2 land: uses 13.5 of 7.8" in text
+    assert f"transition_table at {site}: transition.csv says kept, recomputed from the layout: opened" in text
+
+
+def test_check_prints_the_first_violated_limits_and_says_how_many_more_and_where():
+    from yrdopt.checker import LINES_SHOWN, CheckReport, Violation
+
+    rows = [Violation("quota", f"2035: r{i} land", 1.0 / (i + 1), f"uses {i + 2} of 1") for i in range(LINES_SHOWN + 5)]
+    lines = CheckReport(False, 1.0, 0.0, {}, {}, n_violations=len(rows), violations=rows).lines()
+    assert f"{LINES_SHOWN + 5} violated limits, largest first" in lines[2]
+    assert sum(line.startswith("  quota at 2035: r") for line in lines) == LINES_SHOWN
+    assert lines[-1] == "  ... 5 more (every one: yrdopt check --json)"

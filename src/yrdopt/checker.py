@@ -23,6 +23,7 @@ from .errors import InstanceError, Problem
 from .schema import Instance
 
 TOLERANCE = 1e-6
+LINES_SHOWN = 20  # violated limits printed by CheckReport.lines(); the JSON report has all of them
 
 
 @dataclass
@@ -67,9 +68,12 @@ class CheckReport:
                f"objective: {self.objective:.6g}"]
         out += [f"  {k}: {v:.6g}" for k, v in self.components.items()]
         if self.violations:
-            out.append(f"{len(self.violations)} violated limit{'s' if len(self.violations) > 1 else ''} "
+            out.append(f"{len(self.violations)} violated limit{'s' if len(self.violations) > 1 else ''}, largest first "
                        "(scaled amount: excess / max(1, |limit|)):")
-        out += [f"  {v.constraint} at {v.where}: {v.detail} (scaled {v.amount:.3g})" for v in self.violations]
+        out += [f"  {v.constraint} at {v.where}: {v.detail} (scaled {v.amount:.3g})"
+                for v in self.violations[:LINES_SHOWN]]
+        if len(self.violations) > LINES_SHOWN:
+            out.append(f"  ... {len(self.violations) - LINES_SHOWN} more (every one: yrdopt check --json)")
         out += [f"  false claim of summary.json: {c}" for c in self.false_claims]
         return out
 
@@ -412,8 +416,10 @@ def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> d
     return {"change": change, "rows": rows, "counts": counts}
 
 
-def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataFrame, file: str) -> list[str]:
-    """Differences between a written transition.csv and the one recomputed from the layout."""
+def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataFrame, file: str,
+                           period: str = "") -> list[Violation]:
+    """Each row of a written transition.csv (``file``) that differs from the one recomputed from
+    the layout, named by its site (``period: chain/segment in region``) with both values."""
     lay = layout.copy()
     lay["activity"] = lay["activity"].astype(float)
     on = lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]) if "sited" in lay else lay["activity"] > 0
@@ -422,19 +428,21 @@ def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataF
     want = {(r["chain"], r["segment"], r["region"]): r for r in transition_rows(inst, act, sited)}
     got = {(str(r.chain), str(r.segment), str(r.region)): r for r in table.itertuples(index=False)}
     out = []
+    name = Path(file).name
     for key in sorted(set(want) | set(got)):
-        where = f"{file}: {key[0]}/{key[1]} in {key[2]}"
+        where = f"{period}{key[0]}/{key[1]} in {key[2]}"
+        differs = lambda detail: out.append(Violation("transition_table", where, 1.0, detail))  # noqa: E731
         if key not in got:
-            out.append(f"{where}: missing ({want[key]['status']})")
+            differs(f"missing from {name} (recomputed from the layout: {want[key]['status']})")
         elif key not in want:
-            out.append(f"{where}: listed but neither exists today nor after the change")
+            differs(f"listed in {name} but neither exists before nor after the change")
         else:
             w, g = want[key], got[key]
             if str(g.status) != w["status"]:
-                out.append(f"{where}: status {g.status}, recomputed {w['status']}")
+                differs(f"{name} says {g.status}, recomputed from the layout: {w['status']}")
             for col in ("activity_before", "activity_after", "cost"):
                 if abs(float(getattr(g, col)) - w[col]) > 1e-6 * max(1.0, abs(w[col])):
-                    out.append(f"{where}: {col} {getattr(g, col)}, recomputed {w[col]:.10g}")
+                    differs(f"{name} says {col} {getattr(g, col)}, recomputed from the layout: {w[col]:.10g}")
     return out
 
 
@@ -540,17 +548,17 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
             written = _read_table(table, ["period", *cols], ["period", *cols[4:]])
             for p in written_periods(inst, layout, flows, exps, parks, park_act):
                 diffs += check_transition_table(p.instance, p.layout, written[written["period"].astype(int) == p.year],
-                                                f"{table} ({p.year})")
+                                                str(table), f"{p.year}: ")
     else:
         report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
         if has_table:
             diffs = check_transition_table(inst, layout, _read_table(table, cols, cols[4:]), str(table))
     if diffs:
         report.verified = False
-        report.worst["transition_table"] = Violation("transition_table", diffs[0], 1.0,
-                                                     f"{len(diffs)} rows differ from the layout")
+        report.worst["transition_table"] = diffs[0]
         report.max_violation = max(report.max_violation, 1.0)
-        report.n_violations += len(diffs)
+        report.violations = sorted(report.violations + diffs, key=lambda v: -v.amount)
+        report.n_violations = len(report.violations)
     summary_file = Path(path) / "summary.json"
     if Path(path).is_dir() and summary_file.exists():
         import json
@@ -758,9 +766,8 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
         rep = check_written_period(p, file)
         reports.append(rep)
-        for fam, v in rep.worst.items():
-            if v.amount > 0:
-                rec.add(fam, f"{y}: {v.where}", v.amount, 0.0, v.detail)
+        for v in rep.violations:  # every violated row of the period, named with its year
+            rec.add(v.constraint, f"{y}: {v.where}", v.amount, 0.0, v.detail)
     comps: dict[str, float] = {}
     raw: dict[str, float] = {}
     for t, rep in enumerate(reports):
@@ -771,9 +778,8 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     max_v = max((v.amount for v in rec.worst.values()), default=0.0)
     return CheckReport(verified=max_v <= TOLERANCE, max_violation=max_v,
                        objective=float(sum(disc[t] * r.objective for t, r in enumerate(reports))),
-                       components=comps, components_raw=raw, worst=rec.worst,
-                       n_violations=sum(r.n_violations for r in reports) + sum(
-                           1 for k, v in rec.worst.items() if k == "park_stays" and v.amount > TOLERANCE),
+                       components=comps, components_raw=raw, worst=rec.worst, n_violations=rec.count,
+                       violations=sorted(rec.all, key=lambda v: -v.amount),
                        flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
                        duplicated_segments=max((r.duplicated_segments for r in reports), default=0),
                        by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments}

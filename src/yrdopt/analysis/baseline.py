@@ -63,8 +63,9 @@ def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "r
 
 
 def _violations(rep: CheckReport) -> list[dict]:
+    """The worst violated row of each kind, largest first (``n_violations`` counts every row)."""
     return [{"constraint": fam, "where": v.where, "amount": float(v.amount), "detail": v.detail}
-            for fam, v in rep.worst.items() if v.amount > 1e-6]
+            for fam, v in sorted(rep.worst.items(), key=lambda kv: -kv[1].amount) if v.amount > 1e-6]
 
 
 def evaluate_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None = None,
@@ -233,8 +234,13 @@ def baseline_table(cmp: dict) -> Table:
         else:
             t.add_row(f"Krugman relative, mean over {label}s", f"{bs['relative_mean']:.3f}", f"{os_['relative_mean']:.3f}",
                       f"{os_['relative_mean'] - bs['relative_mean']:+.3f}")
-    feas = "yes" if b["feasible"] else f"no ({b['n_violations']} violations, largest {b['max_violation']:.3g})"
+    # the scaled amount is excess / max(1, |limit|): a share of the limit over it
+    feas = "yes" if b["feasible"] else (f"no ({b['n_violations']} violations, largest "
+                                        f"{100 * b['max_violation']:.3g} % over its limit)")
     t.add_row("passes the checker", feas, "yes" if o["feasible"] else "no", "")
-    for v in b["violations"][:6]:
+    shown = b["violations"][:6]
+    for v in shown:
         t.add_row(f"  baseline breaks {v['constraint']}", v["where"], "", v["detail"])
+    if b["n_violations"] > len(shown):
+        t.add_row(f"  ... {b['n_violations'] - len(shown)} more", "(worst of each kind listed)", "", "")
     return t
