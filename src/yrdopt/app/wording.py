@@ -68,6 +68,8 @@ CLI_ONLY: dict[str, str] = {
     "--site": "site_decision (yrdopt explain --site) is not called by the app",
     "--concurrent-lns": "the app never asks for the concurrent LNS",
     "--instance": "the HTML report is built with the scenario's instance given",
+    "--json": "CheckReport.lines() ('N more: yrdopt check --json') is printed by yrdopt check only; the page lists "
+              "every violation from the report itself",
 }
 
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
