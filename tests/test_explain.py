@@ -91,7 +91,7 @@ def test_an_increase_within_round_off_yet_beyond_highs_tolerance_is_never_feasib
     text, details = explain_infeasibility(inst, conflict=Conflict([], False), known_infeasible=False)
     assert details["verdict"] == "infeasible", text
     assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07)."), text
-    assert "within round-off: sh land +3e-06." in text and "`yrdopt solve` finds no layout (re-checked" in text, text
+    assert "within round-off: Shanghai (sh) land +3e-06 ha." in text and "`yrdopt solve` finds no layout (re-checked" in text, text
     assert details["round_off_increase"]["quota_increase"] == pytest.approx({"sh/land": 3e-6}, abs=1e-9)
     assert details["quota_increase"] == {}  # round-off, not an increase a planner must make
 
@@ -551,7 +551,7 @@ def test_diagnose_of_an_instance_5e_7_short_agrees_with_solve(tmp_path):
     assert res.exit_code == 3, res.output
     text = " ".join(res.output.split())
     assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07).") and \
-        "sh land +5e-07" in text and "`yrdopt solve` finds no layout (re-checked on its own model)" in text, text
+        "Shanghai (sh) land +5e-07 ha" in text and "`yrdopt solve` finds no layout (re-checked on its own model)" in text, text
     nearly = yrdopt.load_instance(small_with(4.0 - 2e-7))
     assert yrdopt.solve(nearly).summary["verified"]
     text, details = explain_infeasibility(nearly, known_infeasible=False)

@@ -115,7 +115,7 @@ def solve(
         sol.write(out)
         return sol
 
-    sol, signum = run_guarded(lambda: run_interruptible(go))
+    sol, signum = run_guarded(lambda: run_interruptible(go), instance)
     s = sol.summary
     _print_warnings(s.get("warnings", []))
     if not quiet:

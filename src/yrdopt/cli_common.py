@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -206,8 +207,9 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def run_guarded(fn):
-    """Turn the errors a user can cause into messages and exit codes."""
+def run_guarded(fn, instance: Path | None = None):
+    """Turn the errors a user can cause into messages and exit codes; an infeasibility's advice to
+    run `yrdopt diagnose INSTANCE` names ``instance``, the file the user gave, where there is one."""
     try:
         return fn()
     except YrdoptError as exc:
@@ -217,13 +219,16 @@ def run_guarded(fn):
         if isinstance(exc, InstanceError):
             fail(exc.message(), EXIT_INPUT)
         if isinstance(exc, InfeasibleError):
-            fail(exc.explanation, EXIT_INFEASIBLE)
+            said = exc.explanation
+            if instance is not None:
+                import shlex
+
+                said = said.replace("`yrdopt diagnose INSTANCE", f"`yrdopt diagnose {shlex.quote(str(instance))}")
+            fail(said, EXIT_INFEASIBLE)
         fail(str(exc), EXIT_SOLVER if isinstance(exc, SolverError) else EXIT_INPUT)
     except KeyboardInterrupt as exc:  # an Interrupted (yrdopt.stopping) says what it kept, and its signal
         signum = getattr(exc, "signum", None) or 2
         exit_interrupted(signum, getattr(exc, "kept", "") or "stopped before it finished")
-
-
 
 
 def fmt_num(v: float | None, sig: int = 6) -> str:

@@ -13,6 +13,7 @@ them are reported at once, each with its field path.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,22 @@ DISTANCE_COMPONENTS = ("cost", "time", "labour")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# a unit's trailing parenthesis that says where it comes from, not what it is:
+# "10 bn CNY of 2021 profit (seed 004 Table 1 / 100)" is the unit "10 bn CNY of 2021 profit"
+_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:seed|table|source|\.csv|https?:|assumption|see ))[^()]*\)\s*$", re.I)
+
+
+def unit_words(unit) -> str:
+    """A unit as a planner reads it (the page, the CLI's tables and diagnoses): its source note
+    dropped; "" when the instance gives none."""
+    return _SOURCE_NOTE.sub("", str(unit or "")).strip()
+
+
+def resource_units(inst) -> dict[str, str]:
+    """Resource id -> its unit from the instance ("" when it has none: no source note in its place)."""
+    return {r.id: unit_words(r.unit) for r in inst.resources}
 
 
 class Resource(_Model):

@@ -34,7 +34,7 @@ from ..checker import TOLERANCE as ROUND_OFF
 from ..data import ModelData, build_model_data
 from ..deadline import Deadline, after_solve_reserve, highs_options_for
 from ..phasing import refuse_periods
-from ..schema import Instance
+from ..schema import Instance, resource_units, unit_words
 
 PHASED_DIAGNOSE = "diagnose one period's instance"
 
@@ -170,8 +170,9 @@ def aggregate_findings(d: ModelData, inst: Instance | None = None) -> list[Findi
         use = np.where(d.allowed, d.use[:, :, k], np.inf)[placeable]
         need = float((d.activity[placeable] * use.min(axis=1)).sum())
         if need > total_cap + round_off(cap[:, k]).sum():
-            msgs.append(Finding(f"{res}: the segments need at least {need:.6g} in total but all regions together "
-                                f"have {total_cap:.6g} (short by {need - total_cap:.6g})", resource=res))
+            unit = f" {_unit(inst, res)}".rstrip() if inst is not None else ""
+            msgs.append(Finding(f"{res}: the segments need at least {need:.6g}{unit} in total but all regions together "
+                                f"have {total_cap:.6g}{unit} (short by {need - total_cap:.6g}{unit})", resource=res))
     for s in range(d.S):
         label = d.segment_label(s)
         if d.allowed[s].sum() < d.min_sites[s]:
@@ -449,12 +450,20 @@ def short_list(items: list[str], rows: list[dict], out, file: str, key: str) -> 
     return f"{listed}; and {len(items) - SHORT_LIST} more ({where})", path
 
 
-def increase_rows(quotas: dict, budgets: list[dict], quota_of=None) -> tuple[list[str], list[dict]]:
+def increase_rows(quotas: dict, budgets: list[dict], quota_of=None,
+                  inst: Instance | None = None) -> tuple[list[str], list[dict]]:
     """The increases of an elastic solve, the largest first (quotas and change budgets together, as
     :func:`ranked_limits` ranks them), as (one text each, one table row each).  ``quotas`` maps
     (region, resource) — or (year, region, resource) over periods — to the quota added;
-    ``quota_of(key)`` the quota it is added to (for the table)."""
-    items = [(v, (f"{key[0]}: " if len(key) == 3 else "") + f"{key[-2]} {key[-1]} +{v:.6g}",
+    ``quota_of(key)`` the quota it is added to (for the table).  With ``inst``, a text names the
+    region by its name and the increase with its unit ("Jiangsu (jiangsu) talent +315.211 thousand
+    skilled staff"); the table's region and resource stay ids."""
+    def said(region: str, resource: str, v: float) -> str:
+        if inst is None:
+            return f"{region} {resource} +{v:.6g}"
+        return f"{_region_name(inst, region)} {resource} +{v:.6g} {_unit(inst, resource)}".rstrip()
+
+    items = [(v, (f"{key[0]}: " if len(key) == 3 else "") + said(key[-2], key[-1], v),
               {"kind": "quota", "period": key[0] if len(key) == 3 else None, "region": key[-2], "resource": key[-1],
                "path": f"regions.{key[-2]}.quotas.{key[-1]}", "limit": quota_of(key) if quota_of else None,
                "increase": v})
@@ -497,7 +506,8 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     listed, limits_file = short_list([f"({i}) {lim.text}" for i, lim in enumerate(limits, 1)],
                                      [lim.to_dict() for lim in limits], out, LIMITS_FILE, "conflicting_limits")
     raised, raised_rows = increase_rows(
-        increase or {}, budgets, lambda key: float(d.quota[d.region_ids.index(key[0]), d.resource_ids.index(key[1])]))
+        increase or {}, budgets, lambda key: float(d.quota[d.region_ids.index(key[0]), d.resource_ids.index(key[1])]),
+        inst)
     raised_text, increase_file = short_list(raised, raised_rows, out, INCREASE_FILE,
                                             "quota_increase and budget_increase")
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
@@ -553,7 +563,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
     elif tiny and not msgs and not conflict.limits:  # nothing else names the limits: these do
-        texts, rows = increase_rows(elastic.tiny_quotas, elastic.tiny_budgets)
+        texts, rows = increase_rows(elastic.tiny_quotas, elastic.tiny_budgets, inst=inst)
         listed, _ = short_list(texts, rows, None, INCREASE_FILE, "round_off_increase")
         needed = verdict == "infeasible" or known_infeasible
         least = "The least" if needed else "The best layout found needs an"
@@ -644,7 +654,7 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     d0 = pm.periods[0].data
     per_year = {(int(y), r, k): v for (y, r, k), v in ((key.split("/"), v) for key, v in quotas.items())}
     items, rows = increase_rows(per_year, budgets, lambda key: float(pm.periods[pm.years.index(key[0])].data.quota[
-                                    d0.region_ids.index(key[1]), d0.resource_ids.index(key[2])]))
+                                    d0.region_ids.index(key[1]), d0.resource_ids.index(key[2])]), inst)
     listed, increase_file = short_list(items, rows, out, INCREASE_FILE, "quota_increase and budget_increase")
     least = ("The least" if proven else "An (interrupted, not proven least)"
              if stop is not None and stop.is_set() else "An (at the time limit, not proven least)")
@@ -758,6 +768,11 @@ class Conflict:
     excess: float = 0.0
 
 
+def _unit(inst: Instance, resource: str) -> str:
+    """A resource's unit as a planner reads it (:func:`yrdopt.schema.resource_units`)."""
+    return resource_units(inst).get(resource, "")
+
+
 def _region_name(inst: Instance, rid: str) -> str:
     r = inst.region(rid)
     return f"{r.name_en} ({rid})" if r.name_en and r.name_en != rid else rid
@@ -767,7 +782,7 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
     """Every limit that can take part in a conflict, with the bounds that switch it off."""
     d = cm.data
     out: list[Limit] = []
-    units = {r.id: r.unit for r in inst.resources}
+    units = resource_units(inst)
     slack, place = cm.var("quota_slack"), cm.var("place")
     for r, k in zip(*np.nonzero(np.isfinite(d.quota))):
         rid, res = d.region_ids[r], d.resource_ids[k]
@@ -780,7 +795,7 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
     ms_pos = {int(s): i for i, s in enumerate(min_scale_segments(d))}
     for s in range(d.S):
         label, seg = d.segment_label(s), d.segment_keys[s]
-        unit = inst.segment(*seg).unit
+        unit = unit_words(inst.segment(*seg).unit)
         out.append(Limit("demand", f"{label} must place its whole activity {d.activity[s]:.6g} {unit}".rstrip(),
                          None, None, label, f"chains.{seg[0]}.segments.{seg[1]}.activity",
                          ("row", np.array([demand.index(s)]), (d.activity[s], d.activity[s]), (-np.inf, np.inf))))

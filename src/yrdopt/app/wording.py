@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from ..schema import resource_units, unit_words  # noqa: F401  (the page's words for units: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
@@ -161,16 +162,6 @@ def term_words(term: str) -> str:
     return TERM_WORDS.get(str(term), str(term).replace("_", " "))
 
 
-# a unit's trailing parenthesis that says where it comes from, not what it is:
-# "10 bn CNY of 2021 profit (seed 004 Table 1 / 100)" is the unit "10 bn CNY of 2021 profit"
-_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:seed|table|source|\.csv|https?:|assumption|see ))[^()]*\)\s*$", re.I)
-
-
-def unit_words(unit) -> str:
-    """A unit as the page shows it: its source note dropped; "" when the instance gives none."""
-    return _SOURCE_NOTE.sub("", str(unit or "")).strip()
-
-
 def region_names(inst) -> dict[str, str]:
     """Region id -> the name a planner knows it by: its English name, with its province where the
     region is a city of it ("Nanjing (Jiangsu)"); a province or an outer region by its name alone."""
@@ -181,11 +172,6 @@ def region_names(inst) -> dict[str, str]:
         rid, name, province = get("id"), str(get("name_en") or get("id")).strip(), get("province")
         out[rid] = name if not province or province in name or get("kind") != "city" else f"{name} ({province})"
     return out
-
-
-def resource_units(inst) -> dict[str, str]:
-    """Resource id -> its unit from the instance ("" when it has none: no source note in its place)."""
-    return {r.id: unit_words(r.unit) for r in inst.resources}
 
 
 def amount_words(value: str, unit: str) -> str:

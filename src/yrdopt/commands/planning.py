@@ -79,7 +79,13 @@ def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
     blocks.append(block)
     tables = []
     for b, block in enumerate(blocks):
-        t = Table(title=title if b == 0 else f"{title} (continued)")
+        caption = title if b == 0 else f"{title} (continued)"
+        # a table narrower than its caption would fold it into its own width (a block of two narrow
+        # columns: one word a line, 30 lines): such a caption is a paragraph above it, wrapped at the terminal
+        table_w = (index_w + 3 if index else 0) + sum(w + 3 for *_, w in block) + 1
+        if len(caption) > table_w:
+            tables.append(Text(caption, style="italic"))
+        t = Table(title=caption if len(caption) <= table_w else None)
         if index:
             t.add_column(index_name, overflow="fold", width=index_w)
         for header, _, width in block:
@@ -501,19 +507,30 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
                   deadline=None, kept: str = "nothing written") -> None:
     """``deadline`` carries the stop a signal sets (:func:`yrdopt.cli_common.run_stoppable`)."""
     from ..analysis.explain import resolved_gain, shadow_prices
+    from ..io import load_instance
+    from ..schema import resource_units
 
-    p = run_stoppable(lambda: shadow_prices(instance, solution, period=period, deadline=deadline), deadline.stop, kept)
+    def work():  # the instance read once: its units and guarantee descriptions label the tables
+        inst = load_instance(instance)
+        return inst, shadow_prices(inst, solution, period=period, deadline=deadline)
+
+    inst, p = run_stoppable(work, deadline.stop, kept)
     when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
         "; placements fixed"
-    console.print(_df_table(p.matrix(), "Value of one more unit of quota (objective decrease per unit"
+    units = resource_units(inst)
+    per = {res: f" per {unit}" if unit else "" for res, unit in units.items()}
+    # a price is per unit of the resource's own unit: "per km2 of land"
+    prices = p.matrix().rename(columns=lambda res: f"per {units[res]} of {res}" if units.get(res) else res)
+    console.print(_df_table(prices, "Value of one more unit of quota (objective decrease per unit"
                             + when + ")", fmt="{:,.6g}"))
     from ..analysis.explain import TIGHT_SLACK_SHARE
 
     tight = p.quotas[p.quotas["tight"]]
     if len(tight):
         for r in tight.itertuples():
-            line = (f"used to the limit: {r.region} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g} "
-                    f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}")
+            unit = f" {units[r.resource]}".rstrip()
+            line = (f"used to the limit: {r.region} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g}{unit} "
+                    f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}{per[r.resource]}")
             if r.resolved_status:  # re-solved
                 line += "; one more unit with the layout re-optimised: " + resolved_gain(
                     r.resolved_value_per_unit, r.resolved_value_most, r.resolved_status)
@@ -524,8 +541,16 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         console.print(f"no quota is used to the limit (every one has more than {TIGHT_SLACK_SHARE:.0%} left)",
                       highlight=False)
     if len(p.guarantees):
-        console.print(_df_table(p.guarantees.drop(columns=["path"]).set_index("guarantee"),
-                                "Guarantees (value_per_unit: objective decrease per unit no longer required)"))
+        # each guarantee as the instance describes it (its label where it gives no description); the
+        # price column says what it is (the instance's value_per_unit is another thing); prices.csv is
+        # not this table
+        said = {path: g.description for path, g in inst.policy.all_guarantees() if g.description}
+        g = p.guarantees.assign(guarantee=[said.get(path, label) for path, label in
+                                           zip(p.guarantees["path"], p.guarantees["guarantee"])])
+        worth = "worth per unit no longer required"
+        console.print(_df_table(g.drop(columns=["path"]).rename(columns={"value_per_unit": worth})
+                                .set_index("guarantee"),
+                                f"Guarantees ({worth}: the objective's decrease)"))
     if p.budgets is not None and len(p.budgets):
         b = p.budgets.drop(columns=["path"]).rename(columns={"value_per_unit": "LP price"})
         # a status per re-solved row, "" elsewhere (an all-NaN column where none was, e.g. per period: fillna("")
