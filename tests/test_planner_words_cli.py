@@ -5,6 +5,7 @@ and a table's caption wrapped at the terminal, not folded into a narrow table.  
 column names (scripts read them)."""
 
 import io
+import threading
 
 import pandas as pd
 import yaml
@@ -16,6 +17,7 @@ import yrdopt.commands.planning as planning
 from test_brownfield_analyses import BUDGET
 from test_brownfield import default_brownfield
 from yrdopt.cli import app
+from yrdopt.deadline import Deadline
 
 from conftest import DATA
 
@@ -55,7 +57,7 @@ def test_a_continued_caption_wraps_at_the_terminal(tmp_path, monkeypatch):
     inst = default_brownfield(BUDGET)
     yrdopt.solve(inst, gap=1e-9, out=tmp_path / "opt")
     out = wide_console(monkeypatch)
-    planning._print_prices(inst, tmp_path / "opt", None)
+    planning._print_prices(inst, tmp_path / "opt", None, None, Deadline(60, stop=threading.Event()))
     lines = out.file.getvalue().splitlines()
     assert all(len(line) <= WIDTH for line in lines)
     captions = [i for i, line in enumerate(lines) if line.startswith("Change budgets")]
