@@ -539,3 +539,55 @@ def test_guarantees_without_any_guarantee_blames_no_solve_that_never_ran(tmp_pat
     assert meta["guarantees"] == 0 and meta["without_any"]["solved"] is False
     assert "no guarantees" in meta["without_any"]["why"]
     assert meta["cost_of_all"] == 0 and meta["proven"] is True  # nothing to cost: 0 exactly
+
+
+def test_prices_count_the_chains_a_min_chains_guarantee_sees_in_the_layout(provinces):
+    """A min_chains guarantee's value in `prices` is the number of chains the layout runs in its
+    target, as the checker counts them (>= 1 % of a segment's activity), and it is binding only where
+    that count is what it requires.  Before, the value was the row of the LP's chain-presence columns,
+    which the LP leaves anywhere under their bounds: Shanghai "1 of 1, binding" with R&D in 4 chains."""
+    from yrdopt.analysis.explain import shadow_prices
+    from yrdopt.checker import chains_present
+
+    out, _ = provinces
+    inst = yrdopt.load_instance(PROVINCES)
+    layout = pd.read_csv(out / "layout.csv")
+    act = {(r.chain, r.segment, r.region): float(r.activity) for r in layout.itertuples()}
+    province_of = {r.id: r.province for r in inst.regions}
+    table = shadow_prices(PROVINCES, out).guarantees.set_index("guarantee")
+    checked = 0
+    for g in inst.policy.guarantees:
+        if g.measure != "min_chains":
+            continue
+        target = {r for r, p in province_of.items() if p == g.province}
+        want = len(chains_present(inst, act, target, g.kinds))
+        row = table.loc[g.label]
+        assert row["value"] == want and bool(row["binding"]) == (want == g.value), (g.label, row["value"], want)
+        checked += 1
+    assert checked >= 2 and (table.loc[table["measure"] == "min_chains", "value"] > 1).any()  # the case here
+
+
+def test_a_host_with_a_tiny_share_is_said_to_host():
+    """`explain --segment`'s "now" column: a site holding 0.04 % of a segment (a token site kept
+    from today's layout) is "<1% here" — before, "0% here" under "now in shanghai, …"."""
+    from yrdopt.commands.planning import now_here
+
+    assert now_here(False, 0.0004) == "<1% here" and now_here(False, 0.0) == ""
+    assert now_here(False, 0.25) == "25% here" and now_here(True, 0.25) == "here"
+
+
+def test_explain_site_on_a_greenfield_instance_never_speaks_of_today(provinces):
+    """yrd-provinces has no today's sites in the instance (its baseline file is only a report):
+    `explain --site` says whether the site is one in this layout, never "is not a site today"."""
+    out, _ = provinces
+    layout = pd.read_csv(out / "layout.csv")
+    inst = yrdopt.load_instance(PROVINCES)
+    assert inst.brownfield is None
+    hosted = {(r.chain, r.segment, r.region) for r in layout.itertuples() if r.activity > 0}
+    c, s = "ic", "rd"
+    closed = next(r.id for r in inst.regions if (c, s, r.id) not in hosted)
+    opened = next(r for (cc, ss, r) in sorted(hosted) if (cc, ss) == (c, s))
+    for region, words in ((closed, "is not a site in this layout"), (opened, "is a site in this layout")):
+        res = wide("explain", PROVINCES, out, "--site", f"{c}/{s}@{region}")
+        assert res.exit_code == 0, res.output
+        assert words in flat(res.output) and "today" not in res.output, res.output

@@ -334,8 +334,10 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
 def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
     """Each guarantee row at the fixed-placement LP: what it requires, what the layout
     gives, and its dual — the objective decrease per unit the guarantee no longer requires
-    (value units; for min_chains the placements are fixed, so the price is 0)."""
-    from ..model.guarantees import guarantee_bounds
+    (value units; for min_chains the placements are fixed, so the price is 0).  A min_chains
+    guarantee's value is the chains the layout runs in its target (:func:`chains_counted`), not its
+    row's activity: the LP leaves the presence columns anywhere under their bounds."""
+    from ..model.guarantees import chain_rows, chains_counted, guarantee_bounds
 
     d = cm.data
     gb = cm.row("guarantee")
@@ -344,6 +346,11 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
     lhs = (cm.A @ res.x)[gb.slice] - sign * short
     lo, hi = guarantee_bounds(d)
     required = np.where(np.isfinite(lo), lo, hi)
+    counted = chain_rows(d)
+    if len(counted):
+        lhs[counted] = chains_counted(d, cm.var("activity").take(res.x).reshape(d.S, d.R))[counted]
+        short = short.copy()
+        short[counted] = np.maximum(required[counted] - lhs[counted], 0.0)
     dual = gb.take(res.row_dual).reshape(-1) if d.G else np.zeros(0)
     return pd.DataFrame({
         "guarantee": d.g_labels, "path": d.g_paths, "measure": d.g_measure, "required": required,
@@ -755,7 +762,8 @@ def _site_decision(inst: Instance, cm: CompiledModel, place: np.ndarray, site: s
     attrs = {"site": site, "open": bool(place[s, r]), "today": today, "reoptimise": reoptimise,
              "base_status": base.status,  # the layout re-solved as the reference: what "layout" holds
              "activity": float(cm.var("activity").take(base.x)[s, r]),
-             "protected": bool(bf is not None and bf.protected[s, r]), "why": ""}
+             "protected": bool(bf is not None and bf.protected[s, r]), "why": "",
+             "greenfield": bf is None}  # no today's sites to compare with (a baseline file is only a report)
     policy = flip_policy(d, s, r, bool(place[s, r]))
     why, blocked_by = policy if policy is not None else (None, "")
     # the model's own "every segment has a site" is no limit diagnose could name: said here

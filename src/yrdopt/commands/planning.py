@@ -18,6 +18,15 @@ from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolvePr
                           labelled, run_guarded, run_interruptible, run_stoppable, solver_options, styled)
 
 
+def now_here(current: bool, share: float) -> str:
+    """The "now" cell of a move: "here" where the layout already is; a segment split over regions:
+    each host's share, one under half a percent said "<1% here" (a host, never "0% here")."""
+    if current:
+        return "here"
+    if share <= 0:
+        return ""
+    return f"{share:.0%} here" if share >= 0.005 else "<1% here"
+
 def _options(time_limit, gap, threads, seed):
     return solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
 
@@ -313,8 +322,7 @@ def register(app: typer.Typer) -> None:
             # short headers that wrap between words: the table fits an 80-column terminal
             table = show[cols].rename(columns=lambda c: c[7:].replace("_", " ") if c.startswith("change_") else "total")
             # "here": the move there is the layout; a segment split over regions: each host's share
-            table.insert(0, "now", [("here" if cur else f"{share:.0%} here" if share > 0 else "")
-                                    for cur, share in zip(show["current"], show["now_share"])])
+            table.insert(0, "now", [now_here(cur, share) for cur, share in zip(show["current"], show["now_share"])])
             hosts = ", ".join(moves.attrs["hosts"])
             when = f" in {period}" if period is not None else ""
             console.print(_df_table(table, f"Moving {segment}{when} (now in {hosts}) entirely to each region"
@@ -474,7 +482,9 @@ def _print_site(table, out: Optional[Path]) -> None:
     from ..model.transitions import site_status
 
     status = site_status(a["today"], a["activity"], a["open"])  # transition.csv's word for it
-    if a["today"] is not None:
+    if a.get("greenfield") and not when:  # no today's sites in the instance: nothing to be "today"
+        now = (f"is a site in this layout ({a['activity']:.6g})" if a["open"] else "is not a site in this layout")
+    elif a["today"] is not None:
         now = (f"runs {before} with {a['today']:.6g}; in this layout{when} it is {status}"
                + (f" ({a['activity']:.6g})" if a["open"] else ""))
     else:

@@ -41,6 +41,21 @@ def presence_per_unit(activity: np.ndarray) -> np.ndarray:
     return np.divide(1.0, floor, out=np.zeros_like(floor), where=floor > 0)
 
 
+def chains_counted(d: ModelData, activity: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
+    """(G,) how many chains each min_chains guarantee counts in a layout of (S, R) ``activity`` — the
+    rule of C15 read on the layout itself, not on the ``chain_present`` columns, which the LP may
+    leave anywhere under their upper bound (so the row's activity is bookkeeping, not the count); 0 for
+    the other guarantees.  The checker counts the same from the written layout
+    (``checker.chains_present``)."""
+    out = np.zeros(d.G)
+    per_unit = presence_per_unit(d.activity)
+    for g in chain_rows(d):
+        mine = np.asarray(activity, dtype=float).clip(min=0.0) * d.g_kinds[g][:, None] * d.g_target[g][None, :]
+        presence = np.bincount(d.seg_chain, weights=(mine * per_unit[:, None]).sum(axis=1), minlength=len(d.chain_ids))
+        out[g] = float((presence >= 1.0 - tolerance).sum())
+    return out
+
+
 def chain_rows(d: ModelData) -> np.ndarray:
     """Indices of the min_chains guarantees."""
     return np.array([g for g, m in enumerate(d.g_measure) if m == "min_chains"], dtype=int)
