@@ -93,3 +93,23 @@ def test_a_second_ctrl_c_quits_at_once(tmp_path):
         proc.kill()
     assert proc.returncode == 130 and time.monotonic() - t_sig < 1.0
     assert "Traceback" not in err and "at once" in err
+
+
+def test_a_stop_before_any_layout_is_said_as_the_users():
+    """A stop requested before HiGHS has a layout (no start) ends with HiGHS's "interrupted" mapped to
+    the status of an iteration limit; its message says the user stopped it (before: "interrupted:
+    stopped at an iteration, solution or objective limit before any feasible layout" after Ctrl-C
+    early in a phased solve)."""
+    import threading
+
+    from yrdopt.generate import generate_instance
+    from yrdopt.model.compiled import build
+    from yrdopt.solver import HighsSolver, SolverOptions
+
+    stop = threading.Event()
+    stop.set()
+    s = HighsSolver(SolverOptions(threads=1, time_limit=60), stop=stop)
+    s.load(build(yrdopt.data.build_model_data(generate_instance(20, 10, 3, seed=1))))
+    res = s.solve()
+    assert res.status == "stopped_no_incumbent" and "interrupt" in res.highs_status.lower(), res.highs_status
+    assert res.message.startswith("stopped by the user") and "iteration" not in res.message

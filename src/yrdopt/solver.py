@@ -218,6 +218,9 @@ class SolveResult:
 
     @property
     def message(self) -> str:
+        if self.status == "stopped_no_incumbent" and "interrupt" in (self.highs_status or "").lower():
+            # HiGHS maps a user's stop without a layout to the same status as an iteration limit
+            return "stopped by the user (Ctrl-C or a stop signal) before any feasible layout was found"
         return STATUS_TEXT[self.status]
 
 
