@@ -556,7 +556,8 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     assert job["state"] == "failed" and job["error"]["infeasible"], job
     # the diagnosis of `yrdopt diagnose` (elastic quotas and budgets per period), not only "no plan exists"
     msg = job["error"]["message"]
-    raised = re.findall(r"2030: (\w+) land \+", msg)
+    # each region by its name and id, "2030: Shanghai (shanghai) land +69.99 km2" (the planner's words)
+    raised = re.findall(r"2030: [^(;]+ \((\w+)\) land \+[0-9.]+ km2", msg)
     assert raised and set(raised) <= {r.id for r in inst.regions}, msg
     assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
     assert "yrdopt" not in msg and "--" not in msg, msg  # the page's words: no commands, no flags
