@@ -27,7 +27,7 @@ from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .stopping import stoppable
 from .solver import (STATUS_TEXT, TIME_LIMIT_EXPECTED, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag,
-                     derived_status, time_limit_problem)
+                     derived_status, status_as_checked, time_limit_problem)
 
 
 # fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large
@@ -623,6 +623,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         summary["check"] = {"objective": report.objective, "components": report.components,
                             "n_violations": report.n_violations, "objective_matches_solver": matches,
                             "false_claims": [str(c) for c in report.false_claims]}
+        summary.update(status_as_checked(summary))
     transition = None
     if cm.data.brownfield is not None and res.x is not None:
         from .model.transitions import transition_table

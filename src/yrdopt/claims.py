@@ -37,8 +37,9 @@ HOLD_REL = 1e-9
 
 # "baseline": a given layout (today's, written by the workbench) evaluated by the checker; it
 # claims no optimality, only its objective
+# "not_verified": a layout the checker rejected when it was solved (yrdopt.solver.checked_status); it claims nothing
 STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",
-                        "baseline"}
+                        "not_verified", "baseline"}
 
 
 def relative_gap(objective: float, bound: float) -> float:

@@ -139,7 +139,9 @@ def solve(
     for w in s.get("benefit_warnings", []):
         print_warning(console, w)
     gap_txt = f"{s['gap']:.2e}" if s["gap"] is not None else "n/a"
-    console.print(f"status: {s['status']} (gap {gap_txt}); checker: "
+    # a layout the checker rejects claims no status of its own; what the solve alone said is kept beside it
+    said = f"; the solve said {s['status_before_check']}" if s.get("status_before_check") else ""
+    console.print(f"status: {s['status']} (gap {gap_txt}{said}); checker: "
                   f"{'verified' if s['verified'] else 'NOT verified'} (max violation {s['max_violation']:.2g}); "
                   f"solve {s['timings']['solve_s']:.2f} s; written to {out}/", highlight=False)
     if not s["verified"]:

@@ -368,7 +368,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     from .model.periods import build_phased
     from .progress import BUILD, HIGHS, PERIOD_START, Phases
     from .solution import Solution
-    from .solver import STATUS_TEXT, HighsSolver, SolverOptions, derived_status
+    from .solver import STATUS_TEXT, HighsSolver, SolverOptions, derived_status, status_as_checked
 
     t_start = time.perf_counter()
     options = options or SolverOptions()
@@ -491,6 +491,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
         report.add_claims(summary)
         summary["verified"] = bool(report.verified and matches)
         summary["check"]["false_claims"] = [str(c) for c in report.false_claims]
+        summary.update(status_as_checked(summary))
     sol = Solution(instance=inst, layout=layout, flows=flows_df, expansions=exp_df, summary=summary, check=report,
                    x=x, transition=trans_df, parks=parks_df, park_activity=pa_df, benefits=benefits)
     if out is not None:

@@ -38,6 +38,7 @@ Status = Literal[
     "stopped_no_incumbent",
     "interrupted",
     "unproven",
+    "not_verified",
     "error",
 ]
 
@@ -53,10 +54,13 @@ STATUS_TEXT = {
     "interrupted": "interrupted by the user",
     "unproven": "HiGHS reported optimal, but the gap recomputed from the layout's own objective exceeds the "
                 "requested gap: a feasible layout, not proven best",
+    "not_verified": "rejected by the independent checker: the layout breaks a limit (or its summary a claim) "
+                    "beyond the checker's tolerance, so it is neither proven best nor known to be feasible",
     "error": "the solver reported an error",
 }
 
-HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven"}
+HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",
+                "not_verified"}
 
 
 def derived_status(status: str, objective: float | None, bound: float | None, rel_gap: float,
@@ -65,6 +69,24 @@ def derived_status(status: str, objective: float | None, bound: float | None, re
     if status == "optimal" and not proven_optimal(objective, bound, rel_gap, abs_gap):
         return "unproven"
     return status
+
+
+def checked_status(status: str, verified: bool) -> str:
+    """The status a layout the independent checker has judged may claim: a layout it rejects
+    claims nothing ("not_verified"), whatever HiGHS said (HiGHS accepts rows within its own
+    tolerances, which a user may loosen; the checker's are fixed).  Statuses without a layout
+    pass unchanged."""
+    return "not_verified" if status in HAS_SOLUTION and not verified else status
+
+
+def status_as_checked(summary: dict) -> dict:
+    """The fields of a checked ``summary`` (``status``, ``verified``) to change so its status claims
+    no more than the checker confirmed: for a rejected layout ``status`` "not_verified", its text,
+    and ``status_before_check`` (what the solve alone would have said); else nothing."""
+    status = checked_status(summary["status"], bool(summary.get("verified")))
+    if status == summary["status"]:
+        return {}
+    return {"status": status, "status_text": STATUS_TEXT[status], "status_before_check": summary["status"]}
 
 
 # more threads than this only slow HiGHS down (the scheduler spins); 4 per core is generous

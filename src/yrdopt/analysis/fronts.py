@@ -46,7 +46,7 @@ from ..phasing import refuse_periods
 from ..model.compiled import BuildOptions, CompiledModel, build
 from ..schema import TERMS, Instance
 from ..solution import Solution
-from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions
+from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions, checked_status
 from ..stopping import stoppable
 
 # the terms of a phased plan are discounted sums over periods; fronts over them are a known limit
@@ -219,7 +219,8 @@ class FrontPoint:
         proof = {f"{k}_{what}": self.stage_of(m).get(what)
                  for k, m in ((t1, t1), (t2, t2), ("objective", "weighted objective")) for what in ("bound", "gap")}
         return {"point": self.name, t1: self.values[t1], t2: self.values[t2], "objective": s["objective"],
-                "verified": bool(s["verified"]), "status": self.status, "proven": self.proven, **proof,
+                "verified": bool(s["verified"]), "status": checked_status(self.status, bool(s["verified"])),
+                "proven": self.proven and bool(s["verified"]), **proof,
                 **{f"raw_{k}": v for k, v in s.get("components_raw", {}).items() if k != "quota_slack"}}
 
 

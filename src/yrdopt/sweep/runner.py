@@ -37,7 +37,7 @@ from .store import Store, journal_recovered
 from .worker import Context
 
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
-STATUS_COLUMNS = ["update", "status", "ok", "reason", "objective", "bound", "gap"]
+STATUS_COLUMNS = ["update", "status", "status_before_check", "ok", "reason", "objective", "bound", "gap"]
 TAIL_COLUMNS = ["verified", "max_violation", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
                 "polished", "highs_limit_s", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer

@@ -25,7 +25,7 @@ import numpy as np
 from ..data import build_model_data
 from ..errors import InstanceError
 from ..model.compiled import BuildOptions, CompiledModel, build
-from ..solver import HighsSolver, SolveResult
+from ..solver import STATUS_TEXT, HighsSolver, SolveResult, checked_status
 from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
 from .design import Scenario
 from .spec import Parameter, SweepSolver
@@ -239,6 +239,9 @@ class ScenarioSolver:
             rec.update(_layout_lists(cm, x))
             if self.ctx.check:
                 rec.update(_check(inst, cm, x, res.objective))
+                status = checked_status(rec["status"], rec["verified"])  # no more than the checker confirms
+                if status != rec["status"]:
+                    rec.update(status=status, status_before_check=rec["status"], reason=STATUS_TEXT[status])
         else:
             rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res, t_start))
         rec["total_s"] = time.perf_counter() - t0
@@ -282,6 +285,8 @@ class ScenarioSolver:
         if self.ctx.check:
             rec.update(verified=bool(s["verified"]), max_violation=s["max_violation"],
                        check_objective=(s.get("check") or {}).get("objective"))
+            if "status_before_check" in s:
+                rec["status_before_check"] = s["status_before_check"]
         rec["total_s"] = time.perf_counter() - t0
         return rec
 
