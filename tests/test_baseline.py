@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -93,3 +94,28 @@ def test_todays_layout_fits_the_calibrated_limits(name):
     rep = check_layout(inst, read_layout_dir(ROOT / "instances" / f"{name}.baseline.csv")[0])
     broken = {fam for fam, v in rep.worst.items() if v.amount > 1e-6}
     assert broken == (set() if name != "yrd-cities" else {"min_scale"}), rep.lines()
+
+
+def test_a_sliver_site_counts_as_a_site_and_apart_as_a_token_site(default_solution):
+    """A site with under 1 % of its segment (checker.TOKEN_SHARE) counts in ``sites`` and duplication, and
+    apart in ``token_sites`` / ``duplicated_segments_without_token`` (the summary's, the checker's)."""
+    from yrdopt.checker import check_layout
+
+    s = default_solution.summary
+    lay = default_solution.layout
+    hosting = lay[lay["sited"] & (lay["activity"] > 1e-6)]
+    share = hosting["activity"] / hosting.groupby(["chain", "segment"])["activity"].transform("sum")
+    assert s["token_sites"] == int((share < 0.01).sum())
+    # a sliver of a single-host segment moved to a new site in another region
+    one = hosting.groupby(["chain", "segment"]).filter(lambda g: len(g) == 1).iloc[0]
+    other = next(r.id for r in default_solution.instance.regions if r.id != one["region"])
+    sliver = 0.005 * one["activity"]
+    at = (lay["chain"] == one["chain"]) & (lay["segment"] == one["segment"])
+    edited = lay[~(at & (lay["region"] == other))].copy()  # the layout may list unsited rows too
+    edited.loc[at & (edited["region"] == one["region"]), "activity"] -= sliver
+    edited = pd.concat([edited, pd.DataFrame([{**one.to_dict(), "region": other, "sited": True, "activity": sliver}])],
+                       ignore_index=True)
+    rep = check_layout(default_solution.instance, edited)
+    assert (rep.sites, rep.token_sites) == (s["sites"] + 1, s["token_sites"] + 1)
+    assert rep.duplicated_segments == s["duplicated_segments"] + 1
+    assert rep.duplicated_segments_without_token == s["duplicated_segments_without_token"]

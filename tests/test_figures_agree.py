@@ -207,6 +207,51 @@ def test_plan_baseline_comparison_counts_sites_and_duplication_of_one_period(pla
         assert f"{label} in 2035 {cells}" in text or f"{label} {cells} in 2035" in text, (label, cells, text)
 
 
+def _token_counts(rows) -> tuple[int, int]:
+    """(sites hosting under 1 % of their segment's activity, segments hosted by 2+ sites of at least 1 %)."""
+    act = {}
+    for c, s, r, a in rows:
+        if a > 1e-6:
+            act.setdefault((c, s), {})[r] = a
+    shares = [[a / sum(hosts.values()) for a in hosts.values()] for hosts in act.values()]
+    return sum(x < 0.01 for sh in shares for x in sh), sum(sum(x >= 0.01 for x in sh) > 1 for sh in shares)
+
+
+def test_token_sites_are_counted_apart_in_every_output(plan, report_page):
+    """The plan's 2035 keeps sites with a sliver of their segment (reviewers: 16 of 84 under 1 %), which
+    count as sites and as duplication; each output counts them apart too (before: 84 sites, 26 duplicated
+    segments, nothing said)."""
+    from yrdopt.app.views import scenario_view
+
+    inst = yrdopt.load_instance(INSTANCE)
+    today = _token_counts((e.chain, e.segment, e.region, e.activity) for e in inst.brownfield.existing)
+    lay = pd.read_csv(plan / "layout.csv")
+    lay = lay[(lay["period"] == 2035) & _on(lay["sited"])]
+    rows = list(zip(lay["chain"], lay["segment"], lay["region"], lay["activity"]))
+    last = _token_counts(rows)
+    sites, duplicated = _sites_and_duplicated(rows)
+    assert last[0] > 0 and last[1] < duplicated  # the case under test is there
+    summary = json.loads((plan / "summary.json").read_text())
+    cmp = summary["baseline"]
+    assert (cmp["baseline"]["token_sites"], cmp["baseline"]["duplicated_segments_without_token"]) == today
+    assert (cmp["optimized"]["token_sites"], cmp["optimized"]["duplicated_segments_without_token"]) == last
+    assert (cmp["optimized"]["sites"], cmp["optimized"]["duplicated_segments"]) == (sites, duplicated)  # unchanged
+    p2035 = summary["periods"][-1]
+    assert (p2035["year"], p2035["sites"], p2035["token_sites"], p2035["duplicated_segments_without_token"]) == (
+        2035, sites, *last)
+    text = re.sub(r"[│┃\s]+", " ", (plan.parent / "solve.txt").read_text())
+    for label, b, o in (("without sites < 1 % of their segment", today[1], last[1]),
+                        ("of them < 1 % of their segment", today[0], last[0])):
+        words, cells = label.split(), f"{b} {o} {o - b:+d}"  # the label wraps around the numbers
+        assert any(" ".join([*words[:i], cells, *words[i:]]) in text for i in range(1, len(words) + 1)), (label, text)
+    table = _html_table_after(report_page, "baseline layout:")
+    got = {r[0].strip(): (int(r[1]), int(r[2])) for r in table.itertuples(index=False) if "&lt; 1 %" in r[0]}
+    assert got == {"without sites &lt; 1 % of their segment": (today[1], last[1]),
+                   "of them &lt; 1 % of their segment": (today[0], last[0])}
+    view = scenario_view(plan, inst, summary)
+    assert (view["sites"], view["token_sites"], view["duplicated_segments_without_token"]) == (sites, *last)
+
+
 def test_workbench_lists_todays_layout_with_the_plans_comparable_objective(plan, tmp_path):
     """Beside a plan (discounted over every period), today's layout is listed as the CLI's baseline:
     today's sites kept through every period, grown with their chains (it was one year of today: 5,600.5)."""

@@ -597,6 +597,10 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         "sites": (report.sites if report else
                   int((layout["sited"] & (layout["activity"] > 0)).sum()) if len(layout) else 0),
         "duplicated_segments": report.duplicated_segments if report else None,
+        # counted apart: hosting sites with under 1 % of their segment (checker.TOKEN_SHARE), and the
+        # segments duplicated by sites of at least 1 % each (both also in the two counts above)
+        "token_sites": report.token_sites if report else None,
+        "duplicated_segments_without_token": report.duplicated_segments_without_token if report else None,
         "timings": {
             "build_s": build_s,
             "handoff_s": res.handoff_s,

@@ -23,6 +23,10 @@ from .errors import InstanceError, Problem
 from .schema import Instance
 
 TOLERANCE = 1e-6
+# a hosting site with less than this share of its segment's activity is a *token* site: it counts in
+# ``sites`` and duplication (the model lets a guarantee or a kept site hold a sliver), and is counted
+# apart too (``token_sites``, ``duplicated_segments_without_token``), so a headline count can say how many are slivers
+TOKEN_SHARE = 0.01
 LINES_SHOWN = 20  # violated limits printed by CheckReport.lines(); the JSON report has all of them
 
 
@@ -47,7 +51,10 @@ class CheckReport:
     flows_given: bool = True
     sites: int = 0  # a phased plan: summed over its periods (by_period has each period's)
     duplicated_segments: int = 0  # a phased plan: the most of any period
-    by_period: list[dict] = field(default_factory=list)  # a phased plan: year, sites, duplicated_segments
+    token_sites: int = 0  # of ``sites``, those with less than TOKEN_SHARE of their segment (a plan: summed)
+    duplicated_segments_without_token: int = 0  # segments with 2+ sites of at least TOKEN_SHARE each (a plan: the most)
+    # a phased plan: year, sites, duplicated_segments, token_sites, duplicated_segments_without_token
+    by_period: list[dict] = field(default_factory=list)
     false_claims: list[FalseClaim] = field(default_factory=list)  # claims of summary.json that fail
 
     def add_claims(self, summary: dict) -> "CheckReport":
@@ -196,14 +203,15 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
     limits = {(x.chain, x.segment): x for x in inst.policy.site_limits}
     n_sites_total = 0  # sites that host activity: a site is where activity is placed
-    duplicated = 0
+    n_token = 0  # of them, those with less than TOKEN_SHARE of their segment's activity
+    duplicated = duplicated_segments_without_token = 0
     dup_excess = 0.0
     fixed_cost = site_cost = 0.0
     for (cid, sid), s in seg.items():
         total = sum(act.get((cid, sid, r), 0.0) for r in regions)
         rec.add("demand", f"{cid}/{sid}", abs(total - s.activity), s.activity,
                 f"placed {total:.6g}, must place {s.activity:.6g}")
-        n = hosting = 0
+        n = hosting = token = 0
         for rid in regions:
             a = act.get((cid, sid, rid), 0.0)
             on = (cid, sid, rid) in sited
@@ -213,6 +221,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             else:
                 n += 1
                 hosting += a > TOLERANCE * max(1.0, s.activity)
+                token += TOLERANCE * max(1.0, s.activity) < a < TOKEN_SHARE * s.activity
                 # an existing site smaller than the minimum scale may keep today's size
                 ms = (grandfathered_min_scale(s, existing[(cid, sid, rid)], inst.brownfield.min_kept_share)
                       if (cid, sid, rid) in existing else s.min_scale)
@@ -226,6 +235,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 rec.add("fixed", f"{cid}/{sid} in {rid}", 1.0, 0.0, "fixed placement without a site")
             site_cost += s.site_cost.get(rid, s.site_cost_default) * a
         n_sites_total += hosting
+        n_token += token
         lo, hi = 1, (1 if s.single_site else len(regions))
         if (cid, sid) in limits:
             lim = limits[(cid, sid)]
@@ -235,6 +245,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 f"{n} sites, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""))
         if hosting > 1:
             duplicated += 1
+        if hosting - token > 1:
+            duplicated_segments_without_token += 1
         dup_excess += max(0, n - s.duplication_tolerance)
 
     # expansions and quotas
@@ -311,6 +323,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         flows_given=flows_given,
         sites=n_sites_total,
         duplicated_segments=duplicated,
+        token_sites=n_token,
+        duplicated_segments_without_token=duplicated_segments_without_token,
     )
 
 
@@ -782,5 +796,8 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                        violations=sorted(rec.all, key=lambda v: -v.amount),
                        flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
                        duplicated_segments=max((r.duplicated_segments for r in reports), default=0),
-                       by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments}
+                       token_sites=sum(r.token_sites for r in reports),
+                       duplicated_segments_without_token=max((r.duplicated_segments_without_token for r in reports), default=0),
+                       by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments,
+                                   "token_sites": r.token_sites, "duplicated_segments_without_token": r.duplicated_segments_without_token}
                                   for y, r in zip(years, reports)])

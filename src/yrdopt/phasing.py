@@ -471,7 +471,10 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
                    "objective_matches_solver": matches} if report else None),
         "sites": int(layout["sited"].sum()),
         "periods": [{"year": years[t], "years_counted": float(span[t]), "discount": float(disc[t]),
-                     "transition": _counts(trans[t])} for t in range(pm.T)],
+                     "transition": _counts(trans[t]),
+                     # hosting sites and duplicated segments of the period, token sites (< 1 %) counted apart
+                     **({k: v for k, v in report.by_period[t].items() if k != "year"} if report else {})}
+                    for t in range(pm.T)],
         "myopic": ({"objective": my_total, "foresight_saves": my_total - objective,
                     "per_period": [float(s.objective) for s in my_sols],
                     "per_period_status": [s.summary["status"] for s in my_sols]} if my_sols else None),

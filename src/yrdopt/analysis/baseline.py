@@ -81,6 +81,9 @@ def _evaluation(inst: Instance, rep: CheckReport, layout: pd.DataFrame) -> dict:
         "total": float(rep.objective),
         "duplicated_segments": int(rep.duplicated_segments),
         "sites": int(rep.sites),
+        # of them, sites with under 1 % of their segment (checker.TOKEN_SHARE), and the duplication without them
+        "token_sites": int(rep.token_sites),
+        "duplicated_segments_without_token": int(rep.duplicated_segments_without_token),
         "feasible": bool(rep.verified),
         "max_violation": float(rep.max_violation),
         "n_violations": int(rep.n_violations),
@@ -90,6 +93,14 @@ def _evaluation(inst: Instance, rep: CheckReport, layout: pd.DataFrame) -> dict:
     if len({r.province for r in inst.regions}) < len(inst.regions):
         out["specialization_by_province"] = specialization_summary(inst, layout, level="province")
     return out
+
+
+# the site counts a comparison shows (the CLI's table, the HTML report), token sites counted apart
+# (checker.TOKEN_SHARE): a guarantee or a kept site may hold a sliver, which counts as a site
+SITE_COUNTS = (("duplicated_segments", "duplicated segments{when}"),
+               ("duplicated_segments_without_token", "  without sites < 1 % of their segment"),
+               ("sites", "sites{when}"),
+               ("token_sites", "  of them < 1 % of their segment"))
 
 
 # what a brownfield instance without a baseline file is compared with: its existing sites, unchanged
@@ -172,7 +183,8 @@ def _evaluate_plan(inst: Instance, layout: pd.DataFrame, flows=None, expansions=
     # sites and duplicated segments of the last period, as the specialization (not summed over periods)
     counts = next((c for c in rep.by_period if c["year"] == last), None)
     if counts is not None:
-        out.update(sites=int(counts["sites"]), duplicated_segments=int(counts["duplicated_segments"]), period=last)
+        out.update({k: int(counts[k]) for k in ("sites", "duplicated_segments", "token_sites",
+                                                 "duplicated_segments_without_token")}, period=last)
     return out
 
 
@@ -215,9 +227,9 @@ def baseline_table(cmp: dict) -> Table:
     t.add_row(*(Text(v, style="bold") for v in ("total", _fmt(b["total"]), _fmt(o["total"]),
                                                   _fmt(cmp["change"]["total"]))))
     when = f" in {o['period']}" if o.get("period") is not None else ""  # a phased plan: its last period
-    t.add_row(f"duplicated segments{when}", str(b["duplicated_segments"]), str(o["duplicated_segments"]),
-              f"{o['duplicated_segments'] - b['duplicated_segments']:+d}")
-    t.add_row(f"sites{when}", str(b["sites"]), str(o["sites"]), f"{o['sites'] - b['sites']:+d}")
+    for key, label in SITE_COUNTS:
+        if b.get(key) is not None and o.get(key) is not None:
+            t.add_row(label.format(when=when), str(b[key]), str(o[key]), f"{o[key] - b[key]:+d}")
     for key, label in (("specialization", "region"), ("specialization_by_province", "province")):
         if key not in b:
             continue

@@ -199,8 +199,9 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     rep = (check_phased if phased else check_layout)(inst, layout, flows, expansions, file=str(path.name),
                                                      parks=t.get("parks"), park_activity=t.get("park_activity"))
     # the counts of the layout shown: a plan's last period (not summed over periods), today's layout as it is
-    sites, duplicated = ((rep.by_period[-1]["sites"], rep.by_period[-1]["duplicated_segments"]) if phased
-                         else (rep.sites, rep.duplicated_segments))
+    counts = (rep.by_period[-1] if phased else
+              {"sites": rep.sites, "duplicated_segments": rep.duplicated_segments, "token_sites": rep.token_sites,
+               "duplicated_segments_without_token": rep.duplicated_segments_without_token})
     if inst.periods is not None and not phased:  # today's layout beside plans: kept in every period, as its summary
         from ..analysis.baseline import check_today_kept
 
@@ -225,7 +226,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
                   "matches_solver": bool(matches),
                   "violations": [{"constraint": v.constraint, "where": v.where, "amount": _num(v.amount),
                                   "detail": v.detail} for v in rep.worst.values() if v.amount > 1e-6]},
-        "sites": int(sites), "duplicated_segments": int(duplicated),
+        # token sites (< 1 % of their segment, checker.TOKEN_SHARE) counted apart, as the CLI and the report do
+        **{k: int(counts[k]) for k in ("sites", "duplicated_segments", "token_sites", "duplicated_segments_without_token")},
         "timings": summary.get("timings"),
         **shown,
         "baseline": _baseline_brief(baseline),

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __name__ as _pkg
+from ..analysis.baseline import SITE_COUNTS
 from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
@@ -219,8 +220,8 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
         o = opt.get("total") if term == "total" else oc.get(term)
         rows.append({"": term, "baseline": b, "optimized": o, "change": ch.get(term)})
     when = f" in {opt['period']}" if opt.get("period") is not None else ""  # a phased plan: its last period
-    for key, label in (("duplicated_segments", f"duplicated segments{when}"), ("sites", f"sites{when}"),
-                       ("feasible", "feasible (checker)"), ("n_violations", "violated limits")):
+    for key, label in ((k, lab.format(when=when)) for k, lab in (*SITE_COUNTS, ("feasible", "feasible (checker)"),
+                                                                  ("n_violations", "violated limits"))):
         if key in base or key in opt:
             b, o = base.get(key), opt.get(key)
             rows.append({"": label, "baseline": b, "optimized": o,

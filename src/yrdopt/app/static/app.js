@@ -636,6 +636,11 @@ function renderSummary() {
       el("td", { class: "num", text: b ? fmt(b.objective) : "–" }), el("td", { class: "num", text: b ? fmt(v.objective - b.objective) : "–" })));
     terms.append(el("tr", {}, el("td", { text: "duplicated segments" }), el("td", { class: "num", text: v.duplicated_segments }),
       el("td", { class: "num", text: b ? b.duplicated_segments : "–" }), el("td", {})));
+    // sites with under 1 % of their segment count as sites: the duplication without them, and how many there are
+    terms.append(el("tr", {}, el("td", { text: "  without sites < 1 % of their segment" }), el("td", { class: "num", text: v.duplicated_segments_without_token }),
+      el("td", { class: "num", text: b ? b.duplicated_segments_without_token : "–" }), el("td", {})));
+    terms.append(el("tr", {}, el("td", { text: "sites < 1 % of their segment" }), el("td", { class: "num", text: v.token_sites }),
+      el("td", { class: "num", text: b ? b.token_sites : "–" }), el("td", {})));
   }
   const verdict = $("#verdict");
   if (v) {
