@@ -133,11 +133,14 @@ def root_options_for(n_binaries: int, has_start: bool, highs: dict) -> dict:
     return {**{k: v for k, v in ROOT_SOON.items() if k not in highs}, **highs}
 
 
-def highs_options_for(limit_left: float | None, n_cols: int, n_binaries: int, highs: dict) -> tuple[float | None, dict]:
-    """(HiGHS's time limit, HiGHS options) for a solve that must end within ``limit_left``."""
+def highs_options_for(limit_left: float | None, n_cols: int, n_binaries: int, highs: dict,
+                      reserve: float | None = None) -> tuple[float | None, dict]:
+    """(HiGHS's time limit, HiGHS options) for a solve that must end within ``limit_left``, keeping
+    back ``reserve`` seconds for what follows HiGHS (default :func:`after_solve_reserve`)."""
     if limit_left is None:
         return None, highs
-    limit = max(limit_left - after_solve_reserve(n_cols), 0.05 * limit_left, 0.1)
+    reserve = after_solve_reserve(n_cols) if reserve is None else reserve
+    limit = max(limit_left - reserve, 0.05 * limit_left, 0.1)
     if n_binaries > PROBING_MAX_BINARIES and "presolve_rule_off" not in highs:
         highs = {**highs, **PROBING_OFF}
     return limit, highs

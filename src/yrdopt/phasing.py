@@ -241,11 +241,25 @@ def taken_keys(expansions) -> set:
 # the myopic plan (the joint MILP's start, and what foresight is measured against) gets at
 # most this share of a time limit; the joint MILP the rest
 MYOPIC_SHARE = 0.4
-# seconds per period kept back from the joint MILP beyond yrdopt.deadline's reserve: the
-# period-by-period check of the plan and the CLI's check of today's layout kept unchanged
-# (flows routed): 0.1 s a period and check idle, up to 0.9 s at load 7 on 2 cores
-# (yrd-provinces-2035, /tmp profile of the CLI's phases)
-AFTER_SOLVE_S_PER_PERIOD = 1.0
+# what follows the joint MILP, kept back from its time limit (plan_after_solve_reserve), measured by
+# benchmarks/phased_time_limit.py (the CLI on the shared 2-core machine, load 2-5; results/phased-time-limit-*.json):
+# per period, the period-by-period check of the plan and the CLI's check of today's layout kept
+# unchanged (its flows routed by LPs): 0.5-1.0 s in all after HiGHS for 3 periods of yrd-provinces-2035
+# (3,357 columns) ...
+AFTER_SOLVE_S_PER_PERIOD = 0.5
+# ... per column, HiGHS's overrun past its limit (0.05-0.9 s), the polish LP (0.25-0.5 s), the plan's
+# tables, benefits and files: 0.8-1.9 s after HiGHS on yrd-cities-2035 (130,056 columns, 3 periods).
+# The single-period reserve (yrdopt.deadline.after_solve_reserve, 3.5 s per 100,000 columns, measured at a
+# 41x30x4 root LP) plus 1 s per period kept 7.6 s there: `--time-limit 20` ended after 13-15 s.
+AFTER_SOLVE_S_PER_COL = 1.5e-5
+
+
+def plan_after_solve_reserve(n_cols: int, periods: int) -> float:
+    """Seconds kept back from the joint MILP over ``periods`` milestones of ``n_cols`` columns for what
+    follows it: HiGHS's overrun, the polish, the plan's check, the CLI's comparison and the files
+    (about twice what benchmarks/phased_time_limit.py measured at load 2-5: 1.6 s for yrd-provinces-2035,
+    3.5 s for yrd-cities-2035)."""
+    return AFTER_SOLVE_S_PER_PERIOD * periods + AFTER_SOLVE_S_PER_COL * n_cols
 
 
 def myopic(inst: Instance, *, options=None, check: bool = True, time_limit: float | None = None,
@@ -414,10 +428,8 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     solver.load(pm.cm)
     if mps_path is not None:
         solver.write_mps(mps_path)
-    left = deadline.left()
-    if left is not None:
-        left -= AFTER_SOLVE_S_PER_PERIOD * pm.T
-    highs_limit, highs = highs_options_for(left, pm.cm.n_cols, int(pm.cm.integrality.sum()), options.highs)
+    highs_limit, highs = highs_options_for(deadline.left(), pm.cm.n_cols, int(pm.cm.integrality.sum()), options.highs,
+                                           reserve=plan_after_solve_reserve(pm.cm.n_cols, pm.T))
     if highs_limit is not None:
         solver.apply_options(replace(options, time_limit=highs_limit, highs=highs))
     res = solver.solve(x0)

@@ -90,7 +90,7 @@ def todays_benefits(inst: Instance) -> pd.DataFrame | None:
     """The benefit table of today's sites (the instance's brownfield part), or None without them."""
     if inst.brownfield is None or not inst.brownfield.existing:
         return None
-    from ..report.periods import todays_layout
+    from .baseline import todays_layout
 
     return benefit_table(inst, todays_layout(inst))
 

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __name__ as _pkg
-from ..analysis.baseline import SITE_COUNTS
+from ..analysis.baseline import SITE_COUNTS, todays_layout
 from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
@@ -435,8 +435,6 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     sections.append(("resources", "Resource use", body))
     today = None
     if views is not None:
-        from .periods import todays_layout
-
         today = todays_layout(inst)  # the instance's sites today, not the last period's predecessor
     body = _benefit_section(view_inst, d, summary, layout, park_activity, parks, names, today=today)
     body += _img(charts.province_value_chart(view_inst, layout), "chart",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..analysis.baseline import todays_layout
 from ..phasing import WrittenPeriod, written_periods
 from ..schema import Instance
 from . import maps
@@ -25,13 +26,6 @@ def period_views(inst: Instance, tables: dict) -> list[WrittenPeriod]:
     """Every period of a written plan (``tables`` as :func:`yrdopt.solution.load_solution_tables`)."""
     return list(written_periods(inst, tables["layout"], tables.get("flows"), tables.get("expansions"),
                                 tables.get("parks"), tables.get("park_activity")))
-
-
-def todays_layout(inst: Instance) -> pd.DataFrame:
-    """Today's sites (the instance's brownfield part) as a layout table."""
-    rows = [{"chain": e.chain, "segment": e.segment, "region": e.region, "sited": True, "activity": e.activity}
-            for e in (inst.brownfield.existing if inst.brownfield else [])]
-    return pd.DataFrame(rows, columns=["chain", "segment", "region", "sited", "activity"])
 
 
 def _before(inst: Instance, p: WrittenPeriod) -> pd.DataFrame:
