@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import yrdopt
 from yrdopt.analysis.compare import compare_layouts
 from yrdopt.cli import app
+from yrdopt.cli_common import fmt_num
 from yrdopt.errors import InstanceError
 from yrdopt.analysis.alternatives import alternatives
 
@@ -79,6 +80,10 @@ def test_cli_compare(tmp_path):
     d1, d2 = tmp_path / "alt" / "layout-1", tmp_path / "alt" / "layout-2"
     r = CliRunner().invoke(app, ["compare", str(d1), str(d2), "-i", str(SMALL), "--out", str(tmp_path / "cmp")])
     assert r.exit_code == 0, r.output
+    terms = pd.read_csv(tmp_path / "cmp" / "terms.csv", index_col=0)
+    total = [float(v) for v in terms.loc["total"]]
+    # the totals with six significant digits, as the README says every table prints them (before: four)
+    assert all(f" {fmt_num(v)} " in r.output for v in total), (total, r.output)
     summary = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert summary["differing_segments"] >= 1 and summary["weighting"] == "value"
     for f in ("placements.csv", "terms.csv", "location_quotients.csv", "relative_specialization.csv", "distances.csv"):
@@ -89,3 +94,21 @@ def test_cli_compare(tmp_path):
     assert r.exit_code == 2 and "missing" in r.output
     with pytest.raises(InstanceError):
         compare_layouts([d1, d2], names=["only-one"])
+
+
+def test_compare_looks_at_its_stop_flag_before_each_layout(tmp_path):
+    """The flag Ctrl-C sets (the CLI passes it through run_stoppable) ends a comparison before its next
+    layout's check (each routes flows by LPs: seconds per layout at city scale); before, compare took
+    no flag and ran every check to the end."""
+    import threading
+
+    from yrdopt.errors import SolverError
+
+    a = tmp_path / "a"
+    yrdopt.solve(SMALL, out=a)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(SolverError, match="stopped before it checked"):
+        compare_layouts([a, a], names=["one", "two"], instance=yrdopt.load_instance(SMALL), stop=stop)
+    assert compare_layouts([a, a], names=["one", "two"], instance=yrdopt.load_instance(SMALL),
+                           stop=threading.Event()).terms.loc["total"].nunique() == 1

@@ -542,7 +542,8 @@ real = analysis.{step}
 
 def held(*args, **kwargs):
     print("working", flush=True)
-    stop = getattr(kwargs.get("deadline"), "stop", None)  # set by the command's handlers at a signal
+    # set by the command's handlers at a signal (compare takes the flag itself)
+    stop = kwargs.get("stop") or getattr(kwargs.get("deadline"), "stop", None)
     if stop is not None:
         stop.wait(5)
     else:

@@ -136,8 +136,9 @@ def benefit_rich_table(table: pd.DataFrame, baseline: pd.DataFrame | None = None
     cols = ["province", "hosted", "credited", "share"]
     cols += ["today"] if baseline is not None else []
     cols += ["high-value", "chains", "hv chains"]
-    for c in cols:
-        t.add_column(c, justify="left" if c == "province" else "right", overflow="fold")
+    for c in cols:  # a header wraps at its spaces, never inside a word (before: "high-valu/e" at 80 columns)
+        t.add_column(c, justify="left" if c == "province" else "right", overflow="fold",
+                     min_width=max(len(w) for w in c.split()))
     today = dict(zip(baseline["province"], baseline["credited_share"])) if baseline is not None else {}
     for r in table.itertuples(index=False):
         cells = [str(r.province), f"{r.hosted_value:,.4g}", f"{r.credited_value:,.4g}", f"{r.credited_share:.1%}"]

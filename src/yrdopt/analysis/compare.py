@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InstanceError, Problem
+from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash
 from ..schema import TERMS, Instance
 from .specialization import (WEIGHTING, interregional_specialization, location_quotients, mean_interregional,
@@ -125,13 +125,15 @@ def _hosts(g: pd.DataFrame) -> str:
 
 
 def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
-                    instance: Instance | None = None, period: int | None = None) -> Comparison:
+                    instance: Instance | None = None, period: int | None = None, stop=None) -> Comparison:
     """Compare two or more written layouts.
 
     With ``period`` (a milestone year), the layouts are plans over periods compared in that
     milestone: each plan's layout of that year, and with the instance its terms of that period
     as :func:`yrdopt.checker.check_period` computes them (undiscounted; the transition into it
-    from that plan's own period before)."""
+    from that plan's own period before).  ``stop`` (a :class:`threading.Event`, set by Ctrl-C in the
+    CLI) is looked at before each layout is checked: once set, :class:`SolverError` ends the comparison
+    (each check routes flows by LPs: seconds per layout at city scale)."""
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise InstanceError([Problem("command line", "layouts", [str(p) for p in paths], "at least two solution directories")])
@@ -170,6 +172,8 @@ def compare_layouts(paths: list[str | Path], *, names: list[str] | None = None,
     # objective terms: recomputed by the checker when the instance is given
     terms = {}
     for n, (lay, summ) in read.items():
+        if stop is not None and stop.is_set():
+            raise SolverError(f"the comparison stopped before it checked {n}")
         if instance is not None and period is not None:
             from ..checker import check_period
 

@@ -55,7 +55,7 @@ def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
         if isinstance(v, bool) or v is None:
             return str(v)
         if isinstance(v, (int, float)):
-            return (fmt.format(v) if fmt else fmt_num(v, 4)) if v == v else ""
+            return (fmt.format(v) if fmt else fmt_num(v)) if v == v else ""  # six significant digits (README)
         return str(v)
 
     def words(text: str) -> int:  # the narrowest a header folds to without cutting a word
@@ -444,11 +444,14 @@ def register(app: typer.Typer) -> None:
         from ..analysis.compare import compare_layouts
         from ..io import load_instance
 
+        stop = threading.Event()  # set by Ctrl-C or SIGTERM: the comparison ends before its next layout's check
+
         def go():
             inst = load_instance(instance) if instance is not None else None
-            return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst, period=period)
+            return compare_layouts(layouts, names=names.split(",") if names else None, instance=inst, period=period,
+                                   stop=stop)
 
-        c = run_stoppable(go, threading.Event(), "nothing written")  # its solves end once it returns
+        c = run_stoppable(go, stop, "nothing written")
         pl = c.placements.drop(columns="differs") if all_segments else c.differing()
         console.print(_df_table(pl, f"Placements{' that differ' if not all_segments else ''} "
                                 f"({int(c.placements['differs'].sum())} of {len(c.placements)} segments differ)"))
