@@ -407,3 +407,33 @@ def test_min_chains_counts_a_chain_only_where_it_runs():
     rep = yrdopt.check_layout(inst, emptied, None, sol.expansions, parks=sol.parks, park_activity=sol.park_activity)
     assert "guarantee" in rep.worst and "min_chains" in rep.worst["guarantee"].where, rep.worst
     assert "present in 1 chains, needs 2" in rep.worst["guarantee"].detail
+
+
+def test_a_least_saving_of_round_off_reads_zero():
+    """`yrdopt guarantees instances/yrd-provinces.yaml` printed Anhui's min_share saving as
+    "4.065e-10 – 0.002567 (not resolved at this gap)": the two solves' bounds differ by round-off
+    (ROUND_OFF of the objective), which proves no least saving; it reads 0 (in the CSV too)."""
+    from yrdopt.analysis.guarantee_costs import within_gap
+
+    base, dropped = 3633.8152, 3633.8130  # the optimum with the guarantee, and without it
+    least, most, noise = within_gap(base, dropped + 4.065e-10, dropped, dropped - 0.0004)
+    assert (least, noise) == (0.0, True) and most == pytest.approx(base - dropped + 0.0004)
+    least, _, noise = within_gap(base, dropped + 0.001, dropped, dropped - 0.0004)  # a real least stays
+    assert least == pytest.approx(0.001) and not noise
+
+
+def test_a_stop_ends_the_guarantee_solves():
+    """`yrdopt guarantees` runs its solves under the stop handlers (cli_common.run_stoppable): its
+    stop flag reaches every solve (before: guarantee_costs took none, and the re-solves ran HiGHS in
+    the main thread, deaf to Ctrl-C until each returned).  Set before the start: the base layout is
+    the greedy start, interrupted, and no re-solve runs."""
+    import threading
+
+    from yrdopt.analysis.guarantee_costs import guarantee_costs
+
+    stop = threading.Event()
+    stop.set()
+    res = guarantee_costs(ROOT / "instances" / "yrd-provinces.yaml", stop=stop)
+    assert res.status == "interrupted"
+    assert set(res.table["dropped_status"]) == {"time_limit_no_incumbent"}  # given no time: not run
+    assert res.without_any_status == "time_limit_no_incumbent"

@@ -137,6 +137,8 @@ def within_gap(a: float | None, a_bound: float | None, b: float | None, b_bound:
     lo = None if a_bound is None else max(float(a_bound) - float(b), 0.0)
     hi = None if b_bound is None else float(a) - float(b_bound)
     noise = ROUND_OFF * max(1.0, abs(float(a)))
+    if lo is not None and lo <= noise:  # round-off of two bounds proves no least (before: "4.065e-10" printed)
+        lo = 0.0
     proven_cost = lo is not None and lo > noise
     proven_zero = hi is not None and hi <= noise and abs(float(a) - float(b)) <= noise
     return lo, hi, not proven_cost and not proven_zero
@@ -159,15 +161,16 @@ def _step(measure: str, value: float, total: float) -> tuple[float, str]:
     return step, f"+{step:.4g} value"
 
 
-def guarantee_costs(instance, *, options: SolverOptions | None = None) -> GuaranteeCosts:
+def guarantee_costs(instance, *, options: SolverOptions | None = None, stop=None) -> GuaranteeCosts:
     """Re-solve without each guarantee, with each tightened by a step, and without all of them,
-    all within ``options.time_limit`` (module docstring)."""
+    all within ``options.time_limit`` (module docstring).  ``stop`` (a :class:`threading.Event`, set
+    by Ctrl-C in the CLI) ends the running solve at HiGHS's next callback and gives no later one any time."""
     from ..api import solve
     from .explain import guarantee_prices
     from ..model.fixed import fix_placements, place_matrix
 
     options = options or SolverOptions(mip_gap=1e-6)
-    deadline = Deadline(options.time_limit)
+    deadline = Deadline(options.time_limit, stop=stop)
     inst = load_instance(instance)
     refuse_periods(inst, "the cost of each guarantee", "run it on one period's instance")
     cm = build(inst)
@@ -176,9 +179,10 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
     shares = Shares(deadline, 1 + (2 + 2 * d.G if d.G else 0), after_solve_reserve(cm.n_cols))
     first = shares.next(BASE_SHARE)
     # (no layout: it raises, InfeasibleError with the diagnosis or SolverError)
-    base = solve(inst, options=replace(options, time_limit=first), deadline=Deadline(first), check=False)
+    base = solve(inst, options=replace(options, time_limit=first), deadline=Deadline(first, stop=stop), check=False,
+                 stop=stop)
     x0 = base.x
-    solver = HighsSolver(options)
+    solver = HighsSolver(options, stop=stop)
     solver.load(cm)
     rows = cm.row("guarantee")
     lo, hi = guarantee_bounds(d)
@@ -224,7 +228,7 @@ def guarantee_costs(instance, *, options: SolverOptions | None = None) -> Guaran
                             parks=cm.var("park_open").take(x0) > 0.5 if d.N else None)
         limit = shares.next()
         if limit is None or limit > 0:
-            s = HighsSolver(SolverOptions(threads=options.threads, time_limit=limit))
+            s = HighsSolver(SolverOptions(threads=options.threads, time_limit=limit), stop=stop)
             s.load(lp)
             res = s.solve()
             if res.x is not None and res.row_dual is not None and res.status == "optimal":

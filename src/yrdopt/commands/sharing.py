@@ -49,11 +49,16 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """What each guarantee costs: the optimum with it dropped and tightened by a step, and its LP price."""
+        import threading
+
         from ..analysis.guarantee_costs import guarantee_costs, write
-        from ..cli_common import solver_options
+        from ..cli_common import run_stoppable, solver_options
 
         opts = run_guarded(lambda: solver_options(time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed))
-        res = run_guarded(lambda: guarantee_costs(instance, options=opts))
+        # its solves run under the handlers of Ctrl-C and SIGTERM: the first ends the running one at HiGHS's
+        # next callback and starts no other (before: HiGHS in the main thread heard a signal only once it returned)
+        stop = threading.Event()
+        res = run_stoppable(lambda: guarantee_costs(instance, options=opts, stop=stop), stop, "nothing written")
         t = Table(title="What each guarantee costs (objective; re-solved)")
         t.caption = ("drop saves: optimum minus the optimum without it; step costs: re-solved with it tightened by "
                      "the step; a – b (not resolved at this gap): a difference of two optima the solves' --gap cannot "
