@@ -119,3 +119,19 @@ def test_a_sliver_site_counts_as_a_site_and_apart_as_a_token_site(default_soluti
     assert (rep.sites, rep.token_sites) == (s["sites"] + 1, s["token_sites"] + 1)
     assert rep.duplicated_segments == s["duplicated_segments"] + 1
     assert rep.duplicated_segments_without_token == s["duplicated_segments_without_token"]
+
+
+def test_check_names_layout_csv_and_its_row_for_a_bad_region(default_solution, tmp_path):
+    """A region id the instance lacks is named in layout.csv, at the row of that file (before: the
+    folder, `out: row 2, region`, for a file the user has to find)."""
+    out = tmp_path / "sol"
+    default_solution.write(out)
+    lines = (out / "layout.csv").read_text().splitlines()
+    head, row = lines[0].split(","), lines[5].split(",")
+    row[head.index("region")] = "nowhere"
+    lines[5] = ",".join(row)
+    (out / "layout.csv").write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(app, ["check", str(default_instance_path()), str(out)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2 and "Traceback" not in text, text
+    assert f"{out / 'layout.csv'}: row 6, region: got 'nowhere'" in text, text

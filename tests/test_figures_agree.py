@@ -324,3 +324,20 @@ def test_explain_site_says_what_transition_csv_says_of_it(plan, tmp_path):
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert f"in this layout in 2030 it is {row.status} ({row.activity_after:.6g})" in text, (row, text)
+
+
+def test_check_names_the_row_of_layout_csv_for_a_bad_region_in_a_later_period(plan, tmp_path):
+    """In a plan the row is layout.csv's own, not its place within the period (before: the folder and
+    `(2030)`, with the row counted within 2030's rows)."""
+    import shutil
+
+    out = tmp_path / "plan"
+    shutil.copytree(plan, out)
+    lay = pd.read_csv(out / "layout.csv")
+    i = int(lay.index[lay["period"] == 2030][3])
+    lay.loc[i, "region"] = "nowhere"
+    lay.to_csv(out / "layout.csv", index=False)
+    res = CliRunner().invoke(app, ["check", str(INSTANCE), str(out)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, text
+    assert f"{out / 'layout.csv'}: row {i + 2}, region: got 'nowhere'" in text, text

@@ -460,6 +460,15 @@ def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataF
     return out
 
 
+def _validate_written_ids(inst: Instance, layout: pd.DataFrame, path: str | Path) -> None:
+    """The ids of a layout read from ``path`` (a directory or a CSV), each problem named with the CSV
+    itself and its row there (a plan's periods are checked one by one later: a row of one period would be
+    named by the directory and its row within that period)."""
+    file = Path(path) / "layout.csv" if Path(path).is_dir() else Path(path)
+    _validate_layout_ids(layout, {r.id: r for r in inst.regions},
+                         {(c.id, s.id): s for c in inst.chains for s in c.segments}, str(file))
+
+
 def _validate_layout_ids(layout: pd.DataFrame, regions: dict, seg: dict, file: str) -> None:
     problems = []
     for i, row in enumerate(layout.itertuples(index=False), start=2):
@@ -549,6 +558,7 @@ def route_flows(inst: Instance, act: dict, dist: dict) -> pd.DataFrame:
 def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     """Check a written layout and, when the directory has a summary.json, its claims."""
     layout, flows, exps = read_layout_dir(path)
+    _validate_written_ids(inst, layout, path)
     parks, park_act = read_park_tables(path)
     table = Path(path) / "transition.csv"
     has_table = Path(path).is_dir() and table.exists() and inst.brownfield is not None
@@ -751,6 +761,7 @@ def check_period(inst: Instance, path: str | Path, year: int) -> CheckReport:
     from .phasing import written_periods
 
     layout, flows, exps = read_layout_dir(path)
+    _validate_written_ids(inst, layout, path)
     parks, park_act = read_park_tables(path)
     years = [m.year for m in inst.periods.milestones] if inst.periods is not None else []
     if "period" not in layout.columns or int(year) not in years:
