@@ -340,4 +340,4 @@ def test_check_names_the_row_of_layout_csv_for_a_bad_region_in_a_later_period(pl
     res = CliRunner().invoke(app, ["check", str(INSTANCE), str(out)])
     text = " ".join(res.output.split())
     assert res.exit_code == 2, text
-    assert f"{out / 'layout.csv'}: row {i + 2}, region: got 'nowhere'" in text, text
+    assert f"{out / 'layout.csv'}: row {i + 2} (period 2030), region: got 'nowhere'" in text, text

@@ -471,17 +471,19 @@ def _validate_written_ids(inst: Instance, layout: pd.DataFrame, path: str | Path
 
 def _validate_layout_ids(layout: pd.DataFrame, regions: dict, seg: dict, file: str) -> None:
     problems = []
+    phased = "period" in layout.columns  # a plan's row says its milestone too
     for i, row in enumerate(layout.itertuples(index=False), start=2):
+        at = f"row {i}" + (f" (period {row.period})" if phased else "")
         if (str(row.chain), str(row.segment)) not in seg:
-            problems.append(Problem(file, f"row {i}, chain/segment", f"{row.chain}/{row.segment}", "a segment of the instance"))
+            problems.append(Problem(file, f"{at}, chain/segment", f"{row.chain}/{row.segment}", "a segment of the instance"))
         if str(row.region) not in regions:
-            problems.append(Problem(file, f"row {i}, region", row.region, "a region id of the instance"))
+            problems.append(Problem(file, f"{at}, region", row.region, "a region id of the instance"))
         try:
             a = float(row.activity)
             if not np.isfinite(a):
                 raise ValueError
         except (TypeError, ValueError):
-            problems.append(Problem(file, f"row {i}, activity", row.activity, "a finite number"))
+            problems.append(Problem(file, f"{at}, activity", row.activity, "a finite number"))
     if problems:
         raise InstanceError(problems)
 
