@@ -56,7 +56,7 @@ CASES = {"g41x10x3": ("generated 41x10x3 seed 1", "gen:41:10:3:1"),
          "g41x30x4": ("generated 41x30x4 seed 1", "gen:41:30:4:1"),
          "g41x10x3-noshares": ("generated 41x10x3 seed 1 without its province shares", "gen:41:10:3:1:noshares"),
          "x1": ("yrd-cities (exact shares)", "cities-x1")}
-CONFIGS = ("default", "link_intra", "link_all", "few_site_floor", "benders", "chain_dw", "region_dw")
+CONFIGS = ("default", "link_intra", "link_all", "few_site_floor", "benders", "chain_dw", "region_dw", "colocated")
 MARKS = (10.0, 30.0, 60.0)
 
 
@@ -156,7 +156,10 @@ def one(path: str, limit: float, config: str) -> dict:
         start = None  # its start would need the relaxation's link values: HiGHS finds its own layouts
     else:
         cm = full
-        if config in ("link_intra", "link_all"):
+        if config == "colocated":  # the co-located quota rows (model/colocation.py)
+            cm = build(d, BuildOptions(colocated_quota=True))
+            out["rows"] = cm.row("colocated_quota").size if "colocated_quota" in cm.row_blocks else 0
+        elif config in ("link_intra", "link_all"):
             cm, out["rows"] = link_capacity_rows(cm, config == "link_all")
         elif config == "few_site_floor":
             plain = packing.site_floor

@@ -59,10 +59,11 @@ CASES = {  # name: (instance, time limit s)
 }
 CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns",
            "flow-free": "flow-free", "no-kernel": "no-kernel", "highs-threads": "highs-threads",
-           "concurrent": "concurrent"}
+           "concurrent": "concurrent", "colocated": "colocated", "no-colocated": "no-colocated"}
 SOLVE_KW = {"main": {"search_lns": 0.0, "kernel_search": 0.0}, "default": {}, "lns": {"improve_s": "half"},
             "search-lns": {"search_lns": 0.5}, "flow-free": {}, "no-kernel": {"kernel_search": 0.0},
-            "highs-threads": {"threads": None}, "concurrent": {"concurrent_lns": True}}
+            "highs-threads": {"threads": None}, "concurrent": {"concurrent_lns": True},
+            "colocated": {"colocated": True}, "no-colocated": {"colocated": False}}
 # "highs-threads": as `yrdopt solve` without --threads (HiGHS's own count: 2 MIP workers on 2 cores),
 # whatever --threads says; "concurrent": the fix-and-optimize in a thread beside HiGHS (lns.ConcurrentLns)
 # "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
@@ -111,6 +112,11 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
             yrdopt.api.RELAXED_BOUND_S = 0.0
             kw["options"] = SolverOptions(time_limit=limit, threads=threads, highs=MAIN_HIGHS)
         kw.setdefault("threads", threads)
+        colocated = kw.pop("colocated", None)
+        if colocated is not None:  # with or without the co-located quota rows (model/colocation.py)
+            from yrdopt.model.compiled import BuildOptions
+
+            kw["build_options"] = BuildOptions(colocated_quota=colocated)
         sol = solve(path, time_limit=limit, **kw)
         m = sol.summary
         return {"status": m["status"], "objective": m["objective"], "bound": m["bound"], "gap": m["gap"],

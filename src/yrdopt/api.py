@@ -70,6 +70,18 @@ KERNEL_SEARCH_MIN_S = 30.0
 # is offered whatever the size (HiGHS may then find none either).
 TERM_START_MIN_BINARIES = 2500
 
+# solve builds with the co-located quota rows (model/colocation.py, C16; valid, same optimum) where
+# HiGHS stays in its root: models with more than CONCURRENT_LNS_MIN_COLUMNS columns that can be
+# nonzero (live_columns), as the generated 41x10x3 and 41x30x4.  There they lift its bound
+# (benchmarks/city_scale.py --configs default no-colocated, one thread, load 4-7: 41x30x4 at 120 s
+# bound 32,694 against 31,718, gap 7.41 % against 9.90 %, 6.44 % with the rows in the
+# fix-and-optimize sub-MILPs too (lns.SearchLns._neighbourhood); 41x10x3 1.93 % against 2.29 %).  Not
+# below: on yrd-cities (6,576 live columns), which HiGHS proves by tree search, the 630 rows slow
+# its node LPs (60 s of HiGHS: 447 nodes against 1,379, bound 3,566 against 3,591;
+# benchmarks/city_relaxations.py --cases x1 --configs colocated default).  The analyses that read
+# quota duals (prices, explain) build their own models, without them.
+SOLVE_BUILD = BuildOptions(colocated_quota=True)
+
 # at most this many seconds (and a quarter of the time limit) go to lns.construct when the
 # greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
 CONSTRUCT_S = 15.0
@@ -125,6 +137,9 @@ def solve(
     :class:`SolverError` when the solver stops without any layout.  Before building, the
     instant totals check (:func:`yrdopt.analysis.diagnose.check_totals`) raises
     :class:`InfeasibleError` where demand and quota totals alone prove there is no layout.
+
+    Without ``build_options``, a model whose LPs are as large as the generated city-scale ones
+    carries the co-located quota rows (:data:`SOLVE_BUILD`).
 
     ``progress(elapsed_s, best_objective, bound, gap)`` is called as each phase begins (building,
     the start, kernel search, the relaxation's bound, HiGHS, polish, check), on each better
@@ -212,6 +227,8 @@ def _solve(instance, *, time_limit, gap, threads, seed, log_file, options, build
     phases.enter(BUILD)
     t0 = time.perf_counter()
     cm = build(inst, build_options)
+    if build_options is None and live_columns(cm) > CONCURRENT_LNS_MIN_COLUMNS:
+        cm = build(inst, SOLVE_BUILD)  # where HiGHS stays in its root (SOLVE_BUILD's note)
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(cm)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .data import ModelData
 from .heuristic import GreedyLayout, start_vector
-from .model.compiled import build
+from .model.compiled import BuildOptions, build
 from .model.fixed import fix_placements
 from .model.guarantees import presence_per_unit
 from .solver import HighsSolver, SolverOptions
@@ -451,7 +451,7 @@ class SearchLns:
             return None
         cur = layout_of(self.cm, base)
         sub = sub_data(d, segs, cur.activity, cur.place, cur.expand)
-        sub_cm = build(sub)
+        sub_cm = build(sub, BuildOptions(colocated_quota=self.cm.options.colocated_quota))  # its rows help sub-MILPs too
         s = HighsSolver(SolverOptions(time_limit=limit, threads=self.threads, mip_gap=self.mip_gap),
                         stop=stop if stop is not None else self.stop)
         s.load(sub_cm)

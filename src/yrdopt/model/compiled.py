@@ -18,6 +18,7 @@ from ..schema import Instance
 from . import constraints as C
 from . import transitions as T
 from . import variables as V
+from .colocation import add_colocated_quota
 from .enclaves import add_enclaves
 from .guarantees import add_guarantees
 from .logistics_bound import add_logistics_bound
@@ -47,6 +48,10 @@ class BuildOptions:
     # "bound": the flows replaced by a lower bound on each link's distance cost
     # (model/logistics_bound.py) - a relaxation whose optimum bounds the model's from below
     logistics: Literal["flows", "bound"] = "flows"
+    # co-located quota rows (C16, colocation.py): each quota row times a single-site segment's
+    # placement; valid, same optimum, lift the city-scale root bound (models/formulation.md
+    # section 11).  Off here: duals of the quota rows (prices) must not share with them
+    colocated_quota: bool = False
 
 
 @dataclass
@@ -136,6 +141,8 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
         T.add_transition(m, d, place, activity, elastic=options.elastic)
     packing = () if options.elastic else tuple(options.packing)  # elastic quotas grow: no packing
     add_packing(m, d, packing, place, expand, park_open)
+    if options.colocated_quota and not options.elastic and flow is not None:  # last: every C6 term is in
+        add_colocated_quota(m, d, place, activity, flow, quota)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if "min_sites" in packing:

@@ -1,0 +1,102 @@
+"""Co-located quota rows (C16; models/formulation.md section 11, *Co-located quota rows*; issue 13).
+
+Valid rows that never change the optimum.  They cut off what makes the LP relaxation weak at city
+scale: a single-site segment split over the regions of the segments it trades with, each piece
+receiving its partner's output at intra-region distance, in regions whose quotas could not hold
+the segment whole beside that partner.
+
+For a single-site segment t (at most one site, so wherever it sits it carries all of A_t), a
+region r and a resource k, multiply the quota row C6 of (r, k) by place[t, r].  In every layout
+
+* activity[t, r] * place[t, r] = A_t * place[t, r]              (C1, C2, C4 with one site),
+* activity[m, r] * place[t, r] = flow[l, r, r] / c_l  for each segment m trading with t over
+  link l (c_l = volume per unit of m's activity): with t in r every other region receives or
+  ships none of l (C7, C8), so all of m's part in r goes to or comes from r itself,
+* any other column v >= 0 of the row: a * v * place[t, r] >= 0 for a > 0 (dropped) and
+  >= a * v for a < 0 (extra quota from an expansion or a park: taken whole),
+
+so ``sum_m a_m flow[l_m, r, r] / c_l + (a_t A_t + footprint - Q[r, k]) place[t, r] + sum_{a<0} a v <= 0``.
+Where the quota cannot hold t beside its partners, the LP can no longer co-locate fractions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import ModelData
+from .arrays import ArrayModel, Block
+
+
+def partners(d: ModelData) -> dict[int, dict[int, tuple[int, float]]]:
+    """For each segment t: {partner m: (link l, units of l per unit of m's activity)}."""
+    out: dict[int, dict[int, tuple[int, float]]] = {}
+    for l in range(d.L):
+        up, down = int(d.link_up[l]), int(d.link_down[l])
+        for t, m, per_unit in ((down, up, d.link_volume[l]), (up, down, d.link_demand_factor[l])):
+            if t != m and d.activity[t] > 0 and per_unit > 0:
+                out.setdefault(t, {}).setdefault(m, (l, float(per_unit)))
+    return out
+
+
+def add_colocated_quota(m: ArrayModel, d: ModelData, place: Block, activity: Block, flow: Block,
+                        quota: Block) -> Block | None:
+    """(C16) one row per single-site segment t, region r where t may sit, resource k with a finite
+    quota and a partner of t that uses k in r; built from the quota rows as they stand (every term
+    the other blocks added to C6 included)."""
+    pairs = partners(d)
+    single = d.max_sites == 1
+    if not pairs:
+        return None
+    rows_all = np.concatenate(m._rows) if m._rows else np.zeros(0, dtype=np.int64)
+    in_quota = (rows_all >= quota.start) & (rows_all < quota.stop)
+    q_rows = rows_all[in_quota]
+    q_cols = np.concatenate(m._cols)[in_quota]
+    q_vals = np.concatenate(m._vals)[in_quota]
+    col_lower = np.concatenate(m.col_lower)
+    upper = np.concatenate(m.row_upper)[quota.slice]
+    order = np.argsort(q_rows, kind="stable")
+    q_rows, q_cols, q_vals = q_rows[order], q_cols[order], q_vals[order]
+    bounds = np.searchsorted(q_rows, np.arange(quota.start, quota.stop + 1))
+
+    entries: list[tuple[int, int, float]] = []  # (new row, column, value)
+    n = 0
+    for t, ms in pairs.items():
+        for r in np.flatnonzero(d.allowed[t]):
+            y_tr, x_tr = int(place.index(t, r)), int(activity.index(t, r))
+            partner_cols = {int(activity.index(mm, r)): (int(flow.index(l, r, r)), c)
+                            for mm, (l, c) in ms.items() if d.allowed[mm, r]}
+            if not partner_cols:
+                continue
+            for k in range(d.K):
+                i = int(quota.index(r, k))
+                Q = upper[i - quota.start]
+                if not np.isfinite(Q):
+                    continue
+                lo, hi = bounds[i - quota.start], bounds[i - quota.start + 1]
+                row: dict[int, float] = {y_tr: -Q}
+                usable, has_partner = True, False
+                for j, a in zip(q_cols[lo:hi].tolist(), q_vals[lo:hi].tolist()):
+                    if j == x_tr and single[t] and a > 0:
+                        row[y_tr] += a * d.activity[t]
+                    elif j == x_tr:
+                        row[x_tr] = row.get(x_tr, 0.0) + a
+                    elif j == y_tr:
+                        row[y_tr] += a
+                    elif j in partner_cols:
+                        f, c = partner_cols[j]
+                        row[f] = row.get(f, 0.0) + a / c
+                        has_partner = has_partner or a > 0
+                    elif col_lower[j] < 0:
+                        usable = False  # a column that may be negative has no bound on its product
+                        break
+                    elif a < 0:
+                        row[j] = row.get(j, 0.0) + a
+                if usable and has_partner:
+                    entries += [(n, j, v) for j, v in row.items()]
+                    n += 1
+    if not n:
+        return None
+    rows = m.add_rows("colocated_quota", (n,), -np.inf, 0.0)
+    e = np.array(entries, dtype=float)
+    m.add_terms(rows.start + e[:, 0].astype(np.int64), e[:, 1].astype(np.int64), e[:, 2])
+    return rows
