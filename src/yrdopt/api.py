@@ -226,9 +226,7 @@ def _solve(instance, *, time_limit, gap, threads, seed, log_file, options, build
     phases = Phases(progress, t_start)
     phases.enter(BUILD)
     t0 = time.perf_counter()
-    cm = build(inst, build_options)
-    if build_options is None and live_columns(cm) > CONCURRENT_LNS_MIN_COLUMNS:
-        cm = build(inst, SOLVE_BUILD)  # where HiGHS stays in its root (SOLVE_BUILD's note)
+    cm = search_model(inst, build_options)
     build_s = time.perf_counter() - t0
     solver = HighsSolver(options, progress=progress, stop=stop)
     solver.load(cm)
@@ -541,6 +539,16 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # no affinity on this platform
         return os.cpu_count() or 1
+
+
+def search_model(inst, build_options: BuildOptions | None = None) -> CompiledModel:
+    """The model ``solve``, ``alternatives`` and the fronts search: ``build_options``' if given, else
+    the default one, with the co-located quota rows where HiGHS stays in its root (more than
+    :data:`CONCURRENT_LNS_MIN_COLUMNS` live columns; :data:`SOLVE_BUILD`)."""
+    cm = build(inst, build_options)
+    if build_options is None and live_columns(cm) > CONCURRENT_LNS_MIN_COLUMNS:
+        cm = build(cm.data, SOLVE_BUILD)
+    return cm
 
 
 def live_columns(cm: CompiledModel) -> int:

@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import construct_seconds, search, solution_from_result
+from ..api import construct_seconds, search, search_model, solution_from_result
 from ..deadline import Deadline
 from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
-from ..model.compiled import BuildOptions, CompiledModel, build
+from ..model.compiled import BuildOptions, CompiledModel
 from ..model.fixed import lp_polish, place_matrix
 from ..phasing import refuse_periods
 from ..schema import Instance
@@ -276,7 +276,7 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
     inst = load_instance(instance)
     refuse_phased(inst)
     options = options or SolverOptions(time_limit=60.0)
-    cm = build(inst, build_options)
+    cm = search_model(inst, build_options)
     d = cm.data
     place = cm.var("place")
     free = np.flatnonzero(cm.col_lower[place.slice] < cm.col_upper[place.slice]) + place.start

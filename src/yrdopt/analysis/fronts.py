@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import TERM_START_MIN_BINARIES, search, solution_from_result
+from ..api import TERM_START_MIN_BINARIES, search, search_model, solution_from_result
 from ..claims import CLAIM_TOL, HOLD_ABS, lexicographic_holds, relative_gap
 from ..deadline import Deadline
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError
@@ -43,7 +43,7 @@ from ..io import atomic_write_text, content_hash, load_instance
 from .alternatives import model_result, rounded
 from ..model.fixed import lp_polish
 from ..phasing import refuse_periods
-from ..model.compiled import BuildOptions, CompiledModel, build
+from ..model.compiled import BuildOptions, CompiledModel
 from ..schema import TERMS, Instance
 from ..solution import Solution
 from ..solver import HighsSolver, ProgressHook, SolveResult, SolverOptions, checked_status
@@ -430,7 +430,7 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
     inst = load_instance(instance)
     refuse_periods(inst, "a trade-off front", FRONTS_OVER_PERIODS)
     options = options or SolverOptions(mip_gap=1e-6)
-    cm = build(inst, build_options)
+    cm = search_model(inst, build_options)
     lex = _Lex(inst, cm, options, solver_progress, greedy_start, stop=stop)
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
     written = 0  # points named so far (a dropped point's name is not reused)
@@ -673,7 +673,7 @@ def _lexicographic(instance, order, tolerance, options, build_options, out, solv
                    stop) -> LexResult:
     inst = load_instance(instance)
     refuse_periods(inst, "lexicographic solving", FRONTS_OVER_PERIODS)
-    cm = build(inst, build_options)
+    cm = search_model(inst, build_options)
     lex = _Lex(inst, cm, options or SolverOptions(mip_gap=1e-6), solver_progress, greedy_start, stop=stop)
     res, vals, st = lex.solve(order, tolerance)
     if res is None:
