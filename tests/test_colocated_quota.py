@@ -135,3 +135,25 @@ def test_solve_builds_with_the_colocated_quota_rows_where_its_lps_are_large(tmp_
     for sol in (small, large, mine):
         assert sol.summary["verified"] is True
         assert sol.objective == pytest.approx(ref.objective, rel=1e-6)
+
+
+def test_colocated_quota_leaves_out_a_partner_term_beyond_the_solvers_range():
+    """A huge use over a tiny volume per unit would put use / volume (1e16) into a row, beyond what
+    HiGHS accepts: that term is left out (still valid) and the instance solves to its optimum."""
+    data = generate_dict(3, 1, 3, 1)
+    data["resources"].append({"id": "permit", "unit": "u", "description": "a permit count"})
+    chain = data["chains"][0]
+    for seg in chain["segments"][:2]:
+        seg["activity"] = 0.5
+        seg.pop("min_scale", None)
+    chain["segments"][0]["resource_use"]["permit"] = 1e9
+    chain["links"][0]["volume_per_unit"] = 1e-7
+    for region in data["regions"]:
+        region["quotas"]["permit"] = 1e9
+    data["policy"]["province_min_share"] = {}
+    inst = load_instance(data)
+    plain, rowed = build(inst), build(inst, ROWS)
+    assert np.abs(rowed.A.data).max() <= max(np.abs(plain.A.data).max(), 1e7)
+    ref, res = solve_exactly(plain), solve_exactly(rowed)
+    assert ref.status == res.status == "optimal"
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6)

@@ -5,13 +5,15 @@ scale: a single-site segment split over the regions of the segments it trades wi
 receiving its partner's output at intra-region distance, in regions whose quotas could not hold
 the segment whole beside that partner.
 
-For a single-site segment t (at most one site, so wherever it sits it carries all of A_t), a
-region r and a resource k, multiply the quota row C6 of (r, k) by place[t, r].  In every layout
+For a segment t, a region r and a resource k, multiply the quota row C6 of (r, k) by
+place[t, r].  In every layout
 
-* activity[t, r] * place[t, r] = A_t * place[t, r]              (C1, C2, C4 with one site),
-* activity[m, r] * place[t, r] = flow[l, r, r] / c_l  for each segment m trading with t over
-  link l (c_l = volume per unit of m's activity): with t in r every other region receives or
-  ships none of l (C7, C8), so all of m's part in r goes to or comes from r itself,
+* activity[t, r] * place[t, r] = activity[t, r] (C2), = A_t * place[t, r] for a single-site t
+  (C1, C2, C4 with one site: wherever it sits it carries all of A_t),
+* activity[m, r] * place[t, r] >= flow[l, r, r] / c_l  for each segment m trading with t over
+  link l (c_l = units of l per unit of m's activity): flow[l, r, r] <= c_l activity[m, r] (m's
+  side of C7/C8) and flow[l, r, r] = 0 unless t sits in r (t's side); an equality for a
+  single-site t, whose region receives or ships all of l,
 * any other column v >= 0 of the row: a * v * place[t, r] >= 0 for a > 0 (dropped) and
   >= a * v for a < 0 (extra quota from an expansion or a park: taken whole),
 
@@ -25,6 +27,10 @@ import numpy as np
 
 from ..data import ModelData
 from .arrays import ArrayModel, Block
+
+# a partner's term use / (units of the link per unit) can exceed what the instance's own numbers
+# reach (the schema bounds each number, not this ratio); dropping a positive term keeps the row valid
+MAX_COEFFICIENT = 1e7
 
 
 def partners(d: ModelData) -> dict[int, dict[int, tuple[int, float]]]:
@@ -40,9 +46,10 @@ def partners(d: ModelData) -> dict[int, dict[int, tuple[int, float]]]:
 
 def add_colocated_quota(m: ArrayModel, d: ModelData, place: Block, activity: Block, flow: Block,
                         quota: Block) -> Block | None:
-    """(C16) one row per single-site segment t, region r where t may sit, resource k with a finite
-    quota and a partner of t that uses k in r; built from the quota rows as they stand (every term
-    the other blocks added to C6 included)."""
+    """(C16) one row per segment t, region r where t may sit, resource k with a finite quota and a
+    partner of t that uses k in r; built from the quota rows as they stand (every term the other
+    blocks added to C6 included).  A partner term above :data:`MAX_COEFFICIENT` (a large use over a
+    tiny volume per unit) is left out, which keeps the row valid and HiGHS's coefficient range sane."""
     pairs = partners(d)
     single = d.max_sites == 1
     if not pairs:
@@ -82,10 +89,11 @@ def add_colocated_quota(m: ArrayModel, d: ModelData, place: Block, activity: Blo
                         row[x_tr] = row.get(x_tr, 0.0) + a
                     elif j == y_tr:
                         row[y_tr] += a
-                    elif j in partner_cols:
+                    elif j in partner_cols and a > 0:
                         f, c = partner_cols[j]
-                        row[f] = row.get(f, 0.0) + a / c
-                        has_partner = has_partner or a > 0
+                        if a / c <= MAX_COEFFICIENT:  # else dropped: 0 is a lower bound of the product too
+                            row[f] = row.get(f, 0.0) + a / c
+                            has_partner = True
                     elif col_lower[j] < 0:
                         usable = False  # a column that may be negative has no bound on its product
                         break

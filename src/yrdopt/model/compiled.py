@@ -48,8 +48,8 @@ class BuildOptions:
     # "bound": the flows replaced by a lower bound on each link's distance cost
     # (model/logistics_bound.py) - a relaxation whose optimum bounds the model's from below
     logistics: Literal["flows", "bound"] = "flows"
-    # co-located quota rows (C16, colocation.py): each quota row times a single-site segment's
-    # placement; valid, same optimum, lift the city-scale root bound (models/formulation.md
+    # co-located quota rows (C16, colocation.py): each quota row times a segment's placement,
+    # its products read off the flows; valid, same optimum, lift the city-scale root bound (models/formulation.md
     # section 11).  Off here: duals of the quota rows (prices) must not share with them
     colocated_quota: bool = False
 
