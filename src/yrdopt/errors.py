@@ -7,7 +7,7 @@ traceback for a user's mistake.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -26,16 +26,31 @@ class Described(str):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: where, what was found, what was expected."""
+    """One thing wrong with an input: where, what was found, what was expected.
+
+    ``ref`` marks a reference to an id that does not exist, as (kind, id): ("region",
+    "shanghai"); references to one missing id are reported once, the other places listed in
+    ``follows`` (:mod:`yrdopt.validation`), so one misspelt id is one problem, not fifty."""
 
     file: str
     path: str
     value: Any
     expected: str
+    ref: tuple[str, str] | None = field(default=None, compare=False)
+    follows: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: got {_short(self.value)}; expected {self.expected}"
+        text = f"{where}: got {_short(self.value)}; expected {self.expected}"
+        if self.follows:
+            n = len(self.follows)
+            shown = "; ".join(self.follows[:FOLLOWS_SHOWN]) + (f"; ... and {n - FOLLOWS_SHOWN} more" if n > FOLLOWS_SHOWN else "")
+            text += f"\n      {n} more problem{'s' if n != 1 else ''} follow{'s' if n == 1 else ''} from this one: {shown}"
+        return text
+
+
+# knock-on problems named under the one they follow from (all of them are in Problem.follows)
+FOLLOWS_SHOWN = 8
 
 
 class YrdoptError(Exception):
@@ -52,6 +67,10 @@ class InstanceError(YrdoptError):
     def message(self, limit: int = 20) -> str:
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"
+        knock_on = sum(len(p.follows) for p in self.problems)
+        if knock_on:
+            head = (f"{n} problem{'s' if n != 1 else ''} in the input ({knock_on} more follow from them, "
+                    "listed under the one each follows from):")
         lines = [f"  - {p}" for p in self.problems[:limit]]
         if n > limit:
             lines.append(f"  ... and {n - limit} more")

@@ -14,6 +14,7 @@ template's notes) is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -22,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from .errors import InstanceError, Problem
 from .io import _expected, _got, format_loc
-from .schema import DISTANCE_COMPONENTS, TERMS, Instance, cross_check
+from .schema import DISTANCE_COMPONENTS, TERMS, Instance
+from .validation import path_loc as parse_path
+from .validation import schema_stage, settle
 
 
 @dataclass(frozen=True)
@@ -176,15 +177,6 @@ class _Locations:
         return None
 
 
-def parse_path(path: str) -> tuple:
-    """``chains[0].segments[2].site_cost.sh (x)`` -> ('chains', 0, 'segments', 2, 'site_cost', 'sh')."""
-    path = re.sub(r"\s+\(.*\)$", "", path.strip())
-    out: list = []
-    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
-        out.append(int(idx) if idx else name)
-    return tuple(out)
-
-
 # ----------------------------------------------------------------------------- reading
 class _Reader:
     def __init__(self, path: Path) -> None:
@@ -257,8 +249,9 @@ class _Reader:
                                  "(open and save the workbook in Excel or LibreOffice, or type the value)")
         return rows
 
-    def bad(self, cell: Cell, value: Any, expected: str) -> None:
-        self.problems.append(Problem(self.file, cell.where(), value, expected))
+    def bad(self, cell: Cell, value: Any, expected: str, ref: str | None = None) -> None:
+        """``ref``: the kind of id ``value`` names but no row defines (grouped by :mod:`yrdopt.validation`)."""
+        self.problems.append(Problem(self.file, cell.where(), value, expected, ref=(ref, str(value)) if ref else None))
 
     def table(self, name: str) -> list[dict[str, tuple[Any, Cell]]]:
         """Rows of a table sheet as column -> (value, cell); blank rows skipped."""
@@ -285,16 +278,18 @@ class _Reader:
         out = []
         for i, row in enumerate(rows[1:], start=2):
             rec: dict[str, tuple[Any, Cell]] = {}
+            said: set[str] = set()  # cells already reported (TRUE in a number's cell is not also "blank")
             for j, key in header.items():
                 v = row[j - 1] if j - 1 < len(row) else None
                 if isinstance(v, bool) and cols[key].kind in ("num", "int"):  # TRUE would read as 1
                     self.bad(Cell(ws.title, i, j, key), v, "a number (TRUE and FALSE are not numbers)")
+                    said.add(key)
                     v = None
                 rec[key] = (_clean(v, cols[key].kind), Cell(ws.title, i, j, key))
             if all(v is None for v, _ in rec.values()):
                 continue
             for key, spec in cols.items():
-                if key in rec and spec.required and rec[key][0] is None:
+                if key in rec and spec.required and rec[key][0] is None and key not in said:
                     self.bad(rec[key][1], None, f"a value ({spec.help or key}); the column is required")
             out.append(rec)
         return out
@@ -372,33 +367,32 @@ def read_workbook(path: str | Path) -> dict:
     path = Path(path)
     rd = _Reader(path)
     data = _assemble(rd)
-    if rd.problems:
-        raise InstanceError(rd.problems)
-    validate_workbook_dict(data, rd.locs, rd.file)
+    validate_workbook_dict(data, rd.locs, rd.file, rd.problems)
     return data
 
 
-def validate_workbook_dict(data: dict, locs: _Locations, file: str) -> Instance:
-    """The YAML validation (pydantic, then cross_check), with paths turned into cells."""
-    try:
-        inst = Instance.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            cell = locs.find(loc, prefer_key=err["type"] == "extra_forbidden")
-            value = loc[-1] if err["type"] == "extra_forbidden" and loc else _got(err)
-            problems.append(Problem(file, _where(cell, loc), value, _expected(err)))
-        raise InstanceError(problems) from None
-    problems = []
-    for p in cross_check(inst, file):
+def validate_workbook_dict(data: dict, locs: _Locations, file: str, table_problems: list[Problem] = ()) -> Instance:
+    """The YAML validation (the sheets', pydantic's, cross_check's problems at once, knock-ons folded:
+    :mod:`yrdopt.validation`), with paths turned into cells."""
+
+    def word(err: dict) -> Problem:
+        loc = tuple(err["loc"])
+        cell = locs.find(loc, prefer_key=err["type"] == "extra_forbidden")
+        value = loc[-1] if err["type"] == "extra_forbidden" and loc else _got(err)
+        return Problem(file, _where(cell, loc), value, _expected(err))
+
+    def in_cells(p: Problem) -> Problem:
         loc = parse_path(p.path)
         # a problem about a mapping's key (an unknown region or resource) points at the key's cell
         cell = locs.find(loc, prefer_key=bool(loc) and isinstance(p.value, str) and p.value == loc[-1])
-        problems.append(Problem(file, _where(cell, loc), p.value, p.expected))
-    if problems:
-        raise InstanceError(problems)
-    return inst
+        return dataclasses.replace(p, path=_where(cell, loc))
+
+    stage = schema_stage(data, file, word)
+    if stage.instance is not None and not table_problems and not stage.cross_problems:
+        return stage.instance
+    problems = settle([list(table_problems), stage.schema_problems, [in_cells(p) for p in stage.cross_problems]],
+                      stage, lambda loc: (file, _where(locs.find(loc), loc)))
+    raise InstanceError(problems)
 
 
 def _where(cell: Cell | None, loc: tuple) -> str:
@@ -477,7 +471,7 @@ def _assemble(rd: _Reader) -> dict:
         if rid is None:
             return None
         if rid not in region_pos:
-            rd.bad(cell, rid, "a region id listed in sheet regions")
+            rd.bad(cell, rid, "a region id listed in sheet regions", "region")
             return None
         return region_pos[rid]
 
@@ -548,7 +542,7 @@ def _assemble(rd: _Reader) -> dict:
         if cid is None:
             return None
         if cid not in chain_pos:
-            rd.bad(cell, cid, "a chain id listed in sheet chains")
+            rd.bad(cell, cid, "a chain id listed in sheet chains", "chain")
             return None
         return chain_pos[cid]
 
@@ -576,7 +570,8 @@ def _assemble(rd: _Reader) -> dict:
             cell = rec["chain"][1] if key[0] not in chain_pos else rec["segment"][1]
             rd.bad(cell, key[0] if key[0] not in chain_pos else key[1],
                    "a chain id listed in sheet chains" if key[0] not in chain_pos
-                   else f"a segment of chain {key[0]} listed in sheet segments")
+                   else f"a segment of chain {key[0]} listed in sheet segments",
+                   "chain" if key[0] not in chain_pos else f"segment of chain {key[0]}")
             return None
         return seg_pos[key]
 
@@ -685,7 +680,7 @@ def _assemble(rd: _Reader) -> dict:
         elif part in SOURCE_PARTS:
             rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else "")
                    + (" (its row number in sheet guarantees)" if part == "guarantee" else "")
-                   + (" (its year in sheet periods)" if part == "period" else ""))
+                   + (" (its year in sheet periods)" if part == "period" else ""), _source_ref(part, oid))
             continue
         else:
             rd.bad(pcell, part, ", ".join(SOURCE_PARTS))
@@ -693,6 +688,12 @@ def _assemble(rd: _Reader) -> dict:
         target.setdefault("sources", {})[field] = src
         L.set((*loc, "sources", field), rec["source"][1], fcell)
     return data
+
+
+def _source_ref(part: str, oid: Any) -> str | None:
+    """The kind of id a sources row names that no row defines (its problem is then grouped with
+    the other places naming it: a region misspelt in sheet regions is one problem)."""
+    return {"region": "region", "chain": "chain", "enclave": "park", "period": "milestone year"}.get(part)
 
 
 def _read_per_resource(rd, data: dict, L, segment_of, sheet: str, field: str, column: str) -> None:
@@ -756,7 +757,7 @@ def _read_sharing(rd, data: dict, L, fill, segment_of) -> None:
         if pid is None or res is None:
             continue
         if pid not in pos:
-            rd.bad(pcell, pid, "a park id listed in sheet enclaves")
+            rd.bad(pcell, pid, "a park id listed in sheet enclaves", "park")
             continue
         parks[pos[pid]]["extra_quota"][res] = rec["extra_quota"][0]
         L.set(("enclaves", pos[pid], "extra_quota", res), rec["extra_quota"][1], rcell)
@@ -853,7 +854,8 @@ def _read_plan(rd, data: dict, L, fill) -> dict[int, int]:
         if y is None:
             return None
         if _year(y) not in period_pos:
-            rd.bad(cell, y, f"a milestone year listed in sheet periods ({', '.join(map(str, period_pos)) or 'none'})")
+            rd.bad(cell, y, f"a milestone year listed in sheet periods ({', '.join(map(str, period_pos)) or 'none'})",
+                   "milestone year")
             return None
         return period_pos[_year(y)]
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from .errors import Described, InstanceError, Problem
 from .limits import MAX_DEPTH, MAX_ENTRIES, check_file_size, check_tree, load_yaml
-from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, cross_check
+from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance
 
 DEFAULT_INSTANCE = "yrd-default.yaml"
 
@@ -102,21 +103,25 @@ def read_mapping(path: Path, top_level: str = INSTANCE_TOP_LEVEL) -> dict:
 
 def validate_mapping(data: dict, file: str = "<dict>", base: Path | None = None) -> Instance:
     """Validate an instance given as a mapping; CSV references resolve against ``base``.
-    Every problem is reported with ``file`` and its field path."""
+    Every problem is reported with ``file`` and its field path, all at once: the CSV tables', the
+    schema's and the cross-checks' (:mod:`yrdopt.validation`: knock-ons folded under their cause)."""
+    from .validation import schema_stage, settle
+
     base = base if base is not None else Path.cwd()
-    problems: list[Problem] = []
+    table_problems: list[Problem] = []
     origin: dict[str, tuple[str, str]] = {}
-    data = _expand_tables(dict(data), file, base, problems, origin)
-    if problems:
-        raise InstanceError(problems)
-    try:
-        inst = Instance.model_validate(data)
-    except ValidationError as exc:
-        raise InstanceError(_to_csv_cells(pydantic_problems(exc, file), origin)) from None
-    problems = cross_check(inst, file)
-    if problems:
-        raise InstanceError(_to_csv_cells(problems, origin))
-    return inst
+    data = _expand_tables(dict(data), file, base, table_problems, origin)
+    stage = schema_stage(data, file, lambda err: Problem(file, format_loc(err["loc"]), _got(err), _expected(err)))
+    if stage.instance is not None and not table_problems and not stage.cross_problems:
+        return stage.instance
+
+    def place(loc: tuple) -> tuple[str, str]:
+        (p,) = _to_csv_cells([Problem(file, format_loc(loc), None, "")], origin)
+        return p.file, p.path
+
+    problems = settle([table_problems, _to_csv_cells(stage.schema_problems, origin),
+                       _to_csv_cells(stage.cross_problems, origin)], stage, place)
+    raise InstanceError(problems)
 
 
 def _to_csv_cells(problems: list[Problem], origin: dict[str, tuple[str, str]]) -> list[Problem]:
@@ -125,7 +130,7 @@ def _to_csv_cells(problems: list[Problem], origin: dict[str, tuple[str, str]]) -
     out = []
     for p in problems:
         got = origin.get(p.path.split(" (")[0])
-        out.append(Problem(got[0], f"{got[1]} ({p.path})", p.value, p.expected) if got else p)
+        out.append(dataclasses.replace(p, file=got[0], path=f"{got[1]} ({p.path})") if got else p)
     return out
 
 

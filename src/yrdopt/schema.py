@@ -34,6 +34,8 @@ Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Identifier = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
+# the kind of a problem's ``ref`` naming the regions a distance matrix lacks (ids joined by ",")
+MISSING_FROM_MATRIX = "regions missing from the matrix"
 TERMS = ("distance", "site_cost", "fixed_cost", "duplication", "expansion", "guarantee_shortfall", "change")
 DISTANCE_COMPONENTS = ("cost", "time", "labour")
 
@@ -394,8 +396,10 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     """All problems that relate one part of the instance to another."""
     P: list[Problem] = []
 
-    def bad(path: str, value, expected: str) -> None:
-        P.append(Problem(file, path, value, expected))
+    def bad(path: str, value, expected: str, ref: str | tuple[str, str] | None = None) -> None:
+        """``ref``: the kind of id ``value`` should be but is not (a reference to nothing), or
+        (kind, id) where the value shows more than the id."""
+        P.append(Problem(file, path, value, expected, ref=(ref, str(value)) if isinstance(ref, str) else ref))
 
     region_ids = [r.id for r in inst.regions]
     regions = set(region_ids)
@@ -410,11 +414,11 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     def check_resources(path: str, d: dict) -> None:
         for k in d:
             if k not in resources:
-                bad(f"{path}.{k}", k, f"a resource declared in resources ({sorted(resources)})")
+                bad(f"{path}.{k}", k, f"a resource declared in resources ({sorted(resources)})", "resource")
 
     def check_region(path: str, rid: str) -> None:
         if rid not in regions:
-            bad(path, rid, f"a region id ({_preview(region_ids)})")
+            bad(path, rid, f"a region id ({_preview(region_ids)})", "region")
 
     for i, r in enumerate(inst.regions):
         check_resources(f"regions[{i}].quotas", r.quotas)
@@ -456,7 +460,8 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
                     bad(f"chains[{ci}].links[{li}].{end}", ref,
                         f"a segment of chain {c.id} (links may not cross chains)")
                 elif seg_id not in seg_ids:
-                    bad(f"chains[{ci}].links[{li}].{end}", ref, f"a segment of chain {c.id} ({_preview(seg_ids)})")
+                    bad(f"chains[{ci}].links[{li}].{end}", ref, f"a segment of chain {c.id} ({_preview(seg_ids)})",
+                        (f"segment of chain {c.id}", seg_id))
                 ends.append(seg_id)
             if len(ends) == 2 and ends[0] == ends[1]:
                 bad(f"chains[{ci}].links[{li}]", f"{ends[0]} -> {ends[1]}", "two different segments")
@@ -478,9 +483,9 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     def check_ref(path: str, ref: SegmentRef) -> bool:
         if (ref.chain, ref.segment) not in seg_index:
             if ref.chain not in {c.id for c in inst.chains}:
-                bad(f"{path}.chain", ref.chain, f"a chain id ({_preview([c.id for c in inst.chains])})")
+                bad(f"{path}.chain", ref.chain, f"a chain id ({_preview([c.id for c in inst.chains])})", "chain")
             else:
-                bad(f"{path}.segment", ref.segment, f"a segment of chain {ref.chain}")
+                bad(f"{path}.segment", ref.segment, f"a segment of chain {ref.chain}", f"segment of chain {ref.chain}")
             return False
         return True
 
@@ -519,7 +524,8 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
     provinces = set(inst.provinces)
     for p, share in pol.province_min_share.items():
         if p not in provinces:
-            bad(f"policy.province_min_share.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})")
+            bad(f"policy.province_min_share.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})",
+                "province")
     total_share = sum(pol.province_min_share.values())
     if total_share > 1 + 1e-9:
         bad("policy.province_min_share", round(total_share, 6), "shares that add up to at most 1")
@@ -543,9 +549,10 @@ def _check_guarantees(inst: Instance, provinces: set[str], regions: set[str], ki
         if (g.province is None) == (g.region is None):
             bad(path, {"province": g.province, "region": g.region}, "exactly one of province or region")
         elif g.province is not None and g.province not in provinces:
-            bad(f"{path}.province", g.province, f"a province named by a region ({_preview(sorted(provinces))})")
+            bad(f"{path}.province", g.province, f"a province named by a region ({_preview(sorted(provinces))})",
+                "province")
         elif g.region is not None and g.region not in regions:
-            bad(f"{path}.region", g.region, "a region id of this instance")
+            bad(f"{path}.region", g.region, "a region id of this instance", "region")
         if g.measure in ("min_share", "max_share") and g.value > 1:
             bad(f"{path}.value", g.value, f"a share of at most 1 (100 %) for {g.measure}")
         if g.measure == "min_chains":
@@ -555,7 +562,8 @@ def _check_guarantees(inst: Instance, provinces: set[str], regions: set[str], ki
                 bad(f"{path}.value", g.value, f"at most the number of chains ({len(inst.chains)})")
         for j, k in enumerate(g.kinds):
             if k not in kinds:
-                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
+                    "segment kind")
         if g.measure == "min_share" and g.penalty is None and g.province is not None and not g.kinds:
             hard_min[g.province] = max(hard_min.get(g.province, 0.0), g.value)
     total = sum(hard_min.values())
@@ -571,12 +579,12 @@ def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kind
         path = f"enclaves[{i}]"
         for end in ("host", "partner"):
             if getattr(p, end) not in regions:
-                bad(f"{path}.{end}", getattr(p, end), "a region id of this instance")
+                bad(f"{path}.{end}", getattr(p, end), "a region id of this instance", "region")
         if p.host == p.partner:
             bad(f"{path}.partner", p.partner, f"a region other than the host {p.host} (a park is shared by two regions)")
         for k in p.extra_quota:
             if k not in resources:
-                bad(f"{path}.extra_quota.{k}", k, f"a resource declared in resources ({sorted(resources)})")
+                bad(f"{path}.extra_quota.{k}", k, f"a resource declared in resources ({sorted(resources)})", "resource")
         for name in ("cost_split", "value_split"):
             sp = getattr(p, name)
             if sp is not None and abs(sp.host + sp.partner - 1.0) > 1e-9:
@@ -588,7 +596,8 @@ def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kind
             bad(f"{path}.factor_inputs", p.factor_inputs.model_dump(), "inputs with a positive total")
         for j, k in enumerate(p.kinds):
             if k not in kinds:
-                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+                bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
+                    "segment kind")
 
 
 def _check_products(inst: Instance, bad) -> None:
@@ -653,9 +662,7 @@ def cross_check_periods(inst: Instance, bad) -> None:
     """Milestones in increasing order; growth names chains, quota factors name resources;
     budgets name provinces and are not below what fixed placements force into period 1."""
     ms = inst.periods.milestones
-    for i in range(1, len(ms)):
-        if ms[i].year <= ms[i - 1].year:
-            bad(f"periods.milestones[{i}].year", ms[i].year, f"a year after the previous milestone {ms[i - 1].year}")
+    _check_milestone_order([m.year for m in ms], bad)
     chains = {c.id for c in inst.chains}
     resources = {r.id for r in inst.resources}
     provinces = set(inst.provinces)
@@ -665,18 +672,51 @@ def cross_check_periods(inst: Instance, bad) -> None:
     for i, m in enumerate(ms):
         for c in m.growth:
             if c not in chains:
-                bad(f"periods.milestones[{i}].growth.{c}", c, f"a chain id ({_preview(sorted(chains))})")
+                bad(f"periods.milestones[{i}].growth.{c}", c, f"a chain id ({_preview(sorted(chains))})", "chain")
         for k in m.quota_factor:
             if k not in resources:
-                bad(f"periods.milestones[{i}].quota_factor.{k}", k, f"a resource ({_preview(sorted(resources))})")
+                bad(f"periods.milestones[{i}].quota_factor.{k}", k, f"a resource ({_preview(sorted(resources))})",
+                    "resource")
         if m.budget is None:
             continue
         for p in m.budget.by_province:
             if p not in provinces:
-                bad(f"periods.milestones[{i}].budget.by_province.{p}", p, f"a province ({_preview(sorted(provinces))})")
+                bad(f"periods.milestones[{i}].budget.by_province.{p}", p, f"a province ({_preview(sorted(provinces))})",
+                    "province")
         if i == 0 and m.budget.max_opened is not None and m.budget.max_opened < len(forced_open):
             bad(f"periods.milestones[{i}].budget.max_opened", m.budget.max_opened,
                 f"at least the {len(forced_open)} new sites policy.fixed already forces")
+
+
+def _check_milestone_order(years: list[int], bad) -> None:
+    """Blame the milestones that are out of order, not their neighbours: those outside the longest
+    increasing run of years (of equally long runs, the one that keeps the earliest-listed), each
+    named with a year it is listed on the wrong side of.  [2052, 2030, 2035] blames 2052 (the
+    first), not 2030; [2025, 2035, 2030] blames 2030, listed after 2035."""
+    n = len(years)
+    longest_from = [1] * n  # longest increasing run of years starting at each milestone
+    for i in range(n - 2, -1, -1):
+        longest_from[i] = 1 + max((longest_from[j] for j in range(i + 1, n) if years[j] > years[i]), default=0)
+    kept: list[int] = []
+    need = max(longest_from, default=0)
+    for i in range(n):
+        if longest_from[i] == need and (not kept or years[i] > years[kept[-1]]):
+            kept.append(i)
+            need -= 1
+    for i in sorted(set(range(n)) - set(kept)):
+        y = years[i]
+        same = next((j for j in kept if years[j] == y), None)
+        before = next((j for j in reversed(kept) if j < i and years[j] > y), None)
+        after = next((j for j in kept if j > i and years[j] < y), None)
+        if same is not None:
+            expected = f"a year not listed already (periods.milestones[{same}].year is {y} too)"
+        elif before is not None:
+            expected = (f"milestone years in increasing order: {y} is listed after {years[before]} "
+                        f"(periods.milestones[{before}].year)")
+        else:
+            expected = (f"milestone years in increasing order: {y} is listed before {years[after]} "
+                        f"(periods.milestones[{after}].year)")
+        bad(f"periods.milestones[{i}].year", y, expected)
 
 
 def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None:
@@ -700,7 +740,8 @@ def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None
     for i, p in enumerate(bf.protected):
         if check_ref(f"brownfield.protected[{i}]", p) and (p.chain, p.segment, p.region) not in existing:
             bad(f"brownfield.protected[{i}]", f"{p.chain}/{p.segment} in {p.region}",
-                "an existing site (brownfield.existing); only a site that exists can be protected from closing")
+                "an existing site (brownfield.existing); only a site that exists can be protected from closing",
+                "existing site")
     forbidden = {(p.chain, p.segment, p.region) for p in inst.policy.forbidden}
     for i, p in enumerate(bf.protected):
         if (p.chain, p.segment, p.region) in forbidden:
@@ -709,12 +750,14 @@ def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None
     kinds = {s.kind for c in inst.chains for s in c.segments}
     for k in bf.costs.by_kind:
         if k not in kinds:
-            bad(f"brownfield.costs.by_kind.{k}", k, f"a segment kind of this instance ({_preview(sorted(kinds))})")
+            bad(f"brownfield.costs.by_kind.{k}", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
+                "segment kind")
     provinces = set(inst.provinces)
     region_province = {r.id: r.province for r in inst.regions}
     for p in bf.budget.by_province:
         if p not in provinces:
-            bad(f"brownfield.budget.by_province.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})")
+            bad(f"brownfield.budget.by_province.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})",
+                "province")
     # what fixed placements and forbidden regions already force
     fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
     forced_open = fixed - existing
@@ -751,10 +794,12 @@ def _check_matrix(m: Matrix, path: str, regions: set[str], bad) -> None:
         bad(f"{path}.regions[{i}]", m.regions[i], "each region once")
     for i, rid in enumerate(m.regions):
         if rid not in regions:
-            bad(f"{path}.regions[{i}]", rid, "a region id of this instance")
+            bad(f"{path}.regions[{i}]", rid, "a region id of this instance", "region")
     missing = regions - set(m.regions)
     if missing:
-        bad(f"{path}.regions", sorted(missing), "every region of the instance to appear in the matrix")
+        # (a region whose id is misspelt in the regions is both missing here and unknown above)
+        bad(f"{path}.regions", sorted(missing), "every region of the instance to appear in the matrix",
+            (MISSING_FROM_MATRIX, ",".join(sorted(missing))))
     if len(m.values) != n:
         bad(f"{path}.values", f"{len(m.values)} rows", f"a square matrix: {n} rows of {n} values")
         return
