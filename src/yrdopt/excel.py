@@ -390,7 +390,7 @@ def validate_workbook_dict(data: dict, locs: _Locations, file: str, table_proble
     stage = schema_stage(data, file, word)
     if stage.instance is not None and not table_problems and not stage.cross_problems:
         return stage.instance
-    problems = settle([list(table_problems), stage.schema_problems, [in_cells(p) for p in stage.cross_problems]],
+    problems = settle(list(table_problems), stage.schema_problems, [in_cells(p) for p in stage.cross_problems],
                       stage, lambda loc: (file, _where(locs.find(loc), loc)))
     raise InstanceError(problems)
 

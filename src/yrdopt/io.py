@@ -119,8 +119,8 @@ def validate_mapping(data: dict, file: str = "<dict>", base: Path | None = None)
         (p,) = _to_csv_cells([Problem(file, format_loc(loc), None, "")], origin)
         return p.file, p.path
 
-    problems = settle([table_problems, _to_csv_cells(stage.schema_problems, origin),
-                       _to_csv_cells(stage.cross_problems, origin)], stage, place)
+    problems = settle(table_problems, _to_csv_cells(stage.schema_problems, origin),
+                      _to_csv_cells(stage.cross_problems, origin), stage, place)
     raise InstanceError(problems)
 
 
@@ -281,20 +281,24 @@ def _preview(items: list, n: int = 6) -> str:
     return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
-def _num(text: Any, csv_file: str, where: str, problems: list[Problem], *, blank_ok: bool = False):
+def _num(text: Any, csv_file: str, where: str, problems: list[Problem], *, blank_ok: bool = False,
+         as_read: bool = False):
+    """The number of a CSV cell; a bad one is a problem, and None, or with ``as_read`` the text as
+    read: put in its field, the schema stage finds it bad too (the same cell, reported once) and
+    leaves its field out of the cross-checks (:mod:`yrdopt.validation`)."""
     if text is None or (isinstance(text, str) and text.strip() == ""):
         if blank_ok:
             return None
         problems.append(Problem(csv_file, where, text, "a number"))
-        return None
+        return text if as_read else None
     try:
         v = float(text)
     except (TypeError, ValueError):
         problems.append(Problem(csv_file, where, text, "a number"))
-        return None
+        return text if as_read else None
     if not math.isfinite(v):
         problems.append(Problem(csv_file, where, text, "a finite number"))
-        return None
+        return text if as_read else None
     return v
 
 
@@ -324,14 +328,14 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
                     for k in ("id", "name_en", "name_zh", "province", "kind"):
                         origin[f"{at}.{k}"] = (csv_file, f"row {i}, column {k}")
                     for k in ("lon", "lat"):
-                        v = _num(row.get(k), csv_file, f"row {i}, column {k}", problems, blank_ok=True)
+                        v = _num(row.get(k), csv_file, f"row {i}, column {k}", problems, blank_ok=True, as_read=True)
                         if v is not None:
                             reg[k] = v
                             origin[f"{at}.{k}"] = (csv_file, f"row {i}, column {k}")
                     quotas = {}
                     for col, text in row.items():
                         if col and col.startswith("quota_"):
-                            v = _num(text, csv_file, f"row {i}, column {col}", problems, blank_ok=True)
+                            v = _num(text, csv_file, f"row {i}, column {col}", problems, blank_ok=True, as_read=True)
                             if v is not None:
                                 quotas[col[len("quota_"):]] = v
                                 origin[f"{at}.quotas.{col[len('quota_'):]}"] = (csv_file, f"row {i}, column {col}")
@@ -342,7 +346,7 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
         "site_costs_csv": (["chain", "segment", "region", "site_cost"], "site_cost"),
         "resource_use_csv": (["chain", "segment", "region", "resource", "use"], "resource_use_by_region"),
     }
-    region_ids = _ids(data.get("regions"))
+    region_ids = _ids(data.get("regions")) or None  # no regions: the schema says so, not every row
     resource_ids = _ids(data.get("resources"))
     for key, (cols, field) in seg_tables.items():
         if key not in data:
@@ -357,25 +361,29 @@ def _expand_tables(data: dict, file: str, base: Path, problems: list[Problem],
         for i, row in rows:
             found = segs.get((row["chain"], row["segment"]))
             if found is None:
+                known_chain = row["chain"] in {c for c, _ in segs}
                 problems.append(Problem(csv_file, f"row {i}, columns chain/segment", f"{row['chain']}/{row['segment']}",
-                                        "a segment defined under chains"))
+                                        "a segment defined under chains",
+                                        ref=(f"segment of chain {row['chain']}", row["segment"]) if known_chain
+                                        else ("chain", row["chain"])))
                 continue
             at, seg = found
             if region_ids is not None and row["region"] not in region_ids:
                 problems.append(Problem(csv_file, f"row {i}, column region", row["region"],
-                                        f"a region id ({_preview(sorted(region_ids))})"))
+                                        f"a region id ({_preview(sorted(region_ids))})", ref=("region", row["region"])))
                 continue
             if field == "site_cost":
-                v = _num(row["site_cost"], csv_file, f"row {i}, column site_cost", problems)
+                v = _num(row["site_cost"], csv_file, f"row {i}, column site_cost", problems, as_read=True)
                 if v is not None:
                     seg.setdefault("site_cost", {})[row["region"]] = v
                     origin[f"{at}.site_cost.{row['region']}"] = (csv_file, f"row {i}, column site_cost")
             else:
                 if resource_ids is not None and row["resource"] not in resource_ids:
                     problems.append(Problem(csv_file, f"row {i}, column resource", row["resource"],
-                                            f"a resource declared in resources ({_preview(sorted(resource_ids))})"))
+                                            f"a resource declared in resources ({_preview(sorted(resource_ids))})",
+                                            ref=("resource", row["resource"])))
                     continue
-                v = _num(row["use"], csv_file, f"row {i}, column use", problems)
+                v = _num(row["use"], csv_file, f"row {i}, column use", problems, as_read=True)
                 if v is not None:
                     seg.setdefault("resource_use_by_region", {}).setdefault(row["region"], {})[row["resource"]] = v
                     origin[f"{at}.resource_use_by_region.{row['region']}.{row['resource']}"] = (
@@ -421,12 +429,9 @@ def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], probl
     for i, row in rows:
         if str(row.get("sited", "1")).strip().lower() in ("0", "0.0", "false", "no"):
             continue
-        a = _num(row["activity"], csv_file, f"row {i}, column activity", problems)
-        if a is None:
-            continue
-        if a < 0:
+        a = _num(row["activity"], csv_file, f"row {i}, column activity", problems, as_read=True)
+        if isinstance(a, float) and a < 0:
             problems.append(Problem(csv_file, f"row {i}, column activity", row["activity"], "today's activity >= 0"))
-            continue
         site: dict[str, Any] = {"chain": row["chain"], "segment": row["segment"], "region": row["region"], "activity": a}
         if origin is not None:
             at = f"brownfield.existing[{first + len(out)}]"
@@ -434,9 +439,9 @@ def _existing_sites_from_rows(csv_file: str, rows: list[tuple[int, dict]], probl
             for col in ("chain", "segment", "region", "activity", "capacity", "opened"):
                 origin[f"{at}.{col}"] = (csv_file, f"row {i}, column {col}")
         for col in ("capacity", "opened"):
-            v = _num(row.get(col), csv_file, f"row {i}, column {col}", problems, blank_ok=True)
+            v = _num(row.get(col), csv_file, f"row {i}, column {col}", problems, blank_ok=True, as_read=True)
             if v is not None:
-                site[col] = int(v) if col == "opened" else v
+                site[col] = int(v) if col == "opened" and isinstance(v, float) and v.is_integer() else v
         out.append(site)
     return out
 
@@ -488,10 +493,10 @@ def _components_from_rows(csv_file: str, rows: list[tuple[int, dict]], problems:
         seen = [[i == j for j in range(n)] for i in range(n)]
         for i, r in rows:
             v = _num(r[comp], csv_file, f"row {i}, column {comp}", problems)
+            a, b = pos[r["from"]], pos[r["to"]]
+            seen[a][b] = True  # a bad value is its own problem, not also a missing pair
             if v is not None:
-                a, b = pos[r["from"]], pos[r["to"]]
                 m[a][b] = v
-                seen[a][b] = True
                 origin[f"economic_distance.components.{comp}.values[{a}][{b}]"] = (csv_file, f"row {i}, column {comp}")
         gaps = [(ids[a], ids[b]) for a in range(n) for b in range(n) if not seen[a][b]]
         if gaps:

@@ -61,7 +61,7 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
     """Validate ``data`` against the schema, reporting every error of the first pass (each worded by
     ``word`` from pydantic's error dict), then cross-check what is sound."""
     stage = SchemaStage(None, [], [], defined=_defined_ids(data))
-    work = copy.deepcopy(data)
+    work = data  # copied before the first repair: a sound instance is validated as given
     remap: dict[str, list[int]] = {}  # a list's original path -> the original index of each item kept
     broken: list[tuple] = []  # original field paths of everything left out
     for round_ in range(MAX_REPAIR_ROUNDS):
@@ -72,6 +72,7 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
             errors = exc.errors(include_url=False)
         if round_ == 0:
             stage.schema_problems = [word(err) for err in errors]
+            work = copy.deepcopy(data)
         repairs: dict[tuple, tuple[str, int | None]] = {}
         for k, err in enumerate(errors):
             loc = tuple(err["loc"])
@@ -107,14 +108,15 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
     return stage
 
 
-def settle(stages: list[list[Problem]], stage: SchemaStage,
+def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], stage: SchemaStage,
            place: Callable[[tuple], tuple[str, str]]) -> list[Problem]:
-    """The problems to report, from each stage's (already worded) list in stage order: one place
-    reported once, references to items left out dropped, references to one missing id grouped.
-    ``place(loc)`` is the (file, where) of an instance field path, for naming a close id."""
+    """The problems to report, from each stage's list as the caller words them (``schema``: one
+    for each of ``stage.schema_problems``, in its order): one place reported once, references to
+    items left out dropped, references to one missing id grouped.  ``place(loc)`` is the (file,
+    where) of an instance field path, for naming the id that is defined."""
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for problems in stages:
+    for problems in (tables, schema, cross):
         here = set()
         for p in problems:
             key = (p.file, _place_key(p.path))
@@ -123,10 +125,11 @@ def settle(stages: list[list[Problem]], stage: SchemaStage,
             here.add(key)
             out.append(p)
         seen |= here
-    bad_id_roots = {k: stage.schema_problems[i] for k, i in stage.bad_ids.items() if i < len(stage.schema_problems)}
     out = [p for p in out if not (p.ref and p.ref in stage.left_out)]
-
     reported = {(p.file, _place_key(p.path)): p for p in out}
+    # an item's bad id -> the problem reported at its place (an earlier stage's, if one said it first)
+    bad_id_roots = {k: reported.get((schema[i].file, _place_key(schema[i].path)), schema[i])
+                    for k, i in stage.bad_ids.items() if i < len(schema)}
     groups: dict[tuple[str, str], list[Problem]] = {}
     for p in out:
         if p.ref and p.ref[0] != MISSING_FROM_MATRIX:
@@ -134,7 +137,7 @@ def settle(stages: list[list[Problem]], stage: SchemaStage,
     follows: dict[int, list[str]] = {}  # id(problem reported) -> places that follow from it
     dropped: set[int] = set()
     replaced: dict[int, Problem] = {}
-    close_of: dict[str, set[str]] = {}  # kind -> defined ids some missing id is a close match of
+    home: dict[tuple[str, str], Problem] = {}  # (kind, a defined id) -> the problem its misspellings follow
     for (kind, missing), members in groups.items():
         broken_ids = [i for (k, i) in bad_id_roots if k == kind]
         near_broken = _close(missing, broken_ids)
@@ -142,7 +145,7 @@ def settle(stages: list[list[Problem]], stage: SchemaStage,
             root = bad_id_roots[(kind, near_broken)]
             follows.setdefault(id(root), []).extend(_place(p, root.file) for p in members)
             dropped |= {id(p) for p in members}
-            close_of.setdefault(kind, set()).add(near_broken)
+            home[(kind, near_broken)] = root
             continue
         ids = stage.defined.get(kind, {})
         first = members[0]
@@ -154,19 +157,20 @@ def settle(stages: list[list[Problem]], stage: SchemaStage,
         if near is not None:
             follows.setdefault(id(said_wrong[near]), []).extend(_place(p, said_wrong[near].file) for p in members)
             dropped |= {id(p) for p in members}
+            home[(kind, near)] = said_wrong[near]
             continue
         near = _close(missing, [i for i in ids if i != missing])
         if near is not None:
-            close_of.setdefault(kind, set()).add(near)
+            home[(kind, near)] = first
             d_file, d_where = place(ids[near])
             if len(members) >= BLAME_DEFINITION_FROM:
                 replaced[id(first)] = Problem(
                     d_file, d_where, near,
-                    f"{missing!r}, the {kind} id {len(members)} other places name (no {kind} has it; if {near!r} "
+                    f"{missing!r}, the {kind} id {len(members)} places name (no {kind} has it; if {near!r} "
                     "is right, correct those places instead)", follows=tuple(_place(p, d_file) for p in members))
                 dropped |= {id(p) for p in members[1:]}
                 continue
-            first = dataclasses.replace(first, expected=f"{first.expected}; no {kind} has the id {missing!r}: "
+            first = dataclasses.replace(first, expected=f"{first.expected}; no {kind} is {missing!r}: "
                                                          f"{d_where} is {near!r}, is one of them misspelt?")
             replaced[id(members[0])] = first
         follows.setdefault(id(members[0]), []).extend(_place(p, first.file) for p in members[1:])
@@ -174,13 +178,11 @@ def settle(stages: list[list[Problem]], stage: SchemaStage,
     # a matrix that lacks only regions defined under a misspelt id follows from that id's problem
     for p in out:
         if p.ref and p.ref[0] == MISSING_FROM_MATRIX:
-            lacking = set(p.ref[1].split(","))
-            if lacking and lacking <= close_of.get("region", set()):
-                root = next((q for q in out if q.ref and q.ref[0] == "region" and id(q) not in dropped
-                             and _close(q.ref[1], sorted(lacking)) is not None), None)
-                if root is not None:
-                    follows.setdefault(id(root), []).append(_place(p, root.file))
-                    dropped.add(id(p))
+            roots = {id(home[("region", r)]): home[("region", r)] for r in p.ref[1].split(",") if ("region", r) in home}
+            if len(roots) == 1 and all(("region", r) in home for r in p.ref[1].split(",")):
+                (root,) = roots.values()
+                follows.setdefault(id(root), []).append(_place(p, root.file))
+                dropped.add(id(p))
     result = []
     for p in out:
         if id(p) in dropped:
