@@ -199,3 +199,29 @@ def test_a_region_misspelt_in_sheet_regions_is_one_problem_with_its_knock_ons_un
     # the quotas, site costs, today's sites and the distance sheets follow from it, said under it
     under = res.stderr.split(listed[0], 1)[1]
     assert "follow from this one: sheet quotas, row 2, column A (region)" in under
+
+
+def test_a_cross_check_that_reads_a_field_left_out_is_not_run():
+    """A longitude the schema refuses is one problem, not also "both lon and lat, or neither"."""
+    data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))
+    data["brownfield"].pop("existing_csv")
+    data["regions"][2]["lon"] = "east"
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(data)
+    assert [(p.path, p.value) for p in exc.value.problems] == [("regions[2].lon", "east")]
+
+
+def test_a_bad_distance_component_in_its_csv_is_one_problem(tmp_path):
+    outer = ROOT / "instances" / "yrd-outer.yaml"
+    shutil.copy(outer, tmp_path / outer.name)
+    shutil.copy(outer.with_suffix(".baseline.csv"), tmp_path)
+    lines = (ROOT / "instances" / "yrd-outer.components.csv").read_text(encoding="utf-8").splitlines()
+    head, row = lines[0].split(","), lines[2].split(",")
+    assert row[:2] == ["shanghai", "jiangsu"]  # a pair of two regions (the diagonal may be left out)
+    row[head.index("time")] = "slow"
+    lines[2] = ",".join(row)
+    (tmp_path / "yrd-outer.components.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(tmp_path / outer.name)
+    (problem,) = exc.value.problems  # not also "1 missing pairs" of the time component
+    assert problem.path == "row 3, column time" and problem.value == "slow"
