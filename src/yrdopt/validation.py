@@ -13,9 +13,10 @@ passed, so an input with a mistake of each kind took three runs.  Here every sta
   checks of the field that was left out and of the fields of its own item);
 * references to an item left out for another mistake are not problems, and references to one
   missing id are one problem (:func:`settle`): the first place, the others listed under it
-  (``Problem.follows``), with the close id that does exist named ("is one of them misspelt?"); a
-  region whose id is misspelt in the regions (named by 3 places or more under the other id) is
-  the problem itself, and everything that names it the other way follows from it;
+  (``Problem.follows``), with the close id that does exist named ("is one of them misspelt?"); an
+  id misspelt where it is defined (3 places or more name a close id that nothing defines) is the
+  problem itself, and the places that name it the other way follow from it, as they follow from a
+  definition that is reported wrong anyway (a region id the schema refuses, 2025 typed 2052);
 * one place (a cell, a CSV cell, a field) is reported by the first stage that finds it wrong.
 """
 
@@ -46,7 +47,7 @@ BLAME_DEFINITION_FROM = 3
 class SchemaStage:
     """What the schema and cross-check stages found, in the instance's own field paths."""
 
-    instance: Instance | None  # None when the schema's mistakes leave nothing the cross-checks can read
+    instance: Instance | None  # None when the schema found a mistake (the cross-checks ran on what was sound)
     schema_problems: list[Problem]
     cross_problems: list[Problem]
     # (kind, id) of items left out for a mistake other than their id: references to them are fine
@@ -73,7 +74,7 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
         if round_ == 0:
             stage.schema_problems = [word(err) for err in errors]
             work = copy.deepcopy(data)
-        repairs: dict[tuple, tuple[str, int | None]] = {}
+        repairs: dict[tuple, tuple[str, int | None, tuple]] = {}  # where -> (how, its problem, its error's loc)
         for k, err in enumerate(errors):
             loc = tuple(err["loc"])
             target = _repair(loc)
