@@ -797,3 +797,78 @@ def test_a_placement_forbidden_on_a_large_instance_is_kept_as_one_edit(tmp_path)
         driver.quit()
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cities_solved(tmp_path_factory):
+    """`yrdopt app` on yrd-cities (no start-up solve) with one what-if solved in 5 s, and a browser:
+    (driver, base address, the scenario's id)."""
+    from app_helpers import wait_job
+
+    from conftest import ROOT
+
+    tmp = tmp_path_factory.mktemp("cities-browser")
+    proc, url = start_server(tmp / "ws", str(ROOT / "instances" / "yrd-cities.yaml"), "--no-solve")
+    driver = None
+    try:
+        base = url.split("?")[0].rstrip("/")
+        boot = call(base, "GET", "/api/bootstrap")[1]
+        job = wait_job(base, call(base, "POST", "/api/solve", {"instance": boot["instance"], "name": "cities as they are",
+                                                               "time_limit": 5})[1], timeout=120)
+        assert job["result"] and job["result"]["scenario"], job
+        driver = make_driver(tmp)
+        yield driver, base, job["result"]["scenario"]
+    finally:
+        if driver is not None:
+            driver.quit()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.timeout(300)
+def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
+    """Reloaded while "Why here?" runs, the page showed the job in its bar but an empty Why here?
+    tab: the question (segment, re-optimise) and, when the job ends, its answer were lost. Now the
+    tab shows what was asked while it runs and the answer when it ends, and again after a reload."""
+    from selenium.webdriver.common.by import By
+
+    driver, base, sid = cities_solved
+    boot = call(base, "GET", "/api/bootstrap")[1]
+    # a solve ahead of it in the queue (to its 8 s limit), so the reload comes while the job is pending
+    assert call(base, "POST", "/api/solve", {"instance": boot["instance"], "name": "ahead", "time_limit": 8})[0] == 202
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/explain",
+                       {"segment": "ic/process", "reoptimise": True, "time_limit": 25})
+    assert status == 202, job
+    open_page(driver, base)
+    driver.refresh()  # during the job
+    open_page(driver, base)
+    assert call(base, "GET", f"/api/jobs/{job['id']}")[1]["state"] in ("queued", "running")
+    assert driver.find_element(By.ID, "map-main").get_attribute("data-scenario") == sid
+    assert driver.find_element(By.ID, "tab-why").is_displayed()
+    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ic/process"
+    assert driver.find_element(By.ID, "explain-reopt").is_selected()
+    question = driver.find_element(By.ID, "explain-question").text
+    assert "why here? ic/process in cities as they are" in question and "re-optimised" in question, question
+    # the answer when the job ends, in the tab (not only "done" in the bar); the solve ahead ended
+    # first and its layout was shown: the answer comes back with the scenario it is about
+    from selenium.webdriver.support.ui import Select
+
+    from app_helpers import wait_job
+
+    assert wait_job(base, job, timeout=180)["state"] == "done"
+    Select(driver.find_element(By.ID, "scenario-select")).select_by_value(sid)
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
+    wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), timeout=30, what="the answer after the reload")
+    heading = driver.find_element(By.ID, "explain-heading").text
+    assert heading.startswith("ic/process sits in ") and "the rest re-optimised" in heading, heading
+    rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
+    assert len(rows) == 41
+    # reloaded after it ended: the question and the answer are still there
+    driver.refresh()
+    open_page(driver, base)
+    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ic/process"
+    assert driver.find_element(By.ID, "explain-reopt").is_selected()
+    assert driver.find_element(By.ID, "explain-heading").text == heading
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")) == 41
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

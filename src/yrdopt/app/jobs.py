@@ -45,6 +45,9 @@ class Job:
     # the run's own word on whether Stop cut its result short (a solve: its status is "interrupted");
     # None: the stop flag decides.  A Stop pressed after the work was done changes nothing
     cut_short: bool | None = None
+    # what the job was asked (an analysis's scenario, segment, period, options): a page opened or
+    # reloaded while it runs, or after it ended, shows the question beside its answer
+    asked: dict = field(default_factory=dict)
     # state, result, error, started and finished change together under this lock and are read
     # together under it (to_dict): a poll never sees "failed" without its message
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -92,7 +95,7 @@ class Job:
         elapsed = None
         if started is not None:
             elapsed = (finished or time.time()) - started
-        return {"id": self.id, "kind": self.kind, "title": self.title, "state": state,
+        return {"id": self.id, "kind": self.kind, "title": self.title, "asked": self.asked, "state": state,
                 "position": position, "elapsed": elapsed, "progress": self.progress,
                 "result": result, "error": error, "stop_requested": self.stop.is_set(),
                 "stop_too_late": state == "done" and self.stop.is_set()}
@@ -111,9 +114,9 @@ class JobQueue:
         self._worker = threading.Thread(target=self._loop, name="yrdopt-solver", daemon=True)
         self._worker.start()
 
-    def submit(self, kind: str, title: str, run: Callable[[Job], Any]) -> Job:
+    def submit(self, kind: str, title: str, run: Callable[[Job], Any], asked: dict | None = None) -> Job:
         with self._lock:
-            job = Job(f"j{next(self._ids)}", kind, title, run)
+            job = Job(f"j{next(self._ids)}", kind, title, run, asked=dict(asked or {}))
             self._jobs[job.id] = job
             self._order.append(job.id)
             while len(self._order) > self._keep:

@@ -399,7 +399,8 @@ class Workbench:
             return views.explain_view(t, stopped_after=time.monotonic() - t0 if job.cut_short else None, inst=inst)
 
         title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
-        return self.jobs.submit("explain", title, run)
+        return self.jobs.submit("explain", title, run, asked={"scenario": sc.id, "segment": segment,
+                                                              "reoptimise": reoptimise, "period": year})
 
     def submit_prices(self, sc, period=None, time_limit: float | None = None):
         """Queue "what each limit costs" (``yrdopt prices``) of ``sc``; a phased plan is priced one

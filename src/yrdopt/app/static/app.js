@@ -8,6 +8,7 @@ const S = {
   boot: null, draft: null, draftSource: "opened instance", scenarios: [], current: null, view: null, baseView: null,
   fullView: null, period: null,
   panelKey: null, region: null, job: null, problems: [], validateTimer: null, placementSeg: null, cmp: null,
+  explained: {}, // "scenario@period" -> the last "why here?" job answered about it (its question and answer)
   fieldErrors: {}, // path -> {text, message}: what the page itself refuses before the server sees it
 };
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -789,8 +790,11 @@ function showScenario() {
   renderAvailability();
   // the prices and the "why here?" answer of another scenario or period are not this one's
   for (const box of [$("#limits-result"), $("#explain-result")]) {
-    if (box.dataset.key && box.dataset.key !== limitsKey()) { box.replaceChildren(); delete box.dataset.key; }
+    if (box.dataset.key && box.dataset.key !== limitsKey()) { box.replaceChildren(); delete box.dataset.key; delete box.dataset.job; }
   }
+  // the last "why here?" answered about this scenario and period in this page, back with them
+  const answered = S.explained[limitsKey()], why = $("#explain-result");
+  if (answered && !why.dataset.key) { showExplainQuestion(answered); showExplainAnswer(answered); }
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
 }
@@ -983,30 +987,97 @@ async function explain() {
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
   box.dataset.period = body.period || "";
   box.dataset.key = limitsKey(); // cleared when another scenario or period is shown (showScenario)
+  delete box.dataset.job;
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
-  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body), async (job) => {
-    if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
-    const r = job.result;
-    // blocked_by: the instance fields of the rules named in "why" (moves.csv's column)
-    const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why", ...r.columns.filter((c) => c === "blocked_by")];
-    const text = r.period
-      ? `In ${r.period}, ${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
-      : `${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
-    const ref = r.base_status && r.base_status !== "optimal"
-      ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
-      : "";
-    const stopped = r.stopped
-      ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${(r.stopped.not_evaluated_names || r.stopped.not_evaluated).join(", ")} were not evaluated` : ""}.` })
-      : "";
-    box.replaceChildren(
-      el("p", { id: "explain-heading", text }), stopped, ref,
-      el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: (r.headers || {})[c] || c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
-        // each region by its name (the id: data-region); the rules' instance fields as a tooltip
-        r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) =>
-          c === "region" ? el("td", { text: row.region_name || regionName(row.region) })
-          : el("td", { class: typeof row[c] === "number" ? "num" : "", title: c === "blocked_by" && row.blocked_by_fields ? row.blocked_by_fields : null,
-              text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
+  const key = box.dataset.key;
+  const sent = api("POST", `scenarios/${encodeURIComponent(S.current)}/explain`, body).then((job) => {
+    if (box.dataset.key === key && !box.dataset.job) showExplainQuestion(job); // the box is this job's
+    return job;
   });
+  await runJob(sent, async (job) => {
+    if (job.id) explainEnded(job);
+    else if (box.dataset.key === key) showExplainAnswer(job); // refused at once: why, in the tab
+  });
+}
+
+// the scenario and period a "why here?" job is about, as limitsKey() says the ones shown
+const askedKey = (job) => `${job.asked.scenario}@${job.asked.period ?? ""}`;
+
+// the question a "why here?" job answers (job.asked: its scenario, segment, period, re-optimise),
+// set in the tab's form; the answer box belongs to that job from now on
+function showExplainQuestion(job) {
+  const a = job.asked || {}, box = $("#explain-result"), seg = $("#explain-segment");
+  if (a.segment && ![...seg.options].some((o) => o.value === a.segment)) seg.append(el("option", { value: a.segment, text: a.segment }));
+  if (a.segment) seg.value = a.segment;
+  $("#explain-reopt").checked = !!a.reoptimise;
+  box.dataset.period = a.period ?? "";
+  box.dataset.key = askedKey(job);
+  box.dataset.job = job.id;
+  if (!FINISHED.includes(job.state)) {
+    box.replaceChildren(el("p", { class: "muted", id: "explain-question",
+      text: `${job.title}${a.reoptimise ? ", the rest re-optimised" : ", all else equal"}: working…` }));
+  }
+}
+
+function showExplainAnswer(job) {
+  const box = $("#explain-result");
+  if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
+  const r = job.result;
+  // blocked_by: the instance fields of the rules named in "why" (moves.csv's column)
+  const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why", ...r.columns.filter((c) => c === "blocked_by")];
+  const text = r.period
+    ? `In ${r.period}, ${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
+    : `${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
+  const ref = r.base_status && r.base_status !== "optimal"
+    ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
+    : "";
+  const stopped = r.stopped
+    ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${(r.stopped.not_evaluated_names || r.stopped.not_evaluated).join(", ")} were not evaluated` : ""}.` })
+    : "";
+  box.replaceChildren(
+    el("p", { id: "explain-heading", text }), stopped, ref,
+    el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: (r.headers || {})[c] || c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
+      // each region by its name (the id: data-region); the rules' instance fields as a tooltip
+      r.rows.map((row) => el("tr", { class: row.current ? "selected" : "", "data-region": row.region }, cols.map((c) =>
+        c === "region" ? el("td", { text: row.region_name || regionName(row.region) })
+        : el("td", { class: typeof row[c] === "number" ? "num" : "", title: c === "blocked_by" && row.blocked_by_fields ? row.blocked_by_fields : null,
+            text: typeof row[c] === "number" ? fmt(row[c]) : (row[c] ?? "") }))))));
+}
+
+// a "why here?" job ended: kept, to be shown again with its scenario and period; shown now where its
+// question is (or, the box empty, its scenario and period are) shown
+function explainEnded(job) {
+  S.explained[askedKey(job)] = job;
+  const box = $("#explain-result");
+  if (box.dataset.job === job.id) showExplainAnswer(job);
+  else if (!box.dataset.key && askedKey(job) === limitsKey()) { showExplainQuestion(job); showExplainAnswer(job); }
+}
+
+// A page opened (or reloaded) during or after a "why here?" shows its question and its answer: the
+// latest one, when it still runs or was the last job (its scenario and period shown), else when it
+// is about the scenario and period shown. Its answer arrives when it ends, whoever follows the job bar.
+async function resumeExplain(jobs) {
+  const asked = jobs.filter((j) => j.kind === "explain" && j.asked && j.asked.scenario);
+  const job = asked[asked.length - 1];
+  if (!job || !S.scenarios.some((s) => s.id === job.asked.scenario)) return; // none, or its scenario deleted
+  const a = job.asked, pending = !FINISHED.includes(job.state);
+  if (pending || jobs[jobs.length - 1].id === job.id) {
+    if (a.period !== null && a.period !== undefined) S.period = a.period;
+    if (S.current !== a.scenario) { S.current = a.scenario; setView(await api("GET", `scenarios/${encodeURIComponent(a.scenario)}`)); }
+    else setView(S.fullView);
+    showScenario();
+    showTab("main-tabs", "tab-", "why");
+  } else if (askedKey(job) !== limitsKey()) return;
+  showExplainQuestion(job);
+  if (!pending) { explainEnded(job); return; }
+  (async () => {
+    let done = job;
+    while (!FINISHED.includes(done.state)) {
+      await new Promise((r) => setTimeout(r, 150));
+      try { done = await api("GET", `jobs/${job.id}`); } catch (e) { /* the server is busy: ask again */ }
+    }
+    explainEnded(done);
+  })();
 }
 
 // "what each limit costs" (yrdopt prices): one table per kind of limit, the columns the page shows
@@ -1106,6 +1177,7 @@ async function start() {
   await refreshScenarios();
   if (last) { S.current = last.id; setView(lastView); showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
+  await resumeExplain(S.boot.jobs || []);
   adoptJobs(S.boot.jobs || []); // not awaited: the page is ready while they run
   document.body.dataset.ready = "1";
   performance.mark("ready");
