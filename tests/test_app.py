@@ -834,7 +834,7 @@ def test_stop_ends_a_why_here_job_at_once(server):
         assert r["stopped"]["after_s"] > 0 and r["stopped"]["not_evaluated"], r["stopped"]
         said = [row["why"] for row in r["rows"]]
         for row in r["rows"]:
-            assert (row["why"] == "not evaluated: stopped by the user") == (row["region"] in r["stopped"]["not_evaluated"])
+            assert (row["why"] == "not evaluated (stopped by the user)") == (row["region"] in r["stopped"]["not_evaluated"])
     assert not any("more time" in w or any(f"({code})" in w for code in STATUS_TEXT) for w in said), said
 
 
@@ -878,6 +878,45 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     assert about["status"] == text
     assert about["gap"].startswith("its parent's: ") and "not proven optimal" in about["gap"], about["gap"]
     assert "above its optimum" not in about["alternative of"] and "not proven best" in about["alternative of"]
+
+
+@pytest.mark.timeout(300)
+def test_a_stopped_why_here_never_calls_what_it_did_not_evaluate_infeasible(unproven, monkeypatch):
+    """"Why here?" of ic/process with the rest re-optimised on yrd-cities, stopped by the user once
+    the moves are solved (each proven infeasible: the whole segment in one city) and the search for
+    the rules that block them begins: the page said 41 regions were "infeasible; the rules that block
+    it were not found within the time limit". Now what the Stop left unsearched is said as not
+    evaluated (stopped by the user), beside the heading's count."""
+    import yrdopt.analysis.explain as explain_mod
+
+    wb = unproven
+    sc = next(s for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    submitted, asked = threading.Event(), []
+    search = explain_mod.BlockingSearch.__call__
+
+    def stop_at_the_first_search(self, *args, **kwargs):  # the user's Stop, at a point the test knows
+        submitted.wait(30)
+        asked[0].stop.set()
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(explain_mod.BlockingSearch, "__call__", stop_at_the_first_search)
+    asked.append(wb.submit_explain(sc, "ic/process", True, None, 120.0))
+    submitted.set()
+    settle(wb)
+    job = asked[0]
+    assert job.state == "stopped" and job.result is not None, (job.state, job.error)
+    rows, stopped = job.result["rows"], job.result["stopped"]
+    unsearched = [r for r in rows if r["why"].startswith("proven infeasible; the rules that block it: not evaluated "
+                                                         "(stopped by the user)")]
+    assert unsearched, [r["why"] for r in rows]
+    for r in rows:
+        assert "within the time limit" not in r["why"] and not r["why"].startswith("infeasible"), r["why"]
+        assert r["change"] is not None or r["why"].startswith(("not evaluated (stopped by the user)",
+                                                              "proven infeasible", "quota too small")), r["why"]
+        if r["why"].startswith("not evaluated"):
+            assert r["region"] in stopped["not_evaluated"]
+    assert stopped["text"].startswith("Stopped by the user after ")
+    assert f"for {len(unsearched)} moves proven infeasible, the rules that block them were not all evaluated" in stopped["text"]
 
 
 @pytest.mark.timeout(120)

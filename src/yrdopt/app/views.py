@@ -10,13 +10,14 @@ written tables (:func:`yrdopt.checker.check_layout`), comparisons from
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..schema import Instance
-from .wording import region_names, resource_units, rule_words, term_words, text_with_names, unit_words
+from .wording import TIME_LIMIT_FIELD, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
 
 MAP_WIDTH = 600.0
 
@@ -432,7 +433,6 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
     and change budgets, each row as the CLI's tables have it; a re-solve's worth in the CLI's words
     (``resolved``: proven, or its bounds marked not proven); the CLI's notes (``notes``)."""
     from ..analysis.explain import resolved_gain
-    from .wording import TIME_LIMIT_FIELD
 
     def resolved(t: pd.DataFrame) -> list[str]:
         if "resolved_status" not in t:
@@ -471,17 +471,54 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
     return out
 
 
-# a move's solve that a Stop left without a layout (Deadline.stop: no time from then on)
-_CUT_SHORT = ("time_limit", "interrupted")
+# a move's solve left without a layout by a Stop (Deadline.stop: no time from then on) or its share
+# of the time limit
+_CUT_SHORT = ("time_limit", "interrupted", "stopped")
+# what the library says of a search for the rules that block a move when the time ran out (explain.py,
+# phased.py): the page says what was not evaluated and why (the user's Stop or the time limit)
+# instead; "{cause}" is filled in.  A move proven infeasible stays so; the search is what stopped.
+_SEARCH_CUT = (
+    (re.compile(r"^infeasible; the rules that block it were not found within the time limit$"),
+     "proven infeasible; the rules that block it: not evaluated ({cause})"),
+    (re.compile(r"^infeasible with this change in (\d+); why was not found within the time limit.*$"),
+     r"proven infeasible with this change in \1; why: not evaluated ({cause})"),
+    (re.compile(r" \((other rules|its shortfall) (?:were|was) not (?:checked|found) within the time limit\)"),
+     r" (\1: not evaluated ({cause}))"),
+    (re.compile(r" \(found before the search stopped at its time limit"), " (found before the search was cut short ({cause})"),
+)
+
+
+def _cut_words(why, cause: str):
+    """A "why" of the library with what the time limit or a Stop left unsearched said as not
+    evaluated, and why (``cause``)."""
+    if not isinstance(why, str):
+        return why
+    for pattern, words in _SEARCH_CUT:
+        why = pattern.sub(words.replace("{cause}", cause), why)
+    return why
 
 
 def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: Instance | None = None) -> dict:
     """"Why here?" as the page shows it; ``stopped_after``: the seconds after which the user's Stop
-    ended it, when it did: each move left without a layout by then is "not evaluated", not out of time.
+    ended it, when it did.  A move the Stop or its share of the time limit left without a layout is
+    "not evaluated (stopped by the user)" or "(time limit)", never infeasible; a move proven infeasible
+    whose blocking rules were not searched says that part was not evaluated, and why.
     With ``inst``: every region by its name, each quota raise with its unit, the rules by what they
     are (``blocked_by_fields`` keeps the instance fields), each column's heading in the planner's terms."""
     cols, rows = _records(table)
     names = region_names(inst) if inst is not None else {}
+    cause = "stopped by the user" if stopped_after is not None else "time limit"
+    skipped, unsearched = [], []
+    for r in rows:
+        if r.get("change") is None and str(r.get("status", "")).startswith(_CUT_SHORT):
+            skipped.append(r)
+            r["why"] = f"not evaluated ({cause})" + ("" if stopped_after is not None else
+                                                      f": give it more time ({TIME_LIMIT_FIELD})")
+        else:
+            said = _cut_words(r.get("why"), cause)
+            if said != r.get("why"):
+                unsearched.append(r)
+            r["why"] = said
     if inst is not None:
         for r in rows:
             r["region_name"] = names.get(str(r.get("region")), r.get("region"))
@@ -493,11 +530,13 @@ def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: 
                    if c.startswith("change_") else c.replace("_", " ")) for c in cols}
     stopped = None
     if stopped_after is not None:
-        skipped = [r for r in rows if r.get("change") is None and str(r.get("status", "")).startswith(_CUT_SHORT)]
-        for r in skipped:
-            r["why"] = "not evaluated: stopped by the user"
+        not_evaluated = [names.get(r["region"], r["region"]) for r in skipped]
+        text = f"Stopped by the user after {round(float(stopped_after), 1)} s"
+        parts = ([f"the moves to {', '.join(not_evaluated)} were not evaluated"] if not_evaluated else []) + (
+            [f"for {len(unsearched)} move{'s' if len(unsearched) != 1 else ''} proven infeasible, the rules that "
+             "block {} were not all evaluated".format("them" if len(unsearched) != 1 else "it")] if unsearched else [])
         stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped],
-                   "not_evaluated_names": [names.get(r["region"], r["region"]) for r in skipped]}
+                   "not_evaluated_names": not_evaluated, "text": text + (": " + "; ".join(parts) if parts else "") + "."}
     return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
             "host_names": [names.get(h, h) for h in table.attrs.get("hosts") or []], "headers": headers,

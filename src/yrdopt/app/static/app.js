@@ -1031,9 +1031,8 @@ function showExplainAnswer(job) {
   const ref = r.base_status && r.base_status !== "optimal"
     ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
     : "";
-  const stopped = r.stopped
-    ? el("p", { class: "bad", id: "explain-stopped", text: `Stopped by the user after ${r.stopped.after_s} s${r.stopped.not_evaluated.length ? `: the moves to ${(r.stopped.not_evaluated_names || r.stopped.not_evaluated).join(", ")} were not evaluated` : ""}.` })
-    : "";
+  // what the Stop left not evaluated, in the server's words (views.explain_view)
+  const stopped = r.stopped ? el("p", { class: "bad", id: "explain-stopped", text: r.stopped.text }) : "";
   box.replaceChildren(
     el("p", { id: "explain-heading", text }), stopped, ref,
     el("table", { class: "grid", id: "explain-table" }, el("tr", {}, cols.map((c) => el("th", { text: (r.headers || {})[c] || c.replace("change_", "Δ ").replace("blocked_by", "blocked by") }))),
