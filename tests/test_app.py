@@ -880,6 +880,34 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     assert "above its optimum" not in about["alternative of"] and "not proven best" in about["alternative of"]
 
 
+@pytest.mark.timeout(180)
+def test_an_alternatives_excel_summary_sheet_says_its_status_not_optimal(unproven, tmp_path):
+    """The Excel export of an alternative (of a layout stopped at its time limit): its "summary"
+    sheet said "optimal: the layout is proven best", gap 0 (its distance MIP's, from summary.json)
+    while its "scenario" sheet said what it is. Now both say the same: a near-optimal alternative,
+    its parent's status and gap."""
+    wb = unproven
+    parent = next(s for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    job = wb.submit_alternatives(parent, 2, 0.05, 2.0)
+    settle(wb)
+    assert job.state == "done", job.error
+    alt = wb.workspace.get(job.result["scenarios"][0])
+    with serving(wb) as base:
+        status, data = call(base, "GET", f"/api/scenarios/{alt.id}/export.xlsx")
+    assert status == 200
+    (tmp_path / "alt.xlsx").write_bytes(data)
+    book = openpyxl.load_workbook(tmp_path / "alt.xlsx", read_only=True)
+    about = {k: v for k, v in book["scenario"].iter_rows(min_row=2, values_only=True)}
+    summary = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["status"] == "alternative" and summary["status_text"] == about["status"], summary
+    assert summary["status_text"].startswith("near-optimal alternative") and "not proven best" in summary["status_text"]
+    assert summary["gap"] is None and summary["bound"] is None  # the distance MIP's are no gap of this layout
+    ref = alt.meta["reference"]
+    assert summary["parent_status"] == ref["status"] != "optimal" and summary["parent_gap"] == pytest.approx(ref["gap"])
+    words = [str(v) for k, v in summary.items() if "status" in str(k)]
+    assert not any(w.startswith("optimal") for w in words), words
+
+
 @pytest.mark.timeout(300)
 def test_a_stopped_why_here_never_calls_what_it_did_not_evaluate_infeasible(unproven, monkeypatch):
     """"Why here?" of ic/process with the rest re-optimised on yrd-cities, stopped by the user once

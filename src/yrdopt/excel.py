@@ -1133,12 +1133,14 @@ def _append(ws, row: list, file: str) -> None:
 
 # ------------------------------------------------------------------------ solution out
 def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None = None,
-                    about: list[tuple[str, Any]] | None = None) -> Path:
+                    about: list[tuple[str, Any]] | None = None, summary: dict | None = None) -> Path:
     """One sheet per table of a solution directory (every CSV in it) plus the summary.
 
     With the instance, the layout gains the regions' English and Chinese names and province.
     ``about``: (what, value) rows of a first sheet, "scenario", that says what the layout is (the
     workbench: its name, when it was solved, its status and gap in words, its what-if edits).
+    ``summary``: keys of summary.json said otherwise on the summary sheet (the workbench: an
+    alternative's status, not its distance MIP's "optimal").
     """
     import pandas as pd
 
@@ -1163,7 +1165,7 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
         sheets[_sheet_name(f.stem, sheets)] = df
     s = d / "summary.json"
     if s.exists():
-        flat = _flatten(json.loads(s.read_text(encoding="utf-8")))
+        flat = _flatten({**json.loads(s.read_text(encoding="utf-8")), **(summary or {})})
         sheets[_sheet_name("summary", sheets)] = pd.DataFrame({"key": list(flat), "value": list(flat.values())})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.xlsx")

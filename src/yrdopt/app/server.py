@@ -204,10 +204,17 @@ def report_status(sc) -> str | None:
 
 
 def export_scenario(sc, out: Path, inst: Instance | None = None, opened: dict | None = None) -> Path:
-    """A scenario's workbook: its "scenario" sheet (:func:`scenario_about`), then its tables."""
+    """A scenario's workbook: its "scenario" sheet (:func:`scenario_about`), then its tables; its
+    summary sheet with the scenario's status (an alternative's in words, its bound and gap its
+    parent's: summary.json's are its distance MIP's, "optimal" whatever its parent's status)."""
     from ..excel import export_solution
 
-    return export_solution(sc.path, out, inst if inst is not None else sc.instance(), about=scenario_about(sc, opened))
+    summary = None
+    if sc.meta.get("kind") == "alternative":
+        ref = sc.meta.get("reference") or {}
+        summary = {**sc.status(), "bound": None, "parent_status": ref.get("status"), "parent_gap": ref.get("gap")}
+    return export_solution(sc.path, out, inst if inst is not None else sc.instance(), about=scenario_about(sc, opened),
+                           summary=summary)
 
 
 def _short(v) -> str:
