@@ -873,3 +873,49 @@ def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
     assert len(driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")) == 41
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_deleting_the_scenario_shown_shows_what_the_picker_shows(workbench):
+    """Deleting the scenario on show left its map cleared, Summary blank and its comparison in
+    Compare while the "Showing" list named another scenario. Now the page shows the scenario the list
+    shows (the latest left), Summary and the map agree with it, and the comparison it was a side of is gone."""
+    from selenium.webdriver.common.by import By
+
+    from app_helpers import wait_job
+
+    driver, url, _ = workbench
+    base = url.split("?")[0].rstrip("/")
+    boot = call(base, "GET", "/api/bootstrap")[1]
+    inst = boot["instance"]
+    inst["regions"][0]["quotas"]["land"] = 40.0
+    for name in ("kept after the delete", "to be deleted"):
+        job = wait_job(base, call(base, "POST", "/api/solve", {"instance": inst, "name": name})[1])
+        assert job["state"] == "done", job
+    doomed = job["result"]["scenario"]
+    open_page(driver, url)
+    assert driver.find_element(By.ID, "map-main").get_attribute("data-scenario") == doomed
+    # compared with today's layout, then deleted (the page's confirm answered yes)
+    driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{boot["baseline_id"]}"] input.cmp-a').click()
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{doomed}"] input.cmp-b').click()
+    driver.find_element(By.ID, "compare-btn").click()
+    wait(driver, lambda d: "to be deleted" in d.find_element(By.ID, "compare-view").text, what="the comparison")
+    driver.execute_script("window.confirm = () => true")
+    driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{doomed}"]').find_element(
+        By.XPATH, ".//button[text()='delete']").click()
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{doomed}"]'), what="deleted")
+    left = [s for s in call(base, "GET", "/api/scenarios")[1] if s["kind"] != "baseline"]
+    latest = left[-1]
+    wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == latest["id"],
+         what="the latest scenario left shown")
+    picker = driver.find_element(By.ID, "scenario-select")
+    assert picker.get_attribute("value") == latest["id"]
+    assert driver.find_element(By.ID, "map-main-title").text.startswith(latest["name"] + " — ")
+    assert float(driver.find_element(By.ID, "objective-value").get_attribute("data-value")) == pytest.approx(latest["objective"])
+    assert driver.find_elements(By.CSS_SELECTOR, "#terms th")[1].get_attribute("textContent") == latest["name"]
+    assert driver.find_element(By.ID, "export-xlsx").get_attribute("href").endswith(f"/{latest['id']}/export.xlsx")
+    compare = driver.find_element(By.ID, "compare-view").text
+    assert "to be deleted" in compare and "deleted" in compare and not driver.find_elements(By.ID, "compare-terms"), compare
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

@@ -578,6 +578,7 @@ function pendingSolve() {
 }
 function noScenarioWords() {
   const job = pendingSolve();
+  if (!job && S.deleted) return `“${S.deleted}” was deleted and no other scenario is left: press Solve`;
   if (!job) return "no scenario yet: press Solve";
   return `solving ${job.title || "the opened instance"}… its layout appears here when the solve ends`;
 }
@@ -708,7 +709,8 @@ function setView(full) {
 
 function renderChanges() {
   const box = $("#changes-view"), v = S.view;
-  if (!v || !v.changes) return;
+  if (!v) { box.replaceChildren(el("p", { class: "muted", text: "No scenario shown." })); return; }
+  if (!v.changes) return;
   const all = $("#changes-kept").checked;
   const rows = v.changes.filter((c) => (v.year === undefined || c.period === v.year) && (all || !["kept", "grown"].includes(c.status)));
   const tr = v.transition;
@@ -823,8 +825,24 @@ async function renameScenario(s) {
 async function deleteScenario(s) {
   if (!confirm(`Delete scenario "${s.name}" and its files?`)) return;
   await api("DELETE", `scenarios/${encodeURIComponent(s.id)}`);
-  if (S.current === s.id) { S.current = null; setView(null); }
-  await refreshScenarios(); renderMaps(); renderSummary();
+  // nothing shown may speak of it any more: the comparison it is a side of, its ticks, its answers
+  if (S.cmpA === s.id) S.cmpA = null;
+  if (S.cmpB === s.id) S.cmpB = null;
+  if (S.cmp && [S.cmp.a.id, S.cmp.b.id].includes(s.id)) {
+    S.cmp = null;
+    $("#compare-view").replaceChildren(el("p", { class: "muted", id: "compare-deleted", text: `The comparison with “${s.name}” is gone: that scenario was deleted.` }));
+  }
+  for (const k of Object.keys(S.explained)) if (k.startsWith(s.id + "@")) delete S.explained[k];
+  const shown = S.current === s.id;
+  await refreshScenarios();
+  if (!shown) return;
+  // the scenario shown is gone: show what the "Showing" list now shows (the latest left), else nothing, said so
+  const next = S.scenarios.filter((x) => x.kind !== "baseline").pop();
+  S.deleted = s.name;
+  if (next) { await openScenario(next.id); return; }
+  S.current = null;
+  setView(null);
+  showScenario();
 }
 
 /* ------------------------------------------------------------------------------- jobs */
