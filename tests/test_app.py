@@ -318,7 +318,7 @@ def test_the_excel_export_says_which_scenario_it_is_and_its_edits(server, tmp_pa
     sid = job["result"]["scenario"]
     sc = wb.workspace.get(sid)
     first = wb.instance.regions[0]
-    for scenario, edits in ((sid, [f"{first.name_en} (regions[id={first.id}]) land quota: {first.quotas['land']:g} -> 15.0"]),
+    for scenario, edits in ((sid, [f"{first.name_en} land quota {first.quotas['land']:g} → 15.0 km2"]),
                             (wb.baseline_id, [])):
         status, data = call(base, "GET", f"/api/scenarios/{scenario}/export.xlsx", headers={})
         assert status == 200
@@ -540,6 +540,10 @@ def test_why_here_on_a_phased_plan_answers_for_one_period(phased_server):
     assert [row["change"] for row in rows if row["current"]] == [pytest.approx(0.0, abs=1e-6)]
     # 2025 has budget 0 (nothing opens, nothing closes): every move is infeasible, and says so for 2025
     assert all(row["change"] is None and "2025" in row["why"] for row in answers[2025]["rows"]), answers[2025]["rows"]
+    # the budgets that block them as the planner says them (before: periods.milestones[0].budget.max_closed)
+    for row in answers[2025]["rows"]:
+        assert "periods." not in row["blocked_by"] and "2025 milestone: at most 0 sites closed" in row["blocked_by"], row
+        assert "periods.milestones[0].budget.max_closed" in row["blocked_by_fields"]  # the fields kept as the tooltip
     # a plan is explained one milestone at a time: no period, or one it does not have, is a 400
     for body in ({"segment": "ic/rd"}, {"segment": "ic/rd", "period": 1999}, {"segment": "ic/rd", "period": "x"}):
         status, err = call(base, "POST", f"/api/scenarios/{sid}/explain", body)

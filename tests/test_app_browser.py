@@ -455,8 +455,8 @@ def test_a_typo_or_a_blank_in_a_number_field_is_refused_beside_it(workbench):
              and not d.find_element(By.ID, "changes").text, what=typo)
         assert driver.execute_script("return S.draft.regions[0].quotas.land") == quota, typo
     retype(driver, land, "")  # a quota left blank on purpose: unlimited
-    wait(driver, lambda d: "quotas.land: " in d.find_element(By.ID, "changes").text
-         and "-> null" in d.find_element(By.ID, "changes").text, what="blank quota: unlimited")
+    wait(driver, lambda d: "Shanghai land quota " in d.find_element(By.ID, "changes").text
+         and "→ unlimited" in d.find_element(By.ID, "changes").text, what="blank quota: unlimited")
     assert error_beside(driver, land) == ""
     retype(driver, land, str(quota))
     weight = 'input[data-path="weights.duplication"]'
@@ -499,13 +499,13 @@ def test_unsaved_what_if_edits_survive_a_reload_until_reset(workbench):
     land = 'input[data-path="regions[1].quotas.land"]'
     retype(driver, land, "123.5")
     driver.find_element(By.ID, "scenario-name").send_keys("kept over a reload")
-    wait(driver, lambda d: "quotas.land: " in d.find_element(By.ID, "changes").text, what="the edit validated")
+    wait(driver, lambda d: " land quota " in d.find_element(By.ID, "changes").text, what="the edit validated")
     driver.refresh()
     open_page(driver, url)
     assert driver.find_element(By.CSS_SELECTOR, land).get_attribute("value") == "123.5"
     assert driver.find_element(By.ID, "scenario-name").get_attribute("value") == "kept over a reload"
     assert "unsaved edits kept" in driver.find_element(By.ID, "draft-source").text
-    wait(driver, lambda d: "-> 123.5" in d.find_element(By.ID, "changes").text, what="the change listed again")
+    wait(driver, lambda d: "→ 123.5" in d.find_element(By.ID, "changes").text, what="the change listed again")
     driver.find_element(By.ID, "reset-btn").click()  # reset forgets it, the name too (before: the name kept it)
     open_page(driver, url)
     assert driver.find_element(By.CSS_SELECTOR, land).get_attribute("value") != "123.5"
@@ -542,7 +542,7 @@ def test_a_draft_is_kept_as_its_edits_and_forgotten_once_solved(workbench):
     driver, url = opened_and_reset(workbench)
     land = 'input[data-path="regions[2].quotas.land"]'
     retype(driver, land, "77.25")
-    wait(driver, lambda d: "-> 77.25" in d.find_element(By.ID, "changes").text, what="the edit validated")
+    wait(driver, lambda d: "→ 77.25" in d.find_element(By.ID, "changes").text, what="the edit validated")
     key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
     kept = stored_drafts(driver)
     assert list(kept) == [key] and '"quotas","land"],77.25' in kept[key], kept
@@ -579,7 +579,7 @@ def test_drafts_of_a_large_instance_stay_small_and_few(tmp_path):
             "localStorage.setItem('yrdopt-draft:other1:sent', '[]')")
         retype(driver, 'input[data-path="regions[17].quotas.land"]', "123.5")
         driver.find_element(By.ID, "scenario-name").send_keys("more land")
-        wait(driver, lambda d: "-> 123.5" in d.find_element(By.ID, "changes").text, what="the edit validated")
+        wait(driver, lambda d: "→ 123.5" in d.find_element(By.ID, "changes").text, what="the edit validated")
         key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
         kept = stored_drafts(driver)
         assert len(kept[key]) < 1000, kept[key]

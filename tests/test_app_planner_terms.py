@@ -217,3 +217,37 @@ def test_the_report_of_an_alternative_says_what_it_is(named, tmp_path):
     assert res.exit_code == 0, res.output
     assert "Solver status: optimal" not in out.read_text(encoding="utf-8")
     assert "near-optimal alternative: " in out.read_text(encoding="utf-8")
+
+
+def test_quota_weight_and_guarantee_edits_are_said_in_words(named):
+    """The change list and the scenario list said `regions[id=shanghai].quotas.land: 28.48 -> 15.0`;
+    now "Shanghai Municipality land quota 28.48 → 15.0 km2", the weight by its term's name, a
+    guarantee by its description (wording.change_words; scenario.json keeps the fields)."""
+    wb, base = named
+    inst = json.loads(json.dumps(wb.instance_json))
+    land = inst["regions"][0]["quotas"]["land"]
+    inst["regions"][0]["quotas"]["land"] = 15.0
+    inst["weights"]["site_cost"] = 2.0
+    inst["policy"]["guarantees"][3]["value"] = 2
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and res["ok"], res
+    g = wb.instance.policy.guarantees[3]
+    want = sorted([f"{SHANGHAI} land quota {land:g} → 15.0 km2", "weight of site cost 1.0 → 2.0",
+                   f"guarantee “{g.description}”: value 1.0 → 2.0"])
+    assert sorted(res["change_words"]) == want, res["change_words"]
+    assert f"regions[id=shanghai].quotas.land: {land:g} -> 15.0" in res["changes"]  # the fields, as stored
+    status, job = call(base, "POST", "/api/solve", {"instance": inst, "name": "edits in words"})
+    job = wait_job(base, job)
+    assert job["state"] == "done", job
+    listed = next(s for s in call(base, "GET", "/api/scenarios")[1] if s["id"] == job["result"]["scenario"])
+    assert sorted(listed["change_words"]) == want
+
+
+def test_blocking_rules_are_said_by_what_they_are():
+    """Why here?'s "blocked by" said `policy.guarantees[3]` and `periods.milestones[1].budget.max_closed`."""
+    from yrdopt.app.wording import rule_words
+
+    inst = load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml")
+    assert rule_words("policy.guarantees[3]", inst) == inst.policy.guarantees[3].description
+    assert rule_words("periods.milestones[1].budget.max_closed", inst) == "2030 milestone: at most 6 sites closed"
+    assert rule_words("periods.milestones[1].budget.max_moved_share", inst) == "2030 milestone: at most 15 % of today's activity moved"

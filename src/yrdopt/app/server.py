@@ -40,7 +40,7 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
-from .wording import TERM_WORDS, field_words, page_words, placement_words, region_names, resource_units, term_words
+from .wording import TERM_WORDS, change_words, field_words, page_words, placement_words, region_names, resource_units, term_words
 from .workspace import Workspace, sibling, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -113,6 +113,10 @@ def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]
               and [x["id"] for x in a] == [x["id"] for x in b]):
             for x, y in zip(a, b):
                 walk(x, y, f"{p}[id={x['id']}]")
+        elif (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+              and all(isinstance(x, dict) for x in a + b)):  # guarantees, milestones: each field by its place
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{p}[{i}]")
         else:
             out.append(f"{p}: {_short(a)} -> {_short(b)}")
 
@@ -152,15 +156,6 @@ def placement_changes(base: dict, new: dict) -> list[str]:
     return out
 
 
-def edit_words(data, edit: str) -> str:
-    """One line of :func:`changes` with its field named as the planner knows it ("Shanghai
-    (regions[id=shanghai]) land quota: 28.48 -> 15"); a placement's line is in words already."""
-    path, sep, rest = str(edit).partition(": ")
-    if not sep or " " in path:
-        return str(edit)
-    return f"{field_words(data, path)}: {rest}"
-
-
 def recorded_edits(sc) -> list[str] | None:
     """The what-if edits a scenario was solved with: its own (``changes`` in scenario.json), else
     its parent's (an alternative is its parent's instance solved again), none for today's layout;
@@ -186,8 +181,8 @@ def scenario_about(sc, opened: dict | None = None) -> list[tuple[str, object]]:
     edits = recorded_edits(sc)
     if edits is None and opened is not None:
         edits = changes(opened, data)
-    # each edit's field as the planner knows it ("Shanghai (regions[id=shanghai]) land quota: 28.48 -> 15")
-    edits = None if edits is None else [edit_words(data, e) for e in edits]
+    # each edit as the planner says it ("Shanghai land quota 28.48 → 15.0 km2")
+    edits = None if edits is None else [change_words(data, e) for e in edits]
     parent = sibling(sc, sc.meta.get("parent"))
     summary = sc.summary()
     rows = views.export_about(sc, {**summary, **sc.status(summary)}, edits,
@@ -484,10 +479,16 @@ class Workbench:
                     self._views.pop(next(iter(self._views)))
         return got
 
+    def listings(self) -> list[dict]:
+        """The scenario list, each scenario's edits also in the planner's words (``change_words``;
+        names and units of the opened instance: reading each scenario's instance would be slow)."""
+        return [{**listed, "change_words": [change_words(self.instance_json, e) for e in listed["changes"] or []]}
+                for listed in (s.listing() for s in self.workspace.scenarios())]
+
     def bootstrap(self) -> dict:
         return {"instance": self.instance_json, "instance_name": self.instance.name,
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
-                "baseline_id": self.baseline_id, "scenarios": [s.listing() for s in self.workspace.scenarios()],
+                "baseline_id": self.baseline_id, "scenarios": self.listings(),
                 "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all(),
                 "not_for_phased": views.NOT_FOR_PHASED,
                 # the planner's words the page shows for ids and keys (wording.py: one mapping)
@@ -632,8 +633,9 @@ class Handler(BaseHTTPRequestHandler):
                 inst = validate_browser_instance(body.get("instance"))
             except InstanceError as exc:
                 return self._json(200, {"ok": False, "problems": problems_json(exc.problems, body.get("instance"))})
-            return self._json(200, {"ok": True, "problems": [], "hash": content_hash(inst),
-                                    "changes": changes(app.instance_json, instance_dict(inst))})
+            diff, data = changes(app.instance_json, instance_dict(inst)), instance_dict(inst)
+            return self._json(200, {"ok": True, "problems": [], "hash": content_hash(inst), "changes": diff,
+                                    "change_words": [change_words(data, e) for e in diff]})
         if parts == ["solve"] and method == "POST":
             body = self._body()
             (tl,) = job_options(body, WHATIF_FORM, time_limit=None)
@@ -656,7 +658,7 @@ class Handler(BaseHTTPRequestHandler):
                 app.jobs.stop(job.id)
                 return self._json(200, app.jobs.view(job))
         if parts == ["scenarios"] and method == "GET":
-            return self._json(200, [s.listing() for s in app.workspace.scenarios()])
+            return self._json(200, app.listings())
         if len(parts) >= 2 and parts[0] == "scenarios":
             sc = app.scenario(parts[1])
             rest = parts[2:]

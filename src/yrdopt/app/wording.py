@@ -230,7 +230,8 @@ _SEGMENT_PATH = re.compile(r"^chains\.([^.]+)\.segments\.([^.]+)\.(\w+)$")
 
 
 def rule_words(field: str, inst) -> str:
-    """One instance field a "why" names (``blocked_by``) as the planner says it; the field path stays
+    """One instance field a "why" names (``blocked_by``) as the planner says it: a guarantee by its
+    description, a change budget as "2030 milestone: at most 6 sites closed"; the field path stays
     only for a rule this table does not know."""
     field = str(field).strip()
     if field in RULE_WORDS:
@@ -239,7 +240,144 @@ def rule_words(field: str, inst) -> str:
         return f"the {m.group(2)} quota of {region_names(inst).get(m.group(1), m.group(1))}"
     if m := _SEGMENT_PATH.match(field):
         return f"{m.group(1)}/{m.group(2)} {m.group(3).replace('_', ' ')}"
+    if m := _GUARANTEE_PATH.match(field):
+        guarantees = _get(_get(inst, "policy"), "guarantees") or []
+        i = int(m.group(1))
+        return guarantee_words(guarantees[i], inst) if i < len(guarantees) else field
+    if m := _SHARE_PATH.match(field):
+        share = (_get(_get(inst, "policy"), "province_min_share") or {}).get(m.group(1))
+        return f"{m.group(1)}: at least {_percent(share)} of the area's value" if share is not None else field
+    if m := _BUDGET_PATH.match(field):
+        where, limit = _budget_scope(inst, m)
+        return f"{where}: at most {_budget_amount(m.group('field'), limit)}" if limit is not None else field
     return field
+
+
+def _get(obj, key):
+    """A field of an instance or of its dict (None where it has none)."""
+    if obj is None:
+        return None
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def _percent(share) -> str:
+    return f"{100 * float(share):.4g} %"
+
+
+_GUARANTEE_PATH = re.compile(r"^policy\.guarantees\[(\d+)\]$")
+_SHARE_PATH = re.compile(r"^policy\.province_min_share\.(.+)$")
+# a change budget: a milestone's own or brownfield.budget (the default of every milestone), of the
+# whole area or of one province
+_BUDGET_PATH = re.compile(r"^(?:periods\.milestones\[(?P<t>\d+)\]\.budget|brownfield\.budget)"
+                          r"(?:\.by_province\.(?P<province>[^.]+))?\.(?P<field>max_opened|max_closed|max_moved_share)$")
+BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
+
+
+def guarantee_words(g, inst) -> str:
+    """A guarantee as a planner knows it: its description, else what it asks of whom ("Anhui: at
+    least 1 chain with rd")."""
+    if str(_get(g, "description") or "").strip():
+        return str(_get(g, "description")).strip()
+    region = _get(g, "region")
+    target = _get(g, "province") or region_names(inst).get(region, region)
+    measure, value, kinds = _get(g, "measure"), float(_get(g, "value") or 0), _get(g, "kinds") or []
+    of = f" ({'+'.join(kinds)})" if kinds else ""
+    said = {"min_share": f"at least {_percent(value)} of the area's value{of}",
+            "max_share": f"at most {_percent(value)} of the area's value{of}",
+            "min_value": f"a value of at least {value:g}{of}",
+            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {'+'.join(kinds)}" if kinds else "")}
+    return f"{target}: {said.get(measure, f'{measure} {value:g}')}" + (" (soft)" if _get(g, "penalty") is not None else "")
+
+
+def _budget_scope(inst, m) -> tuple[str, object]:
+    """(where a change budget applies, in words; its limit in ``inst``) for a match of _BUDGET_PATH."""
+    field, province = m.group("field"), m.group("province")
+    if m.group("t") is not None:
+        milestones = _get(_get(inst, "periods"), "milestones") or []
+        t = int(m.group("t"))
+        if t >= len(milestones):
+            return "", None
+        where, budget = f"{_get(milestones[t], 'year')} milestone", _get(milestones[t], "budget")
+    else:
+        where, budget = "change budget", _get(_get(inst, "brownfield"), "budget")
+    if province is not None:
+        where, budget = f"{where} in {province}", (_get(budget, "by_province") or {}).get(province)
+    return where, _get(budget, field)
+
+
+def _budget_amount(field: str, limit) -> str:
+    """A change budget's limit with what it counts: "6 sites closed", "15 % of today's activity moved"."""
+    if field == "max_moved_share":
+        return f"{_percent(limit)} {BUDGET_WORDS[field]}"
+    return f"{limit:g} {BUDGET_WORDS[field]}" if isinstance(limit, (int, float)) else f"{limit} {BUDGET_WORDS[field]}"
+
+
+# ------------------------------------------------------------------------------ what-if edits
+# one edit of the change list (server.changes: "path: before -> after", each value as JSON)
+_QUOTA_EDIT = re.compile(r"^regions\[id=(?P<region>[^\]]+)\]\.(?P<kind>quotas|extra_quota)\.(?P<resource>\w+)$")
+_WEIGHT_EDIT = re.compile(r"^weights\.(\w+)$")
+_GUARANTEE_EDIT = re.compile(r"^policy\.guarantees\[(\d+)\]\.(\w+)$")
+_MILESTONE_EDIT = re.compile(r"^periods\.milestones\[(\d+)\]\.(.+)$")
+
+
+def _json_value(text: str):
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # a long value cut short ("[...")
+
+
+def change_words(data, edit: str) -> str:
+    """One what-if edit as a planner says it: "Shanghai land quota 28.48 → 15.0 km2", "weight of
+    site cost 1.0 → 2.0", "Anhui hosts R&D in at least one chain: value 1 → 2", "2030 milestone: at
+    most sites closed 6 → 3"; a placement's line is in words already; any other field is named by
+    :func:`field_words`.  ``data``: the instance the edit made (its names and units)."""
+    path, sep, rest = str(edit).partition(": ")
+    before_text, arrow, after_text = rest.partition(" -> ")
+    if not sep or " " in path or not arrow:
+        return str(edit)
+    before, after = _json_value(before_text), _json_value(after_text)
+
+    def said(v, unlimited="none", unit=""):
+        if v is None:
+            return unlimited
+        text = before_text if v is before else after_text  # as typed: 15.0 stays 15.0
+        return f"{text} {unit}" if unit and isinstance(v, (int, float)) else text
+
+    if m := _QUOTA_EDIT.match(path):
+        name = region_names(data).get(m.group("region"), m.group("region"))
+        unit = next((unit_words(_get(r, "unit")) for r in _get(data, "resources") or []
+                     if _get(r, "id") == m.group("resource")), "")
+        what = f"{name} {m.group('resource')} {'quota' if m.group('kind') == 'quotas' else 'extra quota'}"
+        if isinstance(before, (int, float)) and isinstance(after, (int, float)):  # "28.48 → 15.0 km2"
+            return f"{what} {before_text} → {said(after, unit=unit)}"
+        return f"{what} {said(before, 'unlimited', unit)} → {said(after, 'unlimited', unit)}"
+    if m := _WEIGHT_EDIT.match(path):
+        return f"weight of {term_words(m.group(1))} {said(before)} → {said(after)}"
+    if m := _SHARE_PATH.match(path):
+        pct = lambda v: "none" if v is None else _percent(v) if isinstance(v, (int, float)) else str(v)  # noqa: E731
+        return f"{m.group(1)} minimum share of the area's value {pct(before)} → {pct(after)}"
+    if m := _GUARANTEE_EDIT.match(path):
+        guarantees = _get(_get(data, "policy"), "guarantees") or []
+        i = int(m.group(1))
+        if i < len(guarantees):
+            return f"guarantee “{guarantee_words(guarantees[i], data)}”: {m.group(2)} {said(before)} → {said(after)}"
+    if m := _BUDGET_PATH.match(path):
+        where, _ = _budget_scope(data, m)
+        if m.group("field") == "max_moved_share":
+            pct = lambda v: "no limit" if v is None else _percent(v) if isinstance(v, (int, float)) else str(v)  # noqa: E731
+            return f"{where}: most {BUDGET_WORDS['max_moved_share']} {pct(before)} → {pct(after)}"
+        return f"{where}: most {BUDGET_WORDS[m.group('field')]} {said(before, 'no limit')} → {said(after, 'no limit')}"
+    if m := _MILESTONE_EDIT.match(path):
+        milestones = _get(_get(data, "periods"), "milestones") or []
+        t = int(m.group(1))
+        if t < len(milestones):
+            field = re.sub(r"^quota_factor\.(\w+)$", r"\1 quota factor", m.group(2))
+            field = re.sub(r"^growth\.(\w+)$", r"growth of chain \1", field)
+            return f"{_get(milestones[t], 'year')} milestone: {field.replace('_', ' ')} {said(before)} → {said(after)}"
+    return f"{field_words(data, path)}: {said(before)} → {said(after)}"
 
 
 def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool) -> str:

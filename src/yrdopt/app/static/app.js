@@ -472,7 +472,8 @@ async function validateDraft() {
   try {
     const r = await api("POST", "validate", { instance: S.draft });
     S.problems = r.problems;
-    $("#changes").replaceChildren(...(r.changes || []).map((c) => el("li", { text: c })));
+    // each edit in the planner's words ("Shanghai land quota 28.48 → 15.0 km2": wording.change_words)
+    $("#changes").replaceChildren(...(r.change_words || r.changes || []).map((c) => el("li", { text: c })));
   } catch (e) { S.problems = [{ path: "", message: e.message }]; }
   showProblems();
 }
@@ -733,7 +734,7 @@ async function refreshScenarios() {
     el("td", {}, el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; renderAvailability(); } })),
     el("td", {}, el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; renderAvailability(); } })),
     el("td", {}, el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
-      el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
+      el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.change_words || s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
       el("div", { class: "small" },
         el("button", { type: "button", text: "edit from here", onclick: () => loadDraftFrom(s.id) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
