@@ -560,12 +560,30 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     assert job["state"] == "failed" and job["error"]["infeasible"], job
     # the diagnosis of `yrdopt diagnose` (elastic quotas and budgets per period), not only "no plan exists"
     msg = job["error"]["message"]
-    # each region by its name and id, "2030: Shanghai (shanghai) land +69.99 km2" (the planner's words)
-    raised = re.findall(r"2030: [^(;]+ \((\w+)\) land \+[0-9.]+ km2", msg)
-    assert raised and set(raised) <= {r.id for r in inst.regions}, msg
+    # each region by its name alone, "2030: Shanghai land +69.99 km2" (the planner's words; the
+    # library's "Shanghai (shanghai)" keeps the id for the command line)
+    raised = re.findall(r"2030: ([^(;:]+) land \+[0-9.]+ km2", msg)
+    assert raised and set(raised) <= {r.name_en for r in inst.regions}, msg
+    assert not any(f"({r.id})" in msg for r in inst.regions), msg
     assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
     assert "yrdopt" not in msg and "--" not in msg, msg  # the page's words: no commands, no flags
     assert not [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
+
+
+def test_a_phased_what_if_needing_more_change_budget_says_it_in_words(phased_server):
+    """A site that exists today forbidden, with 2025's change budget 0: the page's reason named
+    `(periods.milestones[0].budget.max_closed)` and "too small by 2.97 units"; now the budget in words
+    only, the activity said as such."""
+    wb, base, inst = phased_server
+    forbid = json.loads(json.dumps(wb.instance_json))
+    e = forbid["brownfield"]["existing"][0]
+    forbid["policy"]["forbidden"].append({"chain": e["chain"], "segment": e["segment"], "region": e["region"]})
+    job = wait_job(base, call(base, "POST", "/api/solve", {"instance": forbid, "name": "no site where one is"})[1])
+    assert job["state"] == "failed" and job["error"]["infeasible"], job
+    msg = job["error"]["message"]
+    assert "2025: the budget of 0 closed sites in the whole area is too small by 1" in msg, msg
+    assert "periods.milestones" not in msg and "budget.max" not in msg, msg
+    assert re.search(r"the budget of activity moved in the whole area is too small by [0-9.]+ units of activity", msg), msg
 
 
 def test_analyses_of_whole_phased_plans_are_refused_at_once(phased_server):

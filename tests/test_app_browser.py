@@ -104,7 +104,7 @@ def test_plan_a_what_if_in_the_browser(workbench):
     # change a quota: more land for Shanghai
     land.clear()
     land.send_keys("60")  # today's use is ~24.8 km2 (quota 28.48 after calibration)
-    wait(driver, lambda d: "shanghai" in d.find_element(By.ID, "changes").text and d.find_element(By.ID, "solve-btn").is_enabled(),
+    wait(driver, lambda d: "Shanghai land quota" in d.find_element(By.ID, "changes").text and d.find_element(By.ID, "solve-btn").is_enabled(),
          what="validated change")
     driver.find_element(By.ID, "scenario-name").send_keys("more land for Shanghai")
     panels = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#panel-select option")]
@@ -734,6 +734,9 @@ def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
     failure = driver.find_element(By.ID, "solve-failure")
     wait(driver, lambda d: failure.is_displayed() and "found no layout" in failure.text, 120, what="the failure shown")
     assert bar_state(driver) == "failed"
+    # the reason above the maps only: the bar stays one line (it held the whole paragraph)
+    bar = driver.find_element(By.ID, "job-status").text
+    assert "short by" in failure.text and "short by" not in bar and bar.endswith("why: above the maps"), bar
     driver.find_element(By.ID, "reset-btn").click()
     retype(driver, "#time-limit", "60")
     # the scenario list is not cut off: its last column lies within the side panel

@@ -35,12 +35,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources as _res
 from pathlib import Path
 
-from ..errors import InstanceError, Problem, SolverError, YrdoptError
+from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, log, problems_json
-from .wording import TERM_WORDS, change_words, field_words, page_words, placement_words, region_names, resource_units, term_words
+from .wording import TERM_WORDS, change_words, failure_words, field_words, page_words, placement_words, region_names, resource_units, term_words
 from .workspace import Workspace, sibling, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -352,7 +352,10 @@ class Workbench:
 
             # an infeasible instance raises InfeasibleError explained in the planner's terms, over
             # periods too: the least increase of each period's quotas and budgets (phasing.solve_phased)
-            sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
+            try:
+                sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
+            except InfeasibleError as exc:  # said above the maps: regions by name, no field paths
+                raise InfeasibleError(failure_words(exc.explanation, inst), exc.details) from exc
             if self.baseline_csv is not None and inst.periods is None:  # a plan over periods is no one layout
                 from ..analysis.baseline import compare_with_baseline
 

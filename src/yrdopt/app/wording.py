@@ -386,3 +386,24 @@ def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool) -
     if kind == "fixed":
         return f"{seg} fixed in {where}" if added else f"{seg} no longer fixed in {where}"
     return f"{seg} not allowed in {where}" if added else f"{seg} allowed again in {where}"
+
+
+# a change budget's field where the library names it beside its words ("... too small by 1
+# (periods.milestones[0].budget.max_closed)"): the words say which budget already
+_BUDGET_FIELD = re.compile(r" \((?:periods\.milestones\[\d+\]\.budget|brownfield\.budget)(?:\.by_province\.[^.)]+)?"
+                           r"\.(?:max_opened|max_closed|max_moved_share)\)")
+
+
+def failure_words(text, inst) -> str:
+    """Why a what-if has no layout, as the page says it above the maps: each region by its name
+    alone (the library's "Shanghai (shanghai)" keeps the id for the command line), quota raises with
+    their units, a budget by its words without its field path, activity as such."""
+    if not isinstance(text, str) or not text:
+        return text
+    names = region_names(inst)
+    if names:
+        ids = "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
+        text = re.sub(rf" \(({ids})\)", lambda m: "", text)
+    text = _BUDGET_FIELD.sub("", text)
+    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", r"\1 units of activity", text)
+    return text_with_names(text, inst)

@@ -882,7 +882,7 @@ async function adoptJobs(jobs) {
   if (!job) return;
   await followJob(job, async (done) => {
     if (!S.job || S.job.id !== done.id) return; // the page has started a job of its own since
-    if (done.kind === "solve" && ["failed", "cancelled"].includes(done.state)) showSolveFailure(done);
+    if (done.kind === "solve" && !(done.result && done.result.scenario) && ["failed", "cancelled", "stopped"].includes(done.state)) showSolveFailure(done);
     await refreshScenarios();
     if (done.result && done.result.scenario) {
       await openScenario(done.result.scenario);
@@ -906,7 +906,9 @@ function showJob(job) {
     ? `${statusWords(job.result.status_text, job.result.status)}${job.result.gap !== null && job.result.gap !== undefined ? ", gap " + gapPct(job.result.gap) : ""}`
     : job.state;
   let text = `${job.kind || "job"} ${state}${where}${job.title ? ": " + job.title : ""}`;
-  if (job.error) text += ` — ${job.error.message}`;
+  // the bar is one line: a failed solve's reason is said above the maps (showSolveFailure), an
+  // analysis's in its tab; a request refused at once (no job) says its reason here
+  if (job.error) text += job.kind === "solve" ? " — why: above the maps" : job.kind ? " — why: in its tab" : ` — ${job.error.message}`;
   if (job.stop_too_late) text += " — it had finished before Stop took effect";
   $("#job-status").textContent = text;
   $("#job-status").title = text;
@@ -935,7 +937,7 @@ async function solve() {
   try { localStorage.setItem(draftKey() + SENT, sent); } catch (e) { /* storage off: this page only */ }
   showSolveFailure(null);
   await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
-    if (!(job.result && job.result.scenario) && ["failed", "cancelled"].includes(job.state)) showSolveFailure({ ...job, title: job.title || name });
+    if (!(job.result && job.result.scenario) && ["failed", "cancelled", "stopped"].includes(job.state)) showSolveFailure({ ...job, title: job.title || name });
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
