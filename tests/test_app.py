@@ -384,6 +384,49 @@ def test_why_here_and_alternatives(server):
         assert listed["status_text"] == view["status_text"]
 
 
+def test_the_html_report_of_a_what_if_says_its_edits_in_words_and_no_server_path(server):
+    """The page's HTML report had no what-if edits, named the solution's folder on the server
+    (`solution: /…/scenarios/003-…`) and its terms as `site_cost`: now a Scenario section with the
+    edits in words first, the scenario instead of the folder, the terms by their names."""
+    wb, base = server
+    sid = solve_via_api(base, edited(wb, 15.0), "report: less land")["result"]["scenario"]
+    status, raw = call(base, "GET", f"/api/scenarios/{sid}/report.html", headers={})
+    assert status == 200
+    text = raw.decode("utf-8")
+    first = wb.instance.regions[0]
+    assert f"{first.name_en} land quota {first.quotas['land']:g} → 15.0 km2" in text
+    assert text.index('id="scenario"') < text.index('id="instance"')  # the scenario first
+    assert str(wb.workspace.root) not in text and "solution: " not in text
+    assert "scenario “report: less land” of the workbench" in text
+    terms = text[text.index('id="objective"'):text.index("</section>", text.index('id="objective"'))]
+    assert "<td>site cost</td>" in terms and "<td>site_cost</td>" not in terms, terms[:2000]
+
+
+def test_guarantees_chains_gaps_and_alternatives_are_said_in_words(server):
+    """Summary's "guaranteed" column was empty where min_chains guarantees exist; legends named chains
+    by id (`ic`); a proven optimum's gap of 1.4e-16 read "1.4e-14 %"; the job said "1 alternatives
+    within 5% of …"."""
+    from yrdopt.app.views import gap_words
+    from yrdopt.app.workspace import gap_percent
+
+    wb, base = server
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta["kind"] == "solve")
+    view = call(base, "GET", f"/api/scenarios/{sid}")[1]
+    said = {p["province"]: p["other_guarantees"] for p in view["provinces"]}
+    assert said == {g.province: [g.description] for g in wb.instance.policy.guarantees}, said
+    names = {c.id: c.name_en for c in wb.instance.chains}
+    overview = view["panels"][0]
+    assert overview["labels"] == names and all(h.split(" ")[0] not in names for hs in overview["region_hosts"].values()
+                                               for h in hs), overview["region_hosts"]
+    chain_panel = next(p for p in view["panels"] if p["key"] == "chain:ic")
+    assert chain_panel["title"] == "Integrated circuits" and chain_panel["labels"]["rd"] == "R&D 研发"
+    assert gap_percent(1.4e-16) == "0.0 %" and gap_words(1.4e-16, "optimal").startswith("0 % between")
+    assert gap_percent(0.0123) == "1.2 %"
+    job = wb.submit_alternatives(wb.workspace.get(sid), 2, 0.05, None)
+    assert job.title.startswith("1 alternative within 5 % of "), job.title
+    wait_idle(base)
+
+
 def test_rename_and_delete(server):
     wb, base = server
     job = solve_via_api(base, edited(wb, 12.0), "to rename")

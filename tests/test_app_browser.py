@@ -671,6 +671,16 @@ def test_one_alternative_found_is_said_in_the_singular(workbench):
     assert result.text.startswith("1 alternative saved as a scenario"), result.text
     job = call(url.split("?")[0].rstrip("/"), "GET", "/api/jobs")[1][-1]
     sid = job["result"]["scenarios"][0]
+    # listed in the tab (it said only how many), its name opening it
+    listed = driver.find_element(By.CSS_SELECTOR, f'#alt-table tr[data-id="{sid}"]')
+    assert "near-optimal alternative" in listed.text
+    listed.find_element(By.TAG_NAME, "a").click()
+    wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == sid, what="opened")
+    # the slack as the percentage it means, beside its field (0.05 beside "5 %" in the job's title)
+    assert driver.find_element(By.ID, "alt-slack-pct").text == "(5 %)"
+    retype(driver, "#alt-slack", "0.1")
+    assert driver.find_element(By.ID, "alt-slack-pct").text == "(10 %)"
+    retype(driver, "#alt-slack", "0.05")
     driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
     row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"]')
     wait(driver, lambda d: "near-optimal alternative" in row.text, what="the alternative listed")
@@ -922,3 +932,22 @@ def test_deleting_the_scenario_shown_shows_what_the_picker_shows(workbench):
     assert "to be deleted" in compare and "deleted" in compare and not driver.find_elements(By.ID, "compare-terms"), compare
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(120)
+def test_editors_legends_and_gaps_speak_the_planners_words(workbench):
+    """The weights' editor said `site_cost`, the guarantees' `guarantees 1`, the map's legend `ic`, and
+    a proven optimum's gap of 1.4e-16 "1.4e-14 %"."""
+    from selenium.webdriver.common.by import By
+
+    driver, url = opened_and_reset(workbench)
+    weights = driver.find_element(By.ID, "ed-weights").text
+    assert "site cost" in weights and "site_cost" not in weights, weights
+    guarantees = driver.find_element(By.ID, "ed-shares").get_attribute("textContent")
+    assert "Shanghai hosts R&D in at least one chain" in guarantees and "guarantees 1" not in guarantees
+    legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#legend span[data-category]")]
+    names = {"Integrated circuits", "Biomedicine", "New-energy vehicles", "Artificial intelligence / computing",
+             "High-end equipment"}
+    assert legend and set(legend) <= names | {"none"}, legend
+    assert driver.execute_script("return gapPct(1.4e-16)") == "0.0 %"
+    assert driver.execute_script("return gapPct(0.000123)") == "0.012 %"

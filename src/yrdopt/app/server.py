@@ -458,7 +458,8 @@ class Workbench:
             job.cut_short = job.stop.is_set() and not res.exhausted and len(res.layouts) < n
             return {"scenarios": saved, "stopped": res.stopped, "optimum": res.optimum}
 
-        return self.jobs.submit("alternatives", f"{n - 1} alternatives within {slack:.0%} of {sc.name}", run)
+        more = f"{n - 1} alternative{'s' if n - 1 != 1 else ''}"  # "1 alternative", as the tab says it
+        return self.jobs.submit("alternatives", f"{more} within {100 * slack:.4g} % of {sc.name}", run)
 
     # ------------------------------------------------------------------------- scenarios
     def scenario(self, sid: str):
@@ -686,8 +687,10 @@ class Handler(BaseHTTPRequestHandler):
             if rest == ["report.html"] and method == "GET":
                 from ..report.html import build_report
 
+                # the scenario and its what-if edits first, the terms by their names, no path of this server
                 text = build_report(sc.path, sc.instance(), title=f"yrdopt report: {sc.name}",
-                                    status_text=report_status(sc))
+                                    status_text=report_status(sc), source=f"scenario “{sc.name}” of the workbench",
+                                    about=scenario_about(sc, app.instance_json), term_names=TERM_WORDS)
                 return self._send(200, text.encode("utf-8"), "text/html; charset=utf-8",
                                   {"Content-Disposition": f'attachment; filename="{sc.id}-report.html"',
                                    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"})

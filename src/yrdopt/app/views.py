@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Instance
-from .wording import TIME_LIMIT_FIELD, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
+from .wording import TIME_LIMIT_FIELD, guarantee_words, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
 
 MAP_WIDTH = 600.0
 
@@ -108,6 +108,7 @@ def _tables(path: Path):
 def _panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None) -> list[dict]:
     from ..report.maps import layout_panels
 
+    chains = _chain_names(inst)
     out = [_lead_chain_panel(inst, layout)]
     for by in ("chain", "kind"):
         for p in layout_panels(inst, layout, flows, by=by):
@@ -116,9 +117,18 @@ def _panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | None) ->
                 f = p.flows[p.flows["from_region"] != p.flows["to_region"]]
                 fl = [{"from": str(a), "to": str(b), "volume": float(v)}
                       for a, b, v in zip(f["from_region"], f["to_region"], f["volume"])]
-            out.append({"key": f"{by}:{p.key}", "by": by, "title": p.title, "colours": p.colours,
+            # the legend's words: a chain panel's categories are its segments, a kind panel's the chains
+            labels = ({s.id: s.name or s.id for c in inst.chains if c.id == p.key for s in c.segments}
+                      if by == "chain" else chains)
+            out.append({"key": f"{by}:{p.key}", "by": by, "title": chains.get(p.key, p.title) if by == "chain" else p.title,
+                        "colours": p.colours, "labels": labels,
                         "region_category": p.region_category, "region_hosts": p.region_hosts, "flows": fl})
     return out
+
+
+def _chain_names(inst: Instance) -> dict[str, str]:
+    """Chain id -> the name a planner knows it by (its English name, else its id)."""
+    return {c.id: c.name_en or c.id for c in inst.chains}
 
 
 def _lead_chain_panel(inst: Instance, layout: pd.DataFrame) -> dict:
@@ -139,12 +149,14 @@ def _lead_chain_panel(inst: Instance, layout: pd.DataFrame) -> dict:
         if r.id in table.index and table.loc[r.id].sum() > 0:
             row = table.loc[r.id]
             category[r.id] = str(row.idxmax())
-            hosts[r.id] = [f"{c} {v / row.sum():.0%}" for c, v in row.sort_values(ascending=False).items() if v > 0]
+            hosts[r.id] = [f"{_chain_names(inst).get(c, c)} {v / row.sum():.0%}"
+                           for c, v in row.sort_values(ascending=False).items() if v > 0]
         else:
             category[r.id], hosts[r.id] = NONE, []
     # no flows here: volumes of different chains have different units (a chain's panel draws its own)
     return {"key": "overview:lead-chain", "by": "overview", "title": "lead chain (largest share of value hosted)",
-            "colours": colours, "region_category": category, "region_hosts": hosts, "flows": []}
+            "colours": colours, "labels": _chain_names(inst), "region_category": category, "region_hosts": hosts,
+            "flows": []}
 
 
 def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFrame | None,
@@ -179,15 +191,18 @@ def province_values(inst: Instance, layout: pd.DataFrame, park_activity: pd.Data
     from ..analysis.benefits import benefit_table
 
     t = benefit_table(inst, layout, park_activity).set_index("province")
-    floors, ceilings = dict(inst.policy.province_min_share), {}
+    floors, ceilings, others = dict(inst.policy.province_min_share), {}, {}
     for g in inst.policy.guarantees:  # hard shares of all value (the same rule, stated as a guarantee)
         if g.measure in ("min_share", "max_share") and g.penalty is None and g.province and not g.kinds:
             if g.measure == "min_share":
                 floors[g.province] = max(floors.get(g.province, 0.0), g.value)
             else:
                 ceilings[g.province] = min(ceilings.get(g.province, 1.0), g.value)
+        elif g.province:  # a number of chains, a value, a soft or a kind's share: in words ("hosts R&D in ...")
+            others.setdefault(g.province, []).append(guarantee_words(g, inst))
     return [{"province": p, "value": float(t.loc[p, "credited_value"]), "share": float(t.loc[p, "credited_share"]),
-             "guaranteed": floors.get(p), "ceiling": ceilings.get(p)} for p in inst.provinces]
+             "guaranteed": floors.get(p), "ceiling": ceilings.get(p), "other_guarantees": others.get(p, [])}
+            for p in inst.provinces]
 
 
 def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None = None) -> dict:
@@ -553,7 +568,8 @@ def gap_words(gap, status: str | None) -> str:
     if gap is None or gap != gap:
         return "none: no bound on the best layout" if status != "baseline" else "none: today's layout is not solved"
     proven = "the layout is proven within it of the best possible" if status == "optimal" else "not proven optimal"
-    return f"{100 * float(gap):.4g} % between the layout and the best bound ({proven})"
+    g = 100 * float(gap)
+    return f"{0 if abs(g) < 1e-7 else g:.4g} % between the layout and the best bound ({proven})"  # 1.4e-14: round-off
 
 
 def checker_words(summary: dict, today: bool = False, inst: Instance | None = None) -> str:

@@ -204,7 +204,7 @@ def baseline_terms(summary: dict) -> dict[str, float] | None:
     return None
 
 
-def baseline_section(cmp: dict, names: dict[str, str]) -> str:
+def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str] | None = None) -> str:
     """Baseline against optimized: terms, duplication, specialization (Krugman) indices; the rest folded."""
     base, opt, change = cmp.get("baseline"), cmp.get("optimized"), cmp.get("change")
     if not (isinstance(base, dict) and isinstance(opt, dict)):
@@ -218,7 +218,7 @@ def baseline_section(cmp: dict, names: dict[str, str]) -> str:
     for term in list(dict.fromkeys([*bc, *oc])) + ["total"]:
         b = base.get("total") if term == "total" else bc.get(term)
         o = opt.get("total") if term == "total" else oc.get(term)
-        rows.append({"": term, "baseline": b, "optimized": o, "change": ch.get(term)})
+        rows.append({"": (term_names or {}).get(term, term), "baseline": b, "optimized": o, "change": ch.get(term)})
     when = f" in {opt['period']}" if opt.get("period") is not None else ""  # a phased plan: its last period
     for key, label in ((k, lab.format(when=when)) for k, lab in (*SITE_COUNTS, ("feasible", "feasible (checker)"),
                                                                   ("n_violations", "violated limits"))):
@@ -284,10 +284,14 @@ figcaption{font-size:0.8em;color:#555}.ok{color:#1a7f37;font-weight:bold}.bad{co
 def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = None, *,
                  pareto: pd.DataFrame | str | Path | None = None, tornado: pd.DataFrame | str | Path | None = None,
                  frequency: pd.DataFrame | str | Path | None = None, title: str | None = None,
-                 status_text: str | None = None) -> str:
+                 status_text: str | None = None, source: str | None = None,
+                 about: list[tuple[str, object]] | None = None, term_names: dict[str, str] | None = None) -> str:
     """The HTML text of the report for solution directory ``sol_dir``.  ``status_text``: the layout's
     status in words where the summary's is not the layout's own (a workbench alternative: summary.json
-    holds its distance MIP's "optimal"; it is a near-optimal alternative, x % above its parent)."""
+    holds its distance MIP's "optimal"; it is a near-optimal alternative, x % above its parent).
+    The workbench's report names no path of its server: ``source`` says what the layout is instead of
+    its folder (and the baseline by its file name), ``about`` is a first section (what, value) with the
+    scenario and its what-if edits, ``term_names`` the objective terms' names (its wording.TERM_WORDS)."""
     d = Path(sol_dir)
     summary = _summary(d)
     inst, warnings = resolve_instance(d, instance)
@@ -298,6 +302,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     parks, park_activity = tables.get("parks"), tables.get("park_activity")
     names = {r.id: region_label(inst, r.id) for r in inst.regions}
     sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
+    if about:
+        sections.append(("scenario", "Scenario", _df_html(pd.DataFrame([(str(k), v) for k, v in about],
+                                                                       columns=["what", "value"]), "kv")))
     # a phased plan: the transition per period has its own section; the sections about one
     # layout (maps, tables, resources, value) describe the last period, against its instance
     views, view_inst = None, inst
@@ -323,7 +330,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         "links": sum(len(c.links) for c in inst.chains),
         "resources": ", ".join(f"{r.id} ({r.unit})" if r.unit else r.id for r in inst.resources) or "none",
         "expansion options": sum(len(r.expansions) for r in inst.regions),
-        "weights": ", ".join(f"{k} {v:g}" for k, v in inst.weights.model_dump().items()),
+        "weights": ", ".join(f"{(term_names or {}).get(k, k)} {v:g}" for k, v in inst.weights.model_dump().items()),
     }
     body = _df_html(pd.DataFrame({"item": list(info), "value": list(info.values())}), "kv")
     chain_rows = [{"chain": c.id, "name": " ".join(x for x in (c.name_en, c.name_zh) if x), "segment": s.id,
@@ -361,7 +368,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     # objective terms
     comps = summary.get("components") or rep.components
     raw = summary.get("components_raw") or rep.components_raw
-    terms = pd.DataFrame({"term": list(comps), "weighted": [comps[k] for k in comps],
+    terms = pd.DataFrame({"term": [(term_names or {}).get(k, k) for k in comps], "weighted": [comps[k] for k in comps],
                           "unweighted": [raw.get(k) for k in comps],
                           "weight": [inst.weights.model_dump().get(k) for k in comps]})
     layouts = {"optimized": comps}
@@ -444,7 +451,10 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
 
     # baseline comparison (the instances work writes it into summary.json)
     if isinstance(summary.get("baseline"), dict):
-        sections.append(("baseline", "Comparison with the baseline", baseline_section(summary["baseline"], names)))
+        cmp = summary["baseline"]
+        if source is not None and isinstance(cmp, dict) and cmp.get("baseline_file"):  # no path of the server
+            cmp = {**cmp, "baseline_file": Path(str(cmp["baseline_file"])).name}
+        sections.append(("baseline", "Comparison with the baseline", baseline_section(cmp, names, term_names)))
 
     # binding limits and their prices (the planning work writes a prices CSV)
     price_files = _find(d, PRICE_PATTERNS)
@@ -490,7 +500,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>",
              f"<style>{CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1><p class=\"note\">solution: {html.escape(str(d))}; generated {stamp} by {_pkg}</p>",
+             f"<h1>{html.escape(title)}</h1><p class=\"note\">{html.escape(source or f'solution: {d}')}; generated {stamp} by {_pkg}</p>",
              warn, f"<nav>{nav}</nav>"]
     parts += [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>' for a, t, b in sections]
     parts.append("</body></html>")

@@ -38,7 +38,8 @@ function fmt(v, digits = 4) {
 }
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
-const gapPct = (v) => (v === null || v === undefined ? "–" : v !== 0 && Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + " %" : pct(v));
+// (below 1e-9 it is round-off of a proven optimum: 0.0 %, not 1.4e-14 %)
+const gapPct = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1e-9 ? pct(0) : Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + " %" : pct(v));
 // the planner's words for ids and keys, from the server (app/wording.py: one mapping)
 const termWords = (k) => (S.boot && S.boot.term_words[k]) || String(k).replace(/_/g, " ");
 const regionName = (id) => (S.boot && S.boot.region_names[id]) || id;
@@ -186,8 +187,10 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   }
   if (s.type === "array") {
     const box = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
-    (value || []).forEach((_, i) => {
-      const item = el("div", { class: "item" }, genericField([...path, i], s.items, `${title} ${i + 1}`));
+    (value || []).forEach((x, i) => {
+      // an item by its description where it has one (a guarantee: "Anhui hosts R&D in at least one chain")
+      const named = x && typeof x === "object" && typeof x.description === "string" && x.description.trim();
+      const item = el("div", { class: "item" }, genericField([...path, i], s.items, named || `${title} ${i + 1}`));
       item.append(el("button", { type: "button", text: "remove", onclick: () => { setAt(S.draft, [...path, i], undefined); renderEditor(); changed(); } }));
       box.append(item);
     });
@@ -252,7 +255,7 @@ function renderEditor() {
   $("#ed-quotas").replaceChildren(qt, el("p", { class: "muted small", text: "Blank = unlimited." }));
   // weights: every field of the schema's Weights
   const w = el("div", { class: "generic" });
-  for (const [k, sub] of Object.entries(defs("Weights").properties)) w.append(genericField(["weights", k], sub, k));
+  for (const [k, sub] of Object.entries(defs("Weights").properties)) w.append(genericField(["weights", k], sub, termWords(k)));
   $("#ed-weights").replaceChildren(w);
   // province guarantees: the shorthand table when the schema has it, and every guarantee-like policy field
   const polSchema = resolve(S.boot.schema.properties.policy);
@@ -264,7 +267,7 @@ function renderEditor() {
       el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove" })))));
     shares.append(st);
   }
-  for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, k));
+  for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, resolve(sub).description || k.replace(/_/g, " ")));
   $("#ed-shares").replaceChildren(shares);
   renderPlacements();
   renderRegionEditor();
@@ -616,7 +619,8 @@ function renderMaps() {
   leg.replaceChildren();
   if (legendPanel) {
     const used = new Set([pm, pb].filter(Boolean).flatMap((p) => Object.values(p.region_category)));
-    for (const [cat, col] of Object.entries(legendPanel.colours)) if (used.has(cat)) leg.append(el("span", {}, el("i", { style: `background:${col}` }), cat));
+    // each colour by what it is (a chain's or segment's name: the panel's labels), not its id
+    for (const [cat, col] of Object.entries(legendPanel.colours)) if (used.has(cat)) leg.append(el("span", { "data-category": cat }, el("i", { style: `background:${col}` }), (legendPanel.labels || {})[cat] || cat));
     leg.append(el("span", { class: "muted", text: (pm || pb).by === "overview" ? "pick a chain to see its flows" : "lines: flows, width ~ volume" }));
   }
 }
@@ -658,7 +662,8 @@ function renderSummary() {
     const bv = S.baseView, bp = bv ? Object.fromEntries(bv.provinces.map((p) => [p.province, p.share])) : {};
     for (const p of v.provinces) pt.append(el("tr", { "data-province": p.province }, el("td", { text: p.province }), el("td", { class: "num", text: fmt(p.value) }),
       el("td", { class: "num", text: pct(p.share) }), el("td", { class: "num", text: bv ? pct(bp[p.province]) : "–" }),
-      el("td", { class: "num", text: [p.guaranteed, p.ceiling].map((g, i) => g === null || g === undefined ? "" : (i ? "≤ " : "≥ ") + pct(g)).filter(Boolean).join(", ") })));
+      el("td", { class: "num", text: [p.guaranteed, p.ceiling].map((g, i) => g === null || g === undefined ? "" : (i ? "≤ " : "≥ ") + pct(g)).filter(Boolean)
+        .concat(p.other_guarantees || []).join("; ") })));
   }
   const id = S.current;
   for (const [a, suffix] of [["#export-xlsx", "export.xlsx"], ["#export-report", "report.html"]]) {
@@ -1155,7 +1160,13 @@ async function findAlternatives() {
     await refreshScenarios();
     const r = job.result;
     const saved = r && r.scenarios.length === 1 ? "1 alternative saved as a scenario" : r ? `${r.scenarios.length} alternatives saved as scenarios` : "";
-    $("#alt-result").replaceChildren(el("p", { text: r ? `${saved}${r.stopped ? " (" + r.stopped + ")" : ""}.` : (job.error ? job.error.message : job.state) }));
+    // each one listed: its name (opens it), its cost, how far above its parent
+    const found = r ? S.scenarios.filter((s) => r.scenarios.includes(s.id)) : [];
+    $("#alt-result").replaceChildren(el("p", { text: r ? `${saved}${r.stopped ? " (" + r.stopped + ")" : ""}${found.length ? ":" : "."}` : (job.error ? job.error.message : job.state) }),
+      found.length ? el("table", { class: "grid", id: "alt-table" }, el("tr", {}, ["scenario", "objective", "status"].map((h) => el("th", { text: h }))),
+        found.map((s) => el("tr", { "data-id": s.id },
+          el("td", {}, el("a", { href: "#", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } })),
+          el("td", { class: "num", text: fmt(s.objective) }), el("td", { text: s.status_text || s.status })))) : "");
   });
 }
 
@@ -1173,6 +1184,10 @@ async function start() {
   $("#solve-btn").addEventListener("click", solve);
   for (const sel of ["#time-limit", "#alt-n", "#alt-slack"]) $(sel).addEventListener("input", () => { formFieldError($(sel)); showProblems(); });
   $("#time-limit").addEventListener("input", keepTimeLimit);
+  $("#alt-slack").addEventListener("input", () => { // the slack as the percentage it means (0.05: 5 %)
+    const r = parseNumber($("#alt-slack").value);
+    $("#alt-slack-pct").textContent = r.value !== null && r.value !== undefined ? `(${fmt(100 * r.value)} %)` : "";
+  });
   $("#stop-btn").addEventListener("click", stopJob);
   $("#reset-btn").addEventListener("click", () => { S.draft = JSON.parse(JSON.stringify(S.boot.instance)); $("#draft-source").textContent = "from the opened instance"; $("#scenario-name").value = ""; forgetDraft(); renderEditor(); onDraftChanged(); });
   $("#scenario-name").addEventListener("input", keepDraft);
