@@ -85,6 +85,14 @@ class ArrayModel:
         self._cols.append(cols[keep].ravel().astype(np.int64, copy=False))
         self._vals.append(vals[keep].ravel())
 
+    def block_terms(self, block: Block) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, columns, values) of the coefficients added so far to ``block``'s rows, by row."""
+        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
+        keep = (rows >= block.start) & (rows < block.stop)
+        cols, vals = np.concatenate(self._cols)[keep], np.concatenate(self._vals)[keep]
+        order = np.argsort(rows[keep], kind="stable")
+        return rows[keep][order], cols[order], vals[order]
+
     def matrix(self) -> sp.csc_matrix:
         rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
         cols = np.concatenate(self._cols) if self._cols else np.zeros(0, dtype=np.int64)

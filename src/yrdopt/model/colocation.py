@@ -54,54 +54,68 @@ def add_colocated_quota(m: ArrayModel, d: ModelData, place: Block, activity: Blo
     single = d.max_sites == 1
     if not pairs:
         return None
-    rows_all = np.concatenate(m._rows) if m._rows else np.zeros(0, dtype=np.int64)
-    in_quota = (rows_all >= quota.start) & (rows_all < quota.stop)
-    q_rows = rows_all[in_quota]
-    q_cols = np.concatenate(m._cols)[in_quota]
-    q_vals = np.concatenate(m._vals)[in_quota]
+    q_rows, q_cols, q_vals = m.block_terms(quota)
     col_lower = np.concatenate(m.col_lower)
     upper = np.concatenate(m.row_upper)[quota.slice]
-    order = np.argsort(q_rows, kind="stable")
-    q_rows, q_cols, q_vals = q_rows[order], q_cols[order], q_vals[order]
     bounds = np.searchsorted(q_rows, np.arange(quota.start, quota.stop + 1))
+    act_of = {int(activity.index(s, r)): s for s in range(d.S) for r in range(d.R)}  # column -> segment
+    place_of = {int(place.index(s, r)): s for s in range(d.S) for r in range(d.R)}
+
+    # each quota row (r, k) read once: its coefficient on every segment's activity and placement
+    # there, and its other terms (kept where negative: extra quota; dropped where positive)
+    row_terms: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, list[tuple[int, float]]]] = {}
+    for r in range(d.R):
+        for k in range(d.K):
+            i = int(quota.index(r, k)) - quota.start
+            if not np.isfinite(upper[i]):
+                continue
+            cols, vals = q_cols[bounds[i]:bounds[i + 1]], q_vals[bounds[i]:bounds[i + 1]]
+            if (col_lower[cols] < 0).any():
+                continue  # a column that may be negative has no bound on its product
+            a_x, a_y, others = np.zeros(d.S), np.zeros(d.S), []
+            for j, a in zip(cols.tolist(), vals.tolist()):
+                if j in act_of:
+                    a_x[act_of[j]] += a
+                elif j in place_of:
+                    a_y[place_of[j]] += a
+                elif a < 0:
+                    others.append((j, a))
+            row_terms[r, k] = a_x, a_y, others
 
     entries: list[tuple[int, int, float]] = []  # (new row, column, value)
     n = 0
     for t, ms in pairs.items():
         for r in np.flatnonzero(d.allowed[t]):
             y_tr, x_tr = int(place.index(t, r)), int(activity.index(t, r))
-            partner_cols = {int(activity.index(mm, r)): (int(flow.index(l, r, r)), c)
-                            for mm, (l, c) in ms.items() if d.allowed[mm, r]}
-            if not partner_cols:
+            near = [(mm, int(flow.index(l, r, r)), c) for mm, (l, c) in ms.items() if d.allowed[mm, r]]
+            if not near:
                 continue
             for k in range(d.K):
-                i = int(quota.index(r, k))
-                Q = upper[i - quota.start]
-                if not np.isfinite(Q):
+                if (r, k) not in row_terms:
                     continue
-                lo, hi = bounds[i - quota.start], bounds[i - quota.start + 1]
-                row: dict[int, float] = {y_tr: -Q}
-                usable, has_partner = True, False
-                for j, a in zip(q_cols[lo:hi].tolist(), q_vals[lo:hi].tolist()):
-                    if j == x_tr and single[t] and a > 0:
-                        row[y_tr] += a * d.activity[t]
-                    elif j == x_tr:
-                        row[x_tr] = row.get(x_tr, 0.0) + a
-                    elif j == y_tr:
-                        row[y_tr] += a
-                    elif j in partner_cols and a > 0:
-                        f, c = partner_cols[j]
-                        if a / c <= MAX_COEFFICIENT:  # else dropped: 0 is a lower bound of the product too
-                            row[f] = row.get(f, 0.0) + a / c
-                            has_partner = True
-                    elif col_lower[j] < 0:
-                        usable = False  # a column that may be negative has no bound on its product
-                        break
-                    elif a < 0:
-                        row[j] = row.get(j, 0.0) + a
-                if usable and has_partner:
-                    entries += [(n, j, v) for j, v in row.items()]
-                    n += 1
+                a_x, a_y, others = row_terms[r, k]
+                # partners' activity in r times y[t, r] >= flow[l, r, r] / c (a positive use only)
+                fed = [(f, a_x[mm] / c) for mm, f, c in near if a_x[mm] > 0 and a_x[mm] / c <= MAX_COEFFICIENT]
+                if not fed:
+                    continue
+                partner = {mm for mm, _, c in near if a_x[mm] > 0}
+                row: dict[int, float] = {y_tr: a_y[t] - upper[int(quota.index(r, k)) - quota.start]}
+                if single[t] and a_x[t] > 0:
+                    row[y_tr] += a_x[t] * d.activity[t]  # x[t, r] y[t, r] = A_t y[t, r]
+                elif a_x[t]:
+                    row[x_tr] = a_x[t]  # x[t, r] y[t, r] = x[t, r]
+                for f, v in fed:
+                    row[f] = row.get(f, 0.0) + v
+                for s_ in np.flatnonzero((a_x < 0) | (a_y < 0)):  # other segments' negative terms, taken whole
+                    if s_ != t and s_ not in partner:
+                        if a_x[s_] < 0:
+                            row[int(activity.index(s_, r))] = a_x[s_]
+                        if a_y[s_] < 0:
+                            row[int(place.index(s_, r))] = a_y[s_]
+                for j, a in others:
+                    row[j] = row.get(j, 0.0) + a
+                entries += [(n, j, v) for j, v in row.items()]
+                n += 1
     if not n:
         return None
     rows = m.add_rows("colocated_quota", (n,), -np.inf, 0.0)
