@@ -7,7 +7,10 @@ Anhui, 0.2525): the checker rejects it, and before, summary.json, the Solution a
 still said "optimal" (the CLI: ``status: optimal ...; checker: NOT verified``)."""
 
 import json
+import math
 
+import numpy as np
+import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
@@ -59,3 +62,69 @@ def test_a_sweep_records_a_rejected_layout_as_not_verified(tmp_path):
     assert set(rejected["status_before_check"]) <= {"optimal", "unproven", "time_limit_with_incumbent"}
     assert "optimal" not in set(rejected["status"])
     assert set(df[df["verified"].astype(bool)]["status"]) <= {"optimal", "unproven"}
+
+
+def _loose_sweep_spec(tmp_path):
+    """A one-at-a-time sweep of the embedded instance that HiGHS solves with the loose tolerance:
+    with HiGHS 1.16 the checker rejects 6 of its 7 layouts (all but the one at weights.distance x1.25)."""
+    spec = {"name": "loose", "instance": None, "chunk_size": 3,
+            "parameters": [{"path": "weights.distance", "scales": [0.5, 0.8, 1.25, 2.0]},
+                           {"path": "regions[*].quotas.land", "scales": [0.8, 1.5]}],
+            "design": {"kind": "one_at_a_time"}, "solver": {"highs": LOOSE}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    return tmp_path / "spec.yaml"
+
+
+def test_a_sweep_counts_no_rejected_layout_as_solved(tmp_path):
+    """Before, a rejected scenario kept ``ok`` True: its layout fed frequency.csv (6 of 7 shares
+    from layouts the checker rejected), the tornado's ends and the robust layout (robust.csv chose among
+    rejected layouts), and the CLI counted it 'with a layout'."""
+    spec = _loose_sweep_spec(tmp_path)
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "sweep"), "--in-process"])
+    assert res.exit_code == 0, res.output
+    df = sw.load_results(tmp_path / "sweep")["results"]
+    rejected = df[df["status"] == "not_verified"]
+    solved = df[df["ok"]]
+    assert len(rejected) >= 1 and len(solved) >= 1  # HiGHS 1.16: 6 rejected, 1 verified
+    # the record keeps the rejected layout, marked, and does not count it as solved
+    assert not rejected["ok"].any() and not rejected["verified"].any()
+    assert set(rejected["status_before_check"]) <= {"optimal", "unproven", "time_limit_with_incumbent"}
+    assert solved["verified"].all() and set(solved["status"]) <= {"optimal", "unproven"}
+    layout = sw.load_results(tmp_path / "sweep")["layout"]
+    assert set(rejected["scenario"]) <= set(layout["scenario"])  # kept in layout.csv
+    # frequency.csv: shares of the solved scenarios only
+    freq = pd.read_csv(tmp_path / "sweep" / "frequency.csv")
+    assert len(freq) and freq["scenarios"].max() <= len(solved)
+    assert np.allclose(freq["share"], freq["scenarios"] / len(solved))
+    # the tornado's ends and counts: no rejected layout's objective
+    tor = pd.read_csv(tmp_path / "sweep" / "tornado.csv")
+    assert (tor["n"] <= len(solved)).all()
+    for row in tor.itertuples():
+        for end, value in (("objective_low", row.low), ("objective_high", row.high)):
+            at = df[np.isclose(df[row.parameter].astype(float), float(value))]
+            at = at[at["status"] == "not_verified"]
+            if len(at) and len(at) == len(df[np.isclose(df[row.parameter].astype(float), float(value))]):
+                assert math.isnan(getattr(row, end)), (row, end)
+    # the robust layout is chosen among solved layouts, evaluated under solved scenarios only
+    if len(solved) < 2:
+        assert not (tmp_path / "sweep" / "robust.csv").exists()
+    else:
+        regret = pd.read_csv(tmp_path / "sweep" / "regret.csv")
+        assert set(regret["scenario"]) <= set(solved["scenario"])
+    out = " ".join(res.output.split())
+    assert f"{len(solved)} solved" in out and f"{len(rejected)} rejected by the independent checker" in out, out
+
+
+def test_a_sweep_on_dask_counts_rejected_layouts_as_in_process(tmp_path):
+    """Every backend's workers run the same scenario solver, and the run consolidates their
+    records the same way: a local Dask cluster gives the in-process tables, rejected layouts uncounted."""
+    spec = _loose_sweep_spec(tmp_path)
+    tables = {}
+    for name, kw in {"inprocess": dict(backend="inprocess"), "dask": dict(scheduler="local-dask", workers=2)}.items():
+        df = sw.run(spec, out=tmp_path / name, **kw)
+        tables[name] = (df.set_index("scenario").sort_index()[["status", "ok", "verified"]],
+                        pd.read_csv(tmp_path / name / "frequency.csv"))
+    assert (tables["dask"][0]["status"] == "not_verified").sum() >= 1
+    assert not tables["dask"][0].loc[tables["dask"][0]["status"] == "not_verified", "ok"].any()
+    pd.testing.assert_frame_equal(tables["dask"][0], tables["inprocess"][0])
+    pd.testing.assert_frame_equal(tables["dask"][1], tables["inprocess"][1])

@@ -352,7 +352,7 @@ def test_cli_sweep_and_errors(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "o"), "--in-process"])
     assert res.exit_code == 0, res.output
-    assert "3 scenarios: 3 with a layout" in res.output
+    assert "3 scenarios: 3 solved" in res.output
     res = runner.invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "o"), "--in-process"])
     assert res.exit_code != 0 and "--resume" in res.output
     bad = write_spec(tmp_path, parameters=[{"path": "weights.nothing", "scale": [1, 2]}])

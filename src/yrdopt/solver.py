@@ -79,6 +79,13 @@ def checked_status(status: str, verified: bool) -> str:
     return "not_verified" if status in HAS_SOLUTION and not verified else status
 
 
+def counts_as_solved(status: str) -> bool:
+    """Whether a layout with this status counts as a solved scenario (a sweep's ``ok``: its
+    frequencies, tornado, robust layout and counts): it has a layout and the checker, where it
+    judged it, did not reject it ("not_verified")."""
+    return status in HAS_SOLUTION and status != "not_verified"
+
+
 def status_as_checked(summary: dict) -> dict:
     """The fields of a checked ``summary`` (``status``, ``verified``) to change so its status claims
     no more than the checker confirmed: for a rejected layout ``status`` "not_verified", its text,

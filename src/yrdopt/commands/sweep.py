@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         from ..cli_common import console, print_warning, run_guarded, second_interrupt_quits
         from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
+        import pandas as pd
+
         from ..sweep import run as run_sweep
 
         bar = Progress(
@@ -87,15 +89,21 @@ def register(app: typer.Typer) -> None:
         if quiet:
             return
         n, ok = len(df), int(df["ok"].sum())
-        failed = df[~df["ok"]]
-        console.print(f"{n} scenarios: {ok} with a layout ({int((df['status'] == 'optimal').sum())} optimal), "
+        rejected = df["status"] == "not_verified"  # a layout, kept in the tables, but no solved scenario
+        failed = df[~df["ok"] & ~rejected]
+        said = (f", {int(rejected.sum())} rejected by the independent checker (layouts kept in results and layout, "
+                "counted nowhere)" if rejected.any() else "")
+        console.print(f"{n} scenarios: {ok} solved ({int((df['status'] == 'optimal').sum())} optimal){said}, "
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
                       + (", robust)" if (Path(out) / "robust.csv").exists() else "; no robust layout)"),
                       highlight=False)
-        for row in failed.head(5).itertuples(index=False):
-            console.print(f"  {row.scenario}: {row.status}: {str(row.reason)[:300]}", highlight=False)
-        if len(failed) > 5:
-            console.print(f"  ... and {len(failed) - 5} more (see results.csv)", highlight=False)
+        for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
+            why = (f"rejected by the independent checker (largest scaled violation {row.max_violation:.3g}; "
+                   f"the solver alone said {row.status_before_check})" if row.status == "not_verified"
+                   else str(row.reason)[:300])
+            console.print(f"  {row.scenario}: {row.status}: {why}", highlight=False)
+        if int(rejected.sum()) + len(failed) > 5:
+            console.print(f"  ... and {int(rejected.sum()) + len(failed) - 5} more (see results.csv)", highlight=False)
 
 
 def _clock(seconds: float) -> str:

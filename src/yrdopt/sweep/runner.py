@@ -177,7 +177,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
             be = be or new_backend()
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
                    earlier=_earlier(store, scenarios, done, spec.chunk_size))
-        records = [store.read(s.id) for s in scenarios]
+        records = [_counted_as_checked(store.read(s.id)) for s in scenarios]
         robust = None
         if spec.robust.enabled and inst.periods is None:  # fixed-layout re-solves are single-period
             robust = _robust_phase(lambda: be or new_backend(), ctx, store, spec, scenarios, records, run_id, progress)
@@ -188,6 +188,15 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         if be is not None:
             be.close()
         store.close()
+
+
+def _counted_as_checked(rec: dict) -> dict:
+    """A stored record whose ``ok`` follows its status: a layout the checker rejected
+    ("not_verified") is no solved scenario.  Records written before that rule (``--resume`` on an
+    older OUT) said ``ok`` beside "not_verified"; the workers now write it so (:mod:`.worker`)."""
+    if rec.get("ok") and rec.get("status") == "not_verified":
+        return {**rec, "ok": False}
+    return rec
 
 
 def _missing(scenarios: list[Scenario], done: set[str], size: int) -> list[list[Scenario]]:
@@ -211,7 +220,7 @@ def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int)
     for ch in chunks(scenarios, size):
         if all(s.id in done for s in ch):
             continue
-        recs = ((s, store.read(s.id)) for s in ch if s.id in done)
+        recs = ((s, _counted_as_checked(store.read(s.id))) for s in ch if s.id in done)
         # index and values from this design (a record keeps the labels of the spec that solved it)
         out.append([{**{k: r[k] for k in RESTORED_KEYS if k in r}, "index": s.index, "params": s.values}
                     for s, r in recs if r.get("ok")])

@@ -25,7 +25,7 @@ import numpy as np
 from ..data import build_model_data
 from ..errors import InstanceError
 from ..model.compiled import BuildOptions, CompiledModel, build
-from ..solver import STATUS_TEXT, HighsSolver, SolveResult, checked_status
+from ..solver import STATUS_TEXT, HighsSolver, SolveResult, checked_status, counts_as_solved
 from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
 from .design import Scenario
 from .spec import Parameter, SweepSolver
@@ -233,7 +233,6 @@ class ScenarioSolver:
             res = self._polish(cm, res, rec, t_start)
             rec["status"] = res.status  # "optimal" only if the polished cost and the bound still prove it (lp_polish)
             x = res.x
-            self._remember(x)
             rec.update(objective=res.objective, bound=res.bound, gap=res.gap, terms=cm.components(x),
                        reason=None if res.status == "optimal" else res.message)
             rec.update(_layout_lists(cm, x))
@@ -241,7 +240,11 @@ class ScenarioSolver:
                 rec.update(_check(inst, cm, x, res.objective))
                 status = checked_status(rec["status"], rec["verified"])  # no more than the checker confirms
                 if status != rec["status"]:
-                    rec.update(status=status, status_before_check=rec["status"], reason=STATUS_TEXT[status])
+                    # kept in the record, marked, but no solved scenario: not in any count or summary
+                    rec.update(status=status, status_before_check=rec["status"], reason=STATUS_TEXT[status],
+                               ok=counts_as_solved(status))
+            if rec["ok"]:  # a rejected layout is no start for the chunk's later scenarios (nor after --resume: restore)
+                self._remember(x)
         else:
             rec.update(objective=None, bound=res.bound, reason=self._reason(inst, res, t_start))
         rec["total_s"] = time.perf_counter() - t0
@@ -275,7 +278,7 @@ class ScenarioSolver:
         last = sol.layout[(sol.layout["period"] == sol.layout["period"].max()) & sol.layout["sited"]]
         exps = sol.expansions
         taken = exps[(exps["period"] == exps["period"].max()) & exps["taken"].astype(bool)] if len(exps) else exps
-        rec.update(status=s["status"], ok=True, solve_s=s["timings"]["solve_s"], objective=s["objective"],
+        rec.update(status=s["status"], ok=counts_as_solved(s["status"]), solve_s=s["timings"]["solve_s"], objective=s["objective"],
                    bound=s["bound"], gap=s["gap"], terms=s["components"],
                    reason=None if s["status"] == "optimal" else s.get("status_text"),
                    layout=[[r.chain, r.segment, r.region, float(r.activity)] for r in last.itertuples()],
