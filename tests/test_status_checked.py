@@ -128,3 +128,24 @@ def test_a_sweep_on_dask_counts_rejected_layouts_as_in_process(tmp_path):
     assert not tables["dask"][0].loc[tables["dask"][0]["status"] == "not_verified", "ok"].any()
     pd.testing.assert_frame_equal(tables["dask"][0], tables["inprocess"][0])
     pd.testing.assert_frame_equal(tables["dask"][1], tables["inprocess"][1])
+
+
+def test_alternatives_say_a_rejected_layout_is_not_verified(tmp_path):
+    """Before, alternatives.json's ``mga_status`` kept the MIP's word ("optimal") beside
+    ``verified`` false, and ``yrdopt alternatives`` called such a layout-1 "the optimum"."""
+    from yrdopt.analysis.alternatives import alternatives
+    from yrdopt.commands.planning import _first_layout
+
+    res = alternatives(None, n=2, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
+    first = res.layouts[0]
+    assert not first.verified and first.solution.summary["status"] == "not_verified"  # HiGHS 1.16: rejected
+    assert (first.mga_status, first.mga_status_before_check) == ("not_verified", "optimal")
+    assert "optimum" not in _first_layout(first) and "rejected by the independent checker" in _first_layout(first)
+    written = json.loads((tmp_path / "alt" / "alternatives.json").read_text())["layouts"]
+    for a, rec in zip(res.layouts, written, strict=True):
+        assert rec["verified"] == a.verified
+        if not rec["verified"]:
+            assert rec["mga_status"] == "not_verified" and rec["mga_status_before_check"] not in (None, "not_verified")
+    # a rerun cannot resume from a layout-1 whose sites give no layout: it searches again (before: a traceback)
+    again = alternatives(None, n=1, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
+    assert (again.layouts[0].mga_status, again.layouts[0].mga_status_before_check) == ("not_verified", "optimal")

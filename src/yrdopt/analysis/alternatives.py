@@ -155,9 +155,12 @@ class Alternative:
     objective: float
     above_optimum: float  # relative: (objective - z*) / max(|z*|, tiny)
     distance_to_previous: dict[str, int]
-    mga_status: str  # status of the distance-maximising solve ("optimal" for layout 1)
+    # status of the distance-maximising solve ("optimal" for layout 1) as the checker confirms it:
+    # "not_verified" for a layout it rejects, the MIP's own word then in mga_status_before_check
+    mga_status: str
     seconds: float
     start: str | None = None  # where its MIP's start came from (api.search; "neighbour": _neighbour_start)
+    mga_status_before_check: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -168,6 +171,8 @@ class Alternative:
                 "verified": self.verified, "sites": int(self.place.sum()),
                 "min_distance_to_previous": min(self.distance_to_previous.values(), default=None),
                 "distance_to_previous": self.distance_to_previous, "mga_status": self.mga_status,
+                **({"mga_status_before_check": self.mga_status_before_check}
+                   if self.mga_status_before_check is not None else {}),
                 "seconds": self.seconds, "start": self.start, "components": self.solution.summary.get("components", {})}
 
 
@@ -313,6 +318,10 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
         first_start = polish(done[0]["place"], solver).x
         first_from = "interrupted layout-1" if first_start is not None else None
         done = []
+    if done and polish(done[0]["place"], solver).x is None:
+        # layout-1's sites give no layout under the least-cost LP (HiGHS accepted it within a loosened
+        # tolerance; the checker rejected it): no optimum to resume from, searched again (before: a traceback)
+        done = []
     if done:
         optimum = done[0]["optimum"]
     else:
@@ -342,8 +351,11 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
         sol = solution_from_result(inst, cm, r)
         P = place_matrix(cm, r.x)
         prev = {a.name: hamming(P, a.place) for a in result.layouts}
+        # no more than the checker confirms (as the layout's own summary.json status says)
+        said = mga_status if sol.summary.get("verified") else "not_verified"
         alt = Alternative(name, sol, P, float(r.objective),
-                          (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, mga_status, seconds, start)
+                          (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, said, seconds, start,
+                          mga_status_before_check=None if said == mga_status else mga_status)
         result.layouts.append(alt)
         if out is not None:
             sol.write(out / name)
@@ -523,7 +535,9 @@ def _resume(inst: Instance, cm: CompiledModel, out: Path, slack: float, metric: 
         p = out / rec["name"] / "layout.csv"
         if not p.exists():
             break
-        done.append({"name": rec["name"], "optimum": man["optimum"], "mga_status": rec.get("mga_status", "resumed"),
+        # what its MIP said (an interrupted layout-1 is searched again), not the checker's word
+        said = rec.get("mga_status_before_check") or rec.get("mga_status", "resumed")
+        done.append({"name": rec["name"], "optimum": man["optimum"], "mga_status": said,
                      "seconds": rec.get("seconds", 0.0),
                      "place": place_from_layout(cm, load_solution_tables(out / rec["name"])["layout"], str(p))})
     return done

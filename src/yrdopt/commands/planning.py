@@ -112,6 +112,8 @@ def _percent(gap) -> str:
 def _first_layout(a) -> str:
     """What layout-1 of alternatives is, by the status of its MIP: "the optimum" only where it
     was proven (a layout stopped at its time limit is the best found, within its gap)."""
+    if a.mga_status == "not_verified":
+        return f"rejected by the independent checker (its MIP said {a.mga_status_before_check}): not a layout to trust"
     if a.mga_status == "optimal":
         return "the optimum"
     if a.mga_status == "interrupted":
@@ -165,7 +167,8 @@ def register(app: typer.Typer) -> None:
         console.print(_df_table(res.distances, "Sites that differ between layouts (Hamming distance on placements)",
                                 fmt="{:d}"))
         first = "optimum" if res.layouts and res.layouts[0].mga_status == "optimal" else \
-            "best layout found (not proven optimal)"
+            "layout-1, rejected by the independent checker," if res.layouts and \
+            res.layouts[0].mga_status == "not_verified" else "best layout found (not proven optimal)"
         console.print(f"{first} {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
                       f"{len(res.layouts)} layouts written to {out}/", highlight=False)
         if res.stopped:
