@@ -149,3 +149,46 @@ def test_alternatives_say_a_rejected_layout_is_not_verified(tmp_path):
     # a rerun cannot resume from a layout-1 whose sites give no layout: it searches again (before: a traceback)
     again = alternatives(None, n=1, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
     assert (again.layouts[0].mga_status, again.layouts[0].mga_status_before_check) == ("not_verified", "optimal")
+
+
+def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
+    """A scenario whose layout the checker rejects, saved in the workspace as the workbench saves a
+    solve: before, the comparison gave no warning (its gap 0 %: no noise), the export's gap read
+    "0 % between the layout and the best bound", an alternative whose own layout was rejected was
+    listed as a near-optimal alternative, and an alternative of a rejected parent gave the parent's gap."""
+    from yrdopt.app import views
+    from yrdopt.app.server import Workbench, compare, report_status
+    from yrdopt.report.html import build_report
+
+    wb = Workbench(None, tmp_path / "ws", solve_on_start=False)
+    try:
+        inst = wb.instance
+        good, bad = yrdopt.solve(inst), yrdopt.solve(inst, options=SolverOptions(highs=LOOSE))
+        assert good.status == "optimal" and bad.status == "not_verified"
+        saved = {"changes": [], "time_limit": None}
+        a = wb.workspace.save(good.write, "proven", inst, extra=saved)
+        b = wb.workspace.save(bad.write, "loose tolerance", inst, extra=saved)
+        c = compare(a, b)
+        assert (c["a"]["status"], c["b"]["status"]) == ("optimal", "not_verified")
+        assert c["warning"] and "layout B was rejected by the independent checker" in c["warning"], c["warning"]
+        assert "no solve result" in c["warning"]
+        page = build_report(b.path, b.instance(), status_text=report_status(b))  # the workbench's report
+        assert "Status: rejected by the independent checker" in page and "the solve alone said optimal" in page
+        assert "Solver status: not_verified" not in page
+        about = dict(views.export_about(b, b.summary(), []))
+        assert about["status"].startswith("rejected by the independent checker")
+        assert "rejected by the independent checker" in about["gap"] and "%" not in about["gap"], about["gap"]
+        # an alternative is said as one only where the checker confirms its layout
+        ref = {k: good.summary.get(k) for k in ("status", "status_text", "gap")}
+        alt = wb.workspace.save(bad.write, "alternative 2", inst, kind="alternative",
+                                extra={"parent": a.id, "above_optimum": 0.0, "reference": ref})
+        assert alt.status()["status"] == "not_verified" and alt.listing()["status"] == "not_verified"
+        assert alt.status()["status_text"].startswith("rejected by the independent checker")
+        # and an alternative of a rejected parent gives no gap of it to trust
+        ref = {k: bad.summary.get(k) for k in ("status", "status_text", "gap")}
+        of_bad = wb.workspace.save(good.write, "alternative of a rejected parent", inst, kind="alternative",
+                                   extra={"parent": b.id, "above_optimum": 0.0, "reference": ref})
+        words = of_bad.status()["status_text"]
+        assert "the parent: rejected by the independent checker" in words and "gap" not in words, words
+    finally:
+        wb.jobs.close()

@@ -777,18 +777,25 @@ def compare(a, b, period=None) -> dict:
     out["terms"] = terms
     # each side's status and gap: a difference within the sides' gaps may be solver noise (two layouts
     # stopped at their time limits each lie up to gap x |objective| above their own optimum)
-    noise, unbounded = 0.0, []
+    noise, unbounded, rejected = 0.0, [], []
     for side, sc in (("a", a), ("b", b)):
         summary = sc.summary()
         out[side].update(sc.status(summary))
-        if out[side]["gap"] is not None and summary.get("objective") is not None:
+        if out[side]["status"] == "not_verified":  # its gap proves nothing: the layout breaks a limit
+            rejected.append(side.upper())
+        elif out[side]["gap"] is not None and summary.get("objective") is not None:
             noise += abs(float(out[side]["gap"]) * float(summary["objective"]))
         elif out[side]["status"] in UNPROVEN_LAYOUT:  # stopped before HiGHS had any bound: its gap is unknown
             unbounded.append(side.upper())
     diff = rb.objective - ra.objective
     out["warning"] = None
     more_time = "Solve both with more time (the time limit field) to tell them apart."
-    if unbounded:
+    if rejected:
+        which = "both layouts were" if len(rejected) == 2 else f"layout {rejected[0]} was"
+        out["warning"] = (f"The difference in total ({diff:+,.2f}) is no solve result to trust: {which} rejected by "
+                          "the independent checker (a limit broken beyond its tolerance; the checker's panel says "
+                          "which), so neither its cost nor the what-if's effect is known. Solve it again.")
+    elif unbounded:
         which = "both layouts" if len(unbounded) == 2 else f"layout {unbounded[0]}"
         out["warning"] = (f"The difference in total ({diff:+,.2f}) may be solver noise, not the what-if's effect: "
                           f"{which} stopped at the time limit before the solver had a bound, so how far "

@@ -565,6 +565,8 @@ KIND_WORDS = {"solve": "a what-if solved in the workbench", "baseline": "today's
 
 def gap_words(gap, status: str | None) -> str:
     """A MIP gap as the page says it: a percentage and what it means."""
+    if status == "not_verified":  # the solver's gap is of a layout that breaks a limit
+        return "none to trust: the layout was rejected by the independent checker"
     if gap is None or gap != gap:
         return "none: no bound on the best layout" if status != "baseline" else "none: today's layout is not solved"
     proven = "the layout is proven within it of the best possible" if status == "optimal" else "not proven optimal"
@@ -598,7 +600,8 @@ def export_about(sc, summary: dict, edits: list[str] | None, parent_name: str | 
         ("instance", meta.get("instance_name")),
         ("recorded at (UTC)" if today else "solved at (UTC)", meta.get("created")),
         ("status", summary.get("status_text") or summary.get("status")),
-        ("gap", gap_words(summary.get("gap"), summary.get("status")) if meta.get("kind") != "alternative"
+        ("gap", gap_words(summary.get("gap"), summary.get("status"))
+         if meta.get("kind") != "alternative" or summary.get("status") == "not_verified"
          else "its parent's: " + gap_words((meta.get("reference") or {}).get("gap"), (meta.get("reference") or {}).get("status"))),
         ("objective", _num(summary.get("objective"))),
         ("checker", checker_words(summary, today, inst))]

@@ -69,7 +69,8 @@ def alternative_words(meta: dict) -> str:
     if not ref:
         return text + " (the parent's status was not recorded)"
     words = str(ref.get("status_text") or ref.get("status")).split(": ")[0].split(" (")[0]
-    gap = f", gap {gap_percent(ref['gap'])}" if ref.get("gap") is not None else ", no gap"
+    gap = ("" if ref.get("status") == "not_verified"  # a rejected layout's gap proves nothing
+           else f", gap {gap_percent(ref['gap'])}" if ref.get("gap") is not None else ", no gap")
     return text + f" (the parent: {words}{gap}" + ("" if proven else "; not proven best") + ")"
 
 
@@ -95,9 +96,10 @@ class Scenario:
         summary's.  An alternative's summary is its own distance-maximising MIP's ("optimal, gap 0 %"
         even around a layout stopped at its time limit): it is said as what it is instead, a
         near-optimal alternative so far above its parent's cost, with the parent's own status and gap
-        (``reference`` in scenario.json: layout 1 of the search, the parent's instance solved again)."""
+        (``reference`` in scenario.json: layout 1 of the search, the parent's instance solved again).
+        A layout the checker rejects is said as such, an alternative's too: no alternative to weigh."""
         s = self.summary() if summary is None else summary
-        if self.meta.get("kind") != "alternative":
+        if self.meta.get("kind") != "alternative" or s.get("status") == "not_verified":
             return {"status": s.get("status"), "status_text": s.get("status_text"), "gap": s.get("gap")}
         return {"status": "alternative", "status_text": alternative_words(self.meta), "gap": None}
 

@@ -357,6 +357,10 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                f"{rep.objective:,.6g}; solver reported {_fmt(obj)} "
                f'<span class="{"ok" if matches else "bad"}">({"match" if matches else "MISMATCH"})</span>. '
                + (f"Status: {html.escape(status_text)}.</p>" if status_text is not None else
+                  # a rejected layout's status and gap are no solve result: said in words, without the gap
+                  f"Status: {html.escape(str(summary.get('status_text')))} (the solve alone said "
+                  f"{html.escape(str(summary.get('status_before_check')))}).</p>"
+                  if summary.get("status") == "not_verified" else
                   f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
                   f"{', gap ' + format(summary['gap'], '.2e') if summary.get('gap') is not None else ''}.</p>"))
     worst = [{"constraint": v.constraint, "where": v.where, "scaled amount": v.amount, "detail": v.detail}

@@ -47,6 +47,9 @@ const resourceUnit = (k) => (S.boot && S.boot.resource_units[k]) || "";
 const withUnit = (k) => (resourceUnit(k) ? `${k} (${resourceUnit(k)})` : k);
 // a status in words (summary.json's status_text), short: its first clause ("optimal", "interrupted by the user")
 const statusWords = (text, status) => (text ? text.split(/: | \(/)[0] : status || "");
+// a status's gap, said after it ("<sep>0.42 %"): none where there is none, nor for a layout the checker
+// rejected ("not_verified": the solver's gap is of a layout that breaks a limit, no solve result to trust)
+const gapSaid = (status, gap, sep = ", gap ") => (status === "not_verified" || gap === null || gap === undefined ? "" : sep + gapPct(gap));
 
 async function api(method, path, body) {
   const opts = { method, headers: { "X-Yrdopt": "1" }, credentials: "same-origin" };
@@ -653,7 +656,7 @@ function renderSummary() {
   if (v) {
     const c = v.check;
     verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
-      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${v.gap !== null ? "; gap " + gapPct(v.gap) : ""}.`),
+      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${gapSaid(v.status, v.gap, "; gap ")}.`),
       c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
   } else verdict.replaceChildren();
   const pt = $("#provinces");
@@ -745,7 +748,7 @@ async function refreshScenarios() {
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "delete", onclick: () => deleteScenario(s) }))),
     el("td", { class: "num", text: fmt(s.objective) }),
-    el("td", { title: s.status_text || "", text: `${statusWords(s.status_text, s.status)}${s.status !== "optimal" && s.gap !== null && s.gap !== undefined ? ", gap " + gapPct(s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
+    el("td", { title: s.status_text || "", text: `${statusWords(s.status_text, s.status)}${s.status !== "optimal" ? gapSaid(s.status, s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
   const sel = $("#scenario-select");
   sel.replaceChildren(...S.scenarios.filter((s) => s.kind !== "baseline").map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
   renderAvailability();
@@ -908,7 +911,7 @@ function showJob(job) {
   const unproven = job.state === "done" && job.result && job.result.status && job.result.status !== "optimal";
   bar.dataset.state = unproven ? "unproven" : job.state;
   const state = unproven
-    ? `${statusWords(job.result.status_text, job.result.status)}${job.result.gap !== null && job.result.gap !== undefined ? ", gap " + gapPct(job.result.gap) : ""}`
+    ? `${statusWords(job.result.status_text, job.result.status)}${gapSaid(job.result.status, job.result.gap)}`
     : job.state;
   let text = `${job.kind || "job"} ${state}${where}${job.title ? ": " + job.title : ""}`;
   // the bar is one line: a failed solve's reason is said above the maps (showSolveFailure), an
@@ -988,7 +991,7 @@ async function compareAB() {
   const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
     c.relative_specialization.map((r) => el("tr", { "data-region": r.region }, el("td", { text: r.region_name || regionName(r.region) }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
   // each side's status and gap: a difference within them may be the solver's, not the what-if's
-  const side = (x) => `${statusWords(x.status_text, x.status)}${x.gap !== null && x.gap !== undefined ? ", gap " + gapPct(x.gap) : ""}`;
+  const side = (x) => `${statusWords(x.status_text, x.status)}${gapSaid(x.status, x.gap)}`;
   $("#compare-view").replaceChildren(
     el("h3", { id: "compare-heading", text: `A: ${c.a.name}  →  B: ${c.b.name}${c.period ? " in " + c.period : ""} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
     el("p", { id: "compare-status", text: `A: ${side(c.a)}. B: ${side(c.b)}.` }),
