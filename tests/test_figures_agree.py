@@ -341,3 +341,152 @@ def test_check_names_the_row_of_layout_csv_for_a_bad_region_in_a_later_period(pl
     text = " ".join(res.output.split())
     assert res.exit_code == 2, text
     assert f"{out / 'layout.csv'}: row {i + 2} (period 2030), region: got 'nowhere'" in text, text
+
+
+# ------------------------------------------------------------------ the cost of a plan adds up (review cost9)
+# A reader adds the printed components to the printed objective in every output (the CLI, summary.json, the
+# HTML report, the workbench); the transition's costs, discounted, are the objective's one-off terms, each
+# counted once (before: the "cost of change" column held the opening cost the objective counts as fixed cost;
+# the park's cost was an "expansion" while expansions.csv is empty; nothing said the objective is discounted).
+PARK = "shanghai_jiangsu_north"
+
+
+@pytest.fixture(scope="module")
+def plan_summary(plan) -> dict:
+    s = json.loads((plan / "summary.json").read_text())
+    parks = pd.read_csv(plan / "parks.csv")
+    opened = parks[(parks["park"] == PARK) & parks["opened"].astype(str).str.lower().isin(["true", "1"])]
+    assert sorted(opened["period"]) == [2035], "the plan no longer builds the park in 2035 (the case under test)"
+    assert len(pd.read_csv(plan / "expansions.csv")) == 0  # no expansion: the term holds the park alone
+    assert s["periods"][1]["transition"]["opened"] > 0  # a site opens: an opening cost to count once
+    return s
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "").replace("−", "-"))
+
+
+def _table(text: str, title: str) -> tuple[str, list[list[str]]]:
+    """(title line, rows as cells) of the rich table whose title line holds ``title``; a row
+    wrapped over several lines comes as several rows (the continuation's first cells empty)."""
+    lines = text.splitlines()
+    i = next(i for i, line in enumerate(lines) if title in line and "│" not in line)
+    rows = []
+    for line in lines[i + 1:]:
+        s = line.strip()
+        if s.startswith("└"):
+            break
+        if s.startswith("│"):
+            rows.append([c.strip() for c in s.strip("│").split("│")])
+    return lines[i], rows
+
+
+def _rounding(printed: str) -> float:
+    """Half a unit of the last printed digit."""
+    dec = printed.split(".")[1] if "." in printed else ""
+    return 0.5 * 10.0 ** -len(dec)
+
+
+def test_cli_objective_terms_add_up_and_say_they_are_discounted(plan, plan_summary):
+    text = (plan.parent / "solve.txt").read_text()
+    title, rows = _table(text, "Objective")
+    head = " ".join(line.strip() for line in text.splitlines()[text.splitlines().index(title):][:3])
+    assert "discounted" in head, head
+    terms = [r for r in rows if r[0] and r[1] and r[0] != "total"]
+    total = next(r for r in rows if r[0] == "total")
+    assert len(terms) == len(plan_summary["components"]), rows
+    added = sum(_num(r[1]) for r in terms)
+    slack = sum(_rounding(r[1]) for r in terms) + _rounding(total[1])
+    assert abs(added - _num(total[1])) <= slack + 1e-9, (added, total, rows)
+    assert _num(total[1]) == pytest.approx(plan_summary["objective"], abs=_rounding(total[1]) + 1e-9)
+    # the park's cost is named as a park's, where the term is listed
+    joined = " ".join(" ".join(r) for r in rows)
+    assert "park" in joined and PARK in re.sub(r"\s+", "", joined), rows
+
+
+def test_cli_transition_costs_discounted_are_the_objectives_one_off_terms(plan, plan_summary):
+    """The per-period cost of change, discounted, adds up to the objective's change term; the
+    opening cost to its fixed cost (before: cost of change = opening + closing + shrinking)."""
+    text = (plan.parent / "solve.txt").read_text()
+    _, rows = _table(text, "Transition per period")
+    heads = [line for line in text.splitlines() if "┃" in line]
+    cols = [c.strip() for c in heads[0].strip().strip("┃").split("┃")]
+    for line in heads[1:3]:  # a wrapped header
+        more = [c.strip() for c in line.strip().strip("┃").split("┃")]
+        if len(more) == len(cols):
+            cols = [f"{a} {b}".strip() for a, b in zip(cols, more)]
+    disc = {p["year"]: p["discount"] for p in plan_summary["periods"]}
+    change_col = next(i for i, c in enumerate(cols) if c.startswith("cost of change"))
+    open_col = next(i for i, c in enumerate(cols) if c.startswith("opening"))
+    by_year = {int(r[0]): r for r in rows if r[0].isdigit()}
+    assert sorted(by_year) == sorted(disc)
+    comps = plan_summary["components"]
+    change = sum(disc[y] * _num(r[change_col]) for y, r in by_year.items())
+    opening = sum(disc[y] * _num(r[open_col]) for y, r in by_year.items())
+    slack = sum(disc.values()) * _rounding(by_year[2030][change_col])
+    assert change == pytest.approx(comps["change"], abs=slack), (cols, by_year)
+    assert opening == pytest.approx(comps["fixed_cost"], abs=slack), (cols, by_year)
+
+
+def test_summary_json_components_add_up_period_by_period(plan, plan_summary):
+    comps = plan_summary["components"]
+    assert sum(comps.values()) == pytest.approx(plan_summary["objective"], rel=1e-9)
+    d = plan_summary["discounting"]
+    inst = yrdopt.load_instance(INSTANCE)
+    assert d["rate"] == inst.periods.discount_rate and d["base_year"] == 2025
+    assert "discounted" in d["words"]
+    for k, v in comps.items():
+        assert sum(p["discount"] * p["terms"][k] for p in plan_summary["periods"]) == pytest.approx(v, rel=1e-6, abs=1e-6), k
+    for p in plan_summary["periods"]:
+        tr, terms = p["transition"], p["terms"]
+        assert tr["cost_of_change"] == pytest.approx(terms["change"], rel=1e-6, abs=1e-6), p["year"]
+        assert tr["opening_cost"] == pytest.approx(terms["fixed_cost"], rel=1e-6, abs=1e-6), p["year"]
+        assert sum(b["cost"] for b in p["built"]) == pytest.approx(terms["expansion"], rel=1e-6, abs=1e-6), p
+    built = {b["park"]: b["cost"] for b in plan_summary["periods"][-1]["built"] if "park" in b}
+    assert built == {PARK: 60.0}
+
+
+def _html_rows(page: str, table_id: str) -> tuple[list[str], list[list[str]]]:
+    start = page.index(f'id="{table_id}"')
+    table = page[start: page.index("</table>", start)]
+    head = re.findall(r"<th>(.*?)</th>", table)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
+    return head, rows
+
+
+def test_report_objective_terms_add_up_and_say_they_are_discounted(plan, plan_summary, report_page):
+    page = report_page
+    section = page[page.index('<section id="objective">'):]
+    section = section[: section.index("</section>")]
+    assert "discounted" in section
+    head, rows = _html_rows(section, "objective-terms")
+    col = head.index(next(h for h in head if h.startswith("value")))
+    terms = [r for r in rows if r[0] != "total"]
+    total = next(r for r in rows if r[0] == "total")
+    added = sum(_num(r[col]) for r in terms)
+    slack = sum(_rounding(r[col]) for r in terms) + _rounding(total[col])
+    assert abs(added - _num(total[col])) <= slack + 1e-9, rows
+    assert _num(total[col]) == pytest.approx(plan_summary["objective"], abs=_rounding(total[col]) + 1e-9)
+    assert any("park" in r[0] for r in terms) and PARK in section
+    # the terms of each period, discounted, add up to the same total
+    head, rows = _html_rows(section, "objective-by-period")
+    last = next(r for r in rows if r[0].startswith("discounted"))
+    years = [h for h in head[1:] if h.isdigit()]
+    assert years == ["2025", "2030", "2035"], head
+    assert sum(_num(x) for x in last[1:1 + len(years)]) == pytest.approx(plan_summary["objective"], abs=len(years) * 0.01)
+
+
+def test_workbench_terms_add_up_and_say_they_are_discounted(plan, plan_summary):
+    from yrdopt.app.views import scenario_view
+
+    inst = yrdopt.load_instance(INSTANCE)
+    view = scenario_view(plan, inst, plan_summary)
+    assert sum(t["value"] for t in view["terms"]) == pytest.approx(view["objective"], rel=1e-9)
+    assert "discounted" in view["objective_words"]
+    labels = {t["term"]: t["label"] for t in view["terms"]}
+    assert "park" in labels["expansion"] and labels["change"] == "cost of change"
+    # what each one-off term holds, named (the park by name), as the CLI lists it
+    what = {t["term"]: t.get("what", "") for t in view["terms"]}
+    assert PARK in what["expansion"] and "2035" in what["expansion"], what
+    js = (ROOT / "src/yrdopt/app/static/app.js").read_text()
+    assert "objective_words" in js and "t.what" in js

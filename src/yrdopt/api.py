@@ -649,6 +649,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
     if report is not None:
         report.add_claims(summary)
         summary["verified"] = bool(report.verified and matches)
+        summary["built"] = report.built  # what the term `expansion` paid for: parks too (not in expansions.csv)
         summary["check"] = {"objective": report.objective, "components": report.components,
                             "n_violations": report.n_violations, "objective_matches_solver": matches,
                             "false_claims": [str(c) for c in report.false_claims]}
@@ -676,7 +677,9 @@ def transition_summary(transition) -> dict:
             "moved_share": float(moved / before) if before else 0.0,
             "opening_cost": float(transition["opening_cost"].sum()),
             "closing_cost": float(transition["closing_cost"].sum()),
-            "shrink_cost": float(transition["shrink_cost"].sum())}
+            "shrink_cost": float(transition["shrink_cost"].sum()),
+            # what the objective's term `change` counts (opening is its fixed cost, counted there once)
+            "cost_of_change": float(transition["closing_cost"].sum() + transition["shrink_cost"].sum())}
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:

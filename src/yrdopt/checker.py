@@ -53,8 +53,12 @@ class CheckReport:
     duplicated_segments: int = 0  # a phased plan: the most of any period
     token_sites: int = 0  # of ``sites``, those with less than TOKEN_SHARE of their segment (a plan: summed)
     duplicated_segments_without_token: int = 0  # segments with 2+ sites of at least TOKEN_SHARE each (a plan: the most)
-    # a phased plan: year, sites, duplicated_segments, token_sites, duplicated_segments_without_token
+    # a phased plan: year, sites, duplicated_segments, token_sites, duplicated_segments_without_token,
+    # terms (the period's weighted terms, undiscounted) and built
     by_period: list[dict] = field(default_factory=list)
+    # what the term `expansion` pays for, item by item (unweighted): {"park"|"expansion": id, "region", "cost"};
+    # a park or expansion paid in an earlier period of a plan is no item of a later one
+    built: list[dict] = field(default_factory=list)
     false_claims: list[FalseClaim] = field(default_factory=list)  # claims of summary.json that fail
 
     def add_claims(self, summary: dict) -> "CheckReport":
@@ -262,9 +266,12 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     expansion_cost = 0.0
     opened, park_act = _park_state(inst, parks, park_activity, file)
     park_extra: dict[str, dict[str, float]] = {}
+    built: list[dict] = []
     for p in inst.enclaves:
         if p.id in opened:
             expansion_cost += p.fixed_cost
+            if p.fixed_cost:
+                built.append({"park": p.id, "region": p.host, "partner": p.partner, "cost": float(p.fixed_cost)})
             for k, v in p.extra_quota.items():
                 park_extra.setdefault(p.host, {})[k] = park_extra.setdefault(p.host, {}).get(k, 0.0) + v
     for rid, r in regions.items():
@@ -272,6 +279,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         for o in r.expansions:
             if (rid, o.id) in taken:
                 expansion_cost += o.fixed_cost
+                if o.fixed_cost:
+                    built.append({"expansion": o.id, "region": rid, "cost": float(o.fixed_cost)})
                 for k, v in o.extra_quota.items():
                     extra[k] = extra.get(k, 0.0) + v
         for k, q in r.quotas.items():
@@ -325,6 +334,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         duplicated_segments=duplicated,
         token_sites=n_token,
         duplicated_segments_without_token=duplicated_segments_without_token,
+        built=built,
     )
 
 
@@ -812,5 +822,7 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                        token_sites=sum(r.token_sites for r in reports),
                        duplicated_segments_without_token=max((r.duplicated_segments_without_token for r in reports), default=0),
                        by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments,
-                                   "token_sites": r.token_sites, "duplicated_segments_without_token": r.duplicated_segments_without_token}
-                                  for y, r in zip(years, reports)])
+                                   "token_sites": r.token_sites, "duplicated_segments_without_token": r.duplicated_segments_without_token,
+                                   "terms": dict(r.components), "built": r.built}
+                                  for y, r in zip(years, reports)],
+                       built=[{**b, "period": y} for y, r in zip(years, reports) for b in r.built])

@@ -17,6 +17,7 @@ import typer  # noqa: E402 - after the handlers above
 from rich.table import Table
 
 
+from .analysis.costs import money, objective_words, term_notes
 from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, fmt_num, print_warning, run_guarded,
                          run_interruptible, SolveProgress, solver_options, styled)
 
@@ -35,7 +36,8 @@ def layout_table(sol) -> Table:
 
 def periods_table(summary: dict) -> Table:
     """The transition period by period (a one-period brownfield solve: from today's sites): sites
-    kept, grown, shrunk, closed, opened; activity moved; cost of change."""
+    kept, grown, shrunk, closed, opened; activity moved; what opening (the objective's fixed cost)
+    and the change itself (closing and shrinking: its term `change`) cost, each counted once."""
     cols = ("kept", "grown", "shrunk", "closed", "opened")
     if "periods" in summary:
         t = Table(title="Transition per period (transition.csv has every site)")
@@ -43,25 +45,36 @@ def periods_table(summary: dict) -> Table:
         rows = [(str(p["year"]), p["transition"]) for p in summary["periods"]]
     else:
         t, rows = Table(title="Transition from today's sites (transition.csv has every site)"), [(None, summary["transition"])]
-    for col in (*cols, "moved", "cost of change"):
+    for col in (*cols, "moved", "opening (fixed cost)", "cost of change"):
         t.add_column(col, justify="right")
     for year, tr in rows:
         t.add_row(*([year] if year else []), *(str(tr[c]) for c in cols), f"{tr['moved_share']:.1%}",
-                  f"{tr['opening_cost'] + tr['closing_cost'] + tr['shrink_cost']:,.1f}")
+                  money(tr["opening_cost"]), money(tr["closing_cost"] + tr["shrink_cost"]))
+    t.caption = ("cost of change = closing + shrinking (the objective's cost of change); opening is its fixed cost"
+                 + ("; undiscounted, in the period of the change" if "periods" in summary else ""))
     my = summary.get("myopic")
     if my:
-        t.caption = (f"myopic plan (period by period): {my['objective']:,.1f}; "
-                     f"foresight saves {my['foresight_saves']:,.1f}")
+        t.caption += (f"\nmyopic plan (period by period): {my['objective']:,.1f}; "
+                      f"foresight saves {my['foresight_saves']:,.1f}")
     return t
 
 
 def summary_table(summary: dict) -> Table:
-    t = Table(title="Objective")
+    """The objective's terms in the planner's words, what each counts (a park by name), and their
+    total: the printed values add up to the printed total (two decimals, round-off as 0.00)."""
+    from .app.wording import term_words
+
+    phased = isinstance(summary.get("discounting"), dict)
+    t = Table(title="Objective, discounted over the periods" if phased else "Objective")
     t.add_column("term")
     t.add_column("value", justify="right")
+    t.add_column("what it counts")
+    notes = term_notes(summary)
     for k, v in summary["components"].items():
-        t.add_row(k, fmt_num(v))
-    t.add_row(styled("total", "bold"), styled(fmt_num(summary["objective"]), "bold"))
+        t.add_row(term_words(k), money(v), notes.get(k, ""))
+    t.add_row(styled("total", "bold"), styled(money(summary["objective"]), "bold"), "")
+    if phased:
+        t.caption = objective_words(summary)
     return t
 
 

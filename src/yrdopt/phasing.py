@@ -474,9 +474,13 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
         gap = relative_gap(objective, res.bound)
     if report is not None and requested:
         status = derived_status(status, report.objective, res.bound, requested["relative"], requested["absolute"])
+    from .analysis.costs import discounting
+
     summary = {
         "status": status, "status_text": STATUS_TEXT[status], "objective": objective, "bound": res.bound, "gap": gap,
         "gap_requested": requested, "components": comps, "weights": dict(w),
+        # how the components sum the periods (each period's terms and what its expansion term built: `periods`)
+        "discounting": discounting(inst),
         "verified": bool(report and report.verified and matches),
         "max_violation": report.max_violation if report else None,
         "check": ({"objective": report.objective, "n_violations": report.n_violations,

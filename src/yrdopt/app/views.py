@@ -224,9 +224,16 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         rep = check_today_kept(inst, layout, str(path.name))
     obj = summary.get("objective")
     matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
-    terms = [{"term": k, "label": term_words(k), "value": _num(v),
+    # each term with what it counts (a plan's one-off costs per period, the parks its expansion term built),
+    # and the objective in words: a plan's terms are discounted sums over its periods (analysis.costs)
+    from ..analysis.costs import discounting, objective_words, term_notes
+
+    comps = summary.get("components") or rep.components
+    about = {**summary, "components": comps, "discounting": summary.get("discounting") or discounting(inst)}
+    notes = term_notes(about)
+    terms = [{"term": k, "label": term_words(k), "value": _num(v), "what": notes.get(k, ""),
               "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
-             for k, v in (summary.get("components") or rep.components).items()]
+             for k, v in comps.items()]
     baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
     periods = _period_views(inst, t, summary) if phased else None
     # the map, region and province panels show one layout: a phased plan's last period unless the
@@ -236,7 +243,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "meta": meta or {},
         "status": summary.get("status"), "status_text": summary.get("status_text"),
         "objective": _num(obj), "bound": _num(summary.get("bound")), "gap": _num(summary.get("gap")),
-        "terms": terms,
+        "terms": terms, "objective_words": objective_words(about),
         "check": {"verified": bool(rep.verified), "max_violation": _num(rep.max_violation),
                   "n_violations": int(rep.n_violations), "objective": _num(rep.objective),
                   "matches_solver": bool(matches),
@@ -286,7 +293,8 @@ def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
         view = _layout_view(inst_t, of(tables["layout"], m.year), of(tables["flows"], m.year),
                             of(tables["expansions"], m.year), of(tables.get("parks"), m.year),
                             of(tables.get("park_activity"), m.year))
-        out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"), **view})
+        out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"),
+                    "built": info.get(m.year, {}).get("built") or [], **view})
     return out
 
 

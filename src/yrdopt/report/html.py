@@ -141,7 +141,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300) -> str:
+def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300, table_id: str | None = None,
+             number=_fmt) -> str:
+    """``number``: how a number cell is written (:func:`yrdopt.analysis.costs.money` for costs that add up)."""
     more = len(df) - max_rows
     df = df.head(max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
@@ -150,10 +152,11 @@ def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300) -> str:
         cells = []
         for v in row:
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cells.append(f'<td{" class=num" if num else ""}>{html.escape(_fmt(v))}</td>')
+            cells.append(f'<td{" class=num" if num else ""}>{html.escape(number(v) if num else _fmt(v))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="note">... and {more} more rows</p>' if more > 0 else ""
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
+    tid = f' id="{html.escape(table_id)}"' if table_id else ""
+    return f'<table class="{cls}"{tid}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
 
 
 def render_value(obj: Any) -> str:
@@ -369,19 +372,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         verdict += _df_html(pd.DataFrame(worst))
     sections.append(("check", "Checker's verdict", verdict))
 
-    # objective terms
-    comps = summary.get("components") or rep.components
-    raw = summary.get("components_raw") or rep.components_raw
-    terms = pd.DataFrame({"term": [(term_names or {}).get(k, k) for k in comps], "weighted": [comps[k] for k in comps],
-                          "unweighted": [raw.get(k) for k in comps],
-                          "weight": [inst.weights.model_dump().get(k) for k in comps]})
-    layouts = {"optimized": comps}
-    base = baseline_terms(summary)
-    if base:
-        layouts = {"baseline": base, "optimized": comps}
-        terms["baseline"] = [base.get(k) for k in comps]
-    body = _df_html(terms) + _img(charts.objective_terms_chart(layouts), "chart", "Objective terms by layout")
-    sections.append(("objective", "Objective terms", body))
+    # objective terms: the printed values add up to the printed total; a plan's are discounted sums
+    sections.append(("objective", "Objective terms" + (", discounted over the periods" if views is not None else ""),
+                     _objective_section(inst, summary, rep, term_names)))
     if views is not None:
         sections.append(("periods", "Transition per period", _periods_section(inst, d, summary, views, names)))
 
@@ -509,6 +502,44 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     parts += [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>' for a, t, b in sections]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _objective_section(inst: Instance, summary: dict, rep, term_names: dict[str, str] | None) -> str:
+    """The weighted terms, what each counts and their total (two decimals: they add up as printed),
+    the baseline's beside; a plan's terms period by period, undiscounted and discounted."""
+    from ..analysis.costs import money, objective_words, period_terms_table, term_notes
+    from ..app.wording import TERM_WORDS
+
+    names = term_names or TERM_WORDS
+    phased = inst.periods is not None
+    comps = summary.get("components") or rep.components
+    raw = summary.get("components_raw") or rep.components_raw
+    notes = term_notes({**summary, "components": comps})
+    weights = inst.weights.model_dump()
+    terms = pd.DataFrame({"term": [names.get(k, k) for k in comps], "value": [comps[k] for k in comps],
+                          "what it counts": [notes.get(k, "") for k in comps],
+                          "weight": [f"{weights.get(k, 1.0):g}" for k in comps]})
+    if not phased:  # a plan's unweighted terms summed over periods, undiscounted, add up to nothing shown
+        terms.insert(3, "unweighted", [raw.get(k) for k in comps])
+    layouts = {"optimized": comps}
+    base = baseline_terms(summary)
+    if base:
+        layouts = {"baseline": base, "optimized": comps}
+        terms["baseline"] = [base.get(k) for k in comps]
+    total = {"term": "total", "value": summary.get("objective", rep.objective)}
+    if base:
+        total["baseline"] = sum(base.values())
+    terms = pd.concat([terms, pd.DataFrame([total])], ignore_index=True)
+    body = f"<p>{html.escape(objective_words(summary))}</p>" + _df_html(terms, table_id="objective-terms", number=money)
+    by_period = period_terms_table(summary) if phased else None
+    if by_period is not None:
+        factors = by_period[""] == "discount factor"
+        by_period = by_period.astype(object)
+        by_period.loc[factors, by_period.columns[1:]] = [f"{v:.4g}" for v in by_period.loc[factors].iloc[0, 1:]]
+        by_period[""] = [names.get(k, k) for k in by_period[""]]
+        body += ("<h3>Terms per period (undiscounted; x the discount factor, the last row adds up to the objective)</h3>"
+                 + _df_html(by_period, table_id="objective-by-period", number=money))
+    return body + _img(charts.objective_terms_chart(layouts), "chart", "Objective terms by layout")
 
 
 def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFrame, park_activity, parks,

@@ -36,6 +36,9 @@ function fmt(v, digits = 4) {
   if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2);
   return v.toLocaleString("en-US", { maximumSignificantDigits: Math.max(digits, Math.ceil(Math.log10(a + 1)) + 2) });
 }
+// a cost that adds up as printed (the objective's terms and total): two decimals, round-off as 0.00
+const money = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
+  : (Math.abs(v) < 1e-6 ? 0 : v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
 // (below 1e-9 it is round-off of a proven optimum: 0.0 %, not 1.4e-14 %)
@@ -634,16 +637,19 @@ function renderSummary() {
   // a phased plan's terms are discounted sums over its periods: not comparable with today's one year
   const b = v && v.periods ? null : S.baseView;
   const objEl = $("#objective-value");
-  objEl.textContent = v ? fmt(v.objective) : "–";
+  objEl.textContent = v ? money(v.objective) : "–";
   objEl.dataset.value = v && v.objective !== null ? String(v.objective) : "";
+  // what the objective is (a plan's: discounted over its periods), and what each term counts
+  $("#objective-words").textContent = v && v.objective_words ? v.objective_words : "";
   const terms = $("#terms");
-  terms.replaceChildren(el("tr", {}, el("th", { text: "term" }), el("th", { text: v ? v.meta.name : "scenario" }), el("th", { text: "today" }), el("th", { text: "change" })));
+  terms.replaceChildren(el("tr", {}, el("th", { text: "term" }), el("th", { text: v ? v.meta.name : "scenario" }), el("th", { text: "today" }), el("th", { text: "change" }), el("th", { text: "what it counts" })));
   if (v) {
     const bt = b ? Object.fromEntries(b.terms.map((t) => [t.term, t.value])) : {};
-    for (const t of v.terms) terms.append(el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: fmt(t.value) }),
-      el("td", { class: "num", text: fmt(bt[t.term]) }), el("td", { class: "num", text: b ? fmt(t.value - bt[t.term]) : "–" })));
-    terms.append(el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num", text: fmt(v.objective) }),
-      el("td", { class: "num", text: b ? fmt(b.objective) : "–" }), el("td", { class: "num", text: b ? fmt(v.objective - b.objective) : "–" })));
+    for (const t of v.terms) terms.append(el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: money(t.value) }),
+      el("td", { class: "num", text: b ? money(bt[t.term]) : "–" }), el("td", { class: "num", text: b ? money(t.value - bt[t.term]) : "–" }),
+      el("td", { class: "small", text: t.what || "" })));
+    terms.append(el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num", text: money(v.objective) }),
+      el("td", { class: "num", text: b ? money(b.objective) : "–" }), el("td", { class: "num", text: b ? money(v.objective - b.objective) : "–" }), el("td", {})));
     terms.append(el("tr", {}, el("td", { text: "duplicated segments" }), el("td", { class: "num", text: v.duplicated_segments }),
       el("td", { class: "num", text: b ? b.duplicated_segments : "–" }), el("td", {})));
     // sites with under 1 % of their segment count as sites: the duplication without them, and how many there are
@@ -723,8 +729,12 @@ function renderChanges() {
   const all = $("#changes-kept").checked;
   const rows = v.changes.filter((c) => (v.year === undefined || c.period === v.year) && (all || !["kept", "grown"].includes(c.status)));
   const tr = v.transition;
+  // each cost once, where the objective counts it: opening is its fixed cost, closing and shrinking its cost of change
+  const built = (v.built || []).map((b) => b.park ? `park ${b.park} ${money(b.cost)}` : `expansion ${b.expansion} at ${regionName(b.region)} ${money(b.cost)}`);
   const head = tr ? el("p", {}, `Into ${v.year}: ${tr.opened} opened, ${tr.closed} closed, ${tr.shrunk} shrunk, ${tr.grown} grown, ${tr.kept} kept; `
-    + `${pct(tr.moved_share)} of the activity moved; opening ${fmt(tr.opening_cost)}, closing ${fmt(tr.closing_cost)}, shrinking ${fmt(tr.shrink_cost)}.`) : "";
+    + `${pct(tr.moved_share)} of the activity moved. Paid in ${v.year} (undiscounted): opening ${money(tr.opening_cost)} (${termWords("fixed_cost")}); `
+    + `closing ${money(tr.closing_cost)} + shrinking ${money(tr.shrink_cost)} = ${termWords("change")} ${money(tr.closing_cost + tr.shrink_cost)}; `
+    + `${termWords("expansion")}: ${built.length ? built.join(", ") : "none"}.`) : "";
   const my = v.myopic ? el("p", { class: "small muted", text: `Solved period by period without foresight, the plan would cost ${fmt(v.myopic.objective)}; foresight saves ${fmt(v.myopic.foresight_saves)}.` }) : "";
   const cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"];
   box.replaceChildren(head, my, rows.length ? el("table", { class: "grid", id: "changes-table" },
