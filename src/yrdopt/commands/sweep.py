@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
                 "counted nowhere)" if rejected.any() else "")
         console.print(f"{n} scenarios: {ok} solved ({int((df['status'] == 'optimal').sum())} optimal){said}, "
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
-                      + (", robust)" if (Path(out) / "robust.csv").exists() else "; no robust layout)"),
+                      + (", robust)" if df.attrs.get("robust") is None else f"; no robust layout: {df.attrs['robust']})"),
                       highlight=False)
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
             why = (f"rejected by the independent checker (largest scaled violation {row.max_violation:.3g}; "

@@ -178,11 +178,10 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
                    earlier=_earlier(store, scenarios, done, spec.chunk_size))
         records = [_counted_as_checked(store.read(s.id)) for s in scenarios]
-        robust = None
-        if spec.robust.enabled and inst.periods is None:  # fixed-layout re-solves are single-period
+        robust = _no_robust_because(spec, inst, records)
+        if robust is None:
             robust = _robust_phase(lambda: be or new_backend(), ctx, store, spec, scenarios, records, run_id, progress)
-            if robust is not None:
-                be = robust.pop("backend") or be
+            be = robust.pop("backend") or be
         return consolidate(out, spec, base, resolved, scenarios, records, robust)
     finally:
         if be is not None:
@@ -270,10 +269,21 @@ def _phase(be, ctx, store: Store, scenarios, todo, mode, extra, run_id, sub: Pat
     poll()
 
 
-def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_id, progress) -> dict | None:
+def _no_robust_because(spec: SweepSpec, inst, records: list[dict]) -> str | None:
+    """Why this run makes no robust layout (said by the CLI, ``results.attrs["robust"]``), or
+    None where it makes one."""
+    if not spec.robust.enabled:
+        return "robust: enabled: false in the spec"
+    if inst.periods is not None:
+        return "a phased instance: the robust layout's fixed-layout re-solves are single-period"
+    solved = sum(1 for r in records if r.get("ok"))
+    if solved < 2:
+        return f"{solved} scenario{'' if solved == 1 else 's'} solved: a robust layout needs at least 2"
+    return None
+
+
+def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_id, progress) -> dict:
     ok = [r for r in records if r.get("ok")]
-    if len(ok) < 2:
-        return None
     cands = summaries.candidate_layouts(ok, spec.robust.candidates)
     payload = []
     for c in cands:
@@ -397,7 +407,21 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records, robust) -> pd.DataFrame:
+# the robust layout's tables: written by a run that makes one, removed by one that does not
+ROBUST_TABLES = ("robust", "regret", "robust_layout")
+
+
+def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records,
+                robust: dict | str) -> pd.DataFrame:
+    """Write the tables.  ``robust``: the robust phase's answer, or why there is none (then a
+    robust table an earlier run left in OUT, naming scenarios and layouts of that run, is removed
+    before ``results`` is written: ``--resume`` with other ids or ``robust: enabled: false``)."""
+    made = set()
+    if isinstance(robust, dict):
+        long, table, best = summaries.regret_tables(robust["candidates"], robust["evaluations"], robust["optimum"])
+        made = {"robust", "regret"} | ({"robust_layout"} if best is not None else set())
+    for name in set(ROBUST_TABLES) - made:
+        (out / f"{name}.csv").unlink(missing_ok=True)  # one unlink each: a file is there whole or not at all
     bases = base_values(spec, base, resolved)
     layout, exps = layout_table(records)
     results = results_table(spec, scenarios, records, bases, summaries.hosting_sites(layout))
@@ -415,13 +439,15 @@ def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, rec
                               out / "tornado.png")
     except Exception:  # a chart is a convenience; the CSV holds the numbers
         pass
-    if robust:
-        long, table, best = summaries.regret_tables(robust["candidates"], robust["evaluations"], robust["optimum"])
+    if made:
         _write_table(long, out, "regret", parquet=False)
         _write_table(table, out, "robust", parquet=False)
         if best is not None:
             _write_table(summaries.robust_layout_table(robust["candidates"][best]), out, "robust_layout", parquet=False)
     results.attrs["out"] = str(out)
+    # None: robust.csv holds this run's robust layout; else why there is none
+    results.attrs["robust"] = None if "robust_layout" in made else (
+        robust if isinstance(robust, str) else "no candidate layout to compare")
     return results
 
 

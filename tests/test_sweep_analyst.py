@@ -1,0 +1,70 @@
+"""Sweep defects an analyst's review found (second round): robust tables an earlier run left
+in OUT, layouts said "optimal" with the checker off, the README's Python example, failed
+scenarios' reasons, a missing instance file, ``include_base`` on a one-at-a-time design and
+progress without a terminal."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from typer.testing import CliRunner
+
+import yrdopt.sweep as sw
+from yrdopt.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "tests" / "data" / "toy_features.yaml"
+ROBUST_FILES = ("robust.csv", "regret.csv", "robust_layout.csv")
+
+
+def write_spec(tmp_path: Path, name: str = "spec.yaml", **spec) -> Path:
+    spec.setdefault("instance", str(TOY))
+    spec.setdefault("design", {"kind": "one_at_a_time"})
+    spec.setdefault("solver", {"mip_gap": 1e-9})
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return p
+
+
+DISTANCE = [{"path": "weights.distance", "name": "distance_weight", "scale": [0.5, 2.0]}]
+
+
+# -- 1. robust tables belong to the run that wrote them ------------------------------------------
+def test_a_resume_without_a_robust_phase_leaves_no_robust_table_of_the_earlier_run(tmp_path):
+    """``robust: enabled: false`` on a resumed OUT: the first run's robust.csv, regret.csv and
+    robust_layout.csv are removed, load_results returns none and the CLI says why there is no
+    robust layout (before: the old files stayed, the CLI listed "robust" and load_results
+    returned them)."""
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(app, ["sweep", str(write_spec(tmp_path, parameters=DISTANCE)), "--out", str(out),
+                              "--in-process"])
+    assert res.exit_code == 0, res.output
+    assert all((out / f).exists() for f in ROBUST_FILES) and ", robust)" in res.output
+    off = write_spec(tmp_path, "off.yaml", parameters=DISTANCE, robust={"enabled": False})
+    res = runner.invoke(app, ["sweep", str(off), "--out", str(out), "--in-process", "--resume"])
+    assert res.exit_code == 0, res.output
+    assert not any((out / f).exists() for f in ROBUST_FILES)
+    assert "no robust layout: robust: enabled: false in the spec" in " ".join(res.output.split()), res.output
+    assert not {"robust", "regret", "robust_layout"} & set(sw.load_results(out))
+
+
+def test_a_resume_with_new_ids_and_one_solved_scenario_removes_the_old_robust_tables(tmp_path):
+    """The review's repro: a second spec on the same OUT whose scenarios are new and of which
+    only one is solved (no robust phase): the first run's robust tables, naming scenarios not in
+    results.csv, are gone (before: kept)."""
+    out = tmp_path / "out"
+    sw.run(write_spec(tmp_path, parameters=DISTANCE), out=out, backend="inprocess")
+    first = set(pd.read_csv(out / "regret.csv")["scenario"])
+    # land cut to a tenth in every region: infeasible; the base scenario is the one solved
+    starved = [{"path": "regions[*].quotas.land", "name": "land", "values": [0.1]}]
+    df = sw.run(write_spec(tmp_path, "starved.yaml", parameters=starved, solver={"mip_gap": 1e-6}), out=out,
+                backend="inprocess", resume=True)
+    assert int(df["ok"].sum()) == 1 and not first & set(df["scenario"])
+    assert not any((out / f).exists() for f in ROBUST_FILES)
+    assert df.attrs["robust"] == "1 scenario solved: a robust layout needs at least 2"
