@@ -68,3 +68,41 @@ def test_a_resume_with_new_ids_and_one_solved_scenario_removes_the_old_robust_ta
     assert int(df["ok"].sum()) == 1 and not first & set(df["scenario"])
     assert not any((out / f).exists() for f in ROBUST_FILES)
     assert df.attrs["robust"] == "1 scenario solved: a robust layout needs at least 2"
+
+
+# -- 2. the checker off: no layout is said optimal -----------------------------------------------
+def test_with_the_checker_off_no_layout_is_said_optimal(tmp_path):
+    """``check: false`` with HiGHS's feasibility tolerance loosened (the review's nocheck.yaml):
+    every layout is "unchecked", what HiGHS said in status_before_check, verified empty; it still
+    counts as solved (frequency, tornado) and the CLI says the checker was off (before: "optimal",
+    "4 solved (4 optimal)")."""
+    spec = write_spec(tmp_path, parameters=DISTANCE, check=False, robust={"enabled": False},
+                      solver={"mip_gap": 1e-4, "mip_start": False, "highs": {"mip_feasibility_tolerance": 0.01}})
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--in-process"])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 4 and (df["status"] == "unchecked").all() and df["ok"].all(), df[["status", "ok"]]
+    assert (df["status_before_check"] == "optimal").all() and df["verified"].isna().all()
+    assert df["reason"].str.contains("the independent checker was off").all()
+    said = " ".join(res.output.split())
+    assert "4 solved (4 unchecked: the independent checker was off (check: false)" in said, said
+    assert "none is said optimal" in said and "(4 optimal)" not in said
+    assert len(pd.read_csv(out / "frequency.csv"))  # unchecked layouts still feed the summaries
+
+
+def test_records_an_older_run_solved_without_the_checker_are_read_back_as_unchecked(tmp_path):
+    """--resume on an OUT whose records said HiGHS's word without a check (no ``verified``):
+    read back as "unchecked", as a new run writes them."""
+    import json
+
+    spec = write_spec(tmp_path, parameters=DISTANCE, check=False, robust={"enabled": False})
+    out = tmp_path / "out"
+    sw.run(spec, out=out, backend="inprocess")
+    for f in (out / "scenarios").glob("*.json"):  # as the workers wrote them before
+        rec = json.loads(f.read_text())
+        rec["status"] = rec.pop("status_before_check")
+        del rec["verified"], rec["reason"]
+        f.write_text(json.dumps(rec))
+    df = sw.run(spec, out=out, backend="inprocess", resume=True)
+    assert (df["status"] == "unchecked").all() and (df["status_before_check"] == "optimal").all()

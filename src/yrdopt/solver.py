@@ -39,6 +39,7 @@ Status = Literal[
     "interrupted",
     "unproven",
     "not_verified",
+    "unchecked",
     "error",
 ]
 
@@ -56,11 +57,13 @@ STATUS_TEXT = {
                 "requested gap: a feasible layout, not proven best",
     "not_verified": "rejected by the independent checker: the layout breaks a limit (or its summary a claim) "
                     "beyond the checker's tolerance, so it is neither proven best nor known to be feasible",
+    "unchecked": "not checked: the independent checker was off (a sweep's check: false), so the layout is "
+                 "HiGHS's alone, within HiGHS's tolerances, neither verified feasible nor proven best",
     "error": "the solver reported an error",
 }
 
 HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",
-                "not_verified"}
+                "not_verified", "unchecked"}
 
 
 def derived_status(status: str, objective: float | None, bound: float | None, rel_gap: float,

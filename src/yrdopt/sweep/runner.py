@@ -34,7 +34,7 @@ from .backends import CONNECT_TIMEOUT_S, make_backend, refuse_in_spawned_worker
 from .design import Scenario, build_design, chunks
 from .spec import SweepSpec, load_spec
 from .store import Store, journal_recovered
-from .worker import Context
+from .worker import Context, as_unchecked
 
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
 STATUS_COLUMNS = ["update", "status", "status_before_check", "ok", "reason", "objective", "bound", "gap"]
@@ -190,11 +190,15 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
 
 
 def _counted_as_checked(rec: dict) -> dict:
-    """A stored record whose ``ok`` follows its status: a layout the checker rejected
-    ("not_verified") is no solved scenario.  Records written before that rule (``--resume`` on an
-    older OUT) said ``ok`` beside "not_verified"; the workers now write it so (:mod:`.worker`)."""
+    """A stored record whose ``ok`` and status follow the checker: a layout the checker rejected
+    ("not_verified") is no solved scenario, and one it never judged (no ``verified``: ``check:
+    false``) is "unchecked".  Records written before those rules (``--resume`` on an older OUT)
+    said ``ok`` beside "not_verified", and HiGHS's word without a check; the workers now write
+    them so (:mod:`.worker`)."""
     if rec.get("ok") and rec.get("status") == "not_verified":
         return {**rec, "ok": False}
+    if "verified" not in rec:
+        return {**rec, **as_unchecked(rec)}
     return rec
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from ..data import build_model_data
 from ..errors import InstanceError
 from ..model.compiled import BuildOptions, CompiledModel, build
-from ..solver import STATUS_TEXT, HighsSolver, SolveResult, checked_status, counts_as_solved
+from ..solver import HAS_SOLUTION, STATUS_TEXT, HighsSolver, SolveResult, checked_status, counts_as_solved
 from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, validate_instance
 from .design import Scenario
 from .spec import Parameter, SweepSolver
@@ -243,6 +243,8 @@ class ScenarioSolver:
                     # kept in the record, marked, but no solved scenario: not in any count or summary
                     rec.update(status=status, status_before_check=rec["status"], reason=STATUS_TEXT[status],
                                ok=counts_as_solved(status))
+            else:
+                rec.update(as_unchecked(rec))
             if rec["ok"]:  # a rejected layout is no start for the chunk's later scenarios (nor after --resume: restore)
                 self._remember(x)
         else:
@@ -290,6 +292,8 @@ class ScenarioSolver:
                        check_objective=(s.get("check") or {}).get("objective"))
             if "status_before_check" in s:
                 rec["status_before_check"] = s["status_before_check"]
+        else:
+            rec.update(as_unchecked(rec))
         rec["total_s"] = time.perf_counter() - t0
         return rec
 
@@ -528,6 +532,19 @@ class ScenarioSolver:
             self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
         rec["total_s"] = time.perf_counter() - t0
         return rec
+
+
+def as_unchecked(rec: dict[str, Any]) -> dict[str, Any]:
+    """The fields to change in the record of a scenario solved with the checker off (``check:
+    false``): a layout no checker judged claims no status of its own ("unchecked", what HiGHS
+    said in ``status_before_check``, ``verified`` empty).  It still counts as solved (``ok``:
+    frequencies, tornado, robust layout), each of those then as unchecked as it is.  Records
+    without a layout, and those already judged, change nothing."""
+    status = rec.get("status")
+    if status not in HAS_SOLUTION or status in ("not_verified", "unchecked") or rec.get("verified") is not None:
+        return {}
+    return {"status": "unchecked", "status_before_check": status, "verified": None,
+            "reason": f"{STATUS_TEXT['unchecked']}; HiGHS alone said {status}"}
 
 
 def _unchanged(p, v) -> bool:
