@@ -23,6 +23,7 @@ _EXPORTS = {
     "Instance": ".schema",
     "Solution": ".solution",
     "HighsSolver": ".solver", "SolverOptions": ".solver",
+    "sweep": ".sweep",  # the subpackage itself (yrdopt.sweep.run), light until a sweep runs
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,7 +4,8 @@ A name is bound in the package's namespace the first time it is looked up, so th
 function behind ``yrdopt.solve`` is imported only by code that calls it.  Public names
 never share a module's name (``yrdopt.check`` is a function; the checker module is
 ``yrdopt.checker``): importing a submodule binds its name on the package and would hide
-a function of the same name.
+a function of the same name.  A subpackage exported under its own name (``"sweep": ".sweep"``)
+is that module: ``import yrdopt; yrdopt.sweep.run(...)`` works as ``import yrdopt.sweep`` does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def lazy_exports(package: str, namespace: dict, exports: dict[str, str]) -> tupl
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         try:
-            value = getattr(importlib.import_module(module, package), name)
+            value = importlib.import_module(module, package)
+            if module != "." + name:  # a name the module defines, not the module itself
+                value = getattr(value, name)
         except KeyboardInterrupt as exc:
             # Ctrl-C while the module (numpy, SciPy, HiGHS) loads: nothing has started, nothing is
             # written; said as a run's interrupt (yrdopt.stopping.Interrupted), not a bare
