@@ -129,3 +129,28 @@ def test_yrdopt_sweep_is_reachable_after_import_yrdopt():
     code = "import yrdopt\nprint(yrdopt.sweep.run.__module__, 'sweep' in dir(yrdopt))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and res.stdout.split() == ["yrdopt.sweep.runner", "True"], res.stderr
+
+
+# -- 4. a failed scenario's reason: cut at a sentence, the remedy kept ----------------------------
+def test_a_long_infeasibility_reason_keeps_its_remedy_and_points_to_results_csv(tmp_path):
+    """Every region's land cut to a fifth on the embedded instance: the explanation runs over a
+    thousand characters.  The CLI's line keeps its first sentences whole and "The least quota
+    increase that makes it feasible: …", and says where the full text is (before: cut at 300
+    characters mid-word, the remedy lost)."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "starved", "parameters": [
+        {"path": "regions[*].quotas.land", "name": "land_all", "values": [0.2]}],
+        "design": {"kind": "one_at_a_time"}, "solver": {"time_limit": 20}, "robust": {"enabled": False}}))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--in-process"])
+    assert res.exit_code == 0, res.output
+    full = pd.read_csv(out / "results.csv").set_index("status").loc["infeasible", "reason"]
+    remedy = full[full.index("The least quota increase that makes it feasible:"):]
+    assert len(full) > 600 and remedy.endswith(".")
+    said = " ".join(res.output.split())
+    line = said[said.index(": infeasible: ") + len(": infeasible: "):]
+    assert line.startswith("No layout satisfies every limit. ") and remedy in line, line
+    assert line.index(remedy) + len(remedy) == line.index(" (the full reason in results.csv)"), line
+    # what stands before the remedy is whole sentences of the full text, then "…"
+    head = line[:line.index(remedy)].rstrip()
+    assert head.endswith(". …") and full.startswith(head[:-2]), head

@@ -105,10 +105,38 @@ def register(app: typer.Typer) -> None:
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
             why = (f"rejected by the independent checker (largest scaled violation {row.max_violation:.3g}; "
                    f"the solver alone said {row.status_before_check})" if row.status == "not_verified"
-                   else str(row.reason)[:300])
+                   else _short_reason(str(row.reason)))
             console.print(f"  {row.scenario}: {row.status}: {why}", highlight=False)
         if int(rejected.sum()) + len(failed) > 5:
             console.print(f"  ... and {int(rejected.sum()) + len(failed) - 5} more (see results.csv)", highlight=False)
+
+
+# a failed scenario's reason on the summary's lines: at most about this many characters
+REASON_CHARS = 300
+
+
+def _short_reason(reason: str, limit: int = REASON_CHARS) -> str:
+    """``reason`` cut to about ``limit`` characters at a sentence (else a word) boundary, keeping
+    the sentence that says the least quota increase that makes the scenario feasible (the
+    infeasibility explanation's last, its remedy), with a pointer to the full text."""
+    if len(reason) <= limit:
+        return reason
+    import re
+
+    sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", reason)
+    remedy = [x for x in sentences if x.startswith("The least")]
+    rest = [x for x in sentences if x not in remedy]
+    room = max(limit - sum(len(x) + 1 for x in remedy), limit // 2)
+    kept: list[str] = []
+    for x in rest:
+        if sum(len(k) + 1 for k in kept) + len(x) > room:
+            break
+        kept.append(x)
+    if not kept:  # the first sentence alone is too long: up to the last whole word that fits
+        kept = [rest[0][:room].rsplit(" ", 1)[0].rstrip(",;:") + " …"]
+    elif len(kept) < len(rest):
+        kept.append("…")
+    return " ".join(kept + remedy) + " (the full reason in results.csv)"
 
 
 def _clock(seconds: float) -> str:
