@@ -154,3 +154,18 @@ def test_a_long_infeasibility_reason_keeps_its_remedy_and_points_to_results_csv(
     # what stands before the remedy is whole sentences of the full text, then "…"
     head = line[:line.index(remedy)].rstrip()
     assert head.endswith(". …") and full.startswith(head[:-2]), head
+
+
+# -- 5. a missing instance file: the spec, its field and where it was looked for -----------------
+def test_a_missing_instance_file_names_the_spec_the_field_and_where_it_was_looked_for(tmp_path):
+    (tmp_path / "specs").mkdir()
+    spec = write_spec(tmp_path / "specs", "i1.yaml", parameters=DISTANCE, instance="../nope/yrd-missing.yaml")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--in-process"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "Traceback" not in said, res.output
+    # before: "- ../yrd-cities.yaml: got 'missing file'" (no spec file, no field, no folder)
+    assert f"{spec}: instance: got '../nope/yrd-missing.yaml'" in said, said
+    assert f"read from the spec's folder, {(tmp_path / 'specs').resolve()}" in said, said
+    assert f"{(tmp_path / 'nope' / 'yrd-missing.yaml').resolve()} does not exist" in said, said
+    assert not out.exists()

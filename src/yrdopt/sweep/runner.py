@@ -74,13 +74,27 @@ class Progress:
 def prepare(spec: SweepSpec | dict | str | Path):
     """Load the spec and its instance, resolve paths, check extreme values, build the design."""
     spec = load_spec(spec)
-    inst = load_instance(spec.instance_path())
     file = spec.source or "<spec>"
+    _check_instance_file(spec, file)
+    inst = load_instance(spec.instance_path())
     base = instance_dict(inst)
     resolved = resolve_parameters(base, spec.parameters, file)
     _check_extremes(spec, base, resolved, file)
     ihash = content_hash(inst)
     return spec, inst, base, resolved, ihash, build_design(spec, ihash, base_values(spec, base, resolved))
+
+
+def _check_instance_file(spec: SweepSpec, file: str) -> None:
+    """A spec's ``instance:`` that names no file: said with the spec, its field and where the
+    path was looked for (a relative path is read from the spec's folder)."""
+    path = spec.instance_path()
+    if path is None or path.exists():
+        return
+    where = (f"a relative path is read from the spec's folder, {Path(spec.source).parent.resolve()}"
+             if spec.source and not Path(spec.instance).is_absolute() else "")
+    raise InstanceError([Problem(file, "instance", spec.instance,
+                                 f"an existing instance file (.yaml, .yml, .json, .xlsx); "
+                                 f"{where + ': ' if where else ''}{path.resolve()} does not exist")])
 
 
 def _check_extremes(spec, base, resolved, file) -> None:
