@@ -169,3 +169,19 @@ def test_a_missing_instance_file_names_the_spec_the_field_and_where_it_was_looke
     assert f"read from the spec's folder, {(tmp_path / 'specs').resolve()}" in said, said
     assert f"{(tmp_path / 'nope' / 'yrd-missing.yaml').resolve()} does not exist" in said, said
     assert not out.exists()
+
+
+# -- 6. include_base: false on a one-at-a-time design ---------------------------------------------
+def test_include_base_false_leaves_the_base_out_of_a_one_at_a_time_design(tmp_path):
+    """Honoured as for the other designs (before: silently ignored, the base solved anyway); a
+    level equal to today's value still is the base scenario."""
+    base_in = write_spec(tmp_path, parameters=DISTANCE, robust={"enabled": False})
+    base_out = write_spec(tmp_path, "nobase.yaml", parameters=DISTANCE, robust={"enabled": False},
+                          design={"kind": "one_at_a_time", "include_base": False})
+    assert [s.values["distance_weight"] for s in sw.prepare(base_in)[-1]] == [1.0, 0.5, 1.25, 2.0]
+    df = sw.run(base_out, out=tmp_path / "out", backend="inprocess")
+    assert df["distance_weight"].tolist() == [0.5, 1.25, 2.0] and df["ok"].all()
+    assert len(pd.read_csv(tmp_path / "out" / "tornado.csv")) == 1
+    levels = [{"path": "weights.distance", "name": "distance_weight", "values": [0.5, 1.0, 2.0]}]
+    kept = write_spec(tmp_path, "levels.yaml", parameters=levels, design={"kind": "one_at_a_time", "include_base": False})
+    assert len(sw.prepare(kept)[-1]) == 3  # 1.0 is today's value: that point is the base scenario

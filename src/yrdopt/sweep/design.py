@@ -85,7 +85,8 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     params, d = spec.parameters, spec.design
     base = _base_values(params)
     if d.kind == "one_at_a_time":
-        points = [dict(base)]
+        # include_base: false leaves the base out here too (a level equal to today's value is it anyway)
+        points = [dict(base)] if d.include_base else []
         for p in params:
             for v in p.grid():
                 points.append({**base, p.label: v})

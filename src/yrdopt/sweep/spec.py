@@ -102,7 +102,8 @@ class Design(_Model):
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         100, description="scenarios drawn by latin_hypercube and monte_carlo")
     seed: Annotated[int, Field(ge=0)] = Field(0, description="random seed (>= 0): the same seed gives the same scenarios")
-    include_base: bool = Field(True, description="add the unchanged base scenario (one-at-a-time always has it)")
+    include_base: bool = Field(True, description="add the unchanged base scenario (false: left out, one-at-a-time "
+                                                      "too; a level equal to today's value is that scenario anyway)")
 
 
 # HiGHS options a sweep sets itself: name -> what to do instead
