@@ -185,3 +185,25 @@ def test_include_base_false_leaves_the_base_out_of_a_one_at_a_time_design(tmp_pa
     levels = [{"path": "weights.distance", "name": "distance_weight", "values": [0.5, 1.0, 2.0]}]
     kept = write_spec(tmp_path, "levels.yaml", parameters=levels, design={"kind": "one_at_a_time", "include_base": False})
     assert len(sw.prepare(kept)[-1]) == 3  # 1.0 is today's value: that point is the base scenario
+
+
+# -- 7. progress without a terminal ----------------------------------------------------------------
+def test_without_a_terminal_progress_is_plain_lines_also_while_a_scenario_runs_long(tmp_path, monkeypatch):
+    """CliRunner's output is no terminal (as nohup's or a batch job's log): the sweep prints
+    plain lines with what is done and failed, elapsed and ETA, also while no scenario finishes
+    (here each 0.5 s instead of each minute), and the last one says every scenario is done
+    (before: nothing until the bar was drawn once at the end)."""
+    from yrdopt.commands.sweep import PlainProgress
+    from yrdopt.generate import generate_dict, write_generated
+
+    monkeypatch.setattr(PlainProgress, "EVERY_S", 0.5)
+    # a model HiGHS does not prove within its 2 s (README, solver profile): each scenario runs to its limit
+    write_generated(generate_dict(10, 8, 4, seed=2), tmp_path / "g.yaml")
+    spec = write_spec(tmp_path, instance="g.yaml", robust={"enabled": False}, solver={"time_limit": 2},
+                      parameters=[{"path": "weights.distance", "name": "distance_weight", "values": [0.5]}])
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(tmp_path / "out"), "--in-process"])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("solving: ")]
+    assert "━" not in res.output and len(lines) >= 3, res.output
+    assert sum(ln.startswith("solving: 0/2 done, 0 failed, elapsed ") for ln in lines) >= 2, lines
+    assert re.fullmatch(r"solving: 2/2 done, 0 failed, elapsed 0:00:\d\d, ETA -", lines[-1]), lines

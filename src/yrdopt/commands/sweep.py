@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -45,14 +48,19 @@ def register(app: typer.Typer) -> None:
 
         from ..sweep import run as run_sweep
 
+        # not a terminal (nohup, a batch job, a pipe): plain lines instead of a bar drawn only at the end
+        plain = None if quiet or console.is_terminal else PlainProgress(console)
         bar = Progress(
             TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
             TextColumn("done {task.fields[done]}/{task.total}  failed {task.fields[failed]}  "
                        "remaining {task.fields[remaining]}  {task.fields[rate]}  ETA {task.fields[eta]}"),
-            TimeElapsedColumn(), console=console, disable=quiet, transient=False)
+            TimeElapsedColumn(), console=console, disable=quiet or plain is not None, transient=False)
         tasks: dict[str, int] = {}
 
         def on_progress(p) -> None:
+            if plain is not None:
+                plain(p)
+                return
             if p.phase not in tasks:
                 label = "solving" if p.phase == "solve" else "robust layout"
                 tasks[p.phase] = bar.add_task(label, total=p.total, done=0, failed=0, remaining=p.total,
@@ -66,7 +74,7 @@ def register(app: typer.Typer) -> None:
                 raise InstanceError([Problem("command line", "--in-process", True,
                                              "either --in-process or --scheduler, not both")])
             # scenario files are written atomically: quitting mid-write leaves only a temp file, cleaned on --resume
-            with bar, second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest",
+            with bar, (plain or nullcontext()), second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest",
                                              _stopping(scheduler)) as heard:
                 try:
                     return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
@@ -137,6 +145,59 @@ def _short_reason(reason: str, limit: int = REASON_CHARS) -> str:
     elif len(kept) < len(rest):
         kept.append("…")
     return " ".join(kept + remedy) + " (the full reason in results.csv)"
+
+
+class PlainProgress:
+    """Progress as plain lines, for a console that is no terminal (nohup, a batch job's log):
+    one line each :attr:`every` scenarios (a tenth of the phase), at the end of each phase,
+    and each :attr:`EVERY_S` seconds in which no line was printed (a long scenario), with what
+    is done and failed, the time elapsed and the ETA."""
+
+    EVERY_S = 60.0
+
+    def __init__(self, console):
+        self.console = console
+        self.last: object = None  # the newest Progress seen
+        self.said_at = time.monotonic()
+        self.said: tuple | None = None
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="sweep-progress", daemon=True)
+
+    def __call__(self, p) -> None:
+        self.last = p
+        step = max(1, -(-p.total // 10))
+        if p.done == p.total or (p.done and p.done % step == 0):
+            self.say(p)
+
+    def say(self, p) -> None:
+        with self.lock:
+            if self.said == (p.phase, p.done):
+                return
+            self.said, self.said_at = (p.phase, p.done), time.monotonic()
+            eta = p.eta
+            label = "solving" if p.phase == "solve" else "robust layout"
+            failed = f", {p.failed} failed" if p.phase == "solve" else ""
+            self.console.print(f"{label}: {p.done}/{p.total} done{failed}, elapsed "
+                               f"{_clock(time.perf_counter() - p.started)}, ETA "
+                               f"{_clock(eta) if eta is not None and p.done < p.total else '-'}",
+                               highlight=False, soft_wrap=True)
+
+    def _tick(self) -> None:
+        while not self.stop.wait(1.0 if self.EVERY_S > 1.0 else self.EVERY_S / 4):
+            p = self.last
+            if p is not None and time.monotonic() - self.said_at >= self.EVERY_S:
+                with self.lock:
+                    self.said = None  # the same count again: a minute went by
+                self.say(p)
+
+    def __enter__(self) -> "PlainProgress":
+        self.ticker.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.ticker.join()
 
 
 def _clock(seconds: float) -> str:
