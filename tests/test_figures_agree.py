@@ -252,6 +252,33 @@ def test_token_sites_are_counted_apart_in_every_output(plan, report_page):
     assert (view["sites"], view["token_sites"], view["duplicated_segments_without_token"]) == (sites, *last)
 
 
+def test_a_plans_top_level_counts_are_its_last_periods_with_each_periods_beside(plan):
+    """summary.json's top-level ``sites`` of a plan summed every period's sites (269 = 95 + 90 + 84
+    for three periods of about 90 each): it is now the last period's, as the CLI's "sites in 2035",
+    the report and the workbench count it, with ``sites_period`` saying which and each period's
+    figure in ``periods``; the other counts beside it (duplication, token sites) are the last period's too."""
+    from yrdopt.app.views import scenario_view
+
+    summary = json.loads((plan / "summary.json").read_text())
+    lay = pd.read_csv(plan / "layout.csv")
+    lay = lay[_on(lay["sited"])]
+    per_period = {}
+    for year, rows in lay.groupby("period"):
+        rows = list(zip(rows["chain"], rows["segment"], rows["region"], rows["activity"]))
+        per_period[int(year)] = (*_sites_and_duplicated(rows), *_token_counts(rows))
+    last = max(per_period)
+    sites, duplicated, token, without_token = per_period[last]
+    assert summary["sites"] != sum(p[0] for p in per_period.values())  # the case under test: not the sum
+    assert (summary["sites_period"], summary["sites"], summary["duplicated_segments"], summary["token_sites"],
+            summary["duplicated_segments_without_token"]) == (last, sites, duplicated, token, without_token)
+    assert {p["year"]: p["sites"] for p in summary["periods"]} == {y: v[0] for y, v in per_period.items()}
+    text = re.sub(r"[│┃\s]+", " ", (plan.parent / "solve.txt").read_text())
+    assert re.search(rf"sites in {last} \d+ {summary['sites']} ", text) or \
+        re.search(rf"sites \d+ {summary['sites']} [+-]\d+ in {last}", text), text
+    view = scenario_view(plan, yrdopt.load_instance(INSTANCE), summary)
+    assert view["sites"] == summary["sites"]
+
+
 def test_workbench_lists_todays_layout_with_the_plans_comparable_objective(plan, tmp_path):
     """Beside a plan (discounted over every period), today's layout is listed as the CLI's baseline:
     today's sites kept through every period, grown with their chains (it was one year of today: 5,600.5)."""

@@ -485,7 +485,9 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
         "max_violation": report.max_violation if report else None,
         "check": ({"objective": report.objective, "n_violations": report.n_violations,
                    "objective_matches_solver": matches} if report else None),
-        "sites": int(layout["sited"].sum()),
+        # the plan's counts are where it ends, its last period's (a sum over periods counts a site once per
+        # period: 269 for three periods of about 90); each period's own in `periods`
+        **_last_period_counts(layout, report, years[-1]),
         "periods": [{"year": years[t], "years_counted": float(span[t]), "discount": float(disc[t]),
                      "transition": _counts(trans[t]),
                      # hosting sites and duplicated segments of the period, token sites (< 1 %) counted apart
@@ -516,6 +518,18 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     if out is not None:
         sol.write(out)
     return sol
+
+
+def _last_period_counts(layout, report, year: int) -> dict:
+    """A plan's top-level ``sites`` and the counts beside it: its last period's (``sites_period``), as the
+    checker counts them (hosting sites only); without a check, that period's sited rows with activity."""
+    if report is not None:
+        last = report.by_period[-1]
+        return {"sites": int(last["sites"]), "sites_period": year,
+                **{k: int(last[k]) for k in ("duplicated_segments", "token_sites", "duplicated_segments_without_token")}}
+    rows = layout[(layout["period"] == year) & layout["sited"] & (layout["activity"] > 0)]
+    return {"sites": len(rows), "sites_period": year, "duplicated_segments": None, "token_sites": None,
+            "duplicated_segments_without_token": None}
 
 
 def explain_infeasible_plan(inst: Instance, left: float | None = None, stop=None,
