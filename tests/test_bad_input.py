@@ -65,6 +65,11 @@ CASES = {
         "policy.forbidden[0]", "fixed and forbidden"),
     "negative activity": (
         lambda d: set_path(d, ["chains", 0, "segments", 2, "activity"], -1), "chains[0].segments[2].activity", "-1"),
+    # a single-site segment has one site: at least 2 contradicts it (BuildOptions(tighten_bounds=True) once
+    # raised the site count's upper bound to 2 and solved it with 2 sites; the plain model is infeasible)
+    "min_sites above one for a single-site segment": (
+        lambda d: d.setdefault("policy", {}).update({"site_limits": [{"chain": "office", "segment": "A", "min_sites": 2}]}),
+        "policy.site_limits[0].min_sites", "single_site"),
     "unknown field": (
         lambda d: d["regions"][0].update({"qoutas": {}}), "regions[0].qoutas", "no such field"),
 }
@@ -81,7 +86,7 @@ def test_bad_input_names_field_and_value(name):
 
 
 @pytest.mark.parametrize("name", ["negative quota", "non-square distance matrix", "fixed and forbidden at once",
-                                  "link across chains"])
+                                  "link across chains", "min_sites above one for a single-site segment"])
 def test_cli_reports_without_traceback(tmp_path, name):
     fn, path, _ = CASES[name]
     f = tmp_path / "bad.yaml"

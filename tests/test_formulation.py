@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,26 @@ def test_tightening_actually_tightens():
     flow = loose.var("flow").slice
     assert (tight.col_upper[flow] <= loose.col_upper[flow]).all()
     assert (tight.col_upper[flow] < loose.col_upper[flow] - 1e-9).any()
+
+
+def test_tightening_never_relaxes_a_bound():
+    """A single-site segment with site_limits min_sites 2 (refused by the loader now; here the model as
+    build() gets it, past that check): the plain model is infeasible (one site at most, two at least).
+    tighten_bounds raised the site count's upper bound to min_sites, and HiGHS solved it with 2 sites."""
+    import yaml
+
+    from yrdopt.schema import Instance
+
+    data = yaml.safe_load((Path(__file__).parent / "data" / "williams_decentralization.yaml").read_text())
+    data.setdefault("policy", {})["site_limits"] = [{"chain": "office", "segment": "A", "min_sites": 2}]
+    inst = Instance.model_validate(data)
+    plain, tight = build(inst, BuildOptions(tighten_bounds=False)), build(inst, BuildOptions(tighten_bounds=True))
+    assert (tight.col_upper <= plain.col_upper).all() and (tight.col_lower >= plain.col_lower).all()
+    assert (tight.row_upper <= plain.row_upper).all() and (tight.row_lower >= plain.row_lower).all()
+    for cm in (plain, tight):
+        solver = HighsSolver()
+        solver.load(cm)
+        assert solver.solve().status in ("infeasible", "infeasible_or_unbounded")
 
 
 @pytest.mark.parametrize("R,C,S,seed", [(6, 4, 4, 3), (15, 8, 4, 2), (41, 30, 4, 1)])

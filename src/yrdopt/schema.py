@@ -515,6 +515,11 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
         if check_ref(f"policy.site_limits[{i}]", lim):
             if lim.max_sites is not None and lim.min_sites > lim.max_sites:
                 bad(f"policy.site_limits[{i}].min_sites", lim.min_sites, f"at most max_sites = {lim.max_sites}")
+            seg = seg_index.get((lim.chain, lim.segment))
+            if seg is not None and seg.single_site and lim.min_sites > 1:
+                bad(f"policy.site_limits[{i}].min_sites", lim.min_sites,
+                    f"at most 1: {lim.chain}/{lim.segment} is single_site (exactly one site); "
+                    "drop single_site to require more sites")
             n_fixed = fixed_count.get((lim.chain, lim.segment), 0)
             if lim.max_sites is not None and n_fixed > lim.max_sites:
                 bad(f"policy.site_limits[{i}].max_sites", lim.max_sites,

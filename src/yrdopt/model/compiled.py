@@ -148,7 +148,7 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     if "min_sites" in packing:
         raise_site_count(d, m.row_blocks, row_lower, row_upper)
     if options.tighten_bounds and not options.elastic and flow is not None:
-        tighten_bounds(d, m.var_blocks, m.row_blocks, col_upper, row_upper)
+        tighten_bounds(d, m.var_blocks, m.row_blocks, col_upper, row_lower, row_upper)
     terms = term_vectors(d, m.n_cols, m.var_blocks)
     return CompiledModel(
         data=d,
@@ -167,9 +167,9 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
 
 
 def tighten_bounds(d: ModelData, var_blocks: dict[str, Block], row_blocks: dict[str, Block],
-                   col_upper: np.ndarray, row_upper: np.ndarray) -> None:
-    """Tighten bounds in place; every change is implied by the constraints, so the optimum
-    is unchanged (valid for the Pyomo twin without it).
+                   col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+    """Tighten bounds in place, never relaxing one; every change is implied by the constraints, so
+    the optimum (or infeasibility) is unchanged (valid for the Pyomo twin without it).
 
     * flow[l, r, q] <= min(V[l], volume[l] * U[up, r], inflow[l] * U[down, q]): what region r
       can ship and region q can take, from (C2) + (C7)/(C8), instead of the link's whole volume;
@@ -191,5 +191,8 @@ def tighten_bounds(d: ModelData, var_blocks: dict[str, Block], row_blocks: dict[
     with np.errstate(divide="ignore"):
         min_scale = d.site_min_scale().min(axis=1)  # an existing site may be smaller than min_scale
         cap = np.where(min_scale > 0, np.floor(d.activity / np.where(min_scale > 0, min_scale, 1.0) + 1e-9), np.inf)
+    # never relaxed: a cap below the row's lower bound (an instance infeasible as it is) leaves the row as
+    # it is (before, the bound was raised to min_sites, and a single-site segment with min_sites 2 got 2 sites)
     sc = row_blocks["site_count"]
-    row_upper[sc.slice] = np.maximum(np.minimum(row_upper[sc.slice], cap), d.min_sites)
+    upper = row_upper[sc.slice]
+    row_upper[sc.slice] = np.where(cap >= row_lower[sc.slice], np.minimum(upper, cap), upper)
