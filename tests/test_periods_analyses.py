@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 import yrdopt
 from test_explain import diagnose_exit_is_solves
 from test_periods import YEARS, tiny3
-from yrdopt.analysis.diagnose import explain_phased_infeasibility
+from yrdopt.analysis import diagnose
+from yrdopt.analysis.diagnose import explain_infeasibility, explain_phased_infeasibility, one_milestone
 from yrdopt.analysis.explain import cost_of_moving, shadow_prices, site_decision
 from yrdopt.analysis.phased import plan_lp, plan_values
 from yrdopt.checker import check_dir, check_phased
@@ -152,8 +153,8 @@ def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path
     and in 2030 nothing may leave r1, whose land then falls short by
     0.5 x 5 (a) + 4 (b, kept) + 3.75 (c) - 9 x 1.1 = 0.35 (by hand): r1's land raised by 0.35 in 2030,
     or, at the same total, 0.35 units of activity let leave r1 (2030's moved-activity budget, 0).  Both
-    are least; which one HiGHS reports depends on its search (the model with flows raised the land,
-    the flow-free one raises the budget: formulation.md section 5).  Raising exactly what it reports
+    are least; diagnose's rule picks the one least in proportion to its limit (diagnose.TIE_RULE: before,
+    HiGHS's search picked, the budget on the flow-free model).  Raising exactly what it reports
     makes the plan exist.  Without budgets in the way (b fixed to r1, 0.001 ha short in 2035) the
     quota of a period is the only least increase."""
     d = two_b_sites()
@@ -163,17 +164,15 @@ def test_diagnose_a_phased_instance_names_each_periods_budget_and_quota(tmp_path
     opened, *rest = details["budget_increase"]
     assert (opened["period"], opened["path"], opened["short_by"]) == (2025, "periods.milestones[0].budget.max_opened", 1.0)
     assert "2025: the budget of 0 new sites in the whole area is too small by 1" in text
-    if details["quota_increase"]:
-        assert details["quota_increase"] == pytest.approx({"2030/r1/land": 0.35}) and rest == []
-        raised = two_b_sites(1, 9.0 + 0.35 / 1.1 + 1e-9)
-    else:
-        (moved,) = rest
-        assert (moved["period"], moved["path"]) == (2030, "periods.milestones[1].budget.max_moved_share")
-        assert moved["short_by"] == pytest.approx(0.35)
-        assert "2030: the budget of activity moved in the whole area is too small by 0.35 units" in text
-        raised = two_b_sites(1)  # the share of 2025's activity (4 + 4 + 3) moved in 2030
-        raised["periods"]["milestones"][1]["budget"]["max_moved_share"] = (0.35 + 1e-9) / 11.0
+    # of the two least raises the rule picks r1's land: 0.35 of 9.9 is less, in proportion, than 0.35
+    # units of a moved-activity budget of 0 (counted as of 1); before, HiGHS's search picked (the budget)
+    assert details["quota_increase"] == pytest.approx({"2030/r1/land": 0.35}) and rest == []
+    assert "least in proportion to the limits it raises" in text and details["tie_rule"] == diagnose.TIE_RULE
+    raised = two_b_sites(1, 9.0 + 0.35 / 1.1 + 1e-9)
     assert yrdopt.solve(raised).summary["verified"]
+    moved = two_b_sites(1)  # the other least raise works too: the share of 2025's activity (4 + 4 + 3) moved in 2030
+    moved["periods"]["milestones"][1]["budget"]["max_moved_share"] = (0.35 + 1e-9) / 11.0
+    assert yrdopt.solve(moved).summary["verified"]
     assert explain_phased_infeasibility(yrdopt.load_instance(tiny3())) is None
     _, details = explain_phased_infeasibility(yrdopt.load_instance(b_fixed_to_r1(1e-3)))
     assert details["quota_increase"] == pytest.approx({"2035/r1/land": 1e-3}) and details["budget_increase"] == []
@@ -638,3 +637,27 @@ def test_why_a_change_in_a_period_is_searched_on_diagnoses_flow_free_model(split
     answer = free(*closing_c_in_r2, Deadline(30.0))
     assert answer[0].startswith("blocked by: the minimum run of new sites; quota too small: needs 2030: r3 land +2.45 ")
     assert answer == with_flows(*closing_c_in_r2, Deadline(30.0))
+
+
+def test_diagnose_picks_one_least_raise_by_its_rule_over_the_plan_and_in_one_period(tmp_path):
+    """yrd-provinces-2035 with 2035's talent quotas at 0.7 x the base (not 1.629): 2035 lacks
+    226.37 thousand skilled staff, and raising any province's talent quota by that much is a least
+    raise (the same total).  Before, the plan's diagnosis raised Zhejiang's by 226.369 and `diagnose
+    --period 2035` Shanghai's by 114.14 and Zhejiang's by 112.229: two answers of one question, picked
+    by HiGHS's search.  The rule (diagnose.TIE_RULE: the least in proportion to the limits raised)
+    picks the largest quota, Jiangsu's, in both; raised by exactly that, the plan exists."""
+    inst_dir = Path(__file__).resolve().parents[1] / "instances"
+    d = yaml.safe_load((inst_dir / "yrd-provinces-2035.yaml").read_text())
+    d["periods"]["milestones"][2]["quota_factor"]["talent"] = 0.7
+    inst = validate_mapping(d, "tight-talent", base=inst_dir)
+    _, plan = explain_phased_infeasibility(inst)
+    _, alone = explain_infeasibility(one_milestone(inst, 2035))
+    quotas = {r.id: r.quotas["talent"] for r in inst.regions}
+    largest = max(quotas, key=quotas.get)
+    assert largest == "jiangsu" and set(plan["quota_increase"]) == {"2035/jiangsu/talent"}, plan["quota_increase"]
+    assert plan["budget_increase"] == [] and set(alone["quota_increase"]) == {"jiangsu/talent"}, alone
+    short = plan["quota_increase"]["2035/jiangsu/talent"]
+    assert alone["quota_increase"]["jiangsu/talent"] == pytest.approx(short, rel=1e-6)
+    assert short == pytest.approx(226.369, abs=1e-3)
+    d["regions"][[r["id"] for r in d["regions"]].index("jiangsu")]["quotas"]["talent"] += (short + 1e-6) / 0.7
+    assert yrdopt.solve(validate_mapping(d, "raised", base=inst_dir), options=yrdopt.SolverOptions(threads=1)).summary["verified"]

@@ -270,7 +270,61 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
     limit, highs = highs_options_for(left, cm.n_cols, int(cm.integrality.sum()), {})
     solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1e-9, threads=threads, highs=highs), stop=stop)
     solver.load(cm)
-    return solver.solve()
+    res = solver.solve()
+    if res.status != "optimal" or res.x is None or (stop is not None and stop.is_set()):
+        return res
+    return _pick_among_least(cm, solver, res, deadline)
+
+
+# the rule that picks one least raise among several of the same total (README "diagnose", formulation.md
+# section 13): the one least in proportion to the limits it raises, then the limit listed first
+TIE_RULE = ("among raises of the same least total (each limit in its own unit), the least in proportion to "
+            "the limits raised (raise / limit, summed), then the limit listed first (period, region, resource "
+            "as the instance lists them; quotas before change budgets)")
+TIE_WORDS = ("Of the raises with this least total (each limit in its own unit), this is the one least in "
+             "proportion to the limits it raises (a tie: the limit the instance lists first); others of the same "
+             "total may exist.")
+# the weight of a slack's rank in the second stage: ties within this share of its cost go to the earlier limit
+RANK_SHARE = 1e-4
+
+
+def slack_scales(cm) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, limit) of an elastic model's slacks (the columns its objective counts): each slack's
+    limit is the finite bound of the one row it relaxes, at least 1 (a limit of 0 or below is raised
+    by absolute units)."""
+    cols = np.flatnonzero(cm.cost > 0)
+    A = cm.A.tocsc()
+    limit = np.ones(len(cols))
+    for i, j in enumerate(cols):
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        bounds = [b for r in rows for b in (cm.row_upper[r], cm.row_lower[r]) if np.isfinite(b)]
+        limit[i] = max(1.0, abs(bounds[0])) if bounds else 1.0
+    return cols, limit
+
+
+def _pick_among_least(cm, solver, res, deadline: Deadline):
+    """The second stage of the least raise (:data:`TIE_RULE`): with the least total of the first
+    held (within HiGHS's tolerance), the raise least in proportion to its limits, ties to the limit
+    listed first.  The answer keeps the first stage's status and bound (the least total is what was
+    proven); without a second answer in time, the first stage's raise stands."""
+    from dataclasses import replace as with_
+
+    total = float(cm.cost @ res.x)
+    if total <= 0.0:  # nothing raised: nothing to pick
+        return res
+    cols, limit = slack_scales(cm)
+    rank = np.arange(len(cols)) / max(1, len(cols))
+    second = np.zeros(cm.n_cols)
+    second[cols] = cm.cost[cols] / limit * (1.0 + RANK_SHARE * rank)
+    left = deadline.left()
+    if left is not None and left <= after_solve_reserve(cm.n_cols):
+        return res
+    solver.add_row(cm.cost, -np.inf, total * (1.0 + 1e-9) + 1e-7)
+    solver.set_costs(second)
+    picked = solver.solve(res.x, time_limit=None if left is None else max(left - after_solve_reserve(cm.n_cols), 0.0))
+    if picked.x is None:
+        return res
+    return with_(res, x=picked.x[: cm.n_cols], solver={**res.solver, "tie_rule": TIE_RULE, "picked": picked.status})
 
 
 def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
@@ -513,7 +567,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
     details = {"checks": msgs, "quota_increase": {f"{r}/{k}": v for (r, k), v in (increase or {}).items()},
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in limits],
-               "conflict_complete": conflict.complete,
+               "conflict_complete": conflict.complete, "tie_rule": TIE_RULE,
                "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
     # the elastic solve shows every increase within the checker's round-off: what is left is a question of
@@ -559,7 +613,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         what = "quota and change budget" if budgets else "quota"
         least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
         first = ", the largest first" if len(raised) > SHORT_LIST else ""
-        parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}.")
+        parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}. {TIE_WORDS}")
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
     elif tiny and not msgs and not conflict.limits:  # nothing else names the limits: these do
@@ -665,11 +719,12 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     within = (" is within round-off" if tiny else "")
     text = (f"{head}. {least} quota and change budget increase that makes one exist{first}{within}: {listed}"
             + (". " + within_round_off(known_infeasible or needed, "plan", rechecked=solve_says is False)
-               if tiny else ".")
+               if tiny else f". {TIE_WORDS}")
             + " (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
             "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)")
     found = {"quota_increase": quotas, "budget_increase": budgets}
     return text, {**({**none, "round_off_increase": found} if tiny else found), "increase_file": increase_file,
+                  "tie_rule": TIE_RULE,
                   "verdict": "infeasible" if known_infeasible or needed else "undecided"}
 
 
