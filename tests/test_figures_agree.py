@@ -123,11 +123,12 @@ def test_report_quota_table_counts_the_quota_an_open_park_adds(plan, report_page
     names = {" ".join(filter(None, (r.name_en, r.name_zh))): r.id for r in yrdopt.load_instance(INSTANCE).regions}
     assert len(tight)
     for row in tight.itertuples(index=False):
-        cap, use = want[(names.get(row.region, row.region), row.resource)]
-        num = lambda s: float(s.replace(",", ""))  # noqa: E731
-        assert num(row.quota) == pytest.approx(cap, rel=1e-5), row
-        assert num(row.use) == pytest.approx(use, rel=1e-5, abs=1e-6), row
-        assert num(row.share) <= 1 + 1e-5, row  # a verified plan is never over its quota
+        resource = row.resource.split(" (")[0]  # "land (km2)": with its unit
+        cap, use = want[(names.get(row.region, row.region), resource)]
+        # the figures as printed (rounded as the workbench rounds them): within half their last digit
+        assert _num(row.quota) == pytest.approx(cap, abs=_rounding(row.quota)), row
+        assert _num(row.use) == pytest.approx(use, abs=_rounding(row.use)), row
+        assert row.share.endswith(" %") and _num(row.share[:-2]) <= 100.0, row  # never over its quota
 
 
 def test_workbench_region_panel_counts_the_quota_an_open_park_adds(plan):
@@ -176,9 +177,11 @@ def test_phased_report_shares_divide_each_layout_by_its_own_total(plan, report_p
                             zip(pa["park"], pa["chain"], pa["segment"], pa["activity"]))
     table = _html_table_after(report_page, "Benefit sharing per province")
     assert sorted(table["province"]) == sorted(inst.provinces)
+    pct = lambda text: float(text.removesuffix(" %")) / 100  # noqa: E731 - "24.0 %", one decimal
     for row in table.itertuples(index=False):
-        assert float(row.credited_share_today) == pytest.approx(today[row.province], abs=1e-5), row
-        assert float(row.credited_share) == pytest.approx(last[row.province], abs=1e-5), row
+        today_share, share = row[list(table.columns).index("credited share today")], row[list(table.columns).index("credited share")]
+        assert pct(today_share) == pytest.approx(today[row.province], abs=5e-4), row
+        assert pct(share) == pytest.approx(last[row.province], abs=5e-4), row
 
 
 def _sites_and_duplicated(rows) -> tuple[int, int]:
@@ -517,3 +520,42 @@ def test_workbench_terms_add_up_and_say_they_are_discounted(plan, plan_summary):
     assert PARK in what["expansion"] and "2035" in what["expansion"], what
     js = (ROOT / "src/yrdopt/app/static/app.js").read_text()
     assert "objective_words" in js and "t.what" in js
+
+
+def test_report_shows_named_rounded_figures_with_units(plan, tmp_path):
+    """The HTML report shows what the workbench shows: columns by name, figures rounded as it rounds
+    them, round-off as 0, shares as percentages, resources with their unit, regions by name, the
+    prices by what they mean.  Before: benefit columns as credited_share 0.143905, a quota's slack
+    2.18003e-09, prices.csv dumped as written (value_per_unit, region ids, field paths)."""
+    import shutil
+
+    out = tmp_path / "plan"
+    shutil.copytree(plan, out)
+    res = CliRunner().invoke(app, ["prices", str(INSTANCE), str(out), "--period", "2035", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path / "report.html")])
+    assert res.exit_code == 0, res.output
+    page = re.sub(r'src="data:[^"]+"', "", (tmp_path / "report.html").read_text())
+    cells = re.findall(r"<td class=num>(.*?)</td>", page)
+    assert cells and [c for c in cells if re.search(r"\de[-+]?\d", c)] == [], "figures in scientific notation"
+    heads = re.findall(r"<th>(.*?)</th>", page)
+    assert [h for h in heads if "_" in h] == [], "columns by their file names"
+    benefit = _html_table_after(page, "Benefit sharing per province")
+    assert all(v.endswith(" %") for v in benefit["credited share"]), benefit
+    inst = yrdopt.load_instance(INSTANCE)
+    names = {r.id: " ".join(filter(None, (r.name_en, r.name_zh))) for r in inst.regions}
+    units = {r.id: r.unit for r in inst.resources}
+    quotas = _html_table_after(page, "Quotas (prices.csv)")
+    assert {"worth per unit (LP)", "left", "used to the limit"} <= set(quotas.columns) and "path" not in quotas.columns
+    written = pd.read_csv(out / "prices.csv")
+    assert len(quotas) == len(written)
+    for shown, row in zip(quotas.itertuples(index=False), written.itertuples(index=False)):
+        assert (shown.region, shown.resource) == (names[row.region], f"{row.resource} ({units[row.resource]})")
+        left = shown[list(quotas.columns).index("left")]
+        if abs(row.slack) < 1e-6:  # round-off reads 0
+            assert left == "0", (shown, row)
+        else:
+            assert _num(left) == pytest.approx(row.slack, abs=_rounding(left)), (shown, row)
+    assert any(0 < abs(s) < 1e-6 for s in written["slack"]), "no round-off slack: the case under test is gone"
+    budgets = _html_table_after(page, "Change budgets (budget_prices.csv)")
+    assert set(budgets["budget"]) <= {"new sites", "closed sites", "activity moved"}, budgets

@@ -328,7 +328,7 @@ def test_report_shows_benefit_table_with_baseline(tmp_path):
     (tmp_path / "enclave.baseline.csv").write_text("chain,segment,region,sited,activity\nic,rd,core,1,2\nic,fab,core,1,10\n")
     yrdopt.solve(inst_file, out=tmp_path / "s")
     page = build_report(tmp_path / "s")
-    assert "Benefit sharing per province" in page and "credited_share_today" in page
+    assert "Benefit sharing per province" in page and "credited share today" in page
     assert "Value credited per province, today beside" in page and "core_rim" in page
 
 

@@ -27,7 +27,8 @@ from ..analysis.baseline import SITE_COUNTS, todays_layout
 from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
-from ..schema import Instance
+from ..analysis.costs import money
+from ..schema import Instance, unit_words
 from ..solution import load_solution_tables
 from . import charts, maps
 
@@ -127,15 +128,67 @@ def _img(fig: Figure, kind: str, alt: str, dpi: int = 100) -> str:
             f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}</figcaption></figure>')
 
 
+# a figure below this (in absolute value) is solver round-off and reads 0 (the checker's tolerance)
+ROUND_OFF = 1e-6
+# each column named as a planner reads it (the workbench's words); any other: its name without underscores
+COLUMN_WORDS = {
+    "hosted_value": "value hosted", "credited_value": "value credited", "credited_share": "credited share",
+    "credited_share_today": "credited share today", "high_value_share": "high-value share",
+    "high_value_share_today": "high-value share today", "chains_present": "chains present",
+    "high_value_chains": "chains with high-value segments",
+    "fixed_cost": "opening cost", "host_cost": "host's cost", "partner_cost": "partner's cost",
+    "partner_share": "partner's share of value", "host_value": "host's value", "partner_value": "partner's value",
+    "from_segment": "from", "to_segment": "to", "from_region": "from region", "to_region": "to region",
+    "distance_h": "distance (h)", "activity_before": "activity before", "activity_after": "activity after",
+    "opening_cost": "opening", "closing_cost": "closing", "shrink_cost": "shrinking",
+    "extra": "added by expansions and parks", "slack": "left", "tight": "used to the limit",
+    "value_per_unit": "worth per unit (LP)", "resolved_value_per_unit": "worth of one more unit (re-solved)",
+    "resolved_value_most": "worth at most (re-solved)", "resolved_status": "re-solve status",
+    "scaled amount": "how far past the limit (scaled)",
+}
+# columns of a prices file the report leaves out: a field path is the instance's address, not a figure
+PRICE_HIDDEN = ("path",)
+
+
+def _column(c) -> str:
+    return COLUMN_WORDS.get(str(c), str(c).replace("_", " "))
+
+
+def _number(v: float) -> str:
+    """A figure as the workbench shows it (app.js ``fmt``): at least 4 significant digits, 2 more
+    than its whole part has (34.72, 7,309.32, 0.02969); a whole number without decimals; round-off
+    (below :data:`ROUND_OFF`) as 0."""
+    if math.isnan(v):
+        return ""
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    a = abs(v)
+    if a < ROUND_OFF:
+        return "0"
+    if float(v).is_integer():
+        return f"{v:,.0f}"
+    if a >= 1e12:
+        return f"{v:.3e}"
+    digits = max(4, math.ceil(math.log10(a + 1)) + 2)
+    decimals = max(0, digits - 1 - math.floor(math.log10(a)))
+    text = f"{v:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _gap(v: float) -> str:
+    """A gap as a percentage, as the workbench says it (0.0099 %; round-off below 1e-9: 0.0 %)."""
+    return "0.0 %" if abs(v) < 1e-9 else f"{100 * v:.2g} %" if abs(v) < 1e-3 else f"{100 * v:.1f} %"
+
+
+def _share(v: float) -> str:
+    return "" if v != v else f"{100 * (0.0 if abs(v) < ROUND_OFF else v):.1f} %"
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, bool) or v is None:
         return "" if v is None else ("yes" if v else "no")
     if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "∞" if v > 0 else "-∞"
-        return f"{v:,.6g}"
+        return _number(v)
     if isinstance(v, (list, tuple, set)):
         return ", ".join(_fmt(x) for x in v)
     return str(v)
@@ -146,13 +199,16 @@ def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300, table_id: str
     """``number``: how a number cell is written (:func:`yrdopt.analysis.costs.money` for costs that add up)."""
     more = len(df) - max_rows
     df = df.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{html.escape(_column(c))}</th>" for c in df.columns)
+    # a share (a fraction of a whole) reads as a percentage
+    shares = [("share" in str(c) and number is _fmt) for c in df.columns]
     body = []
     for row in df.itertuples(index=False):
         cells = []
-        for v in row:
+        for v, share in zip(row, shares):
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cells.append(f'<td{" class=num" if num else ""}>{html.escape(number(v) if num else _fmt(v))}</td>')
+            text = (_share(float(v)) if share else number(v)) if num else _fmt(v)
+            cells.append(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="note">... and {more} more rows</p>' if more > 0 else ""
     tid = f' id="{html.escape(table_id)}"' if table_id else ""
@@ -357,7 +413,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
                f'{"VERIFIED" if rep.verified else "NOT VERIFIED"}</span> (largest scaled violation '
                f"{rep.max_violation:.3g}; {rep.n_violations} violated rows). Objective recomputed from the layout: "
-               f"{rep.objective:,.6g}; solver reported {_fmt(obj)} "
+               f"{money(rep.objective)}; solver reported {money(obj)} "
                f'<span class="{"ok" if matches else "bad"}">({"match" if matches else "MISMATCH"})</span>. '
                + (f"Status: {html.escape(status_text)}.</p>" if status_text is not None else
                   # a rejected layout's status and gap are no solve result: said in words, without the gap
@@ -365,7 +421,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                   f"{html.escape(str(summary.get('status_before_check')))}).</p>"
                   if summary.get("status") == "not_verified" else
                   f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
-                  f"{', gap ' + format(summary['gap'], '.2e') if summary.get('gap') is not None else ''}.</p>"))
+                  f"{', gap ' + _gap(summary['gap']) if summary.get('gap') is not None else ''}.</p>"))
     worst = [{"constraint": v.constraint, "where": v.where, "scaled amount": v.amount, "detail": v.detail}
              for v in rep.worst.values() if v.amount > 1e-6]
     if worst:
@@ -410,7 +466,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                        "region": [names.get(str(r), str(r)) for r in placed["region"]],
                        "province": [prov.get(str(r), "") for r in placed["region"]],
                        "activity": placed["activity"].astype(float)})
-    body = _df_html(lt.reset_index(drop=True), "layout")
+    body = _df_html(_with_activity_unit(lt.reset_index(drop=True), inst), "layout")
     if expansions is not None and len(expansions):
         taken = expansions[expansions["taken"].astype(str).str.lower().isin(["true", "1", "1.0"])]
         if len(taken):
@@ -432,8 +488,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
 
     tight = use[used_to_limit(use["use"], use["quota"]) & (use["use"] > 0)].copy()
     if len(tight):
-        tight["region"] = [names.get(r, r) for r in tight["region"]]
         tight.insert(4, "slack", (tight["quota"] - tight["use"]).clip(lower=0.0))
+        tight = _named(tight, view_inst, names)
         body += (f"<h3>Quotas used to the limit (at most {TIGHT_SLACK_SHARE:.0%} left)</h3>"
                  + _df_html(tight.reset_index(drop=True)))
     sections.append(("resources", "Resource use", body))
@@ -456,10 +512,12 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     # binding limits and their prices (the planning work writes a prices CSV)
     price_files = _find(d, PRICE_PATTERNS)
     if price_files:
-        body = ""
+        body = ('<p class="note">What one more unit of each limit is worth: the fall of the objective per unit more '
+                "(LP price, the layout's sites kept) and, where re-solved, with the layout re-optimised.</p>")
         for p in price_files:
             try:
-                body += f"<h3>{html.escape(p.name)}</h3>" + _df_html(pd.read_csv(p))
+                table = _named(pd.read_csv(p), inst, names).drop(columns=list(PRICE_HIDDEN), errors="ignore")
+                body += f"<h3>{html.escape(PRICE_TITLES.get(p.name, p.name))}</h3>" + _df_html(table)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
                 body += f'<p class="warn">{html.escape(p.name)}: could not be read ({html.escape(str(exc))})</p>'
         sections.append(("prices", "Binding limits and their prices", body))
@@ -502,6 +560,38 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     parts += [f'<section id="{a}"><h2>{html.escape(t)}</h2>{b}</section>' for a, t, b in sections]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "closed sites", "max_moved_share": "activity moved"}
+PRICE_TITLES = {"prices.csv": "Quotas (prices.csv)", "budget_prices.csv": "Change budgets (budget_prices.csv)",
+                "guarantee_prices.csv": "Guarantees (guarantee_prices.csv)"}
+
+
+def _named(df: pd.DataFrame, inst: Instance, names: dict) -> pd.DataFrame:
+    """A table's regions by name and resources with their unit ("land (km2)"), as the workbench shows them."""
+    from ..schema import resource_units
+
+    df = df.copy()
+    units = resource_units(inst)
+    for col in ("region", "host", "partner", "from_region", "to_region"):
+        if col in df.columns:
+            df[col] = [names.get(str(r), str(r)) for r in df[col]]
+    if "resource" in df.columns:
+        df["resource"] = [f"{k} ({units[k]})" if units.get(str(k)) else str(k) for k in df["resource"]]
+    if "budget" in df.columns:  # a change budget by what it caps (budget_prices.csv)
+        df["budget"] = [BUDGET_WORDS.get(str(b), str(b)) for b in df["budget"]]
+        if "scope" in df.columns:
+            df["scope"] = ["the whole area" if str(g) == "area" else str(g) for g in df["scope"]]
+    return df
+
+
+def _with_activity_unit(df: pd.DataFrame, inst: Instance) -> pd.DataFrame:
+    """A table of segments' activity with the segment's unit beside its figures."""
+    unit = {(c.id, s.id): unit_words(s.unit) for c in inst.chains for s in c.segments}
+    at = max(i for i, c in enumerate(df.columns) if str(c).startswith("activity")) + 1
+    df = df.copy()
+    df.insert(at, "unit", [unit.get((str(c), str(s)), "") for c, s in zip(df["chain"], df["segment"])])
+    return df
 
 
 def _objective_section(inst: Instance, summary: dict, rep, term_names: dict[str, str] | None) -> str:
@@ -594,7 +684,7 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
         ch = changes[changes["period"].astype(int) == v.year].drop(columns=["period"])
         if len(ch):
             ch = ch.assign(region=[names.get(str(r), str(r)) for r in ch["region"]])
-            body += _df_html(ch.reset_index(drop=True), "changes", max_rows=len(ch))
+            body += _df_html(_with_activity_unit(ch.reset_index(drop=True), inst), "changes", max_rows=len(ch))
         else:
             body += '<p class="note">no site changes in this period</p>'
     return body

@@ -56,8 +56,10 @@ def period_summary(transition: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     for y in years:
         tr = transition_summary(transition[transition["period"].astype(int) == y])
         rows.append({"period": y, **{k: tr[k] for k in STATUSES}, "moved share": tr["moved_share"],
-                     "opening cost": tr["opening_cost"], "closing cost": tr["closing_cost"],
-                     "shrink cost": tr["shrink_cost"]})
+                     "opening cost (fixed cost)": tr["opening_cost"], "closing cost": tr["closing_cost"],
+                     "shrink cost": tr["shrink_cost"],
+                     # what the objective's term `change` counts (opening is its fixed cost, once)
+                     "cost of change": tr["closing_cost"] + tr["shrink_cost"]})
     return pd.DataFrame(rows)
 
 
