@@ -281,9 +281,9 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
 TIE_RULE = ("among raises of the same least total (each limit in its own unit), the least in proportion to "
             "the limits raised (raise / limit, summed), then the limit listed first (period, region, resource "
             "as the instance lists them; quotas before change budgets)")
-TIE_WORDS = ("Of the raises with this least total (each limit in its own unit), this is the one least in "
-             "proportion to the limits it raises (a tie: the limit the instance lists first); others of the same "
-             "total may exist.")
+# one sentence after the raise, starting as it does ("The least"): a sweep's short reason keeps both
+TIE_WORDS = ("The least raise is picked by a rule where others share its total (each limit in its own unit): "
+             "the one least in proportion to the limits it raises, a tie to the limit the instance lists first.")
 # the weight of a slack's rank in the second stage: ties within this share of its cost go to the earlier limit
 RANK_SHARE = 1e-4
 
