@@ -225,3 +225,81 @@ def test_a_bad_distance_component_in_its_csv_is_one_problem(tmp_path):
         yrdopt.load_instance(tmp_path / outer.name)
     (problem,) = exc.value.problems  # not also "1 missing pairs" of the time component
     assert problem.path == "row 3, column time" and problem.value == "slow"
+
+
+def three_mistakes(missing: str) -> dict:
+    """yrd-provinces-2035 without ``missing`` (a part the schema cannot leave out) and with three
+    mistakes the cross-checks find: one needs nothing, one the chains, one the regions."""
+    data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))
+    data["brownfield"].pop("existing_csv")
+    data.pop(missing)
+    data["periods"]["milestones"][0]["year"] = 2052  # needs nothing
+    data["periods"]["milestones"][1]["growth"]["semis"] = 1.5  # needs the chains (no chain is 'semis')
+    assert data["policy"]["guarantees"][1]["province"] == "Shanghai"
+    data["policy"]["guarantees"][1]["province"] = "Shangai"  # needs the regions (their provinces)
+    return data
+
+
+@pytest.mark.parametrize("missing, found", [
+    ("regions", ["regions", "periods.milestones[0].year", "periods.milestones[1].growth.semis"]),
+    ("chains", ["chains", "periods.milestones[0].year", "policy.guarantees[1].province"]),
+    ("economic_distance", ["economic_distance", "periods.milestones[0].year", "periods.milestones[1].growth.semis",
+                           "policy.guarantees[1].province"]),
+    ("name", ["name", "periods.milestones[0].year", "periods.milestones[1].growth.semis",
+              "policy.guarantees[1].province"]),
+])
+def test_a_missing_part_skips_only_the_cross_checks_that_need_it(missing, found):
+    """Without regions, chains or a distance every cross-check was skipped: the milestone out of
+    order showed only in the run after the missing part was given.  What cannot be checked without
+    it is not reported (no region is known: no province or region id is unknown)."""
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(three_mistakes(missing))
+    assert sorted(p.path for p in exc.value.problems) == sorted(found), exc.value.message()
+    (said,) = [p for p in exc.value.problems if p.path == missing]
+    assert "required" in said.expected
+
+
+def test_all_regions_refused_is_one_problem_each_and_the_cross_checks_still_run():
+    """Every region refused by the schema leaves no region: the milestone out of order is still named,
+    and nothing that names a region is (before: only the regions' own problems)."""
+    data = three_mistakes("name")
+    data["name"] = "all regions wrong"
+    for r in data["regions"]:
+        r["kind"] = "county"
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(data)
+    paths = sorted(p.path for p in exc.value.problems)
+    assert paths == sorted([f"regions[{i}].kind" for i in range(len(data["regions"]))]
+                           + ["periods.milestones[0].year", "periods.milestones[1].growth.semis"]), exc.value.message()
+
+
+def test_a_coefficient_too_large_for_the_solver_is_named_beside_other_cross_check_problems():
+    """The product check ran only when no other cross-check found anything: weights.distance x
+    transport_intensity x distance above what HiGHS accepts showed only after the milestone was fixed."""
+    data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))
+    data["brownfield"].pop("existing_csv")
+    data["weights"]["distance"] = 1e9
+    data["chains"][0]["links"][0]["transport_intensity"] = 1e9
+    data["periods"]["milestones"][0]["year"] = 2052
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(data)
+    paths = sorted(p.path for p in exc.value.problems)
+    assert paths == ["chains[0].links[0].transport_intensity", "periods.milestones[0].year"], exc.value.message()
+    (product,) = [p for p in exc.value.problems if p.path.startswith("chains[0]")]
+    assert "the largest coefficient the solver accepts" in product.expected
+
+
+def test_a_product_is_not_checked_from_a_link_that_names_another_chain():
+    """A link naming another chain's segment is its own problem; its volume is not multiplied by the
+    activity of this chain's segment of that id (a guard: the product check now runs beside others)."""
+    data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))
+    data["brownfield"].pop("existing_csv")
+    ic = data["chains"][0]
+    assert ic["links"][0] == {"from": "rd", "to": "process", "volume_per_unit": 1.0, "transport_intensity": 0.5}
+    assert ic["segments"][0]["id"] == "rd"
+    ic["segments"][0]["activity"] = 1e9  # ic/rd: 1e9 x 1e9 / ic/process's activity, were it read
+    ic["links"][0]["from"] = "aircraft/rd"  # not a segment of ic
+    ic["links"][0]["volume_per_unit"] = 1e9
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(data)
+    assert [p.path for p in exc.value.problems] == ["chains[0].links[0].from"], exc.value.message()

@@ -393,8 +393,13 @@ def _duplicates(ids: list[str]) -> list[int]:
 
 
 def cross_check(inst: Instance, file: str) -> list[Problem]:
-    """All problems that relate one part of the instance to another."""
+    """All problems that relate one part of the instance to another.
+
+    An instance with no regions, no chains or ``economic_distance`` None is one whose part the
+    schema could not read (:mod:`yrdopt.validation`): the checks that need that part are skipped —
+    a reference to a region cannot be judged without the regions — and every other one runs."""
     P: list[Problem] = []
+    have_regions, have_chains, have_distance = bool(inst.regions), bool(inst.chains), inst.economic_distance is not None
 
     def bad(path: str, value, expected: str, ref: str | tuple[str, str] | None = None) -> None:
         """``ref``: the kind of id ``value`` should be but is not (a reference to nothing), or
@@ -417,7 +422,7 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
                 bad(f"{path}.{k}", k, f"a resource declared in resources ({sorted(resources)})", "resource")
 
     def check_region(path: str, rid: str) -> None:
-        if rid not in regions:
+        if have_regions and rid not in regions:
             bad(path, rid, f"a region id ({_preview(region_ids)})", "region")
 
     for i, r in enumerate(inst.regions):
@@ -430,6 +435,7 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
             bad(f"regions[{i}].lon/lat", (r.lon, r.lat), "both lon and lat, or neither")
 
     seg_index: dict[tuple[str, str], Segment] = {}
+    sound_links: set[tuple[int, int]] = set()  # links whose ends are segments of their chain, named once
     for ci, c in enumerate(inst.chains):
         seg_ids = [s.id for s in c.segments]
         for j in _duplicates(seg_ids):
@@ -452,7 +458,9 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
             if s.min_scale > s.activity:
                 bad(f"{base}.min_scale", s.min_scale, f"at most the segment's activity {s.activity}")
         seen_links: set[tuple[str, str]] = set()
+        chain_sound = not _duplicates(seg_ids)
         for li, link in enumerate(c.links):
+            before = len(P)
             ends = []
             for end, ref in (("from", link.from_), ("to", link.to)):
                 chain_id, seg_id = (ref.split("/", 1) if "/" in ref else (c.id, ref))
@@ -468,19 +476,26 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
             if tuple(ends) in seen_links:
                 bad(f"chains[{ci}].links[{li}]", f"{ends[0]} -> {ends[1]}", "each link listed once")
             seen_links.add(tuple(ends))
+            if chain_sound and len(P) == before:
+                sound_links.add((ci, li))
 
     # economic distance
     ed = inst.economic_distance
-    if ed.matrix is None and not ed.components:
-        bad("economic_distance", None, "either matrix or components (cost, time, labour)")
-    if ed.matrix is not None and ed.components:
-        bad("economic_distance", "matrix and components", "only one of matrix or components")
-    mats = {"matrix": ed.matrix} if ed.matrix is not None else {f"components.{k}": m for k, m in (ed.components or {}).items()}
-    for name, m in mats.items():
-        _check_matrix(m, f"economic_distance.{name}", regions, bad)
+    before = len(P)
+    if have_distance:
+        if ed.matrix is None and not ed.components:
+            bad("economic_distance", None, "either matrix or components (cost, time, labour)")
+        if ed.matrix is not None and ed.components:
+            bad("economic_distance", "matrix and components", "only one of matrix or components")
+        mats = {"matrix": ed.matrix} if ed.matrix is not None else {f"components.{k}": m for k, m in (ed.components or {}).items()}
+        for name, m in mats.items():
+            _check_matrix(m, f"economic_distance.{name}", regions if have_regions else None, bad)
+    distance_sound = have_distance and len(P) == before
 
     # policy
     def check_ref(path: str, ref: SegmentRef) -> bool:
+        if not have_chains:
+            return True  # nothing to judge it by: what else the item names is still checked
         if (ref.chain, ref.segment) not in seg_index:
             if ref.chain not in {c.id for c in inst.chains}:
                 bad(f"{path}.chain", ref.chain, f"a chain id ({_preview([c.id for c in inst.chains])})", "chain")
@@ -524,49 +539,54 @@ def cross_check(inst: Instance, file: str) -> list[Problem]:
             if lim.max_sites is not None and n_fixed > lim.max_sites:
                 bad(f"policy.site_limits[{i}].max_sites", lim.max_sites,
                     f"at least the {n_fixed} regions policy.fixed opens for {lim.chain}/{lim.segment}")
-            if lim.min_sites > len(regions):
+            if have_regions and lim.min_sites > len(regions):
                 bad(f"policy.site_limits[{i}].min_sites", lim.min_sites, f"at most the number of regions ({len(regions)})")
     provinces = set(inst.provinces)
     for p, share in pol.province_min_share.items():
-        if p not in provinces:
+        if have_regions and p not in provinces:
             bad(f"policy.province_min_share.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})",
                 "province")
     total_share = sum(pol.province_min_share.values())
     if total_share > 1 + 1e-9:
         bad("policy.province_min_share", round(total_share, 6), "shares that add up to at most 1")
-    kinds = {s.kind for s in seg_index.values()}
-    _check_guarantees(inst, provinces, regions, kinds, bad)
-    _check_enclaves(inst, regions, resources, kinds, bad)
+    # None: not known (no regions, no chains the schema could read), so not checked
+    known_kinds = {s.kind for s in seg_index.values()} if have_chains else None
+    known_provinces = provinces if have_regions else None
+    known_regions = regions if have_regions else None
+    _check_guarantees(inst, known_provinces, known_regions, known_kinds, bad)
+    _check_enclaves(inst, known_regions, resources, known_kinds, bad)
     if inst.brownfield is not None:
-        cross_check_brownfield(inst, check_ref, check_region, bad)
+        cross_check_brownfield(inst, check_ref, check_region, bad, known_provinces, known_kinds)
     if inst.periods is not None:
-        cross_check_periods(inst, bad)
-    if not P:
-        _check_products(inst, bad)
+        cross_check_periods(inst, bad, known_provinces, {c.id for c in inst.chains} if have_chains else None)
+    # whenever their factors are sound, whatever else is wrong (before: only when nothing else was)
+    _check_products(inst, bad, distance_sound, sound_links, known_regions)
     return P
 
 
-def _check_guarantees(inst: Instance, provinces: set[str], regions: set[str], kinds: set[str], bad) -> None:
-    """Guarantees name one province or region, shares within [0, 1], kinds that exist."""
+def _check_guarantees(inst: Instance, provinces: set[str] | None, regions: set[str] | None, kinds: set[str] | None,
+                      bad) -> None:
+    """Guarantees name one province or region, shares within [0, 1], kinds that exist (provinces,
+    regions or kinds None: not known, references to them not checked)."""
     hard_min: dict[str, float] = dict(inst.policy.province_min_share)
     for i, g in enumerate(inst.policy.guarantees):
         path = f"policy.guarantees[{i}]"
         if (g.province is None) == (g.region is None):
             bad(path, {"province": g.province, "region": g.region}, "exactly one of province or region")
-        elif g.province is not None and g.province not in provinces:
+        elif g.province is not None and provinces is not None and g.province not in provinces:
             bad(f"{path}.province", g.province, f"a province named by a region ({_preview(sorted(provinces))})",
                 "province")
-        elif g.region is not None and g.region not in regions:
+        elif g.region is not None and regions is not None and g.region not in regions:
             bad(f"{path}.region", g.region, "a region id of this instance", "region")
         if g.measure in ("min_share", "max_share") and g.value > 1:
             bad(f"{path}.value", g.value, f"a share of at most 1 (100 %) for {g.measure}")
         if g.measure == "min_chains":
             if g.value != int(g.value):
                 bad(f"{path}.value", g.value, "a whole number of chains")
-            elif g.value > len(inst.chains):
+            elif inst.chains and g.value > len(inst.chains):  # no chains: not known
                 bad(f"{path}.value", g.value, f"at most the number of chains ({len(inst.chains)})")
         for j, k in enumerate(g.kinds):
-            if k not in kinds:
+            if kinds is not None and k not in kinds:
                 bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
                     "segment kind")
         if g.measure == "min_share" and g.penalty is None and g.province is not None and not g.kinds:
@@ -576,14 +596,16 @@ def _check_guarantees(inst: Instance, provinces: set[str], regions: set[str], ki
         bad("policy.guarantees", round(total, 6), "hard minimum shares of the provinces that add up to at most 1")
 
 
-def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kinds: set[str], bad) -> None:
-    """A park has a host and a different partner, one value split, splits summing to 1."""
+def _check_enclaves(inst: Instance, regions: set[str] | None, resources: set[str], kinds: set[str] | None,
+                    bad) -> None:
+    """A park has a host and a different partner, one value split, splits summing to 1 (regions or
+    kinds None: not known, references to them not checked)."""
     for i in _duplicates([p.id for p in inst.enclaves]):
         bad(f"enclaves[{i}].id", inst.enclaves[i].id, "a park id not used before")
     for i, p in enumerate(inst.enclaves):
         path = f"enclaves[{i}]"
         for end in ("host", "partner"):
-            if getattr(p, end) not in regions:
+            if regions is not None and getattr(p, end) not in regions:
                 bad(f"{path}.{end}", getattr(p, end), "a region id of this instance", "region")
         if p.host == p.partner:
             bad(f"{path}.partner", p.partner, f"a region other than the host {p.host} (a park is shared by two regions)")
@@ -600,26 +622,33 @@ def _check_enclaves(inst: Instance, regions: set[str], resources: set[str], kind
         elif p.factor_inputs is not None and p.factor_inputs.host + p.factor_inputs.partner <= 0:
             bad(f"{path}.factor_inputs", p.factor_inputs.model_dump(), "inputs with a positive total")
         for j, k in enumerate(p.kinds):
-            if k not in kinds:
+            if kinds is not None and k not in kinds:
                 bad(f"{path}.kinds[{j}]", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
                     "segment kind")
 
 
-def _check_products(inst: Instance, bad) -> None:
+def _check_products(inst: Instance, bad, distance_sound: bool, sound_links: set[tuple[int, int]],
+                    regions: set[str] | None) -> None:
     """Products the model forms from numbers that are each within range: a cost coefficient or
-    matrix entry above MAX_COEFFICIENT would make HiGHS reject the model (or lose all precision)."""
+    matrix entry above MAX_COEFFICIENT would make HiGHS reject the model (or lose all precision).
+    Each product only from factors the other cross-checks found sound: the distance only when its
+    checks found nothing (``distance_sound``), a link only when its ends are segments of its chain
+    (``sound_links``: (chain, link) indices), costs only of the regions (None: not known, all)."""
     limit = f"at most {MAX_COEFFICIENT:g}, the largest coefficient the solver accepts"
     w = inst.weights
     ed = inst.economic_distance
-    if ed.matrix is not None:
+    longest = None  # the longest weighted economic distance, when it is sound
+    if distance_sound and ed.matrix is not None:
         longest = max((max(row) for row in ed.matrix.values if row), default=0.0)
-    else:
+    elif distance_sound:
         longest = sum(ed.component_weights.get(k, 1.0) * max((max(row) for row in m.values if row), default=0.0)
                       for k, m in (ed.components or {}).items())
     for ci, c in enumerate(inst.chains):
         activity = {s.id: s.activity for s in c.segments}
         for li, link in enumerate(c.links):
-            cost = w.distance * link.transport_intensity * longest
+            if (ci, li) not in sound_links:
+                continue
+            cost = w.distance * link.transport_intensity * longest if longest is not None else 0.0
             if cost > MAX_COEFFICIENT:
                 bad(f"chains[{ci}].links[{li}].transport_intensity", link.transport_intensity,
                     f"weights.distance ({w.distance:g}) x transport_intensity x the longest economic distance "
@@ -631,8 +660,10 @@ def _check_products(inst: Instance, bad) -> None:
                     f"{link.volume_per_unit * up / down:.3g} (the inflow per unit of downstream activity) {limit}")
     segs = [(f"chains[{ci}].segments[{si}]", s) for ci, c in enumerate(inst.chains) for si, s in enumerate(c.segments)]
     for term, weight, values in (
-        ("site_cost", w.site_cost, [(f"{p}.site_cost", abs(v)) for p, s in segs for v in (*s.site_cost.values(), s.site_cost_default)]),
-        ("fixed_cost", w.fixed_cost, [(f"{p}.fixed_cost", v) for p, s in segs for v in (*s.fixed_cost_by_region.values(), s.fixed_cost)]),
+        ("site_cost", w.site_cost, [(f"{p}.site_cost", abs(v)) for p, s in segs
+                                    for v in (*_of_regions(s.site_cost, regions), s.site_cost_default)]),
+        ("fixed_cost", w.fixed_cost, [(f"{p}.fixed_cost", v) for p, s in segs
+                                      for v in (*_of_regions(s.fixed_cost_by_region, regions), s.fixed_cost)]),
         ("expansion", w.expansion, [(f"regions[{i}].expansions[{j}].fixed_cost", o.fixed_cost)
                                     for i, r in enumerate(inst.regions) for j, o in enumerate(r.expansions)]),
     ):
@@ -645,6 +676,11 @@ def _check_products(inst: Instance, bad) -> None:
         if total > MAX_COEFFICIENT:
             bad("policy.guarantees" if inst.policy.guarantees else "policy.province_min_share", total,
                 f"a total activity value (value_per_unit x activity over all segments, {total:.3g}) {limit}")
+
+
+def _of_regions(by_region: dict[str, float], regions: set[str] | None) -> list[float]:
+    """The values of the regions (an unknown region's is a problem of its own, never in the model)."""
+    return [v for r, v in by_region.items() if regions is None or r in regions]
 
 
 def instance_warnings(inst: Instance) -> list[str]:
@@ -663,20 +699,19 @@ def instance_warnings(inst: Instance) -> list[str]:
     return out
 
 
-def cross_check_periods(inst: Instance, bad) -> None:
+def cross_check_periods(inst: Instance, bad, provinces: set[str] | None, chains: set[str] | None) -> None:
     """Milestones in increasing order; growth names chains, quota factors name resources;
-    budgets name provinces and are not below what fixed placements force into period 1."""
+    budgets name provinces and are not below what fixed placements force into period 1
+    (provinces or chains None: not known, references to them not checked)."""
     ms = inst.periods.milestones
     _check_milestone_order([m.year for m in ms], bad)
-    chains = {c.id for c in inst.chains}
     resources = {r.id for r in inst.resources}
-    provinces = set(inst.provinces)
     existing = ({(e.chain, e.segment, e.region) for e in inst.brownfield.existing}
                 if inst.brownfield is not None else set())
     forced_open = {(p.chain, p.segment, p.region) for p in inst.policy.fixed} - existing
     for i, m in enumerate(ms):
         for c in m.growth:
-            if c not in chains:
+            if chains is not None and c not in chains:
                 bad(f"periods.milestones[{i}].growth.{c}", c, f"a chain id ({_preview(sorted(chains))})", "chain")
         for k in m.quota_factor:
             if k not in resources:
@@ -685,7 +720,7 @@ def cross_check_periods(inst: Instance, bad) -> None:
         if m.budget is None:
             continue
         for p in m.budget.by_province:
-            if p not in provinces:
+            if provinces is not None and p not in provinces:
                 bad(f"periods.milestones[{i}].budget.by_province.{p}", p, f"a province ({_preview(sorted(provinces))})",
                     "province")
         if i == 0 and m.budget.max_opened is not None and m.budget.max_opened < len(forced_open):
@@ -724,9 +759,11 @@ def _check_milestone_order(years: list[int], bad) -> None:
         bad(f"periods.milestones[{i}].year", y, expected)
 
 
-def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None:
+def cross_check_brownfield(inst: Instance, check_ref, check_region, bad, provinces: set[str] | None,
+                           kinds: set[str] | None) -> None:
     """Existing sites name known segments and regions, once each; protected sites exist
-    today; budgets name known provinces and are not below what the policy already forces."""
+    today; budgets name known provinces and are not below what the policy already forces
+    (provinces or kinds None: not known, references to them not checked)."""
     bf = inst.brownfield
     assert bf is not None
     seen: set[tuple[str, str, str]] = set()
@@ -752,15 +789,13 @@ def cross_check_brownfield(inst: Instance, check_ref, check_region, bad) -> None
         if (p.chain, p.segment, p.region) in forbidden:
             bad(f"brownfield.protected[{i}]", f"{p.chain}/{p.segment} in {p.region}",
                 "a site that policy.forbidden does not forbid (protected and forbidden at once)")
-    kinds = {s.kind for c in inst.chains for s in c.segments}
     for k in bf.costs.by_kind:
-        if k not in kinds:
+        if kinds is not None and k not in kinds:
             bad(f"brownfield.costs.by_kind.{k}", k, f"a segment kind of this instance ({_preview(sorted(kinds))})",
                 "segment kind")
-    provinces = set(inst.provinces)
     region_province = {r.id: r.province for r in inst.regions}
     for p in bf.budget.by_province:
-        if p not in provinces:
+        if provinces is not None and p not in provinces:
             bad(f"brownfield.budget.by_province.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})",
                 "province")
     # what fixed placements and forbidden regions already force
@@ -793,14 +828,16 @@ def _preview(ids: list[str], n: int = 8) -> str:
     return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")
 
 
-def _check_matrix(m: Matrix, path: str, regions: set[str], bad) -> None:
+def _check_matrix(m: Matrix, path: str, regions: set[str] | None, bad) -> None:
+    """A square matrix of finite distances >= 0 over the regions, each once (regions None: not known,
+    its region ids not checked)."""
     n = len(m.regions)
     for i in _duplicates(m.regions):
         bad(f"{path}.regions[{i}]", m.regions[i], "each region once")
     for i, rid in enumerate(m.regions):
-        if rid not in regions:
+        if regions is not None and rid not in regions:
             bad(f"{path}.regions[{i}]", rid, "a region id of this instance", "region")
-    missing = regions - set(m.regions)
+    missing = regions - set(m.regions) if regions is not None else set()
     if missing:
         # (a region whose id is misspelt in the regions is both missing here and unknown above)
         bad(f"{path}.regions", sorted(missing), "every region of the instance to appear in the matrix",

@@ -10,7 +10,9 @@ passed, so an input with a mistake of each kind took three runs.  Here every sta
   exist is dropped, a list item with a bad required field is dropped — and the rest is validated
   again, so the cross-checks run on what is sound;
 * a cross-check that reads what was left out cannot run: its problems are not reported (the
-  checks of the field that was left out and of the fields of its own item);
+  checks of the field that was left out and of the fields of its own item); a required part that
+  cannot be left out (no regions, no chains, no distance) is cross-checked as empty, which skips
+  only the checks that need it;
 * references to an item left out for another mistake are not problems, and references to one
   missing id are one problem (:func:`settle`): the first place, the others listed under it
   (``Problem.follows``), with the close id that does exist named ("is one of them misspelt?"); an
@@ -41,6 +43,16 @@ from .schema import MISSING_FROM_MATRIX, Instance, cross_check
 MAX_REPAIR_ROUNDS = 8
 # a group of references to one missing id this large, with a close id defined, blames the definition
 BLAME_DEFINITION_FROM = 3
+# a required part of the instance missing or wrong as a whole (no region it can read, say): validated
+# with a stand-in so the rest is, then cross-checked as empty (EMPTY), which skips only the checks
+# that need it (:func:`yrdopt.schema.cross_check`)
+STAND_INS: dict[str, Any] = {
+    "name": "-",
+    "regions": [{"id": "-", "name_en": "-", "province": "-", "kind": "outer"}],
+    "chains": [{"id": "-", "segments": [{"id": "-", "activity": 1}]}],
+    "economic_distance": {"matrix": {"regions": ["-"], "values": [[0]]}},
+}
+EMPTY: dict[str, Any] = {"name": "-", "regions": [], "chains": [], "economic_distance": None}
 
 
 @dataclass
@@ -64,6 +76,7 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
     stage = SchemaStage(None, [], [], defined=_defined_ids(data))
     work = data  # copied before the first repair: a sound instance is validated as given
     remap: dict[str, list[int]] = {}  # a list's original path -> the original index of each item kept
+    absent: set[str] = set()  # required parts validated with a stand-in, which the cross-checks never see
     broken: list[tuple] = []  # original field paths of everything left out
     for round_ in range(MAX_REPAIR_ROUNDS):
         try:
@@ -78,6 +91,8 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
         for k, err in enumerate(errors):
             loc = tuple(err["loc"])
             target = _repair(loc)
+            if target is None and loc and loc[0] in STAND_INS:
+                target = (loc[:1], "stand-in")  # a required part missing or wrong as a whole
             if target is None:
                 return stage  # nothing to leave out but the whole instance: no cross-check can run
             at, how = target
@@ -88,6 +103,10 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
                 original = _original_loc(at, remap)
                 broken.append(original)
                 named, also = _item_ids(work, at) if how == "item" else (None, [])
+                if how == "stand-in":
+                    work[at[0]] = copy.deepcopy(STAND_INS[at[0]])
+                    absent.add(at[0])
+                    continue
                 _leave_out(work, at, how, remap)
                 if named is not None:  # references to it follow from its bad id, or are fine
                     if k is not None and loc == (*at, "id"):
@@ -100,7 +119,9 @@ def schema_stage(data: dict, file: str, word: Callable[[dict], Problem]) -> Sche
     else:
         return stage
     stage.instance = inst if not stage.schema_problems else None
-    cross = cross_check(inst, file)
+    # the cross-checks see no region, chain or distance where the input gave none it could read, and
+    # skip what needs them (a stand-in's own ids would make every reference to the real ones unknown)
+    cross = cross_check(inst.model_copy(update={k: EMPTY[k] for k in absent}), file)
     for p in cross:
         path = _original_path(p.path, remap)
         loc = path_loc(path)
