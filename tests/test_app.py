@@ -166,6 +166,33 @@ def test_an_invalid_edit_names_the_region_as_the_planner_knows_it(server):
                                                    "(chains[0].segments[0]) activity"), res
 
 
+def test_knock_on_problems_reach_the_page_under_their_cause(server):
+    """The problems JSON had no ``follows``: what follows from a mistake was only in its message text.
+    A region id misspelt where it is defined is one problem; each place naming the id follows from it,
+    by its path (the editor's) and in the planner's words."""
+    wb, base = server
+    inst = json.loads(json.dumps(wb.instance_json))
+    assert inst["regions"][0]["id"] == "shanghai"
+    inst["regions"][0]["id"] = "shanghia"
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and not res["ok"]
+    (problem,) = res["problems"]
+    assert problem["path"] == "regions[0].id" and problem["value"] == "shanghia"
+    follows = {f["path"]: f["where"] for f in problem["follows"]}
+    chain, seg = wb.instance.chains[0], wb.instance.chains[0].segments[0]
+    assert follows["chains[0].segments[0].site_cost.shanghai"] == (
+        f"{chain.name_en} / {seg.name} (chains[0].segments[0]) site_cost.shanghai")
+    assert len(follows) > 8 and all(p.startswith(("chains[", "economic_distance.")) for p in follows), follows
+    # refused by Solve: the same, and the reason in the job bar names the places in words too
+    status, res = call(base, "POST", "/api/solve", {"instance": inst, "name": "misspelt"})
+    assert status == 400 and [len(p["follows"]) for p in res["problems"]] == [len(follows)]
+    assert f"follow from this one: {chain.name_en} / {seg.name} (chains[0].segments[0])" in res["error"]
+    # a problem nothing follows from has an empty list
+    inst = edited(wb, -1.0)
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert [p["follows"] for p in res["problems"]] == [[]]
+
+
 def test_the_browser_can_name_no_files(server):
     wb, base = server
     inst = edited(wb, 60.0)

@@ -528,6 +528,31 @@ def test_a_problem_names_the_region_as_the_planner_knows_it(workbench):
     driver.find_element(By.ID, "reset-btn").click()
 
 
+@pytest.mark.timeout(300)
+def test_knock_on_problems_are_listed_under_their_cause(workbench):
+    """The page listed each problem alone: what follows from it was only in a message it never showed.
+    A region id misspelt in the draft is one problem, the places naming the id listed under it (the
+    first 8 in the planner's words, then how many more), as the command line does."""
+    from selenium.webdriver.common.by import By
+
+    driver, url = opened_and_reset(workbench)
+    driver.execute_script("S.draft.regions[0].id = 'shanghia'; onDraftChanged();")
+    box = driver.find_element(By.ID, "validation")
+    wait(driver, lambda d: "follow from this one" in box.text, what="knock-ons listed")
+    causes = driver.find_elements(By.CSS_SELECTOR, "#validation > ul > li")
+    assert len(causes) == 1 and "regions[0]) id: got \"shanghia\"" in causes[0].text, box.text
+    n = driver.execute_script("return S.problems[0].follows.length")
+    assert box.text.startswith(f"1 problem: fix before solving ({n} more follow from them")
+    under = [li.text for li in causes[0].find_elements(By.CSS_SELECTOR, ".follows li")]
+    assert f"{n} more problems follow from this one:" in causes[0].text
+    seg = driver.execute_script("const c = S.boot.instance.chains[0]; return [c.name_en, c.segments[0].name]")
+    assert under[0] == f"{seg[0]} / {seg[1]} (chains[0].segments[0]) site_cost.shanghai", under
+    assert len(under) == 9 and under[-1] == f"… and {n - 8} more", under
+    assert not driver.find_element(By.ID, "solve-btn").is_enabled()
+    driver.find_element(By.ID, "reset-btn").click()
+    wait(driver, lambda d: box.get_attribute("hidden") is not None, what="no problem after reset")
+
+
 def stored_drafts(driver) -> dict[str, str]:
     return driver.execute_script(
         "return Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('yrdopt-draft:'))"

@@ -18,7 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import InfeasibleError, InstanceError, SolverError, YrdoptError
+from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
 from .wording import field_words, in_page_words, page_words
 
 FINISHED = ("done", "failed", "stopped", "cancelled")
@@ -203,14 +203,28 @@ def log(message: str) -> None:
 def problems_json(problems, data=None) -> list[dict]:
     """Problems as the page gets them: ``path`` as the instance names the field (the editor finds
     it by that), ``where`` as a planner reads it (with ``data``, the instance sent: the region's name
-    before its path, "Hefei (regions[17]) land quota"), ``expected`` and ``message`` in the page's words."""
+    before its path, "Hefei (regions[17]) land quota"), ``expected`` and ``message`` in the page's words;
+    ``follows``: the places of the problems that follow from this one (each ``path`` and ``where``),
+    which the page lists under it as the command line does (:attr:`yrdopt.errors.Problem.follows`)."""
     out = []
     for p in problems:
-        where = field_words(data, p.path) if data is not None and p.path else p.path
-        out.append({"file": p.file, "path": p.path, "where": where, "value": _plain(p.value),
-                    "expected": page_words(p.expected),
-                    "message": page_words(str(dataclasses.replace(p, path=where)))})
+        named = in_planner_words(p, data)
+        out.append({"file": p.file, "path": p.path, "where": named.path, "value": _plain(p.value),
+                    "expected": page_words(p.expected), "message": page_words(str(named)),
+                    "follows": [{"path": f, "where": w} for f, w in zip(p.follows, named.follows)]})
     return out
+
+
+def in_planner_words(p: Problem, data=None) -> Problem:
+    """``p`` with its place and the places that follow from it as a planner reads them (with ``data``,
+    the instance sent: "Hefei (regions[17]) land quota"); a place in another file stays as it is."""
+    if data is None:
+        return p
+
+    def words(place: str) -> str:
+        return field_words(data, place) if place and ": " not in place else place
+
+    return dataclasses.replace(p, path=words(p.path), follows=tuple(map(words, p.follows)))
 
 
 def _plain(v):

@@ -16,7 +16,6 @@ Safe by default:
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 import http.cookies
 import inspect
@@ -39,8 +38,8 @@ from ..errors import InfeasibleError, InstanceError, Problem, SolverError, Yrdop
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
-from .jobs import JobQueue, log, problems_json
-from .wording import TERM_WORDS, change_words, failure_words, field_words, page_words, placement_words, region_names, resource_units, term_words
+from .jobs import JobQueue, in_planner_words, log, problems_json
+from .wording import TERM_WORDS, change_words, failure_words, page_words, placement_words, region_names, resource_units, term_words
 from .workspace import Workspace, sibling, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -647,7 +646,7 @@ class Handler(BaseHTTPRequestHandler):
                 job = app.submit_solve(body.get("instance"), body.get("name"), tl)
             except InstanceError as exc:  # the edit's fields named as the planner knows them
                 data = body.get("instance")
-                named = [dataclasses.replace(p, path=field_words(data, p.path)) if p.path else p for p in exc.problems]
+                named = [in_planner_words(p, data) for p in exc.problems]
                 raise ClientError(400, InstanceError(named).message(), problems_json(exc.problems, data)) from None
             return self._json(202, app.jobs.view(job))
         if parts == ["jobs"] and method == "GET":

@@ -487,6 +487,17 @@ async function validateDraft() {
   showProblems();
 }
 
+// the places of the problems that follow from one, under it, as the command line lists them
+// (yrdopt.errors.Problem.follows; the first FOLLOWS_SHOWN, then how many more)
+const FOLLOWS_SHOWN = 8;
+function knockOnList(follows) {
+  if (!follows.length) return null;
+  const n = follows.length, more = n - FOLLOWS_SHOWN;
+  return el("div", { class: "follows" }, `${n} more problem${n === 1 ? " follows" : "s follow"} from this one:`,
+    el("ul", {}, follows.slice(0, FOLLOWS_SHOWN).map((f) => el("li", { text: f.where || f.path })),
+      more > 0 ? el("li", { class: "muted", text: `… and ${more} more` }) : null));
+}
+
 function showProblems() {
   $$(".field-error:not(.form-error)").forEach((x) => x.remove());
   $$(".invalid").forEach((x) => x.classList.remove("invalid"));
@@ -494,14 +505,20 @@ function showProblems() {
   const typed = Object.entries(S.fieldErrors).map(([path, e]) => ({ path, value: e.text, expected: "a number", message: e.message }));
   const problems = [...typed, ...(S.problems || []).filter((p) => !S.fieldErrors[p.path])];
   box.hidden = problems.length === 0;
-  box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving` }),
-    el("ul", {}, problems.map((p) => el("li", { text: `${p.where || p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}` }))));
+  const knockOns = problems.reduce((n, p) => n + (p.follows || []).length, 0);
+  box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving`
+      + (knockOns ? ` (${knockOns} more follow from them, listed under the one each follows from)` : "") }),
+    el("ul", {}, problems.map((p) => el("li", {}, `${p.where || p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}`,
+      knockOnList(p.follows || [])))));
   for (const p of problems) {
     // beside the field: the input with this path, else the closest enclosing block that has one
     let target = null, path = p.path;
     while (path && !target) {
       target = document.querySelector(`[data-path="${CSS.escape(path)}"]`);
-      if (!target) path = path.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
+      // up one step; a top-level field with no input of its own ("regions") ends the search (it
+      // stayed as it was and the page froze: a region's id edited in the draft)
+      const up = target ? path : path.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
+      path = up === path && !target ? "" : up;
     }
     if (!target) continue;
     target.classList.add("invalid");
