@@ -201,6 +201,29 @@ def test_a_region_misspelt_in_sheet_regions_is_one_problem_with_its_knock_ons_un
     assert "follow from this one: sheet quotas, row 2, column A (region)" in under
 
 
+def test_a_segment_row_under_an_unknown_chain_takes_the_places_naming_the_segment_under_it(workbook, tmp_path):
+    """Sheet segments' ic/process typed under chain 'icc': its row was one problem, the 13 places
+    naming ic/process another (the site costs, resource use, links, policy rows) and each sources
+    row naming it one more; they follow from the row, which left the segment out."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(workbook)["segments"]
+    row = next(r for r in range(2, ws.max_row + 1) if (ws.cell(r, 1).value, ws.cell(r, 2).value) == ("ic", "process"))
+    path = edited(workbook, tmp_path, [("segments", "chain", row, "ic", "icc")])
+    res = run_cli("validate", path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    listed = top_level(res.stderr)
+    assert len(listed) == 1, res.stderr
+    assert f"sheet segments, row {row}, column A (chain): got 'icc'; expected a chain id listed in sheet chains" in listed[0]
+    under = res.stderr.split(listed[0], 1)[1]
+    assert "more problems follow from this one: sheet site_costs, row " in under, res.stderr
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.load_instance(path)
+    (problem,) = exc.value.problems
+    sheets = {f.split(",")[0] for f in problem.follows}
+    assert {"sheet site_costs", "sheet resource_use", "sheet links", "sheet sources"} <= sheets, problem.follows
+
+
 def test_a_cross_check_that_reads_a_field_left_out_is_not_run():
     """A longitude the schema refuses is one problem, not also "both lon and lat, or neither"."""
     data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))

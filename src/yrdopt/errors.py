@@ -30,7 +30,9 @@ class Problem:
 
     ``ref`` marks a reference to an id that does not exist, as (kind, id): ("region",
     "shanghai"); references to one missing id are reported once, the other places listed in
-    ``follows`` (:mod:`yrdopt.validation`), so one misspelt id is one problem, not fifty."""
+    ``follows`` (:mod:`yrdopt.validation`), so one misspelt id is one problem, not fifty.
+    ``defines``: the (kind, id) an item would have defined had this problem not left it out (a
+    workbook's segment row under an unknown chain): the references to it follow from this one."""
 
     file: str
     path: str
@@ -38,6 +40,7 @@ class Problem:
     expected: str
     ref: tuple[str, str] | None = field(default=None, compare=False)
     follows: tuple[str, ...] = field(default=(), compare=False)
+    defines: tuple[str, str] | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file

@@ -27,7 +27,7 @@ from .errors import InstanceError, Problem
 from .io import _expected, _got, format_loc
 from .schema import DISTANCE_COMPONENTS, TERMS, Instance
 from .validation import path_loc as parse_path
-from .validation import schema_stage, settle
+from .validation import closest_id, schema_stage, settle
 
 
 @dataclass(frozen=True)
@@ -249,9 +249,13 @@ class _Reader:
                                  "(open and save the workbook in Excel or LibreOffice, or type the value)")
         return rows
 
-    def bad(self, cell: Cell, value: Any, expected: str, ref: str | None = None) -> None:
-        """``ref``: the kind of id ``value`` names but no row defines (grouped by :mod:`yrdopt.validation`)."""
-        self.problems.append(Problem(self.file, cell.where(), value, expected, ref=(ref, str(value)) if ref else None))
+    def bad(self, cell: Cell, value: Any, expected: str, ref: str | tuple[str, str] | None = None,
+            defines: tuple[str, str] | None = None) -> None:
+        """``ref``: the kind of id ``value`` names but no row defines, or (kind, id) where the value shows
+        more than the id (grouped by :mod:`yrdopt.validation`); ``defines``: what the row would have
+        defined (:attr:`Problem.defines`)."""
+        ref = (ref, str(value)) if isinstance(ref, str) else ref
+        self.problems.append(Problem(self.file, cell.where(), value, expected, ref=ref, defines=defines))
 
     def table(self, name: str) -> list[dict[str, tuple[Any, Cell]]]:
         """Rows of a table sheet as column -> (value, cell); blank rows skipped."""
@@ -537,18 +541,23 @@ def _assemble(rd: _Reader) -> dict:
             chain_pos.setdefault(rec["id"][0], ci)
         data["chains"].append(item)
 
-    def chain_of(rec: dict) -> int | None:
+    def chain_of(rec: dict, defines: str | None = None) -> int | None:
+        """The index of the row's chain; ``defines``: the id of the segment the row defines, which
+        an unknown chain leaves out (the places naming it follow from that chain's problem: the
+        segment of the chain whose id is close to the one typed)."""
         cid, cell = rec["chain"]
         if cid is None:
             return None
         if cid not in chain_pos:
-            rd.bad(cell, cid, "a chain id listed in sheet chains", "chain")
+            near = closest_id(cid, list(chain_pos), cutoff=0.5) if defines is not None else None
+            rd.bad(cell, cid, "a chain id listed in sheet chains", "chain",
+                   defines=(f"segment of chain {near}", defines) if near is not None else None)
             return None
         return chain_pos[cid]
 
     seg_pos: dict[tuple[str, str], tuple[int, int]] = {}
     for rec in rd.table("segments"):
-        ci = chain_of(rec)
+        ci = chain_of(rec, defines=rec["id"][0])
         if ci is None:
             continue
         segs = data["chains"][ci]["segments"]
@@ -680,7 +689,7 @@ def _assemble(rd: _Reader) -> dict:
         elif part in SOURCE_PARTS:
             rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else "")
                    + (" (its row number in sheet guarantees)" if part == "guarantee" else "")
-                   + (" (its year in sheet periods)" if part == "period" else ""), _source_ref(part, oid))
+                   + (" (its year in sheet periods)" if part == "period" else ""), _source_ref(part, oid, chain_pos))
             continue
         else:
             rd.bad(pcell, part, ", ".join(SOURCE_PARTS))
@@ -690,9 +699,13 @@ def _assemble(rd: _Reader) -> dict:
     return data
 
 
-def _source_ref(part: str, oid: Any) -> str | None:
-    """The kind of id a sources row names that no row defines (its problem is then grouped with
-    the other places naming it: a region misspelt in sheet regions is one problem)."""
+def _source_ref(part: str, oid: Any, chains: dict[str, int]) -> str | tuple[str, str] | None:
+    """The kind of id a sources row names that no row defines, or (kind, id) for a segment's
+    chain/segment (its problem is then grouped with the other places naming it: a region misspelt
+    in sheet regions is one problem)."""
+    if part == "segment" and isinstance(oid, str) and "/" in oid:
+        chain, segment = oid.split("/", 1)
+        return (f"segment of chain {chain}", segment) if chain in chains else ("chain", chain)
     return {"region": "region", "chain": "chain", "enclave": "park", "period": "milestone year"}.get(part)
 
 

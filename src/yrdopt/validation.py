@@ -18,7 +18,9 @@ passed, so an input with a mistake of each kind took three runs.  Here every sta
   (``Problem.follows``), with the close id that does exist named ("is one of them misspelt?"); an
   id misspelt where it is defined (3 places or more name a close id that nothing defines) is the
   problem itself, and the places that name it the other way follow from it, as they follow from a
-  definition that is reported wrong anyway (a region id the schema refuses, 2025 typed 2052);
+  definition that is reported wrong anyway (a region id the schema refuses, 2025 typed 2052); the
+  places that name an item a table problem left out (``Problem.defines``: a workbook's segment row
+  under an unknown chain) follow from that problem;
 * one place (a cell, a CSV cell, a field) is reported by the first stage that finds it wrong.
 """
 
@@ -160,13 +162,21 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
     dropped: set[int] = set()
     replaced: dict[int, Problem] = {}
     home: dict[tuple[str, str], Problem] = {}  # (kind, a defined id) -> the problem its misspellings follow
+    joined: dict[int, Problem] = {}  # id(problem dropped) -> the problem it is listed under
+    # (kind, id) -> the problem that left out the item defining it (Problem.defines): what names it follows
+    defined_by = {p.defines: p for p in out if p.defines is not None}
+    left_out_refs: list[tuple[Problem, list[Problem]]] = []
     for (kind, missing), members in groups.items():
+        if (kind, missing) in defined_by:  # listed once the problem that left it out is placed (below)
+            left_out_refs.append((defined_by[(kind, missing)], members))
+            continue
         broken_ids = [i for (k, i) in bad_id_roots if k == kind]
-        near_broken = _close(missing, broken_ids)
+        near_broken = closest_id(missing, broken_ids)
         if near_broken is not None:  # the id is misspelt where it is defined, and is wrong there anyway
             root = bad_id_roots[(kind, near_broken)]
             follows.setdefault(id(root), []).extend(_place(p, root.file) for p in members)
             dropped |= {id(p) for p in members}
+            joined |= {id(p): root for p in members}
             home[(kind, near_broken)] = root
             continue
         ids = stage.defined.get(kind, {})
@@ -175,13 +185,14 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
         # what names the id it should have follows from that problem
         said_wrong = {i: reported[(f, _place_key(w))] for i, (f, w) in ((i, place(loc)) for i, loc in ids.items())
                       if i != missing and (f, _place_key(w)) in reported}
-        near = _close(missing, list(said_wrong), cutoff=0.5)
+        near = closest_id(missing, list(said_wrong), cutoff=0.5)
         if near is not None:
             follows.setdefault(id(said_wrong[near]), []).extend(_place(p, said_wrong[near].file) for p in members)
             dropped |= {id(p) for p in members}
+            joined |= {id(p): said_wrong[near] for p in members}
             home[(kind, near)] = said_wrong[near]
             continue
-        near = _close(missing, [i for i in ids if i != missing])
+        near = closest_id(missing, [i for i in ids if i != missing])
         if near is not None:
             home[(kind, near)] = first
             d_file, d_where = place(ids[near])
@@ -191,12 +202,20 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
                     f"{missing!r}, the {kind} id {len(members)} places name (no {kind} has it; if {near!r} "
                     "is right, correct those places instead)", follows=tuple(_place(p, d_file) for p in members))
                 dropped |= {id(p) for p in members[1:]}
+                joined |= {id(p): first for p in members[1:]}
                 continue
             first = dataclasses.replace(first, expected=f"{first.expected}; no {kind} is {missing!r}: "
                                                          f"{d_where} is {near!r}, is one of them misspelt?")
             replaced[id(members[0])] = first
         follows.setdefault(id(members[0]), []).extend(_place(p, first.file) for p in members[1:])
         dropped |= {id(p) for p in members[1:]}
+        joined |= {id(p): members[0] for p in members[1:]}
+    # the places naming an item that a problem left out (a workbook's segment row under an unknown
+    # chain) follow from that problem, wherever it is listed itself
+    for cause, members in left_out_refs:
+        root = joined.get(id(cause), cause)
+        follows.setdefault(id(root), []).extend(_place(p, replaced.get(id(root), root).file) for p in members)
+        dropped |= {id(p) for p in members}
     # a matrix that lacks only regions defined under a misspelt id follows from that id's problem
     for p in out:
         if p.ref and p.ref[0] == MISSING_FROM_MATRIX:
@@ -410,7 +429,7 @@ def _place(p: Problem, file: str) -> str:
     return p.path if p.file == file and p.path else f"{p.file}: {p.path}" if p.path else p.file
 
 
-def _close(word: str, candidates: list[str], cutoff: float = 0.75) -> str | None:
+def closest_id(word: str, candidates: list[str], cutoff: float = 0.75) -> str | None:
     if word in candidates:
         return word
     found = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
