@@ -251,3 +251,39 @@ def test_blocking_rules_are_said_by_what_they_are():
     assert rule_words("policy.guarantees[3]", inst) == inst.policy.guarantees[3].description
     assert rule_words("periods.milestones[1].budget.max_closed", inst) == "2030 milestone: at most 6 sites closed"
     assert rule_words("periods.milestones[1].budget.max_moved_share", inst) == "2030 milestone: at most 15 % of today's activity moved"
+
+
+def test_a_guarantee_removed_or_added_is_said_in_words(named):
+    """Removing a guarantee in the what-if editor listed `policy.guarantees: [{"province": ... -> [...`,
+    its list's JSON cut short; now by its description, as the other edits are."""
+    wb, base = named
+    inst = json.loads(json.dumps(wb.instance_json))
+    gone = inst["policy"]["guarantees"].pop(3)
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert status == 200 and res["ok"], res
+    assert res["change_words"] == [f"removed guarantee: {gone['description']}"], res["change_words"]
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["policy"]["guarantees"].append({"province": "Zhejiang", "measure": "min_chains", "value": 2, "kinds": ["testing"]})
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    assert res["change_words"] == ["added guarantee: Zhejiang: at least 2 chains with testing"], res["change_words"]
+
+
+def test_a_change_budget_removed_or_added_is_said_in_words():
+    """Removing a province's change budget (the editor's ×) listed
+    `periods.milestones[1].budget.by_province.Anhui: {"max_opened": 2, ... -> null`."""
+    from yrdopt.app.server import changes
+    from yrdopt.app.wording import change_words
+
+    base = instance_dict(load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml"))
+    base["periods"]["milestones"][1]["budget"]["by_province"] = {
+        "Anhui": {"max_opened": 2, "max_closed": None, "max_moved_share": 0.1}}
+    base["brownfield"]["budget"]["by_province"] = {"Jiangsu": {"max_opened": None, "max_closed": 3, "max_moved_share": None}}
+    new = json.loads(json.dumps(base))
+    new["periods"]["milestones"][1]["budget"]["by_province"] = {}
+    new["brownfield"]["budget"]["by_province"] = {}
+    said = [change_words(new, e) for e in changes(base, new)]
+    assert sorted(said) == ["removed change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of today's activity moved",
+                            "removed change budget: Jiangsu: at most 3 sites closed"], said
+    said = [change_words(base, e) for e in changes(new, base)]
+    assert sorted(said) == ["added change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of today's activity moved",
+                            "added change budget: Jiangsu: at most 3 sites closed"], said

@@ -39,7 +39,8 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
-from .wording import TERM_WORDS, change_words, failure_words, page_words, placement_words, region_names, resource_units, term_words
+from .wording import (TERM_WORDS, change_words, entry_words, failure_words, page_words, placement_words, region_names,
+                      resource_units, term_words)
 from .workspace import Workspace, sibling, slug
 
 MAX_BODY = 32 * 1024 * 1024
@@ -116,6 +117,8 @@ def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]
               and all(isinstance(x, dict) for x in a + b)):  # guarantees, milestones: each field by its place
             for i, (x, y) in enumerate(zip(a, b)):
                 walk(x, y, f"{p}[{i}]")
+        elif (said := entry_words(p, a, b, base, new)) is not None:  # a guarantee or budget removed or added
+            out.extend(said)
         else:
             out.append(f"{p}: {_short(a)} -> {_short(b)}")
 

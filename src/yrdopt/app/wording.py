@@ -13,6 +13,7 @@ until it has page words here (or a reason in :data:`CLI_ONLY`).
 
 from __future__ import annotations
 
+import json
 import re
 
 from ..schema import resource_units, unit_words  # noqa: F401  (the page's words for units: the CLI's too)
@@ -378,6 +379,48 @@ def change_words(data, edit: str) -> str:
             field = re.sub(r"^growth\.(\w+)$", r"growth of chain \1", field)
             return f"{_get(milestones[t], 'year')} milestone: {field.replace('_', ' ')} {said(before)} → {said(after)}"
     return f"{field_words(data, path)}: {said(before)} → {said(after)}"
+
+
+# a change budget of one province: a milestone's own or brownfield.budget's (the default of every milestone)
+_BUDGET_ENTRY = re.compile(r"^(?:periods\.milestones\[(?P<t>\d+)\]\.budget|brownfield\.budget)\.by_province\.(?P<province>[^.]+)$")
+
+
+def entry_words(path: str, before, after, base, new) -> list[str] | None:
+    """A guarantee or a province's change budget removed or added whole, each in words ("removed
+    guarantee: Anhui hosts R&D in at least one chain", "removed change budget: Anhui, 2030
+    milestone: at most 2 new sites"), where the list of edits said the JSON before and after, cut
+    short; None for any other field.  ``base`` and ``new``: the instances before and after."""
+    if path == "policy.guarantees" and isinstance(before, list) and isinstance(after, list):
+        def key(g) -> str:
+            return json.dumps(g, sort_keys=True)
+
+        kept, was = [key(g) for g in after], [key(g) for g in before]
+        gone = [g for g in before if not _taken(kept, key(g))]
+        came = [g for g in after if not _taken(was, key(g))]
+        return ([f"removed guarantee: {guarantee_words(g, base)}" for g in gone]
+                + [f"added guarantee: {guarantee_words(g, new)}" for g in came])
+    m = _BUDGET_ENTRY.match(path)
+    if m is None or (before is None) == (after is None):
+        return None
+    budget, inst = (before, base) if after is None else (after, new)
+    if not isinstance(budget, dict):
+        return None
+    where = m.group("province")
+    if m.group("t") is not None:
+        milestones = _get(_get(inst, "periods"), "milestones") or []
+        t = int(m.group("t"))
+        where += f", {_get(milestones[t], 'year')} milestone" if t < len(milestones) else ""
+    limits = [_budget_amount(f, budget[f]) for f in BUDGET_WORDS if budget.get(f) is not None]
+    return [f"{'removed' if after is None else 'added'} change budget: {where}: "
+            + (f"at most {', '.join(limits)}" if limits else "no limit")]
+
+
+def _taken(keys: list[str], key: str) -> bool:
+    """Whether ``key`` is among ``keys``, taking it out (each one matches once)."""
+    if key in keys:
+        keys.remove(key)
+        return True
+    return False
 
 
 def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool) -> str:
