@@ -224,6 +224,26 @@ def test_a_segment_row_under_an_unknown_chain_takes_the_places_naming_the_segmen
     assert {"sheet site_costs", "sheet resource_use", "sheet links", "sheet sources"} <= sheets, problem.follows
 
 
+@pytest.mark.parametrize("sheet", ["regions", "chains"])
+def test_a_workbook_without_its_regions_or_chains_sheet_still_names_the_milestone_out_of_order(workbook, tmp_path, sheet):
+    """Without sheet regions (chains) the cross-checks were skipped and every row naming a region
+    (chain) was a problem of its own: the missing sheet and the milestone are the two problems."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(workbook)
+    del wb[sheet]
+    assert wb["periods"].cell(2, 1).value == 2025
+    wb["periods"].cell(2, 1).value = 2052
+    path = tmp_path / f"no-{sheet}.xlsx"
+    wb.save(path)
+    res = run_cli("validate", path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    listed = top_level(res.stderr)
+    assert len(listed) == 2, res.stderr
+    assert f"sheet {sheet}: got 'no such sheet'" in listed[0]
+    assert "sheet periods, row 2, column A (year): got 2052; expected milestone years in increasing order" in listed[1]
+
+
 def test_a_cross_check_that_reads_a_field_left_out_is_not_run():
     """A longitude the schema refuses is one problem, not also "both lon and lat, or neither"."""
     data = yaml.safe_load(PROVINCES_2035.read_text(encoding="utf-8"))

@@ -475,7 +475,8 @@ def _assemble(rd: _Reader) -> dict:
         if rid is None:
             return None
         if rid not in region_pos:
-            rd.bad(cell, rid, "a region id listed in sheet regions", "region")
+            if region_pos:  # no region read at all: that is the problem, said once, not by each row
+                rd.bad(cell, rid, "a region id listed in sheet regions", "region")
             return None
         return region_pos[rid]
 
@@ -550,8 +551,9 @@ def _assemble(rd: _Reader) -> dict:
             return None
         if cid not in chain_pos:
             near = closest_id(cid, list(chain_pos), cutoff=0.5) if defines is not None else None
-            rd.bad(cell, cid, "a chain id listed in sheet chains", "chain",
-                   defines=(f"segment of chain {near}", defines) if near is not None else None)
+            if chain_pos:  # no chain read at all: that is the problem, said once, not by each row
+                rd.bad(cell, cid, "a chain id listed in sheet chains", "chain",
+                       defines=(f"segment of chain {near}", defines) if near is not None else None)
             return None
         return chain_pos[cid]
 
@@ -575,6 +577,8 @@ def _assemble(rd: _Reader) -> dict:
         key = (rec["chain"][0], rec["segment"][0])
         if None in key:
             return None
+        if key not in seg_pos and not chain_pos:
+            return None  # no chain read at all (said once)
         if key not in seg_pos:
             cell = rec["chain"][1] if key[0] not in chain_pos else rec["segment"][1]
             rd.bad(cell, key[0] if key[0] not in chain_pos else key[1],
@@ -686,6 +690,8 @@ def _assemble(rd: _Reader) -> dict:
         elif part == "period" and _year(oid) in period_pos:
             mi = period_pos[_year(oid)]
             target, loc = data["periods"]["milestones"][mi], ("periods", "milestones", mi)
+        elif (part == "region" and not region_pos) or (part in ("chain", "segment") and not chain_pos):
+            continue  # no region (chain) read at all: said once, not by each sources row
         elif part in SOURCE_PARTS:
             rd.bad(icell, oid, f"the id of a {part} in this workbook" + (" as chain/segment" if part == "segment" else "")
                    + (" (its row number in sheet guarantees)" if part == "guarantee" else "")
