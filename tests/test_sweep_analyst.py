@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 import yrdopt.sweep as sw
 from yrdopt.cli import app
+from yrdopt.sweep.runner import ResumeMismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy_features.yaml"
@@ -63,8 +65,9 @@ def test_a_resume_with_new_ids_and_one_solved_scenario_removes_the_old_robust_ta
     first = set(pd.read_csv(out / "regret.csv")["scenario"])
     # land cut to a tenth in every region: infeasible; the base scenario is the one solved
     starved = [{"path": "regions[*].quotas.land", "name": "land", "values": [0.1]}]
-    df = sw.run(write_spec(tmp_path, "starved.yaml", parameters=starved, solver={"mip_gap": 1e-6}), out=out,
-                backend="inprocess", resume=True)
+    with pytest.warns(ResumeMismatch):  # every id is new
+        df = sw.run(write_spec(tmp_path, "starved.yaml", parameters=starved, solver={"mip_gap": 1e-6}), out=out,
+                    backend="inprocess", resume=True)
     assert int(df["ok"].sum()) == 1 and not first & set(df["scenario"])
     assert not any((out / f).exists() for f in ROBUST_FILES)
     assert df.attrs["robust"] == "1 scenario solved: a robust layout needs at least 2"
