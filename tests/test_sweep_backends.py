@@ -153,6 +153,28 @@ def test_an_unreachable_scheduler_exits_2_before_anything_is_written(tmp_path):
     assert not out.exists()
 
 
+def test_a_local_dask_sweep_beside_another_binds_no_fixed_port(tmp_path):
+    # a first sweep (or any Dask cluster) holds 8787, Dask's dashboard port: the scheduler's HTTP
+    # server bound it even with the dashboard off, and a second sweep printed Dask's "Port 8787 is
+    # already in use. Perhaps you already have a cluster running?" warning
+    import socket
+
+    spec = small_spec(tmp_path, samples=2, robust={"enabled": False})
+    with socket.socket() as first:
+        try:
+            first.bind(("", 8787))
+            first.listen(1)
+        except OSError:
+            pass  # somebody else's cluster holds it already: as taken for this test
+        res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "sweep", str(spec), "--out", str(tmp_path / "out"),
+                              "--scheduler", "local-dask", "--workers", "1"], capture_output=True, text=True,
+                             timeout=300)
+    said = res.stdout + res.stderr
+    assert res.returncode == 0, said
+    assert "3 scenarios: 3 solved" in said, said
+    assert "already in use" not in said and "8787" not in said and "warning" not in said, said
+
+
 def _script(tmp_path: Path, name: str, body: str) -> Path:
     p = tmp_path / name
     p.write_text("import os, socket\nimport yrdopt.sweep\n" + body)

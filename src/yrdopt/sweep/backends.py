@@ -309,8 +309,12 @@ class Dask:
         if scheduler == "local-dask":
             n = max(1, workers or os.cpu_count() or 1)
             try:
+                # no dashboard; the scheduler's HTTP server (which Dask starts anyway) on a free port of
+                # this machine: its default, 8787, is taken by any other sweep or cluster running here,
+                # and Dask then warns "Port 8787 is already in use"
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                            dashboard_address=None, silence_logs=40)
+                                            dashboard_address=None, silence_logs=40,
+                                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
             except Exception:  # "Nanny failed to start": say why where it is the script's missing guard
                 import dask
 
