@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -410,6 +411,38 @@ def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_pa
     assert took < 5.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 12 s
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
+
+
+def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(tmp_path):
+    # Dask cannot stop a running task: the cluster's shutdown ends the running scenarios, but one
+    # near its end finishes meanwhile and is recorded (before, the sweep said the running scenarios
+    # were "not recorded"); the last line counts the records on disk, those written after the stop
+    spec = _pool_spec(tmp_path)
+    out = tmp_path / "out"
+    scen = out / "scenarios"
+    proc, err = _sweep_process(tmp_path, spec, out, "--scheduler", "local-dask", "--workers", "2")
+    try:
+        _wait_for_records(proc, err, scen, 1)
+        time.sleep(3)  # the chunks' second scenarios run (6 s limit): some finish while the cluster shuts down
+        before = {p.name for p in scen.glob("*.json")}
+        os.killpg(proc.pid, signal.SIGINT)
+        just_after = {p.name for p in scen.glob("*.json")}
+        proc.wait(timeout=120)
+        kept = {p.name for p in scen.glob("*.json")}
+    finally:
+        _end_session(proc)
+    message = err.read_text()
+    assert proc.returncode == 130 and "Traceback" not in message, message
+    stopping = next(line for line in message.splitlines() if line.startswith("stopping:"))
+    assert "not recorded" not in stopping and "kept" in stopping, stopping  # said before anyone knows
+    last = message.strip().splitlines()[-1]
+    found = re.fullmatch(rf"interrupted: (\d+) of 6 scenarios finished and kept in {re.escape(str(scen))}"
+                         r"(?: \((\d+) of them while the sweep stopped\))?; (\d+) not recorded: --resume solves them",
+                         last)
+    assert found, message
+    recorded, meanwhile, missing = int(found[1]), int(found[2] or 0), int(found[3])
+    assert recorded == len(kept) and missing == 6 - len(kept) and len(kept) < 6, (message, kept)
+    assert len(kept - just_after) <= meanwhile <= len(kept - before), (message, before, just_after, kept)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")

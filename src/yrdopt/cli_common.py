@@ -151,8 +151,10 @@ def exit_interrupted(signum: int, kept: str, code: int | None = None) -> None:
 
 
 @contextmanager
-def second_interrupt_quits(kept: str, stopping: str = "the running scenarios stop at HiGHS's next callback"):
-    """Within the block the first Ctrl-C (SIGINT) or SIGTERM says ``stopping`` and raises
+def second_interrupt_quits(kept: str, stopping: str = "the running scenarios stop at HiGHS's next callback",
+                           on_signal=None):
+    """Within the block the first Ctrl-C (SIGINT) or SIGTERM says ``stopping``, calls ``on_signal()``
+    (if given: e.g. to note what is on disk at the signal) and raises
     :class:`yrdopt.stopping.Interrupted` (a KeyboardInterrupt carrying the signal: the caller
     stops gracefully, which can wait for HiGHS's next callback: none comes during presolve and
     the root LP, seconds on a large model); a second one ends the process at once with exit
@@ -169,6 +171,8 @@ def second_interrupt_quits(kept: str, stopping: str = "the running scenarios sto
         return
 
     def interrupt():
+        if on_signal is not None:
+            on_signal()
         raise Interrupted(signum=heard[0])
 
     with _two_signals((signal.SIGINT, signal.SIGTERM), f"{stopping}; press Ctrl-C again to quit at once",

@@ -74,8 +74,9 @@ def register(app: typer.Typer) -> None:
                 raise InstanceError([Problem("command line", "--in-process", True,
                                              "either --in-process or --scheduler, not both")])
             # scenario files are written atomically: quitting mid-write leaves only a temp file, cleaned on --resume
+            at_signal: list[set[str]] = []  # the records on disk when the first signal came
             with bar, (plain or nullcontext()), second_interrupt_quits(f"the scenarios written so far are kept in {out}: --resume solves the rest",
-                                             _stopping(scheduler)) as heard:
+                                             _stopping(scheduler), lambda: at_signal.append(_records(out))) as heard:
                 try:
                     return run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
                                      backend="inprocess" if in_process else "auto", progress=on_progress,
@@ -84,7 +85,8 @@ def register(app: typer.Typer) -> None:
                     # after a signal, what goes wrong is its doing (a SIGTERM to the whole process group
                     # ends the pool's workers too: the pool breaks): one line saying what was kept
                     if heard or isinstance(exc, KeyboardInterrupt):
-                        raise Interrupted(_kept(out), signum=heard[0] if heard else signal.SIGINT) from None
+                        raise Interrupted(_kept(out, at_signal[0] if at_signal else None),
+                                          signum=heard[0] if heard else signal.SIGINT) from None
                     raise
 
         import warnings
@@ -209,22 +211,34 @@ def _stopping(scheduler: str | None) -> str:
     """What the first Ctrl-C (SIGTERM) does to the running scenarios, on the backend that runs them."""
     if not scheduler:  # this process or a local pool: the stop flag every worker's HiGHS reads
         return "the running scenarios stop at HiGHS's next callback (not recorded; the finished ones are kept)"
-    # Dask cannot stop a task that runs: it has no flag the workers' HiGHS would read
+    # Dask cannot stop a task that runs: it has no flag the workers' HiGHS would read.  Whether a running
+    # scenario finishes before the shutdown ends its worker is known only after: the last line counts it
     if scheduler == "local-dask":
         return ("the chunks not begun are cancelled and the local Dask cluster is shut down, ending the running "
-                "scenarios (not recorded; the finished ones are kept)")
+                "scenarios (one that finishes meanwhile is kept, as the finished ones are)")
     return ("the chunks not begun are cancelled; the running ones go on to their end on the Dask workers "
             "(Dask cannot stop a running task; workers that see OUT write what they finish)")
 
 
-def _kept(out: Path) -> str:
-    """The scenarios a stopped sweep kept in ``out``, in one line."""
+def _records(out: Path) -> set[str]:
+    """The scenario records on disk in ``out`` (file names)."""
+    return {p.name for p in (Path(out) / "scenarios").glob("*.json")}
+
+
+def _kept(out: Path, at_signal: set[str] | None = None) -> str:
+    """The scenarios a stopped sweep kept in ``out``, in one line, counted from the records on disk:
+    how many of them were written after the signal (``at_signal``: the records then; a local Dask
+    cluster's running scenarios can finish while it shuts down), how many are not recorded."""
     import json
 
     try:
         total = len(json.loads((Path(out) / "sweep.json").read_text())["scenarios"])
     except (OSError, ValueError, KeyError, TypeError):
         total = None
-    done = len(list((Path(out) / "scenarios").glob("*.json")))
-    of = f" of {total}" if total is not None else ""
-    return f"{done}{of} scenarios finished and kept in {out}/scenarios; --resume solves the rest"
+    done = _records(out)
+    meanwhile = len(done - at_signal) if at_signal is not None else 0
+    line = (f"{len(done)}{f' of {total}' if total is not None else ''} scenarios finished and kept in {out}/scenarios"
+            + (f" ({meanwhile} of them while the sweep stopped)" if meanwhile else ""))
+    if total is not None and total > len(done):
+        return f"{line}; {total - len(done)} not recorded: --resume solves them"
+    return f"{line}; --resume solves the rest"
