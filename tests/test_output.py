@@ -87,6 +87,25 @@ def test_the_command_line_starts_without_the_heavy_modules():
     assert _modules_after(run_validate) == []
 
 
+def test_one_round_off_is_read_by_the_checker_the_diagnosis_and_the_printed_costs():
+    """The checker's tolerance is written once, in a module that imports nothing (the CLI's start
+    path reads it through analysis.costs), and the checker, diagnose, the cost words and the HTML
+    report all read that one value: before, analysis.costs and report.html each wrote their own
+    1e-6 beside checker.TOLERANCE, and diagnose read it from the checker (pandas)."""
+    from yrdopt import checker, tolerance
+    from yrdopt.analysis import costs, diagnose
+    from yrdopt.report import html
+
+    for reader in (checker.TOLERANCE, diagnose.ROUND_OFF, costs.ROUND_OFF, html.ROUND_OFF):
+        assert reader is tolerance.TOLERANCE
+    probe = "import sys, yrdopt.tolerance\nprint('HEAVY:', *[m for m in sys.modules if m.split('.')[0] in " \
+            "('numpy', 'pydantic', 'pandas')])"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["HEAVY:"], r.stdout + r.stderr
+    # round-off reads 0 wherever a cost is printed
+    assert costs.money(0.5 * tolerance.TOLERANCE) == "0.00" and html._number(-0.5 * tolerance.TOLERANCE) == "0"
+
+
 def test_progress_line_shows_elapsed_best_bound_and_gap_only_after_the_delay():
     import io
     import time

@@ -21,8 +21,8 @@ import pandas as pd
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance
+from .tolerance import TOLERANCE  # noqa: F401 (checker.TOLERANCE: the rule every limit is checked by)
 
-TOLERANCE = 1e-6
 # a hosting site with less than this share of its segment's activity is a *token* site: it counts in
 # ``sites`` and duplication (the model lets a guarantee or a kept site hold a sliver), and is counted
 # apart too (``token_sites``, ``duplicated_segments_without_token``), so a headline count can say how many are slivers

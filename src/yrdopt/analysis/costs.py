@@ -17,6 +17,8 @@ opening cost too, counted again in fixed cost).
 
 from __future__ import annotations
 
+from ..tolerance import TOLERANCE as ROUND_OFF  # a term below it (|value|) is round-off, said as 0
+
 RUNNING_WHAT = {
     "distance": "logistics between linked segments",
     "site_cost": "running the sites",
@@ -28,8 +30,6 @@ ONE_OFF_WHAT = {
     "change": "closing and shrinking sites",
     "expansion": "expansions taken and enclave parks built",
 }
-# a term below this (|value|) is solver round-off, said as 0 (the checker's tolerance)
-ROUND_OFF = 1e-6
 
 
 def money(v: float | None) -> str:

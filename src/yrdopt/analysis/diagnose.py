@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ..checker import TOLERANCE as ROUND_OFF
+from ..tolerance import TOLERANCE as ROUND_OFF
 from ..data import ModelData, build_model_data
 from ..deadline import Deadline, after_solve_reserve, highs_options_for
 from ..phasing import refuse_periods
@@ -119,7 +119,7 @@ def past_limits(used: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float
 def round_off(limit, share: float = ROUND_OFF) -> np.ndarray:
     """How far past ``limit`` (a quota, a change budget) a use may go and still count as within it:
     :data:`ROUND_OFF` × max(1, |limit|), the independent checker's own rule for a limit
-    (:data:`yrdopt.checker.TOLERANCE`), so a layout that stays within it is one the checker verifies.
+    (:data:`yrdopt.tolerance.TOLERANCE`), so a layout that stays within it is one the checker verifies.
 
     Why a diagnosis needs it: HiGHS keeps rows to its feasibility tolerances (primal 1e-7, MIP
     1e-6) and proves the elastic optimum only to ``mip_abs_gap`` 1e-6, so a proven-optimal elastic

@@ -30,6 +30,7 @@ from ..io import content_hash, default_instance_path, load_instance
 from ..analysis.costs import money
 from ..schema import Instance, unit_words
 from ..solution import load_solution_tables
+from ..tolerance import TOLERANCE as ROUND_OFF  # a figure below it (|value|) is round-off and reads 0
 from . import charts, maps
 
 PRICE_PATTERNS = ("*price*.csv", "*binding*.csv", "*dual*.csv", "*shadow*.csv")
@@ -128,8 +129,6 @@ def _img(fig: Figure, kind: str, alt: str, dpi: int = 100) -> str:
             f'src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}</figcaption></figure>')
 
 
-# a figure below this (in absolute value) is solver round-off and reads 0 (the checker's tolerance)
-ROUND_OFF = 1e-6
 # each column named as a planner reads it (the workbench's words); any other: its name without underscores
 COLUMN_WORDS = {
     "hosted_value": "value hosted", "credited_value": "value credited", "credited_share": "credited share",

@@ -41,7 +41,7 @@ def hosting(layout: pd.DataFrame) -> pd.Series:
     counts (``checker.check_layout``, what ``yrdopt solve``'s summary reports) — activity above
     1e-6 of the segment's, at least 1e-6 — so a site opened empty (a placement at activity 0)
     is not counted."""
-    from ..checker import TOLERANCE
+    from ..tolerance import TOLERANCE
 
     total = layout.groupby(["scenario", "chain", "segment"])["activity"].transform("sum")
     return layout["activity"] > TOLERANCE * np.maximum(1.0, total)
