@@ -59,7 +59,9 @@ def test_compare_with_baseline(default_solution):
     console = Console(record=True, width=140)
     console.print(baseline_table(cmp))
     text = console.export_text()
-    for k in (*TERMS, "total", "duplicated segments", "Krugman"):
+    from yrdopt.app.wording import term_words
+
+    for k in (*map(term_words, TERMS), "total", "duplicated segments", "Krugman"):
         assert k in text
 
 

@@ -81,6 +81,32 @@ def test_phased_solve_writes_and_prints_benefits_per_period(phased):
     assert f"Benefit sharing per province in {years[-1]}" in _flat(output)
 
 
+def test_the_comparison_with_today_names_the_terms_as_the_objective_table_does(phased):
+    """solve's "Optimized plan against today's layout" names each objective term as the objective
+    table above it does, with what it counts (analysis.costs), in the same order (before: the raw
+    keys fixed_cost, site_cost, guarantee_shortfall ...)."""
+    import json
+
+    from rich.console import Console
+
+    from yrdopt.analysis.baseline import baseline_table
+    from yrdopt.analysis.costs import ONE_OFF_WHAT, RUNNING_WHAT
+    from yrdopt.app.wording import term_words
+
+    d, output = phased
+    section = output[output.index("Optimized plan against"):output.index("Benefit sharing")]
+    summary = json.loads((d / "out" / "summary.json").read_text())
+    terms = list(summary["components"])
+    assert not [k for k in terms if "_" in k and k in section], section  # site_cost, fixed_cost, ...
+    assert "┃ measure" in section and "│ cost of change:" in section and "│ site cost:" in section, section
+    console = Console(record=True, width=200)
+    console.print(baseline_table(summary["baseline"], order=terms))
+    rows = [line.split("│")[1].strip() for line in console.export_text().splitlines() if line.startswith("│")]
+    named = [f"{term_words(k)}: {ONE_OFF_WHAT.get(k) or RUNNING_WHAT[k]}" for k in terms]
+    assert rows[:len(terms) + 1] == [*named, "total"], rows
+    assert named[0] == "distance (logistics): logistics between linked segments"
+
+
 def _one_period(tmp_path):
     data = tiny3()
     data.pop("periods")

@@ -142,7 +142,7 @@ def solve(
         if "baseline" in s:
             from .analysis.baseline import baseline_table
 
-            console.print(baseline_table(s["baseline"]))
+            console.print(baseline_table(s["baseline"], order=list(s["components"])))
         if sol.benefits is not None:
             from .analysis.benefits import baseline_benefits, benefit_rich_table, todays_benefits
 

@@ -218,8 +218,13 @@ def _fmt(v: float) -> str:
     return f"{v:,.2f}"
 
 
-def baseline_table(cmp: dict) -> Table:
-    """A rich table: baseline vs optimized for every term, duplication and specialization."""
+def baseline_table(cmp: dict, order=None) -> Table:
+    """A rich table: baseline vs optimized for every term, duplication and specialization.  Each
+    term is named as the objective table names it, with what it counts ("fixed cost: opening new
+    sites"); ``order``: the terms in the objective table's order (summary.json's components)."""
+    from ..app.wording import term_words
+    from .costs import term_what
+
     b, o = cmp["baseline"], cmp["optimized"]
     title = (f"Optimized plan against {cmp['plan']}" if cmp.get("plan")
              else f"Optimized layout against {cmp['against']}" if cmp.get("against")
@@ -227,8 +232,9 @@ def baseline_table(cmp: dict) -> Table:
     t = Table(title=title)
     for col, just in (("measure", "left"), ("baseline", "right"), ("optimized", "right"), ("change", "right")):
         t.add_column(col, justify=just, overflow="fold")
-    for k in TERMS:
-        t.add_row(k, _fmt(b["components"][k]), _fmt(o["components"][k]), _fmt(cmp["change"][k]))
+    for k in [*(k for k in order or () if k in TERMS), *(k for k in TERMS if k not in (order or ()))]:
+        t.add_row(f"{term_words(k)}: {term_what(k)}", _fmt(b["components"][k]), _fmt(o["components"][k]),
+                  _fmt(cmp["change"][k]))
     t.add_row(*(Text(v, style="bold") for v in ("total", _fmt(b["total"]), _fmt(o["total"]),
                                                   _fmt(cmp["change"]["total"]))))
     when = f" in {o['period']}" if o.get("period") is not None else ""  # a phased plan: its last period

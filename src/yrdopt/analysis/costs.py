@@ -32,6 +32,11 @@ ONE_OFF_WHAT = {
 }
 
 
+def term_what(term: str) -> str:
+    """What an objective term counts, in the words of the objective table ("opening new sites")."""
+    return ONE_OFF_WHAT.get(term) or RUNNING_WHAT.get(term, "")
+
+
 def money(v: float | None) -> str:
     """A cost as printed beside the objective: two decimals, round-off as 0.00."""
     if v is None or v != v:
@@ -78,7 +83,7 @@ def term_notes(summary: dict) -> dict[str, str]:
     periods = [p for p in summary.get("periods") or [] if isinstance(p, dict) and isinstance(p.get("terms"), dict)]
     out = {}
     for k in summary.get("components") or {}:
-        what = ONE_OFF_WHAT.get(k) or RUNNING_WHAT.get(k, "")
+        what = term_what(k)
         if periods and k in ONE_OFF_WHAT:
             if k == "expansion":
                 paid = [f"{built_words(b)} in {p['year']}" for p in periods for b in p.get("built") or []]
