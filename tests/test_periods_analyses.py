@@ -576,7 +576,8 @@ def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
     assert m.loc["r2", "why"] == (
         "blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of 0 closed "
         "sites in the whole area is too small by 1 (the plan's other sites kept, --reoptimise lets them change; "
-        "raising so (the least total raise, each limit in its own unit) makes it possible; other rules may also block)")
+        "raising so (the least total raise, each limit in its own unit) makes it possible; other rules may also block) "
+        + diagnose.TIE_WORDS)
     assert m.loc["r2", "blocked_by"] == "periods.milestones[1].budget.max_opened; periods.milestones[1].budget.max_closed"
     free = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030, reoptimise=True)
     assert (free["status"] == "optimal").all()
@@ -589,6 +590,25 @@ def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
     assert m.loc["r2", "why"].startswith("quota too small: needs 2030: r2 land +0.6 (raising so (the least total "
                                          "raise"), m.loc["r2", "why"]
     assert m.loc["r2", "blocked_by"] == "regions.r2.quotas.land"
+
+
+def test_why_a_move_in_a_period_picks_its_least_raise_by_diagnoses_rule(tmp_path):
+    """explain --segment --period --reoptimise: a moved to r1 in 2030, where b and c sit (9.9 of land
+    for 11.25), pushes c to r2 or r3, each 1 short (2.75 of land for 3.75): two least raises of the
+    same total and the same share of their quotas (2.5 each).  Before, explain said HiGHS's pick,
+    r3 +1, and no rule; now it picks by diagnose's rule (diagnose.TIE_RULE, the same second stage),
+    a tie to the region listed first, r2, and says the rule; diagnose of the plan with a held in r1
+    in every period raises r2 too."""
+    d = tiny3(run=0)
+    d["regions"][1]["quotas"]["land"] = d["regions"][2]["quotas"]["land"] = 2.5
+    assert yrdopt.solve(d, out=tmp_path / "plan", gap=1e-9).summary["verified"]
+    m = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030, reoptimise=True).set_index("region")
+    why = m.loc["r1", "why"]
+    assert why.startswith("quota too small: needs 2030: r2 land +1 ("), why
+    assert why.endswith(diagnose.TIE_WORDS) and m.loc["r1", "blocked_by"] == "regions.r2.quotas.land"
+    d["policy"] = {"fixed": [{"chain": "k", "segment": "a", "region": "r1"}]}
+    _, details = explain_phased_infeasibility(yrdopt.load_instance(d))
+    assert {k.split("/")[1] for k in details["quota_increase"]} == {"r2"}, details["quota_increase"]
 
 
 def test_why_a_flip_in_a_period_names_site_counts_and_todays_capacity(tmp_path):

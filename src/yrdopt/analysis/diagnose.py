@@ -254,6 +254,7 @@ class ElasticIncrease:
     tiny_quotas: dict = field(default_factory=dict)
     tiny_budgets: list[dict] = field(default_factory=list)
     least: float = 0.0
+    picked: str | None = None  # how the tie rule's stage ended (:func:`pick_among_least`; None: it did not run)
 
 
 def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None):
@@ -271,9 +272,9 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
     solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1e-9, threads=threads, highs=highs), stop=stop)
     solver.load(cm)
     res = solver.solve()
-    if res.status != "optimal" or res.x is None or (stop is not None and stop.is_set()):
+    if stop is not None and stop.is_set():
         return res
-    return _pick_among_least(cm, solver, res, deadline)
+    return pick_among_least(cm, res, deadline, solver)
 
 
 # the rule that picks one least raise among several of the same total (README "diagnose", formulation.md
@@ -284,6 +285,12 @@ TIE_RULE = ("among raises of the same least total (each limit in its own unit), 
 # one sentence after the raise, starting as it does ("The least"): a sweep's short reason keeps both
 TIE_WORDS = ("The least raise is picked by a rule where others share its total (each limit in its own unit): "
              "the one least in proportion to the limits it raises, a tie to the limit the instance lists first.")
+# ... where the rule's stage stopped at its time before proving its pick, or did not run
+TIE_UNFINISHED = TIE_WORDS[:-1] + ("; that pick stopped at its time limit: the raise shown is the best it found, "
+                                   "not proven the rule's.")
+TIE_NOT_RUN = ("The least raise shown is the solver's own: the rule that picks one where others share its total (the "
+               "least in proportion to the limits raised, a tie to the limit listed first) did not run within the time "
+               "limit.")
 # the weight of a slack's rank in the second stage: ties within this share of its cost go to the earlier limit
 RANK_SHARE = 1e-4
 
@@ -302,13 +309,20 @@ def slack_scales(cm) -> tuple[np.ndarray, np.ndarray]:
     return cols, limit
 
 
-def _pick_among_least(cm, solver, res, deadline: Deadline):
-    """The second stage of the least raise (:data:`TIE_RULE`): with the least total of the first
-    held (within HiGHS's tolerance), the raise least in proportion to its limits, ties to the limit
-    listed first.  The answer keeps the first stage's status and bound (the least total is what was
-    proven); without a second answer in time, the first stage's raise stands."""
+def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | None = None):
+    """The second stage of the least raise (:data:`TIE_RULE`) of an elastic model ``cm`` whose least
+    total ``res`` proved: with that total held (within HiGHS's tolerance), the raise least in
+    proportion to its limits, ties to the limit listed first.  ``solver``: the HiGHS that solved
+    ``res``, ``cm`` loaded (else a new one loads it: ``explain --period``'s questions, each on its own
+    model).  The answer keeps the first stage's status and bound (the least total is what was
+    proven); without a second answer in time, the first stage's raise stands.  ``solver["picked"]``
+    says how the stage ended (:func:`tie_words`); absent where it had nothing to pick."""
     from dataclasses import replace as with_
 
+    from ..solver import HighsSolver, SolverOptions
+
+    if res.status != "optimal" or res.x is None:  # no least total proven: no rule to apply among its ties
+        return res
     total = float(cm.cost @ res.x)
     if total <= 0.0:  # nothing raised: nothing to pick
         return res
@@ -318,13 +332,26 @@ def _pick_among_least(cm, solver, res, deadline: Deadline):
     second[cols] = cm.cost[cols] / limit * (1.0 + RANK_SHARE * rank)
     left = deadline.left()
     if left is not None and left <= after_solve_reserve(cm.n_cols):
-        return res
+        return with_(res, solver={**res.solver, "tie_rule": TIE_RULE, "picked": "not run: no time left"})
+    if solver is None:
+        solver = HighsSolver(SolverOptions(mip_gap=1e-9, threads=threads), stop=deadline.stop)
+        solver.load(cm)
     solver.add_row(cm.cost, -np.inf, total * (1.0 + 1e-9) + 1e-7)
     solver.set_costs(second)
     picked = solver.solve(res.x, time_limit=None if left is None else max(left - after_solve_reserve(cm.n_cols), 0.0))
+    tie = {"tie_rule": TIE_RULE, "picked": picked.status}
     if picked.x is None:
-        return res
-    return with_(res, x=picked.x[: cm.n_cols], solver={**res.solver, "tie_rule": TIE_RULE, "picked": picked.status})
+        return with_(res, solver={**res.solver, **tie})
+    return with_(res, x=picked.x[: cm.n_cols], solver={**res.solver, **tie})
+
+
+def tie_words(solver: dict | None) -> str:
+    """The sentence after a least raise: the rule that picked it (:data:`TIE_WORDS`), or that its
+    stage stopped first (:data:`TIE_UNFINISHED`) or did not run (:data:`TIE_NOT_RUN`); ``solver``:
+    the answer's ``solver`` record (:func:`pick_among_least`)."""
+    picked = (solver or {}).get("picked")
+    return TIE_WORDS if picked == "optimal" else TIE_NOT_RUN if picked is None or picked.startswith("not run") \
+        else TIE_UNFINISHED
 
 
 def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
@@ -355,7 +382,8 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
     tiny_q, tiny_b = ({}, []) if quotas or budgets else (quota_increase(cm, res.x, share=FLOAT_ROUND_OFF),
                                                          budget_increase(cm, res.x, share=FLOAT_ROUND_OFF))
     return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out, tiny_quotas=tiny_q,
-                           tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0))
+                           tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0),
+                           picked=(res.solver or {}).get("picked"))
 
 
 def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
@@ -568,6 +596,7 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                "budget_increase": budgets,
                "conflicting_limits": [lim.to_dict() for lim in limits],
                "conflict_complete": conflict.complete, "tie_rule": TIE_RULE,
+               "tie_pick": elastic.picked if elastic is not None else None,
                "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
     # the elastic solve shows every increase within the checker's round-off: what is left is a question of
@@ -613,7 +642,8 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
         what = "quota and change budget" if budgets else "quota"
         least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
         first = ", the largest first" if len(raised) > SHORT_LIST else ""
-        parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}. {TIE_WORDS}")
+        parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}. "
+                     + tie_words({"picked": elastic.picked}))
     elif elastic is not None and not elastic.answered:
         parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
     elif tiny and not msgs and not conflict.limits:  # nothing else names the limits: these do
@@ -719,12 +749,12 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     within = (" is within round-off" if tiny else "")
     text = (f"{head}. {least} quota and change budget increase that makes one exist{first}{within}: {listed}"
             + (". " + within_round_off(known_infeasible or needed, "plan", rechecked=solve_says is False)
-               if tiny else f". {TIE_WORDS}")
+               if tiny else ". " + tie_words(res.solver))
             + " (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
             "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)")
     found = {"quota_increase": quotas, "budget_increase": budgets}
     return text, {**({**none, "round_off_increase": found} if tiny else found), "increase_file": increase_file,
-                  "tie_rule": TIE_RULE,
+                  "tie_rule": TIE_RULE, "tie_pick": (res.solver or {}).get("picked"),
                   "verdict": "infeasible" if known_infeasible or needed else "undecided"}
 
 

@@ -287,8 +287,9 @@ class PlanBlocking:
     def __call__(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool,
                  deadline: Deadline) -> tuple[str, str]:
         """(why, blocked_by) for period t's placements of segment s in ``regions`` set to ``row``,
-        within ``deadline``."""
-        from .diagnose import phased_increase
+        within ``deadline``.  The least raise is picked among those of the same total by ``diagnose``'s
+        rule (:func:`yrdopt.analysis.diagnose.pick_among_least`), said after it."""
+        from .diagnose import phased_increase, pick_among_least, tie_words
 
         year = self.inst.periods.milestones[t].year
         unknown = (f"infeasible with this change in {year}; why was not found within the time limit "
@@ -305,14 +306,15 @@ class PlanBlocking:
         kept = "" if reoptimise else "the plan's other sites kept, --reoptimise lets them change; "
         if _timed_out(res):
             return unknown
-        rules, raised, stopped = [], res, False
+        rules, raised, raised_cm, stopped = [], res, cm, False
         if res.x is None:  # raising quotas and budgets does not help: which rule, switched off alone, does
             raised = None
             for rule in present:
-                alt = _solve(_rules_off(cm, [rule]), options, shares)
+                alt = _solve(off := _rules_off(cm, [rule]), options, shares)
                 if alt.x is not None:
                     rules.append(rule)
-                    raised = raised or alt  # the raise needed beside the first rule found
+                    if raised is None:  # the raise needed beside the first rule found
+                        raised, raised_cm = alt, off
                 elif _timed_out(alt):
                     stopped = True
                     break
@@ -337,8 +339,9 @@ class PlanBlocking:
                     elif _timed_out(alt2):
                         stopped = True
                         break
-                rules, raised = [(None, " and ".join(p for _, p, _ in needed), " and ".join(w for _, _, w in needed)
-                                  + " together")], alt
+                rules, raised, raised_cm = [(None, " and ".join(p for _, p, _ in needed), " and ".join(
+                    w for _, _, w in needed) + " together")], alt, _rules_off(cm, needed)
+        raised = pick_among_least(raised_cm, raised, deadline)  # diagnose's rule among raises of that total
         quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
         if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
             return f"infeasible (numerically borderline); {kept}".rstrip("; "), ""
@@ -355,7 +358,8 @@ class PlanBlocking:
         else:
             did = f"raising so ({raise_words})"
         found = " (found before the search stopped at its time limit)" if stopped else ""
-        tail = f" ({kept}{did} makes it possible; other rules may also block){found}"
+        tail = f" ({kept}{did} makes it possible; other rules may also block){found}" + (
+            f" {tie_words(raised.solver)}" if quotas or budgets else "")
         paths = [p for _, p, _ in rules] + [b["path"] for b in budgets] + [
             f"regions.{k.split('/')[1]}.quotas.{k.split('/')[2]}" for k in sorted(quotas)]
         return (("blocked by: " if rules or budgets else "") + "; ".join(parts) + tail,
