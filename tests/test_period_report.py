@@ -36,7 +36,12 @@ def test_cli_summary_shows_every_period_with_its_changes_and_foresight(solved):
         counts = r"\s+".join(str(tr[k]) for k in ("kept", "grown", "shrunk", "closed", "opened"))
         assert re.search(rf"{p['year']}\s+{counts}", plain), (p["year"], counts, output)
     my = summary["myopic"]
-    assert f"foresight saves {my['foresight_saves']:,.1f}" in re.sub(r"\s+", " ", plain)
+    # as the objective above it is printed (two decimals: before, one), so the printed figures subtract
+    from yrdopt.analysis.costs import money
+
+    line = f"myopic plan (period by period): {money(my['objective'])}; foresight saves {money(my['foresight_saves'])}"
+    assert line in re.sub(r"\s+", " ", plain), output
+    assert f"│ total │ {money(summary['objective'])} │" in re.sub(r" +", " ", output)
     assert my["foresight_saves"] == pytest.approx(my["objective"] - summary["objective"])
 
 
@@ -98,8 +103,11 @@ def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
         part = section[h3: nxt if nxt > 0 else len(section)]
         got = sorted(s for s in re.findall(r"<td>(kept|grown|shrunk|closed|opened)</td>", part))
         assert got == want, y
-    saves = json.loads((out / "summary.json").read_text())["myopic"]["foresight_saves"]
-    assert f"foresight saves {saves:,.1f}" in section
+    from yrdopt.analysis.costs import money
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert (f"{money(summary['myopic']['objective'])}; the joint plan: {money(summary['objective'])}; foresight saves "
+            f"{money(summary['myopic']['foresight_saves'])}") in section
 
 
 def test_map_draws_one_period_or_all(solved, tmp_path):

@@ -53,9 +53,9 @@ def periods_table(summary: dict) -> Table:
     t.caption = ("cost of change = closing + shrinking (the objective's cost of change); opening is its fixed cost"
                  + ("; undiscounted, in the period of the change" if "periods" in summary else ""))
     my = summary.get("myopic")
-    if my:
-        t.caption += (f"\nmyopic plan (period by period): {my['objective']:,.1f}; "
-                      f"foresight saves {my['foresight_saves']:,.1f}")
+    if my:  # objectives as the objective table prints them, so that the printed figures subtract
+        t.caption += (f"\nmyopic plan (period by period): {money(my['objective'])}; "
+                      f"foresight saves {money(my['foresight_saves'])}")
     return t
 
 

@@ -71,14 +71,17 @@ def change_rows(transition: pd.DataFrame) -> pd.DataFrame:
 
 
 def foresight_text(summary: dict) -> str | None:
-    """One sentence on the myopic plan and what foresight saves, from summary.json."""
+    """One sentence on the myopic plan and what foresight saves, from summary.json; the objectives
+    as the objective table prints them (:func:`yrdopt.analysis.costs.money`: they subtract as printed)."""
+    from ..analysis.costs import money
+
     my = summary.get("myopic")
     if not isinstance(my, dict) or my.get("objective") is None:
         return None
     unproven = [s for s in my.get("per_period_status") or [] if s != "optimal"]
     note = (f" (myopic periods not all proven optimal: {', '.join(unproven)})" if unproven else "")
-    return (f"Myopic plan (each period solved alone from the last, no foresight): {my['objective']:,.1f}; "
-            f"the joint plan: {summary['objective']:,.1f}; foresight saves {my['foresight_saves']:,.1f}{note}.")
+    return (f"Myopic plan (each period solved alone from the last, no foresight): {money(my['objective'])}; "
+            f"the joint plan: {money(summary['objective'])}; foresight saves {money(my['foresight_saves'])}{note}.")
 
 
 def period_layout_map(inst: Instance, views: list[WrittenPeriod], year: int, **kw) -> Figure:
