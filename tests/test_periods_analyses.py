@@ -611,6 +611,34 @@ def test_why_a_move_in_a_period_picks_its_least_raise_by_diagnoses_rule(tmp_path
     assert {k.split("/")[1] for k in details["quota_increase"]} == {"r2"}, details["quota_increase"]
 
 
+def test_the_tie_rules_stage_keeps_to_its_share_of_the_limit_and_says_when_it_did_not_run():
+    """The rule's stage (diagnose.pick_among_least) refines a least total already proven: it gets at most
+    diagnose.TIE_SHARE of the limit that holds (on yrd-cities-2035 with 2030's land at 30 % it took
+    142-298 s where the least total took 36-68 s: README), and where that leaves it no time the raise is
+    said to be the solver's own (before, it took all that was left, and the rule was claimed whether or
+    not its stage ran).  The plan of the test above with a held in r1 in every period: r2 or r3 short."""
+    import numpy as np
+
+    from yrdopt.analysis.diagnose import phased_elastic_model, pick_among_least, tie_words
+    from yrdopt.deadline import Deadline
+
+    d = tiny3(run=0)
+    d["regions"][1]["quotas"]["land"] = d["regions"][2]["quotas"]["land"] = 2.5
+    d["policy"] = {"fixed": [{"chain": "k", "segment": "a", "region": "r1"}]}
+    cm = phased_elastic_model(yrdopt.load_instance(d)).cm
+    s = HighsSolver(SolverOptions(mip_gap=1e-9))
+    s.load(cm)
+    least = s.solve()
+    assert least.status == "optimal" and cm.cost @ least.x > 1.0
+    picked = pick_among_least(cm, least, Deadline(100.0))
+    assert picked.solver["picked"] == "optimal" and 0 < picked.solver["tie_time_limit"] <= diagnose.TIE_SHARE * 100.0
+    assert tie_words(picked.solver) == diagnose.TIE_WORDS
+    none = pick_among_least(cm, least, Deadline(0.5))  # its share, 0.125 s, is less than HiGHS's reserve
+    assert none.solver["picked"].startswith("not run") and np.array_equal(none.x, least.x)
+    assert tie_words(none.solver) == diagnose.TIE_NOT_RUN
+    assert tie_words({"picked": "time_limit_with_incumbent"}) == diagnose.TIE_UNFINISHED
+
+
 def test_why_a_flip_in_a_period_names_site_counts_and_todays_capacity(tmp_path):
     """explain --site --period names the rule no raise lifts: a second site of the single-site a
     (before: "the sites held cannot take the segment's activity", false), and today's site of c in

@@ -68,6 +68,12 @@ class Deadline:
             return None
         return self.limit_s - (time.perf_counter() - self.started)
 
+    def share_of_limit(self, share: float) -> float | None:
+        """Seconds: ``share`` of the whole limit, never more than what is left (None without a limit;
+        e.g. a stage whose answer only refines one already proven, which must not take the rest)."""
+        left = self.left()
+        return None if left is None or self.limit_s is None else max(min(left, share * self.limit_s), 0.0)
+
     def part(self, share: float) -> "Deadline":
         """``share`` of what is left, as a deadline of its own from now (no limit without one)."""
         left = self.left()
