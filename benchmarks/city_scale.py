@@ -15,8 +15,6 @@ fresh process, in one run (the machine is shared, so only same-run ratios mean a
   models above 2,500 binaries;
 * ``no-kernel`` — ``default`` without the kernel search (``api.solve(kernel_search=0)``), for
   same-run ratios;
-* ``kernel-beside`` — ``default`` with the kernel search as the first task of the
-  fix-and-optimize thread beside HiGHS (``api.KERNEL_BESIDE_HIGHS``), not before HiGHS;
 * ``lns``     — the greedy improved by chain-group fix-and-optimize (``yrdopt.lns``) for a
   half of the limit (where the greedy gets stuck, first a packing sub-MILP: `lns.construct`), then
   HiGHS for the rest;
@@ -61,12 +59,11 @@ CASES = {  # name: (instance, time limit s)
 }
 CONFIGS = {"greedy": "greedy", "main": "main", "default": "default", "lns": "lns", "search-lns": "search-lns",
            "flow-free": "flow-free", "no-kernel": "no-kernel", "highs-threads": "highs-threads",
-           "concurrent": "concurrent", "colocated": "colocated", "no-colocated": "no-colocated",
-           "kernel-beside": "kernel-beside"}
+           "concurrent": "concurrent", "colocated": "colocated", "no-colocated": "no-colocated"}
 SOLVE_KW = {"main": {"search_lns": 0.0, "kernel_search": 0.0}, "default": {}, "lns": {"improve_s": "half"},
             "search-lns": {"search_lns": 0.5}, "flow-free": {}, "no-kernel": {"kernel_search": 0.0},
             "highs-threads": {"threads": None}, "concurrent": {"concurrent_lns": True},
-            "colocated": {"colocated": True}, "no-colocated": {"colocated": False}, "kernel-beside": {}}
+            "colocated": {"colocated": True}, "no-colocated": {"colocated": False}}
 # "highs-threads": as `yrdopt solve` without --threads (HiGHS's own count: 2 MIP workers on 2 cores),
 # whatever --threads says; "concurrent": the fix-and-optimize in a thread beside HiGHS (lns.ConcurrentLns)
 # "main": HiGHS's set-up as before ROOT_SOON, no relaxation bound
@@ -111,8 +108,6 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
 
             yrdopt.model.logistics_bound.CUT_ROUNDS = False
             yrdopt.api.RELAXED_BOUND_LONG_S = 0.0  # min(RELAXED_BOUND_S, a tenth of what is left), as before
-        if mode == "kernel-beside":  # the kernel search in the thread beside HiGHS, not before it
-            yrdopt.api.KERNEL_BESIDE_HIGHS = True
         if mode == "main":
             yrdopt.api.RELAXED_BOUND_S = 0.0
             kw["options"] = SolverOptions(time_limit=limit, threads=threads, highs=MAIN_HIGHS)
@@ -126,7 +121,7 @@ def one(path: str, limit: float, mode: str, threads: int) -> dict:
         m = sol.summary
         return {"status": m["status"], "objective": m["objective"], "bound": m["bound"], "gap": m["gap"],
                 "verified": m["verified"], "wall_s": time.perf_counter() - t0,
-                "concurrent_lns": m["solver"].get("concurrent_lns"), "kernel_search": m["solver"].get("kernel_search")}
+                "concurrent_lns": m["solver"].get("concurrent_lns")}
     cm = build(load_instance(path))
     start = greedy_start(cm)
     out = {"greedy": None if start is None else float(cm.cost @ start)}

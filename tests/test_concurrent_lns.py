@@ -16,25 +16,21 @@ from yrdopt.checker import check_layout
 from yrdopt.claims import relative_gap
 from yrdopt.generate import generate_instance
 from yrdopt.heuristic import greedy_start
-from yrdopt.lns import ConcurrentLns, fits
+from yrdopt.lns import ConcurrentLns
 from yrdopt.model.compiled import build
 from yrdopt.solution import tables_from_x
 from yrdopt.solver import HighsSolver, SolverOptions
 
 
-def _with_optimum(inst):
-    """(instance, its model, HiGHS's proven optimum)."""
+@pytest.fixture(scope="module")
+def case():
+    inst = generate_instance(6, 4, 3, seed=1)
     cm = build(inst)
     s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-6))
     s.load(cm)
     ref = s.solve()
     assert ref.status == "optimal"
     return inst, cm, ref
-
-
-@pytest.fixture(scope="module")
-def case():
-    return _with_optimum(generate_instance(6, 4, 3, seed=1))
 
 
 def _lns_threads() -> list[threading.Thread]:
@@ -238,61 +234,3 @@ def test_the_thread_asked_for_where_it_cannot_run_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(app, ["solve", str(shipped), "--concurrent-lns", "-o", str(tmp_path / "o")])
     assert r.exit_code == 2, r.output
     assert "concurrent_lns" in r.output and "Traceback" not in r.output
-
-
-@pytest.fixture(scope="module")
-def tight_case():
-    """Quotas that bite: the greedy layout fits but is 5 % above the optimum, and HiGHS needs a few
-    seconds to prove it, so the kernel search beside it has work."""
-    return _with_optimum(generate_instance(6, 5, 4, seed=2, tightness=1.15))
-
-
-def test_the_kernel_search_as_the_threads_first_task_hands_on_a_checked_layout(tight_case):
-    """ConcurrentLns.kernel_first: the kernel search runs in the thread before its steps; its
-    layout becomes the thread's best (offered to HiGHS), is verified by the checker at the cost it
-    claims and is never below the optimum; its record is kept for summary.json."""
-    inst, cm, ref = tight_case
-    x0 = greedy_start(cm)
-    start_obj = float(cm.cost @ x0 + cm.offset)
-    assert fits(cm, x0) and start_obj > ref.objective * (1 + 1e-3)  # a start with room to improve
-    lns = ConcurrentLns(cm, binaries=25, step_limit=5.0, seed=1, threads=1)
-    lns.kernel_first(x0, 10.0)
-    lns.incumbent(x0)
-    lns.begin(30.0)
-    t_end = time.perf_counter() + 20.0
-    while lns.kernel is None and time.perf_counter() < t_end:
-        time.sleep(0.05)
-    lns.end()
-    assert lns.error is None and not _lns_threads()
-    rec = lns.kernel
-    assert rec is not None and rec.kernel > 0 and rec.seconds <= 10.0 + 1.0
-    assert rec.lp_value <= ref.objective + 1e-6 * abs(ref.objective)  # the LP bounds the optimum
-    assert rec.objective is not None and rec.objective < start_obj
-    x, obj = lns.best()
-    assert obj <= rec.objective + 1e-9 * abs(rec.objective)  # the thread's best is at least the kernel's
-    layout, flows, exps = tables_from_x(cm, x)
-    rep = check_layout(inst, layout, flows, exps)
-    assert rep.verified and rep.objective == pytest.approx(obj, rel=1e-6)
-    assert obj >= ref.objective - 1e-6 * abs(ref.objective)
-    assert lns.propose() is not None  # better than HiGHS's incumbent (the greedy layout): offered
-
-
-def test_solve_runs_the_kernel_search_beside_highs_and_still_proves_the_plain_optimum(tight_case, monkeypatch):
-    """With api.KERNEL_BESIDE_HIGHS (off by default) the kernel search is the thread's first task:
-    the solve proves the plain MILP's optimum, records the search, and the bound it reports (its
-    LP's where that is higher than HiGHS's) never exceeds the optimum."""
-    import yrdopt.api
-
-    monkeypatch.setattr(yrdopt.api, "KERNEL_BESIDE_HIGHS", True)
-    inst, _, ref = tight_case
-    sol = solve(inst, time_limit=40, threads=1, gap=1e-6, kernel_search=0.4, concurrent_lns=True)
-    m = sol.summary
-    assert m["verified"] and m["status"] == "optimal"
-    assert m["objective"] == pytest.approx(ref.objective, rel=1e-5)
-    assert m["bound"] <= ref.objective + 1e-5 * abs(ref.objective)
-    rec = m["solver"]["kernel_search"]  # recorded whether or not HiGHS's proof ended it early
-    assert rec["seconds"] <= 0.4 * 40 + 2
-    if rec["lp_value"] is not None:
-        assert rec["lp_value"] <= ref.objective + 1e-6 * abs(ref.objective)
-    assert "error" not in m["solver"]["concurrent_lns"]
-    assert not _lns_threads()

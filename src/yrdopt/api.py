@@ -60,15 +60,6 @@ CONCURRENT_LNS_MIN_COLUMNS = 20_000
 # "no-kernel"); phased instances (one MILP over the periods) do not use it
 KERNEL_SEARCH_SHARE = 0.4
 KERNEL_SEARCH_MIN_S = 30.0
-# True: where the fix-and-optimize thread runs beside HiGHS (lns.ConcurrentLns), the kernel search
-# runs first in that thread, not before HiGHS, so HiGHS's root starts at once and has the whole
-# limit for its cuts (on 41x30x4 HiGHS alone still lifts its bound after 2 minutes: 32,767 at
-# 19 s, 32,936 at 61 s, 32,979 at 121 s).  Off: measured in two runs under load 3-5 (other
-# engineers' test suites), it did not pay clearly - at 120 s gap 5.23 % and 5.42 % against 5.87 %
-# and 5.38 % (bound +41 and +85), at 30 s 15.2 % and 19.7 % against 16.5 % and 16.5 % (the thread
-# takes CPU from HiGHS's root LP under load); benchmarks/city_scale.py --configs default
-# kernel-beside, models/formulation.md section 11
-KERNEL_BESIDE_HIGHS = False
 
 # a MIP that minimises one objective term (a front's or lexicographic solve's first stage) gets
 # the greedy layout (built for the weighted cost) as its start only on models above this many
@@ -364,21 +355,15 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
             start, start_from = _primal_start(cm, deadline.left(), improve_s, stop, greedy_min_binaries,
                                               phases, costed)
         kernel = None
-        kernel_beside = False
         if start is not None:
-            share = _kernel_share(cm, deadline.left(), kernel_search)
-            if concurrent is not None and KERNEL_BESIDE_HIGHS and share > 0:
-                concurrent.kernel_first(start, share * deadline.left())  # the thread's first task
-                kernel_beside = True
-            else:
-                start, kernel = _kernel_start(cm, start, deadline.left(), share, options, stop, phases)
+            start, kernel = _kernel_start(cm, start, deadline.left(), kernel_search, options, stop, phases)
             phases.layout(costed(start))  # what HiGHS starts from (a better layout is reported as found)
         highs_limit, highs = highs_options_for(deadline.left(), cm.n_cols, binaries, kept_options.highs)
         highs = root_options_for(binaries, start is not None, highs)
         if highs_limit is not None or highs != kept_options.highs:
             solver.apply_options(replace(options, highs=highs,
                                          time_limit=highs_limit if highs_limit is not None else kept_options.time_limit))
-        if not bound_without_flows or kernel_beside:  # the thread's LP rounds give the relaxation's bound
+        if not bound_without_flows:
             relaxed = None
         elif kernel is not None and kernel.lp_value is not None:  # its LP rounds gave the relaxation's bound
             relaxed = (kernel.lp_value, 0.0)
@@ -405,9 +390,6 @@ def search(solver: HighsSolver, cm: CompiledModel, deadline: Deadline, *, start:
                 res = replace(kept, solver={**kept.solver, "start_kept": True})
         if concurrent is not None:  # after the start: the thread holds the start until it improves on it
             res = _with_concurrent_layout(cm, res, concurrent)
-            kernel = concurrent.kernel if kernel_beside else kernel
-            if kernel_beside and bound_without_flows and kernel is not None and kernel.lp_value is not None:
-                relaxed = (kernel.lp_value, 0.0)
         res.solver["start"] = start_from
         if kernel is not None:
             res.solver["kernel_search"] = kernel.summary()
@@ -448,23 +430,16 @@ def _primal_start(cm: CompiledModel, left: float | None, improve_s: float, stop:
     return start, source
 
 
-def _kernel_share(cm: CompiledModel, left: float | None, share: float | None) -> float:
-    """The share of ``left`` seconds the kernel search gets (``share``, or None: the default of
-    :func:`solve`); 0 where it does not run."""
+def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float | None,
+                  options: SolverOptions, stop: StopFlag | None, phases: Phases | None = None):
+    """(``start``, or the better layout kernel search finds from it; the search's record or
+    None) (see :func:`solve`); the search's layouts and LP bound are reported to ``phases``."""
     if share is None:
         big = int(cm.integrality.sum()) > SEARCH_LNS_MIN_BINARIES
         share = KERNEL_SEARCH_SHARE if big and left is not None and left >= KERNEL_SEARCH_MIN_S else 0.0
     if not 0 <= share < 1:
         raise ValueError(f"kernel_search: {share!r} is not a share of the time limit in [0, 1)")
-    return 0.0 if left is None or cm.options.elastic else share
-
-
-def _kernel_start(cm: CompiledModel, start: np.ndarray, left: float | None, share: float,
-                  options: SolverOptions, stop: StopFlag | None, phases: Phases | None = None):
-    """(``start``, or the better layout kernel search finds from it in ``share`` of ``left``
-    seconds; the search's record or None) (see :func:`solve`); the search's layouts and LP bound
-    are reported to ``phases``."""
-    if share == 0:
+    if share == 0 or left is None or cm.options.elastic:
         return start, None
     from .kernel_search import kernel_search
 

@@ -499,13 +499,6 @@ class ConcurrentLns(SearchLns):
         self._thread: threading.Thread | None = None
         self.highs_objective = np.inf  # HiGHS's incumbent's cost
         self.error: BaseException | None = None
-        self._kernel_task: tuple[np.ndarray, float] | None = None
-        self.kernel = None  # the kernel search's record (yrdopt.kernel_search.KernelSearch) when it ran here
-
-    def kernel_first(self, start: np.ndarray, seconds: float) -> None:
-        """Run :func:`yrdopt.kernel_search.kernel_search` from ``start`` for ``seconds`` as the
-        thread's first task, before its fix-and-optimize steps (call before :meth:`begin`)."""
-        self._kernel_task = (np.asarray(start, dtype=float).copy(), seconds)
 
     def begin(self, time_limit: float | None, stop=None) -> None:
         import threading
@@ -549,8 +542,6 @@ class ConcurrentLns(SearchLns):
     def _run(self) -> None:
         stop = _Either(self._done, self.stop)
         try:
-            if self._kernel_task is not None:
-                self._kernel(*self._kernel_task, stop)
             while not self._stopped():
                 with self._lock:
                     base, base_obj = self.x, self.objective
@@ -574,21 +565,6 @@ class ConcurrentLns(SearchLns):
                 self.log.append((t - self.t0, time.perf_counter() - t, self.objective))
         except BaseException as exc:  # noqa: BLE001 - a failed step must not end the solve; kept for the record
             self.error = exc
-
-
-    def _kernel(self, start: np.ndarray, seconds: float, stop) -> None:
-        from .kernel_search import kernel_search
-
-        t = time.perf_counter()
-        # the kernel search keeps only layouts that fit the whole model (lns.fits)
-        self.kernel = found = kernel_search(self.cm, start, seconds, threads=self.threads, stop=stop)
-        self.used += time.perf_counter() - t
-        if found.x is not None and found.objective is not None:
-            with self._lock:
-                if found.objective < self.objective - 1e-9 * max(1.0, abs(found.objective)):
-                    self.x, self.objective = found.x.copy(), found.objective
-                    self.improved += 1
-        self.log.append((t - self.t0, time.perf_counter() - t, self.objective))
 
 
 class _Either:
