@@ -246,7 +246,10 @@ def test_a_front_that_dropped_an_unproven_layout_is_not_exact():
     enough to call the front exact."""
     from yrdopt.analysis.fronts import FrontPoint, FrontResult
 
-    proven = [FrontPoint(f"point-{i}", {"distance": float(i), "duplication": float(3 - i)}, None, "optimal")
+    from types import SimpleNamespace
+
+    verified = SimpleNamespace(summary={"verified": True})  # a point proven needs a layout the checker confirmed
+    proven = [FrontPoint(f"point-{i}", {"distance": float(i), "duplication": float(3 - i)}, verified, "optimal")
               for i in range(3)]
     front = FrontResult(None, ("distance", "duplication"), points=proven, finished=True)  # reads no instance
     assert front.exact

@@ -206,8 +206,20 @@ class FrontPoint:
     layout: bytes = field(default=b"", repr=False)  # its placements, expansions and parks (layout_key)
 
     @property
+    def verified(self) -> bool:
+        """Whether the independent checker confirmed the written layout (``solution.summary``)."""
+        return bool(self.solution.summary.get("verified"))
+
+    @property
     def proven(self) -> bool:
-        return self.status == "optimal"
+        """Proven best for its cap: every stage optimal, and the layout the checker confirmed (a
+        rejected layout is neither proven nor known to be feasible, whatever its stages said)."""
+        return self.status == "optimal" and self.verified
+
+    @property
+    def checked_status(self) -> str:
+        """Its status as the checker lets it claim: "not_verified" for a rejected layout."""
+        return checked_status(self.status, self.verified)
 
     def stage_of(self, minimised: str) -> dict:
         return next((s for s in self.stages if s["minimise"] == minimised), {})
@@ -219,8 +231,7 @@ class FrontPoint:
         proof = {f"{k}_{what}": self.stage_of(m).get(what)
                  for k, m in ((t1, t1), (t2, t2), ("objective", "weighted objective")) for what in ("bound", "gap")}
         return {"point": self.name, t1: self.values[t1], t2: self.values[t2], "objective": s["objective"],
-                "verified": bool(s["verified"]), "status": checked_status(self.status, bool(s["verified"])),
-                "proven": self.proven and bool(s["verified"]), **proof,
+                "verified": self.verified, "status": self.checked_status, "proven": self.proven, **proof,
                 **{f"raw_{k}": v for k, v in s.get("components_raw", {}).items() if k != "quota_slack"}}
 
 
@@ -245,11 +256,12 @@ class FrontResult:
 
     @property
     def exact(self) -> bool:
-        """Every point proven (all its stages optimal), the walk not cut short, and no layout
-        dropped unproven: the walk goes on from each layout a stage returns, so an unproven one
-        may have stepped over points of the front before a later point beat it."""
+        """Every point proven (all its stages optimal, its layout confirmed by the checker), the
+        walk not cut short, and no layout dropped unproven: the walk goes on from each layout a
+        stage returns, so an unproven one may have stepped over points of the front before a
+        later point beat it."""
         return (self.finished and not self.truncated and self.stopped is None and self.missing_end is None
-                and all(p.status == "optimal" for p in self.points) and all(d["status"] == "optimal" for d in self.dropped))
+                and all(p.proven for p in self.points) and all(d["status"] == "optimal" for d in self.dropped))
 
     @property
     def incomplete(self) -> str | None:
@@ -261,16 +273,25 @@ class FrontResult:
     def status(self) -> str:
         """``in_progress`` (the walk has not ended: a front.json left so by a killed run is no front),
         ``incomplete`` (:attr:`incomplete` says what is missing and why), ``truncated`` (at
-        ``max_points``), ``exact``, else ``not_proven`` (a point or a dropped layout not proven)."""
+        ``max_points``), ``not_verified`` (the checker rejected a point's layout: :attr:`not_verified`
+        names them), ``exact``, else ``not_proven`` (a point or a dropped layout not proven)."""
         if not self.finished:
             return "in_progress"
         if self.incomplete:
             return "incomplete"
-        return "truncated" if self.truncated else "exact" if self.exact else "not_proven"
+        if self.truncated:
+            return "truncated"
+        return "not_verified" if self.not_verified else "exact" if self.exact else "not_proven"
 
     @property
     def unproven(self) -> list[str]:
+        """The points not proven: a stage stopped at its limit, or the checker rejected the layout."""
         return [p.name for p in self.points if not p.proven]
+
+    @property
+    def not_verified(self) -> list[str]:
+        """The points whose layout the independent checker rejected."""
+        return [p.name for p in self.points if not p.verified]
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([p.record(*self.terms) for p in self.points])
@@ -568,7 +589,8 @@ def _write_front(result: FrontResult, out: Path) -> None:
             "between": list(result.terms), "method": result.method, "step": result.step,
             "status": result.status, "incomplete": result.incomplete,
             "truncated": result.truncated, "stopped": result.stopped, "exact": result.exact,
-            "points": len(result.points), "unproven": result.unproven, "dropped": result.dropped,
+            "points": len(result.points), "unproven": result.unproven, "not_verified": result.not_verified,
+            "dropped": result.dropped,
             "solves": result.n_solves, "stages": result.stages}
     atomic_write_text(out / "front.json", json.dumps(meta, indent=2))
 
@@ -584,10 +606,15 @@ def _plot_front(result: FrontResult, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.step(v[:, 0], v[:, 1], where="post", color="0.7", lw=1)
     ax.plot(v[:, 0], v[:, 1], "o", color="C0")
-    open_ = np.array([not p.proven for p in result.points], dtype=bool)
+    rejected = np.array([not p.verified for p in result.points], dtype=bool)
+    open_ = np.array([not p.proven for p in result.points], dtype=bool) & ~rejected
     if open_.any():
         ax.scatter(v[open_, 0], v[open_, 1], s=80, facecolors="none", edgecolors="C3", zorder=3,
                    label="not proven: a stage stopped at its limit")
+    if rejected.any():
+        ax.scatter(v[rejected, 0], v[rejected, 1], s=80, marker="x", color="C3", zorder=3,
+                   label="rejected by the independent checker")
+    if open_.any() or rejected.any():
         ax.legend(fontsize=7)
     for p, (a, b) in zip(result.points, v):
         ax.annotate(p.name.split("-")[-1], (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)

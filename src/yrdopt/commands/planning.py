@@ -220,10 +220,16 @@ def register(app: typer.Typer) -> None:
             console.print(labelled("not written:", "yellow",
                                    f"{len(res.dropped)} layouts found at a stage's limit were a point already written "
                                    "or dominated by one (front.json, dropped)"), highlight=False)
-        if res.unproven:
+        stopped = [name for name in res.unproven if name not in res.not_verified]
+        if stopped:
             console.print(labelled("not proven:", "yellow",
-                                   f"{', '.join(res.unproven)}: a stage stopped at its limit; a layout with the same cap "
+                                   f"{', '.join(stopped)}: a stage stopped at its limit; a layout with the same cap "
                                    "may be better, by at most the gap shown (bounds in front.csv)"), highlight=False)
+        if res.not_verified:
+            console.print(labelled("rejected by the independent checker:", "red",
+                                   f"{', '.join(res.not_verified)}: the layout breaks a limit, so it is neither proven "
+                                   "nor known to be feasible (front.csv status not_verified; front.json status "
+                                   "not_verified)"), highlight=False)
         if res.incomplete:  # a MIP ended without a layout: part of the front is missing (front.json says so)
             console.print(labelled("front incomplete:", "red", f"{res.incomplete}; front.json status incomplete"),
                           highlight=False)

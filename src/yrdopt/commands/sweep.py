@@ -112,6 +112,11 @@ def register(app: typer.Typer) -> None:
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
                       + (", robust)" if df.attrs.get("robust") is None else f"; no robust layout: {df.attrs['robust']})"),
                       highlight=False)
+        if df.attrs.get("robust_rejected"):
+            k = df.attrs["robust_rejected"]
+            console.print(f"  robust layout: {k} candidate evaluation{'' if k == 1 else 's'} rejected by the independent "
+                          "checker: no regret figure there (regret.csv: status not_verified, the reason in words)",
+                          highlight=False)
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
             why = (f"rejected by the independent checker (largest scaled violation {row.max_violation:.3g}; "
                    f"the solver alone said {row.status_before_check})" if row.status == "not_verified"

@@ -94,7 +94,8 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
 
     ``x`` and ``y`` default to the first two numeric columns that are not bookkeeping (weights,
     times, gaps, ids); non-dominated points are joined by a line, the others are grey; with a
-    ``proven`` column (``yrdopt pareto``'s front.csv) the points not proven are ringed in red.
+    ``proven`` column (``yrdopt pareto``'s front.csv) the points not proven are ringed in red, with
+    a ``verified`` column those whose layout the checker rejected are crossed.
     ``status`` (front.json's): a front in progress, incomplete or truncated says so in its title
     and legend.
     """
@@ -118,8 +119,15 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     unfinished = UNFINISHED_FRONT.get(status or "")
     ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5,
             label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({len(f)} points)")
+    def flag(column: str) -> np.ndarray:
+        return df.loc[d.index, column].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+
+    rejected = ~flag("verified") if "verified" in df.columns else np.zeros(len(pts), dtype=bool)
+    if rejected.any():  # yrdopt pareto's front.csv: a point whose layout the checker rejected
+        ax.scatter(pts[rejected, 0], pts[rejected, 1], s=80, marker="x", color="#d62728", zorder=3,
+                   label=f"rejected by the independent checker ({int(rejected.sum())})")
     if "proven" in df.columns:  # yrdopt pareto's front.csv: a point whose stages stopped at their limit
-        unproven = ~df.loc[d.index, "proven"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+        unproven = ~flag("proven") & ~rejected
         if unproven.any():
             ax.scatter(pts[unproven, 0], pts[unproven, 1], s=80, facecolors="none", edgecolors="#d62728", zorder=3,
                        label=f"not proven ({int(unproven.sum())}: a stage stopped at its limit)")

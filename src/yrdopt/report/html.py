@@ -542,6 +542,10 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                 note = (f'<p class="warn">The trade-off front is {html.escape(charts.UNFINISHED_FRONT[status])}'
                         + (f": {html.escape(str(why))}" if why else "") + " (front.json status "
                         + f"{html.escape(status)}).</p>")
+            elif status == "not_verified":  # a finished front, but not every point is a layout to trust
+                note = ('<p class="warn">The independent checker rejected the layout of at least one point of '
+                        "the trade-off front (crossed; front.json status not_verified): those points are neither "
+                        "proven nor known to be feasible.</p>")
         else:
             fig = fn(src)
         extra += note + _img(fig, "chart", alt)

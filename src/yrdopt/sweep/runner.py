@@ -193,7 +193,9 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
                    earlier=_earlier(store, scenarios, done, spec.chunk_size))
         records = [_counted_as_checked(store.read(s.id)) for s in scenarios]
         robust = _no_robust_because(spec, inst, records)
-        if robust is None:
+        if robust is not None:
+            _remove_robust_evaluations(store)
+        else:
             robust = _robust_phase(lambda: be or new_backend(), ctx, store, spec, scenarios, records, run_id, progress)
             be = robust.pop("backend") or be
         return consolidate(out, spec, base, resolved, scenarios, records, robust)
@@ -307,8 +309,12 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
     for c in cands:
         # full 0/1 vectors; sizes from the base model (candidates from rebuilt shapes are compared as "not_comparable")
         payload.append({"place_index": c["place_index"], "expand_index": c["expand_index"]})
-    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    # the key names what an evaluation record holds: the candidates, and whether the checker
+    # judged their re-solved layouts (records of earlier versions, unjudged, are never reused)
+    key = hashlib.sha256(json.dumps([payload, {"checked_evaluations": ctx.check}],
+                                    sort_keys=True).encode()).hexdigest()[:12]
     sub = store.robust_dir(key)
+    _remove_robust_evaluations(store, keep=key)
     _set_aside(store, sub, EVALUATE_KEYS)
     opt_ids = {r["scenario"] for r in ok}
     eval_scen = [s for s in scenarios if s.id in opt_ids]
@@ -328,6 +334,18 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
     evals = [store.read(s.id, sub) for s in eval_scen]
     return {"candidates": cands, "evaluations": evals, "backend": be,
             "optimum": {r["scenario"]: r["objective"] for r in ok}}
+
+
+def _remove_robust_evaluations(store: Store, keep: str | None = None) -> None:
+    """Remove the evaluation folders under ``OUT/robust/`` other than ``keep``: those of an
+    earlier run's candidates (a --resume whose layouts changed, or a run without a robust phase)
+    would otherwise lie there as if they were this run's.  The current key's folder is kept:
+    a resumed robust phase reuses its records."""
+    import shutil
+
+    for folder in (store.out / "robust").glob("*"):
+        if folder.is_dir() and folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _dense_candidates(ctx: Context, payload: list[dict]) -> list[dict]:
@@ -465,8 +483,18 @@ def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, rec
     results.attrs["out"] = str(out)
     # None: robust.csv holds this run's robust layout; else why there is none
     results.attrs["robust"] = None if "robust_layout" in made else (
-        robust if isinstance(robust, str) else "no candidate layout to compare")
+        robust if isinstance(robust, str) else _no_robust_layout(long))
+    # evaluations whose re-solved layout the checker rejected (no regret figure; said by the CLI)
+    results.attrs["robust_rejected"] = int((long["status"] == "not_verified").sum()) if made else 0
     return results
+
+
+def _no_robust_layout(regret: pd.DataFrame) -> str:
+    """Why a robust phase chose no layout (``regret``: its long table)."""
+    if len(regret) and (regret["status"] == "not_verified").all():
+        return (f"the independent checker rejected every candidate's re-solved layout ({len(regret)} evaluations, "
+                "regret.csv): no regret figure to compare")
+    return "no candidate layout to compare"
 
 
 def load_results(out: str | Path) -> dict[str, pd.DataFrame]:

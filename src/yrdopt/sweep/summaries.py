@@ -20,9 +20,13 @@
   re-optimised for the scenario (the checker would need the activities too, which change
   with demand).  Regret = that cost minus the scenario's optimum (never below 0: a
   difference inside the MIP gap is no regret); a candidate that is infeasible under a
-  scenario has infinite regret there.  The robust layout is the one feasible in the most
-  scenarios and, among those, with the smallest worst-case regret where it is feasible
-  (``robust.csv`` lists every candidate with both numbers).
+  scenario has infinite regret there.  Each re-solved layout is judged by the independent
+  checker, as a scenario's is: where it rejects one (a loosened HiGHS tolerance), that
+  evaluation is "not_verified" in ``regret.csv``, with no cost or regret and the reason in
+  words.  The robust layout is the one feasible in the most scenarios, then rejected in the
+  fewest, and among those with the smallest worst-case regret where it is feasible
+  (``robust.csv`` lists every candidate with these numbers; one without any regret figure is
+  never the robust layout).
 """
 
 from __future__ import annotations
@@ -198,32 +202,55 @@ def candidate_layouts(records: list[dict], k: int) -> list[dict]:
     return ranked[:k]
 
 
+# what regret.csv says where the checker rejected a candidate's re-solved layout under a scenario
+REJECTED_EVALUATION = ("rejected by the independent checker (largest scaled violation {violation:.3g}; HiGHS alone "
+                       "said {before}): the re-solved layout breaks a limit, so its cost is no regret figure")
+
+
 def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict[str, float]):
-    """Long regret table, one row per candidate, and the index of the most robust candidate."""
+    """Long regret table, one row per candidate, and the index of the most robust candidate.
+
+    A row's ``status`` follows the checker (:meth:`ScenarioSolver.evaluate`): where it rejected
+    the candidate's re-solved layout ("not_verified") the row has no ``cost`` nor ``regret`` and
+    ``reason`` says why; such rows count in ``not_verified_in``, never as a regret or an
+    infeasibility.  The robust candidate is the one infeasible in the fewest scenarios, then
+    rejected in the fewest, then with the smallest worst-case regret where it has one; a
+    candidate without any regret figure is none."""
     rows = []
     for ev in evaluations:
         sid = ev["scenario"]
         if sid not in optimum or "error" in ev:
             continue
+        n = len(ev["costs"])
+        before = ev.get("status_before_check") or [None] * n
+        violation = ev.get("max_violation") or [None] * n
         for c, (cost, status) in enumerate(zip(ev["costs"], ev["status"])):
+            if status == "not_verified":
+                reason = REJECTED_EVALUATION.format(violation=violation[c] or 0.0, before=before[c])
+                rows.append([c, sid, math.nan, optimum[sid], math.nan, status, before[c], reason])
+                continue
             if cost is None:
                 continue
             regret = max(0.0, cost - optimum[sid]) if math.isfinite(cost) else math.inf
-            rows.append([c, sid, cost, optimum[sid], regret, status])
-    long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "regret", "status"])
+            rows.append([c, sid, cost, optimum[sid], regret, status, before[c], None])
+    long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "regret", "status",
+                                       "status_before_check", "reason"])
     summary = []
     for c, cand in enumerate(candidates):
         g = long[long["candidate"] == c]
         if g.empty:
             continue
-        fin = g.loc[np.isfinite(g["regret"]), "regret"]
-        worst = g.loc[g["regret"].idxmax()]
+        figures = g[g["status"] != "not_verified"]
+        fin = figures.loc[np.isfinite(figures["regret"]), "regret"]
+        worst = figures.loc[figures["regret"].idxmax()] if len(figures) else None
         summary.append({"candidate": c, "optimal_in": len(cand["scenarios"]), "evaluated": len(g),
-                        "infeasible_in": int((~np.isfinite(g["regret"])).sum()),
-                        "max_regret": float(g["regret"].max()),
-                        "max_regret_where_feasible": float(fin.max()) if len(fin) else math.inf,
-                        "mean_regret": float(fin.mean()) if len(fin) else math.inf,
-                        "worst_scenario": worst["scenario"],
+                        "infeasible_in": int(np.isinf(figures["regret"]).sum()),
+                        "not_verified_in": len(g) - len(figures),
+                        "max_regret": float(figures["regret"].max()) if len(figures) else math.nan,
+                        # infinite where infeasible everywhere it has a figure; none without any figure
+                        "max_regret_where_feasible": float(fin.max()) if len(fin) else math.inf if len(figures) else math.nan,
+                        "mean_regret": float(fin.mean()) if len(fin) else math.inf if len(figures) else math.nan,
+                        "worst_scenario": None if worst is None else worst["scenario"],
                         # sites hosting activity, as results.csv counts them for its example scenario
                         # (before: every placement, an empty site included)
                         "sites": cand["hosting_sites"],
@@ -231,9 +258,11 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
     table = pd.DataFrame(summary)
     best = None
     if len(table):
-        order = table.sort_values(["infeasible_in", "max_regret_where_feasible", "mean_regret", "optimal_in"],
-                                  ascending=[True, True, True, False])
-        best = int(order["candidate"].iloc[0])
+        eligible = table[table["evaluated"] > table["not_verified_in"]]
+        if len(eligible):
+            order = eligible.sort_values(["infeasible_in", "not_verified_in", "max_regret_where_feasible",
+                                          "mean_regret", "optimal_in"], ascending=[True, True, True, True, False])
+            best = int(order["candidate"].iloc[0])
         table["robust"] = table["candidate"] == best
     return long, table, best
 

@@ -500,11 +500,23 @@ class ScenarioSolver:
     # -- robust-layout phase ------------------------------------------------------------------
     def evaluate(self, sc: Scenario, candidates: list[dict]) -> dict[str, Any]:
         """Cost of each candidate layout (sites and parks fixed, activities and flows free)
-        under this scenario: a fixed-placement re-solve per candidate."""
+        under this scenario: a fixed-placement re-solve per candidate, its layout judged by the
+        independent checker as a scenario's is (``check``).  Per candidate, in lists: ``costs``,
+        ``status`` (the checker's word: "not_verified" where it rejects the re-solved layout,
+        whose cost is then no figure, ``None``; "unchecked" with ``check: false``), what HiGHS
+        alone said (``status_before_check``), ``verified`` and ``max_violation`` (``None`` where
+        no layout was judged)."""
         t0 = time.perf_counter()
-        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "costs": [], "status": []}
+        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "costs": [], "status": [],
+                               "status_before_check": [], "verified": [], "max_violation": []}
+
+        def add(cost, status, before=None, verified=None, violation=None):
+            for key, value in zip(("costs", "status", "status_before_check", "verified", "max_violation"),
+                                  (cost, status, before, verified, violation)):
+                rec[key].append(value)
+
         try:
-            _, cm, _ = self.prepare(sc)
+            inst, cm, _ = self.prepare(sc)
         except Exception as exc:
             self.model = None
             return {**rec, "error": f"{type(exc).__name__}: {exc}", "total_s": time.perf_counter() - t0}
@@ -516,18 +528,23 @@ class ScenarioSolver:
                 place = np.asarray(cand["place"], dtype=float)
                 expand = np.asarray(cand["expand"], dtype=float)
                 if place.size != P.size or expand.size != E.size:
-                    rec["costs"].append(None)
-                    rec["status"].append("not_comparable")
+                    add(None, "not_comparable")
                     continue
                 fix = np.r_[place, expand]
                 if np.any(fix < lo0[cols] - 1e-9) or np.any(fix > hi0[cols] + 1e-9):
-                    rec["costs"].append(float("inf"))
-                    rec["status"].append("violates_policy")
+                    add(float("inf"), "violates_policy")
                     continue
                 self.solver.set_col_bounds(cols, fix, fix)
                 res = self.solver.solve()
-                rec["costs"].append(res.objective if res.has_solution else float("inf"))
-                rec["status"].append(res.status)
+                if not res.has_solution:
+                    add(float("inf"), res.status)
+                elif not self.ctx.check:  # HiGHS's layout alone: its cost stands, as unchecked as the scenarios'
+                    add(res.objective, "unchecked", res.status)
+                else:
+                    judged = _check(inst, cm, res.x, res.objective)
+                    status = checked_status(res.status, judged["verified"])
+                    add(res.objective if counts_as_solved(status) else None, status, res.status,
+                        judged["verified"], judged["max_violation"])
         finally:  # the next scenario patches this model: it must hold the scenario's own bounds
             self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
         rec["total_s"] = time.perf_counter() - t0
