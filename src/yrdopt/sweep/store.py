@@ -8,7 +8,7 @@ Layout of a sweep directory::
       .lock                   held (flock) by the running sweep: two runs cannot share OUT
       scenarios/<id>.json     one file per finished scenario (temp file + hard link: atomic,
                               and a second writer of the same id fails instead of replacing)
-      robust/<set>/<id>.json  robust-layout evaluations, same rules
+      robust/<set>/<id>.json  robust-layout evaluations, same rules (only the current candidates' set)
       journal.jsonl           one line per scenario file created (O_APPEND, fsync)
       results.parquet/.csv, layout.parquet/.csv, expansions.csv, frequency.csv,
       tornado.csv/.png, robust.csv, robust_layout.csv, regret.csv   (consolidated at the end)
