@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -149,6 +150,36 @@ def test_alternatives_say_a_rejected_layout_is_not_verified(tmp_path):
     # a rerun cannot resume from a layout-1 whose sites give no layout: it searches again (before: a traceback)
     again = alternatives(None, n=1, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
     assert (again.layouts[0].mga_status, again.layouts[0].mga_status_before_check) == ("not_verified", "optimal")
+
+
+def test_alternatives_rest_no_budget_on_a_rejected_layout_1(tmp_path, monkeypatch):
+    """Before, the budget (cost slack) was measured from layout-1's MIP cost even where the
+    checker rejected layout-1, and alternatives were searched and written within it.  Now no
+    alternative is searched, the budget is none (alternatives.json: null) and the reason is said,
+    in the result, the manifest and by the CLI (exit 5); a verified layout-1's checked cost is
+    the budget's base."""
+    import yrdopt.commands.planning as planning
+    from yrdopt.analysis.alternatives import alternatives
+
+    res = alternatives(None, n=3, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
+    assert not res.layouts[0].verified  # HiGHS 1.16: rejected
+    assert [a.name for a in res.layouts] == ["layout-1"] and res.budget is None
+    assert "layout-1 was rejected by the independent checker" in res.stopped and "no budget" in res.stopped
+    written = json.loads((tmp_path / "alt" / "alternatives.json").read_text())
+    assert written["budget"] is None and [r["name"] for r in written["layouts"]] == ["layout-1"]
+    assert written["stopped"] == res.stopped and not (tmp_path / "alt" / "layout-2").exists()
+    # with HiGHS's defaults layout-1 passes: the budget is its checked cost, alternatives within it
+    good = alternatives(None, n=2, slack=0.05, out=tmp_path / "good")
+    first = good.layouts[0]
+    assert first.verified and good.optimum == first.objective == first.solution.summary["objective"]
+    assert good.budget == pytest.approx(first.objective * 1.05) and len(good.layouts) == 2
+    # the command (its option builder given the loose tolerance) says why and exits 5, as for any rejected layout
+    monkeypatch.setattr(planning, "_options", lambda *a: SolverOptions(highs=LOOSE))
+    r = CliRunner().invoke(app, ["alternatives", str(default_instance_path()), "-n", "3", "--out", str(tmp_path / "cli")],
+                           env={"COLUMNS": "200"})
+    said = " ".join(r.output.split())
+    assert r.exit_code == 5, r.output
+    assert "no budget" in said and "its cost is no budget to measure alternatives against" in said, said
 
 
 def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):

@@ -180,7 +180,7 @@ class Alternative:
 class AlternativesResult:
     instance: Instance
     optimum: float
-    budget: float
+    budget: float | None  # None: layout-1 was rejected by the checker, no cost to rest a budget on (stopped says so)
     slack: float
     metric: str
     layouts: list[Alternative]
@@ -373,6 +373,27 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
     if not result.layouts:
         accept("layout-1", res, res.status, time.perf_counter() - t0, optimum_itself=True,
                start=first_from or res.solver.get("start"), deadline=deadline)
+    first = result.layouts[0]
+    if not first.verified:
+        # a budget resting on a cost the checker did not confirm would admit layouts by a figure
+        # nobody checked: layout-1 is written (marked), and no alternative is searched
+        s = first.solution.summary
+        result.budget = None
+        del result.layouts[1:]  # an earlier run's alternatives, resumed, rested on that cost too
+        result.stopped = (f"layout-1 was rejected by the independent checker (largest scaled violation "
+                          f"{s.get('max_violation', float('nan')):.3g}; its MIP said "
+                          f"{first.mga_status_before_check or first.mga_status}): its cost is no budget to measure "
+                          "alternatives against, so none was searched (a loosened HiGHS tolerance? solve with "
+                          "HiGHS's defaults)")
+        if out is not None:
+            _write_manifest(result, out)
+        return result
+    # the budget rests on layout-1's cost as the checker confirmed it (its polished layout's, not
+    # the MIP's own figure for HiGHS's vector)
+    optimum = first.objective
+    result.optimum, result.budget = optimum, _budget(optimum, slack)
+    budget = result.budget
+    first.above_optimum = 0.0
 
     # the MGA model: budget row, min-share rows, no-good cuts, distance objective
     solver.add_row(cm.cost, -np.inf, budget - cm.offset)

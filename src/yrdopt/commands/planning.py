@@ -169,7 +169,8 @@ def register(app: typer.Typer) -> None:
         first = "optimum" if res.layouts and res.layouts[0].mga_status == "optimal" else \
             "layout-1, rejected by the independent checker," if res.layouts and \
             res.layouts[0].mga_status == "not_verified" else "best layout found (not proven optimal)"
-        console.print(f"{first} {res.optimum:,.4f}; budget {res.budget:,.4f} (slack {slack:.1%}); "
+        budget = f"budget {res.budget:,.4f}" if res.budget is not None else "no budget"
+        console.print(f"{first} {res.optimum:,.4f}; {budget} (slack {slack:.1%}); "
                       f"{len(res.layouts)} layouts written to {out}/", highlight=False)
         if res.stopped:
             console.print(styled(str(res.stopped), "yellow"), highlight=False)
