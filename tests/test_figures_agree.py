@@ -282,6 +282,22 @@ def test_a_plans_top_level_counts_are_its_last_periods_with_each_periods_beside(
     assert view["sites"] == summary["sites"]
 
 
+def test_check_json_of_a_plan_gives_the_summarys_top_level_counts(plan):
+    """``yrdopt check --json`` on a plan summed ``sites`` and ``token_sites`` over the periods (and
+    gave the most duplicated segments of any period) while summary.json's top-level figures are
+    the last period's: now the same figures, ``sites_period`` saying which period, each period's
+    in ``by_period`` beside them."""
+    summary = json.loads((plan / "summary.json").read_text())
+    res = CliRunner().invoke(app, ["check", str(INSTANCE), str(plan), "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output)
+    keys = ("sites_period", "sites", "duplicated_segments", "token_sites", "duplicated_segments_without_token")
+    assert {k: rep.get(k) for k in keys} == {k: summary[k] for k in keys}
+    assert rep["sites"] != sum(p["sites"] for p in rep["by_period"])  # the case under test: not the sum
+    assert {p["year"]: (p["sites"], p["token_sites"]) for p in rep["by_period"]} == \
+        {p["year"]: (p["sites"], p["token_sites"]) for p in summary["periods"]}
+
+
 def test_workbench_lists_todays_layout_with_the_plans_comparable_objective(plan, tmp_path):
     """Beside a plan (discounted over every period), today's layout is listed as the CLI's baseline:
     today's sites kept through every period, grown with their chains (it was one year of today: 5,600.5)."""

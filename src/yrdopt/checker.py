@@ -49,10 +49,13 @@ class CheckReport:
     n_violations: int = 0
     violations: list[Violation] = field(default_factory=list)  # every violated row, largest first
     flows_given: bool = True
-    sites: int = 0  # a phased plan: summed over its periods (by_period has each period's)
-    duplicated_segments: int = 0  # a phased plan: the most of any period
-    token_sites: int = 0  # of ``sites``, those with less than TOKEN_SHARE of their segment (a plan: summed)
-    duplicated_segments_without_token: int = 0  # segments with 2+ sites of at least TOKEN_SHARE each (a plan: the most)
+    # a phased plan: these four counts are its last period's (``sites_period``), as summary.json's
+    # top-level figures; ``by_period`` has each period's
+    sites: int = 0
+    duplicated_segments: int = 0
+    token_sites: int = 0  # of ``sites``, those with less than TOKEN_SHARE of their segment
+    duplicated_segments_without_token: int = 0  # segments with 2+ sites of at least TOKEN_SHARE each
+    sites_period: int | None = None  # a phased plan: the milestone year the counts above are of
     # a phased plan: year, sites, duplicated_segments, token_sites, duplicated_segments_without_token,
     # terms (the period's weighted terms, undiscounted) and built
     by_period: list[dict] = field(default_factory=list)
@@ -813,14 +816,17 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         for k, v in rep.components_raw.items():
             raw[k] = raw.get(k, 0.0) + v
     max_v = max((v.amount for v in rec.worst.values()), default=0.0)
+    counts = {}
+    if reports:  # where the plan ends, as summary.json's top-level figures (before: sites and token_sites
+        last = reports[-1]  # summed over the periods, the duplicated segments the most of any period)
+        counts = {"sites": last.sites, "duplicated_segments": last.duplicated_segments, "token_sites": last.token_sites,
+                  "duplicated_segments_without_token": last.duplicated_segments_without_token,
+                  "sites_period": years[len(reports) - 1]}
     return CheckReport(verified=max_v <= TOLERANCE, max_violation=max_v,
                        objective=float(sum(disc[t] * r.objective for t, r in enumerate(reports))),
                        components=comps, components_raw=raw, worst=rec.worst, n_violations=rec.count,
                        violations=sorted(rec.all, key=lambda v: -v.amount),
-                       flows_given=all(r.flows_given for r in reports), sites=sum(r.sites for r in reports),
-                       duplicated_segments=max((r.duplicated_segments for r in reports), default=0),
-                       token_sites=sum(r.token_sites for r in reports),
-                       duplicated_segments_without_token=max((r.duplicated_segments_without_token for r in reports), default=0),
+                       flows_given=all(r.flows_given for r in reports), **counts,
                        by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments,
                                    "token_sites": r.token_sites, "duplicated_segments_without_token": r.duplicated_segments_without_token,
                                    "terms": dict(r.components), "built": r.built}
