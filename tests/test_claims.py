@@ -152,3 +152,79 @@ def test_orlib_warehouse_cases_reach_the_published_optimum(file):
     # capopt.txt gives three decimals
     assert sol.objective == pytest.approx(_cap_optima()[file], abs=1e-3)
     assert sol.summary["gap"] <= 1e-9
+
+
+# -- the objective's components add up to it --------------------------------------------------
+def test_components_that_do_not_add_up_to_the_objective_fail_the_check(solved, tmp_path):
+    """Before, summary.json's ``components`` were never re-derived: a summary whose terms did not
+    add up to its objective (or named other figures than the layout's) passed ``yrdopt check``."""
+    d = fresh(solved, tmp_path)
+    comps = dict(solved[1]["components"])
+    comps["distance"] += 5.0  # no longer adds up
+    forge(d, components=comps)
+    r = check(d)
+    assert r.exit_code == 5, r.output
+    assert "false claim of summary.json: components:" in r.output
+    assert "the components do not add up to the objective recomputed from the layout" in r.output
+    # a sum that still adds up, with 5 moved from one term to another: each term is the layout's own
+    d = fresh(solved, tmp_path / "moved")
+    comps = dict(solved[1]["components"])
+    comps["distance"] += 5.0
+    comps["site_cost"] -= 5.0
+    forge(d, components=comps)
+    r = check(d)
+    assert r.exit_code == 5, r.output
+    assert "components.distance" in r.output and "components.site_cost" in r.output
+    assert "the term recomputed from the layout differs" in r.output
+    assert "do not add up" not in r.output
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    """The three-period plan of test_periods.tiny3, solved and written with its instance file."""
+    from test_periods import tiny3
+
+    root = tmp_path_factory.mktemp("claims")
+    (root / "tiny3.json").write_text(json.dumps(tiny3()))
+    sol = yrdopt.solve(root / "tiny3.json", gap=0.0, out=root / "plan")
+    assert sol.summary["verified"] and len(sol.summary["periods"]) == 3
+    return root / "tiny3.json", root / "plan", sol.summary
+
+
+def _forge_plan(plan, tmp_path, change):
+    instance, src, summary = plan
+    d = tmp_path / "plan"
+    shutil.copytree(src, d)
+    s = json.loads(json.dumps(summary))
+    change(s)
+    (d / "summary.json").write_text(json.dumps(s))
+    return check(d, instance)
+
+
+def test_a_plans_true_components_pass(plan, tmp_path):
+    r = _forge_plan(plan, tmp_path, lambda s: None)
+    assert r.exit_code == 0 and "false claim" not in r.output, r.output
+
+
+def _shift_period_term(s):
+    """5 moved from one period's distance to another's: each period's total and the plan's still add up."""
+    s["periods"][1]["terms"]["distance"] += 5.0
+    s["periods"][2]["terms"]["distance"] -= 5.0 * s["periods"][1]["discount"] / s["periods"][2]["discount"]
+
+
+@pytest.mark.parametrize("change,said", [
+    (lambda s: s["periods"][1]["terms"].update(distance=s["periods"][1]["terms"]["distance"] + 5.0),
+     ["components.distance", "the discounted sum of the periods' terms", "periods[2030].terms.distance"]),
+    (_shift_period_term, ["periods[2030].terms.distance", "periods[2035].terms.distance",
+                          "the period's term recomputed from its layout differs"]),
+    (lambda s: s["periods"][2].update(discount=1.0),
+     ["periods[2035].discount", "the discount factor of the instance's rate and years"]),
+    (lambda s: s["discounting"]["factors"].update({"2030": 0.5}), ["discounting.factors.2030"]),
+])
+def test_a_plans_components_and_periods_are_re_derived(plan, tmp_path, change, said):
+    """A plan's components are its periods' terms times their discount, summed, each period's terms
+    and discount factor recomputed: before, none of these was checked."""
+    r = _forge_plan(plan, tmp_path, change)
+    assert r.exit_code == 5, r.output
+    for words in said:
+        assert words in r.output, (words, r.output)

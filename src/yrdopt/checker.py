@@ -56,8 +56,8 @@ class CheckReport:
     token_sites: int = 0  # of ``sites``, those with less than TOKEN_SHARE of their segment
     duplicated_segments_without_token: int = 0  # segments with 2+ sites of at least TOKEN_SHARE each
     sites_period: int | None = None  # a phased plan: the milestone year the counts above are of
-    # a phased plan: year, sites, duplicated_segments, token_sites, duplicated_segments_without_token,
-    # terms (the period's weighted terms, undiscounted) and built
+    # a phased plan: year, discount (its factor), sites, duplicated_segments, token_sites,
+    # duplicated_segments_without_token, terms (the period's weighted terms, undiscounted) and built
     by_period: list[dict] = field(default_factory=list)
     # what the term `expansion` pays for, item by item (unweighted): {"park"|"expansion": id, "region", "cost"};
     # a park or expansion paid in an earlier period of a plan is no item of a later one
@@ -66,7 +66,8 @@ class CheckReport:
 
     def add_claims(self, summary: dict) -> "CheckReport":
         """Re-derive the claims of ``summary`` (:mod:`yrdopt.claims`); any false one unverifies the layout."""
-        self.false_claims = check_claims(summary, self.objective, self.components_raw)
+        self.false_claims = check_claims(summary, self.objective, self.components_raw, self.components,
+                                         self.by_period or None)
         self.verified = self.verified and not self.false_claims
         return self
 
@@ -827,8 +828,9 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                        components=comps, components_raw=raw, worst=rec.worst, n_violations=rec.count,
                        violations=sorted(rec.all, key=lambda v: -v.amount),
                        flows_given=all(r.flows_given for r in reports), **counts,
-                       by_period=[{"year": y, "sites": r.sites, "duplicated_segments": r.duplicated_segments,
+                       by_period=[{"year": y, "discount": float(disc[t]), "sites": r.sites,
+                                   "duplicated_segments": r.duplicated_segments,
                                    "token_sites": r.token_sites, "duplicated_segments_without_token": r.duplicated_segments_without_token,
                                    "terms": dict(r.components), "built": r.built}
-                                  for y, r in zip(years, reports)],
+                                  for t, (y, r) in enumerate(zip(years, reports))],
                        built=[{**b, "period": y} for y, r in zip(years, reports) for b in r.built])

@@ -13,7 +13,10 @@ cap — and re-derives each claim from the rule that defines it:
 * a lexicographic layout keeps every term within its stage's hold
   (:func:`hold_limit` of the stage optimum; the tolerance relaxes every term but the last),
   and no term is below a stage optimum proven optimal (this layout would beat it);
-* a front point keeps its capped term within the cap, and its two stage holds.
+* a front point keeps its capped term within the cap, and its two stage holds;
+* the objective's ``components`` add up to the objective, each the term recomputed from the
+  layout; a plan's components are its periods' ``terms`` times their ``discount``, summed, each
+  period's terms and discount factor (and ``discounting.factors``) the recomputed ones.
 
 It reads nothing of the solver or the model: only the instance-derived values the checker
 recomputed and the summary as written.  A claim that fails makes the layout unverified
@@ -94,9 +97,11 @@ def _exceeds(value: float, limit: float) -> bool:
     return value - limit > CLAIM_TOL * max(1.0, abs(limit))
 
 
-def check_claims(summary: dict, objective: float, raw: dict[str, float]) -> list[FalseClaim]:
-    """Every claim of ``summary`` that the recomputed ``objective`` and unweighted terms
-    ``raw`` contradict (empty: all hold)."""
+def check_claims(summary: dict, objective: float, raw: dict[str, float], components: dict[str, float] | None = None,
+                 periods: list[dict] | None = None) -> list[FalseClaim]:
+    """Every claim of ``summary`` that the recomputed ``objective``, unweighted terms ``raw``,
+    weighted terms ``components`` and a plan's ``periods`` (each ``year``, ``discount`` and its
+    undiscounted weighted ``terms``) contradict (empty: all hold)."""
     out: list[FalseClaim] = []
     status = summary.get("status")
     stated_obj, bound, gap = (_number(summary, k, out) for k in ("objective", "bound", "gap"))
@@ -119,9 +124,82 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float]) -> list
             out.append(FalseClaim("status", status, relative_gap(objective, bound) if bound is not None else None,
                                   f"'optimal' needs the bound within the requested gap (relative {rel:g}, "
                                   f"absolute {ab:g}) of the layout's objective"))
+    out += _component_claims(summary, objective, components)
+    out += _period_claims(summary, objective, periods)
     out += _myopic_claims(summary, objective, bound)
     out += _lexicographic_claims(summary.get("lexicographic"), raw, status)
     out += _front_claims(summary.get("front"), raw)
+    return out
+
+
+def _numbers(value) -> dict[str, float] | None:
+    """A mapping of names to numbers, as floats; None when it is not one."""
+    if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              for v in value.values()):
+        return None
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _component_claims(summary: dict, objective: float, recomputed: dict[str, float] | None) -> list[FalseClaim]:
+    """The objective's ``components`` add up to the objective recomputed from the layout, and
+    each is the term recomputed (where the checker gives them: ``recomputed``)."""
+    if "components" not in summary:
+        return []
+    comps = _numbers(summary["components"])
+    if comps is None:
+        return [FalseClaim("components", summary["components"], None, "a mapping of objective terms to numbers")]
+    tol = CLAIM_TOL * max(1.0, abs(objective))
+    out = []
+    total = sum(comps.values())
+    if abs(total - objective) > tol:
+        out.append(FalseClaim("components", total, objective,
+                              "the components do not add up to the objective recomputed from the layout"))
+    for k, v in comps.items():
+        if recomputed is not None and k not in recomputed:
+            out.append(FalseClaim(f"components.{k}", v, None, f"an objective term ({', '.join(recomputed)})"))
+        elif recomputed is not None and abs(v - recomputed[k]) > tol:
+            out.append(FalseClaim(f"components.{k}", v, recomputed[k], "the term recomputed from the layout differs"))
+    return out
+
+
+def _period_claims(summary: dict, objective: float, recomputed: list[dict] | None) -> list[FalseClaim]:
+    """A plan's components are the discounted sum of its periods' terms (``periods[].terms`` x
+    ``periods[].discount``, as written), and each period's terms and discount factor — and
+    ``discounting.factors`` — are the ones recomputed from the layout and the instance."""
+    stated = summary.get("periods")
+    if not stated or not recomputed:
+        return []
+    try:
+        per = [(int(p["year"]), float(p["discount"]), _numbers(p["terms"])) for p in stated]
+    except (TypeError, ValueError, KeyError):
+        per = None
+    if per is None or any(t is None for _, _, t in per):
+        return [FalseClaim("periods", stated, None, "a list of periods, each with a year, a discount and numeric terms")]
+    tol = CLAIM_TOL * max(1.0, abs(objective))
+    out = []
+    comps = _numbers(summary.get("components")) or {}
+    for k, v in comps.items():
+        want = sum(d * terms.get(k, 0.0) for _, d, terms in per)
+        if abs(v - want) > tol:
+            out.append(FalseClaim(f"components.{k}", v, want,
+                                  "the discounted sum of the periods' terms (periods[].terms x periods[].discount)"))
+    again = {int(p["year"]): p for p in recomputed}
+    factors = _numbers((summary.get("discounting") or {}).get("factors")) if summary.get("discounting") else None
+    if summary.get("discounting") and factors is None:
+        out.append(FalseClaim("discounting.factors", summary["discounting"], None, "a mapping of years to numbers"))
+    for year, discount, terms in per:
+        if year not in again:
+            out.append(FalseClaim(f"periods[{year}]", year, sorted(again), "a milestone year of the plan"))
+            continue
+        r = again[year]
+        for where, value in ((f"periods[{year}].discount", discount),
+                             (f"discounting.factors.{year}", (factors or {}).get(str(year)))):
+            if value is not None and abs(value - r["discount"]) > CLAIM_TOL * max(1.0, abs(r["discount"])):
+                out.append(FalseClaim(where, value, r["discount"], "the discount factor of the instance's rate and years"))
+        for k, v in terms.items():
+            if k in r["terms"] and abs(v - r["terms"][k]) > tol:
+                out.append(FalseClaim(f"periods[{year}].terms.{k}", v, r["terms"][k],
+                                      "the period's term recomputed from its layout differs"))
     return out
 
 
