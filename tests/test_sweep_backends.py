@@ -389,26 +389,38 @@ def _wait_until_all_ended(pids: list[int], timeout: float) -> list[int]:
     return left
 
 
-def test_ctrl_c_stops_the_running_chunks_of_a_pool_at_their_next_callback(tmp_path):
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("presses", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
+def test_ctrl_c_at_the_terminal_stops_the_pool_and_leaves_no_process_running(tmp_path, presses):
     # Ctrl-C at a terminal reaches the sweep's whole process group, its workers too, which ignore
     # it: the sweep alone answers and stops them through the stop event (no worker's
-    # KeyboardInterrupt, traceback or lost chunk); `kill -INT` of the sweep alone takes the same path
+    # KeyboardInterrupt, traceback or lost chunk), the running chunks at their next callback (before:
+    # to their end, 12 s); `kill -INT` of the sweep alone takes the same path.  A second Ctrl-C ends
+    # the sweep at once (os._exit); its workers, which ignore the terminal's SIGINT, leave with it
+    # instead of waiting for their next job forever, adopted by init (before: both workers and
+    # multiprocessing's resource tracker ran on)
     spec = _pool_spec(tmp_path)
     out = tmp_path / "out"
     proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
     try:
         before = _wait_for_records(proc, err, out / "scenarios", 1)  # each worker has 1-2 scenarios of its chunk to go
+        started = [pid for pid, _ in _children(proc.pid)]  # the 2 workers and the resource tracker
         t0 = time.perf_counter()
-        os.killpg(proc.pid, signal.SIGINT)
+        for press in range(presses):
+            time.sleep(0.1 if press else 0.0)
+            os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=120)
         took = time.perf_counter() - t0
-        time.sleep(0.5)
+        left = _wait_until_all_ended(started, timeout=10)
         kept = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
     finally:
         _end_session(proc)
     message = err.read_text()
     assert proc.returncode == 130 and "Traceback" not in message and message.count("stopping:") == 1, message
-    assert took < 5.0, f"exit {took:.2f} s after Ctrl-C"  # before: the running chunks to their end, 12 s
+    assert ("quitting at once" in message) == (presses == 2), message
+    assert took < 5.0, f"exit {took:.2f} s after Ctrl-C"
+    assert len(started) >= 3, started
+    assert not left, f"still running 10 s after the sweep quit: {left}"
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 
@@ -443,33 +455,6 @@ def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(
     recorded, meanwhile, missing = int(found[1]), int(found[2] or 0), int(found[3])
     assert recorded == len(kept) and missing == 6 - len(kept) and len(kept) < 6, (message, kept)
     assert len(kept - just_after) <= meanwhile <= len(kept - before), (message, before, just_after, kept)
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_a_second_ctrl_c_at_the_terminal_leaves_no_process_of_the_pool_running(tmp_path):
-    # the second Ctrl-C ends the sweep at once (os._exit); its workers, which ignore the terminal's
-    # SIGINT, leave with it instead of waiting for their next job forever, adopted by init (before:
-    # both workers and multiprocessing's resource tracker ran on)
-    spec = _pool_spec(tmp_path)
-    out = tmp_path / "out"
-    proc, err = _sweep_process(tmp_path, spec, out, "--workers", "2")
-    try:
-        before = _wait_for_records(proc, err, out / "scenarios", 1)
-        started = [pid for pid, _ in _children(proc.pid)]  # the 2 workers and the resource tracker
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, Ctrl-C at a terminal: to the whole group
-        time.sleep(0.1)
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=30)
-        left = _wait_until_all_ended(started, timeout=10)
-        kept = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
-    finally:
-        _end_session(proc)
-    message = err.read_text()
-    assert proc.returncode == 130 and "quitting at once" in message and "Traceback" not in message, message
-    assert len(started) >= 3, started
-    assert not left, f"still running 10 s after the sweep quit: {left}"
-    assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
-    _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
