@@ -439,15 +439,22 @@ class ScenarioSolver:
 
     def _highs_limit(self, cm: CompiledModel, start_s: float) -> float | None:
         """HiGHS's time limit for a scenario whose start took ``start_s`` seconds: what is left of
-        the scenario's limit less what ``yrdopt.solve`` keeps back for HiGHS's overrun, the polish
-        and the check on a model of this size (:func:`yrdopt.deadline.after_solve_reserve`,
-        without writing files: a scenario writes a small record), at least 5 % of the limit."""
-        from ..deadline import after_solve_reserve
-
+        the scenario's limit less :meth:`_after_solve_reserve`, at least 5 % of the limit."""
         if self.opts.time_limit is None:
             return None
         left = self.opts.time_limit - start_s
-        return max(left - after_solve_reserve(cm.n_cols, files=False), 0.05 * self.opts.time_limit)
+        return max(left - self._after_solve_reserve(cm), 0.05 * self.opts.time_limit)
+
+    def _after_solve_reserve(self, cm: CompiledModel) -> float:
+        """What a scenario keeps back from HiGHS for its overrun, the polish and the check: what
+        ``yrdopt.solve`` keeps on a model of this size (:func:`yrdopt.deadline.after_solve_reserve`),
+        without writing files (a scenario writes a small record).  Scaled by all columns: the
+        overrun scaled by the live ones instead (yrd-cities: 0.64 s, not 1.27 s) made 9-12 of 40
+        scenarios overrun their 10 s, by up to 0.82 s, under load (README, *Sensitivity sweeps*;
+        ``benchmarks/sweep_starts.py --variants now,reserve_live_overrun``)."""
+        from ..deadline import after_solve_reserve
+
+        return after_solve_reserve(cm.n_cols, files=False)
 
     def _polish_limit(self, cm: CompiledModel, t_start: float) -> float | None:
         """The polish's time limit: what is left of the scenario's limit (counted from ``t_start``),
