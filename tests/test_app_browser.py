@@ -4,6 +4,7 @@ compare with today's layout, export Excel.  The network is cut: every asset come
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -194,12 +195,20 @@ def phased_workbench(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("phased-browser")
     inst_file = phased_default(tmp / "default-phased.yaml")
-    proc, url = start_server(tmp / "ws", str(inst_file))
+    with browser_on(tmp, str(inst_file)) as (driver, url):
+        yield driver, url, tmp
+
+
+@contextlib.contextmanager
+def browser_on(tmp: Path, *server_args: str, idle_within: float = 120.0):
+    """`yrdopt app` (workspace ``tmp/ws``, ``server_args``) with its start-up jobs done, and a
+    browser: (driver, url); both ended after."""
+    proc, url = start_server(tmp / "ws", *server_args)
     driver = None
     try:
-        wait_idle(url.split("?")[0].rstrip("/"))
+        wait_idle(url.split("?")[0].rstrip("/"), timeout=idle_within)
         driver = make_driver(tmp)
-        yield driver, url, tmp
+        yield driver, url
     finally:
         if driver is not None:
             driver.quit()

@@ -131,6 +131,20 @@ def changes(base, new, path: str = "", limit: int = CHANGES_LISTED) -> list[str]
 PLACEMENT_LISTS = ("policy.fixed", "policy.forbidden")
 
 
+def draft_changes(opened: dict, draft) -> dict:
+    """The edits of a draft the schema refuses, as a valid one's are listed (``changes`` and their
+    ``change_words``), read from the draft as sent: the planner sees what they changed while a
+    problem is open.  A draft too broken to compare (not an object, a list where an object
+    belongs) lists none."""
+    if not isinstance(draft, dict):
+        return {"changes": [], "change_words": []}
+    try:
+        diff = changes(opened, draft)
+        return {"changes": diff, "change_words": [change_words(draft, e) for e in diff]}
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return {"changes": [], "change_words": []}
+
+
 def placement_changes(base: dict, new: dict) -> list[str]:
     """The placements a what-if fixes, forbids or frees, in words ("ic/fab fixed in Suzhou (Jiangsu)").
     Fixing a placement the instance forbids lifts that ban (the editor keeps a placement in one list):
@@ -192,6 +206,19 @@ def scenario_about(sc, opened: dict | None = None) -> list[tuple[str, object]]:
     if edits is not None and len(edits) >= CHANGES_LISTED:
         rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))
     return rows
+
+
+def solve_result(sc) -> dict:
+    """A solve job's result as its scenario says it (summary.json, as the Summary tab): its status
+    (the checker's verdict included: "not_verified"), objective, bound and gap.  The job bar shows
+    these once the solve ends, never the last progress report (HiGHS's bound and gap before its last
+    improvement), and no bound or gap for a layout the checker rejected."""
+    summary = sc.summary()
+    status = sc.status(summary)
+    rejected = status["status"] == "not_verified"
+    return {"scenario": sc.id, **status, "objective": summary.get("objective"),
+            "bound": None if rejected else summary.get("bound"),
+            "gap": None if rejected else status["gap"], "verified": summary.get("verified")}
 
 
 def report_status(sc) -> str | None:
@@ -369,8 +396,7 @@ class Workbench:
             job.cut_short = sol.status == "interrupted"
             sc = self.workspace.save(sol.write, name, inst, extra={"changes": diff, "time_limit": tl})
             self.view(sc)  # computed here, so the page's request for it is answered at once
-            return {"scenario": sc.id, "objective": sol.objective, "status": sol.status,
-                    "status_text": sol.summary.get("status_text"), "gap": sol.summary.get("gap")}
+            return solve_result(sc)
 
         return self.jobs.submit("solve", name, run)
 
@@ -637,8 +663,10 @@ class Handler(BaseHTTPRequestHandler):
             body = self._body()
             try:
                 inst = validate_browser_instance(body.get("instance"))
-            except InstanceError as exc:
-                return self._json(200, {"ok": False, "problems": problems_json(exc.problems, body.get("instance"))})
+            except InstanceError as exc:  # the edits stay listed while a problem is open
+                draft = body.get("instance")
+                return self._json(200, {"ok": False, "problems": problems_json(exc.problems, draft),
+                                        **draft_changes(app.instance_json, draft)})
             diff, data = changes(app.instance_json, instance_dict(inst)), instance_dict(inst)
             return self._json(200, {"ok": True, "problems": [], "hash": content_hash(inst), "changes": diff,
                                     "change_words": [change_words(data, e) for e in diff]})

@@ -391,8 +391,8 @@ def entry_words(path: str, before, after, base, new) -> list[str] | None:
     milestone: at most 2 new sites"), where the list of edits said the JSON before and after, cut
     short; None for any other field.  ``base`` and ``new``: the instances before and after."""
     if path == "policy.guarantees" and isinstance(before, list) and isinstance(after, list):
-        def key(g) -> str:
-            return json.dumps(g, sort_keys=True)
+        def key(g) -> str:  # 1 and 1.0 are one value (a draft the page sends says 1.0 as 1)
+            return json.dumps(_same_numbers(g), sort_keys=True)
 
         kept, was = [key(g) for g in after], [key(g) for g in before]
         gone = [g for g in before if not _taken(kept, key(g))]
@@ -413,6 +413,15 @@ def entry_words(path: str, before, after, base, new) -> list[str] | None:
     limits = [_budget_amount(f, budget[f]) for f in BUDGET_WORDS if budget.get(f) is not None]
     return [f"{'removed' if after is None else 'added'} change budget: {where}: "
             + (f"at most {', '.join(limits)}" if limits else "no limit")]
+
+
+def _same_numbers(v):
+    """``v`` with every number a float (bools kept), so that equal values compare equal as JSON."""
+    if isinstance(v, dict):
+        return {k: _same_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_same_numbers(x) for x in v]
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
 def _taken(keys: list[str], key: str) -> bool:

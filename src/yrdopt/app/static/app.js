@@ -913,6 +913,7 @@ async function followJob(job, onDone) {
 // stops it, and its scenario is shown when it ends; then the next one queued, if any.
 async function adoptJobs(jobs) {
   const pending = jobs.filter((j) => !FINISHED.includes(j.state));
+  if (!pending.length) showLastSolveFailure(jobs);
   const job = pending.find((j) => j.state === "running") || pending[0];
   if (!job) return;
   await followJob(job, async (done) => {
@@ -928,6 +929,27 @@ async function adoptJobs(jobs) {
     }
     try { await adoptJobs(await api("GET", "jobs")); } catch (e) { /* the next reload adopts them */ }
   });
+}
+
+// best, bound and gap of the job bar: live while the job runs; once it ended, a solve's from its
+// result (server.solve_result), any other job's none (its answer is in its tab)
+function jobNumbers(job) {
+  if (!FINISHED.includes(job.state)) return job.progress || {};
+  const r = job.kind === "solve" && job.result && job.result.scenario ? job.result : null;
+  if (!r) return {};
+  const rejected = r.status === "not_verified";
+  return { best: r.objective, bound: rejected ? null : r.bound, gap: rejected ? null : r.gap };
+}
+
+// a page opened (or reloaded) after the latest solve ended without a layout: its reason above the
+// maps and its end in the job bar, as the page that sent it showed them (the server keeps the job)
+function showLastSolveFailure(jobs) {
+  const solves = jobs.filter((j) => j.kind === "solve");
+  const last = solves[solves.length - 1];
+  if (!last || !["failed", "cancelled", "stopped"].includes(last.state) || (last.result && last.result.scenario)) return;
+  showSolveFailure(last);
+  S.job = last;
+  showJob(last);
 }
 
 function showJob(job) {
@@ -951,9 +973,12 @@ function showJob(job) {
   $("#prog-elapsed").textContent = job.elapsed !== null && job.elapsed !== undefined ? job.elapsed.toFixed(1) + " s" : "–";
   // the solve's phase (greedy start, kernel search, relaxation bound, HiGHS, ...), while it runs
   $("#prog-phase").textContent = job.state === "running" && p.phase ? p.phase : "–";
-  $("#prog-best").textContent = fmt(p.best);
-  $("#prog-bound").textContent = fmt(p.bound);
-  $("#prog-gap").textContent = p.gap !== undefined ? gapPct(p.gap) : "–";
+  // an ended job's numbers are its result's (a solve's: its scenario's objective, bound and gap, as the
+  // Summary says them; none for a layout the checker rejected), never the last progress report
+  const n = jobNumbers(job);
+  $("#prog-best").textContent = fmt(n.best);
+  $("#prog-bound").textContent = fmt(n.bound);
+  $("#prog-gap").textContent = n.gap !== undefined && n.gap !== null ? gapPct(n.gap) : "–";
   $("#stop-btn").disabled = !["queued", "running"].includes(job.state);
   if (!S.view) $("#map-main-title").textContent = noScenarioWords();
 }

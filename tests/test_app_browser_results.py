@@ -1,0 +1,133 @@
+"""What the workbench page shows after a job ends, after a reload, while a problem is open and on the
+Limits tab: yrd-provinces-2035 (a phased plan) in headless Chromium (Debian's chromium and
+chromium-driver, through Selenium; skipped where they are not installed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app_helpers import call
+from conftest import ROOT
+from test_app_browser import CHROMEDRIVER, CHROMIUM, browser_on, open_page, retype, wait
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                                reason="Chromium or chromedriver is not installed (Debian: apt-get install -y chromium chromium-driver)")
+
+PHASED = ROOT / "instances" / "yrd-provinces-2035.yaml"
+LAND = '#ed-quotas tr[data-region="shanghai"] input[data-path="regions[0].quotas.land"]'
+
+
+@pytest.fixture(scope="module")
+def provinces(tmp_path_factory):
+    """`yrdopt app` on yrd-provinces-2035 (its plan solved at start), and a browser: (driver, url, base, ws)."""
+    tmp = tmp_path_factory.mktemp("provinces-browser")
+    with browser_on(tmp, str(PHASED), "--time-limit", "120", idle_within=600) as (driver, url):
+        yield driver, url, url.split("?")[0].rstrip("/"), tmp / "ws"
+
+
+def reset(driver, url):
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, url)
+    driver.find_element(By.ID, "reset-btn").click()
+
+
+def text(driver, css: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def bar_state(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "job-bar").get_attribute("data-state")
+
+
+def solve_draft(driver, name: str, timeout: float = 500) -> None:
+    """Name the draft, press Solve and wait for the job to end."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "scenario-name").send_keys(name)
+    wait(driver, lambda d: d.find_element(By.ID, "solve-btn").is_enabled(), what="the draft validated")
+    driver.find_element(By.ID, "solve-btn").click()
+    wait(driver, lambda d: d.find_element(By.ID, "job-status").text.startswith("solve ") and name in d.find_element(By.ID, "job-status").text,
+         what="the solve queued")
+    wait(driver, lambda d: bar_state(d) not in ("idle", "queued", "running"), timeout=timeout, what="the solve ends")
+
+
+@pytest.mark.timeout(900)
+def test_the_job_bar_ends_with_the_scenarios_bound_and_gap(provinces):
+    """Shanghai land 25 solved: the job bar's best, bound and gap are those of the scenario's
+    summary (the Summary's Checker line), not HiGHS's last progress report (the bar said "bound
+    68,265.64 | gap 0.061 %" beside "gap 0.0099 %" in the Summary); a layout the checker rejected
+    keeps no gap in the bar."""
+    driver, url, base, ws = provinces
+    reset(driver, url)
+    retype(driver, LAND, "25")
+    solve_draft(driver, "Shanghai land 25 (phased)")
+    job = call(base, "GET", "/api/jobs")[1][-1]
+    summary = json.loads((ws / "scenarios" / job["result"]["scenario"] / "summary.json").read_text())
+    said = driver.execute_script("return [fmt(arguments[0]), fmt(arguments[1]), gapPct(arguments[2])]",
+                                 summary["objective"], summary["bound"], summary["gap"])
+    wait(driver, lambda d: d.find_element("id", "map-main").get_attribute("data-scenario") == job["result"]["scenario"],
+         what="the scenario shown")
+    shown = [text(driver, "#prog-best"), text(driver, "#prog-bound"), text(driver, "#prog-gap")]
+    assert shown == said, (shown, said, job["progress"])
+    assert text(driver, "#prog-gap") in text(driver, "#verdict"), text(driver, "#verdict")
+    # a layout the checker rejected: its objective, no bound, no gap (whatever HiGHS last reported)
+    driver.execute_script("showJob(arguments[0])", {
+        "id": "x", "kind": "solve", "state": "done", "title": "rejected", "elapsed": 3.0,
+        "progress": {"best": 100.0, "bound": 90.0, "gap": 0.1},
+        "result": {"scenario": "x", "status": "not_verified", "status_text": "rejected by the independent checker",
+                   "objective": 101.0, "bound": None, "gap": None}})
+    assert [text(driver, "#prog-best"), text(driver, "#prog-bound"), text(driver, "#prog-gap")] == ["101", "–", "–"]
+
+
+@pytest.mark.timeout(600)
+def test_a_failed_solves_reason_survives_a_reload(provinces):
+    """Shanghai land 15 has no plan: the red box above the maps says why; after a reload it still
+    does, and the job bar says the solve failed (it said "idle", the reason gone)."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, _, _ = provinces
+    reset(driver, url)
+    retype(driver, LAND, "15")
+    solve_draft(driver, "Shanghai land 15 (phased)")
+    box = driver.find_element(By.ID, "solve-failure")
+    wait(driver, lambda d: box.is_displayed(), what="the reason shown")
+    said = box.text
+    assert said.startswith("The solve of “Shanghai land 15 (phased)” found no layout: ") and "Shanghai land" in said, said
+    driver.refresh()
+    open_page(driver, url)
+    wait(driver, lambda d: d.find_element(By.ID, "solve-failure").is_displayed(), what="the reason shown again")
+    assert driver.find_element(By.ID, "solve-failure").text == said
+    assert bar_state(driver) == "failed"
+    assert text(driver, "#job-status").startswith("solve failed: Shanghai land 15 (phased)"), text(driver, "#job-status")
+    reset(driver, url)
+
+
+@pytest.mark.timeout(300)
+def test_the_edits_stay_listed_while_a_problem_is_open(provinces):
+    """A guarantee removed, 2035's most sites closed set to 3, a province budget for "Anhwei": the
+    province is refused and the list of edits keeps all three (it emptied until the typo was fixed)."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, _, _ = provinces
+    reset(driver, url)
+    driver.execute_script("document.querySelectorAll('#tab-whatif details').forEach((d) => { d.open = true; })")
+    gone = driver.find_element(By.CSS_SELECTOR, 'fieldset[data-path="policy.guarantees"] > .item')
+    title = gone.find_element(By.TAG_NAME, "legend").text
+    gone.find_element(By.XPATH, "./button[text()='remove']").click()
+    retype(driver, 'input[data-path="periods.milestones[2].budget.max_closed"]', "3")
+    by_province = driver.find_element(By.CSS_SELECTOR, 'fieldset[data-path="periods.milestones[2].budget.by_province"]')
+    by_province.find_element(By.CSS_SELECTOR, "input.new-key").send_keys("Anhwei")
+    by_province.find_element(By.XPATH, ".//button[text()='add']").click()
+    wait(driver, lambda d: "Anhwei" in d.find_element(By.ID, "validation").text, what="the typo refused")
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#changes li")) == 3, what="three edits listed")
+    listed = text(driver, "#changes")
+    assert f"removed guarantee: {title}" in listed and "2035 milestone: most sites closed 6 → 3" in listed, listed
+    assert "Anhwei, 2035 milestone" in listed, listed
+    reset(driver, url)

@@ -1,0 +1,102 @@
+"""The workbench's data behind what the page shows after a job ends, while a problem is open and on
+the Limits and Changes tabs: real solves of yrd-provinces-2035 (a phased plan) with HiGHS through the
+HTTP API of a server in this process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from app_helpers import call, serving, wait_job
+from conftest import ROOT
+from yrdopt.app.server import Workbench
+
+PHASED = ROOT / "instances" / "yrd-provinces-2035.yaml"
+
+
+@pytest.fixture(scope="module")
+def phased(tmp_path_factory):
+    """`yrdopt app` on yrd-provinces-2035, its opened instance solved at start."""
+    wb = Workbench(PHASED, tmp_path_factory.mktemp("ws"), time_limit=120)
+    with serving(wb) as base:
+        yield wb, base
+
+
+def with_land(wb, land: float) -> dict:
+    inst = json.loads(json.dumps(wb.instance_json))
+    next(r for r in inst["regions"] if r["id"] == "shanghai")["quotas"]["land"] = land
+    return inst
+
+
+@pytest.mark.timeout(600)
+def test_a_solve_ends_with_its_scenarios_status_bound_and_gap(phased):
+    """Shanghai land 25: the job's result says the objective, bound and gap of summary.json (the
+    Summary's), not those of HiGHS's last progress report (were: bound 68,265.64 and gap 0.061 % in
+    the job bar against 68,300.46 and 0.0099 % in summary.json)."""
+    wb, base = phased
+    status, job = call(base, "POST", "/api/solve", {"instance": with_land(wb, 25.0), "name": "Shanghai land 25"})
+    assert status == 202, job
+    job = wait_job(base, job, timeout=500)
+    assert job["state"] == "done", job
+    r = job["result"]
+    summary = json.loads((wb.workspace.dir / r["scenario"] / "summary.json").read_text())
+    assert r["bound"] == pytest.approx(summary["bound"], rel=1e-12)
+    assert r["gap"] == pytest.approx(summary["gap"], rel=1e-12)
+    assert r["objective"] == pytest.approx(summary["objective"], rel=1e-12)
+    assert (r["status"], r["status_text"], r["verified"]) == (summary["status"], summary["status_text"], True)
+
+
+def test_a_layout_the_checker_rejected_ends_with_no_bound_or_gap(phased, tmp_path):
+    """A solve whose layout the checker rejects (summary.json "not_verified", as yrdopt.solver writes
+    it) ends with its objective but no bound or gap: the solver's gap is of a layout breaking a limit."""
+    from yrdopt.app.server import solve_result
+    from yrdopt.app.workspace import scenario_at
+
+    wb, _ = phased
+    solved = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    copy = tmp_path / solved.id
+    shutil.copytree(solved.path, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    assert summary["gap"] is not None and summary["bound"] is not None
+    summary.update({"status": "not_verified", "status_before_check": summary["status"], "verified": False,
+                    "status_text": "rejected by the independent checker"})
+    (copy / "summary.json").write_text(json.dumps(summary))
+    r = solve_result(scenario_at(copy))
+    assert r["status"] == "not_verified" and r["verified"] is False
+    assert r["objective"] == summary["objective"] and r["bound"] is None and r["gap"] is None
+
+
+def as_the_page_sends(v):
+    """``v`` as the page's JSON.stringify says it: a whole float as an integer (1.0 as 1)."""
+    if isinstance(v, dict):
+        return {k: as_the_page_sends(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [as_the_page_sends(x) for x in v]
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def test_the_edits_stay_listed_while_a_problem_is_open(phased):
+    """A guarantee removed, 2035's most sites closed set to 3 and a province budget for a mistyped
+    province ("Anhwei"): validation refuses the draft and still lists every edit in words (the list
+    was emptied until the typo was fixed)."""
+    wb, base = phased
+    draft = json.loads(json.dumps(wb.instance_json))
+    removed = draft["policy"]["guarantees"].pop(0)
+    draft["periods"]["milestones"][2]["budget"]["max_closed"] = 3
+    draft["periods"]["milestones"][2]["budget"]["by_province"]["Anhwei"] = {"max_opened": 2}
+    status, r = call(base, "POST", "/api/validate", {"instance": as_the_page_sends(draft)})
+    assert status == 200 and r["ok"] is False
+    assert any("Anhwei" in json.dumps(p) for p in r["problems"]), r["problems"]
+    words = r["change_words"]
+    assert len(words) == 3 and f"removed guarantee: {removed['description']}" in words, words
+    assert "2035 milestone: most sites closed 6 → 3" in words, words
+    assert "added change budget: Anhwei, 2035 milestone: at most 2 new sites" in words, words
+    # the same words as once the draft is valid
+    del draft["periods"]["milestones"][2]["budget"]["by_province"]["Anhwei"]
+    status, ok = call(base, "POST", "/api/validate", {"instance": draft})
+    assert ok["ok"] is True and ok["change_words"] == [w for w in words if "Anhwei" not in w]
+    # a draft too broken to compare lists no edit, and no 500
+    status, broken = call(base, "POST", "/api/validate", {"instance": {**draft, "regions": "none"}})
+    assert status == 200 and broken["ok"] is False and isinstance(broken["change_words"], list)
