@@ -131,3 +131,38 @@ def test_the_edits_stay_listed_while_a_problem_is_open(provinces):
     assert f"removed guarantee: {title}" in listed and "2035 milestone: most sites closed 6 → 3" in listed, listed
     assert "Anhwei, 2035 milestone" in listed, listed
     reset(driver, url)
+
+
+@pytest.mark.timeout(900)
+def test_limits_shown_scenario_and_period_survive_a_period_switch_and_a_reload(provinces):
+    """Limits priced in 2030 of a plan: after switching to 2035 and back, and after a reload, the
+    page shows the same scenario, 2030 and its Limits answer (the answer was lost, the reload showed
+    the latest scenario's last period)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, url, base, _ = provinces
+    reset(driver, url)
+    plans = [s for s in call(base, "GET", "/api/scenarios")[1] if s["periods"]]
+    first = plans[0]["id"]  # not the latest, when earlier tests solved more
+    Select(driver.find_element(By.ID, "scenario-select")).select_by_value(first)
+    wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == first, what="shown")
+    Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2030")
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="limits"]').click()
+    driver.find_element(By.ID, "limits-btn").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "limits-heading"), timeout=600, what="the limits priced")
+    heading = text(driver, "#limits-heading")
+    assert heading.startswith("In 2030, with this layout's sites kept"), heading
+    answer = text(driver, "#limits-result")
+    Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2035")
+    assert text(driver, "#limits-result") == ""  # 2030's answer is not 2035's
+    Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2030")
+    assert text(driver, "#limits-result") == answer
+    driver.refresh()
+    open_page(driver, url)
+    assert driver.find_element(By.ID, "map-main").get_attribute("data-scenario") == first
+    assert Select(driver.find_element(By.ID, "period-select")).first_selected_option.text == "2030"
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="limits"]').click()
+    assert text(driver, "#limits-result") == answer
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

@@ -100,3 +100,18 @@ def test_the_edits_stay_listed_while_a_problem_is_open(phased):
     # a draft too broken to compare lists no edit, and no 500
     status, broken = call(base, "POST", "/api/validate", {"instance": {**draft, "regions": "none"}})
     assert status == 200 and broken["ok"] is False and isinstance(broken["change_words"], list)
+
+
+@pytest.mark.timeout(600)
+def test_limits_priced_say_their_scenario_and_period(phased):
+    """A "what each limit costs" job names the scenario and period it prices (``asked``), so that a
+    page opened or reloaded shows its answer with them (it named neither)."""
+    wb, base = phased
+    sid = next(s.id for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    status, job = call(base, "POST", f"/api/scenarios/{sid}/prices", {"period": 2030})
+    assert status == 202, job
+    assert job["asked"] == {"scenario": sid, "period": 2030}
+    done = wait_job(base, job, timeout=500)
+    assert done["state"] == "done" and done["result"]["period"] == 2030
+    listed = next(j for j in call(base, "GET", "/api/bootstrap")[1]["jobs"] if j["id"] == job["id"])
+    assert listed["asked"] == {"scenario": sid, "period": 2030}

@@ -454,7 +454,8 @@ class Workbench:
             return views.prices_view(p, year, inst)
 
         title = f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
-        return self.jobs.submit("prices", title, run)
+        # its scenario and period: a page opened or reloaded shows the answer with them
+        return self.jobs.submit("prices", title, run, asked={"scenario": sc.id, "period": year})
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
         """Queue near-optimal alternatives of ``sc`` (``n`` layouts, the optimum included: n - 1 new

@@ -9,6 +9,7 @@ const S = {
   fullView: null, period: null,
   panelKey: null, region: null, job: null, problems: [], validateTimer: null, placementSeg: null, cmp: null,
   explained: {}, // "scenario@period" -> the last "why here?" job answered about it (its question and answer)
+  priced: {}, // "scenario@period" -> the last "what each limit costs" job asked about it (running or ended)
   fieldErrors: {}, // path -> {text, message}: what the page itself refuses before the server sees it
 };
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -830,11 +831,33 @@ function showScenario() {
   for (const box of [$("#limits-result"), $("#explain-result")]) {
     if (box.dataset.key && box.dataset.key !== limitsKey()) { box.replaceChildren(); delete box.dataset.key; delete box.dataset.job; }
   }
-  // the last "why here?" answered about this scenario and period in this page, back with them
+  // the last "why here?" answered and the limits priced about this scenario and period, back with them
   const answered = S.explained[limitsKey()], why = $("#explain-result");
   if (answered && !why.dataset.key) { showExplainQuestion(answered); showExplainAnswer(answered); }
+  const priced = S.priced[limitsKey()];
+  if (priced && !$("#limits-result").dataset.key) showLimitsAnswer(priced);
+  keepShown();
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
   $("#scenario-select").value = id;
+}
+
+/* The scenario and period shown survive a reload: kept in the browser per opened instance (its
+ * content hash), with the latest scenario then; a scenario solved since (here or elsewhere) is shown
+ * instead, as a page opened after a solve shows it. */
+const SHOWN_PREFIX = "yrdopt-shown:";
+const latestScenario = () => (S.scenarios.filter((s) => s.kind !== "baseline").pop() || {}).id || null;
+function keepShown() {
+  try {
+    if (!S.current) localStorage.removeItem(SHOWN_PREFIX + S.boot.instance_hash);
+    else localStorage.setItem(SHOWN_PREFIX + S.boot.instance_hash, JSON.stringify({ scenario: S.current,
+      period: S.fullView && S.fullView.periods ? S.period : null, latest: latestScenario() }));
+  } catch (e) { /* storage off: this page only */ }
+}
+function keptShown() {
+  let kept = null;
+  try { kept = JSON.parse(localStorage.getItem(SHOWN_PREFIX + S.boot.instance_hash) || "null"); } catch (e) { return null; }
+  if (!kept || kept.latest !== latestScenario() || !S.scenarios.some((s) => s.id === kept.scenario)) return null;
+  return kept;
 }
 
 function fillPanelSelect() {
@@ -1141,7 +1164,7 @@ async function resumeExplain(jobs) {
   const job = asked[asked.length - 1];
   if (!job || !S.scenarios.some((s) => s.id === job.asked.scenario)) return; // none, or its scenario deleted
   const a = job.asked, pending = !FINISHED.includes(job.state);
-  if (pending || jobs[jobs.length - 1].id === job.id) {
+  if (pending || (jobs[jobs.length - 1].id === job.id && !S.keptShown)) { // else: what was shown before the reload
     if (a.period !== null && a.period !== undefined) S.period = a.period;
     if (S.current !== a.scenario) { S.current = a.scenario; setView(await api("GET", `scenarios/${encodeURIComponent(a.scenario)}`)); }
     else setView(S.fullView);
@@ -1185,25 +1208,61 @@ async function priceLimits() {
   if (form.errors) { refuse(box, form.errors); return; }
   const body = { ...form.values };
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
-  box.dataset.key = limitsKey();
+  const key = limitsKey();
+  box.dataset.key = key;
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
-  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/prices`, body), async (job) => {
-    if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
-    const r = job.result;
-    const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth:` })];
-    for (const [key, title, cols] of LIMIT_TABLES) {
-      const t = r[key];
-      if (!t || !t.rows.length) continue;
-      const shown = cols.filter(([c]) => t.columns.includes(c));
-      parts.push(el("h4", { text: title }), el("table", { class: "grid", id: `limits-${key}` },
-        el("tr", {}, shown.map(([, label]) => el("th", { text: label }))),
-        t.rows.map((row) => el("tr", { class: row.use ? "selected" : "", "data-region": row.region || null },
-          shown.map(([c]) => limitCell(c === "resource" && row.resource_unit ? `${row.resource} (${row.resource_unit})` : row[c]))))),
-      r.notes && r.notes[key] ? el("p", { class: "muted small", text: r.notes[key] }) : "");
-    }
-    if (parts.length === 1) parts.push(el("p", { class: "muted", text: "This instance has no quota, guarantee or change budget with a limit: nothing to price." }));
-    box.replaceChildren(...parts);
+  await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/prices`, body).then((job) => {
+    S.priced[key] = job;
+    return job;
+  }), async (job) => {
+    if (job.id) S.priced[key] = job; // refused at once: said here, not kept
+    if (box.dataset.key === key) showLimitsAnswer(job); // else another scenario or period is shown: kept for it
   });
+}
+
+// "what each limit costs" asked about the scenario and period shown: working, its tables, or why none
+function showLimitsAnswer(job) {
+  const box = $("#limits-result");
+  box.dataset.key = job.asked && job.asked.scenario ? askedKey(job) : limitsKey();
+  if (!FINISHED.includes(job.state)) { box.replaceChildren(el("p", { class: "muted", text: "working…" })); return; }
+  if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
+  const r = job.result;
+  const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth:` })];
+  for (const [key, title, cols] of LIMIT_TABLES) {
+    const t = r[key];
+    if (!t || !t.rows.length) continue;
+    const shown = cols.filter(([c]) => t.columns.includes(c));
+    parts.push(el("h4", { text: title }), el("table", { class: "grid", id: `limits-${key}` },
+      el("tr", {}, shown.map(([, label]) => el("th", { text: label }))),
+      t.rows.map((row) => el("tr", { class: row.use ? "selected" : "", "data-region": row.region || null },
+        shown.map(([c]) => limitCell(c === "resource" && row.resource_unit ? `${row.resource} (${row.resource_unit})` : row[c]))))),
+    r.notes && r.notes[key] ? el("p", { class: "muted small", text: r.notes[key] }) : "");
+  }
+  if (parts.length === 1) parts.push(el("p", { class: "muted", text: "This instance has no quota, guarantee or change budget with a limit: nothing to price." }));
+  box.replaceChildren(...parts);
+}
+
+// A page opened (or reloaded) knows the limits priced before, each with its scenario and period: the
+// latest per scenario and period, shown with them; one still running is followed to its end.
+function resumeLimits(jobs) {
+  for (const job of jobs.filter((j) => j.kind === "prices" && j.asked && j.asked.scenario)) {
+    if (!S.scenarios.some((s) => s.id === job.asked.scenario)) continue; // its scenario deleted
+    const key = askedKey(job);
+    S.priced[key] = job;
+    if (FINISHED.includes(job.state)) continue;
+    (async () => {
+      let done = job;
+      while (!FINISHED.includes(done.state)) {
+        await new Promise((r) => setTimeout(r, 150));
+        try { done = await api("GET", `jobs/${job.id}`); } catch (e) { /* the server is busy: ask again */ }
+      }
+      if (S.priced[key] && S.priced[key].id !== job.id) return; // asked again since
+      S.priced[key] = done;
+      if (limitsKey() === key) showLimitsAnswer(done);
+    })();
+  }
+  const shown = S.priced[limitsKey()];
+  if (shown) showLimitsAnswer(shown);
 }
 
 async function findAlternatives() {
@@ -1257,7 +1316,11 @@ async function start() {
   renderEditor();
   if (restored) onDraftChanged(); // its change list and problems
   S.scenarios = S.boot.scenarios;
-  const last = S.scenarios.filter((s) => s.kind !== "baseline").pop();
+  // the scenario and period shown before a reload, else (none kept, or a scenario solved since) the latest
+  const kept = keptShown();
+  S.keptShown = !!kept;
+  if (kept && kept.period !== null && kept.period !== undefined) S.period = kept.period;
+  const last = kept ? S.scenarios.find((s) => s.id === kept.scenario) : S.scenarios.filter((s) => s.kind !== "baseline").pop();
   // today's layout and the latest scenario in parallel
   const [baseView, lastView] = await Promise.all([
     S.boot.baseline_id ? api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`) : null,
@@ -1268,6 +1331,7 @@ async function start() {
   if (last) { S.current = last.id; setView(lastView); showScenario(); }
   else { fillPanelSelect(); renderMaps(); renderSummary(); }
   await resumeExplain(S.boot.jobs || []);
+  resumeLimits(S.boot.jobs || []);
   adoptJobs(S.boot.jobs || []); // not awaited: the page is ready while they run
   document.body.dataset.ready = "1";
   performance.mark("ready");
