@@ -154,6 +154,12 @@ def test_limits_shown_scenario_and_period_survive_a_period_switch_and_a_reload(p
     heading = text(driver, "#limits-heading")
     assert heading.startswith("In 2030, with this layout's sites kept"), heading
     answer = text(driver, "#limits-result")
+    # guarantees and budgets by what they are, as the Summary says them (were "Shanghai min_chains [rd] 1", "max_closed area")
+    guarantees, budgets = text(driver, "#limits-guarantees"), text(driver, "#limits-budgets")
+    assert "Shanghai hosts R&D in at least one chain 1 chain" in guarantees, guarantees
+    assert "min_chains" not in guarantees and "max_share" not in guarantees, guarantees
+    assert "2030 milestone: at most 6 sites closed 6" in budgets and "max_closed" not in budgets, budgets
+    assert "2030 milestone: at most 15 % of today's activity moved" in budgets, budgets
     Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2035")
     assert text(driver, "#limits-result") == ""  # 2030's answer is not 2035's
     Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2030")

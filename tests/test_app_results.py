@@ -102,16 +102,44 @@ def test_the_edits_stay_listed_while_a_problem_is_open(phased):
     assert status == 200 and broken["ok"] is False and isinstance(broken["change_words"], list)
 
 
-@pytest.mark.timeout(600)
-def test_limits_priced_say_their_scenario_and_period(phased):
-    """A "what each limit costs" job names the scenario and period it prices (``asked``), so that a
-    page opened or reloaded shows its answer with them (it named neither)."""
+@pytest.fixture(scope="module")
+def priced_2030(phased):
+    """The opened instance's plan priced in 2030 through the page's request: (its scenario id, the job asked, the job done)."""
     wb, base = phased
     sid = next(s.id for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
     status, job = call(base, "POST", f"/api/scenarios/{sid}/prices", {"period": 2030})
     assert status == 202, job
+    return sid, job, wait_job(base, job, timeout=500)
+
+
+@pytest.mark.timeout(600)
+def test_limits_priced_say_their_scenario_and_period(phased, priced_2030):
+    """A "what each limit costs" job names the scenario and period it prices (``asked``), so that a
+    page opened or reloaded shows its answer with them (it named neither)."""
+    _, base = phased
+    sid, job, done = priced_2030
     assert job["asked"] == {"scenario": sid, "period": 2030}
-    done = wait_job(base, job, timeout=500)
     assert done["state"] == "done" and done["result"]["period"] == 2030
     listed = next(j for j in call(base, "GET", "/api/bootstrap")[1]["jobs"] if j["id"] == job["id"])
     assert listed["asked"] == {"scenario": sid, "period": 2030}
+
+
+@pytest.mark.timeout(600)
+def test_limits_name_guarantees_and_budgets_as_the_summary_does(phased, priced_2030):
+    """The Limits tab's guarantees by their descriptions with their amounts' units ("1 chain", "12 %
+    of the area's value"), change budgets as the instance sets them ("2030 milestone: at most 6
+    sites closed", the moved share as 15 %); they were "Shanghai min_chains [rd] 1", "max_closed
+    area", "max_moved_share area 106.14 units of activity moved"."""
+    wb, _ = phased
+    r = priced_2030[2]["result"]
+    descriptions = {g.description for g in wb.instance.policy.guarantees}
+    rows = r["guarantees"]["rows"]
+    assert {row["guarantee"] for row in rows} == descriptions
+    by = {row["guarantee"]: row for row in rows}
+    assert by["Shanghai hosts R&D in at least one chain"]["required"] == "1 chain"
+    assert by["Shanghai keeps at least 50% of its share of today's value"]["required"] == "12 % of the area's value"
+    reached = by["Shanghai keeps at least 50% of its share of today's value"]["value"]
+    assert reached.endswith(" % of the area's value") and 12 <= float(reached.split(" %")[0]) <= 100, reached
+    budgets = [row["budget"] for row in r["budgets"]["rows"]]
+    assert budgets == ["2030 milestone: at most 6 new sites", "2030 milestone: at most 6 sites closed",
+                       "2030 milestone: at most 15 % of today's activity moved"], budgets

@@ -60,6 +60,19 @@ def resource_units(inst) -> dict[str, str]:
     return {r.id: unit_words(r.unit) for r in inst.resources}
 
 
+def region_names(inst) -> dict[str, str]:
+    """Region id -> the name a planner knows it by: its English name, with its province where the
+    region is a city of it ("Nanjing (Jiangsu)"); a province or an outer region by its name alone."""
+    out = {}
+    regions = inst.get("regions") or [] if isinstance(inst, dict) else inst.regions  # an instance or its dict
+    for r in regions:
+        get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
+        rid, name, province = get("id"), str(get("name_en") or get("id")).strip(), get("province")
+        out[rid] = name if not province or province in name or get("kind") != "city" else f"{name} ({province})"
+    return out
+
+
+
 class Resource(_Model):
     """A limited resource (land, energy, talent, ...) that segments use and regions cap."""
 

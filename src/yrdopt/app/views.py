@@ -487,6 +487,16 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
                      resource_unit=[units.get(str(k), "") for k in q["resource"]],
                      worth_unit=[f"per {units[k]} of {k}" if units.get(str(k)) else f"per unit of {k}"
                                  for k in q["resource"].astype(str)])
+    if inst is not None and g is not None and len(g):  # each guarantee as the Summary says it, its amounts with their unit
+        from ..analysis.limit_words import guarantee_rows
+
+        said = guarantee_rows(g, inst)
+        g = g.assign(guarantee=[r["guarantee"] for r in said], required=[r["required"] for r in said],
+                     value=[r["reached"] for r in said])
+    if inst is not None and b is not None and len(b):  # "2035 milestone: at most 6 sites closed"
+        from ..analysis.limit_words import budget_words
+
+        b = b.assign(budget=[budget_words(p, inst) for p in b["path"]])
     out = {"objective": _num(prices.objective), "period": period, "notes": notes}
     for name, table in (("quotas", q), ("guarantees", g), ("budgets", b)):
         cols, rows = _records(table)

@@ -16,7 +16,14 @@ from __future__ import annotations
 import json
 import re
 
-from ..schema import resource_units, unit_words  # noqa: F401  (the page's words for units: the CLI's too)
+from ..analysis.limit_words import BUDGET_PATH as _BUDGET_PATH
+from ..analysis.limit_words import BUDGET_WORDS, guarantee_words  # noqa: F401  (the CLI's and the report's too)
+from ..analysis.limit_words import budget_amount as _budget_amount
+from ..analysis.limit_words import budget_scope as _budget_scope
+from ..analysis.limit_words import budget_words
+from ..analysis.limit_words import get as _get
+from ..analysis.limit_words import percent as _percent
+from ..schema import region_names, resource_units, unit_words  # noqa: F401  (the page's words: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
@@ -163,18 +170,6 @@ def term_words(term: str) -> str:
     return TERM_WORDS.get(str(term), str(term).replace("_", " "))
 
 
-def region_names(inst) -> dict[str, str]:
-    """Region id -> the name a planner knows it by: its English name, with its province where the
-    region is a city of it ("Nanjing (Jiangsu)"); a province or an outer region by its name alone."""
-    out = {}
-    regions = inst.get("regions") or [] if isinstance(inst, dict) else inst.regions  # an instance or its dict
-    for r in regions:
-        get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
-        rid, name, province = get("id"), str(get("name_en") or get("id")).strip(), get("province")
-        out[rid] = name if not province or province in name or get("kind") != "city" else f"{name} ({province})"
-    return out
-
-
 def amount_words(value: str, unit: str) -> str:
     return f"{value} {unit}" if unit else value
 
@@ -248,69 +243,11 @@ def rule_words(field: str, inst) -> str:
     if m := _SHARE_PATH.match(field):
         share = (_get(_get(inst, "policy"), "province_min_share") or {}).get(m.group(1))
         return f"{m.group(1)}: at least {_percent(share)} of the area's value" if share is not None else field
-    if m := _BUDGET_PATH.match(field):
-        where, limit = _budget_scope(inst, m)
-        return f"{where}: at most {_budget_amount(m.group('field'), limit)}" if limit is not None else field
-    return field
-
-
-def _get(obj, key):
-    """A field of an instance or of its dict (None where it has none)."""
-    if obj is None:
-        return None
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
-def _percent(share) -> str:
-    return f"{100 * float(share):.4g} %"
+    return budget_words(field, inst)  # a change budget's words, else the field as it is
 
 
 _GUARANTEE_PATH = re.compile(r"^policy\.guarantees\[(\d+)\]$")
 _SHARE_PATH = re.compile(r"^policy\.province_min_share\.(.+)$")
-# a change budget: a milestone's own or brownfield.budget (the default of every milestone), of the
-# whole area or of one province
-_BUDGET_PATH = re.compile(r"^(?:periods\.milestones\[(?P<t>\d+)\]\.budget|brownfield\.budget)"
-                          r"(?:\.by_province\.(?P<province>[^.]+))?\.(?P<field>max_opened|max_closed|max_moved_share)$")
-BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
-
-
-def guarantee_words(g, inst) -> str:
-    """A guarantee as a planner knows it: its description, else what it asks of whom ("Anhui: at
-    least 1 chain with rd")."""
-    if str(_get(g, "description") or "").strip():
-        return str(_get(g, "description")).strip()
-    region = _get(g, "region")
-    target = _get(g, "province") or region_names(inst).get(region, region)
-    measure, value, kinds = _get(g, "measure"), float(_get(g, "value") or 0), _get(g, "kinds") or []
-    of = f" ({'+'.join(kinds)})" if kinds else ""
-    said = {"min_share": f"at least {_percent(value)} of the area's value{of}",
-            "max_share": f"at most {_percent(value)} of the area's value{of}",
-            "min_value": f"a value of at least {value:g}{of}",
-            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {'+'.join(kinds)}" if kinds else "")}
-    return f"{target}: {said.get(measure, f'{measure} {value:g}')}" + (" (soft)" if _get(g, "penalty") is not None else "")
-
-
-def _budget_scope(inst, m) -> tuple[str, object]:
-    """(where a change budget applies, in words; its limit in ``inst``) for a match of _BUDGET_PATH."""
-    field, province = m.group("field"), m.group("province")
-    if m.group("t") is not None:
-        milestones = _get(_get(inst, "periods"), "milestones") or []
-        t = int(m.group("t"))
-        if t >= len(milestones):
-            return "", None
-        where, budget = f"{_get(milestones[t], 'year')} milestone", _get(milestones[t], "budget")
-    else:
-        where, budget = "change budget", _get(_get(inst, "brownfield"), "budget")
-    if province is not None:
-        where, budget = f"{where} in {province}", (_get(budget, "by_province") or {}).get(province)
-    return where, _get(budget, field)
-
-
-def _budget_amount(field: str, limit) -> str:
-    """A change budget's limit with what it counts: "6 sites closed", "15 % of today's activity moved"."""
-    if field == "max_moved_share":
-        return f"{_percent(limit)} {BUDGET_WORDS[field]}"
-    return f"{limit:g} {BUDGET_WORDS[field]}" if isinstance(limit, (int, float)) else f"{limit} {BUDGET_WORDS[field]}"
 
 
 # ------------------------------------------------------------------------------ what-if edits

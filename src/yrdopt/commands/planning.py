@@ -564,12 +564,12 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         console.print(f"no quota is used to the limit (every one has more than {TIGHT_SLACK_SHARE:.0%} left)",
                       highlight=False)
     if len(p.guarantees):
-        # each guarantee as the instance describes it (its label where it gives no description); the
+        # each guarantee as the instance describes it (else what it asks of whom, as the workbench says it); the
         # price column says what it is (the instance's value_per_unit is another thing); prices.csv is
         # not this table
-        said = {path: g.description for path, g in inst.policy.all_guarantees() if g.description}
-        g = p.guarantees.assign(guarantee=[said.get(path, label) for path, label in
-                                           zip(p.guarantees["path"], p.guarantees["guarantee"])])
+        from ..analysis.limit_words import guarantee_rows
+
+        g = p.guarantees.assign(guarantee=[r["guarantee"] for r in guarantee_rows(p.guarantees, inst)])
         worth = "worth per unit no longer required"
         console.print(_df_table(g.drop(columns=["path"]).rename(columns={"value_per_unit": worth})
                                 .set_index("guarantee"),

@@ -1171,6 +1171,7 @@ async function resumeExplain(jobs) {
     showScenario();
     showTab("main-tabs", "tab-", "why");
   } else if (askedKey(job) !== limitsKey()) return;
+  else if (jobs[jobs.length - 1].id === job.id) showTab("main-tabs", "tab-", "why"); // the last thing asked, on show
   showExplainQuestion(job);
   if (!pending) { explainEnded(job); return; }
   (async () => {
@@ -1187,9 +1188,9 @@ async function resumeExplain(jobs) {
 const LIMIT_TABLES = [
   ["quotas", "Quotas", [["region_name", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
     ["use", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["worth_unit", "unit"], ["resolved", "worth of one more unit (re-solved)"]]],
-  ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["measure", "measure"], ["required", "required (a minimum) or allowed (a cap)"], ["value", "reached"],
+  ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["required", "required (a minimum) or allowed (a cap)"], ["value", "reached"],
     ["shortfall", "shortfall"], ["use", "binding"], ["value_per_unit", "worth per unit (LP)"]]],
-  ["budgets", "Change budgets", [["budget", "budget"], ["scope", "scope"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["use", "used to the limit"],
+  ["budgets", "Change budgets", [["budget", "budget"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["use", "used to the limit"],
     ["value_per_unit", "worth per unit (LP)"], ["resolved", "worth of one more (re-solved)"]]],
 ];
 

@@ -1,0 +1,116 @@
+"""Guarantees and change budgets as a planner says them, for the CLI's tables, the report and the
+workbench alike: "Shanghai hosts R&D in at least one chain" (the instance's description), "2035
+milestone: at most 6 sites closed", a guarantee's required and reached amounts with their unit
+("12 % of the area's value", "1 chain")."""
+
+from __future__ import annotations
+
+import re
+
+from ..schema import region_names
+
+# what each change budget counts, after its limit ("6 sites closed", "15 % of today's activity moved")
+BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
+
+# a change budget's field: a milestone's own or brownfield.budget (the default of every milestone),
+# of the whole area or of one province
+BUDGET_PATH = re.compile(r"^(?:periods\.milestones\[(?P<t>\d+)\]\.budget|brownfield\.budget)"
+                         r"(?:\.by_province\.(?P<province>[^.]+))?\.(?P<field>max_opened|max_closed|max_moved_share)$")
+
+
+def get(obj, key):
+    """A field of an instance or of its dict (None where it has none)."""
+    if obj is None:
+        return None
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def percent(share) -> str:
+    return f"{100 * float(share):.4g} %"
+
+
+def guarantee_words(g, inst) -> str:
+    """A guarantee as a planner knows it: its description, else what it asks of whom ("Anhui: at
+    least 1 chain with rd")."""
+    if str(get(g, "description") or "").strip():
+        return str(get(g, "description")).strip()
+    region = get(g, "region")
+    target = get(g, "province") or region_names(inst).get(region, region)
+    measure, value, kinds = get(g, "measure"), float(get(g, "value") or 0), get(g, "kinds") or []
+    of = f" ({'+'.join(kinds)})" if kinds else ""
+    said = {"min_share": f"at least {percent(value)} of the area's value{of}",
+            "max_share": f"at most {percent(value)} of the area's value{of}",
+            "min_value": f"a value of at least {value:g}{of}",
+            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {'+'.join(kinds)}" if kinds else "")}
+    return f"{target}: {said.get(measure, f'{measure} {value:g}')}" + (" (soft)" if get(g, "penalty") is not None else "")
+
+
+def guarantee_amount(g, amount: float, required: float) -> str:
+    """What guarantee ``g`` requires, or a layout reaches (``amount``), in its unit, as a prices
+    table counts them (explain.guarantee_prices: a share guarantee's ``required`` is its share of
+    the area's value, in value): a share of the area's value ("12 % of the area's value"), a number
+    of chains ("1 chain"), a value."""
+    measure, share = get(g, "measure"), float(get(g, "value") or 0)
+    if amount != amount:  # NaN: not computed
+        return ""
+    if measure in ("min_share", "max_share") and share > 0 and required > 0:
+        return f"{percent(share * amount / required)} of the area's value"
+    if measure == "min_chains":
+        n = round(float(amount), 6)
+        return f"{n:g} chain{'s' if n != 1 else ''}"
+    return f"{amount:,.6g} of value"
+
+
+def guarantee_rows(table, inst) -> list[dict]:
+    """Each row of a prices table of guarantees (``guarantee``, ``path``, ``required``, ``value``) in
+    words: ``guarantee`` the guarantee as the instance describes it, ``required`` and ``reached``
+    with their unit."""
+    by_path = dict(inst.policy.all_guarantees())
+    out = []
+    for path, label, required, value in zip(table["path"], table["guarantee"], table["required"], table["value"]):
+        g = by_path.get(str(path))
+        if g is None:  # not the instance's (another version): as the table says it
+            out.append({"guarantee": str(label), "required": f"{required:,.6g}", "reached": f"{value:,.6g}"})
+            continue
+        out.append({"guarantee": guarantee_words(g, inst), "required": guarantee_amount(g, required, required),
+                    "reached": guarantee_amount(g, value, required)})
+    return out
+
+
+def budget_scope(inst, m: re.Match) -> tuple[str, object]:
+    """(where a change budget applies, in words; its limit in ``inst``) for a match of BUDGET_PATH:
+    "2035 milestone", "2035 milestone in Anhui", "change budget" (brownfield's, every milestone's)."""
+    field, province = m.group("field"), m.group("province")
+    if m.group("t") is not None:
+        milestones = get(get(inst, "periods"), "milestones") or []
+        t = int(m.group("t"))
+        if t >= len(milestones):
+            return "", None
+        where, budget = f"{get(milestones[t], 'year')} milestone", get(milestones[t], "budget")
+        if budget is None:  # the milestone keeps brownfield.budget, the default of every milestone
+            budget = get(get(inst, "brownfield"), "budget")
+    else:
+        where, budget = "change budget", get(get(inst, "brownfield"), "budget")
+    if province is not None:
+        where, budget = f"{where} in {province}", (get(budget, "by_province") or {}).get(province)
+    return where, get(budget, field)
+
+
+def budget_amount(field: str, limit) -> str:
+    """A change budget's limit with what it counts: "6 sites closed", "15 % of today's activity moved"."""
+    if field == "max_moved_share":
+        return f"{percent(limit)} {BUDGET_WORDS[field]}"
+    return f"{limit:g} {BUDGET_WORDS[field]}" if isinstance(limit, (int, float)) else f"{limit} {BUDGET_WORDS[field]}"
+
+
+def budget_words(path: str, inst) -> str:
+    """A change budget by its field path, as the instance sets it: "2035 milestone: at most 6 sites
+    closed", "change budget in Anhui: at most 15 % of today's activity moved"; the path where it is
+    none of the instance's."""
+    m = BUDGET_PATH.match(str(path))
+    if m is None:
+        return str(path)
+    where, limit = budget_scope(inst, m)
+    if not where or limit is None:
+        return str(path)
+    return f"{where}: at most {budget_amount(m.group('field'), limit)}"
