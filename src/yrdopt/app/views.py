@@ -440,7 +440,7 @@ LIMIT_NOTES = {
     "quotas_plan": "Prices of this period with every period's sites fixed as written; a plan is not re-solved (each "
                    "re-solve would be the whole plan over the periods).",
     "guarantees": "Worth per unit: the objective's fall per unit less required of a minimum, or per unit more allowed "
-                  "of a cap (max_share). With the sites fixed, a guarantee on a number of chains is worth 0.",
+                  "of a cap (at most a share of the area's value). With the sites fixed, a guarantee on a number of chains is worth 0.",
     "budgets_plan": "A site budget's LP price is 0 here (every site fixed as written): solve with the budget raised to "
                     "see what one more is worth.",
 }
