@@ -172,3 +172,39 @@ def test_limits_shown_scenario_and_period_survive_a_period_switch_and_a_reload(p
     assert text(driver, "#limits-result") == answer
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(300)
+def test_the_changes_tab_names_segments_regions_units_and_parks(provinces):
+    """2035 of the opened instance's plan: the Changes tab names each segment and region, gives
+    activity's unit and the cost's, the park built by its regions, foresight as the report says it
+    (it showed "ai | rd | shanghai | closed | 2.027 | 0 | 9.933", "4.14e-4", "park shanghai_jiangsu_north")."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from yrdopt.io import load_instance
+    from yrdopt.report.periods import foresight_text
+    from yrdopt.schema import region_names, segment_names
+
+    driver, url, base, ws = provinces
+    reset(driver, url)
+    inst = load_instance(PHASED)
+    plan = next(s for s in call(base, "GET", "/api/scenarios")[1] if s["periods"])
+    Select(driver.find_element(By.ID, "scenario-select")).select_by_value(plan["id"])
+    Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2035")
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="changes"]').click()
+    driver.find_element(By.ID, "changes-kept").click()  # every site, kept ones too
+    heading = text(driver, "#changes-heading")
+    assert "the park in Jiangsu co-built with Shanghai 60.00" in heading and "_" not in heading, heading
+    summary = json.loads((ws / "scenarios" / plan["id"] / "summary.json").read_text())
+    assert text(driver, "#changes-foresight") == foresight_text(summary)
+    headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#changes-table th")]
+    unit = "(10 bn CNY of 2021 profit)"  # every segment's: said once, in the headings
+    assert headers == ["segment", "region", "status", f"activity before {unit}", f"activity after {unit}",
+                       "cost (objective's units)"], headers
+    cells = driver.execute_script("return [...document.querySelectorAll('#changes-table tr[data-status]')]"
+                                  ".map((tr) => [...tr.children].map((td) => td.textContent))")
+    assert cells and {c[0] for c in cells} <= set(segment_names(inst).values()), cells[:3]
+    assert {c[1] for c in cells} <= set(region_names(inst).values()), cells[:3]
+    assert not [c for c in cells if "e-" in c[3] + c[4]], cells  # decimals, never 4.14e-4
+    driver.find_element(By.ID, "changes-kept").click()

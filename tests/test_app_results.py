@@ -143,3 +143,47 @@ def test_limits_name_guarantees_and_budgets_as_the_summary_does(phased, priced_2
     budgets = [row["budget"] for row in r["budgets"]["rows"]]
     assert budgets == ["2030 milestone: at most 6 new sites", "2030 milestone: at most 6 sites closed",
                        "2030 milestone: at most 15 % of today's activity moved"], budgets
+
+
+def test_a_round_off_change_of_a_site_counts_as_kept_everywhere(phased):
+    """A site shrunk by 0.02 % ("nev manufacturing Anhui shrunk 1.452 → 1.452, cost 0.000122") is
+    kept, by the solve's transition.csv rule and by the checker alike (site_change.KEEP_SHARE); its
+    cost still counts; a shrink of 1 % is one."""
+    from yrdopt.checker import transition_rows
+    from yrdopt.model.transitions import site_status
+    from yrdopt.site_change import KEEP_SHARE
+
+    wb, _ = phased
+    site = next(e for e in wb.instance.brownfield.existing if e.activity > 1)
+    key = (site.chain, site.segment, site.region)
+    for share, said in ((0.2 * KEEP_SHARE, "kept"), (10 * KEEP_SHARE, "shrunk")):
+        after = site.activity * (1 - share)
+        assert site_status(site.activity, after, True) == said
+        row = next(r for r in transition_rows(wb.instance, {key: after}, {key}) if
+                   (r["chain"], r["segment"], r["region"]) == key)
+        assert row["status"] == said and row["shrink_cost"] > 0, row
+    assert site_status(1.452, 1.452 - 0.000244, True) == "kept"
+    assert site_status(0.004139, 0.000414, True) == "shrunk"  # a small site's real change stays one
+
+
+def test_the_changes_of_a_plan_name_segments_regions_units_and_parks(phased):
+    """The Changes tab's data: each site by its segment's and region's names with its activity's
+    unit, the park built by its regions' names, foresight said as the report says it (they were
+    "ai | rd | shanghai", "park shanghai_jiangsu_north 60.00", "foresight saves 2.709")."""
+    from yrdopt.report.periods import foresight_text
+    from yrdopt.schema import region_names, segment_names
+
+    wb, base = phased
+    sc = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    view = call(base, "GET", f"/api/scenarios/{sc.id}")[1]
+    segments, regions = segment_names(wb.instance), region_names(wb.instance)
+    rows = view["changes"]
+    assert rows and all(r["segment_name"] == segments[f"{r['chain']}/{r['segment']}"] for r in rows)
+    assert all(r["region_name"] == regions[r["region"]] and r["unit"] == "10 bn CNY of 2021 profit" for r in rows)
+    assert next(r for r in rows if r["chain"] == "ic" and r["segment"] == "rd")["segment_name"] == "Integrated circuits R&D"
+    words = [w for p in view["periods"] for w in p["built_words"]]
+    built = [b for p in view["periods"] for b in p["built"]]
+    assert len(words) == len(built) and all("_" not in w for w in words), words
+    if built:
+        assert words[0].startswith(f"the park in {regions[built[0]['region']]} co-built with "), words
+    assert view["foresight_words"] == foresight_text(sc.summary())

@@ -672,7 +672,9 @@ def transition_summary(transition) -> dict:
     counts = transition["status"].value_counts()
     moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
     before = float(transition["activity_before"].sum())
-    return {**{k: int(counts.get(k, 0)) for k in ("kept", "grown", "shrunk", "closed", "opened")},
+    from .site_change import STATUSES
+
+    return {**{k: int(counts.get(k, 0)) for k in STATUSES},
             "activity_moved": float(moved), "activity_before": before,
             "moved_share": float(moved / before) if before else 0.0,
             "opening_cost": float(transition["opening_cost"].sum()),

@@ -21,6 +21,7 @@ import pandas as pd
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance
+from .site_change import site_status
 from .tolerance import TOLERANCE  # noqa: F401 (checker.TOLERANCE: the rule every limit is checked by)
 
 # a hosting site with less than this share of its segment's activity is a *token* site: it counts in
@@ -350,9 +351,6 @@ def existing_sites(inst: Instance) -> dict:
     return {(e.chain, e.segment, e.region): e for e in inst.brownfield.existing}
 
 
-KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
-
-
 def grandfathered_min_scale(segment, site, min_kept_share: float = 0.0, before: float | None = None) -> float:
     """An existing site's least activity while open: its own min_scale if given, else the
     segment's, or today's activity if that is smaller (it may keep its size) — and at least
@@ -388,12 +386,9 @@ def transition_rows(inst: Instance, act: dict, sited: set) -> list[dict]:
             opening = s.fixed_cost_by_region.get(rid, s.fixed_cost)
         elif key not in sited:
             status, closing, shrinking = "closed", close, shrink * before
-        elif after < before - KEEP_TOLERANCE * max(1.0, before):
-            status, shrinking = "shrunk", shrink * (before - after)
-        elif after > before + KEEP_TOLERANCE * max(1.0, before):
-            status = "grown"
-        else:
-            status = "kept"
+        else:  # kept, grown or shrunk: a change below site_change.KEEP_SHARE is none
+            status = site_status(before, after, True)
+            shrinking = shrink * max(before - after, 0.0)
         rows.append({"chain": cid, "segment": sid, "region": rid, "status": status, "activity_before": before,
                      "activity_after": after, "opening_cost": opening, "closing_cost": closing,
                      "shrink_cost": shrinking, "cost": opening + closing + shrinking})

@@ -38,7 +38,8 @@ def periods_table(summary: dict) -> Table:
     """The transition period by period (a one-period brownfield solve: from today's sites): sites
     kept, grown, shrunk, closed, opened; activity moved; what opening (the objective's fixed cost)
     and the change itself (closing and shrinking: its term `change`) cost, each counted once."""
-    cols = ("kept", "grown", "shrunk", "closed", "opened")
+    from .site_change import STATUSES as cols
+
     if "periods" in summary:
         t = Table(title="Transition per period (transition.csv has every site)")
         t.add_column("period", justify="right")

@@ -73,6 +73,22 @@ def region_names(inst) -> dict[str, str]:
 
 
 
+# the Chinese part of a name written "English 中文" ("R&D 研发"): the page and the tables say the English
+_CHINESE_TAIL = re.compile(r"\s+[\u3000-\u303f\u3400-\u9fff\uff00-\uffef][^a-zA-Z]*$")
+
+
+def segment_names(inst) -> dict[str, str]:
+    """"chain/segment" -> the name a planner knows it by: its chain's English name and the
+    segment's ("ic/rd" -> "Integrated circuits R&D"), ids where the instance names neither."""
+    out = {}
+    for c in inst.chains:
+        chain = str(c.name_en or c.id).strip()
+        for s in c.segments:
+            seg = _CHINESE_TAIL.sub("", str(s.name or s.id)).strip() or s.id
+            out[f"{c.id}/{s.id}"] = f"{chain} {seg}"
+    return out
+
+
 class Resource(_Model):
     """A limited resource (land, energy, talent, ...) that segments use and regions cap."""
 

@@ -44,11 +44,14 @@ def money(v: float | None) -> str:
     return f"{0.0 if abs(v) < ROUND_OFF else v:,.2f}"
 
 
-def built_words(b: dict) -> str:
-    """One item of ``built``: "park shanghai_jiangsu_north 60.00", "expansion land_plus at hefei 20.00"."""
+def built_words(b: dict, names: dict[str, str] | None = None) -> str:
+    """One item of ``built``: "the park in Jiangsu co-built with Shanghai 60.00", "expansion land_plus at
+    Hefei (Anhui) 20.00"; with no region ``names`` (region id -> name) the ids ("park shanghai_jiangsu_north")."""
     if "park" in b:
+        if names and b.get("region") in names and b.get("partner") in names:
+            return f"the park in {names[b['region']]} co-built with {names[b['partner']]} {money(b['cost'])}"
         return f"park {b['park']} {money(b['cost'])}"
-    return f"expansion {b['expansion']} at {b['region']} {money(b['cost'])}"
+    return f"expansion {b['expansion']} at {(names or {}).get(b['region'], b['region'])} {money(b['cost'])}"
 
 
 def discounting(inst) -> dict | None:
@@ -77,23 +80,24 @@ def objective_words(summary: dict) -> str:
     return "The objective is the sum of its weighted terms."
 
 
-def term_notes(summary: dict) -> dict[str, str]:
+def term_notes(summary: dict, names: dict[str, str] | None = None) -> dict[str, str]:
     """Per objective term, what it counts; a one-off term of a plan with its undiscounted cost
-    per period, the expansion term with each park and expansion it paid for."""
+    per period, the expansion term with each park and expansion it paid for (its regions by
+    ``names``, where given: :func:`built_words`)."""
     periods = [p for p in summary.get("periods") or [] if isinstance(p, dict) and isinstance(p.get("terms"), dict)]
     out = {}
     for k in summary.get("components") or {}:
         what = term_what(k)
         if periods and k in ONE_OFF_WHAT:
             if k == "expansion":
-                paid = [f"{built_words(b)} in {p['year']}" for p in periods for b in p.get("built") or []]
+                paid = [f"{built_words(b, names)} in {p['year']}" for p in periods for b in p.get("built") or []]
             else:
                 paid = [f"{money(p['terms'][k])} in {p['year']}" for p in periods if abs(p["terms"].get(k, 0.0)) >= ROUND_OFF]
             what += f": {', '.join(paid)} (undiscounted)" if paid else ": none"
         elif periods:
             what += ", each period's years"
         elif k == "expansion" and summary.get("built"):
-            what += ": " + ", ".join(built_words(b) for b in summary["built"])
+            what += ": " + ", ".join(built_words(b, names) for b in summary["built"])
         out[k] = what
     return out
 

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Instance
+from ..analysis.costs import built_words
+from ..schema import segment_names
 from .wording import TIME_LIMIT_FIELD, guarantee_words, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
 
 MAP_WIDTH = 600.0
@@ -230,7 +232,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
 
     comps = summary.get("components") or rep.components
     about = {**summary, "components": comps, "discounting": summary.get("discounting") or discounting(inst)}
-    notes = term_notes(about)
+    notes = term_notes(about, region_names(inst))
     terms = [{"term": k, "label": term_words(k), "value": _num(v), "what": notes.get(k, ""),
               "raw": _num((summary.get("components_raw") or rep.components_raw).get(k))}
              for k, v in comps.items()]
@@ -256,7 +258,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "baseline": _baseline_brief(baseline),
         "periods": periods,
         "myopic": summary.get("myopic"),
-        "changes": _changes(path),
+        "foresight_words": _foresight(summary),
+        "changes": _changes(path, inst),
     }
 
 
@@ -293,20 +296,38 @@ def _period_views(inst: Instance, tables: dict, summary: dict) -> list[dict]:
         view = _layout_view(inst_t, of(tables["layout"], m.year), of(tables["flows"], m.year),
                             of(tables["expansions"], m.year), of(tables.get("parks"), m.year),
                             of(tables.get("park_activity"), m.year))
-        out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"),
-                    "built": info.get(m.year, {}).get("built") or [], **view})
+        built = info.get(m.year, {}).get("built") or []
+        out.append({"year": m.year, "transition": info.get(m.year, {}).get("transition"), "built": built,
+                    "built_words": [built_words(b, region_names(inst)) for b in built], **view})
     return out
 
 
-def _changes(path: Path) -> list[dict] | None:
-    """transition.csv (brownfield and phased solves): every site kept, grown, shrunk, closed or opened."""
+def _foresight(summary: dict) -> str | None:
+    """What foresight saved against the plan solved period by period, as the report says it."""
+    from ..report.periods import foresight_text
+
+    return foresight_text(summary) if summary.get("objective") is not None else None
+
+
+def _changes(path: Path, inst: Instance) -> list[dict] | None:
+    """transition.csv (brownfield and phased solves): every site kept, grown, shrunk, closed or
+    opened (its status by :mod:`yrdopt.site_change`, as written), each segment and region also by
+    its name (``segment_name``, ``region_name``) and its activity's unit (``unit``)."""
     f = Path(path) / "transition.csv"
     if not f.exists():
         return None
     tab = pd.read_csv(f)
-    return [{k: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and k != "period" else
-                 int(v) if k == "period" else str(v)) for k, v in row.items()}
-            for row in tab.to_dict(orient="records")]
+    regions, segments = region_names(inst), segment_names(inst)
+    units = {f"{c.id}/{s.id}": unit_words(s.unit) for c in inst.chains for s in c.segments}
+    out = []
+    for row in tab.to_dict(orient="records"):
+        rec = {k: (_num(v) if isinstance(v, (float, np.floating, int, np.integer)) and k != "period" else
+                   int(v) if k == "period" else str(v)) for k, v in row.items()}
+        key = f"{rec.get('chain')}/{rec.get('segment')}"
+        rec.update(segment_name=segments.get(key, key), region_name=regions.get(rec.get("region"), rec.get("region")),
+                   unit=units.get(key, ""))
+        out.append(rec)
+    return out
 
 
 def _sited(layout: pd.DataFrame) -> np.ndarray:

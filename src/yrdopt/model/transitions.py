@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import ModelData
+# what became of a site (kept, grown, shrunk, closed, opened): the rule every reader shares
+from ..site_change import site_status, site_statuses  # noqa: F401
 from .arrays import ArrayModel, Block
 from .existing_sites import forced_removal
 
@@ -138,17 +140,6 @@ def change_cost(d: ModelData, place: np.ndarray, activity: np.ndarray) -> float:
 
 TRANSITION_COLUMNS = ["chain", "segment", "region", "status", "activity_before", "activity_after",
                       "opening_cost", "closing_cost", "shrink_cost", "cost"]
-KEEP_TOLERANCE = 1e-6  # relative change of activity below which a site counts as kept
-
-
-def site_status(before: float | None, after: float, is_open: bool) -> str:
-    """transition.csv's word for one site: ``before`` its activity before the change (None: no
-    site then), ``after`` and ``is_open`` its activity and state after (as :func:`transition_table`)."""
-    if before is None:
-        return "opened" if is_open else "not opened"
-    tol = KEEP_TOLERANCE * max(1.0, before)
-    return ("closed" if not is_open else "shrunk" if after < before - tol else "grown" if after > before + tol
-            else "kept")
 
 
 def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray, *, prev_place: np.ndarray | None = None,
@@ -171,9 +162,8 @@ def transition_table(d: ModelData, place: np.ndarray, activity: np.ndarray, *, p
     after[np.abs(after) < 1e-7] = 0.0  # as the layout writes them (solution.tables_from_x): no -0 or 1e-12
     s, r = np.nonzero(prev_place | place)
     b, a = prev_activity[s, r], after[s, r]
-    tol = KEEP_TOLERANCE * np.maximum(1.0, b)
     was, is_open = prev_place[s, r], place[s, r]
-    status = np.select([~was, ~is_open, a < b - tol, a > b + tol], ["opened", "closed", "shrunk", "grown"], "kept")
+    status = site_statuses(was, is_open, b, a)
     close = bf.close_cost[s] if bf is not None else np.zeros(len(s))
     shrink = bf.shrink_cost[s] if bf is not None else np.zeros(len(s))
     opening = np.where(was, 0.0, opening_cost[s, r])

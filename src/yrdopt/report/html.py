@@ -607,7 +607,9 @@ def _objective_section(inst: Instance, summary: dict, rep, term_names: dict[str,
     phased = inst.periods is not None
     comps = summary.get("components") or rep.components
     raw = summary.get("components_raw") or rep.components_raw
-    notes = term_notes({**summary, "components": comps})
+    from ..schema import region_names
+
+    notes = term_notes({**summary, "components": comps}, region_names(inst))
     weights = inst.weights.model_dump()
     terms = pd.DataFrame({"term": [names.get(k, k) for k in comps], "value": [comps[k] for k in comps],
                           "what it counts": [notes.get(k, "") for k in comps],

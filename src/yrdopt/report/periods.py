@@ -15,11 +15,11 @@ from matplotlib.figure import Figure
 from ..analysis.baseline import todays_layout
 from ..phasing import WrittenPeriod, written_periods
 from ..schema import Instance
+from ..site_change import STATUSES  # noqa: F401  (what became of a site: one rule)
 from . import maps
 
 CHANGE_COLUMNS = ["period", "chain", "segment", "region", "status", "activity_before", "activity_after",
                   "opening_cost", "closing_cost", "shrink_cost", "cost"]
-STATUSES = ("kept", "grown", "shrunk", "closed", "opened")
 
 
 def period_views(inst: Instance, tables: dict) -> list[WrittenPeriod]:

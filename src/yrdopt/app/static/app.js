@@ -37,6 +37,9 @@ function fmt(v, digits = 4) {
   if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2);
   return v.toLocaleString("en-US", { maximumSignificantDigits: Math.max(digits, Math.ceil(Math.log10(a + 1)) + 2) });
 }
+// an amount in its unit (activity), in decimals: 0.0004139, not 4.14e-4
+const amount = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
+  : v.toLocaleString("en-US", { maximumSignificantDigits: 4 }));
 // a cost that adds up as printed (the objective's terms and total): two decimals, round-off as 0.00
 const money = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
   : (Math.abs(v) < 1e-6 ? 0 : v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
@@ -745,19 +748,27 @@ function renderChanges() {
   if (!v) { box.replaceChildren(el("p", { class: "muted", text: "No scenario shown." })); return; }
   if (!v.changes) return;
   const all = $("#changes-kept").checked;
+  // kept: a change below site_change.KEEP_SHARE of the site's activity is none (transition.csv's status)
   const rows = v.changes.filter((c) => (v.year === undefined || c.period === v.year) && (all || !["kept", "grown"].includes(c.status)));
   const tr = v.transition;
   // each cost once, where the objective counts it: opening is its fixed cost, closing and shrinking its cost of change
-  const built = (v.built || []).map((b) => b.park ? `park ${b.park} ${money(b.cost)}` : `expansion ${b.expansion} at ${regionName(b.region)} ${money(b.cost)}`);
-  const head = tr ? el("p", {}, `Into ${v.year}: ${tr.opened} opened, ${tr.closed} closed, ${tr.shrunk} shrunk, ${tr.grown} grown, ${tr.kept} kept; `
-    + `${pct(tr.moved_share)} of the activity moved. Paid in ${v.year} (undiscounted): opening ${money(tr.opening_cost)} (${termWords("fixed_cost")}); `
+  const built = v.built_words || [];
+  const head = tr ? el("p", { id: "changes-heading" }, `Into ${v.year}: ${tr.opened} opened, ${tr.closed} closed, ${tr.shrunk} shrunk, ${tr.grown} grown, ${tr.kept} kept; `
+    + `${pct(tr.moved_share)} of the activity moved. Paid in ${v.year} (undiscounted, in the objective's units): opening ${money(tr.opening_cost)} (${termWords("fixed_cost")}); `
     + `closing ${money(tr.closing_cost)} + shrinking ${money(tr.shrink_cost)} = ${termWords("change")} ${money(tr.closing_cost + tr.shrink_cost)}; `
     + `${termWords("expansion")}: ${built.length ? built.join(", ") : "none"}.`) : "";
-  const my = v.myopic ? el("p", { class: "small muted", text: `Solved period by period without foresight, the plan would cost ${fmt(v.myopic.objective)}; foresight saves ${fmt(v.myopic.foresight_saves)}.` }) : "";
-  const cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"];
+  // the report's sentence on the plan solved period by period (report.periods.foresight_text)
+  const my = v.foresight_words ? el("p", { class: "small muted", id: "changes-foresight", text: v.foresight_words }) : "";
+  // activity in its segment's unit: in the headings when every row has the same one, else a column
+  const units = [...new Set(rows.map((c) => c.unit || ""))], one = units.length === 1 ? units[0] : null;
+  const of = one ? ` (${one})` : "";
+  const cols = [["segment_name", "segment"], ["region_name", "region"], ["status", "status"], ["activity_before", "activity before" + of],
+    ["activity_after", "activity after" + of], ...(one === null ? [["unit", "unit of activity"]] : []), ["cost", "cost (objective's units)"]];
   box.replaceChildren(head, my, rows.length ? el("table", { class: "grid", id: "changes-table" },
-    el("tr", {}, cols.map((h) => el("th", { text: h.replace("_", " ") }))),
-    rows.map((c) => el("tr", { "data-status": c.status }, cols.map((k) => el("td", { class: typeof c[k] === "number" ? "num" : null, text: fmt(c[k]) })))))
+    el("tr", {}, cols.map(([, h]) => el("th", { text: h }))),
+    rows.map((c) => el("tr", { "data-status": c.status, "data-segment": `${c.chain}/${c.segment}`, "data-region": c.region },
+      cols.map(([k]) => el("td", { class: typeof c[k] === "number" ? "num" : null,
+        text: k === "cost" ? money(c[k]) : typeof c[k] === "number" ? amount(c[k]) : (c[k] ?? "") })))))
     : el("p", { class: "muted", text: all ? "No sites." : "No site opens, closes or shrinks." }));
 }
 
