@@ -60,7 +60,7 @@ def periods_table(summary: dict) -> Table:
     return t
 
 
-def summary_table(summary: dict) -> Table:
+def summary_table(summary: dict, names: dict[str, str] | None = None) -> Table:
     """The objective's terms in the planner's words, what each counts (a park by name), and their
     total: the printed values add up to the printed total (two decimals, round-off as 0.00)."""
     from .app.wording import term_words
@@ -70,7 +70,7 @@ def summary_table(summary: dict) -> Table:
     t.add_column("term")
     t.add_column("value", justify="right")
     t.add_column("what it counts")
-    notes = term_notes(summary)
+    notes = term_notes(summary, names)  # a park by its regions' names (region id -> name)
     for k, v in summary["components"].items():
         t.add_row(term_words(k), money(v), notes.get(k, ""))
     t.add_row(styled("total", "bold"), styled(money(summary["objective"]), "bold"), "")
@@ -139,7 +139,9 @@ def solve(
             console.print(layout_table(sol))
             if "transition" in s:
                 console.print(periods_table(s))
-        console.print(summary_table(s))
+        from .schema import region_names
+
+        console.print(summary_table(s, region_names(sol.instance)))
         if "baseline" in s:
             from .analysis.baseline import baseline_table
 
