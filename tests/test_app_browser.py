@@ -281,7 +281,7 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
         period.select_by_visible_text(str(year))
         note = driver.find_element(By.ID, "explain-period")
         wait(driver, lambda d: note.is_displayed() and f"Period {year}" in note.text, what=f"Why here? names {year}")
-        Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/rd")
+        Select(driver.find_element(By.ID, "explain-segment")).select_by_value("ic/rd")
         driver.find_element(By.ID, "explain-btn").click()
         wait(driver, lambda d: d.find_elements(By.ID, "explain-heading")
              and d.find_element(By.ID, "explain-heading").text.startswith(f"In {year},"), what=f"the answer for {year}")
@@ -652,7 +652,7 @@ def test_a_why_here_answer_leaves_with_its_scenario(workbench):
     ids = [o.get_attribute("value") for o in shown.options]
     assert len(ids) >= 2, ids
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
-    Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/rd")
+    Select(driver.find_element(By.ID, "explain-segment")).select_by_value("ic/rd")
     driver.find_element(By.ID, "explain-btn").click()
     wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), what="the answer")
     wait_idle(url.split("?")[0].rstrip("/"))
@@ -760,7 +760,7 @@ def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
     assert driver.find_element(By.ID, "time-limit").get_attribute("value") == "45"
     # Why here?: regions by name, the terms by theirs
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
-    Select(driver.find_element(By.ID, "explain-segment")).select_by_visible_text("ic/process")
+    Select(driver.find_element(By.ID, "explain-segment")).select_by_value("ic/process")
     driver.find_element(By.ID, "explain-btn").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]"), 120, what="the answer")
     table = driver.find_element(By.ID, "explain-table")
@@ -895,7 +895,7 @@ def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
     assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ic/process"
     assert driver.find_element(By.ID, "explain-reopt").is_selected()
     question = driver.find_element(By.ID, "explain-question").text
-    assert "why here? ic/process in cities as they are" in question and "re-optimised" in question, question
+    assert "why here? Integrated circuits process in cities as they are" in question and "re-optimised" in question, question
     # the answer when the job ends, in the tab (not only "done" in the bar); the solve ahead ended
     # first and its layout was shown: the answer comes back with the scenario it is about
     from app_helpers import wait_job
@@ -908,7 +908,7 @@ def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
     wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), timeout=30, what="the answer after the reload")
     heading = driver.find_element(By.ID, "explain-heading").text
-    assert heading.startswith("ic/process sits in ") and "the rest re-optimised" in heading, heading
+    assert heading.startswith("Integrated circuits process sits in ") and "the rest re-optimised" in heading, heading
     rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
     assert len(rows) == 41
     # reloaded after it ended: the question and the answer are still there

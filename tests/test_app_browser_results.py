@@ -208,3 +208,38 @@ def test_the_changes_tab_names_segments_regions_units_and_parks(provinces):
     assert {c[1] for c in cells} <= set(region_names(inst).values()), cells[:3]
     assert not [c for c in cells if "e-" in c[3] + c[4]], cells  # decimals, never 4.14e-4
     driver.find_element(By.ID, "changes-kept").click()
+
+
+@pytest.mark.timeout(300)
+def test_segments_panels_and_guarantees_are_said_as_the_planner_knows_them(provinces):
+    """Pickers list segments by name (were "ic/rd"), Colour by says what each panel shows (was "kind:
+    rd (kind)"), the Region tab says the plan's year and that today's layout beside it is not grown to
+    it, and the province guarantees table shows the minimum shares set by guarantees (its fields were blank)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from yrdopt.io import load_instance
+    from yrdopt.schema import segment_names
+
+    driver, url, base, _ = provinces
+    reset(driver, url)
+    names = set(segment_names(load_instance(PHASED)).values())
+    driver.execute_script("document.querySelectorAll('#tab-whatif details').forEach((d) => { d.open = true; })")
+    placement = Select(driver.find_element(By.ID, "placement-segment"))
+    assert {o.text for o in placement.options} == names
+    assert placement.first_selected_option.get_attribute("value") == "ic/rd"
+    assert placement.first_selected_option.text == "Integrated circuits R&D"
+    why = [o.get_attribute("textContent") for o in Select(driver.find_element(By.ID, "explain-segment")).options]
+    assert why and set(why) <= names, why
+    panels = [o.text for o in Select(driver.find_element(By.ID, "panel-select")).options]
+    assert "R&D sites (colour: chain)" in panels and "Integrated circuits (colour: segment)" in panels, panels
+    assert not [p for p in panels if "(kind)" in p or p.startswith("kind:")], panels
+    shanghai = driver.find_element(By.CSS_SELECTOR, 'tr[data-province="Shanghai"]').text
+    assert "≥ 12.0 %" in shanghai, shanghai
+    year = Select(driver.find_element(By.ID, "period-select")).first_selected_option.text
+    driver.execute_script("clickRegion('shanghai')")
+    heads = [h.get_attribute("textContent") for h in driver.find_elements(By.CSS_SELECTOR, "#region-info h4.region-heading")]
+    assert heads[0].startswith(f"opened instance (yrd-provinces-2035) in {year}: value ") or f" in {year}: value " in heads[0], heads
+    assert f"today's layout (today's activity, not grown to {year}: not comparable): value " in heads[1], heads
+    cells = {td.get_attribute("textContent") for td in driver.find_elements(By.CSS_SELECTOR, "#region-info tr[data-segment] td:first-child")}
+    assert cells and cells <= names, cells

@@ -187,3 +187,32 @@ def test_the_changes_of_a_plan_name_segments_regions_units_and_parks(phased):
     if built:
         assert words[0].startswith(f"the park in {regions[built[0]['region']]} co-built with "), words
     assert view["foresight_words"] == foresight_text(sc.summary())
+
+
+@pytest.mark.timeout(600)
+def test_segments_kinds_and_todays_sites_are_said_by_name(phased):
+    """Segments by their chain's and their own names ("Integrated circuits R&D", was "ic/rd") in the
+    page's words, Why here?'s answer and title, the Region tab's rows and Compare's "what moved";
+    a kind's map panel as "R&D sites" (was "rd (kind)"); today's layout of an instance with existing
+    sites and no baseline file by what it is (was "today's layout (.today-70e5136a0f2e.csv)")."""
+    wb, base = phased
+    boot = call(base, "GET", "/api/bootstrap")[1]
+    assert boot["segment_names"]["ic/rd"] == "Integrated circuits R&D"
+    today = next(s for s in boot["scenarios"] if s["kind"] == "baseline")
+    assert ".today-" not in today["status_text"] and "the instance's existing sites" in today["status_text"], today
+    plans = [s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve"]
+    view = call(base, "GET", f"/api/scenarios/{plans[0].id}")[1]
+    kinds = [p["title"] for p in view["panels"] if p["by"] == "kind"]
+    assert "R&D sites" in kinds and not [k for k in kinds if "(kind)" in k or k == "rd"], kinds
+    rows = [r for region in view["regions"].values() for r in region["segments"]]
+    assert rows and all(r["segment_name"] == boot["segment_names"][f"{r['chain']}/{r['segment']}"] for r in rows)
+    assert {r["kind_name"] for r in rows if r["kind"] == "rd"} == {"R&D"}
+    status, job = call(base, "POST", f"/api/scenarios/{plans[0].id}/explain",
+                       {"segment": "ic/rd", "period": 2030, "time_limit": 60})
+    assert status == 202 and job["title"] == f"why here? Integrated circuits R&D in {plans[0].name} (2030)", job
+    done = wait_job(base, job, timeout=500)
+    assert done["result"]["segment_name"] == "Integrated circuits R&D", done
+    if len(plans) >= 2:  # Shanghai land 25 beside the opened instance, in 2035
+        cmp = call(base, "GET", f"/api/compare?a={plans[0].id}&b={plans[1].id}&period=2035")[1]
+        assert cmp["moved"] and all(m["segment_name"] == boot["segment_names"][f"{m['chain']}/{m['segment']}"]
+                                    for m in cmp["moved"]), cmp["moved"]

@@ -73,6 +73,14 @@ def region_names(inst) -> dict[str, str]:
 
 
 
+# a segment kind as a planner says it (a kind the instance invents: as written, "_" as a space)
+KIND_WORDS = {"rd": "R&D"}
+
+
+def kind_words(kind) -> str:
+    return KIND_WORDS.get(str(kind), str(kind).replace("_", " "))
+
+
 # the Chinese part of a name written "English 中文" ("R&D 研发"): the page and the tables say the English
 _CHINESE_TAIL = re.compile(r"\s+[\u3000-\u303f\u3400-\u9fff\uff00-\uffef][^a-zA-Z]*$")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import region_names
+from ..schema import kind_words, region_names
 
 # what each change budget counts, after its limit ("6 sites closed", "15 % of today's activity moved")
 BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
@@ -31,17 +31,18 @@ def percent(share) -> str:
 
 def guarantee_words(g, inst) -> str:
     """A guarantee as a planner knows it: its description, else what it asks of whom ("Anhui: at
-    least 1 chain with rd")."""
+    least 1 chain with R&D")."""
     if str(get(g, "description") or "").strip():
         return str(get(g, "description")).strip()
     region = get(g, "region")
     target = get(g, "province") or region_names(inst).get(region, region)
     measure, value, kinds = get(g, "measure"), float(get(g, "value") or 0), get(g, "kinds") or []
-    of = f" ({'+'.join(kinds)})" if kinds else ""
+    kinds = " and ".join(kind_words(k) for k in kinds)
+    of = f" ({kinds})" if kinds else ""
     said = {"min_share": f"at least {percent(value)} of the area's value{of}",
             "max_share": f"at most {percent(value)} of the area's value{of}",
             "min_value": f"a value of at least {value:g}{of}",
-            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {'+'.join(kinds)}" if kinds else "")}
+            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {kinds}" if kinds else "")}
     return f"{target}: {said.get(measure, f'{measure} {value:g}')}" + (" (soft)" if get(g, "penalty") is not None else "")
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
-from ..schema import Instance
+from ..schema import Instance, segment_names
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
 from .wording import (TERM_WORDS, change_words, entry_words, failure_words, page_words, placement_words, region_names,
@@ -354,7 +354,9 @@ class Workbench:
         sid = f"000-baseline-{slug(self.instance.name, 30)}-{h[:6]}"
         if self.workspace.get(sid) is None:
             try:
-                self.workspace.save(lambda d: views.baseline_files(self.instance, self.baseline_csv, d),
+                # today's sites written by the workbench itself: said as what they are, not by that file's name
+                said = "the instance's existing sites" if self.baseline_csv.name.startswith(".today-") else None
+                self.workspace.save(lambda d: views.baseline_files(self.instance, self.baseline_csv, d, said),
                                     f"today's layout ({self.instance.name})", self.instance, kind="baseline",
                                     scenario_id=sid)
             except FileExistsError:
@@ -431,7 +433,7 @@ class Workbench:
             job.cut_short = job.stop.is_set()
             return views.explain_view(t, stopped_after=time.monotonic() - t0 if job.cut_short else None, inst=inst)
 
-        title = f"why here? {segment} in {sc.name}" + (f" ({year})" if year is not None else "")
+        title = f"why here? {segment_names(inst).get(segment, segment)} in {sc.name}" + (f" ({year})" if year is not None else "")
         return self.jobs.submit("explain", title, run, asked={"scenario": sc.id, "segment": segment,
                                                               "reoptimise": reoptimise, "period": year})
 
@@ -526,7 +528,7 @@ class Workbench:
                 "not_for_phased": views.NOT_FOR_PHASED,
                 # the planner's words the page shows for ids and keys (wording.py: one mapping)
                 "term_words": TERM_WORDS, "region_names": region_names(self.instance),
-                "resource_units": resource_units(self.instance)}
+                "resource_units": resource_units(self.instance), "segment_names": segment_names(self.instance)}
 
     def static(self, name: str) -> bytes | None:
         return self._static.get(name)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..schema import Instance
 from ..analysis.costs import built_words
-from ..schema import segment_names
+from ..schema import kind_words, segment_names
 from .wording import TIME_LIMIT_FIELD, guarantee_words, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
 
 MAP_WIDTH = 600.0
@@ -168,6 +168,7 @@ def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFram
     from ..report.maps import sited_rows
 
     seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
+    names = segment_names(inst)
     out = {r.id: {"segments": [], "value": 0.0, "resources": []} for r in inst.regions}
     for _, row in sited_rows(layout).iterrows():
         rid, key = str(row["region"]), (str(row["chain"]), str(row["segment"]))
@@ -176,6 +177,8 @@ def region_details(inst: Instance, layout: pd.DataFrame, expansions: pd.DataFram
         s = seg.get(key)
         value = float(row["activity"]) * (s.value_per_unit if s else 1.0)
         out[rid]["segments"].append({"chain": key[0], "segment": key[1], "kind": s.kind if s else "",
+                                     "segment_name": names.get("/".join(key), "/".join(key)),
+                                     "kind_name": kind_words(s.kind) if s else "",
                                      "activity": float(row["activity"]), "unit": unit_words(s.unit) if s else "",
                                      "value": value})
         out[rid]["value"] += value
@@ -350,8 +353,9 @@ def _baseline_brief(cmp: dict | None) -> dict | None:
 
 
 # -------------------------------------------------------------------------- baseline
-def baseline_files(inst: Instance, baseline_csv: Path, out: Path) -> dict:
-    """Write today's layout as a solution directory (flows routed by the checker) and return its summary."""
+def baseline_files(inst: Instance, baseline_csv: Path, out: Path, source: str | None = None) -> dict:
+    """Write today's layout as a solution directory (flows routed by the checker) and return its
+    summary; ``source``: what its status says the layout was read from (default: its file's name)."""
     import json
 
     from ..analysis.baseline import evaluate_layout
@@ -379,7 +383,7 @@ def baseline_files(inst: Instance, baseline_csv: Path, out: Path) -> dict:
     atomic_write_text(out / "layout.csv", lay.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "flows.csv", pd.DataFrame(flows).reindex(columns=FLOW_COLUMNS).to_csv(index=False, float_format="%.10g"))
     atomic_write_text(out / "expansions.csv", "region,option,taken,fixed_cost\n")
-    text = f"today's layout ({baseline_csv.name}), evaluated by the checker"
+    text = f"today's layout ({source or baseline_csv.name}), evaluated by the checker"
     if inst.periods is not None:  # a plan's objective is over every period: compare with today's kept as long
         from ..analysis.baseline import UNCHANGED_PLAN, check_today_kept
 
@@ -420,12 +424,15 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
                           "change": _num(float(vb) - float(va))})
     rel = cmp.relative
     names = region_names(inst)  # every region said by its name; the map and the data keep the ids
+    segments = segment_names(inst)
     named = lambda ids: [names.get(str(r), str(r)) for r in ids]  # noqa: E731
-    duplicated = [{**d, "regions": ", ".join(named(str(d["regions"]).split(", ")))}
+    duplicated = [{**d, "regions": ", ".join(named(str(d["regions"]).split(", "))),
+                   "segment_name": segments.get(str(d.get("segment")), str(d.get("segment")))}
                   for d in cmp.duplicated.to_dict(orient="records")]
     return {
         "a": {"id": a.id, "name": a.name}, "b": {"id": b.id, "name": b.name}, "period": period,
-        "moved": [{"chain": m.chain, "segment": m.segment, "removed_from": list(m.removed_from),
+        "moved": [{"chain": m.chain, "segment": m.segment, "segment_name": segments.get(f"{m.chain}/{m.segment}", f"{m.chain}/{m.segment}"),
+                   "removed_from": list(m.removed_from),
                    "added_in": list(m.added_in), "kept_in": list(m.kept_in),
                    "removed_from_names": named(m.removed_from), "added_in_names": named(m.added_in),
                    "kept_in_names": named(m.kept_in)} for m in moved.itertuples()],
@@ -591,7 +598,9 @@ def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: 
              "block {} were not all evaluated".format("them" if len(unsearched) != 1 else "it")] if unsearched else [])
         stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped],
                    "not_evaluated_names": not_evaluated, "text": text + (": " + "; ".join(parts) if parts else "") + "."}
-    return {"segment": table.attrs.get("segment"), "base_objective": _num(table.attrs.get("base_objective")),
+    segment = table.attrs.get("segment")
+    return {"segment": segment, "segment_name": segment_names(inst).get(segment, segment) if inst is not None else segment,
+            "base_objective": _num(table.attrs.get("base_objective")),
             "hosts": table.attrs.get("hosts"), "reoptimise": table.attrs.get("reoptimise"),
             "host_names": [names.get(h, h) for h in table.attrs.get("hosts") or []], "headers": headers,
             "base_status": table.attrs.get("base_status"), "stopped": stopped,

@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
 
-from ..schema import Instance
+from ..schema import Instance, kind_words
 from .geo import RegionGeo, Shape, load_shapes, match_regions
 
 NONE_COLOUR = "#e9e9e9"      # an instance region hosting nothing in this panel
@@ -79,7 +79,7 @@ def layout_panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | No
         kinds = list(dict.fromkeys(s.kind for c in inst.chains for s in c.segments))
         seg_kind = {(c.id, s.id): s.kind for c in inst.chains for s in c.segments}
         kind_of = placed.apply(lambda row: seg_kind.get((row["chain"], row["segment"])), axis=1) if len(placed) else pd.Series([], dtype=object)
-        groups = [(k, k, [c.id for c in inst.chains], placed[(kind_of == k).to_numpy()], "chain") for k in kinds]
+        groups = [(k, kind_words(k), [c.id for c in inst.chains], placed[(kind_of == k).to_numpy()], "chain") for k in kinds]
     for key, title, cats, rows, col in groups:
         colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
         colours[NONE] = NONE_COLOUR
@@ -96,7 +96,7 @@ def layout_panels(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | No
             else:
                 f = flows[[seg_kind.get((c, s)) == key for c, s in zip(flows["chain"], flows["to_segment"])]]
             pf = f.groupby(["from_region", "to_region"], as_index=False)["volume"].sum()
-        label = f"{title} ({'segments' if by == 'chain' else 'kind'})" if by == "kind" else title
+        label = f"{title} sites" if by == "kind" else title  # "R&D sites" (coloured by chain), a chain by name
         panels.append(Panel(key, label, colours, category, hosts, pf))
     return panels
 

@@ -50,6 +50,8 @@ const gapPct = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1e-
 // the planner's words for ids and keys, from the server (app/wording.py: one mapping)
 const termWords = (k) => (S.boot && S.boot.term_words[k]) || String(k).replace(/_/g, " ");
 const regionName = (id) => (S.boot && S.boot.region_names[id]) || id;
+// a segment ("chain/segment") by its chain's and its own names (schema.segment_names); the id stays the value
+const segmentName = (key) => (S.boot && S.boot.segment_names && S.boot.segment_names[key]) || key;
 const resourceUnit = (k) => (S.boot && S.boot.resource_units[k]) || "";
 const withUnit = (k) => (resourceUnit(k) ? `${k} (${resourceUnit(k)})` : k);
 // a status in words (summary.json's status_text), short: its first clause ("optimal", "interrupted by the user")
@@ -272,9 +274,16 @@ function renderEditor() {
   const shares = el("div", { class: "generic" });
   if ((polSchema.properties || {}).province_min_share) {
     const provinces = [...new Set(d.regions.map((r) => r.province))];
-    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" })));
-    provinces.forEach((p) => st.append(el("tr", {}, el("td", { text: p }),
-      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove" })))));
+    // a minimum share set by a guarantee below (as the Summary's "guaranteed" column counts it) is said
+    // beside the shorthand's field, which is blank then
+    const byGuarantee = (p) => (d.policy.guarantees || []).filter((g) => g && g.province === p && g.measure === "min_share"
+      && (g.penalty === null || g.penalty === undefined) && !(g.kinds || []).length);
+    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" }),
+      el("th", { text: "set by a guarantee below" })));
+    provinces.forEach((p) => st.append(el("tr", { "data-province": p }, el("td", { text: p }),
+      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove" })),
+      el("td", { class: "small", text: byGuarantee(p).map((g) => `≥ ${pct(g.value)}`).join(", "),
+        title: byGuarantee(p).map((g) => g.description || "").join("; ") }))));
     shares.append(st);
   }
   for (const [k, sub] of Object.entries(polSchema.properties || {})) if (GUARANTEE_FIELD.test(k)) shares.append(genericField(["policy", k], sub, resolve(sub).description || k.replace(/_/g, " ")));
@@ -318,9 +327,9 @@ function setPlacement(seg, region, state) {
 function renderPlacements() {
   const keys = segmentKeys();
   if (!S.placementSeg || !keys.includes(S.placementSeg)) S.placementSeg = keys[0];
-  const sel = el("select", { id: "placement-segment" }, keys.map((k) => el("option", { value: k, text: k, selected: k === S.placementSeg })));
+  const sel = el("select", { id: "placement-segment" }, keys.map((k) => el("option", { value: k, text: segmentName(k), selected: k === S.placementSeg })));
   sel.addEventListener("change", () => { S.placementSeg = sel.value; renderPlacements(); });
-  const t = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: S.placementSeg })));
+  const t = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: segmentName(S.placementSeg) })));
   for (const r of S.draft.regions) {
     const st = placementState(S.placementSeg, r.id);
     const s = el("select", { "data-placement": r.id }, ["free", "fixed", "forbidden"].map((v) => el("option", { value: v, text: v, selected: v === st })));
@@ -330,7 +339,7 @@ function renderPlacements() {
   const list = el("ul", { class: "small" });
   for (const kind of ["fixed", "forbidden"]) {
     (S.draft.policy[kind] || []).forEach((p, i) => list.append(el("li", { "data-path": `policy.${kind}[${i}]` },
-      `${p.chain}/${p.segment} ${kind === "fixed" ? "fixed in" : "not allowed in"} ${regionName(p.region)} `,
+      `${segmentName(`${p.chain}/${p.segment}`)} ${kind === "fixed" ? "fixed in" : "not allowed in"} ${regionName(p.region)} `,
       el("button", { type: "button", text: "×", onclick: () => setPlacement(`${p.chain}/${p.segment}`, p.region, "free") }))));
   }
   const mapMode = el("label", { class: "small" }, el("input", { type: "checkbox", id: "placement-map-mode", checked: S.placementMapMode }),
@@ -573,7 +582,7 @@ function hover(e, r, view, panel) {
   const tip = $("#tooltip");
   const info = view && view.regions ? view.regions[r.id] : null;
   const lines = [el("b", { text: `${r.name}${r.name_zh ? " " + r.name_zh : ""}` }), el("br")];
-  if (panel && panel.region_hosts && panel.region_hosts[r.id] && panel.region_hosts[r.id].length) lines.push(`${panel.title}: ${panel.region_hosts[r.id].join(", ")}`, el("br"));
+  if (panel && panel.region_hosts && panel.region_hosts[r.id] && panel.region_hosts[r.id].length) lines.push(`${panel.title}: ${panel.region_hosts[r.id].map((h) => (panel.labels || {})[h] || h).join(", ")}`, el("br"));
   if (info) {
     lines.push(`${info.segments.length} segments, value ${fmt(info.value)}`, el("br"));
     for (const u of info.resources) lines.push(`${u.resource}: ${fmt(u.use)} / ${u.quota === null ? "∞" : fmt(u.quota)}${u.unit ? " " + u.unit : ""} (${pct(u.share)})`, el("br"));
@@ -706,7 +715,7 @@ function renderSummary() {
   if (v) {
     const keep = segSel.value;
     const segs = [...new Set(v.placements.map((p) => `${p.chain}/${p.segment}`))];
-    segSel.replaceChildren(...segs.map((s) => el("option", { value: s, text: s, selected: s === keep })));
+    segSel.replaceChildren(...segs.map((s) => el("option", { value: s, text: segmentName(s), selected: s === keep })));
   }
 }
 
@@ -716,12 +725,16 @@ function renderRegionInfo() {
   if (!rid) return;
   const r = S.boot.geometry.regions.find((x) => x.id === rid);
   const parts = [el("h3", { text: `${r.name}${r.name_zh ? " " + r.name_zh : ""} (${r.province})` })];
-  for (const [label, view] of [[S.view ? S.view.meta.name : "scenario", S.view], ["today's layout", S.baseView]]) {
+  // a plan's period says its year; today's layout beside it is today's activity, before the growth to that year
+  const year = S.view && S.view.year;
+  const heads = [[S.view ? S.view.meta.name + (year ? ` in ${year}` : "") : "scenario", S.view],
+    [year ? `today's layout (today's activity, not grown to ${year}: not comparable)` : "today's layout", S.baseView]];
+  for (const [label, view] of heads) {
     if (!view) continue;
     const info = view.regions[rid];
-    parts.push(el("h4", { text: `${label}: value ${fmt(info.value)}` }));
-    parts.push(el("table", { class: "grid" }, el("tr", {}, ["chain", "segment", "kind", "activity", "value"].map((h) => el("th", { text: h }))),
-      info.segments.map((s) => el("tr", {}, el("td", { text: s.chain }), el("td", { text: s.segment }), el("td", { text: s.kind }),
+    parts.push(el("h4", { class: "region-heading", text: `${label}: value ${fmt(info.value)}` }));
+    parts.push(el("table", { class: "grid" }, el("tr", {}, ["segment", "kind", "activity", "value"].map((h) => el("th", { text: h }))),
+      info.segments.map((s) => el("tr", { "data-segment": `${s.chain}/${s.segment}` }, el("td", { text: s.segment_name || `${s.chain}/${s.segment}` }), el("td", { text: s.kind_name || s.kind }),
         el("td", { class: "num", text: `${fmt(s.activity)} ${s.unit || ""}` }), el("td", { class: "num", text: fmt(s.value) })))));
     parts.push(el("table", { class: "grid" }, el("tr", {}, ["resource", "use", "quota", "share"].map((h) => el("th", { text: h }))),
       info.resources.map((u) => el("tr", { "data-resource": u.resource }, el("td", { text: `${u.resource}${u.unit ? " (" + u.unit + ")" : ""}` }),
@@ -875,7 +888,9 @@ function fillPanelSelect() {
   const panels = allPanels(S.view).length ? allPanels(S.view) : allPanels(S.baseView);
   const sel = $("#panel-select");
   if (!S.panelKey && panels.length) S.panelKey = panels[0].key;
-  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: p.by === "overview" ? p.title : `${p.by}: ${p.title}`, selected: p.key === S.panelKey })));
+  // each panel by what it shows and what its colours are ("Integrated circuits (colour: segment)", "R&D sites (colour: chain)")
+  const colours = { chain: "segment", kind: "chain" };
+  sel.replaceChildren(...panels.map((p) => el("option", { value: p.key, text: colours[p.by] ? `${p.title} (colour: ${colours[p.by]})` : p.title, selected: p.key === S.panelKey })));
 }
 
 async function loadDraftFrom(id) {
@@ -1061,8 +1076,8 @@ async function compareAB() {
   const svg = el("svg:svg", { class: "map", id: "map-compare" });
   const hosts = {};
   for (const m of c.moved) {
-    for (const r of m.added_in) (hosts[r] = hosts[r] || []).push(`+${m.chain}/${m.segment}`); // the map's tooltip
-    for (const r of m.removed_from) (hosts[r] = hosts[r] || []).push(`−${m.chain}/${m.segment}`);
+    for (const r of m.added_in) (hosts[r] = hosts[r] || []).push(`+${m.segment_name}`); // the map's tooltip
+    for (const r of m.removed_from) (hosts[r] = hosts[r] || []).push(`−${m.segment_name}`);
   }
   const panel = { title: "moved", colours: c.colours, region_category: c.categories, region_hosts: hosts, flows: [] };
   drawMap(svg, null, panel, { onClick: false });
@@ -1071,9 +1086,9 @@ async function compareAB() {
   const terms = el("table", { class: "grid", id: "compare-terms" }, el("tr", {}, el("th", { text: "term" }), el("th", { text: "A: " + c.a.name }), el("th", { text: "B: " + c.b.name }), el("th", { text: "B − A" })),
     c.terms.map((t) => el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: fmt(t.a) }), el("td", { class: "num", text: fmt(t.b) }), el("td", { class: "num", text: fmt(t.change) }))));
   const moved = el("table", { class: "grid", id: "compare-moved" }, el("tr", {}, ["segment", "removed from", "added in", "kept in"].map((h) => el("th", { text: h }))),
-    c.moved.map((m) => el("tr", {}, el("td", { text: `${m.chain}/${m.segment}` }), el("td", { text: m.removed_from_names.join(", ") }), el("td", { text: m.added_in_names.join(", ") }), el("td", { text: m.kept_in_names.join(", ") }))));
+    c.moved.map((m) => el("tr", { "data-segment": `${m.chain}/${m.segment}` }, el("td", { text: m.segment_name }), el("td", { text: m.removed_from_names.join(", ") }), el("td", { text: m.added_in_names.join(", ") }), el("td", { text: m.kept_in_names.join(", ") }))));
   const dup = el("table", { class: "grid" }, el("tr", {}, ["layout", "segment", "sites", "regions"].map((h) => el("th", { text: h }))),
-    c.duplicated.map((d) => el("tr", {}, el("td", { text: d.layout }), el("td", { text: d.segment }), el("td", { class: "num", text: d.sites }), el("td", { text: d.regions }))));
+    c.duplicated.map((d) => el("tr", {}, el("td", { text: d.layout }), el("td", { text: d.segment_name || d.segment }), el("td", { class: "num", text: d.sites }), el("td", { text: d.regions }))));
   const spec = el("table", { class: "grid" }, el("tr", {}, el("th", { text: "region" }), el("th", { text: "A" }), el("th", { text: "B" })),
     c.relative_specialization.map((r) => el("tr", { "data-region": r.region }, el("td", { text: r.region_name || regionName(r.region) }), el("td", { class: "num", text: fmt(r.a, 3) }), el("td", { class: "num", text: fmt(r.b, 3) }))));
   // each side's status and gap: a difference within them may be the solver's, not the what-if's
@@ -1122,7 +1137,7 @@ const askedKey = (job) => `${job.asked.scenario}@${job.asked.period ?? ""}`;
 // set in the tab's form; the answer box belongs to that job from now on
 function showExplainQuestion(job) {
   const a = job.asked || {}, box = $("#explain-result"), seg = $("#explain-segment");
-  if (a.segment && ![...seg.options].some((o) => o.value === a.segment)) seg.append(el("option", { value: a.segment, text: a.segment }));
+  if (a.segment && ![...seg.options].some((o) => o.value === a.segment)) seg.append(el("option", { value: a.segment, text: segmentName(a.segment) }));
   if (a.segment) seg.value = a.segment;
   $("#explain-reopt").checked = !!a.reoptimise;
   box.dataset.period = a.period ?? "";
@@ -1141,8 +1156,8 @@ function showExplainAnswer(job) {
   // blocked_by: the instance fields of the rules named in "why" (moves.csv's column)
   const cols = ["region", "change", ...r.columns.filter((c) => c.startsWith("change_")), "why", ...r.columns.filter((c) => c === "blocked_by")];
   const text = r.period
-    ? `In ${r.period}, ${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
-    : `${r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
+    ? `In ${r.period}, ${r.segment_name || r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region in ${r.period} (${r.reoptimise ? "the whole plan re-optimised" : "every other site of the plan as it is"}) changes the plan's discounted objective by:`
+    : `${r.segment_name || r.segment} sits in ${(r.host_names || r.hosts || []).join(", ")}. Moving all of it to another region (${r.reoptimise ? "the rest re-optimised" : "all else equal"}) changes the objective by:`;
   const ref = r.base_status && r.base_status !== "optimal"
     ? el("p", { class: "muted", id: "explain-reference", text: "The reference (this layout re-solved the same way) stopped at its share of the time limit: every change is measured against a layout not proven the least." })
     : "";
