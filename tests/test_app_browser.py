@@ -739,7 +739,7 @@ def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
     driver.execute_script("document.querySelector('#ed-placements').closest('details').open = true")
     Select(driver.find_element(By.ID, "placement-segment")).select_by_value("ic/rd")
     Select(driver.find_element(By.CSS_SELECTOR, 'select[data-placement="anhui"]')).select_by_value("forbidden")
-    said = f"ic/rd not allowed in {names['anhui']}"
+    said = f"Integrated circuits R&D not allowed in {names['anhui']}"  # the segment by name (was "ic/rd")
     wait(driver, lambda d: said in d.find_element(By.ID, "changes").text, what=said)
     assert "{" not in driver.find_element(By.ID, "changes").text
     assert said in driver.find_element(By.ID, "ed-placements").text
@@ -819,7 +819,7 @@ def test_a_placement_forbidden_on_a_large_instance_is_kept_as_one_edit(tmp_path)
         region = free.get_attribute("data-placement")
         Select(free).select_by_value("forbidden")
         name = driver.execute_script("return S.boot.region_names[arguments[0]]", region)
-        wait(driver, lambda d: f"ic/rd not allowed in {name}" in d.find_element(By.ID, "changes").text, what="the edit listed")
+        wait(driver, lambda d: f"Integrated circuits R&D not allowed in {name}" in d.find_element(By.ID, "changes").text, what="the edit listed")
         key = "yrdopt-draft:" + driver.execute_script("return S.boot.instance_hash")
         kept = stored_drafts(driver)[key]
         assert len(kept) < 1000, len(kept)
@@ -837,7 +837,7 @@ def test_a_placement_forbidden_on_a_large_instance_is_kept_as_one_edit(tmp_path)
         open_page(driver, url)
         assert driver.execute_script("return JSON.stringify(S.draft)") == draft
         assert driver.execute_script("return S.draft.policy.forbidden.length") == before + 1
-        wait(driver, lambda d: f"ic/rd not allowed in {name}" in d.find_element(By.ID, "changes").text, what="listed again")
+        wait(driver, lambda d: f"Integrated circuits R&D not allowed in {name}" in d.find_element(By.ID, "changes").text, what="listed again")
         driver.find_element(By.ID, "reset-btn").click()
         assert key not in stored_drafts(driver)
     finally:

@@ -49,8 +49,8 @@ def placements_edited(wb) -> dict:
     return inst
 
 
-FIXED = "ic/rd fixed in Anhui; it was not allowed there: that ban is lifted"
-FORBIDDEN = "ic/process not allowed in Zhejiang"
+FIXED = "Integrated circuits R&D fixed in Anhui; it was not allowed there: that ban is lifted"
+FORBIDDEN = "Integrated circuits process not allowed in Zhejiang"
 
 
 def test_placement_edits_are_listed_in_words_and_a_lifted_ban_is_said(named, tmp_path):
@@ -83,7 +83,7 @@ def test_placement_edits_are_listed_in_words_and_a_lifted_ban_is_said(named, tmp
     back["policy"]["fixed"] = []
     back["policy"]["forbidden"] = []
     status, res = call(base, "POST", "/api/validate", {"instance": back})
-    assert res["changes"] == ["ic/rd allowed again in Anhui"], res["changes"]
+    assert res["changes"] == ["Integrated circuits R&D allowed again in Anhui"], res["changes"]
 
 
 def test_why_here_names_regions_and_says_each_quota_raise_with_its_unit(named):

@@ -88,12 +88,15 @@ _CHINESE_TAIL = re.compile(r"\s+[\u3000-\u303f\u3400-\u9fff\uff00-\uffef][^a-zA-
 def segment_names(inst) -> dict[str, str]:
     """"chain/segment" -> the name a planner knows it by: its chain's English name and the
     segment's ("ic/rd" -> "Integrated circuits R&D"), ids where the instance names neither."""
+    def get(x, k):  # an instance or its dict
+        return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
+
     out = {}
-    for c in inst.chains:
-        chain = str(c.name_en or c.id).strip()
-        for s in c.segments:
-            seg = _CHINESE_TAIL.sub("", str(s.name or s.id)).strip() or s.id
-            out[f"{c.id}/{s.id}"] = f"{chain} {seg}"
+    for c in (inst.get("chains") or [] if isinstance(inst, dict) else inst.chains):
+        chain = str(get(c, "name_en") or get(c, "id")).strip()
+        for s in get(c, "segments") or []:
+            seg = _CHINESE_TAIL.sub("", str(get(s, "name") or get(s, "id"))).strip() or get(s, "id")
+            out[f"{get(c, 'id')}/{get(s, 'id')}"] = f"{chain} {seg}"
     return out
 
 

@@ -154,6 +154,7 @@ def placement_changes(base: dict, new: dict) -> list[str]:
         return {(p.get("chain"), p.get("segment"), p.get("region")): p for p in items if isinstance(p, dict)}
 
     names = {**region_names(base), **region_names(new)}
+    segments = {**segment_names(base), **segment_names(new)}
     before = {k: keys(base, k) for k in ("fixed", "forbidden")}
     after = {k: keys(new, k) for k in ("fixed", "forbidden")}
     out = []
@@ -161,14 +162,14 @@ def placement_changes(base: dict, new: dict) -> list[str]:
         for k, p in after[kind].items():
             if k in before[kind]:
                 continue
-            text = placement_words(kind, p, names, added=True)
+            text = placement_words(kind, p, names, added=True, segments=segments)
             if k in before[other] and k not in after[other]:
                 text += ("; it was not allowed there: that ban is lifted" if kind == "fixed"
                          else "; it was fixed there: no longer")
             out.append(text)
         for k, p in before[kind].items():
             if k not in after[kind] and k not in after[other]:
-                out.append(placement_words(kind, p, names, added=False))
+                out.append(placement_words(kind, p, names, added=False, segments=segments))
     return out
 
 

@@ -369,9 +369,11 @@ def _taken(keys: list[str], key: str) -> bool:
     return False
 
 
-def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool) -> str:
-    """A placement edit in words: "ic/fab fixed in Suzhou", "ic/rd not allowed in Hefei"."""
+def placement_words(kind: str, p: dict, names: dict[str, str], *, added: bool, segments: dict[str, str] | None = None) -> str:
+    """A placement edit in words: "Integrated circuits R&D fixed in Suzhou (Jiangsu)", "… not allowed in
+    Hefei (Anhui)"; each segment by ``segments`` (schema.segment_names), else "chain/segment"."""
     seg, where = f"{p.get('chain')}/{p.get('segment')}", names.get(p.get("region"), p.get("region"))
+    seg = (segments or {}).get(seg, seg)
     if kind == "fixed":
         return f"{seg} fixed in {where}" if added else f"{seg} no longer fixed in {where}"
     return f"{seg} not allowed in {where}" if added else f"{seg} allowed again in {where}"
