@@ -243,3 +243,33 @@ def test_segments_panels_and_guarantees_are_said_as_the_planner_knows_them(provi
     assert f"today's layout (today's activity, not grown to {year}: not comparable): value " in heads[1], heads
     cells = {td.get_attribute("textContent") for td in driver.find_elements(By.CSS_SELECTOR, "#region-info tr[data-segment] td:first-child")}
     assert cells and cells <= names, cells
+
+
+@pytest.mark.timeout(300)
+def test_the_what_if_panel_never_overflows_sideways(provinces):
+    """At 1366×768, every editor open (today's sites, parks, milestones) and a mistyped region beside
+    its field: nothing in the What-if panel is wider than the panel, and scrolling to the field does
+    not shift it (the brownfield editor pushed it 58 px out: "hat-if", "ario name")."""
+    from selenium.webdriver.common.by import By
+
+    driver, url, _, _ = provinces
+    driver.set_window_size(1366, 768)
+    try:
+        reset(driver, url)
+        driver.execute_script("document.querySelectorAll('#tab-whatif details').forEach((d) => { d.open = true; })")
+        field = 'input[data-path="brownfield.existing[0].region"]'
+        retype(driver, field, "shanghia")
+        wait(driver, lambda d: "shanghia" in d.find_element(By.ID, "validation").text, what="the typo refused")
+        driver.execute_script("document.querySelector(arguments[0]).scrollIntoView()", field)
+        side = driver.execute_script("const a = document.querySelector('#side'), r = a.getBoundingClientRect();"
+                                     "return [a.scrollWidth, a.clientWidth, a.scrollLeft, Math.round(r.right)]")
+        assert side[0] <= side[1] and side[2] == 0, side
+        wider = driver.execute_script(
+            "const right = document.querySelector('#side').getBoundingClientRect().right;"
+            "return [...document.querySelectorAll('#tab-whatif *')].filter((e) => e.getBoundingClientRect().right > right + 0.5)"
+            ".map((e) => e.tagName + ' ' + (e.dataset.path || e.className))")
+        assert not wider, wider
+        assert driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="whatif"]').text == "What-if"
+    finally:
+        driver.set_window_size(1600, 1000)
+        reset(driver, url)
