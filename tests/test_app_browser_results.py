@@ -273,3 +273,26 @@ def test_the_what_if_panel_never_overflows_sideways(provinces):
     finally:
         driver.set_window_size(1600, 1000)
         reset(driver, url)
+
+
+@pytest.mark.timeout(300)
+def test_a_typo_in_todays_sites_is_named_as_the_planner_knows_it(provinces):
+    """A mistyped region of today's first site: the problem names the site by its segment and asks
+    "did you mean 'shanghai'?" (it said "brownfield.existing[0].region … regions[0].id is 'shanghai',
+    is one of them misspelt?", ids the page cannot edit)."""
+    from selenium.webdriver.common.by import By
+
+    from yrdopt.io import load_instance
+    from yrdopt.schema import segment_names
+
+    driver, url, _, _ = provinces
+    reset(driver, url)
+    first = load_instance(PHASED).brownfield.existing[0]
+    seg = segment_names(load_instance(PHASED))[f"{first.chain}/{first.segment}"]
+    driver.execute_script("document.querySelectorAll('#tab-whatif details').forEach((d) => { d.open = true; })")
+    retype(driver, 'input[data-path="brownfield.existing[0].region"]', "shanghia")
+    wait(driver, lambda d: "shanghia" in d.find_element(By.ID, "validation").text, what="the typo refused")
+    said = text(driver, "#validation")
+    assert f"today's site of {seg} (brownfield.existing[0]) region: got \"shanghia\"" in said, said
+    assert "did you mean 'shanghai'?" in said and "misspelt" not in said, said
+    reset(driver, url)

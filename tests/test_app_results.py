@@ -216,3 +216,42 @@ def test_segments_kinds_and_todays_sites_are_said_by_name(phased):
         cmp = call(base, "GET", f"/api/compare?a={plans[0].id}&b={plans[1].id}&period=2035")[1]
         assert cmp["moved"] and all(m["segment_name"] == boot["segment_names"][f"{m['chain']}/{m['segment']}"]
                                     for m in cmp["moved"]), cmp["moved"]
+
+
+def problems_of(base, draft) -> list[dict]:
+    status, r = call(base, "POST", "/api/validate", {"instance": draft})
+    assert status == 200 and r["ok"] is False, r
+    return r["problems"]
+
+
+def test_problems_of_newer_fields_name_what_is_wrong_as_the_planner_knows_it(phased):
+    """A province budget, today's site and a fixed placement named by what they are ("2035 milestone
+    … change budget of province Anhwei", "today's site of Integrated circuits R&D (brownfield.existing[0])
+    region", were field paths); a mistyped region asks "did you mean 'shanghai'?", not to check region
+    ids the page cannot edit; a fixed placement's typo is the only problem (a budget "below the 1 new
+    sites policy.fixed forces" was its knock-on, listed apart); a misspelt region id says the distance
+    matrices that lack it apart from the places that name it (they made "60 more problems" of "57 places")."""
+    from yrdopt.schema import segment_names
+
+    wb, base = phased
+    fresh = lambda: json.loads(json.dumps(wb.instance_json))  # noqa: E731
+    draft = fresh()
+    draft["periods"]["milestones"][2]["budget"]["by_province"]["Anhwei"] = {"max_opened": 2}
+    (p,) = problems_of(base, draft)
+    assert p["where"] == "2035 milestone (periods.milestones[2]) change budget of province Anhwei", p
+    draft = fresh()
+    draft["brownfield"]["existing"][0]["region"] = "shanghia"
+    (p,) = problems_of(base, draft)
+    seg = f"{draft['brownfield']['existing'][0]['chain']}/{draft['brownfield']['existing'][0]['segment']}"
+    assert p["where"] == f"today's site of {segment_names(wb.instance)[seg]} (brownfield.existing[0]) region", p
+    assert p["expected"].endswith("no region is 'shanghia': did you mean 'shanghai'?") and "misspelt" not in p["message"], p
+    draft = fresh()
+    draft["policy"]["fixed"] = [{"chain": "ic", "segment": "rd", "region": "shanghia"}]
+    (p,) = problems_of(base, draft)  # no knock-on budget problem beside it
+    assert p["where"] == "placement fixed: Integrated circuits R&D (policy.fixed[0]) region", p
+    draft = fresh()
+    draft["regions"][0]["id"] = "shanghia"
+    (p,) = problems_of(base, draft)
+    named = len(p["follows"]) - 3
+    assert p["expected"].startswith(f"'shanghai', the region id {named} places name ") and p["expected"].endswith(
+        ", and 3 distance matrices have no row for 'shanghia'"), p["expected"]

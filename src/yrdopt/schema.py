@@ -748,7 +748,7 @@ def cross_check_periods(inst: Instance, bad, provinces: set[str] | None, chains:
     resources = {r.id for r in inst.resources}
     existing = ({(e.chain, e.segment, e.region) for e in inst.brownfield.existing}
                 if inst.brownfield is not None else set())
-    forced_open = {(p.chain, p.segment, p.region) for p in inst.policy.fixed} - existing
+    forced_open = _forced_open(inst, existing)
     for i, m in enumerate(ms):
         for c in m.growth:
             if chains is not None and c not in chains:
@@ -839,8 +839,7 @@ def cross_check_brownfield(inst: Instance, check_ref, check_region, bad, provinc
             bad(f"brownfield.budget.by_province.{p}", p, f"a province named by a region ({_preview(sorted(provinces))})",
                 "province")
     # what fixed placements and forbidden regions already force
-    fixed = {(p.chain, p.segment, p.region) for p in inst.policy.fixed}
-    forced_open = fixed - existing
+    forced_open = _forced_open(inst, existing)
     forced_closed = existing & forbidden
 
     def count_by_province(keys):
@@ -861,6 +860,16 @@ def cross_check_brownfield(inst: Instance, check_ref, check_region, bad, provinc
         if lim.max_closed is not None and lim.max_closed < n_close:
             bad(f"{path}.max_closed", lim.max_closed,
                 f"at least the {n_close} existing sites policy.forbidden already closes")
+
+
+def _forced_open(inst: Instance, existing: set) -> set:
+    """The new sites policy.fixed forces: its placements not among today's ``existing`` sites.  A
+    placement naming a region or segment the instance does not have is a problem of its own
+    (policy.fixed[i]) and forces nothing: a budget below it would be a knock-on of that typo."""
+    regions = {r.id for r in inst.regions}
+    segments = {(c.id, s.id) for c in inst.chains for s in c.segments}
+    return {(p.chain, p.segment, p.region) for p in inst.policy.fixed
+            if p.region in regions and (p.chain, p.segment) in segments} - existing
 
 
 def _preview(ids: list[str], n: int = 8) -> str:

@@ -161,6 +161,7 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
     follows: dict[int, list[str]] = {}  # id(problem reported) -> places that follow from it
     dropped: set[int] = set()
     replaced: dict[int, Problem] = {}
+    blamed: set[int] = set()  # id(problem) replaced by one blaming the definition of a misspelt id
     home: dict[tuple[str, str], Problem] = {}  # (kind, a defined id) -> the problem its misspellings follow
     joined: dict[int, Problem] = {}  # id(problem dropped) -> the problem it is listed under
     # (kind, id) -> the problem that left out the item defining it (Problem.defines): what names it follows
@@ -197,6 +198,7 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
             home[(kind, near)] = first
             d_file, d_where = place(ids[near])
             if len(members) >= BLAME_DEFINITION_FROM:
+                blamed.add(id(first))
                 replaced[id(first)] = Problem(
                     d_file, d_where, near,
                     f"{missing!r}, the {kind} id {len(members)} places name (no {kind} has it; if {near!r} "
@@ -217,18 +219,25 @@ def settle(tables: list[Problem], schema: list[Problem], cross: list[Problem], s
         follows.setdefault(id(root), []).extend(_place(p, replaced.get(id(root), root).file) for p in members)
         dropped |= {id(p) for p in members}
     # a matrix that lacks only regions defined under a misspelt id follows from that id's problem
+    matrices: dict[int, int] = {}  # id(root) -> how many of its knock-ons are matrices lacking the id
     for p in out:
         if p.ref and p.ref[0] == MISSING_FROM_MATRIX:
             roots = {id(home[("region", r)]): home[("region", r)] for r in p.ref[1].split(",") if ("region", r) in home}
             if len(roots) == 1 and all(("region", r) in home for r in p.ref[1].split(",")):
                 (root,) = roots.values()
                 follows.setdefault(id(root), []).append(_place(p, root.file))
+                matrices[id(root)] = matrices.get(id(root), 0) + 1
                 dropped.add(id(p))
     result = []
     for p in out:
         if id(p) in dropped:
             continue
         q = replaced.get(id(p), p)
+        if matrices.get(id(p)) and id(p) in blamed:
+            # "N places name" counts the places naming the id; the matrices lacking the one defined, apart
+            n = matrices[id(p)]
+            q = dataclasses.replace(q, expected=f"{q.expected}, and {n} distance matri{'x has' if n == 1 else 'ces have'} "
+                                                f"no row for {q.value!r}")
         extra = tuple(follows.get(id(p), ()))
         result.append(dataclasses.replace(q, follows=q.follows + extra) if extra else q)
     return result

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
-from .wording import field_words, in_page_words, page_words
+from .wording import field_words, in_page_words, page_words, problem_words
 
 FINISHED = ("done", "failed", "stopped", "cancelled")
 
@@ -210,7 +210,7 @@ def problems_json(problems, data=None) -> list[dict]:
     for p in problems:
         named = in_planner_words(p, data)
         out.append({"file": p.file, "path": p.path, "where": named.path, "value": _plain(p.value),
-                    "expected": page_words(p.expected), "message": page_words(str(named)),
+                    "expected": problem_words(p.expected), "message": problem_words(str(named)),
                     "follows": [{"path": f, "where": w} for f, w in zip(p.follows, named.follows)]})
     return out
 

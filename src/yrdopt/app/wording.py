@@ -23,7 +23,7 @@ from ..analysis.limit_words import budget_scope as _budget_scope
 from ..analysis.limit_words import budget_words
 from ..analysis.limit_words import get as _get
 from ..analysis.limit_words import percent as _percent
-from ..schema import region_names, resource_units, unit_words  # noqa: F401  (the page's words: the CLI's too)
+from ..schema import region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
@@ -92,6 +92,17 @@ def page_words(message: str) -> str:
     return FLAG.sub(lambda m: FLAG_WORDS.get(m.group(0), m.group(0)), out)
 
 
+# the library's hint at a region id typed where one is named ("no region is 'shanghia': regions[0].id is
+# 'shanghai', is one of them misspelt?"): the page cannot edit region ids, so it asks about the one typed
+_REGION_HINT = re.compile(r"(no region is '[^']*'): regions\[\d+\]\.id is ('[^']*'), is one of them misspelt\?")
+
+
+def problem_words(text: str) -> str:
+    """A problem's text as the page says it (:func:`page_words`), a misspelt region named asked about
+    as "did you mean 'shanghai'?"."""
+    return _REGION_HINT.sub(r"\1: did you mean \2?", page_words(text))
+
+
 def in_page_words(obj):
     """Every string in a job's result (tables of "why" answers, notes) in the page's words."""
     if isinstance(obj, str):
@@ -105,17 +116,32 @@ def in_page_words(obj):
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[id=([^\]]+)\]")
 # the field a tail path names, as a planner says it ("quotas.land": the land quota)
-_TAILS = ((re.compile(r"^quotas\.(\w+)$"), r"\1 quota"), (re.compile(r"^extra_quota\.(\w+)$"), r"\1 extra quota"))
+_TAILS = ((re.compile(r"^quotas\.(\w+)$"), r"\1 quota"), (re.compile(r"^extra_quota\.(\w+)$"), r"\1 extra quota"),
+          (re.compile(r"^budget\.by_province\.([^.]+)$"), r"change budget of province \1"),
+          (re.compile(r"^budget\.max_opened$"), "most new sites"), (re.compile(r"^budget\.max_closed$"), "most sites closed"),
+          (re.compile(r"^budget\.max_moved_share$"), "most activity moved"))
 
 
-def _label(item) -> str | None:
+# what an element of a list without a name of its own is, by the list it is in
+_LISTED_AS = {"existing": "today's site of", "fixed": "placement fixed:", "forbidden": "placement forbidden:",
+              "protected": "protected site of"}
+
+
+def _label(item, listed_in: str | None = None, data=None) -> str | None:
     """The name a planner knows an element of the instance by: a region's or chain's English
-    name, a segment's name, else its id."""
+    name, a segment's name, else its id; a milestone by its year ("2035 milestone"); today's site
+    or a placement by its segment's name ("today's site of Integrated circuits R&D")."""
     if not isinstance(item, dict):
         return None
     for key in ("name_en", "name", "id"):
         if isinstance(item.get(key), str) and item[key].strip():
             return item[key].strip()
+    if isinstance(item.get("year"), int) and listed_in == "milestones":
+        return f"{item['year']} milestone"
+    if isinstance(item.get("chain"), str) and isinstance(item.get("segment"), str):
+        key = f"{item['chain']}/{item['segment']}"
+        seg = segment_names(data).get(key, key) if isinstance(data, dict) else key
+        return f"{_LISTED_AS.get(listed_in, 'site of')} {seg}"
     return None
 
 
@@ -125,7 +151,7 @@ def field_words(data, path: str) -> str:
     ``chains[0].segments[1].min_scale`` is "NEV / battery (chains[0].segments[1]) min_scale"; an
     element may be named by its id (``regions[id=hefei]``, as the list of edits does).  A path
     through no named element (``weights.flows``) stays as it is."""
-    node, labels, named_to = data, [], 0
+    node, labels, named_to, listed_in = data, [], 0, None
     for m in _STEP.finditer(path):
         key, index, ident = m.groups()
         if index is not None or ident is not None:
@@ -135,12 +161,12 @@ def field_words(data, path: str) -> str:
                 node = next((x for x in node if isinstance(x, dict) and x.get("id") == ident), None)
             else:
                 node = node[int(index)] if int(index) < len(node) else None
-            label = _label(node)
+            label = _label(node, listed_in, data)
             if label is not None:
                 labels.append(label)
                 named_to = m.end()
         else:
-            node = node.get(key) if isinstance(node, dict) else None
+            node, listed_in = (node.get(key) if isinstance(node, dict) else None), key
     if not labels:
         return path
     tail = path[named_to:].lstrip(".")
