@@ -255,3 +255,32 @@ def test_problems_of_newer_fields_name_what_is_wrong_as_the_planner_knows_it(pha
     named = len(p["follows"]) - 3
     assert p["expected"].startswith(f"'shanghai', the region id {named} places name ") and p["expected"].endswith(
         ", and 3 distance matrices have no row for 'shanghia'"), p["expected"]
+
+
+def test_exports_say_terms_units_and_parks_in_words(phased, tmp_path):
+    """The Excel summary sheet says each line in words beside its summary.json key ("site cost,
+    unweighted", was "components_raw.site_cost"; "gap asked of the solver, relative", was
+    "gap_requested.relative"); the HTML report names the park by its regions (was "park
+    shanghai_jiangsu_north") and units without their source note (was "10 bn CNY of 2021 profit
+    (seed 004 Table 1 / 100)")."""
+    import openpyxl
+
+    wb, base = phased
+    sc = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    status, data = call(base, "GET", f"/api/scenarios/{sc.id}/export.xlsx")
+    assert status == 200
+    (tmp_path / "x.xlsx").write_bytes(data)
+    rows = list(openpyxl.load_workbook(tmp_path / "x.xlsx", read_only=True)["summary"].iter_rows(values_only=True))
+    assert rows[0] == ("what", "value", "key")
+    said = {key: what for what, _, key in rows[1:]}
+    assert said["weights.site_cost"] == "weight of site cost" and said["components.change"] == "cost of change"
+    from yrdopt.excel import summary_key_words  # a one-period layout's unweighted terms
+
+    assert summary_key_words("components_raw.duplication") == "duplication, unweighted"
+    assert said["gap_requested.relative"] == "gap asked of the solver, relative"
+    assert said["periods[2].terms.distance"] == "2035: distance (logistics)"
+    assert not [w for w in said.values() if "_" in w or "components" in w], [w for w in said.values() if "_" in w]
+    status, page = call(base, "GET", f"/api/scenarios/{sc.id}/report.html")
+    text = page.decode()
+    assert "the park in Jiangsu co-built with Shanghai" in text and "park shanghai_jiangsu_north" not in text
+    assert "10 bn CNY of 2021 profit" in text and "seed 004 Table 1" not in text

@@ -1185,7 +1185,10 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
     s = d / "summary.json"
     if s.exists():
         flat = _flatten({**json.loads(s.read_text(encoding="utf-8")), **(summary or {})})
-        sheets[_sheet_name("summary", sheets)] = pd.DataFrame({"key": list(flat), "value": list(flat.values())})
+        # each line in words ("site cost, unweighted"; was "components_raw.site_cost"), its summary.json key beside
+        years = {m.group(1): flat[k] for k in flat if (m := re.fullmatch(r"periods\[(\d+)\]\.year", k))}
+        sheets[_sheet_name("summary", sheets)] = pd.DataFrame({"what": [summary_key_words(k, years) for k in flat],
+                                                               "value": list(flat.values()), "key": list(flat)})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.xlsx")
     with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
@@ -1227,6 +1230,42 @@ def _sheet_name(stem: str, taken: dict) -> str:
         k += 1
         name = f"{base[:28]}_{k}"
     return name
+
+
+# summary.json's keys as the summary sheet says them: a part of a key (after _flatten) and its words
+SUMMARY_KEY_WORDS = {
+    "gap_requested": "gap asked of the solver", "bound": "best bound", "gap": "gap (relative)",
+    "max_violation": "largest scaled violation (checker)", "check": "checker", "n_violations": "violations",
+    "objective_matches_solver": "objective matches the solver's", "false_claims": "false claims",
+    "sites_period": "sites counted in", "token_sites": "sites < 1 % of their segment",
+    "duplicated_segments_without_token": "duplicated segments without sites < 1 % of their segment",
+    "years_counted": "years counted", "moved_share": "share of activity moved", "cost_of_change": "cost of change",
+    "myopic": "plan solved period by period (no foresight)", "per_period": "objective per period",
+    "per_period_status": "status per period", "build_s": "build (s)", "myopic_s": "period by period (s)",
+    "handoff_s": "hand-off (s)", "solve_s": "solve (s)", "polish_s": "polish (s)", "total_s": "total (s)",
+    "base_year": "base year", "status_text": "status in words", "benefit_warnings": "benefit warnings",
+    "parent_status": "its parent's status", "parent_gap": "its parent's gap",
+}
+
+
+def summary_key_words(key: str, years: dict[str, Any] | None = None) -> str:
+    """A key of the flattened summary.json in words: an objective term by its name ("site cost",
+    "site cost, unweighted" for ``components_raw.site_cost``, "weight of site cost"), a period by its
+    year ("2035: ..."), the other parts by :data:`SUMMARY_KEY_WORDS` or with spaces for "_"."""
+    from .app.wording import term_words
+
+    def period(m):
+        year = (years or {}).get(m.group(1))
+        return f"{year}: " if year is not None else f"period {int(m.group(1)) + 1}: "
+
+    m = re.match(r"periods\[(\d+)\]\.", key)
+    head, text = (period(m), key[m.end():]) if m else ("", key)
+    for group, said in (("components_raw", "{}, unweighted"), ("components", "{}"), ("terms", "{}"),
+                        ("weights", "weight of {}")):
+        if (t := re.fullmatch(rf"{group}\.(\w+)", text)) is not None:
+            return head + said.format(term_words(t.group(1)))
+    text = re.sub(r"\[(\d+)\]", lambda i: f" {int(i.group(1)) + 1}", text)  # built[0]: built 1
+    return head + ", ".join(SUMMARY_KEY_WORDS.get(p, p.replace("_", " ")) for p in text.split("."))
 
 
 def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:

@@ -386,13 +386,14 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         "provinces": ", ".join(inst.provinces),
         "chains": len(inst.chains), "segments": sum(len(c.segments) for c in inst.chains),
         "links": sum(len(c.links) for c in inst.chains),
-        "resources": ", ".join(f"{r.id} ({r.unit})" if r.unit else r.id for r in inst.resources) or "none",
+        # units as a planner reads them: the source note stays in the instance (schema.unit_words)
+        "resources": ", ".join(f"{r.id} ({unit_words(r.unit)})" if unit_words(r.unit) else r.id for r in inst.resources) or "none",
         "expansion options": sum(len(r.expansions) for r in inst.regions),
         "weights": ", ".join(f"{(term_names or {}).get(k, k)} {v:g}" for k, v in inst.weights.model_dump().items()),
     }
     body = _df_html(pd.DataFrame({"item": list(info), "value": list(info.values())}), "kv")
     chain_rows = [{"chain": c.id, "name": " ".join(x for x in (c.name_en, c.name_zh) if x), "segment": s.id,
-                   "kind": s.kind, "activity": s.activity, "unit": s.unit, "single site": s.single_site}
+                   "kind": s.kind, "activity": s.activity, "unit": unit_words(s.unit), "single site": s.single_site}
                   for c in inst.chains for s in c.segments]
     body += _df_html(pd.DataFrame(chain_rows))
     if inst.description:
