@@ -735,7 +735,7 @@ function renderRegionInfo() {
     parts.push(el("h4", { class: "region-heading", text: `${label}: value ${fmt(info.value)}` }));
     parts.push(el("table", { class: "grid" }, el("tr", {}, ["segment", "kind", "activity", "value"].map((h) => el("th", { text: h }))),
       info.segments.map((s) => el("tr", { "data-segment": `${s.chain}/${s.segment}` }, el("td", { text: s.segment_name || `${s.chain}/${s.segment}` }), el("td", { text: s.kind_name || s.kind }),
-        el("td", { class: "num", text: `${fmt(s.activity)} ${s.unit || ""}` }), el("td", { class: "num", text: fmt(s.value) })))));
+        el("td", { class: "num", text: `${amount(s.activity)} ${s.unit || ""}` }), el("td", { class: "num", text: fmt(s.value) })))));
     parts.push(el("table", { class: "grid" }, el("tr", {}, ["resource", "use", "quota", "share"].map((h) => el("th", { text: h }))),
       info.resources.map((u) => el("tr", { "data-resource": u.resource }, el("td", { text: `${u.resource}${u.unit ? " (" + u.unit + ")" : ""}` }),
         el("td", { class: "num", text: fmt(u.use) }), el("td", { class: "num", text: u.quota === null ? "unlimited" : fmt(u.quota) }),
