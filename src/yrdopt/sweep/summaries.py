@@ -213,9 +213,10 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
     A row's ``status`` follows the checker (:meth:`ScenarioSolver.evaluate`): where it rejected
     the candidate's re-solved layout ("not_verified") the row has no ``cost`` nor ``regret`` and
     ``reason`` says why; such rows count in ``not_verified_in``, never as a regret or an
-    infeasibility.  The robust candidate is the one infeasible in the fewest scenarios, then
-    rejected in the fewest, then with the smallest worst-case regret where it has one; a
-    candidate without any regret figure is none."""
+    infeasibility.  The robust candidate is the one infeasible or rejected in the fewest scenarios
+    together (a rejected re-solve is not known to be feasible), then infeasible in the fewest, then
+    with the smallest worst-case regret where it has one; a candidate without any regret figure is
+    none."""
     rows = []
     for ev in evaluations:
         sid = ev["scenario"]
@@ -260,8 +261,11 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
     if len(table):
         eligible = table[table["evaluated"] > table["not_verified_in"]]
         if len(eligible):
-            order = eligible.sort_values(["infeasible_in", "not_verified_in", "max_regret_where_feasible",
-                                          "mean_regret", "optimal_in"], ascending=[True, True, True, True, False])
+            # a rejected re-solve is no more known to be feasible than an infeasible one: the two
+            # count alike (before, 3 rejections ranked above 1 infeasibility)
+            unknown = eligible.assign(not_known_feasible_in=eligible["infeasible_in"] + eligible["not_verified_in"])
+            order = unknown.sort_values(["not_known_feasible_in", "infeasible_in", "max_regret_where_feasible",
+                                         "mean_regret", "optimal_in"], ascending=[True, True, True, True, False])
             best = int(order["candidate"].iloc[0])
         table["robust"] = table["candidate"] == best
     return long, table, best
