@@ -179,7 +179,7 @@ ENERGY_PER_GDP = 0.035  # assumption: 10k tce of quota for these chains per 100 
 TALENT_PER_GDP = 0.004  # assumption: thousand skilled staff per 100 million CNY of GDP available to these chains
 CITY_QUOTA_HEADROOM = 1.0  # each city gets exactly its share of its province's quota (issue 13; before: x2, an
 # assumption that provinces reallocate quota among their cities).  Since the calibration to today's layout (quotas
-# >= today's use x 1.15) the exact-share model is proven optimal in 45-61 CPU-s on one thread (benchmarks/CITY_SCALE.md;
+# >= today's use x 1.15) the exact-share model is proven optimal in 49-62 CPU-s on one thread (benchmarks/CITY_SCALE.md;
 # models/formulation.md section 11); --city-headroom H builds the other variants for studies.
 
 
