@@ -228,3 +228,34 @@ def test_a_plans_components_and_periods_are_re_derived(plan, tmp_path, change, s
     assert r.exit_code == 5, r.output
     for words in said:
         assert words in r.output, (words, r.output)
+
+
+def test_a_plan_written_without_the_checker_passes_the_check(plan, tmp_path):
+    """``solve(check=False)`` writes a plan's periods without their terms (only the checker's report
+    has them): ``yrdopt check`` of that true plan said "false claim: periods" before."""
+    instance, _, _ = plan
+    sol = yrdopt.solve(instance, gap=0.0, check=False, out=tmp_path / "unchecked")
+    assert all("terms" not in p for p in sol.summary["periods"])
+    r = check(tmp_path / "unchecked", instance)
+    assert r.exit_code == 0 and "false claim" not in r.output, r.output
+
+
+@pytest.mark.parametrize("change,said", [
+    (lambda s: s["periods"][2].update(discount=float("nan")), "periods:"),
+    (lambda s: s["periods"][1]["terms"].update(distance=float("nan")), "periods:"),
+    (lambda s: s["discounting"]["factors"].update({"2030": float("nan")}), "discounting.factors"),
+    (lambda s: s["components"].update(distance=float("nan")), "components:"),
+])
+def test_a_nan_figure_is_a_false_claim(plan, tmp_path, change, said):
+    """NaN passed every ``abs(a - b) > tol`` comparison: a summary with a NaN component, period term,
+    discount or discount factor was verified before."""
+    r = _forge_plan(plan, tmp_path, change)
+    assert r.exit_code == 5, r.output
+    assert said in r.output, r.output
+
+
+def test_a_nan_component_of_one_layout_is_a_false_claim(solved, tmp_path):
+    d = fresh(solved, tmp_path)
+    forge(d, components={**solved[1]["components"], "distance": float("nan")})
+    r = check(d)
+    assert r.exit_code == 5 and "false claim of summary.json: components:" in r.output, r.output

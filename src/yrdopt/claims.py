@@ -25,6 +25,8 @@ recomputed and the summary as written.  A claim that fails makes the layout unve
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,9 +135,10 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float], compone
 
 
 def _numbers(value) -> dict[str, float] | None:
-    """A mapping of names to numbers, as floats; None when it is not one."""
+    """A mapping of names to finite numbers, as floats; None when it is not one (a NaN would pass
+    every ``abs(a - b) > tol`` comparison)."""
     if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                              for v in value.values()):
+                                              and math.isfinite(v) for v in value.values()):
         return None
     return {str(k): float(v) for k, v in value.items()}
 
@@ -169,15 +172,16 @@ def _period_claims(summary: dict, objective: float, recomputed: list[dict] | Non
     stated = summary.get("periods")
     if not stated or not recomputed:
         return []
-    try:
-        per = [(int(p["year"]), float(p["discount"]), _numbers(p["terms"])) for p in stated]
+    try:  # a plan written without the checker (check=False) states no terms: nothing to add up then
+        per = [(int(p["year"]), float(p["discount"]), _numbers(p["terms"]) if "terms" in p else {}) for p in stated]
     except (TypeError, ValueError, KeyError):
         per = None
-    if per is None or any(t is None for _, _, t in per):
-        return [FalseClaim("periods", stated, None, "a list of periods, each with a year, a discount and numeric terms")]
+    if per is None or any(t is None or not math.isfinite(d) for _, d, t in per):
+        return [FalseClaim("periods", stated, None,
+                           "a list of periods, each with a year, a finite discount and numeric terms")]
     tol = CLAIM_TOL * max(1.0, abs(objective))
     out = []
-    comps = _numbers(summary.get("components")) or {}
+    comps = (_numbers(summary.get("components")) or {}) if all("terms" in p for p in stated) else {}
     for k, v in comps.items():
         want = sum(d * terms.get(k, 0.0) for _, d, terms in per)
         if abs(v - want) > tol:
