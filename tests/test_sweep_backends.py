@@ -422,6 +422,10 @@ def test_ctrl_c_at_the_terminal_stops_the_pool_and_leaves_no_process_running(tmp
     assert len(started) >= 3, started
     assert not left, f"still running 10 s after the sweep quit: {left}"
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
+    # a scenario that finishes before its worker sees the stop is kept (the last line counts it): the first
+    # message must not call the running ones "not recorded" (it did)
+    stopping = next(line for line in message.splitlines() if line.startswith("stopping:"))
+    assert "not recorded" not in stopping and "kept" in stopping, stopping
     _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 
 
@@ -438,7 +442,6 @@ def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(
         time.sleep(3)  # the chunks' second scenarios run (6 s limit): some finish while the cluster shuts down
         before = {p.name for p in scen.glob("*.json")}
         os.killpg(proc.pid, signal.SIGINT)
-        just_after = {p.name for p in scen.glob("*.json")}
         proc.wait(timeout=120)
         kept = {p.name for p in scen.glob("*.json")}
     finally:
@@ -454,7 +457,9 @@ def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(
     assert found, message
     recorded, meanwhile, missing = int(found[1]), int(found[2] or 0), int(found[3])
     assert recorded == len(kept) and missing == 6 - len(kept) and len(kept) < 6, (message, kept)
-    assert len(kept - just_after) <= meanwhile <= len(kept - before), (message, before, just_after, kept)
+    # the handler notes the records when the signal reaches it, after `before`: those written since may count
+    # either way, so only the upper bound is certain
+    assert meanwhile <= len(kept - before), (message, before, kept)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")

@@ -69,10 +69,13 @@ class Deadline:
         return self.limit_s - (time.perf_counter() - self.started)
 
     def share_of_limit(self, share: float) -> float | None:
-        """Seconds: ``share`` of the whole limit, never more than what is left (None without a limit;
-        e.g. a stage whose answer only refines one already proven, which must not take the rest)."""
+        """Seconds: ``share`` of the whole limit, never more than what is left (None without a limit, 0
+        once ``stop`` is set; e.g. a stage whose answer only refines one already proven, which must not
+        take the time of the questions that share the limit with it)."""
         left = self.left()
-        return None if left is None or self.limit_s is None else max(min(left, share * self.limit_s), 0.0)
+        if left is None or self.limit_s is None:
+            return left  # 0.0 once stopped (Ctrl-C), also without a limit
+        return max(min(left, share * self.limit_s), 0.0)
 
     def part(self, share: float) -> "Deadline":
         """``share`` of what is left, as a deadline of its own from now (no limit without one)."""

@@ -263,6 +263,8 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
     on large models, as a solve does; no solve when less than that reserve is left: HiGHS would
     only overrun the limit); ``stop`` ends it early (Ctrl-C, the workbench's stop), ``threads`` as
     the caller's solve."""
+    from dataclasses import replace as with_
+
     from ..solver import HighsSolver, SolveResult, SolverOptions
 
     left = deadline.left()
@@ -272,8 +274,11 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
     solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1e-9, threads=threads, highs=highs), stop=stop)
     solver.load(cm)
     res = solver.solve()
-    if stop is not None and stop.is_set():
-        return res
+    if stop is not None and stop.is_set():  # interrupted: no rule's stage after it (tie_words)
+        if res.x is None:
+            return res
+        why = "not run: interrupted" if res.status == "optimal" else "not run: least total not proven"
+        return with_(res, solver={**res.solver, "picked": why})
     return pick_among_least(cm, res, deadline, solver)
 
 
@@ -282,20 +287,27 @@ def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None
 TIE_RULE = ("among raises of the same least total (each limit in its own unit), the least in proportion to "
             "the limits raised (raise / limit, summed), then the limit listed first (period, region, resource "
             "as the instance lists them; quotas before change budgets)")
-# one sentence after the raise, starting as it does ("The least"): a sweep's short reason keeps both
+# one sentence after the raise (a sweep's short reason keeps only the raise: commands/sweep.py _short_reason)
 TIE_WORDS = ("The least raise is picked by a rule where others share its total (each limit in its own unit): "
              "the one least in proportion to the limits it raises, a tie to the limit the instance lists first.")
-# ... where the rule's stage stopped at its time before proving its pick, or did not run
-TIE_UNFINISHED = TIE_WORDS[:-1] + ("; that pick stopped at its share of the time limit: the raise shown is the best "
-                                   "it found, not proven the rule's.")
-TIE_NOT_RUN = ("The least raise shown is the solver's own: the rule that picks one where others share its total (the "
-               "least in proportion to the limits raised, a tie to the limit listed first) did not run within the time "
-               "limit.")
+# ... where the rule's stage stopped at its time limit with a better pick than the first stage's, not proven
+TIE_UNFINISHED = TIE_WORDS[:-1] + ("; that pick stopped at its time limit: the raise shown is the best it found, "
+                                   "not proven the rule's.")
+# ... where it did not run or ended without a pick: the raise shown is the first stage's (the solver's own)
+TIE_RULE_SHORT = ("the rule that picks one where others share its total (the least in proportion to the limits "
+                  "raised, a tie to the limit listed first)")
+TIE_NOT_RUN = f"The least raise shown is the solver's own: {TIE_RULE_SHORT} did not run within the time limit."
+TIE_INTERRUPTED = f"The least raise shown is the solver's own: {TIE_RULE_SHORT} was interrupted before its pick."
+TIE_NO_PICK = f"The least raise shown is the solver's own: {TIE_RULE_SHORT} ended without a pick ({{status}})."
+# ... where the first stage's total is itself unproven (the raise above says "not proven least")
+TIE_TOTAL_UNPROVEN = f"The raise shown is the solver's own: {TIE_RULE_SHORT} did not run: the least total was not proven."
 # the weight of a slack's rank in the second stage: ties within this share of its cost go to the earlier limit
 RANK_SHARE = 1e-4
-# the most of the limit that holds the second stage may take (Deadline.share_of_limit): the least total is
-# proven before it, and the pick took 142-298 s where the least total took 36-68 s (yrd-cities-2035 with
-# 2030's land at 30 %, README "Which least increase"); stopped there, it says so (TIE_UNFINISHED)
+# the most of the limit that holds the second stage may take where other questions share that limit
+# (explain --period's PlanBlocking, Deadline.share_of_limit): there the pick, which only refines a least total
+# already proven, must not take their time.  diagnose's pick is its last stage: it gets all that is left (it
+# took 142-298 s where the least total took 36-68 s on yrd-cities-2035 with 2030's land at 30 %, README
+# "Which least increase"); stopped first, it says so (TIE_UNFINISHED)
 TIE_SHARE = 0.25
 
 
@@ -313,20 +325,23 @@ def slack_scales(cm) -> tuple[np.ndarray, np.ndarray]:
     return cols, limit
 
 
-def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | None = None):
+def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | None = None,
+                     share: float | None = None):
     """The second stage of the least raise (:data:`TIE_RULE`) of an elastic model ``cm`` whose least
     total ``res`` proved: with that total held (within HiGHS's tolerance), the raise least in
     proportion to its limits, ties to the limit listed first.  ``solver``: the HiGHS that solved
     ``res``, ``cm`` loaded (else a new one loads it: ``explain --period``'s questions, each on its own
-    model).  It runs within :data:`TIE_SHARE` of the limit that holds (less what follows HiGHS), never
-    past ``deadline``.  The answer keeps the first stage's status and bound (the least total is what was
-    proven); without a second answer in time, the first stage's raise stands.  ``solver["picked"]``
-    says how the stage ended (:func:`tie_words`); absent where it had nothing to pick."""
+    model).  It runs within what is left of ``deadline`` (less what follows HiGHS), or with ``share``
+    within that share of its limit (:data:`TIE_SHARE`: where other questions share the limit).  The
+    answer keeps the first stage's status and bound (the least total is what was proven); without a
+    second answer in time, the first stage's raise stands.  ``solver["picked"]`` says how the stage
+    ended (:func:`tie_words`), "not run: least total not proven" where the first stage's raise is
+    unproven; absent where it had nothing to pick."""
     from dataclasses import replace as with_
 
     from ..solver import HighsSolver, SolverOptions
 
-    if res.status != "optimal" or res.x is None:  # no least total proven: no rule to apply among its ties
+    if res.x is None:  # no raise found: nothing to pick
         return res
     total = float(cm.cost @ res.x)
     if total <= 0.0:  # nothing raised: nothing to pick
@@ -334,13 +349,16 @@ def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | No
     cols, bound = slack_scales(cm)
     if not (res.x[cols] > ROUND_OFF * bound).any():  # every raise within round-off: none named, none to pick
         return res
+    if res.status != "optimal":  # no least total proven: no rule to apply among its ties
+        return with_(res, solver={**res.solver, "picked": "not run: least total not proven"})
     rank = np.arange(len(cols)) / max(1, len(cols))
     second = np.zeros(cm.n_cols)
     second[cols] = cm.cost[cols] / bound * (1.0 + RANK_SHARE * rank)
-    share = deadline.share_of_limit(TIE_SHARE)  # its share of the limit, within what is left
-    limit = None if share is None else share - after_solve_reserve(cm.n_cols)
+    time_s = deadline.left() if share is None else deadline.share_of_limit(share)  # within what is left
+    limit = None if time_s is None else time_s - after_solve_reserve(cm.n_cols)
     if limit is not None and limit <= 0:
-        return with_(res, solver={**res.solver, "tie_rule": TIE_RULE, "picked": "not run: no time left",
+        why = "not run: interrupted" if deadline.stop is not None and deadline.stop.is_set() else "not run: no time left"
+        return with_(res, solver={**res.solver, "tie_rule": TIE_RULE, "picked": why,
                                   "tie_time_limit": 0.0})
     if solver is None:
         solver = HighsSolver(SolverOptions(mip_gap=1e-9, threads=threads), stop=deadline.stop)
@@ -348,19 +366,37 @@ def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | No
     solver.add_row(cm.cost, -np.inf, total * (1.0 + 1e-9) + 1e-7)
     solver.set_costs(second)
     picked = solver.solve(res.x, time_limit=limit)
-    tie = {"tie_rule": TIE_RULE, "picked": picked.status, "tie_time_limit": limit}
+    # without an answer the first stage's raise stands: "no pick: STATUS" (tie_words)
+    interrupted = picked.status == "interrupted" or "interrupt" in (picked.highs_status or "").lower()
+    ended = "interrupted" if interrupted else picked.status
+    tie = {"tie_rule": TIE_RULE, "picked": ended if picked.x is not None else f"no pick: {ended}",
+           "tie_time_limit": limit}
     if picked.x is None:
         return with_(res, solver={**res.solver, **tie})
     return with_(res, x=picked.x[: cm.n_cols], solver={**res.solver, **tie})
 
 
 def tie_words(solver: dict | None) -> str:
-    """The sentence after a least raise: the rule that picked it (:data:`TIE_WORDS`), or that its
-    stage stopped first (:data:`TIE_UNFINISHED`) or did not run (:data:`TIE_NOT_RUN`); ``solver``:
+    """The sentence after a raise: the rule that picked it (:data:`TIE_WORDS`), its pick stopped at the
+    time limit (:data:`TIE_UNFINISHED`), or why the raise shown is the first stage's: the least total
+    not proven (:data:`TIE_TOTAL_UNPROVEN`), the stage interrupted (:data:`TIE_INTERRUPTED`), ended
+    without a pick (:data:`TIE_NO_PICK`, with its status) or not run (:data:`TIE_NOT_RUN`); ``solver``:
     the answer's ``solver`` record (:func:`pick_among_least`)."""
-    picked = (solver or {}).get("picked")
-    return TIE_WORDS if picked == "optimal" else TIE_NOT_RUN if picked is None or picked.startswith("not run") \
-        else TIE_UNFINISHED
+    solver = solver or {}
+    picked = solver.get("picked")
+    if picked == "optimal":
+        return TIE_WORDS
+    if picked == "not run: least total not proven":
+        return TIE_TOTAL_UNPROVEN
+    if picked in ("not run: interrupted", "no pick: interrupted"):
+        return TIE_INTERRUPTED
+    if picked == "interrupted":  # a better pick than the first stage's, found before the stop
+        return TIE_UNFINISHED.replace("stopped at its time limit", "was interrupted")
+    if picked is None or picked.startswith("not run"):
+        return TIE_NOT_RUN
+    if picked.startswith("no pick: "):  # ended without a pick: the first stage's raise stands
+        return TIE_NO_PICK.format(status=picked[len("no pick: "):].replace("_", " "))
+    return TIE_UNFINISHED
 
 
 def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,

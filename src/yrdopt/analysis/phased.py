@@ -289,7 +289,7 @@ class PlanBlocking:
         """(why, blocked_by) for period t's placements of segment s in ``regions`` set to ``row``,
         within ``deadline``.  The least raise is picked among those of the same total by ``diagnose``'s
         rule (:func:`yrdopt.analysis.diagnose.pick_among_least`), said after it."""
-        from .diagnose import phased_increase, pick_among_least, tie_words
+        from .diagnose import TIE_SHARE, phased_increase, pick_among_least, tie_words
 
         year = self.inst.periods.milestones[t].year
         unknown = (f"infeasible with this change in {year}; why was not found within the time limit "
@@ -341,7 +341,8 @@ class PlanBlocking:
                         break
                 rules, raised, raised_cm = [(None, " and ".join(p for _, p, _ in needed), " and ".join(
                     w for _, _, w in needed) + " together")], alt, _rules_off(cm, needed)
-        raised = pick_among_least(raised_cm, raised, deadline)  # diagnose's rule among raises of that total
+        # diagnose's rule among raises of that total, within a share of this question's time (others share it)
+        raised = pick_among_least(raised_cm, raised, deadline, share=TIE_SHARE)
         quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
         if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
             return f"infeasible (numerically borderline); {kept}".rstrip("; "), ""
@@ -416,7 +417,7 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
     explained = Shares(deadline, len(blocked))
     for row, r in blocked:
         row["why"], row["blocked_by"] = search(t, s, np.arange(d.R), np.arange(d.R) == r, reoptimise,
-                                               Deadline(explained.next()))
+                                               Deadline(explained.next(), stop=deadline.stop))
     out = pd.DataFrame(rows)
     out["base_status"] = base.status  # every change is measured against it
     out.attrs.update(segment=segment, base_objective=float(base.objective), reoptimise=reoptimise,

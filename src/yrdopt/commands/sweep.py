@@ -133,13 +133,14 @@ REASON_CHARS = 300
 def _short_reason(reason: str, limit: int = REASON_CHARS) -> str:
     """``reason`` cut to about ``limit`` characters at a sentence (else a word) boundary, keeping
     the sentence that says the least quota increase that makes the scenario feasible (the
-    infeasibility explanation's last, its remedy), with a pointer to the full text."""
+    infeasibility explanation's remedy; the sentence after it, on the rule that picked that raise,
+    stays in the full text), with a pointer to the full text."""
     if len(reason) <= limit:
         return reason
     import re
 
     sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", reason)
-    remedy = [x for x in sentences if x.startswith("The least")]
+    remedy = [x for x in sentences if x.startswith("The least") and " increase " in x][:1]
     rest = [x for x in sentences if x not in remedy]
     room = max(limit - sum(len(x) + 1 for x in remedy), limit // 2)
     kept: list[str] = []
@@ -215,7 +216,8 @@ def _clock(seconds: float) -> str:
 def _stopping(scheduler: str | None) -> str:
     """What the first Ctrl-C (SIGTERM) does to the running scenarios, on the backend that runs them."""
     if not scheduler:  # this process or a local pool: the stop flag every worker's HiGHS reads
-        return "the running scenarios stop at HiGHS's next callback (not recorded; the finished ones are kept)"
+        return ("the running scenarios stop at HiGHS's next callback (one that finishes meanwhile is kept, as the "
+                "finished ones are)")
     # Dask cannot stop a task that runs: it has no flag the workers' HiGHS would read.  Whether a running
     # scenario finishes before the shutdown ends its worker is known only after: the last line counts it
     if scheduler == "local-dask":
