@@ -462,6 +462,33 @@ def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(
     assert meanwhile <= len(kept - before), (message, before, kept)
 
 
+def test_local_dask_workers_print_no_error_lines_of_their_own(tmp_path):
+    # CI saw the Ctrl-C test above fail once: a worker busy in HiGHS while the scheduler shut down
+    # printed "Failed to communicate with scheduler during heartbeat" with a 40-line traceback.  A
+    # local cluster's failures reach the sweep through its futures, which it says in words; here
+    # each worker logs an error of its own, which must not reach the terminal
+    script = _script(tmp_path, "probe.py", """
+import logging
+from yrdopt.sweep.backends import make_backend
+
+
+def probe():
+    logging.getLogger("distributed.worker").error("yrdopt-probe from a worker")
+    return True
+
+
+if __name__ == "__main__":
+    be = make_backend("auto", 2, "local-dask")
+    try:
+        print(sorted(be.client.run(probe).values()))
+    finally:
+        be.close()
+""")
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.split() == ["[True,", "True]"], res.stdout + res.stderr
+    assert "yrdopt-probe" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_ctrl_c_while_the_pool_workers_start_is_one_message(tmp_path):
     # a worker spends its first seconds importing yrdopt, before the pool's initializer runs:

@@ -19,6 +19,7 @@ speed, never the answers.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -311,9 +312,13 @@ class Dask:
             try:
                 # no dashboard; the scheduler's HTTP server (which Dask starts anyway) on a free port of
                 # this machine: its default, 8787, is taken by any other sweep or cluster running here,
-                # and Dask then warns "Port 8787 is already in use"
+                # and Dask then warns "Port 8787 is already in use".  Only critical log lines: whatever
+                # fails in a local cluster reaches the sweep through its futures (the task's error,
+                # KilledWorker) and is said there in words; the workers' own ERROR lines only added
+                # tracebacks, e.g. "Failed to communicate with scheduler during heartbeat" from a
+                # worker still busy in HiGHS when Ctrl-C shuts the scheduler down
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                            dashboard_address=None, silence_logs=40,
+                                            dashboard_address=None, silence_logs=logging.CRITICAL,
                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
             except Exception:  # "Nanny failed to start": say why where it is the script's missing guard
                 import dask
