@@ -52,9 +52,9 @@ def city_solution(tmp_path_factory):
     d = tmp_path_factory.mktemp("city")
     path = ROOT / "instances" / "yrd-cities.yaml"
     inst = load_instance(path)
-    # a layout within 1 % is all the report needs: at exact quota shares (issue 13) the proof of
-    # the last 1 % takes about as much CPU again as the first
-    sol = yrdopt.solve(inst, time_limit=90, gap=0.01)
+    # a verified layout within 5 % is all the report needs (about 4 s; within 1 %, 30-55 s of the
+    # suite's time at exact quota shares, issue 13)
+    sol = yrdopt.solve(inst, time_limit=90, gap=0.05)
     assert sol.summary["verified"]
     sol.summary["baseline"] = compare_with_baseline(sol, path.with_name("yrd-cities.baseline.csv"))
     sol.write(d)
