@@ -426,7 +426,8 @@ def test_ctrl_c_at_the_terminal_stops_the_pool_and_leaves_no_process_running(tmp
     # message must not call the running ones "not recorded" (it did)
     stopping = next(line for line in message.splitlines() if line.startswith("stopping:"))
     assert "not recorded" not in stopping and "kept" in stopping, stopping
-    _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
+    if presses == 1:  # the same records either way: one resume shows they are kept (12-15 s of the suite)
+        _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 
 
 def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(tmp_path):
