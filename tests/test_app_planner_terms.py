@@ -155,9 +155,14 @@ def test_todays_layout_exported_says_it_is_no_solve_and_why_a_check_fails(named)
     about = {r[0]: r[1] for r in sheet(raw).iter_rows(min_row=2, values_only=True)}
     assert about["kind"] == "today's layout, not a solve"
     assert "solved at (UTC)" not in about and about["recorded at (UTC)"]
-    # this instance forbids ic/rd in Anhui, where today's layout has it: the rule it breaks, where
-    assert about["checker"] == ("not verified: today's layout, not a solve, breaks the instance's rules: forbidden at "
-                                "ic/rd in Anhui (site in a forbidden region)"), about["checker"]
+    # this instance forbids ic/rd in Anhui, where today's layout has it: the rule it breaks, where, by the
+    # instance's names (before: "forbidden at ic/rd in Anhui")
+    assert about["checker"] == ("not verified: today's layout, not a solve, breaks the instance's rules: "
+                                "Integrated circuits R&D in Anhui: site in a forbidden region"), about["checker"]
+    # the Summary's checker verdict lists it in the same words; its codes stay for scripts
+    broken = call(base, "GET", f"/api/scenarios/{wb.baseline_id}")[1]["check"]["violations"]
+    assert [(v["constraint"], v["where"], v["words"]) for v in broken] == [
+        ("forbidden", "ic/rd in anhui", "Integrated circuits R&D in Anhui: site in a forbidden region")], broken
     said = checker_words({"verified": True}, today=True)
     assert said.startswith("verified: today's layout keeps every constraint"), said
 

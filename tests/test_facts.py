@@ -10,6 +10,7 @@ import pytest
 
 import yrdopt
 from yrdopt.checker import check_layout
+from yrdopt.schema import region_names, resource_units, segment_names
 from conftest import DATA, ROOT
 
 PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
@@ -119,8 +120,15 @@ def test_check_lists_every_violated_limit_and_nothing_that_holds(tmp_path):
     assert "activity_nonnegative" not in rep["worst"]
     text = run_cli("check", path, base / "yrd-default.baseline.csv").stdout
     assert " < 0" not in text
-    assert sum(line.startswith("  min_scale at") or line.startswith("  quota at")
-               for line in text.splitlines()) == rep["n_violations"]
+    # people read each by the instance's names, the JSON keeps the ids (before: "min_scale at nev/manufacturing in anhui")
+    said = {v["where"]: v["words"] for v in rep["violations"]}
+    assert said["nev/manufacturing in anhui"].startswith(
+        f"{segment_names(inst)['nev/manufacturing']} in {region_names(inst)['anhui']}: activity "), said
+    assert said["shanghai land"].startswith(f"{region_names(inst)['shanghai']}'s land quota"), said
+    assert said["shanghai land"].split(": ")[1].endswith(f" {resource_units(inst)['land']}"), said
+    flat = " ".join(text.split())  # lines wrapped at the terminal
+    assert all(" ".join(v["words"].split()) in flat for v in rep["violations"]), text
+    assert " at nev/" not in text and "quota at" not in text, text
 
 
 # -- quotas used to the limit, and what an LP price of 0 hides -----------------------------------

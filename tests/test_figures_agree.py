@@ -6,6 +6,7 @@ base quota.  Each figure is re-derived here from the instance and the written CS
 (not from the code under test) and compared with what `prices`, the report and the workbench show.
 """
 
+import html
 import json
 import re
 from pathlib import Path
@@ -574,5 +575,19 @@ def test_report_shows_named_rounded_figures_with_units(plan, tmp_path):
         else:
             assert _num(left) == pytest.approx(row.slack, abs=_rounding(left)), (shown, row)
     assert any(0 < abs(s) < 1e-6 for s in written["slack"]), "no round-off slack: the case under test is gone"
+    # each change budget as the CLI and the workbench say it (limit_words.budget_words; before: the report's own
+    # "closed sites" beside a scope "the whole area")
+    from yrdopt.analysis.limit_words import budget_words
+
     budgets = _html_table_after(page, "Change budgets (budget_prices.csv)")
-    assert set(budgets["budget"]) <= {"new sites", "closed sites", "activity moved"}, budgets
+    paths = pd.read_csv(out / "budget_prices.csv")["path"]
+    assert [html.unescape(b) for b in budgets["budget"]] == [budget_words(p, inst) for p in paths], budgets
+    assert "scope" not in budgets.columns and all(": at most " in b for b in budgets["budget"]), budgets
+    # the baseline's terms named and said what each counts as the objective table says them (before: term keys)
+    terms = _html_table_after(page, '<section id="objective">')
+    base = _html_table_after(page, '<section id="baseline">')
+    counts = dict(zip(terms["term"], terms["what it counts"]))
+    shown = base[base[""].isin(counts) & (base[""] != "total")]
+    assert len(shown) == len(terms) - 1, (base, terms)
+    for term, what in zip(shown[""], shown["what it counts"]):
+        assert what and counts[term].startswith(html.unescape(what)), (term, what, counts[term])

@@ -4,6 +4,7 @@ the myopic plan, the period-by-period checker, the shipped 2035 instances' first
 Rows as in models/formulation.md section 12 (P1-P6)."""
 
 import copy
+import html
 import itertools
 from pathlib import Path
 
@@ -513,7 +514,9 @@ def test_solve_over_periods_honours_its_start_and_polish_and_refuses_one_period_
 def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_periods(tmp_path):
     """An edited plan: every period's violated limits are listed with their year and values
     (before: ``violations`` was empty over periods, only the worst per kind kept), and an edited
-    transition.csv row is named by period and site with its stated and recomputed status."""
+    transition.csv row is named by period and site with its stated and recomputed status; people
+    read them by the instance's names (segment "k a", "r1's land quota"), the JSON keeps the ids
+    (before: "quota at 2035: r2 land", "k/a in r1")."""
     from typer.testing import CliRunner
 
     from yrdopt.cli import app
@@ -527,7 +530,7 @@ def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_period
     cell = text.split("passes the checker")[1].split("Benefit sharing")[0].replace("│", " ").split()
     cell = " ".join(w for w in cell if w != "yes")  # the rows as read, wrapped cells joined, the optimized column out
     assert cell.startswith("no (2 violations, largest 15.4 % over its limit)"), cell
-    assert "baseline breaks 2035: r1 land uses 13.5 of 11.7 quota ... 1 more (worst of each kind listed)" in cell
+    assert "baseline breaks 2035: r1's land quota uses 13.5 of 11.7 ... 1 more (worst of each kind listed)" in cell
     lay = pd.read_csv(out / "layout.csv")
     lay.loc[lay["period"] == 2035, "region"] = "r2"  # 13.5 land in r2, whose 2035 quota is 6 x 1.3
     lay.to_csv(out / "layout.csv", index=False)
@@ -545,12 +548,24 @@ def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_period
     assert named[("quota", "2035: r2 land")] == "uses 13.5 of 7.8"
     site = f"{row['period']}: k/{row['segment']} in {row['region']}"
     assert named[("transition_table", site)] == "transition.csv says kept, recomputed from the layout: opened"
+    said = f"{row['period']}: k {row['segment']} in {row['region']}: transition.csv says kept, recomputed from the layout: opened"
+    assert said in [v.words for v in rep.violations]
+    assert {"constraint": "quota", "where": "2035: r2 land", "words": "2035: r2's land quota: uses 13.5 of 7.8"}.items() \
+        <= next(v for v in rep.to_dict()["violations"] if v["constraint"] == "quota").items()
 
     res = CliRunner().invoke(app, ["check", str(tmp_path / "tiny.yaml"), str(out)])
     text = " ".join(res.output.split())
     assert res.exit_code == 5 and f"{rep.n_violations} violated limits, largest first" in text, text
-    assert "quota at 2035: r2 land: uses 13.5 of 7.8" in text
-    assert f"transition_table at {site}: transition.csv says kept, recomputed from the layout: opened" in text
+    assert "2035: r2's land quota: uses 13.5 of 7.8" in text and "quota at" not in text, text
+    assert said in text and "transition_table" not in text, text
+    # the report's checker verdict and the baseline's broken limits in the same words
+    res = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path / "report.html")])
+    assert res.exit_code == 0, res.output
+    page = html.unescape((tmp_path / "report.html").read_text())
+    check = page[page.index('<section id="check">'):page.index('<section id="objective">')]
+    assert "2035: r2's land quota: uses 13.5 of 7.8" in check and "r2 land" not in check, check
+    base = page[page.index('<section id="baseline">'):page.index("everything in summary.json")]
+    assert "2035: r1's land quota: uses 13.5 of 11.7" in base and "r1 land" not in base, base
 
 
 def test_check_prints_the_first_violated_limits_and_says_how_many_more_and_where():
@@ -559,5 +574,5 @@ def test_check_prints_the_first_violated_limits_and_says_how_many_more_and_where
     rows = [Violation("quota", f"2035: r{i} land", 1.0 / (i + 1), f"uses {i + 2} of 1") for i in range(LINES_SHOWN + 5)]
     lines = CheckReport(False, 1.0, 0.0, {}, {}, n_violations=len(rows), violations=rows).lines()
     assert f"{LINES_SHOWN + 5} violated limits, largest first" in lines[2]
-    assert sum(line.startswith("  quota at 2035: r") for line in lines) == LINES_SHOWN
+    assert sum(line.startswith("  2035: r") for line in lines) == LINES_SHOWN
     assert lines[-1] == "  ... 5 more (every one: yrdopt check --json)"

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .analysis.limit_words import Places, guarantee_words, violation_words
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
-from .schema import Instance
+from .schema import Instance, kind_words
 from .site_change import site_status
 from .tolerance import TOLERANCE  # noqa: F401 (checker.TOLERANCE: the rule every limit is checked by)
 
@@ -33,10 +34,19 @@ LINES_SHOWN = 20  # violated limits printed by CheckReport.lines(); the JSON rep
 
 @dataclass
 class Violation:
-    constraint: str
+    constraint: str  # the limit's code, and ``where`` its place by ids ("ic/rd in anhui"): for scripts
     where: str
     amount: float  # scaled: absolute amount / max(1, |right-hand side|)
     detail: str
+    place: str = ""  # ``where`` in the instance's names ("Integrated circuits R&D in Anhui"): for people
+
+    @property
+    def words(self) -> str:
+        """The violation as people read it (the CLI, the report, the workbench): place, what, which limit."""
+        return violation_words(self.constraint, self.place or self.where, self.detail)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "words": self.words}
 
 
 @dataclass
@@ -74,9 +84,9 @@ class CheckReport:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["worst"] = {k: asdict(v) for k, v in self.worst.items()}
+        d["worst"] = {k: v.to_dict() for k, v in self.worst.items()}
         d["false_claims"] = [asdict(c) for c in self.false_claims]
-        d["violations"] = [asdict(v) for v in self.violations]
+        d["violations"] = [v.to_dict() for v in self.violations]
         return d
 
     def lines(self) -> list[str]:
@@ -86,7 +96,7 @@ class CheckReport:
         if self.violations:
             out.append(f"{len(self.violations)} violated limit{'s' if len(self.violations) > 1 else ''}, largest first "
                        "(scaled amount: excess / max(1, |limit|)):")
-        out += [f"  {v.constraint} at {v.where}: {v.detail} (scaled {v.amount:.3g})"
+        out += [f"  {v.words} (scaled {v.amount:.3g})"
                 for v in self.violations[:LINES_SHOWN]]
         if len(self.violations) > LINES_SHOWN:
             out.append(f"  ... {len(self.violations) - LINES_SHOWN} more (every one: yrdopt check --json)")
@@ -95,21 +105,23 @@ class CheckReport:
 
 
 class _Recorder:
-    """Keeps every violated row (amount above TOLERANCE); rows that hold are not violations."""
+    """Keeps every violated row (amount above TOLERANCE); rows that hold are not violations.  Each
+    is named twice: by ids (``where``) and by the instance's names (``place``, from ``places``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, inst: Instance) -> None:
         self.worst: dict[str, Violation] = {}
         self.all: list[Violation] = []
+        self.places = Places(inst)
 
     @property
     def count(self) -> int:
         return len(self.all)
 
-    def add(self, family: str, where: str, excess: float, rhs: float, detail: str) -> None:
+    def add(self, family: str, where: str, excess: float, rhs: float, detail: str, place: str = "") -> None:
         amount = max(0.0, float(excess)) / max(1.0, abs(float(rhs)))
         if amount <= TOLERANCE:
             return
-        v = Violation(family, where, amount, detail)
+        v = Violation(family, where, amount, detail, place)
         self.all.append(v)
         cur = self.worst.get(family)
         if cur is None or amount > cur.amount:
@@ -193,7 +205,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                  parks: pd.DataFrame | None = None, park_activity: pd.DataFrame | None = None) -> CheckReport:
     """Recompute feasibility and every objective term of a layout (enclave parks from
     ``parks`` / ``park_activity`` when given; without them only existing parks are open)."""
-    rec = _Recorder()
+    rec = _Recorder(inst)
+    at = rec.places
     regions = {r.id: r for r in inst.regions}
     seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
     _validate_layout_ids(layout, regions, seg, file)
@@ -219,14 +232,16 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     for (cid, sid), s in seg.items():
         total = sum(act.get((cid, sid, r), 0.0) for r in regions)
         rec.add("demand", f"{cid}/{sid}", abs(total - s.activity), s.activity,
-                f"placed {total:.6g}, must place {s.activity:.6g}")
+                f"placed {total:.6g}, must place {s.activity:.6g}", at.segment(cid, sid))
         n = hosting = token = 0
         for rid in regions:
             a = act.get((cid, sid, rid), 0.0)
             on = (cid, sid, rid) in sited
-            rec.add("activity_nonnegative", f"{cid}/{sid} in {rid}", -a, 0.0, f"activity {a:.6g} < 0")
+            rec.add("activity_nonnegative", f"{cid}/{sid} in {rid}", -a, 0.0, f"activity {a:.6g} < 0",
+                    at.site(cid, sid, rid))
             if not on:
-                rec.add("site_capacity", f"{cid}/{sid} in {rid}", a, 0.0, f"activity {a:.6g} without a site")
+                rec.add("site_capacity", f"{cid}/{sid} in {rid}", a, 0.0, f"activity {a:.6g} without a site",
+                        at.site(cid, sid, rid))
             else:
                 n += 1
                 hosting += a > TOLERANCE * max(1.0, s.activity)
@@ -235,13 +250,15 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 ms = (grandfathered_min_scale(s, existing[(cid, sid, rid)], inst.brownfield.min_kept_share)
                       if (cid, sid, rid) in existing else s.min_scale)
                 rec.add("min_scale", f"{cid}/{sid} in {rid}", ms - a, ms,
-                        f"activity {a:.6g} below minimum scale {ms:.6g}")
+                        f"activity {a:.6g} below minimum scale {ms:.6g}", at.site(cid, sid, rid))
                 if (cid, sid, rid) not in existing:  # an existing site's opening cost is sunk
                     fixed_cost += s.fixed_cost_by_region.get(rid, s.fixed_cost)
             if on and (cid, sid, rid) in forbidden:
-                rec.add("forbidden", f"{cid}/{sid} in {rid}", 1.0, 0.0, "site in a forbidden region")
+                rec.add("forbidden", f"{cid}/{sid} in {rid}", 1.0, 0.0, "site in a forbidden region",
+                        at.site(cid, sid, rid))
             if not on and (cid, sid, rid) in fixed:
-                rec.add("fixed", f"{cid}/{sid} in {rid}", 1.0, 0.0, "fixed placement without a site")
+                rec.add("fixed", f"{cid}/{sid} in {rid}", 1.0, 0.0, "fixed placement without a site",
+                        at.site(cid, sid, rid))
             site_cost += s.site_cost.get(rid, s.site_cost_default) * a
         n_sites_total += hosting
         n_token += token
@@ -251,7 +268,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             lo = max(lo, lim.min_sites)
             hi = min(hi, lim.max_sites if lim.max_sites is not None else hi)
         rec.add("site_count", f"{cid}/{sid}", max(lo - n, n - hi), max(lo, 1),
-                f"{n} sites, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""))
+                f"{n} sites, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""), at.segment(cid, sid))
         if hosting > 1:
             duplicated += 1
         if hosting - token > 1:
@@ -298,7 +315,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
                 if (cid, sid, rid) in sited:  # the site's footprint, whatever its activity
                     used += s.site_footprint_by_region.get(rid, {}).get(k, s.site_footprint.get(k, 0.0))
             cap = q + extra.get(k, 0.0)
-            rec.add("quota", f"{rid} {k}", used - cap, cap, f"uses {used:.6g} of {cap:.6g}")
+            unit = f" {at.units[k]}" if at.units.get(k) else ""
+            rec.add("quota", f"{rid} {k}", used - cap, cap, f"uses {used:.6g} of {cap:.6g}{unit}", at.quota(rid, k))
 
     # enclave parks and guarantees (credited value)
     _check_parks(inst, opened, park_act, act, parks, park_activity, rec)
@@ -405,12 +423,13 @@ def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> d
     rows = transition_rows(inst, act, sited)
     for p in bf.protected:
         if (p.chain, p.segment, p.region) not in sited:
-            rec.add("protected", f"{p.chain}/{p.segment} in {p.region}", 1.0, 0.0, "a protected site closes")
+            rec.add("protected", f"{p.chain}/{p.segment} in {p.region}", 1.0, 0.0, "a protected site closes",
+                    rec.places.site(p.chain, p.segment, p.region))
     for key, e in existing.items():
         if e.capacity is not None and key in sited:
             a = act.get(key, 0.0)
             rec.add("existing_capacity", f"{key[0]}/{key[1]} in {key[2]}", a - e.capacity, e.capacity,
-                    f"activity {a:.6g} above the site's capacity {e.capacity:.6g}")
+                    f"activity {a:.6g} above the site's capacity {e.capacity:.6g}", rec.places.site(*key))
     seg_total = {(c.id, s.id): s.activity for c in inst.chains for s in c.segments}
     today: dict[tuple[str, str], float] = {}
     for (cid, sid, _), e in existing.items():
@@ -427,14 +446,14 @@ def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> d
         counts[name] = {"opened": opened, "closed": closed, "moved": moved, "today": base}
         if lim.max_opened is not None:
             rec.add("change_opened", name, opened - lim.max_opened, lim.max_opened,
-                    f"{opened} new sites, at most {lim.max_opened}")
+                    f"{opened} new sites, at most {lim.max_opened}", rec.places.scope(name))
         if lim.max_closed is not None:
             rec.add("change_closed", name, closed - lim.max_closed, lim.max_closed,
-                    f"{closed} sites closed, at most {lim.max_closed}")
+                    f"{closed} sites closed, at most {lim.max_closed}", rec.places.scope(name))
         if lim.max_moved_share is not None:
             cap = lim.max_moved_share * base + forced
             rec.add("change_moved", name, moved - cap, cap,
-                    f"moves {moved:.6g} of today's {base:.6g}, at most {cap:.6g}")
+                    f"moves {moved:.6g} of today's {base:.6g}, at most {cap:.6g}", rec.places.scope(name))
     change = sum(r["closing_cost"] + r["shrink_cost"] for r in rows)
     return {"change": change, "rows": rows, "counts": counts}
 
@@ -452,9 +471,10 @@ def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataF
     got = {(str(r.chain), str(r.segment), str(r.region)): r for r in table.itertuples(index=False)}
     out = []
     name = Path(file).name
+    places = Places(inst)
     for key in sorted(set(want) | set(got)):
-        where = f"{period}{key[0]}/{key[1]} in {key[2]}"
-        differs = lambda detail: out.append(Violation("transition_table", where, 1.0, detail))  # noqa: E731
+        where, place = f"{period}{key[0]}/{key[1]} in {key[2]}", f"{period}{places.site(*key)}"
+        differs = lambda detail: out.append(Violation("transition_table", where, 1.0, detail, place))  # noqa: E731
         if key not in got:
             differs(f"missing from {name} (recomputed from the layout: {want[key]['status']})")
         elif key not in want:
@@ -514,11 +534,13 @@ def _check_flows(inst: Instance, act: dict, flows: pd.DataFrame, dist: dict, rec
                 shipped = out.get((c.id, up, down, rid), 0.0)
                 need_out = link.volume_per_unit * act.get((c.id, up, rid), 0.0)
                 rec.add("flow_out", f"{c.id}: {up}->{down} from {rid}", abs(shipped - need_out), need_out,
-                        f"ships {shipped:.6g}, produces {need_out:.6g}")
+                        f"ships {shipped:.6g}, produces {need_out:.6g}",
+                        f"{rec.places.link(c.id, up, down)}, from {rec.places.region(rid)}")
                 received = inn.get((c.id, up, down, rid), 0.0)
                 need_in = factor * act.get((c.id, down, rid), 0.0)
                 rec.add("flow_in", f"{c.id}: {up}->{down} into {rid}", abs(received - need_in), need_in,
-                        f"receives {received:.6g}, needs {need_in:.6g}")
+                        f"receives {received:.6g}, needs {need_in:.6g}",
+                        f"{rec.places.link(c.id, up, down)}, into {rec.places.region(rid)}")
     if not len(flows):
         return 0.0
     links = list(zip(flows["chain"], flows["from_segment"], flows["to_segment"]))
@@ -526,10 +548,12 @@ def _check_flows(inst: Instance, act: dict, flows: pd.DataFrame, dist: dict, rec
     volume = flows["volume"].to_numpy(dtype=float)
     unknown = [i for i, k in enumerate(links) if k not in intensity or pairs[i] not in dist]
     for i in unknown[:1]:
-        rec.add("flow_link", f"{links[i]} {pairs[i]}", 1.0, 0.0, "a flow on a link or region pair the instance does not have")
+        rec.add("flow_link", f"{links[i]} {pairs[i]}", 1.0, 0.0, "a flow on a link or region pair the instance does not have",
+                f"{rec.places.link(*links[i])}, {rec.places.region(pairs[i][0])} to {rec.places.region(pairs[i][1])}")
     worst = int(np.argmin(volume))
     rec.add("flow_nonnegative", f"{links[worst][0]}: {pairs[worst][0]}->{pairs[worst][1]}", -volume[worst], 0.0,
-            f"flow {volume[worst]:.6g} < 0")
+            f"flow {volume[worst]:.6g} < 0", f"{rec.places.link(*links[worst])}, {rec.places.region(pairs[worst][0])} "
+            f"to {rec.places.region(pairs[worst][1])}")
     cost = np.array([intensity.get(k, 0.0) * dist.get(p, 0.0) for k, p in zip(links, pairs)])
     return float(cost @ volume)
 
@@ -638,22 +662,26 @@ def _check_parks(inst: Instance, opened: set[str], park_act: dict, act: dict, pa
     activity; the written value split and cost split equal the instance's shares."""
     seg = {(c.id, s.id): s for c in inst.chains for s in c.segments}
     by_id = {p.id: p for p in inst.enclaves}
+    at = rec.places
     for p in inst.enclaves:
         mine = {(c, s): a for (n, c, s), a in park_act.items() if n == p.id}
         total = sum(mine.values())
         cap = p.capacity if p.id in opened else 0.0
         rec.add("park_capacity", p.id, total - cap, p.capacity,
-                f"hosts {total:.6g}, capacity {cap:.6g}" + ("" if p.id in opened else " (not opened)"))
+                f"hosts {total:.6g}, capacity {cap:.6g}" + ("" if p.id in opened else " (not opened)"), at.park(p.id))
         for (c, s), a in mine.items():
+            place = f"{at.park(p.id)}: {at.segment(c, s)}"
             if (c, s) not in seg:
-                rec.add("park_segment", f"{p.id}: {c}/{s}", 1.0, 0.0, "a segment the instance does not have")
+                rec.add("park_segment", f"{p.id}: {c}/{s}", 1.0, 0.0, "a segment the instance does not have", place)
                 continue
-            rec.add("park_activity_nonnegative", f"{p.id}: {c}/{s}", -a, 0.0, f"activity {a:.6g} < 0")
+            rec.add("park_activity_nonnegative", f"{p.id}: {c}/{s}", -a, 0.0, f"activity {a:.6g} < 0", place)
             if p.kinds and seg[(c, s)].kind not in p.kinds and a > 0:
-                rec.add("park_kinds", f"{p.id}: {c}/{s}", a, 0.0, f"kind {seg[(c, s)].kind} not in {p.kinds}")
+                rec.add("park_kinds", f"{p.id}: {c}/{s}", a, 0.0,
+                        f"a segment of kind {kind_words(seg[(c, s)].kind)}, the park takes "
+                        f"{' and '.join(kind_words(k) for k in p.kinds)} only", place)
             host_a = act.get((c, s, p.host), 0.0)
             rec.add("park_in_host", f"{p.id}: {c}/{s}", a - host_a, host_a,
-                    f"park hosts {a:.6g}, its host {p.host} only {host_a:.6g}")
+                    f"park hosts {a:.6g}, its host {at.region(p.host)} only {host_a:.6g}", place)
     # the split written beside each park's value must be the declared one, exactly
     pi = {p.id: p.partner_share for p in inst.enclaves}
     if park_activity is not None and {"value", "host_value", "partner_value"} <= set(park_activity.columns):
@@ -667,7 +695,8 @@ def _check_parks(inst: Instance, opened: set[str], park_act: dict, act: dict, pa
                               ("partner_value", value * share)):
                 got = float(getattr(row, col))
                 rec.add("enclave_split", f"{row.park}: {row.chain}/{row.segment} {col}", abs(got - want), want,
-                        f"written {got:.10g}, the declared split gives {want:.10g}")
+                        f"written {got:.10g}, the declared split gives {want:.10g}",
+                        f"{at.park(str(row.park))}: {at.segment(*key)}, {col.replace('_', ' ')}")
     if parks is not None and {"host_cost", "partner_cost"} <= set(parks.columns):
         for row in parks.itertuples(index=False):
             p = by_id.get(str(row.park))
@@ -677,7 +706,8 @@ def _check_parks(inst: Instance, opened: set[str], park_act: dict, act: dict, pa
             for col, want in (("host_cost", cost * p.cost_split.host), ("partner_cost", cost * p.cost_split.partner)):
                 got = float(getattr(row, col))
                 rec.add("enclave_cost_split", f"{p.id} {col}", abs(got - want), max(cost, 1.0),
-                        f"written {got:.10g}, the declared cost split gives {want:.10g}")
+                        f"written {got:.10g}, the declared cost split gives {want:.10g}",
+                        f"{at.park(p.id)}, {col.replace('_', ' ')}")
 
 
 def credited_values(inst: Instance, act: dict, park_act: dict) -> pd.DataFrame:
@@ -747,7 +777,7 @@ def _check_guarantees(inst: Instance, act: dict, park_act: dict, rec: _Recorder)
             short = max(0.0, got - need) if g.measure == "max_share" else max(0.0, need - got)
             detail = f"credited value {got:.6g}, {'at most' if g.measure == 'max_share' else 'needs'} {need:.6g}"
         if g.penalty is None:
-            rec.add("guarantee", f"{path} ({g.label})", short, need, detail)
+            rec.add("guarantee", f"{path} ({g.label})", short, need, detail, guarantee_words(g, inst))
         else:
             cost += g.penalty * short
     return cost
@@ -755,6 +785,13 @@ def _check_guarantees(inst: Instance, act: dict, park_act: dict, rec: _Recorder)
 
 
 # ------------------------------------------------------------------ periods (issue 14)
+def _built_words(what, places: Places) -> str:
+    """An expansion taken ((region, option)) or a park (its id) built in an earlier period, by name."""
+    if isinstance(what, tuple):
+        return f"expansion {what[1]} at {places.region(what[0])}"
+    return places.park(what)
+
+
 def check_written_period(p, file: str = "layout") -> CheckReport:
     """Period ``p`` of a written plan (:func:`yrdopt.phasing.written_periods`) checked as its own
     brownfield instance, from the plan's layout of the period before: its terms undiscounted."""
@@ -794,16 +831,17 @@ def check_phased(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
     if "period" not in layout.columns:
         raise InstanceError([Problem(file, "header", list(layout.columns), "a period column (the instance has periods)")])
 
-    rec = _Recorder()
+    rec = _Recorder(inst)
     reports = []
     for p in written_periods(inst, layout, flows, expansions, parks, park_activity):
         y, ex = p.year, p.expansions
         for what in sorted(p.taken_before - taken_keys(ex)) + sorted(p.built_before - opened_parks(p.parks)):
-            rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more")
+            rec.add("park_stays", f"{y}: {what}", 1.0, 0.0, "a park built earlier is not open any more",
+                    f"{y}: {_built_words(what, rec.places)}")
         rep = check_written_period(p, file)
         reports.append(rep)
         for v in rep.violations:  # every violated row of the period, named with its year
-            rec.add(v.constraint, f"{y}: {v.where}", v.amount, 0.0, v.detail)
+            rec.add(v.constraint, f"{y}: {v.where}", v.amount, 0.0, v.detail, f"{y}: {v.place or v.where}")
     comps: dict[str, float] = {}
     raw: dict[str, float] = {}
     for t, rep in enumerate(reports):

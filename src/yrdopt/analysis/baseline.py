@@ -63,8 +63,10 @@ def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "r
 
 
 def _violations(rep: CheckReport) -> list[dict]:
-    """The worst violated row of each kind, largest first (``n_violations`` counts every row)."""
-    return [{"constraint": fam, "where": v.where, "amount": float(v.amount), "detail": v.detail}
+    """The worst violated row of each kind, largest first (``n_violations`` counts every row): its codes
+    for scripts; for people, ``place`` (``where`` in the instance's names) and ``words`` (the whole of it)."""
+    return [{"constraint": fam, "where": v.where, "amount": float(v.amount), "detail": v.detail,
+             "place": v.place or v.where, "words": v.words}
             for fam, v in sorted(rep.worst.items(), key=lambda kv: -kv[1].amount) if v.amount > 1e-6]
 
 
@@ -263,7 +265,10 @@ def baseline_table(cmp: dict, order=None) -> Table:
     t.add_row("passes the checker", feas, "yes" if o["feasible"] else "no", "")
     shown = b["violations"][:6]
     for v in shown:
-        t.add_row(f"  baseline breaks {v['constraint']}", v["where"], "", v["detail"])
+        if v.get("words"):  # where, then what breaks it (the table keeps its columns' widths)
+            t.add_row("  baseline breaks", v["place"], "", v["words"].removeprefix(f"{v['place']}: "))
+        else:  # a summary written before the checker said it in words
+            t.add_row(f"  baseline breaks {v['constraint']}", v["where"], "", v["detail"])
     if b["n_violations"] > len(shown):
         t.add_row(f"  ... {b['n_violations'] - len(shown)} more", "(worst of each kind listed)", "", "")
     return t

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import kind_words, region_names
+from ..schema import kind_words, region_names, resource_units, segment_names
 
 # what each change budget counts, after its limit ("6 sites closed", "15 % of today's activity moved")
 BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
@@ -115,3 +115,70 @@ def budget_words(path: str, inst) -> str:
     if not where or limit is None:
         return str(path)
     return f"{where}: at most {budget_amount(m.group('field'), limit)}"
+
+
+# which limit a violation breaks (checker.Violation.constraint), said after the place and what breaks
+# it where that does not say it already: "Shanghai: 3 new sites, at most 2 (change budget)"; "" where it
+# does ("Integrated circuits R&D in Anhui: site in a forbidden region")
+LIMIT_WORDS = {
+    "demand": "all of a segment's activity is placed",
+    "activity_nonnegative": "", "site_capacity": "", "min_scale": "", "forbidden": "", "fixed": "",
+    "site_count": "sites a segment may have",
+    "quota": "",
+    "park_capacity": "a park's capacity",
+    "park_segment": "", "park_activity_nonnegative": "",
+    "park_kinds": "", "park_in_host": "",
+    "enclave_split": "", "enclave_cost_split": "",
+    "guarantee": "guarantee",
+    "protected": "", "existing_capacity": "",
+    "change_opened": "change budget", "change_closed": "change budget", "change_moved": "change budget",
+    "transition_table": "",
+    "flow_out": "flows carry what a region makes", "flow_in": "flows bring what a region needs",
+    "flow_link": "", "flow_nonnegative": "",
+    "park_stays": "",
+}
+
+
+def violation_words(constraint: str, place: str, detail: str) -> str:
+    """A limit a layout breaks, for people: where (in the instance's names), what breaks it, which
+    limit where that does not say it ("Integrated circuits R&D in Anhui: site in a forbidden region",
+    "the whole area: 3 new sites, at most 2 (change budget)")."""
+    limit = LIMIT_WORDS.get(str(constraint), str(constraint).replace("_", " "))
+    said = f"{place}: {detail}" if detail else str(place)
+    return f"{said} ({limit})" if limit else said
+
+
+class Places:
+    """The instance's names for where the checker finds a limit broken (its ``where`` keeps the ids):
+    a segment ("Integrated circuits R&D"), a site ("… in Hefei (Anhui)"), a region, a budget's scope,
+    a park, a link."""
+
+    def __init__(self, inst) -> None:
+        self.inst = inst
+        self.segments, self.regions = segment_names(inst), region_names(inst)
+        self.units = resource_units(inst)
+
+    def segment(self, chain, segment) -> str:
+        return self.segments.get(f"{chain}/{segment}", f"{chain}/{segment}")
+
+    def region(self, rid) -> str:
+        return self.regions.get(rid, str(rid))
+
+    def site(self, chain, segment, rid) -> str:
+        return f"{self.segment(chain, segment)} in {self.region(rid)}"
+
+    def quota(self, rid, resource) -> str:
+        return f"{self.region(rid)}'s {resource} quota"
+
+    def scope(self, name) -> str:
+        """A change budget's scope: the whole area or a province."""
+        return "the whole area" if name == "area" else str(name)
+
+    def link(self, chain, up, down) -> str:
+        return f"{self.segment(chain, up)} to {self.segment(chain, down)}"
+
+    def park(self, pid) -> str:
+        p = next((p for p in get(self.inst, "enclaves") or [] if get(p, "id") == pid), None)
+        if p is None:
+            return f"park {pid}"
+        return f"the park in {self.region(get(p, 'host'))} co-built with {self.region(get(p, 'partner'))}"

@@ -252,8 +252,9 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "check": {"verified": bool(rep.verified), "max_violation": _num(rep.max_violation),
                   "n_violations": int(rep.n_violations), "objective": _num(rep.objective),
                   "matches_solver": bool(matches),
+                  # the codes for scripts, ``words`` for the page (the instance's names)
                   "violations": [{"constraint": v.constraint, "where": v.where, "amount": _num(v.amount),
-                                  "detail": v.detail} for v in rep.worst.values() if v.amount > 1e-6]},
+                                  "detail": v.detail, "words": v.words} for v in rep.worst.values() if v.amount > 1e-6]},
         # token sites (< 1 % of their segment, checker.TOKEN_SHARE) counted apart, as the CLI and the report do
         **{k: int(counts[k]) for k in ("sites", "duplicated_segments", "token_sites", "duplicated_segments_without_token")},
         "timings": summary.get("timings"),
@@ -629,9 +630,10 @@ def checker_words(summary: dict, today: bool = False, inst: Instance | None = No
         return ("verified: today's layout keeps every constraint, recomputed by the checker" if today
                 else "verified: every constraint and term recomputed from the written layout")
     broken = [v for v in summary.get("violations") or [] if isinstance(v, dict)]
+    # each in the checker's words (the instance's names); one recorded before it wrote them: by its codes
     where = [text_with_names(str(v.get("where")), inst) if inst is not None else v.get("where") for v in broken[:5]]
-    why = "; ".join(f"{v.get('constraint')} at {w} ({v.get('detail')})" if v.get("detail")
-                    else f"{v.get('constraint')} at {w}" for v, w in zip(broken, where))
+    why = "; ".join(v["words"] if v.get("words") else f"{v.get('constraint')} at {w} ({v.get('detail')})"
+                    if v.get("detail") else f"{v.get('constraint')} at {w}" for v, w in zip(broken, where))
     head = "not verified: today's layout, not a solve, breaks the instance's rules" if today else "NOT verified by the checker"
     return head + (f": {why}" + (f" and {len(broken) - 5} more" if len(broken) > 5 else "") if why else "")
 

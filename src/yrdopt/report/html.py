@@ -263,7 +263,14 @@ def baseline_terms(summary: dict) -> dict[str, float] | None:
 
 
 def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str] | None = None) -> str:
-    """Baseline against optimized: terms, duplication, specialization (Krugman) indices; the rest folded."""
+    """Baseline against optimized: terms (each with what it counts, as the objective table says it:
+    costs.term_what) and named as it names them (``term_names``, else wording.TERM_WORDS), duplication,
+    specialization (Krugman) indices; the rest folded."""
+    from ..analysis.costs import term_what
+    from ..app.wording import TERM_WORDS
+
+    term_names = term_names or TERM_WORDS
+
     base, opt, change = cmp.get("baseline"), cmp.get("optimized"), cmp.get("change")
     if not (isinstance(base, dict) and isinstance(opt, dict)):
         return render_value(cmp)
@@ -276,7 +283,8 @@ def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str
     for term in list(dict.fromkeys([*bc, *oc])) + ["total"]:
         b = base.get("total") if term == "total" else bc.get(term)
         o = opt.get("total") if term == "total" else oc.get(term)
-        rows.append({"": (term_names or {}).get(term, term), "baseline": b, "optimized": o, "change": ch.get(term)})
+        rows.append({"": term_names.get(term, term), "baseline": b, "optimized": o, "change": ch.get(term),
+                     "what it counts": term_what(term) if term != "total" else "the objective: the weighted terms added up"})
     when = f" in {opt['period']}" if opt.get("period") is not None else ""  # a phased plan: its last period
     for key, label in ((k, lab.format(when=when)) for k, lab in (*SITE_COUNTS, ("feasible", "feasible (checker)"),
                                                                   ("n_violations", "violated limits"))):
@@ -294,7 +302,7 @@ def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str
                 rows.append({"": f"{label}{' by province' if level.endswith('province') else ''}{when}",
                              "baseline": b, "optimized": o,
                              "change": (o - b) if isinstance(b, (int, float)) and isinstance(o, (int, float)) else None})
-    parts.append(_df_html(pd.DataFrame(rows)))
+    parts.append(_df_html(pd.DataFrame(rows).fillna({"what it counts": ""})))
     sb, so = (base.get("specialization_by_province") or {}), (opt.get("specialization_by_province") or {})
     rb, ro = sb.get("relative") or {}, so.get("relative") or {}
     if rb or ro:
@@ -303,9 +311,11 @@ def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str
                      "specialised)</h3>"
                      + _df_html(pd.DataFrame({"province": keys, "baseline": [rb.get(k) for k in keys],
                                               "optimized": [ro.get(k) for k in keys]})))
-    viol = base.get("violations")
-    if isinstance(viol, list) and viol:
-        parts.append("<h3>Limits the baseline breaks (worst per kind)</h3>" + render_value(viol))
+    viol = [v for v in base.get("violations") or [] if isinstance(v, dict)] if isinstance(base.get("violations"), list) else []
+    if viol:  # in the checker's words; a summary written before it gave them: by its codes
+        said = [v.get("words") or f"{v.get('constraint')} at {v.get('where')}: {v.get('detail')}" for v in viol]
+        parts.append("<h3>Limits the baseline breaks (worst per kind)</h3>"
+                     + _df_html(pd.DataFrame({"limit broken": said, "scaled amount": [v.get("amount") for v in viol]})))
     parts.append(f"<details><summary>everything in summary.json's baseline entry</summary>{render_value(cmp)}</details>")
     return "".join(parts)
 
@@ -422,7 +432,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                   if summary.get("status") == "not_verified" else
                   f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
                   f"{', gap ' + _gap(summary['gap']) if summary.get('gap') is not None else ''}.</p>"))
-    worst = [{"constraint": v.constraint, "where": v.where, "scaled amount": v.amount, "detail": v.detail}
+    worst = [{"limit broken (worst of its kind)": v.words, "scaled amount": v.amount}
              for v in rep.worst.values() if v.amount > 1e-6]
     if worst:
         verdict += _df_html(pd.DataFrame(worst))
@@ -566,7 +576,6 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     return "\n".join(parts)
 
 
-BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "closed sites", "max_moved_share": "activity moved"}
 PRICE_TITLES = {"prices.csv": "Quotas (prices.csv)", "budget_prices.csv": "Change budgets (budget_prices.csv)",
                 "guarantee_prices.csv": "Guarantees (guarantee_prices.csv)"}
 
@@ -582,10 +591,11 @@ def _named(df: pd.DataFrame, inst: Instance, names: dict) -> pd.DataFrame:
             df[col] = [names.get(str(r), str(r)) for r in df[col]]
     if "resource" in df.columns:
         df["resource"] = [f"{k} ({units[k]})" if units.get(str(k)) else str(k) for k in df["resource"]]
-    if "budget" in df.columns:  # a change budget by what it caps (budget_prices.csv)
-        df["budget"] = [BUDGET_WORDS.get(str(b), str(b)) for b in df["budget"]]
-        if "scope" in df.columns:
-            df["scope"] = ["the whole area" if str(g) == "area" else str(g) for g in df["scope"]]
+    if "budget" in df.columns and "path" in df.columns:  # a change budget (budget_prices.csv) as the CLI and
+        from ..analysis.limit_words import budget_words  # the workbench say it: "2035 milestone: at most 6 sites closed"
+
+        df["budget"] = [budget_words(str(p), inst) for p in df["path"]]
+        df = df.drop(columns=["scope"], errors="ignore")  # said in the budget's words; the unit stays: the limit's
     return df
 
 

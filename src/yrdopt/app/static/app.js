@@ -693,7 +693,7 @@ function renderSummary() {
     const c = v.check;
     verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
       ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${gapSaid(v.status, v.gap, "; gap ")}.`),
-      c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
+      c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: x.words || `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
   } else verdict.replaceChildren();
   const pt = $("#provinces");
   pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "credited value" }), el("th", { text: "credited share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
