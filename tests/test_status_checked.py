@@ -37,7 +37,8 @@ def test_a_layout_the_checker_rejects_is_not_called_optimal(tmp_path):
     # `yrdopt check` re-derives the written claims: the status claims nothing false, the layout still fails
     res = CliRunner().invoke(app, ["check", str(default_instance_path()), str(tmp_path / "sol")])
     out = " ".join(res.output.split())
-    assert res.exit_code == 5 and "site_capacity" in out, out
+    # the broken limit by the instance's names (before: "site_capacity at ai/rd in anhui")
+    assert res.exit_code == 5 and " without a site" in out and "site_capacity" not in out, out
     assert "false claim of summary.json: status" not in out
 
 
