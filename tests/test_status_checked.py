@@ -227,16 +227,20 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
 
 
 # HiGHS's LP and MIP tolerances loosened far: the scenarios' layouts, polished by the LP at HiGHS's
-# defaults (lp_polish), pass the checker, but a candidate's fixed-layout re-solve in the robust phase
-# is HiGHS's own LP point.  With HiGHS 1.16 the candidate optimal at weights.distance x0.5 breaks a
-# row by 0.157 (scaled) under 3 of the 5 scenarios of the spec below.
+# defaults (lp_polish), pass the checker, and so do the candidates' fixed-layout re-solves in the
+# robust phase, polished the same way - but for a layout that truly breaks a limit, which HiGHS
+# accepts within its loosened tolerance and no exact point of the polish LP mends.  With HiGHS 1.16
+# the candidate optimal at weights.distance x0.5 is infeasible at land x0.8 and breaks the land
+# quota (0.355 scaled) at land x0.95; HiGHS's own points broke a row by 0.157 under 3
+# scenarios where the polished ones pass (before, those were checked unpolished and rejected).
 LOOSE_LP = {"primal_feasibility_tolerance": 1.0, "mip_feasibility_tolerance": 0.5}
+LAND_BREAKS = [0.95]  # land quota scales where that candidate's re-solve breaks the quota
 
 
 def _robust_spec(tmp_path, **extra):
     spec = {"name": "loose-lp", "instance": None, "chunk_size": 3,
             "parameters": [{"path": "weights.distance", "scales": [0.5, 2.0]},
-                           {"path": "regions[*].quotas.land", "scales": [0.8, 1.5]}],
+                           {"path": "regions[*].quotas.land", "scales": [0.8, *LAND_BREAKS, 1.5]}],
             "design": {"kind": "one_at_a_time"}, "solver": {"highs": LOOSE_LP}, **extra}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     return tmp_path / "spec.yaml"
@@ -259,12 +263,18 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     assert df["ok"].all() and df["verified"].all()  # every scenario's own (polished) layout passes
     regret = pd.read_csv(tmp_path / "sweep" / "regret.csv")
     rejected = regret[regret["status"] == "not_verified"]
-    assert len(rejected) >= 1, regret  # HiGHS 1.16: 3
+    assert len(rejected) >= 1, regret  # HiGHS 1.16: 1
+    # only where the layout truly breaks the quota: each re-solve is polished before it is judged
+    # (before, HiGHS's raw points were judged, and 3 more rejected that the polish mends)
+    land = df.set_index("scenario")["regions[*].quotas.land"]
+    assert set(land[rejected["scenario"]]) <= set(LAND_BREAKS), rejected
     assert rejected["cost"].isna().all() and rejected["regret"].isna().all()
     assert (rejected["status_before_check"] == "optimal").all()
     assert rejected["reason"].str.contains("rejected by the independent checker").all()
     figures = regret[regret["status"] != "not_verified"]
-    assert set(figures["status"]) <= {"optimal", "infeasible"} and figures["regret"].notna().all()
+    # unproven: a polished cost above the bound of HiGHS's (loosened) re-solve
+    assert set(figures["status"]) <= {"optimal", "unproven", "infeasible"} and figures["regret"].notna().all()
+    assert (figures["status"] == "infeasible").any()  # HiGHS 1.16: that candidate at land x0.8
     # the records under OUT/robust/ hold the checker's verdict beside HiGHS's word
     _, evals = _evaluations(tmp_path / "sweep")
     judged = [(v, s) for e in evals for v, s in zip(e["verified"], e["status"]) if v is not None]
@@ -276,7 +286,8 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
         assert rob.at[c, "evaluated"] == len(regret[regret["candidate"] == c])
         assert rob.at[c, "infeasible_in"] == int(np.isinf(figures.loc[figures["candidate"] == c, "regret"]).sum())
     out = " ".join(res.output.split())
-    assert f"{len(rejected)} candidate evaluations rejected by the independent checker" in out, out
+    n = len(rejected)
+    assert f"{n} candidate evaluation{'' if n == 1 else 's'} rejected by the independent checker" in out, out
     # a rejected re-solve is not known to be feasible: the robust layout is the one infeasible or
     # rejected in the fewest scenarios together (before, one rejected in 3 ranked above one
     # infeasible in 1 - HiGHS 1.16 on this spec)
@@ -305,7 +316,8 @@ def test_robust_evaluations_without_the_checker_are_unchecked(tmp_path):
     regret = pd.read_csv(tmp_path / "sweep" / "regret.csv")
     with_layout = regret[np.isfinite(regret["cost"])]
     assert len(with_layout) and (with_layout["status"] == "unchecked").all()
-    assert (with_layout["status_before_check"] == "optimal").all() and with_layout["regret"].notna().all()
+    # what the solve alone said of the polished layout (unproven: its cost above the loosened re-solve's bound)
+    assert with_layout["status_before_check"].isin(["optimal", "unproven"]).all() and with_layout["regret"].notna().all()
 
 
 def test_no_evaluation_folder_of_an_earlier_run_stays_in_out(tmp_path):

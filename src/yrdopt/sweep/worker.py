@@ -507,8 +507,8 @@ class ScenarioSolver:
     # -- robust-layout phase ------------------------------------------------------------------
     def evaluate(self, sc: Scenario, candidates: list[dict]) -> dict[str, Any]:
         """Cost of each candidate layout (sites and parks fixed, activities and flows free)
-        under this scenario: a fixed-placement re-solve per candidate, its layout judged by the
-        independent checker as a scenario's is (``check``).  Per candidate, in lists: ``costs``,
+        under this scenario: a fixed-placement re-solve per candidate, its layout polished
+        (:meth:`_polish`) and judged by the independent checker as a scenario's is (``check``).  Per candidate, in lists: ``costs``,
         ``status`` (the checker's word: "not_verified" where it rejects the re-solved layout,
         whose cost is then no figure, ``None``; "unchecked" with ``check: false``), what HiGHS
         alone said (``status_before_check``), ``verified`` and ``max_violation`` (``None`` where
@@ -542,10 +542,15 @@ class ScenarioSolver:
                     add(float("inf"), "violates_policy")
                     continue
                 self.solver.set_col_bounds(cols, fix, fix)
+                t_candidate = time.perf_counter()
                 res = self.solver.solve()
                 if not res.has_solution:
                     add(float("inf"), res.status)
-                elif not self.ctx.check:  # HiGHS's layout alone: its cost stands, as unchecked as the scenarios'
+                    continue
+                # polished as a scenario's own layout is (_polish) before the checker judges it:
+                # HiGHS's point may miss a row by its own tolerance where the exact LP point does not
+                res = self._polish(cm, res, {}, t_candidate)
+                if not self.ctx.check:  # its cost stands, as unchecked as the scenarios'
                     add(res.objective, "unchecked", res.status)
                 else:
                     judged = _check(inst, cm, res.x, res.objective)
