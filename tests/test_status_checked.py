@@ -230,11 +230,11 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
 # defaults (lp_polish), pass the checker, and so do the candidates' fixed-layout re-solves in the
 # robust phase, polished the same way - but for a layout that truly breaks a limit, which HiGHS
 # accepts within its loosened tolerance and no exact point of the polish LP mends.  With HiGHS 1.16
-# the candidate optimal at weights.distance x0.5 is infeasible at land x0.8 and breaks the land
-# quota (0.355 scaled) at land x0.95; HiGHS's own points broke a row by 0.157 under 3
+# the candidate optimal at weights.distance x0.5 is infeasible at land x0.8 and breaks a limit
+# (0.355 scaled; no exact point) at land x0.95; HiGHS's own points broke a row by 0.157 under 3
 # scenarios where the polished ones pass (before, those were checked unpolished and rejected).
 LOOSE_LP = {"primal_feasibility_tolerance": 1.0, "mip_feasibility_tolerance": 0.5}
-LAND_BREAKS = [0.95]  # land quota scales where that candidate's re-solve breaks the quota
+LAND_BREAKS = [0.95]  # land quota scales where that candidate's re-solve truly breaks a limit
 
 
 def _robust_spec(tmp_path, **extra):
@@ -264,7 +264,7 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     regret = pd.read_csv(tmp_path / "sweep" / "regret.csv")
     rejected = regret[regret["status"] == "not_verified"]
     assert len(rejected) >= 1, regret  # HiGHS 1.16: 1
-    # only where the layout truly breaks the quota: each re-solve is polished before it is judged
+    # only where the layout truly breaks a limit: each re-solve is polished before it is judged
     # (before, HiGHS's raw points were judged, and 3 more rejected that the polish mends)
     land = df.set_index("scenario")["regions[*].quotas.land"]
     assert set(land[rejected["scenario"]]) <= set(LAND_BREAKS), rejected
