@@ -289,21 +289,51 @@ def test_a_point_found_again_with_a_better_proof_is_checked_for_dominance(writte
     through that tolerance: a point found again with a better proof was written without the
     dominance checks a new point gets (before: the front then held a point another dominates).
     Through ``FrontResult.offer``, the path ``pareto_front`` writes its points by."""
+    from types import SimpleNamespace
+
     from yrdopt.analysis.fronts import FrontPoint, FrontResult, dominates
 
     terms = ("distance", "duplication")
     unproven = [{"minimise": "distance", "gap": 0.5}]
+    confirmed = SimpleNamespace(summary={"verified": True})  # each layout confirmed by the checker
     front = FrontResult(None, terms, step=0.1,
-                        points=[FrontPoint(f"point-{i + 1}", dict(zip(terms, v)), None, "time_limit_with_incumbent",
+                        points=[FrontPoint(f"point-{i + 1}", dict(zip(terms, v)), confirmed, "time_limit_with_incumbent",
                                            unproven) for i, v in enumerate(written)])
     vals = dict(zip(terms, found))
+    its_solution = SimpleNamespace(summary={"verified": True})
     verdict, point, beaten = front.offer(vals, "optimal", [{"minimise": "distance", "gap": 0.0}], "point-3",
-                                         lambda: "its solution")
+                                         its_solution)
     if verdict != "dropped":  # written with this find's values, proof and solution
         assert point in front.points and point.values == vals and point.status == "optimal"
-        assert point.solution == "its solution"
+        assert point.solution is its_solution
     assert not any(dominates(a.values, b.values, terms, front.step) for a in front.points for b in front.points)
     assert all(any(d["values"] == q.values for d in front.dropped) for q in beaten)
+
+
+@pytest.mark.parametrize("written_verified, found_verified", [(True, False), (False, True)])
+def test_twin_points_are_decided_after_the_checker(written_verified, found_verified):
+    """A layout found again (the same values) replaces the point written only with the better
+    proof, and a layout the checker rejects proves nothing: it never replaces a confirmed twin,
+    however proven its stages (before: a rejected layout with all stages optimal replaced a
+    confirmed point whose stage stopped at its limit); a confirmed one replaces a rejected twin.
+    A dropped layout says what the checker let it claim (front.json ``dropped``)."""
+    from types import SimpleNamespace
+
+    from yrdopt.analysis.fronts import FrontPoint, FrontResult
+
+    terms = ("distance", "duplication")
+    judged = {v: SimpleNamespace(summary={"verified": v}) for v in (True, False)}
+    written = FrontPoint("point-1", {"distance": 10.0, "duplication": 2.0}, judged[written_verified],
+                         "time_limit_with_incumbent", [{"minimise": "distance", "gap": 0.5}])
+    front = FrontResult(None, terms, points=[written], finished=True)
+    found = judged[found_verified]
+    verdict, point, _ = front.offer({"distance": 10.0, "duplication": 2.0}, "optimal",
+                                    [{"minimise": "distance", "gap": 0.0}], "point-2", found)
+    kept = front.points[0].solution
+    assert len(front.points) == 1 and kept.summary["verified"]
+    assert (verdict, kept) == (("dropped", written.solution) if written_verified else ("replaces", found))
+    (d,) = front.dropped
+    assert (d["verified"], d["status"], d["by"]) == (False, "not_verified", "point-1") and not front.exact
 
 
 @pytest.mark.parametrize("what, limit", [("front", 1.0), ("lexicographic", 0.5)])

@@ -336,30 +336,49 @@ def test_no_evaluation_folder_of_an_earlier_run_stays_in_out(tmp_path):
     assert _evaluations(out)[0] == []
 
 
+# mip_feasibility_tolerance 0.2 (HiGHS 1.16, 6 epsilon values): the f1-best end is confirmed, the
+# layout at the second cap (point-2: distance 644.21, duplication 8) is rejected, and the cap
+# duplication <= 9.2 gives a confirmed layout (645.38, 8) that point-2 dominates
+LOOSE_FRONT = {"mip_feasibility_tolerance": 0.2}
+
+
 def test_a_front_with_a_rejected_point_is_not_exact(tmp_path, monkeypatch):
     """Before, front.json said ``exact`` (status "exact", ``unproven`` empty) for a front whose
     point the checker rejected, while front.csv's status of that point said "not_verified": the
     front's words followed each point's stages, never the checker.  Now a rejected point is not
-    proven, front.json names it (``not_verified``) and the front's status says so; the CLI too."""
-    from yrdopt.analysis.fronts import pareto_front
+    proven, front.json names it (``not_verified``) and the front's status says so; the CLI too.
 
-    res = pareto_front(None, points=3, options=SolverOptions(highs=LOOSE), out=tmp_path / "front")
+    And the front's keep/drop follows the checker: a rejected layout neither drops a confirmed
+    point it dominates (before: dropped, as if its values were reachable) nor lets the walk skip a
+    cap as met by a proven optimum (before: the caps 13.8 and 9.2 were never solved)."""
+    import yrdopt.commands.planning as planning
+    from yrdopt.analysis.fronts import dominates
+
+    # the command (its option builder given the loose tolerance: the CLI has no HiGHS options of its own)
+    monkeypatch.setattr(planning, "_options", lambda *a: SolverOptions(highs=LOOSE_FRONT))
+    r = CliRunner().invoke(app, ["pareto", str(default_instance_path()), "--points", "6", "--out", str(tmp_path / "front")],
+                           env={"COLUMNS": "200"})
     table = pd.read_csv(tmp_path / "front" / "front.csv")
     meta = json.loads((tmp_path / "front" / "front.json").read_text())
     rejected = list(table.loc[~table["verified"].astype(bool), "point"])
-    assert rejected, table  # HiGHS 1.16: point-3
+    assert rejected, table  # HiGHS 1.16: point-2, point-4
     assert set(table.loc[table["point"].isin(rejected), "status"]) == {"not_verified"}
     assert not table.loc[table["point"].isin(rejected), "proven"].any()
     assert not meta["exact"] and set(rejected) <= set(meta["unproven"])
     assert meta["unproven"] == list(table.loc[~table["proven"].astype(bool), "point"])
-    assert meta["not_verified"] == rejected and meta["status"] == "not_verified" and res.status == "not_verified"
-    # the command (its option builder given the loose tolerance: the CLI has no HiGHS options of its own)
-    import yrdopt.commands.planning as planning
-
-    monkeypatch.setattr(planning, "_options", lambda *a: SolverOptions(highs=LOOSE))
-    r = CliRunner().invoke(app, ["pareto", str(default_instance_path()), "--points", "3", "--out", str(tmp_path / "cli")],
-                           env={"COLUMNS": "200"})
+    assert meta["not_verified"] == rejected and meta["status"] == "not_verified"
     said = " ".join(r.output.split())
     assert r.exit_code == 5, r.output
     assert f"rejected by the independent checker: {', '.join(rejected)}" in said, said
     assert f"not proven: {rejected[0]}" not in said  # not said to be a stage stopped at its limit
+    # a confirmed point stays beside a rejected one that dominates it, and none was dropped for one
+    terms = ("distance", "duplication")
+    values = {row.point: {t: getattr(row, t) for t in terms} for row in table.itertuples()}
+    confirmed = [p for p in values if p not in rejected]
+    assert any(dominates(values[a], values[b], terms) for a in rejected for b in confirmed), table
+    assert all(d["by"] in confirmed for d in meta["dropped"] if d["verified"]), meta["dropped"]
+    assert all(d["status"] == "not_verified" for d in meta["dropped"] if not d["verified"])
+    # every one of the 5 caps was solved: a rejected layout meets no later cap as a proven optimum
+    # (HiGHS 1.16: no confirmed proven layout meets one either).  Each cap's solve has one stage
+    # minimising distance, and so has each end's
+    assert sum(s["minimise"] == "distance" for s in meta["stages"]) == 2 + 5, meta["stages"]

@@ -297,56 +297,68 @@ class FrontResult:
         return pd.DataFrame([p.record(*self.terms) for p in self.points])
 
     def admit(self, vals: dict[str, float], status: str, stages: list[dict],
-              name: str) -> tuple[str, "FrontPoint | None", list]:
-        """Where a layout with values ``vals`` (its solve's ``status`` and ``stages``; ``name``: its
-        name if it becomes a new point) goes:
+              name: str, verified: bool = True) -> tuple[str, "FrontPoint | None", list]:
+        """Where a layout with values ``vals`` (its solve's ``status`` and ``stages``, whether the
+        checker confirmed it: ``verified``; ``name``: its name if it becomes a new point) goes:
         ("dropped", None, []) when the front has its values already, as well proven, or a written
         point dominates it; ("replaces", twin, beaten) when it is a written point found again with
         a better proof; ("new", None, beaten) otherwise.  ``beaten``: the written points it
-        dominates, to be removed.  Every layout dropped or beaten is listed in ``dropped``."""
+        dominates, to be removed.  Every layout dropped or beaten is listed in ``dropped``.
+
+        A layout the checker rejects is not known to be feasible: it never drops nor replaces a
+        layout the checker confirmed (its values may be reachable only within HiGHS's loosened
+        tolerances), and a confirmed one is the better proof of a twin (:func:`_proof_rank`)."""
         terms = self.terms
         twin = next((p for p in self.points if same_values(p.values, vals, terms, self.step)), None)
-        if twin is not None and _proof_rank(status, stages) >= _proof_rank(twin.status, twin.stages):
-            self.dropped.append({"values": vals, "status": status, "reason": f"the same point as {twin.name}"})
+        if twin is not None and _proof_rank(status, stages, verified) >= _proof_rank(twin.status, twin.stages,
+                                                                                     twin.verified):
+            self._drop(vals, status, verified, f"the same point as {twin.name}", twin.name)
             return "dropped", None, []
         # a twin found again is checked against the other points as a new one is: values within
         # the tolerance of the twin's may be dominated where the twin's were not (or dominate more)
         others = [p for p in self.points if p is not twin]
-        better = next((p for p in others if dominates(p.values, vals, terms, self.step)), None)
+        better = next((p for p in others if _may_drop(p.verified, verified)
+                       and dominates(p.values, vals, terms, self.step)), None)
         if better is not None:  # a twin keeps its own values and proof
-            self.dropped.append({"values": vals, "status": status, "reason": f"dominated by {better.name}"})
+            self._drop(vals, status, verified, f"dominated by {better.name}", better.name)
             return "dropped", None, []
-        beaten = [q for q in others if dominates(vals, q.values, terms, self.step)]
+        beaten = [q for q in others if _may_drop(verified, q.verified) and dominates(vals, q.values, terms, self.step)]
         if twin is not None:
-            self.dropped.append({"values": twin.values, "status": twin.status,
-                                 "reason": f"{twin.name} found again with a better proof"})
+            self._drop(twin.values, twin.status, twin.verified, f"{twin.name} found again with a better proof", twin.name)
             name = twin.name
-        self.dropped += [{"values": q.values, "status": q.status, "reason": f"{q.name}, dominated by {name}"}
-                         for q in beaten]
+        for q in beaten:
+            self._drop(q.values, q.status, q.verified, f"{q.name}, dominated by {name}", name)
         if twin is not None:
             return "replaces", twin, beaten
         return "new", None, beaten
 
+    def _drop(self, vals: dict[str, float], status: str, verified: bool, reason: str, by: str) -> None:
+        """List a layout not written: its status as the checker lets it claim ("not_verified" for
+        a rejected one, which leaves the front not exact: the walk went on from its values), and
+        the point written in its stead (``by``)."""
+        self.dropped.append({"values": vals, "status": checked_status(status, verified), "verified": verified,
+                             "reason": reason, "by": by})
+
     def offer(self, vals: dict[str, float], status: str, stages: list[dict], name: str, solution,
               layout: bytes = b"") -> tuple[str, "FrontPoint | None", list]:
-        """:meth:`admit` a layout and apply its verdict: a twin found again takes its values, proof,
-        layout and ``solution()`` (a callable: made only for a layout that stays); a new point is
-        added as ``name``; the points it beats go; the points stay sorted along the front.
-        Returns (verdict, the point written or None, beaten)."""
-        verdict, point, beaten = self.admit(vals, status, stages, name)
+        """:meth:`admit` a layout, its ``solution`` already judged by the checker (its summary's
+        ``verified``), and apply its verdict: a twin found again takes its values, proof, layout
+        and solution; a new point is added as ``name``; the points it beats go; the points stay
+        sorted along the front.  Returns (verdict, the point written or None, beaten)."""
+        verified = bool(solution.summary.get("verified"))
+        verdict, point, beaten = self.admit(vals, status, stages, name, verified)
         if verdict == "dropped":
             return verdict, None, []
         if verdict == "replaces":  # found again and better proven: the point keeps its name, with this solve's proof
             point.values, point.status, point.stages, point.layout = vals, status, stages, layout
-            point.solution = solution()
+            point.solution = solution
         else:
-            point = FrontPoint(name, {t: vals[t] for t in self.terms}, solution(), status, stages, layout)
+            point = FrontPoint(name, {t: vals[t] for t in self.terms}, solution, status, stages, layout)
             self.points.append(point)
         self.points = [q for q in self.points if q not in beaten]
         t1, t2 = self.terms
         self.points.sort(key=lambda q: (q.values[t1], -q.values[t2]))  # along the front; names: order found
         return verdict, point, beaten
-
 
     def values(self) -> list[tuple[float, float]]:
         t1, t2 = self.terms
@@ -377,10 +389,18 @@ def dominates(a: dict[str, float], b: dict[str, float], terms, step: float | Non
     return not same_values(a, b, terms, step) and all(a[t] <= b[t] + _tolerance(a[t], b[t], step) for t in terms)
 
 
-def _proof_rank(status: str, stages: list[dict]) -> tuple:
-    """Smaller is better proven: proven optimal first, then the smaller largest stage gap."""
+def _proof_rank(status: str, stages: list[dict], verified: bool) -> tuple:
+    """Smaller is better proven: confirmed by the checker first, then proven optimal, then the
+    smaller largest stage gap (a stage's proof of a layout the checker rejects proves nothing)."""
     gaps = [s["gap"] for s in stages if s.get("gap") is not None]
-    return (status != "optimal", max(gaps) if gaps else np.inf)
+    return (not verified, status != "optimal", max(gaps) if gaps else np.inf)
+
+
+def _may_drop(by_verified: bool, verified: bool) -> bool:
+    """Whether a layout (confirmed by the checker or not: ``by_verified``) may drop, as dominating
+    it, one that is (``verified``): a rejected layout is not known to be feasible, so it drops
+    none the checker confirmed."""
+    return by_verified or not verified
 
 
 def pareto_front(
@@ -456,10 +476,13 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
     result = FrontResult(inst, (t1, t2), method="epsilon walk" if points is None else f"{points} epsilon values")
     written = 0  # points named so far (a dropped point's name is not reused)
 
-    def offer(res: SolveResult, stage: dict, status: str, stages: list[dict], cap: float | None = None) -> dict:
-        """Polish a lexicographic solve's layout and write it as a point unless the front already
-        has it (the same values: the better proven of the two stays) or a written point dominates
-        it; a written point it dominates is dropped.  Returns the layout's values."""
+    def offer(res: SolveResult, stage: dict, status: str, stages: list[dict],
+              cap: float | None = None) -> tuple[dict, bool]:
+        """Polish a lexicographic solve's layout, judge it by the checker, and write it as a point
+        unless the front already has it (the same values: the better proven of the two stays) or a
+        written point dominates it; a written point it dominates is dropped (never by a layout the
+        checker rejects: :meth:`FrontResult.admit`).  Returns the layout's values and whether the
+        checker confirmed it."""
         nonlocal written
         # values of the layout itself (after the tie-break), not of the stage optima;
         # re-solved as an LP with placements fixed and both terms held (checker tolerance)
@@ -470,10 +493,12 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
         vals = {t: float(cm.terms[t] @ res.x[: cm.n_cols]) for t in (t1, t2)}
         key = layout_key(cm, res.x)
         claims = {"front": {"between": [t1, t2], "cap": {t2: cap}, "stage_optima": stage}}
-        verdict, point, beaten = result.offer(vals, status, stages, f"point-{written + 1}",
-                                              lambda: lex.package(res, claims), key)
+        # judged before the front decides: a rejected layout must not drop nor replace a confirmed one
+        solution = lex.package(res, claims)
+        verified = bool(solution.summary.get("verified"))
+        verdict, point, beaten = result.offer(vals, status, stages, f"point-{written + 1}", solution, key)
         if verdict == "dropped":
-            return vals
+            return vals, verified
         written += verdict == "new"
         if out is not None:
             point.solution.write(out / point.name)
@@ -482,7 +507,7 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
                 shutil.rmtree(out / q.name, ignore_errors=True)
         if progress is not None and verdict == "new":
             progress(point)
-        return vals
+        return vals, verified
 
     def lex_solve(order, start=None):
         n = len(lex.stages)
@@ -505,7 +530,8 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
         raise SolverError(f"no layout for the front: {st}")
     # the f1-best point is polished (lex.polish: within what is left of its solve's last stage) before
     # the t2-first solve replaces that deadline with its own stages' (before: it got their leftovers)
-    hi = offer(first, v_first, st, stages)[t2]
+    first_values, first_verified = offer(first, v_first, st, stages)
+    hi = first_values[t2]
     if stopped_by_user():
         return _finish(result, lex, out)
     last, v_last, st_last, _ = lex_solve([t2, t1], start=first.x)  # nothing is capped: any layout is feasible
@@ -537,14 +563,15 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
                 if st not in ("infeasible", "infeasible_or_unbounded"):
                     result.stopped = f"stopped below {t2} = {cur:.6g}: {st}"
                 break  # infeasible: nothing below, the last point was the f2-best end
-            got = offer(res, vals, st, stages, cap)[t2]
+            got = offer(res, vals, st, stages, cap)[0][t2]
             if stopped_by_user():
                 break
             if got > cur - result.step / 2:  # numerical stall: do not loop
                 break
             cur = got  # on from the layout written, not from its stages' values
     else:
-        proven_t2 = [hi] if st == "optimal" else []  # t2 of every proven lexicographic optimum so far
+        # t2 of every proven lexicographic optimum so far (a layout the checker rejected proves nothing)
+        proven_t2 = [hi] if st == "optimal" and first_verified else []
         for eps in np.linspace(hi, lo, points)[1:]:
             cap = eps + HOLD_ABS
             # a proven optimum under a larger cap that meets this one is this cap's optimum too
@@ -557,10 +584,10 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
             if res is None:
                 result.stopped = f"no layout for {t2} <= {eps:.6g}: {st}"
                 continue
-            got = offer(res, vals, st, stages, cap)
+            got, verified = offer(res, vals, st, stages, cap)
             if stopped_by_user():
                 break
-            if st == "optimal":
+            if st == "optimal" and verified:
                 proven_t2.append(got[t2])
     lex.free(t2)
     return _finish(result, lex, out)

@@ -218,9 +218,11 @@ def register(app: typer.Typer) -> None:
             (" truncated at --max-points: the front has continuous stretches" if res.truncated else "", "yellow")),
             highlight=False)
         if res.dropped:
+            rejected = sum(not d["verified"] for d in res.dropped)
             console.print(labelled("not written:", "yellow",
-                                   f"{len(res.dropped)} layouts found at a stage's limit were a point already written "
-                                   "or dominated by one (front.json, dropped)"), highlight=False)
+                                   f"{len(res.dropped)} layouts were a point already written or dominated by one "
+                                   "(front.json, dropped)" + (f"; {rejected} of them rejected by the independent checker"
+                                                              if rejected else "")), highlight=False)
         stopped = [name for name in res.unproven if name not in res.not_verified]
         if stopped:
             console.print(labelled("not proven:", "yellow",
