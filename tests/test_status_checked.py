@@ -166,6 +166,7 @@ def test_alternatives_rest_no_budget_on_a_rejected_layout_1(tmp_path, monkeypatc
     assert not res.layouts[0].verified  # HiGHS 1.16: rejected
     assert [a.name for a in res.layouts] == ["layout-1"] and res.budget is None
     assert "layout-1 was rejected by the independent checker" in res.stopped and "no budget" in res.stopped
+    assert "(it breaks a limit: largest scaled violation 0.2" in res.stopped, res.stopped  # HiGHS 1.16: 0.2525
     written = json.loads((tmp_path / "alt" / "alternatives.json").read_text())
     assert written["budget"] is None and [r["name"] for r in written["layouts"]] == ["layout-1"]
     assert written["stopped"] == res.stopped and not (tmp_path / "alt" / "layout-2").exists()
@@ -271,6 +272,7 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     assert rejected["cost"].isna().all() and rejected["regret"].isna().all()
     assert (rejected["status_before_check"] == "optimal").all()
     assert rejected["reason"].str.contains("rejected by the independent checker").all()
+    assert rejected["reason"].str.contains("it breaks a limit: largest scaled violation").all()  # what it found
     figures = regret[regret["status"] != "not_verified"]
     # unproven: a polished cost above the bound of HiGHS's (loosened) re-solve
     assert set(figures["status"]) <= {"optimal", "unproven", "infeasible"} and figures["regret"].notna().all()
@@ -294,6 +296,32 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     eligible = rob[rob["evaluated"] > rob["not_verified_in"]]
     unknown = eligible["infeasible_in"] + eligible["not_verified_in"]
     assert unknown[rob["robust"].astype(bool)].iloc[0] == unknown.min(), rob
+
+
+def test_a_rejection_for_the_objective_alone_says_so():
+    """Where the checker finds no limit broken but recomputes from the layout another objective than
+    the one claimed, the reason says that (one wording, :func:`yrdopt.claims.rejection_found`, for
+    regret.csv, alternatives and the sweep's lines); before, regret.csv said "largest scaled
+    violation 0 ...: the re-solved layout breaks a limit".  The worker's own judgement
+    (:func:`yrdopt.sweep.worker._check`) of a verified layout against a claimed cost it does not have."""
+    from yrdopt.api import search_model
+    from yrdopt.solver import checked_status
+    from yrdopt.sweep.summaries import regret_tables
+    from yrdopt.sweep.worker import _check
+    from yrdopt.tolerance import TOLERANCE
+
+    sol = yrdopt.solve(None)
+    claimed = sol.summary["objective"] + 1.0
+    judged = _check(sol.instance, search_model(sol.instance), sol.x, claimed)
+    assert not judged["verified"] and judged["max_violation"] <= TOLERANCE  # rejected for its objective alone
+    ev = {"scenario": "s", "costs": [None], "status": [checked_status("optimal", judged["verified"])],
+          "status_before_check": ["optimal"], "verified": [judged["verified"]],
+          "max_violation": [judged["max_violation"]], "objective": [claimed],
+          "check_objective": [judged["check_objective"]]}
+    regret, _, _ = regret_tables([{"scenarios": ["s"], "hosting_sites": 1}], [ev], {"s": claimed})
+    reason = regret["reason"].iloc[0]
+    assert "violation" not in reason and "breaks a limit" not in reason, reason
+    assert f"recomputed from the layout {judged['check_objective']:,.8g} is not the {claimed:,.8g} claimed" in reason
 
 
 def test_robust_evaluations_on_dask_are_checked_as_in_process(tmp_path):

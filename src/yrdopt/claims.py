@@ -47,6 +47,27 @@ STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_in
                         "not_verified", "baseline"}
 
 
+def rejection_found(max_violation: float | None, claimed: float | None = None, recomputed: float | None = None,
+                    false_claims=()) -> str:
+    """What the checker found where it rejected a layout, in words for a reason: the limit broken
+    (the largest scaled violation) where a row is violated beyond :data:`yrdopt.tolerance.TOLERANCE`;
+    else the objective it recomputed from the layout against the ``claimed`` one (a layout that
+    breaks no limit is rejected because its cost is not what was claimed); else the first of the
+    summary's ``false_claims``.  Before, every such reason said "largest scaled violation 0 ...
+    breaks a limit"."""
+    from .tolerance import TOLERANCE
+
+    if max_violation is not None and max_violation > TOLERANCE:
+        return f"it breaks a limit: largest scaled violation {max_violation:.3g}"
+    if claimed is not None and (recomputed is None or abs(claimed - recomputed) > CLAIM_TOL * max(1.0, abs(recomputed))):
+        where = "" if recomputed is None else f" {recomputed:,.8g}"
+        return (f"it breaks no limit, but the objective the checker recomputed from the layout{where} is not the "
+                f"{claimed:,.8g} claimed")
+    if false_claims:
+        return f"it breaks no limit, but a claim is false: {false_claims[0]}"
+    return "it breaks no limit, but a claim is false"
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """HiGHS's gap formula, ``(objective - bound) / |objective|``."""
     if objective == 0.0:

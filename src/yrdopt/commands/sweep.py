@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         from ..cli_common import console, print_warning, run_guarded, second_interrupt_quits
         from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
+        from ..claims import rejection_found
         import pandas as pd
 
         from ..sweep import run as run_sweep
@@ -118,7 +119,7 @@ def register(app: typer.Typer) -> None:
                           "checker: no regret figure there (regret.csv: status not_verified, the reason in words)",
                           highlight=False)
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
-            why = (f"rejected by the independent checker (largest scaled violation {row.max_violation:.3g}; "
+            why = (f"rejected by the independent checker ({rejection_found(row.max_violation, row.objective)}; "
                    f"the solver alone said {row.status_before_check})" if row.status == "not_verified"
                    else _short_reason(str(row.reason)))
             console.print(f"  {row.scenario}: {row.status}: {why}", highlight=False)

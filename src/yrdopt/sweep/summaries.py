@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..claims import rejection_found
 from ..schema import TERMS
 
 
@@ -203,8 +204,9 @@ def candidate_layouts(records: list[dict], k: int) -> list[dict]:
 
 
 # what regret.csv says where the checker rejected a candidate's re-solved layout under a scenario
-REJECTED_EVALUATION = ("rejected by the independent checker (largest scaled violation {violation:.3g}; HiGHS alone "
-                       "said {before}): the re-solved layout breaks a limit, so its cost is no regret figure")
+# (found: yrdopt.claims.rejection_found, what the checker found)
+REJECTED_EVALUATION = ("rejected by the independent checker ({found}; HiGHS alone said {before}), "
+                       "so the re-solved layout's cost is no regret figure")
 
 
 def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict[str, float]):
@@ -225,9 +227,12 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
         n = len(ev["costs"])
         before = ev.get("status_before_check") or [None] * n
         violation = ev.get("max_violation") or [None] * n
+        claimed = ev.get("objective") or [None] * n  # (not in the records of an earlier version)
+        recomputed = ev.get("check_objective") or [None] * n
         for c, (cost, status) in enumerate(zip(ev["costs"], ev["status"])):
             if status == "not_verified":
-                reason = REJECTED_EVALUATION.format(violation=violation[c] or 0.0, before=before[c])
+                found = rejection_found(violation[c], claimed[c], recomputed[c])
+                reason = REJECTED_EVALUATION.format(found=found, before=before[c])
                 rows.append([c, sid, math.nan, optimum[sid], math.nan, status, before[c], reason])
                 continue
             if cost is None:

@@ -511,15 +511,15 @@ class ScenarioSolver:
         (:meth:`_polish`) and judged by the independent checker as a scenario's is (``check``).  Per candidate, in lists: ``costs``,
         ``status`` (the checker's word: "not_verified" where it rejects the re-solved layout,
         whose cost is then no figure, ``None``; "unchecked" with ``check: false``), what HiGHS
-        alone said (``status_before_check``), ``verified`` and ``max_violation`` (``None`` where
+        alone said (``status_before_check``), ``verified``, ``max_violation``, the cost claimed
+        (``objective``) and the one the checker recomputed (``check_objective``) (``None`` where
         no layout was judged)."""
         t0 = time.perf_counter()
-        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, "costs": [], "status": [],
-                               "status_before_check": [], "verified": [], "max_violation": []}
+        keys = ("costs", "status", "status_before_check", "verified", "max_violation", "objective", "check_objective")
+        rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, **{key: [] for key in keys}}
 
-        def add(cost, status, before=None, verified=None, violation=None):
-            for key, value in zip(("costs", "status", "status_before_check", "verified", "max_violation"),
-                                  (cost, status, before, verified, violation)):
+        def add(cost, status, before=None, verified=None, violation=None, claimed=None, recomputed=None):
+            for key, value in zip(keys, (cost, status, before, verified, violation, claimed, recomputed)):
                 rec[key].append(value)
 
         try:
@@ -556,7 +556,7 @@ class ScenarioSolver:
                     judged = _check(inst, cm, res.x, res.objective)
                     status = checked_status(res.status, judged["verified"])
                     add(res.objective if counts_as_solved(status) else None, status, res.status,
-                        judged["verified"], judged["max_violation"])
+                        judged["verified"], judged["max_violation"], res.objective, judged["check_objective"])
         finally:  # the next scenario patches this model: it must hold the scenario's own bounds
             self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
         rec["total_s"] = time.perf_counter() - t0
