@@ -148,12 +148,12 @@ def test_limits_name_guarantees_and_budgets_as_the_summary_does(phased, priced_2
 def test_a_round_off_change_of_a_site_counts_as_kept_everywhere(phased):
     """A site shrunk by 0.02 % ("nev manufacturing Anhui shrunk 1.452 → 1.452, cost 0.000122") is
     kept, by the solve's transition.csv rule and by the checker alike (site_change.KEEP_SHARE); its
-    cost still counts; a shrink of 1 % is one."""
+    cost still counts, said in one line (the kept sites are not listed); a shrink of 1 % is one."""
     from yrdopt.checker import transition_rows
     from yrdopt.model.transitions import site_status
     from yrdopt.site_change import KEEP_SHARE
 
-    wb, _ = phased
+    wb, base = phased
     site = next(e for e in wb.instance.brownfield.existing if e.activity > 1)
     key = (site.chain, site.segment, site.region)
     for share, said in ((0.2 * KEEP_SHARE, "kept"), (10 * KEEP_SHARE, "shrunk")):
@@ -164,6 +164,16 @@ def test_a_round_off_change_of_a_site_counts_as_kept_everywhere(phased):
         assert row["status"] == said and row["shrink_cost"] > 0, row
     assert site_status(1.452, 1.452 - 0.000244, True) == "kept"
     assert site_status(0.004139, 0.000414, True) == "shrunk"  # a small site's real change stays one
+    # the Changes tab lists no kept site: their small changes' cost in one line per period, as the report's
+    import pandas as pd
+
+    from yrdopt.site_change import kept_changes, kept_words
+
+    sc = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    table = pd.read_csv(sc.path / "transition.csv")
+    view = call(base, "GET", f"/api/scenarios/{sc.id}")[1]
+    for p in view["periods"]:
+        assert p["kept_words"] == kept_words(kept_changes(table[table["period"] == p["year"]])), p["year"]
 
 
 def test_the_changes_of_a_plan_name_segments_regions_units_and_parks(phased):

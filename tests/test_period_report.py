@@ -27,6 +27,8 @@ def solved(tmp_path_factory):
 
 
 def test_cli_summary_shows_every_period_with_its_changes_and_foresight(solved):
+    from yrdopt.site_change import kept_words
+
     out, output = solved
     summary = json.loads((out / "summary.json").read_text())
     assert "Transition per period" in output
@@ -35,6 +37,9 @@ def test_cli_summary_shows_every_period_with_its_changes_and_foresight(solved):
         tr = p["transition"]
         counts = r"\s+".join(str(tr[k]) for k in ("kept", "grown", "shrunk", "closed", "opened"))
         assert re.search(rf"{p['year']}\s+{counts}", plain), (p["year"], counts, output)
+        # kept sites' small changes, in the cost of change, said as the report and the workbench say them
+        words = kept_words(tr["kept_changes"])
+        assert words is None or f"{p['year']}: {words}" in " ".join(output.split()), (words, output)
     my = summary["myopic"]
     # as the objective above it is printed (two decimals: before, one), so the printed figures subtract
     from yrdopt.analysis.costs import money
@@ -84,6 +89,10 @@ def _drop_a_site_in_2035(f):
 def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
     from yrdopt.report.html import write_report
 
+    import html
+
+    from yrdopt.site_change import kept_changes, kept_words
+
     out, _ = solved
     page = write_report(out, tmp_path / "report.html", INSTANCE).read_text()
     assert "VERIFIED" in page and "NOT VERIFIED" not in page
@@ -103,6 +112,13 @@ def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
         part = section[h3: nxt if nxt > 0 else len(section)]
         got = sorted(s for s in re.findall(r"<td>(kept|grown|shrunk|closed|opened)</td>", part))
         assert got == want, y
+        # kept sites are not listed, but what is shown adds up: their small changes' cost in one line
+        # (yrd-provinces-2035 in 2030: nev manufacturing in Anhui 1.4522, cost 0.000122, beside "no site changes")
+        period, kept = trans[trans["period"] == y], kept_changes(trans[trans["period"] == y])
+        listed = changed.loc[changed["period"] == y, "shrink_cost"].sum()
+        assert listed + kept["cost"] == pytest.approx(period["shrink_cost"].sum(), abs=1e-6), y
+        words = kept_words(kept)
+        assert (words is None) == (kept["cost"] <= 1e-6) and (words is None or html.escape(words) in part), (y, kept)
     from yrdopt.analysis.costs import money
 
     summary = json.loads((out / "summary.json").read_text())

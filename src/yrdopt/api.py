@@ -672,7 +672,7 @@ def transition_summary(transition) -> dict:
     counts = transition["status"].value_counts()
     moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
     before = float(transition["activity_before"].sum())
-    from .site_change import STATUSES
+    from .site_change import STATUSES, kept_changes
 
     return {**{k: int(counts.get(k, 0)) for k in STATUSES},
             "activity_moved": float(moved), "activity_before": before,
@@ -681,7 +681,9 @@ def transition_summary(transition) -> dict:
             "closing_cost": float(transition["closing_cost"].sum()),
             "shrink_cost": float(transition["shrink_cost"].sum()),
             # what the objective's term `change` counts (opening is its fixed cost, counted there once)
-            "cost_of_change": float(transition["closing_cost"].sum() + transition["shrink_cost"].sum())}
+            "cost_of_change": float(transition["closing_cost"].sum() + transition["shrink_cost"].sum()),
+            # kept sites' small changes: in the cost of change and the moved share, in no list of sites
+            "kept_changes": kept_changes(transition)}
 
 
 def check(instance: Instance | str | Path, solution_dir: str | Path) -> CheckReport:

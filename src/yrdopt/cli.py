@@ -39,6 +39,7 @@ def periods_table(summary: dict) -> Table:
     kept, grown, shrunk, closed, opened; activity moved; what opening (the objective's fixed cost)
     and the change itself (closing and shrinking: its term `change`) cost, each counted once."""
     from .site_change import STATUSES as cols
+    from .site_change import kept_words
 
     if "periods" in summary:
         t = Table(title="Transition per period (transition.csv has every site)")
@@ -53,6 +54,10 @@ def periods_table(summary: dict) -> Table:
                   money(tr["opening_cost"]), money(tr["closing_cost"] + tr["shrink_cost"]))
     t.caption = ("cost of change = closing + shrinking (the objective's cost of change); opening is its fixed cost"
                  + ("; undiscounted, in the period of the change" if "periods" in summary else ""))
+    for year, tr in rows:  # what no list of sites shows, as the report and the workbench say it
+        words = kept_words(tr.get("kept_changes"))
+        if words:
+            t.caption += f"\n{year + ': ' if year else ''}{words}"
     my = summary.get("myopic")
     if my:  # objectives as the objective table prints them, so that the printed figures subtract
         t.caption += (f"\nmyopic plan (period by period): {money(my['objective'])}; "

@@ -2,24 +2,29 @@
 that writes it, the checker that recomputes it, and the CLI, the report and the workbench that count
 and list it.
 
-A change of activity smaller than :data:`KEEP_SHARE` of the site's activity (of one unit, for a site
-below one) counts as *kept*: a MIP stopped within its gap leaves such changes where nothing is decided
-(yrd-provinces-2035, Shanghai land 25: "nev manufacturing Anhui shrunk 1.452 → 1.452", a shrink of
-0.02 % at a cost of 0.000122), and listing them as shrunk or grown hides the changes that matter.  Its
-cost, if any, still counts where the objective counts it."""
+A change of activity smaller than :data:`KEEP_SHARE` of the site's own activity (at least the
+checker's round-off, :data:`yrdopt.tolerance.TOLERANCE`) counts as *kept*: a MIP stopped within its
+gap leaves such changes where nothing is decided (yrd-provinces-2035, Shanghai land 25: "nev
+manufacturing Anhui shrunk 1.452 → 1.452", a shrink of 0.02 % at a cost of 0.000122), and listing
+them as shrunk or grown hides the changes that matter.  The band is relative to the site, small
+sites too: a site of 0.0207 shrunk to 0.0197 (−4.8 %) has shrunk.  Their cost, if any, still counts
+where the objective counts it, and is said apart (:func:`kept_words`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# the share of a site's activity (at least of one unit) below which a change counts as kept
+from .tolerance import TOLERANCE
+
+# the share of a site's own activity below which a change counts as kept
 KEEP_SHARE = 1e-3
 STATUSES = ("kept", "grown", "shrunk", "closed", "opened")
 
 
 def keep_tolerance(before):
-    """The change of activity below which a site of activity ``before`` counts as kept (arrays too)."""
-    return KEEP_SHARE * np.maximum(1.0, before)
+    """The change of activity below which a site of activity ``before`` counts as kept (arrays too):
+    :data:`KEEP_SHARE` of it, at least round-off."""
+    return np.maximum(KEEP_SHARE * np.asarray(before, dtype=float), TOLERANCE)
 
 
 def site_status(before: float | None, after: float, is_open: bool) -> str:
@@ -37,3 +42,37 @@ def site_statuses(was, is_open, before, after) -> np.ndarray:
     tol = keep_tolerance(before)
     return np.select([~was, ~is_open, after < before - tol, after > before + tol],
                      ["opened", "closed", "shrunk", "grown"], "kept")
+
+
+def accepted_statuses(before: float, after: float) -> set[str]:
+    """The words a written transition.csv may give a site open before and after: its
+    :func:`site_status`, and inside the band between round-off (the rule before KEEP_SHARE:
+    ``TOLERANCE`` x max(1, before)) and the keep band either "kept" or the direction of the change,
+    so that results written under either rule stay verified."""
+    said = site_status(before, after, True)
+    change = abs(after - before)
+    if TOLERANCE * max(1.0, before) < change <= keep_tolerance(before):
+        return {"kept", "shrunk" if after < before else "grown"}
+    return {said}
+
+
+def kept_changes(transition) -> dict:
+    """The kept sites of transition.csv's rows (a DataFrame) whose small changes cost more than
+    round-off: how many (``sites``), their shrink cost (``cost``) and the activity they gave up
+    (``moved``), counted in the period's cost of change and moved share though no site is listed."""
+    kept = transition[(transition["status"] == "kept") & (transition["shrink_cost"] > TOLERANCE)]
+    return {"sites": int(len(kept)), "cost": float(kept["shrink_cost"].sum()),
+            "moved": float((kept["activity_before"] - kept["activity_after"]).clip(lower=0.0).sum())}
+
+
+def kept_words(kept: dict | None) -> str | None:
+    """One line on :func:`kept_changes` (None when their cost is round-off), the same in the CLI, the
+    report and the workbench: "2 kept sites' small changes (each below 0.1 % of the site's activity)
+    cost 0.000294 (moved 0.000287 of activity)"."""
+    if not isinstance(kept, dict) or not kept.get("sites") or kept.get("cost", 0.0) <= TOLERANCE:
+        return None
+    whose = "1 kept site's" if kept["sites"] == 1 else f"{kept['sites']} kept sites'"
+    # in decimals, 3 significant digits (0.000061, not 6.1e-05), as the Changes tab writes activity
+    said = lambda v: np.format_float_positional(v, precision=3, unique=False, fractional=False, trim="-")  # noqa: E731
+    return (f"{whose} small changes (each below {KEEP_SHARE * 100:g} % of the site's activity) cost "
+            f"{said(kept['cost'])} (moved {said(kept['moved'])} of activity)")

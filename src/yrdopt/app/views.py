@@ -241,6 +241,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
              for k, v in comps.items()]
     baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
     periods = _period_views(inst, t, summary) if phased else None
+    for p in periods or []:
+        p["kept_words"] = _kept_words(path, p["year"])
     # the map, region and province panels show one layout: a phased plan's last period unless the
     # page picks another (its `periods` list); the whole plan's layout summed over periods means nothing
     shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"), t.get("park_activity"))
@@ -264,6 +266,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "myopic": summary.get("myopic"),
         "foresight_words": _foresight(summary),
         "changes": _changes(path, inst),
+        "kept_words": None if phased else _kept_words(path),
     }
 
 
@@ -332,6 +335,20 @@ def _changes(path: Path, inst: Instance) -> list[dict] | None:
                    unit=units.get(key, ""))
         out.append(rec)
     return out
+
+
+def _kept_words(path: Path, year: int | None = None) -> str | None:
+    """The line on kept sites' small changes (of milestone ``year``), as the CLI and the report say it:
+    the Changes tab lists no kept site, yet their cost is in the cost of change."""
+    from ..site_change import kept_changes, kept_words
+
+    f = Path(path) / "transition.csv"
+    if not f.exists():
+        return None
+    tab = pd.read_csv(f)
+    if year is not None and "period" in tab.columns:
+        tab = tab[tab["period"].astype(int) == year]
+    return kept_words(kept_changes(tab))
 
 
 def _sited(layout: pd.DataFrame) -> np.ndarray:

@@ -693,6 +693,8 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
     if text:
         body += f"<p>{html.escape(text)}</p>"
     changes = change_rows(transition)
+    from ..site_change import KEEP_SHARE, kept_changes, kept_words
+
     for v, fig in zip(views, period_change_maps(inst, views)):
         before = "today" if v.t == 0 else str(views[v.t - 1].year)
         body += f"<h3>{v.year}</h3>"
@@ -702,7 +704,12 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
             ch = ch.assign(region=[names.get(str(r), str(r)) for r in ch["region"]])
             body += _df_html(_with_activity_unit(ch.reset_index(drop=True), inst), "changes", max_rows=len(ch))
         else:
-            body += '<p class="note">no site changes in this period</p>'
+            body += (f'<p class="note">no site opens, closes, grows or shrinks by {KEEP_SHARE * 100:g} % or more of '
+                     'its activity in this period</p>')
+        # kept sites are not listed, but their small changes count in the cost of change and moved share
+        kept = kept_words(kept_changes(transition[transition["period"].astype(int) == v.year]))
+        if kept:
+            body += f'<p class="note kept-changes">{html.escape(kept)}</p>'
     return body
 
 

@@ -777,12 +777,14 @@ function renderChanges() {
   const of = one ? ` (${one})` : "";
   const cols = [["segment_name", "segment"], ["region_name", "region"], ["status", "status"], ["activity_before", "activity before" + of],
     ["activity_after", "activity after" + of], ...(one === null ? [["unit", "unit of activity"]] : []), ["cost", "cost (objective's units)"]];
-  box.replaceChildren(head, my, rows.length ? el("table", { class: "grid", id: "changes-table" },
+  // kept sites are not listed, yet their small changes count in the cost of change (site_change.kept_words)
+  const kept = v.kept_words ? el("p", { class: "small", id: "changes-kept-words", text: v.kept_words }) : "";
+  box.replaceChildren(head, my, kept, rows.length ? el("table", { class: "grid", id: "changes-table" },
     el("tr", {}, cols.map(([, h]) => el("th", { text: h }))),
     rows.map((c) => el("tr", { "data-status": c.status, "data-segment": `${c.chain}/${c.segment}`, "data-region": c.region },
       cols.map(([k]) => el("td", { class: typeof c[k] === "number" ? "num" : null,
         text: k === "cost" ? money(c[k]) : typeof c[k] === "number" ? amount(c[k]) : (c[k] ?? "") })))))
-    : el("p", { class: "muted", text: all ? "No sites." : "No site opens, closes or shrinks." }));
+    : el("p", { class: "muted", text: all ? "No sites." : v.kept_words ? "No site opens, closes or shrinks more than that." : "No site opens, closes or shrinks." }));
 }
 
 /* ------------------------------------------------------------------------- scenarios */
