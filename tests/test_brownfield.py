@@ -107,6 +107,18 @@ def test_checker_recomputes_transition_table(tmp_path):
     t.to_csv(tmp_path / "transition.csv", index=False)
     rep = check_dir(sol.instance, tmp_path)
     assert not rep.verified and "transition_table" in rep.worst
+    # summary.json's counts and moved share are those of transition.csv's checked rows
+    import json
+
+    t.loc[i, "cost"] = t.loc[i, "cost"] - 1.0
+    t.to_csv(tmp_path / "transition.csv", index=False)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert check_dir(sol.instance, tmp_path).verified
+    summary["transition"].update(closed=summary["transition"]["closed"] - 1,
+                                 moved_share=summary["transition"]["moved_share"] / 2)
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    rep = check_dir(sol.instance, tmp_path)
+    assert not rep.verified and {c.claim for c in rep.false_claims} == {"transition.closed", "transition.moved_share"}
 
 
 def test_a_site_is_kept_only_below_a_tenth_of_a_percent_of_its_own_activity():

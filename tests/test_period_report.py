@@ -57,14 +57,24 @@ def test_check_reverifies_a_phased_directory_end_to_end(solved, tmp_path):
     # each written file is re-derived: a changed transition cost, a false claim of
     # summary.json, a site moved in the layout each unverify the directory (exit 5)
     for name, edit in (("transition.csv", _change_a_transition_cost), ("summary.json", _claim_more_foresight),
-                       ("layout.csv", _drop_a_site_in_2035)):
-        bad = tmp_path / name.replace(".", "_")
+                       ("layout.csv", _drop_a_site_in_2035), ("summary.json", _count_a_shrunk_site_as_kept)):
+        bad = tmp_path / f"{name.replace('.', '_')}-{edit.__name__}"
         bad.mkdir()
         for f in out.iterdir():
             (bad / f.name).write_bytes(f.read_bytes())
         edit(bad / name)
         res = CliRunner().invoke(app, ["check", str(INSTANCE), str(bad)])
         assert res.exit_code == 5 and "NOT verified" in res.output, (name, res.output)
+        if edit is _count_a_shrunk_site_as_kept:  # the counts are transition.csv's rows' (they were not checked)
+            said = " ".join(res.output.split())
+            assert "periods[2035].transition.kept" in said and "with status kept" in said, said
+
+
+def _count_a_shrunk_site_as_kept(f):
+    s = json.loads(f.read_text())
+    tr = s["periods"][-1]["transition"]
+    tr["kept"], tr["shrunk"] = tr["kept"] + 1, tr["shrunk"] - 1
+    f.write_text(json.dumps(s))
 
 
 def _change_a_transition_cost(f):

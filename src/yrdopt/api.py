@@ -669,14 +669,9 @@ def transition_summary(transition) -> dict:
     """Counts of kept/grown/shrunk/closed/opened sites, activity moved and costs of change;
     ``activity_before`` is the activity before the change (today's; a plan's period: the period
     before's), what ``moved_share`` is a share of."""
-    counts = transition["status"].value_counts()
-    moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
-    before = float(transition["activity_before"].sum())
-    from .site_change import STATUSES, kept_changes
+    from .site_change import kept_changes, transition_counts
 
-    return {**{k: int(counts.get(k, 0)) for k in STATUSES},
-            "activity_moved": float(moved), "activity_before": before,
-            "moved_share": float(moved / before) if before else 0.0,
+    return {**transition_counts(transition),
             "opening_cost": float(transition["opening_cost"].sum()),
             "closing_cost": float(transition["closing_cost"].sum()),
             "shrink_cost": float(transition["shrink_cost"].sum()),

@@ -22,7 +22,7 @@ from .analysis.limit_words import Places, guarantee_words, violation_words
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance, kind_words
-from .site_change import accepted_statuses, site_status
+from .site_change import accepted_statuses, site_status, transition_counts
 from .tolerance import TOLERANCE  # noqa: F401 (checker.TOLERANCE: the rule every limit is checked by)
 
 # a hosting site with less than this share of its segment's activity is a *token* site: it counts in
@@ -75,10 +75,11 @@ class CheckReport:
     built: list[dict] = field(default_factory=list)
     false_claims: list[FalseClaim] = field(default_factory=list)  # claims of summary.json that fail
 
-    def add_claims(self, summary: dict) -> "CheckReport":
-        """Re-derive the claims of ``summary`` (:mod:`yrdopt.claims`); any false one unverifies the layout."""
+    def add_claims(self, summary: dict, transitions: dict | None = None) -> "CheckReport":
+        """Re-derive the claims of ``summary`` (:mod:`yrdopt.claims`; ``transitions``: the counts of the
+        checked transition.csv, by year); any false one unverifies the layout."""
         self.false_claims = check_claims(summary, self.objective, self.components_raw, self.components,
-                                         self.by_period or None)
+                                         self.by_period or None, transitions)
         self.verified = self.verified and not self.false_claims
         return self
 
@@ -602,6 +603,7 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
     has_table = Path(path).is_dir() and table.exists() and inst.brownfield is not None
     cols = ["chain", "segment", "region", "status", "activity_before", "activity_after", "cost"]
     diffs = []
+    counts = {}  # the checked rows' counts, by year (None: one period), that summary.json must state
     if inst.periods is not None:
         report = check_phased(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
         if has_table:  # each period's rows against the layout of the period before (today's first)
@@ -609,12 +611,15 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
 
             written = _read_table(table, ["period", *cols], ["period", *cols[4:]])
             for p in written_periods(inst, layout, flows, exps, parks, park_act):
-                diffs += check_transition_table(p.instance, p.layout, written[written["period"].astype(int) == p.year],
-                                                str(table), f"{p.year}: ")
+                rows = written[written["period"].astype(int) == p.year]
+                diffs += check_transition_table(p.instance, p.layout, rows, str(table), f"{p.year}: ")
+                counts[p.year] = transition_counts(rows)
     else:
         report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)
         if has_table:
-            diffs = check_transition_table(inst, layout, _read_table(table, cols, cols[4:]), str(table))
+            rows = _read_table(table, cols, cols[4:])
+            diffs = check_transition_table(inst, layout, rows, str(table))
+            counts[None] = transition_counts(rows)
     if diffs:
         report.verified = False
         report.worst["transition_table"] = diffs[0]
@@ -631,7 +636,7 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
             raise InstanceError([Problem(str(summary_file), "", type(exc).__name__, f"a JSON object ({exc})")]) from None
         if not isinstance(summary, dict):
             raise InstanceError([Problem(str(summary_file), "", type(summary).__name__, "a JSON object")])
-        report.add_claims(summary)
+        report.add_claims(summary, counts)
     return report
 
 

@@ -16,7 +16,9 @@ cap — and re-derives each claim from the rule that defines it:
 * a front point keeps its capped term within the cap, and its two stage holds;
 * the objective's ``components`` add up to the objective, each the term recomputed from the
   layout; a plan's components are its periods' ``terms`` times their ``discount``, summed, each
-  period's terms and discount factor (and ``discounting.factors``) the recomputed ones.
+  period's terms and discount factor (and ``discounting.factors``) the recomputed ones;
+* the sites kept, grown, shrunk, closed and opened and the moved share of ``transition`` (a plan's
+  ``periods[].transition``) are those of transition.csv's rows, themselves checked row by row.
 
 It reads nothing of the solver or the model: only the instance-derived values the checker
 recomputed and the summary as written.  A claim that fails makes the layout unverified
@@ -121,10 +123,12 @@ def _exceeds(value: float, limit: float) -> bool:
 
 
 def check_claims(summary: dict, objective: float, raw: dict[str, float], components: dict[str, float] | None = None,
-                 periods: list[dict] | None = None) -> list[FalseClaim]:
+                 periods: list[dict] | None = None, transitions: dict | None = None) -> list[FalseClaim]:
     """Every claim of ``summary`` that the recomputed ``objective``, unweighted terms ``raw``,
-    weighted terms ``components`` and a plan's ``periods`` (each ``year``, ``discount`` and its
-    undiscounted weighted ``terms``) contradict (empty: all hold)."""
+    weighted terms ``components``, a plan's ``periods`` (each ``year``, ``discount`` and its
+    undiscounted weighted ``terms``) and the counts of the checked transition.csv (``transitions``:
+    year, None for a one-period solve, -> :func:`yrdopt.site_change.transition_counts`) contradict
+    (empty: all hold)."""
     out: list[FalseClaim] = []
     status = summary.get("status")
     stated_obj, bound, gap = (_number(summary, k, out) for k in ("objective", "bound", "gap"))
@@ -150,6 +154,7 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float], compone
     out += _component_claims(summary, objective, components)
     out += _period_claims(summary, objective, periods)
     out += _myopic_claims(summary, objective, bound)
+    out += _transition_claims(summary, transitions)
     out += _lexicographic_claims(summary.get("lexicographic"), raw, status)
     out += _front_claims(summary.get("front"), raw)
     return out
@@ -225,6 +230,34 @@ def _period_claims(summary: dict, objective: float, recomputed: list[dict] | Non
             if k in r["terms"] and abs(v - r["terms"][k]) > tol:
                 out.append(FalseClaim(f"periods[{year}].terms.{k}", v, r["terms"][k],
                                       "the period's term recomputed from its layout differs"))
+    return out
+
+
+def _transition_claims(summary: dict, recomputed: dict | None) -> list[FalseClaim]:
+    """The sites kept, grown, shrunk, closed and opened and the moved share that ``transition``
+    (a plan: ``periods[].transition``) states are those of the checked transition.csv's rows."""
+    if not recomputed:
+        return []
+    if None in recomputed:
+        stated = [("transition", summary.get("transition"), recomputed[None])]
+    else:
+        by_year = {p.get("year"): p for p in summary.get("periods") or [] if isinstance(p, dict)}
+        stated = [(f"periods[{y}].transition", (by_year.get(y) or {}).get("transition"), r) for y, r in recomputed.items()]
+    out = []
+    for where, said, want in stated:
+        if said is None:
+            continue  # a summary written without one claims nothing of it
+        if not isinstance(said, dict):
+            out.append(FalseClaim(where, said, None, "a mapping of the counts of transition.csv"))
+            continue
+        for k, v in want.items():
+            got = said.get(k)
+            if k == "moved_share":
+                if not isinstance(got, (int, float)) or isinstance(got, bool) or not abs(got - v) <= CLAIM_TOL:
+                    out.append(FalseClaim(f"{where}.{k}", got, v, "the activity moved by transition.csv's rows over "
+                                          "their activity before"))
+            elif k not in ("activity_moved", "activity_before") and got != v:
+                out.append(FalseClaim(f"{where}.{k}", got, v, f"the number of transition.csv's rows with status {k}"))
     return out
 
 

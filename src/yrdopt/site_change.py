@@ -56,6 +56,16 @@ def accepted_statuses(before: float, after: float) -> set[str]:
     return {said}
 
 
+def transition_counts(transition) -> dict:
+    """Sites per status, the activity moved (given up by sites that shrank or closed) and its share of
+    the activity before, from transition.csv's rows (a DataFrame): what summary.json says of them."""
+    counts = transition["status"].astype(str).value_counts()
+    moved = (transition["activity_before"] - transition["activity_after"]).clip(lower=0.0).sum()
+    before = float(transition["activity_before"].sum())
+    return {**{k: int(counts.get(k, 0)) for k in STATUSES}, "activity_moved": float(moved),
+            "activity_before": before, "moved_share": float(moved / before) if before else 0.0}
+
+
 def kept_changes(transition) -> dict:
     """The kept sites of transition.csv's rows (a DataFrame) whose small changes cost more than
     round-off: how many (``sites``), their shrink cost (``cost``) and the activity they gave up
