@@ -159,7 +159,7 @@ def test_limits_shown_scenario_and_period_survive_a_period_switch_and_a_reload(p
     assert "Shanghai hosts R&D in at least one chain 1 chain" in guarantees, guarantees
     assert "min_chains" not in guarantees and "max_share" not in guarantees, guarantees
     assert "2030 milestone: at most 6 sites closed 6" in budgets and "max_closed" not in budgets, budgets
-    assert "2030 milestone: at most 15 % of today's activity moved" in budgets, budgets
+    assert "2030 milestone: at most 15 % of 2025's activity moved" in budgets, budgets
     Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2035")
     assert text(driver, "#limits-result") == ""  # 2030's answer is not 2035's
     Select(driver.find_element(By.ID, "period-select")).select_by_visible_text("2030")

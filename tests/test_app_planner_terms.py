@@ -255,7 +255,15 @@ def test_blocking_rules_are_said_by_what_they_are():
     inst = load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml")
     assert rule_words("policy.guarantees[3]", inst) == inst.policy.guarantees[3].description
     assert rule_words("periods.milestones[1].budget.max_closed", inst) == "2030 milestone: at most 6 sites closed"
-    assert rule_words("periods.milestones[1].budget.max_moved_share", inst) == "2030 milestone: at most 15 % of today's activity moved"
+    # P4 caps what moves into 2030 at a share of 2025's activity, not today's (it said "of today's" for every milestone)
+    assert rule_words("periods.milestones[1].budget.max_moved_share", inst) == "2030 milestone: at most 15 % of 2025's activity moved"
+    assert rule_words("periods.milestones[2].budget.max_moved_share", inst) == "2035 milestone: at most 15 % of 2030's activity moved"
+    assert rule_words("periods.milestones[0].budget.max_moved_share", inst) == "2025 milestone: at most 0 % of today's activity moved"
+    plan = {"periods": {"milestones": [{"year": 2030}, {"year": 2035}]}, "brownfield": {"budget": {"max_moved_share": 0.15}}}
+    assert rule_words("brownfield.budget.max_moved_share", plan) == ("change budget: at most 15 % of the previous "
+                                                                     "milestone's activity moved (today's into 2030)")
+    assert rule_words("brownfield.budget.max_moved_share", {"brownfield": plan["brownfield"]}) == \
+        "change budget: at most 15 % of today's activity moved"
 
 
 def test_a_guarantee_removed_or_added_is_said_in_words(named):
@@ -287,8 +295,8 @@ def test_a_change_budget_removed_or_added_is_said_in_words():
     new["periods"]["milestones"][1]["budget"]["by_province"] = {}
     new["brownfield"]["budget"]["by_province"] = {}
     said = [change_words(new, e) for e in changes(base, new)]
-    assert sorted(said) == ["removed change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of today's activity moved",
+    assert sorted(said) == ["removed change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of 2025's activity moved",
                             "removed change budget: Jiangsu: at most 3 sites closed"], said
     said = [change_words(base, e) for e in changes(new, base)]
-    assert sorted(said) == ["added change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of today's activity moved",
+    assert sorted(said) == ["added change budget: Anhui, 2030 milestone: at most 2 new sites, 10 % of 2025's activity moved",
                             "added change budget: Jiangsu: at most 3 sites closed"], said

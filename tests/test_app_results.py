@@ -142,7 +142,7 @@ def test_limits_name_guarantees_and_budgets_as_the_summary_does(phased, priced_2
     assert reached.endswith(" % of the area's value") and 12 <= float(reached.split(" %")[0]) <= 100, reached
     budgets = [row["budget"] for row in r["budgets"]["rows"]]
     assert budgets == ["2030 milestone: at most 6 new sites", "2030 milestone: at most 6 sites closed",
-                       "2030 milestone: at most 15 % of today's activity moved"], budgets
+                       "2030 milestone: at most 15 % of 2025's activity moved"], budgets  # P4: the period before's
 
 
 def test_a_round_off_change_of_a_site_counts_as_kept_everywhere(phased):

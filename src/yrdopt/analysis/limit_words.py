@@ -97,24 +97,40 @@ def budget_scope(inst, m: re.Match) -> tuple[str, object]:
     return where, get(budget, field)
 
 
-def budget_amount(field: str, limit) -> str:
-    """A change budget's limit with what it counts: "6 sites closed", "15 % of today's activity moved"."""
+def activity_before(inst, t: int | None) -> str:
+    """Whose activity a moved share counts (formulation P4: the period before's): "today's" into the
+    first milestone and in a one-period solve, "2030's" into 2035; brownfield.budget of a plan
+    (``t`` None: the budget of every milestone without its own) "the previous milestone's"."""
+    milestones = get(get(inst, "periods"), "milestones") or []
+    if not milestones or t == 0:
+        return "today's"
+    return f"{get(milestones[t - 1], 'year')}'s" if t is not None and t <= len(milestones) else "the previous milestone's"
+
+
+def budget_amount(field: str, limit, before: str = "today's") -> str:
+    """A change budget's limit with what it counts: "6 sites closed", "15 % of today's activity moved"
+    (``before``: whose activity, :func:`activity_before`)."""
     if field == "max_moved_share":
-        return f"{percent(limit)} {BUDGET_WORDS[field]}"
+        return f"{percent(limit)} of {before} activity moved"
     return f"{limit:g} {BUDGET_WORDS[field]}" if isinstance(limit, (int, float)) else f"{limit} {BUDGET_WORDS[field]}"
 
 
 def budget_words(path: str, inst) -> str:
     """A change budget by its field path, as the instance sets it: "2035 milestone: at most 6 sites
-    closed", "change budget in Anhui: at most 15 % of today's activity moved"; the path where it is
-    none of the instance's."""
+    closed", "2035 milestone: at most 15 % of 2030's activity moved", "change budget in Anhui: at most
+    15 % of today's activity moved"; the path where it is none of the instance's."""
     m = BUDGET_PATH.match(str(path))
     if m is None:
         return str(path)
     where, limit = budget_scope(inst, m)
     if not where or limit is None:
         return str(path)
-    return f"{where}: at most {budget_amount(m.group('field'), limit)}"
+    t = None if m.group("t") is None else int(m.group("t"))
+    said = f"{where}: at most {budget_amount(m.group('field'), limit, activity_before(inst, t))}"
+    milestones = get(get(inst, "periods"), "milestones") or []
+    if t is None and milestones and m.group("field") == "max_moved_share":
+        said += f" (today's into {get(milestones[0], 'year')})"
+    return said
 
 
 # which limit a violation breaks (checker.Violation.constraint), said after the place and what breaks

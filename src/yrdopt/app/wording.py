@@ -18,6 +18,7 @@ import re
 
 from ..analysis.limit_words import BUDGET_PATH as _BUDGET_PATH
 from ..analysis.limit_words import BUDGET_WORDS, guarantee_words  # noqa: F401  (the CLI's and the report's too)
+from ..analysis.limit_words import activity_before as _activity_before
 from ..analysis.limit_words import budget_amount as _budget_amount
 from ..analysis.limit_words import budget_scope as _budget_scope
 from ..analysis.limit_words import budget_words
@@ -332,7 +333,8 @@ def change_words(data, edit: str) -> str:
         where, _ = _budget_scope(data, m)
         if m.group("field") == "max_moved_share":
             pct = lambda v: "no limit" if v is None else _percent(v) if isinstance(v, (int, float)) else str(v)  # noqa: E731
-            return f"{where}: most {BUDGET_WORDS['max_moved_share']} {pct(before)} → {pct(after)}"
+            t = None if m.group("t") is None else int(m.group("t"))  # P4: a share of the period before's activity
+            return f"{where}: most of {_activity_before(data, t)} activity moved {pct(before)} → {pct(after)}"
         return f"{where}: most {BUDGET_WORDS[m.group('field')]} {said(before, 'no limit')} → {said(after, 'no limit')}"
     if m := _MILESTONE_EDIT.match(path):
         milestones = _get(_get(data, "periods"), "milestones") or []
@@ -373,7 +375,8 @@ def entry_words(path: str, before, after, base, new) -> list[str] | None:
         milestones = _get(_get(inst, "periods"), "milestones") or []
         t = int(m.group("t"))
         where += f", {_get(milestones[t], 'year')} milestone" if t < len(milestones) else ""
-    limits = [_budget_amount(f, budget[f]) for f in BUDGET_WORDS if budget.get(f) is not None]
+    t = None if m.group("t") is None else int(m.group("t"))
+    limits = [_budget_amount(f, budget[f], _activity_before(inst, t)) for f in BUDGET_WORDS if budget.get(f) is not None]
     return [f"{'removed' if after is None else 'added'} change budget: {where}: "
             + (f"at most {', '.join(limits)}" if limits else "no limit")]
 
