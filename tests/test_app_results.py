@@ -100,6 +100,17 @@ def test_the_edits_stay_listed_while_a_problem_is_open(phased):
     # a draft too broken to compare lists no edit, and no 500
     status, broken = call(base, "POST", "/api/validate", {"instance": {**draft, "regions": "none"}})
     assert status == 200 and broken["ok"] is False and isinstance(broken["change_words"], list)
+    # segments no list, beside a placement fixed in an unknown region: the problems listed (was a 500 TypeError)
+    broken = json.loads(json.dumps(draft))
+    broken["chains"][1]["segments"] = 5
+    chain, seg = wb.instance_json["chains"][0]["id"], wb.instance_json["chains"][0]["segments"][0]["id"]
+    broken["policy"].setdefault("fixed", []).append({"chain": chain, "segment": seg, "region": "nowhere"})
+    status, r = call(base, "POST", "/api/validate", {"instance": broken})
+    assert status == 200 and r["ok"] is False, r
+    said = json.dumps(r["problems"])
+    assert "segments" in said and "nowhere" in said, r["problems"]
+    status, r = call(base, "POST", "/api/validate", {"instance": {**broken, "regions": 5}})
+    assert status == 200 and r["ok"] is False and "regions" in json.dumps(r["problems"]), r
 
 
 @pytest.fixture(scope="module")

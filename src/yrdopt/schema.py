@@ -60,12 +60,18 @@ def resource_units(inst) -> dict[str, str]:
     return {r.id: unit_words(r.unit) for r in inst.resources}
 
 
+def _listed(x) -> list | tuple:
+    """``x`` where a list belongs, or none: a draft the schema refuses may say anything there
+    (``"segments": 5``), and naming its elements must not fail before its problems are listed."""
+    return x if isinstance(x, (list, tuple)) else []
+
+
 def region_names(inst) -> dict[str, str]:
     """Region id -> the name a planner knows it by: its English name, with its province where the
     region is a city of it ("Nanjing (Jiangsu)"); a province or an outer region by its name alone."""
     out = {}
-    regions = inst.get("regions") or [] if isinstance(inst, dict) else inst.regions  # an instance or its dict
-    for r in regions:
+    regions = inst.get("regions") if isinstance(inst, dict) else inst.regions  # an instance or its dict
+    for r in _listed(regions):
         get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
         rid, name, province = get("id"), str(get("name_en") or get("id")).strip(), get("province")
         out[rid] = name if not province or province in name or get("kind") != "city" else f"{name} ({province})"
@@ -92,9 +98,9 @@ def segment_names(inst) -> dict[str, str]:
         return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
 
     out = {}
-    for c in (inst.get("chains") or [] if isinstance(inst, dict) else inst.chains):
+    for c in _listed(inst.get("chains") if isinstance(inst, dict) else inst.chains):
         chain = str(get(c, "name_en") or get(c, "id")).strip()
-        for s in get(c, "segments") or []:
+        for s in _listed(get(c, "segments")):
             seg = _CHINESE_TAIL.sub("", str(get(s, "name") or get(s, "id"))).strip() or get(s, "id")
             out[f"{get(c, 'id')}/{get(s, 'id')}"] = f"{chain} {seg}"
     return out
