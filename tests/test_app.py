@@ -318,6 +318,8 @@ def test_compare_with_todays_layout(server):
     assert (dup["layout"] == cmp["a"]["name"]).sum() == ra.duplicated_segments
     assert cmp["moved"], "the optimized layout moves segments away from today's"
     assert set(cmp["categories"]) == {r.id for r in wb.instance.regions}
+    # the legend says each colour in words (before: its category key, "none", "unchanged host")
+    assert set(cmp["labels"]) == set(cmp["colours"]) and cmp["labels"]["none"] == "hosts nothing in either layout"
     assert cmp["interregional_mean"]["b"] > cmp["interregional_mean"]["a"]  # less duplication, more division of labour
     # each side's status; the what-if's effect is no solver noise: no warning (one proven, one not solved)
     assert (cmp["a"]["status"], cmp["b"]["status"], cmp["b"]["gap"]) == ("baseline", "optimal", job["result"]["gap"])
@@ -744,6 +746,21 @@ def test_an_infeasible_what_if_is_explained_in_the_pages_words(server):
     assert job["state"] == "failed" and job["error"]["infeasible"], job
     assert "land: the segments need at least" in msg and "(Found before solving, by comparing totals.)" in msg, msg
     assert "yrdopt" not in msg and "--" not in msg, msg
+    # kept among the scenarios (before: said once by the job, never listed), read from disk as every one
+    # is on a reload: marked failed, its reason as the job said it, no figures; its instance to edit from;
+    # nothing else to open; deleted as any other
+    listed = [s for s in call(base, "GET", "/api/bootstrap")[1]["scenarios"] if s["name"] == "no land anywhere"]
+    assert [(s["kind"], s["status"], s["reason"]) for s in listed] == [("failed", "failed", msg)], listed
+    assert (listed[0]["objective"], listed[0]["gap"], listed[0]["verified"], listed[0]["periods"]) == (None,) * 4
+    sid = listed[0]["id"]
+    assert call(base, "GET", f"/api/scenarios/{sid}/instance")[1]["regions"][0]["quotas"]["land"] == 1.0
+    for method, path in (("GET", ""), ("GET", "/export.xlsx"), ("POST", "/prices")):
+        status, err = call(base, method, f"/api/scenarios/{sid}{path}", {} if method == "POST" else None)
+        assert status == 409 and "found no layout" in err["error"], (path, err)
+    status, err = call(base, "GET", f"/api/compare?a={wb.baseline_id}&b={sid}")
+    assert status == 409 and "found no layout" in err["error"], err
+    assert call(base, "DELETE", f"/api/scenarios/{sid}")[0] == 200
+    assert sid not in {s["id"] for s in call(base, "GET", "/api/scenarios")[1]}
 
 
 def test_a_stop_that_comes_after_the_solve_leaves_the_job_done_as_its_scenario_says(server, monkeypatch):

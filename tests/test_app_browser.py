@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from app_helpers import call, start_server, wait_idle
+from yrdopt.report import maps
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
@@ -150,6 +151,9 @@ def test_plan_a_what_if_in_the_browser(workbench):
     assert driver.find_element(By.ID, "compare-status").text.endswith("B: optimal, gap 0.0 %.")
     assert not driver.find_elements(By.ID, "compare-warning")
     assert set(region_fills(driver, "map-compare")) == set(base_fills)
+    # the legend says what each colour means, not its category key ("none", "unchanged host")
+    legend = {s.get_attribute("data-category"): s.text for s in driver.find_elements(By.CSS_SELECTOR, "#compare-legend span")}
+    assert legend and all(legend[k] == maps.COMPARISON_WORDS[k] for k in legend), legend
 
     # export to Excel: the browser downloads the workbook of the shown scenario
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="summary"]').click()
@@ -644,7 +648,7 @@ def test_a_why_here_answer_leaves_with_its_scenario(workbench):
     base = url.split("?")[0].rstrip("/")
     # two solved scenarios to switch between, whichever tests ran before (run alone: the start-up solve only)
     boot = call(base, "GET", "/api/bootstrap")[1]
-    if sum(s["kind"] != "baseline" for s in boot["scenarios"]) < 2:
+    if sum(s["kind"] not in ("baseline", "failed") for s in boot["scenarios"]) < 2:
         assert call(base, "POST", "/api/solve", {"instance": boot["instance"], "name": "the same again"})[0] == 202
         wait_idle(base)
     open_page(driver, url)
@@ -785,6 +789,14 @@ def test_the_page_speaks_the_planners_terms_and_keeps_what_they_set(workbench):
     retype(driver, "#time-limit", "60")
     # the scenario list is not cut off: its last column lies within the side panel
     driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
+    # the failed solve is listed (before: only in the job bar and above the maps, gone from the list): marked
+    # failed, its reason in words, no figures, nothing to open or compare
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#scenario-table tr[data-kind="failed"]'), what="listed")
+    row = driver.find_element(By.CSS_SELECTOR, '#scenario-table tr[data-kind="failed"]')
+    cells = row.find_elements(By.TAG_NAME, "td")
+    reason = row.find_element(By.CSS_SELECTOR, "details.reason").get_attribute("textContent")
+    assert "short by" in reason and "found no layout" in reason, reason
+    assert (cells[-2].text, cells[-1].text) == ("", "failed") and not row.find_elements(By.CSS_SELECTOR, "input, a.open")
     right = driver.execute_script(
         "const side = document.querySelector('#side').getBoundingClientRect().right;"
         "const cells = [...document.querySelectorAll('#scenario-table tr > :last-child')];"
@@ -952,7 +964,7 @@ def test_deleting_the_scenario_shown_shows_what_the_picker_shows(workbench):
     driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{doomed}"]').find_element(
         By.XPATH, ".//button[text()='delete']").click()
     wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{doomed}"]'), what="deleted")
-    left = [s for s in call(base, "GET", "/api/scenarios")[1] if s["kind"] != "baseline"]
+    left = [s for s in call(base, "GET", "/api/scenarios")[1] if s["kind"] not in ("baseline", "failed")]
     latest = left[-1]
     wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == latest["id"],
          what="the latest scenario left shown")

@@ -164,6 +164,25 @@ def test_a_long_infeasibility_reason_keeps_its_remedy_and_points_to_results_csv(
     assert head.endswith(". …") and full.startswith(head[:-2]), head
 
 
+def test_a_short_reason_keeps_within_its_limit_and_cuts_no_word_or_number():
+    """A raise of forty quotas: the remedy sentence alone ran past REASON_CHARS (it was kept whole,
+    the line 1,100 characters), and a reason that is the remedy alone raised IndexError."""
+    from yrdopt.commands.sweep import _short_reason
+
+    full_reason_at = " (the full reason in results.csv)"
+    raise_ = ("The least quota increase that makes it feasible: "
+              + ", ".join(f"Region {i} land +{i}.25 km2" for i in range(40)) + ".")
+    for reason in ("No layout satisfies every limit. The totals fall short. " + raise_ + " The raise shown is the pick.",
+                   raise_):
+        short = _short_reason(reason)
+        assert short.endswith(full_reason_at) and len(short) - len(full_reason_at) <= REASON_CHARS, short
+        said = short.removesuffix(full_reason_at)
+        whole = set(reason.replace(",", " ").split())  # each word and number said is one of the reason's, whole
+        assert all(w in whole or w == "…" for w in said.replace(",", " ").split()), said
+        assert "feasible: Region 0 land +0.25 km2, Region 1 land +1.25 km2" in said and said.endswith(" …"), said
+    assert short.startswith("The least quota increase") and "No layout satisfies" not in short
+
+
 # -- 5. a missing instance file: the spec, its field and where it was looked for -----------------
 def test_a_missing_instance_file_names_the_spec_the_field_and_where_it_was_looked_for(tmp_path):
     (tmp_path / "specs").mkdir()

@@ -385,9 +385,14 @@ class Workbench:
             # an infeasible instance raises InfeasibleError explained in the planner's terms, over
             # periods too: the least increase of each period's quotas and budgets (phasing.solve_phased)
             try:
-                sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
-            except InfeasibleError as exc:  # said above the maps: regions by name, no field paths
-                raise InfeasibleError(failure_words(exc.explanation, inst), exc.details) from exc
+                try:
+                    sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
+                except InfeasibleError as exc:  # said above the maps: regions by name, no field paths
+                    raise InfeasibleError(failure_words(exc.explanation, inst), exc.details) from exc
+            except YrdoptError as exc:  # listed among the scenarios with its reason (not one the planner stopped)
+                if not job.stop.is_set():
+                    self._keep_failed(exc, name, inst, {"changes": diff, "time_limit": tl})
+                raise
             if self.baseline_csv is not None and inst.periods is None:  # a plan over periods is no one layout
                 from ..analysis.baseline import compare_with_baseline
 
@@ -402,6 +407,16 @@ class Workbench:
             return solve_result(sc)
 
         return self.jobs.submit("solve", name, run)
+
+    def _keep_failed(self, exc: YrdoptError, name: str, inst: Instance, extra: dict) -> None:
+        """A solve that found no layout, kept as a scenario with the reason the job says (jobs.outcome, in
+        the page's words as Job.settle says it); a disk that refuses it leaves the job's failure as it was."""
+        reason = page_words(exc.explanation if isinstance(exc, InfeasibleError) else exc.message()
+                            if isinstance(exc, InstanceError) else str(exc))
+        try:
+            self.workspace.save_failed(name, inst, reason, extra)
+        except OSError as err:
+            log(f"the failed solve “{name}” could not be kept among the scenarios: {err}")
 
     def submit_explain(self, sc, segment: str, reoptimise: bool, period=None, time_limit: float | None = None):
         """Queue "why here?"; a phased plan is explained one milestone (``period``) at a time; the
@@ -700,6 +715,10 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) >= 2 and parts[0] == "scenarios":
             sc = app.scenario(parts[1])
             rest = parts[2:]
+            if sc.failed and not ((not rest and method == "DELETE") or (rest == ["instance"] and method == "GET")
+                                  or (rest == ["rename"] and method == "POST")):
+                raise ClientError(409, f"“{sc.name}” found no layout ({sc.meta.get('reason', '')}): it can be edited "
+                                       "from, renamed or deleted")
             if not rest and method == "GET":
                 return self._json(200, app.view(sc))
             if not rest and method == "DELETE":
@@ -790,6 +809,9 @@ def compare(a, b, period=None) -> dict:
 
     if a.id == b.id:
         raise ClientError(400, "pick two different scenarios to compare")
+    for x in (a, b):
+        if x.failed:
+            raise ClientError(409, f"“{x.name}” found no layout: nothing to compare")
     if (a.periods() is None) != (b.periods() is None):
         raise ClientError(400, "a plan over periods compares only with another plan, in a milestone year both have "
                                "(a plan's own periods: the Changes tab)")

@@ -426,7 +426,7 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
     """Two scenarios side by side: what moved (map categories), terms, duplication, specialization;
     two plans over periods in milestone ``period``."""
     from ..analysis.compare import compare_layouts
-    from ..report.maps import COMPARISON_COLOURS, comparison_categories, moved_placements
+    from ..report.maps import COMPARISON_COLOURS, COMPARISON_WORDS, comparison_categories, moved_placements
 
     names = [a.name, b.name] if a.name != b.name else [f"{a.name} ({a.id})", f"{b.name} ({b.id})"]  # one column each
     cmp = compare_layouts([a.path, b.path], names=names, instance=inst, period=period)
@@ -455,6 +455,7 @@ def comparison_view(inst: Instance, a, b, period: int | None = None) -> dict:
                    "removed_from_names": named(m.removed_from), "added_in_names": named(m.added_in),
                    "kept_in_names": named(m.kept_in)} for m in moved.itertuples()],
         "categories": comparison_categories(inst, la, lb), "colours": dict(COMPARISON_COLOURS),
+        "labels": dict(COMPARISON_WORDS),  # each colour in the legend: what the region does from A to B
         "terms": terms,
         "duplicated": duplicated,
         "placements": [{"segment": k, "a": row.iloc[0], "b": row.iloc[1], "differs": bool(row["differs"])}

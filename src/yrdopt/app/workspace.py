@@ -2,6 +2,9 @@
 ``yrdopt solve`` writes (``layout.csv``, ``flows.csv``, ``expansions.csv``, ``summary.json``,
 ``instance.json``) plus ``scenario.json`` (its name, when and from what it was made).
 
+A solve that found no layout is kept too, as a scenario of kind ``failed``: its instance and its reason in
+words (``reason`` in ``scenario.json``), no layout and no figures; it can be edited from, renamed and deleted.
+
 A scenario appears whole or not at all: it is written into a hidden sibling directory and
 renamed into place (one ``rename``, atomic on POSIX), so a server killed mid-write leaves only
 hidden directories, which the next start removes.  The browser names scenarios by
@@ -26,6 +29,7 @@ from ..schema import Instance
 META_FILE = "scenario.json"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 SOLUTION_FILES = ("layout.csv", "flows.csv", "expansions.csv", "summary.json", "instance.json")
+FAILED = "failed"  # the kind of a scenario whose solve found no layout
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -84,6 +88,11 @@ class Scenario:
     def name(self) -> str:
         return self.meta.get("name", self.id)
 
+    @property
+    def failed(self) -> bool:
+        """A solve that found no layout: its instance and reason only."""
+        return self.meta.get("kind") == FAILED
+
     def summary(self) -> dict:
         f = self.path / "summary.json"
         return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
@@ -99,6 +108,8 @@ class Scenario:
         (``reference`` in scenario.json: layout 1 of the search, the parent's instance solved again).
         A layout the checker rejects is said as such, an alternative's too: no alternative to weigh."""
         s = self.summary() if summary is None else summary
+        if self.failed:  # no layout: its reason, no figures
+            return {"status": FAILED, "status_text": f"no layout: {self.meta.get('reason', '')}", "gap": None}
         if self.meta.get("kind") != "alternative" or s.get("status") == "not_verified":
             return {"status": s.get("status"), "status_text": s.get("status_text"), "gap": s.get("gap")}
         return {"status": "alternative", "status_text": alternative_words(self.meta), "gap": None}
@@ -110,7 +121,7 @@ class Scenario:
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
                 **self.status(s), "objective": s.get("objective"),
                 "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
-                "periods": self.periods(s)}
+                "periods": self.periods(s), **({"reason": self.meta.get("reason", "")} if self.failed else {})}
 
     def periods(self, summary: dict | None = None) -> list[int] | None:
         """A plan over milestone periods: its years (analyses take one at a time); None for one
@@ -168,11 +179,13 @@ class Workspace:
             if p.name.startswith(".") or not p.is_dir() or not ID_PATTERN.match(p.name):
                 continue
             meta_file = p / META_FILE
-            if not meta_file.exists() or not (p / "layout.csv").exists():
+            if not meta_file.exists():
                 continue
             try:
                 meta = json.loads(meta_file.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
+                continue
+            if not isinstance(meta, dict) or not ((p / "layout.csv").exists() or meta.get("kind") == FAILED):
                 continue
             out.append(Scenario(p.name, p, meta))
         return out
@@ -209,6 +222,14 @@ class Workspace:
                 if tmp.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
             return Scenario(sid, final, meta)
+
+    def save_failed(self, name: str, instance: Instance, reason: str, extra: dict | None = None) -> Scenario:
+        """Keep a solve that found no layout: its instance (to edit from) and ``reason`` in words, saved
+        as atomically as a layout is."""
+        from ..io import dump_instance
+
+        return self.save(lambda d: dump_instance(instance, d / "instance.json"), name, instance, kind=FAILED,
+                         extra={**(extra or {}), "reason": str(reason)})
 
     def rename(self, scenario_id: str, name: str) -> Scenario | None:
         with self._lock:

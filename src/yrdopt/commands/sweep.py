@@ -127,33 +127,51 @@ def register(app: typer.Typer) -> None:
             console.print(f"  ... and {int(rejected.sum()) + len(failed) - 5} more (see results.csv)", highlight=False)
 
 
-# a failed scenario's reason on the summary's lines: at most about this many characters
+# a failed scenario's reason on the summary's lines: at most this many characters, then the pointer
+# to the full text (FULL_REASON_AT)
 REASON_CHARS = 300
+FULL_REASON_AT = " (the full reason in results.csv)"
+
+
+def _cut_at_word(text: str, room: int) -> str:
+    """``text`` in at most ``room`` characters: whole, else up to the last list item (", ") or word
+    that fits, then " …" - never a word or a number cut in half."""
+    if len(text) <= room:
+        return text
+    end = room - 2  # " …"
+    at = text.rfind(", ", 0, end + 2)
+    if at <= end // 2:  # no list item ends in the second half: the last whole word
+        at = text.rfind(" ", 0, end + 1)
+    return (text[:at].rstrip(",;:") + " …") if at > 0 else "…"
 
 
 def _short_reason(reason: str, limit: int = REASON_CHARS) -> str:
-    """``reason`` cut to about ``limit`` characters at a sentence (else a word) boundary, keeping
-    the sentence that says the least quota increase that makes the scenario feasible (the
-    infeasibility explanation's remedy; the sentence after it, on the rule that picked that raise,
-    stays in the full text), with a pointer to the full text."""
+    """``reason`` in at most ``limit`` characters, cut at a sentence (else a list item or a word: never
+    within one) boundary, keeping the sentence that says the least quota increase that makes the
+    scenario feasible (the infeasibility explanation's remedy; the sentence after it, on the rule that
+    picked that raise, stays in the full text), then a pointer to the full text (:data:`FULL_REASON_AT`).
+    A remedy too long for that is itself cut (a raise of many quotas)."""
     if len(reason) <= limit:
         return reason
     import re
 
     sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", reason)
     remedy = [x for x in sentences if x.startswith("The least") and " increase " in x][:1]
-    rest = [x for x in sentences if x not in remedy]
-    room = max(limit - sum(len(x) + 1 for x in remedy), limit // 2)
+    rest = sentences[:sentences.index(remedy[0])] if remedy else sentences  # what follows the remedy: the full text's
+    if remedy:  # whole where it leaves room for the first sentence before it (up to half the limit) and "…"
+        first = min(len(rest[0]), limit // 2) + (2 if len(rest) > 1 else 0) + 1 if rest else 0
+        remedy = [_cut_at_word(remedy[0], limit - first)]
+    room = limit - sum(len(x) + 1 for x in remedy)
     kept: list[str] = []
     for x in rest:
         if sum(len(k) + 1 for k in kept) + len(x) > room:
             break
         kept.append(x)
-    if not kept:  # the first sentence alone is too long: up to the last whole word that fits
-        kept = [rest[0][:room].rsplit(" ", 1)[0].rstrip(",;:") + " …"]
-    elif len(kept) < len(rest):
+    if rest and not kept:  # the first sentence alone is too long: up to the last whole word that fits
+        kept = [_cut_at_word(rest[0], room)]
+    elif len(kept) < len(rest) and sum(len(k) + 1 for k in kept) + 1 <= room:
         kept.append("…")
-    return " ".join(kept + remedy) + " (the full reason in results.csv)"
+    return " ".join(kept + remedy) + FULL_REASON_AT
 
 
 class PlainProgress:

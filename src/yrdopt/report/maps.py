@@ -46,6 +46,7 @@ class Panel:
     region_category: dict[str, str]               # region id -> category
     region_hosts: dict[str, list[str]] = field(default_factory=dict)  # region id -> hosted labels
     flows: pd.DataFrame | None = None             # from_region, to_region, volume
+    labels: dict[str, str] = field(default_factory=dict)  # category -> its words in the legend (else the category)
 
     def colour_of(self, region_id: str) -> str:
         return self.colours[self.region_category[region_id]]
@@ -185,7 +186,7 @@ def draw_panel(ax, frame: MapFrame, panel: Panel, *, show_flows: bool = True, la
     ax.set_title(panel.title, fontsize=10)
     if legend:
         present = [c for c in panel.colours if c in set(panel.region_category.values())]
-        handles = [Patch(facecolor=panel.colours[c], edgecolor="#888888", label=c) for c in present]
+        handles = [Patch(facecolor=panel.colours[c], edgecolor="#888888", label=panel.labels.get(c, c)) for c in present]
         if handles:
             ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
 
@@ -271,6 +272,10 @@ def _footer(fig: Figure, frame: MapFrame, show_flows: bool, vmax: float) -> None
 # ---------------------------------------------------------------------------- comparison
 GAINED, LOST, BOTH, KEPT = "gained a segment", "lost a segment", "gained and lost", "unchanged host"
 COMPARISON_COLOURS = {GAINED: "#2ca02c", LOST: "#d62728", BOTH: "#ff7f0e", KEPT: "#9ecae1", NONE: NONE_COLOUR}
+# each colour of a comparison as its legend says it, here and in the workbench's Compare tab: what the
+# region does from the first layout to the second
+COMPARISON_WORDS = {GAINED: "gains a segment", LOST: "loses a segment", BOTH: "gains one segment, loses another",
+                    KEPT: "hosts the same segments", NONE: "hosts nothing in either layout"}
 
 
 def moved_placements(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -333,7 +338,7 @@ def _draw_comparison(ax, frame: MapFrame, inst: Instance, before: pd.DataFrame, 
              if r.id in gained.index or r.id in lost.index}
     n_moves = int(sum(len(a) + len(b) for a, b in zip(moved["added_in"], moved["removed_from"])))
     panel = Panel("comparison", f"{names[0]} -> {names[1]}: {len(moved)} segments moved ({n_moves} site changes)",
-                  dict(COMPARISON_COLOURS), cat, hosts)
+                  dict(COMPARISON_COLOURS), cat, hosts, labels=dict(COMPARISON_WORDS))
     draw_panel(ax, frame, panel, show_flows=False, labels=labels, legend=legend)
     if arrows:
         ends = {rid: g.flow_end for rid, g in frame.geo.items()}

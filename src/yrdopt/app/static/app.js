@@ -788,23 +788,31 @@ function renderChanges() {
 }
 
 /* ------------------------------------------------------------------------- scenarios */
+// a scenario with a layout to show (a what-if's, an alternative's): not today's layout, nor a solve that found none
+const hasPlan = (s) => s.kind !== "baseline" && s.kind !== "failed";
+
 async function refreshScenarios() {
   S.scenarios = await api("GET", "scenarios");
   const tb = $("#scenario-table tbody");
   const keepA = S.cmpA, keepB = S.cmpB;
-  tb.replaceChildren(...S.scenarios.map((s) => el("tr", { "data-id": s.id, class: s.id === S.current ? "selected" : "" },
-    el("td", {}, el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; renderAvailability(); } })),
-    el("td", {}, el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; renderAvailability(); } })),
-    el("td", {}, el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
+  // a solve that found no layout: listed with its reason, nothing to open or compare, no figures
+  const failed = (s) => s.kind === "failed";
+  tb.replaceChildren(...S.scenarios.map((s) => el("tr", { "data-id": s.id, "data-kind": s.kind, class: s.id === S.current ? "selected" : "" },
+    el("td", {}, failed(s) ? "" : el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; renderAvailability(); } })),
+    el("td", {}, failed(s) ? "" : el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; renderAvailability(); } })),
+    el("td", {}, failed(s) ? el("span", { class: "name", text: s.name })
+      : el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
       el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.change_words || s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
+      // its reason folded (an infeasible what-if's runs to a paragraph): the list stays a list
+      failed(s) ? el("details", { class: "small reason" }, el("summary", { class: "bad", text: "found no layout: why" }), el("p", { text: s.reason })) : "",
       el("div", { class: "small" },
         el("button", { type: "button", text: "edit from here", onclick: () => loadDraftFrom(s.id) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "delete", onclick: () => deleteScenario(s) }))),
-    el("td", { class: "num", text: fmt(s.objective) }),
-    el("td", { title: s.status_text || "", text: `${statusWords(s.status_text, s.status)}${s.status !== "optimal" ? gapSaid(s.status, s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
+    el("td", { class: "num", text: failed(s) ? "" : fmt(s.objective) }),
+    el("td", { title: s.status_text || "", text: failed(s) ? "failed" : `${statusWords(s.status_text, s.status)}${s.status !== "optimal" ? gapSaid(s.status, s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
   const sel = $("#scenario-select");
-  sel.replaceChildren(...S.scenarios.filter((s) => s.kind !== "baseline").map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
+  sel.replaceChildren(...S.scenarios.filter(hasPlan).map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
   renderAvailability();
 }
 
@@ -871,7 +879,7 @@ function showScenario() {
  * content hash), with the latest scenario then; a scenario solved since (here or elsewhere) is shown
  * instead, as a page opened after a solve shows it. */
 const SHOWN_PREFIX = "yrdopt-shown:";
-const latestScenario = () => (S.scenarios.filter((s) => s.kind !== "baseline").pop() || {}).id || null;
+const latestScenario = () => (S.scenarios.filter(hasPlan).pop() || {}).id || null;
 function keepShown() {
   try {
     if (!S.current) localStorage.removeItem(SHOWN_PREFIX + S.boot.instance_hash);
@@ -882,7 +890,7 @@ function keepShown() {
 function keptShown() {
   let kept = null;
   try { kept = JSON.parse(localStorage.getItem(SHOWN_PREFIX + S.boot.instance_hash) || "null"); } catch (e) { return null; }
-  if (!kept || kept.latest !== latestScenario() || !S.scenarios.some((s) => s.id === kept.scenario)) return null;
+  if (!kept || kept.latest !== latestScenario() || !S.scenarios.some((s) => s.id === kept.scenario && s.kind !== "failed")) return null;
   return kept;
 }
 
@@ -924,7 +932,7 @@ async function deleteScenario(s) {
   await refreshScenarios();
   if (!shown) return;
   // the scenario shown is gone: show what the "Showing" list now shows (the latest left), else nothing, said so
-  const next = S.scenarios.filter((x) => x.kind !== "baseline").pop();
+  const next = S.scenarios.filter(hasPlan).pop();
   S.deleted = s.name;
   if (next) { await openScenario(next.id); return; }
   S.current = null;
@@ -1049,6 +1057,7 @@ async function solve() {
   showSolveFailure(null);
   await runJob(api("POST", "solve", { instance: S.draft, name, ...form.values }), async (job) => {
     if (!(job.result && job.result.scenario) && ["failed", "cancelled", "stopped"].includes(job.state)) showSolveFailure({ ...job, title: job.title || name });
+    if (job.state === "failed") await refreshScenarios(); // kept among the scenarios with its reason
     if (job.result && job.result.scenario) {
       await refreshScenarios();
       await openScenario(job.result.scenario);
@@ -1084,7 +1093,8 @@ async function compareAB() {
   const panel = { title: "moved", colours: c.colours, region_category: c.categories, region_hosts: hosts, flows: [] };
   drawMap(svg, null, panel, { onClick: false });
   const used = new Set(Object.values(c.categories));
-  const legend = el("div", { class: "legend" }, Object.entries(c.colours).filter(([k]) => used.has(k)).map(([k, col]) => el("span", {}, el("i", { style: `background:${col}` }), k)));
+  // each colour by what the region does from A to B (the server's words), not its category key
+  const legend = el("div", { class: "legend", id: "compare-legend" }, Object.entries(c.colours).filter(([k]) => used.has(k)).map(([k, col]) => el("span", { "data-category": k }, el("i", { style: `background:${col}` }), (c.labels || {})[k] || k)));
   const terms = el("table", { class: "grid", id: "compare-terms" }, el("tr", {}, el("th", { text: "term" }), el("th", { text: "A: " + c.a.name }), el("th", { text: "B: " + c.b.name }), el("th", { text: "B − A" })),
     c.terms.map((t) => el("tr", { "data-term": t.term }, el("td", { text: t.label || termWords(t.term) }), el("td", { class: "num", text: fmt(t.a) }), el("td", { class: "num", text: fmt(t.b) }), el("td", { class: "num", text: fmt(t.change) }))));
   const moved = el("table", { class: "grid", id: "compare-moved" }, el("tr", {}, ["segment", "removed from", "added in", "kept in"].map((h) => el("th", { text: h }))),
@@ -1349,7 +1359,7 @@ async function start() {
   const kept = keptShown();
   S.keptShown = !!kept;
   if (kept && kept.period !== null && kept.period !== undefined) S.period = kept.period;
-  const last = kept ? S.scenarios.find((s) => s.id === kept.scenario) : S.scenarios.filter((s) => s.kind !== "baseline").pop();
+  const last = kept ? S.scenarios.find((s) => s.id === kept.scenario) : S.scenarios.filter(hasPlan).pop();
   // today's layout and the latest scenario in parallel
   const [baseView, lastView] = await Promise.all([
     S.boot.baseline_id ? api("GET", `scenarios/${encodeURIComponent(S.boot.baseline_id)}`) : null,
