@@ -639,7 +639,9 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     assert not any(f"({r.id})" in msg for r in inst.regions), msg
     assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
     assert "yrdopt" not in msg and "--" not in msg, msg  # the page's words: no commands, no flags
-    assert not [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
+    # listed among the scenarios as a failed solve with this reason, and no layout (before: not listed)
+    kept = [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
+    assert [(s.failed, s.listing()["reason"], (s.path / "layout.csv").exists()) for s in kept] == [(True, msg, False)]
 
 
 def test_a_phased_what_if_needing_more_change_budget_says_it_in_words(phased_server):
