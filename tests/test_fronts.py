@@ -334,6 +334,27 @@ def test_twin_points_are_decided_after_the_checker(written_verified, found_verif
     assert (verdict, kept) == (("dropped", written.solution) if written_verified else ("replaces", found))
     (d,) = front.dropped
     assert (d["verified"], d["status"], d["by"]) == (False, "not_verified", "point-1") and not front.exact
+    # a rejected layout is "not_verified" also where its walk kept a previous stage's layout
+    # (before: "optimal_previous_stage", the walk's own word, passed on as a status without a layout)
+    front.offer({"distance": 10.0, "duplication": 2.0}, "optimal_previous_stage", [], "point-3", judged[False])
+    assert front.dropped[-1]["status"] == "not_verified", front.dropped
+    rejected = FrontPoint("point-4", {"distance": 9.0, "duplication": 1.0}, judged[False], "optimal_previous_stage")
+    assert rejected.checked_status == "not_verified"
+    # front.png: the step line through the confirmed points only, the rejected one (dominating
+    # the confirmed point) crossed apart
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from yrdopt.analysis.fronts import _front_figure
+
+    front.points.append(rejected)
+    front.instance = SimpleNamespace(name="t")
+    fig = _front_figure(front, plt)
+    step, dots = fig.axes[0].get_lines()[:2]
+    plt.close(fig)
+    assert list(step.get_xdata()) == list(dots.get_xdata()) == [10.0]
 
 
 @pytest.mark.parametrize("what, limit", [("front", 1.0), ("lexicographic", 0.5)])

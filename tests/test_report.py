@@ -184,6 +184,14 @@ def test_charts_compute_what_they_show(tmp_path):
               .axes[0].get_legend().get_texts()]
     assert "not proven (1: a stage stopped at its limit)" in legend
     assert not any("not proven" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    # a point the checker rejected (2, 3) is off the front, and the confirmed (2.5, 3.5) it
+    # dominates is on it, not grey (before: the rejected point on the line, the confirmed one "dominated")
+    ax = charts.pareto_chart(pts.assign(verified=[True, False, True, True, True])).axes[0]
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [1.0, 2.5, 3.0], line.get_xdata()
+    grey, crossed = (next(c for c in ax.collections if c.get_label() == lab).get_offsets().tolist()
+                     for lab in ("dominated", "rejected by the independent checker (1)"))
+    assert grey == [[4.0, 1.0]] and crossed == [[2.0, 3.0]]
     long = pd.DataFrame({"parameter": ["land", "land", "land", "energy", "energy"],
                          "objective": [10.0, 12.0, 9.0, 10.5, 10.2]})
     t, base = charts.tornado_table(long, base=10.0)

@@ -60,6 +60,10 @@ STATUS_TEXT = {
     "unchecked": "not checked: the independent checker was off (a sweep's check: false), so the layout is "
                  "HiGHS's alone, within HiGHS's tolerances, neither verified feasible nor proven best",
     "error": "the solver reported an error",
+    # a lexicographic stage (yrdopt pareto / lexicographic) lost the layout handed on to HiGHS's
+    # tolerances: the walk keeps the layout before it (analysis.fronts._Lex.solve)
+    "optimal_previous_stage": "a later stage lost the layout handed on to HiGHS's tolerances: the previous "
+                              "stage's layout is kept, the terms after it not minimised, so it is not proven best",
 }
 
 HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",

@@ -219,7 +219,7 @@ class FrontPoint:
     @property
     def checked_status(self) -> str:
         """Its status as the checker lets it claim: "not_verified" for a rejected layout."""
-        return checked_status(self.status, self.verified)
+        return _front_status(self.status, self.verified)
 
     def stage_of(self, minimised: str) -> dict:
         return next((s for s in self.stages if s["minimise"] == minimised), {})
@@ -336,7 +336,7 @@ class FrontResult:
         """List a layout not written: its status as the checker lets it claim ("not_verified" for
         a rejected one, which leaves the front not exact: the walk went on from its values), and
         the point written in its stead (``by``)."""
-        self.dropped.append({"values": vals, "status": checked_status(status, verified), "verified": verified,
+        self.dropped.append({"values": vals, "status": _front_status(status, verified), "verified": verified,
                              "reason": reason, "by": by})
 
     def offer(self, vals: dict[str, float], status: str, stages: list[dict], name: str, solution,
@@ -394,6 +394,14 @@ def _proof_rank(status: str, stages: list[dict], verified: bool) -> tuple:
     smaller largest stage gap (a stage's proof of a layout the checker rejects proves nothing)."""
     gaps = [s["gap"] for s in stages if s.get("gap") is not None]
     return (not verified, status != "optimal", max(gaps) if gaps else np.inf)
+
+
+def _front_status(status: str, verified: bool) -> str:
+    """The status a layout of the walk may claim: every one has a layout, so one the checker
+    rejects is "not_verified" whatever its stages said, also "optimal_previous_stage" (the
+    walk's own word, which :func:`yrdopt.solver.checked_status` would pass on as a status
+    without a layout)."""
+    return "not_verified" if not verified else checked_status(status, verified)
 
 
 def _may_drop(by_verified: bool, verified: bool) -> bool:
@@ -628,12 +636,22 @@ def _plot_front(result: FrontResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig = _front_figure(result, plt)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _front_figure(result: FrontResult, plt):
+    """front.png's figure: the step line and dots through the points the checker confirmed, a
+    rejected point crossed apart (not known to be feasible, it is no corner of the front)."""
     t1, t2 = result.terms
     v = np.array(result.values(), dtype=float).reshape(-1, 2)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.step(v[:, 0], v[:, 1], where="post", color="0.7", lw=1)
-    ax.plot(v[:, 0], v[:, 1], "o", color="C0")
     rejected = np.array([not p.verified for p in result.points], dtype=bool)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.step(v[~rejected, 0], v[~rejected, 1], where="post", color="0.7", lw=1)
+    ax.plot(v[~rejected, 0], v[~rejected, 1], "o", color="C0")
     open_ = np.array([not p.proven for p in result.points], dtype=bool) & ~rejected
     if open_.any():
         ax.scatter(v[open_, 0], v[open_, 1], s=80, facecolors="none", edgecolors="C3", zorder=3,
@@ -650,10 +668,7 @@ def _plot_front(result: FrontResult, path: Path) -> None:
     ax.set_title(f"{result.instance.name}: non-dominated layouts"
                  + ("\nINCOMPLETE: a MIP ended without a layout (front.json)" if result.incomplete else ""))
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
+    return fig
 
 
 @dataclass

@@ -95,7 +95,8 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     ``x`` and ``y`` default to the first two numeric columns that are not bookkeeping (weights,
     times, gaps, ids); non-dominated points are joined by a line, the others are grey; with a
     ``proven`` column (``yrdopt pareto``'s front.csv) the points not proven are ringed in red, with
-    a ``verified`` column those whose layout the checker rejected are crossed.
+    a ``verified`` column those whose layout the checker rejected are crossed, off the line, and
+    the front is that of the confirmed points alone.
     ``status`` (front.json's): a front in progress, incomplete or truncated says so in its title
     and legend.
     """
@@ -111,18 +112,24 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     _need(df, "pareto points", [[x, y]])
     d = df[[x, y]].apply(pd.to_numeric, errors="coerce").dropna()
     pts = d.to_numpy()
-    front = nondominated(pts) if len(pts) else np.zeros(0, dtype=bool)
-    fig = Figure(figsize=(6.0, 4.2), dpi=100)
-    ax = fig.subplots()
-    ax.scatter(pts[~front, 0], pts[~front, 1], color="#bbbbbb", s=25, label="dominated")
-    f = pts[front][np.argsort(pts[front, 0])]
-    unfinished = UNFINISHED_FRONT.get(status or "")
-    ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5,
-            label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({len(f)} points)")
+
     def flag(column: str) -> np.ndarray:
         return df.loc[d.index, column].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
 
     rejected = ~flag("verified") if "verified" in df.columns else np.zeros(len(pts), dtype=bool)
+    # the front of the points the checker confirmed: a rejected point is not known to be feasible,
+    # so it neither lies on the front nor makes a confirmed point look dominated (fronts._may_drop)
+    front = np.zeros(len(pts), dtype=bool)
+    if (~rejected).any():
+        front[~rejected] = nondominated(pts[~rejected])
+    fig = Figure(figsize=(6.0, 4.2), dpi=100)
+    ax = fig.subplots()
+    grey = ~front & ~rejected
+    ax.scatter(pts[grey, 0], pts[grey, 1], color="#bbbbbb", s=25, label="dominated")
+    f = pts[front][np.argsort(pts[front, 0])]
+    unfinished = UNFINISHED_FRONT.get(status or "")
+    ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5,
+            label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({len(f)} points)")
     if rejected.any():  # yrdopt pareto's front.csv: a point whose layout the checker rejected
         ax.scatter(pts[rejected, 0], pts[rejected, 1], s=80, marker="x", color="#d62728", zorder=3,
                    label=f"rejected by the independent checker ({int(rejected.sum())})")
