@@ -322,6 +322,23 @@ def test_a_rejection_for_the_objective_alone_says_so():
     reason = regret["reason"].iloc[0]
     assert "violation" not in reason and "breaks a limit" not in reason, reason
     assert f"recomputed from the layout {judged['check_objective']:,.8g} is not the {claimed:,.8g} claimed" in reason
+    # the sweep's rejected-scenario line says what the checker found, by the rejecting test (relative
+    # to the claimed objective): a phased plan rejected for a false claim alone names that claim, a
+    # difference the worker rejected for is named, a NaN claimed objective leaves the bare false claim
+    # (before: every line without a broken row said the objective differed)
+    from yrdopt.commands.sweep import rejected_words
+
+    def row(claimed, recomputed, claims):
+        return pd.Series({"max_violation": 0.0, "objective": claimed, "check_objective": recomputed,
+                          "false_claims": claims, "status_before_check": "optimal"})
+
+    said = rejected_words(row(100.0, 100.0, ["gap: stated 0.5, recomputed 0.1"]))
+    assert "a claim is false: gap: stated 0.5" in said and "objective" not in said, said
+    # 1.0000005 apart: beyond 1e-6 of the claimed 1e6 (worker._check rejects), within 1e-6 of the recomputed
+    said = rejected_words(row(1e6, 1e6 + 1.0000005, None))
+    assert "1,000,001 is not the 1,000,000 claimed" in said, said
+    said = rejected_words(row(float("nan"), float("nan"), None))
+    assert said.startswith("rejected by the independent checker (it breaks no limit, but a claim is false;"), said
 
 
 def test_robust_evaluations_on_dask_are_checked_as_in_process(tmp_path):

@@ -56,12 +56,25 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
     else the objective it recomputed from the layout against the ``claimed`` one (a layout that
     breaks no limit is rejected because its cost is not what was claimed); else the first of the
     summary's ``false_claims``.  Before, every such reason said "largest scaled violation 0 ...
-    breaks a limit"."""
+    breaks a limit".
+
+    The objective differs by the test the code that rejected used (``sweep.worker._check``,
+    ``api``, ``phasing``: relative to the claimed objective).  Unknown values (None, NaN: a
+    table's empty cell) say nothing: a record without the recomputed objective (written before
+    it was kept) and no false claims is taken to differ in its objective (a single solve's
+    layout that breaks no limit is rejected for nothing else); without a claimed objective the
+    reason is the false claim."""
     from .tolerance import TOLERANCE
 
+    def known(v):
+        return None if v is None or v != v else float(v)
+
+    max_violation, claimed, recomputed = known(max_violation), known(claimed), known(recomputed)
     if max_violation is not None and max_violation > TOLERANCE:
         return f"it breaks a limit: largest scaled violation {max_violation:.3g}"
-    if claimed is not None and (recomputed is None or abs(claimed - recomputed) > CLAIM_TOL * max(1.0, abs(recomputed))):
+    differs = (abs(claimed - recomputed) > CLAIM_TOL * max(1.0, abs(claimed)) if recomputed is not None
+               else not false_claims)
+    if claimed is not None and differs:
         where = "" if recomputed is None else f" {recomputed:,.8g}"
         return (f"it breaks no limit, but the objective the checker recomputed from the layout{where} is not the "
                 f"{claimed:,.8g} claimed")

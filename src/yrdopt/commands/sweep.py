@@ -44,7 +44,6 @@ def register(app: typer.Typer) -> None:
         from ..cli_common import console, print_warning, run_guarded, second_interrupt_quits
         from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
-        from ..claims import rejection_found
         import pandas as pd
 
         from ..sweep import run as run_sweep
@@ -119,12 +118,22 @@ def register(app: typer.Typer) -> None:
                           "checker: no regret figure there (regret.csv: status not_verified, the reason in words)",
                           highlight=False)
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
-            why = (f"rejected by the independent checker ({rejection_found(row.max_violation, row.objective)}; "
-                   f"the solver alone said {row.status_before_check})" if row.status == "not_verified"
-                   else _short_reason(str(row.reason)))
+            why = rejected_words(row) if row.status == "not_verified" else _short_reason(str(row.reason))
             console.print(f"  {row.scenario}: {row.status}: {why}", highlight=False)
         if int(rejected.sum()) + len(failed) > 5:
             console.print(f"  ... and {int(rejected.sum()) + len(failed) - 5} more (see results.csv)", highlight=False)
+
+
+def rejected_words(row) -> str:
+    """A rejected scenario's line (a results row): what the checker found - the limit broken, the
+    objective it recomputed (``check_objective``) against the one claimed, or a phased plan's
+    false claim (``false_claims``) - and what the solver alone said."""
+    from ..claims import rejection_found
+
+    claims = getattr(row, "false_claims", None)
+    claims = list(claims) if isinstance(claims, (list, tuple)) or hasattr(claims, "tolist") else []
+    found = rejection_found(row.max_violation, row.objective, getattr(row, "check_objective", None), claims)
+    return f"rejected by the independent checker ({found}; the solver alone said {row.status_before_check})"
 
 
 # a failed scenario's reason on the summary's lines: at most this many characters, then the pointer

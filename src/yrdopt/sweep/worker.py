@@ -289,7 +289,8 @@ class ScenarioSolver:
                    polish_s=s["timings"].get("polish_s"))
         if self.ctx.check:
             rec.update(verified=bool(s["verified"]), max_violation=s["max_violation"],
-                       check_objective=(s.get("check") or {}).get("objective"))
+                       check_objective=(s.get("check") or {}).get("objective"),
+                       false_claims=(s.get("check") or {}).get("false_claims") or [])
             if "status_before_check" in s:
                 rec["status_before_check"] = s["status_before_check"]
         else:
