@@ -273,6 +273,11 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     assert (rejected["status_before_check"] == "optimal").all()
     assert rejected["reason"].str.contains("rejected by the independent checker").all()
     assert rejected["reason"].str.contains("it breaks a limit: largest scaled violation").all()  # what it found
+    # the polish's fact kept per candidate (before: discarded); the status before the check is the
+    # solve's (the polish recomputes it), not HiGHS's alone
+    assert rejected["reason"].str.contains("the solve said optimal").all()
+    laid_out = regret["status"] != "infeasible"
+    assert regret.loc[laid_out, "polished"].notna().all() and regret.loc[~laid_out, "polished"].isna().all(), regret
     figures = regret[regret["status"] != "not_verified"]
     # unproven: a polished cost above the bound of HiGHS's (loosened) re-solve
     assert set(figures["status"]) <= {"optimal", "unproven", "infeasible"} and figures["regret"].notna().all()
@@ -413,7 +418,9 @@ def test_a_front_with_a_rejected_point_is_not_exact(tmp_path, monkeypatch):
     assert meta["not_verified"] == rejected and meta["status"] == "not_verified"
     said = " ".join(r.output.split())
     assert r.exit_code == 5, r.output
-    assert f"rejected by the independent checker: {', '.join(rejected)}" in said, said
+    # each named with what the checker found (before: "the layout breaks a limit" for every one)
+    assert f"rejected by the independent checker: {rejected[0]}: it breaks " in said, said
+    assert all(f"{p}: it breaks " in said for p in rejected) and "the layout breaks a limit" not in said, said
     assert f"not proven: {rejected[0]}" not in said  # not said to be a stage stopped at its limit
     # a confirmed point stays beside a rejected one that dominates it, and none was dropped for one
     terms = ("distance", "duplication")

@@ -83,6 +83,14 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
     return "it breaks no limit, but a claim is false"
 
 
+def summary_rejection_found(summary: dict) -> str:
+    """:func:`rejection_found` for a checked summary (its ``max_violation``, claimed ``objective``
+    and ``check``'s recomputed objective and false claims)."""
+    check = summary.get("check") or {}
+    return rejection_found(summary.get("max_violation"), summary.get("objective"), check.get("objective"),
+                           check.get("false_claims") or ())
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """HiGHS's gap formula, ``(objective - bound) / |objective|``."""
     if objective == 0.0:

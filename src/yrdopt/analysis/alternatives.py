@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import construct_seconds, search, search_model, solution_from_result
-from ..claims import rejection_found
+from ..claims import summary_rejection_found
 from ..deadline import Deadline
 from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
@@ -381,8 +381,7 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
         s = first.solution.summary
         result.budget = None
         del result.layouts[1:]  # an earlier run's alternatives, resumed, rested on that cost too
-        found = rejection_found(s.get("max_violation"), s.get("objective"), (s.get("check") or {}).get("objective"),
-                                (s.get("check") or {}).get("false_claims") or ())
+        found = summary_rejection_found(s)
         result.stopped = (f"layout-1 was rejected by the independent checker ({found}; its MIP said "
                           f"{first.mga_status_before_check or first.mga_status}): its cost is no budget to measure "
                           "alternatives against, so none was searched (a loosened HiGHS tolerance? solve with "

@@ -229,10 +229,14 @@ def register(app: typer.Typer) -> None:
                                    f"{', '.join(stopped)}: a stage stopped at its limit; a layout with the same cap "
                                    "may be better, by at most the gap shown (bounds in front.csv)"), highlight=False)
         if res.not_verified:
+            from ..claims import summary_rejection_found
+
+            # what the checker found for each (a broken limit, the objective, a false claim)
+            found = "; ".join(f"{p.name}: {summary_rejection_found(p.solution.summary)}"
+                              for p in res.points if not p.verified)
             console.print(labelled("rejected by the independent checker:", "red",
-                                   f"{', '.join(res.not_verified)}: the layout breaks a limit, so it is neither proven "
-                                   "nor known to be feasible (front.csv status not_verified; front.json status "
-                                   "not_verified)"), highlight=False)
+                                   f"{found}; so neither proven nor known to be feasible (front.csv status "
+                                   "not_verified; front.json status not_verified)"), highlight=False)
         if res.incomplete:  # a MIP ended without a layout: part of the front is missing (front.json says so)
             console.print(labelled("front incomplete:", "red", f"{res.incomplete}; front.json status incomplete"),
                           highlight=False)

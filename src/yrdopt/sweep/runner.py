@@ -309,9 +309,10 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
     for c in cands:
         # full 0/1 vectors; sizes from the base model (candidates from rebuilt shapes are compared as "not_comparable")
         payload.append({"place_index": c["place_index"], "expand_index": c["expand_index"]})
-    # the key names what an evaluation record holds: the candidates, and whether the checker
-    # judged their re-solved layouts (records of earlier versions, unjudged, are never reused)
-    key = hashlib.sha256(json.dumps([payload, {"checked_evaluations": ctx.check}],
+    # the key names what an evaluation record holds: the candidates, whether the checker judged
+    # their re-solved layouts, and that those were polished first (records of earlier versions,
+    # unjudged or judged on HiGHS's raw layout, are never reused beside polished ones)
+    key = hashlib.sha256(json.dumps([payload, {"checked_evaluations": ctx.check, "polished_evaluations": True}],
                                     sort_keys=True).encode()).hexdigest()[:12]
     sub = store.robust_dir(key)
     _remove_robust_evaluations(store, keep=key)

@@ -205,7 +205,7 @@ def candidate_layouts(records: list[dict], k: int) -> list[dict]:
 
 # what regret.csv says where the checker rejected a candidate's re-solved layout under a scenario
 # (found: yrdopt.claims.rejection_found, what the checker found)
-REJECTED_EVALUATION = ("rejected by the independent checker ({found}; HiGHS alone said {before}), "
+REJECTED_EVALUATION = ("rejected by the independent checker ({found}; the solve said {before}), "
                        "so the re-solved layout's cost is no regret figure")
 
 
@@ -229,18 +229,19 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
         violation = ev.get("max_violation") or [None] * n
         claimed = ev.get("objective") or [None] * n  # (not in the records of an earlier version)
         recomputed = ev.get("check_objective") or [None] * n
+        polished = ev.get("polished") or [None] * n  # whether the polish's LP replaced HiGHS's layout
         for c, (cost, status) in enumerate(zip(ev["costs"], ev["status"])):
             if status == "not_verified":
                 found = rejection_found(violation[c], claimed[c], recomputed[c])
                 reason = REJECTED_EVALUATION.format(found=found, before=before[c])
-                rows.append([c, sid, math.nan, optimum[sid], math.nan, status, before[c], reason])
+                rows.append([c, sid, math.nan, optimum[sid], math.nan, status, before[c], polished[c], reason])
                 continue
             if cost is None:
                 continue
             regret = max(0.0, cost - optimum[sid]) if math.isfinite(cost) else math.inf
-            rows.append([c, sid, cost, optimum[sid], regret, status, before[c], None])
+            rows.append([c, sid, cost, optimum[sid], regret, status, before[c], polished[c], None])
     long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "regret", "status",
-                                       "status_before_check", "reason"])
+                                       "status_before_check", "polished", "reason"])
     summary = []
     for c, cand in enumerate(candidates):
         g = long[long["candidate"] == c]

@@ -514,13 +514,16 @@ class ScenarioSolver:
         whose cost is then no figure, ``None``; "unchecked" with ``check: false``), what HiGHS
         alone said (``status_before_check``), ``verified``, ``max_violation``, the cost claimed
         (``objective``) and the one the checker recomputed (``check_objective``) (``None`` where
-        no layout was judged)."""
+        no layout was judged), and whether the polish's LP replaced HiGHS's layout (``polished``;
+        ``None`` where the re-solve had no layout)."""
         t0 = time.perf_counter()
-        keys = ("costs", "status", "status_before_check", "verified", "max_violation", "objective", "check_objective")
+        keys = ("costs", "status", "status_before_check", "verified", "max_violation", "objective", "check_objective",
+                "polished")
         rec: dict[str, Any] = {"scenario": sc.id, "index": sc.index, **{key: [] for key in keys}}
 
-        def add(cost, status, before=None, verified=None, violation=None, claimed=None, recomputed=None):
-            for key, value in zip(keys, (cost, status, before, verified, violation, claimed, recomputed)):
+        def add(cost, status, before=None, verified=None, violation=None, claimed=None, recomputed=None,
+                polished=None):
+            for key, value in zip(keys, (cost, status, before, verified, violation, claimed, recomputed, polished)):
                 rec[key].append(value)
 
         try:
@@ -550,14 +553,16 @@ class ScenarioSolver:
                     continue
                 # polished as a scenario's own layout is (_polish) before the checker judges it:
                 # HiGHS's point may miss a row by its own tolerance where the exact LP point does not
-                res = self._polish(cm, res, {}, t_candidate)
+                polish: dict[str, Any] = {}
+                res = self._polish(cm, res, polish, t_candidate)
                 if not self.ctx.check:  # its cost stands, as unchecked as the scenarios'
-                    add(res.objective, "unchecked", res.status)
+                    add(res.objective, "unchecked", res.status, polished=polish["polished"])
                 else:
                     judged = _check(inst, cm, res.x, res.objective)
                     status = checked_status(res.status, judged["verified"])
                     add(res.objective if counts_as_solved(status) else None, status, res.status,
-                        judged["verified"], judged["max_violation"], res.objective, judged["check_objective"])
+                        judged["verified"], judged["max_violation"], res.objective, judged["check_objective"],
+                        polish["polished"])
         finally:  # the next scenario patches this model: it must hold the scenario's own bounds
             self.solver.set_col_bounds(cols, lo0[cols], hi0[cols])
         rec["total_s"] = time.perf_counter() - t0
