@@ -247,6 +247,36 @@ def test_a_solve_that_finds_its_instance_infeasible_diagnoses_it_within_its_time
     assert wall <= 6 + DIAGNOSE_MIN_S + HIGHS_OVERRUN_S
 
 
+def test_a_stop_ends_the_elastic_solve_and_its_pick_at_once_and_says_so():
+    """The deadline's stop (Ctrl-C in `yrdopt diagnose`, the workbench's Stop) set 1.5 s into the
+    elastic solve of 20x10x3 short of land (about 9 s idle: the least total, then the tie rule's pick).
+    Before, neither HiGHS run was handed the stop: the diagnosis ran to its end (8.5 s here, 19.8 s of
+    20 on yrd-cities with land at 30 %) and said "The least ... increase", as if never stopped.  The
+    conflict search is handed in as `diagnose` runs it, a step of its own before this one."""
+    import threading
+    import time
+
+    from yrdopt.deadline import Deadline
+
+    inst = short_of_land()
+    stop = threading.Event()
+    timer = threading.Timer(1.5, stop.set)
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        text, details = explain_infeasibility(inst, deadline=Deadline(60, stop=stop), known_infeasible=False,
+                                              conflict=Conflict([], False))
+    finally:
+        timer.cancel()
+    took = time.perf_counter() - t0
+    said = " ".join(text.split())
+    assert took < 30, took  # well before the 60 s limit: HiGHS ended at its next callback
+    # the least total cut short ("An (interrupted, not proven least)", or none found), or its pick
+    assert "interrupted" in said and "give diagnose more time" not in said, said
+    assert details["tie_pick"] != "optimal" and details["verdict"] != "feasible", details
+    assert stop.is_set() and details.get("interrupted"), details
+
+
 def test_diagnose_keeps_its_time_limit_for_the_whole_command(tmp_path):
     """``yrdopt diagnose --time-limit 3``: the conflict search and the elastic solve share the 3 s;
     what was found by then is reported as not proven smallest / not found.  Bounded by the command's

@@ -241,7 +241,7 @@ def _solve(instance, *, time_limit, gap, threads, seed, log_file, options, build
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
             from .analysis.diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left(), stop)))
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""
             if stop.is_set():

@@ -539,7 +539,7 @@ def explain_infeasible_plan(inst: Instance, left: float | None = None, stop=None
     within ``left`` seconds (:func:`yrdopt.analysis.diagnose.diagnosis_deadline`); ``stop`` (Ctrl-C) ends it."""
     from .analysis.diagnose import diagnosis_deadline, explain_phased_infeasibility
 
-    found = explain_phased_infeasibility(inst, stop=stop, threads=threads, deadline=diagnosis_deadline(left))
+    found = explain_phased_infeasibility(inst, threads=threads, deadline=diagnosis_deadline(left, stop))
     if found is None:  # the elastic model finds a plan the joint MILP did not: no period to name
         return ("No plan over the periods was found, yet every limit can hold with no increase: "
                 "run `yrdopt diagnose` on the instance", {"quota_increase": {}, "budget_increase": []})

@@ -332,7 +332,7 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
                 from .diagnose import diagnosis_deadline, explain_infeasibility
                 from ..errors import InfeasibleError
 
-                raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left())))
+                raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left(), stop)))
             if stop.is_set():
                 raise SolverError("stopped before the optimum was found; nothing written")
             raise SolverError(f"no optimum to build alternatives around: {res.message}")

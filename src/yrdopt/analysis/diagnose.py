@@ -48,10 +48,12 @@ DIAGNOSE_MIN_S = 1.0
 CONFLICT_SHARE = 0.5
 
 
-def diagnosis_deadline(left: float | None) -> Deadline:
+def diagnosis_deadline(left: float | None, stop=None) -> Deadline:
     """The deadline of a diagnosis that follows a solve with ``left`` seconds of its time limit
-    left (None: no limit): what is left, at least :data:`DIAGNOSE_MIN_S`, at most :data:`DIAGNOSE_S`."""
-    return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)))
+    left (None: no limit): what is left, at least :data:`DIAGNOSE_MIN_S`, at most :data:`DIAGNOSE_S`.
+    ``stop``: the solve's own (Ctrl-C, the workbench's Stop, a sweep's): it ends every HiGHS run of
+    the diagnosis at its next callback, as it ended the solve's."""
+    return Deadline(DIAGNOSE_S if left is None else min(DIAGNOSE_S, max(left, DIAGNOSE_MIN_S)), stop=stop)
 
 
 # HiGHS's primal feasibility tolerance (its default; yrdopt sets no other): said in a verdict's words
@@ -255,18 +257,20 @@ class ElasticIncrease:
     tiny_budgets: list[dict] = field(default_factory=list)
     least: float = 0.0
     picked: str | None = None  # how the tie rule's stage ended (:func:`pick_among_least`; None: it did not run)
+    interrupted: bool = False  # the deadline's stop was set (Ctrl-C, a Stop): what was found by then, if anything
 
 
 def _elastic_solve(cm, deadline: Deadline, stop=None, threads: int | None = None):
     """Solve an elastic model (objective: the increase) to a proven optimum, within ``deadline``
     (HiGHS gets what is left less :func:`yrdopt.deadline.after_solve_reserve`, and probing off
     on large models, as a solve does; no solve when less than that reserve is left: HiGHS would
-    only overrun the limit); ``stop`` ends it early (Ctrl-C, the workbench's stop), ``threads`` as
-    the caller's solve."""
+    only overrun the limit); ``stop`` (default ``deadline.stop``) ends it and the pick after it early
+    (Ctrl-C, the workbench's stop), ``threads`` as the caller's solve."""
     from dataclasses import replace as with_
 
     from ..solver import HighsSolver, SolveResult, SolverOptions
 
+    stop = deadline.stop if stop is None else stop  # the pick below runs on the same HiGHS: it hears it too
     left = deadline.left()
     if left is not None and left <= after_solve_reserve(cm.n_cols):
         return SolveResult.no_time_left()
@@ -413,22 +417,26 @@ def elastic_increase(inst: Instance, time_limit: float | None = 60.0, *,
 
     deadline = deadline or Deadline(time_limit)
     refuse_periods(inst, "diagnose", PHASED_DIAGNOSE)
+    def stopped() -> bool:
+        return deadline.stop is not None and deadline.stop.is_set()
+
     left = deadline.left()
     if left is not None and left <= 0:  # not even the build when nothing is left
-        return ElasticIncrease({}, [], answered=False, proven=False, started=False)
+        return ElasticIncrease({}, [], answered=False, proven=False, started=False, interrupted=stopped())
     cm = build(inst, _elastic_options())
     res = _elastic_solve(cm, deadline)
     if res.x is None:
         if res.status in ("infeasible", "infeasible_or_unbounded"):
             return None
-        return ElasticIncrease({}, [], answered=False, proven=False, started=res.highs_status != "not run: no time left")
+        return ElasticIncrease({}, [], answered=False, proven=False, interrupted=stopped(),
+                               started=res.highs_status != "not run: no time left")
     quotas, budgets = quota_increase(cm, res.x), budget_increase(cm, res.x)
     left_out = 0.0 if quotas or budgets else max(float(cm.cost @ res.x), 0.0)  # the elastic objective: every slack
     tiny_q, tiny_b = ({}, []) if quotas or budgets else (quota_increase(cm, res.x, share=FLOAT_ROUND_OFF),
                                                          budget_increase(cm, res.x, share=FLOAT_ROUND_OFF))
     return ElasticIncrease(quotas, budgets, proven=res.status == "optimal", round_off=left_out, tiny_quotas=tiny_q,
                            tiny_budgets=tiny_b, least=max(float(res.bound or 0.0), 0.0),
-                           picked=(res.solver or {}).get("picked"))
+                           picked=(res.solver or {}).get("picked"), interrupted=stopped())
 
 
 def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
@@ -448,7 +456,7 @@ def solve_finds_layout(inst: Instance, deadline: Deadline) -> bool | None:
     if left is not None and left <= after_solve_reserve(cm.n_cols):
         return None
     limit, highs = highs_options_for(left, cm.n_cols, int(cm.integrality.sum()), {})
-    solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1.0, highs=highs))
+    solver = HighsSolver(SolverOptions(time_limit=limit, mip_gap=1.0, highs=highs), stop=deadline.stop)
     solver.load(cm)
     res = solver.solve()
     if res.status in ("infeasible", "infeasible_or_unbounded"):
@@ -463,6 +471,8 @@ TIMED_OUT = ("The search for the least quota and change budget increase stopped 
              "found one: give diagnose more time (--time-limit).")
 NOT_STARTED = ("The search for the least quota and change budget increase did not start: the time limit left "
                "too little for it (HiGHS would only have overrun it); give diagnose more time (--time-limit).")
+# ... where the deadline's stop (Ctrl-C, the workbench's Stop, a sweep's) ended it or came before it
+INTERRUPTED = "The search for the least quota and change budget increase was interrupted before it found one."
 
 
 def quota_increase(cm, x: np.ndarray, share: float = ROUND_OFF) -> dict:
@@ -644,6 +654,9 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                "tie_pick": elastic.picked if elastic is not None else None,
                "conflicting_limits_file": limits_file, "increase_file": increase_file}
     answered = elastic is not None and elastic.answered
+    # stopped (Ctrl-C, a Stop): every search ended at HiGHS's next callback; said so, not "the time limit"
+    stopped = deadline.stop is not None and deadline.stop.is_set()
+    details["interrupted"] = stopped
     # the elastic solve shows every increase within the checker's round-off: what is left is a question of
     # HiGHS's tolerance on solve's rows, which only solve's own model answers (round_off_verdict)
     round_off_only = answered and not increase and not budgets
@@ -671,26 +684,31 @@ def explain_infeasibility(inst: Instance, *, time_limit: float | None = 60.0, de
                     "a limit, within round-off)"), details
         return "feasible: a layout meets every limit (the elastic solve needs no increase beyond round-off)", details
     else:
-        parts = [f"Not decided within the time limit whether a layout satisfies every limit{precision}."]
+        parts = [f"Not decided {'before the diagnosis was interrupted' if stopped else 'within the time limit'} "
+                 f"whether a layout satisfies every limit{precision}."]
     if msgs:
         parts.append("Conflicts: " + "; ".join(msgs) + ".")
     if limits:
         head = ("These limits cannot all hold together (drop or relax any one of them)" if conflict.complete else
-                "These limits conflict (search stopped at the time limit; the set may not be the smallest)")
+                f"These limits conflict (search {'stopped early' if stopped else 'stopped at the time limit'}; "
+                "the set may not be the smallest)")
         if len(limits) > SHORT_LIST:
             head += ", those the least increase raises or the totals name first"
         parts.append(f"{head}: {listed}.")
+    elif not conflict.complete and stopped:  # its time share or the stop ended it: the stop is what to say
+        parts.append("The search for conflicting limits was interrupted before it named any.")
     elif not conflict.complete:  # its first check did not end in time: nothing to name, yet not none
         parts.append("The search for conflicting limits stopped at the time limit before it named any: give "
                      "diagnose more time (--time-limit) to see them.")
     if increase or budgets:
         what = "quota and change budget" if budgets else "quota"
-        least = "The least" if elastic.proven else "An (at the time limit, not proven least)"
+        least = ("The least" if elastic.proven else "An (interrupted, not proven least)" if elastic.interrupted
+                 else "An (at the time limit, not proven least)")
         first = ", the largest first" if len(raised) > SHORT_LIST else ""
         parts.append(f"{least} {what} increase that makes it feasible{first}: {raised_text}. "
                      + tie_words({"picked": elastic.picked}))
     elif elastic is not None and not elastic.answered:
-        parts.append(TIMED_OUT if elastic.started else NOT_STARTED)
+        parts.append(INTERRUPTED if elastic.interrupted else TIMED_OUT if elastic.started else NOT_STARTED)
     elif tiny and not msgs and not conflict.limits:  # nothing else names the limits: these do
         texts, rows = increase_rows(elastic.tiny_quotas, elastic.tiny_budgets, inst=inst)
         listed, _ = short_list(texts, rows, None, INCREASE_FILE, "round_off_increase")
@@ -747,13 +765,15 @@ def explain_phased_infeasibility(inst: Instance, *, time_limit: float | None = 6
     "infeasible" only on its proof — an increase proven least, or the elastic model infeasible — and
     "undecided" where it stopped, never started or holds an increase not proven necessary (a
     better layout of the elastic model may need none)."""
-    deadline = deadline or Deadline(time_limit)
+    deadline = deadline or Deadline(time_limit, stop=stop)
+    stop = deadline.stop if stop is None else stop
     none = {"quota_increase": {}, "budget_increase": []}
     opening = ("No plan over the periods satisfies every limit" if known_infeasible else
                "Not decided within the time limit whether a plan over the periods exists")
     left = deadline.left()
     if left is not None and left <= 0:  # not even the build when nothing is left
-        return f"{opening}. " + NOT_STARTED, {**none, "verdict": "infeasible" if known_infeasible else "undecided"}
+        return (f"{opening}. " + (INTERRUPTED if stop is not None and stop.is_set() else NOT_STARTED),
+                {**none, "verdict": "infeasible" if known_infeasible else "undecided"})
     pm = phased_elastic_model(inst)
     res = _elastic_solve(pm.cm, deadline, stop, threads)
     undecided = "infeasible" if known_infeasible else "undecided"
@@ -820,7 +840,7 @@ def solve_finds_plan(inst: Instance, deadline: Deadline) -> bool | None:
     options, _ = phased_profile(SolverOptions(time_limit=limit, mip_gap=1.0), int(pm.cm.integrality.sum()) / pm.T)
     if highs:
         options = replace(options, highs={**options.highs, **highs})
-    solver = HighsSolver(options)
+    solver = HighsSolver(options, stop=deadline.stop)
     solver.load(pm.cm)
     res = solver.solve()
     if res.status in ("infeasible", "infeasible_or_unbounded"):
@@ -1032,7 +1052,7 @@ class _Feasibility:
             lim._switch = (how, (col_map if how == "col" else row_map)[idx], on, off)
         self.cm = cm
         self.deadline = deadline
-        self.solver = HighsSolver(SolverOptions(mip_gap=1.0))
+        self.solver = HighsSolver(SolverOptions(mip_gap=1.0), stop=deadline.stop)  # each check ends at a stop
         self.solver.load(cm)
         # (S, R) columns of the placements and activities in the flow-free model
         self.place_cols = col_map[np.arange(full.n_cols)[full.var("place").slice]].reshape(d.S, d.R)

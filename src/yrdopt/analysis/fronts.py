@@ -534,7 +534,7 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
         if st in ("infeasible", "infeasible_or_unbounded"):
             from .diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left(), stop)))
         raise SolverError(f"no layout for the front: {st}")
     # the f1-best point is polished (lex.polish: within what is left of its solve's last stage) before
     # the t2-first solve replaces that deadline with its own stages' (before: it got their leftovers)
@@ -751,7 +751,7 @@ def _lexicographic(instance, order, tolerance, options, build_options, out, solv
         if st in ("infeasible", "infeasible_or_unbounded"):
             from .diagnose import diagnosis_deadline, explain_infeasibility
 
-            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left())))
+            raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(lex.deadline.left(), stop)))
         raise SolverError(f"lexicographic solve stopped without a layout: {st}")
     # only the stages that ran have an optimum to claim (and to hold in the polish); lex.solve values
     # the terms of stages never begun at the layout reached, which is no stage's optimum

@@ -498,7 +498,8 @@ class ScenarioSolver:
 
             try:
                 left = Deadline(self.opts.time_limit, t_start).left()
-                return explain_infeasibility(inst, deadline=diagnosis_deadline(left))[0]
+                # the chunk's stop (Ctrl-C in-process, a stop from the caller) ends the diagnosis's HiGHS runs too
+                return explain_infeasibility(inst, deadline=diagnosis_deadline(left, self.solver.stop))[0]
             except Exception as exc:  # the explanation is a courtesy; the status stands
                 return f"{res.message} (explanation failed: {exc})"
         if res.status == "time_limit_no_incumbent":
