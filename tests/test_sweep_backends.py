@@ -459,8 +459,30 @@ def test_ctrl_c_on_a_local_dask_cluster_says_what_was_recorded_and_what_was_not(
     recorded, meanwhile, missing = int(found[1]), int(found[2] or 0), int(found[3])
     assert recorded == len(kept) and missing == 6 - len(kept) and len(kept) < 6, (message, kept)
     # the handler notes the records when the signal reaches it, after `before`: those written since may count
-    # either way, so only the upper bound is certain
+    # either way, so only the upper bound is certain (the exact count: the test below)
     assert meanwhile <= len(kept - before), (message, before, kept)
+
+
+def test_the_line_after_a_stop_counts_the_records_written_after_the_signal(tmp_path):
+    """The count the test above can only bound from above, exactly: ``_kept`` counts the records on
+    disk, and of them those not among the records the handler noted at the signal."""
+    from yrdopt.commands.sweep import _kept, _records
+
+    out, scen = tmp_path / "out", tmp_path / "out" / "scenarios"
+    scen.mkdir(parents=True)
+    (out / "sweep.json").write_text(json.dumps({"scenarios": [{"id": f"s{i}"} for i in range(6)]}))
+    for name in ("s0.json", "s1.json"):
+        (scen / name).write_text("{}")
+    at_signal = _records(out)  # what the handler notes when the signal reaches it
+    (scen / "s2.json").write_text("{}")  # a running scenario finishes while the sweep stops
+    (scen / "s3.json.tmp").write_text("{")  # one cut off mid-write: no record
+    head = f"3 of 6 scenarios finished and kept in {out}/scenarios"
+    assert _kept(out, at_signal) == f"{head} (1 of them while the sweep stopped); 3 not recorded: --resume solves them"
+    assert _kept(out, _records(out)) == f"{head}; 3 not recorded: --resume solves them"  # none since the signal
+    assert _kept(out) == f"{head}; 3 not recorded: --resume solves them"  # no snapshot: none counted as such
+    (scen / "s2.json").unlink()
+    assert _kept(out, at_signal) == f"2 of 6 scenarios finished and kept in {out}/scenarios; 4 not recorded: " \
+                                    "--resume solves them"
 
 
 def test_local_dask_workers_print_no_error_lines_of_their_own(tmp_path):
