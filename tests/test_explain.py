@@ -1,5 +1,7 @@
 """Explanations: conflicting limits, elastic quota increase, shadow prices, cost of moving."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -253,7 +255,6 @@ def test_a_stop_ends_the_elastic_solve_and_its_pick_at_once_and_says_so():
     Before, neither HiGHS run was handed the stop: the diagnosis ran to its end (8.5 s here, 19.8 s of
     20 on yrd-cities with land at 30 %) and said "The least ... increase", as if never stopped.  The
     conflict search is handed in as `diagnose` runs it, a step of its own before this one."""
-    import threading
     import time
 
     from yrdopt.deadline import Deadline
@@ -581,6 +582,16 @@ def test_diagnose_of_an_instance_5e_7_short_agrees_with_solve(tmp_path):
     short = small_with(4.0 - 5e-7)
     with pytest.raises(yrdopt.InfeasibleError):
         yrdopt.solve(short)
+    # stopped (the workbench's Stop, Ctrl-C) while HiGHS's presolve proves it (no callback there): the
+    # solve's stop reaches its diagnosis, which runs no HiGHS and says why.  Before, the diagnosis got a
+    # deadline without the stop and ran whole (up to a minute on 20x10x3: 30 s of checks, then the pick)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(yrdopt.InfeasibleError) as exc:
+        yrdopt.solve(short, stop=stop)
+    said, details = " ".join(exc.value.explanation.split()), exc.value.details
+    assert "conflicting limits was interrupted before it named any" in said and "+5e-07" not in said, said
+    assert "increase was interrupted before it found one" in said and not details["conflict_complete"], said
     path = tmp_path / "short.yaml"
     path.write_text(yaml.safe_dump(short))
     res = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "dg")])

@@ -21,7 +21,8 @@ A time limit covers the whole diagnosis (:class:`yrdopt.deadline.Deadline`): the
 conflicting limits gets up to :data:`CONFLICT_SHARE` of it (each of its MIPs what is left of
 that share; stopped there, the limits kept so far still conflict, not proven irreducible), the
 elastic solve the rest.  A command that finds its instance infeasible diagnoses it within what is
-left of its own limit, at least :data:`DIAGNOSE_MIN_S` (:func:`diagnosis_deadline`).
+left of its own limit, at least :data:`DIAGNOSE_MIN_S` (:func:`diagnosis_deadline`).  The deadline's
+``stop`` (Ctrl-C, the workbench's Stop, a sweep's) is handed to every HiGHS run of the diagnosis.
 """
 
 from __future__ import annotations
