@@ -75,6 +75,8 @@ def test_true_claims_pass_the_check(solved, tmp_path):
     ({"bound": 1e6, "gap": 0.0}, "a lower bound above the objective"),
     ({"status": "infeasible"}, "the status says there is no layout"),
     ({"gap_requested": None}, "'optimal' without the requested gap"),
+    # a bound HiGHS proved with a loosened tolerance is one of the loosened problem (before: passed)
+    ({"solver": {"tolerances": {"primal_feasibility_tolerance": 1.0}}}, "HiGHS ran with loosened tolerances"),
 ])
 def test_forged_summary_claim_fails_the_check(solved, tmp_path, claims, reason):
     d = fresh(solved, tmp_path)

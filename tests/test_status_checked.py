@@ -30,10 +30,26 @@ def test_a_layout_the_checker_rejects_is_not_called_optimal(tmp_path):
     sol = yrdopt.solve(None, options=SolverOptions(highs=LOOSE), out=tmp_path / "sol")
     s = sol.summary
     assert not s["verified"] and s["max_violation"] > 1e-3  # a real rejection, not round-off
-    assert sol.status == "not_verified" and s["status_before_check"] == "optimal"
+    # HiGHS said optimal, but with a loosened tolerance its bound proves nothing: the solve says unproven,
+    # with no bound nor gap, HiGHS's bound in words (before: "optimal", gap 0)
+    assert sol.status == "not_verified" and s["status_before_check"] == "unproven"
+    assert s["bound"] is None and s["gap"] is None and s["solver"]["bound_at_loosened_tolerances"] is not None
+    assert s["solver"]["loosened_tolerances"] == LOOSE
     assert s["status_text"] == STATUS_TEXT["not_verified"] and "rejected by the independent checker" in s["status_text"]
     written = json.loads((tmp_path / "sol" / "summary.json").read_text())
-    assert (written["status"], written["status_before_check"]) == ("not_verified", "optimal")
+    assert (written["status"], written["status_before_check"]) == ("not_verified", "unproven")
+    # the claims check rejects "optimal", a bound and a gap claimed with HiGHS's loosened tolerances
+    # (before: 'optimal' passed where the bound was within the gap); not without them
+    from yrdopt.claims import check_claims
+
+    obj = s["check"]["objective"]
+    claimed = dict(s, status="optimal", bound=obj, gap=0.0)
+    false = {c.claim: c.reason for c in check_claims(claimed, obj, s["components_raw"])}
+    assert set(false) == {"status", "bound", "gap"} and "mip_feasibility_tolerance 0.01" in false["status"], false
+    said = dict(claimed, solver={k: v for k, v in s["solver"].items() if k != "tolerances"})  # a summary of before
+    assert "status" in {c.claim for c in check_claims(said, obj, s["components_raw"])}
+    at_defaults = dict(said, solver={**said["solver"], "options": {**s["solver"]["options"], "highs": {}}})
+    assert check_claims(at_defaults, obj, s["components_raw"]) == []
     # `yrdopt check` re-derives the written claims: the status claims nothing false, the layout still fails
     res = CliRunner().invoke(app, ["check", str(default_instance_path()), str(tmp_path / "sol")])
     out = " ".join(res.output.split())
@@ -141,7 +157,7 @@ def test_alternatives_say_a_rejected_layout_is_not_verified(tmp_path):
     res = alternatives(None, n=2, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
     first = res.layouts[0]
     assert not first.verified and first.solution.summary["status"] == "not_verified"  # HiGHS 1.16: rejected
-    assert (first.mga_status, first.mga_status_before_check) == ("not_verified", "optimal")
+    assert (first.mga_status, first.mga_status_before_check) == ("not_verified", "unproven")
     assert "optimum" not in _first_layout(first) and "rejected by the independent checker" in _first_layout(first)
     written = json.loads((tmp_path / "alt" / "alternatives.json").read_text())["layouts"]
     for a, rec in zip(res.layouts, written, strict=True):
@@ -150,7 +166,7 @@ def test_alternatives_say_a_rejected_layout_is_not_verified(tmp_path):
             assert rec["mga_status"] == "not_verified" and rec["mga_status_before_check"] not in (None, "not_verified")
     # a rerun cannot resume from a layout-1 whose sites give no layout: it searches again (before: a traceback)
     again = alternatives(None, n=1, slack=0.05, options=SolverOptions(highs=LOOSE), out=tmp_path / "alt")
-    assert (again.layouts[0].mga_status, again.layouts[0].mga_status_before_check) == ("not_verified", "optimal")
+    assert (again.layouts[0].mga_status, again.layouts[0].mga_status_before_check) == ("not_verified", "unproven")
 
 
 def test_alternatives_rest_no_budget_on_a_rejected_layout_1(tmp_path, monkeypatch):
@@ -206,7 +222,7 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
         assert c["warning"] and "layout B was rejected by the independent checker" in c["warning"], c["warning"]
         assert "no solve result" in c["warning"]
         page = build_report(b.path, b.instance(), status_text=report_status(b))  # the workbench's report
-        assert "Status: rejected by the independent checker" in page and "the solve alone said optimal" in page
+        assert "Status: rejected by the independent checker" in page and "the solve alone said unproven" in page
         assert "Solver status: not_verified" not in page
         about = dict(views.export_about(b, b.summary(), []))
         assert about["status"].startswith("rejected by the independent checker")
@@ -262,7 +278,15 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     assert res.exit_code == 0, res.output
     df = sw.load_results(tmp_path / "sweep")["results"]
     assert df["ok"].all() and df["verified"].all()  # every scenario's own (polished) layout passes
+    # HiGHS's bound with loosened tolerances proves nothing: no scenario is optimal nor has a bound
+    # (before: "optimal" and verified at 3,291.78 where a confirmed candidate's re-solve costs 3,225.61,
+    # and a bound of 3,266.66 above a verified 3,235.88)
+    assert set(df["status"]) == {"unproven"} and df["bound"].isna().all() and df["gap"].isna().all(), df
     regret = pd.read_csv(tmp_path / "sweep" / "regret.csv")
+    # a candidate cheaper than a scenario's own layout is said, its regret below 0 (before: clipped at 0)
+    cheaper = regret[regret["regret"] < 0]
+    assert len(cheaper) >= 1 and cheaper["finding"].str.contains("less than the scenario's own layout").all(), regret
+    assert (cheaper["scenario_status"] == "unproven").all() and regret.loc[regret["regret"] >= 0, "finding"].isna().all()
     rejected = regret[regret["status"] == "not_verified"]
     assert len(rejected) >= 1, regret  # HiGHS 1.16: 1
     # only where the layout truly breaks a limit: each re-solve is polished before it is judged
@@ -270,17 +294,17 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     land = df.set_index("scenario")["regions[*].quotas.land"]
     assert set(land[rejected["scenario"]]) <= set(LAND_BREAKS), rejected
     assert rejected["cost"].isna().all() and rejected["regret"].isna().all()
-    assert (rejected["status_before_check"] == "optimal").all()
+    assert (rejected["status_before_check"] == "unproven").all()
     assert rejected["reason"].str.contains("rejected by the independent checker").all()
     assert rejected["reason"].str.contains("it breaks a limit: largest scaled violation").all()  # what it found
     # the polish's fact kept per candidate (before: discarded); the status before the check is the
     # solve's (the polish recomputes it), not HiGHS's alone
-    assert rejected["reason"].str.contains("the solve said optimal").all()
+    assert rejected["reason"].str.contains("the solve said unproven").all()
     laid_out = regret["status"] != "infeasible"
     assert regret.loc[laid_out, "polished"].notna().all() and regret.loc[~laid_out, "polished"].isna().all(), regret
     figures = regret[regret["status"] != "not_verified"]
-    # unproven: a polished cost above the bound of HiGHS's (loosened) re-solve
-    assert set(figures["status"]) <= {"optimal", "unproven", "infeasible"} and figures["regret"].notna().all()
+    # unproven: no bound of HiGHS's (loosened) re-solve proves it
+    assert set(figures["status"]) <= {"unproven", "infeasible"} and figures["regret"].notna().all()
     assert (figures["status"] == "infeasible").any()  # HiGHS 1.16: that candidate at land x0.8
     # the records under OUT/robust/ hold the checker's verdict beside HiGHS's word
     _, evals = _evaluations(tmp_path / "sweep")
@@ -295,6 +319,9 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     out = " ".join(res.output.split())
     n = len(rejected)
     assert f"{n} candidate evaluation{'' if n == 1 else 's'} rejected by the independent checker" in out, out
+    k = len(cheaper)
+    assert f"{k} candidate evaluation{'' if k == 1 else 's'} cost less than the scenario's own layout" in out, out
+    assert "CONTRADICTION" not in out  # no scenario is proven: nothing to contradict
     # a rejected re-solve is not known to be feasible: the robust layout is the one infeasible or
     # rejected in the fewest scenarios together (before, one rejected in 3 ranked above one
     # infeasible in 1 - HiGHS 1.16 on this spec)
@@ -325,6 +352,16 @@ def test_a_rejection_for_the_objective_alone_says_so():
           "check_objective": [judged["check_objective"]]}
     regret, _, _ = regret_tables([{"scenarios": ["s"], "hosting_sites": 1}], [ev], {"s": claimed})
     reason = regret["reason"].iloc[0]
+    # a confirmed candidate below a proven optimum's bound contradicts it: said, its regret kept below 0
+    # (before: clipped at 0); within the gap the bound leaves it is no contradiction
+    ev = {"scenario": "s", "costs": [100.0, 100.8, 101.0], "status": ["optimal"] * 3}
+    regret, _, _ = regret_tables([{"scenarios": ["s"], "hosting_sites": 1}] * 3, [ev], {"s": 101.0},
+                                 {"s": {"status": "optimal", "bound": 100.5}})
+    assert list(regret["regret"]) == pytest.approx([-1.0, -0.2, 0.0]), regret
+    assert regret["finding"].iloc[0].startswith("CONTRADICTION: the candidate's layout costs 1 less than the "
+                                                "scenario's own layout (optimal), below the scenario's proven bound 100.5")
+    assert "within the gap its bound 100.5 leaves: no contradiction" in regret["finding"].iloc[1]
+    assert pd.isna(regret["finding"].iloc[2])
     assert "violation" not in reason and "breaks a limit" not in reason, reason
     assert f"recomputed from the layout {judged['check_objective']:,.8g} is not the {claimed:,.8g} claimed" in reason
     # the sweep's rejected-scenario line says what the checker found, by the rejecting test (relative

@@ -87,7 +87,8 @@ def test_with_the_checker_off_no_layout_is_said_optimal(tmp_path):
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out / "results.csv")
     assert len(df) == 4 and (df["status"] == "unchecked").all() and df["ok"].all(), df[["status", "ok"]]
-    assert (df["status_before_check"] == "optimal").all() and df["verified"].isna().all()
+    # HiGHS said optimal, but with its tolerance loosened its bound proves nothing (claims.DEFAULT_TOLERANCES)
+    assert (df["status_before_check"] == "unproven").all() and df["verified"].isna().all()
     assert df["reason"].str.contains("the independent checker was off").all()
     said = " ".join(res.output.split())
     assert "4 solved (4 unchecked: the independent checker was off (check: false)" in said, said

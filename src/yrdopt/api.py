@@ -26,8 +26,8 @@ from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, P
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .stopping import stoppable
-from .solver import (STATUS_TEXT, TIME_LIMIT_EXPECTED, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag,
-                     derived_status, status_as_checked, time_limit_problem)
+from .solver import (TIME_LIMIT_EXPECTED, HighsSolver, ProgressHook, SolveResult, SolverOptions, StopFlag,
+                     derived_status, status_as_checked, status_words, time_limit_problem)
 
 
 # fix-and-optimize during HiGHS's search (lns.SearchLns) by default on models this large
@@ -558,8 +558,10 @@ def live_columns(cm: CompiledModel) -> int:
 
 
 def _with_bound(res: SolveResult, bound: float) -> SolveResult:
-    """``res`` with the better of HiGHS's bound and ``bound`` (both valid lower bounds)."""
-    if res.bound is not None and res.bound >= bound:
+    """``res`` with the better of HiGHS's bound and ``bound`` (both valid lower bounds).  Not where
+    HiGHS ran with loosened tolerances: such a solve claims no bound at all (the claims check
+    rejects one; solver.HighsSolver._result), so the relaxation's is left unsaid."""
+    if (res.bound is not None and res.bound >= bound) or res.solver.get("loosened_tolerances"):
         return res
     solver = {**res.solver, "bound_from": "relaxation without flows (model/logistics_bound.py)",
               "highs_bound": res.bound}
@@ -608,7 +610,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         gap = relative_gap(report.objective, res.bound) if res.bound is not None else None
     summary = {
         "status": status,
-        "status_text": STATUS_TEXT[status],
+        "status_text": status_words(status, res.solver),
         "objective": res.objective,
         "bound": res.bound,
         "gap": gap,

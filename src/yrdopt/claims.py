@@ -10,6 +10,10 @@ cap — and re-derives each claim from the rule that defines it:
 * ``gap`` is ``(objective - bound) / |objective|`` of the recomputed objective;
 * ``optimal`` holds only if the recomputed objective and the bound are within the requested
   gap (``gap_requested``: HiGHS's relative and absolute gaps), the rule HiGHS stops by;
+* ``optimal``, a ``bound`` and a ``gap`` are claimed only where HiGHS ran with tolerances no
+  looser than its defaults (``solver.tolerances``, else ``solver.options.highs``:
+  :func:`loosened_tolerances`): a bound HiGHS proves with loosened tolerances is one of the
+  loosened problem, and a layout of the real one may cost less;
 * a lexicographic layout keeps every term within its stage's hold
   (:func:`hold_limit` of the stage optimum; the tolerance relaxes every term but the last),
   and no term is below a stage optimum proven optimal (this layout would beat it);
@@ -47,6 +51,42 @@ HOLD_REL = 1e-9
 # "not_verified": a layout the checker rejected when it was solved (yrdopt.solver.checked_status); it claims nothing
 STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",
                         "not_verified", "baseline"}
+
+
+# HiGHS's defaults (1.16) of the tolerances that decide which points it accepts and which LPs it
+# calls optimal: yrdopt sets none of them.  A bound HiGHS proves with any of them looser is a bound
+# of the loosened problem, no proof for the real one (a sweep with primal 1.0 and MIP 0.5 said
+# "optimal" at 3,291.78 where a confirmed layout of the same scenario costs 3,225.61)
+DEFAULT_TOLERANCES = {"mip_feasibility_tolerance": 1e-6, "primal_feasibility_tolerance": 1e-7,
+                      "dual_feasibility_tolerance": 1e-7, "primal_residual_tolerance": 1e-7,
+                      "dual_residual_tolerance": 1e-7, "ipm_optimality_tolerance": 1e-8,
+                      "optimality_tolerance": 1e-7}
+
+
+def loosened_tolerances(options: dict | None) -> dict[str, float]:
+    """The tolerances of ``options`` (HiGHS's option names -> values; other names ignored) looser
+    than HiGHS's defaults (:data:`DEFAULT_TOLERANCES`): where any is, HiGHS's bound proves nothing
+    of the real problem, so no layout may be called optimal nor given a proven gap."""
+    out = {}
+    for name, default in DEFAULT_TOLERANCES.items():
+        v = (options or {}).get(name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not v <= default:
+            out[name] = float(v)
+    return out
+
+
+def loosened_words(loosened: dict[str, float]) -> str:
+    """The loosened tolerances in words, each with HiGHS's default."""
+    return ", ".join(f"{k} {v:g} (default {DEFAULT_TOLERANCES[k]:g})" for k, v in loosened.items())
+
+
+def summary_loosened_tolerances(summary: dict) -> dict[str, float]:
+    """:func:`loosened_tolerances` of the tolerances a summary's solve ran with: ``solver.tolerances``
+    (what HiGHS held, written since they decide the status), else the HiGHS options the user gave
+    (``solver.options.highs``, in summaries written before)."""
+    solver = summary.get("solver") if isinstance(summary.get("solver"), dict) else {}
+    given = (solver.get("options") or {}).get("highs") if isinstance(solver.get("options"), dict) else None
+    return loosened_tolerances({**(given if isinstance(given, dict) else {}), **(solver.get("tolerances") or {})})
 
 
 def rejection_found(max_violation: float | None, claimed: float | None = None, recomputed: float | None = None,
@@ -163,6 +203,12 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float], compone
         want = relative_gap(objective, bound)
         if abs(gap - want) > CLAIM_TOL + 1e-9 * abs(want):
             out.append(FalseClaim("gap", gap, want, "the gap is (objective - bound) / |objective|"))
+    loosened = summary_loosened_tolerances(summary)
+    if loosened:
+        for claim, stated in (("status", status if status == "optimal" else None), ("bound", bound), ("gap", gap)):
+            if stated is not None:
+                out.append(FalseClaim(claim, stated, None, f"HiGHS ran with loosened tolerances ({loosened_words(loosened)}): "
+                                      "its bound is one of the loosened problem, no proof for this one"))
     if status == "optimal":
         req = summary.get("gap_requested")
         rel, ab = (req.get("relative"), req.get("absolute")) if isinstance(req, dict) else (None, None)

@@ -382,7 +382,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     from .model.periods import build_phased
     from .progress import BUILD, HIGHS, PERIOD_START, Phases
     from .solution import Solution
-    from .solver import STATUS_TEXT, HighsSolver, SolverOptions, derived_status, status_as_checked
+    from .solver import HighsSolver, SolverOptions, derived_status, status_as_checked, status_words
 
     t_start = time.perf_counter()
     options = options or SolverOptions()
@@ -477,7 +477,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     from .analysis.costs import discounting
 
     summary = {
-        "status": status, "status_text": STATUS_TEXT[status], "objective": objective, "bound": res.bound, "gap": gap,
+        "status": status, "status_text": status_words(status, res.solver), "objective": objective, "bound": res.bound, "gap": gap,
         "gap_requested": requested, "components": comps, "weights": dict(w),
         # how the components sum the periods (each period's terms and what its expansion term built: `periods`)
         "discounting": discounting(inst),

@@ -24,7 +24,7 @@ from typing import Callable, Literal, Protocol
 import highspy
 import numpy as np
 
-from .claims import CLAIM_TOL, proven_optimal, relative_gap
+from .claims import CLAIM_TOL, DEFAULT_TOLERANCES, loosened_tolerances, loosened_words, proven_optimal, relative_gap
 from .model.compiled import CompiledModel
 
 Status = Literal[
@@ -53,8 +53,9 @@ STATUS_TEXT = {
     "stopped_with_incumbent": "stopped at an iteration, solution or objective limit with a feasible layout",
     "stopped_no_incumbent": "stopped at an iteration, solution or objective limit before any feasible layout",
     "interrupted": "interrupted by the user",
-    "unproven": "HiGHS reported optimal, but the gap recomputed from the layout's own objective exceeds the "
-                "requested gap: a feasible layout, not proven best",
+    "unproven": "a feasible layout, not proven best: HiGHS reported optimal, but no valid bound proves it (the gap "
+                "recomputed from the layout's own objective exceeds the requested gap, or HiGHS ran with tolerances "
+                "looser than its defaults, so its bound is one of the loosened problem, not a proof)",
     "not_verified": "rejected by the independent checker: the layout breaks a limit (or its summary a claim) "
                     "beyond the checker's tolerance, so it is neither proven best nor known to be feasible",
     "unchecked": "not checked: the independent checker was off (a sweep's check: false), so the layout is "
@@ -68,6 +69,18 @@ STATUS_TEXT = {
 
 HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent", "interrupted", "unproven",
                 "not_verified", "unchecked"}
+
+
+def status_words(status: str, solver: dict | None = None) -> str:
+    """``status`` in words (:data:`STATUS_TEXT`), and for a layout HiGHS found with loosened
+    tolerances (``solver``: a result's ``solver`` facts) what its bound is: no proof."""
+    text = STATUS_TEXT[status]
+    loosened = (solver or {}).get("loosened_tolerances")
+    if loosened and status in HAS_SOLUTION:
+        b = (solver or {}).get("bound_at_loosened_tolerances")
+        text += (f"; HiGHS ran with loosened tolerances ({loosened_words(loosened)}): its bound"
+                 + (f" {b:,.8g}" if b is not None else "") + " is one of the loosened problem, not a proof")
+    return text
 
 
 def derived_status(status: str, objective: float | None, bound: float | None, rel_gap: float,
@@ -257,7 +270,7 @@ class SolveResult:
         if self.status == "stopped_no_incumbent" and "interrupt" in (self.highs_status or "").lower():
             # HiGHS maps a user's stop without a layout to the same status as an iteration limit
             return "stopped by the user (Ctrl-C or a stop signal) before any feasible layout was found"
-        return STATUS_TEXT[self.status]
+        return status_words(self.status, self.solver)
 
 
 # HiGHS options that SolverOptions sets through its own fields: name -> what to use instead
@@ -720,8 +733,11 @@ class HighsSolver:
         x = row_dual = col_dual = row_value = None
         objective = bound = gap = None
         rel_gap, abs_gap = self._requested_gaps()
+        # the tolerances asked of HiGHS (its defaults unless the options loosen them); not the values it
+        # holds after a MIP run: HiGHS 1.16 raises primal_feasibility_tolerance to the MIP's own (1e-6) there
+        tolerances = {**DEFAULT_TOLERANCES, **{k: float(v) for k, v in self.options.highs.items() if k in DEFAULT_TOLERANCES}}
         solver = {"name": "HiGHS", "version": highs_version(), "options": self.options.to_dict(),
-                  "gap_requested": {"relative": rel_gap, "absolute": abs_gap}}
+                  "gap_requested": {"relative": rel_gap, "absolute": abs_gap}, "tolerances": tolerances}
         if status in HAS_SOLUTION:
             sol = h.getSolution()
             x = np.asarray(sol.col_value, dtype=float)
@@ -747,6 +763,16 @@ class HighsSolver:
             # no layout, but what HiGHS proved is still worth saying: no layout costs less
             b = float(info.mip_dual_bound)
             bound = b if np.isfinite(b) else None
+        loosened = loosened_tolerances(tolerances)
+        if loosened:
+            # HiGHS's bound (an LP's objective too) is one of the loosened problem: a layout of the
+            # real one may cost less, so it proves nothing here.  It is kept in words, not as a bound
+            if bound is not None:
+                solver["bound_at_loosened_tolerances"] = bound
+            solver["loosened_tolerances"] = loosened
+            bound = gap = None
+            if status == "optimal":
+                status = "unproven"
         return SolveResult(
             status=status,
             highs_status=h.modelStatusToString(ms),

@@ -117,6 +117,12 @@ def register(app: typer.Typer) -> None:
             console.print(f"  robust layout: {k} candidate evaluation{'' if k == 1 else 's'} rejected by the independent "
                           "checker: no regret figure there (regret.csv: status not_verified, the reason in words)",
                           highlight=False)
+        if df.attrs.get("robust_cheaper"):
+            k, bad = df.attrs["robust_cheaper"], df.attrs.get("robust_contradictions", 0)
+            console.print(f"  robust layout: {k} candidate evaluation{'' if k == 1 else 's'} cost less than the scenario's "
+                          "own layout (regret.csv: regret below 0, the finding in words)"
+                          + (f"; {bad} below a proven bound: a CONTRADICTION between two of our results, one of them "
+                             "wrong" if bad else ""), highlight=False)
         for row in pd.concat([df[rejected], failed]).head(5).itertuples(index=False):
             why = rejected_words(row) if row.status == "not_verified" else _short_reason(str(row.reason))
             console.print(f"  {row.scenario}: {row.status}: {why}", highlight=False)

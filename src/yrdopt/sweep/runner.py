@@ -334,7 +334,9 @@ def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_
             raise
     evals = [store.read(s.id, sub) for s in eval_scen]
     return {"candidates": cands, "evaluations": evals, "backend": be,
-            "optimum": {r["scenario"]: r["objective"] for r in ok}}
+            "optimum": {r["scenario"]: r["objective"] for r in ok},
+            # whether each is proven (a confirmed candidate below a proven bound contradicts it)
+            "scenarios": {r["scenario"]: {"status": r.get("status"), "bound": r.get("bound")} for r in ok}}
 
 
 def _remove_robust_evaluations(store: Store, keep: str | None = None) -> None:
@@ -455,7 +457,8 @@ def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, rec
     before ``results`` is written: ``--resume`` with other ids or ``robust: enabled: false``)."""
     made = set()
     if isinstance(robust, dict):
-        long, table, best = summaries.regret_tables(robust["candidates"], robust["evaluations"], robust["optimum"])
+        long, table, best = summaries.regret_tables(robust["candidates"], robust["evaluations"], robust["optimum"],
+                                                    robust.get("scenarios"))
         made = {"robust", "regret"} | ({"robust_layout"} if best is not None else set())
     for name in set(ROBUST_TABLES) - made:
         (out / f"{name}.csv").unlink(missing_ok=True)  # one unlink each: a file is there whole or not at all
@@ -487,6 +490,10 @@ def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, rec
         robust if isinstance(robust, str) else _no_robust_layout(long))
     # evaluations whose re-solved layout the checker rejected (no regret figure; said by the CLI)
     results.attrs["robust_rejected"] = int((long["status"] == "not_verified").sum()) if made else 0
+    # confirmed candidates cheaper than their scenario's own layout, and those of them below a proven bound
+    found = long["finding"].dropna() if made else pd.Series(dtype=object)
+    results.attrs["robust_cheaper"] = len(found)
+    results.attrs["robust_contradictions"] = int(found.str.startswith("CONTRADICTION").sum())
     return results
 
 

@@ -18,9 +18,13 @@
   layouts (sites and parks).  Each candidate is evaluated under every solved scenario by a
   *fixed-placement re-solve*: its sites and parks are fixed, activities and flows are
   re-optimised for the scenario (the checker would need the activities too, which change
-  with demand).  Regret = that cost minus the scenario's optimum (never below 0: a
-  difference inside the MIP gap is no regret); a candidate that is infeasible under a
-  scenario has infinite regret there.  Each re-solved layout is judged by the independent
+  with demand).  Regret = that cost minus the cost of the scenario's own layout (its
+  "optimum"; ``scenario_status`` says whether it is proven).  A regret below 0 (beyond
+  round-off) is a finding, kept and said in ``finding``: the candidate is cheaper than the
+  scenario's layout, within the gap the scenario's bound leaves, or beyond its proven bound
+  (a contradiction between two of our own results: one of them is wrong), or below a layout
+  not proven best (before, every regret was clipped at 0 and such a contradiction hidden);
+  a candidate that is infeasible under a scenario has infinite regret there.  Each re-solved layout is judged by the independent
   checker, as a scenario's is: where it rejects one (a loosened HiGHS tolerance), that
   evaluation is "not_verified" in ``regret.csv``, with no cost or regret and the reason in
   words.  The robust layout is the one feasible in the most scenarios, then rejected in the
@@ -209,8 +213,35 @@ REJECTED_EVALUATION = ("rejected by the independent checker ({found}; the solve 
                        "so the re-solved layout's cost is no regret figure")
 
 
-def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict[str, float]):
+# what regret.csv's ``finding`` says of a confirmed candidate cheaper than the scenario's own layout
+CHEAPER = "the candidate's layout costs {less:,.8g} less than the scenario's own layout ({status})"
+WITHIN_GAP = "{cheaper}, within the gap its bound {bound:,.8g} leaves: no contradiction"
+CONTRADICTION = ("CONTRADICTION: {cheaper}, below the scenario's proven bound {bound:,.8g}: one of the two results "
+                 "is wrong")
+NOT_PROVEN = "{cheaper}, which is not proven best: the scenario's least known cost is the candidate's"
+
+
+def cheaper_finding(cost: float, optimum: float, status: str | None, bound: float | None) -> str | None:
+    """What a candidate's confirmed ``cost`` below the scenario's own layout (``optimum``, with its
+    ``status`` and ``bound``) means, in words; None where it is not below it beyond round-off."""
+    from ..claims import CLAIM_TOL
+
+    tol = CLAIM_TOL * max(1.0, abs(optimum))
+    if not math.isfinite(cost) or cost >= optimum - tol:
+        return None
+    cheaper = CHEAPER.format(less=optimum - cost, status=status or "status unknown")
+    if status == "optimal" and bound is not None and math.isfinite(bound):
+        return (CONTRADICTION if cost < bound - tol else WITHIN_GAP).format(cheaper=cheaper, bound=bound)
+    return NOT_PROVEN.format(cheaper=cheaper)
+
+
+def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict[str, float],
+                  scenarios: dict[str, dict] | None = None):
     """Long regret table, one row per candidate, and the index of the most robust candidate.
+
+    ``scenarios``: each scenario's ``status`` and ``bound`` (its record's), which say whether a
+    candidate cheaper than the scenario's layout contradicts it (:func:`cheaper_finding`; the row's
+    ``finding``, its regret kept below 0; only round-off is read as 0).
 
     A row's ``status`` follows the checker (:meth:`ScenarioSolver.evaluate`): where it rejected
     the candidate's re-solved layout ("not_verified") the row has no ``cost`` nor ``regret`` and
@@ -220,10 +251,12 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
     with the smallest worst-case regret where it has one; a candidate without any regret figure is
     none."""
     rows = []
+    scenarios = scenarios or {}
     for ev in evaluations:
         sid = ev["scenario"]
         if sid not in optimum or "error" in ev:
             continue
+        own = scenarios.get(sid) or {}
         n = len(ev["costs"])
         before = ev.get("status_before_check") or [None] * n
         violation = ev.get("max_violation") or [None] * n
@@ -234,14 +267,18 @@ def regret_tables(candidates: list[dict], evaluations: list[dict], optimum: dict
             if status == "not_verified":
                 found = rejection_found(violation[c], claimed[c], recomputed[c])
                 reason = REJECTED_EVALUATION.format(found=found, before=before[c])
-                rows.append([c, sid, math.nan, optimum[sid], math.nan, status, before[c], polished[c], reason])
+                rows.append([c, sid, math.nan, optimum[sid], own.get("status"), math.nan, status, before[c],
+                             polished[c], reason, None])
                 continue
             if cost is None:
                 continue
-            regret = max(0.0, cost - optimum[sid]) if math.isfinite(cost) else math.inf
-            rows.append([c, sid, cost, optimum[sid], regret, status, before[c], polished[c], None])
-    long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "regret", "status",
-                                       "status_before_check", "polished", "reason"])
+            finding = cheaper_finding(cost, optimum[sid], own.get("status"), own.get("bound"))
+            regret = (cost - optimum[sid] if finding else max(0.0, cost - optimum[sid])) if math.isfinite(cost) \
+                else math.inf  # (clipped at 0 only within round-off)
+            rows.append([c, sid, cost, optimum[sid], own.get("status"), regret, status, before[c], polished[c], None,
+                         finding])
+    long = pd.DataFrame(rows, columns=["candidate", "scenario", "cost", "optimum", "scenario_status", "regret",
+                                       "status", "status_before_check", "polished", "reason", "finding"])
     summary = []
     for c, cand in enumerate(candidates):
         g = long[long["candidate"] == c]
