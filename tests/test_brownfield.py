@@ -143,23 +143,35 @@ def test_a_site_is_kept_only_below_a_tenth_of_a_percent_of_its_own_activity():
 def test_the_checker_accepts_either_word_for_a_change_between_round_off_and_the_keep_band():
     """A result written before site_change.KEEP_SHARE (kept only below round-off) labels a change of
     0.05 % "shrunk": verified, as "kept" is (it was "transition.csv says shrunk, recomputed: kept");
-    outside the band the word is judged: 0.5 % "kept" and a round-off change "shrunk" are not."""
+    outside the band the word is judged: 0.5 % "kept" and a round-off change "shrunk" are not.  A
+    result written under the rule before the keep band was the site's own (0.001 units for a site
+    below one) labels Anhui's equipment manufacturing 0.93326 -> 0.93423 "kept": verified, as
+    "grown" is (it was "transition.csv says kept, recomputed: grown"); beyond 0.001 units it is not."""
     from yrdopt.checker import check_transition_table, transition_rows
+    from yrdopt.site_change import KEEP_SHARE
 
     inst = default_brownfield()
     today = transition_rows(inst, {}, set())  # today's sites, with their activity before
-    site = max(today, key=lambda r: r["activity_before"])
-    key = (site["chain"], site["segment"], site["region"])
-    for share, right, wrong in ((5e-4, ("shrunk", "kept"), "grown"), (5e-3, ("shrunk",), "kept"),
-                                (-5e-4, ("grown", "kept"), "shrunk"), (1e-8, ("kept",), "shrunk")):
+    big = max(today, key=lambda r: r["activity_before"])
+    small = min((r for r in today if 0 < r["activity_before"] < 1), key=lambda r: r["activity_before"])
+    b, s = big["activity_before"], small["activity_before"]
+    between = KEEP_SHARE * (s + 1.0) / 2  # above 0.1 % of the small site, below 0.001 units
+    for site, after, right, wrong in ((big, b * (1 - 5e-4), ("shrunk", "kept"), "grown"),
+                                      (big, b * (1 - 5e-3), ("shrunk",), "kept"),
+                                      (big, b * (1 + 5e-4), ("grown", "kept"), "shrunk"),
+                                      (big, b * (1 - 1e-8), ("kept",), "shrunk"),
+                                      (small, s + between, ("grown", "kept"), "shrunk"),
+                                      (small, s - between, ("shrunk", "kept"), "grown"),
+                                      (small, s + 1.1 * KEEP_SHARE, ("grown",), "kept")):
+        key = (site["chain"], site["segment"], site["region"])
         layout = pd.DataFrame([{"chain": r["chain"], "segment": r["segment"], "region": r["region"], "sited": True,
-                                "activity": r["activity_before"] * (1 - share if r is site else 1)} for r in today])
+                                "activity": after if r is site else r["activity_before"]} for r in today])
         act = layout.groupby(["chain", "segment", "region"])["activity"].sum().to_dict()
         table = pd.DataFrame(transition_rows(inst, act, set(act)))
         at = (table["chain"] == key[0]) & (table["segment"] == key[1]) & (table["region"] == key[2])
         for word, verified in [(w, True) for w in right] + [(wrong, False)]:
             said = check_transition_table(inst, layout, table.assign(status=table["status"].where(~at, word)), "transition.csv")
-            assert (not said) is verified, (share, word, [v.detail for v in said])
+            assert (not said) is verified, (site["region"], after, word, [v.detail for v in said])
 
 
 # --------------------------------------------------------------- brute force, one period

@@ -482,7 +482,7 @@ def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataF
             differs(f"listed in {name} but neither exists before nor after the change")
         else:
             w, g = want[key], got[key]
-            # inside the band between round-off and KEEP_SHARE either word holds (written before the rule)
+            # between round-off and the widest keep band either word holds (results of the earlier rules)
             said = ({w["status"]} if w["status"] in ("opened", "closed")
                     else accepted_statuses(w["activity_before"], w["activity_after"]))
             if str(g.status) not in said:

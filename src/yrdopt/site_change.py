@@ -44,16 +44,21 @@ def site_statuses(was, is_open, before, after) -> np.ndarray:
                      ["opened", "closed", "shrunk", "grown"], "kept")
 
 
+# the keep bands of the rules earlier results were written under (change of activity, site's activity
+# before): round-off (until f3583cd), then KEEP_SHARE of at least one unit (until 503fd84: 0.001 units
+# for any site below one)
+EARLIER_KEEP_BANDS = (lambda before: TOLERANCE * max(1.0, before), lambda before: KEEP_SHARE * max(1.0, before))
+
+
 def accepted_statuses(before: float, after: float) -> set[str]:
     """The words a written transition.csv may give a site open before and after: its
-    :func:`site_status`, and inside the band between round-off (the rule before KEEP_SHARE:
-    ``TOLERANCE`` x max(1, before)) and the keep band either "kept" or the direction of the change,
-    so that results written under either rule stay verified."""
-    said = site_status(before, after, True)
-    change = abs(after - before)
-    if TOLERANCE * max(1.0, before) < change <= keep_tolerance(before):
-        return {"kept", "shrunk" if after < before else "grown"}
-    return {said}
+    :func:`site_status`, and the word each earlier rule (:data:`EARLIER_KEEP_BANDS`) gave it, so that
+    results written under any of them stay verified: "kept" or the direction of the change between
+    round-off and the widest keep band (0.1 % of the site, or 0.001 units for a site below one)."""
+    def within(tol: float) -> str:
+        return "shrunk" if after < before - tol else "grown" if after > before + tol else "kept"
+
+    return {site_status(before, after, True)} | {within(band(before)) for band in EARLIER_KEEP_BANDS}
 
 
 def transition_counts(transition) -> dict:
