@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import yrdopt
 from yrdopt.api import solution_from_result
+from yrdopt.claims import check_claims
 from yrdopt.cli import app
 from yrdopt.model.compiled import build
 from yrdopt.analysis.fronts import lexicographic, pareto_front
@@ -254,6 +255,25 @@ def test_a_nan_figure_is_a_false_claim(plan, tmp_path, change, said):
     r = _forge_plan(plan, tmp_path, change)
     assert r.exit_code == 5, r.output
     assert said in r.output, r.output
+
+
+@pytest.mark.parametrize("change", [lambda s: s.update(periods=5), lambda s: s["periods"][1].update(year=[2030]),
+                                    lambda s: s["periods"][1].update(year=float("inf")), lambda s: s.update(periods=["x"])])
+def test_malformed_periods_are_a_false_claim_not_a_traceback(plan, tmp_path, change):
+    """summary.json's periods a number, or a period whose year is a list or infinite: ``yrdopt check``
+    read each period's transition counts from them and ended in a TypeError or OverflowError (exit 1,
+    review); now a false claim in words, said once, as for a period without a discount."""
+    r = _forge_plan(plan, tmp_path, change)
+    assert r.exit_code == 5, r.output
+    # said once (the myopic comparison, which reads periods[].discount, says its own)
+    assert r.output.count("false claim of summary.json: periods: states") == 1, r.output
+    assert "a list of periods, each with a year" in r.output, r.output
+    # the transition counts' own reading, where no period was recomputed to say it first
+    want = {"kept": 1, "grown": 0, "shrunk": 0, "closed": 0, "opened": 0, "activity_moved": 0.0,
+            "activity_before": 1.0, "moved_share": 0.0}
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text())
+    said = [c for c in check_claims(summary, summary["objective"], {}, None, None, {2030: want}) if c.claim == "periods"]
+    assert len(said) == 1 and "each with a year" in said[0].reason, said
 
 
 def test_a_nan_component_of_one_layout_is_a_false_claim(solved, tmp_path):

@@ -221,7 +221,9 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float], compone
     out += _component_claims(summary, objective, components)
     out += _period_claims(summary, objective, periods)
     out += _myopic_claims(summary, objective, bound)
-    out += _transition_claims(summary, transitions)
+    # malformed periods are said once (_period_claims, where the checker recomputed them, says so first)
+    out += [c for c in _transition_claims(summary, transitions)
+            if not (c.claim == "periods" and any(o.claim == "periods" for o in out))]
     out += _lexicographic_claims(summary.get("lexicographic"), raw, status)
     out += _front_claims(summary.get("front"), raw)
     return out
@@ -267,7 +269,7 @@ def _period_claims(summary: dict, objective: float, recomputed: list[dict] | Non
         return []
     try:  # a plan written without the checker (check=False) states no terms: nothing to add up then
         per = [(int(p["year"]), float(p["discount"]), _numbers(p["terms"]) if "terms" in p else {}) for p in stated]
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         per = None
     if per is None or any(t is None or not math.isfinite(d) for _, d, t in per):
         return [FalseClaim("periods", stated, None,
@@ -300,6 +302,17 @@ def _period_claims(summary: dict, objective: float, recomputed: list[dict] | Non
     return out
 
 
+def _periods_by_year(stated) -> dict | None:
+    """summary.json's ``periods`` by year, read as :func:`_period_claims` reads them (``int(year)``);
+    None when they are no list of mappings, each with a year."""
+    if not isinstance(stated, list) or not all(isinstance(p, dict) for p in stated):
+        return None
+    try:
+        return {int(p["year"]): p for p in stated}
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return None
+
+
 def _transition_claims(summary: dict, recomputed: dict | None) -> list[FalseClaim]:
     """The sites kept, grown, shrunk, closed and opened and the moved share that ``transition``
     (a plan: ``periods[].transition``) states are those of the checked transition.csv's rows."""
@@ -308,7 +321,10 @@ def _transition_claims(summary: dict, recomputed: dict | None) -> list[FalseClai
     if None in recomputed:
         stated = [("transition", summary.get("transition"), recomputed[None])]
     else:
-        by_year = {p.get("year"): p for p in summary.get("periods") or [] if isinstance(p, dict)}
+        by_year = _periods_by_year(summary.get("periods") or [])
+        if by_year is None:
+            return [FalseClaim("periods", summary.get("periods"), None,
+                               "a list of periods, each with a year (and its transition counts)")]
         stated = [(f"periods[{y}].transition", (by_year.get(y) or {}).get("transition"), r) for y, r in recomputed.items()]
     out = []
     for where, said, want in stated:
