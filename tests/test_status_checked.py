@@ -379,6 +379,11 @@ def test_a_rejection_for_the_objective_alone_says_so():
     # 1.0000005 apart: beyond 1e-6 of the claimed 1e6 (worker._check rejects), within 1e-6 of the recomputed
     said = rejected_words(row(1e6, 1e6 + 1.0000005, None))
     assert "1,000,001 is not the 1,000,000 claimed" in said, said
+    # and `yrdopt check`'s claims check finds the same objective false: one test (claims.objective_matches)
+    # everywhere (before, it scaled by the recomputed objective and passed this one)
+    from yrdopt.claims import check_claims
+
+    assert [c.claim for c in check_claims({"objective": 1e6}, 1e6 + 1.0000005, {})] == ["objective"]
     said = rejected_words(row(float("nan"), float("nan"), None))
     assert said.startswith("rejected by the independent checker (it breaks no limit, but a claim is false;"), said
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .checker import CheckReport, check_layout
 from .deadline import Deadline, highs_options_for, root_options_for
-from .claims import CLAIM_TOL, relative_gap
+from .claims import objective_matches, relative_gap
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
@@ -601,8 +601,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         report = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
         check_s = time.perf_counter() - t0
     components = cm.components(res.x) if res.x is not None else {}
-    matches = bool(report and res.objective is not None
-                   and abs(report.objective - res.objective) <= CLAIM_TOL * max(1.0, abs(res.objective)))
+    matches = bool(report and res.objective is not None and objective_matches(res.objective, report.objective))
     requested = res.solver.get("gap_requested")
     status, gap = res.status, res.gap
     if report is not None and requested and bool(cm.integrality.any()):

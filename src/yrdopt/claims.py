@@ -5,7 +5,8 @@ term from the written layout.  This part takes those recomputed values and the c
 the summary — status, objective, bound, gap, lexicographic stage holds, a front point's
 cap — and re-derives each claim from the rule that defines it:
 
-* ``objective`` equals the recomputed objective;
+* ``objective`` equals the recomputed objective (:func:`objective_matches`, the test every
+  part that rejects a layout uses);
 * ``bound`` (a lower bound: every objective is minimised) is not above it;
 * ``gap`` is ``(objective - bound) / |objective|`` of the recomputed objective;
 * ``optimal`` holds only if the recomputed objective and the bound are within the requested
@@ -89,6 +90,16 @@ def summary_loosened_tolerances(summary: dict) -> dict[str, float]:
     return loosened_tolerances({**(given if isinstance(given, dict) else {}), **(solver.get("tolerances") or {})})
 
 
+def objective_matches(claimed: float, recomputed: float) -> bool:
+    """The one test of a claimed objective against the one recomputed from the layout: within
+    :data:`CLAIM_TOL` x max(1, |claimed|).  Every place that accepts or rejects a layout for its
+    objective uses it (the claims check, ``api``, ``phasing``, ``sweep.worker._check``, the workbench,
+    the report, :func:`rejection_found`'s words): before, the claims check scaled by the recomputed
+    objective and the others by the claimed one, so 1e6 claimed, 1e6 + 1.0000005 recomputed was
+    rejected by a sweep and passed by ``yrdopt check``."""
+    return abs(claimed - recomputed) <= CLAIM_TOL * max(1.0, abs(claimed))
+
+
 def rejection_found(max_violation: float | None, claimed: float | None = None, recomputed: float | None = None,
                     false_claims=()) -> str:
     """What the checker found where it rejected a layout, in words for a reason: the limit broken
@@ -98,8 +109,7 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
     summary's ``false_claims``.  Before, every such reason said "largest scaled violation 0 ...
     breaks a limit".
 
-    The objective differs by the test the code that rejected used (``sweep.worker._check``,
-    ``api``, ``phasing``: relative to the claimed objective).  Unknown values (None, NaN: a
+    The objective differs by the test the code that rejected used (:func:`objective_matches`).  Unknown values (None, NaN: a
     table's empty cell) say nothing: a record without the recomputed objective (written before
     it was kept) and no false claims is taken to differ in its objective (a single solve's
     layout that breaks no limit is rejected for nothing else); without a claimed objective the
@@ -112,8 +122,7 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
     max_violation, claimed, recomputed = known(max_violation), known(claimed), known(recomputed)
     if max_violation is not None and max_violation > TOLERANCE:
         return f"it breaks a limit: largest scaled violation {max_violation:.3g}"
-    differs = (abs(claimed - recomputed) > CLAIM_TOL * max(1.0, abs(claimed)) if recomputed is not None
-               else not false_claims)
+    differs = not objective_matches(claimed, recomputed) if recomputed is not None else not false_claims
     if claimed is not None and differs:
         where = "" if recomputed is None else f" {recomputed:,.8g}"
         return (f"it breaks no limit, but the objective the checker recomputed from the layout{where} is not the "
@@ -195,7 +204,7 @@ def check_claims(summary: dict, objective: float, raw: dict[str, float], compone
     stated_obj, bound, gap = (_number(summary, k, out) for k in ("objective", "bound", "gap"))
     if status is not None and status not in STATUSES_WITH_LAYOUT:
         out.append(FalseClaim("status", status, "a layout", "the status says there is no layout, but one is written"))
-    if stated_obj is not None and abs(stated_obj - objective) > CLAIM_TOL * max(1.0, abs(objective)):
+    if stated_obj is not None and not objective_matches(stated_obj, objective):
         out.append(FalseClaim("objective", stated_obj, objective, "the layout's objective differs"))
     if bound is not None and _exceeds(bound, objective):
         out.append(FalseClaim("bound", bound, objective, "a lower bound above the objective of a feasible layout"))

@@ -376,7 +376,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
 
     from .analysis.benefits import benefit_warnings, period_benefit_table
     from .checker import check_phased
-    from .claims import relative_gap
+    from .claims import objective_matches, relative_gap
     from .deadline import Deadline, highs_options_for
     from .io import content_hash, load_instance
     from .model.periods import build_phased
@@ -463,7 +463,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     objective = float(pm.cm.cost @ x)
     report = check_phased(inst, layout, flows_df, exp_df, parks=parks_df, park_activity=pa_df) if check else None
     benefits = period_benefit_table(inst, layout, flows_df, exp_df, parks_df, pa_df)
-    matches = bool(report and abs(report.objective - objective) <= 1e-6 * max(1.0, abs(objective)))
+    matches = bool(report and objective_matches(objective, report.objective))
     w = pm.cm.data.weights
     comps = {k: float(w.get(k, 0.0) * (v @ x)) for k, v in pm.cm.terms.items()}
     # status and gap as a single-period solve states them: "optimal" only when the checked

@@ -228,7 +228,9 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
 
         rep = check_today_kept(inst, layout, str(path.name))
     obj = summary.get("objective")
-    matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
+    from ..claims import objective_matches
+
+    matches = obj is not None and objective_matches(obj, rep.objective)
     # each term with what it counts (a plan's one-off costs per period, the parks its expansion term built),
     # and the objective in words: a plan's terms are discounted sums over its periods (analysis.costs)
     from ..analysis.costs import discounting, objective_words, term_notes

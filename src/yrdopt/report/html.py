@@ -419,7 +419,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     else:
         rep = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
     obj = summary.get("objective")
-    matches = obj is not None and abs(rep.objective - obj) <= 1e-6 * max(1.0, abs(obj))
+    from ..claims import objective_matches
+
+    matches = obj is not None and objective_matches(obj, rep.objective)
     verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
                f'{"VERIFIED" if rep.verified else "NOT VERIFIED"}</span> (largest scaled violation '
                f"{rep.max_violation:.3g}; {rep.n_violations} violated rows). Objective recomputed from the layout: "

@@ -30,7 +30,6 @@ from .apply import InPlaceModel, patchable, resolve_parameters, scenario_dict, v
 from .design import Scenario
 from .spec import Parameter, SweepSolver
 
-OBJECTIVE_TOL = 1e-6
 # a scenario's start is chosen among the layouts of the chunk's last STARTS_KEPT scenarios: each
 # is checked for fit (~1 ms on yrd-cities), and of those that do not fit only the STARTS_REPAIRED
 # cheapest under the scenario's costs are repaired (2-20 ms each).  Without a cap the starts of a
@@ -604,12 +603,13 @@ def _layout_lists(cm: CompiledModel, x: np.ndarray) -> dict:
 
 def _check(inst, cm: CompiledModel, x: np.ndarray, objective: float) -> dict:
     from ..checker import check_layout
+    from ..claims import objective_matches
     from ..solution import park_tables_from_x, tables_from_x
 
     t0 = time.perf_counter()
     layout, flows, exps = tables_from_x(cm, x)
     parks, park_activity = park_tables_from_x(cm, x)
     rep = check_layout(inst, layout, flows, exps, parks=parks, park_activity=park_activity)
-    matches = abs(rep.objective - objective) <= OBJECTIVE_TOL * max(1.0, abs(objective))
+    matches = objective_matches(objective, rep.objective)
     return {"verified": bool(rep.verified and matches), "max_violation": rep.max_violation,
             "check_objective": rep.objective, "check_s": time.perf_counter() - t0}
