@@ -464,6 +464,15 @@ def test_a_front_with_a_rejected_point_is_not_exact(tmp_path, monkeypatch):
     assert f"rejected by the independent checker: {rejected[0]}: it breaks " in said, said
     assert all(f"{p}: it breaks " in said for p in rejected) and "the layout breaks a limit" not in said, said
     assert f"not proven: {rejected[0]}" not in said  # not said to be a stage stopped at its limit
+    # the front's layouts counted are the confirmed ones, the rejected apart (before: all of them, rejected included)
+    k = len(rejected)
+    n = len(table) - k
+    assert (f"{n} non-dominated layout{'' if n == 1 else 's'} confirmed by the independent checker and {k} "
+            f"point{'' if k == 1 else 's'} it rejected") in said, said
+    # a confirmed point is not proven because HiGHS's tolerances were loosened, not for a stage's limit
+    # (said since HighsSolver._result calls no loosened solve optimal)
+    assert "HiGHS ran with loosened tolerances (mip_feasibility_tolerance 0.25 (default 1e-06))" in said, said
+    assert "a stage stopped at its limit" not in said, said
     # a confirmed point stays beside a rejected one that dominates it, and none was dropped for one
     terms = ("distance", "duplication")
     values = {row.point: {t: getattr(row, t) for t in terms} for row in table.itertuples()}

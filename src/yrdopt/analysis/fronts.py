@@ -654,8 +654,9 @@ def _front_figure(result: FrontResult, plt):
     ax.plot(v[~rejected, 0], v[~rejected, 1], "o", color="C0")
     open_ = np.array([not p.proven for p in result.points], dtype=bool) & ~rejected
     if open_.any():
+        loose = any((p.solution.summary.get("solver") or {}).get("loosened_tolerances") for p in result.points)
         ax.scatter(v[open_, 0], v[open_, 1], s=80, facecolors="none", edgecolors="C3", zorder=3,
-                   label="not proven: a stage stopped at its limit")
+                   label="not proven: HiGHS's tolerances loosened" if loose else "not proven: a stage stopped at its limit")
     if rejected.any():
         ax.scatter(v[rejected, 0], v[rejected, 1], s=80, marker="x", color="C3", zorder=3,
                    label="rejected by the independent checker")

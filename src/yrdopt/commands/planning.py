@@ -213,8 +213,13 @@ def register(app: typer.Typer) -> None:
         for t in (t1, t2):  # the gap of the stage that minimised the term (0: proven for this cap)
             tab[f"{t} gap"] = [_percent(g) for g in res.table()[f"{t}_gap"]]
         console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
+        # only confirmed points count as the front's layouts: a rejected one is not known to be feasible
+        rejected_points = sum(not p.verified for p in res.points)
         console.print(Text.assemble(
-            f"{len(res.points)} non-dominated layouts ({res.method}, {res.n_solves} MIP solves) written to {out}/",
+            f"{len(res.points) - rejected_points} non-dominated layout{'' if len(res.points) - rejected_points == 1 else 's'}"
+            " confirmed by the independent checker"
+            + (f" and {rejected_points} point{'' if rejected_points == 1 else 's'} it rejected (below)"
+               if rejected_points else "") + f" ({res.method}, {res.n_solves} MIP solves) written to {out}/",
             (" truncated at --max-points: the front has continuous stretches" if res.truncated else "", "yellow")),
             highlight=False)
         if res.dropped:
@@ -223,7 +228,19 @@ def register(app: typer.Typer) -> None:
                                    f"{len(res.dropped)} layouts were a point already written or dominated by one "
                                    "(front.json, dropped)" + (f"; {rejected} of them rejected by the independent checker"
                                                               if rejected else "")), highlight=False)
-        stopped = [name for name in res.unproven if name not in res.not_verified]
+        # not proven for either of two reasons: HiGHS ran with loosened tolerances (its bounds prove
+        # nothing: solver.HighsSolver._result), or a stage stopped at its limit
+        loose = {p.name: (p.solution.summary.get("solver") or {}).get("loosened_tolerances") for p in res.points}
+        unproven = [name for name in res.unproven if name not in res.not_verified]
+        if any(loose[name] for name in unproven):
+            from ..claims import loosened_words
+
+            named = [name for name in unproven if loose[name]]
+            console.print(labelled("not proven:", "yellow",
+                                   f"{', '.join(named)}: HiGHS ran with loosened tolerances "
+                                   f"({loosened_words(loose[named[0]])}), so its bounds are of the loosened "
+                                   "problem, no proof (no bound nor gap in front.csv)"), highlight=False)
+        stopped = [name for name in unproven if not loose[name]]
         if stopped:
             console.print(labelled("not proven:", "yellow",
                                    f"{', '.join(stopped)}: a stage stopped at its limit; a layout with the same cap "
