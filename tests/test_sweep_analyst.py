@@ -93,6 +93,9 @@ def test_with_the_checker_off_no_layout_is_said_optimal(tmp_path):
     said = " ".join(res.output.split())
     assert "4 solved (4 unchecked: the independent checker was off (check: false)" in said, said
     assert "none is said optimal" in said and "(4 optimal)" not in said
+    # the status is the solve's (yrdopt's, from objective and bound), not HiGHS's word (before: "HiGHS alone said")
+    assert "the solve said optimal for 0 (not checked: check is off in the spec)" in said and "HiGHS alone" not in said
+    assert df["reason"].str.contains("the solve said unproven (not checked: check is off in the spec)", regex=False).all()
     assert len(pd.read_csv(out / "frequency.csv"))  # unchecked layouts still feed the summaries
 
 

@@ -106,8 +106,9 @@ def register(app: typer.Typer) -> None:
         unchecked = df["status"] == "unchecked"
         how = (f"{int((df['status'] == 'optimal').sum())} optimal" if not unchecked.any() else
                f"{int(unchecked.sum())} unchecked: the independent checker was off (check: false), so no layout is "
-               f"verified and none is said optimal; HiGHS alone said optimal for "
-               f"{int((df['status_before_check'][unchecked] == 'optimal').sum())}, in status_before_check")
+               f"verified and none is said optimal; the solve said optimal for "
+               f"{int((df['status_before_check'][unchecked] == 'optimal').sum())} (not checked: check is off in the "
+               "spec), in status_before_check")
         console.print(f"{n} scenarios: {ok} solved ({how}){said}, "
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
                       + (", robust)" if df.attrs.get("robust") is None else f"; no robust layout: {df.attrs['robust']})"),

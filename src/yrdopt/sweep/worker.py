@@ -579,7 +579,8 @@ def as_unchecked(rec: dict[str, Any]) -> dict[str, Any]:
     if status not in HAS_SOLUTION or status in ("not_verified", "unchecked") or rec.get("verified") is not None:
         return {}
     return {"status": "unchecked", "status_before_check": status, "verified": None,
-            "reason": f"{STATUS_TEXT['unchecked']}; HiGHS alone said {status}"}
+            # the status is yrdopt's, from the objective and the bound (the polish's), not HiGHS's word
+            "reason": f"{STATUS_TEXT['unchecked']}; the solve said {status} (not checked: check is off in the spec)"}
 
 
 def _unchanged(p, v) -> bool:
