@@ -183,6 +183,11 @@ def test_charts_compute_what_they_show(tmp_path):
     legend = [t.get_text() for t in charts.pareto_chart(pts.assign(proven=[True, False, True, True, True]))
               .axes[0].get_legend().get_texts()]
     assert "not proven (1: a stage stopped at its limit)" in legend
+    # a point "unproven" (no bound proves it: HiGHS's tolerances loosened) is not said to have stopped at a limit
+    legend = [t.get_text() for t in charts.pareto_chart(pts.assign(proven=[True, False, True, True, True],
+                                                                    status=["optimal", "unproven"] + ["optimal"] * 3))
+              .axes[0].get_legend().get_texts()]
+    assert "not proven (1: no bound proves it)" in legend, legend
     assert not any("not proven" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
     # a point the checker rejected (2, 3) is off the front, and the confirmed (2.5, 3.5) it
     # dominates is on it, not grey (before: the rejected point on the line, the confirmed one "dominated")

@@ -137,7 +137,10 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
         unproven = ~flag("proven") & ~rejected
         if unproven.any():
             ax.scatter(pts[unproven, 0], pts[unproven, 1], s=80, facecolors="none", edgecolors="#d62728", zorder=3,
-                       label=f"not proven ({int(unproven.sum())}: a stage stopped at its limit)")
+                       # "unproven": no bound proves it (HiGHS's tolerances loosened, or its gap recomputed)
+                       label=f"not proven ({int(unproven.sum())}: "
+                             + ("no bound proves it)" if "status" in df.columns and (df.loc[unproven, "status"] == "unproven").any()
+                                else "a stage stopped at its limit)"))
     if label and label in df.columns:
         for (_, row), (px, py) in zip(df.loc[d.index].iterrows(), pts):
             ax.annotate(str(row[label]), (px, py), fontsize=6, xytext=(3, 3), textcoords="offset points")
