@@ -52,8 +52,10 @@ def _df_table(df, title: str, index: bool = True, fmt: str | None = None):
     from rich.console import Group
 
     def cell(v) -> str:
-        if isinstance(v, bool) or v is None:
-            return str(v)
+        if isinstance(v, bool) or type(v).__name__ == "bool_":  # a flag ("used to the limit") as the workbench shows it: yes, or nothing
+            return "yes" if v else ""
+        if v is None:
+            return ""
         if isinstance(v, (int, float)):
             return (fmt.format(v) if fmt else fmt_num(v)) if v == v else ""  # six significant digits (README)
         return str(v)
@@ -554,7 +556,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     """``deadline`` carries the stop a signal sets (:func:`yrdopt.cli_common.run_stoppable`)."""
     from ..analysis.explain import resolved_gain, shadow_prices
     from ..io import load_instance
-    from ..schema import resource_units
+    from ..schema import region_names, resource_units
 
     def work():  # the instance read once: its units and guarantee descriptions label the tables
         inst = load_instance(instance)
@@ -566,7 +568,9 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     units = resource_units(inst)
     per = {res: f" per {unit}" if unit else "" for res, unit in units.items()}
     # a price is per unit of the resource's own unit: "per km2 of land"
-    prices = p.matrix().rename(columns=lambda res: f"per {units[res]} of {res}" if units.get(res) else res)
+    names = region_names(inst)
+    prices = p.matrix().rename(columns=lambda res: f"per {units[res]} of {res}" if units.get(res) else res,
+                               index=lambda r: names.get(r, r))
     console.print(_df_table(prices, "Value of one more unit of quota (objective decrease per unit"
                             + when + ")", fmt="{:,.6g}"))
     from ..analysis.explain import TIGHT_SLACK_SHARE
@@ -575,7 +579,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     if len(tight):
         for r in tight.itertuples():
             unit = f" {units[r.resource]}".rstrip()
-            line = (f"used to the limit: {r.region} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g}{unit} "
+            line = (f"used to the limit: {names.get(r.region, r.region)} {r.resource}, {r.used:.6g} of {r.quota + r.extra:.6g}{unit} "
                     f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}{per[r.resource]}")
             if r.resolved_status:  # re-solved
                 line += "; one more unit with the layout re-optimised: " + resolved_gain(
@@ -592,13 +596,22 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         # not this table
         from ..analysis.limit_words import guarantee_rows
 
-        g = p.guarantees.assign(guarantee=[r["guarantee"] for r in guarantee_rows(p.guarantees, inst)])
+        said = guarantee_rows(p.guarantees, inst)  # its amounts in its unit ("1 chain"): the measure is said in them
+        g = p.guarantees.assign(guarantee=[r["guarantee"] for r in said], required=[r["required"] for r in said],
+                                value=[r["reached"] for r in said])
         worth = "worth per unit no longer required"
-        console.print(_df_table(g.drop(columns=["path"]).rename(columns={"value_per_unit": worth})
+        console.print(_df_table(g.drop(columns=["path", "measure"], errors="ignore")
+                                .rename(columns={"value_per_unit": worth, "value": "reached",
+                                                 "binding": "used to the limit"})
                                 .set_index("guarantee"),
                                 f"Guarantees ({worth}: the objective's decrease)"))
     if p.budgets is not None and len(p.budgets):
-        b = p.budgets.drop(columns=["path"]).rename(columns={"value_per_unit": "LP price"})
+        from ..analysis.limit_words import budget_words
+
+        # each budget as the instance sets it ("change budget in Anhui: at most 1 sites closed"), as the report
+        # and the workbench say it: its field and scope are in those words; the unit stays (the limit's)
+        b = (p.budgets.assign(budget=[budget_words(str(path), inst) for path in p.budgets["path"]])
+             .drop(columns=["path", "scope"]).rename(columns={"value_per_unit": "LP price", "binding": "used to the limit"}))
         # a status per re-solved row, "" elsewhere (an all-NaN column where none was, e.g. per period: fillna("")
         # on a float column warns in pandas 2.2+ and will raise)
         status = b["resolved_status"].map(lambda v: v if isinstance(v, str) else "") if "resolved_status" in b else None
@@ -613,8 +626,8 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         how = ("re-solved where used to the limit" if resolved else
                "LP prices with every site fixed as written: a site budget's is 0 here; solve with the budget "
                "raised to see what one more is worth")
-        console.print(_df_table(b, "Change budgets (objective decrease per site, or per unit of activity moved, "
-                                f"the budget grows by; {how})", index=False))
+        console.print(_df_table(b.set_index("budget"), "Change budgets (objective decrease per site, or per unit of "
+                                f"activity moved, the budget grows by; {how})"))
     if out is not None:
         from ..io import atomic_write_text
 
