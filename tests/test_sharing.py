@@ -290,6 +290,12 @@ BAD = {
     "both value split and factor inputs": (lambda d: d["enclaves"][1].update(value_split={"host": 0.5, "partner": 0.5}),
                                            "enclaves[1].value_split"),
     "park host unknown": (lambda d: d["enclaves"][0].update(host="mars"), "enclaves[0].host"),
+    "park name blank": (lambda d: d["enclaves"][0].update(name="  "), "enclaves[0].name"),
+    "park name on two lines": (lambda d: d["enclaves"][0].update(name="North\npark"), "enclaves[0].name"),
+    "park name not words": (lambda d: d["enclaves"][0].update(name=5), "enclaves[0].name"),
+    "two parks of one name": (lambda d: [p.update(name="Co-built park") for p in d["enclaves"]], "enclaves[1].name"),
+    "a park named as another is called": (lambda d: d["enclaves"][1].update(name="park in North (PN) co-built with Core (PC)"),
+                                          "enclaves[1].name"),
     "guarantee above 100 %": (lambda d: d["policy"]["guarantees"][0].update(value=1.2), "policy.guarantees[0].value"),
     "guarantee of an unknown province": (lambda d: d["policy"]["guarantees"][0].update(province="PX"),
                                          "policy.guarantees[0].province"),
@@ -324,12 +330,18 @@ def test_report_shows_benefit_table_with_baseline(tmp_path):
     from yrdopt.report.html import build_report
 
     inst_file = tmp_path / "enclave.yaml"
-    inst_file.write_text(yaml.safe_dump(enclave_instance()))
+    d = enclave_instance()
+    d["enclaves"][0]["name"] = "Core-Rim Friendship Park"
+    inst_file.write_text(yaml.safe_dump(d))
     (tmp_path / "enclave.baseline.csv").write_text("chain,segment,region,sited,activity\nic,rd,core,1,2\nic,fab,core,1,10\n")
     yrdopt.solve(inst_file, out=tmp_path / "s")
     page = build_report(tmp_path / "s")
     assert "Benefit sharing per province" in page and "credited share today" in page
-    assert "Value credited per province, today beside" in page and "core_rim" in page
+    assert "Value credited per province, today beside" in page
+    # the park by its name in its table and in what the objective paid for, its id in the files alone
+    parks = page.split("<h3>Enclave parks")[1].split("<h3>")[0]
+    assert "Core-Rim Friendship Park" in parks and "core_rim" not in parks, parks
+    assert "Core-Rim Friendship Park 5.00" in page  # the expansion term's note (analysis.costs.built_words)
 
 
 def test_greedy_start_counts_footprints_and_opens_existing_parks():

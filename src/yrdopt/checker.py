@@ -294,7 +294,8 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
         if p.id in opened:
             expansion_cost += p.fixed_cost
             if p.fixed_cost:
-                built.append({"park": p.id, "region": p.host, "partner": p.partner, "cost": float(p.fixed_cost)})
+                built.append({"park": p.id, "region": p.host, "partner": p.partner, "cost": float(p.fixed_cost),
+                              **({"name": p.name.strip()} if p.name else {})})  # the name planners know it by
             for k, v in p.extra_quota.items():
                 park_extra.setdefault(p.host, {})[k] = park_extra.setdefault(p.host, {}).get(k, 0.0) + v
     for rid, r in regions.items():

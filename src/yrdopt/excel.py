@@ -87,7 +87,8 @@ SHEETS: dict[str, list[Column]] = {
                       ("value_split_host", "num", False, "declared split (or factor inputs)"),
                       ("value_split_partner", "num"), ("factor_input_host", "num", False, "split by factor inputs"),
                       ("factor_input_partner", "num"), ("kinds", "text", False, "segment kinds it may host, comma-separated"),
-                      ("existing", "bool"), ("description", "text")),
+                      ("existing", "bool"), ("description", "text"),
+                      ("name", "text", False, "the name planners know it by (blank: its host's and partner's names)")),
     "enclave_quotas": _cols(("park", "str", True, "park id (sheet enclaves)"), ("resource", "str", True),
                             ("extra_quota", "num", True, "quota the park adds to its host")),
     "guarantees": _cols(("province", "str", False, "province guaranteed (or region)"), ("region", "str", False),
@@ -975,7 +976,7 @@ def instance_tables(inst: Instance | None) -> dict[str, list[list[Any]]]:
         vs, fi = e.value_split, e.factor_inputs
         t["enclaves"].append([e.id, e.host, e.partner, e.capacity, e.fixed_cost, e.cost_split.host, e.cost_split.partner,
                               vs.host if vs else None, vs.partner if vs else None, fi.host if fi else None,
-                              fi.partner if fi else None, ", ".join(e.kinds) or None, e.existing, e.description])
+                              fi.partner if fi else None, ", ".join(e.kinds) or None, e.existing, e.description, e.name])
         t["enclave_quotas"] += [[e.id, k, v] for k, v in e.extra_quota.items()]
         t["sources"] += [["enclave", e.id, k, v] for k, v in e.sources.items()]
     for i, g in enumerate(p.guarantees, start=1):

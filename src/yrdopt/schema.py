@@ -79,6 +79,47 @@ def region_names(inst) -> dict[str, str]:
 
 
 
+def park_names(inst) -> dict[str, str]:
+    """Enclave park id -> the name a planner knows it by: its ``name``, else its host's and partner's
+    names ("park in Jiangsu co-built with Shanghai")."""
+    regions, out, seen = region_names(inst), {}, {}
+    parks = _parks(inst)
+    said = [_park_name(p, regions) for p in parks]
+    for p, name in zip(parks, said):
+        if not _named(p) and said.count(name) > 1:  # two parks of one host and partner, neither named: by order
+            seen[name] = seen.get(name, 0) + 1
+            name = f"{name}, no. {seen[name]}"
+        out[_get(p, "id")] = name
+    return out
+
+
+def _named(p) -> bool:
+    return isinstance(_get(p, "name"), str) and bool(_get(p, "name").strip())
+
+
+def _parks(inst) -> list | tuple:
+    return _listed(inst.get("enclaves") if isinstance(inst, dict) else getattr(inst, "enclaves", None))
+
+
+def _get(x, key):
+    return x.get(key) if isinstance(x, dict) else getattr(x, key, None)
+
+
+def _park_name(p, regions: dict[str, str]) -> str:
+    host, partner = _get(p, "host"), _get(p, "partner")
+    if _named(p):
+        return _get(p, "name").strip()
+    return f"park in {regions.get(host, host)} co-built with {regions.get(partner, partner)}"
+
+
+def park_words(inst, pid) -> str:
+    """A park in a sentence: its name, or "the park in Jiangsu co-built with Shanghai" (an unnamed one)."""
+    p = next((p for p in _parks(inst) if _get(p, "id") == pid), None)
+    if p is None:
+        return f"park {pid}"
+    return park_names(inst)[pid] if _named(p) else f"the {park_names(inst)[pid]}"
+
+
 # a segment kind as a planner says it (a kind the instance invents: as written, "_" as a space)
 KIND_WORDS = {"rd": "R&D"}
 
@@ -277,6 +318,9 @@ class EnclavePark(_Model):
     developed with ``partner``; the value of what it hosts is credited to both by a split."""
 
     id: Identifier
+    name: str | None = Field(None, min_length=1, max_length=120,
+                             description="the name planners know the park by (default: its host's and partner's "
+                                         "names, 'park in Jiangsu co-built with Shanghai')")
     host: str = Field(min_length=1, description="region whose land and quotas the park uses")
     partner: str = Field(min_length=1, description="region that co-develops the park and is credited a share")
     capacity: Positive = Field(description="activity the park can hold")
@@ -648,8 +692,18 @@ def _check_enclaves(inst: Instance, regions: set[str] | None, resources: set[str
     kinds None: not known, references to them not checked)."""
     for i in _duplicates([p.id for p in inst.enclaves]):
         bad(f"enclaves[{i}].id", inst.enclaves[i].id, "a park id not used before")
+    said = [_park_name(p, region_names(inst)) for p in inst.enclaves]
+    for i in _duplicates(said):  # a name given twice (or a park's default): no planner tells them apart
+        if inst.enclaves[i].name is not None or any(q.name is not None and said[j] == said[i]
+                                                    for j, q in enumerate(inst.enclaves)):
+            bad(f"enclaves[{i}].name", said[i], "a name no other park has (a park without a name is called after "
+                "its host and partner)")
     for i, p in enumerate(inst.enclaves):
         path = f"enclaves[{i}]"
+        if p.name is not None and (not p.name.strip() or any(ch.isspace() and ch != " " or not ch.isprintable()
+                                                              for ch in p.name)):
+            bad(f"{path}.name", p.name, "a name of printable words on one line (or none: the park is then called "
+                "after its host and partner)")
         for end in ("host", "partner"):
             if regions is not None and getattr(p, end) not in regions:
                 bad(f"{path}.{end}", getattr(p, end), "a region id of this instance", "region")

@@ -48,6 +48,8 @@ def built_words(b: dict, names: dict[str, str] | None = None) -> str:
     """One item of ``built``: "the park in Jiangsu co-built with Shanghai 60.00", "expansion land_plus at
     Hefei (Anhui) 20.00"; with no region ``names`` (region id -> name) the ids ("park shanghai_jiangsu_north")."""
     if "park" in b:
+        if b.get("name"):  # the instance's name for it (schema.park_names)
+            return f"{b['name']} {money(b['cost'])}"
         if names and b.get("region") in names and b.get("partner") in names:
             return f"the park in {names[b['region']]} co-built with {names[b['partner']]} {money(b['cost'])}"
         return f"park {b['park']} {money(b['cost'])}"

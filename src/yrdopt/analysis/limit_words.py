@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import kind_words, region_names, resource_units, segment_names
+from ..schema import kind_words, park_words, region_names, resource_units, segment_names
 
 # what each change budget counts, after its limit ("6 sites closed", "15 % of today's activity moved")
 BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
@@ -194,7 +194,4 @@ class Places:
         return f"{self.segment(chain, up)} to {self.segment(chain, down)}"
 
     def park(self, pid) -> str:
-        p = next((p for p in get(self.inst, "enclaves") or [] if get(p, "id") == pid), None)
-        if p is None:
-            return f"park {pid}"
-        return f"the park in {self.region(get(p, 'host'))} co-built with {self.region(get(p, 'partner'))}"
+        return park_words(self.inst, pid)

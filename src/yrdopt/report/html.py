@@ -674,7 +674,10 @@ def _benefit_section(inst: Instance, d: Path, summary: dict, layout: pd.DataFram
     body += "".join(f'<p class="warn">{html.escape(w)}</p>' for w in benefit_warnings(opt))
     body += _img(charts.benefit_share_chart(opt, base), "chart", "Value credited per province, today beside")
     if parks is not None and len(parks):
+        from ..schema import park_names
+
         p = parks.copy()
+        p["park"] = [park_names(inst).get(str(x), str(x)) for x in p["park"]]  # its name, never its id
         for col in ("host", "partner"):
             p[col] = [names.get(str(r), str(r)) for r in p[col]]
         body += "<h3>Enclave parks (value and cost split between host and partner)</h3>" + _df_html(p)

@@ -200,8 +200,10 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
   if (s.type === "array") {
     const box = el("fieldset", { "data-path": ps }, el("legend", { text: title }), help);
     (value || []).forEach((x, i) => {
-      // an item by its description where it has one (a guarantee: "Anhui hosts R&D in at least one chain")
-      const named = x && typeof x === "object" && typeof x.description === "string" && x.description.trim();
+      // an item by its name or description where it has one (a park: its name; a guarantee: "Anhui hosts R&D
+      // in at least one chain")
+      const said = (k) => x && typeof x === "object" && typeof x[k] === "string" && x[k].trim();
+      const named = said("name") || said("description");
       const item = el("div", { class: "item" }, genericField([...path, i], s.items, named || `${title} ${i + 1}`));
       item.append(el("button", { type: "button", text: "remove", onclick: () => { setAt(S.draft, [...path, i], undefined); renderEditor(); changed(); } }));
       box.append(item);
