@@ -107,6 +107,8 @@ def test_checker_recomputes_transition_table(tmp_path):
     t.to_csv(tmp_path / "transition.csv", index=False)
     rep = check_dir(sol.instance, tmp_path)
     assert not rep.verified and "transition_table" in rep.worst
+    # the column by its name and what it is (before: "transition.csv says cost 13.5, ...")
+    assert "says the site's cost of change (opening, closing and shrinking) (cost) is" in rep.worst["transition_table"].detail
     # summary.json's counts and moved share are those of transition.csv's checked rows
     import json
 

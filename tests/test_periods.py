@@ -538,6 +538,7 @@ def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_period
     trans = pd.read_csv(out / "transition.csv")
     opened = trans.index[trans["status"] == "opened"][0]
     trans.loc[opened, "status"] = "kept"
+    trans.loc[opened, "activity_before"] += 1.0  # said as the period before's activity, never the column alone
     trans.to_csv(out / "transition.csv", index=False)
     row = trans.loc[opened]
 
@@ -547,7 +548,11 @@ def test_check_names_every_broken_limit_and_transition_row_of_a_plan_over_period
     named = {(v.constraint, v.where): v.detail for v in rep.violations}
     assert named[("quota", "2035: r2 land")] == "uses 13.5 of 7.8"
     site = f"{row['period']}: k/{row['segment']} in {row['region']}"
-    assert named[("transition_table", site)] == "transition.csv says kept, recomputed from the layout: opened"
+    before = "today's" if row["period"] == YEARS[0] else f"{YEARS[YEARS.index(row['period']) - 1]}'s"
+    assert [v.detail for v in rep.violations if v.where == site] == [
+        "transition.csv says kept, recomputed from the layout: opened",
+        f"transition.csv says {before} activity at the site (activity_before) is {row['activity_before']}, "
+        f"recomputed from the layout: {row['activity_before'] - 1.0:.10g}"]
     said = f"{row['period']}: k {row['segment']} in {row['region']}: transition.csv says kept, recomputed from the layout: opened"
     assert said in [v.words for v in rep.violations]
     assert {"constraint": "quota", "where": "2035: r2 land", "words": "2035: r2's land quota: uses 13.5 of 7.8"}.items() \

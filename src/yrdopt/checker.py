@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis.limit_words import Places, guarantee_words, violation_words
+from .analysis.limit_words import Places, guarantee_words, transition_column_words, violation_words
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance, kind_words
@@ -461,9 +461,10 @@ def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> d
 
 
 def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataFrame, file: str,
-                           period: str = "") -> list[Violation]:
+                           period: str = "", before: str = "today's", after: str = "the layout's") -> list[Violation]:
     """Each row of a written transition.csv (``file``) that differs from the one recomputed from
-    the layout, named by its site (``period: chain/segment in region``) with both values."""
+    the layout, named by its site (``period: chain/segment in region``) with both values, each
+    column said with what it is (``before``/``after``: whose activity, "today's", "2035's")."""
     lay = layout.copy()
     lay["activity"] = lay["activity"].astype(float)
     on = lay["sited"].astype(str).str.lower().isin(["1", "true", "1.0", "yes"]) if "sited" in lay else lay["activity"] > 0
@@ -490,7 +491,9 @@ def check_transition_table(inst: Instance, layout: pd.DataFrame, table: pd.DataF
                 differs(f"{name} says {g.status}, recomputed from the layout: {w['status']}")
             for col in ("activity_before", "activity_after", "cost"):
                 if abs(float(getattr(g, col)) - w[col]) > 1e-6 * max(1.0, abs(w[col])):
-                    differs(f"{name} says {col} {getattr(g, col)}, recomputed from the layout: {w[col]:.10g}")
+                    # the column by its name (the file's reader looks for it) and what it is
+                    differs(f"{name} says {transition_column_words(col, before, after)} ({col}) is "
+                            f"{getattr(g, col)}, recomputed from the layout: {w[col]:.10g}")
     return out
 
 
@@ -611,9 +614,12 @@ def check_dir(inst: Instance, path: str | Path) -> CheckReport:
             from .phasing import written_periods
 
             written = _read_table(table, ["period", *cols], ["period", *cols[4:]])
+            before = "today's"
             for p in written_periods(inst, layout, flows, exps, parks, park_act):
                 rows = written[written["period"].astype(int) == p.year]
-                diffs += check_transition_table(p.instance, p.layout, rows, str(table), f"{p.year}: ")
+                diffs += check_transition_table(p.instance, p.layout, rows, str(table), f"{p.year}: ", before,
+                                                f"{p.year}'s")
+                before = f"{p.year}'s"
                 counts[p.year] = transition_counts(rows)
     else:
         report = check_layout(inst, layout, flows, exps, file=str(path), parks=parks, park_activity=park_act)

@@ -133,6 +133,17 @@ def budget_words(path: str, inst) -> str:
     return said
 
 
+def transition_column_words(column: str, before: str = "today's", after: str = "the layout's") -> str:
+    """What a figure of transition.csv is, for the checker's findings on a written table: "today's
+    activity at the site" (``before``: whose, :func:`activity_before`), "2035's activity at the site"
+    (``after``), "the site's cost of change (opening, closing and shrinking)"."""
+    return {"activity_before": f"{before} activity at the site", "activity_after": f"{after} activity at the site",
+            "cost": "the site's cost of change (opening, closing and shrinking)",
+            "opening_cost": "the site's opening cost", "closing_cost": "the site's closing cost",
+            "shrink_cost": "the site's cost of shrinking", "status": "what happens to the site"
+            }.get(column, column.replace("_", " "))
+
+
 # which limit a violation breaks (checker.Violation.constraint), said after the place and what breaks
 # it where that does not say it already: "Shanghai: 3 new sites, at most 2 (change budget)"; "" where it
 # does ("Integrated circuits R&D in Anhui: site in a forbidden region")
