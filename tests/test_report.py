@@ -108,6 +108,13 @@ def test_report_is_one_self_contained_file(city_solution, city_report):
     table = text[text.index('<section id="layout">'):text.index("</section>", text.index('<section id="layout">'))]
     assert table.count("<tr>") - 1 >= len(sol.placements())
     assert "Comparison with the baseline" in text and "duplicated segments" in text
+    # chains and segments by name, never their ids (before: "ic", "rd"); the layout's kinds in words
+    cells = set(re.findall(r"<td>([^<]*)</td>", table))
+    assert not cells & {c.id for c in inst.chains} and "R&amp;D 研发" in cells and "rd" not in cells, sorted(cells)[:40]
+    # summary.json's baseline entry as the file has it, each key with what it is (before: the keys alone)
+    folded = text[text.index("<details>"):text.index("</details>")]
+    assert "the machine-readable file" in folded and "<td>token_sites</td><td>sites with &lt; 1 % of their segment</td>" in folded
+    assert "<td>guarantee_shortfall</td><td>guarantee shortfall</td>" in folded and "<h4>change (optimized minus baseline)</h4>" in folded
     assert "Relative specialization index per province" in text
     assert "Binding limits and their prices" in text and "prices.csv" in text
     assert "Placements that moved" in text

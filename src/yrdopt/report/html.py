@@ -28,7 +28,7 @@ from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
 from ..analysis.costs import money
-from ..schema import Instance, unit_words
+from ..schema import Instance, kind_words, unit_words
 from ..solution import load_solution_tables
 from ..tolerance import TOLERANCE as ROUND_OFF  # a figure below it (|value|) is round-off and reads 0
 from . import charts, maps
@@ -144,6 +144,8 @@ COLUMN_WORDS = {
     "value_per_unit": "worth per unit (LP)", "resolved_value_per_unit": "worth of one more unit (re-solved)",
     "resolved_value_most": "worth at most (re-solved)", "resolved_status": "re-solve status",
     "scaled amount": "how far past the limit (scaled)",
+    # a limit broken as summary.json records it: its words, then the checker's codes for scripts
+    "words": "limit broken", "constraint": "kind of limit (code)", "where": "where (ids)",
 }
 # columns of a prices file the report leaves out: a field path is the instance's address, not a figure
 PRICE_HIDDEN = ("path",)
@@ -214,25 +216,67 @@ def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300, table_id: str
     return f'<table class="{cls}"{tid}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
 
 
-def render_value(obj: Any) -> str:
-    """Any JSON-like structure as tables (baseline comparisons and the like, whatever their shape)."""
+# a key of summary.json's baseline entry, said beside it where the report shows the entry as the file has it
+# (terms: wording.TERM_WORDS, site counts: baseline.SITE_COUNTS, regions by name: summary_key_words)
+SUMMARY_KEY_WORDS = {
+    "baseline_file": "the layout compared with", "plan": "what the baseline is over the periods",
+    "baseline": "today's layout (the baseline)", "optimized": "the optimized layout", "change": "optimized minus baseline",
+    "components": "objective terms", "total": "the objective (the weighted terms added up)",
+    "feasible": "passes the checker", "max_violation": "largest violation (scaled)", "n_violations": "violated limits",
+    "violations": "limits broken (worst of each kind)", "period": "the milestone year compared",
+    "specialization": "specialization indices (Krugman, by value per chain) of the regions",
+    "specialization_by_province": "specialization indices (Krugman, by value per chain) of the provinces",
+    "relative": "relative specialization index of each region or province", "relative_mean": "mean relative specialization",
+    "interregional_pairs": "inter-regional specialization of each pair of regions or provinces",
+    "interregional_mean": "mean inter-regional specialization", "regions_hosting": "regions hosting activity",
+    "weighting": "what weighs each chain", "change_duplicated_segments": "change in duplicated segments",
+    "change_interregional_mean": "change in the mean inter-regional specialization",
+}
+
+
+def summary_key_words(key, names: dict[str, str], within: str | None = None) -> str:
+    """What a key of summary.json's baseline entry is (``within``: the key it sits under): a term (under
+    components or change), a count, a region or pair of regions by name ("anhui-jiangsu": "Anhui and
+    Jiangsu"), else its words in SUMMARY_KEY_WORDS."""
+    from ..app.wording import TERM_WORDS
+
+    k = str(key)
+    if within in ("components", "change") and k in TERM_WORDS:  # the objective's terms, or their change
+        return TERM_WORDS[k]
+    pair = k.split("-")
+    if k in names or (len(pair) == 2 and all(p in names for p in pair)):
+        return " and ".join(names[p] for p in pair) if k not in names else names[k]
+    counts = {c: label.format(when="").strip() for c, label in SITE_COUNTS}  # the rows the comparison shows
+    counts.update(token_sites=f"sites {counts['token_sites'].replace('of them ', 'with ')}",
+                  duplicated_segments_without_token=f"duplicated segments {counts['duplicated_segments_without_token']}")
+    return SUMMARY_KEY_WORDS.get(k) or TERM_WORDS.get(k) or counts.get(k) or k.replace("_", " ")
+
+
+def render_value(obj: Any, words=None, within: str | None = None) -> str:
+    """Any JSON-like structure as tables (baseline comparisons and the like, whatever their shape);
+    ``words`` ((key, the key it sits under) -> what it is), where given, is said beside each key."""
+    said = (lambda k, at=within: f"{k} ({words(k, at)})" if words and words(k, at) != str(k) else str(k))
     if isinstance(obj, dict):
         if obj and all(isinstance(v, dict) for v in obj.values()) and all(
                 all(not isinstance(x, (dict, list)) for x in v.values()) for v in obj.values()):
             df = pd.DataFrame.from_dict(obj, orient="index")
-            df.insert(0, "", list(obj.keys()))
-            return _df_html(df.reset_index(drop=True))
+            df.insert(0, "", [said(k) for k in obj])
+            return _df_html(df.reset_index(drop=True).rename(columns={c: said(c) for c in df.columns[1:]}))
         scalars = {k: v for k, v in obj.items() if not isinstance(v, (dict, list))}
         parts = []
         if scalars:
-            parts.append(_df_html(pd.DataFrame({"item": list(scalars), "value": list(scalars.values())})))
+            table = {"item": list(scalars)}
+            if words:
+                table["what it is"] = [words(k, within) for k in scalars]
+            parts.append(_df_html(pd.DataFrame({**table, "value": list(scalars.values())})))
         for k, v in obj.items():
             if isinstance(v, (dict, list)):
-                parts.append(f"<h4>{html.escape(str(k))}</h4>{render_value(v)}")
+                parts.append(f"<h4>{html.escape(said(k))}</h4>{render_value(v, words, str(k))}")
         return "".join(parts)
     if isinstance(obj, list):
         if obj and all(isinstance(x, dict) for x in obj):
-            return _df_html(pd.DataFrame(obj))
+            df = pd.DataFrame(obj)  # a record's words (a limit broken, said) before its codes
+            return _df_html(df[[*(c for c in df.columns if c == "words"), *(c for c in df.columns if c != "words")]])
         return f"<p>{html.escape(_fmt(obj))}</p>"
     return f"<p>{html.escape(_fmt(obj))}</p>"
 
@@ -316,7 +360,9 @@ def baseline_section(cmp: dict, names: dict[str, str], term_names: dict[str, str
         said = [v.get("words") or f"{v.get('constraint')} at {v.get('where')}: {v.get('detail')}" for v in viol]
         parts.append("<h3>Limits the baseline breaks (worst per kind)</h3>"
                      + _df_html(pd.DataFrame({"limit broken": said, "scaled amount": [v.get("amount") for v in viol]})))
-    parts.append(f"<details><summary>everything in summary.json's baseline entry</summary>{render_value(cmp)}</details>")
+    # the entry as the file has it, for whoever reads summary.json: each key with what it is beside it
+    parts.append("<details><summary>everything in summary.json's baseline entry (the machine-readable file's keys, "
+                 f"each with what it is)</summary>{render_value(cmp, lambda k, at: summary_key_words(k, names, at))}</details>")
     return "".join(parts)
 
 
@@ -389,6 +435,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                                      for r, o in zip(expansions["region"], expansions["option"])]]
 
     # instance summary
+    from ..app.wording import TERM_WORDS
+
     kinds = pd.Series([r.kind for r in inst.regions]).value_counts().to_dict()
     info = {
         "instance": inst.name, "content hash": content_hash(inst)[:16],
@@ -399,12 +447,13 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         # units as a planner reads them: the source note stays in the instance (schema.unit_words)
         "resources": ", ".join(f"{r.id} ({unit_words(r.unit)})" if unit_words(r.unit) else r.id for r in inst.resources) or "none",
         "expansion options": sum(len(r.expansions) for r in inst.regions),
-        "weights": ", ".join(f"{(term_names or {}).get(k, k)} {v:g}" for k, v in inst.weights.model_dump().items()),
+        "weights": ", ".join(f"{(term_names or TERM_WORDS).get(k, k)} {v:g}" for k, v in inst.weights.model_dump().items()),
     }
     body = _df_html(pd.DataFrame({"item": list(info), "value": list(info.values())}), "kv")
-    chain_rows = [{"chain": c.id, "name": " ".join(x for x in (c.name_en, c.name_zh) if x), "segment": s.id,
-                   "kind": s.kind, "activity": s.activity, "unit": unit_words(s.unit), "single site": s.single_site}
-                  for c in inst.chains for s in c.segments]
+    # chains and segments by their names, kinds in words (the ids are the files' business)
+    chain_rows = [{"chain": _chain_name(c), "segment": s.name or s.id,
+                   "kind": kind_words(s.kind), "activity": s.activity, "unit": unit_words(s.unit),
+                   "single site": s.single_site} for c in inst.chains for s in c.segments]
     body += _df_html(pd.DataFrame(chain_rows))
     if inst.description:
         body = f"<p>{html.escape(inst.description)}</p>" + body
@@ -478,7 +527,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                        "region": [names.get(str(r), str(r)) for r in placed["region"]],
                        "province": [prov.get(str(r), "") for r in placed["region"]],
                        "activity": placed["activity"].astype(float)})
-    body = _df_html(_with_activity_unit(lt.reset_index(drop=True), inst), "layout")
+    body = _df_html(_segments_named(_with_activity_unit(lt.reset_index(drop=True), inst), inst), "layout")
     if expansions is not None and len(expansions):
         taken = expansions[expansions["taken"].astype(str).str.lower().isin(["true", "1", "1.0"])]
         if len(taken):
@@ -490,7 +539,8 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         f = flows.sort_values("cost", ascending=False).copy()
         f["from_region"] = [names.get(str(r), str(r)) for r in f["from_region"]]
         f["to_region"] = [names.get(str(r), str(r)) for r in f["to_region"]]
-        sections.append(("flows", "Flows (largest cost first)", _df_html(f.reset_index(drop=True), max_rows=60)))
+        sections.append(("flows", "Flows (largest cost first)", _df_html(_segments_named(f.reset_index(drop=True), inst),
+                                                                         max_rows=60)))
 
     # resources, value, duplication
     use = charts.resource_use_table(view_inst, layout, expansions, parks)
@@ -601,6 +651,27 @@ def _named(df: pd.DataFrame, inst: Instance, names: dict) -> pd.DataFrame:
     return df
 
 
+def _chain_name(c) -> str:
+    return " ".join(x for x in (c.name_en, c.name_zh) if x) or c.id
+
+
+def _segments_named(df: pd.DataFrame, inst: Instance) -> pd.DataFrame:
+    """A table's chains and segments by their names and kinds in words, as the Instance table names them
+    (its ids are the files' business): "Integrated circuits 集成电路", "R&D 研发"."""
+    chains = {c.id: c for c in inst.chains}
+    seg = {(c.id, s.id): s.name or s.id for c in inst.chains for s in c.segments}
+    df = df.copy()
+    ids = [str(c) for c in df["chain"]] if "chain" in df.columns else None
+    for col in ("segment", "from_segment", "to_segment"):
+        if col in df.columns and ids is not None:
+            df[col] = [seg.get((c, str(x)), str(x)) for c, x in zip(ids, df[col])]
+    if ids is not None:
+        df["chain"] = [_chain_name(chains[c]) if c in chains else c for c in ids]
+    if "kind" in df.columns:
+        df["kind"] = [kind_words(k) if k == k and k != "" else "" for k in df["kind"]]
+    return df
+
+
 def _with_activity_unit(df: pd.DataFrame, inst: Instance) -> pd.DataFrame:
     """A table of segments' activity with the segment's unit beside its figures."""
     unit = {(c.id, s.id): unit_words(s.unit) for c in inst.chains for s in c.segments}
@@ -707,7 +778,8 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
         ch = changes[changes["period"].astype(int) == v.year].drop(columns=["period"])
         if len(ch):
             ch = ch.assign(region=[names.get(str(r), str(r)) for r in ch["region"]])
-            body += _df_html(_with_activity_unit(ch.reset_index(drop=True), inst), "changes", max_rows=len(ch))
+            body += _df_html(_segments_named(_with_activity_unit(ch.reset_index(drop=True), inst), inst), "changes",
+                             max_rows=len(ch))
         else:
             body += (f'<p class="note">no site opens, closes, grows or shrinks by {KEEP_SHARE * 100:g} % or more of '
                      'its activity in this period</p>')
