@@ -22,7 +22,13 @@ from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, f
                          run_interruptible, SolveProgress, solver_options, styled)
 
 def layout_table(sol) -> Table:
+    """Each segment's hosts, chains and segments by their names and kinds in words (the ids are
+    layout.csv's)."""
+    from .schema import kind_words
+
     regions = {r.id: r for r in sol.instance.regions}
+    chains = {c.id: c for c in sol.instance.chains}
+    segments = {(c.id, s.id): s.name or s.id for c in sol.instance.chains for s in c.segments}
     t = Table(title=f"Layout: {sol.instance.name}", show_lines=False)
     for col in ("chain", "segment", "kind", "regions (activity)"):
         t.add_column(col, overflow="fold")  # a narrow terminal wraps a region's name, never cuts it
@@ -30,7 +36,8 @@ def layout_table(sol) -> Table:
     for (chain, seg), g in placed.groupby(["chain", "segment"], sort=False):
         hosts = ", ".join(f"{regions[r].name_en}{(' ' + regions[r].name_zh) if regions[r].name_zh else ''} ({fmt_num(a, 4)})"
                           for r, a in zip(g["region"], g["activity"]))
-        t.add_row(chain, seg, str(g["kind"].iloc[0]), hosts)
+        c = chains.get(chain)
+        t.add_row(c.name_en or chain if c else chain, segments.get((chain, seg), seg), kind_words(g["kind"].iloc[0]), hosts)
     return t
 
 
@@ -150,7 +157,8 @@ def solve(
         if "baseline" in s:
             from .analysis.baseline import baseline_table
 
-            console.print(baseline_table(s["baseline"], order=list(s["components"])))
+            console.print(baseline_table(s["baseline"], order=list(s["components"]),
+                                         region_names=region_names(sol.instance)))
         if sol.benefits is not None:
             from .analysis.benefits import baseline_benefits, benefit_rich_table, todays_benefits
 

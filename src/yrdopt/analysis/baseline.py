@@ -220,10 +220,11 @@ def _fmt(v: float) -> str:
     return f"{v:,.2f}"
 
 
-def baseline_table(cmp: dict, order=None) -> Table:
+def baseline_table(cmp: dict, order=None, region_names: dict[str, str] | None = None) -> Table:
     """A rich table: baseline vs optimized for every term, duplication and specialization.  Each
     term is named as the objective table names it, with what it counts ("fixed cost: opening new
-    sites"); ``order``: the terms in the objective table's order (summary.json's components)."""
+    sites"); ``order``: the terms in the objective table's order (summary.json's components);
+    ``region_names``: region id -> name, for each region's index."""
     from ..app.wording import term_words
     from .costs import term_what
 
@@ -253,7 +254,7 @@ def baseline_table(cmp: dict, order=None) -> Table:
         if len(names) <= 10:
             for r in names:
                 vb, vo = bs["relative"].get(r), os_["relative"].get(r)
-                t.add_row(f"  Krugman relative {r}", "-" if vb is None else f"{vb:.3f}",
+                t.add_row(f"  Krugman relative {(region_names or {}).get(r, r)}", "-" if vb is None else f"{vb:.3f}",
                           "-" if vo is None else f"{vo:.3f}",
                           "" if vb is None or vo is None else f"{vo - vb:+.3f}")
         else:
