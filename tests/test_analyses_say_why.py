@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from yrdopt.cli import app
 from yrdopt.analysis.compare import compare_layouts
 from yrdopt.analysis.explain import cost_of_moving, site_decision
+from yrdopt.app.wording import planner_words
+from yrdopt.schema import region_names
 from yrdopt.analysis.specialization import relative_specialization
 
 PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
@@ -56,8 +58,12 @@ def test_explain_names_the_guarantee_that_blocks_a_move(provinces, tmp_path):
         assert "with the rest of the layout kept" in why and "policy rule or minimum scale" not in why
     res = run_cli("explain", PROVINCES, out, "--segment", "ic/rd")
     assert res.returncode == 0, res.stderr
-    assert flat(res.stdout).count(f"Jiangsu hosts R&D in at least one chain\", Jiangsu min_chains [rd] 1 "
-                                  f"(policy.guarantees[{g}])") == 3
+    # the guarantee by what it asks, regions by name (before: "Jiangsu min_chains [rd] 1 (policy.guarantees[3])",
+    # "shanghai: infeasible", "Moving ic/rd"); moves.csv keeps the ids and fields
+    said = flat(res.stdout)
+    assert said.count('guarantee "Jiangsu hosts R&D in at least one chain"') == 3, said
+    assert "min_chains" not in said and "policy.guarantees" not in said and "ic/rd" not in said, said
+    assert "Moving Integrated circuits R&D (now in Jiangsu)" in said and "Shanghai: infeasible" in said, said
     # closing that site, all else equal: no limit but the model's own "every segment has a site"
     site = site_decision(PROVINCES, out, "ic/rd@jiangsu")
     assert site.attrs["why"].startswith("it is the only site of ic/rd"), site.attrs["why"]
@@ -131,7 +137,10 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
     # the command and moves.csv say the same
     res = wide("explain", path, out, "--segment", "ic/fab", "--out", tmp_path / "why")
     assert res.exit_code == 0, res.output
-    assert f"sh: infeasible — {why}" in flat(res.output)
+    # the command in the instance's words (regions by name, raises with their unit); moves.csv keeps the ids
+    shown = flat(res.output)
+    assert f"Shanghai: infeasible — {planner_words(why, yrdopt.load_instance(path))}" in shown and "sh land" not in shown
+    assert "needs Shanghai land +54 ha" in shown, shown
     written = pd.read_csv(tmp_path / "why" / "moves.csv").set_index("region")
     assert written.loc["sh", "why"] == why and written.loc["sh", "blocked_by"] == moves.loc["sh", "blocked_by"]
     # opening a site there: the land its minimum scale (15) needs, 15 ha of the site and 4 of ic/rd
@@ -148,7 +157,8 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
         flipped = site_decision(tmp_path / "raised.yaml", bare, "ic/fab@sh").set_index("term").loc["total", "flipped"]
         assert np.isfinite(flipped) == ok, land
     res = wide("explain", path, out, "--site", "ic/fab@sh", "--out", tmp_path / "site")
-    assert res.exit_code == 0 and f"Opening it is not possible: {said}" in flat(res.output), res.output
+    assert res.exit_code == 0 and "Opening it is not possible: quota too small: needs Shanghai land +9 ha with" \
+        in flat(res.output), res.output
     written = pd.read_csv(tmp_path / "site" / "site.csv")
     assert (written["why"] == said).all() and (written["blocked_by"] == site.attrs["blocked_by"]).all()
 
@@ -390,7 +400,8 @@ def test_explain_reports_each_host_of_a_split_segment_as_now(provinces):
     assert res.exit_code == 0, res.output
     now = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in res.output.splitlines()
            if line.startswith("│")}
-    assert now == {r: f"{mine[r] / mine.sum():.0%} here" if r in mine else "" for r in moves.index}
+    names = region_names(yrdopt.load_instance(PROVINCES))  # each region by its name (before: its id)
+    assert now == {names[r]: f"{mine[r] / mine.sum():.0%} here" if r in mine else "" for r in moves.index}
 
 
 def test_explain_shows_round_off_as_zero(tmp_path):

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 import yrdopt
 from yrdopt.cli import app
+from yrdopt.app.wording import planner_words
 from yrdopt.analysis.diagnose import (Conflict, conflicting_limits, elastic_increase, elastic_quota_increase,
                                       explain_infeasibility)
 from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
@@ -375,7 +376,9 @@ def test_a_long_list_of_increases_is_cut_short_and_written_whole(tmp_path, monke
     more = len(table) - SHORT_LIST
     assert more > 0 and listed.endswith(f"; and {more} more"), listed
     shown = listed.split("; and ")[0].split("; ")
-    assert shown == list(table["text"][:SHORT_LIST])  # the largest first, as written
+    inst = yrdopt.load_instance(path)  # the largest first, as written, in the instance's words (the file keeps ids)
+    assert shown == [planner_words(t, inst) for t in table["text"][:SHORT_LIST]]
+    assert "(r2)" not in said and "(r2)" in table["text"].str.cat()
     assert table["increase"].is_monotonic_decreasing and (table["kind"] == "quota").all()
     assert set(table["resource"]) <= {"land", "energy", "talent"} and (table["limit"] >= 0).all()
     _, details = explain_infeasibility(short_of_land(size=size), time_limit=60)
@@ -607,7 +610,7 @@ def test_diagnose_of_an_instance_5e_7_short_agrees_with_solve(tmp_path):
     assert res.exit_code == 3, res.output
     text = " ".join(res.output.split())
     assert text.startswith("No layout satisfies every limit within HiGHS's tolerance (1e-07).") and \
-        "Shanghai (sh) land +5e-07 ha" in text and "`yrdopt solve` finds no layout (re-checked on its own model)" in text, text
+        "Shanghai land +5e-07 ha" in text and "`yrdopt solve` finds no layout (re-checked on its own model)" in text, text
     nearly = yrdopt.load_instance(small_with(4.0 - 2e-7))
     assert yrdopt.solve(nearly).summary["verified"]
     text, details = explain_infeasibility(nearly, known_infeasible=False)

@@ -427,3 +427,70 @@ def failure_words(text, inst) -> str:
     text = _BUDGET_FIELD.sub("", text)
     text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", r"\1 units of activity", text)
     return text_with_names(text, inst)
+
+
+# a hard guarantee as the library's limits name it: its description (if any), its code and its field
+# ('guarantee "Jiangsu hosts R&D in at least one chain", Jiangsu min_chains [rd] 1 (policy.guarantees[3])')
+_GUARANTEE_CODE = re.compile(r'guarantee (?:"(?P<said>[^"]*)", )?[^"()]*? '
+                             r'\((?P<path>policy\.(?:guarantees\[\d+\]|province_min_share\.[^)\s]+))\)')
+
+
+def segments_named(text, inst) -> str:
+    """Each segment key of a library message by its name ("ic/rd" is "Integrated circuits R&D"), a
+    site ("ic/rd@anhui") as the segment in its region ("Integrated circuits R&D in anhui": the region's
+    name is text_with_names' business)."""
+    names = segment_names(inst)
+    if not isinstance(text, str) or not text or not names:
+        return text
+    keys = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+    return re.sub(rf"(?<![\w.\[=/-])({keys})(?:@([\w.-]+))?(?![\w/-])",
+                  lambda m: names[m.group(1)] + (f" in {m.group(2)}" if m.group(2) else ""), text)
+
+
+def planner_words(text, inst) -> str:
+    """A library message (why a move is blocked, a diagnosis) for the command line as the page says it:
+    each guarantee by what it asks (its description) instead of its code and field, each segment and
+    region by its name, quota raises with their units, budgets by their words (failure_words).  The
+    files (moves.csv, conflicting_limits.csv) keep the ids and fields for scripts."""
+    if not isinstance(text, str) or not text:
+        return text
+    text = _GUARANTEE_CODE.sub(lambda m: f'guarantee "{m.group("said") or rule_words(m.group("path"), inst)}"', text)
+    text = _BUDGET_FIELD.sub("", text)
+    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", r"\1 units of activity", text)
+    text = _regions_named(segments_named(text, inst), inst)
+    for path, words in RULE_PHRASES:
+        text = text.replace(path, words)
+    return text
+
+
+def _regions_named(text: str, inst) -> str:
+    """Each region of a message by its name, in one pass (a name may hold its id: "Region r2 (p0)"):
+    the library's "Shanghai (shanghai)" and a bare id alike; a quota raise with its unit where it has
+    none ("shanghai talent +30.2" is "Shanghai talent +30.2 thousand skilled staff")."""
+    names, units = region_names(inst), resource_units(inst)
+    if not names:
+        return text
+    said = {}  # how the library writes a region: "Name (id)" (diagnose._region_name), or its bare id
+    for r in _get(inst, "regions") or []:
+        rid, name = _get(r, "id"), str(_get(r, "name_en") or "").strip()
+        if name and name != rid:
+            said[f"{name} ({rid})"] = rid
+    full = "|".join(re.escape(k) for k in sorted(said, key=len, reverse=True))
+    ids = "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
+    bare = rf"(?<![\w.\[=/-])(?P<id>{ids})(?![\w\]/-]|\.\w)"  # as _region_pattern: not inside a field path
+    region = f"(?P<full>{full})|{bare}" if full else bare
+    raise_ = ""
+    if units:
+        res = "|".join(re.escape(k) for k in sorted(units, key=len, reverse=True))
+        unit = "|".join(re.escape(u) for u in sorted({u for u in units.values() if u}, key=len, reverse=True))
+        raise_ = rf"(?:(?P<res> (?:{res})) \+(?P<amount>[0-9.eE+-]+)(?P<unit> (?:{unit}))?)?" if unit else ""
+
+    def name(m) -> str:
+        rid = said[m.group("full")] if m.groupdict().get("full") else m.group("id")
+        out = names[rid]
+        if raise_ and m.group("res"):
+            resource = m.group("res").strip()
+            out += f"{m.group('res')} +{m.group('amount')}" + (m.group("unit") or (f" {units[resource]}" if units[resource] else ""))
+        return out
+
+    return re.sub(f"(?:{region}){raise_}", name, text)

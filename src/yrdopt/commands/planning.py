@@ -341,32 +341,40 @@ def register(app: typer.Typer) -> None:
             parts -= 1
             return deadline.part(1 / (parts + 1))
 
+        from ..io import load_instance
+
+        inst = run_guarded(lambda: load_instance(instance))  # its names for what the analyses name by id
         if site is not None:
             from ..analysis.explain import site_decision
 
             table = run_stoppable(lambda: site_decision(instance, solution, site, reoptimise=reoptimise, period=period,
                                                         options=options, deadline=part()), deadline.stop, kept)
-            _print_site(table, out)
+            _print_site(table, out, inst)
             kept = f"site.csv is in {out}/" if out is not None else kept
         if segment is not None:
             moves = run_stoppable(lambda: cost_of_moving(instance, solution, segment, reoptimise=reoptimise,
                                                          period=period, options=options, deadline=part()),
                                   deadline.stop, kept)
-            show = moves.set_index("region")
+            from ..app.wording import planner_words, term_words
+            from ..schema import region_names
+
+            names = region_names(inst)  # regions, segments and terms by name; moves.csv keeps the ids
+            show = moves.set_index("region").rename(index=lambda r: names.get(r, r))
             cols = ["change"] + [c for c in show.columns if c.startswith("change_")]
             # short headers that wrap between words: the table fits an 80-column terminal
-            table = show[cols].rename(columns=lambda c: c[7:].replace("_", " ") if c.startswith("change_") else "total")
+            table = show[cols].rename(columns=lambda c: term_words(c[7:]) if c.startswith("change_") else "total")
             # "here": the move there is the layout; a segment split over regions: each host's share
             table.insert(0, "now", [now_here(cur, share) for cur, share in zip(show["current"], show["now_share"])])
-            hosts = ", ".join(moves.attrs["hosts"])
+            hosts = ", ".join(names.get(h, h) for h in moves.attrs["hosts"])
             when = f" in {period}" if period is not None else ""
-            console.print(_df_table(table, f"Moving {segment}{when} (now in {hosts}) entirely to each region"
-                                    + (" (rest re-optimised)" if reoptimise else " (all else equal)")
+            console.print(_df_table(table, f"Moving {planner_words(segment, inst)}{when} (now in {hosts}) entirely to "
+                                    "each region" + (" (rest re-optimised)" if reoptimise else " (all else equal)")
                                     + ": change of each weighted term"))
             for r in moves[moves["status"] != "optimal"].itertuples():
                 why = r.why or ("stopped at its share of --time-limit: the change of the best layout found, "
                                 "not proven the least")
-                console.print(f"{r.region}: {r.status} — {why}", highlight=False)
+                console.print(f"{names.get(r.region, r.region)}: {r.status} — {planner_words(why, inst)}",
+                              highlight=False)
             _print_reference(moves.attrs.get("base_status"))
             if out is not None:
                 from ..io import atomic_write_text
@@ -426,6 +434,8 @@ def register(app: typer.Typer) -> None:
         deadline = command_deadline(time_limit)
         stop = deadline.stop = threading.Event()  # set by Ctrl-C or SIGTERM: its solves end at HiGHS's next callback
 
+        from ..app.wording import planner_words  # regions, segments, guarantees by name (the files keep ids)
+
         inst = run_guarded(lambda: load_instance(instance))
         alone = ""
         if period is not None:  # one milestone's limits: a conflict among them is one of every plan
@@ -442,7 +452,7 @@ def register(app: typer.Typer) -> None:
             if found is None:
                 console.print("feasible: a plan over the periods meets every limit and budget", highlight=False)
                 return
-            console.print(found[0], highlight=False, soft_wrap=True)
+            console.print(planner_words(found[0], inst), highlight=False, soft_wrap=True)
             # 3 only on the elastic solve's proof; 4 where it stopped or never ran (as for one period)
             raise typer.Exit(EXIT_INFEASIBLE if found[1]["verdict"] == "infeasible" else EXIT_SOLVER)
         conflict = run_stoppable(lambda: conflicting_limits(inst, deadline=deadline.part(CONFLICT_SHARE)), stop,
@@ -459,7 +469,7 @@ def register(app: typer.Typer) -> None:
         text, details = run_stoppable(lambda: explain_infeasibility(inst, deadline=deadline, conflict=conflict,
                                                                     known_infeasible=False, out=out),
                                       stop, "nothing written", unwrite)
-        console.print(alone + text, highlight=False, soft_wrap=True)
+        console.print(planner_words(alone + text, inst), highlight=False, soft_wrap=True)
         # 0 proven feasible, 3 proven infeasible, 4 neither within --time-limit (never "fine" unproven)
         if details["verdict"] != "feasible":
             raise typer.Exit(EXIT_INFEASIBLE if details["verdict"] == "infeasible" else EXIT_SOLVER)
@@ -511,8 +521,11 @@ def _print_reference(status: Optional[str]) -> None:
                       f"({status}): every change is measured against a layout not proven the least", highlight=False)
 
 
-def _print_site(table, out: Optional[Path]) -> None:
-    """The layout against the same layout with one site flipped, and the verdict in words."""
+def _print_site(table, out: Optional[Path], inst) -> None:
+    """The layout against the same layout with one site flipped, and the verdict in words (the site,
+    the terms and the rules by ``inst``'s names; site.csv keeps the ids)."""
+    from ..app.wording import planner_words, term_words
+
     a = table.attrs
     state = "open" if a["open"] else "closed"
     when = f" in {a['period']}" if a.get("period") is not None else ""
@@ -529,12 +542,13 @@ def _print_site(table, out: Optional[Path]) -> None:
         now = f"is not a site {before}; in this layout{when} it is {status}"
     flip = ("closing it" if a["open"] else ("keeping it open" if a["today"] is not None else "opening it"))
     how = " (rest re-optimised)" if a["reoptimise"] else " (all else equal)"
-    console.print(_df_table(table.drop(columns=["base_status"], errors="ignore").set_index("term"),
-                            f"{a['site']} {now}: the layout against {flip}{how}, weighted terms"))
+    shown = table.drop(columns=["base_status"], errors="ignore").assign(term=[term_words(t) for t in table["term"]])
+    console.print(_df_table(shown.set_index("term"),
+                            f"{planner_words(a['site'], inst)} {now}: the layout against {flip}{how}, weighted terms"))
     _print_reference(a.get("base_status"))
-    total = table.set_index("term")["difference"]
+    total = table.set_index("term")["difference"].rename(index=term_words)
     if a["why"]:
-        console.print(f"{flip[0].upper() + flip[1:]} is not possible: {a['why']}", highlight=False)
+        console.print(f"{flip[0].upper() + flip[1:]} is not possible: {planner_words(a['why'], inst)}", highlight=False)
     else:
         parts = ", ".join(f"{k} {v:+,.6g}" for k, v in total.drop("total").items() if abs(v) > 1e-9)
         verdict = "costs" if total["total"] > 1e-9 else "saves" if total["total"] < -1e-9 else "changes"
