@@ -239,6 +239,11 @@ RULE_PHRASES: tuple[tuple[str, str], ...] = (
     ("brownfield.protected keeps it open in", "a protected existing site keeps it open in"),
     ("brownfield.protected keeps it open", "a protected existing site keeps it open"),
     ("(policy.site_limits)", "(a site limit)"),
+    # diagnose's limits (diagnose.enumerate_limits): the rule by what it is, not its field
+    ("policy.fixed puts", "a fixed placement puts"),
+    ("policy.forbidden keeps", "a forbidden placement keeps"),
+    ("brownfield.protected keeps", "a protected existing site keeps"),
+    (" (min_scale)", " (its minimum scale)"),
 )
 RULE_WORDS: dict[str, str] = {
     "policy.forbidden": "forbidden placements",
