@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import yrdopt
+from yrdopt.io import load_instance
 from yrdopt.analysis.compare import compare_layouts
 from yrdopt.cli import app
 from yrdopt.cli_common import fmt_num
@@ -88,6 +89,15 @@ def test_cli_compare(tmp_path):
     assert summary["differing_segments"] >= 1 and summary["weighting"] == "value"
     for f in ("placements.csv", "terms.csv", "location_quotients.csv", "relative_specialization.csv", "distances.csv"):
         assert (tmp_path / "cmp" / f).exists()
+    # segments, regions and terms by the instance's names (before: ic/fab, sh, site_cost); the CSVs keep the ids
+    from yrdopt.schema import region_names, segment_names
+
+    inst, said = load_instance(SMALL), " ".join(r.output.split())
+    placed = pd.read_csv(tmp_path / "cmp" / "placements.csv", index_col=0)
+    differ = list(placed.index[placed["differs"]])
+    assert differ and all(segment_names(inst)[k] in said and f" {k} " not in said for k in differ), said
+    assert "site cost" in said and "site_cost" not in said, said
+    assert all(f" {rid} " not in said for rid in region_names(inst) if region_names(inst)[rid] != rid), said
     r = CliRunner().invoke(app, ["compare", str(d1)])
     assert r.exit_code == 2 and "at least two" in r.output
     r = CliRunner().invoke(app, ["compare", str(d1), str(tmp_path / "missing")])

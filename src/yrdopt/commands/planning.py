@@ -497,13 +497,22 @@ def register(app: typer.Typer) -> None:
                                    stop=stop)
 
         c = run_stoppable(go, stop, "nothing written")
+        from ..app.wording import planner_words, term_words
+
+        # segments and regions by the instance's names (given, else the one the first layout solved: its
+        # instance.json); the CSVs keep the ids
+        named = _instance_of(instance, layouts)
+        said = (lambda text: planner_words(str(text), named)) if named is not None else str
         pl = c.placements.drop(columns="differs") if all_segments else c.differing()
+        pl = pl.rename(index=said).map(lambda v: said(v) if isinstance(v, str) else v)
         console.print(_df_table(pl, f"Placements{' that differ' if not all_segments else ''} "
                                 f"({int(c.placements['differs'].sum())} of {len(c.placements)} segments differ)"))
-        console.print(_df_table(c.terms, "Objective terms (weighted)" + (" — recomputed by the checker" if instance else "")))
-        dup = c.duplicated.groupby("layout")["segment"].apply(lambda s: f"{len(s)}: " + ", ".join(s)).reindex(c.names).fillna("0")
+        console.print(_df_table(c.terms.rename(index=term_words),
+                                "Objective terms (weighted)" + (" — recomputed by the checker" if instance else "")))
+        dup = c.duplicated.groupby("layout")["segment"].apply(
+            lambda s: f"{len(s)}: " + ", ".join(said(x) for x in s)).reindex(c.names).fillna("0")
         console.print(_df_table(dup.to_frame("duplicated segments"), "Segments built in more than one region"))
-        spec = c.relative.copy()
+        spec = c.relative.rename(index=said)
         spec.loc["mean inter-regional"] = c.interregional_mean
         console.print(_df_table(spec, f"Krugman specialization (relative per region; by {c.weighting} per chain)"))
         console.print(_df_table(c.distances, "Sites that differ between layouts", fmt="{:d}"))
@@ -512,6 +521,20 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             c.write(out)
             console.print(f"tables written to {out}/", highlight=False)
+
+
+def _instance_of(instance: Optional[Path], layouts: List[Path]):
+    """The instance whose names a comparison says: the one given, else the instance.json the first
+    layout's directory holds (None where there is none or it does not load: the ids stay)."""
+    from ..errors import YrdoptError
+    from ..io import load_instance
+
+    for path in ([instance] if instance is not None else [Path(d) / "instance.json" for d in layouts[:1]]):
+        try:
+            return load_instance(path) if Path(path).is_file() else None
+        except (YrdoptError, OSError, ValueError):
+            return None
+    return None
 
 
 def _print_reference(status: Optional[str]) -> None:
