@@ -210,11 +210,16 @@ def register(app: typer.Typer) -> None:
         if signum is not None:
             exit_interrupted(signum, kept_points(res, out),
                              None if all(p.solution.summary["verified"] for p in res.points) else EXIT_UNVERIFIED)
+        from ..app.wording import term_words
+
         t1, t2 = res.terms
         tab = res.table()[["point", t1, t2, "objective", "verified", "proven"]].set_index("point")
         for t in (t1, t2):  # the gap of the stage that minimised the term (0: proven for this cap)
             tab[f"{t} gap"] = [_percent(g) for g in res.table()[f"{t}_gap"]]
-        console.print(_df_table(tab, f"Trade-off front: {t1} vs {t2} (unweighted)"))
+        # each term by its name ("distance (logistics)"); front.csv keeps the keys
+        tab = tab.rename(columns={t1: term_words(t1), t2: term_words(t2), f"{t1} gap": f"{term_words(t1)} gap",
+                                  f"{t2} gap": f"{term_words(t2)} gap", "verified": "passes the checker"})
+        console.print(_df_table(tab, f"Trade-off front: {term_words(t1)} vs {term_words(t2)} (unweighted)"))
         # only confirmed points count as the front's layouts: a rejected one is not known to be feasible
         rejected_points = sum(not p.verified for p in res.points)
         console.print(Text.assemble(
