@@ -19,7 +19,8 @@ import pandas as pd
 from ..schema import Instance
 from ..analysis.costs import built_words
 from ..schema import kind_words, segment_names
-from .wording import TIME_LIMIT_FIELD, guarantee_words, region_names, resource_units, rule_words, term_words, text_with_names, unit_words
+from .wording import (TIME_LIMIT_FIELD, guarantee_words, planner_words, region_names, resource_units, rule_words, term_words,
+                      text_with_names, unit_words)
 
 MAP_WIDTH = 600.0
 
@@ -604,7 +605,7 @@ def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: 
     if inst is not None:
         for r in rows:
             r["region_name"] = names.get(str(r.get("region")), r.get("region"))
-            r["why"] = text_with_names(r.get("why"), inst)
+            r["why"] = planner_words(r.get("why"), inst)  # as the CLI says it: guarantees, segments by name
             fields = [f for f in str(r.get("blocked_by") or "").split("; ") if f]
             r["blocked_by_fields"], r["blocked_by"] = r.get("blocked_by"), "; ".join(
                 dict.fromkeys(rule_words(f, inst) for f in fields))
