@@ -78,6 +78,13 @@ def test_true_claims_pass_the_check(solved, tmp_path):
     ({"gap_requested": None}, "'optimal' without the requested gap"),
     # a bound HiGHS proved with a loosened tolerance is one of the loosened problem (before: passed)
     ({"solver": {"tolerances": {"primal_feasibility_tolerance": 1.0}}}, "HiGHS ran with loosened tolerances"),
+    # an infinite objective (before: passed, inf <= inf)
+    ({"objective": float("inf")}, "the layout's objective differs"),
+    # malformed tolerances: none shown to be HiGHS's default (before: a TypeError traceback)
+    ({"solver": {"tolerances": "x"}}, "solver.tolerances malformed"),
+    ({"solver": {"tolerances": [0.01]}}, "solver.tolerances malformed"),
+    ({"solver": {"tolerances": 5}}, "solver.tolerances malformed"),
+    ({"solver": {"tolerances": {"mip_feasibility_tolerance": "x"}}}, "mip_feasibility_tolerance not a number"),
 ])
 def test_forged_summary_claim_fails_the_check(solved, tmp_path, claims, reason):
     d = fresh(solved, tmp_path)

@@ -27,8 +27,13 @@ LOOSE = {"mip_feasibility_tolerance": 1e-2}  # HiGHS's default is 1e-6; the chec
 
 
 def test_a_layout_the_checker_rejects_is_not_called_optimal(tmp_path):
-    sol = yrdopt.solve(None, options=SolverOptions(highs=LOOSE), out=tmp_path / "sol")
+    shown = []
+    sol = yrdopt.solve(None, options=SolverOptions(highs=LOOSE), out=tmp_path / "sol",
+                       progress=lambda *a, **k: shown.append(a))
     s = sol.summary
+    # the live progress shows HiGHS's layouts but not its bound nor gap: they are of the loosened problem
+    # (before: HiGHS's bound and gap while it ran)
+    assert any(a[1] is not None for a in shown) and all(a[2] is None and a[3] is None for a in shown), shown
     assert not s["verified"] and s["max_violation"] > 1e-3  # a real rejection, not round-off
     # HiGHS said optimal, but with a loosened tolerance its bound proves nothing: the solve says unproven,
     # with no bound nor gap, HiGHS's bound in words (before: "optimal", gap 0)
@@ -50,12 +55,48 @@ def test_a_layout_the_checker_rejects_is_not_called_optimal(tmp_path):
     assert "status" in {c.claim for c in check_claims(said, obj, s["components_raw"])}
     at_defaults = dict(said, solver={**said["solver"], "options": {**s["solver"]["options"], "highs": {}}})
     assert check_claims(at_defaults, obj, s["components_raw"]) == []
+    # kkt_tolerance (set, HiGHS holds every feasibility and optimality tolerance at it), PDLP's optimality
+    # tolerance, and a tolerance written as a numeric string (PyYAML reads 1e-2 as "1e-2") loosen too
+    # (before: not seen, "optimal" passed)
+    for held in ({"kkt_tolerance": 0.5}, {"pdlp_optimality_tolerance": 1e-3}, {"mip_feasibility_tolerance": "1e-2"}):
+        loose = dict(claimed, solver={**s["solver"], "tolerances": {**s["solver"]["tolerances"], **held}})
+        assert "status" in {c.claim for c in check_claims(loose, obj, s["components_raw"])}, held
     # `yrdopt check` re-derives the written claims: the status claims nothing false, the layout still fails
     res = CliRunner().invoke(app, ["check", str(default_instance_path()), str(tmp_path / "sol")])
     out = " ".join(res.output.split())
     # the broken limit by the instance's names (before: "site_capacity at ai/rd in anhui")
     assert res.exit_code == 5 and " without a site" in out and "site_capacity" not in out, out
     assert "false claim of summary.json: status" not in out
+
+
+def test_no_layout_at_loosened_tolerances_is_solved_again_at_the_defaults():
+    # HiGHS 1.16 says "Infeasible" of the embedded instance with mip_feasibility_tolerance 0.5: no proof
+    # (before: status infeasible, and an InfeasibleError whose diagnosis found nothing to relax)
+    sol = yrdopt.solve(None, options=SolverOptions(highs={"mip_feasibility_tolerance": 0.5}))
+    s = sol.summary
+    assert sol.status == "optimal" and s["verified"] and abs(s["objective"] - 3215.398) < 0.01, s["status_text"]
+    first = s["solver"]["no_layout_at_loosened_tolerances_first"]
+    assert first == {"highs_status": "Infeasible", "loosened_tolerances": {"mip_feasibility_tolerance": 0.5}}
+    assert s["solver"]["tolerances"]["mip_feasibility_tolerance"] == 1e-6  # the proof is at HiGHS's defaults
+    assert s["solver"]["options"]["highs"] == {"mip_feasibility_tolerance": 0.5}  # what was asked
+
+
+def test_options_that_change_the_problem_are_refused():
+    from yrdopt.solver import check_highs_options, status_words
+
+    # objective_bound 3000 made HiGHS call the embedded instance (optimum 3,215.40) infeasible;
+    # small_matrix_value 0.5 dropped coefficients ("unproven ... bound 3903.36" accepted by the claims check)
+    for options, said in (({"objective_bound": 3000.0}, "cuts every layout costing more"),
+                          ({"small_matrix_value": 0.5}, "drops every constraint coefficient"),
+                          ({"infinite_bound": 1e16}, "turns every limit at or above it into no limit"),
+                          ({"infinite_cost": 1e16}, "turns every cost at or above it")):
+        with pytest.raises(ValueError, match=said):
+            check_highs_options(options)
+    check_highs_options({"small_matrix_value": 1e-10, "infinite_bound": 1e21, "objective_bound": math.inf})
+    # where no time is left to solve again at the defaults, no layout found is said to prove nothing
+    words = status_words("stopped_no_incumbent", {"loosened_tolerances": {"mip_feasibility_tolerance": 0.5},
+                                                  "no_layout_at_loosened_tolerances": "Infeasible"})
+    assert "with loosened tolerances (mip_feasibility_tolerance 0.5 (default 1e-06)), no proof" in words
 
 
 def test_a_phased_plan_the_checker_rejects_is_not_called_optimal(tmp_path):

@@ -57,28 +57,54 @@ STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_in
 # HiGHS's defaults (1.16) of the tolerances that decide which points it accepts and which LPs it
 # calls optimal: yrdopt sets none of them.  A bound HiGHS proves with any of them looser is a bound
 # of the loosened problem, no proof for the real one (a sweep with primal 1.0 and MIP 0.5 said
-# "optimal" at 3,291.78 where a confirmed layout of the same scenario costs 3,225.61)
+# "optimal" at 3,291.78 where a confirmed layout of the same scenario costs 3,225.61).
+# kkt_tolerance, set, replaces every feasibility and optimality tolerance (HiGHS's
+# HighsOptions: "If changed from its default value, this tolerance is used for all feasibility
+# and optimality (KKT) measures"); pdlp_optimality_tolerance is the PDLP LP solver's own.
 DEFAULT_TOLERANCES = {"mip_feasibility_tolerance": 1e-6, "primal_feasibility_tolerance": 1e-7,
                       "dual_feasibility_tolerance": 1e-7, "primal_residual_tolerance": 1e-7,
                       "dual_residual_tolerance": 1e-7, "ipm_optimality_tolerance": 1e-8,
-                      "optimality_tolerance": 1e-7}
+                      "optimality_tolerance": 1e-7, "kkt_tolerance": 1e-7, "pdlp_optimality_tolerance": 1e-7}
+
+
+def _tolerance_value(v) -> float | None:
+    """A tolerance as a number: a number, or a numeric string (PyYAML reads ``1e-2``, without a
+    dot, as the string "1e-2"; HiGHS's option setter takes it); None for anything else."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
 
 
 def loosened_tolerances(options: dict | None) -> dict[str, float]:
     """The tolerances of ``options`` (HiGHS's option names -> values; other names ignored) looser
     than HiGHS's defaults (:data:`DEFAULT_TOLERANCES`): where any is, HiGHS's bound proves nothing
-    of the real problem, so no layout may be called optimal nor given a proven gap."""
+    of the real problem, so no layout may be called optimal nor given a proven gap.  A value
+    that is no number (NaN included) is taken as loosened: nothing shows it is not."""
     out = {}
     for name, default in DEFAULT_TOLERANCES.items():
-        v = (options or {}).get(name)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and not v <= default:
-            out[name] = float(v)
+        if name not in (options or {}):
+            continue
+        v = _tolerance_value(options[name])
+        if v is None or not v <= default:
+            out[name] = float("nan") if v is None else v
     return out
 
 
 def loosened_words(loosened: dict[str, float]) -> str:
     """The loosened tolerances in words, each with HiGHS's default."""
-    return ", ".join(f"{k} {v:g} (default {DEFAULT_TOLERANCES[k]:g})" for k, v in loosened.items())
+    def said(k, v):
+        if k not in DEFAULT_TOLERANCES:
+            return f"{k} malformed"
+        return f"{k} {'not a number' if v != v else f'{v:g}'} (default {DEFAULT_TOLERANCES[k]:g})"
+
+    return ", ".join(said(k, v) for k, v in loosened.items())
 
 
 def summary_loosened_tolerances(summary: dict) -> dict[str, float]:
@@ -87,7 +113,12 @@ def summary_loosened_tolerances(summary: dict) -> dict[str, float]:
     (``solver.options.highs``, in summaries written before)."""
     solver = summary.get("solver") if isinstance(summary.get("solver"), dict) else {}
     given = (solver.get("options") or {}).get("highs") if isinstance(solver.get("options"), dict) else None
-    return loosened_tolerances({**(given if isinstance(given, dict) else {}), **(solver.get("tolerances") or {})})
+    held = solver.get("tolerances")
+    if held is not None and not isinstance(held, dict):
+        # malformed ("x", [0.01], 5): no tolerance HiGHS held is known, so none is shown to be its default
+        # (before: a TypeError traceback in `yrdopt check`)
+        return {"solver.tolerances": float("nan")}
+    return loosened_tolerances({**(given if isinstance(given, dict) else {}), **(held or {})})
 
 
 def objective_matches(claimed: float, recomputed: float) -> bool:
@@ -97,7 +128,9 @@ def objective_matches(claimed: float, recomputed: float) -> bool:
     the report, :func:`rejection_found`'s words): before, the claims check scaled by the recomputed
     objective and the others by the claimed one, so 1e6 claimed, 1e6 + 1.0000005 recomputed was
     rejected by a sweep and passed by ``yrdopt check``."""
-    return abs(claimed - recomputed) <= CLAIM_TOL * max(1.0, abs(claimed))
+    # both finite: inf <= inf held, so a summary claiming an objective of Infinity passed `yrdopt check`
+    return (math.isfinite(claimed) and math.isfinite(recomputed)
+            and abs(claimed - recomputed) <= CLAIM_TOL * max(1.0, abs(claimed)))
 
 
 def rejection_found(max_violation: float | None, claimed: float | None = None, recomputed: float | None = None,

@@ -76,6 +76,11 @@ def status_words(status: str, solver: dict | None = None) -> str:
     tolerances (``solver``: a result's ``solver`` facts) what its bound is: no proof."""
     text = STATUS_TEXT[status]
     loosened = (solver or {}).get("loosened_tolerances")
+    said = (solver or {}).get("no_layout_at_loosened_tolerances")
+    if loosened and said and status not in HAS_SOLUTION:
+        return (f"no layout found, none proven to exist or not: HiGHS said {said!r} with loosened tolerances "
+                f"({loosened_words(loosened)}), no proof for the real problem, and no time was left to solve "
+                "it again at HiGHS's defaults")
     if loosened and status in HAS_SOLUTION:
         b = (solver or {}).get("bound_at_loosened_tolerances")
         text += (f"; HiGHS ran with loosened tolerances ({loosened_words(loosened)}): its bound"
@@ -282,10 +287,35 @@ OWNED_OPTIONS = {"threads": "set it with the 'threads' option", "time_limit": "s
                  "log_file": "set it with the 'log_file' option"}
 
 
+# HiGHS options that change the problem HiGHS solves, not how it searches: refused, since what HiGHS
+# then proves is of another problem.  objective_bound cuts every layout costing more from the search
+# (HiGHS 1.16 says "Infeasible" of the embedded instance with 3000: "no layout satisfies every limit"
+# of an instance whose optimum costs 3,215.40); small_matrix_value above its default drops every
+# matrix entry below it; infinite_bound and infinite_cost below theirs turn finite limits and costs
+# into infinite ones.  name -> (HiGHS's default, the direction that changes the problem, why)
+MODEL_CHANGING_OPTIONS = {
+    "objective_bound": (math.inf, "any", "it cuts every layout costing more from the search, so HiGHS may "
+                        "call a feasible instance infeasible"),
+    "small_matrix_value": (1e-9, "above", "it drops every constraint coefficient below it from the model"),
+    "infinite_bound": (1e20, "below", "it turns every limit at or above it into no limit"),
+    "infinite_cost": (1e20, "below", "it turns every cost at or above it into an infinite one"),
+}
+
+
+def _changes_the_problem(key: str, value: float) -> str | None:
+    """Why ``key`` set to ``value`` (as HiGHS holds it) changes the problem, None where it does not."""
+    if key not in MODEL_CHANGING_OPTIONS:
+        return None
+    default, direction, why = MODEL_CHANGING_OPTIONS[key]
+    changed = {"any": value != default, "above": value > default, "below": value < default}[direction]
+    return why if changed else None
+
+
 def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> None:
-    """Raise ValueError naming every option HiGHS does not know, whose value it rejects, or
-    that has its own field (``owned``: name -> what to do instead; ``threads`` above all must
-    go through its field: the adapter sizes HiGHS's scheduler from it)."""
+    """Raise ValueError naming every option HiGHS does not know, whose value it rejects, that
+    changes the problem HiGHS solves (:data:`MODEL_CHANGING_OPTIONS`), or that has its own field
+    (``owned``: name -> what to do instead; ``threads`` above all must go through its field: the
+    adapter sizes HiGHS's scheduler from it)."""
     owned = OWNED_OPTIONS if owned is None else owned
     if not options:
         return
@@ -302,6 +332,9 @@ def check_highs_options(options: dict, owned: dict[str, str] | None = None) -> N
             hint = (" (YAML reads on/off/yes/no as true/false: quote the word)"
                     if isinstance(value, bool) and isinstance(current, str) else "")
             bad.append(f"{key!r}: HiGHS rejects the value {value!r}; its current value is {current!r}{hint}")
+        elif (why := _changes_the_problem(key, h.getOptionValue(key)[1])) is not None:
+            bad.append(f"{key!r}: {value!r} is refused: {why}; what HiGHS proves would be of another problem "
+                       f"(leave it at HiGHS's default {MODEL_CHANGING_OPTIONS[key][0]!r})")
     if bad:
         raise ValueError("; ".join(bad) + " (see https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
 
@@ -465,8 +498,11 @@ class SolveMonitor:
     """
 
     def __init__(self, progress: ProgressHook | None, stop: StopFlag, interval: float = PROGRESS_INTERVAL_S,
-                 primal: "PrimalHelper | None" = None):
+                 primal: "PrimalHelper | None" = None, loosened: bool = False):
         self.progress = progress
+        # HiGHS runs with loosened tolerances: its bound (and gap) are of the loosened problem, not
+        # shown while it runs (the result gives none either)
+        self.loosened = loosened
         self.primal = primal
         self.stop = stop
         self.interval = interval
@@ -503,8 +539,11 @@ class SolveMonitor:
             self.last_report = now
             self.pending = False
             out = e.data_out
-            self.progress(now - self.t0, _finite(out.mip_primal_bound), _finite(out.mip_dual_bound),
-                          _finite(out.mip_gap))
+            if self.loosened:
+                self.progress(now - self.t0, _finite(out.mip_primal_bound), None, None)
+            else:
+                self.progress(now - self.t0, _finite(out.mip_primal_bound), _finite(out.mip_dual_bound),
+                              _finite(out.mip_gap))
         except BaseException as exc:  # noqa: BLE001 - kept and re-raised after HiGHS returns
             self.error = exc
             e.interrupt()
@@ -667,7 +706,8 @@ class HighsSolver:
         if start is not None:
             self.set_start(start)
         _ensure_scheduler(self.options.threads)
-        monitor = SolveMonitor(self.progress, self.stop, primal=self.primal)
+        monitor = SolveMonitor(self.progress, self.stop, primal=self.primal,
+                               loosened=bool(loosened_tolerances(self.options.highs)))
         h = self.h
         h.cbMipInterrupt += monitor.on_mip
         h.cbMipImprovingSolution += monitor.on_mip
@@ -693,6 +733,11 @@ class HighsSolver:
                         h.setOptionValue("time_limit", float(self.options.time_limit))
                 res = self._result(time.perf_counter() - t0)
                 res.solver["resolved_without_start"] = disagreement
+            left = None if self.options.time_limit is None else self.options.time_limit - (time.perf_counter() - t0)
+            if res.solver.get("no_layout_at_loosened_tolerances") and monitor.error is None \
+                    and not self.stop.is_set() and (left is None or left > 0):
+                monitor.loosened = False
+                res = self._solve_at_default_tolerances(res, left, time.perf_counter() - t0)
         finally:
             h.cbMipInterrupt -= monitor.on_mip
             h.cbMipImprovingSolution -= monitor.on_mip
@@ -706,6 +751,36 @@ class HighsSolver:
         if monitor.error is not None:
             raise monitor.error  # the interrupted solve's result is in self.last_result
         return self.last_result
+
+    def _solve_at_default_tolerances(self, loose: SolveResult, left: float | None, spent_s: float) -> SolveResult:
+        """Solve again at HiGHS's default tolerances, within ``left`` seconds, after a run with
+        loosened ones found no layout (``loose``): that "infeasible" is no proof (HiGHS 1.16 says it of
+        the embedded instance with mip_feasibility_tolerance 0.5), and the run at the defaults tells
+        the planner the truth.  Its result is of the defaults (``solver.tolerances``); the loosened
+        run is kept in words (``solver.no_layout_at_loosened_tolerances_first``)."""
+        h = self.h
+        kept = self.options
+        self.options = replace(kept, highs={k: v for k, v in kept.highs.items() if k not in DEFAULT_TOLERANCES})
+        # every tolerance set back, not only the loosened ones: a set kkt_tolerance replaces the others
+        for k, v in DEFAULT_TOLERANCES.items():
+            h.setOptionValue(k, v)
+        h.clearSolver()
+        if left is not None:
+            h.setOptionValue("time_limit", float(left))
+        t0 = time.perf_counter()
+        try:
+            h.run()
+            res = self._result(time.perf_counter() - t0 + spent_s)
+        finally:
+            self.options = kept
+            for k, v in DEFAULT_TOLERANCES.items():
+                h.setOptionValue(k, kept.highs.get(k, v))
+            if left is not None:
+                h.setOptionValue("time_limit", float(kept.time_limit) if kept.time_limit is not None else math.inf)
+        res.solver["options"] = kept.to_dict()  # what was asked; solver.tolerances says what HiGHS held
+        res.solver["no_layout_at_loosened_tolerances_first"] = {
+            "highs_status": loose.highs_status, "loosened_tolerances": loose.solver["loosened_tolerances"]}
+        return res
 
     def _result(self, solve_s: float) -> SolveResult:
         h = self.h
@@ -773,6 +848,12 @@ class HighsSolver:
             bound = gap = None
             if status == "optimal":
                 status = "unproven"
+            elif status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
+                # found no layout of the loosened problem (or one without limit): no proof for the real
+                # one, never "no layout satisfies every limit" (the limits' diagnosis would then explain a
+                # conflict that is not there); solved again at the defaults where time is left
+                solver["no_layout_at_loosened_tolerances"] = h.modelStatusToString(ms)
+                status = "stopped_no_incumbent"
         return SolveResult(
             status=status,
             highs_status=h.modelStatusToString(ms),
