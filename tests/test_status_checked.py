@@ -403,6 +403,12 @@ def test_a_rejection_for_the_objective_alone_says_so():
                                                 "scenario's own layout (optimal), below the scenario's proven bound 100.5")
     assert "within the gap its bound 100.5 leaves: no contradiction" in regret["finding"].iloc[1]
     assert pd.isna(regret["finding"].iloc[2])
+    # a bound is kept only where valid: below it a confirmed layout contradicts whatever the status
+    # (before: only an "optimal" scenario's bound was tested, a time limit's read "not proven best")
+    from yrdopt.sweep.summaries import cheaper_finding
+
+    assert cheaper_finding(100.0, 101.0, "time_limit_with_incumbent", 100.5).startswith("CONTRADICTION")
+    assert "not proven best" in cheaper_finding(100.8, 101.0, "time_limit_with_incumbent", 100.5)
     assert "violation" not in reason and "breaks a limit" not in reason, reason
     assert f"recomputed from the layout {judged['check_objective']:,.8g} is not the {claimed:,.8g} claimed" in reason
     # the sweep's rejected-scenario line says what the checker found, by the rejecting test (relative
@@ -461,8 +467,17 @@ def test_no_evaluation_folder_of_an_earlier_run_stays_in_out(tmp_path):
     sw.run(_robust_spec(tmp_path), out=out, backend="inprocess")
     folders, evals = _evaluations(out)
     assert len(folders) == 1 and evals
+    # records written before a loosened HiGHS's bound was known to prove nothing said HiGHS's "optimal"
+    # and its bound: a resume reads them as written now (before: kept, and regret.csv said CONTRADICTION)
+    for f in (out / "scenarios").glob("*.json"):
+        rec = json.loads(f.read_text())
+        if rec.get("status") == "unproven":
+            f.write_text(json.dumps({**rec, "status": "optimal", "bound": rec["objective"] * (1 - 5e-5), "gap": 5e-5,
+                                     "reason": None}))
     # a resume with another set of candidates: another folder; the first one is gone
-    sw.run(_robust_spec(tmp_path, robust={"candidates": 1}), out=out, backend="inprocess", resume=True)
+    df = sw.run(_robust_spec(tmp_path, robust={"candidates": 1}), out=out, backend="inprocess", resume=True)
+    assert set(df["status"]) == {"unproven"} and df["bound"].isna().all() and df["gap"].isna().all(), df
+    assert not pd.read_csv(out / "regret.csv")["finding"].astype(str).str.startswith("CONTRADICTION").any()
     again, _ = _evaluations(out)
     assert len(again) == 1 and again[0].name != folders[0].name
     sw.run(_robust_spec(tmp_path, robust={"enabled": False}), out=out, backend="inprocess", resume=True)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..claims import loosened_tolerances
 from ..errors import InstanceError, Problem
 from ..io import content_hash, instance_dict, load_instance
 from ..schema import TERMS
@@ -190,8 +191,9 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         if todo:
             be = be or new_backend()
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
-                   earlier=_earlier(store, scenarios, done, spec.chunk_size))
-        records = [_counted_as_checked(store.read(s.id)) for s in scenarios]
+                   earlier=_earlier(store, scenarios, done, spec.chunk_size, loosened_tolerances(spec.solver.highs)))
+        loosened = loosened_tolerances(spec.solver.highs)
+        records = [_counted_as_checked(store.read(s.id), loosened) for s in scenarios]
         robust = _no_robust_because(spec, inst, records)
         if robust is not None:
             _remove_robust_evaluations(store)
@@ -205,17 +207,45 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         store.close()
 
 
-def _counted_as_checked(rec: dict) -> dict:
+def _counted_as_checked(rec: dict, loosened: dict[str, float] | None = None) -> dict:
     """A stored record whose ``ok`` and status follow the checker: a layout the checker rejected
     ("not_verified") is no solved scenario, and one it never judged (no ``verified``: ``check:
     false``) is "unchecked".  Records written before those rules (``--resume`` on an older OUT)
     said ``ok`` beside "not_verified", and HiGHS's word without a check; the workers now write
-    them so (:mod:`.worker`)."""
+    them so (:mod:`.worker`).
+
+    ``loosened``: the tolerances of the spec's ``solver.highs`` looser than HiGHS's defaults (a
+    record's id includes the solver options, so a resumed record was solved with them).  Records
+    written before such a bound was known to prove nothing kept "optimal" and HiGHS's bound, and
+    regret.csv then called a confirmed cheaper candidate a CONTRADICTION: they say what a record
+    written now says ("unproven", no bound nor gap, HiGHS's bound kept apart)."""
+    if loosened:
+        rec = _without_loosened_bound(rec, loosened)
     if rec.get("ok") and rec.get("status") == "not_verified":
         return {**rec, "ok": False}
     if "verified" not in rec:
         return {**rec, **as_unchecked(rec)}
     return rec
+
+
+def _without_loosened_bound(rec: dict, loosened: dict[str, float]) -> dict:
+    """``rec`` as solved with ``loosened`` tolerances: no bound nor gap (HiGHS's bound kept as
+    ``bound_at_loosened_tolerances``) and "unproven" for HiGHS's "optimal"."""
+    if rec.get("bound") is None and rec.get("gap") is None and "optimal" not in (rec.get("status"),
+                                                                                 rec.get("status_before_check")):
+        return rec
+    from ..solver import status_words
+
+    out = {**rec, "bound": None, "gap": None}
+    if rec.get("bound") is not None:
+        out["bound_at_loosened_tolerances"] = rec["bound"]
+    for key in ("status", "status_before_check"):
+        if rec.get(key) == "optimal":
+            out[key] = "unproven"
+    if rec.get("status") == "optimal":
+        out["reason"] = status_words("unproven", {"loosened_tolerances": loosened,
+                                                  "bound_at_loosened_tolerances": rec.get("bound")})
+    return out
 
 
 def _missing(scenarios: list[Scenario], done: set[str], size: int) -> list[list[Scenario]]:
@@ -231,7 +261,8 @@ def _missing(scenarios: list[Scenario], done: set[str], size: int) -> list[list[
 RESTORED_KEYS = ("scenario", "index", "params", "ok", "place_index", "expand_index", "park_index", "layout")
 
 
-def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int) -> list[list[dict]]:
+def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int,
+            loosened: dict[str, float] | None = None) -> list[list[dict]]:
     """For each chunk :func:`_missing` returns, the stored records (their :data:`RESTORED_KEYS`)
     of its scenarios already solved: a resumed chunk starts its other scenarios from their
     layouts as an uninterrupted one would (:meth:`ScenarioSolver.restore`)."""
@@ -239,7 +270,7 @@ def _earlier(store: Store, scenarios: list[Scenario], done: set[str], size: int)
     for ch in chunks(scenarios, size):
         if all(s.id in done for s in ch):
             continue
-        recs = ((s, _counted_as_checked(store.read(s.id))) for s in ch if s.id in done)
+        recs = ((s, _counted_as_checked(store.read(s.id), loosened)) for s in ch if s.id in done)
         # index and values from this design (a record keeps the labels of the spec that solved it)
         out.append([{**{k: r[k] for k in RESTORED_KEYS if k in r}, "index": s.index, "params": s.values}
                     for s, r in recs if r.get("ok")])

@@ -230,8 +230,13 @@ def cheaper_finding(cost: float, optimum: float, status: str | None, bound: floa
     if not math.isfinite(cost) or cost >= optimum - tol:
         return None
     cheaper = CHEAPER.format(less=optimum - cost, status=status or "status unknown")
-    if status == "optimal" and bound is not None and math.isfinite(bound):
-        return (CONTRADICTION if cost < bound - tol else WITHIN_GAP).format(cheaper=cheaper, bound=bound)
+    known = bound is not None and math.isfinite(bound)
+    # a bound is kept only where it is valid (none with loosened tolerances), so a confirmed layout below
+    # it is a contradiction whatever the status (a time limit's bound proves as much as an optimum's)
+    if known and cost < bound - tol:
+        return CONTRADICTION.format(cheaper=cheaper, bound=bound)
+    if status == "optimal" and known:
+        return WITHIN_GAP.format(cheaper=cheaper, bound=bound)
     return NOT_PROVEN.format(cheaper=cheaper)
 
 
