@@ -61,6 +61,11 @@ STATUSES_WITH_LAYOUT = {"optimal", "time_limit_with_incumbent", "stopped_with_in
 # kkt_tolerance, set, replaces every feasibility and optimality tolerance (HiGHS's
 # HighsOptions: "If changed from its default value, this tolerance is used for all feasibility
 # and optimality (KKT) measures"); pdlp_optimality_tolerance is the PDLP LP solver's own.
+# primal_feasibility_tolerance stays compared with 1e-7 for a MIP too, though HiGHS's branch and bound
+# runs its LPs at mip_feasibility_tolerance (HighsLpRelaxation's constructor; MIP presolve and the final
+# KKT check likewise): MIP postsolve (HighsPostsolveStack::DuplicateColumn::undoFix, which places the
+# values of merged duplicate columns) and setSolution's bound check read the primal tolerance as given
+# (HiGHS master, 1.15.1), so a primal tolerance of 1e-6 on a MIP is not shown to change nothing.
 DEFAULT_TOLERANCES = {"mip_feasibility_tolerance": 1e-6, "primal_feasibility_tolerance": 1e-7,
                       "dual_feasibility_tolerance": 1e-7, "primal_residual_tolerance": 1e-7,
                       "dual_residual_tolerance": 1e-7, "ipm_optimality_tolerance": 1e-8,
