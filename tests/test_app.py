@@ -29,7 +29,7 @@ from yrdopt.app.workspace import SOLUTION_FILES, Workspace
 from yrdopt.checker import check_layout, read_layout_dir
 from yrdopt.cli import app as cli_app
 from yrdopt.io import content_hash, instance_dict, load_instance
-from yrdopt.progress import HIGHS, PHASES
+from yrdopt.progress import DIAGNOSE, HIGHS, PHASES
 
 
 @pytest.fixture(scope="module")
@@ -642,6 +642,33 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     # listed among the scenarios as a failed solve with this reason, and no layout (before: not listed)
     kept = [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
     assert [(s.failed, s.listing()["reason"], (s.path / "layout.csv").exists()) for s in kept] == [(True, msg, False)]
+    # Stop pressed as the diagnosis begins: the bar named that phase (it said "HiGHS" for the diagnosis's 20 s);
+    # the job is stopped, not failed, and says so; no raise the cut-short elastic solve found is shown as the
+    # answer (the page showed energy +3,562.9 for Taizhou when only land was cut); kept, with that reason
+    real = wb._solver_kwargs
+    phases = []
+
+    def stop_at_diagnosis(job):
+        kw = real(job)
+
+        def progress(elapsed, best, bound, gap, phase=None, **extra):
+            kw["progress"](elapsed, best, bound, gap, phase=phase, **extra)
+            phases.append(phase)
+            if phase == DIAGNOSE:
+                wb.jobs.stop(job.id)
+        return {**kw, "progress": progress}
+
+    wb._solver_kwargs = stop_at_diagnosis
+    try:
+        job = wait_job(base, call(base, "POST", "/api/solve", {"instance": tight, "name": "stopped while explained"})[1])
+    finally:
+        del wb._solver_kwargs
+    assert phases[-1] == DIAGNOSE and job["progress"]["phase"] == DIAGNOSE, (phases, job["progress"])
+    said = job["error"]["message"]
+    assert job["state"] == "stopped" and job["error"]["infeasible"], job
+    assert said.startswith("stopped by you while finding why no layout exists.") and "+" not in said, said
+    kept = [s for s in wb.workspace.scenarios() if s.name == "stopped while explained"]
+    assert [(s.failed, s.listing()["reason"]) for s in kept] == [(True, said)]
 
 
 def test_a_phased_what_if_needing_more_change_budget_says_it_in_words(phased_server):

@@ -995,5 +995,36 @@ def test_editors_legends_and_gaps_speak_the_planners_words(workbench):
     names = {"Integrated circuits", "Biomedicine", "New-energy vehicles", "Artificial intelligence / computing",
              "High-end equipment"}
     assert legend and set(legend) <= names | {"none"}, legend
-    assert driver.execute_script("return gapPct(1.4e-16)") == "0.0 %"
-    assert driver.execute_script("return gapPct(0.000123)") == "0.012 %"
+    # a figure and its % on one line (no-break spaces): "gap 3.1 %" split across lines in the bar
+    assert driver.execute_script("return gapPct(1.4e-16)") == "0.0\u00a0%"
+    assert driver.execute_script("return gapPct(0.000123)") == "0.012\u00a0%"
+    assert driver.execute_script("return gapSaid('time_limit', 0.031)") == ", gap\u00a03.1\u00a0%"
+    # a scenario with 40 edits: the first three, then how many more (the list dropped 37 without a word), all in its title
+    edits = [f"edit {i}" for i in range(1, 41)]
+    line = driver.execute_script("const e = editsLine({kind: 'solve', change_words: arguments[0]});"
+                                 "return [e.textContent, e.title]", edits)
+    assert line == ["edit 1; edit 2; edit 3; … and 37 more edits (hover to see all)", "\n".join(edits)], line
+    # a solve HiGHS proved has no layout, stopped while the diagnosis looked for why: the bar and the box say
+    # so (the bar said "solve stopped", the box "found no layout (stopped)" and a cut-short raise)
+    stopped = {"id": "x", "kind": "solve", "state": "stopped", "title": "all land x0.33", "elapsed": 10.0, "progress": {},
+               "result": None, "error": {"message": "stopped by you while finding why no layout exists. No layout …",
+                                         "infeasible": True}}
+    driver.execute_script("showJob(arguments[0]); showSolveFailure(arguments[0])", stopped)
+    assert driver.find_element(By.ID, "job-status").get_attribute("textContent").startswith(
+        "solve stopped by you while finding why no layout exists: all land x0.33")
+    assert driver.find_element(By.ID, "solve-failure").get_attribute("textContent").startswith(
+        "The solve of “all land x0.33” found no layout: stopped by you while finding why no layout exists.")
+    driver.execute_script("showSolveFailure(null)")
+    # at 1366 px a long job message kept the header on one line: it wrapped to two, and the page's second
+    # scroll bar scrolled the bar and Stop away
+    driver.set_window_size(1366, 768)
+    try:
+        driver.execute_script("showJob({...arguments[0], state: 'running', error: null, title: 'a what-if named at "
+                              "great length '.repeat(8)})", stopped)
+        header, scrolls = driver.execute_script(
+            "return [document.querySelector('header').getBoundingClientRect().height,"
+            " document.scrollingElement.scrollHeight > window.innerHeight]")
+        assert (header, scrolls) == (40, False)
+        assert "great length" in driver.find_element(By.ID, "job-status").get_attribute("title")
+    finally:
+        driver.set_window_size(1600, 1000)

@@ -22,7 +22,7 @@ from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
 from .model.compiled import BuildOptions, CompiledModel, build
 from .model.fixed import lp_polish
-from .progress import BUILD, CHECK, CONSTRUCT, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, SAME, Phases
+from .progress import BUILD, CHECK, CONSTRUCT, DIAGNOSE, GREEDY, HIGHS, IMPROVE, KERNEL, POLISH, RELAXATION, SAME, Phases
 from .schema import Instance, instance_warnings
 from .solution import Solution, park_tables_from_x, tables_from_x
 from .stopping import stoppable
@@ -241,6 +241,7 @@ def _solve(instance, *, time_limit, gap, threads, seed, log_file, options, build
         if res.status in ("infeasible", "infeasible_or_unbounded") and raise_on_infeasible:
             from .analysis.diagnose import diagnosis_deadline, explain_infeasibility
 
+            phases.enter(DIAGNOSE)  # the bar says what the next seconds are for (not "HiGHS")
             raise InfeasibleError(*explain_infeasibility(inst, deadline=diagnosis_deadline(deadline.left(), stop)))
         if raise_on_infeasible:
             proved = f"; no layout costs less than {res.bound:.6g}" if res.bound is not None else ""

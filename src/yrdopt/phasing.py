@@ -380,7 +380,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     from .deadline import Deadline, highs_options_for
     from .io import content_hash, load_instance
     from .model.periods import build_phased
-    from .progress import BUILD, HIGHS, PERIOD_START, Phases
+    from .progress import BUILD, DIAGNOSE, HIGHS, PERIOD_START, Phases
     from .solution import Solution
     from .solver import HighsSolver, SolverOptions, derived_status, status_as_checked, status_words
 
@@ -447,6 +447,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
                     "the plan over all periods found no layout, yet the period-by-period plan exists (discounted "
                     f"objective {my_total:.6g}): the joint model and the period-by-period rules disagree here, "
                     "a defect (please report it with the instance); nothing written")
+            phases.enter(DIAGNOSE)  # the bar says what the next seconds are for (not "HiGHS")
             text, details = explain_infeasible_plan(inst, deadline.left(), stop=stop, threads=options.threads)
             if my_stop is not None:
                 text += (f" Period by period (each period from the layout of the one before), {my_stop} is the "

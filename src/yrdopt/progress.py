@@ -40,13 +40,15 @@ RELAXATION = "relaxation bound"
 HIGHS = "HiGHS"
 POLISH = "polishing the layout"
 CHECK = "checking the layout"
+# HiGHS proved no layout exists; the diagnosis (analysis.diagnose) looks for why, often far longer
+DIAGNOSE = "no layout exists — finding which limits conflict"
 # costs this close (relative) are one layout's, in two solvers' arithmetic
 SAME = 1e-9
 # a search's result may cost this much more (relative) than the best shown before it and still
 # be that layout (the polish re-solves its continuous part in the LP's arithmetic)
 POLISH_HAIR = 1e-6
 
-PHASES = (BUILD, PERIOD_START, GREEDY, CONSTRUCT, IMPROVE, KERNEL, RELAXATION, HIGHS, POLISH, CHECK)
+PHASES = (BUILD, PERIOD_START, GREEDY, CONSTRUCT, IMPROVE, KERNEL, RELAXATION, HIGHS, POLISH, CHECK, DIAGNOSE)
 
 
 def takes_phase(hook) -> bool:

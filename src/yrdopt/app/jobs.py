@@ -183,8 +183,8 @@ def outcome(job: Job) -> tuple[str, Any, dict | None]:
         return "stopped", None, {"message": "stopped before a layout was found"}
     except InstanceError as exc:
         return "failed", None, {"message": exc.message(), "problems": problems_json(exc.problems)}
-    except InfeasibleError as exc:
-        return "failed", None, {"message": exc.explanation, "infeasible": True}
+    except InfeasibleError as exc:  # proven, yet stopped while finding why: the planner's Stop, not a failure
+        return ("stopped" if job.stop.is_set() else "failed"), None, {"message": exc.explanation, "infeasible": True}
     except SolverError as exc:
         return ("stopped" if job.stop.is_set() else "failed"), None, {"message": str(exc)}
     except YrdoptError as exc:

@@ -298,6 +298,13 @@ def job_options(body: dict, form: str, **defaults) -> tuple:
     return tuple(values)
 
 
+# a what-if HiGHS proved has no layout, stopped by the planner while the diagnosis looked for why: what
+# the diagnosis found by then (an elastic solve's raise far from the least) is not shown as an answer
+STOPPED_EXPLAINING = ("stopped by you while finding why no layout exists. No layout meets every limit (the solver "
+                      "proved it); which limits conflict and how far to raise them was not found before the stop: "
+                      "solve it again and let it finish to see them.")
+
+
 class Workbench:
     """State shared by the request threads: the instance opened, the workspace, the job queue."""
 
@@ -388,9 +395,11 @@ class Workbench:
                 try:
                     sol = api.solve(inst, options=solver_options(inst, tl), **self._solver_kwargs(job))
                 except InfeasibleError as exc:  # said above the maps: regions by name, no field paths
+                    if job.stop.is_set():  # the Stop cut the diagnosis short: a raise it found by then is no answer
+                        raise InfeasibleError(STOPPED_EXPLAINING, {"stopped": True}) from exc
                     raise InfeasibleError(failure_words(exc.explanation, inst), exc.details) from exc
-            except YrdoptError as exc:  # listed among the scenarios with its reason (not one the planner stopped)
-                if not job.stop.is_set():
+            except YrdoptError as exc:  # listed among the scenarios with its reason; stopped, only a proof
+                if not job.stop.is_set() or isinstance(exc, InfeasibleError):  # that no layout exists is kept
                     self._keep_failed(exc, name, inst, {"changes": diff, "time_limit": tl})
                 raise
             if self.baseline_csv is not None and inst.periods is None:  # a plan over periods is no one layout

@@ -43,10 +43,11 @@ const amount = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
 // a cost that adds up as printed (the objective's terms and total): two decimals, round-off as 0.00
 const money = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
   : (Math.abs(v) < 1e-6 ? 0 : v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
-const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
+// a figure and its "%" never part across lines (a no-break space)
+const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "\u00a0%");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
 // (below 1e-9 it is round-off of a proven optimum: 0.0 %, not 1.4e-14 %)
-const gapPct = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1e-9 ? pct(0) : Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + " %" : pct(v));
+const gapPct = (v) => (v === null || v === undefined ? "–" : Math.abs(v) < 1e-9 ? pct(0) : Math.abs(v) < 1e-3 ? (100 * v).toPrecision(2) + "\u00a0%" : pct(v));
 // the planner's words for ids and keys, from the server (app/wording.py: one mapping)
 const termWords = (k) => (S.boot && S.boot.term_words[k]) || String(k).replace(/_/g, " ");
 const regionName = (id) => (S.boot && S.boot.region_names[id]) || id;
@@ -58,7 +59,7 @@ const withUnit = (k) => (resourceUnit(k) ? `${k} (${resourceUnit(k)})` : k);
 const statusWords = (text, status) => (text ? text.split(/: | \(/)[0] : status || "");
 // a status's gap, said after it ("<sep>0.42 %"): none where there is none, nor for a layout the checker
 // rejected ("not_verified": the solver's gap is of a layout that breaks a limit, no solve result to trust)
-const gapSaid = (status, gap, sep = ", gap ") => (status === "not_verified" || gap === null || gap === undefined ? "" : sep + gapPct(gap));
+const gapSaid = (status, gap, sep = ", gap\u00a0") => (status === "not_verified" || gap === null || gap === undefined ? "" : sep + gapPct(gap));
 
 async function api(method, path, body) {
   const opts = { method, headers: { "X-Yrdopt": "1" }, credentials: "same-origin" };
@@ -630,8 +631,11 @@ function showSolveFailure(job) {
   const box = $("#solve-failure");
   if (!job) { box.hidden = true; box.replaceChildren(); return; }
   const what = job.title ? `“${job.title}”` : "the what-if";
-  box.replaceChildren(el("b", { text: `The solve of ${what} found no layout` + (job.state === "failed" ? ": " : ` (${job.state}).`) }),
+  // proven without a layout, stopped while finding why (server.STOPPED_EXPLAINING): its message says so
+  const said = job.state === "failed" || (job.error && job.error.infeasible);
+  box.replaceChildren(el("b", { text: `The solve of ${what} found no layout` + (said ? ":" : ` (${job.state}).`) }),
     job.error ? " " + job.error.message : "");
+  box.dataset.job = job.id || "";
   box.hidden = false;
   if (!S.view) $("#map-main-title").textContent = noScenarioWords();
 }
@@ -793,6 +797,16 @@ function renderChanges() {
 // a scenario with a layout to show (a what-if's, an alternative's): not today's layout, nor a solve that found none
 const hasPlan = (s) => s.kind !== "baseline" && s.kind !== "failed";
 
+// a scenario's edits under its name: the first three, then how many more, all of them in its tooltip
+const LISTED_EDITS = 3;
+function editsLine(s) {
+  const edits = s.change_words || s.changes || [];
+  const more = edits.length - LISTED_EDITS;
+  const text = [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...edits.slice(0, LISTED_EDITS),
+    more > 0 ? `… and ${more} more edit${more === 1 ? "" : "s"} (hover to see all)` : ""].filter(Boolean).join("; ");
+  return el("div", { class: "small muted edits", text, title: more > 0 ? edits.join("\n") : "" });
+}
+
 async function refreshScenarios() {
   S.scenarios = await api("GET", "scenarios");
   const tb = $("#scenario-table tbody");
@@ -803,8 +817,8 @@ async function refreshScenarios() {
     el("td", {}, failed(s) ? "" : el("input", { type: "radio", name: "cmp-a", class: "cmp-a", value: s.id, checked: s.id === keepA, onchange: () => { S.cmpA = s.id; renderAvailability(); } })),
     el("td", {}, failed(s) ? "" : el("input", { type: "radio", name: "cmp-b", class: "cmp-b", value: s.id, checked: s.id === keepB, onchange: () => { S.cmpB = s.id; renderAvailability(); } })),
     el("td", {}, failed(s) ? el("span", { class: "name", text: s.name })
-      : el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); openScenario(s.id); } }),
-      el("div", { class: "small muted", text: [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...(s.change_words || s.changes || []).slice(0, 3)].filter(Boolean).join("; ") }),
+      : el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); leaveSolveFailure(); openScenario(s.id); } }),
+      editsLine(s),
       // its reason folded (an infeasible what-if's runs to a paragraph): the list stays a list
       failed(s) ? el("details", { class: "small reason" }, el("summary", { class: "bad", text: "found no layout: why" }), el("p", { text: s.reason })) : "",
       el("div", { class: "small" },
@@ -847,6 +861,16 @@ function renderAvailability() {
   const note = $("#explain-period");
   note.hidden = !phased;
   note.textContent = phased ? `Period ${S.view.year} (the Period picker above): the plan's other sites and periods stay as they are.` : "";
+}
+
+// the failed solve whose box the planner left by opening a scenario from the list (not shown again on a reload)
+// (its own prefix: every "yrdopt-draft:" key is a draft or its sent edits)
+const failureSeenKey = () => "yrdopt-failure-seen:" + S.boot.instance_hash;
+function leaveSolveFailure() {
+  const box = $("#solve-failure");
+  if (box.hidden) return;
+  try { localStorage.setItem(failureSeenKey(), box.dataset.job || ""); } catch (e) { /* this page only */ }
+  showSolveFailure(null);
 }
 
 async function openScenario(id) {
@@ -1008,6 +1032,9 @@ function showLastSolveFailure(jobs) {
   const solves = jobs.filter((j) => j.kind === "solve");
   const last = solves[solves.length - 1];
   if (!last || !["failed", "cancelled", "stopped"].includes(last.state) || (last.result && last.result.scenario)) return;
+  let seen = null;
+  try { seen = localStorage.getItem(failureSeenKey()); } catch (e) { /* storage off */ }
+  if (seen === last.id) return; // the planner has opened another scenario since: the box stays away
   showSolveFailure(last);
   S.job = last;
   showJob(last);
@@ -1022,6 +1049,7 @@ function showJob(job) {
   bar.dataset.state = unproven ? "unproven" : job.state;
   const state = unproven
     ? `${statusWords(job.result.status_text, job.result.status)}${gapSaid(job.result.status, job.result.gap)}`
+    : job.state === "stopped" && job.error && job.error.infeasible ? "stopped by you while finding why no layout exists"
     : job.state;
   let text = `${job.kind || "job"} ${state}${where}${job.title ? ": " + job.title : ""}`;
   // the bar is one line: a failed solve's reason is said above the maps (showSolveFailure), an
