@@ -396,6 +396,7 @@ def test_why_here_and_alternatives(server):
     assert job["state"] == "done", job
     new = [s for s in wb.workspace.scenarios() if s.id not in before]
     assert [s.id for s in new] == job["result"]["scenarios"] and len(new) == 1
+    assert new[0].name.endswith(" · alternative 1"), new[0].name  # numbered from 1 (was 2: layout 1 is the optimum)
     optimum = job["result"]["optimum"]
     for s in new:
         assert s.meta["kind"] == "alternative" and s.meta["parent"] == sid

@@ -299,6 +299,12 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
         # the instance fields of the rules that block a move: a column of its own (before: in the JSON only)
         heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#explain-table th")]
         assert heads[-2:] == ["why", "blocked by"], heads
+    # "re-optimise the rest" ticked: the note says the rest is re-optimised (it still said "stay as they are")
+    driver.find_element(By.ID, "explain-reopt").click()
+    note = driver.find_element(By.ID, "explain-period").text
+    assert "is re-optimised" in note and "stay as they are" not in note, note
+    driver.find_element(By.ID, "explain-reopt").click()
+    assert "stay as they are" in driver.find_element(By.ID, "explain-period").text
     # what each limit costs, for the period shown (2030: the last picked), as `yrdopt prices --period` says it
     from yrdopt.analysis.explain import shadow_prices
 
@@ -332,6 +338,16 @@ def test_why_here_for_the_period_picked_and_no_button_that_can_only_fail(phased_
     wait(driver, lambda d: cmp_reason.is_displayed(), what="compare reason")
     assert not driver.find_element(By.ID, "compare-btn").is_enabled()
     assert "Changes tab" in cmp_reason.text
+    # a layout the checker rejected: Why here? and Limits off, the reason beside them (they ran, then failed
+    # naming the scenario's folder on the server)
+    off = driver.execute_script(
+        "const was = S.fullView; S.fullView = {...was, status: 'not_verified'}; renderAvailability();"
+        "const off = ['explain', 'limits'].map((k) => [document.querySelector(`#${k}-btn`).disabled,"
+        " document.querySelector(`#${k}-unavailable`).hidden, document.querySelector(`#${k}-unavailable`).textContent]);"
+        "S.fullView = was; renderAvailability(); return off")
+    assert off == [[True, False, driver.execute_script("return S.boot.not_for_rejected")]] * 2, off
+    assert "solve it again first" in off[0][2]
+    assert driver.find_element(By.ID, "explain-btn").is_enabled() and driver.find_element(By.ID, "limits-btn").is_enabled()
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
 

@@ -247,7 +247,7 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
     "0 % between the layout and the best bound", an alternative whose own layout was rejected was
     listed as a near-optimal alternative, and an alternative of a rejected parent gave the parent's gap."""
     from yrdopt.app import views
-    from yrdopt.app.server import Workbench, compare, report_status
+    from yrdopt.app.server import ClientError, Workbench, compare, report_status
     from yrdopt.report.html import build_report
 
     wb = Workbench(None, tmp_path / "ws", solve_on_start=False)
@@ -280,6 +280,23 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
                                    extra={"parent": b.id, "above_optimum": 0.0, "reference": ref})
         words = of_bad.status()["status_text"]
         assert "the parent: rejected by the independent checker" in words and "gap" not in words, words
+        # the alternatives' run re-solves the parent's instance: its reference (optimal) is named as that, beside the
+        # rejected layout the list shows (it said "(the parent: optimal, gap 0.0016 %)" while the list said rejected)
+        ref = {k: good.summary.get(k) for k in ("status", "status_text", "gap")}
+        again = wb.workspace.save(good.write, "alternative of a rejected parent, re-solved", inst, kind="alternative",
+                                  extra={"parent": b.id, "above_optimum": 0.0, "reference": ref,
+                                         "parent_status": "not_verified"})
+        words = again.status()["status_text"]
+        assert "(the parent's instance solved again: optimal, gap " in words, words
+        assert words.endswith("; the parent's own layout was rejected by the independent checker)"), words
+        # Why here? and Limits of the rejected layout: refused at once, in words (they ran and ended in
+        # "/tmp/.../scenarios/003-...: layout: got 'infeasible'")
+        for ask in (lambda: wb.submit_explain(b, "ic/rd", False), lambda: wb.submit_prices(b)):
+            with pytest.raises(ClientError) as refused:
+                ask()
+            assert refused.value.status == 409 and "rejected by the independent checker" in str(refused.value), refused.value
+            assert "solve it again first" in str(refused.value) and "/" not in str(refused.value), refused.value
+        assert wb.bootstrap()["not_for_rejected"] == views.NOT_FOR_REJECTED
     finally:
         wb.jobs.close()
 

@@ -305,6 +305,13 @@ STOPPED_EXPLAINING = ("stopped by you while finding why no layout exists. No lay
                       "solve it again and let it finish to see them.")
 
 
+def refuse_rejected(sc) -> None:
+    """Why here? and Limits of a layout the checker rejected: refused at once, in words (409), not run
+    to end in the analysis's re-check naming the scenario's folder on the server."""
+    if sc.status()["status"] == "not_verified":
+        raise ClientError(409, f"“{sc.name}”: {views.NOT_FOR_REJECTED}")
+
+
 class Workbench:
     """State shared by the request threads: the instance opened, the workspace, the job queue."""
 
@@ -433,6 +440,7 @@ class Workbench:
         from ..analysis.explain import cost_of_moving
         from ..deadline import Deadline
 
+        refuse_rejected(sc)
         inst = sc.instance()
         keys = {f"{c.id}/{s.id}" for c in inst.chains for s in c.segments}
         if segment not in keys:
@@ -468,6 +476,7 @@ class Workbench:
         from ..analysis.explain import shadow_prices
         from ..deadline import Deadline
 
+        refuse_rejected(sc)
         inst = sc.instance()
         year = milestone(sc, period)
         if year is None and inst.periods is not None:  # today's layout of a phased instance
@@ -495,6 +504,9 @@ class Workbench:
         refuse_phased(inst)  # at once, as a 400: not as a job that can only fail
         tl = self.time_limit if time_limit is None else time_limit
 
+        # the parent's layout as the list says it: one the checker rejected is named so beside the reference
+        parent_status = sc.status()["status"]
+
         def run(job):
             saved, reference = [], {}
 
@@ -502,10 +514,12 @@ class Workbench:
                 if alt.name == "layout-1":  # the optimum the scenario already holds, solved again: its status is
                     reference.update({k: alt.solution.summary.get(k) for k in ("status", "status_text", "gap")})
                 else:                       # the alternatives' reference (their own is their distance MIP's)
-                    new = self.workspace.save(alt.solution.write, f"{sc.name} · alternative {alt.name.split('-')[-1]}", inst,
+                    # numbered from 1 (layout 1 of the search is the optimum: no alternative 1 was listed)
+                    number = int(alt.name.split('-')[-1]) - 1
+                    new = self.workspace.save(alt.solution.write, f"{sc.name} · alternative {number}", inst,
                                               kind="alternative",
                                               extra={"parent": sc.id, "above_optimum": alt.above_optimum,
-                                                     "reference": dict(reference)})
+                                                     "reference": dict(reference), "parent_status": parent_status})
                     saved.append(new.id)
                 job.report(found=len(saved))
 
@@ -550,7 +564,7 @@ class Workbench:
                 "instance_hash": content_hash(self.instance), "schema": self.schema, "geometry": self.geometry,
                 "baseline_id": self.baseline_id, "scenarios": self.listings(),
                 "solver": self.solver_features, "time_limit": self.time_limit, "jobs": self.jobs.all(),
-                "not_for_phased": views.NOT_FOR_PHASED,
+                "not_for_phased": views.NOT_FOR_PHASED, "not_for_rejected": views.NOT_FOR_REJECTED,
                 # the planner's words the page shows for ids and keys (wording.py: one mapping)
                 "term_words": TERM_WORDS, "region_names": region_names(self.instance),
                 "resource_units": resource_units(self.instance), "segment_names": segment_names(self.instance)}

@@ -33,6 +33,11 @@ NOT_FOR_PHASED = {
                "Changes tab, or two plans in a milestone year they share",
 }
 
+# Why here? and Limits start from a scenario's layout: one the checker rejected breaks a limit, so every
+# answer measured against it would be wrong (the analyses' own re-check ended in a server path)
+NOT_FOR_REJECTED = ("not available: this layout was rejected by the independent checker (it breaks a limit): "
+                    "solve it again first, and ask of that layout")
+
 
 def _num(v):
     """JSON-safe number (NaN and infinities become None)."""

@@ -75,6 +75,10 @@ def alternative_words(meta: dict) -> str:
     words = str(ref.get("status_text") or ref.get("status")).split(": ")[0].split(" (")[0]
     gap = ("" if ref.get("status") == "not_verified"  # a rejected layout's gap proves nothing
            else f", gap {gap_percent(ref['gap'])}" if ref.get("gap") is not None else ", no gap")
+    if meta.get("parent_status") == "not_verified" and ref.get("status") != "not_verified":
+        # the reference is the parent's instance solved again, not the parent's layout the list calls rejected
+        return (text + f" (the parent's instance solved again: {words}{gap}" + ("" if proven else "; not proven best")
+                + "; the parent's own layout was rejected by the independent checker)")
     return text + f" (the parent: {words}{gap}" + ("" if proven else "; not proven best") + ")"
 
 

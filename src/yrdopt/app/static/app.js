@@ -858,9 +858,21 @@ function renderAvailability() {
   $("#compare-period-label").hidden = !years.length;
   $("#compare-period").replaceChildren(...years.map((y) => el("option", { value: y, text: y,
     selected: y === (years.includes(keep) ? keep : years[years.length - 1]) })));
+  // a layout the checker rejected breaks a limit: nothing is measured against it (server.refuse_rejected)
+  const rejected = S.fullView && S.fullView.status === "not_verified" ? S.boot.not_for_rejected : null;
+  setUnavailable("#explain-btn", "#explain-unavailable", rejected);
+  setUnavailable("#limits-btn", "#limits-unavailable", rejected);
+  explainPeriodNote();
+}
+
+// what a phased plan's Why here? keeps, as "re-optimise the rest" says (it said "stay as they are" when ticked)
+function explainPeriodNote() {
   const note = $("#explain-period");
+  const phased = !!(S.fullView && S.fullView.periods);
   note.hidden = !phased;
-  note.textContent = phased ? `Period ${S.view.year} (the Period picker above): the plan's other sites and periods stay as they are.` : "";
+  note.textContent = !phased ? ""
+    : $("#explain-reopt").checked ? `Period ${S.view.year} (the Period picker above): the segment is placed as each move says, and the rest of the plan, its other sites and periods, is re-optimised.`
+    : `Period ${S.view.year} (the Period picker above): the plan's other sites and periods stay as they are.`;
 }
 
 // the failed solve whose box the planner left by opening a scenario from the list (not shown again on a reload)
@@ -1182,6 +1194,7 @@ function showExplainQuestion(job) {
   if (a.segment && ![...seg.options].some((o) => o.value === a.segment)) seg.append(el("option", { value: a.segment, text: segmentName(a.segment) }));
   if (a.segment) seg.value = a.segment;
   $("#explain-reopt").checked = !!a.reoptimise;
+  explainPeriodNote();
   box.dataset.period = a.period ?? "";
   box.dataset.key = askedKey(job);
   box.dataset.job = job.id;
@@ -1376,6 +1389,7 @@ async function start() {
   $("#scenario-name").addEventListener("input", keepDraft);
   $("#compare-btn").addEventListener("click", compareAB);
   $("#explain-btn").addEventListener("click", explain);
+  $("#explain-reopt").addEventListener("change", explainPeriodNote);
   $("#alt-btn").addEventListener("click", findAlternatives);
   $("#limits-btn").addEventListener("click", priceLimits);
   $("#panel-select").addEventListener("change", (e) => { S.panelKey = e.target.value; renderMaps(); });
