@@ -1007,6 +1007,14 @@ def test_editors_legends_and_gaps_speak_the_planners_words(workbench):
     assert "site cost" in weights and "site_cost" not in weights, weights
     guarantees = driver.find_element(By.ID, "ed-shares").get_attribute("textContent")
     assert "Shanghai hosts R&D in at least one chain" in guarantees and "guarantees 1" not in guarantees
+    # a guarantee's measure and kinds in words, their ids the values (it offered min_share ... min_chains, "Kinds 1 [rd]")
+    measure = driver.find_element(By.CSS_SELECTOR, '#ed-shares select[data-path$=".measure"]')
+    options = {o.get_attribute("value"): o.get_attribute("textContent") for o in measure.find_elements(By.TAG_NAME, "option")}
+    assert options["min_chains"] == "at least a number of chains" and not any("_" in t for t in options.values()), options
+    kind = driver.find_element(By.CSS_SELECTOR, '#ed-shares select[data-path$=".kinds[0]"]')
+    assert kind.get_attribute("value") == "rd" and driver.execute_script(
+        "return arguments[0].selectedOptions[0].textContent", kind) == "R&D"
+    assert "kind 1" in guarantees and "Kinds 1" not in guarantees, guarantees
     legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#legend span[data-category]")]
     names = {"Integrated circuits", "Biomedicine", "New-energy vehicles", "Artificial intelligence / computing",
              "High-end equipment"}

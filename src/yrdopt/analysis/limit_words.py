@@ -29,6 +29,11 @@ def percent(share) -> str:
     return f"{100 * float(share):.4g} %"
 
 
+# a guarantee's measure as its editor offers it (schema.Guarantee.measure keeps the ids)
+MEASURE_WORDS = {"min_share": "at least a share of the area's value", "max_share": "at most a share of the area's value",
+                 "min_value": "at least a value (of the kinds named)", "min_chains": "at least a number of chains"}
+
+
 def guarantee_words(g, inst) -> str:
     """A guarantee as a planner knows it: its description, else what it asks of whom ("Anhui: at
     least 1 chain with R&D")."""

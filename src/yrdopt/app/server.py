@@ -39,7 +39,7 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance, segment_names
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
-from .wording import (TERM_WORDS, change_words, entry_words, failure_words, page_words, placement_words, region_names,
+from .wording import (MEASURE_WORDS, TERM_WORDS, change_words, kind_words, entry_words, failure_words, page_words, placement_words, region_names,
                       resource_units, term_words)
 from .workspace import Workspace, sibling, slug
 
@@ -567,7 +567,10 @@ class Workbench:
                 "not_for_phased": views.NOT_FOR_PHASED, "not_for_rejected": views.NOT_FOR_REJECTED,
                 # the planner's words the page shows for ids and keys (wording.py: one mapping)
                 "term_words": TERM_WORDS, "region_names": region_names(self.instance),
-                "resource_units": resource_units(self.instance), "segment_names": segment_names(self.instance)}
+                "resource_units": resource_units(self.instance), "segment_names": segment_names(self.instance),
+                # the guarantee editor's measures and the instance's segment kinds, in words (ids stay the values)
+                "measure_words": MEASURE_WORDS,
+                "kind_words": {s.kind: kind_words(s.kind) for c in self.instance.chains for s in c.segments}}
 
     def static(self, name: str) -> bytes | None:
         return self._static.get(name)

@@ -17,14 +17,14 @@ import json
 import re
 
 from ..analysis.limit_words import BUDGET_PATH as _BUDGET_PATH
-from ..analysis.limit_words import BUDGET_WORDS, guarantee_words  # noqa: F401  (the CLI's and the report's too)
+from ..analysis.limit_words import BUDGET_WORDS, MEASURE_WORDS, guarantee_words  # noqa: F401  (the CLI's and the report's too)
 from ..analysis.limit_words import activity_before as _activity_before
 from ..analysis.limit_words import budget_amount as _budget_amount
 from ..analysis.limit_words import budget_scope as _budget_scope
 from ..analysis.limit_words import budget_words
 from ..analysis.limit_words import get as _get
 from ..analysis.limit_words import percent as _percent
-from ..schema import region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
+from ..schema import kind_words, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"

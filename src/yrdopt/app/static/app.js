@@ -205,7 +205,9 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
       // in at least one chain")
       const said = (k) => x && typeof x === "object" && typeof x[k] === "string" && x[k].trim();
       const named = said("name") || said("description");
-      const item = el("div", { class: "item" }, genericField([...path, i], s.items, named || `${title} ${i + 1}`));
+      // a kind of a guarantee's list by the word for one ("kind 1", not "Kinds 1")
+      const one = /\.kinds$/.test(ps) ? "kind" : title;
+      const item = el("div", { class: "item" }, genericField([...path, i], s.items, named || `${one} ${i + 1}`));
       item.append(el("button", { type: "button", text: "remove", onclick: () => { setAt(S.draft, [...path, i], undefined); renderEditor(); changed(); } }));
       box.append(item);
     });
@@ -224,7 +226,9 @@ function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error" } =
   const ps = pathString(path);
   let input;
   if (s.enum) {
-    input = el("select", { "data-path": ps }, s.enum.map((v) => el("option", { value: v, text: v, selected: v === value })));
+    // a guarantee's measure in words (bootstrap.measure_words), the id its value
+    const words = /\.measure$/.test(ps) ? S.boot.measure_words : {};
+    input = el("select", { "data-path": ps }, s.enum.map((v) => el("option", { value: v, text: words[v] || v, selected: v === value })));
     input.addEventListener("change", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
   } else if (s.type === "boolean") {
     input = el("input", { type: "checkbox", "data-path": ps, checked: !!value });
@@ -245,6 +249,11 @@ function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error" } =
       showProblems();
       onDraftChanged();
     });
+  } else if (/\.kinds\[\d+\]$/.test(ps) && S.boot.kind_words) {
+    // a segment kind: one of the instance's, by its name ("R&D"; the id is the value), a kind typed elsewhere kept
+    const kinds = { ...(value in S.boot.kind_words ? {} : { [value ?? ""]: value || "(pick a kind)" }), ...S.boot.kind_words };
+    input = el("select", { "data-path": ps }, Object.entries(kinds).map(([k, w]) => el("option", { value: k, text: w, selected: k === value })));
+    input.addEventListener("change", () => { setAt(S.draft, path, input.value); onDraftChanged(); });
   } else {
     input = el("input", { type: "text", "data-path": ps, value: value ?? "" });
     input.addEventListener("input", () => { setAt(S.draft, path, input.value === "" && s.nullable ? null : input.value); onDraftChanged(); });
