@@ -250,6 +250,20 @@ def test_export_excel_has_one_sheet_per_table(tmp_path, williams_path):
     assert len(lay) == len(sol.layout)
     assert list(lay["region"]) == list(sol.layout["region"])
     assert list(lay["name_en"]) == [sol.instance.region(r).name_en for r in sol.layout["region"]]
+    # chains and segments by name beside their ids (they were ids alone: `ic`, `rd`), in the flows' sheet regions too
+    from yrdopt.schema import region_names, segment_names
+
+    segments, regions = segment_names(sol.instance), region_names(sol.instance)
+    chains = {c.id: c.name_en or c.id for c in sol.instance.chains}
+    assert list(lay.columns[:4]) == ["chain", "chain_name", "segment", "segment_name"], list(lay.columns)
+    assert list(lay["chain_name"]) == [chains[c] for c in lay["chain"]]
+    assert list(lay["segment_name"]) == [segments[f"{c}/{s}"] for c, s in zip(lay["chain"], lay["segment"])]
+    flows = sheets["flows"]
+    assert len(flows) > 0
+    for col in ("from_region", "to_region"):
+        assert list(flows[f"{col}_name"]) == [regions[r] for r in flows[col]], flows.columns
+        assert flows.columns.get_loc(f"{col}_name") == flows.columns.get_loc(col) + 1
+    assert list(flows["from_segment_name"]) == [segments[f"{c}/{s}"] for c, s in zip(flows["chain"], flows["from_segment"])]
     summ = dict(zip(sheets["summary"]["key"], sheets["summary"]["value"]))
     assert float(summ["objective"]) == pytest.approx(sol.objective)
     assert MATRIX_SHEETS[0] == "distance"

@@ -1182,6 +1182,8 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
             df.insert(df.columns.get_loc("region") + 1, "name_en", [regions[r].name_en if r in regions else "" for r in df["region"]])
             df.insert(df.columns.get_loc("name_en") + 1, "name_zh", [regions[r].name_zh if r in regions else "" for r in df["region"]])
             df.insert(df.columns.get_loc("name_zh") + 1, "province", [regions[r].province if r in regions else "" for r in df["region"]])
+        if inst is not None:
+            df = with_names(df, inst)
         sheets[_sheet_name(f.stem, sheets)] = df
     s = d / "summary.json"
     if s.exists():
@@ -1198,6 +1200,37 @@ def export_solution(sol_dir: str | Path, path: str | Path, inst: Instance | None
             fit_columns(xw.sheets[name], df)
     tmp.replace(path)
     return path
+
+
+# id columns of the written tables and the column of names put beside each (the ids stay, for scripts)
+NAMED_COLUMNS = {"chain": "chain_name", "segment": "segment_name", "from_segment": "from_segment_name",
+                 "to_segment": "to_segment_name", "region": "region_name", "from_region": "from_region_name",
+                 "to_region": "to_region_name"}
+
+
+def with_names(df, inst: Instance):
+    """``df`` with a name beside each chain, segment and region id (:data:`NAMED_COLUMNS`): chains by their
+    English names, segments as "Integrated circuits R&D" (schema.segment_names), regions as the page names
+    them ("Nanjing (Jiangsu)"); a layout's region keeps its name_en beside it instead.  An id the instance
+    does not have is named by itself."""
+    from .schema import region_names, segment_names
+
+    chains = {c.id: c.name_en or c.id for c in inst.chains}
+    segments, regions = segment_names(inst), region_names(inst)
+    for col, named in NAMED_COLUMNS.items():
+        if col not in df.columns or named in df.columns or (col == "region" and "name_en" in df.columns):
+            continue
+        ids = df[col].astype(str)
+        if col == "chain":
+            names = [chains.get(i, i) for i in ids]
+        elif col.endswith("segment"):
+            if "chain" not in df.columns:
+                continue
+            names = [segments.get(f"{c}/{i}", i) for c, i in zip(df["chain"].astype(str), ids)]
+        else:
+            names = [regions.get(i, i) for i in ids]
+        df.insert(df.columns.get_loc(col) + 1, named, names)
+    return df
 
 
 COLUMN_WIDTH = (8, 60)  # characters: a column's width follows its longest cell within these
