@@ -178,13 +178,18 @@ def test_a_round_off_change_of_a_site_counts_as_kept_everywhere(phased):
     # the Changes tab lists no kept site: their small changes' cost in one line per period, as the report's
     import pandas as pd
 
+    from yrdopt.schema import activity_units
     from yrdopt.site_change import kept_changes, kept_words
 
     sc = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
     table = pd.read_csv(sc.path / "transition.csv")
     view = call(base, "GET", f"/api/scenarios/{sc.id}")[1]
+    units = activity_units(sc.instance())
+    said = [p["kept_words"] for p in view["periods"] if p["kept_words"]]
     for p in view["periods"]:
-        assert p["kept_words"] == kept_words(kept_changes(table[table["period"] == p["year"]])), p["year"]
+        assert p["kept_words"] == kept_words(kept_changes(table[table["period"] == p["year"]], units)), p["year"]
+    # the activity moved with its unit (it read "moved 0.000061 of activity")
+    assert said and all(w.endswith(" of activity, in 10 bn CNY of 2021 profit)") for w in said), said
 
 
 def test_the_changes_of_a_plan_name_segments_regions_units_and_parks(phased):

@@ -101,6 +101,8 @@ def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
 
     import html
 
+    from yrdopt.io import load_instance
+    from yrdopt.schema import activity_units
     from yrdopt.site_change import kept_changes, kept_words
 
     out, _ = solved
@@ -124,7 +126,7 @@ def test_report_has_a_map_and_the_changes_of_every_period(solved, tmp_path):
         assert got == want, y
         # kept sites are not listed, but what is shown adds up: their small changes' cost in one line
         # (yrd-provinces-2035 in 2030: nev manufacturing in Anhui 1.4522, cost 0.000122, beside "no site changes")
-        period, kept = trans[trans["period"] == y], kept_changes(trans[trans["period"] == y])
+        period, kept = trans[trans["period"] == y], kept_changes(trans[trans["period"] == y], activity_units(load_instance(INSTANCE)))
         listed = changed.loc[changed["period"] == y, "shrink_cost"].sum()
         assert listed + kept["cost"] == pytest.approx(period["shrink_cost"].sum(), abs=1e-6), y
         words = kept_words(kept)

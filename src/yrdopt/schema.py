@@ -60,6 +60,11 @@ def resource_units(inst) -> dict[str, str]:
     return {r.id: unit_words(r.unit) for r in inst.resources}
 
 
+def activity_units(inst) -> dict[tuple[str, str], str]:
+    """(chain id, segment id) -> the unit of its activity as a planner reads it ("" when none is given)."""
+    return {(c.id, s.id): unit_words(s.unit) for c in inst.chains for s in c.segments}
+
+
 def _listed(x) -> list | tuple:
     """``x`` where a list belongs, or none: a draft the schema refuses may say anything there
     (``"segments": 5``), and naming its elements must not fail before its problems are listed."""

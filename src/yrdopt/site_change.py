@@ -71,13 +71,19 @@ def transition_counts(transition) -> dict:
             "activity_before": before, "moved_share": float(moved / before) if before else 0.0}
 
 
-def kept_changes(transition) -> dict:
+def kept_changes(transition, units: dict | None = None) -> dict:
     """The kept sites of transition.csv's rows (a DataFrame) whose small changes cost more than
     round-off: how many (``sites``), their shrink cost (``cost``) and the activity they gave up
-    (``moved``), counted in the period's cost of change and moved share though no site is listed."""
+    (``moved``), counted in the period's cost of change and moved share though no site is listed.
+    With ``units`` ((chain, segment) -> its activity's unit): ``unit``, the one unit of the activity moved
+    ("" where the segments' units differ or none is known)."""
     kept = transition[(transition["status"] == "kept") & (transition["shrink_cost"] > TOLERANCE)]
-    return {"sites": int(len(kept)), "cost": float(kept["shrink_cost"].sum()),
-            "moved": float((kept["activity_before"] - kept["activity_after"]).clip(lower=0.0).sum())}
+    out = {"sites": int(len(kept)), "cost": float(kept["shrink_cost"].sum()),
+           "moved": float((kept["activity_before"] - kept["activity_after"]).clip(lower=0.0).sum())}
+    if units is not None:
+        said = {units.get((str(c), str(g)), "") for c, g in zip(kept["chain"], kept["segment"])}
+        out["unit"] = said.pop() if len(said) == 1 else ""
+    return out
 
 
 def kept_words(kept: dict | None) -> str | None:
@@ -89,5 +95,6 @@ def kept_words(kept: dict | None) -> str | None:
     whose = "1 kept site's" if kept["sites"] == 1 else f"{kept['sites']} kept sites'"
     # in decimals, 3 significant digits (0.000061, not 6.1e-05), as the Changes tab writes activity
     said = lambda v: np.format_float_positional(v, precision=3, unique=False, fractional=False, trim="-")  # noqa: E731
+    unit = f", in {kept['unit']}" if kept.get("unit") else ""  # the figure's unit, where one is known
     return (f"{whose} small changes (each below {KEEP_SHARE * 100:g} % of the site's activity) cost "
-            f"{said(kept['cost'])} (moved {said(kept['moved'])} of activity)")
+            f"{said(kept['cost'])} (moved {said(kept['moved'])} of activity{unit})")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..schema import Instance
 from ..analysis.costs import built_words
-from ..schema import kind_words, segment_names
+from ..schema import activity_units, kind_words, segment_names
 from .wording import (TIME_LIMIT_FIELD, guarantee_words, planner_words, region_names, resource_units, rule_words, term_words,
                       text_with_names, unit_words)
 
@@ -250,7 +250,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     baseline = summary.get("baseline") if isinstance(summary.get("baseline"), dict) else None
     periods = _period_views(inst, t, summary) if phased else None
     for p in periods or []:
-        p["kept_words"] = _kept_words(path, p["year"])
+        p["kept_words"] = _kept_words(path, inst, p["year"])
     # the map, region and province panels show one layout: a phased plan's last period unless the
     # page picks another (its `periods` list); the whole plan's layout summed over periods means nothing
     shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"), t.get("park_activity"))
@@ -274,7 +274,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "myopic": summary.get("myopic"),
         "foresight_words": _foresight(summary),
         "changes": _changes(path, inst),
-        "kept_words": None if phased else _kept_words(path),
+        "kept_words": None if phased else _kept_words(path, inst),
     }
 
 
@@ -345,9 +345,9 @@ def _changes(path: Path, inst: Instance) -> list[dict] | None:
     return out
 
 
-def _kept_words(path: Path, year: int | None = None) -> str | None:
-    """The line on kept sites' small changes (of milestone ``year``), as the CLI and the report say it:
-    the Changes tab lists no kept site, yet their cost is in the cost of change."""
+def _kept_words(path: Path, inst: Instance, year: int | None = None) -> str | None:
+    """The line on kept sites' small changes (of milestone ``year``), as the report says it, the activity
+    moved in its segments' unit: the Changes tab lists no kept site, yet their cost is in the cost of change."""
     from ..site_change import kept_changes, kept_words
 
     f = Path(path) / "transition.csv"
@@ -356,7 +356,7 @@ def _kept_words(path: Path, year: int | None = None) -> str | None:
     tab = pd.read_csv(f)
     if year is not None and "period" in tab.columns:
         tab = tab[tab["period"].astype(int) == year]
-    return kept_words(kept_changes(tab))
+    return kept_words(kept_changes(tab, activity_units(inst)))
 
 
 def _sited(layout: pd.DataFrame) -> np.ndarray:

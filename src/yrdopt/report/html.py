@@ -28,7 +28,7 @@ from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
 from ..analysis.costs import money
-from ..schema import Instance, kind_words, unit_words
+from ..schema import Instance, activity_units, kind_words, unit_words
 from ..solution import load_solution_tables
 from ..tolerance import TOLERANCE as ROUND_OFF  # a figure below it (|value|) is round-off and reads 0
 from . import charts, maps
@@ -674,7 +674,7 @@ def _segments_named(df: pd.DataFrame, inst: Instance) -> pd.DataFrame:
 
 def _with_activity_unit(df: pd.DataFrame, inst: Instance) -> pd.DataFrame:
     """A table of segments' activity with the segment's unit beside its figures."""
-    unit = {(c.id, s.id): unit_words(s.unit) for c in inst.chains for s in c.segments}
+    unit = activity_units(inst)
     at = max(i for i, c in enumerate(df.columns) if str(c).startswith("activity")) + 1
     df = df.copy()
     df.insert(at, "unit", [unit.get((str(c), str(s)), "") for c, s in zip(df["chain"], df["segment"])])
@@ -784,7 +784,7 @@ def _periods_section(inst: Instance, d: Path, summary: dict, views, names: dict)
             body += (f'<p class="note">no site opens, closes, grows or shrinks by {KEEP_SHARE * 100:g} % or more of '
                      'its activity in this period</p>')
         # kept sites are not listed, but their small changes count in the cost of change and moved share
-        kept = kept_words(kept_changes(transition[transition["period"].astype(int) == v.year]))
+        kept = kept_words(kept_changes(transition[transition["period"].astype(int) == v.year], activity_units(inst)))
         if kept:
             body += f'<p class="note kept-changes">{html.escape(kept)}</p>'
     return body
