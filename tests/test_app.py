@@ -640,6 +640,12 @@ def test_an_infeasible_phased_what_if_says_which_periods_limits_to_raise(phased_
     assert not any(f"({r.id})" in msg for r in inst.regions), msg
     assert "2025" not in msg  # 2025's limits hold: today's land quotas, today's sites
     assert "yrdopt" not in msg and "--" not in msg, msg  # the page's words: no commands, no flags
+    # what to raise first, rounded, with units (then the detail); the rule that picks one raise among equals is
+    # no planner's question (the page said "the rule that picks one where others share its total …")
+    raises = job["error"]["listed"]["raises"]
+    assert msg.startswith(f"The least raise that makes a plan possible: {'; '.join(raises)}. "), msg
+    assert raises and all(re.fullmatch(r"2030: [A-Z][a-z]+ land \+\d+(\.\d{1,2})? km2", r) for r in raises), raises
+    assert "rule" not in msg and not re.search(r"\+\d+\.\d{4}", msg), msg
     # listed among the scenarios as a failed solve with this reason, and no layout (before: not listed)
     kept = [s for s in wb.workspace.scenarios() if s.name == "too little land in 2030"]
     assert [(s.failed, s.listing()["reason"], (s.path / "layout.csv").exists()) for s in kept] == [(True, msg, False)]
@@ -685,7 +691,10 @@ def test_a_phased_what_if_needing_more_change_budget_says_it_in_words(phased_ser
     msg = job["error"]["message"]
     assert "2025: the budget of 0 closed sites in the whole area is too small by 1" in msg, msg
     assert "periods.milestones" not in msg and "budget.max" not in msg, msg
-    assert re.search(r"the budget of activity moved in the whole area is too small by [0-9.]+ units of activity", msg), msg
+    # activity in the instance's unit (it said "units of activity"), figures rounded, periods in order, said first
+    assert re.search(r"the budget of activity moved in the whole area is too small by [0-9.]+ \(in 10 bn CNY of 2021 profit\)", msg), msg
+    assert msg.startswith("The least raise that makes a plan possible: 2025: most sites closed in the whole area +1; "
+                          "2025: most activity moved in the whole area +"), msg
 
 
 def test_analyses_of_whole_phased_plans_are_refused_at_once(phased_server):

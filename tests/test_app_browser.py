@@ -1038,6 +1038,13 @@ def test_editors_legends_and_gaps_speak_the_planners_words(workbench):
         "solve stopped by you while finding why no layout exists: all land x0.33")
     assert driver.find_element(By.ID, "solve-failure").get_attribute("textContent").startswith(
         "The solve of “all land x0.33” found no layout: stopped by you while finding why no layout exists.")
+    # a diagnosis's "and 846 more (all listed below)": every one of them under its count (they were nowhere)
+    limits = [f"limit {i}" for i in range(1, 857)]
+    driver.execute_script("showSolveFailure({...arguments[0], error: {...arguments[0].error, listed: {'conflicting limits': arguments[1]}}})",
+                          stopped, limits)
+    listed = driver.find_element(By.CSS_SELECTOR, '#solve-failure details[data-list="conflicting limits"]')
+    assert listed.find_element(By.TAG_NAME, "summary").text == "all 856 conflicting limits"
+    assert [li.get_attribute("textContent") for li in listed.find_elements(By.TAG_NAME, "li")] == limits
     driver.execute_script("showSolveFailure(null)")
     # at 1366 px a long job message kept the header on one line: it wrapped to two, and the page's second
     # scroll bar scrolled the bar and Stop away

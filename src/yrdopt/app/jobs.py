@@ -184,7 +184,10 @@ def outcome(job: Job) -> tuple[str, Any, dict | None]:
     except InstanceError as exc:
         return "failed", None, {"message": exc.message(), "problems": problems_json(exc.problems)}
     except InfeasibleError as exc:  # proven, yet stopped while finding why: the planner's Stop, not a failure
-        return ("stopped" if job.stop.is_set() else "failed"), None, {"message": exc.explanation, "infeasible": True}
+        # every limit the diagnosis names, listed in full under its reason (server.submit_solve: wording.failure_lists)
+        listed = exc.details.get("listed") if isinstance(exc.details, dict) else None
+        return (("stopped" if job.stop.is_set() else "failed"), None,
+                {"message": exc.explanation, "infeasible": True, **({"listed": listed} if listed else {})})
     except SolverError as exc:
         return ("stopped" if job.stop.is_set() else "failed"), None, {"message": str(exc)}
     except YrdoptError as exc:

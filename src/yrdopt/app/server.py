@@ -39,7 +39,8 @@ from ..io import content_hash, instance_dict, load_instance, validate_mapping
 from ..schema import Instance, segment_names
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
-from .wording import (MEASURE_WORDS, TERM_WORDS, change_words, kind_words, entry_words, failure_words, page_words, placement_words, region_names,
+from .wording import (MEASURE_WORDS, TERM_WORDS, change_words, kind_words, entry_words, failure_lists, failure_words,
+                      page_words, raise_headline, placement_words, region_names,
                       resource_units, term_words)
 from .workspace import Workspace, sibling, slug
 
@@ -404,7 +405,11 @@ class Workbench:
                 except InfeasibleError as exc:  # said above the maps: regions by name, no field paths
                     if job.stop.is_set():  # the Stop cut the diagnosis short: a raise it found by then is no answer
                         raise InfeasibleError(STOPPED_EXPLAINING, {"stopped": True}) from exc
-                    raise InfeasibleError(failure_words(exc.explanation, inst), exc.details) from exc
+                    # said first: what to raise, by how much; then the diagnosis; every limit it names listed
+                    said = failure_words(exc.explanation, inst)
+                    head = raise_headline(exc.explanation, exc.details, inst)
+                    raise InfeasibleError(f"{head} {said}" if head else said,
+                                          {**(exc.details or {}), "listed": failure_lists(exc.details, inst)}) from exc
             except YrdoptError as exc:  # listed among the scenarios with its reason; stopped, only a proof
                 if not job.stop.is_set() or isinstance(exc, InfeasibleError):  # that no layout exists is kept
                     self._keep_failed(exc, name, inst, {"changes": diff, "time_limit": tl})
@@ -429,8 +434,9 @@ class Workbench:
         the page's words as Job.settle says it); a disk that refuses it leaves the job's failure as it was."""
         reason = page_words(exc.explanation if isinstance(exc, InfeasibleError) else exc.message()
                             if isinstance(exc, InstanceError) else str(exc))
+        listed = (exc.details or {}).get("listed") if isinstance(exc, InfeasibleError) and isinstance(exc.details, dict) else None
         try:
-            self.workspace.save_failed(name, inst, reason, extra)
+            self.workspace.save_failed(name, inst, reason, {**extra, **({"listed": listed} if listed else {})})
         except OSError as err:
             log(f"the failed solve “{name}” could not be kept among the scenarios: {err}")
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+
 from ..analysis.limit_words import BUDGET_PATH as _BUDGET_PATH
 from ..analysis.limit_words import BUDGET_WORDS, MEASURE_WORDS, guarantee_words  # noqa: F401  (the CLI's and the report's too)
 from ..analysis.limit_words import activity_before as _activity_before
@@ -24,10 +26,16 @@ from ..analysis.limit_words import budget_scope as _budget_scope
 from ..analysis.limit_words import budget_words
 from ..analysis.limit_words import get as _get
 from ..analysis.limit_words import percent as _percent
-from ..schema import kind_words, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
+from ..analysis.diagnose import (TIE_INTERRUPTED, TIE_NO_PICK, TIE_NOT_RUN, TIE_TOTAL_UNPROVEN, TIE_UNFINISHED,
+                                 TIE_WORDS)
+from ..schema import activity_units, kind_words, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
+
+# the rest of a long list of a diagnosis ("and 846 more (all in the details' ...)"): the page has no details nor
+# files, yet lists them under a failed solve's reason (failure_lists)
+_DETAILS_LIST = re.compile(r"all in the details' [^;()]*; `yrdopt diagnose INSTANCE --out DIR` writes them to a file")
 
 # whole phrases first (a command with what it does), in the order they are tried; "" drops a
 # phrase that points at something the page does not have (its sentence stays whole without it); a
@@ -37,8 +45,7 @@ PHRASES: tuple[tuple[str | re.Pattern, str], ...] = (
     ("; `yrdopt diagnose INSTANCE` also names the smallest set of conflicting limits and the least quota "
      "increase that makes it feasible", ""),
     # a long list's rest: the page shows neither a diagnosis's details nor writes its files
-    (re.compile(r"all in the details' [^;()]*; `yrdopt diagnose INSTANCE --out DIR` writes them to a file"),
-     "not listed here"),
+    (_DETAILS_LIST, "not listed here"),
     (" (The smallest set of conflicting limits is not searched over periods: `yrdopt diagnose INSTANCE "
      "--period YEAR` searches it among one milestone's limits, those every plan's period YEAR must satisfy.)",
      " (The smallest set of conflicting limits is not searched over periods.)"),
@@ -419,10 +426,36 @@ _BUDGET_FIELD = re.compile(r" \((?:periods\.milestones\[\d+\]\.budget|brownfield
                            r"\.(?:max_opened|max_closed|max_moved_share)\)")
 
 
+# the sentence on how the diagnosis picks one least raise among equals (diagnose.tie_words): the solver's
+# rule, no planner's question; the raise before it says whether it is proven the least
+_TIE_SENTENCES = re.compile("|".join(re.escape(t) for t in sorted(
+    (TIE_WORDS, TIE_UNFINISHED, TIE_UNFINISHED.replace("stopped at its time limit", "was interrupted"),
+     TIE_NOT_RUN, TIE_INTERRUPTED, TIE_TOTAL_UNPROVEN), key=len, reverse=True))
+    + "|" + re.escape(TIE_NO_PICK).replace(re.escape("{status}"), "[^)]*"))
+# a raise's figure in the library's six significant digits ("+30.8558 km2", "too small by 36.928")
+_RAISE_FIGURE = re.compile(r"(\+|too small by )(\d+\.\d+(?:[eE][+-]?\d+)?)")
+
+
+def rounded(v) -> str:
+    """A raise as a planner reads it: three significant digits, no exponent ("30.9", "0.0625", "3,563")."""
+    v = float(v)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return np.format_float_positional(v, precision=3, unique=False, fractional=False, trim="-")
+
+
+def activity_said(inst) -> str:
+    """The unit after an amount of activity: the one every segment's activity shares ("(in 10 bn CNY of 2021
+    profit)": a unit with a figure of its own), else "units of activity"."""
+    units = set(activity_units(inst).values())
+    return f"(in {units.pop()})" if len(units) == 1 and "" not in units else "units of activity"
+
+
 def failure_words(text, inst) -> str:
     """Why a what-if has no layout, as the page says it above the maps: each region by its name
     alone (the library's "Shanghai (shanghai)" keeps the id for the command line), quota raises with
-    their units, a budget by its words without its field path, activity as such."""
+    their units, figures rounded, a budget by its words without its field path, activity in its unit,
+    nothing of the rule that picks one raise among equals."""
     if not isinstance(text, str) or not text:
         return text
     names = region_names(inst)
@@ -430,8 +463,14 @@ def failure_words(text, inst) -> str:
         ids = "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
         text = re.sub(rf" \(({ids})\)", lambda m: "", text)
     text = _BUDGET_FIELD.sub("", text)
-    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", r"\1 units of activity", text)
-    return text_with_names(text, inst)
+    unit = activity_said(inst)
+    text = re.sub(r"(the budget of activity moved .*?)\(([0-9.eE+-]+) units\) (is too small by [0-9.eE+-]+) units\b",
+                  rf"\1(\2 {unit}) \3 {unit}", text)
+    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", rf"\1 {unit}", text)
+    text = _TIE_SENTENCES.sub("", text).replace("  ", " ").replace(" .", ".")
+    text = _DETAILS_LIST.sub("all listed below", text)
+    text = _RAISE_FIGURE.sub(lambda m: m.group(1) + rounded(m.group(2)), text)
+    return text_with_names(text, inst).strip()
 
 
 # a hard guarantee as the library's limits name it: its description (if any), its code and its field
@@ -499,3 +538,60 @@ def _regions_named(text: str, inst) -> str:
         return out
 
     return re.sub(f"(?:{region}){raise_}", name, text)
+
+
+def failure_lists(details, inst) -> dict[str, list[str]]:
+    """Everything a diagnosis names, for the page to list in full under its reason (the reason names the
+    first ten, "and 846 more"): ``raises`` (:func:`raises_said`) and ``conflicting limits`` (in the page's words)."""
+    if not isinstance(details, dict):
+        return {}
+    limits = [failure_words(str(lim.get("text", "")), inst) for lim in details.get("conflicting_limits") or []
+              if isinstance(lim, dict)]
+    return {k: v for k, v in (("raises", raises_said(details, inst)), ("conflicting limits", limits)) if v}
+
+
+def raise_headline(text: str, details, inst) -> str | None:
+    """What a diagnosis says to raise, first and short: each quota and change budget with its raise in its unit,
+    rounded, periods in order ("The least raise that makes a layout possible: 2030: Jiangsu land +6.97 km2;
+    2030: Anhui land +63.4 km2."); None where it found none (``details``: InfeasibleError.details)."""
+    items = raises_said(details, inst)
+    if not items:
+        return None
+    least = "The least raise" if "The least quota" in text else "A raise (not proven the least)"
+    plan = "plan" if "plan over the periods" in text else "layout"
+    shown = items[:HEADLINE_ITEMS]
+    more = len(items) - len(shown)
+    return (f"{least} that makes a {plan} possible: {'; '.join(shown)}"
+            + (f"; and {more} more (all listed below)" if more else "") + ".")
+
+
+HEADLINE_ITEMS = 6  # raises named in the headline; the rest in the list below it
+
+
+def raises_said(details, inst) -> list[str]:
+    """Each quota and change budget a diagnosis raises (``details``: InfeasibleError.details), with its raise
+    in its unit, rounded, periods in order, then regions and resources as the instance lists them."""
+    if not isinstance(details, dict):
+        return []
+    quotas, budgets = details.get("quota_increase") or {}, details.get("budget_increase") or []
+    names, units = region_names(inst), resource_units(inst)
+    regions = {rid: i for i, rid in enumerate(names)}
+    resources = {k: i for i, k in enumerate(units)}
+    scopes = {"the whole area": -1}
+    items = []
+    for key, v in quotas.items():
+        *year, rid, res = str(key).split("/")
+        t = int(year[0]) if year else 0
+        unit = f" {units[res]}" if units.get(res) else ""
+        items.append(((t, 0, regions.get(rid, len(regions)), resources.get(res, len(resources))),
+                      f"{f'{t}: ' if year else ''}{names.get(rid, rid)} {res} +{rounded(v)}{unit}"))
+    for b in budgets:
+        field, scope = str(b.get("budget") or b.get("path", "").rsplit(".", 1)[-1]), str(b.get("scope") or "")
+        words = {"max_opened": "most new sites", "max_closed": "most sites closed",
+                 "max_moved_share": "most activity moved"}.get(field, field.replace("_", " "))
+        unit = f" {activity_said(inst)}" if field == "max_moved_share" else ""
+        t = b.get("period")
+        items.append(((int(t) if t is not None else 0, 1, scopes.get(scope, 0), 0),
+                       f"{f'{t}: ' if t is not None else ''}{words} in {scope} +{rounded(b.get('short_by', 0))}{unit}"))
+    items.sort(key=lambda item: item[0])
+    return [said for _, said in items]

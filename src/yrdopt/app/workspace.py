@@ -125,7 +125,8 @@ class Scenario:
                 "instance_hash": self.meta.get("instance_hash"), "changes": self.meta.get("changes", []),
                 **self.status(s), "objective": s.get("objective"),
                 "verified": s.get("verified"), "duplicated_segments": s.get("duplicated_segments"),
-                "periods": self.periods(s), **({"reason": self.meta.get("reason", "")} if self.failed else {})}
+                "periods": self.periods(s),
+                **({"reason": self.meta.get("reason", ""), "listed": self.meta.get("listed") or {}} if self.failed else {})}
 
     def periods(self, summary: dict | None = None) -> list[int] | None:
         """A plan over milestone periods: its years (analyses take one at a time); None for one

@@ -635,6 +635,14 @@ function noScenarioWords() {
   return `solving ${job.title || "the opened instance"}… its layout appears here when the solve ends`;
 }
 
+// every raise and conflicting limit a diagnosis named, each list folded under its count (its reason names
+// the first ten, "and 846 more (all listed below)"; server: wording.failure_lists)
+function listedLimits(listed) {
+  return Object.entries(listed || {}).filter(([, items]) => items && items.length).map(([what, items]) =>
+    el("details", { class: "small listed", "data-list": what }, el("summary", { text: `all ${items.length} ${what}` }),
+      el("ol", {}, items.map((t) => el("li", { text: t })))));
+}
+
 // a solve that failed: its reason where its layout would have been (above the maps), not in the job bar only
 function showSolveFailure(job) {
   const box = $("#solve-failure");
@@ -643,7 +651,7 @@ function showSolveFailure(job) {
   // proven without a layout, stopped while finding why (server.STOPPED_EXPLAINING): its message says so
   const said = job.state === "failed" || (job.error && job.error.infeasible);
   box.replaceChildren(el("b", { text: `The solve of ${what} found no layout` + (said ? ":" : ` (${job.state}).`) }),
-    job.error ? " " + job.error.message : "");
+    job.error ? " " + job.error.message : "", ...listedLimits(job.error && job.error.listed));
   box.dataset.job = job.id || "";
   box.hidden = false;
   if (!S.view) $("#map-main-title").textContent = noScenarioWords();
@@ -829,7 +837,7 @@ async function refreshScenarios() {
       : el("a", { href: "#", class: "open", text: s.name, onclick: (e) => { e.preventDefault(); leaveSolveFailure(); openScenario(s.id); } }),
       editsLine(s),
       // its reason folded (an infeasible what-if's runs to a paragraph): the list stays a list
-      failed(s) ? el("details", { class: "small reason" }, el("summary", { class: "bad", text: "found no layout: why" }), el("p", { text: s.reason })) : "",
+      failed(s) ? el("details", { class: "small reason" }, el("summary", { class: "bad", text: "found no layout: why" }), el("p", { text: s.reason }), ...listedLimits(s.listed)) : "",
       el("div", { class: "small" },
         el("button", { type: "button", text: "edit from here", onclick: () => loadDraftFrom(s.id) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
