@@ -25,6 +25,7 @@ import yrdopt
 from app_helpers import HEADERS, call, serving, start_server, wait_idle, wait_job
 from conftest import ROOT
 from yrdopt.app.server import ClientError, Workbench, make_server, scenario_about, serve_in_thread
+from yrdopt.app.wording import change_words
 from yrdopt.app.workspace import SOLUTION_FILES, Workspace
 from yrdopt.checker import check_layout, read_layout_dir
 from yrdopt.cli import app as cli_app
@@ -164,6 +165,18 @@ def test_an_invalid_edit_names_the_region_as_the_planner_knows_it(server):
     status, res = call(base, "POST", "/api/validate", {"instance": inst})
     assert res["problems"][0]["where"].startswith(f"{chain.name_en or chain.id} / {seg.name or seg.id} "
                                                    "(chains[0].segments[0]) activity"), res
+    # a province's minimum share as the percentage it means, and a weight by its term (they were
+    # "policy.province_min_share.Shanghai: got 150; expected less than or equal to 1", "weights.site_cost")
+    inst = json.loads(json.dumps(wb.instance_json))
+    inst["policy"]["province_min_share"] = {"Shanghai": 150}
+    inst["weights"]["site_cost"] = -1
+    status, res = call(base, "POST", "/api/validate", {"instance": inst})
+    said = {p["where"]: (p.get("got"), p["expected"]) for p in res["problems"]}
+    assert said["Shanghai minimum share"] == ("15,000 %", "at most 100 %"), said
+    assert "weight of site cost" in said, said
+    # the change list says shares as percentages, never "1.5e+04 %"
+    assert change_words(inst, 'policy.province_min_share.Shanghai: null -> 150') == \
+        "Shanghai minimum share of the area's value none → 15,000 %"
 
 
 def test_knock_on_problems_reach_the_page_under_their_cause(server):

@@ -483,6 +483,8 @@ def test_a_typo_or_a_blank_in_a_number_field_is_refused_beside_it(workbench):
         wait(driver, lambda d: error_beside(d, land).startswith("not a number") and not solve.is_enabled()
              and not d.find_element(By.ID, "changes").text, what=typo)
         assert driver.execute_script("return S.draft.regions[0].quotas.land") == quota, typo
+        # listed as the planner reads it (it said 'regions[0].quotas.land: got "5e"; expected a number')
+        assert f"Shanghai land quota: “{typo}” is not a number" in driver.find_element(By.ID, "validation").text, typo
     retype(driver, land, "")  # a quota left blank on purpose: unlimited
     wait(driver, lambda d: "Shanghai land quota " in d.find_element(By.ID, "changes").text
          and "→ unlimited" in d.find_element(By.ID, "changes").text, what="blank quota: unlimited")
@@ -491,6 +493,7 @@ def test_a_typo_or_a_blank_in_a_number_field_is_refused_beside_it(workbench):
     weight = 'input[data-path="weights.duplication"]'
     retype(driver, weight, "")  # a weight has no "none": blank is an error, not the schema's default
     wait(driver, lambda d: error_beside(d, weight) == "a number is needed" and not solve.is_enabled(), what="blank weight")
+    assert "weight of duplication: a number is needed" in driver.find_element(By.ID, "validation").text
     assert driver.execute_script("return S.draft.weights.duplication") == 40
     retype(driver, weight, "40")
     wait(driver, lambda d: solve.is_enabled() and not d.find_element(By.ID, "changes").text, what="all fixed")

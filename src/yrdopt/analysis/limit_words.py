@@ -26,7 +26,9 @@ def get(obj, key):
 
 
 def percent(share) -> str:
-    return f"{100 * float(share):.4g} %"
+    """A share as a percentage: four significant digits, never an exponent ("15,000 %", not "1.5e+04 %")."""
+    v = 100 * float(share)
+    return (f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}") + " %"
 
 
 # a guarantee's measure as its editor offers it (schema.Guarantee.measure keeps the ids)

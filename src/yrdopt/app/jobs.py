@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
-from .wording import field_words, in_page_words, page_words, problem_words
+from .wording import field_words, in_page_words, page_words, percent, problem_words, share_bound_words, share_field
 
 FINISHED = ("done", "failed", "stopped", "cancelled")
 
@@ -212,9 +212,14 @@ def problems_json(problems, data=None) -> list[dict]:
     out = []
     for p in problems:
         named = in_planner_words(p, data)
+        expected, got = problem_words(p.expected), None
+        if share_field(p.path) and isinstance(p.value, (int, float)) and not isinstance(p.value, bool):
+            # a share as the percentage it means, as the change list says it ("got 15,000 %; expected at most 100 %")
+            expected, got = share_bound_words(expected), percent(p.value)
         out.append({"file": p.file, "path": p.path, "where": named.path, "value": _plain(p.value),
-                    "expected": problem_words(p.expected), "message": problem_words(str(named)),
-                    "follows": [{"path": f, "where": w} for f, w in zip(p.follows, named.follows)]})
+                    "expected": expected, "message": problem_words(str(named)),
+                    "follows": [{"path": f, "where": w} for f, w in zip(p.follows, named.follows)],
+                    **({"got": got} if got is not None else {})})
     return out
 
 

@@ -175,7 +175,11 @@ def field_words(data, path: str) -> str:
                 named_to = m.end()
         else:
             node, listed_in = (node.get(key) if isinstance(node, dict) else None), key
-    if not labels:
+    if not labels:  # a field of no named element: a weight, a province's minimum share, said by what it is
+        if m := _WEIGHT_EDIT.match(path):
+            return f"weight of {term_words(m.group(1))}"
+        if m := _SHARE_PATH.match(path):
+            return f"{m.group(1)} minimum share"
         return path
     tail = path[named_to:].lstrip(".")
     for pattern, words in _TAILS:
@@ -287,6 +291,20 @@ def rule_words(field: str, inst) -> str:
 
 _GUARANTEE_PATH = re.compile(r"^policy\.guarantees\[(\d+)\]$")
 _SHARE_PATH = re.compile(r"^policy\.province_min_share\.(.+)$")
+percent = _percent  # the page's percentages: limit_words.percent
+
+
+def share_field(path) -> bool:
+    """Whether an instance field is a share in [0, 1] the page shows as a percentage (a province's minimum share)."""
+    return bool(_SHARE_PATH.match(str(path or "")))
+
+
+def share_bound_words(expected: str) -> str:
+    """What a share must be, as a percentage ("less than or equal to 1": "at most 100 %")."""
+    def pct(m):
+        return _percent(float(m.group(2)))
+    expected = re.sub(r"(less than or equal to) ([0-9.]+)", lambda m: f"at most {pct(m)}", expected)
+    return re.sub(r"(greater than or equal to) ([0-9.]+)", lambda m: f"at least {pct(m)}", expected)
 
 
 # ------------------------------------------------------------------------------ what-if edits

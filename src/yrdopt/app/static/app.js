@@ -523,17 +523,32 @@ function knockOnList(follows) {
       more > 0 ? el("li", { class: "muted", text: `… and ${more} more` }) : null));
 }
 
+// a field typed wrong, named as the planner knows it ("Jiangsu energy quota", "weight of site cost", "Shanghai
+// minimum share": the server's wording.field_words says the same of the problems it finds), else by its path
+function fieldLabel(path) {
+  let m;
+  if ((m = /^regions\[(\d+)\]\.(quotas|extra_quota)\.(\w+)$/.exec(path))) {
+    const r = (S.draft.regions || [])[Number(m[1])];
+    return `${r ? regionName(r.id) : `region ${Number(m[1]) + 1}`} ${m[3]} ${m[2] === "quotas" ? "quota" : "extra quota"}`;
+  }
+  if ((m = /^weights\.(\w+)$/.exec(path))) return `weight of ${termWords(m[1])}`;
+  if ((m = /^policy\.province_min_share\.(.+)$/.exec(path))) return `${m[1]} minimum share`;
+  return path;
+}
+
 function showProblems() {
   $$(".field-error:not(.form-error)").forEach((x) => x.remove());
   $$(".invalid").forEach((x) => x.classList.remove("invalid"));
   const box = $("#validation");
-  const typed = Object.entries(S.fieldErrors).map(([path, e]) => ({ path, value: e.text, expected: "a number", message: e.message }));
+  const typed = Object.entries(S.fieldErrors).map(([path, e]) => ({ path, value: e.text, expected: "a number", message: e.message,
+    where: fieldLabel(path), said: e.text.trim() === "" ? e.message : `“${e.text}” is ${e.message}` }));
   const problems = [...typed, ...(S.problems || []).filter((p) => !S.fieldErrors[p.path])];
   box.hidden = problems.length === 0;
   const knockOns = problems.reduce((n, p) => n + (p.follows || []).length, 0);
   box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving`
       + (knockOns ? ` (${knockOns} more follow from them, listed under the one each follows from)` : "") }),
-    el("ul", {}, problems.map((p) => el("li", {}, `${p.where || p.path || "(instance)"}: got ${JSON.stringify(p.value)}; expected ${p.expected}`,
+    el("ul", {}, problems.map((p) => el("li", {}, `${p.where || p.path || "(instance)"}: `
+      + (p.said || `got ${p.got ?? JSON.stringify(p.value)}; expected ${p.expected}`),
       knockOnList(p.follows || [])))));
   for (const p of problems) {
     // beside the field: the input with this path, else the closest enclosing block that has one
