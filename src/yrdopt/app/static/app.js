@@ -1427,7 +1427,7 @@ async function start() {
   $("#panel-select").addEventListener("change", (e) => { S.panelKey = e.target.value; renderMaps(); });
   $("#period-select").addEventListener("change", (e) => { S.period = Number(e.target.value); setView(S.fullView); showScenario(); });
   $("#changes-kept").addEventListener("change", renderChanges);
-  $("#scenario-select").addEventListener("change", (e) => openScenario(e.target.value));
+  $("#scenario-select").addEventListener("change", (e) => { leaveSolveFailure(); openScenario(e.target.value); });
   renderEditor();
   if (restored) onDraftChanged(); // its change list and problems
   S.scenarios = S.boot.scenarios;
