@@ -440,7 +440,9 @@ def test_a_front_whose_second_end_has_no_layout_says_it_is_incomplete(tmp_path, 
     assert len(calls) >= 4 and np.array_equal(calls[3], cm.terms["site_cost"])  # the t2-first stage lost its layout
     said = " ".join(r.output.split())
     assert r.exit_code == 4, r.output
-    assert "front incomplete: no layout minimising site_cost (time_limit_no_incumbent)" in said, said
+    # the term and the status in words (before: "minimising site_cost (time_limit_no_incumbent)"); front.json keeps them
+    assert ("front incomplete: no layout minimising site cost (stopped at the time limit before any feasible layout "
+            "was found)") in said, said
     meta = json.loads((out / "front.json").read_text())
     assert meta["status"] == "incomplete" and not meta["exact"] and meta["points"] == 1
     assert meta["incomplete"].startswith("no layout minimising site_cost") and "point-1" in meta["incomplete"]

@@ -262,7 +262,15 @@ def register(app: typer.Typer) -> None:
                                    f"{found}; so neither proven nor known to be feasible (front.csv status "
                                    "not_verified; front.json status not_verified)"), highlight=False)
         if res.incomplete:  # a MIP ended without a layout: part of the front is missing (front.json says so)
-            console.print(labelled("front incomplete:", "red", f"{res.incomplete}; front.json status incomplete"),
+            import re
+
+            from ..solver import STATUS_TEXT
+
+            # the terms by name and the solve's status in words ("minimising site cost (stopped at the time limit
+            # before any feasible layout was found)"); front.json keeps the keys
+            said = re.sub(r"minimising (\w+)", lambda m: f"minimising {term_words(m.group(1))}", res.incomplete)
+            said = re.sub(r"\((\w+)\)", lambda m: f"({STATUS_TEXT.get(m.group(1), m.group(1))})", said)
+            console.print(labelled("front incomplete:", "red", f"{said}; front.json status incomplete"),
                           highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
