@@ -92,6 +92,9 @@ def test_forged_summary_claim_fails_the_check(solved, tmp_path, claims, reason):
     r = check(d)
     assert r.exit_code == 5, r.output
     assert "false claim" in r.output and reason in r.output
+    if "objective" in claims:  # an objective edited by hand: the layout breaks no limit, its cost is not the one claimed
+        assert "largest scaled violation 0)" in r.output, r.output
+        assert f"objective: states {claims['objective']}, recomputed {solved[1]['objective']}" in r.output, r.output
 
 
 def test_forged_layout_whose_objective_is_not_the_claimed_one_fails(solved, tmp_path):

@@ -380,20 +380,47 @@ def test_robust_evaluations_are_checked_and_a_rejected_one_gives_no_regret(tmp_p
     k = len(cheaper)
     assert f"{k} candidate evaluation{'' if k == 1 else 's'} cost less than the scenario's own layout" in out, out
     assert "CONTRADICTION" not in out  # no scenario is proven: nothing to contradict
-    # a rejected re-solve is not known to be feasible: the robust layout is the one infeasible or
-    # rejected in the fewest scenarios together (before, one rejected in 3 ranked above one
-    # infeasible in 1 - HiGHS 1.16 on this spec)
+    # the robust layout is among those infeasible or rejected in the fewest scenarios together (with the
+    # polished evaluations this spec gives no pair that tells this rule from the old one, infeasible
+    # first: test_a_candidate_rejected_in_3_scenarios_is_not_more_robust_than_one_infeasible_in_1 does)
     eligible = rob[rob["evaluated"] > rob["not_verified_in"]]
     unknown = eligible["infeasible_in"] + eligible["not_verified_in"]
     assert unknown[rob["robust"].astype(bool)].iloc[0] == unknown.min(), rob
 
 
-def test_a_rejection_for_the_objective_alone_says_so():
+def test_a_candidate_rejected_in_3_scenarios_is_not_more_robust_than_one_infeasible_in_1():
+    """The robust candidate is the one infeasible or rejected in the fewest scenarios together: a
+    rejected re-solve is no more known to be feasible than an infeasible one.  Made-up evaluation
+    records (no spec with polished evaluations gives such a pair): candidate 0 rejected by the checker
+    in 3 of 4 scenarios, candidate 1 infeasible in 1 and worse by 5 where both are feasible.  Before,
+    candidate 0 was robust (the fewest infeasible first)."""
+    from yrdopt.sweep.summaries import regret_tables
+
+    optimum = {f"s{i}": 100.0 for i in range(4)}
+
+    def evaluation(sid, *each):  # per candidate: a cost, math.inf (infeasible) or None (rejected)
+        status = ["not_verified" if c is None else "infeasible" if c == math.inf else "optimal" for c in each]
+        return {"scenario": sid, "costs": list(each), "status": status, "status_before_check": ["optimal"] * len(each),
+                "verified": [s != "not_verified" for s in status], "max_violation": [0.5 if c is None else 0.0 for c in each]}
+
+    evals = [evaluation("s0", None, math.inf), evaluation("s1", None, 105.0), evaluation("s2", None, 105.0),
+             evaluation("s3", 100.0, 105.0)]
+    candidates = [{"scenarios": ["s0", "s1"], "hosting_sites": 3}, {"scenarios": ["s2", "s3"], "hosting_sites": 4}]
+    _, table, best = regret_tables(candidates, evals, optimum)
+    rows = table.set_index("candidate")
+    assert (rows.at[0, "not_verified_in"], rows.at[0, "infeasible_in"]) == (3, 0), table
+    assert (rows.at[1, "not_verified_in"], rows.at[1, "infeasible_in"]) == (0, 1), table
+    assert best == 1 and list(table["robust"]) == [False, True], table
+
+
+def test_a_layout_judged_against_a_cost_it_does_not_have_is_rejected_for_its_objective_and_said_so():
     """Where the checker finds no limit broken but recomputes from the layout another objective than
     the one claimed, the reason says that (one wording, :func:`yrdopt.claims.rejection_found`, for
     regret.csv, alternatives and the sweep's lines); before, regret.csv said "largest scaled
-    violation 0 ...: the re-solved layout breaks a limit".  The worker's own judgement
-    (:func:`yrdopt.sweep.worker._check`) of a verified layout against a claimed cost it does not have."""
+    violation 0 ...: the re-solved layout breaks a limit".  No real solve claims a cost its layout
+    does not have: here the worker's own judgement (:func:`yrdopt.sweep.worker._check`) of a real,
+    verified layout against its cost + 1.  The path a user can take to such a claim, a summary.json
+    edited by hand and then ``yrdopt check``: test_claims.test_forged_summary_claim_fails_the_check."""
     from yrdopt.api import search_model
     from yrdopt.solver import checked_status
     from yrdopt.sweep.summaries import regret_tables
@@ -476,6 +503,33 @@ def test_robust_evaluations_without_the_checker_are_unchecked(tmp_path):
     assert with_layout["status_before_check"].isin(["optimal", "unproven"]).all() and with_layout["regret"].notna().all()
 
 
+def _unpolished_key(out) -> str:
+    """The evaluations' key an earlier version gave these candidates: the same without the polish."""
+    import hashlib
+
+    from yrdopt.sweep.runner import candidate_payload
+    from yrdopt.sweep.spec import Robust
+    from yrdopt.sweep.summaries import candidate_layouts
+
+    records = [json.loads(p.read_text()) for p in (out / "scenarios").glob("*.json")]
+    payload = candidate_payload(candidate_layouts([r for r in records if r.get("ok")], Robust().candidates))
+    return hashlib.sha256(json.dumps([payload, {"checked_evaluations": True}], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _resume_reevaluates(tmp_path, out, folder, name: str, n: int) -> None:
+    """Resume after naming the evaluation folder ``name``: ``n`` evaluations re-solved into ``folder``."""
+    from yrdopt.sweep.store import read_journal
+
+    def journaled():
+        return sum(e.get("kind") == folder.name for e in read_journal(out))
+
+    before = journaled()
+    folder.rename(folder.parent / name)
+    sw.run(_robust_spec(tmp_path), out=out, backend="inprocess", resume=True)
+    assert [f.name for f in _evaluations(out)[0]] == [folder.name]  # the other key's folder is gone
+    assert journaled() - before == n, (name, folder.name)
+
+
 def test_no_evaluation_folder_of_an_earlier_run_stays_in_out(tmp_path):
     """Before, OUT/robust/<key>/ folders of earlier runs stayed (a run without a robust phase, a
     resume whose candidates changed): evaluations no table of this run came from.  Now OUT/robust/
@@ -484,6 +538,10 @@ def test_no_evaluation_folder_of_an_earlier_run_stays_in_out(tmp_path):
     sw.run(_robust_spec(tmp_path), out=out, backend="inprocess")
     folders, evals = _evaluations(out)
     assert len(folders) == 1 and evals
+    # the key names the polish: records of a version that judged HiGHS's raw re-solves (f549543 put the
+    # polish in the key) are evaluated again, while those under this run's key are reused
+    _resume_reevaluates(tmp_path, out, folders[0], folders[0].name, 0)
+    _resume_reevaluates(tmp_path, out, folders[0], _unpolished_key(out), len(evals))
     # records written before a loosened HiGHS's bound was known to prove nothing said HiGHS's "optimal"
     # and its bound: a resume reads them as written now (before: kept, and regret.csv said CONTRADICTION)
     for f in (out / "scenarios").glob("*.json"):

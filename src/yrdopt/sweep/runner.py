@@ -333,18 +333,26 @@ def _no_robust_because(spec: SweepSpec, inst, records: list[dict]) -> str | None
     return None
 
 
+def candidate_payload(cands: list[dict]) -> list[dict]:
+    """What the evaluations are told of each candidate: its full 0/1 vectors' indices (sizes from the
+    base model; candidates from rebuilt shapes are compared as "not_comparable")."""
+    return [{"place_index": c["place_index"], "expand_index": c["expand_index"]} for c in cands]
+
+
+def evaluations_key(payload: list[dict], checked: bool) -> str:
+    """The name of ``OUT/robust/<key>/``, which a --resume reuses: it names what an evaluation record
+    holds — the candidates, whether the checker judged their re-solved layouts, and that those were
+    polished first (records of earlier versions, unjudged or judged on HiGHS's raw layout, have
+    other keys: their folders are removed, never reused beside polished ones)."""
+    return hashlib.sha256(json.dumps([payload, {"checked_evaluations": checked, "polished_evaluations": True}],
+                                     sort_keys=True).encode()).hexdigest()[:12]
+
+
 def _robust_phase(get_backend, ctx, store: Store, spec, scenarios, records, run_id, progress) -> dict:
     ok = [r for r in records if r.get("ok")]
     cands = summaries.candidate_layouts(ok, spec.robust.candidates)
-    payload = []
-    for c in cands:
-        # full 0/1 vectors; sizes from the base model (candidates from rebuilt shapes are compared as "not_comparable")
-        payload.append({"place_index": c["place_index"], "expand_index": c["expand_index"]})
-    # the key names what an evaluation record holds: the candidates, whether the checker judged
-    # their re-solved layouts, and that those were polished first (records of earlier versions,
-    # unjudged or judged on HiGHS's raw layout, are never reused beside polished ones)
-    key = hashlib.sha256(json.dumps([payload, {"checked_evaluations": ctx.check, "polished_evaluations": True}],
-                                    sort_keys=True).encode()).hexdigest()[:12]
+    payload = candidate_payload(cands)
+    key = evaluations_key(payload, ctx.check)
     sub = store.robust_dir(key)
     _remove_robust_evaluations(store, keep=key)
     _set_aside(store, sub, EVALUATE_KEYS)

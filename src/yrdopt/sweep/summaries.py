@@ -27,10 +27,10 @@
   a candidate that is infeasible under a scenario has infinite regret there.  Each re-solved layout is judged by the independent
   checker, as a scenario's is: where it rejects one (a loosened HiGHS tolerance), that
   evaluation is "not_verified" in ``regret.csv``, with no cost or regret and the reason in
-  words.  The robust layout is the one feasible in the most scenarios, then rejected in the
-  fewest, and among those with the smallest worst-case regret where it is feasible
-  (``robust.csv`` lists every candidate with these numbers; one without any regret figure is
-  never the robust layout).
+  words.  The robust layout is the one infeasible or rejected in the fewest scenarios together
+  (a rejected re-solve is not known to be feasible), then infeasible in the fewest, and among
+  those with the smallest worst-case regret where it is feasible (``robust.csv`` lists every
+  candidate with these numbers; one without any regret figure is never the robust layout).
 """
 
 from __future__ import annotations
