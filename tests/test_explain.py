@@ -15,6 +15,7 @@ from yrdopt.analysis.diagnose import (Conflict, conflicting_limits, elastic_incr
 from yrdopt.analysis.explain import cost_of_moving, fixed_placement_lp, read_layout, shadow_prices, site_decision
 
 from conftest import DATA, HIGHS_OVERRUN_S, ROOT, run_child_cpu
+from tight_quotas import confined_to_few_regions
 
 SMALL = DATA / "planning_small.yaml"
 PRICES = DATA / "quota_prices.yaml"
@@ -233,21 +234,29 @@ def short_of_land(tmp_path=None, size=(20, 10, 3)):
 
 
 def test_a_solve_that_finds_its_instance_infeasible_diagnoses_it_within_its_time_limit():
-    """``yrdopt.solve(time_limit=3)`` on an infeasible instance: the diagnosis takes what the solve
-    left (at least DIAGNOSE_MIN_S); before, 104 s here (each diagnosis MIP had 60 s)."""
+    """``yrdopt.solve(time_limit=4)`` on an instance the totals cannot prove infeasible (10x10x3 with
+    every segment confined to 5 regions short of land): HiGHS proves it (0.6 s idle), and the diagnosis
+    takes what the solve left (at least DIAGNOSE_MIN_S); without a limit it takes 16 s here, and before
+    it kept one, each of its MIPs had 60 s.  (The instance this test solved before, short of land in
+    total, never reached the diagnosis: the totals check refused it at once.)"""
     import time
 
-    from yrdopt.analysis.diagnose import DIAGNOSE_MIN_S
+    from yrdopt.analysis.diagnose import DIAGNOSE_MIN_S, check_totals
 
-    inst = short_of_land()
+    inst = yrdopt.load_instance(confined_to_few_regions())
+    check_totals(inst)  # the totals prove nothing: HiGHS and the diagnosis must
+    limit = 4  # HiGHS's proof within it on a loaded 2-core machine too (else no diagnosis to time)
     t0 = time.perf_counter()
     with pytest.raises(yrdopt.InfeasibleError) as exc:
-        # 6 s: HiGHS proves the instance infeasible in under 1 s idle, yet not within 3 s on a loaded
-        # 2-core machine (it then stops at its limit: no diagnosis to time)
-        yrdopt.solve(inst, time_limit=6, threads=1)
+        yrdopt.solve(inst, time_limit=limit, threads=1)
     wall = time.perf_counter() - t0
-    assert "land: the segments need at least" in exc.value.explanation
-    assert wall <= 6 + DIAGNOSE_MIN_S + HIGHS_OVERRUN_S
+    details, said = exc.value.details, " ".join(exc.value.explanation.split())
+    # the diagnosis ran: no totals finding, the limits it found conflicting and (within the limit) the least increase
+    assert details["checks"] == [] and "Found before solving" not in said, said
+    assert details["verdict"] == "infeasible" and not details["interrupted"], details
+    # (every conflicting set names a forbidden placement: the rule the totals do not see)
+    assert any(lim["text"].startswith("policy.forbidden keeps") for lim in details["conflicting_limits"]), details
+    assert wall <= limit + DIAGNOSE_MIN_S + HIGHS_OVERRUN_S, wall
 
 
 @pytest.mark.parametrize("stage", [0, 1], ids=["least_total", "pick"])

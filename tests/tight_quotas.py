@@ -38,3 +38,25 @@ def solve_exactly(cm, lp: bool = False):
     s = HighsSolver(SolverOptions(threads=1, time_limit=60, mip_gap=1e-7))
     s.load(cm)
     return s.solve()
+
+
+def confined_to_few_regions(size: tuple[int, int, int] = (10, 10, 3), regions: int = 5, land: float = 0.5,
+                            seed: int = 1) -> dict:
+    """A generated instance (``size``: regions, chains, segments) with every segment forbidden in all but
+    its first ``regions`` regions, whose land quotas are cut to ``land`` of theirs: no layout, but the
+    totals (:func:`yrdopt.analysis.diagnose.check_totals`) see none of it - they count every region's
+    quota - so HiGHS proves it and the diagnosis searches for the conflict (10x10x3: HiGHS 0.6 s, the
+    diagnosis without a time limit 16 s, 150 conflicting limits; 12x8x3 with 6 regions: 0.6 s and 1.5 s).
+    Without the province shares (the regions forbidden everything would break them too)."""
+    from yrdopt.generate import generate_dict
+
+    d = generate_dict(*size, seed=seed)
+    ids = [r["id"] for r in d["regions"]]
+    for r in d["regions"][:regions]:
+        r["quotas"]["land"] = round(r["quotas"]["land"] * land, 3)
+    forbidden = d["policy"]["forbidden"]
+    already = {(f["chain"], f["segment"], f["region"]) for f in forbidden}
+    forbidden += [{"chain": c["id"], "segment": s["id"], "region": r} for c in d["chains"] for s in c["segments"]
+                  for r in ids[regions:] if (c["id"], s["id"], r) not in already]
+    d["policy"]["province_min_share"] = {}
+    return d
