@@ -287,6 +287,46 @@ def test_ctrl_c_in_process_stops_highs_at_once_and_records_nothing_cut_short(tmp
     assert not any((out / "scenarios").glob("*.json"))  # the cut-short scenario is not a result
 
 
+def test_a_scenario_stopped_in_its_diagnosis_is_not_recorded_and_resume_diagnoses_it_again(tmp_path, monkeypatch):
+    """Ctrl-C (a notebook's interrupt) while an infeasible scenario's diagnosis runs: the diagnosis hears
+    the chunk's stop (it says it was interrupted), and the scenario is not recorded - its explanation was
+    cut short, no result - so --resume solves and diagnoses it again, in full.  One scenario of
+    12x8x3 confined to 6 regions short of land (the totals see nothing: HiGHS proves it, 0.6 s; the
+    diagnosis ends within 1.5 s)."""
+    import _thread
+
+    from yrdopt.analysis import diagnose
+    from yrdopt.io import dump_instance, load_instance
+
+    from tight_quotas import confined_to_few_regions
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "run the tests with Ctrl-C not ignored"
+    dump_instance(load_instance(confined_to_few_regions((12, 8, 3), regions=6)), tmp_path / "g.yaml")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"instance": "g.yaml", "parameters": [{"path": "weights.distance", "values": [1.0]}],
+                                    "design": {"include_base": False}, "solver": {"time_limit": 20, "threads": 1},
+                                    "robust": {"enabled": False}}))
+    out, said, diagnosis = tmp_path / "out", [], diagnose.explain_infeasibility
+
+    def interrupted_as_it_begins(inst, **kw):  # the diagnosis itself, after a Ctrl-C that comes as it begins
+        _thread.interrupt_main()
+        assert kw["deadline"].stop.wait(30), "the sweep's handler never set the chunk's stop"
+        said.append(diagnosis(inst, **kw))
+        return said[-1]
+
+    monkeypatch.setattr(diagnose, "explain_infeasibility", interrupted_as_it_begins)
+    with pytest.raises(KeyboardInterrupt):
+        sw.run(spec, out=out, workers=1)
+    text, details = said[0]
+    assert details["interrupted"] and "interrupted" in " ".join(text.split()), text  # it heard the stop
+    assert not any((out / "scenarios").glob("*.json"))  # a cut-short explanation is no result
+    monkeypatch.undo()
+    df = sw.run(spec, out=out, workers=1, resume=True)
+    reason = " ".join(df["reason"].iloc[0].split())
+    assert len(df) == 1 and df["status"].iloc[0] == "infeasible" and "interrupted" not in reason, reason
+    assert "These limits cannot all hold together" in reason and "The least quota increase" in reason, reason
+
+
 def _sweep_process(tmp_path: Path, spec: Path, out: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """``yrdopt sweep`` in a session of its own (a pool's workers are ended with it), its stderr
     in a file (never a pipe a test could block on while the process lives)."""
@@ -453,8 +493,10 @@ def test_ctrl_c_at_the_terminal_stops_the_pool_and_leaves_no_process_running(tmp
     assert all(kept[k] == v for k, v in before.items()) and len(kept) < 6
     # a scenario that finishes before its worker sees the stop is kept (the last line counts it): the first
     # message must not call the running ones "not recorded" (it did)
-    stopping = next(line for line in message.splitlines() if line.startswith("stopping:"))
+    stopping = " ".join(message[message.index("stopping:"):].split("press Ctrl-C again")[0].split())
     assert "not recorded" not in stopping and "kept" in stopping, stopping
+    # ... and says a scenario stopped in its diagnosis is solved again too (it is not recorded either)
+    assert "in their solve or in the diagnosis of an infeasible one, and --resume solves them again" in stopping, stopping
     if presses == 1:  # the same records either way: one resume shows they are kept (12-15 s of the suite)
         _resume_solves_only_the_missing([str(spec), "--out", str(out), "--quiet", "--workers", "2"], out, kept, 6)
 

@@ -251,7 +251,10 @@ def _clock(seconds: float) -> str:
 def _stopping(scheduler: str | None) -> str:
     """What the first Ctrl-C (SIGTERM) does to the running scenarios, on the backend that runs them."""
     if not scheduler:  # this process or a local pool: the stop flag every worker's HiGHS reads
-        return ("the running scenarios stop at HiGHS's next callback (one that finishes meanwhile is kept, as the "
+        # a scenario stopped in its diagnosis (its solve proved it infeasible) is cut short too: its
+        # explanation is no result, so it is not recorded and --resume solves and diagnoses it again
+        return ("the running scenarios stop at HiGHS's next callback, in their solve or in the diagnosis of an "
+                "infeasible one, and --resume solves them again (one that finishes meanwhile is kept, as the "
                 "finished ones are)")
     # Dask cannot stop a task that runs: it has no flag the workers' HiGHS would read.  Whether a running
     # scenario finishes before the shutdown ends its worker is known only after: the last line counts it

@@ -86,7 +86,8 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
     ``earlier``: the stored records of the chunk's scenarios already solved (a resumed sweep),
     whose layouts start the rest (:meth:`ScenarioSolver.restore`).  ``stop`` (in-process runs;
     in a pool worker the pool's own): once set, HiGHS ends at its next callback and the chunk
-    returns without recording the scenario it cut short, which a resumed sweep then solves in full."""
+    returns without recording the scenario it cut short, which a resumed sweep then solves in full:
+    also one stopped in its diagnosis (its solve proved it infeasible, its explanation was cut short)."""
     if stop is None:
         stop = _POOL_STOP
     ws = worker_solver(ctx)
@@ -105,7 +106,7 @@ def run_chunk(ctx: Context, chunk: list[Scenario], mode: str = "solve", extra=No
             break
         rec = ws.solve(sc) if mode == "solve" else ws.evaluate(sc, extra)
         if stop is not None and stop.is_set():
-            break  # cut short (or its status is "interrupted"): not a result
+            break  # cut short (its status "interrupted", or its diagnosis interrupted): not a result
         if write:
             write_record(Path(ctx.out), rec, run, folder)
         if on_record is not None:
