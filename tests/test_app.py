@@ -1126,6 +1126,8 @@ def test_compare_shows_each_sides_status_and_warns_within_their_gaps(unproven):
         summary = sc.summary()
         assert (c[side]["status"], c[side]["gap"]) == (summary["status"], summary["gap"])
         assert summary["status"] == "time_limit_with_incumbent" and (summary["gap"] is None or summary["gap"] > 0)
+        # its words say the gap only where one is reported (before: "(gap reported)" without a gap too)
+        assert ("(no proven bound yet, so no gap)" in summary["status_text"]) == (summary["gap"] is None), summary
         gaps.append(summary["gap"])
     total = next(t for t in c["terms"] if t["term"] == "total")
     assert c["warning"] and "may be solver noise" in c["warning"] and f"{total['change']:+,.2f}" in c["warning"]

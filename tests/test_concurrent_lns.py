@@ -77,6 +77,15 @@ def test_a_result_takes_the_threads_layout_where_highs_ended_with_a_dearer_one(c
     s.load(cm)
     res = s.solve(x0)  # stopped at once: HiGHS ends with its start, the greedy layout
     assert res.status == "time_limit_with_incumbent"
+    # its words say the gap only where one is reported (before: "(gap reported)" with no bound, no gap)
+    assert "gap reported" not in res.message and (
+        f"(relative gap {res.gap:.3g} to a proven bound)" in res.message if res.gap is not None
+        else "(no proven bound yet, so no gap)" in res.message), res.message
+    loose = HighsSolver(SolverOptions(threads=1, time_limit=1e-3, highs={"mip_feasibility_tolerance": 1e-5}))
+    loose.load(cm)
+    said = loose.solve(x0)  # with a loosened tolerance: no gap whatever HiGHS's bound
+    assert said.status == "time_limit_with_incumbent" and said.gap is None
+    assert "gap reported" not in said.message and said.message.endswith("so no gap is reported"), said.message
     assert res.objective == pytest.approx(float(cm.cost @ x0 + cm.offset), rel=1e-9) and obj < res.objective
     out = _with_concurrent_layout(cm, res, lns)
     assert out.solver["concurrent_lns"]["layout"] is True

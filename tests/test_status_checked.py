@@ -81,6 +81,48 @@ def test_no_layout_at_loosened_tolerances_is_solved_again_at_the_defaults():
     assert s["solver"]["options"]["highs"] == {"mip_feasibility_tolerance": 0.5}  # what was asked
 
 
+def test_a_layout_found_with_loosened_tolerances_is_said_to_have_no_gap(tmp_path):
+    """summary.json's status_text says only what is reported: with a loosened tolerance no bound and
+    no gap (before: "stopped at the time limit with a feasible layout (gap reported)"; gap null).  A 6x4x3
+    generated instance, 0.05 s: stopped at the time limit (or, on a fast machine, "unproven")."""
+    from yrdopt.generate import generate_instance
+
+    sol = yrdopt.solve(generate_instance(6, 4, 3, seed=1), out=tmp_path / "sol",
+                       options=SolverOptions(time_limit=0.05, threads=1, highs={"mip_feasibility_tolerance": 1e-5}))
+    written = json.loads((tmp_path / "sol" / "summary.json").read_text())
+    assert written["status"] in ("time_limit_with_incumbent", "unproven") and written["verified"], written["status"]
+    assert written["bound"] is None and written["gap"] is None
+    text = written["status_text"]
+    assert "gap reported" not in text and "mip_feasibility_tolerance 1e-05" in text, text
+    assert text.endswith("is one of the loosened problem, not a proof, so no gap is reported"), text
+    assert sol.summary["status_text"] == text
+
+
+def test_no_layout_at_loosened_tolerances_without_time_to_solve_again_claims_no_infeasibility():
+    """HiGHS's presolve says "Infeasible" of the toy short of land (a scenario at land x0.3) before its
+    first look at the clock, so a limit of 1e-6 s leaves no time to solve again at HiGHS's defaults: the
+    scenario claims no layout and no infeasibility (no diagnosis), and its reason names the loosened
+    tolerance and why it was not solved again.  The sweep worker's own path, in process (0.1 s)."""
+    from yrdopt.sweep.worker import Context, ScenarioSolver
+
+    spec = {"instance": str(ROOT / "tests" / "data" / "toy_features.yaml"), "robust": {"enabled": False},
+            "parameters": [{"path": "regions[*].quotas.land", "scales": [0.3]}],
+            "design": {"kind": "one_at_a_time", "include_base": False},
+            "solver": {"time_limit": 1e-6, "threads": 1, "highs": {"mip_feasibility_tolerance": 1e-5}}}
+    spec_m, _, base, _, _, scenarios = sw.prepare(spec)
+    worker = ScenarioSolver(Context.for_spec(spec_m, base, "no-time-left"))
+    rec = worker.solve(scenarios[0])
+    res = worker.solver.last_result
+    assert res.highs_status == "Infeasible" and res.solver["not_solved_again"] == "no time left", res.solver
+    assert res.solver["no_layout_at_loosened_tolerances"] == "Infeasible" and "tolerances" in res.solver
+    assert (rec["status"], rec["ok"], rec["objective"]) == ("stopped_no_incumbent", False, None), rec
+    reason = rec["reason"]
+    assert "HiGHS said 'Infeasible' with loosened tolerances (mip_feasibility_tolerance 1e-05 (default 1e-06))" \
+        in reason and "no time was left to solve it again at HiGHS's defaults" in reason, reason
+    # no diagnosis ran: no conflict is explained as if proven
+    assert "cannot all hold together" not in reason and "(HiGHS: Infeasible)" not in reason, reason
+
+
 def test_options_that_change_the_problem_are_refused():
     from yrdopt.solver import check_highs_options, status_words
 

@@ -610,7 +610,7 @@ def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *,
         gap = relative_gap(report.objective, res.bound) if res.bound is not None else None
     summary = {
         "status": status,
-        "status_text": status_words(status, res.solver),
+        "status_text": status_words(status, res.solver, gap),
         "objective": res.objective,
         "bound": res.bound,
         "gap": gap,

@@ -478,7 +478,7 @@ def solve_phased(instance, *, options=None, build_options=None, start: str | np.
     from .analysis.costs import discounting
 
     summary = {
-        "status": status, "status_text": status_words(status, res.solver), "objective": objective, "bound": res.bound, "gap": gap,
+        "status": status, "status_text": status_words(status, res.solver, gap), "objective": objective, "bound": res.bound, "gap": gap,
         "gap_requested": requested, "components": comps, "weights": dict(w),
         # how the components sum the periods (each period's terms and what its expansion term built: `periods`)
         "discounting": discounting(inst),

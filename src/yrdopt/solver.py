@@ -45,7 +45,8 @@ Status = Literal[
 
 STATUS_TEXT = {
     "optimal": "optimal: the layout is proven best within the gap tolerance",
-    "time_limit_with_incumbent": "stopped at the time limit with a feasible layout (gap reported)",
+    # its gap (or why there is none) is added by status_words: said only where a valid bound gives one
+    "time_limit_with_incumbent": "stopped at the time limit with a feasible layout",
     "time_limit_no_incumbent": "stopped at the time limit before any feasible layout was found",
     "infeasible": "infeasible: no layout satisfies every limit",
     "unbounded": "unbounded: the objective can decrease without limit (a negative cost without a cap?)",
@@ -53,9 +54,8 @@ STATUS_TEXT = {
     "stopped_with_incumbent": "stopped at an iteration, solution or objective limit with a feasible layout",
     "stopped_no_incumbent": "stopped at an iteration, solution or objective limit before any feasible layout",
     "interrupted": "interrupted by the user",
-    "unproven": "a feasible layout, not proven best: HiGHS reported optimal, but no valid bound proves it (the gap "
-                "recomputed from the layout's own objective exceeds the requested gap, or HiGHS ran with tolerances "
-                "looser than its defaults, so its bound is one of the loosened problem, not a proof)",
+    # why no bound proves it (a gap above the requested one, no bound, loosened tolerances) is added by status_words
+    "unproven": "a feasible layout, not proven best: HiGHS reported optimal, but no valid bound proves it",
     "not_verified": "rejected by the independent checker: the layout breaks a limit (or its summary a claim) "
                     "beyond the checker's tolerance, so it is neither proven best nor known to be feasible",
     "unchecked": "not checked: the independent checker was off (a sweep's check: false), so the layout is "
@@ -71,20 +71,32 @@ HAS_SOLUTION = {"optimal", "time_limit_with_incumbent", "stopped_with_incumbent"
                 "not_verified", "unchecked"}
 
 
-def status_words(status: str, solver: dict | None = None) -> str:
-    """``status`` in words (:data:`STATUS_TEXT`), and for a layout HiGHS found with loosened
-    tolerances (``solver``: a result's ``solver`` facts) what its bound is: no proof."""
+def status_words(status: str, solver: dict | None = None, gap: float | None = None) -> str:
+    """``status`` in words (:data:`STATUS_TEXT`), saying only what is reported: for a layout stopped
+    at the time limit or not proven best, its ``gap`` (the one reported, from its objective and a
+    valid bound) or why there is none; for a layout HiGHS found with loosened tolerances (``solver``:
+    a result's ``solver`` facts) that its bound is no proof, and no gap.  Before, a layout stopped at
+    the time limit said "(gap reported)" where no gap was (no bound yet, or loosened tolerances)."""
+    solver = solver or {}
     text = STATUS_TEXT[status]
-    loosened = (solver or {}).get("loosened_tolerances")
-    said = (solver or {}).get("no_layout_at_loosened_tolerances")
+    loosened = solver.get("loosened_tolerances")
+    said = solver.get("no_layout_at_loosened_tolerances")
     if loosened and said and status not in HAS_SOLUTION:
+        why = ("the search was stopped" if solver.get("not_solved_again") == "stopped"
+               else "no time was left")
         return (f"no layout found, none proven to exist or not: HiGHS said {said!r} with loosened tolerances "
-                f"({loosened_words(loosened)}), no proof for the real problem, and no time was left to solve "
-                "it again at HiGHS's defaults")
+                f"({loosened_words(loosened)}), no proof for the real problem, and {why} to solve it again at "
+                "HiGHS's defaults")
     if loosened and status in HAS_SOLUTION:
-        b = (solver or {}).get("bound_at_loosened_tolerances")
-        text += (f"; HiGHS ran with loosened tolerances ({loosened_words(loosened)}): its bound"
-                 + (f" {b:,.8g}" if b is not None else "") + " is one of the loosened problem, not a proof")
+        b = solver.get("bound_at_loosened_tolerances")
+        return text + (f"; HiGHS ran with loosened tolerances ({loosened_words(loosened)}): its bound"
+                       + (f" {b:,.8g}" if b is not None else "") + " is one of the loosened problem, not a proof, "
+                       "so no gap is reported")
+    if status == "time_limit_with_incumbent":
+        text += f" (relative gap {gap:.3g} to a proven bound)" if gap is not None else " (no proven bound yet, so no gap)"
+    elif status == "unproven":
+        text += (f": the relative gap from the layout's own objective to the bound, {gap:.3g}, exceeds the requested one"
+                 if gap is not None else ": HiGHS gave no finite bound")
     return text
 
 
@@ -275,7 +287,7 @@ class SolveResult:
         if self.status == "stopped_no_incumbent" and "interrupt" in (self.highs_status or "").lower():
             # HiGHS maps a user's stop without a layout to the same status as an iteration limit
             return "stopped by the user (Ctrl-C or a stop signal) before any feasible layout was found"
-        return status_words(self.status, self.solver)
+        return status_words(self.status, self.solver, self.gap)
 
 
 # HiGHS options that SolverOptions sets through its own fields: name -> what to use instead
@@ -734,10 +746,12 @@ class HighsSolver:
                 res = self._result(time.perf_counter() - t0)
                 res.solver["resolved_without_start"] = disagreement
             left = None if self.options.time_limit is None else self.options.time_limit - (time.perf_counter() - t0)
-            if res.solver.get("no_layout_at_loosened_tolerances") and monitor.error is None \
-                    and not self.stop.is_set() and (left is None or left > 0):
-                monitor.loosened = False
-                res = self._solve_at_default_tolerances(res, left, time.perf_counter() - t0)
+            if res.solver.get("no_layout_at_loosened_tolerances") and monitor.error is None:
+                if not self.stop.is_set() and (left is None or left > 0):
+                    monitor.loosened = False
+                    res = self._solve_at_default_tolerances(res, left, time.perf_counter() - t0)
+                else:  # its words say why it was not (status_words)
+                    res.solver["not_solved_again"] = "stopped" if self.stop.is_set() else "no time left"
         finally:
             h.cbMipInterrupt -= monitor.on_mip
             h.cbMipImprovingSolution -= monitor.on_mip

@@ -503,6 +503,10 @@ class ScenarioSolver:
                 return f"{res.message} (explanation failed: {exc})"
         if res.status == "time_limit_no_incumbent":
             return f"{res.message} (time limit {self.opts.time_limit} s)"
+        if res.solver.get("no_layout_at_loosened_tolerances"):
+            # the words say what HiGHS said, and with which tolerances: "(HiGHS: Infeasible)" after them
+            # would read as a proof
+            return res.message
         return f"{res.message} (HiGHS: {res.highs_status})"
 
     # -- robust-layout phase ------------------------------------------------------------------
