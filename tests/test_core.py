@@ -1,8 +1,6 @@
 """Core engine behaviour: solving, writing, checking, status words, MPS export."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -11,11 +9,7 @@ import yrdopt
 from yrdopt.checker import check_dir
 from yrdopt.model.compiled import build
 from yrdopt.solver import HighsSolver, SolverOptions
-from conftest import DATA
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "yrdopt.cli", *map(str, args)], capture_output=True, text=True)
+from conftest import DATA, run_cli
 
 
 def test_solve_writes_files_and_check_verifies(tmp_path):

@@ -1,8 +1,6 @@
 """Reported facts are true (issue 11, item 3): each test reproduces a false report first."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -11,13 +9,9 @@ import pytest
 import yrdopt
 from yrdopt.checker import check_layout
 from yrdopt.schema import region_names, resource_units, segment_names
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, run_cli
 
 PROVINCES = ROOT / "instances" / "yrd-provinces.yaml"
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "yrdopt.cli", *map(str, args)], capture_output=True, text=True)
 
 
 # -- a site is where activity is placed -------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import yrdopt.sweep as sw
 from yrdopt.cli import app
 from yrdopt.generate import generate_dict, write_generated
 from yrdopt.sweep.runner import RUN_DEPENDENT
+from conftest import run_cli
 
 TOY = Path(__file__).parent / "data" / "toy_features.yaml"
 
@@ -98,7 +100,7 @@ def test_sigkill_half_way_then_resume(tmp_path):
     before = {p.name: p.read_text() for p in scen.glob("*.json")}
     assert n // 3 <= len(before) < n, "kill the sweep half-way"
     assert not (out / "results.parquet").exists()
-    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    res = run_cli(*cmd[3:], "--resume")  # in this process: the resume is about the records, not a process
     assert res.returncode == 0, res.stderr
     after = {p.name: p.read_text() for p in scen.glob("*.json")}
     assert len(after) == n
@@ -252,7 +254,7 @@ def test_a_killed_pool_worker_is_one_error_and_the_sweep_resumes(tmp_path):
     assert "a worker process of the sweep stopped abruptly" in err and "SIGKILL" in err and "--resume" in err
     assert "SIGTERM" not in err  # the pool's own ending of the healthy workers is not a cause
     assert "Traceback" not in err
-    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    res = run_cli(*cmd[3:], "--resume")  # in this process: the resume is about the records, not a process
     assert res.returncode == 0, res.stderr
     assert len(list(scen.glob("*.json"))) == 30
 
@@ -356,8 +358,7 @@ def _wait_for_records(proc: subprocess.Popen, err: Path, scen: Path, n: int, tim
 
 
 def _resume_solves_only_the_missing(cmd_args: list[str], out: Path, before: dict[str, str], n: int) -> None:
-    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "sweep", *cmd_args, "--resume"], capture_output=True,
-                         text=True, timeout=300)
+    res = run_cli("sweep", *cmd_args, "--resume")  # in this process: the resume is about the records, not a process
     assert res.returncode == 0, res.stderr
     after = {p.name: p.read_text() for p in (out / "scenarios").glob("*.json")}
     assert len(after) == n and all(after[k] == v for k, v in before.items())  # kept intact, not redone
@@ -609,24 +610,54 @@ def test_ctrl_c_while_the_pool_workers_start_is_one_message(tmp_path):
     assert not left, left
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_an_error_in_the_caller_stops_the_running_chunks_of_a_pool(tmp_path):
     # any error while a pool runs (here the caller's progress hook) ends the running chunks at their
-    # next callback, as Ctrl-C does (before: run() waited for each running chunk to its end, 12 s)
+    # next callback, as Ctrl-C does (before: run() waited for each running chunk to its end, 12 s).
+    # Asserted as the pool's Ctrl-C test does: the CPU seconds each worker uses after the error (sampled
+    # from /proc until it ends), not the wall time until run() returns (`within 5 s` was asserted before,
+    # which a loaded machine can fail)
     spec = _pool_spec(tmp_path)
-    raised = []
+    out = tmp_path / "out"
+    at_error: dict[int, float | None] = {}
+    last: dict[int, float] = {}
+    sampling, sampler = threading.Event(), []
 
     class HookFailed(Exception):
         pass
 
+    def sample() -> None:  # the last CPU seconds seen of each worker, until each is gone
+        while sampling.is_set() or any(_alive(p) for p in last):
+            for p in last:
+                last[p] = _cpu_seconds(p) or last[p]
+            time.sleep(0.02)
+
     def progress(p):
         if p.done:
-            raised.append(time.perf_counter())
+            workers = [pid for pid, cmd in _children(os.getpid()) if b"spawn_main" in cmd]
+            at_error.update({w: _cpu_seconds(w) for w in workers})
+            last.update({w: c for w, c in at_error.items() if c is not None})
+            sampling.set()
+            sampler.append(threading.Thread(target=sample, name="cpu-after-the-error", daemon=True))
+            sampler[0].start()
             raise HookFailed
 
-    with pytest.raises(HookFailed):
-        sw.run(spec, out=tmp_path / "out", workers=2, progress=progress)
-    took = time.perf_counter() - raised[0]
-    assert took < 5.0, f"run() returned {took:.2f} s after the error"
+    try:
+        with pytest.raises(HookFailed):
+            sw.run(spec, out=out, workers=2, progress=progress)
+    finally:
+        sampling.clear()  # run() has returned: the sampler ends once the workers are gone
+    for thread in sampler:
+        thread.join(timeout=30)
+    left = _wait_until_all_ended(list(last), timeout=1)
+    assert len(at_error) == 2 and None not in at_error.values(), at_error
+    assert not left, f"pool workers still running 30 s after run() returned: {left}"
+    # without the stop the worker whose record came first searches its next scenario to the limit (about
+    # as many CPU seconds on its 1 thread); a stopped worker uses a fraction of a second
+    limit = yaml.safe_load(spec.read_text())["solver"]["time_limit"]
+    after = {p: round(last[p] - at_error[p], 2) for p in at_error}
+    assert max(after.values()) < 0.5 * limit, f"CPU seconds the workers used after the error: {after} (limit {limit} s)"
+    assert len(list((out / "scenarios").glob("*.json"))) < 6  # the chunks did not run to their end
 
 
 def test_a_second_interrupt_gives_a_python_caller_control_at_once(tmp_path):
