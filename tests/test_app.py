@@ -702,7 +702,7 @@ def test_a_phased_what_if_needing_more_change_budget_says_it_in_words(phased_ser
     job = wait_job(base, call(base, "POST", "/api/solve", {"instance": forbid, "name": "no site where one is"})[1])
     assert job["state"] == "failed" and job["error"]["infeasible"], job
     msg = job["error"]["message"]
-    assert "2025: the budget of 0 closed sites in the whole area is too small by 1" in msg, msg
+    assert "2025: the budget of 0 sites closed in the whole area is too small by 1" in msg, msg
     assert "periods.milestones" not in msg and "budget.max" not in msg, msg
     # activity in the instance's unit (it said "units of activity"), figures rounded, periods in order, said first
     assert re.search(r"the budget of activity moved in the whole area is too small by [0-9.]+ \(in 10 bn CNY of 2021 profit\)", msg), msg

@@ -264,6 +264,24 @@ def test_blocking_rules_are_said_by_what_they_are():
                                                                      "milestone's activity moved (today's into 2030)")
     assert rule_words("brownfield.budget.max_moved_share", {"brownfield": plan["brownfield"]}) == \
         "change budget: at most 15 % of today's activity moved"
+    # a count agrees with its noun (it said "at most 1 sites closed", "at most 1 new sites")
+    one = {"brownfield": {"budget": {"max_opened": 1, "max_closed": 1}}}
+    assert rule_words("brownfield.budget.max_closed", one) == "change budget: at most 1 site closed"
+    assert rule_words("brownfield.budget.max_opened", one) == "change budget: at most 1 new site"
+
+
+def test_a_budget_of_activity_moved_is_in_one_unit_throughout():
+    """The command line's words for a diagnosis (planner_words) gave the moved budget's shortfall a unit
+    and left its limit in bare "units" ("(106.14 units) is too small by 3 units of activity"); the page's
+    (failure_words) gave both theirs. One rewrite serves both."""
+    from yrdopt.app.wording import failure_words, planner_words
+
+    inst = load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml")
+    text = "the budget of activity moved in Anhui (106.14 units) is too small by 3 units"
+    assert planner_words(text, inst) == ("the budget of activity moved in Anhui (106.14 units of activity) is too small "
+                                         "by 3 units of activity")
+    assert failure_words(text, inst) == ("the budget of activity moved in Anhui (106.14 (in 10 bn CNY of 2021 profit)) "
+                                         "is too small by 3 (in 10 bn CNY of 2021 profit)")
 
 
 def test_a_guarantee_removed_or_added_is_said_in_words(named):

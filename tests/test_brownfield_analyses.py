@@ -83,7 +83,7 @@ def test_why_a_site_stays_open_names_the_closure_budget(solved):
     assert (tr["status"] == "closed").sum() == 3  # max_closed binds
     kept = tr[(tr["status"] == "kept") & (tr["activity_after"] > 0)].iloc[0]
     t = site_decision(inst, out, f"{kept.chain}/{kept.segment}@{kept.region}")
-    assert t.attrs["open"] and "closed sites" in t.attrs["why"] and "too small by 1" in t.attrs["why"]
+    assert t.attrs["open"] and "sites closed" in t.attrs["why"] and "too small by 1" in t.attrs["why"]
     assert t.set_index("term").loc["total", "flipped"] != t.set_index("term").loc["total", "flipped"]  # NaN
 
 
@@ -119,7 +119,7 @@ def test_diagnose_names_the_change_budget_that_is_too_small():
     d["regions"][0]["quotas"]["land"] = 3.0  # today a, b, c use 9 in r1: two must leave
     (b,) = elastic_increase(yrdopt.load_instance(d)).budgets
     assert b["path"] == "brownfield.budget.by_province.P.max_closed" and b["short_by"] == pytest.approx(2.0)
-    assert "closed sites in P is too small by 2" in b["text"]
+    assert "sites closed in P is too small by 2" in b["text"]
 
 
 def test_diagnose_cli_on_a_brownfield_instance(tmp_path):

@@ -378,7 +378,7 @@ def test_prices_of_a_period_do_not_claim_re_solved_budget_values(tmp_path):
     # a share budget's limit and use are amounts of activity (share x the activity before): said so
     units = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in res.output.splitlines()
              if line.startswith("│") and "milestone: at most" in line.split("│")[1]}
-    assert units == {"2030 milestone: at most 1 new sites": "sites", "2030 milestone: at most 1 sites closed": "sites",
+    assert units == {"2030 milestone: at most 1 new site": "sites", "2030 milestone: at most 1 site closed": "sites",
                      "2030 milestone: at most 50 % of 2025's activity moved": "units of activity moved"}, res.output
 
 
@@ -396,7 +396,7 @@ def test_prices_of_a_period_raise_no_pandas_warning(tmp_path):
         warnings.simplefilter("error", DeprecationWarning)  # pandas 3's Pandas4Warning
         res = CliRunner().invoke(app, ["prices", str(tmp_path / "tb.yaml"), str(tmp_path / "plan"), "--period", "2030"])
     assert res.exit_code == 0 and res.exception is None, (res.output, res.exception)
-    assert "sites closed" in res.output
+    assert "site closed" in res.output
 
 
 def test_compare_two_plans_in_one_milestone(phased):
@@ -437,7 +437,7 @@ def fixed_c_without_closures_in_2025():
 @pytest.mark.parametrize("make, names", [
     (land_short_in_2030, ["2030: ", " land +", "2030 is the first milestone with no layout"]),
     (fixed_c_without_closures_in_2025,
-     ["2025: the budget of 0 closed sites in the whole area is too small by 1", "periods.milestones[0].budget.max_closed",
+     ["2025: the budget of 0 sites closed in the whole area is too small by 1", "periods.milestones[0].budget.max_closed",
       "2025 is the first milestone with no layout"]),
 ])
 def test_solve_explains_an_infeasible_phased_instance_by_period_and_limit(tmp_path, make, names):
@@ -582,8 +582,8 @@ def test_why_a_move_in_a_period_names_its_change_budgets_and_quotas(tmp_path):
     m = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030).set_index("region")
     assert m.loc["r2", "status"] == "infeasible"
     assert m.loc["r2", "why"] == (
-        "blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of 0 closed "
-        "sites in the whole area is too small by 1 (the plan's other sites kept, --reoptimise lets them change; "
+        "blocked by: 2030: the budget of 0 new sites in the whole area is too small by 1; 2030: the budget of 0 sites "
+        "closed in the whole area is too small by 1 (the plan's other sites kept, --reoptimise lets them change; "
         "raising so (the least total raise, each limit in its own unit) makes it possible; other rules may also block) "
         + diagnose.TIE_WORDS)
     assert m.loc["r2", "blocked_by"] == "periods.milestones[1].budget.max_opened; periods.milestones[1].budget.max_closed"

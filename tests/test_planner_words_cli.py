@@ -63,7 +63,7 @@ def test_a_continued_caption_wraps_at_the_terminal(tmp_path, monkeypatch):
     assert all(len(line) <= WIDTH for line in lines)
     # each budget in the instance's words (before: max_closed, Anhui, True); the flag as the workbench says it
     said = " ".join(out.file.getvalue().split())
-    assert "change budget in Anhui: at most 1 sites" in said and "max_" not in said, said
+    assert "change budget in Anhui: at most 1 site " in said and "1 sites" not in said and "max_" not in said, said
     assert "True" not in said and "False" not in said and "│ yes" in said, said
     captions = [i for i, line in enumerate(lines) if line.startswith("Change budgets")]
     assert len(captions) >= 2 and "(continued)" in "".join(lines[captions[1]:captions[1] + 3]), "\n".join(lines)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis.limit_words import Places, guarantee_words, transition_column_words, violation_words
+from .analysis.limit_words import BUDGET_COUNTS, Places, counted, guarantee_words, transition_column_words, violation_words
 from .claims import FalseClaim, check_claims
 from .errors import InstanceError, Problem
 from .schema import Instance, kind_words
@@ -95,7 +95,7 @@ class CheckReport:
                f"objective: {self.objective:.6g}"]
         out += [f"  {k}: {v:.6g}" for k, v in self.components.items()]
         if self.violations:
-            out.append(f"{len(self.violations)} violated limit{'s' if len(self.violations) > 1 else ''}, largest first "
+            out.append(f"{counted(len(self.violations), 'violated limit')}, largest first "
                        "(scaled amount: excess / max(1, |limit|)):")
         out += [f"  {v.words} (scaled {v.amount:.3g})"
                 for v in self.violations[:LINES_SHOWN]]
@@ -269,7 +269,7 @@ def check_layout(inst: Instance, layout: pd.DataFrame, flows: pd.DataFrame | Non
             lo = max(lo, lim.min_sites)
             hi = min(hi, lim.max_sites if lim.max_sites is not None else hi)
         rec.add("site_count", f"{cid}/{sid}", max(lo - n, n - hi), max(lo, 1),
-                f"{n} sites, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""), at.segment(cid, sid))
+                f"{counted(n, 'site')}, allowed {lo}..{hi}" + (" (single-site)" if s.single_site else ""), at.segment(cid, sid))
         if hosting > 1:
             duplicated += 1
         if hosting - token > 1:
@@ -448,10 +448,10 @@ def check_transition(inst: Instance, act: dict, sited: set, rec: _Recorder) -> d
         counts[name] = {"opened": opened, "closed": closed, "moved": moved, "today": base}
         if lim.max_opened is not None:
             rec.add("change_opened", name, opened - lim.max_opened, lim.max_opened,
-                    f"{opened} new sites, at most {lim.max_opened}", rec.places.scope(name))
+                    f"{counted(opened, *BUDGET_COUNTS['max_opened'])}, at most {lim.max_opened}", rec.places.scope(name))
         if lim.max_closed is not None:
             rec.add("change_closed", name, closed - lim.max_closed, lim.max_closed,
-                    f"{closed} sites closed, at most {lim.max_closed}", rec.places.scope(name))
+                    f"{counted(closed, *BUDGET_COUNTS['max_closed'])}, at most {lim.max_closed}", rec.places.scope(name))
         if lim.max_moved_share is not None:
             cap = lim.max_moved_share * base + forced
             rec.add("change_moved", name, moved - cap, cap,
@@ -785,7 +785,7 @@ def _check_guarantees(inst: Instance, act: dict, park_act: dict, rec: _Recorder)
             target = {r for r, p in province_of.items() if (p == g.province if g.province is not None else r == g.region)}
             got = len(chains_present(inst, act, target, g.kinds))
             need, short = g.value, max(0.0, g.value - got)
-            detail = f"present in {got} chains, needs {g.value:g}"
+            detail = f"present in {counted(got, 'chain')}, needs {g.value:g}"
         else:
             got = float(values.loc[mine, "credited"].sum())
             need = g.value * total if g.measure in ("min_share", "max_share") else g.value

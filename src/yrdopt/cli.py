@@ -18,6 +18,7 @@ from rich.table import Table
 
 
 from .analysis.costs import money, objective_words, term_notes
+from .analysis.limit_words import counted
 from .cli_common import (EXIT_UNVERIFIED, app, console, err, exit_interrupted, fmt_num, print_warning, run_guarded,
                          run_interruptible, SolveProgress, solver_options, styled)
 
@@ -213,12 +214,12 @@ def validate(instance: Path = typer.Argument(..., help="instance file")) -> None
     parks = len(inst.enclaves)
     parts = [f"{d.R} regions", f"{len(inst.chains)} chains", f"{d.S} segments", f"{d.L} links", f"{d.K} resources",
              f"{d.E} expansion options",
-             f"{parks} enclave park{'' if parks == 1 else 's'} ({sum(p.existing for p in inst.enclaves)} existing)"]
+             f"{counted(parks, 'enclave park')} ({sum(p.existing for p in inst.enclaves)} existing)"]
     if inst.brownfield is not None:
-        parts.append(f"{len(inst.brownfield.existing)} sites today")
+        parts.append(f"{counted(len(inst.brownfield.existing), 'site')} today")
     if inst.periods is not None:
         ms = inst.periods.milestones
-        parts.append(f"{len(ms)} period{'' if len(ms) == 1 else 's'} ({', '.join(str(m.year) for m in ms)})")
+        parts.append(f"{counted(len(ms), 'period')} ({', '.join(str(m.year) for m in ms)})")
     console.print(f"{instance}: valid. {', '.join(parts)}. hash {content_hash(inst)[:12]}", highlight=False)
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 from ..api import construct_seconds, search, search_model, solution_from_result
 from ..claims import summary_rejection_found
 from ..deadline import Deadline
+from .limit_words import counted
 from ..errors import InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from ..model.compiled import BuildOptions, CompiledModel
@@ -274,7 +275,7 @@ def kept_layouts(result: AlternativesResult) -> str:
     where = f"written to {result.out}/" if result.out is not None else "in the result"
     if result.stopped and result.out is not None:
         where += "; run again without --fresh (resume=True) to find the rest"
-    return f"{len(names)} layout{'s' if len(names) > 1 else ''} ({listed}) {where}"
+    return f"{counted(len(names), 'layout')} ({listed}) {where}"
 
 
 def _alternatives(instance, n, slack, *, metric, min_share, options, build_options, out, resume, progress,

@@ -24,6 +24,7 @@ from rich.text import Text
 from ..checker import CheckReport, check_layout, read_layout_dir
 from ..schema import TERMS, Instance
 from .specialization import WEIGHTING, interregional_specialization, relative_specialization, value_table
+from .limit_words import counted
 
 
 def specialization_summary(inst: Instance, layout: pd.DataFrame, level: str = "region") -> dict:
@@ -261,7 +262,7 @@ def baseline_table(cmp: dict, order=None, region_names: dict[str, str] | None = 
             t.add_row(f"Krugman relative, mean over {label}s", f"{bs['relative_mean']:.3f}", f"{os_['relative_mean']:.3f}",
                       f"{os_['relative_mean'] - bs['relative_mean']:+.3f}")
     # the scaled amount is excess / max(1, |limit|): a share of the limit over it
-    feas = "yes" if b["feasible"] else (f"no ({b['n_violations']} violations, largest "
+    feas = "yes" if b["feasible"] else (f"no ({counted(b['n_violations'], 'violation')}, largest "
                                         f"{100 * b['max_violation']:.3g} % over its limit)")
     t.add_row("passes the checker", feas, "yes" if o["feasible"] else "no", "")
     shown = b["violations"][:6]

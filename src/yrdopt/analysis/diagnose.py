@@ -36,6 +36,7 @@ from ..data import ModelData, build_model_data
 from ..deadline import Deadline, after_solve_reserve, highs_options_for
 from ..phasing import refuse_periods
 from ..schema import Instance, resource_units, unit_words
+from .limit_words import BUDGET_COUNTS, BUDGET_FIELDS, counted
 
 PHASED_DIAGNOSE = "diagnose one period's instance"
 
@@ -179,8 +180,9 @@ def aggregate_findings(d: ModelData, inst: Instance | None = None) -> list[Findi
     for s in range(d.S):
         label = d.segment_label(s)
         if d.allowed[s].sum() < d.min_sites[s]:
-            msgs.append(Finding(f"{label}: needs at least {int(d.min_sites[s])} sites but only "
-                                f"{int(d.allowed[s].sum())} regions are not forbidden", segment=label))
+            allowed = int(d.allowed[s].sum())
+            msgs.append(Finding(f"{label}: needs at least {counted(int(d.min_sites[s]), 'site')} but only "
+                                f"{counted(allowed, 'region is', 'regions are')} not forbidden", segment=label))
         if not d.single_site[s]:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -486,14 +488,10 @@ def quota_increase(cm, x: np.ndarray, share: float = ROUND_OFF) -> dict:
     return {(cm.data.region_ids[r], cm.data.resource_ids[k]): float(slack[r, k]) for r, k in zip(*np.nonzero(needed))}
 
 
-BUDGET_WORDS = {"change_opened": ("max_opened", "new sites"), "change_closed": ("max_closed", "closed sites"),
-                "change_moved": ("max_moved_share", "activity moved")}
-
-
 def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, share: float = ROUND_OFF) -> list[dict]:
     """Change budgets that an elastic solution ``x`` exceeds beyond round-off (``share``: by more
     than this × max(1, |budget|)): scope, budget, limit and how far it is short, in the planner's words ("the budget of
-    1 closed sites in Anhui is too small by 1")."""
+    1 site closed in Anhui is too small by 1")."""
     from ..model.transitions import BUDGETS, budget_groups
 
     d = data or cm.data
@@ -506,7 +504,7 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, share: float
             continue
         slack = cm.var(f"{prefix}{name}_slack").take(x)
         rows = cm.row(f"{prefix}{name}")
-        field, words = BUDGET_WORDS[name]
+        field = BUDGET_FIELDS[name]
         for i, g in enumerate(budget_groups(d, name)):
             limit = float(cm.row_upper[rows.index(i)])
             if slack[i] <= round_off(limit, share):
@@ -517,7 +515,7 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, share: float
                 text = (f"the budget of activity moved in {scope} ({limit:.6g} units) is too small by "
                         f"{slack[i]:.6g} units")
             else:
-                text = f"the budget of {limit:.6g} {words} in {scope} is too small by {slack[i]:.6g}"
+                text = f"the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by {slack[i]:.6g}"
             out.append({"budget": field, "scope": scope, "path": path, "limit": limit,
                         "short_by": float(slack[i]), "text": text})
     return out
@@ -885,8 +883,7 @@ def phased_increase(inst: Instance, pm, x: np.ndarray, share: float = ROUND_OFF)
         if field == "max_moved_share":
             text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
         else:
-            words = "new sites" if field == "max_opened" else "closed sites"
-            text = f"{y}: the budget of {limit:.6g} {words} in {scope} is too small by {short:.6g}"
+            text = f"{y}: the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by {short:.6g}"
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
     return quotas, budgets
 
@@ -953,7 +950,7 @@ def enumerate_limits(inst: Instance, cm) -> list[Limit]:
         if d.max_sites[s] < d.R:
             kind = "single_site" if d.single_site[s] else "site_max"
             text = (f"{label} is single-site (all of it in one region)" if d.single_site[s]
-                    else f"{label} may have at most {int(d.max_sites[s])} sites (policy.site_limits)")
+                    else f"{label} may have at most {counted(int(d.max_sites[s]), 'site')} (policy.site_limits)")
             rule = f"chains.{seg[0]}.segments.{seg[1]}.single_site" if d.single_site[s] else "policy.site_limits"
             out.append(Limit(kind, text, None, None, label, rule,
                              ("row_upper", np.array([count.index(s)]), d.max_sites[s], float(d.R))))
@@ -1007,14 +1004,14 @@ def _budget_limits(d, cm) -> list[Limit]:
     for name in BUDGETS:
         if f"{name}_slack" not in cm.var_blocks:
             continue
-        field, words = BUDGET_WORDS[name]
+        field = BUDGET_FIELDS[name]
         slack = cm.var(f"{name}_slack")
         for i, g in enumerate(budget_groups(d, name)):
             lim = getattr(d.brownfield, field)[g]
             scope = scopes[g]
             path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
             text = (f"at most {100 * lim:.4g} % of today's activity moved in {scope} ({path})" if name == "change_moved"
-                    else f"at most {lim:.6g} {words} in {scope} ({path})")
+                    else f"at most {counted(float(lim), *BUDGET_COUNTS[field])} in {scope} ({path})")
             out.append(Limit("change_budget", text, None, None, None, path,
                              ("col", np.array([slack.index(i)]), (0.0, 0.0), (0.0, np.inf))))
     return out

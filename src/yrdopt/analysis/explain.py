@@ -299,7 +299,7 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
     from the layout (with placements fixed a site budget's LP price is always 0), the re-solves
     within ``deadline`` (else ``options.time_limit`` or :data:`EXPLAIN_S` from now)."""
     from ..model.transitions import BUDGETS, budget_groups
-    from .diagnose import BUDGET_WORDS
+    from .limit_words import BUDGET_FIELDS
 
     d = cm.data
     cols = BUDGET_COLUMNS
@@ -312,7 +312,7 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
         if name not in cm.row_blocks:
             continue
         block = cm.row(name)
-        field = BUDGET_WORDS[name][0]
+        field = BUDGET_FIELDS[name]
         for i, g in enumerate(budget_groups(d, name)):
             j = block.index(i)
             limit, used = float(cm.row_upper[j]), float(used_all[j])

@@ -41,6 +41,7 @@ from ..deadline import Deadline
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError
 from ..io import atomic_write_text, content_hash, load_instance
 from .alternatives import model_result, rounded
+from .limit_words import counted
 from ..model.fixed import lp_polish
 from ..phasing import refuse_periods
 from ..model.compiled import BuildOptions, CompiledModel
@@ -524,7 +525,7 @@ def _pareto_front(instance, t1: str, t2: str, *, points, step, max_points, optio
 
     def stopped_by_user() -> bool:
         if stop.is_set():
-            result.stopped = f"stopped by the user after {len(result.points)} points"
+            result.stopped = f"stopped by the user after {counted(len(result.points), 'point')}"
         return stop.is_set()
 
     first, v_first, st, stages = lex_solve([t1, t2])

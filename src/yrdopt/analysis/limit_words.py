@@ -9,8 +9,21 @@ import re
 
 from ..schema import kind_words, park_words, region_names, resource_units, segment_names
 
-# what each change budget counts, after its limit ("6 sites closed", "15 % of today's activity moved")
-BUDGET_WORDS = {"max_opened": "new sites", "max_closed": "sites closed", "max_moved_share": "of today's activity moved"}
+
+def counted(n, one: str, many: str | None = None) -> str:
+    """A count with its noun in agreement: "1 site", "0 sites", "2.5 sites" (``many``: the plural where
+    it is not ``one`` + "s", as in counted(1, "site closed", "sites closed"))."""
+    said = f"{n:g}" if isinstance(n, float) else str(n)
+    return f"{said} {one if said == '1' else (many if many is not None else one + 's')}"
+
+
+# what each change budget counts, after its limit, one and more than one ("1 site closed", "6 sites
+# closed"; the moved share: "15 % of today's activity moved", :func:`budget_amount`)
+BUDGET_COUNTS = {"max_opened": ("new site", "new sites"), "max_closed": ("site closed", "sites closed")}
+# each change budget's limit as its field (an edit, a raise) names it: "most sites closed 6 → 3"
+BUDGET_WORDS = {"max_opened": "most new sites", "max_closed": "most sites closed", "max_moved_share": "most activity moved"}
+# the change budgets' rows of the model (transitions.BUDGETS) by their field
+BUDGET_FIELDS = {"change_opened": "max_opened", "change_closed": "max_closed", "change_moved": "max_moved_share"}
 
 # a change budget's field: a milestone's own or brownfield.budget (the default of every milestone),
 # of the whole area or of one province
@@ -49,7 +62,7 @@ def guarantee_words(g, inst) -> str:
     said = {"min_share": f"at least {percent(value)} of the area's value{of}",
             "max_share": f"at most {percent(value)} of the area's value{of}",
             "min_value": f"a value of at least {value:g}{of}",
-            "min_chains": f"at least {value:g} chain{'s' if value != 1 else ''}" + (f" with {kinds}" if kinds else "")}
+            "min_chains": f"at least {counted(value, 'chain')}" + (f" with {kinds}" if kinds else "")}
     return f"{target}: {said.get(measure, f'{measure} {value:g}')}" + (" (soft)" if get(g, "penalty") is not None else "")
 
 
@@ -64,8 +77,7 @@ def guarantee_amount(g, amount: float, required: float) -> str:
     if measure in ("min_share", "max_share") and share > 0 and required > 0:
         return f"{percent(share * amount / required)} of the area's value"
     if measure == "min_chains":
-        n = round(float(amount), 6)
-        return f"{n:g} chain{'s' if n != 1 else ''}"
+        return counted(round(float(amount), 6), "chain")
     return f"{amount:,.6g} of value"
 
 
@@ -119,7 +131,7 @@ def budget_amount(field: str, limit, before: str = "today's") -> str:
     (``before``: whose activity, :func:`activity_before`)."""
     if field == "max_moved_share":
         return f"{percent(limit)} of {before} activity moved"
-    return f"{limit:g} {BUDGET_WORDS[field]}" if isinstance(limit, (int, float)) else f"{limit} {BUDGET_WORDS[field]}"
+    return counted(limit, *BUDGET_COUNTS[field])
 
 
 def budget_words(path: str, inst) -> str:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..errors import InfeasibleError, InstanceError, Problem, SolverError, YrdoptError
 from ..io import content_hash, instance_dict, load_instance, validate_mapping
+from ..analysis.limit_words import counted
 from ..schema import Instance, segment_names
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
@@ -534,7 +535,7 @@ class Workbench:
             job.cut_short = job.stop.is_set() and not res.exhausted and len(res.layouts) < n
             return {"scenarios": saved, "stopped": res.stopped, "optimum": res.optimum}
 
-        more = f"{n - 1} alternative{'s' if n - 1 != 1 else ''}"  # "1 alternative", as the tab says it
+        more = counted(n - 1, "alternative")  # "1 alternative", as the tab says it
         return self.jobs.submit("alternatives", f"{more} within {100 * slack:.4g} % of {sc.name}", run)
 
     # ------------------------------------------------------------------------- scenarios

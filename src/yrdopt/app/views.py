@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..schema import Instance
 from ..analysis.costs import built_words
+from ..analysis.limit_words import counted
 from ..schema import activity_units, kind_words, segment_names
 from .wording import (TIME_LIMIT_FIELD, guarantee_words, planner_words, region_names, resource_units, rule_words, term_words,
                       text_with_names, unit_words)
@@ -621,7 +622,7 @@ def explain_view(table: pd.DataFrame, stopped_after: float | None = None, inst: 
         not_evaluated = [names.get(r["region"], r["region"]) for r in skipped]
         text = f"Stopped by the user after {round(float(stopped_after), 1)} s"
         parts = ([f"the moves to {', '.join(not_evaluated)} were not evaluated"] if not_evaluated else []) + (
-            [f"for {len(unsearched)} move{'s' if len(unsearched) != 1 else ''} proven infeasible, the rules that "
+            [f"for {counted(len(unsearched), 'move')} proven infeasible, the rules that "
              "block {} were not all evaluated".format("them" if len(unsearched) != 1 else "it")] if unsearched else [])
         stopped = {"after_s": round(float(stopped_after), 1), "not_evaluated": [r["region"] for r in skipped],
                    "not_evaluated_names": not_evaluated, "text": text + (": " + "; ".join(parts) if parts else "") + "."}

@@ -126,8 +126,7 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[id=([^\]]+)\]")
 # the field a tail path names, as a planner says it ("quotas.land": the land quota)
 _TAILS = ((re.compile(r"^quotas\.(\w+)$"), r"\1 quota"), (re.compile(r"^extra_quota\.(\w+)$"), r"\1 extra quota"),
           (re.compile(r"^budget\.by_province\.([^.]+)$"), r"change budget of province \1"),
-          (re.compile(r"^budget\.max_opened$"), "most new sites"), (re.compile(r"^budget\.max_closed$"), "most sites closed"),
-          (re.compile(r"^budget\.max_moved_share$"), "most activity moved"))
+          *((re.compile(rf"^budget\.{field}$"), words) for field, words in BUDGET_WORDS.items()))
 
 
 # what an element of a list without a name of its own is, by the list it is in
@@ -365,7 +364,7 @@ def change_words(data, edit: str) -> str:
             pct = lambda v: "no limit" if v is None else _percent(v) if isinstance(v, (int, float)) else str(v)  # noqa: E731
             t = None if m.group("t") is None else int(m.group("t"))  # P4: a share of the period before's activity
             return f"{where}: most of {_activity_before(data, t)} activity moved {pct(before)} → {pct(after)}"
-        return f"{where}: most {BUDGET_WORDS[m.group('field')]} {said(before, 'no limit')} → {said(after, 'no limit')}"
+        return f"{where}: {BUDGET_WORDS[m.group('field')]} {said(before, 'no limit')} → {said(after, 'no limit')}"
     if m := _MILESTONE_EDIT.match(path):
         milestones = _get(_get(data, "periods"), "milestones") or []
         t = int(m.group(1))
@@ -469,6 +468,18 @@ def activity_said(inst) -> str:
     return f"(in {units.pop()})" if len(units) == 1 and "" not in units else "units of activity"
 
 
+# the budget of activity moved as the library says it, its limit and how far it is short in bare "units"
+# (diagnose.budget_increase: "the budget of activity moved in Anhui (106.14 units) is too small by 3 units")
+_MOVED_BUDGET = re.compile(r"(the budget of activity moved .*?)(?:\(([0-9.eE+-]+) units\) )?(is too small by [0-9.eE+-]+) units\b")
+
+
+def moved_budget_in(unit: str, text: str) -> str:
+    """``text`` with the budget of activity moved's amounts in ``unit`` ("units of activity", "(in 10 bn
+    CNY of 2021 profit)") instead of the library's bare "units"."""
+    return _MOVED_BUDGET.sub(lambda m: m.group(1) + (f"({m.group(2)} {unit}) " if m.group(2) else "")
+                             + f"{m.group(3)} {unit}", text)
+
+
 def failure_words(text, inst) -> str:
     """Why a what-if has no layout, as the page says it above the maps: each region by its name
     alone (the library's "Shanghai (shanghai)" keeps the id for the command line), quota raises with
@@ -481,10 +492,7 @@ def failure_words(text, inst) -> str:
         ids = "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
         text = re.sub(rf" \(({ids})\)", lambda m: "", text)
     text = _BUDGET_FIELD.sub("", text)
-    unit = activity_said(inst)
-    text = re.sub(r"(the budget of activity moved .*?)\(([0-9.eE+-]+) units\) (is too small by [0-9.eE+-]+) units\b",
-                  rf"\1(\2 {unit}) \3 {unit}", text)
-    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", rf"\1 {unit}", text)
+    text = moved_budget_in(activity_said(inst), text)
     text = _TIE_SENTENCES.sub("", text).replace("  ", " ").replace(" .", ".")
     text = _DETAILS_LIST.sub("all listed below", text)
     text = _RAISE_FIGURE.sub(lambda m: m.group(1) + rounded(m.group(2)), text)
@@ -518,7 +526,7 @@ def planner_words(text, inst) -> str:
         return text
     text = _GUARANTEE_CODE.sub(lambda m: f'guarantee "{m.group("said") or rule_words(m.group("path"), inst)}"', text)
     text = _BUDGET_FIELD.sub("", text)
-    text = re.sub(r"(the budget of activity moved .*? is too small by [0-9.eE+-]+) units\b", r"\1 units of activity", text)
+    text = moved_budget_in("units of activity", text)
     text = _regions_named(segments_named(text, inst), inst)
     for path, words in RULE_PHRASES:
         text = text.replace(path, words)
@@ -605,8 +613,7 @@ def raises_said(details, inst) -> list[str]:
                       f"{f'{t}: ' if year else ''}{names.get(rid, rid)} {res} +{rounded(v)}{unit}"))
     for b in budgets:
         field, scope = str(b.get("budget") or b.get("path", "").rsplit(".", 1)[-1]), str(b.get("scope") or "")
-        words = {"max_opened": "most new sites", "max_closed": "most sites closed",
-                 "max_moved_share": "most activity moved"}.get(field, field.replace("_", " "))
+        words = BUDGET_WORDS.get(field, field.replace("_", " "))
         unit = f" {activity_said(inst)}" if field == "max_moved_share" else ""
         t = b.get("period")
         items.append(((int(t) if t is not None else 0, 1, scopes.get(scope, 0), 0),

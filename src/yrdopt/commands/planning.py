@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 import typer
 from rich.table import Table
 from rich.text import Text
+from ..analysis.limit_words import counted
 
 from ..cli_common import (EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_UNVERIFIED, SolveProgress, console, exit_interrupted, fmt_num,
                           labelled, run_guarded, run_interruptible, run_stoppable, solver_options, styled)
@@ -173,7 +174,7 @@ def register(app: typer.Typer) -> None:
             res.layouts[0].mga_status == "not_verified" else "best layout found (not proven optimal)"
         budget = f"budget {res.budget:,.4f}" if res.budget is not None else "no budget"
         console.print(f"{first} {res.optimum:,.4f}; {budget} (slack {slack:.1%}); "
-                      f"{len(res.layouts)} layouts written to {out}/", highlight=False)
+                      f"{counted(len(res.layouts), 'layout')} written to {out}/", highlight=False)
         if res.stopped:
             console.print(styled(str(res.stopped), "yellow"), highlight=False)
         if not all(a.verified for a in res.layouts):
@@ -232,7 +233,7 @@ def register(app: typer.Typer) -> None:
         if res.dropped:
             rejected = sum(not d["verified"] for d in res.dropped)
             console.print(labelled("not written:", "yellow",
-                                   f"{len(res.dropped)} layouts were a point already written or dominated by one "
+                                   f"{counted(len(res.dropped), 'layout was', 'layouts were')} a point already written or dominated by one "
                                    "(front.json, dropped)" + (f"; {rejected} of them rejected by the independent checker"
                                                               if rejected else "")), highlight=False)
         # not proven for either of two reasons: HiGHS ran with loosened tolerances (its bounds prove
@@ -519,7 +520,7 @@ def register(app: typer.Typer) -> None:
         pl = c.placements.drop(columns="differs") if all_segments else c.differing()
         pl = pl.rename(index=said).map(lambda v: said(v) if isinstance(v, str) else v)
         console.print(_df_table(pl, f"Placements{' that differ' if not all_segments else ''} "
-                                f"({int(c.placements['differs'].sum())} of {len(c.placements)} segments differ)"))
+                                f"({int(c.placements['differs'].sum())} of {counted(len(c.placements), 'segment')} differ)"))
         console.print(_df_table(c.terms.rename(index=term_words),
                                 "Objective terms (weighted)" + (" — recomputed by the checker" if instance else "")))
         dup = c.duplicated.groupby("layout")["segment"].apply(

@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
 
         import signal
 
+        from ..analysis.limit_words import counted
         from ..cli_common import console, print_warning, run_guarded, second_interrupt_quits
         from ..stopping import Interrupted
         from ..errors import InstanceError, Problem
@@ -109,7 +110,7 @@ def register(app: typer.Typer) -> None:
                f"verified and none is said optimal; the solve said optimal for "
                f"{int((df['status_before_check'][unchecked] == 'optimal').sum())} (not checked: check is off in the "
                "spec), in status_before_check")
-        console.print(f"{n} scenarios: {ok} solved ({how}){said}, "
+        console.print(f"{counted(n, 'scenario')}: {ok} solved ({how}){said}, "
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
                       + (", robust)" if df.attrs.get("robust") is None else f"; no robust layout: {df.attrs['robust']})"),
                       highlight=False)

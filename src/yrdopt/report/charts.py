@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from ..data import build_model_data
 from ..errors import InstanceError, Problem
 from ..schema import TERMS, Instance
+from ..analysis.limit_words import counted
 from .maps import PALETTE, sited_rows
 
 USED, OVER, QUOTA = "#4c78a8", "#d62728", "#222222"
@@ -129,7 +130,7 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     f = pts[front][np.argsort(pts[front, 0])]
     unfinished = UNFINISHED_FRONT.get(status or "")
     ax.plot(f[:, 0], f[:, 1], "-o", color=PALETTE[0], ms=5,
-            label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({len(f)} points)")
+            label=f"points found so far ({len(f)})" if unfinished else f"trade-off front ({counted(len(f), 'point')})")
     if rejected.any():  # yrdopt pareto's front.csv: a point whose layout the checker rejected
         ax.scatter(pts[rejected, 0], pts[rejected, 1], s=80, marker="x", color="#d62728", zorder=3,
                    label=f"rejected by the independent checker ({int(rejected.sum())})")

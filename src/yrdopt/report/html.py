@@ -28,6 +28,7 @@ from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
 from ..analysis.costs import money
+from ..analysis.limit_words import counted
 from ..schema import Instance, activity_units, kind_words, unit_words
 from ..solution import load_solution_tables
 from ..tolerance import TOLERANCE as ROUND_OFF  # a figure below it (|value|) is round-off and reads 0
@@ -211,7 +212,7 @@ def _df_html(df: pd.DataFrame, cls: str = "", max_rows: int = 300, table_id: str
             text = (_share(float(v)) if share else number(v)) if num else _fmt(v)
             cells.append(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    note = f'<p class="note">... and {more} more rows</p>' if more > 0 else ""
+    note = f'<p class="note">... and {counted(more, "more row")}</p>' if more > 0 else ""
     tid = f' id="{html.escape(table_id)}"' if table_id else ""
     return f'<table class="{cls}"{tid}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{note}'
 

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
 
 from ..schema import Instance, kind_words
+from ..analysis.limit_words import counted
 from .geo import RegionGeo, Shape, load_shapes, match_regions
 
 NONE_COLOUR = "#e9e9e9"      # an instance region hosting nothing in this panel
@@ -337,7 +338,7 @@ def _draw_comparison(ax, frame: MapFrame, inst: Instance, before: pd.DataFrame, 
     hosts = {r.id: [f"+{int(gained.get(r.id, 0))} / -{int(lost.get(r.id, 0))}"] for r in inst.regions
              if r.id in gained.index or r.id in lost.index}
     n_moves = int(sum(len(a) + len(b) for a, b in zip(moved["added_in"], moved["removed_from"])))
-    panel = Panel("comparison", f"{names[0]} -> {names[1]}: {len(moved)} segments moved ({n_moves} site changes)",
+    panel = Panel("comparison", f"{names[0]} -> {names[1]}: {counted(len(moved), 'segment')} moved ({counted(n_moves, 'site change')})",
                   dict(COMPARISON_COLOURS), cat, hosts, labels=dict(COMPARISON_WORDS))
     draw_panel(ax, frame, panel, show_flows=False, labels=labels, legend=legend)
     if arrows:

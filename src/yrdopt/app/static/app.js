@@ -44,6 +44,8 @@ const amount = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
 const money = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
   : (Math.abs(v) < 1e-6 ? 0 : v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 // a figure and its "%" never part across lines (a no-break space)
+// a count with its noun in agreement, as limit_words.counted says it: "1 segment", "0 segments"
+const counted = (n, one, many) => `${n} ${n === 1 ? one : (many === undefined ? one + "s" : many)}`;
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "\u00a0%");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
 // (below 1e-9 it is round-off of a proven optimum: 0.0 %, not 1.4e-14 %)
@@ -518,7 +520,7 @@ const FOLLOWS_SHOWN = 8;
 function knockOnList(follows) {
   if (!follows.length) return null;
   const n = follows.length, more = n - FOLLOWS_SHOWN;
-  return el("div", { class: "follows" }, `${n} more problem${n === 1 ? " follows" : "s follow"} from this one:`,
+  return el("div", { class: "follows" }, `${counted(n, "more problem follows", "more problems follow")} from this one:`,
     el("ul", {}, follows.slice(0, FOLLOWS_SHOWN).map((f) => el("li", { text: f.where || f.path })),
       more > 0 ? el("li", { class: "muted", text: `… and ${more} more` }) : null));
 }
@@ -545,7 +547,7 @@ function showProblems() {
   const problems = [...typed, ...(S.problems || []).filter((p) => !S.fieldErrors[p.path])];
   box.hidden = problems.length === 0;
   const knockOns = problems.reduce((n, p) => n + (p.follows || []).length, 0);
-  box.replaceChildren(el("b", { text: `${problems.length} problem${problems.length === 1 ? "" : "s"}: fix before solving`
+  box.replaceChildren(el("b", { text: `${counted(problems.length, "problem")}: fix before solving`
       + (knockOns ? ` (${knockOns} more follow from them, listed under the one each follows from)` : "") }),
     el("ul", {}, problems.map((p) => el("li", {}, `${p.where || p.path || "(instance)"}: `
       + (p.said || `got ${p.got ?? JSON.stringify(p.value)}; expected ${p.expected}`),
@@ -611,7 +613,7 @@ function hover(e, r, view, panel) {
   const lines = [el("b", { text: `${r.name}${r.name_zh ? " " + r.name_zh : ""}` }), el("br")];
   if (panel && panel.region_hosts && panel.region_hosts[r.id] && panel.region_hosts[r.id].length) lines.push(`${panel.title}: ${panel.region_hosts[r.id].map((h) => (panel.labels || {})[h] || h).join(", ")}`, el("br"));
   if (info) {
-    lines.push(`${info.segments.length} segments, value ${fmt(info.value)}`, el("br"));
+    lines.push(`${counted(info.segments.length, "segment")}, value ${fmt(info.value)}`, el("br"));
     for (const u of info.resources) lines.push(`${u.resource}: ${fmt(u.use)} / ${u.quota === null ? "∞" : fmt(u.quota)}${u.unit ? " " + u.unit : ""} (${pct(u.share)})`, el("br"));
   }
   tip.replaceChildren(...lines);
@@ -835,7 +837,7 @@ function editsLine(s) {
   const edits = s.change_words || s.changes || [];
   const more = edits.length - LISTED_EDITS;
   const text = [s.kind === "baseline" ? "baseline" : s.kind === "alternative" ? "alternative" : "", ...edits.slice(0, LISTED_EDITS),
-    more > 0 ? `… and ${more} more edit${more === 1 ? "" : "s"} (hover to see all)` : ""].filter(Boolean).join("; ");
+    more > 0 ? `… and ${counted(more, "more edit")} (hover to see all)` : ""].filter(Boolean).join("; ");
   return el("div", { class: "small muted edits", text, title: more > 0 ? edits.join("\n") : "" });
 }
 
@@ -1180,7 +1182,7 @@ async function compareAB() {
   // each side's status and gap: a difference within them may be the solver's, not the what-if's
   const side = (x) => `${statusWords(x.status_text, x.status)}${gapSaid(x.status, x.gap)}`;
   $("#compare-view").replaceChildren(
-    el("h3", { id: "compare-heading", text: `A: ${c.a.name}  →  B: ${c.b.name}${c.period ? " in " + c.period : ""} — ${c.moved.length} segments moved, ${c.distance} site changes` }),
+    el("h3", { id: "compare-heading", text: `A: ${c.a.name}  →  B: ${c.b.name}${c.period ? " in " + c.period : ""} — ${counted(c.moved.length, "segment")} moved, ${counted(c.distance, "site change")}` }),
     el("p", { id: "compare-status", text: `A: ${side(c.a)}. B: ${side(c.b)}.` }),
     c.warning ? el("p", { id: "compare-warning", class: "bad", text: c.warning }) : "",
     el("div", { class: "cols" }, el("div", {}, svg, legend), el("div", {}, el("h4", { text: c.period ? `Objective terms of ${c.period} (checker; undiscounted)` : "Objective terms (checker)" }), terms)),
@@ -1387,7 +1389,7 @@ async function findAlternatives() {
   await runJob(api("POST", `scenarios/${encodeURIComponent(S.current)}/alternatives`, form.values), async (job) => {
     await refreshScenarios();
     const r = job.result;
-    const saved = r && r.scenarios.length === 1 ? "1 alternative saved as a scenario" : r ? `${r.scenarios.length} alternatives saved as scenarios` : "";
+    const saved = r ? `${counted(r.scenarios.length, "alternative")} saved as ${r.scenarios.length === 1 ? "a scenario" : "scenarios"}` : "";
     // each one listed: its name (opens it), its cost, how far above its parent
     const found = r ? S.scenarios.filter((s) => r.scenarios.includes(s.id)) : [];
     $("#alt-result").replaceChildren(el("p", { text: r ? `${saved}${r.stopped ? " (" + r.stopped + ")" : ""}${found.length ? ":" : "."}` : (job.error ? job.error.message : job.state) }),
