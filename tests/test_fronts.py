@@ -117,11 +117,32 @@ def test_cli_pareto_and_lexicographic(tmp_path):
     # every point proven here: the table says so and nothing is flagged
     assert pd.read_csv(tmp_path / "f" / "front.csv")["proven"].all()
     assert "proven" in r.output and "not proven" not in r.output and "not written" not in r.output
-    r = CliRunner().invoke(app, ["lexicographic", str(TINY), "site_cost", "distance", "--out", str(tmp_path / "l")])
+    r = CliRunner().invoke(app, ["lexicographic", str(TINY), "site_cost", "distance", "--out", str(tmp_path / "l")],
+                           env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
-    assert json.loads((tmp_path / "l" / "summary.json").read_text())["verified"]
+    summary = json.loads((tmp_path / "l" / "summary.json").read_text())
+    assert summary["verified"]
+    # each stage by its term's name, as the report names the terms (before: "site_cost > distance"); the file keeps keys
+    said = " ".join(r.output.split())
+    assert "Lexicographic: site cost > distance (logistics)" in said and "│ site cost " in r.output, r.output
+    assert "site_cost" not in r.output and list(summary["lexicographic"]["stage_optima"]) == ["site_cost", "distance"]
     r = CliRunner().invoke(app, ["pareto", str(TINY), "--between", "distance", "nope"])
     assert r.exit_code == 2 and "nope" in r.output
+
+
+def test_a_stage_and_a_front_note_are_said_by_their_terms_names():
+    """The interrupt line named a stage by its key ("stage 2 of 3 (site_cost)"), front.json's note said keys
+    and status codes that the command line and the report showed as they were."""
+    from yrdopt.analysis.fronts import LexResult
+    from yrdopt.app.wording import front_words
+
+    lex = LexResult(None, {}, ["distance", "site_cost", "duplication"], 0.0,
+                    stages=[{"minimise": "distance"}, {"minimise": "site_cost"}])
+    assert lex.reached == "stage 2 of 3, site cost"
+    assert front_words("stopped below duplication = 3: time_limit_with_incumbent; no layout for site_cost <= 2: "
+                       "infeasible") == ("stopped below duplication = 3: stopped at the time limit with a feasible layout "
+                                         "(gap reported); no layout for site cost <= 2: infeasible: no layout satisfies "
+                                         "every limit")
 
 
 def test_a_front_goes_on_when_a_later_stage_loses_the_layout_handed_on(monkeypatch):

@@ -232,7 +232,7 @@ def test_a_signal_in_lexicographic_keeps_the_stage_layout_reached(instance, tmp_
     line = assert_one_line_no_error(err)
     assert "not proven" in line and str(out) in line, line
     # the three stages named, counted as named (before: "stage 1 of 4", the tie-break counted)
-    assert "stage 1 of 3 (distance)" in line, line
+    assert "stage 1 of 3, distance (logistics), reached" in line, line
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["verified"], summary["status"]
     # an optimum only for the stage that ran (before: duplication and site_cost valued at its layout)

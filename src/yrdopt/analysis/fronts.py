@@ -665,8 +665,10 @@ def _front_figure(result: FrontResult, plt):
         ax.legend(fontsize=7)
     for p, (a, b) in zip(result.points, v):
         ax.annotate(p.name.split("-")[-1], (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.set_xlabel(f"{t1} (unweighted)")
-    ax.set_ylabel(f"{t2} (unweighted)")
+    from ..app.wording import term_words
+
+    ax.set_xlabel(f"{term_words(t1)} (unweighted)")
+    ax.set_ylabel(f"{term_words(t2)} (unweighted)")
     ax.set_title(f"{result.instance.name}: non-dominated layouts"
                  + ("\nINCOMPLETE: a MIP ended without a layout (front.json)" if result.incomplete else ""))
     fig.tight_layout()
@@ -684,14 +686,16 @@ class LexResult:
 
     @property
     def reached(self) -> str:
-        """The stages reached, in words, counted as the user named them (e.g. "stage 2 of 3
-        (duplication)"; the weighted objective's tie-break after them is no stage of theirs)."""
+        """The stages reached, in words, counted as the user named them, each by its term's name (e.g.
+        "stage 2 of 3, distance (logistics)"; the weighted objective's tie-break after them is no stage of theirs)."""
+        from ..app.wording import term_words
+
         n = len(self.stages)
         if not n:
             return "no stage"
         if n > len(self.order):
             return f"all {len(self.order)} stages and the tie-break on the weighted objective"
-        return f"stage {n} of {len(self.order)} ({self.stages[-1]['minimise']})"
+        return f"stage {n} of {len(self.order)}, {term_words(self.stages[-1]['minimise'])}"
 
 
 def lexicographic(

@@ -207,6 +207,27 @@ def term_words(term: str) -> str:
     return TERM_WORDS.get(str(term), str(term).replace("_", " "))
 
 
+# a front's note about a term by its key (fronts.pareto_front's front.json "incomplete" and "stopped": "no
+# layout minimising site_cost (time_limit_no_incumbent): the site_cost-best end ...", "stopped below
+# duplication = 3: time_limit_with_incumbent"); the file keeps the keys for scripts
+_TERM_KEY = "(" + "|".join(t for t in TERM_WORDS if t not in ("total", "verified")) + ")"
+_FRONT_PHRASES = ((re.compile(rf"\bthe {_TERM_KEY}-best end\b"), "the end best in {}"),
+                  (re.compile(rf"\bminimising {_TERM_KEY}\b"), "minimising {}"),
+                  (re.compile(rf"\b(?:below|for) {_TERM_KEY}\b(?= = | <= )"), None))
+_STATUS_CODE = re.compile(r"(?<![\w-])(" + "|".join(sorted(STATUS_TEXT, key=len, reverse=True)) + r")(?![\w-])")
+
+
+def front_words(text) -> str:
+    """A front's note (front.json's ``incomplete`` or ``stopped``) as the planner reads it: each term by its
+    name ("minimising site cost", "the end best in distance (logistics)"), a solve's status in words."""
+    if not isinstance(text, str) or not text:
+        return text
+    for pattern, said in _FRONT_PHRASES:
+        text = pattern.sub(lambda m: said.format(term_words(m.group(1))) if said
+                           else m.group(0).replace(m.group(1), term_words(m.group(1))), text)
+    return _STATUS_CODE.sub(lambda m: STATUS_TEXT[m.group(1)], text)
+
+
 def amount_words(value: str, unit: str) -> str:
     return f"{value} {unit}" if unit else value
 

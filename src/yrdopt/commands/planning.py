@@ -263,16 +263,12 @@ def register(app: typer.Typer) -> None:
                                    f"{found}; so neither proven nor known to be feasible (front.csv status "
                                    "not_verified; front.json status not_verified)"), highlight=False)
         if res.incomplete:  # a MIP ended without a layout: part of the front is missing (front.json says so)
-            import re
-
-            from ..solver import STATUS_TEXT
+            from ..app.wording import front_words
 
             # the terms by name and the solve's status in words ("minimising site cost (stopped at the time limit
             # before any feasible layout was found)"); front.json keeps the keys
-            said = re.sub(r"minimising (\w+)", lambda m: f"minimising {term_words(m.group(1))}", res.incomplete)
-            said = re.sub(r"\((\w+)\)", lambda m: f"({STATUS_TEXT.get(m.group(1), m.group(1))})", said)
-            console.print(labelled("front incomplete:", "red", f"{said}; front.json status incomplete"),
-                          highlight=False)
+            console.print(labelled("front incomplete:", "red", f"{front_words(res.incomplete)}; front.json status "
+                                   "incomplete"), highlight=False)
         if not all(p.solution.summary["verified"] for p in res.points):
             raise typer.Exit(EXIT_UNVERIFIED)
         if res.incomplete:  # as any solve that stopped without a layout
@@ -306,13 +302,17 @@ def register(app: typer.Typer) -> None:
                              None if res.solution.summary["verified"] else EXIT_UNVERIFIED)
         # the written layout's own values, recomputed by the checker; a stage's optimum is what
         # that stage reached, and a later stage may give up to --tolerance of it
+        from ..app.wording import term_words
+
         written = res.solution.check.components_raw if res.solution.check else {}
-        t = Table(title=f"Lexicographic: {' > '.join(res.order)} (tolerance {tolerance:g}; unweighted)")
+        # each stage by its term's name ("distance (logistics)"); summary.json's stage_optima keep the keys
+        t = Table(title=f"Lexicographic: {' > '.join(map(term_words, res.order))} (tolerance {tolerance:g}; unweighted)")
         for col in ("term", "stage optimum", "written layout (recomputed)"):
             t.add_column(col, justify="left" if col == "term" else "right", overflow="fold")
         for term in res.order:  # a stage never begun (stopped before it) has no optimum
             v = res.values.get(term)
-            t.add_row(term, f"{v:,.6g}" if v is not None else "not reached", f"{written.get(term, float('nan')):,.6g}")
+            t.add_row(term_words(term), f"{v:,.6g}" if v is not None else "not reached",
+                      f"{written.get(term, float('nan')):,.6g}")
         console.print(t)
         s = res.solution.summary
         console.print(f"weighted objective {s['objective']:,.4f}; checker: {'verified' if s['verified'] else 'NOT verified'}; "

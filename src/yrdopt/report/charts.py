@@ -145,8 +145,10 @@ def pareto_chart(points: pd.DataFrame | str | Path, x: str | None = None, y: str
     if label and label in df.columns:
         for (_, row), (px, py) in zip(df.loc[d.index].iterrows(), pts):
             ax.annotate(str(row[label]), (px, py), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(str(x))
-    ax.set_ylabel(str(y))
+    from ..app.wording import TERM_WORDS
+
+    ax.set_xlabel(TERM_WORDS.get(str(x), str(x)))  # front.csv's term columns by their names
+    ax.set_ylabel(TERM_WORDS.get(str(y), str(y)))
     ax.set_title(f"Trade-off front: {unfinished}" if unfinished else "Trade-off front", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

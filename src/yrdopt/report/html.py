@@ -600,11 +600,13 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         if fn is None:
             fig = charts.frequency_heatmap(src, region_names={r.id: r.name_en for r in inst.regions})
         elif fn is charts.pareto_chart:
+            from ..app.wording import front_words
+
             status, why = front_status(src)
             fig = fn(src, status=status)
             if status in charts.UNFINISHED_FRONT:  # its points are no finished front: said beside it
                 note = (f'<p class="warn">The trade-off front is {html.escape(charts.UNFINISHED_FRONT[status])}'
-                        + (f": {html.escape(str(why))}" if why else "") + " (front.json status "
+                        + (f": {html.escape(front_words(str(why)))}" if why else "") + " (front.json status "
                         + f"{html.escape(status)}).</p>")
             elif status == "not_verified":  # a finished front, but not every point is a layout to trust
                 note = ('<p class="warn">The independent checker rejected the layout of at least one point of '
