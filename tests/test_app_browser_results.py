@@ -253,6 +253,19 @@ def test_segments_panels_and_guarantees_are_said_as_the_planner_knows_them(provi
     assert f"today's layout (today's activity, not grown to {year}: not comparable): value " in heads[1], heads
     cells = {td.get_attribute("textContent") for td in driver.find_elements(By.CSS_SELECTOR, "#region-info tr[data-segment] td:first-child")}
     assert cells and cells <= names, cells
+    # a province's minimum share is typed as a percentage, kept in the instance as its fraction (the field
+    # said "min share (0–1)" and took the fraction: a planner's 15 asked for 1,500 %)
+    share = 'input[data-path="policy.province_min_share.Anhui"]'
+    assert "min share (%)" in text(driver, "#ed-shares table"), text(driver, "#ed-shares table")
+    retype(driver, share, "150")
+    wait(driver, lambda d: "“150 %” is not a percentage from 0 to 100" in d.find_element(By.ID, "validation").text,
+         what="a share above 100 % refused")
+    assert driver.execute_script("return (S.draft.policy.province_min_share || {}).Anhui") is None
+    retype(driver, share, "15")
+    wait(driver, lambda d: d.find_element(By.ID, "validation").is_displayed() is False, what="15 % taken")
+    assert driver.execute_script("return S.draft.policy.province_min_share.Anhui") == 0.15
+    driver.execute_script("S.draft.policy.province_min_share.Anhui = 0.12; renderEditor()")  # drawn as the percentage
+    assert driver.find_element(By.CSS_SELECTOR, share).get_attribute("value") == "12"
 
 
 @pytest.mark.timeout(300)

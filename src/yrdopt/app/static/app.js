@@ -224,7 +224,11 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
 
 // blank: what an emptied number field means: "null" (none: the schema allows it), "remove" (an entry
 // of a table, e.g. a quota: unlimited) or "error" (a value is needed: no silent fallback to a default)
-function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error" } = {}) {
+// a share the instance keeps as a fraction (0–1) shown and typed as a percentage: 0.12 is "12"
+const asPercent = (v) => (typeof v === "number" ? String(Number((100 * v).toPrecision(12))) : v);
+
+// ``percent``: the field takes a percentage (0–100) and the draft keeps the fraction (the instance's unit)
+function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error", percent = false } = {}) {
   const ps = pathString(path);
   let input;
   if (s.enum) {
@@ -237,16 +241,18 @@ function scalarInput(path, s, value, { blank = s.nullable ? "null" : "error" } =
     input.addEventListener("change", () => { setAt(S.draft, path, input.checked); onDraftChanged(); });
   } else if (s.type === "number" || s.type === "integer") {
     input = el("input", { type: "text", inputmode: s.type === "integer" ? "numeric" : "decimal", class: "number",
-      "data-path": ps, value: value ?? "" });
+      "data-path": ps, value: (percent ? asPercent(value) : value) ?? "" });
     input.addEventListener("input", () => {
       const r = parseNumber(input.value);
-      const error = r.error || (r.value === null && blank === "error" ? "a number is needed" : null);
+      const error = r.error || (r.value === null && blank === "error" ? "a number is needed" : null)
+        || (percent && r.value !== null && !(r.value >= 0 && r.value <= 100) ? "not a percentage from 0 to 100" : null);
       if (error) { // the draft keeps the value the field was drawn with until the field holds a number
-        S.fieldErrors[ps] = { text: input.value, message: error };
+        S.fieldErrors[ps] = { text: input.value + (percent ? " %" : ""), message: error };
         setAt(S.draft, path, value);
       } else {
         delete S.fieldErrors[ps];
-        setAt(S.draft, path, r.value !== null ? r.value : blank === "null" ? null : undefined);
+        const v = r.value !== null && percent ? r.value / 100 : r.value;  // the instance keeps the fraction
+        setAt(S.draft, path, v !== null ? v : blank === "null" ? null : undefined);
       }
       showProblems();
       onDraftChanged();
@@ -292,10 +298,10 @@ function renderEditor() {
     // beside the shorthand's field, which is blank then
     const byGuarantee = (p) => (d.policy.guarantees || []).filter((g) => g && g.province === p && g.measure === "min_share"
       && (g.penalty === null || g.penalty === undefined) && !(g.kinds || []).length);
-    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (0–1)" }),
+    const st = el("table", { class: "grid edit" }, el("tr", {}, el("th", { text: "province" }), el("th", { text: "min share (%)" }),
       el("th", { text: "set by a guarantee below" })));
     provinces.forEach((p) => st.append(el("tr", { "data-province": p }, el("td", { text: p }),
-      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove" })),
+      el("td", {}, scalarInput(["policy", "province_min_share", p], { type: "number" }, (d.policy.province_min_share || {})[p], { blank: "remove", percent: true }), " %"),
       el("td", { class: "small", text: byGuarantee(p).map((g) => `≥ ${pct(g.value)}`).join(", "),
         title: byGuarantee(p).map((g) => g.description || "").join("; ") }))));
     shares.append(st);
