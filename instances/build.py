@@ -941,13 +941,15 @@ ENCLAVE_INPUTS = {"host": 40.0, "partner": 60.0}  # assumption: the host puts in
 ENCLAVE_SRC = (f"{SEED004}: enclave economy (飞地经济), co-built parks, economic indicators shared; {SEED002}: benefits "
                "shared in proportion to factor inputs; size, cost, capacity and split are assumptions "
                "(instances/build.py, ENCLAVE_*)")
-# (id, host, partner, description): province level, core province partner, surrounding host
+# (id, host, partner, description): province level, core province partner, surrounding host; none has a
+# name of its own (a candidate): each is said by its host and partner ("park in Jiangsu co-built with Shanghai")
 PROVINCE_PARKS = [
     ("shanghai_anhui", "Anhui", "Shanghai", "candidate: a Shanghai park in Anhui (core city with a surrounding province)"),
     ("shanghai_jiangsu_north", "Jiangsu", "Shanghai",
      "candidate: a Shanghai park in northern Jiangsu (at province level the host is Jiangsu)"),
     ("zhejiang_anhui", "Anhui", "Zhejiang", "candidate: a land-constrained Zhejiang developing a park in Anhui"),
 ]
+# (id, host, partner, existing, description); a park the sources name has its name in PARK_NAMES
 CITY_PARKS = [
     ("suzhou_suqian", "Suqian", "Suzhou (Jiangsu)", True, f"the Suzhou-Suqian industrial park ({SEED004}); it exists"),
     ("shanghai_yancheng", "Yancheng", "Shanghai", False, "candidate: a Shanghai park in northern Jiangsu"),
@@ -956,15 +958,22 @@ CITY_PARKS = [
 ]
 
 
+# the parks a source names (seed 004: 苏宿工业园区, a typical co-built park); the candidates have no name
+# in any source, so none is invented: the workbench, the report and the CLI say them by host and partner
+PARK_NAMES = {"suzhou_suqian": ("Suzhou-Suqian Industrial Park", f"{SEED004}: 苏宿工业园区")}
+
+
 def _enclave(pid: str, host: str, partner: str, description: str, scale: float, existing: bool = False) -> dict:
-    park = {"id": pid, "host": host, "partner": partner, "capacity": r4(ENCLAVE_CAPACITY * scale),
+    name, named_by = PARK_NAMES.get(pid, (None, None))
+    park = {"id": pid, **({"name": name} if name else {}), "host": host, "partner": partner,
+            "capacity": r4(ENCLAVE_CAPACITY * scale),
             "fixed_cost": 0.0 if existing else ENCLAVE_COST, "extra_quota": {"land": r4(ENCLAVE_LAND * scale)},
             "cost_split": {"host": 0.5, "partner": 0.5}, "factor_inputs": dict(ENCLAVE_INPUTS),
             "kinds": ["manufacturing", "testing", "delivery"]}
     if existing:
         park["existing"] = True
     park["description"] = description
-    park["sources"] = {"park": ENCLAVE_SRC,
+    park["sources"] = {**({"name": named_by} if name else {}), "park": ENCLAVE_SRC,
                        "fixed_cost": "sunk: the park exists" if existing else "assumption: about two manufacturing "
                                                                               "site fixed costs",
                        "cost_split": "assumption: 成本共担 (seed 001/004) as an equal split",

@@ -266,6 +266,9 @@ def test_segments_panels_and_guarantees_are_said_as_the_planner_knows_them(provi
     assert driver.execute_script("return S.draft.policy.province_min_share.Anhui") == 0.15
     driver.execute_script("S.draft.policy.province_min_share.Anhui = 0.12; renderEditor()")  # drawn as the percentage
     assert driver.find_element(By.CSS_SELECTOR, share).get_attribute("value") == "12"
+    # an unnamed park by its host and partner, as the report and the Changes tab say it (it was "enclaves 2")
+    parks = [lg.get_attribute("textContent") for lg in driver.find_elements(By.CSS_SELECTOR, '#ed-other [data-path="enclaves"] > .item > fieldset > legend')]
+    assert "park in Jiangsu co-built with Shanghai" in parks and not [p for p in parks if p.startswith("enclaves")], parks
 
 
 @pytest.mark.timeout(300)

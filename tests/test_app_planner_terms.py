@@ -270,6 +270,16 @@ def test_blocking_rules_are_said_by_what_they_are():
     assert rule_words("brownfield.budget.max_opened", one) == "change budget: at most 1 new site"
 
 
+def test_an_unnamed_park_is_said_by_its_host_and_partner():
+    """A problem's place in an unnamed park said its id ("shanghai_jiangsu_north (enclaves[1]) capacity")."""
+    from yrdopt.app.wording import field_words
+
+    d = instance_dict(load_instance(ROOT / "instances" / "yrd-provinces-2035.yaml"))
+    assert field_words(d, "enclaves[1].capacity") == "park in Jiangsu co-built with Shanghai (enclaves[1]) capacity"
+    d["enclaves"][1]["name"] = "Shanghai North Park"
+    assert field_words(d, "enclaves[1].capacity") == "Shanghai North Park (enclaves[1]) capacity"
+
+
 def test_a_budget_of_activity_moved_is_in_one_unit_throughout():
     """The command line's words for a diagnosis (planner_words) gave the moved budget's shortfall a unit
     and left its limit in bare "units" ("(106.14 units) is too small by 3 units of activity"); the page's

@@ -28,7 +28,7 @@ from ..analysis.limit_words import get as _get
 from ..analysis.limit_words import percent as _percent
 from ..analysis.diagnose import (TIE_INTERRUPTED, TIE_NO_PICK, TIE_NOT_RUN, TIE_TOTAL_UNPROVEN, TIE_UNFINISHED,
                                  TIE_WORDS)
-from ..schema import activity_units, kind_words, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
+from ..schema import activity_units, kind_words, park_names, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
 from ..solver import STATUS_TEXT
 
 TIME_LIMIT_FIELD = "the time limit field"  # the what-if form's "Time limit (s)"
@@ -140,6 +140,11 @@ def _label(item, listed_in: str | None = None, data=None) -> str | None:
     or a placement by its segment's name ("today's site of Integrated circuits R&D")."""
     if not isinstance(item, dict):
         return None
+    if listed_in == "enclaves" and isinstance(data, dict) and not (isinstance(item.get("name"), str) and item["name"].strip()):
+        # an unnamed park as everywhere else: "park in Jiangsu co-built with Shanghai" (schema.park_names)
+        said = park_names(data).get(item.get("id"))
+        if said:
+            return said
     for key in ("name_en", "name", "id"):
         if isinstance(item.get(key), str) and item[key].strip():
             return item[key].strip()

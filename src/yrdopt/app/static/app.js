@@ -163,6 +163,16 @@ function defaultFor(schema) {
   return null;
 }
 
+// an enclave park without a name of its own by its host's and partner's, as schema.park_names says it
+// ("park in Jiangsu co-built with Shanghai"; "…, no. 2" where two unnamed parks share both)
+function parkName(parks, i) {
+  const unnamed = (p) => !(p && typeof p.name === "string" && p.name.trim());
+  const said = (p) => (unnamed(p) ? `park in ${regionName(p && p.host) || "…"} co-built with ${regionName(p && p.partner) || "…"}` : p.name.trim());
+  const name = said(parks[i]);
+  if (parks.filter((p) => said(p) === name).length < 2) return name;
+  return `${name}, no. ${parks.slice(0, i + 1).filter((p) => unnamed(p) && said(p) === name).length}`;
+}
+
 /* A form for any part of the instance, generated from its JSON Schema: new fields of the schema
  * (province guarantees, parks, change budgets, ...) appear here without page changes. */
 function genericField(path, schema, label, { exclude = [] } = {}) {
@@ -206,7 +216,7 @@ function genericField(path, schema, label, { exclude = [] } = {}) {
       // an item by its name or description where it has one (a park: its name; a guarantee: "Anhui hosts R&D
       // in at least one chain")
       const said = (k) => x && typeof x === "object" && typeof x[k] === "string" && x[k].trim();
-      const named = said("name") || said("description");
+      const named = said("name") || (ps === "enclaves" ? parkName(value, i) : said("description"));
       // a kind of a guarantee's list by the word for one ("kind 1", not "Kinds 1")
       const one = /\.kinds$/.test(ps) ? "kind" : title;
       const item = el("div", { class: "item" }, genericField([...path, i], s.items, named || `${one} ${i + 1}`));
