@@ -139,10 +139,11 @@ def test_a_stage_and_a_front_note_are_said_by_their_terms_names():
     lex = LexResult(None, {}, ["distance", "site_cost", "duplication"], 0.0,
                     stages=[{"minimise": "distance"}, {"minimise": "site_cost"}])
     assert lex.reached == "stage 2 of 3, site cost"
+    from yrdopt.solver import STATUS_TEXT
+
     assert front_words("stopped below duplication = 3: time_limit_with_incumbent; no layout for site_cost <= 2: "
-                       "infeasible") == ("stopped below duplication = 3: stopped at the time limit with a feasible layout "
-                                         "(gap reported); no layout for site cost <= 2: infeasible: no layout satisfies "
-                                         "every limit")
+                       "infeasible") == (f"stopped below duplication = 3: {STATUS_TEXT['time_limit_with_incumbent']}; "
+                                         f"no layout for site cost <= 2: {STATUS_TEXT['infeasible']}")
 
 
 def test_a_front_goes_on_when_a_later_stage_loses_the_layout_handed_on(monkeypatch):
