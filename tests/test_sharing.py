@@ -418,7 +418,7 @@ def test_min_chains_counts_a_chain_only_where_it_runs():
     emptied.loc[ic_north, "activity"] = 0.0  # sited, running nothing
     rep = yrdopt.check_layout(inst, emptied, None, sol.expansions, parks=sol.parks, park_activity=sol.park_activity)
     assert "guarantee" in rep.worst and "min_chains" in rep.worst["guarantee"].where, rep.worst
-    assert "present in 1 chains, needs 2" in rep.worst["guarantee"].detail
+    assert "present in 1 chain, needs 2" in rep.worst["guarantee"].detail  # (before: "1 chains")
 
 
 def test_a_least_saving_of_round_off_reads_zero():
