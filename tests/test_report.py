@@ -185,7 +185,7 @@ def test_charts_compute_what_they_show(tmp_path):
                         "weight": [0, 0.25, 0.5, 0.75, 1.0]})
     assert list(charts.nondominated(pts[["distance", "duplication"]].to_numpy())) == [True, True, True, False, False]
     fig = charts.pareto_chart(pts)  # columns chosen: the weight column is bookkeeping
-    assert fig.axes[0].get_xlabel() == "distance" and fig.axes[0].get_ylabel() == "duplication"
+    assert fig.axes[0].get_xlabel() == "distance (logistics)" and fig.axes[0].get_ylabel() == "duplication"  # term names
     # a front whose stages stopped at their limit (yrdopt pareto's proven column): those points are marked
     legend = [t.get_text() for t in charts.pareto_chart(pts.assign(proven=[True, False, True, True, True]))
               .axes[0].get_legend().get_texts()]
