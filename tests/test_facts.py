@@ -201,8 +201,10 @@ def test_lexicographic_prints_the_written_layouts_recomputed_values(tmp_path):
     written = yrdopt.check(DATA / "pareto_tiny.yaml", out).components_raw
     stages = json.loads((out / "summary.json").read_text())["lexicographic"]["stage_optima"]
     assert "written layout" in res.stdout
-    for term in ("site_cost", "distance"):
-        row = next(line for line in res.stdout.splitlines() if line.startswith("│") and f" {term} " in line)
+    from yrdopt.app.wording import term_words
+
+    for term in ("site_cost", "distance"):  # each stage by its term's name ("site cost"), as the report names it
+        row = next(line for line in res.stdout.splitlines() if line.startswith("│") and f" {term_words(term)} " in line)
         cells = [c.strip() for c in row.strip("│ ").split("│")]
         assert float(cells[1].replace(",", "")) == pytest.approx(stages[term], rel=1e-5)
         assert float(cells[2].replace(",", "")) == pytest.approx(written[term], rel=1e-5)
