@@ -2,8 +2,6 @@
 never a traceback; hypothesis feeds malformed instances and none crashes the loader."""
 
 import copy
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -12,7 +10,7 @@ from hypothesis import strategies as st
 
 import yrdopt
 from yrdopt.errors import InstanceError
-from conftest import DATA
+from conftest import DATA, run_cli
 
 BASE = yaml.safe_load((DATA / "williams_decentralization.yaml").read_text())
 
@@ -92,7 +90,7 @@ def test_cli_reports_without_traceback(tmp_path, name):
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(mutated(fn)))
     for cmd in (["validate", str(f)], ["solve", str(f), "--out", str(tmp_path / "o")]):
-        res = subprocess.run([sys.executable, "-m", "yrdopt.cli", *cmd], capture_output=True, text=True)
+        res = run_cli(*cmd)
         assert res.returncode == 2
         assert "Traceback" not in res.stderr + res.stdout
         assert str(f) in res.stderr and path in res.stderr
@@ -191,6 +189,5 @@ def test_checker_reports_bad_side_tables_without_traceback(tmp_path, williams_pa
         yrdopt.check(sol.instance, bad_dir)
     p = exc.value.problems[0]
     assert p.file.endswith(name) and p.path == where
-    res = subprocess.run([sys.executable, "-m", "yrdopt.cli", "check", str(williams_path), str(bad_dir)],
-                         capture_output=True, text=True)
+    res = run_cli("check", williams_path, bad_dir)
     assert res.returncode == 2 and "Traceback" not in res.stderr and name in res.stderr

@@ -4,8 +4,6 @@ layout is re-checked by the independent checker from the written files."""
 
 import copy
 import itertools
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,7 +13,7 @@ from scipy.optimize import linprog
 
 import yrdopt
 from yrdopt.errors import InfeasibleError, InstanceError
-from conftest import DATA, HIGHS_OVERRUN_S, ROOT
+from conftest import DATA, HIGHS_OVERRUN_S, ROOT, run_cli
 
 SMALL = DATA / "sharing_small.yaml"
 
@@ -273,8 +271,7 @@ def test_guarantees_gives_the_base_solve_the_larger_share():
 
 
 def test_guarantees_command_writes_csv(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "guarantees", str(SMALL), "-o", str(tmp_path)],
-                       capture_output=True, text=True)
+    r = run_cli("guarantees", SMALL, "-o", tmp_path)
     assert r.returncode == 0, r.stderr
     t = pd.read_csv(tmp_path / "guarantee_costs.csv")
     assert len(t) == 7 and "cost_of_step" in t.columns
@@ -321,8 +318,7 @@ def test_bad_sharing_input_exits_2(tmp_path):
     d["enclaves"][0]["partner"] = d["enclaves"][0]["host"]
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(d))
-    r = subprocess.run([sys.executable, "-m", "yrdopt.cli", "solve", str(f), "-o", str(tmp_path / "o")],
-                       capture_output=True, text=True)
+    r = run_cli("solve", f, "-o", tmp_path / "o")
     assert r.returncode == 2 and "enclaves[0].partner" in r.stdout + r.stderr and "Traceback" not in r.stderr
 
 

@@ -22,6 +22,7 @@ import yaml
 import yrdopt
 from yrdopt.generate import generate_dict, write_generated
 from test_sweep_backends import _children, _wait_until_all_ended
+from conftest import run_cli
 
 # each MIP runs to this limit on the 16x10x4 model (HiGHS proves none of them within a minute);
 # a signal SIGNAL_AFTER_S after a layout is printed finds the next MIP searching: its local-search
@@ -423,8 +424,7 @@ got["run_ended"] = not any(t.name == "yrdopt-run" for t in threading.enumerate()
 def test_alternatives_calls_a_first_layout_at_its_time_limit_the_best_found_not_the_optimum(instance, tmp_path):
     out = tmp_path / "alt"
     # 16x10x4: HiGHS proves no optimum within a minute, so layout-1 stops at its 3 s limit
-    run = subprocess.run([sys.executable, "-m", "yrdopt.cli", "alternatives", str(instance), "-n", "1",
-                          "--time-limit", "3", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    run = run_cli("alternatives", instance, "-n", "1", "--time-limit", "3", "--out", out)  # in this process
     assert run.returncode == 0, run.stderr
     man = json.loads((out / "alternatives.json").read_text())
     assert man["layouts"][0]["mga_status"] != "optimal", man["layouts"][0]
