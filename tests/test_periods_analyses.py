@@ -738,4 +738,6 @@ def test_diagnose_picks_one_least_raise_by_its_rule_over_the_plan_and_in_one_per
     assert alone["quota_increase"]["jiangsu/talent"] == pytest.approx(short, rel=1e-6)
     assert short == pytest.approx(226.369, abs=1e-3)
     d["regions"][[r["id"] for r in d["regions"]].index("jiangsu")]["quotas"]["talent"] += (short + 1e-6) / 0.7
-    assert yrdopt.solve(validate_mapping(d, "raised", base=inst_dir), options=yrdopt.SolverOptions(threads=1)).summary["verified"]
+    # the plan exists: a verified layout shows it, no proof of its optimum needed (a 5 % gap: 0.5 s, not 4 s)
+    raised = yrdopt.solve(validate_mapping(d, "raised", base=inst_dir), options=yrdopt.SolverOptions(threads=1, mip_gap=0.05))
+    assert raised.summary["verified"]
