@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,8 +38,8 @@ CASES = {
     "x2": ("yrd-cities x2 (shipped until issue 13)", "cities-x2"),
     "g41x10x3": ("generated 41x10x3 seed 1", "gen:41:10:3:1"),
 }
-# name: (BuildOptions.packing, extra HiGHS options)
-CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
+# name: (BuildOptions.packing, extra HiGHS options[, further BuildOptions fields])
+CONFIGS: dict[str, tuple] = {
     "default": ((), {}),
     "knapsack": (("knapsack",), {}),
     "min_sites": (("min_sites",), {}),
@@ -49,8 +50,15 @@ CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
     "pool_soft_20000": ((), {"mip_pool_soft_limit": 20000}),
     "lp_age_40": ((), {"mip_lp_age_limit": 40}),
     "chain_lagrangian": ((), {}),  # not HiGHS: yrdopt.chain_bound's column generation, within the limit
+    # integer site counts for HiGHS to branch on (model/site_counts.py): a column N_s = sum_r y_sr;
+    # its lower bound raised to the fewest sites (the min_sites rounding on the column only); that and
+    # the min_sites row too; the excess-sites column o_s integer instead
+    "count": ((), {}, {"site_count_branching": "count"}),
+    "count_floor": ((), {}, {"site_count_branching": "count_floor"}),
+    "count_floor_min_sites": (("min_sites",), {}, {"site_count_branching": "count_floor"}),
+    "excess": ((), {}, {"site_count_branching": "excess"}),
 }
-MARKS = (10.0, 30.0, 60.0)
+MARKS = (10.0, 20.0, 30.0, 60.0, 120.0)
 
 
 def cpu_s() -> float:
@@ -78,8 +86,15 @@ def one(path: str, limit: float, config: str, seed: int = 0) -> dict:
     from yrdopt.model.compiled import BuildOptions, build
     from yrdopt.solver import HighsSolver, SolverOptions
 
-    packing, highs = CONFIGS[config]
-    cm = build(load_instance(path), BuildOptions(packing=packing))
+    from dataclasses import replace
+
+    from yrdopt.api import CONCURRENT_LNS_MIN_COLUMNS, SOLVE_BUILD, live_columns
+
+    packing, highs, fields = (*CONFIGS[config], {})[:3]
+    inst = load_instance(path)
+    # today's default build as solve's (api.search_model): the co-located quota rows on large models
+    base = SOLVE_BUILD if live_columns(build(inst)) > CONCURRENT_LNS_MIN_COLUMNS else BuildOptions()
+    cm = build(inst, replace(base, packing=packing, **fields))
     out = {"rows": cm.n_rows, "lp": lp_bound(cm)}
     t0, c0 = time.perf_counter(), cpu_s()
     if config == "chain_lagrangian":
@@ -135,6 +150,7 @@ def main() -> int:
     ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated, of " + ",".join(CONFIGS))
     ap.add_argument("--limit", type=float, default=120.0, help="seconds per solve (wall, from the start)")
     ap.add_argument("--seeds", default="0", help="HiGHS random seeds, comma-separated: each config runs once per seed")
+    ap.add_argument("--parallel", type=int, default=1, help="solves side by side (each its own process)")
     ap.add_argument("--out", default="city-bound", help="results file stem under benchmarks/results")
     ap.add_argument("--one", nargs=4, metavar=("INSTANCE", "LIMIT", "CONFIG", "SEED"), help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -148,8 +164,10 @@ def main() -> int:
             name, spec = CASES[key]
             path = materialise(spec, Path(tmp))
             out["cases"][name] = {}
-            for cfg, seed in [(c, sd) for sd in a.seeds.split(",") for c in configs]:
-                label = cfg if a.seeds == "0" else f"{cfg} seed {seed}"
+            runs = [(c, sd) for sd in a.seeds.split(",") for c in configs]
+
+            def run(cfg_seed, path=path):
+                cfg, seed = cfg_seed
                 load0 = os.getloadavg()[0]
                 p = subprocess.run([sys.executable, __file__, "--one", str(path), str(a.limit), cfg, seed],
                                    capture_output=True, text=True, timeout=a.limit * 3 + 120)
@@ -158,13 +176,19 @@ def main() -> int:
                 except (IndexError, json.JSONDecodeError):
                     res = {"error": p.stderr[-2000:]}
                 res["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
-                out["cases"][name][label] = res
-                at60 = res.get("at_60s") or {}
-                print(f"{name:30s} {label:20s} lp={fmt(res.get('lp'), '.6g')} 60s: {fmt(at60.get('best'), '.6g')}"
-                      f"/{fmt(at60.get('bound'), '.6g')} end: {res.get('status')} {fmt(res.get('objective'), '.6g')}"
-                      f"/{fmt(res.get('bound'), '.6g')} opt@{(res.get('optimal_at') or {}).get('wall_s')} "
-                      f"load {res['load']}", flush=True)
-                write_json(RESULTS / f"{a.out}.json", out)
+                return res
+
+            # --parallel 2: two solves side by side (the variants see the same load; compare CPU seconds)
+            with ThreadPoolExecutor(max_workers=a.parallel) as pool:
+                for (cfg, seed), res in zip(runs, pool.map(run, runs)):
+                    label = cfg if a.seeds == "0" else f"{cfg} seed {seed}"
+                    out["cases"][name][label] = res
+                    at60 = res.get("at_60s") or {}
+                    print(f"{name:30s} {label:20s} lp={fmt(res.get('lp'), '.6g')} 60s: {fmt(at60.get('best'), '.6g')}"
+                          f"/{fmt(at60.get('bound'), '.6g')} end: {res.get('status')} {fmt(res.get('objective'), '.6g')}"
+                          f"/{fmt(res.get('bound'), '.6g')} opt@{(res.get('optimal_at') or {}).get('wall_s')} "
+                          f"load {res['load']}", flush=True)
+                    write_json(RESULTS / f"{a.out}.json", out)
     write_markdown(out, a.out)
     return 0
 
@@ -181,8 +205,8 @@ def write_markdown(out: dict, stem: str = "city-bound") -> None:
              "Shared 2-core machine: the load average before/after each process is listed; wall times are "
              "pessimistic and noisy, CPU seconds less so. `at 60 s` = best layout / bound / gap at 60 s wall; "
              "`1 %` and `opt` = wall (CPU) seconds when the gap reached 1 % and 1e-4.", "",
-             "| case | config | LP | at 10 s bound | at 60 s best / bound / gap | at 30 CPU-s gap | end | 1 % at | opt at | load |",
-             "|---|---|---:|---:|---|---:|---|---:|---:|---|"]
+             "| case | config | LP | at 10 s bound | bound at 10 / 20 / 30 CPU-s | at 60 s best / bound / gap | at 30 CPU-s gap | at 120 s gap | end | 1 % at | opt at | nodes | load |",
+             "|---|---|---:|---:|---|---|---:|---:|---|---:|---:|---:|---|"]
 
     def when(r, key):
         v = r.get(key)
@@ -190,15 +214,16 @@ def write_markdown(out: dict, stem: str = "city-bound") -> None:
 
     for name, case in out["cases"].items():
         for cfg, r in case.items():
-            a10, a60 = r.get("at_10s") or {}, r.get("at_60s") or {}
+            a10, a60, a120 = r.get("at_10s") or {}, r.get("at_60s") or {}, r.get("at_120s") or {}
+            cpu_bounds = " / ".join(fmt((r.get(f"at_cpu_{c}s") or {}).get("bound"), ".6g") for c in (10, 20, 30))
             c30 = next(({"best": t[2], "bound": t[3]} for t in reversed(r.get("trace") or [])
                         if t[1] <= 30 and r.get("cpu_s", 0) >= 30), {})
             lines.append(
                 f"| {name} | {cfg} | {fmt(r.get('lp'), '.6g')} | {fmt(a10.get('bound'), '.6g')} | "
                 f"{fmt(a60.get('best'), '.6g')} / {fmt(a60.get('bound'), '.6g')} / {_pct(a60.get('best'), a60.get('bound'))} | "
-                f"{_pct(c30.get('best'), c30.get('bound'))} | "
+                f"{_pct(c30.get('best'), c30.get('bound'))} | {_pct(a120.get('best'), a120.get('bound'))} | "
                 f"{r.get('status', r.get('error', '')[:50])} {fmt(r.get('objective'), '.6g')} / {fmt(r.get('bound'), '.6g')} | "
-                f"{when(r, 'gap_1pct_at')} | {when(r, 'optimal_at')} | {r.get('load')} |")
+                f"{when(r, 'gap_1pct_at')} | {when(r, 'optimal_at')} | {r.get('nodes')} | {r.get('load')} |")
     atomic_write_text(RESULTS / f"{stem}.md", "\n".join(lines) + "\n")
 
 

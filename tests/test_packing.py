@@ -96,3 +96,33 @@ def test_site_floor_and_fewest_sites_hold_at_the_optimum(tight):
     act = build(inst).var("activity").take(ref.x)
     assert (act[place] >= site_floor(d)[place] - 1e-6).all()
     assert (place.sum(axis=1) >= fewest_sites(d)).all()
+
+
+@pytest.mark.parametrize("mode", ["count", "count_floor", "excess"])
+def test_integer_site_counts_keep_the_optimum_and_the_start(tight, mode):
+    """BuildOptions(site_count_branching=...) (model/site_counts.py): the plain optimum, its site
+    counts filled in, satisfies every row and integrality of the model with the integer site counts,
+    whose optimum is the plain one with a bound never above it; the greedy start (on the instance
+    before its quotas were cut) fills the counts: with them at 0 it would break the link rows."""
+    from yrdopt.heuristic import greedy_start
+    from yrdopt.lns import fits
+    from yrdopt.model.site_counts import counted_segments, fill_site_counts
+
+    inst, ref = tight
+    cm = build(inst, BuildOptions(site_count_branching=mode))
+    plain = build(inst)
+    assert len(counted_segments(cm.data)) > 0
+    added = cm.n_cols - plain.n_cols
+    assert added == (len(counted_segments(cm.data)) if mode != "excess" else 0)
+    assert np.count_nonzero(cm.integrality) == np.count_nonzero(plain.integrality) + len(counted_segments(cm.data))
+    x = np.concatenate([ref.x, np.zeros(added)])
+    fill_site_counts(cm, x)
+    assert fits(cm, x)
+    assert (np.abs(x[cm.integrality > 0] - np.round(x[cm.integrality > 0])) <= 1e-6).all()
+    roomy = build(load_instance(generate_dict(6, 4, 3, 1)), BuildOptions(site_count_branching=mode))
+    start = greedy_start(roomy)  # the tight instances' quotas leave the greedy stuck
+    assert start is not None and fits(roomy, start)
+    res = _solve(cm)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert res.bound <= ref.objective + 1e-6 * abs(ref.objective)

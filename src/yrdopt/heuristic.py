@@ -22,6 +22,7 @@ import numpy as np
 
 from .data import ModelData
 from .model.compiled import CompiledModel
+from .model.site_counts import fill_site_counts
 
 
 @dataclass
@@ -182,6 +183,7 @@ def start_vector(cm: CompiledModel, layout: GreedyLayout) -> np.ndarray:
         x[cm.var("park_open").slice] = (layout.parks if layout.parks is not None else d.park_existing).astype(float)
     if d.G:
         _guarantee_columns(cm, x)
+    fill_site_counts(cm, x)
     return x
 
 

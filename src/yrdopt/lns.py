@@ -28,6 +28,7 @@ from .heuristic import GreedyLayout, start_vector
 from .model.compiled import BuildOptions, build
 from .model.fixed import fix_placements
 from .model.guarantees import presence_per_unit
+from .model.site_counts import fill_site_counts
 from .solver import HighsSolver, SolverOptions
 
 
@@ -322,6 +323,7 @@ def compose(cm, x: np.ndarray, segs: np.ndarray, sub_cm, sub_x: np.ndarray) -> n
         from .heuristic import _guarantee_columns
 
         _guarantee_columns(cm, out)
+    fill_site_counts(cm, out)
     return out
 
 

@@ -22,6 +22,7 @@ from .colocation import add_colocated_quota
 from .enclaves import add_enclaves
 from .guarantees import add_guarantees
 from .logistics_bound import add_logistics_bound
+from .site_counts import add_site_count_branching
 from .site_footprint import add_site_footprint
 from .arrays import ArrayModel, Block
 from .objective import objective_vector, term_vectors
@@ -52,6 +53,10 @@ class BuildOptions:
     # its products read off the flows; valid, same optimum, lift the city-scale root bound (models/formulation.md
     # section 11).  Off here: duals of the quota rows (prices) must not share with them
     colocated_quota: bool = False
+    # integer site counts for HiGHS to branch on (site_counts.py): "count" (a column N_s = sum_r
+    # place[s, r]), "count_floor" (its lower bound the fewest sites that hold the activity), "excess"
+    # (excess_sites integer); valid, same optimum; measured in benchmarks/city_bound.py (section 11)
+    site_count_branching: Literal["none", "count", "count_floor", "excess"] = "none"
 
 
 @dataclass
@@ -143,6 +148,8 @@ def build(source: Instance | ModelData, options: BuildOptions | None = None) -> 
     add_packing(m, d, packing, place, expand, park_open)
     if options.colocated_quota and not options.elastic and flow is not None:  # last: every C6 term is in
         add_colocated_quota(m, d, place, activity, flow, quota)
+    if not options.elastic:  # last column block: the other blocks' positions do not move
+        add_site_count_branching(m, d, options.site_count_branching, place, excess)
 
     col_lower, col_upper, integrality, row_lower, row_upper = m.vectors()
     if "min_sites" in packing:
