@@ -1,13 +1,16 @@
 """City scale, the bound side (issue 13): what each strengthening of the relaxation proves.
 
     python benchmarks/city_bound.py [--cases x1,x2] [--configs default,knapsack,...] [--limit 120]
+        [--seeds 0,1,2] [--parallel 2]
 
 Every configuration starts as ``api.solve`` does (the greedy start, or where it gets stuck the
-start of ``lns.construct``) and differs only in the model rows or HiGHS settings below, each in
-a fresh process, one thread, the same time limit, in one run.  The machine is shared: the load
+start of ``lns.construct``) from today's default build (``api.SOLVE_BUILD``, the co-located quota
+rows, on models as large as 41x10x3) and differs only in the model rows, columns or HiGHS settings
+below, each in a fresh process, one thread, the same time limit, in one run (``--parallel 2``: two
+side by side, so that the variants share the load).  The machine is shared: the load
 average (``os.getloadavg``) is recorded before and after each process, and the CPU seconds
 beside the wall seconds; only same-run ratios mean anything.  Reported per configuration: the
-LP bound, HiGHS's bound and best layout at 10, 30 and 60 s (from its progress callback), the
+LP bound, HiGHS's bound and best layout at 10, 20, 30, 60 and 120 s, wall and CPU (from its progress callback), the
 final status and when (wall and CPU seconds) the gap reached 1 % and 1e-4.
 
 Cases: yrd-cities at exact shares of the provincial quotas (x1, shipped since issue 13; built by
@@ -25,6 +28,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,7 +82,9 @@ def lp_bound(cm) -> float | None:
     return s.solve().objective
 
 
-def one(path: str, limit: float, config: str, seed: int = 0) -> dict:
+def one(path: str, limit: float, config: str, seed: int = 0, cpu_limit: float = 0.0) -> dict:
+    """One solve; ``cpu_limit`` > 0 also stops HiGHS (through its callback) once this process has
+    used that many CPU seconds: under load the wall limit alone leaves runs at unequal CPU."""
     from yrdopt.api import CONSTRUCT_S
     from yrdopt.heuristic import greedy_start
     from yrdopt.io import load_instance
@@ -110,14 +116,18 @@ def one(path: str, limit: float, config: str, seed: int = 0) -> dict:
     out["start"] = None if start is None else float(cm.cost @ start)
     trace: list[tuple[float, float, float | None, float | None]] = []
 
+    stop = threading.Event()
+
     def progress(_elapsed, best, bound, _gap):
         trace.append((time.perf_counter() - t0, cpu_s() - c0, best, bound))
+        if cpu_limit > 0 and trace[-1][1] >= cpu_limit:
+            stop.set()
 
     highs = dict(highs)
     effort = highs.pop("mip_heuristic_effort", None)  # yrdopt's own option, not a raw HiGHS one
     s = HighsSolver(SolverOptions(time_limit=max(limit - (time.perf_counter() - t0), 1.0), threads=1, seed=seed,
                                   mip_heuristic_effort=effort, highs=highs),
-                    progress=progress)
+                    progress=progress, stop=stop)
     s.load(cm)
     res = s.solve(start)
     wall, cpu = time.perf_counter() - t0, cpu_s() - c0
@@ -152,13 +162,15 @@ def main() -> int:
     ap.add_argument("--seeds", default="0", help="HiGHS random seeds, comma-separated: each config runs once per seed")
     ap.add_argument("--parallel", type=int, default=1, help="solves side by side (each its own process)")
     ap.add_argument("--out", default="city-bound", help="results file stem under benchmarks/results")
-    ap.add_argument("--one", nargs=4, metavar=("INSTANCE", "LIMIT", "CONFIG", "SEED"), help=argparse.SUPPRESS)
+    ap.add_argument("--cpu-limit", type=float, default=0.0,
+                    help="also stop each solve after this many CPU seconds (0: the wall limit only)")
+    ap.add_argument("--one", nargs=5, metavar=("INSTANCE", "LIMIT", "CONFIG", "SEED", "CPU_LIMIT"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(one(a.one[0], float(a.one[1]), a.one[2], int(a.one[3]))))
+        print(json.dumps(one(a.one[0], float(a.one[1]), a.one[2], int(a.one[3]), float(a.one[4]))))
         return 0
     configs = a.configs.split(",")
-    out = {"machine": machine(), "threads": 1, "limit_s": a.limit, "cases": {}}
+    out = {"machine": machine(), "threads": 1, "limit_s": a.limit, "cpu_limit_s": a.cpu_limit, "cases": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for key in a.cases.split(","):
             name, spec = CASES[key]
@@ -169,7 +181,7 @@ def main() -> int:
             def run(cfg_seed, path=path):
                 cfg, seed = cfg_seed
                 load0 = os.getloadavg()[0]
-                p = subprocess.run([sys.executable, __file__, "--one", str(path), str(a.limit), cfg, seed],
+                p = subprocess.run([sys.executable, __file__, "--one", str(path), str(a.limit), cfg, seed, str(a.cpu_limit)],
                                    capture_output=True, text=True, timeout=a.limit * 3 + 120)
                 try:
                     res = json.loads(p.stdout.strip().splitlines()[-1])
