@@ -404,11 +404,18 @@ def test_explain_reports_each_host_of_a_split_segment_as_now(provinces):
     assert now == {names[r]: f"{mine[r] / mine.sum():.0%} here" if r in mine else "" for r in moves.index}
 
 
-def test_explain_shows_round_off_as_zero(tmp_path):
+@pytest.fixture(scope="module")
+def default_layout(tmp_path_factory):
+    """The embedded default solved (its directory)."""
+    out = tmp_path_factory.mktemp("dflt") / "dflt"
+    yrdopt.solve(None, out=out, threads=1)
+    return out
+
+
+def test_explain_shows_round_off_as_zero(tmp_path, default_layout):
     # the embedded default: ic/rd moved with the rest re-optimised; the re-solves' terms that are
     # the layout's own differ from it by ~1e-13 (printed as -6.821e-13 before)
-    out = tmp_path / "dflt"
-    yrdopt.solve(None, out=out, threads=1)
+    out = default_layout
     res = run_cli("explain", yrdopt.default_instance_path(), out, "--segment", "ic/rd", "--reoptimise",
                   "--out", tmp_path / "why")
     assert res.returncode == 0, res.stderr
@@ -419,6 +426,41 @@ def test_explain_shows_round_off_as_zero(tmp_path):
     assert ((changes == 0) | (np.abs(changes) > scale)).all(), changes
     assert "e-1" not in res.stdout
 
+
+
+def test_prices_never_say_a_guarantee_used_to_the_limit_is_worth_0(tmp_path, default_layout):
+    """The embedded default: Anhui's R&D guarantee (a number of chains) is used to the limit, and
+    dropping it saves 22.80 — yet `prices` said "used to the limit: yes … worth 0" (an LP with the
+    sites fixed cannot price a count of chains).  Now its LP price is "n/a" (NaN in
+    guarantee_prices.csv, which `-o` now writes), and `--reoptimise` re-solves it relaxed by one chain:
+    the same saving as the instance solved without it (checked by a solve of its own)."""
+    path = yrdopt.default_instance_path()
+    res = wide("prices", path, default_layout, "-o", tmp_path / "p")
+    assert res.exit_code == 0, res.output
+    said = flat(res.output)
+    row = next(line for line in res.output.splitlines() if line.startswith("│ Anhui hosts R&D"))
+    assert "n/a" in row and "--reoptimise re-solves it" in said, res.output
+    g = pd.read_csv(tmp_path / "p" / "guarantee_prices.csv").set_index("path")
+    anhui = "policy.guarantees[3]"
+    assert bool(g.loc[anhui, "binding"]) and np.isnan(g.loc[anhui, "value_per_unit"]), g
+    assert (g["unit"] == "chain").all() and g["resolved_status"].isna().all()  # not re-solved without --reoptimise
+    res = wide("prices", path, default_layout, "--reoptimise", "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    g = pd.read_csv(tmp_path / "r" / "guarantee_prices.csv").set_index("path")
+    q = pd.read_csv(tmp_path / "r" / "prices.csv")
+    # every limit used to the limit is re-solved, the quotas the LP prices above 0 too
+    assert (q["resolved_status"].notna() == q["tight"]).all() and (q["tight"] & (q["value_per_unit"] > 0)).any()
+    assert (g["resolved_status"].notna() == g["binding"]).all() and g.loc[anhui, "resolved_step"] == "1 chain"
+    data = yaml.safe_load(path.read_text())
+    data["policy"]["guarantees"] = [x for x in data["policy"]["guarantees"] if x["province"] != "Anhui"]
+    (tmp_path / "no_anhui.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    without = yrdopt.solve(tmp_path / "no_anhui.yaml", threads=1).objective
+    base = json.loads((default_layout / "summary.json").read_text())["objective"]
+    assert g.loc[anhui, "resolved_status"] == "optimal"
+    assert g.loc[anhui, "resolved_value_per_unit"] == pytest.approx(base - without, rel=1e-5) and base - without > 20
+    row = next(line for line in res.output.splitlines() if line.startswith("│ Anhui hosts R&D"))
+    assert f"{g.loc[anhui, 'resolved_value_per_unit']:.6g} per chain" in row, res.output
+    assert "moving sites can gain far more" in flat(res.output)
 
 # -- the same Krugman index in solve and compare --------------------------------------------------
 

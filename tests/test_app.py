@@ -16,6 +16,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -959,6 +960,21 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     assert row["resolved"] == "≥ 0, ≤ 29.23, not proven" and row["use"].startswith("nearly")
     assert view["notes"]["quotas"] == LIMIT_NOTES["quotas"]
     assert prices_view(p, 2030)["notes"]["quotas"] == LIMIT_NOTES["quotas_plan"]
+    # a guarantee used to the limit that the LP cannot price (a number of chains: NaN; or 0 at the limit) is
+    # "n/a", never worth 0 (before: the page's note said "a guarantee on a number of chains is worth 0"), and
+    # one re-solved says its figure per its step; the LP price says its unit
+    g = pd.DataFrame([{"guarantee": "c", "path": "x", "measure": "min_chains", "binding": True, "unit": "chain",
+                       "value_per_unit": np.nan, "value_per_point": np.nan, "resolved_step": "",
+                       "resolved_value_per_unit": np.nan, "resolved_value_most": np.nan, "resolved_status": ""},
+                      {"guarantee": "s", "path": "y", "measure": "max_share", "binding": True, "unit": "unit of value",
+                       "value_per_unit": 3.28, "value_per_point": 20.06, "resolved_step": "1 percentage point",
+                       "resolved_value_per_unit": 20.5, "resolved_value_most": 20.5, "resolved_status": "optimal"}])
+    p.guarantees = g
+    rows = {r["guarantee"]: r for r in prices_view(p)["guarantees"]["rows"]}
+    assert rows["c"]["worth"] == "n/a" and rows["c"]["resolved"] == "", rows
+    assert rows["s"]["worth"] == "3.28 per unit of value (20.06 per percentage point)", rows
+    assert rows["s"]["resolved"] == "20.5 per percentage point", rows
+    assert "worth 0" not in LIMIT_NOTES["guarantees"] and "n/a" in LIMIT_NOTES["guarantees"]
 
 
 def test_stop_ends_a_why_here_job_at_once(server):

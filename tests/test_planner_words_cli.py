@@ -19,6 +19,7 @@ from test_brownfield_analyses import BUDGET
 from test_brownfield import default_brownfield
 from yrdopt.cli import app
 from yrdopt.deadline import Deadline
+from yrdopt.model.compiled import build
 
 from conftest import DATA
 
@@ -37,7 +38,8 @@ def test_prices_name_guarantees_by_description_and_prices_by_unit(tmp_path, monk
     data = yaml.safe_load((DATA / "quota_prices.yaml").read_text())
     data["resources"][0]["unit"] = "ha (assumption: see table 3)"  # a source note, not the unit
     data.setdefault("policy", {})["guarantees"] = [
-        {"province": "p1", "measure": "min_share", "value": 0.1, "description": "Province one keeps a tenth"}]
+        {"province": "p1", "measure": "min_share", "value": 0.1, "description": "Province one keeps a tenth"},
+        {"province": "p2", "measure": "min_share", "value": 0.05, "description": "Province two keeps a twentieth"}]
     inst = tmp_path / "prices.yaml"
     inst.write_text(yaml.safe_dump(data))
     yrdopt.solve(inst, out=tmp_path / "opt")
@@ -48,8 +50,17 @@ def test_prices_name_guarantees_by_description_and_prices_by_unit(tmp_path, monk
     assert "per ha of land" in said and "table 3" not in said, said
     assert "LP price 1.18 per ha" in said, said  # a's land, by hand (the instance's description)
     assert "Province one keeps a tenth" in said and "p1 min_share" not in said, said
-    assert "value_per_unit" not in said and "worth per unit no longer required" in said, said
+    assert "value_per_unit" not in said and "per unit no longer required" in said, said
     assert "value_per_unit" in pd.read_csv(tmp_path / "p" / "prices.csv").columns  # files keep their names
+    # a share guarantee's price says its unit: per unit of value (its required amount is value, the share
+    # times the area's value) and per percentage point of that (before: a bare number, read as per point);
+    # guarantee_prices.csv is written beside prices.csv (before: none)
+    g = pd.read_csv(tmp_path / "p" / "guarantee_prices.csv").iloc[1]
+    total = build(yrdopt.load_instance(inst)).data.total_value
+    assert g["unit"] == "unit of value" and g["value_per_point"] == pytest.approx(g["value_per_unit"] * total / 100)
+    assert g["binding"] and g["value_per_unit"] > 0, g  # the case shown: a share guarantee the LP prices
+    row = next(line for line in said.splitlines() if "Province two keeps a twentieth" in line)
+    assert f"{g['value_per_unit']:,.6g} per unit of value ({g['value_per_point']:,.6g} per percentage point)" in row, said
 
 
 def test_a_continued_caption_wraps_at_the_terminal(tmp_path, monkeypatch):

@@ -156,7 +156,9 @@ class Prices:
     # region, resource, quota, extra, used, slack, tight, binding, value_per_unit, resolved_value_per_unit,
     # resolved_value_most, resolved_status (_resolved_value)
     quotas: pd.DataFrame
-    guarantees: pd.DataFrame  # guarantee, path, measure, required, value, binding, value_per_unit
+    # guarantee, path, measure, required, value, shortfall, binding, unit, value_per_unit (NaN: a count of chains),
+    # value_per_point, resolved_step and RESOLVED_COLUMNS (guarantee_prices)
+    guarantees: pd.DataFrame
     # change budgets of a brownfield instance: budget, scope, path, limit, used, binding, value_per_unit,
     # resolved_value_per_unit, resolved_value_most, resolved_status (empty when greenfield)
     budgets: pd.DataFrame = None
@@ -186,7 +188,7 @@ def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm
 
 
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
-                  expand: np.ndarray | None = None, resolve: bool = True,
+                  expand: np.ndarray | None = None, resolve: bool = True, reoptimise: bool = False,
                   options: SolverOptions | None = None, period: int | None = None,
                   deadline: Deadline | None = None) -> Prices:
     """Marginal value of one more unit of every quota, with the layout's placements fixed.
@@ -197,10 +199,16 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     given one more unit and the whole MIP re-solved from the layout:
     ``resolved_value_per_unit`` is the objective decrease (NaN where not re-solved), proven only
     where ``resolved_status`` is "optimal" (else at least that, at most ``resolved_value_most``).
+    With ``reoptimise`` every quota used to the limit is re-solved so, whatever its LP price (the
+    LP price holds for small changes with the placements fixed; moving sites may gain far more:
+    Shanghai's land on yrd-provinces, LP 7.21, re-solved 34.3), and so is every guarantee used to
+    the limit, relaxed by one step (:data:`GUARANTEE_STEPS`); without it a guarantee the LP cannot
+    price (a number of chains, or a binding one at LP price 0) has no worth here (NaN).
     On a phased instance ``period`` (a milestone year) prices that period of the written plan
     (:func:`yrdopt.analysis.phased.prices_in_period`).  The whole call keeps ``deadline`` (else
     ``options.time_limit``, else :data:`EXPLAIN_S`, from now): the LP first, then the quotas'
-    re-solves (half of what is left on a brownfield instance), then the budgets'.
+    re-solves, the guarantees', each its share by count (half of what is left goes to the budgets'
+    on a brownfield instance).
     """
     deadline = _deadline(deadline, options)
     inst = load_instance(instance)
@@ -220,15 +228,38 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     if res.x is None or res.row_dual is None:
         raise InstanceError([Problem(str(solution_dir or "layout"), "placements", res.status,
                                      "placements under which the instance is feasible (check the layout first)")])
-    quotas = quota_prices(cm, res, expand, resolve, options,
-                          deadline.part(0.5) if cm.data.brownfield is not None else deadline)
-    return Prices(float(res.objective), quotas, guarantee_prices(cm, res), budget_prices(cm, res, resolve, options, deadline))
+    ours = deadline.part(0.5) if cm.data.brownfield is not None else deadline
+    guarantees = guarantee_prices(cm, res)
+    quotas = quota_prices(cm, res, expand, False)
+    q_todo = _quotas_to_resolve(quotas, reoptimise) if resolve else []
+    g_todo = np.flatnonzero(guarantees["binding"].to_numpy()) if resolve and reoptimise else []
+    # one share per re-solve, quotas first, then guarantees: each their part of what is left by count
+    n = len(q_todo) + len(g_todo)
+    q_deadline = ours.part(len(q_todo) / n) if n else ours
+    quotas = quota_prices(cm, res, expand, resolve, options, q_deadline, reoptimise=reoptimise)
+    if len(g_todo):
+        shares = Shares(ours, len(g_todo), after_solve_reserve(cm.n_cols))
+        for g in g_todo:
+            for col, v in _guarantee_resolved(cm, res, int(g), options, shares).items():
+                guarantees.loc[g, col] = v
+    return Prices(float(res.objective), quotas, guarantees, budget_prices(cm, res, resolve, options, deadline))
+
+
+def _quotas_to_resolve(quotas: pd.DataFrame, reoptimise: bool) -> np.ndarray:
+    """Rows of a quota table (all regions x resources) re-solved with one more unit: those used to
+    the limit whose LP price is 0 (with ``reoptimise``: every one used to the limit)."""
+    todo = quotas["tight"] & (quotas["quota"].map(np.isfinite))
+    if not reoptimise:
+        todo &= quotas["value_per_unit"].abs() <= 1e-9
+    return np.flatnonzero(todo.to_numpy())
 
 
 def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolve: bool = True,
-                 options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
+                 options: SolverOptions | None = None, deadline: Deadline | None = None,
+                 reoptimise: bool = False) -> pd.DataFrame:
     """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``; the
-    re-solves within ``deadline`` (else ``options.time_limit`` or :data:`EXPLAIN_S` from now)."""
+    re-solves (:func:`_quotas_to_resolve`) within ``deadline`` (else ``options.time_limit`` or
+    :data:`EXPLAIN_S` from now)."""
     from .quota_use import layout_quota, layout_use
 
     d = cm.data
@@ -258,7 +289,7 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
         "resolved_status": "",  # the re-solve's status ("": not re-solved)
     })
     if resolve:
-        hidden = np.flatnonzero((quotas["tight"] & (quotas["value_per_unit"].abs() <= 1e-9)).to_numpy())
+        hidden = _quotas_to_resolve(quotas, reoptimise)
         shares = Shares(_deadline(deadline, options), len(hidden), after_solve_reserve(cm.n_cols))
         for i in hidden:
             row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
@@ -331,12 +362,29 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
     return pd.DataFrame(rows, columns=cols)
 
 
+# what a guarantee's re-solve relaxes it by (the unit its ``resolved_value_per_unit`` is per): one
+# chain fewer required; one percentage point of the area's value less required of a minimum share,
+# more allowed under a ceiling; one unit of value less of a minimum value
+GUARANTEE_STEPS = {"min_chains": "chain", "min_share": "percentage point", "max_share": "percentage point",
+                   "min_value": "unit of value"}
+
+
+def guarantee_step(measure: str, total_value: float) -> float:
+    """The row change of one :data:`GUARANTEE_STEPS` step of a guarantee (in the row's value units)."""
+    return total_value / 100.0 if measure in ("min_share", "max_share") else 1.0
+
+
 def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
     """Each guarantee row at the fixed-placement LP: what it requires, what the layout
-    gives, and its dual — the objective decrease per unit the guarantee no longer requires
-    (value units; for min_chains the placements are fixed, so the price is 0).  A min_chains
-    guarantee's value is the chains the layout runs in its target (:func:`chains_counted`), not its
-    row's activity: the LP leaves the presence columns anywhere under their bounds."""
+    gives, and its dual — the objective decrease per unit of *value* the guarantee no longer
+    requires (``value_per_unit``; a share guarantee's required and reached amounts are value too, its
+    share times the area's value) and, for a share guarantee, the same per percentage point
+    (``value_per_point``).  A min_chains guarantee counts chains: the LP with its placements fixed
+    cannot price a count (a chain comes or goes with a site), so its LP price is NaN, never 0.  A
+    min_chains guarantee's value is the chains the layout runs in its target (:func:`chains_counted`),
+    not its row's activity: the LP leaves the presence columns anywhere under their bounds.
+    ``resolved_*`` (:data:`RESOLVED_COLUMNS`, filled by ``shadow_prices(reoptimise=True)``): the
+    objective decrease with it relaxed by one ``resolved_step`` and the MIP re-solved."""
     from ..model.guarantees import chain_rows, chains_counted, guarantee_bounds
 
     d = cm.data
@@ -352,27 +400,48 @@ def guarantee_prices(cm: CompiledModel, res: SolveResult) -> pd.DataFrame:
         short = short.copy()
         short[counted] = np.maximum(required[counted] - lhs[counted], 0.0)
     dual = gb.take(res.row_dual).reshape(-1) if d.G else np.zeros(0)
+    price = sign * dual + 0.0
+    chains = np.array([m == "min_chains" for m in d.g_measure], dtype=bool).reshape(d.G)
+    share = np.array([m in ("min_share", "max_share") for m in d.g_measure], dtype=bool).reshape(d.G)
+    price = np.where(chains, np.nan, price)
     return pd.DataFrame({
         "guarantee": d.g_labels, "path": d.g_paths, "measure": d.g_measure, "required": required,
         "value": lhs, "shortfall": short,
         "binding": np.abs(lhs - required) <= 1e-6 * np.maximum(1.0, np.abs(required)),
-        "value_per_unit": sign * dual + 0.0,
+        "unit": np.where(chains, "chain", "unit of value"),
+        "value_per_unit": price,
+        "value_per_point": np.where(share, price * d.total_value / 100.0, np.nan),
+        "resolved_step": "",  # "1 chain", "1 percentage point", "1 unit of value" where re-solved
+        "resolved_value_per_unit": np.nan, "resolved_value_most": np.nan, "resolved_status": "",
     })
 
 
+def _guarantee_resolved(cm: CompiledModel, fixed: SolveResult, g: int, options: SolverOptions | None,
+                        shares: Shares | None = None) -> dict:
+    """:func:`_resolved_value` of guarantee ``g`` relaxed by one :data:`GUARANTEE_STEPS` step (a
+    minimum lowered, a ceiling raised), with ``resolved_step`` saying the step."""
+    measure = cm.data.g_measure[g]
+    row = int(cm.row("guarantee").index(g))
+    out = _resolved_value(cm, fixed, row, options, shares, step=guarantee_step(measure, cm.data.total_value),
+                          lower=measure != "max_share")
+    return {**out, "resolved_step": f"1 {GUARANTEE_STEPS[measure]}"}
+
 
 def _resolved_value(cm: CompiledModel, fixed: SolveResult, row: int, options: SolverOptions | None,
-                    shares: Shares | None = None) -> dict:
-    """Objective decrease when the limit of ``row`` (a quota, a change budget) grows by one unit
-    and the MIP is re-solved from the layout (placements free), within the next of ``shares``:
+                    shares: Shares | None = None, step: float = 1.0, lower: bool = False) -> dict:
+    """Objective decrease when the limit of ``row`` (a quota, a change budget) grows by ``step`` (one
+    unit; ``lower``: a minimum row's lower limit falls by it, a guarantee) and the MIP is re-solved from the layout (placements free), within the next of ``shares``:
     :data:`RESOLVED_COLUMNS`.  ``resolved_status`` is the re-solve's; only "optimal" proves the
     decrease.  A re-solve stopped at its limit with a layout (it starts from the layout, so it keeps
     at least that one) proves only that the decrease is at least ``resolved_value_per_unit`` and at
     most ``resolved_value_most`` (from its bound): "0" there means "not found", not "worth 0".  No
     layout (or no time left): NaN."""
-    hi = cm.row_upper.copy()
-    hi[row] += 1.0
-    out = _solve(replace(cm, row_upper=hi), options or SolverOptions(mip_gap=1e-6), shares, start=fixed.x[: cm.n_cols])
+    lo, hi = cm.row_lower.copy(), cm.row_upper.copy()
+    if lower:
+        lo[row] -= step
+    else:
+        hi[row] += step
+    out = _solve(replace(cm, row_lower=lo, row_upper=hi), options or SolverOptions(mip_gap=1e-6), shares, start=fixed.x[: cm.n_cols])
     if out.objective is None:
         return {"resolved_value_per_unit": np.nan, "resolved_value_most": np.nan, "resolved_status": out.status}
     base = float(fixed.objective)

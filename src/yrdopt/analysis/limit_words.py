@@ -97,6 +97,37 @@ def guarantee_rows(table, inst) -> list[dict]:
     return out
 
 
+# what an LP price is and is not: the CLI's `prices`, the report's prices and the workbench's Limits say it alike
+LP_PRICE_HOLDS = ("An LP price holds for small changes with the layout's placements fixed; moving sites can gain "
+                  "far more (yrd-provinces: Shanghai's land, LP 7.21 per km2, re-solved 34.3 for one km2 more)")
+# why a guarantee's worth is "n/a" at the LP (guarantee_worth)
+NOT_PRICED = ("n/a: the LP with the sites fixed cannot price it (a number of chains comes and goes with sites; a "
+              "guarantee used to the limit at LP price 0 may still keep sites in place)")
+
+
+def guarantee_worth(r) -> tuple[str, str]:
+    """(LP price in its unit, or "n/a"; the re-solved figure per its step, "" where not re-solved) of a
+    row of ``Prices.guarantees`` (explain.guarantee_prices): a guarantee used to the limit whose LP price
+    is NaN (a number of chains) or 0 is never said to be worth 0."""
+    from .explain import resolved_gain
+
+    price = get(r, "value_per_unit")
+    if not get(r, "binding"):  # one less required of a guarantee with room to spare changes no optimum, LP or MIP
+        lp = "0"
+    elif price != price or abs(price) <= 1e-9:  # a count; or a degenerate 0 at the limit
+        lp = "n/a"
+    else:
+        lp = f"{price:,.6g} per {get(r, 'unit')}"
+        point = get(r, "value_per_point")
+        if point is not None and point == point:
+            lp += f" ({point:,.6g} per percentage point)"
+    status = get(r, "resolved_status")
+    status = status if isinstance(status, str) else ""
+    again = (f"{resolved_gain(get(r, 'resolved_value_per_unit'), get(r, 'resolved_value_most'), status, short=True)} "
+             f"per {str(get(r, 'resolved_step')).removeprefix('1 ')}" if status else "")
+    return lp, again
+
+
 def budget_scope(inst, m: re.Match) -> tuple[str, object]:
     """(where a change budget applies, in words; its limit in ``inst``) for a match of BUDGET_PATH:
     "2035 milestone", "2035 milestone in Anhui", "change budget" (brownfield's, every milestone's)."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..schema import Instance
 from ..analysis.costs import built_words
-from ..analysis.limit_words import counted
+from ..analysis.limit_words import LP_PRICE_HOLDS, NOT_PRICED, counted
 from ..schema import activity_units, kind_words, segment_names
 from .wording import (TIME_LIMIT_FIELD, guarantee_words, planner_words, region_names, resource_units, rule_words, term_words,
                       text_with_names, unit_words)
@@ -491,12 +491,14 @@ def _records(table: pd.DataFrame | None) -> tuple[list[str], list[dict]]:
 
 # the page's words for what the CLI's `prices` prints beside its tables
 LIMIT_NOTES = {
-    "quotas": "An LP price is 0 while any of the quota is left: it holds the sites fixed. Where a quota used (nearly) to "
-              "the end keeps a site out, only a re-solve with one unit more shows it.",
+    "quotas": LP_PRICE_HOLDS + ". An LP price is 0 while any of the quota is left. Where a quota used (nearly) to "
+              "the end keeps a site out, only a re-solve with one unit more shows it (done here where the LP price "
+              "is 0; `yrdopt prices --reoptimise` re-solves every quota used to the limit).",
     "quotas_plan": "Prices of this period with every period's sites fixed as written; a plan is not re-solved (each "
                    "re-solve would be the whole plan over the periods).",
-    "guarantees": "Worth per unit: the objective's fall per unit less required of a minimum, or per unit more allowed "
-                  "of a cap (at most a share of the area's value). With the sites fixed, a guarantee on a number of chains is worth 0.",
+    "guarantees": "Worth: the objective's fall per unit of value less required of a minimum, or more allowed under a "
+                  "cap (a share guarantee's also per percentage point of the area's value). " + NOT_PRICED
+                  + ": `yrdopt prices --reoptimise` re-solves it relaxed by one step; `yrdopt guarantees` dropped.",
     "budgets_plan": "A site budget's LP price is 0 here (every site fixed as written): solve with the budget raised to "
                     "see what one more is worth.",
 }
@@ -528,7 +530,11 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
              .sort_values(["_limit", "_worth"], ascending=False, kind="stable").drop(columns=["_worth", "_limit"])
     g = prices.guarantees
     if g is not None and len(g):
-        g = g.assign(use=["binding" if b else "" for b in g["binding"]]) \
+        from ..analysis.limit_words import guarantee_worth
+
+        worth = [guarantee_worth(r) for r in g.itertuples()]
+        g = g.assign(use=["binding" if b else "" for b in g["binding"]], worth=[w[0] for w in worth],
+                     resolved=[w[1] for w in worth]) \
              .sort_values("value_per_unit", key=np.abs, ascending=False, kind="stable")
     b = prices.budgets
     if b is not None and len(b):

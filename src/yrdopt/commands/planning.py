@@ -327,7 +327,8 @@ def register(app: typer.Typer) -> None:
         segment: Optional[str] = typer.Option(None, "--segment", help="CHAIN/SEGMENT: cost of moving it to each region"),
         site: Optional[str] = typer.Option(None, "--site", help="CHAIN/SEGMENT@REGION: why this site is open or "
                                            "closed — the layout against the same layout with the site flipped"),
-        reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move"),
+        reoptimise: bool = typer.Option(False, "--reoptimise", help="re-optimise the rest of the layout after each move "
+                                        "(and, with --prices, re-solve each limit used to the limit with one unit more)"),
         prices: bool = typer.Option(False, "--prices", help="also print the shadow prices of every quota"),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="write moves.csv / site.csv / prices.csv here"),
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole command (its "
@@ -397,23 +398,34 @@ def register(app: typer.Typer) -> None:
                 atomic_write_text(out / "moves.csv", moves.to_csv(index=False, float_format="%.10g"))
                 kept = f"{'site.csv and ' if site is not None else ''}moves.csv are in {out}/"
         if prices:
-            _print_prices(instance, solution, out, period, part(), kept)
+            _print_prices(instance, solution, out, period, part(), kept, reoptimise=reoptimise)
 
     @app.command("prices")
     def prices_cmd(
         instance: Path = typer.Argument(..., help="instance file"),
         solution: Path = typer.Argument(..., help="solution directory"),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv (budget_prices.csv) here"),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="write prices.csv (guarantee_prices.csv, "
+                                           "budget_prices.csv) here"),
         period: Optional[int] = typer.Option(None, "--period", help="phased instance: the milestone year to price "
                                              "(every period's sites kept as written)"),
+        reoptimise: bool = typer.Option(False, "--reoptimise", help="re-solve the MIP (sites free to move) with one "
+                                        "unit more of each quota used to the limit and one step less of each "
+                                        "guarantee used to the limit, within --time-limit"),
         time_limit: Optional[float] = typer.Option(60.0, "--time-limit", help="seconds for the whole command: the LP "
                                                    "and the re-solves of quotas used to the limit share them"),
     ) -> None:
-        """Value of one more unit of each quota and change budget (duals of the fixed-placement LP)."""
+        """Value of one more unit of each quota, guarantee and change budget (duals of the fixed-placement LP;
+        with --reoptimise, re-solved)."""
         from ..deadline import Deadline
 
+        from ..cli_common import fail
+
         run_guarded(lambda: solver_options(time_limit=time_limit))
-        _print_prices(instance, solution, out, period, Deadline(time_limit, stop=threading.Event()))
+        if reoptimise and period is not None:
+            fail("--reoptimise re-solves the MIP: not per period of a plan (each re-solve would be the whole plan); "
+                 "give one of --reoptimise, --period", 2)
+        _print_prices(instance, solution, out, period, Deadline(time_limit, stop=threading.Event()),
+                      reoptimise=reoptimise)
 
     @app.command("diagnose")
     def diagnose_cmd(
@@ -603,15 +615,20 @@ def _print_site(table, out: Optional[Path], inst) -> None:
 
 
 def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: Optional[int] = None,
-                  deadline=None, kept: str = "nothing written") -> None:
-    """``deadline`` carries the stop a signal sets (:func:`yrdopt.cli_common.run_stoppable`)."""
+                  deadline=None, kept: str = "nothing written", reoptimise: bool = False) -> None:
+    """``deadline`` carries the stop a signal sets (:func:`yrdopt.cli_common.run_stoppable`); ``reoptimise``:
+    every quota and guarantee used to the limit re-solved with one unit (step) more (not per period)."""
+    import pandas as pd
+
     from ..analysis.explain import resolved_gain, shadow_prices
     from ..io import load_instance
     from ..schema import region_names, resource_units
 
+    reoptimise = reoptimise and period is None
+
     def work():  # the instance read once: its units and guarantee descriptions label the tables
         inst = load_instance(instance)
-        return inst, shadow_prices(inst, solution, period=period, deadline=deadline)
+        return inst, shadow_prices(inst, solution, period=period, deadline=deadline, reoptimise=reoptimise)
 
     inst, p = run_stoppable(work, deadline.stop, kept)
     when = f" in {period} (the plan's discounted objective; every period's sites fixed)" if period is not None else \
@@ -625,6 +642,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     console.print(_df_table(prices, "Value of one more unit of quota (objective decrease per unit"
                             + when + ")", fmt="{:,.6g}"))
     from ..analysis.explain import TIGHT_SLACK_SHARE
+    from ..analysis.limit_words import LP_PRICE_HOLDS
 
     tight = p.quotas[p.quotas["tight"]]
     if len(tight):
@@ -636,26 +654,35 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
                 line += "; one more unit with the layout re-optimised: " + resolved_gain(
                     r.resolved_value_per_unit, r.resolved_value_most, r.resolved_status)
             console.print(line, highlight=False)
-        console.print("An LP price is 0 while any slack is left: it holds the placements fixed. Where a nearly "
-                      "used quota keeps a site out, only the re-solve shows it.", highlight=False, style="dim")
+        console.print(LP_PRICE_HOLDS + "." + (" Each quota used to the limit was re-solved with one unit more (the sites "
+                                        "free to move)." if reoptimise else
+                                        " An LP price is 0 while any slack is left: where a nearly used quota keeps a "
+                                        "site out, only the re-solve shows it (done where the LP price is 0; "
+                                        "--reoptimise re-solves every quota used to the limit)."),
+                      highlight=False, style="dim")
     else:
         console.print(f"no quota is used to the limit (every one has more than {TIGHT_SLACK_SHARE:.0%} left)",
                       highlight=False)
     if len(p.guarantees):
         # each guarantee as the instance describes it (else what it asks of whom, as the workbench says it); the
-        # price column says what it is (the instance's value_per_unit is another thing); prices.csv is
-        # not this table
-        from ..analysis.limit_words import guarantee_rows
+        # price column says what it is (the instance's value_per_unit is another thing) and in what unit
+        from ..analysis.limit_words import NOT_PRICED, guarantee_rows, guarantee_worth
 
         said = guarantee_rows(p.guarantees, inst)  # its amounts in its unit ("1 chain"): the measure is said in them
-        g = p.guarantees.assign(guarantee=[r["guarantee"] for r in said], required=[r["required"] for r in said],
-                                value=[r["reached"] for r in said])
-        worth = "worth per unit no longer required"
-        console.print(_df_table(g.drop(columns=["path", "measure"], errors="ignore")
-                                .rename(columns={"value_per_unit": worth, "value": "reached",
-                                                 "binding": "used to the limit"})
-                                .set_index("guarantee"),
-                                f"Guarantees ({worth}: the objective's decrease)"))
+        worth = [guarantee_worth(r) for r in p.guarantees.itertuples()]
+        g = pd.DataFrame({"guarantee": [r["guarantee"] for r in said], "required": [r["required"] for r in said],
+                          "reached": [r["reached"] for r in said],
+                          "used to the limit": p.guarantees["binding"].map(lambda b: "yes" if b else ""),
+                          "LP price": [w[0] for w in worth]})
+        if any(w[1] for w in worth):
+            g["re-solved, relaxed by one"] = [w[1] for w in worth]
+        console.print(_df_table(g.set_index("guarantee"),
+                                "Guarantees (worth: the objective's decrease per unit no longer required — per unit "
+                                "of value, a share guarantee's also per percentage point of the area's value; per "
+                                "chain re-solved)"))
+        if any(w[0] == "n/a" for w in worth):
+            console.print(NOT_PRICED + ": " + ("its re-solve is beside it" if reoptimise else "--reoptimise re-solves it relaxed by "
+                             "one step") + "; `yrdopt guarantees` re-solves it dropped.", highlight=False, style="dim")
     if p.budgets is not None and len(p.budgets):
         from ..analysis.limit_words import budget_words
 
@@ -684,5 +711,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "prices.csv", p.quotas.to_csv(index=False, float_format="%.10g"))
+        if len(p.guarantees):
+            atomic_write_text(out / "guarantee_prices.csv", p.guarantees.to_csv(index=False, float_format="%.10g"))
         if p.budgets is not None and len(p.budgets):
             atomic_write_text(out / "budget_prices.csv", p.budgets.to_csv(index=False, float_format="%.10g"))

@@ -575,8 +575,13 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
     # binding limits and their prices (the planning work writes a prices CSV)
     price_files = _find(d, PRICE_PATTERNS)
     if price_files:
+        from ..analysis.limit_words import LP_PRICE_HOLDS
+
         body = ('<p class="note">What one more unit of each limit is worth: the fall of the objective per unit more '
-                "(LP price, the layout's sites kept) and, where re-solved, with the layout re-optimised.</p>")
+                "(LP price, the layout's sites kept) and, where re-solved, with the layout re-optimised. "
+                + html.escape(LP_PRICE_HOLDS) + " (<code>yrdopt prices --reoptimise</code> re-solves every limit "
+                "used to the limit). A guarantee's LP price is per unit of value (<code>value_per_point</code>: "
+                "per percentage point of the area's value); none for a number of chains.</p>")
         for p in price_files:
             try:
                 table = _named(pd.read_csv(p), inst, names).drop(columns=list(PRICE_HIDDEN), errors="ignore")

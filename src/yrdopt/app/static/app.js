@@ -1320,7 +1320,8 @@ const LIMIT_TABLES = [
   ["quotas", "Quotas", [["region_name", "region"], ["resource", "resource"], ["quota", "quota"], ["extra", "added by expansions and parks"], ["used", "used"], ["slack", "left"],
     ["use", "used to the limit"], ["value_per_unit", "worth per unit (LP)"], ["worth_unit", "unit"], ["resolved", "worth of one more unit (re-solved)"]]],
   ["guarantees", "Guarantees", [["guarantee", "guarantee"], ["required", "required (a minimum) or allowed (a cap)"], ["value", "reached"],
-    ["shortfall", "shortfall"], ["use", "binding"], ["value_per_unit", "worth per unit (LP)"]]],
+    ["shortfall", "shortfall"], ["use", "binding"], ["worth", "worth (LP, per unit of value or percentage point; n/a: the LP cannot price it)"],
+    ["resolved", "worth relaxed by one step (re-solved)"]]],
   ["budgets", "Change budgets", [["budget", "budget"], ["limit", "limit"], ["used", "used"], ["unit", "unit"], ["use", "used to the limit"],
     ["value_per_unit", "worth per unit (LP)"], ["resolved", "worth of one more (re-solved)"]]],
 ];
