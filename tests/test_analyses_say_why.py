@@ -121,7 +121,8 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
     instance fields) and ``explain --site``.  The shortfalls are checked by re-solving with the
     quotas raised by them (and by less)."""
     path, d, out, moves, why = ic_fab_moved_to_sh(tmp_path)
-    assert why.startswith("quota too small: needs "), why
+    # several raised: their least total (units of different limits counted alike), not "needs" each
+    assert why.startswith("quota too small: a least raise (units of different limits counted alike): "), why
     assert "sh land +54" in why and "sh energy +10" in why and why.endswith(
         "(raised so, it is possible; other rules may also block)"), why
     assert set(moves.loc["sh", "blocked_by"].split("; ")) == {"regions.sh.quotas.land", "regions.sh.quotas.energy"}
@@ -140,7 +141,7 @@ def test_explain_names_the_rules_that_block_a_move(tmp_path):
     # the command in the instance's words (regions by name, raises with their unit); moves.csv keeps the ids
     shown = flat(res.output)
     assert f"Shanghai: infeasible — {planner_words(why, yrdopt.load_instance(path))}" in shown and "sh land" not in shown
-    assert "needs Shanghai land +54 ha" in shown, shown
+    assert "a least raise (units of different limits counted alike): Shanghai land +54 ha" in shown, shown
     written = pd.read_csv(tmp_path / "why" / "moves.csv").set_index("region")
     assert written.loc["sh", "why"] == why and written.loc["sh", "blocked_by"] == moves.loc["sh", "blocked_by"]
     # opening a site there: the land its minimum scale (15) needs, 15 ha of the site and 4 of ic/rd
@@ -173,7 +174,7 @@ def test_a_move_or_flip_blocked_by_policy_is_answered_from_the_policy(tmp_path):
     from test_brownfield import tiny
 
     path, d, out, moves, why = ic_fab_moved_to_sh(tmp_path, forbidden=True)
-    assert why.startswith("forbidden by policy.forbidden; with that lifted, still quota too small: needs "), why
+    assert why.startswith("forbidden by policy.forbidden; with that lifted, still quota too small: a least raise (units of different limits counted alike): "), why
     assert "sh land +54" in why and "sh energy +10" in why, why
     assert moves.loc["sh", "blocked_by"].split("; ") == ["policy.forbidden", "regions.sh.quotas.land",
                                                          "regions.sh.quotas.energy"]
@@ -288,7 +289,7 @@ def test_the_workbench_why_here_names_the_rules_that_block_a_move(tmp_path):
         job = wait_job(base, job)
         assert job["state"] == "done", job
         sh = next(r for r in job["result"]["rows"] if r["region"] == "sh")
-        assert sh["why"].startswith("quota too small: needs ") and "other rules may also block" in sh["why"], sh
+        assert sh["why"].startswith("quota too small: a least raise (units of different limits counted alike): ") and "other rules may also block" in sh["why"], sh
         # in the planner's terms: the region by its name, each raise with its unit, the rules in words
         # (their instance fields kept beside them)
         assert "Shanghai land +54 ha" in sh["why"] and "Shanghai energy +10 kt coal equivalent" in sh["why"], sh
@@ -332,6 +333,59 @@ def test_quotas_that_would_each_do_are_said_as_alternatives(tmp_path):
         (tmp_path / "raised.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
         assert yrdopt.solve(tmp_path / "raised.yaml").summary["verified"], r
 
+
+
+def test_a_raise_explain_prints_is_enough_and_one_limit_raised_alone_is_offered(provinces):
+    """yrd-provinces, ai/manufacturing moved to each province with the rest kept.  Before, Zhejiang's
+    move "needs Shanghai land +0.397795 km2, Zhejiang energy +1616.21": raised exactly so the instance
+    stays infeasible (6 digits rounded the raise down), and Zhejiang's energy alone (+1624.17) is
+    enough, yet it was not offered (an alternative already among the raised was dropped) and "needs"
+    claimed both were needed.  Now every raise printed is rounded up and checked here by solving the
+    moved layout with the instance's quotas raised so (the fixed-placement LP), the several raised
+    together are "a least raise (units of different limits counted alike)", and a limit that alone
+    does, raised more, is offered "or instead … alone" (checked too)."""
+    import re
+
+    from yrdopt.analysis.explain import LEAST_RAISE, parks_opened, read_layout, _solve
+    from yrdopt.model.compiled import build
+    from yrdopt.model.fixed import fix_placements
+
+    out, _ = provinces
+    moves = cost_of_moving(PROVINCES, out, "ai/manufacturing").set_index("region")
+    base = yaml.safe_load(PROVINCES.read_text())
+    inst = yrdopt.load_instance(PROVINCES)
+    _, place, expand = read_layout(inst, out, build(inst))
+
+    def holds(region: str, raises: list[tuple[str, str, float]]) -> bool:
+        d = json.loads(json.dumps(base))
+        for r in d["regions"]:
+            for reg, res, v in raises:
+                if r["id"] == reg:
+                    r["quotas"][res] += v
+        cm = build(yrdopt.load_instance(d))
+        s = cm.data.segment_keys.index(("ai", "manufacturing"))
+        moved = place.copy()
+        moved[s] = False
+        moved[s, cm.data.region_ids.index(region)] = True
+        return _solve(fix_placements(cm, moved, expand, lp=True, parks=parks_opened(cm, out))).status == "optimal"
+
+    raise_re = re.compile(r"(\w+) (land|energy|talent) \+([0-9.]+)")
+    several = alone_of_raised = 0
+    for region, why in moves["why"].items():
+        if "quota too small" not in str(why):
+            continue
+        said = why.split("quota too small: ")[1].split(" with the rest")[0]
+        joint = said.split(", or instead")[0]
+        raises = [(m[1], m[2], float(m[3])) for m in raise_re.finditer(joint)]
+        assert raises and holds(region, raises), (region, why)
+        if len(raises) > 1:
+            several += 1
+            assert joint.startswith(LEAST_RAISE) and "needs" not in said, why
+        for alt in re.findall(r"or instead (\w+ \w+ \+[0-9.]+)[^,]* alone", said):
+            (reg, res, v), = [(m[1], m[2], float(m[3])) for m in raise_re.finditer(alt)]
+            assert holds(region, [(reg, res, v)]), (region, alt)
+            alone_of_raised += any((reg, res) == (a, b) for a, b, _ in raises)
+    assert several and alone_of_raised, moves["why"].to_dict()  # the case reviewed: Zhejiang
 
 def test_a_check_stopped_at_its_time_limit_never_names_a_rule(tmp_path):
     """A feasibility check that HiGHS stops at its time limit without an answer decides nothing:

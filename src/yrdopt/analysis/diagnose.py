@@ -1327,12 +1327,20 @@ class BlockingSearch:
             return Blocking(found, short_by, False, False, groups)
         raised, instead, least = least_raise
         alone: dict[int, float | bool | None] = {}
-        for lim, v in raised + instead:
-            if any(lim is r for r, _ in instead):
-                alone[len(found)], v = v, 0.0  # not in the least raise; alone, raised by v
+        for lim, v in raised:
+            one = next((a for r, a in instead if r is lim), None)
+            if one is not None:  # raised more, it alone would do instead of the whole least raise
+                alone[len(found)] = one
             groups.append([len(found)])
             found.append(lim)
             short_by.append(v)
+        for lim, v in instead:
+            if any(lim is r for r, _ in raised):
+                continue
+            alone[len(found)] = v  # not in the least raise; alone, raised by v
+            groups.append([len(found)])
+            found.append(lim)
+            short_by.append(0.0)
         return Blocking(found, short_by, True, least, groups, alone, unconditional)
 
     def _known_conflict(self, cand: list[Limit], known: list[list[Limit]]) -> tuple[list[Limit], int] | None:
@@ -1410,7 +1418,9 @@ class BlockingSearch:
             if other is None or other.x is None:
                 continue
             alt = raises(other.x)
-            if len(alt) == 1 and not any(alt[0][0] is r for r, _ in raised + instead):
+            # one raise alone, also of a limit the least raise names (raised more, it does without the
+            # others: Zhejiang energy +1640 alone where the least raise is Shanghai land +0.4 and it +1616)
+            if len(alt) == 1 and not any(alt[0][0] is r for r, _ in instead):
                 instead += alt
                 least &= other.status == "optimal"
         return raised, instead, least

@@ -33,6 +33,7 @@ the last one.  A move whose solve stops without a layout says so (it is not repo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -594,6 +595,8 @@ def _pinned_row(d, s: int, row: np.ndarray) -> np.ndarray:
     return pinned
 
 
+# what explain says of several quotas (and budgets) raised together: their least total, each in its own unit
+LEAST_RAISE = "a least raise (units of different limits counted alike)"
 # what why_blocked appends to the rules the search names: they are one set that blocks, not all
 SWITCHED_OFF = "switching these off makes it possible; other rules may also block"
 RAISED = "raised so, it is possible; other rules may also block"
@@ -602,24 +605,33 @@ RAISED = "raised so, it is possible; other rules may also block"
 POLICY_KINDS = {"forbidden", "fixed", "protected"}
 
 
-def _quota_text(lim, v, one) -> str | None:
-    """One quota of a search's answer in the planner's words (None: not said — a raise of it is
-    neither needed by the least raise nor enough alone)."""
+def raise_text(v: float) -> str:
+    """A raise at 6 significant digits, rounded *up*: the raise printed is enough (to the nearest it
+    was not: "Shanghai land +0.397795" where 0.3977952 is needed, and the instance raised so stays
+    infeasible)."""
+    said = f"{v:.6g}"
+    if float(said) >= v or v <= 0:
+        return said
+    step = 10.0 ** (math.floor(math.log10(abs(float(said)))) - 5)
+    return f"{float(said) + step:.6g}"
+
+
+def _quota_text(lim, v, one) -> tuple[str | None, str | None]:
+    """One quota of a search's answer in the planner's words: (its part of the least raise, None where
+    it has none; its raise alone, "or instead …", None where it alone is not enough or not searched)."""
     name = f"{lim.region} {lim.resource}"
     if v is None:
-        return f"{name} (its shortfall was not found within the time limit)"
-    if v > 1e-7:
-        return f"{name} +{v:.6g}"
-    return f"or instead {name} +{one:.6g} alone" if isinstance(one, float) else None
+        return f"{name} (its shortfall was not found within the time limit)", None
+    joint = f"{name} +{raise_text(v)}" if v > 1e-7 else None
+    return joint, f"or instead {name} +{raise_text(one)} alone" if isinstance(one, float) else None
 
 
-def _budget_text(lim, v, one) -> str | None:
+def _budget_text(lim, v, one) -> tuple[str | None, str | None]:
     """One change budget of a search's answer, as :func:`_quota_text` says a quota."""
     if v is None:
-        return f"{lim.text} (its shortfall was not found within the time limit)"
-    if v > 1e-7:
-        return f"{lim.text}, too small by {v:.6g}"
-    return f"or instead {lim.text}, too small by {one:.6g} alone" if isinstance(one, float) else None
+        return f"{lim.text} (its shortfall was not found within the time limit)", None
+    joint = f"{lim.text}, too small by {raise_text(v)}" if v > 1e-7 else None
+    return joint, f"or instead {lim.text}, too small by {raise_text(one)} alone" if isinstance(one, float) else None
 
 
 def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
@@ -637,14 +649,18 @@ def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, 
 
 def blocking_text(found: Blocking, kept: bool) -> tuple[str, str]:
     """:func:`why_blocked`'s words and ``blocked_by`` for a search's answer ``found``."""
-    said = [(i, _quota_text(lim, v, found.alone.get(i)))
+    said = [_quota_text(lim, v, found.alone.get(i))
             for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
-    quotas = [t for _, t in said if t is not None and not t.startswith("or instead")]
-    instead = [t for _, t in said if t is not None and t.startswith("or instead")]
-    budgets = [t for t in (_budget_text(lim, v, found.alone.get(i)) for i, (lim, v) in
-                           enumerate(zip(found.limits, found.short_by)) if lim.kind == "change_budget") if t]
+    quotas = [t for t, _ in said if t is not None]
+    instead = [t for _, t in said if t is not None]
+    told = [_budget_text(lim, v, found.alone.get(i)) for i, (lim, v) in
+            enumerate(zip(found.limits, found.short_by)) if lim.kind == "change_budget"]
+    budgets = [t for t, _ in told if t is not None] + [t for _, t in told if t is not None]
     rules = [lim.text for lim in found.limits if lim.kind not in RAISABLE]
-    parts = rules + budgets + (["quota too small: needs " + ", ".join(quotas + instead)] if quotas else [])
+    # several raised: their least total, not each one needed (another may do alone, raised more)
+    needs = "needs " if len(quotas) + len([t for t, _ in told if t is not None]) <= 1 else \
+        f"{LEAST_RAISE}: "
+    parts = rules + budgets + (["quota too small: " + needs + ", ".join(quotas + instead)] if quotas else [])
     if not parts:
         if found.unconditional:
             return ("infeasible even with every limit switched off: the placements held cannot take the "

@@ -40,7 +40,7 @@ from .alternatives import place_from_layout
 from ..deadline import OVERRUN_S_PER_COL, Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
 from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
-                      hosting, move_policy, no_layout_why, now_shares, quota_prices, round_off, same_instance_layout,
+                      hosting, move_policy, no_layout_why, now_shares, quota_prices, raise_text, round_off, same_instance_layout,
                       segment_index, site_index)
 
 
@@ -346,7 +346,7 @@ class PlanBlocking:
         quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
         if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
             return f"infeasible (numerically borderline); {kept}".rstrip("; "), ""
-        needs = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{v:.6g}" for key, v in sorted(quotas.items())]
+        needs = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{raise_text(v)}" for key, v in sorted(quotas.items())]
         parts = [rules[0][2]] if rules else []  # the raises below are those with this rule switched off
         parts += [b["text"] for b in budgets] + (["quota too small: needs " + ", ".join(needs)] if needs else [])
         if len(rules) > 1:
