@@ -605,6 +605,23 @@ def test_guarantee_costs_within_the_solves_gaps_are_not_costs(tmp_path):
     assert f"{anhui['saving_if_dropped']:,.4f}" not in cell
     shown = sum(line.count("–") for line in res.stdout.splitlines() if line.startswith("│"))  # one per interval
     assert shown == int(t["saving_if_dropped_within_gap"].sum() + t["cost_of_step_within_gap"].sum())
+    # each guarantee as the instance describes it, as `prices` names it (before: "Anhui min_chains [rd] 1")
+    names = " ".join(line.split("│")[1].strip() for line in res.stdout.splitlines() if line.startswith("│"))
+    assert "Anhui hosts R&D in at least one chain" in names and "min_chains" not in res.stdout, res.stdout
+
+
+def test_a_drop_re_solve_stopped_at_its_limit_shows_the_interval_its_bounds_prove():
+    """`yrdopt guarantees instances/yrd-provinces.yaml --time-limit 20`: Jiangsu's ceiling "drop saves
+    11.7878 *" — the stopped re-solve's layout, where 16.10 is the truth and guarantee_costs.csv holds
+    the interval 11.79 – 27.53 its bounds prove.  Now the interval is shown (the figures of that run),
+    and the footnote says a saving is at least its layout's (before: "not the least", a step's words)."""
+    from yrdopt.commands.sharing import _resolved
+
+    stopped = "time_limit_with_incumbent"
+    assert _resolved(11.78783, stopped, False, 11.78783, 27.530335) == "11.79 – 27.53 *"
+    assert _resolved(0.0, stopped, True, 0.0, 15.080284) == "0 – 15.08 *"  # within its gap and stopped
+    assert _resolved(3.1, stopped, False, 3.1, 3.1) == "3.1000 *"  # its bound proves no more
+    assert _resolved(16.1003, "optimal", False, 16.1003, 16.1003) == "16.1003"
 
 
 def test_an_instance_without_guarantees_costs_exactly_nothing_for_them(tmp_path):
