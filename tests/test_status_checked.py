@@ -141,6 +141,28 @@ def test_options_that_change_the_problem_are_refused():
     assert "with loosened tolerances (mip_feasibility_tolerance 0.5 (default 1e-06)), no proof" in words
 
 
+def test_objective_target_stops_early_with_true_words_and_a_low_large_matrix_value_is_said():
+    """objective_target only ends the search early: allowed, and the status says what holds (a valid
+    bound, a proven gap).  large_matrix_value at or below the model's largest coefficient: a clear error
+    naming the option, its value and what it must exceed (before: RuntimeError "HiGHS rejected the
+    compiled model (passModel returned an error)", a traceback)."""
+    from yrdopt.claims import check_claims
+    from yrdopt.errors import InstanceError
+
+    sol = yrdopt.solve(ROOT / "tests" / "data" / "toy_features.yaml",
+                       options=SolverOptions(highs={"objective_target": 1e9}))
+    s = sol.summary
+    assert s["status"] in ("stopped_with_incumbent", "optimal") and s["verified"], s["status_text"]
+    assert s["check"]["false_claims"] == [] and check_claims(s, s["check"]["objective"], s["components_raw"]) == []
+    if s["status"] == "stopped_with_incumbent":
+        assert "objective_target" in s["status_text"] and (s["bound"] is None or s["bound"] <= s["objective"] + 1e-6), s
+    with pytest.raises(InstanceError) as exc:
+        yrdopt.solve(ROOT / "tests" / "data" / "toy_features.yaml", options=SolverOptions(highs={"large_matrix_value": 1.5}))
+    said = exc.value.message()
+    assert "highs.large_matrix_value" in said and "1.5" in said and "above the model's largest constraint coefficient" \
+        in said, said
+
+
 def test_a_phased_plan_the_checker_rejects_is_not_called_optimal(tmp_path):
     # without the polish HiGHS's own values are written: with the loose tolerance they break rows
     sol = yrdopt.solve(ROOT / "instances" / "yrd-provinces-2035.yaml", options=SolverOptions(highs=LOOSE),

@@ -321,11 +321,29 @@ def test_resume_refuses_and_reuses(tmp_path):
     pd.testing.assert_frame_equal(first, again)
     journal = [json.loads(x) for x in (out / "journal.jsonl").read_text().splitlines()]
     assert len(journal) == 3  # nothing solved twice
+    # a record's claims are re-derived by the claims check's rules (claims.check_claims) as summary.json's
+    # are: a bound above its objective, a gap that does not follow from objective and bound, "optimal" with
+    # the bound beyond the requested gap are false claims, and the record is rejected (before: read back as
+    # verified and optimal).  No solve writes such a record: two are edited as a worker would write them
+    ids = list(first["scenario"])[:2]
+    for sid, edit in zip(ids, (lambda r: {"bound": r["objective"] * 1.01 + 1.0},
+                               lambda r: {"bound": r["objective"] * 0.9, "gap": 0.0})):
+        path = out / "scenarios" / f"{sid}.json"
+        rec = json.loads(path.read_text())
+        assert rec["status"] == "optimal" and rec["verified"], rec
+        path.write_text(json.dumps({**rec, **edit(rec)}))
     # a larger design keeps the old scenarios and solves only the new one
     spec2 = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5, 2.0, 3.0]}],
                        robust={"enabled": False})
     bigger = sw.run(spec2, out=out, backend="inprocess", resume=True)
     assert len(bigger) == 4
+    judged = bigger.set_index("scenario").loc[ids]
+    assert (judged["status"] == "not_verified").all() and not judged["ok"].any() and not judged["verified"].any()
+    assert list(judged["status_before_check"]) == ["optimal", "optimal"]
+    above, off = judged["reason"]
+    assert "a lower bound above the objective" in above and "'optimal' needs" not in above, above
+    assert "the gap is (objective - bound) / |objective|" in off and "'optimal' needs the bound within" in off, off
+    assert bigger.set_index("scenario").drop(index=ids)["verified"].all()
     assert len((out / "journal.jsonl").read_text().splitlines()) == 4
     assert not math.isnan(bigger["objective"].iloc[-1])
     # other solver options: new ids, nothing reusable -- said out loud, not silently re-solved

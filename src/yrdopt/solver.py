@@ -51,7 +51,8 @@ STATUS_TEXT = {
     "infeasible": "infeasible: no layout satisfies every limit",
     "unbounded": "unbounded: the objective can decrease without limit (a negative cost without a cap?)",
     "infeasible_or_unbounded": "infeasible or unbounded (HiGHS could not tell which)",
-    "stopped_with_incumbent": "stopped at an iteration, solution or objective limit with a feasible layout",
+    "stopped_with_incumbent": "stopped at an iteration, solution or objective limit (or HiGHS's objective_target) "
+                              "with a feasible layout",
     "stopped_no_incumbent": "stopped at an iteration, solution or objective limit before any feasible layout",
     "interrupted": "interrupted by the user",
     # why no bound proves it (a gap above the requested one, no bound, loosened tolerances) is added by status_words
@@ -305,6 +306,8 @@ OWNED_OPTIONS = {"threads": "set it with the 'threads' option", "time_limit": "s
 # of an instance whose optimum costs 3,215.40); small_matrix_value above its default drops every
 # matrix entry below it; infinite_bound and infinite_cost below theirs turn finite limits and costs
 # into infinite ones.  name -> (HiGHS's default, the direction that changes the problem, why)
+# objective_target is not among them: it only ends the search at the first layout costing no more (status
+# stopped_with_incumbent, HiGHS's bound still valid, so the gap stays a proven one)
 MODEL_CHANGING_OPTIONS = {
     "objective_bound": (math.inf, "any", "it cuts every layout costing more from the search, so HiGHS may "
                         "call a feasible instance infeasible"),
@@ -615,6 +618,7 @@ class HighsSolver:
     def load(self, cm: CompiledModel) -> float:
         """Hand the compiled arrays to HiGHS in one call; return the seconds it took."""
         _check_representable(cm)
+        self._check_matrix_options(cm)
         t0 = time.perf_counter()
         A = cm.A
         # always the full-length array: highspy 1.15 reads an empty one as uninitialised
@@ -632,6 +636,20 @@ class HighsSolver:
         self.model = cm
         self.handoff_s = time.perf_counter() - t0
         return self.handoff_s
+
+    def _check_matrix_options(self, cm: CompiledModel) -> None:
+        """Raise a user error where ``large_matrix_value`` (a HiGHS option a user may set lower than its
+        default 1e15) is not above the model's largest constraint coefficient: HiGHS's passModel rejects
+        the model then, and before, the solve ended in a RuntimeError traceback ("HiGHS rejected the
+        compiled model").  Said with the option, its value and what it must exceed."""
+        largest = float(np.abs(cm.A.data).max()) if cm.A.nnz else 0.0
+        limit = float(self.h.getOptionValue("large_matrix_value")[1])
+        if largest >= limit:
+            from .errors import InstanceError, Problem
+
+            raise InstanceError([Problem("solver options", "highs.large_matrix_value", self.options.highs.get(
+                "large_matrix_value", limit), f"a value above the model's largest constraint coefficient, {largest:g} "
+                "(HiGHS rejects the model otherwise; its default is 1e15: leave it unset)")])
 
     # -- in-place changes (sweeps) --------------------------------------------------------
     def set_costs(self, cost: np.ndarray) -> None:

@@ -193,7 +193,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
             _phase(be, ctx, store, scenarios, todo, "solve", None, run_id, None, progress,
                    earlier=_earlier(store, scenarios, done, spec.chunk_size, loosened_tolerances(spec.solver.highs)))
         loosened = loosened_tolerances(spec.solver.highs)
-        records = [_counted_as_checked(store.read(s.id), loosened) for s in scenarios]
+        records = [_counted_as_checked(store.read(s.id), loosened, spec.solver) for s in scenarios]
         robust = _no_robust_because(spec, inst, records)
         if robust is not None:
             _remove_robust_evaluations(store)
@@ -207,7 +207,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         store.close()
 
 
-def _counted_as_checked(rec: dict, loosened: dict[str, float] | None = None) -> dict:
+def _counted_as_checked(rec: dict, loosened: dict[str, float] | None = None, solver=None) -> dict:
     """A stored record whose ``ok`` and status follow the checker: a layout the checker rejected
     ("not_verified") is no solved scenario, and one it never judged (no ``verified``: ``check:
     false``) is "unchecked".  Records written before those rules (``--resume`` on an older OUT)
@@ -218,9 +218,19 @@ def _counted_as_checked(rec: dict, loosened: dict[str, float] | None = None) -> 
     record's id includes the solver options, so a resumed record was solved with them).  Records
     written before such a bound was known to prove nothing kept "optimal" and HiGHS's bound, and
     regret.csv then called a confirmed cheaper candidate a CONTRADICTION: they say what a record
-    written now says ("unproven", no bound nor gap, HiGHS's bound kept apart)."""
+    written now says ("unproven", no bound nor gap, HiGHS's bound kept apart).
+
+    ``solver``: the spec's solver options (a :class:`SweepSolver`); with them a verified record's
+    status, bound and gap are re-derived by the claims check's rules (:func:`.worker.claims_as_checked`),
+    as a worker does for the records it writes: a record read back (``--resume``) claims no more either."""
     if loosened:
         rec = _without_loosened_bound(rec, loosened)
+    if solver is not None:
+        from .worker import claims_as_checked
+
+        # the gaps HiGHS was asked for (its mip_abs_gap default 1e-6, unless solver.highs sets it)
+        requested = {"relative": solver.mip_gap, "absolute": float(solver.highs.get("mip_abs_gap", 1e-6))}
+        rec = {**rec, **claims_as_checked(rec, requested, highs=solver.highs)}
     if rec.get("ok") and rec.get("status") == "not_verified":
         return {**rec, "ok": False}
     if "verified" not in rec:

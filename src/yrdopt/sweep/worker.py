@@ -237,6 +237,8 @@ class ScenarioSolver:
             rec.update(_layout_lists(cm, x))
             if self.ctx.check:
                 rec.update(_check(inst, cm, x, res.objective))
+                # its status, bound and gap re-derived by the claims check's rules (a false one: not_verified)
+                rec.update(claims_as_checked(rec, res.solver.get("gap_requested"), tolerances=res.solver.get("tolerances")))
                 status = checked_status(rec["status"], rec["verified"])  # no more than the checker confirms
                 if status != rec["status"]:
                     # kept in the record, marked, but no solved scenario: not in any count or summary
@@ -585,6 +587,34 @@ def as_unchecked(rec: dict[str, Any]) -> dict[str, Any]:
     return {"status": "unchecked", "status_before_check": status, "verified": None,
             # the status is yrdopt's, from the objective and the bound (the polish's), not HiGHS's word
             "reason": f"{STATUS_TEXT['unchecked']}; the solve said {status} (not checked: check is off in the spec)"}
+
+
+def claims_as_checked(rec: dict[str, Any], gap_requested: dict | None, highs: dict | None = None,
+                      tolerances: dict | None = None) -> dict[str, Any]:
+    """The fields to change in a verified scenario record whose claims - status, objective, bound and
+    gap - the claims check of summary.json (:func:`yrdopt.claims.check_claims`, the one place for those
+    rules) finds false against the objective the checker recomputed (``check_objective``): the record is
+    then rejected as one that breaks a limit is ("not_verified", not solved, the false claims in words in
+    its reason and ``false_claims``).  Before, a record's bound, gap and "optimal" were never re-derived: a bound above
+    its polished objective, a gap that does not follow from objective and bound, or "optimal" with a gap
+    above the requested one would have been recorded as verified.  ``gap_requested``: HiGHS's relative
+    and absolute gaps; ``highs``/``tolerances``: the HiGHS options given, the tolerances HiGHS held (a
+    loosened one proves no bound).  A record its own solve's claims check judged (a phased plan's,
+    ``false_claims`` written) and one not verified change nothing."""
+    if rec.get("verified") is not True or rec.get("check_objective") is None or "false_claims" in rec:
+        return {}
+    from ..claims import check_claims
+
+    solver: dict[str, Any] = {"options": {"highs": dict(highs or {})}}
+    if tolerances:
+        solver["tolerances"] = tolerances
+    claimed = {"status": rec.get("status"), "objective": rec.get("objective"), "bound": rec.get("bound"),
+               "gap": rec.get("gap"), "gap_requested": gap_requested, "solver": solver}
+    false = [str(c) for c in check_claims(claimed, float(rec["check_objective"]), {})]
+    if not false:
+        return {}
+    return {"status": "not_verified", "status_before_check": rec.get("status"), "verified": False, "ok": False,
+            "false_claims": false, "reason": f"{STATUS_TEXT['not_verified']}; its false claims: {'; '.join(false)}"}
 
 
 def _unchanged(p, v) -> bool:
