@@ -38,6 +38,7 @@ DATA = (ROOT.parent / "shared" / "data") if (ROOT.parent / "shared" / "data").ex
 sys.path.insert(0, str(ROOT / "src"))
 
 from yrdopt.analysis.specialization import location_quotients  # noqa: E402
+from yrdopt.schema import park_names  # noqa: E402
 
 SEED000 = "seed 000_fcf7adfea0517878.txt"
 SEED001 = "seed 001_e5a458e248b18b5f.txt"
@@ -871,11 +872,12 @@ def numbers_markdown(files: dict[str, str]) -> str:
             out.append(f"| {r['id']} | lon, lat | {r['lon']}, {r['lat']} | degrees | {r['sources']['lon/lat']} |")
             for k, v in r["quotas"].items():
                 out.append(f"| {r['id']} | quota {k} | {v} | {units[k]} | {r['sources'][f'quotas.{k}']} |")
-        out += ["", "### Enclave parks", "", "| park | quantity | value | unit | source |",
+        out += ["", "### Enclave parks", "", "| park, id | quantity | value | unit | source |",
                 "| --- | --- | --- | --- | --- |"]
+        names = park_names(d)  # as the CLI, the report and the workbench say them (a candidate: host and partner)
         for e in d.get("enclaves", []):
             split = e.get("value_split") or {"factor inputs": e.get("factor_inputs")}
-            out.append(f"| {e['id']} | host {e['host']}, partner {e['partner']}; capacity {e['capacity']}; fixed cost "
+            out.append(f"| {names[e['id']]}, `{e['id']}` | host {e['host']}, partner {e['partner']}; capacity {e['capacity']}; fixed cost "
                        f"{e['fixed_cost']}; extra {e['extra_quota']}; cost split {e['cost_split']}; value split {split}; "
                        f"kinds {e.get('kinds', 'all')}{'; existing' if e.get('existing') else ''} | activity units, "
                        f"index points, km2 | {'; '.join(f'{k}: {v}' for k, v in e['sources'].items())} |")

@@ -33,6 +33,10 @@ def test_builder_reproduces_shipped_files_byte_for_byte(build, tmp_path):
         shipped = ROOT / rel
         assert shipped.exists(), f"{rel} is built but not shipped"
         assert shipped.read_bytes() == (tmp_path / rel).read_bytes(), f"{rel} differs from a fresh build"
+    # enclave parks by the names planners read elsewhere (schema.park_names), their ids beside them
+    numbers = (ROOT / "instances" / "NUMBERS.md").read_text()
+    assert "| Suzhou-Suqian Industrial Park, `suzhou_suqian` |" in numbers
+    assert "| park in Lu'an (Anhui) co-built with Hangzhou (Zhejiang), `hangzhou_luan` |" in numbers
 
 
 @pytest.mark.parametrize("name", list(INSTANCES))
