@@ -574,7 +574,8 @@ def test_knock_on_problems_are_listed_under_their_cause(workbench):
     causes = driver.find_elements(By.CSS_SELECTOR, "#validation > ul > li")
     assert len(causes) == 1 and "regions[0]) id: got \"shanghia\"" in causes[0].text, box.text
     n = driver.execute_script("return S.problems[0].follows.length")
-    assert box.text.startswith(f"1 problem: fix before solving ({n} more follow from them")
+    # as the CLI says it (errors.InstanceError.message): one problem, its knock-ons "from it"
+    assert box.text.startswith(f"1 problem: fix before solving ({n} more follow from it, "), box.text
     under = [li.text for li in causes[0].find_elements(By.CSS_SELECTOR, ".follows li")]
     assert f"{n} more problems follow from this one:" in causes[0].text
     seg = driver.execute_script("const c = S.boot.instance.chains[0]; return [c.name_en, c.segments[0].name]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from report_fixtures import city_instance_dict, province_instance_dict
+from yrdopt.analysis.limit_words import budget_words
 from yrdopt.cli import app
 from yrdopt.errors import InstanceError
 from yrdopt.excel import MATRIX_SHEETS, SHEETS, read_workbook, write_workbook
@@ -216,6 +218,18 @@ def test_cli_template_solve_and_error_exit(tmp_path, williams_path):
     assert "sheet segments, row 4, column E (activity)" in r.output.replace("\n", "")
     r = runner.invoke(app, ["template", str(tmp_path / "empty.xlsx")])
     assert r.exit_code == 0 and (tmp_path / "empty.xlsx").exists()
+    # the change budgets in the template's notes, in `yrdopt schema` (the workbench's editor) and in the
+    # CLI's words alike: "most sites closed" (before: "most existing sites closed" here, "most activity
+    # removed, as a share of today's", untrue after the first milestone)
+    notes = {(row[0], row[1]): row[2] for row in load_workbook(tmp_path / "empty.xlsx")["README"].iter_rows(
+        values_only=True)}
+    schema = runner.invoke(app, ["schema"])
+    limits = json.loads(schema.stdout)["$defs"]["ChangeLimits"]["properties"]
+    moved = "most activity moved, as a share of the activity before: today's, into a later milestone the milestone before's"
+    for field, said in (("max_opened", "most new sites"), ("max_closed", "most sites closed"), ("max_moved_share", moved)):
+        assert notes[("change_budgets", field)] == said and limits[field]["description"] == said, (field, notes, limits)
+    assert budget_words("brownfield.budget.max_closed", {"brownfield": {"budget": {"max_closed": 6}}}) == \
+        "change budget: at most 6 sites closed"
 
 
 @pytest.mark.parametrize("text, where", [

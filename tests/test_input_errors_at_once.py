@@ -6,6 +6,7 @@ the first showing knock-ons of one mistake as problems of their own)."""
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -99,6 +100,12 @@ def test_a_region_id_misspelt_where_it_is_defined_is_one_problem(tmp_path):
     assert any(f.startswith("chains[") and ".site_cost.shanghai" in f for f in problem.follows)
     assert any("yrd-provinces.baseline.csv: row " in f for f in problem.follows)
     assert any(f.startswith("economic_distance.components.") for f in problem.follows)
+    n = len(problem.follows)
+    # one problem, its knock-ons under it, counted in agreement (words.counted; before: "from them")
+    assert exc.value.message().startswith(f"1 problem in the input ({n} more follow from it, "), exc.value.message()
+    one = InstanceError([replace(problem, follows=problem.follows[:1])])
+    assert one.message().startswith("1 problem in the input (1 more follows from it, ") and \
+        "1 more problem follows from this one: " in one.message(), one.message()
 
 
 def test_a_bad_region_id_takes_its_references_under_it():

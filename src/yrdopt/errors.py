@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .words import counted
+
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
@@ -48,7 +50,7 @@ class Problem:
         if self.follows:
             n = len(self.follows)
             shown = "; ".join(self.follows[:FOLLOWS_SHOWN]) + (f"; ... and {n - FOLLOWS_SHOWN} more" if n > FOLLOWS_SHOWN else "")
-            text += f"\n      {n} more problem{'s' if n != 1 else ''} follow{'s' if n == 1 else ''} from this one: {shown}"
+            text += f"\n      {counted(n, 'more problem follows', 'more problems follow')} from this one: {shown}"
         return text
 
 
@@ -69,10 +71,10 @@ class InstanceError(YrdoptError):
 
     def message(self, limit: int = 20) -> str:
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the input:"
+        head = f"{counted(n, 'problem')} in the input:"
         knock_on = sum(len(p.follows) for p in self.problems)
         if knock_on:
-            head = (f"{n} problem{'s' if n != 1 else ''} in the input ({knock_on} more follow from them, "
+            head = (f"{counted(n, 'problem')} in the input ({counted(knock_on, 'more follows', 'more follow')} from {'it' if n == 1 else 'them'}, "
                     "listed under the one each follows from):")
         lines = [f"  - {p}" for p in self.problems[:limit]]
         if n > limit:

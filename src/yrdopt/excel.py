@@ -28,6 +28,7 @@ from .io import _expected, _got, format_loc
 from .schema import DISTANCE_COMPONENTS, TERMS, Instance
 from .validation import path_loc as parse_path
 from .validation import closest_id, schema_stage, settle
+from .words import BUDGET_DESCRIPTIONS
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,8 @@ SHEETS: dict[str, list[Column]] = {
                           ("shrink_per_unit", "num", False, "cost per unit of activity removed from an existing site")),
     "change_budgets": _cols(("year", "int", False, "milestone year of sheet periods (blank: the brownfield budget)"),
                             ("province", "str", False, "province with its own limits (blank: the whole area)"),
-                            ("max_opened", "int", False, "most new sites"),
-                            ("max_closed", "int", False, "most existing sites closed"),
-                            ("max_moved_share", "num", False, "most activity removed, as a share of today's")),
+                            *((f, kind, False, BUDGET_DESCRIPTIONS[f]) for f, kind in
+                              (("max_opened", "int"), ("max_closed", "int"), ("max_moved_share", "num")))),
     # milestone periods (any row here makes the instance phased)
     "periods": _cols(("year", "int", True, "milestone year, increasing"),
                      ("years", "int", False, "years its running costs count (blank: to the next milestone)")),

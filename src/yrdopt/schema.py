@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import Problem
+from .words import BUDGET_DESCRIPTIONS
 
 # Every number of an instance lies within +-MAX_ABS: HiGHS treats 1e20 as infinite
 # (``infinite_cost``, ``infinite_bound``) and rejects matrix entries above 1e15
@@ -404,10 +405,11 @@ class ChangeCosts(_Model):
 
 
 class ChangeLimits(_Model):
-    max_opened: Annotated[int, Field(ge=0)] | None = Field(None, description="most new sites")
-    max_closed: Annotated[int, Field(ge=0)] | None = Field(None, description="most existing sites closed")
+    # described as the CLI, the report and the workbench say each limit (words.BUDGET_DESCRIPTIONS)
+    max_opened: Annotated[int, Field(ge=0)] | None = Field(None, description=BUDGET_DESCRIPTIONS["max_opened"])
+    max_closed: Annotated[int, Field(ge=0)] | None = Field(None, description=BUDGET_DESCRIPTIONS["max_closed"])
     max_moved_share: Annotated[float, Field(ge=0, le=1)] | None = Field(
-        None, description="most activity removed from existing sites, as a share of today's activity")
+        None, description=BUDGET_DESCRIPTIONS["max_moved_share"])
 
 
 class ChangeBudget(ChangeLimits):

@@ -8,20 +8,10 @@ from __future__ import annotations
 import re
 
 from ..schema import kind_words, park_words, region_names, resource_units, segment_names
+# the count, the budgets' nouns and limits are said below the schema (it and the errors say them too)
+from ..words import BUDGET_COUNTS, BUDGET_WORDS, counted  # noqa: F401  (the analyses', CLI's and report's)
 
 
-def counted(n, one: str, many: str | None = None) -> str:
-    """A count with its noun in agreement: "1 site", "0 sites", "2.5 sites" (``many``: the plural where
-    it is not ``one`` + "s", as in counted(1, "site closed", "sites closed"))."""
-    said = f"{n:g}" if isinstance(n, float) else str(n)
-    return f"{said} {one if said == '1' else (many if many is not None else one + 's')}"
-
-
-# what each change budget counts, after its limit, one and more than one ("1 site closed", "6 sites
-# closed"; the moved share: "15 % of today's activity moved", :func:`budget_amount`)
-BUDGET_COUNTS = {"max_opened": ("new site", "new sites"), "max_closed": ("site closed", "sites closed")}
-# each change budget's limit as its field (an edit, a raise) names it: "most sites closed 6 → 3"
-BUDGET_WORDS = {"max_opened": "most new sites", "max_closed": "most sites closed", "max_moved_share": "most activity moved"}
 # the change budgets' rows of the model (transitions.BUDGETS) by their field
 BUDGET_FIELDS = {"change_opened": "max_opened", "change_closed": "max_closed", "change_moved": "max_moved_share"}
 

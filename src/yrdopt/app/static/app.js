@@ -44,7 +44,7 @@ const amount = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
 const money = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–"
   : (Math.abs(v) < 1e-6 ? 0 : v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 // a figure and its "%" never part across lines (a no-break space)
-// a count with its noun in agreement, as limit_words.counted says it: "1 segment", "0 segments"
+// a count with its noun in agreement, as words.counted (Python) says it: "1 segment", "0 segments"
 const counted = (n, one, many) => `${n} ${n === 1 ? one : (many === undefined ? one + "s" : many)}`;
 const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + "\u00a0%");
 // a gap is a percentage everywhere (a small one keeps two significant digits: 0.0095 %, not 0.0 %)
@@ -564,7 +564,8 @@ function showProblems() {
   box.hidden = problems.length === 0;
   const knockOns = problems.reduce((n, p) => n + (p.follows || []).length, 0);
   box.replaceChildren(el("b", { text: `${counted(problems.length, "problem")}: fix before solving`
-      + (knockOns ? ` (${knockOns} more follow from them, listed under the one each follows from)` : "") }),
+      + (knockOns ? ` (${counted(knockOns, "more follows", "more follow")} from ${problems.length === 1 ? "it" : "them"}, `
+        + "listed under the one each follows from)" : "") }),
     el("ul", {}, problems.map((p) => el("li", {}, `${p.where || p.path || "(instance)"}: `
       + (p.said || `got ${p.got ?? JSON.stringify(p.value)}; expected ${p.expected}`),
       knockOnList(p.follows || [])))));
