@@ -2,6 +2,7 @@
 period.  What cannot handle periods refuses with exit 2 naming ``periods``; what can works per
 period (``--period``) and is checked against real solves."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from test_explain import diagnose_exit_is_solves
 from test_periods import YEARS, tiny3
 from yrdopt.analysis import diagnose
 from yrdopt.analysis.diagnose import explain_infeasibility, explain_phased_infeasibility, one_milestone
-from yrdopt.analysis.explain import cost_of_moving, shadow_prices, site_decision
+from yrdopt.analysis.explain import LEAST_RAISE, cost_of_moving, shadow_prices, site_decision
 from yrdopt.analysis.phased import plan_lp, plan_values
 from yrdopt.checker import check_dir, check_phased
 from yrdopt.cli import app
@@ -612,11 +613,46 @@ def test_why_a_move_in_a_period_picks_its_least_raise_by_diagnoses_rule(tmp_path
     assert yrdopt.solve(d, out=tmp_path / "plan", gap=1e-9).summary["verified"]
     m = cost_of_moving(d, tmp_path / "plan", "k/a", period=2030, reoptimise=True).set_index("region")
     why = m.loc["r1", "why"]
-    assert why.startswith("quota too small: needs 2030: r2 land +1 ("), why
-    assert why.endswith(diagnose.TIE_WORDS) and m.loc["r1", "blocked_by"] == "regions.r2.quotas.land"
-    d["policy"] = {"fixed": [{"chain": "k", "segment": "a", "region": "r1"}]}
-    _, details = explain_phased_infeasibility(yrdopt.load_instance(d))
+    # the other of the tie is a limit that alone would do, offered as one period's explain offers it
+    assert why.startswith("quota too small: needs 2030: r2 land +1, or instead 2030: r3 land +1 alone ("), why
+    assert why.endswith(diagnose.TIE_WORDS)
+    assert m.loc["r1", "blocked_by"] == "regions.r2.quotas.land; regions.r3.quotas.land"
+    fixed = {**d, "policy": {"fixed": [{"chain": "k", "segment": "a", "region": "r1"}]}}
+    _, details = explain_phased_infeasibility(yrdopt.load_instance(fixed))
     assert {k.split("/")[1] for k in details["quota_increase"]} == {"r2"}, details["quota_increase"]
+
+    # r2 short of land (3.1 x 1.1 for 3.75) and of a second resource c uses (3.5 for 3.75): two raised
+    # together, less in total than r3's land alone.  Before: "needs 2030: r2 land +0.34, 2030: r2 x
+    # +0.25", as if each were needed, and r3 not offered.  Now as one period's explain says it
+    # (explain.raise_parts): several raised are "a least raise", a limit that alone does is offered;
+    # each raise printed is re-solved here (a held in r1 in 2030, the plan free): enough, and less is not
+    d["resources"].append({"id": "x"})
+    d["regions"][1]["quotas"]["land"] = 3.1
+    for r, x in zip(d["regions"], (100.0, 3.5, 100.0)):
+        r["quotas"]["x"] = x
+    d["chains"][0]["segments"][2]["resource_use"]["x"] = 1.0
+    assert yrdopt.solve(d, out=tmp_path / "plan2", gap=1e-9).summary["verified"]
+    m = cost_of_moving(d, tmp_path / "plan2", "k/a", period=2030, reoptimise=True).set_index("region")
+    assert m.loc["r1", "why"].startswith(
+        f"quota too small: {LEAST_RAISE}: 2030: r2 land +0.34, 2030: r2 x +0.25, or instead 2030: r3 land +1 alone ("), \
+        m.loc["r1", "why"]
+    assert m.loc["r1", "blocked_by"] == "regions.r2.quotas.land; regions.r2.quotas.x; regions.r3.quotas.land"
+
+    def a_in_r1_in_2030(raises: dict) -> bool:
+        raised = copy.deepcopy(d)
+        for r in raised["regions"]:
+            for k, v in raises.get(r["id"], {}).items():
+                r["quotas"][k] += v / 1.1 if k == "land" else v  # 2030's land is 1.1 x the quota
+        pm = build_phased(yrdopt.load_instance(raised))
+        col = pm.periods[1].var("place").index(0, 0) + pm.offsets[1]  # a in r1, 2030
+        lo = pm.cm.col_lower.copy()
+        lo[col] = 1.0
+        solver = HighsSolver(SolverOptions(mip_gap=1e-9))
+        solver.load(type(pm.cm)(**{**pm.cm.__dict__, "col_lower": lo}))
+        return solver.solve().x is not None
+
+    assert a_in_r1_in_2030({"r2": {"land": 0.34, "x": 0.25}}) and a_in_r1_in_2030({"r3": {"land": 1.0}})
+    assert not a_in_r1_in_2030({"r2": {"land": 0.33, "x": 0.25}}) and not a_in_r1_in_2030({"r3": {"land": 0.99}})
 
 
 def test_the_tie_rules_stage_takes_what_is_left_and_says_how_it_ended():

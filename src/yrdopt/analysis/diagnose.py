@@ -36,7 +36,7 @@ from ..data import ModelData, build_model_data
 from ..deadline import Deadline, after_solve_reserve, highs_options_for
 from ..phasing import refuse_periods
 from ..schema import Instance, resource_units, unit_words
-from .limit_words import BUDGET_COUNTS, BUDGET_FIELDS, counted
+from .limit_words import BUDGET_COUNTS, BUDGET_FIELDS, counted, raise_text
 
 PHASED_DIAGNOSE = "diagnose one period's instance"
 
@@ -513,9 +513,10 @@ def budget_increase(cm, x: np.ndarray, prefix: str = "", data=None, share: float
             path = f"brownfield.budget.{field}" if g == 0 else f"brownfield.budget.by_province.{scope}.{field}"
             if name == "change_moved":
                 text = (f"the budget of activity moved in {scope} ({limit:.6g} units) is too small by "
-                        f"{slack[i]:.6g} units")
+                        f"{raise_text(slack[i])} units")
             else:
-                text = f"the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by {slack[i]:.6g}"
+                text = (f"the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by "
+                        f"{raise_text(slack[i])}")
             out.append({"budget": field, "scope": scope, "path": path, "limit": limit,
                         "short_by": float(slack[i]), "text": text})
     return out
@@ -881,9 +882,9 @@ def phased_increase(inst: Instance, pm, x: np.ndarray, share: float = ROUND_OFF)
                  else "brownfield.budget")
         path = f"{owner}.{field}" if g == 0 else f"{owner}.by_province.{scope}.{field}"
         if field == "max_moved_share":
-            text = f"{y}: the budget of activity moved in {scope} is too small by {short:.6g} units"
+            text = f"{y}: the budget of activity moved in {scope} is too small by {raise_text(short)} units"
         else:
-            text = f"{y}: the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by {short:.6g}"
+            text = f"{y}: the budget of {counted(limit, *BUDGET_COUNTS[field])} in {scope} is too small by {raise_text(short)}"
         budgets.append({"period": y, "budget": field, "scope": scope, "path": path, "short_by": short, "text": text})
     return quotas, budgets
 

@@ -33,7 +33,6 @@ the last one.  A move whose solve stops without a layout says so (it is not repo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from ..checker import read_layout_dir
 from ..deadline import Deadline, Shares, after_solve_reserve
 from ..errors import InstanceError, Problem, SolverError
 from .diagnose import Blocking, BlockingSearch, RAISABLE
+from .limit_words import raise_text  # noqa: F401  (phased's too)
 from ..io import load_instance
 from .alternatives import place_from_layout
 from ..model.compiled import CompiledModel, build
@@ -605,15 +605,27 @@ RAISED = "raised so, it is possible; other rules may also block"
 POLICY_KINDS = {"forbidden", "fixed", "protected"}
 
 
-def raise_text(v: float) -> str:
-    """A raise at 6 significant digits, rounded *up*: the raise printed is enough (to the nearest it
-    was not: "Shanghai land +0.397795" where 0.3977952 is needed, and the instance raised so stays
-    infeasible)."""
-    said = f"{v:.6g}"
-    if float(said) >= v or v <= 0:
-        return said
-    step = 10.0 ** (math.floor(math.log10(abs(float(said)))) - 5)
-    return f"{float(said) + step:.6g}"
+def quota_raise(name: str, v: float) -> str:
+    """A quota raised, as explain says it of one period or of a plan's ("sh land +54", "2030: r3 land +2.45")."""
+    return f"{name} +{raise_text(v)}"
+
+
+def instead(raised: str) -> str:
+    """A limit that, raised alone, would do instead of the least raise ("or instead js talent +5 alone")."""
+    return f"or instead {raised} alone"
+
+
+def raise_parts(quotas: list[tuple[str | None, str | None]], budgets: list[tuple[str | None, str | None]]) -> list[str]:
+    """The parts of a why that say what to raise, one period's (:func:`blocking_text`) or a plan's
+    (:class:`yrdopt.analysis.phased.PlanBlocking`) alike: per quota and per change budget (its part of the
+    least raise, None where it has none; its raise alone, :func:`instead`, None where it alone is not
+    enough or not searched).  The budgets raised, then those alone; then "quota too small: " with the
+    quotas raised and those alone: "needs" where the least raise raises one limit, else several raised
+    are :data:`LEAST_RAISE` (their least total, not each one needed: another may do alone, raised more)."""
+    joint_q, joint_b = [j for j, _ in quotas if j is not None], [j for j, _ in budgets if j is not None]
+    needs = "needs " if len(joint_q) + len(joint_b) <= 1 else f"{LEAST_RAISE}: "
+    return joint_b + [a for _, a in budgets if a is not None] + (
+        ["quota too small: " + needs + ", ".join(joint_q + [a for _, a in quotas if a is not None])] if joint_q else [])
 
 
 def _quota_text(lim, v, one) -> tuple[str | None, str | None]:
@@ -622,8 +634,8 @@ def _quota_text(lim, v, one) -> tuple[str | None, str | None]:
     name = f"{lim.region} {lim.resource}"
     if v is None:
         return f"{name} (its shortfall was not found within the time limit)", None
-    joint = f"{name} +{raise_text(v)}" if v > 1e-7 else None
-    return joint, f"or instead {name} +{raise_text(one)} alone" if isinstance(one, float) else None
+    joint = quota_raise(name, v) if v > 1e-7 else None
+    return joint, instead(quota_raise(name, one)) if isinstance(one, float) else None
 
 
 def _budget_text(lim, v, one) -> tuple[str | None, str | None]:
@@ -631,7 +643,7 @@ def _budget_text(lim, v, one) -> tuple[str | None, str | None]:
     if v is None:
         return f"{lim.text} (its shortfall was not found within the time limit)", None
     joint = f"{lim.text}, too small by {raise_text(v)}" if v > 1e-7 else None
-    return joint, f"or instead {lim.text}, too small by {raise_text(one)} alone" if isinstance(one, float) else None
+    return joint, instead(f"{lim.text}, too small by {raise_text(one)}") if isinstance(one, float) else None
 
 
 def why_blocked(search: BlockingSearch, pinned: np.ndarray, deadline: Deadline, *, kept: bool,
@@ -651,16 +663,12 @@ def blocking_text(found: Blocking, kept: bool) -> tuple[str, str]:
     """:func:`why_blocked`'s words and ``blocked_by`` for a search's answer ``found``."""
     said = [_quota_text(lim, v, found.alone.get(i))
             for i, (lim, v) in enumerate(zip(found.limits, found.short_by)) if lim.kind == "quota"]
-    quotas = [t for t, _ in said if t is not None]
-    instead = [t for _, t in said if t is not None]
     told = [_budget_text(lim, v, found.alone.get(i)) for i, (lim, v) in
             enumerate(zip(found.limits, found.short_by)) if lim.kind == "change_budget"]
-    budgets = [t for t, _ in told if t is not None] + [t for _, t in told if t is not None]
+    quotas = [t for t, _ in said if t is not None]
+    budgets = [t for pair in told for t in pair if t is not None]
     rules = [lim.text for lim in found.limits if lim.kind not in RAISABLE]
-    # several raised: their least total, not each one needed (another may do alone, raised more)
-    needs = "needs " if len(quotas) + len([t for t, _ in told if t is not None]) <= 1 else \
-        f"{LEAST_RAISE}: "
-    parts = rules + budgets + (["quota too small: " + needs + ", ".join(quotas + instead)] if quotas else [])
+    parts = rules + raise_parts(said, told)
     if not parts:
         if found.unconditional:
             return ("infeasible even with every limit switched off: the placements held cannot take the "

@@ -5,6 +5,7 @@ milestone: at most 6 sites closed", a guarantee's required and reached amounts w
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..schema import kind_words, park_words, region_names, resource_units, segment_names
@@ -26,6 +27,17 @@ def get(obj, key):
     if obj is None:
         return None
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def raise_text(v: float) -> str:
+    """A raise at 6 significant digits, rounded *up*: the raise printed is enough (to the nearest it
+    was not: "Shanghai land +0.397795" where 0.3977952 is needed, and the instance raised so stays
+    infeasible)."""
+    said = f"{v:.6g}"
+    if float(said) >= v or v <= 0:
+        return said
+    step = 10.0 ** (math.floor(math.log10(abs(float(said)))) - 5)
+    return f"{float(said) + step:.6g}"
 
 
 def percent(share) -> str:

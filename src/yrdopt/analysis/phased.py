@@ -40,7 +40,8 @@ from .alternatives import place_from_layout
 from ..deadline import OVERRUN_S_PER_COL, Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
 from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
-                      hosting, move_policy, no_layout_why, now_shares, quota_prices, raise_text, round_off, same_instance_layout,
+                      hosting, instead, move_policy, no_layout_why, now_shares, quota_prices, quota_raise, raise_parts, round_off,
+                      same_instance_layout,
                       segment_index, site_index)
 
 
@@ -284,6 +285,35 @@ class PlanBlocking:
             cm = hosting(cm, col, core.data.activity[s])
         return cm
 
+    def _alone(self, cm: CompiledModel, x: np.ndarray, options: SolverOptions,
+               shares: Shares) -> tuple[dict, dict]:
+        """The limits that, raised alone, would do instead of the least raise ``x`` of ``cm`` (the elastic
+        model with the rules found switched off), as one period's :class:`yrdopt.analysis.diagnose.BlockingSearch`
+        finds them: for each limit ``x`` raises, the least raise with it held at its limit (its slack
+        0); where that raises one quota or budget alone (one the least raise names too, raised more),
+        that one, with its least raise alone (quotas {"year/region/resource": raise}, budgets {(period,
+        path): record} as :func:`yrdopt.analysis.diagnose.phased_increase`).  Only a raise proven least
+        is offered; a solve stopped at its share of the time ends the search."""
+        from .diagnose import ROUND_OFF, phased_increase, slack_scales
+
+        cols, limit = slack_scales(cm)
+        held = cols[x[cols] > ROUND_OFF * limit]
+        shares.add(len(held))
+        quotas, budgets = {}, {}
+        for j in held:
+            hi = cm.col_upper.copy()
+            hi[j] = 0.0
+            alt = _solve(replace(cm, col_upper=hi), options, shares)
+            if _timed_out(alt):
+                break
+            if alt.x is None or alt.status != "optimal":
+                continue
+            q, b = phased_increase(self.inst, self.pm, alt.x)
+            if len(q) + len(b) == 1:
+                quotas.update(q)
+                budgets.update({(r["period"], r["path"]): r for r in b})
+        return quotas, budgets
+
     def __call__(self, t: int, s: int, regions: np.ndarray, row: np.ndarray, reoptimise: bool,
                  deadline: Deadline) -> tuple[str, str]:
         """(why, blocked_by) for period t's placements of segment s in ``regions`` set to ``row``,
@@ -346,9 +376,17 @@ class PlanBlocking:
         quotas, budgets = phased_increase(self.inst, self.pm, raised.x)
         if not rules and not quotas and not budgets:  # within round-off: refused only at the solver's tolerance
             return f"infeasible (numerically borderline); {kept}".rstrip("; "), ""
-        needs = [f"{key.replace('/', ': ', 1).replace('/', ' ')} +{raise_text(v)}" for key, v in sorted(quotas.items())]
+        alone_q, alone_b = self._alone(raised_cm, raised.x, options, shares)
         parts = [rules[0][2]] if rules else []  # the raises below are those with this rule switched off
-        parts += [b["text"] for b in budgets] + (["quota too small: needs " + ", ".join(needs)] if needs else [])
+        # as explain says one period's (explain.raise_parts): several raised are "a least raise", one limit
+        # that alone does (raised more, or not raised at all) "or instead … alone"
+        said_q = [(quota_raise(_quota_name(key), v), instead(quota_raise(_quota_name(key), alone_q[key]))
+                   if key in alone_q else None) for key, v in sorted(quotas.items())]
+        said_q += [(None, instead(quota_raise(_quota_name(key), v))) for key, v in alone_q.items() if key not in quotas]
+        joint_b = {(b["period"], b["path"]): b for b in budgets}
+        said_b = [(b["text"], instead(alone_b[key]["text"]) if key in alone_b else None) for key, b in joint_b.items()]
+        said_b += [(None, instead(b["text"])) for key, b in alone_b.items() if key not in joint_b]
+        parts += raise_parts(said_q, said_b)
         if len(rules) > 1:
             parts.append("or instead " + " or ".join(w for _, _, w in rules[1:]))
         raise_words = "the least total raise, each limit in its own unit" if raised.status == "optimal" else \
@@ -361,10 +399,17 @@ class PlanBlocking:
         found = " (found before the search stopped at its time limit)" if stopped else ""
         tail = f" ({kept}{did} makes it possible; other rules may also block){found}" + (
             f" {tie_words(raised.solver)}" if quotas or budgets else "")
+        # the fields of the limits raised, then of those that alone would do (as one period's blocked_by)
         paths = [p for _, p, _ in rules] + [b["path"] for b in budgets] + [
-            f"regions.{k.split('/')[1]}.quotas.{k.split('/')[2]}" for k in sorted(quotas)]
-        return (("blocked by: " if rules or budgets else "") + "; ".join(parts) + tail,
+            f"regions.{k.split('/')[1]}.quotas.{k.split('/')[2]}" for k in [*sorted(quotas), *alone_q]] + [
+            b["path"] for b in alone_b.values()]
+        return (("blocked by: " if rules or budgets or alone_b else "") + "; ".join(parts) + tail,
                 "; ".join(dict.fromkeys(paths)))
+
+
+def _quota_name(key: str) -> str:
+    """A quota of :func:`yrdopt.analysis.diagnose.phased_increase` ("2030/r3/land") as explain says it: "2030: r3 land"."""
+    return key.replace("/", ": ", 1).replace("/", " ")
 
 
 def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, reoptimise: bool = False,
