@@ -332,6 +332,14 @@ def test_quotas_that_would_each_do_are_said_as_alternatives(tmp_path):
         e["regions"][r]["quotas"]["talent"] += 5
         (tmp_path / "raised.yaml").write_text(yaml.safe_dump(e, allow_unicode=True))
         assert yrdopt.solve(tmp_path / "raised.yaml").summary["verified"], r
+    # two least raises of one total: named by diagnose's rule (diagnose.TIE_RULE), not the solver's pick.
+    # Above, a tie in proportion too (+5 on 15 each): the region listed first, Shanghai.  With Jiangsu's
+    # talent at 30 and bio/rd (15 talent) fixed there, +5 is 1/6 of Jiangsu's quota against 1/3 of
+    # Shanghai's: Jiangsu, the least in proportion (before: "needs sh talent +5", HiGHS's pick)
+    d["regions"][1]["quotas"]["talent"] = 30
+    d["policy"]["fixed"] = [*d["policy"].get("fixed", []), {"chain": "bio", "segment": "rd", "region": "js"}]
+    why, _ = why_blocked(BlockingSearch(yrdopt.load_instance(d)), np.full((5, 4), np.nan), Deadline(60), kept=False)
+    assert "quota too small: needs js talent +5, or instead sh talent +5 alone" in why, why
 
 
 

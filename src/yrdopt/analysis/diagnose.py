@@ -318,11 +318,11 @@ RANK_SHARE = 1e-4
 TIE_SHARE = 0.25
 
 
-def slack_scales(cm) -> tuple[np.ndarray, np.ndarray]:
-    """(columns, limit) of an elastic model's slacks (the columns its objective counts): each slack's
-    limit is the finite bound of the one row it relaxes, at least 1 (a limit of 0 or below is raised
-    by absolute units)."""
-    cols = np.flatnonzero(cm.cost > 0)
+def slack_scales(cm, cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, limit) of an elastic model's slacks (the columns its objective counts, else ``cols``,
+    ascending): each slack's limit is the finite bound of the one row it relaxes, at least 1 (a limit
+    of 0 or below is raised by absolute units)."""
+    cols = np.flatnonzero(cm.cost > 0) if cols is None else np.asarray(cols)
     A = cm.A.tocsc()
     limit = np.ones(len(cols))
     for i, j in enumerate(cols):
@@ -330,6 +330,16 @@ def slack_scales(cm) -> tuple[np.ndarray, np.ndarray]:
         bounds = [b for r in rows for b in (cm.row_upper[r], cm.row_lower[r]) if np.isfinite(b)]
         limit[i] = max(1.0, abs(bounds[0])) if bounds else 1.0
     return cols, limit
+
+
+def tie_costs(n_cols: int, cols: np.ndarray, limit: np.ndarray, cost: np.ndarray | float = 1.0) -> np.ndarray:
+    """The objective of :data:`TIE_RULE`'s stage over ``n_cols`` columns: each slack of ``cols`` (in the
+    order the instance lists its limits) by its first-stage ``cost`` in proportion to its ``limit``
+    (:func:`slack_scales`), an earlier limit cheaper by :data:`RANK_SHARE` of it at most."""
+    rank = np.arange(len(cols)) / max(1, len(cols))
+    second = np.zeros(n_cols)
+    second[cols] = cost / limit * (1.0 + RANK_SHARE * rank)
+    return second
 
 
 def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | None = None,
@@ -358,9 +368,7 @@ def pick_among_least(cm, res, deadline: Deadline, solver=None, threads: int | No
         return res
     if res.status != "optimal":  # no least total proven: no rule to apply among its ties
         return with_(res, solver={**res.solver, "picked": "not run: least total not proven"})
-    rank = np.arange(len(cols)) / max(1, len(cols))
-    second = np.zeros(cm.n_cols)
-    second[cols] = cm.cost[cols] / bound * (1.0 + RANK_SHARE * rank)
+    second = tie_costs(cm.n_cols, cols, bound, cm.cost[cols])
     time_s = deadline.left() if share is None else deadline.share_of_limit(share)  # within what is left
     limit = None if time_s is None else time_s - after_solve_reserve(cm.n_cols)
     if limit is not None and limit <= 0:
@@ -1237,7 +1245,9 @@ class BlockingSearch:
     least raise of the quotas and change budgets that lets the placements hold (their elastic slacks
     minimised, as ``diagnose``'s elastic solve): each one raised blocks, short by its raise.  Then,
     for each one raised, the least raise with it held at its limit: where that raises one quota or
-    budget alone, that one alone would do instead ("or instead"), with its least raise alone.
+    budget alone, that one alone would do instead ("or instead"), with its least raise alone.  Where
+    several raises share the least total, each (the least raise, an alternative) is the one
+    :data:`TIE_RULE` picks (:meth:`_pick`), never the solver's by column order.
 
     One flow-free model (:class:`_Feasibility`) is built at the first question and re-pinned for
     each (flows never make placements infeasible).  A conflict found for one question is tried
@@ -1256,6 +1266,7 @@ class BlockingSearch:
         # per set of limits lifted (their ids): conflicts found (irreducible, proven), the latest last
         self.known: dict[frozenset, list[list[Limit]]] = {}
         self.least_solves = 0  # solves of the least raise (the feasibility checks: ``f.solves``)
+        self.total_row: int | None = None  # the row that holds the least total in the tie rule's stage (:meth:`_pick`)
 
     def __call__(self, pinned: np.ndarray, deadline: Deadline, floor: dict | None = None,
                  start: np.ndarray | None = None, lifted=None) -> Blocking:
@@ -1387,6 +1398,48 @@ class BlockingSearch:
             f.solver.set_costs(np.zeros(f.cm.n_cols))
             f.solver.apply_options(SolverOptions(mip_gap=1.0))
 
+    def _pick(self, cost_on: list[Limit], on: list[Limit], res):
+        """Among the raises of ``res``'s least total (slacks of ``cost_on``, the limits ``on`` switched on),
+        the one :data:`TIE_RULE` picks, as ``diagnose`` and ``explain --period`` pick theirs
+        (:func:`pick_among_least`'s stage on this model's persistent HiGHS: its total held by a row kept
+        free between questions): the least in proportion to the limits raised, a tie to the limit listed
+        first.  Within :data:`TIE_SHARE` of the question's limit (other questions share it); ``res``'s
+        raise where it is not proven least or the stage does not end optimal in time."""
+        from ..solver import SolverOptions
+
+        f = self.f
+        if res is None or res.x is None or res.status != "optimal":
+            return res
+        cols = np.unique(np.concatenate([np.atleast_1d(lim._switch[1]) for lim in cost_on]))
+        total = float(res.x[cols].sum())
+        cols, limit = slack_scales(f.cm, cols)
+        if total <= 0.0 or not (res.x[cols] > ROUND_OFF * limit).any():  # nothing raised: nothing to pick
+            return res
+        time_s = f.deadline.share_of_limit(TIE_SHARE)
+        time_s = None if time_s is None else time_s - after_solve_reserve(f.cm.n_cols)
+        if time_s is not None and time_s <= 0:
+            return res
+        every = np.zeros(f.cm.n_cols)
+        every[cols] = 1.0
+        if self.total_row is None:  # (cost_on is every quota and budget: one row serves every question)
+            self.total_row = f.solver.add_row(every, -np.inf, np.inf)
+        row = np.array([self.total_row])
+        f.solver.set_row_bounds(row, np.array([-np.inf]), np.array([total * (1.0 + 1e-9) + 1e-7]))
+        f.solver.set_costs(tie_costs(f.cm.n_cols, cols, limit))
+        f.solver.apply_options(SolverOptions(mip_gap=1e-9))
+        for lim in on:
+            f.set(lim, True)
+        try:
+            self.least_solves += 1
+            picked = f.solver.solve(res.x, time_limit=time_s)
+        finally:
+            for lim in on:
+                f.set(lim, False)
+            f.solver.set_row_bounds(row, np.array([-np.inf]), np.array([np.inf]))
+            f.solver.set_costs(np.zeros(f.cm.n_cols))
+            f.solver.apply_options(SolverOptions(mip_gap=1.0))
+        return replace(res, x=picked.x[: f.cm.n_cols]) if picked.x is not None and picked.status == "optimal" else res
+
     def _raise(self, pinned: np.ndarray, floor: dict | None, start: np.ndarray | None, first=None):
         """(raised, instead, least), within the deadline, the rules found switched off: the quotas and
         change budgets the placements need raised, each with its raise (their elastic slacks
@@ -1403,7 +1456,7 @@ class BlockingSearch:
             held = self._solve_least(raisable, [])
             x0 = held.x if held is not None else None
             f.pin(pinned, floor)
-        res = first if first is not None else self._solve_least(raisable, [], x0)
+        res = self._pick(raisable, [], first if first is not None else self._solve_least(raisable, [], x0))
         # without an answer of its own in time, the held one: a raise that works, not the least
         x, least = (res.x, res.status == "optimal") if res is not None and res.x is not None else (x0, False)
         if x is None:
@@ -1415,7 +1468,7 @@ class BlockingSearch:
         raised = raises(x)
         instead: list[tuple[Limit, float]] = []
         for lim, _ in raised:  # held at its limit, is one other raise alone enough?
-            other = self._solve_least(raisable, [lim])
+            other = self._pick(raisable, [lim], self._solve_least(raisable, [lim]))
             if other is None or other.x is None:
                 continue
             alt = raises(other.x)
