@@ -343,6 +343,18 @@ def test_resume_refuses_and_reuses(tmp_path):
     above, off = judged["reason"]
     assert "a lower bound above the objective" in above and "'optimal' needs" not in above, above
     assert "the gap is (objective - bound) / |objective|" in off and "'optimal' needs the bound within" in off, off
+    # the CLI's line for each (commands.sweep.rejected_words) names its false claims, from the table returned and
+    # from results.csv/.parquet as written: both layouts break no limit and their objectives re-derive (before: no
+    # check_objective nor false_claims column, and each line said the recomputed objective "is not the ... claimed")
+    from yrdopt.commands.sweep import rejected_words
+
+    for table in (bigger, pd.read_csv(out / "results.csv"), sw.load_results(out)["results"]):
+        rows = table.set_index("scenario").loc[ids]
+        above, off = (rejected_words(r) for r in rows.itertuples())
+        assert "is not the" not in above + off, (above, off)
+        assert "it breaks no limit, but a claim is false: bound: states " in above, above
+        assert "2 claims are false: gap: states 0.0, " in off and "; status: states 'optimal', " in off, off
+        assert rows["check_objective"].to_numpy() == pytest.approx(rows["objective"].to_numpy(), rel=1e-6)
     assert bigger.set_index("scenario").drop(index=ids)["verified"].all()
     assert len((out / "journal.jsonl").read_text().splitlines()) == 4
     assert not math.isnan(bigger["objective"].iloc[-1])

@@ -151,7 +151,7 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
     table's empty cell) say nothing: a record without the recomputed objective (written before
     it was kept) and no false claims is taken to differ in its objective (a single solve's
     layout that breaks no limit is rejected for nothing else); without a claimed objective the
-    reason is the false claim."""
+    reason is the false claims, each named."""
     from .tolerance import TOLERANCE
 
     def known(v):
@@ -165,9 +165,30 @@ def rejection_found(max_violation: float | None, claimed: float | None = None, r
         where = "" if recomputed is None else f" {recomputed:,.8g}"
         return (f"it breaks no limit, but the objective the checker recomputed from the layout{where} is not the "
                 f"{claimed:,.8g} claimed")
-    if false_claims:
+    if len(false_claims) == 1:
         return f"it breaks no limit, but a claim is false: {false_claims[0]}"
+    if false_claims:  # each named: a record rejected for its gap and its "optimal" says both
+        return f"it breaks no limit, but {len(false_claims)} claims are false: {'; '.join(map(str, false_claims))}"
     return "it breaks no limit, but a claim is false"
+
+
+def false_claims_text(false_claims) -> str | None:
+    """A layout's false claims (each :class:`FalseClaim` or its words) in one table cell, "; " between
+    them (a sweep's results.csv); None where there is none."""
+    return "; ".join(map(str, false_claims)) if false_claims else None
+
+
+def false_claims_read(cell) -> list[str]:
+    """The false claims of a table cell (:func:`false_claims_text`; a list as a record holds them); [] for
+    an empty cell (NaN, None) or a table written before it had them.  Each claim starts with its name and
+    "states" (:meth:`FalseClaim.__str__`): the cell is split only there."""
+    if isinstance(cell, str):
+        import re
+
+        return [c for c in re.split(r"; (?=[^;:]+: states )", cell) if c]
+    if isinstance(cell, (list, tuple)) or hasattr(cell, "tolist"):
+        return [str(c) for c in list(cell)]
+    return []
 
 
 def summary_rejection_found(summary: dict) -> str:

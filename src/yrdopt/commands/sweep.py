@@ -134,12 +134,14 @@ def register(app: typer.Typer) -> None:
 
 def rejected_words(row) -> str:
     """A rejected scenario's line (a results row): what the checker found - the limit broken, the
-    objective it recomputed (``check_objective``) against the one claimed, or a phased plan's
-    false claim (``false_claims``) - and what the solver alone said."""
+    objective it recomputed (``check_objective``) against the one claimed, or the false claims
+    (``false_claims``: a bound, a gap, "optimal", a phased plan's) - and what the solver alone said."""
     from ..claims import rejection_found
 
-    claims = getattr(row, "false_claims", None)
-    claims = list(claims) if isinstance(claims, (list, tuple)) or hasattr(claims, "tolist") else []
+    from ..claims import false_claims_read
+
+    # results.csv's false_claims and check_objective (a table written before them: none, the objective then)
+    claims = false_claims_read(getattr(row, "false_claims", None))
     found = rejection_found(row.max_violation, row.objective, getattr(row, "check_objective", None), claims)
     return f"rejected by the independent checker ({found}; the solver alone said {row.status_before_check})"
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..claims import loosened_tolerances
+from ..claims import false_claims_text, loosened_tolerances
 from ..errors import InstanceError, Problem
 from ..io import content_hash, instance_dict, load_instance
 from ..schema import TERMS
@@ -39,7 +39,9 @@ from .worker import Context, as_unchecked
 
 RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
 STATUS_COLUMNS = ["update", "status", "status_before_check", "ok", "reason", "objective", "bound", "gap"]
-TAIL_COLUMNS = ["verified", "max_violation", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
+# check_objective: the objective the checker recomputed; false_claims: the claims it found false ("; " between
+# them), what a rejected scenario's line names (tables written before them have neither: --resume reads records)
+TAIL_COLUMNS = ["verified", "max_violation", "check_objective", "false_claims", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
                 "polished", "highs_limit_s", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer
 RUN_DEPENDENT = ["highs_limit_s", "solve_s", "prep_s", "polish_s", "polished", "check_s", "total_s", "worker", "nodes", "mip_start",
@@ -454,9 +456,10 @@ def results_table(spec: SweepSpec, scenarios: list[Scenario], records: list[dict
         for c in TAIL_COLUMNS:
             if c != "sites":
                 row[c] = r.get(c)
+        row["false_claims"] = false_claims_text(r.get("false_claims"))
         rows.append(row)
     df = pd.DataFrame(rows)
-    for c in ["objective", "bound", "gap", *TERMS, "max_violation", "start_objective", "start_s", "highs_limit_s",
+    for c in ["objective", "bound", "gap", *TERMS, "max_violation", "check_objective", "start_objective", "start_s", "highs_limit_s",
               "solve_s", "prep_s", "polish_s", "check_s", "total_s"]:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df["ok"] = df["ok"].astype(bool)
