@@ -114,13 +114,26 @@ def test_checker_recomputes_transition_table(tmp_path):
 
     t.loc[i, "cost"] = t.loc[i, "cost"] - 1.0
     t.to_csv(tmp_path / "transition.csv", index=False)
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    written = (tmp_path / "summary.json").read_text()
     assert check_dir(sol.instance, tmp_path).verified
-    summary["transition"].update(closed=summary["transition"]["closed"] - 1,
-                                 moved_share=summary["transition"]["moved_share"] / 2)
-    (tmp_path / "summary.json").write_text(json.dumps(summary))
-    rep = check_dir(sol.instance, tmp_path)
-    assert not rep.verified and {c.claim for c in rep.false_claims} == {"transition.closed", "transition.moved_share"}
+
+    def claimed(**edits):
+        summary = json.loads(written)
+        summary["transition"].update({k: f(summary["transition"][k]) for k, f in edits.items()})
+        (tmp_path / "summary.json").write_text(json.dumps(summary))
+        return {c.claim for c in check_dir(sol.instance, tmp_path).false_claims}
+
+    assert claimed(closed=lambda v: v - 1, moved_share=lambda v: v / 2) == {"transition.closed", "transition.moved_share"}
+    # the figures by claims.figure_matches (1e-6 x max(1, |figure|)): a share off by 1e-5 of the activity before
+    # and an activity moved or before off by 1e-5 of it are false (before: activity_moved and activity_before
+    # were never compared); off by 1e-9 of it, what the files' 10 significant digits can move them by, they hold
+    tr = json.loads(written)["transition"]
+    assert 0 < tr["moved_share"] < 1 and tr["activity_moved"] > 1 and tr["activity_before"] > 1, tr
+    assert claimed(moved_share=lambda v: v + 1e-5, activity_moved=lambda v: v * (1 + 1e-5),
+                   activity_before=lambda v: v * (1 - 1e-5)) == {f"transition.{k}" for k in
+                                                               ("moved_share", "activity_moved", "activity_before")}
+    assert claimed(moved_share=lambda v: v + 1e-9, activity_moved=lambda v: v * (1 + 1e-9),
+                   activity_before=lambda v: v * (1 - 1e-9)) == set()
 
 
 def test_a_site_is_kept_only_below_a_tenth_of_a_percent_of_its_own_activity():

@@ -22,8 +22,9 @@ cap — and re-derives each claim from the rule that defines it:
 * the objective's ``components`` add up to the objective, each the term recomputed from the
   layout; a plan's components are its periods' ``terms`` times their ``discount``, summed, each
   period's terms and discount factor (and ``discounting.factors``) the recomputed ones;
-* the sites kept, grown, shrunk, closed and opened and the moved share of ``transition`` (a plan's
-  ``periods[].transition``) are those of transition.csv's rows, themselves checked row by row.
+* the sites kept, grown, shrunk, closed and opened, the activity before and moved and the moved share
+  of ``transition`` (a plan's ``periods[].transition``) are those of transition.csv's rows, themselves
+  checked row by row (the figures by :func:`figure_matches`).
 
 It reads nothing of the solver or the model: only the instance-derived values the checker
 recomputed and the summary as written.  A claim that fails makes the layout unverified
@@ -126,16 +127,28 @@ def summary_loosened_tolerances(summary: dict) -> dict[str, float]:
     return loosened_tolerances({**(given if isinstance(given, dict) else {}), **(held or {})})
 
 
+def figure_matches(claimed: float, recomputed: float) -> bool:
+    """The one test of a claimed figure against the one recomputed from the written layout or tables:
+    within :data:`CLAIM_TOL` x max(1, |claimed|), both finite.  The files carry 10 significant digits
+    (``float_format="%.10g"``, summary.json full precision), so a figure recomputed from them differs by
+    about 1e-9 of its size at most: a thousandth of this tolerance.
+
+    A share (``transition.moved_share``: the activity moved over the activity before, in [0, 1]) is
+    held to the same rule: there it is the absolute 1e-6 (a millionth of the activity before), a
+    thousand times the ~1e-9 the files' rounding can move it by."""
+    # both finite: inf <= inf held, so a summary claiming an objective of Infinity passed `yrdopt check`
+    return (math.isfinite(claimed) and math.isfinite(recomputed)
+            and abs(claimed - recomputed) <= CLAIM_TOL * max(1.0, abs(claimed)))
+
+
 def objective_matches(claimed: float, recomputed: float) -> bool:
-    """The one test of a claimed objective against the one recomputed from the layout: within
-    :data:`CLAIM_TOL` x max(1, |claimed|).  Every place that accepts or rejects a layout for its
+    """The one test of a claimed objective against the one recomputed from the layout
+    (:func:`figure_matches`).  Every place that accepts or rejects a layout for its
     objective uses it (the claims check, ``api``, ``phasing``, ``sweep.worker._check``, the workbench,
     the report, :func:`rejection_found`'s words): before, the claims check scaled by the recomputed
     objective and the others by the claimed one, so 1e6 claimed, 1e6 + 1.0000005 recomputed was
     rejected by a sweep and passed by ``yrdopt check``."""
-    # both finite: inf <= inf held, so a summary claiming an objective of Infinity passed `yrdopt check`
-    return (math.isfinite(claimed) and math.isfinite(recomputed)
-            and abs(claimed - recomputed) <= CLAIM_TOL * max(1.0, abs(claimed)))
+    return figure_matches(claimed, recomputed)
 
 
 def rejection_found(max_violation: float | None, claimed: float | None = None, recomputed: float | None = None,
@@ -382,8 +395,9 @@ def _periods_by_year(stated) -> dict | None:
 
 
 def _transition_claims(summary: dict, recomputed: dict | None) -> list[FalseClaim]:
-    """The sites kept, grown, shrunk, closed and opened and the moved share that ``transition``
-    (a plan: ``periods[].transition``) states are those of the checked transition.csv's rows."""
+    """The sites kept, grown, shrunk, closed and opened, the activity before and moved and the moved
+    share that ``transition`` (a plan: ``periods[].transition``) states are those of the checked
+    transition.csv's rows (:data:`TRANSITION_FIGURES` by :func:`figure_matches`)."""
     if not recomputed:
         return []
     if None in recomputed:
@@ -403,13 +417,21 @@ def _transition_claims(summary: dict, recomputed: dict | None) -> list[FalseClai
             continue
         for k, v in want.items():
             got = said.get(k)
-            if k == "moved_share":
-                if not isinstance(got, (int, float)) or isinstance(got, bool) or not abs(got - v) <= CLAIM_TOL:
-                    out.append(FalseClaim(f"{where}.{k}", got, v, "the activity moved by transition.csv's rows over "
-                                          "their activity before"))
-            elif k not in ("activity_moved", "activity_before") and got != v:
+            if k in TRANSITION_FIGURES:
+                if got is None and k != "moved_share":
+                    continue  # a summary written before it stated the activity (moved_share it always did)
+                if not isinstance(got, (int, float)) or isinstance(got, bool) or not figure_matches(got, v):
+                    out.append(FalseClaim(f"{where}.{k}", got, v, TRANSITION_FIGURES[k]))
+            elif got != v:
                 out.append(FalseClaim(f"{where}.{k}", got, v, f"the number of transition.csv's rows with status {k}"))
     return out
+
+
+# transition's figures (site_change.transition_counts), each re-derived from transition.csv's rows by
+# figure_matches (before: moved_share within an absolute 1e-6, activity_moved and activity_before not at all)
+TRANSITION_FIGURES = {"moved_share": "the activity moved by transition.csv's rows over their activity before",
+                      "activity_moved": "the activity transition.csv's rows that shrank or closed gave up",
+                      "activity_before": "the activity of transition.csv's rows before the change"}
 
 
 def _myopic_claims(summary: dict, objective: float, bound: float | None) -> list[FalseClaim]:
