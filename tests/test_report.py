@@ -104,6 +104,11 @@ def test_report_is_one_self_contained_file(city_solution, city_report):
         r = inst.region(rid)
         assert f"{r.name_en} {r.name_zh}" in html.unescape(text)  # "Huai'an" is written Huai&#x27;an
     assert "VERIFIED" in text and "NOT VERIFIED" not in text
+    # the status in the words yrdopt solve writes (summary.json's status_text), with the gap its bound proves
+    # (before: "Solver status: optimal, gap 3.2 %", the bare word)
+    s = sol.summary
+    words = s["status_text"] + (f" (relative gap {s['gap']:.3g} to a proven bound)" if s["status"] == "optimal" else "")
+    assert f"Status: {words}." in html.unescape(text) and "Solver status" not in text, s["status_text"]
     # every placement of the layout is in the layout table
     table = text[text.index('<section id="layout">'):text.index("</section>", text.index('<section id="layout">'))]
     assert table.count("<tr>") - 1 >= len(sol.placements())
@@ -168,6 +173,17 @@ def test_report_without_geography_or_instance_copy(tmp_path, williams_path):
     d = tmp_path / "sol"
     yrdopt.solve(williams_path, out=d)
     (d / "instance.json").unlink()
+    # its summary.json as an older version wrote a layout stopped at the time limit before a bound: "(gap
+    # reported)" without a gap, no gap_requested nor tolerances; the report says what yrdopt solve says now
+    # (before: "Solver status: time_limit_with_incumbent")
+    import json
+
+    summary = json.loads((d / "summary.json").read_text())
+    summary["solver"].pop("tolerances")
+    older = {k: v for k, v in summary.items() if k != "gap_requested"}
+    (d / "summary.json").write_text(json.dumps({
+        **older, "status": "time_limit_with_incumbent", "bound": None, "gap": None,
+        "status_text": "stopped at the time limit with a feasible layout (gap reported)"}))
     r = runner.invoke(app, ["report", str(d), "--out", str(tmp_path / "r.html")])
     assert r.exit_code == 2 and "--instance" in r.output  # not found: say how to give it
     r = runner.invoke(app, ["report", str(d), "--out", str(tmp_path / "r.html"), "--instance", str(williams_path)])
@@ -175,6 +191,19 @@ def test_report_without_geography_or_instance_copy(tmp_path, williams_path):
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "not drawn" in text and "Bristol" in text
     assert "VERIFIED" in text
+    assert "Status: stopped at the time limit with a feasible layout (no proven bound yet, so no gap)." in text
+    assert "gap reported" not in text and "Solver status" not in text
+    # the same words from the figures of other summaries older versions wrote (solver.summary_status_words, the
+    # report's): "optimal" with the bound 10 % below is no optimum; a rejected layout kept "optimal" beside
+    # verified false; HiGHS's loosened tolerances prove no bound
+    from yrdopt.solver import STATUS_TEXT, summary_status_words
+
+    obj = summary["objective"]
+    said = summary_status_words({**summary, "bound": obj - 0.1 * abs(obj), "gap": 0.0})
+    assert said.startswith(STATUS_TEXT["unproven"]) and "gap from the layout's own objective to the bound, 0.1, " in said
+    assert summary_status_words({**summary, "verified": False}) == f"{STATUS_TEXT['not_verified']} (the solve alone said optimal)"
+    said = summary_status_words({**summary, "solver": {"options": {"highs": {"mip_feasibility_tolerance": 0.01}}}})
+    assert said.startswith(STATUS_TEXT["unproven"] + "; HiGHS ran with loosened tolerances (mip_feasibility_tolerance 0.01"), said
     # a different instance than the one solved: reported, not hidden
     other = load_instance(williams_path).model_copy(update={"name": "other"})
     assert "is not the one summary.json names" in resolve_instance(d, other)[1][0]

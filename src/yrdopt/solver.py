@@ -101,6 +101,53 @@ def status_words(status: str, solver: dict | None = None, gap: float | None = No
     return text
 
 
+def summary_status_words(summary: dict, objective: float | None = None, verified: bool | None = None) -> str:
+    """A written summary's status in the words ``yrdopt solve`` writes for it today (its ``status_text``,
+    :func:`status_words`), re-derived from the summary's status, objective, bound, requested gap and
+    tolerances, never from the words stored (a summary written by an older version said "(gap reported)"
+    without a gap, or "optimal" beyond the requested gap) nor from HiGHS's word:
+
+    * a layout the checker rejected (``status`` "not_verified"; ``verified`` false, here or as the
+      summary says: an older summary kept "optimal") claims nothing: its text and what the solve said;
+    * a bound HiGHS proved with loosened tolerances proves nothing: "optimal" is "unproven", no gap;
+    * "optimal" holds only with the bound within the requested gap (:func:`derived_status`) of the
+      layout's ``objective`` (the one the checker recomputed where given); the gap is said with it, and
+      with every status whose layout has a valid bound (a time limit's and "unproven"'s in their words).
+
+    A status that is no solve's (the workbench's "baseline", today's layout evaluated) keeps the words
+    written with it; one this version does not know at all is said as written, marked so."""
+    status = summary.get("status")
+    if status not in STATUS_TEXT:
+        text = summary.get("status_text")
+        return text if isinstance(text, str) and text else f"{status} (a status this version of yrdopt does not know)"
+    said = summary.get("status_before_check") or status
+    if status == "not_verified" or (status in HAS_SOLUTION and status != "unchecked"
+                                    and False in (verified, summary.get("verified"))):
+        return f"{STATUS_TEXT['not_verified']} (the solve alone said {said})"
+    facts = summary.get("solver") if isinstance(summary.get("solver"), dict) else {}
+    number = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None  # noqa: E731
+    bound = number(summary.get("bound"))
+    objective = number(objective if objective is not None else summary.get("objective"))
+    from .claims import summary_loosened_tolerances
+
+    loosened = facts.get("loosened_tolerances") or summary_loosened_tolerances(summary)
+    if loosened and status in HAS_SOLUTION:
+        held = {"loosened_tolerances": loosened,
+                "bound_at_loosened_tolerances": facts.get("bound_at_loosened_tolerances", bound)}
+        return status_words("unproven" if status == "optimal" else status, held)
+    gap = (relative_gap(objective, bound) if objective is not None and bound is not None
+           else number(summary.get("gap")))
+    requested = summary.get("gap_requested") if isinstance(summary.get("gap_requested"), dict) else {}
+    rel, ab = number(requested.get("relative")), number(requested.get("absolute"))
+    if status == "optimal" and rel is not None and ab is not None:
+        status = derived_status(status, objective, bound, rel, ab)
+    text = status_words(status, facts, gap)
+    if gap is not None and status in HAS_SOLUTION and status not in ("time_limit_with_incumbent", "unproven", "unchecked"):
+        # below 1e-9: round-off of objective and bound ("1.14e-14" read as a figure)
+        text += f" (relative gap {0 if abs(gap) < 1e-9 else gap:.3g} to a proven bound)"
+    return text
+
+
 def derived_status(status: str, objective: float | None, bound: float | None, rel_gap: float,
                    abs_gap: float) -> str:
     """The status a layout may claim: "optimal" only if its own objective and the bound prove it."""

@@ -177,11 +177,6 @@ def _number(v: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _gap(v: float) -> str:
-    """A gap as a percentage, as the workbench says it (0.0099 %; round-off below 1e-9: 0.0 %)."""
-    return "0.0 %" if abs(v) < 1e-9 else f"{100 * v:.2g} %" if abs(v) < 1e-3 else f"{100 * v:.1f} %"
-
-
 def _share(v: float) -> str:
     return "" if v != v else f"{100 * (0.0 if abs(v) < ROUND_OFF else v):.1f} %"
 
@@ -470,6 +465,7 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         rep = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
     obj = summary.get("objective")
     from ..claims import objective_matches
+    from ..solver import summary_status_words
 
     matches = obj is not None and objective_matches(obj, rep.objective)
     verdict = (f'<p>Independent checker: <span class="{"ok" if rep.verified else "bad"}">'
@@ -477,13 +473,10 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                f"{rep.max_violation:.3g}; {rep.n_violations} violated rows). Objective recomputed from the layout: "
                f"{money(rep.objective)}; solver reported {money(obj)} "
                f'<span class="{"ok" if matches else "bad"}">({"match" if matches else "MISMATCH"})</span>. '
-               + (f"Status: {html.escape(status_text)}.</p>" if status_text is not None else
-                  # a rejected layout's status and gap are no solve result: said in words, without the gap
-                  f"Status: {html.escape(str(summary.get('status_text')))} (the solve alone said "
-                  f"{html.escape(str(summary.get('status_before_check')))}).</p>"
-                  if summary.get("status") == "not_verified" else
-                  f"Solver status: {html.escape(str(summary.get('status', 'unknown')))}"
-                  f"{', gap ' + _gap(summary['gap']) if summary.get('gap') is not None else ''}.</p>"))
+               # the words `yrdopt solve` writes (status_text) re-derived from the summary's figures and this
+               # check (before: "Solver status: optimal, gap 3.2 %", the bare word; an older summary's words as
+               # written): a rejected layout's without a gap, "optimal" only within the requested gap
+               + f"Status: {html.escape(status_text if status_text is not None else summary_status_words(summary, rep.objective, rep.verified and matches))}.</p>")
     worst = [{"limit broken (worst of its kind)": v.words, "scaled amount": v.amount}
              for v in rep.worst.values() if v.amount > 1e-6]
     if worst:

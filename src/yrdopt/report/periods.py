@@ -78,8 +78,11 @@ def foresight_text(summary: dict) -> str | None:
     my = summary.get("myopic")
     if not isinstance(my, dict) or my.get("objective") is None:
         return None
-    unproven = [s for s in my.get("per_period_status") or [] if s != "optimal"]
-    note = (f" (myopic periods not all proven optimal: {', '.join(unproven)})" if unproven else "")
+    from ..solver import STATUS_TEXT
+
+    # each in the words of yrdopt solve's status (before: the bare word, "time_limit_with_incumbent")
+    unproven = [STATUS_TEXT.get(s, str(s)) for s in my.get("per_period_status") or [] if s != "optimal"]
+    note = (f" (myopic periods not all proven optimal: {'; '.join(unproven)})" if unproven else "")
     return (f"Myopic plan (each period solved alone from the last, no foresight): {money(my['objective'])}; "
             f"the joint plan: {money(summary['objective'])}; foresight saves {money(my['foresight_saves'])}{note}.")
 
