@@ -171,6 +171,60 @@ def _assert_cell_named(tmp_path, clean_book, edits, where, bad):
     assert hits[0].file == str(book)
 
 
+SHARE = "a share in [0, 1], a fraction of the area's value (0.3 for 30 %)"
+GUARANTEE_SHARE = "a share in [0, 1] for min_share and max_share, a fraction of the area's value (0.3 for 30 %)"
+
+
+def test_a_province_share_outside_0_to_1_is_named_with_its_range(tmp_path, clean_book):
+    """Province shares entered in a workbook (sheet province_min_share; min_share and max_share guarantees):
+    a percentage typed where a fraction is meant, beyond 1, negative, text, blank - each names its file, sheet,
+    row and column and the range (before: "expected less than or equal to 1", "greater than or equal to 0",
+    "a valid number", and a blank cell's "a value (minimum share of activity value)", no range); the command
+    exits 2 without a traceback; and 0.3 typed as 30 % in a percentage cell reaches the model as the YAML's 0.3."""
+    book = tmp_path / "book.xlsx"
+    shutil.copy(clean_book, book)
+    cases = {  # row -> (its cells, where in the row, what is expected)
+        "province_min_share": [
+            (["Anhui", 30], "column B (share), field policy.province_min_share.Anhui",
+             f"{SHARE}; if 30 is a percentage, write 0.3"),
+            (["Fujian", 1.5], "column B (share)", f"{SHARE}; if 1.5 is a percentage, write 0.015"),
+            (["Henan", -0.1], "column B (share)", SHARE),
+            (["Hubei", "30 %"], "column B (share)", SHARE),
+            (["Hunan", None], "column B (share)", "in [0, 1] (0.3 for 30 %)")],
+        "guarantees": [
+            (["Anhui", None, "min_share", 30], "column D (value)",
+             "a share in [0, 1] for min_share, a fraction of the area's value (0.3 for 30 %); if 30 is a percentage, "
+             "write 0.3"),
+            (["Fujian", None, "min_share", -0.2], "column D (value)", f"at least 0: {GUARANTEE_SHARE}; a value for min_value"),
+            (["Henan", None, "max_share", "lots"], "column D (value)", f"a number: {GUARANTEE_SHARE}")]}
+    _edit(book, [(sheet, "append", cells) for sheet, rows in cases.items() for cells, _, _ in rows])
+    with pytest.raises(InstanceError) as e:
+        load_instance(book)
+    for sheet, rows in cases.items():
+        for i, (cells, where, said) in enumerate(rows):
+            hits = [p for p in e.value.problems if p.path.startswith(f"sheet {sheet}, row {i + 2}, {where}")]
+            assert hits and hits[0].file == str(book), (cells, [str(p) for p in e.value.problems])
+            assert said in hits[0].expected, (cells, hits[0].expected)
+    r = runner.invoke(app, ["solve", str(book), "--out", str(tmp_path / "sol"), "-q"])
+    out = r.output.replace("\n", "")
+    assert r.exit_code == 2 and "Traceback" not in out and f"{book.name}: sheet province_min_share, row 2" in out, out
+    # a share typed as 30 % in a percentage cell is 0.3 in the workbook: it reaches the model as the YAML's 0.3
+    from yrdopt.data import build_model_data
+
+    shutil.copy(clean_book, book)
+    _edit(book, [("province_min_share", "append", ["Anhui", 0.3])])
+    wb = load_workbook(book)
+    wb["province_min_share"]["B2"].number_format = "0%"
+    wb.save(book)
+    data = province_instance_dict(outer=True)
+    as_yaml = load_instance({**data, "policy": {**(data.get("policy") or {}), "province_min_share": {"Anhui": 0.3}}})
+    read = load_instance(book)
+    assert read.policy == as_yaml.policy
+    got, want = build_model_data(read), build_model_data(as_yaml)
+    assert (got.g_paths, got.g_measure) == (want.g_paths, want.g_measure) == (["policy.province_min_share.Anhui"], ["min_share"])
+    assert got.g_rhs.tolist() == want.g_rhs.tolist() and (got.g_target == want.g_target).all()
+
+
 @pytest.fixture(scope="module")
 def phased_book(tmp_path_factory):
     return _book(tmp_path_factory.mktemp("phased"), load_instance(_phased_brownfield_instance()))[1]

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from .errors import Described, InstanceError, Problem
 from .limits import MAX_DEPTH, MAX_ENTRIES, check_file_size, check_tree, load_yaml
-from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance
+from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, share_words
 
 DEFAULT_INSTANCE = "yrd-default.yaml"
 
@@ -213,6 +213,14 @@ def _expected(err: dict, model: type | None = None, fields_help: str = INSTANCE_
         homes = _homes(model, str(err["loc"][-1])) if model is not None else []
         elsewhere = f"; {err['loc'][-1]} belongs in {' and '.join(homes)}" if homes else ""
         return f"no such field (check the spelling{allowed}{elsewhere}; {fields_help})"
+    loc = tuple(err.get("loc") or ())
+    if len(loc) >= 2 and loc[-2] == "province_min_share":  # whatever is wrong with it: the range, a percentage
+        return share_words(err.get("input"))
+    if loc[-1:] == ("value",) and "guarantees" in loc and kind in ("greater_than_equal", "float_parsing", "float_type"):
+        # what the guarantee's value is, by its measure (a share typed as a percentage is the likely slip)
+        return (f"{'at least 0' if kind == 'greater_than_equal' else 'a number'}: "
+                f"{share_words(measure='min_share and max_share')}; a value for min_value; a number of chains for "
+                "min_chains")
     ctx = err.get("ctx") or {}
     if ctx.get("le") == MAX_ABS or ctx.get("ge") == -MAX_ABS:
         return (f"a number within -{MAX_ABS:g}..{MAX_ABS:g} (the range the solver can work with; "

@@ -26,6 +26,17 @@ from .words import BUDGET_DESCRIPTIONS
 # (``large_matrix_value``), so inputs are kept far enough below that the products the model
 # forms stay finite; the products that can still overflow are checked in :func:`cross_check`.
 MAX_ABS = 1e9
+
+
+def share_words(value=None, measure: str | None = None) -> str:
+    """What a share of the area's value (``policy.province_min_share``, a ``measure`` min_share or
+    max_share guarantee) must be, one wording for the YAML, JSON and workbook paths: a fraction in
+    [0, 1].  A ``value`` above 1 and at most 100 may be a percentage typed as a number (30 for 30 %):
+    said with the fraction it would be."""
+    text = f"a share in [0, 1]{f' for {measure}' if measure else ''}, a fraction of the area's value (0.3 for 30 %)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
+        text += f"; if {value:g} is a percentage, write {value / 100:g}"
+    return text
 # the largest cost coefficient or matrix entry the model may form (HiGHS's large_matrix_value)
 MAX_COEFFICIENT = 1e15
 MAX_COUNT = 1_000_000  # integer fields (site counts, tolerances)
@@ -676,7 +687,7 @@ def _check_guarantees(inst: Instance, provinces: set[str] | None, regions: set[s
         elif g.region is not None and regions is not None and g.region not in regions:
             bad(f"{path}.region", g.region, "a region id of this instance", "region")
         if g.measure in ("min_share", "max_share") and g.value > 1:
-            bad(f"{path}.value", g.value, f"a share of at most 1 (100 %) for {g.measure}")
+            bad(f"{path}.value", g.value, share_words(g.value, g.measure))
         if g.measure == "min_chains":
             if g.value != int(g.value):
                 bad(f"{path}.value", g.value, "a whole number of chains")

@@ -215,7 +215,7 @@ def problems_json(problems, data=None) -> list[dict]:
         expected, got = problem_words(p.expected), None
         if share_field(p.path) and isinstance(p.value, (int, float)) and not isinstance(p.value, bool):
             # a share as the percentage it means, as the change list says it ("got 15,000 %; expected at most 100 %")
-            expected, got = share_bound_words(expected), percent(p.value)
+            expected, got = share_bound_words(expected, p.value), percent(p.value)
         out.append({"file": p.file, "path": p.path, "where": named.path, "value": _plain(p.value),
                     "expected": expected, "message": problem_words(str(named)),
                     "follows": [{"path": f, "where": w} for f, w in zip(p.follows, named.follows)],

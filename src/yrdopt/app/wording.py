@@ -324,8 +324,13 @@ def share_field(path) -> bool:
     return bool(_SHARE_PATH.match(str(path or "")))
 
 
-def share_bound_words(expected: str) -> str:
-    """What a share must be, as a percentage ("less than or equal to 1": "at most 100 %")."""
+def share_bound_words(expected: str, value=None) -> str:
+    """What a share must be, as a percentage ("less than or equal to 1": "at most 100 %"); the files' words
+    for a share (:func:`yrdopt.schema.share_words`: a fraction in [0, 1], 0.3 for 30 %) as the bound the
+    page's percentage ``value`` breaks (the page takes percentages: its 150 is 15,000 %, no typed 30)."""
+    if expected.startswith("a share in [0, 1]") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "at most 100 %" if value > 1 else "at least 0 %" if value < 0 else "from 0 % to 100 %"
+
     def pct(m):
         return _percent(float(m.group(2)))
     expected = re.sub(r"(less than or equal to) ([0-9.]+)", lambda m: f"at most {pct(m)}", expected)
