@@ -28,7 +28,7 @@ from .io import _expected, _got, format_loc
 from .schema import DISTANCE_COMPONENTS, TERMS, Instance
 from .validation import path_loc as parse_path
 from .validation import closest_id, schema_stage, settle
-from .words import BUDGET_DESCRIPTIONS
+from .words import BUDGET_DESCRIPTIONS, SHARE_EXAMPLE
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ SHEETS: dict[str, list[Column]] = {
     "policy_fixed": _cols(*SEG_KEY, ("region", "str", True, "segment must have a site here")),
     "policy_forbidden": _cols(*SEG_KEY, ("region", "str", True, "segment may not sit here")),
     "site_limits": _cols(*SEG_KEY, ("min_sites", "int"), ("max_sites", "int")),
-    "province_min_share": _cols(("province", "str", True), ("share", "num", True, "minimum share of the area's activity value, in [0, 1] (0.3 for 30 %)")),
+    "province_min_share": _cols(("province", "str", True), ("share", "num", True, f"minimum share of the area's activity value, in [0, 1] {SHARE_EXAMPLE}")),
     "weights": _cols(("term", "str", True, ", ".join(TERMS)), ("weight", "num", True)),
     "site_footprints": _cols(*SEG_KEY, ("region", "str", False, "blank = every region"), ("resource", "str", True),
                              ("footprint", "num", True, "use of an open site, whatever its activity")),
@@ -94,7 +94,7 @@ SHEETS: dict[str, list[Column]] = {
                             ("extra_quota", "num", True, "quota the park adds to its host")),
     "guarantees": _cols(("province", "str", False, "province guaranteed (or region)"), ("region", "str", False),
                         ("measure", "str", True, "min_share, max_share, min_value or min_chains"),
-                        ("value", "num", True, "share in [0, 1] (0.3 for 30 %), value, or number of chains"),
+                        ("value", "num", True, f"share in [0, 1] {SHARE_EXAMPLE}, value, or number of chains"),
                         ("kinds", "text", False, "segment kinds counted, comma-separated (blank: all)"),
                         ("penalty", "num", False, "cost per unit short (blank: hard)"), ("description", "text")),
     # brownfield: today's sites and the rules for changing them (any row here, or min_kept_share on

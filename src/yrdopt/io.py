@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from .errors import Described, InstanceError, Problem
 from .limits import MAX_DEPTH, MAX_ENTRIES, check_file_size, check_tree, load_yaml
-from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance, share_words
+from .schema import DISTANCE_COMPONENTS, MAX_ABS, Instance
+from .words import share_words
 
 DEFAULT_INSTANCE = "yrd-default.yaml"
 

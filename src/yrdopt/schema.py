@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import Problem
-from .words import BUDGET_DESCRIPTIONS
+from .words import BUDGET_DESCRIPTIONS, share_words
 
 # Every number of an instance lies within +-MAX_ABS: HiGHS treats 1e20 as infinite
 # (``infinite_cost``, ``infinite_bound``) and rejects matrix entries above 1e15
@@ -27,16 +27,6 @@ from .words import BUDGET_DESCRIPTIONS
 # forms stay finite; the products that can still overflow are checked in :func:`cross_check`.
 MAX_ABS = 1e9
 
-
-def share_words(value=None, measure: str | None = None) -> str:
-    """What a share of the area's value (``policy.province_min_share``, a ``measure`` min_share or
-    max_share guarantee) must be, one wording for the YAML, JSON and workbook paths: a fraction in
-    [0, 1].  A ``value`` above 1 and at most 100 may be a percentage typed as a number (30 for 30 %):
-    said with the fraction it would be."""
-    text = f"a share in [0, 1]{f' for {measure}' if measure else ''}, a fraction of the area's value (0.3 for 30 %)"
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
-        text += f"; if {value:g} is a percentage, write {value / 100:g}"
-    return text
 # the largest cost coefficient or matrix entry the model may form (HiGHS's large_matrix_value)
 MAX_COEFFICIENT = 1e15
 MAX_COUNT = 1_000_000  # integer fields (site counts, tolerances)

@@ -1,7 +1,7 @@
 """The smallest words every layer says alike, below the schema and the errors (they import them,
 and :mod:`yrdopt.analysis.limit_words`, which imports the schema, says the rest from them): a count
 with its noun ("1 site", "6 sites closed") and what each change budget limits ("most sites
-closed"), in the schema's field descriptions, the Excel template, the CLI, the report and the
+closed"), what a share of the area's value is (a fraction in [0, 1]), in the schema's field descriptions, the Excel template, the CLI, the report and the
 workbench alike.  Nothing here imports yrdopt."""
 
 from __future__ import annotations
@@ -23,3 +23,20 @@ BUDGET_WORDS = {"max_opened": "most new sites", "max_closed": "most sites closed
 MOVED_SHARE_OF = "as a share of the activity before: today's, into a later milestone the milestone before's"
 # each change budget's field as the schema and the Excel template describe it
 BUDGET_DESCRIPTIONS = {**BUDGET_WORDS, "max_moved_share": f"{BUDGET_WORDS['max_moved_share']}, {MOVED_SHARE_OF}"}
+
+
+# a share of the area's value (policy.province_min_share, a min_share or max_share guarantee) in YAML, JSON
+# and a workbook: a fraction, never a percentage
+SHARE_IN_RANGE = "a share in [0, 1]"
+SHARE_EXAMPLE = "(0.3 for 30 %)"
+
+
+def share_words(value=None, measure: str | None = None) -> str:
+    """What a share of the area's value (``policy.province_min_share``, a ``measure`` min_share or
+    max_share guarantee) must be, one wording for the YAML, JSON and workbook paths: a fraction in
+    [0, 1].  A ``value`` above 1 and at most 100 may be a percentage typed as a number (30 for 30 %):
+    said with the fraction it would be."""
+    text = f"{SHARE_IN_RANGE}{f' for {measure}' if measure else ''}, a fraction of the area's value {SHARE_EXAMPLE}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100:
+        text += f"; if {value:g} is a percentage, write {value / 100:g}"
+    return text

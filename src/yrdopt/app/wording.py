@@ -26,6 +26,7 @@ from ..analysis.limit_words import budget_scope as _budget_scope
 from ..analysis.limit_words import budget_words
 from ..analysis.limit_words import get as _get
 from ..analysis.limit_words import percent as _percent
+from ..words import SHARE_IN_RANGE
 from ..analysis.diagnose import (TIE_INTERRUPTED, TIE_NO_PICK, TIE_NOT_RUN, TIE_TOTAL_UNPROVEN, TIE_UNFINISHED,
                                  TIE_WORDS)
 from ..schema import activity_units, kind_words, park_names, region_names, resource_units, segment_names, unit_words  # noqa: F401  (the page's words: the CLI's too)
@@ -326,9 +327,9 @@ def share_field(path) -> bool:
 
 def share_bound_words(expected: str, value=None) -> str:
     """What a share must be, as a percentage ("less than or equal to 1": "at most 100 %"); the files' words
-    for a share (:func:`yrdopt.schema.share_words`: a fraction in [0, 1], 0.3 for 30 %) as the bound the
+    for a share (:func:`yrdopt.words.share_words`: a fraction in [0, 1], 0.3 for 30 %) as the bound the
     page's percentage ``value`` breaks (the page takes percentages: its 150 is 15,000 %, no typed 30)."""
-    if expected.startswith("a share in [0, 1]") and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if expected.startswith(SHARE_IN_RANGE) and isinstance(value, (int, float)) and not isinstance(value, bool):
         return "at most 100 %" if value > 1 else "at least 0 %" if value < 0 else "from 0 % to 100 %"
 
     def pct(m):
