@@ -937,6 +937,33 @@ def test_what_each_limit_costs(server):
     assert status == 400 and "limits tab" in err["error"] and "Time limit (s)" in err["error"], err
     status, err = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"period": 2030})
     assert status == 400 and "not a plan over periods" in err["error"]
+    assert not r["reoptimised"] and "kept" not in (call(base, "GET", f"/api/scenarios/{sc.id}")[1]["limits_kept"] or {})
+    # "re-solve each limit used to the limit" (`yrdopt prices --reoptimise`, the same shadow_prices call): Jiangsu's
+    # energy, whose LP price is the fixed-placement LP's, and the R&D guarantees the LP cannot price, each re-solved
+    # with its unit and status; the job bar counted the re-solves; the answer is kept in the scenario's folder
+    status, job = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"reoptimise": True, "time_limit": 60})
+    assert status == 202 and job["asked"]["reoptimise"], job
+    job = wait_job(base, job)
+    assert job["state"] == "done" and job["result"]["reoptimised"], job
+    assert job["progress"]["phase"] == "re-solve 4 of 4"  # 1 quota + 3 guarantees used to the limit
+    quotas = {(q["region"], q["resource"]): q for q in job["result"]["quotas"]["rows"]}
+    guarantees = {g["guarantee"]: g for g in job["result"]["guarantees"]["rows"]}
+    assert quotas["jiangsu", "energy"]["resolved"] == "0.00990666 per 10k tce of energy, proven"
+    assert guarantees["Anhui hosts R&D in at least one chain"]["resolved"] == "22.7953 per chain, proven"
+    assert guarantees["Anhui hosts R&D in at least one chain"]["worth"] == "n/a"
+    assert guarantees["Jiangsu hosts R&D in at least one chain"]["resolved"] == ""  # not used to the limit
+    # checked twice: the instance solved with one 10k tce more of Jiangsu's energy, and without Anhui's guarantee
+    optimum = yrdopt.solve(wb.instance).objective
+    more = json.loads(json.dumps(wb.instance_json))
+    next(x for x in more["regions"] if x["id"] == "jiangsu")["quotas"]["energy"] += 1
+    assert optimum - yrdopt.solve(load_instance(more)).objective == pytest.approx(0.00990666, abs=1e-7)
+    fewer = json.loads(json.dumps(wb.instance_json))
+    fewer["policy"]["guarantees"] = [x for x in fewer["policy"]["guarantees"] if "Anhui" not in x.get("description", "")]
+    assert optimum - yrdopt.solve(load_instance(fewer)).objective == pytest.approx(22.7953, abs=1e-4)
+    kept = call(base, "GET", f"/api/scenarios/{sc.id}")[1]["limits_kept"]  # read from the folder: a restart keeps it
+    assert kept["result"] == job["result"] and kept["state"] == "done" and kept["asked"] == job["asked"]
+    status, err = call(base, "POST", f"/api/scenarios/{sc.id}/prices", {"reoptimise": True, "time_limit": "x"})
+    assert status == 400 and "Time limit (s)" in err["error"], err
 
 
 def test_limits_say_an_unproven_re_solve_is_not_proven(server):
@@ -957,7 +984,13 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     p.quotas = q
     view = prices_view(p)
     row = next(r for r in view["quotas"]["rows"] if (r["region"], r["resource"]) == (q.loc[i, "region"], q.loc[i, "resource"]))
-    assert row["resolved"] == "≥ 0, ≤ 29.23, not proven" and row["use"].startswith("nearly")
+    assert row["resolved"] == ("≥ 0, ≤ 29.23 per unit of land: the interval its bounds prove (not proven: stopped at "
+                               "its share of the time limit field)") and row["use"].startswith("nearly")
+    # the planner's Stop: the re-solve it cut short says so, one it left without a layout was not re-solved
+    stopped = {r["resolved"] for r in prices_view(p, stopped=True)["quotas"]["rows"]}
+    assert "≥ 0, ≤ 29.23 per unit of land: the interval its bounds prove (not proven: stopped by you)" in stopped
+    q.loc[i, ["resolved_value_per_unit", "resolved_value_most", "resolved_status"]] = [np.nan, np.nan, "time_limit_no_incumbent"]
+    assert "not re-solved: stopped by you" in {r["resolved"] for r in prices_view(p, stopped=True)["quotas"]["rows"]}
     assert view["notes"]["quotas"] == LIMIT_NOTES["quotas"]
     assert prices_view(p, 2030)["notes"]["quotas"] == LIMIT_NOTES["quotas_plan"]
     # a guarantee used to the limit that the LP cannot price (a number of chains: NaN; or 0 at the limit) is
@@ -973,7 +1006,7 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     rows = {r["guarantee"]: r for r in prices_view(p)["guarantees"]["rows"]}
     assert rows["c"]["worth"] == "n/a" and rows["c"]["resolved"] == "", rows
     assert rows["s"]["worth"] == "3.28 per unit of value (20.06 per percentage point)", rows
-    assert rows["s"]["resolved"] == "20.5 per percentage point", rows
+    assert rows["s"]["resolved"] == "20.5 per percentage point, proven", rows
     assert "worth 0" not in LIMIT_NOTES["guarantees"] and "n/a" in LIMIT_NOTES["guarantees"]
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -191,7 +192,7 @@ def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
                   expand: np.ndarray | None = None, resolve: bool = True, reoptimise: bool = False,
                   options: SolverOptions | None = None, period: int | None = None,
-                  deadline: Deadline | None = None) -> Prices:
+                  deadline: Deadline | None = None, progress: Callable[[int, int], None] | None = None) -> Prices:
     """Marginal value of one more unit of every quota, with the layout's placements fixed.
 
     The LP price is 0 for every quota with any slack left, yet a quota used nearly to the
@@ -209,7 +210,8 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     (:func:`yrdopt.analysis.phased.prices_in_period`).  The whole call keeps ``deadline`` (else
     ``options.time_limit``, else :data:`EXPLAIN_S`, from now): the LP first, then the quotas'
     re-solves, the guarantees', each its share by count (half of what is left goes to the budgets'
-    on a brownfield instance).
+    on a brownfield instance).  ``progress(done, total)`` is called before each re-solve (the
+    workbench's job bar: "re-solve 3 of 7").
     """
     deadline = _deadline(deadline, options)
     inst = load_instance(instance)
@@ -237,13 +239,29 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     # one share per re-solve, quotas first, then guarantees: each their part of what is left by count
     n = len(q_todo) + len(g_todo)
     q_deadline = ours.part(len(q_todo) / n) if n else ours
-    quotas = quota_prices(cm, res, expand, resolve, options, q_deadline, reoptimise=reoptimise)
+    budgets_todo = int(budget_prices(cm, res, False)["binding"].sum()) if resolve else 0
+    counted = _Counted(progress, n + budgets_todo)
+    quotas = quota_prices(cm, res, expand, resolve, options, q_deadline, reoptimise=reoptimise, progress=counted)
     if len(g_todo):
         shares = Shares(ours, len(g_todo), after_solve_reserve(cm.n_cols))
         for g in g_todo:
+            counted()
             for col, v in _guarantee_resolved(cm, res, int(g), options, shares).items():
                 guarantees.loc[g, col] = v
-    return Prices(float(res.objective), quotas, guarantees, budget_prices(cm, res, resolve, options, deadline))
+    return Prices(float(res.objective), quotas, guarantees,
+                  budget_prices(cm, res, resolve, options, deadline, progress=counted))
+
+
+class _Counted:
+    """``progress(done, total)`` before each re-solve of :func:`shadow_prices` (nothing without one)."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        self.done += 1
 
 
 def _quotas_to_resolve(quotas: pd.DataFrame, reoptimise: bool) -> np.ndarray:
@@ -257,7 +275,7 @@ def _quotas_to_resolve(quotas: pd.DataFrame, reoptimise: bool) -> np.ndarray:
 
 def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolve: bool = True,
                  options: SolverOptions | None = None, deadline: Deadline | None = None,
-                 reoptimise: bool = False) -> pd.DataFrame:
+                 reoptimise: bool = False, progress: Callable[[], None] | None = None) -> pd.DataFrame:
     """The quota table of :class:`Prices` from a fixed-placement LP answer ``res`` of ``cm``; the
     re-solves (:func:`_quotas_to_resolve`) within ``deadline`` (else ``options.time_limit`` or
     :data:`EXPLAIN_S` from now)."""
@@ -293,6 +311,8 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
         hidden = _quotas_to_resolve(quotas, reoptimise)
         shares = Shares(_deadline(deadline, options), len(hidden), after_solve_reserve(cm.n_cols))
         for i in hidden:
+            if progress is not None:
+                progress()
             row = cm.row("quota").index(r.ravel()[i], k.ravel()[i])
             for col, v in _resolved_value(cm, res, int(row), options, shares).items():
                 quotas.loc[i, col] = v
@@ -324,7 +344,8 @@ BUDGET_UNITS = {"max_opened": "sites", "max_closed": "sites", "max_moved_share":
 
 
 def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
-                  options: SolverOptions | None = None, deadline: Deadline | None = None) -> pd.DataFrame:
+                  options: SolverOptions | None = None, deadline: Deadline | None = None,
+                  progress: Callable[[], None] | None = None) -> pd.DataFrame:
     """Each change budget row (T5) at the fixed-placement LP: its limit, what the layout uses,
     the LP price (objective decrease per unit more: a site, or a unit of activity moved) and,
     for a budget used to the limit, the decrease when it grows by one and the MIP is re-solved
@@ -359,6 +380,8 @@ def budget_prices(cm: CompiledModel, res: SolveResult, resolve: bool = True,
         binding = [rec for rec in rows if rec["binding"]]
         shares = Shares(_deadline(deadline, options), len(binding), after_solve_reserve(cm.n_cols))
         for rec in binding:
+            if progress is not None:
+                progress()
             rec.update(_resolved_value(cm, res, rec["row"], options, shares))
     return pd.DataFrame(rows, columns=cols)
 

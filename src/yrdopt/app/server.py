@@ -41,6 +41,7 @@ from ..schema import Instance, segment_names
 from . import views
 from .jobs import JobQueue, in_planner_words, log, problems_json
 from .wording import (MEASURE_WORDS, TERM_WORDS, change_words, kind_words, entry_words, failure_lists, failure_words,
+                      in_page_words,
                       page_words, raise_headline, placement_words, region_names,
                       resource_units, term_words)
 from .workspace import Workspace, sibling, slug
@@ -307,6 +308,30 @@ STOPPED_EXPLAINING = ("stopped by you while finding why no layout exists. No lay
                       "solve it again and let it finish to see them.")
 
 
+# a scenario's re-solved limits (the last Limits job with RESOLVE_EACH), as the job that made them ended
+KEPT_LIMITS = "limits-resolved.json"
+
+
+def keep_limits(sc, record: dict) -> None:
+    """Keep a re-solved Limits answer in the scenario's folder; a disk that refuses it costs only that."""
+    from ..io import atomic_write_text
+
+    try:
+        atomic_write_text(sc.path / KEPT_LIMITS, json.dumps(record, ensure_ascii=False, default=_json_default,
+                                                            allow_nan=False))
+    except (OSError, ValueError) as err:
+        log(f"the re-solved limits of “{sc.name}” could not be kept in its folder: {err}")
+
+
+def kept_limits(sc) -> dict | None:
+    """The re-solved Limits answer kept with the scenario (:func:`keep_limits`), None if none (or unreadable)."""
+    try:
+        record = json.loads((sc.path / KEPT_LIMITS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def refuse_rejected(sc) -> None:
     """Why here? and Limits of a layout the checker rejected: refused at once, in words (409), not run
     to end in the analysis's re-check naming the scenario's folder on the server."""
@@ -477,9 +502,13 @@ class Workbench:
         return self.jobs.submit("explain", title, run, asked={"scenario": sc.id, "segment": segment,
                                                               "reoptimise": reoptimise, "period": year})
 
-    def submit_prices(self, sc, period=None, time_limit: float | None = None):
+    def submit_prices(self, sc, period=None, time_limit: float | None = None, reoptimise: bool = False):
         """Queue "what each limit costs" (``yrdopt prices``) of ``sc``; a phased plan is priced one
-        milestone (``period``) at a time; the whole job within ``time_limit`` (else the server's)."""
+        milestone (``period``) at a time; the whole job within ``time_limit`` (else the server's).
+        With ``reoptimise`` (``yrdopt prices --reoptimise``: the same call) every quota and guarantee
+        used to the limit is re-solved with one unit (step) more, the sites free to move; its answer,
+        stopped or not, is kept in the scenario's folder (:data:`KEPT_LIMITS`): a reload or a restart
+        of the server shows it again."""
         from ..analysis.explain import shadow_prices
         from ..deadline import Deadline
 
@@ -489,16 +518,30 @@ class Workbench:
         if year is None and inst.periods is not None:  # today's layout of a phased instance
             raise ClientError(400, "this scenario is today's layout of an instance over periods: price the limits "
                                    "of one of its plans, in a milestone year")
+        if reoptimise and year is not None:  # as the CLI refuses --reoptimise with --period
+            raise ClientError(400, f"{LIMITS_FORM}: “{views.RESOLVE_EACH}” re-solves the MIP, not one period of a plan "
+                                   "(each re-solve would be the whole plan over the periods)")
         tl = self.time_limit if time_limit is None else time_limit
+        title = (f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
+                 + (", each limit used to the limit re-solved" if reoptimise else ""))
+        asked = {"scenario": sc.id, "period": year, "reoptimise": reoptimise, "time_limit": tl}
 
         def run(job):  # in the page's words as Why here?'s
-            p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop))
-            job.cut_short = job.stop.is_set()  # as Why here?'s
-            return views.prices_view(p, year, inst)
+            def step(done: int, total: int) -> None:
+                job.report(phase=f"re-solve {done + 1} of {total}")
 
-        title = f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
+            p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop), reoptimise=reoptimise,
+                              progress=step if reoptimise else None)
+            job.cut_short = job.stop.is_set()  # as Why here?'s
+            answer = views.prices_view(p, year, inst, stopped=job.cut_short, reoptimised=reoptimise)
+            if reoptimise:
+                keep_limits(sc, {"kind": "prices", "title": title, "asked": asked,
+                                 "state": "stopped" if job.cut_short else "done", "finished": time.time(),
+                                 "result": in_page_words(answer)})
+            return answer
+
         # its scenario and period: a page opened or reloaded shows the answer with them
-        return self.jobs.submit("prices", title, run, asked={"scenario": sc.id, "period": year})
+        return self.jobs.submit("prices", title, run, asked=asked)
 
     def submit_alternatives(self, sc, n: int, slack: float, time_limit: float | None):
         """Queue near-optimal alternatives of ``sc`` (``n`` layouts, the optimum included: n - 1 new
@@ -752,8 +795,8 @@ class Handler(BaseHTTPRequestHandler):
                                   or (rest == ["rename"] and method == "POST")):
                 raise ClientError(409, f"“{sc.name}” found no layout ({sc.meta.get('reason', '')}): it can be edited "
                                        "from, renamed or deleted")
-            if not rest and method == "GET":
-                return self._json(200, app.view(sc))
+            if not rest and method == "GET":  # with the limits it had re-solved, kept in its folder
+                return self._json(200, {**app.view(sc), "limits_kept": kept_limits(sc)})
             if not rest and method == "DELETE":
                 app.workspace.delete(sc.id)
                 return self._json(200, {"deleted": sc.id})
@@ -789,7 +832,7 @@ class Handler(BaseHTTPRequestHandler):
             if rest == ["prices"] and method == "POST":
                 body = self._body()
                 (tl,) = job_options(body, LIMITS_FORM, time_limit=None)
-                job = app.submit_prices(sc, body.get("period"), tl)
+                job = app.submit_prices(sc, body.get("period"), tl, body.get("reoptimise") is True)
                 return self._json(202, app.jobs.view(job))
             if rest == ["alternatives"] and method == "POST":
                 body = self._body()

@@ -489,42 +489,75 @@ def _records(table: pd.DataFrame | None) -> tuple[list[str], list[dict]]:
     return cols, rows
 
 
+# the Limits tab's control that re-solves every limit used to the limit (`yrdopt prices --reoptimise`)
+RESOLVE_EACH = "re-solve each limit used to the limit"
+
 # the page's words for what the CLI's `prices` prints beside its tables
 LIMIT_NOTES = {
     "quotas": LP_PRICE_HOLDS + ". An LP price is 0 while any of the quota is left. Where a quota used (nearly) to "
               "the end keeps a site out, only a re-solve with one unit more shows it (done here where the LP price "
-              "is 0; `yrdopt prices --reoptimise` re-solves every quota used to the limit).",
+              f"is 0; tick “{RESOLVE_EACH}” to re-solve every quota used to the limit).",
+    "quotas_resolved": LP_PRICE_HOLDS + ". Each quota used to the limit was re-solved with one unit more, the sites "
+                       "free to move: proven where it says so, else the interval its bounds prove.",
     "quotas_plan": "Prices of this period with every period's sites fixed as written; a plan is not re-solved (each "
                    "re-solve would be the whole plan over the periods).",
     "guarantees": "Worth: the objective's fall per unit of value less required of a minimum, or more allowed under a "
                   "cap (a share guarantee's also per percentage point of the area's value). " + NOT_PRICED
-                  + ": `yrdopt prices --reoptimise` re-solves it relaxed by one step; `yrdopt guarantees` dropped.",
+                  + f": tick “{RESOLVE_EACH}” to re-solve it relaxed by one step.",
+    "guarantees_resolved": "Worth: the objective's fall per unit of value less required of a minimum, or more allowed "
+                           "under a cap (a share guarantee's also per percentage point of the area's value). Each "
+                           "guarantee used to the limit was re-solved relaxed by one step (a chain, a percentage "
+                           "point, a unit of value), the sites free to move.",
     "budgets_plan": "A site budget's LP price is 0 here (every site fixed as written): solve with the budget raised to "
                     "see what one more is worth.",
 }
-
 
 def _use_words(binding: bool, tight: bool) -> str:
     return "used up" if binding else "nearly (less than 1 % left)" if tight else ""
 
 
-def prices_view(prices, period: int | None = None, inst: Instance | None = None) -> dict:
+# what one more of a change budget is (explain.BUDGET_UNITS counts them in the plural)
+_BUDGET_STEP = {"sites": "site", "units of activity moved": "unit of activity moved"}
+
+
+def resolved_said(value, most, status, per: str, stopped: bool = False) -> str:
+    """A re-solve's worth with its unit and its status in words (what `yrdopt prices --reoptimise` prints,
+    with what the page's Stop left): "34.3 per km2 of land, proven"; "≥ 11.8, ≤ 27.5 per chain: the
+    interval its bounds prove (not proven: stopped at its share of the time limit field)"; "not
+    re-solved: stopped by you" ("" where it was not re-solved).  ``per``: "per km2 of land"."""
+    if not isinstance(status, str) or not status:
+        return ""
+    cut = "stopped by you" if stopped or status == "interrupted" else f"stopped at its share of {TIME_LIMIT_FIELD}"
+    if value != value:  # no layout: a re-solve the Stop or the time limit left without one
+        return f"not re-solved: {cut}" if stopped or not status.startswith("time_limit") or "no_incumbent" in status \
+            else f"no layout: {cut}"
+    if status == "optimal":
+        return f"{value:,.6g} {per}, proven"
+    upto = f", ≤ {most:,.6g}" if most == most else ""
+    return f"≥ {value:,.6g}{upto} {per}: the interval its bounds prove (not proven: {cut})"
+
+
+def prices_view(prices, period: int | None = None, inst: Instance | None = None, stopped: bool = False,
+                reoptimised: bool = False) -> dict:
     """What each limit costs (``yrdopt prices``: :func:`yrdopt.analysis.explain.shadow_prices`) for
     the page's *Limits* tab: quotas (those used (nearly) to the end first, dearest first), guarantees
-    and change budgets, each row as the CLI's tables have it; a re-solve's worth in the CLI's words
-    (``resolved``: proven, or its bounds marked not proven); the CLI's notes (``notes``)."""
-    from ..analysis.explain import resolved_gain
+    and change budgets, each row as the CLI's tables have it; a re-solve's worth with its unit and status
+    (``resolved``: :func:`resolved_said`; ``stopped``: the planner's Stop ended the job); the CLI's notes
+    (``notes``); ``reoptimised``: every limit used to the limit was re-solved (``--reoptimise``)."""
+    units = resource_units(inst) if inst is not None else {}
 
-    def resolved(t: pd.DataFrame) -> list[str]:
+    def resolved(t: pd.DataFrame, per: list[str]) -> list[str]:
         if "resolved_status" not in t:
             return [""] * len(t)
-        return [resolved_gain(v, most, st, short=True, limit=TIME_LIMIT_FIELD) if isinstance(st, str) and st else ""
-                for v, most, st in zip(t["resolved_value_per_unit"], t["resolved_value_most"], t["resolved_status"])]
+        return [resolved_said(v, most, st, unit, stopped) for v, most, st, unit in
+                zip(t["resolved_value_per_unit"], t["resolved_value_most"], t["resolved_status"], per)]
 
     q = prices.quotas
     if len(q):  # a slack of -3.6e-15 is round-off of a quota used to the end: shown as 0
+        worth_unit = [f"per {units[k]} of {k}" if units.get(k) else f"per unit of {k}" for k in q["resource"].astype(str)]
         q = q.assign(slack=q["slack"].where(q["slack"].abs() > 1e-9 * np.maximum(1.0, q["quota"].abs()), 0.0),
-                     use=[_use_words(b, t) for b, t in zip(q["binding"], q["tight"])], resolved=resolved(q))
+                     use=[_use_words(b, t) for b, t in zip(q["binding"], q["tight"])], resolved=resolved(q, worth_unit),
+                     worth_unit=worth_unit)
         proven = q["resolved_value_per_unit"].where(q["resolved_status"] == "optimal")  # an unproven one: not its worth
         q = q.assign(_worth=proven.fillna(q["value_per_unit"]).abs(), _limit=(q["binding"] | q["tight"]).astype(int)) \
              .sort_values(["_limit", "_worth"], ascending=False, kind="stable").drop(columns=["_worth", "_limit"])
@@ -532,23 +565,22 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
     if g is not None and len(g):
         from ..analysis.limit_words import guarantee_worth
 
-        worth = [guarantee_worth(r) for r in g.itertuples()]
-        g = g.assign(use=["binding" if b else "" for b in g["binding"]], worth=[w[0] for w in worth],
-                     resolved=[w[1] for w in worth]) \
+        steps = [f"per {str(st).removeprefix('1 ')}" for st in g["resolved_step"]]
+        g = g.assign(use=["binding" if b else "" for b in g["binding"]],
+                     worth=[guarantee_worth(r)[0] for r in g.itertuples()], resolved=resolved(g, steps)) \
              .sort_values("value_per_unit", key=np.abs, ascending=False, kind="stable")
     b = prices.budgets
     if b is not None and len(b):
-        b = b.assign(use=["used up" if x else "" for x in b["binding"]], resolved=resolved(b))
-    notes = {"quotas": LIMIT_NOTES["quotas_plan" if period is not None else "quotas"],
-             "guarantees": LIMIT_NOTES["guarantees"]}
+        b = b.assign(use=["used up" if x else "" for x in b["binding"]],
+                     resolved=resolved(b, [f"per {_BUDGET_STEP.get(u, u)}" for u in b["unit"]]))
+    notes = {"quotas": LIMIT_NOTES["quotas_plan" if period is not None else "quotas_resolved" if reoptimised else "quotas"],
+             "guarantees": LIMIT_NOTES["guarantees_resolved" if reoptimised else "guarantees"]}
     if period is not None:
         notes["budgets"] = LIMIT_NOTES["budgets_plan"]
     if inst is not None and len(q):  # each quota by its region's name and its resource's unit
-        names, units = region_names(inst), resource_units(inst)
+        names = region_names(inst)
         q = q.assign(region_name=[names.get(str(r), str(r)) for r in q["region"]],
-                     resource_unit=[units.get(str(k), "") for k in q["resource"]],
-                     worth_unit=[f"per {units[k]} of {k}" if units.get(str(k)) else f"per unit of {k}"
-                                 for k in q["resource"].astype(str)])
+                     resource_unit=[units.get(str(k), "") for k in q["resource"]])
     if inst is not None and g is not None and len(g):  # each guarantee as the Summary says it, its amounts with their unit
         from ..analysis.limit_words import guarantee_rows
 
@@ -559,7 +591,8 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None)
         from ..analysis.limit_words import budget_words
 
         b = b.assign(budget=[budget_words(p, inst) for p in b["path"]])
-    out = {"objective": _num(prices.objective), "period": period, "notes": notes}
+    out = {"objective": _num(prices.objective), "period": period, "notes": notes, "reoptimised": reoptimised,
+           "stopped": stopped}
     for name, table in (("quotas", q), ("guarantees", g), ("budgets", b)):
         cols, rows = _records(table)
         out[name] = {"columns": cols, "rows": rows}

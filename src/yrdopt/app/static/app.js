@@ -913,6 +913,9 @@ function renderAvailability() {
   const rejected = S.fullView && S.fullView.status === "not_verified" ? S.boot.not_for_rejected : null;
   setUnavailable("#explain-btn", "#explain-unavailable", rejected);
   setUnavailable("#limits-btn", "#limits-unavailable", rejected);
+  // a plan is priced per period with its sites fixed: not re-solved (each re-solve would be the whole plan)
+  $("#limits-reopt").disabled = phased;
+  $("#limits-reopt-label").title = phased ? "a plan over periods is not re-solved (each re-solve would be the whole plan)" : "";
   explainPeriodNote();
 }
 
@@ -957,7 +960,7 @@ function showScenario() {
   // the last "why here?" answered and the limits priced about this scenario and period, back with them
   const answered = S.explained[limitsKey()], why = $("#explain-result");
   if (answered && !why.dataset.key) { showExplainQuestion(answered); showExplainAnswer(answered); }
-  const priced = S.priced[limitsKey()];
+  const priced = S.priced[limitsKey()] || keptLimits();
   if (priced && !$("#limits-result").dataset.key) showLimitsAnswer(priced);
   keepShown();
   $$("#scenario-table tr[data-id]").forEach((tr) => tr.classList.toggle("selected", tr.dataset.id === id));
@@ -1335,6 +1338,13 @@ function limitCell(v) {
 
 function limitsKey() { return `${S.current}@${S.fullView && S.fullView.periods ? S.view.year : ""}`; }
 
+// the re-solved limits kept in the scenario's folder (server.kept_limits): shown when this page has
+// asked nothing newer about the scenario, after a reload and after the server restarted alike
+function keptLimits() {
+  const kept = S.fullView && S.fullView.limits_kept;
+  return kept && kept.asked && `${kept.asked.scenario}@${kept.asked.period ?? ""}` === limitsKey() ? kept : null;
+}
+
 async function priceLimits() {
   if (!S.current) return;
   const box = $("#limits-result");
@@ -1342,6 +1352,7 @@ async function priceLimits() {
   if (form.errors) { refuse(box, form.errors); return; }
   const body = { ...form.values };
   if (S.fullView && S.fullView.periods) body.period = S.view.year; // one milestone of the plan: the one shown
+  else body.reoptimise = $("#limits-reopt").checked;
   const key = limitsKey();
   box.dataset.key = key;
   box.replaceChildren(el("p", { class: "muted", text: "working…" }));
@@ -1358,10 +1369,18 @@ async function priceLimits() {
 function showLimitsAnswer(job) {
   const box = $("#limits-result");
   box.dataset.key = job.asked && job.asked.scenario ? askedKey(job) : limitsKey();
-  if (!FINISHED.includes(job.state)) { box.replaceChildren(el("p", { class: "muted", text: "working…" })); return; }
+  const again = !!(job.asked && job.asked.reoptimise);
+  if (job.asked && job.asked.scenario) $("#limits-reopt").checked = again; // the question the answer is to
+  if (!FINISHED.includes(job.state)) {
+    box.replaceChildren(el("p", { class: "muted", id: "limits-question", text: `${job.title || "what each limit costs"}: working…` }));
+    return;
+  }
   if (!job.result) { box.replaceChildren(el("p", { class: "bad", text: job.error ? job.error.message : job.state })); return; }
   const r = job.result;
-  const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth:` })];
+  const within = job.asked && job.asked.time_limit ? ` within ${fmt(job.asked.time_limit)} s` : "";
+  const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth${r.reoptimised ? ` (each limit used to the limit also re-solved, the sites free to move${within})` : ""}:` })];
+  // the planner's Stop: the re-solves from then on had no time, each row says so
+  if (r.stopped) parts.push(el("p", { class: "bad", id: "limits-stopped", text: "Stopped by you: a limit re-solved when Stop came shows the interval its bounds prove, those after it were not re-solved." }));
   for (const [key, title, cols] of LIMIT_TABLES) {
     const t = r[key];
     if (!t || !t.rows.length) continue;
@@ -1395,7 +1414,7 @@ function resumeLimits(jobs) {
       if (limitsKey() === key) showLimitsAnswer(done);
     })();
   }
-  const shown = S.priced[limitsKey()];
+  const shown = S.priced[limitsKey()] || keptLimits();
   if (shown) showLimitsAnswer(shown);
 }
 
