@@ -966,6 +966,26 @@ def test_what_each_limit_costs(server):
     assert status == 400 and "Time limit (s)" in err["error"], err
 
 
+def test_limits_re_solved_from_a_layout_not_proven_best_are_never_proven(server):
+    """Re-solved from today's layout (no bound: not optimised), one km2 more of Shanghai's land was
+    "2,907.14 per km2 of land, proven": the re-solve's gain was the whole optimisation of the layout, not
+    the km2 (the optimum leaves Shanghai's land unused to the limit: worth 0 there). A layout not
+    proven best gives an interval from 0 (no bound) and says why above the tables."""
+    wb, base = server
+    job = wait_job(base, call(base, "POST", f"/api/scenarios/{wb.baseline_id}/prices",
+                              {"reoptimise": True, "time_limit": 60})[1])
+    assert job["state"] == "done", job
+    r = job["result"]
+    land = next(q for q in r["quotas"]["rows"] if (q["region"], q["resource"]) == ("shanghai", "land"))
+    assert land["use"] == "used up" and land["resolved"].startswith("≥ 0, ≤ 2,907.1"), land
+    assert land["resolved"].endswith("per km2 of land: the interval its bounds prove (not proven: this layout is "
+                                     "not proven best)"), land
+    assert not any("proven" in x["resolved"] and "not proven" not in x["resolved"]
+                   for t in ("quotas", "guarantees") for x in r[t]["rows"])
+    assert r["unproven"].startswith("This layout is not proven best (today's layout, not optimised; no bound says "
+                                    "how far above its own optimum)"), r["unproven"]
+
+
 def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     """A quota's re-solve stopped at its limit is shown with its bounds and "not proven" (as the
     CLI's `prices` says it), never as its worth, and does not sort the table; a period's prices say
@@ -989,6 +1009,13 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     # the planner's Stop: the re-solve it cut short says so, one it left without a layout was not re-solved
     stopped = {r["resolved"] for r in prices_view(p, stopped=True)["quotas"]["rows"]}
     assert "≥ 0, ≤ 29.23 per unit of land: the interval its bounds prove (not proven: stopped by you)" in stopped
+    # a layout stopped 4.5 above its bound: an optimal re-solve gaining 9.19 proves the unit worth 4.69 to 9.19
+    q.loc[i, ["resolved_value_per_unit", "resolved_value_most", "resolved_status"]] = [9.19, 9.19, "optimal"]
+    unproven = prices_view(p, layout_above=4.5, layout_status="stopped at the time limit with a feasible layout")
+    assert ("≥ 4.69, ≤ 9.19 per unit of land: the interval its bounds prove (not proven: this layout is not proven "
+            "best)") in {r["resolved"] for r in unproven["quotas"]["rows"]}
+    assert "(stopped at the time limit with a feasible layout; up to 4.5 above its own optimum)" in unproven["unproven"]
+    assert prices_view(p)["unproven"] is None
     q.loc[i, ["resolved_value_per_unit", "resolved_value_most", "resolved_status"]] = [np.nan, np.nan, "time_limit_no_incumbent"]
     assert "not re-solved: stopped by you" in {r["resolved"] for r in prices_view(p, stopped=True)["quotas"]["rows"]}
     assert view["notes"]["quotas"] == LIMIT_NOTES["quotas"]

@@ -332,6 +332,23 @@ def kept_limits(sc) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
+def layout_above_optimum(sc) -> tuple[float, str]:
+    """(how far the scenario's layout may lie above its own optimum, its status in words): 0 for a layout
+    proven best; its objective less its bound for one stopped with a bound; infinity where no bound says
+    (today's layout, an alternative: its summary's bound is its distance MIP's).  A re-solve from such a
+    layout gains that much more than the limit is worth (views.resolved_said)."""
+    summary = sc.summary()
+    status = sc.status(summary)
+    words = "today's layout, not optimised" if sc.meta.get("kind") == "baseline" else \
+        str(status.get("status_text") or status.get("status")).split(" (")[0]
+    if status["status"] == "optimal":
+        return 0.0, words
+    objective, bound = summary.get("objective"), summary.get("bound")
+    if status["status"] == "alternative" or objective is None or bound is None:
+        return math.inf, words
+    return max(float(objective) - float(bound), 0.0), words
+
+
 def refuse_rejected(sc) -> None:
     """Why here? and Limits of a layout the checker rejected: refused at once, in words (409), not run
     to end in the analysis's re-check naming the scenario's folder on the server."""
@@ -522,6 +539,7 @@ class Workbench:
             raise ClientError(400, f"{LIMITS_FORM}: “{views.RESOLVE_EACH}” re-solves the MIP, not one period of a plan "
                                    "(each re-solve would be the whole plan over the periods)")
         tl = self.time_limit if time_limit is None else time_limit
+        above, said = layout_above_optimum(sc)
         title = (f"what each limit costs in {sc.name}" + (f" ({year})" if year is not None else "")
                  + (", each limit used to the limit re-solved" if reoptimise else ""))
         asked = {"scenario": sc.id, "period": year, "reoptimise": reoptimise, "time_limit": tl}
@@ -533,7 +551,8 @@ class Workbench:
             p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop), reoptimise=reoptimise,
                               progress=step if reoptimise else None)
             job.cut_short = job.stop.is_set()  # as Why here?'s
-            answer = views.prices_view(p, year, inst, stopped=job.cut_short, reoptimised=reoptimise)
+            answer = views.prices_view(p, year, inst, stopped=job.cut_short, reoptimised=reoptimise,
+                                       layout_above=above, layout_status=said)
             if reoptimise:
                 keep_limits(sc, {"kind": "prices", "title": title, "asked": asked,
                                  "state": "stopped" if job.cut_short else "done", "finished": time.time(),

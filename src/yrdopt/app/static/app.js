@@ -1381,6 +1381,8 @@ function showLimitsAnswer(job) {
   const parts = [el("p", { id: "limits-heading", text: `${r.period ? "In " + r.period + ", w" : "W"}ith this layout's sites kept, the objective${r.period ? " (the plan's, discounted)" : ""} is ${fmt(r.objective)}. What one more unit of each limit is worth${r.reoptimised ? ` (each limit used to the limit also re-solved, the sites free to move${within})` : ""}:` })];
   // the planner's Stop: the re-solves from then on had no time, each row says so
   if (r.stopped) parts.push(el("p", { class: "bad", id: "limits-stopped", text: "Stopped by you: a limit re-solved when Stop came shows the interval its bounds prove, those after it were not re-solved." }));
+  // a layout not proven best (today's, one stopped at its time limit): a re-solve's gain is partly the layout's own
+  if (r.unproven) parts.push(el("p", { class: "bad", id: "limits-unproven", text: r.unproven }));
   for (const [key, title, cols] of LIMIT_TABLES) {
     const t = r[key];
     if (!t || !t.rows.length) continue;
