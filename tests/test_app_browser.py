@@ -680,12 +680,21 @@ def test_a_why_here_answer_leaves_with_its_scenario(workbench):
     driver.find_element(By.ID, "explain-btn").click()
     wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), what="the answer")
     wait_idle(url.split("?")[0].rstrip("/"))
+    # Limits, each limit used to the limit re-solved: the R&D guarantees the LP cannot price, with unit and status
+    driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="limits"]').click()
+    driver.find_element(By.ID, "limits-reopt").click()
+    driver.find_element(By.ID, "limits-btn").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "limits-guarantees"), what="the limits re-solved")
+    assert "each limit used to the limit also re-solved" in driver.find_element(By.ID, "limits-heading").text
+    assert "Anhui hosts R&D in at least one chain 1 chain 1 chain 0 binding n/a 22.7953 per chain, proven" in \
+        driver.find_element(By.ID, "limits-guarantees").text
     current = driver.find_element(By.ID, "map-main").get_attribute("data-scenario")
     other = next(i for i in ids if i != current)
     shown.select_by_value(other)
     wait(driver, lambda d: d.find_element(By.ID, "map-main").get_attribute("data-scenario") == other, what="the other scenario")
     assert not driver.find_elements(By.ID, "explain-table")
     assert driver.find_element(By.ID, "explain-result").text == ""
+    assert driver.find_element(By.ID, "limits-result").text == ""
 
 
 @pytest.mark.timeout(180)
@@ -913,21 +922,28 @@ def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
 
     driver, base, sid = cities_solved
     boot = call(base, "GET", "/api/bootstrap")[1]
-    # a solve ahead of it in the queue (to its 8 s limit), so the reload comes while the job is pending
-    assert call(base, "POST", "/api/solve", {"instance": boot["instance"], "name": "ahead", "time_limit": 8})[0] == 202
+    # a solve ahead of it in the queue, held until the reloaded page has been looked at (then stopped): the
+    # reload comes while the job is pending however slow the machine (an 8-s limit here raced the page's two
+    # loads under load: once the solve ended, the page showed its layout instead of the one asked about)
+    status, ahead = call(base, "POST", "/api/solve", {"instance": boot["instance"], "name": "ahead", "time_limit": 300})
+    assert status == 202, ahead
+    # a segment policy keeps out of all but 7 cities: 16 solves share the 25 s, not 84 (ic/process: the
+    # reference's 0.28 s were too few under load, and the job failed "no layout within its share")
     status, job = call(base, "POST", f"/api/scenarios/{sid}/explain",
-                       {"segment": "ic/process", "reoptimise": True, "time_limit": 25})
+                       {"segment": "ai/rd", "reoptimise": True, "time_limit": 25})
     assert status == 202, job
     open_page(driver, base)
     driver.refresh()  # during the job
     open_page(driver, base)
-    assert call(base, "GET", f"/api/jobs/{job['id']}")[1]["state"] in ("queued", "running")
+    assert call(base, "GET", f"/api/jobs/{ahead['id']}")[1]["state"] == "running"
+    assert call(base, "GET", f"/api/jobs/{job['id']}")[1]["state"] == "queued"
     assert driver.find_element(By.ID, "map-main").get_attribute("data-scenario") == sid
     assert driver.find_element(By.ID, "tab-why").is_displayed()
-    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ic/process"
+    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ai/rd"
     assert driver.find_element(By.ID, "explain-reopt").is_selected()
     question = driver.find_element(By.ID, "explain-question").text
-    assert "why here? Integrated circuits process in cities as they are" in question and "re-optimised" in question, question
+    assert "why here? Artificial intelligence / computing R&D in cities as they are" in question and "re-optimised" in question, question
+    assert call(base, "POST", f"/api/jobs/{ahead['id']}/stop", {})[0] == 200  # the queue moves on
     # the answer when the job ends, in the tab (not only "done" in the bar); the solve ahead ended
     # first and its layout was shown: the answer comes back with the scenario it is about
     from app_helpers import wait_job
@@ -940,13 +956,13 @@ def test_a_reload_during_why_here_keeps_its_question_and_answer(cities_solved):
     driver.find_element(By.CSS_SELECTOR, '#main-tabs button[data-tab="why"]').click()
     wait(driver, lambda d: d.find_elements(By.ID, "explain-table"), timeout=30, what="the answer after the reload")
     heading = driver.find_element(By.ID, "explain-heading").text
-    assert heading.startswith("Integrated circuits process sits in ") and "the rest re-optimised" in heading, heading
+    assert heading.startswith("Artificial intelligence / computing R&D sits in ") and "the rest re-optimised" in heading, heading
     rows = driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")
     assert len(rows) == 41
     # reloaded after it ended: the question and the answer are still there
     driver.refresh()
     open_page(driver, base)
-    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ic/process"
+    assert driver.find_element(By.ID, "explain-segment").get_attribute("value") == "ai/rd"
     assert driver.find_element(By.ID, "explain-reopt").is_selected()
     assert driver.find_element(By.ID, "explain-heading").text == heading
     assert len(driver.find_elements(By.CSS_SELECTOR, "#explain-table tr[data-region]")) == 41
@@ -993,6 +1009,10 @@ def test_deleting_the_scenario_shown_shows_what_the_picker_shows(workbench):
     assert driver.find_element(By.ID, "map-main-title").text.startswith(latest["name"] + " — ")
     assert float(driver.find_element(By.ID, "objective-value").get_attribute("data-value")) == pytest.approx(latest["objective"])
     assert driver.find_elements(By.CSS_SELECTOR, "#terms th")[1].get_attribute("textContent") == latest["name"]
+    # the duplication without token sites says whose count it is (its indent, spaces, was dropped by HTML: it read
+    # "without sites < 1 % of their segment 2", a count of its own)
+    labels = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#terms tr td:first-child")]
+    assert "duplicated segments, not counting sites < 1 % of their segment" in labels, labels
     assert driver.find_element(By.ID, "export-xlsx").get_attribute("href").endswith(f"/{latest['id']}/export.xlsx")
     compare = driver.find_element(By.ID, "compare-view").text
     assert "to be deleted" in compare and "deleted" in compare and not driver.find_elements(By.ID, "compare-terms"), compare
