@@ -740,7 +740,8 @@ function renderSummary() {
     terms.append(el("tr", {}, el("td", { text: "duplicated segments" }), el("td", { class: "num", text: v.duplicated_segments }),
       el("td", { class: "num", text: b ? b.duplicated_segments : "–" }), el("td", {})));
     // sites with under 1 % of their segment count as sites: the duplication without them, and how many there are
-    terms.append(el("tr", {}, el("td", { text: "  without sites < 1 % of their segment" }), el("td", { class: "num", text: v.duplicated_segments_without_token }),
+    // (its label says whose count it is: indented by spaces, which HTML drops, it read as a count of its own)
+    terms.append(el("tr", {}, el("td", { text: "duplicated segments, not counting sites < 1 % of their segment" }), el("td", { class: "num", text: v.duplicated_segments_without_token }),
       el("td", { class: "num", text: b ? b.duplicated_segments_without_token : "–" }), el("td", {})));
     terms.append(el("tr", {}, el("td", { text: "sites < 1 % of their segment" }), el("td", { class: "num", text: v.token_sites }),
       el("td", { class: "num", text: b ? b.token_sites : "–" }), el("td", {})));
