@@ -129,10 +129,12 @@ def test_limits_priced_say_their_scenario_and_period(phased, priced_2030):
     page opened or reloaded shows its answer with them (it named neither)."""
     _, base = phased
     sid, job, done = priced_2030
-    assert job["asked"] == {"scenario": sid, "period": 2030}
+    # and whether each limit used to the limit was re-solved (a plan's never is), within what time
+    asked = {"scenario": sid, "period": 2030, "reoptimise": False, "time_limit": 120}
+    assert job["asked"] == asked
     assert done["state"] == "done" and done["result"]["period"] == 2030
     listed = next(j for j in call(base, "GET", "/api/bootstrap")[1]["jobs"] if j["id"] == job["id"])
-    assert listed["asked"] == {"scenario": sid, "period": 2030}
+    assert listed["asked"] == asked
 
 
 @pytest.mark.timeout(600)
