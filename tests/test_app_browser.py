@@ -1011,7 +1011,7 @@ def test_deleting_the_scenario_shown_shows_what_the_picker_shows(workbench):
     assert driver.find_elements(By.CSS_SELECTOR, "#terms th")[1].get_attribute("textContent") == latest["name"]
     # the duplication without token sites says whose count it is (its indent, spaces, was dropped by HTML: it read
     # "without sites < 1 % of their segment 2", a count of its own)
-    labels = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#terms tr td:first-child")]
+    labels = [td.get_attribute("textContent") for td in driver.find_elements(By.CSS_SELECTOR, "#terms tr td:first-child")]
     assert "duplicated segments, not counting sites < 1 % of their segment" in labels, labels
     assert driver.find_element(By.ID, "export-xlsx").get_attribute("href").endswith(f"/{latest['id']}/export.xlsx")
     compare = driver.find_element(By.ID, "compare-view").text
