@@ -1105,7 +1105,8 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     assert job.state == "done", job.error
     alt = wb.workspace.get(job.result["scenarios"][0])
     ref = alt.meta["reference"]
-    assert ref["status"] != "optimal" and ref["gap"] > 0
+    # under load the parent's 2 s may end before HiGHS has any bound: then there is no gap to say
+    assert ref["status"] != "optimal" and (ref["gap"] is None or ref["gap"] > 0)
     text = wb.view(alt)["status_text"]
     above = 100 * alt.meta["above_optimum"]
     assert text.startswith(f"near-optimal alternative: {above:.3g} % above its parent's cost (the parent: "
@@ -1113,7 +1114,8 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     assert "; not proven best)" in text and "optimal:" not in text and "optimum" not in text, text
     about = dict(scenario_about(alt, wb.instance_json))  # the export's first sheet
     assert about["status"] == text
-    assert about["gap"].startswith("its parent's: ") and "not proven optimal" in about["gap"], about["gap"]
+    unproven_words = "not proven optimal" if ref["gap"] is not None else "no bound on the best layout"
+    assert about["gap"].startswith("its parent's: ") and unproven_words in about["gap"], about["gap"]
     assert "above its optimum" not in about["alternative of"] and "not proven best" in about["alternative of"]
 
 
