@@ -171,3 +171,37 @@ def test_spec_errors_say_what_is_missing_in_the_spec_and_instance_words(tmp_path
         sw.prepare(dup)
     assert "parameters[1].name: got 'weights.distance'" in e.value.message()
     assert "parameters[0] is also called" in e.value.message()
+
+
+@pytest.mark.parametrize("name", ["distance", "objective", "scenario", "status"])
+def test_a_parameter_named_like_a_results_column_is_refused_with_the_spec(tmp_path, name):
+    """Review 17: `name: distance` (a term's column) or `name: scenario` overwrote that column in
+    results.csv, or the column overwrote the parameter: one of them was lost without a word."""
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.site_cost", "values": [2.0]},
+                                            {"path": "weights.distance", "name": name, "values": [0.5]}])
+    res = _cli(spec, "--out", tmp_path / "out")
+    assert res.exit_code == 2, res.output
+    assert f"spec.yaml: parameters[1].name: got {name!r}" in res.output and "results.csv" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+def test_numbers_yaml_reads_as_text_are_numbers_in_every_solver_field(tmp_path):
+    """Review 17: PyYAML reads 5e0 as text; mip_gap: 1e-4 passed as a number while
+    time_limit: 5e0 was refused as 'not a finite number'."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"instance: {TOY}\nparameters: [{{path: weights.distance, values: [0.5]}}]\n"
+                    "solver: {time_limit: 5e0, mip_gap: 1e-4}\n")
+    assert sw.load_spec(spec).solver.time_limit == 5.0
+    spec.write_text(spec.read_text().replace("5e0", "inf"))
+    with pytest.raises(InstanceError, match="solver.time_limit: got 'inf'; expected a finite number"):
+        sw.load_spec(spec)
+
+
+@pytest.mark.parametrize("workers", [0, -1, "2", 2.0, True])
+def test_run_refuses_a_bad_worker_count_before_out_is_touched(tmp_path, workers):
+    """Review 17: workers=0 or -1 ran silently, "2" was a bare TypeError after OUT was made."""
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5]}])
+    with pytest.raises(InstanceError) as e:
+        sw.run(spec, out=tmp_path / "out", workers=workers)
+    assert f"workers: got {workers!r}; expected a whole number of worker processes >= 1" in e.value.message()
+    assert not (tmp_path / "out").exists()

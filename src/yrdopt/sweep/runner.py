@@ -33,16 +33,10 @@ from . import summaries
 from .apply import _get, resolve_parameters, scenario_dict, validate_instance
 from .backends import CONNECT_TIMEOUT_S, make_backend, refuse_in_spawned_worker
 from .design import Scenario, build_design, chunks
-from .spec import SweepSpec, load_spec
+from .spec import STATUS_COLUMNS, TAIL_COLUMNS, SweepSpec, load_spec
 from .store import Store, journal_recovered
 from .worker import Context, as_unchecked
 
-RESULT_COLUMNS = ["scenario", "index"]  # then parameters, then the columns below
-STATUS_COLUMNS = ["update", "status", "status_before_check", "ok", "reason", "objective", "bound", "gap"]
-# check_objective: the objective the checker recomputed; false_claims: the claims it found false ("; " between
-# them), what a rejected scenario's line names (tables written before them have neither: --resume reads records)
-TAIL_COLUMNS = ["verified", "max_violation", "check_objective", "false_claims", "sites", "profile", "mip_start", "start_objective", "start_s", "nodes",
-                "polished", "highs_limit_s", "solve_s", "prep_s", "polish_s", "check_s", "total_s", "worker"]
 # columns that depend on where and how fast a scenario ran, not on its answer
 RUN_DEPENDENT = ["highs_limit_s", "solve_s", "prep_s", "polish_s", "polished", "check_s", "total_s", "worker", "nodes", "mip_start",
                  "start_objective", "start_s", "update"]
@@ -119,6 +113,9 @@ def _check_extremes(spec, base, resolved, file) -> None:
         raise InstanceError(problems)
 
 
+WORKERS_EXPECTED = "a whole number of worker processes >= 1 (1: in this process), or None (one per core)"
+
+
 class ResumeMismatch(UserWarning):
     """``--resume`` found finished scenarios, none of them from this sweep."""
 
@@ -158,6 +155,9 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     ``if __name__ == "__main__":`` (without it, one error says so).
     """
     refuse_in_spawned_worker()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        # the CLI's --workers rule (min=1), said before anything is written
+        raise InstanceError([Problem("yrdopt.sweep.run()", "workers", workers, WORKERS_EXPECTED)])
     spec, inst, base, resolved, ihash, scenarios = prepare(spec)
     if out is not None:  # a file, or a place that cannot be written: said before anything is written
         from ..outdir import check_outputs, folder_problems

@@ -28,8 +28,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..errors import InstanceError, Problem
+from ..schema import TERMS
 
 Multiplier = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+# results.csv's columns besides the parameters' (one each, named by its label, after "index"):
+# a parameter may not take one of these names, or one of the two columns would be lost
+RESULT_COLUMNS = ["scenario", "index"]
+STATUS_COLUMNS = ["update", "status", "status_before_check", "ok", "reason", "objective", "bound", "gap"]
+# check_objective: the objective the checker recomputed; false_claims: the claims it found false ("; " between
+# them), what a rejected scenario's line names (tables written before them have neither: --resume reads records)
+TAIL_COLUMNS = ["verified", "max_violation", "check_objective", "false_claims", "sites", "profile", "mip_start",
+                "start_objective", "start_s", "nodes", "polished", "highs_limit_s", "solve_s", "prep_s", "polish_s",
+                "check_s", "total_s", "worker"]
+RESERVED_NAMES = (*RESULT_COLUMNS, *STATUS_COLUMNS, *TERMS, *TAIL_COLUMNS)
 
 
 class _Model(BaseModel):
@@ -143,6 +156,11 @@ class SweepSolver(_Model):
     def _time_limit_rule(cls, v):
         from ..solver import time_limit_problem
 
+        if isinstance(v, str):  # PyYAML reads 5e0 as text: a number here, as in every other number field
+            try:
+                v = float(v)
+            except ValueError:
+                pass
         if v is not None and (problem := time_limit_problem(v)):  # the CLI's and workbench's rule and words
             raise ValueError(problem)
         return v
@@ -226,12 +244,16 @@ class SweepSpec(_Model):
         return self._source
 
     def name_problems(self, file: str) -> list[Problem]:
-        """A parameter whose name (its path when unnamed) another one already has: the results'
-        columns would collide."""
+        """A parameter whose name (its path when unnamed) another one, or one of results.csv's
+        own columns (:data:`RESERVED_NAMES`), already has: the results' columns would collide."""
         first: dict[str, int] = {}
         out = []
         for j, p in enumerate(self.parameters):
-            if p.label in first:
+            if p.label in RESERVED_NAMES:
+                out.append(Problem(file, f"parameters[{j}].{'name' if p.name else 'path'}", p.label,
+                                   f"a name that is not one of results.csv's own columns "
+                                   f"({', '.join(RESERVED_NAMES)}); e.g. {p.label + '_weight'!r}"))
+            elif p.label in first:
                 out.append(Problem(file, f"parameters[{j}].{'name' if p.name else 'path'}", p.label,
                                    f"a name no other parameter has (parameters[{first[p.label]}] is also called "
                                    f"{p.label!r}; give `name:` to tell them apart)"))
