@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .checker import CheckReport, check_layout
-from .deadline import Deadline, highs_options_for, root_options_for
+from .deadline import CONSTRUCT_S, Deadline, construct_seconds, highs_options_for, root_options_for  # noqa: F401 (api.CONSTRUCT_S, api.construct_seconds: names scripts use)
 from .claims import objective_matches, relative_gap
 from .errors import InfeasibleError, SolverError
 from .io import content_hash, load_instance
@@ -82,9 +82,6 @@ TERM_START_MIN_BINARIES = 2500
 # quota duals (prices, explain) build their own models, without them.
 SOLVE_BUILD = BuildOptions(colocated_quota=True)
 
-# at most this many seconds (and a quarter of the time limit) go to lns.construct when the
-# greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
-CONSTRUCT_S = 15.0
 
 
 def solve(
@@ -568,12 +565,6 @@ def _with_bound(res: SolveResult, bound: float) -> SolveResult:
               "highs_bound": res.bound}
     gap = relative_gap(res.objective, bound) if res.objective is not None else None
     return replace(res, bound=bound, gap=gap, solver=solver)
-
-
-def construct_seconds(left: float | None) -> float:
-    """Seconds :func:`yrdopt.lns.construct` may take when ``left`` seconds are left of the
-    time limit: :data:`CONSTRUCT_S`, at most a quarter of what is left."""
-    return CONSTRUCT_S if left is None else min(CONSTRUCT_S, 0.25 * left)
 
 
 def solution_from_result(inst: Instance, cm: CompiledModel, res: SolveResult, *, build_s: float = 0.0,

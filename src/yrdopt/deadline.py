@@ -30,6 +30,18 @@ PROBING_OFF = {"presolve_rule_off": 1 << 15}  # HiGHS's kPresolveRuleProbing
 # set-up with both, 4.0 s without the jump, 3.1 s without either (its bound at 10 s instead of 25 s).
 ROOT_SOON = {"mip_heuristic_run_feasibility_jump": False, "mip_detect_symmetry": False}
 
+# at most this many seconds (and a quarter of the time limit) go to lns.construct when the
+# greedy gets stuck; on yrd-cities at exact quota shares it needs 7-10 s on a shared machine
+CONSTRUCT_S = 15.0
+
+
+def construct_seconds(left: float | None) -> float:
+    """Seconds :func:`yrdopt.lns.construct` may take when ``left`` seconds are left of the
+    time limit: :data:`CONSTRUCT_S`, at most a quarter of what is left.  Here, not in
+    :mod:`yrdopt.api`: a sweep's worker asks it inside a scenario's time limit, and the api
+    module brings pandas (seconds of a first scenario's limit in a fresh worker)."""
+    return CONSTRUCT_S if left is None else min(CONSTRUCT_S, 0.25 * left)
+
 
 def _process_age() -> float:
     """Seconds since this process started (Linux /proc), 0 where unknown."""

@@ -89,6 +89,7 @@ class ScenarioSolver:
         self.starts_repaired: int | None = STARTS_REPAIRED  # None: every one that does not fit
         self.constructed = False  # whether construct made the last start (benchmarks/sweep_starts.py reads it)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        _load_scenario_modules(self.ctx.check)
 
     # -- state ---------------------------------------------------------------------------
     def begin_chunk(self) -> None:
@@ -307,7 +308,7 @@ class ScenarioSolver:
         large instances HiGHS alone may find no layout within a scenario's time limit; it competes
         only where it fits, for the greedy may miss a hard guarantee).  Each costs milliseconds.
         Only where none is found, within the share of the time limit ``yrdopt.solve`` gives
-        :func:`yrdopt.lns.construct` (:func:`yrdopt.api.construct_seconds`): the earlier layout
+        :func:`yrdopt.lns.construct` (:func:`yrdopt.deadline.construct_seconds`): the earlier layout
         that needs the fewest segments re-placed, with those constructed (``repaired``), else
         ``construct``'s layout (``constructed``, within a whole share again).  The
         repair by a sub-MILP of every chain freed is not used: on the city sweep it found a
@@ -316,7 +317,7 @@ class ScenarioSolver:
         self.constructed = False  # whether construct ran (alone or on the chains a repair freed)
         if not self.opts.mip_start:
             return None, "none"
-        from ..api import construct_seconds
+        from ..deadline import construct_seconds
         from ..heuristic import greedy_start
         from ..lns import cost_of, fits, repair, start_where_greedy_is_stuck
 
@@ -378,7 +379,7 @@ class ScenarioSolver:
 
         if x is None or not self.opts.mip_start or self.binaries <= RESOLVE_MAX_BINARIES:
             return x
-        from ..api import construct_seconds
+        from ..deadline import construct_seconds
         from ..lns import fits, improved_layout
 
         try:
@@ -615,6 +616,18 @@ def claims_as_checked(rec: dict[str, Any], gap_requested: dict | None, highs: di
         return {}
     return {"status": "not_verified", "status_before_check": rec.get("status"), "verified": False, "ok": False,
             "false_claims": false, "reason": f"{STATUS_TEXT['not_verified']}; its false claims: {'; '.join(false)}"}
+
+
+def _load_scenario_modules(check: bool) -> None:
+    """Import what solving a scenario imports (its start, polish and, with ``check``, the checker
+    and its pandas) when the worker starts, not inside its first scenario's time limit: a fresh
+    pool worker spent 2-4 s of a 5 s limit on them and stopped at the limit where the same
+    scenario in process was optimal (``tests/test_package.py``)."""
+    import importlib
+
+    for name in ("..heuristic", "..lns", "..model.fixed", "..deadline",
+                 *(("..checker", "..claims", "..solution") if check else ())):
+        importlib.import_module(name, __package__)
 
 
 def _unchanged(p, v) -> bool:
