@@ -85,7 +85,7 @@ def _solver_class(variant: str):
             return x
 
         def _start(self, cm):
-            from yrdopt.api import construct_seconds
+            from yrdopt.deadline import construct_seconds
             from yrdopt.heuristic import greedy_start
             from yrdopt.lns import fits, repair, start_where_greedy_is_stuck
 
