@@ -191,3 +191,21 @@ def test_checker_reports_bad_side_tables_without_traceback(tmp_path, williams_pa
     assert p.file.endswith(name) and p.path == where
     res = run_cli("check", williams_path, bad_dir)
     assert res.returncode == 2 and "Traceback" not in res.stderr and name in res.stderr
+
+
+@pytest.mark.parametrize("call, where, expected", [
+    (lambda: yrdopt.solve(5, time_limit=2), "arguments: instance: got 5", "a path to an instance file"),
+    (lambda: yrdopt.solve(None, time_limit=2, progress=5), "arguments: progress: got 5", "a function called as"),
+    (lambda: yrdopt.solve(None, time_limit=2, stop=5), "arguments: stop: got 5", "a threading.Event"),
+    (lambda: yrdopt.build(5), "arguments: instance: got 5", "or None (the embedded default)"),
+])
+def test_bad_api_arguments_are_named_before_anything_is_solved(call, where, expected):
+    """Review 17: solve(5) was pathlib's TypeError, progress=5 a TypeError mid-solve, stop=5 an
+    AttributeError; build(None) an AttributeError (now the embedded default, as load_instance(None))."""
+    with pytest.raises(InstanceError) as e:
+        call()
+    assert where in e.value.message() and expected in e.value.message()
+
+
+def test_build_of_none_is_the_embedded_default_instance():
+    assert yrdopt.build(None).n_cols == yrdopt.build(yrdopt.load_instance()).n_cols

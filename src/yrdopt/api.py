@@ -161,6 +161,7 @@ def solve(
     ``kernel_search`` and ``concurrent_lns`` work on one period's model and are refused there
     (:class:`InstanceError`, :data:`ONE_PERIOD_SEARCH`) rather than ignored.
     """
+    refuse_bad_hooks(progress=progress, stop=stop)
     given = dict(locals())
 
     def run(flag):
@@ -172,6 +173,23 @@ def solve(
 
 
 NOTHING_FOUND = "stopped before any feasible layout was found; nothing written"
+
+HOOKS_EXPECTED = {
+    "progress": "a function called as progress(elapsed_s, best_objective, bound, gap), or None",
+    "stop": "a threading.Event (anything with is_set()) that ends the search when set, or None",
+}
+
+
+def refuse_bad_hooks(**hooks) -> None:
+    """A ``progress`` that cannot be called or a ``stop`` without ``is_set()``, said before
+    anything is solved (before: a TypeError in the middle of the solve, an AttributeError)."""
+    from .errors import InstanceError, Problem
+
+    bad = [Problem("arguments", name, value, HOOKS_EXPECTED[name]) for name, value in hooks.items()
+           if value is not None and not (callable(value) if name == "progress" else
+                                         callable(getattr(value, "is_set", None)))]
+    if bad:
+        raise InstanceError(bad)
 
 
 def kept_layout(sol: Solution, out) -> str:

@@ -38,6 +38,10 @@ def default_instance_path() -> Path:
     return Path(str(_res.files("yrdopt") / "data" / DEFAULT_INSTANCE))
 
 
+INSTANCE_EXPECTED = ("an Instance, a path to an instance file (.yaml, .yml, .json, .xlsx), a dict, "
+                     "or None (the embedded default)")
+
+
 def load_instance(source: str | Path | dict | Instance | None = None) -> Instance:
     """Load and fully validate an instance; raise :class:`InstanceError` listing every problem.
 
@@ -47,6 +51,8 @@ def load_instance(source: str | Path | dict | Instance | None = None) -> Instanc
         return source
     if source is None:
         source = default_instance_path()
+    if not isinstance(source, (str, Path, dict)):  # solve(5): said here, not by pathlib's TypeError
+        raise InstanceError([Problem("arguments", "instance", source, INSTANCE_EXPECTED)])
     if isinstance(source, dict):
         check_tree(source, "<dict>")
         return validate_mapping(source, "<dict>", Path.cwd())

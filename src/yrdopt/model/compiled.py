@@ -112,8 +112,13 @@ class CompiledModel:
 ELASTIC_TERMS = ("quota_slack", "budget_slack")  # elastic mode only: not objective terms of a layout
 
 
-def build(source: Instance | ModelData, options: BuildOptions | None = None) -> CompiledModel:
-    """Compile an instance into arrays (no per-element Python loops)."""
+def build(source: Instance | ModelData | str | dict | None = None, options: BuildOptions | None = None) -> CompiledModel:
+    """Compile an instance into arrays (no per-element Python loops).  ``source`` may also be
+    what :func:`yrdopt.load_instance` reads (None: the embedded default instance)."""
+    if not isinstance(source, (Instance, ModelData)):
+        from ..io import load_instance
+
+        source = load_instance(source)
     options = options or BuildOptions()
     d = source if isinstance(source, ModelData) else build_model_data(source)
     m = ArrayModel()
