@@ -364,6 +364,9 @@ def test_resume_refuses_and_reuses(tmp_path):
     with pytest.warns(UserWarning, match="none of the 4 scenarios already in"):
         other = sw.run(spec3, out=out, backend="inprocess", resume=True)
     assert len(other) == 4 and other["ok"].all()
+    # review 17: "already holds 8 finished scenario(s)" counted the other specs' records as this one's
+    with pytest.raises(yrdopt.YrdoptError, match=r"holds 4 finished scenarios of this sweep \(and 4 of other sweeps\)"):
+        sw.run(spec3, out=out, backend="inprocess")
     from typer.testing import CliRunner
 
     from yrdopt.cli import app

@@ -35,7 +35,11 @@ def test_resumed_records_take_names_values_and_order_from_the_current_design(tmp
     sw.run(write_spec(tmp_path, parameters=first), out=out, backend="inprocess")
     renamed = [{"path": "weights.distance", "name": "distance_weight", "values": [0.5, 1.5, 2.0]},
                {"path": "weights.site_cost", "name": "site", "values": [2.0, 3.0]}]
-    df = sw.run(write_spec(tmp_path, parameters=renamed), out=out, backend="inprocess", resume=True)
+    res = _cli(write_spec(tmp_path, parameters=renamed), "--out", out, "--resume")
+    assert res.exit_code == 0, res.output
+    # review 17: it said "6 scenarios: 6 solved", as if all six were solved by this run
+    assert "6 scenarios (5 reused from an earlier run, 1 run now): 6 solved" in res.output, res.output
+    df = sw.load_results(out)["results"]
     assert len((out / "journal.jsonl").read_text().splitlines()) == 6  # only the 1.5 is new
     assert df["index"].tolist() == list(range(6))
     assert df["distance_weight"].tolist() == [1.0, 0.5, 1.5, 2.0, 1.0, 1.0]
@@ -79,6 +83,12 @@ def test_an_out_that_is_a_file_or_unwritable_is_exit_2_naming_out_before_anythin
     res = _cli(spec, "--out", afile)
     assert res.exit_code == 2 and "--out" in res.output and "existing file" in res.output, res.output
     assert afile.read_text() == "notes"
+    notes = tmp_path / "notes"  # review 17: a folder no sweep wrote was written into without a word
+    notes.mkdir()
+    (notes / "plan.txt").write_text("mine")
+    res = _cli(spec, "--out", notes)
+    assert res.exit_code == 2 and "--out" in res.output and "plan.txt" in res.output, res.output
+    assert [p.name for p in notes.iterdir()] == ["plan.txt"]
     res = _cli(spec, "--out", "/proc/yrdopt-nope/out")  # /proc takes no directory, not even root's
     assert res.exit_code == 2 and "--out" in res.output and "writable" in res.output, res.output
     assert "Traceback" not in res.output

@@ -110,7 +110,9 @@ def register(app: typer.Typer) -> None:
                f"verified and none is said optimal; the solve said optimal for "
                f"{int((df['status_before_check'][unchecked] == 'optimal').sum())} (not checked: check is off in the "
                "spec), in status_before_check")
-        console.print(f"{counted(n, 'scenario')}: {ok} solved ({how}){said}, "
+        reused = df.attrs.get("reused", 0)
+        runs = f" ({reused} reused from an earlier run, {n - reused} run now)" if reused else ""
+        console.print(f"{counted(n, 'scenario')}{runs}: {ok} solved ({how}){said}, "
                       f"{len(failed)} failed; tables in {out}/ (results.parquet/.csv, layout, frequency, tornado"
                       + (", robust)" if df.attrs.get("robust") is None else f"; no robust layout: {df.attrs['robust']})"),
                       highlight=False)

@@ -116,6 +116,29 @@ def _check_extremes(spec, base, resolved, file) -> None:
 WORKERS_EXPECTED = "a whole number of worker processes >= 1 (1: in this process), or None (one per core)"
 
 
+# what a sweep writes in OUT (store.py's layout): a folder holding anything else and no sweep.json
+# is no sweep's, and is refused as `yrdopt solve --out` refuses one that is no solution's
+SWEEP_FILES = frozenset({
+    "sweep.json", ".token", ".lock", "scenarios", "robust", "unreadable", "journal.jsonl",
+    *(f"{t}.{ext}" for t in ("results", "layout") for ext in ("csv", "parquet")),
+    *(f".{t}.parquet.tmp" for t in ("results", "layout")),
+    *(f"{t}.csv" for t in ("expansions", "frequency", "tornado", "robust", "regret", "robust_layout")), "tornado.png"})
+
+
+def foreign_folder_problems(out: str | Path) -> list[Problem]:
+    """An existing ``out`` that no sweep wrote (no sweep.json, files a sweep does not write)."""
+    out = Path(out)
+    if not out.is_dir() or (out / "sweep.json").exists():
+        return []
+    foreign = sorted(e.name for e in out.iterdir() if e.name not in SWEEP_FILES)
+    if not foreign:
+        return []
+    shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+    return [Problem("command line", "--out", str(out),
+                    f"a new directory or one a sweep wrote (it holds {shown} and no sweep.json: "
+                    "choose another --out)")]
+
+
 class ResumeMismatch(UserWarning):
     """``--resume`` found finished scenarios, none of them from this sweep."""
 
@@ -162,7 +185,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     if out is not None:  # a file, or a place that cannot be written: said before anything is written
         from ..outdir import check_outputs, folder_problems
 
-        check_outputs(folder_problems(out, "--out"))
+        check_outputs(folder_problems(out, "--out") or foreign_folder_problems(out))
 
     def new_backend():
         return make_backend(backend, workers, scheduler, dask_processes, connect_timeout)
@@ -189,6 +212,7 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
         ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
         done = store.done_ids()
+        reused = len(done & {s.id for s in scenarios})
         todo = _missing(scenarios, done, spec.chunk_size)
         if todo:
             be = be or new_backend()
@@ -202,7 +226,9 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
         else:
             robust = _robust_phase(lambda: be or new_backend(), ctx, store, spec, scenarios, records, run_id, progress)
             be = robust.pop("backend") or be
-        return consolidate(out, spec, base, resolved, scenarios, records, robust)
+        results = consolidate(out, spec, base, resolved, scenarios, records, robust)
+        results.attrs["reused"] = reused  # scenarios an earlier run in OUT solved (--resume), not this one
+        return results
     finally:
         if be is not None:
             be.close()

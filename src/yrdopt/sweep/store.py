@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import YrdoptError
+from ..words import counted
 
 
 def _json_default(o):
@@ -80,8 +81,11 @@ class Store:
         done = self.done_ids()
         if done and not resume:
             self.close()
-            raise YrdoptError(f"{self.out} already holds {len(done)} finished scenario(s); pass --resume "
-                              "(resume=True) to solve only the missing ones, or choose a new --out directory")
+            ours = len(done & set(manifest.get("scenarios", ())))
+            other = f" (and {counted(len(done) - ours, 'of another sweep', 'of other sweeps')})" if len(done) > ours else ""
+            raise YrdoptError(f"{self.out} already holds {counted(ours, 'finished scenario')} of this sweep{other}; "
+                              "pass --resume (resume=True) to solve only the missing ones, or choose a new --out "
+                              "directory")
         for tmp in self.scen_dir.glob(".*.tmp"):  # left by a killed writer
             tmp.unlink(missing_ok=True)
         token_file = self.out / ".token"
