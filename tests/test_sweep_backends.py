@@ -481,6 +481,9 @@ def test_ctrl_c_at_the_terminal_stops_the_pool_and_leaves_no_process_running(tmp
     message = err.read_text()
     assert proc.returncode == 130 and "Traceback" not in message and message.count("stopping:") == 1, message
     assert ("quitting at once" in message) == (presses == 2), message
+    # review 17: after the second one multiprocessing's resource tracker warned of "leaked semaphore
+    # objects" (the pool's queues and stop event, never released by os._exit), with its file path
+    assert "resource_tracker" not in message and "leaked" not in message, message
     assert len(started) >= 3 and len(workers) == 2 and None not in at_signal.values(), (children, at_signal)
     # the running scenarios stopped at HiGHS's next callback, not at their limit: the worker whose record
     # came first had just begun its next scenario, which searches to its limit (1 thread: about as many CPU

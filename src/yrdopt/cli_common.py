@@ -75,6 +75,25 @@ def solver_options(**fields):
     return opts
 
 
+def _release_semaphores() -> None:
+    """Release the named semaphores this process made for a process pool (its queues, its stop
+    event) before ``os._exit``, which skips the finalizers that would: multiprocessing's resource
+    tracker then removed them itself and printed a "leaked semaphore objects" warning with its
+    file path after the sweep's last line (review 17).  Only the semaphores' own finalizers run
+    (each unlinks its name and tells the tracker), none that could wait for a thread or a worker."""
+    import sys
+
+    util, synchronize = sys.modules.get("multiprocessing.util"), sys.modules.get("multiprocessing.synchronize")
+    if util is None or synchronize is None:  # no pool was made: nothing to release
+        return
+    for finalizer in list(getattr(util, "_finalizer_registry", {}).values()):
+        if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:
+            try:
+                finalizer()
+            except Exception:  # quitting at once: what cannot be released, the tracker still removes
+                pass
+
+
 @contextmanager
 def _two_signals(signals, stopping: str, quitting: str, on_first):
     """Within the block the first of ``signals`` says ``stopping`` and calls ``on_first`` (which
@@ -94,6 +113,7 @@ def _two_signals(signals, stopping: str, quitting: str, on_first):
         if heard:
             console.show_cursor(True)  # a progress bar hid it; nothing after this restores it
             err.print(labelled("interrupted:", "bold red", quitting), highlight=False, soft_wrap=True)
+            _release_semaphores()
             os._exit(128 + signum)
         heard.append(signum)
         err.print(labelled("stopping:", "yellow", stopping), highlight=False, soft_wrap=True)  # one line each
