@@ -329,14 +329,17 @@ class Dask:
                 raise
             self.client = Client(self.cluster)
         else:
-            where = f"cannot reach the Dask scheduler at {scheduler!r}"
+            where = f"could not connect to a Dask scheduler at {scheduler!r}"
             try:
                 self.client = Client(scheduler, timeout=f"{connect_timeout:g}s")
             except (ValueError, TypeError) as exc:  # no port, unknown scheme, TLS without its context
-                raise YrdoptError(f"{where}: {exc} (expected an address such as tcp://host:8786, or local-dask)") from None
+                raise YrdoptError(f"{where} (expected an address such as tcp://host:8786, or local-dask): {exc}") from None
             except Exception as exc:  # nobody answered within the timeout (OSError), or not a scheduler
-                raise YrdoptError(f"{where}: {exc} (is a scheduler running there? --connect-timeout (connect_timeout=) "
-                                  "sets how long to wait)") from None
+                # Dask's own words come last: for a server that is no scheduler they are about its
+                # reply read as a message ("Unable to allocate 3.07 EiB"), not about the address
+                raise YrdoptError(f"{where} (nothing answered within {connect_timeout:g} s, or what answered is no Dask "
+                                  "scheduler; --connect-timeout (connect_timeout=) sets how long to wait); Dask said: "
+                                  f"{type(exc).__name__}: {exc}") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
 
     def run(self, ctx, chunks, *, mode, extra, run, sub, sink: Sink, poll: Callable[[], None], earlier=None) -> None:
