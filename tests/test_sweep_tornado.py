@@ -63,3 +63,20 @@ def test_a_categorical_setting_always_infeasible_is_its_dearest_end():
     assert list(t.index) == ["S", "B"]
     assert (t.at["S", "low"], t.at["S", "high"], t.at["S", "infeasible_high"], t.at["S", "infeasible_values"]) == \
         ("a", "c", 3, "c")
+
+
+def test_a_sampled_parameter_that_did_not_move_gets_no_swing_and_each_row_says_what_its_ends_are():
+    """Review 17: a parameter sampled over [1, 1 + 1e-10] showed a swing of 55.2 - the other
+    parameters' spread between its bottom and top fifth of scenarios, read as its effect."""
+    rng = np.random.default_rng(3)
+    a, b, c = rng.uniform(0.5, 2.0, 40), rng.uniform(0.5, 2.0, 40), rng.uniform(1.0, 1.0 + 1e-10, 40)
+    rows = [dict(A=x, B=y, C=z, ok=True, status="optimal", objective=100 * x + 30 * y) for x, y, z in zip(a, b, c)]
+    t = tornado(frame(rows), params("A", "B", "C"), {"A": 1.0, "B": 1.0, "C": 1.0}, "latin_hypercube")
+    t = t.set_index("parameter")
+    assert list(t.index) == ["A", "B", "C"]  # the one that did not move last, not first
+    assert np.isnan(t.at["C", "swing"]) and np.isnan(t.at["C", "objective_low"]), t.loc["C"]
+    assert t.at["C", "ends"].startswith("did not move")
+    assert t.at["A", "ends"] == "mean over the scenarios in the bottom and top fifth of its setting (the others vary)"
+    oat = tornado(frame([dict(A=v, ok=True, status="optimal", objective=v) for v in (0.5, 1.0, 2.0)]), params("A"),
+                  {"A": 1.0}, "one_at_a_time")
+    assert oat.at[0, "ends"] == "its lowest and highest setting, the others at base"

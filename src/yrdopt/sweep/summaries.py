@@ -79,9 +79,17 @@ def frequency(results: pd.DataFrame, layout: pd.DataFrame) -> pd.DataFrame:
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")  # proven: no layout exists
 
 
+# what a tornado row's low/high and objective_low/_high are (its `ends` column)
+ENDS_ONE_AT_A_TIME = "its lowest and highest setting, the others at base"
+ENDS_FIFTHS = "mean over the scenarios in the bottom and top fifth of its setting (the others vary)"
+ENDS_CATEGORIES = "its cheapest and dearest setting, mean over the scenarios with it (the others vary)"
+# a sampled parameter whose bottom and top fifth differ by less than this share of their size did not move
+STILL = 1e-9
+
+
 def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind: str) -> pd.DataFrame:
     cols = ["parameter", "low", "high", "objective_low", "objective_high", "swing", "spearman", "n",
-            "infeasible_low", "infeasible_high", "infeasible_values"]
+            "infeasible_low", "infeasible_high", "infeasible_values", "ends"]
     ok = results["ok"].astype(bool) & results["objective"].notna()
     infeasible = results["status"].isin(INFEASIBLE) if "status" in results else pd.Series(False, index=results.index)
     rows, promoted = [], []
@@ -106,7 +114,7 @@ def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind:
             rows.append([lab, vals[ends[0]], vals[ends[1]], *objective, None,
                          _spearman(vals[shown], sub.loc[shown, "objective"]), int(shown.sum()),
                          int(infeasible[ends[0]]), int(infeasible[ends[1]]),
-                         "; ".join(_short(v) for v in lost.iloc[_order(lost)])])
+                         "; ".join(_short(v) for v in lost.iloc[_order(lost)]), ENDS_ONE_AT_A_TIME])
             promoted.append(len(lost) > 0)  # some setting of it alone makes the plan impossible
             continue
         vals = results[lab]
@@ -114,9 +122,16 @@ def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind:
             v = vals.astype(float)
             lo_m, hi_m = v <= v.quantile(0.2), v >= v.quantile(0.8)
             lo_n, hi_n = int((lo_m & infeasible).sum()), int((hi_m & infeasible).sum())
-            rows.append([lab, float(v[lo_m].mean()), float(v[hi_m].mean()),
+            lo, hi = float(v[lo_m].mean()), float(v[hi_m].mean())
+            if hi - lo <= STILL * max(1.0, abs(lo), abs(hi)):
+                # its groups differ only in the other parameters' settings: their spread is no swing of its own
+                rows.append([lab, lo, hi, math.nan, math.nan, None, math.nan, int(ok.sum()), lo_n, hi_n, "",
+                             f"did not move (its settings differ by less than {STILL:g} of their size): no swing"])
+                promoted.append(None)
+                continue
+            rows.append([lab, lo, hi,
                          float(results.loc[lo_m & ok, "objective"].mean()), float(results.loc[hi_m & ok, "objective"].mean()),
-                         None, _spearman(v[ok], results.loc[ok, "objective"]), int(ok.sum()), lo_n, hi_n, ""])
+                         None, _spearman(v[ok], results.loc[ok, "objective"]), int(ok.sum()), lo_n, hi_n, "", ENDS_FIFTHS])
             # its ends differ in how often no layout exists: that, not another parameter, makes it so
             promoted.append(lo_n / max(int(lo_m.sum()), 1) != hi_n / max(int(hi_m.sum()), 1))
         else:  # a setting with no layout at all is the dearest; then by mean objective
@@ -127,12 +142,15 @@ def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind:
             lo, hi = groups.index[0], groups.index[-1]
             rows.append([lab, lo, hi, float(groups.at[lo, "objective"]), float(groups.at[hi, "objective"]), None, None,
                          int(ok.sum()), int(infeasible[key == lo].sum()), int(infeasible[key == hi].sum()),
-                         "; ".join(groups.index[groups["lost"] == 1.0])])
+                         "; ".join(groups.index[groups["lost"] == 1.0]), ENDS_CATEGORIES])
             promoted.append(groups["lost"].nunique() > 1)
     df = pd.DataFrame(rows, columns=cols)
     if len(df):
         df["swing"] = (df["objective_high"] - df["objective_low"]).astype(float)
-        key = pd.DataFrame({"promoted": promoted, "swing": df["swing"].abs().fillna(np.inf)})
+        # a parameter that did not move last (promoted None), an end without a layout (no swing) first
+        still = pd.Series([p is None for p in promoted])
+        key = pd.DataFrame({"promoted": [bool(p) for p in promoted],
+                            "swing": df["swing"].abs().fillna(np.inf).mask(still, -1.0)})
         df = df.loc[key.sort_values(["promoted", "swing"], ascending=False, kind="stable").index].reset_index(drop=True)
     return df
 
