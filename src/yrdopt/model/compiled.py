@@ -22,6 +22,7 @@ from .colocation import add_colocated_quota
 from .enclaves import add_enclaves
 from .guarantees import add_guarantees
 from .logistics_bound import add_logistics_bound
+from .single_site_pairs import add_single_site_pairs
 from .site_counts import add_site_count_branching
 from .site_footprint import add_site_footprint
 from .arrays import ArrayModel, Block
@@ -57,6 +58,11 @@ class BuildOptions:
     # place[s, r]), "count_floor" (its lower bound the fewest sites that hold the activity), "excess"
     # (excess_sites integer); valid, same optimum; measured in benchmarks/city_bound.py (section 11)
     site_count_branching: Literal["none", "count", "count_floor", "excess"] = "none"
+    # pair rows for single-site segments (C17, single_site_pairs.py): McCormick lower bounds on the
+    # flows of a link with a single-site end; "all" builds every one (R^2 per link), the large models
+    # get only those their LP violates (single_site_pairs.separate); valid, same optimum; measured in
+    # benchmarks/city_bound.py, off: they lift neither the LP nor HiGHS's bound (section 11)
+    single_site_pairs: Literal["none", "all"] = "none"
 
 
 @dataclass
@@ -153,6 +159,8 @@ def build(source: Instance | ModelData | str | dict | None = None, options: Buil
     add_packing(m, d, packing, place, expand, park_open)
     if options.colocated_quota and not options.elastic and flow is not None:  # last: every C6 term is in
         add_colocated_quota(m, d, place, activity, flow, quota)
+    if options.single_site_pairs == "all" and not options.elastic and flow is not None:  # U: the real quotas'
+        add_single_site_pairs(m, d, place, activity, flow)
     if not options.elastic:  # last column block: the other blocks' positions do not move
         add_site_count_branching(m, d, options.site_count_branching, place, excess)
 
