@@ -158,20 +158,13 @@ def separate(cm, rounds: int = 3, per_round: int = 5000, tol: float = 1e-6, thre
 
     import highspy
 
-    from ..solver import _ensure_scheduler, new_highs
+    from ..solver import HighsSolver, SolverOptions
 
     t0 = time.perf_counter()
     pool = candidates(cm.data)
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
-    _ensure_scheduler(threads)
-    A = cm.A
-    h.passModel(cm.n_cols, cm.n_rows, A.nnz, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
-                float(cm.offset), cm.cost, cm.col_lower, cm.col_upper, cm.row_lower, cm.row_upper,
-                A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
-                np.zeros(cm.n_cols, dtype=np.int32))
+    solver = HighsSolver(SolverOptions(threads=threads))
+    solver.load(replace(cm, integrality=np.zeros_like(cm.integrality)))
+    h = solver.h
     taken = np.zeros(len(pool), dtype=bool)
     lp: list[float] = []
     added: list[int] = []
@@ -193,7 +186,6 @@ def separate(cm, rounds: int = 3, per_round: int = 5000, tol: float = 1e-6, thre
         taken[hit] = True
         added.append(len(hit))
         new = pool.take(hit)
-        M = row_matrix(new, cm)
-        h.addRows(M.shape[0], new.lower(), np.full(M.shape[0], np.inf), M.nnz,
-                  M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data.astype(float))
+        solver.add_rows(new.lower(), np.full(len(new), np.inf), *terms(new, cm.var("place"), cm.var("activity"),
+                                                                        cm.var("flow")))
     return Separation(pool.take(np.flatnonzero(taken)), lp, added)
