@@ -80,10 +80,10 @@ def test_single_site_pair_rows_hold_at_every_feasible_point(single):
 
 
 def test_separated_single_site_pairs_keep_the_optimum():
-    """On a tight generated instance (single-site testing segments), the rows the LP violates are
+    """On a tight generated 4x2x3 (single-site testing segments), the rows the LP violates are
     added round by round and the LP never falls; the MILP with them has the plain optimum, every
     row holds at that optimum's layout, and an elastic model (capacities without the quotas) gets none."""
-    inst = load_instance(cut_quotas_to_optimum(generate_dict(5, 2, 3, 4)))
+    inst = load_instance(cut_quotas_to_optimum(generate_dict(4, 2, 3, 2)))
     plain = build(inst)
     sep = separate(plain, rounds=3)
     assert sep.added and len(sep.rows) == sum(sep.added)
