@@ -524,6 +524,30 @@ def test_prices_never_say_a_guarantee_used_to_the_limit_is_worth_0(tmp_path, def
     assert f"{g.loc[anhui, 'resolved_value_per_unit']:.6g} per chain" in row, res.output
     assert "moving sites can gain far more" in flat(res.output)
 
+
+def test_prices_re_solved_from_todays_layout_are_never_proven(tmp_path):
+    """Re-solved from today's layout of the embedded default (a bare layout file: nothing proves it best),
+    one km2 more of Shanghai's land printed "objective falls by 2907.14" (prices.csv: 2907.14, "optimal"):
+    the re-solve's gain was the whole optimisation of the layout, not the km2 (the optimum leaves Shanghai's
+    land unused to the limit: worth 0 there).  The CLI now says the interval that proves, [0, 2907.14],
+    "not proven (this layout is not proven best)", by the workbench's rule (explain.resolved_interval), and
+    prices.csv says it too (resolved_proven False)."""
+    path = yrdopt.default_instance_path()
+    res = wide("prices", path, path.with_name("yrd-default.baseline.csv"), "--reoptimise", "-o", tmp_path)
+    assert res.exit_code == 0, res.output
+    said = flat(res.output)
+    assert "objective falls by 2907.14" not in said
+    assert ("Shanghai land, 28.48 of 28.48 km2 (slack 1.066e-14); LP price 6.66642 per km2; one more unit with the "
+            "layout re-optimised: objective falls by ≥ 0, ≤ 2,907.14, not proven (this layout is not proven best)") \
+        in said, said
+    assert said.startswith("Value of one more unit of quota") and "This layout is not proven best (a layout file with " \
+        "no summary.json: nothing proves it best; no bound says how far above its own optimum)" in said, said
+    q = pd.read_csv(tmp_path / "prices.csv").set_index(["region", "resource"]).loc[("shanghai", "land")]
+    assert q["resolved_status"] == "optimal" and q["resolved_value_per_unit"] == 0, q
+    assert q["resolved_value_most"] == pytest.approx(2907.14, abs=0.01) and not q["resolved_proven"], q
+    g = pd.read_csv(tmp_path / "guarantee_prices.csv")
+    assert not g["resolved_proven"].fillna(False).astype(bool).any(), g
+
 # -- the same Krugman index in solve and compare --------------------------------------------------
 
 def test_solve_and_compare_give_the_same_krugman_indices(provinces):

@@ -984,6 +984,18 @@ def test_limits_re_solved_from_a_layout_not_proven_best_are_never_proven(server)
                    for t in ("quotas", "guarantees") for x in r[t]["rows"])
     assert r["unproven"].startswith("This layout is not proven best (today's layout, not optimised; no bound says "
                                     "how far above its own optimum)"), r["unproven"]
+    # kept as figures (gain, bounds, status; how far the layout may lie above its optimum: null, unknown), said in
+    # words when read, as the page says them now; a file kept before (its words) is shown as it was kept
+    sc = wb.workspace.get(wb.baseline_id)
+    record = json.loads((sc.path / "limits-resolved.json").read_text(encoding="utf-8"))
+    assert "result" not in record and record["prices"]["layout_above"] is None, record.keys()
+    q = record["prices"]["quotas"]
+    land = next(row for row in q["rows"] if row[:2] == ["shanghai", "land"])
+    figures = dict(zip(q["columns"], land))
+    assert figures["resolved_value_per_unit"] == 0 and figures["resolved_status"] == "optimal", figures
+    assert call(base, "GET", f"/api/scenarios/{sc.id}")[1]["limits_kept"]["result"] == r
+    (sc.path / "limits-resolved.json").write_text(json.dumps({**record, "prices": None, "result": {"said": "then"}}))
+    assert call(base, "GET", f"/api/scenarios/{sc.id}")[1]["limits_kept"]["result"] == {"said": "then"}
 
 
 def test_limits_say_an_unproven_re_solve_is_not_proven(server):
@@ -991,7 +1003,9 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     CLI's `prices` says it), never as its worth, and does not sort the table; a period's prices say
     that a plan is not re-solved (before: "0 | time_limit_with_incumbent", and the page's note
     promised a re-solve for plans too)."""
-    from yrdopt.analysis.explain import shadow_prices
+    from dataclasses import replace
+
+    from yrdopt.analysis.explain import shadow_prices, within_layout
     from yrdopt.app.views import LIMIT_NOTES, prices_view
 
     wb, _ = server
@@ -1011,7 +1025,9 @@ def test_limits_say_an_unproven_re_solve_is_not_proven(server):
     assert "≥ 0, ≤ 29.23 per unit of land: the interval its bounds prove (not proven: stopped by you)" in stopped
     # a layout stopped 4.5 above its bound: an optimal re-solve gaining 9.19 proves the unit worth 4.69 to 9.19
     q.loc[i, ["resolved_value_per_unit", "resolved_value_most", "resolved_status"]] = [9.19, 9.19, "optimal"]
-    unproven = prices_view(p, layout_above=4.5, layout_status="stopped at the time limit with a feasible layout")
+    # (the figures by the CLI's rule, explain.within_layout, as shadow_prices gives them for such a layout)
+    unproven = prices_view(replace(p, quotas=within_layout(q, 4.5), layout_above=4.5,
+                                   layout_status="stopped at the time limit with a feasible layout"))
     assert ("≥ 4.69, ≤ 9.19 per unit of land: the interval its bounds prove (not proven: this layout is not proven "
             "best)") in {r["resolved"] for r in unproven["quotas"]["rows"]}
     assert "(stopped at the time limit with a feasible layout; up to 4.5 above its own optimum)" in unproven["unproven"]

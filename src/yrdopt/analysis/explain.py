@@ -33,6 +33,7 @@ the last one.  A move whose solve stops without a layout says so (it is not repo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -164,11 +165,109 @@ class Prices:
     # change budgets of a brownfield instance: budget, scope, path, limit, used, binding, value_per_unit,
     # resolved_value_per_unit, resolved_value_most, resolved_status (empty when greenfield)
     budgets: pd.DataFrame = None
+    # how far the layout priced may lie above its own optimum (:func:`layout_above_optimum`: 0 proven best,
+    # inf unknown) and its status in words: a re-solve's figures are the interval that leaves (resolved_interval)
+    layout_above: float = 0.0
+    layout_status: str = ""
 
     def matrix(self) -> pd.DataFrame:
         """Region x resource table of the value of one more unit (0 where not binding)."""
         q = self.quotas
         return q.pivot(index="region", columns="resource", values="value_per_unit").reindex(q["region"].unique())
+
+
+def layout_above_optimum(summary: dict | None, status: str | None = None) -> float:
+    """How far a written layout may lie above its own optimum, from its ``summary`` (summary.json; None
+    for a bare layout file such as today's ``NAME.baseline.csv``): 0 for one proven best ("optimal"),
+    its objective less its bound for one stopped with a bound, infinity where no bound says (today's
+    layout, a bare layout file, an alternative, whose summary's bound is its distance MIP's: the
+    workbench passes ``status`` "alternative").  A re-solve from such a layout gains that much more
+    than the limit is worth (:func:`resolved_interval`)."""
+    s = summary or {}
+    status = s.get("status") if status is None else status
+    if status == "optimal":
+        return 0.0
+    objective, bound = s.get("objective"), s.get("bound")
+    if status in (None, "baseline", "alternative", "not_verified") or objective is None or bound is None:
+        return math.inf
+    return max(float(objective) - float(bound), 0.0)
+
+
+def layout_words(summary: dict | None) -> str:
+    """A written layout's status in words, as :func:`unproven_layout_words` names it."""
+    s = summary or {}
+    if not s:
+        return "a layout file with no summary.json: nothing proves it best"
+    if s.get("status") == "baseline":
+        return "today's layout, not optimised"
+    return str(s.get("status_text") or s.get("status")).split(" (")[0]
+
+
+def read_summary(solution_dir: str | Path | None) -> dict | None:
+    """A solution directory's summary.json (None for a bare layout file, or none readable)."""
+    import json
+
+    f = Path(solution_dir) / "summary.json" if solution_dir is not None else None
+    try:
+        s = json.loads(f.read_text(encoding="utf-8")) if f is not None and f.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return s if isinstance(s, dict) else None
+
+
+def resolved_interval(gain: float, most: float, status: str, layout_above: float) -> tuple[float, float]:
+    """(least, most) a limit's one unit (step) more is proven worth from its re-solve: the re-solve
+    gained ``gain`` over the layout (at most ``most`` by its bound; ``most`` is the gain itself where
+    it is "optimal").  From a layout up to ``layout_above`` above its own optimum the gain includes what
+    re-solving the layout itself gains, so the worth is at least the gain less that (never below 0):
+    on today's layout of the default instance one km2 more of Shanghai's land gained 2,907.14, worth 0
+    at the optimum (not used to the limit there).  A NaN gain (no layout) stays NaN."""
+    most = gain if status == "optimal" else most
+    if gain != gain or not layout_above > 0:
+        return gain, most
+    return max(gain - layout_above, 0.0), most
+
+
+def resolved_proven(least: float, most: float, status: str) -> bool:
+    """Whether a re-solve's figures (:func:`resolved_interval`) prove one worth: an "optimal" re-solve
+    whose interval is one point."""
+    return status == "optimal" and least == least and most == most and \
+        most - least <= 1e-9 * max(1.0, abs(most))
+
+
+def within_layout(table: pd.DataFrame | None, layout_above: float) -> pd.DataFrame | None:
+    """A prices table (quotas, guarantees, budgets) with each re-solve's figures the interval proven from a
+    layout up to ``layout_above`` above its optimum (:func:`resolved_interval`): what prices.csv, the CLI and
+    the workbench's Limits say."""
+    if table is None or not len(table) or "resolved_status" not in table or not layout_above > 0:
+        return table
+    table = table.copy()
+    for i in table.index[table["resolved_status"].map(lambda s: isinstance(s, str) and s != "")]:
+        table.loc[i, ["resolved_value_per_unit", "resolved_value_most"]] = resolved_interval(
+            table.at[i, "resolved_value_per_unit"], table.at[i, "resolved_value_most"], table.at[i, "resolved_status"],
+            layout_above)
+    return table
+
+
+def proven_column(table: pd.DataFrame) -> pd.DataFrame:
+    """A prices table as prices.csv (guarantee_prices.csv, budget_prices.csv) writes it: ``resolved_proven``
+    beside each re-solve's figures, whether they prove one worth (:func:`resolved_proven`; "" where not
+    re-solved), so "optimal" in ``resolved_status`` (the re-solve's own) is not read as a proven worth."""
+    if "resolved_status" not in table:
+        return table
+    return table.assign(resolved_proven=[resolved_proven(v, most, st) if isinstance(st, str) and st else ""
+                                         for v, most, st in zip(table["resolved_value_per_unit"],
+                                                                table["resolved_value_most"], table["resolved_status"])])
+
+
+def unproven_layout_words(status_text: str, layout_above: float, more_time: str = "more time") -> str:
+    """Why a re-solved worth of a layout not proven best is an interval (the CLI's prices and the
+    workbench's Limits tab say it above their tables)."""
+    how_far = (f"up to {layout_above:,.6g} above its own optimum" if math.isfinite(layout_above)
+               else "no bound says how far above its own optimum")
+    return (f"This layout is not proven best ({status_text}; {how_far}): re-solving it with one unit more also gains "
+            "what re-solving the layout itself gains, so a re-solved worth is shown as the interval that leaves, "
+            f"never proven. For proven worths, price a layout solved to its optimum ({more_time}).")
 
 
 def parks_opened(cm: CompiledModel, solution_dir: str | Path | None) -> np.ndarray:
@@ -192,7 +291,8 @@ def fixed_placement_lp(inst: Instance, place: np.ndarray, expand: np.ndarray, cm
 def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np.ndarray | None = None,
                   expand: np.ndarray | None = None, resolve: bool = True, reoptimise: bool = False,
                   options: SolverOptions | None = None, period: int | None = None,
-                  deadline: Deadline | None = None, progress: Callable[[int, int], None] | None = None) -> Prices:
+                  deadline: Deadline | None = None, progress: Callable[[int, int], None] | None = None,
+                  layout_above: float | None = None, layout_status: str | None = None) -> Prices:
     """Marginal value of one more unit of every quota, with the layout's placements fixed.
 
     The LP price is 0 for every quota with any slack left, yet a quota used nearly to the
@@ -211,7 +311,10 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
     ``options.time_limit``, else :data:`EXPLAIN_S`, from now): the LP first, then the quotas'
     re-solves, the guarantees', each its share by count (half of what is left goes to the budgets'
     on a brownfield instance).  ``progress(done, total)`` is called before each re-solve (the
-    workbench's job bar: "re-solve 3 of 7").
+    workbench's job bar: "re-solve 3 of 7").  ``layout_above`` (else from the solution directory's
+    summary.json: :func:`layout_above_optimum`) and ``layout_status`` (its words) say how far the layout
+    may lie above its own optimum: each re-solve's figures are the interval that proves
+    (:func:`within_layout`), never one worth from a layout not proven best.
     """
     deadline = _deadline(deadline, options)
     inst = load_instance(instance)
@@ -248,8 +351,11 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
             counted()
             for col, v in _guarantee_resolved(cm, res, int(g), options, shares).items():
                 guarantees.loc[g, col] = v
-    return Prices(float(res.objective), quotas, guarantees,
-                  budget_prices(cm, res, resolve, options, deadline, progress=counted))
+    budgets = budget_prices(cm, res, resolve, options, deadline, progress=counted)
+    summary = read_summary(solution_dir)
+    above = layout_above_optimum(summary) if layout_above is None else layout_above
+    return Prices(float(res.objective), within_layout(quotas, above), within_layout(guarantees, above),
+                  within_layout(budgets, above), above, layout_words(summary) if layout_status is None else layout_status)
 
 
 class _Counted:
@@ -319,20 +425,30 @@ def quota_prices(cm: CompiledModel, res: SolveResult, expand: np.ndarray, resolv
     return quotas[finite.ravel()].reset_index(drop=True)
 
 
-def resolved_gain(value: float, most: float, status: str, short: bool = False, limit: str = "--time-limit") -> str:
-    """What a re-solve with one more unit proves it is worth: the decrease where it is proven
-    optimal; else at least what its layout gains (and at most what its bound allows), marked not
-    proven — a re-solve stopped at its limit keeps the layout it started from, which is no "worth 0".
-    ``limit``: how the time limit is named where this is read (the CLI's option, the page's field)."""
+def resolved_why(status: str, layout_above: float, cut: str) -> str:
+    """Why a re-solve's figures are no proven worth: ``cut`` (how the re-solve was stopped, "stopped at its
+    share of --time-limit"), or its layout not proven best (:func:`resolved_interval`), or both."""
+    if not layout_above > 0:
+        return cut
+    return "this layout is not proven best" + ("" if status == "optimal" else f"; the re-solve {cut}")
+
+
+def resolved_gain(value: float, most: float, status: str, short: bool = False, limit: str = "--time-limit",
+                  layout_above: float = 0.0) -> str:
+    """What a re-solve with one more unit proves it is worth (its figures: :func:`resolved_interval`): the
+    decrease where it proves one; else at least ``value`` (and at most ``most`` where its bound allows),
+    marked not proven — a re-solve stopped at its limit keeps the layout it started from, which is no
+    "worth 0"; one from a layout not proven best (``layout_above`` > 0) is said so.  ``limit``: how the
+    time limit is named where this is read (the CLI's option, the page's field)."""
     if value != value:
         return f"no layout within its share of {limit} ({status})" if not short else f"no layout ({status})"
-    if status == "optimal":
+    if resolved_proven(value, most, status):
         return f"{value:,.6g}" if short else (f"objective falls by {value:.6g}" if value > 0 else "no change")
     upto = f", ≤ {most:,.6g}" if most == most else ""
     if short:
         return f"≥ {value:,.6g}{upto}, not proven"
-    return (f"objective falls by ≥ {value:.6g}{upto}, not proven (the re-solve stopped at its share of {limit}: "
-            f"{status})")
+    why = resolved_why(status, layout_above, f"stopped at its share of {limit}: {status}")
+    return f"objective falls by ≥ {value:.6g}{upto}, not proven ({why})"
 
 
 # a re-solve's figures (_resolved_value): proven only where resolved_status is "optimal"

@@ -324,29 +324,84 @@ def keep_limits(sc, record: dict) -> None:
 
 
 def kept_limits(sc) -> dict | None:
-    """The re-solved Limits answer kept with the scenario (:func:`keep_limits`), None if none (or unreadable)."""
+    """The re-solved Limits answer kept with the scenario (:func:`keep_limits`), None if none (or unreadable).
+    Its figures (``prices``: :func:`prices_kept`) are said in words as the page says them now, so a wording
+    fixed since reaches a saved scenario; a file kept before holds its words (``result``) and is shown so."""
     try:
         record = json.loads((sc.path / KEPT_LIMITS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return None
+    if isinstance(record.get("prices"), dict):
+        try:
+            inst = sc.instance()
+            prices = prices_read(record["prices"])
+        except Exception as err:  # noqa: BLE001 - a kept file the page cannot read costs only that answer
+            log(f"the re-solved limits kept with “{sc.name}” could not be read: {err}")
+            return None
+        asked = record.get("asked") or {}
+        record = {k: v for k, v in record.items() if k != "prices"}
+        record["result"] = in_page_words(views.prices_view(prices, asked.get("period"), inst,
+                                                           stopped=record.get("state") == "stopped",
+                                                           reoptimised=bool(asked.get("reoptimise"))))
+    return record
+
+
+def prices_kept(p) -> dict:
+    """A :class:`yrdopt.analysis.explain.Prices` as JSON figures (NaN and infinity as null): its tables'
+    rows, the LP's objective, how far the layout may lie above its optimum and its status words."""
+    import numpy as np
+
+    def figure(v):
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, np.integer)):
+            return int(v)
+        if isinstance(v, (float, np.floating)):
+            return float(v) if math.isfinite(v) else None
+        return v
+
+    def rows(t):
+        if t is None:
+            return None
+        return {"columns": [str(c) for c in t.columns], "rows": [[figure(v) for v in r] for r in t.itertuples(index=False)]}
+
+    return {"objective": figure(p.objective), "quotas": rows(p.quotas), "guarantees": rows(p.guarantees),
+            "budgets": rows(p.budgets), "layout_above": figure(p.layout_above), "layout_status": p.layout_status}
+
+
+def prices_read(kept: dict):
+    """:func:`prices_kept`'s figures back as Prices (null: NaN; a null ``layout_above``: infinity)."""
+    import pandas as pd
+
+    from ..analysis.explain import Prices
+
+    def table(t):
+        if t is None:
+            return None
+        df = pd.DataFrame(t["rows"], columns=t["columns"])
+        for c in df.columns:  # a column of numbers with nulls (all-null: a figure never found) back to floats
+            if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in df[c]):
+                df[c] = df[c].astype(float)
+        return df
+
+    above = kept.get("layout_above")
+    return Prices(float(kept["objective"]), table(kept["quotas"]), table(kept["guarantees"]), table(kept.get("budgets")),
+                  math.inf if above is None else float(above), str(kept.get("layout_status") or ""))
 
 
 def layout_above_optimum(sc) -> tuple[float, str]:
-    """(how far the scenario's layout may lie above its own optimum, its status in words): 0 for a layout
-    proven best; its objective less its bound for one stopped with a bound; infinity where no bound says
-    (today's layout, an alternative: its summary's bound is its distance MIP's).  A re-solve from such a
-    layout gains that much more than the limit is worth (views.resolved_said)."""
+    """(how far the scenario's layout may lie above its own optimum, its status in words), by the CLI's rule
+    (:func:`yrdopt.analysis.explain.layout_above_optimum`) with the scenario's status: an alternative's summary
+    is its distance MIP's, so no bound says (a re-solve from it gains that much more than the limit is worth)."""
+    from ..analysis.explain import layout_above_optimum as above_optimum, layout_words
+
     summary = sc.summary()
     status = sc.status(summary)
-    words = "today's layout, not optimised" if sc.meta.get("kind") == "baseline" else \
+    words = layout_words(summary) if sc.meta.get("kind") == "baseline" else \
         str(status.get("status_text") or status.get("status")).split(" (")[0]
-    if status["status"] == "optimal":
-        return 0.0, words
-    objective, bound = summary.get("objective"), summary.get("bound")
-    if status["status"] == "alternative" or objective is None or bound is None:
-        return math.inf, words
-    return max(float(objective) - float(bound), 0.0), words
+    return above_optimum(summary, status["status"]), words
 
 
 def refuse_rejected(sc) -> None:
@@ -549,14 +604,13 @@ class Workbench:
                 job.report(phase=f"re-solve {done + 1} of {total}")
 
             p = shadow_prices(inst, sc.path, period=year, deadline=Deadline(tl, stop=job.stop), reoptimise=reoptimise,
-                              progress=step if reoptimise else None)
+                              progress=step if reoptimise else None, layout_above=above, layout_status=said)
             job.cut_short = job.stop.is_set()  # as Why here?'s
-            answer = views.prices_view(p, year, inst, stopped=job.cut_short, reoptimised=reoptimise,
-                                       layout_above=above, layout_status=said)
-            if reoptimise:
+            answer = views.prices_view(p, year, inst, stopped=job.cut_short, reoptimised=reoptimise)
+            if reoptimise:  # its figures: said in words when read (kept_limits), as the page words them then
                 keep_limits(sc, {"kind": "prices", "title": title, "asked": asked,
                                  "state": "stopped" if job.cut_short else "done", "finished": time.time(),
-                                 "result": in_page_words(answer)})
+                                 "prices": prices_kept(p)})
             return answer
 
         # its scenario and period: a page opened or reloaded shows the answer with them

@@ -526,45 +526,37 @@ def resolved_said(value, most, status, per: str, stopped: bool = False, layout_a
     interval its bounds prove (not proven: stopped at its share of the time limit field)"; "not
     re-solved: stopped by you" ("" where it was not re-solved).  ``per``: "per km2 of land".
 
-    ``layout_above``: how far the layout re-solved may lie above its own optimum (0: proven best; inf:
-    unknown, today's layout).  The re-solve's gain then includes what re-solving the layout itself
-    gains, so the worth of the unit more is only known to lie between the gain less that and the gain
-    (never below 0): never "proven" (today's layout said one more km2 was worth 3,622, "proven")."""
+    ``value``, ``most``: the interval the re-solve proves (:func:`yrdopt.analysis.explain.resolved_interval`,
+    the CLI's rule); ``layout_above``: how far the layout re-solved may lie above its own optimum (0: proven
+    best; inf: unknown, today's layout), said as why an interval is not proven
+    (:func:`yrdopt.analysis.explain.resolved_why`)."""
+    from ..analysis.explain import resolved_proven, resolved_why
+
     if not isinstance(status, str) or not status:
         return ""
     cut = "stopped by you" if stopped or status == "interrupted" else f"stopped at its share of {TIME_LIMIT_FIELD}"
     if value != value:  # no layout: a re-solve the Stop or its share of the time limit left without one
         return f"not re-solved: {cut}"
-    if status == "optimal" and not layout_above > 0:
+    if resolved_proven(value, most, status):
         return f"{value:,.6g} {per}, proven"
-    most = value if status == "optimal" else most
     upto = f", ≤ {most:,.6g}" if most == most else ""
-    if layout_above > 0:
-        least = max(value - layout_above, 0.0)
-        why = "this layout is not proven best" + ("" if status == "optimal" else f"; the re-solve {cut}")
-        return f"≥ {least:,.6g}{upto} {per}: the interval its bounds prove (not proven: {why})"
-    return f"≥ {value:,.6g}{upto} {per}: the interval its bounds prove (not proven: {cut})"
-
-
-def unproven_layout_words(status_text: str, layout_above: float) -> str:
-    """Why a re-solved worth of a layout not proven best is an interval (the Limits tab, above its tables)."""
-    how_far = (f"up to {layout_above:,.6g} above its own optimum" if math.isfinite(layout_above)
-               else "no bound says how far above its own optimum")
-    return (f"This layout is not proven best ({status_text}; {how_far}): re-solving it with one unit more also gains "
-            "what re-solving the layout itself gains, so a re-solved worth is shown as the interval that leaves, "
-            "never proven. For proven worths, price a layout solved to its optimum (more time).")
+    return f"≥ {value:,.6g}{upto} {per}: the interval its bounds prove (not proven: {resolved_why(status, layout_above, cut)})"
 
 
 def prices_view(prices, period: int | None = None, inst: Instance | None = None, stopped: bool = False,
-                reoptimised: bool = False, layout_above: float = 0.0, layout_status: str = "") -> dict:
+                reoptimised: bool = False) -> dict:
     """What each limit costs (``yrdopt prices``: :func:`yrdopt.analysis.explain.shadow_prices`) for
     the page's *Limits* tab: quotas (those used (nearly) to the end first, dearest first), guarantees
     and change budgets, each row as the CLI's tables have it; a re-solve's worth with its unit and status
     (``resolved``: :func:`resolved_said`; ``stopped``: the planner's Stop ended the job); the CLI's notes
     (``notes``); ``reoptimised``: every limit used to the limit was re-solved (``--reoptimise``);
-    ``layout_above``: how far the layout may lie above its optimum (:func:`resolved_said`), said with its
-    ``layout_status`` above the tables (``unproven``) where it is not proven best and a limit was re-solved."""
+    the prices' ``layout_above``: how far the layout may lie above its optimum (:func:`resolved_said`), said
+    with its ``layout_status`` above the tables (``unproven``) where it is not proven best and a limit was
+    re-solved."""
+    from ..analysis.explain import resolved_proven, unproven_layout_words
+
     units = resource_units(inst) if inst is not None else {}
+    layout_above = getattr(prices, "layout_above", 0.0)
 
     def resolved(t: pd.DataFrame, per: list[str]) -> list[str]:
         if "resolved_status" not in t:
@@ -579,7 +571,8 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None,
                      use=[_use_words(b, t) for b, t in zip(q["binding"], q["tight"])], resolved=resolved(q, worth_unit),
                      worth_unit=worth_unit)
         # an unproven one (or one of a layout not proven best) is not its worth
-        proven = q["resolved_value_per_unit"].where((q["resolved_status"] == "optimal") & (not layout_above > 0))
+        proven = q["resolved_value_per_unit"].where([resolved_proven(v, most, st) for v, most, st in zip(
+            q["resolved_value_per_unit"], q["resolved_value_most"], q["resolved_status"])])
         q = q.assign(_worth=proven.fillna(q["value_per_unit"]).abs(), _limit=(q["binding"] | q["tight"]).astype(int)) \
              .sort_values(["_limit", "_worth"], ascending=False, kind="stable").drop(columns=["_worth", "_limit"])
     g = prices.guarantees
@@ -616,7 +609,7 @@ def prices_view(prices, period: int | None = None, inst: Instance | None = None,
            "stopped": stopped, "unproven": None}
     if layout_above > 0 and any((t is not None and "resolved_status" in t and (t["resolved_status"] != "").any())
                                 for t in (q, g, b)):
-        out["unproven"] = unproven_layout_words(layout_status, layout_above)
+        out["unproven"] = unproven_layout_words(prices.layout_status, layout_above)
     for name, table in (("quotas", q), ("guarantees", g), ("budgets", b)):
         cols, rows = _records(table)
         out[name] = {"columns": cols, "rows": rows}

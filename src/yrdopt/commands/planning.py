@@ -620,7 +620,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     every quota and guarantee used to the limit re-solved with one unit (step) more (not per period)."""
     import pandas as pd
 
-    from ..analysis.explain import resolved_gain, shadow_prices
+    from ..analysis.explain import proven_column, resolved_gain, shadow_prices, unproven_layout_words
     from ..io import load_instance
     from ..schema import region_names, resource_units
 
@@ -645,6 +645,12 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
     from ..analysis.limit_words import LP_PRICE_HOLDS
 
     tight = p.quotas[p.quotas["tight"]]
+    resolved = [t["resolved_status"] for t in (p.quotas, p.guarantees, p.budgets)
+                if t is not None and len(t) and "resolved_status" in t]
+    if p.layout_above > 0 and any(s.map(lambda v: isinstance(v, str) and v != "").any() for s in resolved):
+        # a re-solve's gain from a layout not proven best is partly the layout's own (the workbench says it alike)
+        console.print(unproven_layout_words(p.layout_status, p.layout_above, "solve it with more --time-limit"),
+                      highlight=False, style="bold")
     if len(tight):
         for r in tight.itertuples():
             unit = f" {units[r.resource]}".rstrip()
@@ -652,7 +658,7 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
                     f"(slack {max(r.slack, 0.0):.4g}); LP price {r.value_per_unit:.6g}{per[r.resource]}")
             if r.resolved_status:  # re-solved
                 line += "; one more unit with the layout re-optimised: " + resolved_gain(
-                    r.resolved_value_per_unit, r.resolved_value_most, r.resolved_status)
+                    r.resolved_value_per_unit, r.resolved_value_most, r.resolved_status, layout_above=p.layout_above)
             console.print(line, highlight=False)
         console.print(LP_PRICE_HOLDS + "." + (" Each quota used to the limit was re-solved with one unit more (the sites "
                                         "free to move)." if reoptimise else
@@ -710,8 +716,8 @@ def _print_prices(instance: Path, solution: Path, out: Optional[Path], period: O
         from ..io import atomic_write_text
 
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "prices.csv", p.quotas.to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(out / "prices.csv", proven_column(p.quotas).to_csv(index=False, float_format="%.10g"))
         if len(p.guarantees):
-            atomic_write_text(out / "guarantee_prices.csv", p.guarantees.to_csv(index=False, float_format="%.10g"))
+            atomic_write_text(out / "guarantee_prices.csv", proven_column(p.guarantees).to_csv(index=False, float_format="%.10g"))
         if p.budgets is not None and len(p.budgets):
-            atomic_write_text(out / "budget_prices.csv", p.budgets.to_csv(index=False, float_format="%.10g"))
+            atomic_write_text(out / "budget_prices.csv", proven_column(p.budgets).to_csv(index=False, float_format="%.10g"))

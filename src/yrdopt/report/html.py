@@ -144,6 +144,7 @@ COLUMN_WORDS = {
     "extra": "added by expansions and parks", "slack": "left", "tight": "used to the limit",
     "value_per_unit": "worth per unit (LP)", "resolved_value_per_unit": "worth of one more unit (re-solved)",
     "resolved_value_most": "worth at most (re-solved)", "resolved_status": "re-solve status",
+    "resolved_proven": "re-solve proves its worth",
     "scaled amount": "how far past the limit (scaled)",
     # a limit broken as summary.json records it: its words, then the checker's codes for scripts
     "words": "limit broken", "constraint": "kind of limit (code)", "where": "where (ids)",
