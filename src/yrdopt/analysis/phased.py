@@ -39,7 +39,7 @@ from ..solver import SolveResult, SolverOptions
 from .alternatives import place_from_layout
 from ..deadline import OVERRUN_S_PER_COL, Deadline, Shares, after_solve_reserve
 from ..errors import SolverError
-from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
+from .explain import (BUDGET_COLUMNS, BUDGET_UNITS, REFERENCE_SHARE, Prices, _deadline, _solve, _timed_out, expansions_taken, flip_policy, flip_table, guarantee_prices,
                       hosting, instead, move_policy, no_layout_why, now_shares, quota_prices, quota_raise, raise_parts, round_off,
                       same_instance_layout,
                       segment_index, site_index)
@@ -183,7 +183,7 @@ def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptim
     cols = core.var("place").index(np.full(len(regions), s), regions) + pm.offsets[t]
     acts = core.var("activity").index(np.full(len(regions), s), regions) + pm.offsets[t]
 
-    def run(row: np.ndarray) -> SolveResult:
+    def run(row: np.ndarray, fraction: float | None = None) -> SolveResult:
         if reoptimise:  # only these placements fixed; the whole phased MILP re-solved
             lo, hi = pm.cm.col_lower.copy(), pm.cm.col_upper.copy()
             lo[cols] = hi[cols] = row.astype(float)
@@ -194,7 +194,7 @@ def _runner(pm, t: int, s: int, regions: np.ndarray, values: np.ndarray, reoptim
             cm = plan_lp(pm, v)
         for col in acts[row & (values[cols] < 0.5)]:
             cm = hosting(cm, col, core.data.activity[s])
-        return _solve(cm, options, shares)
+        return _solve(cm, options, shares, fraction=fraction)
     return run
 
 
@@ -428,7 +428,8 @@ def moves_in_period(instance, solution_dir: str | Path, segment: str, year, *, r
     run = _runner(pm, t, s, np.arange(d.R), values, reoptimise, options,
                   Shares(deadline, n_solves, after_solve_reserve(pm.cm.n_cols)))
     current = values[cols] > 0.5
-    base = _reference(str(solution_dir), run(current))
+    # the reference every move is measured against: at least REFERENCE_SHARE of the time (cost_of_moving's rule)
+    base = _reference(str(solution_dir), run(current, max(REFERENCE_SHARE, 1.0 / n_solves)))
     base_terms = pm.cm.components(base.x)
     hosts = np.flatnonzero(current)
     now = now_shares(core.var("activity").take(pm.period_x(base.x, t))[s], current)
