@@ -204,6 +204,18 @@ def test_report_without_geography_or_instance_copy(tmp_path, williams_path):
     assert summary_status_words({**summary, "verified": False}) == f"{STATUS_TEXT['not_verified']} (the solve alone said optimal)"
     said = summary_status_words({**summary, "solver": {"options": {"highs": {"mip_feasibility_tolerance": 0.01}}}})
     assert said.startswith(STATUS_TEXT["unproven"] + "; HiGHS ran with loosened tolerances (mip_feasibility_tolerance 0.01"), said
+    # false claims of summary.json (a bound above the objective, a gap that does not follow, "optimal" beyond the
+    # requested gap): the report runs `yrdopt check`'s claims check and says them beside the verdict (before: the
+    # layout alone was re-checked, so VERIFIED beside the claims `yrdopt check` rejects)
+    (d / "summary.json").write_text(json.dumps({**summary, "bound": obj + 100.0, "gap": 0.5}))
+    text = html.unescape(build_report(d, williams_path))
+    assert "NOT VERIFIED" in text and "Claims of summary.json that do not hold: the stated lower bound " in text
+    assert "a lower bound above the objective of a feasible layout" in text and "the stated gap 0.5" in text
+    assert f"Status: {STATUS_TEXT['not_verified']} (the solve alone said optimal)." in text
+    assert runner.invoke(app, ["check", str(williams_path), str(d)]).exit_code == 5
+    (d / "summary.json").write_text(json.dumps({**summary, "bound": obj - 0.1 * abs(obj), "gap": 0.1}))
+    text = html.unescape(build_report(d, williams_path))
+    assert "NOT VERIFIED" in text and "the stated status optimal, the layout gives 0.1: 'optimal' needs the bound" in text
     # a different instance than the one solved: reported, not hidden
     other = load_instance(williams_path).model_copy(update={"name": "other"})
     assert "is not the one summary.json names" in resolve_instance(d, other)[1][0]

@@ -250,6 +250,24 @@ class FalseClaim:
     def __str__(self) -> str:
         return f"{self.claim}: states {self.stated!r}, recomputed {self.recomputed!r}: {self.reason}"
 
+    @property
+    def words(self) -> str:
+        """The false claim as a planner reads it (the HTML report, beside the checker's verdict): what
+        summary.json says, what the layout gives, why it cannot hold; numbers as figures, not reprs."""
+        def said(v) -> str:
+            if isinstance(v, float) and not isinstance(v, bool):
+                return f"{v:,.6g}" if abs(v) < 1e-3 or abs(v) >= 1e6 else f"{v:,.4f}".rstrip("0").rstrip(".")
+            return str(v)
+
+        name = CLAIM_WORDS.get(self.claim, self.claim)
+        again = f", the layout gives {said(self.recomputed)}" if self.recomputed is not None else ""
+        return f"{name} {said(self.stated)}{again}: {self.reason}"
+
+
+# summary.json's top-level claims in a planner's words (FalseClaim.words); nested ones keep their path
+CLAIM_WORDS = {"objective": "the stated cost", "bound": "the stated lower bound", "gap": "the stated gap",
+               "status": "the stated status"}
+
 
 def _number(summary: dict, key: str, out: list[FalseClaim]) -> float | None:
     """A numeric claim, or None when absent; a value that is no number is itself a false claim."""

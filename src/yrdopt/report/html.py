@@ -24,7 +24,6 @@ from matplotlib.figure import Figure
 
 from .. import __name__ as _pkg
 from ..analysis.baseline import SITE_COUNTS, todays_layout
-from ..checker import check_layout
 from ..errors import InstanceError, Problem
 from ..io import content_hash, default_instance_path, load_instance
 from ..analysis.costs import money
@@ -456,14 +455,11 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
         body = f"<p>{html.escape(inst.description)}</p>" + body
     sections.append(("instance", "Instance", body))
 
-    # the checker's verdict, re-run from the written tables
-    if views is not None:
-        from ..checker import check_phased
+    # the checker's verdict, re-run from the written tables and summary.json's claims as `yrdopt check` runs it
+    # (before: the layout only, so a bound above the objective or 'optimal' beyond the requested gap said VERIFIED)
+    from ..checker import check_dir
 
-        rep = check_phased(inst, tables["layout"], tables.get("flows"), tables.get("expansions"),
-                           parks=tables.get("parks"), park_activity=tables.get("park_activity"))
-    else:
-        rep = check_layout(inst, layout, flows, expansions, parks=parks, park_activity=park_activity)
+    rep = check_dir(inst, d)
     obj = summary.get("objective")
     from ..claims import objective_matches
     from ..solver import summary_status_words
@@ -478,6 +474,9 @@ def build_report(sol_dir: str | Path, instance: str | Path | Instance | None = N
                # check (before: "Solver status: optimal, gap 3.2 %", the bare word; an older summary's words as
                # written): a rejected layout's without a gap, "optimal" only within the requested gap
                + f"Status: {html.escape(status_text if status_text is not None else summary_status_words(summary, rep.objective, rep.verified and matches))}.</p>")
+    if rep.false_claims:
+        verdict += ('<p class="bad">Claims of summary.json that do not hold: '
+                    + html.escape("; ".join(c.words for c in rep.false_claims)) + ".</p>")
     worst = [{"limit broken (worst of its kind)": v.words, "scaled amount": v.amount}
              for v in rep.worst.values() if v.amount > 1e-6]
     if worst:
