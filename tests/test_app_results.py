@@ -45,7 +45,11 @@ def test_a_solve_ends_with_its_scenarios_status_bound_and_gap(phased):
     assert r["bound"] == pytest.approx(summary["bound"], rel=1e-12)
     assert r["gap"] == pytest.approx(summary["gap"], rel=1e-12)
     assert r["objective"] == pytest.approx(summary["objective"], rel=1e-12)
-    assert (r["status"], r["status_text"], r["verified"]) == (summary["status"], summary["status_text"], True)
+    from yrdopt.solver import summary_status_words
+
+    # the words re-derived from summary.json's figures, as the report says them: status_text and the gap it proves
+    assert (r["status"], r["status_text"], r["verified"]) == (summary["status"], summary_status_words(summary), True)
+    assert r["status_text"].startswith(summary["status_text"])
 
 
 def test_a_layout_the_checker_rejected_ends_with_no_bound_or_gap(phased, tmp_path):
@@ -66,6 +70,37 @@ def test_a_layout_the_checker_rejected_ends_with_no_bound_or_gap(phased, tmp_pat
     r = solve_result(scenario_at(copy))
     assert r["status"] == "not_verified" and r["verified"] is False
     assert r["objective"] == summary["objective"] and r["bound"] is None and r["gap"] is None
+
+
+def test_a_scenario_an_older_version_saved_says_todays_status_words(phased, tmp_path):
+    """A scenario's status line re-derives its words from summary.json's figures (solver.summary_status_words,
+    the report's), not the status_text an older version stored: "(gap reported)" without a gap, "optimal" with
+    the bound 10 % below (before: the stored words, on the Summary tab, the list and the job bar)."""
+    from yrdopt.app.server import solve_result
+    from yrdopt.app.views import scenario_view
+    from yrdopt.app.workspace import scenario_at
+    from yrdopt.solver import STATUS_TEXT
+
+    wb, _ = phased
+    solved = next(s for s in wb.workspace.scenarios() if s.meta.get("kind") == "solve")
+    copy = tmp_path / solved.id
+    shutil.copytree(solved.path, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["solver"].pop("tolerances", None)
+    older = {k: v for k, v in summary.items() if k != "gap_requested"}
+    (copy / "summary.json").write_text(json.dumps({
+        **older, "status": "time_limit_with_incumbent", "bound": None, "gap": None,
+        "status_text": "stopped at the time limit with a feasible layout (gap reported)"}))
+    said = "stopped at the time limit with a feasible layout (no proven bound yet, so no gap)"
+    assert solve_result(scenario_at(copy))["status_text"] == said
+    assert scenario_at(copy).listing()["status_text"] == said
+    obj = summary["objective"]
+    older = {**summary, "bound": obj - 0.1 * abs(obj), "gap": 0.0, "status_text": STATUS_TEXT["optimal"]}
+    (copy / "summary.json").write_text(json.dumps(older))
+    said = solve_result(scenario_at(copy))["status_text"]
+    assert said.startswith(STATUS_TEXT["unproven"]) and "gap from the layout's own objective to the bound, 0.1, " in said
+    view = scenario_view(copy, wb.instance, older, scenario_at(copy).meta)
+    assert view["status_text"] == said and view["check"]["verified"]
 
 
 def as_the_page_sends(v):

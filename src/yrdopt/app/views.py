@@ -236,6 +236,7 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         rep = check_today_kept(inst, layout, str(path.name))
     obj = summary.get("objective")
     from ..claims import objective_matches
+    from ..solver import summary_status_words
 
     matches = obj is not None and objective_matches(obj, rep.objective)
     # each term with what it counts (a plan's one-off costs per period, the parks its expansion term built),
@@ -257,7 +258,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
     shown = periods[-1] if periods else _layout_view(inst, layout, flows, expansions, t.get("parks"), t.get("park_activity"))
     return {
         "meta": meta or {},
-        "status": summary.get("status"), "status_text": summary.get("status_text"),
+        # re-derived from the summary's figures and this check, as the report (an older scenario's words: not kept)
+        "status": summary.get("status"), "status_text": summary_status_words(summary, rep.objective, rep.verified and matches),
         "objective": _num(obj), "bound": _num(summary.get("bound")), "gap": _num(summary.get("gap")),
         "terms": terms, "objective_words": objective_words(about),
         "check": {"verified": bool(rep.verified), "max_violation": _num(rep.max_violation),

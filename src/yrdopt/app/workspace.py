@@ -115,7 +115,12 @@ class Scenario:
         if self.failed:  # no layout: its reason, no figures
             return {"status": FAILED, "status_text": f"no layout: {self.meta.get('reason', '')}", "gap": None}
         if self.meta.get("kind") != "alternative" or s.get("status") == "not_verified":
-            return {"status": s.get("status"), "status_text": s.get("status_text"), "gap": s.get("gap")}
+            # the words re-derived from the summary's figures, as the report says them (before: the stored
+            # status_text, so a scenario an older version saved kept "(gap reported)" without a gap, or
+            # "optimal" beyond the requested gap)
+            from ..solver import summary_status_words
+
+            return {"status": s.get("status"), "status_text": summary_status_words(s), "gap": s.get("gap")}
         return {"status": "alternative", "status_text": alternative_words(self.meta), "gap": None}
 
     def listing(self) -> dict:
