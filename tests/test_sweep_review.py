@@ -94,6 +94,23 @@ def test_an_out_that_is_a_file_or_unwritable_is_exit_2_naming_out_before_anythin
     assert "Traceback" not in res.output
 
 
+def test_a_folder_a_killed_sweep_left_or_a_file_manager_touched_is_not_foreign(tmp_path):
+    """Review 18: a sweep killed while writing sweep.json left its temp file (io.temp_name), and
+    --resume was refused as a folder no sweep wrote; one holding only .DS_Store was refused too."""
+    from yrdopt.io import temp_name
+    from yrdopt.sweep.runner import foreign_folder_problems
+
+    killed = tmp_path / "killed"
+    (killed / "scenarios").mkdir(parents=True)
+    for name in (".lock", ".token", temp_name(killed / "sweep.json").name, temp_name(killed / "results.parquet").name):
+        (killed / name).touch()
+    (tmp_path / "finder").mkdir()
+    (tmp_path / "finder" / ".DS_Store").touch()
+    assert foreign_folder_problems(killed) == [] and foreign_folder_problems(tmp_path / "finder") == []
+    (killed / temp_name(killed / "plan.txt").name).touch()  # the temp file of a file no sweep writes is foreign
+    assert ".plan.txt." in foreign_folder_problems(killed)[0].expected
+
+
 @pytest.mark.parametrize("path", ["policy.site_limits[0].max_sites", "brownfield.budget.max_closed"])
 def test_scaling_an_integer_field_is_refused_with_the_spec_even_when_its_ends_are_whole(tmp_path, path):
     """Review: max_closed 6 scaled by [0.5, 2.0] passed (3 and 12 are whole) and the middle

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from importlib import resources as _res
 from pathlib import Path
 from typing import Any
@@ -551,13 +552,31 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def temp_name(path: str | Path) -> Path:
+    """The private temporary name ``path`` is written under before it is renamed (or linked) to
+    its name: hidden, in the same folder (one file system), unique to this process and call."""
+    import os
+
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.\d+\.[0-9a-f]+\.tmp")
+
+
+def temp_of(name: str) -> str | None:
+    """The file name a ``temp_name`` stands for (a killed writer leaves it behind), else None."""
+    m = _TEMP_NAME.fullmatch(name)
+    return m["name"] if m else None
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write bytes durably: a private temporary file, fsync, then rename over ``path``."""
     import os
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    tmp = temp_name(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

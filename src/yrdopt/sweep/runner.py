@@ -27,14 +27,14 @@ import pandas as pd
 
 from ..claims import false_claims_text, loosened_tolerances
 from ..errors import InstanceError, Problem
-from ..io import content_hash, instance_dict, load_instance
+from ..io import content_hash, instance_dict, load_instance, temp_of
 from ..schema import TERMS
 from . import summaries
 from .apply import _get, resolve_parameters, scenario_dict, validate_instance
 from .backends import CONNECT_TIMEOUT_S, make_backend, refuse_in_spawned_worker
 from .design import Scenario, build_design, chunks
 from .spec import STATUS_COLUMNS, TAIL_COLUMNS, SweepSpec, load_spec
-from .store import Store, journal_recovered
+from .store import STORE_NAMES, Store, journal_recovered
 from .worker import Context, as_unchecked
 
 # columns that depend on where and how fast a scenario ran, not on its answer
@@ -116,13 +116,23 @@ def _check_extremes(spec, base, resolved, file) -> None:
 WORKERS_EXPECTED = "a whole number of worker processes >= 1 (1: in this process), or None (one per core)"
 
 
-# what a sweep writes in OUT (store.py's layout): a folder holding anything else and no sweep.json
-# is no sweep's, and is refused as `yrdopt solve --out` refuses one that is no solution's
+# the tables consolidate() writes (name: with a .parquet beside the .csv) and its chart
+TABLES = {"results": True, "layout": True, "expansions": False, "frequency": False, "tornado": False}
+ROBUST_TABLES = ("robust", "regret", "robust_layout")  # written by a run that makes one, removed by one that does not
+TORNADO_PNG = "tornado.png"
+
+# what a sweep writes in OUT (store.py's layout and the tables above): a folder holding anything
+# else and no sweep.json is no sweep's, and is refused as `yrdopt solve --out` refuses one that is
+# no solution's.  A writer killed mid-write leaves its temp_name (io.temp_of reads it back).
 SWEEP_FILES = frozenset({
-    "sweep.json", ".token", ".lock", "scenarios", "robust", "unreadable", "journal.jsonl",
-    *(f"{t}.{ext}" for t in ("results", "layout") for ext in ("csv", "parquet")),
-    *(f".{t}.parquet.tmp" for t in ("results", "layout")),
-    *(f"{t}.csv" for t in ("expansions", "frequency", "tornado", "robust", "regret", "robust_layout")), "tornado.png"})
+    *STORE_NAMES, TORNADO_PNG, *(f"{t}.csv" for t in (*TABLES, *ROBUST_TABLES)),
+    *(f"{t}.parquet" for t, parquet in TABLES.items() if parquet)})
+# what file managers leave in any folder they show: not a sign of someone else's results
+OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+
+
+def written_by_sweep(name: str) -> bool:
+    return (temp_of(name) or name) in SWEEP_FILES or name in OS_LITTER or name.startswith("._")  # ._: macOS's AppleDouble
 
 
 def foreign_folder_problems(out: str | Path) -> list[Problem]:
@@ -130,7 +140,7 @@ def foreign_folder_problems(out: str | Path) -> list[Problem]:
     out = Path(out)
     if not out.is_dir() or (out / "sweep.json").exists():
         return []
-    foreign = sorted(e.name for e in out.iterdir() if e.name not in SWEEP_FILES)
+    foreign = sorted(e.name for e in out.iterdir() if not written_by_sweep(e.name))
     if not foreign:
         return []
     shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
@@ -503,14 +513,17 @@ def layout_table(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return layout, pd.DataFrame(exps, columns=["scenario", "region", "option"])
 
 
-def _write_table(df: pd.DataFrame, out: Path, name: str, parquet: bool = True) -> None:
-    from ..io import atomic_write_text
+def _write_table(df: pd.DataFrame, out: Path, name: str) -> None:
+    from ..io import atomic_write_text, temp_name
 
     atomic_write_text(out / f"{name}.csv", df.to_csv(index=False, float_format="%.10g"))
-    if parquet:
-        tmp = out / f".{name}.parquet.tmp"
-        _parquet_safe(df).to_parquet(tmp, index=False)
-        tmp.replace(out / f"{name}.parquet")
+    if TABLES.get(name, False):
+        tmp = temp_name(out / f"{name}.parquet")
+        try:
+            _parquet_safe(df).to_parquet(tmp, index=False)
+            tmp.replace(out / f"{name}.parquet")
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -522,10 +535,6 @@ def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
             if len(kinds) > 1 or (kinds and not kinds <= {str, bool}):
                 df[c] = df[c].map(lambda v: None if v is None else str(v))
     return df
-
-
-# the robust layout's tables: written by a run that makes one, removed by one that does not
-ROBUST_TABLES = ("robust", "regret", "robust_layout")
 
 
 def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, records,
@@ -545,23 +554,23 @@ def consolidate(out: Path, spec: SweepSpec, base: dict, resolved, scenarios, rec
     results = results_table(spec, scenarios, records, bases, summaries.hosting_sites(layout))
     _write_table(results, out, "results")
     _write_table(layout, out, "layout")
-    _write_table(exps, out, "expansions", parquet=False)
-    _write_table(summaries.frequency(results, layout), out, "frequency", parquet=False)
+    _write_table(exps, out, "expansions")
+    _write_table(summaries.frequency(results, layout), out, "frequency")
     tor = summaries.tornado(results, spec.parameters, bases, spec.design.kind)
-    _write_table(tor, out, "tornado", parquet=False)
+    _write_table(tor, out, "tornado")
     base_id = next((s.id for s in scenarios if all(
         summaries._is_base(s.values.get(p.label), bases[p.label]) for p in spec.parameters)), None)
     base_obj = results.loc[results["scenario"] == base_id, "objective"]
     try:
         summaries.tornado_png(tor, float(base_obj.iloc[0]) if len(base_obj) and pd.notna(base_obj.iloc[0]) else None,
-                              out / "tornado.png")
+                              out / TORNADO_PNG)
     except Exception:  # a chart is a convenience; the CSV holds the numbers
         pass
     if made:
-        _write_table(long, out, "regret", parquet=False)
-        _write_table(table, out, "robust", parquet=False)
+        _write_table(long, out, "regret")
+        _write_table(table, out, "robust")
         if best is not None:
-            _write_table(summaries.robust_layout_table(robust["candidates"][best]), out, "robust_layout", parquet=False)
+            _write_table(summaries.robust_layout_table(robust["candidates"][best]), out, "robust_layout")
     results.attrs["out"] = str(out)
     # None: robust.csv holds this run's robust layout; else why there is none
     results.attrs["robust"] = None if "robust_layout" in made else (

@@ -32,6 +32,10 @@ from ..errors import YrdoptError
 from ..words import counted
 
 
+# the names Store writes in OUT (the layout above); runner.SWEEP_FILES adds the consolidated tables
+STORE_NAMES = ("sweep.json", ".token", ".lock", "scenarios", "robust", "unreadable", "journal.jsonl")
+
+
 def _json_default(o):
     if isinstance(o, (np.floating, np.integer, np.bool_)):
         return o.item()
@@ -51,7 +55,9 @@ def write_once(path: Path, text: str, *, fsync: bool = True) -> bool:
     The text goes to a unique temp file, is fsynced, then hard-linked to its name: the link
     is atomic and fails if the name exists, so concurrent writers of one id cannot both win.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    from ..io import temp_name
+
+    tmp = temp_name(path)
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         if fsync:
