@@ -2,6 +2,7 @@
 never a traceback; hypothesis feeds malformed instances and none crashes the loader."""
 
 import copy
+import threading
 
 import pytest
 import yaml
@@ -197,11 +198,13 @@ def test_checker_reports_bad_side_tables_without_traceback(tmp_path, williams_pa
     (lambda: yrdopt.solve(5, time_limit=2), "arguments: instance: got 5", "a path to an instance file"),
     (lambda: yrdopt.solve(None, time_limit=2, progress=5), "arguments: progress: got 5", "a function called as"),
     (lambda: yrdopt.solve(None, time_limit=2, stop=5), "arguments: stop: got 5", "a threading.Event"),
+    (lambda: yrdopt.solve(None, time_limit=2, stop=threading.Event), "arguments: stop: got <class", "a threading.Event"),
     (lambda: yrdopt.build(5), "arguments: instance: got 5", "or None (the embedded default)"),
 ])
 def test_bad_api_arguments_are_named_before_anything_is_solved(call, where, expected):
     """Review 17: solve(5) was pathlib's TypeError, progress=5 a TypeError mid-solve, stop=5 an
-    AttributeError; build(None) an AttributeError (now the embedded default, as load_instance(None))."""
+    AttributeError; build(None) an AttributeError (now the embedded default, as load_instance(None)).
+    Review 18: stop=threading.Event (the class) passed and was a TypeError 0.3 s into the solve."""
     with pytest.raises(InstanceError) as e:
         call()
     assert where in e.value.message() and expected in e.value.message()

@@ -232,3 +232,16 @@ def test_run_refuses_a_bad_worker_count_before_out_is_touched(tmp_path, workers)
         sw.run(spec, out=tmp_path / "out", workers=workers)
     assert f"workers: got {workers!r}; expected a whole number of worker processes >= 1" in e.value.message()
     assert not (tmp_path / "out").exists()
+
+
+def test_run_takes_a_numpy_worker_count_as_the_cli_takes_a_whole_number(tmp_path):
+    """Review 18: workers=np.int64(1) was refused (isinstance int); here it passes the worker
+    check and run() goes on to the next, the --out folder (no solve)."""
+    import numpy as np
+
+    spec = write_spec(tmp_path, parameters=[{"path": "weights.distance", "values": [0.5]}])
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "plan.txt").write_text("mine")
+    with pytest.raises(InstanceError) as e:
+        sw.run(spec, out=tmp_path / "notes", workers=np.int64(1))
+    assert "--out" in e.value.message() and "workers" not in e.value.message()

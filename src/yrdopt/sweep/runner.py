@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import secrets
 import tempfile
 import time
@@ -188,9 +189,11 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     ``if __name__ == "__main__":`` (without it, one error says so).
     """
     refuse_in_spawned_worker()
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        # the CLI's --workers rule (min=1), said before anything is written
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1):
+        # the CLI's --workers rule (a whole number, min=1; "2.0" is refused there too), said before
+        # anything is written; numpy's integers are whole numbers (review 18)
         raise InstanceError([Problem("yrdopt.sweep.run()", "workers", workers, WORKERS_EXPECTED)])
+    workers = None if workers is None else int(workers)
     spec, inst, base, resolved, ihash, scenarios = prepare(spec)
     if out is not None:  # a file, or a place that cannot be written: said before anything is written
         from ..outdir import check_outputs, folder_problems
