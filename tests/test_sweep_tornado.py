@@ -77,6 +77,14 @@ def test_a_sampled_parameter_that_did_not_move_gets_no_swing_and_each_row_says_w
     assert np.isnan(t.at["C", "swing"]) and np.isnan(t.at["C", "objective_low"]), t.loc["C"]
     assert t.at["C", "ends"].startswith("did not move")
     assert t.at["A", "ends"] == "mean over the scenarios in the bottom and top fifth of its setting (the others vary)"
+    # review 18: the size was at least 1, so a parameter set between 1e-10 and 9e-10 that moves the
+    # objective by 400 "did not move"; its settings' own size now; one set to exactly 0 did not move
+    d = rng.uniform(1e-10, 9e-10, 40)
+    rows = [dict(r, D=z, E=0.0, objective=r["objective"] + 5e11 * z) for r, z in zip(rows, d)]
+    t = tornado(frame(rows), params("A", "B", "C", "D", "E"), dict.fromkeys("ABCDE", 1.0), "latin_hypercube")
+    t = t.set_index("parameter")
+    assert list(t.index)[0] == "D" and list(t.index)[-2:] == ["C", "E"] and t.at["D", "swing"] > 250, t
+    assert t.at["E", "ends"].startswith("did not move") and t.at["C", "ends"].startswith("did not move")
     oat = tornado(frame([dict(A=v, ok=True, status="optimal", objective=v) for v in (0.5, 1.0, 2.0)]), params("A"),
                   {"A": 1.0}, "one_at_a_time")
     assert oat.at[0, "ends"] == "its lowest and highest setting, the others at base"

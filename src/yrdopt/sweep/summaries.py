@@ -83,7 +83,8 @@ INFEASIBLE = ("infeasible", "infeasible_or_unbounded")  # proven: no layout exis
 ENDS_ONE_AT_A_TIME = "its lowest and highest setting, the others at base"
 ENDS_FIFTHS = "mean over the scenarios in the bottom and top fifth of its setting (the others vary)"
 ENDS_CATEGORIES = "its cheapest and dearest setting, mean over the scenarios with it (the others vary)"
-# a sampled parameter whose bottom and top fifth differ by less than this share of their size did not move
+# a sampled parameter whose bottom and top fifth differ by less than this share of its settings'
+# largest size did not move (its own size: a parameter set around 1e-10 moves on its own scale)
 STILL = 1e-9
 
 
@@ -123,10 +124,10 @@ def tornado(results: pd.DataFrame, params: list, base_values: dict, design_kind:
             lo_m, hi_m = v <= v.quantile(0.2), v >= v.quantile(0.8)
             lo_n, hi_n = int((lo_m & infeasible).sum()), int((hi_m & infeasible).sum())
             lo, hi = float(v[lo_m].mean()), float(v[hi_m].mean())
-            if hi - lo <= STILL * max(1.0, abs(lo), abs(hi)):
+            if hi - lo <= STILL * float(v.abs().max()):  # <=: set to exactly 0 throughout, it did not move
                 # its groups differ only in the other parameters' settings: their spread is no swing of its own
                 rows.append([lab, lo, hi, math.nan, math.nan, None, math.nan, int(ok.sum()), lo_n, hi_n, "",
-                             f"did not move (its settings differ by less than {STILL:g} of their size): no swing"])
+                             f"did not move (its settings differ by less than {STILL:g} of their largest absolute value): no swing"])
                 promoted.append(None)
                 continue
             rows.append([lab, lo, hi,
