@@ -327,6 +327,13 @@ def test_quotas_that_would_each_do_are_said_as_alternatives(tmp_path):
     why, blocked_by = why_blocked(BlockingSearch(inst), np.full((5, 4), np.nan), Deadline(60), kept=False)
     assert "quota too small: needs sh talent +5, or instead js talent +5 alone" in why, why
     assert "js talent," not in why and not why.split(" (")[0].endswith("js talent"), why
+    # review 18: with no time for diagnose's rule (a real 0.8-s limit: its stage gets a quarter, less the
+    # 0.2 s kept after a solve, so none; the search takes ~0.06 s) the solver's pick was shown without a
+    # word; now as diagnose and explain --period say it
+    from yrdopt.analysis.diagnose import TIE_NOT_RUN
+
+    rushed, _ = why_blocked(BlockingSearch(inst), np.full((5, 4), np.nan), Deadline(0.8), kept=False)
+    assert rushed == f"{why}. {TIE_NOT_RUN}", rushed
     for r in (0, 1):  # either raise alone: the instance has a layout
         e = json.loads(json.dumps(d))
         e["regions"][r]["quotas"]["talent"] += 5

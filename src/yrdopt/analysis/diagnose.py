@@ -1228,6 +1228,9 @@ class Blocking:
     alone: dict[int, float | bool | None] = field(default_factory=dict)
     # the placements cannot hold even with every limit off (the segments' demand against them)
     unconditional: bool = False
+    # where a raise shown (the least, an alternative) is the solver's own, how TIE_RULE's stage ended
+    # (``solver["picked"]``, :func:`tie_words`); None where each was TIE_RULE's pick or had no tie to pick
+    tie_not_picked: str | None = None
 
 
 class BlockingSearch:
@@ -1337,7 +1340,7 @@ class BlockingSearch:
         least_raise = self._raise(pinned, floor, start, last)
         if least_raise is None:  # no elastic layout within the deadline: the quotas are not known
             return Blocking(found, short_by, False, False, groups)
-        raised, instead, least = least_raise
+        raised, instead, least, tie_not_picked = least_raise
         alone: dict[int, float | bool | None] = {}
         for lim, v in raised:
             one = next((a for r, a in instead if r is lim), None)
@@ -1353,7 +1356,7 @@ class BlockingSearch:
             groups.append([len(found)])
             found.append(lim)
             short_by.append(0.0)
-        return Blocking(found, short_by, True, least, groups, alone, unconditional)
+        return Blocking(found, short_by, True, least, groups, alone, unconditional, tie_not_picked)
 
     def _known_conflict(self, cand: list[Limit], known: list[list[Limit]]) -> tuple[list[Limit], int] | None:
         """A conflict of this question among those found before (``known``, the latest first, at most
@@ -1404,7 +1407,8 @@ class BlockingSearch:
         (:func:`pick_among_least`'s stage on this model's persistent HiGHS: its total held by a row kept
         free between questions): the least in proportion to the limits raised, a tie to the limit listed
         first.  Within :data:`TIE_SHARE` of the question's limit (other questions share it); ``res``'s
-        raise where it is not proven least or the stage does not end optimal in time."""
+        raise where it is not proven least or the stage does not end optimal in time, then, where the
+        stage did not run or end optimal, marked ``solver["picked"]`` as :func:`pick_among_least` marks it."""
         from ..solver import SolverOptions
 
         f = self.f
@@ -1418,7 +1422,8 @@ class BlockingSearch:
         time_s = f.deadline.share_of_limit(TIE_SHARE)
         time_s = None if time_s is None else time_s - after_solve_reserve(f.cm.n_cols)
         if time_s is not None and time_s <= 0:
-            return res
+            stopped = f.deadline.stop is not None and f.deadline.stop.is_set()
+            return replace(res, solver={**res.solver, "picked": "not run: interrupted" if stopped else "not run: no time left"})
         every = np.zeros(f.cm.n_cols)
         every[cols] = 1.0
         if self.total_row is None:  # (cost_on is every quota and budget: one row serves every question)
@@ -1438,18 +1443,23 @@ class BlockingSearch:
             f.solver.set_row_bounds(row, np.array([-np.inf]), np.array([np.inf]))
             f.solver.set_costs(np.zeros(f.cm.n_cols))
             f.solver.apply_options(SolverOptions(mip_gap=1.0))
-        return replace(res, x=picked.x[: f.cm.n_cols]) if picked.x is not None and picked.status == "optimal" else res
+        if picked.x is not None and picked.status == "optimal":
+            return replace(res, x=picked.x[: f.cm.n_cols])
+        interrupted = picked.status == "interrupted" or "interrupt" in (picked.highs_status or "").lower()
+        return replace(res, solver={**res.solver, "picked": f"no pick: {'interrupted' if interrupted else picked.status}"})
 
     def _raise(self, pinned: np.ndarray, floor: dict | None, start: np.ndarray | None, first=None):
         """(raised, instead, least), within the deadline, the rules found switched off: the quotas and
         change budgets the placements need raised, each with its raise (their elastic slacks
         minimised, from the answer with ``start`` held where given, or ``first``, that least raise
         solved already); the alternatives, each with its least raise alone (class docstring);
-        ``least``: every raise proven the least.  None where no elastic layout is found in time."""
+        ``least``: every raise proven the least; then how :data:`TIE_RULE`'s stage ended where a raise
+        shown is the solver's own (:attr:`Blocking.tie_not_picked`).  None where no elastic layout is
+        found in time."""
         f = self.f
         raisable = [lim for lim in f.limits if lim.kind in RAISABLE]
         if not raisable:
-            return [], [], True
+            return [], [], True, None
         x0 = None
         if start is not None:  # an LP in effect: every placement held
             f.pin(start, floor)
@@ -1457,6 +1467,7 @@ class BlockingSearch:
             x0 = held.x if held is not None else None
             f.pin(pinned, floor)
         res = self._pick(raisable, [], first if first is not None else self._solve_least(raisable, [], x0))
+        tie_not_picked = res.solver.get("picked") if res is not None else None
         # without an answer of its own in time, the held one: a raise that works, not the least
         x, least = (res.x, res.status == "optimal") if res is not None and res.x is not None else (x0, False)
         if x is None:
@@ -1471,10 +1482,11 @@ class BlockingSearch:
             other = self._pick(raisable, [lim], self._solve_least(raisable, [lim]))
             if other is None or other.x is None:
                 continue
+            tie_not_picked = tie_not_picked or other.solver.get("picked")
             alt = raises(other.x)
             # one raise alone, also of a limit the least raise names (raised more, it does without the
             # others: Zhejiang energy +1640 alone where the least raise is Shanghai land +0.4 and it +1616)
             if len(alt) == 1 and not any(alt[0][0] is r for r, _ in instead):
                 instead += alt
                 least &= other.status == "optimal"
-        return raised, instead, least
+        return raised, instead, least, tie_not_picked

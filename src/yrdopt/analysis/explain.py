@@ -46,7 +46,7 @@ import pandas as pd
 from ..checker import read_layout_dir
 from ..deadline import Deadline, Shares, after_solve_reserve
 from ..errors import InstanceError, Problem, SolverError
-from .diagnose import Blocking, BlockingSearch, RAISABLE
+from .diagnose import Blocking, BlockingSearch, RAISABLE, tie_words
 from .limit_words import raise_text  # noqa: F401  (phased's too)
 from ..io import load_instance
 from .alternatives import place_from_layout
@@ -837,6 +837,8 @@ def blocking_text(found: Blocking, kept: bool) -> tuple[str, str]:
         why += f" ({SWITCHED_OFF if rules or budgets else RAISED})"
         if (quotas or budgets) and not found.least:  # a shortfall solve stopped at its limit: a raise that works
             why += "; an increase found at the time limit, not proven the least"
+        elif (quotas or budgets) and found.tie_not_picked:  # as diagnose and explain --period say it
+            why += ". " + tie_words({"picked": found.tie_not_picked})
     return why, "; ".join(dict.fromkeys(lim.rule for lim in found.limits))
 
 
