@@ -40,10 +40,13 @@ def _least(fixed, rows, lower: np.ndarray) -> float:
 def test_single_site_pair_rows_hold_at_every_feasible_point(single):
     """Brute force on a tight 3x1x3 (R&D -> manufacturing, with a minimum scale -> single-site testing),
     with R&D, or R&D and manufacturing (then 30 units), made single-site too: each link then has a single-site end on
-    one side or both, and floor and capacity rows on each.  For every placement (and expansion choice)
+    one side or both, and floor and capacity rows on each; with R&D alone, manufacturing may have 2
+    sites (fails where a segment of 2 sites is taken as single-site).  For every placement (and expansion choice)
     whose fixed-placement LP is feasible, no pair row falls below its right-hand side anywhere in that
     LP's polytope, and the best placement's cost is the optimum of the MILP with every pair row."""
     data = generate_dict(3, 1, 3, 1)
+    if single == ("0_rd",):  # manufacturing at most 2 sites: not single-site (review 18: `max_sites <= 2` passed)
+        data["policy"]["site_limits"] = [{"chain": "c0", "segment": "1_manufacturing", "max_sites": 2}]
     for seg in data["chains"][0]["segments"]:
         if seg["id"] in single:
             seg["single_site"] = True
