@@ -950,6 +950,9 @@ def test_what_each_limit_costs(server):
     assert job["progress"]["phase"] == "re-solve 4 of 4"  # 1 quota + 3 guarantees used to the limit
     quotas = {(q["region"], q["resource"]): q for q in job["result"]["quotas"]["rows"]}
     guarantees = {g["guarantee"]: g for g in job["result"]["guarantees"]["rows"]}
+    # proven: the layout's bound meets its objective (a positive objective - bound would make each an interval:
+    # explain.layout_above_optimum, test_prices_never_say_a_guarantee_used_to_the_limit_is_worth_0)
+    assert sc.summary()["status"] == "optimal" and sc.summary()["objective"] == sc.summary()["bound"]
     assert quotas["jiangsu", "energy"]["resolved"] == "0.00990666 per 10k tce of energy, proven"
     assert guarantees["Anhui hosts R&D in at least one chain"]["resolved"] == "22.7953 per chain, proven"
     assert guarantees["Anhui hosts R&D in at least one chain"]["worth"] == "n/a"

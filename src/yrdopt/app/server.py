@@ -980,16 +980,20 @@ def compare(a, b, period=None) -> dict:
     terms.append({"term": "verified", "label": term_words("verified"), "a": bool(ra.verified), "b": bool(rb.verified),
                   "change": None})
     out["terms"] = terms
-    # each side's status and gap: a difference within the sides' gaps may be solver noise (two layouts
-    # stopped at their time limits each lie up to gap x |objective| above their own optimum)
+    # each side's status and gap: a difference within the sides' gaps may be solver noise (each layout, optimal
+    # within its gap or stopped at its time limit, lies up to objective - bound above its own optimum: the rule
+    # of a re-solved worth, explain.layout_above_optimum)
+    from ..analysis.explain import layout_above_optimum as above_optimum
+
     noise, unbounded, rejected = 0.0, [], []
     for side, sc in (("a", a), ("b", b)):
         summary = sc.summary()
         out[side].update(sc.status(summary))
+        above = above_optimum(summary, out[side]["status"])
         if out[side]["status"] == "not_verified":  # its gap proves nothing: the layout breaks a limit
             rejected.append(side.upper())
-        elif out[side]["gap"] is not None and summary.get("objective") is not None:
-            noise += abs(float(out[side]["gap"]) * float(summary["objective"]))
+        elif math.isfinite(above):
+            noise += above
         elif out[side]["status"] in UNPROVEN_LAYOUT:  # stopped before HiGHS had any bound: its gap is unknown
             unbounded.append(side.upper())
     diff = rb.objective - ra.objective
