@@ -118,7 +118,23 @@ def test_cli_alternatives(tmp_path):
     assert D.shape == (3, 3) and (D[~np.eye(3, dtype=bool)] > 0).all()
     for k in (1, 2, 3):
         s = json.loads((tmp_path / f"layout-{k}" / "summary.json").read_text())
-        assert s["verified"]
+        assert s["verified"] and ("alternative" in s) == (k > 1)
+    # layout-2's summary.json carries its distance MIP's "optimal": re-solved worths from it are an interval from 0,
+    # never "proven" (before: as from an optimum); its report says what it is; a folder written before the record
+    # is told by ../alternatives.json (the first layout, the optimum itself, is none)
+    from yrdopt.analysis.explain import alternative_of, read_summary
+
+    s = json.loads((tmp_path / "layout-2" / "summary.json").read_text())
+    assert s["status"] == "optimal" and s["alternative"]["above_optimum"] > 0, s
+    said = " ".join(CliRunner().invoke(app, ["prices", str(SMALL), str(tmp_path / "layout-2"), "--reoptimise"],
+                                       terminal_width=400).output.split())
+    assert "This layout is not proven best (a near-optimal alternative, " in said, said
+    assert "falls by ≥ 0, ≤ 6.2, not proven (this layout is not proven best)" in said and ", proven" not in said, said
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "layout-2"), "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 0 and "Status: a near-optimal alternative, " in (tmp_path / "r.html").read_text(), r.output
+    del s["alternative"]
+    assert alternative_of(tmp_path / "layout-2", s) == {}
+    assert alternative_of(tmp_path / "layout-1", read_summary(tmp_path / "layout-1")) is None
     bad = CliRunner().invoke(app, ["alternatives", str(SMALL), "--slack", "-1", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--slack" in bad.output
 

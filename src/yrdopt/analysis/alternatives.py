@@ -359,6 +359,9 @@ def _alternatives(instance, n, slack, *, metric, min_share, options, build_optio
                           (float(r.objective) - optimum) / max(abs(optimum), 1e-12), prev, said, seconds, start,
                           mga_status_before_check=None if said == mga_status else mga_status)
         result.layouts.append(alt)
+        if not optimum_itself:  # its summary's status and bound are its distance MIP's: it says what it is
+            sol.summary["alternative"] = {"optimum": optimum, "above_optimum": alt.above_optimum,
+                                          "listed_in": "../alternatives.json"}
         if out is not None:
             sol.write(out / name)
             _write_manifest(result, out)

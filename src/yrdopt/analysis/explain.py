@@ -224,6 +224,34 @@ def read_summary(solution_dir: str | Path | None) -> dict | None:
     return s if isinstance(s, dict) else None
 
 
+def alternative_of(solution_dir: str | Path | None, summary: dict | None) -> dict | None:
+    """What makes a written layout a near-optimal alternative of ``yrdopt alternatives`` (its summary's status
+    and bound are its distance MIP's, "optimal" though it is no optimum of its instance): its summary's
+    ``alternative`` record, or, for a folder written before it, its entry after the first (the optimum itself)
+    in ``../alternatives.json``; None for any other layout.  An unreadable list counts any layout but the
+    first as an alternative (no figure proves it best)."""
+    import json
+
+    if isinstance((summary or {}).get("alternative"), dict):
+        return summary["alternative"]
+    d = Path(solution_dir) if solution_dir is not None else None
+    listing = d.parent / "alternatives.json" if d is not None and d.is_dir() else None
+    if listing is None or not listing.is_file():
+        return None
+    try:
+        names = [x["name"] for x in json.loads(listing.read_text(encoding="utf-8"))["layouts"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {} if d.name != "layout-1" else None
+    return {} if d.name in names[1:] else None
+
+
+def alternative_words(alternative: dict) -> str:
+    """A near-optimal alternative's status in words (:func:`alternative_of`), not its distance MIP's."""
+    above = alternative.get("above_optimum")
+    return ("a near-optimal alternative" + (f", {100 * above:.3g} % above the optimum" if above is not None else "")
+            + ": its summary's status is its distance MIP's")
+
+
 def resolved_interval(gain: float, most: float, status: str, layout_above: float) -> tuple[float, float]:
     """(least, most) a limit's one unit (step) more is proven worth from its re-solve: the re-solve
     gained ``gain`` over the layout (at most ``most`` by its bound; ``most`` is the gain itself where
@@ -366,9 +394,12 @@ def shadow_prices(instance, solution_dir: str | Path | None = None, *, place: np
                 guarantees.loc[g, col] = v
     budgets = budget_prices(cm, res, resolve, options, deadline, progress=counted)
     summary = read_summary(solution_dir)
-    above = layout_above_optimum(summary) if layout_above is None else layout_above
+    alternative = alternative_of(solution_dir, summary)  # no optimum, whatever its summary's status says
+    above = (layout_above_optimum(summary, "alternative" if alternative is not None else None)
+             if layout_above is None else layout_above)
+    words = layout_words(summary) if alternative is None else alternative_words(alternative)
     return Prices(float(res.objective), within_layout(quotas, above), within_layout(guarantees, above),
-                  within_layout(budgets, above), above, layout_words(summary) if layout_status is None else layout_status)
+                  within_layout(budgets, above), above, words if layout_status is None else layout_status)
 
 
 class _Counted:

@@ -40,9 +40,15 @@ def register(app: typer.Typer) -> None:
             from ..app.server import report_status
             from ..app.workspace import scenario_at
 
-            # a workbench scenario's folder: its status as the page says it (an alternative's own)
+            from ..analysis.explain import alternative_of, alternative_words, read_summary
+
+            # a workbench scenario's folder: its status as the page says it (an alternative's own); a folder of
+            # `yrdopt alternatives` says what it is, not its distance MIP's "optimal"
+            said = report_status(scenario_at(solution))
+            alternative = alternative_of(solution, read_summary(solution)) if said is None else None
             return write_report(solution, out, instance, pareto=pareto, tornado=tornado or sweep,
-                                frequency=frequency or sweep, title=title, status_text=report_status(scenario_at(solution)))
+                                frequency=frequency or sweep, title=title,
+                                status_text=said if alternative is None else alternative_words(alternative))
 
         path = run_guarded(go)
         console.print(f"report written to {path} ({path.stat().st_size / 1e6:.2f} MB)", highlight=False)
