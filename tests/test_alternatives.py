@@ -116,9 +116,13 @@ def test_cli_alternatives(tmp_path):
     assert r.exit_code == 0, r.output
     D = pd.read_csv(tmp_path / "distances.csv", index_col=0).to_numpy()
     assert D.shape == (3, 3) and (D[~np.eye(3, dtype=bool)] > 0).all()
+    first = json.loads((tmp_path / "layout-1" / "summary.json").read_text())["objective"]
     for k in (1, 2, 3):
         s = json.loads((tmp_path / f"layout-{k}" / "summary.json").read_text())
         assert s["verified"] and ("alternative" in s) == (k > 1)
+        # each figure says what it is against: layout-1's cost, printed on its line (was a bare "(+4.79%)")
+        said = "" if k == 1 else f" ({max(s['objective'] - first, 0) / abs(first):+.2%} against layout-1)"
+        assert f"layout-{k}: objective {s['objective']:,.4f}{said}," in r.output.replace("\n", " "), r.output
     # layout-2's summary.json carries its distance MIP's "optimal": re-solved worths from it are an interval from 0,
     # never "proven" (before: as from an optimum); its report says what it is; a folder written before the record
     # is told by ../alternatives.json (the first layout, the optimum itself, is none)

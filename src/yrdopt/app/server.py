@@ -629,20 +629,26 @@ class Workbench:
 
         # the parent's layout as the list says it: one the checker rejected is named so beside the reference
         parent_status = sc.status()["status"]
+        # each alternative's figure against the cost the page shows for the parent (workspace.above_parent_words)
+        parent_cost = sc.summary().get("objective")
 
         def run(job):
             saved, reference = [], {}
 
             def keep(alt):
                 if alt.name == "layout-1":  # the optimum the scenario already holds, solved again: its status is
-                    reference.update({k: alt.solution.summary.get(k) for k in ("status", "status_text", "gap")})
+                    reference.update({k: alt.solution.summary.get(k) for k in ("status", "status_text", "gap")},
+                                     objective=alt.objective)
                 else:                       # the alternatives' reference (their own is their distance MIP's)
                     # numbered from 1 (layout 1 of the search is the optimum: no alternative 1 was listed)
                     number = int(alt.name.split('-')[-1]) - 1
                     new = self.workspace.save(alt.solution.write, f"{sc.name} · alternative {number}", inst,
                                               kind="alternative",
                                               extra={"parent": sc.id, "above_optimum": alt.above_optimum,
-                                                     "reference": dict(reference), "parent_status": parent_status})
+                                                     "reference": dict(reference), "parent_status": parent_status,
+                                                     "parent_objective": parent_cost,
+                                                     "above_parent": None if parent_cost is None else
+                                                     (alt.objective - parent_cost) / max(abs(parent_cost), 1e-12)})
                     saved.append(new.id)
                 job.report(found=len(saved))
 

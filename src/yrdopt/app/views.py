@@ -743,11 +743,11 @@ def export_about(sc, summary: dict, edits: list[str] | None, parent_name: str | 
     if meta.get("time_limit") is not None:
         rows.append(("time limit (s)", meta["time_limit"]))
     if parent_name is not None:
-        above = meta.get("above_optimum")
-        proven = (meta.get("reference") or {}).get("status") == "optimal"  # "its optimum" only when proven one
-        rows.append(("alternative of", parent_name + (f" ({100 * above:.3g} % above its "
-                                                      f"{'optimum' if proven else 'cost, not proven best'})"
-                                                      if above is not None else "")))
+        from .workspace import above_parent_words
+
+        above = above_parent_words(meta)  # the status's figure and words ("its optimum" only when proven one)
+        rows.append(("alternative of", parent_name + (f" ({above}" + ("" if above.endswith("optimum") else
+                                                                       ", not proven best") + ")" if above else "")))
     if edits is None:
         rows.append(("what-if edits", "not recorded with this scenario"))
     elif not edits:
