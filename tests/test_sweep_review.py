@@ -47,6 +47,15 @@ def test_resumed_records_take_names_values_and_order_from_the_current_design(tmp
     tor = sw.load_results(out)["tornado"].set_index("parameter")
     assert (tor.loc["distance_weight", "low"], tor.loc["distance_weight", "high"]) == (0.5, 2.0)
     assert tor.loc["distance_weight", "n"] == 4  # the base and three levels, nothing of `site`
+    # sweep.json keeps the earlier spec the 5 reused records were solved under, by each record's run (before: the
+    # resume overwrote it, and "dist" was found nowhere)
+    import json
+
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["spec"]["parameters"][0]["name"] == "distance_weight" and len(manifest["runs"]) == 2
+    by_run = {r["run"]: manifest["specs"][r["spec_key"]] for r in manifest["runs"]}
+    spec_of = [by_run[json.loads(f.read_text())["run"]] for f in sorted((out / "scenarios").glob("*.json"))]
+    assert sorted(s["parameters"][0]["name"] for s in spec_of) == ["dist"] * 5 + ["distance_weight"]
 
 
 def _cli(*args):

@@ -35,7 +35,7 @@ from .apply import _get, resolve_parameters, scenario_dict, validate_instance
 from .backends import CONNECT_TIMEOUT_S, make_backend, refuse_in_spawned_worker
 from .design import Scenario, build_design, chunks
 from .spec import STATUS_COLUMNS, TAIL_COLUMNS, SweepSpec, load_spec
-from .store import STORE_NAMES, Store, journal_recovered
+from .store import STORE_NAMES, Store, journal_recovered, spec_key
 from .worker import Context, as_unchecked
 
 # columns that depend on where and how fast a scenario ran, not on its answer
@@ -210,8 +210,11 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
     manifest = {"name": spec.name, "instance": {"name": inst.name, "hash": ihash,
                                                  "path": str(spec.instance_path() or "embedded default")},
                 "spec": spec.model_dump(mode="json"), "scenarios": [s.id for s in scenarios]}
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)  # each record's ``run``
+    key = spec_key(ihash, manifest["spec"])
     try:
-        store.open(manifest, resume=resume)
+        store.open(manifest, resume=resume, run={"run": run_id, "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                                 "spec_key": key, "spec": manifest["spec"]})
         if resume:
             _set_aside(store, store.scen_dir, SOLVE_KEYS)
             stored = store.done_ids()
@@ -221,8 +224,6 @@ def run(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *, w
                     "scenario is solved again. A scenario's id comes from the instance, its parameter values and the "
                     "solver options: a change in any of them (or in how this yrdopt version computes ids) gives new "
                     "ids."), stacklevel=2)
-        run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        key = hashlib.sha256(json.dumps([ihash, spec.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()[:16]
         ctx = Context.for_spec(spec, base, key, out=str(out.resolve()), token=store.token)
         done = store.done_ids()
         reused = len(done & {s.id for s in scenarios})

@@ -3,7 +3,10 @@
 Layout of a sweep directory::
 
     OUT/
-      sweep.json              the spec, the instance hash, the scenario ids in design order
+      sweep.json              the spec, the instance hash, the scenario ids in design order; ``runs``: every
+                              run in OUT (its id, the ``run`` each record carries, start time and spec_key)
+                              and ``specs`` each spec_key's spec, so --resume with a changed spec keeps
+                              what the reused records were solved under
       .token                  random id of this directory (workers check it before writing)
       .lock                   held (flock) by the running sweep: two runs cannot share OUT
       scenarios/<id>.json     one file per finished scenario (temp file + hard link: atomic,
@@ -73,6 +76,32 @@ def write_once(path: Path, text: str, *, fsync: bool = True) -> bool:
     return created
 
 
+def spec_key(instance_hash: str, spec: dict) -> str:
+    """A spec's identity: its instance's content hash and the spec as written to sweep.json."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps([instance_hash, spec], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def earlier_runs(manifest_file: Path) -> tuple[list[dict], dict[str, Any]]:
+    """(runs, specs) an earlier sweep.json kept; one written before runs were kept gives its spec as one
+    run of unknown id (its records' ``run`` ids are those no run lists).  Nothing readable: none."""
+    try:
+        earlier = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], {}
+    if not isinstance(earlier, dict):
+        return [], {}
+    runs, specs = earlier.get("runs"), earlier.get("specs")
+    if isinstance(runs, list) and isinstance(specs, dict):
+        return [r for r in runs if isinstance(r, dict)], specs
+    if not isinstance(earlier.get("spec"), dict):
+        return [], {}
+    key = spec_key(str((earlier.get("instance") or {}).get("hash")), earlier["spec"])
+    return [{"run": None, "started_at": None, "spec_key": key,
+             "note": "runs before sweep.json kept them: the records whose run no entry lists"}], {key: earlier["spec"]}
+
+
 class Store:
     def __init__(self, out: str | Path):
         self.out = Path(out)
@@ -80,7 +109,9 @@ class Store:
         self._lock_fh = None
 
     # -- directory -------------------------------------------------------------------------
-    def open(self, manifest: dict, *, resume: bool) -> None:
+    def open(self, manifest: dict, *, resume: bool, run: dict | None = None) -> None:
+        """Hold OUT and write sweep.json: ``manifest`` and, with ``run`` (its ``run`` id, ``started_at``,
+        ``spec_key`` and ``spec``), the runs and specs kept with it (--resume: the earlier ones too)."""
         self.out.mkdir(parents=True, exist_ok=True)
         self.scen_dir.mkdir(exist_ok=True)
         self._lock()
@@ -99,6 +130,13 @@ class Store:
             write_once(token_file, secrets.token_hex(8))
         from ..io import atomic_write_text
 
+        if run is not None:
+            # --resume with a changed spec reuses records solved under the earlier one: its spec stays here
+            # (before: overwritten, so the reused records lost what they were solved under)
+            runs, specs = earlier_runs(self.out / "sweep.json") if resume else ([], {})
+            spec = run.get("spec")
+            manifest = {**manifest, "runs": [*runs, {k: v for k, v in run.items() if k != "spec"}],
+                        "specs": {**specs, run["spec_key"]: spec}}
         atomic_write_text(self.out / "sweep.json", json.dumps(manifest, indent=1, ensure_ascii=False,
                                                              default=_json_default))
 
