@@ -148,7 +148,8 @@ def register(app: typer.Typer) -> None:
 
         def show(a):
             # the figure against layout-1's cost as printed above it (the search's own solve, not a parent's)
-            console.print(f"{a.name}: objective {a.objective:,.4f} ({max(a.above_optimum, 0.0):+.2%} against layout-1), "
+            above = "" if a.name == "layout-1" else f" ({max(a.above_optimum, 0.0):+.2%} against layout-1)"
+            console.print(f"{a.name}: objective {a.objective:,.4f}{above}, "
                           f"{'verified' if a.verified else 'NOT verified'}, "
                           + (f"sites differing from earlier layouts {min(a.distance_to_previous.values())}.."
                              f"{max(a.distance_to_previous.values())}, " if a.distance_to_previous
