@@ -99,8 +99,26 @@ def test_a_scenario_an_older_version_saved_says_todays_status_words(phased, tmp_
     (copy / "summary.json").write_text(json.dumps(older))
     said = solve_result(scenario_at(copy))["status_text"]
     assert said.startswith(STATUS_TEXT["unproven"]) and "gap from the layout's own objective to the bound, 0.1, " in said
+    # the list adds the gap by the re-derived status, not the stored "optimal" (before: the gap hidden)
+    assert scenario_at(copy).listing()["derived_status"] == "unproven"
+    # the checker panel's verdict is `yrdopt check`'s (checker.check_dir): the layout and summary.json's claims,
+    # so "optimal" 10 % from its bound with a stated gap 0 is rejected, the false claims in words (before: verified)
+    from yrdopt.checker import check_dir
+
     view = scenario_view(copy, wb.instance, older, scenario_at(copy).meta)
-    assert view["status_text"] == said and view["check"]["verified"]
+    assert not check_dir(wb.instance, copy).verified and not view["check"]["verified"]
+    assert view["status_text"].startswith(STATUS_TEXT["not_verified"])
+    assert any(w.startswith("the stated gap 0, the layout gives 0.1") for w in view["check"]["false_claims"]), view["check"]
+    # a bound above the objective: no layout costs less than its own bound
+    (copy / "summary.json").write_text(json.dumps({**summary, "bound": obj + 0.1 * abs(obj)}))
+    view = scenario_view(copy, wb.instance, summary, scenario_at(copy).meta)
+    assert not view["check"]["verified"] and any(w.startswith("the stated lower bound") for w in view["check"]["false_claims"])
+    from yrdopt.app.server import scenario_about
+
+    said = dict(scenario_about(scenario_at(copy)))["checker"]  # the export's checker row: the same verdict
+    assert said.startswith("NOT verified by the checker; claims of summary.json that do not hold: the stated lower bound"), said
+    view = scenario_view(solved.path, wb.instance, solved.summary(), solved.meta)  # its own claims hold
+    assert view["check"]["verified"] and view["check"]["false_claims"] == []
 
 
 def as_the_page_sends(v):

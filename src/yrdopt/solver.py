@@ -101,6 +101,31 @@ def status_words(status: str, solver: dict | None = None, gap: float | None = No
     return text
 
 
+def summary_status(summary: dict, objective: float | None = None, verified: bool | None = None) -> str:
+    """The status a written summary may claim today (:func:`summary_status_words` says it in words):
+    "not_verified" for a layout the checker rejected, "unproven" for "optimal" from a bound at loosened
+    tolerances or beyond the requested gap of ``objective`` (the checker's where given), else as written.
+    The workbench's list decides from it whether to add the gap (a stored "optimal" may be neither)."""
+    status = summary.get("status")
+    if status not in STATUS_TEXT:
+        return status
+    if status == "not_verified" or (status in HAS_SOLUTION and status != "unchecked"
+                                    and False in (verified, summary.get("verified"))):
+        return "not_verified"
+    facts = summary.get("solver") if isinstance(summary.get("solver"), dict) else {}
+    from .claims import summary_loosened_tolerances
+
+    if (facts.get("loosened_tolerances") or summary_loosened_tolerances(summary)) and status in HAS_SOLUTION:
+        return "unproven" if status == "optimal" else status
+    number = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None  # noqa: E731
+    requested = summary.get("gap_requested") if isinstance(summary.get("gap_requested"), dict) else {}
+    rel, ab = number(requested.get("relative")), number(requested.get("absolute"))
+    if status == "optimal" and rel is not None and ab is not None:
+        return derived_status(status, number(objective if objective is not None else summary.get("objective")),
+                              number(summary.get("bound")), rel, ab)
+    return status
+
+
 def summary_status_words(summary: dict, objective: float | None = None, verified: bool | None = None) -> str:
     """A written summary's status in the words ``yrdopt solve`` writes for it today (its ``status_text``,
     :func:`status_words`), re-derived from the summary's status, objective, bound, requested gap and
@@ -116,14 +141,13 @@ def summary_status_words(summary: dict, objective: float | None = None, verified
 
     A status that is no solve's (the workbench's "baseline", today's layout evaluated) keeps the words
     written with it; one this version does not know at all is said as written, marked so."""
-    status = summary.get("status")
-    if status not in STATUS_TEXT:
+    written = summary.get("status")
+    if written not in STATUS_TEXT:
         text = summary.get("status_text")
-        return text if isinstance(text, str) and text else f"{status} (a status this version of yrdopt does not know)"
-    said = summary.get("status_before_check") or status
-    if status == "not_verified" or (status in HAS_SOLUTION and status != "unchecked"
-                                    and False in (verified, summary.get("verified"))):
-        return f"{STATUS_TEXT['not_verified']} (the solve alone said {said})"
+        return text if isinstance(text, str) and text else f"{written} (a status this version of yrdopt does not know)"
+    status = summary_status(summary, objective, verified)
+    if status == "not_verified":
+        return f"{STATUS_TEXT['not_verified']} (the solve alone said {summary.get('status_before_check') or written})"
     facts = summary.get("solver") if isinstance(summary.get("solver"), dict) else {}
     number = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None  # noqa: E731
     bound = number(summary.get("bound"))
@@ -131,16 +155,12 @@ def summary_status_words(summary: dict, objective: float | None = None, verified
     from .claims import summary_loosened_tolerances
 
     loosened = facts.get("loosened_tolerances") or summary_loosened_tolerances(summary)
-    if loosened and status in HAS_SOLUTION:
+    if loosened and written in HAS_SOLUTION:
         held = {"loosened_tolerances": loosened,
                 "bound_at_loosened_tolerances": facts.get("bound_at_loosened_tolerances", bound)}
-        return status_words("unproven" if status == "optimal" else status, held)
+        return status_words(status, held)
     gap = (relative_gap(objective, bound) if objective is not None and bound is not None
            else number(summary.get("gap")))
-    requested = summary.get("gap_requested") if isinstance(summary.get("gap_requested"), dict) else {}
-    rel, ab = number(requested.get("relative")), number(requested.get("absolute"))
-    if status == "optimal" and rel is not None and ab is not None:
-        status = derived_status(status, objective, bound, rel, ab)
     text = status_words(status, facts, gap)
     if gap is not None and status in HAS_SOLUTION and status not in ("time_limit_with_incumbent", "unproven", "unchecked"):
         # below 1e-9: round-off of objective and bound ("1.14e-14" read as a figure)

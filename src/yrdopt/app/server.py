@@ -205,7 +205,16 @@ def scenario_about(sc, opened: dict | None = None) -> list[tuple[str, object]]:
     edits = None if edits is None else [change_words(data, e) for e in edits]
     parent = sibling(sc, sc.meta.get("parent"))
     summary = sc.summary()
-    rows = views.export_about(sc, {**summary, **sc.status(summary)}, edits,
+    checked = {}
+    if not sc.failed and summary and summary.get("status") != "baseline":
+        # the checker row says `yrdopt check`'s verdict (layout and summary.json's claims, checker.check_dir), as
+        # the Summary tab; before: summary.json's own "verified", so a bound above the objective said verified
+        from ..checker import check_dir
+
+        rep = check_dir(inst, sc.path)
+        checked = {"verified": rep.verified, "violations": [v.to_dict() for v in rep.violations],
+                   "false_claims": [c.words for c in rep.false_claims]}
+    rows = views.export_about(sc, {**summary, **sc.status(summary), **checked}, edits,
                               parent.name if parent is not None else sc.meta.get("parent"), inst)
     if edits is not None and len(edits) >= CHANGES_LISTED:
         rows.append(("what-if edits", f"the first {CHANGES_LISTED} are listed; the scenario's instance.json has them all"))

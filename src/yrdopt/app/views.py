@@ -234,6 +234,13 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         from ..analysis.baseline import check_today_kept
 
         rep = check_today_kept(inst, layout, str(path.name))
+    elif summary.get("status") != "baseline" and (path / "summary.json").exists():
+        # a solve's verdict is `yrdopt check`'s: the layout and summary.json's claims (checker.check_dir); before,
+        # the layout alone, so a bound above the objective said "verified" here while `yrdopt check` rejected it.
+        # Today's layout (status "baseline") is recorded, not solved: it claims no bound or status to check.
+        from ..checker import check_dir
+
+        rep = check_dir(inst, path)
     obj = summary.get("objective")
     from ..claims import objective_matches
     from ..solver import summary_status_words
@@ -265,6 +272,8 @@ def scenario_view(path: Path, inst: Instance, summary: dict, meta: dict | None =
         "check": {"verified": bool(rep.verified), "max_violation": _num(rep.max_violation),
                   "n_violations": int(rep.n_violations), "objective": _num(rep.objective),
                   "matches_solver": bool(matches),
+                  # summary.json's claims that do not hold, in a planner's words (claims.FalseClaim.words)
+                  "false_claims": [c.words for c in rep.false_claims],
                   # the codes for scripts, ``words`` for the page (the instance's names)
                   "violations": [{"constraint": v.constraint, "where": v.where, "amount": _num(v.amount),
                                   "detail": v.detail, "words": v.words} for v in rep.worst.values() if v.amount > 1e-6]},
@@ -720,7 +729,10 @@ def checker_words(summary: dict, today: bool = False, inst: Instance | None = No
     why = "; ".join(v["words"] if v.get("words") else f"{v.get('constraint')} at {w} ({v.get('detail')})"
                     if v.get("detail") else f"{v.get('constraint')} at {w}" for v, w in zip(broken, where))
     head = "not verified: today's layout, not a solve, breaks the instance's rules" if today else "NOT verified by the checker"
-    return head + (f": {why}" + (f" and {len(broken) - 5} more" if len(broken) > 5 else "") if why else "")
+    # summary.json's claims that do not hold (checker.check_dir's, in claims.FalseClaim.words)
+    claims = [str(c) for c in summary.get("false_claims") or [] if isinstance(c, str)]
+    return (head + (f": {why}" + (f" and {len(broken) - 5} more" if len(broken) > 5 else "") if why else "")
+            + (f"; claims of summary.json that do not hold: {'; '.join(claims)}" if claims else ""))
 
 
 def export_about(sc, summary: dict, edits: list[str] | None, parent_name: str | None = None,

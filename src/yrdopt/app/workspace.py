@@ -155,9 +155,12 @@ class Scenario:
             # the words re-derived from the summary's figures, as the report says them (before: the stored
             # status_text, so a scenario an older version saved kept "(gap reported)" without a gap, or
             # "optimal" beyond the requested gap)
-            from ..solver import summary_status_words
+            from ..solver import summary_status, summary_status_words
 
-            return {"status": s.get("status"), "status_text": summary_status_words(s), "gap": s.get("gap")}
+            # derived_status: the status the words say ("optimal" stored may be "unproven"): the list adds
+            # the gap unless it is proven optimal (before: it went by the stored word, and hid the gap)
+            return {"status": s.get("status"), "status_text": summary_status_words(s), "gap": s.get("gap"),
+                    "derived_status": summary_status(s)}
         return {"status": "alternative", "status_text": alternative_words(self.meta), "gap": None}
 
     def listing(self) -> dict:

@@ -751,7 +751,9 @@ function renderSummary() {
     const c = v.check;
     verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
       ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${gapSaid(v.status, v.gap, "; gap ")}.`),
-      c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: x.words || `${x.constraint} at ${x.where}: ${x.detail}` }))) : "");
+      c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: x.words || `${x.constraint} at ${x.where}: ${x.detail}` }))) : "",
+      // summary.json's claims that do not hold (yrdopt check's verdict), in the checker's words
+      (c.false_claims || []).length ? el("p", { class: "bad", id: "verdict-claims", text: `Claims of summary.json that do not hold: ${c.false_claims.join("; ")}.` }) : "");
   } else verdict.replaceChildren();
   const pt = $("#provinces");
   pt.replaceChildren(el("tr", {}, el("th", { text: "province" }), el("th", { text: "credited value" }), el("th", { text: "credited share" }), el("th", { text: "today" }), el("th", { text: "guaranteed" })));
@@ -878,7 +880,7 @@ async function refreshScenarios() {
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "rename", onclick: () => renameScenario(s) }), " ",
         s.kind === "baseline" ? "" : el("button", { type: "button", text: "delete", onclick: () => deleteScenario(s) }))),
     el("td", { class: "num", text: failed(s) ? "" : fmt(s.objective) }),
-    el("td", { title: s.status_text || "", text: failed(s) ? "failed" : `${statusWords(s.status_text, s.status)}${s.status !== "optimal" ? gapSaid(s.status, s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
+    el("td", { title: s.status_text || "", text: failed(s) ? "failed" : `${statusWords(s.status_text, s.status)}${(s.derived_status || s.status) !== "optimal" ? gapSaid(s.status, s.gap) : ""}${s.verified ? " ✓" : ""}` }))));
   const sel = $("#scenario-select");
   sel.replaceChildren(...S.scenarios.filter(hasPlan).map((s) => el("option", { value: s.id, text: s.name, selected: s.id === S.current })));
   renderAvailability();
