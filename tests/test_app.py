@@ -1145,6 +1145,15 @@ def test_an_alternative_of_an_unproven_layout_says_so(unproven):
     said = alternative_words({**alt.meta, "reference": {**ref, "objective": parent_cost - 0.01 * abs(parent_cost)}})
     assert f"a layout costing {parent_cost * 0.99:,.2f}, 1 % below the parent's {parent_cost:,.2f}, so the parent " \
            "is not proven best)" in said and f"{above:.3g} % above its parent's cost (the parent's instance" in said, said
+    # a re-solve that proved its layout optimal at the parent's cost: the parent's own status beside, not the
+    # re-solve's (before: "(the parent: optimal, gap 0.0 %)" beside a parent stopped at its time limit)
+    resolved = {**ref, "status": "optimal", "status_text": "optimal: proven", "gap": 0.0, "objective": parent_cost}
+    said = alternative_words({**alt.meta, "reference": resolved})
+    assert "(the parent: stopped at the time limit" in said and said.endswith("; not proven best)"), said
+    assert "optimum" not in said, said  # its parent is not proven optimal
+    old = {k: v for k, v in alt.meta.items() if k not in ("parent_status_text", "parent_gap")}  # saved before
+    said = alternative_words({**old, "reference": resolved})
+    assert "(the parent's instance solved again by the search: optimal, gap 0.0 %)" in said, said
     about = dict(scenario_about(alt, wb.instance_json))  # the export's first sheet
     assert about["status"] == text
     unproven_words = "not proven optimal" if ref["gap"] is not None else "no bound on the best layout"

@@ -343,7 +343,7 @@ def test_the_workbench_says_a_rejected_layout_is_rejected(tmp_path):
         of_bad = wb.workspace.save(good.write, "alternative of a rejected parent", inst, kind="alternative",
                                    extra={"parent": b.id, "above_optimum": 0.0, "reference": ref})
         words = of_bad.status()["status_text"]
-        assert "the parent: rejected by the independent checker" in words and "gap" not in words, words
+        assert "by the search: rejected by the independent checker" in words and "gap" not in words, words
         # the alternatives' run re-solves the parent's instance: its reference (optimal) is named as that, beside the
         # rejected layout the list shows (it said "(the parent: optimal, gap 0.0016 %)" while the list said rejected)
         ref = {k: good.summary.get(k) for k in ("status", "status_text", "gap")}

@@ -637,7 +637,8 @@ class Workbench:
         tl = self.time_limit if time_limit is None else time_limit
 
         # the parent's layout as the list says it: one the checker rejected is named so beside the reference
-        parent_status = sc.status()["status"]
+        parent_said = sc.status()  # its own status words and gap, said beside each alternative (alternative_words)
+        parent_status = parent_said["status"]
         # each alternative's figure against the cost the page shows for the parent (workspace.above_parent_words)
         parent_cost = sc.summary().get("objective")
 
@@ -656,6 +657,8 @@ class Workbench:
                                               extra={"parent": sc.id, "above_optimum": alt.above_optimum,
                                                      "reference": dict(reference), "parent_status": parent_status,
                                                      "parent_objective": parent_cost,
+                                                     "parent_status_text": parent_said["status_text"],
+                                                     "parent_gap": parent_said["gap"],
                                                      "above_parent": None if parent_cost is None else
                                                      (alt.objective - parent_cost) / max(abs(parent_cost), 1e-12)})
                     saved.append(new.id)

@@ -749,7 +749,10 @@ def export_about(sc, summary: dict, edits: list[str] | None, parent_name: str | 
         ("status", summary.get("status_text") or summary.get("status")),
         ("gap", gap_words(summary.get("gap"), summary.get("status"))
          if meta.get("kind") != "alternative" or summary.get("status") == "not_verified"
-         else "its parent's: " + gap_words((meta.get("reference") or {}).get("gap"), (meta.get("reference") or {}).get("status"))),
+         else "its parent's: " + gap_words(meta.get("parent_gap"), meta.get("parent_status"))
+         if meta.get("parent_status_text") is not None  # the parent's own (saved before: the search's re-solve's)
+         else "its parent's instance solved again by the search: " + gap_words((meta.get("reference") or {}).get("gap"),
+                                                                                (meta.get("reference") or {}).get("status"))),
         ("objective", _num(summary.get("objective"))),
         ("checker", checker_words(summary, today, inst))]
     if meta.get("time_limit") is not None:

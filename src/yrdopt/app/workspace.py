@@ -83,7 +83,9 @@ def above_parent_words(meta: dict) -> str | None:
     beside a parent shown at a cost 4.69 % below), "its optimum" only where that is proven the optimum.  One
     saved before the parent's cost was kept says what its figure is against."""
     above, ref = _figure(meta.get("above_parent")), meta.get("reference") or {}
-    proven = ref.get("status") == "optimal" and not resolved_cheaper(meta)
+    # the parent's own status where kept (the search's re-solve may prove optimal what the parent did not)
+    proven = ((meta.get("parent_status") if meta.get("parent_status_text") is not None else ref.get("status"))
+              == "optimal" and not resolved_cheaper(meta))
     if above is not None:
         return f"{100 * above:.3g} % above its parent's " + ("optimum" if proven else "cost")
     above = _figure(meta.get("above_optimum"))
@@ -116,7 +118,15 @@ def alternative_words(meta: dict) -> str:
         return (text + f" (the parent's instance solved again by the search: {words}{gap}, a layout costing "
                 f"{again:,.2f}, {100 * (parent - again) / max(abs(parent), 1e-12):.3g} % below the parent's "
                 f"{parent:,.2f}, so the parent is not proven best)")
-    return text + f" (the parent: {words}{gap}" + ("" if proven else "; not proven best") + ")"
+    if meta.get("parent_status_text") is None:  # saved before the parent's own were kept: the re-solve's, said so
+        return (text + f" (the parent's instance solved again by the search: {words}{gap}"
+                + ("" if proven else "; not proven best") + ")")
+    # the parent's own status words and gap (before: the re-solve's, "optimal" beside a parent stopped at its
+    # time limit whose re-solve proved no cheaper layout)
+    words = str(meta["parent_status_text"]).split(": ")[0].split(" (")[0]
+    gap = ("" if meta.get("parent_status") == "not_verified"
+           else f", gap {gap_percent(meta['parent_gap'])}" if meta.get("parent_gap") is not None else ", no gap")
+    return text + f" (the parent: {words}{gap}" + ("" if meta.get("parent_status") == "optimal" else "; not proven best") + ")"
 
 
 @dataclass
