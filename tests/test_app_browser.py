@@ -430,7 +430,9 @@ def test_a_page_opened_during_a_solve_follows_it_and_stops_it(workbench, tmp_pat
         assert listing["status"] == "interrupted" and "optimum" not in listing["name"], listing
         # the status in words and the gap as a percentage (were "interrupted" and "0.0306")
         verdict = driver.find_element(By.ID, "verdict").text
-        assert f"Status: {listing['status_text']}; gap " in verdict and verdict.rstrip(".").endswith(" %"), verdict
+        # the gap said once, in the status words (before: "...; gap 0.0306 %" after "(relative gap 0.000306 ...)")
+        assert f"Status: {listing['status_text']}." in verdict and "; gap" not in verdict, verdict
+        assert verdict.count("relative gap") == 1, verdict
         driver.find_element(By.CSS_SELECTOR, '#side-tabs button[data-tab="scenarios"]').click()
         row = driver.find_element(By.CSS_SELECTOR, f'#scenario-table tr[data-id="{sid}"]').text
         assert "interrupted by the user, gap " in row, row

@@ -748,9 +748,11 @@ function renderSummary() {
   }
   const verdict = $("#verdict");
   if (v) {
+    // the status words say the gap where a valid bound gives one, or why there is none (solver.summary_status_words):
+    // said once (before: "; gap …" added after them, so an optimal layout named its gap twice)
     const c = v.check;
     verdict.replaceChildren(el("p", {}, el("span", { id: "verdict-word", class: c.verified ? "ok" : "bad", text: c.verified ? "VERIFIED" : "NOT VERIFIED" }),
-      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}${gapSaid(v.status, v.gap, "; gap ")}.`),
+      ` — the independent checker recomputed every constraint and term from the written layout (largest scaled violation ${fmt(c.max_violation)}; objective ${fmt(c.objective)}, ${c.matches_solver ? "matches" : "differs from"} the solver's). Status: ${v.status_text || v.status}.`),
       c.violations.length ? el("ul", {}, c.violations.map((x) => el("li", { text: x.words || `${x.constraint} at ${x.where}: ${x.detail}` }))) : "",
       // summary.json's claims that do not hold (yrdopt check's verdict), in the checker's words
       (c.false_claims || []).length ? el("p", { class: "bad", id: "verdict-claims", text: `Claims of summary.json that do not hold: ${c.false_claims.join("; ")}.` }) : "");
